@@ -1,0 +1,14 @@
+DROP TABLE responses;
+DROP TABLE attempts;
+DROP TABLE sittings;
+DROP TABLE blueprints;
+DROP TABLE answer_keys;
+DROP TABLE question_versions;
+DROP TABLE questions;
+DROP TABLE cases;
+DROP TABLE statute_editions;
+DROP TABLE statutes;
+DROP TABLE sessions;
+DROP TABLE user_roles;
+DROP TABLE users;
+DROP TABLE units;

@@ -1,0 +1,203 @@
+// Hand-kept to match migrations/{sqlite,postgres}; portable column types only.
+
+diesel::table! {
+    units (id) {
+        id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        name -> Text,
+        kind -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        badge -> Text,
+        name -> Text,
+        unit_id -> BigInt,
+        police_type -> Text,
+        post -> Text,
+        enforcement_post -> Bool,
+        rank -> Text,
+        hire_date -> Date,
+        is_leader -> Bool,
+        is_legal_officer -> Bool,
+        email -> Nullable<Text>,
+        password_hash -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_roles (user_id, role) {
+        user_id -> BigInt,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        kind -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    statutes (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        short_name -> Text,
+    }
+}
+
+diesel::table! {
+    statute_editions (id) {
+        id -> BigInt,
+        statute_id -> BigInt,
+        code -> Text,
+        title -> Text,
+        in_force -> Date,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> BigInt,
+        code -> Text,
+        title -> Text,
+        body -> Text,
+        content_hash -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    questions (id) {
+        id -> BigInt,
+        code -> Text,
+        case_id -> Nullable<BigInt>,
+        case_position -> Integer,
+        kind -> Text,
+        status -> Text,
+        origin -> Text,
+        file_hash -> Nullable<Text>,
+        latest_version -> Integer,
+        live_version -> Nullable<Integer>,
+        revision -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    question_versions (id) {
+        id -> BigInt,
+        question_id -> BigInt,
+        version -> Integer,
+        statute_code -> Text,
+        edition_code -> Text,
+        articles -> Text,
+        difficulty -> Integer,
+        levels -> Text,
+        stem -> Text,
+        options -> Text,
+        explanation -> Text,
+        tags -> Text,
+        content_hash -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        reviewed_by -> Nullable<BigInt>,
+        reviewed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    answer_keys (question_version_id) {
+        question_version_id -> BigInt,
+        answer -> Text,
+    }
+}
+
+diesel::table! {
+    blueprints (id) {
+        id -> BigInt,
+        name -> Text,
+        spec -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sittings (id) {
+        id -> BigInt,
+        title -> Text,
+        kind -> Text,
+        blueprint_id -> BigInt,
+        opens_at -> Timestamp,
+        closes_at -> Timestamp,
+        duration_minutes -> Integer,
+        pass_percent -> Integer,
+        multi_rule -> Text,
+        score_release -> Text,
+        answer_release -> Text,
+        eligibility -> Text,
+        pool -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attempts (id) {
+        id -> BigInt,
+        sitting_id -> BigInt,
+        user_id -> BigInt,
+        seed -> BigInt,
+        paper -> Text,
+        started_at -> Timestamp,
+        deadline -> Timestamp,
+        last_saved_at -> Nullable<Timestamp>,
+        submitted_at -> Nullable<Timestamp>,
+        submit_kind -> Nullable<Text>,
+        score_centi -> Nullable<BigInt>,
+        max_centi -> BigInt,
+        passed -> Nullable<Bool>,
+        item_scores -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    responses (attempt_id, question_version_id) {
+        attempt_id -> BigInt,
+        question_version_id -> BigInt,
+        choices -> Text,
+        flagged -> Bool,
+        saved_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> units (unit_id));
+diesel::joinable!(user_roles -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(statute_editions -> statutes (statute_id));
+diesel::joinable!(question_versions -> questions (question_id));
+diesel::joinable!(questions -> cases (case_id));
+diesel::joinable!(sittings -> blueprints (blueprint_id));
+diesel::joinable!(attempts -> sittings (sitting_id));
+diesel::joinable!(attempts -> users (user_id));
+diesel::joinable!(responses -> attempts (attempt_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    units, users, user_roles, sessions, statutes, statute_editions, cases, questions,
+    question_versions, answer_keys, blueprints, sittings, attempts, responses,
+);

@@ -1,0 +1,186 @@
+//! Sittings and attempts: windows, deadlines, who may sit, when results are released.
+
+use chrono::{Duration, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+/// What a sitting is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SittingKind {
+    Mock,
+    Bimonthly,
+    Certification,
+    Remedial,
+}
+
+impl SittingKind {
+    pub const ALL: [SittingKind; 4] = [SittingKind::Mock, SittingKind::Bimonthly, SittingKind::Certification, SittingKind::Remedial];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SittingKind::Mock => "mock",
+            SittingKind::Bimonthly => "bimonthly",
+            SittingKind::Certification => "certification",
+            SittingKind::Remedial => "remedial",
+        }
+    }
+    pub fn parse(s: &str) -> Option<SittingKind> {
+        SittingKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Where a sitting is in its window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SittingState {
+    Scheduled,
+    Open,
+    Closed,
+}
+
+impl SittingState {
+    pub fn at(now: NaiveDateTime, opens_at: NaiveDateTime, closes_at: NaiveDateTime) -> SittingState {
+        if now < opens_at {
+            SittingState::Scheduled
+        } else if now < closes_at {
+            SittingState::Open
+        } else {
+            SittingState::Closed
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SittingState::Scheduled => "scheduled",
+            SittingState::Open => "open",
+            SittingState::Closed => "closed",
+        }
+    }
+}
+
+/// The deadline of an attempt started at `started_at`: its duration, but never past the
+/// sitting's close.
+pub fn attempt_deadline(started_at: NaiveDateTime, duration_minutes: i32, closes_at: NaiveDateTime) -> NaiveDateTime {
+    (started_at + Duration::minutes(duration_minutes as i64)).min(closes_at)
+}
+
+/// Whether answers may still be saved: not submitted and strictly before the deadline.
+pub fn accepts_answers(now: NaiveDateTime, deadline: NaiveDateTime, submitted: bool) -> bool {
+    !submitted && now < deadline
+}
+
+/// When candidates see their score, or the answers and explanations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Release {
+    /// As soon as the attempt is submitted.
+    OnSubmit,
+    /// Once the sitting's window has closed.
+    AfterClose,
+    /// Never (trainers still see everything).
+    Never,
+}
+
+impl Release {
+    pub const ALL: [Release; 3] = [Release::OnSubmit, Release::AfterClose, Release::Never];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Release::OnSubmit => "on_submit",
+            Release::AfterClose => "after_close",
+            Release::Never => "never",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Release> {
+        Release::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+    /// Whether a candidate may see it now.
+    pub fn allows(self, now: NaiveDateTime, submitted: bool, closes_at: NaiveDateTime) -> bool {
+        match self {
+            Release::OnSubmit => submitted,
+            Release::AfterClose => now >= closes_at,
+            Release::Never => false,
+        }
+    }
+}
+
+/// Who may sit a sitting. Empty lists mean "no restriction of that kind"; all empty means every
+/// officer. The lists combine: an officer must pass each list that is not empty, or be named in
+/// `badges`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Eligibility {
+    /// Units (each includes its sub-units).
+    #[serde(default)]
+    pub units: Vec<i64>,
+    /// 警种.
+    #[serde(default)]
+    pub police_types: Vec<String>,
+    /// Named officers (警号), admitted whatever the other lists say.
+    #[serde(default)]
+    pub badges: Vec<String>,
+}
+
+impl Eligibility {
+    /// `unit_path` is the officer's unit followed by its ancestors.
+    pub fn admits(&self, badge: &str, unit_path: &[i64], police_type: &str) -> bool {
+        if self.badges.iter().any(|b| b == badge) {
+            return true;
+        }
+        if self.units.is_empty() && self.police_types.is_empty() {
+            return self.badges.is_empty();
+        }
+        let unit_ok = self.units.is_empty() || unit_path.iter().any(|u| self.units.contains(u));
+        let type_ok = self.police_types.is_empty() || self.police_types.iter().any(|t| t == police_type);
+        unit_ok && type_ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn t(h: u32, m: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 3, 1).unwrap().and_hms_opt(h, m, 0).unwrap()
+    }
+
+    #[test]
+    fn deadline_is_duration_capped_by_close() {
+        assert_eq!(attempt_deadline(t(9, 0), 30, t(12, 0)), t(9, 30));
+        assert_eq!(attempt_deadline(t(11, 50), 30, t(12, 0)), t(12, 0));
+    }
+
+    #[test]
+    fn answers_accepted_strictly_before_deadline_and_not_after_submit() {
+        assert!(accepts_answers(t(9, 29), t(9, 30), false));
+        assert!(!accepts_answers(t(9, 30), t(9, 30), false));
+        assert!(!accepts_answers(t(9, 0), t(9, 30), true));
+    }
+
+    #[test]
+    fn sitting_state_follows_window() {
+        assert_eq!(SittingState::at(t(8, 59), t(9, 0), t(10, 0)), SittingState::Scheduled);
+        assert_eq!(SittingState::at(t(9, 0), t(9, 0), t(10, 0)), SittingState::Open);
+        assert_eq!(SittingState::at(t(10, 0), t(9, 0), t(10, 0)), SittingState::Closed);
+    }
+
+    #[test]
+    fn release_policies() {
+        let close = t(12, 0);
+        assert!(Release::OnSubmit.allows(t(10, 0), true, close));
+        assert!(!Release::OnSubmit.allows(t(10, 0), false, close));
+        assert!(!Release::AfterClose.allows(t(10, 0), true, close));
+        assert!(Release::AfterClose.allows(t(12, 0), false, close));
+        assert!(!Release::Never.allows(t(13, 0), true, close));
+    }
+
+    #[test]
+    fn eligibility_by_unit_tree_type_and_list() {
+        let everyone = Eligibility::default();
+        assert!(everyone.admits("1", &[5, 1], "刑侦"));
+        let e = Eligibility { units: vec![2], police_types: vec!["交警".into()], badges: vec!["9".into()] };
+        assert!(e.admits("1", &[7, 2, 1], "交警"), "sub-unit of 2");
+        assert!(!e.admits("1", &[7, 2, 1], "刑侦"), "wrong 警种");
+        assert!(!e.admits("1", &[3, 1], "交警"), "other branch");
+        assert!(e.admits("9", &[3, 1], "刑侦"), "named");
+        let only_list = Eligibility { badges: vec!["9".into()], ..Default::default() };
+        assert!(!only_list.admits("1", &[1], "刑侦"));
+    }
+}

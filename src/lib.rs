@@ -1,0 +1,2 @@
+//! lawcert: training and certification exams for a public-security bureau.
+pub mod domain;
