@@ -1,2 +1,176 @@
 //! lawcert: training and certification exams for a public-security bureau.
+//!
+//! Map: `domain/` holds the rules (no HTTP, no SQL); `db/` the schema and models; `services/`
+//! the use cases that combine them; `web/` the routes, pages and JSON API; `cli.rs` the
+//! commands. `rocket()` builds the whole application for `main` and for the tests.
+
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
 pub mod domain;
+pub mod error;
+pub mod services;
+pub mod state;
+pub mod web;
+
+use std::sync::Arc;
+
+use rocket::fairing::{AdHoc, Fairing, Info, Kind};
+use rocket::http::{Header, Status};
+use rocket::{catch, catchers, Build, Request, Response, Rocket};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Prepares the database: migrations, shipped banks, demo bureau. Returns the pool.
+pub fn prepare(config: &Config, clock: &Clock) -> anyhow::Result<db::Pool> {
+    let pool = db::connect(&config.database, config.pool_size)?;
+    let mut conn = pool.get()?;
+    let bank = domain::bank::load_dir(&config.questions_dir).map_err(|errs| {
+        anyhow::anyhow!(
+            "the question banks in {} have errors; nothing was loaded:\n{}",
+            config.questions_dir.display(),
+            errs.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n")
+        )
+    })?;
+    let report = services::bank_sync::sync(&mut conn, &bank, clock.now())?;
+    if report.added + report.updated > 0 {
+        println!("question banks: {} added, {} updated, {} unchanged", report.added, report.updated, report.unchanged);
+    }
+    if config.demo && db::models::org::count_users(&mut conn)? == 0 {
+        services::demo::seed(&mut conn, clock.now()).map_err(|e| anyhow::anyhow!("seeding the demo bureau: {}", e.message))?;
+        println!("demo bureau seeded (江州市公安局): accounts admin, T0001, T0002, H0001, L0001, 100001–100030; password {}", services::demo::DEMO_PASSWORD);
+    }
+    Ok(pool)
+}
+
+/// Builds the application on a prepared pool.
+pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::Pool, clock: Arc<Clock>) -> Rocket<Build> {
+    let state = AppState { pool, clock, config, renderer: web::render::Renderer::new(), versions: Arc::new(Default::default()) };
+    rocket::custom(figment)
+        .manage(state)
+        .attach(SecurityHeaders)
+        .attach(AdHoc::on_liftoff("deadline sweeper", |rocket| {
+            Box::pin(async move {
+                let app: &AppState = rocket.state().expect("state");
+                let pool = app.pool.clone();
+                let clock = app.clock.clone();
+                let every = std::time::Duration::from_secs(app.config.sweep_seconds);
+                // The sweeper only needs the pool and clock; grading loads versions through a cache of its own.
+                rocket::tokio::spawn(async move {
+                    let cache = Arc::new(state::VersionCache::default());
+                    loop {
+                        rocket::tokio::time::sleep(every).await;
+                        let (pool, clock, cache) = (pool.clone(), clock.clone(), cache.clone());
+                        let r = rocket::tokio::task::spawn_blocking(move || -> Result<usize, AppError> {
+                            let mut conn = pool.get()?;
+                            services::exams::submit_overdue(&mut conn, &cache, clock.now())
+                        })
+                        .await;
+                        match r {
+                            Ok(Ok(n)) if n > 0 => println!("deadline sweeper: submitted {n} attempt(s) whose time was up"),
+                            Ok(Err(e)) => eprintln!("deadline sweeper: {}", e.message),
+                            Err(e) => eprintln!("deadline sweeper: {e}"),
+                            _ => {}
+                        }
+                    }
+                });
+            })
+        }))
+        .attach(AdHoc::on_liftoff("banner", |rocket| {
+            Box::pin(async move {
+                let c = rocket.config();
+                let host = if c.address.is_unspecified() { "127.0.0.1".to_string() } else { c.address.to_string() };
+                println!("\nlawcert is running: open http://{host}:{}/ and sign in.", c.port);
+                println!("Demo accounts (password lawcert-demo) are listed in README.md: admin, T0001, H0001, L0001, 100001–100030.\n");
+            })
+        }))
+        .mount("/", web::routes())
+        .register("/", catchers![unauthorized, forbidden, not_found, unprocessable, bad_request, too_large, server_error])
+}
+
+/// Builds the application from the process environment and Rocket.toml.
+pub fn rocket() -> anyhow::Result<Rocket<Build>> {
+    let config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    let clock = Arc::new(Clock::default());
+    let pool = prepare(&config, &clock)?;
+    let figment = cli::figment_with_secret(&config)?;
+    Ok(rocket_with(figment, config, pool, clock))
+}
+
+/// Headers on every response: no framing, no sniffing, scripts only from this site.
+struct SecurityHeaders;
+
+#[rocket::async_trait]
+impl Fairing for SecurityHeaders {
+    fn info(&self) -> Info {
+        Info { name: "security headers", kind: Kind::Response }
+    }
+    async fn on_response<'r>(&self, _req: &'r Request<'_>, res: &mut Response<'r>) {
+        res.set_header(Header::new(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+             frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+        ));
+        res.set_header(Header::new("X-Frame-Options", "DENY"));
+        res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
+        res.set_header(Header::new("Referrer-Policy", "same-origin"));
+        if res.headers().get_one("Cache-Control").is_none() {
+            res.set_header(Header::new("Cache-Control", "no-store"));
+        }
+    }
+}
+
+fn caught(req: &Request<'_>, status: Status, fallback: &str) -> AppError {
+    // a guard that failed left its reason in the request's cache
+    let reason = req.local_cache(|| None::<AppError>).clone();
+    let from_user = req.local_cache(|| Err::<auth::CurrentUser, AppError>(AppError::unauthorized(fallback))).clone();
+    match (reason, from_user) {
+        (Some(e), _) if e.status == status => e,
+        (_, Err(e)) if e.status == status => e,
+        _ => AppError::new(status, match status.code { 401 => "unauthorized", 403 => "forbidden", 404 => "not_found", 413 => "too_large", 422 => "invalid", 400 => "bad_request", _ => "internal" }, fallback),
+    }
+}
+
+#[catch(401)]
+fn unauthorized(req: &Request<'_>) -> Result<AppError, rocket::response::Redirect> {
+    if req.uri().path().starts_with("/api") {
+        return Ok(caught(req, Status::Unauthorized, "sign in first: send a bearer token"));
+    }
+    let next = req.uri().path().to_string();
+    Err(rocket::response::Redirect::to(format!("/login?next={}", next)))
+}
+
+#[catch(403)]
+fn forbidden(req: &Request<'_>) -> AppError {
+    caught(req, Status::Forbidden, "your role does not allow this")
+}
+
+#[catch(404)]
+fn not_found(req: &Request<'_>) -> AppError {
+    caught(req, Status::NotFound, "there is nothing at this address")
+}
+
+#[catch(422)]
+fn unprocessable(req: &Request<'_>) -> AppError {
+    caught(req, Status::UnprocessableEntity, "the request could not be understood: check the fields")
+}
+
+#[catch(400)]
+fn bad_request(req: &Request<'_>) -> AppError {
+    caught(req, Status::BadRequest, "the request is malformed")
+}
+
+#[catch(413)]
+fn too_large(req: &Request<'_>) -> AppError {
+    caught(req, Status::PayloadTooLarge, "the upload is too large")
+}
+
+#[catch(500)]
+fn server_error(req: &Request<'_>) -> AppError {
+    caught(req, Status::InternalServerError, "something went wrong on the server; try again, and tell the administrator if it persists")
+}

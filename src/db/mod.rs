@@ -159,3 +159,15 @@ where
         }
     }
 }
+
+/// Runs the same Diesel expression on whichever backend the connection is, for the few
+/// statements (upserts) that the multi-backend type cannot express.
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Pg($c) => $body,
+        }
+    };
+}

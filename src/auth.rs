@@ -1,0 +1,213 @@
+//! Passwords, sessions and tokens, and the request guards that say who is asking and whether
+//! their role allows it.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rand::RngCore;
+use rocket::http::{Cookie, CookieJar, Method, SameSite, Status};
+use rocket::request::{FromRequest, Outcome, Request};
+use sha2::{Digest, Sha256};
+
+use crate::db::models::{org, session, org::User};
+use crate::domain::org::Role;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "lawcert_session";
+pub const ANON_CSRF_COOKIE: &str = "lawcert_csrf";
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+/// Hashes a password with argon2id and a random salt.
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashing").to_string()
+}
+
+/// Checks a password against a stored hash.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A fresh random token (256 bits, hex).
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// Tokens are stored hashed, so a database leak does not leak live sessions.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Constant-time comparison for secrets.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// How the caller proved who they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    Cookie,
+    Bearer,
+}
+
+/// The signed-in user of this request.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub user: User,
+    pub roles: Vec<Role>,
+    pub csrf: String,
+    pub via: Via,
+    pub token_hash: String,
+}
+
+impl CurrentUser {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+    pub fn id(&self) -> i64 {
+        self.user.id
+    }
+}
+
+/// Why a request has no usable user.
+#[derive(Clone, Debug)]
+pub struct AuthFailure(pub AppError);
+
+async fn load_user(req: &Request<'_>) -> Result<CurrentUser, AppError> {
+    let state = req.rocket().state::<AppState>().expect("state");
+    let bearer = req.headers().get_one("Authorization").and_then(|h| h.strip_prefix("Bearer ")).map(str::trim);
+    let (token, via) = match bearer {
+        Some(t) => (t.to_string(), Via::Bearer),
+        None => match req.cookies().get_private(SESSION_COOKIE) {
+            Some(c) => (c.value().to_string(), Via::Cookie),
+            None => return Err(AppError::unauthorized("please sign in")),
+        },
+    };
+    let hash = token_hash(&token);
+    let now = state.clock.now();
+    let pool = state.pool.clone();
+    let found = rocket::tokio::task::spawn_blocking(move || -> Result<Option<(User, Vec<Role>, String)>, AppError> {
+        let mut conn = pool.get()?;
+        let Some(s) = session::find_live(&mut conn, &hash, now)? else { return Ok(None) };
+        if (via == Via::Bearer) != (s.kind == "api") {
+            return Ok(None); // a cookie session is not an API token and vice versa
+        }
+        let Some(user) = org::find(&mut conn, s.user_id)? else { return Ok(None) };
+        if !user.active {
+            return Ok(None);
+        }
+        let roles = org::roles_of(&mut conn, user.id)?;
+        Ok(Some((user, roles, s.csrf_token)))
+    })
+    .await
+    .map_err(|e| AppError::internal(e.to_string()))??;
+    let Some((user, roles, csrf)) = found else {
+        return Err(AppError::unauthorized("your session has ended; please sign in again"));
+    };
+    let cu = CurrentUser { user, roles, csrf, via, token_hash: token_hash(&token) };
+    // API calls made by our own pages with the session cookie must carry the CSRF header.
+    let writes = !matches!(req.method(), Method::Get | Method::Head | Method::Options);
+    if writes && via == Via::Cookie && req.uri().path().starts_with("/api") {
+        let header = req.headers().get_one(CSRF_HEADER).unwrap_or("");
+        if !same_secret(header, &cu.csrf) {
+            return Err(AppError::forbidden("missing or wrong CSRF token"));
+        }
+    }
+    Ok(cu)
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for &'r CurrentUser {
+    type Error = AppError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
+        let result = req.local_cache_async(async { load_user(req).await }).await;
+        match result {
+            Ok(u) => Outcome::Success(u),
+            Err(e) => Outcome::Error((e.status, e.clone())),
+        }
+    }
+}
+
+/// Optional user, for pages anyone may see.
+pub struct MaybeUser<'r>(pub Option<&'r CurrentUser>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for MaybeUser<'r> {
+    type Error = std::convert::Infallible;
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let result = req.local_cache_async(async { load_user(req).await }).await;
+        Outcome::Success(MaybeUser(result.as_ref().ok()))
+    }
+}
+
+macro_rules! role_guard {
+    ($(#[$doc:meta])* $name:ident, [$($role:expr),+]) => {
+        $(#[$doc])*
+        pub struct $name<'r>(pub &'r CurrentUser);
+
+        impl<'r> std::ops::Deref for $name<'r> {
+            type Target = CurrentUser;
+            fn deref(&self) -> &CurrentUser { self.0 }
+        }
+
+        #[rocket::async_trait]
+        impl<'r> FromRequest<'r> for $name<'r> {
+            type Error = AppError;
+            async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
+                match <&CurrentUser as FromRequest>::from_request(req).await {
+                    Outcome::Success(u) if [$($role),+].iter().any(|r| u.has(*r)) => Outcome::Success($name(u)),
+                    Outcome::Success(_) => {
+                        let e = AppError::forbidden("your role does not allow this");
+                        req.local_cache(|| Some(e.clone()));
+                        Outcome::Error((Status::Forbidden, e))
+                    }
+                    Outcome::Error(e) => Outcome::Error(e),
+                    Outcome::Forward(s) => Outcome::Forward(s),
+                }
+            }
+        }
+    };
+}
+
+role_guard!(/// Sits exams.
+    Officer, [Role::Officer]);
+role_guard!(/// Authors questions, builds papers, schedules exams.
+    Trainer, [Role::Trainer]);
+role_guard!(/// Manages accounts and settings.
+    Admin, [Role::Admin]);
+role_guard!(/// Reads results: trainers, unit leaders, HR, admins.
+    ResultsReader, [Role::Trainer, Role::Leader, Role::Hr, Role::Admin]);
+
+/// Sets the session cookie.
+pub fn set_session_cookie(jar: &CookieJar<'_>, token: String, secure: bool, hours: i64) {
+    let mut c = Cookie::new(SESSION_COOKIE, token);
+    c.set_http_only(true);
+    c.set_same_site(SameSite::Lax);
+    c.set_secure(secure);
+    c.set_path("/");
+    c.set_max_age(rocket::time::Duration::hours(hours));
+    jar.add_private(c);
+}
+
+/// The CSRF token for a form shown to this visitor: the session's, or (before sign-in) one
+/// kept in a private cookie.
+pub fn form_csrf(jar: &CookieJar<'_>, user: Option<&CurrentUser>, secure: bool) -> String {
+    if let Some(u) = user {
+        return u.csrf.clone();
+    }
+    if let Some(c) = jar.get_private(ANON_CSRF_COOKIE) {
+        return c.value().to_string();
+    }
+    let t = random_token();
+    let mut c = Cookie::new(ANON_CSRF_COOKIE, t.clone());
+    c.set_http_only(true);
+    c.set_same_site(SameSite::Strict);
+    c.set_secure(secure);
+    c.set_path("/");
+    jar.add_private(c);
+    t
+}

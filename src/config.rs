@@ -1,0 +1,108 @@
+//! Settings from the environment (and Rocket.toml for Rocket's own), validated once at start.
+
+use std::path::PathBuf;
+
+use crate::db::{Backend, DbUrl};
+
+/// The application's settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database: DbUrl,
+    /// Folder of the shipped question banks, loaded at start.
+    pub questions_dir: PathBuf,
+    /// Seed the demo bureau on an empty database.
+    pub demo: bool,
+    /// Where a generated secret key is kept when `ROCKET_SECRET_KEY` is not set.
+    pub secret_file: PathBuf,
+    /// Session (cookie) and API token lifetime.
+    pub session_hours: i64,
+    pub token_hours: i64,
+    /// Mark cookies `Secure` (set when served over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
+    /// Database connections per app server.
+    pub pool_size: u32,
+    /// How often the server looks for attempts whose deadline has passed.
+    pub sweep_seconds: u64,
+}
+
+impl Config {
+    /// Reads settings from a lookup (the process environment in production, a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let database = DbUrl::parse(&get("DATABASE_URL").unwrap_or_else(|| "lawcert.db".into()))?;
+        let flag = |name: &str| -> Result<Option<bool>, String> {
+            match get(name).as_deref().map(str::trim) {
+                None | Some("") => Ok(None),
+                Some("1" | "true" | "yes" | "on") => Ok(Some(true)),
+                Some("0" | "false" | "no" | "off") => Ok(Some(false)),
+                Some(other) => Err(format!("{name}={other:?}: expected 1 or 0")),
+            }
+        };
+        let number = |name: &str, default: i64, min: i64, max: i64| -> Result<i64, String> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => match v.trim().parse::<i64>() {
+                    Ok(n) if (min..=max).contains(&n) => Ok(n),
+                    _ => Err(format!("{name}={v:?}: expected a whole number from {min} to {max}")),
+                },
+            }
+        };
+        // SQLite deployments are the demo/single-machine default; PostgreSQL seeds only on request.
+        let demo = flag("LAWCERT_DEMO")?.unwrap_or(database.backend == Backend::Sqlite);
+        let secret_file = match (get("LAWCERT_SECRET_FILE"), database.backend) {
+            (Some(p), _) => PathBuf::from(p),
+            (None, Backend::Sqlite) => PathBuf::from(format!("{}.secret", database.target)),
+            (None, Backend::Postgres) => PathBuf::from("lawcert.secret"),
+        };
+        Ok(Config {
+            questions_dir: PathBuf::from(get("LAWCERT_QUESTIONS").unwrap_or_else(|| "questions".into())),
+            demo,
+            secret_file,
+            session_hours: number("LAWCERT_SESSION_HOURS", 12, 1, 24 * 30)?,
+            token_hours: number("LAWCERT_TOKEN_HOURS", 12, 1, 24 * 30)?,
+            secure_cookies: flag("LAWCERT_SECURE_COOKIES")?.unwrap_or(false),
+            pool_size: number("LAWCERT_DB_POOL", if database.backend == Backend::Sqlite { 8 } else { 16 }, 1, 512)? as u32,
+            sweep_seconds: number("LAWCERT_SWEEP_SECONDS", 5, 1, 3600)? as u64,
+            database,
+        })
+    }
+
+    pub fn from_env() -> Result<Config, String> {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, String> {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_to_sqlite_with_demo() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.database.backend, Backend::Sqlite);
+        assert_eq!(c.database.target, "lawcert.db");
+        assert!(c.demo);
+        assert_eq!(c.secret_file, PathBuf::from("lawcert.db.secret"));
+    }
+
+    #[test]
+    fn postgres_seeds_demo_only_when_asked() {
+        let c = cfg(&[("DATABASE_URL", "postgres://localhost/x")]).unwrap();
+        assert_eq!(c.database.backend, Backend::Postgres);
+        assert!(!c.demo);
+        assert!(cfg(&[("DATABASE_URL", "postgres://localhost/x"), ("LAWCERT_DEMO", "1")]).unwrap().demo);
+        assert_eq!(cfg(&[("DATABASE_URL", "sqlite:///tmp/a.db")]).unwrap().database.target, "/tmp/a.db");
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        assert!(cfg(&[("LAWCERT_DEMO", "maybe")]).unwrap_err().contains("LAWCERT_DEMO"));
+        assert!(cfg(&[("LAWCERT_SESSION_HOURS", "0")]).unwrap_err().contains("LAWCERT_SESSION_HOURS"));
+        assert!(cfg(&[("DATABASE_URL", "mysql://x")]).unwrap_err().contains("unsupported scheme"));
+    }
+}

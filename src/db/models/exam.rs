@@ -1,0 +1,249 @@
+use diesel::prelude::*;
+
+use super::Ts;
+use crate::db::schema::{attempts, blueprints, responses, sittings, users};
+use crate::db::DbConn;
+
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = blueprints)]
+pub struct Blueprint {
+    pub id: i64,
+    pub name: String,
+    pub spec: String,
+    pub created_by: Option<i64>,
+    pub created_at: Ts,
+}
+
+pub fn insert_blueprint(conn: &mut DbConn, name: &str, spec_json: &str, by: Option<i64>, now: Ts) -> QueryResult<i64> {
+    diesel::insert_into(blueprints::table)
+        .values((blueprints::name.eq(name), blueprints::spec.eq(spec_json), blueprints::created_by.eq(by), blueprints::created_at.eq(now)))
+        .returning(blueprints::id)
+        .get_result(conn)
+}
+
+pub fn list_blueprints(conn: &mut DbConn) -> QueryResult<Vec<Blueprint>> {
+    blueprints::table.order(blueprints::id.desc()).select(Blueprint::as_select()).load(conn)
+}
+
+pub fn find_blueprint(conn: &mut DbConn, id: i64) -> QueryResult<Option<Blueprint>> {
+    blueprints::table.find(id).select(Blueprint::as_select()).first(conn).optional()
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = sittings)]
+pub struct Sitting {
+    pub id: i64,
+    pub title: String,
+    pub kind: String,
+    pub blueprint_id: i64,
+    pub opens_at: Ts,
+    pub closes_at: Ts,
+    pub duration_minutes: i32,
+    pub pass_percent: i32,
+    pub multi_rule: String,
+    pub score_release: String,
+    pub answer_release: String,
+    pub eligibility: String,
+    #[serde(skip)]
+    pub pool: String,
+    pub created_by: Option<i64>,
+    pub created_at: Ts,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = sittings)]
+pub struct NewSitting {
+    pub title: String,
+    pub kind: String,
+    pub blueprint_id: i64,
+    pub opens_at: Ts,
+    pub closes_at: Ts,
+    pub duration_minutes: i32,
+    pub pass_percent: i32,
+    pub multi_rule: String,
+    pub score_release: String,
+    pub answer_release: String,
+    pub eligibility: String,
+    pub pool: String,
+    pub created_by: Option<i64>,
+    pub created_at: Ts,
+}
+
+pub fn insert_sitting(conn: &mut DbConn, s: &NewSitting) -> QueryResult<i64> {
+    diesel::insert_into(sittings::table).values(s).returning(sittings::id).get_result(conn)
+}
+
+pub fn find_sitting(conn: &mut DbConn, id: i64) -> QueryResult<Option<Sitting>> {
+    sittings::table.find(id).select(Sitting::as_select()).first(conn).optional()
+}
+
+/// Sittings whose window has not closed before `since`, newest first.
+pub fn list_sittings(conn: &mut DbConn) -> QueryResult<Vec<Sitting>> {
+    sittings::table.order(sittings::opens_at.desc()).select(Sitting::as_select()).load(conn)
+}
+
+pub fn sittings_closing_after(conn: &mut DbConn, t: Ts) -> QueryResult<Vec<Sitting>> {
+    sittings::table.filter(sittings::closes_at.gt(t)).order(sittings::opens_at).select(Sitting::as_select()).load(conn)
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = attempts)]
+pub struct Attempt {
+    pub id: i64,
+    pub sitting_id: i64,
+    pub user_id: i64,
+    pub seed: i64,
+    #[serde(skip)]
+    pub paper: String,
+    pub started_at: Ts,
+    pub deadline: Ts,
+    pub last_saved_at: Option<Ts>,
+    pub submitted_at: Option<Ts>,
+    pub submit_kind: Option<String>,
+    pub score_centi: Option<i64>,
+    pub max_centi: i64,
+    pub passed: Option<bool>,
+    #[serde(skip)]
+    pub item_scores: Option<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = attempts)]
+pub struct NewAttempt {
+    pub sitting_id: i64,
+    pub user_id: i64,
+    pub seed: i64,
+    pub paper: String,
+    pub started_at: Ts,
+    pub deadline: Ts,
+    pub max_centi: i64,
+}
+
+/// Inserts the attempt unless one exists for this candidate and sitting (the unique constraint
+/// decides under races); returns the attempt that is now stored and whether it is new.
+pub fn insert_or_get_attempt(conn: &mut DbConn, a: &NewAttempt) -> QueryResult<(Attempt, bool)> {
+    let inserted = crate::per_backend!(conn, |c| diesel::insert_into(attempts::table)
+        .values(a)
+        .on_conflict((attempts::sitting_id, attempts::user_id))
+        .do_nothing()
+        .execute(c))?;
+    let stored = find_attempt_for(conn, a.sitting_id, a.user_id)?.ok_or(diesel::result::Error::NotFound)?;
+    Ok((stored, inserted == 1))
+}
+
+pub fn find_attempt_for(conn: &mut DbConn, sitting_id: i64, user_id: i64) -> QueryResult<Option<Attempt>> {
+    attempts::table
+        .filter(attempts::sitting_id.eq(sitting_id))
+        .filter(attempts::user_id.eq(user_id))
+        .select(Attempt::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_attempt(conn: &mut DbConn, id: i64) -> QueryResult<Option<Attempt>> {
+    attempts::table.find(id).select(Attempt::as_select()).first(conn).optional()
+}
+
+/// Claims the right to save into an open attempt: touches the row (taking its row lock on
+/// PostgreSQL, so a concurrent submit waits for this save) only while it is open and before its
+/// deadline. Returns false when the attempt no longer accepts answers.
+pub fn touch_open_attempt(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<bool> {
+    let n = diesel::update(
+        attempts::table
+            .find(id)
+            .filter(attempts::submitted_at.is_null())
+            .filter(attempts::deadline.gt(now)),
+    )
+    .set(attempts::last_saved_at.eq(now))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn upsert_response(conn: &mut DbConn, attempt_id: i64, version_id: i64, choices: &str, flagged: bool, now: Ts) -> QueryResult<()> {
+    crate::per_backend!(conn, |c| diesel::insert_into(responses::table)
+        .values((
+            responses::attempt_id.eq(attempt_id),
+            responses::question_version_id.eq(version_id),
+            responses::choices.eq(choices),
+            responses::flagged.eq(flagged),
+            responses::saved_at.eq(now),
+        ))
+        .on_conflict((responses::attempt_id, responses::question_version_id))
+        .do_update()
+        .set((responses::choices.eq(choices), responses::flagged.eq(flagged), responses::saved_at.eq(now)))
+        .execute(c))
+        .map(|_| ())
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = responses)]
+pub struct Response {
+    pub attempt_id: i64,
+    pub question_version_id: i64,
+    pub choices: String,
+    pub flagged: bool,
+    pub saved_at: Ts,
+}
+
+pub fn responses_of(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<Response>> {
+    responses::table.filter(responses::attempt_id.eq(attempt_id)).select(Response::as_select()).load(conn)
+}
+
+pub fn find_response(conn: &mut DbConn, attempt_id: i64, version_id: i64) -> QueryResult<Option<Response>> {
+    responses::table.find((attempt_id, version_id)).select(Response::as_select()).first(conn).optional()
+}
+
+/// Marks the attempt submitted, once: returns false if it was already submitted.
+pub fn claim_submission(conn: &mut DbConn, id: i64, at: Ts, kind: &str) -> QueryResult<bool> {
+    let n = diesel::update(attempts::table.find(id).filter(attempts::submitted_at.is_null()))
+        .set((attempts::submitted_at.eq(at), attempts::submit_kind.eq(kind)))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn store_grade(conn: &mut DbConn, id: i64, score: i64, max: i64, passed: bool, item_scores: &str) -> QueryResult<()> {
+    diesel::update(attempts::table.find(id))
+        .set((
+            attempts::score_centi.eq(score),
+            attempts::max_centi.eq(max),
+            attempts::passed.eq(passed),
+            attempts::item_scores.eq(item_scores),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Open attempts whose deadline has passed.
+pub fn overdue_attempts(conn: &mut DbConn, now: Ts, limit: i64) -> QueryResult<Vec<i64>> {
+    attempts::table
+        .filter(attempts::submitted_at.is_null())
+        .filter(attempts::deadline.le(now))
+        .order(attempts::deadline)
+        .limit(limit)
+        .select(attempts::id)
+        .load(conn)
+}
+
+/// A sitting's attempts with the candidate's badge, name and unit id.
+pub fn attempts_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<(Attempt, String, String, i64)>> {
+    attempts::table
+        .inner_join(users::table)
+        .filter(attempts::sitting_id.eq(sitting_id))
+        .order(users::badge)
+        .select((Attempt::as_select(), users::badge, users::name, users::unit_id))
+        .load(conn)
+}
+
+/// A candidate's attempts with their sittings, newest first.
+pub fn attempts_of_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(Attempt, Sitting)>> {
+    attempts::table
+        .inner_join(sittings::table)
+        .filter(attempts::user_id.eq(user_id))
+        .order(attempts::started_at.desc())
+        .select((Attempt::as_select(), Sitting::as_select()))
+        .load(conn)
+}
+
+pub fn count_attempts(conn: &mut DbConn, sitting_id: i64) -> QueryResult<i64> {
+    attempts::table.filter(attempts::sitting_id.eq(sitting_id)).count().get_result(conn)
+}

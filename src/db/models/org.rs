@@ -1,0 +1,127 @@
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::Ts;
+use crate::db::schema::{units, user_roles, users};
+use crate::db::DbConn;
+use crate::domain::org::Role;
+
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = units)]
+pub struct Unit {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub name: String,
+    pub kind: String,
+    pub created_at: Ts,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = units)]
+pub struct NewUnit<'a> {
+    pub parent_id: Option<i64>,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub created_at: Ts,
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub badge: String,
+    pub name: String,
+    pub unit_id: i64,
+    pub police_type: String,
+    pub post: String,
+    pub enforcement_post: bool,
+    pub rank: String,
+    pub hire_date: NaiveDate,
+    pub is_leader: bool,
+    pub is_legal_officer: bool,
+    pub email: Option<String>,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub active: bool,
+    pub created_at: Ts,
+}
+
+#[derive(Insertable, Clone, Debug)]
+#[diesel(table_name = users)]
+pub struct NewUser {
+    pub badge: String,
+    pub name: String,
+    pub unit_id: i64,
+    pub police_type: String,
+    pub post: String,
+    pub enforcement_post: bool,
+    pub rank: String,
+    pub hire_date: NaiveDate,
+    pub is_leader: bool,
+    pub is_legal_officer: bool,
+    pub email: Option<String>,
+    pub password_hash: String,
+    pub active: bool,
+    pub created_at: Ts,
+}
+
+pub fn insert_unit(conn: &mut DbConn, unit: &NewUnit<'_>) -> QueryResult<i64> {
+    diesel::insert_into(units::table).values(unit).returning(units::id).get_result(conn)
+}
+
+pub fn all_units(conn: &mut DbConn) -> QueryResult<Vec<Unit>> {
+    units::table.order(units::id).select(Unit::as_select()).load(conn)
+}
+
+pub fn count_users(conn: &mut DbConn) -> QueryResult<i64> {
+    users::table.count().get_result(conn)
+}
+
+/// Inserts a user with roles; returns the new id.
+pub fn insert_user(conn: &mut DbConn, user: &NewUser, roles: &[Role]) -> QueryResult<i64> {
+    let id = diesel::insert_into(users::table).values(user).returning(users::id).get_result(conn)?;
+    set_roles(conn, id, roles)?;
+    Ok(id)
+}
+
+pub fn set_roles(conn: &mut DbConn, user_id: i64, roles: &[Role]) -> QueryResult<()> {
+    diesel::delete(user_roles::table.filter(user_roles::user_id.eq(user_id))).execute(conn)?;
+    for r in roles {
+        diesel::insert_into(user_roles::table)
+            .values((user_roles::user_id.eq(user_id), user_roles::role.eq(r.as_str())))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn find_by_badge(conn: &mut DbConn, badge: &str) -> QueryResult<Option<User>> {
+    users::table.filter(users::badge.eq(badge)).select(User::as_select()).first(conn).optional()
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
+    users::table.find(id).select(User::as_select()).first(conn).optional()
+}
+
+pub fn roles_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Role>> {
+    let names: Vec<String> = user_roles::table.filter(user_roles::user_id.eq(user_id)).select(user_roles::role).load(conn)?;
+    let mut roles: Vec<Role> = names.iter().filter_map(|n| Role::parse(n)).collect();
+    roles.sort();
+    Ok(roles)
+}
+
+/// Every user with their unit name, for the admin list.
+pub fn list_with_units(conn: &mut DbConn) -> QueryResult<Vec<(User, String)>> {
+    users::table
+        .inner_join(units::table)
+        .order(users::badge)
+        .select((User::as_select(), units::name))
+        .load(conn)
+}
+
+pub fn badges_in(conn: &mut DbConn, badges: &[String]) -> QueryResult<Vec<String>> {
+    users::table.filter(users::badge.eq_any(badges)).select(users::badge).load(conn)
+}
+
+pub fn set_password_hash(conn: &mut DbConn, user_id: i64, hash: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(user_id)).set(users::password_hash.eq(hash)).execute(conn)
+}

@@ -1,0 +1,78 @@
+//! The error type of request handlers. Pages under `/api` get
+//! `{"error": {"code", "message"}}`; other pages get an HTML error page in the reader's language.
+
+use rocket::http::{ContentType, Status};
+use rocket::request::Request;
+use rocket::response::{self, Responder, Response};
+use std::io::Cursor;
+
+#[derive(Debug, Clone)]
+pub struct AppError {
+    pub status: Status,
+    pub code: &'static str,
+    pub message: String,
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn new(status: Status, code: &'static str, message: impl Into<String>) -> AppError {
+        AppError { status, code, message: message.into() }
+    }
+    pub fn bad_request(message: impl Into<String>) -> AppError {
+        AppError::new(Status::BadRequest, "bad_request", message)
+    }
+    pub fn unauthorized(message: impl Into<String>) -> AppError {
+        AppError::new(Status::Unauthorized, "unauthorized", message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> AppError {
+        AppError::new(Status::Forbidden, "forbidden", message)
+    }
+    pub fn not_found(message: impl Into<String>) -> AppError {
+        AppError::new(Status::NotFound, "not_found", message)
+    }
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::new(Status::Conflict, code, message)
+    }
+    pub fn unprocessable(message: impl Into<String>) -> AppError {
+        AppError::new(Status::UnprocessableEntity, "invalid", message)
+    }
+    pub fn internal(message: impl Into<String>) -> AppError {
+        AppError::new(Status::InternalServerError, "internal", message)
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> AppError {
+        match e {
+            diesel::result::Error::NotFound => AppError::not_found("not found"),
+            e => {
+                eprintln!("database error: {e}");
+                AppError::internal("database error")
+            }
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> AppError {
+        eprintln!("database pool error: {e}");
+        AppError::new(Status::ServiceUnavailable, "unavailable", "the database is busy; try again")
+    }
+}
+
+/// JSON body of every API error.
+pub fn error_json(code: &str, message: &str) -> String {
+    serde_json::json!({"error": {"code": code, "message": message}}).to_string()
+}
+
+impl<'r> Responder<'r, 'static> for AppError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        if req.uri().path().starts_with("/api") {
+            let body = error_json(self.code, &self.message);
+            return Response::build().status(self.status).header(ContentType::JSON).sized_body(body.len(), Cursor::new(body)).ok();
+        }
+        let html = crate::web::pages::error_page(req, self.status, &self.message);
+        Response::build().status(self.status).header(ContentType::HTML).sized_body(html.len(), Cursor::new(html)).ok()
+    }
+}

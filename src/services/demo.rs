@@ -1,0 +1,125 @@
+//! The demo city bureau seeded on an empty database: units, staff, 30 officers and an open
+//! mock exam. Every demo account's password is `lawcert-demo`.
+
+use chrono::{Duration, NaiveDate};
+
+use crate::auth::hash_password;
+use crate::db::models::{org, Ts};
+use crate::db::{write_tx, DbConn};
+use crate::domain::exam::{Eligibility, Release, SittingKind};
+use crate::domain::grading::MultiRule;
+use crate::domain::org::Role;
+use crate::domain::paper::{BlueprintRule, BlueprintSpec, RuleKind};
+use crate::error::{AppError, AppResult};
+use crate::services::exams::{create_blueprint, create_sitting, SittingSpec};
+
+pub const DEMO_PASSWORD: &str = "lawcert-demo";
+
+/// The demo accounts, for the start-up banner and the README.
+pub const DEMO_ACCOUNTS: &[(&str, &str)] = &[
+    ("admin", "管理员 admin"),
+    ("T0001", "教官 trainer"),
+    ("T0002", "教官 trainer (second reviewer)"),
+    ("H0001", "政工/人事 HR"),
+    ("L0001", "所队长 unit leader"),
+    ("100001 … 100030", "民警 officers"),
+];
+
+const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "胡", "朱"];
+const GIVEN: &[&str] = &["伟", "芳", "军", "磊", "静", "强", "洋", "勇", "艳", "杰", "涛", "明", "超", "华", "平", "刚", "鹏", "斌"];
+const TYPES: &[&str] = &["派出所", "刑侦", "治安", "交警", "经侦", "禁毒", "法制", "巡警"];
+
+/// Seeds the demo bureau. Call only on a database without users.
+pub fn seed(conn: &mut DbConn, now: Ts) -> AppResult<()> {
+    let hash = hash_password(DEMO_PASSWORD);
+    write_tx(conn, |conn| {
+        let unit = |conn: &mut DbConn, parent: Option<i64>, name: &str, kind: &str| {
+            org::insert_unit(conn, &org::NewUnit { parent_id: parent, name, kind, created_at: now })
+        };
+        let city = unit(conn, None, "江州市公安局", "city")?;
+        let east = unit(conn, Some(city), "城东分局", "branch")?;
+        let west = unit(conn, Some(city), "城西分局", "branch")?;
+        let east_station = unit(conn, Some(east), "城东派出所", "station")?;
+        let east_cid = unit(conn, Some(east), "城东分局刑侦大队", "brigade")?;
+        let west_station = unit(conn, Some(west), "城西派出所", "station")?;
+        let west_order = unit(conn, Some(west), "城西分局治安大队", "brigade")?;
+        let traffic = unit(conn, Some(city), "江州市公安局交警支队", "brigade")?;
+        let legal = unit(conn, Some(city), "江州市公安局法制支队", "section")?;
+
+        let person = |badge: &str, name: &str, unit_id: i64, ptype: &str, post: &str, rank: &str, hired: NaiveDate, leader: bool, legal_officer: bool| {
+            org::NewUser {
+                badge: badge.into(),
+                name: name.into(),
+                unit_id,
+                police_type: ptype.into(),
+                post: post.into(),
+                enforcement_post: !post.contains("综合"),
+                rank: rank.into(),
+                hire_date: hired,
+                is_leader: leader,
+                is_legal_officer: legal_officer,
+                email: Some(format!("{}@demo.lawcert.invalid", badge.to_lowercase())),
+                password_hash: hash.clone(),
+                active: true,
+                created_at: now,
+            }
+        };
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+        let staff = [
+            (person("admin", "系统管理员", city, "法制", "综合管理", "一级警长", d(2010, 7, 1), false, false), vec![Role::Admin]),
+            (person("T0001", "郑法明", legal, "法制", "法制员", "二级高级警长", d(2008, 7, 1), false, true), vec![Role::Trainer, Role::Officer]),
+            (person("T0002", "冯律", legal, "法制", "法制员", "一级警长", d(2012, 7, 1), false, true), vec![Role::Trainer, Role::Officer]),
+            (person("H0001", "何人事", city, "法制", "综合政工", "二级警长", d(2011, 9, 1), false, false), vec![Role::Hr]),
+            (person("L0001", "梁所长", east_station, "派出所", "派出所所长", "一级高级警长", d(2005, 7, 1), true, false), vec![Role::Leader, Role::Officer]),
+        ];
+        for (u, roles) in &staff {
+            org::insert_user(conn, u, roles)?;
+        }
+        let units = [east_station, east_cid, west_station, west_order, traffic, legal, east_station, west_station];
+        for i in 0..30usize {
+            let badge = format!("{}", 100001 + i);
+            let name = format!("{}{}", SURNAMES[i % SURNAMES.len()], GIVEN[(i * 7) % GIVEN.len()]);
+            let ptype = TYPES[i % TYPES.len()];
+            let unit_id = match ptype {
+                "刑侦" | "经侦" | "禁毒" => east_cid,
+                "治安" => west_order,
+                "交警" => traffic,
+                "法制" => legal,
+                _ => units[i % units.len()],
+            };
+            let hired = d(2010 + (i as i32 % 16), 1 + (i as u32 % 12), 1);
+            let post = if i % 10 == 9 { "综合内勤" } else { "执法勤务" };
+            org::insert_user(conn, &person(&badge, &name, unit_id, ptype, post, "四级警长", hired, false, ptype == "法制"), &[Role::Officer])?;
+        }
+        Ok::<(), AppError>(())
+    })?;
+
+    let spec = BlueprintSpec {
+        rules: vec![
+            BlueprintRule { kind: RuleKind::Single, statute: None, difficulty: None, level: None, count: 10, points_centi: 400 },
+            BlueprintRule { kind: RuleKind::Multiple, statute: None, difficulty: None, level: None, count: 5, points_centi: 600 },
+            BlueprintRule { kind: RuleKind::TrueFalse, statute: None, difficulty: None, level: None, count: 10, points_centi: 300 },
+        ],
+    };
+    let trainer = org::find_by_badge(conn, "T0001")?.map(|u| u.id);
+    let bp = create_blueprint(conn, "模拟考试：综合（25题，100分）", &spec, trainer, now)?;
+    create_sitting(
+        conn,
+        &SittingSpec {
+            title: "模拟考试：执法基础知识".into(),
+            kind: SittingKind::Mock,
+            blueprint_id: bp,
+            opens_at: now - Duration::hours(1),
+            closes_at: now + Duration::days(365),
+            duration_minutes: 30,
+            pass_percent: 60,
+            multi_rule: MultiRule::Partial,
+            score_release: Release::OnSubmit,
+            answer_release: Release::OnSubmit,
+            eligibility: Eligibility::default(),
+        },
+        trainer,
+        now,
+    )?;
+    Ok(())
+}

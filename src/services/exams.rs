@@ -1,0 +1,538 @@
+//! Sittings and attempts: creating a sitting from a blueprint, starting, saving, submitting,
+//! grading, and the server's own submission of attempts whose deadline has passed.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::db::models::{bank as bank_db, exam as exam_db, org, Ts};
+use crate::db::{write_tx, DbConn};
+use crate::domain::bank::{QuestionKind, FALSE_ID, TRUE_ID};
+use crate::domain::exam::{accepts_answers, attempt_deadline, Eligibility, Release, SittingKind, SittingState};
+use crate::domain::grading::{self, MultiRule};
+use crate::domain::org::unit_path;
+use crate::domain::paper::{self, BlueprintSpec, Paper, Pool, PoolCandidate};
+use crate::error::{AppError, AppResult};
+use crate::state::VersionCache;
+
+/// Everything a trainer decides when scheduling a sitting.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SittingSpec {
+    pub title: String,
+    pub kind: SittingKind,
+    pub blueprint_id: i64,
+    pub opens_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
+    pub duration_minutes: i32,
+    /// Pass mark, per cent of the maximum score.
+    pub pass_percent: i32,
+    pub multi_rule: MultiRule,
+    pub score_release: Release,
+    pub answer_release: Release,
+    #[serde(default)]
+    pub eligibility: Eligibility,
+}
+
+impl SittingSpec {
+    pub fn validate(&self) -> Vec<String> {
+        let mut errs = Vec::new();
+        let title = self.title.trim();
+        if title.is_empty() || title.chars().count() > 200 {
+            errs.push("title: required, at most 200 characters".into());
+        }
+        if self.closes_at <= self.opens_at {
+            errs.push("closes_at: must be after opens_at".into());
+        }
+        if !(1..=600).contains(&self.duration_minutes) {
+            errs.push("duration_minutes: must be 1–600".into());
+        }
+        if !(0..=100).contains(&self.pass_percent) {
+            errs.push("pass_percent: must be 0–100".into());
+        }
+        errs
+    }
+}
+
+/// Builds the pool candidates from every live question version.
+pub fn pool_candidates(conn: &mut DbConn) -> diesel::QueryResult<Vec<PoolCandidate>> {
+    Ok(bank_db::live_versions(conn)?
+        .into_iter()
+        .map(|(q, v)| PoolCandidate {
+            version_id: v.id,
+            kind: QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Single),
+            option_count: v.options_vec().len(),
+            levels: v.levels_vec(),
+            statute: v.statute_code,
+            difficulty: v.difficulty,
+            case: q.case_id.map(|c| (c, q.case_position)),
+        })
+        .collect())
+}
+
+/// Creates a sitting, freezing its pool from the blueprint. Errors list every problem.
+pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, now: Ts) -> AppResult<i64> {
+    let mut errs = spec.validate();
+    let blueprint = exam_db::find_blueprint(conn, spec.blueprint_id)?;
+    let Some(blueprint) = blueprint else {
+        errs.push(format!("blueprint_id: no blueprint {}", spec.blueprint_id));
+        return Err(AppError::unprocessable(errs.join("; ")));
+    };
+    let bp: BlueprintSpec = serde_json::from_str(&blueprint.spec).map_err(|e| AppError::internal(format!("stored blueprint: {e}")))?;
+    let unknown_badges: Vec<String> = {
+        let known = org::badges_in(conn, &spec.eligibility.badges)?;
+        spec.eligibility.badges.iter().filter(|b| !known.contains(b)).cloned().collect()
+    };
+    if !unknown_badges.is_empty() {
+        errs.push(format!("eligibility.badges: unknown 警号 {}", unknown_badges.join(", ")));
+    }
+    let pool = match paper::build_pool(&bp, &pool_candidates(conn)?) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            errs.extend(e);
+            None
+        }
+    };
+    if !errs.is_empty() {
+        return Err(AppError::unprocessable(errs.join("; ")));
+    }
+    let new = exam_db::NewSitting {
+        title: spec.title.trim().to_string(),
+        kind: spec.kind.as_str().into(),
+        blueprint_id: spec.blueprint_id,
+        opens_at: spec.opens_at,
+        closes_at: spec.closes_at,
+        duration_minutes: spec.duration_minutes,
+        pass_percent: spec.pass_percent,
+        multi_rule: spec.multi_rule.as_str().into(),
+        score_release: spec.score_release.as_str().into(),
+        answer_release: spec.answer_release.as_str().into(),
+        eligibility: serde_json::to_string(&spec.eligibility).expect("json"),
+        pool: serde_json::to_string(&pool.expect("checked")).expect("json"),
+        created_by: by,
+        created_at: now,
+    };
+    Ok(exam_db::insert_sitting(conn, &new)?)
+}
+
+/// Validates and stores a blueprint.
+pub fn create_blueprint(conn: &mut DbConn, name: &str, spec: &BlueprintSpec, by: Option<i64>, now: Ts) -> AppResult<i64> {
+    let mut errs = spec.validate();
+    if name.trim().is_empty() {
+        errs.push("name: required".into());
+    }
+    let known: Vec<String> = bank_db::statute_names(conn)?.into_iter().map(|s| s.0).collect();
+    for (i, r) in spec.rules.iter().enumerate() {
+        if let Some(s) = &r.statute {
+            if !known.contains(s) {
+                errs.push(format!("rule {}: unknown statute {s:?}", i + 1));
+            }
+        }
+    }
+    if !errs.is_empty() {
+        return Err(AppError::unprocessable(errs.join("; ")));
+    }
+    // a blueprint that the current bank cannot fill is refused now, not on exam day
+    if let Err(e) = paper::build_pool(spec, &pool_candidates(conn)?) {
+        return Err(AppError::unprocessable(e.join("; ")));
+    }
+    Ok(exam_db::insert_blueprint(conn, name.trim(), &serde_json::to_string(spec).expect("json"), by, now)?)
+}
+
+/// The parts of the candidate that decide eligibility.
+pub struct Candidate<'a> {
+    pub id: i64,
+    pub badge: &'a str,
+    pub unit_id: i64,
+    pub police_type: &'a str,
+}
+
+fn parent_map(conn: &mut DbConn) -> diesel::QueryResult<HashMap<i64, Option<i64>>> {
+    Ok(org::all_units(conn)?.into_iter().map(|u| (u.id, u.parent_id)).collect())
+}
+
+pub fn eligibility_of(s: &exam_db::Sitting) -> Eligibility {
+    serde_json::from_str(&s.eligibility).unwrap_or_default()
+}
+
+/// Whether the candidate may sit the sitting.
+pub fn may_sit(conn: &mut DbConn, s: &exam_db::Sitting, c: &Candidate<'_>) -> diesel::QueryResult<bool> {
+    let parents = parent_map(conn)?;
+    let path = unit_path(c.unit_id, |u| parents.get(&u).copied().flatten());
+    Ok(eligibility_of(s).admits(c.badge, &path, c.police_type))
+}
+
+/// A sitting as a candidate sees it in their list.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct SittingSummary {
+    pub id: i64,
+    pub title: String,
+    pub kind: SittingKind,
+    pub opens_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
+    pub duration_minutes: i32,
+    pub state: SittingState,
+    /// The caller's attempt, if started: its id and whether it is submitted.
+    pub attempt_id: Option<i64>,
+    pub submitted: bool,
+}
+
+/// Sittings the candidate may sit that have not closed, plus closed ones they attempted.
+pub fn sittings_for(conn: &mut DbConn, c: &Candidate<'_>, now: Ts) -> AppResult<Vec<SittingSummary>> {
+    let parents = parent_map(conn)?;
+    let path = unit_path(c.unit_id, |u| parents.get(&u).copied().flatten());
+    let mine: HashMap<i64, exam_db::Attempt> =
+        exam_db::attempts_of_user(conn, c.id)?.into_iter().map(|(a, _)| (a.sitting_id, a)).collect();
+    let mut out = Vec::new();
+    for s in exam_db::sittings_closing_after(conn, now - chrono::Duration::days(1))? {
+        if !eligibility_of(&s).admits(c.badge, &path, c.police_type) {
+            continue;
+        }
+        let a = mine.get(&s.id);
+        out.push(SittingSummary {
+            id: s.id,
+            kind: SittingKind::parse(&s.kind).unwrap_or(SittingKind::Mock),
+            state: SittingState::at(now, s.opens_at, s.closes_at),
+            title: s.title,
+            opens_at: s.opens_at,
+            closes_at: s.closes_at,
+            duration_minutes: s.duration_minutes,
+            attempt_id: a.map(|a| a.id),
+            submitted: a.is_some_and(|a| a.submitted_at.is_some()),
+        });
+    }
+    Ok(out)
+}
+
+/// Starts the candidate's attempt, or returns the one they already have (`false` = resumed).
+pub fn start_attempt(conn: &mut DbConn, sitting_id: i64, c: &Candidate<'_>, now: Ts) -> AppResult<(exam_db::Attempt, bool)> {
+    let s = exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found(format!("no sitting {sitting_id}")))?;
+    if !may_sit(conn, &s, c)? {
+        return Err(AppError::forbidden("you are not on the list for this sitting"));
+    }
+    if let Some(a) = exam_db::find_attempt_for(conn, s.id, c.id)? {
+        return Ok((a, false));
+    }
+    match SittingState::at(now, s.opens_at, s.closes_at) {
+        SittingState::Scheduled => return Err(AppError::conflict("not_open", format!("this sitting opens at {} (UTC)", s.opens_at.format("%Y-%m-%d %H:%M")))),
+        SittingState::Closed => return Err(AppError::conflict("closed", "this sitting has closed")),
+        SittingState::Open => {}
+    }
+    let pool: Pool = serde_json::from_str(&s.pool).map_err(|e| AppError::internal(format!("stored pool: {e}")))?;
+    let seed: i64 = rand::rng().random::<i64>() & i64::MAX;
+    let paper = paper::draw(&pool, seed as u64);
+    let new = exam_db::NewAttempt {
+        sitting_id: s.id,
+        user_id: c.id,
+        seed,
+        max_centi: paper.max_centi(),
+        paper: serde_json::to_string(&paper).expect("json"),
+        started_at: now,
+        deadline: attempt_deadline(now, s.duration_minutes, s.closes_at),
+    };
+    Ok(exam_db::insert_or_get_attempt(conn, &new)?)
+}
+
+pub fn paper_of(a: &exam_db::Attempt) -> AppResult<Paper> {
+    serde_json::from_str(&a.paper).map_err(|e| AppError::internal(format!("stored paper: {e}")))
+}
+
+/// One option as shown to a candidate.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct OptionView {
+    pub id: String,
+    pub text: String,
+}
+
+/// One question as shown to a candidate: no key, no explanation.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct QuestionView {
+    /// Question version id: what answers are saved against.
+    pub id: i64,
+    pub number: usize,
+    pub kind: QuestionKind,
+    pub stem: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_text: Option<String>,
+    pub points: String,
+    pub options: Vec<OptionView>,
+    /// Saved answer (option ids), if any.
+    pub answer: Option<Vec<String>>,
+    pub flagged: bool,
+}
+
+/// An attempt as the candidate's exam page and the API see it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct AttemptView {
+    pub attempt_id: i64,
+    pub sitting_id: i64,
+    pub title: String,
+    pub deadline: NaiveDateTime,
+    pub server_time: NaiveDateTime,
+    pub submitted: bool,
+    pub questions: Vec<QuestionView>,
+}
+
+fn truefalse_label(id: char) -> &'static str {
+    if id == TRUE_ID {
+        "正确"
+    } else {
+        "错误"
+    }
+}
+
+/// Builds the candidate's view of their attempt.
+pub fn attempt_view(conn: &mut DbConn, cache: &VersionCache, a: &exam_db::Attempt, title: &str, now: Ts) -> AppResult<AttemptView> {
+    let paper = paper_of(a)?;
+    let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
+    let versions = cache.get_many(conn, &ids)?;
+    let saved: HashMap<i64, exam_db::Response> =
+        exam_db::responses_of(conn, a.id)?.into_iter().map(|r| (r.question_version_id, r)).collect();
+    let mut questions = Vec::with_capacity(paper.items.len());
+    for (n, item) in paper.items.iter().enumerate() {
+        let v = versions.get(&item.v).ok_or_else(|| AppError::internal(format!("question version {} missing", item.v)))?;
+        let options = match v.kind {
+            QuestionKind::TrueFalse => [TRUE_ID, FALSE_ID]
+                .iter()
+                .map(|id| OptionView { id: id.to_string(), text: truefalse_label(*id).into() })
+                .collect(),
+            _ => item
+                .o
+                .chars()
+                .filter_map(|id| {
+                    let idx = crate::domain::bank::OPTION_LETTERS.find(id)?;
+                    Some(OptionView { id: id.to_string(), text: v.options.get(idx)?.clone() })
+                })
+                .collect(),
+        };
+        let case = match v.case_id {
+            Some(cid) => Some(cache.case(conn, cid)?),
+            None => None,
+        };
+        let r = saved.get(&item.v);
+        questions.push(QuestionView {
+            id: item.v,
+            number: n + 1,
+            kind: v.kind,
+            stem: v.stem.clone(),
+            case_title: case.as_ref().map(|c| c.0.clone()),
+            case_text: case.as_ref().map(|c| c.1.clone()),
+            points: grading::format_points(item.p),
+            options,
+            answer: r.map(|r| r.choices.chars().map(|c| c.to_string()).collect()),
+            flagged: r.is_some_and(|r| r.flagged),
+        });
+    }
+    Ok(AttemptView {
+        attempt_id: a.id,
+        sitting_id: a.sitting_id,
+        title: title.to_string(),
+        deadline: a.deadline,
+        server_time: now,
+        submitted: a.submitted_at.is_some(),
+        questions,
+    })
+}
+
+/// Loads an attempt for its owner; another candidate's attempt is "not found" to them.
+pub fn own_attempt(conn: &mut DbConn, attempt_id: i64, user_id: i64) -> AppResult<exam_db::Attempt> {
+    match exam_db::find_attempt(conn, attempt_id)? {
+        Some(a) if a.user_id == user_id => Ok(a),
+        _ => Err(AppError::not_found(format!("no attempt {attempt_id} of yours"))),
+    }
+}
+
+/// Checks a submitted answer against the question: known option ids, one for single/true-false.
+pub fn normalise_choices(kind: QuestionKind, option_count: usize, choices: &[String]) -> AppResult<String> {
+    let allowed: Vec<char> = match kind {
+        QuestionKind::TrueFalse => vec![TRUE_ID, FALSE_ID],
+        _ => crate::domain::bank::OPTION_LETTERS.chars().take(option_count).collect(),
+    };
+    let mut out: Vec<char> = Vec::new();
+    for c in choices {
+        let mut chars = c.chars();
+        match (chars.next(), chars.next()) {
+            (Some(ch), None) if allowed.contains(&ch) => {
+                if !out.contains(&ch) {
+                    out.push(ch)
+                }
+            }
+            _ => return Err(AppError::unprocessable(format!("choices: {c:?} is not an option of this question"))),
+        }
+    }
+    if kind != QuestionKind::Multiple && out.len() > 1 {
+        return Err(AppError::unprocessable("choices: this question takes one answer"));
+    }
+    out.sort_unstable();
+    Ok(out.into_iter().collect())
+}
+
+/// Saves one answer. Refused with 409 once the attempt is submitted or its deadline has passed.
+pub fn save_answer(
+    conn: &mut DbConn,
+    cache: &VersionCache,
+    a: &exam_db::Attempt,
+    version_id: i64,
+    choices: &[String],
+    flagged: Option<bool>,
+    now: Ts,
+) -> AppResult<Ts> {
+    let paper = paper_of(a)?;
+    if !paper.items.iter().any(|i| i.v == version_id) {
+        return Err(AppError::not_found(format!("question {version_id} is not on this paper")));
+    }
+    let v = cache.get_many(conn, &[version_id])?.remove(&version_id).ok_or_else(|| AppError::internal("question missing"))?;
+    let normalised = normalise_choices(v.kind, v.options.len(), choices)?;
+    let refused = |a: &exam_db::Attempt| {
+        if a.submitted_at.is_some() {
+            AppError::conflict("submitted", "this attempt has been submitted; answers can no longer change")
+        } else {
+            AppError::conflict("deadline_passed", "time is up: the deadline has passed and answers can no longer be saved")
+        }
+    };
+    if !accepts_answers(now, a.deadline, a.submitted_at.is_some()) {
+        return Err(refused(a));
+    }
+    write_tx(conn, |conn| {
+        if !exam_db::touch_open_attempt(conn, a.id, now)? {
+            let fresh = exam_db::find_attempt(conn, a.id)?.ok_or_else(|| AppError::not_found("attempt gone"))?;
+            return Err(refused(&fresh));
+        }
+        let flag = match flagged {
+            Some(f) => f,
+            None => exam_db::find_response(conn, a.id, version_id)?.is_some_and(|r| r.flagged),
+        };
+        exam_db::upsert_response(conn, a.id, version_id, &normalised, flag, now)?;
+        Ok(now)
+    })
+}
+
+/// The outcome of a submission.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct SubmitResult {
+    pub attempt_id: i64,
+    pub submitted_at: NaiveDateTime,
+    /// Score and pass are withheld (null) until the sitting's release policy allows them.
+    pub score: Option<String>,
+    pub max_score: Option<String>,
+    pub passed: Option<bool>,
+    pub score_released: bool,
+}
+
+/// Submits and grades an attempt exactly once; later calls return the stored result.
+/// `kind` is "manual" (the candidate) or "auto" (the server at the deadline).
+pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, kind: &str, now: Ts) -> AppResult<exam_db::Attempt> {
+    let a = exam_db::find_attempt(conn, attempt_id)?.ok_or_else(|| AppError::not_found("no such attempt"))?;
+    if a.submitted_at.is_some() {
+        return Ok(a);
+    }
+    let s = exam_db::find_sitting(conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+    let rule = MultiRule::parse(&s.multi_rule).unwrap_or(MultiRule::AllOrNothing);
+    let paper = paper_of(&a)?;
+    let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
+    let versions = cache.get_many(conn, &ids)?;
+    // the submission time is never later than the deadline: auto-submission records the deadline
+    let at = now.min(a.deadline);
+    write_tx(conn, |conn| {
+        if !exam_db::claim_submission(conn, a.id, at, kind)? {
+            return Ok(()); // someone else submitted first; their grade stands
+        }
+        // grade exactly what was saved, read inside the same transaction as the claim
+        let saved: HashMap<i64, String> =
+            exam_db::responses_of(conn, a.id)?.into_iter().map(|r| (r.question_version_id, r.choices)).collect();
+        let items: Vec<grading::ItemToGrade<'_>> = paper
+            .items
+            .iter()
+            .map(|i| {
+                let v = &versions[&i.v];
+                grading::ItemToGrade { kind: v.kind, key: &v.key, choices: saved.get(&i.v).map(String::as_str), points_centi: i.p }
+            })
+            .collect();
+        let g = grading::grade(&items, rule, s.pass_percent);
+        let scores = g.item_scores.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",");
+        exam_db::store_grade(conn, a.id, g.score_centi, g.max_centi, g.passed, &scores)?;
+        Ok::<(), AppError>(())
+    })?;
+    exam_db::find_attempt(conn, a.id)?.ok_or_else(|| AppError::internal("attempt vanished"))
+}
+
+/// What the candidate may be told about a submitted attempt.
+pub fn result_for_candidate(a: &exam_db::Attempt, s: &exam_db::Sitting, now: Ts) -> SubmitResult {
+    let release = Release::parse(&s.score_release).unwrap_or(Release::OnSubmit);
+    let shown = a.submitted_at.is_some() && release.allows(now, true, s.closes_at);
+    SubmitResult {
+        attempt_id: a.id,
+        submitted_at: a.submitted_at.unwrap_or(now),
+        score: shown.then(|| grading::format_points(a.score_centi.unwrap_or(0))),
+        max_score: shown.then(|| grading::format_points(a.max_centi)),
+        passed: if shown { a.passed } else { None },
+        score_released: shown,
+    }
+}
+
+/// Whether the candidate may review keys and explanations now.
+pub fn answers_released(a: &exam_db::Attempt, s: &exam_db::Sitting, now: Ts) -> bool {
+    let release = Release::parse(&s.answer_release).unwrap_or(Release::Never);
+    a.submitted_at.is_some() && release.allows(now, true, s.closes_at)
+}
+
+/// Submits every open attempt whose deadline has passed, grading exactly what was saved.
+/// Safe to run on several app servers at once: each attempt is claimed by one.
+pub fn submit_overdue(conn: &mut DbConn, cache: &VersionCache, now: Ts) -> AppResult<usize> {
+    let mut n = 0;
+    loop {
+        let ids = exam_db::overdue_attempts(conn, now, 200)?;
+        if ids.is_empty() {
+            return Ok(n);
+        }
+        for id in &ids {
+            submit(conn, cache, *id, "auto", now)?;
+            n += 1;
+        }
+    }
+}
+
+/// One row of a sitting's results.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ResultRow {
+    pub attempt_id: i64,
+    pub badge: String,
+    pub name: String,
+    pub unit: String,
+    pub started_at: NaiveDateTime,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub submit_kind: Option<String>,
+    pub score: Option<String>,
+    pub score_centi: Option<i64>,
+    pub max_score: String,
+    pub passed: Option<bool>,
+}
+
+/// A sitting's results, optionally only for candidates in the given units (and sub-units).
+pub fn results(conn: &mut DbConn, sitting_id: i64, only_units: Option<&[i64]>) -> AppResult<Vec<ResultRow>> {
+    let units = org::all_units(conn)?;
+    let names: HashMap<i64, String> = units.iter().map(|u| (u.id, u.name.clone())).collect();
+    let parents: HashMap<i64, Option<i64>> = units.iter().map(|u| (u.id, u.parent_id)).collect();
+    Ok(exam_db::attempts_of_sitting(conn, sitting_id)?
+        .into_iter()
+        .filter(|(_, _, _, unit)| {
+            only_units.is_none_or(|allowed| unit_path(*unit, |u| parents.get(&u).copied().flatten()).iter().any(|u| allowed.contains(u)))
+        })
+        .map(|(a, badge, name, unit)| ResultRow {
+            attempt_id: a.id,
+            badge,
+            name,
+            unit: names.get(&unit).cloned().unwrap_or_default(),
+            started_at: a.started_at,
+            submitted_at: a.submitted_at,
+            submit_kind: a.submit_kind,
+            score: a.score_centi.map(grading::format_points),
+            score_centi: a.score_centi,
+            max_score: grading::format_points(a.max_centi),
+            passed: a.passed,
+        })
+        .collect())
+}

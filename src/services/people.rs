@@ -1,0 +1,215 @@
+//! Accounts: creating one, and importing officers from CSV (all-or-nothing, with row errors).
+
+use chrono::NaiveDate;
+use rand::Rng;
+use serde::Deserialize;
+
+use crate::auth::hash_password;
+use crate::db::models::{org, Ts};
+use crate::db::{write_tx, DbConn};
+use crate::domain::org::Role;
+use crate::error::{AppError, AppResult};
+
+/// An account as entered by an admin (form or CSV row), before validation.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct AccountInput {
+    pub badge: String,
+    pub name: String,
+    pub unit: String,
+    pub police_type: String,
+    #[serde(default)]
+    pub post: String,
+    #[serde(default)]
+    pub enforcement_post: String,
+    #[serde(default)]
+    pub rank: String,
+    pub hire_date: String,
+    #[serde(default)]
+    pub is_leader: String,
+    #[serde(default)]
+    pub is_legal_officer: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub roles: String,
+    #[serde(default)]
+    pub password: String,
+}
+
+fn yes(s: &str) -> Result<bool, String> {
+    match s.trim() {
+        "" | "0" | "no" | "false" | "否" | "N" | "n" => Ok(false),
+        "1" | "yes" | "true" | "是" | "Y" | "y" => Ok(true),
+        other => Err(format!("{other:?} is not yes/no (use 1/0, 是/否)")),
+    }
+}
+
+/// A validated account ready to insert, with the password to hand over if one was generated.
+pub struct ValidAccount {
+    pub user: org::NewUser,
+    pub roles: Vec<Role>,
+    pub generated_password: Option<String>,
+}
+
+/// Generates an initial password that is easy to read out.
+pub fn initial_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..12).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// Checks one account against the units; returns every problem in the row.
+pub fn validate(input: &AccountInput, units: &[org::Unit], now: Ts) -> Result<ValidAccount, Vec<String>> {
+    let mut errs = Vec::new();
+    let badge = input.badge.trim();
+    if badge.is_empty() || badge.len() > 32 || !badge.chars().all(|c| c.is_ascii_alphanumeric()) {
+        errs.push(format!("badge {badge:?}: 1–32 letters or digits"));
+    }
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 50 {
+        errs.push("name: required, at most 50 characters".into());
+    }
+    let unit = units.iter().find(|u| u.name == input.unit.trim());
+    if unit.is_none() {
+        errs.push(format!("unit {:?}: no such unit", input.unit.trim()));
+    }
+    if input.police_type.trim().is_empty() {
+        errs.push("police_type (警种): required".into());
+    }
+    let hire = NaiveDate::parse_from_str(input.hire_date.trim(), "%Y-%m-%d");
+    if hire.is_err() {
+        errs.push(format!("hire_date {:?}: use YYYY-MM-DD", input.hire_date.trim()));
+    }
+    let mut flags = [false; 3];
+    for (i, (label, v)) in [("enforcement_post", &input.enforcement_post), ("is_leader", &input.is_leader), ("is_legal_officer", &input.is_legal_officer)].iter().enumerate() {
+        match yes(v) {
+            Ok(b) => flags[i] = b,
+            Err(e) => errs.push(format!("{label}: {e}")),
+        }
+    }
+    let email = input.email.trim();
+    if !email.is_empty() && (!email.contains('@') || email.contains(char::is_whitespace) || email.len() > 200) {
+        errs.push(format!("email {email:?}: not an e-mail address"));
+    }
+    let mut roles = Vec::new();
+    let role_text = if input.roles.trim().is_empty() { "officer" } else { input.roles.trim() };
+    for r in role_text.split([',', ';', ' ', '|']).filter(|s| !s.is_empty()) {
+        match Role::parse(r) {
+            Some(role) if !roles.contains(&role) => roles.push(role),
+            Some(_) => {}
+            None => errs.push(format!("roles: {r:?} is not one of officer, trainer, leader, hr, admin")),
+        }
+    }
+    let password = input.password.trim();
+    if !password.is_empty() && password.chars().count() < 10 {
+        errs.push("password: at least 10 characters (or leave empty to generate one)".into());
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    let generated = password.is_empty().then(initial_password);
+    let plain = generated.clone().unwrap_or_else(|| password.to_string());
+    Ok(ValidAccount {
+        user: org::NewUser {
+            badge: badge.to_string(),
+            name: name.to_string(),
+            unit_id: unit.expect("checked").id,
+            police_type: input.police_type.trim().to_string(),
+            post: input.post.trim().to_string(),
+            enforcement_post: flags[0],
+            rank: input.rank.trim().to_string(),
+            hire_date: hire.expect("checked"),
+            is_leader: flags[1],
+            is_legal_officer: flags[2],
+            email: (!email.is_empty()).then(|| email.to_string()),
+            password_hash: hash_password(&plain),
+            active: true,
+            created_at: now,
+        },
+        roles,
+        generated_password: generated,
+    })
+}
+
+/// Creates one account.
+pub fn create_account(conn: &mut DbConn, input: &AccountInput, now: Ts) -> AppResult<(i64, Option<String>)> {
+    let units = org::all_units(conn)?;
+    let v = validate(input, &units, now).map_err(|e| AppError::unprocessable(e.join("; ")))?;
+    if org::find_by_badge(conn, &v.user.badge)?.is_some() {
+        return Err(AppError::conflict("duplicate", format!("badge {}: an account with this 警号 exists", v.user.badge)));
+    }
+    let id = write_tx(conn, |conn| org::insert_user(conn, &v.user, &v.roles))?;
+    Ok((id, v.generated_password))
+}
+
+/// The CSV columns of an officer import (header row required).
+pub const CSV_COLUMNS: &str = "badge,name,unit,police_type,post,enforcement_post,rank,hire_date,is_leader,is_legal_officer,email,roles,password";
+
+/// Result of a CSV import: nothing is stored unless `errors` is empty.
+#[derive(Debug, Default)]
+pub struct ImportOutcome {
+    /// (badge, name, generated password if any)
+    pub created: Vec<(String, String, Option<String>)>,
+    /// "row N: message", N counting the header as row 1
+    pub errors: Vec<String>,
+}
+
+/// Imports officers from CSV. All rows are checked first; any error stores nothing.
+pub fn import_csv(conn: &mut DbConn, data: &[u8], now: Ts) -> AppResult<ImportOutcome> {
+    let units = org::all_units(conn)?;
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data); // Excel's UTF-8 BOM
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(data);
+    let mut out = ImportOutcome::default();
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            out.errors.push(format!("row 1: cannot read the header: {e}"));
+            return Ok(out);
+        }
+    };
+    for required in ["badge", "name", "unit", "police_type", "hire_date"] {
+        if !headers.iter().any(|h| h == required) {
+            out.errors.push(format!("row 1: missing column {required:?} (columns: {CSV_COLUMNS})"));
+        }
+    }
+    if !out.errors.is_empty() {
+        return Ok(out);
+    }
+    let mut valid = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for (i, rec) in reader.deserialize::<AccountInput>().enumerate() {
+        let row = i + 2;
+        match rec {
+            Err(e) => out.errors.push(format!("row {row}: {e}")),
+            Ok(input) => {
+                if let Some(first) = seen.insert(input.badge.trim().to_string(), row) {
+                    out.errors.push(format!("row {row}: badge {} repeats row {first}", input.badge.trim()));
+                    continue;
+                }
+                match validate(&input, &units, now) {
+                    Ok(v) => valid.push((row, v)),
+                    Err(errs) => out.errors.extend(errs.into_iter().map(|e| format!("row {row}: {e}"))),
+                }
+            }
+        }
+    }
+    let badges: Vec<String> = valid.iter().map(|(_, v)| v.user.badge.clone()).collect();
+    for existing in org::badges_in(conn, &badges)? {
+        let row = valid.iter().find(|(_, v)| v.user.badge == existing).map(|(r, _)| *r).unwrap_or(0);
+        out.errors.push(format!("row {row}: badge {existing}: an account with this 警号 exists"));
+    }
+    if valid.is_empty() && out.errors.is_empty() {
+        out.errors.push("the file has no rows".into());
+    }
+    if !out.errors.is_empty() {
+        return Ok(out);
+    }
+    write_tx(conn, |conn| {
+        for (_, v) in &valid {
+            org::insert_user(conn, &v.user, &v.roles)?;
+        }
+        Ok::<(), AppError>(())
+    })?;
+    out.created = valid.into_iter().map(|(_, v)| (v.user.badge, v.user.name, v.generated_password)).collect();
+    Ok(out)
+}

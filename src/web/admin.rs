@@ -1,0 +1,149 @@
+//! Admins: accounts, and importing officers from CSV.
+
+use rocket::form::FromForm;
+use rocket::fs::TempFile;
+use rocket::response::content::RawHtml;
+use rocket::{get, post};
+use serde_json::{json, Value};
+
+use super::pages::{CsrfForm, CsrfUpload, PageCtx, WithCsrf};
+use super::with_db;
+use crate::auth::Admin;
+use crate::db::models::org;
+use crate::error::{AppError, AppResult};
+use crate::services::people::{self, AccountInput, CSV_COLUMNS};
+
+/// Largest CSV accepted (about 20,000 officers).
+const MAX_CSV_BYTES: u64 = 4 * 1024 * 1024;
+
+#[get("/admin/users")]
+pub async fn users(ctx: PageCtx<'_>, _a: Admin<'_>) -> AppResult<RawHtml<String>> {
+    let (list, roles) = with_db(ctx.state, |c| {
+        let list = org::list_with_units(c)?;
+        let mut roles = Vec::new();
+        for (u, _) in &list {
+            roles.push(org::roles_of(c, u.id)?);
+        }
+        Ok((list, roles))
+    })
+    .await?;
+    let rows: Vec<Value> = list
+        .iter()
+        .zip(roles)
+        .map(|((u, unit), roles)| {
+            json!({"badge": u.badge, "name": u.name, "unit": unit, "police_type": u.police_type, "post": u.post, "rank": u.rank,
+                   "hire_date": u.hire_date.to_string(), "leader": u.is_leader, "legal": u.is_legal_officer, "active": u.active,
+                   "roles": roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")})
+        })
+        .collect();
+    ctx.render("admin/users", json!({ "users": rows }))
+}
+
+async fn new_user_page(ctx: &PageCtx<'_>, input: &AccountInput, errors: Vec<String>, created: Option<Value>) -> AppResult<RawHtml<String>> {
+    let units = with_db(ctx.state, |c| Ok(org::all_units(c)?)).await?;
+    ctx.render(
+        "admin/user_form",
+        json!({
+            "errors": errors, "created": created,
+            "f": { "badge": input.badge, "name": input.name, "police_type": input.police_type, "post": input.post, "rank": input.rank,
+                   "hire_date": input.hire_date, "email": input.email, "enforcement_post": input.enforcement_post == "1",
+                   "is_leader": input.is_leader == "1", "is_legal_officer": input.is_legal_officer == "1" },
+            "units": units.iter().map(|u| json!({"name": u.name, "sel": u.name == input.unit})).collect::<Vec<_>>(),
+            "roles": (["officer", "trainer", "leader", "hr", "admin"]).iter().map(|r| json!({"v": r, "sel": input.roles.split(',').any(|x| x == *r)})).collect::<Vec<_>>(),
+        }),
+    )
+}
+
+#[get("/admin/users/new")]
+pub async fn new_user(ctx: PageCtx<'_>, _a: Admin<'_>) -> AppResult<RawHtml<String>> {
+    let input = AccountInput { roles: "officer".into(), enforcement_post: "1".into(), ..Default::default() };
+    new_user_page(&ctx, &input, vec![], None).await
+}
+
+#[derive(FromForm)]
+pub struct UserForm {
+    badge: String,
+    name: String,
+    unit: String,
+    police_type: String,
+    post: String,
+    rank: String,
+    hire_date: String,
+    email: String,
+    enforcement_post: bool,
+    is_leader: bool,
+    is_legal_officer: bool,
+    roles: Vec<String>,
+    password: String,
+}
+
+#[post("/admin/users/new", data = "<form>")]
+pub async fn create_user(ctx: PageCtx<'_>, _a: Admin<'_>, form: CsrfForm<UserForm>) -> AppResult<RawHtml<String>> {
+    let f = form.0;
+    let b = |v: bool| if v { "1".to_string() } else { "0".to_string() };
+    let input = AccountInput {
+        badge: f.badge,
+        name: f.name,
+        unit: f.unit,
+        police_type: f.police_type,
+        post: f.post,
+        enforcement_post: b(f.enforcement_post),
+        rank: f.rank,
+        hire_date: f.hire_date,
+        is_leader: b(f.is_leader),
+        is_legal_officer: b(f.is_legal_officer),
+        email: f.email,
+        roles: f.roles.join(","),
+        password: f.password,
+    };
+    let now = ctx.state.clock.now();
+    let inp = input.clone();
+    match with_db(ctx.state, move |c| people::create_account(c, &inp, now)).await {
+        Ok((_, generated)) => {
+            let created = json!({"badge": input.badge.trim(), "name": input.name.trim(), "password": generated});
+            new_user_page(&ctx, &AccountInput { roles: "officer".into(), enforcement_post: "1".into(), ..Default::default() }, vec![], Some(created)).await
+        }
+        Err(e) if matches!(e.status.code, 409 | 422) => new_user_page(&ctx, &input, e.message.split("; ").map(str::to_string).collect(), None).await,
+        Err(e) => Err(e),
+    }
+}
+
+#[get("/admin/users/import")]
+pub async fn import_page(ctx: PageCtx<'_>, _a: Admin<'_>) -> AppResult<RawHtml<String>> {
+    ctx.render("admin/import", json!({ "columns": CSV_COLUMNS, "errors": [], "created": Value::Null }))
+}
+
+#[derive(FromForm)]
+pub struct ImportForm<'r> {
+    #[field(name = "_csrf")]
+    csrf: String,
+    file: TempFile<'r>,
+}
+
+impl WithCsrf for ImportForm<'_> {
+    fn csrf_token(&self) -> &str {
+        &self.csrf
+    }
+}
+
+#[post("/admin/users/import", data = "<form>")]
+pub async fn import(ctx: PageCtx<'_>, _a: Admin<'_>, form: CsrfUpload<ImportForm<'_>>) -> AppResult<RawHtml<String>> {
+    let file = &form.0.file;
+    if file.len() > MAX_CSV_BYTES {
+        return Err(AppError::new(rocket::http::Status::PayloadTooLarge, "too_large", "the file is larger than 4 MB"));
+    }
+    let path = file.path().ok_or_else(|| AppError::bad_request("choose a CSV file to upload"))?.to_path_buf();
+    let data = rocket::tokio::fs::read(&path).await.map_err(|e| AppError::bad_request(format!("cannot read the upload: {e}")))?;
+    if data.is_empty() {
+        return Err(AppError::bad_request("the file is empty"));
+    }
+    let now = ctx.state.clock.now();
+    let outcome = with_db(ctx.state, move |c| people::import_csv(c, &data, now)).await?;
+    ctx.render(
+        "admin/import",
+        json!({
+            "columns": CSV_COLUMNS, "errors": outcome.errors,
+            "created": (outcome.errors.is_empty()).then(|| outcome.created.iter().map(|(b, n, p)| json!({"badge": b, "name": n, "password": p})).collect::<Vec<_>>()),
+        }),
+    )
+}

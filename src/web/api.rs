@@ -1,0 +1,249 @@
+//! The JSON API under `/api/v1`, and its OpenAPI document at `/api/openapi.json`.
+
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{get, post, put, State};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use super::with_db;
+use crate::auth::{random_token, token_hash, verify_password, Officer, ResultsReader, Trainer};
+use crate::db::models::{exam as exam_db, org, session};
+use crate::domain::paper::BlueprintSpec;
+use crate::error::{AppError, AppResult};
+use crate::services::exams::{self, AttemptView, Candidate, ResultRow, SittingSpec, SittingSummary, SubmitResult};
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "lawcert API", version = "1", description = "Candidate flow, trainers' scheduling and results. Errors are {\"error\": {\"code\", \"message\"}}."),
+    paths(create_token, my_sittings, start_attempt, get_attempt, save_answer, submit_attempt, create_blueprint, create_sitting, sitting_results),
+    components(schemas(TokenRequest, TokenResponse, ErrorBody, ErrorDetail, SaveRequest, SaveResponse, NewBlueprint, Created, SittingSpec, BlueprintSpec)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+#[get("/api/openapi.json")]
+pub fn openapi() -> (rocket::http::ContentType, String) {
+    (rocket::http::ContentType::JSON, ApiDoc::openapi().to_pretty_json().expect("openapi serialises"))
+}
+
+/// The error body of every failed call.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// 警号
+    pub badge: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub token: String,
+    pub expires_at: chrono::NaiveDateTime,
+}
+
+fn json_body<T>(body: Result<Json<T>, rocket::serde::json::Error<'_>>) -> AppResult<T> {
+    body.map(|j| j.into_inner()).map_err(|e| AppError::bad_request(format!("request body: {e}")))
+}
+
+/// Exchanges a badge and password for a bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/token", request_body = TokenRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+#[post("/api/v1/auth/token", data = "<body>")]
+pub async fn create_token(state: &State<AppState>, body: Result<Json<TokenRequest>, rocket::serde::json::Error<'_>>) -> AppResult<Json<TokenResponse>> {
+    let req = json_body(body)?;
+    let badge = req.badge.trim().to_string();
+    let user = with_db(state, move |c| Ok(org::find_by_badge(c, &badge)?)).await?;
+    let ok = match &user {
+        Some(u) if u.active => {
+            let (pw, hash) = (req.password.clone(), u.password_hash.clone());
+            rocket::tokio::task::spawn_blocking(move || verify_password(&pw, &hash)).await.unwrap_or(false)
+        }
+        _ => false,
+    };
+    let Some(user) = user.filter(|_| ok) else { return Err(AppError::unauthorized("wrong badge or password")) };
+    let token = random_token();
+    let hash = token_hash(&token);
+    let now = state.clock.now();
+    let expires_at = now + chrono::Duration::hours(state.config.token_hours);
+    let csrf = random_token();
+    with_db(state, move |c| Ok(session::create(c, &hash, user.id, "api", &csrf, now, expires_at)?)).await?;
+    Ok(Json(TokenResponse { token, expires_at }))
+}
+
+/// Sittings the caller may sit (not yet closed, or closed with the caller's attempt).
+#[utoipa::path(get, path = "/api/v1/me/sittings", security(("bearer" = [])),
+    responses((status = 200, body = [SittingSummary]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[get("/api/v1/me/sittings")]
+pub async fn my_sittings(state: &State<AppState>, o: Officer<'_>) -> AppResult<Json<Vec<SittingSummary>>> {
+    let u = o.user.clone();
+    let now = state.clock.now();
+    with_db(state, move |c| exams::sittings_for(c, &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type }, now))
+        .await
+        .map(Json)
+}
+
+/// Starts (201) or resumes (200) the caller's attempt.
+#[utoipa::path(post, path = "/api/v1/sittings/{id}/attempts", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 201, body = AttemptView), (status = 200, body = AttemptView), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[post("/api/v1/sittings/<id>/attempts")]
+pub async fn start_attempt(state: &State<AppState>, o: Officer<'_>, id: i64) -> AppResult<(Status, Json<AttemptView>)> {
+    let u = o.user.clone();
+    let now = state.clock.now();
+    let st: &AppState = state;
+    let pool = st.pool.clone();
+    let versions = &st.versions;
+    let (view, created) = {
+        let mut conn = rocket::tokio::task::block_in_place(|| pool.get())?;
+        rocket::tokio::task::block_in_place(|| -> AppResult<(AttemptView, bool)> {
+            let (a, created) = exams::start_attempt(&mut conn, id, &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type }, now)?;
+            let s = exam_db::find_sitting(&mut conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+            Ok((exams::attempt_view(&mut conn, versions, &a, &s.title, now)?, created))
+        })?
+    };
+    Ok((if created { Status::Created } else { Status::Ok }, Json(view)))
+}
+
+/// The caller's attempt with the answers saved so far.
+#[utoipa::path(get, path = "/api/v1/attempts/{id}", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = AttemptView), (status = 404, body = ErrorBody)))]
+#[get("/api/v1/attempts/<id>")]
+pub async fn get_attempt(state: &State<AppState>, o: Officer<'_>, id: i64) -> AppResult<Json<AttemptView>> {
+    let uid = o.user.id;
+    let now = state.clock.now();
+    let st: &AppState = state;
+    rocket::tokio::task::block_in_place(|| {
+        let mut conn = st.pool.get()?;
+        let mut a = exams::own_attempt(&mut conn, id, uid)?;
+        if a.submitted_at.is_none() && now >= a.deadline {
+            a = exams::submit(&mut conn, &st.versions, a.id, "auto", now)?;
+        }
+        let s = exam_db::find_sitting(&mut conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+        exams::attempt_view(&mut conn, &st.versions, &a, &s.title, now).map(Json)
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SaveRequest {
+    /// Option ids chosen (empty to clear the answer).
+    pub choices: Vec<String>,
+    /// Marked for review; unchanged when absent.
+    #[serde(default)]
+    pub flagged: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SaveResponse {
+    pub saved_at: chrono::NaiveDateTime,
+}
+
+/// Saves one answer. 409 once the deadline has passed or the attempt is submitted.
+#[utoipa::path(put, path = "/api/v1/attempts/{id}/answers/{question_id}", security(("bearer" = [])),
+    params(("id" = i64, Path), ("question_id" = i64, Path)), request_body = SaveRequest,
+    responses((status = 200, body = SaveResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[put("/api/v1/attempts/<id>/answers/<question_id>", data = "<body>")]
+pub async fn save_answer(
+    state: &State<AppState>,
+    o: Officer<'_>,
+    id: i64,
+    question_id: i64,
+    body: Result<Json<SaveRequest>, rocket::serde::json::Error<'_>>,
+) -> AppResult<Json<SaveResponse>> {
+    let req = json_body(body)?;
+    let uid = o.user.id;
+    let now = state.clock.now();
+    let st: &AppState = state;
+    rocket::tokio::task::block_in_place(|| {
+        let mut conn = st.pool.get()?;
+        let a = exams::own_attempt(&mut conn, id, uid)?;
+        let saved_at = exams::save_answer(&mut conn, &st.versions, &a, question_id, &req.choices, req.flagged, now)?;
+        Ok(Json(SaveResponse { saved_at }))
+    })
+}
+
+/// Submits the attempt and grades it; calling again returns the same result.
+#[utoipa::path(post, path = "/api/v1/attempts/{id}/submit", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = SubmitResult), (status = 404, body = ErrorBody)))]
+#[post("/api/v1/attempts/<id>/submit")]
+pub async fn submit_attempt(state: &State<AppState>, o: Officer<'_>, id: i64) -> AppResult<Json<SubmitResult>> {
+    let uid = o.user.id;
+    let now = state.clock.now();
+    let st: &AppState = state;
+    rocket::tokio::task::block_in_place(|| {
+        let mut conn = st.pool.get()?;
+        let a = exams::own_attempt(&mut conn, id, uid)?;
+        let a = exams::submit(&mut conn, &st.versions, a.id, "manual", now)?;
+        let s = exam_db::find_sitting(&mut conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+        Ok(Json(exams::result_for_candidate(&a, &s, now)))
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewBlueprint {
+    pub name: String,
+    pub spec: BlueprintSpec,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
+/// Creates a blueprint (trainers).
+#[utoipa::path(post, path = "/api/v1/blueprints", security(("bearer" = [])), request_body = NewBlueprint,
+    responses((status = 201, body = Created), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[post("/api/v1/blueprints", data = "<body>")]
+pub async fn create_blueprint(state: &State<AppState>, t: Trainer<'_>, body: Result<Json<NewBlueprint>, rocket::serde::json::Error<'_>>) -> AppResult<(Status, Json<Created>)> {
+    let req = json_body(body)?;
+    let by = t.user.id;
+    let now = state.clock.now();
+    let id = with_db(state, move |c| exams::create_blueprint(c, &req.name, &req.spec, Some(by), now)).await?;
+    Ok((Status::Created, Json(Created { id })))
+}
+
+/// Schedules a sitting from a blueprint (trainers). Times are UTC.
+#[utoipa::path(post, path = "/api/v1/sittings", security(("bearer" = [])), request_body = SittingSpec,
+    responses((status = 201, body = Created), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[post("/api/v1/sittings", data = "<body>")]
+pub async fn create_sitting(state: &State<AppState>, t: Trainer<'_>, body: Result<Json<SittingSpec>, rocket::serde::json::Error<'_>>) -> AppResult<(Status, Json<Created>)> {
+    let spec = json_body(body)?;
+    let by = t.user.id;
+    let now = state.clock.now();
+    let id = with_db(state, move |c| exams::create_sitting(c, &spec, Some(by), now)).await?;
+    Ok((Status::Created, Json(Created { id })))
+}
+
+/// A sitting's results (trainers, HR, admins; unit leaders see their unit).
+#[utoipa::path(get, path = "/api/v1/sittings/{id}/results", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = [ResultRow]), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[get("/api/v1/sittings/<id>/results")]
+pub async fn sitting_results(state: &State<AppState>, r: ResultsReader<'_>, id: i64) -> AppResult<Json<Vec<ResultRow>>> {
+    use crate::domain::org::Role;
+    let scope = (!(r.has(Role::Trainer) || r.has(Role::Hr) || r.has(Role::Admin))).then(|| vec![r.user.unit_id]);
+    with_db(state, move |c| {
+        exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found(format!("no sitting {id}")))?;
+        exams::results(c, id, scope.as_deref())
+    })
+    .await
+    .map(Json)
+}

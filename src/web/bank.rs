@@ -1,0 +1,412 @@
+//! Trainers' question bank: browse and filter, search, create and edit with preview, approval
+//! by a second trainer, retirement.
+
+use rocket::form::FromForm;
+use rocket::response::content::RawHtml;
+use rocket::response::Redirect;
+use rocket::{get, post, Either};
+use serde_json::{json, Value};
+
+use super::pages::{CsrfForm, PageCtx};
+use super::{local, with_db};
+use crate::auth::Trainer;
+use crate::db::models::bank::{self as bank_db, status, Filter};
+use crate::db::write_tx;
+use crate::domain::bank::{normalise_letters, Level, QuestionContent, QuestionKind, FALSE_ID, TRUE_ID};
+use crate::error::{AppError, AppResult};
+
+const PAGE_SIZE: i64 = 50;
+
+fn non_empty(s: Option<&str>) -> Option<String> {
+    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+#[allow(clippy::too_many_arguments)]
+#[get("/bank?<statute>&<article>&<kind>&<difficulty>&<level>&<status>&<q>&<page>")]
+pub async fn list(
+    ctx: PageCtx<'_>,
+    _t: Trainer<'_>,
+    statute: Option<&str>,
+    article: Option<&str>,
+    kind: Option<&str>,
+    difficulty: Option<i32>,
+    level: Option<&str>,
+    status: Option<&str>,
+    q: Option<&str>,
+    page: Option<i64>,
+) -> AppResult<RawHtml<String>> {
+    let f = Filter {
+        statute: non_empty(statute),
+        article: non_empty(article),
+        kind: non_empty(kind).filter(|k| QuestionKind::parse(k).is_some()),
+        difficulty: difficulty.filter(|d| (1..=3).contains(d)),
+        level: non_empty(level).filter(|l| Level::parse(l).is_some()),
+        status: non_empty(status).filter(|s| status::ALL.contains(&s.as_str())),
+        search: non_empty(q),
+    };
+    let page = page.unwrap_or(1).max(1);
+    let filter = f.clone();
+    let (rows, total, statutes, counts) = with_db(ctx.state, move |c| {
+        let (rows, total) = bank_db::list(c, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)?;
+        Ok((rows, total, bank_db::statute_names(c)?, bank_db::count_by_status(c)?))
+    })
+    .await?;
+    let names: std::collections::HashMap<String, String> = statutes.iter().cloned().collect();
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|(q, v)| {
+            json!({
+                "id": q.id, "code": q.code, "kind": q.kind, "status": q.status, "stem": v.stem,
+                "statute": names.get(&v.statute_code).cloned().unwrap_or(v.statute_code.clone()), "edition": v.edition_code,
+                "articles": v.articles, "difficulty": v.difficulty, "levels": v.levels_vec().iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+                "pending": q.live_version != Some(q.latest_version), "case": q.case_id.is_some(),
+            })
+        })
+        .collect();
+    let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    let query = |p: i64| {
+        let mut parts = vec![format!("page={p}")];
+        for (k, v) in [("statute", &f.statute), ("article", &f.article), ("kind", &f.kind), ("level", &f.level), ("status", &f.status), ("q", &f.search)] {
+            if let Some(v) = v {
+                parts.push(format!("{k}={}", urlencode(v)));
+            }
+        }
+        if let Some(d) = f.difficulty {
+            parts.push(format!("difficulty={d}"));
+        }
+        format!("/bank?{}", parts.join("&"))
+    };
+    ctx.render(
+        "bank/list",
+        json!({
+            "items": items, "total": total, "page": page, "pages": pages.max(1),
+            "prev": (page > 1).then(|| query(page - 1)), "next": (page < pages).then(|| query(page + 1)),
+            "statutes": statutes.iter().map(|(c, n)| json!({"code": c, "name": n, "selected": f.statute.as_deref() == Some(c)})).collect::<Vec<_>>(),
+            "f": { "article": f.article, "kind": f.kind, "difficulty": f.difficulty, "level": f.level, "status": f.status, "q": f.search },
+            "counts": counts.into_iter().map(|(s, n)| json!({"status": s, "n": n})).collect::<Vec<_>>(),
+        }),
+    )
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The question form as typed by the trainer.
+#[derive(FromForm, Default, Clone, Debug)]
+pub struct QuestionForm {
+    kind: String,
+    statute: String,
+    edition: String,
+    articles: String,
+    difficulty: i32,
+    levels: Vec<String>,
+    stem: String,
+    options: String,
+    answer: String,
+    explanation: String,
+    tags: String,
+    action: String,
+    revision: Option<i32>,
+}
+
+impl QuestionForm {
+    fn content(&self) -> Result<QuestionContent, Vec<String>> {
+        let mut errs = Vec::new();
+        let kind = QuestionKind::parse(&self.kind).unwrap_or_else(|| {
+            errs.push("type: choose single, multiple or true/false".to_string());
+            QuestionKind::Single
+        });
+        let options: Vec<String> = if kind == QuestionKind::TrueFalse {
+            vec![]
+        } else {
+            self.options.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
+        };
+        let answer = if kind == QuestionKind::TrueFalse {
+            match self.answer.trim() {
+                "T" | "true" | "对" | "正确" => TRUE_ID.to_string(),
+                "F" | "false" | "错" | "错误" => FALSE_ID.to_string(),
+                other => {
+                    errs.push(format!("answer {other:?}: choose true or false"));
+                    String::new()
+                }
+            }
+        } else {
+            normalise_letters(&self.answer)
+        };
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        let mut levels: Vec<Level> = self.levels.iter().filter_map(|l| Level::parse(l)).collect();
+        levels.sort();
+        levels.dedup();
+        Ok(QuestionContent {
+            kind,
+            statute: self.statute.trim().to_string(),
+            edition: self.edition.trim().to_string(),
+            articles: self.articles.split([',', '，', ' ', '、']).map(str::trim).filter(|a| !a.is_empty()).map(str::to_string).collect(),
+            difficulty: self.difficulty,
+            levels,
+            stem: self.stem.trim().to_string(),
+            options,
+            answer,
+            explanation: self.explanation.trim().to_string(),
+            tags: self.tags.split([',', '，']).map(str::trim).filter(|a| !a.is_empty()).map(str::to_string).collect(),
+        })
+    }
+
+    fn from_content(c: &QuestionContent, revision: i32) -> QuestionForm {
+        QuestionForm {
+            kind: c.kind.as_str().into(),
+            statute: c.statute.clone(),
+            edition: c.edition.clone(),
+            articles: c.articles.join(", "),
+            difficulty: c.difficulty,
+            levels: c.levels.iter().map(|l| l.as_str().to_string()).collect(),
+            stem: c.stem.clone(),
+            options: c.options.join("\n"),
+            answer: if c.kind == QuestionKind::TrueFalse { if c.answer == "T" { "true".into() } else { "false".into() } } else { c.answer.clone() },
+            explanation: c.explanation.clone(),
+            tags: c.tags.join(", "),
+            action: String::new(),
+            revision: Some(revision),
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "kind": self.kind, "statute": self.statute, "edition": self.edition, "articles": self.articles,
+            "difficulty": self.difficulty, "stem": self.stem, "options": self.options, "answer": self.answer,
+            "explanation": self.explanation, "tags": self.tags, "revision": self.revision,
+            "basic": self.levels.iter().any(|l| l == "basic"), "intermediate": self.levels.iter().any(|l| l == "intermediate"),
+            "advanced": self.levels.iter().any(|l| l == "advanced"),
+            "single": self.kind == "single", "multiple": self.kind == "multiple", "truefalse": self.kind == "truefalse",
+            "d1": self.difficulty == 1, "d2": self.difficulty == 2, "d3": self.difficulty == 3,
+        })
+    }
+}
+
+fn preview_json(c: &QuestionContent) -> Value {
+    let letters = crate::domain::bank::OPTION_LETTERS;
+    json!({
+        "kind": c.kind.as_str(), "stem": c.stem, "explanation": c.explanation, "articles": c.articles.join("、"),
+        "options": c.options.iter().enumerate().map(|(i, o)| {
+            let id = letters.chars().nth(i).unwrap_or('?');
+            json!({"id": id.to_string(), "text": o, "correct": c.answer.contains(id)})
+        }).collect::<Vec<_>>(),
+        "truefalse": c.kind == QuestionKind::TrueFalse, "answer_true": c.answer == "T",
+    })
+}
+
+async fn form_page(ctx: &PageCtx<'_>, form: &QuestionForm, question: Option<Value>, errors: Vec<String>, preview: Option<Value>) -> AppResult<RawHtml<String>> {
+    let reg = with_db(ctx.state, |c| Ok(bank_db::registry(c)?)).await?;
+    let statutes: Vec<Value> = reg
+        .statutes
+        .iter()
+        .map(|s| json!({"code": s.code, "name": s.short, "selected": s.code == form.statute,
+            "editions": s.editions.iter().map(|e| e.code.clone()).collect::<Vec<_>>()}))
+        .collect();
+    let editions: Vec<Value> = reg
+        .statutes
+        .iter()
+        .flat_map(|s| s.editions.iter().map(move |e| json!({"code": e.code, "label": format!("{} {}", s.short, e.code), "selected": e.code == form.edition && s.code == form.statute})))
+        .collect();
+    ctx.render(
+        "bank/form",
+        json!({ "form": form.json(), "question": question, "errors": errors, "preview": preview, "statutes": statutes, "editions": editions }),
+    )
+}
+
+#[get("/bank/new")]
+pub async fn new_page(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<String>> {
+    let form = QuestionForm { kind: "single".into(), difficulty: 1, levels: vec!["basic".into()], ..<QuestionForm as Default>::default() };
+    form_page(&ctx, &form, None, vec![], None).await
+}
+
+#[post("/bank/new", data = "<form>")]
+pub async fn create(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<QuestionForm>) -> AppResult<Either<RawHtml<String>, Redirect>> {
+    let form = form.0;
+    let reg = with_db(ctx.state, |c| Ok(bank_db::registry(c)?)).await?;
+    let content = match form.content() {
+        Ok(c) => c,
+        Err(errs) => return form_page(&ctx, &form, None, errs, None).await.map(Either::Left),
+    };
+    let errs = content.validate(&reg);
+    if !errs.is_empty() || form.action == "preview" {
+        let preview = errs.is_empty().then(|| preview_json(&content));
+        return form_page(&ctx, &form, None, errs, preview).await.map(Either::Left);
+    }
+    let author = t.user.id;
+    let now = ctx.state.clock.now();
+    let id = with_db(ctx.state, move |c| {
+        write_tx(c, |c| {
+            // trainer-written questions get a code from the row count, kept stable afterwards
+            let code = format!("Q-{}", crate::auth::random_token()[..10].to_uppercase());
+            bank_db::insert_question(
+                c,
+                &bank_db::NewQuestion { code: &code, case: None, origin: "ui", file_hash: None, content: &content, author: Some(author), reviewed: false },
+                now,
+            )
+            .map_err(AppError::from)
+        })
+    })
+    .await?;
+    Ok(Either::Right(Redirect::to(format!("/bank/{id}"))))
+}
+
+#[get("/bank/<id>")]
+pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64) -> AppResult<RawHtml<String>> {
+    let (q, versions, keys, case, names) = with_db(ctx.state, move |c| {
+        let q = bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?;
+        let versions = bank_db::versions_of(c, id)?;
+        let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
+        let keys: std::collections::HashMap<i64, String> = bank_db::keys_by_ids(c, &ids)?.into_iter().collect();
+        let case = match q.case_id {
+            Some(cid) => bank_db::find_case(c, cid)?,
+            None => None,
+        };
+        Ok((q, versions, keys, case, bank_db::statute_names(c)?))
+    })
+    .await?;
+    let names: std::collections::HashMap<String, String> = names.into_iter().collect();
+    let kind = QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Single);
+    let latest = versions.first().ok_or_else(|| AppError::internal("question without versions"))?;
+    let can_approve = q.live_version != Some(q.latest_version) && q.status != status::RETIRED && latest.created_by != Some(t.user.id);
+    let versions_json: Vec<Value> = versions
+        .iter()
+        .map(|v| {
+            let content = v.content(kind, keys.get(&v.id).cloned().unwrap_or_default());
+            json!({
+                "version": v.version, "live": q.live_version == Some(v.version), "latest": q.latest_version == v.version,
+                "statute": names.get(&v.statute_code).cloned().unwrap_or(v.statute_code.clone()), "edition": v.edition_code,
+                "difficulty": v.difficulty, "levels": v.levels, "created_at": local(v.created_at), "created_by": v.created_by,
+                "reviewed_at": v.reviewed_at.map(local), "preview": preview_json(&content),
+            })
+        })
+        .collect();
+    ctx.render(
+        "bank/show",
+        json!({
+            "q": { "id": q.id, "code": q.code, "kind": q.kind, "status": q.status, "origin": q.origin, "revision": q.revision,
+                   "pending": q.live_version != Some(q.latest_version), "retired": q.status == status::RETIRED },
+            "case": case.map(|c| json!({"code": c.code, "title": c.title, "body": c.body})),
+            "can_approve": can_approve, "own_pending": q.live_version != Some(q.latest_version) && latest.created_by == Some(t.user.id),
+            "versions": versions_json,
+        }),
+    )
+}
+
+#[get("/bank/<id>/edit")]
+pub async fn edit_page(ctx: PageCtx<'_>, _t: Trainer<'_>, id: i64) -> AppResult<RawHtml<String>> {
+    let (q, v, key) = with_db(ctx.state, move |c| {
+        let q = bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?;
+        let v = bank_db::version(c, id, q.latest_version)?.ok_or_else(|| AppError::internal("version missing"))?;
+        let key = bank_db::key_of(c, v.id)?;
+        Ok((q, v, key))
+    })
+    .await?;
+    let content = v.content(QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Single), key);
+    let form = QuestionForm::from_content(&content, q.revision);
+    form_page(&ctx, &form, Some(json!({"id": q.id, "code": q.code, "case": q.case_id.is_some()})), vec![], None).await
+}
+
+#[post("/bank/<id>/edit", data = "<form>")]
+pub async fn update(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, form: CsrfForm<QuestionForm>) -> AppResult<Either<RawHtml<String>, Redirect>> {
+    let form = form.0;
+    let (q, reg) = with_db(ctx.state, move |c| Ok((bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?, bank_db::registry(c)?))).await?;
+    let qjson = json!({"id": q.id, "code": q.code, "case": q.case_id.is_some()});
+    let mut content = match form.content() {
+        Ok(c) => c,
+        Err(errs) => return form_page(&ctx, &form, Some(qjson), errs, None).await.map(Either::Left),
+    };
+    // a question's type is fixed: papers already drawn grade it by that type
+    if content.kind.as_str() != q.kind {
+        content.kind = QuestionKind::parse(&q.kind).unwrap_or(content.kind);
+    }
+    let mut errs = content.validate(&reg);
+    if form.revision != Some(q.revision) {
+        errs.push("someone else changed this question while you were editing it: reload it, then make your change again".into());
+    }
+    if !errs.is_empty() || form.action == "preview" {
+        let preview = errs.is_empty().then(|| preview_json(&content));
+        return form_page(&ctx, &form, Some(qjson), errs, preview).await.map(Either::Left);
+    }
+    let author = t.user.id;
+    let now = ctx.state.clock.now();
+    let saved = with_db(ctx.state, move |c| {
+        write_tx(c, |c| {
+            let latest = bank_db::version(c, q.id, q.latest_version)?.ok_or_else(|| AppError::internal("version missing"))?;
+            if latest.content_hash == content.content_hash() {
+                return Ok(true); // nothing changed
+            }
+            let next = q.latest_version + 1;
+            if !bank_db::bump_latest(c, q.id, next, q.revision, now)? {
+                return Ok(false);
+            }
+            bank_db::insert_version(c, q.id, next, &content, Some(author), None, now)?;
+            Ok::<bool, AppError>(true)
+        })
+    })
+    .await?;
+    if !saved {
+        let errs = vec!["someone else changed this question while you were editing it: reload it, then make your change again".to_string()];
+        return form_page(&ctx, &form, Some(qjson), errs, None).await.map(Either::Left);
+    }
+    Ok(Either::Right(Redirect::to(format!("/bank/{id}"))))
+}
+
+#[derive(FromForm)]
+pub struct RevisionForm {
+    revision: i32,
+}
+
+#[post("/bank/<id>/approve", data = "<form>")]
+pub async fn approve(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, form: CsrfForm<RevisionForm>) -> AppResult<Redirect> {
+    let reviewer = t.user.id;
+    let now = ctx.state.clock.now();
+    let revision = form.0.revision;
+    with_db(ctx.state, move |c| {
+        write_tx(c, |c| {
+            let q = bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?;
+            if q.revision != revision {
+                return Err(AppError::conflict("stale", "the question changed since you opened it; review it again"));
+            }
+            if q.status == status::RETIRED {
+                return Err(AppError::conflict("retired", "a retired question cannot be approved"));
+            }
+            if q.live_version == Some(q.latest_version) {
+                return Err(AppError::conflict("already_approved", "this version is already approved"));
+            }
+            let v = bank_db::version(c, id, q.latest_version)?.ok_or_else(|| AppError::internal("version missing"))?;
+            if v.created_by == Some(reviewer) {
+                return Err(AppError::forbidden("a question must be approved by a trainer other than its author"));
+            }
+            if !bank_db::approve_latest(c, &q, reviewer, now)? {
+                return Err(AppError::conflict("stale", "the question changed since you opened it; review it again"));
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(Redirect::to(format!("/bank/{id}")))
+}
+
+#[post("/bank/<id>/retire", data = "<form>")]
+pub async fn retire(ctx: PageCtx<'_>, _t: Trainer<'_>, id: i64, form: CsrfForm<RevisionForm>) -> AppResult<Redirect> {
+    let now = ctx.state.clock.now();
+    let revision = form.0.revision;
+    with_db(ctx.state, move |c| {
+        let q = bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?;
+        if q.revision != revision || !bank_db::set_status(c, &q, status::RETIRED, now)? {
+            return Err(AppError::conflict("stale", "the question changed since you opened it; look again before retiring it"));
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(Redirect::to(format!("/bank/{id}")))
+}

@@ -1,0 +1,215 @@
+//! Officers' pages: their sittings, the exam page, submission and their results.
+
+use std::collections::HashMap;
+
+use rocket::response::content::RawHtml;
+use rocket::response::Redirect;
+use rocket::{get, post, Either};
+use serde_json::{json, Value};
+
+use super::pages::{CsrfForm, Empty, PageCtx};
+use super::{local, with_db};
+use crate::auth::Officer;
+use crate::db::models::exam as exam_db;
+use crate::domain::exam::SittingState;
+use crate::domain::grading::format_points;
+use crate::error::{AppError, AppResult};
+use crate::services::exams::{self, Candidate, SittingSummary};
+
+pub fn sitting_json(s: &SittingSummary) -> Value {
+    json!({
+        "id": s.id, "title": s.title, "kind": s.kind.as_str(), "opens_at": local(s.opens_at), "closes_at": local(s.closes_at),
+        "duration_minutes": s.duration_minutes, "state": s.state.as_str(), "open": s.state == SittingState::Open,
+        "attempt_id": s.attempt_id, "submitted": s.submitted,
+    })
+}
+
+fn candidate(o: &Officer<'_>) -> (i64, String, i64, String) {
+    (o.user.id, o.user.badge.clone(), o.user.unit_id, o.user.police_type.clone())
+}
+
+#[get("/exams")]
+pub async fn list(ctx: PageCtx<'_>, officer: Officer<'_>) -> AppResult<RawHtml<String>> {
+    let (id, badge, unit, ptype) = candidate(&officer);
+    let now = ctx.state.clock.now();
+    let (open, history) = with_db(ctx.state, move |c| {
+        let open = exams::sittings_for(c, &Candidate { id, badge: &badge, unit_id: unit, police_type: &ptype }, now)?;
+        let history = exam_db::attempts_of_user(c, id)?;
+        Ok((open, history))
+    })
+    .await?;
+    let history: Vec<Value> = history
+        .iter()
+        .map(|(a, s)| {
+            let r = exams::result_for_candidate(a, s, now);
+            json!({
+                "attempt_id": a.id, "title": s.title, "kind": s.kind, "started_at": local(a.started_at),
+                "submitted": a.submitted_at.is_some(), "score": r.score, "max_score": r.max_score, "passed": r.passed,
+                "released": r.score_released,
+            })
+        })
+        .collect();
+    ctx.render("exams/list", json!({ "sittings": open.iter().map(sitting_json).collect::<Vec<_>>(), "history": history }))
+}
+
+#[get("/exams/<sitting_id>")]
+pub async fn show(ctx: PageCtx<'_>, officer: Officer<'_>, sitting_id: i64) -> AppResult<RawHtml<String>> {
+    let (id, badge, unit, ptype) = candidate(&officer);
+    let now = ctx.state.clock.now();
+    let (s, attempt) = with_db(ctx.state, move |c| {
+        let s = exam_db::find_sitting(c, sitting_id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+        if !exams::may_sit(c, &s, &Candidate { id, badge: &badge, unit_id: unit, police_type: &ptype })? {
+            return Err(AppError::forbidden("you are not on the list for this sitting"));
+        }
+        let a = exam_db::find_attempt_for(c, sitting_id, id)?;
+        Ok((s, a))
+    })
+    .await?;
+    let state = SittingState::at(now, s.opens_at, s.closes_at);
+    ctx.render(
+        "exams/show",
+        json!({
+            "sitting": {
+                "id": s.id, "title": s.title, "kind": s.kind, "opens_at": local(s.opens_at), "closes_at": local(s.closes_at),
+                "duration_minutes": s.duration_minutes, "pass_percent": s.pass_percent, "state": state.as_str(),
+                "open": state == SittingState::Open, "partial": s.multi_rule == "partial",
+            },
+            "attempt": attempt.map(|a| json!({"id": a.id, "submitted": a.submitted_at.is_some()})),
+        }),
+    )
+}
+
+
+#[post("/exams/<sitting_id>/start", data = "<_f>")]
+pub async fn start(ctx: PageCtx<'_>, officer: Officer<'_>, sitting_id: i64, _f: CsrfForm<Empty>) -> AppResult<Redirect> {
+    let (id, badge, unit, ptype) = candidate(&officer);
+    let now = ctx.state.clock.now();
+    let (a, _) = with_db(ctx.state, move |c| exams::start_attempt(c, sitting_id, &Candidate { id, badge: &badge, unit_id: unit, police_type: &ptype }, now)).await?;
+    Ok(Redirect::to(format!("/attempts/{}", a.id)))
+}
+
+#[get("/attempts/<attempt_id>")]
+pub async fn attempt_page(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> AppResult<Either<RawHtml<String>, Redirect>> {
+    let uid = officer.user.id;
+    let now = ctx.state.clock.now();
+    let versions = ctx.state.versions.clone();
+    let view = with_db(ctx.state, move |c| {
+        let mut a = exams::own_attempt(c, attempt_id, uid)?;
+        if a.submitted_at.is_none() && now >= a.deadline {
+            a = exams::submit(c, &versions, a.id, "auto", now)?;
+        }
+        if a.submitted_at.is_some() {
+            return Ok(None);
+        }
+        let s = exam_db::find_sitting(c, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+        Ok(Some(exams::attempt_view(c, &versions, &a, &s.title, now)?))
+    })
+    .await?;
+    let Some(view) = view else { return Ok(Either::Right(Redirect::to(format!("/attempts/{attempt_id}/result")))) };
+    let questions: Vec<Value> = view
+        .questions
+        .iter()
+        .map(|q| {
+            let chosen = q.answer.clone().unwrap_or_default();
+            json!({
+                "id": q.id, "number": q.number, "kind": q.kind.as_str(), "multiple": q.kind == crate::domain::bank::QuestionKind::Multiple,
+                "stem": q.stem, "case_title": q.case_title, "case_text": q.case_text, "points": q.points, "flagged": q.flagged,
+                "answered": !chosen.is_empty(),
+                "options": q.options.iter().map(|o| json!({"id": o.id, "text": o.text, "checked": chosen.contains(&o.id)})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let epoch_ms = |t: chrono::NaiveDateTime| t.and_utc().timestamp_millis();
+    ctx.render(
+        "exams/attempt",
+        json!({
+            "attempt": { "id": view.attempt_id, "title": view.title, "deadline_ms": epoch_ms(view.deadline), "server_ms": epoch_ms(view.server_time),
+                         "deadline": local(view.deadline) },
+            "questions": questions,
+        }),
+    )
+    .map(Either::Left)
+}
+
+/// Submits the attempt. Answers in the form (the page without JavaScript) are saved first.
+#[post("/attempts/<attempt_id>/submit", data = "<form>")]
+pub async fn submit(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64, form: CsrfForm<HashMap<String, Vec<String>>>) -> AppResult<Redirect> {
+    let uid = officer.user.id;
+    let now = ctx.state.clock.now();
+    let versions = ctx.state.versions.clone();
+    let answers = form.0;
+    with_db(ctx.state, move |c| {
+        let a = exams::own_attempt(c, attempt_id, uid)?;
+        if a.submitted_at.is_none() && now < a.deadline {
+            for (k, v) in &answers {
+                if let Some(vid) = k.strip_prefix('q').and_then(|x| x.parse::<i64>().ok()) {
+                    exams::save_answer(c, &versions, &a, vid, v, None, now)?;
+                }
+            }
+        }
+        exams::submit(c, &versions, a.id, "manual", now)?;
+        Ok(())
+    })
+    .await?;
+    Ok(Redirect::to(format!("/attempts/{attempt_id}/result")))
+}
+
+#[get("/attempts/<attempt_id>/result")]
+pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> AppResult<Either<RawHtml<String>, Redirect>> {
+    let uid = officer.user.id;
+    let now = ctx.state.clock.now();
+    let versions = ctx.state.versions.clone();
+    let out = with_db(ctx.state, move |c| {
+        let a = exams::own_attempt(c, attempt_id, uid)?;
+        if a.submitted_at.is_none() && now < a.deadline {
+            return Ok(None);
+        }
+        let a = if a.submitted_at.is_none() { exams::submit(c, &versions, a.id, "auto", now)? } else { a };
+        let s = exam_db::find_sitting(c, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+        let r = exams::result_for_candidate(&a, &s, now);
+        let review = if exams::answers_released(&a, &s, now) {
+            let paper = exams::paper_of(&a)?;
+            let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
+            let versions_map = versions.get_many(c, &ids)?;
+            let saved: HashMap<i64, String> = exam_db::responses_of(c, a.id)?.into_iter().map(|r| (r.question_version_id, r.choices)).collect();
+            let names: HashMap<String, String> = crate::db::models::bank::statute_names(c)?.into_iter().collect();
+            let scores: Vec<i64> = a.item_scores.as_deref().unwrap_or("").split(',').filter_map(|x| x.parse().ok()).collect();
+            let mut rows = Vec::new();
+            for (n, item) in paper.items.iter().enumerate() {
+                let v = &versions_map[&item.v];
+                let case = match v.case_id { Some(id) => Some(versions.case(c, id)?), None => None };
+                let chosen = saved.get(&item.v).cloned().unwrap_or_default();
+                let options: Vec<Value> = if v.kind == crate::domain::bank::QuestionKind::TrueFalse {
+                    ["T", "F"].iter().map(|id| json!({"id": id, "text": if *id == "T" {"正确"} else {"错误"}, "correct": v.key.contains(id), "chosen": chosen.contains(id)})).collect()
+                } else {
+                    item.o.chars().filter_map(|id| {
+                        let idx = crate::domain::bank::OPTION_LETTERS.find(id)?;
+                        Some(json!({"id": id.to_string(), "text": v.options.get(idx)?, "correct": v.key.contains(id), "chosen": chosen.contains(id)}))
+                    }).collect()
+                };
+                let got = scores.get(n).copied().unwrap_or(0);
+                rows.push(json!({
+                    "number": n + 1, "stem": v.stem, "options": options, "explanation": v.explanation,
+                    "statute": names.get(&v.statute).cloned().unwrap_or(v.statute.clone()), "articles": v.articles.join("、"),
+                    "case_title": case.as_ref().map(|c| c.0.clone()), "case_text": case.as_ref().map(|c| c.1.clone()),
+                    "points": format_points(got), "max": format_points(item.p), "full": got == item.p, "unanswered": chosen.is_empty(),
+                }));
+            }
+            Some(rows)
+        } else {
+            None
+        };
+        Ok(Some((a, s, r, review)))
+    })
+    .await?;
+    let Some((a, s, r, review)) = out else { return Ok(Either::Right(Redirect::to(format!("/attempts/{attempt_id}")))) };
+    ctx.render(
+        "exams/result",
+        json!({
+            "title": s.title, "attempt_id": a.id, "submitted_at": a.submitted_at.map(local), "auto": a.submit_kind.as_deref() == Some("auto"),
+            "score": r.score, "max_score": r.max_score, "passed": r.passed, "released": r.score_released, "pass_percent": s.pass_percent,
+            "review": review,
+        }),
+    )
+    .map(Either::Left)
+}

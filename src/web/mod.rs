@@ -1,0 +1,66 @@
+//! HTTP: thin routes per area. Each handler is guard → domain/service call → page or JSON.
+
+pub mod admin;
+pub mod api;
+pub mod bank;
+pub mod exams;
+pub mod pages;
+pub mod render;
+pub mod session;
+pub mod sittings;
+pub mod static_files;
+
+use rocket::tokio::task::spawn_blocking;
+
+use crate::db::PooledConn;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Runs blocking database work off the async executor.
+pub async fn with_db<T, F>(state: &AppState, f: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut PooledConn) -> AppResult<T> + Send + 'static,
+{
+    let pool = state.pool.clone();
+    spawn_blocking(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("worker failed: {e}")))?
+}
+
+/// Parses an HTML `datetime-local` value ("2026-03-01T09:00") given in the bureau's time,
+/// which is UTC+8 (China Standard Time), into stored UTC.
+pub fn parse_local_datetime(s: &str) -> Option<chrono::NaiveDateTime> {
+    let s = s.trim();
+    let t = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M"))
+        .ok()?;
+    Some(t - chrono::Duration::hours(BUREAU_UTC_OFFSET_HOURS))
+}
+
+/// The bureau's time zone offset (China Standard Time has no daylight saving).
+pub const BUREAU_UTC_OFFSET_HOURS: i64 = 8;
+
+/// Shows a stored UTC time in the bureau's time.
+pub fn local(t: chrono::NaiveDateTime) -> String {
+    (t + chrono::Duration::hours(BUREAU_UTC_OFFSET_HOURS)).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Every route of the application.
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![
+        session::home, session::login_page, session::login, session::logout, session::set_lang,
+        static_files::file,
+        exams::list, exams::show, exams::start, exams::attempt_page, exams::submit, exams::result,
+        bank::list, bank::new_page, bank::create, bank::show, bank::edit_page, bank::update, bank::approve, bank::retire,
+        sittings::blueprints, sittings::new_blueprint, sittings::create_blueprint, sittings::list, sittings::new_sitting,
+        sittings::create_sitting, sittings::show, sittings::results_csv,
+        admin::users, admin::new_user, admin::create_user, admin::import_page, admin::import,
+        api::openapi, api::create_token, api::my_sittings, api::start_attempt, api::get_attempt, api::save_answer,
+        api::submit_attempt, api::create_blueprint, api::create_sitting, api::sitting_results,
+    ]
+}

@@ -1,0 +1,186 @@
+//! What every page shares: the reader's language, the signed-in user, the CSRF token, the
+//! layout; the error page; and the form data guard that checks CSRF before anything else.
+
+use rocket::data::{Data, FromData, Outcome as DataOutcome, ToByteUnit};
+use rocket::form::{Form, FromForm};
+use rocket::http::{CookieJar, Status};
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::response::content::RawHtml;
+use serde_json::{json, Value};
+
+use crate::auth::{form_csrf, same_secret, CurrentUser, MaybeUser};
+use crate::domain::org::Role;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::web::render::LANGS;
+
+pub const LANG_COOKIE: &str = "lang";
+
+/// The reader's language: the `lang` cookie, else Chinese.
+pub fn lang_of(req: &Request<'_>) -> &'static str {
+    let wanted = req.cookies().get(LANG_COOKIE).map(|c| c.value().to_string());
+    LANGS.iter().copied().find(|l| Some(*l) == wanted.as_deref()).unwrap_or(LANGS[0])
+}
+
+/// Everything a page template needs besides its own data.
+pub struct PageCtx<'r> {
+    pub lang: &'static str,
+    pub user: Option<&'r CurrentUser>,
+    pub csrf: String,
+    pub path: String,
+    pub state: &'r AppState,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for PageCtx<'r> {
+    type Error = std::convert::Infallible;
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let user = match req.guard::<MaybeUser<'r>>().await {
+            Outcome::Success(m) => m.0,
+            _ => None,
+        };
+        let state = req.rocket().state::<AppState>().expect("state");
+        let jar: &CookieJar<'_> = req.cookies();
+        let csrf = form_csrf(jar, user, state.config.secure_cookies);
+        Outcome::Success(PageCtx { lang: lang_of(req), user, csrf, path: req.uri().path().to_string(), state })
+    }
+}
+
+fn user_json(u: &CurrentUser) -> Value {
+    json!({
+        "name": u.user.name,
+        "badge": u.user.badge,
+        "officer": u.has(Role::Officer),
+        "trainer": u.has(Role::Trainer),
+        "leader": u.has(Role::Leader),
+        "hr": u.has(Role::Hr),
+        "admin": u.has(Role::Admin),
+        "results": u.has(Role::Trainer) || u.has(Role::Leader) || u.has(Role::Hr) || u.has(Role::Admin),
+    })
+}
+
+impl PageCtx<'_> {
+    /// Renders a page; `data` is merged with the shared fields.
+    pub fn render(&self, template: &str, mut data: Value) -> AppResult<RawHtml<String>> {
+        let obj = data.as_object_mut().expect("page data is an object");
+        obj.insert("lang".into(), json!(self.lang));
+        obj.insert("en".into(), json!(self.lang == "en"));
+        obj.insert("user".into(), self.user.map(user_json).unwrap_or(Value::Null));
+        obj.insert("csrf".into(), json!(self.csrf));
+        obj.insert("path".into(), json!(self.path));
+        obj.entry("flash").or_insert(Value::Null);
+        obj.entry("error").or_insert(Value::Null);
+        self.state.renderer.render(template, &data).map(RawHtml).map_err(|e| {
+            eprintln!("{e}");
+            AppError::internal("the page could not be shown")
+        })
+    }
+
+    pub fn user(&self) -> AppResult<&CurrentUser> {
+        self.user.ok_or_else(|| AppError::unauthorized("please sign in"))
+    }
+}
+
+/// The HTML error page, in the reader's language, saying what happened and what to do.
+pub fn error_page(req: &Request<'_>, status: Status, message: &str) -> String {
+    let Some(state) = req.rocket().state::<AppState>() else {
+        return format!("<!doctype html><title>{0}</title><h1>{0}</h1>", status.code);
+    };
+    let lang = lang_of(req);
+    let data = json!({
+        "lang": lang, "en": lang == "en", "user": Value::Null, "csrf": "", "path": req.uri().path().to_string(),
+        "flash": Value::Null, "error": Value::Null,
+        "status": status.code,
+        "kind": match status.code { 401 => "unauthorized", 403 => "forbidden", 404 => "not_found", 409 => "conflict", 400 | 422 => "invalid", _ => "server" },
+        "message": message,
+    });
+    state.renderer.render("error", &data).unwrap_or_else(|e| {
+        eprintln!("{e}");
+        format!("<!doctype html><title>{0}</title><h1>{0}</h1>", status.code)
+    })
+}
+
+/// A form whose `_csrf` field has been checked against the visitor's token before `T` is
+/// parsed. Every form POST takes its data through this guard.
+pub struct CsrfForm<T>(pub T);
+
+#[rocket::async_trait]
+impl<'r, T: FromForm<'r> + Send + 'static> FromData<'r> for CsrfForm<T> {
+    type Error = AppError;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> DataOutcome<'r, Self> {
+        let limit = req.limits().get("form").unwrap_or(64.kibibytes());
+        let body = match data.open(limit).into_string().await {
+            Ok(s) if s.is_complete() => s.into_inner(),
+            Ok(_) => return DataOutcome::Error((Status::PayloadTooLarge, AppError::new(Status::PayloadTooLarge, "too_large", "the form is too large"))),
+            Err(e) => return DataOutcome::Error((Status::BadRequest, AppError::bad_request(format!("cannot read the form: {e}")))),
+        };
+        let user = match req.guard::<MaybeUser<'r>>().await {
+            Outcome::Success(m) => m.0,
+            _ => None,
+        };
+        let state = req.rocket().state::<AppState>().expect("state");
+        let expected = form_csrf(req.cookies(), user, state.config.secure_cookies);
+        let sent = body
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| *k == "_csrf")
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_default();
+        if sent.is_empty() || !same_secret(&sent, &expected) {
+            let e = AppError::forbidden("the form has expired or did not come from this site; reload the page and try again");
+            return DataOutcome::Error((Status::Forbidden, e));
+        }
+        // Rocket ties form values to the request's lifetime: keep the body there.
+        let body: &'r str = req.local_cache(|| body);
+        match Form::<T>::parse(body) {
+            Ok(v) => DataOutcome::Success(CsrfForm(v)),
+            Err(errs) => {
+                let msg = errs.iter().map(|e| format!("{}: {}", e.name.as_ref().map(|n| n.to_string()).unwrap_or_default(), e.kind)).collect::<Vec<_>>().join("; ");
+                DataOutcome::Error((Status::UnprocessableEntity, AppError::unprocessable(msg)))
+            }
+        }
+    }
+}
+
+/// A form carrying its own `_csrf` field (used for multipart uploads, where the body has to be
+/// parsed before the token can be read).
+pub trait WithCsrf {
+    fn csrf_token(&self) -> &str;
+}
+
+/// A multipart form whose `_csrf` field is checked right after parsing, before the handler runs.
+pub struct CsrfUpload<T>(pub T);
+
+#[rocket::async_trait]
+impl<'r, T: FromForm<'r> + WithCsrf + Send> FromData<'r> for CsrfUpload<T> {
+    type Error = AppError;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> DataOutcome<'r, Self> {
+        let form = match <Form<T> as FromData<'r>>::from_data(req, data).await {
+            DataOutcome::Success(f) => f.into_inner(),
+            DataOutcome::Error((status, errs)) => {
+                let msg = errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ");
+                return DataOutcome::Error((status, AppError::new(status, "invalid", format!("the upload could not be read: {msg}"))));
+            }
+            DataOutcome::Forward(f) => return DataOutcome::Forward(f),
+        };
+        let user = match req.guard::<MaybeUser<'r>>().await {
+            Outcome::Success(m) => m.0,
+            _ => None,
+        };
+        let state = req.rocket().state::<AppState>().expect("state");
+        let expected = form_csrf(req.cookies(), user, state.config.secure_cookies);
+        if form.csrf_token().is_empty() || !same_secret(form.csrf_token(), &expected) {
+            return DataOutcome::Error((Status::Forbidden, AppError::forbidden("the form has expired or did not come from this site; reload the page and try again")));
+        }
+        DataOutcome::Success(CsrfUpload(form))
+    }
+}
+
+/// A form with nothing but its CSRF token (buttons such as "sign out" and "start").
+#[derive(FromForm)]
+pub struct Empty {
+    #[field(default = None)]
+    pub note: Option<String>,
+}

@@ -1,0 +1,108 @@
+//! Signing in and out, the language switch, and the home page.
+
+use rocket::form::FromForm;
+use rocket::http::{Cookie, CookieJar, SameSite};
+use rocket::response::content::RawHtml;
+use rocket::response::Redirect;
+use rocket::{get, post, State};
+use serde_json::json;
+
+use super::pages::{CsrfForm, Empty, PageCtx, LANG_COOKIE};
+use super::with_db;
+use crate::auth::{random_token, set_session_cookie, token_hash, verify_password, CurrentUser, SESSION_COOKIE};
+use crate::db::models::{org, session};
+use crate::error::AppResult;
+use crate::services::exams::{self, Candidate};
+use crate::state::AppState;
+
+
+// Rocket's Responder for a two-way choice.
+pub use rocket::Either;
+
+#[get("/")]
+pub async fn home(ctx: PageCtx<'_>) -> AppResult<Either<RawHtml<String>, Redirect>> {
+    let Some(user) = ctx.user else { return Ok(Either::Right(Redirect::to("/login"))) };
+    let mut sittings = json!([]);
+    if user.has(crate::domain::org::Role::Officer) {
+        let u = user.user.clone();
+        let now = ctx.state.clock.now();
+        let list = with_db(ctx.state, move |c| {
+            exams::sittings_for(c, &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type }, now)
+        })
+        .await?;
+        sittings = json!(list.iter().map(super::exams::sitting_json).collect::<Vec<_>>());
+    }
+    ctx.render("home", json!({ "sittings": sittings })).map(Either::Left)
+}
+
+#[get("/login?<next>")]
+pub fn login_page(ctx: PageCtx<'_>, next: Option<&str>) -> AppResult<RawHtml<String>> {
+    ctx.render("login", json!({ "next": safe_next(next), "badge": "" }))
+}
+
+#[derive(FromForm)]
+pub struct LoginForm {
+    badge: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// Only same-site paths are followed after sign-in.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+#[post("/login", data = "<form>")]
+pub async fn login(ctx: PageCtx<'_>, state: &State<AppState>, jar: &CookieJar<'_>, form: CsrfForm<LoginForm>) -> AppResult<Either<RawHtml<String>, Redirect>> {
+    let f = form.0;
+    let badge = f.badge.trim().to_string();
+    let password = f.password;
+    let now = state.clock.now();
+    let hours = state.config.session_hours;
+    let found = with_db(state, move |c| Ok(org::find_by_badge(c, &badge)?)).await?;
+    let ok = match &found {
+        Some(u) if u.active => {
+            let hash = u.password_hash.clone();
+            rocket::tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false)
+        }
+        _ => false,
+    };
+    let Some(user) = found.filter(|_| ok) else {
+        let data = json!({ "next": safe_next(f.next.as_deref()), "badge": f.badge.trim(), "error": "login.failed" });
+        return ctx.render("login", data).map(Either::Left);
+    };
+    let token = random_token();
+    let hash = token_hash(&token);
+    let csrf = random_token();
+    let uid = user.id;
+    with_db(state, move |c| Ok(session::create(c, &hash, uid, "web", &csrf, now, now + chrono::Duration::hours(hours))?)).await?;
+    set_session_cookie(jar, token, state.config.secure_cookies, hours);
+    jar.remove_private(crate::auth::ANON_CSRF_COOKIE);
+    Ok(Either::Right(Redirect::to(safe_next(f.next.as_deref()))))
+}
+
+
+#[post("/logout", data = "<_form>")]
+pub async fn logout(user: &CurrentUser, state: &State<AppState>, jar: &CookieJar<'_>, _form: CsrfForm<Empty>) -> AppResult<Redirect> {
+    let hash = user.token_hash.clone();
+    let now = state.clock.now();
+    with_db(state, move |c| Ok(session::revoke(c, &hash, now)?)).await?;
+    jar.remove_private(SESSION_COOKIE);
+    Ok(Redirect::to("/login"))
+}
+
+/// Switches the language and goes back where the reader was.
+#[get("/lang/<code>?<next>")]
+pub fn set_lang(code: &str, next: Option<&str>, jar: &CookieJar<'_>) -> Redirect {
+    if super::render::LANGS.contains(&code) {
+        let mut c = Cookie::new(LANG_COOKIE, code.to_string());
+        c.set_path("/");
+        c.set_same_site(SameSite::Lax);
+        c.set_max_age(rocket::time::Duration::days(365));
+        jar.add(c);
+    }
+    Redirect::to(safe_next(next))
+}

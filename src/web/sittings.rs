@@ -1,0 +1,386 @@
+//! Trainers' blueprints and sittings, and the results pages (trainers, leaders, HR).
+
+use rocket::form::FromForm;
+use rocket::http::{ContentType, Header};
+use rocket::response::content::RawHtml;
+use rocket::response::Redirect;
+use rocket::{get, post, Either, Responder};
+use serde_json::{json, Value};
+
+use super::pages::{CsrfForm, PageCtx};
+use super::{local, parse_local_datetime, with_db};
+use crate::auth::{ResultsReader, Trainer};
+use crate::db::models::{bank as bank_db, exam as exam_db, org};
+use crate::domain::bank::Level;
+use crate::domain::exam::{Eligibility, Release, SittingKind, SittingState};
+use crate::domain::grading::{format_points, MultiRule};
+use crate::domain::org::Role;
+use crate::domain::paper::{BlueprintRule, BlueprintSpec, RuleKind};
+use crate::error::{AppError, AppResult};
+use crate::services::exams::{self, ResultRow, SittingSpec};
+
+#[get("/blueprints")]
+pub async fn blueprints(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<String>> {
+    let (list, names) = with_db(ctx.state, |c| Ok((exam_db::list_blueprints(c)?, bank_db::statute_names(c)?))).await?;
+    let names: std::collections::HashMap<String, String> = names.into_iter().collect();
+    let items: Vec<Value> = list
+        .iter()
+        .map(|b| {
+            let spec: BlueprintSpec = serde_json::from_str(&b.spec).unwrap_or(BlueprintSpec { rules: vec![] });
+            let total: i64 = spec.rules.iter().map(|r| r.count as i64).sum();
+            json!({
+                "id": b.id, "name": b.name, "created_at": local(b.created_at), "questions": total,
+                "rules": spec.rules.iter().map(|r| json!({
+                    "kind": r.kind.as_str(), "count": r.count, "points": format_points(r.points_centi),
+                    "statute": r.statute.as_ref().map(|s| names.get(s).cloned().unwrap_or(s.clone())), "difficulty": r.difficulty,
+                    "level": r.level.map(|l| l.as_str()),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    ctx.render("sittings/blueprints", json!({ "blueprints": items }))
+}
+
+#[derive(FromForm, Default, Clone)]
+pub struct RuleForm {
+    kind: String,
+    statute: String,
+    difficulty: String,
+    level: String,
+    count: String,
+    points: String,
+}
+
+#[derive(FromForm, Default, Clone)]
+pub struct BlueprintForm {
+    name: String,
+    rules: Vec<RuleForm>,
+}
+
+fn parse_points(s: &str) -> Option<i64> {
+    let v: f64 = s.trim().parse().ok()?;
+    (v.is_finite() && v > 0.0).then(|| (v * 100.0).round() as i64)
+}
+
+impl BlueprintForm {
+    fn spec(&self) -> Result<BlueprintSpec, Vec<String>> {
+        let mut errs = Vec::new();
+        let mut rules = Vec::new();
+        for (i, r) in self.rules.iter().enumerate() {
+            if r.count.trim().is_empty() || r.count.trim() == "0" {
+                continue;
+            }
+            let n = i + 1;
+            let kind = RuleKind::parse(&r.kind);
+            let count = r.count.trim().parse::<u32>().ok();
+            let points = parse_points(&r.points);
+            let difficulty = match r.difficulty.trim() {
+                "" => Ok(None),
+                d => d.parse::<i32>().map(Some).map_err(|_| ()),
+            };
+            let level = match r.level.trim() {
+                "" => Ok(None),
+                l => Level::parse(l).map(Some).ok_or(()),
+            };
+            match (kind, count, points, difficulty, level) {
+                (Some(kind), Some(count), Some(points_centi), Ok(difficulty), Ok(level)) => rules.push(BlueprintRule {
+                    kind,
+                    statute: Some(r.statute.trim().to_string()).filter(|s| !s.is_empty()),
+                    difficulty,
+                    level,
+                    count,
+                    points_centi,
+                }),
+                _ => errs.push(format!("row {n}: choose a type, and give a whole count and points above 0")),
+            }
+        }
+        if errs.is_empty() {
+            Ok(BlueprintSpec { rules })
+        } else {
+            Err(errs)
+        }
+    }
+}
+
+async fn blueprint_form_page(ctx: &PageCtx<'_>, form: &BlueprintForm, errors: Vec<String>) -> AppResult<RawHtml<String>> {
+    let names = with_db(ctx.state, |c| Ok(bank_db::statute_names(c)?)).await?;
+    let mut rows = form.rules.clone();
+    rows.resize(8, <RuleForm as Default>::default());
+    let rows: Vec<Value> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            json!({
+                "i": i, "count": r.count, "points": r.points,
+                "kinds": (["single", "multiple", "truefalse", "case"]).iter().map(|k| json!({"v": k, "sel": r.kind == *k})).collect::<Vec<_>>(),
+                "statutes": names.iter().map(|(c, n)| json!({"v": c, "name": n, "sel": r.statute == *c})).collect::<Vec<_>>(),
+                "difficulties": (["1", "2", "3"]).iter().map(|d| json!({"v": d, "sel": r.difficulty == *d})).collect::<Vec<_>>(),
+                "levels": (["basic", "intermediate", "advanced"]).iter().map(|l| json!({"v": l, "sel": r.level == *l})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    ctx.render("sittings/blueprint_form", json!({ "name": form.name, "rows": rows, "errors": errors }))
+}
+
+#[get("/blueprints/new")]
+pub async fn new_blueprint(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<String>> {
+    let mut form = <BlueprintForm as Default>::default();
+    for (k, n, p) in [("single", "20", "2"), ("multiple", "10", "3"), ("truefalse", "10", "3")] {
+        form.rules.push(RuleForm { kind: k.into(), count: n.into(), points: p.into(), ..<RuleForm as Default>::default() });
+    }
+    blueprint_form_page(&ctx, &form, vec![]).await
+}
+
+#[post("/blueprints/new", data = "<form>")]
+pub async fn create_blueprint(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<BlueprintForm>) -> AppResult<Either<RawHtml<String>, Redirect>> {
+    let form = form.0;
+    let spec = match form.spec() {
+        Ok(s) => s,
+        Err(e) => return blueprint_form_page(&ctx, &form, e).await.map(Either::Left),
+    };
+    let name = form.name.clone();
+    let by = t.user.id;
+    let now = ctx.state.clock.now();
+    match with_db(ctx.state, move |c| exams::create_blueprint(c, &name, &spec, Some(by), now)).await {
+        Ok(_) => Ok(Either::Right(Redirect::to("/blueprints"))),
+        Err(e) if e.status.code == 422 => blueprint_form_page(&ctx, &form, e.message.split("; ").map(str::to_string).collect()).await.map(Either::Left),
+        Err(e) => Err(e),
+    }
+}
+
+#[get("/sittings")]
+pub async fn list(ctx: PageCtx<'_>, _r: ResultsReader<'_>) -> AppResult<RawHtml<String>> {
+    let now = ctx.state.clock.now();
+    let rows = with_db(ctx.state, |c| {
+        let list = exam_db::list_sittings(c)?;
+        let mut out = Vec::new();
+        for s in list {
+            let n = exam_db::count_attempts(c, s.id)?;
+            out.push((s, n));
+        }
+        Ok(out)
+    })
+    .await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|(s, n)| {
+            json!({"id": s.id, "title": s.title, "kind": s.kind, "opens_at": local(s.opens_at), "closes_at": local(s.closes_at),
+                   "duration_minutes": s.duration_minutes, "state": SittingState::at(now, s.opens_at, s.closes_at).as_str(), "attempts": n})
+        })
+        .collect();
+    ctx.render("sittings/list", json!({ "sittings": items }))
+}
+
+#[derive(FromForm, Default, Clone)]
+pub struct SittingForm {
+    title: String,
+    kind: String,
+    blueprint_id: Option<i64>,
+    opens_at: String,
+    closes_at: String,
+    duration_minutes: Option<i32>,
+    pass_percent: Option<i32>,
+    multi_rule: String,
+    score_release: String,
+    answer_release: String,
+    units: Vec<i64>,
+    police_types: Vec<String>,
+    badges: String,
+}
+
+impl SittingForm {
+    fn spec(&self) -> Result<SittingSpec, Vec<String>> {
+        let mut errs = Vec::new();
+        let kind = SittingKind::parse(&self.kind).ok_or("kind: choose a kind").map_err(|e| errs.push(e.to_string())).ok();
+        let opens = parse_local_datetime(&self.opens_at).ok_or(()).map_err(|_| errs.push("opens_at: give a date and time".into())).ok();
+        let closes = parse_local_datetime(&self.closes_at).ok_or(()).map_err(|_| errs.push("closes_at: give a date and time".into())).ok();
+        let multi = MultiRule::parse(&self.multi_rule).ok_or(()).map_err(|_| errs.push("multi_rule: choose a rule".into())).ok();
+        let sr = Release::parse(&self.score_release).ok_or(()).map_err(|_| errs.push("score_release: choose when scores are shown".into())).ok();
+        let ar = Release::parse(&self.answer_release).ok_or(()).map_err(|_| errs.push("answer_release: choose when answers are shown".into())).ok();
+        if self.blueprint_id.is_none() {
+            errs.push("blueprint_id: choose a blueprint".into());
+        }
+        if self.duration_minutes.is_none() {
+            errs.push("duration_minutes: give the time allowed in minutes".into());
+        }
+        if self.pass_percent.is_none() {
+            errs.push("pass_percent: give the pass mark in per cent".into());
+        }
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        let spec = SittingSpec {
+            title: self.title.clone(),
+            kind: kind.expect("checked"),
+            blueprint_id: self.blueprint_id.expect("checked"),
+            opens_at: opens.expect("checked"),
+            closes_at: closes.expect("checked"),
+            duration_minutes: self.duration_minutes.expect("checked"),
+            pass_percent: self.pass_percent.expect("checked"),
+            multi_rule: multi.expect("checked"),
+            score_release: sr.expect("checked"),
+            answer_release: ar.expect("checked"),
+            eligibility: Eligibility {
+                units: self.units.clone(),
+                police_types: self.police_types.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+                badges: self.badges.split([',', '，', ' ', '\n', '\r', ';']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+            },
+        };
+        let errs = spec.validate();
+        if errs.is_empty() {
+            Ok(spec)
+        } else {
+            Err(errs)
+        }
+    }
+}
+
+const POLICE_TYPES: [&str; 8] = ["派出所", "刑侦", "治安", "交警", "经侦", "禁毒", "法制", "巡警"];
+
+async fn sitting_form_page(ctx: &PageCtx<'_>, form: &SittingForm, errors: Vec<String>) -> AppResult<RawHtml<String>> {
+    let (bps, units) = with_db(ctx.state, |c| Ok((exam_db::list_blueprints(c)?, org::all_units(c)?))).await?;
+    let sel = |list: &[&str], v: &str| list.iter().map(|x| json!({"v": x, "sel": *x == v})).collect::<Vec<_>>();
+    ctx.render(
+        "sittings/form",
+        json!({
+            "errors": errors,
+            "f": { "title": form.title, "opens_at": form.opens_at, "closes_at": form.closes_at, "duration_minutes": form.duration_minutes,
+                   "pass_percent": form.pass_percent, "badges": form.badges },
+            "kinds": sel(&["bimonthly", "mock", "certification", "remedial"], &form.kind),
+            "multi_rules": sel(&["partial", "all_or_nothing"], &form.multi_rule),
+            "score_releases": sel(&["on_submit", "after_close", "never"], &form.score_release),
+            "answer_releases": sel(&["after_close", "on_submit", "never"], &form.answer_release),
+            "blueprints": bps.iter().map(|b| json!({"id": b.id, "name": b.name, "sel": Some(b.id) == form.blueprint_id})).collect::<Vec<_>>(),
+            "units": units.iter().map(|u| json!({"id": u.id, "name": u.name, "sel": form.units.contains(&u.id)})).collect::<Vec<_>>(),
+            "police_types": POLICE_TYPES.iter().map(|p| json!({"v": p, "sel": form.police_types.iter().any(|x| x == p)})).collect::<Vec<_>>(),
+        }),
+    )
+}
+
+#[get("/sittings/new")]
+pub async fn new_sitting(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<String>> {
+    let now = ctx.state.clock.now() + chrono::Duration::hours(super::BUREAU_UTC_OFFSET_HOURS);
+    let start = (now + chrono::Duration::days(1)).date().and_hms_opt(9, 0, 0).expect("time");
+    let form = SittingForm {
+        kind: "bimonthly".into(),
+        opens_at: start.format("%Y-%m-%dT%H:%M").to_string(),
+        closes_at: (start + chrono::Duration::hours(3)).format("%Y-%m-%dT%H:%M").to_string(),
+        duration_minutes: Some(90),
+        pass_percent: Some(60),
+        multi_rule: "partial".into(),
+        score_release: "on_submit".into(),
+        answer_release: "after_close".into(),
+        ..<SittingForm as Default>::default()
+    };
+    sitting_form_page(&ctx, &form, vec![]).await
+}
+
+#[post("/sittings/new", data = "<form>")]
+pub async fn create_sitting(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<SittingForm>) -> AppResult<Either<RawHtml<String>, Redirect>> {
+    let form = form.0;
+    let spec = match form.spec() {
+        Ok(s) => s,
+        Err(e) => return sitting_form_page(&ctx, &form, e).await.map(Either::Left),
+    };
+    let by = t.user.id;
+    let now = ctx.state.clock.now();
+    match with_db(ctx.state, move |c| exams::create_sitting(c, &spec, Some(by), now)).await {
+        Ok(id) => Ok(Either::Right(Redirect::to(format!("/sittings/{id}")))),
+        Err(e) if e.status.code == 422 => sitting_form_page(&ctx, &form, e.message.split("; ").map(str::to_string).collect()).await.map(Either::Left),
+        Err(e) => Err(e),
+    }
+}
+
+/// Leaders see their own unit's candidates only; trainers, HR and admins see everyone.
+fn unit_scope(r: &ResultsReader<'_>) -> Option<Vec<i64>> {
+    let sees_all = r.has(Role::Trainer) || r.has(Role::Hr) || r.has(Role::Admin);
+    (!sees_all).then(|| vec![r.user.unit_id])
+}
+
+fn sort_rows(rows: &mut [ResultRow], sort: Option<&str>) {
+    match sort.unwrap_or("badge") {
+        "score" => rows.sort_by(|a, b| b.score_centi.cmp(&a.score_centi).then(a.badge.cmp(&b.badge))),
+        "name" => rows.sort_by(|a, b| a.name.cmp(&b.name)),
+        "unit" => rows.sort_by(|a, b| a.unit.cmp(&b.unit).then(a.badge.cmp(&b.badge))),
+        "submitted" => rows.sort_by(|a, b| a.submitted_at.cmp(&b.submitted_at)),
+        _ => rows.sort_by(|a, b| a.badge.cmp(&b.badge)),
+    }
+}
+
+#[get("/sittings/<id>?<sort>")]
+pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<&str>) -> AppResult<RawHtml<String>> {
+    let scope = unit_scope(&r);
+    let now = ctx.state.clock.now();
+    let (s, mut rows, bp) = with_db(ctx.state, move |c| {
+        let s = exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+        let rows = exams::results(c, id, scope.as_deref())?;
+        let bp = exam_db::find_blueprint(c, s.blueprint_id)?;
+        Ok((s, rows, bp))
+    })
+    .await?;
+    sort_rows(&mut rows, sort);
+    let graded: Vec<&ResultRow> = rows.iter().filter(|r| r.score_centi.is_some()).collect();
+    let passed = graded.iter().filter(|r| r.passed == Some(true)).count();
+    let mean = if graded.is_empty() { None } else { Some(format_points(graded.iter().map(|r| r.score_centi.unwrap_or(0)).sum::<i64>() / graded.len() as i64)) };
+    let elig = exams::eligibility_of(&s);
+    ctx.render(
+        "sittings/show",
+        json!({
+            "s": { "id": s.id, "title": s.title, "kind": s.kind, "opens_at": local(s.opens_at), "closes_at": local(s.closes_at),
+                   "duration_minutes": s.duration_minutes, "pass_percent": s.pass_percent, "multi_rule": s.multi_rule,
+                   "score_release": s.score_release, "answer_release": s.answer_release,
+                   "state": SittingState::at(now, s.opens_at, s.closes_at).as_str(), "blueprint": bp.map(|b| b.name),
+                   "everyone": elig == Eligibility::default(), "police_types": elig.police_types.join("、"), "badges": elig.badges.join(", ") },
+            "rows": rows.iter().map(|r| json!({
+                "badge": r.badge, "name": r.name, "unit": r.unit, "started_at": local(r.started_at), "submitted_at": r.submitted_at.map(local),
+                "auto": r.submit_kind.as_deref() == Some("auto"), "score": r.score, "max_score": r.max_score, "passed": r.passed,
+            })).collect::<Vec<_>>(),
+            "stats": { "attempts": rows.len(), "graded": graded.len(), "passed": passed, "mean": mean },
+            "sort": sort.unwrap_or("badge"),
+        }),
+    )
+}
+
+#[derive(Responder)]
+pub struct CsvFile(String, ContentType, Header<'static>);
+
+/// CSV of a sitting's results (UTF-8 with BOM so Excel opens Chinese text correctly).
+#[get("/sittings/<id>/results.csv")]
+pub async fn results_csv(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64) -> AppResult<CsvFile> {
+    let scope = unit_scope(&r);
+    let (s, mut rows) = with_db(ctx.state, move |c| {
+        let s = exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+        Ok((s, exams::results(c, id, scope.as_deref())?))
+    })
+    .await?;
+    sort_rows(&mut rows, Some("badge"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = ["警号", "姓名", "单位", "开始时间", "交卷时间", "交卷方式", "得分", "满分", "是否通过"];
+    w.write_record(header).map_err(|e| AppError::internal(e.to_string()))?;
+    for r in &rows {
+        let cells = [
+            csv_safe(&r.badge),
+            csv_safe(&r.name),
+            csv_safe(&r.unit),
+            local(r.started_at),
+            r.submitted_at.map(local).unwrap_or_default(),
+            match r.submit_kind.as_deref() { Some("auto") => "到时自动交卷".into(), Some(_) => "本人交卷".into(), None => "未交卷".into() },
+            r.score.clone().unwrap_or_default(),
+            r.max_score.clone(),
+            match r.passed { Some(true) => "通过".into(), Some(false) => "未通过".into(), None => String::new() },
+        ];
+        w.write_record(&cells).map_err(|e| AppError::internal(e.to_string()))?;
+    }
+    let body = String::from_utf8(w.into_inner().map_err(|e| AppError::internal(e.to_string()))?).expect("utf8");
+    let filename = format!("sitting-{}-results.csv", s.id);
+    Ok(CsvFile(format!("\u{feff}{body}"), ContentType::CSV, Header::new("Content-Disposition", format!("attachment; filename=\"{filename}\""))))
+}
+
+/// Cells that a spreadsheet would run as a formula are prefixed with an apostrophe.
+pub fn csv_safe(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}

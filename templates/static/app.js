@@ -1,0 +1,135 @@
+// lawcert exam page: countdown from the server's deadline, autosave of every answer, an offline
+// queue that survives reloads, and a confirmation before submitting. The server stays the
+// judge of time: this script only displays it and stops sending once it has passed.
+(function () {
+  "use strict";
+  var exam = document.getElementById("exam");
+  if (!exam) return;
+
+  var attemptId = exam.dataset.attempt;
+  var deadline = Number(exam.dataset.deadline);
+  // monotonic clock anchored to the server's time at page load: immune to the PC's clock
+  var serverAtLoad = Number(exam.dataset.serverNow);
+  var perfAtLoad = performance.now();
+  function serverNow() { return serverAtLoad + (performance.now() - perfAtLoad); }
+
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var msg = document.getElementById("i18n").dataset;
+  var net = document.getElementById("net");
+  var form = document.getElementById("paper");
+  var queueKey = "lawcert-queue-" + attemptId;
+  var queue = {};
+  try { queue = JSON.parse(localStorage.getItem(queueKey) || "{}"); } catch (e) { queue = {}; }
+  var inFlight = {};
+  var timeUp = false;
+
+  function persist() { try { localStorage.setItem(queueKey, JSON.stringify(queue)); } catch (e) { /* storage full or off */ } }
+  function setNet(online) {
+    net.textContent = online ? msg.online : msg.offline;
+    net.classList.toggle("offline", !online);
+  }
+  function stateEl(qid) { return document.querySelector('#q' + qid + ' .save-state'); }
+  function showState(qid, cls, text) {
+    var el = stateEl(qid); if (!el) return;
+    el.className = "save-state " + cls; el.textContent = text;
+  }
+  function readQuestion(fs) {
+    var choices = [];
+    fs.querySelectorAll('.options input:checked').forEach(function (i) { choices.push(i.value); });
+    return { choices: choices, flagged: fs.querySelector(".flagbox").checked };
+  }
+  function markNav(qid, body) {
+    var nav = document.getElementById("nav" + qid); if (!nav) return;
+    nav.classList.toggle("answered", body.choices.length > 0);
+    nav.classList.toggle("flagged", !!body.flagged);
+  }
+
+  function send(qid) {
+    if (inFlight[qid] || !queue[qid] || timeUp) return;
+    var body = queue[qid];
+    inFlight[qid] = true;
+    showState(qid, "saving", msg.saving);
+    fetch("/api/v1/attempts/" + attemptId + "/answers/" + qid, {
+      method: "PUT", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body)
+    }).then(function (r) {
+      inFlight[qid] = false;
+      if (r.ok) {
+        if (queue[qid] === body) { delete queue[qid]; persist(); showState(qid, "saved", msg.saved); }
+        else { send(qid); } // changed again while this save was on its way
+        setNet(true);
+        return;
+      }
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        var err = (j && j.error) || {};
+        if (r.status === 409) { delete queue[qid]; persist(); finish(); return; }
+        if (r.status === 401 || r.status === 403) { showState(qid, "error", msg.refused + (err.message || r.status)); return; }
+        if (r.status === 422 || r.status === 404) { delete queue[qid]; persist(); showState(qid, "error", msg.invalid); return; }
+        showState(qid, "queued", msg.queued); // 5xx: keep it and retry
+      });
+    }).catch(function () {
+      inFlight[qid] = false;
+      setNet(false);
+      showState(qid, "queued", msg.queued);
+    });
+  }
+  function flush() { Object.keys(queue).forEach(send); }
+
+  form.addEventListener("change", function (ev) {
+    var fs = ev.target.closest("fieldset.question"); if (!fs || timeUp) return;
+    var qid = fs.dataset.qid;
+    var body = readQuestion(fs);
+    queue[qid] = body; persist(); markNav(qid, body); send(qid);
+  });
+
+  // answers left unsent by an earlier visit (reload, crash) go out now; show them on the page
+  Object.keys(queue).forEach(function (qid) {
+    var fs = document.getElementById("q" + qid); if (!fs) { delete queue[qid]; return; }
+    var body = queue[qid];
+    fs.querySelectorAll('.options input').forEach(function (i) { i.checked = body.choices.indexOf(i.value) >= 0; });
+    fs.querySelector(".flagbox").checked = !!body.flagged;
+    markNav(qid, body);
+  });
+  persist();
+  setNet(navigator.onLine !== false);
+  flush();
+  window.addEventListener("online", function () { setNet(true); flush(); });
+  window.addEventListener("offline", function () { setNet(false); });
+  setInterval(flush, 3000);
+
+  var warned5 = false, warned1 = false;
+  var countdown = document.getElementById("countdown");
+  var warning = document.getElementById("warning");
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function tick() {
+    var left = Math.max(0, deadline - serverNow());
+    var s = Math.floor(left / 1000);
+    countdown.textContent = (s >= 3600 ? Math.floor(s / 3600) + ":" : "") + pad(Math.floor(s % 3600 / 60)) + ":" + pad(s % 60);
+    countdown.parentElement.classList.toggle("low", s < 300);
+    if (!warned5 && s <= 300 && s > 60) { warned5 = true; warning.hidden = false; warning.textContent = msg.warn5; }
+    if (!warned1 && s <= 60) { warned1 = true; warning.hidden = false; warning.textContent = msg.warn1; }
+    if (left <= 0) finish();
+  }
+  function finish() {
+    if (timeUp) return;
+    timeUp = true;
+    form.querySelectorAll("input, button").forEach(function (i) { if (i.name !== "_csrf") i.disabled = true; });
+    warning.hidden = false; warning.textContent = msg.timeup;
+    // the server has submitted (or will on this request); show the result
+    setTimeout(function () { window.location.href = "/attempts/" + attemptId + "/result"; }, 1500);
+  }
+  tick(); setInterval(tick, 500);
+
+  form.addEventListener("submit", function (ev) {
+    if (timeUp) return;
+    var missing = [];
+    form.querySelectorAll("fieldset.question").forEach(function (fs, i) {
+      if (!fs.querySelector(".options input:checked")) missing.push(i + 1);
+    });
+    var text = (missing.length ? msg.confirmMissing + missing.join(", ") + "\n\n" : "") + msg.confirm;
+    if (!window.confirm(text)) { ev.preventDefault(); return; }
+    // the form itself carries every answer, so nothing queued is lost on submit
+    try { localStorage.removeItem(queueKey); } catch (e) { /* ignore */ }
+  });
+})();
