@@ -17,7 +17,8 @@ usage:
 /// and kept in `config.secret_file` (never a fixed or predictable key).
 pub fn figment_with_secret(config: &Config) -> anyhow::Result<Figment> {
     let figment = rocket::Config::figment().merge(("limits.data-form", "8MiB")).merge(("limits.file", "5MiB"));
-    let configured = figment.find_value("secret_key").is_ok();
+    // Rocket's own defaults carry a placeholder key; only an operator-provided one counts.
+    let configured = figment.find_metadata("secret_key").is_some_and(|m| !m.name.to_lowercase().contains("default"));
     if configured {
         return Ok(figment);
     }

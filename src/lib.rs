@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod services;
 pub mod state;
+pub mod timefmt;
 pub mod web;
 
 use std::sync::Arc;

@@ -23,7 +23,9 @@ pub struct SittingSpec {
     pub title: String,
     pub kind: SittingKind,
     pub blueprint_id: i64,
+    #[serde(with = "crate::timefmt")]
     pub opens_at: NaiveDateTime,
+    #[serde(with = "crate::timefmt")]
     pub closes_at: NaiveDateTime,
     pub duration_minutes: i32,
     /// Pass mark, per cent of the maximum score.
@@ -169,7 +171,9 @@ pub struct SittingSummary {
     pub id: i64,
     pub title: String,
     pub kind: SittingKind,
+    #[serde(with = "crate::timefmt")]
     pub opens_at: NaiveDateTime,
+    #[serde(with = "crate::timefmt")]
     pub closes_at: NaiveDateTime,
     pub duration_minutes: i32,
     pub state: SittingState,
@@ -270,7 +274,9 @@ pub struct AttemptView {
     pub attempt_id: i64,
     pub sitting_id: i64,
     pub title: String,
+    #[serde(with = "crate::timefmt")]
     pub deadline: NaiveDateTime,
+    #[serde(with = "crate::timefmt")]
     pub server_time: NaiveDateTime,
     pub submitted: bool,
     pub questions: Vec<QuestionView>,
@@ -414,6 +420,7 @@ pub fn save_answer(
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct SubmitResult {
     pub attempt_id: i64,
+    #[serde(with = "crate::timefmt")]
     pub submitted_at: NaiveDateTime,
     /// Score and pass are withheld (null) until the sitting's release policy allows them.
     pub score: Option<String>,
@@ -502,7 +509,9 @@ pub struct ResultRow {
     pub badge: String,
     pub name: String,
     pub unit: String,
+    #[serde(with = "crate::timefmt")]
     pub started_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::timefmt::option::serialize")]
     pub submitted_at: Option<NaiveDateTime>,
     pub submit_kind: Option<String>,
     pub score: Option<String>,

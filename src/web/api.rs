@@ -58,6 +58,7 @@ pub struct TokenRequest {
 #[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
     pub token: String,
+    #[serde(with = "crate::timefmt")]
     pub expires_at: chrono::NaiveDateTime,
 }
 
@@ -154,6 +155,7 @@ pub struct SaveRequest {
 
 #[derive(Serialize, ToSchema)]
 pub struct SaveResponse {
+    #[serde(with = "crate::timefmt")]
     pub saved_at: chrono::NaiveDateTime,
 }
 

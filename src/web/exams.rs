@@ -131,20 +131,24 @@ pub async fn attempt_page(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i6
     .map(Either::Left)
 }
 
+/// The exam form: `a[<question id>]` holds the chosen option ids.
+#[derive(rocket::form::FromForm)]
+pub struct SubmitForm {
+    a: Option<HashMap<i64, Vec<String>>>,
+}
+
 /// Submits the attempt. Answers in the form (the page without JavaScript) are saved first.
 #[post("/attempts/<attempt_id>/submit", data = "<form>")]
-pub async fn submit(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64, form: CsrfForm<HashMap<String, Vec<String>>>) -> AppResult<Redirect> {
+pub async fn submit(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64, form: CsrfForm<SubmitForm>) -> AppResult<Redirect> {
     let uid = officer.user.id;
     let now = ctx.state.clock.now();
     let versions = ctx.state.versions.clone();
-    let answers = form.0;
+    let answers = form.0.a.unwrap_or_default();
     with_db(ctx.state, move |c| {
         let a = exams::own_attempt(c, attempt_id, uid)?;
         if a.submitted_at.is_none() && now < a.deadline {
-            for (k, v) in &answers {
-                if let Some(vid) = k.strip_prefix('q').and_then(|x| x.parse::<i64>().ok()) {
-                    exams::save_answer(c, &versions, &a, vid, v, None, now)?;
-                }
+            for (vid, choices) in &answers {
+                exams::save_answer(c, &versions, &a, *vid, choices, None, now)?;
             }
         }
         exams::submit(c, &versions, a.id, "manual", now)?;

@@ -129,15 +129,22 @@ impl<'r, T: FromForm<'r> + Send + 'static> FromData<'r> for CsrfForm<T> {
             .unwrap_or_default();
         if sent.is_empty() || !same_secret(&sent, &expected) {
             let e = AppError::forbidden("the form has expired or did not come from this site; reload the page and try again");
+            req.local_cache(|| Some(e.clone()));
             return DataOutcome::Error((Status::Forbidden, e));
         }
-        // Rocket ties form values to the request's lifetime: keep the body there.
-        let body: &'r str = req.local_cache(|| body);
-        match Form::<T>::parse(body) {
-            Ok(v) => DataOutcome::Success(CsrfForm(v)),
+        // Decode each field, keeping the owned strings for the request's lifetime, which is
+        // what Rocket's form values borrow from.
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+        let pairs: &'r Vec<(String, String)> = req.local_cache(|| pairs);
+        let fields = pairs.iter().map(|(k, v)| rocket::form::ValueField::from((k.as_str(), v.as_str())));
+        // lenient: absent optional fields take their defaults, unknown ones (the token) are ignored
+        match Form::<rocket::form::Lenient<T>>::parse_iter(fields) {
+            Ok(v) => DataOutcome::Success(CsrfForm(v.into_inner())),
             Err(errs) => {
                 let msg = errs.iter().map(|e| format!("{}: {}", e.name.as_ref().map(|n| n.to_string()).unwrap_or_default(), e.kind)).collect::<Vec<_>>().join("; ");
-                DataOutcome::Error((Status::UnprocessableEntity, AppError::unprocessable(msg)))
+                let e = AppError::unprocessable(msg);
+                req.local_cache(|| Some(e.clone()));
+                DataOutcome::Error((Status::UnprocessableEntity, e))
             }
         }
     }
@@ -181,6 +188,5 @@ impl<'r, T: FromForm<'r> + WithCsrf + Send> FromData<'r> for CsrfUpload<T> {
 /// A form with nothing but its CSRF token (buttons such as "sign out" and "start").
 #[derive(FromForm)]
 pub struct Empty {
-    #[field(default = None)]
     pub note: Option<String>,
 }

@@ -1,1 +1,10 @@
+//! Integration tests, one module per user journey. Run on SQLite by default and on PostgreSQL
+//! when `LAWCERT_TEST_POSTGRES` is set (see common.rs).
 
+mod common;
+
+mod api_candidate;
+mod api_trainer;
+mod bank_files;
+mod http_server;
+mod pages;

@@ -1,0 +1,89 @@
+//! The shipped banks load idempotently; a broken file is refused with its line and changes
+//! nothing.
+
+use lawcert::clock::Clock;
+use lawcert::db::models::bank as bank_db;
+use lawcert::services::bank_sync;
+
+use crate::common::{repo_root, TestApp};
+
+#[test]
+fn shipped_banks_pass_the_checker_with_enough_questions() {
+    let bank = lawcert::domain::bank::load_dir(&repo_root().join("questions")).expect("shipped banks are valid");
+    let summary = bank.summary();
+    assert!(summary.questions >= 60);
+    let statutes: Vec<&str> = summary.statutes.iter().filter(|s| s.questions >= 20).map(|s| s.statute.as_str()).collect();
+    assert!(statutes.len() >= 3, "{statutes:?}");
+    for kind in ["single", "multiple", "truefalse"] {
+        assert!(summary.statutes.iter().any(|s| s.by_type.get(kind).copied().unwrap_or(0) > 0), "no {kind}");
+    }
+}
+
+#[test]
+fn loading_again_changes_nothing_and_an_edit_makes_a_new_version() {
+    let app = TestApp::new();
+    let mut conn = app.conn();
+    let dir = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(repo_root().join("questions")).unwrap() {
+        let f = f.unwrap().path();
+        if f.extension().is_some_and(|e| e == "toml") {
+            std::fs::copy(&f, dir.path().join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let bank = lawcert::domain::bank::load_dir(dir.path()).unwrap();
+    let report = bank_sync::sync(&mut conn, &bank, Clock::default().now()).unwrap();
+    assert_eq!((report.added, report.updated), (0, 0), "already loaded at start");
+
+    let path = dir.path().join("criminal-law.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let q = bank_db::find_by_code(&mut conn, "XF-0001").unwrap().unwrap();
+    let v1 = bank_db::version(&mut conn, q.id, q.live_version.unwrap()).unwrap().unwrap();
+    let edited = text.replacen(&format!("stem = \"{}\"", v1.stem), &format!("stem = \"{}（修订）\"", v1.stem), 1);
+    assert_ne!(edited, text, "test must change XF-0001's stem");
+    std::fs::write(&path, edited).unwrap();
+    let bank = lawcert::domain::bank::load_dir(dir.path()).unwrap();
+    let report = bank_sync::sync(&mut conn, &bank, Clock::default().now()).unwrap();
+    assert_eq!(report.updated, 1);
+    let q2 = bank_db::find_by_code(&mut conn, "XF-0001").unwrap().unwrap();
+    assert_eq!(q2.live_version, Some(q.live_version.unwrap() + 1));
+    assert!(bank_db::version(&mut conn, q.id, 1).unwrap().is_some(), "old version kept");
+}
+
+#[test]
+fn a_broken_file_is_refused_with_file_and_line_and_loads_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo_root().join("questions/statutes.toml"), dir.path().join("statutes.toml")).unwrap();
+    let good = r#"statute = "criminal-law"
+edition = "2023-12-29"
+
+[[question]]
+id = "T-1"
+type = "single"
+articles = ["20"]
+difficulty = 1
+levels = ["basic"]
+stem = "新题"
+options = ["甲", "乙"]
+answer = "A"
+explanation = "因为"
+"#;
+    std::fs::write(dir.path().join("a.toml"), good).unwrap();
+    std::fs::write(dir.path().join("b.toml"), good.replace("T-1", "T-2").replace("answer = \"A\"", "answer = \"C\"")).unwrap();
+    let errs = lawcert::domain::bank::load_dir(dir.path()).unwrap_err();
+    assert_eq!(errs.len(), 1);
+    assert!(errs[0].to_string().ends_with("b.toml:4: T-2: answer key C is not among the options (AB)"), "{}", errs[0]);
+    // the server refuses to start on it, and the database keeps what it had
+    let app = TestApp::new();
+    let before = bank_db::count_by_status(&mut app.conn()).unwrap();
+    let url = app.db_url.clone();
+    let d = dir.path().display().to_string();
+    let cfg = lawcert::config::Config::from_lookup(move |k| match k {
+        "DATABASE_URL" => Some(url.clone()),
+        "LAWCERT_QUESTIONS" => Some(d.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let err = lawcert::prepare(&cfg, &Clock::default()).err().expect("refused").to_string();
+    assert!(err.contains("b.toml:4"), "{err}");
+    assert_eq!(bank_db::count_by_status(&mut app.conn()).unwrap(), before);
+}

@@ -1,0 +1,199 @@
+//! Test fixtures: every test gets its own database, copied from a template that was migrated,
+//! loaded with the shipped banks and seeded with the demo bureau once per test process.
+//!
+//! Backend: SQLite files by default; PostgreSQL when `LAWCERT_TEST_POSTGRES` holds a server
+//! URL (e.g. `postgres://postgres@127.0.0.1:5432`). If that server cannot be reached the tests
+//! fail: a backend is never skipped silently.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use lawcert::clock::Clock;
+use lawcert::config::Config;
+use lawcert::db::{DbConn, PooledConn};
+use rocket::http::{ContentType, Header, Status};
+use rocket::local::blocking::{Client, LocalResponse};
+use serde_json::Value;
+
+pub const PASSWORD: &str = "lawcert-demo";
+pub const TEST_SECRET: &str = "9f3c2a1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8";
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn postgres_server() -> Option<String> {
+    std::env::var("LAWCERT_TEST_POSTGRES").ok().filter(|s| !s.trim().is_empty())
+}
+
+fn base_config(url: &str) -> Config {
+    let url = url.to_string();
+    let questions = repo_root().join("questions").display().to_string();
+    Config::from_lookup(move |k| match k {
+        "DATABASE_URL" => Some(url.clone()),
+        "LAWCERT_QUESTIONS" => Some(questions.clone()),
+        "LAWCERT_DEMO" => Some("1".into()),
+        "LAWCERT_SWEEP_SECONDS" => Some("1".into()),
+        "LAWCERT_DB_POOL" => Some("4".into()),
+        _ => None,
+    })
+    .expect("test config")
+}
+
+enum Template {
+    /// The folder is kept so the template file lives as long as the test process.
+    Sqlite(PathBuf, #[expect(dead_code)] tempfile::TempDir),
+    Postgres(String),
+}
+
+static TEMPLATE: OnceLock<Template> = OnceLock::new();
+
+fn pg_admin(server: &str) -> PgConnection {
+    PgConnection::establish(&format!("{}/postgres", server.trim_end_matches('/')))
+        .unwrap_or_else(|e| panic!("LAWCERT_TEST_POSTGRES={server} is set but PostgreSQL cannot be reached: {e}"))
+}
+
+fn template() -> &'static Template {
+    TEMPLATE.get_or_init(|| match postgres_server() {
+        None => {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("template.db");
+            let cfg = base_config(path.to_str().unwrap());
+            let pool = lawcert::prepare(&cfg, &Clock::default()).expect("template database");
+            let mut c = pool.get().unwrap();
+            diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *c).unwrap();
+            drop(c);
+            drop(pool);
+            Template::Sqlite(path, dir)
+        }
+        Some(server) => {
+            let name = format!("lawcert_tpl_{}", std::process::id());
+            let mut admin = pg_admin(&server);
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}")).execute(&mut admin).unwrap();
+            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).unwrap();
+            let cfg = base_config(&format!("{}/{name}", server.trim_end_matches('/')));
+            let pool = lawcert::prepare(&cfg, &Clock::default()).expect("template database");
+            drop(pool);
+            Template::Postgres(name)
+        }
+    })
+}
+
+/// One test's application with its own database.
+pub struct TestApp {
+    pub client: Client,
+    pub clock: Arc<Clock>,
+    pub db_url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_name: Option<String>,
+}
+
+/// A fresh database (copied from the template); returns its URL and what keeps it alive.
+pub fn fresh_database() -> (String, Option<tempfile::TempDir>, Option<String>) {
+    match template() {
+        Template::Sqlite(path, _) => {
+            let dir = tempfile::tempdir().unwrap();
+            let db = dir.path().join("test.db");
+            std::fs::copy(path, &db).unwrap();
+            (db.display().to_string(), Some(dir), None)
+        }
+        Template::Postgres(tpl) => {
+            let server = postgres_server().unwrap();
+            let name = format!("lawcert_t_{}", lawcert::auth::random_token()[..12].to_string());
+            let mut admin = pg_admin(&server);
+            diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {tpl}")).execute(&mut admin).unwrap();
+            (format!("{}/{name}", server.trim_end_matches('/')), None, Some(name))
+        }
+    }
+}
+
+impl TestApp {
+    pub fn new() -> TestApp {
+        let (url, dir, pg_name) = fresh_database();
+        let cfg = base_config(&url);
+        let clock = Arc::new(Clock::default());
+        let pool = lawcert::prepare(&cfg, &clock).expect("prepare");
+        let figment = rocket::Config::figment().merge(("secret_key", TEST_SECRET)).merge(("log_level", "off"));
+        let rocket = lawcert::rocket_with(figment, cfg, pool, clock.clone());
+        let client = Client::tracked(rocket).expect("valid rocket");
+        TestApp { client, clock, db_url: url, _dir: dir, pg_name }
+    }
+
+    pub fn state(&self) -> &lawcert::state::AppState {
+        self.client.rocket().state::<lawcert::state::AppState>().unwrap()
+    }
+
+    pub fn conn(&self) -> PooledConn {
+        self.state().pool.get().unwrap()
+    }
+
+    /// A bearer token for a demo account.
+    pub fn token(&self, badge: &str) -> String {
+        let r = self.client.post("/api/v1/auth/token").header(ContentType::JSON).body(format!(r#"{{"badge":"{badge}","password":"{PASSWORD}"}}"#)).dispatch();
+        assert_eq!(r.status(), Status::Ok, "token for {badge}");
+        json(r)["token"].as_str().unwrap().to_string()
+    }
+
+    pub fn api(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> (Status, Value) {
+        let auth = Header::new("Authorization", format!("Bearer {token}"));
+        let req = match method {
+            "GET" => self.client.get(path.to_string()),
+            "POST" => self.client.post(path.to_string()),
+            "PUT" => self.client.put(path.to_string()),
+            _ => panic!("method"),
+        }
+        .header(auth)
+        .header(ContentType::JSON);
+        let req = match body {
+            Some(b) => req.body(b.to_string()),
+            None => req,
+        };
+        let r = req.dispatch();
+        let status = r.status();
+        let text = r.into_string().unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// Signs in through the login form (cookie session) and returns the session's CSRF token.
+    pub fn login_page(&self, badge: &str) -> String {
+        let page = self.client.get("/login").dispatch().into_string().unwrap();
+        let csrf = form_csrf(&page);
+        let r = self
+            .client
+            .post("/login")
+            .header(ContentType::Form)
+            .body(format!("_csrf={csrf}&badge={badge}&password={PASSWORD}&next=/"))
+            .dispatch();
+        assert_eq!(r.status(), Status::SeeOther, "login as {badge}");
+        let home = self.client.get("/").dispatch().into_string().unwrap();
+        form_csrf(&home)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let (Some(name), Some(server)) = (&self.pg_name, postgres_server()) {
+            // FORCE closes the pool's connections, which are still open here
+            let mut admin = pg_admin(&server);
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+        }
+    }
+}
+
+pub fn json(r: LocalResponse<'_>) -> Value {
+    serde_json::from_str(&r.into_string().unwrap()).unwrap()
+}
+
+/// The CSRF token in a page's first form.
+pub fn form_csrf(html: &str) -> String {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html.find(marker).unwrap_or_else(|| panic!("no CSRF field in page: {}", &html[..html.len().min(400)])) + marker.len();
+    html[start..start + 64].to_string()
+}
+
+/// The answer key of a question version, read straight from the database.
+pub fn key_of(conn: &mut DbConn, version_id: i64) -> String {
+    lawcert::db::models::bank::key_of(conn, version_id).unwrap()
+}
+

@@ -1,0 +1,255 @@
+//! The same journeys through the pages: sign in, sit the mock exam, see the result; a trainer
+//! writes, previews and gets a question approved, builds a blueprint and schedules a sitting;
+//! an admin imports officers. Every form checks its CSRF token.
+
+use rocket::http::{ContentType, Status};
+
+use crate::common::{form_csrf, key_of, TestApp};
+
+fn get(app: &TestApp, path: &str) -> (Status, String) {
+    let r = app.client.get(path.to_string()).dispatch();
+    (r.status(), r.into_string().unwrap_or_default())
+}
+
+fn post(app: &TestApp, path: &str, body: String) -> (Status, String, Option<String>) {
+    let r = app.client.post(path.to_string()).header(ContentType::Form).body(body).dispatch();
+    let loc = r.headers().get_one("Location").map(str::to_string);
+    (r.status(), r.into_string().unwrap_or_default(), loc)
+}
+
+fn enc(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+#[test]
+fn sign_in_is_required_and_a_forged_form_is_refused() {
+    let app = TestApp::new();
+    let r = app.client.get("/exams").dispatch();
+    assert_eq!(r.status(), Status::SeeOther);
+    assert!(r.headers().get_one("Location").unwrap().starts_with("/login?next=/exams"));
+    let (s, _, _) = post(&app, "/login", "_csrf=forged&badge=100001&password=lawcert-demo".into());
+    assert_eq!(s, Status::Forbidden);
+    let (s, html) = get(&app, "/login");
+    let csrf = form_csrf(&html);
+    assert_eq!(s, Status::Ok);
+    let (s, html, _) = post(&app, "/login", format!("_csrf={csrf}&badge=100001&password=wrong"));
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("警号或密码不正确"), "Chinese by default");
+    // English on request, remembered in a cookie
+    app.client.get("/lang/en?next=/login").dispatch();
+    let (_, html) = get(&app, "/login");
+    assert!(html.contains("Sign in") && html.contains("lang=\"en\""));
+}
+
+#[test]
+fn officer_sits_the_mock_exam_through_the_pages() {
+    let app = TestApp::new();
+    let csrf = app.login_page("100020");
+    let (s, html) = get(&app, "/exams/1");
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("开始考试"));
+    let (s, body, loc) = post(&app, "/exams/1/start", format!("_csrf={csrf}"));
+    assert_eq!(s, Status::SeeOther, "{body}");
+    let attempt_path = loc.unwrap();
+    let aid: i64 = attempt_path.rsplit('/').next().unwrap().parse().unwrap();
+    let (s, html) = get(&app, &attempt_path);
+    assert_eq!(s, Status::Ok);
+    assert_eq!(html.matches("class=\"question\"").count(), 25);
+    assert!(!html.contains("解析"), "no explanation on the exam page");
+    assert!(html.contains("data-deadline=\""));
+    // the page's own autosave path: cookie session + CSRF header
+    let mut conn = app.conn();
+    let a = lawcert::db::models::exam::find_attempt(&mut conn, aid).unwrap().unwrap();
+    let paper = lawcert::services::exams::paper_of(&a).unwrap();
+    let first = paper.items[0].v;
+    let r = app.client.put(format!("/api/v1/attempts/{aid}/answers/{first}")).header(ContentType::JSON).body(r#"{"choices":["A"]}"#).dispatch();
+    assert_eq!(r.status(), Status::Forbidden, "a cookie-authenticated write needs the CSRF header");
+    let key = key_of(&mut conn, first);
+    let body = serde_json::json!({"choices": key.chars().map(|c| c.to_string()).collect::<Vec<_>>()}).to_string();
+    let r = app.client.put(format!("/api/v1/attempts/{aid}/answers/{first}")).header(ContentType::JSON).header(rocket::http::Header::new("X-CSRF-Token", csrf.clone())).body(body).dispatch();
+    assert_eq!(r.status(), Status::Ok);
+    // the form fallback (no JavaScript) sends the remaining answers with the submission
+    let second = paper.items[1].v;
+    let key2 = key_of(&mut conn, second);
+    let mut form = format!("_csrf={csrf}");
+    for c in key2.chars() {
+        form.push_str(&format!("&a[{second}]={c}"));
+    }
+    let (s, _, loc) = post(&app, &format!("/attempts/{aid}/submit"), form);
+    assert_eq!(s, Status::SeeOther);
+    let (s, html) = get(&app, &loc.unwrap());
+    assert_eq!(s, Status::Ok);
+    let expected = lawcert::domain::grading::format_points(paper.items[0].p + paper.items[1].p);
+    assert!(html.contains(&format!("{expected} <small>/ 100</small>")), "score shown: {}", &html[html.find("score").unwrap_or(0)..][..300.min(html.len())]);
+    assert!(html.contains("答案与解析"), "the mock exam releases answers on submission");
+    // the exam page now sends the officer to the result
+    let r = app.client.get(attempt_path).dispatch();
+    assert_eq!(r.status(), Status::SeeOther);
+}
+
+#[test]
+fn trainer_writes_a_question_and_a_second_trainer_approves_it() {
+    let app = TestApp::new();
+    let csrf = app.login_page("T0001");
+    let (s, html) = get(&app, "/bank?statute=criminal-law&kind=truefalse");
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("XF-"), "filter by statute and type shows 刑法 questions");
+    let (s, html) = get(&app, &format!("/bank?q={}", enc("正当防卫")));
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("正当防卫"));
+
+    let fields = |action: &str, stem: &str, answer: &str| {
+        format!(
+            "_csrf={csrf}&kind=single&statute=criminal-law&edition=2023-12-29&articles=20&difficulty=2&levels=basic&stem={}&options={}&answer={answer}&explanation={}&tags=&action={action}",
+            enc(stem), enc("甲\n乙\n丙"), enc("依据第二十条。")
+        )
+    };
+    // preview shows the question, saves nothing
+    let (s, html, _) = post(&app, "/bank/new", fields("preview", "<script>alert(1)</script>测试题", "B"));
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("&lt;script&gt;alert(1)"), "user text is escaped");
+    assert!(!html.contains("<script>alert(1)"));
+    // a key that is not an option is refused with the reason
+    let (s, html, _) = post(&app, "/bank/new", fields("save", "测试题", "D"));
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("answer key D is not among the options"));
+    let (s, _, loc) = post(&app, "/bank/new", fields("save", "测试题", "B"));
+    assert_eq!(s, Status::SeeOther);
+    let qpath = loc.unwrap();
+    let (_, html) = get(&app, &qpath);
+    assert!(html.contains("待审核"));
+    let revision = html.split("name=\"revision\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let id = qpath.rsplit('/').next().unwrap().to_string();
+    // the author cannot approve their own question
+    let (s, _, _) = post(&app, &format!("/bank/{id}/approve"), format!("_csrf={csrf}&revision={revision}"));
+    assert_eq!(s, Status::Forbidden);
+    // a second trainer can
+    app.client.post("/logout").header(ContentType::Form).body(format!("_csrf={csrf}")).dispatch();
+    let csrf2 = app.login_page("T0002");
+    let (s, _, _) = post(&app, &format!("/bank/{id}/approve"), format!("_csrf={csrf2}&revision={revision}"));
+    assert_eq!(s, Status::SeeOther);
+    let (_, html) = get(&app, &qpath);
+    assert!(html.contains("在用"));
+    // an edit from a stale form is refused, not silently lost
+    let stale = fields("save", "改过的题", "A")
+        .replace(&format!("_csrf={csrf}"), &format!("_csrf={csrf2}"))
+        .replace("&action=save", &format!("&action=save&revision={revision}"));
+    let (s, html, _) = post(&app, &format!("/bank/{id}/edit"), stale);
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("someone else changed this question"));
+    // retire
+    let (_, html) = get(&app, &qpath);
+    let revision = html.split("name=\"revision\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let (s, _, _) = post(&app, &format!("/bank/{id}/retire"), format!("_csrf={csrf2}&revision={revision}"));
+    assert_eq!(s, Status::SeeOther);
+    let (_, html) = get(&app, &qpath);
+    assert!(html.contains("已停用"));
+}
+
+#[test]
+fn trainer_builds_a_blueprint_schedules_a_sitting_and_exports_results() {
+    let app = TestApp::new();
+    let csrf = app.login_page("T0001");
+    let (s, html) = get(&app, "/blueprints/new");
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("rules[0].kind"));
+    let form = format!("_csrf={csrf}&name={}&rules[0].kind=single&rules[0].count=5&rules[0].points=2&rules[0].statute=criminal-law&rules[0].difficulty=&rules[0].level=&rules[1].kind=truefalse&rules[1].count=5&rules[1].points=1.5&rules[1].statute=&rules[1].difficulty=&rules[1].level=", enc("双月考方案"));
+    let (s, body, loc) = post(&app, "/blueprints/new", form);
+    assert!(!body.contains("alert"), "{body}");
+    assert_eq!(s, Status::SeeOther, "blueprint saved");
+    assert_eq!(loc.as_deref(), Some("/blueprints"));
+    let (_, html) = get(&app, "/blueprints");
+    assert!(html.contains("双月考方案"), "{html}");
+    let (_, html) = get(&app, "/sittings/new");
+    assert!(html.contains("双月考方案"));
+    let bp_id = html.split("<option value=\"").find(|s| s.contains("双月考方案")).unwrap().split('"').next().unwrap().to_string();
+    let form = format!(
+        "_csrf={csrf}&title={}&kind=bimonthly&blueprint_id={bp_id}&opens_at=2030-01-05T09:00&closes_at=2030-01-05T12:00&duration_minutes=90&pass_percent=60&multi_rule=partial&score_release=on_submit&answer_release=after_close&badges=",
+        enc("2030年1月双月考")
+    );
+    let (s, _, loc) = post(&app, "/sittings/new", form.clone());
+    assert_eq!(s, Status::SeeOther);
+    let (s, html) = get(&app, &loc.clone().unwrap());
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("2030年1月双月考") && html.contains("2030-01-05 09:00"), "shown in the bureau's time");
+    // errors are shown on the form
+    let (s, html, _) = post(&app, "/sittings/new", form.replace("duration_minutes=90", "duration_minutes=0"));
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("duration_minutes: must be 1–600"));
+    // results of the mock exam, with CSV
+    let tok = app.token("100021");
+    let (_, att) = app.api("POST", "/api/v1/sittings/1/attempts", &tok, None);
+    app.api("POST", &format!("/api/v1/attempts/{}/submit", att["attempt_id"]), &tok, None);
+    let (s, html) = get(&app, "/sittings/1?sort=score");
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("100021"));
+    let r = app.client.get("/sittings/1/results.csv").dispatch();
+    assert_eq!(r.status(), Status::Ok);
+    let csv = r.into_string().unwrap();
+    assert!(csv.starts_with('\u{feff}') && csv.contains("警号,姓名,单位") && csv.contains("100021"));
+}
+
+#[test]
+fn roles_guard_the_pages() {
+    let app = TestApp::new();
+    app.login_page("100022");
+    for path in ["/bank", "/bank/new", "/blueprints", "/sittings", "/sittings/1", "/sittings/1/results.csv", "/admin/users", "/admin/users/import"] {
+        let (s, html) = get(&app, path);
+        assert_eq!(s, Status::Forbidden, "{path}");
+        assert!(html.contains("无权访问"), "{path}: error page in Chinese");
+    }
+    let app = TestApp::new();
+    app.login_page("H0001");
+    assert_eq!(get(&app, "/sittings/1").0, Status::Ok, "HR reads results");
+    assert_eq!(get(&app, "/exams").0, Status::Forbidden, "HR does not sit exams");
+    assert_eq!(get(&app, "/bank").0, Status::Forbidden);
+}
+
+#[test]
+fn leader_sees_only_their_units_results() {
+    let app = TestApp::new();
+    for badge in ["100001", "100004"] {
+        let tok = app.token(badge);
+        app.api("POST", "/api/v1/sittings/1/attempts", &tok, None);
+    }
+    app.login_page("L0001");
+    let (s, html) = get(&app, "/sittings/1");
+    assert_eq!(s, Status::Ok);
+    // L0001 leads 城东派出所: 100001 works there, 100004 (交警) does not
+    assert!(html.contains("100001"));
+    assert!(!html.contains("100004"));
+}
+
+#[test]
+fn admin_imports_officers_all_or_nothing() {
+    let app = TestApp::new();
+    let csrf = app.login_page("admin");
+    let upload = |csv: &str| {
+        let boundary = "XBOUNDARYX";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"o.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+        );
+        let r = app.client.post("/admin/users/import").header(ContentType::new("multipart", "form-data").with_params(("boundary", boundary))).body(body).dispatch();
+        (r.status(), r.into_string().unwrap_or_default())
+    };
+    let header = "badge,name,unit,police_type,post,enforcement_post,rank,hire_date,is_leader,is_legal_officer,email,roles,password";
+    let bad = format!("{header}\n200001,赵一,城东派出所,派出所,社区民警,1,四级警长,2024-07-01,0,0,,officer,\n200002,钱二,不存在的所,派出所,,1,,2024-13-01,0,0,,officer,\n");
+    let (s, html) = upload(&bad);
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("row 3: unit"), "{}", &html[html.find("alert").unwrap_or(0)..][..400.min(html.len())]);
+    assert!(html.contains("row 3: hire_date"));
+    let mut conn = app.conn();
+    assert!(lawcert::db::models::org::find_by_badge(&mut conn, "200001").unwrap().is_none(), "nothing imported");
+    let good = format!("{header}\n200001,赵一,城东派出所,派出所,社区民警,1,四级警长,2024-07-01,0,0,,officer,\n200002,钱二,城西派出所,派出所,,是,,2024-09-01,否,否,qian@example.invalid,officer,\n");
+    let (s, html) = upload(&good);
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("已导入 2 个账号"), "{html}");
+    assert!(lawcert::db::models::org::find_by_badge(&mut conn, "200002").unwrap().is_some());
+    // the same file again is refused: the badges exist
+    let (_, html) = upload(&good);
+    assert!(html.contains("an account with this 警号 exists"));
+    // forged upload
+    let forged = "--B\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\nforged\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"o.csv\"\r\nContent-Type: text/csv\r\n\r\nbadge\r\n--B--\r\n";
+    let r = app.client.post("/admin/users/import").header(ContentType::new("multipart", "form-data").with_params(("boundary", "B"))).body(forged).dispatch();
+    assert_eq!(r.status(), Status::Forbidden);
+}
