@@ -70,6 +70,16 @@ fn template() -> &'static Template {
         Some(server) => {
             let name = format!("lawcert_tpl_{}", std::process::id());
             let mut admin = pg_admin(&server);
+            // templates and databases left by an earlier, interrupted run
+            #[derive(diesel::QueryableByName)]
+            struct Db {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                datname: String,
+            }
+            let stale: Vec<Db> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'lawcert_t%'").load(&mut admin).unwrap();
+            for db in stale {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", db.datname)).execute(&mut admin);
+            }
             diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}")).execute(&mut admin).unwrap();
             diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).unwrap();
             let cfg = base_config(&format!("{}/{name}", server.trim_end_matches('/')));
@@ -85,39 +95,56 @@ pub struct TestApp {
     pub client: Client,
     pub clock: Arc<Clock>,
     pub db_url: String,
+    // declared last: dropped after the client, so the database outlives the app
+    _db: FreshDb,
+}
+
+/// A test's own database, copied from the template; removed when dropped.
+pub struct FreshDb {
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
     pg_name: Option<String>,
 }
 
-/// A fresh database (copied from the template); returns its URL and what keeps it alive.
-pub fn fresh_database() -> (String, Option<tempfile::TempDir>, Option<String>) {
+impl Drop for FreshDb {
+    fn drop(&mut self) {
+        if let (Some(name), Some(server)) = (&self.pg_name, postgres_server()) {
+            // FORCE closes any connection still open to it
+            let mut admin = pg_admin(&server);
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+        }
+    }
+}
+
+pub fn fresh_database() -> FreshDb {
     match template() {
         Template::Sqlite(path, _) => {
             let dir = tempfile::tempdir().unwrap();
             let db = dir.path().join("test.db");
             std::fs::copy(path, &db).unwrap();
-            (db.display().to_string(), Some(dir), None)
+            FreshDb { url: db.display().to_string(), _dir: Some(dir), pg_name: None }
         }
         Template::Postgres(tpl) => {
             let server = postgres_server().unwrap();
-            let name = format!("lawcert_t_{}", lawcert::auth::random_token()[..12].to_string());
+            let name = format!("lawcert_t_{}", &lawcert::auth::random_token()[..12]);
             let mut admin = pg_admin(&server);
             diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {tpl}")).execute(&mut admin).unwrap();
-            (format!("{}/{name}", server.trim_end_matches('/')), None, Some(name))
+            FreshDb { url: format!("{}/{name}", server.trim_end_matches('/')), _dir: None, pg_name: Some(name) }
         }
     }
 }
 
 impl TestApp {
     pub fn new() -> TestApp {
-        let (url, dir, pg_name) = fresh_database();
+        let db = fresh_database();
+        let url = db.url.clone();
         let cfg = base_config(&url);
         let clock = Arc::new(Clock::default());
         let pool = lawcert::prepare(&cfg, &clock).expect("prepare");
         let figment = rocket::Config::figment().merge(("secret_key", TEST_SECRET)).merge(("log_level", "off"));
         let rocket = lawcert::rocket_with(figment, cfg, pool, clock.clone());
         let client = Client::tracked(rocket).expect("valid rocket");
-        TestApp { client, clock, db_url: url, _dir: dir, pg_name }
+        TestApp { client, clock, db_url: url, _db: db }
     }
 
     pub fn state(&self) -> &lawcert::state::AppState {
@@ -168,16 +195,6 @@ impl TestApp {
         assert_eq!(r.status(), Status::SeeOther, "login as {badge}");
         let home = self.client.get("/").dispatch().into_string().unwrap();
         form_csrf(&home)
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let (Some(name), Some(server)) = (&self.pg_name, postgres_server()) {
-            // FORCE closes the pool's connections, which are still open here
-            let mut admin = pg_admin(&server);
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
-        }
     }
 }
 

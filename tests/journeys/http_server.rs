@@ -22,7 +22,8 @@ fn free_port() -> u16 {
 
 #[test]
 fn candidate_flow_over_http_against_the_binary() {
-    let (url, _dir, _pg) = fresh_database();
+    let db = fresh_database();
+    let url = db.url.clone();
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_lawcert"))
         .current_dir(repo_root())
