@@ -24,6 +24,14 @@ pub fn hash_password(password: &str) -> String {
     Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashing").to_string()
 }
 
+/// Verifies against a throwaway hash so that an unknown badge costs the same time as a wrong
+/// password (no way to probe which badges exist).
+pub fn verify_nobody(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = DUMMY.get_or_init(|| hash_password("no such account"));
+    let _ = verify_password(password, hash);
+}
+
 /// Checks a password against a stored hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
