@@ -96,26 +96,34 @@ async fn load_user(req: &Request<'_>) -> Result<CurrentUser, AppError> {
     };
     let hash = token_hash(&token);
     let now = state.clock.now();
-    let pool = state.pool.clone();
-    let found = rocket::tokio::task::spawn_blocking(move || -> Result<Option<(User, Vec<Role>, String)>, AppError> {
-        let mut conn = pool.get()?;
-        let Some(s) = session::find_live(&mut conn, &hash, now)? else { return Ok(None) };
-        if (via == Via::Bearer) != (s.kind == "api") {
-            return Ok(None); // a cookie session is not an API token and vice versa
+    let cu = match state.sessions.get(&hash, via, now) {
+        Some(cu) => cu,
+        None => {
+            let pool = state.pool.clone();
+            let h = hash.clone();
+            let found = rocket::tokio::task::spawn_blocking(move || -> Result<Option<(User, Vec<Role>, String, chrono::NaiveDateTime)>, AppError> {
+                let mut conn = pool.get()?;
+                let Some(s) = session::find_live(&mut conn, &h, now)? else { return Ok(None) };
+                if (via == Via::Bearer) != (s.kind == "api") {
+                    return Ok(None); // a cookie session is not an API token and vice versa
+                }
+                let Some(user) = org::find(&mut conn, s.user_id)? else { return Ok(None) };
+                if !user.active {
+                    return Ok(None);
+                }
+                let roles = org::roles_of(&mut conn, user.id)?;
+                Ok(Some((user, roles, s.csrf_token, s.expires_at)))
+            })
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))??;
+            let Some((user, roles, csrf, expires_at)) = found else {
+                return Err(AppError::unauthorized("your session has ended; please sign in again"));
+            };
+            let cu = CurrentUser { user, roles, csrf, via, token_hash: hash.clone() };
+            state.sessions.put(hash, cu.clone(), expires_at, now);
+            cu
         }
-        let Some(user) = org::find(&mut conn, s.user_id)? else { return Ok(None) };
-        if !user.active {
-            return Ok(None);
-        }
-        let roles = org::roles_of(&mut conn, user.id)?;
-        Ok(Some((user, roles, s.csrf_token)))
-    })
-    .await
-    .map_err(|e| AppError::internal(e.to_string()))??;
-    let Some((user, roles, csrf)) = found else {
-        return Err(AppError::unauthorized("your session has ended; please sign in again"));
     };
-    let cu = CurrentUser { user, roles, csrf, via, token_hash: token_hash(&token) };
     // API calls made by our own pages with the session cookie must carry the CSRF header.
     let writes = !matches!(req.method(), Method::Get | Method::Head | Method::Options);
     if writes && via == Via::Cookie && req.uri().path().starts_with("/api") {
@@ -218,4 +226,43 @@ pub fn form_csrf(jar: &CookieJar<'_>, user: Option<&CurrentUser>, secure: bool) 
     c.set_path("/");
     jar.add_private(c);
     t
+}
+
+/// Recently checked sessions, so the hot path (an answer save every few seconds per candidate)
+/// does not read three tables per request. An entry lives at most `SESSION_CACHE_TTL` and never
+/// past its session's expiry; signing out on this server removes it at once. On other app
+/// servers a revoked session can stay usable for at most the TTL.
+#[derive(Default)]
+pub struct SessionCache {
+    map: std::sync::RwLock<std::collections::HashMap<String, (CurrentUser, chrono::NaiveDateTime)>>,
+}
+
+pub const SESSION_CACHE_TTL: chrono::Duration = chrono::Duration::seconds(30);
+
+impl SessionCache {
+    pub fn get(&self, hash: &str, via: Via, now: chrono::NaiveDateTime) -> Option<CurrentUser> {
+        let map = self.map.read().expect("session cache");
+        match map.get(hash) {
+            Some((cu, until)) if *until > now && cu.via == via => Some(cu.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn put(&self, hash: String, cu: CurrentUser, expires_at: chrono::NaiveDateTime, now: chrono::NaiveDateTime) {
+        let until = expires_at.min(now + SESSION_CACHE_TTL);
+        let mut map = self.map.write().expect("session cache");
+        if map.len() > 200_000 {
+            map.retain(|_, (_, u)| *u > now);
+        }
+        map.insert(hash, (cu, until));
+    }
+
+    pub fn remove(&self, hash: &str) {
+        self.map.write().expect("session cache").remove(hash);
+    }
+
+    /// Forgets every cached session of a user (roles or account changed).
+    pub fn forget_user(&self, user_id: i64) {
+        self.map.write().expect("session cache").retain(|_, (cu, _)| cu.user.id != user_id);
+    }
 }

@@ -51,7 +51,7 @@ pub fn prepare(config: &Config, clock: &Clock) -> anyhow::Result<db::Pool> {
 
 /// Builds the application on a prepared pool.
 pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::Pool, clock: Arc<Clock>) -> Rocket<Build> {
-    let state = AppState { pool, clock, config, renderer: web::render::Renderer::new(), versions: Arc::new(Default::default()) };
+    let state = AppState { pool, clock, config, renderer: web::render::Renderer::new(), versions: Arc::new(Default::default()), sessions: Default::default(), attempts: Arc::new(Default::default()) };
     rocket::custom(figment)
         .manage(state)
         .attach(SecurityHeaders)

@@ -16,6 +16,37 @@ pub struct AppState {
     pub config: Config,
     pub renderer: Renderer,
     pub versions: Arc<VersionCache>,
+    pub sessions: crate::auth::SessionCache,
+    pub attempts: Arc<AttemptCache>,
+}
+
+/// What never changes about an attempt once started: whose it is and which questions are on
+/// its paper. Saves check these from memory; deadline and submission are checked in SQL.
+#[derive(Debug)]
+pub struct AttemptMeta {
+    pub user_id: i64,
+    pub sitting_id: i64,
+    pub questions: std::collections::HashSet<i64>,
+}
+
+#[derive(Default)]
+pub struct AttemptCache {
+    map: RwLock<HashMap<i64, Arc<AttemptMeta>>>,
+}
+
+impl AttemptCache {
+    pub fn get(&self, id: i64) -> Option<Arc<AttemptMeta>> {
+        self.map.read().expect("attempt cache").get(&id).cloned()
+    }
+    pub fn put(&self, id: i64, meta: AttemptMeta) -> Arc<AttemptMeta> {
+        let meta = Arc::new(meta);
+        let mut map = self.map.write().expect("attempt cache");
+        if map.len() > 500_000 {
+            map.clear();
+        }
+        map.insert(id, meta.clone());
+        meta
+    }
 }
 
 /// A question version as a candidate may see it (no key, no explanation) plus what grading

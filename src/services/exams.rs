@@ -10,12 +10,14 @@ use serde::{Deserialize, Serialize};
 use crate::db::models::{bank as bank_db, exam as exam_db, org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::{QuestionKind, FALSE_ID, TRUE_ID};
-use crate::domain::exam::{accepts_answers, attempt_deadline, Eligibility, Release, SittingKind, SittingState};
+use crate::domain::exam::{attempt_deadline, Eligibility, Release, SittingKind, SittingState};
 use crate::domain::grading::{self, MultiRule};
 use crate::domain::org::unit_path;
 use crate::domain::paper::{self, BlueprintSpec, Paper, Pool, PoolCandidate};
 use crate::error::{AppError, AppResult};
-use crate::state::VersionCache;
+use std::sync::Arc;
+
+use crate::state::{AttemptCache, AttemptMeta, VersionCache};
 
 /// Everything a trainer decides when scheduling a sitting.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -376,42 +378,52 @@ pub fn normalise_choices(kind: QuestionKind, option_count: usize, choices: &[Str
     Ok(out.into_iter().collect())
 }
 
-/// Saves one answer. Refused with 409 once the attempt is submitted or its deadline has passed.
+/// The unchanging facts of an attempt (owner, paper), from memory or loaded once.
+pub fn attempt_meta(conn: &mut DbConn, attempts: &AttemptCache, attempt_id: i64) -> AppResult<Option<Arc<AttemptMeta>>> {
+    if let Some(m) = attempts.get(attempt_id) {
+        return Ok(Some(m));
+    }
+    let Some(a) = exam_db::find_attempt(conn, attempt_id)? else { return Ok(None) };
+    let paper = paper_of(&a)?;
+    Ok(Some(attempts.put(
+        a.id,
+        AttemptMeta { user_id: a.user_id, sitting_id: a.sitting_id, questions: paper.items.iter().map(|i| i.v).collect() },
+    )))
+}
+
+/// Saves one answer of the caller's attempt. Refused with 409 once the attempt is submitted or
+/// its deadline has passed (checked in the same statement that claims the write).
+#[allow(clippy::too_many_arguments)]
 pub fn save_answer(
     conn: &mut DbConn,
     cache: &VersionCache,
-    a: &exam_db::Attempt,
+    attempts: &AttemptCache,
+    attempt_id: i64,
+    user_id: i64,
     version_id: i64,
     choices: &[String],
     flagged: Option<bool>,
     now: Ts,
 ) -> AppResult<Ts> {
-    let paper = paper_of(a)?;
-    if !paper.items.iter().any(|i| i.v == version_id) {
+    let meta = match attempt_meta(conn, attempts, attempt_id)? {
+        Some(m) if m.user_id == user_id => m,
+        _ => return Err(AppError::not_found(format!("no attempt {attempt_id} of yours"))),
+    };
+    if !meta.questions.contains(&version_id) {
         return Err(AppError::not_found(format!("question {version_id} is not on this paper")));
     }
     let v = cache.get_many(conn, &[version_id])?.remove(&version_id).ok_or_else(|| AppError::internal("question missing"))?;
     let normalised = normalise_choices(v.kind, v.options.len(), choices)?;
-    let refused = |a: &exam_db::Attempt| {
-        if a.submitted_at.is_some() {
-            AppError::conflict("submitted", "this attempt has been submitted; answers can no longer change")
-        } else {
-            AppError::conflict("deadline_passed", "time is up: the deadline has passed and answers can no longer be saved")
-        }
-    };
-    if !accepts_answers(now, a.deadline, a.submitted_at.is_some()) {
-        return Err(refused(a));
-    }
     write_tx(conn, |conn| {
-        if !exam_db::touch_open_attempt(conn, a.id, now)? {
-            let fresh = exam_db::find_attempt(conn, a.id)?.ok_or_else(|| AppError::not_found("attempt gone"))?;
-            return Err(refused(&fresh));
+        if !exam_db::touch_open_attempt(conn, attempt_id, now)? {
+            let fresh = exam_db::find_attempt(conn, attempt_id)?.ok_or_else(|| AppError::not_found("attempt gone"))?;
+            return Err(if fresh.submitted_at.is_some() {
+                AppError::conflict("submitted", "this attempt has been submitted; answers can no longer change")
+            } else {
+                AppError::conflict("deadline_passed", "time is up: the deadline has passed and answers can no longer be saved")
+            });
         }
-        let flag = match flagged {
-            Some(f) => f,
-            None => exam_db::find_response(conn, a.id, version_id)?.is_some_and(|r| r.flagged),
-        };
-        exam_db::upsert_response(conn, a.id, version_id, &normalised, flag, now)?;
+        exam_db::upsert_response(conn, attempt_id, version_id, &normalised, flagged, now)?;
         Ok(now)
     })
 }

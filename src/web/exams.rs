@@ -144,11 +144,12 @@ pub async fn submit(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64, for
     let now = ctx.state.clock.now();
     let versions = ctx.state.versions.clone();
     let answers = form.0.a.unwrap_or_default();
+    let attempts = ctx.state.attempts.clone();
     with_db(ctx.state, move |c| {
         let a = exams::own_attempt(c, attempt_id, uid)?;
         if a.submitted_at.is_none() && now < a.deadline {
             for (vid, choices) in &answers {
-                exams::save_answer(c, &versions, &a, *vid, choices, None, now)?;
+                exams::save_answer(c, &versions, &attempts, a.id, uid, *vid, choices, None, now)?;
             }
         }
         exams::submit(c, &versions, a.id, "manual", now)?;

@@ -93,6 +93,7 @@ pub async fn login(ctx: PageCtx<'_>, state: &State<AppState>, jar: &CookieJar<'_
 pub async fn logout(user: &CurrentUser, state: &State<AppState>, jar: &CookieJar<'_>, _form: CsrfForm<Empty>) -> AppResult<Redirect> {
     let hash = user.token_hash.clone();
     let now = state.clock.now();
+    state.sessions.remove(&hash);
     with_db(state, move |c| Ok(session::revoke(c, &hash, now)?)).await?;
     jar.remove_private(SESSION_COOKIE);
     Ok(Redirect::to("/login"))

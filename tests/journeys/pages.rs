@@ -253,3 +253,17 @@ fn admin_imports_officers_all_or_nothing() {
     let r = app.client.post("/admin/users/import").header(ContentType::new("multipart", "form-data").with_params(("boundary", "B"))).body(forged).dispatch();
     assert_eq!(r.status(), Status::Forbidden);
 }
+
+#[test]
+fn signing_out_ends_the_session_at_once() {
+    let app = TestApp::new();
+    let csrf = app.login_page("100023");
+    assert_eq!(get(&app, "/exams").0, Status::Ok);
+    let session = app.client.cookies().get_private("lawcert_session").expect("session cookie");
+    let (s, _, _) = post(&app, "/logout", format!("_csrf={csrf}"));
+    assert_eq!(s, Status::SeeOther);
+    // replaying the old cookie does not get back in, even though the server had it cached
+    let r = app.client.get("/exams").private_cookie(session).dispatch();
+    assert_eq!(r.status(), Status::SeeOther);
+    assert!(r.headers().get_one("Location").unwrap().starts_with("/login"));
+}

@@ -159,20 +159,31 @@ pub fn touch_open_attempt(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<bo
     Ok(n == 1)
 }
 
-pub fn upsert_response(conn: &mut DbConn, attempt_id: i64, version_id: i64, choices: &str, flagged: bool, now: Ts) -> QueryResult<()> {
-    crate::per_backend!(conn, |c| diesel::insert_into(responses::table)
-        .values((
-            responses::attempt_id.eq(attempt_id),
-            responses::question_version_id.eq(version_id),
-            responses::choices.eq(choices),
-            responses::flagged.eq(flagged),
-            responses::saved_at.eq(now),
-        ))
-        .on_conflict((responses::attempt_id, responses::question_version_id))
-        .do_update()
-        .set((responses::choices.eq(choices), responses::flagged.eq(flagged), responses::saved_at.eq(now)))
-        .execute(c))
-        .map(|_| ())
+/// Stores an answer; `flagged: None` keeps the flag as it was (false for a new row).
+pub fn upsert_response(conn: &mut DbConn, attempt_id: i64, version_id: i64, choices: &str, flagged: Option<bool>, now: Ts) -> QueryResult<()> {
+    let insert = (
+        responses::attempt_id.eq(attempt_id),
+        responses::question_version_id.eq(version_id),
+        responses::choices.eq(choices),
+        responses::flagged.eq(flagged.unwrap_or(false)),
+        responses::saved_at.eq(now),
+    );
+    let conflict = (responses::attempt_id, responses::question_version_id);
+    match flagged {
+        Some(f) => crate::per_backend!(conn, |c| diesel::insert_into(responses::table)
+            .values(insert)
+            .on_conflict(conflict)
+            .do_update()
+            .set((responses::choices.eq(choices), responses::flagged.eq(f), responses::saved_at.eq(now)))
+            .execute(c)),
+        None => crate::per_backend!(conn, |c| diesel::insert_into(responses::table)
+            .values(insert)
+            .on_conflict(conflict)
+            .do_update()
+            .set((responses::choices.eq(choices), responses::saved_at.eq(now)))
+            .execute(c)),
+    }
+    .map(|_| ())
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]

@@ -1,0 +1,641 @@
+//! Exam-day load benchmark (see BENCHMARKS.md).
+//!
+//! Starts a fresh lawcert server on a fresh database, seeds N candidates and one sitting, and
+//! drives the public API like a bureau on exam day: candidates sign in, start within one
+//! window, save answers at a set pace (changing some), most submit and the rest are submitted
+//! by the server at the deadline. It then checks every acknowledged save against the database,
+//! and measures this machine's ceiling (a minimal Rocket endpoint, raw SQLite upserts).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use lawcert::clock::Clock;
+use lawcert::config::Config;
+use lawcert::db::models::{org, session};
+use lawcert::db::{write_tx, Backend, DbConn};
+use lawcert::domain::exam::{Eligibility, Release, SittingKind};
+use lawcert::domain::grading::MultiRule;
+use lawcert::domain::org::Role;
+use lawcert::domain::paper::{BlueprintRule, BlueprintSpec, RuleKind};
+use lawcert::services::exams::{create_blueprint, create_sitting, SittingSpec};
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use rocket::tokio;
+use serde_json::{json, Value};
+
+struct Args {
+    candidates: usize,
+    start_window: f64,
+    save_seconds: f64,
+    save_interval: f64,
+    login_sample: usize,
+    submit_share: f64,
+    questions: u32,
+    database_url: Option<String>,
+    json: bool,
+}
+
+impl Args {
+    fn parse() -> Args {
+        let mut a = Args {
+            candidates: 10_000,
+            start_window: 30.0,
+            save_seconds: 300.0,
+            save_interval: 2.0,
+            login_sample: 300,
+            submit_share: 0.9,
+            questions: 100,
+            database_url: std::env::var("DATABASE_URL").ok(),
+            json: false,
+        };
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let mut i = 0;
+        while i < args.len() {
+            let v = |i: usize| args.get(i + 1).unwrap_or_else(|| die(&format!("{} needs a value", args[i]))).clone();
+            let num = |i: usize| v(i).parse::<f64>().unwrap_or_else(|_| die(&format!("{}: not a number", args[i])));
+            match args[i].as_str() {
+                "--candidates" => a.candidates = num(i) as usize,
+                "--start-window" => a.start_window = num(i),
+                "--save-seconds" => a.save_seconds = num(i),
+                "--save-interval" => a.save_interval = num(i),
+                "--login-sample" => a.login_sample = num(i) as usize,
+                "--submit-share" => a.submit_share = num(i),
+                "--questions" => a.questions = num(i) as u32,
+                "--json" => {
+                    a.json = true;
+                    i += 1;
+                    continue;
+                }
+                "--smoke" => {
+                    a.candidates = 40;
+                    a.start_window = 2.0;
+                    a.save_seconds = 4.0;
+                    a.save_interval = 0.5;
+                    a.login_sample = 10;
+                    a.questions = 20;
+                    i += 1;
+                    continue;
+                }
+                "--help" | "-h" => {
+                    println!("usage: lawcert-bench [--smoke] [--candidates N] [--start-window S] [--save-seconds S] [--save-interval S] [--login-sample N] [--submit-share F] [--questions N] [--json]\n(DATABASE_URL=postgres://… benchmarks PostgreSQL: a fresh database is created on that server)");
+                    std::process::exit(0);
+                }
+                other => die(&format!("unknown option {other} (see --help)")),
+            }
+            i += 2;
+        }
+        a
+    }
+}
+
+fn die(msg: &str) -> ! {
+    eprintln!("lawcert-bench: {msg}");
+    std::process::exit(2);
+}
+
+/// Latency samples in microseconds.
+#[derive(Default)]
+struct Lat(Vec<u32>);
+impl Lat {
+    fn pct(&mut self, p: f64) -> f64 {
+        if self.0.is_empty() {
+            return 0.0;
+        }
+        self.0.sort_unstable();
+        let idx = ((self.0.len() as f64 - 1.0) * p).round() as usize;
+        self.0[idx] as f64 / 1000.0
+    }
+    fn summary(&mut self) -> Value {
+        json!({"n": self.0.len(), "p50_ms": self.pct(0.50), "p95_ms": self.pct(0.95), "p99_ms": self.pct(0.99), "max_ms": self.pct(1.0)})
+    }
+}
+
+#[derive(Default)]
+struct Errors(Mutex<HashMap<String, u64>>);
+impl Errors {
+    fn add(&self, kind: String) {
+        *self.0.lock().unwrap().entry(kind).or_default() += 1;
+    }
+    fn json(&self) -> Value {
+        json!(self.0.lock().unwrap().clone())
+    }
+}
+
+struct Server {
+    child: Child,
+}
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// (peak RSS in MB, CPU seconds so far) of a process, from /proc.
+fn proc_stats(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let hwm = status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = f.get(11).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0) + f.get(12).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (hwm / 1024.0, ticks / 100.0)
+}
+
+struct Db {
+    url: String,
+    cleanup: Option<(String, String)>,
+    _dir: Option<tempfile_dir::Dir>,
+}
+
+mod tempfile_dir {
+    /// A temporary folder removed on drop (the bench avoids a dependency for this).
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn fresh_db(url: &Option<String>) -> Db {
+    match url {
+        Some(u) if u.starts_with("postgres") => {
+            let base = u.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(u.clone());
+            let name = format!("lawcert_bench_{}", std::process::id());
+            let mut admin = diesel::PgConnection::establish(&format!("{base}/postgres")).unwrap_or_else(|e| die(&format!("PostgreSQL at {base}: {e}")));
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}")).execute(&mut admin).unwrap();
+            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).unwrap();
+            Db { url: format!("{base}/{name}"), cleanup: Some((base, name)), _dir: None }
+        }
+        _ => {
+            let dir = std::env::temp_dir().join(format!("lawcert-bench-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            Db { url: dir.join("bench.db").display().to_string(), cleanup: None, _dir: Some(tempfile_dir::Dir(dir)) }
+        }
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some((base, name)) = &self.cleanup {
+            if let Ok(mut admin) = diesel::PgConnection::establish(&format!("{base}/postgres")) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+            }
+        }
+    }
+}
+
+fn seed(url: &str, a: &Args) -> (i64, Vec<String>, Vec<String>) {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let u = url.to_string();
+    let q = repo.join("questions").display().to_string();
+    let cfg = Config::from_lookup(move |k| match k {
+        "DATABASE_URL" => Some(u.clone()),
+        "LAWCERT_QUESTIONS" => Some(q.clone()),
+        "LAWCERT_DEMO" => Some("0".into()),
+        _ => None,
+    })
+    .unwrap();
+    let clock = Clock::default();
+    let pool = lawcert::prepare(&cfg, &clock).unwrap_or_else(|e| die(&format!("preparing the database: {e:#}")));
+    let mut conn = pool.get().unwrap();
+    let now = clock.now();
+    let hash = lawcert::auth::hash_password("bench-password");
+    let badges: Vec<String> = (0..a.candidates).map(|i| format!("B{:06}", i + 1)).collect();
+    let mut tokens = Vec::with_capacity(a.candidates);
+    write_tx(&mut conn, |c: &mut DbConn| {
+        let unit = org::insert_unit(c, &org::NewUnit { parent_id: None, name: "压测市局", kind: "city", created_at: now })?;
+        let mk = |badge: &str| org::NewUser {
+            badge: badge.into(),
+            name: format!("考生{badge}"),
+            unit_id: unit,
+            police_type: "派出所".into(),
+            post: "执法勤务".into(),
+            enforcement_post: true,
+            rank: "四级警长".into(),
+            hire_date: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+            is_leader: false,
+            is_legal_officer: false,
+            email: None,
+            password_hash: hash.clone(),
+            active: true,
+            created_at: now,
+        };
+        org::insert_user(c, &mk("BT0001"), &[Role::Trainer])?;
+        for (i, b) in badges.iter().enumerate() {
+            let id = org::insert_user(c, &mk(b), &[Role::Officer])?;
+            // candidates past the login sample are "already signed in": their tokens are minted
+            // here, as a bureau lets candidates in before the window opens
+            if i >= a.login_sample {
+                let t = lawcert::auth::random_token();
+                session::create(c, &lawcert::auth::token_hash(&t), id, "api", &lawcert::auth::random_token(), now, now + chrono::Duration::hours(12))?;
+                tokens.push(t);
+            }
+        }
+        Ok::<(), diesel::result::Error>(())
+    })
+    .unwrap();
+    let q = a.questions;
+    let spec = BlueprintSpec {
+        rules: vec![
+            BlueprintRule { kind: RuleKind::Single, statute: None, difficulty: None, level: None, count: q / 2, points_centi: 100 },
+            BlueprintRule { kind: RuleKind::Multiple, statute: None, difficulty: None, level: None, count: q / 4, points_centi: 200 },
+            BlueprintRule { kind: RuleKind::TrueFalse, statute: None, difficulty: None, level: None, count: q - q / 2 - q / 4, points_centi: 100 },
+        ],
+    };
+    let bp = create_blueprint(&mut conn, "压测蓝图", &spec, None, now).unwrap_or_else(|e| die(&e.message));
+    // the bench ends the exam itself after the save phase (see below); the window stays open
+    let total = a.start_window + a.save_seconds + 3600.0;
+    let sid = create_sitting(
+        &mut conn,
+        &SittingSpec {
+            title: "压测考试".into(),
+            kind: SittingKind::Bimonthly,
+            blueprint_id: bp,
+            opens_at: now - chrono::Duration::minutes(1),
+            closes_at: now + chrono::Duration::milliseconds((total * 1000.0) as i64),
+            duration_minutes: 600,
+            pass_percent: 60,
+            multi_rule: MultiRule::Partial,
+            score_release: Release::OnSubmit,
+            answer_release: Release::Never,
+            eligibility: Eligibility::default(),
+        },
+        None,
+        now,
+    )
+    .unwrap_or_else(|e| die(&e.message));
+    (sid, badges, tokens)
+}
+
+/// A started candidate: attempt id and, per question, its id and option ids.
+struct Paper {
+    attempt: i64,
+    questions: Vec<(i64, bool, Vec<String>)>,
+}
+
+fn random_choices(rng: &mut impl Rng, multiple: bool, options: &[String]) -> Vec<String> {
+    if multiple {
+        let mut v: Vec<String> = options.iter().filter(|_| rng.random_bool(0.5)).cloned().collect();
+        if v.is_empty() {
+            v.push(options[0].clone());
+        }
+        v
+    } else {
+        vec![options.choose(rng).unwrap().clone()]
+    }
+}
+
+async fn ceiling_rocket(client: &reqwest::Client, seconds: f64) -> f64 {
+    #[rocket::get("/ping")]
+    fn ping() -> &'static str {
+        "pong"
+    }
+    let port = free_port();
+    let fig = rocket::Config::figment().merge(("port", port)).merge(("log_level", "off")).merge(("secret_key", lawcert::auth::random_token()));
+    let rocket = rocket::custom(fig).mount("/", rocket::routes![ping]).ignite().await.unwrap();
+    let shutdown = rocket.shutdown();
+    tokio::spawn(rocket.launch());
+    let url = format!("http://127.0.0.1:{port}/ping");
+    while client.get(&url).send().await.is_err() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let n = Arc::new(AtomicU64::new(0));
+    let end = Instant::now() + Duration::from_secs_f64(seconds);
+    let mut hs = Vec::new();
+    for _ in 0..64 {
+        let (c, url, n) = (client.clone(), url.clone(), n.clone());
+        hs.push(tokio::spawn(async move {
+            while Instant::now() < end {
+                if c.get(&url).send().await.is_ok() {
+                    n.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for h in hs {
+        let _ = h.await;
+    }
+    shutdown.notify();
+    n.load(Ordering::Relaxed) as f64 / seconds
+}
+
+fn ceiling_sqlite(seconds: f64) -> f64 {
+    let dir = std::env::temp_dir().join(format!("lawcert-ceiling-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let _d = tempfile_dir::Dir(dir.clone());
+    let mut c = diesel::SqliteConnection::establish(dir.join("c.db").to_str().unwrap()).unwrap();
+    use diesel::connection::SimpleConnection;
+    c.batch_execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT NOT NULL);").unwrap();
+    let end = Instant::now() + Duration::from_secs_f64(seconds);
+    let mut n = 0u64;
+    let mut rng = rand::rng();
+    while Instant::now() < end {
+        let k: i64 = rng.random_range(0..100_000);
+        diesel::sql_query("INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v")
+            .bind::<diesel::sql_types::BigInt, _>(k)
+            .bind::<diesel::sql_types::Text, _>("AC")
+            .execute(&mut c)
+            .unwrap();
+        n += 1;
+    }
+    n as f64 / seconds
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn main() {
+    let a = Args::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(run(a));
+}
+
+async fn run(a: Args) {
+    let db = fresh_db(&a.database_url);
+    let backend = if db.url.starts_with("postgres") { Backend::Postgres } else { Backend::Sqlite };
+    eprintln!("seeding {} candidates on {:?} …", a.candidates, backend);
+    let t = Instant::now();
+    let (sid, badges, minted) = seed(&db.url, &a);
+    let seed_s = t.elapsed().as_secs_f64();
+
+    let exe = std::env::current_exe().unwrap().with_file_name("lawcert");
+    if !exe.exists() {
+        die(&format!("{} not found: build it first (cargo build --release)", exe.display()));
+    }
+    let port = free_port();
+    let child = Command::new(&exe)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("DATABASE_URL", &db.url)
+        .env("ROCKET_PORT", port.to_string())
+        .env("ROCKET_ADDRESS", "127.0.0.1")
+        .env("ROCKET_SECRET_KEY", lawcert::auth::random_token())
+        .env("ROCKET_LOG_LEVEL", "off")
+        .env("LAWCERT_DEMO", "0")
+        .env("LAWCERT_SWEEP_SECONDS", "2")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let _server = Server { child };
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder().pool_max_idle_per_host(512).timeout(Duration::from_secs(60)).build().unwrap();
+    while client.get(format!("{base}/login")).send().await.is_err() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let errors = Arc::new(Errors::default());
+
+    // 1. sign-in sample over HTTP (argon2: this is the costly part of a login storm)
+    let sample = a.login_sample.min(a.candidates);
+    let t = Instant::now();
+    let login_lat = Arc::new(Mutex::new(Lat::default()));
+    let mut tokens: Vec<String> = Vec::with_capacity(a.candidates);
+    {
+        let sem = Arc::new(tokio::sync::Semaphore::new(8));
+        let mut hs = Vec::new();
+        for b in badges.iter().take(sample) {
+            let (c, base, b, sem, lat, errs) = (client.clone(), base.clone(), b.clone(), sem.clone(), login_lat.clone(), errors.clone());
+            hs.push(tokio::spawn(async move {
+                let _p = sem.acquire().await.unwrap();
+                let t = Instant::now();
+                let r = c.post(format!("{base}/api/v1/auth/token")).json(&json!({"badge": b, "password": "bench-password"})).send().await;
+                lat.lock().unwrap().0.push(t.elapsed().as_micros() as u32);
+                match r {
+                    Ok(r) if r.status().is_success() => Some(r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()),
+                    Ok(r) => {
+                        errs.add(format!("login {}", r.status()));
+                        None
+                    }
+                    Err(e) => {
+                        errs.add(format!("login {}", if e.is_timeout() { "timeout" } else { "connection" }));
+                        None
+                    }
+                }
+            }));
+        }
+        for h in hs {
+            if let Some(t) = h.await.unwrap() {
+                tokens.push(t);
+            }
+        }
+    }
+    let login_s = t.elapsed().as_secs_f64();
+    tokens.extend(minted);
+    let logins_per_s = sample as f64 / login_s;
+
+    // 2. everyone starts within the window
+    let start_lat = Arc::new(Mutex::new(Lat::default()));
+    let t0 = Instant::now();
+    let mut hs = Vec::new();
+    let n = tokens.len();
+    for (i, tok) in tokens.iter().enumerate() {
+        let (c, base, tok, lat, errs) = (client.clone(), base.clone(), tok.clone(), start_lat.clone(), errors.clone());
+        let at = t0 + Duration::from_secs_f64(a.start_window * i as f64 / n as f64);
+        hs.push(tokio::spawn(async move {
+            tokio::time::sleep_until(at.into()).await;
+            let t = Instant::now();
+            let r = c.post(format!("{base}/api/v1/sittings/{sid}/attempts")).bearer_auth(&tok).send().await;
+            let r = match r {
+                Ok(r) => r,
+                Err(e) => {
+                    errs.add(format!("start {}", if e.is_timeout() { "timeout" } else { "connection" }));
+                    return None;
+                }
+            };
+            let status = r.status();
+            let body: Value = r.json().await.unwrap_or(Value::Null);
+            lat.lock().unwrap().0.push(t.elapsed().as_micros() as u32);
+            if !status.is_success() {
+                errs.add(format!("start {status}"));
+                return None;
+            }
+            let questions = body["questions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|q| {
+                    (q["id"].as_i64().unwrap(), q["kind"] == "multiple", q["options"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_string()).collect())
+                })
+                .collect();
+            Some((tok, Paper { attempt: body["attempt_id"].as_i64().unwrap(), questions }))
+        }));
+    }
+    let mut started = Vec::new();
+    for h in hs {
+        if let Some(p) = h.await.unwrap() {
+            started.push(p);
+        }
+    }
+    let start_s = t0.elapsed().as_secs_f64();
+    let (_, cpu_before_saves) = proc_stats(pid);
+
+    // 3. saves at a steady pace per candidate
+    let save_lat = Arc::new(Mutex::new(Lat::default()));
+    let acked: Arc<Mutex<HashMap<(i64, i64), String>>> = Arc::new(Mutex::new(HashMap::new()));
+    let saves_ok = Arc::new(AtomicU64::new(0));
+    let t1 = Instant::now();
+    let end = t1 + Duration::from_secs_f64(a.save_seconds);
+    let started = Arc::new(started);
+    let mut hs = Vec::new();
+    for i in 0..started.len() {
+        let (c, base, started, lat, acked, ok, errs) = (client.clone(), base.clone(), started.clone(), save_lat.clone(), acked.clone(), saves_ok.clone(), errors.clone());
+        let interval = a.save_interval;
+        hs.push(tokio::spawn(async move {
+            let (tok, paper) = &started[i];
+            let mut rng = rand::rngs::StdRng::from_os_rng();
+            let mut next = Instant::now() + Duration::from_secs_f64(rng.random_range(0.0..interval));
+            loop {
+                tokio::time::sleep_until(next.into()).await;
+                if Instant::now() >= end {
+                    break;
+                }
+                next += Duration::from_secs_f64(interval);
+                let (qid, multiple, options) = paper.questions.choose(&mut rng).unwrap();
+                let choices = random_choices(&mut rng, *multiple, options);
+                let t = Instant::now();
+                let r = c.put(format!("{base}/api/v1/attempts/{}/answers/{qid}", paper.attempt)).bearer_auth(tok).json(&json!({"choices": choices})).send().await;
+                let us = t.elapsed().as_micros() as u32;
+                match r {
+                    Ok(r) if r.status().is_success() => {
+                        lat.lock().unwrap().0.push(us);
+                        ok.fetch_add(1, Ordering::Relaxed);
+                        let mut key: Vec<char> = choices.iter().flat_map(|c| c.chars()).collect();
+                        key.sort_unstable();
+                        acked.lock().unwrap().insert((paper.attempt, *qid), key.into_iter().collect());
+                    }
+                    Ok(r) => errs.add(format!("save {}", r.status())),
+                    Err(e) => errs.add(format!("save {}", if e.is_timeout() { "timeout" } else { "connection" })),
+                }
+            }
+        }));
+    }
+    for h in hs {
+        h.await.unwrap();
+    }
+    let save_s = t1.elapsed().as_secs_f64();
+    let (_, cpu_after_saves) = proc_stats(pid);
+    let saves = saves_ok.load(Ordering::Relaxed);
+
+    // 4. most submit at once; the server submits the rest when the sitting closes
+    let submitters = (started.len() as f64 * a.submit_share).round() as usize;
+    let submit_lat = Arc::new(Mutex::new(Lat::default()));
+    let t2 = Instant::now();
+    let sem = Arc::new(tokio::sync::Semaphore::new(64));
+    let mut hs = Vec::new();
+    for i in 0..submitters {
+        let (c, base, started, lat, errs, sem) = (client.clone(), base.clone(), started.clone(), submit_lat.clone(), errors.clone(), sem.clone());
+        hs.push(tokio::spawn(async move {
+            let _p = sem.acquire().await.unwrap();
+            let (tok, paper) = &started[i];
+            let t = Instant::now();
+            match c.post(format!("{base}/api/v1/attempts/{}/submit", paper.attempt)).bearer_auth(tok).send().await {
+                Ok(r) if r.status().is_success() => lat.lock().unwrap().0.push(t.elapsed().as_micros() as u32),
+                Ok(r) => errs.add(format!("submit {}", r.status())),
+                Err(_) => errs.add("submit connection".into()),
+            }
+        }));
+    }
+    for h in hs {
+        h.await.unwrap();
+    }
+    let grade_s = t2.elapsed().as_secs_f64();
+
+    // the exam ends: the remaining attempts reach their deadline in 3 s, and the server's
+    // sweeper must submit them with what they saved
+    let pool = lawcert::db::connect(&lawcert::db::DbUrl::parse(&db.url).unwrap(), 2).unwrap();
+    let mut conn = pool.get().unwrap();
+    use lawcert::db::schema::{attempts, responses};
+    let end_at = chrono::Utc::now().naive_utc() + chrono::Duration::seconds(3);
+    diesel::update(attempts::table.filter(attempts::submitted_at.is_null())).set(attempts::deadline.eq(end_at)).execute(&mut conn).unwrap();
+    let wait_start = Instant::now();
+    loop {
+        let open: i64 = attempts::table.filter(attempts::score_centi.is_null()).count().get_result(&mut conn).unwrap();
+        if open == 0 || wait_start.elapsed() > Duration::from_secs(600) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let straggler_wait_s = wait_start.elapsed().as_secs_f64();
+    let (peak_rss_mb, cpu_total) = proc_stats(pid);
+
+    // 5. every acknowledged save is in the database, exactly as acknowledged
+    let stored: Vec<(i64, i64, String)> = responses::table.select((responses::attempt_id, responses::question_version_id, responses::choices)).load(&mut conn).unwrap();
+    let stored: HashMap<(i64, i64), String> = stored.into_iter().map(|(a, q, c)| ((a, q), c)).collect();
+    let acked = acked.lock().unwrap();
+    let lost = acked.iter().filter(|(k, v)| stored.get(k) != Some(v)).count();
+    let unacked_stored = stored.keys().filter(|k| !acked.contains_key(k)).count();
+    let total_attempts: i64 = attempts::table.count().get_result(&mut conn).unwrap();
+    let graded: i64 = attempts::table.filter(attempts::score_centi.is_not_null()).count().get_result(&mut conn).unwrap();
+    let auto: i64 = attempts::table.filter(attempts::submit_kind.eq("auto")).count().get_result(&mut conn).unwrap();
+    drop(conn);
+
+    // 6. this machine's ceiling, measured the same way
+    let rocket_ceiling = ceiling_rocket(&client, 5.0).await;
+    let sqlite_ceiling = ceiling_sqlite(3.0);
+
+    let save_rate = saves as f64 / save_s;
+    let report = json!({
+        "machine": { "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), "memory_gb": mem_gb() },
+        "backend": format!("{backend:?}"),
+        "scenario": { "candidates": a.candidates, "questions_per_paper": a.questions, "start_window_s": a.start_window, "save_seconds": a.save_seconds,
+                      "save_interval_s": a.save_interval, "login_sample": sample, "submit_share": a.submit_share },
+        "seed_s": seed_s,
+        "login": { "per_s": logins_per_s, "latency": login_lat.lock().unwrap().summary() },
+        "start": { "attempts": started.len(), "seconds": start_s, "per_s": started.len() as f64 / start_s, "latency": start_lat.lock().unwrap().summary() },
+        "save": { "acknowledged": saves, "seconds": save_s, "per_s": save_rate, "latency": save_lat.lock().unwrap().summary(),
+                  "server_cpu_percent": (cpu_after_saves - cpu_before_saves) / save_s * 100.0 },
+        "submit": { "submitted_by_candidates": submitters, "seconds_to_grade_all": grade_s, "latency": submit_lat.lock().unwrap().summary(),
+                    "submitted_by_server": auto, "wait_for_server_submission_s": straggler_wait_s },
+        "errors": errors.json(),
+        "server": { "peak_rss_mb": peak_rss_mb, "cpu_seconds": cpu_total },
+        "integrity": { "acknowledged_saves_checked": acked.len(), "lost_or_changed": lost, "stored_without_ack": unacked_stored,
+                       "attempts": total_attempts, "graded": graded },
+        "ceiling": { "minimal_rocket_rps": rocket_ceiling, "sqlite_upserts_per_s": sqlite_ceiling,
+                     "save_rate_vs_rocket": save_rate / rocket_ceiling, "save_rate_vs_sqlite": save_rate / sqlite_ceiling },
+    });
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report).unwrap());
+    } else {
+        print_report(&report);
+    }
+    let ok = lost == 0 && graded == total_attempts && total_attempts as usize == started.len();
+    if !ok {
+        eprintln!("INTEGRITY CHECK FAILED: {lost} acknowledged saves lost or changed; {graded}/{total_attempts} attempts graded");
+        std::process::exit(1);
+    }
+}
+
+fn mem_gb() -> f64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0 / 1024.0)
+        .unwrap_or(0.0)
+}
+
+fn print_report(r: &Value) {
+    let f = |v: &Value| v.as_f64().map(|x| format!("{x:.1}")).unwrap_or_else(|| v.to_string());
+    let lat = |v: &Value| format!("p50 {} / p95 {} / p99 {} / max {} ms (n={})", f(&v["p50_ms"]), f(&v["p95_ms"]), f(&v["p99_ms"]), f(&v["max_ms"]), v["n"]);
+    println!("lawcert exam-day benchmark — {} on {} cores, {:.0} GB", r["backend"].as_str().unwrap(), r["machine"]["cores"], r["machine"]["memory_gb"].as_f64().unwrap());
+    println!("scenario: {}", r["scenario"]);
+    println!("seeding:            {} s", f(&r["seed_s"]));
+    println!("sign-in (sample):   {} /s   {}", f(&r["login"]["per_s"]), lat(&r["login"]["latency"]));
+    println!("attempts started:   {} in {} s = {} /s   {}", r["start"]["attempts"], f(&r["start"]["seconds"]), f(&r["start"]["per_s"]), lat(&r["start"]["latency"]));
+    println!("answer saves:       {} in {} s = {} /s   {}   server CPU {}%", r["save"]["acknowledged"], f(&r["save"]["seconds"]), f(&r["save"]["per_s"]), lat(&r["save"]["latency"]), f(&r["save"]["server_cpu_percent"]));
+    println!("submissions:        {} graded in {} s   {}", r["submit"]["submitted_by_candidates"], f(&r["submit"]["seconds_to_grade_all"]), lat(&r["submit"]["latency"]));
+    println!("server-submitted:   {} at the close (waited {} s)", r["submit"]["submitted_by_server"], f(&r["submit"]["wait_for_server_submission_s"]));
+    println!("errors:             {}", r["errors"]);
+    println!("server:             peak RSS {} MB, CPU {} s", f(&r["server"]["peak_rss_mb"]), f(&r["server"]["cpu_seconds"]));
+    println!("integrity:          {} acknowledged saves checked, {} lost or changed, {} stored without ack; {}/{} attempts graded",
+        r["integrity"]["acknowledged_saves_checked"], r["integrity"]["lost_or_changed"], r["integrity"]["stored_without_ack"], r["integrity"]["graded"], r["integrity"]["attempts"]);
+    println!("machine ceiling:    minimal Rocket endpoint {} req/s; raw SQLite WAL upserts {} /s", f(&r["ceiling"]["minimal_rocket_rps"]), f(&r["ceiling"]["sqlite_upserts_per_s"]));
+    println!("save rate as share: {:.3} of the Rocket ceiling, {:.3} of the SQLite ceiling", r["ceiling"]["save_rate_vs_rocket"].as_f64().unwrap(), r["ceiling"]["save_rate_vs_sqlite"].as_f64().unwrap());
+}
