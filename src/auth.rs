@@ -32,6 +32,24 @@ pub fn verify_nobody(password: &str) {
     let _ = verify_password(password, hash);
 }
 
+/// Checks a password off the async executor, at most one hash per core at a time: argon2 is
+/// deliberately costly (tens of ms and 19 MiB each), so a sign-in storm queues here instead of
+/// starving answer saves of CPU and memory.
+pub async fn verify_password_async(password: String, hash: Option<String>) -> bool {
+    static PERMITS: std::sync::OnceLock<rocket::tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let permits = PERMITS.get_or_init(|| rocket::tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)));
+    let _permit = permits.acquire().await.expect("semaphore open");
+    rocket::tokio::task::spawn_blocking(move || match hash {
+        Some(h) => verify_password(&password, &h),
+        None => {
+            verify_nobody(&password);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
 /// Checks a password against a stored hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())

@@ -23,6 +23,8 @@ pub struct Config {
     pub pool_size: u32,
     /// How often the server looks for attempts whose deadline has passed.
     pub sweep_seconds: u64,
+    /// How often the SQLite write-ahead log is copied into the database file.
+    pub checkpoint_seconds: u64,
 }
 
 impl Config {
@@ -62,6 +64,7 @@ impl Config {
             secure_cookies: flag("LAWCERT_SECURE_COOKIES")?.unwrap_or(false),
             pool_size: number("LAWCERT_DB_POOL", if database.backend == Backend::Sqlite { 8 } else { 16 }, 1, 512)? as u32,
             sweep_seconds: number("LAWCERT_SWEEP_SECONDS", 5, 1, 3600)? as u64,
+            checkpoint_seconds: number("LAWCERT_CHECKPOINT_SECONDS", 2, 1, 3600)? as u64,
             database,
         })
     }

@@ -51,7 +51,8 @@ pub fn prepare(config: &Config, clock: &Clock) -> anyhow::Result<db::Pool> {
 
 /// Builds the application on a prepared pool.
 pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::Pool, clock: Arc<Clock>) -> Rocket<Build> {
-    let state = AppState { pool, clock, config, renderer: web::render::Renderer::new(), versions: Arc::new(Default::default()), sessions: Default::default(), attempts: Arc::new(Default::default()) };
+    let saves = services::save_writer::SaveWriter::start(pool.clone());
+    let state = AppState { saves, pool, clock, config, renderer: web::render::Renderer::new(), versions: Arc::new(Default::default()), sessions: Default::default(), attempts: Arc::new(Default::default()) };
     rocket::custom(figment)
         .manage(state)
         .attach(SecurityHeaders)
@@ -77,6 +78,26 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                             Ok(Err(e)) => eprintln!("deadline sweeper: {}", e.message),
                             Err(e) => eprintln!("deadline sweeper: {e}"),
                             _ => {}
+                        }
+                    }
+                });
+            })
+        }))
+        .attach(AdHoc::on_liftoff("SQLite checkpointer", |rocket| {
+            Box::pin(async move {
+                let app: &AppState = rocket.state().expect("state");
+                if app.config.database.backend != db::Backend::Sqlite {
+                    return;
+                }
+                let pool = app.pool.clone();
+                let every = std::time::Duration::from_secs(app.config.checkpoint_seconds);
+                rocket::tokio::spawn(async move {
+                    loop {
+                        rocket::tokio::time::sleep(every).await;
+                        let pool = pool.clone();
+                        let r = rocket::tokio::task::spawn_blocking(move || -> anyhow::Result<()> { Ok(db::checkpoint(&mut *pool.get()?)?) }).await;
+                        if let Ok(Err(e)) = r {
+                            eprintln!("checkpoint: {e}");
                         }
                     }
                 });

@@ -18,6 +18,7 @@ pub struct AppState {
     pub versions: Arc<VersionCache>,
     pub sessions: crate::auth::SessionCache,
     pub attempts: Arc<AttemptCache>,
+    pub saves: crate::services::save_writer::SaveWriter,
 }
 
 /// What never changes about an attempt once started: whose it is and which questions are on
@@ -110,6 +111,11 @@ impl VersionCache {
             }
         }
         Ok(out)
+    }
+
+    /// One version, if cached.
+    pub fn get(&self, id: i64) -> Option<Arc<CachedVersion>> {
+        self.map.read().expect("cache lock").get(&id).cloned()
     }
 
     /// Case title and text by case id.

@@ -476,6 +476,7 @@ async fn run(a: Args) {
     }
     let start_s = t0.elapsed().as_secs_f64();
     let (_, cpu_before_saves) = proc_stats(pid);
+    let (_, self_cpu_before) = proc_stats(std::process::id());
 
     // 3. saves at a steady pace per candidate
     let save_lat = Arc::new(Mutex::new(Lat::default()));
@@ -522,6 +523,7 @@ async fn run(a: Args) {
     }
     let save_s = t1.elapsed().as_secs_f64();
     let (_, cpu_after_saves) = proc_stats(pid);
+    let (_, self_cpu_after) = proc_stats(std::process::id());
     let saves = saves_ok.load(Ordering::Relaxed);
 
     // 4. most submit at once; the server submits the rest when the sitting closes
@@ -591,7 +593,8 @@ async fn run(a: Args) {
         "login": { "per_s": logins_per_s, "latency": login_lat.lock().unwrap().summary() },
         "start": { "attempts": started.len(), "seconds": start_s, "per_s": started.len() as f64 / start_s, "latency": start_lat.lock().unwrap().summary() },
         "save": { "acknowledged": saves, "seconds": save_s, "per_s": save_rate, "latency": save_lat.lock().unwrap().summary(),
-                  "server_cpu_percent": (cpu_after_saves - cpu_before_saves) / save_s * 100.0 },
+                  "server_cpu_percent": (cpu_after_saves - cpu_before_saves) / save_s * 100.0,
+                  "load_generator_cpu_percent": (self_cpu_after - self_cpu_before) / save_s * 100.0 },
         "submit": { "submitted_by_candidates": submitters, "seconds_to_grade_all": grade_s, "latency": submit_lat.lock().unwrap().summary(),
                     "submitted_by_server": auto, "wait_for_server_submission_s": straggler_wait_s },
         "errors": errors.json(),
@@ -629,7 +632,7 @@ fn print_report(r: &Value) {
     println!("seeding:            {} s", f(&r["seed_s"]));
     println!("sign-in (sample):   {} /s   {}", f(&r["login"]["per_s"]), lat(&r["login"]["latency"]));
     println!("attempts started:   {} in {} s = {} /s   {}", r["start"]["attempts"], f(&r["start"]["seconds"]), f(&r["start"]["per_s"]), lat(&r["start"]["latency"]));
-    println!("answer saves:       {} in {} s = {} /s   {}   server CPU {}%", r["save"]["acknowledged"], f(&r["save"]["seconds"]), f(&r["save"]["per_s"]), lat(&r["save"]["latency"]), f(&r["save"]["server_cpu_percent"]));
+    println!("answer saves:       {} in {} s = {} /s   {}   CPU: server {}%, load generator {}%", r["save"]["acknowledged"], f(&r["save"]["seconds"]), f(&r["save"]["per_s"]), lat(&r["save"]["latency"]), f(&r["save"]["server_cpu_percent"]), f(&r["save"]["load_generator_cpu_percent"]));
     println!("submissions:        {} graded in {} s   {}", r["submit"]["submitted_by_candidates"], f(&r["submit"]["seconds_to_grade_all"]), lat(&r["submit"]["latency"]));
     println!("server-submitted:   {} at the close (waited {} s)", r["submit"]["submitted_by_server"], f(&r["submit"]["wait_for_server_submission_s"]));
     println!("errors:             {}", r["errors"]);

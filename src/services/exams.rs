@@ -391,8 +391,44 @@ pub fn attempt_meta(conn: &mut DbConn, attempts: &AttemptCache, attempt_id: i64)
     )))
 }
 
-/// Saves one answer of the caller's attempt. Refused with 409 once the attempt is submitted or
-/// its deadline has passed (checked in the same statement that claims the write).
+/// Loads what `prepare_save` needs into memory (once per attempt and question).
+pub fn cache_for_save(conn: &mut DbConn, cache: &VersionCache, attempts: &AttemptCache, attempt_id: i64, version_id: i64) -> AppResult<()> {
+    attempt_meta(conn, attempts, attempt_id)?;
+    cache.get_many(conn, &[version_id])?;
+    Ok(())
+}
+
+/// Checks a save against the attempt's owner and paper and the question's options, from
+/// memory only; `Ok(None)` means something is not cached yet (call `cache_for_save`).
+#[allow(clippy::too_many_arguments)]
+pub fn prepare_save(
+    cache: &VersionCache,
+    attempts: &AttemptCache,
+    attempt_id: i64,
+    user_id: i64,
+    version_id: i64,
+    choices: &[String],
+    flagged: Option<bool>,
+    now: Ts,
+) -> AppResult<Option<crate::services::save_writer::Save>> {
+    let Some(meta) = attempts.get(attempt_id) else { return Ok(None) };
+    if meta.user_id != user_id {
+        return Err(AppError::not_found(format!("no attempt {attempt_id} of yours")));
+    }
+    if !meta.questions.contains(&version_id) {
+        return Err(AppError::not_found(format!("question {version_id} is not on this paper")));
+    }
+    let Some(v) = cache.get(version_id) else { return Ok(None) };
+    let choices = normalise_choices(v.kind, v.options.len(), choices)?;
+    Ok(Some(crate::services::save_writer::Save { attempt_id, version_id, choices, flagged, at: now }))
+}
+
+fn not_yours(attempt_id: i64) -> AppError {
+    AppError::not_found(format!("no attempt {attempt_id} of yours"))
+}
+
+/// Saves one answer right away on this connection (the pages' form fallback; the API goes
+/// through the group-commit writer).
 #[allow(clippy::too_many_arguments)]
 pub fn save_answer(
     conn: &mut DbConn,
@@ -405,27 +441,10 @@ pub fn save_answer(
     flagged: Option<bool>,
     now: Ts,
 ) -> AppResult<Ts> {
-    let meta = match attempt_meta(conn, attempts, attempt_id)? {
-        Some(m) if m.user_id == user_id => m,
-        _ => return Err(AppError::not_found(format!("no attempt {attempt_id} of yours"))),
-    };
-    if !meta.questions.contains(&version_id) {
-        return Err(AppError::not_found(format!("question {version_id} is not on this paper")));
-    }
-    let v = cache.get_many(conn, &[version_id])?.remove(&version_id).ok_or_else(|| AppError::internal("question missing"))?;
-    let normalised = normalise_choices(v.kind, v.options.len(), choices)?;
-    write_tx(conn, |conn| {
-        if !exam_db::touch_open_attempt(conn, attempt_id, now)? {
-            let fresh = exam_db::find_attempt(conn, attempt_id)?.ok_or_else(|| AppError::not_found("attempt gone"))?;
-            return Err(if fresh.submitted_at.is_some() {
-                AppError::conflict("submitted", "this attempt has been submitted; answers can no longer change")
-            } else {
-                AppError::conflict("deadline_passed", "time is up: the deadline has passed and answers can no longer be saved")
-            });
-        }
-        exam_db::upsert_response(conn, attempt_id, version_id, &normalised, flagged, now)?;
-        Ok(now)
-    })
+    cache_for_save(conn, cache, attempts, attempt_id, version_id)?;
+    let save = prepare_save(cache, attempts, attempt_id, user_id, version_id, choices, flagged, now)?.ok_or_else(|| not_yours(attempt_id))?;
+    let mut results = write_tx(conn, |c| crate::services::save_writer::store(c, std::slice::from_ref(&save)))?;
+    results.pop().expect("one result")
 }
 
 /// The outcome of a submission.

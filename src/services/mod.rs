@@ -5,3 +5,4 @@ pub mod bank_sync;
 pub mod demo;
 pub mod exams;
 pub mod people;
+pub mod save_writer;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use super::with_db;
-use crate::auth::{random_token, token_hash, verify_password, Officer, ResultsReader, Trainer};
+use crate::auth::{random_token, token_hash, Officer, ResultsReader, Trainer};
 use crate::db::models::{exam as exam_db, org, session};
 use crate::domain::paper::BlueprintSpec;
 use crate::error::{AppError, AppResult};
@@ -74,17 +74,9 @@ pub async fn create_token(state: &State<AppState>, body: Result<Json<TokenReques
     let req = json_body(body)?;
     let badge = req.badge.trim().to_string();
     let user = with_db(state, move |c| Ok(org::find_by_badge(c, &badge)?)).await?;
-    let ok = match &user {
-        Some(u) if u.active => {
-            let (pw, hash) = (req.password.clone(), u.password_hash.clone());
-            rocket::tokio::task::spawn_blocking(move || verify_password(&pw, &hash)).await.unwrap_or(false)
-        }
-        _ => {
-            let pw = req.password.clone();
-            rocket::tokio::task::spawn_blocking(move || crate::auth::verify_nobody(&pw)).await.ok();
-            false
-        }
-    };
+    // unknown or disabled accounts cost the same time as a wrong password
+    let hash = user.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
+    let ok = crate::auth::verify_password_async(req.password.clone(), hash).await;
     let Some(user) = user.filter(|_| ok) else { return Err(AppError::unauthorized("wrong badge or password")) };
     let token = random_token();
     let hash = token_hash(&token);
@@ -179,11 +171,23 @@ pub async fn save_answer(
     let uid = o.user.id;
     let now = state.clock.now();
     let st: &AppState = state;
-    rocket::tokio::task::block_in_place(|| {
-        let mut conn = st.pool.get()?;
-        let saved_at = exams::save_answer(&mut conn, &st.versions, &st.attempts, id, uid, question_id, &req.choices, req.flagged, now)?;
-        Ok(Json(SaveResponse { saved_at }))
-    })
+    let prepare = || exams::prepare_save(&st.versions, &st.attempts, id, uid, question_id, &req.choices, req.flagged, now);
+    let save = match prepare()? {
+        Some(save) => save,
+        // only a cache miss (the first save after a restart) reads the database here
+        None => {
+            rocket::tokio::task::block_in_place(|| {
+                let mut conn = st.pool.get()?;
+                exams::cache_for_save(&mut conn, &st.versions, &st.attempts, id, question_id)
+            })?;
+            match prepare()? {
+                Some(save) => save,
+                None => return Err(AppError::not_found(format!("no attempt {id} of yours"))),
+            }
+        }
+    };
+    let saved_at = st.saves.save(save).await?;
+    Ok(Json(SaveResponse { saved_at }))
 }
 
 /// Submits the attempt and grades it; calling again returns the same result.

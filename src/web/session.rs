@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::pages::{CsrfForm, Empty, PageCtx, LANG_COOKIE};
 use super::with_db;
-use crate::auth::{random_token, set_session_cookie, token_hash, verify_password, CurrentUser, SESSION_COOKIE};
+use crate::auth::{random_token, set_session_cookie, token_hash, CurrentUser, SESSION_COOKIE};
 use crate::db::models::{org, session};
 use crate::error::AppResult;
 use crate::services::exams::{self, Candidate};
@@ -63,17 +63,9 @@ pub async fn login(ctx: PageCtx<'_>, state: &State<AppState>, jar: &CookieJar<'_
     let now = state.clock.now();
     let hours = state.config.session_hours;
     let found = with_db(state, move |c| Ok(org::find_by_badge(c, &badge)?)).await?;
-    let ok = match &found {
-        Some(u) if u.active => {
-            let (pw, hash) = (password.clone(), u.password_hash.clone());
-            rocket::tokio::task::spawn_blocking(move || verify_password(&pw, &hash)).await.unwrap_or(false)
-        }
-        _ => {
-            let pw = password.clone();
-            rocket::tokio::task::spawn_blocking(move || crate::auth::verify_nobody(&pw)).await.ok();
-            false
-        }
-    };
+    // unknown or disabled accounts cost the same time as a wrong password
+    let hash = found.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
+    let ok = crate::auth::verify_password_async(password, hash).await;
     let Some(user) = found.filter(|_| ok) else {
         let data = json!({ "next": safe_next(f.next.as_deref()), "badge": f.badge.trim(), "error": "login.failed" });
         return ctx.render("login", data).map(Either::Left);

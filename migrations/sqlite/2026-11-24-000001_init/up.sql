@@ -166,4 +166,4 @@ CREATE TABLE responses (
     flagged BOOLEAN NOT NULL,
     saved_at TIMESTAMP NOT NULL,
     PRIMARY KEY (attempt_id, question_version_id)
-);
+) WITHOUT ROWID; -- clustered by attempt: a save writes one B-tree page, not a row and an index

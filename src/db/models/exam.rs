@@ -144,6 +144,22 @@ pub fn find_attempt(conn: &mut DbConn, id: i64) -> QueryResult<Option<Attempt>> 
     attempts::table.find(id).select(Attempt::as_select()).first(conn).optional()
 }
 
+/// Whether a save arriving at `now` may be stored. On PostgreSQL this takes the attempt's row
+/// lock (see `touch_open_attempt`); on SQLite the caller already holds the only write lock, so
+/// a read suffices and saves write no page of `attempts`.
+pub fn open_for_save(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<bool> {
+    match conn {
+        DbConn::Sqlite(_) => Ok(attempts::table
+            .find(id)
+            .filter(attempts::submitted_at.is_null())
+            .filter(attempts::deadline.gt(now))
+            .count()
+            .get_result::<i64>(conn)?
+            == 1),
+        DbConn::Pg(_) => touch_open_attempt(conn, id, now),
+    }
+}
+
 /// Claims the right to save into an open attempt: touches the row (taking its row lock on
 /// PostgreSQL, so a concurrent submit waits for this save) only while it is open and before its
 /// deadline. Returns false when the attempt no longer accepts answers.

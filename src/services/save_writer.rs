@@ -1,0 +1,123 @@
+//! Group commit for answer saves. Requests hand their save to one writer thread, which stores
+//! everything that arrived meanwhile in a single transaction and acknowledges each save only
+//! after that transaction has committed. On exam day thousands of candidates save every few
+//! seconds: one commit per batch instead of per save is what keeps latency flat.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use rocket::tokio::sync::oneshot;
+
+use crate::db::models::{exam as exam_db, Ts};
+use crate::db::{write_tx, DbConn, Pool};
+use crate::error::{AppError, AppResult};
+
+/// One answer to store.
+pub struct Save {
+    pub attempt_id: i64,
+    pub version_id: i64,
+    /// Normalised option ids.
+    pub choices: String,
+    pub flagged: Option<bool>,
+    /// When the request arrived: the deadline is judged against this.
+    pub at: Ts,
+}
+
+struct Job {
+    save: Save,
+    reply: oneshot::Sender<AppResult<Ts>>,
+}
+
+/// How often the writer restarts the SQLite log between batches.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Most saves one transaction takes.
+const MAX_BATCH: usize = 512;
+
+/// Stores a batch in the current transaction; per save, its acknowledgement or refusal.
+/// Each save is stored only if its attempt is unsubmitted and the save arrived before the
+/// deadline, checked inside the transaction (on PostgreSQL the check takes the attempt's row
+/// lock, so a concurrent submission waits and grades this save).
+pub fn store(conn: &mut DbConn, saves: &[Save]) -> diesel::QueryResult<Vec<AppResult<Ts>>> {
+    let mut out = Vec::with_capacity(saves.len());
+    for s in saves {
+        let open = exam_db::open_for_save(conn, s.attempt_id, s.at)?;
+        if !open {
+            let submitted = exam_db::find_attempt(conn, s.attempt_id)?.is_some_and(|a| a.submitted_at.is_some());
+            out.push(Err(if submitted {
+                AppError::conflict("submitted", "this attempt has been submitted; answers can no longer change")
+            } else {
+                AppError::conflict("deadline_passed", "time is up: the deadline has passed and answers can no longer be saved")
+            }));
+            continue;
+        }
+        exam_db::upsert_response(conn, s.attempt_id, s.version_id, &s.choices, s.flagged, s.at)?;
+        out.push(Ok(s.at));
+    }
+    Ok(out)
+}
+
+/// Handle to the writer thread.
+pub struct SaveWriter {
+    tx: mpsc::Sender<Job>,
+}
+
+impl SaveWriter {
+    /// Starts the writer on its own thread with its own pooled connection per batch.
+    pub fn start(pool: Pool) -> SaveWriter {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("lawcert-save-writer".into())
+            .spawn(move || run(pool, rx))
+            .expect("start the save writer");
+        SaveWriter { tx }
+    }
+
+    /// Queues a save and waits for its commit.
+    pub async fn save(&self, save: Save) -> AppResult<Ts> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Job { save, reply }).map_err(|_| AppError::internal("the save writer has stopped"))?;
+        rx.await.map_err(|_| AppError::internal("the save writer dropped a save"))?
+    }
+}
+
+fn run(pool: Pool, rx: mpsc::Receiver<Job>) {
+    let mut last_checkpoint = std::time::Instant::now();
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        let (saves, replies): (Vec<Save>, Vec<_>) = jobs.into_iter().map(|j| (j.save, j.reply)).unzip();
+        let result = pool.get().map_err(AppError::from).and_then(|mut conn| write_tx(&mut conn, |c| store(c, &saves)).map_err(AppError::from));
+        match result {
+            Ok(results) => {
+                for (reply, r) in replies.into_iter().zip(results) {
+                    let _ = reply.send(r);
+                }
+                // Under a steady stream of saves a background checkpoint never catches up with
+                // the log, which then grows and makes every append allocate. Restarting the log
+                // here, between batches, keeps it small and overwritten in place.
+                if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+                    last_checkpoint = std::time::Instant::now();
+                    if let Ok(mut conn) = pool.get() {
+                        if let Err(e) = crate::db::restart_log(&mut conn) {
+                            eprintln!("save writer: checkpoint: {e}");
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                // nothing of this batch was stored: every request is told so
+                eprintln!("save writer: batch of {} failed: {}", replies.len(), e.message);
+                for reply in replies {
+                    let _ = reply.send(Err(e.clone()));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
