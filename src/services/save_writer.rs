@@ -63,13 +63,18 @@ pub struct SaveWriter {
 }
 
 impl SaveWriter {
-    /// Starts the writer on its own thread with its own pooled connection per batch.
-    pub fn start(pool: Pool) -> SaveWriter {
+    /// Starts the writers: one on SQLite (it has one write lock anyway), several on
+    /// PostgreSQL, where concurrent transactions each wait on their own commit.
+    pub fn start(pool: Pool, writers: usize) -> SaveWriter {
         let (tx, rx) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("lawcert-save-writer".into())
-            .spawn(move || run(pool, rx))
-            .expect("start the save writer");
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..writers.max(1) {
+            let (pool, rx) = (pool.clone(), rx.clone());
+            std::thread::Builder::new()
+                .name(format!("lawcert-save-writer-{i}"))
+                .spawn(move || run(pool, rx))
+                .expect("start the save writer");
+        }
         SaveWriter { tx }
     }
 
@@ -81,16 +86,25 @@ impl SaveWriter {
     }
 }
 
-fn run(pool: Pool, rx: mpsc::Receiver<Job>) {
-    let mut last_checkpoint = std::time::Instant::now();
-    while let Ok(first) = rx.recv() {
-        let mut jobs = vec![first];
-        while jobs.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => jobs.push(j),
-                Err(_) => break,
-            }
+fn next_batch(rx: &std::sync::Mutex<mpsc::Receiver<Job>>) -> Option<Vec<Job>> {
+    let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
+    let first = rx.recv().ok()?;
+    let mut jobs = vec![first];
+    while jobs.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(j) => jobs.push(j),
+            Err(_) => break,
         }
+    }
+    Some(jobs)
+}
+
+fn run(pool: Pool, rx: std::sync::Arc<std::sync::Mutex<mpsc::Receiver<Job>>>) {
+    let mut last_checkpoint = std::time::Instant::now();
+    while let Some(mut jobs) = next_batch(&rx) {
+        // every writer locks attempts in ascending order, so two batches never deadlock; the
+        // sort is stable, so two saves of one answer keep their order
+        jobs.sort_by_key(|j| j.save.attempt_id);
         let (saves, replies): (Vec<Save>, Vec<_>) = jobs.into_iter().map(|j| (j.save, j.reply)).unzip();
         let result = pool.get().map_err(AppError::from).and_then(|mut conn| write_tx(&mut conn, |c| store(c, &saves)).map_err(AppError::from));
         match result {
