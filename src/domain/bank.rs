@@ -370,6 +370,8 @@ pub fn parse_statutes(path: &Path, text: &str) -> Result<StatuteRegistry, Vec<Ba
                     message: format!("edition {} of {}: in_force {:?} is not a YYYY-MM-DD date", e.code, s.code, e.in_force),
                 }),
             }
+            // amendment data is accepted and type-checked here; acting on it (suspending
+            // questions on changed articles) is not built yet
             let _ = (&e.replaces, &e.changed_articles, e.changed_all);
         }
         if editions.is_empty() {

@@ -317,8 +317,6 @@ pub struct Filter {
 
 /// Questions with their latest version, filtered; newest changes first.
 pub fn list(conn: &mut DbConn, f: &Filter, limit: i64, offset: i64) -> QueryResult<(Vec<(Question, Version)>, i64)> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::Bool;
     let mut q = questions::table
         .inner_join(
             question_versions::table.on(question_versions::question_id
@@ -372,7 +370,6 @@ pub fn list(conn: &mut DbConn, f: &Filter, limit: i64, offset: i64) -> QueryResu
             .or(questions::code.like(pat.clone()).escape('\\'))
             .or(question_versions::explanation.like(pat.clone()).escape('\\')));
     }
-    let _ = sql::<Bool>("1=1");
     let total = count_q.count().get_result(conn)?;
     let rows = q
         .order((questions::updated_at.desc(), questions::id))
