@@ -71,7 +71,11 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                         let (pool, clock, cache) = (pool.clone(), clock.clone(), cache.clone());
                         let r = rocket::tokio::task::spawn_blocking(move || -> Result<usize, AppError> {
                             let mut conn = pool.get()?;
-                            services::exams::submit_overdue(&mut conn, &cache, clock.now())
+                            let now = clock.now();
+                            let n = services::exams::submit_overdue(&mut conn, &cache, now)?;
+                            // once a sitting is over and every attempt is in, analyse its items
+                            services::item_analysis::analyse_closed(&mut conn, &cache, now)?;
+                            Ok(n)
                         })
                         .await;
                         match r {

@@ -4,6 +4,15 @@
 use chrono::{DateTime, NaiveDateTime, SecondsFormat};
 use serde::{Deserialize, Deserializer, Serializer};
 
+/// The bureau's UTC offset (China Standard Time, no daylight saving).
+pub const BUREAU_UTC_OFFSET_HOURS: i64 = 8;
+
+/// The calendar date in the bureau at a stored UTC time: rules that take effect "on a date"
+/// (an edition coming into force, an expiry) use it.
+pub fn bureau_date(t: NaiveDateTime) -> chrono::NaiveDate {
+    (t + chrono::Duration::hours(BUREAU_UTC_OFFSET_HOURS)).date()
+}
+
 pub fn to_string(t: &NaiveDateTime) -> String {
     t.and_utc().to_rfc3339_opts(SecondsFormat::Millis, true)
 }

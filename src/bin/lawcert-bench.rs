@@ -248,6 +248,7 @@ fn seed(url: &str, a: &Args) -> (i64, Vec<String>, Vec<String>) {
             BlueprintRule { kind: RuleKind::Multiple, statute: None, difficulty: None, level: None, count: q / 4, points_centi: 200 },
             BlueprintRule { kind: RuleKind::TrueFalse, statute: None, difficulty: None, level: None, count: q - q / 2 - q / 4, points_centi: 100 },
         ],
+        parallel: false,
     };
     let bp = create_blueprint(&mut conn, "压测蓝图", &spec, None, now).unwrap_or_else(|e| die(&e.message));
     // the bench ends the exam itself after the save phase (see below); the window stays open

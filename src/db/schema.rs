@@ -66,6 +66,11 @@ diesel::table! {
         code -> Text,
         title -> Text,
         in_force -> Date,
+        replaces -> Nullable<Text>,
+        changed_articles -> Text,
+        changed_all -> Bool,
+        registered_by -> Nullable<BigInt>,
+        registered_at -> Nullable<Timestamp>,
     }
 }
 
@@ -154,6 +159,7 @@ diesel::table! {
         pool -> Text,
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
+        challenge_days -> Integer,
     }
 }
 
@@ -186,7 +192,100 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        subject -> Text,
+        detail -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    challenges (id) {
+        id -> BigInt,
+        attempt_id -> BigInt,
+        sitting_id -> BigInt,
+        user_id -> BigInt,
+        question_version_id -> BigInt,
+        article -> Text,
+        reason -> Text,
+        created_at -> Timestamp,
+        status -> Text,
+        resolution -> Nullable<Text>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    key_adjustments (sitting_id, question_version_id) {
+        sitting_id -> BigInt,
+        question_version_id -> BigInt,
+        also_accepted -> Text,
+        voided -> Bool,
+        challenge_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    item_stats (sitting_id, question_version_id) {
+        sitting_id -> BigInt,
+        question_version_id -> BigInt,
+        question_id -> BigInt,
+        n -> Integer,
+        facility -> Double,
+        discrimination -> Nullable<Double>,
+        flagged -> Bool,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    sitting_stats (sitting_id) {
+        sitting_id -> BigInt,
+        detail -> Text,
+        computed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bank_imports (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        file_name -> Text,
+        format -> Text,
+        file_hash -> Text,
+        parsed -> Text,
+        created_at -> Timestamp,
+        committed_at -> Nullable<Timestamp>,
+        report -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
+diesel::joinable!(challenges -> attempts (attempt_id));
+diesel::joinable!(challenges -> users (user_id));
+diesel::joinable!(item_stats -> questions (question_id));
+diesel::joinable!(notifications -> users (user_id));
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(statute_editions -> statutes (statute_id));
@@ -199,5 +298,6 @@ diesel::joinable!(responses -> attempts (attempt_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units, users, user_roles, sessions, statutes, statute_editions, cases, questions,
-    question_versions, answer_keys, blueprints, sittings, attempts, responses,
+    question_versions, answer_keys, blueprints, sittings, attempts, responses, audit_log,
+    challenges, key_adjustments, item_stats, sitting_stats, bank_imports, notifications,
 );

@@ -223,6 +223,12 @@ pub struct EditionInfo {
     pub code: String,
     pub title: String,
     pub in_force: chrono::NaiveDate,
+    /// The edition this one replaces, if any.
+    pub replaces: Option<String>,
+    /// Article numbers of the replaced edition that this edition changed, removed or renumbered.
+    pub changed_articles: Vec<String>,
+    /// The law was rewritten: every article of the replaced edition counts as changed.
+    pub changed_all: bool,
 }
 
 /// A statute as registered in `statutes.toml`.
@@ -363,19 +369,36 @@ pub fn parse_statutes(path: &Path, text: &str) -> Result<StatuteRegistry, Vec<Ba
         let mut editions = Vec::new();
         for e in s.edition {
             match chrono::NaiveDate::parse_from_str(&e.in_force, "%Y-%m-%d") {
-                Ok(d) => editions.push(EditionInfo { code: e.code, title: e.title, in_force: d }),
+                Ok(d) => editions.push(EditionInfo {
+                    code: e.code,
+                    title: e.title,
+                    in_force: d,
+                    replaces: e.replaces,
+                    changed_articles: e.changed_articles.iter().map(|a| a.trim().to_string()).collect(),
+                    changed_all: e.changed_all,
+                }),
                 Err(_) => errs.push(BankError {
                     file: display(path),
                     line,
                     message: format!("edition {} of {}: in_force {:?} is not a YYYY-MM-DD date", e.code, s.code, e.in_force),
                 }),
             }
-            // amendment data is accepted and type-checked here; acting on it (suspending
-            // questions on changed articles) is not built yet
-            let _ = (&e.replaces, &e.changed_articles, e.changed_all);
         }
         if editions.is_empty() {
             errs.push(BankError { file: display(path), line, message: format!("statute {} has no edition", s.code) });
+        }
+        for e in &editions {
+            let Some(r) = &e.replaces else { continue };
+            let problem = match editions.iter().find(|x| &x.code == r) {
+                None => Some(format!("edition {} of {} replaces {r:?}, which is not listed", e.code, s.code)),
+                Some(old) if old.in_force >= e.in_force => {
+                    Some(format!("edition {} of {} must come into force after {r}, which it replaces", e.code, s.code))
+                }
+                Some(_) => None,
+            };
+            if let Some(message) = problem {
+                errs.push(BankError { file: display(path), line, message });
+            }
         }
         reg.editions.insert(s.code.clone(), editions.clone());
         reg.statutes.push(StatuteInfo { code: s.code, name: s.name, short: s.short, editions });

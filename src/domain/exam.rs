@@ -62,6 +62,16 @@ pub fn attempt_deadline(started_at: NaiveDateTime, duration_minutes: i32, closes
     (started_at + Duration::minutes(duration_minutes as i64)).min(closes_at)
 }
 
+/// Until when a candidate may challenge a question (复核): `days` after the sitting closes.
+pub fn challenge_deadline(closes_at: NaiveDateTime, days: i32) -> NaiveDateTime {
+    closes_at + chrono::Duration::days(days.max(0) as i64)
+}
+
+/// A candidate may challenge once they have submitted and can see the keys, until the deadline.
+pub fn may_challenge(now: NaiveDateTime, submitted: bool, answers_visible: bool, closes_at: NaiveDateTime, days: i32) -> bool {
+    submitted && answers_visible && now < challenge_deadline(closes_at, days)
+}
+
 /// Whether answers may still be saved: not submitted and strictly before the deadline.
 pub fn accepts_answers(now: NaiveDateTime, deadline: NaiveDateTime, submitted: bool) -> bool {
     !submitted && now < deadline
@@ -135,6 +145,16 @@ impl Eligibility {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn challenges_close_some_days_after_the_sitting() {
+        let t = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        let closes = t("2026-03-01 10:00");
+        assert!(may_challenge(t("2026-03-08 09:59"), true, true, closes, 7));
+        assert!(!may_challenge(t("2026-03-08 10:00"), true, true, closes, 7), "the window is closed at its end");
+        assert!(!may_challenge(t("2026-03-02 10:00"), false, true, closes, 7), "not before submitting");
+        assert!(!may_challenge(t("2026-03-02 10:00"), true, false, closes, 7), "not without seeing the key");
+    }
     use chrono::NaiveDate;
 
     fn t(h: u32, m: u32) -> NaiveDateTime {

@@ -62,6 +62,31 @@ pub fn score_item(kind: QuestionKind, rule: MultiRule, key: &str, choices: &str,
     }
 }
 
+/// How an upheld challenge (复核) changed one question's grading in one sitting.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adjustment {
+    /// Further answers that now score as if they were the key (each a set of option ids).
+    pub also_accepted: Vec<String>,
+    /// The question is void: every candidate who had it gets its full points (送分), so no one
+    /// loses by a flawed question whatever they answered.
+    pub voided: bool,
+}
+
+/// Scores one item under the sitting's adjustment: the best of the key and every accepted
+/// alternative.
+pub fn score_adjusted(kind: QuestionKind, rule: MultiRule, key: &str, adjustment: Option<&Adjustment>, choices: Option<&str>, points_centi: i64) -> i64 {
+    if adjustment.is_some_and(|a| a.voided) {
+        return points_centi;
+    }
+    let Some(choices) = choices else { return 0 };
+    let alternatives = adjustment.map(|a| a.also_accepted.as_slice()).unwrap_or_default();
+    std::iter::once(key)
+        .chain(alternatives.iter().map(String::as_str))
+        .map(|k| score_item(kind, rule, k, choices, points_centi))
+        .max()
+        .unwrap_or(0)
+}
+
 /// One graded item of an attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ItemToGrade<'a> {
@@ -70,6 +95,7 @@ pub struct ItemToGrade<'a> {
     /// The saved answer, if any.
     pub choices: Option<&'a str>,
     pub points_centi: i64,
+    pub adjustment: Option<&'a Adjustment>,
 }
 
 /// The outcome of grading an attempt.
@@ -84,7 +110,7 @@ pub struct Grade {
 /// Grades a whole attempt: exactly the saved answers, nothing else.
 pub fn grade(items: &[ItemToGrade<'_>], rule: MultiRule, pass_percent: i32) -> Grade {
     let item_scores: Vec<i64> =
-        items.iter().map(|i| i.choices.map(|c| score_item(i.kind, rule, i.key, c, i.points_centi)).unwrap_or(0)).collect();
+        items.iter().map(|i| score_adjusted(i.kind, rule, i.key, i.adjustment, i.choices, i.points_centi)).collect();
     let score_centi = item_scores.iter().sum();
     let max_centi = items.iter().map(|i| i.points_centi).sum();
     Grade { score_centi, max_centi, item_scores, passed: passed(score_centi, max_centi, pass_percent) }
@@ -143,9 +169,9 @@ mod tests {
     #[test]
     fn grade_sums_saved_answers_and_applies_pass_mark() {
         let items = [
-            ItemToGrade { kind: Single, key: "A", choices: Some("A"), points_centi: 100 },
-            ItemToGrade { kind: Multiple, key: "BC", choices: Some("B"), points_centi: 200 },
-            ItemToGrade { kind: TrueFalse, key: "T", choices: None, points_centi: 100 },
+            ItemToGrade { kind: Single, key: "A", choices: Some("A"), points_centi: 100, adjustment: None },
+            ItemToGrade { kind: Multiple, key: "BC", choices: Some("B"), points_centi: 200, adjustment: None },
+            ItemToGrade { kind: TrueFalse, key: "T", choices: None, points_centi: 100, adjustment: None },
         ];
         let g = grade(&items, MultiRule::Partial, 50);
         assert_eq!(g.item_scores, vec![100, 100, 0]);
@@ -153,6 +179,22 @@ mod tests {
         assert!(g.passed, "exactly 50% passes at 50");
         assert!(!grade(&items, MultiRule::AllOrNothing, 50).passed);
         assert!(!passed(0, 0, 0), "an empty paper never passes");
+    }
+
+    #[test]
+    fn upheld_challenges_accept_another_answer_or_void_the_item() {
+        let accept_c = Adjustment { also_accepted: vec!["C".into()], voided: false };
+        let r = MultiRule::Partial;
+        assert_eq!(score_adjusted(Single, r, "B", Some(&accept_c), Some("C"), 100), 100);
+        assert_eq!(score_adjusted(Single, r, "B", Some(&accept_c), Some("B"), 100), 100, "the old key still scores");
+        assert_eq!(score_adjusted(Single, r, "B", Some(&accept_c), Some("A"), 100), 0);
+        assert_eq!(score_adjusted(Single, r, "B", None, Some("C"), 100), 0);
+        let void = Adjustment { also_accepted: vec![], voided: true };
+        assert_eq!(score_adjusted(Single, r, "B", Some(&void), None, 100), 100, "void: full points even when left blank");
+        // partial credit is measured against the best-matching accepted key
+        let accept_ab = Adjustment { also_accepted: vec!["AB".into()], voided: false };
+        assert_eq!(score_adjusted(Multiple, r, "ABC", Some(&accept_ab), Some("AB"), 300), 300);
+        assert_eq!(score_adjusted(Multiple, r, "ABC", None, Some("AB"), 300), 200);
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! Domain rules in plain Rust: no HTTP, no SQL. Everything here is tested directly.
 
+pub mod audit;
 pub mod bank;
+pub mod editions;
 pub mod exam;
 pub mod grading;
+pub mod item_stats;
+pub mod lifecycle;
 pub mod org;
 pub mod paper;

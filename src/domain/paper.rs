@@ -69,6 +69,10 @@ pub struct BlueprintRule {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BlueprintSpec {
     pub rules: Vec<BlueprintRule>,
+    /// Parallel papers: every candidate's paper spans the same range of item difficulty, from
+    /// item statistics where a question has them (its authored difficulty otherwise).
+    #[serde(default)]
+    pub parallel: bool,
 }
 
 impl BlueprintSpec {
@@ -107,6 +111,14 @@ pub struct PoolCandidate {
     pub option_count: usize,
     /// The case group (and the item's position in it), if this is a case item.
     pub case: Option<(i64, i32)>,
+    /// Share of points candidates earned on it in analysed sittings, if any.
+    pub facility: Option<f64>,
+}
+
+impl PoolCandidate {
+    fn facility_or_prior(&self) -> f64 {
+        self.facility.unwrap_or_else(|| super::item_stats::prior_facility(self.difficulty))
+    }
 }
 
 /// A pool entry: one question, or one case group's items in order.
@@ -116,6 +128,13 @@ pub struct PoolEntry {
     pub v: Vec<i64>,
     /// Number of options per version (0 for true/false), for shuffling without a lookup.
     pub n: Vec<u8>,
+    /// Facility in thousandths, kept only for parallel-paper rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub f: Option<u16>,
+}
+
+fn per_mille(f: f64) -> u16 {
+    (f.clamp(0.0, 1.0) * 1000.0).round() as u16
 }
 
 /// The frozen pool of a sitting: one list per blueprint rule, disjoint.
@@ -129,6 +148,9 @@ pub struct PoolRule {
     pub count: u32,
     pub points_centi: i64,
     pub entries: Vec<PoolEntry>,
+    /// Draw one entry from each of `count` difficulty strata instead of uniformly.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub parallel: bool,
 }
 
 fn rule_matches(rule: &BlueprintRule, c: &PoolCandidate) -> bool {
@@ -153,7 +175,8 @@ pub fn build_pool(spec: &BlueprintSpec, candidates: &[PoolCandidate]) -> Result<
                 for c in candidates.iter().filter(|c| c.case.is_none() && c.kind == kind) {
                     if !taken.contains(&c.version_id) && rule_matches(rule, c) {
                         taken.insert(c.version_id);
-                        entries.push(PoolEntry { v: vec![c.version_id], n: vec![c.option_count as u8] });
+                        let f = spec.parallel.then(|| per_mille(c.facility_or_prior()));
+                        entries.push(PoolEntry { v: vec![c.version_id], n: vec![c.option_count as u8], f });
                     }
                 }
             }
@@ -171,9 +194,11 @@ pub fn build_pool(spec: &BlueprintSpec, candidates: &[PoolCandidate]) -> Result<
                     for c in &items {
                         taken.insert(c.version_id);
                     }
+                    let mean = items.iter().map(|c| c.facility_or_prior()).sum::<f64>() / items.len() as f64;
                     entries.push(PoolEntry {
                         v: items.iter().map(|c| c.version_id).collect(),
                         n: items.iter().map(|c| c.option_count as u8).collect(),
+                        f: spec.parallel.then(|| per_mille(mean)),
                     });
                 }
             }
@@ -189,7 +214,7 @@ pub fn build_pool(spec: &BlueprintSpec, candidates: &[PoolCandidate]) -> Result<
                 entries.len()
             ));
         }
-        rules.push(PoolRule { count: rule.count, points_centi: rule.points_centi, entries });
+        rules.push(PoolRule { count: rule.count, points_centi: rule.points_centi, entries, parallel: spec.parallel });
     }
     if errs.is_empty() {
         Ok(Pool { rules })
@@ -226,7 +251,15 @@ pub fn draw(pool: &Pool, seed: u64) -> Paper {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut items = Vec::new();
     for rule in &pool.rules {
-        let mut chosen: Vec<&PoolEntry> = rule.entries.choose_multiple(&mut rng, rule.count as usize).collect();
+        let mut chosen: Vec<&PoolEntry> = if rule.parallel {
+            let facilities: Vec<f64> = rule.entries.iter().map(|e| e.f.unwrap_or(500) as f64 / 1000.0).collect();
+            super::item_stats::strata(&facilities, rule.count as usize)
+                .iter()
+                .filter_map(|stratum| stratum.choose(&mut rng).map(|&i| &rule.entries[i]))
+                .collect()
+        } else {
+            rule.entries.choose_multiple(&mut rng, rule.count as usize).collect()
+        };
         chosen.shuffle(&mut rng);
         for entry in chosen {
             for (&v, &n) in entry.v.iter().zip(&entry.n) {
@@ -252,6 +285,7 @@ mod tests {
             levels: vec![Level::Basic],
             option_count: if kind == QuestionKind::TrueFalse { 0 } else { 4 },
             case: None,
+            facility: None,
         }
     }
 
@@ -263,6 +297,7 @@ mod tests {
                 BlueprintRule { kind: RuleKind::TrueFalse, statute: None, difficulty: Some(1), level: None, count: 2, points_centi: 50 },
                 BlueprintRule { kind: RuleKind::Case, statute: None, difficulty: None, level: None, count: 1, points_centi: 200 },
             ],
+            parallel: false,
         }
     }
 
@@ -331,6 +366,37 @@ mod tests {
                 assert_eq!(o, expected);
             }
         }
+    }
+
+    #[test]
+    fn parallel_papers_match_difficulty() {
+        // 40 single-choice questions with facilities spread from 0.05 to 0.98
+        let cands: Vec<PoolCandidate> = (0..40)
+            .map(|i| PoolCandidate { facility: Some(0.05 + 0.93 * i as f64 / 39.0), ..cand(i, QuestionKind::Single, "a", 2) })
+            .collect();
+        let rule = BlueprintRule { kind: RuleKind::Single, statute: None, difficulty: None, level: None, count: 5, points_centi: 100 };
+        let mean = |spec: &BlueprintSpec, seed: u64| {
+            let pool = build_pool(spec, &cands).unwrap();
+            let p = draw(&pool, seed);
+            p.items.iter().map(|i| cands[i.v as usize].facility.unwrap()).sum::<f64>() / p.items.len() as f64
+        };
+        let means = |spec: &BlueprintSpec| (0..300).map(|s| mean(spec, s)).collect::<Vec<f64>>();
+        let sd = |v: &[f64]| {
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt()
+        };
+        let parallel = BlueprintSpec { rules: vec![rule.clone()], parallel: true };
+        let uniform = BlueprintSpec { rules: vec![rule], parallel: false };
+        let (p, u) = (means(&parallel), means(&uniform));
+        // one item from each fifth of the difficulty range: two papers' means differ by at
+        // most one stratum's width (8 questions spanning 0.93 × 7/39 ≈ 0.17)
+        let spread = p.iter().cloned().fold(f64::MIN, f64::max) - p.iter().cloned().fold(f64::MAX, f64::min);
+        assert!(spread <= 0.17, "parallel papers' mean facility spread {spread}");
+        // drawing uniformly spreads paper difficulty several times more (≈0.11 vs ≈0.02)
+        assert!(sd(&u) > 3.0 * sd(&p), "sd uniform {} vs parallel {}", sd(&u), sd(&p));
+        // and still the same paper for the same seed
+        let pool = build_pool(&parallel, &cands).unwrap();
+        assert_eq!(draw(&pool, 9), draw(&pool, 9));
     }
 
     #[test]

@@ -100,6 +100,7 @@ pub fn seed(conn: &mut DbConn, now: Ts) -> AppResult<()> {
             BlueprintRule { kind: RuleKind::Multiple, statute: None, difficulty: None, level: None, count: 5, points_centi: 600 },
             BlueprintRule { kind: RuleKind::TrueFalse, statute: None, difficulty: None, level: None, count: 10, points_centi: 300 },
         ],
+        parallel: false,
     };
     let trainer = org::find_by_badge(conn, "T0001")?.map(|u| u.id);
     let bp = create_blueprint(conn, "模拟考试：综合（25题，100分）", &spec, trainer, now)?;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::models::{bank as bank_db, exam as exam_db, org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::{QuestionKind, FALSE_ID, TRUE_ID};
+use crate::domain::editions;
 use crate::domain::exam::{attempt_deadline, Eligibility, Release, SittingKind, SittingState};
 use crate::domain::grading::{self, MultiRule};
 use crate::domain::org::unit_path;
@@ -59,15 +60,23 @@ impl SittingSpec {
     }
 }
 
-/// Builds the pool candidates from every live question version.
-pub fn pool_candidates(conn: &mut DbConn) -> diesel::QueryResult<Vec<PoolCandidate>> {
+/// Builds the pool candidates from every live question version, leaving out questions a newer
+/// statute edition has suspended (see `services::bank_review::worklist`).
+pub fn pool_candidates(conn: &mut DbConn, now: Ts) -> diesel::QueryResult<Vec<PoolCandidate>> {
+    let reg = bank_db::registry(conn)?;
+    let facility = crate::db::models::stats::pooled_facility(conn)?;
+    let today = crate::timefmt::bureau_date(now);
     Ok(bank_db::live_versions(conn)?
         .into_iter()
+        .filter(|(_, v)| {
+            !editions::suspension(&reg, &v.statute_code, &v.edition_code, &v.articles_vec(), today).is_some_and(|s| s.effective)
+        })
         .map(|(q, v)| PoolCandidate {
             version_id: v.id,
             kind: QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Single),
             option_count: v.options_vec().len(),
             levels: v.levels_vec(),
+            facility: facility.get(&v.id).copied(),
             statute: v.statute_code,
             difficulty: v.difficulty,
             case: q.case_id.map(|c| (c, q.case_position)),
@@ -91,7 +100,7 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, no
     if !unknown_badges.is_empty() {
         errs.push(format!("eligibility.badges: unknown 警号 {}", unknown_badges.join(", ")));
     }
-    let pool = match paper::build_pool(&bp, &pool_candidates(conn)?) {
+    let pool = match paper::build_pool(&bp, &pool_candidates(conn, now)?) {
         Ok(p) => Some(p),
         Err(e) => {
             errs.extend(e);
@@ -138,7 +147,7 @@ pub fn create_blueprint(conn: &mut DbConn, name: &str, spec: &BlueprintSpec, by:
         return Err(AppError::unprocessable(errs.join("; ")));
     }
     // a blueprint that the current bank cannot fill is refused now, not on exam day
-    if let Err(e) = paper::build_pool(spec, &pool_candidates(conn)?) {
+    if let Err(e) = paper::build_pool(spec, &pool_candidates(conn, now)?) {
         return Err(AppError::unprocessable(e.join("; ")));
     }
     Ok(exam_db::insert_blueprint(conn, name.trim(), &serde_json::to_string(spec).expect("json"), by, now)?)
@@ -481,12 +490,19 @@ pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, kind: &s
         // grade exactly what was saved, read inside the same transaction as the claim
         let saved: HashMap<i64, String> =
             exam_db::responses_of(conn, a.id)?.into_iter().map(|r| (r.question_version_id, r.choices)).collect();
+        let adjustments = crate::db::models::challenge::adjustments_of(conn, s.id)?;
         let items: Vec<grading::ItemToGrade<'_>> = paper
             .items
             .iter()
             .map(|i| {
                 let v = &versions[&i.v];
-                grading::ItemToGrade { kind: v.kind, key: &v.key, choices: saved.get(&i.v).map(String::as_str), points_centi: i.p }
+                grading::ItemToGrade {
+                    kind: v.kind,
+                    key: &v.key,
+                    choices: saved.get(&i.v).map(String::as_str),
+                    points_centi: i.p,
+                    adjustment: adjustments.get(&i.v),
+                }
             })
             .collect();
         let g = grading::grade(&items, rule, s.pass_percent);

@@ -1,8 +1,11 @@
 //! Use cases that combine domain rules with several model calls, shared by pages, the API and
 //! the command line.
 
+pub mod bank_review;
 pub mod bank_sync;
+pub mod challenges;
 pub mod demo;
 pub mod exams;
+pub mod item_analysis;
 pub mod people;
 pub mod save_writer;

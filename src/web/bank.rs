@@ -12,6 +12,10 @@ use super::{local, with_db};
 use crate::auth::Trainer;
 use crate::db::models::bank::{self as bank_db, status, Filter};
 use crate::db::write_tx;
+use crate::db::models::stats as stats_db;
+use crate::domain::editions;
+use crate::domain::lifecycle::Action;
+use crate::services::bank_review;
 use crate::domain::bank::{normalise_letters, Level, QuestionContent, QuestionKind, FALSE_ID, TRUE_ID};
 use crate::error::{AppError, AppResult};
 
@@ -261,7 +265,8 @@ pub async fn create(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<QuestionFor
 
 #[get("/bank/<id>")]
 pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64) -> AppResult<RawHtml<String>> {
-    let (q, versions, keys, case, names) = with_db(ctx.state, move |c| {
+    let today = crate::timefmt::bureau_date(ctx.state.clock.now());
+    let (q, versions, keys, case, names, suspension, stats) = with_db(ctx.state, move |c| {
         let q = bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?;
         let versions = bank_db::versions_of(c, id)?;
         let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
@@ -270,13 +275,31 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64) -> AppResult<RawHtm
             Some(cid) => bank_db::find_case(c, cid)?,
             None => None,
         };
-        Ok((q, versions, keys, case, bank_db::statute_names(c)?))
+        let reg = bank_db::registry(c)?;
+        let current = versions.iter().find(|v| Some(v.version) == q.live_version).or(versions.first());
+        let suspension = current.and_then(|v| editions::suspension(&reg, &v.statute_code, &v.edition_code, &v.articles_vec(), today));
+        let stats = stats_db::of_question(c, id)?;
+        let titles: std::collections::HashMap<i64, String> =
+            crate::db::models::exam::list_sittings(c)?.into_iter().map(|s| (s.id, s.title)).collect();
+        let stats: Vec<Value> = stats
+            .iter()
+            .map(|r| {
+                let detail: Value = serde_json::from_str(&r.detail).unwrap_or(Value::Null);
+                let version = versions.iter().find(|v| v.id == r.question_version_id).map(|v| v.version);
+                json!({"sitting_id": r.sitting_id, "sitting": titles.get(&r.sitting_id), "version": version, "n": r.n,
+                       "facility": format!("{:.2}", r.facility), "discrimination": r.discrimination.map(|d| format!("{d:.2}")),
+                       "flags": super::sittings::flag_labels(&detail), "options": detail.get("options")})
+            })
+            .collect();
+        Ok((q, versions, keys, case, bank_db::statute_names(c)?, suspension, stats))
     })
     .await?;
     let names: std::collections::HashMap<String, String> = names.into_iter().collect();
     let kind = QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Single);
     let latest = versions.first().ok_or_else(|| AppError::internal("question without versions"))?;
-    let can_approve = q.live_version != Some(q.latest_version) && q.status != status::RETIRED && latest.created_by != Some(t.user.id);
+    let latest_unreviewed = latest.reviewed_at.is_none();
+    let retired = q.status == status::RETIRED;
+    let can_approve = latest_unreviewed && !retired && latest.created_by != Some(t.user.id);
     let versions_json: Vec<Value> = versions
         .iter()
         .map(|v| {
@@ -293,10 +316,13 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64) -> AppResult<RawHtm
         "bank/show",
         json!({
             "q": { "id": q.id, "code": q.code, "kind": q.kind, "status": q.status, "origin": q.origin, "revision": q.revision,
-                   "pending": q.live_version != Some(q.latest_version), "retired": q.status == status::RETIRED },
+                   "pending": latest_unreviewed, "retired": retired },
             "case": case.map(|c| json!({"code": c.code, "title": c.title, "body": c.body})),
-            "can_approve": can_approve, "own_pending": q.live_version != Some(q.latest_version) && latest.created_by == Some(t.user.id),
-            "versions": versions_json,
+            "can_approve": can_approve, "own_pending": latest_unreviewed && !retired && latest.created_by == Some(t.user.id),
+            "can_activate": q.status == status::REVIEWED, "versions": versions_json,
+            "suspension": suspension.map(|s| json!({"edition": s.by_edition, "title": s.by_title, "in_force": s.in_force.to_string(),
+                                                    "articles": s.articles.join("、"), "effective": s.effective})),
+            "stats": stats,
         }),
     )
 }
@@ -365,48 +391,30 @@ pub struct RevisionForm {
     revision: i32,
 }
 
-#[post("/bank/<id>/approve", data = "<form>")]
-pub async fn approve(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, form: CsrfForm<RevisionForm>) -> AppResult<Redirect> {
-    let reviewer = t.user.id;
+/// Runs a lifecycle action from the question page.
+async fn lifecycle_action(ctx: &PageCtx<'_>, t: &Trainer<'_>, id: i64, revision: i32, action: Action) -> AppResult<Redirect> {
+    let actor = t.user.id;
     let now = ctx.state.clock.now();
-    let revision = form.0.revision;
-    with_db(ctx.state, move |c| {
-        write_tx(c, |c| {
-            let q = bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?;
-            if q.revision != revision {
-                return Err(AppError::conflict("stale", "the question changed since you opened it; review it again"));
-            }
-            if q.status == status::RETIRED {
-                return Err(AppError::conflict("retired", "a retired question cannot be approved"));
-            }
-            if q.live_version == Some(q.latest_version) {
-                return Err(AppError::conflict("already_approved", "this version is already approved"));
-            }
-            let v = bank_db::version(c, id, q.latest_version)?.ok_or_else(|| AppError::internal("version missing"))?;
-            if v.created_by == Some(reviewer) {
-                return Err(AppError::forbidden("a question must be approved by a trainer other than its author"));
-            }
-            if !bank_db::approve_latest(c, &q, reviewer, now)? {
-                return Err(AppError::conflict("stale", "the question changed since you opened it; review it again"));
-            }
-            Ok(())
-        })
-    })
-    .await?;
+    with_db(ctx.state, move |c| bank_review::transition(c, action, id, revision, actor, now)).await?;
     Ok(Redirect::to(format!("/bank/{id}")))
 }
 
+#[post("/bank/<id>/approve", data = "<form>")]
+pub async fn approve(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, form: CsrfForm<RevisionForm>) -> AppResult<Redirect> {
+    lifecycle_action(&ctx, &t, id, form.0.revision, Action::Review).await
+}
+
+#[post("/bank/<id>/activate", data = "<form>")]
+pub async fn activate(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, form: CsrfForm<RevisionForm>) -> AppResult<Redirect> {
+    lifecycle_action(&ctx, &t, id, form.0.revision, Action::Activate).await
+}
+
 #[post("/bank/<id>/retire", data = "<form>")]
-pub async fn retire(ctx: PageCtx<'_>, _t: Trainer<'_>, id: i64, form: CsrfForm<RevisionForm>) -> AppResult<Redirect> {
-    let now = ctx.state.clock.now();
-    let revision = form.0.revision;
-    with_db(ctx.state, move |c| {
-        let q = bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?;
-        if q.revision != revision || !bank_db::set_status(c, &q, status::RETIRED, now)? {
-            return Err(AppError::conflict("stale", "the question changed since you opened it; look again before retiring it"));
-        }
-        Ok(())
-    })
-    .await?;
-    Ok(Redirect::to(format!("/bank/{id}")))
+pub async fn retire(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, form: CsrfForm<RevisionForm>) -> AppResult<Redirect> {
+    lifecycle_action(&ctx, &t, id, form.0.revision, Action::Retire).await
+}
+
+#[post("/bank/<id>/reinstate", data = "<form>")]
+pub async fn reinstate(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, form: CsrfForm<RevisionForm>) -> AppResult<Redirect> {
+    lifecycle_action(&ctx, &t, id, form.0.revision, Action::Reinstate).await
 }

@@ -42,8 +42,7 @@ pub fn parse_local_datetime(s: &str) -> Option<chrono::NaiveDateTime> {
     Some(t - chrono::Duration::hours(BUREAU_UTC_OFFSET_HOURS))
 }
 
-/// The bureau's time zone offset (China Standard Time has no daylight saving).
-pub const BUREAU_UTC_OFFSET_HOURS: i64 = 8;
+pub use crate::timefmt::BUREAU_UTC_OFFSET_HOURS;
 
 /// Shows a stored UTC time in the bureau's time.
 pub fn local(t: chrono::NaiveDateTime) -> String {
@@ -56,9 +55,9 @@ pub fn routes() -> Vec<rocket::Route> {
         session::home, session::login_page, session::login, session::logout, session::set_lang,
         static_files::file,
         exams::list, exams::show, exams::start, exams::attempt_page, exams::submit, exams::result,
-        bank::list, bank::new_page, bank::create, bank::show, bank::edit_page, bank::update, bank::approve, bank::retire,
+        bank::list, bank::new_page, bank::create, bank::show, bank::edit_page, bank::update, bank::approve, bank::activate, bank::retire, bank::reinstate,
         sittings::blueprints, sittings::new_blueprint, sittings::create_blueprint, sittings::list, sittings::new_sitting,
-        sittings::create_sitting, sittings::show, sittings::results_csv,
+        sittings::create_sitting, sittings::show, sittings::results_csv, sittings::stats, sittings::recompute_stats,
         admin::users, admin::new_user, admin::create_user, admin::import_page, admin::import,
         api::openapi, api::create_token, api::my_sittings, api::start_attempt, api::get_attempt, api::save_answer,
         api::submit_attempt, api::create_blueprint, api::create_sitting, api::sitting_results,

@@ -7,10 +7,10 @@ use rocket::response::Redirect;
 use rocket::{get, post, Either, Responder};
 use serde_json::{json, Value};
 
-use super::pages::{CsrfForm, PageCtx};
+use super::pages::{CsrfForm, Empty, PageCtx};
 use super::{local, parse_local_datetime, with_db};
 use crate::auth::{ResultsReader, Trainer};
-use crate::db::models::{bank as bank_db, exam as exam_db, org};
+use crate::db::models::{bank as bank_db, exam as exam_db, org, stats as stats_db};
 use crate::domain::bank::Level;
 use crate::domain::exam::{Eligibility, Release, SittingKind, SittingState};
 use crate::domain::grading::{format_points, MultiRule};
@@ -18,6 +18,7 @@ use crate::domain::org::Role;
 use crate::domain::paper::{BlueprintRule, BlueprintSpec, RuleKind};
 use crate::error::{AppError, AppResult};
 use crate::services::exams::{self, ResultRow, SittingSpec};
+use crate::services::item_analysis;
 
 #[get("/blueprints")]
 pub async fn blueprints(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<String>> {
@@ -26,7 +27,7 @@ pub async fn blueprints(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<
     let items: Vec<Value> = list
         .iter()
         .map(|b| {
-            let spec: BlueprintSpec = serde_json::from_str(&b.spec).unwrap_or(BlueprintSpec { rules: vec![] });
+            let spec: BlueprintSpec = serde_json::from_str(&b.spec).unwrap_or(BlueprintSpec { rules: vec![], parallel: false });
             let total: i64 = spec.rules.iter().map(|r| r.count as i64).sum();
             json!({
                 "id": b.id, "name": b.name, "created_at": local(b.created_at), "questions": total,
@@ -55,6 +56,7 @@ pub struct RuleForm {
 pub struct BlueprintForm {
     name: String,
     rules: Vec<RuleForm>,
+    parallel: bool,
 }
 
 fn parse_points(s: &str) -> Option<i64> {
@@ -95,7 +97,7 @@ impl BlueprintForm {
             }
         }
         if errs.is_empty() {
-            Ok(BlueprintSpec { rules })
+            Ok(BlueprintSpec { rules, parallel: self.parallel })
         } else {
             Err(errs)
         }
@@ -119,7 +121,7 @@ async fn blueprint_form_page(ctx: &PageCtx<'_>, form: &BlueprintForm, errors: Ve
             })
         })
         .collect();
-    ctx.render("sittings/blueprint_form", json!({ "name": form.name, "rows": rows, "errors": errors }))
+    ctx.render("sittings/blueprint_form", json!({ "name": form.name, "rows": rows, "parallel": form.parallel, "errors": errors }))
 }
 
 #[get("/blueprints/new")]
@@ -339,6 +341,59 @@ pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<
             "sort": sort.unwrap_or("badge"),
         }),
     )
+}
+
+/// Flags of one item's stored analysis, as `{k, option}` for the templates.
+pub fn flag_labels(detail: &Value) -> Vec<Value> {
+    detail
+        .get("flags")
+        .and_then(Value::as_array)
+        .map(|flags| flags.iter().map(|f| json!({"k": f.get("kind"), "option": f.get("option")})).collect())
+        .unwrap_or_default()
+}
+
+/// Item analysis of a sitting: summary, reliability and every item, flagged ones first.
+#[get("/sittings/<id>/stats")]
+pub async fn stats(ctx: PageCtx<'_>, _t: Trainer<'_>, id: i64) -> AppResult<RawHtml<String>> {
+    let (s, summary, rows) = with_db(ctx.state, move |c| {
+        let s = exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+        let summary = stats_db::sitting_detail(c, id)?;
+        let rows = stats_db::items_of_sitting(c, id)?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.question_version_id).collect();
+        let codes: std::collections::HashMap<i64, (i64, String)> =
+            bank_db::versions_by_ids(c, &ids)?.into_iter().map(|(v, q)| (v.id, (q.id, q.code))).collect();
+        let mut rows: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                let detail: Value = serde_json::from_str(&r.detail).unwrap_or(Value::Null);
+                let (qid, code) = codes.get(&r.question_version_id).cloned().unwrap_or_default();
+                json!({"question_id": qid, "code": code, "n": r.n, "facility": format!("{:.2}", r.facility),
+                       "discrimination": r.discrimination.map(|d| format!("{d:.2}")),
+                       "upper_lower": detail.get("upper_lower").and_then(Value::as_f64).map(|d| format!("{d:.2}")),
+                       "options": detail.get("options"), "flags": flag_labels(&detail), "flagged": r.flagged})
+            })
+            .collect();
+        rows.sort_by_key(|r| !r["flagged"].as_bool().unwrap_or(false));
+        Ok((s, summary, rows))
+    })
+    .await?;
+    let summary = summary.map(|(d, at)| {
+        let v: Value = serde_json::from_str(&d).unwrap_or(Value::Null);
+        let f = |k: &str| v.get(k).and_then(Value::as_f64).map(|x| format!("{x:.2}"));
+        json!({"candidates": v.get("candidates"), "mean": f("mean"), "sd": f("sd"), "median": f("median"), "min": f("min"), "max": f("max"),
+               "mean_percent": f("mean_percent"), "reliability": f("reliability"), "method": v.get("reliability_method"), "computed_at": local(at)})
+    });
+    let flagged = rows.iter().filter(|r| r["flagged"].as_bool().unwrap_or(false)).count();
+    ctx.render("sittings/stats", json!({"s": {"id": s.id, "title": s.title}, "summary": summary, "rows": rows, "flagged": flagged}))
+}
+
+/// Recomputes a sitting's item analysis now (it is otherwise computed once the sitting closes).
+#[post("/sittings/<id>/stats", data = "<_form>")]
+pub async fn recompute_stats(ctx: PageCtx<'_>, _t: Trainer<'_>, id: i64, _form: CsrfForm<Empty>) -> AppResult<Redirect> {
+    let now = ctx.state.clock.now();
+    let cache = ctx.state.versions.clone();
+    with_db(ctx.state, move |c| item_analysis::analyse_sitting(c, &cache, id, now)).await?;
+    Ok(Redirect::to(format!("/sittings/{id}/stats")))
 }
 
 #[derive(Responder)]

@@ -129,7 +129,16 @@ fn trainer_writes_a_question_and_a_second_trainer_approves_it() {
     let (s, _, _) = post(&app, &format!("/bank/{id}/approve"), format!("_csrf={csrf2}&revision={revision}"));
     assert_eq!(s, Status::SeeOther);
     let (_, html) = get(&app, &qpath);
+    assert!(html.contains("已审核待启用"), "reviewed is not yet in use");
+    // reviewing twice is refused; putting it into use makes it active
+    let rev2 = html.split("name=\"revision\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let (s, _, _) = post(&app, &format!("/bank/{id}/approve"), format!("_csrf={csrf2}&revision={rev2}"));
+    assert_eq!(s, Status::Conflict);
+    let (s, _, _) = post(&app, &format!("/bank/{id}/activate"), format!("_csrf={csrf2}&revision={rev2}"));
+    assert_eq!(s, Status::SeeOther);
+    let (_, html) = get(&app, &qpath);
     assert!(html.contains("在用"));
+    let revision = rev2;
     // an edit from a stale form is refused, not silently lost
     let stale = fields("save", "改过的题", "A")
         .replace(&format!("_csrf={csrf}"), &format!("_csrf={csrf2}"))
@@ -144,6 +153,12 @@ fn trainer_writes_a_question_and_a_second_trainer_approves_it() {
     assert_eq!(s, Status::SeeOther);
     let (_, html) = get(&app, &qpath);
     assert!(html.contains("已停用"));
+    // reinstating brings it back reviewed, to be put into use again
+    let revision = html.split("name=\"revision\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let (s, _, _) = post(&app, &format!("/bank/{id}/reinstate"), format!("_csrf={csrf2}&revision={revision}"));
+    assert_eq!(s, Status::SeeOther);
+    let (_, html) = get(&app, &qpath);
+    assert!(html.contains("已审核待启用"));
 }
 
 #[test]

@@ -5,15 +5,13 @@ use crate::db::schema::{answer_keys, cases, question_versions, questions, statut
 use crate::db::DbConn;
 use crate::domain::bank::{Level, QuestionContent, QuestionKind, StatuteRegistry};
 
-/// Question lifecycle states.
+/// Question lifecycle states as stored (see `domain::lifecycle::Status`).
 pub mod status {
-    /// Written, not yet approved by a second trainer: never drawn.
     pub const DRAFT: &str = "draft";
-    /// Has an approved (live) version: drawn into new papers.
+    pub const REVIEWED: &str = "reviewed";
     pub const ACTIVE: &str = "active";
-    /// Taken out of use.
     pub const RETIRED: &str = "retired";
-    pub const ALL: [&str; 3] = [DRAFT, ACTIVE, RETIRED];
+    pub const ALL: [&str; 4] = [DRAFT, REVIEWED, ACTIVE, RETIRED];
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
@@ -116,24 +114,61 @@ pub fn sync_statutes(conn: &mut DbConn, reg: &StatuteRegistry) -> QueryResult<()
                 .get_result(conn)?,
         };
         for e in &s.editions {
-            let have: i64 = statute_editions::table
+            let have: Option<(i64, Option<i64>)> = statute_editions::table
                 .filter(statute_editions::statute_id.eq(sid))
                 .filter(statute_editions::code.eq(&e.code))
-                .count()
-                .get_result(conn)?;
-            if have == 0 {
-                diesel::insert_into(statute_editions::table)
-                    .values((
-                        statute_editions::statute_id.eq(sid),
-                        statute_editions::code.eq(&e.code),
-                        statute_editions::title.eq(&e.title),
-                        statute_editions::in_force.eq(e.in_force),
-                    ))
-                    .execute(conn)?;
+                .select((statute_editions::id, statute_editions::registered_by))
+                .first(conn)
+                .optional()?;
+            let changed = serde_json::to_string(&e.changed_articles).expect("json");
+            match have {
+                None => {
+                    diesel::insert_into(statute_editions::table)
+                        .values((
+                            statute_editions::statute_id.eq(sid),
+                            statute_editions::code.eq(&e.code),
+                            statute_editions::title.eq(&e.title),
+                            statute_editions::in_force.eq(e.in_force),
+                            statute_editions::replaces.eq(&e.replaces),
+                            statute_editions::changed_articles.eq(&changed),
+                            statute_editions::changed_all.eq(e.changed_all),
+                        ))
+                        .execute(conn)?;
+                }
+                // an edition a trainer registered in the site is theirs: the file does not override it
+                Some((_, Some(_))) => {}
+                Some((id, None)) => {
+                    diesel::update(statute_editions::table.find(id))
+                        .set((
+                            statute_editions::replaces.eq(&e.replaces),
+                            statute_editions::changed_articles.eq(&changed),
+                            statute_editions::changed_all.eq(e.changed_all),
+                        ))
+                        .execute(conn)?;
+                }
             }
         }
     }
     Ok(())
+}
+
+/// Registers a new edition entered by a trainer.
+pub fn insert_edition(conn: &mut DbConn, statute_code: &str, e: &crate::domain::editions::NewEdition, by: i64, now: Ts) -> QueryResult<i64> {
+    let sid: i64 = statutes::table.filter(statutes::code.eq(statute_code)).select(statutes::id).first(conn)?;
+    diesel::insert_into(statute_editions::table)
+        .values((
+            statute_editions::statute_id.eq(sid),
+            statute_editions::code.eq(&e.code),
+            statute_editions::title.eq(e.title.trim()),
+            statute_editions::in_force.eq(e.in_force),
+            statute_editions::replaces.eq(&e.replaces),
+            statute_editions::changed_articles.eq(serde_json::to_string(&e.changed_articles).expect("json")),
+            statute_editions::changed_all.eq(e.changed_all),
+            statute_editions::registered_by.eq(Some(by)),
+            statute_editions::registered_at.eq(Some(now)),
+        ))
+        .returning(statute_editions::id)
+        .get_result(conn)
 }
 
 /// (code, short name) of every statute, in registry order.
@@ -380,6 +415,23 @@ pub fn list(conn: &mut DbConn, f: &Filter, limit: i64, offset: i64) -> QueryResu
     Ok((rows, total))
 }
 
+/// Every question not retired with the version that matters for it: the live version, or the
+/// latest when none is live yet.
+pub fn current_versions(conn: &mut DbConn) -> QueryResult<Vec<(Question, Version)>> {
+    questions::table
+        .inner_join(
+            question_versions::table.on(question_versions::question_id.eq(questions::id).and(
+                questions::live_version
+                    .eq(question_versions::version.nullable())
+                    .or(questions::live_version.is_null().and(questions::latest_version.eq(question_versions::version))),
+            )),
+        )
+        .filter(questions::status.ne(status::RETIRED))
+        .order(questions::id)
+        .select((Question::as_select(), Version::as_select()))
+        .load(conn)
+}
+
 /// Live versions of active questions: what a new sitting's pool is built from.
 pub fn live_versions(conn: &mut DbConn) -> QueryResult<Vec<(Question, Version)>> {
     questions::table
@@ -406,8 +458,8 @@ pub fn bump_latest(conn: &mut DbConn, id: i64, new_version: i32, expected_revisi
     Ok(n == 1)
 }
 
-/// Marks the latest version reviewed and makes it live.
-pub fn approve_latest(conn: &mut DbConn, q: &Question, reviewer: i64, now: Ts) -> QueryResult<bool> {
+/// Marks the latest version reviewed, makes it the live version and sets the new status.
+pub fn approve_latest(conn: &mut DbConn, q: &Question, reviewer: i64, new_status: &str, now: Ts) -> QueryResult<bool> {
     diesel::update(
         question_versions::table
             .filter(question_versions::question_id.eq(q.id))
@@ -418,7 +470,7 @@ pub fn approve_latest(conn: &mut DbConn, q: &Question, reviewer: i64, now: Ts) -
     let n = diesel::update(questions::table.find(q.id).filter(questions::revision.eq(q.revision)))
         .set((
             questions::live_version.eq(q.latest_version),
-            questions::status.eq(status::ACTIVE),
+            questions::status.eq(new_status),
             questions::revision.eq(q.revision + 1),
             questions::updated_at.eq(now),
         ))
@@ -460,14 +512,32 @@ pub fn case_items(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<Question>>
 /// The statute registry as stored (what trainers' edits are validated against).
 pub fn registry(conn: &mut DbConn) -> QueryResult<StatuteRegistry> {
     use crate::domain::bank::{EditionInfo, StatuteInfo};
-    let rows: Vec<(String, String, String, String, String, chrono::NaiveDate)> = statutes::table
+    type Row = (String, String, String, String, String, chrono::NaiveDate, Option<String>, String, bool);
+    let rows: Vec<Row> = statutes::table
         .inner_join(statute_editions::table)
         .order((statutes::id, statute_editions::in_force))
-        .select((statutes::code, statutes::name, statutes::short_name, statute_editions::code, statute_editions::title, statute_editions::in_force))
+        .select((
+            statutes::code,
+            statutes::name,
+            statutes::short_name,
+            statute_editions::code,
+            statute_editions::title,
+            statute_editions::in_force,
+            statute_editions::replaces,
+            statute_editions::changed_articles,
+            statute_editions::changed_all,
+        ))
         .load(conn)?;
     let mut reg = StatuteRegistry::default();
-    for (code, name, short, ecode, etitle, in_force) in rows {
-        let e = EditionInfo { code: ecode, title: etitle, in_force };
+    for (code, name, short, ecode, etitle, in_force, replaces, changed, changed_all) in rows {
+        let e = EditionInfo {
+            code: ecode,
+            title: etitle,
+            in_force,
+            replaces,
+            changed_articles: serde_json::from_str(&changed).unwrap_or_default(),
+            changed_all,
+        };
         reg.editions.entry(code.clone()).or_default().push(e.clone());
         match reg.statutes.iter_mut().find(|s| s.code == code) {
             Some(s) => s.editions.push(e),

@@ -48,6 +48,8 @@ pub struct Sitting {
     pub pool: String,
     pub created_by: Option<i64>,
     pub created_at: Ts,
+    /// Days after closing during which candidates may challenge a question.
+    pub challenge_days: i32,
 }
 
 #[derive(Insertable)]

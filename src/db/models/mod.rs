@@ -1,10 +1,13 @@
 //! Diesel models, one file per aggregate. Functions take the connection first and return
 //! `QueryResult`; multi-row writes are done by callers inside `db::write_tx`.
 
+pub mod audit;
 pub mod bank;
+pub mod challenge;
 pub mod exam;
 pub mod org;
 pub mod session;
+pub mod stats;
 
 use chrono::NaiveDateTime;
 

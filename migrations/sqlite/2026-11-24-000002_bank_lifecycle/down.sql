@@ -1,0 +1,13 @@
+DROP TABLE notifications;
+DROP TABLE bank_imports;
+DROP TABLE sitting_stats;
+DROP TABLE item_stats;
+DROP TABLE key_adjustments;
+DROP TABLE challenges;
+DROP TABLE audit_log;
+ALTER TABLE sittings DROP COLUMN challenge_days;
+ALTER TABLE statute_editions DROP COLUMN registered_at;
+ALTER TABLE statute_editions DROP COLUMN registered_by;
+ALTER TABLE statute_editions DROP COLUMN changed_all;
+ALTER TABLE statute_editions DROP COLUMN changed_articles;
+ALTER TABLE statute_editions DROP COLUMN replaces;

@@ -1,0 +1,131 @@
+//! The question lifecycle (draft → reviewed → active → retired) and statute editions: the
+//! amendment worklist of questions a new edition suspended.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::db::models::{audit, bank as bank_db, Ts};
+use crate::db::{write_tx, DbConn};
+use crate::domain::bank::StatuteRegistry;
+use crate::domain::editions::{self, NewEdition, Suspension};
+use crate::domain::lifecycle::{self, Action, Facts, Status};
+use crate::error::{AppError, AppResult};
+
+const STALE: &str = "the question changed since you opened it; look at it again";
+
+/// Applies a lifecycle action to a question, refusing it with the rule's reason. `revision`
+/// is the revision the trainer saw, so a decision is never taken on a version they did not see.
+pub fn transition(conn: &mut DbConn, action: Action, question_id: i64, revision: i32, actor: i64, now: Ts) -> AppResult<Status> {
+    write_tx(conn, |c| {
+        let q = bank_db::find(c, question_id)?.ok_or_else(|| AppError::not_found("no such question"))?;
+        if q.revision != revision {
+            return Err(AppError::conflict("stale", STALE));
+        }
+        let latest = bank_db::version(c, q.id, q.latest_version)?.ok_or_else(|| AppError::internal("version missing"))?;
+        let facts = Facts {
+            status: Status::parse(&q.status).unwrap_or(Status::Draft),
+            latest_unreviewed: latest.reviewed_at.is_none(),
+            has_reviewed_version: q.live_version.is_some(),
+            actor_is_author: latest.created_by == Some(actor),
+        };
+        let next = lifecycle::apply(action, facts).map_err(|r| match r {
+            lifecycle::Refusal::OwnVersion => AppError::forbidden(r.message()),
+            _ => AppError::conflict("not_allowed", r.message()),
+        })?;
+        let ok = match action {
+            Action::Review => bank_db::approve_latest(c, &q, actor, next.as_str(), now)?,
+            _ => bank_db::set_status(c, &q, next.as_str(), now)?,
+        };
+        if !ok {
+            return Err(AppError::conflict("stale", STALE));
+        }
+        let name = match action {
+            Action::Review => "question.review",
+            Action::Activate => "question.activate",
+            Action::Retire => "question.retire",
+            Action::Reinstate => "question.reinstate",
+        };
+        audit::append(
+            c,
+            Some(actor),
+            name,
+            &format!("question:{}", q.code),
+            &json!({"from": q.status, "to": next.as_str(), "version": q.latest_version}),
+            now,
+        )?;
+        Ok(next)
+    })
+}
+
+/// Registers a new edition of a statute; questions it touches go to the worklist.
+pub fn register_edition(conn: &mut DbConn, statute: &str, e: &NewEdition, by: i64, now: Ts) -> AppResult<i64> {
+    write_tx(conn, |c| {
+        let reg = bank_db::registry(c)?;
+        let errs = editions::validate_new(&reg, statute, e);
+        if !errs.is_empty() {
+            return Err(AppError::unprocessable(errs.join("; ")));
+        }
+        let id = bank_db::insert_edition(c, statute, e, by, now)?;
+        audit::append(
+            c,
+            Some(by),
+            "edition.register",
+            &format!("statute:{statute}"),
+            &json!({"edition": e.code, "title": e.title, "in_force": e.in_force, "replaces": e.replaces,
+                    "changed_articles": e.changed_articles, "changed_all": e.changed_all}),
+            now,
+        )?;
+        Ok(id)
+    })
+}
+
+/// One question a newer edition touches.
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkItem {
+    pub question_id: i64,
+    pub code: String,
+    pub status: String,
+    pub statute: String,
+    pub edition: String,
+    pub articles: Vec<String>,
+    pub stem: String,
+    pub suspension: Suspension,
+    /// A rewritten version waits for a second trainer's review.
+    pub rewrite_pending: bool,
+}
+
+/// Which questions (by id) a newer edition suspends, judged on the version papers would use.
+pub fn suspensions(conn: &mut DbConn, reg: &StatuteRegistry, today: NaiveDate) -> AppResult<HashMap<i64, Suspension>> {
+    Ok(bank_db::current_versions(conn)?
+        .into_iter()
+        .filter_map(|(q, v)| editions::suspension(reg, &v.statute_code, &v.edition_code, &v.articles_vec(), today).map(|s| (q.id, s)))
+        .collect())
+}
+
+/// The amendment worklist: every question in use or in review that a newer edition touches,
+/// in force or announced, by statute and code.
+pub fn worklist(conn: &mut DbConn, today: NaiveDate) -> AppResult<Vec<WorkItem>> {
+    let reg = bank_db::registry(conn)?;
+    let mut items: Vec<WorkItem> = bank_db::current_versions(conn)?
+        .into_iter()
+        .filter_map(|(q, v)| {
+            let s = editions::suspension(&reg, &v.statute_code, &v.edition_code, &v.articles_vec(), today)?;
+            Some(WorkItem {
+                question_id: q.id,
+                code: q.code.clone(),
+                status: q.status.clone(),
+                statute: reg.short_name(&v.statute_code).to_string(),
+                edition: v.edition_code.clone(),
+                articles: v.articles_vec(),
+                stem: v.stem.chars().take(80).collect(),
+                suspension: s,
+                rewrite_pending: q.live_version.is_some_and(|l| l != q.latest_version),
+            })
+        })
+        .collect();
+    items.sort_by(|a, b| (&a.statute, &a.code).cmp(&(&b.statute, &b.code)));
+    Ok(items)
+}

@@ -1,0 +1,262 @@
+//! Challenges (复核): a candidate disputes a question after the sitting, citing an article; a
+//! trainer upholds (accepting another answer, or voiding the question) or rejects it with a
+//! reason. Upholding regrades every attempt of the sitting that had the question, and every
+//! changed score is written to the audit log and told to the candidate.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::db::models::challenge::{self as ch_db, status, Challenge, NewChallenge};
+use crate::db::models::{audit, exam as exam_db, Ts};
+use crate::db::{write_tx, DbConn};
+use crate::domain::bank::QuestionKind;
+use crate::domain::exam::may_challenge;
+use crate::domain::grading::{self, format_points, MultiRule};
+use crate::error::{AppError, AppResult};
+use crate::services::exams;
+use crate::state::VersionCache;
+
+/// Files a challenge against one question of the candidate's own submitted attempt.
+pub fn file(
+    conn: &mut DbConn,
+    cache: &VersionCache,
+    attempt_id: i64,
+    user_id: i64,
+    version_id: i64,
+    article: &str,
+    reason: &str,
+    now: Ts,
+) -> AppResult<i64> {
+    let a = exams::own_attempt(conn, attempt_id, user_id)?;
+    let s = exam_db::find_sitting(conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+    if !may_challenge(now, a.submitted_at.is_some(), exams::answers_released(&a, &s, now), s.closes_at, s.challenge_days) {
+        return Err(AppError::conflict("challenge_closed", "challenges for this exam are not open (they open when the answers are released and close some days after the exam)"));
+    }
+    if !exams::paper_of(&a)?.items.iter().any(|i| i.v == version_id) {
+        return Err(AppError::unprocessable("question: not on your paper"));
+    }
+    let article = article.trim();
+    let reason = reason.trim();
+    let mut errs = Vec::new();
+    if article.is_empty() || article.chars().count() > 60 {
+        errs.push("article: name the article you rely on (at most 60 characters), e.g. 刑法第20条");
+    }
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        errs.push("reason: say why the key is wrong (at most 2000 characters)");
+    }
+    if !errs.is_empty() {
+        return Err(AppError::unprocessable(errs.join("; ")));
+    }
+    let code = cache.get_many(conn, &[version_id])?.get(&version_id).map(|v| v.question_code.clone()).unwrap_or_default();
+    write_tx(conn, |c| {
+        let new = NewChallenge { attempt_id, sitting_id: s.id, user_id, question_version_id: version_id, article, reason };
+        let id = ch_db::insert(c, &new, now)?.ok_or_else(|| AppError::conflict("already_challenged", "you have already challenged this question"))?;
+        audit::append(c, Some(user_id), "challenge.file", &format!("challenge:{id}"), &json!({"attempt": attempt_id, "question": code, "article": article}), now)?;
+        Ok(id)
+    })
+}
+
+/// A trainer's decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Reject,
+    /// Another answer (a set of option ids) also scores.
+    Accept(String),
+    /// The question is void: everyone who had it gets its points.
+    Void,
+}
+
+/// What deciding did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DecisionReport {
+    /// Challenges decided (the one named and every other open one on the same question).
+    pub decided: usize,
+    pub regraded: usize,
+    pub scores_changed: usize,
+    pub pass_changed: usize,
+}
+
+/// Decides a challenge and every other open challenge on the same question of the same sitting.
+pub fn decide(conn: &mut DbConn, cache: &VersionCache, challenge_id: i64, trainer: i64, decision: &Decision, reason: &str, now: Ts) -> AppResult<DecisionReport> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(AppError::unprocessable("reason: give the reason for the decision (at most 2000 characters); candidates are told it"));
+    }
+    let first = ch_db::find(conn, challenge_id)?.ok_or_else(|| AppError::not_found("no such challenge"))?;
+    if first.status != status::OPEN {
+        return Err(AppError::conflict("already_decided", "this challenge has already been decided"));
+    }
+    let v = cache.get_many(conn, &[first.question_version_id])?.remove(&first.question_version_id).ok_or_else(|| AppError::internal("version missing"))?;
+    let accepted = match decision {
+        Decision::Accept(ans) => {
+            let ans = grading::canonical(&ans.to_ascii_uppercase().replace([',', ' '], ""));
+            let ids: Vec<char> = match v.kind {
+                QuestionKind::TrueFalse => vec!['T', 'F'],
+                _ => crate::domain::bank::OPTION_LETTERS.chars().take(v.options.len()).collect(),
+            };
+            let valid = !ans.is_empty()
+                && ans.chars().all(|c| ids.contains(&c))
+                && (v.kind == QuestionKind::Multiple || ans.chars().count() == 1);
+            if !valid {
+                return Err(AppError::unprocessable(format!(
+                    "answer: {ans:?} is not a possible answer to this {} question (options {})",
+                    v.kind,
+                    ids.iter().collect::<String>()
+                )));
+            }
+            if ans == grading::canonical(&v.key) {
+                return Err(AppError::unprocessable("answer: that is already the key"));
+            }
+            Some(ans)
+        }
+        _ => None,
+    };
+    write_tx(conn, |c| {
+        let open = ch_db::open_on(c, first.sitting_id, first.question_version_id)?;
+        let (new_status, resolution) = match decision {
+            Decision::Reject => (status::REJECTED, None),
+            Decision::Accept(_) => (status::UPHELD, Some(format!("accept:{}", accepted.as_deref().unwrap_or("")))),
+            Decision::Void => (status::UPHELD, Some("void".to_string())),
+        };
+        let mut report = DecisionReport::default();
+        for ch in &open {
+            if ch_db::decide(c, ch.id, new_status, resolution.as_deref(), trainer, reason, now)? {
+                report.decided += 1;
+                audit::append(
+                    c,
+                    Some(trainer),
+                    "challenge.decide",
+                    &format!("challenge:{}", ch.id),
+                    &json!({"status": new_status, "resolution": resolution, "reason": reason}),
+                    now,
+                )?;
+                let verdict = if new_status == status::UPHELD { "已采纳 upheld" } else { "未采纳 rejected" };
+                audit::notify(
+                    c,
+                    ch.user_id,
+                    "challenge_decided",
+                    &format!("复核结果 Challenge decided: {verdict}"),
+                    &format!("{} ({}): {reason}", v.question_code, ch.article),
+                    now,
+                )?;
+            }
+        }
+        if report.decided == 0 {
+            return Err(AppError::conflict("already_decided", "this challenge has already been decided"));
+        }
+        if new_status == status::UPHELD {
+            let mut adj = ch_db::adjustments_of(c, first.sitting_id)?.remove(&first.question_version_id).unwrap_or_default();
+            match &accepted {
+                Some(a) if !adj.also_accepted.contains(a) => adj.also_accepted.push(a.clone()),
+                _ => {}
+            }
+            adj.voided |= *decision == Decision::Void;
+            ch_db::set_adjustment(c, first.sitting_id, first.question_version_id, &adj, first.id, now)?;
+            regrade(c, cache, first.sitting_id, Some(first.question_version_id), Some(trainer), &format!("challenge:{}", first.id), now, &mut report)?;
+        }
+        Ok(report)
+    })
+}
+
+/// Regrades the submitted attempts of a sitting (only those that had `version` when given)
+/// under the sitting's current key adjustments. Call inside a write transaction.
+#[allow(clippy::too_many_arguments)]
+pub fn regrade(
+    c: &mut DbConn,
+    cache: &VersionCache,
+    sitting_id: i64,
+    version: Option<i64>,
+    actor: Option<i64>,
+    because: &str,
+    now: Ts,
+    report: &mut DecisionReport,
+) -> AppResult<()> {
+    let s = exam_db::find_sitting(c, sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+    let rule = MultiRule::parse(&s.multi_rule).unwrap_or(MultiRule::AllOrNothing);
+    let adjustments = ch_db::adjustments_of(c, sitting_id)?;
+    for (a, _, _, _) in exam_db::attempts_of_sitting(c, sitting_id)? {
+        if a.submitted_at.is_none() {
+            continue;
+        }
+        let paper = exams::paper_of(&a)?;
+        if version.is_some_and(|v| !paper.items.iter().any(|i| i.v == v)) {
+            continue;
+        }
+        let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
+        let versions = cache.get_many(c, &ids)?;
+        let saved: HashMap<i64, String> = exam_db::responses_of(c, a.id)?.into_iter().map(|r| (r.question_version_id, r.choices)).collect();
+        let items: Vec<grading::ItemToGrade<'_>> = paper
+            .items
+            .iter()
+            .map(|i| {
+                let v = &versions[&i.v];
+                grading::ItemToGrade { kind: v.kind, key: &v.key, choices: saved.get(&i.v).map(String::as_str), points_centi: i.p, adjustment: adjustments.get(&i.v) }
+            })
+            .collect();
+        let g = grading::grade(&items, rule, s.pass_percent);
+        report.regraded += 1;
+        let old = a.score_centi.unwrap_or(0);
+        if g.score_centi == old && Some(g.passed) == a.passed {
+            continue;
+        }
+        let scores = g.item_scores.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",");
+        exam_db::store_grade(c, a.id, g.score_centi, g.max_centi, g.passed, &scores)?;
+        report.scores_changed += 1;
+        if Some(g.passed) != a.passed {
+            report.pass_changed += 1;
+        }
+        audit::append(
+            c,
+            actor,
+            "attempt.regrade",
+            &format!("attempt:{}", a.id),
+            &json!({"sitting": sitting_id, "user": a.user_id, "because": because,
+                    "score_centi": {"from": old, "to": g.score_centi}, "passed": {"from": a.passed, "to": g.passed}}),
+            now,
+        )?;
+        let verdict = if g.passed { "合格 pass" } else { "不合格 fail" };
+        audit::notify(
+            c,
+            a.user_id,
+            "regraded",
+            &format!("成绩已更正 Score corrected: {}", s.title),
+            &format!("{} → {} / {} ({verdict})", format_points(old), format_points(g.score_centi), format_points(g.max_centi)),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// A challenge as the trainers' list shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChallengeView {
+    #[serde(flatten)]
+    pub challenge: Challenge,
+    pub sitting_title: String,
+    pub candidate: String,
+    pub question_code: String,
+}
+
+pub fn list(conn: &mut DbConn, cache: &VersionCache, open_only: bool) -> AppResult<Vec<ChallengeView>> {
+    let rows = ch_db::list(conn, open_only)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.question_version_id).collect();
+    let versions = cache.get_many(conn, &ids)?;
+    let mut sittings: HashMap<i64, String> = HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        if !sittings.contains_key(&r.sitting_id) {
+            let t = exam_db::find_sitting(conn, r.sitting_id)?.map(|s| s.title).unwrap_or_default();
+            sittings.insert(r.sitting_id, t);
+        }
+        let u = crate::db::models::org::find(conn, r.user_id)?;
+        out.push(ChallengeView {
+            sitting_title: sittings[&r.sitting_id].clone(),
+            candidate: u.map(|u| format!("{} {}", u.badge, u.name)).unwrap_or_default(),
+            question_code: versions.get(&r.question_version_id).map(|v| v.question_code.clone()).unwrap_or_default(),
+            challenge: r,
+        });
+    }
+    Ok(out)
+}
