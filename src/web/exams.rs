@@ -179,6 +179,8 @@ pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> 
             let saved: HashMap<i64, String> = exam_db::responses_of(c, a.id)?.into_iter().map(|r| (r.question_version_id, r.choices)).collect();
             let names: HashMap<String, String> = crate::db::models::bank::statute_names(c)?.into_iter().collect();
             let scores: Vec<i64> = a.item_scores.as_deref().unwrap_or("").split(',').filter_map(|x| x.parse().ok()).collect();
+            let filed: HashMap<i64, crate::db::models::challenge::Challenge> =
+                crate::db::models::challenge::of_attempt(c, a.id)?.into_iter().map(|ch| (ch.question_version_id, ch)).collect();
             let mut rows = Vec::new();
             for (n, item) in paper.items.iter().enumerate() {
                 let v = &versions_map[&item.v];
@@ -198,6 +200,7 @@ pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> 
                     "statute": names.get(&v.statute).cloned().unwrap_or(v.statute.clone()), "articles": v.articles.join("、"),
                     "case_title": case.as_ref().map(|c| c.0.clone()), "case_text": case.as_ref().map(|c| c.1.clone()),
                     "points": format_points(got), "max": format_points(item.p), "full": got == item.p, "unanswered": chosen.is_empty(),
+                    "v": item.v, "challenge": filed.get(&item.v).map(|c| json!({"status": c.status, "reason": c.decision_reason})),
                 }));
             }
             Some(rows)
@@ -208,12 +211,15 @@ pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> 
     })
     .await?;
     let Some((a, s, r, review)) = out else { return Ok(Either::Right(Redirect::to(format!("/attempts/{attempt_id}")))) };
+    let review_shown = review.is_some();
     ctx.render(
         "exams/result",
         json!({
             "title": s.title, "attempt_id": a.id, "submitted_at": a.submitted_at.map(local), "auto": a.submit_kind.as_deref() == Some("auto"),
             "score": r.score, "max_score": r.max_score, "passed": r.passed, "released": r.score_released, "pass_percent": s.pass_percent,
             "review": review,
+            "may_challenge": crate::domain::exam::may_challenge(now, a.submitted_at.is_some(), review_shown, s.closes_at, s.challenge_days),
+            "challenge_days": s.challenge_days,
         }),
     )
     .map(Either::Left)

@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod api;
 pub mod bank;
+pub mod challenges;
+pub mod editions;
 pub mod exams;
 pub mod pages;
 pub mod render;
@@ -55,7 +57,9 @@ pub fn routes() -> Vec<rocket::Route> {
         session::home, session::login_page, session::login, session::logout, session::set_lang,
         static_files::file,
         exams::list, exams::show, exams::start, exams::attempt_page, exams::submit, exams::result,
-        bank::list, bank::new_page, bank::create, bank::show, bank::edit_page, bank::update, bank::approve, bank::activate, bank::retire, bank::reinstate,
+        bank::list, bank::new_page, bank::create, bank::show, bank::edit_page, bank::update, editions::list, editions::register, editions::worklist,
+        challenges::file, challenges::list, challenges::show, challenges::decide,
+        bank::approve, bank::activate, bank::retire, bank::reinstate,
         sittings::blueprints, sittings::new_blueprint, sittings::create_blueprint, sittings::list, sittings::new_sitting,
         sittings::create_sitting, sittings::show, sittings::results_csv, sittings::stats, sittings::recompute_stats,
         admin::users, admin::new_user, admin::create_user, admin::import_page, admin::import,

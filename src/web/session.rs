@@ -32,7 +32,11 @@ pub async fn home(ctx: PageCtx<'_>) -> AppResult<Either<RawHtml<String>, Redirec
         .await?;
         sittings = json!(list.iter().map(super::exams::sitting_json).collect::<Vec<_>>());
     }
-    ctx.render("home", json!({ "sittings": sittings })).map(Either::Left)
+    let uid = user.user.id;
+    let notes = with_db(ctx.state, move |c| Ok(crate::db::models::audit::notifications_of(c, uid, 10)?)).await?;
+    let notes: Vec<serde_json::Value> =
+        notes.iter().map(|n| json!({"subject": n.subject, "body": n.body, "at": super::local(n.created_at)})).collect();
+    ctx.render("home", json!({ "sittings": sittings, "notifications": notes })).map(Either::Left)
 }
 
 #[get("/login?<next>")]

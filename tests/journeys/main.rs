@@ -6,5 +6,6 @@ mod common;
 mod api_candidate;
 mod api_trainer;
 mod bank_files;
+mod bank_review;
 mod http_server;
 mod pages;

@@ -1,0 +1,105 @@
+//! Challenges (复核): candidates file them from their reviewed result; trainers decide them.
+
+use rocket::form::FromForm;
+use rocket::response::content::RawHtml;
+use rocket::response::Redirect;
+use rocket::{get, post};
+use serde_json::{json, Value};
+
+use super::pages::{CsrfForm, PageCtx};
+use super::{local, with_db};
+use crate::auth::{Officer, Trainer};
+use crate::db::models::{challenge as ch_db, exam as exam_db};
+use crate::domain::bank::{QuestionKind, OPTION_LETTERS};
+use crate::error::{AppError, AppResult};
+use crate::services::challenges::{self, Decision};
+
+#[derive(FromForm)]
+pub struct ChallengeForm {
+    v: i64,
+    article: String,
+    reason: String,
+}
+
+#[post("/attempts/<attempt_id>/challenges", data = "<form>")]
+pub async fn file(ctx: PageCtx<'_>, o: Officer<'_>, attempt_id: i64, form: CsrfForm<ChallengeForm>) -> AppResult<Redirect> {
+    let f = form.0;
+    let (uid, now, cache) = (o.user.id, ctx.state.clock.now(), ctx.state.versions.clone());
+    with_db(ctx.state, move |c| challenges::file(c, &cache, attempt_id, uid, f.v, &f.article, &f.reason, now)).await?;
+    Ok(Redirect::to(format!("/attempts/{attempt_id}/result#challenges")))
+}
+
+#[get("/challenges?<all>")]
+pub async fn list(ctx: PageCtx<'_>, _t: Trainer<'_>, all: Option<bool>) -> AppResult<RawHtml<String>> {
+    let all = all.unwrap_or(false);
+    let cache = ctx.state.versions.clone();
+    let rows = with_db(ctx.state, move |c| challenges::list(c, &cache, !all)).await?;
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({"id": r.challenge.id, "sitting": r.sitting_title, "candidate": r.candidate, "code": r.question_code,
+                   "article": r.challenge.article, "status": r.challenge.status, "created_at": local(r.challenge.created_at)})
+        })
+        .collect();
+    ctx.render("challenges/list", json!({ "rows": rows, "all": all }))
+}
+
+async fn detail_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>) -> AppResult<RawHtml<String>> {
+    let cache = ctx.state.versions.clone();
+    let (ch, s, v, chosen, others, names) = with_db(ctx.state, move |c| {
+        let ch = ch_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such challenge"))?;
+        let s = exam_db::find_sitting(c, ch.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+        let v = cache.get_many(c, &[ch.question_version_id])?.remove(&ch.question_version_id).ok_or_else(|| AppError::internal("version missing"))?;
+        let chosen = exam_db::find_response(c, ch.attempt_id, ch.question_version_id)?.map(|r| r.choices).unwrap_or_default();
+        let others = ch_db::open_on(c, ch.sitting_id, ch.question_version_id)?.len();
+        Ok((ch, s, v, chosen, others, crate::db::models::bank::statute_names(c)?))
+    })
+    .await?;
+    let options: Vec<Value> = if v.kind == QuestionKind::TrueFalse {
+        vec![json!({"id": "T", "text": "正确 true", "correct": v.key == "T"}), json!({"id": "F", "text": "错误 false", "correct": v.key == "F"})]
+    } else {
+        OPTION_LETTERS.chars().zip(v.options.iter()).map(|(id, t)| json!({"id": id.to_string(), "text": t, "correct": v.key.contains(id)})).collect()
+    };
+    let statute = names.into_iter().find(|(c, _)| *c == v.statute).map(|(_, n)| n).unwrap_or(v.statute.clone());
+    ctx.render(
+        "challenges/show",
+        json!({
+            "ch": {"id": ch.id, "article": ch.article, "reason": ch.reason, "status": ch.status, "open": ch.status == ch_db::status::OPEN,
+                   "resolution": ch.resolution, "decision_reason": ch.decision_reason, "decided_at": ch.decided_at.map(local),
+                   "created_at": local(ch.created_at), "chosen": chosen},
+            "sitting": s.title, "q": {"code": v.question_code, "stem": v.stem, "options": options, "key": v.key,
+                   "explanation": v.explanation, "statute": statute, "articles": v.articles.join("、"), "multiple": v.kind == QuestionKind::Multiple},
+            "others": others.saturating_sub(1), "errors": errors,
+        }),
+    )
+}
+
+#[get("/challenges/<id>")]
+pub async fn show(ctx: PageCtx<'_>, _t: Trainer<'_>, id: i64) -> AppResult<RawHtml<String>> {
+    detail_page(&ctx, id, vec![]).await
+}
+
+#[derive(FromForm)]
+pub struct DecideForm {
+    decision: String,
+    answer: String,
+    reason: String,
+}
+
+#[post("/challenges/<id>", data = "<form>")]
+pub async fn decide(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, form: CsrfForm<DecideForm>) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+    let f = form.0;
+    let decision = match f.decision.as_str() {
+        "reject" => Decision::Reject,
+        "accept" => Decision::Accept(f.answer.clone()),
+        "void" => Decision::Void,
+        _ => return detail_page(&ctx, id, vec!["decision: choose reject, accept another answer, or void".into()]).await.map(rocket::Either::Left),
+    };
+    let (by, now, cache) = (t.user.id, ctx.state.clock.now(), ctx.state.versions.clone());
+    let reason = f.reason.clone();
+    match with_db(ctx.state, move |c| challenges::decide(c, &cache, id, by, &decision, &reason, now)).await {
+        Ok(_) => Ok(rocket::Either::Right(Redirect::to(format!("/challenges/{id}")))),
+        Err(e) if e.status.code == 422 => detail_page(&ctx, id, vec![e.message]).await.map(rocket::Either::Left),
+        Err(e) => Err(e),
+    }
+}

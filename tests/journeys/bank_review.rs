@@ -1,0 +1,344 @@
+//! The bank after exam day: amendments suspend questions into a worklist, candidates challenge
+//! questions and upheld challenges regrade everyone (audited, notified), item analysis flags
+//! broken questions.
+
+use chrono::Duration;
+use rocket::http::{ContentType, Status};
+use serde_json::{json, Value};
+
+use crate::common::{key_of, TestApp};
+
+fn get(app: &TestApp, path: &str) -> (Status, String) {
+    let r = app.client.get(path.to_string()).dispatch();
+    (r.status(), r.into_string().unwrap_or_default())
+}
+
+fn post(app: &TestApp, path: &str, body: String) -> (Status, String, Option<String>) {
+    let r = app.client.post(path.to_string()).header(ContentType::Form).body(body).dispatch();
+    let loc = r.headers().get_one("Location").map(str::to_string);
+    (r.status(), r.into_string().unwrap_or_default(), loc)
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn logout(app: &TestApp, csrf: &str) {
+    app.client.post("/logout").header(ContentType::Form).body(format!("_csrf={csrf}")).dispatch();
+}
+
+fn today(app: &TestApp) -> chrono::NaiveDate {
+    lawcert::timefmt::bureau_date(app.clock.now())
+}
+
+#[test]
+fn the_2025_edition_suspends_the_2012_questions_into_the_worklist() {
+    let app = TestApp::new();
+    let mut conn = app.conn();
+    let items = lawcert::services::bank_review::worklist(&mut conn, today(&app)).unwrap();
+    let za: Vec<_> = items.iter().filter(|i| i.code.starts_with("ZA-")).collect();
+    assert!(za.len() >= 60, "every shipped 2012-based 治安管理处罚法 question is on the worklist ({})", za.len());
+    assert!(za.iter().all(|i| i.suspension.effective && i.suspension.by_edition == "2025-06-27"));
+    assert!(items.iter().all(|i| i.edition == "2012-10-26"), "only questions on a superseded edition are listed");
+    // suspended questions are not drawn into new papers
+    let t = app.token("T0001");
+    let (s, body) = app.api(
+        "POST",
+        "/api/v1/blueprints",
+        &t,
+        Some(json!({"name": "治安", "spec": {"rules": [{"kind": "single", "statute": "public-security-penalties", "count": 1, "points_centi": 100}]}})),
+    );
+    assert_eq!(s, Status::UnprocessableEntity, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("the bank has only 0"), "{body}");
+    // the trainers' page lists them
+    app.login_page("T0001");
+    let (s, html) = get(&app, "/bank/worklist");
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("ZA-0001") && html.contains("已暂停组卷"), "{}", &html[..html.len().min(2000)]);
+}
+
+#[test]
+fn registering_an_edition_suspends_only_the_changed_articles_until_rewritten_and_reviewed() {
+    let app = TestApp::new();
+    let csrf = app.login_page("T0001");
+    let mut conn = app.conn();
+    let cites_20 = |conn: &mut lawcert::db::DbConn| {
+        lawcert::services::exams::pool_candidates(conn, app.clock.now())
+            .unwrap()
+            .iter()
+            .filter(|c| c.statute == "criminal-law")
+            .count()
+    };
+    let before = cites_20(&mut conn);
+    // a bad registration names what is wrong and changes nothing
+    let bad = format!("_csrf={csrf}&statute=criminal-law&code=2026&title=&in_force=2026-01-01&replaces=2023-12-29&changed_articles=");
+    let (s, html, _) = post(&app, "/bank/editions", bad);
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("YYYY-MM-DD") && html.contains("needs a title") && html.contains("mark the articles"), "{html}");
+    // 刑法修正案（十三） (imagined): changes article 20, in force yesterday
+    let in_force = (today(&app) - Duration::days(1)).to_string();
+    let form = format!(
+        "_csrf={csrf}&statute=criminal-law&code=2026-06-30&title={}&in_force={in_force}&replaces=2023-12-29&changed_articles={}",
+        enc("刑法修正案（十三）"),
+        enc("第20条")
+    );
+    let (s, _, loc) = post(&app, "/bank/editions", form);
+    assert_eq!(s, Status::SeeOther);
+    assert_eq!(loc.as_deref(), Some("/bank/worklist"));
+    let items = lawcert::services::bank_review::worklist(&mut conn, today(&app)).unwrap();
+    let xf: Vec<_> = items.iter().filter(|i| i.code.starts_with("XF-")).collect();
+    assert!(!xf.is_empty());
+    assert!(xf.iter().all(|i| i.articles.iter().any(|a| a == "20")), "only questions citing article 20");
+    let after = cites_20(&mut conn);
+    assert_eq!(before - after, xf.len(), "exactly those left the pool");
+
+    // rewrite one against the new edition; it stays suspended until a second trainer reviews it
+    let target = xf[0].question_id;
+    let xf_item = &xf[0];
+    let mut c2 = app.conn();
+    let q = lawcert::db::models::bank::find(&mut c2, target).unwrap().unwrap();
+    let v = lawcert::db::models::bank::version(&mut c2, target, q.latest_version).unwrap().unwrap();
+    let key = key_of(&mut c2, v.id);
+    let kind = q.kind.clone();
+    let answer = if kind == "truefalse" { if key == "T" { "true".to_string() } else { "false".to_string() } } else { key };
+    let levels: String = v.levels_vec().iter().map(|l| format!("&levels={}", l.as_str())).collect();
+    let body = format!(
+        "_csrf={csrf}&kind={kind}&statute=criminal-law&edition=2026-06-30&articles=20&difficulty={}{levels}&stem={}&options={}&answer={answer}&explanation={}&tags=&action=save&revision={}",
+        v.difficulty,
+        enc(&v.stem),
+        enc(&v.options_vec().join("\n")),
+        enc(&v.explanation),
+        q.revision
+    );
+    let (s, html, _) = post(&app, &format!("/bank/{target}/edit"), body);
+    assert_eq!(s, Status::SeeOther, "{html}");
+    let items = lawcert::services::bank_review::worklist(&mut conn, today(&app)).unwrap();
+    let still = items.iter().find(|i| i.question_id == target).expect("still listed until reviewed");
+    assert!(still.rewrite_pending);
+    assert_eq!(still.code, xf_item.code);
+    logout(&app, &csrf);
+    let csrf2 = app.login_page("T0002");
+    let (_, page) = get(&app, &format!("/bank/{target}"));
+    let rev = page.split("name=\"revision\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let (s, _, _) = post(&app, &format!("/bank/{target}/approve"), format!("_csrf={csrf2}&revision={rev}"));
+    assert_eq!(s, Status::SeeOther);
+    let items = lawcert::services::bank_review::worklist(&mut conn, today(&app)).unwrap();
+    assert!(items.iter().all(|i| i.question_id != target), "reviewed against the new edition: off the worklist");
+    assert_eq!(cites_20(&mut conn), after + 1, "and back in the pool");
+    // the registration is in the audit log
+    let log = lawcert::db::models::audit::page(&mut conn, 0, 1000).unwrap();
+    assert!(log.iter().any(|e| e.action == "edition.register" && e.detail.contains("2026-06-30")));
+    assert!(log.iter().any(|e| e.action == "question.review"));
+    assert_eq!(lawcert::domain::audit::verify(&log), Ok(log.len()));
+}
+
+/// Starts the mock exam for `badge`, answers every question with the key except `wrong` (given
+/// answer), submits; returns (attempt id, the wrong question's version id, its points).
+fn sit_mock(app: &TestApp, badge: &str, wrong: Option<(usize, &str)>) -> (i64, Value) {
+    let tok = app.token(badge);
+    let (s, att) = app.api("POST", "/api/v1/sittings/1/attempts", &tok, None);
+    assert!(s == Status::Created || s == Status::Ok, "{att}");
+    let aid = att["attempt_id"].as_i64().unwrap();
+    let mut conn = app.conn();
+    for (i, q) in att["questions"].as_array().unwrap().iter().enumerate() {
+        let qid = q["id"].as_i64().unwrap();
+        let choice: Vec<String> = match wrong {
+            Some((w, ans)) if w == i => ans.chars().map(|c| c.to_string()).collect(),
+            _ => key_of(&mut conn, qid).chars().map(|c| c.to_string()).collect(),
+        };
+        let (s, b) = app.api("PUT", &format!("/api/v1/attempts/{aid}/answers/{qid}"), &tok, Some(json!({"choices": choice})));
+        assert_eq!(s, Status::Ok, "{b}");
+    }
+    let (s, result) = app.api("POST", &format!("/api/v1/attempts/{aid}/submit"), &tok, None);
+    assert_eq!(s, Status::Ok, "{result}");
+    (aid, att)
+}
+
+#[test]
+fn an_upheld_challenge_regrades_everyone_who_had_the_question_with_an_audit_trail() {
+    let app = TestApp::new();
+    // 100001 answers the first question with a wrong option
+    let tok = app.token("100001");
+    let (_, peek) = app.api("POST", "/api/v1/sittings/1/attempts", &tok, None);
+    let q0 = peek["questions"][0].clone();
+    let v0 = q0["id"].as_i64().unwrap();
+    let key = key_of(&mut app.conn(), v0);
+    let wrong = match q0["kind"].as_str().unwrap() {
+        "truefalse" => if key == "T" { "F" } else { "T" }.to_string(),
+        _ => ["A", "B", "C", "D"].iter().find(|o| !key.contains(**o)).unwrap().to_string(),
+    };
+    let (aid, att) = sit_mock(&app, "100001", Some((0, &wrong)));
+    let points: f64 = att["questions"][0]["points"].as_str().unwrap().parse().unwrap();
+    let score_before = lawcert::db::models::exam::find_attempt(&mut app.conn(), aid).unwrap().unwrap().score_centi.unwrap();
+    assert_eq!(score_before, 10000 - (points * 100.0) as i64);
+
+    // the candidate files a challenge from the result page
+    let csrf = app.login_page("100001");
+    let (_, html) = get(&app, &format!("/attempts/{aid}/result"));
+    assert!(html.contains(&format!("action=\"/attempts/{aid}/challenges\"")), "challenge form offered");
+    let (s, _, _) = post(&app, &format!("/attempts/{aid}/challenges"), format!("_csrf={csrf}&v={v0}&article=&reason="));
+    assert_eq!(s, Status::UnprocessableEntity, "article and reason are required");
+    let form = format!("_csrf={csrf}&v={v0}&article={}&reason={}", enc("刑法第20条"), enc("<b>选项表述</b>同样符合条文"));
+    let (s, _, loc) = post(&app, &format!("/attempts/{aid}/challenges"), form.clone());
+    assert_eq!(s, Status::SeeOther);
+    assert!(loc.unwrap().ends_with("#challenges"));
+    let (s, _, _) = post(&app, &format!("/attempts/{aid}/challenges"), form);
+    assert_eq!(s, Status::Conflict, "one challenge per question and candidate");
+    let (_, html) = get(&app, &format!("/attempts/{aid}/result"));
+    assert!(html.contains("待处理"));
+    logout(&app, &csrf);
+
+    // a trainer upholds it by accepting the candidate's answer
+    let csrf = app.login_page("T0001");
+    let (_, list) = get(&app, "/challenges");
+    let cid = list.split("href=\"/challenges/").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let (_, page) = get(&app, &format!("/challenges/{cid}"));
+    assert!(page.contains("&lt;b&gt;选项表述&lt;/b&gt;"), "the candidate's text is escaped");
+    let (s, html, _) = post(&app, &format!("/challenges/{cid}"), format!("_csrf={csrf}&decision=accept&answer={key}&reason={}", enc("见条文")));
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("already the key"), "accepting the key itself is refused");
+    let (s, _, _) = post(&app, &format!("/challenges/{cid}"), format!("_csrf={csrf}&decision=accept&answer={wrong}&reason="));
+    assert_eq!(s, Status::Ok, "a reason is required");
+    let (s, _, _) = post(&app, &format!("/challenges/{cid}"), format!("_csrf={csrf}&decision=accept&answer={wrong}&reason={}", enc("两种理解均符合第二十条")));
+    assert_eq!(s, Status::SeeOther);
+
+    let mut conn = app.conn();
+    let after = lawcert::db::models::exam::find_attempt(&mut conn, aid).unwrap().unwrap();
+    assert_eq!(after.score_centi, Some(10000), "regraded: the accepted answer now scores");
+    let log = lawcert::db::models::audit::for_subject(&mut conn, &format!("attempt:{aid}")).unwrap();
+    let e = log.iter().find(|e| e.action == "attempt.regrade").expect("regrade audited");
+    assert!(e.detail.contains(&format!("\"from\":{score_before}")) && e.detail.contains("\"to\":10000"), "{}", e.detail);
+    let all = lawcert::db::models::audit::page(&mut conn, 0, 1000).unwrap();
+    assert_eq!(lawcert::domain::audit::verify(&all), Ok(all.len()));
+    // deciding again is refused
+    let (s, _, _) = post(&app, &format!("/challenges/{cid}"), format!("_csrf={csrf}&decision=void&answer=&reason=x"));
+    assert_eq!(s, Status::Conflict);
+    logout(&app, &csrf);
+
+    // the candidate is told
+    app.login_page("100001");
+    let (_, home) = get(&app, "/");
+    assert!(home.contains("成绩已更正"), "notified of the corrected score");
+    let (_, html) = get(&app, &format!("/attempts/{aid}/result"));
+    assert!(html.contains("已采纳"));
+
+    // tampering with the stored regrade is caught by verify
+    diesel::RunQueryDsl::execute(diesel::sql_query(format!("UPDATE audit_log SET detail = '{{}}' WHERE id = {}", e.id)), &mut conn).unwrap();
+    let all = lawcert::db::models::audit::page(&mut conn, 0, 1000).unwrap();
+    assert_eq!(lawcert::domain::audit::verify(&all).unwrap_err().id, e.id);
+}
+
+#[test]
+fn voiding_a_question_gives_its_points_to_everyone_who_had_it_and_challenges_close() {
+    let app = TestApp::new();
+    let (a1, att1) = sit_mock(&app, "100002", Some((0, "")));
+    let v0 = att1["questions"][0]["id"].as_i64().unwrap();
+    let (a2, _) = sit_mock(&app, "100003", None);
+    let mut conn = app.conn();
+    let before1 = lawcert::db::models::exam::find_attempt(&mut conn, a1).unwrap().unwrap().score_centi.unwrap();
+    assert!(before1 < 10000, "left blank");
+    let cache = app.state().versions.clone();
+    let now = app.clock.now();
+    let uid2 = lawcert::db::models::org::find_by_badge(&mut conn, "100002").unwrap().unwrap().id;
+    let cid = lawcert::services::challenges::file(&mut conn, &cache, a1, uid2, v0, "刑法第20条", "题干有歧义", now).unwrap();
+    let trainer = lawcert::db::models::org::find_by_badge(&mut conn, "T0001").unwrap().unwrap().id;
+    let report = lawcert::services::challenges::decide(&mut conn, &cache, cid, trainer, &lawcert::services::challenges::Decision::Void, "题干有歧义，作废", now).unwrap();
+    assert_eq!(report.decided, 1);
+    assert!(report.scores_changed >= 1);
+    assert_eq!(lawcert::db::models::exam::find_attempt(&mut conn, a1).unwrap().unwrap().score_centi, Some(10000), "blank but void: full points");
+    assert_eq!(lawcert::db::models::exam::find_attempt(&mut conn, a2).unwrap().unwrap().score_centi, Some(10000), "unchanged for the one already right");
+    // the window closes `challenge_days` after the sitting closes
+    let s = lawcert::db::models::exam::find_sitting(&mut conn, 1).unwrap().unwrap();
+    let late = s.closes_at + Duration::days(s.challenge_days as i64);
+    let uid3 = lawcert::db::models::org::find_by_badge(&mut conn, "100003").unwrap().unwrap().id;
+    let err = lawcert::services::challenges::file(&mut conn, &cache, a2, uid3, v0, "刑法第20条", "理由", late).unwrap_err();
+    assert_eq!(err.code, "challenge_closed");
+}
+
+#[test]
+fn item_analysis_flags_a_question_strong_candidates_get_wrong() {
+    let app = TestApp::new();
+    let t = app.token("T0001");
+    let mut conn = app.conn();
+    // a paper every candidate gets whole: a rule whose pool is exactly its count
+    let pool = lawcert::services::exams::pool_candidates(&mut conn, app.clock.now()).unwrap();
+    let n = pool.iter().filter(|c| c.statute == "people-police-law" && c.kind == lawcert::domain::bank::QuestionKind::TrueFalse && c.case.is_none()).count();
+    assert!(n >= 5, "{n}");
+    let (s, bp) = app.api(
+        "POST",
+        "/api/v1/blueprints",
+        &t,
+        Some(json!({"name": "分析", "spec": {"rules": [{"kind": "truefalse", "statute": "people-police-law", "count": n, "points_centi": 100}]}})),
+    );
+    assert_eq!(s, Status::Created, "{bp}");
+    let now = chrono::Utc::now();
+    let (s, sitting) = app.api(
+        "POST",
+        "/api/v1/sittings",
+        &t,
+        Some(json!({"title": "分析用考试", "kind": "bimonthly", "blueprint_id": bp["id"], "opens_at": (now - Duration::minutes(5)).to_rfc3339(),
+                     "closes_at": (now + Duration::hours(1)).to_rfc3339(), "duration_minutes": 30, "pass_percent": 60,
+                     "multi_rule": "partial", "score_release": "on_submit", "answer_release": "after_close"})),
+    );
+    assert_eq!(s, Status::Created, "{sitting}");
+    let sid = sitting["id"].as_i64().unwrap();
+    // 24 candidates: the strong half gets everything right except the "broken" question, the
+    // weak half gets only the broken question right
+    let mut broken = None;
+    for i in 0..24 {
+        let badge = format!("1000{:02}", i + 1);
+        let tok = app.token(&badge);
+        let (s, att) = app.api("POST", &format!("/api/v1/sittings/{sid}/attempts"), &tok, None);
+        if s == Status::Forbidden {
+            continue;
+        }
+        assert_eq!(s, Status::Created, "{att}");
+        let aid = att["attempt_id"].as_i64().unwrap();
+        let mut ids: Vec<i64> = att["questions"].as_array().unwrap().iter().map(|q| q["id"].as_i64().unwrap()).collect();
+        ids.sort();
+        let b = *broken.get_or_insert(ids[0]);
+        for (k, qid) in ids.iter().enumerate() {
+            let key = key_of(&mut conn, *qid);
+            let other = if key == "T" { "F" } else { "T" };
+            let strong = i < 12;
+            let right = if *qid == b { !strong } else { strong || k % 3 == 0 };
+            let choice = if right { key.clone() } else { other.to_string() };
+            let (s, body) = app.api("PUT", &format!("/api/v1/attempts/{aid}/answers/{qid}"), &tok, Some(json!({"choices": [choice]})));
+            assert_eq!(s, Status::Ok, "{body}");
+        }
+        app.api("POST", &format!("/api/v1/attempts/{aid}/submit"), &tok, None);
+    }
+    // after the close the sweeper analyses the sitting by itself
+    app.clock.advance(Duration::hours(2));
+    let mut stats = None;
+    for _ in 0..50 {
+        stats = lawcert::db::models::stats::sitting_detail(&mut conn, sid).unwrap();
+        if stats.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let (detail, _) = stats.expect("analysed after closing");
+    let detail: Value = serde_json::from_str(&detail).unwrap();
+    assert_eq!(detail["candidates"], 24);
+    assert!(detail["reliability"].is_number(), "{detail}");
+    let rows = lawcert::db::models::stats::items_of_sitting(&mut conn, sid).unwrap();
+    let b = rows.iter().find(|r| Some(r.question_version_id) == broken).unwrap();
+    assert!(b.flagged && b.discrimination.unwrap() < 0.0, "{b:?}");
+    assert!(b.detail.contains("negative_discrimination"));
+    // and the trainers see it, flagged, on the sitting's analysis and on the question
+    app.login_page("T0001");
+    let (s, html) = get(&app, &format!("/sittings/{sid}/stats"));
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("区分度为负") && html.contains("KR-20"), "{}", &html[..html.len().min(3000)]);
+    let (_, html) = get(&app, &format!("/bank/{}", b.question_id));
+    assert!(html.contains("区分度为负"));
+    // a parallel-paper blueprint now draws on these statistics
+    let (s, body) = app.api(
+        "POST",
+        "/api/v1/blueprints",
+        &t,
+        Some(json!({"name": "平行", "spec": {"parallel": true, "rules": [{"kind": "truefalse", "statute": "people-police-law", "count": 3, "points_centi": 100}]}})),
+    );
+    assert_eq!(s, Status::Created, "{body}");
+}
