@@ -11,7 +11,14 @@ pub const USAGE: &str = "\
 usage:
   lawcert [serve]                     start the web server (settings: see README.md)
   lawcert bank check DIR [--json]     validate the question banks in DIR and summarise them
-  lawcert help                        this text";
+  lawcert bank import FILE [--dry-run] [--as BADGE]
+                                      import questions from a .toml, .xlsx, Moodle .xml, .gift or
+                                      Aiken .txt file into the database as drafts (all or nothing)
+  lawcert bank template FILE.xlsx     write the Excel import template
+  lawcert audit verify                check the audit log's hash chain; names the first broken entry
+  lawcert help                        this text
+
+The database is DATABASE_URL (default: the SQLite file lawcert.db).";
 
 /// Rocket's settings plus a secret key: the configured one, or one generated on first start
 /// and kept in `config.secret_file` (never a fixed or predictable key).
@@ -106,5 +113,147 @@ mod tests {
         assert_ne!(first, other, "never a fixed key");
         std::fs::write(&path, "short").unwrap();
         assert!(load_or_create_secret(&path).unwrap_err().to_string().contains("damaged"));
+    }
+}
+
+/// Opens the configured database (DATABASE_URL or the default SQLite file) as the server
+/// would: migrated, with the shipped banks and statutes loaded (no demo accounts).
+fn open_database() -> anyhow::Result<crate::db::Pool> {
+    let mut config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    config.demo = false;
+    config.pool_size = 2;
+    crate::prepare(&config, &crate::clock::Clock::default())
+}
+
+/// `lawcert audit verify`: checks the whole hash chain and names the first broken entry.
+pub fn audit_verify() -> i32 {
+    let run = || -> anyhow::Result<Result<usize, crate::domain::audit::Break>> {
+        let pool = open_database()?;
+        let mut conn = pool.get()?;
+        let mut verifier = crate::domain::audit::ChainVerifier::default();
+        let mut after = 0;
+        loop {
+            let page = crate::db::models::audit::page(&mut conn, after, 5000)?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for e in &page {
+                if let Err(b) = verifier.push(e) {
+                    return Ok(Err(b));
+                }
+            }
+        }
+        Ok(Ok(verifier.checked))
+    };
+    match run() {
+        Ok(Ok(n)) => {
+            println!("audit log intact: {n} entries verified");
+            0
+        }
+        Ok(Err(b)) => {
+            eprintln!("audit log BROKEN at entry {}: {}", b.id, b.reason);
+            1
+        }
+        Err(e) => {
+            eprintln!("audit verify: {e:#}");
+            2
+        }
+    }
+}
+
+/// `lawcert bank import FILE [--dry-run] [--as BADGE]`: the same preview and all-or-nothing
+/// commit as the import page. Exit status 0 imported (or would import), 1 the file has errors,
+/// 2 it could not be run.
+pub fn bank_import(file: &Path, dry_run: bool, author_badge: Option<&str>) -> i32 {
+    use crate::domain::formats::{Defaults, Format};
+    use crate::services::bank_import;
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let Some(format) = Format::from_filename(&name) else {
+        eprintln!("{}: cannot tell the format; use .xlsx, .xml (Moodle), .gift, .txt (Aiken) or .toml", file.display());
+        return 2;
+    };
+    let bytes = match std::fs::metadata(file).and_then(|m| {
+        if m.len() > 50 * 1024 * 1024 {
+            Err(std::io::Error::other("larger than 50 MB"))
+        } else {
+            std::fs::read(file)
+        }
+    }) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{}: {e}", file.display());
+            return 2;
+        }
+    };
+    let run = || -> anyhow::Result<i32> {
+        let pool = open_database()?;
+        let mut conn = pool.get()?;
+        let author = match author_badge {
+            Some(b) => Some(
+                crate::db::models::org::find_by_badge(&mut conn, b)?.ok_or_else(|| anyhow::anyhow!("--as {b}: no such account"))?.id,
+            ),
+            None => None,
+        };
+        let defaults = Defaults::default();
+        let p = bank_import::preview(&mut conn, format, &name, &bytes, &defaults).map_err(|e| anyhow::anyhow!(e.message))?;
+        for e in &p.parsed.file_errors {
+            println!("{}: {e}", file.display());
+        }
+        for (e, change) in p.parsed.entries.iter().zip(&p.changes) {
+            let what = serde_json::to_value(change).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            println!("{}: {} {} {}", e.location, e.code, e.content.kind, what);
+            for err in &e.errors {
+                println!("{}: {}: error: {err}", file.display(), e.location);
+            }
+        }
+        for u in &p.parsed.unsupported {
+            println!("{}: {}: unsupported question type {} ({}), not imported", file.display(), u.location, u.kind, u.title);
+        }
+        let c = &p.counts;
+        println!(
+            "{}: {} new, {} new versions, {} unchanged, {} with errors, {} unsupported",
+            file.display(),
+            c.new,
+            c.new_versions,
+            c.unchanged,
+            c.refused,
+            c.unsupported
+        );
+        if !p.committable() {
+            println!("nothing imported: {} error(s)", p.parsed.error_count());
+            return Ok(1);
+        }
+        if dry_run {
+            println!("dry run: nothing imported");
+            return Ok(0);
+        }
+        let now = chrono::Utc::now().naive_utc();
+        let counts = crate::db::write_tx(&mut conn, |c| {
+            let counts = bank_import::commit_as(c, format, &name, &bytes, &defaults, author, now)?;
+            Ok::<_, crate::error::AppError>(counts)
+        })
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+        println!("imported: {} new and {} new versions, as drafts awaiting review", counts.new, counts.new_versions);
+        Ok(0)
+    };
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("bank import: {e:#}");
+            2
+        }
+    }
+}
+
+/// `lawcert bank template FILE.xlsx`: writes the Excel import template.
+pub fn bank_template(out: &Path) -> i32 {
+    match std::fs::write(out, crate::domain::formats::xlsx_template()) {
+        Ok(()) => {
+            println!("wrote {}", out.display());
+            0
+        }
+        Err(e) => {
+            eprintln!("{}: {e}", out.display());
+            2
+        }
     }
 }

@@ -13,6 +13,23 @@ fn return_big_allocations_to_the_os() {
     }
 }
 
+/// `[--dry-run] [--as BADGE]` in any order.
+fn import_flags<'a>(rest: &[&'a str]) -> Option<(bool, Option<&'a str>)> {
+    let (mut dry, mut author, mut i) = (false, None, 0);
+    while i < rest.len() {
+        match rest[i] {
+            "--dry-run" => dry = true,
+            "--as" if i + 1 < rest.len() => {
+                author = Some(rest[i + 1]);
+                i += 1;
+            }
+            _ => return None,
+        }
+        i += 1;
+    }
+    Some((dry, author))
+}
+
 fn main() {
     return_big_allocations_to_the_os();
     rocket::execute(run());
@@ -38,6 +55,12 @@ async fn run() {
         ["bank", "check", dir, rest @ ..] if rest.iter().all(|r| *r == "--json") => {
             std::process::exit(cli::bank_check(&PathBuf::from(dir), !rest.is_empty()));
         }
+        ["bank", "import", file, rest @ ..] if import_flags(rest).is_some() => {
+            let (dry, author) = import_flags(rest).unwrap_or_default();
+            std::process::exit(cli::bank_import(&PathBuf::from(file), dry, author));
+        }
+        ["bank", "template", out] => std::process::exit(cli::bank_template(&PathBuf::from(out))),
+        ["audit", "verify"] => std::process::exit(cli::audit_verify()),
         ["help" | "--help" | "-h"] => println!("{}", cli::USAGE),
         _ => {
             eprintln!("{}", cli::USAGE);

@@ -52,22 +52,42 @@ pub struct Break {
     pub reason: String,
 }
 
-/// Checks entries in id order. `Ok(n)` is the number of entries verified.
-pub fn verify<'a>(entries: impl IntoIterator<Item = &'a StoredEntry>) -> Result<usize, Break> {
-    let mut prev = GENESIS.to_string();
-    let mut n = 0;
-    for e in entries {
-        if e.prev_hash != prev {
+/// Checks a chain entry by entry, so a long log can be verified a page at a time.
+#[derive(Clone, Debug)]
+pub struct ChainVerifier {
+    prev: String,
+    pub checked: usize,
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        ChainVerifier { prev: GENESIS.to_string(), checked: 0 }
+    }
+}
+
+impl ChainVerifier {
+    /// Checks the next entry (in id order) against the one before it.
+    pub fn push(&mut self, e: &StoredEntry) -> Result<(), Break> {
+        if e.prev_hash != self.prev {
             return Err(Break { id: e.id, reason: "its previous-hash does not match the entry before it (an entry was removed or reordered)".into() });
         }
         let fields = EntryFields { id: e.id, at: &e.at, actor_id: e.actor_id, action: &e.action, subject: &e.subject, detail: &e.detail };
-        if entry_hash(&prev, &fields) != e.hash {
+        if entry_hash(&self.prev, &fields) != e.hash {
             return Err(Break { id: e.id, reason: "its content does not match its hash (the entry was altered)".into() });
         }
-        prev = e.hash.clone();
-        n += 1;
+        self.prev = e.hash.clone();
+        self.checked += 1;
+        Ok(())
     }
-    Ok(n)
+}
+
+/// Checks entries in id order. `Ok(n)` is the number of entries verified.
+pub fn verify<'a>(entries: impl IntoIterator<Item = &'a StoredEntry>) -> Result<usize, Break> {
+    let mut v = ChainVerifier::default();
+    for e in entries {
+        v.push(e)?;
+    }
+    Ok(v.checked)
 }
 
 #[cfg(test)]

@@ -213,8 +213,13 @@ pub struct BankCase {
 
 impl BankCase {
     pub fn content_hash(&self) -> String {
-        hex::encode(Sha256::digest(format!("{}\u{0}{}", self.title, self.text).as_bytes()))
+        case_hash(&self.title, &self.text)
     }
+}
+
+/// Fingerprint of a case group's shared text: stored cases are compared by it.
+pub fn case_hash(title: &str, text: &str) -> String {
+    hex::encode(Sha256::digest(format!("{title}\u{0}{text}").as_bytes()))
 }
 
 /// A statute edition as registered in `statutes.toml`.

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bank;
 pub mod editions;
 pub mod exam;
+pub mod formats;
 pub mod grading;
 pub mod item_stats;
 pub mod lifecycle;

@@ -1,6 +1,8 @@
 //! Use cases that combine domain rules with several model calls, shared by pages, the API and
 //! the command line.
 
+pub mod bank_export;
+pub mod bank_import;
 pub mod bank_review;
 pub mod bank_sync;
 pub mod challenges;

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod api;
 pub mod bank;
+pub mod bank_files;
 pub mod challenges;
 pub mod editions;
 pub mod exams;
@@ -58,6 +59,7 @@ pub fn routes() -> Vec<rocket::Route> {
         static_files::file,
         exams::list, exams::show, exams::start, exams::attempt_page, exams::submit, exams::result,
         bank::list, bank::new_page, bank::create, bank::show, bank::edit_page, bank::update, editions::list, editions::register, editions::worklist,
+        bank_files::import_page, bank_files::upload, bank_files::preview, bank_files::commit, bank_files::template, bank_files::export,
         challenges::file, challenges::list, challenges::show, challenges::decide,
         bank::approve, bank::activate, bank::retire, bank::reinstate,
         sittings::blueprints, sittings::new_blueprint, sittings::create_blueprint, sittings::list, sittings::new_sitting,

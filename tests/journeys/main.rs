@@ -6,6 +6,7 @@ mod common;
 mod api_candidate;
 mod api_trainer;
 mod bank_files;
+mod bank_import;
 mod bank_review;
 mod http_server;
 mod pages;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bank;
 pub mod challenge;
 pub mod exam;
+pub mod imports;
 pub mod org;
 pub mod session;
 pub mod stats;

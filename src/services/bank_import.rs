@@ -1,0 +1,169 @@
+//! Importing trainers' files (`domain::formats`) into the bank: a preview that says what each
+//! entry would do, then an all-or-nothing commit. Imported questions arrive as drafts (or as new
+//! draft versions of existing questions) for a second trainer to review; re-importing the same
+//! file changes nothing.
+
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::db::models::{audit, bank as bank_db, Ts};
+use crate::db::{write_tx, DbConn};
+use crate::domain::bank::case_hash;
+use crate::domain::formats::{self, Defaults, Format, Parsed};
+use crate::error::{AppError, AppResult};
+
+/// What committing would do with one entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    New,
+    /// The id exists with different content: the entry becomes a new draft version.
+    NewVersion,
+    Unchanged,
+    /// Not importable (see the entry's errors).
+    Refused,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    pub new: usize,
+    pub new_versions: usize,
+    pub unchanged: usize,
+    pub refused: usize,
+    pub unsupported: usize,
+}
+
+/// A parsed file with the change per entry; entry errors include conflicts with the bank.
+#[derive(Clone, Debug, Serialize)]
+pub struct Preview {
+    pub parsed: Parsed,
+    pub changes: Vec<Change>,
+    pub counts: Counts,
+}
+
+impl Preview {
+    pub fn committable(&self) -> bool {
+        self.parsed.is_clean() && !self.parsed.entries.is_empty()
+    }
+}
+
+pub fn file_hash(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Reads a file and compares it with the bank. Nothing is written.
+pub fn preview(conn: &mut DbConn, format: Format, file_name: &str, bytes: &[u8], defaults: &Defaults) -> AppResult<Preview> {
+    let registry = bank_db::registry(conn)?;
+    let mut parsed = formats::parse(format, file_name, bytes, defaults, &registry);
+    let mut changes = Vec::with_capacity(parsed.entries.len());
+    let mut counts = Counts { unsupported: parsed.unsupported.len(), ..Counts::default() };
+    for e in &mut parsed.entries {
+        let existing = bank_db::find_by_code(conn, &e.code)?;
+        if let Some(q) = &existing {
+            if q.kind != e.content.kind.as_str() {
+                e.errors.push(format!("{} already exists as a {} question; a question's type cannot change", e.code, q.kind));
+            }
+            // Excel, Moodle, GIFT and Aiken cannot say a question belongs to a case group: an
+            // existing case item keeps its group. A file that does name a group must name its own.
+            if let Some(c) = &e.case {
+                let stored_case = match q.case_id {
+                    Some(id) => bank_db::find_case(conn, id)?.map(|c| c.code),
+                    None => None,
+                };
+                if stored_case.as_deref() != Some(c.code.as_str()) {
+                    e.errors.push(format!("{} already exists outside case group {}; a question cannot move into a case", e.code, c.code));
+                }
+            }
+        }
+        if let Some(c) = &e.case {
+            if let Some(stored) = bank_db::find_case_by_code(conn, &c.code)? {
+                if stored.content_hash != case_hash(&c.title, &c.text) {
+                    e.errors.push(format!("case {} exists with a different title or text; papers already drawn show that text, so change it in the shipped bank files", c.code));
+                }
+            }
+        }
+        let change = if !e.errors.is_empty() {
+            Change::Refused
+        } else {
+            match &existing {
+                None => Change::New,
+                Some(q) => {
+                    let latest = bank_db::version(conn, q.id, q.latest_version)?.ok_or_else(|| AppError::internal("version missing"))?;
+                    if latest.content_hash == e.content.content_hash() {
+                        Change::Unchanged
+                    } else {
+                        Change::NewVersion
+                    }
+                }
+            }
+        };
+        match change {
+            Change::New => counts.new += 1,
+            Change::NewVersion => counts.new_versions += 1,
+            Change::Unchanged => counts.unchanged += 1,
+            Change::Refused => counts.refused += 1,
+        }
+        changes.push(change);
+    }
+    Ok(Preview { parsed, changes, counts })
+}
+
+/// Imports a file all or nothing: any error anywhere and nothing is written.
+pub fn commit(conn: &mut DbConn, format: Format, file_name: &str, bytes: &[u8], defaults: &Defaults, by: i64, now: Ts) -> AppResult<Counts> {
+    write_tx(conn, |c| commit_as(c, format, file_name, bytes, defaults, Some(by), now))
+}
+
+/// The commit itself, inside the caller's write transaction; `by` is None from the command
+/// line without `--as`.
+pub fn commit_as(c: &mut DbConn, format: Format, file_name: &str, bytes: &[u8], defaults: &Defaults, by: Option<i64>, now: Ts) -> AppResult<Counts> {
+    {
+        // re-read inside the transaction: checked against the bank as it is now
+        let p = preview(c, format, file_name, bytes, defaults)?;
+        if !p.committable() {
+            let n = p.parsed.error_count();
+            return Err(AppError::unprocessable(if n == 0 {
+                "the file holds no question lawcert can import".to_string()
+            } else {
+                format!("the file has {n} error(s); nothing was imported")
+            }));
+        }
+        let origin = format!("import:{file_name}");
+        for (e, change) in p.parsed.entries.iter().zip(&p.changes) {
+            let case = match &e.case {
+                Some(cr) => {
+                    let hash = case_hash(&cr.title, &cr.text);
+                    Some((bank_db::upsert_case(c, &cr.code, &cr.title, &cr.text, &hash, now)?, cr.position))
+                }
+                None => None,
+            };
+            match change {
+                Change::New => {
+                    bank_db::insert_question(
+                        c,
+                        &bank_db::NewQuestion { code: &e.code, case, origin: &origin, file_hash: None, content: &e.content, author: by, reviewed: false },
+                        now,
+                    )?;
+                }
+                Change::NewVersion => {
+                    let q = bank_db::find_by_code(c, &e.code)?.ok_or_else(|| AppError::internal("question vanished"))?;
+                    let next = q.latest_version + 1;
+                    if !bank_db::bump_latest(c, q.id, next, q.revision, now)? {
+                        return Err(AppError::conflict("stale", format!("{} changed during the import; try again", e.code)));
+                    }
+                    bank_db::insert_version(c, q.id, next, &e.content, by, None, now)?;
+                }
+                Change::Unchanged | Change::Refused => {}
+            }
+        }
+        audit::append(
+            c,
+            by,
+            "bank.import",
+            &format!("file:{file_name}"),
+            &json!({"format": format.as_str(), "sha256": file_hash(bytes), "counts": p.counts}),
+            now,
+        )?;
+        Ok(p.counts)
+    }
+}

@@ -1,0 +1,226 @@
+//! Trainers' bank files: import (upload → preview with every error → commit all or nothing),
+//! export, and the Excel template.
+
+use rocket::form::FromForm;
+use rocket::fs::TempFile;
+use rocket::http::{ContentType, Header};
+use rocket::response::content::RawHtml;
+use rocket::response::Redirect;
+use rocket::{get, post, Responder};
+use serde_json::{json, Value};
+
+use super::pages::{CsrfForm, CsrfUpload, Empty, PageCtx, WithCsrf};
+use super::{local, with_db};
+use crate::auth::Trainer;
+use crate::db::models::{bank as bank_db, imports};
+use crate::domain::bank::Level;
+use crate::domain::formats::{self, Defaults, Format};
+use crate::error::{AppError, AppResult};
+use crate::services::bank_import::{self, Preview};
+
+/// Uploads larger than this are refused before they are read.
+pub const MAX_BANK_FILE_BYTES: u64 = 5 * 1024 * 1024;
+
+#[derive(Responder)]
+pub struct Download(Vec<u8>, ContentType, Header<'static>);
+
+fn download(bytes: Vec<u8>, content_type: &str, filename: &str) -> Download {
+    let ct = ContentType::parse_flexible(content_type).unwrap_or(ContentType::Binary);
+    Download(bytes, ct, Header::new("Content-Disposition", format!("attachment; filename=\"{filename}\"")))
+}
+
+async fn form_page(ctx: &PageCtx<'_>, errors: Vec<String>) -> AppResult<RawHtml<String>> {
+    let names = with_db(ctx.state, |c| Ok(bank_db::statute_names(c)?)).await?;
+    ctx.render(
+        "bank/import",
+        json!({
+            "errors": errors, "max_mb": MAX_BANK_FILE_BYTES / 1024 / 1024,
+            "statutes": names.iter().map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>(),
+        }),
+    )
+}
+
+#[get("/bank/import")]
+pub async fn import_page(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<String>> {
+    form_page(&ctx, vec![]).await
+}
+
+#[derive(FromForm)]
+pub struct UploadForm<'r> {
+    #[field(name = "_csrf")]
+    csrf: String,
+    file: TempFile<'r>,
+    format: Option<String>,
+    statute: Option<String>,
+    edition: Option<String>,
+    difficulty: Option<String>,
+    levels: Vec<String>,
+}
+
+impl WithCsrf for UploadForm<'_> {
+    fn csrf_token(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// What the upload form stores with the file, to re-read it the same way at commit.
+fn stored_json(defaults: &Defaults, bytes: &[u8]) -> String {
+    json!({
+        "defaults": {"statute": defaults.statute, "edition": defaults.edition, "difficulty": defaults.difficulty,
+                     "levels": defaults.levels.iter().map(|l| l.as_str()).collect::<Vec<_>>()},
+        "data": hex::encode(bytes),
+    })
+    .to_string()
+}
+
+fn from_stored(s: &str) -> AppResult<(Defaults, Vec<u8>)> {
+    let v: Value = serde_json::from_str(s).map_err(|e| AppError::internal(format!("stored import: {e}")))?;
+    let d = &v["defaults"];
+    let defaults = Defaults {
+        statute: d["statute"].as_str().map(str::to_string),
+        edition: d["edition"].as_str().map(str::to_string),
+        difficulty: d["difficulty"].as_i64().map(|x| x as i32),
+        levels: d["levels"].as_array().map(|a| a.iter().filter_map(|l| l.as_str().and_then(Level::parse)).collect()).unwrap_or_default(),
+    };
+    let data = hex::decode(v["data"].as_str().unwrap_or("")).map_err(|e| AppError::internal(format!("stored import: {e}")))?;
+    Ok((defaults, data))
+}
+
+#[post("/bank/import", data = "<form>")]
+pub async fn upload(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfUpload<UploadForm<'_>>) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+    let f = form.0;
+    let mut errors = Vec::new();
+    if f.file.len() > MAX_BANK_FILE_BYTES {
+        errors.push(format!("file: larger than {} MB; split it into several files", MAX_BANK_FILE_BYTES / 1024 / 1024));
+    }
+    // the name as the trainer's computer sent it: only its last part, for display and the extension
+    let raw = f.file.raw_name().map(|n| n.dangerous_unsafe_unsanitized_raw().as_str().to_string()).unwrap_or_default();
+    let file_name: String = raw.rsplit(['/', '\\']).next().unwrap_or("").chars().filter(|c| !c.is_control()).take(120).collect();
+    let format = match f.format.as_deref().unwrap_or("auto") {
+        "" | "auto" => Format::from_filename(&file_name),
+        other => Format::parse_name(other),
+    };
+    let Some(format) = format else {
+        errors.push(format!("format: cannot tell the format of {file_name:?}; use .xlsx, .xml (Moodle), .gift, .txt (Aiken) or .toml, or choose the format"));
+        return form_page(&ctx, errors).await.map(rocket::Either::Left);
+    };
+    let difficulty = match f.difficulty.as_deref().unwrap_or("").trim() {
+        "" => None,
+        d => match d.parse::<i32>() {
+            Ok(n) if (1..=3).contains(&n) => Some(n),
+            _ => {
+                errors.push("difficulty: 1, 2 or 3".into());
+                None
+            }
+        },
+    };
+    let levels: Vec<Level> = f.levels.iter().filter_map(|l| Level::parse(l)).collect();
+    if !errors.is_empty() {
+        return form_page(&ctx, errors).await.map(rocket::Either::Left);
+    }
+    let Some(path) = f.file.path().map(|p| p.to_path_buf()) else {
+        return form_page(&ctx, vec!["file: choose a file to upload".into()]).await.map(rocket::Either::Left);
+    };
+    let bytes = rocket::tokio::fs::read(&path).await.map_err(|e| AppError::bad_request(format!("cannot read the upload: {e}")))?;
+    if bytes.is_empty() {
+        return form_page(&ctx, vec!["file: the file is empty".into()]).await.map(rocket::Either::Left);
+    }
+    let defaults = Defaults {
+        statute: f.statute.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
+        edition: f.edition.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
+        difficulty,
+        levels,
+    };
+    let (by, now) = (t.user.id, ctx.state.clock.now());
+    let id = with_db(ctx.state, move |c| {
+        let hash = bank_import::file_hash(&bytes);
+        Ok(imports::insert(c, by, &file_name, format.as_str(), &hash, &stored_json(&defaults, &bytes), now)?)
+    })
+    .await?;
+    Ok(rocket::Either::Right(Redirect::to(format!("/bank/import/{id}"))))
+}
+
+fn preview_json(p: &Preview) -> Value {
+    let entries: Vec<Value> = p
+        .parsed
+        .entries
+        .iter()
+        .zip(&p.changes)
+        .map(|(e, change)| {
+            json!({
+                "location": e.location, "code": e.code, "kind": e.content.kind.as_str(), "statute": e.content.statute,
+                "edition": e.content.edition, "articles": e.content.articles.join("、"), "stem": e.content.stem.chars().take(60).collect::<String>(),
+                "case": e.case.as_ref().map(|c| c.code.clone()), "errors": e.errors, "change": change,
+            })
+        })
+        .collect();
+    json!({
+        "entries": entries, "unsupported": p.parsed.unsupported, "file_errors": p.parsed.file_errors, "counts": p.counts,
+        "error_count": p.parsed.error_count(), "committable": p.committable(),
+    })
+}
+
+async fn load(ctx: &PageCtx<'_>, t: &Trainer<'_>, id: i64) -> AppResult<(imports::BankImport, Format, Defaults, Vec<u8>)> {
+    let uid = t.user.id;
+    let imp = with_db(ctx.state, move |c| imports::find(c, id)?.ok_or_else(|| AppError::not_found("no such import"))).await?;
+    if imp.user_id != uid {
+        return Err(AppError::forbidden("this import was uploaded by another trainer"));
+    }
+    let format = Format::parse_name(&imp.format).ok_or_else(|| AppError::internal("stored format"))?;
+    let (defaults, bytes) = from_stored(&imp.parsed)?;
+    Ok((imp, format, defaults, bytes))
+}
+
+// ranked after /bank/<id>/edit, which it would otherwise collide with ("import" is no id)
+#[get("/bank/import/<id>", rank = 2)]
+pub async fn preview(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64) -> AppResult<RawHtml<String>> {
+    let (imp, format, defaults, bytes) = load(&ctx, &t, id).await?;
+    let name = imp.file_name.clone();
+    let p = with_db(ctx.state, move |c| bank_import::preview(c, format, &name, &bytes, &defaults)).await?;
+    let report: Option<Value> = imp.report.as_deref().and_then(|r| serde_json::from_str(r).ok());
+    ctx.render(
+        "bank/import_preview",
+        json!({
+            "id": imp.id, "file_name": imp.file_name, "format": imp.format, "created_at": local(imp.created_at),
+            "committed_at": imp.committed_at.map(local), "report": report, "p": preview_json(&p),
+        }),
+    )
+}
+
+#[post("/bank/import/<id>/commit", data = "<_form>")]
+pub async fn commit(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, _form: CsrfForm<Empty>) -> AppResult<Redirect> {
+    let (imp, format, defaults, bytes) = load(&ctx, &t, id).await?;
+    if imp.committed_at.is_some() {
+        return Ok(Redirect::to(format!("/bank/import/{id}")));
+    }
+    let (by, now) = (t.user.id, ctx.state.clock.now());
+    with_db(ctx.state, move |c| {
+        let counts = bank_import::commit(c, format, &imp.file_name, &bytes, &defaults, by, now)?;
+        imports::mark_committed(c, id, &serde_json::to_string(&counts).expect("json"), now)?;
+        Ok(())
+    })
+    .await?;
+    Ok(Redirect::to(format!("/bank/import/{id}")))
+}
+
+#[get("/bank/import/template.xlsx")]
+pub async fn template(_t: Trainer<'_>) -> Download {
+    download(formats::xlsx_template(), Format::Xlsx.content_type(), "lawcert-import-template.xlsx")
+}
+
+#[get("/bank/export?<format>&<statute>")]
+pub async fn export(ctx: PageCtx<'_>, _t: Trainer<'_>, format: Option<&str>, statute: Option<&str>) -> AppResult<rocket::Either<RawHtml<String>, Download>> {
+    let Some(format) = format.and_then(Format::parse_name) else {
+        let names = with_db(ctx.state, |c| Ok(bank_db::statute_names(c)?)).await?;
+        let page = ctx.render("bank/export", json!({ "statutes": names.iter().map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>() }))?;
+        return Ok(rocket::Either::Left(page));
+    };
+    if !format.can_export() {
+        return Err(AppError::unprocessable(format!("format: {} files can be imported but not exported", format.as_str())));
+    }
+    let statute = statute.filter(|s| !s.is_empty()).map(str::to_string);
+    let label = statute.clone().unwrap_or_else(|| "all".into());
+    let bytes = with_db(ctx.state, move |c| crate::services::bank_export::export(c, format, statute.as_deref())).await?;
+    let date = crate::timefmt::bureau_date(ctx.state.clock.now());
+    Ok(rocket::Either::Right(download(bytes, format.content_type(), &format!("lawcert-{label}-{date}.{}", format.extension()))))
+}
