@@ -122,5 +122,101 @@ pub fn seed(conn: &mut DbConn, now: Ts) -> AppResult<()> {
         trainer,
         now,
     )?;
+    seed_past_bimonthly(conn, trainer, now)?;
+    Ok(())
+}
+
+/// A bimonthly exam that closed four days ago, sat by 27 of the 30 officers with answers of
+/// varied skill, so the results, item-analysis and challenge pages have something real to show
+/// on a fresh install. One officer has challenged a question.
+fn seed_past_bimonthly(conn: &mut DbConn, trainer: Option<i64>, now: Ts) -> AppResult<()> {
+    use rand::{Rng, SeedableRng};
+
+    use crate::db::models::exam as exam_db;
+    use crate::domain::bank::QuestionKind;
+    use crate::services::exams::{self, Candidate};
+
+    let spec = BlueprintSpec {
+        rules: vec![
+            BlueprintRule { kind: RuleKind::Single, statute: None, difficulty: None, level: None, count: 20, points_centi: 250 },
+            BlueprintRule { kind: RuleKind::Multiple, statute: None, difficulty: None, level: None, count: 10, points_centi: 300 },
+            BlueprintRule { kind: RuleKind::TrueFalse, statute: None, difficulty: None, level: None, count: 10, points_centi: 200 },
+        ],
+        parallel: false,
+    };
+    let bp = create_blueprint(conn, "双月考：综合（40题，100分）", &spec, trainer, now)?;
+    let opens = now - Duration::days(4);
+    let sid = create_sitting(
+        conn,
+        &SittingSpec {
+            title: "2026年9—10月执法知识双月考".into(),
+            kind: SittingKind::Bimonthly,
+            blueprint_id: bp,
+            opens_at: opens,
+            closes_at: opens + Duration::hours(3),
+            duration_minutes: 60,
+            pass_percent: 60,
+            multi_rule: MultiRule::Partial,
+            score_release: Release::OnSubmit,
+            answer_release: Release::AfterClose,
+            eligibility: Eligibility::default(),
+        },
+        trainer,
+        opens,
+    )?;
+    let cache = crate::state::VersionCache::default();
+    // a fixed seed: every fresh demo shows the same history
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20260901);
+    let mut challenged = false;
+    for n in 1..=30 {
+        if n % 10 == 0 {
+            continue; // three officers were absent
+        }
+        let badge = format!("1000{n:02}");
+        let Some(u) = org::find_by_badge(conn, &badge)? else { continue };
+        let start = opens + Duration::minutes(5 + n as i64);
+        let (a, _) = exams::start_attempt(conn, sid, &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type }, start)?;
+        let paper = exams::paper_of(&a)?;
+        let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
+        let versions = cache.get_many(conn, &ids)?;
+        // skill from 0.35 to 0.95, spread over the officers
+        let skill = 0.35 + 0.6 * ((n * 7) % 30) as f64 / 29.0;
+        let mut first_wrong = None;
+        for item in &paper.items {
+            let v = &versions[&item.v];
+            let ids: Vec<char> = match v.kind {
+                QuestionKind::TrueFalse => vec!['T', 'F'],
+                _ => crate::domain::bank::OPTION_LETTERS.chars().take(v.options.len()).collect(),
+            };
+            let choice: String = if rng.random_bool(skill.clamp(0.05, 0.98)) {
+                v.key.clone()
+            } else if v.kind == QuestionKind::Multiple && rng.random_bool(0.5) {
+                v.key.chars().take(v.key.len().saturating_sub(1).max(1)).collect() // chose too few
+            } else {
+                let wrong: Vec<char> = ids.iter().copied().filter(|c| !v.key.contains(*c)).collect();
+                wrong[rng.random_range(0..wrong.len())].to_string()
+            };
+            if choice != v.key && first_wrong.is_none() && v.kind == QuestionKind::Single {
+                first_wrong = Some(item.v);
+            }
+            exam_db::upsert_response(conn, a.id, item.v, &choice, None, start + Duration::minutes(30))?;
+        }
+        exams::submit(conn, &cache, a.id, "manual", start + Duration::minutes(45))?;
+        if !challenged && n == 7 {
+            if let Some(v) = first_wrong {
+                let new = crate::db::models::challenge::NewChallenge {
+                    attempt_id: a.id,
+                    sitting_id: sid,
+                    user_id: u.id,
+                    question_version_id: v,
+                    article: "见题目所引条文",
+                    reason: "我认为所选答案同样符合条文的规定，请复核。",
+                };
+                crate::db::models::challenge::insert(conn, &new, opens + Duration::days(1))?;
+                challenged = true;
+            }
+        }
+    }
+    crate::services::item_analysis::analyse_sitting(conn, &cache, sid, now)?;
     Ok(())
 }

@@ -24,7 +24,7 @@
 //!   an entry with errors. Errors name the line (`line L: …`); the entry's place is its first line.
 
 use super::sanitize::auto_to_plain;
-use super::{decode_text, field_by_name, parse_letters, Defaults, Draft, Field, Format, Parsed};
+use super::{decode_text, field_by_name, option_letter, parse_letters, Defaults, Draft, Field, Format, Parsed};
 use crate::domain::bank::{QuestionKind, StatuteRegistry};
 
 pub(super) fn parse(bytes: &[u8], defaults: &Defaults, registry: &StatuteRegistry) -> Parsed {
@@ -78,13 +78,13 @@ fn read_block(block: &[(usize, &str)]) -> Draft {
                 part = Part::Extensions(false);
             }
             (Part::Options, Some((letter, text)), _) => {
-                let expected = char::from(b'A' + d.options.len().min(25) as u8);
+                let expected = option_letter(d.options.len());
                 if letter != expected {
                     d.errors.push(format!("line {n}: option {letter} is out of order (expected {expected})"));
                 }
                 d.options.push(text.to_string());
             }
-            (Part::Options, ..) => d.errors.push(format!("line {n}: expected an option such as `{}. text` or the ANSWER: line", char::from(b'A' + d.options.len().min(25) as u8))),
+            (Part::Options, ..) => d.errors.push(format!("line {n}: expected an option such as `{}. text` or the ANSWER: line", option_letter(d.options.len()))),
             (Part::Extensions(_), _, Some((Field::Answer, _))) => d.answer_error(format!("line {n}: a second ANSWER line")),
             (Part::Extensions(_), _, Some((Field::Explanation, value))) => {
                 explanation = vec![value];
@@ -214,6 +214,10 @@ C. 一般盗窃
         for (i, _) in SAMPLE.char_indices() {
             parse(&SAMPLE[..i]);
         }
+        let tokens = ["A. ", "B) ", "C．", "Z.", "ANSWER: ", "答案：", "AC", "E", "ID: x", "EXPLANATION: ", "LEVELS: 高级", "题", " ", "\n", "\n\n", "<p>", "：", ":"];
+        super::super::testutil::fuzz(&tokens, 3000, |s| {
+            parse(s);
+        });
         for s in ["A.", "A", "ANSWER:", "答案：", "x\nA)\nANSWER:\u{0}", "x\nZ.", "\u{feff}"] {
             parse(s);
         }

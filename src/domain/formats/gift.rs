@@ -390,6 +390,10 @@ mod tests {
         for (i, _) in SAMPLE.char_indices() {
             parse(&SAMPLE[..i]);
         }
+        let tokens = ["{", "}", "=", "~", "#", "####", "%", "%50%", "%-100%", "::", "\\", "\\n", "->", "T", "FALSE", "[html]", "<b>", "中文", " ", "\n", "\n\n", "// lawcert: difficulty=2; articles=1", "$CATEGORY: x"];
+        super::super::testutil::fuzz(&tokens, 3000, |s| {
+            parse(s);
+        });
         for s in ["{", "}", "::", "::{", "\\", "{\\", "{~%", "{~%%}", "{=%x%a ~b}", "{T#", "[html]{}", "\u{0}{=\u{0} ~\u{1}}"] {
             parse(s);
         }

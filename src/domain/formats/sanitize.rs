@@ -29,13 +29,15 @@ const BLOCK_TAGS: [&str; 14] = ["p", "div", "li", "tr", "ul", "ol", "blockquote"
 /// Marks a space that must survive collapsing (`&nbsp;`) until the end.
 const HARD_SPACE: char = '\u{a0}';
 
-/// html5ever's scope checks are quadratic in nesting depth, so text with more tags than any real
-/// question skips it and is only stripped by the linear walk below (scripts and styles still go).
+/// html5ever is quadratic on some input (nesting depth, runs of `&`), so text larger or with more
+/// tags than any real question skips it and is only stripped by the linear walk below (scripts,
+/// styles and comments still go).
 const MAX_TAGS: usize = 1000;
+const MAX_PARSED_BYTES: usize = 32 << 10;
 
 /// Turns an HTML fragment into plain text (see the module documentation).
 pub fn to_plain_text(html: &str) -> String {
-    if html.matches('<').count() > MAX_TAGS {
+    if html.len() > MAX_PARSED_BYTES || html.matches('<').count() > MAX_TAGS {
         return walk(html);
     }
     let cleaned = ammonia::Builder::empty()
@@ -84,7 +86,9 @@ fn walk(html: &str) -> String {
             push_text(&mut out, &mut pending, decoded.encode_utf8(&mut [0; 4]));
             i += len;
         } else {
-            let end = rest[1..].find(['<', '&']).map_or(rest.len(), |e| e + 1);
+            // at least one character, so a `<` that starts no tag is text
+            let first = rest.chars().next().map_or(1, char::len_utf8);
+            let end = rest[first..].find(['<', '&']).map_or(rest.len(), |e| e + first);
             push_text(&mut out, &mut pending, &rest[..end]);
             i += end;
         }
@@ -257,6 +261,19 @@ mod tests {
         assert_eq!(to_plain_text(&deep), "正文\n第二行&");
         let flat = format!("{}<!-- c --><p>尾</p>", "<i>x</i>".repeat(600));
         assert_eq!(to_plain_text(&flat), format!("{}\n\n尾", "x".repeat(600)));
+    }
+
+    #[test]
+    fn never_panics_on_random_markup() {
+        let tokens = ["<", ">", "&", ";", "中", "a", " ", "\n", "/", "<p>", "</p>", "<br>", "<script>", "</script>", "<style", "&amp;", "&#x4e2d;", "&#0;", "&#xFFFFFF;", "<!--", "-->", "\"", "'", "=", "<li", "文字"];
+        let heavy = "<b>".repeat(MAX_TAGS + 1);
+        super::super::testutil::fuzz(&tokens, 3000, |s| {
+            for out in [to_plain_text(s), to_plain_text(&format!("{heavy}{s}"))] {
+                assert_eq!(out, out.trim(), "{s:?}");
+                assert!(!out.contains("\n\n\n") && !out.contains("  "), "{s:?} → {out:?}");
+            }
+            looks_like_html(s);
+        });
     }
 
     #[test]
