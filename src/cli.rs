@@ -72,7 +72,8 @@ pub fn bank_check(dir: &Path, json: bool) -> i32 {
                 println!("{:<34} {:>5}  {:<34} {:<38} {:<14} editions", "statute", "total", "by type", "by level", "by difficulty");
                 for s in &summary.statutes {
                     let fmt = |m: &std::collections::BTreeMap<String, usize>| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
-                    println!("{:<34} {:>5}  {:<34} {:<38} {:<14} {}", format!("{} ({})", s.name, s.statute), s.questions, fmt(&s.by_type), fmt(&s.by_level), fmt(&s.by_difficulty), fmt(&s.by_edition));
+                    let superseded = if s.superseded > 0 { format!(" ({} on a superseded edition)", s.superseded) } else { String::new() };
+                    println!("{:<34} {:>5}  {:<34} {:<38} {:<14} {}{superseded}", format!("{} ({})", s.name, s.statute), s.questions, fmt(&s.by_type), fmt(&s.by_level), fmt(&s.by_difficulty), fmt(&s.by_edition));
                 }
                 println!("\n{} questions, {} case groups with {} items: all valid", summary.questions, summary.case_groups, summary.case_items);
             }

@@ -608,6 +608,8 @@ pub struct StatuteSummary {
     pub by_level: BTreeMap<String, usize>,
     pub by_difficulty: BTreeMap<String, usize>,
     pub by_edition: BTreeMap<String, usize>,
+    /// Questions citing articles a later registered edition changed (to be rewritten).
+    pub superseded: usize,
 }
 
 /// The whole summary of `bank check`.
@@ -639,6 +641,10 @@ impl Bank {
             }
             *s.by_difficulty.entry(c.difficulty.to_string()).or_default() += 1;
             *s.by_edition.entry(c.edition.clone()).or_default() += 1;
+            // whether or not the later edition is in force yet: either way it needs rewriting
+            if super::editions::suspension(&self.statutes, &c.statute, &c.edition, &c.articles, chrono::NaiveDate::MAX).is_some() {
+                s.superseded += 1;
+            }
         }
         BankSummary {
             valid: true,
