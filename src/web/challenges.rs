@@ -65,7 +65,8 @@ async fn detail_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>) -> AppResu
         "challenges/show",
         json!({
             "ch": {"id": ch.id, "article": ch.article, "reason": ch.reason, "status": ch.status, "open": ch.status == ch_db::status::OPEN,
-                   "resolution": ch.resolution, "decision_reason": ch.decision_reason, "decided_at": ch.decided_at.map(local),
+                   "accepted": ch.resolution.as_deref().and_then(|r| r.strip_prefix("accept:")), "void": ch.resolution.as_deref() == Some("void"),
+                   "decision_reason": ch.decision_reason, "decided_at": ch.decided_at.map(local),
                    "created_at": local(ch.created_at), "chosen": chosen},
             "sitting": s.title, "q": {"code": v.question_code, "stem": v.stem, "options": options, "key": v.key,
                    "explanation": v.explanation, "statute": statute, "articles": v.articles.join("、"), "multiple": v.kind == QuestionKind::Multiple},
