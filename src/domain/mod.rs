@@ -2,11 +2,14 @@
 
 pub mod audit;
 pub mod bank;
+pub mod certification;
 pub mod editions;
 pub mod exam;
+pub mod exam_room;
 pub mod formats;
 pub mod grading;
 pub mod item_stats;
 pub mod lifecycle;
 pub mod org;
 pub mod paper;
+pub mod plans;

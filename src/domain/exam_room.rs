@@ -1,0 +1,148 @@
+//! Exam-room controls for closed-book sittings: the access code the proctor announces, the
+//! room's network allow-list, and what repeated focus-loss / leave-full-screen events do.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// What happens when an attempt reaches the sitting's event limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OnLimit {
+    /// Marked for the proctor; the candidate goes on.
+    #[default]
+    Flag,
+    /// Submitted at once with what was saved.
+    Submit,
+}
+
+impl OnLimit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnLimit::Flag => "flag",
+            OnLimit::Submit => "submit",
+        }
+    }
+    pub fn parse(s: &str) -> Option<OnLimit> {
+        match s {
+            "flag" => Some(OnLimit::Flag),
+            "submit" => Some(OnLimit::Submit),
+            _ => None,
+        }
+    }
+}
+
+/// A sitting's room controls.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RoomControls {
+    /// Required to start, when set.
+    #[serde(default)]
+    pub access_code: Option<String>,
+    /// Networks starts and saves may come from (CIDR, e.g. "10.20.30.0/24"); empty = anywhere.
+    #[serde(default)]
+    pub allow_cidrs: Vec<String>,
+    /// The exam page asks for full screen and reports leaving it.
+    #[serde(default)]
+    pub fullscreen: bool,
+    /// Focus-loss / leave-full-screen events allowed before `on_limit` applies; 0 = no limit.
+    #[serde(default)]
+    pub max_events: i32,
+    #[serde(default)]
+    pub on_limit: OnLimit,
+}
+
+impl RoomControls {
+    /// Checks the settings; returns every problem.
+    pub fn validate(&self) -> Vec<String> {
+        let mut errs = Vec::new();
+        if let Some(code) = &self.access_code {
+            let n = code.chars().count();
+            if !(4..=32).contains(&n) || code.chars().any(char::is_whitespace) {
+                errs.push("access_code: 4–32 characters without spaces".into());
+            }
+        }
+        for c in &self.allow_cidrs {
+            if c.parse::<IpNet>().is_err() && c.parse::<IpAddr>().is_err() {
+                errs.push(format!("allow_cidrs: {c:?} is not a network such as 10.20.30.0/24 or an address"));
+            }
+        }
+        if !(0..=100).contains(&self.max_events) {
+            errs.push("max_events: 0 (no limit) to 100".into());
+        }
+        errs
+    }
+
+    /// Whether `ip` is in the allow-list (an empty list allows every address).
+    pub fn allows(&self, ip: Option<IpAddr>) -> bool {
+        if self.allow_cidrs.is_empty() {
+            return true;
+        }
+        let Some(ip) = ip.map(|ip| match ip {
+            // an IPv4 client seen through an IPv6 socket
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+            v4 => v4,
+        }) else {
+            return false;
+        };
+        self.allow_cidrs.iter().any(|c| match c.parse::<IpNet>() {
+            Ok(net) => net.contains(&ip),
+            Err(_) => c.parse::<IpAddr>().is_ok_and(|a| a == ip),
+        })
+    }
+
+    /// Whether `given` is the access code (case-insensitive, in constant time over its bytes).
+    pub fn code_ok(&self, given: Option<&str>) -> bool {
+        let Some(expected) = &self.access_code else { return true };
+        let Some(given) = given else { return false };
+        let (a, b) = (expected.trim().to_uppercase(), given.trim().to_uppercase());
+        a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+
+    /// What the `count`-th event does.
+    pub fn after_event(&self, count: i64) -> Option<OnLimit> {
+        (self.max_events > 0 && count >= self.max_events as i64).then_some(self.on_limit)
+    }
+}
+
+/// Kinds of events the exam page reports.
+pub const EVENT_KINDS: [&str; 2] = ["focus_loss", "fullscreen_exit"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_allow_list_admits_only_the_room() {
+        let c = RoomControls { allow_cidrs: vec!["10.20.30.0/24".into(), "192.168.1.7".into()], ..Default::default() };
+        assert!(c.allows(Some("10.20.30.99".parse().unwrap())));
+        assert!(c.allows(Some("192.168.1.7".parse().unwrap())));
+        assert!(c.allows(Some("::ffff:10.20.30.5".parse().unwrap())), "IPv4-mapped");
+        assert!(!c.allows(Some("10.20.31.1".parse().unwrap())));
+        assert!(!c.allows(None), "unknown address is refused when there is a list");
+        assert!(RoomControls::default().allows(None));
+    }
+
+    #[test]
+    fn the_access_code_is_required_when_set() {
+        let c = RoomControls { access_code: Some("K7Q2XM".into()), ..Default::default() };
+        assert!(c.code_ok(Some("k7q2xm ")));
+        assert!(!c.code_ok(Some("K7Q2X")));
+        assert!(!c.code_ok(None));
+        assert!(RoomControls::default().code_ok(None));
+    }
+
+    #[test]
+    fn events_flag_or_submit_at_the_limit() {
+        let c = RoomControls { max_events: 3, on_limit: OnLimit::Submit, ..Default::default() };
+        assert_eq!(c.after_event(2), None);
+        assert_eq!(c.after_event(3), Some(OnLimit::Submit));
+        assert_eq!(RoomControls::default().after_event(100), None, "no limit");
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        let c = RoomControls { access_code: Some("a b".into()), allow_cidrs: vec!["10.0.0.0/33".into()], max_events: 101, ..Default::default() };
+        assert_eq!(c.validate().len(), 3);
+    }
+}
