@@ -23,7 +23,12 @@ The database is DATABASE_URL (default: the SQLite file lawcert.db).";
 /// Rocket's settings plus a secret key: the configured one, or one generated on first start
 /// and kept in `config.secret_file` (never a fixed or predictable key).
 pub fn figment_with_secret(config: &Config) -> anyhow::Result<Figment> {
-    let figment = rocket::Config::figment().merge(("limits.data-form", "8MiB")).merge(("limits.file", "5MiB"));
+    let mut figment = rocket::Config::figment().merge(("limits.data-form", "8MiB")).merge(("limits.file", "5MiB"));
+    // Rocket trusts X-Real-IP by default, which lets any client claim an exam-room address:
+    // only honour a client-IP header when the operator names one (behind their own proxy).
+    if std::env::var_os("ROCKET_IP_HEADER").is_none() {
+        figment = figment.merge(("ip_header", false));
+    }
     // Rocket's own defaults carry a placeholder key; only an operator-provided one counts.
     let configured = figment.find_metadata("secret_key").is_some_and(|m| !m.name.to_lowercase().contains("default"));
     if configured {

@@ -160,6 +160,11 @@ diesel::table! {
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         challenge_days -> Integer,
+        cert_level -> Nullable<Text>,
+        controls -> Text,
+        plan_id -> Nullable<BigInt>,
+        makeup_of -> Nullable<BigInt>,
+        absences_recorded -> Bool,
     }
 }
 
@@ -179,6 +184,8 @@ diesel::table! {
         max_centi -> BigInt,
         passed -> Nullable<Bool>,
         item_scores -> Nullable<Text>,
+        flagged -> Bool,
+        client_ip -> Nullable<Text>,
     }
 }
 
@@ -281,7 +288,99 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+        updated_by -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certificates (id) {
+        id -> BigInt,
+        number -> Text,
+        verify_code -> Text,
+        user_id -> BigInt,
+        level -> Text,
+        police_type -> Text,
+        issued_on -> Date,
+        expires_on -> Date,
+        attempt_id -> Nullable<BigInt>,
+        score_centi -> Nullable<BigInt>,
+        status -> Text,
+        ended_on -> Nullable<Date>,
+        warned_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    post_changes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        post -> Text,
+        enforcement_post -> Bool,
+        effective_on -> Date,
+        recorded_by -> Nullable<BigInt>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cert_registrations (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        level -> Text,
+        status -> Text,
+        registered_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        sitting_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    exam_plans (id) {
+        id -> BigInt,
+        name -> Text,
+        blueprint_id -> BigInt,
+        eligibility -> Text,
+        schedule -> Text,
+        duration_minutes -> Integer,
+        pass_percent -> Integer,
+        multi_rule -> Text,
+        score_release -> Text,
+        answer_release -> Text,
+        last_created -> Nullable<Date>,
+        active -> Bool,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attempt_events (id) {
+        id -> BigInt,
+        attempt_id -> BigInt,
+        at -> Timestamp,
+        kind -> Text,
+        detail -> Text,
+        actor_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    absences (sitting_id, user_id) {
+        sitting_id -> BigInt,
+        user_id -> BigInt,
+        recorded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
+diesel::joinable!(certificates -> users (user_id));
+diesel::joinable!(attempt_events -> attempts (attempt_id));
 diesel::joinable!(challenges -> attempts (attempt_id));
 diesel::joinable!(challenges -> users (user_id));
 diesel::joinable!(item_stats -> questions (question_id));
@@ -299,5 +398,6 @@ diesel::joinable!(responses -> attempts (attempt_id));
 diesel::allow_tables_to_appear_in_same_query!(
     units, users, user_roles, sessions, statutes, statute_editions, cases, questions,
     question_versions, answer_keys, blueprints, sittings, attempts, responses, audit_log,
-    challenges, key_adjustments, item_stats, sitting_stats, bank_imports, notifications,
+    challenges, key_adjustments, item_stats, sitting_stats, bank_imports, notifications, settings,
+    certificates, post_changes, cert_registrations, exam_plans, attempt_events, absences,
 );

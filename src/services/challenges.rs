@@ -206,6 +206,11 @@ pub fn regrade(
         report.scores_changed += 1;
         if Some(g.passed) != a.passed {
             report.pass_changed += 1;
+            if g.passed {
+                // a regrade that turns a fail into a pass earns the certificate the pass would have
+                let graded = exam_db::find_attempt(c, a.id)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
+                crate::services::certification::issue_for_attempt(c, &graded, &s, now)?;
+            }
         }
         audit::append(
             c,

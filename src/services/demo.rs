@@ -118,6 +118,10 @@ pub fn seed(conn: &mut DbConn, now: Ts) -> AppResult<()> {
             score_release: Release::OnSubmit,
             answer_release: Release::OnSubmit,
             eligibility: Eligibility::default(),
+            cert_level: None,
+            controls: Default::default(),
+            plan_id: None,
+            makeup_of: None,
         },
         trainer,
         now,
@@ -160,6 +164,10 @@ fn seed_past_bimonthly(conn: &mut DbConn, trainer: Option<i64>, now: Ts) -> AppR
             score_release: Release::OnSubmit,
             answer_release: Release::AfterClose,
             eligibility: Eligibility::default(),
+            cert_level: None,
+            controls: Default::default(),
+            plan_id: None,
+            makeup_of: None,
         },
         trainer,
         opens,
@@ -175,7 +183,7 @@ fn seed_past_bimonthly(conn: &mut DbConn, trainer: Option<i64>, now: Ts) -> AppR
         let badge = format!("1000{n:02}");
         let Some(u) = org::find_by_badge(conn, &badge)? else { continue };
         let start = opens + Duration::minutes(5 + n as i64);
-        let (a, _) = exams::start_attempt(conn, sid, &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type }, start)?;
+        let (a, _) = exams::start_attempt(conn, sid, &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type }, &Default::default(), start)?;
         let paper = exams::paper_of(&a)?;
         let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
         let versions = cache.get_many(conn, &ids)?;

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::models::{bank as bank_db, exam as exam_db, org, Ts};
 use crate::db::{write_tx, DbConn};
-use crate::domain::bank::{QuestionKind, FALSE_ID, TRUE_ID};
+use crate::domain::bank::{Level, QuestionKind, FALSE_ID, TRUE_ID};
+use crate::domain::exam_room::RoomControls;
 use crate::domain::editions;
 use crate::domain::exam::{attempt_deadline, Eligibility, Release, SittingKind, SittingState};
 use crate::domain::grading::{self, MultiRule};
@@ -38,6 +39,19 @@ pub struct SittingSpec {
     pub answer_release: Release,
     #[serde(default)]
     pub eligibility: Eligibility,
+    /// A certification sitting: only officers registered for this level and eligible may sit,
+    /// and passing issues a certificate.
+    #[serde(default)]
+    pub cert_level: Option<Level>,
+    /// Exam-room controls (access code, network allow-list, full screen, event limit).
+    #[serde(default)]
+    pub controls: RoomControls,
+    /// The recurring plan that created it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<i64>,
+    /// The sitting this one makes up for (absent candidates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub makeup_of: Option<i64>,
 }
 
 impl SittingSpec {
@@ -56,6 +70,7 @@ impl SittingSpec {
         if !(0..=100).contains(&self.pass_percent) {
             errs.push("pass_percent: must be 0–100".into());
         }
+        errs.extend(self.controls.validate());
         errs
     }
 }
@@ -125,6 +140,10 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, no
         pool: serde_json::to_string(&pool.expect("checked")).expect("json"),
         created_by: by,
         created_at: now,
+        cert_level: spec.cert_level.map(|l| l.as_str().to_string()),
+        controls: serde_json::to_string(&spec.controls).expect("json"),
+        plan_id: spec.plan_id,
+        makeup_of: spec.makeup_of,
     };
     Ok(exam_db::insert_sitting(conn, &new)?)
 }
@@ -221,10 +240,34 @@ pub fn sittings_for(conn: &mut DbConn, c: &Candidate<'_>, now: Ts) -> AppResult<
 }
 
 /// Starts the candidate's attempt, or returns the one they already have (`false` = resumed).
-pub fn start_attempt(conn: &mut DbConn, sitting_id: i64, c: &Candidate<'_>, now: Ts) -> AppResult<(exam_db::Attempt, bool)> {
+/// What the exam room tells the server at start: the code the candidate typed and the address
+/// the request came from.
+#[derive(Clone, Debug, Default)]
+pub struct RoomEntry<'a> {
+    pub access_code: Option<&'a str>,
+    pub ip: Option<std::net::IpAddr>,
+}
+
+pub fn controls_of(s: &exam_db::Sitting) -> RoomControls {
+    serde_json::from_str(&s.controls).unwrap_or_default()
+}
+
+pub fn start_attempt(conn: &mut DbConn, sitting_id: i64, c: &Candidate<'_>, room: &RoomEntry<'_>, now: Ts) -> AppResult<(exam_db::Attempt, bool)> {
     let s = exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found(format!("no sitting {sitting_id}")))?;
     if !may_sit(conn, &s, c)? {
         return Err(AppError::forbidden("you are not on the list for this sitting"));
+    }
+    // the room is checked on every start, resuming included: a paper opens only in the exam room
+    let controls = controls_of(&s);
+    if !controls.allows(room.ip) {
+        return Err(AppError::new(
+            rocket::http::Status::Forbidden,
+            "outside_exam_room",
+            format!("this exam can only be taken from the exam room's network (your address: {})", room.ip.map(|i| i.to_string()).unwrap_or_else(|| "unknown".into())),
+        ));
+    }
+    if !controls.code_ok(room.access_code) {
+        return Err(AppError::new(rocket::http::Status::Forbidden, "access_code", "enter the access code the proctor announces"));
     }
     if let Some(a) = exam_db::find_attempt_for(conn, s.id, c.id)? {
         return Ok((a, false));
@@ -233,6 +276,9 @@ pub fn start_attempt(conn: &mut DbConn, sitting_id: i64, c: &Candidate<'_>, now:
         SittingState::Scheduled => return Err(AppError::conflict("not_open", format!("this sitting opens at {} (UTC)", s.opens_at.format("%Y-%m-%d %H:%M")))),
         SittingState::Closed => return Err(AppError::conflict("closed", "this sitting has closed")),
         SittingState::Open => {}
+    }
+    if let Some(level) = s.cert_level.as_deref().and_then(Level::parse) {
+        crate::services::certification::admit(conn, c.id, level, now)?;
     }
     let pool: Pool = serde_json::from_str(&s.pool).map_err(|e| AppError::internal(format!("stored pool: {e}")))?;
     let seed: i64 = rand::rng().random::<i64>() & i64::MAX;
@@ -246,7 +292,11 @@ pub fn start_attempt(conn: &mut DbConn, sitting_id: i64, c: &Candidate<'_>, now:
         started_at: now,
         deadline: attempt_deadline(now, s.duration_minutes, s.closes_at),
     };
-    Ok(exam_db::insert_or_get_attempt(conn, &new)?)
+    let (a, created) = exam_db::insert_or_get_attempt(conn, &new)?;
+    if created && room.ip.is_some() {
+        crate::db::models::room::set_client_ip(conn, a.id, room.ip.map(|i| i.to_string()).as_deref())?;
+    }
+    Ok((a, created))
 }
 
 pub fn paper_of(a: &exam_db::Attempt) -> AppResult<Paper> {
@@ -508,6 +558,10 @@ pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, kind: &s
         let g = grading::grade(&items, rule, s.pass_percent);
         let scores = g.item_scores.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",");
         exam_db::store_grade(conn, a.id, g.score_centi, g.max_centi, g.passed, &scores)?;
+        if s.cert_level.is_some() {
+            let graded = exam_db::find_attempt(conn, a.id)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
+            crate::services::certification::issue_for_attempt(conn, &graded, &s, now)?;
+        }
         Ok::<(), AppError>(())
     })?;
     exam_db::find_attempt(conn, a.id)?.ok_or_else(|| AppError::internal("attempt vanished"))

@@ -17,8 +17,10 @@ use crate::state::AppState;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "lawcert API", version = "1", description = "Candidate flow, trainers' scheduling and results. Errors are {\"error\": {\"code\", \"message\"}}."),
-    paths(create_token, my_sittings, start_attempt, get_attempt, save_answer, submit_attempt, create_blueprint, create_sitting, sitting_results),
-    components(schemas(TokenRequest, TokenResponse, ErrorBody, ErrorDetail, SaveRequest, SaveResponse, NewBlueprint, Created, SittingSpec, BlueprintSpec)),
+    paths(create_token, my_sittings, start_attempt, get_attempt, save_answer, attempt_event, submit_attempt, create_blueprint, create_sitting, sitting_results,
+          apply_certification, verify_certificate),
+    components(schemas(TokenRequest, TokenResponse, ErrorBody, ErrorDetail, SaveRequest, SaveResponse, NewBlueprint, Created, SittingSpec, BlueprintSpec,
+        EventRequest, crate::services::proctor::EventOutcome, ApplyRequest, VerifyResponse)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -100,11 +102,12 @@ pub async fn my_sittings(state: &State<AppState>, o: Officer<'_>) -> AppResult<J
 }
 
 /// Starts (201) or resumes (200) the caller's attempt.
-#[utoipa::path(post, path = "/api/v1/sittings/{id}/attempts", security(("bearer" = [])), params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/sittings/{id}/attempts", security(("bearer" = [])),
+    params(("id" = i64, Path), ("access_code" = Option<String>, Query, description = "the code the proctor announces, when the sitting has one")),
     responses((status = 201, body = AttemptView), (status = 200, body = AttemptView), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-#[post("/api/v1/sittings/<id>/attempts")]
-pub async fn start_attempt(state: &State<AppState>, o: Officer<'_>, id: i64) -> AppResult<(Status, Json<AttemptView>)> {
+#[post("/api/v1/sittings/<id>/attempts?<access_code>")]
+pub async fn start_attempt(state: &State<AppState>, o: Officer<'_>, id: i64, access_code: Option<&str>, ip: Option<std::net::IpAddr>) -> AppResult<(Status, Json<AttemptView>)> {
     let u = o.user.clone();
     let now = state.clock.now();
     let st: &AppState = state;
@@ -113,7 +116,8 @@ pub async fn start_attempt(state: &State<AppState>, o: Officer<'_>, id: i64) -> 
     let (view, created) = {
         let mut conn = rocket::tokio::task::block_in_place(|| pool.get())?;
         rocket::tokio::task::block_in_place(|| -> AppResult<(AttemptView, bool)> {
-            let (a, created) = exams::start_attempt(&mut conn, id, &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type }, now)?;
+            let room = exams::RoomEntry { access_code, ip };
+            let (a, created) = exams::start_attempt(&mut conn, id, &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type }, &room, now)?;
             let s = exam_db::find_sitting(&mut conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
             Ok((exams::attempt_view(&mut conn, versions, &a, &s.title, now)?, created))
         })?
@@ -188,6 +192,84 @@ pub async fn save_answer(
     };
     let saved_at = st.saves.save(save).await?;
     Ok(Json(SaveResponse { saved_at }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EventRequest {
+    /// `focus_loss` or `fullscreen_exit`.
+    pub kind: String,
+}
+
+/// Records a focus-loss or leave-full-screen event; at the sitting's limit the attempt is
+/// flagged for the proctor or submitted, as the sitting says.
+#[utoipa::path(post, path = "/api/v1/attempts/{id}/events", security(("bearer" = [])), params(("id" = i64, Path)), request_body = EventRequest,
+    responses((status = 200, body = crate::services::proctor::EventOutcome), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[post("/api/v1/attempts/<id>/events", data = "<body>")]
+pub async fn attempt_event(
+    state: &State<AppState>,
+    o: Officer<'_>,
+    id: i64,
+    body: Result<Json<EventRequest>, rocket::serde::json::Error<'_>>,
+) -> AppResult<Json<crate::services::proctor::EventOutcome>> {
+    let req = json_body(body)?;
+    let (uid, now) = (o.user.id, state.clock.now());
+    let st: &AppState = state;
+    rocket::tokio::task::block_in_place(|| {
+        let mut conn = st.pool.get()?;
+        Ok(Json(crate::services::proctor::record_event(&mut conn, &st.versions, id, uid, &req.kind, now)?))
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ApplyRequest {
+    /// `basic`, `intermediate` or `advanced`.
+    pub level: String,
+}
+
+/// An officer applies for a certification level; refused (422 `not_eligible`) with every reason.
+#[utoipa::path(post, path = "/api/v1/certification/applications", security(("bearer" = [])), request_body = ApplyRequest,
+    responses((status = 201, body = Created), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[post("/api/v1/certification/applications", data = "<body>")]
+pub async fn apply_certification(
+    state: &State<AppState>,
+    o: Officer<'_>,
+    body: Result<Json<ApplyRequest>, rocket::serde::json::Error<'_>>,
+) -> AppResult<(Status, Json<Created>)> {
+    let req = json_body(body)?;
+    let level = crate::domain::bank::Level::parse(&req.level).ok_or_else(|| AppError::unprocessable("level: basic, intermediate or advanced"))?;
+    let (uid, now) = (o.user.id, state.clock.now());
+    let st: &AppState = state;
+    let id = rocket::tokio::task::block_in_place(|| {
+        let mut conn = st.pool.get()?;
+        crate::services::certification::register(&mut conn, uid, level, uid, now)
+    })?;
+    Ok((Status::Created, Json(Created { id })))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VerifyResponse {
+    pub number: String,
+    pub level: String,
+    pub issued_on: chrono::NaiveDate,
+    pub expires_on: chrono::NaiveDate,
+    /// valid, expired, lapsed or revoked.
+    pub status: String,
+}
+
+/// Public certificate check (no sign-in): by number and the code printed on the certificate.
+/// Says nothing else about the holder. 404 unless both match.
+#[utoipa::path(get, path = "/api/v1/certificates/verify", params(("number" = String, Query), ("code" = String, Query)),
+    responses((status = 200, body = VerifyResponse), (status = 404, body = ErrorBody)))]
+#[get("/api/v1/certificates/verify?<number>&<code>")]
+pub async fn verify_certificate(state: &State<AppState>, number: &str, code: &str) -> AppResult<Json<VerifyResponse>> {
+    let today = crate::timefmt::bureau_date(state.clock.now());
+    let st: &AppState = state;
+    let v = rocket::tokio::task::block_in_place(|| {
+        let mut conn = st.pool.get()?;
+        crate::services::certification::verify(&mut conn, number, code, today)
+    })?
+    .ok_or_else(|| AppError::not_found("no certificate with that number and code"))?;
+    Ok(Json(VerifyResponse { number: v.number, level: v.level, issued_on: v.issued_on, expires_on: v.expires_on, status: v.status.as_str().into() }))
 }
 
 /// Submits the attempt and grades it; calling again returns the same result.

@@ -7,7 +7,7 @@ use rocket::response::Redirect;
 use rocket::{get, post, Either};
 use serde_json::{json, Value};
 
-use super::pages::{CsrfForm, Empty, PageCtx};
+use super::pages::{CsrfForm, PageCtx};
 use super::{local, with_db};
 use crate::auth::Officer;
 use crate::db::models::exam as exam_db;
@@ -73,6 +73,7 @@ pub async fn show(ctx: PageCtx<'_>, officer: Officer<'_>, sitting_id: i64) -> Ap
                 "id": s.id, "title": s.title, "kind": s.kind, "opens_at": local(s.opens_at), "closes_at": local(s.closes_at),
                 "duration_minutes": s.duration_minutes, "pass_percent": s.pass_percent, "state": state.as_str(),
                 "open": state == SittingState::Open, "partial": s.multi_rule == "partial",
+                "needs_code": exams::controls_of(&s).access_code.is_some(), "fullscreen": exams::controls_of(&s).fullscreen,
             },
             "attempt": attempt.map(|a| json!({"id": a.id, "submitted": a.submitted_at.is_some()})),
         }),
@@ -80,20 +81,30 @@ pub async fn show(ctx: PageCtx<'_>, officer: Officer<'_>, sitting_id: i64) -> Ap
 }
 
 
-#[post("/exams/<sitting_id>/start", data = "<_f>")]
-pub async fn start(ctx: PageCtx<'_>, officer: Officer<'_>, sitting_id: i64, _f: CsrfForm<Empty>) -> AppResult<Redirect> {
+#[derive(rocket::form::FromForm)]
+pub struct StartForm {
+    access_code: Option<String>,
+}
+
+#[post("/exams/<sitting_id>/start", data = "<f>")]
+pub async fn start(ctx: PageCtx<'_>, officer: Officer<'_>, sitting_id: i64, f: CsrfForm<StartForm>, ip: Option<std::net::IpAddr>) -> AppResult<Redirect> {
     let (id, badge, unit, ptype) = candidate(&officer);
     let now = ctx.state.clock.now();
-    let (a, _) = with_db(ctx.state, move |c| exams::start_attempt(c, sitting_id, &Candidate { id, badge: &badge, unit_id: unit, police_type: &ptype }, now)).await?;
+    let code = f.0.access_code;
+    let (a, _) = with_db(ctx.state, move |c| {
+        let room = exams::RoomEntry { access_code: code.as_deref(), ip };
+        exams::start_attempt(c, sitting_id, &Candidate { id, badge: &badge, unit_id: unit, police_type: &ptype }, &room, now)
+    })
+    .await?;
     Ok(Redirect::to(format!("/attempts/{}", a.id)))
 }
 
 #[get("/attempts/<attempt_id>")]
-pub async fn attempt_page(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> AppResult<Either<RawHtml<String>, Redirect>> {
+pub async fn attempt_page(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64, ip: Option<std::net::IpAddr>) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let uid = officer.user.id;
     let now = ctx.state.clock.now();
     let versions = ctx.state.versions.clone();
-    let view = with_db(ctx.state, move |c| {
+    let out = with_db(ctx.state, move |c| {
         let mut a = exams::own_attempt(c, attempt_id, uid)?;
         if a.submitted_at.is_none() && now >= a.deadline {
             a = exams::submit(c, &versions, a.id, "auto", now)?;
@@ -102,10 +113,14 @@ pub async fn attempt_page(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i6
             return Ok(None);
         }
         let s = exam_db::find_sitting(c, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
-        Ok(Some(exams::attempt_view(c, &versions, &a, &s.title, now)?))
+        let controls = exams::controls_of(&s);
+        if !controls.allows(ip) {
+            return Err(AppError::new(rocket::http::Status::Forbidden, "outside_exam_room", "this exam can only be taken from the exam room's network"));
+        }
+        Ok(Some((exams::attempt_view(c, &versions, &a, &s.title, now)?, controls)))
     })
     .await?;
-    let Some(view) = view else { return Ok(Either::Right(Redirect::to(format!("/attempts/{attempt_id}/result")))) };
+    let Some((view, controls)) = out else { return Ok(Either::Right(Redirect::to(format!("/attempts/{attempt_id}/result")))) };
     let questions: Vec<Value> = view
         .questions
         .iter()
@@ -124,7 +139,7 @@ pub async fn attempt_page(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i6
         "exams/attempt",
         json!({
             "attempt": { "id": view.attempt_id, "title": view.title, "deadline_ms": epoch_ms(view.deadline), "server_ms": epoch_ms(view.server_time),
-                         "deadline": local(view.deadline) },
+                         "deadline": local(view.deadline), "fullscreen": controls.fullscreen },
             "questions": questions,
         }),
     )

@@ -66,6 +66,6 @@ pub fn routes() -> Vec<rocket::Route> {
         sittings::create_sitting, sittings::show, sittings::results_csv, sittings::stats, sittings::recompute_stats,
         admin::users, admin::new_user, admin::create_user, admin::import_page, admin::import,
         api::openapi, api::create_token, api::my_sittings, api::start_attempt, api::get_attempt, api::save_answer,
-        api::submit_attempt, api::create_blueprint, api::create_sitting, api::sitting_results,
+        api::submit_attempt, api::attempt_event, api::apply_certification, api::verify_certificate, api::create_blueprint, api::create_sitting, api::sitting_results,
     ]
 }

@@ -13,6 +13,7 @@ use crate::auth::{ResultsReader, Trainer};
 use crate::db::models::{bank as bank_db, exam as exam_db, org, stats as stats_db};
 use crate::domain::bank::Level;
 use crate::domain::exam::{Eligibility, Release, SittingKind, SittingState};
+use crate::domain::exam_room::{OnLimit, RoomControls};
 use crate::domain::grading::{format_points, MultiRule};
 use crate::domain::org::Role;
 use crate::domain::paper::{BlueprintRule, BlueprintSpec, RuleKind};
@@ -188,6 +189,12 @@ pub struct SittingForm {
     units: Vec<i64>,
     police_types: Vec<String>,
     badges: String,
+    cert_level: String,
+    access_code: String,
+    allow_cidrs: String,
+    fullscreen: bool,
+    max_events: Option<i32>,
+    on_limit: String,
 }
 
 impl SittingForm {
@@ -227,6 +234,16 @@ impl SittingForm {
                 police_types: self.police_types.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
                 badges: self.badges.split([',', '，', ' ', '\n', '\r', ';']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
             },
+            cert_level: Level::parse(self.cert_level.trim()),
+            controls: RoomControls {
+                access_code: Some(self.access_code.trim().to_string()).filter(|c| !c.is_empty()),
+                allow_cidrs: self.allow_cidrs.split([',', '，', ' ', '\n', '\r', ';']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+                fullscreen: self.fullscreen,
+                max_events: self.max_events.unwrap_or(0),
+                on_limit: OnLimit::parse(&self.on_limit).unwrap_or_default(),
+            },
+            plan_id: None,
+            makeup_of: None,
         };
         let errs = spec.validate();
         if errs.is_empty() {
@@ -247,7 +264,10 @@ async fn sitting_form_page(ctx: &PageCtx<'_>, form: &SittingForm, errors: Vec<St
         json!({
             "errors": errors,
             "f": { "title": form.title, "opens_at": form.opens_at, "closes_at": form.closes_at, "duration_minutes": form.duration_minutes,
-                   "pass_percent": form.pass_percent, "badges": form.badges },
+                   "pass_percent": form.pass_percent, "badges": form.badges, "access_code": form.access_code,
+                   "allow_cidrs": form.allow_cidrs, "fullscreen": form.fullscreen, "max_events": form.max_events },
+            "cert_levels": sel(&["basic", "intermediate", "advanced"], &form.cert_level),
+            "on_limits": sel(&["flag", "submit"], &form.on_limit),
             "kinds": sel(&["bimonthly", "mock", "certification", "remedial"], &form.kind),
             "multi_rules": sel(&["partial", "all_or_nothing"], &form.multi_rule),
             "score_releases": sel(&["on_submit", "after_close", "never"], &form.score_release),

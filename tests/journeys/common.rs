@@ -141,7 +141,7 @@ impl TestApp {
         let cfg = base_config(&url);
         let clock = Arc::new(Clock::default());
         let pool = lawcert::prepare(&cfg, &clock).expect("prepare");
-        let figment = rocket::Config::figment().merge(("secret_key", TEST_SECRET)).merge(("log_level", "off"));
+        let figment = rocket::Config::figment().merge(("secret_key", TEST_SECRET)).merge(("log_level", "off")).merge(("ip_header", false));
         let rocket = lawcert::rocket_with(figment, cfg, pool, clock.clone());
         let client = Client::tracked(rocket).expect("valid rocket");
         TestApp { client, clock, db_url: url, _db: db }

@@ -50,6 +50,13 @@ pub struct Sitting {
     pub created_at: Ts,
     /// Days after closing during which candidates may challenge a question.
     pub challenge_days: i32,
+    /// The certification level this sitting examines, if any: passing issues a certificate.
+    pub cert_level: Option<String>,
+    /// `domain::exam_room::RoomControls` as JSON.
+    pub controls: String,
+    pub plan_id: Option<i64>,
+    pub makeup_of: Option<i64>,
+    pub absences_recorded: bool,
 }
 
 #[derive(Insertable)]
@@ -69,6 +76,10 @@ pub struct NewSitting {
     pub pool: String,
     pub created_by: Option<i64>,
     pub created_at: Ts,
+    pub cert_level: Option<String>,
+    pub controls: String,
+    pub plan_id: Option<i64>,
+    pub makeup_of: Option<i64>,
 }
 
 pub fn insert_sitting(conn: &mut DbConn, s: &NewSitting) -> QueryResult<i64> {
@@ -107,6 +118,9 @@ pub struct Attempt {
     pub passed: Option<bool>,
     #[serde(skip)]
     pub item_scores: Option<String>,
+    /// Marked for the proctor (too many focus-loss events).
+    pub flagged: bool,
+    pub client_ip: Option<String>,
 }
 
 #[derive(Insertable)]

@@ -3,10 +3,12 @@
 
 pub mod audit;
 pub mod bank;
+pub mod cert;
 pub mod challenge;
 pub mod exam;
 pub mod imports;
 pub mod org;
+pub mod room;
 pub mod session;
 pub mod stats;
 

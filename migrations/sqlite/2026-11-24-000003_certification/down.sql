@@ -1,0 +1,14 @@
+DROP TABLE absences;
+DROP TABLE attempt_events;
+ALTER TABLE attempts DROP COLUMN client_ip;
+ALTER TABLE attempts DROP COLUMN flagged;
+ALTER TABLE sittings DROP COLUMN absences_recorded;
+ALTER TABLE sittings DROP COLUMN makeup_of;
+ALTER TABLE sittings DROP COLUMN plan_id;
+ALTER TABLE sittings DROP COLUMN controls;
+ALTER TABLE sittings DROP COLUMN cert_level;
+DROP TABLE exam_plans;
+DROP TABLE cert_registrations;
+DROP TABLE post_changes;
+DROP TABLE certificates;
+DROP TABLE settings;

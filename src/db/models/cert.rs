@@ -1,0 +1,182 @@
+//! Certification: rule settings, certificates, post changes and registrations.
+
+use diesel::prelude::*;
+
+use super::Ts;
+use crate::db::schema::{cert_registrations, certificates, post_changes, settings, users};
+use crate::db::DbConn;
+
+pub fn setting(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
+    settings::table.find(key).select(settings::value).first(conn).optional()
+}
+
+pub fn put_setting(conn: &mut DbConn, key: &str, value: &str, by: Option<i64>, now: Ts) -> QueryResult<()> {
+    diesel::delete(settings::table.find(key)).execute(conn)?;
+    diesel::insert_into(settings::table)
+        .values((settings::key.eq(key), settings::value.eq(value), settings::updated_by.eq(by), settings::updated_at.eq(now)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = certificates)]
+pub struct Certificate {
+    pub id: i64,
+    pub number: String,
+    #[serde(skip)]
+    pub verify_code: String,
+    pub user_id: i64,
+    pub level: String,
+    pub police_type: String,
+    pub issued_on: chrono::NaiveDate,
+    pub expires_on: chrono::NaiveDate,
+    pub attempt_id: Option<i64>,
+    pub score_centi: Option<i64>,
+    pub status: String,
+    pub ended_on: Option<chrono::NaiveDate>,
+    pub warned_at: Option<Ts>,
+    pub created_at: Ts,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = certificates)]
+pub struct NewCertificate<'a> {
+    pub number: &'a str,
+    pub verify_code: &'a str,
+    pub user_id: i64,
+    pub level: &'a str,
+    pub police_type: &'a str,
+    pub issued_on: chrono::NaiveDate,
+    pub expires_on: chrono::NaiveDate,
+    pub attempt_id: Option<i64>,
+    pub score_centi: Option<i64>,
+    pub status: &'a str,
+    pub created_at: Ts,
+}
+
+pub fn insert_certificate(conn: &mut DbConn, c: &NewCertificate<'_>) -> QueryResult<i64> {
+    diesel::insert_into(certificates::table).values(c).returning(certificates::id).get_result(conn)
+}
+
+/// How many certificates have numbers starting with `prefix` (for the next sequence number).
+pub fn count_numbered(conn: &mut DbConn, prefix: &str) -> QueryResult<i64> {
+    certificates::table.filter(certificates::number.like(format!("{prefix}%"))).count().get_result(conn)
+}
+
+pub fn certificates_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Certificate>> {
+    certificates::table.filter(certificates::user_id.eq(user_id)).order(certificates::issued_on.desc()).select(Certificate::as_select()).load(conn)
+}
+
+pub fn certificate_by_number(conn: &mut DbConn, number: &str) -> QueryResult<Option<Certificate>> {
+    certificates::table.filter(certificates::number.eq(number)).select(Certificate::as_select()).first(conn).optional()
+}
+
+pub fn certificate_for_attempt(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Option<Certificate>> {
+    certificates::table.filter(certificates::attempt_id.eq(attempt_id)).select(Certificate::as_select()).first(conn).optional()
+}
+
+/// Valid certificates with their holders' hire date, post and current enforcement status.
+pub fn valid_certificates(conn: &mut DbConn) -> QueryResult<Vec<Certificate>> {
+    certificates::table.filter(certificates::status.eq("valid")).select(Certificate::as_select()).load(conn)
+}
+
+pub fn end_certificate(conn: &mut DbConn, id: i64, status: &str, on: chrono::NaiveDate) -> QueryResult<bool> {
+    let n = diesel::update(certificates::table.find(id).filter(certificates::status.eq("valid")))
+        .set((certificates::status.eq(status), certificates::ended_on.eq(Some(on))))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn mark_warned(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<()> {
+    diesel::update(certificates::table.find(id)).set(certificates::warned_at.eq(Some(now))).execute(conn).map(|_| ())
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = post_changes)]
+pub struct PostChange {
+    pub id: i64,
+    pub user_id: i64,
+    pub post: String,
+    pub enforcement_post: bool,
+    pub effective_on: chrono::NaiveDate,
+    pub recorded_by: Option<i64>,
+    pub recorded_at: Ts,
+}
+
+pub fn insert_post_change(conn: &mut DbConn, user_id: i64, post: &str, enforcement: bool, on: chrono::NaiveDate, by: Option<i64>, now: Ts) -> QueryResult<()> {
+    diesel::insert_into(post_changes::table)
+        .values((
+            post_changes::user_id.eq(user_id),
+            post_changes::post.eq(post),
+            post_changes::enforcement_post.eq(enforcement),
+            post_changes::effective_on.eq(on),
+            post_changes::recorded_by.eq(by),
+            post_changes::recorded_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::update(users::table.find(user_id)).set((users::post.eq(post), users::enforcement_post.eq(enforcement))).execute(conn).map(|_| ())
+}
+
+pub fn post_changes_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<PostChange>> {
+    post_changes::table.filter(post_changes::user_id.eq(user_id)).order((post_changes::effective_on, post_changes::id)).select(PostChange::as_select()).load(conn)
+}
+
+/// Every post change, oldest first, for the lapse sweep.
+pub fn all_post_changes(conn: &mut DbConn) -> QueryResult<Vec<PostChange>> {
+    post_changes::table.order((post_changes::user_id, post_changes::effective_on, post_changes::id)).select(PostChange::as_select()).load(conn)
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = cert_registrations)]
+pub struct Registration {
+    pub id: i64,
+    pub user_id: i64,
+    pub level: String,
+    pub status: String,
+    pub registered_by: Option<i64>,
+    pub created_at: Ts,
+    pub sitting_id: Option<i64>,
+}
+
+pub fn insert_registration(conn: &mut DbConn, user_id: i64, level: &str, by: Option<i64>, now: Ts) -> QueryResult<i64> {
+    diesel::insert_into(cert_registrations::table)
+        .values((
+            cert_registrations::user_id.eq(user_id),
+            cert_registrations::level.eq(level),
+            cert_registrations::status.eq("registered"),
+            cert_registrations::registered_by.eq(by),
+            cert_registrations::created_at.eq(now),
+        ))
+        .returning(cert_registrations::id)
+        .get_result(conn)
+}
+
+/// The open registration of a user for a level (registered, not yet examined).
+pub fn open_registration(conn: &mut DbConn, user_id: i64, level: &str) -> QueryResult<Option<Registration>> {
+    cert_registrations::table
+        .filter(cert_registrations::user_id.eq(user_id))
+        .filter(cert_registrations::level.eq(level))
+        .filter(cert_registrations::status.eq("registered"))
+        .select(Registration::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn registrations(conn: &mut DbConn, open_only: bool) -> QueryResult<Vec<(Registration, String, String)>> {
+    let mut q = cert_registrations::table
+        .inner_join(users::table.on(users::id.eq(cert_registrations::user_id)))
+        .select((Registration::as_select(), users::badge, users::name))
+        .order(cert_registrations::id.desc())
+        .into_boxed();
+    if open_only {
+        q = q.filter(cert_registrations::status.eq("registered"));
+    }
+    q.load(conn)
+}
+
+pub fn close_registration(conn: &mut DbConn, id: i64, status: &str, sitting_id: i64) -> QueryResult<()> {
+    diesel::update(cert_registrations::table.find(id))
+        .set((cert_registrations::status.eq(status), cert_registrations::sitting_id.eq(Some(sitting_id))))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -1,0 +1,269 @@
+//! Certification levels as the bureau runs them: rule settings, applications and enrolments,
+//! certificates issued on passing, public verification, and the daily sweep that applies
+//! expiry and 离岗失效 on their dates and warns holders before expiry.
+
+use chrono::{Datelike, NaiveDate};
+use rand::Rng;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::db::models::cert::{self as cert_db, Certificate};
+use crate::db::models::{audit, exam as exam_db, org, Ts};
+use crate::db::{write_tx, DbConn};
+use crate::domain::bank::Level;
+use crate::domain::certification::{self as rules_mod, CertRules, CertStatus, HeldCert, Ineligible};
+use crate::error::{AppError, AppResult};
+use crate::timefmt::bureau_date;
+
+const RULES_KEY: &str = "certification_rules";
+
+/// The rules in force: the admin's settings, or the shipped defaults.
+pub fn rules(conn: &mut DbConn) -> AppResult<CertRules> {
+    Ok(match cert_db::setting(conn, RULES_KEY)? {
+        Some(v) => serde_json::from_str(&v).map_err(|e| AppError::internal(format!("stored certification rules: {e}")))?,
+        None => CertRules::default(),
+    })
+}
+
+pub fn save_rules(conn: &mut DbConn, r: &CertRules, by: i64, now: Ts) -> AppResult<()> {
+    let errs = r.validate();
+    if !errs.is_empty() {
+        return Err(AppError::unprocessable(errs.join("; ")));
+    }
+    write_tx(conn, |c| {
+        let json = serde_json::to_string(r).expect("json");
+        cert_db::put_setting(c, RULES_KEY, &json, Some(by), now)?;
+        audit::append(c, Some(by), "settings.certification", "settings:certification_rules", &serde_json::to_value(r).expect("json"), now)?;
+        Ok(())
+    })
+}
+
+/// The date the officer left an enforcement post and has not returned since, if off post.
+pub fn off_post_since(conn: &mut DbConn, user_id: i64) -> AppResult<Option<NaiveDate>> {
+    let changes = cert_db::post_changes_of(conn, user_id)?;
+    Ok(off_post_from(&changes))
+}
+
+fn off_post_from(changes: &[cert_db::PostChange]) -> Option<NaiveDate> {
+    let last = changes.last()?;
+    if last.enforcement_post {
+        return None;
+    }
+    // the start of the current run of non-enforcement posts
+    let mut since = last.effective_on;
+    for c in changes.iter().rev() {
+        if c.enforcement_post {
+            break;
+        }
+        since = c.effective_on;
+    }
+    Some(since)
+}
+
+fn held(c: &Certificate) -> HeldCert {
+    HeldCert {
+        level: Level::parse(&c.level).unwrap_or(Level::Basic),
+        issued_on: c.issued_on,
+        expires_on: c.expires_on,
+        status: CertStatus::parse(&c.status).unwrap_or(CertStatus::Revoked),
+    }
+}
+
+/// An officer's certificates with their standing today (the sweep stores it; this never lags).
+pub fn certificates_today(conn: &mut DbConn, user_id: i64, today: NaiveDate) -> AppResult<Vec<(Certificate, CertStatus)>> {
+    let r = rules(conn)?;
+    let off = off_post_since(conn, user_id)?;
+    Ok(cert_db::certificates_of(conn, user_id)?
+        .into_iter()
+        .map(|c| {
+            let s = rules_mod::status_on(&held(&c), today, off, &r);
+            (c, s)
+        })
+        .collect())
+}
+
+/// Whether the officer may sit `level` today, with every reason if not.
+pub fn eligibility(conn: &mut DbConn, user_id: i64, level: Level, today: NaiveDate) -> AppResult<Result<(), Vec<Ineligible>>> {
+    let r = rules(conn)?;
+    let u = org::find(conn, user_id)?.ok_or_else(|| AppError::not_found("no such officer"))?;
+    let certs: Vec<HeldCert> =
+        certificates_today(conn, user_id, today)?.into_iter().map(|(c, s)| HeldCert { status: s, ..held(&c) }).collect();
+    Ok(rules_mod::eligibility(&r, level, u.hire_date, &certs, today))
+}
+
+/// Registers an officer for a level (the officer applying, or a trainer enrolling them).
+/// Refused with every reason when they are not eligible; a second open registration is refused.
+pub fn register(conn: &mut DbConn, user_id: i64, level: Level, by: i64, now: Ts) -> AppResult<i64> {
+    let today = bureau_date(now);
+    if let Err(why) = eligibility(conn, user_id, level, today)? {
+        return Err(AppError::new(
+            rocket::http::Status::UnprocessableEntity,
+            "not_eligible",
+            why.iter().map(Ineligible::message).collect::<Vec<_>>().join("; "),
+        ));
+    }
+    write_tx(conn, |c| {
+        if cert_db::open_registration(c, user_id, level.as_str())?.is_some() {
+            return Err(AppError::conflict("already_registered", "already registered for this level"));
+        }
+        let id = cert_db::insert_registration(c, user_id, level.as_str(), Some(by), now)?;
+        audit::append(c, Some(by), "certification.register", &format!("user:{user_id}"), &json!({"level": level.as_str()}), now)?;
+        Ok(id)
+    })
+}
+
+/// At the start of a certification sitting: the candidate must be registered for its level and
+/// still eligible (a certificate may have lapsed since registering).
+pub fn admit(conn: &mut DbConn, user_id: i64, level: Level, now: Ts) -> AppResult<()> {
+    if cert_db::open_registration(conn, user_id, level.as_str())?.is_none() {
+        return Err(AppError::forbidden(format!("register for the {} certification first", level.as_str())));
+    }
+    if let Err(why) = eligibility(conn, user_id, level, bureau_date(now))? {
+        return Err(AppError::new(
+            rocket::http::Status::Forbidden,
+            "not_eligible",
+            why.iter().map(Ineligible::message).collect::<Vec<_>>().join("; "),
+        ));
+    }
+    Ok(())
+}
+
+fn verify_code() -> String {
+    // no 0/O/1/I: read aloud and typed from paper
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..8).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// Issues the certificate a graded certification attempt earned (once per attempt). Call inside
+/// the write transaction that stored the grade.
+pub fn issue_for_attempt(c: &mut DbConn, attempt: &exam_db::Attempt, sitting: &exam_db::Sitting, now: Ts) -> AppResult<Option<i64>> {
+    let Some(level) = sitting.cert_level.as_deref().and_then(Level::parse) else { return Ok(None) };
+    if attempt.passed != Some(true) || cert_db::certificate_for_attempt(c, attempt.id)?.is_some() {
+        return Ok(None);
+    }
+    let r = rules(c)?;
+    let rule = r.level(level).ok_or_else(|| AppError::internal("level without rules"))?;
+    let issued = bureau_date(attempt.submitted_at.unwrap_or(now));
+    let u = org::find(c, attempt.user_id)?.ok_or_else(|| AppError::internal("candidate missing"))?;
+    let prefix = rules_mod::certificate_number(level, issued.year(), 0);
+    let prefix = &prefix[..prefix.len() - 6];
+    let number = rules_mod::certificate_number(level, issued.year(), cert_db::count_numbered(c, prefix)? + 1);
+    let code = verify_code();
+    let id = cert_db::insert_certificate(
+        c,
+        &cert_db::NewCertificate {
+            number: &number,
+            verify_code: &code,
+            user_id: u.id,
+            level: level.as_str(),
+            police_type: &u.police_type,
+            issued_on: issued,
+            expires_on: rules_mod::expiry(issued, rule.validity_years),
+            attempt_id: Some(attempt.id),
+            score_centi: attempt.score_centi,
+            status: CertStatus::Valid.as_str(),
+            created_at: now,
+        },
+    )?;
+    if let Some(reg) = cert_db::open_registration(c, u.id, level.as_str())? {
+        cert_db::close_registration(c, reg.id, "passed", sitting.id)?;
+    }
+    audit::append(c, None, "certificate.issue", &format!("certificate:{number}"), &json!({"user": u.id, "level": level.as_str(), "attempt": attempt.id}), now)?;
+    audit::notify(c, u.id, "certificate", &format!("执法资格证书已颁发 Certificate issued: {number}"), &format!("{} · {issued}", level.as_str()), now)?;
+    Ok(Some(id))
+}
+
+/// What the public verification page may say: nothing about the officer beyond the certificate.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Verification {
+    pub number: String,
+    pub level: String,
+    pub issued_on: NaiveDate,
+    pub expires_on: NaiveDate,
+    pub status: CertStatus,
+}
+
+/// Looks a certificate up by number and code; `None` unless both match.
+pub fn verify(conn: &mut DbConn, number: &str, code: &str, today: NaiveDate) -> AppResult<Option<Verification>> {
+    let Some(c) = cert_db::certificate_by_number(conn, number.trim())? else { return Ok(None) };
+    let given = code.trim().to_uppercase();
+    if given.len() != c.verify_code.len() || given.bytes().zip(c.verify_code.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) != 0 {
+        return Ok(None);
+    }
+    let r = rules(conn)?;
+    let off = off_post_since(conn, c.user_id)?;
+    let status = rules_mod::status_on(&held(&c), today, off, &r);
+    Ok(Some(Verification { number: c.number, level: c.level, issued_on: c.issued_on, expires_on: c.expires_on, status }))
+}
+
+/// Records a post change; leaving an enforcement post starts the lapse clock.
+pub fn record_post_change(conn: &mut DbConn, user_id: i64, post: &str, enforcement: bool, effective_on: NaiveDate, by: i64, now: Ts) -> AppResult<()> {
+    let post = post.trim();
+    if post.is_empty() || post.chars().count() > 60 {
+        return Err(AppError::unprocessable("post: name the new post (at most 60 characters)"));
+    }
+    org::find(conn, user_id)?.ok_or_else(|| AppError::not_found("no such officer"))?;
+    write_tx(conn, |c| {
+        cert_db::insert_post_change(c, user_id, post, enforcement, effective_on, Some(by), now)?;
+        audit::append(c, Some(by), "officer.post_change", &format!("user:{user_id}"), &json!({"post": post, "enforcement": enforcement, "effective_on": effective_on}), now)?;
+        Ok(())
+    })
+}
+
+/// What the daily sweep did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub expired: usize,
+    pub lapsed: usize,
+    pub warned: usize,
+}
+
+/// Applies expiry and 离岗失效 as of today, and warns holders whose certificate expires soon.
+/// Idempotent: run it as often as you like.
+pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<SweepReport> {
+    let today = bureau_date(now);
+    let r = rules(conn)?;
+    let mut off: std::collections::HashMap<i64, Vec<cert_db::PostChange>> = Default::default();
+    for p in cert_db::all_post_changes(conn)? {
+        off.entry(p.user_id).or_default().push(p);
+    }
+    let mut report = SweepReport::default();
+    for c in cert_db::valid_certificates(conn)? {
+        let since = off.get(&c.user_id).and_then(|v| off_post_from(v));
+        let h = held(&c);
+        match rules_mod::status_on(&h, today, since, &r) {
+            CertStatus::Valid => {
+                if c.warned_at.is_none() && rules_mod::due_for_warning(&h, today, &r) {
+                    write_tx(conn, |tx| {
+                        cert_db::mark_warned(tx, c.id, now)?;
+                        audit::notify(tx, c.user_id, "certificate_expiring", &format!("执法资格证书即将到期 Certificate expires soon: {}", c.number), &format!("{} · {}", c.level, c.expires_on), now)
+                    })?;
+                    report.warned += 1;
+                }
+            }
+            s => {
+                let on = match s {
+                    CertStatus::Lapsed => rules_mod::lapse_date(since, &r).unwrap_or(today),
+                    _ => c.expires_on,
+                };
+                let ended = write_tx(conn, |tx| {
+                    if !cert_db::end_certificate(tx, c.id, s.as_str(), on)? {
+                        return Ok::<bool, AppError>(false);
+                    }
+                    audit::append(tx, None, &format!("certificate.{}", s.as_str()), &format!("certificate:{}", c.number), &json!({"user": c.user_id, "on": on}), now)?;
+                    let what = if s == CertStatus::Lapsed { "离岗失效 lapsed (off an enforcement post)" } else { "已过期 expired" };
+                    audit::notify(tx, c.user_id, "certificate_ended", &format!("执法资格证书{what}: {}", c.number), "须重新参加考试取得资格 Pass the exam again to regain it.", now)?;
+                    Ok(true)
+                })?;
+                if ended {
+                    match s {
+                        CertStatus::Lapsed => report.lapsed += 1,
+                        _ => report.expired += 1,
+                    }
+                }
+            }
+        }
+    }
+    Ok(report)
+}
