@@ -213,6 +213,8 @@ role_guard!(/// Authors questions, builds papers, schedules exams.
     Trainer, [Role::Trainer]);
 role_guard!(/// Manages accounts and settings.
     Admin, [Role::Admin]);
+role_guard!(/// Keeps officers' records (posts, certification): HR and admins.
+    Personnel, [Role::Hr, Role::Admin]);
 role_guard!(/// Reads results: trainers, unit leaders, HR, admins.
     ResultsReader, [Role::Trainer, Role::Leader, Role::Hr, Role::Admin]);
 

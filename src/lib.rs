@@ -75,6 +75,16 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                             let n = services::exams::submit_overdue(&mut conn, &cache, now)?;
                             // once a sitting is over and every attempt is in, analyse its items
                             services::item_analysis::analyse_closed(&mut conn, &cache, now)?;
+                            // date-driven work: plans' sittings, absences, expiry and 离岗失效
+                            let created = services::plans::run_due(&mut conn, now)?;
+                            if !created.is_empty() {
+                                println!("exam plans: created sitting(s) {created:?}");
+                            }
+                            services::plans::record_absences(&mut conn, now)?;
+                            let r = services::certification::sweep(&mut conn, now)?;
+                            if r.expired + r.lapsed > 0 {
+                                println!("certificates: {} expired, {} lapsed", r.expired, r.lapsed);
+                            }
                             Ok(n)
                         })
                         .await;

@@ -11,5 +11,6 @@ pub mod demo;
 pub mod exams;
 pub mod item_analysis;
 pub mod people;
+pub mod plans;
 pub mod proctor;
 pub mod save_writer;

@@ -4,10 +4,13 @@ pub mod admin;
 pub mod api;
 pub mod bank;
 pub mod bank_files;
+pub mod certification;
 pub mod challenges;
 pub mod editions;
 pub mod exams;
 pub mod pages;
+pub mod plans;
+pub mod proctor;
 pub mod render;
 pub mod session;
 pub mod sittings;
@@ -61,6 +64,9 @@ pub fn routes() -> Vec<rocket::Route> {
         bank::list, bank::new_page, bank::create, bank::show, bank::edit_page, bank::update, editions::list, editions::register, editions::worklist,
         bank_files::import_page, bank_files::upload, bank_files::preview, bank_files::commit, bank_files::template, bank_files::export,
         challenges::file, challenges::list, challenges::show, challenges::decide,
+        certification::mine, certification::apply, certification::registrations, certification::enrol, certification::rules_form,
+        certification::save_rules, certification::change_post, certification::officer, certification::verify,
+        proctor::live, proctor::integrity, proctor::extra_time, proctor::reopen, proctor::makeup, plans::list, plans::create,
         bank::approve, bank::activate, bank::retire, bank::reinstate,
         sittings::blueprints, sittings::new_blueprint, sittings::create_blueprint, sittings::list, sittings::new_sitting,
         sittings::create_sitting, sittings::show, sittings::results_csv, sittings::stats, sittings::recompute_stats,

@@ -121,6 +121,35 @@
   }
   tick(); setInterval(tick, 500);
 
+  // Closed-book sittings: full screen, and every focus loss or leaving full screen reported to
+  // the server, which records it for the proctor and flags or submits at the sitting's limit.
+  if (exam.dataset.fullscreen === "1") {
+    var fsBar = document.getElementById("fs-bar");
+    var lastEvent = 0;
+    var showFs = function () { if (fsBar) fsBar.hidden = !!document.fullscreenElement || timeUp; };
+    var report = function (kind) {
+      var t = Date.now();
+      if (timeUp || t - lastEvent < 1000) return; // one switch away fires blur and visibilitychange together
+      lastEvent = t;
+      fetch("/api/v1/attempts/" + attemptId + "/events", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body: JSON.stringify({ kind: kind })
+      }).then(function (r) { return r.json(); }).then(function (j) {
+        if (j.submitted) { timeUp = true; window.location.href = "/attempts/" + attemptId + "/result"; return; }
+        warning.hidden = false;
+        warning.textContent = (j.flagged ? msg.eventFlagged : msg.eventRecorded) + " (" + j.events + (j.limit ? "/" + j.limit : "") + ")";
+      }).catch(function () { /* offline: the page still works; the event is lost, not the answers */ });
+    };
+    document.getElementById("fs-enter").addEventListener("click", function () {
+      if (document.documentElement.requestFullscreen) document.documentElement.requestFullscreen().catch(function () {});
+    });
+    document.addEventListener("fullscreenchange", function () { showFs(); if (!document.fullscreenElement) report("fullscreen_exit"); });
+    document.addEventListener("visibilitychange", function () { if (document.hidden) report("focus_loss"); });
+    window.addEventListener("blur", function () { report("focus_loss"); });
+    showFs();
+  }
+
   form.addEventListener("submit", function (ev) {
     if (timeUp) return;
     var missing = [];

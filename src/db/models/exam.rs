@@ -290,3 +290,7 @@ pub fn attempts_of_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(Att
 pub fn count_attempts(conn: &mut DbConn, sitting_id: i64) -> QueryResult<i64> {
     attempts::table.filter(attempts::sitting_id.eq(sitting_id)).count().get_result(conn)
 }
+
+pub fn mark_absences_recorded(conn: &mut DbConn, sitting_id: i64) -> QueryResult<()> {
+    diesel::update(sittings::table.find(sitting_id)).set(sittings::absences_recorded.eq(true)).execute(conn).map(|_| ())
+}

@@ -8,6 +8,7 @@ pub mod challenge;
 pub mod exam;
 pub mod imports;
 pub mod org;
+pub mod plans;
 pub mod room;
 pub mod session;
 pub mod stats;

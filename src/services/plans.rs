@@ -1,0 +1,214 @@
+//! Recurring exam plans (双月考): the server creates each occurrence's sitting ahead of time and
+//! notifies the candidates; after a sitting closes, eligible officers who did not sit it are
+//! recorded absent, and a trainer can open a make-up sitting for them.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::db::models::plans::{self as plan_db, NewPlan, Plan};
+use crate::db::models::{audit, exam as exam_db, org, room as room_db, Ts};
+use crate::db::{write_tx, DbConn};
+use crate::domain::exam::{Eligibility, Release, SittingKind};
+use crate::domain::grading::MultiRule;
+use crate::domain::plans::Schedule;
+use crate::error::{AppError, AppResult};
+use crate::services::exams::{self, Candidate, SittingSpec};
+use crate::timefmt::{bureau_date, BUREAU_UTC_OFFSET_HOURS};
+
+/// What a trainer decides for a plan.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PlanSpec {
+    pub name: String,
+    pub blueprint_id: i64,
+    #[serde(default)]
+    pub eligibility: Eligibility,
+    pub schedule: Schedule,
+    pub duration_minutes: i32,
+    pub pass_percent: i32,
+    pub multi_rule: MultiRule,
+    pub score_release: Release,
+    pub answer_release: Release,
+}
+
+pub fn create(conn: &mut DbConn, spec: &PlanSpec, by: i64, now: Ts) -> AppResult<i64> {
+    let mut errs = spec.schedule.validate();
+    if spec.name.trim().is_empty() || spec.name.chars().count() > 200 {
+        errs.push("name: required, at most 200 characters".into());
+    }
+    if !(1..=600).contains(&spec.duration_minutes) {
+        errs.push("duration_minutes: 1–600".into());
+    }
+    if spec.duration_minutes as i64 > spec.schedule.window_minutes {
+        errs.push("duration_minutes: longer than the window the sitting is open".into());
+    }
+    if !(0..=100).contains(&spec.pass_percent) {
+        errs.push("pass_percent: 0–100".into());
+    }
+    if exam_db::find_blueprint(conn, spec.blueprint_id)?.is_none() {
+        errs.push(format!("blueprint_id: no blueprint {}", spec.blueprint_id));
+    }
+    if !errs.is_empty() {
+        return Err(AppError::unprocessable(errs.join("; ")));
+    }
+    write_tx(conn, |c| {
+        let id = plan_db::insert(
+            c,
+            &NewPlan {
+                name: spec.name.trim(),
+                blueprint_id: spec.blueprint_id,
+                eligibility: &serde_json::to_string(&spec.eligibility).expect("json"),
+                schedule: &serde_json::to_string(&spec.schedule).expect("json"),
+                duration_minutes: spec.duration_minutes,
+                pass_percent: spec.pass_percent,
+                multi_rule: spec.multi_rule.as_str(),
+                score_release: spec.score_release.as_str(),
+                answer_release: spec.answer_release.as_str(),
+                active: true,
+                created_by: Some(by),
+                created_at: now,
+            },
+        )?;
+        audit::append(c, Some(by), "plan.create", &format!("plan:{id}"), &serde_json::to_value(spec).expect("json"), now)?;
+        Ok(id)
+    })
+}
+
+fn schedule_of(p: &Plan) -> AppResult<Schedule> {
+    serde_json::from_str(&p.schedule).map_err(|e| AppError::internal(format!("stored schedule: {e}")))
+}
+
+/// Creates the sittings that are due for every active plan and notifies their candidates.
+/// Safe to run on several servers at once: each occurrence is claimed by one.
+pub fn run_due(conn: &mut DbConn, now: Ts) -> AppResult<Vec<i64>> {
+    let today = bureau_date(now);
+    let mut created = Vec::new();
+    for p in plan_db::list(conn)?.into_iter().filter(|p| p.active) {
+        let schedule = schedule_of(&p)?;
+        let mut last = p.last_created;
+        for date in schedule.due(last, today) {
+            let opens_local: NaiveDateTime = date.and_time(schedule.opens_at);
+            let opens = opens_local - chrono::Duration::hours(BUREAU_UTC_OFFSET_HOURS);
+            let eligibility: Eligibility = serde_json::from_str(&p.eligibility).unwrap_or_default();
+            let spec = SittingSpec {
+                title: format!("{}（{}）", p.name, date.format("%Y-%m-%d")),
+                kind: SittingKind::Bimonthly,
+                blueprint_id: p.blueprint_id,
+                opens_at: opens,
+                closes_at: opens + chrono::Duration::minutes(schedule.window_minutes),
+                duration_minutes: p.duration_minutes,
+                pass_percent: p.pass_percent,
+                multi_rule: MultiRule::parse(&p.multi_rule).unwrap_or(MultiRule::Partial),
+                score_release: Release::parse(&p.score_release).unwrap_or(Release::OnSubmit),
+                answer_release: Release::parse(&p.answer_release).unwrap_or(Release::AfterClose),
+                eligibility,
+                cert_level: None,
+                controls: Default::default(),
+                plan_id: Some(p.id),
+                makeup_of: None,
+            };
+            let sid = write_tx(conn, |c| {
+                if !plan_db::claim_occurrence(c, p.id, last, date)? {
+                    return Ok::<Option<i64>, AppError>(None);
+                }
+                let sid = exams::create_sitting(c, &spec, p.created_by, now)?;
+                audit::append(c, None, "plan.sitting", &format!("plan:{}", p.id), &json!({"sitting": sid, "date": date}), now)?;
+                notify_candidates(c, sid, now)?;
+                Ok(Some(sid))
+            })?;
+            last = Some(date);
+            if let Some(sid) = sid {
+                created.push(sid);
+            }
+        }
+    }
+    Ok(created)
+}
+
+/// Everyone on a sitting's list (active officers it admits).
+fn candidates_of(c: &mut DbConn, s: &exam_db::Sitting) -> AppResult<Vec<org::User>> {
+    let mut out = Vec::new();
+    for (u, _) in org::list_with_units(c)? {
+        if !u.active || !org::roles_of(c, u.id)?.contains(&crate::domain::org::Role::Officer) {
+            continue;
+        }
+        if exams::may_sit(c, s, &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type })? {
+            out.push(u);
+        }
+    }
+    Ok(out)
+}
+
+/// Records a message to every candidate of a newly scheduled sitting (the e-mail issue sends it).
+pub fn notify_candidates(c: &mut DbConn, sitting_id: i64, now: Ts) -> AppResult<usize> {
+    let s = exam_db::find_sitting(c, sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+    let when = crate::web::local(s.opens_at);
+    let people = candidates_of(c, &s)?;
+    for u in &people {
+        audit::notify(c, u.id, "exam_scheduled", &format!("考试通知 Exam scheduled: {}", s.title), &format!("{when} · {} min", s.duration_minutes), now)?;
+    }
+    Ok(people.len())
+}
+
+/// After a sitting closes: its candidates who never started are recorded absent (once).
+pub fn record_absences(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
+    let mut n = 0;
+    for s in exam_db::list_sittings(conn)? {
+        // only recurring exams take attendance: certification has its own registrations
+        if s.absences_recorded || s.closes_at > now || s.kind != SittingKind::Bimonthly.as_str() {
+            continue;
+        }
+        n += write_tx(conn, |c| {
+            let sat: std::collections::HashSet<i64> = exam_db::attempts_of_sitting(c, s.id)?.into_iter().map(|(a, ..)| a.user_id).collect();
+            let mut absent = 0;
+            for u in candidates_of(c, &s)? {
+                if !sat.contains(&u.id) {
+                    room_db::insert_absence(c, s.id, u.id, now)?;
+                    absent += 1;
+                }
+            }
+            exam_db::mark_absences_recorded(c, s.id)?;
+            Ok::<usize, AppError>(absent)
+        })?;
+    }
+    Ok(n)
+}
+
+/// Opens a make-up sitting for those absent from `sitting_id`: same blueprint and rules, a new
+/// window, only the absentees admitted.
+pub fn open_makeup(conn: &mut DbConn, sitting_id: i64, opens_at: Ts, closes_at: Ts, by: i64, now: Ts) -> AppResult<i64> {
+    let s = exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+    let absent = room_db::absentees(conn, sitting_id)?;
+    if absent.is_empty() {
+        return Err(AppError::unprocessable("nobody was recorded absent from this sitting"));
+    }
+    let mut badges = Vec::new();
+    for id in absent {
+        if let Some(u) = org::find(conn, id)? {
+            badges.push(u.badge);
+        }
+    }
+    let spec = SittingSpec {
+        title: format!("{}（补考）", s.title),
+        kind: SittingKind::parse(&s.kind).unwrap_or(SittingKind::Bimonthly),
+        blueprint_id: s.blueprint_id,
+        opens_at,
+        closes_at,
+        duration_minutes: s.duration_minutes,
+        pass_percent: s.pass_percent,
+        multi_rule: MultiRule::parse(&s.multi_rule).unwrap_or(MultiRule::Partial),
+        score_release: Release::parse(&s.score_release).unwrap_or(Release::OnSubmit),
+        answer_release: Release::parse(&s.answer_release).unwrap_or(Release::AfterClose),
+        eligibility: Eligibility { units: vec![], police_types: vec![], badges },
+        cert_level: s.cert_level.as_deref().and_then(crate::domain::bank::Level::parse),
+        controls: exams::controls_of(&s),
+        plan_id: s.plan_id,
+        makeup_of: Some(s.id),
+    };
+    write_tx(conn, |c| {
+        let id = exams::create_sitting(c, &spec, Some(by), now)?;
+        audit::append(c, Some(by), "sitting.makeup", &format!("sitting:{}", s.id), &json!({"makeup": id}), now)?;
+        notify_candidates(c, id, now)?;
+        Ok(id)
+    })
+}

@@ -1,0 +1,232 @@
+//! Certification pages: officers see their levels, eligibility and certificates and apply;
+//! trainers enrol officers; admins edit the rule values; HR/admins record post changes; anyone
+//! can verify a certificate by number and code.
+
+use rocket::form::FromForm;
+use rocket::response::content::RawHtml;
+use rocket::response::Redirect;
+use rocket::{get, post};
+use serde_json::{json, Value};
+
+use super::pages::{CsrfForm, PageCtx};
+use super::{local, with_db};
+use crate::auth::{Admin, Officer, Personnel, Trainer};
+use crate::db::models::{cert as cert_db, org};
+use crate::domain::bank::Level;
+use crate::domain::certification::{CertRules, Ineligible};
+use crate::error::{AppError, AppResult};
+use crate::services::certification as cert;
+use crate::timefmt::bureau_date;
+
+/// A reason in the catalogue's words: `{key, params}` for the `t` helper (every parameter
+/// present, so strict templates can name them all).
+fn reason_json(r: &Ineligible) -> Value {
+    let lvl = |l: &Level| format!("level.{}", l.as_str());
+    let (key, level, since, years, hired, until) = match r {
+        Ineligible::NeedsPrerequisite { level } => ("cert.why_prerequisite", lvl(level), String::new(), 0, String::new(), String::new()),
+        Ineligible::PrerequisiteTooRecent { level, since, years } => ("cert.why_too_recent", lvl(level), since.to_string(), *years, String::new(), String::new()),
+        Ineligible::ServiceTooShort { hired, years } => ("cert.why_service", "level.basic".into(), String::new(), *years, hired.to_string(), String::new()),
+        Ineligible::AlreadyHolds { level, until } => ("cert.why_holds", lvl(level), String::new(), 0, String::new(), until.to_string()),
+        Ineligible::UnknownLevel => ("cert.why_unknown", "level.basic".into(), String::new(), 0, String::new(), String::new()),
+    };
+    json!({"key": key, "level": level, "since": since, "years": years, "hired": hired, "until": until})
+}
+
+#[get("/certification")]
+pub async fn mine(ctx: PageCtx<'_>, o: Officer<'_>) -> AppResult<RawHtml<String>> {
+    let (uid, now) = (o.user.id, ctx.state.clock.now());
+    let today = bureau_date(now);
+    let (rules, certs, levels, regs) = with_db(ctx.state, move |c| {
+        let rules = cert::rules(c)?;
+        let certs = cert::certificates_today(c, uid, today)?;
+        let mut levels = Vec::new();
+        for l in Level::ALL {
+            let e = cert::eligibility(c, uid, l, today)?;
+            let registered = cert_db::open_registration(c, uid, l.as_str())?.is_some();
+            levels.push((l, e, registered));
+        }
+        let regs: Vec<_> = cert_db::registrations(c, false)?.into_iter().filter(|(r, ..)| r.user_id == uid).map(|(r, ..)| r).collect();
+        Ok((rules, certs, levels, regs))
+    })
+    .await?;
+    let levels: Vec<Value> = levels
+        .iter()
+        .map(|(l, e, registered)| {
+            let rule = rules.level(*l);
+            json!({
+                "level": l.as_str(), "eligible": e.is_ok(), "registered": registered,
+                "reasons": e.as_ref().err().map(|w| w.iter().map(reason_json).collect::<Vec<_>>()).unwrap_or_default(),
+                "pass_percent": rule.map(|r| r.pass_percent), "validity_years": rule.map(|r| r.validity_years),
+                "prerequisite": rule.and_then(|r| r.prerequisite).map(|p| p.as_str()),
+            })
+        })
+        .collect();
+    let certs: Vec<Value> = certs
+        .iter()
+        .map(|(c, s)| json!({"number": c.number, "level": c.level, "issued_on": c.issued_on.to_string(), "expires_on": c.expires_on.to_string(), "status": s.as_str(), "code": c.verify_code}))
+        .collect();
+    let regs: Vec<Value> = regs.iter().map(|r| json!({"level": r.level, "status": r.status, "at": local(r.created_at)})).collect();
+    ctx.render("certification/mine", json!({ "levels": levels, "certs": certs, "regs": regs }))
+}
+
+#[derive(FromForm)]
+pub struct LevelForm {
+    level: String,
+}
+
+#[post("/certification/apply", data = "<f>")]
+pub async fn apply(ctx: PageCtx<'_>, o: Officer<'_>, f: CsrfForm<LevelForm>) -> AppResult<Redirect> {
+    let level = Level::parse(&f.0.level).ok_or_else(|| AppError::unprocessable("level: basic, intermediate or advanced"))?;
+    let (uid, now) = (o.user.id, ctx.state.clock.now());
+    with_db(ctx.state, move |c| cert::register(c, uid, level, uid, now)).await?;
+    Ok(Redirect::to("/certification"))
+}
+
+async fn manage_page(ctx: &PageCtx<'_>, errors: Vec<String>, done: Option<String>) -> AppResult<RawHtml<String>> {
+    let regs = with_db(ctx.state, |c| Ok(cert_db::registrations(c, false)?)).await?;
+    let rows: Vec<Value> = regs
+        .iter()
+        .map(|(r, badge, name)| json!({"badge": badge, "name": name, "level": r.level, "status": r.status, "at": local(r.created_at), "sitting": r.sitting_id}))
+        .collect();
+    ctx.render("certification/manage", json!({ "rows": rows, "errors": errors, "done": done }))
+}
+
+#[get("/certification/registrations")]
+pub async fn registrations(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<String>> {
+    manage_page(&ctx, vec![], None).await
+}
+
+#[derive(FromForm)]
+pub struct EnrolForm {
+    badge: String,
+    level: String,
+}
+
+#[post("/certification/registrations", data = "<f>")]
+pub async fn enrol(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfForm<EnrolForm>) -> AppResult<RawHtml<String>> {
+    let Some(level) = Level::parse(&f.0.level) else { return manage_page(&ctx, vec!["level: choose a level".into()], None).await };
+    let badge = f.0.badge.trim().to_string();
+    let (by, now) = (t.user.id, ctx.state.clock.now());
+    let b = badge.clone();
+    let r = with_db(ctx.state, move |c| {
+        let u = org::find_by_badge(c, &b)?.ok_or_else(|| AppError::unprocessable(format!("badge: no officer {b}")))?;
+        cert::register(c, u.id, level, by, now)
+    })
+    .await;
+    match r {
+        Ok(_) => manage_page(&ctx, vec![], Some(badge)).await,
+        Err(e) if matches!(e.status.code, 409 | 422) => manage_page(&ctx, vec![format!("{badge}: {}", e.message)], None).await,
+        Err(e) => Err(e),
+    }
+}
+
+async fn rules_page(ctx: &PageCtx<'_>, r: &CertRules, errors: Vec<String>, saved: bool) -> AppResult<RawHtml<String>> {
+    ctx.render("certification/rules", json!({ "r": r, "errors": errors, "saved": saved }))
+}
+
+#[get("/admin/certification")]
+pub async fn rules_form(ctx: PageCtx<'_>, _a: Admin<'_>) -> AppResult<RawHtml<String>> {
+    let r = with_db(ctx.state, |c| cert::rules(c)).await?;
+    rules_page(&ctx, &r, vec![], false).await
+}
+
+#[derive(FromForm)]
+pub struct RuleRow {
+    pass_percent: i32,
+    validity_years: i32,
+    prerequisite: String,
+    min_service_years: i32,
+    min_prerequisite_years: i32,
+}
+
+#[derive(FromForm)]
+pub struct RulesForm {
+    levels: Vec<RuleRow>,
+    lapse_days_off_post: i64,
+    warn_days_before_expiry: i64,
+}
+
+#[post("/admin/certification", data = "<f>")]
+pub async fn save_rules(ctx: PageCtx<'_>, a: Admin<'_>, f: CsrfForm<RulesForm>) -> AppResult<RawHtml<String>> {
+    let f = f.0;
+    if f.levels.len() != 3 {
+        return Err(AppError::unprocessable("levels: give the rules of all three levels"));
+    }
+    let r = CertRules {
+        levels: Level::ALL
+            .iter()
+            .zip(&f.levels)
+            .map(|(l, row)| crate::domain::certification::LevelRule {
+                level: *l,
+                pass_percent: row.pass_percent,
+                validity_years: row.validity_years,
+                prerequisite: Level::parse(row.prerequisite.trim()),
+                min_service_years: row.min_service_years,
+                min_prerequisite_years: row.min_prerequisite_years,
+            })
+            .collect(),
+        lapse_days_off_post: f.lapse_days_off_post,
+        warn_days_before_expiry: f.warn_days_before_expiry,
+    };
+    let (by, now) = (a.user.id, ctx.state.clock.now());
+    let r2 = r.clone();
+    match with_db(ctx.state, move |c| cert::save_rules(c, &r2, by, now)).await {
+        Ok(()) => rules_page(&ctx, &r, vec![], true).await,
+        Err(e) if e.status.code == 422 => rules_page(&ctx, &r, e.message.split("; ").map(str::to_string).collect(), false).await,
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(FromForm)]
+pub struct PostForm {
+    post: String,
+    enforcement_post: bool,
+    effective_on: String,
+}
+
+/// Records an officer's change of post (HR or admin).
+#[post("/admin/users/<id>/post", data = "<f>")]
+pub async fn change_post(ctx: PageCtx<'_>, p: Personnel<'_>, id: i64, f: CsrfForm<PostForm>) -> AppResult<Redirect> {
+    let f = f.0;
+    let on = chrono::NaiveDate::parse_from_str(f.effective_on.trim(), "%Y-%m-%d").map_err(|_| AppError::unprocessable("effective_on: the date the change took effect, YYYY-MM-DD"))?;
+    let (by, now) = (p.user.id, ctx.state.clock.now());
+    with_db(ctx.state, move |c| cert::record_post_change(c, id, &f.post, f.enforcement_post, on, by, now)).await?;
+    Ok(Redirect::to(format!("/officers/{id}")))
+}
+
+/// An officer's certification record (HR, admins; leaders and the officer see it elsewhere).
+#[get("/officers/<id>")]
+pub async fn officer(ctx: PageCtx<'_>, _p: Personnel<'_>, id: i64) -> AppResult<RawHtml<String>> {
+    let today = bureau_date(ctx.state.clock.now());
+    let (u, certs, posts) = with_db(ctx.state, move |c| {
+        let u = org::find(c, id)?.ok_or_else(|| AppError::not_found("no such officer"))?;
+        Ok((u, cert::certificates_today(c, id, today)?, cert_db::post_changes_of(c, id)?))
+    })
+    .await?;
+    ctx.render(
+        "certification/officer",
+        json!({
+            "u": {"id": u.id, "badge": u.badge, "name": u.name, "post": u.post, "enforcement_post": u.enforcement_post, "police_type": u.police_type, "hire_date": u.hire_date.to_string()},
+            "certs": certs.iter().map(|(c, s)| json!({"number": c.number, "level": c.level, "issued_on": c.issued_on.to_string(), "expires_on": c.expires_on.to_string(), "status": s.as_str(), "ended_on": c.ended_on.map(|d| d.to_string())})).collect::<Vec<_>>(),
+            "posts": posts.iter().map(|p| json!({"post": p.post, "enforcement": p.enforcement_post, "on": p.effective_on.to_string()})).collect::<Vec<_>>(),
+            "today": today.to_string(),
+        }),
+    )
+}
+
+/// The public verification page: no sign-in, says only whether the certificate is valid.
+#[get("/verify?<number>&<code>")]
+pub async fn verify(ctx: PageCtx<'_>, number: Option<&str>, code: Option<&str>) -> AppResult<RawHtml<String>> {
+    let today = bureau_date(ctx.state.clock.now());
+    let (n, c) = (number.unwrap_or("").trim().to_string(), code.unwrap_or("").trim().to_string());
+    let asked = !n.is_empty() || !c.is_empty();
+    let (n2, c2) = (n.clone(), c.clone());
+    let result = if asked { with_db(ctx.state, move |conn| cert::verify(conn, &n2, &c2, today)).await? } else { None };
+    ctx.render(
+        "certification/verify",
+        json!({
+            "number": n, "code": c, "asked": asked,
+            "result": result.map(|v| json!({"number": v.number, "level": v.level, "issued_on": v.issued_on.to_string(), "expires_on": v.expires_on.to_string(), "status": v.status.as_str(), "valid": v.status == crate::domain::certification::CertStatus::Valid})),
+        }),
+    )
+}

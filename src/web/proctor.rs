@@ -1,0 +1,126 @@
+//! The proctor's pages for a sitting: live view (who is in, progress, time left, flags,
+//! events), extra time and re-opening with a reason, the integrity report, absences and make-up.
+
+use rocket::form::FromForm;
+use rocket::response::content::RawHtml;
+use rocket::response::Redirect;
+use rocket::{get, post};
+use serde_json::{json, Value};
+
+use super::pages::{CsrfForm, PageCtx};
+use super::{local, parse_local_datetime, with_db};
+use crate::auth::Trainer;
+use crate::db::models::{exam as exam_db, org, room as room_db};
+use crate::error::{AppError, AppResult};
+use crate::services::{exams, plans, proctor};
+
+fn rows_json(rows: &[proctor::ProctorRow]) -> Vec<Value> {
+    rows.iter()
+        .map(|r| {
+            json!({
+                "attempt_id": r.attempt_id, "badge": r.badge, "name": r.name, "started_at": local(r.started_at), "deadline": local(r.deadline),
+                "minutes_left": (r.seconds_left + 59) / 60, "answered": r.answered, "questions": r.questions,
+                "submitted_at": r.submitted_at.map(local), "submit_kind": r.submit_kind, "flagged": r.flagged, "ip": r.client_ip,
+                "focus_events": r.focus_events, "extra_minutes": r.extra_minutes, "open": r.submitted_at.is_none(),
+                "events": r.events.iter().map(|e| {
+                    let d: Value = serde_json::from_str(&e.detail).unwrap_or(Value::Null);
+                    json!({"at": local(e.at), "kind": e.kind, "minutes": d.get("minutes"), "reason": d.get("reason")})
+                }).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}
+
+async fn page(ctx: &PageCtx<'_>, id: i64, template: &str, errors: Vec<String>) -> AppResult<RawHtml<String>> {
+    let now = ctx.state.clock.now();
+    let (s, rows, absent) = with_db(ctx.state, move |c| {
+        let s = exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+        let rows = proctor::live(c, id, now)?;
+        let mut absent = Vec::new();
+        for uid in room_db::absentees(c, id)? {
+            if let Some(u) = org::find(c, uid)? {
+                absent.push(json!({"badge": u.badge, "name": u.name}));
+            }
+        }
+        Ok((s, rows, absent))
+    })
+    .await?;
+    let controls = exams::controls_of(&s);
+    ctx.render(
+        template,
+        json!({
+            "s": {"id": s.id, "title": s.title, "opens_at": local(s.opens_at), "closes_at": local(s.closes_at), "access_code": controls.access_code,
+                  "allow": controls.allow_cidrs.join(", "), "fullscreen": controls.fullscreen, "max_events": controls.max_events, "on_limit": controls.on_limit.as_str()},
+            "rows": rows_json(&rows), "absent": absent, "errors": errors, "now": local(now),
+            "started": rows.len(), "submitted": rows.iter().filter(|r| r.submitted_at.is_some()).count(), "flagged": rows.iter().filter(|r| r.flagged).count(),
+        }),
+    )
+}
+
+#[get("/sittings/<id>/proctor")]
+pub async fn live(ctx: PageCtx<'_>, _t: Trainer<'_>, id: i64) -> AppResult<RawHtml<String>> {
+    page(&ctx, id, "sittings/proctor", vec![]).await
+}
+
+#[get("/sittings/<id>/integrity")]
+pub async fn integrity(ctx: PageCtx<'_>, _t: Trainer<'_>, id: i64) -> AppResult<RawHtml<String>> {
+    page(&ctx, id, "sittings/integrity", vec![]).await
+}
+
+#[derive(FromForm)]
+pub struct TimeForm {
+    attempt_id: i64,
+    minutes: i64,
+    reason: String,
+}
+
+#[post("/sittings/<id>/extra-time", data = "<f>")]
+pub async fn extra_time(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<TimeForm>) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+    let f = f.0;
+    let (by, now) = (t.user.id, ctx.state.clock.now());
+    let r = with_db(ctx.state, move |c| {
+        let a = exam_db::find_attempt(c, f.attempt_id)?.filter(|a| a.sitting_id == id).ok_or_else(|| AppError::not_found("no such attempt in this sitting"))?;
+        proctor::grant_extra_time(c, a.id, f.minutes, &f.reason, by, now)
+    })
+    .await;
+    match r {
+        Ok(_) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/proctor")))),
+        Err(e) if matches!(e.status.code, 409 | 422) => page(&ctx, id, "sittings/proctor", vec![e.message]).await.map(rocket::Either::Left),
+        Err(e) => Err(e),
+    }
+}
+
+#[post("/sittings/<id>/reopen", data = "<f>")]
+pub async fn reopen(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<TimeForm>) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+    let f = f.0;
+    let (by, now) = (t.user.id, ctx.state.clock.now());
+    let r = with_db(ctx.state, move |c| {
+        let a = exam_db::find_attempt(c, f.attempt_id)?.filter(|a| a.sitting_id == id).ok_or_else(|| AppError::not_found("no such attempt in this sitting"))?;
+        proctor::reopen(c, a.id, f.minutes, &f.reason, by, now)
+    })
+    .await;
+    match r {
+        Ok(_) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/proctor")))),
+        Err(e) if matches!(e.status.code, 409 | 422) => page(&ctx, id, "sittings/proctor", vec![e.message]).await.map(rocket::Either::Left),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(FromForm)]
+pub struct MakeupForm {
+    opens_at: String,
+    closes_at: String,
+}
+
+#[post("/sittings/<id>/makeup", data = "<f>")]
+pub async fn makeup(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<MakeupForm>) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+    let (Some(opens), Some(closes)) = (parse_local_datetime(&f.0.opens_at), parse_local_datetime(&f.0.closes_at)) else {
+        return page(&ctx, id, "sittings/proctor", vec!["opens_at, closes_at: give the make-up window".into()]).await.map(rocket::Either::Left);
+    };
+    let (by, now) = (t.user.id, ctx.state.clock.now());
+    match with_db(ctx.state, move |c| plans::open_makeup(c, id, opens, closes, by, now)).await {
+        Ok(new_id) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{new_id}")))),
+        Err(e) if e.status.code == 422 => page(&ctx, id, "sittings/proctor", e.message.split("; ").map(str::to_string).collect()).await.map(rocket::Either::Left),
+        Err(e) => Err(e),
+    }
+}
