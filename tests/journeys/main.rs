@@ -8,5 +8,7 @@ mod api_trainer;
 mod bank_files;
 mod bank_import;
 mod bank_review;
+mod certification;
+mod exam_room;
 mod http_server;
 mod pages;

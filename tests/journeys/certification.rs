@@ -1,0 +1,243 @@
+//! Certification levels: eligibility with reasons, certificates on passing, public verification,
+//! expiry and 离岗失效 on their dates; recurring plans that create their own sittings.
+
+use chrono::{Duration, Utc};
+use rocket::http::{ContentType, Status};
+use serde_json::{json, Value};
+
+use crate::common::{key_of, TestApp};
+
+fn get(app: &TestApp, path: &str) -> (Status, String) {
+    let r = app.client.get(path.to_string()).dispatch();
+    (r.status(), r.into_string().unwrap_or_default())
+}
+
+fn post(app: &TestApp, path: &str, body: String) -> (Status, String, Option<String>) {
+    let r = app.client.post(path.to_string()).header(ContentType::Form).body(body).dispatch();
+    let loc = r.headers().get_one("Location").map(str::to_string);
+    (r.status(), r.into_string().unwrap_or_default(), loc)
+}
+
+/// A certification sitting for `level` over a small blueprint, open now.
+fn cert_sitting(app: &TestApp, level: &str) -> i64 {
+    let t = app.token("T0001");
+    let (s, bp) = app.api(
+        "POST",
+        "/api/v1/blueprints",
+        &t,
+        Some(json!({"name": "等级考试", "spec": {"rules": [{"kind": "truefalse", "statute": "criminal-law", "count": 5, "points_centi": 200}]}})),
+    );
+    assert_eq!(s, Status::Created, "{bp}");
+    let now = Utc::now();
+    let (s, body) = app.api(
+        "POST",
+        "/api/v1/sittings",
+        &t,
+        Some(json!({"title": format!("{level} 等级考试"), "kind": "certification", "blueprint_id": bp["id"],
+                     "opens_at": (now - Duration::minutes(5)).to_rfc3339(), "closes_at": (now + Duration::hours(2)).to_rfc3339(),
+                     "duration_minutes": 30, "pass_percent": 60, "multi_rule": "partial", "score_release": "on_submit",
+                     "answer_release": "after_close", "cert_level": level})),
+    );
+    assert_eq!(s, Status::Created, "{body}");
+    body["id"].as_i64().unwrap()
+}
+
+/// Sits a sitting answering every question with the key.
+fn pass(app: &TestApp, tok: &str, sid: i64) -> Value {
+    let (s, att) = app.api("POST", &format!("/api/v1/sittings/{sid}/attempts"), tok, None);
+    assert_eq!(s, Status::Created, "{att}");
+    let aid = att["attempt_id"].as_i64().unwrap();
+    let mut conn = app.conn();
+    for q in att["questions"].as_array().unwrap() {
+        let qid = q["id"].as_i64().unwrap();
+        let key = key_of(&mut conn, qid);
+        let (s, b) = app.api("PUT", &format!("/api/v1/attempts/{aid}/answers/{qid}"), tok, Some(json!({"choices": [key]})));
+        assert_eq!(s, Status::Ok, "{b}");
+    }
+    let (s, result) = app.api("POST", &format!("/api/v1/attempts/{aid}/submit"), tok, None);
+    assert_eq!(s, Status::Ok);
+    result
+}
+
+fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..60 {
+        if let Some(v) = f() {
+            return v;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the server did not get there");
+}
+
+#[test]
+fn intermediate_needs_basic_and_a_pass_issues_a_certificate_the_public_page_confirms() {
+    let app = TestApp::new();
+    let tok = app.token("100011");
+    // no 基本级 yet: 中级 is refused, and the officer is told why
+    let (s, body) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "intermediate"})));
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert_eq!(body["error"]["code"], "not_eligible");
+    assert!(body["error"]["message"].as_str().unwrap().contains("requires a valid basic certificate"), "{body}");
+    app.login_page("100011");
+    let (_, html) = get(&app, "/certification");
+    assert!(html.contains("须先取得有效的基本级执法资格"), "{html}");
+
+    // a certification sitting admits only registered officers
+    let basic = cert_sitting(&app, "basic");
+    let (s, body) = app.api("POST", &format!("/api/v1/sittings/{basic}/attempts"), &tok, None);
+    assert_eq!(s, Status::Forbidden, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("register for the basic certification first"));
+    let (s, _) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "basic"})));
+    assert_eq!(s, Status::Created);
+    let (s, _) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "basic"})));
+    assert_eq!(s, Status::Conflict, "one open registration per level");
+    let result = pass(&app, &tok, basic);
+    assert_eq!(result["passed"], true);
+
+    // the certificate is in the officer's record, numbered, with a verification code
+    let mut conn = app.conn();
+    let uid = lawcert::db::models::org::find_by_badge(&mut conn, "100011").unwrap().unwrap().id;
+    let certs = lawcert::db::models::cert::certificates_of(&mut conn, uid).unwrap();
+    assert_eq!(certs.len(), 1);
+    let c = &certs[0];
+    assert!(c.number.starts_with("JZ-") && c.number.contains("-B-"), "{}", c.number);
+    assert_eq!(c.expires_on, lawcert::domain::certification::expiry(c.issued_on, 5));
+    // the public page (no sign-in) confirms it, and says nothing else about the holder
+    app.client.post("/logout").header(ContentType::Form).body(format!("_csrf={}", lawcert_csrf(&app))).dispatch();
+    let (s, html) = get(&app, &format!("/verify?number={}&code={}", c.number, c.verify_code.to_lowercase()));
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("该证书有效"), "{html}");
+    let name = lawcert::db::models::org::find(&mut conn, uid).unwrap().unwrap().name;
+    assert!(!html.contains(&name) && !html.contains("100011"), "no personal data on the verification page");
+    let (_, html) = get(&app, &format!("/verify?number={}&code=WRONG123", c.number));
+    assert!(html.contains("没有与该编号和查验码相符的证书"));
+    let r = app.client.get(format!("/api/v1/certificates/verify?number={}&code={}", c.number, c.verify_code)).dispatch();
+    assert_eq!(r.status(), Status::Ok);
+    let v: Value = serde_json::from_str(&r.into_string().unwrap()).unwrap();
+    assert_eq!(v["status"], "valid");
+    assert!(v.get("user_id").is_none() && v.get("name").is_none());
+
+    // now 中级 is open to them
+    let (s, body) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "intermediate"})));
+    assert_eq!(s, Status::Created, "{body}");
+    // the issue is in the audit log
+    let log = lawcert::db::models::audit::page(&mut conn, 0, 10_000).unwrap();
+    assert!(log.iter().any(|e| e.action == "certificate.issue" && e.subject.contains(&c.number)));
+}
+
+fn lawcert_csrf(app: &TestApp) -> String {
+    crate::common::form_csrf(&get(app, "/").1)
+}
+
+#[test]
+fn expiry_and_leaving_an_enforcement_post_end_certificates_on_their_dates() {
+    let app = TestApp::new();
+    let basic = cert_sitting(&app, "basic");
+    let mut certs = Vec::new();
+    for badge in ["100012", "100013"] {
+        let tok = app.token(badge);
+        let (s, _) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "basic"})));
+        assert_eq!(s, Status::Created);
+        pass(&app, &tok, basic);
+        let mut conn = app.conn();
+        let uid = lawcert::db::models::org::find_by_badge(&mut conn, badge).unwrap().unwrap().id;
+        certs.push((uid, lawcert::db::models::cert::certificates_of(&mut conn, uid).unwrap().remove(0)));
+    }
+    // HR records that 100013 left enforcement duty today
+    let csrf = app.login_page("H0001");
+    let (uid13, c13) = certs[1].clone();
+    let today = lawcert::timefmt::bureau_date(app.clock.now());
+    let (s, body, _) = post(&app, &format!("/admin/users/{uid13}/post"), format!("_csrf={csrf}&post=%E5%90%8E%E5%8B%A4&effective_on={today}"));
+    assert_eq!(s, Status::SeeOther, "{body}");
+    let (_, html) = get(&app, &format!("/officers/{uid13}"));
+    assert!(html.contains("非执法岗位"));
+
+    let status = |id: i64| {
+        let mut conn = app.conn();
+        lawcert::db::models::cert::certificates_of(&mut conn, id).unwrap().remove(0).status
+    };
+    // 364 days later nothing has changed; at one year the server lapses it by itself
+    app.clock.advance(Duration::days(364));
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(status(uid13), "valid");
+    app.clock.advance(Duration::days(1));
+    wait_for(|| (status(uid13) == "lapsed").then_some(()));
+    assert_eq!(status(certs[0].0), "valid", "the officer still on post keeps theirs");
+    let (_, html) = get(&app, &format!("/verify?number={}&code={}", c13.number, c13.verify_code));
+    assert!(html.contains("已失效"), "{html}");
+    // a lapsed officer must pass again: basic is open to them, intermediate is not
+    let mut conn = app.conn();
+    let now = app.clock.now();
+    let d = lawcert::timefmt::bureau_date(now);
+    assert!(lawcert::services::certification::eligibility(&mut conn, uid13, lawcert::domain::bank::Level::Basic, d).unwrap().is_ok());
+    assert!(lawcert::services::certification::eligibility(&mut conn, uid13, lawcert::domain::bank::Level::Intermediate, d).unwrap().is_err());
+
+    // the holder is warned before expiry, and the certificate expires on its date
+    let (uid12, c12) = certs[0].clone();
+    let to_warning = (c12.expires_on - Duration::days(80)) - lawcert::timefmt::bureau_date(app.clock.now());
+    app.clock.advance(to_warning);
+    wait_for(|| {
+        let mut conn = app.conn();
+        lawcert::db::models::cert::certificates_of(&mut conn, uid12).unwrap()[0].warned_at.map(|_| ())
+    });
+    let notes = lawcert::db::models::audit::notifications_of(&mut conn, uid12, 20).unwrap();
+    assert!(notes.iter().any(|n| n.kind == "certificate_expiring"));
+    app.clock.advance(Duration::days(80));
+    wait_for(|| (status(uid12) == "expired").then_some(()));
+    let log = lawcert::db::models::audit::page(&mut conn, 0, 10_000).unwrap();
+    assert!(log.iter().any(|e| e.action == "certificate.lapsed") && log.iter().any(|e| e.action == "certificate.expired"));
+}
+
+#[test]
+fn a_bimonthly_plan_creates_its_sittings_and_records_absentees_for_a_make_up() {
+    let app = TestApp::new();
+    let csrf = app.login_page("T0001");
+    let (_, html) = get(&app, "/plans");
+    let bp = html.split("name=\"blueprint_id\">").nth(1).unwrap().split("<option value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let today = lawcert::timefmt::bureau_date(app.clock.now());
+    let first = today + Duration::days(10);
+    // a bad plan is refused with the reason
+    let (s, html, _) = post(&app, "/plans", format!("_csrf={csrf}&name=x&blueprint_id={bp}&first_date={first}&every_months=0&opens_at=09:00&window_minutes=180&lead_days=14&duration_minutes=60&pass_percent=60"));
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("every_months: 1–12"), "{html}");
+    let (s, html, _) = post(
+        &app,
+        "/plans",
+        format!("_csrf={csrf}&name=%E5%8F%8C%E6%9C%88%E8%80%83&blueprint_id={bp}&first_date={first}&every_months=2&opens_at=09:00&window_minutes=180&lead_days=14&duration_minutes=60&pass_percent=60&police_types=%E4%BA%A4%E8%AD%A6"),
+    );
+    assert_eq!(s, Status::SeeOther, "{html}");
+    // the server creates the first sitting by itself (it is within the 14-day lead)
+    let mut conn = app.conn();
+    let sitting = wait_for(|| lawcert::db::models::exam::list_sittings(&mut app.conn()).unwrap().into_iter().find(|s| s.plan_id.is_some()));
+    assert!(sitting.title.contains(&first.to_string()), "{}", sitting.title);
+    assert_eq!(lawcert::timefmt::bureau_date(sitting.opens_at + Duration::hours(1)), first);
+    // its candidates (交警 only) were notified
+    let traffic = lawcert::db::models::org::find_by_badge(&mut conn, "100004").unwrap().unwrap();
+    let other = lawcert::db::models::org::find_by_badge(&mut conn, "100001").unwrap().unwrap();
+    assert!(lawcert::db::models::audit::notifications_of(&mut conn, traffic.id, 10).unwrap().iter().any(|n| n.kind == "exam_scheduled"));
+    assert!(!lawcert::db::models::audit::notifications_of(&mut conn, other.id, 10).unwrap().iter().any(|n| n.kind == "exam_scheduled"));
+    // once is enough: the next sweep does not create it again
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let n = lawcert::db::models::exam::list_sittings(&mut conn).unwrap().into_iter().filter(|s| s.plan_id.is_some()).count();
+    assert_eq!(n, 1);
+
+    // nobody sits it; after it closes everyone on its list is recorded absent
+    app.clock.advance(Duration::days(11));
+    let absent = wait_for(|| {
+        let a = lawcert::db::models::room::absentees(&mut app.conn(), sitting.id).unwrap();
+        (!a.is_empty()).then_some(a)
+    });
+    assert!(absent.contains(&traffic.id) && !absent.contains(&other.id));
+    // a trainer opens a make-up for exactly those officers (signing in again: days have passed)
+    let csrf = app.login_page("T0001");
+    let (_, html) = get(&app, &format!("/sittings/{}/proctor", sitting.id));
+    assert!(html.contains("缺考人员") && html.contains("100004"), "{html}");
+    let d = lawcert::timefmt::bureau_date(app.clock.now()) + Duration::days(3);
+    let (s, html, loc) = post(&app, &format!("/sittings/{}/makeup", sitting.id), format!("_csrf={csrf}&opens_at={d}T09:00&closes_at={d}T12:00"));
+    assert_eq!(s, Status::SeeOther, "{html}");
+    let makeup_id: i64 = loc.unwrap().rsplit('/').next().unwrap().parse().unwrap();
+    let m = lawcert::db::models::exam::find_sitting(&mut conn, makeup_id).unwrap().unwrap();
+    assert_eq!(m.makeup_of, Some(sitting.id));
+    let e = lawcert::services::exams::eligibility_of(&m);
+    assert!(e.badges.contains(&"100004".to_string()) && !e.badges.contains(&"100001".to_string()));
+}
