@@ -127,7 +127,63 @@ pub fn seed(conn: &mut DbConn, now: Ts) -> AppResult<()> {
         now,
     )?;
     seed_past_bimonthly(conn, trainer, now)?;
+    seed_certificates(conn, now)?;
     Ok(())
+}
+
+/// Certificates the demo officers already hold (as if recorded before lawcert), so the
+/// certification pages, verification and the expiry/lapse rules have something to act on:
+/// most hold 基本级, a few 中级, one 高级; one certificate is within the expiry-warning window and
+/// one holder left enforcement duty more than a year ago (the server lapses it on start).
+fn seed_certificates(conn: &mut DbConn, now: Ts) -> AppResult<()> {
+    use crate::db::models::cert as cert_db;
+    use crate::domain::bank::Level;
+    use crate::domain::certification::{certificate_number, expiry};
+
+    let today = crate::timefmt::bureau_date(now);
+    let mut seq = std::collections::HashMap::new();
+    let mut issue = |conn: &mut DbConn, badge: &str, level: Level, issued: NaiveDate| -> AppResult<()> {
+        let Some(u) = org::find_by_badge(conn, badge)? else { return Ok(()) };
+        let n = seq.entry((level, issued.format("%Y").to_string())).or_insert(0i64);
+        *n += 1;
+        let number = certificate_number(level, issued.format("%Y").to_string().parse().unwrap_or(2026), *n);
+        // fixed demo codes are fine: the demo is not a real bureau
+        let code = format!("DEMO{:04}", u.id % 10_000);
+        cert_db::insert_certificate(
+            conn,
+            &cert_db::NewCertificate {
+                number: &number,
+                verify_code: &code,
+                user_id: u.id,
+                level: level.as_str(),
+                police_type: &u.police_type,
+                issued_on: issued,
+                expires_on: expiry(issued, 5),
+                attempt_id: None,
+                score_centi: None,
+                status: "valid",
+                created_at: now,
+            },
+        )?;
+        Ok(())
+    };
+    write_tx(conn, |conn| {
+        for n in 1..=20 {
+            let issued = today - Duration::days(200 + 53 * n as i64);
+            issue(conn, &format!("1000{n:02}"), Level::Basic, issued)?;
+        }
+        // due for renewal soon: issued almost five years ago
+        issue(conn, "100021", Level::Basic, today - Duration::days(5 * 365 - 40))?;
+        for badge in ["100002", "100005", "100009"] {
+            issue(conn, badge, Level::Intermediate, today - Duration::days(120))?;
+        }
+        issue(conn, "100002", Level::Advanced, today - Duration::days(30))?;
+        // 100020 moved to a non-enforcement post 400 days ago
+        if let Some(u) = org::find_by_badge(conn, "100020")? {
+            cert_db::insert_post_change(conn, u.id, "后勤保障", false, today - Duration::days(400), None, now)?;
+        }
+        Ok::<(), AppError>(())
+    })
 }
 
 /// A bimonthly exam that closed four days ago, sat by 27 of the 30 officers with answers of

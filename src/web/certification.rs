@@ -230,3 +230,24 @@ pub async fn verify(ctx: PageCtx<'_>, number: Option<&str>, code: Option<&str>) 
         }),
     )
 }
+
+/// Officers with their valid certification levels (HR, admins), to open one's record.
+#[get("/officers?<q>")]
+pub async fn officers(ctx: PageCtx<'_>, _p: Personnel<'_>, q: Option<&str>) -> AppResult<RawHtml<String>> {
+    let q = q.unwrap_or("").trim().to_string();
+    let needle = q.clone();
+    let rows = with_db(ctx.state, move |c| {
+        let mut out = Vec::new();
+        for (u, unit) in org::list_with_units(c)? {
+            if !needle.is_empty() && !u.badge.contains(&needle) && !u.name.contains(&needle) && !unit.contains(&needle) {
+                continue;
+            }
+            let levels: Vec<String> = cert_db::certificates_of(c, u.id)?.into_iter().filter(|x| x.status == "valid").map(|x| x.level).collect();
+            out.push(json!({"id": u.id, "badge": u.badge, "name": u.name, "unit": unit, "police_type": u.police_type,
+                            "enforcement": u.enforcement_post, "levels": levels}));
+        }
+        Ok(out)
+    })
+    .await?;
+    ctx.render("certification/officers", json!({ "rows": rows, "q": q }))
+}

@@ -56,6 +56,7 @@ fn user_json(u: &CurrentUser) -> Value {
         "hr": u.has(Role::Hr),
         "admin": u.has(Role::Admin),
         "results": u.has(Role::Trainer) || u.has(Role::Leader) || u.has(Role::Hr) || u.has(Role::Admin),
+        "personnel": u.has(Role::Hr) || u.has(Role::Admin),
     })
 }
 

@@ -72,13 +72,13 @@ fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> T {
 #[test]
 fn intermediate_needs_basic_and_a_pass_issues_a_certificate_the_public_page_confirms() {
     let app = TestApp::new();
-    let tok = app.token("100011");
+    let tok = app.token("100025");
     // no 基本级 yet: 中级 is refused, and the officer is told why
     let (s, body) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "intermediate"})));
     assert_eq!(s, Status::UnprocessableEntity);
     assert_eq!(body["error"]["code"], "not_eligible");
     assert!(body["error"]["message"].as_str().unwrap().contains("requires a valid basic certificate"), "{body}");
-    app.login_page("100011");
+    app.login_page("100025");
     let (_, html) = get(&app, "/certification");
     assert!(html.contains("须先取得有效的基本级执法资格"), "{html}");
 
@@ -96,7 +96,7 @@ fn intermediate_needs_basic_and_a_pass_issues_a_certificate_the_public_page_conf
 
     // the certificate is in the officer's record, numbered, with a verification code
     let mut conn = app.conn();
-    let uid = lawcert::db::models::org::find_by_badge(&mut conn, "100011").unwrap().unwrap().id;
+    let uid = lawcert::db::models::org::find_by_badge(&mut conn, "100025").unwrap().unwrap().id;
     let certs = lawcert::db::models::cert::certificates_of(&mut conn, uid).unwrap();
     assert_eq!(certs.len(), 1);
     let c = &certs[0];
@@ -108,7 +108,7 @@ fn intermediate_needs_basic_and_a_pass_issues_a_certificate_the_public_page_conf
     assert_eq!(s, Status::Ok);
     assert!(html.contains("该证书有效"), "{html}");
     let name = lawcert::db::models::org::find(&mut conn, uid).unwrap().unwrap().name;
-    assert!(!html.contains(&name) && !html.contains("100011"), "no personal data on the verification page");
+    assert!(!html.contains(&name) && !html.contains("100025"), "no personal data on the verification page");
     let (_, html) = get(&app, &format!("/verify?number={}&code=WRONG123", c.number));
     assert!(html.contains("没有与该编号和查验码相符的证书"));
     let r = app.client.get(format!("/api/v1/certificates/verify?number={}&code={}", c.number, c.verify_code)).dispatch();
@@ -134,7 +134,7 @@ fn expiry_and_leaving_an_enforcement_post_end_certificates_on_their_dates() {
     let app = TestApp::new();
     let basic = cert_sitting(&app, "basic");
     let mut certs = Vec::new();
-    for badge in ["100012", "100013"] {
+    for badge in ["100026", "100027"] {
         let tok = app.token(badge);
         let (s, _) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "basic"})));
         assert_eq!(s, Status::Created);
@@ -143,7 +143,7 @@ fn expiry_and_leaving_an_enforcement_post_end_certificates_on_their_dates() {
         let uid = lawcert::db::models::org::find_by_badge(&mut conn, badge).unwrap().unwrap().id;
         certs.push((uid, lawcert::db::models::cert::certificates_of(&mut conn, uid).unwrap().remove(0)));
     }
-    // HR records that 100013 left enforcement duty today
+    // HR records that 100027 left enforcement duty today
     let csrf = app.login_page("H0001");
     let (uid13, c13) = certs[1].clone();
     let today = lawcert::timefmt::bureau_date(app.clock.now());

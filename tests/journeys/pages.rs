@@ -208,7 +208,11 @@ fn trainer_builds_a_blueprint_schedules_a_sitting_and_exports_results() {
 fn roles_guard_the_pages() {
     let app = TestApp::new();
     app.login_page("100022");
-    for path in ["/bank", "/bank/new", "/blueprints", "/sittings", "/sittings/1", "/sittings/1/results.csv", "/admin/users", "/admin/users/import"] {
+    for path in [
+        "/bank", "/bank/new", "/blueprints", "/sittings", "/sittings/1", "/sittings/1/results.csv", "/admin/users", "/admin/users/import",
+        "/bank/import", "/bank/export", "/bank/worklist", "/bank/editions", "/challenges", "/sittings/2/stats", "/sittings/1/proctor",
+        "/sittings/1/integrity", "/plans", "/certification/registrations", "/admin/certification", "/officers", "/officers/1",
+    ] {
         let (s, html) = get(&app, path);
         assert_eq!(s, Status::Forbidden, "{path}");
         assert!(html.contains("无权访问"), "{path}: error page in Chinese");
@@ -218,6 +222,14 @@ fn roles_guard_the_pages() {
     assert_eq!(get(&app, "/sittings/1").0, Status::Ok, "HR reads results");
     assert_eq!(get(&app, "/exams").0, Status::Forbidden, "HR does not sit exams");
     assert_eq!(get(&app, "/bank").0, Status::Forbidden);
+    assert_eq!(get(&app, "/officers").0, Status::Ok, "HR keeps officers' certification records");
+    for path in ["/plans", "/sittings/1/proctor", "/admin/certification", "/challenges"] {
+        assert_eq!(get(&app, path).0, Status::Forbidden, "{path}");
+    }
+    // the verification page needs no sign-in at all
+    app.client.post("/logout").header(ContentType::Form).body(format!("_csrf={}", form_csrf(&get(&app, "/").1))).dispatch();
+    assert_eq!(get(&app, "/verify").0, Status::Ok);
+    assert_eq!(get(&app, "/certification").0, Status::SeeOther, "sign-in first");
 }
 
 #[test]
