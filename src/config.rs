@@ -23,6 +23,9 @@ pub struct Config {
     pub pool_size: u32,
     /// How often the server looks for attempts whose deadline has passed.
     pub sweep_seconds: u64,
+    /// How often date-driven work runs (plans' sittings, absences, certificate expiry/lapse,
+    /// item analysis): it changes by the day, so once a minute is plenty.
+    pub dated_sweep_seconds: u64,
     /// How often the SQLite write-ahead log is copied into the database file.
     pub checkpoint_seconds: u64,
 }
@@ -64,6 +67,7 @@ impl Config {
             secure_cookies: flag("LAWCERT_SECURE_COOKIES")?.unwrap_or(false),
             pool_size: number("LAWCERT_DB_POOL", if database.backend == Backend::Sqlite { 8 } else { 16 }, 1, 512)? as u32,
             sweep_seconds: number("LAWCERT_SWEEP_SECONDS", 5, 1, 3600)? as u64,
+            dated_sweep_seconds: number("LAWCERT_DATED_SWEEP_SECONDS", 60, 1, 86_400)? as u64,
             checkpoint_seconds: number("LAWCERT_CHECKPOINT_SECONDS", 2, 1, 3600)? as u64,
             database,
         })

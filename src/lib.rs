@@ -63,16 +63,25 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                 let pool = app.pool.clone();
                 let clock = app.clock.clone();
                 let every = std::time::Duration::from_secs(app.config.sweep_seconds);
+                let dated_every = std::time::Duration::from_secs(app.config.dated_sweep_seconds);
                 // The sweeper only needs the pool and clock; grading loads versions through a cache of its own.
                 rocket::tokio::spawn(async move {
                     let cache = Arc::new(state::VersionCache::default());
+                    let mut dated_last: Option<std::time::Instant> = None;
                     loop {
                         rocket::tokio::time::sleep(every).await;
                         let (pool, clock, cache) = (pool.clone(), clock.clone(), cache.clone());
+                        let dated = dated_last.is_none_or(|t| t.elapsed() >= dated_every);
+                        if dated {
+                            dated_last = Some(std::time::Instant::now());
+                        }
                         let r = rocket::tokio::task::spawn_blocking(move || -> Result<usize, AppError> {
                             let mut conn = pool.get()?;
                             let now = clock.now();
                             let n = services::exams::submit_overdue(&mut conn, &cache, now)?;
+                            if !dated {
+                                return Ok(n);
+                            }
                             // once a sitting is over and every attempt is in, analyse its items
                             services::item_analysis::analyse_closed(&mut conn, &cache, now)?;
                             // date-driven work: plans' sittings, absences, expiry and 离岗失效

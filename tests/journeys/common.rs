@@ -35,6 +35,7 @@ fn base_config(url: &str) -> Config {
         "LAWCERT_QUESTIONS" => Some(questions.clone()),
         "LAWCERT_DEMO" => Some("1".into()),
         "LAWCERT_SWEEP_SECONDS" => Some("1".into()),
+        "LAWCERT_DATED_SWEEP_SECONDS" => Some("1".into()),
         "LAWCERT_DB_POOL" => Some("4".into()),
         _ => None,
     })
