@@ -16,6 +16,8 @@ usage:
                                       Aiken .txt file into the database as drafts (all or nothing)
   lawcert bank template FILE.xlsx     write the Excel import template
   lawcert audit verify                check the audit log's hash chain; names the first broken entry
+  lawcert backup FILE                 consistent copy of the running SQLite database, checked
+  lawcert restore FILE                replace the SQLite database with a checked backup (server stopped)
   lawcert help                        this text
 
 The database is DATABASE_URL (default: the SQLite file lawcert.db).";
@@ -259,6 +261,68 @@ pub fn bank_template(out: &Path) -> i32 {
         }
         Err(e) => {
             eprintln!("{}: {e}", out.display());
+            2
+        }
+    }
+}
+
+/// `lawcert backup FILE`: a consistent copy of the running SQLite database, checked.
+pub fn backup(dest: &Path) -> i32 {
+    let run = || -> anyhow::Result<(i64, i64)> {
+        let config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        let pool = crate::db::connect(&config.database, 1)?;
+        crate::db::sqlite_backup(&mut *pool.get()?, dest)?;
+        crate::db::sqlite_check_backup(dest)
+    };
+    match run() {
+        Ok((m, a)) => {
+            println!("backup written to {} and checked ({m} migrations, {a} audit entries)", dest.display());
+            0
+        }
+        Err(e) => {
+            eprintln!("backup: {e:#}");
+            2
+        }
+    }
+}
+
+/// `lawcert restore FILE`: replaces the configured SQLite database with a checked backup.
+/// Run it with the server stopped; the database it replaces is kept beside it.
+pub fn restore(src: &Path) -> i32 {
+    let run = || -> anyhow::Result<String> {
+        let config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        if config.database.backend != crate::db::Backend::Sqlite {
+            anyhow::bail!("lawcert restore brings back SQLite databases; restore PostgreSQL with pg_restore (see README.md)");
+        }
+        let (m, a) = crate::db::sqlite_check_backup(src)?;
+        let target = Path::new(&config.database.target);
+        let staged = target.with_extension("restoring");
+        std::fs::copy(src, &staged)?;
+        let mut kept = String::new();
+        if target.exists() {
+            let old = target.with_extension(format!("before-restore-{}", chrono::Utc::now().format("%Y%m%d%H%M%S")));
+            // fold the live log into the old file first, so what is kept is whole
+            if let Ok(pool) = crate::db::connect(&config.database, 1) {
+                let _ = crate::db::restart_log(&mut *pool.get()?);
+            }
+            std::fs::rename(target, &old)?;
+            kept = format!("; the database it replaced is kept as {}", old.display());
+        }
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", target.display()));
+        }
+        std::fs::rename(&staged, target)?;
+        // migrations a newer lawcert added are applied now
+        crate::db::connect(&config.database, 1)?;
+        Ok(format!("restored {} ({m} migrations, {a} audit entries) into {}{kept}", src.display(), target.display()))
+    };
+    match run() {
+        Ok(msg) => {
+            println!("{msg}");
+            0
+        }
+        Err(e) => {
+            eprintln!("restore: {e:#}");
             2
         }
     }

@@ -27,7 +27,7 @@ pub struct Config {
     /// item analysis): it changes by the day, so once a minute is plenty.
     pub dated_sweep_seconds: u64,
     /// How often the SQLite write-ahead log is copied into the database file.
-    pub checkpoint_seconds: u64,
+    pub checkpoint_ms: u64,
 }
 
 impl Config {
@@ -68,7 +68,7 @@ impl Config {
             pool_size: number("LAWCERT_DB_POOL", if database.backend == Backend::Sqlite { 8 } else { 16 }, 1, 512)? as u32,
             sweep_seconds: number("LAWCERT_SWEEP_SECONDS", 5, 1, 3600)? as u64,
             dated_sweep_seconds: number("LAWCERT_DATED_SWEEP_SECONDS", 60, 1, 86_400)? as u64,
-            checkpoint_seconds: number("LAWCERT_CHECKPOINT_SECONDS", 2, 1, 3600)? as u64,
+            checkpoint_ms: number("LAWCERT_CHECKPOINT_MS", 100, 10, 3_600_000)? as u64,
             database,
         })
     }

@@ -114,7 +114,9 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                     return;
                 }
                 let pool = app.pool.clone();
-                let every = std::time::Duration::from_secs(app.config.checkpoint_seconds);
+                let every = std::time::Duration::from_millis(app.config.checkpoint_ms);
+                // a task of the server's runtime, so it ends with the server; the checkpoint itself
+                // (a blocking copy and fsync) runs on the blocking pool
                 rocket::tokio::spawn(async move {
                     loop {
                         rocket::tokio::time::sleep(every).await;

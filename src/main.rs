@@ -61,6 +61,8 @@ async fn run() {
         }
         ["bank", "template", out] => std::process::exit(cli::bank_template(&PathBuf::from(out))),
         ["audit", "verify"] => std::process::exit(cli::audit_verify()),
+        ["backup", file] => std::process::exit(cli::backup(&PathBuf::from(file))),
+        ["restore", file] => std::process::exit(cli::restore(&PathBuf::from(file))),
         ["help" | "--help" | "-h"] => println!("{}", cli::USAGE),
         _ => {
             eprintln!("{}", cli::USAGE);

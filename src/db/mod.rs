@@ -131,25 +131,34 @@ pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<()> {
     result.map_err(|e| anyhow::anyhow!("database migration failed: {e}"))
 }
 
-/// Copies the SQLite write-ahead log back into the database file without blocking writers.
-/// The server calls this every second from a background task, so a commit never pays for a
-/// checkpoint (and its fsync). No-op on PostgreSQL.
+/// Held while a checkpoint runs: SQLite allows one checkpointer at a time, and a second one
+/// would sit in the busy handler, so the writer skips its log restart rather than wait.
+static SQLITE_CHECKPOINTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Copies the SQLite write-ahead log back into the database file (and syncs it) without
+/// blocking writers. A background thread calls this every `LAWCERT_CHECKPOINT_MS`, so the copy
+/// and its fsync happen beside the writer, never in a commit. No-op on PostgreSQL.
 pub fn checkpoint(conn: &mut DbConn) -> QueryResult<()> {
     match conn {
-        DbConn::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)"),
+        DbConn::Sqlite(c) => {
+            let _one = SQLITE_CHECKPOINTING.lock().unwrap_or_else(|p| p.into_inner());
+            c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")
+        }
         DbConn::Pg(_) => Ok(()),
     }
 }
 
-/// Checkpoints the whole SQLite log and starts it again from its beginning (the writer calls
-/// this between batches). No-op on PostgreSQL.
-pub fn restart_log(conn: &mut DbConn) -> QueryResult<()> {
+/// Starts the SQLite log again from its beginning (the writer calls this between batches):
+/// the background checkpoint has just copied almost all of it, so little is left to copy.
+/// Skipped (false) while a background checkpoint is running. No-op on PostgreSQL.
+pub fn restart_log(conn: &mut DbConn) -> QueryResult<bool> {
     match conn {
         DbConn::Sqlite(c) => {
+            let Ok(_one) = SQLITE_CHECKPOINTING.try_lock() else { return Ok(false) };
             let _writer = SQLITE_WRITER.lock().unwrap_or_else(|p| p.into_inner());
-            c.batch_execute("PRAGMA wal_checkpoint(RESTART)")
+            c.batch_execute("PRAGMA wal_checkpoint(RESTART)").map(|_| true)
         }
-        DbConn::Pg(_) => Ok(()),
+        DbConn::Pg(_) => Ok(false),
     }
 }
 
@@ -208,3 +217,42 @@ macro_rules! per_backend {
 /// One writer at a time per process on SQLite: waiting on a mutex is fair and immediate, where
 /// SQLite's own busy handler sleeps in growing steps and turns contention into latency spikes.
 static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Takes a consistent copy of a live SQLite database into `dest` (`VACUUM INTO`: one read
+/// transaction, so writers carry on and the copy is one moment's state, compacted).
+pub fn sqlite_backup(conn: &mut DbConn, dest: &std::path::Path) -> anyhow::Result<()> {
+    let DbConn::Sqlite(c) = conn else { anyhow::bail!("lawcert backup copies SQLite databases; back up PostgreSQL with pg_dump (see README.md)") };
+    if dest.exists() {
+        anyhow::bail!("{} exists: choose a new file, a backup never overwrites one", dest.display());
+    }
+    let path = dest.to_str().ok_or_else(|| anyhow::anyhow!("{}: the path is not UTF-8", dest.display()))?;
+    diesel::sql_query("VACUUM INTO ?").bind::<diesel::sql_types::Text, _>(path).execute(c)?;
+    Ok(())
+}
+
+/// Checks that `file` is an intact lawcert SQLite database: SQLite's integrity check passes and
+/// it has lawcert's migrations. Returns (migrations applied, audit entries).
+pub fn sqlite_check_backup(file: &std::path::Path) -> anyhow::Result<(i64, i64)> {
+    use diesel::sqlite::SqliteConnection;
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        integrity_check: String,
+    }
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let path = file.to_str().ok_or_else(|| anyhow::anyhow!("{}: the path is not UTF-8", file.display()))?;
+    let mut c = SqliteConnection::establish(&format!("file:{path}?mode=ro")).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let rows: Vec<Row> = diesel::sql_query("PRAGMA integrity_check").load(&mut c).map_err(|e| anyhow::anyhow!("{}: not a SQLite database ({e})", file.display()))?;
+    if rows.first().map(|r| r.integrity_check.as_str()) != Some("ok") {
+        anyhow::bail!("{}: damaged: {}", file.display(), rows.iter().map(|r| r.integrity_check.as_str()).collect::<Vec<_>>().join("; "));
+    }
+    let m: Count = diesel::sql_query("SELECT COUNT(*) AS n FROM __diesel_schema_migrations")
+        .get_result(&mut c)
+        .map_err(|_| anyhow::anyhow!("{}: not a lawcert database (no migrations table)", file.display()))?;
+    let a: Count = diesel::sql_query("SELECT COUNT(*) AS n FROM audit_log").get_result(&mut c).unwrap_or(Count { n: 0 });
+    Ok((m.n, a.n))
+}

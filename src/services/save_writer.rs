@@ -116,10 +116,11 @@ fn run(pool: Pool, rx: std::sync::Arc<std::sync::Mutex<mpsc::Receiver<Job>>>) {
                 // the log, which then grows and makes every append allocate. Restarting the log
                 // here, between batches, keeps it small and overwritten in place.
                 if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
-                    last_checkpoint = std::time::Instant::now();
                     if let Ok(mut conn) = pool.get() {
-                        if let Err(e) = crate::db::restart_log(&mut conn) {
-                            eprintln!("save writer: checkpoint: {e}");
+                        match crate::db::restart_log(&mut conn) {
+                            Ok(true) => last_checkpoint = std::time::Instant::now(),
+                            Ok(false) => {} // the background checkpoint is running: after the next batch
+                            Err(e) => eprintln!("save writer: checkpoint: {e}"),
                         }
                     }
                 }

@@ -5,6 +5,7 @@ mod common;
 
 mod api_candidate;
 mod api_trainer;
+mod backup;
 mod bank_files;
 mod bank_import;
 mod bank_review;
