@@ -5,6 +5,7 @@ mod common;
 
 mod api_candidate;
 mod api_trainer;
+mod authz;
 mod backup;
 mod bank_files;
 mod bank_import;
