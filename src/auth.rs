@@ -50,6 +50,31 @@ pub async fn verify_password_async(password: String, hash: Option<String>) -> bo
     .unwrap_or(false)
 }
 
+/// The sign-in check shared by the login page and the token endpoint: refuses a locked badge
+/// before spending an argon2 check on it, and counts wrong passwords.
+/// `Err(until)` while the badge is locked.
+pub async fn check_sign_in(state: &crate::state::AppState, badge: &str, password: String, hash: Option<String>) -> Result<bool, chrono::NaiveDateTime> {
+    let now = state.clock.now();
+    state.logins.lock().unwrap_or_else(|p| p.into_inner()).check(badge, now)?;
+    let ok = verify_password_async(password, hash).await;
+    let mut t = state.logins.lock().unwrap_or_else(|p| p.into_inner());
+    if ok {
+        t.succeeded(badge);
+    } else if let Some(until) = t.failed(badge, now) {
+        return Err(until);
+    }
+    Ok(ok)
+}
+
+/// The API's answer to a locked badge (429).
+pub fn locked_out(until: chrono::NaiveDateTime) -> AppError {
+    AppError::new(
+        Status::TooManyRequests,
+        "too_many_attempts",
+        format!("too many wrong passwords for this badge: try again after {} (UTC+8)", crate::web::local(until)),
+    )
+}
+
 /// Checks a password against a stored hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())

@@ -53,7 +53,7 @@ pub fn prepare(config: &Config, clock: &Clock) -> anyhow::Result<db::Pool> {
 pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::Pool, clock: Arc<Clock>) -> Rocket<Build> {
     let writers = if config.database.backend == db::Backend::Sqlite { 1 } else { (config.pool_size as usize / 2).max(1) };
     let saves = services::save_writer::SaveWriter::start(pool.clone(), writers);
-    let state = AppState { saves, pool, clock, config, renderer: web::render::Renderer::new(), versions: Arc::new(Default::default()), sessions: Default::default(), attempts: Arc::new(Default::default()) };
+    let state = AppState { saves, pool, clock, config, renderer: web::render::Renderer::new(), versions: Arc::new(Default::default()), sessions: Default::default(), attempts: Arc::new(Default::default()), logins: Default::default() };
     rocket::custom(figment)
         .manage(state)
         .attach(SecurityHeaders)

@@ -19,6 +19,8 @@ pub struct AppState {
     pub sessions: crate::auth::SessionCache,
     pub attempts: Arc<AttemptCache>,
     pub saves: crate::services::save_writer::SaveWriter,
+    /// Per-badge sign-in failures (this process; each app server counts its own).
+    pub logins: std::sync::Mutex<crate::domain::throttle::LoginThrottle>,
 }
 
 /// What never changes about an attempt once started: whose it is and which questions are on

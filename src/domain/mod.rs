@@ -13,3 +13,4 @@ pub mod lifecycle;
 pub mod org;
 pub mod paper;
 pub mod plans;
+pub mod throttle;

@@ -70,7 +70,7 @@ fn json_body<T>(body: Result<Json<T>, rocket::serde::json::Error<'_>>) -> AppRes
 
 /// Exchanges a badge and password for a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/token", request_body = TokenRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
 #[post("/api/v1/auth/token", data = "<body>")]
 pub async fn create_token(state: &State<AppState>, body: Result<Json<TokenRequest>, rocket::serde::json::Error<'_>>) -> AppResult<Json<TokenResponse>> {
     let req = json_body(body)?;
@@ -78,7 +78,7 @@ pub async fn create_token(state: &State<AppState>, body: Result<Json<TokenReques
     let user = with_db(state, move |c| Ok(org::find_by_badge(c, &badge)?)).await?;
     // unknown or disabled accounts cost the same time as a wrong password
     let hash = user.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
-    let ok = crate::auth::verify_password_async(req.password.clone(), hash).await;
+    let ok = crate::auth::check_sign_in(state, &req.badge, req.password.clone(), hash).await.map_err(crate::auth::locked_out)?;
     let Some(user) = user.filter(|_| ok) else { return Err(AppError::unauthorized("wrong badge or password")) };
     let token = random_token();
     let hash = token_hash(&token);

@@ -69,7 +69,13 @@ pub async fn login(ctx: PageCtx<'_>, state: &State<AppState>, jar: &CookieJar<'_
     let found = with_db(state, move |c| Ok(org::find_by_badge(c, &badge)?)).await?;
     // unknown or disabled accounts cost the same time as a wrong password
     let hash = found.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
-    let ok = crate::auth::verify_password_async(password, hash).await;
+    let ok = match crate::auth::check_sign_in(state, &f.badge, password, hash).await {
+        Ok(ok) => ok,
+        Err(until) => {
+            let data = json!({ "next": safe_next(f.next.as_deref()), "badge": f.badge.trim(), "error": "login.locked", "until": super::local(until) });
+            return ctx.render("login", data).map(Either::Left);
+        }
+    };
     let Some(user) = found.filter(|_| ok) else {
         let data = json!({ "next": safe_next(f.next.as_deref()), "badge": f.badge.trim(), "error": "login.failed" });
         return ctx.render("login", data).map(Either::Left);

@@ -29,6 +29,41 @@ fn token_needs_the_right_password_and_errors_are_json() {
 }
 
 #[test]
+fn repeated_wrong_passwords_lock_the_badge_for_fifteen_minutes() {
+    let app = TestApp::new();
+    let try_token = |password: &str| {
+        let r = app
+            .client
+            .post("/api/v1/auth/token")
+            .header(rocket::http::ContentType::JSON)
+            .body(format!(r#"{{"badge":"100006","password":"{password}"}}"#))
+            .dispatch();
+        let s = r.status();
+        (s, serde_json::from_str::<Value>(&r.into_string().unwrap()).unwrap())
+    };
+    for _ in 0..4 {
+        assert_eq!(try_token("guess").0, Status::Unauthorized);
+    }
+    let (s, body) = try_token("guess");
+    assert_eq!(s, Status::TooManyRequests, "the fifth wrong password locks: {body}");
+    assert_eq!(body["error"]["code"], "too_many_attempts");
+    let (s, _) = try_token(crate::common::PASSWORD);
+    assert_eq!(s, Status::TooManyRequests, "even the right password waits while locked");
+    // the sign-in page says so in words, and another badge is not affected
+    let page = app.client.get("/login").dispatch().into_string().unwrap();
+    let csrf = crate::common::form_csrf(&page);
+    let r = app.client.post("/login").header(rocket::http::ContentType::Form)
+        .body(format!("_csrf={csrf}&badge=100006&password={}&next=/", crate::common::PASSWORD)).dispatch();
+    assert_eq!(r.status(), Status::Ok);
+    assert!(r.into_string().unwrap().contains("已暂时锁定"));
+    app.token("100007");
+    // after fifteen minutes the right password works again
+    app.clock.advance(Duration::minutes(15));
+    let (s, body) = try_token(crate::common::PASSWORD);
+    assert_eq!(s, Status::Ok, "{body}");
+}
+
+#[test]
 fn officer_sits_the_mock_exam_and_gets_the_graded_result() {
     let app = TestApp::new();
     let tok = app.token("100001");
