@@ -11,6 +11,7 @@ mod bank_files;
 mod bank_import;
 mod bank_review;
 mod certification;
+mod crash;
 mod exam_room;
 mod http_server;
 mod pages;
