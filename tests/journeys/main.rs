@@ -14,4 +14,5 @@ mod certification;
 mod crash;
 mod exam_room;
 mod http_server;
+mod migrations;
 mod pages;

@@ -1,0 +1,79 @@
+//! A database made by the previous release (the initial schema, with data in it) upgrades to
+//! this release's schema without losing anything. SQLite; the PostgreSQL migrations mirror the
+//! SQLite ones statement for statement and run in every PostgreSQL journey.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+
+use crate::common::repo_root;
+
+#[derive(QueryableByName, Debug, PartialEq)]
+struct Row {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    v: String,
+}
+
+fn one(c: &mut SqliteConnection, sql: &str) -> String {
+    diesel::sql_query(sql).get_result::<Row>(c).unwrap_or_else(|e| panic!("{sql}: {e}")).v
+}
+
+#[test]
+fn a_previous_release_database_upgrades_without_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("release1.db");
+    {
+        // the previous release: only the initial migration, recorded as applied, plus its data
+        let mut c = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        let init = std::fs::read_to_string(repo_root().join("migrations/sqlite/2026-11-24-000001_init/up.sql")).unwrap();
+        c.batch_execute(&init).unwrap();
+        c.batch_execute(
+            "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
+             INSERT INTO __diesel_schema_migrations (version) VALUES ('20261124000001');
+             INSERT INTO units (id, parent_id, name, kind, created_at) VALUES (1, NULL, '江州市公安局', 'city', '2026-11-01 00:00:00');
+             INSERT INTO users (id, badge, name, unit_id, police_type, post, enforcement_post, rank, hire_date, is_leader, is_legal_officer, email, password_hash, active, created_at)
+               VALUES (1, '100001', '王伟', 1, '派出所', '社区民警', 1, '四级警长', '2020-07-01', 0, 0, NULL, 'x', 1, '2026-11-01 00:00:00');
+             INSERT INTO user_roles (user_id, role) VALUES (1, 'officer');
+             INSERT INTO statutes (id, code, name, short_name) VALUES (1, 'criminal-law', '中华人民共和国刑法', '刑法');
+             INSERT INTO statute_editions (id, statute_id, code, title, in_force) VALUES (1, 1, '2023-12-29', '修正案（十二）', '2024-03-01');
+             INSERT INTO questions (id, code, case_id, case_position, kind, status, origin, file_hash, latest_version, live_version, revision, created_at, updated_at)
+               VALUES (1, 'XF-0001', NULL, 0, 'truefalse', 'active', 'file:criminal-law.toml', 'h', 1, 1, 1, '2026-11-01 00:00:00', '2026-11-01 00:00:00');
+             INSERT INTO question_versions (id, question_id, version, statute_code, edition_code, articles, difficulty, levels, stem, options, explanation, tags, content_hash, created_by, created_at, reviewed_by, reviewed_at)
+               VALUES (1, 1, 1, 'criminal-law', '2023-12-29', '20', 1, 'basic', '正当防卫不负刑事责任。', '[]', '第二十条。', '', 'h', NULL, '2026-11-01 00:00:00', NULL, '2026-11-01 00:00:00');
+             INSERT INTO answer_keys (question_version_id, answer) VALUES (1, 'T');
+             INSERT INTO blueprints (id, name, spec, created_by, created_at) VALUES (1, '方案', '{\"rules\":[{\"kind\":\"truefalse\",\"count\":1,\"points_centi\":100}]}', NULL, '2026-11-01 00:00:00');
+             INSERT INTO sittings (id, title, kind, blueprint_id, opens_at, closes_at, duration_minutes, pass_percent, multi_rule, score_release, answer_release, eligibility, pool, created_by, created_at)
+               VALUES (1, '2026年9月双月考', 'bimonthly', 1, '2026-09-01 01:00:00', '2026-09-01 04:00:00', 60, 60, 'partial', 'on_submit', 'after_close', '{}', '{\"rules\":[{\"count\":1,\"points_centi\":100,\"entries\":[{\"v\":[1],\"n\":[0]}]}]}', NULL, '2026-08-20 00:00:00');
+             INSERT INTO attempts (id, sitting_id, user_id, seed, paper, started_at, deadline, last_saved_at, submitted_at, submit_kind, score_centi, max_centi, passed, item_scores)
+               VALUES (1, 1, 1, 42, '{\"items\":[{\"v\":1,\"o\":\"\",\"p\":100}]}', '2026-09-01 01:05:00', '2026-09-01 02:05:00', NULL, '2026-09-01 01:30:00', 'manual', 100, 100, 1, '100');
+             INSERT INTO responses (attempt_id, question_version_id, choices, flagged, saved_at) VALUES (1, 1, 'T', 0, '2026-09-01 01:10:00');",
+        )
+        .unwrap();
+    }
+    // this release opens it: the later migrations run
+    let url = lawcert::db::DbUrl::parse(path.to_str().unwrap()).unwrap();
+    let pool = lawcert::db::connect(&url, 1).expect("the upgrade runs");
+    drop(pool);
+    let mut c = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    assert_eq!(one(&mut c, "SELECT CAST(COUNT(*) AS TEXT) AS v FROM __diesel_schema_migrations"), "3");
+    // nothing lost
+    assert_eq!(one(&mut c, "SELECT name AS v FROM users WHERE badge = '100001'"), "王伟");
+    assert_eq!(one(&mut c, "SELECT stem AS v FROM question_versions WHERE id = 1"), "正当防卫不负刑事责任。");
+    assert_eq!(one(&mut c, "SELECT answer AS v FROM answer_keys WHERE question_version_id = 1"), "T");
+    assert_eq!(one(&mut c, "SELECT choices AS v FROM responses WHERE attempt_id = 1"), "T");
+    assert_eq!(one(&mut c, "SELECT CAST(score_centi AS TEXT) || '/' || CAST(passed AS TEXT) AS v FROM attempts WHERE id = 1"), "100/1");
+    // new columns take their defaults on old rows
+    assert_eq!(one(&mut c, "SELECT CAST(challenge_days AS TEXT) || ' ' || controls || ' ' || CAST(absences_recorded AS TEXT) AS v FROM sittings WHERE id = 1"), "7 {} 0");
+    assert_eq!(one(&mut c, "SELECT CAST(flagged AS TEXT) AS v FROM attempts WHERE id = 1"), "0");
+    assert_eq!(one(&mut c, "SELECT changed_articles || ' ' || CAST(changed_all AS TEXT) AS v FROM statute_editions WHERE id = 1"), "[] 0");
+    // and the models read the old rows
+    let pool = lawcert::db::connect(&url, 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    let s = lawcert::db::models::exam::find_sitting(&mut conn, 1).unwrap().unwrap();
+    assert_eq!((s.challenge_days, s.cert_level.clone(), s.plan_id), (7, None, None));
+    assert_eq!(lawcert::services::exams::controls_of(&s), Default::default());
+    let a = lawcert::db::models::exam::find_attempt(&mut conn, 1).unwrap().unwrap();
+    assert_eq!((a.score_centi, a.flagged), (Some(100), false));
+    let reg = lawcert::db::models::bank::registry(&mut conn).unwrap();
+    assert!(!reg.editions["criminal-law"][0].changed_all);
+}
