@@ -1,15 +1,12 @@
 //! The question lifecycle (draft → reviewed → active → retired) and statute editions: the
 //! amendment worklist of questions a new edition suspended.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::db::models::{audit, bank as bank_db, Ts};
 use crate::db::{write_tx, DbConn};
-use crate::domain::bank::StatuteRegistry;
 use crate::domain::editions::{self, NewEdition, Suspension};
 use crate::domain::lifecycle::{self, Action, Facts, Status};
 use crate::error::{AppError, AppResult};
@@ -95,14 +92,6 @@ pub struct WorkItem {
     pub suspension: Suspension,
     /// A rewritten version waits for a second trainer's review.
     pub rewrite_pending: bool,
-}
-
-/// Which questions (by id) a newer edition suspends, judged on the version papers would use.
-pub fn suspensions(conn: &mut DbConn, reg: &StatuteRegistry, today: NaiveDate) -> AppResult<HashMap<i64, Suspension>> {
-    Ok(bank_db::current_versions(conn)?
-        .into_iter()
-        .filter_map(|(q, v)| editions::suspension(reg, &v.statute_code, &v.edition_code, &v.articles_vec(), today).map(|s| (q.id, s)))
-        .collect())
 }
 
 /// The amendment worklist: every question in use or in review that a newer edition touches,

@@ -66,6 +66,7 @@ pub async fn show(ctx: PageCtx<'_>, officer: Officer<'_>, sitting_id: i64) -> Ap
     })
     .await?;
     let state = SittingState::at(now, s.opens_at, s.closes_at);
+    let controls = exams::controls_of(&s);
     ctx.render(
         "exams/show",
         json!({
@@ -73,7 +74,7 @@ pub async fn show(ctx: PageCtx<'_>, officer: Officer<'_>, sitting_id: i64) -> Ap
                 "id": s.id, "title": s.title, "kind": s.kind, "opens_at": local(s.opens_at), "closes_at": local(s.closes_at),
                 "duration_minutes": s.duration_minutes, "pass_percent": s.pass_percent, "state": state.as_str(),
                 "open": state == SittingState::Open, "partial": s.multi_rule == "partial",
-                "needs_code": exams::controls_of(&s).access_code.is_some(), "fullscreen": exams::controls_of(&s).fullscreen,
+                "needs_code": controls.access_code.is_some(), "fullscreen": controls.fullscreen,
             },
             "attempt": attempt.map(|a| json!({"id": a.id, "submitted": a.submitted_at.is_some()})),
         }),

@@ -7,16 +7,7 @@ use crate::common::repo_root;
 fn a_backup_restores_the_data_it_was_taken_with() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("live.db");
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_lawcert"))
-            .args(args)
-            .env("DATABASE_URL", db.display().to_string())
-            .env("LAWCERT_QUESTIONS", repo_root().join("questions"))
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
-    };
+    let run = |args: &[&str]| crate::common::run_cli(&db, args);
     let sample = |name: &str| repo_root().join("questions/samples").join(name).display().to_string();
     let (code, out) = run(&["bank", "import", &sample("gift-sample.gift")]);
     assert_eq!(code, 0, "{out}");

@@ -180,16 +180,7 @@ fn exports_import_back_unchanged() {
 fn the_command_line_imports_all_or_nothing_with_a_dry_run() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cli.db");
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_lawcert"))
-            .args(args)
-            .env("DATABASE_URL", db.display().to_string())
-            .env("LAWCERT_QUESTIONS", repo_root().join("questions"))
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
-    };
+    let run = |args: &[&str]| crate::common::run_cli(&db, args);
     let gift = repo_root().join("questions/samples/gift-sample.gift");
     let gift = gift.to_str().unwrap();
     let (code, out) = run(&["bank", "import", gift, "--dry-run"]);

@@ -215,3 +215,15 @@ pub fn key_of(conn: &mut DbConn, version_id: i64) -> String {
     lawcert::db::models::bank::key_of(conn, version_id).unwrap()
 }
 
+
+/// Runs the `lawcert` binary's command line against the SQLite file `db`; (exit code, output).
+pub fn run_cli(db: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lawcert"))
+        .args(args)
+        .env("DATABASE_URL", db.display().to_string())
+        .env("LAWCERT_QUESTIONS", repo_root().join("questions"))
+        .current_dir(db.parent().expect("a file in a folder"))
+        .output()
+        .expect("run lawcert");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
