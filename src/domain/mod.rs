@@ -13,4 +13,5 @@ pub mod lifecycle;
 pub mod org;
 pub mod paper;
 pub mod plans;
+pub mod statute_text;
 pub mod throttle;
