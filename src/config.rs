@@ -28,6 +28,11 @@ pub struct Config {
     pub dated_sweep_seconds: u64,
     /// How often the SQLite write-ahead log is copied into the database file.
     pub checkpoint_ms: u64,
+    /// Where e-mail goes: `LAWCERT_SMTP_URL` (smtp://user:pass@host:587?tls=required,
+    /// smtps://host:465, …) or, by default, a folder of .eml files (`LAWCERT_MAIL_DIR`).
+    pub mail_transport: crate::services::mail::Transport,
+    pub mail_from: String,
+    pub mail_poll_ms: u64,
 }
 
 impl Config {
@@ -69,6 +74,24 @@ impl Config {
             sweep_seconds: number("LAWCERT_SWEEP_SECONDS", 5, 1, 3600)? as u64,
             dated_sweep_seconds: number("LAWCERT_DATED_SWEEP_SECONDS", 60, 1, 86_400)? as u64,
             checkpoint_ms: number("LAWCERT_CHECKPOINT_MS", 100, 10, 3_600_000)? as u64,
+            mail_transport: match get("LAWCERT_SMTP_URL").filter(|u| !u.trim().is_empty()) {
+                Some(url) => {
+                    let url = url.trim().to_string();
+                    // checked now, so a typo stops the start instead of failing every send
+                    lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&url).map_err(|e| format!("LAWCERT_SMTP_URL: {e}"))?;
+                    crate::services::mail::Transport::Smtp(url)
+                }
+                None => crate::services::mail::Transport::Folder(PathBuf::from(get("LAWCERT_MAIL_DIR").unwrap_or_else(|| match database.backend {
+                    Backend::Sqlite => format!("{}.mail", database.target),
+                    Backend::Postgres => "lawcert-mail".into(),
+                }))),
+            },
+            mail_from: {
+                let from = get("LAWCERT_MAIL_FROM").unwrap_or_else(|| "执法资格考试平台 <noreply@lawcert.invalid>".into());
+                from.parse::<lettre::message::Mailbox>().map_err(|e| format!("LAWCERT_MAIL_FROM={from:?}: {e}"))?;
+                from
+            },
+            mail_poll_ms: number("LAWCERT_MAIL_POLL_MS", 2000, 50, 3_600_000)? as u64,
             database,
         })
     }

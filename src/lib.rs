@@ -49,11 +49,25 @@ pub fn prepare(config: &Config, clock: &Clock) -> anyhow::Result<db::Pool> {
     Ok(pool)
 }
 
+/// The statute texts beside the question banks (`questions/texts`). A bank folder without them
+/// still runs: practice then shows "text not available".
+pub fn load_texts(config: &Config) -> domain::statute_text::StatuteTexts {
+    let dir = config.questions_dir.join("texts");
+    if !dir.is_dir() {
+        return Default::default();
+    }
+    domain::statute_text::StatuteTexts::load(&dir).unwrap_or_else(|errs| {
+        eprintln!("statute texts in {} not loaded:\n  {}", dir.display(), errs.join("\n  "));
+        Default::default()
+    })
+}
+
 /// Builds the application on a prepared pool.
 pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::Pool, clock: Arc<Clock>) -> Rocket<Build> {
     let writers = if config.database.backend == db::Backend::Sqlite { 1 } else { (config.pool_size as usize / 2).max(1) };
     let saves = services::save_writer::SaveWriter::start(pool.clone(), writers);
-    let state = AppState { saves, pool, clock, config, renderer: web::render::Renderer::new(), versions: Arc::new(Default::default()), sessions: Default::default(), attempts: Arc::new(Default::default()), logins: Default::default() };
+    let texts = Arc::new(load_texts(&config));
+    let state = AppState { saves, pool, clock, config, renderer: web::render::Renderer::new(), versions: Arc::new(Default::default()), sessions: Default::default(), attempts: Arc::new(Default::default()), logins: Default::default(), texts };
     rocket::custom(figment)
         .manage(state)
         .attach(SecurityHeaders)
@@ -90,6 +104,10 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                                 println!("exam plans: created sitting(s) {created:?}");
                             }
                             services::plans::record_absences(&mut conn, now)?;
+                            services::plans::send_reminders(&mut conn, now)?;
+                            // results into training files; bimonthly results run the remedial triggers
+                            services::training::file_closed_sittings(&mut conn, now)?;
+                            services::remedial::sweep(&mut conn, now)?;
                             let r = services::certification::sweep(&mut conn, now)?;
                             if r.expired + r.lapsed > 0 {
                                 println!("certificates: {} expired, {} lapsed", r.expired, r.lapsed);
@@ -124,6 +142,24 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                         let r = rocket::tokio::task::spawn_blocking(move || -> anyhow::Result<()> { Ok(db::checkpoint(&mut *pool.get()?)?) }).await;
                         if let Ok(Err(e)) = r {
                             eprintln!("checkpoint: {e}");
+                        }
+                    }
+                });
+            })
+        }))
+        .attach(AdHoc::on_liftoff("mailer", |rocket| {
+            Box::pin(async move {
+                let app: &AppState = rocket.state().expect("state");
+                let (pool, clock) = (app.pool.clone(), app.clock.clone());
+                let (transport, from) = (app.config.mail_transport.clone(), app.config.mail_from.clone());
+                let every = std::time::Duration::from_millis(app.config.mail_poll_ms);
+                rocket::tokio::spawn(async move {
+                    loop {
+                        rocket::tokio::time::sleep(every).await;
+                        match services::mail::send_due(&pool, &clock, &transport, &from).await {
+                            Ok((_, failed)) if failed > 0 => eprintln!("mailer: {failed} message(s) not sent; see 管理 → 邮件"),
+                            Err(e) => eprintln!("mailer: {e}"),
+                            _ => {}
                         }
                     }
                 });

@@ -21,6 +21,8 @@ pub struct AppState {
     pub saves: crate::services::save_writer::SaveWriter,
     /// Per-badge sign-in failures (this process; each app server counts its own).
     pub logins: std::sync::Mutex<crate::domain::throttle::LoginThrottle>,
+    /// Article texts shown with explanations in practice and self-review.
+    pub texts: Arc<crate::domain::statute_text::StatuteTexts>,
 }
 
 /// What never changes about an attempt once started: whose it is and which questions are on

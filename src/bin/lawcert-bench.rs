@@ -226,6 +226,7 @@ fn seed(url: &str, a: &Args) -> (i64, Vec<String>, Vec<String>) {
             password_hash: hash.clone(),
             active: true,
             created_at: now,
+            id_number: None,
         };
         org::insert_user(c, &mk("BT0001"), &[Role::Trainer])?;
         for (i, b) in badges.iter().enumerate() {

@@ -27,6 +27,7 @@ diesel::table! {
         password_hash -> Text,
         active -> Bool,
         created_at -> Timestamp,
+        id_number -> Nullable<Text>,
     }
 }
 
@@ -165,6 +166,8 @@ diesel::table! {
         plan_id -> Nullable<BigInt>,
         makeup_of -> Nullable<BigInt>,
         absences_recorded -> Bool,
+        filed -> Bool,
+        reminded -> Bool,
     }
 }
 
@@ -378,6 +381,142 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    training_entries (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        occurred_on -> Date,
+        source -> Text,
+        corrects_id -> Nullable<BigInt>,
+        data -> Text,
+        note -> Text,
+        recorded_by -> Nullable<BigInt>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    remedial_plans (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        trigger_kind -> Text,
+        reason -> Text,
+        source_attempt_id -> Nullable<BigInt>,
+        referred_by -> Nullable<BigInt>,
+        statutes -> Text,
+        review_items -> Text,
+        stage -> Text,
+        status -> Text,
+        mastery_percent -> Integer,
+        opened_at -> Timestamp,
+        deadline -> Timestamp,
+        exam_sitting_id -> Nullable<BigInt>,
+        exam_tries -> Integer,
+        reminded_at -> Nullable<Timestamp>,
+        overdue_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        outcome -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    remedial_reviews (plan_id, question_version_id) {
+        plan_id -> BigInt,
+        question_version_id -> BigInt,
+        note -> Text,
+        written_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    practice_sessions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        mode -> Text,
+        filter -> Text,
+        plan_id -> Nullable<BigInt>,
+        items -> Text,
+        started_at -> Timestamp,
+        last_active_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    practice_answers (session_id, question_version_id) {
+        session_id -> BigInt,
+        question_version_id -> BigInt,
+        choices -> Text,
+        correct -> Bool,
+        seconds -> Integer,
+        answered_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_evaluations (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        month -> Text,
+        case_ref -> Text,
+        deduction_centi -> BigInt,
+        note -> Text,
+        imported_by -> Nullable<BigInt>,
+        imported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    promotion_rules (id) {
+        id -> BigInt,
+        name -> Text,
+        target -> Text,
+        min_level -> Nullable<Text>,
+        no_open_remedial -> Bool,
+        no_failed_bimonthly_months -> Nullable<Integer>,
+        cert_valid_on_date -> Bool,
+        active -> Bool,
+        updated_by -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        role -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    mail_outbox (id) {
+        id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        to_addr -> Text,
+        kind -> Text,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Text,
+        created_at -> Timestamp,
+        tries -> Integer,
+        next_try_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        failed_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(training_entries -> users (user_id));
+diesel::joinable!(remedial_plans -> users (user_id));
+diesel::joinable!(practice_answers -> practice_sessions (session_id));
+diesel::joinable!(case_evaluations -> users (user_id));
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(certificates -> users (user_id));
 diesel::joinable!(attempt_events -> attempts (attempt_id));
@@ -400,4 +539,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     question_versions, answer_keys, blueprints, sittings, attempts, responses, audit_log,
     challenges, key_adjustments, item_stats, sitting_stats, bank_imports, notifications, settings,
     certificates, post_changes, cert_registrations, exam_plans, attempt_events, absences,
+    training_entries, remedial_plans, remedial_reviews, practice_sessions, practice_answers,
+    case_evaluations, promotion_rules, api_tokens, mail_outbox,
 );

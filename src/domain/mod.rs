@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bank;
 pub mod certification;
+pub mod compliance;
 pub mod editions;
 pub mod exam;
 pub mod exam_room;
@@ -13,5 +14,8 @@ pub mod lifecycle;
 pub mod org;
 pub mod paper;
 pub mod plans;
+pub mod promotion;
+pub mod remedial;
 pub mod statute_text;
+pub mod study;
 pub mod throttle;

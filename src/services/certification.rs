@@ -170,7 +170,15 @@ pub fn issue_for_attempt(c: &mut DbConn, attempt: &exam_db::Attempt, sitting: &e
         cert_db::close_registration(c, reg.id, "passed", sitting.id)?;
     }
     audit::append(c, None, "certificate.issue", &format!("certificate:{number}"), &json!({"user": u.id, "level": level.as_str(), "attempt": attempt.id}), now)?;
-    audit::notify(c, u.id, "certificate", &format!("执法资格证书已颁发 Certificate issued: {number}"), &format!("{} · {issued}", level.as_str()), now)?;
+    let cert = cert_db::certificate_by_number(c, &number)?.ok_or_else(|| AppError::internal("certificate vanished"))?;
+    crate::services::training::file_certificate(c, &cert, now)?;
+    crate::services::mail::notify(
+        c,
+        u.id,
+        "certificate_issued",
+        json!({"number": number, "level": crate::services::training::level_name(level.as_str()), "issued": issued.to_string(), "expires": cert.expires_on.to_string(), "url": "/certification"}),
+        now,
+    )?;
     Ok(Some(id))
 }
 
@@ -237,7 +245,13 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<SweepReport> {
                 if c.warned_at.is_none() && rules_mod::due_for_warning(&h, today, &r) {
                     write_tx(conn, |tx| {
                         cert_db::mark_warned(tx, c.id, now)?;
-                        audit::notify(tx, c.user_id, "certificate_expiring", &format!("执法资格证书即将到期 Certificate expires soon: {}", c.number), &format!("{} · {}", c.level, c.expires_on), now)
+                        crate::services::mail::notify(
+                            tx,
+                            c.user_id,
+                            "certificate_expiring",
+                            json!({"number": c.number, "level": crate::services::training::level_name(&c.level), "expires": c.expires_on.to_string(), "url": "/certification"}),
+                            now,
+                        )
                     })?;
                     report.warned += 1;
                 }
@@ -252,8 +266,15 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<SweepReport> {
                         return Ok::<bool, AppError>(false);
                     }
                     audit::append(tx, None, &format!("certificate.{}", s.as_str()), &format!("certificate:{}", c.number), &json!({"user": c.user_id, "on": on}), now)?;
-                    let what = if s == CertStatus::Lapsed { "离岗失效 lapsed (off an enforcement post)" } else { "已过期 expired" };
-                    audit::notify(tx, c.user_id, "certificate_ended", &format!("执法资格证书{what}: {}", c.number), "须重新参加考试取得资格 Pass the exam again to regain it.", now)?;
+                    let what = if s == CertStatus::Lapsed { "离岗失效" } else { "过期" };
+                    crate::services::training::file_certificate_ended(tx, &c, s.as_str(), on, now)?;
+                    crate::services::mail::notify(
+                        tx,
+                        c.user_id,
+                        "certificate_ended",
+                        json!({"number": c.number, "level": crate::services::training::level_name(&c.level), "status": what, "url": "/certification"}),
+                        now,
+                    )?;
                     Ok(true)
                 })?;
                 if ended {

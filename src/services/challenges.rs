@@ -132,13 +132,13 @@ pub fn decide(conn: &mut DbConn, cache: &VersionCache, challenge_id: i64, traine
                     &json!({"status": new_status, "resolution": resolution, "reason": reason}),
                     now,
                 )?;
-                let verdict = if new_status == status::UPHELD { "已采纳 upheld" } else { "未采纳 rejected" };
-                audit::notify(
+                let verdict = if new_status == status::UPHELD { "已采纳" } else { "未采纳" };
+                let title = exam_db::find_sitting(c, ch.sitting_id)?.map(|s| s.title).unwrap_or_default();
+                crate::services::mail::notify(
                     c,
                     ch.user_id,
                     "challenge_decided",
-                    &format!("复核结果 Challenge decided: {verdict}"),
-                    &format!("{} ({}): {reason}", v.question_code, ch.article),
+                    json!({"title": title, "question": v.question_code, "decision": verdict, "reason": reason, "url": format!("/attempts/{}/challenges", ch.attempt_id)}),
                     now,
                 )?;
             }
@@ -221,6 +221,8 @@ pub fn regrade(
                     "score_centi": {"from": old, "to": g.score_centi}, "passed": {"from": a.passed, "to": g.passed}}),
             now,
         )?;
+        let regraded = exam_db::find_attempt(c, a.id)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
+        crate::services::training::correct_regraded(c, &regraded, because, now)?;
         let verdict = if g.passed { "合格 pass" } else { "不合格 fail" };
         audit::notify(
             c,

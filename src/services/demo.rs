@@ -62,6 +62,8 @@ pub fn seed(conn: &mut DbConn, now: Ts) -> AppResult<()> {
                 password_hash: hash.clone(),
                 active: true,
                 created_at: now,
+                // well-formed but fictitious: region code 999999 is not assigned
+                id_number: Some(format!("999999{}{:04}", hired.format("%Y%m%d"), badge.bytes().map(u32::from).sum::<u32>() % 10000)),
             }
         };
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
@@ -165,6 +167,8 @@ fn seed_certificates(conn: &mut DbConn, now: Ts) -> AppResult<()> {
                 created_at: now,
             },
         )?;
+        let cert = cert_db::certificate_by_number(conn, &number)?.ok_or_else(|| AppError::internal("demo certificate vanished"))?;
+        crate::services::training::file_certificate(conn, &cert, now)?;
         Ok(())
     };
     write_tx(conn, |conn| {

@@ -562,6 +562,10 @@ pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, kind: &s
             let graded = exam_db::find_attempt(conn, a.id)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
             crate::services::certification::issue_for_attempt(conn, &graded, &s, now)?;
         }
+        if s.kind == SittingKind::Remedial.as_str() {
+            let graded = exam_db::find_attempt(conn, a.id)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
+            crate::services::remedial::after_remedial_submit(conn, &graded, &s, now)?;
+        }
         Ok::<(), AppError>(())
     })?;
     exam_db::find_attempt(conn, a.id)?.ok_or_else(|| AppError::internal("attempt vanished"))

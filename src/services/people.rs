@@ -125,6 +125,7 @@ pub fn validate(input: &AccountInput, units: &[org::Unit], now: Ts) -> Result<Va
             password_hash: hash_password(&plain),
             active: true,
             created_at: now,
+            id_number: None,
         },
         roles,
         generated_password: generated,

@@ -142,12 +142,35 @@ fn candidates_of(c: &mut DbConn, s: &exam_db::Sitting) -> AppResult<Vec<org::Use
 /// Records a message to every candidate of a newly scheduled sitting (the e-mail issue sends it).
 pub fn notify_candidates(c: &mut DbConn, sitting_id: i64, now: Ts) -> AppResult<usize> {
     let s = exam_db::find_sitting(c, sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
-    let when = crate::web::local(s.opens_at);
     let people = candidates_of(c, &s)?;
+    let params = json!({"title": s.title, "opens": crate::web::local(s.opens_at), "closes": crate::web::local(s.closes_at), "minutes": s.duration_minutes, "url": "/"});
     for u in &people {
-        audit::notify(c, u.id, "exam_scheduled", &format!("考试通知 Exam scheduled: {}", s.title), &format!("{when} · {} min", s.duration_minutes), now)?;
+        crate::services::mail::notify(c, u.id, "exam_scheduled", params.clone(), now)?;
     }
     Ok(people.len())
+}
+
+/// Hours before a sitting opens when its candidates are reminded.
+pub const REMINDER_HOURS: i64 = 24;
+
+/// Reminds the candidates of sittings opening within `REMINDER_HOURS` (once per sitting).
+pub fn send_reminders(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
+    let mut n = 0;
+    for s in exam_db::sittings_closing_after(conn, now)? {
+        if s.reminded || s.opens_at <= now || s.opens_at > now + chrono::Duration::hours(REMINDER_HOURS) || s.kind == SittingKind::Remedial.as_str() {
+            continue;
+        }
+        n += write_tx(conn, |c| {
+            let people = candidates_of(c, &s)?;
+            let params = json!({"title": s.title, "opens": crate::web::local(s.opens_at), "minutes": s.duration_minutes, "url": "/"});
+            for u in &people {
+                crate::services::mail::notify(c, u.id, "exam_reminder", params.clone(), now)?;
+            }
+            exam_db::mark_reminded(c, s.id)?;
+            Ok::<usize, AppError>(people.len())
+        })?;
+    }
+    Ok(n)
 }
 
 /// After a sitting closes: its candidates who never started are recorded absent (once).

@@ -47,6 +47,23 @@ pub fn catalogue(lang: &str) -> HashMap<String, String> {
 
 struct Translate {
     catalogues: HashMap<&'static str, HashMap<String, String>>,
+    /// Off for plain-text e-mail, where `&` must stay `&`.
+    escape: bool,
+}
+
+/// Fills `{name}` placeholders from a JSON object.
+pub fn fill(text: &str, params: &serde_json::Value) -> String {
+    let mut s = text.to_string();
+    if let Some(map) = params.as_object() {
+        for (k, v) in map {
+            let val = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            s = s.replace(&format!("{{{k}}}"), &val);
+        }
+    }
+    s
 }
 
 impl handlebars::HelperDef for Translate {
@@ -71,7 +88,7 @@ impl handlebars::HelperDef for Translate {
             };
             s = s.replace(&format!("{{{k}}}"), &val);
         }
-        out.write(&handlebars::html_escape(&s))?;
+        out.write(&if self.escape { handlebars::html_escape(&s) } else { s })?;
         Ok(())
     }
 }
@@ -84,7 +101,7 @@ impl Renderer {
         hb.set_strict_mode(true);
         hb.register_embed_templates_with_extension::<Assets>(".hbs").expect("templates compile");
         let catalogues = LANGS.iter().map(|l| (*l, catalogue(l))).collect();
-        hb.register_helper("t", Box::new(Translate { catalogues }));
+        hb.register_helper("t", Box::new(Translate { catalogues, escape: true }));
         hb.register_helper("concat", Box::new(concat));
         Renderer { hb }
     }
@@ -98,4 +115,58 @@ impl Default for Renderer {
     fn default() -> Self {
         Renderer::new()
     }
+}
+
+/// A rendered e-mail.
+pub struct MailText {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+struct MailRenderer {
+    html: Handlebars<'static>,
+    text: Handlebars<'static>,
+    catalogues: HashMap<&'static str, HashMap<String, String>>,
+}
+
+fn mail_renderer() -> &'static MailRenderer {
+    static R: std::sync::OnceLock<MailRenderer> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        let make = |escape: bool| {
+            let mut hb = Handlebars::new();
+            hb.set_strict_mode(true);
+            if !escape {
+                hb.register_escape_fn(handlebars::no_escape);
+            }
+            for name in Assets::iter().filter(|n| n.starts_with("email/") && n.ends_with(".hbs")) {
+                let file = Assets::get(&name).expect("listed");
+                let text = std::str::from_utf8(&file.data).expect("template is UTF-8");
+                hb.register_template_string(name.trim_end_matches(".hbs"), text).expect("e-mail template compiles");
+            }
+            let catalogues = LANGS.iter().map(|l| (*l, catalogue(l))).collect();
+            hb.register_helper("t", Box::new(Translate { catalogues, escape }));
+            hb
+        };
+        MailRenderer { html: make(true), text: make(false), catalogues: LANGS.iter().map(|l| (*l, catalogue(l))).collect() }
+    })
+}
+
+/// Renders e-mail `kind` (templates/email/KIND.{txt,html}.hbs, subject `mail.KIND.subject` in
+/// the catalogue) in `lang`. Values in `params` are escaped in the HTML part.
+pub fn render_mail(kind: &str, lang: &str, params: &serde_json::Value) -> Result<MailText, String> {
+    let r = mail_renderer();
+    let mut data = params.clone();
+    if let Some(m) = data.as_object_mut() {
+        m.insert("lang".into(), serde_json::Value::String(lang.into()));
+        m.entry("url").or_insert(serde_json::Value::String(String::new()));
+    }
+    let cat = r.catalogues.get(lang).or_else(|| r.catalogues.get(LANGS[0])).expect("catalogue");
+    let subject = cat.get(&format!("mail.{kind}.subject")).ok_or_else(|| format!("no subject for e-mail {kind:?}"))?;
+    Ok(MailText {
+        // no line breaks in a header, whatever a title contains
+        subject: fill(subject, params).replace(['\r', '\n'], " "),
+        text: r.text.render(&format!("email/{kind}.txt"), &data).map_err(|e| format!("e-mail {kind} (text): {e}"))?,
+        html: r.html.render(&format!("email/{kind}.html"), &data).map_err(|e| format!("e-mail {kind} (html): {e}"))?,
+    })
 }

@@ -57,6 +57,10 @@ pub struct Sitting {
     pub plan_id: Option<i64>,
     pub makeup_of: Option<i64>,
     pub absences_recorded: bool,
+    /// Results are in the training files (see `services::training`).
+    pub filed: bool,
+    /// Candidates were reminded before it opened.
+    pub reminded: bool,
 }
 
 #[derive(Insertable)]
@@ -289,6 +293,10 @@ pub fn attempts_of_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(Att
 
 pub fn count_attempts(conn: &mut DbConn, sitting_id: i64) -> QueryResult<i64> {
     attempts::table.filter(attempts::sitting_id.eq(sitting_id)).count().get_result(conn)
+}
+
+pub fn mark_reminded(conn: &mut DbConn, sitting_id: i64) -> QueryResult<()> {
+    diesel::update(sittings::table.find(sitting_id)).set(sittings::reminded.eq(true)).execute(conn).map(|_| ())
 }
 
 pub fn mark_absences_recorded(conn: &mut DbConn, sitting_id: i64) -> QueryResult<()> {

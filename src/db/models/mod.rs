@@ -6,12 +6,15 @@ pub mod bank;
 pub mod cert;
 pub mod challenge;
 pub mod exam;
+pub mod hr;
 pub mod imports;
+pub mod mail;
 pub mod org;
 pub mod plans;
 pub mod room;
 pub mod session;
 pub mod stats;
+pub mod training;
 
 use chrono::NaiveDateTime;
 

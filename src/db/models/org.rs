@@ -44,6 +44,8 @@ pub struct User {
     pub password_hash: String,
     pub active: bool,
     pub created_at: Ts,
+    /// 身份证号, where HR has recorded it.
+    pub id_number: Option<String>,
 }
 
 #[derive(Insertable, Clone, Debug)]
@@ -63,6 +65,7 @@ pub struct NewUser {
     pub password_hash: String,
     pub active: bool,
     pub created_at: Ts,
+    pub id_number: Option<String>,
 }
 
 pub fn insert_unit(conn: &mut DbConn, unit: &NewUnit<'_>) -> QueryResult<i64> {

@@ -1,0 +1,12 @@
+ALTER TABLE sittings DROP COLUMN reminded;
+ALTER TABLE sittings DROP COLUMN filed;
+DROP TABLE mail_outbox;
+DROP TABLE api_tokens;
+DROP TABLE promotion_rules;
+DROP TABLE case_evaluations;
+DROP TABLE practice_answers;
+DROP TABLE practice_sessions;
+DROP TABLE remedial_reviews;
+DROP TABLE remedial_plans;
+DROP TABLE training_entries;
+ALTER TABLE users DROP COLUMN id_number;

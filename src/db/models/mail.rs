@@ -1,0 +1,92 @@
+//! The mail outbox: messages are written in the transaction that causes them and sent later.
+
+use diesel::prelude::*;
+
+use super::Ts;
+use crate::db::schema::mail_outbox;
+use crate::db::DbConn;
+
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = mail_outbox)]
+pub struct Mail {
+    pub id: i64,
+    pub user_id: Option<i64>,
+    pub to_addr: String,
+    pub kind: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub created_at: Ts,
+    pub tries: i32,
+    pub next_try_at: Ts,
+    pub sent_at: Option<Ts>,
+    pub failed_at: Option<Ts>,
+    pub last_error: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn enqueue(conn: &mut DbConn, user_id: Option<i64>, to: &str, kind: &str, subject: &str, text: &str, html: &str, now: Ts) -> QueryResult<i64> {
+    diesel::insert_into(mail_outbox::table)
+        .values((
+            mail_outbox::user_id.eq(user_id),
+            mail_outbox::to_addr.eq(to),
+            mail_outbox::kind.eq(kind),
+            mail_outbox::subject.eq(subject),
+            mail_outbox::text_body.eq(text),
+            mail_outbox::html_body.eq(html),
+            mail_outbox::created_at.eq(now),
+            mail_outbox::tries.eq(0),
+            mail_outbox::next_try_at.eq(now),
+        ))
+        .returning(mail_outbox::id)
+        .get_result(conn)
+}
+
+/// Messages due for a (first or next) try.
+pub fn due(conn: &mut DbConn, now: Ts, limit: i64) -> QueryResult<Vec<Mail>> {
+    mail_outbox::table
+        .filter(mail_outbox::sent_at.is_null())
+        .filter(mail_outbox::failed_at.is_null())
+        .filter(mail_outbox::next_try_at.le(now))
+        .order(mail_outbox::id)
+        .limit(limit)
+        .select(Mail::as_select())
+        .load(conn)
+}
+
+pub fn mark_sent(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<()> {
+    diesel::update(mail_outbox::table.find(id))
+        .set((mail_outbox::sent_at.eq(now), mail_outbox::tries.eq(mail_outbox::tries + 1)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Records a failed try: retried at `next`, or given up (`next` None).
+pub fn mark_failed(conn: &mut DbConn, id: i64, error: &str, next: Option<Ts>, now: Ts) -> QueryResult<()> {
+    let q = diesel::update(mail_outbox::table.find(id));
+    match next {
+        Some(t) => q.set((mail_outbox::tries.eq(mail_outbox::tries + 1), mail_outbox::last_error.eq(error), mail_outbox::next_try_at.eq(t))).execute(conn),
+        None => q.set((mail_outbox::tries.eq(mail_outbox::tries + 1), mail_outbox::last_error.eq(error), mail_outbox::failed_at.eq(now))).execute(conn),
+    }
+    .map(|_| ())
+}
+
+/// Puts a given-up message back in the queue (an admin after fixing the mail settings).
+pub fn retry(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<bool> {
+    diesel::update(mail_outbox::table.find(id).filter(mail_outbox::sent_at.is_null()))
+        .set((mail_outbox::failed_at.eq(None::<Ts>), mail_outbox::next_try_at.eq(now)))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+pub fn recent(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Mail>> {
+    mail_outbox::table.order(mail_outbox::id.desc()).limit(limit).select(Mail::as_select()).load(conn)
+}
+
+/// (queued, sent, failed) counts.
+pub fn counts(conn: &mut DbConn) -> QueryResult<(i64, i64, i64)> {
+    let sent = mail_outbox::table.filter(mail_outbox::sent_at.is_not_null()).count().get_result(conn)?;
+    let failed = mail_outbox::table.filter(mail_outbox::failed_at.is_not_null()).count().get_result(conn)?;
+    let all: i64 = mail_outbox::table.count().get_result(conn)?;
+    Ok((all - sent - failed, sent, failed))
+}

@@ -1,0 +1,305 @@
+//! HR: promotion rules, eligibility checks, compliance figures, and API tokens for the
+//! personnel system.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Duration, NaiveDate};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::db::models::{audit, cert as cert_db, exam as exam_db, hr as hr_db, org, training as tr_db, Ts};
+use crate::db::{write_tx, DbConn};
+use crate::domain::bank::Level;
+use crate::domain::certification::CertStatus;
+use crate::domain::compliance::{self, Figures, OfficerFacts, Targets};
+use crate::domain::exam::SittingKind;
+use crate::domain::org::{unit_path, Role};
+use crate::domain::promotion::{self, CertFact, Facts, PromotionRule, Refusal};
+use crate::error::{AppError, AppResult};
+use crate::timefmt::bureau_date;
+
+pub fn save_rule(conn: &mut DbConn, id: Option<i64>, rule: &PromotionRule, active: bool, by: i64, now: Ts) -> AppResult<i64> {
+    let errs = rule.validate();
+    if !errs.is_empty() {
+        return Err(AppError::unprocessable(errs.join("; ")));
+    }
+    write_tx(conn, |c| {
+        let before = match id {
+            Some(id) => Some(hr_db::find_rule(c, id)?.ok_or_else(|| AppError::not_found("no such promotion rule"))?),
+            None => None,
+        };
+        let rid = hr_db::save_rule(c, id, rule, active, by, now)?;
+        audit::append(c, Some(by), "promotion_rule.save", &format!("promotion_rule:{rid}"), &json!({"before": before.map(|b| b.rule()), "after": rule, "active": active}), now)?;
+        Ok(rid)
+    })
+}
+
+/// The facts the promotion check needs about one officer.
+pub fn facts_of(conn: &mut DbConn, user_id: i64, date: NaiveDate, now: Ts) -> AppResult<Facts> {
+    let today = bureau_date(now);
+    let rules = crate::services::certification::rules(conn)?;
+    let off = crate::services::certification::off_post_since(conn, user_id)?;
+    let certs = cert_db::certificates_of(conn, user_id)?
+        .into_iter()
+        .filter_map(|c| {
+            let level = Level::parse(&c.level)?;
+            let held = crate::domain::certification::HeldCert { level, issued_on: c.issued_on, expires_on: c.expires_on, status: CertStatus::parse(&c.status).unwrap_or(CertStatus::Revoked) };
+            Some(CertFact {
+                number: c.number,
+                level,
+                status_today: crate::domain::certification::status_on(&held, today, off, &rules),
+                status_on_date: crate::domain::certification::status_on(&held, date, off, &rules),
+                expires_on: c.expires_on,
+            })
+        })
+        .collect();
+    let open_remedial = tr_db::plans_of(conn, user_id)?.into_iter().filter(|p| p.status == "open").map(|p| bureau_date(p.opened_at)).collect();
+    let failed_bimonthly = exam_db::attempts_of_user(conn, user_id)?
+        .into_iter()
+        .filter(|(a, s)| s.kind == SittingKind::Bimonthly.as_str() && a.passed == Some(false))
+        .filter_map(|(a, _)| a.submitted_at.map(bureau_date))
+        .collect();
+    Ok(Facts { certs, open_remedial, failed_bimonthly })
+}
+
+/// One candidate's verdict.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Verdict {
+    pub badge: String,
+    pub name: Option<String>,
+    pub unit: Option<String>,
+    pub eligible: bool,
+    /// Every reason, as readable sentences (Chinese).
+    pub reasons: Vec<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub refusals: Vec<Refusal>,
+}
+
+pub fn refusal_text(r: &Refusal) -> String {
+    let lv = |l: &Level| crate::services::training::level_name(l.as_str()).to_string();
+    match r {
+        Refusal::LevelMissing { needed, best: None } => format!("无有效执法资格证书，需{}及以上", lv(needed)),
+        Refusal::LevelMissing { needed, best: Some(b) } => format!("现有有效资格为{}，需{}及以上", lv(b), lv(needed)),
+        Refusal::NotValidOnDate { number, level, status_on_date, expires_on } => {
+            let why = if *status_on_date == CertStatus::Lapsed { "离岗失效".to_string() } else { format!("{expires_on} 到期") };
+            format!("{}证书 {number} 在晋升日前失效（{why}）", lv(level))
+        }
+        Refusal::OpenRemedial { opened_on } => format!("有未结束的后进民警培训（{opened_on} 开始）"),
+        Refusal::FailedBimonthly { on, months } => format!("近 {months} 个月内双月考不合格（{on}）"),
+    }
+}
+
+/// Checks a list of badges against a rule on a date. Unknown badges are reported, not dropped.
+pub fn check(conn: &mut DbConn, rule: &PromotionRule, badges: &[String], date: NaiveDate, now: Ts) -> AppResult<Vec<Verdict>> {
+    let people: HashMap<String, (org::User, String)> = org::list_with_units(conn)?.into_iter().map(|(u, unit)| (u.badge.clone(), (u, unit))).collect();
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for b in badges.iter().map(|b| b.trim()).filter(|b| !b.is_empty()) {
+        if !seen.insert(b.to_string()) {
+            continue;
+        }
+        match people.get(b) {
+            None => out.push(Verdict { badge: b.into(), name: None, unit: None, eligible: false, reasons: vec!["警号不存在".into()], refusals: vec![] }),
+            Some((u, unit)) => {
+                let refusals = promotion::check(rule, &facts_of(conn, u.id, date, now)?, date);
+                let mut reasons: Vec<String> = refusals.iter().map(refusal_text).collect();
+                if !u.active {
+                    reasons.insert(0, "账号已停用".into());
+                }
+                out.push(Verdict { badge: b.into(), name: Some(u.name.clone()), unit: Some(unit.clone()), eligible: reasons.is_empty(), reasons, refusals });
+            }
+        }
+    }
+    Ok(out)
+}
+
+const TARGETS_KEY: &str = "compliance_targets";
+
+pub fn targets(conn: &mut DbConn) -> AppResult<Targets> {
+    match cert_db::setting(conn, TARGETS_KEY)? {
+        Some(v) => serde_json::from_str(&v).map_err(|e| AppError::internal(format!("stored {TARGETS_KEY}: {e}"))),
+        None => Ok(Targets::default()),
+    }
+}
+
+pub fn save_targets(conn: &mut DbConn, t: &Targets, by: i64, now: Ts) -> AppResult<()> {
+    let errs = t.validate();
+    if !errs.is_empty() {
+        return Err(AppError::unprocessable(errs.join("; ")));
+    }
+    write_tx(conn, |c| {
+        cert_db::put_setting(c, TARGETS_KEY, &serde_json::to_string(t).expect("json"), Some(by), now)?;
+        audit::append(c, Some(by), "settings.compliance_targets", "settings:compliance_targets", &serde_json::to_value(t).expect("json"), now)?;
+        Ok(())
+    })
+}
+
+/// A unit's (or the bureau's) standing against the targets.
+#[derive(Clone, Debug, Serialize)]
+pub struct UnitRow {
+    pub unit_id: Option<i64>,
+    pub unit: String,
+    pub figures: Figures,
+    pub bimonthly_sat: usize,
+    pub bimonthly_absent: usize,
+    pub bimonthly_passed: usize,
+    pub participation_percent: i32,
+    pub pass_percent: i32,
+    pub remedial_open: usize,
+    pub remedial_overdue: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Dashboard {
+    pub bureau: UnitRow,
+    pub units: Vec<UnitRow>,
+    pub key_types: Vec<(String, usize)>,
+    pub targets: Targets,
+    pub rewards: Vec<(String, String, String, NaiveDate)>,
+}
+
+/// Compliance figures for every unit with officers and for the whole bureau, over enforcement
+/// posts; bimonthly participation over the last 12 months.
+pub fn dashboard(conn: &mut DbConn, now: Ts) -> AppResult<Dashboard> {
+    let today = bureau_date(now);
+    let t = targets(conn)?;
+    let rules = crate::services::certification::rules(conn)?;
+    let people: Vec<(org::User, String)> = org::list_with_units(conn)?
+        .into_iter()
+        .filter(|(u, _)| u.active && u.enforcement_post)
+        .collect();
+    let mut officers = Vec::new();
+    for (u, _) in &people {
+        if !org::roles_of(conn, u.id)?.contains(&Role::Officer) {
+            continue;
+        }
+        let off = crate::services::certification::off_post_since(conn, u.id)?;
+        let best = cert_db::certificates_of(conn, u.id)?
+            .into_iter()
+            .filter_map(|c| {
+                let level = Level::parse(&c.level)?;
+                let held = crate::domain::certification::HeldCert { level, issued_on: c.issued_on, expires_on: c.expires_on, status: CertStatus::parse(&c.status)? };
+                (crate::domain::certification::status_on(&held, today, off, &rules) == CertStatus::Valid).then_some(level)
+            })
+            .max();
+        officers.push((u.clone(), OfficerFacts { police_type: u.police_type.clone(), hire_date: u.hire_date, is_leader: u.is_leader, is_legal_officer: u.is_legal_officer, best_level: best }));
+    }
+    // bimonthly attendance in the last year, per user
+    let since = now - Duration::days(365);
+    let mut sat: HashMap<i64, (usize, usize)> = HashMap::new();
+    let mut absent: HashMap<i64, usize> = HashMap::new();
+    for s in exam_db::list_sittings(conn)?.into_iter().filter(|s| s.kind == SittingKind::Bimonthly.as_str() && s.closes_at >= since && s.closes_at <= now) {
+        for (a, ..) in exam_db::attempts_of_sitting(conn, s.id)? {
+            let e = sat.entry(a.user_id).or_default();
+            e.0 += 1;
+            e.1 += usize::from(a.passed == Some(true));
+        }
+        for u in crate::db::models::room::absentees(conn, s.id)? {
+            *absent.entry(u).or_default() += 1;
+        }
+    }
+    let plans = tr_db::all_plans(conn, true)?;
+    let units = org::all_units(conn)?;
+    let parent = |u: i64| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
+    let row = |unit_id: Option<i64>, name: String, members: &[&(org::User, OfficerFacts)]| {
+        let facts: Vec<OfficerFacts> = members.iter().map(|m| m.1.clone()).collect();
+        let ids: HashSet<i64> = members.iter().map(|m| m.0.id).collect();
+        let (s, p) = ids.iter().filter_map(|i| sat.get(i)).fold((0, 0), |acc, x| (acc.0 + x.0, acc.1 + x.1));
+        let a: usize = ids.iter().filter_map(|i| absent.get(i)).sum();
+        let open: Vec<&tr_db::Plan> = plans.iter().filter(|p| ids.contains(&p.user_id)).collect();
+        UnitRow {
+            unit_id,
+            unit: name,
+            figures: compliance::figures(&t, &facts, today),
+            bimonthly_sat: s,
+            bimonthly_absent: a,
+            bimonthly_passed: p,
+            participation_percent: if s + a == 0 { 100 } else { (s * 100 / (s + a)) as i32 },
+            pass_percent: if s == 0 { 100 } else { (p * 100 / s) as i32 },
+            remedial_open: open.len(),
+            remedial_overdue: open.iter().filter(|p| now >= p.deadline).count(),
+        }
+    };
+    let all: Vec<&(org::User, OfficerFacts)> = officers.iter().collect();
+    let bureau_name = units.iter().find(|u| u.parent_id.is_none()).map(|u| u.name.clone()).unwrap_or_default();
+    let bureau = row(None, bureau_name, &all);
+    let mut rows = Vec::new();
+    for u in &units {
+        // a unit counts its own officers and those of the units under it
+        let members: Vec<&(org::User, OfficerFacts)> = officers.iter().filter(|(o, _)| unit_path(o.unit_id, parent).contains(&u.id)).collect();
+        if !members.is_empty() && u.parent_id.is_some() {
+            rows.push(row(Some(u.id), u.name.clone(), &members));
+        }
+    }
+    let facts: Vec<OfficerFacts> = officers.iter().map(|o| o.1.clone()).collect();
+    let rewards = rewards_pending(conn)?;
+    Ok(Dashboard { bureau, units: rows, key_types: compliance::key_type_coverage(&t, &facts), targets: t, rewards })
+}
+
+/// 高级 passes flagged for the bureau's reward process and not yet followed by a reward entry:
+/// (badge, name, certificate number, issued on).
+pub fn rewards_pending(conn: &mut DbConn) -> AppResult<Vec<(String, String, String, NaiveDate)>> {
+    let people: HashMap<i64, org::User> = org::list_with_units(conn)?.into_iter().map(|(u, _)| (u.id, u)).collect();
+    let mut out = Vec::new();
+    for (id, u) in &people {
+        let entries = tr_db::entries_of(conn, *id)?;
+        let last_reward = entries.iter().filter(|e| e.kind == crate::services::training::kind::REWARD).map(|e| e.id).max().unwrap_or(0);
+        for e in entries.iter().filter(|e| e.kind == crate::services::training::kind::REWARD_FLAG && e.id > last_reward) {
+            let d: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_default();
+            out.push((u.badge.clone(), u.name.clone(), d["number"].as_str().unwrap_or("").to_string(), e.occurred_on));
+        }
+    }
+    out.sort_by(|a, b| b.3.cmp(&a.3).then(a.0.cmp(&b.0)));
+    Ok(out)
+}
+
+// ---- API tokens ----
+
+pub fn token_hash(token: &str) -> String {
+    crate::auth::token_hash(token)
+}
+
+/// Creates a token for a system; the plain token is returned once and only its hash is kept.
+pub fn create_token(conn: &mut DbConn, name: &str, role: Role, days: i64, by: i64, now: Ts) -> AppResult<(i64, String)> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::unprocessable("name: required, at most 100 characters"));
+    }
+    if role != Role::Hr {
+        return Err(AppError::unprocessable("role: only HR tokens (for the personnel system) can be issued"));
+    }
+    if !(1..=730).contains(&days) {
+        return Err(AppError::unprocessable("days: must be 1–730"));
+    }
+    let token = format!("lct_{}", crate::auth::random_token());
+    let hash = token_hash(&token);
+    let id = write_tx(conn, |c| {
+        let id = hr_db::insert_token(c, name, &hash, role.as_str(), by, now, now + Duration::days(days))?;
+        audit::append(c, Some(by), "api_token.create", &format!("api_token:{id}"), &json!({"name": name, "role": role.as_str(), "days": days}), now)?;
+        Ok::<i64, AppError>(id)
+    })?;
+    Ok((id, token))
+}
+
+pub fn revoke_token(conn: &mut DbConn, id: i64, by: i64, now: Ts) -> AppResult<()> {
+    write_tx(conn, |c| {
+        if !hr_db::revoke_token(c, id, now)? {
+            return Err(AppError::not_found("no such active token"));
+        }
+        audit::append(c, Some(by), "api_token.revoke", &format!("api_token:{id}"), &json!({}), now)?;
+        Ok(())
+    })
+}
+
+/// The role a presented token grants, if it is known, unrevoked and unexpired.
+pub fn token_role(conn: &mut DbConn, token: &str, now: Ts) -> AppResult<Option<Role>> {
+    let Some(t) = hr_db::token_by_hash(conn, &token_hash(token))? else { return Ok(None) };
+    if t.revoked_at.is_some() || now >= t.expires_at {
+        return Ok(None);
+    }
+    // last use is informational; at most one write a minute per token
+    if t.last_used_at.is_none_or(|u| now - u > Duration::minutes(1)) {
+        hr_db::touch_token(conn, t.id, now)?;
+    }
+    Ok(Role::parse(&t.role))
+}

@@ -1,0 +1,172 @@
+//! Telling people: an in-site notification and, where the user has an address, an e-mail.
+//! Messages are rendered and queued in the caller's transaction (so a rolled-back change sends
+//! nothing) and sent by a background task that retries; a request never waits for a mail server.
+
+use chrono::Duration;
+use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::{AsyncTransport, Message};
+
+use crate::db::models::{audit, mail as mail_db, org, Ts};
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::web::render::{render_mail, LANGS};
+
+/// Tells `user_id` about something: `kind` names templates/email/KIND.*.hbs.
+pub fn notify(conn: &mut DbConn, user_id: i64, kind: &str, params: serde_json::Value, now: Ts) -> AppResult<()> {
+    let user = org::find(conn, user_id)?.ok_or_else(|| AppError::internal(format!("notify: no user {user_id}")))?;
+    let mut params = params;
+    if let Some(m) = params.as_object_mut() {
+        m.entry("name").or_insert_with(|| serde_json::Value::String(user.name.clone()));
+    }
+    let m = render_mail(kind, LANGS[0], &params).map_err(AppError::internal)?;
+    audit::notify(conn, user_id, kind, &m.subject, m.text.trim(), now)?;
+    if let Some(to) = user.email.as_deref().filter(|e| !e.trim().is_empty()) {
+        mail_db::enqueue(conn, Some(user_id), to, kind, &m.subject, &m.text, &m.html, now)?;
+    }
+    Ok(())
+}
+
+/// The leaders of an officer's unit, or of the nearest unit above it that has one.
+pub fn leaders_of(conn: &mut DbConn, officer_id: i64) -> AppResult<Vec<i64>> {
+    let Some(officer) = org::find(conn, officer_id)? else { return Ok(vec![]) };
+    let units = org::all_units(conn)?;
+    let parent = |u: i64| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
+    let people = org::list_with_units(conn)?;
+    for unit in crate::domain::org::unit_path(officer.unit_id, parent) {
+        let here: Vec<i64> = people.iter().filter(|(u, _)| u.unit_id == unit && u.is_leader && u.active && u.id != officer_id).map(|(u, _)| u.id).collect();
+        if !here.is_empty() {
+            return Ok(here);
+        }
+    }
+    Ok(vec![])
+}
+
+/// Where mail goes.
+#[derive(Clone, Debug)]
+pub enum Transport {
+    /// `smtp://user:pass@host:port`, `smtps://…` (TLS from the start) or `smtp://…?tls=required`
+    /// (STARTTLS), as lettre reads it.
+    Smtp(String),
+    /// A folder of .eml files: the embedded default needs no mail server.
+    Folder(std::path::PathBuf),
+}
+
+/// Delay before try number `tries + 1`; None: give up.
+pub fn backoff(tries: i32) -> Option<Duration> {
+    [1, 5, 15, 60, 240].get(tries as usize).map(|m| Duration::minutes(*m))
+}
+
+fn build(from: &str, m: &mail_db::Mail) -> Result<Message, String> {
+    let from: Mailbox = from.parse().map_err(|e| format!("sender {from:?}: {e}"))?;
+    let to: Mailbox = m.to_addr.parse().map_err(|e| format!("recipient {:?}: {e}", m.to_addr))?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(&m.subject)
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(m.text_body.clone()))
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(m.html_body.clone())),
+        )
+        .map_err(|e| format!("message: {e}"))
+}
+
+async fn deliver(transport: &Transport, msg: Message) -> Result<(), String> {
+    match transport {
+        Transport::Smtp(url) => {
+            let t = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+                .map_err(|e| format!("SMTP settings: {e}"))?
+                .timeout(Some(std::time::Duration::from_secs(20)))
+                .build();
+            t.send(msg).await.map(|_| ()).map_err(|e| format!("SMTP: {e}"))
+        }
+        Transport::Folder(dir) => {
+            tokio_fs_create(dir).await?;
+            lettre::AsyncFileTransport::<lettre::Tokio1Executor>::new(dir).send(msg).await.map(|_| ()).map_err(|e| format!("writing {}: {e}", dir.display()))
+        }
+    }
+}
+
+async fn tokio_fs_create(dir: &std::path::Path) -> Result<(), String> {
+    rocket::tokio::fs::create_dir_all(dir).await.map_err(|e| format!("creating {}: {e}", dir.display()))
+}
+
+/// Sends what is due; returns (sent, failed tries).
+pub async fn send_due(pool: &crate::db::Pool, clock: &crate::clock::Clock, transport: &Transport, from: &str) -> Result<(usize, usize), String> {
+    let p = pool.clone();
+    let now = clock.now();
+    let due = rocket::tokio::task::spawn_blocking(move || -> Result<Vec<mail_db::Mail>, String> {
+        let mut c = p.get().map_err(|e| e.to_string())?;
+        mail_db::due(&mut c, now, 50).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    let (mut sent, mut failed) = (0, 0);
+    for m in due {
+        let result = match build(from, &m) {
+            Ok(msg) => deliver(transport, msg).await,
+            Err(e) => Err(e),
+        };
+        let p = pool.clone();
+        let now = clock.now();
+        let ok = result.is_ok();
+        rocket::tokio::task::spawn_blocking(move || -> Result<(), String> {
+            let mut c = p.get().map_err(|e| e.to_string())?;
+            match result {
+                Ok(()) => mail_db::mark_sent(&mut c, m.id, now),
+                Err(e) => mail_db::mark_failed(&mut c, m.id, &e, backoff(m.tries).map(|d| now + d), now),
+            }
+            .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())??;
+        if ok { sent += 1 } else { failed += 1 }
+    }
+    Ok((sent, failed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_then_give_up() {
+        assert_eq!(backoff(0), Some(Duration::minutes(1)));
+        assert_eq!(backoff(4), Some(Duration::minutes(240)));
+        assert_eq!(backoff(5), None);
+    }
+
+    #[test]
+    fn every_mail_kind_renders_in_both_languages_and_escapes_html() {
+        let params = serde_json::json!({
+            "name": "<b>王</b> & 李", "title": "双月考 <script>", "opens": "2026-12-01 09:00", "closes": "2026-12-01 11:00",
+            "minutes": 90, "score": "55", "max": "100", "passed": false, "released": true, "number": "JZ-2026-B-000001",
+            "level": "基本级", "issued": "2026-11-25", "expires": "2031-11-25", "status": "lapsed", "reason": "理由",
+            "deadline": "2026-12-25", "stage": "review", "officer": "王伟 (100001)", "url": "http://x/remedial/1",
+            "decision": "rejected", "question": "Q1"
+        });
+        for kind in KINDS {
+            for lang in LANGS {
+                let m = render_mail(kind, lang, &params).unwrap_or_else(|e| panic!("{kind}/{lang}: {e}"));
+                assert!(!m.subject.is_empty() && !m.text.trim().is_empty(), "{kind}/{lang}");
+                assert!(!m.html.contains("<script>") && !m.html.contains("<b>王"), "{kind}/{lang}: markup from data must be escaped: {}", m.html);
+                assert!(!m.text.contains("&amp;") && !m.text.contains("&lt;"), "{kind}/{lang}: text part is not HTML: {}", m.text);
+            }
+        }
+    }
+
+    pub const KINDS: &[&str] = &[
+        "exam_scheduled",
+        "exam_reminder",
+        "result",
+        "certificate_issued",
+        "certificate_expiring",
+        "certificate_ended",
+        "remedial_assigned",
+        "remedial_reminder",
+        "remedial_overdue",
+        "remedial_overdue_leader",
+        "remedial_closed",
+        "challenge_decided",
+    ];
+}

@@ -1,0 +1,632 @@
+//! Remedial training (后进民警培训): enrolment by trigger or referral, self-review of errors,
+//! targeted practice to a mastery level, the remedial exam, reminders and escalation.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Duration;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::db::models::{bank as bank_db, cert as cert_db, exam as exam_db, org, training as tr_db, Ts};
+use crate::db::{write_tx, DbConn};
+use crate::domain::exam::{Eligibility, Release, SittingKind};
+use crate::domain::grading::MultiRule;
+use crate::domain::paper::{BlueprintRule, BlueprintSpec, RuleKind};
+use crate::domain::remedial::{self as rules_mod, AfterExam, RemedialRules, Stage, Status, Trigger};
+use crate::domain::study::{self, Outcome};
+use crate::error::{AppError, AppResult};
+use crate::services::training::{self, kind};
+use crate::timefmt::bureau_date;
+
+const SETTINGS_KEY: &str = "remedial_rules";
+
+pub fn rules(conn: &mut DbConn) -> AppResult<RemedialRules> {
+    match cert_db::setting(conn, SETTINGS_KEY)? {
+        Some(v) => serde_json::from_str(&v).map_err(|e| AppError::internal(format!("stored {SETTINGS_KEY}: {e}"))),
+        None => Ok(RemedialRules::default()),
+    }
+}
+
+pub fn save_rules(conn: &mut DbConn, r: &RemedialRules, by: i64, now: Ts) -> AppResult<()> {
+    let errs = r.validate();
+    if !errs.is_empty() {
+        return Err(AppError::unprocessable(errs.join("; ")));
+    }
+    let text = serde_json::to_string(r).expect("json");
+    write_tx(conn, |c| {
+        cert_db::put_setting(c, SETTINGS_KEY, &text, Some(by), now)?;
+        crate::db::models::audit::append(c, Some(by), "settings.remedial_rules", "settings:remedial_rules", &serde_json::to_value(r).expect("json"), now)?;
+        Ok(())
+    })
+}
+
+/// Per item of a graded attempt: (version id, points earned, points possible).
+fn item_results(a: &exam_db::Attempt) -> AppResult<Vec<(i64, i64, i64)>> {
+    let paper = crate::services::exams::paper_of(a)?;
+    let scores: Vec<i64> = a.item_scores.as_deref().unwrap_or("").split(',').filter_map(|s| s.parse().ok()).collect();
+    Ok(paper.items.iter().zip(scores).map(|(i, s)| (i.v, s, i.p)).collect())
+}
+
+/// What the officer has answered: exams whose answers are released to them (or whose review a
+/// remedial plan opened) and practice. Oldest first.
+pub fn outcomes_of(conn: &mut DbConn, user_id: i64, now: Ts) -> AppResult<Vec<Outcome>> {
+    let plan_attempts: HashSet<i64> = tr_db::plans_of(conn, user_id)?.into_iter().filter_map(|p| p.source_attempt_id).collect();
+    let mut raw: Vec<(i64, bool, Ts)> = Vec::new();
+    for (a, s) in exam_db::attempts_of_user(conn, user_id)? {
+        let Some(at) = a.submitted_at else { continue };
+        if !(crate::services::exams::answers_released(&a, &s, now) || plan_attempts.contains(&a.id)) {
+            continue;
+        }
+        for (v, got, max) in item_results(&a)? {
+            raw.push((v, got >= max, at));
+        }
+    }
+    for (ans, _) in tr_db::answers_of_user(conn, user_id)? {
+        raw.push((ans.question_version_id, ans.correct, ans.answered_at));
+    }
+    let ids: Vec<i64> = raw.iter().map(|r| r.0).collect::<HashSet<_>>().into_iter().collect();
+    let versions: HashMap<i64, (i64, String)> =
+        bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (q.id, v.statute_code))).collect();
+    let mut out: Vec<Outcome> = raw
+        .into_iter()
+        .filter_map(|(v, correct, at)| {
+            let (q, statute) = versions.get(&v)?.clone();
+            Some(Outcome { question_id: q, version_id: v, statute, correct, at })
+        })
+        .collect();
+    out.sort_by_key(|o| o.at);
+    Ok(out)
+}
+
+/// Runs the triggers after a filed bimonthly result. Call inside `db::write_tx`.
+pub fn after_bimonthly(c: &mut DbConn, user_id: i64, attempt_id: i64, now: Ts) -> AppResult<Option<i64>> {
+    let r = rules(c)?;
+    let mut history: Vec<(Ts, rules_mod::ExamResult, i64)> = exam_db::attempts_of_user(c, user_id)?
+        .into_iter()
+        .filter(|(a, s)| s.kind == SittingKind::Bimonthly.as_str() && a.submitted_at.is_some() && a.passed.is_some())
+        .map(|(a, _)| (a.submitted_at.expect("filtered"), rules_mod::ExamResult { score_centi: a.score_centi.unwrap_or(0), max_centi: a.max_centi, passed: a.passed.unwrap_or(false) }, a.id))
+        .collect();
+    history.sort_by_key(|h| h.0);
+    // judge the history up to this attempt: a later filing order must not change the verdict
+    let upto = history.iter().position(|h| h.2 == attempt_id).map(|i| i + 1).unwrap_or(history.len());
+    let results: Vec<rules_mod::ExamResult> = history[..upto].iter().map(|h| h.1).collect();
+    let Some(trigger) = rules_mod::trigger_after(&r, &results) else { return Ok(None) };
+    let a = exam_db::find_attempt(c, attempt_id)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
+    let s = exam_db::find_sitting(c, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting vanished"))?;
+    let reason = match trigger {
+        Trigger::FailedExam => format!("{}：{} / {} 不合格", s.title, crate::domain::grading::format_points(a.score_centi.unwrap_or(0)), crate::domain::grading::format_points(a.max_centi)),
+        _ => format!("连续 {} 次双月考低于 {}%（最近：{}）", r.low_streak, r.low_percent, s.title),
+    };
+    open_plan(c, user_id, trigger, &reason, Some(attempt_id), None, now)
+}
+
+/// Opens a plan unless the officer already has an open one. Call inside `db::write_tx`.
+pub fn open_plan(c: &mut DbConn, user_id: i64, trigger: Trigger, reason: &str, source_attempt: Option<i64>, referred_by: Option<i64>, now: Ts) -> AppResult<Option<i64>> {
+    if tr_db::open_plan_of(c, user_id)?.is_some() {
+        return Ok(None);
+    }
+    let r = rules(c)?;
+    let mut review: Vec<i64> = match source_attempt {
+        Some(aid) => {
+            let a = exam_db::find_attempt(c, aid)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
+            item_results(&a)?.into_iter().filter(|(_, got, max)| got < max).map(|(v, ..)| v).collect()
+        }
+        None => study::wrong_book(&outcomes_of(c, user_id, now)?).into_iter().take(30).map(|w| w.version_id).collect(),
+    };
+    review.dedup();
+    let mut outcomes = outcomes_of(c, user_id, now)?;
+    // the source attempt's answers count towards weak areas even if not yet released to the officer
+    if let Some(aid) = source_attempt {
+        let a = exam_db::find_attempt(c, aid)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
+        let vs = bank_db::versions_by_ids(c, &item_results(&a)?.iter().map(|x| x.0).collect::<Vec<_>>())?;
+        let by_id: HashMap<i64, (i64, String)> = vs.into_iter().map(|(v, q)| (v.id, (q.id, v.statute_code))).collect();
+        for (v, got, max) in item_results(&a)? {
+            if let Some((q, st)) = by_id.get(&v) {
+                outcomes.push(Outcome { question_id: *q, version_id: v, statute: st.clone(), correct: got >= max, at: a.submitted_at.unwrap_or(now) });
+            }
+        }
+    }
+    let mut statutes = study::weakest(&outcomes, r.weak_statutes, 1);
+    if statutes.is_empty() {
+        statutes = bank_db::statute_names(c)?.into_iter().map(|s| s.0).take(r.weak_statutes).collect();
+    }
+    let id = tr_db::insert_plan(
+        c,
+        &tr_db::NewPlan {
+            user_id,
+            trigger_kind: trigger.as_str().into(),
+            reason: reason.to_string(),
+            source_attempt_id: source_attempt,
+            referred_by,
+            statutes: serde_json::to_string(&statutes).expect("json"),
+            review_items: serde_json::to_string(&review).expect("json"),
+            stage: rules_mod::first_stage(review.len()).as_str().into(),
+            status: Status::Open.as_str().into(),
+            mastery_percent: r.mastery_percent,
+            opened_at: now,
+            deadline: rules_mod::deadline(&r, now),
+            exam_tries: 0,
+        },
+    )?;
+    let deadline = rules_mod::deadline(&r, now);
+    training::append(
+        c,
+        user_id,
+        kind::REMEDIAL_OPENED,
+        bureau_date(now),
+        &format!("remedial:{id}"),
+        None,
+        &json!({"plan_id": id, "trigger": trigger.as_str(), "reason": reason, "deadline": crate::web::local(deadline), "statutes": statutes, "referred_by": referred_by}),
+        "",
+        referred_by,
+        now,
+    )?;
+    crate::services::mail::notify(c, user_id, "remedial_assigned", json!({"reason": reason, "deadline": crate::web::local(deadline), "url": format!("/remedial/{id}")}), now)?;
+    Ok(Some(id))
+}
+
+/// A trainer's referral (e.g. from case-file evaluation), with a reason.
+pub fn refer(conn: &mut DbConn, badge: &str, reason: &str, by: i64, now: Ts) -> AppResult<i64> {
+    let reason = reason.trim();
+    if reason.chars().count() < 5 || reason.chars().count() > 500 {
+        return Err(AppError::unprocessable("reason: say why the officer is referred (5–500 characters)"));
+    }
+    let u = org::find_by_badge(conn, badge.trim())?.ok_or_else(|| AppError::unprocessable(format!("badge: no officer {:?}", badge.trim())))?;
+    write_tx(conn, |c| {
+        open_plan(c, u.id, Trigger::Referral, reason, None, Some(by), now)?
+            .ok_or_else(|| AppError::conflict("plan_open", format!("{} already has an open remedial plan", u.badge)))
+    })
+}
+
+/// Writes the officer's note on one reviewed error; the last note moves the plan on to practice.
+pub fn write_review(conn: &mut DbConn, plan_id: i64, user_id: i64, version_id: i64, note: &str, now: Ts) -> AppResult<Stage> {
+    let note = note.trim();
+    if note.chars().count() < rules_mod::MIN_NOTE_CHARS || note.chars().count() > 2000 {
+        return Err(AppError::unprocessable(format!("note: write at least {} characters (at most 2000) on what you got wrong", rules_mod::MIN_NOTE_CHARS)));
+    }
+    write_tx(conn, |c| {
+        let p = own_open_plan(c, plan_id, user_id)?;
+        if !p.review_vec().contains(&version_id) {
+            return Err(AppError::not_found("that question is not in this plan's review"));
+        }
+        tr_db::upsert_review(c, p.id, version_id, note, now)?;
+        let notes = tr_db::reviews_of(c, p.id)?;
+        let texts: Vec<&str> = notes.iter().map(|n| n.1.as_str()).collect();
+        if p.stage == Stage::Review.as_str() && rules_mod::review_done(p.review_vec().len(), &texts) {
+            tr_db::set_stage(c, p.id, Stage::Practice.as_str())?;
+            return Ok(Stage::Practice);
+        }
+        Ok(Stage::parse(&p.stage).unwrap_or(Stage::Review))
+    })
+}
+
+fn own_open_plan(c: &mut DbConn, plan_id: i64, user_id: i64) -> AppResult<tr_db::Plan> {
+    let p = tr_db::find_plan(c, plan_id)?.filter(|p| p.user_id == user_id).ok_or_else(|| AppError::not_found("no such remedial plan"))?;
+    if p.status != Status::Open.as_str() {
+        return Err(AppError::conflict("plan_closed", "this remedial plan is closed"));
+    }
+    Ok(p)
+}
+
+/// Practice answers counted for a plan, oldest first.
+/// After a failed remedial exam, only answers given since it was set count again.
+pub fn plan_answers(c: &mut DbConn, p: &tr_db::Plan) -> AppResult<Vec<bool>> {
+    let since = match p.exam_sitting_id {
+        Some(sid) => exam_db::find_sitting(c, sid)?.map(|s| s.created_at),
+        None => None,
+    };
+    Ok(tr_db::answers_of_user(c, p.user_id)?
+        .into_iter()
+        .filter(|(a, plan)| *plan == Some(p.id) && since.is_none_or(|t| a.answered_at > t))
+        .map(|(a, _)| a.correct)
+        .collect())
+}
+
+/// After a practice answer in a plan's session: mastery moves the plan on to the exam.
+/// Call inside `db::write_tx`.
+pub fn after_practice(c: &mut DbConn, plan_id: i64, now: Ts) -> AppResult<()> {
+    let Some(p) = tr_db::find_plan(c, plan_id)? else { return Ok(()) };
+    if p.status != Status::Open.as_str() || p.stage != Stage::Practice.as_str() {
+        return Ok(());
+    }
+    let r = rules(c)?;
+    if rules_mod::mastery(&r, &plan_answers(c, &p)?).reached {
+        let sid = create_exam(c, &p, &r, now)?;
+        tr_db::set_exam(c, p.id, sid, p.exam_tries + 1)?;
+    }
+    Ok(())
+}
+
+/// Builds the remedial exam: questions from the plan's statutes, kinds spread evenly, one
+/// candidate, open at once for `exam_window_days`.
+fn create_exam(c: &mut DbConn, p: &tr_db::Plan, r: &RemedialRules, now: Ts) -> AppResult<i64> {
+    let u = org::find(c, p.user_id)?.ok_or_else(|| AppError::internal("officer missing"))?;
+    let pool = crate::services::exams::pool_candidates(c, now)?;
+    let mut statutes = p.statutes_vec();
+    let kinds = [(RuleKind::Single, crate::domain::bank::QuestionKind::Single), (RuleKind::Multiple, crate::domain::bank::QuestionKind::Multiple), (RuleKind::TrueFalse, crate::domain::bank::QuestionKind::TrueFalse)];
+    let available = |statutes: &[String]| -> Vec<((String, RuleKind), u32)> {
+        let mut v = Vec::new();
+        for s in statutes {
+            for (rk, qk) in kinds {
+                let n = pool.iter().filter(|q| &q.statute == s && q.kind == qk && q.case.is_none()).count() as u32;
+                if n > 0 {
+                    v.push(((s.clone(), rk), n));
+                }
+            }
+        }
+        v
+    };
+    let mut avail = available(&statutes);
+    if avail.iter().map(|a| a.1).sum::<u32>() < r.exam_questions as u32 {
+        // too few live questions in the weak statutes: widen to the whole bank
+        statutes = bank_db::statute_names(c)?.into_iter().map(|s| s.0).collect();
+        avail = available(&statutes);
+    }
+    let mut counts: Vec<u32> = vec![0; avail.len()];
+    let mut left = r.exam_questions as u32;
+    while left > 0 && avail.iter().zip(&counts).any(|(a, n)| *n < a.1) {
+        for (i, a) in avail.iter().enumerate() {
+            if left > 0 && counts[i] < a.1 {
+                counts[i] += 1;
+                left -= 1;
+            }
+        }
+    }
+    let total: u32 = counts.iter().sum();
+    if total == 0 {
+        return Err(AppError::unprocessable("the bank has no live questions for a remedial exam"));
+    }
+    let points = 10_000 / i64::from(total);
+    let spec = BlueprintSpec {
+        rules: avail
+            .iter()
+            .zip(&counts)
+            .filter(|(_, n)| **n > 0)
+            .map(|((key, _), n)| BlueprintRule { kind: key.1, statute: Some(key.0.clone()), difficulty: None, level: None, count: *n, points_centi: points })
+            .collect(),
+        parallel: false,
+    };
+    let try_no = p.exam_tries + 1;
+    let bp = crate::services::exams::create_blueprint(c, &format!("补考 · 培训计划 #{} · 第{}次", p.id, try_no), &spec, None, now)?;
+    let sitting = crate::services::exams::SittingSpec {
+        title: format!("后进民警培训补考 #{}（第{}次）", p.id, try_no),
+        kind: SittingKind::Remedial,
+        blueprint_id: bp,
+        opens_at: now,
+        closes_at: now + Duration::days(r.exam_window_days),
+        duration_minutes: r.exam_minutes,
+        pass_percent: r.exam_pass_percent,
+        multi_rule: MultiRule::Partial,
+        score_release: Release::OnSubmit,
+        answer_release: Release::OnSubmit,
+        eligibility: Eligibility { badges: vec![u.badge.clone()], ..Default::default() },
+        cert_level: None,
+        controls: Default::default(),
+        plan_id: None,
+        makeup_of: None,
+    };
+    crate::services::exams::create_sitting(c, &sitting, None, now)
+}
+
+/// After the remedial exam is graded (inside the submission's transaction).
+pub fn after_remedial_submit(c: &mut DbConn, attempt: &exam_db::Attempt, sitting: &exam_db::Sitting, now: Ts) -> AppResult<()> {
+    let Some(p) = tr_db::plan_for_exam(c, sitting.id)? else { return Ok(()) };
+    if p.status != Status::Open.as_str() || p.user_id != attempt.user_id {
+        return Ok(());
+    }
+    decide(c, &p, attempt.passed.unwrap_or(false), Some(attempt), now)
+}
+
+/// At filing: a remedial exam never sat counts as a failed try.
+pub fn remedial_sitting_closed(c: &mut DbConn, s: &exam_db::Sitting, attempt: Option<&exam_db::Attempt>, now: Ts) -> AppResult<()> {
+    let Some(p) = tr_db::plan_for_exam(c, s.id)? else { return Ok(()) };
+    if attempt.is_none() && p.status == Status::Open.as_str() && p.stage == Stage::Exam.as_str() {
+        decide(c, &p, false, None, now)?;
+    }
+    Ok(())
+}
+
+fn decide(c: &mut DbConn, p: &tr_db::Plan, passed: bool, attempt: Option<&exam_db::Attempt>, now: Ts) -> AppResult<()> {
+    let r = rules(c)?;
+    let score = attempt.map(|a| crate::domain::grading::format_points(a.score_centi.unwrap_or(0)));
+    match rules_mod::after_exam(&r, passed, p.exam_tries) {
+        AfterExam::Retry => {
+            // practice again: mastery counts only answers given after this failed exam
+            tr_db::set_stage(c, p.id, Stage::Practice.as_str())?;
+        }
+        outcome => {
+            let status = if outcome == AfterExam::Close { Status::Passed } else { Status::Escalated };
+            tr_db::close_plan(c, p.id, status.as_str(), if passed { "passed" } else { "failed" }, now)?;
+            training::append(
+                c,
+                p.user_id,
+                kind::REMEDIAL_CLOSED,
+                bureau_date(now),
+                &format!("remedial:{}", p.id),
+                None,
+                &json!({"plan_id": p.id, "status": status.as_str(), "tries": p.exam_tries, "score": score}),
+                "",
+                None,
+                now,
+            )?;
+            crate::services::mail::notify(c, p.user_id, "remedial_closed", json!({"passed": passed}), now)?;
+            if status == Status::Escalated {
+                tell_leaders(c, p, now)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn tell_leaders(c: &mut DbConn, p: &tr_db::Plan, now: Ts) -> AppResult<()> {
+    let u = org::find(c, p.user_id)?.ok_or_else(|| AppError::internal("officer missing"))?;
+    for leader in crate::services::mail::leaders_of(c, p.user_id)? {
+        crate::services::mail::notify(
+            c,
+            leader,
+            "remedial_overdue_leader",
+            json!({"officer": format!("{} ({})", u.name, u.badge), "deadline": crate::web::local(p.deadline), "stage": stage_label(&p.stage), "reason": p.reason, "url": format!("/remedial/{}", p.id)}),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+pub fn stage_label(stage: &str) -> &'static str {
+    match stage {
+        "review" => "错题自查",
+        "practice" => "针对性练习",
+        "exam" => "补考",
+        _ => "已结束",
+    }
+}
+
+/// Reminders and overdue escalation, run by the dated sweeper.
+pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<(usize, usize)> {
+    let r = rules(conn)?;
+    let (mut reminded, mut overdue) = (0, 0);
+    for p in tr_db::all_plans(conn, true)? {
+        if now >= p.deadline && p.overdue_at.is_none() {
+            write_tx(conn, |c| {
+                tr_db::mark_overdue(c, p.id, now)?;
+                training::append(c, p.user_id, kind::REMEDIAL_OVERDUE, bureau_date(now), &format!("remedial:{}", p.id), None, &json!({"plan_id": p.id, "deadline": crate::web::local(p.deadline), "stage": p.stage}), "", None, now)?;
+                crate::services::mail::notify(c, p.user_id, "remedial_overdue", json!({"deadline": crate::web::local(p.deadline), "url": format!("/remedial/{}", p.id)}), now)?;
+                tell_leaders(c, &p, now)
+            })?;
+            overdue += 1;
+        } else if now < p.deadline && rules_mod::reminder_due(&r, p.opened_at, p.reminded_at, now) {
+            write_tx(conn, |c| {
+                tr_db::mark_reminded(c, p.id, now)?;
+                crate::services::mail::notify(c, p.user_id, "remedial_reminder", json!({"deadline": crate::web::local(p.deadline), "stage": stage_label(&p.stage), "url": format!("/remedial/{}", p.id)}), now)
+            })?;
+            reminded += 1;
+        }
+    }
+    Ok((reminded, overdue))
+}
+
+/// One error to review, with what the officer needs to understand it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReviewItem {
+    pub version_id: i64,
+    pub question_code: String,
+    pub kind: String,
+    pub stem: String,
+    pub options: Vec<(String, String)>,
+    pub key: String,
+    pub explanation: String,
+    pub statute: String,
+    pub articles: Vec<(String, Option<String>)>,
+    pub note: String,
+    pub done: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PlanView {
+    pub plan: tr_db::Plan,
+    pub badge: String,
+    pub name: String,
+    pub stage_label: &'static str,
+    pub statutes: Vec<String>,
+    pub review: Vec<ReviewItem>,
+    pub reviewed: usize,
+    pub mastery: rules_mod::Mastery,
+    pub overdue: bool,
+    pub exam_open: bool,
+    pub deadline: String,
+    pub opened: String,
+}
+
+/// Shared by practice feedback and self-review: the options as (id, text), the key, and each
+/// cited article with its text where the edition's text is shipped.
+pub fn explain(v: &bank_db::Version, q: &bank_db::Question, texts: &crate::domain::statute_text::StatuteTexts) -> (Vec<(String, String)>, Vec<(String, Option<String>)>) {
+    let options = if q.kind == "truefalse" {
+        vec![("T".to_string(), "正确".to_string()), ("F".to_string(), "错误".to_string())]
+    } else {
+        crate::domain::bank::OPTION_LETTERS.chars().zip(v.options_vec()).map(|(l, t)| (l.to_string(), t)).collect()
+    };
+    let articles = v.articles_vec().into_iter().map(|a| {
+        let text = texts.article(&v.statute_code, &v.edition_code, &a).map(String::from);
+        (a, text)
+    }).collect();
+    (options, articles)
+}
+
+pub fn plan_view(conn: &mut DbConn, p: tr_db::Plan, texts: &crate::domain::statute_text::StatuteTexts, now: Ts) -> AppResult<PlanView> {
+    let u = org::find(conn, p.user_id)?.ok_or_else(|| AppError::internal("officer missing"))?;
+    let notes: HashMap<i64, String> = tr_db::reviews_of(conn, p.id)?.into_iter().collect();
+    let ids = p.review_vec();
+    let keys: HashMap<i64, String> = bank_db::keys_by_ids(conn, &ids)?.into_iter().collect();
+    let mut by_id: HashMap<i64, (bank_db::Version, bank_db::Question)> = bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (v, q))).collect();
+    let review: Vec<ReviewItem> = ids
+        .iter()
+        .filter_map(|id| by_id.remove(id))
+        .map(|(v, q)| {
+            let (options, articles) = explain(&v, &q, texts);
+            let note = notes.get(&v.id).cloned().unwrap_or_default();
+            ReviewItem {
+                version_id: v.id,
+                question_code: q.code.clone(),
+                kind: q.kind.clone(),
+                stem: v.stem.clone(),
+                options,
+                key: keys.get(&v.id).cloned().unwrap_or_default(),
+                explanation: v.explanation.clone(),
+                statute: v.statute_code.clone(),
+                articles,
+                done: note.trim().chars().count() >= rules_mod::MIN_NOTE_CHARS,
+                note,
+            }
+        })
+        .collect();
+    let r = rules(conn)?;
+    let mastery = rules_mod::mastery(&r, &plan_answers(conn, &p)?);
+    let exam_open = match p.exam_sitting_id {
+        Some(sid) if p.stage == Stage::Exam.as_str() => exam_db::find_sitting(conn, sid)?.is_some_and(|s| s.opens_at <= now && now < s.closes_at),
+        _ => false,
+    };
+    Ok(PlanView {
+        badge: u.badge,
+        name: u.name,
+        stage_label: stage_label(&p.stage),
+        statutes: p.statutes_vec(),
+        reviewed: review.iter().filter(|r| r.done).count(),
+        review,
+        mastery,
+        overdue: p.status == Status::Open.as_str() && now >= p.deadline,
+        exam_open,
+        deadline: crate::web::local(p.deadline),
+        opened: crate::web::local(p.opened_at),
+        plan: p,
+    })
+}
+
+/// Case-file evaluation import: `badge,month,case_ref,deduction[,note]` (month YYYY-MM,
+/// deduction in points, e.g. 2.5). All or nothing; a row already imported with the same
+/// deduction is skipped, with a different one refused. Returns (rows stored, plans opened).
+pub fn import_case_evaluations(conn: &mut DbConn, csv_text: &str, by: i64, now: Ts) -> AppResult<(usize, Vec<i64>)> {
+    let rows = parse_case_csv(csv_text).map_err(|e| AppError::unprocessable(e.join("; ")))?;
+    write_tx(conn, |c| {
+        let mut errs = Vec::new();
+        let mut fresh = Vec::new();
+        for row in &rows {
+            let Some(u) = org::find_by_badge(c, &row.badge)? else {
+                errs.push(format!("line {}: no officer with badge {:?}", row.line, row.badge));
+                continue;
+            };
+            match tr_db::case_evaluation_exists(c, u.id, &row.month, &row.case_ref)? {
+                Some(d) if d == row.deduction_centi => {}
+                Some(d) => errs.push(format!(
+                    "line {}: case {:?} of {} in {} was already imported with deduction {}",
+                    row.line, row.case_ref, row.badge, row.month, crate::domain::grading::format_points(d)
+                )),
+                None => fresh.push((u.id, row)),
+            }
+        }
+        if !errs.is_empty() {
+            return Err(AppError::unprocessable(errs.join("; ")));
+        }
+        for (uid, row) in &fresh {
+            tr_db::insert_case_evaluation(c, *uid, &row.month, &row.case_ref, row.deduction_centi, &row.note, by, now)?;
+        }
+        let months: Vec<String> = fresh.iter().map(|(_, r)| r.month.clone()).collect::<HashSet<_>>().into_iter().collect();
+        let r = rules(c)?;
+        let mut opened = Vec::new();
+        for (uid, month, avg) in rules_mod::case_referrals(&r, &tr_db::case_deductions(c, &months)?) {
+            let reason = format!("{month} 案件考评平均扣分 {}（≥ {}）", crate::domain::grading::format_points(avg), crate::domain::grading::format_points(r.case_deduction_centi));
+            if let Some(pid) = open_plan(c, uid, Trigger::CaseEvaluation, &reason, None, Some(by), now)? {
+                opened.push(pid);
+            }
+        }
+        crate::db::models::audit::append(c, Some(by), "case_evaluations.import", "case_evaluations", &json!({"rows": fresh.len(), "plans": opened}), now)?;
+        Ok((fresh.len(), opened))
+    })
+}
+
+#[derive(Debug, PartialEq)]
+pub struct CaseRow {
+    pub line: usize,
+    pub badge: String,
+    pub month: String,
+    pub case_ref: String,
+    pub deduction_centi: i64,
+    pub note: String,
+}
+
+/// Parses the case-evaluation CSV; every error names its line and column.
+pub fn parse_case_csv(text: &str) -> Result<Vec<CaseRow>, Vec<String>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text.as_bytes());
+    let headers: Vec<String> = match rdr.headers() {
+        Ok(h) => h.iter().map(|s| s.trim().to_lowercase()).collect(),
+        Err(e) => return Err(vec![format!("line 1: {e}")]),
+    };
+    let want = ["badge", "month", "case_ref", "deduction"];
+    let missing: Vec<&str> = want.iter().copied().filter(|w| !headers.iter().any(|h| h == w)).collect();
+    if !missing.is_empty() {
+        return Err(vec![format!("line 1: missing column(s) {} (expected badge,month,case_ref,deduction[,note])", missing.join(", "))]);
+    }
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (cb, cm, cc, cd, cn) = (col("badge").expect("checked"), col("month").expect("checked"), col("case_ref").expect("checked"), col("deduction").expect("checked"), col("note"));
+    let (mut rows, mut errs) = (Vec::new(), Vec::new());
+    let mut seen = HashSet::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                errs.push(format!("line {line}: {e}"));
+                continue;
+            }
+        };
+        let get = |c: usize| rec.get(c).unwrap_or("").trim().to_string();
+        let (badge, month, case_ref, ded) = (get(cb), get(cm), get(cc), get(cd));
+        if badge.is_empty() {
+            errs.push(format!("line {line}, badge: empty"));
+        }
+        let month_ok = month.len() == 7 && chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").is_ok();
+        if !month_ok {
+            errs.push(format!("line {line}, month: {month:?} is not YYYY-MM"));
+        }
+        if case_ref.is_empty() || case_ref.chars().count() > 100 {
+            errs.push(format!("line {line}, case_ref: required, at most 100 characters"));
+        }
+        let deduction_centi = match ded.parse::<f64>() {
+            Ok(d) if (0.0..=100.0).contains(&d) => (d * 100.0).round() as i64,
+            _ => {
+                errs.push(format!("line {line}, deduction: {ded:?} is not a number from 0 to 100"));
+                0
+            }
+        };
+        if !seen.insert((badge.clone(), month.clone(), case_ref.clone())) {
+            errs.push(format!("line {line}: case {case_ref:?} of {badge} in {month} appears twice"));
+        }
+        let note = cn.map(get).unwrap_or_default();
+        rows.push(CaseRow { line, badge, month, case_ref, deduction_centi, note: note.chars().take(500).collect() });
+    }
+    if rows.is_empty() && errs.is_empty() {
+        errs.push("the file has no rows".into());
+    }
+    if errs.is_empty() { Ok(rows) } else { Err(errs) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_csv_errors_name_line_and_column() {
+        let ok = "badge,month,case_ref,deduction,note\n100001,2026-10,A-1,2.5,卷宗不全\n100001,2026-10,A-2,3.5,\n";
+        let rows = parse_case_csv(ok).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].deduction_centi, 250);
+        let bad = "badge,month,case_ref,deduction\n100001,2026-13,A-1,x\n,2026-10,,1\n100001,2026-13,A-1,1\n";
+        let e = parse_case_csv(bad).unwrap_err();
+        assert!(e.iter().any(|x| x == "line 2, month: \"2026-13\" is not YYYY-MM"), "{e:?}");
+        assert!(e.iter().any(|x| x.starts_with("line 2, deduction")), "{e:?}");
+        assert!(e.iter().any(|x| x.starts_with("line 3, badge")) && e.iter().any(|x| x.starts_with("line 3, case_ref")), "{e:?}");
+        assert!(e.iter().any(|x| x.starts_with("line 4") && x.contains("twice")), "{e:?}");
+        assert!(parse_case_csv("badge,month\n1,2\n").unwrap_err()[0].contains("missing column(s) case_ref, deduction"));
+        assert_eq!(parse_case_csv("badge,month,case_ref,deduction\n").unwrap_err(), vec!["the file has no rows".to_string()]);
+    }
+}

@@ -1,0 +1,392 @@
+//! Officers' training files (民警训练档案): every result, absence, certificate, lapse, remedial
+//! plan and reward, appended as it happens and never rewritten. Corrections are entries that
+//! point at what they correct. Each entry is also written to the hash-chained audit log.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::db::models::{audit, cert as cert_db, exam as exam_db, org, training as tr_db, Ts};
+use crate::db::{write_tx, DbConn};
+use crate::domain::exam::{Release, SittingKind};
+use crate::domain::grading::format_points;
+use crate::error::{AppError, AppResult};
+use crate::timefmt::bureau_date;
+
+pub mod kind {
+    pub const SITTING: &str = "sitting";
+    pub const ABSENCE: &str = "absence";
+    pub const CERTIFICATE: &str = "certificate";
+    pub const CERTIFICATE_ENDED: &str = "certificate_ended";
+    pub const REMEDIAL_OPENED: &str = "remedial_opened";
+    pub const REMEDIAL_OVERDUE: &str = "remedial_overdue";
+    pub const REMEDIAL_CLOSED: &str = "remedial_closed";
+    pub const REWARD_FLAG: &str = "reward_flag";
+    pub const REWARD: &str = "reward";
+    pub const CORRECTION: &str = "correction";
+    pub const ALL: [&str; 10] =
+        [SITTING, ABSENCE, CERTIFICATE, CERTIFICATE_ENDED, REMEDIAL_OPENED, REMEDIAL_OVERDUE, REMEDIAL_CLOSED, REWARD_FLAG, REWARD, CORRECTION];
+}
+
+/// Appends an entry and its audit record. Call inside `db::write_tx`.
+#[allow(clippy::too_many_arguments)]
+pub fn append(
+    conn: &mut DbConn,
+    user_id: i64,
+    kind: &str,
+    occurred_on: NaiveDate,
+    source: &str,
+    corrects: Option<i64>,
+    data: &serde_json::Value,
+    note: &str,
+    by: Option<i64>,
+    now: Ts,
+) -> AppResult<i64> {
+    let data_text = data.to_string();
+    let id = tr_db::append(
+        conn,
+        &tr_db::NewEntry { user_id, kind, occurred_on, source, corrects_id: corrects, data: &data_text, note, recorded_by: by, recorded_at: now },
+    )?;
+    audit::append(conn, by, "file.append", &format!("file:{user_id}"), &json!({"entry": id, "kind": kind, "source": source, "corrects": corrects, "data": data, "note": note}), now)?;
+    Ok(id)
+}
+
+fn sitting_data(s: &exam_db::Sitting, a: &exam_db::Attempt, police_type: &str) -> serde_json::Value {
+    json!({
+        "sitting_id": s.id, "title": s.title, "sitting_kind": s.kind, "level": s.cert_level,
+        "police_type": police_type, "score": a.score_centi.map(format_points), "max": format_points(a.max_centi),
+        "passed": a.passed, "attempt_id": a.id, "submitted_at": a.submitted_at.map(crate::web::local),
+    })
+}
+
+/// Files the results of sittings that have closed with every attempt in: one entry per attempt
+/// and per absence; bimonthly results then run the remedial triggers and tell each officer.
+/// Each sitting is filed in one transaction, once.
+pub fn file_closed_sittings(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
+    let mut n = 0;
+    for s in tr_db::unfiled_closed_sittings(conn, now)? {
+        let attempts = exam_db::attempts_of_sitting(conn, s.id)?;
+        if attempts.iter().any(|(a, ..)| a.submitted_at.is_none()) {
+            continue; // the deadline sweeper submits these first
+        }
+        let kind = SittingKind::parse(&s.kind).unwrap_or(SittingKind::Mock);
+        write_tx(conn, |c| {
+            let fresh = exam_db::find_sitting(c, s.id)?.ok_or_else(|| AppError::internal("sitting vanished"))?;
+            if fresh.filed {
+                return Ok::<(), AppError>(());
+            }
+            // practice runs (mock) are study, not results: they stay out of the file
+            if kind != SittingKind::Mock {
+                let release = Release::parse(&s.score_release).unwrap_or(Release::AfterClose);
+                for (a, ..) in &attempts {
+                    let u = org::find(c, a.user_id)?.ok_or_else(|| AppError::internal("user missing"))?;
+                    let source = format!("attempt:{}", a.id);
+                    if tr_db::latest_from(c, &source, kind::SITTING)?.is_none() {
+                        let on = bureau_date(a.submitted_at.unwrap_or(s.closes_at));
+                        append(c, u.id, kind::SITTING, on, &source, None, &sitting_data(&s, a, &u.police_type), "", None, now)?;
+                    }
+                    let released = release != Release::Never;
+                    crate::services::mail::notify(
+                        c,
+                        u.id,
+                        "result",
+                        json!({"title": s.title, "released": released, "score": format_points(a.score_centi.unwrap_or(0)),
+                               "max": format_points(a.max_centi), "passed": a.passed.unwrap_or(false)}),
+                        now,
+                    )?;
+                }
+                for user_id in crate::db::models::room::absentees(c, s.id)? {
+                    let source = format!("sitting:{}:absent:{user_id}", s.id);
+                    if tr_db::latest_from(c, &source, kind::ABSENCE)?.is_none() {
+                        append(c, user_id, kind::ABSENCE, bureau_date(s.closes_at), &source, None, &json!({"sitting_id": s.id, "title": s.title, "sitting_kind": s.kind}), "", None, now)?;
+                    }
+                }
+            }
+            if kind == SittingKind::Bimonthly {
+                for (a, ..) in &attempts {
+                    crate::services::remedial::after_bimonthly(c, a.user_id, a.id, now)?;
+                }
+            }
+            if kind == SittingKind::Remedial {
+                crate::services::remedial::remedial_sitting_closed(c, &s, attempts.first().map(|x| &x.0), now)?;
+            }
+            tr_db::mark_sitting_filed(c, s.id)?;
+            Ok(())
+        })?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Files a certificate when it is issued; a 高级 pass is flagged for the bureau's rewards.
+pub fn file_certificate(conn: &mut DbConn, cert: &cert_db::Certificate, now: Ts) -> AppResult<()> {
+    let source = format!("certificate:{}", cert.id);
+    let data = json!({"number": cert.number, "level": cert.level, "police_type": cert.police_type, "issued_on": cert.issued_on,
+                      "expires_on": cert.expires_on, "score": cert.score_centi.map(format_points), "attempt_id": cert.attempt_id});
+    append(conn, cert.user_id, kind::CERTIFICATE, cert.issued_on, &source, None, &data, "", None, now)?;
+    if cert.level == "advanced" {
+        append(conn, cert.user_id, kind::REWARD_FLAG, cert.issued_on, &source, None, &json!({"number": cert.number, "level": cert.level}), "", None, now)?;
+    }
+    Ok(())
+}
+
+pub fn file_certificate_ended(conn: &mut DbConn, cert: &cert_db::Certificate, status: &str, on: NaiveDate, now: Ts) -> AppResult<()> {
+    let data = json!({"number": cert.number, "level": cert.level, "status": status});
+    append(conn, cert.user_id, kind::CERTIFICATE_ENDED, on, &format!("certificate:{}", cert.id), None, &data, "", None, now)?;
+    Ok(())
+}
+
+/// After a regrade: the filed result is corrected by a new entry (the old one stays).
+pub fn correct_regraded(conn: &mut DbConn, attempt: &exam_db::Attempt, because: &str, now: Ts) -> AppResult<()> {
+    let source = format!("attempt:{}", attempt.id);
+    let Some(prev) = tr_db::latest_from(conn, &source, kind::SITTING)? else { return Ok(()) };
+    let latest = tr_db::latest_from(conn, &source, kind::CORRECTION)?.unwrap_or(prev.clone());
+    let mut data: serde_json::Value = serde_json::from_str(&latest.data).unwrap_or_else(|_| json!({}));
+    data["score"] = json!(attempt.score_centi.map(format_points));
+    data["passed"] = json!(attempt.passed);
+    data["corrected_field"] = json!("score");
+    append(conn, attempt.user_id, kind::CORRECTION, bureau_date(now), &source, Some(latest.id), &data, because, None, now)?;
+    Ok(())
+}
+
+/// A correction HR or an admin writes by hand: `note` says what was wrong.
+pub fn correct_by_hand(conn: &mut DbConn, user_id: i64, entry_id: i64, note: &str, by: i64, now: Ts) -> AppResult<i64> {
+    let note = note.trim();
+    if note.chars().count() < 5 || note.chars().count() > 1000 {
+        return Err(AppError::unprocessable("note: say what is wrong and what is right (5–1000 characters)"));
+    }
+    write_tx(conn, |c| {
+        let e = tr_db::find_entry(c, entry_id)?.filter(|e| e.user_id == user_id).ok_or_else(|| AppError::not_found("no such entry in this file"))?;
+        let data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_else(|_| json!({}));
+        append(c, user_id, kind::CORRECTION, bureau_date(now), &e.source, Some(e.id), &data, note, Some(by), now)
+    })
+}
+
+/// A reward (嘉奖) HR records, e.g. for a flagged 高级 pass.
+pub fn record_reward(conn: &mut DbConn, user_id: i64, note: &str, by: i64, now: Ts) -> AppResult<i64> {
+    let note = note.trim();
+    if note.chars().count() < 2 || note.chars().count() > 1000 {
+        return Err(AppError::unprocessable("note: describe the reward (2–1000 characters)"));
+    }
+    org::find(conn, user_id)?.ok_or_else(|| AppError::not_found("no such officer"))?;
+    write_tx(conn, |c| append(c, user_id, kind::REWARD, bureau_date(now), &format!("user:{user_id}"), None, &json!({}), note, Some(by), now))
+}
+
+/// An entry as the file shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct EntryView {
+    pub id: i64,
+    pub kind: String,
+    pub occurred_on: NaiveDate,
+    pub recorded_at: String,
+    pub corrects_id: Option<i64>,
+    /// A later entry corrects this one.
+    pub corrected_by: Option<i64>,
+    pub data: serde_json::Value,
+    pub note: String,
+    /// Score withheld from the officer (the sitting does not release scores).
+    pub withheld: bool,
+}
+
+/// The file of one officer, oldest first. `as_officer`: what the officer may see of it (scores
+/// of sittings that never release them are withheld).
+pub fn file_of(conn: &mut DbConn, user_id: i64, as_officer: bool) -> AppResult<Vec<EntryView>> {
+    let entries = tr_db::entries_of(conn, user_id)?;
+    let withheld_sittings: HashSet<i64> = if as_officer {
+        exam_db::attempts_of_user(conn, user_id)?.into_iter().filter(|(_, s)| s.score_release == Release::Never.as_str()).map(|(_, s)| s.id).collect()
+    } else {
+        HashSet::new()
+    };
+    Ok(views(&entries, &withheld_sittings))
+}
+
+pub fn views(entries: &[tr_db::Entry], withheld_sittings: &HashSet<i64>) -> Vec<EntryView> {
+    let corrected: HashMap<i64, i64> = entries.iter().filter_map(|e| e.corrects_id.map(|c| (c, e.id))).collect();
+    entries
+        .iter()
+        .map(|e| {
+            let mut data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_else(|_| json!({}));
+            let withheld = data.get("sitting_id").and_then(|v| v.as_i64()).is_some_and(|s| withheld_sittings.contains(&s)) && data.get("score").is_some();
+            if withheld {
+                data["score"] = serde_json::Value::Null;
+                data["passed"] = serde_json::Value::Null;
+            }
+            EntryView {
+                id: e.id,
+                kind: e.kind.clone(),
+                occurred_on: e.occurred_on,
+                recorded_at: crate::web::local(e.recorded_at),
+                corrects_id: e.corrects_id,
+                corrected_by: corrected.get(&e.id).copied(),
+                data,
+                note: e.note.clone(),
+                withheld,
+            }
+        })
+        .collect()
+}
+
+/// One record for the personnel system / export: the entry plus who it is about, with the
+/// fields of the 执法资格等级考试情况信息集 where the entry is a certification result.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Record {
+    /// Opaque cursor: pass it back as `since` to get what came after.
+    pub cursor: String,
+    pub entry_id: i64,
+    pub badge: String,
+    pub name: String,
+    pub unit: String,
+    pub id_number: Option<String>,
+    pub kind: String,
+    pub occurred_on: NaiveDate,
+    pub recorded_at: String,
+    /// The entry this one corrects.
+    pub corrects: Option<i64>,
+    /// 资格类别 / 等级 / 考试时警种 / 考试结果 / 成绩 / 通过日期 / 考核日期 / 等级确认日期 / 记录状态
+    pub category: Option<String>,
+    pub level: Option<String>,
+    pub police_type: Option<String>,
+    pub result: Option<String>,
+    pub score: Option<String>,
+    pub pass_date: Option<NaiveDate>,
+    pub assessment_date: Option<NaiveDate>,
+    pub confirmation_date: Option<NaiveDate>,
+    pub record_status: String,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    pub note: String,
+}
+
+pub fn cursor_of(id: i64) -> String {
+    format!("e{id}")
+}
+
+pub fn parse_cursor(s: &str) -> Option<i64> {
+    s.strip_prefix('e').and_then(|n| n.parse::<i64>().ok()).filter(|n| *n >= 0)
+}
+
+/// Builds records for entries (people looked up once).
+pub fn records(conn: &mut DbConn, entries: &[tr_db::Entry]) -> AppResult<Vec<Record>> {
+    let people: HashMap<i64, (org::User, String)> = org::list_with_units(conn)?.into_iter().map(|(u, unit)| (u.id, (u, unit))).collect();
+    let corrected: HashSet<i64> = entries.iter().filter_map(|e| e.corrects_id).collect();
+    let certs_by_attempt: HashMap<i64, cert_db::Certificate> = {
+        let ids: HashSet<i64> = entries.iter().map(|e| e.user_id).collect();
+        let mut m = HashMap::new();
+        for u in ids {
+            for c in cert_db::certificates_of(conn, u)? {
+                if let Some(a) = c.attempt_id {
+                    m.insert(a, c);
+                }
+            }
+        }
+        m
+    };
+    Ok(entries
+        .iter()
+        .map(|e| {
+            let data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_else(|_| json!({}));
+            let s = |k: &str| data.get(k).and_then(|v| v.as_str()).map(String::from);
+            let (u, unit) = people.get(&e.user_id).cloned().unwrap_or_else(|| panic_free_user(e.user_id));
+            let is_cert_result = matches!(e.kind.as_str(), kind::SITTING | kind::CORRECTION) && s("level").is_some();
+            let passed = data.get("passed").and_then(|v| v.as_bool());
+            let attempt_cert = data.get("attempt_id").and_then(|v| v.as_i64()).and_then(|a| certs_by_attempt.get(&a));
+            let (category, result, pass_date, assessment_date, confirmation_date) = if is_cert_result {
+                (
+                    Some("执法资格等级考试".to_string()),
+                    passed.map(|p| if p { "合格" } else { "不合格" }.to_string()),
+                    if passed == Some(true) { Some(e.occurred_on) } else { None },
+                    Some(e.occurred_on),
+                    attempt_cert.map(|c| c.issued_on),
+                )
+            } else if e.kind == kind::CERTIFICATE {
+                (Some("执法资格等级考试".to_string()), Some("合格".to_string()), Some(e.occurred_on), None, Some(e.occurred_on))
+            } else {
+                (None, passed.map(|p| if p { "合格" } else { "不合格" }.to_string()), None, None, None)
+            };
+            Record {
+                cursor: cursor_of(e.id),
+                entry_id: e.id,
+                badge: u.badge.clone(),
+                name: u.name.clone(),
+                unit,
+                id_number: u.id_number.clone(),
+                kind: e.kind.clone(),
+                occurred_on: e.occurred_on,
+                recorded_at: crate::timefmt::to_string(&e.recorded_at),
+                corrects: e.corrects_id,
+                category,
+                level: s("level").map(|l| level_name(&l).to_string()),
+                police_type: s("police_type"),
+                result,
+                score: s("score"),
+                pass_date,
+                assessment_date,
+                confirmation_date,
+                record_status: if corrected.contains(&e.id) { "已更正".into() } else { "有效".into() },
+                data,
+                note: e.note.clone(),
+            }
+        })
+        .collect())
+}
+
+fn panic_free_user(id: i64) -> (org::User, String) {
+    let now = chrono::NaiveDateTime::default();
+    (
+        org::User {
+            id,
+            badge: format!("#{id}"),
+            name: String::new(),
+            unit_id: 0,
+            police_type: String::new(),
+            post: String::new(),
+            enforcement_post: false,
+            rank: String::new(),
+            hire_date: NaiveDate::default(),
+            is_leader: false,
+            is_legal_officer: false,
+            email: None,
+            password_hash: String::new(),
+            active: false,
+            created_at: now,
+            id_number: None,
+        },
+        String::new(),
+    )
+}
+
+pub fn level_name(code: &str) -> &str {
+    match code {
+        "basic" => "基本级",
+        "intermediate" => "中级",
+        "advanced" => "高级",
+        other => other,
+    }
+}
+
+/// The HR feed: records after `since`, in order, and the cursor to pass next time. A record
+/// is never skipped or repeated: ids are committed in order (see `models::training::append`).
+pub fn feed(conn: &mut DbConn, since: i64, limit: i64) -> AppResult<(Vec<Record>, String, bool)> {
+    let entries = tr_db::entries_after(conn, since, limit + 1)?;
+    let more = entries.len() as i64 > limit;
+    let page = &entries[..entries.len().min(limit as usize)];
+    let next = page.last().map(|e| e.id).unwrap_or(since);
+    Ok((records(conn, page)?, cursor_of(next), more))
+}
+
+/// Who may read whose file: officers their own, leaders their unit's (and below), HR and admins
+/// everyone's.
+pub fn may_read(conn: &mut DbConn, reader: &org::User, reader_roles: &[crate::domain::org::Role], officer: &org::User) -> AppResult<bool> {
+    use crate::domain::org::Role;
+    if reader.id == officer.id || reader_roles.iter().any(|r| matches!(r, Role::Hr | Role::Admin)) {
+        return Ok(true);
+    }
+    if reader_roles.contains(&Role::Leader) {
+        let units = org::all_units(conn)?;
+        let parent = |u: i64| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
+        return Ok(crate::domain::org::unit_path(officer.unit_id, parent).contains(&reader.unit_id));
+    }
+    Ok(false)
+}
