@@ -9,6 +9,7 @@ pub mod certification;
 pub mod challenges;
 pub mod demo;
 pub mod exams;
+pub mod file_export;
 pub mod hr;
 pub mod item_analysis;
 pub mod mail;

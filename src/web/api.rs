@@ -18,9 +18,9 @@ use crate::state::AppState;
 #[openapi(
     info(title = "lawcert API", version = "1", description = "Candidate flow, trainers' scheduling and results. Errors are {\"error\": {\"code\", \"message\"}}."),
     paths(create_token, my_sittings, start_attempt, get_attempt, save_answer, attempt_event, submit_attempt, create_blueprint, create_sitting, sitting_results,
-          apply_certification, verify_certificate),
+          apply_certification, verify_certificate, crate::web::hr::records),
     components(schemas(TokenRequest, TokenResponse, ErrorBody, ErrorDetail, SaveRequest, SaveResponse, NewBlueprint, Created, SittingSpec, BlueprintSpec,
-        EventRequest, crate::services::proctor::EventOutcome, ApplyRequest, VerifyResponse)),
+        EventRequest, crate::services::proctor::EventOutcome, ApplyRequest, VerifyResponse, crate::web::hr::FeedPage, crate::services::training::Record)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

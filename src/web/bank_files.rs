@@ -24,7 +24,7 @@ pub const MAX_BANK_FILE_BYTES: u64 = 5 * 1024 * 1024;
 #[derive(Responder)]
 pub struct Download(Vec<u8>, ContentType, Header<'static>);
 
-fn download(bytes: Vec<u8>, content_type: &str, filename: &str) -> Download {
+pub fn download(bytes: Vec<u8>, content_type: &str, filename: &str) -> Download {
     let ct = ContentType::parse_flexible(content_type).unwrap_or(ContentType::Binary);
     Download(bytes, ct, Header::new("Content-Disposition", format!("attachment; filename=\"{filename}\"")))
 }

@@ -6,8 +6,10 @@ pub mod bank;
 pub mod bank_files;
 pub mod certification;
 pub mod challenges;
+pub mod charts;
 pub mod editions;
 pub mod exams;
+pub mod hr;
 pub mod pages;
 pub mod plans;
 pub mod proctor;
@@ -15,6 +17,7 @@ pub mod render;
 pub mod session;
 pub mod sittings;
 pub mod static_files;
+pub mod training;
 
 use rocket::tokio::task::spawn_blocking;
 
@@ -72,6 +75,10 @@ pub fn routes() -> Vec<rocket::Route> {
         sittings::create_sitting, sittings::show, sittings::results_csv, sittings::stats, sittings::recompute_stats,
         admin::users, admin::new_user, admin::create_user, admin::import_page, admin::import,
         api::openapi, api::create_token, api::my_sittings, api::start_attempt, api::get_attempt, api::save_answer,
+        training::practice_home, training::practice_start, training::practice_set, training::practice_answer,
+        training::remedial_list, training::remedial_plan, training::remedial_review, training::remedial_practice, training::remedial_refer,
+        training::case_page, training::case_import, training::my_file, training::file_page, training::file_correct, training::file_reward, training::file_export,
+        hr::rules, hr::save_rule, hr::eligibility, hr::run_check, hr::compliance, hr::tokens, hr::create_token, hr::revoke_token, hr::mail, hr::retry_mail, hr::records,
         api::submit_attempt, api::attempt_event, api::apply_certification, api::verify_certificate, api::create_blueprint, api::create_sitting, api::sitting_results,
     ]
 }

@@ -162,3 +162,6 @@
     try { localStorage.removeItem(queueKey); } catch (e) { /* ignore */ }
   });
 })();
+
+// "Print" buttons on printable pages (training files): no inline script under the CSP.
+document.querySelectorAll("[data-print]").forEach((b) => b.addEventListener("click", () => window.print()));

@@ -13,11 +13,22 @@ const PUBLIC: &[&str] = &[
 const OFFICER: &[&str] = &[
     "list@exams", "show@exams", "start@exams", "attempt_page@attempts", "submit@attempts", "result@attempts", "mine@certification",
     "apply@certification", "file@attempts", "my_sittings@api", "start_attempt@api", "get_attempt@api", "save_answer@api",
-    "submit_attempt@api", "attempt_event@api", "apply_certification@api",
+    "submit_attempt@api", "attempt_event@api", "apply_certification@api", "practice_home@practice", "practice_start@practice",
+    "practice_set@practice", "practice_answer@practice", "remedial_review@remedial", "remedial_practice@remedial",
 ];
+/// Any signed-in account; what each may see inside is checked per record (404 otherwise).
+const SIGNED_IN: &[&str] = &["remedial_list@remedial", "remedial_plan@remedial", "my_file@file", "file_page@files", "file_export@files"];
+/// Unit leaders (their own unit), HR and admins.
+const OVERSIGHT: &[&str] = &["compliance@hr"];
 const RESULTS: &[&str] = &["list@sittings", "show@sittings", "results_csv@sittings", "sitting_results@api"];
-const ADMIN: &[&str] = &["users@admin", "new_user@admin", "create_user@admin", "import_page@admin", "import@admin", "rules_form@admin", "save_rules@admin"];
-const PERSONNEL: &[&str] = &["change_post@admin", "officer@officers", "officers@officers"];
+const ADMIN: &[&str] = &[
+    "users@admin", "new_user@admin", "create_user@admin", "import_page@admin", "import@admin", "rules_form@admin", "save_rules@admin",
+    "tokens@admin", "create_token@admin", "revoke_token@admin", "mail@admin", "retry_mail@admin",
+];
+const PERSONNEL: &[&str] = &[
+    "change_post@admin", "officer@officers", "officers@officers", "rules@hr", "save_rule@hr", "eligibility@hr", "run_check@hr",
+    "file_correct@files", "file_reward@files", "records@api",
+];
 
 fn key(name: &str, path: &str) -> String {
     format!("{name}@{}", path.split('/').nth(1).unwrap_or(""))
@@ -30,12 +41,16 @@ fn allowed(k: &str, roles: &[&str]) -> bool {
     let results = RESULTS.contains(&k);
     let admin = ADMIN.contains(&k);
     let personnel = PERSONNEL.contains(&k);
+    let signed_in = SIGNED_IN.contains(&k);
+    let oversight = OVERSIGHT.contains(&k);
     PUBLIC.contains(&k)
+        || (signed_in && !roles.is_empty())
+        || (oversight && (has("leader") || has("hr") || has("admin")))
         || (officer && has("officer"))
         || (results && (has("trainer") || has("leader") || has("hr") || has("admin")))
         || (admin && has("admin"))
         || (personnel && (has("hr") || has("admin")))
-        || (!officer && !results && !admin && !personnel && has("trainer"))
+        || (!officer && !results && !admin && !personnel && !signed_in && !oversight && has("trainer"))
 }
 
 #[test]
@@ -51,8 +66,8 @@ fn every_route_is_allowed_or_refused_for_every_role() {
     let mut decided = 0;
     for (_, path, name) in &routes {
         let k = key(name, path);
-        let listed = PUBLIC.contains(&k.as_str()) || OFFICER.contains(&k.as_str()) || RESULTS.contains(&k.as_str()) || ADMIN.contains(&k.as_str()) || PERSONNEL.contains(&k.as_str());
-        let trainer_route = ["/bank", "/blueprints", "/challenges", "/plans", "/certification/registrations", "/api/v1/blueprints", "/api/v1/sittings"]
+        let listed = [PUBLIC, OFFICER, RESULTS, ADMIN, PERSONNEL, SIGNED_IN, OVERSIGHT].iter().any(|l| l.contains(&k.as_str()));
+        let trainer_route = ["/bank", "/blueprints", "/challenges", "/plans", "/certification/registrations", "/api/v1/blueprints", "/api/v1/sittings", "/remedial/refer", "/remedial/case-evaluations"]
             .iter()
             .any(|p| path.starts_with(p))
             || (path.starts_with("/sittings/") && ["stats", "proctor", "integrity", "extra-time", "reopen", "makeup"].iter().any(|s| path.ends_with(s)))

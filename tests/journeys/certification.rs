@@ -5,18 +5,7 @@ use chrono::{Duration, Utc};
 use rocket::http::{ContentType, Status};
 use serde_json::{json, Value};
 
-use crate::common::{key_of, TestApp};
-
-fn get(app: &TestApp, path: &str) -> (Status, String) {
-    let r = app.client.get(path.to_string()).dispatch();
-    (r.status(), r.into_string().unwrap_or_default())
-}
-
-fn post(app: &TestApp, path: &str, body: String) -> (Status, String, Option<String>) {
-    let r = app.client.post(path.to_string()).header(ContentType::Form).body(body).dispatch();
-    let loc = r.headers().get_one("Location").map(str::to_string);
-    (r.status(), r.into_string().unwrap_or_default(), loc)
-}
+use crate::common::{key_of, TestApp, get, post};
 
 /// A certification sitting for `level` over a small blueprint, open now.
 fn cert_sitting(app: &TestApp, level: &str) -> i64 {

@@ -27,10 +27,12 @@ pub fn postgres_server() -> Option<String> {
     std::env::var("LAWCERT_TEST_POSTGRES").ok().filter(|s| !s.trim().is_empty())
 }
 
-fn base_config(url: &str) -> Config {
+fn base_config(url: &str, extra: &[(&str, &str)]) -> Config {
     let url = url.to_string();
     let questions = repo_root().join("questions").display().to_string();
+    let extra: Vec<(String, String)> = extra.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     Config::from_lookup(move |k| match k {
+        k if extra.iter().any(|(e, _)| e == k) => extra.iter().find(|(e, _)| e == k).map(|(_, v)| v.clone()),
         "DATABASE_URL" => Some(url.clone()),
         "LAWCERT_QUESTIONS" => Some(questions.clone()),
         "LAWCERT_DEMO" => Some("1".into()),
@@ -60,7 +62,7 @@ fn template() -> &'static Template {
         None => {
             let dir = tempfile::tempdir().expect("tempdir");
             let path = dir.path().join("template.db");
-            let cfg = base_config(path.to_str().unwrap());
+            let cfg = base_config(path.to_str().unwrap(), &[]);
             let pool = lawcert::prepare(&cfg, &Clock::default()).expect("template database");
             let mut c = pool.get().unwrap();
             diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *c).unwrap();
@@ -83,7 +85,7 @@ fn template() -> &'static Template {
             }
             diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}")).execute(&mut admin).unwrap();
             diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).unwrap();
-            let cfg = base_config(&format!("{}/{name}", server.trim_end_matches('/')));
+            let cfg = base_config(&format!("{}/{name}", server.trim_end_matches('/')), &[]);
             let pool = lawcert::prepare(&cfg, &Clock::default()).expect("template database");
             drop(pool);
             Template::Postgres(name)
@@ -137,9 +139,14 @@ pub fn fresh_database() -> FreshDb {
 
 impl TestApp {
     pub fn new() -> TestApp {
+        TestApp::with_env(&[])
+    }
+
+    /// An app with extra settings (e.g. `LAWCERT_SMTP_URL`).
+    pub fn with_env(extra: &[(&str, &str)]) -> TestApp {
         let db = fresh_database();
         let url = db.url.clone();
-        let cfg = base_config(&url);
+        let cfg = base_config(&url, extra);
         let clock = Arc::new(Clock::default());
         let pool = lawcert::prepare(&cfg, &clock).expect("prepare");
         let figment = rocket::Config::figment().merge(("secret_key", TEST_SECRET)).merge(("log_level", "off")).merge(("ip_header", false));
@@ -226,4 +233,33 @@ pub fn run_cli(db: &std::path::Path, args: &[&str]) -> (i32, String) {
         .output()
         .expect("run lawcert");
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+/// Polls until `f` gives a value (the server's sweepers run every second in tests).
+pub fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..100 {
+        if let Some(v) = f() {
+            return v;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the server did not get there in 10 s");
+}
+
+/// GET a page: (status, body).
+pub fn get(app: &TestApp, path: &str) -> (Status, String) {
+    let r = app.client.get(path.to_string()).dispatch();
+    (r.status(), r.into_string().unwrap_or_default())
+}
+
+/// POST a form: (status, body, Location).
+pub fn post(app: &TestApp, path: &str, body: String) -> (Status, String, Option<String>) {
+    let r = app.client.post(path.to_string()).header(ContentType::Form).body(body).dispatch();
+    let loc = r.headers().get_one("Location").map(str::to_string);
+    (r.status(), r.into_string().unwrap_or_default(), loc)
+}
+
+/// Percent-encodes a form value.
+pub fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

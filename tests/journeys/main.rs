@@ -16,3 +16,4 @@ mod exam_room;
 mod http_server;
 mod migrations;
 mod pages;
+mod training;

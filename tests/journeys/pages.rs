@@ -4,18 +4,7 @@
 
 use rocket::http::{ContentType, Status};
 
-use crate::common::{form_csrf, key_of, TestApp};
-
-fn get(app: &TestApp, path: &str) -> (Status, String) {
-    let r = app.client.get(path.to_string()).dispatch();
-    (r.status(), r.into_string().unwrap_or_default())
-}
-
-fn post(app: &TestApp, path: &str, body: String) -> (Status, String, Option<String>) {
-    let r = app.client.post(path.to_string()).header(ContentType::Form).body(body).dispatch();
-    let loc = r.headers().get_one("Location").map(str::to_string);
-    (r.status(), r.into_string().unwrap_or_default(), loc)
-}
+use crate::common::{form_csrf, key_of, TestApp, get, post};
 
 fn enc(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()

@@ -1,0 +1,63 @@
+//! Server-rendered SVG charts: no script, readable without colour (values are printed), and
+//! every label escaped.
+
+use handlebars::html_escape;
+
+/// Horizontal bars of the share lacking 基本级 per unit, with the warn and cap thresholds.
+pub fn lacking_basic_bars(rows: &[(String, i32)], warn: i32, cap: i32) -> String {
+    let (label_w, bar_w, row_h) = (180.0, 360.0, 26.0);
+    let height = row_h * rows.len() as f64 + 40.0;
+    let x = |pct: i32| label_w + bar_w * f64::from(pct.clamp(0, 100)) / 100.0;
+    let mut s = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="lb-title" viewBox="0 0 {w} {height}" width="100%" style="max-width:{w}px" font-size="13">
+<title id="lb-title">未取得基本级比例 / share without 基本级</title>"#,
+        w = label_w + bar_w + 60.0
+    );
+    for (i, (name, pct)) in rows.iter().enumerate() {
+        let y = 10.0 + row_h * i as f64;
+        let fill = if *pct > cap { "#b3261e" } else if *pct > warn { "#b26a00" } else { "#2e7d32" };
+        s.push_str(&format!(
+            r#"<text x="{tx}" y="{ty}" text-anchor="end">{name}</text><rect x="{label_w}" y="{y}" width="{bw:.1}" height="{h}" fill="{fill}"/><text x="{vx:.1}" y="{ty}">{pct}%</text>"#,
+            tx = label_w - 6.0,
+            ty = y + 15.0,
+            name = html_escape(name),
+            bw = x(*pct) - label_w,
+            h = row_h - 8.0,
+            vx = x(*pct) + 4.0,
+        ));
+    }
+    let bottom = 10.0 + row_h * rows.len() as f64;
+    for (pct, label, colour) in [(warn, "警示", "#b26a00"), (cap, "上限", "#b3261e")] {
+        s.push_str(&format!(
+            r#"<line x1="{x:.1}" y1="4" x2="{x:.1}" y2="{bottom}" stroke="{colour}" stroke-dasharray="4 3"/><text x="{x:.1}" y="{ly}" text-anchor="middle" fill="{colour}">{label} {pct}%</text>"#,
+            x = x(pct),
+            ly = bottom + 18.0,
+        ));
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// A semicircle gauge for a percentage.
+pub fn gauge(pct: i32) -> String {
+    let p = f64::from(pct.clamp(0, 100)) / 100.0;
+    let angle = std::f64::consts::PI * (1.0 - p);
+    let (cx, cy, r) = (60.0, 60.0, 50.0);
+    let (ex, ey) = (cx + r * angle.cos(), cy - r * angle.sin());
+    let colour = if pct >= 90 { "#2e7d32" } else if pct >= 70 { "#b26a00" } else { "#b3261e" };
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 75" width="120" height="75" aria-hidden="true"><path d="M10 60 A50 50 0 0 1 110 60" fill="none" stroke="#ddd" stroke-width="12"/><path d="M10 60 A50 50 0 0 1 {ex:.2} {ey:.2}" fill="none" stroke="{colour}" stroke-width="12"/><text x="60" y="58" text-anchor="middle" font-size="18" font-weight="bold">{pct}%</text></svg>"##
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn labels_are_escaped_and_bars_scale() {
+        let svg = super::lacking_basic_bars(&[("<script>x</script>".into(), 50), ("B".into(), 0)], 10, 20);
+        assert!(!svg.contains("<script>") && svg.contains("&lt;script&gt;"));
+        assert!(svg.contains(r#"width="180.0""#), "50 % of 360 px: {svg}");
+        assert!(svg.contains("#b3261e"), "over the cap is red");
+        assert!(super::gauge(100).contains("100%"));
+    }
+}

@@ -1,0 +1,365 @@
+//! Officers' pages: practice (网上学法), remedial plans (后进民警培训) and training files
+//! (训练档案), plus the trainers' view of every plan, referrals and case-evaluation imports.
+
+use rocket::form::FromForm;
+use rocket::fs::TempFile;
+use rocket::response::content::RawHtml;
+use rocket::response::Redirect;
+use rocket::{get, post, Either};
+use serde_json::json;
+
+use super::pages::{CsrfForm, CsrfUpload, PageCtx, WithCsrf};
+use super::with_db;
+use crate::auth::{CurrentUser, Officer, Trainer};
+use crate::db::models::{org, training as tr_db};
+use crate::domain::org::Role;
+use crate::error::{AppError, AppResult};
+use crate::services::{practice, remedial, training};
+
+// ---- practice ----
+
+#[get("/practice")]
+pub async fn practice_home(ctx: PageCtx<'_>, o: Officer<'_>) -> AppResult<RawHtml<String>> {
+    let (uid, now) = (o.id(), ctx.state.clock.now());
+    let (statutes, strengths, book, sessions, totals, plan) = with_db(ctx.state, move |c| {
+        let outcomes = remedial::outcomes_of(c, uid, now)?;
+        Ok((
+            crate::db::models::bank::statute_names(c)?,
+            crate::domain::study::strengths(&outcomes),
+            crate::domain::study::wrong_book(&outcomes).len(),
+            tr_db::practice_of(c, uid)?.into_iter().take(10).collect::<Vec<_>>(),
+            practice::totals(c, uid)?,
+            tr_db::open_plan_of(c, uid)?,
+        ))
+    })
+    .await?;
+    let names: std::collections::HashMap<String, String> = statutes.iter().cloned().collect();
+    ctx.render(
+        "practice/index",
+        json!({
+            "statutes": statutes.iter().map(|(code, name)| json!({"code": code, "name": name})).collect::<Vec<_>>(),
+            "strengths": strengths.iter().map(|s| json!({"statute": names.get(&s.statute).unwrap_or(&s.statute), "answered": s.answered, "correct": s.correct, "percent": s.percent})).collect::<Vec<_>>(),
+            "wrong_count": book,
+            "sessions": sessions.iter().map(|s| json!({"id": s.id, "mode": s.mode, "started": super::local(s.started_at), "items": s.items_vec().len()})).collect::<Vec<_>>(),
+            "totals": {"sets": totals.0, "answers": totals.1, "correct": totals.2, "minutes": totals.3 / 60},
+            "plan": plan.map(|p| json!({"id": p.id})),
+            "error": null,
+        }),
+    )
+}
+
+#[derive(FromForm)]
+pub struct StartForm {
+    mode: String,
+    filter: Option<String>,
+}
+
+#[post("/practice", data = "<f>")]
+pub async fn practice_start(ctx: PageCtx<'_>, o: Officer<'_>, f: CsrfForm<StartForm>) -> AppResult<Redirect> {
+    let mode = practice::Mode::parse(&f.0.mode, f.0.filter.as_deref().unwrap_or("")).ok_or_else(|| AppError::unprocessable("mode: choose a statute, a level, your weak areas or your wrong-answer book"))?;
+    let (uid, now) = (o.id(), ctx.state.clock.now());
+    let id = with_db(ctx.state, move |c| practice::start(c, uid, &mode, now)).await?;
+    Ok(Redirect::to(format!("/practice/{id}")))
+}
+
+#[get("/practice/<id>")]
+pub async fn practice_set(ctx: PageCtx<'_>, o: Officer<'_>, id: i64) -> AppResult<RawHtml<String>> {
+    let uid = o.id();
+    let texts = ctx.state.texts.clone();
+    let v = with_db(ctx.state, move |c| {
+        let s = practice::own_session(c, id, uid)?;
+        practice::view(c, s, &texts)
+    })
+    .await?;
+    let next = v.items.iter().find(|i| i.feedback.is_none()).map(|i| i.number);
+    ctx.render("practice/set", json!({"total": v.items.len(), "next": next, "done": next.is_none(), "minutes": v.seconds / 60, "v": v}))
+}
+
+#[derive(FromForm)]
+pub struct AnswerForm {
+    version_id: i64,
+    choices: Vec<String>,
+}
+
+#[post("/practice/<id>/answer", data = "<f>")]
+pub async fn practice_answer(ctx: PageCtx<'_>, o: Officer<'_>, id: i64, f: CsrfForm<AnswerForm>) -> AppResult<Redirect> {
+    let (uid, now) = (o.id(), ctx.state.clock.now());
+    let f = f.0;
+    let vid = f.version_id;
+    with_db(ctx.state, move |c| practice::answer(c, uid, id, f.version_id, &f.choices, now)).await?;
+    Ok(Redirect::to(format!("/practice/{id}#q{vid}")))
+}
+
+// ---- remedial plans ----
+
+/// Officers see their own plans; trainers (and leaders, HR) every open plan with its progress.
+#[get("/remedial")]
+pub async fn remedial_list(ctx: PageCtx<'_>, u: &CurrentUser) -> AppResult<RawHtml<String>> {
+    let uid = u.id();
+    let all = u.has(Role::Trainer) || u.has(Role::Hr) || u.has(Role::Admin) || u.has(Role::Leader);
+    let leader_unit = (u.has(Role::Leader) && !u.has(Role::Trainer) && !u.has(Role::Hr) && !u.has(Role::Admin)).then_some(u.user.clone());
+    let now = ctx.state.clock.now();
+    let (mine, others) = with_db(ctx.state, move |c| {
+        let mine = tr_db::plans_of(c, uid)?;
+        let mut others = Vec::new();
+        if all {
+            let people: std::collections::HashMap<i64, (org::User, String)> = org::list_with_units(c)?.into_iter().map(|(u, n)| (u.id, (u, n))).collect();
+            let r = remedial::rules(c)?;
+            for p in tr_db::all_plans(c, false)? {
+                let Some((who, unit)) = people.get(&p.user_id) else { continue };
+                if let Some(leader) = &leader_unit {
+                    if !training::may_read(c, leader, &[Role::Leader], who)? {
+                        continue;
+                    }
+                }
+                let m = crate::domain::remedial::mastery(&r, &remedial::plan_answers(c, &p)?);
+                others.push(json!({"id": p.id, "badge": who.badge, "name": who.name, "unit": unit, "trigger": p.trigger_kind, "reason": p.reason,
+                                   "stage": p.stage, "status": p.status, "deadline": super::local(p.deadline), "overdue": p.status == "open" && now >= p.deadline,
+                                   "reviewed": tr_db::reviews_of(c, p.id)?.len(), "review_total": p.review_vec().len(), "mastery": m.percent, "answers": m.counted, "tries": p.exam_tries}));
+            }
+        }
+        Ok((mine, others))
+    })
+    .await?;
+    ctx.render(
+        "remedial/list",
+        json!({
+            "mine": mine.iter().map(|p| json!({"id": p.id, "reason": p.reason, "stage": p.stage, "status": p.status, "deadline": super::local(p.deadline), "opened": super::local(p.opened_at)})).collect::<Vec<_>>(),
+            "others": others, "all": all, "trainer": u.has(Role::Trainer), "errors": [], "badge": "", "reason": "",
+        }),
+    )
+}
+
+fn plan_access(c: &mut crate::db::DbConn, u: &CurrentUser, plan_id: i64) -> AppResult<tr_db::Plan> {
+    let p = tr_db::find_plan(c, plan_id)?.ok_or_else(|| AppError::not_found("no such remedial plan"))?;
+    if p.user_id == u.id() || u.has(Role::Trainer) {
+        return Ok(p);
+    }
+    let officer = org::find(c, p.user_id)?.ok_or_else(|| AppError::not_found("no such remedial plan"))?;
+    if training::may_read(c, &u.user, &u.roles, &officer)? {
+        return Ok(p);
+    }
+    Err(AppError::not_found("no such remedial plan"))
+}
+
+#[get("/remedial/<id>")]
+pub async fn remedial_plan(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<RawHtml<String>> {
+    let cu = u.clone();
+    let texts = ctx.state.texts.clone();
+    let now = ctx.state.clock.now();
+    let v = with_db(ctx.state, move |c| {
+        let p = plan_access(c, &cu, id)?;
+        remedial::plan_view(c, p, &texts, now)
+    })
+    .await?;
+    let own = v.plan.user_id == u.id();
+    // another person's errors are shown without the officer's notes being editable
+    ctx.render("remedial/plan", json!({"own": own, "open": v.plan.status == "open", "review_total": v.review.len(), "v": v}))
+}
+
+#[derive(FromForm)]
+pub struct ReviewForm {
+    version_id: i64,
+    note: String,
+}
+
+#[post("/remedial/<id>/review", data = "<f>")]
+pub async fn remedial_review(ctx: PageCtx<'_>, o: Officer<'_>, id: i64, f: CsrfForm<ReviewForm>) -> AppResult<Redirect> {
+    let (uid, now) = (o.id(), ctx.state.clock.now());
+    let f = f.0;
+    let vid = f.version_id;
+    with_db(ctx.state, move |c| remedial::write_review(c, id, uid, f.version_id, &f.note, now)).await?;
+    Ok(Redirect::to(format!("/remedial/{id}#r{vid}")))
+}
+
+#[post("/remedial/<id>/practice", data = "<_f>")]
+pub async fn remedial_practice(ctx: PageCtx<'_>, o: Officer<'_>, id: i64, _f: CsrfForm<super::pages::Empty>) -> AppResult<Redirect> {
+    let (uid, now) = (o.id(), ctx.state.clock.now());
+    let sid = with_db(ctx.state, move |c| {
+        let p = tr_db::find_plan(c, id)?.filter(|p| p.user_id == uid).ok_or_else(|| AppError::not_found("no such remedial plan"))?;
+        if p.stage != "practice" {
+            return Err(AppError::conflict("wrong_stage", "practice opens after the self-review is complete"));
+        }
+        practice::start(c, uid, &practice::Mode::Plan(id), now)
+    })
+    .await?;
+    Ok(Redirect::to(format!("/practice/{sid}")))
+}
+
+#[derive(FromForm)]
+pub struct ReferForm {
+    badge: String,
+    reason: String,
+}
+
+#[post("/remedial/refer", data = "<f>")]
+pub async fn remedial_refer(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfForm<ReferForm>) -> AppResult<Either<RawHtml<String>, Redirect>> {
+    let (by, now) = (t.id(), ctx.state.clock.now());
+    let f = f.0;
+    let (badge, reason) = (f.badge.clone(), f.reason.clone());
+    match with_db(ctx.state, move |c| remedial::refer(c, &badge, &reason, by, now)).await {
+        Ok(id) => Ok(Either::Right(Redirect::to(format!("/remedial/{id}")))),
+        Err(e) if e.status.code == 422 || e.status.code == 409 => {
+            ctx.render("remedial/list", json!({"mine": [], "others": [], "all": true, "trainer": true, "errors": [e.message], "badge": f.badge, "reason": f.reason})).map(Either::Left)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(FromForm)]
+pub struct CaseUpload<'r> {
+    _csrf: String,
+    file: TempFile<'r>,
+}
+
+impl WithCsrf for CaseUpload<'_> {
+    fn csrf_token(&self) -> &str {
+        &self._csrf
+    }
+}
+
+#[get("/remedial/case-evaluations")]
+pub async fn case_page(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<String>> {
+    ctx.render("remedial/cases", json!({"errors": [], "done": null}))
+}
+
+#[post("/remedial/case-evaluations", data = "<f>")]
+pub async fn case_import(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfUpload<CaseUpload<'_>>) -> AppResult<RawHtml<String>> {
+    let mut f = f.0;
+    let text = read_upload(&mut f.file, 2 * 1024 * 1024).await?;
+    let (by, now) = (t.id(), ctx.state.clock.now());
+    match with_db(ctx.state, move |c| remedial::import_case_evaluations(c, &text, by, now)).await {
+        Ok((rows, plans)) => ctx.render("remedial/cases", json!({"errors": [], "done": {"rows": rows, "plans": plans.len(), "ids": plans}})),
+        Err(e) if e.status.code == 422 => ctx.render("remedial/cases", json!({"errors": e.message.split("; ").collect::<Vec<_>>(), "done": null})),
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads a small text upload, refusing anything too big or not UTF-8.
+pub async fn read_upload(file: &mut TempFile<'_>, max: u64) -> AppResult<String> {
+    if file.len() == 0 {
+        return Err(AppError::unprocessable("file: choose a file"));
+    }
+    if file.len() > max {
+        return Err(AppError::unprocessable(format!("file: larger than {} KiB", max / 1024)));
+    }
+    let path = std::env::temp_dir().join(format!("lawcert-upload-{}", crate::auth::random_token()));
+    file.copy_to(&path).await.map_err(|e| AppError::internal(format!("upload: {e}")))?;
+    let bytes = rocket::tokio::fs::read(&path).await.map_err(|e| AppError::internal(format!("upload: {e}")));
+    let _ = rocket::tokio::fs::remove_file(&path).await;
+    String::from_utf8(bytes?).map_err(|_| AppError::unprocessable("file: not UTF-8 text (save the CSV as UTF-8)"))
+}
+
+// ---- training files ----
+
+#[get("/file")]
+pub async fn my_file(u: &CurrentUser) -> Redirect {
+    Redirect::to(format!("/files/{}", u.id()))
+}
+
+#[get("/files/<id>")]
+pub async fn file_page(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<RawHtml<String>> {
+    let cu = u.clone();
+    let today = crate::timefmt::bureau_date(ctx.state.clock.now());
+    let (officer, unit, entries, certs, totals) = with_db(ctx.state, move |c| {
+        let officer = org::find(c, id)?.ok_or_else(|| AppError::not_found("no such officer"))?;
+        if !training::may_read(c, &cu.user, &cu.roles, &officer)? {
+            return Err(AppError::not_found("no such officer"));
+        }
+        let unit = org::all_units(c)?.into_iter().find(|x| x.id == officer.unit_id).map(|x| x.name).unwrap_or_default();
+        let as_officer = cu.id() == id && !cu.has(Role::Hr) && !cu.has(Role::Admin);
+        Ok((officer, unit, training::file_of(c, id, as_officer)?, crate::services::certification::certificates_today(c, id, today)?, practice::totals(c, id)?))
+    })
+    .await?;
+    let hr = u.has(Role::Hr) || u.has(Role::Admin);
+    ctx.render(
+        "file/show",
+        json!({
+            "o": {"id": officer.id, "badge": officer.badge, "name": officer.name, "unit": unit, "police_type": officer.police_type, "post": officer.post,
+                  "rank": officer.rank, "hire_date": officer.hire_date.to_string(), "id_number": if hr { officer.id_number.clone() } else { None }},
+            "entries": entries.iter().rev().map(entry_json).collect::<Vec<_>>(),
+            "certs": certs.iter().map(|(c, s)| json!({"number": c.number, "level": training::level_name(&c.level), "issued_on": c.issued_on.to_string(), "expires_on": c.expires_on.to_string(), "status": s.as_str()})).collect::<Vec<_>>(),
+            "study": {"sets": totals.0, "answers": totals.1, "correct": totals.2, "minutes": totals.3 / 60},
+            "hr": hr, "today": today.to_string(),
+        }),
+    )
+}
+
+/// An entry with every field the template reads present (strict templates refuse missing ones).
+fn entry_json(e: &training::EntryView) -> serde_json::Value {
+    let g = |k: &str| e.data.get(k).cloned().unwrap_or(serde_json::Value::Null);
+    json!({
+        "id": e.id, "kind": e.kind, "kind_label": crate::services::file_export::kind_label(&e.kind), "on": e.occurred_on.to_string(), "recorded": e.recorded_at,
+        "corrects": e.corrects_id, "corrected_by": e.corrected_by, "note": e.note, "withheld": e.withheld,
+        "title": g("title"), "score": g("score"), "max": g("max"), "passed": g("passed"), "number": g("number"), "reason": g("reason"),
+        "status": g("status"), "deadline": g("deadline"), "plan_id": g("plan_id"),
+        "level": e.data.get("level").and_then(|l| l.as_str()).map(training::level_name),
+        "trigger": g("trigger"),
+    })
+}
+
+#[derive(FromForm)]
+pub struct CorrectionForm {
+    entry_id: i64,
+    note: String,
+}
+
+#[post("/files/<id>/correct", data = "<f>")]
+pub async fn file_correct(ctx: PageCtx<'_>, p: crate::auth::Personnel<'_>, id: i64, f: CsrfForm<CorrectionForm>) -> AppResult<Redirect> {
+    let (by, now) = (p.id(), ctx.state.clock.now());
+    let f = f.0;
+    with_db(ctx.state, move |c| training::correct_by_hand(c, id, f.entry_id, &f.note, by, now)).await?;
+    Ok(Redirect::to(format!("/files/{id}")))
+}
+
+#[post("/files/<id>/reward", data = "<f>")]
+pub async fn file_reward(ctx: PageCtx<'_>, p: crate::auth::Personnel<'_>, id: i64, f: CsrfForm<super::pages::Empty>) -> AppResult<Redirect> {
+    let (by, now) = (p.id(), ctx.state.clock.now());
+    let note = f.0.note.unwrap_or_default();
+    with_db(ctx.state, move |c| training::record_reward(c, id, &note, by, now)).await?;
+    Ok(Redirect::to(format!("/files/{id}")))
+}
+
+/// CSV or XLSX of files: one officer (`user`), a unit and the units under it (`unit`), or the
+/// whole bureau (neither; HR only). Leaders may export their own units.
+#[get("/files/export?<format>&<user>&<unit>")]
+pub async fn file_export(ctx: PageCtx<'_>, u: &CurrentUser, format: &str, user: Option<i64>, unit: Option<i64>) -> AppResult<super::bank_files::Download> {
+    let cu = u.clone();
+    let fmt = format.to_string();
+    if fmt != "csv" && fmt != "xlsx" {
+        return Err(AppError::unprocessable("format: csv or xlsx"));
+    }
+    let bytes = with_db(ctx.state, move |c| {
+        let people = org::list_with_units(c)?;
+        let units = org::all_units(c)?;
+        let parent = |x: i64| units.iter().find(|y| y.id == x).and_then(|y| y.parent_id);
+        let mut ids = Vec::new();
+        for (p, _) in &people {
+            let wanted = match (user, unit) {
+                (Some(uid), _) => p.id == uid,
+                (None, Some(unit)) => crate::domain::org::unit_path(p.unit_id, parent).contains(&unit),
+                (None, None) => true,
+            };
+            if wanted && training::may_read(c, &cu.user, &cu.roles, p)? {
+                ids.push(p.id);
+            }
+        }
+        if user.is_none() && unit.is_none() && !(cu.has(Role::Hr) || cu.has(Role::Admin)) {
+            return Err(AppError::forbidden("only HR can export the whole bureau"));
+        }
+        if ids.is_empty() {
+            return Err(AppError::not_found("no files to export"));
+        }
+        let entries = tr_db::entries_of_users(c, &ids)?;
+        let records = training::records(c, &entries)?;
+        if fmt == "csv" { crate::services::file_export::csv(&records) } else { crate::services::file_export::xlsx(&records) }
+    })
+    .await?;
+    let scope = match (user, unit) {
+        (Some(u), _) => format!("officer-{u}"),
+        (None, Some(u)) => format!("unit-{u}"),
+        _ => "bureau".into(),
+    };
+    let ct = if format == "csv" { "text/csv; charset=utf-8" } else { "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" };
+    Ok(super::bank_files::download(bytes, ct, &format!("training-files-{scope}.{format}")))
+}

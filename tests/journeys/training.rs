@@ -1,0 +1,412 @@
+//! Results turned into consequences: a failed bimonthly exam opens a remedial plan worked
+//! through to a remedial exam, the training file shows it all, the HR feed returns it in order
+//! with a working cursor, an eligibility check explains each refusal, the compliance dashboard
+//! shows the targets, and e-mails reach a real SMTP listener.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use chrono::Duration;
+use rocket::http::{Header, Status};
+use serde_json::{json, Value};
+
+use crate::common::{key_of, wait_for, TestApp, get, post, enc};
+use lawcert::db::models::{org, training as tr_db};
+
+fn user(app: &TestApp, badge: &str) -> org::User {
+    org::find_by_badge(&mut app.conn(), badge).unwrap().unwrap()
+}
+
+/// The demo's closed bimonthly exam is filed by the first sweeps; wait for it so later
+/// assertions see a settled database.
+fn settled(app: &TestApp) {
+    wait_for(|| lawcert::db::models::exam::list_sittings(&mut app.conn()).unwrap().iter().all(|s| s.closes_at > app.clock.now() || s.filed).then_some(()));
+}
+
+/// A bimonthly sitting for one officer: five true/false questions on 刑法, open now.
+fn bimonthly_for(app: &TestApp, badge: &str) -> i64 {
+    let t = app.token("T0001");
+    let (s, bp) = app.api("POST", "/api/v1/blueprints", &t, Some(json!({"name": "双月考", "spec": {"rules": [{"kind": "truefalse", "statute": "criminal-law", "count": 5, "points_centi": 2000}]}})));
+    assert_eq!(s, Status::Created, "{bp}");
+    let now = app.clock.now().and_utc();
+    let (s, body) = app.api(
+        "POST",
+        "/api/v1/sittings",
+        &t,
+        Some(json!({"title": "2026年11—12月执法知识双月考", "kind": "bimonthly", "blueprint_id": bp["id"],
+                     "opens_at": (now - Duration::minutes(5)).to_rfc3339(), "closes_at": (now + Duration::hours(1)).to_rfc3339(),
+                     "duration_minutes": 30, "pass_percent": 60, "multi_rule": "partial", "score_release": "on_submit",
+                     "answer_release": "after_close", "eligibility": {"badges": [badge]}})),
+    );
+    assert_eq!(s, Status::Created, "{body}");
+    body["id"].as_i64().unwrap()
+}
+
+/// Sits a sitting through the API, answering each question rightly or wrongly.
+fn sit(app: &TestApp, badge: &str, sid: i64, right: bool) -> Value {
+    let tok = app.token(badge);
+    let (s, att) = app.api("POST", &format!("/api/v1/sittings/{sid}/attempts"), &tok, None);
+    assert_eq!(s, Status::Created, "{att}");
+    let aid = att["attempt_id"].as_i64().unwrap();
+    let mut conn = app.conn();
+    for q in att["questions"].as_array().unwrap() {
+        let qid = q["id"].as_i64().unwrap();
+        let key = key_of(&mut conn, qid);
+        let choices: Vec<String> = if right {
+            key.chars().map(String::from).collect()
+        } else {
+            // a wrong answer of the same kind
+            let ids: Vec<String> = q["options"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_string()).collect();
+            vec![ids.into_iter().find(|i| !key.contains(i.as_str())).unwrap()]
+        };
+        let (s, b) = app.api("PUT", &format!("/api/v1/attempts/{aid}/answers/{qid}"), &tok, Some(json!({ "choices": choices })));
+        assert_eq!(s, Status::Ok, "{b}");
+    }
+    let (s, result) = app.api("POST", &format!("/api/v1/attempts/{aid}/submit"), &tok, None);
+    assert_eq!(s, Status::Ok, "{result}");
+    result
+}
+
+/// An east-station officer (the demo leader's unit) without an open plan.
+fn free_officer(app: &TestApp) -> org::User {
+    settled(app);
+    for b in ["100001", "100009", "100017", "100025"] {
+        let u = user(app, b);
+        if tr_db::open_plan_of(&mut app.conn(), u.id).unwrap().is_none() {
+            return u;
+        }
+    }
+    panic!("every east-station officer already has an open plan");
+}
+
+#[test]
+fn a_failed_bimonthly_exam_opens_a_remedial_plan_the_officer_works_through_and_the_file_and_feed_show_it() {
+    let app = TestApp::new();
+    let officer = free_officer(&app);
+    let entries_before = tr_db::entries_of(&mut app.conn(), officer.id).unwrap().len();
+    let sid = bimonthly_for(&app, &officer.badge);
+    let result = sit(&app, &officer.badge, sid, false);
+    assert_eq!(result["passed"], json!(false), "{result}");
+
+    // the sitting closes; the sweeper files the result and the failure opens a plan
+    app.clock.advance(Duration::hours(2));
+    let plan = wait_for(|| tr_db::open_plan_of(&mut app.conn(), officer.id).unwrap());
+    assert_eq!((plan.trigger_kind.as_str(), plan.stage.as_str()), ("failed_exam", "review"));
+    assert_eq!(plan.review_vec().len(), 5, "every question answered wrongly is to be reviewed");
+    assert!(plan.statutes_vec().contains(&"criminal-law".to_string()), "the practice targets the statutes answered worst: {:?}", plan.statutes_vec());
+    assert!(plan.statutes_vec().len() <= 3);
+    let file = lawcert::services::training::file_of(&mut app.conn(), officer.id, true).unwrap();
+    let kinds: Vec<&str> = file[entries_before..].iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, vec!["sitting", "remedial_opened"], "{file:?}");
+    assert_eq!(file[entries_before].data["score"], json!("0"));
+    // the officer was told, in the site and by e-mail (queued in the outbox)
+    let mails = lawcert::db::models::mail::recent(&mut app.conn(), 500).unwrap();
+    assert!(mails.iter().any(|m| m.user_id == Some(officer.id) && m.kind == "remedial_assigned"), "no remedial_assigned mail");
+    assert!(mails.iter().any(|m| m.user_id == Some(officer.id) && m.kind == "result"), "no result mail");
+
+    // step 1: self-review, with the key, explanation and article text; a note on each error
+    let csrf = app.login_page(&officer.badge);
+    let (s, html) = get(&app, &format!("/remedial/{}", plan.id));
+    assert_eq!(s, Status::Ok, "{html}");
+    assert!(html.contains("第一步：错题自查") && html.contains("正确答案") && html.contains("条 原文"), "{html}");
+    assert!(html.contains("第") && !html.contains("条文暂缺"), "刑法 articles have their text");
+    let (s, html, _) = post(&app, &format!("/remedial/{}/review", plan.id), format!("_csrf={csrf}&version_id={}&note=ok", plan.review_vec()[0]));
+    assert_eq!(s, Status::UnprocessableEntity, "a two-letter note is refused: {html}");
+    for v in plan.review_vec() {
+        let (s, html, _) = post(&app, &format!("/remedial/{}/review", plan.id), format!("_csrf={csrf}&version_id={v}&note={}", enc("混淆了正当防卫的限度条件")));
+        assert_eq!(s, Status::SeeOther, "{html}");
+    }
+    assert_eq!(tr_db::find_plan(&mut app.conn(), plan.id).unwrap().unwrap().stage, "practice");
+
+    // step 2: targeted practice until the mastery level (20 answers at 80 %)
+    let mut answered = 0;
+    while tr_db::find_plan(&mut app.conn(), plan.id).unwrap().unwrap().stage == "practice" {
+        assert!(answered < 60, "mastery was never reached");
+        let (s, _, loc) = post(&app, &format!("/remedial/{}/practice", plan.id), format!("_csrf={csrf}"));
+        assert_eq!(s, Status::SeeOther);
+        let set_id: i64 = loc.unwrap().rsplit('/').next().unwrap().parse().unwrap();
+        let session = tr_db::find_practice(&mut app.conn(), set_id).unwrap().unwrap();
+        assert_eq!(session.plan_id, Some(plan.id));
+        // an unanswered question's key is not on the page
+        let (_, page) = get(&app, &format!("/practice/{set_id}"));
+        assert!(!page.contains("正确答案"), "{page}");
+        for v in session.items_vec() {
+            let key = key_of(&mut app.conn(), v);
+            let choices: String = key.chars().map(|c| format!("&choices={c}")).collect();
+            let (s, html, _) = post(&app, &format!("/practice/{set_id}/answer"), format!("_csrf={csrf}&version_id={v}{choices}"));
+            assert_eq!(s, Status::SeeOther, "{html}");
+            answered += 1;
+            if tr_db::find_plan(&mut app.conn(), plan.id).unwrap().unwrap().stage != "practice" {
+                break;
+            }
+        }
+        let (_, page) = get(&app, &format!("/practice/{set_id}"));
+        assert!(page.contains("回答正确") && page.contains("解析"), "feedback after answering: {page}");
+    }
+    assert_eq!(answered, 20, "mastery at the 20th right answer");
+
+    // step 3: the remedial exam, set for this officer alone; passing closes the plan
+    let p = tr_db::find_plan(&mut app.conn(), plan.id).unwrap().unwrap();
+    assert_eq!((p.stage.as_str(), p.exam_tries), ("exam", 1));
+    let exam = p.exam_sitting_id.unwrap();
+    let other = user(&app, if officer.badge == "100001" { "100009" } else { "100001" });
+    let (s, _) = app.api("POST", &format!("/api/v1/sittings/{exam}/attempts"), &app.token(&other.badge), None);
+    assert_eq!(s, Status::Forbidden, "another officer may not sit someone's remedial exam");
+    let r = sit(&app, &officer.badge, exam, true);
+    assert_eq!(r["passed"], json!(true), "{r}");
+    let p = tr_db::find_plan(&mut app.conn(), plan.id).unwrap().unwrap();
+    assert_eq!((p.status.as_str(), p.stage.as_str()), ("passed", "closed"));
+
+    // the file shows it all, and the officer's page says so
+    let (s, html) = get(&app, "/file");
+    assert_eq!(s, Status::SeeOther);
+    let _ = html;
+    let (s, html) = get(&app, &format!("/files/{}", officer.id));
+    assert_eq!(s, Status::Ok);
+    for text in ["纳入后进民警培训", "培训结束", "2026年11—12月执法知识双月考", "不合格"] {
+        assert!(html.contains(text), "file page lacks {text}");
+    }
+    // the unit leader sees it; an officer of another unit does not
+    app.login_page("L0001");
+    assert_eq!(get(&app, &format!("/files/{}", officer.id)).0, Status::Ok);
+    let west = user(&app, "100008"); // 巡警, 城西派出所
+    app.login_page(&west.badge);
+    assert_eq!(get(&app, &format!("/files/{}", officer.id)).0, Status::NotFound);
+
+    // HR: an API token for the personnel system, and the feed in order with a working cursor
+    let csrf = app.login_page("admin");
+    let (s, html, _) = post(&app, "/admin/tokens", format!("_csrf={csrf}&name={}&days=30", enc("人事系统")));
+    assert_eq!(s, Status::Ok);
+    let token = html.split("<code>").nth(1).unwrap().split("</code>").next().unwrap().to_string();
+    assert!(token.starts_with("lct_"));
+    let feed = |since: &str, limit: i64| -> (Status, Value) {
+        let r = app.client.get(format!("/api/v1/hr/records?since={since}&limit={limit}")).header(Header::new("Authorization", format!("Bearer {token}"))).dispatch();
+        let st = r.status();
+        (st, serde_json::from_str(&r.into_string().unwrap()).unwrap())
+    };
+    let mut cursor = String::new();
+    let mut seen: Vec<i64> = Vec::new();
+    loop {
+        let (s, page) = feed(&cursor, 7);
+        assert_eq!(s, Status::Ok, "{page}");
+        let ids: Vec<i64> = page["records"].as_array().unwrap().iter().map(|r| r["entry_id"].as_i64().unwrap()).collect();
+        seen.extend(&ids);
+        cursor = page["next_cursor"].as_str().unwrap().to_string();
+        if !page["has_more"].as_bool().unwrap() {
+            break;
+        }
+    }
+    let all: Vec<i64> = tr_db::entries_after(&mut app.conn(), 0, 100_000).unwrap().iter().map(|e| e.id).collect();
+    assert_eq!(seen, all, "every entry once, in order");
+    let mine: Vec<Value> = {
+        let (_, page) = feed("", 1000);
+        page["records"].as_array().unwrap().iter().filter(|r| r["badge"] == json!(officer.badge)).cloned().collect()
+    };
+    let opened = mine.iter().find(|r| r["kind"] == "remedial_opened").unwrap();
+    assert_eq!(opened["id_number"], json!(officer.id_number));
+    // nothing new: an empty page and the same cursor; a new entry comes next, exactly once
+    let (_, page) = feed(&cursor, 100);
+    assert_eq!((page["records"].as_array().unwrap().len(), page["next_cursor"].as_str().unwrap()), (0, cursor.as_str()));
+    let hr_csrf = app.login_page("H0001");
+    let (s, _, _) = post(&app, &format!("/files/{}/reward", officer.id), format!("_csrf={hr_csrf}&note={}", enc("补考通过，通报表扬")));
+    assert_eq!(s, Status::SeeOther);
+    let (_, page) = feed(&cursor, 100);
+    let recs = page["records"].as_array().unwrap();
+    assert_eq!(recs.len(), 1);
+    assert_eq!((recs[0]["kind"].as_str(), recs[0]["note"].as_str()), (Some("reward"), Some("补考通过，通报表扬")));
+    // a correction points at what it corrects; the corrected entry stays
+    let first = mine[0]["entry_id"].as_i64().unwrap();
+    let (s, _, _) = post(&app, &format!("/files/{}/correct", officer.id), format!("_csrf={hr_csrf}&entry_id={first}&note={}", enc("考试日期录入有误，应为11月24日")));
+    assert_eq!(s, Status::SeeOther);
+    let entries = tr_db::entries_of(&mut app.conn(), officer.id).unwrap();
+    assert!(entries.iter().any(|e| e.id == first), "the corrected entry is kept");
+    assert_eq!(entries.last().unwrap().corrects_id, Some(first));
+    // bad cursors and bad tokens get the JSON error shape
+    let (s, body) = feed("nonsense", 10);
+    assert_eq!(s, Status::BadRequest);
+    assert!(body["error"]["message"].as_str().unwrap().contains("since"), "{body}");
+    let r = app.client.get("/api/v1/hr/records").header(Header::new("Authorization", "Bearer lct_wrong")).dispatch();
+    assert_eq!(r.status(), Status::Unauthorized);
+    // an officer's session token is no HR reader
+    let (s, _) = app.api("GET", "/api/v1/hr/records", &app.token(&officer.badge), None);
+    assert_eq!(s, Status::Forbidden);
+    // exports: CSV and XLSX of the officer's file, with the 信息集 columns
+    let r = app.client.get(format!("/files/export?format=csv&user={}", officer.id)).dispatch();
+    assert_eq!(r.status(), Status::Ok);
+    let csv = r.into_string().unwrap();
+    assert!(csv.contains("身份证号") && csv.contains("等级确认日期") && csv.contains("纳入后进民警培训"), "{csv}");
+    let r = app.client.get("/files/export?format=xlsx").dispatch();
+    assert_eq!(r.status(), Status::Ok);
+    assert!(r.into_bytes().unwrap().starts_with(b"PK"), "an xlsx is a zip");
+}
+
+#[test]
+fn an_eligibility_check_gives_every_reason_and_the_dashboard_shows_the_targets() {
+    let app = TestApp::new();
+    settled(&app);
+    let csrf = app.login_page("H0001");
+    // a rule with an error is refused with the field named
+    let (s, html, _) = post(&app, "/hr/rules", format!("_csrf={csrf}&name=&target=x&min_level=&no_failed_bimonthly_months=0"));
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("name: required") && html.contains("no_failed_bimonthly_months: must be 1–120"), "{html}");
+    let (s, _, _) = post(
+        &app,
+        "/hr/rules",
+        format!("_csrf={csrf}&name={}&target={}&min_level=intermediate&cert_valid_on_date=true&no_open_remedial=true&no_failed_bimonthly_months=12&active=true", enc("所长任职"), enc("派出所所长")),
+    );
+    assert_eq!(s, Status::SeeOther);
+    let rule_id = lawcert::db::models::hr::rules(&mut app.conn()).unwrap()[0].id;
+    // every change is in the audit log
+    assert!(lawcert::db::models::audit::for_subject(&mut app.conn(), &format!("promotion_rule:{rule_id}")).unwrap().len() == 1);
+
+    let date = lawcert::timefmt::bureau_date(app.clock.now()) + Duration::days(30);
+    let (s, html, _) = post(&app, "/hr/eligibility", format!("_csrf={csrf}&rule_id={rule_id}&date={date}&badges={}", enc("100002\n100001\n100022\n999999\n")));
+    assert_eq!(s, Status::Ok);
+    let row = |badge: &str| html.split(&format!("<td>{badge}</td>")).nth(1).unwrap_or_else(|| panic!("no row for {badge}: {html}")).split("</tr>").next().unwrap().to_string();
+    assert!(row("100001").contains("现有有效资格为基本级，需中级及以上"), "{}", row("100001"));
+    assert!(row("100022").contains("无有效执法资格证书，需中级及以上"), "{}", row("100022"));
+    assert!(row("999999").contains("警号不存在"));
+    assert!(!row("100002").contains("需中级及以上"), "100002 holds 高级: {}", row("100002"));
+    // an open remedial plan is a reason too
+    let u2 = user(&app, "100002");
+    let open = tr_db::open_plan_of(&mut app.conn(), u2.id).unwrap();
+    if open.is_none() {
+        lawcert::services::remedial::refer(&mut app.conn(), "100002", "案件卷宗多次退补，需加强学习", u2.id, app.clock.now()).unwrap();
+    }
+    let (_, html, _) = post(&app, "/hr/eligibility", format!("_csrf={csrf}&rule_id={rule_id}&date={date}&badges=100002"));
+    assert!(html.contains("有未结束的后进民警培训"), "{html}");
+    // exportable
+    let (s, csv, _) = post(&app, "/hr/eligibility", format!("_csrf={csrf}&rule_id={rule_id}&date={date}&badges=100001%0A100022&format=csv"));
+    assert_eq!(s, Status::Ok);
+    assert!(csv.contains("是否符合") && csv.contains("100022") && csv.contains("不符合"), "{csv}");
+
+    // the dashboard: gauges, key 警种 with 高级 holders, unit bands, rewards for 高级 passes
+    let (s, html) = get(&app, "/hr/compliance");
+    assert_eq!(s, Status::Ok);
+    for text in ["持基本级", "<svg", "刑侦", "城东派出所", "警示", "JZ-"] {
+        assert!(html.contains(text), "dashboard lacks {text}");
+    }
+    // a leader sees only their unit; an officer is refused
+    app.login_page("L0001");
+    let (s, html) = get(&app, "/hr/compliance");
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("城东派出所") && !html.contains("城西分局治安大队"), "{html}");
+    app.login_page("100003");
+    assert_eq!(get(&app, "/hr/compliance").0, Status::Forbidden);
+}
+
+/// A minimal SMTP server: accepts every message (or refuses RCPT while `refuse` is set) and
+/// keeps what it received.
+struct SmtpListener {
+    port: u16,
+    received: Arc<Mutex<Vec<(String, String)>>>,
+    refuse: Arc<Mutex<bool>>,
+}
+
+fn smtp_listener() -> SmtpListener {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let refuse = Arc::new(Mutex::new(false));
+    let (rec, refs) = (received.clone(), refuse.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut out) = stream else { continue };
+            let mut input = BufReader::new(out.try_clone().unwrap());
+            let _ = out.write_all(b"220 test.invalid ESMTP\r\n");
+            let (mut rcpt, mut line) = (String::new(), String::new());
+            loop {
+                line.clear();
+                if input.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let cmd = line.trim_end().to_uppercase();
+                let reply: &[u8] = if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
+                    b"250-test.invalid\r\n250 8BITMIME\r\n"
+                } else if cmd.starts_with("RCPT TO") {
+                    if *refs.lock().unwrap() {
+                        b"451 4.3.0 try again later\r\n"
+                    } else {
+                        rcpt = line.trim_end()[8..].trim().trim_matches(['<', '>']).to_string();
+                        b"250 ok\r\n"
+                    }
+                } else if cmd == "DATA" {
+                    let _ = out.write_all(b"354 go ahead\r\n");
+                    let mut data = String::new();
+                    loop {
+                        line.clear();
+                        if input.read_line(&mut line).unwrap_or(0) == 0 || line == ".\r\n" {
+                            break;
+                        }
+                        data.push_str(&line);
+                    }
+                    rec.lock().unwrap().push((rcpt.clone(), data));
+                    b"250 queued\r\n"
+                } else if cmd == "QUIT" {
+                    let _ = out.write_all(b"221 bye\r\n");
+                    break;
+                } else {
+                    b"250 ok\r\n"
+                };
+                let _ = out.write_all(reply);
+            }
+        }
+    });
+    SmtpListener { port, received, refuse }
+}
+
+#[test]
+fn e_mails_reach_a_real_smtp_listener_and_failures_are_retried_and_shown() {
+    let smtp = smtp_listener();
+    let url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let app = TestApp::with_env(&[("LAWCERT_SMTP_URL", &url), ("LAWCERT_MAIL_POLL_MS", "100")]);
+    settled(&app);
+    let officer = user(&app, "100014");
+    // a referral tells the officer: an e-mail with a text and an HTML part, Chinese by default
+    let csrf = app.login_page("T0001");
+    let open = tr_db::open_plan_of(&mut app.conn(), officer.id).unwrap();
+    if open.is_none() {
+        let (s, html, _) = post(&app, "/remedial/refer", format!("_csrf={csrf}&badge=100014&reason={}", enc("案件考评：<b>取证不规范</b>")));
+        assert_eq!(s, Status::SeeOther, "{html}");
+    }
+    let addr = officer.email.clone().unwrap();
+    let (_, data) = wait_for(|| smtp.received.lock().unwrap().iter().find(|(to, d)| *to == addr && d.contains("multipart/alternative")).cloned());
+    let mail = mailparse::parse_mail(data.as_bytes()).unwrap();
+    let subject = mail.headers.iter().find(|h| h.get_key().eq_ignore_ascii_case("Subject")).unwrap().get_value();
+    assert!(subject.contains("后进民警培训") || subject.contains("复核") || subject.contains("成绩"), "{subject}");
+    let parts: Vec<(String, String)> = mail.subparts.iter().map(|p| (p.ctype.mimetype.clone(), p.get_body().unwrap())).collect();
+    let text = &parts.iter().find(|p| p.0 == "text/plain").unwrap().1;
+    let html = &parts.iter().find(|p| p.0 == "text/html").unwrap().1;
+    assert!(text.contains(&officer.name), "{text}");
+    if open.is_none() {
+        assert!(text.contains("<b>取证不规范</b>"), "the text part is plain text: {text}");
+        assert!(html.contains("&lt;b&gt;取证不规范&lt;/b&gt;") && !html.contains("<b>取证"), "markup in data is escaped in the HTML part: {html}");
+    }
+
+    // the server refuses for a while: the message is retried later and the admin sees why
+    *smtp.refuse.lock().unwrap() = true;
+    lawcert::services::mail::notify(&mut app.conn(), officer.id, "exam_reminder", json!({"title": "模拟考试", "opens": "2026-12-01 09:00", "minutes": 30}), app.clock.now()).unwrap();
+    let failed = wait_for(|| {
+        lawcert::db::models::mail::recent(&mut app.conn(), 200).unwrap().into_iter().find(|m| m.kind == "exam_reminder" && m.tries > 0 && m.sent_at.is_none())
+    });
+    assert!(failed.last_error.as_deref().unwrap_or("").contains("451"), "{:?}", failed.last_error);
+    app.login_page("admin");
+    let (_, page) = get(&app, "/admin/mail");
+    assert!(page.contains("451"), "the admin sees the failure: {page}");
+    // the server recovers; at the next try the message goes out, once
+    *smtp.refuse.lock().unwrap() = false;
+    app.clock.advance(Duration::minutes(2));
+    wait_for(|| lawcert::db::models::mail::recent(&mut app.conn(), 200).unwrap().into_iter().find(|m| m.id == failed.id && m.sent_at.is_some()));
+    let reminders = smtp
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(to, d)| {
+            let m = mailparse::parse_mail(d.as_bytes()).unwrap();
+            *to == addr && m.headers.iter().any(|h| h.get_key().eq_ignore_ascii_case("Subject") && h.get_value().contains("考试提醒"))
+        })
+        .count();
+    assert_eq!(reminders, 1);
+}
