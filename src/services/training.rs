@@ -62,9 +62,11 @@ fn sitting_data(s: &exam_db::Sitting, a: &exam_db::Attempt, police_type: &str) -
 }
 
 /// Files the results of sittings that have closed with every attempt in: one entry per attempt
-/// and per absence; bimonthly results then run the remedial triggers and tell each officer.
-/// Each sitting is filed in one transaction, once.
+/// and per absence; each officer is told their result, and bimonthly results run the remedial
+/// triggers. Attempts are filed in short transactions (a big sitting must not hold the writer
+/// for long while other exams run); each attempt is filed once, so a run cut short resumes.
 pub fn file_closed_sittings(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
+    const CHUNK: usize = 200;
     let mut n = 0;
     for s in tr_db::unfiled_closed_sittings(conn, now)? {
         let attempts = exam_db::attempts_of_sitting(conn, s.id)?;
@@ -72,41 +74,46 @@ pub fn file_closed_sittings(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
             continue; // the deadline sweeper submits these first
         }
         let kind = SittingKind::parse(&s.kind).unwrap_or(SittingKind::Mock);
+        // practice runs (mock) are study, not results: they stay out of the file
+        if kind != SittingKind::Mock {
+            let release = Release::parse(&s.score_release).unwrap_or(Release::AfterClose);
+            for chunk in attempts.chunks(CHUNK) {
+                write_tx(conn, |c| {
+                    for (a, ..) in chunk {
+                        let source = format!("attempt:{}", a.id);
+                        if tr_db::latest_from(c, &source, kind::SITTING)?.is_some() {
+                            continue;
+                        }
+                        let u = org::find(c, a.user_id)?.ok_or_else(|| AppError::internal("user missing"))?;
+                        let on = bureau_date(a.submitted_at.unwrap_or(s.closes_at));
+                        append(c, u.id, kind::SITTING, on, &source, None, &sitting_data(&s, a, &u.police_type), "", None, now)?;
+                        crate::services::mail::notify(
+                            c,
+                            u.id,
+                            "result",
+                            json!({"title": s.title, "released": release != Release::Never, "score": format_points(a.score_centi.unwrap_or(0)),
+                                   "max": format_points(a.max_centi), "passed": a.passed.unwrap_or(false)}),
+                            now,
+                        )?;
+                        if kind == SittingKind::Bimonthly {
+                            crate::services::remedial::after_bimonthly(c, a.user_id, a.id, now)?;
+                        }
+                    }
+                    Ok::<(), AppError>(())
+                })?;
+            }
+        }
         write_tx(conn, |c| {
             let fresh = exam_db::find_sitting(c, s.id)?.ok_or_else(|| AppError::internal("sitting vanished"))?;
             if fresh.filed {
                 return Ok::<(), AppError>(());
             }
-            // practice runs (mock) are study, not results: they stay out of the file
             if kind != SittingKind::Mock {
-                let release = Release::parse(&s.score_release).unwrap_or(Release::AfterClose);
-                for (a, ..) in &attempts {
-                    let u = org::find(c, a.user_id)?.ok_or_else(|| AppError::internal("user missing"))?;
-                    let source = format!("attempt:{}", a.id);
-                    if tr_db::latest_from(c, &source, kind::SITTING)?.is_none() {
-                        let on = bureau_date(a.submitted_at.unwrap_or(s.closes_at));
-                        append(c, u.id, kind::SITTING, on, &source, None, &sitting_data(&s, a, &u.police_type), "", None, now)?;
-                    }
-                    let released = release != Release::Never;
-                    crate::services::mail::notify(
-                        c,
-                        u.id,
-                        "result",
-                        json!({"title": s.title, "released": released, "score": format_points(a.score_centi.unwrap_or(0)),
-                               "max": format_points(a.max_centi), "passed": a.passed.unwrap_or(false)}),
-                        now,
-                    )?;
-                }
                 for user_id in crate::db::models::room::absentees(c, s.id)? {
                     let source = format!("sitting:{}:absent:{user_id}", s.id);
                     if tr_db::latest_from(c, &source, kind::ABSENCE)?.is_none() {
                         append(c, user_id, kind::ABSENCE, bureau_date(s.closes_at), &source, None, &json!({"sitting_id": s.id, "title": s.title, "sitting_kind": s.kind}), "", None, now)?;
                     }
-                }
-            }
-            if kind == SittingKind::Bimonthly {
-                for (a, ..) in &attempts {
-                    crate::services::remedial::after_bimonthly(c, a.user_id, a.id, now)?;
                 }
             }
             if kind == SittingKind::Remedial {
