@@ -11,6 +11,7 @@ pub mod editions;
 pub mod exams;
 pub mod hr;
 pub mod pages;
+pub mod pdf;
 pub mod plans;
 pub mod proctor;
 pub mod render;
@@ -77,7 +78,7 @@ pub fn routes() -> Vec<rocket::Route> {
         api::openapi, api::create_token, api::my_sittings, api::start_attempt, api::get_attempt, api::save_answer,
         training::practice_home, training::practice_start, training::practice_set, training::practice_answer,
         training::remedial_list, training::remedial_plan, training::remedial_review, training::remedial_practice, training::remedial_refer,
-        training::case_page, training::case_import, training::my_file, training::file_page, training::file_correct, training::file_reward, training::file_export,
+        training::case_page, training::case_import, training::my_file, training::file_page, training::file_pdf, training::file_correct, training::file_reward, training::file_export,
         hr::rules, hr::save_rule, hr::eligibility, hr::run_check, hr::compliance, hr::tokens, hr::create_token, hr::revoke_token, hr::mail, hr::retry_mail, hr::records,
         api::submit_attempt, api::attempt_event, api::apply_certification, api::verify_certificate, api::create_blueprint, api::create_sitting, api::sitting_results,
     ]

@@ -257,20 +257,41 @@ pub async fn my_file(u: &CurrentUser) -> Redirect {
     Redirect::to(format!("/files/{}", u.id()))
 }
 
-#[get("/files/<id>")]
-pub async fn file_page(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<RawHtml<String>> {
+struct FileData {
+    officer: org::User,
+    unit: String,
+    entries: Vec<training::EntryView>,
+    certs: Vec<(crate::db::models::cert::Certificate, crate::domain::certification::CertStatus)>,
+    totals: (usize, usize, usize, i64),
+}
+
+/// Loads a file for a reader allowed to see it (officers see scores of never-released
+/// sittings withheld; anyone not allowed gets "not found").
+async fn load_file(ctx: &PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<FileData> {
     let cu = u.clone();
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
-    let (officer, unit, entries, certs, totals) = with_db(ctx.state, move |c| {
+    with_db(ctx.state, move |c| {
         let officer = org::find(c, id)?.ok_or_else(|| AppError::not_found("no such officer"))?;
         if !training::may_read(c, &cu.user, &cu.roles, &officer)? {
             return Err(AppError::not_found("no such officer"));
         }
         let unit = org::all_units(c)?.into_iter().find(|x| x.id == officer.unit_id).map(|x| x.name).unwrap_or_default();
         let as_officer = cu.id() == id && !cu.has(Role::Hr) && !cu.has(Role::Admin);
-        Ok((officer, unit, training::file_of(c, id, as_officer)?, crate::services::certification::certificates_today(c, id, today)?, practice::totals(c, id)?))
+        Ok(FileData {
+            entries: training::file_of(c, id, as_officer)?,
+            certs: crate::services::certification::certificates_today(c, id, today)?,
+            totals: practice::totals(c, id)?,
+            officer,
+            unit,
+        })
     })
-    .await?;
+    .await
+}
+
+#[get("/files/<id>")]
+pub async fn file_page(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<RawHtml<String>> {
+    let FileData { officer, unit, entries, certs, totals } = load_file(&ctx, u, id).await?;
+    let today = crate::timefmt::bureau_date(ctx.state.clock.now());
     let hr = u.has(Role::Hr) || u.has(Role::Admin);
     ctx.render(
         "file/show",
@@ -283,6 +304,81 @@ pub async fn file_page(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<
             "hr": hr, "today": today.to_string(),
         }),
     )
+}
+
+/// The file as a PDF (Chinese; the printed record HR files).
+#[get("/files/<id>/pdf")]
+pub async fn file_pdf(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<super::bank_files::Download> {
+    let FileData { officer, unit, entries, certs, totals } = load_file(&ctx, u, id).await?;
+    let hr = u.has(Role::Hr) || u.has(Role::Admin);
+    let mut d = super::pdf::Doc::new(&format!("民警训练档案 · {} ({})", officer.name, officer.badge));
+    d.heading("民警训练档案");
+    d.text(&format!("姓名：{}　警号：{}　单位：{}　警种：{}", officer.name, officer.badge, unit, officer.police_type), 10.5);
+    d.text(&format!("岗位：{}　职级：{}　入警：{}", officer.post, officer.rank, officer.hire_date), 10.5);
+    if hr {
+        d.text(&format!("身份证号：{}", officer.id_number.as_deref().unwrap_or("—")), 10.5);
+    }
+    d.text(&format!("打印时间：{}", super::local(ctx.state.clock.now())), 9.0);
+    d.heading("执法资格");
+    let rows: Vec<Vec<String>> = certs
+        .iter()
+        .map(|(c, s)| vec![c.number.clone(), training::level_name(&c.level).into(), c.issued_on.to_string(), c.expires_on.to_string(), cert_status_zh(s.as_str()).into()])
+        .collect();
+    if rows.is_empty() {
+        d.text("暂无。", 10.0);
+    } else {
+        d.table(&["证书编号", "等级", "颁发", "有效期至", "状态"], &[3.0, 1.2, 1.6, 1.6, 1.2], &rows);
+    }
+    d.heading("档案记录");
+    let rows: Vec<Vec<String>> = entries.iter().map(|e| vec![e.id.to_string(), e.occurred_on.to_string(), crate::services::file_export::kind_label(&e.kind).into(), entry_text(e)]).collect();
+    d.table(&["#", "日期", "类别", "内容"], &[0.8, 1.6, 2.0, 7.0], &rows);
+    d.gap(8.0);
+    d.text(&format!("学习记录：练习 {} 组，答题 {} 道（答对 {}），约 {} 分钟。", totals.0, totals.1, totals.2, totals.3 / 60), 9.5);
+    d.text("记录只追加、不修改；更正以新记录的形式指向被更正的记录。", 8.5);
+    Ok(super::bank_files::download(d.finish(), "application/pdf", &format!("training-file-{}.pdf", officer.badge)))
+}
+
+fn cert_status_zh(s: &str) -> &'static str {
+    match s {
+        "valid" => "有效",
+        "expired" => "已过期",
+        "lapsed" => "离岗失效",
+        _ => "已撤销",
+    }
+}
+
+/// One entry as a line of printed text.
+fn entry_text(e: &training::EntryView) -> String {
+    let g = |k: &str| e.data.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let mut parts: Vec<String> = Vec::new();
+    for k in ["title", "number", "reason"] {
+        if !g(k).is_empty() {
+            parts.push(g(k));
+        }
+    }
+    if let Some(l) = e.data.get("level").and_then(|l| l.as_str()) {
+        parts.push(training::level_name(l).into());
+    }
+    if e.withheld {
+        parts.push("成绩不公布".into());
+    } else if !g("score").is_empty() {
+        parts.push(format!("{} / {}", g("score"), g("max")));
+    }
+    match e.data.get("passed").and_then(|p| p.as_bool()) {
+        Some(true) if !e.withheld => parts.push("合格".into()),
+        Some(false) if !e.withheld => parts.push("不合格".into()),
+        _ => {}
+    }
+    if let Some(c) = e.corrects_id {
+        parts.push(format!("更正第 {c} 条"));
+    }
+    if let Some(c) = e.corrected_by {
+        parts.push(format!("（已被第 {c} 条更正）"));
+    }
+    if !e.note.is_empty() {
+        parts.push(e.note.clone());
+    }
+    parts.join("；")
 }
 
 /// An entry with every field the template reads present (strict templates refuse missing ones).
