@@ -10,6 +10,15 @@ use std::path::Path;
 #[derive(Debug, Default)]
 pub struct StatuteTexts {
     editions: HashMap<(String, String), HashMap<String, String>>,
+    chapters: HashMap<(String, String), Vec<Chapter>>,
+}
+
+/// A chapter (章) and the keys of its articles, in order. Under a 编 the title carries it
+/// ("分则 第四章 …"), since chapter numbers restart in each 编.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chapter {
+    pub title: String,
+    pub articles: Vec<String>,
 }
 
 impl StatuteTexts {
@@ -38,10 +47,11 @@ impl StatuteTexts {
                 errs.push(format!("{}: name is not <statute-code>@<edition-code>.md", path.display()));
                 continue;
             };
-            let parsed = std::fs::read_to_string(&path).map_err(|e| format!("cannot read: {e}")).and_then(|md| parse(&md));
+            let parsed = std::fs::read_to_string(&path).map_err(|e| format!("cannot read: {e}")).and_then(|md| parse_with_chapters(&md));
             match parsed {
-                Ok(articles) => {
+                Ok((articles, chapters)) => {
                     texts.editions.insert((statute.to_string(), edition.to_string()), articles);
+                    texts.chapters.insert((statute.to_string(), edition.to_string()), chapters);
                 }
                 Err(e) => errs.push(format!("{}: {e}", path.display())),
             }
@@ -61,6 +71,11 @@ impl StatuteTexts {
 
     pub fn has_edition(&self, statute: &str, edition: &str) -> bool {
         self.editions.contains_key(&(statute.to_string(), edition.to_string()))
+    }
+
+    /// The chapters of an edition (empty when it has none or no text).
+    pub fn chapters(&self, statute: &str, edition: &str) -> &[Chapter] {
+        self.chapters.get(&(statute.to_string(), edition.to_string())).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// Number of statute editions with a text.
@@ -119,7 +134,14 @@ pub fn chinese_number(s: &str) -> Option<u32> {
 /// ("第一百三十三条之一 …") and its paragraphs, one per line; headings, the file header (before
 /// `<!-- INFO END -->`) and the compilers' footnotes (①…) are left out.
 pub fn parse(md: &str) -> Result<HashMap<String, String>, String> {
+    parse_with_chapters(md).map(|(a, _)| a)
+}
+
+/// `parse`, plus the chapters (章) and which articles each holds.
+pub fn parse_with_chapters(md: &str) -> Result<(HashMap<String, String>, Vec<Chapter>), String> {
     let mut articles: HashMap<String, String> = HashMap::new();
+    let mut chapters: Vec<Chapter> = Vec::new();
+    let mut part: Option<String> = None;
     let mut current: Option<String> = None;
     let mut in_header = md.contains("<!-- INFO END -->");
     for raw in md.lines() {
@@ -136,6 +158,12 @@ pub fn parse(md: &str) -> Result<HashMap<String, String>, String> {
         // Any Markdown heading (章/节/编, 附则, 附件) or a bare 第X章 line ends the article.
         if line.starts_with('#') || division_heading(line) {
             current = None;
+            let heading = line.trim_start_matches('#').trim();
+            match division_kind(heading) {
+                Some('编') => part = Some(heading.split_whitespace().skip(1).collect::<Vec<_>>().join(" ")).filter(|p| !p.is_empty()).or(Some(heading.to_string())),
+                Some('章') => chapters.push(Chapter { title: match &part { Some(p) => format!("{p} {heading}"), None => heading.to_string() }, articles: vec![] }),
+                _ => {}
+            }
             continue;
         }
         if let Some((key, text)) = article_start(line) {
@@ -143,6 +171,9 @@ pub fn parse(md: &str) -> Result<HashMap<String, String>, String> {
                 return Err(format!("article {key} appears twice"));
             }
             articles.insert(key.clone(), text);
+            if let Some(ch) = chapters.last_mut() {
+                ch.articles.push(key.clone());
+            }
             current = Some(key);
         } else if let Some(text) = current.as_ref().and_then(|k| articles.get_mut(k)) {
             text.push('\n');
@@ -152,7 +183,16 @@ pub fn parse(md: &str) -> Result<HashMap<String, String>, String> {
     if articles.is_empty() {
         return Err("no articles found (expected lines starting 第X条)".into());
     }
-    Ok(articles)
+    chapters.retain(|c| !c.articles.is_empty());
+    Ok((articles, chapters))
+}
+
+/// '编', '章' or '节' for a division heading ("第二章 犯罪").
+fn division_kind(heading: &str) -> Option<char> {
+    let rest = heading.strip_prefix('第')?;
+    let (num, rest) = numeral_prefix(rest);
+    chinese_number(num)?;
+    rest.chars().next().filter(|c| matches!(c, '编' | '章' | '节'))
 }
 
 /// Splits off a leading run of Chinese numerals (possibly empty).
@@ -299,6 +339,15 @@ mod tests {
 
 ① 编者注。
 ";
+
+    #[test]
+    fn chapters_collect_their_articles() {
+        let md = "## 第一编 总则\n### 第一章 任务\n第一条 甲。\n第二条 乙。\n#### 第一节 小节\n第三条 丙。\n## 第二编 分则\n### 第一章 罪名\n第四条 丁。\n";
+        let (_, ch) = parse_with_chapters(md).unwrap();
+        assert_eq!(ch.len(), 2);
+        assert_eq!((ch[0].title.as_str(), ch[0].articles.clone()), ("总则 第一章 任务", vec!["1".to_string(), "2".into(), "3".into()]));
+        assert_eq!((ch[1].title.as_str(), ch[1].articles.clone()), ("分则 第一章 罪名", vec!["4".to_string()]));
+    }
 
     #[test]
     fn parses_articles_across_headings() {

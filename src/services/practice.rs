@@ -11,6 +11,7 @@ use crate::db::models::{bank as bank_db, training as tr_db, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::{Level, QuestionKind};
 use crate::domain::grading::{self, MultiRule};
+use crate::domain::statute_text::{Chapter, StatuteTexts};
 use crate::domain::study;
 use crate::error::{AppError, AppResult};
 
@@ -22,6 +23,8 @@ const MAX_SECONDS_PER_ANSWER: i64 = 600;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Mode {
     Statute(String),
+    /// A chapter of a statute edition's text: questions citing one of its articles.
+    Chapter { statute: String, edition: String, index: usize },
     Level(Level),
     Weak,
     WrongBook,
@@ -33,6 +36,11 @@ impl Mode {
         match mode {
             "statute" => Some(Mode::Statute(filter.trim().to_string())).filter(|_| !filter.trim().is_empty()),
             "level" => Level::parse(filter.trim()).map(Mode::Level),
+            "chapter" => {
+                let (se, idx) = filter.trim().rsplit_once('|')?;
+                let (statute, edition) = se.split_once('@')?;
+                Some(Mode::Chapter { statute: statute.into(), edition: edition.into(), index: idx.parse().ok()? })
+            }
             "weak" => Some(Mode::Weak),
             "wrong" => Some(Mode::WrongBook),
             "plan" => filter.trim().parse().ok().map(Mode::Plan),
@@ -43,6 +51,7 @@ impl Mode {
         match self {
             Mode::Statute(s) => ("statute", s.clone()),
             Mode::Level(l) => ("level", l.as_str().into()),
+            Mode::Chapter { statute, edition, index } => ("chapter", format!("{statute}@{edition}|{index}")),
             Mode::Weak => ("weak", String::new()),
             Mode::WrongBook => ("wrong", String::new()),
             Mode::Plan(id) => ("plan", id.to_string()),
@@ -51,7 +60,7 @@ impl Mode {
 }
 
 /// Starts a set; refuses with a reason when nothing matches.
-pub fn start(conn: &mut DbConn, user_id: i64, mode: &Mode, now: Ts) -> AppResult<i64> {
+pub fn start(conn: &mut DbConn, user_id: i64, mode: &Mode, texts: &StatuteTexts, now: Ts) -> AppResult<i64> {
     let pool: Vec<_> = crate::services::exams::pool_candidates(conn, now)?.into_iter().filter(|c| c.case.is_none()).collect();
     let live_ids: HashSet<i64> = pool.iter().map(|c| c.version_id).collect();
     let mut rng = rand::rng();
@@ -63,6 +72,16 @@ pub fn start(conn: &mut DbConn, user_id: i64, mode: &Mode, now: Ts) -> AppResult
     let (items, plan_id) = match mode {
         Mode::Statute(s) => (pick(pool.iter().filter(|c| &c.statute == s).map(|c| c.version_id).collect()), None),
         Mode::Level(l) => (pick(pool.iter().filter(|c| c.levels.contains(l)).map(|c| c.version_id).collect()), None),
+        Mode::Chapter { statute, edition, index } => {
+            let ch = texts.chapters(statute, edition).get(*index).ok_or_else(|| AppError::unprocessable("mode: no such chapter"))?;
+            let ids: Vec<i64> = pool.iter().filter(|c| &c.statute == statute).map(|c| c.version_id).collect();
+            let hits = bank_db::versions_by_ids(conn, &ids)?
+                .into_iter()
+                .filter(|(v, _)| &v.edition_code == edition && in_chapter(&v.articles_vec(), ch))
+                .map(|(v, _)| v.id)
+                .collect();
+            (pick(hits), None)
+        }
         Mode::Weak => {
             let weak = study::weakest(&crate::services::remedial::outcomes_of(conn, user_id, now)?, 3, 3);
             if weak.is_empty() {
@@ -88,6 +107,37 @@ pub fn start(conn: &mut DbConn, user_id: i64, mode: &Mode, now: Ts) -> AppResult
     }
     let (m, f) = mode.name();
     Ok(tr_db::insert_practice(conn, user_id, m, &f, plan_id, &items, now)?)
+}
+
+fn in_chapter(articles: &[String], ch: &Chapter) -> bool {
+    articles.iter().filter_map(|a| crate::domain::statute_text::article_key(a)).any(|k| ch.articles.contains(&k))
+}
+
+/// Chapters with live questions, per statute: (statute name, [(filter value, title, count)]).
+pub fn chapters(conn: &mut DbConn, texts: &StatuteTexts, now: Ts) -> AppResult<Vec<(String, Vec<(String, String, usize)>)>> {
+    let names: HashMap<String, String> = bank_db::statute_names(conn)?.into_iter().collect();
+    let pool: Vec<i64> = crate::services::exams::pool_candidates(conn, now)?.into_iter().filter(|c| c.case.is_none()).map(|c| c.version_id).collect();
+    let mut by_edition: HashMap<(String, String), Vec<Vec<String>>> = HashMap::new();
+    for (v, _) in bank_db::versions_by_ids(conn, &pool)? {
+        let arts = v.articles_vec();
+        by_edition.entry((v.statute_code, v.edition_code)).or_default().push(arts);
+    }
+    let mut keys: Vec<&(String, String)> = by_edition.keys().collect();
+    keys.sort();
+    let mut out = Vec::new();
+    for (statute, edition) in keys {
+        let items: Vec<(String, String, usize)> = texts
+            .chapters(statute, edition)
+            .iter()
+            .enumerate()
+            .map(|(i, ch)| (format!("{statute}@{edition}|{i}"), ch.title.clone(), by_edition[&(statute.clone(), edition.clone())].iter().filter(|a| in_chapter(a, ch)).count()))
+            .filter(|x| x.2 > 0)
+            .collect();
+        if !items.is_empty() {
+            out.push((names.get(statute).cloned().unwrap_or_else(|| statute.clone()), items));
+        }
+    }
+    Ok(out)
 }
 
 /// What the officer sees after answering.

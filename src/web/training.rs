@@ -21,7 +21,8 @@ use crate::services::{practice, remedial, training};
 #[get("/practice")]
 pub async fn practice_home(ctx: PageCtx<'_>, o: Officer<'_>) -> AppResult<RawHtml<String>> {
     let (uid, now) = (o.id(), ctx.state.clock.now());
-    let (statutes, strengths, book, sessions, totals, plan) = with_db(ctx.state, move |c| {
+    let texts = ctx.state.texts.clone();
+    let (statutes, strengths, book, sessions, totals, plan, chapters) = with_db(ctx.state, move |c| {
         let outcomes = remedial::outcomes_of(c, uid, now)?;
         Ok((
             crate::db::models::bank::statute_names(c)?,
@@ -30,6 +31,7 @@ pub async fn practice_home(ctx: PageCtx<'_>, o: Officer<'_>) -> AppResult<RawHtm
             tr_db::practice_of(c, uid)?.into_iter().take(10).collect::<Vec<_>>(),
             practice::totals(c, uid)?,
             tr_db::open_plan_of(c, uid)?,
+            practice::chapters(c, &texts, now)?,
         ))
     })
     .await?;
@@ -43,6 +45,7 @@ pub async fn practice_home(ctx: PageCtx<'_>, o: Officer<'_>) -> AppResult<RawHtm
             "sessions": sessions.iter().map(|s| json!({"id": s.id, "mode": s.mode, "started": super::local(s.started_at), "items": s.items_vec().len()})).collect::<Vec<_>>(),
             "totals": {"sets": totals.0, "answers": totals.1, "correct": totals.2, "minutes": totals.3 / 60},
             "plan": plan.map(|p| json!({"id": p.id})),
+            "chapters": chapters.iter().map(|(name, items)| json!({"statute": name, "items": items.iter().map(|(v, t, n)| json!({"v": v, "title": t, "n": n})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
             "error": null,
         }),
     )
@@ -58,7 +61,8 @@ pub struct StartForm {
 pub async fn practice_start(ctx: PageCtx<'_>, o: Officer<'_>, f: CsrfForm<StartForm>) -> AppResult<Redirect> {
     let mode = practice::Mode::parse(&f.0.mode, f.0.filter.as_deref().unwrap_or("")).ok_or_else(|| AppError::unprocessable("mode: choose a statute, a level, your weak areas or your wrong-answer book"))?;
     let (uid, now) = (o.id(), ctx.state.clock.now());
-    let id = with_db(ctx.state, move |c| practice::start(c, uid, &mode, now)).await?;
+    let texts = ctx.state.texts.clone();
+    let id = with_db(ctx.state, move |c| practice::start(c, uid, &mode, &texts, now)).await?;
     Ok(Redirect::to(format!("/practice/{id}")))
 }
 
@@ -175,12 +179,13 @@ pub async fn remedial_review(ctx: PageCtx<'_>, o: Officer<'_>, id: i64, f: CsrfF
 #[post("/remedial/<id>/practice", data = "<_f>")]
 pub async fn remedial_practice(ctx: PageCtx<'_>, o: Officer<'_>, id: i64, _f: CsrfForm<super::pages::Empty>) -> AppResult<Redirect> {
     let (uid, now) = (o.id(), ctx.state.clock.now());
+    let texts = ctx.state.texts.clone();
     let sid = with_db(ctx.state, move |c| {
         let p = tr_db::find_plan(c, id)?.filter(|p| p.user_id == uid).ok_or_else(|| AppError::not_found("no such remedial plan"))?;
         if p.stage != "practice" {
             return Err(AppError::conflict("wrong_stage", "practice opens after the self-review is complete"));
         }
-        practice::start(c, uid, &practice::Mode::Plan(id), now)
+        practice::start(c, uid, &practice::Mode::Plan(id), &texts, now)
     })
     .await?;
     Ok(Redirect::to(format!("/practice/{sid}")))

@@ -415,3 +415,58 @@ fn e_mails_reach_a_real_smtp_listener_and_failures_are_retried_and_shown() {
         .count();
     assert_eq!(reminders, 1);
 }
+
+#[test]
+fn practice_by_chapter_draws_only_that_chapter_and_the_wrong_book_keeps_misses_until_answered_right() {
+    let app = TestApp::new();
+    let csrf = app.login_page("100003");
+    let (s, page) = get(&app, "/practice");
+    assert_eq!(s, Status::Ok);
+    // the first chapter offered, e.g. "criminal-law@2023-12-29|0"
+    let value = page.split("name=\"filter\"><optgroup").nth(1).unwrap().split("<option value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let (se, idx) = value.rsplit_once('|').unwrap();
+    let (statute, edition) = se.split_once('@').unwrap();
+    let (s, _, loc) = post(&app, "/practice", format!("_csrf={csrf}&mode=chapter&filter={}", enc(&value)));
+    assert_eq!(s, Status::SeeOther);
+    let set_id: i64 = loc.unwrap().rsplit('/').next().unwrap().parse().unwrap();
+    let set = tr_db::find_practice(&mut app.conn(), set_id).unwrap().unwrap();
+    let chapter = app.state().texts.chapters(statute, edition)[idx.parse::<usize>().unwrap()].clone();
+    let versions = lawcert::db::models::bank::versions_by_ids(&mut app.conn(), &set.items_vec()).unwrap();
+    assert!(!versions.is_empty());
+    for (v, _) in &versions {
+        assert_eq!(v.statute_code, statute);
+        assert!(v.articles_vec().iter().any(|a| chapter.articles.contains(&lawcert::domain::statute_text::article_key(a).unwrap())), "{:?} not in {}", v.articles_vec(), chapter.title);
+    }
+    // answer the first question wrongly: it enters the wrong-answer book
+    let (v, q) = &versions[0];
+    let key = key_of(&mut app.conn(), v.id);
+    let wrong = if q.kind == "truefalse" { if key == "T" { "F".to_string() } else { "T".to_string() } } else { "ABCDEF".chars().find(|c| !key.contains(*c)).unwrap().to_string() };
+    let (s, _, _) = post(&app, &format!("/practice/{set_id}/answer"), format!("_csrf={csrf}&version_id={}&choices={wrong}", v.id));
+    assert_eq!(s, Status::SeeOther);
+    // a second answer to the same question in the set does not change what was recorded
+    let (s, _, _) = post(&app, &format!("/practice/{set_id}/answer"), format!("_csrf={csrf}&version_id={}&choices={}", v.id, &key[..1]));
+    assert_eq!(s, Status::SeeOther);
+    let answers = tr_db::answers_of_session(&mut app.conn(), set_id).unwrap();
+    assert_eq!(answers.len(), 1);
+    assert!(!answers[0].correct);
+    let (s, _, loc) = post(&app, "/practice", format!("_csrf={csrf}&mode=wrong"));
+    assert_eq!(s, Status::SeeOther);
+    let wb: i64 = loc.unwrap().rsplit('/').next().unwrap().parse().unwrap();
+    let wb_set = tr_db::find_practice(&mut app.conn(), wb).unwrap().unwrap();
+    assert!(wb_set.items_vec().contains(&v.id), "the missed question is in the wrong-answer book");
+    // answering it right there clears it
+    let choices: String = key.chars().map(|c| format!("&choices={c}")).collect();
+    let (s, _, _) = post(&app, &format!("/practice/{wb}/answer"), format!("_csrf={csrf}&version_id={}{choices}", v.id));
+    assert_eq!(s, Status::SeeOther);
+    let u = user(&app, "100003");
+    let outcomes = lawcert::services::remedial::outcomes_of(&mut app.conn(), u.id, app.clock.now()).unwrap();
+    assert!(!lawcert::domain::study::wrong_book(&outcomes).iter().any(|w| w.question_id == q.id));
+    // an empty choice and a question from outside the set are refused
+    let (s, _, _) = post(&app, &format!("/practice/{wb}/answer"), format!("_csrf={csrf}&version_id={}", v.id));
+    assert_eq!(s, Status::UnprocessableEntity);
+    let (s, _, _) = post(&app, &format!("/practice/{wb}/answer"), format!("_csrf={csrf}&version_id=999999&choices=A"));
+    assert_eq!(s, Status::NotFound);
+    // another officer cannot open this officer's set
+    app.login_page("100004");
+    assert_eq!(get(&app, &format!("/practice/{wb}")).0, Status::NotFound);
+}
