@@ -164,3 +164,49 @@ pub fn live(conn: &mut DbConn, sitting_id: i64, now: Ts) -> AppResult<Vec<Procto
     }
     Ok(rows)
 }
+
+/// What a downtime compensation did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Compensation {
+    /// Open attempts whose deadline moved.
+    pub extended: usize,
+    /// Attempts the server submitted at a deadline that fell in the outage, re-opened.
+    pub reopened: usize,
+    /// Attempts that could not be re-opened (a certificate was already issued).
+    pub skipped: usize,
+}
+
+/// Compensates a whole sitting for an outage that began at `since`: every open attempt gets
+/// `minutes` more, and every attempt the server submitted itself at a deadline inside the outage
+/// is re-opened for `minutes` with its answers. Each change is an attempt event and an audit
+/// entry, and the sitting gets one audit entry with the totals.
+pub fn compensate_downtime(conn: &mut DbConn, sitting_id: i64, since: Ts, minutes: i64, reason: &str, by: i64, now: Ts) -> AppResult<Compensation> {
+    let reason = check_reason(reason)?.to_string();
+    if !(1..=240).contains(&minutes) {
+        return Err(AppError::unprocessable("minutes: 1–240"));
+    }
+    if since > now || now - since > chrono::Duration::days(2) {
+        return Err(AppError::unprocessable("since: when the outage began (within the last two days, not in the future)"));
+    }
+    let mut r = Compensation::default();
+    for (a, ..) in exam_db::attempts_of_sitting(conn, sitting_id)? {
+        match a.submitted_at {
+            None => {
+                grant_extra_time(conn, a.id, minutes, &format!("停机补偿 downtime: {reason}"), by, now)?;
+                r.extended += 1;
+            }
+            Some(at) if a.submit_kind.as_deref() == Some("auto") && at >= since => match reopen(conn, a.id, minutes, &format!("停机补偿 downtime: {reason}"), by, now) {
+                Ok(_) => r.reopened += 1,
+                Err(e) if e.status.code == 409 => r.skipped += 1,
+                Err(e) => return Err(e),
+            },
+            Some(_) => {}
+        }
+    }
+    write_tx(conn, |c| {
+        audit::append(c, Some(by), "sitting.downtime", &format!("sitting:{sitting_id}"),
+            &json!({"since": crate::timefmt::to_string(&since), "minutes": minutes, "reason": reason, "extended": r.extended, "reopened": r.reopened, "skipped": r.skipped}), now)?;
+        Ok::<(), AppError>(())
+    })?;
+    Ok(r)
+}

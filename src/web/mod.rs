@@ -70,7 +70,7 @@ pub fn routes() -> Vec<rocket::Route> {
         challenges::file, challenges::list, challenges::show, challenges::decide,
         certification::mine, certification::apply, certification::registrations, certification::enrol, certification::rules_form,
         certification::save_rules, certification::change_post, certification::officer, certification::verify, certification::officers,
-        proctor::live, proctor::integrity, proctor::extra_time, proctor::reopen, proctor::makeup, plans::list, plans::create,
+        proctor::live, proctor::integrity, proctor::extra_time, proctor::reopen, proctor::makeup, proctor::downtime, plans::list, plans::create,
         bank::approve, bank::activate, bank::retire, bank::reinstate,
         sittings::blueprints, sittings::new_blueprint, sittings::create_blueprint, sittings::list, sittings::new_sitting,
         sittings::create_sitting, sittings::show, sittings::results_csv, sittings::stats, sittings::recompute_stats,

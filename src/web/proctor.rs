@@ -124,3 +124,30 @@ pub async fn makeup(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<Makeu
         Err(e) => Err(e),
     }
 }
+
+#[derive(rocket::form::FromForm)]
+pub struct DowntimeForm {
+    since: String,
+    minutes: i64,
+    reason: String,
+}
+
+/// Compensates every candidate of the sitting for a server outage.
+#[post("/sittings/<id>/downtime", data = "<f>")]
+pub async fn downtime(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<DowntimeForm>) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+    let f = f.0;
+    let (by, now) = (t.user.id, ctx.state.clock.now());
+    let Some(since) = super::parse_local_datetime(&f.since) else {
+        return page(&ctx, id, "sittings/proctor", vec!["since: when the outage began, YYYY-MM-DDTHH:MM".into()]).await.map(rocket::Either::Left);
+    };
+    let r = with_db(ctx.state, move |c| {
+        exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+        proctor::compensate_downtime(c, id, since, f.minutes, &f.reason, by, now)
+    })
+    .await;
+    match r {
+        Ok(_) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/proctor")))),
+        Err(e) if matches!(e.status.code, 409 | 422) => page(&ctx, id, "sittings/proctor", vec![e.message]).await.map(rocket::Either::Left),
+        Err(e) => Err(e),
+    }
+}

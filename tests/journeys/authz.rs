@@ -70,7 +70,7 @@ fn every_route_is_allowed_or_refused_for_every_role() {
         let trainer_route = ["/bank", "/blueprints", "/challenges", "/plans", "/certification/registrations", "/api/v1/blueprints", "/api/v1/sittings", "/remedial/refer", "/remedial/case-evaluations"]
             .iter()
             .any(|p| path.starts_with(p))
-            || (path.starts_with("/sittings/") && ["stats", "proctor", "integrity", "extra-time", "reopen", "makeup"].iter().any(|s| path.ends_with(s)))
+            || (path.starts_with("/sittings/") && ["stats", "proctor", "integrity", "extra-time", "reopen", "makeup", "downtime"].iter().any(|s| path.ends_with(s)))
             || path == "/sittings/new";
         assert!(listed || trainer_route, "route {name} {path} has no authorisation decision in this test");
         decided += 1;

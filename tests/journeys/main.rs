@@ -12,6 +12,7 @@ mod bank_import;
 mod bank_review;
 mod certification;
 mod crash;
+mod downtime;
 mod exam_room;
 mod http_server;
 mod migrations;
