@@ -133,13 +133,17 @@ pub fn validate(input: &AccountInput, units: &[org::Unit], now: Ts) -> Result<Va
 }
 
 /// Creates one account.
-pub fn create_account(conn: &mut DbConn, input: &AccountInput, now: Ts) -> AppResult<(i64, Option<String>)> {
+pub fn create_account(conn: &mut DbConn, input: &AccountInput, by: Option<i64>, now: Ts) -> AppResult<(i64, Option<String>)> {
     let units = org::all_units(conn)?;
     let v = validate(input, &units, now).map_err(|e| AppError::unprocessable(e.join("; ")))?;
     if org::find_by_badge(conn, &v.user.badge)?.is_some() {
         return Err(AppError::conflict("duplicate", format!("badge {}: an account with this 警号 exists", v.user.badge)));
     }
-    let id = write_tx(conn, |conn| org::insert_user(conn, &v.user, &v.roles))?;
+    let id = write_tx(conn, |conn| {
+        let id = org::insert_user(conn, &v.user, &v.roles)?;
+        audit_created(conn, id, &v, "form", by, now)?;
+        Ok::<i64, AppError>(id)
+    })?;
     Ok((id, v.generated_password))
 }
 
@@ -156,7 +160,7 @@ pub struct ImportOutcome {
 }
 
 /// Imports officers from CSV. All rows are checked first; any error stores nothing.
-pub fn import_csv(conn: &mut DbConn, data: &[u8], now: Ts) -> AppResult<ImportOutcome> {
+pub fn import_csv(conn: &mut DbConn, data: &[u8], by: Option<i64>, now: Ts) -> AppResult<ImportOutcome> {
     let units = org::all_units(conn)?;
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data); // Excel's UTF-8 BOM
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(data);
@@ -207,10 +211,26 @@ pub fn import_csv(conn: &mut DbConn, data: &[u8], now: Ts) -> AppResult<ImportOu
     }
     write_tx(conn, |conn| {
         for (_, v) in &valid {
-            org::insert_user(conn, &v.user, &v.roles)?;
+            let id = org::insert_user(conn, &v.user, &v.roles)?;
+            audit_created(conn, id, v, "import", by, now)?;
         }
         Ok::<(), AppError>(())
     })?;
     out.created = valid.into_iter().map(|(_, v)| (v.user.badge, v.user.name, v.generated_password)).collect();
     Ok(out)
+}
+
+/// Accounts and the roles they are given are part of the audit trail (who may grade, who may
+/// read files): every creation is appended with its roles.
+fn audit_created(conn: &mut DbConn, id: i64, v: &ValidAccount, via: &str, by: Option<i64>, now: Ts) -> AppResult<()> {
+    let roles: Vec<&str> = v.roles.iter().map(|r| r.as_str()).collect();
+    crate::db::models::audit::append(
+        conn,
+        by,
+        "user.create",
+        &format!("user:{id}"),
+        &serde_json::json!({"badge": v.user.badge, "name": v.user.name, "unit_id": v.user.unit_id, "roles": roles, "via": via}),
+        now,
+    )?;
+    Ok(())
 }

@@ -78,7 +78,7 @@ pub struct UserForm {
 }
 
 #[post("/admin/users/new", data = "<form>")]
-pub async fn create_user(ctx: PageCtx<'_>, _a: Admin<'_>, form: CsrfForm<UserForm>) -> AppResult<RawHtml<String>> {
+pub async fn create_user(ctx: PageCtx<'_>, a: Admin<'_>, form: CsrfForm<UserForm>) -> AppResult<RawHtml<String>> {
     let f = form.0;
     let b = |v: bool| if v { "1".to_string() } else { "0".to_string() };
     let input = AccountInput {
@@ -96,9 +96,9 @@ pub async fn create_user(ctx: PageCtx<'_>, _a: Admin<'_>, form: CsrfForm<UserFor
         roles: f.roles.join(","),
         password: f.password,
     };
-    let now = ctx.state.clock.now();
+    let (now, by) = (ctx.state.clock.now(), a.id());
     let inp = input.clone();
-    match with_db(ctx.state, move |c| people::create_account(c, &inp, now)).await {
+    match with_db(ctx.state, move |c| people::create_account(c, &inp, Some(by), now)).await {
         Ok((_, generated)) => {
             let created = json!({"badge": input.badge.trim(), "name": input.name.trim(), "password": generated});
             new_user_page(&ctx, &AccountInput { roles: "officer".into(), enforcement_post: "1".into(), ..Default::default() }, vec![], Some(created)).await
@@ -127,7 +127,7 @@ impl WithCsrf for ImportForm<'_> {
 }
 
 #[post("/admin/users/import", data = "<form>")]
-pub async fn import(ctx: PageCtx<'_>, _a: Admin<'_>, form: CsrfUpload<ImportForm<'_>>) -> AppResult<RawHtml<String>> {
+pub async fn import(ctx: PageCtx<'_>, a: Admin<'_>, form: CsrfUpload<ImportForm<'_>>) -> AppResult<RawHtml<String>> {
     let file = &form.0.file;
     if file.len() > MAX_CSV_BYTES {
         return Err(AppError::new(rocket::http::Status::PayloadTooLarge, "too_large", "the file is larger than 4 MB"));
@@ -137,8 +137,8 @@ pub async fn import(ctx: PageCtx<'_>, _a: Admin<'_>, form: CsrfUpload<ImportForm
     if data.is_empty() {
         return Err(AppError::bad_request("the file is empty"));
     }
-    let now = ctx.state.clock.now();
-    let outcome = with_db(ctx.state, move |c| people::import_csv(c, &data, now)).await?;
+    let (now, by) = (ctx.state.clock.now(), a.id());
+    let outcome = with_db(ctx.state, move |c| people::import_csv(c, &data, Some(by), now)).await?;
     ctx.render(
         "admin/import",
         json!({

@@ -260,7 +260,11 @@ fn admin_imports_officers_all_or_nothing() {
     let (s, html) = upload(&good);
     assert_eq!(s, Status::Ok);
     assert!(html.contains("已导入 2 个账号"), "{html}");
-    assert!(lawcert::db::models::org::find_by_badge(&mut conn, "200002").unwrap().is_some());
+    let created = lawcert::db::models::org::find_by_badge(&mut conn, "200002").unwrap().unwrap();
+    // the account and its roles are in the audit log, with who created them
+    let admin = lawcert::db::models::org::find_by_badge(&mut conn, "admin").unwrap().unwrap();
+    let trail = lawcert::db::models::audit::for_subject(&mut conn, &format!("user:{}", created.id)).unwrap();
+    assert!(trail.iter().any(|e| e.action == "user.create" && e.actor_id == Some(admin.id) && e.detail.contains("\"roles\":[\"officer\"]") && e.detail.contains("import")), "{trail:?}");
     // the same file again is refused: the badges exist
     let (_, html) = upload(&good);
     assert!(html.contains("an account with this 警号 exists"));
