@@ -148,6 +148,18 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, no
     Ok(exam_db::insert_sitting(conn, &new)?)
 }
 
+/// Creates a sitting and tells its candidates (bimonthly and certification sittings; a mock
+/// exam is open practice and sends nothing), in one transaction.
+pub fn schedule(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, now: Ts) -> AppResult<i64> {
+    write_tx(conn, |c| {
+        let id = create_sitting(c, spec, by, now)?;
+        if matches!(spec.kind, SittingKind::Bimonthly | SittingKind::Certification) {
+            crate::services::plans::notify_candidates(c, id, now)?;
+        }
+        Ok(id)
+    })
+}
+
 /// Validates and stores a blueprint.
 pub fn create_blueprint(conn: &mut DbConn, name: &str, spec: &BlueprintSpec, by: Option<i64>, now: Ts) -> AppResult<i64> {
     let mut errs = spec.validate();

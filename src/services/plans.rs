@@ -142,7 +142,13 @@ fn candidates_of(c: &mut DbConn, s: &exam_db::Sitting) -> AppResult<Vec<org::Use
 /// Records a message to every candidate of a newly scheduled sitting (the e-mail issue sends it).
 pub fn notify_candidates(c: &mut DbConn, sitting_id: i64, now: Ts) -> AppResult<usize> {
     let s = exam_db::find_sitting(c, sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
-    let people = candidates_of(c, &s)?;
+    let mut people = candidates_of(c, &s)?;
+    if let Some(level) = &s.cert_level {
+        // a certification sitting's candidates are the officers registered for its level
+        let registered: std::collections::HashSet<i64> =
+            crate::db::models::cert::registrations(c, true)?.into_iter().filter(|(r, ..)| &r.level == level).map(|(r, ..)| r.user_id).collect();
+        people.retain(|u| registered.contains(&u.id));
+    }
     let params = json!({"title": s.title, "opens": crate::web::local(s.opens_at), "closes": crate::web::local(s.closes_at), "minutes": s.duration_minutes, "url": "/"});
     for u in &people {
         crate::services::mail::notify(c, u.id, "exam_scheduled", params.clone(), now)?;

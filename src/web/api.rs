@@ -320,7 +320,7 @@ pub async fn create_sitting(state: &State<AppState>, t: Trainer<'_>, body: Resul
     let spec = json_body(body)?;
     let by = t.user.id;
     let now = state.clock.now();
-    let id = with_db(state, move |c| exams::create_sitting(c, &spec, Some(by), now)).await?;
+    let id = with_db(state, move |c| exams::schedule(c, &spec, Some(by), now)).await?;
     Ok((Status::Created, Json(Created { id })))
 }
 

@@ -306,7 +306,7 @@ pub async fn create_sitting(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<Sit
     };
     let by = t.user.id;
     let now = ctx.state.clock.now();
-    match with_db(ctx.state, move |c| exams::create_sitting(c, &spec, Some(by), now)).await {
+    match with_db(ctx.state, move |c| exams::schedule(c, &spec, Some(by), now)).await {
         Ok(id) => Ok(Either::Right(Redirect::to(format!("/sittings/{id}")))),
         Err(e) if e.status.code == 422 => sitting_form_page(&ctx, &form, e.message.split("; ").map(str::to_string).collect()).await.map(Either::Left),
         Err(e) => Err(e),
