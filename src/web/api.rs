@@ -21,9 +21,35 @@ use crate::state::AppState;
           apply_certification, verify_certificate, crate::web::hr::records),
     components(schemas(TokenRequest, TokenResponse, ErrorBody, ErrorDetail, SaveRequest, SaveResponse, NewBlueprint, Created, SittingSpec, BlueprintSpec,
         EventRequest, crate::services::proctor::EventOutcome, ApplyRequest, VerifyResponse, crate::web::hr::FeedPage, crate::services::training::Record)),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &ErrorResponses)
 )]
 pub struct ApiDoc;
+
+/// Every call can fail the same few ways, always with `ErrorBody`: a body that is not the
+/// documented JSON (400), no or an expired sign-in (401), a role that may not (403), nothing
+/// there (404), a path or query value of the wrong type or an invalid request (422), too many
+/// sign-in attempts (429). Documenting them on every operation lets API fuzzing check each
+/// error's shape against the schema.
+struct ErrorResponses;
+impl utoipa::Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |what: &str| {
+            ResponseBuilder::new()
+                .description(what)
+                .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+                .build()
+        };
+        let codes = [("400", "malformed request"), ("401", "not signed in"), ("403", "not allowed"), ("404", "not found"), ("422", "invalid request"), ("429", "too many attempts")];
+        for item in openapi.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch].into_iter().flatten() {
+                for (code, what) in codes {
+                    op.responses.responses.entry(code.to_string()).or_insert_with(|| error(what).into());
+                }
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 impl utoipa::Modify for BearerAuth {
