@@ -17,4 +17,5 @@ mod exam_room;
 mod http_server;
 mod migrations;
 mod pages;
+mod security;
 mod training;
