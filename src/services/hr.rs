@@ -69,24 +69,48 @@ pub struct Verdict {
     pub name: Option<String>,
     pub unit: Option<String>,
     pub eligible: bool,
+    /// No officer has this badge.
+    pub unknown: bool,
+    /// The account is disabled.
+    pub inactive: bool,
     /// Every reason, as readable sentences (Chinese).
     pub reasons: Vec<String>,
     #[schema(value_type = Vec<Object>)]
     pub refusals: Vec<Refusal>,
 }
 
-pub fn refusal_text(r: &Refusal) -> String {
-    let lv = |l: &Level| crate::services::training::level_name(l.as_str()).to_string();
+/// A refusal as a catalogue key and its parameters (pages show it in the reader's language).
+pub fn refusal_message(r: &Refusal) -> (&'static str, serde_json::Value) {
     match r {
-        Refusal::LevelMissing { needed, best: None } => format!("无有效执法资格证书，需{}及以上", lv(needed)),
-        Refusal::LevelMissing { needed, best: Some(b) } => format!("现有有效资格为{}，需{}及以上", lv(b), lv(needed)),
+        Refusal::LevelMissing { needed, best: None } => ("refusal.no_certificate", json!({"needed": needed.as_str()})),
+        Refusal::LevelMissing { needed, best: Some(b) } => ("refusal.level_too_low", json!({"needed": needed.as_str(), "best": b.as_str()})),
         Refusal::NotValidOnDate { number, level, status_on_date, expires_on } => {
-            let why = if *status_on_date == CertStatus::Lapsed { "离岗失效".to_string() } else { format!("{expires_on} 到期") };
-            format!("{}证书 {number} 在晋升日前失效（{why}）", lv(level))
+            let key = if *status_on_date == CertStatus::Lapsed { "refusal.lapses_before" } else { "refusal.expires_before" };
+            (key, json!({"number": number, "level": level.as_str(), "expires": expires_on.to_string()}))
         }
-        Refusal::OpenRemedial { opened_on } => format!("有未结束的后进民警培训（{opened_on} 开始）"),
-        Refusal::FailedBimonthly { on, months } => format!("近 {months} 个月内双月考不合格（{on}）"),
+        Refusal::OpenRemedial { opened_on } => ("refusal.open_remedial", json!({"opened": opened_on.to_string()})),
+        Refusal::FailedBimonthly { on, months } => ("refusal.failed_bimonthly", json!({"on": on.to_string(), "months": months})),
     }
+}
+
+/// The Chinese sentence for a refusal (CSV exports for the personnel office).
+pub fn refusal_text(r: &Refusal) -> String {
+    let (key, params) = refusal_message(r);
+    let mut params = params;
+    for k in ["needed", "best", "level"] {
+        if let Some(code) = params.get(k).and_then(|v| v.as_str()).map(String::from) {
+            params[k] = json!(crate::services::training::level_name(&code));
+        }
+    }
+    let zh: &str = match key {
+        "refusal.no_certificate" => "无有效执法资格证书，需{needed}及以上",
+        "refusal.level_too_low" => "现有有效资格为{best}，需{needed}及以上",
+        "refusal.lapses_before" => "{level}证书 {number} 在晋升日前失效（离岗失效）",
+        "refusal.expires_before" => "{level}证书 {number} 在晋升日前失效（{expires} 到期）",
+        "refusal.open_remedial" => "有未结束的后进民警培训（{opened} 开始）",
+        _ => "近 {months} 个月内双月考不合格（{on}）",
+    };
+    crate::web::render::fill(zh, &params)
 }
 
 /// Checks a list of badges against a rule on a date. Unknown badges are reported, not dropped.
@@ -99,14 +123,14 @@ pub fn check(conn: &mut DbConn, rule: &PromotionRule, badges: &[String], date: N
             continue;
         }
         match people.get(b) {
-            None => out.push(Verdict { badge: b.into(), name: None, unit: None, eligible: false, reasons: vec!["警号不存在".into()], refusals: vec![] }),
+            None => out.push(Verdict { badge: b.into(), name: None, unit: None, eligible: false, unknown: true, inactive: false, reasons: vec!["警号不存在".into()], refusals: vec![] }),
             Some((u, unit)) => {
                 let refusals = promotion::check(rule, &facts_of(conn, u.id, date, now)?, date);
                 let mut reasons: Vec<String> = refusals.iter().map(refusal_text).collect();
                 if !u.active {
                     reasons.insert(0, "账号已停用".into());
                 }
-                out.push(Verdict { badge: b.into(), name: Some(u.name.clone()), unit: Some(unit.clone()), eligible: reasons.is_empty(), reasons, refusals });
+                out.push(Verdict { badge: b.into(), name: Some(u.name.clone()), unit: Some(unit.clone()), eligible: reasons.is_empty(), unknown: false, inactive: !u.active, reasons, refusals });
             }
         }
     }

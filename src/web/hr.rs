@@ -111,12 +111,34 @@ async fn check_page(ctx: &PageCtx<'_>, f: &CheckForm, verdicts: Option<Vec<hr::V
             "rules": rules.iter().filter(|r| r.active).map(|r| json!({"id": r.id, "name": r.name, "target": r.target, "sel": Some(r.id) == f.rule_id})).collect::<Vec<_>>(),
             "date": if f.date.is_empty() { today.to_string() } else { f.date.clone() },
             "badges": f.badges,
-            "verdicts": verdicts.as_ref().map(|v| v.iter().map(|x| json!({"badge": x.badge, "name": x.name, "unit": x.unit, "eligible": x.eligible, "reasons": x.reasons})).collect::<Vec<_>>()),
+            "verdicts": verdicts.as_ref().map(|v| v.iter().map(|x| json!({"badge": x.badge, "name": x.name, "unit": x.unit, "eligible": x.eligible, "reasons": reasons_in(ctx, x)})).collect::<Vec<_>>()),
             "eligible": verdicts.as_ref().map(|v| v.iter().filter(|x| x.eligible).count()),
             "total": verdicts.as_ref().map(|v| v.len()),
             "errors": errors,
         }),
     )
+}
+
+/// A verdict's reasons in the reader's language.
+fn reasons_in(ctx: &PageCtx<'_>, v: &hr::Verdict) -> Vec<String> {
+    let r = &ctx.state.renderer;
+    let mut out = Vec::new();
+    if v.unknown {
+        out.push(r.text(ctx.lang, "refusal.unknown_badge", &json!({})));
+    }
+    if v.inactive {
+        out.push(r.text(ctx.lang, "refusal.inactive", &json!({})));
+    }
+    for refusal in &v.refusals {
+        let (key, mut params) = hr::refusal_message(refusal);
+        for k in ["needed", "best", "level"] {
+            if let Some(code) = params.get(k).and_then(|c| c.as_str()).map(String::from) {
+                params[k] = json!(r.text(ctx.lang, &format!("level.{code}"), &json!({})));
+            }
+        }
+        out.push(r.text(ctx.lang, key, &params));
+    }
+    out
 }
 
 #[get("/hr/eligibility")]

@@ -15,6 +15,7 @@ pub const LANGS: [&str; 2] = ["zh", "en"];
 
 pub struct Renderer {
     hb: Handlebars<'static>,
+    catalogues: HashMap<&'static str, HashMap<String, String>>,
 }
 
 /// Flattens a TOML catalogue into "section.key" → text.
@@ -100,10 +101,17 @@ impl Renderer {
         let mut hb = Handlebars::new();
         hb.set_strict_mode(true);
         hb.register_embed_templates_with_extension::<Assets>(".hbs").expect("templates compile");
-        let catalogues = LANGS.iter().map(|l| (*l, catalogue(l))).collect();
-        hb.register_helper("t", Box::new(Translate { catalogues, escape: true }));
+        let catalogues: HashMap<&'static str, HashMap<String, String>> = LANGS.iter().map(|l| (*l, catalogue(l))).collect();
+        hb.register_helper("t", Box::new(Translate { catalogues: catalogues.clone(), escape: true }));
         hb.register_helper("concat", Box::new(concat));
-        Renderer { hb }
+        Renderer { hb, catalogues }
+    }
+
+    /// A message in `lang` with `{name}` placeholders filled (for text built in code, e.g.
+    /// reasons listed on a page); the key itself when it is missing.
+    pub fn text(&self, lang: &str, key: &str, params: &serde_json::Value) -> String {
+        let cat = self.catalogues.get(lang).or_else(|| self.catalogues.get(LANGS[0])).expect("catalogue");
+        cat.get(key).map(|t| fill(t, params)).unwrap_or_else(|| key.to_string())
     }
 
     pub fn render(&self, name: &str, data: &serde_json::Value) -> Result<String, String> {

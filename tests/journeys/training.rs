@@ -273,6 +273,11 @@ fn an_eligibility_check_gives_every_reason_and_the_dashboard_shows_the_targets()
     assert!(row("100022").contains("无有效执法资格证书，需中级及以上"), "{}", row("100022"));
     assert!(row("999999").contains("警号不存在"));
     assert!(!row("100002").contains("需中级及以上"), "100002 holds 高级: {}", row("100002"));
+    // in English, the same reasons in English
+    app.client.get("/lang/en").dispatch();
+    let (_, html_en, _) = post(&app, "/hr/eligibility", format!("_csrf={csrf}&rule_id={rule_id}&date={date}&badges={}", enc("100001\n999999")));
+    assert!(html_en.contains("Holds Basic; Intermediate or higher is needed") && html_en.contains("No officer with this badge"), "{html_en}");
+    app.client.get("/lang/zh").dispatch();
     // an open remedial plan is a reason too
     let u2 = user(&app, "100002");
     let open = tr_db::open_plan_of(&mut app.conn(), u2.id).unwrap();
