@@ -33,6 +33,8 @@ pub struct Config {
     pub mail_transport: crate::services::mail::Transport,
     pub mail_from: String,
     pub mail_poll_ms: u64,
+    /// The bureau's time zone as a UTC offset, minutes east (`LAWCERT_UTC_OFFSET`, +08:00).
+    pub utc_offset_minutes: i32,
 }
 
 impl Config {
@@ -92,6 +94,10 @@ impl Config {
                 from
             },
             mail_poll_ms: number("LAWCERT_MAIL_POLL_MS", 2000, 50, 3_600_000)? as u64,
+            utc_offset_minutes: match get("LAWCERT_UTC_OFFSET") {
+                None => 8 * 60,
+                Some(v) => crate::timefmt::parse_offset(&v).ok_or_else(|| format!("LAWCERT_UTC_OFFSET={v:?}: expected an offset such as +08:00"))?,
+            },
             database,
         })
     }

@@ -29,6 +29,7 @@ use crate::state::AppState;
 
 /// Prepares the database: migrations, shipped banks, demo bureau. Returns the pool.
 pub fn prepare(config: &Config, clock: &Clock) -> anyhow::Result<db::Pool> {
+    timefmt::set_bureau_offset_minutes(config.utc_offset_minutes);
     let pool = db::connect(&config.database, config.pool_size)?;
     let mut conn = pool.get()?;
     let bank = domain::bank::load_dir(&config.questions_dir).map_err(|errs| {

@@ -4,13 +4,37 @@
 use chrono::{DateTime, NaiveDateTime, SecondsFormat};
 use serde::{Deserialize, Deserializer, Serializer};
 
-/// The bureau's UTC offset (China Standard Time, no daylight saving).
-pub const BUREAU_UTC_OFFSET_HOURS: i64 = 8;
+/// The bureau's UTC offset in minutes: China Standard Time (+08:00, no daylight saving) unless
+/// `LAWCERT_UTC_OFFSET` says otherwise (set once at start).
+static BUREAU_OFFSET_MINUTES: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(8 * 60);
+
+pub fn set_bureau_offset_minutes(m: i32) {
+    BUREAU_OFFSET_MINUTES.store(m, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn bureau_offset() -> chrono::Duration {
+    chrono::Duration::minutes(BUREAU_OFFSET_MINUTES.load(std::sync::atomic::Ordering::Relaxed).into())
+}
+
+/// Parses "+08:00", "-05:30", "+8" into minutes east of UTC.
+pub fn parse_offset(s: &str) -> Option<i32> {
+    let s = s.trim();
+    let (sign, rest) = match s.chars().next()? {
+        '+' => (1, &s[1..]),
+        '-' => (-1, &s[1..]),
+        _ => (1, s),
+    };
+    let (h, m) = match rest.split_once(':') {
+        Some((h, m)) => (h.parse::<i32>().ok()?, m.parse::<i32>().ok()?),
+        None => (rest.parse::<i32>().ok()?, 0),
+    };
+    ((0..=14).contains(&h) && (0..60).contains(&m)).then_some(sign * (h * 60 + m))
+}
 
 /// The calendar date in the bureau at a stored UTC time: rules that take effect "on a date"
 /// (an edition coming into force, an expiry) use it.
 pub fn bureau_date(t: NaiveDateTime) -> chrono::NaiveDate {
-    (t + chrono::Duration::hours(BUREAU_UTC_OFFSET_HOURS)).date()
+    (t + bureau_offset()).date()
 }
 
 pub fn to_string(t: &NaiveDateTime) -> String {
@@ -55,5 +79,18 @@ mod tests {
         assert_eq!(to_string(&t), "2026-03-01T01:00:00.000Z");
         assert_eq!(parse("2026-03-01T01:00:00").unwrap(), t);
         assert!(parse("tomorrow").is_none());
+    }
+}
+
+#[cfg(test)]
+mod offset_tests {
+    #[test]
+    fn offsets_parse_and_refuse_nonsense() {
+        assert_eq!(super::parse_offset("+08:00"), Some(480));
+        assert_eq!(super::parse_offset("8"), Some(480));
+        assert_eq!(super::parse_offset("-05:30"), Some(-330));
+        assert_eq!(super::parse_offset("+15:00"), None);
+        assert_eq!(super::parse_offset("Asia/Shanghai"), None);
+        assert_eq!(super::parse_offset("+08:60"), None);
     }
 }

@@ -14,7 +14,7 @@ use crate::domain::grading::MultiRule;
 use crate::domain::plans::Schedule;
 use crate::error::{AppError, AppResult};
 use crate::services::exams::{self, Candidate, SittingSpec};
-use crate::timefmt::{bureau_date, BUREAU_UTC_OFFSET_HOURS};
+use crate::timefmt::{bureau_date, bureau_offset};
 
 /// What a trainer decides for a plan.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -88,7 +88,7 @@ pub fn run_due(conn: &mut DbConn, now: Ts) -> AppResult<Vec<i64>> {
         let mut last = p.last_created;
         for date in schedule.due(last, today) {
             let opens_local: NaiveDateTime = date.and_time(schedule.opens_at);
-            let opens = opens_local - chrono::Duration::hours(BUREAU_UTC_OFFSET_HOURS);
+            let opens = opens_local - bureau_offset();
             let eligibility: Eligibility = serde_json::from_str(&p.eligibility).unwrap_or_default();
             let spec = SittingSpec {
                 title: format!("{}（{}）", p.name, date.format("%Y-%m-%d")),

@@ -49,14 +49,13 @@ pub fn parse_local_datetime(s: &str) -> Option<chrono::NaiveDateTime> {
         .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
         .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M"))
         .ok()?;
-    Some(t - chrono::Duration::hours(BUREAU_UTC_OFFSET_HOURS))
+    Some(t - crate::timefmt::bureau_offset())
 }
 
-pub use crate::timefmt::BUREAU_UTC_OFFSET_HOURS;
 
 /// Shows a stored UTC time in the bureau's time.
 pub fn local(t: chrono::NaiveDateTime) -> String {
-    (t + chrono::Duration::hours(BUREAU_UTC_OFFSET_HOURS)).format("%Y-%m-%d %H:%M").to_string()
+    (t + crate::timefmt::bureau_offset()).format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// Every route of the application.

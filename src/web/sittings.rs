@@ -281,7 +281,7 @@ async fn sitting_form_page(ctx: &PageCtx<'_>, form: &SittingForm, errors: Vec<St
 
 #[get("/sittings/new")]
 pub async fn new_sitting(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<String>> {
-    let now = ctx.state.clock.now() + chrono::Duration::hours(super::BUREAU_UTC_OFFSET_HOURS);
+    let now = ctx.state.clock.now() + crate::timefmt::bureau_offset();
     let start = (now + chrono::Duration::days(1)).date().and_hms_opt(9, 0, 0).expect("time");
     let form = SittingForm {
         kind: "bimonthly".into(),
