@@ -327,3 +327,24 @@ pub fn token_role(conn: &mut DbConn, token: &str, now: Ts) -> AppResult<Option<R
     }
     Ok(Role::parse(&t.role))
 }
+
+/// Share of items answered right per statute, over every graded attempt of the given officers
+/// (exam results, which HR and leaders may read whole): weakest first.
+pub fn strengths_of(conn: &mut DbConn, users: &[i64]) -> AppResult<Vec<crate::domain::study::Strength>> {
+    let mut raw: Vec<(i64, bool)> = Vec::new();
+    for u in users {
+        for (a, _) in exam_db::attempts_of_user(conn, *u)? {
+            if a.score_centi.is_some() {
+                raw.extend(crate::services::remedial::item_results(&a)?.into_iter().map(|(v, got, max)| (v, got >= max)));
+            }
+        }
+    }
+    let ids: Vec<i64> = raw.iter().map(|r| r.0).collect::<HashSet<_>>().into_iter().collect();
+    let statute: HashMap<i64, String> = crate::db::models::bank::versions_by_ids(conn, &ids)?.into_iter().map(|(v, _)| (v.id, v.statute_code)).collect();
+    let at = chrono::NaiveDateTime::default();
+    let outcomes: Vec<crate::domain::study::Outcome> = raw
+        .into_iter()
+        .filter_map(|(v, correct)| Some(crate::domain::study::Outcome { question_id: v, version_id: v, statute: statute.get(&v)?.clone(), correct, at }))
+        .collect();
+    Ok(crate::domain::study::strengths(&outcomes))
+}

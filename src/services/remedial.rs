@@ -41,7 +41,7 @@ pub fn save_rules(conn: &mut DbConn, r: &RemedialRules, by: i64, now: Ts) -> App
 }
 
 /// Per item of a graded attempt: (version id, points earned, points possible).
-fn item_results(a: &exam_db::Attempt) -> AppResult<Vec<(i64, i64, i64)>> {
+pub fn item_results(a: &exam_db::Attempt) -> AppResult<Vec<(i64, i64, i64)>> {
     let paper = crate::services::exams::paper_of(a)?;
     let scores: Vec<i64> = a.item_scores.as_deref().unwrap_or("").split(',').filter_map(|s| s.parse().ok()).collect();
     Ok(paper.items.iter().zip(scores).map(|(i, s)| (i.v, s, i.p)).collect())

@@ -50,6 +50,71 @@ pub fn gauge(pct: i32) -> String {
     )
 }
 
+
+/// Score distribution: how many candidates scored in each tenth of the maximum, with the pass
+/// mark drawn. `percents` are each candidate's score as a per cent of the maximum.
+pub fn score_histogram(percents: &[f64], pass_percent: i32) -> String {
+    let mut bins = [0usize; 10];
+    for p in percents {
+        bins[((p / 10.0).floor() as usize).min(9)] += 1;
+    }
+    let top = bins.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let (w, h, left, bottom) = (520.0, 200.0, 30.0, 30.0);
+    let bw = (w - left) / 10.0;
+    let mut s = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="hist-title" viewBox="0 0 {w} {vh}" width="100%" style="max-width:{w}px" font-size="11">
+<title id="hist-title">成绩分布 / score distribution</title>"#,
+        vh = h + bottom
+    );
+    for (i, n) in bins.iter().enumerate() {
+        let bh = (h - 20.0) * *n as f64 / top;
+        let x = left + bw * i as f64;
+        let fill = if ((i + 1) * 10) as i32 <= pass_percent { "#b26a00" } else { "#2e7d32" };
+        s.push_str(&format!(
+            r#"<rect x="{x:.1}" y="{y:.1}" width="{bwi:.1}" height="{bh:.1}" fill="{fill}"/><text x="{tx:.1}" y="{ty:.1}" text-anchor="middle">{n}</text><text x="{tx:.1}" y="{ly:.1}" text-anchor="middle">{lo}–{hi}</text>"#,
+            y = h - bh,
+            bwi = bw - 4.0,
+            tx = x + (bw - 4.0) / 2.0,
+            ty = h - bh - 3.0,
+            ly = h + 14.0,
+            lo = i * 10,
+            hi = i * 10 + 10,
+        ));
+    }
+    let px = left + (w - left) * f64::from(pass_percent.clamp(0, 100)) / 100.0;
+    s.push_str(&format!(
+        r##"<line x1="{px:.1}" y1="0" x2="{px:.1}" y2="{h}" stroke="#b3261e" stroke-dasharray="4 3"/><text x="{px:.1}" y="{ly}" text-anchor="middle" fill="#b3261e">{pass_percent}%</text></svg>"##,
+        ly = h + 28.0
+    ));
+    s
+}
+
+/// Per-statute share answered right, weakest first: one labelled bar each (a weakness map).
+pub fn strength_bars(rows: &[(String, i32, usize)]) -> String {
+    let (label_w, bar_w, row_h) = (200.0, 300.0, 24.0);
+    let height = row_h * rows.len() as f64 + 10.0;
+    let mut s = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="sb-title" viewBox="0 0 {w} {height}" width="100%" style="max-width:{w}px" font-size="12">
+<title id="sb-title">各法律答对率 / share right per statute</title>"#,
+        w = label_w + bar_w + 90.0
+    );
+    for (i, (name, pct, n)) in rows.iter().enumerate() {
+        let y = 5.0 + row_h * i as f64;
+        let fill = if *pct >= 80 { "#2e7d32" } else if *pct >= 60 { "#b26a00" } else { "#b3261e" };
+        s.push_str(&format!(
+            r##"<text x="{tx}" y="{ty}" text-anchor="end">{name}</text><rect x="{label_w}" y="{y}" width="{bar_w}" height="{h}" fill="#eee"/><rect x="{label_w}" y="{y}" width="{bw:.1}" height="{h}" fill="{fill}"/><text x="{vx}" y="{ty}">{pct}% ({n})</text>"##,
+            tx = label_w - 6.0,
+            ty = y + 14.0,
+            name = html_escape(name),
+            h = row_h - 6.0,
+            bw = bar_w * f64::from((*pct).clamp(0, 100)) / 100.0,
+            vx = label_w + bar_w + 6.0,
+        ));
+    }
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -59,5 +124,14 @@ mod tests {
         assert!(svg.contains(r#"width="180.0""#), "50 % of 360 px: {svg}");
         assert!(svg.contains("#b3261e"), "over the cap is red");
         assert!(super::gauge(100).contains("100%"));
+    }
+
+    #[test]
+    fn histogram_counts_each_tenth_and_map_escapes_names() {
+        let svg = super::score_histogram(&[5.0, 55.0, 59.9, 100.0, 95.0], 60);
+        // bins 0–10: 1, 50–60: 2, 90–100: 2 (a full score falls in the top bin)
+        assert!(svg.contains(">2</text><text") && svg.contains("90–100"), "{svg}");
+        let map = super::strength_bars(&[("<刑法>".into(), 40, 10)]);
+        assert!(map.contains("&lt;刑法&gt;") && map.contains("40% (10)"));
     }
 }

@@ -6,6 +6,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
 use rocket::serde::json::Json;
+use std::collections::HashMap;
 use rocket::{get, post, Either};
 use serde_json::json;
 
@@ -201,15 +202,30 @@ pub async fn run_check(ctx: PageCtx<'_>, _p: Personnel<'_>, f: CsrfForm<CheckFor
     check_page(&ctx, &f, Some(verdicts), vec![]).await.map(Either::Left)
 }
 
-#[get("/hr/compliance")]
-pub async fn compliance(ctx: PageCtx<'_>, u: &CurrentUser) -> AppResult<RawHtml<String>> {
+#[get("/hr/compliance?<unit>")]
+pub async fn compliance(ctx: PageCtx<'_>, u: &CurrentUser, unit: Option<i64>) -> AppResult<RawHtml<String>> {
     if !(u.has(Role::Hr) || u.has(Role::Admin) || u.has(Role::Leader)) {
         return Err(AppError::forbidden("your role does not allow this"));
     }
     let now = ctx.state.clock.now();
-    let d = with_db(ctx.state, move |c| hr::dashboard(c, now)).await?;
     let leader_only = u.has(Role::Leader) && !u.has(Role::Hr) && !u.has(Role::Admin);
     let my_unit = u.user.unit_id;
+    // the weakness map: the leader's unit, or the unit HR picked (the whole bureau by default)
+    let map_unit = if leader_only { Some(my_unit) } else { unit };
+    let (d, map, names) = with_db(ctx.state, move |c| {
+        let d = hr::dashboard(c, now)?;
+        let units = crate::db::models::org::all_units(c)?;
+        let parent = |x: i64| units.iter().find(|y| y.id == x).and_then(|y| y.parent_id);
+        let members: Vec<i64> = crate::db::models::org::list_with_units(c)?
+            .into_iter()
+            .filter(|(o, _)| map_unit.is_none_or(|m| crate::domain::org::unit_path(o.unit_id, parent).contains(&m)))
+            .map(|(o, _)| o.id)
+            .collect();
+        let names: HashMap<String, String> = crate::db::models::bank::statute_names(c)?.into_iter().collect();
+        Ok((d, hr::strengths_of(c, &members)?, names))
+    })
+    .await?;
+    let map_svg = (!map.is_empty()).then(|| super::charts::strength_bars(&map.iter().map(|s| (names.get(&s.statute).cloned().unwrap_or(s.statute.clone()), s.percent, s.answered)).collect::<Vec<_>>()));
     let units: Vec<&hr::UnitRow> = d.units.iter().filter(|r| !leader_only || r.unit_id == Some(my_unit)).collect();
     let row = |r: &hr::UnitRow| {
         json!({"unit": r.unit, "unit_id": r.unit_id, "officers": r.figures.officers, "basic": r.figures.with_basic.percent(), "lacking": r.figures.lacking_basic_percent,
@@ -241,6 +257,9 @@ pub async fn compliance(ctx: PageCtx<'_>, u: &CurrentUser) -> AppResult<RawHtml<
             "gauges": gauges.iter().map(|(k, v)| json!({"key": k, "svg": super::charts::gauge(*v)})).collect::<Vec<_>>(),
             "rewards": d.rewards.iter().map(|(b, n, num, on)| json!({"badge": b, "name": n, "number": num, "on": on.to_string()})).collect::<Vec<_>>(),
             "leader_only": leader_only,
+            "map": map_svg,
+            "map_unit": map_unit,
+            "map_unit_name": map_unit.and_then(|m| d.units.iter().find(|r| r.unit_id == Some(m)).map(|r| r.unit.clone())),
         }),
     )
 }

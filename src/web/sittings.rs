@@ -358,6 +358,13 @@ pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<
                 "auto": r.submit_kind.as_deref() == Some("auto"), "score": r.score, "max_score": r.max_score, "passed": r.passed,
             })).collect::<Vec<_>>(),
             "stats": { "attempts": rows.len(), "graded": graded.len(), "passed": passed, "mean": mean },
+            "histogram": (!graded.is_empty()).then(|| {
+                let percents: Vec<f64> = rows.iter().filter_map(|r| r.score_centi.map(|sc| {
+                    let max: f64 = r.max_score.parse().unwrap_or(0.0);
+                    if max > 0.0 { sc as f64 / (max * 100.0) * 100.0 } else { 0.0 }
+                })).collect();
+                super::charts::score_histogram(&percents, s.pass_percent)
+            }),
             "sort": sort.unwrap_or("badge"),
         }),
     )

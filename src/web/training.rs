@@ -298,6 +298,15 @@ pub async fn file_page(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<
     let FileData { officer, unit, entries, certs, totals } = load_file(&ctx, u, id).await?;
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
     let hr = u.has(Role::Hr) || u.has(Role::Admin);
+    // the weakness map: what the officer may see of their own answers; readers of their file
+    // (leaders, HR) see every graded exam
+    let (now, own) = (ctx.state.clock.now(), u.id() == id);
+    let (strengths, names) = with_db(ctx.state, move |c| {
+        let s = if own { crate::domain::study::strengths(&remedial::outcomes_of(c, id, now)?) } else { crate::services::hr::strengths_of(c, &[id])? };
+        Ok((s, crate::db::models::bank::statute_names(c)?.into_iter().collect::<std::collections::HashMap<_, _>>()))
+    })
+    .await?;
+    let map = (!strengths.is_empty()).then(|| super::charts::strength_bars(&strengths.iter().map(|s| (names.get(&s.statute).cloned().unwrap_or(s.statute.clone()), s.percent, s.answered)).collect::<Vec<_>>()));
     ctx.render(
         "file/show",
         json!({
@@ -306,7 +315,7 @@ pub async fn file_page(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<
             "entries": entries.iter().rev().map(entry_json).collect::<Vec<_>>(),
             "certs": certs.iter().map(|(c, s)| json!({"number": c.number, "level": training::level_name(&c.level), "issued_on": c.issued_on.to_string(), "expires_on": c.expires_on.to_string(), "status": s.as_str()})).collect::<Vec<_>>(),
             "study": {"sets": totals.0, "answers": totals.1, "correct": totals.2, "minutes": totals.3 / 60},
-            "hr": hr, "today": today.to_string(),
+            "hr": hr, "today": today.to_string(), "map": map,
         }),
     )
 }

@@ -294,7 +294,7 @@ fn an_eligibility_check_gives_every_reason_and_the_dashboard_shows_the_targets()
     // the dashboard: gauges, key 警种 with 高级 holders, unit bands, rewards for 高级 passes
     let (s, html) = get(&app, "/hr/compliance");
     assert_eq!(s, Status::Ok);
-    for text in ["持基本级", "<svg", "刑侦", "城东派出所", "警示", "JZ-"] {
+    for text in ["持基本级", "<svg", "刑侦", "城东派出所", "警示", "JZ-", "各法律掌握情况", "sb-title"] {
         assert!(html.contains(text), "dashboard lacks {text}");
     }
     // a leader sees only their unit; an officer is refused
