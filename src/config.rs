@@ -35,6 +35,9 @@ pub struct Config {
     pub mail_poll_ms: u64,
     /// The bureau's time zone as a UTC offset, minutes east (`LAWCERT_UTC_OFFSET`, +08:00).
     pub utc_offset_minutes: i32,
+    /// The site's address as people reach it (`LAWCERT_PUBLIC_URL`), printed in certificates'
+    /// QR codes; without it the request's host is used.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -94,6 +97,11 @@ impl Config {
                 from
             },
             mail_poll_ms: number("LAWCERT_MAIL_POLL_MS", 2000, 50, 3_600_000)? as u64,
+            public_url: match get("LAWCERT_PUBLIC_URL").filter(|u| !u.trim().is_empty()) {
+                Some(u) if u.starts_with("https://") || u.starts_with("http://") => Some(u.trim().trim_end_matches('/').to_string()),
+                Some(u) => return Err(format!("LAWCERT_PUBLIC_URL={u:?}: expected an http(s):// address")),
+                None => None,
+            },
             utc_offset_minutes: match get("LAWCERT_UTC_OFFSET") {
                 None => 8 * 60,
                 Some(v) => crate::timefmt::parse_offset(&v).ok_or_else(|| format!("LAWCERT_UTC_OFFSET={v:?}: expected an offset such as +08:00"))?,

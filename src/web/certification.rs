@@ -251,3 +251,56 @@ pub async fn officers(ctx: PageCtx<'_>, _p: Personnel<'_>, q: Option<&str>) -> A
     .await?;
     ctx.render("certification/officers", json!({ "rows": rows, "q": q }))
 }
+
+/// A printable certificate (PDF) with its number, verification code and a QR code to the
+/// public verification page. The holder, HR and admins may print it.
+#[get("/certificates/<number>/pdf")]
+pub async fn certificate_pdf(ctx: PageCtx<'_>, u: &crate::auth::CurrentUser, host: HostHeader<'_>, number: &str) -> AppResult<super::bank_files::Download> {
+    let today = bureau_date(ctx.state.clock.now());
+    let n = number.to_string();
+    let (uid, hr) = (u.id(), u.has(crate::domain::org::Role::Hr) || u.has(crate::domain::org::Role::Admin));
+    let (c, holder, unit, status) = with_db(ctx.state, move |conn| {
+        let c = cert_db::certificate_by_number(conn, &n)?.filter(|c| c.user_id == uid || hr).ok_or_else(|| AppError::not_found("no such certificate"))?;
+        let holder = org::find(conn, c.user_id)?.ok_or_else(|| AppError::not_found("no such certificate"))?;
+        let unit = org::all_units(conn)?.into_iter().find(|x| x.id == holder.unit_id).map(|x| x.name).unwrap_or_default();
+        let status = cert::certificates_today(conn, holder.id, today)?.into_iter().find(|(x, _)| x.id == c.id).map(|(_, s)| s);
+        Ok((c, holder, unit, status))
+    })
+    .await?;
+    let base = ctx.state.config.public_url.clone().unwrap_or_else(|| format!("http://{}", host.0.unwrap_or("127.0.0.1:8000")));
+    let url = format!("{}/verify?number={}&code={}", base.trim_end_matches('/'), c.number, c.verify_code);
+    let level = crate::services::training::level_name(&c.level);
+    let mut d = super::pdf::Doc::new(&format!("执法资格证书 {}", c.number));
+    d.gap(60.0);
+    d.centred("执法资格等级证书", 26.0);
+    d.gap(30.0);
+    d.centred(&format!("{}（警号 {}）", holder.name, holder.badge), 16.0);
+    d.centred(&unit, 12.0);
+    d.gap(20.0);
+    d.centred(&format!("经考试合格，取得{level}执法资格。", ), 14.0);
+    d.gap(20.0);
+    d.centred(&format!("证书编号：{}", c.number), 12.0);
+    d.centred(&format!("颁发日期：{}　有效期至：{}", c.issued_on, c.expires_on), 12.0);
+    if let Some(s) = status.filter(|s| *s != crate::domain::certification::CertStatus::Valid) {
+        d.centred(&format!("（当前状态：{}）", match s.as_str() { "expired" => "已过期", "lapsed" => "离岗失效", _ => "已撤销" }), 12.0);
+    }
+    d.gap(30.0);
+    d.qr(&url, 150.0);
+    d.centred(&format!("验证码：{}", c.verify_code), 11.0);
+    d.centred("扫码或登录平台“证书验证”页面核验真伪", 9.0);
+    d.centred(&url, 8.0);
+    Ok(super::bank_files::download(d.finish(), "application/pdf", &format!("{}.pdf", c.number)))
+}
+
+/// The request's Host header (for links printed on certificates when no public URL is set).
+pub struct HostHeader<'r>(pub Option<&'r str>);
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for HostHeader<'r> {
+    type Error = std::convert::Infallible;
+    async fn from_request(req: &'r rocket::Request<'_>) -> rocket::request::Outcome<Self, Self::Error> {
+        // only a plausible host name: the value ends up printed on a certificate
+        let h = req.headers().get_one("Host").filter(|h| h.len() < 100 && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)));
+        rocket::request::Outcome::Success(HostHeader(h))
+    }
+}

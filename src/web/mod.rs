@@ -68,7 +68,7 @@ pub fn routes() -> Vec<rocket::Route> {
         bank_files::import_page, bank_files::upload, bank_files::preview, bank_files::commit, bank_files::template, bank_files::export,
         challenges::file, challenges::list, challenges::show, challenges::decide,
         certification::mine, certification::apply, certification::registrations, certification::enrol, certification::rules_form,
-        certification::save_rules, certification::change_post, certification::officer, certification::verify, certification::officers,
+        certification::save_rules, certification::change_post, certification::officer, certification::verify, certification::officers, certification::certificate_pdf,
         proctor::live, proctor::integrity, proctor::extra_time, proctor::reopen, proctor::makeup, proctor::downtime, plans::list, plans::create,
         bank::approve, bank::activate, bank::retire, bank::reinstate,
         sittings::blueprints, sittings::new_blueprint, sittings::create_blueprint, sittings::list, sittings::new_sitting,

@@ -133,6 +133,34 @@ impl Doc {
         self.y = top - h;
     }
 
+    /// Centred text.
+    pub fn centred(&mut self, text: &str, size: f32) {
+        self.ensure(size * 1.6);
+        self.y -= size * 1.6;
+        let x = ((PAGE_W - width(text, size)) / 2.0).max(MARGIN);
+        self.text_at(x, self.y, size, text);
+    }
+
+    /// A QR code of `data`, `side` points wide, centred; its modules are filled squares, so any
+    /// reader's phone camera can scan the printout.
+    pub fn qr(&mut self, data: &str, side: f32) {
+        let Ok(code) = qrcode::QrCode::new(data.as_bytes()) else { return };
+        let n = code.width();
+        let quiet = 4.0; // the standard quiet zone, in modules
+        let module = side / (n as f32 + 2.0 * quiet);
+        self.ensure(side + 10.0);
+        let (x0, top) = ((PAGE_W - side) / 2.0 + quiet * module, self.y - 5.0 - quiet * module);
+        let c = self.pages.last_mut().expect("a page");
+        for (i, colour) in code.to_colors().iter().enumerate() {
+            if *colour == qrcode::Color::Dark {
+                let (row, col) = ((i / n) as f32, (i % n) as f32);
+                c.rect(x0 + col * module, top - (row + 1.0) * module, module, module);
+            }
+        }
+        c.fill_nonzero();
+        self.y -= side + 10.0;
+    }
+
     /// The finished file, with page numbers in the footer.
     pub fn finish(mut self) -> Vec<u8> {
         let n = self.pages.len();
@@ -202,6 +230,16 @@ mod tests {
         assert!(text.matches("/Type /Page\n").count() + text.matches("/Type /Page ").count() >= 2 || text.contains("/Count 3") || text.contains("/Count 2"), "120 rows need more than one page");
         let hex: String = "双月考".encode_utf16().map(|u| format!("{u:04X}")).collect();
         assert!(text.to_uppercase().contains(&hex), "the text is in the content streams");
+    }
+
+    #[test]
+    fn a_qr_code_is_drawn_as_filled_modules() {
+        let mut d = Doc::new("证书");
+        d.qr("https://lawcert.example/verify?number=JZ-2026-B-000001&code=ABCD1234", 150.0);
+        let text = String::from_utf8_lossy(&d.finish()).to_string();
+        // each dark module is a rectangle; a version-4+ code has hundreds
+        assert!(text.matches(" re\n").count() > 200, "{}", text.matches(" re\n").count());
+        assert!(text.contains("\nf\n") || text.contains(" f\n"), "the rectangles are filled");
     }
 
     #[test]

@@ -17,7 +17,7 @@ const OFFICER: &[&str] = &[
     "practice_set@practice", "practice_answer@practice", "remedial_review@remedial", "remedial_practice@remedial",
 ];
 /// Any signed-in account; what each may see inside is checked per record (404 otherwise).
-const SIGNED_IN: &[&str] = &["remedial_list@remedial", "remedial_plan@remedial", "my_file@file", "file_page@files", "file_pdf@files", "file_export@files"];
+const SIGNED_IN: &[&str] = &["remedial_list@remedial", "remedial_plan@remedial", "my_file@file", "file_page@files", "file_pdf@files", "file_export@files", "certificate_pdf@certificates"];
 /// Unit leaders (their own unit), HR and admins.
 const OVERSIGHT: &[&str] = &["compliance@hr"];
 const RESULTS: &[&str] = &["list@sittings", "show@sittings", "results_csv@sittings", "sitting_results@api"];

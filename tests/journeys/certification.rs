@@ -91,6 +91,17 @@ fn intermediate_needs_basic_and_a_pass_issues_a_certificate_the_public_page_conf
     let c = &certs[0];
     assert!(c.number.starts_with("JZ-") && c.number.contains("-B-"), "{}", c.number);
     assert_eq!(c.expires_on, lawcert::domain::certification::expiry(c.issued_on, 5));
+    // the holder can print it: a PDF carrying the number and a QR code of the verification link
+    app.login_page("100025");
+    let r = app.client.get(format!("/certificates/{}/pdf", c.number)).dispatch();
+    assert_eq!(r.status(), Status::Ok);
+    let pdf = String::from_utf8_lossy(&r.into_bytes().unwrap()).to_string();
+    assert!(pdf.starts_with("%PDF-") && pdf.matches(" re\n").count() > 200, "a QR code's modules are drawn");
+    let number_hex: String = c.number.encode_utf16().map(|u| format!("{u:04X}")).collect();
+    assert!(pdf.to_uppercase().contains(&number_hex) || pdf.contains(&c.number), "the number is printed");
+    // nobody else's certificate
+    app.login_page("100024");
+    assert_eq!(app.client.get(format!("/certificates/{}/pdf", c.number)).dispatch().status(), Status::NotFound);
     // the public page (no sign-in) confirms it, and says nothing else about the holder
     app.client.post("/logout").header(ContentType::Form).body(format!("_csrf={}", lawcert_csrf(&app))).dispatch();
     let (s, html) = get(&app, &format!("/verify?number={}&code={}", c.number, c.verify_code.to_lowercase()));
