@@ -72,7 +72,7 @@ pub fn routes() -> Vec<rocket::Route> {
         proctor::live, proctor::integrity, proctor::extra_time, proctor::reopen, proctor::makeup, proctor::downtime, plans::list, plans::create,
         bank::approve, bank::activate, bank::retire, bank::reinstate,
         sittings::blueprints, sittings::new_blueprint, sittings::create_blueprint, sittings::list, sittings::new_sitting,
-        sittings::create_sitting, sittings::show, sittings::results_csv, sittings::stats, sittings::recompute_stats,
+        sittings::create_sitting, sittings::show, sittings::results_csv, sittings::results_pdf, sittings::stats, sittings::recompute_stats,
         admin::users, admin::new_user, admin::create_user, admin::import_page, admin::import,
         api::openapi, api::create_token, api::my_sittings, api::start_attempt, api::get_attempt, api::save_answer,
         training::practice_home, training::practice_start, training::practice_set, training::practice_answer,

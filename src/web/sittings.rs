@@ -466,3 +466,36 @@ pub fn csv_safe(s: &str) -> String {
         s.to_string()
     }
 }
+
+/// The results list as a PDF for the notice board or the file (the same rows and scope as the
+/// page: leaders see their unit).
+#[get("/sittings/<id>/results.pdf")]
+pub async fn results_pdf(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64) -> AppResult<super::bank_files::Download> {
+    let scope = unit_scope(&r);
+    let (s, mut rows) = with_db(ctx.state, move |c| {
+        let s = exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+        Ok((s, exams::results(c, id, scope.as_deref())?))
+    })
+    .await?;
+    sort_rows(&mut rows, Some("badge"));
+    let graded: Vec<&ResultRow> = rows.iter().filter(|r| r.score_centi.is_some()).collect();
+    let passed = graded.iter().filter(|r| r.passed == Some(true)).count();
+    let mut d = super::pdf::Doc::new(&format!("{} · 成绩", s.title));
+    d.heading(&format!("{} 成绩表", s.title));
+    d.text(&format!("考试时间：{} — {}　合格线：{}%　参考 {} 人，合格 {} 人", local(s.opens_at), local(s.closes_at), s.pass_percent, graded.len(), passed), 10.0);
+    d.gap(6.0);
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.badge.clone(),
+                r.name.clone(),
+                r.unit.clone(),
+                r.score.clone().map(|sc| format!("{sc} / {}", r.max_score)).unwrap_or_else(|| "—".into()),
+                match r.passed { Some(true) => "合格".into(), Some(false) => "不合格".into(), None => "未交卷".into() },
+            ]
+        })
+        .collect();
+    d.table(&["警号", "姓名", "单位", "得分", "结果"], &[1.2, 1.2, 3.0, 1.4, 1.0], &table);
+    Ok(super::bank_files::download(d.finish(), "application/pdf", &format!("results-{id}.pdf")))
+}

@@ -20,7 +20,7 @@ const OFFICER: &[&str] = &[
 const SIGNED_IN: &[&str] = &["remedial_list@remedial", "remedial_plan@remedial", "my_file@file", "file_page@files", "file_pdf@files", "file_export@files", "certificate_pdf@certificates"];
 /// Unit leaders (their own unit), HR and admins.
 const OVERSIGHT: &[&str] = &["compliance@hr"];
-const RESULTS: &[&str] = &["list@sittings", "show@sittings", "results_csv@sittings", "sitting_results@api"];
+const RESULTS: &[&str] = &["list@sittings", "show@sittings", "results_csv@sittings", "results_pdf@sittings", "sitting_results@api"];
 const ADMIN: &[&str] = &[
     "users@admin", "new_user@admin", "create_user@admin", "import_page@admin", "import@admin", "rules_form@admin", "save_rules@admin",
     "tokens@admin", "create_token@admin", "revoke_token@admin", "mail@admin", "retry_mail@admin",
