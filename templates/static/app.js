@@ -98,6 +98,39 @@
   window.addEventListener("offline", function () { setNet(false); });
   setInterval(flush, 3000);
 
+  // Keyboard: N / P next and previous question, A–F choose (toggle in multiple choice), T / F
+  // true or false, M mark for review. Radio arrows and Tab keep working as usual.
+  var questions = Array.prototype.slice.call(document.querySelectorAll("fieldset.question"));
+  function current() {
+    var f = document.activeElement && document.activeElement.closest && document.activeElement.closest("fieldset.question");
+    return f || questions.find(function (q) { return q.getBoundingClientRect().bottom > 80; }) || questions[0];
+  }
+  function go(q) {
+    if (!q) return;
+    q.scrollIntoView({ block: "start" });
+    var first = q.querySelector(".options input:checked") || q.querySelector(".options input");
+    if (first) first.focus({ preventScroll: true });
+  }
+  document.addEventListener("keydown", function (ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || timeUp) return;
+    var t = ev.target;
+    if (t && (t.tagName === "TEXTAREA" || (t.tagName === "INPUT" && /^(text|number|search)$/.test(t.type)))) return;
+    var key = ev.key.length === 1 ? ev.key.toUpperCase() : ev.key;
+    var q = current(); if (!q) return;
+    var i = questions.indexOf(q);
+    if (key === "N") { go(questions[i + 1]); ev.preventDefault(); return; }
+    if (key === "P") { go(questions[i - 1]); ev.preventDefault(); return; }
+    var box = null;
+    if (key === "M") box = q.querySelector(".flagbox");
+    // choice options are A–F; a true/false question's are T and F
+    else if (/^[A-FT]$/.test(key)) box = q.querySelector('.options input[value="' + key + '"]');
+    if (!box) return;
+    ev.preventDefault();
+    box.checked = box.type === "radio" ? true : !box.checked;
+    box.focus({ preventScroll: true });
+    box.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
   var warned5 = false, warned1 = false;
   var countdown = document.getElementById("countdown");
   var warning = document.getElementById("warning");
