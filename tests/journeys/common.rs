@@ -39,6 +39,8 @@ fn base_config(url: &str, extra: &[(&str, &str)]) -> Config {
         "LAWCERT_SWEEP_SECONDS" => Some("1".into()),
         "LAWCERT_DATED_SWEEP_SECONDS" => Some("1".into()),
         "LAWCERT_DB_POOL" => Some("4".into()),
+        // e-mail goes to a folder of the test's own (the PostgreSQL default is ./lawcert-mail)
+        "LAWCERT_MAIL_DIR" => Some(std::env::temp_dir().join("lawcert-test-mail").display().to_string()),
         _ => None,
     })
     .expect("test config")
