@@ -6,7 +6,7 @@
 //! either returns its `value` or panics with WebDriver's error and message, so a test fails
 //! where the browser disagreed. Waits poll (`wait_until`), they never sleep blindly.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
@@ -33,14 +33,21 @@ fn agent() -> &'static ureq::Agent {
     AGENT.get_or_init(|| ureq::AgentBuilder::new().timeout(Duration::from_secs(120)).build())
 }
 
-/// chromedriver's pid, for the exit hook.
+/// chromedriver's pid and its temporary folder (Chromium's profiles go there), for the exit hook.
 static DRIVER_PID: AtomicI32 = AtomicI32::new(0);
+static DRIVER_TMP: OnceLock<PathBuf> = OnceLock::new();
 
 extern "C" fn stop_driver() {
     let pid = DRIVER_PID.load(Ordering::SeqCst);
     if pid > 0 {
-        // SAFETY: a plain signal to the child this process started.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
+        // SAFETY: a signal to the child this process started, then reaping it.
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+            libc::waitpid(pid, std::ptr::null_mut(), 0);
+        }
+    }
+    if let Some(tmp) = DRIVER_TMP.get() {
+        let _ = std::fs::remove_dir_all(tmp);
     }
 }
 
@@ -56,8 +63,11 @@ fn driver_url() -> &'static str {
         let port = super::free_port();
         // lives as long as this process; the exit hook stops it
         #[allow(clippy::zombie_processes)]
+        let tmp = DRIVER_TMP.get_or_init(|| std::env::temp_dir().join(format!("lawcert-browser-{}", std::process::id())));
+        std::fs::create_dir_all(tmp).unwrap();
         let child = Command::new(&driver)
             .arg(format!("--port={port}"))
+            .env("TMPDIR", tmp)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
