@@ -61,10 +61,10 @@ fn driver_url() -> &'static str {
             assert!(Path::new(bin).exists(), "{bin} is missing: install Debian's chromium and chromium-driver (.ci/browser-tests does)");
         }
         let port = super::free_port();
-        // lives as long as this process; the exit hook stops it
-        #[allow(clippy::zombie_processes)]
         let tmp = DRIVER_TMP.get_or_init(|| std::env::temp_dir().join(format!("lawcert-browser-{}", std::process::id())));
         std::fs::create_dir_all(tmp).unwrap();
+        // lives as long as this process; the exit hook stops and reaps it
+        #[allow(clippy::zombie_processes)]
         let child = Command::new(&driver)
             .arg(format!("--port={port}"))
             .env("TMPDIR", tmp)
