@@ -10,6 +10,8 @@ mod backup;
 mod bank_files;
 mod bank_import;
 mod bank_review;
+// real-browser journeys (headless Chromium); #[ignore]d: run .ci/browser-tests
+mod browser;
 mod certification;
 mod crash;
 mod downtime;

@@ -1,0 +1,168 @@
+//! An officer sits the demo's mock exam in the browser: answers survive a reload, answers given
+//! while the network is down wait on the page and reach the server when it is back, and the
+//! submission (after the page's confirmation) shows the score and the choices made.
+
+use serde_json::Value;
+
+use super::{axe, login, nav, shot, start, Browser};
+
+/// The exam page's own messages (its `#i18n` element), so the checks follow the page's language.
+fn msg(b: &Browser, key: &str) -> String {
+    b.find("#i18n").attr(&format!("data-{key}")).unwrap_or_else(|| panic!("exam page message {key}"))
+}
+
+/// Clicks option `k` of the question at position `i` (0-based) by its label, as a candidate
+/// does. Returns the question id, the option's value and its text.
+fn answer(b: &Browser, i: usize, k: usize) -> (String, String, String) {
+    let questions = b.find_all("fieldset.question");
+    let fs = &questions[i];
+    let qid = fs.attr("data-qid").expect("question id");
+    let labels = fs.find_all("label.option");
+    let label = &labels[k % labels.len()];
+    label.click();
+    let input = label.find("input");
+    assert!(input.is_selected(), "clicking the option's label selects it");
+    (qid, input.attr("value").expect("option value"), label.text())
+}
+
+/// Waits for a question's save state to read `text`.
+fn wait_state(b: &Browser, qid: &str, text: &str) {
+    let css = format!("#q{qid} .save-state");
+    b.wait_until(&format!("question {qid} to say {text:?}"), |b| (b.text(&css) == text).then_some(()));
+}
+
+/// The server's view of the attempt's saved answers: question id → choices.
+fn saved(app: &super::App, token: &str, aid: &str) -> std::collections::HashMap<String, Vec<String>> {
+    let att = app.api_get(token, &format!("/api/v1/attempts/{aid}"));
+    att["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|q| {
+            let a: Vec<String> = q["answer"].as_array()?.iter().map(|c| c.as_str().unwrap().to_string()).collect();
+            (!a.is_empty()).then(|| (q["id"].to_string(), a))
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs Chromium, chromedriver and axe-core: run .ci/browser-tests"]
+fn officer_sits_the_mock_exam_through_a_reload_and_a_network_outage() {
+    let (app, b) = start();
+    b.goto("/login");
+    axe(&b, "login");
+    shot(&b, "login");
+    login(&b, "100005");
+
+    nav(&b, "/exams");
+    axe(&b, "exam-list");
+    shot(&b, "exam-list");
+    let rows = b.find_all("table.list tbody tr");
+    let mock = rows.iter().find(|r| r.text().contains("模拟考试：执法基础知识")).expect("the demo's open mock exam is listed");
+    let href = mock.find("a").attr("href").expect("a link to the exam");
+    b.click_and_load(&format!("table.list a[href='{href}']"));
+    assert_eq!(b.text("h1"), "模拟考试：执法基础知识");
+    b.click_and_load("form[action$='/start'] button.primary");
+    let path = b.wait_path("/attempts/");
+    let aid = path.trim_start_matches("/attempts/").to_string();
+    assert!(aid.parse::<i64>().is_ok(), "on the exam page: {path}");
+
+    // the script has taken over from the no-JavaScript notice
+    let online = msg(&b, "online");
+    b.wait_until("the page to report it is online", |b| (b.text("#net") == online).then_some(()));
+    let questions = b.find_all("fieldset.question");
+    assert_eq!(questions.len(), 25, "the mock exam has 25 questions");
+    drop(questions);
+
+    // three answers, each saved to the server as it is clicked
+    let saved_text = msg(&b, "saved");
+    let mut given = Vec::new();
+    for i in 0..3 {
+        let a = answer(&b, i, i + 1);
+        wait_state(&b, &a.0, &saved_text);
+        assert!(b.find(&format!("#nav{}", a.0)).attr("class").unwrap_or_default().contains("answered"), "the question map marks it answered");
+        given.push(a);
+    }
+    let queue_key = format!("lawcert-queue-{aid}");
+    assert_eq!(b.execute("return localStorage.getItem(arguments[0])", vec![queue_key.clone().into()]), "{}", "nothing left to send");
+    let token = app.token("100005");
+    let server = saved(&app, &token, &aid);
+    for (qid, value, _) in &given {
+        assert_eq!(server.get(qid), Some(&vec![value.clone()]), "question {qid} saved on the server");
+    }
+
+    // a reload mid-exam: the page comes back from the server with the answers selected
+    b.reload();
+    b.wait_until("the reloaded page to be online", |b| (b.text("#net") == online).then_some(()));
+    for (qid, value, _) in &given {
+        assert!(b.find(&format!("#q{qid} input[value='{value}']")).is_selected(), "question {qid} still answered after the reload");
+    }
+    assert_eq!(b.find_all("fieldset.question .options input:checked").len(), 3, "only the three answers are selected");
+
+    // the network goes down: two more answers wait on the page, and the page says so
+    b.set_network_offline(true);
+    let (offline, queued) = (msg(&b, "offline"), msg(&b, "queued"));
+    assert!(offline.contains("网络中断"), "the page speaks Chinese by default: {offline}");
+    let mut pending = Vec::new();
+    for i in 3..5 {
+        let a = answer(&b, i, 0);
+        wait_state(&b, &a.0, &queued);
+        pending.push(a);
+    }
+    b.wait_js("document.getElementById('net').classList.contains('offline')");
+    assert_eq!(b.text("#net"), offline, "the page says it is offline");
+    let queue: Value = serde_json::from_str(b.execute("return localStorage.getItem(arguments[0])", vec![queue_key.clone().into()]).as_str().unwrap()).unwrap();
+    for (qid, value, _) in &pending {
+        assert_eq!(queue[qid]["choices"][0], value.as_str(), "question {qid} is kept in the browser while offline");
+    }
+    shot(&b, "exam-offline");
+    let server = saved(&app, &token, &aid);
+    for (qid, _, _) in &pending {
+        assert!(!server.contains_key(qid), "question {qid} cannot have reached the server while offline");
+    }
+
+    // back online: the page sends what waited, on its own
+    b.set_network_offline(false);
+    for (qid, _, _) in &pending {
+        wait_state(&b, qid, &saved_text);
+    }
+    b.wait_until("the page to say it is online again", |b| (b.text("#net") == online).then_some(()));
+    assert_eq!(b.execute("return localStorage.getItem(arguments[0])", vec![queue_key.into()]), "{}", "the queue is empty once sent");
+    let server = saved(&app, &token, &aid);
+    for (qid, value, _) in given.iter().chain(&pending) {
+        assert_eq!(server.get(qid), Some(&vec![value.clone()]), "question {qid} on the server after the outage");
+    }
+    assert_eq!(server.len(), 5);
+    b.execute("window.scrollTo(0, 0)", vec![]);
+    shot(&b, "exam");
+    axe(&b, "exam");
+
+    // submitting asks first, naming the unanswered questions (6 to 25)
+    b.reload();
+    b.wait_until("the reloaded page to be online", |b| (b.text("#net") == online).then_some(()));
+    assert_eq!(b.find_all("fieldset.question .options input:checked").len(), 5);
+    b.click("#submit");
+    let confirm = b.accept_dialog();
+    let listed = confirm.strip_prefix("以下题目尚未作答：").and_then(|s| s.lines().next()).unwrap_or_else(|| panic!("the confirmation lists what is unanswered: {confirm}"));
+    let missing: Vec<String> = (6..=25).map(|n| n.to_string()).collect();
+    assert_eq!(listed, missing.join(", "), "exactly the unanswered questions are listed");
+    assert!(confirm.contains("确定交卷吗"), "{confirm}");
+
+    // the result: the score, the verdict, and the review shows exactly the five choices made
+    b.wait_path(&format!("/attempts/{aid}/result"));
+    let score = b.wait_for(".score").text();
+    let graded: Value = ureq::post(&format!("{}/api/v1/attempts/{aid}/submit", app.base)).set("Authorization", &token).call().unwrap().into_json().unwrap();
+    assert_eq!(score.split_whitespace().next(), graded["score"].as_str(), "the page shows the server's score ({score})");
+    assert!(score.contains("/ 100"), "{score}");
+    let verdict = b.find(".verdict");
+    let (class, word) = if graded["passed"] == true { ("pass", "合格") } else { ("fail", "不合格") };
+    assert!(verdict.attr("class").unwrap_or_default().split(' ').any(|c| c == class) && verdict.text().starts_with(word), "{}", verdict.text());
+    let chosen: Vec<String> = b.find_all("#challenges .review li.chosen").iter().map(|li| li.text()).collect();
+    assert_eq!(chosen.len(), 5, "five choices on the review: {chosen:?}");
+    for (_, _, text) in given.iter().chain(&pending) {
+        assert!(chosen.iter().any(|c| c.contains(text.as_str())), "the review shows the choice {text:?}: {chosen:?}");
+    }
+    assert_eq!(b.find_all("#challenges .review p.fail").len(), 20, "twenty questions left unanswered");
+    axe(&b, "result");
+    shot(&b, "result");
+}
