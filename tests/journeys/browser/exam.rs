@@ -166,3 +166,50 @@ fn officer_sits_the_mock_exam_through_a_reload_and_a_network_outage() {
     axe(&b, "result");
     shot(&b, "result");
 }
+
+/// The exam can be worked from the keyboard alone: a letter chooses, N moves on, M marks.
+#[test]
+#[ignore = "needs Chromium: run by .ci/browser-tests"]
+fn the_exam_page_works_from_the_keyboard() {
+    let (app, b) = start();
+    login(&b, "100006");
+    nav(&b, "/exams");
+    let rows = b.find_all("table.list tbody tr");
+    let mock = rows.iter().find(|r| r.text().contains("模拟考试：执法基础知识")).expect("the mock exam is listed");
+    let href = mock.find("a").attr("href").expect("a link to the exam");
+    b.click_and_load(&format!("table.list a[href='{href}']"));
+    b.click_and_load("form[action$='/start'] button.primary");
+    let aid = b.wait_path("/attempts/").trim_start_matches("/attempts/").to_string();
+    let online = msg(&b, "online");
+    b.wait_until("the page to be online", |b| (b.text("#net") == online).then_some(()));
+    let saved_text = msg(&b, "saved");
+    // focus lands on the first question without choosing anything
+    b.execute("document.querySelector('fieldset.question .options input').focus()", vec![]);
+    let kinds: Vec<(String, String)> =
+        b.find_all("fieldset.question").iter().take(2).map(|f| (f.attr("data-qid").unwrap(), f.attr("data-kind").unwrap())).collect();
+    let key_for = |kind: &str| if kind == "truefalse" { "T" } else { "A" };
+    let active = || b.execute("return document.activeElement.closest('fieldset.question').dataset.qid", vec![]);
+    // question 1: a letter chooses
+    b.find("fieldset.question .options input").type_text(&key_for(&kinds[0].1).to_lowercase());
+    wait_state(&b, &kinds[0].0, &saved_text);
+    // N: on to question 2, where a letter chooses and M marks it for review
+    b.execute("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'n', bubbles: true}))", vec![]);
+    assert_eq!(active(), Value::String(kinds[1].0.clone()), "N moved to the next question");
+    b.execute(&format!("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {{key: '{}', bubbles: true}}))", key_for(&kinds[1].1).to_lowercase()), vec![]);
+    b.execute("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'm', bubbles: true}))", vec![]);
+    wait_state(&b, &kinds[1].0, &saved_text);
+    // P: back to question 1
+    b.execute("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'p', bubbles: true}))", vec![]);
+    assert_eq!(active(), Value::String(kinds[0].0.clone()), "P moved back");
+    // the server has both answers, and the mark
+    let token = app.token("100006");
+    let att = b.wait_until("the mark to reach the server", |_| {
+        let att = app.api_get(&token, &format!("/api/v1/attempts/{aid}"));
+        let marked = att["questions"].as_array().unwrap().iter().any(|q| q["id"].to_string() == kinds[1].0 && q["flagged"] == Value::Bool(true));
+        marked.then_some(att)
+    });
+    let q = |id: &str| att["questions"].as_array().unwrap().iter().find(|q| q["id"].to_string() == id).unwrap().clone();
+    assert_eq!(q(&kinds[0].0)["answer"][0].as_str(), Some(key_for(&kinds[0].1)));
+    assert_eq!(q(&kinds[1].0)["answer"][0].as_str(), Some(key_for(&kinds[1].1)));
+    assert_eq!(q(&kinds[1].0)["flagged"], Value::Bool(true), "M marked question 2 for review");
+}
