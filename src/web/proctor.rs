@@ -33,18 +33,21 @@ fn rows_json(rows: &[proctor::ProctorRow]) -> Vec<Value> {
 
 async fn page(ctx: &PageCtx<'_>, id: i64, template: &str, errors: Vec<String>) -> AppResult<RawHtml<String>> {
     let now = ctx.state.clock.now();
-    let (s, rows, absent) = with_db(ctx.state, move |c| {
+    let s = with_db(ctx.state, move |c| {
         let s = exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
         let rows = proctor::live(c, id, now)?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.attempt_id).collect();
+        let filed = crate::db::models::training::count_filed(c, &ids)?;
         let mut absent = Vec::new();
         for uid in room_db::absentees(c, id)? {
             if let Some(u) = org::find(c, uid)? {
                 absent.push(json!({"badge": u.badge, "name": u.name}));
             }
         }
-        Ok((s, rows, absent))
+        Ok((s, rows, absent, filed))
     })
     .await?;
+    let (s, rows, absent, filed) = (s.0, s.1, s.2, s.3);
     let controls = exams::controls_of(&s);
     ctx.render(
         template,
@@ -53,6 +56,7 @@ async fn page(ctx: &PageCtx<'_>, id: i64, template: &str, errors: Vec<String>) -
                   "allow": controls.allow_cidrs.join(", "), "fullscreen": controls.fullscreen, "max_events": controls.max_events, "on_limit": controls.on_limit.as_str()},
             "rows": rows_json(&rows), "absent": absent, "errors": errors, "now": local(now),
             "started": rows.len(), "submitted": rows.iter().filter(|r| r.submitted_at.is_some()).count(), "flagged": rows.iter().filter(|r| r.flagged).count(),
+            "filed": filed, "closed": now >= s.closes_at, "all_filed": s.filed,
         }),
     )
 }

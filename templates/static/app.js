@@ -135,6 +135,26 @@
   var countdown = document.getElementById("countdown");
   var warning = document.getElementById("warning");
   function pad(n) { return (n < 10 ? "0" : "") + n; }
+  // Re-read the server's clock and this attempt's deadline when the page comes back (the PC
+  // slept, the tab was hidden, the network returned) and every minute: a suspended monotonic
+  // clock or extra time granted by the proctor then shows at once, without a reload.
+  function resync() {
+    var sentAt = performance.now();
+    fetch("/api/v1/attempts/" + attemptId, { credentials: "same-origin" }).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (j) {
+      if (!j || !j.server_time) return;
+      var now = performance.now();
+      serverAtLoad = Date.parse(j.server_time) + (now - sentAt) / 2;
+      perfAtLoad = now;
+      var d = Date.parse(j.deadline);
+      if (!isNaN(d)) deadline = d;
+    }).catch(function () { /* offline: keep counting from the last reading */ });
+  }
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) resync(); });
+  window.addEventListener("online", resync);
+  setInterval(resync, 60000);
+
   function tick() {
     var left = Math.max(0, deadline - serverNow());
     var s = Math.floor(left / 1000);
@@ -198,3 +218,18 @@
 
 // "Print" buttons on printable pages (training files): no inline script under the CSP.
 document.querySelectorAll("[data-print]").forEach((b) => b.addEventListener("click", () => window.print()));
+
+// Long-running forms (imports): say the work is under way and keep the form from being sent
+// twice. The server answers with the result page when it is done.
+document.querySelectorAll("form[data-busy]").forEach(function (f) {
+  f.addEventListener("submit", function () {
+    var status = f.querySelector(".busy");
+    if (status) {
+      status.hidden = false;
+      status.querySelector("span").textContent = f.dataset.busy;
+    }
+    f.setAttribute("aria-busy", "true");
+    // disabled after the browser has taken the clicked button's value
+    setTimeout(function () { f.querySelectorAll("button").forEach(function (b) { b.disabled = true; }); }, 0);
+  });
+});

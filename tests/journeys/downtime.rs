@@ -62,6 +62,9 @@ fn a_proctor_compensates_a_whole_sitting_for_downtime() {
     let q = att["questions"][0]["id"].as_i64().unwrap();
     let (s, body) = app.api("PUT", &format!("/api/v1/attempts/{a}/answers/{q}"), &tok_a, Some(json!({"choices": ["T"]})));
     assert_eq!(s, Status::Ok, "{body}");
+    // the proctor page shows how far submission and grading have got
+    let (_, page) = crate::common::get(&app, &format!("/sittings/{sid}/proctor"));
+    assert!(page.contains("已交卷并评分 1 / 3") && page.contains("<progress id=\"graded\" max=\"3\" value=\"1\">"), "{page}");
     // recorded: events per attempt and one audit entry for the sitting
     let events = lawcert::db::models::room::events_of_sitting(&mut app.conn(), sid).unwrap();
     assert!(events.iter().any(|e| e.attempt_id == a && e.kind == "reopened" && e.detail.contains("机房断电")));

@@ -355,3 +355,17 @@ pub fn case_deductions(conn: &mut DbConn, months: &[String]) -> QueryResult<Vec<
         .select((case_evaluations::user_id, case_evaluations::month, case_evaluations::deduction_centi))
         .load(conn)
 }
+
+/// How many of these attempts have their result in the training files.
+pub fn count_filed(conn: &mut DbConn, attempt_ids: &[i64]) -> QueryResult<i64> {
+    let mut n = 0;
+    for chunk in attempt_ids.chunks(500) {
+        let sources: Vec<String> = chunk.iter().map(|a| format!("attempt:{a}")).collect();
+        n += training_entries::table
+            .filter(training_entries::kind.eq("sitting"))
+            .filter(training_entries::source.eq_any(sources))
+            .count()
+            .get_result::<i64>(conn)?;
+    }
+    Ok(n)
+}
