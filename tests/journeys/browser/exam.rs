@@ -212,4 +212,13 @@ fn the_exam_page_works_from_the_keyboard() {
     assert_eq!(q(&kinds[0].0)["answer"][0].as_str(), Some(key_for(&kinds[0].1)));
     assert_eq!(q(&kinds[1].0)["answer"][0].as_str(), Some(key_for(&kinds[1].1)));
     assert_eq!(q(&kinds[1].0)["flagged"], Value::Bool(true), "M marked question 2 for review");
+
+    // the proctor gives 30 extra minutes; when the page comes back to the foreground it shows them
+    let minutes_left = |b: &Browser| -> i64 { b.text("#countdown").split(':').next().unwrap_or("0").trim().parse().unwrap_or(0) };
+    let before = minutes_left(&b);
+    let trainer = lawcert::db::models::org::find_by_badge(&mut app.conn(), "T0001").unwrap().unwrap();
+    let now = chrono::Utc::now().naive_utc();
+    lawcert::services::proctor::grant_extra_time(&mut app.conn(), aid.parse().unwrap(), 30, "机器故障", trainer.id, now).unwrap();
+    b.execute("document.dispatchEvent(new Event('visibilitychange'))", vec![]);
+    b.wait_until("the countdown to show the extra time", |b| (minutes_left(b) >= before + 29).then_some(()));
 }

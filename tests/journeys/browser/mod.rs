@@ -82,6 +82,12 @@ impl App {
         format!("Bearer {}", v["token"].as_str().unwrap())
     }
 
+    /// A connection to the app's own database (to act as staff would through another page).
+    pub fn conn(&self) -> lawcert::db::PooledConn {
+        let url = lawcert::db::DbUrl::parse(&self._db.url).unwrap();
+        lawcert::db::connect(&url, 1).unwrap().get().unwrap()
+    }
+
     pub fn api_get(&self, token: &str, path: &str) -> Value {
         ureq::get(&format!("{}{path}", self.base)).set("Authorization", token).call().unwrap().into_json().unwrap()
     }
