@@ -203,11 +203,11 @@ pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> 
                 let case = match v.case_id { Some(id) => Some(versions.case(c, id)?), None => None };
                 let chosen = saved.get(&item.v).cloned().unwrap_or_default();
                 let options: Vec<Value> = if v.kind == crate::domain::bank::QuestionKind::TrueFalse {
-                    ["T", "F"].iter().map(|id| json!({"id": id, "label": "", "text": if *id == "T" {"正确"} else {"错误"}, "correct": v.key.contains(id), "chosen": chosen.contains(id)})).collect()
+                    ["T", "F"].iter().map(|id| json!({"id": id, "label": "", "tf": true, "text": if *id == "T" {"正确"} else {"错误"}, "correct": v.key.contains(id), "chosen": chosen.contains(id)})).collect()
                 } else {
                     // authored order with letters, so an explanation's "选项C" means what it says
                     crate::domain::bank::OPTION_LETTERS.chars().zip(v.options.iter()).map(|(id, text)| {
-                        json!({"id": id.to_string(), "label": format!("{id}. "), "text": text, "correct": v.key.contains(id), "chosen": chosen.contains(id)})
+                        json!({"id": id.to_string(), "label": format!("{id}. "), "tf": false, "text": text, "correct": v.key.contains(id), "chosen": chosen.contains(id)})
                     }).collect()
                 };
                 let got = scores.get(n).copied().unwrap_or(0);
