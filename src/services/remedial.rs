@@ -489,7 +489,10 @@ pub fn plan_view(conn: &mut DbConn, p: tr_db::Plan, texts: &crate::domain::statu
         badge: u.badge,
         name: u.name,
         stage_label: stage_label(&p.stage),
-        statutes: p.statutes_vec(),
+        statutes: {
+            let names: HashMap<String, String> = bank_db::statute_names(conn)?.into_iter().collect();
+            p.statutes_vec().into_iter().map(|s| names.get(&s).cloned().unwrap_or(s)).collect()
+        },
         reviewed: review.iter().filter(|r| r.done).count(),
         review,
         mastery,

@@ -129,4 +129,16 @@ fn practice_fits_a_phone_without_sideways_scrolling() {
     b.execute("arguments[0].scrollIntoView()", vec![second.json()]);
     assert_fits(&b, &path);
     axe(&b, "phone-practice-set");
+
+    // self-review on a phone: an officer with an open remedial plan (failed the demo's 双月考)
+    let (_app2, b2) = start();
+    b2.set_viewport(390, 844);
+    login(&b2, "100026");
+    super::wait_for_remedial_plans(&b2);
+    let link = b2.wait_for("table.list a[href^='/remedial/']").attr("href").expect("a plan link");
+    b2.goto(&link);
+    b2.wait_for(".steps");
+    assert_fits(&b2, &link);
+    shot(&b2, "phone-self-review");
+    axe(&b2, "phone-self-review");
 }
