@@ -14,3 +14,9 @@ pub mod org;
 pub mod paper;
 pub mod plans;
 pub mod throttle;
+
+// Property tests (proptest) of grading and paper drawing, beside the modules' example tests.
+#[cfg(test)]
+mod grading_props;
+#[cfg(test)]
+mod paper_props;
