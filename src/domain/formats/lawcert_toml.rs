@@ -17,7 +17,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{check_id, decode_text, CaseRef, Entry, ExportItem, Format, Parsed};
+use super::{check_id, decode_text, is_list_separator, CaseRef, Entry, ExportItem, Format, Parsed};
 use crate::domain::bank::{parse_bank_file, BankQuestion, QuestionKind, StatuteRegistry};
 
 pub(super) fn parse(file_name: &str, bytes: &[u8], registry: &StatuteRegistry) -> Parsed {
@@ -47,6 +47,13 @@ pub(super) fn parse(file_name: &str, bytes: &[u8], registry: &StatuteRegistry) -
         let texts = [&c.stem, &c.explanation].into_iter().chain(&c.options).chain(&c.tags).chain(&c.articles);
         if texts.into_iter().any(|t| has_control(t)) {
             errors.push("text contains a control character (other than line break or tab)".into());
+        }
+        // The other formats read articles as a list (`20、21`), so an article holding a list
+        // separator came back from the xlsx and Moodle XML exports split, or, if it was nothing
+        // else, not at all (found by fuzzing: `articles = [";"]` exported to files refused for a
+        // missing citation). Each article is its own string here.
+        if let Some(a) = c.articles.iter().find(|a| a.contains(is_list_separator)) {
+            errors.push(format!("article {a:?} contains a list separator (, ， 、 ; ； or a line break): give each article as its own string"));
         }
         Entry { location: format!("line {}", q.line), code: q.code, content: q.content, case, errors }
     };
@@ -218,11 +225,12 @@ mod tests {
         assert_eq!((p.entries[0].location.as_str(), p.entries[0].content.answer.as_str()), ("line 4", "F"));
     }
 
-    /// Fuzzing (bank_lawcert, FUZZING.md) found a 130-character id imported cleanly from a bank
-    /// file: the xlsx and Moodle XML exports of it did not import again (ids there are at most 64
-    /// characters). The lawcert import now applies the id rule of the other formats to question
-    /// and case ids, and refuses control characters in articles and case texts as in the other
-    /// texts (the Moodle export drops them, so the article came back changed).
+    /// Fuzzing (bank_lawcert, FUZZING.md) found a 130-character id, and later an article `;`,
+    /// imported cleanly from a bank file: the xlsx and Moodle XML exports of them did not import
+    /// again (ids there are at most 64 characters; articles are split at list separators). The
+    /// lawcert import now applies the id rule of the other formats to question and case ids,
+    /// refuses list separators in an article, and refuses control characters in articles and
+    /// case texts as in the other texts (the Moodle export drops them).
     #[test]
     fn regression_imports_follow_the_id_rule_of_every_format() {
         let items = items();
@@ -239,6 +247,8 @@ mod tests {
             ("control character in a question id", good.replacen("\"T-1\"", "\"T-\\u007F1\"", 1), id_rule),
             ("control character in an article", good.replacen("\"20\"", "\"20\\u0007\"", 1), "text contains a control character"),
             ("long case id", good.replace("\"CASE-T1\"", &format!("\"{long}\"")), id_rule),
+            ("list separator in an article", good.replacen("\"20\"", "\";\"", 1), "contains a list separator"),
+            ("list in an article", good.replacen("\"20\"", "\"20、21\"", 1), "contains a list separator"),
             ("control character in a case title", good.replacen("\"夜市斗殴案\"", "\"夜市\\u0000斗殴案\"", 1), "title or text contains a control character"),
         ];
         for (what, text, message) in bad {
