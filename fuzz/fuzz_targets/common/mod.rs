@@ -44,7 +44,7 @@ pub fn parse_and_check(format: Format, data: &[u8]) -> Parsed {
 /// (`第20条` → `20`, formats/mod.rs) and split at list separators; xlsx splits tags at list
 /// separators (formats/xlsx.rs); and xlsx writes text that looks like HTML as HTML, which keeps
 /// every visible character but not whitespace layout (line indents, tabs, runs of blank lines:
-/// FUZZING.md, known limitations). There the check is on the rest, on the visible characters
+/// FUZZING.md, "Found, not fixed", item 6). There the check is on the rest, on the visible characters
 /// of such texts, and that a second export and import changes nothing at all.
 pub fn round_trips(parsed: &Parsed) {
     if !parsed.is_clean() || parsed.entries.is_empty() {
