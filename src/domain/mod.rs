@@ -19,3 +19,9 @@ pub mod remedial;
 pub mod statute_text;
 pub mod study;
 pub mod throttle;
+
+// Property tests (proptest) of grading and paper drawing, beside the modules' example tests.
+#[cfg(test)]
+mod grading_props;
+#[cfg(test)]
+mod paper_props;

@@ -159,31 +159,45 @@ pub struct ImportOutcome {
     pub errors: Vec<String>,
 }
 
+/// One data row of an officer CSV: its row number (the header is row 1) and the account it
+/// holds, or why it cannot be read.
+pub type CsvRow = (usize, Result<AccountInput, String>);
+
+/// Reads an officer CSV without the database: the header (Excel's UTF-8 BOM allowed, required
+/// columns present), then every data row. `Err` holds the header's problems (`row 1: …`). Split
+/// out of [`import_csv`] so the parsing can be fuzzed on its own (`fuzz/`, FUZZING.md).
+pub fn read_csv(data: &[u8]) -> Result<Vec<CsvRow>, Vec<String>> {
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data); // Excel's UTF-8 BOM
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(data);
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return Err(vec![format!("row 1: cannot read the header: {e}")]),
+    };
+    let missing: Vec<String> = ["badge", "name", "unit", "police_type", "hire_date"]
+        .into_iter()
+        .filter(|required| !headers.iter().any(|h| h == *required))
+        .map(|required| format!("row 1: missing column {required:?} (columns: {CSV_COLUMNS})"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(missing);
+    }
+    Ok(reader.deserialize::<AccountInput>().enumerate().map(|(i, rec)| (i + 2, rec.map_err(|e| e.to_string()))).collect())
+}
+
 /// Imports officers from CSV. All rows are checked first; any error stores nothing.
 pub fn import_csv(conn: &mut DbConn, data: &[u8], by: Option<i64>, now: Ts) -> AppResult<ImportOutcome> {
     let units = org::all_units(conn)?;
-    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data); // Excel's UTF-8 BOM
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(data);
     let mut out = ImportOutcome::default();
-    let headers = match reader.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            out.errors.push(format!("row 1: cannot read the header: {e}"));
+    let rows = match read_csv(data) {
+        Ok(rows) => rows,
+        Err(errors) => {
+            out.errors = errors;
             return Ok(out);
         }
     };
-    for required in ["badge", "name", "unit", "police_type", "hire_date"] {
-        if !headers.iter().any(|h| h == required) {
-            out.errors.push(format!("row 1: missing column {required:?} (columns: {CSV_COLUMNS})"));
-        }
-    }
-    if !out.errors.is_empty() {
-        return Ok(out);
-    }
     let mut valid = Vec::new();
     let mut seen = std::collections::HashMap::new();
-    for (i, rec) in reader.deserialize::<AccountInput>().enumerate() {
-        let row = i + 2;
+    for (row, rec) in rows {
         match rec {
             Err(e) => out.errors.push(format!("row {row}: {e}")),
             Ok(input) => {

@@ -209,6 +209,20 @@ C. 一般盗窃
         assert!(p.entries[3].errors.iter().any(|e| e.starts_with("line 19: unexpected text")), "{:?}", p.entries[3].errors);
     }
 
+    /// Fuzzing (bank_aiken, FUZZING.md) found `ID: \u{7f}AMPLE-AIKEN-2` accepted as a clean
+    /// id: invisible, and dropped by the Moodle export, so the question came back under another
+    /// id. Ids with control characters (NUL included) are refused now, in every format.
+    #[test]
+    fn regression_ids_with_control_characters_are_refused() {
+        for id in ["\u{7f}SAMPLE-1", "SAMPLE\u{0}1", "SAMPLE-1\u{1b}"] {
+            let text = format!("题\nA. 甲\nB. 乙\nANSWER: A\nID: {id}\nARTICLES: 20\nEXPLANATION: 因为\n");
+            let p = parse(&text);
+            assert!(!p.is_clean(), "{id:?} was accepted");
+            assert!(p.entries[0].errors.iter().any(|e| e.contains("must have no spaces or control characters")), "{:?}", p.entries[0].errors);
+        }
+        assert!(parse("题\nA. 甲\nB. 乙\nANSWER: A\nID: SAMPLE-1\nARTICLES: 20\nEXPLANATION: 因为\n").is_clean());
+    }
+
     #[test]
     fn never_panics_on_truncated_input() {
         for (i, _) in SAMPLE.char_indices() {

@@ -685,6 +685,28 @@ mod tests {
         }
     }
 
+    /// Fuzzing (bank_xlsx_sheet, FUZZING.md) found calamine 0.32 overflowing `pow *= 26` on a
+    /// cell reference with seven or more column letters (`r="Asingle1"`): a panic wherever
+    /// overflow is checked (debug builds, as here), which `first_sheet` must turn into a file
+    /// error (release builds do not check overflow, so there the column number wraps instead).
+    #[test]
+    fn regression_a_long_column_reference_in_calamine_is_contained() {
+        let good = export_any(Format::Xlsx, &items()[..1], &registry()).unwrap();
+        let bad = rezip(&good, |name, data| {
+            if name.ends_with("sheet1.xml") {
+                String::from_utf8_lossy(&data).replacen("r=\"A1\"", "r=\"Asingle1\"", 1).into_bytes()
+            } else {
+                data
+            }
+        });
+        assert_ne!(bad, good);
+        let p = parse(&bad);
+        assert!(!p.is_clean());
+        if cfg!(debug_assertions) {
+            assert_eq!(p.file_errors, vec!["the workbook cannot be read (the reader failed on it)"]);
+        }
+    }
+
     #[test]
     fn column_letters() {
         assert_eq!(column_letter(0), "A");
