@@ -106,23 +106,26 @@ pub fn open_plan(c: &mut DbConn, user_id: i64, trigger: Trigger, reason: &str, s
         return Ok(None);
     }
     let r = rules(c)?;
-    let mut review: Vec<i64> = match source_attempt {
+    let mut outcomes = outcomes_of(c, user_id, now)?;
+    let source = match source_attempt {
         Some(aid) => {
             let a = exam_db::find_attempt(c, aid)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
-            item_results(&a)?.into_iter().filter(|(_, got, max)| got < max).map(|(v, ..)| v).collect()
+            Some((item_results(&a)?, a.submitted_at.unwrap_or(now)))
         }
-        None => study::wrong_book(&outcomes_of(c, user_id, now)?).into_iter().take(30).map(|w| w.version_id).collect(),
+        None => None,
+    };
+    let mut review: Vec<i64> = match &source {
+        Some((items, _)) => items.iter().filter(|(_, got, max)| got < max).map(|(v, ..)| *v).collect(),
+        None => study::wrong_book(&outcomes).into_iter().take(30).map(|w| w.version_id).collect(),
     };
     review.dedup();
-    let mut outcomes = outcomes_of(c, user_id, now)?;
     // the source attempt's answers count towards weak areas even if not yet released to the officer
-    if let Some(aid) = source_attempt {
-        let a = exam_db::find_attempt(c, aid)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
-        let vs = bank_db::versions_by_ids(c, &item_results(&a)?.iter().map(|x| x.0).collect::<Vec<_>>())?;
+    if let Some((items, at)) = &source {
+        let vs = bank_db::versions_by_ids(c, &items.iter().map(|x| x.0).collect::<Vec<_>>())?;
         let by_id: HashMap<i64, (i64, String)> = vs.into_iter().map(|(v, q)| (v.id, (q.id, v.statute_code))).collect();
-        for (v, got, max) in item_results(&a)? {
-            if let Some((q, st)) = by_id.get(&v) {
-                outcomes.push(Outcome { question_id: *q, version_id: v, statute: st.clone(), correct: got >= max, at: a.submitted_at.unwrap_or(now) });
+        for (v, got, max) in items {
+            if let Some((q, st)) = by_id.get(v) {
+                outcomes.push(Outcome { question_id: *q, version_id: *v, statute: st.clone(), correct: got >= max, at: *at });
             }
         }
     }
