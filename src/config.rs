@@ -38,9 +38,16 @@ pub struct Config {
     /// The site's address as people reach it (`LAWCERT_PUBLIC_URL`), printed in certificates'
     /// QR codes; without it the request's host is used.
     pub public_url: Option<String>,
+    /// How long before a non-mock sitting opens its frozen pool leaves practice
+    /// (`LAWCERT_POOL_LEAD_HOURS`): from then until it closes no one practises its questions.
+    pub pool_lead_hours: i64,
 }
 
 impl Config {
+    pub fn pool_lead(&self) -> chrono::Duration {
+        chrono::Duration::hours(self.pool_lead_hours)
+    }
+
     /// Reads settings from a lookup (the process environment in production, a map in tests).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
         let database = DbUrl::parse(&get("DATABASE_URL").unwrap_or_else(|| "lawcert.db".into()))?;
@@ -97,6 +104,7 @@ impl Config {
                 from
             },
             mail_poll_ms: number("LAWCERT_MAIL_POLL_MS", 2000, 50, 3_600_000)? as u64,
+            pool_lead_hours: number("LAWCERT_POOL_LEAD_HOURS", 24, 0, 24 * 90)?,
             public_url: match get("LAWCERT_PUBLIC_URL").filter(|u| !u.trim().is_empty()) {
                 Some(u) if u.starts_with("https://") || u.starts_with("http://") => Some(u.trim().trim_end_matches('/').to_string()),
                 Some(u) => return Err(format!("LAWCERT_PUBLIC_URL={u:?}: expected an http(s):// address")),

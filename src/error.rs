@@ -72,7 +72,7 @@ impl<'r> Responder<'r, 'static> for AppError {
             let body = error_json(self.code, &self.message);
             return Response::build().status(self.status).header(ContentType::JSON).sized_body(body.len(), Cursor::new(body)).ok();
         }
-        let html = crate::web::pages::error_page(req, self.status, &self.message);
+        let html = crate::web::pages::error_page(req, self.status, self.code, &self.message);
         Response::build().status(self.status).header(ContentType::HTML).sized_body(html.len(), Cursor::new(html)).ok()
     }
 }

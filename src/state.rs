@@ -32,6 +32,8 @@ pub struct AttemptMeta {
     pub user_id: i64,
     pub sitting_id: i64,
     pub questions: std::collections::HashSet<i64>,
+    /// The sitting's room controls, so every save checks the network from memory.
+    pub room: crate::domain::exam_room::RoomControls,
 }
 
 #[derive(Default)]

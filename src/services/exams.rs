@@ -264,6 +264,45 @@ pub fn controls_of(s: &exam_db::Sitting) -> RoomControls {
     serde_json::from_str(&s.controls).unwrap_or_default()
 }
 
+/// The room's network allow-list, checked on every call of an attempt (start, read, save,
+/// event, submit; page and API) with one message.
+pub fn check_room(controls: &RoomControls, ip: Option<std::net::IpAddr>) -> AppResult<()> {
+    if controls.allows(ip) {
+        return Ok(());
+    }
+    Err(AppError::new(
+        rocket::http::Status::Forbidden,
+        "outside_exam_room",
+        format!("this exam can only be taken from the exam room's network (your address: {})", ip.map(|i| i.to_string()).unwrap_or_else(|| "unknown".into())),
+    ))
+}
+
+/// The caller's own attempt as it is now, read from the exam room: one whose deadline has
+/// passed is submitted first with what was saved (the sweeper may not have reached it yet).
+pub fn read_own_attempt(
+    conn: &mut DbConn,
+    cache: &VersionCache,
+    attempts: &AttemptCache,
+    attempt_id: i64,
+    user_id: i64,
+    ip: Option<std::net::IpAddr>,
+    now: Ts,
+) -> AppResult<exam_db::Attempt> {
+    let a = own_attempt_in_room(conn, attempts, attempt_id, user_id, ip)?;
+    if a.submitted_at.is_none() && now >= a.deadline {
+        return submit(conn, cache, a.id, "auto", now);
+    }
+    Ok(a)
+}
+
+/// The caller's own attempt, checked against its sitting's room network.
+pub fn own_attempt_in_room(conn: &mut DbConn, attempts: &AttemptCache, attempt_id: i64, user_id: i64, ip: Option<std::net::IpAddr>) -> AppResult<exam_db::Attempt> {
+    let a = own_attempt(conn, attempt_id, user_id)?;
+    let meta = attempt_meta(conn, attempts, a.id)?.ok_or_else(|| not_yours(attempt_id))?;
+    check_room(&meta.room, ip)?;
+    Ok(a)
+}
+
 pub fn start_attempt(conn: &mut DbConn, sitting_id: i64, c: &Candidate<'_>, room: &RoomEntry<'_>, now: Ts) -> AppResult<(exam_db::Attempt, bool)> {
     let s = exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found(format!("no sitting {sitting_id}")))?;
     if !may_sit(conn, &s, c)? {
@@ -271,13 +310,7 @@ pub fn start_attempt(conn: &mut DbConn, sitting_id: i64, c: &Candidate<'_>, room
     }
     // the room is checked on every start, resuming included: a paper opens only in the exam room
     let controls = controls_of(&s);
-    if !controls.allows(room.ip) {
-        return Err(AppError::new(
-            rocket::http::Status::Forbidden,
-            "outside_exam_room",
-            format!("this exam can only be taken from the exam room's network (your address: {})", room.ip.map(|i| i.to_string()).unwrap_or_else(|| "unknown".into())),
-        ));
-    }
+    check_room(&controls, room.ip)?;
     if !controls.code_ok(room.access_code) {
         return Err(AppError::new(rocket::http::Status::Forbidden, "access_code", "enter the access code the proctor announces"));
     }
@@ -456,9 +489,10 @@ pub fn attempt_meta(conn: &mut DbConn, attempts: &AttemptCache, attempt_id: i64)
     }
     let Some(a) = exam_db::find_attempt(conn, attempt_id)? else { return Ok(None) };
     let paper = paper_of(&a)?;
+    let s = exam_db::find_sitting(conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
     Ok(Some(attempts.put(
         a.id,
-        AttemptMeta { user_id: a.user_id, sitting_id: a.sitting_id, questions: paper.items.iter().map(|i| i.v).collect() },
+        AttemptMeta { user_id: a.user_id, sitting_id: a.sitting_id, questions: paper.items.iter().map(|i| i.v).collect(), room: controls_of(&s) },
     )))
 }
 
@@ -480,12 +514,14 @@ pub fn prepare_save(
     version_id: i64,
     choices: &[String],
     flagged: Option<bool>,
+    ip: Option<std::net::IpAddr>,
     now: Ts,
 ) -> AppResult<Option<crate::services::save_writer::Save>> {
     let Some(meta) = attempts.get(attempt_id) else { return Ok(None) };
     if meta.user_id != user_id {
         return Err(AppError::not_found(format!("no attempt {attempt_id} of yours")));
     }
+    check_room(&meta.room, ip)?;
     if !meta.questions.contains(&version_id) {
         return Err(AppError::not_found(format!("question {version_id} is not on this paper")));
     }
@@ -510,10 +546,11 @@ pub fn save_answer(
     version_id: i64,
     choices: &[String],
     flagged: Option<bool>,
+    ip: Option<std::net::IpAddr>,
     now: Ts,
 ) -> AppResult<Ts> {
     cache_for_save(conn, cache, attempts, attempt_id, version_id)?;
-    let save = prepare_save(cache, attempts, attempt_id, user_id, version_id, choices, flagged, now)?.ok_or_else(|| not_yours(attempt_id))?;
+    let save = prepare_save(cache, attempts, attempt_id, user_id, version_id, choices, flagged, ip, now)?.ok_or_else(|| not_yours(attempt_id))?;
     let mut results = write_tx(conn, |c| crate::services::save_writer::store(c, std::slice::from_ref(&save)))?;
     results.pop().expect("one result")
 }

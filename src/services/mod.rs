@@ -8,6 +8,7 @@ pub mod bank_sync;
 pub mod certification;
 pub mod challenges;
 pub mod demo;
+pub mod exam_mode;
 pub mod exams;
 pub mod file_export;
 pub mod hr;

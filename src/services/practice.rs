@@ -59,9 +59,12 @@ impl Mode {
     }
 }
 
-/// Starts a set; refuses with a reason when nothing matches.
-pub fn start(conn: &mut DbConn, user_id: i64, mode: &Mode, texts: &StatuteTexts, now: Ts) -> AppResult<i64> {
-    let pool: Vec<_> = crate::services::exams::pool_candidates(conn, now)?.into_iter().filter(|c| c.case.is_none()).collect();
+/// Starts a set; refuses with a reason when nothing matches. Questions of a graded sitting that
+/// opens within `lead` or is open are left out (`exam_mode::withheld_from_practice`).
+pub fn start(conn: &mut DbConn, user_id: i64, mode: &Mode, texts: &StatuteTexts, lead: chrono::Duration, now: Ts) -> AppResult<i64> {
+    let withheld = crate::services::exam_mode::withheld_from_practice(conn, now, lead)?;
+    let pool: Vec<_> =
+        crate::services::exams::pool_candidates(conn, now)?.into_iter().filter(|c| c.case.is_none() && !withheld.contains(&c.version_id)).collect();
     let live_ids: HashSet<i64> = pool.iter().map(|c| c.version_id).collect();
     let mut rng = rand::rng();
     let mut pick = |mut ids: Vec<i64>| {
@@ -175,9 +178,13 @@ pub fn own_session(conn: &mut DbConn, id: i64, user_id: i64) -> AppResult<tr_db:
     tr_db::find_practice(conn, id)?.filter(|s| s.user_id == user_id).ok_or_else(|| AppError::not_found("no such practice set"))
 }
 
-pub fn view(conn: &mut DbConn, s: tr_db::PracticeSession, texts: &crate::domain::statute_text::StatuteTexts) -> AppResult<SetView> {
-    let ids = s.items_vec();
-    let answers: HashMap<i64, tr_db::PracticeAnswer> = tr_db::answers_of_session(conn, s.id)?.into_iter().map(|a| (a.question_version_id, a)).collect();
+/// A set as its owner sees it. Items now in a graded sitting's pool (see `start`) are left out,
+/// answered or not, until that sitting closes: their keys are not shown in the meantime.
+pub fn view(conn: &mut DbConn, s: tr_db::PracticeSession, texts: &crate::domain::statute_text::StatuteTexts, lead: chrono::Duration, now: Ts) -> AppResult<SetView> {
+    let withheld = crate::services::exam_mode::withheld_from_practice(conn, now, lead)?;
+    let ids: Vec<i64> = s.items_vec().into_iter().filter(|id| !withheld.contains(id)).collect();
+    let answers: HashMap<i64, tr_db::PracticeAnswer> =
+        tr_db::answers_of_session(conn, s.id)?.into_iter().filter(|a| !withheld.contains(&a.question_version_id)).map(|a| (a.question_version_id, a)).collect();
     let answered_ids: Vec<i64> = answers.keys().copied().collect();
     // keys only for answered questions: an unanswered one's key never leaves the server
     let keys: HashMap<i64, String> = bank_db::keys_by_ids(conn, &answered_ids)?.into_iter().collect();
@@ -205,10 +212,13 @@ pub fn view(conn: &mut DbConn, s: tr_db::PracticeSession, texts: &crate::domain:
 }
 
 /// Records an answer (the first one counts) and returns whether it was right.
-pub fn answer(conn: &mut DbConn, user_id: i64, session_id: i64, version_id: i64, choices: &[String], now: Ts) -> AppResult<bool> {
+pub fn answer(conn: &mut DbConn, user_id: i64, session_id: i64, version_id: i64, choices: &[String], lead: chrono::Duration, now: Ts) -> AppResult<bool> {
     let s = own_session(conn, session_id, user_id)?;
     if !s.items_vec().contains(&version_id) {
         return Err(AppError::not_found("that question is not in this practice set"));
+    }
+    if crate::services::exam_mode::withheld_from_practice(conn, now, lead)?.contains(&version_id) {
+        return Err(AppError::conflict("withheld", "this question is in an exam that is open or about to open; it returns to practice when that exam closes"));
     }
     let (v, q) = bank_db::versions_by_ids(conn, &[version_id])?.pop().ok_or_else(|| AppError::internal("version missing"))?;
     let kind = QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Single);

@@ -155,16 +155,13 @@ pub async fn start_attempt(state: &State<AppState>, o: Officer<'_>, id: i64, acc
 #[utoipa::path(get, path = "/api/v1/attempts/{id}", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = AttemptView), (status = 404, body = ErrorBody)))]
 #[get("/api/v1/attempts/<id>")]
-pub async fn get_attempt(state: &State<AppState>, o: Officer<'_>, id: i64) -> AppResult<Json<AttemptView>> {
+pub async fn get_attempt(state: &State<AppState>, o: Officer<'_>, id: i64, ip: Option<std::net::IpAddr>) -> AppResult<Json<AttemptView>> {
     let uid = o.user.id;
     let now = state.clock.now();
     let st: &AppState = state;
     rocket::tokio::task::block_in_place(|| {
         let mut conn = st.pool.get()?;
-        let mut a = exams::own_attempt(&mut conn, id, uid)?;
-        if a.submitted_at.is_none() && now >= a.deadline {
-            a = exams::submit(&mut conn, &st.versions, a.id, "auto", now)?;
-        }
+        let a = exams::read_own_attempt(&mut conn, &st.versions, &st.attempts, id, uid, ip, now)?;
         let s = exam_db::find_sitting(&mut conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
         exams::attempt_view(&mut conn, &st.versions, &a, &s.title, now).map(Json)
     })
@@ -196,12 +193,13 @@ pub async fn save_answer(
     id: i64,
     question_id: i64,
     body: Result<Json<SaveRequest>, rocket::serde::json::Error<'_>>,
+    ip: Option<std::net::IpAddr>,
 ) -> AppResult<Json<SaveResponse>> {
     let req = json_body(body)?;
     let uid = o.user.id;
     let now = state.clock.now();
     let st: &AppState = state;
-    let prepare = || exams::prepare_save(&st.versions, &st.attempts, id, uid, question_id, &req.choices, req.flagged, now);
+    let prepare = || exams::prepare_save(&st.versions, &st.attempts, id, uid, question_id, &req.choices, req.flagged, ip, now);
     let save = match prepare()? {
         Some(save) => save,
         // only a cache miss (the first save after a restart) reads the database here
@@ -236,12 +234,14 @@ pub async fn attempt_event(
     o: Officer<'_>,
     id: i64,
     body: Result<Json<EventRequest>, rocket::serde::json::Error<'_>>,
+    ip: Option<std::net::IpAddr>,
 ) -> AppResult<Json<crate::services::proctor::EventOutcome>> {
     let req = json_body(body)?;
     let (uid, now) = (o.user.id, state.clock.now());
     let st: &AppState = state;
     rocket::tokio::task::block_in_place(|| {
         let mut conn = st.pool.get()?;
+        exams::own_attempt_in_room(&mut conn, &st.attempts, id, uid, ip)?;
         Ok(Json(crate::services::proctor::record_event(&mut conn, &st.versions, id, uid, &req.kind, now)?))
     })
 }
@@ -302,13 +302,13 @@ pub async fn verify_certificate(state: &State<AppState>, number: &str, code: &st
 #[utoipa::path(post, path = "/api/v1/attempts/{id}/submit", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = SubmitResult), (status = 404, body = ErrorBody)))]
 #[post("/api/v1/attempts/<id>/submit")]
-pub async fn submit_attempt(state: &State<AppState>, o: Officer<'_>, id: i64) -> AppResult<Json<SubmitResult>> {
+pub async fn submit_attempt(state: &State<AppState>, o: Officer<'_>, id: i64, ip: Option<std::net::IpAddr>) -> AppResult<Json<SubmitResult>> {
     let uid = o.user.id;
     let now = state.clock.now();
     let st: &AppState = state;
     rocket::tokio::task::block_in_place(|| {
         let mut conn = st.pool.get()?;
-        let a = exams::own_attempt(&mut conn, id, uid)?;
+        let a = exams::own_attempt_in_room(&mut conn, &st.attempts, id, uid, ip)?;
         let a = exams::submit(&mut conn, &st.versions, a.id, "manual", now)?;
         let s = exam_db::find_sitting(&mut conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
         Ok(Json(exams::result_for_candidate(&a, &s, now)))

@@ -30,6 +30,7 @@ fn non_empty(s: Option<&str>) -> Option<String> {
 pub async fn list(
     ctx: PageCtx<'_>,
     _t: Trainer<'_>,
+    _free: super::guards::OutsideExam<'_>,
     statute: Option<&str>,
     article: Option<&str>,
     kind: Option<&str>,
@@ -268,7 +269,7 @@ pub async fn create(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<QuestionFor
 }
 
 #[get("/bank/<id>")]
-pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
     let (q, versions, keys, case, names, suspension, stats) = with_db(ctx.state, move |c| {
         let q = bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?;
@@ -332,7 +333,7 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64) -> AppResult<RawHtm
 }
 
 #[get("/bank/<id>/edit")]
-pub async fn edit_page(ctx: PageCtx<'_>, _t: Trainer<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn edit_page(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
     let (q, v, key) = with_db(ctx.state, move |c| {
         let q = bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?;
         let v = bank_db::version(c, id, q.latest_version)?.ok_or_else(|| AppError::internal("version missing"))?;

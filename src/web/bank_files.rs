@@ -173,7 +173,7 @@ async fn load(ctx: &PageCtx<'_>, t: &Trainer<'_>, id: i64) -> AppResult<(imports
 
 // ranked after /bank/<id>/edit, which it would otherwise collide with ("import" is no id)
 #[get("/bank/import/<id>", rank = 2)]
-pub async fn preview(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn preview(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
     let (imp, format, defaults, bytes) = load(&ctx, &t, id).await?;
     let name = imp.file_name.clone();
     let p = with_db(ctx.state, move |c| bank_import::preview(c, format, &name, &bytes, &defaults)).await?;
@@ -209,7 +209,7 @@ pub async fn template(_t: Trainer<'_>) -> Download {
 }
 
 #[get("/bank/export?<format>&<statute>")]
-pub async fn export(ctx: PageCtx<'_>, _t: Trainer<'_>, format: Option<&str>, statute: Option<&str>) -> AppResult<rocket::Either<RawHtml<String>, Download>> {
+pub async fn export(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, format: Option<&str>, statute: Option<&str>) -> AppResult<rocket::Either<RawHtml<String>, Download>> {
     let Some(format) = format.and_then(Format::parse_name) else {
         let names = with_db(ctx.state, |c| Ok(bank_db::statute_names(c)?)).await?;
         let page = ctx.render("bank/export", json!({ "statutes": names.iter().map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>() }))?;

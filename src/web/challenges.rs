@@ -30,7 +30,7 @@ pub async fn file(ctx: PageCtx<'_>, o: Officer<'_>, attempt_id: i64, form: CsrfF
 }
 
 #[get("/challenges?<all>")]
-pub async fn list(ctx: PageCtx<'_>, _t: Trainer<'_>, all: Option<bool>) -> AppResult<RawHtml<String>> {
+pub async fn list(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, all: Option<bool>) -> AppResult<RawHtml<String>> {
     let all = all.unwrap_or(false);
     let cache = ctx.state.versions.clone();
     let rows = with_db(ctx.state, move |c| challenges::list(c, &cache, !all)).await?;
@@ -76,7 +76,7 @@ async fn detail_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>) -> AppResu
 }
 
 #[get("/challenges/<id>")]
-pub async fn show(ctx: PageCtx<'_>, _t: Trainer<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn show(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
     detail_page(&ctx, id, vec![]).await
 }
 

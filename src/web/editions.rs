@@ -79,7 +79,7 @@ pub async fn register(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<EditionFo
 }
 
 #[get("/bank/worklist")]
-pub async fn worklist(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<String>> {
+pub async fn worklist(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>) -> AppResult<RawHtml<String>> {
     let now = ctx.state.clock.now();
     let items = with_db(ctx.state, move |c| bank_review::worklist(c, crate::timefmt::bureau_date(now))).await?;
     let effective = items.iter().filter(|i| i.suspension.effective).count();

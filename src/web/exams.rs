@@ -105,19 +105,14 @@ pub async fn attempt_page(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i6
     let uid = officer.user.id;
     let now = ctx.state.clock.now();
     let versions = ctx.state.versions.clone();
+    let attempts = ctx.state.attempts.clone();
     let out = with_db(ctx.state, move |c| {
-        let mut a = exams::own_attempt(c, attempt_id, uid)?;
-        if a.submitted_at.is_none() && now >= a.deadline {
-            a = exams::submit(c, &versions, a.id, "auto", now)?;
-        }
+        let a = exams::read_own_attempt(c, &versions, &attempts, attempt_id, uid, ip, now)?;
         if a.submitted_at.is_some() {
             return Ok(None);
         }
         let s = exam_db::find_sitting(c, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
         let controls = exams::controls_of(&s);
-        if !controls.allows(ip) {
-            return Err(AppError::new(rocket::http::Status::Forbidden, "outside_exam_room", "this exam can only be taken from the exam room's network"));
-        }
         Ok(Some((exams::attempt_view(c, &versions, &a, &s.title, now)?, controls)))
     })
     .await?;
@@ -155,17 +150,17 @@ pub struct SubmitForm {
 
 /// Submits the attempt. Answers in the form (the page without JavaScript) are saved first.
 #[post("/attempts/<attempt_id>/submit", data = "<form>")]
-pub async fn submit(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64, form: CsrfForm<SubmitForm>) -> AppResult<Redirect> {
+pub async fn submit(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64, form: CsrfForm<SubmitForm>, ip: Option<std::net::IpAddr>) -> AppResult<Redirect> {
     let uid = officer.user.id;
     let now = ctx.state.clock.now();
     let versions = ctx.state.versions.clone();
     let answers = form.0.a.unwrap_or_default();
     let attempts = ctx.state.attempts.clone();
     with_db(ctx.state, move |c| {
-        let a = exams::own_attempt(c, attempt_id, uid)?;
+        let a = exams::own_attempt_in_room(c, &attempts, attempt_id, uid, ip)?;
         if a.submitted_at.is_none() && now < a.deadline {
             for (vid, choices) in &answers {
-                exams::save_answer(c, &versions, &attempts, a.id, uid, *vid, choices, None, now)?;
+                exams::save_answer(c, &versions, &attempts, a.id, uid, *vid, choices, None, ip, now)?;
             }
         }
         exams::submit(c, &versions, a.id, "manual", now)?;
@@ -185,6 +180,8 @@ pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> 
         if a.submitted_at.is_none() && now < a.deadline {
             return Ok(None);
         }
+        // another sitting's answers and explanations stay closed while a graded exam is open
+        crate::services::exam_mode::ensure_free(c, uid, Some(a.id), now)?;
         let a = if a.submitted_at.is_none() { exams::submit(c, &versions, a.id, "auto", now)? } else { a };
         let s = exam_db::find_sitting(c, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
         let r = exams::result_for_candidate(&a, &s, now);

@@ -9,6 +9,7 @@ pub mod challenges;
 pub mod charts;
 pub mod editions;
 pub mod exams;
+pub mod guards;
 pub mod hr;
 pub mod pages;
 pub mod pdf;

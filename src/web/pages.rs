@@ -83,7 +83,11 @@ impl PageCtx<'_> {
 }
 
 /// The HTML error page, in the reader's language, saying what happened and what to do.
-pub fn error_page(req: &Request<'_>, status: Status, message: &str) -> String {
+/// Error codes with a page text of their own (`error.<code>.title` / `.help` in the catalogues);
+/// other errors are explained by their status.
+const CODES_WITH_TEXT: [&str; 4] = ["exam_in_progress", "outside_exam_room", "access_code_locked", "duty_separation"];
+
+pub fn error_page(req: &Request<'_>, status: Status, code: &str, message: &str) -> String {
     let Some(state) = req.rocket().state::<AppState>() else {
         return format!("<!doctype html><title>{0}</title><h1>{0}</h1>", status.code);
     };
@@ -92,7 +96,7 @@ pub fn error_page(req: &Request<'_>, status: Status, message: &str) -> String {
         "lang": lang, "en": lang == "en", "user": Value::Null, "csrf": "", "path": req.uri().path().to_string(),
         "flash": Value::Null, "error": Value::Null,
         "status": status.code,
-        "kind": match status.code { 401 => "unauthorized", 403 => "forbidden", 404 => "not_found", 409 => "conflict", 400 | 422 => "invalid", _ => "server" },
+        "kind": if CODES_WITH_TEXT.contains(&code) { code } else { match status.code { 401 => "unauthorized", 403 => "forbidden", 404 => "not_found", 409 => "conflict", 400 | 422 => "invalid", _ => "server" } },
         "message": message,
     });
     state.renderer.render("error", &data).unwrap_or_else(|e| {

@@ -381,7 +381,7 @@ pub fn flag_labels(detail: &Value) -> Vec<Value> {
 
 /// Item analysis of a sitting: summary, reliability and every item, flagged ones first.
 #[get("/sittings/<id>/stats")]
-pub async fn stats(ctx: PageCtx<'_>, _t: Trainer<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn stats(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
     let (s, summary, rows) = with_db(ctx.state, move |c| {
         let s = exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
         let summary = stats_db::sitting_detail(c, id)?;

@@ -19,7 +19,7 @@ use crate::services::{practice, remedial, training};
 // ---- practice ----
 
 #[get("/practice")]
-pub async fn practice_home(ctx: PageCtx<'_>, o: Officer<'_>) -> AppResult<RawHtml<String>> {
+pub async fn practice_home(ctx: PageCtx<'_>, o: Officer<'_>, _free: super::guards::OutsideExam<'_>) -> AppResult<RawHtml<String>> {
     let (uid, now) = (o.id(), ctx.state.clock.now());
     let texts = ctx.state.texts.clone();
     let (statutes, strengths, book, sessions, totals, plan, chapters) = with_db(ctx.state, move |c| {
@@ -58,21 +58,22 @@ pub struct StartForm {
 }
 
 #[post("/practice", data = "<f>")]
-pub async fn practice_start(ctx: PageCtx<'_>, o: Officer<'_>, f: CsrfForm<StartForm>) -> AppResult<Redirect> {
+pub async fn practice_start(ctx: PageCtx<'_>, o: Officer<'_>, _free: super::guards::OutsideExam<'_>, f: CsrfForm<StartForm>) -> AppResult<Redirect> {
     let mode = practice::Mode::parse(&f.0.mode, f.0.filter.as_deref().unwrap_or("")).ok_or_else(|| AppError::unprocessable("mode: choose a statute, a level, your weak areas or your wrong-answer book"))?;
     let (uid, now) = (o.id(), ctx.state.clock.now());
     let texts = ctx.state.texts.clone();
-    let id = with_db(ctx.state, move |c| practice::start(c, uid, &mode, &texts, now)).await?;
+    let lead = ctx.state.config.pool_lead();
+    let id = with_db(ctx.state, move |c| practice::start(c, uid, &mode, &texts, lead, now)).await?;
     Ok(Redirect::to(format!("/practice/{id}")))
 }
 
 #[get("/practice/<id>")]
-pub async fn practice_set(ctx: PageCtx<'_>, o: Officer<'_>, id: i64) -> AppResult<RawHtml<String>> {
-    let uid = o.id();
+pub async fn practice_set(ctx: PageCtx<'_>, o: Officer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
+    let (uid, now, lead) = (o.id(), ctx.state.clock.now(), ctx.state.config.pool_lead());
     let texts = ctx.state.texts.clone();
     let v = with_db(ctx.state, move |c| {
         let s = practice::own_session(c, id, uid)?;
-        practice::view(c, s, &texts)
+        practice::view(c, s, &texts, lead, now)
     })
     .await?;
     let next = v.items.iter().find(|i| i.feedback.is_none()).map(|i| i.number);
@@ -86,11 +87,11 @@ pub struct AnswerForm {
 }
 
 #[post("/practice/<id>/answer", data = "<f>")]
-pub async fn practice_answer(ctx: PageCtx<'_>, o: Officer<'_>, id: i64, f: CsrfForm<AnswerForm>) -> AppResult<Redirect> {
-    let (uid, now) = (o.id(), ctx.state.clock.now());
+pub async fn practice_answer(ctx: PageCtx<'_>, o: Officer<'_>, _free: super::guards::OutsideExam<'_>, id: i64, f: CsrfForm<AnswerForm>) -> AppResult<Redirect> {
+    let (uid, now, lead) = (o.id(), ctx.state.clock.now(), ctx.state.config.pool_lead());
     let f = f.0;
     let vid = f.version_id;
-    with_db(ctx.state, move |c| practice::answer(c, uid, id, f.version_id, &f.choices, now)).await?;
+    with_db(ctx.state, move |c| practice::answer(c, uid, id, f.version_id, &f.choices, lead, now)).await?;
     Ok(Redirect::to(format!("/practice/{id}#q{vid}")))
 }
 
@@ -147,7 +148,7 @@ fn plan_access(c: &mut crate::db::DbConn, u: &CurrentUser, plan_id: i64) -> AppR
 }
 
 #[get("/remedial/<id>")]
-pub async fn remedial_plan(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn remedial_plan(ctx: PageCtx<'_>, u: &CurrentUser, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
     let cu = u.clone();
     let texts = ctx.state.texts.clone();
     let now = ctx.state.clock.now();
@@ -168,7 +169,7 @@ pub struct ReviewForm {
 }
 
 #[post("/remedial/<id>/review", data = "<f>")]
-pub async fn remedial_review(ctx: PageCtx<'_>, o: Officer<'_>, id: i64, f: CsrfForm<ReviewForm>) -> AppResult<Redirect> {
+pub async fn remedial_review(ctx: PageCtx<'_>, o: Officer<'_>, _free: super::guards::OutsideExam<'_>, id: i64, f: CsrfForm<ReviewForm>) -> AppResult<Redirect> {
     let (uid, now) = (o.id(), ctx.state.clock.now());
     let f = f.0;
     let vid = f.version_id;
@@ -177,15 +178,15 @@ pub async fn remedial_review(ctx: PageCtx<'_>, o: Officer<'_>, id: i64, f: CsrfF
 }
 
 #[post("/remedial/<id>/practice", data = "<_f>")]
-pub async fn remedial_practice(ctx: PageCtx<'_>, o: Officer<'_>, id: i64, _f: CsrfForm<super::pages::Empty>) -> AppResult<Redirect> {
-    let (uid, now) = (o.id(), ctx.state.clock.now());
+pub async fn remedial_practice(ctx: PageCtx<'_>, o: Officer<'_>, _free: super::guards::OutsideExam<'_>, id: i64, _f: CsrfForm<super::pages::Empty>) -> AppResult<Redirect> {
+    let (uid, now, lead) = (o.id(), ctx.state.clock.now(), ctx.state.config.pool_lead());
     let texts = ctx.state.texts.clone();
     let sid = with_db(ctx.state, move |c| {
         let p = tr_db::find_plan(c, id)?.filter(|p| p.user_id == uid).ok_or_else(|| AppError::not_found("no such remedial plan"))?;
         if p.stage != "practice" {
             return Err(AppError::conflict("wrong_stage", "practice opens after the self-review is complete"));
         }
-        practice::start(c, uid, &practice::Mode::Plan(id), &texts, now)
+        practice::start(c, uid, &practice::Mode::Plan(id), &texts, lead, now)
     })
     .await?;
     Ok(Redirect::to(format!("/practice/{sid}")))

@@ -17,6 +17,7 @@ mod crash;
 mod downtime;
 mod exam_room;
 mod http_server;
+mod integrity;
 mod migrations;
 mod pages;
 mod security;

@@ -311,6 +311,21 @@ pub fn key_of(conn: &mut DbConn, version_id: i64) -> QueryResult<String> {
 }
 
 /// Versions (with their question's kind, code and case) by id.
+/// Every version (old and new) of the questions that the given versions belong to.
+pub fn sibling_versions(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<i64>> {
+    let mut questions = Vec::new();
+    for chunk in ids.chunks(500) {
+        questions.extend(question_versions::table.filter(question_versions::id.eq_any(chunk)).select(question_versions::question_id).load::<i64>(conn)?);
+    }
+    questions.sort_unstable();
+    questions.dedup();
+    let mut out = Vec::new();
+    for chunk in questions.chunks(500) {
+        out.extend(question_versions::table.filter(question_versions::question_id.eq_any(chunk)).select(question_versions::id).load::<i64>(conn)?);
+    }
+    Ok(out)
+}
+
 pub fn versions_by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(Version, Question)>> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {

@@ -291,6 +291,29 @@ pub fn attempts_of_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(Att
         .load(conn)
 }
 
+/// The caller's unsubmitted attempts still inside their deadline in sittings that are not
+/// mock exams (exam mode), with their sittings.
+pub fn open_graded_attempts(conn: &mut DbConn, user_id: i64, now: Ts) -> QueryResult<Vec<(Attempt, Sitting)>> {
+    attempts::table
+        .inner_join(sittings::table)
+        .filter(attempts::user_id.eq(user_id))
+        .filter(attempts::submitted_at.is_null())
+        .filter(attempts::deadline.gt(now))
+        .filter(sittings::kind.ne("mock"))
+        .select((Attempt::as_select(), Sitting::as_select()))
+        .load(conn)
+}
+
+/// Pools of non-mock sittings that open before `horizon` and have not closed at `now`.
+pub fn pools_in_use(conn: &mut DbConn, now: Ts, horizon: Ts) -> QueryResult<Vec<String>> {
+    sittings::table
+        .filter(sittings::kind.ne("mock"))
+        .filter(sittings::opens_at.le(horizon))
+        .filter(sittings::closes_at.gt(now))
+        .select(sittings::pool)
+        .load(conn)
+}
+
 pub fn count_attempts(conn: &mut DbConn, sitting_id: i64) -> QueryResult<i64> {
     attempts::table.filter(attempts::sitting_id.eq(sitting_id)).count().get_result(conn)
 }

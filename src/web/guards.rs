@@ -1,0 +1,41 @@
+//! Request guards beyond the role guards in `auth`.
+
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome, Request};
+
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The signed-in user, who has no graded exam open: pages that can show a key, an explanation
+/// or a statute text take this guard (see `services::exam_mode`).
+pub struct OutsideExam<'r>(pub &'r CurrentUser);
+
+impl<'r> std::ops::Deref for OutsideExam<'r> {
+    type Target = CurrentUser;
+    fn deref(&self) -> &CurrentUser {
+        self.0
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for OutsideExam<'r> {
+    type Error = AppError;
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
+        let u = match <&CurrentUser as FromRequest>::from_request(req).await {
+            Outcome::Success(u) => u,
+            Outcome::Error(e) => return Outcome::Error(e),
+            Outcome::Forward(s) => return Outcome::Forward(s),
+        };
+        let state = req.rocket().state::<AppState>().expect("state");
+        let (uid, now) = (u.user.id, state.clock.now());
+        let checked = super::with_db(state, move |c| crate::services::exam_mode::ensure_free(c, uid, None, now)).await;
+        match checked {
+            Ok(()) => Outcome::Success(OutsideExam(u)),
+            Err(e) => {
+                req.local_cache(|| Some(e.clone()));
+                Outcome::Error((Status::Forbidden, e))
+            }
+        }
+    }
+}
