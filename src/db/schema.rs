@@ -513,6 +513,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sitting_exceptions (id) {
+        id -> BigInt,
+        sitting_id -> BigInt,
+        user_id -> BigInt,
+        reason -> Text,
+        granted_by -> BigInt,
+        granted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    access_code_failures (id) {
+        id -> BigInt,
+        sitting_id -> BigInt,
+        user_id -> BigInt,
+        failures -> Integer,
+        last_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(training_entries -> users (user_id));
 diesel::joinable!(remedial_plans -> users (user_id));
 diesel::joinable!(practice_answers -> practice_sessions (session_id));
@@ -535,6 +556,8 @@ diesel::joinable!(attempts -> users (user_id));
 diesel::joinable!(responses -> attempts (attempt_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    sitting_exceptions,
+    access_code_failures,
     units, users, user_roles, sessions, statutes, statute_editions, cases, questions,
     question_versions, answer_keys, blueprints, sittings, attempts, responses, audit_log,
     challenges, key_adjustments, item_stats, sitting_stats, bank_imports, notifications, settings,

@@ -28,6 +28,14 @@ impl SittingKind {
     }
 }
 
+impl SittingKind {
+    /// Separation of duties: a user who can read the bank's keys (a trainer) may not sit this
+    /// kind of sitting without an exception recorded for it. Mock exams are practice.
+    pub fn barred_to_key_readers(self) -> bool {
+        !matches!(self, SittingKind::Mock)
+    }
+}
+
 /// Where a sitting is in its window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

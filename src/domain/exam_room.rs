@@ -6,6 +6,22 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+/// Shortest access code: with `MAX_CODE_FAILURES` tries per candidate, guessing one of 31^6
+/// codes is hopeless, where a 4-digit code fell in a few hundred guesses.
+pub const MIN_CODE_LEN: usize = 6;
+/// Wrong codes after which a candidate's start waits for the proctor.
+pub const MAX_CODE_FAILURES: i32 = 5;
+/// Asking for this code generates one.
+pub const AUTO_CODE: &str = "auto";
+/// Letters and digits that cannot be misread when announced or copied from a board
+/// (no 0/O, 1/I/L, U/V).
+pub const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTWXYZ23456789";
+
+/// A fresh access code of `MIN_CODE_LEN` characters from `CODE_ALPHABET`.
+pub fn generate_code(rng: &mut impl rand::Rng) -> String {
+    (0..MIN_CODE_LEN).map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char).collect()
+}
+
 /// What happens when an attempt reaches the sitting's event limit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -58,8 +74,8 @@ impl RoomControls {
         let mut errs = Vec::new();
         if let Some(code) = &self.access_code {
             let n = code.chars().count();
-            if !(4..=32).contains(&n) || code.chars().any(char::is_whitespace) {
-                errs.push("access_code: 4–32 characters without spaces".into());
+            if !(MIN_CODE_LEN..=32).contains(&n) || code.chars().any(char::is_whitespace) {
+                errs.push(format!("access_code: {MIN_CODE_LEN}–32 characters without spaces (or \"{AUTO_CODE}\" to generate one)"));
             }
         }
         for c in &self.allow_cidrs {
@@ -138,6 +154,20 @@ mod tests {
         assert_eq!(c.after_event(2), None);
         assert_eq!(c.after_event(3), Some(OnLimit::Submit));
         assert_eq!(RoomControls::default().after_event(100), None, "no limit");
+    }
+
+    #[test]
+    fn generated_codes_are_long_enough_and_unambiguous() {
+        let mut rng = rand::rng();
+        for _ in 0..200 {
+            let code = generate_code(&mut rng);
+            assert_eq!(code.len(), MIN_CODE_LEN);
+            assert!(code.chars().all(|c| !"0O1IL".contains(c)), "{code}");
+            let c = RoomControls { access_code: Some(code), ..Default::default() };
+            assert!(c.validate().is_empty());
+        }
+        let short = RoomControls { access_code: Some("4821".into()), ..Default::default() };
+        assert!(short.validate()[0].contains("access_code"), "a 4-character code is refused");
     }
 
     #[test]

@@ -70,6 +70,13 @@ impl SittingSpec {
         if !(0..=100).contains(&self.pass_percent) {
             errs.push("pass_percent: must be 0–100".into());
         }
+        // keys shown to an early finisher would reach colleagues still sitting the same pool
+        if matches!(self.kind, SittingKind::Bimonthly | SittingKind::Certification) && self.answer_release == Release::OnSubmit {
+            errs.push("answer_release: a bimonthly or certification exam releases answers after it closes, or never".into());
+        }
+        if self.cert_level.is_some() && self.score_release == Release::Never {
+            errs.push("score_release: a certification exam must release scores (a certificate would reveal the result)".into());
+        }
         errs.extend(self.controls.validate());
         errs
     }
@@ -101,6 +108,11 @@ pub fn pool_candidates(conn: &mut DbConn, now: Ts) -> diesel::QueryResult<Vec<Po
 
 /// Creates a sitting, freezing its pool from the blueprint. Errors list every problem.
 pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, now: Ts) -> AppResult<i64> {
+    let mut spec = spec.clone();
+    if spec.controls.access_code.as_deref().is_some_and(|c| c.trim().eq_ignore_ascii_case(crate::domain::exam_room::AUTO_CODE)) {
+        spec.controls.access_code = Some(crate::domain::exam_room::generate_code(&mut rand::rng()));
+    }
+    let spec = &spec;
     let mut errs = spec.validate();
     let blueprint = exam_db::find_blueprint(conn, spec.blueprint_id)?;
     let Some(blueprint) = blueprint else {
@@ -115,7 +127,14 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, no
     if !unknown_badges.is_empty() {
         errs.push(format!("eligibility.badges: unknown 警号 {}", unknown_badges.join(", ")));
     }
-    let pool = match paper::build_pool(&bp, &pool_candidates(conn, now)?) {
+    let mut candidates = pool_candidates(conn, now)?;
+    if spec.kind == SittingKind::Remedial {
+        // a remedial exam releases its answers on submit: none of them may be in a pool that
+        // other candidates are sitting or will sit
+        let withheld = crate::services::exam_mode::withheld_from_practice(conn, now, chrono::Duration::days(3650))?;
+        candidates.retain(|c| !withheld.contains(&c.version_id));
+    }
+    let pool = match paper::build_pool(&bp, &candidates) {
         Ok(p) => Some(p),
         Err(e) => {
             errs.extend(e);
@@ -264,6 +283,47 @@ pub fn controls_of(s: &exam_db::Sitting) -> RoomControls {
     serde_json::from_str(&s.controls).unwrap_or_default()
 }
 
+/// Separation of duties (`SittingKind::barred_to_key_readers`): a trainer sits a graded
+/// sitting only under an admin's exception for it.
+pub fn check_duties(conn: &mut DbConn, s: &exam_db::Sitting, user_id: i64) -> AppResult<()> {
+    let kind = SittingKind::parse(&s.kind).unwrap_or(SittingKind::Bimonthly);
+    if !kind.barred_to_key_readers() || !org::roles_of(conn, user_id)?.contains(&crate::domain::org::Role::Trainer) {
+        return Ok(());
+    }
+    if crate::db::models::room::find_exception(conn, s.id, user_id)?.is_some() {
+        return Ok(());
+    }
+    Err(AppError::new(
+        rocket::http::Status::Forbidden,
+        "duty_separation",
+        "your account can read the question bank's keys, so it cannot sit this exam unless an admin records an exception for this sitting",
+    ))
+}
+
+/// The access code: after `MAX_CODE_FAILURES` wrong codes the candidate waits for the proctor,
+/// who lets them in again (`proctor::let_in`). Wrong codes are counted in the database, so
+/// every app server sees the same count.
+fn check_code(conn: &mut DbConn, s: &exam_db::Sitting, controls: &RoomControls, user_id: i64, given: Option<&str>, now: Ts) -> AppResult<()> {
+    use crate::db::models::room;
+    use crate::domain::exam_room::MAX_CODE_FAILURES;
+    if controls.access_code.is_none() {
+        return Ok(());
+    }
+    let locked = || {
+        AppError::new(rocket::http::Status::Forbidden, "access_code_locked", format!("{MAX_CODE_FAILURES} wrong access codes: ask the proctor to let you in"))
+    };
+    if room::code_failures(conn, s.id, user_id)? >= MAX_CODE_FAILURES {
+        return Err(locked());
+    }
+    if controls.code_ok(given) {
+        return Ok(());
+    }
+    if given.is_some_and(|g| !g.trim().is_empty()) && room::add_code_failure(conn, s.id, user_id, now)? >= MAX_CODE_FAILURES {
+        return Err(locked());
+    }
+    Err(AppError::new(rocket::http::Status::Forbidden, "access_code", "enter the access code the proctor announces"))
+}
+
 /// The room's network allow-list, checked on every call of an attempt (start, read, save,
 /// event, submit; page and API) with one message.
 pub fn check_room(controls: &RoomControls, ip: Option<std::net::IpAddr>) -> AppResult<()> {
@@ -308,12 +368,11 @@ pub fn start_attempt(conn: &mut DbConn, sitting_id: i64, c: &Candidate<'_>, room
     if !may_sit(conn, &s, c)? {
         return Err(AppError::forbidden("you are not on the list for this sitting"));
     }
+    check_duties(conn, &s, c.id)?;
     // the room is checked on every start, resuming included: a paper opens only in the exam room
     let controls = controls_of(&s);
     check_room(&controls, room.ip)?;
-    if !controls.code_ok(room.access_code) {
-        return Err(AppError::new(rocket::http::Status::Forbidden, "access_code", "enter the access code the proctor announces"));
-    }
+    check_code(conn, &s, &controls, c.id, room.access_code, now)?;
     if let Some(a) = exam_db::find_attempt_for(conn, s.id, c.id)? {
         return Ok((a, false));
     }
@@ -607,7 +666,9 @@ pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, kind: &s
         let g = grading::grade(&items, rule, s.pass_percent);
         let scores = g.item_scores.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",");
         exam_db::store_grade(conn, a.id, g.score_centi, g.max_centi, g.passed, &scores)?;
-        if s.cert_level.is_some() {
+        // a certificate tells the result: it is issued when the score is released (otherwise
+        // when the closed sitting is filed, see `training::file_closed_sittings`)
+        if s.cert_level.is_some() && Release::parse(&s.score_release) == Some(Release::OnSubmit) {
             let graded = exam_db::find_attempt(conn, a.id)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
             crate::services::certification::issue_for_attempt(conn, &graded, &s, now)?;
         }

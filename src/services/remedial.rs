@@ -93,8 +93,13 @@ pub fn after_bimonthly(c: &mut DbConn, user_id: i64, attempt_id: i64, now: Ts) -
     let Some(trigger) = rules_mod::trigger_after(&r, &results) else { return Ok(None) };
     let a = exam_db::find_attempt(c, attempt_id)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
     let s = exam_db::find_sitting(c, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting vanished"))?;
+    // a score the sitting never releases is not stated in the plan, its notice or its e-mail
+    let score_shown = crate::domain::exam::Release::parse(&s.score_release) != Some(crate::domain::exam::Release::Never);
     let reason = match trigger {
-        Trigger::FailedExam => format!("{}：{} / {} 不合格", s.title, crate::domain::grading::format_points(a.score_centi.unwrap_or(0)), crate::domain::grading::format_points(a.max_centi)),
+        Trigger::FailedExam if score_shown => {
+            format!("{}：{} / {} 不合格", s.title, crate::domain::grading::format_points(a.score_centi.unwrap_or(0)), crate::domain::grading::format_points(a.max_centi))
+        }
+        Trigger::FailedExam => format!("{}：未达到合格要求", s.title),
         _ => format!("连续 {} 次双月考低于 {}%（最近：{}）", r.low_streak, r.low_percent, s.title),
     };
     open_plan(c, user_id, trigger, &reason, Some(attempt_id), None, now)
@@ -418,6 +423,8 @@ pub struct ReviewItem {
     pub options: Vec<(String, String)>,
     pub key: String,
     pub explanation: String,
+    /// The source exam does not release answers: only the statute and articles are shown.
+    pub withheld: bool,
     pub statute: String,
     pub articles: Vec<(String, Option<String>)>,
     pub note: String,
@@ -455,7 +462,21 @@ pub fn explain(v: &bank_db::Version, q: &bank_db::Question, texts: &crate::domai
     (options, articles)
 }
 
-pub fn plan_view(conn: &mut DbConn, p: tr_db::Plan, texts: &crate::domain::statute_text::StatuteTexts, now: Ts) -> AppResult<PlanView> {
+/// Whether the plan's source exam lets its answers be shown now (a plan from a referral or a
+/// case evaluation has no source exam: its review questions were the officer's practice misses).
+pub fn source_answers_released(conn: &mut DbConn, p: &tr_db::Plan, now: Ts) -> AppResult<bool> {
+    let Some(aid) = p.source_attempt_id else { return Ok(true) };
+    let Some(a) = exam_db::find_attempt(conn, aid)? else { return Ok(true) };
+    let s = exam_db::find_sitting(conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting vanished"))?;
+    Ok(crate::services::exams::answers_released(&a, &s, now))
+}
+
+/// A plan as `viewer_sees_keys` allows: when the source exam does not release its answers, the
+/// self-review covers only what may be shown — the statutes and articles the officer missed —
+/// without stems, options, keys or explanations (trainers, who hold the bank, see them).
+pub fn plan_view(conn: &mut DbConn, p: tr_db::Plan, texts: &crate::domain::statute_text::StatuteTexts, viewer_sees_keys: bool, now: Ts) -> AppResult<PlanView> {
+    let withheld = !viewer_sees_keys && !source_answers_released(conn, &p, now)?;
+    let statute_names: HashMap<String, String> = bank_db::statute_names(conn)?.into_iter().collect();
     let u = org::find(conn, p.user_id)?.ok_or_else(|| AppError::internal("officer missing"))?;
     let notes: HashMap<i64, String> = tr_db::reviews_of(conn, p.id)?.into_iter().collect();
     let ids = p.review_vec();
@@ -467,15 +488,17 @@ pub fn plan_view(conn: &mut DbConn, p: tr_db::Plan, texts: &crate::domain::statu
         .map(|(v, q)| {
             let (options, articles) = explain(&v, &q, texts);
             let note = notes.get(&v.id).cloned().unwrap_or_default();
+            let shown = |text: String| if withheld { String::new() } else { text };
             ReviewItem {
                 version_id: v.id,
                 question_code: q.code.clone(),
                 kind: q.kind.clone(),
-                stem: v.stem.clone(),
-                options,
-                key: keys.get(&v.id).cloned().unwrap_or_default(),
-                explanation: v.explanation.clone(),
-                statute: v.statute_code.clone(),
+                stem: shown(v.stem.clone()),
+                options: if withheld { Vec::new() } else { options },
+                key: shown(keys.get(&v.id).cloned().unwrap_or_default()),
+                explanation: shown(v.explanation.clone()),
+                withheld,
+                statute: statute_names.get(&v.statute_code).cloned().unwrap_or_else(|| v.statute_code.clone()),
                 articles,
                 done: note.trim().chars().count() >= rules_mod::MIN_NOTE_CHARS,
                 note,

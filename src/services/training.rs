@@ -98,6 +98,10 @@ pub fn file_closed_sittings(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
                         if kind == SittingKind::Bimonthly {
                             crate::services::remedial::after_bimonthly(c, a.user_id, a.id, now)?;
                         }
+                        if release != Release::Never {
+                            // certificates withheld until the scores were released (once per attempt)
+                            crate::services::certification::issue_for_attempt(c, a, &s, now)?;
+                        }
                     }
                     Ok::<(), AppError>(())
                 })?;

@@ -154,7 +154,7 @@ pub async fn remedial_plan(ctx: PageCtx<'_>, u: &CurrentUser, _free: super::guar
     let now = ctx.state.clock.now();
     let v = with_db(ctx.state, move |c| {
         let p = plan_access(c, &cu, id)?;
-        remedial::plan_view(c, p, &texts, now)
+        remedial::plan_view(c, p, &texts, cu.has(Role::Trainer), now)
     })
     .await?;
     let own = v.plan.user_id == u.id();

@@ -304,10 +304,11 @@ pub fn open_graded_attempts(conn: &mut DbConn, user_id: i64, now: Ts) -> QueryRe
         .load(conn)
 }
 
-/// Pools of non-mock sittings that open before `horizon` and have not closed at `now`.
+/// Pools of bimonthly and certification sittings (many candidates) that open before `horizon`
+/// and have not closed at `now`.
 pub fn pools_in_use(conn: &mut DbConn, now: Ts, horizon: Ts) -> QueryResult<Vec<String>> {
     sittings::table
-        .filter(sittings::kind.ne("mock"))
+        .filter(sittings::kind.eq_any(["bimonthly", "certification"]))
         .filter(sittings::opens_at.le(horizon))
         .filter(sittings::closes_at.gt(now))
         .select(sittings::pool)

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use super::Ts;
-use crate::db::schema::{absences, attempt_events, attempts};
+use crate::db::schema::{absences, access_code_failures, attempt_events, attempts, sitting_exceptions};
 use crate::db::DbConn;
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
@@ -89,4 +89,86 @@ pub fn insert_absence(conn: &mut DbConn, sitting_id: i64, user_id: i64, now: Ts)
 
 pub fn absentees(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<i64>> {
     absences::table.filter(absences::sitting_id.eq(sitting_id)).select(absences::user_id).order(absences::user_id).load(conn)
+}
+
+/// An admin's exception letting a user who can read keys sit one graded sitting.
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = sitting_exceptions)]
+pub struct SittingException {
+    pub id: i64,
+    pub sitting_id: i64,
+    pub user_id: i64,
+    pub reason: String,
+    pub granted_by: i64,
+    pub granted_at: Ts,
+}
+
+pub fn find_exception(conn: &mut DbConn, sitting_id: i64, user_id: i64) -> QueryResult<Option<SittingException>> {
+    sitting_exceptions::table
+        .filter(sitting_exceptions::sitting_id.eq(sitting_id))
+        .filter(sitting_exceptions::user_id.eq(user_id))
+        .select(SittingException::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn exceptions_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<SittingException>> {
+    sitting_exceptions::table.filter(sitting_exceptions::sitting_id.eq(sitting_id)).order(sitting_exceptions::id).select(SittingException::as_select()).load(conn)
+}
+
+/// Records an exception; false when the user already has one for that sitting.
+pub fn insert_exception(conn: &mut DbConn, sitting_id: i64, user_id: i64, reason: &str, by: i64, now: Ts) -> QueryResult<bool> {
+    let values = (
+        sitting_exceptions::sitting_id.eq(sitting_id),
+        sitting_exceptions::user_id.eq(user_id),
+        sitting_exceptions::reason.eq(reason),
+        sitting_exceptions::granted_by.eq(by),
+        sitting_exceptions::granted_at.eq(now),
+    );
+    let n = crate::per_backend!(conn, |c| diesel::insert_into(sitting_exceptions::table)
+        .values(values)
+        .on_conflict((sitting_exceptions::sitting_id, sitting_exceptions::user_id))
+        .do_nothing()
+        .execute(c))?;
+    Ok(n == 1)
+}
+
+/// Wrong access codes a candidate has typed for a sitting since the proctor last let them in.
+pub fn code_failures(conn: &mut DbConn, sitting_id: i64, user_id: i64) -> QueryResult<i32> {
+    Ok(access_code_failures::table
+        .filter(access_code_failures::sitting_id.eq(sitting_id))
+        .filter(access_code_failures::user_id.eq(user_id))
+        .select(access_code_failures::failures)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Counts one more wrong code; returns the new count.
+pub fn add_code_failure(conn: &mut DbConn, sitting_id: i64, user_id: i64, now: Ts) -> QueryResult<i32> {
+    let values = (
+        access_code_failures::sitting_id.eq(sitting_id),
+        access_code_failures::user_id.eq(user_id),
+        access_code_failures::failures.eq(1),
+        access_code_failures::last_at.eq(now),
+    );
+    crate::per_backend!(conn, |c| diesel::insert_into(access_code_failures::table)
+        .values(values)
+        .on_conflict((access_code_failures::sitting_id, access_code_failures::user_id))
+        .do_update()
+        .set((access_code_failures::failures.eq(access_code_failures::failures + 1), access_code_failures::last_at.eq(now)))
+        .execute(c))?;
+    code_failures(conn, sitting_id, user_id)
+}
+
+pub fn clear_code_failures(conn: &mut DbConn, sitting_id: i64, user_id: i64) -> QueryResult<usize> {
+    diesel::delete(access_code_failures::table.filter(access_code_failures::sitting_id.eq(sitting_id)).filter(access_code_failures::user_id.eq(user_id))).execute(conn)
+}
+
+/// (user id, wrong codes) of every candidate of a sitting with at least one wrong code.
+pub fn code_failures_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<(i64, i32)>> {
+    access_code_failures::table
+        .filter(access_code_failures::sitting_id.eq(sitting_id))
+        .select((access_code_failures::user_id, access_code_failures::failures))
+        .load(conn)
 }

@@ -1,0 +1,3 @@
+-- Undoes up.sql.
+DROP TABLE access_code_failures;
+DROP TABLE sitting_exceptions;
