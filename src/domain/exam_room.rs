@@ -66,6 +66,10 @@ pub struct RoomControls {
     pub max_events: i32,
     #[serde(default)]
     pub on_limit: OnLimit,
+    /// Seconds an automatic submission waits after the limit is reached, so the proctor can
+    /// dismiss a false event first; 0 = at once.
+    #[serde(default)]
+    pub grace_seconds: i32,
 }
 
 impl RoomControls {
@@ -82,6 +86,9 @@ impl RoomControls {
             if c.parse::<IpNet>().is_err() && c.parse::<IpAddr>().is_err() {
                 errs.push(format!("allow_cidrs: {c:?} is not a network such as 10.20.30.0/24 or an address"));
             }
+        }
+        if !(0..=1800).contains(&self.grace_seconds) {
+            errs.push("grace_seconds: 0 (at once) to 1800".into());
         }
         if !(0..=100).contains(&self.max_events) {
             errs.push("max_events: 0 (no limit) to 100".into());
@@ -119,6 +126,11 @@ impl RoomControls {
     pub fn after_event(&self, count: i64) -> Option<OnLimit> {
         (self.max_events > 0 && count >= self.max_events as i64).then_some(self.on_limit)
     }
+}
+
+/// Focus events that count toward the limit: those reported minus those a proctor dismissed.
+pub fn counted_events(reported: i64, dismissed: i64) -> i64 {
+    (reported - dismissed).max(0)
 }
 
 /// Kinds of events the exam page reports.

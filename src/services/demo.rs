@@ -262,7 +262,12 @@ fn seed_past_bimonthly(conn: &mut DbConn, trainer: Option<i64>, now: Ts) -> AppR
                 v.key.chars().take(v.key.len().saturating_sub(1).max(1)).collect() // chose too few
             } else {
                 let wrong: Vec<char> = ids.iter().copied().filter(|c| !v.key.contains(*c)).collect();
-                wrong[rng.random_range(0..wrong.len())].to_string()
+                if wrong.is_empty() {
+                    // every option is right: a wrong answer leaves one out
+                    v.key.chars().take(v.key.len() - 1).collect()
+                } else {
+                    wrong[rng.random_range(0..wrong.len())].to_string()
+                }
             };
             if choice != v.key && first_wrong.is_none() && v.kind == QuestionKind::Single {
                 first_wrong = Some(item.v);

@@ -114,6 +114,16 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, no
     }
     let spec = &spec;
     let mut errs = spec.validate();
+    if let Some(pid) = spec.plan_id {
+        if crate::db::models::plans::find_plan(conn, pid)?.is_none() {
+            errs.push(format!("plan_id: no exam plan {pid}"));
+        }
+    }
+    if let Some(mid) = spec.makeup_of {
+        if exam_db::find_sitting(conn, mid)?.is_none() {
+            errs.push(format!("makeup_of: no sitting {mid}"));
+        }
+    }
     let blueprint = exam_db::find_blueprint(conn, spec.blueprint_id)?;
     let Some(blueprint) = blueprint else {
         errs.push(format!("blueprint_id: no blueprint {}", spec.blueprint_id));

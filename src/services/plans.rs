@@ -126,15 +126,23 @@ pub fn run_due(conn: &mut DbConn, now: Ts) -> AppResult<Vec<i64>> {
 }
 
 /// Everyone on a sitting's list (active officers it admits).
-fn candidates_of(c: &mut DbConn, s: &exam_db::Sitting) -> AppResult<Vec<org::User>> {
+/// The sitting's candidates: active officers it admits (for a certification sitting, those
+/// registered for its level).
+pub fn candidates_of(c: &mut DbConn, s: &exam_db::Sitting) -> AppResult<Vec<org::User>> {
+    let officers: std::collections::HashSet<i64> = org::ids_with_role(c, crate::domain::org::Role::Officer)?.into_iter().collect();
     let mut out = Vec::new();
     for (u, _) in org::list_with_units(c)? {
-        if !u.active || !org::roles_of(c, u.id)?.contains(&crate::domain::org::Role::Officer) {
+        if !u.active || !officers.contains(&u.id) {
             continue;
         }
         if exams::may_sit(c, s, &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type })? {
             out.push(u);
         }
+    }
+    if let Some(level) = &s.cert_level {
+        let registered: std::collections::HashSet<i64> =
+            crate::db::models::cert::registrations(c, true)?.into_iter().filter(|(r, ..)| &r.level == level).map(|(r, ..)| r.user_id).collect();
+        out.retain(|u| registered.contains(&u.id));
     }
     Ok(out)
 }
@@ -142,13 +150,7 @@ fn candidates_of(c: &mut DbConn, s: &exam_db::Sitting) -> AppResult<Vec<org::Use
 /// Records a message to every candidate of a newly scheduled sitting (the e-mail issue sends it).
 pub fn notify_candidates(c: &mut DbConn, sitting_id: i64, now: Ts) -> AppResult<usize> {
     let s = exam_db::find_sitting(c, sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
-    let mut people = candidates_of(c, &s)?;
-    if let Some(level) = &s.cert_level {
-        // a certification sitting's candidates are the officers registered for its level
-        let registered: std::collections::HashSet<i64> =
-            crate::db::models::cert::registrations(c, true)?.into_iter().filter(|(r, ..)| &r.level == level).map(|(r, ..)| r.user_id).collect();
-        people.retain(|u| registered.contains(&u.id));
-    }
+    let people = candidates_of(c, &s)?;
     let params = json!({"title": s.title, "opens": crate::web::local(s.opens_at), "closes": crate::web::local(s.closes_at), "minutes": s.duration_minutes, "url": "/"});
     for u in &people {
         crate::services::mail::notify(c, u.id, "exam_scheduled", params.clone(), now)?;

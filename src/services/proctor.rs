@@ -47,13 +47,89 @@ pub fn record_event(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, us
         }
         Ok::<_, AppError>((n, action))
     })?;
-    let submitted = if action == Some(OnLimit::Submit) {
-        exams::submit(conn, cache, a.id, "forced", now)?;
-        true
-    } else {
-        false
+    let submitted = match action {
+        Some(OnLimit::Submit) if controls.grace_seconds == 0 => {
+            exams::submit(conn, cache, a.id, "forced", now)?;
+            true
+        }
+        Some(OnLimit::Submit) => {
+            // the deadline moves up to the end of the grace period, unless a proctor dismisses
+            // an event first (`dismiss_event` puts it back); the deadline sweeper submits
+            let pending = room_db::events_of_attempt(conn, a.id)?.iter().rev().find(|e| e.kind == room_db::SUBMIT_PENDING || e.kind == room_db::SUBMIT_CANCELLED).is_some_and(|e| e.kind == room_db::SUBMIT_PENDING);
+            let at = now + chrono::Duration::seconds(i64::from(controls.grace_seconds));
+            if !pending && at < a.deadline {
+                write_tx(conn, |c| {
+                    room_db::set_deadline(c, a.id, at)?;
+                    let detail = json!({"from": crate::timefmt::to_string(&a.deadline), "to": crate::timefmt::to_string(&at)});
+                    room_db::insert_event(c, a.id, room_db::SUBMIT_PENDING, &detail.to_string(), None, now)?;
+                    Ok::<(), AppError>(())
+                })?;
+            }
+            false
+        }
+        _ => false,
     };
     Ok(EventOutcome { events, limit: controls.max_events, flagged: action.is_some() || a.flagged, submitted })
+}
+
+/// A proctor dismisses a focus event they judge false (the candidate was not leaving the
+/// exam): it stops counting, and an automatic submission still waiting out its grace period is
+/// called off when the count falls below the limit. Audited.
+pub fn dismiss_event(conn: &mut DbConn, sitting_id: i64, event_id: i64, reason: &str, by: i64, now: Ts) -> AppResult<()> {
+    let reason = check_reason(reason)?;
+    let e = room_db::find_event(conn, event_id)?.filter(|e| EVENT_KINDS.contains(&e.kind.as_str())).ok_or_else(|| AppError::not_found("no such focus event"))?;
+    let a = exam_db::find_attempt(conn, e.attempt_id)?.filter(|a| a.sitting_id == sitting_id).ok_or_else(|| AppError::not_found("no such focus event in this sitting"))?;
+    let s = exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+    let controls = exams::controls_of(&s);
+    write_tx(conn, |c| {
+        let events = room_db::events_of_attempt(c, a.id)?;
+        let already = events.iter().any(|x| x.kind == room_db::DISMISSED && serde_json::from_str::<serde_json::Value>(&x.detail).ok().and_then(|d| d["event"].as_i64()) == Some(e.id));
+        if already {
+            return Err(AppError::conflict("dismissed", "this event was already dismissed"));
+        }
+        let detail = json!({"event": e.id, "kind": e.kind, "reason": reason});
+        room_db::insert_event(c, a.id, room_db::DISMISSED, &detail.to_string(), Some(by), now)?;
+        audit::append(c, Some(by), "attempt.event_dismissed", &format!("attempt:{}", a.id), &detail, now)?;
+        let pending = events.iter().rev().find(|x| x.kind == room_db::SUBMIT_PENDING || x.kind == room_db::SUBMIT_CANCELLED).filter(|x| x.kind == room_db::SUBMIT_PENDING);
+        let fresh = exam_db::find_attempt(c, a.id)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
+        if let Some(p) = pending {
+            if fresh.submitted_at.is_none() && controls.after_event(room_db::count_focus_events(c, a.id)?).is_none() {
+                let d: serde_json::Value = serde_json::from_str(&p.detail).unwrap_or_default();
+                let from = d["from"].as_str().and_then(|t| crate::timefmt::parse(t)).unwrap_or(fresh.deadline);
+                room_db::set_deadline(c, a.id, from.max(fresh.deadline))?;
+                room_db::insert_event(c, a.id, room_db::SUBMIT_CANCELLED, &json!({"deadline": crate::timefmt::to_string(&from.max(fresh.deadline))}).to_string(), Some(by), now)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Lets a candidate whose start is locked by wrong access codes try again (audited).
+pub fn let_in(conn: &mut DbConn, sitting_id: i64, badge: &str, by: i64, now: Ts) -> AppResult<()> {
+    let u = crate::db::models::org::find_by_badge(conn, badge.trim())?.ok_or_else(|| AppError::not_found(format!("no officer {}", badge.trim())))?;
+    write_tx(conn, |c| {
+        let n = room_db::clear_code_failures(c, sitting_id, u.id)?;
+        if n == 0 {
+            return Err(AppError::conflict("not_locked", "this candidate has no wrong access codes to clear"));
+        }
+        audit::append(c, Some(by), "sitting.let_in", &format!("sitting:{sitting_id}"), &json!({"user": u.id, "badge": u.badge}), now)?;
+        Ok(())
+    })
+}
+
+/// An admin lets a user who can read the bank's keys sit one graded sitting, with a reason
+/// (separation of duties, see `exams::check_duties`). Audited.
+pub fn grant_exception(conn: &mut DbConn, sitting_id: i64, badge: &str, reason: &str, by: i64, now: Ts) -> AppResult<()> {
+    let reason = check_reason(reason)?;
+    exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+    let u = crate::db::models::org::find_by_badge(conn, badge.trim())?.ok_or_else(|| AppError::unprocessable(format!("badge: no account {}", badge.trim())))?;
+    write_tx(conn, |c| {
+        if !room_db::insert_exception(c, sitting_id, u.id, reason, by, now)? {
+            return Err(AppError::conflict("exists", "this account already has an exception for this sitting"));
+        }
+        audit::append(c, Some(by), "sitting.exception", &format!("sitting:{sitting_id}"), &json!({"user": u.id, "badge": u.badge, "reason": reason}), now)?;
+        Ok(())
+    })
 }
 
 fn check_reason(reason: &str) -> AppResult<&str> {
@@ -163,6 +239,31 @@ pub fn live(conn: &mut DbConn, sitting_id: i64, now: Ts) -> AppResult<Vec<Procto
         });
     }
     Ok(rows)
+}
+
+/// Someone on the sitting's list who has not started, with their wrong access codes.
+#[derive(Clone, Debug, Serialize)]
+pub struct NotStarted {
+    pub badge: String,
+    pub name: String,
+    pub code_failures: i32,
+    /// Locked out by wrong codes until the proctor lets them in.
+    pub locked: bool,
+}
+
+/// Everyone on the sitting's list (its eligibility, or the registered officers of a
+/// certification level) who has no attempt yet.
+pub fn not_started(conn: &mut DbConn, s: &exam_db::Sitting) -> AppResult<Vec<NotStarted>> {
+    let started: std::collections::HashSet<i64> = exam_db::attempts_of_sitting(conn, s.id)?.into_iter().map(|(a, ..)| a.user_id).collect();
+    let failures: HashMap<i64, i32> = room_db::code_failures_of_sitting(conn, s.id)?.into_iter().collect();
+    Ok(crate::services::plans::candidates_of(conn, s)?
+        .into_iter()
+        .filter(|u| !started.contains(&u.id))
+        .map(|u| {
+            let n = failures.get(&u.id).copied().unwrap_or(0);
+            NotStarted { badge: u.badge, name: u.name, code_failures: n, locked: n >= crate::domain::exam_room::MAX_CODE_FAILURES }
+        })
+        .collect())
 }
 
 /// What a downtime compensation did.

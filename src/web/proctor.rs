@@ -24,7 +24,9 @@ fn rows_json(rows: &[proctor::ProctorRow]) -> Vec<Value> {
                 "focus_events": r.focus_events, "extra_minutes": r.extra_minutes, "open": r.submitted_at.is_none(),
                 "events": r.events.iter().map(|e| {
                     let d: Value = serde_json::from_str(&e.detail).unwrap_or(Value::Null);
-                    json!({"at": local(e.at), "kind": e.kind, "minutes": d.get("minutes"), "reason": d.get("reason")})
+                    let dismissed = r.events.iter().any(|x| x.kind == room_db::DISMISSED && serde_json::from_str::<Value>(&x.detail).ok().and_then(|v| v["event"].as_i64()) == Some(e.id));
+                    json!({"id": e.id, "at": local(e.at), "kind": e.kind, "minutes": d.get("minutes"), "reason": d.get("reason"), "dismissed": dismissed,
+                           "focus": crate::domain::exam_room::EVENT_KINDS.contains(&e.kind.as_str())})
                 }).collect::<Vec<_>>(),
             })
         })
@@ -36,6 +38,8 @@ async fn page(ctx: &PageCtx<'_>, id: i64, template: &str, errors: Vec<String>) -
     let s = with_db(ctx.state, move |c| {
         let s = exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
         let rows = proctor::live(c, id, now)?;
+        let waiting = proctor::not_started(c, &s)?;
+        let exceptions = room_db::exceptions_of_sitting(c, id)?.len();
         let ids: Vec<i64> = rows.iter().map(|r| r.attempt_id).collect();
         let filed = crate::db::models::training::count_filed(c, &ids)?;
         let mut absent = Vec::new();
@@ -44,10 +48,10 @@ async fn page(ctx: &PageCtx<'_>, id: i64, template: &str, errors: Vec<String>) -
                 absent.push(json!({"badge": u.badge, "name": u.name}));
             }
         }
-        Ok((s, rows, absent, filed))
+        Ok((s, rows, absent, filed, waiting, exceptions))
     })
     .await?;
-    let (s, rows, absent, filed) = (s.0, s.1, s.2, s.3);
+    let (s, rows, absent, filed, waiting, exceptions) = s;
     let controls = exams::controls_of(&s);
     ctx.render(
         template,
@@ -57,6 +61,8 @@ async fn page(ctx: &PageCtx<'_>, id: i64, template: &str, errors: Vec<String>) -
             "rows": rows_json(&rows), "absent": absent, "errors": errors, "now": local(now),
             "started": rows.len(), "submitted": rows.iter().filter(|r| r.submitted_at.is_some()).count(), "flagged": rows.iter().filter(|r| r.flagged).count(),
             "filed": filed, "closed": now >= s.closes_at, "all_filed": s.filed,
+            "waiting_n": waiting.len(), "waiting": waiting, "locked": waiting.iter().filter(|w| w.locked).count(), "exceptions": exceptions,
+            "open_now": now >= s.opens_at && now < s.closes_at,
         }),
     )
 }
@@ -152,6 +158,76 @@ pub async fn downtime(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<Dow
     match r {
         Ok(_) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/proctor")))),
         Err(e) if matches!(e.status.code, 409 | 422) => page(&ctx, id, "sittings/proctor", vec![e.message]).await.map(rocket::Either::Left),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(FromForm)]
+pub struct DismissForm {
+    reason: String,
+}
+
+/// Dismisses a focus event the proctor judges false: it stops counting toward the limit.
+#[post("/sittings/<id>/events/<event_id>/dismiss", data = "<f>")]
+pub async fn dismiss_event(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, event_id: i64, f: CsrfForm<DismissForm>) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+    let (by, now, reason) = (t.user.id, ctx.state.clock.now(), f.0.reason);
+    match with_db(ctx.state, move |c| proctor::dismiss_event(c, id, event_id, &reason, by, now)).await {
+        Ok(()) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/proctor")))),
+        Err(e) if matches!(e.status.code, 409 | 422) => page(&ctx, id, "sittings/proctor", vec![e.message]).await.map(rocket::Either::Left),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(FromForm)]
+pub struct LetInForm {
+    badge: String,
+}
+
+/// Lets a candidate locked out by wrong access codes try again.
+#[post("/sittings/<id>/let-in", data = "<f>")]
+pub async fn let_in(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<LetInForm>) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+    let (by, now, badge) = (t.user.id, ctx.state.clock.now(), f.0.badge);
+    match with_db(ctx.state, move |c| proctor::let_in(c, id, &badge, by, now)).await {
+        Ok(()) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/proctor")))),
+        Err(e) if matches!(e.status.code, 404 | 409 | 422) => page(&ctx, id, "sittings/proctor", vec![e.message]).await.map(rocket::Either::Left),
+        Err(e) => Err(e),
+    }
+}
+
+async fn exceptions_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>) -> AppResult<RawHtml<String>> {
+    let (s, list) = with_db(ctx.state, move |c| {
+        let s = exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+        let mut list = Vec::new();
+        for e in room_db::exceptions_of_sitting(c, id)? {
+            let who = org::find(c, e.user_id)?;
+            let by = org::find(c, e.granted_by)?;
+            list.push(json!({"badge": who.as_ref().map(|u| u.badge.clone()), "name": who.map(|u| u.name), "reason": e.reason,
+                             "by": by.map(|u| u.name), "at": local(e.granted_at)}));
+        }
+        Ok((s, list))
+    })
+    .await?;
+    ctx.render("sittings/exceptions", json!({"s": {"id": s.id, "title": s.title, "kind": s.kind}, "list": list, "errors": errors}))
+}
+
+/// Separation of duties: the exceptions an admin recorded for a sitting.
+#[get("/sittings/<id>/exceptions")]
+pub async fn exceptions(ctx: PageCtx<'_>, _a: crate::auth::Admin<'_>, id: i64) -> AppResult<RawHtml<String>> {
+    exceptions_page(&ctx, id, vec![]).await
+}
+
+#[derive(FromForm)]
+pub struct ExceptionForm {
+    badge: String,
+    reason: String,
+}
+
+#[post("/sittings/<id>/exceptions", data = "<f>")]
+pub async fn grant_exception(ctx: PageCtx<'_>, a: crate::auth::Admin<'_>, id: i64, f: CsrfForm<ExceptionForm>) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+    let (by, now, f) = (a.user.id, ctx.state.clock.now(), f.0);
+    match with_db(ctx.state, move |c| proctor::grant_exception(c, id, &f.badge, &f.reason, by, now)).await {
+        Ok(()) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/exceptions")))),
+        Err(e) if matches!(e.status.code, 409 | 422) => exceptions_page(&ctx, id, vec![e.message]).await.map(rocket::Either::Left),
         Err(e) => Err(e),
     }
 }

@@ -54,7 +54,10 @@ pub struct LoginForm {
 /// Only same-site paths are followed after sign-in.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        // a local path that is a valid URI (no spaces or control characters): anything else
+        // would be an open redirect or a redirect Rocket cannot send
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.chars().any(|c| c.is_whitespace() || c.is_control())
+            && rocket::http::uri::Origin::parse(n).is_ok() => n.to_string(),
         _ => "/".to_string(),
     }
 }

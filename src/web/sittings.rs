@@ -195,6 +195,8 @@ pub struct SittingForm {
     fullscreen: bool,
     max_events: Option<i32>,
     on_limit: Option<String>,
+    grace_seconds: Option<i32>,
+    generate_code: bool,
 }
 
 impl SittingForm {
@@ -236,11 +238,16 @@ impl SittingForm {
             },
             cert_level: self.cert_level.as_deref().and_then(|l| Level::parse(l.trim())),
             controls: RoomControls {
-                access_code: self.access_code.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string),
+                access_code: match self.access_code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                    Some(c) => Some(c.to_string()),
+                    None if self.generate_code => Some(crate::domain::exam_room::AUTO_CODE.to_string()),
+                    None => None,
+                },
                 allow_cidrs: self.allow_cidrs.as_deref().unwrap_or("").split([',', '，', ' ', '\n', '\r', ';']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
                 fullscreen: self.fullscreen,
                 max_events: self.max_events.unwrap_or(0),
                 on_limit: self.on_limit.as_deref().and_then(OnLimit::parse).unwrap_or_default(),
+                grace_seconds: self.grace_seconds.unwrap_or(0),
             },
             plan_id: None,
             makeup_of: None,
@@ -265,7 +272,8 @@ async fn sitting_form_page(ctx: &PageCtx<'_>, form: &SittingForm, errors: Vec<St
             "errors": errors,
             "f": { "title": form.title, "opens_at": form.opens_at, "closes_at": form.closes_at, "duration_minutes": form.duration_minutes,
                    "pass_percent": form.pass_percent, "badges": form.badges, "access_code": form.access_code,
-                   "allow_cidrs": form.allow_cidrs, "fullscreen": form.fullscreen, "max_events": form.max_events },
+                   "allow_cidrs": form.allow_cidrs, "fullscreen": form.fullscreen, "max_events": form.max_events,
+                   "grace_seconds": form.grace_seconds, "generate_code": form.generate_code },
             "cert_levels": sel(&["basic", "intermediate", "advanced"], form.cert_level.as_deref().unwrap_or("")),
             "on_limits": sel(&["flag", "submit"], form.on_limit.as_deref().unwrap_or("flag")),
             "kinds": sel(&["bimonthly", "mock", "certification", "remedial"], &form.kind),

@@ -22,6 +22,9 @@
   try { queue = JSON.parse(localStorage.getItem(queueKey) || "{}"); } catch (e) { queue = {}; }
   var inFlight = {};
   var timeUp = false;
+  // set while the page shows a dialog of its own (see `report`)
+  var ownDialog = false;
+  var ownDialogUntil = 0;
 
   function persist() { try { localStorage.setItem(queueKey, JSON.stringify(queue)); } catch (e) { /* storage full or off */ } }
   function setNet(online) {
@@ -180,20 +183,44 @@
     var fsBar = document.getElementById("fs-bar");
     var lastEvent = 0;
     var showFs = function () { if (fsBar) fsBar.hidden = !!document.fullscreenElement || timeUp; };
-    var report = function (kind) {
-      var t = Date.now();
-      if (timeUp || t - lastEvent < 1000) return; // one switch away fires blur and visibilitychange together
-      lastEvent = t;
+    // events wait in their own queue (kept across reloads) and are sent like answers, so an
+    // event raised offline reaches the proctor when the network returns
+    var eventsKey = "lawcert-events-" + attemptId;
+    var events = [];
+    try { events = JSON.parse(localStorage.getItem(eventsKey) || "[]"); } catch (e) { events = []; }
+    var sendingEvent = false;
+    var keepEvents = function () { try { localStorage.setItem(eventsKey, JSON.stringify(events)); } catch (e) { /* ignore */ } };
+    var flushEvents = function () {
+      if (sendingEvent || !events.length || timeUp) return;
+      sendingEvent = true;
       fetch("/api/v1/attempts/" + attemptId + "/events", {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-        body: JSON.stringify({ kind: kind })
-      }).then(function (r) { return r.json(); }).then(function (j) {
+        body: JSON.stringify({ kind: events[0].kind })
+      }).then(function (r) {
+        sendingEvent = false;
+        // delivered, or refused for good (the attempt is closed): either way it leaves the queue
+        if (r.status < 500) { events.shift(); keepEvents(); }
+        return r.ok ? r.json() : null;
+      }).then(function (j) {
+        if (!j) return;
         if (j.submitted) { timeUp = true; window.location.href = "/attempts/" + attemptId + "/result"; return; }
         warning.hidden = false;
         warning.textContent = (j.flagged ? msg.eventFlagged : msg.eventRecorded) + " (" + j.events + (j.limit ? "/" + j.limit : "") + ")";
-      }).catch(function () { /* offline: the page still works; the event is lost, not the answers */ });
+        flushEvents();
+      }).catch(function () { sendingEvent = false; /* offline: kept, sent when the network returns */ });
     };
+    setInterval(flushEvents, 3000);
+    window.addEventListener("online", flushEvents);
+    var report = function (kind) {
+      var t = Date.now();
+      // the page's own dialogs (the submit confirmation) take focus: that is not leaving the exam
+      if (ownDialog || t < ownDialogUntil) return;
+      if (timeUp || t - lastEvent < 1000) return; // one switch away fires blur and visibilitychange together
+      lastEvent = t;
+      events.push({ kind: kind }); keepEvents(); flushEvents();
+    };
+    flushEvents();
     document.getElementById("fs-enter").addEventListener("click", function () {
       if (document.documentElement.requestFullscreen) document.documentElement.requestFullscreen().catch(function () {});
     });
@@ -210,7 +237,12 @@
       if (!fs.querySelector(".options input:checked")) missing.push(i + 1);
     });
     var text = (missing.length ? msg.confirmMissing + missing.join(", ") + "\n\n" : "") + msg.confirm;
-    if (!window.confirm(text)) { ev.preventDefault(); return; }
+    ownDialog = true;
+    var sure = window.confirm(text);
+    ownDialog = false;
+    // the focus comes back after the dialog closes: events in that moment are the dialog's
+    ownDialogUntil = Date.now() + 1500;
+    if (!sure) { ev.preventDefault(); return; }
     // the form itself carries every answer, so nothing queued is lost on submit
     try { localStorage.removeItem(queueKey); } catch (e) { /* ignore */ }
   });
@@ -233,3 +265,20 @@ document.querySelectorAll("form[data-busy]").forEach(function (f) {
     setTimeout(function () { f.querySelectorAll("button").forEach(function (b) { b.disabled = true; }); }, 0);
   });
 });
+
+// The proctor's page keeps itself current: every 15 s its live parts are re-read from the
+// server, unless the proctor is filling in one of their forms.
+(function () {
+  if (!document.querySelector("[data-live]")) return;
+  setInterval(function () {
+    if (document.querySelector("[data-live] details[open], [data-live] input:focus")) return;
+    fetch(window.location.href, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.text() : null; }).then(function (html) {
+      if (!html) return;
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      document.querySelectorAll("[data-live]").forEach(function (el) {
+        var fresh = doc.querySelector('[data-live="' + el.dataset.live + '"]');
+        if (fresh) el.innerHTML = fresh.innerHTML;
+      });
+    }).catch(function () { /* offline: try again next time */ });
+  }, 15000);
+})();

@@ -112,6 +112,11 @@ pub fn roles_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Role>> {
     Ok(roles)
 }
 
+/// Ids of every user holding `role`.
+pub fn ids_with_role(conn: &mut DbConn, role: Role) -> QueryResult<Vec<i64>> {
+    user_roles::table.filter(user_roles::role.eq(role.as_str())).select(user_roles::user_id).load(conn)
+}
+
 /// Every user with their unit name, for the admin list.
 pub fn list_with_units(conn: &mut DbConn) -> QueryResult<Vec<(User, String)>> {
     users::table

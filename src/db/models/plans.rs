@@ -47,6 +47,10 @@ pub fn insert(conn: &mut DbConn, p: &NewPlan<'_>) -> QueryResult<i64> {
     diesel::insert_into(exam_plans::table).values(p).returning(exam_plans::id).get_result(conn)
 }
 
+pub fn find_plan(conn: &mut DbConn, id: i64) -> QueryResult<Option<Plan>> {
+    exam_plans::table.find(id).select(Plan::as_select()).first(conn).optional()
+}
+
 pub fn list(conn: &mut DbConn) -> QueryResult<Vec<Plan>> {
     exam_plans::table.order(exam_plans::id).select(Plan::as_select()).load(conn)
 }

@@ -31,13 +31,29 @@ pub fn insert_event(conn: &mut DbConn, attempt_id: i64, kind: &str, detail: &str
         .map(|_| ())
 }
 
-/// Focus-loss and leave-full-screen events of an attempt.
+/// Focus-loss and leave-full-screen events of an attempt that count (not dismissed).
 pub fn count_focus_events(conn: &mut DbConn, attempt_id: i64) -> QueryResult<i64> {
-    attempt_events::table
+    let reported = attempt_events::table
         .filter(attempt_events::attempt_id.eq(attempt_id))
         .filter(attempt_events::kind.eq_any(crate::domain::exam_room::EVENT_KINDS))
         .count()
-        .get_result(conn)
+        .get_result(conn)?;
+    let dismissed = attempt_events::table.filter(attempt_events::attempt_id.eq(attempt_id)).filter(attempt_events::kind.eq(DISMISSED)).count().get_result(conn)?;
+    Ok(crate::domain::exam_room::counted_events(reported, dismissed))
+}
+
+/// The event a proctor writes when dismissing a false focus event (detail names it).
+pub const DISMISSED: &str = "dismissed";
+/// An automatic submission waiting out the sitting's grace period, and its cancellation.
+pub const SUBMIT_PENDING: &str = "auto_submit_pending";
+pub const SUBMIT_CANCELLED: &str = "auto_submit_cancelled";
+
+pub fn events_of_attempt(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<AttemptEvent>> {
+    attempt_events::table.filter(attempt_events::attempt_id.eq(attempt_id)).order(attempt_events::id).select(AttemptEvent::as_select()).load(conn)
+}
+
+pub fn find_event(conn: &mut DbConn, id: i64) -> QueryResult<Option<AttemptEvent>> {
+    attempt_events::table.find(id).select(AttemptEvent::as_select()).first(conn).optional()
 }
 
 /// Every event of a sitting's attempts, oldest first.
