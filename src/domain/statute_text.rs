@@ -395,7 +395,7 @@ mod tests {
     /// entry means a question cites an article that does not exist.
     const KNOWN_MISSING: &[&str] = &[];
 
-    /// The shipped texts parse, cover every registered edition but the 2025 治安管理处罚法, number
+    /// The shipped texts parse, cover every registered edition (the 2025 治安管理处罚法 included), number
     /// their articles without gaps, and contain every article the shipped questions cite.
     #[test]
     fn shipped_texts_cover_shipped_questions() {
@@ -416,7 +416,7 @@ mod tests {
                 registered.insert(pair);
             }
         }
-        assert_eq!(without_text, ["public-security-penalties@2025-06-27"]);
+        assert!(without_text.is_empty(), "editions without a text: {without_text:?}");
         let mut total = 0;
         for ((statute, edition), articles) in &texts.editions {
             assert!(registered.contains(&(statute.clone(), edition.clone())), "{statute}@{edition} is not in statutes.toml");
