@@ -24,6 +24,7 @@ const RESULTS: &[&str] = &["list@sittings", "show@sittings", "results_csv@sittin
 const ADMIN: &[&str] = &[
     "users@admin", "new_user@admin", "create_user@admin", "import_page@admin", "import@admin", "rules_form@admin", "save_rules@admin",
     "tokens@admin", "create_token@admin", "revoke_token@admin", "mail@admin", "retry_mail@admin",
+    "exceptions@sittings", "grant_exception@sittings",
 ];
 const PERSONNEL: &[&str] = &[
     "change_post@admin", "officer@officers", "officers@officers", "rules@hr", "save_rule@hr", "eligibility@hr", "run_check@hr",
@@ -70,7 +71,7 @@ fn every_route_is_allowed_or_refused_for_every_role() {
         let trainer_route = ["/bank", "/blueprints", "/challenges", "/plans", "/certification/registrations", "/api/v1/blueprints", "/api/v1/sittings", "/remedial/refer", "/remedial/case-evaluations"]
             .iter()
             .any(|p| path.starts_with(p))
-            || (path.starts_with("/sittings/") && ["stats", "proctor", "integrity", "extra-time", "reopen", "makeup", "downtime"].iter().any(|s| path.ends_with(s)))
+            || (path.starts_with("/sittings/") && ["stats", "proctor", "integrity", "extra-time", "reopen", "makeup", "downtime", "dismiss", "let-in"].iter().any(|s| path.ends_with(s)))
             || path == "/sittings/new";
         assert!(listed || trainer_route, "route {name} {path} has no authorisation decision in this test");
         decided += 1;

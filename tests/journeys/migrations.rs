@@ -55,7 +55,7 @@ fn a_previous_release_database_upgrades_without_loss() {
     let pool = lawcert::db::connect(&url, 1).expect("the upgrade runs");
     drop(pool);
     let mut c = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
-    assert_eq!(one(&mut c, "SELECT CAST(COUNT(*) AS TEXT) AS v FROM __diesel_schema_migrations"), "4");
+    assert_eq!(one(&mut c, "SELECT CAST(COUNT(*) AS TEXT) AS v FROM __diesel_schema_migrations"), "5");
     // nothing lost
     assert_eq!(one(&mut c, "SELECT name AS v FROM users WHERE badge = '100001'"), "王伟");
     assert_eq!(one(&mut c, "SELECT stem AS v FROM question_versions WHERE id = 1"), "正当防卫不负刑事责任。");

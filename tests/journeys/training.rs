@@ -94,7 +94,17 @@ fn a_failed_bimonthly_exam_opens_a_remedial_plan_the_officer_works_through_and_t
     let plan = wait_for(|| tr_db::open_plan_of(&mut app.conn(), officer.id).unwrap());
     assert_eq!((plan.trigger_kind.as_str(), plan.stage.as_str()), ("failed_exam", "review"));
     assert_eq!(plan.review_vec().len(), 5, "every question answered wrongly is to be reviewed");
-    assert!(plan.statutes_vec().contains(&"criminal-law".to_string()), "the practice targets the statutes answered worst: {:?}", plan.statutes_vec());
+    // the practice targets the statutes answered worst: criminal law (all five wrong just now)
+    // unless the officer's earlier (randomly drawn demo) papers went as badly in three others
+    let strengths = lawcert::domain::study::strengths(&lawcert::services::remedial::outcomes_of(&mut app.conn(), officer.id, app.clock.now()).unwrap());
+    let pct = |st: &str| strengths.iter().find(|x| x.statute == st).map(|x| x.percent).unwrap();
+    let worse_or_equal = strengths.iter().filter(|x| x.statute != "criminal-law" && x.percent <= pct("criminal-law")).count();
+    assert!(
+        plan.statutes_vec().contains(&"criminal-law".to_string()) || worse_or_equal >= 3,
+        "the practice targets the statutes answered worst: {:?} ({strengths:?})",
+        plan.statutes_vec()
+    );
+    assert!(plan.statutes_vec().iter().all(|st| pct(st) <= pct("criminal-law") || plan.statutes_vec().contains(&"criminal-law".to_string())), "{strengths:?}");
     assert!(plan.statutes_vec().len() <= 3);
     let file = lawcert::services::training::file_of(&mut app.conn(), officer.id, true).unwrap();
     let kinds: Vec<&str> = file[entries_before..].iter().map(|e| e.kind.as_str()).collect();
