@@ -244,7 +244,7 @@ fn the_pages_own_dialog_is_not_a_focus_loss_and_offline_events_wait_in_a_queue()
         lawcert::services::exams::create_sitting(&mut c, &spec, None, now).unwrap()
     };
     login(&b, "100007");
-    nav(&b, &format!("/exams/{sid}"));
+    b.goto(&format!("/exams/{sid}"));
     b.click_and_load("form[action$='/start'] button.primary");
     let aid = b.wait_path("/attempts/").trim_start_matches("/attempts/").to_string();
     let events = || -> Vec<String> {
