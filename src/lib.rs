@@ -68,7 +68,7 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
     let writers = if config.database.backend == db::Backend::Sqlite { 1 } else { (config.pool_size as usize / 2).max(1) };
     let saves = services::save_writer::SaveWriter::start(pool.clone(), writers);
     let texts = Arc::new(load_texts(&config));
-    let state = AppState { saves, pool, clock, config, renderer: web::render::Renderer::new(), versions: Arc::new(Default::default()), sessions: Default::default(), attempts: Arc::new(Default::default()), logins: Default::default(), texts };
+    let state = AppState { saves, pool, clock, config, renderer: web::render::Renderer::new(), versions: Arc::new(Default::default()), sessions: Default::default(), attempts: Arc::new(Default::default()), texts };
     rocket::custom(figment)
         .manage(state)
         .attach(SecurityHeaders)

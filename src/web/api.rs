@@ -98,13 +98,13 @@ fn json_body<T>(body: Result<Json<T>, rocket::serde::json::Error<'_>>) -> AppRes
 #[utoipa::path(post, path = "/api/v1/auth/token", request_body = TokenRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
 #[post("/api/v1/auth/token", data = "<body>")]
-pub async fn create_token(state: &State<AppState>, body: Result<Json<TokenRequest>, rocket::serde::json::Error<'_>>) -> AppResult<Json<TokenResponse>> {
+pub async fn create_token(state: &State<AppState>, body: Result<Json<TokenRequest>, rocket::serde::json::Error<'_>>, ip: Option<std::net::IpAddr>) -> AppResult<Json<TokenResponse>> {
     let req = json_body(body)?;
     let badge = req.badge.trim().to_string();
     let user = with_db(state, move |c| Ok(org::find_by_badge(c, &badge)?)).await?;
     // unknown or disabled accounts cost the same time as a wrong password
     let hash = user.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
-    let ok = crate::auth::check_sign_in(state, &req.badge, req.password.clone(), hash).await.map_err(crate::auth::locked_out)?;
+    let ok = crate::auth::check_sign_in(state, &req.badge, ip, req.password.clone(), hash, user.as_ref().map(|u| u.id)).await?.map_err(crate::auth::locked_out)?;
     let Some(user) = user.filter(|_| ok) else { return Err(AppError::unauthorized("wrong badge or password")) };
     let token = random_token();
     let hash = token_hash(&token);
