@@ -61,6 +61,12 @@ pub async fn verify_password_async(password: String, hash: Option<String>) -> bo
     verify_blocking(password, hash).await
 }
 
+/// Hashes a password off the async executor, under an argon2 permit.
+pub async fn hash_password_async(password: String) -> String {
+    let _permit = argon2_permit().await;
+    rocket::tokio::task::spawn_blocking(move || hash_password(&password)).await.expect("argon2 hashing")
+}
+
 /// The sign-in check shared by the login page, the token endpoint and the password change:
 /// refuses a (badge, address) pair or an address that must wait (`domain::throttle`, counts in
 /// the database) before spending an argon2 check on it, and counts wrong passwords. `user_id`
@@ -139,6 +145,33 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The error code of every request, other than changing the password, made by an account
+/// whose password was reset (pages redirect to the change-password page instead).
+pub const PASSWORD_CHANGE_REQUIRED: &str = "password_change_required";
+
+/// What an account whose password was reset may still reach.
+fn allowed_before_password_change(path: &str) -> bool {
+    matches!(path, "/account/password" | "/api/v1/me/password" | "/logout") || path.starts_with("/static/") || path.starts_with("/lang/")
+}
+
+/// Whether this request was refused because the account must change its password first.
+pub fn password_change_pending(req: &Request<'_>) -> bool {
+    matches!(req.local_cache(|| Err::<CurrentUser, AppError>(AppError::unauthorized(""))), Err(e) if e.code == PASSWORD_CHANGE_REQUIRED)
+}
+
+/// Request guard: whether the signed-in account must change its password before anything else
+/// (for pages, such as the home page, that anyone may open).
+pub struct PasswordChangePending(pub bool);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for PasswordChangePending {
+    type Error = std::convert::Infallible;
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let _ = req.guard::<MaybeUser<'r>>().await;
+        Outcome::Success(PasswordChangePending(password_change_pending(req)))
+    }
+}
+
 /// How the caller proved who they are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Via {
@@ -196,6 +229,13 @@ async fn load_user(req: &Request<'_>) -> Result<CurrentUser, AppError> {
                 if !user.active {
                     return Ok(None);
                 }
+                // an API token's "last used", to within session::TOUCH_EVERY (read on a cache miss only)
+                // (best effort: a busy database does not fail the request over it)
+                if s.kind == "api" && s.last_used_at.is_none_or(|t| now - t >= session::TOUCH_EVERY) {
+                    if let Err(e) = crate::db::write_tx(&mut conn, |c| session::touch(c, s.id, now)) {
+                        eprintln!("token last-used time not recorded: {e}");
+                    }
+                }
                 let roles = org::roles_of(&mut conn, user.id)?;
                 Ok(Some((user, roles, s.csrf_token, s.expires_at)))
             })
@@ -205,10 +245,21 @@ async fn load_user(req: &Request<'_>) -> Result<CurrentUser, AppError> {
                 return Err(AppError::unauthorized("your session has ended; please sign in again"));
             };
             let cu = CurrentUser { user, roles, csrf, via, token_hash: hash.clone() };
-            state.sessions.put(hash, cu.clone(), expires_at, now);
+            // a pending password change is read from the database on every request, so that
+            // changing it takes effect on every app server at once
+            if !cu.user.must_change_password {
+                state.sessions.put(hash, cu.clone(), expires_at, now);
+            }
             cu
         }
     };
+    if cu.user.must_change_password && !allowed_before_password_change(req.uri().path().as_str()) {
+        return Err(AppError::new(
+            Status::Forbidden,
+            PASSWORD_CHANGE_REQUIRED,
+            "your password was reset: choose a new one first (PUT /api/v1/me/password, or the page /account/password)",
+        ));
+    }
     // API calls made by our own pages with the session cookie must carry the CSRF header.
     let writes = !matches!(req.method(), Method::Get | Method::Head | Method::Options);
     if writes && via == Via::Cookie && req.uri().path().starts_with("/api") {
@@ -317,8 +368,9 @@ pub fn form_csrf(jar: &CookieJar<'_>, user: Option<&CurrentUser>, secure: bool) 
 
 /// Recently checked sessions, so the hot path (an answer save every few seconds per candidate)
 /// does not read three tables per request. An entry lives at most `SESSION_CACHE_TTL` and never
-/// past its session's expiry; signing out on this server removes it at once. On other app
-/// servers a revoked session can stay usable for at most the TTL.
+/// past its session's expiry; signing out, revoking a token, a password change or reset, and
+/// disabling an account remove it on this server at once. On other app servers a revoked
+/// session or token, or a disabled account's, stays usable for at most the TTL (30 seconds).
 #[derive(Default)]
 pub struct SessionCache {
     map: std::sync::RwLock<std::collections::HashMap<String, (CurrentUser, chrono::NaiveDateTime)>>,

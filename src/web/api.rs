@@ -18,9 +18,14 @@ use crate::state::AppState;
 #[openapi(
     info(title = "lawcert API", version = "1", description = "Candidate flow, trainers' scheduling and results. Errors are {\"error\": {\"code\", \"message\"}}."),
     paths(create_token, my_sittings, start_attempt, get_attempt, save_answer, attempt_event, submit_attempt, create_blueprint, create_sitting, sitting_results,
-          apply_certification, verify_certificate, crate::web::hr::records),
+          apply_certification, verify_certificate, crate::web::hr::records,
+          crate::web::account::put_password, crate::web::account::list_tokens, crate::web::account::delete_token,
+          crate::web::admin_accounts::api_account, crate::web::admin_accounts::api_reset, crate::web::admin_accounts::api_disable,
+          crate::web::admin_accounts::api_enable, crate::web::admin_accounts::api_unlock),
     components(schemas(TokenRequest, TokenResponse, ErrorBody, ErrorDetail, SaveRequest, SaveResponse, NewBlueprint, Created, SittingSpec, BlueprintSpec,
-        EventRequest, crate::services::proctor::EventOutcome, ApplyRequest, VerifyResponse, crate::web::hr::FeedPage, crate::services::training::Record)),
+        EventRequest, crate::services::proctor::EventOutcome, ApplyRequest, VerifyResponse, crate::web::hr::FeedPage, crate::services::training::Record,
+        crate::web::account::PasswordChange, crate::web::account::TokenInfo, crate::web::admin_accounts::AccountStatus,
+        crate::web::admin_accounts::SignInCount, crate::web::admin_accounts::PasswordReset)),
     modifiers(&BearerAuth, &ErrorResponses)
 )]
 pub struct ApiDoc;
@@ -108,10 +113,11 @@ pub async fn create_token(state: &State<AppState>, body: Result<Json<TokenReques
     let Some(user) = user.filter(|_| ok) else { return Err(AppError::unauthorized("wrong badge or password")) };
     let token = random_token();
     let hash = token_hash(&token);
+    let prefix = crate::domain::accounts::token_prefix(&token);
     let now = state.clock.now();
     let expires_at = now + chrono::Duration::hours(state.config.token_hours);
     let csrf = random_token();
-    with_db(state, move |c| Ok(session::create(c, &hash, user.id, "api", &csrf, now, expires_at)?)).await?;
+    with_db(state, move |c| Ok(session::create_with_prefix(c, &hash, &prefix, user.id, "api", &csrf, now, expires_at)?)).await?;
     Ok(Json(TokenResponse { token, expires_at }))
 }
 

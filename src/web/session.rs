@@ -20,7 +20,10 @@ use crate::state::AppState;
 pub use rocket::Either;
 
 #[get("/")]
-pub async fn home(ctx: PageCtx<'_>) -> AppResult<Either<RawHtml<String>, Redirect>> {
+pub async fn home(ctx: PageCtx<'_>, pending: crate::auth::PasswordChangePending) -> AppResult<Either<RawHtml<String>, Redirect>> {
+    if pending.0 {
+        return Ok(Either::Right(Redirect::to("/account/password")));
+    }
     let Some(user) = ctx.user else { return Ok(Either::Right(Redirect::to("/login"))) };
     let mut sittings = json!([]);
     if user.has(crate::domain::org::Role::Officer) {
@@ -91,7 +94,9 @@ pub async fn login(ctx: PageCtx<'_>, state: &State<AppState>, jar: &CookieJar<'_
     with_db(state, move |c| Ok(session::create(c, &hash, uid, "web", &csrf, now, now + chrono::Duration::hours(hours))?)).await?;
     set_session_cookie(jar, token, state.config.secure_cookies, hours);
     jar.remove_private(crate::auth::ANON_CSRF_COOKIE);
-    Ok(Either::Right(Redirect::to(safe_next(f.next.as_deref()))))
+    // a reset password is changed before anything else
+    let next = if user.must_change_password { "/account/password".to_string() } else { safe_next(f.next.as_deref()) };
+    Ok(Either::Right(Redirect::to(next)))
 }
 
 
