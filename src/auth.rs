@@ -11,6 +11,8 @@ use sha2::{Digest, Sha256};
 
 use crate::db::models::{org, session, org::User};
 use crate::domain::org::Role;
+use crate::domain::throttle::{badge_key, source_key, Blocked, Scope};
+use crate::services::accounts;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -32,13 +34,16 @@ pub fn verify_nobody(password: &str) {
     let _ = verify_password(password, hash);
 }
 
-/// Checks a password off the async executor, at most one hash per core at a time: argon2 is
-/// deliberately costly (tens of ms and 19 MiB each), so a sign-in storm queues here instead of
-/// starving answer saves of CPU and memory.
-pub async fn verify_password_async(password: String, hash: Option<String>) -> bool {
+/// One argon2 computation per core at a time: argon2 is deliberately costly (tens of ms and
+/// 19 MiB each), so a sign-in storm queues here instead of starving answer saves of CPU and
+/// memory.
+pub async fn argon2_permit() -> rocket::tokio::sync::SemaphorePermit<'static> {
     static PERMITS: std::sync::OnceLock<rocket::tokio::sync::Semaphore> = std::sync::OnceLock::new();
     let permits = PERMITS.get_or_init(|| rocket::tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)));
-    let _permit = permits.acquire().await.expect("semaphore open");
+    permits.acquire().await.expect("semaphore open")
+}
+
+async fn verify_blocking(password: String, hash: Option<String>) -> bool {
     rocket::tokio::task::spawn_blocking(move || match hash {
         Some(h) => verify_password(&password, &h),
         None => {
@@ -50,29 +55,72 @@ pub async fn verify_password_async(password: String, hash: Option<String>) -> bo
     .unwrap_or(false)
 }
 
-/// The sign-in check shared by the login page and the token endpoint: refuses a locked badge
-/// before spending an argon2 check on it, and counts wrong passwords.
-/// `Err(until)` while the badge is locked.
-pub async fn check_sign_in(state: &crate::state::AppState, badge: &str, password: String, hash: Option<String>) -> Result<bool, chrono::NaiveDateTime> {
-    let now = state.clock.now();
-    state.logins.lock().unwrap_or_else(|p| p.into_inner()).check(badge, now)?;
-    let ok = verify_password_async(password, hash).await;
-    let mut t = state.logins.lock().unwrap_or_else(|p| p.into_inner());
-    if ok {
-        t.succeeded(badge);
-    } else if let Some(until) = t.failed(badge, now) {
-        return Err(until);
-    }
-    Ok(ok)
+/// Checks a password off the async executor, under an argon2 permit.
+pub async fn verify_password_async(password: String, hash: Option<String>) -> bool {
+    let _permit = argon2_permit().await;
+    verify_blocking(password, hash).await
 }
 
-/// The API's answer to a locked badge (429).
-pub fn locked_out(until: chrono::NaiveDateTime) -> AppError {
-    AppError::new(
-        Status::TooManyRequests,
-        "too_many_attempts",
-        format!("too many wrong passwords for this badge: try again after {} (UTC+8)", crate::web::local(until)),
-    )
+/// Hashes a password off the async executor, under an argon2 permit.
+pub async fn hash_password_async(password: String) -> String {
+    let _permit = argon2_permit().await;
+    rocket::tokio::task::spawn_blocking(move || hash_password(&password)).await.expect("argon2 hashing")
+}
+
+/// The sign-in check shared by the login page, the token endpoint and the password change:
+/// refuses a (badge, address) pair or an address that must wait (`domain::throttle`, counts in
+/// the database) before spending an argon2 check on it, and counts wrong passwords. `user_id`
+/// is the account the badge names, if any (for the audit log).
+///
+/// The throttle is read after taking the argon2 permit, so a burst of parallel guesses cannot
+/// all pass the check before the first failures are counted: at most one per permit does.
+pub async fn check_sign_in(
+    state: &AppState,
+    badge: &str,
+    ip: Option<std::net::IpAddr>,
+    password: String,
+    hash: Option<String>,
+    user_id: Option<i64>,
+) -> Result<Result<bool, Blocked>, AppError> {
+    let key = badge_key(badge);
+    if key.is_empty() {
+        return Ok(Ok(false)); // no account has an empty badge: nothing to guess, nothing to count
+    }
+    let source = source_key(ip);
+    let _permit = argon2_permit().await;
+    let now = state.clock.now();
+    let (k, s) = (key.clone(), source.clone());
+    let counted = match crate::web::with_db(state, move |c| accounts::sign_in_allowed(c, &k, &s, now)).await? {
+        Err(blocked) => return Ok(Err(blocked)),
+        Ok(counted) => counted,
+    };
+    if verify_blocking(password, hash).await {
+        if counted {
+            crate::web::with_db(state, move |c| accounts::sign_in_succeeded(c, &key, &source)).await?;
+        }
+        return Ok(Ok(true));
+    }
+    let blocked = crate::web::with_db(state, move |c| accounts::sign_in_failed(c, &key, &source, user_id, now)).await?;
+    Ok(blocked.map_or(Ok(false), Err))
+}
+
+/// The bureau's UTC offset as people write it ("UTC+8", "UTC+5:30").
+fn offset_label() -> String {
+    let m = crate::timefmt::bureau_offset().num_minutes();
+    let sign = if m < 0 { '-' } else { '+' };
+    match m.abs() % 60 {
+        0 => format!("UTC{sign}{}", m.abs() / 60),
+        r => format!("UTC{sign}{}:{r:02}", m.abs() / 60),
+    }
+}
+
+/// The API's answer to a sign-in that must wait (429), saying until when.
+pub fn locked_out(b: Blocked) -> AppError {
+    let whose = match b.scope {
+        Scope::Pair => "too many wrong passwords for this badge from your address",
+        Scope::Source => "too many wrong passwords from your address",
+    };
+    AppError::new(Status::TooManyRequests, "too_many_attempts", format!("{whose}: try again after {} ({})", crate::web::local(b.until), offset_label()))
 }
 
 /// Checks a password against a stored hash.
@@ -95,6 +143,33 @@ pub fn token_hash(token: &str) -> String {
 /// Constant-time comparison for secrets.
 pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The error code of every request, other than changing the password, made by an account
+/// whose password was reset (pages redirect to the change-password page instead).
+pub const PASSWORD_CHANGE_REQUIRED: &str = "password_change_required";
+
+/// What an account whose password was reset may still reach.
+fn allowed_before_password_change(path: &str) -> bool {
+    matches!(path, "/account/password" | "/api/v1/me/password" | "/logout") || path.starts_with("/static/") || path.starts_with("/lang/")
+}
+
+/// Whether this request was refused because the account must change its password first.
+pub fn password_change_pending(req: &Request<'_>) -> bool {
+    matches!(req.local_cache(|| Err::<CurrentUser, AppError>(AppError::unauthorized(""))), Err(e) if e.code == PASSWORD_CHANGE_REQUIRED)
+}
+
+/// Request guard: whether the signed-in account must change its password before anything else
+/// (for pages, such as the home page, that anyone may open).
+pub struct PasswordChangePending(pub bool);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for PasswordChangePending {
+    type Error = std::convert::Infallible;
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let _ = req.guard::<MaybeUser<'r>>().await;
+        Outcome::Success(PasswordChangePending(password_change_pending(req)))
+    }
 }
 
 /// How the caller proved who they are.
@@ -154,6 +229,13 @@ async fn load_user(req: &Request<'_>) -> Result<CurrentUser, AppError> {
                 if !user.active {
                     return Ok(None);
                 }
+                // an API token's "last used", to within session::TOUCH_EVERY (read on a cache miss only)
+                // (best effort: a busy database does not fail the request over it)
+                if s.kind == "api" && s.last_used_at.is_none_or(|t| now - t >= session::TOUCH_EVERY) {
+                    if let Err(e) = crate::db::write_tx(&mut conn, |c| session::touch(c, s.id, now)) {
+                        eprintln!("token last-used time not recorded: {e}");
+                    }
+                }
                 let roles = org::roles_of(&mut conn, user.id)?;
                 Ok(Some((user, roles, s.csrf_token, s.expires_at)))
             })
@@ -163,10 +245,21 @@ async fn load_user(req: &Request<'_>) -> Result<CurrentUser, AppError> {
                 return Err(AppError::unauthorized("your session has ended; please sign in again"));
             };
             let cu = CurrentUser { user, roles, csrf, via, token_hash: hash.clone() };
-            state.sessions.put(hash, cu.clone(), expires_at, now);
+            // a pending password change is read from the database on every request, so that
+            // changing it takes effect on every app server at once
+            if !cu.user.must_change_password {
+                state.sessions.put(hash, cu.clone(), expires_at, now);
+            }
             cu
         }
     };
+    if cu.user.must_change_password && !allowed_before_password_change(req.uri().path().as_str()) {
+        return Err(AppError::new(
+            Status::Forbidden,
+            PASSWORD_CHANGE_REQUIRED,
+            "your password was reset: choose a new one first (PUT /api/v1/me/password, or the page /account/password)",
+        ));
+    }
     // API calls made by our own pages with the session cookie must carry the CSRF header.
     let writes = !matches!(req.method(), Method::Get | Method::Head | Method::Options);
     if writes && via == Via::Cookie && req.uri().path().starts_with("/api") {
@@ -275,8 +368,9 @@ pub fn form_csrf(jar: &CookieJar<'_>, user: Option<&CurrentUser>, secure: bool) 
 
 /// Recently checked sessions, so the hot path (an answer save every few seconds per candidate)
 /// does not read three tables per request. An entry lives at most `SESSION_CACHE_TTL` and never
-/// past its session's expiry; signing out on this server removes it at once. On other app
-/// servers a revoked session can stay usable for at most the TTL.
+/// past its session's expiry; signing out, revoking a token, a password change or reset, and
+/// disabling an account remove it on this server at once. On other app servers a revoked
+/// session or token, or a disabled account's, stays usable for at most the TTL (30 seconds).
 #[derive(Default)]
 pub struct SessionCache {
     map: std::sync::RwLock<std::collections::HashMap<String, (CurrentUser, chrono::NaiveDateTime)>>,

@@ -68,7 +68,7 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
     let writers = if config.database.backend == db::Backend::Sqlite { 1 } else { (config.pool_size as usize / 2).max(1) };
     let saves = services::save_writer::SaveWriter::start(pool.clone(), writers);
     let texts = Arc::new(load_texts(&config));
-    let state = AppState { saves, pool, clock, config, renderer: web::render::Renderer::new(), versions: Arc::new(Default::default()), sessions: Default::default(), attempts: Arc::new(Default::default()), logins: Default::default(), texts };
+    let state = AppState { saves, pool, clock, config, renderer: web::render::Renderer::new(), versions: Arc::new(Default::default()), sessions: Default::default(), attempts: Arc::new(Default::default()), texts };
     rocket::custom(figment)
         .manage(state)
         .attach(SecurityHeaders)
@@ -226,13 +226,20 @@ fn unauthorized(req: &Request<'_>) -> Result<AppError, rocket::response::Redirec
     if req.uri().path().starts_with("/api") {
         return Ok(caught(req, Status::Unauthorized, "sign in first: send a bearer token"));
     }
+    if auth::password_change_pending(req) {
+        return Err(rocket::response::Redirect::to("/account/password"));
+    }
     let next = req.uri().path().to_string();
     Err(rocket::response::Redirect::to(format!("/login?next={}", next)))
 }
 
 #[catch(403)]
-fn forbidden(req: &Request<'_>) -> AppError {
-    caught(req, Status::Forbidden, "your role does not allow this")
+fn forbidden(req: &Request<'_>) -> Result<AppError, rocket::response::Redirect> {
+    // an account whose password was reset sees the change-password page, whatever it asked for
+    if auth::password_change_pending(req) && !req.uri().path().starts_with("/api") {
+        return Err(rocket::response::Redirect::to("/account/password"));
+    }
+    Ok(caught(req, Status::Forbidden, "your role does not allow this"))
 }
 
 #[catch(404)]

@@ -19,8 +19,6 @@ pub struct AppState {
     pub sessions: crate::auth::SessionCache,
     pub attempts: Arc<AttemptCache>,
     pub saves: crate::services::save_writer::SaveWriter,
-    /// Per-badge sign-in failures (this process; each app server counts its own).
-    pub logins: std::sync::Mutex<crate::domain::throttle::LoginThrottle>,
     /// Article texts shown with explanations in practice and self-review.
     pub texts: Arc<crate::domain::statute_text::StatuteTexts>,
 }

@@ -28,6 +28,8 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         id_number -> Nullable<Text>,
+        must_change_password -> Bool,
+        password_changed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -48,6 +50,8 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        token_prefix -> Text,
+        last_used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -534,6 +538,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sign_in_throttle (badge, source) {
+        badge -> Text,
+        source -> Text,
+        failures -> Integer,
+        last_failure_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        forget_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(training_entries -> users (user_id));
 diesel::joinable!(remedial_plans -> users (user_id));
 diesel::joinable!(practice_answers -> practice_sessions (session_id));
@@ -563,5 +578,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     challenges, key_adjustments, item_stats, sitting_stats, bank_imports, notifications, settings,
     certificates, post_changes, cert_registrations, exam_plans, attempt_events, absences,
     training_entries, remedial_plans, remedial_reviews, practice_sessions, practice_answers,
-    case_evaluations, promotion_rules, api_tokens, mail_outbox,
+    case_evaluations, promotion_rules, api_tokens, mail_outbox, sign_in_throttle,
 );

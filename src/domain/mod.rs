@@ -1,5 +1,6 @@
 //! Domain rules in plain Rust: no HTTP, no SQL. Everything here is tested directly.
 
+pub mod accounts;
 pub mod audit;
 pub mod bank;
 pub mod certification;

@@ -1,6 +1,7 @@
 //! Use cases that combine domain rules with several model calls, shared by pages, the API and
 //! the command line.
 
+pub mod accounts;
 pub mod bank_export;
 pub mod bank_import;
 pub mod bank_review;

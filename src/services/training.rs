@@ -363,6 +363,8 @@ fn panic_free_user(id: i64) -> (org::User, String) {
             active: false,
             created_at: now,
             id_number: None,
+            must_change_password: false,
+            password_changed_at: None,
         },
         String::new(),
     )

@@ -18,20 +18,24 @@ const MAX_CSV_BYTES: u64 = 4 * 1024 * 1024;
 
 #[get("/admin/users")]
 pub async fn users(ctx: PageCtx<'_>, _a: Admin<'_>) -> AppResult<RawHtml<String>> {
-    let (list, roles) = with_db(ctx.state, |c| {
+    let now = ctx.state.clock.now();
+    let (list, roles, locked) = with_db(ctx.state, move |c| {
         let list = org::list_with_units(c)?;
         let mut roles = Vec::new();
         for (u, _) in &list {
             roles.push(org::roles_of(c, u.id)?);
         }
-        Ok((list, roles))
+        // badges that wait to sign in from some address
+        let locked: std::collections::HashSet<String> = crate::services::accounts::current_locks(c, now)?.into_iter().map(|r| r.badge).collect();
+        Ok((list, roles, locked))
     })
     .await?;
     let rows: Vec<Value> = list
         .iter()
         .zip(roles)
         .map(|((u, unit), roles)| {
-            json!({"badge": u.badge, "name": u.name, "unit": unit, "police_type": u.police_type, "post": u.post, "rank": u.rank,
+            json!({"id": u.id, "badge": u.badge, "name": u.name, "must_change": u.must_change_password,
+                   "locked": locked.contains(&crate::domain::throttle::badge_key(&u.badge)), "unit": unit, "police_type": u.police_type, "post": u.post, "rank": u.rank,
                    "hire_date": u.hire_date.to_string(), "leader": u.is_leader, "legal": u.is_legal_officer, "active": u.active,
                    "roles": roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")})
         })

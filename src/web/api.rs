@@ -18,9 +18,14 @@ use crate::state::AppState;
 #[openapi(
     info(title = "lawcert API", version = "1", description = "Candidate flow, trainers' scheduling and results. Errors are {\"error\": {\"code\", \"message\"}}."),
     paths(create_token, my_sittings, start_attempt, get_attempt, save_answer, attempt_event, submit_attempt, create_blueprint, create_sitting, sitting_results,
-          apply_certification, verify_certificate, crate::web::hr::records),
+          apply_certification, verify_certificate, crate::web::hr::records,
+          crate::web::account::put_password, crate::web::account::list_tokens, crate::web::account::delete_token,
+          crate::web::admin_accounts::api_account, crate::web::admin_accounts::api_reset, crate::web::admin_accounts::api_disable,
+          crate::web::admin_accounts::api_enable, crate::web::admin_accounts::api_unlock),
     components(schemas(TokenRequest, TokenResponse, ErrorBody, ErrorDetail, SaveRequest, SaveResponse, NewBlueprint, Created, SittingSpec, BlueprintSpec,
-        EventRequest, crate::services::proctor::EventOutcome, ApplyRequest, VerifyResponse, crate::web::hr::FeedPage, crate::services::training::Record)),
+        EventRequest, crate::services::proctor::EventOutcome, ApplyRequest, VerifyResponse, crate::web::hr::FeedPage, crate::services::training::Record,
+        crate::web::account::PasswordChange, crate::web::account::TokenInfo, crate::web::admin_accounts::AccountStatus,
+        crate::web::admin_accounts::SignInCount, crate::web::admin_accounts::PasswordReset)),
     modifiers(&BearerAuth, &ErrorResponses)
 )]
 pub struct ApiDoc;
@@ -98,20 +103,21 @@ fn json_body<T>(body: Result<Json<T>, rocket::serde::json::Error<'_>>) -> AppRes
 #[utoipa::path(post, path = "/api/v1/auth/token", request_body = TokenRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
 #[post("/api/v1/auth/token", data = "<body>")]
-pub async fn create_token(state: &State<AppState>, body: Result<Json<TokenRequest>, rocket::serde::json::Error<'_>>) -> AppResult<Json<TokenResponse>> {
+pub async fn create_token(state: &State<AppState>, body: Result<Json<TokenRequest>, rocket::serde::json::Error<'_>>, ip: Option<std::net::IpAddr>) -> AppResult<Json<TokenResponse>> {
     let req = json_body(body)?;
     let badge = req.badge.trim().to_string();
     let user = with_db(state, move |c| Ok(org::find_by_badge(c, &badge)?)).await?;
     // unknown or disabled accounts cost the same time as a wrong password
     let hash = user.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
-    let ok = crate::auth::check_sign_in(state, &req.badge, req.password.clone(), hash).await.map_err(crate::auth::locked_out)?;
+    let ok = crate::auth::check_sign_in(state, &req.badge, ip, req.password.clone(), hash, user.as_ref().map(|u| u.id)).await?.map_err(crate::auth::locked_out)?;
     let Some(user) = user.filter(|_| ok) else { return Err(AppError::unauthorized("wrong badge or password")) };
     let token = random_token();
     let hash = token_hash(&token);
+    let prefix = crate::domain::accounts::token_prefix(&token);
     let now = state.clock.now();
     let expires_at = now + chrono::Duration::hours(state.config.token_hours);
     let csrf = random_token();
-    with_db(state, move |c| Ok(session::create(c, &hash, user.id, "api", &csrf, now, expires_at)?)).await?;
+    with_db(state, move |c| Ok(session::create_with_prefix(c, &hash, &prefix, user.id, "api", &csrf, now, expires_at)?)).await?;
     Ok(Json(TokenResponse { token, expires_at }))
 }
 

@@ -1,6 +1,8 @@
 //! HTTP: thin routes per area. Each handler is guard → domain/service call → page or JSON.
 
+pub mod account;
 pub mod admin;
+pub mod admin_accounts;
 pub mod api;
 pub mod bank;
 pub mod bank_files;
@@ -82,5 +84,10 @@ pub fn routes() -> Vec<rocket::Route> {
         training::case_page, training::case_import, training::my_file, training::file_page, training::file_pdf, training::file_correct, training::file_reward, training::file_export,
         hr::rules, hr::save_rule, hr::eligibility, hr::run_check, hr::compliance, hr::tokens, hr::create_token, hr::revoke_token, hr::mail, hr::retry_mail, hr::records,
         api::submit_attempt, api::attempt_event, api::apply_certification, api::verify_certificate, api::create_blueprint, api::create_sitting, api::sitting_results,
+        account::password_form, account::change_password, account::tokens_page, account::revoke_token_page,
+        account::put_password, account::list_tokens, account::delete_token,
+        admin_accounts::account, admin_accounts::reset_password, admin_accounts::disable, admin_accounts::enable, admin_accounts::unlock,
+        admin_accounts::locks, admin_accounts::unlock_lock,
+        admin_accounts::api_account, admin_accounts::api_reset, admin_accounts::api_disable, admin_accounts::api_enable, admin_accounts::api_unlock,
     ]
 }

@@ -20,7 +20,10 @@ use crate::state::AppState;
 pub use rocket::Either;
 
 #[get("/")]
-pub async fn home(ctx: PageCtx<'_>) -> AppResult<Either<RawHtml<String>, Redirect>> {
+pub async fn home(ctx: PageCtx<'_>, pending: crate::auth::PasswordChangePending) -> AppResult<Either<RawHtml<String>, Redirect>> {
+    if pending.0 {
+        return Ok(Either::Right(Redirect::to("/account/password")));
+    }
     let Some(user) = ctx.user else { return Ok(Either::Right(Redirect::to("/login"))) };
     let mut sittings = json!([]);
     if user.has(crate::domain::org::Role::Officer) {
@@ -63,19 +66,22 @@ fn safe_next(next: Option<&str>) -> String {
 }
 
 #[post("/login", data = "<form>")]
-pub async fn login(ctx: PageCtx<'_>, state: &State<AppState>, jar: &CookieJar<'_>, form: CsrfForm<LoginForm>) -> AppResult<Either<RawHtml<String>, Redirect>> {
+pub async fn login(ctx: PageCtx<'_>, state: &State<AppState>, jar: &CookieJar<'_>, form: CsrfForm<LoginForm>, ip: Option<std::net::IpAddr>) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let f = form.0;
     let badge = f.badge.trim().to_string();
     let password = f.password;
-    let now = state.clock.now();
     let hours = state.config.session_hours;
     let found = with_db(state, move |c| Ok(org::find_by_badge(c, &badge)?)).await?;
     // unknown or disabled accounts cost the same time as a wrong password
     let hash = found.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
-    let ok = match crate::auth::check_sign_in(state, &f.badge, password, hash).await {
+    let ok = match crate::auth::check_sign_in(state, &f.badge, ip, password, hash, found.as_ref().map(|u| u.id)).await? {
         Ok(ok) => ok,
-        Err(until) => {
-            let data = json!({ "next": safe_next(f.next.as_deref()), "badge": f.badge.trim(), "error": "login.locked", "until": super::local(until) });
+        Err(blocked) => {
+            let error = match blocked.scope {
+                crate::domain::throttle::Scope::Pair => "login.locked",
+                crate::domain::throttle::Scope::Source => "login.source_locked",
+            };
+            let data = json!({ "next": safe_next(f.next.as_deref()), "badge": f.badge.trim(), "error": error, "until": super::local(blocked.until) });
             return ctx.render("login", data).map(Either::Left);
         }
     };
@@ -87,10 +93,13 @@ pub async fn login(ctx: PageCtx<'_>, state: &State<AppState>, jar: &CookieJar<'_
     let hash = token_hash(&token);
     let csrf = random_token();
     let uid = user.id;
+    let now = state.clock.now();
     with_db(state, move |c| Ok(session::create(c, &hash, uid, "web", &csrf, now, now + chrono::Duration::hours(hours))?)).await?;
     set_session_cookie(jar, token, state.config.secure_cookies, hours);
     jar.remove_private(crate::auth::ANON_CSRF_COOKIE);
-    Ok(Either::Right(Redirect::to(safe_next(f.next.as_deref()))))
+    // a reset password is changed before anything else
+    let next = if user.must_change_password { "/account/password".to_string() } else { safe_next(f.next.as_deref()) };
+    Ok(Either::Right(Redirect::to(next)))
 }
 
 

@@ -17,7 +17,12 @@ const OFFICER: &[&str] = &[
     "practice_set@practice", "practice_answer@practice", "remedial_review@remedial", "remedial_practice@remedial",
 ];
 /// Any signed-in account; what each may see inside is checked per record (404 otherwise).
-const SIGNED_IN: &[&str] = &["remedial_list@remedial", "remedial_plan@remedial", "my_file@file", "file_page@files", "file_pdf@files", "file_export@files", "certificate_pdf@certificates"];
+const SIGNED_IN: &[&str] = &[
+    "remedial_list@remedial", "remedial_plan@remedial", "my_file@file", "file_page@files", "file_pdf@files", "file_export@files", "certificate_pdf@certificates",
+    // one's own account: password and API tokens
+    "password_form@account", "change_password@account", "tokens_page@account", "revoke_token_page@account", "put_password@api", "list_tokens@api",
+    "delete_token@api",
+];
 /// Unit leaders (their own unit), HR and admins.
 const OVERSIGHT: &[&str] = &["compliance@hr"];
 const RESULTS: &[&str] = &["list@sittings", "show@sittings", "results_csv@sittings", "results_pdf@sittings", "sitting_results@api"];
@@ -25,6 +30,9 @@ const ADMIN: &[&str] = &[
     "users@admin", "new_user@admin", "create_user@admin", "import_page@admin", "import@admin", "rules_form@admin", "save_rules@admin",
     "tokens@admin", "create_token@admin", "revoke_token@admin", "mail@admin", "retry_mail@admin",
     "exceptions@sittings", "grant_exception@sittings",
+    // running accounts: reset, disable, enable, unlock, the sign-in waits
+    "account@admin", "reset_password@admin", "disable@admin", "enable@admin", "unlock@admin", "locks@admin", "unlock_lock@admin",
+    "api_account@api", "api_reset@api", "api_disable@api", "api_enable@api", "api_unlock@api",
 ];
 const PERSONNEL: &[&str] = &[
     "change_post@admin", "officer@officers", "officers@officers", "rules@hr", "save_rule@hr", "eligibility@hr", "run_check@hr",

@@ -157,6 +157,15 @@ impl TestApp {
         TestApp { client, clock, db_url: url, _db: db }
     }
 
+    /// A second app server on this test's database (its own process state, its own cookie
+    /// jar, the same clock), as behind a load balancer.
+    pub fn another_server(&self) -> Client {
+        let cfg = base_config(&self.db_url, &[]);
+        let pool = lawcert::prepare(&cfg, &self.clock).expect("prepare");
+        let figment = rocket::Config::figment().merge(("secret_key", TEST_SECRET)).merge(("log_level", "off")).merge(("ip_header", false));
+        Client::tracked(lawcert::rocket_with(figment, cfg, pool, self.clock.clone())).expect("valid rocket")
+    }
+
     pub fn state(&self) -> &lawcert::state::AppState {
         self.client.rocket().state::<lawcert::state::AppState>().unwrap()
     }
@@ -178,6 +187,7 @@ impl TestApp {
             "GET" => self.client.get(path.to_string()),
             "POST" => self.client.post(path.to_string()),
             "PUT" => self.client.put(path.to_string()),
+            "DELETE" => self.client.delete(path.to_string()),
             _ => panic!("method"),
         }
         .header(auth)

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod accounts;
 mod api_candidate;
 mod api_trainer;
 mod authz;

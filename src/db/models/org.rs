@@ -46,6 +46,10 @@ pub struct User {
     pub created_at: Ts,
     /// 身份证号, where HR has recorded it.
     pub id_number: Option<String>,
+    /// Set by an admin's password reset: every page leads to the change-password page until
+    /// the account has chosen a password of its own.
+    pub must_change_password: bool,
+    pub password_changed_at: Option<Ts>,
 }
 
 #[derive(Insertable, Clone, Debug)]
@@ -101,6 +105,13 @@ pub fn find_by_badge(conn: &mut DbConn, badge: &str) -> QueryResult<Option<User>
     users::table.filter(users::badge.eq(badge)).select(User::as_select()).first(conn).optional()
 }
 
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// The account whose badge, compared case-insensitively, is `key` (lower case).
+pub fn find_by_badge_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<User>> {
+    users::table.filter(lower(users::badge).eq(key)).order(users::id).select(User::as_select()).first(conn).optional()
+}
+
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
     users::table.find(id).select(User::as_select()).first(conn).optional()
 }
@@ -132,4 +143,26 @@ pub fn badges_in(conn: &mut DbConn, badges: &[String]) -> QueryResult<Vec<String
 
 pub fn set_password_hash(conn: &mut DbConn, user_id: i64, hash: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(user_id)).set(users::password_hash.eq(hash)).execute(conn)
+}
+
+/// Stores a new password hash; `must_change` marks a one-time password (an admin's reset).
+pub fn set_password(conn: &mut DbConn, user_id: i64, hash: &str, must_change: bool, now: Ts) -> QueryResult<usize> {
+    diesel::update(users::table.find(user_id))
+        .set((users::password_hash.eq(hash), users::must_change_password.eq(must_change), users::password_changed_at.eq(now)))
+        .execute(conn)
+}
+
+/// Disables (false) or re-enables (true) an account.
+pub fn set_active(conn: &mut DbConn, user_id: i64, active: bool) -> QueryResult<usize> {
+    diesel::update(users::table.find(user_id)).set(users::active.eq(active)).execute(conn)
+}
+
+/// Active accounts holding a role.
+pub fn count_active_with_role(conn: &mut DbConn, role: Role) -> QueryResult<i64> {
+    users::table
+        .inner_join(user_roles::table)
+        .filter(users::active.eq(true))
+        .filter(user_roles::role.eq(role.as_str()))
+        .count()
+        .get_result(conn)
 }
