@@ -92,3 +92,66 @@ explanation = "因为"
     assert!(err.contains("b.toml:4"), "{err}");
     assert_eq!(bank_db::count_by_status(&mut app.conn()).unwrap(), before);
 }
+
+/// The version ids of `code` that a new sitting's pool could draw.
+fn in_pool(conn: &mut lawcert::db::DbConn, code: &str, now: lawcert::db::models::Ts) -> bool {
+    let q = bank_db::find_by_code(conn, code).unwrap().unwrap();
+    let versions: Vec<i64> = bank_db::versions_of(conn, q.id).unwrap().iter().map(|v| v.id).collect();
+    lawcert::services::exams::pool_candidates(conn, now).unwrap().iter().any(|c| versions.contains(&c.version_id))
+}
+
+#[test]
+fn a_question_the_file_retires_is_retired_once_and_a_trainers_decision_is_kept() {
+    let app = TestApp::new();
+    let mut conn = app.conn();
+    let now = app.clock.now();
+    let dir = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(repo_root().join("questions")).unwrap() {
+        let f = f.unwrap().path();
+        if f.extension().is_some_and(|e| e == "toml") {
+            std::fs::copy(&f, dir.path().join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let path = dir.path().join("criminal-law.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let retired = text.replacen("id = \"XF-0001\"\n", "id = \"XF-0001\"\nstatus = \"retired\"\n", 1);
+    assert_ne!(retired, text);
+    std::fs::write(&path, &retired).unwrap();
+    assert!(in_pool(&mut conn, "XF-0001", now));
+    let before = bank_db::find_by_code(&mut conn, "XF-0001").unwrap().unwrap();
+
+    let bank = lawcert::domain::bank::load_dir(dir.path()).unwrap();
+    let summary = bank.summary();
+    assert_eq!(summary.statutes.iter().find(|s| s.statute == "criminal-law").unwrap().retired, 1);
+    let report = bank_sync::sync(&mut conn, &bank, now).unwrap();
+    assert_eq!(report.updated, 1);
+    let q = bank_db::find_by_code(&mut conn, "XF-0001").unwrap().unwrap();
+    assert_eq!(q.status, "retired");
+    assert_eq!(q.latest_version, before.latest_version, "the text did not change: no new version");
+    assert!(!in_pool(&mut conn, "XF-0001", now), "not drawn, not practised");
+    let log = lawcert::db::models::audit::page(&mut conn, 0, 10_000).unwrap();
+    assert!(log.iter().any(|e| e.action == "question.retire" && e.subject == "question:XF-0001"));
+    // the next start changes nothing
+    let report = bank_sync::sync(&mut conn, &bank, now).unwrap();
+    assert_eq!((report.added, report.updated), (0, 0));
+
+    // a trainer reinstates it in the site: the unchanged file does not retire it again
+    let t = lawcert::db::models::org::find_by_badge(&mut conn, "T0001").unwrap().unwrap().id;
+    lawcert::services::bank_review::transition(&mut conn, lawcert::domain::lifecycle::Action::Reinstate, q.id, q.revision, t, now).unwrap();
+    bank_sync::sync(&mut conn, &bank, now).unwrap();
+    assert_eq!(bank_db::find_by_code(&mut conn, "XF-0001").unwrap().unwrap().status, "reviewed");
+
+    // a question new to the database arrives retired; a file that withdraws its retirement
+    // brings it back into use
+    let fresh = retired.replacen("id = \"XF-0002\"\n", "id = \"XF-NEW-1\"\nstatus = \"retired\"\n", 1);
+    std::fs::write(&path, &fresh).unwrap();
+    let bank = lawcert::domain::bank::load_dir(dir.path()).unwrap();
+    let report = bank_sync::sync(&mut conn, &bank, now).unwrap();
+    assert_eq!(report.added, 1);
+    assert_eq!(bank_db::find_by_code(&mut conn, "XF-NEW-1").unwrap().unwrap().status, "retired");
+    std::fs::write(&path, fresh.replacen("id = \"XF-NEW-1\"\nstatus = \"retired\"\n", "id = \"XF-NEW-1\"\n", 1)).unwrap();
+    let bank = lawcert::domain::bank::load_dir(dir.path()).unwrap();
+    bank_sync::sync(&mut conn, &bank, now).unwrap();
+    assert_eq!(bank_db::find_by_code(&mut conn, "XF-NEW-1").unwrap().unwrap().status, "active");
+    assert!(in_pool(&mut conn, "XF-NEW-1", now));
+}

@@ -514,6 +514,11 @@ pub fn set_file_version(conn: &mut DbConn, id: i64, version: i32, file_hash: &st
         .map(|_| ())
 }
 
+/// Records what the shipped file said last (see `services::bank_sync`).
+pub fn set_file_hash(conn: &mut DbConn, id: i64, file_hash: &str) -> QueryResult<()> {
+    diesel::update(questions::table.find(id)).set(questions::file_hash.eq(file_hash)).execute(conn).map(|_| ())
+}
+
 pub fn count_by_status(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
     use diesel::dsl::count_star;
     questions::table.group_by(questions::status).select((questions::status, count_star())).load(conn)
