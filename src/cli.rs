@@ -6,6 +6,7 @@ use anyhow::Context;
 use rocket::figment::Figment;
 
 use crate::config::Config;
+use crate::domain::item_lint::{self, LintLimits, LintReport};
 
 pub const USAGE: &str = "\
 usage:
@@ -68,23 +69,44 @@ fn write_private(path: &Path, data: &str) -> std::io::Result<()> {
     std::fs::write(path, data)
 }
 
-/// `lawcert bank check DIR [--json]`: exit code 0 when every file is valid.
+/// `lawcert bank check DIR [--json]`: exit code 0 when every file is valid and the item-writing
+/// check passes its limits ([`LintLimits::default`], documented in `questions/README.md`).
 pub fn bank_check(dir: &Path, json: bool) -> i32 {
+    bank_check_with(dir, json, &LintLimits::default())
+}
+
+/// `bank check` with the given limits.
+pub fn bank_check_with(dir: &Path, json: bool, limits: &LintLimits) -> i32 {
     match crate::domain::bank::load_dir(dir) {
         Ok(bank) => {
             let summary = bank.summary();
+            let lint = item_lint::lint_bank(&bank, limits);
             if json {
-                println!("{}", serde_json::to_string_pretty(&summary).expect("json"));
+                let mut out = serde_json::to_value(&summary).expect("json");
+                out["lint"] = serde_json::to_value(&lint).expect("json");
+                out["passed"] = lint.passed().into();
+                println!("{}", serde_json::to_string_pretty(&out).expect("json"));
             } else {
-                println!("{:<34} {:>5}  {:<34} {:<38} {:<14} editions", "statute", "total", "by type", "by level", "by difficulty");
+                println!("{:<34} {:>5} {:>5}  {:<34} {:<38} {:<14} editions", "statute", "total", "live", "by type", "by level", "by difficulty");
                 for s in &summary.statutes {
                     let fmt = |m: &std::collections::BTreeMap<String, usize>| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
-                    let superseded = if s.superseded > 0 { format!(" ({} on a superseded edition)", s.superseded) } else { String::new() };
-                    println!("{:<34} {:>5}  {:<34} {:<38} {:<14} {}{superseded}", format!("{} ({})", s.name, s.statute), s.questions, fmt(&s.by_type), fmt(&s.by_level), fmt(&s.by_difficulty), fmt(&s.by_edition));
+                    let mut notes = Vec::new();
+                    if s.superseded > 0 {
+                        notes.push(format!("{} on a superseded edition", s.superseded));
+                    }
+                    if s.retired > 0 {
+                        notes.push(format!("{} retired", s.retired));
+                    }
+                    if s.drafts > 0 {
+                        notes.push(format!("{} drafts", s.drafts));
+                    }
+                    let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) };
+                    println!("{:<34} {:>5} {:>5}  {:<34} {:<38} {:<14} {}{notes}", format!("{} ({})", s.name, s.statute), s.questions, s.live, fmt(&s.by_type), fmt(&s.by_level), fmt(&s.by_difficulty), fmt(&s.by_edition));
                 }
-                println!("\n{} questions, {} case groups with {} items: all valid", summary.questions, summary.case_groups, summary.case_items);
+                println!("\n{} questions, {} case groups with {} items: all valid; {} live", summary.questions, summary.case_groups, summary.case_items, summary.live);
+                print!("{}", lint_text(&lint));
             }
-            0
+            i32::from(!lint.passed())
         }
         Err(errs) => {
             if json {
@@ -99,6 +121,72 @@ pub fn bank_check(dir: &Path, json: bool) -> i32 {
             1
         }
     }
+}
+
+/// The item-writing report as text: one line per bank file and overall, then duplicates and
+/// the figures past their limits.
+pub fn lint_text(r: &LintReport) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let e = &r.excluded;
+    let _ = writeln!(
+        out,
+        "\nitem-writing check over the {} questions in use (left out: {} superseded, {} drafts, {} retired, {} in case groups not whole)",
+        r.overall.questions, e.superseded, e.drafts, e.retired, e.case_held
+    );
+    let rate = |x: &item_lint::Rate| match x.percent {
+        Some(p) => format!("{}/{} {p:.0}%", x.n, x.of),
+        None => "-".into(),
+    };
+    let _ = writeln!(
+        out,
+        "{:<40} {:>4}  {:<13} {:<22} {:<12} {:<12} {:<12} {:>4}  {:<12} cue-only vs chance",
+        "bank file", "n", "longest key", "absolute: keys (all)", "abs. T/F", "all-but-one", "T/F true", "neg.", "key letters"
+    );
+    for g in r.by_file.iter().chain(std::iter::once(&r.overall)) {
+        let chance = r_pct(g.keys_among_options.percent);
+        let letters: String = g.key_positions.iter().map(|(k, n)| format!("{k}{n}")).collect::<Vec<_>>().join(" ");
+        let c = &g.cue_score;
+        let _ = writeln!(
+            out,
+            "{:<40} {:>4}  {:<13} {:<22} {:<12} {:<12} {:<12} {:>4}  {:<12} {:.1}% vs {:.1}% ({:+.1})",
+            g.name,
+            g.questions,
+            rate(&g.longest_key),
+            format!("{} ({chance})", rate(&g.absolute_options_keys)),
+            rate(&g.absolute_truefalse_true),
+            rate(&g.all_but_one),
+            rate(&g.truefalse_true),
+            g.negative_unemphasised.len(),
+            letters,
+            c.cue_only,
+            c.chance,
+            c.over_chance
+        );
+    }
+    let by_type: Vec<String> = r.overall.cue_score_by_type.iter().map(|(k, c)| format!("{k} {:.1}% vs {:.1}% ({:+.1})", c.cue_only, c.chance, c.over_chance)).collect();
+    let _ = writeln!(out, "cue-only vs chance by type: {}", by_type.join("; "));
+    if r.duplicates.is_empty() {
+        let _ = writeln!(out, "duplicates: none");
+    } else {
+        let _ = writeln!(out, "duplicates ({}):", r.duplicates.len());
+        for d in &r.duplicates {
+            let _ = writeln!(out, "  {} ({}) ~ {} ({}): {}, similarity {:.2}", d.first, d.first_file, d.second, d.second_file, d.kind, d.similarity);
+        }
+    }
+    if r.passed() {
+        let _ = writeln!(out, "item-writing check: within the limits");
+    } else {
+        let _ = writeln!(out, "item-writing check FAILED: {} figure(s) past their limits (questions/README.md):", r.violations.len());
+        for v in &r.violations {
+            let _ = writeln!(out, "  {}: {}: {}", v.scope, v.rule, v.message);
+        }
+    }
+    out
+}
+
+fn r_pct(p: Option<f64>) -> String {
+    p.map(|p| format!("{p:.0}%")).unwrap_or_else(|| "-".into())
 }
 
 #[cfg(test)]
