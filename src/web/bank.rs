@@ -271,7 +271,7 @@ pub async fn create(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<QuestionFor
 #[get("/bank/<id>")]
 pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
-    let (q, versions, keys, case, names, suspension, stats) = with_db(ctx.state, move |c| {
+    let (q, versions, keys, case, names, suspension, stats, hold) = with_db(ctx.state, move |c| {
         let q = bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?;
         let versions = bank_db::versions_of(c, id)?;
         let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
@@ -296,7 +296,11 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Outsid
                        "flags": super::sittings::flag_labels(&detail), "options": detail.get("options")})
             })
             .collect();
-        Ok((q, versions, keys, case, bank_db::statute_names(c)?, suspension, stats))
+        let hold = match q.case_id {
+            Some(cid) => bank_review::case_holds(c, today)?.into_iter().find(|h| h.case_id == cid),
+            None => None,
+        };
+        Ok((q, versions, keys, case, bank_db::statute_names(c)?, suspension, stats, hold))
     })
     .await?;
     let names: std::collections::HashMap<String, String> = names.into_iter().collect();
@@ -328,6 +332,7 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Outsid
             "suspension": suspension.map(|s| json!({"edition": s.by_edition, "title": s.by_title, "in_force": s.in_force.to_string(),
                                                     "articles": s.articles.join("、"), "effective": s.effective})),
             "stats": stats,
+            "case_hold": hold.map(|h| json!({"code": h.code, "missing": h.missing.iter().map(|(code, why)| json!({"code": code, "why": why})).collect::<Vec<_>>()})),
         }),
     )
 }

@@ -524,6 +524,28 @@ pub fn count_by_status(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
     questions::table.group_by(questions::status).select((questions::status, count_star())).load(conn)
 }
 
+/// Every case item, by case and position, with its live version if it has one.
+pub fn case_items_live(conn: &mut DbConn) -> QueryResult<Vec<(Question, Option<Version>)>> {
+    questions::table
+        .left_join(
+            question_versions::table.on(question_versions::question_id
+                .eq(questions::id)
+                .and(questions::live_version.eq(question_versions::version.nullable()))),
+        )
+        .filter(questions::case_id.is_not_null())
+        .order((questions::case_id, questions::case_position, questions::id))
+        .select((Question::as_select(), Option::<Version>::as_select()))
+        .load(conn)
+}
+
+/// How many items each case group has (whatever their status).
+pub fn case_item_counts(conn: &mut DbConn) -> QueryResult<std::collections::HashMap<i64, i64>> {
+    use diesel::dsl::count_star;
+    let rows: Vec<(Option<i64>, i64)> =
+        questions::table.filter(questions::case_id.is_not_null()).group_by(questions::case_id).select((questions::case_id, count_star())).load(conn)?;
+    Ok(rows.into_iter().filter_map(|(c, n)| c.map(|c| (c, n))).collect())
+}
+
 /// Items of a case, in order, with their latest versions.
 pub fn case_items(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<Question>> {
     questions::table.filter(questions::case_id.eq(case_id)).order(questions::case_position).select(Question::as_select()).load(conn)
