@@ -404,10 +404,11 @@ struct Facts {
 
 impl Facts {
     fn of(c: &QuestionContent) -> Facts {
-        let key: BTreeSet<usize> = c.answer.chars().filter_map(|l| OPTION_LETTERS.find(l)).collect();
+        let n = c.options.len();
+        // an imported entry may still have errors (a key letter without an option): ignore those
+        let key: BTreeSet<usize> = c.answer.chars().filter_map(|l| OPTION_LETTERS.find(l)).filter(|k| *k < n).collect();
         let lengths: Vec<usize> = c.options.iter().map(|o| visible_len(o)).collect();
         let absolute_options: Vec<bool> = c.options.iter().map(|o| has_absolute_word(o)).collect();
-        let n = c.options.len();
         let truth = c.answer == "T";
         let (cue_only, chance) = match c.kind {
             QuestionKind::TrueFalse => (if (!has_absolute_word(&c.stem)) == truth { 1.0 } else { 0.0 }, 0.5),
@@ -905,6 +906,18 @@ mod tests {
         assert_eq!(got, vec![(BTreeSet::from([0, 2, 3]), 0.5), (BTreeSet::from([0, 1, 3]), 0.5)]);
         let got = cue_only_choice(QuestionKind::Single, &[3, 5, 5, 9], &[false, false, false, true]);
         assert_eq!(got, vec![(BTreeSet::from([1]), 0.5), (BTreeSet::from([2]), 0.5)]);
+    }
+
+    #[test]
+    fn broken_entries_of_an_import_do_not_upset_it() {
+        let qs = vec![
+            ("S1", q(QuestionKind::Single, "题一", &["甲", "乙"], "C")),
+            ("S2", q(QuestionKind::Single, "题二", &[], "A")),
+            ("M1", q(QuestionKind::Multiple, "题三", &["甲"], "AB")),
+            ("T1", q(QuestionKind::TrueFalse, "", &[], "")),
+        ];
+        let r = lint(&items(&qs), &LintLimits::default());
+        assert_eq!(r.overall.questions, 4);
     }
 
     #[test]
