@@ -107,6 +107,11 @@ impl QuestionContent {
         }
     }
 
+    /// What this content still lacks before it can be reviewed (see [`missing_for_review`]).
+    pub fn missing_for_review(&self) -> Vec<&'static str> {
+        missing_for_review(&self.articles, &self.explanation)
+    }
+
     /// Checks the rules of `questions/README.md`; returns every problem found.
     pub fn validate(&self, statutes: &StatuteRegistry) -> Vec<String> {
         let mut errs = Vec::new();
@@ -121,7 +126,7 @@ impl QuestionContent {
             Some(_) => {}
         }
         if self.articles.is_empty() || self.articles.iter().any(|a| a.trim().is_empty()) {
-            errs.push("missing citation: `articles` must list at least one article".into());
+            errs.push(MISSING_CITATION.into());
         }
         if !(1..=3).contains(&self.difficulty) {
             errs.push(format!("difficulty {} must be 1, 2 or 3", self.difficulty));
@@ -133,7 +138,7 @@ impl QuestionContent {
             errs.push("empty stem".into());
         }
         if self.explanation.trim().is_empty() {
-            errs.push("empty explanation".into());
+            errs.push(EMPTY_EXPLANATION.into());
         }
         let ids = self.option_ids();
         let answer: Vec<char> = self.answer.chars().collect();
@@ -181,6 +186,25 @@ impl QuestionContent {
         }
         errs
     }
+}
+
+/// [`QuestionContent::validate`]'s message for a question without articles.
+pub const MISSING_CITATION: &str = "missing citation: `articles` must list at least one article";
+/// [`QuestionContent::validate`]'s message for a question without an explanation.
+pub const EMPTY_EXPLANATION: &str = "empty explanation";
+
+/// What an incomplete draft lacks: `articles` (the citation) and/or `explanation`. A trainer's
+/// plain file (Aiken, GIFT, Moodle XML) has neither; its questions are imported as incomplete
+/// drafts, which cannot be reviewed, and so not used, until a trainer fills these in.
+pub fn missing_for_review(articles: &[String], explanation: &str) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if articles.iter().all(|a| a.trim().is_empty()) {
+        missing.push("articles");
+    }
+    if explanation.trim().is_empty() {
+        missing.push("explanation");
+    }
+    missing
 }
 
 /// Normalises an answer given as letters (any order, any case) to the stored form.

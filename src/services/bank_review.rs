@@ -27,9 +27,11 @@ pub fn transition(conn: &mut DbConn, action: Action, question_id: i64, revision:
             latest_unreviewed: latest.reviewed_at.is_none(),
             has_reviewed_version: q.live_version.is_some(),
             actor_is_author: latest.created_by == Some(actor),
+            latest_incomplete: !latest.missing_for_review().is_empty(),
         };
         let next = lifecycle::apply(action, facts).map_err(|r| match r {
             lifecycle::Refusal::OwnVersion => AppError::forbidden(r.message()),
+            lifecycle::Refusal::Incomplete => AppError::conflict("incomplete", r.message()),
             _ => AppError::conflict("not_allowed", r.message()),
         })?;
         let ok = match action {

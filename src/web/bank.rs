@@ -66,7 +66,7 @@ pub async fn list(
                 "id": q.id, "code": q.code, "kind": q.kind, "status": q.status, "stem": v.stem,
                 "statute": names.get(&v.statute_code).cloned().unwrap_or(v.statute_code.clone()), "edition": v.edition_code,
                 "articles": v.articles, "difficulty": v.difficulty, "levels": v.levels_vec().iter().map(|l| l.as_str()).collect::<Vec<_>>(),
-                "pending": q.live_version != Some(q.latest_version), "case": q.case_id.is_some(),
+                "pending": q.live_version != Some(q.latest_version), "case": q.case_id.is_some(), "incomplete": !v.missing_for_review().is_empty(),
                 "suspended": editions::suspension(&reg, &v.statute_code, &v.edition_code, &v.articles_vec(), today).is_some_and(|s| s.effective),
                 "flagged": flagged.contains(&q.id),
             })
@@ -308,7 +308,8 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Outsid
     let latest = versions.first().ok_or_else(|| AppError::internal("question without versions"))?;
     let latest_unreviewed = latest.reviewed_at.is_none();
     let retired = q.status == status::RETIRED;
-    let can_approve = latest_unreviewed && !retired && latest.created_by != Some(t.user.id);
+    let incomplete = latest.missing_for_review();
+    let can_approve = latest_unreviewed && !retired && latest.created_by != Some(t.user.id) && incomplete.is_empty();
     let versions_json: Vec<Value> = versions
         .iter()
         .map(|v| {
@@ -327,7 +328,8 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Outsid
             "q": { "id": q.id, "code": q.code, "kind": q.kind, "status": q.status, "origin": q.origin, "revision": q.revision,
                    "pending": latest_unreviewed, "retired": retired },
             "case": case.map(|c| json!({"code": c.code, "title": c.title, "body": c.body})),
-            "can_approve": can_approve, "own_pending": latest_unreviewed && !retired && latest.created_by == Some(t.user.id),
+            "can_approve": can_approve, "own_pending": latest_unreviewed && !retired && latest.created_by == Some(t.user.id) && incomplete.is_empty(),
+            "incomplete": incomplete,
             "can_activate": q.status == status::REVIEWED, "versions": versions_json,
             "suspension": suspension.map(|s| json!({"edition": s.by_edition, "title": s.by_title, "in_force": s.in_force.to_string(),
                                                     "articles": s.articles.join("、"), "effective": s.effective})),

@@ -64,6 +64,11 @@ impl Version {
     pub fn levels_vec(&self) -> Vec<Level> {
         split_list(&self.levels).iter().filter_map(|l| Level::parse(l)).collect()
     }
+    /// What this version lacks to be reviewed (`articles`, `explanation`): an incomplete draft.
+    pub fn missing_for_review(&self) -> Vec<&'static str> {
+        crate::domain::bank::missing_for_review(&self.articles_vec(), &self.explanation)
+    }
+
     /// Rebuilds the domain content (the key comes from its own table).
     pub fn content(&self, kind: QuestionKind, answer: String) -> QuestionContent {
         QuestionContent {
