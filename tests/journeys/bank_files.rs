@@ -155,3 +155,40 @@ fn a_question_the_file_retires_is_retired_once_and_a_trainers_decision_is_kept()
     assert_eq!(bank_db::find_by_code(&mut conn, "XF-NEW-1").unwrap().unwrap().status, "active");
     assert!(in_pool(&mut conn, "XF-NEW-1", now));
 }
+
+#[test]
+fn bank_check_reports_the_cues_and_fails_on_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo_root().join("questions/statutes.toml"), dir.path().join("statutes.toml")).unwrap();
+    let question = |id: &str, stem: &str, options: &str, answer: &str| {
+        format!("[[question]]\nid = \"{id}\"\ntype = \"single\"\narticles = [\"20\"]\ndifficulty = 1\nlevels = [\"basic\"]\nstem = \"{stem}\"\noptions = [{options}]\nanswer = \"{answer}\"\nexplanation = \"因为\"\n\n")
+    };
+    let head = "statute = \"criminal-law\"\nedition = \"2023-12-29\"\n\n";
+    let a = format!(
+        "{head}{}{}{}",
+        question("T-1", "甲为制止正在进行的抢劫而致劫匪轻伤，甲的行为属于", "\"正当防卫\", \"防卫过当\", \"紧急避险\", \"故意伤害\"", "A"),
+        question("T-2", "正当防卫明显超过必要限度造成重大损害的，应当", "\"负刑事责任，但应当减轻或者免除处罚\", \"不负刑事责任\", \"从重处罚\", \"一律免除处罚\"", "A"),
+        question("T-3", "下列“不属于”紧急避险成立条件的是", "\"危险正在发生\", \"不得已\", \"不超过必要限度\", \"行为人是成年人\"", "D")
+    );
+    std::fs::write(dir.path().join("a.toml"), &a).unwrap();
+    let db = dir.path().join("unused.db");
+    let d = dir.path().display().to_string();
+    let (code, out) = crate::common::run_cli(&db, &["bank", "check", &d]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("item-writing check over the 3 questions in use") && out.contains("duplicates: none"), "{out}");
+    assert!(out.contains("a.toml") && out.contains("cue-only vs chance"), "{out}");
+    assert!(out.contains("no figure past its limit"), "too few questions to judge a rate: {out}");
+    // the same question in another file, options reordered
+    let b = format!("{head}{}", question("T-9", "甲为制止正在进行的抢劫而致劫匪轻伤，甲的行为属于：", "\"防卫过当\", \"正当防卫\", \"紧急避险\", \"故意伤害\"", "B"));
+    std::fs::write(dir.path().join("b.toml"), b).unwrap();
+    let (code, out) = crate::common::run_cli(&db, &["bank", "check", &d]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("T-1 (a.toml) ~ T-9 (b.toml): reordered") && out.contains("item-writing check FAILED"), "{out}");
+    let (code, out) = crate::common::run_cli(&db, &["bank", "check", &d, "--json"]);
+    assert_eq!(code, 1);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["passed"], false);
+    assert_eq!(json["lint"]["duplicates"][0]["kind"], "reordered");
+    assert_eq!(json["lint"]["overall"]["questions"], 4);
+    assert_eq!(json["lint"]["cues"]["T-2"], serde_json::json!(["longest_key", "absolute_distractor"]));
+}
