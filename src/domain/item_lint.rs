@@ -757,20 +757,36 @@ fn duplicates(items: &[LintItem<'_>], threshold: f64) -> Vec<Duplicate> {
             }
         }
     }
-    // then by similarity, in order of size: two sets can only reach the threshold if the
-    // smaller holds at least `threshold` of the larger's bigrams
-    let mut order: Vec<usize> = (0..shapes.len()).collect();
-    order.sort_by_key(|i| shapes[*i].grams.len());
-    for (x, &i) in order.iter().enumerate() {
-        let a = &shapes[i];
-        for &j in &order[x + 1..] {
-            let b = &shapes[j];
-            if (a.grams.len() as f64) < threshold * b.grams.len() as f64 {
-                break;
+    // then by similarity. Prefix filtering: with every bigram set ordered rarest first, two sets
+    // with a Jaccard similarity of at least t share a bigram among the first |x| - ⌈t·|x|⌉ + 1
+    // of each, so only pairs sharing such a bigram are compared (exact, and near-linear on
+    // real banks rather than quadratic)
+    let mut freq: HashMap<u64, u32> = HashMap::new();
+    for s in &shapes {
+        for g in &s.grams {
+            *freq.entry(*g).or_default() += 1;
+        }
+    }
+    let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut seen = vec![usize::MAX; shapes.len()];
+    for (i, a) in shapes.iter().enumerate() {
+        let mut ordered = a.grams.clone();
+        ordered.sort_by_key(|g| (freq[g], *g));
+        let n = ordered.len();
+        let prefix = (n + 1).saturating_sub((threshold * n as f64).ceil() as usize).min(n);
+        for g in &ordered[..prefix] {
+            let bucket = index.entry(*g).or_default();
+            for &j in bucket.iter() {
+                if seen[j] == i {
+                    continue;
+                }
+                seen[j] = i;
+                let b = &shapes[j];
+                if comparable(a, b) && jaccard(&a.grams, &b.grams) >= threshold {
+                    push(b, a, "near", &mut pairs);
+                }
             }
-            if comparable(a, b) && jaccard(&a.grams, &b.grams) >= threshold {
-                push(a, b, "near", &mut pairs);
-            }
+            bucket.push(i);
         }
     }
     pairs.sort_by(|a, b| (&a.first, &a.second).cmp(&(&b.first, &b.second)));
@@ -943,6 +959,42 @@ mod tests {
         assert!(r.violations.iter().any(|v| v.rule == "duplicate"));
         // a true and a false statement of one rule: one gives the other away
         assert!(found.contains(&("D1", "F1", "near")), "{found:?}");
+    }
+
+    #[test]
+    fn near_duplicates_are_found_as_a_full_comparison_finds_them() {
+        // variations of a few templates, some near each other, some not
+        let mut qs = Vec::new();
+        let words = ["拘留", "罚款", "警告", "没收", "吊销", "责令", "传唤", "询问"];
+        for i in 0..120usize {
+            let stem = format!(
+                "公安机关对违反治安管理的{}行为人，依法可以{}并{}，期限为{}日，由{}决定",
+                words[i % 8],
+                words[(i / 8) % 8],
+                words[(i * 7) % 8],
+                i % 5,
+                words[(i * 3) % 8]
+            );
+            qs.push((format!("Q{i}"), q(QuestionKind::TrueFalse, &stem, &[], "T")));
+        }
+        let qs: Vec<(&str, QuestionContent)> = qs.iter().map(|(c, q)| (c.as_str(), q.clone())).collect();
+        let it = items(&qs);
+        for t in [0.6, 0.75, 0.9] {
+            let found: BTreeSet<(String, String)> =
+                duplicates(&it, t).into_iter().filter(|d| d.kind == "near").map(|d| (d.first, d.second)).collect();
+            let mut brute = BTreeSet::new();
+            for (x, a) in it.iter().enumerate() {
+                for b in &it[x + 1..] {
+                    let (ga, gb) = (bigrams(&normalise(&a.content.stem)), bigrams(&normalise(&b.content.stem)));
+                    if normalise(&a.content.stem) != normalise(&b.content.stem) && jaccard(&ga, &gb) >= t {
+                        let (p, q) = if a.code <= b.code { (a.code, b.code) } else { (b.code, a.code) };
+                        brute.insert((p.to_string(), q.to_string()));
+                    }
+                }
+            }
+            assert!(!brute.is_empty() || t > 0.8, "the test needs near pairs at {t}");
+            assert_eq!(found, brute, "threshold {t}");
+        }
     }
 
     #[test]
