@@ -52,10 +52,11 @@ pub async fn list(
     let page = page.unwrap_or(1).max(1);
     let filter = f.clone();
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
-    let (rows, total, statutes, counts, reg, flagged) = with_db(ctx.state, move |c| {
+    let (rows, total, statutes, counts, reg, flagged, held) = with_db(ctx.state, move |c| {
         let (rows, total) = bank_db::list(c, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)?;
         let flagged: std::collections::HashSet<i64> = stats_db::flagged_questions(c)?.into_iter().collect();
-        Ok((rows, total, bank_db::statute_names(c)?, bank_db::count_by_status(c)?, bank_db::registry(c)?, flagged))
+        let held: std::collections::HashSet<i64> = bank_review::case_holds(c, today)?.into_iter().map(|h| h.case_id).collect();
+        Ok((rows, total, bank_db::statute_names(c)?, bank_db::count_by_status(c)?, bank_db::registry(c)?, flagged, held))
     })
     .await?;
     let names: std::collections::HashMap<String, String> = statutes.iter().cloned().collect();
@@ -68,7 +69,7 @@ pub async fn list(
                 "articles": v.articles, "difficulty": v.difficulty, "levels": v.levels_vec().iter().map(|l| l.as_str()).collect::<Vec<_>>(),
                 "pending": q.live_version != Some(q.latest_version), "case": q.case_id.is_some(), "incomplete": !v.missing_for_review().is_empty(),
                 "suspended": editions::suspension(&reg, &v.statute_code, &v.edition_code, &v.articles_vec(), today).is_some_and(|s| s.effective),
-                "flagged": flagged.contains(&q.id),
+                "flagged": flagged.contains(&q.id), "case_held": q.case_id.is_some_and(|c| held.contains(&c)),
             })
         })
         .collect();

@@ -234,6 +234,8 @@ fn a_case_group_is_drawn_whole_or_not_at_all_and_waits_on_the_worklist() {
     assert_eq!(items.iter().filter(|i| i.case_hold.as_ref().is_some_and(|h| h.case_id == retiring)).count(), members.len() - 1);
     let (_, page) = get(&app, &format!("/bank/{}", members[0].id));
     assert!(page.contains(&format!("案例组 {} 整组暂停", hold.code)) && page.contains("已停用"), "{page}");
+    let (_, list) = get(&app, &format!("/bank?q={}", members[0].code));
+    assert!(list.contains("案例组整组暂停"), "{list}");
     // reinstated (reviewed) it is not yet in use; put back into use, the group is whole again
     let v = lawcert::db::models::bank::find(&mut conn, victim.id).unwrap().unwrap();
     lawcert::services::bank_review::transition(&mut conn, Action::Reinstate, v.id, v.revision, t1, now).unwrap();
