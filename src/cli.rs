@@ -6,14 +6,19 @@ use anyhow::Context;
 use rocket::figment::Figment;
 
 use crate::config::Config;
+use crate::domain::item_lint::{self, LintLimits, LintReport};
 
 pub const USAGE: &str = "\
 usage:
   lawcert [serve]                     start the web server (settings: see README.md)
   lawcert bank check DIR [--json]     validate the question banks in DIR and summarise them
-  lawcert bank import FILE [--dry-run] [--as BADGE]
+  lawcert bank import FILE [--dry-run] [--as BADGE] [--statute S] [--edition E]
+                         [--difficulty D] [--levels L]
                                       import questions from a .toml, .xlsx, Moodle .xml, .gift or
-                                      Aiken .txt file into the database as drafts (all or nothing)
+                                      Aiken .txt file into the database as drafts (all or nothing);
+                                      --statute … give what the file does not (as on the import
+                                      page); plain Aiken, GIFT and Moodle files without citations or
+                                      explanations import as incomplete drafts
   lawcert bank template FILE.xlsx     write the Excel import template
   lawcert audit verify                check the audit log's hash chain; names the first broken entry
   lawcert backup FILE                 consistent copy of the running SQLite database, checked
@@ -68,23 +73,44 @@ fn write_private(path: &Path, data: &str) -> std::io::Result<()> {
     std::fs::write(path, data)
 }
 
-/// `lawcert bank check DIR [--json]`: exit code 0 when every file is valid.
+/// `lawcert bank check DIR [--json]`: exit code 0 when every file is valid and the item-writing
+/// check passes its limits ([`LintLimits::default`], documented in `questions/README.md`).
 pub fn bank_check(dir: &Path, json: bool) -> i32 {
+    bank_check_with(dir, json, &LintLimits::default())
+}
+
+/// `bank check` with the given limits.
+pub fn bank_check_with(dir: &Path, json: bool, limits: &LintLimits) -> i32 {
     match crate::domain::bank::load_dir(dir) {
         Ok(bank) => {
             let summary = bank.summary();
+            let lint = item_lint::lint_bank(&bank, limits);
             if json {
-                println!("{}", serde_json::to_string_pretty(&summary).expect("json"));
+                let mut out = serde_json::to_value(&summary).expect("json");
+                out["lint"] = serde_json::to_value(&lint).expect("json");
+                out["passed"] = lint.passed().into();
+                println!("{}", serde_json::to_string_pretty(&out).expect("json"));
             } else {
-                println!("{:<34} {:>5}  {:<34} {:<38} {:<14} editions", "statute", "total", "by type", "by level", "by difficulty");
+                println!("{:<34} {:>5} {:>5}  {:<34} {:<38} {:<14} editions", "statute", "total", "live", "by type", "by level", "by difficulty");
                 for s in &summary.statutes {
                     let fmt = |m: &std::collections::BTreeMap<String, usize>| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
-                    let superseded = if s.superseded > 0 { format!(" ({} on a superseded edition)", s.superseded) } else { String::new() };
-                    println!("{:<34} {:>5}  {:<34} {:<38} {:<14} {}{superseded}", format!("{} ({})", s.name, s.statute), s.questions, fmt(&s.by_type), fmt(&s.by_level), fmt(&s.by_difficulty), fmt(&s.by_edition));
+                    let mut notes = Vec::new();
+                    if s.superseded > 0 {
+                        notes.push(format!("{} on a superseded edition", s.superseded));
+                    }
+                    if s.retired > 0 {
+                        notes.push(format!("{} retired", s.retired));
+                    }
+                    if s.drafts > 0 {
+                        notes.push(format!("{} drafts", s.drafts));
+                    }
+                    let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) };
+                    println!("{:<34} {:>5} {:>5}  {:<34} {:<38} {:<14} {}{notes}", format!("{} ({})", s.name, s.statute), s.questions, s.live, fmt(&s.by_type), fmt(&s.by_level), fmt(&s.by_difficulty), fmt(&s.by_edition));
                 }
-                println!("\n{} questions, {} case groups with {} items: all valid", summary.questions, summary.case_groups, summary.case_items);
+                println!("\n{} questions, {} case groups with {} items: all valid; {} live", summary.questions, summary.case_groups, summary.case_items, summary.live);
+                print!("{}", lint_text(&lint, "questions in use"));
             }
-            0
+            i32::from(!lint.passed())
         }
         Err(errs) => {
             if json {
@@ -99,6 +125,73 @@ pub fn bank_check(dir: &Path, json: bool) -> i32 {
             1
         }
     }
+}
+
+/// The item-writing report as text: one line per bank file and overall, then duplicates and
+/// the figures past their limits.
+pub fn lint_text(r: &LintReport, scope: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let e = &r.excluded;
+    let left_out = if *e == item_lint::Excluded::default() {
+        String::new()
+    } else {
+        format!(" (left out: {} superseded, {} drafts, {} retired, {} in case groups not whole)", e.superseded, e.drafts, e.retired, e.case_held)
+    };
+    let _ = writeln!(out, "\nitem-writing check over the {} {scope}{left_out}", r.overall.questions);
+    let rate = |x: &item_lint::Rate| match x.percent {
+        Some(p) => format!("{}/{} {p:.0}%", x.n, x.of),
+        None => "-".into(),
+    };
+    let _ = writeln!(
+        out,
+        "{:<40} {:>4}  {:<13} {:<22} {:<12} {:<12} {:<12} {:>4}  {:<12} cue-only vs chance",
+        "bank file", "n", "longest key", "absolute: keys (all)", "abs. T/F", "all-but-one", "T/F true", "neg.", "key letters"
+    );
+    for g in r.by_file.iter().chain(std::iter::once(&r.overall)) {
+        let chance = r_pct(g.keys_among_options.percent);
+        let letters: String = g.key_positions.iter().map(|(k, n)| format!("{k}{n}")).collect::<Vec<_>>().join(" ");
+        let c = &g.cue_score;
+        let _ = writeln!(
+            out,
+            "{:<40} {:>4}  {:<13} {:<22} {:<12} {:<12} {:<12} {:>4}  {:<12} {:.1}% vs {:.1}% ({:+.1})",
+            g.name,
+            g.questions,
+            rate(&g.longest_key),
+            format!("{} ({chance})", rate(&g.absolute_options_keys)),
+            rate(&g.absolute_truefalse_true),
+            rate(&g.all_but_one),
+            rate(&g.truefalse_true),
+            g.negative_unemphasised.len(),
+            letters,
+            c.cue_only,
+            c.chance,
+            c.over_chance
+        );
+    }
+    let by_type: Vec<String> = r.overall.cue_score_by_type.iter().map(|(k, c)| format!("{k} {:.1}% vs {:.1}% ({:+.1})", c.cue_only, c.chance, c.over_chance)).collect();
+    let _ = writeln!(out, "cue-only vs chance by type: {}", by_type.join("; "));
+    if r.duplicates.is_empty() {
+        let _ = writeln!(out, "duplicates: none");
+    } else {
+        let _ = writeln!(out, "duplicates ({}):", r.duplicates.len());
+        for d in &r.duplicates {
+            let _ = writeln!(out, "  {} ({}) ~ {} ({}): {}, similarity {:.2}", d.first, d.first_file, d.second, d.second_file, d.kind, d.similarity);
+        }
+    }
+    if r.passed() {
+        let _ = writeln!(out, "item-writing check: no figure past its limit");
+    } else {
+        let _ = writeln!(out, "item-writing check FAILED: {} figure(s) past their limits (questions/README.md):", r.violations.len());
+        for v in &r.violations {
+            let _ = writeln!(out, "  {}: {}: {}", v.scope, v.rule, v.message);
+        }
+    }
+    out
+}
+
+fn r_pct(p: Option<f64>) -> String {
+    p.map(|p| format!("{p:.0}%")).unwrap_or_else(|| "-".into())
 }
 
 #[cfg(test)]
@@ -168,11 +261,12 @@ pub fn audit_verify() -> i32 {
     }
 }
 
-/// `lawcert bank import FILE [--dry-run] [--as BADGE]`: the same preview and all-or-nothing
-/// commit as the import page. Exit status 0 imported (or would import), 1 the file has errors,
-/// 2 it could not be run.
-pub fn bank_import(file: &Path, dry_run: bool, author_badge: Option<&str>) -> i32 {
-    use crate::domain::formats::{Defaults, Format};
+/// `lawcert bank import FILE [--dry-run] [--as BADGE] [--statute S] [--edition E]
+/// [--difficulty D] [--levels L]`: the same preview and all-or-nothing commit as the import page,
+/// with the page's defaults for what the file does not give. Exit status 0 imported (or would
+/// import), 1 the file has errors, 2 it could not be run.
+pub fn bank_import(file: &Path, dry_run: bool, author_badge: Option<&str>, defaults: &crate::domain::formats::Defaults) -> i32 {
+    use crate::domain::formats::Format;
     use crate::services::bank_import;
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let Some(format) = Format::from_filename(&name) else {
@@ -201,8 +295,7 @@ pub fn bank_import(file: &Path, dry_run: bool, author_badge: Option<&str>) -> i3
             ),
             None => None,
         };
-        let defaults = Defaults::default();
-        let p = bank_import::preview(&mut conn, format, &name, &bytes, &defaults).map_err(|e| anyhow::anyhow!(e.message))?;
+        let p = bank_import::preview(&mut conn, format, &name, &bytes, defaults).map_err(|e| anyhow::anyhow!(e.message))?;
         for e in &p.parsed.file_errors {
             println!("{}: {e}", file.display());
         }
@@ -212,20 +305,39 @@ pub fn bank_import(file: &Path, dry_run: bool, author_badge: Option<&str>) -> i3
             for err in &e.errors {
                 println!("{}: {}: error: {err}", file.display(), e.location);
             }
+            if !e.incomplete.is_empty() && e.errors.is_empty() {
+                println!("{}: {}: incomplete: no {} yet (fill in before review)", file.display(), e.location, e.incomplete.join(" and no "));
+            }
         }
         for u in &p.parsed.unsupported {
             println!("{}: {}: unsupported question type {} ({}), not imported", file.display(), u.location, u.kind, u.title);
         }
         let c = &p.counts;
         println!(
-            "{}: {} new, {} new versions, {} unchanged, {} with errors, {} unsupported",
+            "{}: {} new, {} new versions, {} unchanged, {} with errors, {} unsupported, {} incomplete",
             file.display(),
             c.new,
             c.new_versions,
             c.unchanged,
             c.refused,
-            c.unsupported
+            c.unsupported,
+            c.incomplete
         );
+        let items: Vec<crate::domain::item_lint::LintItem<'_>> = p
+            .parsed
+            .entries
+            .iter()
+            .map(|e| crate::domain::item_lint::LintItem {
+                code: &e.code,
+                file: name.clone(),
+                statute: e.content.statute.clone(),
+                content: &e.content,
+                case: e.case.as_ref().map(|c| (c.code.as_str(), c.text.as_str())),
+            })
+            .collect();
+        if !items.is_empty() {
+            print!("{}", lint_text(&item_lint::lint(&items, &LintLimits::report_only()), "questions in the file (reported, not judged)"));
+        }
         if !p.committable() {
             println!("nothing imported: {} error(s)", p.parsed.error_count());
             return Ok(1);
@@ -236,11 +348,14 @@ pub fn bank_import(file: &Path, dry_run: bool, author_badge: Option<&str>) -> i3
         }
         let now = chrono::Utc::now().naive_utc();
         let counts = crate::db::write_tx(&mut conn, |c| {
-            let counts = bank_import::commit_as(c, format, &name, &bytes, &defaults, author, now)?;
+            let counts = bank_import::commit_as(c, format, &name, &bytes, defaults, author, now)?;
             Ok::<_, crate::error::AppError>(counts)
         })
         .map_err(|e| anyhow::anyhow!(e.message))?;
         println!("imported: {} new and {} new versions, as drafts awaiting review", counts.new, counts.new_versions);
+        if counts.incomplete > 0 {
+            println!("{} of them are incomplete drafts: fill in their citation and explanation (题库 → edit) before review", counts.incomplete);
+        }
         Ok(0)
     };
     match run() {

@@ -13,21 +13,39 @@ fn return_big_allocations_to_the_os() {
     }
 }
 
-/// `[--dry-run] [--as BADGE]` in any order.
-fn import_flags<'a>(rest: &[&'a str]) -> Option<(bool, Option<&'a str>)> {
-    let (mut dry, mut author, mut i) = (false, None, 0);
+/// `lawcert bank import`'s options, in any order.
+#[derive(Default)]
+struct ImportFlags<'a> {
+    dry_run: bool,
+    author: Option<&'a str>,
+    statute: Option<&'a str>,
+    edition: Option<&'a str>,
+    difficulty: Option<&'a str>,
+    levels: Option<&'a str>,
+}
+
+/// `[--dry-run] [--as BADGE] [--statute S] [--edition E] [--difficulty D] [--levels L]`.
+fn import_flags<'a>(rest: &[&'a str]) -> Option<ImportFlags<'a>> {
+    let (mut flags, mut i) = (ImportFlags::default(), 0);
     while i < rest.len() {
-        match rest[i] {
-            "--dry-run" => dry = true,
-            "--as" if i + 1 < rest.len() => {
-                author = Some(rest[i + 1]);
+        let value = rest.get(i + 1).copied();
+        let slot = match rest[i] {
+            "--dry-run" => {
+                flags.dry_run = true;
                 i += 1;
+                continue;
             }
+            "--as" => &mut flags.author,
+            "--statute" => &mut flags.statute,
+            "--edition" => &mut flags.edition,
+            "--difficulty" => &mut flags.difficulty,
+            "--levels" => &mut flags.levels,
             _ => return None,
-        }
-        i += 1;
+        };
+        *slot = Some(value?);
+        i += 2;
     }
-    Some((dry, author))
+    Some(flags)
 }
 
 fn main() {
@@ -56,8 +74,15 @@ async fn run() {
             std::process::exit(cli::bank_check(&PathBuf::from(dir), !rest.is_empty()));
         }
         ["bank", "import", file, rest @ ..] if import_flags(rest).is_some() => {
-            let (dry, author) = import_flags(rest).unwrap_or_default();
-            std::process::exit(cli::bank_import(&PathBuf::from(file), dry, author));
+            let f = import_flags(rest).unwrap_or_default();
+            let defaults = match lawcert::domain::formats::Defaults::from_text(f.statute, f.edition, f.difficulty, f.levels) {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("bank import: {e}");
+                    std::process::exit(2);
+                }
+            };
+            std::process::exit(cli::bank_import(&PathBuf::from(file), f.dry_run, f.author, &defaults));
         }
         ["bank", "template", out] => std::process::exit(cli::bank_template(&PathBuf::from(out))),
         ["audit", "verify"] => std::process::exit(cli::audit_verify()),

@@ -107,6 +107,11 @@ impl QuestionContent {
         }
     }
 
+    /// What this content still lacks before it can be reviewed (see [`missing_for_review`]).
+    pub fn missing_for_review(&self) -> Vec<&'static str> {
+        missing_for_review(&self.articles, &self.explanation)
+    }
+
     /// Checks the rules of `questions/README.md`; returns every problem found.
     pub fn validate(&self, statutes: &StatuteRegistry) -> Vec<String> {
         let mut errs = Vec::new();
@@ -121,7 +126,7 @@ impl QuestionContent {
             Some(_) => {}
         }
         if self.articles.is_empty() || self.articles.iter().any(|a| a.trim().is_empty()) {
-            errs.push("missing citation: `articles` must list at least one article".into());
+            errs.push(MISSING_CITATION.into());
         }
         if !(1..=3).contains(&self.difficulty) {
             errs.push(format!("difficulty {} must be 1, 2 or 3", self.difficulty));
@@ -133,7 +138,7 @@ impl QuestionContent {
             errs.push("empty stem".into());
         }
         if self.explanation.trim().is_empty() {
-            errs.push("empty explanation".into());
+            errs.push(EMPTY_EXPLANATION.into());
         }
         let ids = self.option_ids();
         let answer: Vec<char> = self.answer.chars().collect();
@@ -183,6 +188,25 @@ impl QuestionContent {
     }
 }
 
+/// [`QuestionContent::validate`]'s message for a question without articles.
+pub const MISSING_CITATION: &str = "missing citation: `articles` must list at least one article";
+/// [`QuestionContent::validate`]'s message for a question without an explanation.
+pub const EMPTY_EXPLANATION: &str = "empty explanation";
+
+/// What an incomplete draft lacks: `articles` (the citation) and/or `explanation`. A trainer's
+/// plain file (Aiken, GIFT, Moodle XML) has neither; its questions are imported as incomplete
+/// drafts, which cannot be reviewed, and so not used, until a trainer fills these in.
+pub fn missing_for_review(articles: &[String], explanation: &str) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if articles.iter().all(|a| a.trim().is_empty()) {
+        missing.push("articles");
+    }
+    if explanation.trim().is_empty() {
+        missing.push("explanation");
+    }
+    missing
+}
+
 /// Normalises an answer given as letters (any order, any case) to the stored form.
 pub fn normalise_letters(s: &str) -> String {
     let mut v: Vec<char> = s.trim().chars().filter(|c| !c.is_whitespace() && *c != ',').map(|c| c.to_ascii_uppercase()).collect();
@@ -195,7 +219,11 @@ pub fn normalise_letters(s: &str) -> String {
 pub struct BankQuestion {
     pub code: String,
     pub content: QuestionContent,
+    /// `status = "draft"`: loaded unreviewed, not used until a trainer reviews it.
     pub draft: bool,
+    /// `status = "retired"`: out of use (not drawn, not practised), kept for the papers that
+    /// used it.
+    pub retired: bool,
     pub file: PathBuf,
     pub line: usize,
 }
@@ -425,7 +453,7 @@ fn convert_question(
     default_statute: Option<&str>,
     default_edition: Option<&str>,
     in_case: bool,
-) -> Result<(String, QuestionContent, bool), Vec<String>> {
+) -> Result<(String, QuestionContent, FileStatus), Vec<String>> {
     let mut errs = Vec::new();
     let kind = match QuestionKind::parse(&raw.kind) {
         Some(QuestionKind::TrueFalse) if in_case => {
@@ -467,12 +495,13 @@ fn convert_question(
             String::new()
         }
     };
-    let draft = match raw.status.as_deref() {
-        None | Some("active") => false,
-        Some("draft") => true,
+    let status = match raw.status.as_deref() {
+        None | Some("active") => FileStatus::Active,
+        Some("draft") => FileStatus::Draft,
+        Some("retired") => FileStatus::Retired,
         Some(other) => {
-            errs.push(format!("status {other:?} must be draft or active"));
-            false
+            errs.push(format!("status {other:?} must be active, draft or retired"));
+            FileStatus::Active
         }
     };
     if raw.id.trim().is_empty() || raw.id.chars().any(|c| c.is_whitespace()) {
@@ -494,7 +523,15 @@ fn convert_question(
         explanation: raw.explanation.trim().to_string(),
         tags: raw.tags,
     };
-    Ok((raw.id, content, draft))
+    Ok((raw.id, content, status))
+}
+
+/// A question's `status` in a bank file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FileStatus {
+    Active,
+    Draft,
+    Retired,
 }
 
 /// Parses one bank file (questions and/or case groups) against the statute registry.
@@ -511,10 +548,11 @@ pub fn parse_bank_file(
         let line = line_of(text, raw.span().start);
         let id = raw.get_ref().id.clone();
         match convert_question(raw.into_inner(), ds, de, in_case) {
-            Ok((code, content, draft)) => {
+            Ok((code, content, status)) => {
                 let problems = content.validate(statutes);
                 if problems.is_empty() {
-                    return Some(BankQuestion { code, content, draft, file: path.to_path_buf(), line });
+                    let (draft, retired) = (status == FileStatus::Draft, status == FileStatus::Retired);
+                    return Some(BankQuestion { code, content, draft, retired, file: path.to_path_buf(), line });
                 }
                 errs.extend(problems.into_iter().map(|m| BankError { file: display(path), line, message: format!("{id}: {m}") }));
             }
@@ -608,8 +646,14 @@ pub struct StatuteSummary {
     pub by_level: BTreeMap<String, usize>,
     pub by_difficulty: BTreeMap<String, usize>,
     pub by_edition: BTreeMap<String, usize>,
-    /// Questions citing articles a later registered edition changed (to be rewritten).
+    /// Questions citing articles a later registered edition changed (to be rewritten; retired
+    /// ones are not counted).
     pub superseded: usize,
+    /// `status = "draft"` and `status = "retired"` in the file.
+    pub drafts: usize,
+    pub retired: usize,
+    /// In use: active, not superseded, and (case items) in a case group that is whole.
+    pub live: usize,
 }
 
 /// The whole summary of `bank check`.
@@ -619,16 +663,72 @@ pub struct BankSummary {
     pub questions: usize,
     pub case_groups: usize,
     pub case_items: usize,
+    /// Questions and case items in use (see [`StatuteSummary::live`]).
+    pub live: usize,
     pub statutes: Vec<StatuteSummary>,
     pub errors: Vec<BankError>,
 }
 
+/// Why a loaded question is not in use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutOfUse {
+    /// `status = "draft"`.
+    Draft,
+    /// `status = "retired"`.
+    Retired,
+    /// It cites articles a later registered edition changed (in force or announced).
+    Superseded,
+    /// Another item of its case group is out of use, and a case is drawn whole or not at all.
+    CaseHeld,
+}
+
+/// One question or case item of a bank, and whether it is in use.
+#[derive(Clone, Copy, Debug)]
+pub struct Usage<'a> {
+    pub question: &'a BankQuestion,
+    pub case: Option<&'a BankCase>,
+    pub out_of_use: Option<OutOfUse>,
+}
+
 impl Bank {
+    /// Whether a question cites articles that a later registered edition changed, whether or not
+    /// that edition is in force yet: either way it needs rewriting.
+    pub fn superseded(&self, c: &QuestionContent) -> bool {
+        super::editions::suspension(&self.statutes, &c.statute, &c.edition, &c.articles, chrono::NaiveDate::MAX).is_some()
+    }
+
+    fn own_state(&self, q: &BankQuestion) -> Option<OutOfUse> {
+        if q.retired {
+            Some(OutOfUse::Retired)
+        } else if q.draft {
+            Some(OutOfUse::Draft)
+        } else if self.superseded(&q.content) {
+            Some(OutOfUse::Superseded)
+        } else {
+            None
+        }
+    }
+
+    /// Every question, then every case item, with whether it is in use.
+    pub fn usage(&self) -> Vec<Usage<'_>> {
+        let mut out: Vec<Usage<'_>> = self.questions.iter().map(|q| Usage { question: q, case: None, out_of_use: self.own_state(q) }).collect();
+        for c in &self.cases {
+            let states: Vec<Option<OutOfUse>> = c.items.iter().map(|q| self.own_state(q)).collect();
+            let whole = states.iter().all(Option::is_none);
+            for (q, state) in c.items.iter().zip(states) {
+                let out_of_use = state.or((!whole).then_some(OutOfUse::CaseHeld));
+                out.push(Usage { question: q, case: Some(c), out_of_use });
+            }
+        }
+        out
+    }
+
     pub fn summary(&self) -> BankSummary {
         let mut per: BTreeMap<String, StatuteSummary> = BTreeMap::new();
-        let all = self.questions.iter().chain(self.cases.iter().flat_map(|c| c.items.iter()));
-        for q in all {
-            let c = &q.content;
+        let mut live = 0;
+        for u in self.usage() {
+            let c = &u.question.content;
             let s = per.entry(c.statute.clone()).or_insert_with(|| StatuteSummary {
                 statute: c.statute.clone(),
                 name: self.statutes.short_name(&c.statute).to_string(),
@@ -641,9 +741,17 @@ impl Bank {
             }
             *s.by_difficulty.entry(c.difficulty.to_string()).or_default() += 1;
             *s.by_edition.entry(c.edition.clone()).or_default() += 1;
-            // whether or not the later edition is in force yet: either way it needs rewriting
-            if super::editions::suspension(&self.statutes, &c.statute, &c.edition, &c.articles, chrono::NaiveDate::MAX).is_some() {
+            if !u.question.retired && self.superseded(c) {
                 s.superseded += 1;
+            }
+            match u.out_of_use {
+                Some(OutOfUse::Draft) => s.drafts += 1,
+                Some(OutOfUse::Retired) => s.retired += 1,
+                Some(_) => {}
+                None => {
+                    s.live += 1;
+                    live += 1;
+                }
             }
         }
         BankSummary {
@@ -651,6 +759,7 @@ impl Bank {
             questions: self.questions.len(),
             case_groups: self.cases.len(),
             case_items: self.cases.iter().map(|c| c.items.len()).sum(),
+            live,
             statutes: per.into_values().collect(),
             errors: vec![],
         }
@@ -773,6 +882,39 @@ text = "案情"
 "#;
         let errs = parse(text).unwrap_err();
         assert!(errs[0].message.contains("has 1 items"), "{errs:?}");
+    }
+
+    #[test]
+    fn status_retired_and_draft_are_loaded_and_counted() {
+        let text = GOOD.replacen("id = \"Q-1\"\n", "id = \"Q-1\"\nstatus = \"retired\"\n", 1).replacen("id = \"Q-2\"\n", "id = \"Q-2\"\nstatus = \"draft\"\n", 1);
+        let (qs, _) = parse(&text).unwrap();
+        assert!(qs[0].retired && !qs[0].draft);
+        assert!(qs[1].draft && !qs[1].retired);
+        let bank = Bank { statutes: reg(), questions: qs, cases: vec![] };
+        let s = bank.summary();
+        assert_eq!((s.live, s.statutes[0].retired, s.statutes[0].drafts), (0, 1, 1));
+        let bad = GOOD.replacen("id = \"Q-1\"\n", "id = \"Q-1\"\nstatus = \"gone\"\n", 1);
+        assert!(parse(&bad).unwrap_err()[0].message.contains("must be active, draft or retired"));
+    }
+
+    #[test]
+    fn a_case_with_an_item_out_of_use_is_held_whole() {
+        let item = |id: &str, status: &str| {
+            format!(
+                "  [[case.item]]\n  id = \"{id}\"\n{status}  type = \"single\"\n  statute = \"law\"\n  edition = \"2020-01-01\"\n  articles = [\"1\"]\n  difficulty = 1\n  levels = [\"basic\"]\n  stem = \"问{id}\"\n  options = [\"a\", \"b\"]\n  answer = \"A\"\n  explanation = \"因为\"\n"
+            )
+        };
+        let text = format!(
+            "[[case]]\nid = \"C-1\"\ntitle = \"案\"\ntext = \"案情\"\n{}{}{}",
+            item("C-1-1", ""),
+            item("C-1-2", "  status = \"retired\"\n"),
+            item("C-1-3", "")
+        );
+        let (_, cases) = parse(&text).unwrap();
+        let bank = Bank { statutes: reg(), questions: vec![], cases };
+        let states: Vec<Option<OutOfUse>> = bank.usage().iter().map(|u| u.out_of_use).collect();
+        assert_eq!(states, vec![Some(OutOfUse::CaseHeld), Some(OutOfUse::Retired), Some(OutOfUse::CaseHeld)]);
+        assert_eq!(bank.summary().live, 0);
     }
 
     #[test]

@@ -55,12 +55,16 @@ pub struct Facts {
     pub has_reviewed_version: bool,
     /// The actor wrote the latest version.
     pub actor_is_author: bool,
+    /// The latest version lacks its citation or explanation (an incomplete draft from a
+    /// trainer's plain file): it cannot be reviewed until a trainer fills them in.
+    pub latest_incomplete: bool,
 }
 
 /// Why an action is refused; the web layer turns these into messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
     OwnVersion,
+    Incomplete,
     NothingToReview,
     Retired,
     NotReviewed,
@@ -73,6 +77,7 @@ impl Refusal {
     pub fn message(self) -> &'static str {
         match self {
             Refusal::OwnVersion => "a question must be reviewed by a trainer other than the author of its latest version",
+            Refusal::Incomplete => "the question has no citation or no explanation yet: edit it to fill them in, then it can be reviewed",
             Refusal::NothingToReview => "the latest version is already reviewed",
             Refusal::Retired => "a retired question cannot be reviewed; reinstate it first",
             Refusal::NotReviewed => "only a reviewed question can be put into use",
@@ -92,6 +97,8 @@ pub fn apply(action: Action, f: Facts) -> Result<Status, Refusal> {
                 Err(Refusal::Retired)
             } else if !f.latest_unreviewed {
                 Err(Refusal::NothingToReview)
+            } else if f.latest_incomplete {
+                Err(Refusal::Incomplete)
             } else if f.actor_is_author {
                 Err(Refusal::OwnVersion)
             } else if f.status == Status::Active {
@@ -123,7 +130,7 @@ mod tests {
     use super::*;
 
     fn facts(status: Status) -> Facts {
-        Facts { status, latest_unreviewed: true, has_reviewed_version: false, actor_is_author: false }
+        Facts { status, latest_unreviewed: true, has_reviewed_version: false, actor_is_author: false, latest_incomplete: false }
     }
 
     #[test]
@@ -139,6 +146,15 @@ mod tests {
     fn authors_do_not_review_their_own_versions() {
         let f = Facts { actor_is_author: true, ..facts(Status::Draft) };
         assert_eq!(apply(Action::Review, f), Err(Refusal::OwnVersion));
+    }
+
+    #[test]
+    fn an_incomplete_draft_cannot_be_reviewed_nor_so_used() {
+        let f = Facts { latest_incomplete: true, ..facts(Status::Draft) };
+        assert_eq!(apply(Action::Review, f), Err(Refusal::Incomplete));
+        assert_eq!(apply(Action::Activate, f), Err(Refusal::NotReviewed));
+        let edit_of_active = Facts { latest_incomplete: true, has_reviewed_version: true, ..facts(Status::Active) };
+        assert_eq!(apply(Action::Review, edit_of_active), Err(Refusal::Incomplete));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod exam;
 pub mod exam_room;
 pub mod formats;
 pub mod grading;
+pub mod item_lint;
 pub mod item_stats;
 pub mod lifecycle;
 pub mod org;

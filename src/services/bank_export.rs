@@ -1,5 +1,6 @@
-//! Exporting the bank to trainers' formats: every question in use or in review (not retired),
-//! in the version papers use (the live one, or the latest while none is live). Filtered by
+//! Exporting the bank to trainers' formats: every question in use or in review (not retired, not
+//! an incomplete draft), in the version papers use (the live one, or the latest while none is
+//! live). Filtered by
 //! statute, a case group is exported whole when any of its items cites that statute.
 
 use std::collections::HashMap;
@@ -11,7 +12,9 @@ use crate::domain::formats::{self, CaseRef, ExportItem, Format};
 use crate::error::{AppError, AppResult};
 
 pub fn export(conn: &mut DbConn, format: Format, statute: Option<&str>) -> AppResult<Vec<u8>> {
-    let all = bank_db::current_versions(conn)?;
+    // an incomplete draft (no citation or explanation yet) is not in review, and would not
+    // import back from every format: it stays out until a trainer completes it
+    let all: Vec<_> = bank_db::current_versions(conn)?.into_iter().filter(|(_, v)| v.missing_for_review().is_empty()).collect();
     // a case group travels whole: it is exported when any of its items cites the statute
     let cases_hit: std::collections::HashSet<i64> =
         all.iter().filter(|(q, v)| q.case_id.is_some() && statute.is_none_or(|s| v.statute_code == s)).filter_map(|(q, _)| q.case_id).collect();

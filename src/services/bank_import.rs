@@ -1,7 +1,8 @@
 //! Importing trainers' files (`domain::formats`) into the bank: a preview that says what each
 //! entry would do, then an all-or-nothing commit. Imported questions arrive as drafts (or as new
 //! draft versions of existing questions) for a second trainer to review; re-importing the same
-//! file changes nothing.
+//! file changes nothing. A plain Aiken, GIFT or Moodle XML file without citations or explanations
+//! arrives as incomplete drafts, which cannot be reviewed until a trainer fills those in.
 
 use serde::Serialize;
 use serde_json::json;
@@ -32,6 +33,9 @@ pub struct Counts {
     pub unchanged: usize,
     pub refused: usize,
     pub unsupported: usize,
+    /// New questions and versions that arrive as incomplete drafts (no citation or no
+    /// explanation), to be filled in before review.
+    pub incomplete: usize,
 }
 
 /// A parsed file with the change per entry; entry errors include conflicts with the bank.
@@ -98,6 +102,9 @@ pub fn preview(conn: &mut DbConn, format: Format, file_name: &str, bytes: &[u8],
                 }
             }
         };
+        if matches!(change, Change::New | Change::NewVersion) && !e.incomplete.is_empty() {
+            counts.incomplete += 1;
+        }
         match change {
             Change::New => counts.new += 1,
             Change::NewVersion => counts.new_versions += 1,

@@ -83,12 +83,14 @@ impl SittingSpec {
 }
 
 /// Builds the pool candidates from every live question version, leaving out questions a newer
-/// statute edition has suspended (see `services::bank_review::worklist`).
+/// statute edition has suspended (see `services::bank_review::worklist`), and case groups that
+/// are not whole: a case is drawn with all its items or not at all, so one item suspended,
+/// retired or not in use keeps the whole group out (`services::bank_review::case_holds`).
 pub fn pool_candidates(conn: &mut DbConn, now: Ts) -> diesel::QueryResult<Vec<PoolCandidate>> {
     let reg = bank_db::registry(conn)?;
     let facility = crate::db::models::stats::pooled_facility(conn)?;
     let today = crate::timefmt::bureau_date(now);
-    Ok(bank_db::live_versions(conn)?
+    let mut candidates: Vec<PoolCandidate> = bank_db::live_versions(conn)?
         .into_iter()
         .filter(|(_, v)| {
             !editions::suspension(&reg, &v.statute_code, &v.edition_code, &v.articles_vec(), today).is_some_and(|s| s.effective)
@@ -103,7 +105,16 @@ pub fn pool_candidates(conn: &mut DbConn, now: Ts) -> diesel::QueryResult<Vec<Po
             difficulty: v.difficulty,
             case: q.case_id.map(|c| (c, q.case_position)),
         })
-        .collect())
+        .collect();
+    let items = bank_db::case_item_counts(conn)?;
+    let mut drawable: HashMap<i64, i64> = HashMap::new();
+    for c in &candidates {
+        if let Some((case, _)) = c.case {
+            *drawable.entry(case).or_default() += 1;
+        }
+    }
+    candidates.retain(|c| c.case.is_none_or(|(case, _)| drawable.get(&case) == items.get(&case)));
+    Ok(candidates)
 }
 
 /// Creates a sitting, freezing its pool from the blueprint. Errors list every problem.

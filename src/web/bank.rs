@@ -52,10 +52,11 @@ pub async fn list(
     let page = page.unwrap_or(1).max(1);
     let filter = f.clone();
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
-    let (rows, total, statutes, counts, reg, flagged) = with_db(ctx.state, move |c| {
+    let (rows, total, statutes, counts, reg, flagged, held) = with_db(ctx.state, move |c| {
         let (rows, total) = bank_db::list(c, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)?;
         let flagged: std::collections::HashSet<i64> = stats_db::flagged_questions(c)?.into_iter().collect();
-        Ok((rows, total, bank_db::statute_names(c)?, bank_db::count_by_status(c)?, bank_db::registry(c)?, flagged))
+        let held: std::collections::HashSet<i64> = bank_review::case_holds(c, today)?.into_iter().map(|h| h.case_id).collect();
+        Ok((rows, total, bank_db::statute_names(c)?, bank_db::count_by_status(c)?, bank_db::registry(c)?, flagged, held))
     })
     .await?;
     let names: std::collections::HashMap<String, String> = statutes.iter().cloned().collect();
@@ -66,9 +67,9 @@ pub async fn list(
                 "id": q.id, "code": q.code, "kind": q.kind, "status": q.status, "stem": v.stem,
                 "statute": names.get(&v.statute_code).cloned().unwrap_or(v.statute_code.clone()), "edition": v.edition_code,
                 "articles": v.articles, "difficulty": v.difficulty, "levels": v.levels_vec().iter().map(|l| l.as_str()).collect::<Vec<_>>(),
-                "pending": q.live_version != Some(q.latest_version), "case": q.case_id.is_some(),
+                "pending": q.live_version != Some(q.latest_version), "case": q.case_id.is_some(), "incomplete": !v.missing_for_review().is_empty(),
                 "suspended": editions::suspension(&reg, &v.statute_code, &v.edition_code, &v.articles_vec(), today).is_some_and(|s| s.effective),
-                "flagged": flagged.contains(&q.id),
+                "flagged": flagged.contains(&q.id), "case_held": q.case_id.is_some_and(|c| held.contains(&c)),
             })
         })
         .collect();
@@ -271,7 +272,7 @@ pub async fn create(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<QuestionFor
 #[get("/bank/<id>")]
 pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
-    let (q, versions, keys, case, names, suspension, stats) = with_db(ctx.state, move |c| {
+    let (q, versions, keys, case, names, suspension, stats, hold) = with_db(ctx.state, move |c| {
         let q = bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?;
         let versions = bank_db::versions_of(c, id)?;
         let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
@@ -296,7 +297,11 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Outsid
                        "flags": super::sittings::flag_labels(&detail), "options": detail.get("options")})
             })
             .collect();
-        Ok((q, versions, keys, case, bank_db::statute_names(c)?, suspension, stats))
+        let hold = match q.case_id {
+            Some(cid) => bank_review::case_holds(c, today)?.into_iter().find(|h| h.case_id == cid),
+            None => None,
+        };
+        Ok((q, versions, keys, case, bank_db::statute_names(c)?, suspension, stats, hold))
     })
     .await?;
     let names: std::collections::HashMap<String, String> = names.into_iter().collect();
@@ -304,7 +309,8 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Outsid
     let latest = versions.first().ok_or_else(|| AppError::internal("question without versions"))?;
     let latest_unreviewed = latest.reviewed_at.is_none();
     let retired = q.status == status::RETIRED;
-    let can_approve = latest_unreviewed && !retired && latest.created_by != Some(t.user.id);
+    let incomplete = latest.missing_for_review();
+    let can_approve = latest_unreviewed && !retired && latest.created_by != Some(t.user.id) && incomplete.is_empty();
     let versions_json: Vec<Value> = versions
         .iter()
         .map(|v| {
@@ -323,11 +329,13 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Outsid
             "q": { "id": q.id, "code": q.code, "kind": q.kind, "status": q.status, "origin": q.origin, "revision": q.revision,
                    "pending": latest_unreviewed, "retired": retired },
             "case": case.map(|c| json!({"code": c.code, "title": c.title, "body": c.body})),
-            "can_approve": can_approve, "own_pending": latest_unreviewed && !retired && latest.created_by == Some(t.user.id),
+            "can_approve": can_approve, "own_pending": latest_unreviewed && !retired && latest.created_by == Some(t.user.id) && incomplete.is_empty(),
+            "incomplete": incomplete,
             "can_activate": q.status == status::REVIEWED, "versions": versions_json,
             "suspension": suspension.map(|s| json!({"edition": s.by_edition, "title": s.by_title, "in_force": s.in_force.to_string(),
                                                     "articles": s.articles.join("、"), "effective": s.effective})),
             "stats": stats,
+            "case_hold": hold.map(|h| json!({"code": h.code, "missing": h.missing.iter().map(|(code, why)| json!({"code": code, "why": why})).collect::<Vec<_>>()})),
         }),
     )
 }

@@ -15,6 +15,7 @@ use crate::auth::Trainer;
 use crate::db::models::{bank as bank_db, imports};
 use crate::domain::bank::Level;
 use crate::domain::formats::{self, Defaults, Format};
+use crate::domain::item_lint::{self, LintItem, LintLimits};
 use crate::error::{AppError, AppResult};
 use crate::services::bank_import::{self, Preview};
 
@@ -140,7 +141,20 @@ pub async fn upload(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfUpload<UploadFor
     Ok(rocket::Either::Right(Redirect::to(format!("/bank/import/{id}"))))
 }
 
-fn preview_json(p: &Preview) -> Value {
+fn preview_json(p: &Preview, file_name: &str) -> Value {
+    let items: Vec<LintItem<'_>> = p
+        .parsed
+        .entries
+        .iter()
+        .map(|e| LintItem {
+            code: &e.code,
+            file: file_name.to_string(),
+            statute: e.content.statute.clone(),
+            content: &e.content,
+            case: e.case.as_ref().map(|c| (c.code.as_str(), c.text.as_str())),
+        })
+        .collect();
+    let lint = item_lint::lint(&items, &LintLimits::report_only());
     let entries: Vec<Value> = p
         .parsed
         .entries
@@ -151,12 +165,31 @@ fn preview_json(p: &Preview) -> Value {
                 "location": e.location, "code": e.code, "kind": e.content.kind.as_str(), "statute": e.content.statute,
                 "edition": e.content.edition, "articles": e.content.articles.join("、"), "stem": e.content.stem.chars().take(60).collect::<String>(),
                 "case": e.case.as_ref().map(|c| c.code.clone()), "errors": e.errors, "change": change,
+                "incomplete": e.incomplete, "cues": lint.cues.get(&e.code).cloned().unwrap_or_default(),
             })
         })
         .collect();
     json!({
         "entries": entries, "unsupported": p.parsed.unsupported, "file_errors": p.parsed.file_errors, "counts": p.counts,
-        "error_count": p.parsed.error_count(), "committable": p.committable(),
+        "error_count": p.parsed.error_count(), "committable": p.committable(), "lint": lint_json(&lint),
+    })
+}
+
+/// The item-writing report of an imported file, as the preview shows it.
+fn lint_json(r: &item_lint::LintReport) -> Value {
+    let o = &r.overall;
+    let rate = |x: &item_lint::Rate| x.percent.map(|p| format!("{}/{} ({p}%)", x.n, x.of));
+    json!({
+        "questions": o.questions,
+        "longest_key": rate(&o.longest_key),
+        "absolute_keys": rate(&o.absolute_options_keys), "keys_share": o.keys_among_options.percent,
+        "absolute_true": rate(&o.absolute_truefalse_true),
+        "all_but_one": rate(&o.all_but_one),
+        "truefalse_true": rate(&o.truefalse_true),
+        "key_positions": o.key_positions.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join("，"),
+        "negative": o.negative_unemphasised.join("、"),
+        "cue_only": o.cue_score.cue_only, "chance": o.cue_score.chance, "over_chance": o.cue_score.over_chance,
+        "duplicates": r.duplicates,
     })
 }
 
@@ -182,7 +215,7 @@ pub async fn preview(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Out
         "bank/import_preview",
         json!({
             "id": imp.id, "file_name": imp.file_name, "format": imp.format, "created_at": local(imp.created_at),
-            "committed_at": imp.committed_at.map(local), "report": report, "p": preview_json(&p),
+            "committed_at": imp.committed_at.map(local), "report": report, "p": preview_json(&p, &imp.file_name),
         }),
     )
 }

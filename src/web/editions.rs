@@ -82,16 +82,25 @@ pub async fn register(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<EditionFo
 pub async fn worklist(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>) -> AppResult<RawHtml<String>> {
     let now = ctx.state.clock.now();
     let items = with_db(ctx.state, move |c| bank_review::worklist(c, crate::timefmt::bureau_date(now))).await?;
-    let effective = items.iter().filter(|i| i.suspension.effective).count();
+    let effective = items.iter().filter(|i| i.out_of_papers()).count();
     let rows: Vec<Value> = items
         .iter()
         .map(|i| {
+            let s = i.suspension.as_ref();
             json!({
                 "id": i.question_id, "code": i.code, "status": i.status, "statute": i.statute, "edition": i.edition,
-                "articles": i.articles.join("、"), "stem": i.stem, "by": i.suspension.by_title, "in_force": i.suspension.in_force.to_string(),
-                "effective": i.suspension.effective, "pending": i.rewrite_pending,
+                "articles": i.articles.join("、"), "stem": i.stem, "suspended": s.is_some(), "by": s.map(|s| s.by_title.clone()),
+                "in_force": s.map(|s| s.in_force.to_string()), "effective": s.is_some_and(|s| s.effective), "pending": i.rewrite_pending,
+                "case": i.case_hold.as_ref().map(|h| json!({"code": h.code, "missing": h.missing.iter().map(|(code, why)| json!({"code": code, "why": why})).collect::<Vec<_>>()})),
             })
         })
         .collect();
-    ctx.render("bank/worklist", json!({ "rows": rows, "total": rows.len(), "effective": effective, "today": local(now) }))
+    let mut cases: Vec<&bank_review::CaseHold> = items.iter().filter_map(|i| i.case_hold.as_ref()).collect();
+    cases.sort_by(|a, b| a.code.cmp(&b.code));
+    cases.dedup_by_key(|h| h.case_id);
+    let cases: Vec<Value> = cases
+        .iter()
+        .map(|h| json!({"code": h.code, "title": h.title, "missing": h.missing.iter().map(|(code, why)| json!({"code": code, "why": why})).collect::<Vec<_>>()}))
+        .collect();
+    ctx.render("bank/worklist", json!({ "rows": rows, "total": rows.len(), "effective": effective, "today": local(now), "cases": cases }))
 }

@@ -102,7 +102,7 @@ fn broken_files_are_refused_with_their_line_and_change_nothing() {
     let app = TestApp::new();
     let csrf = app.login_page("T0001");
     let before = counts(&app);
-    let gift = "// lawcert: statute=criminal-law; articles=20; difficulty=1; levels=basic\n::G-OK::正当防卫不负刑事责任。{T####刑法第二十条。}\n\n// lawcert: statute=criminal-law; difficulty=1; levels=basic\n::G-BAD::没有条文的题。{=甲 ~乙 ####解析}\n";
+    let gift = "// lawcert: statute=criminal-law; articles=20; difficulty=1; levels=basic\n::G-OK::正当防卫不负刑事责任。{T####刑法第二十条。}\n\n// lawcert: statute=no-such-law; articles=1; difficulty=1; levels=basic\n::G-BAD::未知法律的题。{=甲 ~乙 ####解析}\n";
     let aiken = "题干一\nA. 甲\nB. 乙\nANSWER: C\nSTATUTE: criminal-law\nARTICLES: 20\nEXPLANATION: 解析\n";
     let moodle = "<quiz><question type=\"multichoice\"><name><text>M-1</text></name><questiontext><text>题</text></questiontext>\n<answer fraction=\"100\"><text>甲</text></quiz>";
     for (name, bytes, expect) in [
@@ -121,7 +121,7 @@ fn broken_files_are_refused_with_their_line_and_change_nothing() {
         assert_eq!(commit(&app, &csrf, &preview), Status::UnprocessableEntity, "{name}: commit refused");
     }
     assert_eq!(counts(&app), before, "nothing was written");
-    // the GIFT error is the missing citation, and the good question in the same file was not kept
+    // the GIFT error is the unknown statute, and the good question in the same file was not kept
     let mut c = app.conn();
     assert!(lawcert::db::models::bank::find_by_code(&mut c, "G-OK").unwrap().is_none(), "all or nothing");
 }
@@ -200,4 +200,140 @@ fn the_command_line_imports_all_or_nothing_with_a_dry_run() {
     let (code, out) = run(&["audit", "verify"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("audit log intact: 2 entries verified"), "{out}");
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(repo_root().join("tests/journeys/fixtures").join(name)).unwrap()
+}
+
+/// The questions an import of `file_name` created, oldest first.
+fn imported(app: &TestApp, file_name: &str) -> Vec<lawcert::db::models::bank::Question> {
+    use diesel::prelude::*;
+    use lawcert::db::schema::questions;
+    let mut c = app.conn();
+    questions::table
+        .filter(questions::origin.eq(format!("import:{file_name}")))
+        .order(questions::id)
+        .select(lawcert::db::models::bank::Question::as_select())
+        .load(&mut c)
+        .unwrap()
+}
+
+#[test]
+fn plain_trainer_files_import_as_incomplete_drafts_that_wait_for_citation_and_explanation() {
+    use crate::common::enc;
+    let app = TestApp::new();
+    let csrf = app.login_page("T0001");
+    let moodle = fixture("moodle-plain.xml");
+    // Moodle's own kind of file, no lawcert tags, and no statute chosen: a clear error on each
+    // entry, nothing can be imported
+    let (_, _, loc) = upload(&app, &csrf, "moodle-plain.xml", &moodle, &[]);
+    let html = get(&app, &loc.unwrap());
+    assert!(html.contains("missing statute") && html.contains("no default statute was chosen"), "{html}");
+    assert!(!html.contains("确认导入"), "{html}");
+    // with the form's statute, difficulty and levels, they import as incomplete drafts
+    let form = [("statute", "administrative-penalty-law"), ("difficulty", "2"), ("levels", "basic")];
+    let (_, _, loc) = upload(&app, &csrf, "moodle-plain.xml", &moodle, &form);
+    let preview = loc.unwrap();
+    let html = get(&app, &preview);
+    assert!(html.contains("新题 3 道") && html.contains("待补全 3 道"), "{html}");
+    assert!(html.contains("不支持的题型") && html.contains("shortanswer") && html.contains("essay") && html.contains("description"), "{html}");
+    assert!(html.contains("待补全：条文、解析") && html.contains("待补全：条文"), "{html}");
+    assert!(html.contains("题目写法检查") && html.contains("只凭措辞答题的得分"), "the item-writing report: {html}");
+    assert!(html.contains("确认导入"), "{html}");
+    assert_eq!(commit(&app, &csrf, &preview), Status::SeeOther);
+    let qs = imported(&app, "moodle-plain.xml");
+    assert_eq!(qs.len(), 3);
+    let mut c = app.conn();
+    for q in &qs {
+        assert_eq!(q.status, "draft");
+        let v = lawcert::db::models::bank::version(&mut c, q.id, q.latest_version).unwrap().unwrap();
+        assert_eq!(v.statute_code, "administrative-penalty-law");
+        assert!(v.missing_for_review().contains(&"articles"), "{v:?}");
+    }
+    let single = &qs[0];
+    let v = lawcert::db::models::bank::version(&mut c, single.id, 1).unwrap().unwrap();
+    assert_eq!(v.missing_for_review(), vec!["articles", "explanation"]);
+    assert_eq!(v.options_vec(), vec!["通报批评", "拘役", "管制", "剥夺政治权利"]);
+
+    // a second trainer cannot review it
+    app.client.post("/logout").header(ContentType::Form).body(format!("_csrf={csrf}")).dispatch();
+    let csrf2 = app.login_page("T0002");
+    let page = get(&app, &format!("/bank/{}", single.id));
+    assert!(page.contains("待补全") && page.contains("条文") && page.contains("解析"), "{page}");
+    assert!(!page.contains(&format!("/bank/{}/approve", single.id)), "no approve button: {page}");
+    let r = app.client.post(format!("/bank/{}/approve", single.id)).header(ContentType::Form).body(format!("_csrf={csrf2}&revision={}", single.revision)).dispatch();
+    assert_eq!(r.status(), Status::Conflict);
+    let list = get(&app, "/bank?status=draft&statute=administrative-penalty-law");
+    assert!(list.contains("待补全"), "{list}");
+    // the exports leave it out until it is complete
+    let r = app.client.get("/bank/export?format=lawcert&statute=administrative-penalty-law").dispatch();
+    assert!(!r.into_string().unwrap().contains(&single.code));
+
+    // its author fills in the citation and explanation; then it is reviewed and put into use
+    app.client.post("/logout").header(ContentType::Form).body(format!("_csrf={csrf2}")).dispatch();
+    let csrf = app.login_page("T0001");
+    let half = format!(
+        "_csrf={csrf}&kind=single&statute=administrative-penalty-law&edition={}&articles=9&difficulty=2&levels=basic&stem={}&options={}&answer=A&explanation=&tags=&action=save&revision={}",
+        v.edition_code,
+        enc(&v.stem),
+        enc(&v.options_vec().join("\n")),
+        single.revision
+    );
+    let r = app.client.post(format!("/bank/{}/edit", single.id)).header(ContentType::Form).body(half.clone()).dispatch();
+    assert_eq!(r.status(), Status::Ok, "an explanation is still needed");
+    assert!(r.into_string().unwrap().contains("empty explanation"));
+    let full = half.replace("&explanation=&", &format!("&explanation={}&", enc("《行政处罚法》第九条列举的处罚种类包括通报批评；拘役、管制、剥夺政治权利是刑罚。")));
+    let r = app.client.post(format!("/bank/{}/edit", single.id)).header(ContentType::Form).body(full).dispatch();
+    assert_eq!(r.status(), Status::SeeOther);
+    app.client.post("/logout").header(ContentType::Form).body(format!("_csrf={csrf}")).dispatch();
+    let csrf2 = app.login_page("T0002");
+    let page = get(&app, &format!("/bank/{}", single.id));
+    assert!(page.contains(&format!("/bank/{}/approve", single.id)), "now it can be reviewed: {page}");
+    let q = lawcert::db::models::bank::find(&mut c, single.id).unwrap().unwrap();
+    let r = app.client.post(format!("/bank/{}/approve", single.id)).header(ContentType::Form).body(format!("_csrf={csrf2}&revision={}", q.revision)).dispatch();
+    assert_eq!(r.status(), Status::SeeOther);
+    let q = lawcert::db::models::bank::find(&mut c, single.id).unwrap().unwrap();
+    let r = app.client.post(format!("/bank/{}/activate", single.id)).header(ContentType::Form).body(format!("_csrf={csrf2}&revision={}", q.revision)).dispatch();
+    assert_eq!(r.status(), Status::SeeOther);
+    let live = lawcert::db::models::bank::find(&mut c, single.id).unwrap().unwrap();
+    assert_eq!(live.status, "active");
+    let pool = lawcert::services::exams::pool_candidates(&mut c, app.clock.now()).unwrap();
+    let vid = lawcert::db::models::bank::version(&mut c, single.id, live.live_version.unwrap()).unwrap().unwrap().id;
+    assert!(pool.iter().any(|p| p.version_id == vid), "in use");
+    // the others are still drafts waiting for their citation
+    assert!(imported(&app, "moodle-plain.xml")[1..].iter().all(|q| q.status == "draft"));
+}
+
+#[test]
+fn plain_gift_and_aiken_files_import_as_incomplete_drafts_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let run = |args: &[&str]| crate::common::run_cli(&db, args);
+    let path = |name: &str| repo_root().join("tests/journeys/fixtures").join(name).display().to_string();
+    let (gift, aiken, moodle) = (path("gift-plain.gift"), path("aiken-plain.txt"), path("moodle-plain.xml"));
+    // no statute: every entry is refused, with the reason
+    let (code, out) = run(&["bank", "import", &gift, "--dry-run"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("line 4") && out.contains("missing statute"), "{out}");
+    // a bad flag value is named
+    let (code, out) = run(&["bank", "import", &gift, "--difficulty", "9"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("difficulty \"9\""), "{out}");
+    let (code, out) = run(&["bank", "import", &gift, "--statute", "行政处罚法", "--difficulty", "易", "--levels", "basic,中级"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("2 new") && out.contains("2 incomplete"), "{out}");
+    assert!(out.contains("line 4: incomplete: no articles and no explanation"), "{out}");
+    assert!(out.contains("item-writing check over the 2 questions in the file"), "{out}");
+    assert!(out.contains("2 of them are incomplete drafts"), "{out}");
+    let (code, out) = run(&["bank", "import", &aiken, "--statute", "administrative-penalty-law", "--edition", "2021-01-22", "--difficulty", "1", "--levels", "basic"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("1 new") && out.contains("1 incomplete"), "{out}");
+    let (code, out) = run(&["bank", "import", &moodle, "--statute", "administrative-penalty-law", "--difficulty", "2", "--levels", "basic"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("3 new") && out.contains("3 unsupported") && out.contains("3 incomplete"), "{out}");
+    // importing again changes nothing
+    let (code, out) = run(&["bank", "import", &gift, "--statute", "行政处罚法", "--difficulty", "1", "--levels", "basic,intermediate"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("0 new, 0 new versions, 2 unchanged"), "{out}");
 }

@@ -7,6 +7,7 @@ use rocket::http::{ContentType, Status};
 use serde_json::{json, Value};
 
 use crate::common::{key_of, TestApp, get, post, enc};
+use lawcert::domain::lifecycle::Action;
 
 fn logout(app: &TestApp, csrf: &str) {
     app.client.post("/logout").header(ContentType::Form).body(format!("_csrf={csrf}")).dispatch();
@@ -113,6 +114,137 @@ fn registering_an_edition_suspends_only_the_changed_articles_until_rewritten_and
     assert!(log.iter().any(|e| e.action == "edition.register" && e.detail.contains("2026-06-30")));
     assert!(log.iter().any(|e| e.action == "question.review"));
     assert_eq!(lawcert::domain::audit::verify(&log), Ok(log.len()));
+}
+
+/// The case groups a new sitting's pool could draw, with how many items of each.
+fn drawable_cases(conn: &mut lawcert::db::DbConn, app: &TestApp) -> std::collections::BTreeMap<i64, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for c in lawcert::services::exams::pool_candidates(conn, app.clock.now()).unwrap() {
+        if let Some((case, _)) = c.case {
+            *out.entry(case).or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+/// Rewrites question `id` through the edit page with `edition` (everything else as it was).
+fn rewrite(app: &TestApp, csrf: &str, id: i64, edition: &str) {
+    let mut c = app.conn();
+    let q = lawcert::db::models::bank::find(&mut c, id).unwrap().unwrap();
+    let v = lawcert::db::models::bank::version(&mut c, id, q.latest_version).unwrap().unwrap();
+    let key = key_of(&mut c, v.id);
+    let levels: String = v.levels_vec().iter().map(|l| format!("&levels={}", l.as_str())).collect();
+    let body = format!(
+        "_csrf={csrf}&kind={}&statute={}&edition={edition}&articles={}&difficulty={}{levels}&stem={}&options={}&answer={key}&explanation={}&tags=&action=save&revision={}",
+        q.kind,
+        v.statute_code,
+        enc(&v.articles_vec().join(",")),
+        v.difficulty,
+        enc(&v.stem),
+        enc(&v.options_vec().join("\n")),
+        enc(&v.explanation),
+        q.revision
+    );
+    let (s, html, _) = post(app, &format!("/bank/{id}/edit"), body);
+    assert_eq!(s, Status::SeeOther, "{html}");
+}
+
+fn revision_on_page(app: &TestApp, id: i64) -> String {
+    let (_, page) = get(app, &format!("/bank/{id}"));
+    page.split("name=\"revision\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+}
+
+#[test]
+fn a_case_group_is_drawn_whole_or_not_at_all_and_waits_on_the_worklist() {
+    use lawcert::services::bank_review::{case_holds, worklist, HeldBecause};
+    let app = TestApp::new();
+    let mut conn = app.conn();
+    let day = today(&app);
+    let now = app.clock.now();
+    let all_cases = lawcert::db::models::bank::case_item_counts(&mut conn).unwrap();
+    assert!(all_cases.len() >= 3, "{all_cases:?}");
+    // as shipped: every group is drawn with all its items, or held whole
+    let holds = case_holds(&mut conn, day).unwrap();
+    let drawable = drawable_cases(&mut conn, &app);
+    assert_eq!(drawable.len() + holds.len(), all_cases.len(), "every group is drawable or held");
+    for (case, n) in &drawable {
+        assert_eq!(Some(*n as i64), all_cases.get(case).copied(), "a drawable group has all its items");
+    }
+    assert!(holds.iter().all(|h| !drawable.contains_key(&h.case_id)), "no held group is drawn, not even its good items");
+    assert!(drawable.len() >= 2, "{drawable:?}");
+    let mut whole = drawable.keys().copied();
+    let (amended, retiring) = (whole.next().unwrap(), whole.next().unwrap());
+
+    // an amendment of the article one item cites holds its whole group
+    let members = lawcert::db::models::bank::case_items(&mut conn, amended).unwrap();
+    let first = lawcert::db::models::bank::version(&mut conn, members[0].id, members[0].live_version.unwrap()).unwrap().unwrap();
+    let t1 = lawcert::db::models::org::find_by_badge(&mut conn, "T0001").unwrap().unwrap().id;
+    let edition = lawcert::domain::editions::NewEdition {
+        code: "2026-06-30".into(),
+        title: "测试修正".into(),
+        in_force: day - Duration::days(1),
+        replaces: Some(first.edition_code.clone()),
+        changed_articles: vec![first.articles_vec()[0].clone()],
+        changed_all: false,
+    };
+    lawcert::services::bank_review::register_edition(&mut conn, &first.statute_code, &edition, t1, now).unwrap();
+    assert!(!drawable_cases(&mut conn, &app).contains_key(&amended), "held whole");
+    let hold = case_holds(&mut conn, day).unwrap().into_iter().find(|h| h.case_id == amended).expect("held");
+    assert!(hold.missing.contains(&(members[0].code.clone(), HeldBecause::Suspended)), "{hold:?}");
+    assert!(hold.missing.len() < members.len(), "{hold:?}");
+    // every item of it is on the worklist: the suspended ones, and the others for their group
+    let items = worklist(&mut conn, day).unwrap();
+    let listed: Vec<_> = items.iter().filter(|i| i.case_hold.as_ref().is_some_and(|h| h.case_id == amended)).collect();
+    assert_eq!(listed.len(), members.len());
+    assert!(listed.iter().any(|i| i.suspension.is_none()), "including items not suspended themselves");
+    assert!(listed.iter().all(|i| i.out_of_papers()));
+    let csrf = app.login_page("T0001");
+    let (_, html) = get(&app, "/bank/worklist");
+    assert!(html.contains("整组暂停的案例组") && html.contains(&hold.code), "{html}");
+    // rewritten against the new edition and reviewed by a second trainer, it is whole again
+    let missing: Vec<i64> =
+        hold.missing.iter().map(|(code, _)| lawcert::db::models::bank::find_by_code(&mut conn, code).unwrap().unwrap().id).collect();
+    for id in &missing {
+        rewrite(&app, &csrf, *id, "2026-06-30");
+    }
+    assert!(!drawable_cases(&mut conn, &app).contains_key(&amended), "a rewrite waits for its review");
+    logout(&app, &csrf);
+    let csrf2 = app.login_page("T0002");
+    for id in &missing {
+        let rev = revision_on_page(&app, *id);
+        let (s, _, _) = post(&app, &format!("/bank/{id}/approve"), format!("_csrf={csrf2}&revision={rev}"));
+        assert_eq!(s, Status::SeeOther);
+    }
+    assert_eq!(drawable_cases(&mut conn, &app).get(&amended).copied(), Some(members.len()));
+    assert!(worklist(&mut conn, day).unwrap().iter().all(|i| i.case_hold.as_ref().is_none_or(|h| h.case_id != amended)));
+
+    // retiring one item of a whole group takes the group out, and onto the worklist
+    let members = lawcert::db::models::bank::case_items(&mut conn, retiring).unwrap();
+    let victim = &members[1];
+    lawcert::services::bank_review::transition(&mut conn, Action::Retire, victim.id, victim.revision, t1, now).unwrap();
+    assert!(!drawable_cases(&mut conn, &app).contains_key(&retiring));
+    let hold = case_holds(&mut conn, day).unwrap().into_iter().find(|h| h.case_id == retiring).expect("held");
+    assert_eq!(hold.missing, vec![(victim.code.clone(), HeldBecause::Retired)]);
+    let items = worklist(&mut conn, day).unwrap();
+    assert_eq!(items.iter().filter(|i| i.case_hold.as_ref().is_some_and(|h| h.case_id == retiring)).count(), members.len() - 1);
+    let (_, page) = get(&app, &format!("/bank/{}", members[0].id));
+    assert!(page.contains(&format!("案例组 {} 整组暂停", hold.code)) && page.contains("已停用"), "{page}");
+    let (_, list) = get(&app, &format!("/bank?q={}", members[0].code));
+    assert!(list.contains("案例组整组暂停"), "{list}");
+    // reinstated (reviewed) it is not yet in use; put back into use, the group is whole again
+    let v = lawcert::db::models::bank::find(&mut conn, victim.id).unwrap().unwrap();
+    lawcert::services::bank_review::transition(&mut conn, Action::Reinstate, v.id, v.revision, t1, now).unwrap();
+    let hold = case_holds(&mut conn, day).unwrap().into_iter().find(|h| h.case_id == retiring).expect("still held");
+    assert_eq!(hold.missing, vec![(victim.code.clone(), HeldBecause::NotInUse)]);
+    let v = lawcert::db::models::bank::find(&mut conn, victim.id).unwrap().unwrap();
+    lawcert::services::bank_review::transition(&mut conn, Action::Activate, v.id, v.revision, t1, now).unwrap();
+    assert_eq!(drawable_cases(&mut conn, &app).get(&retiring).copied(), Some(members.len()));
+    // a group whose every item is retired is retired, not waiting for work
+    for m in lawcert::db::models::bank::case_items(&mut conn, retiring).unwrap() {
+        lawcert::services::bank_review::transition(&mut conn, Action::Retire, m.id, m.revision, t1, now).unwrap();
+    }
+    assert!(case_holds(&mut conn, day).unwrap().iter().all(|h| h.case_id != retiring));
+    assert!(!drawable_cases(&mut conn, &app).contains_key(&retiring));
 }
 
 /// Starts the mock exam for `badge`, answers every question with the key except `wrong` (given

@@ -64,6 +64,11 @@ impl Version {
     pub fn levels_vec(&self) -> Vec<Level> {
         split_list(&self.levels).iter().filter_map(|l| Level::parse(l)).collect()
     }
+    /// What this version lacks to be reviewed (`articles`, `explanation`): an incomplete draft.
+    pub fn missing_for_review(&self) -> Vec<&'static str> {
+        crate::domain::bank::missing_for_review(&self.articles_vec(), &self.explanation)
+    }
+
     /// Rebuilds the domain content (the key comes from its own table).
     pub fn content(&self, kind: QuestionKind, answer: String) -> QuestionContent {
         QuestionContent {
@@ -514,9 +519,36 @@ pub fn set_file_version(conn: &mut DbConn, id: i64, version: i32, file_hash: &st
         .map(|_| ())
 }
 
+/// Records what the shipped file said last (see `services::bank_sync`).
+pub fn set_file_hash(conn: &mut DbConn, id: i64, file_hash: &str) -> QueryResult<()> {
+    diesel::update(questions::table.find(id)).set(questions::file_hash.eq(file_hash)).execute(conn).map(|_| ())
+}
+
 pub fn count_by_status(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
     use diesel::dsl::count_star;
     questions::table.group_by(questions::status).select((questions::status, count_star())).load(conn)
+}
+
+/// Every case item, by case and position, with its live version if it has one.
+pub fn case_items_live(conn: &mut DbConn) -> QueryResult<Vec<(Question, Option<Version>)>> {
+    questions::table
+        .left_join(
+            question_versions::table.on(question_versions::question_id
+                .eq(questions::id)
+                .and(questions::live_version.eq(question_versions::version.nullable()))),
+        )
+        .filter(questions::case_id.is_not_null())
+        .order((questions::case_id, questions::case_position, questions::id))
+        .select((Question::as_select(), Option::<Version>::as_select()))
+        .load(conn)
+}
+
+/// How many items each case group has (whatever their status).
+pub fn case_item_counts(conn: &mut DbConn) -> QueryResult<std::collections::HashMap<i64, i64>> {
+    use diesel::dsl::count_star;
+    let rows: Vec<(Option<i64>, i64)> =
+        questions::table.filter(questions::case_id.is_not_null()).group_by(questions::case_id).select((questions::case_id, count_star())).load(conn)?;
+    Ok(rows.into_iter().filter_map(|(c, n)| c.map(|c| (c, n))).collect())
 }
 
 /// Items of a case, in order, with their latest versions.

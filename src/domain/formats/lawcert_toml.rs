@@ -55,7 +55,7 @@ pub(super) fn parse(file_name: &str, bytes: &[u8], registry: &StatuteRegistry) -
         if let Some(a) = c.articles.iter().find(|a| a.contains(is_list_separator)) {
             errors.push(format!("article {a:?} contains a list separator (, ， 、 ; ； or a line break): give each article as its own string"));
         }
-        Entry { location: format!("line {}", q.line), code: q.code, content: q.content, case, errors }
+        Entry { location: format!("line {}", q.line), code: q.code, content: q.content, case, errors, incomplete: Vec::new() }
     };
     parsed.entries.extend(questions.into_iter().map(|q| entry(q, None)));
     let mut case_ids = Vec::new();

@@ -42,7 +42,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::bank::{Level, QuestionContent, QuestionKind, StatuteRegistry};
+use super::bank::{Level, QuestionContent, QuestionKind, StatuteRegistry, EMPTY_EXPLANATION, MISSING_CITATION};
 
 mod aiken;
 mod gift;
@@ -95,6 +95,14 @@ impl Format {
         }
     }
 
+    /// Trainers' plain files (Aiken, GIFT, Moodle XML as other tools write them) carry no
+    /// citation and often no explanation: their questions import as incomplete drafts (see
+    /// [`Entry::incomplete`]). Excel and TOML files have a column or field for both, and a
+    /// missing one is an error.
+    pub fn allows_incomplete(self) -> bool {
+        matches!(self, Format::Aiken | Format::Gift | Format::MoodleXml)
+    }
+
     /// GIFT and Aiken cannot hold lawcert's metadata in a way other tools keep, so they are
     /// import-only.
     pub fn can_export(self) -> bool {
@@ -132,6 +140,26 @@ pub struct Defaults {
     pub levels: Vec<Level>,
 }
 
+impl Defaults {
+    /// Defaults as typed on the command line (`--statute`, `--edition`, `--difficulty`,
+    /// `--levels`), read as the import form's values are: difficulty `1`–`3` or 易/中/难, levels
+    /// as a list of `basic`/基本级 …. The statute is looked up when the file is read.
+    pub fn from_text(statute: Option<&str>, edition: Option<&str>, difficulty: Option<&str>, levels: Option<&str>) -> Result<Defaults, String> {
+        let nonblank = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let difficulty = match nonblank(difficulty) {
+            None => None,
+            Some(d) => Some(parse_difficulty(&d).ok_or_else(|| format!("difficulty {d:?} must be 1, 2, 3 or 易, 中, 难"))?),
+        };
+        let mut parsed = Vec::new();
+        for token in levels.unwrap_or("").split(|c: char| is_list_separator(c) || c.is_whitespace()).filter(|t| !t.is_empty()) {
+            parsed.push(parse_level(token).ok_or_else(|| format!("level {token:?} must be basic, intermediate, advanced or 基本级, 中级, 高级"))?);
+        }
+        parsed.sort();
+        parsed.dedup();
+        Ok(Defaults { statute: nonblank(statute), edition: nonblank(edition).map(|e| normalise_edition(&e)), difficulty, levels: parsed })
+    }
+}
+
 /// The case-analysis group a question belongs to (lawcert TOML only).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CaseRef {
@@ -157,6 +185,10 @@ pub struct Entry {
     /// one (`unknown statute ""` after `missing statute: …`). Empty means importable, provided
     /// the file has no file errors (duplicate ids are file errors).
     pub errors: Vec<String>,
+    /// What the entry lacks to be reviewed (`articles`, `explanation`) in a format whose files
+    /// cannot carry it ([`Format::allows_incomplete`]): it is imported as an incomplete draft
+    /// instead of being refused.
+    pub incomplete: Vec<&'static str>,
 }
 
 /// A foreign question type lawcert cannot hold (essay, matching, short answer, numerical,
@@ -186,6 +218,11 @@ impl Parsed {
 
     fn failed(format: Format, error: String) -> Parsed {
         Parsed { file_errors: vec![error], ..Parsed::new(format) }
+    }
+
+    /// Entries that would be imported as incomplete drafts.
+    pub fn incomplete_count(&self) -> usize {
+        self.entries.iter().filter(|e| !e.incomplete.is_empty()).count()
     }
 
     pub fn error_count(&self) -> usize {
@@ -218,6 +255,12 @@ pub fn parse(format: Format, file_name: &str, bytes: &[u8], defaults: &Defaults,
         }
     }
     parsed.file_errors.extend(duplicates);
+    if format.allows_incomplete() {
+        for e in &mut parsed.entries {
+            e.incomplete = e.content.missing_for_review();
+            e.errors.retain(|m| m != MISSING_CITATION && m != EMPTY_EXPLANATION);
+        }
+    }
     if parsed.entries.is_empty() && parsed.unsupported.is_empty() && parsed.file_errors.is_empty() {
         parsed.file_errors.push(format!("no questions found: is this a {} file?", format.as_str()));
     }
@@ -485,7 +528,7 @@ impl Draft {
             tags,
         };
         errors.extend(content.validate(registry).into_iter().filter(|m| !reported.covers(m)));
-        Entry { location, code, content, case: None, errors }
+        Entry { location, code, content, case: None, errors, incomplete: Vec::new() }
     }
 }
 
@@ -929,6 +972,43 @@ mod tests {
         assert!(text.contains("missing levels") && !text.contains("`levels`"), "{text}");
         assert!(!text.contains("difficulty 0"), "{text}");
         assert!(text.contains("missing citation") && text.contains("empty explanation"), "{text}");
+    }
+
+    #[test]
+    fn plain_files_give_incomplete_drafts_where_excel_and_toml_give_errors() {
+        let reg = registry();
+        let aiken = "题干\nA. 甲\nB. 乙\nANSWER: A\n";
+        let p = parse(Format::Aiken, "x.txt", aiken.as_bytes(), &defaults(), &reg);
+        assert!(p.is_clean(), "{:?}", p.entries[0].errors);
+        assert_eq!(p.entries[0].incomplete, vec!["articles", "explanation"]);
+        assert_eq!(p.incomplete_count(), 1);
+        // with a citation but no explanation, only the explanation is missing
+        let cited = format!("{aiken}ARTICLES: 20\n");
+        assert_eq!(parse(Format::Aiken, "x.txt", cited.as_bytes(), &defaults(), &reg).entries[0].incomplete, vec!["explanation"]);
+        // a real error stays an error
+        let bad = aiken.replace("ANSWER: A", "ANSWER: C");
+        assert!(!parse(Format::Aiken, "x.txt", bad.as_bytes(), &defaults(), &reg).is_clean());
+        // so does a statute nobody named
+        let p = parse(Format::Aiken, "x.txt", aiken.as_bytes(), &Defaults { statute: None, ..defaults() }, &reg);
+        assert!(p.entries[0].errors.iter().any(|e| e.starts_with("missing statute")), "{:?}", p.entries[0].errors);
+        // the lawcert format has fields for both: missing ones are errors there
+        let toml = "statute = \"criminal-law\"\nedition = \"2023-12-29\"\n[[question]]\nid = \"Q-1\"\ntype = \"single\"\narticles = []\ndifficulty = 1\nlevels = [\"basic\"]\nstem = \"题\"\noptions = [\"甲\", \"乙\"]\nanswer = \"A\"\nexplanation = \"\"\n";
+        let p = parse(Format::Lawcert, "x.toml", toml.as_bytes(), &defaults(), &reg);
+        assert!(!p.is_clean() && p.incomplete_count() == 0);
+        assert!(Format::MoodleXml.allows_incomplete() && Format::Gift.allows_incomplete() && !Format::Xlsx.allows_incomplete());
+    }
+
+    #[test]
+    fn command_line_defaults_are_read_like_the_form() {
+        let d = Defaults::from_text(Some(" 刑法 "), Some("2023年12月29日"), Some("难"), Some("中级, basic")).unwrap();
+        assert_eq!(d.statute.as_deref(), Some("刑法"));
+        assert_eq!(d.edition.as_deref(), Some("2023-12-29"));
+        assert_eq!(d.difficulty, Some(3));
+        assert_eq!(d.levels, vec![Level::Basic, Level::Intermediate]);
+        assert!(Defaults::from_text(None, None, Some("9"), None).unwrap_err().contains("difficulty"));
+        assert!(Defaults::from_text(None, None, None, Some("expert")).unwrap_err().contains("level"));
+        let none = Defaults::from_text(None, Some(""), None, None).unwrap();
+        assert!(none.statute.is_none() && none.edition.is_none() && none.levels.is_empty());
     }
 
     #[test]
