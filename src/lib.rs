@@ -222,24 +222,24 @@ fn caught(req: &Request<'_>, status: Status, fallback: &str) -> AppError {
 }
 
 #[catch(401)]
-fn unauthorized(req: &Request<'_>) -> Result<AppError, rocket::response::Redirect> {
+fn unauthorized(req: &Request<'_>) -> rocket::Either<AppError, rocket::response::Redirect> {
     if req.uri().path().starts_with("/api") {
-        return Ok(caught(req, Status::Unauthorized, "sign in first: send a bearer token"));
+        return rocket::Either::Left(caught(req, Status::Unauthorized, "sign in first: send a bearer token"));
     }
     if auth::password_change_pending(req) {
-        return Err(rocket::response::Redirect::to("/account/password"));
+        return rocket::Either::Right(rocket::response::Redirect::to("/account/password"));
     }
     let next = req.uri().path().to_string();
-    Err(rocket::response::Redirect::to(format!("/login?next={}", next)))
+    rocket::Either::Right(rocket::response::Redirect::to(format!("/login?next={}", next)))
 }
 
 #[catch(403)]
-fn forbidden(req: &Request<'_>) -> Result<AppError, rocket::response::Redirect> {
+fn forbidden(req: &Request<'_>) -> rocket::Either<AppError, rocket::response::Redirect> {
     // an account whose password was reset sees the change-password page, whatever it asked for
     if auth::password_change_pending(req) && !req.uri().path().starts_with("/api") {
-        return Err(rocket::response::Redirect::to("/account/password"));
+        return rocket::Either::Right(rocket::response::Redirect::to("/account/password"));
     }
-    Ok(caught(req, Status::Forbidden, "your role does not allow this"))
+    rocket::Either::Left(caught(req, Status::Forbidden, "your role does not allow this"))
 }
 
 #[catch(404)]

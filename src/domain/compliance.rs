@@ -78,7 +78,7 @@ pub struct Share {
 impl Share {
     /// Per cent, rounded down; 100 when nobody is concerned (nothing is missing).
     pub fn percent(&self) -> i32 {
-        if self.of == 0 { 100 } else { (self.met * 100 / self.of) as i32 }
+        (self.met * 100).checked_div(self.of).map_or(100, |p| p as i32)
     }
 }
 

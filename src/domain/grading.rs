@@ -50,13 +50,9 @@ pub fn score_item(kind: QuestionKind, rule: MultiRule, key: &str, choices: &str,
         return points_centi;
     }
     match (kind, rule) {
-        (QuestionKind::Multiple, MultiRule::Partial) => {
-            if chosen.chars().all(|c| key.contains(c)) {
-                // proportional, rounded down to the hundredth
-                points_centi * chosen.chars().count() as i64 / key.chars().count() as i64
-            } else {
-                0
-            }
+        // proportional, rounded down to the hundredth
+        (QuestionKind::Multiple, MultiRule::Partial) if chosen.chars().all(|c| key.contains(c)) => {
+            points_centi * chosen.chars().count() as i64 / key.chars().count() as i64
         }
         _ => 0,
     }

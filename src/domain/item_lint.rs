@@ -411,7 +411,7 @@ impl Facts {
         let absolute_options: Vec<bool> = c.options.iter().map(|o| has_absolute_word(o)).collect();
         let truth = c.answer == "T";
         let (cue_only, chance) = match c.kind {
-            QuestionKind::TrueFalse => (if (!has_absolute_word(&c.stem)) == truth { 1.0 } else { 0.0 }, 0.5),
+            QuestionKind::TrueFalse => (if has_absolute_word(&c.stem) != truth { 1.0 } else { 0.0 }, 0.5),
             _ => {
                 let choice = cue_only_choice(c.kind, &lengths, &absolute_options);
                 let cue = choice.iter().map(|(set, p)| p * score(c.kind, &key, set)).sum();

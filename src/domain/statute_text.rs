@@ -234,7 +234,7 @@ fn division_heading(line: &str) -> bool {
     let mut cs = rest.chars();
     chinese_number(num).is_some()
         && matches!(cs.next(), Some('编' | '章' | '节'))
-        && cs.next().map_or(true, char::is_whitespace)
+        && cs.next().is_none_or(char::is_whitespace)
 }
 
 #[cfg(test)]

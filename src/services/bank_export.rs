@@ -29,8 +29,8 @@ pub fn export(conn: &mut DbConn, format: Format, statute: Option<&str>) -> AppRe
     for (q, v) in rows {
         let case = match q.case_id {
             Some(id) => {
-                if !cases.contains_key(&id) {
-                    cases.insert(id, bank_db::find_case(conn, id)?);
+                if let std::collections::hash_map::Entry::Vacant(e) = cases.entry(id) {
+                    e.insert(bank_db::find_case(conn, id)?);
                 }
                 cases[&id].as_ref().map(|c| CaseRef { code: c.code.clone(), title: c.title.clone(), text: c.body.clone(), position: q.case_position })
             }

@@ -253,9 +253,8 @@ pub fn list(conn: &mut DbConn, cache: &VersionCache, open_only: bool) -> AppResu
     let mut sittings: HashMap<i64, String> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        if !sittings.contains_key(&r.sitting_id) {
-            let t = exam_db::find_sitting(conn, r.sitting_id)?.map(|s| s.title).unwrap_or_default();
-            sittings.insert(r.sitting_id, t);
+        if let std::collections::hash_map::Entry::Vacant(e) = sittings.entry(r.sitting_id) {
+            e.insert(exam_db::find_sitting(conn, r.sitting_id)?.map(|s| s.title).unwrap_or_default());
         }
         let u = crate::db::models::org::find(conn, r.user_id)?;
         out.push(ChallengeView {

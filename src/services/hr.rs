@@ -238,8 +238,8 @@ pub fn dashboard(conn: &mut DbConn, now: Ts) -> AppResult<Dashboard> {
             bimonthly_sat: s,
             bimonthly_absent: a,
             bimonthly_passed: p,
-            participation_percent: if s + a == 0 { 100 } else { (s * 100 / (s + a)) as i32 },
-            pass_percent: if s == 0 { 100 } else { (p * 100 / s) as i32 },
+            participation_percent: (s * 100).checked_div(s + a).map_or(100, |p| p as i32),
+            pass_percent: (p * 100).checked_div(s).map_or(100, |x| x as i32),
             remedial_open: open.len(),
             remedial_overdue: open.iter().filter(|p| now >= p.deadline).count(),
         }

@@ -95,7 +95,7 @@ pub fn dismiss_event(conn: &mut DbConn, sitting_id: i64, event_id: i64, reason: 
         if let Some(p) = pending {
             if fresh.submitted_at.is_none() && controls.after_event(room_db::count_focus_events(c, a.id)?).is_none() {
                 let d: serde_json::Value = serde_json::from_str(&p.detail).unwrap_or_default();
-                let from = d["from"].as_str().and_then(|t| crate::timefmt::parse(t)).unwrap_or(fresh.deadline);
+                let from = d["from"].as_str().and_then(crate::timefmt::parse).unwrap_or(fresh.deadline);
                 room_db::set_deadline(c, a.id, from.max(fresh.deadline))?;
                 room_db::insert_event(c, a.id, room_db::SUBMIT_CANCELLED, &json!({"deadline": crate::timefmt::to_string(&from.max(fresh.deadline))}).to_string(), Some(by), now)?;
             }

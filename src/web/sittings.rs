@@ -332,7 +332,7 @@ fn sort_rows(rows: &mut [ResultRow], sort: Option<&str>) {
         "score" => rows.sort_by(|a, b| b.score_centi.cmp(&a.score_centi).then(a.badge.cmp(&b.badge))),
         "name" => rows.sort_by(|a, b| a.name.cmp(&b.name)),
         "unit" => rows.sort_by(|a, b| a.unit.cmp(&b.unit).then(a.badge.cmp(&b.badge))),
-        "submitted" => rows.sort_by(|a, b| a.submitted_at.cmp(&b.submitted_at)),
+        "submitted" => rows.sort_by_key(|a| a.submitted_at),
         _ => rows.sort_by(|a, b| a.badge.cmp(&b.badge)),
     }
 }

@@ -424,7 +424,7 @@ fn users_list_and_revoke_their_own_api_tokens() {
     assert_eq!(s, Status::NotFound);
     assert_eq!(app.api("GET", "/api/v1/me/sittings", &someone_else, None).0, Status::Ok);
     let id = user_id(&app, "100008");
-    assert!(audit(&app, &format!("user:{id}")).iter().any(|(a, actor, d)| a == "user.token_revoke" && *actor == Some(id) && d["prefix"] == &second[..8]));
+    assert!(audit(&app, &format!("user:{id}")).iter().any(|(a, actor, d)| a == "user.token_revoke" && *actor == Some(id) && d["prefix"] == second[..8]));
 
     // the page lists them by prefix and revokes with the CSRF token
     let csrf = app.login_page("100008");

@@ -89,7 +89,7 @@ explanation = "因为"
         _ => None,
     })
     .unwrap();
-    let err = lawcert::prepare(&cfg, &Clock::default()).err().expect("refused").to_string();
+    let err = lawcert::prepare(&cfg, &Clock::default()).expect_err("refused").to_string();
     assert!(err.contains("b.toml:4"), "{err}");
     assert_eq!(bank_db::count_by_status(&mut app.conn()).unwrap(), before);
 }

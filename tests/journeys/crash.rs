@@ -99,7 +99,7 @@ fn a_killed_server_loses_no_acknowledged_save_and_submits_overdue_attempts_on_re
             let mut i = 0usize;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let q = qs[i % qs.len()];
-                let choice = if (i / qs.len()) % 2 == 0 { "T" } else { "F" };
+                let choice = if (i / qs.len()).is_multiple_of(2) { "T" } else { "F" };
                 s2.lock().unwrap().in_flight = Some((q, choice.to_string()));
                 let r = ureq::put(&format!("{base}/api/v1/attempts/{aid}/answers/{q}")).set("Authorization", &auth).send_json(json!({"choices": [choice]}));
                 let mut s = s2.lock().unwrap();

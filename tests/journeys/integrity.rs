@@ -78,7 +78,7 @@ fn practice_and_every_other_key_stay_closed_while_a_graded_exam_is_open() {
     let csrf = form_csrf(&home);
     let (s, _, _) = post(&app, "/practice", format!("_csrf={csrf}&mode=statute&filter=criminal-law"));
     assert_eq!(s, Status::Forbidden);
-    let (s, _, _) = post(&app, &format!("/practice/1/answer"), format!("_csrf={csrf}&version_id=1&choices=A"));
+    let (s, _, _) = post(&app, "/practice/1/answer", format!("_csrf={csrf}&version_id=1&choices=A"));
     assert_eq!(s, Status::Forbidden);
     let (s, _, _) = post(&app, &format!("/remedial/{}/practice", plan.id), format!("_csrf={csrf}"));
     assert_eq!(s, Status::Forbidden);

@@ -205,10 +205,10 @@ fn the_exam_page_works_from_the_keyboard() {
     let token = app.token("100006");
     let att = b.wait_until("the mark to reach the server", |_| {
         let att = app.api_get(&token, &format!("/api/v1/attempts/{aid}"));
-        let marked = att["questions"].as_array().unwrap().iter().any(|q| q["id"].to_string() == kinds[1].0 && q["flagged"] == Value::Bool(true));
+        let marked = att["questions"].as_array().unwrap().iter().any(|q| q["id"].to_string().as_str() == kinds[1].0 && q["flagged"] == Value::Bool(true));
         marked.then_some(att)
     });
-    let q = |id: &str| att["questions"].as_array().unwrap().iter().find(|q| q["id"].to_string() == id).unwrap().clone();
+    let q = |id: &str| att["questions"].as_array().unwrap().iter().find(|q| q["id"].to_string().as_str() == id).unwrap().clone();
     assert_eq!(q(&kinds[0].0)["answer"][0].as_str(), Some(key_for(&kinds[0].1)));
     assert_eq!(q(&kinds[1].0)["answer"][0].as_str(), Some(key_for(&kinds[1].1)));
     assert_eq!(q(&kinds[1].0)["flagged"], Value::Bool(true), "M marked question 2 for review");
