@@ -16,6 +16,10 @@ usage:
                                       Aiken .txt file into the database as drafts (all or nothing)
   lawcert bank template FILE.xlsx     write the Excel import template
   lawcert audit verify                check the audit log's hash chain; names the first broken entry
+  lawcert admin create BADGE [--name NAME] [--unit UNIT] [--email ADDRESS]
+                                      create an administrator (the first one of a new site); the
+                                      password is typed when asked (not shown) or read from the
+                                      first line of stdin, never taken from the command line
   lawcert backup FILE                 consistent copy of the running SQLite database, checked
   lawcert restore FILE                replace the SQLite database with a checked backup (server stopped)
   lawcert help                        this text
@@ -325,5 +329,206 @@ pub fn restore(src: &Path) -> i32 {
             eprintln!("restore: {e:#}");
             2
         }
+    }
+}
+
+/// Options of `lawcert admin create BADGE`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct AdminFlags {
+    pub name: Option<String>,
+    pub unit: Option<String>,
+    pub email: Option<String>,
+}
+
+/// `[--name NAME] [--unit UNIT] [--email ADDRESS]` in any order; a password is refused here.
+pub fn admin_flags(rest: &[&str]) -> Result<AdminFlags, String> {
+    let mut f = AdminFlags::default();
+    let mut i = 0;
+    while i < rest.len() {
+        let flag = rest[i];
+        if flag.starts_with("--pass") || flag == "-p" {
+            return Err("lawcert admin create never takes a password on the command line (it would stay in the shell history and \
+                        the process list): type it when asked, or give it on the first line of stdin"
+                .into());
+        }
+        let slot = match flag {
+            "--name" => &mut f.name,
+            "--unit" => &mut f.unit,
+            "--email" => &mut f.email,
+            other => return Err(format!("admin create: unknown option {other:?}\n\n{USAGE}")),
+        };
+        let value = rest.get(i + 1).ok_or_else(|| format!("admin create: {flag} needs a value"))?;
+        *slot = Some(value.to_string());
+        i += 2;
+    }
+    Ok(f)
+}
+
+fn without_line_end(mut line: String) -> String {
+    while line.ends_with('\n') || line.ends_with('\r') {
+        line.pop();
+    }
+    line
+}
+
+/// Asks a question on the terminal; an empty answer is `default`.
+fn ask(question: &str, default: &str) -> std::io::Result<String> {
+    use std::io::{BufRead, Write};
+    if default.is_empty() {
+        eprint!("{question}: ");
+    } else {
+        eprint!("{question} [{default}]: ");
+    }
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let answer = without_line_end(line).trim().to_string();
+    Ok(if answer.is_empty() { default.to_string() } else { answer })
+}
+
+/// Reads a line from the terminal without showing it.
+#[cfg(unix)]
+fn read_hidden(prompt: &str) -> std::io::Result<String> {
+    use std::io::{BufRead, Write};
+    struct Restore(libc::termios);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // SAFETY: stdin is a terminal (checked by the caller); restores the saved settings.
+            unsafe { libc::tcsetattr(0, libc::TCSANOW, &self.0) };
+        }
+    }
+    eprint!("{prompt}");
+    std::io::stderr().flush()?;
+    // SAFETY: termios is plain data; tcgetattr fills it for fd 0 or fails.
+    let mut term: libc::termios = unsafe { std::mem::zeroed() };
+    if unsafe { libc::tcgetattr(0, &mut term) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let _restore = Restore(term);
+    term.c_lflag &= !libc::ECHO;
+    term.c_lflag |= libc::ECHONL;
+    // SAFETY: sets fd 0's attributes from a valid termios.
+    if unsafe { libc::tcsetattr(0, libc::TCSANOW, &term) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(without_line_end(line))
+}
+
+#[cfg(not(unix))]
+fn read_hidden(_prompt: &str) -> std::io::Result<String> {
+    Err(std::io::Error::other("cannot hide typing on this system: give the password on the first line of stdin instead"))
+}
+
+/// `lawcert admin create BADGE`: creates an administrator, audited. On a terminal it asks for
+/// the name, unit and e-mail (with defaults) and the password twice without showing it;
+/// otherwise the password is the first line of stdin and the rest come from the options or
+/// their defaults. Exit status 0 created, 1 refused (weak password, badge taken, no such
+/// unit), 2 could not be run.
+pub fn admin_create(badge: &str, flags: &[&str]) -> i32 {
+    use std::io::{BufRead, IsTerminal};
+
+    use crate::services::setup::{self, AdminInput};
+    if badge.starts_with('-') {
+        let all: Vec<&str> = std::iter::once(badge).chain(flags.iter().copied()).collect();
+        eprintln!("{}", admin_flags(&all).err().filter(|e| e.contains("password")).unwrap_or_else(|| "admin create: give the badge first: lawcert admin create BADGE [options]".into()));
+        return 2;
+    }
+    let flags = match admin_flags(flags) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    if let Err(e) = crate::domain::setup::check_badge(badge) {
+        eprintln!("admin create: {e}");
+        return 1;
+    }
+    let run = || -> anyhow::Result<i32> {
+        let pool = open_database()?;
+        let mut conn = pool.get()?;
+        if crate::db::models::org::find_by_badge(&mut conn, badge.trim())?.is_some() {
+            eprintln!("admin create: an account with badge {} exists already", badge.trim());
+            return Ok(1);
+        }
+        let mut input = AdminInput {
+            badge: badge.trim().to_string(),
+            name: flags.name.clone().unwrap_or_default(),
+            unit: flags.unit.clone().unwrap_or_default(),
+            email: flags.email.clone().unwrap_or_default(),
+            password: String::new(),
+        };
+        if std::io::stdin().is_terminal() {
+            let unit = setup::default_unit(&mut conn).map_err(|e| anyhow::anyhow!(e.message))?.unwrap_or_else(|| setup::DEFAULT_UNIT.into());
+            if flags.name.is_none() {
+                input.name = ask("Name (姓名)", setup::DEFAULT_NAME)?;
+            }
+            if flags.unit.is_none() {
+                input.unit = ask("Unit (单位)", &unit)?;
+            }
+            if flags.email.is_none() {
+                input.email = ask("E-mail for the daily audit digest (optional)", "")?;
+            }
+            let mut tries = 0;
+            input.password = loop {
+                tries += 1;
+                let first = read_hidden(&format!("Password (at least {} characters, not shown): ", crate::domain::accounts::MIN_PASSWORD_CHARS))?;
+                if let Err(why) = setup::password_problems(&input.badge, &first) {
+                    eprintln!("{why}");
+                } else if read_hidden("The same password again: ")? != first {
+                    eprintln!("the two passwords differ");
+                } else {
+                    break first;
+                }
+                if tries == 3 {
+                    eprintln!("admin create: no account created");
+                    return Ok(1);
+                }
+            };
+        } else {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            input.password = without_line_end(line);
+            if input.password.is_empty() {
+                eprintln!("admin create: no password: type it on a terminal, or give it on the first line of stdin");
+                return Ok(1);
+            }
+        }
+        let now = chrono::Utc::now().naive_utc();
+        match setup::create_admin(&mut conn, &input, now) {
+            Ok(a) => {
+                let unit_note = if a.unit_created { " (a new top unit)" } else { "" };
+                println!("created administrator {} ({}) in {}{unit_note}; the creation is in the audit log. Sign in with badge {}.", a.badge, a.name, a.unit, a.badge);
+                Ok(0)
+            }
+            Err(e) if e.status.code < 500 => {
+                eprintln!("admin create: {}; no account created", e.message);
+                Ok(1)
+            }
+            Err(e) => Err(anyhow::anyhow!(e.message)),
+        }
+    };
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("admin create: {e:#}");
+            2
+        }
+    }
+}
+
+#[cfg(test)]
+mod admin_tests {
+    use super::*;
+
+    #[test]
+    fn admin_options_never_take_a_password() {
+        assert_eq!(admin_flags(&["--unit", "市局", "--name", "张三"]).unwrap(), AdminFlags { name: Some("张三".into()), unit: Some("市局".into()), email: None });
+        assert!(admin_flags(&["--password", "x"]).unwrap_err().contains("never takes a password"));
+        assert!(admin_flags(&["--password=x"]).unwrap_err().contains("never takes a password"));
+        assert!(admin_flags(&["--name"]).unwrap_err().contains("needs a value"));
+        assert!(admin_flags(&["--colour", "x"]).unwrap_err().contains("unknown option"));
     }
 }

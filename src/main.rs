@@ -61,6 +61,7 @@ async fn run() {
         }
         ["bank", "template", out] => std::process::exit(cli::bank_template(&PathBuf::from(out))),
         ["audit", "verify"] => std::process::exit(cli::audit_verify()),
+        ["admin", "create", badge, rest @ ..] => std::process::exit(cli::admin_create(badge, rest)),
         ["backup", file] => std::process::exit(cli::backup(&PathBuf::from(file))),
         ["restore", file] => std::process::exit(cli::restore(&PathBuf::from(file))),
         ["help" | "--help" | "-h"] => println!("{}", cli::USAGE),

@@ -21,6 +21,8 @@ pub struct AppState {
     pub saves: crate::services::save_writer::SaveWriter,
     /// Article texts shown with explanations in practice and self-review.
     pub texts: Arc<crate::domain::statute_text::StatuteTexts>,
+    /// The database holds the demo bureau (its settings row): every page shows the banner.
+    pub demo: bool,
 }
 
 /// What never changes about an attempt once started: whose it is and which questions are on

@@ -21,4 +21,5 @@ pub mod practice;
 pub mod proctor;
 pub mod remedial;
 pub mod save_writer;
+pub mod setup;
 pub mod training;

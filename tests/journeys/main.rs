@@ -17,6 +17,7 @@ mod certification;
 mod crash;
 mod downtime;
 mod exam_room;
+mod first_start;
 mod http_server;
 mod integrity;
 mod migrations;
