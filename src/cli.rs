@@ -15,7 +15,13 @@ usage:
                                       import questions from a .toml, .xlsx, Moodle .xml, .gift or
                                       Aiken .txt file into the database as drafts (all or nothing)
   lawcert bank template FILE.xlsx     write the Excel import template
-  lawcert audit verify                check the audit log's hash chain; names the first broken entry
+  lawcert audit verify [--against CHECKPOINT]
+                                      check the audit log's hash chain; names the first broken entry.
+                                      --against a signed checkpoint file (or N:HASH, a published
+                                      head) also finds newest entries deleted since it was taken
+  lawcert audit checkpoint [--out FILE]
+                                      write a signed checkpoint of the audit log's head (entry
+                                      number and hash), to keep away from the server
   lawcert admin create BADGE [--name NAME] [--unit UNIT] [--email ADDRESS]
                                       create an administrator (the first one of a new site); the
                                       password is typed when asked (not shown) or read from the
@@ -35,13 +41,39 @@ pub fn figment_with_secret(config: &Config) -> anyhow::Result<Figment> {
     if std::env::var_os("ROCKET_IP_HEADER").is_none() {
         figment = figment.merge(("ip_header", false));
     }
-    // Rocket's own defaults carry a placeholder key; only an operator-provided one counts.
-    let configured = figment.find_metadata("secret_key").is_some_and(|m| !m.name.to_lowercase().contains("default"));
-    if configured {
+    if configured_secret(&figment).is_some() {
         return Ok(figment);
     }
     let key = load_or_create_secret(&config.secret_file)?;
     Ok(figment.merge(("secret_key", key)))
+}
+
+/// The secret key an operator configured in `figment` (`ROCKET_SECRET_KEY`, Rocket.toml, or
+/// merged in by `figment_with_secret`). Rocket's own defaults carry a placeholder key, which
+/// does not count.
+pub fn configured_secret(figment: &Figment) -> Option<String> {
+    let configured = figment.find_metadata("secret_key").is_some_and(|m| !m.name.to_lowercase().contains("default"));
+    configured.then(|| figment.extract_inner::<String>("secret_key").ok()).flatten().filter(|k| !k.trim().is_empty())
+}
+
+/// The server's secret key as the server has it: configured, or kept in the secret file. Never
+/// generates one here: a new key could not check a checkpoint signed before.
+fn existing_secret(config: &Config) -> anyhow::Result<String> {
+    if let Some(k) = configured_secret(&rocket::Config::figment()) {
+        return Ok(k);
+    }
+    if config.secret_file.exists() {
+        return load_or_create_secret(&config.secret_file);
+    }
+    anyhow::bail!(
+        "no server secret key: set ROCKET_SECRET_KEY as the server has it, or run where the server keeps {}",
+        config.secret_file.display()
+    )
+}
+
+/// The key that signs and checks audit checkpoints, from the server's secret key.
+fn checkpoint_key(config: &Config) -> anyhow::Result<[u8; 32]> {
+    Ok(crate::domain::audit::checkpoint_key(&existing_secret(config)?))
 }
 
 fn load_or_create_secret(path: &Path) -> anyhow::Result<String> {
@@ -137,36 +169,99 @@ fn open_database() -> anyhow::Result<crate::db::Pool> {
     crate::prepare(&config, &crate::clock::Clock::default())
 }
 
-/// `lawcert audit verify`: checks the whole hash chain and names the first broken entry.
-pub fn audit_verify() -> i32 {
-    let run = || -> anyhow::Result<Result<usize, crate::domain::audit::Break>> {
+/// `lawcert audit verify [--against CHECKPOINT|N:HASH]`: checks the whole hash chain and names
+/// the first broken entry; against a signed checkpoint file (or a head published as `N:HASH`,
+/// e.g. in the digest e-mail or the HR feed) it also finds a deleted or rewritten tail. Exit
+/// status 0 intact, 1 broken or not matching (or a forged checkpoint), 2 could not be run.
+pub fn audit_verify(against: Option<&str>) -> i32 {
+    use crate::domain::audit::{Checkpoint, Head};
+    use crate::services::audit::{self, Failure};
+    let run = || -> anyhow::Result<i32> {
+        let config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        let published = match against {
+            None => None,
+            Some(a) => match Head::parse(a) {
+                Some(h) => Some((h, format!("the published head {a}"))),
+                None => {
+                    let text = std::fs::read_to_string(a).with_context(|| format!("reading the checkpoint {a}"))?;
+                    let cp = match Checkpoint::parse(&text) {
+                        Ok(cp) => cp,
+                        Err(e) => {
+                            eprintln!("audit verify: {a}: {e}");
+                            return Ok(2);
+                        }
+                    };
+                    if let Err(e) = cp.check_signature(&checkpoint_key(&config)?) {
+                        eprintln!("audit verify: {a} REFUSED: {e}");
+                        return Ok(1);
+                    }
+                    Some((cp.head(), format!("the checkpoint taken {} (entry {})", cp.taken_at, cp.entry)))
+                }
+            },
+        };
         let pool = open_database()?;
         let mut conn = pool.get()?;
-        let mut verifier = crate::domain::audit::ChainVerifier::default();
-        let mut after = 0;
-        loop {
-            let page = crate::db::models::audit::page(&mut conn, after, 5000)?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            for e in &page {
-                if let Err(b) = verifier.push(e) {
-                    return Ok(Err(b));
+        match audit::verify(&mut conn, published.as_ref().map(|(h, _)| h)).map_err(|e| anyhow::anyhow!(e.message))? {
+            Ok(v) => {
+                println!("audit log intact: {} entries verified; newest entry {} with hash {}", v.entries, v.head.entry, v.head.hash);
+                if let Some((_, what)) = &published {
+                    println!("and it still holds {what}");
                 }
+                Ok(0)
+            }
+            Err(Failure::Broken { entry, reason }) => {
+                eprintln!("audit log BROKEN at entry {entry}: {reason}");
+                Ok(1)
+            }
+            Err(Failure::Published(why)) => {
+                let what = published.map(|(_, w)| w).unwrap_or_default();
+                eprintln!("audit log does NOT match {what}: {why}");
+                Ok(1)
             }
         }
-        Ok(Ok(verifier.checked))
     };
     match run() {
-        Ok(Ok(n)) => {
-            println!("audit log intact: {n} entries verified");
-            0
-        }
-        Ok(Err(b)) => {
-            eprintln!("audit log BROKEN at entry {}: {}", b.id, b.reason);
-            1
-        }
+        Ok(code) => code,
         Err(e) => {
             eprintln!("audit verify: {e:#}");
+            2
+        }
+    }
+}
+
+/// `lawcert audit checkpoint [--out FILE]`: verifies the chain and writes a checkpoint of its
+/// head signed with a key derived from the server's secret key (to stdout, or to a new FILE).
+pub fn audit_checkpoint(out: Option<&Path>) -> i32 {
+    use crate::services::audit;
+    let run = || -> anyhow::Result<i32> {
+        let config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        let key = checkpoint_key(&config)?;
+        let pool = open_database()?;
+        let mut conn = pool.get()?;
+        if let Err(f) = audit::verify(&mut conn, None).map_err(|e| anyhow::anyhow!(e.message))? {
+            eprintln!("audit checkpoint: the log is {f}; no checkpoint of a broken log is signed");
+            return Ok(1);
+        }
+        let cp = audit::checkpoint(&mut conn, &key, chrono::Utc::now().naive_utc()).map_err(|e| anyhow::anyhow!(e.message))?;
+        match out {
+            None => print!("{}", cp.to_file()),
+            Some(path) => {
+                use std::io::Write;
+                let mut f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(path)
+                    .with_context(|| format!("{}: a checkpoint never overwrites a file", path.display()))?;
+                f.write_all(cp.to_file().as_bytes())?;
+                println!("checkpoint of entry {} (hash {}) written to {}; keep it away from the server", cp.entry, cp.hash, path.display());
+            }
+        }
+        Ok(0)
+    };
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("audit checkpoint: {e:#}");
             2
         }
     }

@@ -76,8 +76,10 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
         eprintln!("reading the demo flag: {}", e.message);
         false
     });
+    // signs audit checkpoints; derived from the server's secret key, like the CLI's
+    let audit_key = cli::configured_secret(&figment).map(|k| domain::audit::checkpoint_key(&k));
     let state = AppState { saves, pool, clock, config, renderer: web::render::Renderer::new(), versions: Arc::new(Default::default()), sessions: Default::default(), attempts: Arc::new(Default::default()), texts,
-        demo };
+        demo, audit_key };
     rocket::custom(figment)
         .manage(state)
         .attach(SecurityHeaders)
@@ -121,6 +123,11 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                             let r = services::certification::sweep(&mut conn, now)?;
                             if r.expired + r.lapsed > 0 {
                                 println!("certificates: {} expired, {} lapsed", r.expired, r.lapsed);
+                            }
+                            // once a bureau day, after the day's work: the audit log's head to admins
+                            let digests = services::audit::daily_digest(&mut conn, now)?;
+                            if digests > 0 {
+                                println!("audit digest: the log's head e-mailed to {digests} admin(s)");
                             }
                             Ok(n)
                         })

@@ -23,4 +23,5 @@ mod integrity;
 mod migrations;
 mod pages;
 mod security;
+mod tamper;
 mod training;
