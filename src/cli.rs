@@ -20,7 +20,17 @@ usage:
                                       page); plain Aiken, GIFT and Moodle files without citations or
                                       explanations import as incomplete drafts
   lawcert bank template FILE.xlsx     write the Excel import template
-  lawcert audit verify                check the audit log's hash chain; names the first broken entry
+  lawcert audit verify [--against CHECKPOINT]
+                                      check the audit log's hash chain; names the first broken entry.
+                                      --against a signed checkpoint file (or N:HASH, a published
+                                      head) also finds newest entries deleted since it was taken
+  lawcert audit checkpoint [--out FILE]
+                                      write a signed checkpoint of the audit log's head (entry
+                                      number and hash), to keep away from the server
+  lawcert admin create BADGE [--name NAME] [--unit UNIT] [--email ADDRESS]
+                                      create an administrator (the first one of a new site); the
+                                      password is typed when asked (not shown) or read from the
+                                      first line of stdin, never taken from the command line
   lawcert backup FILE                 consistent copy of the running SQLite database, checked
   lawcert restore FILE                replace the SQLite database with a checked backup (server stopped)
   lawcert help                        this text
@@ -36,13 +46,39 @@ pub fn figment_with_secret(config: &Config) -> anyhow::Result<Figment> {
     if std::env::var_os("ROCKET_IP_HEADER").is_none() {
         figment = figment.merge(("ip_header", false));
     }
-    // Rocket's own defaults carry a placeholder key; only an operator-provided one counts.
-    let configured = figment.find_metadata("secret_key").is_some_and(|m| !m.name.to_lowercase().contains("default"));
-    if configured {
+    if configured_secret(&figment).is_some() {
         return Ok(figment);
     }
     let key = load_or_create_secret(&config.secret_file)?;
     Ok(figment.merge(("secret_key", key)))
+}
+
+/// The secret key an operator configured in `figment` (`ROCKET_SECRET_KEY`, Rocket.toml, or
+/// merged in by `figment_with_secret`). Rocket's own defaults carry a placeholder key, which
+/// does not count.
+pub fn configured_secret(figment: &Figment) -> Option<String> {
+    let configured = figment.find_metadata("secret_key").is_some_and(|m| !m.name.to_lowercase().contains("default"));
+    configured.then(|| figment.extract_inner::<String>("secret_key").ok()).flatten().filter(|k| !k.trim().is_empty())
+}
+
+/// The server's secret key as the server has it: configured, or kept in the secret file. Never
+/// generates one here: a new key could not check a checkpoint signed before.
+fn existing_secret(config: &Config) -> anyhow::Result<String> {
+    if let Some(k) = configured_secret(&rocket::Config::figment()) {
+        return Ok(k);
+    }
+    if config.secret_file.exists() {
+        return load_or_create_secret(&config.secret_file);
+    }
+    anyhow::bail!(
+        "no server secret key: set ROCKET_SECRET_KEY as the server has it, or run where the server keeps {}",
+        config.secret_file.display()
+    )
+}
+
+/// The key that signs and checks audit checkpoints, from the server's secret key.
+fn checkpoint_key(config: &Config) -> anyhow::Result<[u8; 32]> {
+    Ok(crate::domain::audit::checkpoint_key(&existing_secret(config)?))
 }
 
 fn load_or_create_secret(path: &Path) -> anyhow::Result<String> {
@@ -226,36 +262,99 @@ fn open_database() -> anyhow::Result<crate::db::Pool> {
     crate::prepare(&config, &crate::clock::Clock::default())
 }
 
-/// `lawcert audit verify`: checks the whole hash chain and names the first broken entry.
-pub fn audit_verify() -> i32 {
-    let run = || -> anyhow::Result<Result<usize, crate::domain::audit::Break>> {
+/// `lawcert audit verify [--against CHECKPOINT|N:HASH]`: checks the whole hash chain and names
+/// the first broken entry; against a signed checkpoint file (or a head published as `N:HASH`,
+/// e.g. in the digest e-mail or the HR feed) it also finds a deleted or rewritten tail. Exit
+/// status 0 intact, 1 broken or not matching (or a forged checkpoint), 2 could not be run.
+pub fn audit_verify(against: Option<&str>) -> i32 {
+    use crate::domain::audit::{Checkpoint, Head};
+    use crate::services::audit::{self, Failure};
+    let run = || -> anyhow::Result<i32> {
+        let config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        let published = match against {
+            None => None,
+            Some(a) => match Head::parse(a) {
+                Some(h) => Some((h, format!("the published head {a}"))),
+                None => {
+                    let text = std::fs::read_to_string(a).with_context(|| format!("reading the checkpoint {a}"))?;
+                    let cp = match Checkpoint::parse(&text) {
+                        Ok(cp) => cp,
+                        Err(e) => {
+                            eprintln!("audit verify: {a}: {e}");
+                            return Ok(2);
+                        }
+                    };
+                    if let Err(e) = cp.check_signature(&checkpoint_key(&config)?) {
+                        eprintln!("audit verify: {a} REFUSED: {e}");
+                        return Ok(1);
+                    }
+                    Some((cp.head(), format!("the checkpoint taken {} (entry {})", cp.taken_at, cp.entry)))
+                }
+            },
+        };
         let pool = open_database()?;
         let mut conn = pool.get()?;
-        let mut verifier = crate::domain::audit::ChainVerifier::default();
-        let mut after = 0;
-        loop {
-            let page = crate::db::models::audit::page(&mut conn, after, 5000)?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            for e in &page {
-                if let Err(b) = verifier.push(e) {
-                    return Ok(Err(b));
+        match audit::verify(&mut conn, published.as_ref().map(|(h, _)| h)).map_err(|e| anyhow::anyhow!(e.message))? {
+            Ok(v) => {
+                println!("audit log intact: {} entries verified; newest entry {} with hash {}", v.entries, v.head.entry, v.head.hash);
+                if let Some((_, what)) = &published {
+                    println!("and it still holds {what}");
                 }
+                Ok(0)
+            }
+            Err(Failure::Broken { entry, reason }) => {
+                eprintln!("audit log BROKEN at entry {entry}: {reason}");
+                Ok(1)
+            }
+            Err(Failure::Published(why)) => {
+                let what = published.map(|(_, w)| w).unwrap_or_default();
+                eprintln!("audit log does NOT match {what}: {why}");
+                Ok(1)
             }
         }
-        Ok(Ok(verifier.checked))
     };
     match run() {
-        Ok(Ok(n)) => {
-            println!("audit log intact: {n} entries verified");
-            0
-        }
-        Ok(Err(b)) => {
-            eprintln!("audit log BROKEN at entry {}: {}", b.id, b.reason);
-            1
-        }
+        Ok(code) => code,
         Err(e) => {
             eprintln!("audit verify: {e:#}");
+            2
+        }
+    }
+}
+
+/// `lawcert audit checkpoint [--out FILE]`: verifies the chain and writes a checkpoint of its
+/// head signed with a key derived from the server's secret key (to stdout, or to a new FILE).
+pub fn audit_checkpoint(out: Option<&Path>) -> i32 {
+    use crate::services::audit;
+    let run = || -> anyhow::Result<i32> {
+        let config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        let key = checkpoint_key(&config)?;
+        let pool = open_database()?;
+        let mut conn = pool.get()?;
+        if let Err(f) = audit::verify(&mut conn, None).map_err(|e| anyhow::anyhow!(e.message))? {
+            eprintln!("audit checkpoint: the log is {f}; no checkpoint of a broken log is signed");
+            return Ok(1);
+        }
+        let cp = audit::checkpoint(&mut conn, &key, chrono::Utc::now().naive_utc()).map_err(|e| anyhow::anyhow!(e.message))?;
+        match out {
+            None => print!("{}", cp.to_file()),
+            Some(path) => {
+                use std::io::Write;
+                let mut f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(path)
+                    .with_context(|| format!("{}: a checkpoint never overwrites a file", path.display()))?;
+                f.write_all(cp.to_file().as_bytes())?;
+                println!("checkpoint of entry {} (hash {}) written to {}; keep it away from the server", cp.entry, cp.hash, path.display());
+            }
+        }
+        Ok(0)
+    };
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("audit checkpoint: {e:#}");
             2
         }
     }
@@ -440,5 +539,206 @@ pub fn restore(src: &Path) -> i32 {
             eprintln!("restore: {e:#}");
             2
         }
+    }
+}
+
+/// Options of `lawcert admin create BADGE`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct AdminFlags {
+    pub name: Option<String>,
+    pub unit: Option<String>,
+    pub email: Option<String>,
+}
+
+/// `[--name NAME] [--unit UNIT] [--email ADDRESS]` in any order; a password is refused here.
+pub fn admin_flags(rest: &[&str]) -> Result<AdminFlags, String> {
+    let mut f = AdminFlags::default();
+    let mut i = 0;
+    while i < rest.len() {
+        let flag = rest[i];
+        if flag.starts_with("--pass") || flag == "-p" {
+            return Err("lawcert admin create never takes a password on the command line (it would stay in the shell history and \
+                        the process list): type it when asked, or give it on the first line of stdin"
+                .into());
+        }
+        let slot = match flag {
+            "--name" => &mut f.name,
+            "--unit" => &mut f.unit,
+            "--email" => &mut f.email,
+            other => return Err(format!("admin create: unknown option {other:?}\n\n{USAGE}")),
+        };
+        let value = rest.get(i + 1).ok_or_else(|| format!("admin create: {flag} needs a value"))?;
+        *slot = Some(value.to_string());
+        i += 2;
+    }
+    Ok(f)
+}
+
+fn without_line_end(mut line: String) -> String {
+    while line.ends_with('\n') || line.ends_with('\r') {
+        line.pop();
+    }
+    line
+}
+
+/// Asks a question on the terminal; an empty answer is `default`.
+fn ask(question: &str, default: &str) -> std::io::Result<String> {
+    use std::io::{BufRead, Write};
+    if default.is_empty() {
+        eprint!("{question}: ");
+    } else {
+        eprint!("{question} [{default}]: ");
+    }
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let answer = without_line_end(line).trim().to_string();
+    Ok(if answer.is_empty() { default.to_string() } else { answer })
+}
+
+/// Reads a line from the terminal without showing it.
+#[cfg(unix)]
+fn read_hidden(prompt: &str) -> std::io::Result<String> {
+    use std::io::{BufRead, Write};
+    struct Restore(libc::termios);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // SAFETY: stdin is a terminal (checked by the caller); restores the saved settings.
+            unsafe { libc::tcsetattr(0, libc::TCSANOW, &self.0) };
+        }
+    }
+    eprint!("{prompt}");
+    std::io::stderr().flush()?;
+    // SAFETY: termios is plain data; tcgetattr fills it for fd 0 or fails.
+    let mut term: libc::termios = unsafe { std::mem::zeroed() };
+    if unsafe { libc::tcgetattr(0, &mut term) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let _restore = Restore(term);
+    term.c_lflag &= !libc::ECHO;
+    term.c_lflag |= libc::ECHONL;
+    // SAFETY: sets fd 0's attributes from a valid termios.
+    if unsafe { libc::tcsetattr(0, libc::TCSANOW, &term) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(without_line_end(line))
+}
+
+#[cfg(not(unix))]
+fn read_hidden(_prompt: &str) -> std::io::Result<String> {
+    Err(std::io::Error::other("cannot hide typing on this system: give the password on the first line of stdin instead"))
+}
+
+/// `lawcert admin create BADGE`: creates an administrator, audited. On a terminal it asks for
+/// the name, unit and e-mail (with defaults) and the password twice without showing it;
+/// otherwise the password is the first line of stdin and the rest come from the options or
+/// their defaults. Exit status 0 created, 1 refused (weak password, badge taken, no such
+/// unit), 2 could not be run.
+pub fn admin_create(badge: &str, flags: &[&str]) -> i32 {
+    use std::io::{BufRead, IsTerminal};
+
+    use crate::services::setup::{self, AdminInput};
+    if badge.starts_with('-') {
+        let all: Vec<&str> = std::iter::once(badge).chain(flags.iter().copied()).collect();
+        eprintln!("{}", admin_flags(&all).err().filter(|e| e.contains("password")).unwrap_or_else(|| "admin create: give the badge first: lawcert admin create BADGE [options]".into()));
+        return 2;
+    }
+    let flags = match admin_flags(flags) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    if let Err(e) = crate::domain::setup::check_badge(badge) {
+        eprintln!("admin create: {e}");
+        return 1;
+    }
+    let run = || -> anyhow::Result<i32> {
+        let pool = open_database()?;
+        let mut conn = pool.get()?;
+        if crate::db::models::org::find_by_badge(&mut conn, badge.trim())?.is_some() {
+            eprintln!("admin create: an account with badge {} exists already", badge.trim());
+            return Ok(1);
+        }
+        let mut input = AdminInput {
+            badge: badge.trim().to_string(),
+            name: flags.name.clone().unwrap_or_default(),
+            unit: flags.unit.clone().unwrap_or_default(),
+            email: flags.email.clone().unwrap_or_default(),
+            password: String::new(),
+        };
+        if std::io::stdin().is_terminal() {
+            let unit = setup::default_unit(&mut conn).map_err(|e| anyhow::anyhow!(e.message))?.unwrap_or_else(|| setup::DEFAULT_UNIT.into());
+            if flags.name.is_none() {
+                input.name = ask("Name (姓名)", setup::DEFAULT_NAME)?;
+            }
+            if flags.unit.is_none() {
+                input.unit = ask("Unit (单位)", &unit)?;
+            }
+            if flags.email.is_none() {
+                input.email = ask("E-mail for the daily audit digest (optional)", "")?;
+            }
+            let mut tries = 0;
+            input.password = loop {
+                tries += 1;
+                let first = read_hidden(&format!("Password (at least {} characters, not shown): ", crate::domain::accounts::MIN_PASSWORD_CHARS))?;
+                if let Err(why) = setup::password_problems(&input.badge, &first) {
+                    eprintln!("{why}");
+                } else if read_hidden("The same password again: ")? != first {
+                    eprintln!("the two passwords differ");
+                } else {
+                    break first;
+                }
+                if tries == 3 {
+                    eprintln!("admin create: no account created");
+                    return Ok(1);
+                }
+            };
+        } else {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            input.password = without_line_end(line);
+            if input.password.is_empty() {
+                eprintln!("admin create: no password: type it on a terminal, or give it on the first line of stdin");
+                return Ok(1);
+            }
+        }
+        let now = chrono::Utc::now().naive_utc();
+        match setup::create_admin(&mut conn, &input, now) {
+            Ok(a) => {
+                let unit_note = if a.unit_created { " (a new top unit)" } else { "" };
+                println!("created administrator {} ({}) in {}{unit_note}; the creation is in the audit log. Sign in with badge {}.", a.badge, a.name, a.unit, a.badge);
+                Ok(0)
+            }
+            Err(e) if e.status.code < 500 => {
+                eprintln!("admin create: {}; no account created", e.message);
+                Ok(1)
+            }
+            Err(e) => Err(anyhow::anyhow!(e.message)),
+        }
+    };
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("admin create: {e:#}");
+            2
+        }
+    }
+}
+
+#[cfg(test)]
+mod admin_tests {
+    use super::*;
+
+    #[test]
+    fn admin_options_never_take_a_password() {
+        assert_eq!(admin_flags(&["--unit", "市局", "--name", "张三"]).unwrap(), AdminFlags { name: Some("张三".into()), unit: Some("市局".into()), email: None });
+        assert!(admin_flags(&["--password", "x"]).unwrap_err().contains("never takes a password"));
+        assert!(admin_flags(&["--password=x"]).unwrap_err().contains("never takes a password"));
+        assert!(admin_flags(&["--name"]).unwrap_err().contains("needs a value"));
+        assert!(admin_flags(&["--colour", "x"]).unwrap_err().contains("unknown option"));
     }
 }

@@ -27,10 +27,11 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// Prepares the database: migrations, shipped banks, demo bureau. Returns the pool.
+/// Prepares the database: migrations, shipped banks, and the demo bureau when it is wanted
+/// and the database is one this start created (never an existing one). Returns the pool.
 pub fn prepare(config: &Config, clock: &Clock) -> anyhow::Result<db::Pool> {
     timefmt::set_bureau_offset_minutes(config.utc_offset_minutes);
-    let pool = db::connect(&config.database, config.pool_size)?;
+    let (pool, created) = db::connect_noting_new(&config.database, config.pool_size)?;
     let mut conn = pool.get()?;
     let bank = domain::bank::load_dir(&config.questions_dir).map_err(|errs| {
         anyhow::anyhow!(
@@ -43,9 +44,11 @@ pub fn prepare(config: &Config, clock: &Clock) -> anyhow::Result<db::Pool> {
     if report.added + report.updated > 0 {
         println!("question banks: {} added, {} updated, {} unchanged", report.added, report.updated, report.unchanged);
     }
-    if config.demo && db::models::org::count_users(&mut conn)? == 0 {
+    if domain::setup::seeds_demo(config.demo, created) {
         services::demo::seed(&mut conn, clock.now()).map_err(|e| anyhow::anyhow!("seeding the demo bureau: {}", e.message))?;
-        println!("demo bureau seeded (江州市公安局): accounts admin, T0001, T0002, H0001, L0001, 100001–100030; password {}", services::demo::DEMO_PASSWORD);
+        println!("DEMO bureau seeded into the new database (江州市公安局): accounts admin, T0001, T0002, H0001, L0001, 100001–100030, all with the PUBLIC password {}", services::demo::DEMO_PASSWORD);
+    } else if config.demo && std::env::var_os("LAWCERT_DEMO").is_some() && db::models::org::count_users(&mut conn)? == 0 {
+        println!("LAWCERT_DEMO: the database existed before this start, so no demo bureau was put into it (the demo goes only into a database a start creates)");
     }
     Ok(pool)
 }
@@ -68,7 +71,15 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
     let writers = if config.database.backend == db::Backend::Sqlite { 1 } else { (config.pool_size as usize / 2).max(1) };
     let saves = services::save_writer::SaveWriter::start(pool.clone(), writers);
     let texts = Arc::new(load_texts(&config));
-    let state = AppState { saves, pool, clock, config, renderer: web::render::Renderer::new(), versions: Arc::new(Default::default()), sessions: Default::default(), attempts: Arc::new(Default::default()), texts };
+    // the settings row, so every app server on the database shows the demo banner
+    let demo = pool.get().map_err(AppError::from).and_then(|mut c| services::setup::demo_seeded(&mut c)).unwrap_or_else(|e| {
+        eprintln!("reading the demo flag: {}", e.message);
+        false
+    });
+    // signs audit checkpoints; derived from the server's secret key, like the CLI's
+    let audit_key = cli::configured_secret(&figment).map(|k| domain::audit::checkpoint_key(&k));
+    let state = AppState { saves, pool, clock, config, renderer: web::render::Renderer::new(), versions: Arc::new(Default::default()), sessions: Default::default(), attempts: Arc::new(Default::default()), texts,
+        demo, audit_key };
     rocket::custom(figment)
         .manage(state)
         .attach(SecurityHeaders)
@@ -112,6 +123,11 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                             let r = services::certification::sweep(&mut conn, now)?;
                             if r.expired + r.lapsed > 0 {
                                 println!("certificates: {} expired, {} lapsed", r.expired, r.lapsed);
+                            }
+                            // once a bureau day, after the day's work: the audit log's head to admins
+                            let digests = services::audit::daily_digest(&mut conn, now)?;
+                            if digests > 0 {
+                                println!("audit digest: the log's head e-mailed to {digests} admin(s)");
                             }
                             Ok(n)
                         })
@@ -166,12 +182,26 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                 });
             })
         }))
-        .attach(AdHoc::on_liftoff("banner", |rocket| {
+        .attach(AdHoc::on_liftoff("start message", |rocket| {
             Box::pin(async move {
                 let c = rocket.config();
+                let app: &AppState = rocket.state().expect("state");
                 let host = if c.address.is_unspecified() { "127.0.0.1".to_string() } else { c.address.to_string() };
-                println!("\nlawcert is running: open http://{host}:{}/ and sign in.", c.port);
-                println!("Demo accounts (password lawcert-demo) are listed in README.md: admin, T0001, H0001, L0001, 100001–100030.\n");
+                let pool = app.pool.clone();
+                let accounts = rocket::tokio::task::spawn_blocking(move || -> anyhow::Result<i64> { Ok(db::models::org::count_users(&mut *pool.get()?)?) })
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .unwrap_or(-1);
+                let program = std::env::args().next().filter(|p| p.contains('/')).unwrap_or_else(|| "lawcert".into());
+                let facts = domain::setup::StartFacts {
+                    address: format!("http://{host}:{}/", c.port),
+                    demo: app.demo,
+                    accounts,
+                    program,
+                    database_from_env: std::env::var_os("DATABASE_URL").is_some(),
+                };
+                println!("{}", domain::setup::start_message(&facts));
             })
         }))
         .mount("/", web::routes())

@@ -85,7 +85,11 @@ async fn run() {
             std::process::exit(cli::bank_import(&PathBuf::from(file), f.dry_run, f.author, &defaults));
         }
         ["bank", "template", out] => std::process::exit(cli::bank_template(&PathBuf::from(out))),
-        ["audit", "verify"] => std::process::exit(cli::audit_verify()),
+        ["audit", "verify"] => std::process::exit(cli::audit_verify(None)),
+        ["audit", "verify", "--against", against] => std::process::exit(cli::audit_verify(Some(against))),
+        ["audit", "checkpoint"] => std::process::exit(cli::audit_checkpoint(None)),
+        ["audit", "checkpoint", "--out", file] => std::process::exit(cli::audit_checkpoint(Some(&PathBuf::from(file)))),
+        ["admin", "create", badge, rest @ ..] => std::process::exit(cli::admin_create(badge, rest)),
         ["backup", file] => std::process::exit(cli::backup(&PathBuf::from(file))),
         ["restore", file] => std::process::exit(cli::restore(&PathBuf::from(file))),
         ["help" | "--help" | "-h"] => println!("{}", cli::USAGE),

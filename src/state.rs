@@ -21,6 +21,11 @@ pub struct AppState {
     pub saves: crate::services::save_writer::SaveWriter,
     /// Article texts shown with explanations in practice and self-review.
     pub texts: Arc<crate::domain::statute_text::StatuteTexts>,
+    /// The database holds the demo bureau (its settings row): every page shows the banner.
+    pub demo: bool,
+    /// Signs audit checkpoints (`domain::audit::checkpoint_key` of the server's secret key);
+    /// None when no secret key was configured.
+    pub audit_key: Option<[u8; 32]>,
 }
 
 /// What never changes about an attempt once started: whose it is and which questions are on

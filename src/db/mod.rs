@@ -110,6 +110,13 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 
 /// Opens a pool and brings the schema up to date.
 pub fn connect(url: &DbUrl, max_size: u32) -> anyhow::Result<Pool> {
+    connect_noting_new(url, max_size).map(|(pool, _)| pool)
+}
+
+/// Opens a pool and brings the schema up to date; also says whether the database was new,
+/// that is held no table at all before (a SQLite file created now, an empty PostgreSQL
+/// database), so that a start never mistakes an existing database for its own.
+pub fn connect_noting_new(url: &DbUrl, max_size: u32) -> anyhow::Result<(Pool, bool)> {
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(30))
@@ -119,8 +126,25 @@ pub fn connect(url: &DbUrl, max_size: u32) -> anyhow::Result<Pool> {
         .build(Manager { url: url.clone() })
         .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", url.target))?;
     let mut conn = pool.get()?;
+    let new = table_count(&mut conn)? == 0;
     run_migrations(&mut conn)?;
-    Ok(pool)
+    drop(conn);
+    Ok((pool, new))
+}
+
+/// Tables in the database (SQLite) or in the connection's current schema (PostgreSQL).
+fn table_count(conn: &mut DbConn) -> anyhow::Result<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let c: Count = match conn {
+        DbConn::Sqlite(c) => diesel::sql_query("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'").get_result(c),
+        DbConn::Pg(c) => diesel::sql_query("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema()").get_result(c),
+    }
+    .map_err(|e| anyhow::anyhow!("cannot read the database's tables: {e}"))?;
+    Ok(c.n)
 }
 
 pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<()> {

@@ -232,6 +232,15 @@ pub fn certificate_number(level: Level, year: i32, seq: i64) -> String {
     format!("JZ-{year}-{letter}-{seq:06}")
 }
 
+/// A badge as a public check may show it: the last third (at least two characters) masked,
+/// e.g. `100001` → `1000**`, so the holder can be told apart without publishing the badge.
+pub fn mask_badge(badge: &str) -> String {
+    let chars: Vec<char> = badge.trim().chars().collect();
+    let hidden = (chars.len().div_ceil(3)).max(2).min(chars.len().max(2));
+    let shown = chars.len().saturating_sub(hidden);
+    chars[..shown].iter().collect::<String>() + &"*".repeat(hidden)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,6 +251,16 @@ mod tests {
 
     fn cert(level: Level, issued: &str) -> HeldCert {
         HeldCert { level, issued_on: d(issued), expires_on: expiry(d(issued), 5), status: CertStatus::Valid }
+    }
+
+    #[test]
+    fn a_masked_badge_hides_its_tail() {
+        assert_eq!(mask_badge("100001"), "1000**");
+        assert_eq!(mask_badge("T0001"), "T00**");
+        assert_eq!(mask_badge("P2024000123"), "P202400****");
+        assert_eq!(mask_badge("ab"), "**");
+        assert_eq!(mask_badge("a"), "**", "a short badge is not revealed by the mask's length");
+        assert_eq!(mask_badge(""), "**");
     }
 
     #[test]

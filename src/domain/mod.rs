@@ -18,6 +18,7 @@ pub mod paper;
 pub mod plans;
 pub mod promotion;
 pub mod remedial;
+pub mod setup;
 pub mod statute_text;
 pub mod study;
 pub mod throttle;

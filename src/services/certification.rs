@@ -182,10 +182,14 @@ pub fn issue_for_attempt(c: &mut DbConn, attempt: &exam_db::Attempt, sitting: &e
     Ok(Some(id))
 }
 
-/// What the public verification page may say: nothing about the officer beyond the certificate.
+/// What the public verification page may say: the certificate, and of its holder only the name
+/// and the masked badge, so a copied number and code cannot vouch for someone else's name.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Verification {
     pub number: String,
+    pub holder_name: String,
+    /// e.g. `1000**` (`domain::certification::mask_badge`).
+    pub holder_badge: String,
     pub level: String,
     pub issued_on: NaiveDate,
     pub expires_on: NaiveDate,
@@ -202,7 +206,9 @@ pub fn verify(conn: &mut DbConn, number: &str, code: &str, today: NaiveDate) -> 
     let r = rules(conn)?;
     let off = off_post_since(conn, c.user_id)?;
     let status = rules_mod::status_on(&held(&c), today, off, &r);
-    Ok(Some(Verification { number: c.number, level: c.level, issued_on: c.issued_on, expires_on: c.expires_on, status }))
+    let holder = org::find(conn, c.user_id)?.ok_or_else(|| AppError::internal("certificate without a holder"))?;
+    let holder_badge = crate::domain::certification::mask_badge(&holder.badge);
+    Ok(Some(Verification { number: c.number, holder_name: holder.name, holder_badge, level: c.level, issued_on: c.issued_on, expires_on: c.expires_on, status }))
 }
 
 /// Records a post change; leaving an enforcement post starts the lapse clock.

@@ -13,7 +13,7 @@ use crate::domain::paper::{BlueprintRule, BlueprintSpec, RuleKind};
 use crate::error::{AppError, AppResult};
 use crate::services::exams::{create_blueprint, create_sitting, SittingSpec};
 
-pub const DEMO_PASSWORD: &str = "lawcert-demo";
+pub const DEMO_PASSWORD: &str = crate::domain::setup::DEMO_PASSWORD;
 
 /// The demo accounts, for the start-up banner and the README.
 pub const DEMO_ACCOUNTS: &[(&str, &str)] = &[
@@ -29,7 +29,8 @@ const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "�
 const GIVEN: &[&str] = &["伟", "芳", "军", "磊", "静", "强", "洋", "勇", "艳", "杰", "涛", "明", "超", "华", "平", "刚", "鹏", "斌"];
 const TYPES: &[&str] = &["派出所", "刑侦", "治安", "交警", "经侦", "禁毒", "法制", "巡警"];
 
-/// Seeds the demo bureau. Call only on a database without users.
+/// Seeds the demo bureau and marks the database as a demo (`services::setup::DEMO_SETTING`).
+/// Call only on a database this start created (`domain::setup::seeds_demo`).
 pub fn seed(conn: &mut DbConn, now: Ts) -> AppResult<()> {
     let hash = hash_password(DEMO_PASSWORD);
     write_tx(conn, |conn| {
@@ -93,6 +94,8 @@ pub fn seed(conn: &mut DbConn, now: Ts) -> AppResult<()> {
             let post = if i % 10 == 9 { "综合内勤" } else { "执法勤务" };
             org::insert_user(conn, &person(&badge, &name, unit_id, ptype, post, "四级警长", hired, false, ptype == "法制"), &[Role::Officer])?;
         }
+        // every app server reads this to show the demo banner
+        crate::services::setup::mark_demo(conn, now)?;
         Ok::<(), AppError>(())
     })?;
 

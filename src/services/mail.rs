@@ -143,7 +143,8 @@ mod tests {
             "minutes": 90, "score": "55", "max": "100", "passed": false, "released": true, "number": "JZ-2026-B-000001",
             "level": "基本级", "issued": "2026-11-25", "expires": "2031-11-25", "status": "lapsed", "reason": "理由",
             "deadline": "2026-12-25", "stage": "review", "officer": "王伟 (100001)", "url": "http://x/remedial/1",
-            "decision": "rejected", "question": "Q1"
+            "decision": "rejected", "question": "Q1", "date": "2026-11-25", "entry": 1234, "newest": "2026-11-25 08:00",
+            "head": "1234:9f3c2a1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8"
         });
         for kind in KINDS {
             for lang in LANGS {
@@ -168,5 +169,6 @@ mod tests {
         "remedial_overdue_leader",
         "remedial_closed",
         "challenge_decided",
+        "audit_digest",
     ];
 }

@@ -2,6 +2,7 @@
 //! the command line.
 
 pub mod accounts;
+pub mod audit;
 pub mod bank_export;
 pub mod bank_import;
 pub mod bank_review;
@@ -21,4 +22,5 @@ pub mod practice;
 pub mod proctor;
 pub mod remedial;
 pub mod save_writer;
+pub mod setup;
 pub mod training;

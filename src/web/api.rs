@@ -23,7 +23,7 @@ use crate::state::AppState;
           crate::web::admin_accounts::api_account, crate::web::admin_accounts::api_reset, crate::web::admin_accounts::api_disable,
           crate::web::admin_accounts::api_enable, crate::web::admin_accounts::api_unlock),
     components(schemas(TokenRequest, TokenResponse, ErrorBody, ErrorDetail, SaveRequest, SaveResponse, NewBlueprint, Created, SittingSpec, BlueprintSpec,
-        EventRequest, crate::services::proctor::EventOutcome, ApplyRequest, VerifyResponse, crate::web::hr::FeedPage, crate::services::training::Record,
+        EventRequest, crate::services::proctor::EventOutcome, ApplyRequest, VerifyResponse, crate::web::hr::FeedPage, crate::web::hr::AuditHead, crate::services::training::Record,
         crate::web::account::PasswordChange, crate::web::account::TokenInfo, crate::web::admin_accounts::AccountStatus,
         crate::web::admin_accounts::SignInCount, crate::web::admin_accounts::PasswordReset)),
     modifiers(&BearerAuth, &ErrorResponses)
@@ -281,6 +281,10 @@ pub async fn apply_certification(
 #[derive(Serialize, ToSchema)]
 pub struct VerifyResponse {
     pub number: String,
+    /// The holder's name, to compare with the name printed on the certificate.
+    pub holder_name: String,
+    /// The holder's badge with its tail masked, e.g. `1000**`.
+    pub holder_badge: String,
     pub level: String,
     pub issued_on: chrono::NaiveDate,
     pub expires_on: chrono::NaiveDate,
@@ -289,7 +293,7 @@ pub struct VerifyResponse {
 }
 
 /// Public certificate check (no sign-in): by number and the code printed on the certificate.
-/// Says nothing else about the holder. 404 unless both match.
+/// Of the holder it gives only the name and the masked badge. 404 unless both match.
 #[utoipa::path(get, path = "/api/v1/certificates/verify", params(("number" = String, Query), ("code" = String, Query)),
     responses((status = 200, body = VerifyResponse), (status = 404, body = ErrorBody)))]
 #[get("/api/v1/certificates/verify?<number>&<code>")]
@@ -301,7 +305,7 @@ pub async fn verify_certificate(state: &State<AppState>, number: &str, code: &st
         crate::services::certification::verify(&mut conn, number, code, today)
     })?
     .ok_or_else(|| AppError::not_found("no certificate with that number and code"))?;
-    Ok(Json(VerifyResponse { number: v.number, level: v.level, issued_on: v.issued_on, expires_on: v.expires_on, status: v.status.as_str().into() }))
+    Ok(Json(VerifyResponse { number: v.number, holder_name: v.holder_name, holder_badge: v.holder_badge, level: v.level, issued_on: v.issued_on, expires_on: v.expires_on, status: v.status.as_str().into() }))
 }
 
 /// Submits the attempt and grades it; calling again returns the same result.

@@ -214,7 +214,8 @@ pub async fn officer(ctx: PageCtx<'_>, _p: Personnel<'_>, id: i64) -> AppResult<
     )
 }
 
-/// The public verification page: no sign-in, says only whether the certificate is valid.
+/// The public verification page: no sign-in; says whether the certificate is valid and whose
+/// it is (name and masked badge only).
 #[get("/verify?<number>&<code>")]
 pub async fn verify(ctx: PageCtx<'_>, number: Option<&str>, code: Option<&str>) -> AppResult<RawHtml<String>> {
     let today = bureau_date(ctx.state.clock.now());
@@ -226,7 +227,7 @@ pub async fn verify(ctx: PageCtx<'_>, number: Option<&str>, code: Option<&str>) 
         "certification/verify",
         json!({
             "number": n, "code": c, "asked": asked,
-            "result": result.map(|v| json!({"number": v.number, "level": v.level, "issued_on": v.issued_on.to_string(), "expires_on": v.expires_on.to_string(), "status": v.status.as_str(), "valid": v.status == crate::domain::certification::CertStatus::Valid})),
+            "result": result.map(|v| json!({"number": v.number, "holder_name": v.holder_name, "holder_badge": v.holder_badge, "level": v.level, "issued_on": v.issued_on.to_string(), "expires_on": v.expires_on.to_string(), "status": v.status.as_str(), "valid": v.status == crate::domain::certification::CertStatus::Valid})),
         }),
     )
 }

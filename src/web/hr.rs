@@ -380,10 +380,23 @@ pub struct FeedPage {
     /// Pass as `since` next time (also when `records` is empty).
     pub next_cursor: String,
     pub has_more: bool,
+    /// The audit log's head as this page was read. Keep it: `lawcert audit verify --against
+    /// ENTRY:HASH` later shows whether the log still holds it (no newest entries deleted).
+    pub audit_head: AuditHead,
+}
+
+/// The newest entry of the hash-chained audit log (entry 0 with 64 zeros for an empty log).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AuditHead {
+    /// Entry number.
+    pub entry: i64,
+    /// SHA-256 chain hash of that entry, hex.
+    pub hash: String,
 }
 
 /// Training-file entries after `since`, oldest first. Start with no `since`; keep the
-/// `next_cursor` and pass it back: every entry is returned exactly once, in order.
+/// `next_cursor` and pass it back: every entry is returned exactly once, in order. Every page
+/// also carries the audit log's head (`audit_head`), published where deleting rows cannot reach.
 #[utoipa::path(get, path = "/api/v1/hr/records", tag = "hr",
     params(("since" = Option<String>, Query, description = "cursor from the previous page (e.g. e1234)"), ("limit" = Option<i64>, Query, description = "1–1000, default 200")),
     responses((status = 200, body = FeedPage), (status = 400, body = crate::web::api::ErrorBody), (status = 401, body = crate::web::api::ErrorBody), (status = 403, body = crate::web::api::ErrorBody)),
@@ -398,8 +411,9 @@ pub async fn records(state: &rocket::State<crate::state::AppState>, _r: FeedRead
     if !(1..=1000).contains(&limit) {
         return Err(AppError::bad_request("limit: must be 1–1000"));
     }
-    let (records, next_cursor, has_more) = with_db(state, move |c| crate::services::training::feed(c, since, limit)).await?;
-    Ok(Json(FeedPage { records, next_cursor, has_more }))
+    let ((records, next_cursor, has_more), (head, _)) =
+        with_db(state, move |c| Ok((crate::services::training::feed(c, since, limit)?, crate::services::audit::head(c)?))).await?;
+    Ok(Json(FeedPage { records, next_cursor, has_more, audit_head: AuditHead { entry: head.entry, hash: head.hash } }))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod admin_accounts;
 pub mod api;
+pub mod audit;
 pub mod bank;
 pub mod bank_files;
 pub mod certification;
@@ -89,5 +90,6 @@ pub fn routes() -> Vec<rocket::Route> {
         admin_accounts::account, admin_accounts::reset_password, admin_accounts::disable, admin_accounts::enable, admin_accounts::unlock,
         admin_accounts::locks, admin_accounts::unlock_lock,
         admin_accounts::api_account, admin_accounts::api_reset, admin_accounts::api_disable, admin_accounts::api_enable, admin_accounts::api_unlock,
+        audit::audit_page, audit::checkpoint,
     ]
 }

@@ -69,6 +69,7 @@ impl PageCtx<'_> {
         obj.insert("user".into(), self.user.map(user_json).unwrap_or(Value::Null));
         obj.insert("csrf".into(), json!(self.csrf));
         obj.insert("path".into(), json!(self.path));
+        obj.insert("demo".into(), json!(self.state.demo));
         obj.entry("flash").or_insert(Value::Null);
         obj.entry("error").or_insert(Value::Null);
         self.state.renderer.render(template, &data).map(RawHtml).map_err(|e| {
@@ -94,7 +95,7 @@ pub fn error_page(req: &Request<'_>, status: Status, code: &str, message: &str) 
     let lang = lang_of(req);
     let data = json!({
         "lang": lang, "en": lang == "en", "user": Value::Null, "csrf": "", "path": req.uri().path().to_string(),
-        "flash": Value::Null, "error": Value::Null,
+        "flash": Value::Null, "error": Value::Null, "demo": state.demo,
         "status": status.code,
         "kind": if CODES_WITH_TEXT.contains(&code) { code } else { match status.code { 401 => "unauthorized", 403 => "forbidden", 404 => "not_found", 409 => "conflict", 400 | 422 => "invalid", _ => "server" } },
         "message": message,

@@ -33,6 +33,7 @@ const ADMIN: &[&str] = &[
     // running accounts: reset, disable, enable, unlock, the sign-in waits
     "account@admin", "reset_password@admin", "disable@admin", "enable@admin", "unlock@admin", "locks@admin", "unlock_lock@admin",
     "api_account@api", "api_reset@api", "api_disable@api", "api_enable@api", "api_unlock@api",
+    "audit_page@admin", "checkpoint@admin",
 ];
 const PERSONNEL: &[&str] = &[
     "change_post@admin", "officer@officers", "officers@officers", "rules@hr", "save_rule@hr", "eligibility@hr", "run_check@hr",

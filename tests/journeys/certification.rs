@@ -102,20 +102,29 @@ fn intermediate_needs_basic_and_a_pass_issues_a_certificate_the_public_page_conf
     // nobody else's certificate
     app.login_page("100024");
     assert_eq!(app.client.get(format!("/certificates/{}/pdf", c.number)).dispatch().status(), Status::NotFound);
-    // the public page (no sign-in) confirms it, and says nothing else about the holder
+    // the public page (no sign-in) confirms it and names the holder (name, masked badge), nothing else
     app.client.post("/logout").header(ContentType::Form).body(format!("_csrf={}", lawcert_csrf(&app))).dispatch();
     let (s, html) = get(&app, &format!("/verify?number={}&code={}", c.number, c.verify_code.to_lowercase()));
     assert_eq!(s, Status::Ok);
     assert!(html.contains("该证书有效"), "{html}");
-    let name = lawcert::db::models::org::find(&mut conn, uid).unwrap().unwrap().name;
-    assert!(!html.contains(&name) && !html.contains("100025"), "no personal data on the verification page");
+    let holder = lawcert::db::models::org::find(&mut conn, uid).unwrap().unwrap();
+    let name = holder.name.clone();
+    assert!(html.contains(&name) && html.contains("1000**"), "the holder's name and masked badge: {html}");
+    assert!(!html.contains("100025"), "never the whole badge");
+    for private in [holder.id_number.clone().unwrap_or_default(), holder.email.clone().unwrap_or_default(), holder.police_type.clone(), holder.rank.clone()] {
+        assert!(private.is_empty() || !html.contains(&private), "nothing else about the holder: {private}");
+    }
     let (_, html) = get(&app, &format!("/verify?number={}&code=WRONG123", c.number));
     assert!(html.contains("没有与该编号和查验码相符的证书"));
     let r = app.client.get(format!("/api/v1/certificates/verify?number={}&code={}", c.number, c.verify_code)).dispatch();
     assert_eq!(r.status(), Status::Ok);
     let v: Value = serde_json::from_str(&r.into_string().unwrap()).unwrap();
     assert_eq!(v["status"], "valid");
-    assert!(v.get("user_id").is_none() && v.get("name").is_none());
+    assert_eq!(v["holder_name"], name.as_str());
+    assert_eq!(v["holder_badge"], "1000**");
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["expires_on", "holder_badge", "holder_name", "issued_on", "level", "number", "status"], "nothing else about the holder");
 
     // now 中级 is open to them
     let (s, body) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "intermediate"})));

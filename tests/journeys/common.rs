@@ -139,6 +139,26 @@ pub fn fresh_database() -> FreshDb {
     }
 }
 
+/// A database that does not exist yet (SQLite: a path in an empty folder) or is empty
+/// (PostgreSQL: created without tables), as a bureau's first start finds it.
+pub fn empty_database() -> FreshDb {
+    match postgres_server() {
+        None => {
+            let dir = tempfile::tempdir().unwrap();
+            let db = dir.path().join("new.db");
+            FreshDb { url: db.display().to_string(), _dir: Some(dir), pg_name: None }
+        }
+        Some(server) => {
+            // the template's set-up drops databases left by earlier runs: let it run first
+            template();
+            let name = format!("lawcert_t_{}", &lawcert::auth::random_token()[..12]);
+            let mut admin = pg_admin(&server);
+            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).unwrap();
+            FreshDb { url: format!("{}/{name}", server.trim_end_matches('/')), _dir: None, pg_name: Some(name) }
+        }
+    }
+}
+
 impl TestApp {
     pub fn new() -> TestApp {
         TestApp::with_env(&[])
@@ -146,7 +166,11 @@ impl TestApp {
 
     /// An app with extra settings (e.g. `LAWCERT_SMTP_URL`).
     pub fn with_env(extra: &[(&str, &str)]) -> TestApp {
-        let db = fresh_database();
+        TestApp::on(fresh_database(), extra)
+    }
+
+    /// An app started on `db` (e.g. `empty_database()`) with extra settings.
+    pub fn on(db: FreshDb, extra: &[(&str, &str)]) -> TestApp {
         let url = db.url.clone();
         let cfg = base_config(&url, extra);
         let clock = Arc::new(Clock::default());
@@ -244,6 +268,28 @@ pub fn run_cli(db: &std::path::Path, args: &[&str]) -> (i32, String) {
         .current_dir(db.parent().expect("a file in a folder"))
         .output()
         .expect("run lawcert");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+/// Runs the `lawcert` binary's command line against `url` (any backend) from `cwd`, with
+/// `stdin` piped in and the test's secret key; (exit code, output).
+pub fn run_cli_url(url: &str, cwd: &std::path::Path, args: &[&str], stdin: &str) -> (i32, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lawcert"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("LAWCERT_QUESTIONS", repo_root().join("questions"))
+        .env("ROCKET_SECRET_KEY", TEST_SECRET)
+        .env_remove("LAWCERT_DEMO")
+        .current_dir(cwd)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run lawcert");
+    // a command that refuses its options at once never reads stdin
+    let _ = child.stdin.take().expect("stdin").write_all(stdin.as_bytes());
+    let out = child.wait_with_output().expect("lawcert ran");
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
 }
 

@@ -72,6 +72,11 @@ pub fn page(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<Stored
     Ok(rows.into_iter().map(stored).collect())
 }
 
+/// The newest entry: (number, hash, time); None for an empty log.
+pub fn head(conn: &mut DbConn) -> QueryResult<Option<(i64, String, Ts)>> {
+    audit_log::table.order(audit_log::id.desc()).select((audit_log::id, audit_log::hash, audit_log::at)).first(conn).optional()
+}
+
 /// Entries about one subject (e.g. "attempt:12"), oldest first.
 pub fn for_subject(conn: &mut DbConn, subject: &str) -> QueryResult<Vec<StoredEntry>> {
     let rows: Vec<Row> = audit_log::table.filter(audit_log::subject.eq(subject)).order(audit_log::id).select(COLUMNS).load(conn)?;

@@ -18,6 +18,23 @@ pub fn put_setting(conn: &mut DbConn, key: &str, value: &str, by: Option<i64>, n
         .map(|_| ())
 }
 
+/// Sets `key` to `value` unless it holds that value already; true when this call changed it.
+/// Of several app servers claiming the same value at once (e.g. today's date for a daily job)
+/// exactly one gets true: the row is inserted once, and the update is conditional.
+pub fn claim_setting(conn: &mut DbConn, key: &str, value: &str, now: Ts) -> QueryResult<bool> {
+    let inserted = crate::per_backend!(conn, |c| diesel::insert_into(settings::table)
+        .values((settings::key.eq(key), settings::value.eq(value), settings::updated_by.eq(None::<i64>), settings::updated_at.eq(now)))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    if inserted == 1 {
+        return Ok(true);
+    }
+    let updated = diesel::update(settings::table.find(key).filter(settings::value.ne(value)))
+        .set((settings::value.eq(value), settings::updated_by.eq(None::<i64>), settings::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = certificates)]
 pub struct Certificate {

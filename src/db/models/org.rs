@@ -166,3 +166,14 @@ pub fn count_active_with_role(conn: &mut DbConn, role: Role) -> QueryResult<i64>
         .count()
         .get_result(conn)
 }
+
+/// Active accounts holding `role`, by badge.
+pub fn active_with_role(conn: &mut DbConn, role: Role) -> QueryResult<Vec<User>> {
+    users::table
+        .inner_join(user_roles::table)
+        .filter(user_roles::role.eq(role.as_str()))
+        .filter(users::active.eq(true))
+        .order(users::badge)
+        .select(User::as_select())
+        .load(conn)
+}
