@@ -230,28 +230,6 @@ fn r_pct(p: Option<f64>) -> String {
     p.map(|p| format!("{p:.0}%")).unwrap_or_else(|| "-".into())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_generated_secret_is_random_private_and_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("db.secret");
-        let first = load_or_create_secret(&path).unwrap();
-        assert_eq!(first.len(), 64);
-        assert_eq!(load_or_create_secret(&path).unwrap(), first, "kept across restarts");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        }
-        let other = load_or_create_secret(&dir.path().join("other.secret")).unwrap();
-        assert_ne!(first, other, "never a fixed key");
-        std::fs::write(&path, "short").unwrap();
-        assert!(load_or_create_secret(&path).unwrap_err().to_string().contains("damaged"));
-    }
-}
 
 /// Opens the configured database (DATABASE_URL or the default SQLite file) as the server
 /// would: migrated, with the shipped banks and statutes loaded (no demo accounts).
@@ -740,5 +718,28 @@ mod admin_tests {
         assert!(admin_flags(&["--password=x"]).unwrap_err().contains("never takes a password"));
         assert!(admin_flags(&["--name"]).unwrap_err().contains("needs a value"));
         assert!(admin_flags(&["--colour", "x"]).unwrap_err().contains("unknown option"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_secret_is_random_private_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.secret");
+        let first = load_or_create_secret(&path).unwrap();
+        assert_eq!(first.len(), 64);
+        assert_eq!(load_or_create_secret(&path).unwrap(), first, "kept across restarts");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let other = load_or_create_secret(&dir.path().join("other.secret")).unwrap();
+        assert_ne!(first, other, "never a fixed key");
+        std::fs::write(&path, "short").unwrap();
+        assert!(load_or_create_secret(&path).unwrap_err().to_string().contains("damaged"));
     }
 }

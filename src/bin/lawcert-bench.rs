@@ -577,9 +577,10 @@ async fn run(a: Args) {
     // 5. every acknowledged save is in the database, exactly as acknowledged
     let stored: Vec<(i64, i64, String)> = responses::table.select((responses::attempt_id, responses::question_version_id, responses::choices)).load(&mut conn).unwrap();
     let stored: HashMap<(i64, i64), String> = stored.into_iter().map(|(a, q, c)| ((a, q), c)).collect();
-    let acked = acked.lock().unwrap();
-    let lost = acked.iter().filter(|(k, v)| stored.get(k) != Some(v)).count();
-    let unacked_stored = stored.keys().filter(|k| !acked.contains_key(k)).count();
+    let (lost, unacked_stored, acked_count) = {
+        let acked = acked.lock().unwrap();
+        (acked.iter().filter(|(k, v)| stored.get(k) != Some(v)).count(), stored.keys().filter(|k| !acked.contains_key(k)).count(), acked.len())
+    };
     let total_attempts: i64 = attempts::table.count().get_result(&mut conn).unwrap();
     let graded: i64 = attempts::table.filter(attempts::score_centi.is_not_null()).count().get_result(&mut conn).unwrap();
     let auto: i64 = attempts::table.filter(attempts::submit_kind.eq("auto")).count().get_result(&mut conn).unwrap();
@@ -605,7 +606,7 @@ async fn run(a: Args) {
                     "submitted_by_server": auto, "wait_for_server_submission_s": straggler_wait_s },
         "errors": errors.json(),
         "server": { "peak_rss_mb": peak_rss_mb, "cpu_seconds": cpu_total },
-        "integrity": { "acknowledged_saves_checked": acked.len(), "lost_or_changed": lost, "stored_without_ack": unacked_stored,
+        "integrity": { "acknowledged_saves_checked": acked_count, "lost_or_changed": lost, "stored_without_ack": unacked_stored,
                        "attempts": total_attempts, "graded": graded },
         "ceiling": { "minimal_rocket_rps": rocket_ceiling, "sqlite_upserts_per_s": sqlite_ceiling,
                      "save_rate_vs_rocket": save_rate / rocket_ceiling, "save_rate_vs_sqlite": save_rate / sqlite_ceiling },

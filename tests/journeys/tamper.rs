@@ -79,7 +79,7 @@ fn deleting_the_newest_rows_passes_plain_verify_but_not_verify_against_a_checkpo
     // a tail deleted and written again past the checkpoint's number: that entry's hash differs
     let now = app.clock.now();
     for _ in 0..5 {
-        lawcert::db::write_tx(&mut *app.conn(), |c| lawcert::db::models::audit::append(c, None, "other", "x", &serde_json::json!({}), now)).unwrap();
+        lawcert::db::write_tx(&mut app.conn(), |c| lawcert::db::models::audit::append(c, None, "other", "x", &serde_json::json!({}), now)).unwrap();
     }
     assert!(newest_entry(&app).0 > n);
     let (code, out) = cli(&["audit", "verify"]);
