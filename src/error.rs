@@ -46,6 +46,10 @@ impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> AppError {
         match e {
             diesel::result::Error::NotFound => AppError::not_found("not found"),
+            // PostgreSQL refuses NUL characters in text: that is bad input, not a server fault
+            diesel::result::Error::DatabaseError(_, info) if info.message().contains("0x00") => {
+                AppError::bad_request("text may not contain NUL (\\0) characters")
+            }
             e => {
                 eprintln!("database error: {e}");
                 AppError::internal("database error")
