@@ -9,11 +9,11 @@ use rocket::http::{Cookie, CookieJar, Method, SameSite, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use sha2::{Digest, Sha256};
 
-use crate::db::models::{org, session, org::User};
+use crate::db::models::{org, org::User, session};
 use crate::domain::org::Role;
 use crate::domain::throttle::{badge_key, source_key, Blocked, Scope};
-use crate::services::accounts;
 use crate::error::AppError;
+use crate::services::accounts;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "lawcert_session";
@@ -39,7 +39,8 @@ pub fn verify_nobody(password: &str) {
 /// memory.
 pub async fn argon2_permit() -> rocket::tokio::sync::SemaphorePermit<'static> {
     static PERMITS: std::sync::OnceLock<rocket::tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    let permits = PERMITS.get_or_init(|| rocket::tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)));
+    let permits =
+        PERMITS.get_or_init(|| rocket::tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)));
     permits.acquire().await.expect("semaphore open")
 }
 
@@ -120,7 +121,11 @@ pub fn locked_out(b: Blocked) -> AppError {
         Scope::Pair => "too many wrong passwords for this badge from your address",
         Scope::Source => "too many wrong passwords from your address",
     };
-    AppError::new(Status::TooManyRequests, "too_many_attempts", format!("{whose}: try again after {} ({})", crate::web::local(b.until), offset_label()))
+    AppError::new(
+        Status::TooManyRequests,
+        "too_many_attempts",
+        format!("{whose}: try again after {} ({})", crate::web::local(b.until), offset_label()),
+    )
 }
 
 /// Checks a password against a stored hash.
@@ -219,26 +224,28 @@ async fn load_user(req: &Request<'_>) -> Result<CurrentUser, AppError> {
         None => {
             let pool = state.pool.clone();
             let h = hash.clone();
-            let found = rocket::tokio::task::spawn_blocking(move || -> Result<Option<(User, Vec<Role>, String, chrono::NaiveDateTime)>, AppError> {
-                let mut conn = pool.get()?;
-                let Some(s) = session::find_live(&mut conn, &h, now)? else { return Ok(None) };
-                if (via == Via::Bearer) != (s.kind == "api") {
-                    return Ok(None); // a cookie session is not an API token and vice versa
-                }
-                let Some(user) = org::find(&mut conn, s.user_id)? else { return Ok(None) };
-                if !user.active {
-                    return Ok(None);
-                }
-                // an API token's "last used", to within session::TOUCH_EVERY (read on a cache miss only)
-                // (best effort: a busy database does not fail the request over it)
-                if s.kind == "api" && s.last_used_at.is_none_or(|t| now - t >= session::TOUCH_EVERY) {
-                    if let Err(e) = crate::db::write_tx(&mut conn, |c| session::touch(c, s.id, now)) {
-                        eprintln!("token last-used time not recorded: {e}");
+            let found = rocket::tokio::task::spawn_blocking(
+                move || -> Result<Option<(User, Vec<Role>, String, chrono::NaiveDateTime)>, AppError> {
+                    let mut conn = pool.get()?;
+                    let Some(s) = session::find_live(&mut conn, &h, now)? else { return Ok(None) };
+                    if (via == Via::Bearer) != (s.kind == "api") {
+                        return Ok(None); // a cookie session is not an API token and vice versa
                     }
-                }
-                let roles = org::roles_of(&mut conn, user.id)?;
-                Ok(Some((user, roles, s.csrf_token, s.expires_at)))
-            })
+                    let Some(user) = org::find(&mut conn, s.user_id)? else { return Ok(None) };
+                    if !user.active {
+                        return Ok(None);
+                    }
+                    // an API token's "last used", to within session::TOUCH_EVERY (read on a cache miss only)
+                    // (best effort: a busy database does not fail the request over it)
+                    if s.kind == "api" && s.last_used_at.is_none_or(|t| now - t >= session::TOUCH_EVERY) {
+                        if let Err(e) = crate::db::write_tx(&mut conn, |c| session::touch(c, s.id, now)) {
+                            eprintln!("token last-used time not recorded: {e}");
+                        }
+                    }
+                    let roles = org::roles_of(&mut conn, user.id)?;
+                    Ok(Some((user, roles, s.csrf_token, s.expires_at)))
+                },
+            )
             .await
             .map_err(|e| AppError::internal(e.to_string()))??;
             let Some((user, roles, csrf, expires_at)) = found else {

@@ -84,7 +84,11 @@ fn checkpoint_key(config: &Config) -> anyhow::Result<[u8; 32]> {
 fn load_or_create_secret(path: &Path) -> anyhow::Result<String> {
     if let Ok(existing) = std::fs::read_to_string(path) {
         let k = existing.trim().to_string();
-        anyhow::ensure!(k.len() == 64 && k.chars().all(|c| c.is_ascii_hexdigit()), "secret key file {} is damaged: delete it to make a new one", path.display());
+        anyhow::ensure!(
+            k.len() == 64 && k.chars().all(|c| c.is_ascii_hexdigit()),
+            "secret key file {} is damaged: delete it to make a new one",
+            path.display()
+        );
         return Ok(k);
     }
     let key = crate::auth::random_token();
@@ -127,9 +131,14 @@ pub fn bank_check_with(dir: &Path, json: bool, limits: &LintLimits) -> i32 {
                 out["passed"] = lint.passed().into();
                 println!("{}", serde_json::to_string_pretty(&out).expect("json"));
             } else {
-                println!("{:<34} {:>5} {:>5}  {:<34} {:<38} {:<14} editions", "statute", "total", "live", "by type", "by level", "by difficulty");
+                println!(
+                    "{:<34} {:>5} {:>5}  {:<34} {:<38} {:<14} editions",
+                    "statute", "total", "live", "by type", "by level", "by difficulty"
+                );
                 for s in &summary.statutes {
-                    let fmt = |m: &std::collections::BTreeMap<String, usize>| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
+                    let fmt = |m: &std::collections::BTreeMap<String, usize>| {
+                        m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+                    };
                     let mut notes = Vec::new();
                     if s.superseded > 0 {
                         notes.push(format!("{} on a superseded edition", s.superseded));
@@ -141,9 +150,21 @@ pub fn bank_check_with(dir: &Path, json: bool, limits: &LintLimits) -> i32 {
                         notes.push(format!("{} drafts", s.drafts));
                     }
                     let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) };
-                    println!("{:<34} {:>5} {:>5}  {:<34} {:<38} {:<14} {}{notes}", format!("{} ({})", s.name, s.statute), s.questions, s.live, fmt(&s.by_type), fmt(&s.by_level), fmt(&s.by_difficulty), fmt(&s.by_edition));
+                    println!(
+                        "{:<34} {:>5} {:>5}  {:<34} {:<38} {:<14} {}{notes}",
+                        format!("{} ({})", s.name, s.statute),
+                        s.questions,
+                        s.live,
+                        fmt(&s.by_type),
+                        fmt(&s.by_level),
+                        fmt(&s.by_difficulty),
+                        fmt(&s.by_edition)
+                    );
                 }
-                println!("\n{} questions, {} case groups with {} items: all valid; {} live", summary.questions, summary.case_groups, summary.case_items, summary.live);
+                println!(
+                    "\n{} questions, {} case groups with {} items: all valid; {} live",
+                    summary.questions, summary.case_groups, summary.case_items, summary.live
+                );
                 print!("{}", lint_text(&lint, "questions in use"));
             }
             i32::from(!lint.passed())
@@ -172,7 +193,10 @@ pub fn lint_text(r: &LintReport, scope: &str) -> String {
     let left_out = if *e == item_lint::Excluded::default() {
         String::new()
     } else {
-        format!(" (left out: {} superseded, {} drafts, {} retired, {} in case groups not whole)", e.superseded, e.drafts, e.retired, e.case_held)
+        format!(
+            " (left out: {} superseded, {} drafts, {} retired, {} in case groups not whole)",
+            e.superseded, e.drafts, e.retired, e.case_held
+        )
     };
     let _ = writeln!(out, "\nitem-writing check over the {} {scope}{left_out}", r.overall.questions);
     let rate = |x: &item_lint::Rate| match x.percent {
@@ -205,14 +229,23 @@ pub fn lint_text(r: &LintReport, scope: &str) -> String {
             c.over_chance
         );
     }
-    let by_type: Vec<String> = r.overall.cue_score_by_type.iter().map(|(k, c)| format!("{k} {:.1}% vs {:.1}% ({:+.1})", c.cue_only, c.chance, c.over_chance)).collect();
+    let by_type: Vec<String> = r
+        .overall
+        .cue_score_by_type
+        .iter()
+        .map(|(k, c)| format!("{k} {:.1}% vs {:.1}% ({:+.1})", c.cue_only, c.chance, c.over_chance))
+        .collect();
     let _ = writeln!(out, "cue-only vs chance by type: {}", by_type.join("; "));
     if r.duplicates.is_empty() {
         let _ = writeln!(out, "duplicates: none");
     } else {
         let _ = writeln!(out, "duplicates ({}):", r.duplicates.len());
         for d in &r.duplicates {
-            let _ = writeln!(out, "  {} ({}) ~ {} ({}): {}, similarity {:.2}", d.first, d.first_file, d.second, d.second_file, d.kind, d.similarity);
+            let _ = writeln!(
+                out,
+                "  {} ({}) ~ {} ({}): {}, similarity {:.2}",
+                d.first, d.first_file, d.second, d.second_file, d.kind, d.similarity
+            );
         }
     }
     if r.passed() {
@@ -229,7 +262,6 @@ pub fn lint_text(r: &LintReport, scope: &str) -> String {
 fn r_pct(p: Option<f64>) -> String {
     p.map(|p| format!("{p:.0}%")).unwrap_or_else(|| "-".into())
 }
-
 
 /// Opens the configured database (DATABASE_URL or the default SQLite file) as the server
 /// would: migrated, with the shipped banks and statutes loaded (no demo accounts).
@@ -367,9 +399,9 @@ pub fn bank_import(file: &Path, dry_run: bool, author_badge: Option<&str>, defau
         let pool = open_database()?;
         let mut conn = pool.get()?;
         let author = match author_badge {
-            Some(b) => Some(
-                crate::db::models::org::find_by_badge(&mut conn, b)?.ok_or_else(|| anyhow::anyhow!("--as {b}: no such account"))?.id,
-            ),
+            Some(b) => {
+                Some(crate::db::models::org::find_by_badge(&mut conn, b)?.ok_or_else(|| anyhow::anyhow!("--as {b}: no such account"))?.id)
+            }
             None => None,
         };
         let p = bank_import::preview(&mut conn, format, &name, &bytes, defaults).map_err(|e| anyhow::anyhow!(e.message))?;
@@ -383,7 +415,12 @@ pub fn bank_import(file: &Path, dry_run: bool, author_badge: Option<&str>, defau
                 println!("{}: {}: error: {err}", file.display(), e.location);
             }
             if !e.incomplete.is_empty() && e.errors.is_empty() {
-                println!("{}: {}: incomplete: no {} yet (fill in before review)", file.display(), e.location, e.incomplete.join(" and no "));
+                println!(
+                    "{}: {}: incomplete: no {} yet (fill in before review)",
+                    file.display(),
+                    e.location,
+                    e.incomplete.join(" and no ")
+                );
             }
         }
         for u in &p.parsed.unsupported {
@@ -431,7 +468,10 @@ pub fn bank_import(file: &Path, dry_run: bool, author_badge: Option<&str>, defau
         .map_err(|e| anyhow::anyhow!(e.message))?;
         println!("imported: {} new and {} new versions, as drafts awaiting review", counts.new, counts.new_versions);
         if counts.incomplete > 0 {
-            println!("{} of them are incomplete drafts: fill in their citation and explanation (题库 → edit) before review", counts.incomplete);
+            println!(
+                "{} of them are incomplete drafts: fill in their citation and explanation (题库 → edit) before review",
+                counts.incomplete
+            );
         }
         Ok(0)
     };
@@ -620,7 +660,13 @@ pub fn admin_create(badge: &str, flags: &[&str]) -> i32 {
     use crate::services::setup::{self, AdminInput};
     if badge.starts_with('-') {
         let all: Vec<&str> = std::iter::once(badge).chain(flags.iter().copied()).collect();
-        eprintln!("{}", admin_flags(&all).err().filter(|e| e.contains("password")).unwrap_or_else(|| "admin create: give the badge first: lawcert admin create BADGE [options]".into()));
+        eprintln!(
+            "{}",
+            admin_flags(&all)
+                .err()
+                .filter(|e| e.contains("password"))
+                .unwrap_or_else(|| "admin create: give the badge first: lawcert admin create BADGE [options]".into())
+        );
         return 2;
     }
     let flags = match admin_flags(flags) {
@@ -649,7 +695,8 @@ pub fn admin_create(badge: &str, flags: &[&str]) -> i32 {
             password: String::new(),
         };
         if std::io::stdin().is_terminal() {
-            let unit = setup::default_unit(&mut conn).map_err(|e| anyhow::anyhow!(e.message))?.unwrap_or_else(|| setup::DEFAULT_UNIT.into());
+            let unit =
+                setup::default_unit(&mut conn).map_err(|e| anyhow::anyhow!(e.message))?.unwrap_or_else(|| setup::DEFAULT_UNIT.into());
             if flags.name.is_none() {
                 input.name = ask("Name (姓名)", setup::DEFAULT_NAME)?;
             }
@@ -662,7 +709,8 @@ pub fn admin_create(badge: &str, flags: &[&str]) -> i32 {
             let mut tries = 0;
             input.password = loop {
                 tries += 1;
-                let first = read_hidden(&format!("Password (at least {} characters, not shown): ", crate::domain::accounts::MIN_PASSWORD_CHARS))?;
+                let first =
+                    read_hidden(&format!("Password (at least {} characters, not shown): ", crate::domain::accounts::MIN_PASSWORD_CHARS))?;
                 if let Err(why) = setup::password_problems(&input.badge, &first) {
                     eprintln!("{why}");
                 } else if read_hidden("The same password again: ")? != first {
@@ -688,7 +736,10 @@ pub fn admin_create(badge: &str, flags: &[&str]) -> i32 {
         match setup::create_admin(&mut conn, &input, now) {
             Ok(a) => {
                 let unit_note = if a.unit_created { " (a new top unit)" } else { "" };
-                println!("created administrator {} ({}) in {}{unit_note}; the creation is in the audit log. Sign in with badge {}.", a.badge, a.name, a.unit, a.badge);
+                println!(
+                    "created administrator {} ({}) in {}{unit_note}; the creation is in the audit log. Sign in with badge {}.",
+                    a.badge, a.name, a.unit, a.badge
+                );
                 Ok(0)
             }
             Err(e) if e.status.code < 500 => {
@@ -713,7 +764,10 @@ mod admin_tests {
 
     #[test]
     fn admin_options_never_take_a_password() {
-        assert_eq!(admin_flags(&["--unit", "市局", "--name", "张三"]).unwrap(), AdminFlags { name: Some("张三".into()), unit: Some("市局".into()), email: None });
+        assert_eq!(
+            admin_flags(&["--unit", "市局", "--name", "张三"]).unwrap(),
+            AdminFlags { name: Some("张三".into()), unit: Some("市局".into()), email: None }
+        );
         assert!(admin_flags(&["--password", "x"]).unwrap_err().contains("never takes a password"));
         assert!(admin_flags(&["--password=x"]).unwrap_err().contains("never takes a password"));
         assert!(admin_flags(&["--name"]).unwrap_err().contains("needs a value"));

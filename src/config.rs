@@ -93,10 +93,14 @@ impl Config {
                     lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&url).map_err(|e| format!("LAWCERT_SMTP_URL: {e}"))?;
                     crate::services::mail::Transport::Smtp(url)
                 }
-                None => crate::services::mail::Transport::Folder(PathBuf::from(get("LAWCERT_MAIL_DIR").unwrap_or_else(|| match database.backend {
-                    Backend::Sqlite => format!("{}.mail", database.target),
-                    Backend::Postgres => "lawcert-mail".into(),
-                }))),
+                None => {
+                    crate::services::mail::Transport::Folder(PathBuf::from(get("LAWCERT_MAIL_DIR").unwrap_or_else(
+                        || match database.backend {
+                            Backend::Sqlite => format!("{}.mail", database.target),
+                            Backend::Postgres => "lawcert-mail".into(),
+                        },
+                    )))
+                }
             },
             mail_from: {
                 let from = get("LAWCERT_MAIL_FROM").unwrap_or_else(|| "执法资格考试平台 <noreply@lawcert.invalid>".into());
@@ -112,7 +116,8 @@ impl Config {
             },
             utc_offset_minutes: match get("LAWCERT_UTC_OFFSET") {
                 None => 8 * 60,
-                Some(v) => crate::timefmt::parse_offset(&v).ok_or_else(|| format!("LAWCERT_UTC_OFFSET={v:?}: expected an offset such as +08:00"))?,
+                Some(v) => crate::timefmt::parse_offset(&v)
+                    .ok_or_else(|| format!("LAWCERT_UTC_OFFSET={v:?}: expected an offset such as +08:00"))?,
             },
             database,
         })

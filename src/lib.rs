@@ -78,8 +78,19 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
     });
     // signs audit checkpoints; derived from the server's secret key, like the CLI's
     let audit_key = cli::configured_secret(&figment).map(|k| domain::audit::checkpoint_key(&k));
-    let state = AppState { saves, pool, clock, config, renderer: web::render::Renderer::new(), versions: Arc::new(Default::default()), sessions: Default::default(), attempts: Arc::new(Default::default()), texts,
-        demo, audit_key };
+    let state = AppState {
+        saves,
+        pool,
+        clock,
+        config,
+        renderer: web::render::Renderer::new(),
+        versions: Arc::new(Default::default()),
+        sessions: Default::default(),
+        attempts: Arc::new(Default::default()),
+        texts,
+        demo,
+        audit_key,
+    };
     rocket::custom(figment)
         .manage(state)
         .attach(SecurityHeaders)
@@ -156,7 +167,9 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                     loop {
                         rocket::tokio::time::sleep(every).await;
                         let pool = pool.clone();
-                        let r = rocket::tokio::task::spawn_blocking(move || -> anyhow::Result<()> { Ok(db::checkpoint(&mut *pool.get()?)?) }).await;
+                        let r =
+                            rocket::tokio::task::spawn_blocking(move || -> anyhow::Result<()> { Ok(db::checkpoint(&mut *pool.get()?)?) })
+                                .await;
                         if let Ok(Err(e)) = r {
                             eprintln!("checkpoint: {e}");
                         }
@@ -188,11 +201,13 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                 let app: &AppState = rocket.state().expect("state");
                 let host = if c.address.is_unspecified() { "127.0.0.1".to_string() } else { c.address.to_string() };
                 let pool = app.pool.clone();
-                let accounts = rocket::tokio::task::spawn_blocking(move || -> anyhow::Result<i64> { Ok(db::models::org::count_users(&mut *pool.get()?)?) })
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .unwrap_or(-1);
+                let accounts = rocket::tokio::task::spawn_blocking(move || -> anyhow::Result<i64> {
+                    Ok(db::models::org::count_users(&mut *pool.get()?)?)
+                })
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or(-1);
                 let program = std::env::args().next().filter(|p| p.contains('/')).unwrap_or_else(|| "lawcert".into());
                 let facts = domain::setup::StartFacts {
                     address: format!("http://{host}:{}/", c.port),
@@ -247,7 +262,19 @@ fn caught(req: &Request<'_>, status: Status, fallback: &str) -> AppError {
     match (reason, from_user) {
         (Some(e), _) if e.status == status => e,
         (_, Err(e)) if e.status == status => e,
-        _ => AppError::new(status, match status.code { 401 => "unauthorized", 403 => "forbidden", 404 => "not_found", 413 => "too_large", 422 => "invalid", 400 => "bad_request", _ => "internal" }, fallback),
+        _ => AppError::new(
+            status,
+            match status.code {
+                401 => "unauthorized",
+                403 => "forbidden",
+                404 => "not_found",
+                413 => "too_large",
+                422 => "invalid",
+                400 => "bad_request",
+                _ => "internal",
+            },
+            fallback,
+        ),
     }
 }
 

@@ -139,7 +139,12 @@ impl Drop for Server {
 /// (peak RSS in MB, CPU seconds so far) of a process, from /proc.
 fn proc_stats(pid: u32) -> (f64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let hwm = status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let hwm = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0);
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit(')').next().unwrap_or("");
     let f: Vec<&str> = after.split_whitespace().collect();
@@ -168,7 +173,8 @@ fn fresh_db(url: &Option<String>) -> Db {
         Some(u) if u.starts_with("postgres") => {
             let base = u.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(u.clone());
             let name = format!("lawcert_bench_{}", std::process::id());
-            let mut admin = diesel::PgConnection::establish(&format!("{base}/postgres")).unwrap_or_else(|e| die(&format!("PostgreSQL at {base}: {e}")));
+            let mut admin =
+                diesel::PgConnection::establish(&format!("{base}/postgres")).unwrap_or_else(|e| die(&format!("PostgreSQL at {base}: {e}")));
             diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}")).execute(&mut admin).unwrap();
             diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).unwrap();
             Db { url: format!("{base}/{name}"), cleanup: Some((base, name)), _dir: None }
@@ -235,7 +241,15 @@ fn seed(url: &str, a: &Args) -> (i64, Vec<String>, Vec<String>) {
             // here, as a bureau lets candidates in before the window opens
             if i >= a.login_sample {
                 let t = lawcert::auth::random_token();
-                session::create(c, &lawcert::auth::token_hash(&t), id, "api", &lawcert::auth::random_token(), now, now + chrono::Duration::hours(12))?;
+                session::create(
+                    c,
+                    &lawcert::auth::token_hash(&t),
+                    id,
+                    "api",
+                    &lawcert::auth::random_token(),
+                    now,
+                    now + chrono::Duration::hours(12),
+                )?;
                 tokens.push(t);
             }
         }
@@ -247,7 +261,14 @@ fn seed(url: &str, a: &Args) -> (i64, Vec<String>, Vec<String>) {
         rules: vec![
             BlueprintRule { kind: RuleKind::Single, statute: None, difficulty: None, level: None, count: q / 2, points_centi: 100 },
             BlueprintRule { kind: RuleKind::Multiple, statute: None, difficulty: None, level: None, count: q / 4, points_centi: 200 },
-            BlueprintRule { kind: RuleKind::TrueFalse, statute: None, difficulty: None, level: None, count: q - q / 2 - q / 4, points_centi: 100 },
+            BlueprintRule {
+                kind: RuleKind::TrueFalse,
+                statute: None,
+                difficulty: None,
+                level: None,
+                count: q - q / 2 - q / 4,
+                points_centi: 100,
+            },
         ],
         parallel: false,
     };
@@ -304,7 +325,8 @@ async fn ceiling_rocket(client: &reqwest::Client, seconds: f64) -> f64 {
         "pong"
     }
     let port = free_port();
-    let fig = rocket::Config::figment().merge(("port", port)).merge(("log_level", "off")).merge(("secret_key", lawcert::auth::random_token()));
+    let fig =
+        rocket::Config::figment().merge(("port", port)).merge(("log_level", "off")).merge(("secret_key", lawcert::auth::random_token()));
     let rocket = rocket::custom(fig).mount("/", rocket::routes![ping]).ignite().await.unwrap();
     let shutdown = rocket.shutdown();
     tokio::spawn(rocket.launch());
@@ -338,7 +360,8 @@ fn ceiling_sqlite(seconds: f64) -> f64 {
     let _d = tempfile_dir::Dir(dir.clone());
     let mut c = diesel::SqliteConnection::establish(dir.join("c.db").to_str().unwrap()).unwrap();
     use diesel::connection::SimpleConnection;
-    c.batch_execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT NOT NULL);").unwrap();
+    c.batch_execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT NOT NULL);")
+        .unwrap();
     let end = Instant::now() + Duration::from_secs_f64(seconds);
     let mut n = 0u64;
     let mut rng = rand::rng();
@@ -468,7 +491,11 @@ async fn run(a: Args) {
                 .unwrap()
                 .iter()
                 .map(|q| {
-                    (q["id"].as_i64().unwrap(), q["kind"] == "multiple", q["options"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_string()).collect())
+                    (
+                        q["id"].as_i64().unwrap(),
+                        q["kind"] == "multiple",
+                        q["options"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_string()).collect(),
+                    )
                 })
                 .collect();
             Some((tok, Paper { attempt: body["attempt_id"].as_i64().unwrap(), questions }))
@@ -493,7 +520,8 @@ async fn run(a: Args) {
     let started = Arc::new(started);
     let mut hs = Vec::new();
     for i in 0..started.len() {
-        let (c, base, started, lat, acked, ok, errs) = (client.clone(), base.clone(), started.clone(), save_lat.clone(), acked.clone(), saves_ok.clone(), errors.clone());
+        let (c, base, started, lat, acked, ok, errs) =
+            (client.clone(), base.clone(), started.clone(), save_lat.clone(), acked.clone(), saves_ok.clone(), errors.clone());
         let interval = a.save_interval;
         hs.push(tokio::spawn(async move {
             let (tok, paper) = &started[i];
@@ -508,7 +536,12 @@ async fn run(a: Args) {
                 let (qid, multiple, options) = paper.questions.choose(&mut rng).unwrap();
                 let choices = random_choices(&mut rng, *multiple, options);
                 let t = Instant::now();
-                let r = c.put(format!("{base}/api/v1/attempts/{}/answers/{qid}", paper.attempt)).bearer_auth(tok).json(&json!({"choices": choices})).send().await;
+                let r = c
+                    .put(format!("{base}/api/v1/attempts/{}/answers/{qid}", paper.attempt))
+                    .bearer_auth(tok)
+                    .json(&json!({"choices": choices}))
+                    .send()
+                    .await;
                 let us = t.elapsed().as_micros() as u32;
                 match r {
                     Ok(r) if r.status().is_success() => {
@@ -539,7 +572,8 @@ async fn run(a: Args) {
     let sem = Arc::new(tokio::sync::Semaphore::new(64));
     let mut hs = Vec::new();
     for i in 0..submitters {
-        let (c, base, started, lat, errs, sem) = (client.clone(), base.clone(), started.clone(), submit_lat.clone(), errors.clone(), sem.clone());
+        let (c, base, started, lat, errs, sem) =
+            (client.clone(), base.clone(), started.clone(), submit_lat.clone(), errors.clone(), sem.clone());
         hs.push(tokio::spawn(async move {
             let _p = sem.acquire().await.unwrap();
             let (tok, paper) = &started[i];
@@ -575,11 +609,16 @@ async fn run(a: Args) {
     let (peak_rss_mb, cpu_total) = proc_stats(pid);
 
     // 5. every acknowledged save is in the database, exactly as acknowledged
-    let stored: Vec<(i64, i64, String)> = responses::table.select((responses::attempt_id, responses::question_version_id, responses::choices)).load(&mut conn).unwrap();
+    let stored: Vec<(i64, i64, String)> =
+        responses::table.select((responses::attempt_id, responses::question_version_id, responses::choices)).load(&mut conn).unwrap();
     let stored: HashMap<(i64, i64), String> = stored.into_iter().map(|(a, q, c)| ((a, q), c)).collect();
     let (lost, unacked_stored, acked_count) = {
         let acked = acked.lock().unwrap();
-        (acked.iter().filter(|(k, v)| stored.get(k) != Some(v)).count(), stored.keys().filter(|k| !acked.contains_key(k)).count(), acked.len())
+        (
+            acked.iter().filter(|(k, v)| stored.get(k) != Some(v)).count(),
+            stored.keys().filter(|k| !acked.contains_key(k)).count(),
+            acked.len(),
+        )
     };
     let total_attempts: i64 = attempts::table.count().get_result(&mut conn).unwrap();
     let graded: i64 = attempts::table.filter(attempts::score_centi.is_not_null()).count().get_result(&mut conn).unwrap();
@@ -633,19 +672,63 @@ fn mem_gb() -> f64 {
 
 fn print_report(r: &Value) {
     let f = |v: &Value| v.as_f64().map(|x| format!("{x:.1}")).unwrap_or_else(|| v.to_string());
-    let lat = |v: &Value| format!("p50 {} / p95 {} / p99 {} / max {} ms (n={})", f(&v["p50_ms"]), f(&v["p95_ms"]), f(&v["p99_ms"]), f(&v["max_ms"]), v["n"]);
-    println!("lawcert exam-day benchmark — {} on {} cores, {:.0} GB", r["backend"].as_str().unwrap(), r["machine"]["cores"], r["machine"]["memory_gb"].as_f64().unwrap());
+    let lat = |v: &Value| {
+        format!("p50 {} / p95 {} / p99 {} / max {} ms (n={})", f(&v["p50_ms"]), f(&v["p95_ms"]), f(&v["p99_ms"]), f(&v["max_ms"]), v["n"])
+    };
+    println!(
+        "lawcert exam-day benchmark — {} on {} cores, {:.0} GB",
+        r["backend"].as_str().unwrap(),
+        r["machine"]["cores"],
+        r["machine"]["memory_gb"].as_f64().unwrap()
+    );
     println!("scenario: {}", r["scenario"]);
     println!("seeding:            {} s", f(&r["seed_s"]));
     println!("sign-in (sample):   {} /s   {}", f(&r["login"]["per_s"]), lat(&r["login"]["latency"]));
-    println!("attempts started:   {} in {} s = {} /s   {}", r["start"]["attempts"], f(&r["start"]["seconds"]), f(&r["start"]["per_s"]), lat(&r["start"]["latency"]));
-    println!("answer saves:       {} in {} s = {} /s   {}   CPU: server {}%, load generator {}%", r["save"]["acknowledged"], f(&r["save"]["seconds"]), f(&r["save"]["per_s"]), lat(&r["save"]["latency"]), f(&r["save"]["server_cpu_percent"]), f(&r["save"]["load_generator_cpu_percent"]));
-    println!("submissions:        {} graded in {} s   {}", r["submit"]["submitted_by_candidates"], f(&r["submit"]["seconds_to_grade_all"]), lat(&r["submit"]["latency"]));
-    println!("server-submitted:   {} at the close (waited {} s)", r["submit"]["submitted_by_server"], f(&r["submit"]["wait_for_server_submission_s"]));
+    println!(
+        "attempts started:   {} in {} s = {} /s   {}",
+        r["start"]["attempts"],
+        f(&r["start"]["seconds"]),
+        f(&r["start"]["per_s"]),
+        lat(&r["start"]["latency"])
+    );
+    println!(
+        "answer saves:       {} in {} s = {} /s   {}   CPU: server {}%, load generator {}%",
+        r["save"]["acknowledged"],
+        f(&r["save"]["seconds"]),
+        f(&r["save"]["per_s"]),
+        lat(&r["save"]["latency"]),
+        f(&r["save"]["server_cpu_percent"]),
+        f(&r["save"]["load_generator_cpu_percent"])
+    );
+    println!(
+        "submissions:        {} graded in {} s   {}",
+        r["submit"]["submitted_by_candidates"],
+        f(&r["submit"]["seconds_to_grade_all"]),
+        lat(&r["submit"]["latency"])
+    );
+    println!(
+        "server-submitted:   {} at the close (waited {} s)",
+        r["submit"]["submitted_by_server"],
+        f(&r["submit"]["wait_for_server_submission_s"])
+    );
     println!("errors:             {}", r["errors"]);
     println!("server:             peak RSS {} MB, CPU {} s", f(&r["server"]["peak_rss_mb"]), f(&r["server"]["cpu_seconds"]));
-    println!("integrity:          {} acknowledged saves checked, {} lost or changed, {} stored without ack; {}/{} attempts graded",
-        r["integrity"]["acknowledged_saves_checked"], r["integrity"]["lost_or_changed"], r["integrity"]["stored_without_ack"], r["integrity"]["graded"], r["integrity"]["attempts"]);
-    println!("machine ceiling:    minimal Rocket endpoint {} req/s; raw SQLite WAL upserts {} /s", f(&r["ceiling"]["minimal_rocket_rps"]), f(&r["ceiling"]["sqlite_upserts_per_s"]));
-    println!("save rate as share: {:.3} of the Rocket ceiling, {:.3} of the SQLite ceiling", r["ceiling"]["save_rate_vs_rocket"].as_f64().unwrap(), r["ceiling"]["save_rate_vs_sqlite"].as_f64().unwrap());
+    println!(
+        "integrity:          {} acknowledged saves checked, {} lost or changed, {} stored without ack; {}/{} attempts graded",
+        r["integrity"]["acknowledged_saves_checked"],
+        r["integrity"]["lost_or_changed"],
+        r["integrity"]["stored_without_ack"],
+        r["integrity"]["graded"],
+        r["integrity"]["attempts"]
+    );
+    println!(
+        "machine ceiling:    minimal Rocket endpoint {} req/s; raw SQLite WAL upserts {} /s",
+        f(&r["ceiling"]["minimal_rocket_rps"]),
+        f(&r["ceiling"]["sqlite_upserts_per_s"])
+    );
+    println!(
+        "save rate as share: {:.3} of the Rocket ceiling, {:.3} of the SQLite ceiling",
+        r["ceiling"]["save_rate_vs_rocket"].as_f64().unwrap(),
+        r["ceiling"]["save_rate_vs_sqlite"].as_f64().unwrap()
+    );
 }

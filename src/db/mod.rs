@@ -71,8 +71,7 @@ impl ManageConnection for Manager {
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
         match self.url.backend {
             Backend::Sqlite => {
-                let mut c = diesel::SqliteConnection::establish(&self.url.target)
-                    .map_err(r2d2::Error::ConnectionError)?;
+                let mut c = diesel::SqliteConnection::establish(&self.url.target).map_err(r2d2::Error::ConnectionError)?;
                 // WAL lets readers run beside the writer; NORMAL loses nothing when the process
                 // is killed (only on power loss); the busy timeout makes writers queue, not fail.
                 // Checkpoints run on their own (`checkpoint`), not inside a committing save.
@@ -83,9 +82,7 @@ impl ManageConnection for Manager {
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(c))
             }
-            Backend::Postgres => diesel::PgConnection::establish(&self.url.target)
-                .map(DbConn::Pg)
-                .map_err(r2d2::Error::ConnectionError),
+            Backend::Postgres => diesel::PgConnection::establish(&self.url.target).map(DbConn::Pg).map_err(r2d2::Error::ConnectionError),
         }
     }
 
@@ -141,7 +138,9 @@ fn table_count(conn: &mut DbConn) -> anyhow::Result<i64> {
     }
     let c: Count = match conn {
         DbConn::Sqlite(c) => diesel::sql_query("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'").get_result(c),
-        DbConn::Pg(c) => diesel::sql_query("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema()").get_result(c),
+        DbConn::Pg(c) => {
+            diesel::sql_query("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema()").get_result(c)
+        }
     }
     .map_err(|e| anyhow::anyhow!("cannot read the database's tables: {e}"))?;
     Ok(c.n)
@@ -245,7 +244,9 @@ static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// Takes a consistent copy of a live SQLite database into `dest` (`VACUUM INTO`: one read
 /// transaction, so writers carry on and the copy is one moment's state, compacted).
 pub fn sqlite_backup(conn: &mut DbConn, dest: &std::path::Path) -> anyhow::Result<()> {
-    let DbConn::Sqlite(c) = conn else { anyhow::bail!("lawcert backup copies SQLite databases; back up PostgreSQL with pg_dump (see README.md)") };
+    let DbConn::Sqlite(c) = conn else {
+        anyhow::bail!("lawcert backup copies SQLite databases; back up PostgreSQL with pg_dump (see README.md)")
+    };
     if dest.exists() {
         anyhow::bail!("{} exists: choose a new file, a backup never overwrites one", dest.display());
     }
@@ -270,7 +271,9 @@ pub fn sqlite_check_backup(file: &std::path::Path) -> anyhow::Result<(i64, i64)>
     }
     let path = file.to_str().ok_or_else(|| anyhow::anyhow!("{}: the path is not UTF-8", file.display()))?;
     let mut c = SqliteConnection::establish(&format!("file:{path}?mode=ro")).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let rows: Vec<Row> = diesel::sql_query("PRAGMA integrity_check").load(&mut c).map_err(|e| anyhow::anyhow!("{}: not a SQLite database ({e})", file.display()))?;
+    let rows: Vec<Row> = diesel::sql_query("PRAGMA integrity_check")
+        .load(&mut c)
+        .map_err(|e| anyhow::anyhow!("{}: not a SQLite database ({e})", file.display()))?;
     if rows.first().map(|r| r.integrity_check.as_str()) != Some("ok") {
         anyhow::bail!("{}: damaged: {}", file.display(), rows.iter().map(|r| r.integrity_check.as_str()).collect::<Vec<_>>().join("; "));
     }

@@ -129,7 +129,13 @@ mod tests {
         assert_eq!(check_new_password("T000000001", "t000000001", DEMO), vec![PasswordProblem::IsBadge]);
         assert_eq!(check_new_password("100001", "100001", DEMO), vec![PasswordProblem::TooShort, PasswordProblem::IsBadge]);
         assert_eq!(check_new_password(&"x".repeat(201), "100001", DEMO), vec![PasswordProblem::TooLong]);
-        for p in [PasswordProblem::TooShort, PasswordProblem::TooLong, PasswordProblem::DemoPassword, PasswordProblem::IsBadge, PasswordProblem::Unchanged] {
+        for p in [
+            PasswordProblem::TooShort,
+            PasswordProblem::TooLong,
+            PasswordProblem::DemoPassword,
+            PasswordProblem::IsBadge,
+            PasswordProblem::Unchanged,
+        ] {
             assert!(p.key().starts_with("account.") && !p.message().is_empty());
         }
     }

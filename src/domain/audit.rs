@@ -69,7 +69,10 @@ impl ChainVerifier {
     /// Checks the next entry (in id order) against the one before it.
     pub fn push(&mut self, e: &StoredEntry) -> Result<(), Break> {
         if e.prev_hash != self.prev {
-            return Err(Break { id: e.id, reason: "its previous-hash does not match the entry before it (an entry was removed or reordered)".into() });
+            return Err(Break {
+                id: e.id,
+                reason: "its previous-hash does not match the entry before it (an entry was removed or reordered)".into(),
+            });
         }
         let fields = EntryFields { id: e.id, at: &e.at, actor_id: e.actor_id, action: &e.action, subject: &e.subject, detail: &e.detail };
         if entry_hash(&self.prev, &fields) != e.hash {
@@ -215,7 +218,8 @@ impl Checkpoint {
     /// without the server's key, is refused.
     pub fn check_signature(&self, key: &[u8; 32]) -> Result<(), String> {
         use hmac::Mac;
-        let refused = || "the checkpoint's signature does not match: it was altered or forged, or signed with another server secret key".to_string();
+        let refused =
+            || "the checkpoint's signature does not match: it was altered or forged, or signed with another server secret key".to_string();
         let given = hex::decode(self.signature.trim()).map_err(|_| refused())?;
         let mut mac = HmacSha256::new_from_slice(key).expect("key");
         mac.update(signed_text(self.entry, &self.hash, &self.taken_at).as_bytes());
@@ -235,7 +239,16 @@ mod tests {
                 let detail = format!("{{\"score\":{id}}}");
                 let f = EntryFields { id, at: &at, actor_id: Some(7), action: "regrade", subject: "attempt:1", detail: &detail };
                 let hash = entry_hash(&prev, &f);
-                let e = StoredEntry { id, at: at.clone(), actor_id: Some(7), action: "regrade".into(), subject: "attempt:1".into(), detail, prev_hash: prev.clone(), hash: hash.clone() };
+                let e = StoredEntry {
+                    id,
+                    at: at.clone(),
+                    actor_id: Some(7),
+                    action: "regrade".into(),
+                    subject: "attempt:1".into(),
+                    detail,
+                    prev_hash: prev.clone(),
+                    hash: hash.clone(),
+                };
                 prev = hash;
                 e
             })
@@ -274,7 +287,14 @@ mod tests {
     fn rehashing_an_altered_entry_still_breaks_the_next() {
         let mut c = chain(4);
         c[1].detail = "{\"score\":99}".into();
-        let f = EntryFields { id: 2, at: &c[1].at, actor_id: c[1].actor_id, action: &c[1].action, subject: &c[1].subject, detail: &c[1].detail };
+        let f = EntryFields {
+            id: 2,
+            at: &c[1].at,
+            actor_id: c[1].actor_id,
+            action: &c[1].action,
+            subject: &c[1].subject,
+            detail: &c[1].detail,
+        };
         c[1].hash = entry_hash(&c[1].prev_hash, &f);
         assert_eq!(verify(&c).unwrap_err().id, 3);
     }
@@ -298,7 +318,16 @@ mod tests {
             let at = format!("2026-11-25T08:00:{id:02}.000000Z");
             let f = EntryFields { id, at: &at, actor_id: None, action: "other", subject: "x", detail: "{}" };
             let hash = entry_hash(&prev, &f);
-            regrown.push(StoredEntry { id, at, actor_id: None, action: "other".into(), subject: "x".into(), detail: "{}".into(), prev_hash: prev.clone(), hash: hash.clone() });
+            regrown.push(StoredEntry {
+                id,
+                at,
+                actor_id: None,
+                action: "other".into(),
+                subject: "x".into(),
+                detail: "{}".into(),
+                prev_hash: prev.clone(),
+                hash: hash.clone(),
+            });
             prev = hash;
         }
         assert_eq!(verify(&regrown), Ok(7));
@@ -328,7 +357,13 @@ mod tests {
         assert_eq!(read, cp);
         assert_eq!(read.check_signature(&key), Ok(()));
         // a smaller entry number (to hide a deleted tail), another hash or time: refused
-        for forged in [Checkpoint { entry: 2, ..cp.clone() }, Checkpoint { hash: c[1].hash.clone(), ..cp.clone() }, Checkpoint { taken_at: "2027-01-01T00:00:00.000000Z".into(), ..cp.clone() }, Checkpoint { signature: "00".repeat(32), ..cp.clone() }, Checkpoint { signature: "zz".into(), ..cp.clone() }] {
+        for forged in [
+            Checkpoint { entry: 2, ..cp.clone() },
+            Checkpoint { hash: c[1].hash.clone(), ..cp.clone() },
+            Checkpoint { taken_at: "2027-01-01T00:00:00.000000Z".into(), ..cp.clone() },
+            Checkpoint { signature: "00".repeat(32), ..cp.clone() },
+            Checkpoint { signature: "zz".into(), ..cp.clone() },
+        ] {
             assert!(forged.check_signature(&key).unwrap_err().contains("does not match"));
         }
         // signed with another server's key

@@ -535,11 +535,7 @@ enum FileStatus {
 }
 
 /// Parses one bank file (questions and/or case groups) against the statute registry.
-pub fn parse_bank_file(
-    path: &Path,
-    text: &str,
-    statutes: &StatuteRegistry,
-) -> Result<(Vec<BankQuestion>, Vec<BankCase>), Vec<BankError>> {
+pub fn parse_bank_file(path: &Path, text: &str, statutes: &StatuteRegistry) -> Result<(Vec<BankQuestion>, Vec<BankCase>), Vec<BankError>> {
     let raw: RawBankFile = toml::from_str(text).map_err(|e| vec![toml_error(path, text, &e)])?;
     let mut errs = Vec::new();
     let mut questions = Vec::new();
@@ -571,7 +567,11 @@ pub fn parse_bank_file(
         let line = line_of(text, c.span().start);
         let c = c.into_inner();
         if !(3..=5).contains(&c.item.len()) {
-            errs.push(BankError { file: display(path), line, message: format!("case {} has {} items; a case has 3 to 5", c.id, c.item.len()) });
+            errs.push(BankError {
+                file: display(path),
+                line,
+                message: format!("case {} has {} items; a case has 3 to 5", c.id, c.item.len()),
+            });
         }
         if c.title.trim().is_empty() || c.text.trim().is_empty() {
             errs.push(BankError { file: display(path), line, message: format!("case {} needs a title and a text", c.id) });
@@ -582,7 +582,14 @@ pub fn parse_bank_file(
                 items.push(q);
             }
         }
-        cases.push(BankCase { code: c.id, title: c.title.trim().into(), text: c.text.trim().into(), items, file: path.to_path_buf(), line });
+        cases.push(BankCase {
+            code: c.id,
+            title: c.title.trim().into(),
+            text: c.text.trim().into(),
+            items,
+            file: path.to_path_buf(),
+            line,
+        });
     }
     if errs.is_empty() {
         Ok((questions, cases))
@@ -712,7 +719,8 @@ impl Bank {
 
     /// Every question, then every case item, with whether it is in use.
     pub fn usage(&self) -> Vec<Usage<'_>> {
-        let mut out: Vec<Usage<'_>> = self.questions.iter().map(|q| Usage { question: q, case: None, out_of_use: self.own_state(q) }).collect();
+        let mut out: Vec<Usage<'_>> =
+            self.questions.iter().map(|q| Usage { question: q, case: None, out_of_use: self.own_state(q) }).collect();
         for c in &self.cases {
             let states: Vec<Option<OutOfUse>> = c.items.iter().map(|q| self.own_state(q)).collect();
             let whole = states.iter().all(Option::is_none);
@@ -886,7 +894,11 @@ text = "案情"
 
     #[test]
     fn status_retired_and_draft_are_loaded_and_counted() {
-        let text = GOOD.replacen("id = \"Q-1\"\n", "id = \"Q-1\"\nstatus = \"retired\"\n", 1).replacen("id = \"Q-2\"\n", "id = \"Q-2\"\nstatus = \"draft\"\n", 1);
+        let text = GOOD.replacen("id = \"Q-1\"\n", "id = \"Q-1\"\nstatus = \"retired\"\n", 1).replacen(
+            "id = \"Q-2\"\n",
+            "id = \"Q-2\"\nstatus = \"draft\"\n",
+            1,
+        );
         let (qs, _) = parse(&text).unwrap();
         assert!(qs[0].retired && !qs[0].draft);
         assert!(qs[1].draft && !qs[1].retired);

@@ -38,7 +38,14 @@ impl Default for CertRules {
     /// qualification lapses after one year off an enforcement post. Service-year minimums are
     /// not published nationally (provinces set them), so they start at 0.
     fn default() -> Self {
-        let rule = |level, prerequisite| LevelRule { level, pass_percent: 60, validity_years: 5, prerequisite, min_service_years: 0, min_prerequisite_years: 0 };
+        let rule = |level, prerequisite| LevelRule {
+            level,
+            pass_percent: 60,
+            validity_years: 5,
+            prerequisite,
+            min_service_years: 0,
+            min_prerequisite_years: 0,
+        };
         CertRules {
             levels: vec![
                 rule(Level::Basic, None),
@@ -150,7 +157,9 @@ pub fn status_on(cert: &HeldCert, today: NaiveDate, off_post_since: Option<Naive
 
 /// Whether the holder should be told now that a valid certificate is about to expire.
 pub fn due_for_warning(cert: &HeldCert, today: NaiveDate, rules: &CertRules) -> bool {
-    cert.status == CertStatus::Valid && today < cert.expires_on && today + chrono::Duration::days(rules.warn_days_before_expiry) >= cert.expires_on
+    cert.status == CertStatus::Valid
+        && today < cert.expires_on
+        && today + chrono::Duration::days(rules.warn_days_before_expiry) >= cert.expires_on
 }
 
 /// Why an officer may not sit a level now. The web layer words these in the reader's language.
@@ -158,12 +167,24 @@ pub fn due_for_warning(cert: &HeldCert, today: NaiveDate, rules: &CertRules) -> 
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Ineligible {
     /// The lower level must be held and valid.
-    NeedsPrerequisite { level: Level },
+    NeedsPrerequisite {
+        level: Level,
+    },
     /// The lower level has not been held long enough.
-    PrerequisiteTooRecent { level: Level, since: NaiveDate, years: i32 },
-    ServiceTooShort { hired: NaiveDate, years: i32 },
+    PrerequisiteTooRecent {
+        level: Level,
+        since: NaiveDate,
+        years: i32,
+    },
+    ServiceTooShort {
+        hired: NaiveDate,
+        years: i32,
+    },
     /// Already holds this level, valid.
-    AlreadyHolds { level: Level, until: NaiveDate },
+    AlreadyHolds {
+        level: Level,
+        until: NaiveDate,
+    },
     UnknownLevel,
 }
 
@@ -289,14 +310,21 @@ mod tests {
         assert_eq!(err.len(), 2, "{err:?}");
         assert!(matches!(err[0], Ineligible::PrerequisiteTooRecent { years: 2, .. }));
         assert!(matches!(err[1], Ineligible::ServiceTooShort { years: 3, .. }));
-        assert_eq!(eligibility(&r, Level::Intermediate, d("2020-07-01"), &[cert(Level::Basic, "2024-11-24")], today), Ok(()), "exactly 2 years");
+        assert_eq!(
+            eligibility(&r, Level::Intermediate, d("2020-07-01"), &[cert(Level::Basic, "2024-11-24")], today),
+            Ok(()),
+            "exactly 2 years"
+        );
     }
 
     #[test]
     fn holders_may_recertify_only_near_expiry() {
         let r = CertRules::default();
         let c = cert(Level::Basic, "2022-01-10"); // expires 2027-01-10
-        assert!(matches!(eligibility(&r, Level::Basic, d("2010-01-01"), std::slice::from_ref(&c), d("2026-06-01")).unwrap_err()[0], Ineligible::AlreadyHolds { .. }));
+        assert!(matches!(
+            eligibility(&r, Level::Basic, d("2010-01-01"), std::slice::from_ref(&c), d("2026-06-01")).unwrap_err()[0],
+            Ineligible::AlreadyHolds { .. }
+        ));
         assert_eq!(eligibility(&r, Level::Basic, d("2010-01-01"), &[c], d("2026-11-01")), Ok(()), "within 90 days of expiry");
     }
 

@@ -144,7 +144,8 @@ mod tests {
         let t = Targets::default();
         let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
         let old = NaiveDate::from_ymd_opt(2010, 1, 1).unwrap();
-        let mk = |lacking: usize, n: usize| (0..n).map(|i| off("治安", old, false, (i >= lacking).then_some(Level::Basic))).collect::<Vec<_>>();
+        let mk =
+            |lacking: usize, n: usize| (0..n).map(|i| off("治安", old, false, (i >= lacking).then_some(Level::Basic))).collect::<Vec<_>>();
         assert_eq!(figures(&t, &mk(1, 10), today).band, Band::Ok, "exactly 10 % is not over 10 %");
         assert_eq!(figures(&t, &mk(2, 19), today).band, Band::Warn, "10.5 %");
         assert_eq!(figures(&t, &mk(2, 19), today).lacking_basic_percent, 11);

@@ -39,11 +39,7 @@ pub fn suspension(reg: &StatuteRegistry, statute: &str, edition: &str, articles:
         let touched: Vec<String> = if e.changed_all {
             articles.to_vec()
         } else {
-            articles
-                .iter()
-                .filter(|a| e.changed_articles.iter().any(|c| normalise_article(c) == normalise_article(a)))
-                .cloned()
-                .collect()
+            articles.iter().filter(|a| e.changed_articles.iter().any(|c| normalise_article(c) == normalise_article(a))).cloned().collect()
         };
         if !touched.is_empty() {
             return Some(Suspension {
@@ -152,7 +148,10 @@ mod tests {
 
     #[test]
     fn changed_articles_suspend_only_questions_citing_them() {
-        let r = reg(vec![ed("2012-10-26", "2013-01-01", None, &[], false), ed("2025-06-27", "2026-01-01", Some("2012-10-26"), &["18", "第43条"], false)]);
+        let r = reg(vec![
+            ed("2012-10-26", "2013-01-01", None, &[], false),
+            ed("2025-06-27", "2026-01-01", Some("2012-10-26"), &["18", "第43条"], false),
+        ]);
         let s = suspension(&r, "law", "2012-10-26", &arts(&["43", "44"]), d("2026-11-24")).unwrap();
         assert_eq!(s.by_edition, "2025-06-27");
         assert_eq!(s.articles, arts(&["43"]));

@@ -184,7 +184,12 @@ mod tests {
 
     #[test]
     fn settings_are_checked() {
-        let c = RoomControls { access_code: Some("a b".into()), allow_cidrs: vec!["10.0.0.0/33".into()], max_events: 101, ..Default::default() };
+        let c = RoomControls {
+            access_code: Some("a b".into()),
+            allow_cidrs: vec!["10.0.0.0/33".into()],
+            max_events: 101,
+            ..Default::default()
+        };
         assert_eq!(c.validate().len(), 3);
     }
 }

@@ -70,7 +70,14 @@ pub struct Adjustment {
 
 /// Scores one item under the sitting's adjustment: the best of the key and every accepted
 /// alternative.
-pub fn score_adjusted(kind: QuestionKind, rule: MultiRule, key: &str, adjustment: Option<&Adjustment>, choices: Option<&str>, points_centi: i64) -> i64 {
+pub fn score_adjusted(
+    kind: QuestionKind,
+    rule: MultiRule,
+    key: &str,
+    adjustment: Option<&Adjustment>,
+    choices: Option<&str>,
+    points_centi: i64,
+) -> i64 {
     if adjustment.is_some_and(|a| a.voided) {
         return points_centi;
     }

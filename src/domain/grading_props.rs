@@ -39,7 +39,9 @@ fn scramble(s: &str) -> impl Strategy<Value = String> {
 fn multiple_item() -> impl Strategy<Value = (Vec<char>, String)> {
     (3usize..=6).prop_flat_map(|n| {
         let options = letters(n);
-        (1u32..(1 << n)).prop_filter("a key of two or more options", |m| m.count_ones() >= 2).prop_map(move |m| (options.clone(), subset(&options, m)))
+        (1u32..(1 << n))
+            .prop_filter("a key of two or more options", |m| m.count_ones() >= 2)
+            .prop_map(move |m| (options.clone(), subset(&options, m)))
     })
 }
 

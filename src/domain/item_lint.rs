@@ -49,8 +49,26 @@ pub const NOT_ABSOLUTE: &[(&str, &[&str], &[&str])] = &[
 /// Words that make a choice stem ask for the option that is not (or may not): 不属于、不正确、
 /// 错误的、不符合、不包括、不得、不应、不能、不是、不可、不需、不必、不适用、不构成、不具有、
 /// 不享有、不宜、无权. (不予 is left out: 不予处罚、不予受理 are outcomes, not negated questions.)
-pub const NEGATIVE_WORDS: [&str; 18] =
-    ["不属于", "不正确", "错误的", "不符合", "不包括", "不得", "不应", "不能", "不是", "不可", "不需", "不必", "不适用", "不构成", "不具有", "不享有", "不宜", "无权"];
+pub const NEGATIVE_WORDS: [&str; 18] = [
+    "不属于",
+    "不正确",
+    "错误的",
+    "不符合",
+    "不包括",
+    "不得",
+    "不应",
+    "不能",
+    "不是",
+    "不可",
+    "不需",
+    "不必",
+    "不适用",
+    "不构成",
+    "不具有",
+    "不享有",
+    "不宜",
+    "无权",
+];
 
 /// Quote pairs that emphasise a negative word: “…”, 「…」, 『…』 and `**…**`.
 const EMPHASIS: [(char, char); 3] = [('“', '”'), ('「', '」'), ('『', '』')];
@@ -320,26 +338,49 @@ fn check(g: &GroupReport, l: &LintLimits, out: &mut Vec<Violation>) {
     let enough = |r: &Rate| r.of >= l.min_sample;
     if let (Some(max), Some(p)) = (l.longest_key_max, g.longest_key.percent) {
         if enough(&g.longest_key) && p > max {
-            push("longest_key", format!("the key is the uniquely longest option in {p}% of single-choice questions ({} of {}); limit {max}%", g.longest_key.n, g.longest_key.of));
+            push(
+                "longest_key",
+                format!(
+                    "the key is the uniquely longest option in {p}% of single-choice questions ({} of {}); limit {max}%",
+                    g.longest_key.n, g.longest_key.of
+                ),
+            );
         }
     }
     if let Some(max) = l.cue_over_chance_max {
         let c = &g.cue_score;
         if c.questions >= l.min_sample && c.over_chance > max {
-            push("cue_only_score", format!("a cue-only examinee scores {}% where chance is {}%: {} points over; limit {max}", c.cue_only, c.chance, c.over_chance));
+            push(
+                "cue_only_score",
+                format!(
+                    "a cue-only examinee scores {}% where chance is {}%: {} points over; limit {max}",
+                    c.cue_only, c.chance, c.over_chance
+                ),
+            );
         }
     }
     if let (Some(max), Some(p)) = (l.all_but_one_max, g.all_but_one.percent) {
         if enough(&g.all_but_one) && p > max {
-            push("all_but_one", format!("{p}% of multiple-choice keys are every option but one ({} of {}); limit {max}%", g.all_but_one.n, g.all_but_one.of));
+            push(
+                "all_but_one",
+                format!(
+                    "{p}% of multiple-choice keys are every option but one ({} of {}); limit {max}%",
+                    g.all_but_one.n, g.all_but_one.of
+                ),
+            );
         }
     }
     if let (Some((lo, hi)), Some(p)) = (l.truefalse_true_range, g.truefalse_true.percent) {
         if enough(&g.truefalse_true) && !(lo..=hi).contains(&p) {
-            push("truefalse_balance", format!("{p}% of true/false statements are true ({} of {}); limits {lo}–{hi}%", g.truefalse_true.n, g.truefalse_true.of));
+            push(
+                "truefalse_balance",
+                format!("{p}% of true/false statements are true ({} of {}); limits {lo}–{hi}%", g.truefalse_true.n, g.truefalse_true.of),
+            );
         }
     }
-    if let (Some(tol), Some(p), Some(chance)) = (l.absolute_options_tolerance, g.absolute_options_keys.percent, g.keys_among_options.percent) {
+    if let (Some(tol), Some(p), Some(chance)) =
+        (l.absolute_options_tolerance, g.absolute_options_keys.percent, g.keys_among_options.percent)
+    {
         if enough(&g.absolute_options_keys) && (p - chance).abs() > tol {
             push(
                 "absolute_options",
@@ -352,7 +393,8 @@ fn check(g: &GroupReport, l: &LintLimits, out: &mut Vec<Violation>) {
             );
         }
     }
-    if let (Some(tol), Some(p), Some(base)) = (l.absolute_truefalse_tolerance, g.absolute_truefalse_true.percent, g.truefalse_true.percent) {
+    if let (Some(tol), Some(p), Some(base)) = (l.absolute_truefalse_tolerance, g.absolute_truefalse_true.percent, g.truefalse_true.percent)
+    {
         if enough(&g.absolute_truefalse_true) && (p - base).abs() > tol {
             push(
                 "absolute_truefalse",
@@ -369,14 +411,21 @@ fn check(g: &GroupReport, l: &LintLimits, out: &mut Vec<Violation>) {
         if g.negative_unemphasised.len() > max {
             push(
                 "negative_unemphasised",
-                format!("{} negative stems without the negative word in “…” ({}); limit {max}", g.negative_unemphasised.len(), g.negative_unemphasised.join(", ")),
+                format!(
+                    "{} negative stems without the negative word in “…” ({}); limit {max}",
+                    g.negative_unemphasised.len(),
+                    g.negative_unemphasised.join(", ")
+                ),
             );
         }
     }
     if let (Some(max), Some(excess)) = (l.key_position_excess_max, g.key_position_excess) {
         if g.single >= l.min_sample && excess > max {
             let counts: Vec<String> = g.key_positions.iter().map(|(k, n)| format!("{k} {n}")).collect();
-            push("key_position", format!("one key letter holds {excess} points more than its chance share ({}); limit {max}", counts.join(", ")));
+            push(
+                "key_position",
+                format!("one key letter holds {excess} points more than its chance share ({}); limit {max}", counts.join(", ")),
+            );
         }
     }
 }
@@ -511,7 +560,10 @@ fn group_report(name: String, items: &[(&LintItem<'_>, &Facts)]) -> GroupReport 
         longest_key: Rate::new(items.iter().filter(|(_, f)| f.longest_key).count(), single),
         absolute_options_keys: Rate::new(abs_keys, abs_all),
         keys_among_options: Rate::new(keys, options),
-        absolute_truefalse_true: Rate::new(tf().filter(|(_, f)| f.absolute_stem && f.truth).count(), tf().filter(|(_, f)| f.absolute_stem).count()),
+        absolute_truefalse_true: Rate::new(
+            tf().filter(|(_, f)| f.absolute_stem && f.truth).count(),
+            tf().filter(|(_, f)| f.absolute_stem).count(),
+        ),
         all_but_one: Rate::new(items.iter().filter(|(_, f)| f.all_but_one).count(), multiple),
         key_positions,
         key_position_excess,
@@ -549,7 +601,8 @@ const NOT_NEGATIVE_AFTER: [&str; 6] = ["超过", "少于", "低于", "高于", "
 /// does a limit (最长不得超过).
 pub fn negative_unemphasised(stem: &str) -> bool {
     const BREAKS: [char; 9] = ['。', '？', '?', '！', '!', '；', ';', '，', ','];
-    let trimmed = stem.trim_end_matches(|c: char| c.is_whitespace() || BREAKS.contains(&c) || matches!(c, '：' | ':' | '（' | '）' | '(' | ')' | '_'));
+    let trimmed = stem
+        .trim_end_matches(|c: char| c.is_whitespace() || BREAKS.contains(&c) || matches!(c, '：' | ':' | '（' | '）' | '(' | ')' | '_'));
     let start = trimmed.rfind(BREAKS).map(|i| i + trimmed[i..].chars().next().map_or(1, char::len_utf8)).unwrap_or(0);
     let question = &trimmed[start..];
     NEGATIVE_WORDS.iter().any(|w| {
@@ -713,7 +766,14 @@ fn duplicates(items: &[LintItem<'_>], threshold: f64) -> Vec<Duplicate> {
         for (b, (gb, fb)) in &cases[x + 1..] {
             let s = jaccard(ga, gb);
             if s >= threshold {
-                out.push(Duplicate { kind: "case_text", first: a.to_string(), first_file: fa.to_string(), second: b.to_string(), second_file: fb.to_string(), similarity: round2(s) });
+                out.push(Duplicate {
+                    kind: "case_text",
+                    first: a.to_string(),
+                    first_file: fa.to_string(),
+                    second: b.to_string(),
+                    second_file: fb.to_string(),
+                    similarity: round2(s),
+                });
             }
         }
     }
@@ -825,10 +885,37 @@ mod tests {
 
     #[test]
     fn absolute_words_are_matched_as_words() {
-        for yes in ["一律处罚", "只要报案就立案", "任何人", "无须批准", "无需审批", "报告即可", "均可申请", "完全正确", "绝对禁止", "必须到场", "所有人员", "一切证据", "都应当", "全都可以"] {
+        for yes in [
+            "一律处罚",
+            "只要报案就立案",
+            "任何人",
+            "无须批准",
+            "无需审批",
+            "报告即可",
+            "均可申请",
+            "完全正确",
+            "绝对禁止",
+            "必须到场",
+            "所有人员",
+            "一切证据",
+            "都应当",
+            "全都可以",
+        ] {
             assert!(has_absolute_word(yes), "{yes}");
         }
-        for no in ["平均每日", "人均收入", "首都机场", "成都市", "尚未完全丧失辨认能力", "完全刑事责任能力人", "机动车所有人", "本人所有的工具", "所有权", "绝对不起诉", "应当告知"] {
+        for no in [
+            "平均每日",
+            "人均收入",
+            "首都机场",
+            "成都市",
+            "尚未完全丧失辨认能力",
+            "完全刑事责任能力人",
+            "机动车所有人",
+            "本人所有的工具",
+            "所有权",
+            "绝对不起诉",
+            "应当告知",
+        ] {
             assert!(!has_absolute_word(no), "{no}");
         }
         assert!(has_absolute_word("平均分配，都应当"), "a second occurrence counts");
@@ -939,15 +1026,29 @@ mod tests {
     #[test]
     fn duplicates_same_reordered_and_near() {
         let qs = vec![
-            ("A1", q(QuestionKind::Single, "对违反治安管理的行为人，公安机关可以处以下列哪种处罚？", &["警告", "罚款", "拘役", "管制"], "A")),
+            (
+                "A1",
+                q(QuestionKind::Single, "对违反治安管理的行为人，公安机关可以处以下列哪种处罚？", &["警告", "罚款", "拘役", "管制"], "A"),
+            ),
             ("B1", q(QuestionKind::Single, "对违反治安管理的行为人, 公安机关可以处以下列哪种处罚", &["罚款", "警告", "拘役", "管制"], "B")),
-            ("C1", q(QuestionKind::Single, "对违反治安管理的行为人，公安机关可以处以下列哪种处罚？", &["警告", "罚款", "拘役", "管制"], "A")),
+            (
+                "C1",
+                q(QuestionKind::Single, "对违反治安管理的行为人，公安机关可以处以下列哪种处罚？", &["警告", "罚款", "拘役", "管制"], "A"),
+            ),
             ("D1", q(QuestionKind::TrueFalse, "违反治安管理行为在六个月内没有被公安机关发现的，不再处罚。", &[], "T")),
             ("E1", q(QuestionKind::TrueFalse, "违反治安管理行为在六个月内没有被公安机关发现的，不再处罚", &[], "T")),
             ("F1", q(QuestionKind::TrueFalse, "违反治安管理行为在一年内没有被公安机关发现的，不再处罚。", &[], "F")),
             ("G1", q(QuestionKind::Single, "甲的行为构成何种违法行为？", &["盗窃", "诈骗", "抢夺", "敲诈勒索"], "A")),
             ("H1", q(QuestionKind::Multiple, "下列哪些属于人民警察不得有的行为？", &["泄露警务工作秘密", "参加罢工", "制止抢劫"], "AB")),
-            ("H2", q(QuestionKind::Multiple, "下列哪些属于人民警察不得有的行为", &["从事营利性的经营活动", "依法检查", "受雇于个人或者组织"], "AC")),
+            (
+                "H2",
+                q(
+                    QuestionKind::Multiple,
+                    "下列哪些属于人民警察不得有的行为",
+                    &["从事营利性的经营活动", "依法检查", "受雇于个人或者组织"],
+                    "AC",
+                ),
+            ),
         ];
         let r = lint(&items(&qs), &LintLimits::default());
         let found: Vec<(&str, &str, &str)> = r.duplicates.iter().map(|d| (d.first.as_str(), d.second.as_str(), d.kind)).collect();

@@ -340,16 +340,10 @@ fn flags(item: &ItemInput, s: &ItemStats, rules: &FlagRules) -> Vec<Flag> {
         _ => {}
     }
     // True/false has one "distractor"; nobody choosing it just means the item was easy.
-    let true_false =
-        item.option_ids.len() == 2 && item.option_ids.contains(&TRUE_ID) && item.option_ids.contains(&FALSE_ID);
+    let true_false = item.option_ids.len() == 2 && item.option_ids.contains(&TRUE_ID) && item.option_ids.contains(&FALSE_ID);
     if !true_false {
         let limit = rules.unused_distractor_share * f64::from(s.n);
-        out.extend(
-            s.options
-                .iter()
-                .filter(|o| !o.correct && f64::from(o.count) <= limit)
-                .map(|o| Flag::UnusedDistractor(o.option)),
-        );
+        out.extend(s.options.iter().filter(|o| !o.correct && f64::from(o.count) <= limit).map(|o| Flag::UnusedDistractor(o.option)));
     }
     if s.facility > rules.too_easy {
         out.push(Flag::TooEasy);
@@ -360,12 +354,7 @@ fn flags(item: &ItemInput, s: &ItemStats, rules: &FlagRules) -> Vec<Flag> {
     // Single key only (true/false included): with several keyed options each is chosen by only
     // part of the candidates, so a distractor outdrawing one of them is not suspicious.
     if let [key] = s.options.iter().filter(|o| o.correct).collect::<Vec<_>>()[..] {
-        out.extend(
-            s.options
-                .iter()
-                .filter(|o| !o.correct && o.count > key.count)
-                .map(|o| Flag::KeyLessPopularThanDistractor(o.option)),
-        );
+        out.extend(s.options.iter().filter(|o| !o.correct && o.count > key.count).map(|o| Flag::KeyLessPopularThanDistractor(o.option)));
     }
     out
 }
@@ -494,11 +483,7 @@ mod tests {
             max_points: 1.0,
             responses: choices
                 .iter()
-                .map(|&(c, ch)| ItemResponse {
-                    candidate: c,
-                    chosen: ch.into(),
-                    credit: if ch == key { 1.0 } else { 0.0 },
-                })
+                .map(|&(c, ch)| ItemResponse { candidate: c, chosen: ch.into(), credit: if ch == key { 1.0 } else { 0.0 } })
                 .collect(),
         }
     }
@@ -562,10 +547,7 @@ mod tests {
 
         let item1 = &s.items[0];
         let oc = |option, count, correct, upper, lower| OptionCount { option, count, correct, upper, lower };
-        assert_eq!(
-            item1.options,
-            vec![oc('A', 7, true, 3, 1), oc('B', 1, false, 0, 0), oc('C', 1, false, 0, 1), oc('D', 0, false, 0, 0)]
-        );
+        assert_eq!(item1.options, vec![oc('A', 7, true, 3, 1), oc('B', 1, false, 0, 0), oc('C', 1, false, 0, 1), oc('D', 0, false, 0, 0)]);
         assert_eq!(s.items[3].options[3], oc('D', 4, true, 2, 0));
         assert_no_nan(&s);
     }
@@ -591,14 +573,7 @@ mod tests {
                     "ABCD",
                     "B",
                     1.0,
-                    vec![
-                        resp(0, "B", 1.0),
-                        resp(1, "B", 1.0),
-                        resp(2, "A", 0.0),
-                        resp(3, "B", 1.0),
-                        resp(4, "C", 0.0),
-                        resp(5, "", 0.0),
-                    ],
+                    vec![resp(0, "B", 1.0), resp(1, "B", 1.0), resp(2, "A", 0.0), resp(3, "B", 1.0), resp(4, "C", 0.0), resp(5, "", 0.0)],
                 ),
                 item(
                     2,
@@ -660,8 +635,7 @@ mod tests {
     #[test]
     fn miskeyed_item_is_flagged() {
         // The truth is B and the strong candidates choose it, but the key says A.
-        let s =
-            analyse(&twenty(vec![exact_item(7, "ABCD", "A", &choices(&[("B", 10), ("C", 1), ("D", 1), ("A", 8)]))]));
+        let s = analyse(&twenty(vec![exact_item(7, "ABCD", "A", &choices(&[("B", 10), ("C", 1), ("D", 1), ("A", 8)]))]));
         let item = &s.items[0];
         assert!(close(item.facility, 0.4));
         assert_close(item.point_biserial, -0.870874597538754);
@@ -711,8 +685,7 @@ mod tests {
         assert!(analyse(&input).items[0].flags.is_empty());
         // A share threshold: C (2 of 20 = 10%) counts as unused at 10%.
         let rules = FlagRules { unused_distractor_share: 0.10, ..FlagRules::default() };
-        let s =
-            analyse_with(&twenty(vec![exact_item(1, "ABCD", "A", &choices(&[("A", 15), ("B", 3), ("C", 2)]))]), &rules);
+        let s = analyse_with(&twenty(vec![exact_item(1, "ABCD", "A", &choices(&[("A", 15), ("B", 3), ("C", 2)]))]), &rules);
         assert_eq!(s.items[0].flags, vec![Flag::UnusedDistractor('C'), Flag::UnusedDistractor('D')]);
     }
 
@@ -730,11 +703,7 @@ mod tests {
         // All six tie on total; groups of 2 are candidates 0,1 (top) and 4,5 (bottom) whatever
         // order the responses arrive in.
         let picks = [(5, "C"), (4, "C"), (3, "B"), (2, "B"), (1, "A"), (0, "A")];
-        let s = analyse(&SittingInput {
-            totals: vec![1.0; 6],
-            max_total: 1.0,
-            items: vec![exact_item(1, "ABC", "A", &picks)],
-        });
+        let s = analyse(&SittingInput { totals: vec![1.0; 6], max_total: 1.0, items: vec![exact_item(1, "ABC", "A", &picks)] });
         let groups: Vec<(char, u32, u32)> = s.items[0].options.iter().map(|o| (o.option, o.upper, o.lower)).collect();
         assert_eq!(groups, [('A', 2, 0), ('B', 0, 0), ('C', 0, 2)]);
         assert_close(s.items[0].upper_lower, 1.0);
@@ -767,14 +736,8 @@ mod tests {
             max_total: 0.0,
             items: vec![exact_item(1, "ABCD", "A", &[]), exact_item(2, "TF", "T", &[])],
         });
-        assert_eq!(
-            (s.candidates, s.mean, s.sd, s.median, s.mean_percent, s.reliability),
-            (0, 0.0, 0.0, 0.0, 0.0, None)
-        );
-        assert_eq!(
-            (s.items[0].n, s.items[0].facility, s.items[0].point_biserial, s.items[0].upper_lower),
-            (0, 0.0, None, None)
-        );
+        assert_eq!((s.candidates, s.mean, s.sd, s.median, s.mean_percent, s.reliability), (0, 0.0, 0.0, 0.0, 0.0, None));
+        assert_eq!((s.items[0].n, s.items[0].facility, s.items[0].point_biserial, s.items[0].upper_lower), (0, 0.0, None, None));
         assert!(s.items[0].options.iter().all(|o| o.count == 0) && s.items[0].flags.is_empty());
         assert_no_nan(&s);
 
@@ -811,11 +774,7 @@ mod tests {
         // 2.1999999999999997, not 2.2. That is no variance, not a correlation of ±1.
         let half: Vec<f64> = (0..30).map(|c| (c % 2) as f64).collect();
         let totals = half.iter().map(|x| 2.2 + 1.1 * x).collect();
-        let s = analyse(&SittingInput {
-            totals,
-            max_total: 3.3,
-            items: vec![item(1, 1.1, &half), item(2, 2.2, &[1.0; 30])],
-        });
+        let s = analyse(&SittingInput { totals, max_total: 3.3, items: vec![item(1, 1.1, &half), item(2, 2.2, &[1.0; 30])] });
         assert_eq!(s.items[0].point_biserial, None);
         assert_no_nan(&s);
 

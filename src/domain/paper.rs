@@ -292,7 +292,14 @@ mod tests {
     fn spec() -> BlueprintSpec {
         BlueprintSpec {
             rules: vec![
-                BlueprintRule { kind: RuleKind::Single, statute: Some("a".into()), difficulty: None, level: None, count: 3, points_centi: 100 },
+                BlueprintRule {
+                    kind: RuleKind::Single,
+                    statute: Some("a".into()),
+                    difficulty: None,
+                    level: None,
+                    count: 3,
+                    points_centi: 100,
+                },
                 BlueprintRule { kind: RuleKind::Single, statute: None, difficulty: None, level: None, count: 2, points_centi: 150 },
                 BlueprintRule { kind: RuleKind::TrueFalse, statute: None, difficulty: Some(1), level: None, count: 2, points_centi: 50 },
                 BlueprintRule { kind: RuleKind::Case, statute: None, difficulty: None, level: None, count: 1, points_centi: 200 },
@@ -344,8 +351,7 @@ mod tests {
         assert_eq!(a, draw(&pool, 42));
         assert_eq!(a.items.len(), 3 + 2 + 2 + 3);
         assert_eq!(a.max_centi(), 300 + 300 + 100 + 600);
-        let distinct: std::collections::HashSet<String> =
-            (0..50).map(|s| format!("{:?}", draw(&pool, s).items)).collect();
+        let distinct: std::collections::HashSet<String> = (0..50).map(|s| format!("{:?}", draw(&pool, s).items)).collect();
         assert!(distinct.len() > 40, "papers should vary with the seed");
     }
 

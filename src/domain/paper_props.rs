@@ -92,7 +92,14 @@ fn blueprint() -> impl Strategy<Value = BlueprintSpec> {
         1u32..=4,
         1i64..=100_000,
     )
-        .prop_map(|(kind, statute, difficulty, level, count, points_centi)| BlueprintRule { kind, statute, difficulty, level, count, points_centi });
+        .prop_map(|(kind, statute, difficulty, level, count, points_centi)| BlueprintRule {
+            kind,
+            statute,
+            difficulty,
+            level,
+            count,
+            points_centi,
+        });
     (proptest::collection::vec(rule, 1..=4), any::<bool>()).prop_map(|(rules, parallel)| BlueprintSpec { rules, parallel })
 }
 
@@ -163,13 +170,23 @@ fn check_pool(spec: &BlueprintSpec, bank: &[PoolCandidate], pool: &Pool) -> Resu
         match rule.kind.question_kind() {
             Some(kind) => {
                 for c in bank.iter().filter(|c| c.case.is_none() && c.kind == kind && filters_match(rule, c)) {
-                    prop_assert!(placed.get(&c.version_id).is_some_and(|&p| p <= r), "version {} matches rule {} but is not in it or before", c.version_id, r + 1);
+                    prop_assert!(
+                        placed.get(&c.version_id).is_some_and(|&p| p <= r),
+                        "version {} matches rule {} but is not in it or before",
+                        c.version_id,
+                        r + 1
+                    );
                 }
             }
             None => {
                 for (case, group) in &groups {
                     if group.iter().any(|c| filters_match(rule, c)) {
-                        prop_assert!(placed.get(&group[0].version_id).is_some_and(|&p| p <= r), "case {} matches rule {} but is not in it or before", case, r + 1);
+                        prop_assert!(
+                            placed.get(&group[0].version_id).is_some_and(|&p| p <= r),
+                            "case {} matches rule {} but is not in it or before",
+                            case,
+                            r + 1
+                        );
                     }
                 }
             }
@@ -196,7 +213,8 @@ fn check_paper(pool: &Pool, paper: &Paper) -> Result<(), TestCaseError> {
         let mut chosen = Vec::new();
         for _ in 0..rule.count {
             let item = paper.items.get(at).ok_or_else(|| TestCaseError::fail(format!("the paper ends inside rule {}", r + 1)))?;
-            let (hr, i) = home.get(&item.v).copied().ok_or_else(|| TestCaseError::fail(format!("version {} is not in the pool", item.v)))?;
+            let (hr, i) =
+                home.get(&item.v).copied().ok_or_else(|| TestCaseError::fail(format!("version {} is not in the pool", item.v)))?;
             prop_assert_eq!(hr, r, "rule {}'s items must come in the rule's place", r + 1);
             let entry = &rule.entries[i];
             // a whole entry (a case group with its items in order), at the rule's points
@@ -233,7 +251,8 @@ fn short_rules(spec: &BlueprintSpec, errs: &[String]) -> Result<HashMap<usize, u
     let mut short = HashMap::new();
     for e in errs {
         let (head, tail) = e.split_once(": wants ").ok_or_else(|| TestCaseError::fail(format!("unexpected error {e:?}")))?;
-        let r: usize = head.strip_prefix("rule ").and_then(|n| n.parse().ok()).ok_or_else(|| TestCaseError::fail(format!("{e:?} names no rule")))?;
+        let r: usize =
+            head.strip_prefix("rule ").and_then(|n| n.parse().ok()).ok_or_else(|| TestCaseError::fail(format!("{e:?} names no rule")))?;
         let want: Option<u32> = tail.split(' ').next().and_then(|n| n.parse().ok());
         let have: Option<u32> = tail.rsplit_once("only ").and_then(|(_, n)| n.strip_suffix(" active")).and_then(|n| n.parse().ok());
         let (Some(want), Some(have)) = (want, have) else { return Err(TestCaseError::fail(format!("{e:?} gives no sizes"))) };

@@ -66,7 +66,13 @@ mod tests {
     }
 
     fn every_two_months() -> Schedule {
-        Schedule { first_date: d("2026-01-15"), every_months: 2, opens_at: NaiveTime::from_hms_opt(9, 0, 0).unwrap(), window_minutes: 180, lead_days: 14 }
+        Schedule {
+            first_date: d("2026-01-15"),
+            every_months: 2,
+            opens_at: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+            window_minutes: 180,
+            lead_days: 14,
+        }
     }
 
     #[test]

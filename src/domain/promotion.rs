@@ -70,11 +70,24 @@ pub struct Facts {
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Refusal {
     /// No valid certificate of the level (or higher); `best` is the highest valid one held.
-    LevelMissing { needed: Level, best: Option<Level> },
+    LevelMissing {
+        needed: Level,
+        best: Option<Level>,
+    },
     /// Valid today, but not on the promotion date (expires or lapses before it).
-    NotValidOnDate { number: String, level: Level, status_on_date: CertStatus, expires_on: NaiveDate },
-    OpenRemedial { opened_on: NaiveDate },
-    FailedBimonthly { on: NaiveDate, months: i32 },
+    NotValidOnDate {
+        number: String,
+        level: Level,
+        status_on_date: CertStatus,
+        expires_on: NaiveDate,
+    },
+    OpenRemedial {
+        opened_on: NaiveDate,
+    },
+    FailedBimonthly {
+        on: NaiveDate,
+        months: i32,
+    },
 }
 
 /// Every reason the candidate is not eligible under `rule` on `date` (empty: eligible).
@@ -87,7 +100,12 @@ pub fn check(rule: &PromotionRule, facts: &Facts, date: NaiveDate) -> Vec<Refusa
             out.push(Refusal::LevelMissing { needed, best: valid.iter().map(|c| c.level).max() });
         } else if rule.cert_valid_on_date && !qualifying.iter().any(|c| c.status_on_date == CertStatus::Valid) {
             let c = qualifying.iter().max_by_key(|c| c.expires_on).expect("non-empty");
-            out.push(Refusal::NotValidOnDate { number: c.number.clone(), level: c.level, status_on_date: c.status_on_date, expires_on: c.expires_on });
+            out.push(Refusal::NotValidOnDate {
+                number: c.number.clone(),
+                level: c.level,
+                status_on_date: c.status_on_date,
+                expires_on: c.expires_on,
+            });
         }
     }
     if rule.no_open_remedial {
@@ -110,7 +128,13 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
     fn cert(level: Level, today: CertStatus, on_date: CertStatus) -> CertFact {
-        CertFact { number: format!("JZ-{}", level.as_str()), level, status_today: today, status_on_date: on_date, expires_on: d(2027, 3, 1) }
+        CertFact {
+            number: format!("JZ-{}", level.as_str()),
+            level,
+            status_today: today,
+            status_on_date: on_date,
+            expires_on: d(2027, 3, 1),
+        }
     }
     fn rule() -> PromotionRule {
         PromotionRule {
@@ -132,7 +156,10 @@ mod tests {
     #[test]
     fn every_reason_is_given() {
         let f = Facts {
-            certs: vec![cert(Level::Basic, CertStatus::Valid, CertStatus::Valid), cert(Level::Intermediate, CertStatus::Expired, CertStatus::Expired)],
+            certs: vec![
+                cert(Level::Basic, CertStatus::Valid, CertStatus::Valid),
+                cert(Level::Intermediate, CertStatus::Expired, CertStatus::Expired),
+            ],
             open_remedial: vec![d(2026, 11, 2)],
             failed_bimonthly: vec![d(2025, 11, 1), d(2026, 3, 1), d(2026, 9, 1)],
         };
@@ -161,8 +188,14 @@ mod tests {
     #[test]
     fn validation_names_the_field() {
         assert!(rule().validate().is_empty());
-        let bad = PromotionRule { name: " ".into(), min_level: None, no_open_remedial: false, no_failed_bimonthly_months: Some(0), ..rule() };
+        let bad =
+            PromotionRule { name: " ".into(), min_level: None, no_open_remedial: false, no_failed_bimonthly_months: Some(0), ..rule() };
         let e = bad.validate();
-        assert!(e.iter().any(|x| x.starts_with("name")) && e.iter().any(|x| x.starts_with("no_failed")) && e.iter().any(|x| x.starts_with("cert_valid")), "{e:?}");
+        assert!(
+            e.iter().any(|x| x.starts_with("name"))
+                && e.iter().any(|x| x.starts_with("no_failed"))
+                && e.iter().any(|x| x.starts_with("cert_valid")),
+            "{e:?}"
+        );
     }
 }

@@ -195,7 +195,11 @@ impl Status {
 
 /// The first stage of a new plan: self-review when there are errors to review.
 pub fn first_stage(review_items: usize) -> Stage {
-    if review_items > 0 { Stage::Review } else { Stage::Practice }
+    if review_items > 0 {
+        Stage::Review
+    } else {
+        Stage::Practice
+    }
 }
 
 /// Self-review is done when every error has a note of at least a few characters.

@@ -52,7 +52,10 @@ pub fn start_message(f: &StartFacts) -> String {
         out.push_str("!!  THIS IS A DEMO DATABASE — 演示数据库\n");
         out.push_str(&format!("!!  Every demo account (admin, T0001, T0002, H0001, L0001, 100001–100030) has the\n!!  PUBLIC password {DEMO_PASSWORD}: anyone can sign in, as an administrator too.\n"));
         out.push_str("!!  Do not enter real officers or real exams. For a real bureau, start on a new\n");
-        out.push_str(&format!("!!  database with LAWCERT_DEMO=0 and create its first administrator with\n!!      {}\n", admin_command(&f.program)));
+        out.push_str(&format!(
+            "!!  database with LAWCERT_DEMO=0 and create its first administrator with\n!!      {}\n",
+            admin_command(&f.program)
+        ));
         out.push_str(&format!("{rule}\n"));
     } else if f.accounts == 0 {
         out.push_str(".\n\nThere are no accounts yet. Create the first administrator");

@@ -26,10 +26,8 @@ impl StatuteTexts {
     /// file fails the load, and every error names its file.
     pub fn load(dir: &Path) -> Result<StatuteTexts, Vec<String>> {
         let entries = std::fs::read_dir(dir).map_err(|e| vec![format!("{}: cannot read folder: {e}", dir.display())])?;
-        let mut paths: Vec<_> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "md"))
-            .collect();
+        let mut paths: Vec<_> =
+            entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "md")).collect();
         paths.sort();
         let (mut texts, mut errs) = (StatuteTexts::default(), Vec::new());
         for path in paths {
@@ -160,8 +158,18 @@ pub fn parse_with_chapters(md: &str) -> Result<(HashMap<String, String>, Vec<Cha
             current = None;
             let heading = line.trim_start_matches('#').trim();
             match division_kind(heading) {
-                Some('编') => part = Some(heading.split_whitespace().skip(1).collect::<Vec<_>>().join(" ")).filter(|p| !p.is_empty()).or(Some(heading.to_string())),
-                Some('章') => chapters.push(Chapter { title: match &part { Some(p) => format!("{p} {heading}"), None => heading.to_string() }, articles: vec![] }),
+                Some('编') => {
+                    part = Some(heading.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+                        .filter(|p| !p.is_empty())
+                        .or(Some(heading.to_string()))
+                }
+                Some('章') => chapters.push(Chapter {
+                    title: match &part {
+                        Some(p) => format!("{p} {heading}"),
+                        None => heading.to_string(),
+                    },
+                    articles: vec![],
+                }),
                 _ => {}
             }
             continue;
@@ -232,9 +240,7 @@ fn division_heading(line: &str) -> bool {
     let Some(rest) = line.strip_prefix('第') else { return false };
     let (num, rest) = numeral_prefix(rest);
     let mut cs = rest.chars();
-    chinese_number(num).is_some()
-        && matches!(cs.next(), Some('编' | '章' | '节'))
-        && cs.next().is_none_or(char::is_whitespace)
+    chinese_number(num).is_some() && matches!(cs.next(), Some('编' | '章' | '节')) && cs.next().is_none_or(char::is_whitespace)
 }
 
 #[cfg(test)]
@@ -440,9 +446,12 @@ mod tests {
         files.sort();
         for f in files.iter().filter(|f| f.extension().is_some_and(|x| x == "toml") && !f.ends_with("statutes.toml")) {
             let bank = toml_of(f);
-            let items = bank.get("question").and_then(|q| q.as_array()).into_iter().flatten().chain(
-                bank.get("case").and_then(|c| c.as_array()).into_iter().flatten().flat_map(|c| c["item"].as_array().unwrap()),
-            );
+            let items = bank
+                .get("question")
+                .and_then(|q| q.as_array())
+                .into_iter()
+                .flatten()
+                .chain(bank.get("case").and_then(|c| c.as_array()).into_iter().flatten().flat_map(|c| c["item"].as_array().unwrap()));
             for q in items {
                 let statute = s(q, "statute").or(s(&bank, "statute")).unwrap();
                 let edition = s(q, "edition").or(s(&bank, "edition")).unwrap();

@@ -43,8 +43,18 @@ impl Default for Policy {
     /// … at most 30 minutes.
     fn default() -> Self {
         Policy {
-            pair: Rule { free_failures: 5, first_wait: Duration::minutes(1), max_wait: Duration::hours(1), forget_after: Duration::hours(24) },
-            source: Rule { free_failures: 21, first_wait: Duration::minutes(1), max_wait: Duration::minutes(30), forget_after: Duration::minutes(15) },
+            pair: Rule {
+                free_failures: 5,
+                first_wait: Duration::minutes(1),
+                max_wait: Duration::hours(1),
+                forget_after: Duration::hours(24),
+            },
+            source: Rule {
+                free_failures: 21,
+                first_wait: Duration::minutes(1),
+                max_wait: Duration::minutes(30),
+                forget_after: Duration::minutes(15),
+            },
         }
     }
 }
@@ -125,7 +135,10 @@ pub struct Failure {
 impl Failure {
     /// The refusal to give the caller now, if this failure started a wait.
     pub fn blocked(&self) -> Option<Blocked> {
-        latest(self.pair_locked.map(|until| Blocked { scope: Scope::Pair, until }), self.source_locked.map(|until| Blocked { scope: Scope::Source, until }))
+        latest(
+            self.pair_locked.map(|until| Blocked { scope: Scope::Pair, until }),
+            self.source_locked.map(|until| Blocked { scope: Scope::Source, until }),
+        )
     }
 }
 

@@ -44,10 +44,24 @@ pub fn sign_in_failed(conn: &mut DbConn, badge: &str, source: &str, user_id: Opt
         throttle::store(c, ANY_BADGE, source, &f.source, policy.source.forget_at(&f.source))?;
         if let Some(until) = f.pair_locked {
             let subject = user_id.map_or_else(|| format!("badge:{badge}"), |id| format!("user:{id}"));
-            audit::append(c, None, "sign_in.lock", &subject, &json!({"badge": badge, "source": source, "failures": f.pair.failures, "until": at(until)}), now)?;
+            audit::append(
+                c,
+                None,
+                "sign_in.lock",
+                &subject,
+                &json!({"badge": badge, "source": source, "failures": f.pair.failures, "until": at(until)}),
+                now,
+            )?;
         }
         if let Some(until) = f.source_locked {
-            audit::append(c, None, "sign_in.source_lock", &format!("source:{source}"), &json!({"source": source, "failures": f.source.failures, "until": at(until)}), now)?;
+            audit::append(
+                c,
+                None,
+                "sign_in.source_lock",
+                &format!("source:{source}"),
+                &json!({"source": source, "failures": f.source.failures, "until": at(until)}),
+                now,
+            )?;
         }
         Ok::<_, AppError>(f.blocked())
     })
@@ -94,7 +108,14 @@ pub fn unlock_source(conn: &mut DbConn, source: &str, by: i64, now: Ts) -> AppRe
     }
     write_tx(conn, |c| {
         let row = throttle::clear_source(c, source)?;
-        audit::append(c, Some(by), "sign_in.source_unlock", &format!("source:{source}"), &json!({"source": source, "failures": row.as_ref().map(|r| r.failures), "was_locked": row.as_ref().is_some_and(|r| r.locked_until.is_some_and(|t| t > now))}), now)?;
+        audit::append(
+            c,
+            Some(by),
+            "sign_in.source_unlock",
+            &format!("source:{source}"),
+            &json!({"source": source, "failures": row.as_ref().map(|r| r.failures), "was_locked": row.as_ref().is_some_and(|r| r.locked_until.is_some_and(|t| t > now))}),
+            now,
+        )?;
         Ok::<_, AppError>(row.is_some())
     })
 }
@@ -120,7 +141,9 @@ impl ChangeRefused {
     pub fn into_error(self) -> AppError {
         match self {
             ChangeRefused::Blocked(b) => crate::auth::locked_out(b),
-            ChangeRefused::WrongCurrent => AppError::new(rocket::http::Status::UnprocessableEntity, "wrong_password", "the current password is wrong"),
+            ChangeRefused::WrongCurrent => {
+                AppError::new(rocket::http::Status::UnprocessableEntity, "wrong_password", "the current password is wrong")
+            }
             ChangeRefused::Weak(p) => AppError::new(
                 rocket::http::Status::UnprocessableEntity,
                 "weak_password",
@@ -133,7 +156,14 @@ impl ChangeRefused {
 /// A user changes their own password: the current one is checked (and throttled like a
 /// sign-in), the new one must pass `domain::accounts::check_new_password` and differ from the
 /// current one. Every other session and token of the user ends; this one stays.
-pub async fn change_own_password(state: &AppState, me: &CurrentUser, ip: Option<std::net::IpAddr>, current: String, new: String, via: &'static str) -> AppResult<Result<(), ChangeRefused>> {
+pub async fn change_own_password(
+    state: &AppState,
+    me: &CurrentUser,
+    ip: Option<std::net::IpAddr>,
+    current: String,
+    new: String,
+    via: &'static str,
+) -> AppResult<Result<(), ChangeRefused>> {
     let id = me.id();
     // the hash as stored now (the signed-in user may be cached)
     let u = crate::web::with_db(state, move |c| org::find(c, id)?.ok_or_else(|| AppError::unauthorized("your account is gone"))).await?;
@@ -155,7 +185,14 @@ pub async fn change_own_password(state: &AppState, me: &CurrentUser, ip: Option<
         write_tx(c, |c| {
             org::set_password(c, id, &hash, false, now)?;
             let ended = session::revoke_all_of(c, id, Some(&keep), now)?;
-            audit::append(c, Some(id), "user.password_change", &format!("user:{id}"), &json!({"via": via, "sessions_ended": ended, "was_one_time": u.must_change_password}), now)?;
+            audit::append(
+                c,
+                Some(id),
+                "user.password_change",
+                &format!("user:{id}"),
+                &json!({"via": via, "sessions_ended": ended, "was_one_time": u.must_change_password}),
+                now,
+            )?;
             Ok::<_, AppError>(())
         })
     })
@@ -178,7 +215,14 @@ pub fn reset_password(conn: &mut DbConn, target: i64, by: i64, now: Ts) -> AppRe
         org::set_password(c, target, &hash, true, now)?;
         let ended = session::revoke_all_of(c, target, None, now)?;
         let cleared = throttle::clear_badge(c, &badge_key(&u.badge))?.len();
-        audit::append(c, Some(by), "user.password_reset", &format!("user:{target}"), &json!({"badge": u.badge, "sessions_ended": ended, "sign_in_counts_cleared": cleared}), now)?;
+        audit::append(
+            c,
+            Some(by),
+            "user.password_reset",
+            &format!("user:{target}"),
+            &json!({"badge": u.badge, "sessions_ended": ended, "sign_in_counts_cleared": cleared}),
+            now,
+        )?;
         Ok::<_, AppError>(())
     })?;
     Ok(Ok(password))
@@ -199,7 +243,14 @@ pub fn set_active(conn: &mut DbConn, target: i64, active: bool, by: i64, now: Ts
         org::set_active(c, target, active)?;
         let ended = if active { 0 } else { session::revoke_all_of(c, target, None, now)? };
         let action = if active { "user.enable" } else { "user.disable" };
-        audit::append(c, Some(by), action, &format!("user:{target}"), &json!({"badge": u.badge, "was_active": u.active, "sessions_ended": ended}), now)?;
+        audit::append(
+            c,
+            Some(by),
+            action,
+            &format!("user:{target}"),
+            &json!({"badge": u.badge, "was_active": u.active, "sessions_ended": ended}),
+            now,
+        )?;
         Ok::<_, AppError>(ended)
     })?;
     Ok(Ok(ended))
@@ -216,8 +267,16 @@ pub fn my_tokens(conn: &mut DbConn, user_id: i64, now: Ts) -> AppResult<Vec<sess
 /// `SessionCache::remove` with its hash afterwards.
 pub fn revoke_my_token(conn: &mut DbConn, user_id: i64, token_id: i64, now: Ts) -> AppResult<session::Session> {
     write_tx(conn, |c| {
-        let s = session::revoke_own(c, token_id, user_id, "api", now)?.ok_or_else(|| AppError::not_found(format!("no live API token {token_id} of yours")))?;
-        audit::append(c, Some(user_id), "user.token_revoke", &format!("user:{user_id}"), &json!({"token": s.id, "prefix": s.token_prefix}), now)?;
+        let s = session::revoke_own(c, token_id, user_id, "api", now)?
+            .ok_or_else(|| AppError::not_found(format!("no live API token {token_id} of yours")))?;
+        audit::append(
+            c,
+            Some(user_id),
+            "user.token_revoke",
+            &format!("user:{user_id}"),
+            &json!({"token": s.id, "prefix": s.token_prefix}),
+            now,
+        )?;
         Ok(s)
     })
 }

@@ -100,7 +100,8 @@ pub struct Overview {
 pub fn overview(conn: &mut DbConn) -> AppResult<Overview> {
     let (head, newest) = head(conn)?;
     let last_digest = settings_db::setting(conn, DIGEST_SETTING)?;
-    let digest_recipients = org::active_with_role(conn, Role::Admin)?.iter().filter(|a| a.email.as_deref().is_some_and(|e| !e.trim().is_empty())).count();
+    let digest_recipients =
+        org::active_with_role(conn, Role::Admin)?.iter().filter(|a| a.email.as_deref().is_some_and(|e| !e.trim().is_empty())).count();
     Ok(Overview { head, newest, last_digest, digest_recipients })
 }
 

@@ -16,8 +16,11 @@ pub fn export(conn: &mut DbConn, format: Format, statute: Option<&str>) -> AppRe
     // import back from every format: it stays out until a trainer completes it
     let all: Vec<_> = bank_db::current_versions(conn)?.into_iter().filter(|(_, v)| v.missing_for_review().is_empty()).collect();
     // a case group travels whole: it is exported when any of its items cites the statute
-    let cases_hit: std::collections::HashSet<i64> =
-        all.iter().filter(|(q, v)| q.case_id.is_some() && statute.is_none_or(|s| v.statute_code == s)).filter_map(|(q, _)| q.case_id).collect();
+    let cases_hit: std::collections::HashSet<i64> = all
+        .iter()
+        .filter(|(q, v)| q.case_id.is_some() && statute.is_none_or(|s| v.statute_code == s))
+        .filter_map(|(q, _)| q.case_id)
+        .collect();
     let rows: Vec<_> = all
         .into_iter()
         .filter(|(q, v)| statute.is_none_or(|s| v.statute_code == s) || q.case_id.is_some_and(|c| cases_hit.contains(&c)))
@@ -32,7 +35,12 @@ pub fn export(conn: &mut DbConn, format: Format, statute: Option<&str>) -> AppRe
                 if let std::collections::hash_map::Entry::Vacant(e) = cases.entry(id) {
                     e.insert(bank_db::find_case(conn, id)?);
                 }
-                cases[&id].as_ref().map(|c| CaseRef { code: c.code.clone(), title: c.title.clone(), text: c.body.clone(), position: q.case_position })
+                cases[&id].as_ref().map(|c| CaseRef {
+                    code: c.code.clone(),
+                    title: c.title.clone(),
+                    text: c.body.clone(),
+                    position: q.case_position,
+                })
             }
             None => None,
         };

@@ -117,13 +117,29 @@ pub fn preview(conn: &mut DbConn, format: Format, file_name: &str, bytes: &[u8],
 }
 
 /// Imports a file all or nothing: any error anywhere and nothing is written.
-pub fn commit(conn: &mut DbConn, format: Format, file_name: &str, bytes: &[u8], defaults: &Defaults, by: i64, now: Ts) -> AppResult<Counts> {
+pub fn commit(
+    conn: &mut DbConn,
+    format: Format,
+    file_name: &str,
+    bytes: &[u8],
+    defaults: &Defaults,
+    by: i64,
+    now: Ts,
+) -> AppResult<Counts> {
     write_tx(conn, |c| commit_as(c, format, file_name, bytes, defaults, Some(by), now))
 }
 
 /// The commit itself, inside the caller's write transaction; `by` is None from the command
 /// line without `--as`.
-pub fn commit_as(c: &mut DbConn, format: Format, file_name: &str, bytes: &[u8], defaults: &Defaults, by: Option<i64>, now: Ts) -> AppResult<Counts> {
+pub fn commit_as(
+    c: &mut DbConn,
+    format: Format,
+    file_name: &str,
+    bytes: &[u8],
+    defaults: &Defaults,
+    by: Option<i64>,
+    now: Ts,
+) -> AppResult<Counts> {
     {
         // re-read inside the transaction: checked against the bank as it is now
         let p = preview(c, format, file_name, bytes, defaults)?;
@@ -148,7 +164,15 @@ pub fn commit_as(c: &mut DbConn, format: Format, file_name: &str, bytes: &[u8], 
                 Change::New => {
                     bank_db::insert_question(
                         c,
-                        &bank_db::NewQuestion { code: &e.code, case, origin: &origin, file_hash: None, content: &e.content, author: by, reviewed: false },
+                        &bank_db::NewQuestion {
+                            code: &e.code,
+                            case,
+                            origin: &origin,
+                            file_hash: None,
+                            content: &e.content,
+                            author: by,
+                            reviewed: false,
+                        },
                         now,
                     )?;
                 }

@@ -104,8 +104,14 @@ fn sync_one(conn: &mut DbConn, q: &BankQuestion, case: Option<(i64, i32)>, now: 
                     status::DRAFT
                 };
                 bank_db::set_status(conn, &stored, to, now)?;
-                audit::append(conn, None, if retire { "question.retire" } else { "question.reinstate" }, &format!("question:{}", q.code),
-                    &json!({"from": stored.status, "to": to, "by": origin_of(q)}), now)?;
+                audit::append(
+                    conn,
+                    None,
+                    if retire { "question.retire" } else { "question.reinstate" },
+                    &format!("question:{}", q.code),
+                    &json!({"from": stored.status, "to": to, "by": origin_of(q)}),
+                    now,
+                )?;
             }
             report.updated += 1;
         }

@@ -169,7 +169,14 @@ pub fn issue_for_attempt(c: &mut DbConn, attempt: &exam_db::Attempt, sitting: &e
     if let Some(reg) = cert_db::open_registration(c, u.id, level.as_str())? {
         cert_db::close_registration(c, reg.id, "passed", sitting.id)?;
     }
-    audit::append(c, None, "certificate.issue", &format!("certificate:{number}"), &json!({"user": u.id, "level": level.as_str(), "attempt": attempt.id}), now)?;
+    audit::append(
+        c,
+        None,
+        "certificate.issue",
+        &format!("certificate:{number}"),
+        &json!({"user": u.id, "level": level.as_str(), "attempt": attempt.id}),
+        now,
+    )?;
     let cert = cert_db::certificate_by_number(c, &number)?.ok_or_else(|| AppError::internal("certificate vanished"))?;
     crate::services::training::file_certificate(c, &cert, now)?;
     crate::services::mail::notify(
@@ -208,11 +215,27 @@ pub fn verify(conn: &mut DbConn, number: &str, code: &str, today: NaiveDate) -> 
     let status = rules_mod::status_on(&held(&c), today, off, &r);
     let holder = org::find(conn, c.user_id)?.ok_or_else(|| AppError::internal("certificate without a holder"))?;
     let holder_badge = crate::domain::certification::mask_badge(&holder.badge);
-    Ok(Some(Verification { number: c.number, holder_name: holder.name, holder_badge, level: c.level, issued_on: c.issued_on, expires_on: c.expires_on, status }))
+    Ok(Some(Verification {
+        number: c.number,
+        holder_name: holder.name,
+        holder_badge,
+        level: c.level,
+        issued_on: c.issued_on,
+        expires_on: c.expires_on,
+        status,
+    }))
 }
 
 /// Records a post change; leaving an enforcement post starts the lapse clock.
-pub fn record_post_change(conn: &mut DbConn, user_id: i64, post: &str, enforcement: bool, effective_on: NaiveDate, by: i64, now: Ts) -> AppResult<()> {
+pub fn record_post_change(
+    conn: &mut DbConn,
+    user_id: i64,
+    post: &str,
+    enforcement: bool,
+    effective_on: NaiveDate,
+    by: i64,
+    now: Ts,
+) -> AppResult<()> {
     let post = post.trim();
     if post.is_empty() || post.chars().count() > 60 {
         return Err(AppError::unprocessable("post: name the new post (at most 60 characters)"));
@@ -220,7 +243,14 @@ pub fn record_post_change(conn: &mut DbConn, user_id: i64, post: &str, enforceme
     org::find(conn, user_id)?.ok_or_else(|| AppError::not_found("no such officer"))?;
     write_tx(conn, |c| {
         cert_db::insert_post_change(c, user_id, post, enforcement, effective_on, Some(by), now)?;
-        audit::append(c, Some(by), "officer.post_change", &format!("user:{user_id}"), &json!({"post": post, "enforcement": enforcement, "effective_on": effective_on}), now)?;
+        audit::append(
+            c,
+            Some(by),
+            "officer.post_change",
+            &format!("user:{user_id}"),
+            &json!({"post": post, "enforcement": enforcement, "effective_on": effective_on}),
+            now,
+        )?;
         Ok(())
     })
 }
@@ -271,7 +301,14 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<SweepReport> {
                     if !cert_db::end_certificate(tx, c.id, s.as_str(), on)? {
                         return Ok::<bool, AppError>(false);
                     }
-                    audit::append(tx, None, &format!("certificate.{}", s.as_str()), &format!("certificate:{}", c.number), &json!({"user": c.user_id, "on": on}), now)?;
+                    audit::append(
+                        tx,
+                        None,
+                        &format!("certificate.{}", s.as_str()),
+                        &format!("certificate:{}", c.number),
+                        &json!({"user": c.user_id, "on": on}),
+                        now,
+                    )?;
                     let what = if s == CertStatus::Lapsed { "离岗失效" } else { "过期" };
                     crate::services::training::file_certificate_ended(tx, &c, s.as_str(), on, now)?;
                     crate::services::mail::notify(

@@ -32,7 +32,10 @@ pub fn file(
     let a = exams::own_attempt(conn, attempt_id, user_id)?;
     let s = exam_db::find_sitting(conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
     if !may_challenge(now, a.submitted_at.is_some(), exams::answers_released(&a, &s, now), s.closes_at, s.challenge_days) {
-        return Err(AppError::conflict("challenge_closed", "challenges for this exam are not open (they open when the answers are released and close some days after the exam)"));
+        return Err(AppError::conflict(
+            "challenge_closed",
+            "challenges for this exam are not open (they open when the answers are released and close some days after the exam)",
+        ));
     }
     if !exams::paper_of(&a)?.items.iter().any(|i| i.v == version_id) {
         return Err(AppError::unprocessable("question: not on your paper"));
@@ -52,8 +55,16 @@ pub fn file(
     let code = cache.get_many(conn, &[version_id])?.get(&version_id).map(|v| v.question_code.clone()).unwrap_or_default();
     write_tx(conn, |c| {
         let new = NewChallenge { attempt_id, sitting_id: s.id, user_id, question_version_id: version_id, article, reason };
-        let id = ch_db::insert(c, &new, now)?.ok_or_else(|| AppError::conflict("already_challenged", "you have already challenged this question"))?;
-        audit::append(c, Some(user_id), "challenge.file", &format!("challenge:{id}"), &json!({"attempt": attempt_id, "question": code, "article": article}), now)?;
+        let id = ch_db::insert(c, &new, now)?
+            .ok_or_else(|| AppError::conflict("already_challenged", "you have already challenged this question"))?;
+        audit::append(
+            c,
+            Some(user_id),
+            "challenge.file",
+            &format!("challenge:{id}"),
+            &json!({"attempt": attempt_id, "question": code, "article": article}),
+            now,
+        )?;
         Ok(id)
     })
 }
@@ -79,7 +90,15 @@ pub struct DecisionReport {
 }
 
 /// Decides a challenge and every other open challenge on the same question of the same sitting.
-pub fn decide(conn: &mut DbConn, cache: &VersionCache, challenge_id: i64, trainer: i64, decision: &Decision, reason: &str, now: Ts) -> AppResult<DecisionReport> {
+pub fn decide(
+    conn: &mut DbConn,
+    cache: &VersionCache,
+    challenge_id: i64,
+    trainer: i64,
+    decision: &Decision,
+    reason: &str,
+    now: Ts,
+) -> AppResult<DecisionReport> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 2000 {
         return Err(AppError::unprocessable("reason: give the reason for the decision (at most 2000 characters); candidates are told it"));
@@ -88,7 +107,10 @@ pub fn decide(conn: &mut DbConn, cache: &VersionCache, challenge_id: i64, traine
     if first.status != status::OPEN {
         return Err(AppError::conflict("already_decided", "this challenge has already been decided"));
     }
-    let v = cache.get_many(conn, &[first.question_version_id])?.remove(&first.question_version_id).ok_or_else(|| AppError::internal("version missing"))?;
+    let v = cache
+        .get_many(conn, &[first.question_version_id])?
+        .remove(&first.question_version_id)
+        .ok_or_else(|| AppError::internal("version missing"))?;
     let accepted = match decision {
         Decision::Accept(ans) => {
             let ans = grading::canonical(&ans.to_ascii_uppercase().replace([',', ' '], ""));
@@ -96,9 +118,8 @@ pub fn decide(conn: &mut DbConn, cache: &VersionCache, challenge_id: i64, traine
                 QuestionKind::TrueFalse => vec!['T', 'F'],
                 _ => crate::domain::bank::OPTION_LETTERS.chars().take(v.options.len()).collect(),
             };
-            let valid = !ans.is_empty()
-                && ans.chars().all(|c| ids.contains(&c))
-                && (v.kind == QuestionKind::Multiple || ans.chars().count() == 1);
+            let valid =
+                !ans.is_empty() && ans.chars().all(|c| ids.contains(&c)) && (v.kind == QuestionKind::Multiple || ans.chars().count() == 1);
             if !valid {
                 return Err(AppError::unprocessable(format!(
                     "answer: {ans:?} is not a possible answer to this {} question (options {})",
@@ -154,7 +175,16 @@ pub fn decide(conn: &mut DbConn, cache: &VersionCache, challenge_id: i64, traine
             }
             adj.voided |= *decision == Decision::Void;
             ch_db::set_adjustment(c, first.sitting_id, first.question_version_id, &adj, first.id, now)?;
-            regrade(c, cache, first.sitting_id, Some(first.question_version_id), Some(trainer), &format!("challenge:{}", first.id), now, &mut report)?;
+            regrade(
+                c,
+                cache,
+                first.sitting_id,
+                Some(first.question_version_id),
+                Some(trainer),
+                &format!("challenge:{}", first.id),
+                now,
+                &mut report,
+            )?;
         }
         Ok(report)
     })
@@ -192,7 +222,13 @@ pub fn regrade(
             .iter()
             .map(|i| {
                 let v = &versions[&i.v];
-                grading::ItemToGrade { kind: v.kind, key: &v.key, choices: saved.get(&i.v).map(String::as_str), points_centi: i.p, adjustment: adjustments.get(&i.v) }
+                grading::ItemToGrade {
+                    kind: v.kind,
+                    key: &v.key,
+                    choices: saved.get(&i.v).map(String::as_str),
+                    points_centi: i.p,
+                    adjustment: adjustments.get(&i.v),
+                }
             })
             .collect();
         let g = grading::grade(&items, rule, s.pass_percent);

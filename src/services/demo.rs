@@ -47,7 +47,15 @@ pub fn seed(conn: &mut DbConn, now: Ts) -> AppResult<()> {
         let traffic = unit(conn, Some(city), "江州市公安局交警支队", "brigade")?;
         let legal = unit(conn, Some(city), "江州市公安局法制支队", "section")?;
 
-        let person = |badge: &str, name: &str, unit_id: i64, ptype: &str, post: &str, rank: &str, hired: NaiveDate, leader: bool, legal_officer: bool| {
+        let person = |badge: &str,
+                      name: &str,
+                      unit_id: i64,
+                      ptype: &str,
+                      post: &str,
+                      rank: &str,
+                      hired: NaiveDate,
+                      leader: bool,
+                      legal_officer: bool| {
             org::NewUser {
                 badge: badge.into(),
                 name: name.into(),
@@ -70,10 +78,16 @@ pub fn seed(conn: &mut DbConn, now: Ts) -> AppResult<()> {
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
         let staff = [
             (person("admin", "系统管理员", city, "法制", "综合管理", "一级警长", d(2010, 7, 1), false, false), vec![Role::Admin]),
-            (person("T0001", "郑法明", legal, "法制", "法制员", "二级高级警长", d(2008, 7, 1), false, true), vec![Role::Trainer, Role::Officer]),
+            (
+                person("T0001", "郑法明", legal, "法制", "法制员", "二级高级警长", d(2008, 7, 1), false, true),
+                vec![Role::Trainer, Role::Officer],
+            ),
             (person("T0002", "冯律", legal, "法制", "法制员", "一级警长", d(2012, 7, 1), false, true), vec![Role::Trainer, Role::Officer]),
             (person("H0001", "何人事", city, "法制", "综合政工", "二级警长", d(2011, 9, 1), false, false), vec![Role::Hr]),
-            (person("L0001", "梁所长", east_station, "派出所", "派出所所长", "一级高级警长", d(2005, 7, 1), true, false), vec![Role::Leader, Role::Officer]),
+            (
+                person("L0001", "梁所长", east_station, "派出所", "派出所所长", "一级高级警长", d(2005, 7, 1), true, false),
+                vec![Role::Leader, Role::Officer],
+            ),
         ];
         for (u, roles) in &staff {
             org::insert_user(conn, u, roles)?;
@@ -92,7 +106,11 @@ pub fn seed(conn: &mut DbConn, now: Ts) -> AppResult<()> {
             };
             let hired = d(2010 + (i as i32 % 16), 1 + (i as u32 % 12), 1);
             let post = if i % 10 == 9 { "综合内勤" } else { "执法勤务" };
-            org::insert_user(conn, &person(&badge, &name, unit_id, ptype, post, "四级警长", hired, false, ptype == "法制"), &[Role::Officer])?;
+            org::insert_user(
+                conn,
+                &person(&badge, &name, unit_id, ptype, post, "四级警长", hired, false, ptype == "法制"),
+                &[Role::Officer],
+            )?;
         }
         // every app server reads this to show the demo banner
         crate::services::setup::mark_demo(conn, now)?;
@@ -246,7 +264,13 @@ fn seed_past_bimonthly(conn: &mut DbConn, trainer: Option<i64>, now: Ts) -> AppR
         let badge = format!("1000{n:02}");
         let Some(u) = org::find_by_badge(conn, &badge)? else { continue };
         let start = opens + Duration::minutes(5 + n as i64);
-        let (a, _) = exams::start_attempt(conn, sid, &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type }, &Default::default(), start)?;
+        let (a, _) = exams::start_attempt(
+            conn,
+            sid,
+            &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type },
+            &Default::default(),
+            start,
+        )?;
         let paper = exams::paper_of(&a)?;
         let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
         let versions = cache.get_many(conn, &ids)?;
@@ -262,7 +286,8 @@ fn seed_past_bimonthly(conn: &mut DbConn, trainer: Option<i64>, now: Ts) -> AppR
             let choice: String = if rng.random_bool(skill.clamp(0.05, 0.98)) {
                 v.key.clone()
             } else if v.kind == QuestionKind::Multiple && rng.random_bool(0.5) {
-                v.key.chars().take(v.key.len().saturating_sub(1).max(1)).collect() // chose too few
+                v.key.chars().take(v.key.len().saturating_sub(1).max(1)).collect()
+            // chose too few
             } else {
                 let wrong: Vec<char> = ids.iter().copied().filter(|c| !v.key.contains(*c)).collect();
                 if wrong.is_empty() {

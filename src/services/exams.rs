@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::db::models::{bank as bank_db, exam as exam_db, org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::{Level, QuestionKind, FALSE_ID, TRUE_ID};
-use crate::domain::exam_room::RoomControls;
 use crate::domain::editions;
 use crate::domain::exam::{attempt_deadline, Eligibility, Release, SittingKind, SittingState};
+use crate::domain::exam_room::RoomControls;
 use crate::domain::grading::{self, MultiRule};
 use crate::domain::org::unit_path;
 use crate::domain::paper::{self, BlueprintSpec, Paper, Pool, PoolCandidate};
@@ -268,8 +268,7 @@ pub struct SittingSummary {
 pub fn sittings_for(conn: &mut DbConn, c: &Candidate<'_>, now: Ts) -> AppResult<Vec<SittingSummary>> {
     let parents = parent_map(conn)?;
     let path = unit_path(c.unit_id, |u| parents.get(&u).copied().flatten());
-    let mine: HashMap<i64, exam_db::Attempt> =
-        exam_db::attempts_of_user(conn, c.id)?.into_iter().map(|(a, _)| (a.sitting_id, a)).collect();
+    let mine: HashMap<i64, exam_db::Attempt> = exam_db::attempts_of_user(conn, c.id)?.into_iter().map(|(a, _)| (a.sitting_id, a)).collect();
     let mut out = Vec::new();
     for s in exam_db::sittings_closing_after(conn, now - chrono::Duration::days(1))? {
         if !eligibility_of(&s).admits(c.badge, &path, c.police_type) {
@@ -324,14 +323,25 @@ pub fn check_duties(conn: &mut DbConn, s: &exam_db::Sitting, user_id: i64) -> Ap
 /// The access code: after `MAX_CODE_FAILURES` wrong codes the candidate waits for the proctor,
 /// who lets them in again (`proctor::let_in`). Wrong codes are counted in the database, so
 /// every app server sees the same count.
-fn check_code(conn: &mut DbConn, s: &exam_db::Sitting, controls: &RoomControls, user_id: i64, given: Option<&str>, now: Ts) -> AppResult<()> {
+fn check_code(
+    conn: &mut DbConn,
+    s: &exam_db::Sitting,
+    controls: &RoomControls,
+    user_id: i64,
+    given: Option<&str>,
+    now: Ts,
+) -> AppResult<()> {
     use crate::db::models::room;
     use crate::domain::exam_room::MAX_CODE_FAILURES;
     if controls.access_code.is_none() {
         return Ok(());
     }
     let locked = || {
-        AppError::new(rocket::http::Status::Forbidden, "access_code_locked", format!("{MAX_CODE_FAILURES} wrong access codes: ask the proctor to let you in"))
+        AppError::new(
+            rocket::http::Status::Forbidden,
+            "access_code_locked",
+            format!("{MAX_CODE_FAILURES} wrong access codes: ask the proctor to let you in"),
+        )
     };
     if room::code_failures(conn, s.id, user_id)? >= MAX_CODE_FAILURES {
         return Err(locked());
@@ -354,7 +364,10 @@ pub fn check_room(controls: &RoomControls, ip: Option<std::net::IpAddr>) -> AppR
     Err(AppError::new(
         rocket::http::Status::Forbidden,
         "outside_exam_room",
-        format!("this exam can only be taken from the exam room's network (your address: {})", ip.map(|i| i.to_string()).unwrap_or_else(|| "unknown".into())),
+        format!(
+            "this exam can only be taken from the exam room's network (your address: {})",
+            ip.map(|i| i.to_string()).unwrap_or_else(|| "unknown".into())
+        ),
     ))
 }
 
@@ -377,14 +390,26 @@ pub fn read_own_attempt(
 }
 
 /// The caller's own attempt, checked against its sitting's room network.
-pub fn own_attempt_in_room(conn: &mut DbConn, attempts: &AttemptCache, attempt_id: i64, user_id: i64, ip: Option<std::net::IpAddr>) -> AppResult<exam_db::Attempt> {
+pub fn own_attempt_in_room(
+    conn: &mut DbConn,
+    attempts: &AttemptCache,
+    attempt_id: i64,
+    user_id: i64,
+    ip: Option<std::net::IpAddr>,
+) -> AppResult<exam_db::Attempt> {
     let a = own_attempt(conn, attempt_id, user_id)?;
     let meta = attempt_meta(conn, attempts, a.id)?.ok_or_else(|| not_yours(attempt_id))?;
     check_room(&meta.room, ip)?;
     Ok(a)
 }
 
-pub fn start_attempt(conn: &mut DbConn, sitting_id: i64, c: &Candidate<'_>, room: &RoomEntry<'_>, now: Ts) -> AppResult<(exam_db::Attempt, bool)> {
+pub fn start_attempt(
+    conn: &mut DbConn,
+    sitting_id: i64,
+    c: &Candidate<'_>,
+    room: &RoomEntry<'_>,
+    now: Ts,
+) -> AppResult<(exam_db::Attempt, bool)> {
     let s = exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found(format!("no sitting {sitting_id}")))?;
     if !may_sit(conn, &s, c)? {
         return Err(AppError::forbidden("you are not on the list for this sitting"));
@@ -398,7 +423,9 @@ pub fn start_attempt(conn: &mut DbConn, sitting_id: i64, c: &Candidate<'_>, room
         return Ok((a, false));
     }
     match SittingState::at(now, s.opens_at, s.closes_at) {
-        SittingState::Scheduled => return Err(AppError::conflict("not_open", format!("this sitting opens at {} (UTC)", s.opens_at.format("%Y-%m-%d %H:%M")))),
+        SittingState::Scheduled => {
+            return Err(AppError::conflict("not_open", format!("this sitting opens at {} (UTC)", s.opens_at.format("%Y-%m-%d %H:%M"))))
+        }
         SittingState::Closed => return Err(AppError::conflict("closed", "this sitting has closed")),
         SittingState::Open => {}
     }
@@ -487,10 +514,9 @@ pub fn attempt_view(conn: &mut DbConn, cache: &VersionCache, a: &exam_db::Attemp
     for (n, item) in paper.items.iter().enumerate() {
         let v = versions.get(&item.v).ok_or_else(|| AppError::internal(format!("question version {} missing", item.v)))?;
         let options = match v.kind {
-            QuestionKind::TrueFalse => [TRUE_ID, FALSE_ID]
-                .iter()
-                .map(|id| OptionView { id: id.to_string(), text: truefalse_label(*id).into() })
-                .collect(),
+            QuestionKind::TrueFalse => {
+                [TRUE_ID, FALSE_ID].iter().map(|id| OptionView { id: id.to_string(), text: truefalse_label(*id).into() }).collect()
+            }
             _ => item
                 .o
                 .chars()
@@ -572,7 +598,12 @@ pub fn attempt_meta(conn: &mut DbConn, attempts: &AttemptCache, attempt_id: i64)
     let s = exam_db::find_sitting(conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
     Ok(Some(attempts.put(
         a.id,
-        AttemptMeta { user_id: a.user_id, sitting_id: a.sitting_id, questions: paper.items.iter().map(|i| i.v).collect(), room: controls_of(&s) },
+        AttemptMeta {
+            user_id: a.user_id,
+            sitting_id: a.sitting_id,
+            questions: paper.items.iter().map(|i| i.v).collect(),
+            room: controls_of(&s),
+        },
     )))
 }
 
@@ -630,7 +661,8 @@ pub fn save_answer(
     now: Ts,
 ) -> AppResult<Ts> {
     cache_for_save(conn, cache, attempts, attempt_id, version_id)?;
-    let save = prepare_save(cache, attempts, attempt_id, user_id, version_id, choices, flagged, ip, now)?.ok_or_else(|| not_yours(attempt_id))?;
+    let save =
+        prepare_save(cache, attempts, attempt_id, user_id, version_id, choices, flagged, ip, now)?.ok_or_else(|| not_yours(attempt_id))?;
     let mut results = write_tx(conn, |c| crate::services::save_writer::store(c, std::slice::from_ref(&save)))?;
     results.pop().expect("one result")
 }

@@ -4,8 +4,26 @@ use crate::error::{AppError, AppResult};
 use crate::services::training::Record;
 
 pub const HEADERS: [&str; 20] = [
-    "条目编号", "警号", "姓名", "单位", "身份证号", "条目类别", "发生日期", "记录时间", "更正条目",
-    "资格类别", "等级", "考试时警种", "考试结果", "成绩", "通过日期", "考核日期", "等级确认日期", "记录状态", "考试/证书", "说明",
+    "条目编号",
+    "警号",
+    "姓名",
+    "单位",
+    "身份证号",
+    "条目类别",
+    "发生日期",
+    "记录时间",
+    "更正条目",
+    "资格类别",
+    "等级",
+    "考试时警种",
+    "考试结果",
+    "成绩",
+    "通过日期",
+    "考核日期",
+    "等级确认日期",
+    "记录状态",
+    "考试/证书",
+    "说明",
 ];
 
 fn row(r: &Record) -> [String; 20] {
@@ -54,7 +72,11 @@ pub fn kind_label(kind: &str) -> &str {
 /// Spreadsheet programs run cell text starting with = + - @ as a formula: such text (names,
 /// notes) gets a leading apostrophe so an export can never carry a formula.
 fn defuse(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() }
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
 }
 
 pub fn csv(records: &[Record]) -> AppResult<Vec<u8>> {

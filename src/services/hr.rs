@@ -29,7 +29,14 @@ pub fn save_rule(conn: &mut DbConn, id: Option<i64>, rule: &PromotionRule, activ
             None => None,
         };
         let rid = hr_db::save_rule(c, id, rule, active, by, now)?;
-        audit::append(c, Some(by), "promotion_rule.save", &format!("promotion_rule:{rid}"), &json!({"before": before.map(|b| b.rule()), "after": rule, "active": active}), now)?;
+        audit::append(
+            c,
+            Some(by),
+            "promotion_rule.save",
+            &format!("promotion_rule:{rid}"),
+            &json!({"before": before.map(|b| b.rule()), "after": rule, "active": active}),
+            now,
+        )?;
         Ok(rid)
     })
 }
@@ -43,7 +50,12 @@ pub fn facts_of(conn: &mut DbConn, user_id: i64, date: NaiveDate, now: Ts) -> Ap
         .into_iter()
         .filter_map(|c| {
             let level = Level::parse(&c.level)?;
-            let held = crate::domain::certification::HeldCert { level, issued_on: c.issued_on, expires_on: c.expires_on, status: CertStatus::parse(&c.status).unwrap_or(CertStatus::Revoked) };
+            let held = crate::domain::certification::HeldCert {
+                level,
+                issued_on: c.issued_on,
+                expires_on: c.expires_on,
+                status: CertStatus::parse(&c.status).unwrap_or(CertStatus::Revoked),
+            };
             Some(CertFact {
                 number: c.number,
                 level,
@@ -53,7 +65,8 @@ pub fn facts_of(conn: &mut DbConn, user_id: i64, date: NaiveDate, now: Ts) -> Ap
             })
         })
         .collect();
-    let open_remedial = tr_db::plans_of(conn, user_id)?.into_iter().filter(|p| p.status == "open").map(|p| bureau_date(p.opened_at)).collect();
+    let open_remedial =
+        tr_db::plans_of(conn, user_id)?.into_iter().filter(|p| p.status == "open").map(|p| bureau_date(p.opened_at)).collect();
     let failed_bimonthly = exam_db::attempts_of_user(conn, user_id)?
         .into_iter()
         .filter(|(a, s)| s.kind == SittingKind::Bimonthly.as_str() && a.passed == Some(false))
@@ -83,7 +96,9 @@ pub struct Verdict {
 pub fn refusal_message(r: &Refusal) -> (&'static str, serde_json::Value) {
     match r {
         Refusal::LevelMissing { needed, best: None } => ("refusal.no_certificate", json!({"needed": needed.as_str()})),
-        Refusal::LevelMissing { needed, best: Some(b) } => ("refusal.level_too_low", json!({"needed": needed.as_str(), "best": b.as_str()})),
+        Refusal::LevelMissing { needed, best: Some(b) } => {
+            ("refusal.level_too_low", json!({"needed": needed.as_str(), "best": b.as_str()}))
+        }
         Refusal::NotValidOnDate { number, level, status_on_date, expires_on } => {
             let key = if *status_on_date == CertStatus::Lapsed { "refusal.lapses_before" } else { "refusal.expires_before" };
             (key, json!({"number": number, "level": level.as_str(), "expires": expires_on.to_string()}))
@@ -115,7 +130,8 @@ pub fn refusal_text(r: &Refusal) -> String {
 
 /// Checks a list of badges against a rule on a date. Unknown badges are reported, not dropped.
 pub fn check(conn: &mut DbConn, rule: &PromotionRule, badges: &[String], date: NaiveDate, now: Ts) -> AppResult<Vec<Verdict>> {
-    let people: HashMap<String, (org::User, String)> = org::list_with_units(conn)?.into_iter().map(|(u, unit)| (u.badge.clone(), (u, unit))).collect();
+    let people: HashMap<String, (org::User, String)> =
+        org::list_with_units(conn)?.into_iter().map(|(u, unit)| (u.badge.clone(), (u, unit))).collect();
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for b in badges.iter().map(|b| b.trim()).filter(|b| !b.is_empty()) {
@@ -123,14 +139,32 @@ pub fn check(conn: &mut DbConn, rule: &PromotionRule, badges: &[String], date: N
             continue;
         }
         match people.get(b) {
-            None => out.push(Verdict { badge: b.into(), name: None, unit: None, eligible: false, unknown: true, inactive: false, reasons: vec!["警号不存在".into()], refusals: vec![] }),
+            None => out.push(Verdict {
+                badge: b.into(),
+                name: None,
+                unit: None,
+                eligible: false,
+                unknown: true,
+                inactive: false,
+                reasons: vec!["警号不存在".into()],
+                refusals: vec![],
+            }),
             Some((u, unit)) => {
                 let refusals = promotion::check(rule, &facts_of(conn, u.id, date, now)?, date);
                 let mut reasons: Vec<String> = refusals.iter().map(refusal_text).collect();
                 if !u.active {
                     reasons.insert(0, "账号已停用".into());
                 }
-                out.push(Verdict { badge: b.into(), name: Some(u.name.clone()), unit: Some(unit.clone()), eligible: reasons.is_empty(), unknown: false, inactive: !u.active, reasons, refusals });
+                out.push(Verdict {
+                    badge: b.into(),
+                    name: Some(u.name.clone()),
+                    unit: Some(unit.clone()),
+                    eligible: reasons.is_empty(),
+                    unknown: false,
+                    inactive: !u.active,
+                    reasons,
+                    refusals,
+                });
             }
         }
     }
@@ -153,7 +187,14 @@ pub fn save_targets(conn: &mut DbConn, t: &Targets, by: i64, now: Ts) -> AppResu
     }
     write_tx(conn, |c| {
         cert_db::put_setting(c, TARGETS_KEY, &serde_json::to_string(t).expect("json"), Some(by), now)?;
-        audit::append(c, Some(by), "settings.compliance_targets", "settings:compliance_targets", &serde_json::to_value(t).expect("json"), now)?;
+        audit::append(
+            c,
+            Some(by),
+            "settings.compliance_targets",
+            "settings:compliance_targets",
+            &serde_json::to_value(t).expect("json"),
+            now,
+        )?;
         Ok(())
     })
 }
@@ -188,10 +229,8 @@ pub fn dashboard(conn: &mut DbConn, now: Ts) -> AppResult<Dashboard> {
     let today = bureau_date(now);
     let t = targets(conn)?;
     let rules = crate::services::certification::rules(conn)?;
-    let people: Vec<(org::User, String)> = org::list_with_units(conn)?
-        .into_iter()
-        .filter(|(u, _)| u.active && u.enforcement_post)
-        .collect();
+    let people: Vec<(org::User, String)> =
+        org::list_with_units(conn)?.into_iter().filter(|(u, _)| u.active && u.enforcement_post).collect();
     let mut officers = Vec::new();
     for (u, _) in &people {
         if !org::roles_of(conn, u.id)?.contains(&Role::Officer) {
@@ -202,17 +241,34 @@ pub fn dashboard(conn: &mut DbConn, now: Ts) -> AppResult<Dashboard> {
             .into_iter()
             .filter_map(|c| {
                 let level = Level::parse(&c.level)?;
-                let held = crate::domain::certification::HeldCert { level, issued_on: c.issued_on, expires_on: c.expires_on, status: CertStatus::parse(&c.status)? };
+                let held = crate::domain::certification::HeldCert {
+                    level,
+                    issued_on: c.issued_on,
+                    expires_on: c.expires_on,
+                    status: CertStatus::parse(&c.status)?,
+                };
                 (crate::domain::certification::status_on(&held, today, off, &rules) == CertStatus::Valid).then_some(level)
             })
             .max();
-        officers.push((u.clone(), OfficerFacts { police_type: u.police_type.clone(), hire_date: u.hire_date, is_leader: u.is_leader, is_legal_officer: u.is_legal_officer, best_level: best }));
+        officers.push((
+            u.clone(),
+            OfficerFacts {
+                police_type: u.police_type.clone(),
+                hire_date: u.hire_date,
+                is_leader: u.is_leader,
+                is_legal_officer: u.is_legal_officer,
+                best_level: best,
+            },
+        ));
     }
     // bimonthly attendance in the last year, per user
     let since = now - Duration::days(365);
     let mut sat: HashMap<i64, (usize, usize)> = HashMap::new();
     let mut absent: HashMap<i64, usize> = HashMap::new();
-    for s in exam_db::list_sittings(conn)?.into_iter().filter(|s| s.kind == SittingKind::Bimonthly.as_str() && s.closes_at >= since && s.closes_at <= now) {
+    for s in exam_db::list_sittings(conn)?
+        .into_iter()
+        .filter(|s| s.kind == SittingKind::Bimonthly.as_str() && s.closes_at >= since && s.closes_at <= now)
+    {
         for (a, ..) in exam_db::attempts_of_sitting(conn, s.id)? {
             let e = sat.entry(a.user_id).or_default();
             e.0 += 1;
@@ -250,7 +306,8 @@ pub fn dashboard(conn: &mut DbConn, now: Ts) -> AppResult<Dashboard> {
     let mut rows = Vec::new();
     for u in &units {
         // a unit counts its own officers and those of the units under it
-        let members: Vec<&(org::User, OfficerFacts)> = officers.iter().filter(|(o, _)| unit_path(o.unit_id, parent).contains(&u.id)).collect();
+        let members: Vec<&(org::User, OfficerFacts)> =
+            officers.iter().filter(|(o, _)| unit_path(o.unit_id, parent).contains(&u.id)).collect();
         if !members.is_empty() && u.parent_id.is_some() {
             rows.push(row(Some(u.id), u.name.clone(), &members));
         }
@@ -299,7 +356,14 @@ pub fn create_token(conn: &mut DbConn, name: &str, role: Role, days: i64, by: i6
     let hash = token_hash(&token);
     let id = write_tx(conn, |c| {
         let id = hr_db::insert_token(c, name, &hash, role.as_str(), by, now, now + Duration::days(days))?;
-        audit::append(c, Some(by), "api_token.create", &format!("api_token:{id}"), &json!({"name": name, "role": role.as_str(), "days": days}), now)?;
+        audit::append(
+            c,
+            Some(by),
+            "api_token.create",
+            &format!("api_token:{id}"),
+            &json!({"name": name, "role": role.as_str(), "days": days}),
+            now,
+        )?;
         Ok::<i64, AppError>(id)
     })?;
     Ok((id, token))
@@ -340,11 +404,14 @@ pub fn strengths_of(conn: &mut DbConn, users: &[i64]) -> AppResult<Vec<crate::do
         }
     }
     let ids: Vec<i64> = raw.iter().map(|r| r.0).collect::<HashSet<_>>().into_iter().collect();
-    let statute: HashMap<i64, String> = crate::db::models::bank::versions_by_ids(conn, &ids)?.into_iter().map(|(v, _)| (v.id, v.statute_code)).collect();
+    let statute: HashMap<i64, String> =
+        crate::db::models::bank::versions_by_ids(conn, &ids)?.into_iter().map(|(v, _)| (v.id, v.statute_code)).collect();
     let at = chrono::NaiveDateTime::default();
     let outcomes: Vec<crate::domain::study::Outcome> = raw
         .into_iter()
-        .filter_map(|(v, correct)| Some(crate::domain::study::Outcome { question_id: v, version_id: v, statute: statute.get(&v)?.clone(), correct, at }))
+        .filter_map(|(v, correct)| {
+            Some(crate::domain::study::Outcome { question_id: v, version_id: v, statute: statute.get(&v)?.clone(), correct, at })
+        })
         .collect();
     Ok(crate::domain::study::strengths(&outcomes))
 }

@@ -27,7 +27,8 @@ pub fn analyse_sitting(conn: &mut DbConn, cache: &VersionCache, sitting_id: i64,
         let paper = exams::paper_of(a)?;
         let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
         let versions = cache.get_many(conn, &ids)?;
-        let saved: HashMap<i64, String> = exam_db::responses_of(conn, a.id)?.into_iter().map(|r| (r.question_version_id, r.choices)).collect();
+        let saved: HashMap<i64, String> =
+            exam_db::responses_of(conn, a.id)?.into_iter().map(|r| (r.question_version_id, r.choices)).collect();
         let scores: Vec<i64> = a.item_scores.as_deref().unwrap_or("").split(',').filter_map(|x| x.parse().ok()).collect();
         totals.push(a.score_centi.unwrap_or(0) as f64 / 100.0);
         max_total = max_total.max(a.max_centi as f64 / 100.0);

@@ -33,7 +33,8 @@ pub fn leaders_of(conn: &mut DbConn, officer_id: i64) -> AppResult<Vec<i64>> {
     let parent = |u: i64| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
     let people = org::list_with_units(conn)?;
     for unit in crate::domain::org::unit_path(officer.unit_id, parent) {
-        let here: Vec<i64> = people.iter().filter(|(u, _)| u.unit_id == unit && u.is_leader && u.active && u.id != officer_id).map(|(u, _)| u.id).collect();
+        let here: Vec<i64> =
+            people.iter().filter(|(u, _)| u.unit_id == unit && u.is_leader && u.active && u.id != officer_id).map(|(u, _)| u.id).collect();
         if !here.is_empty() {
             return Ok(here);
         }
@@ -82,7 +83,11 @@ async fn deliver(transport: &Transport, msg: Message) -> Result<(), String> {
         }
         Transport::Folder(dir) => {
             tokio_fs_create(dir).await?;
-            lettre::AsyncFileTransport::<lettre::Tokio1Executor>::new(dir).send(msg).await.map(|_| ()).map_err(|e| format!("writing {}: {e}", dir.display()))
+            lettre::AsyncFileTransport::<lettre::Tokio1Executor>::new(dir)
+                .send(msg)
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("writing {}: {e}", dir.display()))
         }
     }
 }
@@ -92,7 +97,12 @@ async fn tokio_fs_create(dir: &std::path::Path) -> Result<(), String> {
 }
 
 /// Sends what is due; returns (sent, failed tries).
-pub async fn send_due(pool: &crate::db::Pool, clock: &crate::clock::Clock, transport: &Transport, from: &str) -> Result<(usize, usize), String> {
+pub async fn send_due(
+    pool: &crate::db::Pool,
+    clock: &crate::clock::Clock,
+    transport: &Transport,
+    from: &str,
+) -> Result<(usize, usize), String> {
     let p = pool.clone();
     let now = clock.now();
     let due = rocket::tokio::task::spawn_blocking(move || -> Result<Vec<mail_db::Mail>, String> {
@@ -120,7 +130,11 @@ pub async fn send_due(pool: &crate::db::Pool, clock: &crate::clock::Clock, trans
         })
         .await
         .map_err(|e| e.to_string())??;
-        if ok { sent += 1 } else { failed += 1 }
+        if ok {
+            sent += 1
+        } else {
+            failed += 1
+        }
     }
     Ok((sent, failed))
 }
@@ -150,7 +164,11 @@ mod tests {
             for lang in LANGS {
                 let m = render_mail(kind, lang, &params).unwrap_or_else(|e| panic!("{kind}/{lang}: {e}"));
                 assert!(!m.subject.is_empty() && !m.text.trim().is_empty(), "{kind}/{lang}");
-                assert!(!m.html.contains("<script>") && !m.html.contains("<b>王"), "{kind}/{lang}: markup from data must be escaped: {}", m.html);
+                assert!(
+                    !m.html.contains("<script>") && !m.html.contains("<b>王"),
+                    "{kind}/{lang}: markup from data must be escaped: {}",
+                    m.html
+                );
                 assert!(!m.text.contains("&amp;") && !m.text.contains("&lt;"), "{kind}/{lang}: text part is not HTML: {}", m.text);
             }
         }

@@ -81,7 +81,11 @@ pub fn validate(input: &AccountInput, units: &[org::Unit], now: Ts) -> Result<Va
         errs.push(format!("hire_date {:?}: use YYYY-MM-DD", input.hire_date.trim()));
     }
     let mut flags = [false; 3];
-    for (i, (label, v)) in [("enforcement_post", &input.enforcement_post), ("is_leader", &input.is_leader), ("is_legal_officer", &input.is_legal_officer)].iter().enumerate() {
+    for (i, (label, v)) in
+        [("enforcement_post", &input.enforcement_post), ("is_leader", &input.is_leader), ("is_legal_officer", &input.is_legal_officer)]
+            .iter()
+            .enumerate()
+    {
         match yes(v) {
             Ok(b) => flags[i] = b,
             Err(e) => errs.push(format!("{label}: {e}")),
@@ -148,7 +152,8 @@ pub fn create_account(conn: &mut DbConn, input: &AccountInput, by: Option<i64>, 
 }
 
 /// The CSV columns of an officer import (header row required).
-pub const CSV_COLUMNS: &str = "badge,name,unit,police_type,post,enforcement_post,rank,hire_date,is_leader,is_legal_officer,email,roles,password";
+pub const CSV_COLUMNS: &str =
+    "badge,name,unit,police_type,post,enforcement_post,rank,hire_date,is_leader,is_legal_officer,email,roles,password";
 
 /// Result of a CSV import: nothing is stored unless `errors` is empty.
 #[derive(Debug, Default)]

@@ -140,8 +140,11 @@ pub fn candidates_of(c: &mut DbConn, s: &exam_db::Sitting) -> AppResult<Vec<org:
         }
     }
     if let Some(level) = &s.cert_level {
-        let registered: std::collections::HashSet<i64> =
-            crate::db::models::cert::registrations(c, true)?.into_iter().filter(|(r, ..)| &r.level == level).map(|(r, ..)| r.user_id).collect();
+        let registered: std::collections::HashSet<i64> = crate::db::models::cert::registrations(c, true)?
+            .into_iter()
+            .filter(|(r, ..)| &r.level == level)
+            .map(|(r, ..)| r.user_id)
+            .collect();
         out.retain(|u| registered.contains(&u.id));
     }
     Ok(out)
@@ -165,7 +168,11 @@ pub const REMINDER_HOURS: i64 = 24;
 pub fn send_reminders(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
     let mut n = 0;
     for s in exam_db::sittings_closing_after(conn, now)? {
-        if s.reminded || s.opens_at <= now || s.opens_at > now + chrono::Duration::hours(REMINDER_HOURS) || s.kind == SittingKind::Remedial.as_str() {
+        if s.reminded
+            || s.opens_at <= now
+            || s.opens_at > now + chrono::Duration::hours(REMINDER_HOURS)
+            || s.kind == SittingKind::Remedial.as_str()
+        {
             continue;
         }
         n += write_tx(conn, |c| {

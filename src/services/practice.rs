@@ -24,7 +24,11 @@ const MAX_SECONDS_PER_ANSWER: i64 = 600;
 pub enum Mode {
     Statute(String),
     /// A chapter of a statute edition's text: questions citing one of its articles.
-    Chapter { statute: String, edition: String, index: usize },
+    Chapter {
+        statute: String,
+        edition: String,
+        index: usize,
+    },
     Level(Level),
     Weak,
     WrongBook,
@@ -63,8 +67,10 @@ impl Mode {
 /// opens within `lead` or is open are left out (`exam_mode::withheld_from_practice`).
 pub fn start(conn: &mut DbConn, user_id: i64, mode: &Mode, texts: &StatuteTexts, lead: chrono::Duration, now: Ts) -> AppResult<i64> {
     let withheld = crate::services::exam_mode::withheld_from_practice(conn, now, lead)?;
-    let pool: Vec<_> =
-        crate::services::exams::pool_candidates(conn, now)?.into_iter().filter(|c| c.case.is_none() && !withheld.contains(&c.version_id)).collect();
+    let pool: Vec<_> = crate::services::exams::pool_candidates(conn, now)?
+        .into_iter()
+        .filter(|c| c.case.is_none() && !withheld.contains(&c.version_id))
+        .collect();
     let live_ids: HashSet<i64> = pool.iter().map(|c| c.version_id).collect();
     let mut rng = rand::rng();
     let mut pick = |mut ids: Vec<i64>| {
@@ -95,12 +101,16 @@ pub fn start(conn: &mut DbConn, user_id: i64, mode: &Mode, texts: &StatuteTexts,
         Mode::WrongBook => {
             // practise the live version of each missed question (an old version may teach old law)
             let book = study::wrong_book(&crate::services::remedial::outcomes_of(conn, user_id, now)?);
-            let live_by_question: HashMap<i64, i64> =
-                bank_db::versions_by_ids(conn, &live_ids.iter().copied().collect::<Vec<_>>())?.into_iter().map(|(v, q)| (q.id, v.id)).collect();
+            let live_by_question: HashMap<i64, i64> = bank_db::versions_by_ids(conn, &live_ids.iter().copied().collect::<Vec<_>>())?
+                .into_iter()
+                .map(|(v, q)| (q.id, v.id))
+                .collect();
             (book.iter().filter_map(|w| live_by_question.get(&w.question_id).copied()).take(SET_SIZE).collect(), None)
         }
         Mode::Plan(pid) => {
-            let p = tr_db::find_plan(conn, *pid)?.filter(|p| p.user_id == user_id && p.status == "open").ok_or_else(|| AppError::not_found("no such open remedial plan"))?;
+            let p = tr_db::find_plan(conn, *pid)?
+                .filter(|p| p.user_id == user_id && p.status == "open")
+                .ok_or_else(|| AppError::not_found("no such open remedial plan"))?;
             let statutes = p.statutes_vec();
             (pick(pool.iter().filter(|c| statutes.contains(&c.statute)).map(|c| c.version_id).collect()), Some(p.id))
         }
@@ -119,7 +129,8 @@ fn in_chapter(articles: &[String], ch: &Chapter) -> bool {
 /// Chapters with live questions, per statute: (statute name, [(filter value, title, count)]).
 pub fn chapters(conn: &mut DbConn, texts: &StatuteTexts, now: Ts) -> AppResult<Vec<(String, Vec<(String, String, usize)>)>> {
     let names: HashMap<String, String> = bank_db::statute_names(conn)?.into_iter().collect();
-    let pool: Vec<i64> = crate::services::exams::pool_candidates(conn, now)?.into_iter().filter(|c| c.case.is_none()).map(|c| c.version_id).collect();
+    let pool: Vec<i64> =
+        crate::services::exams::pool_candidates(conn, now)?.into_iter().filter(|c| c.case.is_none()).map(|c| c.version_id).collect();
     let mut by_edition: HashMap<(String, String), Vec<Vec<String>>> = HashMap::new();
     for (v, _) in bank_db::versions_by_ids(conn, &pool)? {
         let arts = v.articles_vec();
@@ -133,7 +144,13 @@ pub fn chapters(conn: &mut DbConn, texts: &StatuteTexts, now: Ts) -> AppResult<V
             .chapters(statute, edition)
             .iter()
             .enumerate()
-            .map(|(i, ch)| (format!("{statute}@{edition}|{i}"), ch.title.clone(), by_edition[&(statute.clone(), edition.clone())].iter().filter(|a| in_chapter(a, ch)).count()))
+            .map(|(i, ch)| {
+                (
+                    format!("{statute}@{edition}|{i}"),
+                    ch.title.clone(),
+                    by_edition[&(statute.clone(), edition.clone())].iter().filter(|a| in_chapter(a, ch)).count(),
+                )
+            })
             .filter(|x| x.2 > 0)
             .collect();
         if !items.is_empty() {
@@ -180,15 +197,25 @@ pub fn own_session(conn: &mut DbConn, id: i64, user_id: i64) -> AppResult<tr_db:
 
 /// A set as its owner sees it. Items now in a graded sitting's pool (see `start`) are left out,
 /// answered or not, until that sitting closes: their keys are not shown in the meantime.
-pub fn view(conn: &mut DbConn, s: tr_db::PracticeSession, texts: &crate::domain::statute_text::StatuteTexts, lead: chrono::Duration, now: Ts) -> AppResult<SetView> {
+pub fn view(
+    conn: &mut DbConn,
+    s: tr_db::PracticeSession,
+    texts: &crate::domain::statute_text::StatuteTexts,
+    lead: chrono::Duration,
+    now: Ts,
+) -> AppResult<SetView> {
     let withheld = crate::services::exam_mode::withheld_from_practice(conn, now, lead)?;
     let ids: Vec<i64> = s.items_vec().into_iter().filter(|id| !withheld.contains(id)).collect();
-    let answers: HashMap<i64, tr_db::PracticeAnswer> =
-        tr_db::answers_of_session(conn, s.id)?.into_iter().filter(|a| !withheld.contains(&a.question_version_id)).map(|a| (a.question_version_id, a)).collect();
+    let answers: HashMap<i64, tr_db::PracticeAnswer> = tr_db::answers_of_session(conn, s.id)?
+        .into_iter()
+        .filter(|a| !withheld.contains(&a.question_version_id))
+        .map(|a| (a.question_version_id, a))
+        .collect();
     let answered_ids: Vec<i64> = answers.keys().copied().collect();
     // keys only for answered questions: an unanswered one's key never leaves the server
     let keys: HashMap<i64, String> = bank_db::keys_by_ids(conn, &answered_ids)?.into_iter().collect();
-    let mut by_id: HashMap<i64, (bank_db::Version, bank_db::Question)> = bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (v, q))).collect();
+    let mut by_id: HashMap<i64, (bank_db::Version, bank_db::Question)> =
+        bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (v, q))).collect();
     let mut items = Vec::new();
     for (n, id) in ids.iter().enumerate() {
         let Some((v, q)) = by_id.remove(id) else { continue };
@@ -200,7 +227,15 @@ pub fn view(conn: &mut DbConn, s: tr_db::PracticeSession, texts: &crate::domain:
             explanation: v.explanation.clone(),
             articles,
         });
-        items.push(SetItem { number: n + 1, version_id: v.id, kind: q.kind.clone(), stem: v.stem.clone(), statute: v.statute_code.clone(), options, feedback });
+        items.push(SetItem {
+            number: n + 1,
+            version_id: v.id,
+            kind: q.kind.clone(),
+            stem: v.stem.clone(),
+            statute: v.statute_code.clone(),
+            options,
+            feedback,
+        });
     }
     Ok(SetView {
         answered: answers.len(),
@@ -212,13 +247,24 @@ pub fn view(conn: &mut DbConn, s: tr_db::PracticeSession, texts: &crate::domain:
 }
 
 /// Records an answer (the first one counts) and returns whether it was right.
-pub fn answer(conn: &mut DbConn, user_id: i64, session_id: i64, version_id: i64, choices: &[String], lead: chrono::Duration, now: Ts) -> AppResult<bool> {
+pub fn answer(
+    conn: &mut DbConn,
+    user_id: i64,
+    session_id: i64,
+    version_id: i64,
+    choices: &[String],
+    lead: chrono::Duration,
+    now: Ts,
+) -> AppResult<bool> {
     let s = own_session(conn, session_id, user_id)?;
     if !s.items_vec().contains(&version_id) {
         return Err(AppError::not_found("that question is not in this practice set"));
     }
     if crate::services::exam_mode::withheld_from_practice(conn, now, lead)?.contains(&version_id) {
-        return Err(AppError::conflict("withheld", "this question is in an exam that is open or about to open; it returns to practice when that exam closes"));
+        return Err(AppError::conflict(
+            "withheld",
+            "this question is in an exam that is open or about to open; it returns to practice when that exam closes",
+        ));
     }
     let (v, q) = bank_db::versions_by_ids(conn, &[version_id])?.pop().ok_or_else(|| AppError::internal("version missing"))?;
     let kind = QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Single);
@@ -230,7 +276,17 @@ pub fn answer(conn: &mut DbConn, user_id: i64, session_id: i64, version_id: i64,
     let correct = grading::score_item(kind, MultiRule::AllOrNothing, &key, &chosen, 100) == 100;
     let seconds = (now - s.last_active_at).num_seconds().clamp(0, MAX_SECONDS_PER_ANSWER) as i32;
     write_tx(conn, |c| {
-        let fresh = tr_db::insert_answer(c, &tr_db::PracticeAnswer { session_id, question_version_id: version_id, choices: chosen.clone(), correct, seconds, answered_at: now })?;
+        let fresh = tr_db::insert_answer(
+            c,
+            &tr_db::PracticeAnswer {
+                session_id,
+                question_version_id: version_id,
+                choices: chosen.clone(),
+                correct,
+                seconds,
+                answered_at: now,
+            },
+        )?;
         if fresh {
             if let Some(pid) = s.plan_id {
                 crate::services::remedial::after_practice(c, pid, now)?;

@@ -27,7 +27,14 @@ pub struct EventOutcome {
 }
 
 /// Records an event the candidate's exam page reports.
-pub fn record_event(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, user_id: i64, kind: &str, now: Ts) -> AppResult<EventOutcome> {
+pub fn record_event(
+    conn: &mut DbConn,
+    cache: &VersionCache,
+    attempt_id: i64,
+    user_id: i64,
+    kind: &str,
+    now: Ts,
+) -> AppResult<EventOutcome> {
     if !EVENT_KINDS.contains(&kind) {
         return Err(AppError::unprocessable(format!("kind: one of {}", EVENT_KINDS.join(", "))));
     }
@@ -55,7 +62,11 @@ pub fn record_event(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, us
         Some(OnLimit::Submit) => {
             // the deadline moves up to the end of the grace period, unless a proctor dismisses
             // an event first (`dismiss_event` puts it back); the deadline sweeper submits
-            let pending = room_db::events_of_attempt(conn, a.id)?.iter().rev().find(|e| e.kind == room_db::SUBMIT_PENDING || e.kind == room_db::SUBMIT_CANCELLED).is_some_and(|e| e.kind == room_db::SUBMIT_PENDING);
+            let pending = room_db::events_of_attempt(conn, a.id)?
+                .iter()
+                .rev()
+                .find(|e| e.kind == room_db::SUBMIT_PENDING || e.kind == room_db::SUBMIT_CANCELLED)
+                .is_some_and(|e| e.kind == room_db::SUBMIT_PENDING);
             let at = now + chrono::Duration::seconds(i64::from(controls.grace_seconds));
             if !pending && at < a.deadline {
                 write_tx(conn, |c| {
@@ -77,27 +88,45 @@ pub fn record_event(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, us
 /// called off when the count falls below the limit. Audited.
 pub fn dismiss_event(conn: &mut DbConn, sitting_id: i64, event_id: i64, reason: &str, by: i64, now: Ts) -> AppResult<()> {
     let reason = check_reason(reason)?;
-    let e = room_db::find_event(conn, event_id)?.filter(|e| EVENT_KINDS.contains(&e.kind.as_str())).ok_or_else(|| AppError::not_found("no such focus event"))?;
-    let a = exam_db::find_attempt(conn, e.attempt_id)?.filter(|a| a.sitting_id == sitting_id).ok_or_else(|| AppError::not_found("no such focus event in this sitting"))?;
+    let e = room_db::find_event(conn, event_id)?
+        .filter(|e| EVENT_KINDS.contains(&e.kind.as_str()))
+        .ok_or_else(|| AppError::not_found("no such focus event"))?;
+    let a = exam_db::find_attempt(conn, e.attempt_id)?
+        .filter(|a| a.sitting_id == sitting_id)
+        .ok_or_else(|| AppError::not_found("no such focus event in this sitting"))?;
     let s = exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
     let controls = exams::controls_of(&s);
     write_tx(conn, |c| {
         let events = room_db::events_of_attempt(c, a.id)?;
-        let already = events.iter().any(|x| x.kind == room_db::DISMISSED && serde_json::from_str::<serde_json::Value>(&x.detail).ok().and_then(|d| d["event"].as_i64()) == Some(e.id));
+        let already = events.iter().any(|x| {
+            x.kind == room_db::DISMISSED
+                && serde_json::from_str::<serde_json::Value>(&x.detail).ok().and_then(|d| d["event"].as_i64()) == Some(e.id)
+        });
         if already {
             return Err(AppError::conflict("dismissed", "this event was already dismissed"));
         }
         let detail = json!({"event": e.id, "kind": e.kind, "reason": reason});
         room_db::insert_event(c, a.id, room_db::DISMISSED, &detail.to_string(), Some(by), now)?;
         audit::append(c, Some(by), "attempt.event_dismissed", &format!("attempt:{}", a.id), &detail, now)?;
-        let pending = events.iter().rev().find(|x| x.kind == room_db::SUBMIT_PENDING || x.kind == room_db::SUBMIT_CANCELLED).filter(|x| x.kind == room_db::SUBMIT_PENDING);
+        let pending = events
+            .iter()
+            .rev()
+            .find(|x| x.kind == room_db::SUBMIT_PENDING || x.kind == room_db::SUBMIT_CANCELLED)
+            .filter(|x| x.kind == room_db::SUBMIT_PENDING);
         let fresh = exam_db::find_attempt(c, a.id)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
         if let Some(p) = pending {
             if fresh.submitted_at.is_none() && controls.after_event(room_db::count_focus_events(c, a.id)?).is_none() {
                 let d: serde_json::Value = serde_json::from_str(&p.detail).unwrap_or_default();
                 let from = d["from"].as_str().and_then(crate::timefmt::parse).unwrap_or(fresh.deadline);
                 room_db::set_deadline(c, a.id, from.max(fresh.deadline))?;
-                room_db::insert_event(c, a.id, room_db::SUBMIT_CANCELLED, &json!({"deadline": crate::timefmt::to_string(&from.max(fresh.deadline))}).to_string(), Some(by), now)?;
+                room_db::insert_event(
+                    c,
+                    a.id,
+                    room_db::SUBMIT_CANCELLED,
+                    &json!({"deadline": crate::timefmt::to_string(&from.max(fresh.deadline))}).to_string(),
+                    Some(by),
+                    now,
+                )?;
             }
         }
         Ok(())
@@ -106,7 +135,8 @@ pub fn dismiss_event(conn: &mut DbConn, sitting_id: i64, event_id: i64, reason: 
 
 /// Lets a candidate whose start is locked by wrong access codes try again (audited).
 pub fn let_in(conn: &mut DbConn, sitting_id: i64, badge: &str, by: i64, now: Ts) -> AppResult<()> {
-    let u = crate::db::models::org::find_by_badge(conn, badge.trim())?.ok_or_else(|| AppError::not_found(format!("no officer {}", badge.trim())))?;
+    let u = crate::db::models::org::find_by_badge(conn, badge.trim())?
+        .ok_or_else(|| AppError::not_found(format!("no officer {}", badge.trim())))?;
     write_tx(conn, |c| {
         let n = room_db::clear_code_failures(c, sitting_id, u.id)?;
         if n == 0 {
@@ -122,12 +152,20 @@ pub fn let_in(conn: &mut DbConn, sitting_id: i64, badge: &str, by: i64, now: Ts)
 pub fn grant_exception(conn: &mut DbConn, sitting_id: i64, badge: &str, reason: &str, by: i64, now: Ts) -> AppResult<()> {
     let reason = check_reason(reason)?;
     exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
-    let u = crate::db::models::org::find_by_badge(conn, badge.trim())?.ok_or_else(|| AppError::unprocessable(format!("badge: no account {}", badge.trim())))?;
+    let u = crate::db::models::org::find_by_badge(conn, badge.trim())?
+        .ok_or_else(|| AppError::unprocessable(format!("badge: no account {}", badge.trim())))?;
     write_tx(conn, |c| {
         if !room_db::insert_exception(c, sitting_id, u.id, reason, by, now)? {
             return Err(AppError::conflict("exists", "this account already has an exception for this sitting"));
         }
-        audit::append(c, Some(by), "sitting.exception", &format!("sitting:{sitting_id}"), &json!({"user": u.id, "badge": u.badge, "reason": reason}), now)?;
+        audit::append(
+            c,
+            Some(by),
+            "sitting.exception",
+            &format!("sitting:{sitting_id}"),
+            &json!({"user": u.id, "badge": u.badge, "reason": reason}),
+            now,
+        )?;
         Ok(())
     })
 }
@@ -281,7 +319,15 @@ pub struct Compensation {
 /// `minutes` more, and every attempt the server submitted itself at a deadline inside the outage
 /// is re-opened for `minutes` with its answers. Each change is an attempt event and an audit
 /// entry, and the sitting gets one audit entry with the totals.
-pub fn compensate_downtime(conn: &mut DbConn, sitting_id: i64, since: Ts, minutes: i64, reason: &str, by: i64, now: Ts) -> AppResult<Compensation> {
+pub fn compensate_downtime(
+    conn: &mut DbConn,
+    sitting_id: i64,
+    since: Ts,
+    minutes: i64,
+    reason: &str,
+    by: i64,
+    now: Ts,
+) -> AppResult<Compensation> {
     let reason = check_reason(reason)?.to_string();
     if !(1..=240).contains(&minutes) {
         return Err(AppError::unprocessable("minutes: 1–240"));
@@ -296,17 +342,25 @@ pub fn compensate_downtime(conn: &mut DbConn, sitting_id: i64, since: Ts, minute
                 grant_extra_time(conn, a.id, minutes, &format!("停机补偿 downtime: {reason}"), by, now)?;
                 r.extended += 1;
             }
-            Some(at) if a.submit_kind.as_deref() == Some("auto") && at >= since => match reopen(conn, a.id, minutes, &format!("停机补偿 downtime: {reason}"), by, now) {
-                Ok(_) => r.reopened += 1,
-                Err(e) if e.status.code == 409 => r.skipped += 1,
-                Err(e) => return Err(e),
-            },
+            Some(at) if a.submit_kind.as_deref() == Some("auto") && at >= since => {
+                match reopen(conn, a.id, minutes, &format!("停机补偿 downtime: {reason}"), by, now) {
+                    Ok(_) => r.reopened += 1,
+                    Err(e) if e.status.code == 409 => r.skipped += 1,
+                    Err(e) => return Err(e),
+                }
+            }
             Some(_) => {}
         }
     }
     write_tx(conn, |c| {
-        audit::append(c, Some(by), "sitting.downtime", &format!("sitting:{sitting_id}"),
-            &json!({"since": crate::timefmt::to_string(&since), "minutes": minutes, "reason": reason, "extended": r.extended, "reopened": r.reopened, "skipped": r.skipped}), now)?;
+        audit::append(
+            c,
+            Some(by),
+            "sitting.downtime",
+            &format!("sitting:{sitting_id}"),
+            &json!({"since": crate::timefmt::to_string(&since), "minutes": minutes, "reason": reason, "extended": r.extended, "reopened": r.reopened, "skipped": r.skipped}),
+            now,
+        )?;
         Ok::<(), AppError>(())
     })?;
     Ok(r)

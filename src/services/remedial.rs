@@ -35,7 +35,14 @@ pub fn save_rules(conn: &mut DbConn, r: &RemedialRules, by: i64, now: Ts) -> App
     let text = serde_json::to_string(r).expect("json");
     write_tx(conn, |c| {
         cert_db::put_setting(c, SETTINGS_KEY, &text, Some(by), now)?;
-        crate::db::models::audit::append(c, Some(by), "settings.remedial_rules", "settings:remedial_rules", &serde_json::to_value(r).expect("json"), now)?;
+        crate::db::models::audit::append(
+            c,
+            Some(by),
+            "settings.remedial_rules",
+            "settings:remedial_rules",
+            &serde_json::to_value(r).expect("json"),
+            now,
+        )?;
         Ok(())
     })
 }
@@ -84,7 +91,17 @@ pub fn after_bimonthly(c: &mut DbConn, user_id: i64, attempt_id: i64, now: Ts) -
     let mut history: Vec<(Ts, rules_mod::ExamResult, i64)> = exam_db::attempts_of_user(c, user_id)?
         .into_iter()
         .filter(|(a, s)| s.kind == SittingKind::Bimonthly.as_str() && a.submitted_at.is_some() && a.passed.is_some())
-        .map(|(a, _)| (a.submitted_at.expect("filtered"), rules_mod::ExamResult { score_centi: a.score_centi.unwrap_or(0), max_centi: a.max_centi, passed: a.passed.unwrap_or(false) }, a.id))
+        .map(|(a, _)| {
+            (
+                a.submitted_at.expect("filtered"),
+                rules_mod::ExamResult {
+                    score_centi: a.score_centi.unwrap_or(0),
+                    max_centi: a.max_centi,
+                    passed: a.passed.unwrap_or(false),
+                },
+                a.id,
+            )
+        })
         .collect();
     history.sort_by_key(|h| h.0);
     // judge the history up to this attempt: a later filing order must not change the verdict
@@ -97,7 +114,12 @@ pub fn after_bimonthly(c: &mut DbConn, user_id: i64, attempt_id: i64, now: Ts) -
     let score_shown = crate::domain::exam::Release::parse(&s.score_release) != Some(crate::domain::exam::Release::Never);
     let reason = match trigger {
         Trigger::FailedExam if score_shown => {
-            format!("{}：{} / {} 不合格", s.title, crate::domain::grading::format_points(a.score_centi.unwrap_or(0)), crate::domain::grading::format_points(a.max_centi))
+            format!(
+                "{}：{} / {} 不合格",
+                s.title,
+                crate::domain::grading::format_points(a.score_centi.unwrap_or(0)),
+                crate::domain::grading::format_points(a.max_centi)
+            )
         }
         Trigger::FailedExam => format!("{}：未达到合格要求", s.title),
         _ => format!("连续 {} 次双月考低于 {}%（最近：{}）", r.low_streak, r.low_percent, s.title),
@@ -106,7 +128,15 @@ pub fn after_bimonthly(c: &mut DbConn, user_id: i64, attempt_id: i64, now: Ts) -
 }
 
 /// Opens a plan unless the officer already has an open one. Call inside `db::write_tx`.
-pub fn open_plan(c: &mut DbConn, user_id: i64, trigger: Trigger, reason: &str, source_attempt: Option<i64>, referred_by: Option<i64>, now: Ts) -> AppResult<Option<i64>> {
+pub fn open_plan(
+    c: &mut DbConn,
+    user_id: i64,
+    trigger: Trigger,
+    reason: &str,
+    source_attempt: Option<i64>,
+    referred_by: Option<i64>,
+    now: Ts,
+) -> AppResult<Option<i64>> {
     if tr_db::open_plan_of(c, user_id)?.is_some() {
         return Ok(None);
     }
@@ -169,7 +199,13 @@ pub fn open_plan(c: &mut DbConn, user_id: i64, trigger: Trigger, reason: &str, s
         referred_by,
         now,
     )?;
-    crate::services::mail::notify(c, user_id, "remedial_assigned", json!({"reason": reason, "deadline": crate::web::local(deadline), "url": format!("/remedial/{id}")}), now)?;
+    crate::services::mail::notify(
+        c,
+        user_id,
+        "remedial_assigned",
+        json!({"reason": reason, "deadline": crate::web::local(deadline), "url": format!("/remedial/{id}")}),
+        now,
+    )?;
     Ok(Some(id))
 }
 
@@ -179,7 +215,8 @@ pub fn refer(conn: &mut DbConn, badge: &str, reason: &str, by: i64, now: Ts) -> 
     if reason.chars().count() < 5 || reason.chars().count() > 500 {
         return Err(AppError::unprocessable("reason: say why the officer is referred (5–500 characters)"));
     }
-    let u = org::find_by_badge(conn, badge.trim())?.ok_or_else(|| AppError::unprocessable(format!("badge: no officer {:?}", badge.trim())))?;
+    let u =
+        org::find_by_badge(conn, badge.trim())?.ok_or_else(|| AppError::unprocessable(format!("badge: no officer {:?}", badge.trim())))?;
     write_tx(conn, |c| {
         open_plan(c, u.id, Trigger::Referral, reason, None, Some(by), now)?
             .ok_or_else(|| AppError::conflict("plan_open", format!("{} already has an open remedial plan", u.badge)))
@@ -190,7 +227,10 @@ pub fn refer(conn: &mut DbConn, badge: &str, reason: &str, by: i64, now: Ts) -> 
 pub fn write_review(conn: &mut DbConn, plan_id: i64, user_id: i64, version_id: i64, note: &str, now: Ts) -> AppResult<Stage> {
     let note = note.trim();
     if note.chars().count() < rules_mod::MIN_NOTE_CHARS || note.chars().count() > 2000 {
-        return Err(AppError::unprocessable(format!("note: write at least {} characters (at most 2000) on what you got wrong", rules_mod::MIN_NOTE_CHARS)));
+        return Err(AppError::unprocessable(format!(
+            "note: write at least {} characters (at most 2000) on what you got wrong",
+            rules_mod::MIN_NOTE_CHARS
+        )));
     }
     write_tx(conn, |c| {
         let p = own_open_plan(c, plan_id, user_id)?;
@@ -251,7 +291,11 @@ fn create_exam(c: &mut DbConn, p: &tr_db::Plan, r: &RemedialRules, now: Ts) -> A
     let u = org::find(c, p.user_id)?.ok_or_else(|| AppError::internal("officer missing"))?;
     let pool = crate::services::exams::pool_candidates(c, now)?;
     let mut statutes = p.statutes_vec();
-    let kinds = [(RuleKind::Single, crate::domain::bank::QuestionKind::Single), (RuleKind::Multiple, crate::domain::bank::QuestionKind::Multiple), (RuleKind::TrueFalse, crate::domain::bank::QuestionKind::TrueFalse)];
+    let kinds = [
+        (RuleKind::Single, crate::domain::bank::QuestionKind::Single),
+        (RuleKind::Multiple, crate::domain::bank::QuestionKind::Multiple),
+        (RuleKind::TrueFalse, crate::domain::bank::QuestionKind::TrueFalse),
+    ];
     let available = |statutes: &[String]| -> Vec<((String, RuleKind), u32)> {
         let mut v = Vec::new();
         for s in statutes {
@@ -290,7 +334,14 @@ fn create_exam(c: &mut DbConn, p: &tr_db::Plan, r: &RemedialRules, now: Ts) -> A
             .iter()
             .zip(&counts)
             .filter(|(_, n)| **n > 0)
-            .map(|((key, _), n)| BlueprintRule { kind: key.1, statute: Some(key.0.clone()), difficulty: None, level: None, count: *n, points_centi: points })
+            .map(|((key, _), n)| BlueprintRule {
+                kind: key.1,
+                statute: Some(key.0.clone()),
+                difficulty: None,
+                level: None,
+                count: *n,
+                points_centi: points,
+            })
             .collect(),
         parallel: false,
     };
@@ -397,15 +448,38 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<(usize, usize)> {
         if now >= p.deadline && p.overdue_at.is_none() {
             write_tx(conn, |c| {
                 tr_db::mark_overdue(c, p.id, now)?;
-                training::append(c, p.user_id, kind::REMEDIAL_OVERDUE, bureau_date(now), &format!("remedial:{}", p.id), None, &json!({"plan_id": p.id, "deadline": crate::web::local(p.deadline), "stage": p.stage}), "", None, now)?;
-                crate::services::mail::notify(c, p.user_id, "remedial_overdue", json!({"deadline": crate::web::local(p.deadline), "url": format!("/remedial/{}", p.id)}), now)?;
+                training::append(
+                    c,
+                    p.user_id,
+                    kind::REMEDIAL_OVERDUE,
+                    bureau_date(now),
+                    &format!("remedial:{}", p.id),
+                    None,
+                    &json!({"plan_id": p.id, "deadline": crate::web::local(p.deadline), "stage": p.stage}),
+                    "",
+                    None,
+                    now,
+                )?;
+                crate::services::mail::notify(
+                    c,
+                    p.user_id,
+                    "remedial_overdue",
+                    json!({"deadline": crate::web::local(p.deadline), "url": format!("/remedial/{}", p.id)}),
+                    now,
+                )?;
                 tell_leaders(c, &p, now)
             })?;
             overdue += 1;
         } else if now < p.deadline && rules_mod::reminder_due(&r, p.opened_at, p.reminded_at, now) {
             write_tx(conn, |c| {
                 tr_db::mark_reminded(c, p.id, now)?;
-                crate::services::mail::notify(c, p.user_id, "remedial_reminder", json!({"deadline": crate::web::local(p.deadline), "stage": stage_label(&p.stage), "url": format!("/remedial/{}", p.id)}), now)
+                crate::services::mail::notify(
+                    c,
+                    p.user_id,
+                    "remedial_reminder",
+                    json!({"deadline": crate::web::local(p.deadline), "stage": stage_label(&p.stage), "url": format!("/remedial/{}", p.id)}),
+                    now,
+                )
             })?;
             reminded += 1;
         }
@@ -449,16 +523,24 @@ pub struct PlanView {
 
 /// Shared by practice feedback and self-review: the options as (id, text), the key, and each
 /// cited article with its text where the edition's text is shipped.
-pub fn explain(v: &bank_db::Version, q: &bank_db::Question, texts: &crate::domain::statute_text::StatuteTexts) -> (Vec<(String, String)>, Vec<(String, Option<String>)>) {
+pub fn explain(
+    v: &bank_db::Version,
+    q: &bank_db::Question,
+    texts: &crate::domain::statute_text::StatuteTexts,
+) -> (Vec<(String, String)>, Vec<(String, Option<String>)>) {
     let options = if q.kind == "truefalse" {
         vec![("T".to_string(), "正确".to_string()), ("F".to_string(), "错误".to_string())]
     } else {
         crate::domain::bank::OPTION_LETTERS.chars().zip(v.options_vec()).map(|(l, t)| (l.to_string(), t)).collect()
     };
-    let articles = v.articles_vec().into_iter().map(|a| {
-        let text = texts.article(&v.statute_code, &v.edition_code, &a).map(String::from);
-        (a, text)
-    }).collect();
+    let articles = v
+        .articles_vec()
+        .into_iter()
+        .map(|a| {
+            let text = texts.article(&v.statute_code, &v.edition_code, &a).map(String::from);
+            (a, text)
+        })
+        .collect();
     (options, articles)
 }
 
@@ -474,14 +556,21 @@ pub fn source_answers_released(conn: &mut DbConn, p: &tr_db::Plan, now: Ts) -> A
 /// A plan as `viewer_sees_keys` allows: when the source exam does not release its answers, the
 /// self-review covers only what may be shown — the statutes and articles the officer missed —
 /// without stems, options, keys or explanations (trainers, who hold the bank, see them).
-pub fn plan_view(conn: &mut DbConn, p: tr_db::Plan, texts: &crate::domain::statute_text::StatuteTexts, viewer_sees_keys: bool, now: Ts) -> AppResult<PlanView> {
+pub fn plan_view(
+    conn: &mut DbConn,
+    p: tr_db::Plan,
+    texts: &crate::domain::statute_text::StatuteTexts,
+    viewer_sees_keys: bool,
+    now: Ts,
+) -> AppResult<PlanView> {
     let withheld = !viewer_sees_keys && !source_answers_released(conn, &p, now)?;
     let statute_names: HashMap<String, String> = bank_db::statute_names(conn)?.into_iter().collect();
     let u = org::find(conn, p.user_id)?.ok_or_else(|| AppError::internal("officer missing"))?;
     let notes: HashMap<i64, String> = tr_db::reviews_of(conn, p.id)?.into_iter().collect();
     let ids = p.review_vec();
     let keys: HashMap<i64, String> = bank_db::keys_by_ids(conn, &ids)?.into_iter().collect();
-    let mut by_id: HashMap<i64, (bank_db::Version, bank_db::Question)> = bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (v, q))).collect();
+    let mut by_id: HashMap<i64, (bank_db::Version, bank_db::Question)> =
+        bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (v, q))).collect();
     let review: Vec<ReviewItem> = ids
         .iter()
         .filter_map(|id| by_id.remove(id))
@@ -508,7 +597,9 @@ pub fn plan_view(conn: &mut DbConn, p: tr_db::Plan, texts: &crate::domain::statu
     let r = rules(conn)?;
     let mastery = rules_mod::mastery(&r, &plan_answers(conn, &p)?);
     let exam_open = match p.exam_sitting_id {
-        Some(sid) if p.stage == Stage::Exam.as_str() => exam_db::find_sitting(conn, sid)?.is_some_and(|s| s.opens_at <= now && now < s.closes_at),
+        Some(sid) if p.stage == Stage::Exam.as_str() => {
+            exam_db::find_sitting(conn, sid)?.is_some_and(|s| s.opens_at <= now && now < s.closes_at)
+        }
         _ => false,
     };
     Ok(PlanView {
@@ -547,7 +638,11 @@ pub fn import_case_evaluations(conn: &mut DbConn, csv_text: &str, by: i64, now: 
                 Some(d) if d == row.deduction_centi => {}
                 Some(d) => errs.push(format!(
                     "line {}: case {:?} of {} in {} was already imported with deduction {}",
-                    row.line, row.case_ref, row.badge, row.month, crate::domain::grading::format_points(d)
+                    row.line,
+                    row.case_ref,
+                    row.badge,
+                    row.month,
+                    crate::domain::grading::format_points(d)
                 )),
                 None => fresh.push((u.id, row)),
             }
@@ -562,12 +657,23 @@ pub fn import_case_evaluations(conn: &mut DbConn, csv_text: &str, by: i64, now: 
         let r = rules(c)?;
         let mut opened = Vec::new();
         for (uid, month, avg) in rules_mod::case_referrals(&r, &tr_db::case_deductions(c, &months)?) {
-            let reason = format!("{month} 案件考评平均扣分 {}（≥ {}）", crate::domain::grading::format_points(avg), crate::domain::grading::format_points(r.case_deduction_centi));
+            let reason = format!(
+                "{month} 案件考评平均扣分 {}（≥ {}）",
+                crate::domain::grading::format_points(avg),
+                crate::domain::grading::format_points(r.case_deduction_centi)
+            );
             if let Some(pid) = open_plan(c, uid, Trigger::CaseEvaluation, &reason, None, Some(by), now)? {
                 opened.push(pid);
             }
         }
-        crate::db::models::audit::append(c, Some(by), "case_evaluations.import", "case_evaluations", &json!({"rows": fresh.len(), "plans": opened}), now)?;
+        crate::db::models::audit::append(
+            c,
+            Some(by),
+            "case_evaluations.import",
+            "case_evaluations",
+            &json!({"rows": fresh.len(), "plans": opened}),
+            now,
+        )?;
         Ok((fresh.len(), opened))
     })
 }
@@ -596,7 +702,13 @@ pub fn parse_case_csv(text: &str) -> Result<Vec<CaseRow>, Vec<String>> {
         return Err(vec![format!("line 1: missing column(s) {} (expected badge,month,case_ref,deduction[,note])", missing.join(", "))]);
     }
     let col = |name: &str| headers.iter().position(|h| h == name);
-    let (cb, cm, cc, cd, cn) = (col("badge").expect("checked"), col("month").expect("checked"), col("case_ref").expect("checked"), col("deduction").expect("checked"), col("note"));
+    let (cb, cm, cc, cd, cn) = (
+        col("badge").expect("checked"),
+        col("month").expect("checked"),
+        col("case_ref").expect("checked"),
+        col("deduction").expect("checked"),
+        col("note"),
+    );
     let (mut rows, mut errs) = (Vec::new(), Vec::new());
     let mut seen = HashSet::new();
     for (i, rec) in rdr.records().enumerate() {
@@ -636,7 +748,11 @@ pub fn parse_case_csv(text: &str) -> Result<Vec<CaseRow>, Vec<String>> {
     if rows.is_empty() && errs.is_empty() {
         errs.push("the file has no rows".into());
     }
-    if errs.is_empty() { Ok(rows) } else { Err(errs) }
+    if errs.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errs)
+    }
 }
 
 #[cfg(test)]

@@ -106,7 +106,8 @@ fn run(pool: Pool, rx: std::sync::Arc<std::sync::Mutex<mpsc::Receiver<Job>>>) {
         // sort is stable, so two saves of one answer keep their order
         jobs.sort_by_key(|j| j.save.attempt_id);
         let (saves, replies): (Vec<Save>, Vec<_>) = jobs.into_iter().map(|j| (j.save, j.reply)).unzip();
-        let result = pool.get().map_err(AppError::from).and_then(|mut conn| write_tx(&mut conn, |c| store(c, &saves)).map_err(AppError::from));
+        let result =
+            pool.get().map_err(AppError::from).and_then(|mut conn| write_tx(&mut conn, |c| store(c, &saves)).map_err(AppError::from));
         match result {
             Ok(results) => {
                 for (reply, r) in replies.into_iter().zip(results) {

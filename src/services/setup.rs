@@ -6,8 +6,8 @@ use serde_json::json;
 use crate::auth::hash_password;
 use crate::db::models::{audit, cert as settings_db, org, Ts};
 use crate::db::{write_tx, DbConn};
-use crate::domain::org::Role;
 use crate::domain::accounts::check_new_password;
+use crate::domain::org::Role;
 use crate::domain::setup::{check_badge, DEMO_PASSWORD};
 use crate::error::{AppError, AppResult};
 

@@ -26,8 +26,18 @@ pub mod kind {
     pub const REWARD_FLAG: &str = "reward_flag";
     pub const REWARD: &str = "reward";
     pub const CORRECTION: &str = "correction";
-    pub const ALL: [&str; 10] =
-        [SITTING, ABSENCE, CERTIFICATE, CERTIFICATE_ENDED, REMEDIAL_OPENED, REMEDIAL_OVERDUE, REMEDIAL_CLOSED, REWARD_FLAG, REWARD, CORRECTION];
+    pub const ALL: [&str; 10] = [
+        SITTING,
+        ABSENCE,
+        CERTIFICATE,
+        CERTIFICATE_ENDED,
+        REMEDIAL_OPENED,
+        REMEDIAL_OVERDUE,
+        REMEDIAL_CLOSED,
+        REWARD_FLAG,
+        REWARD,
+        CORRECTION,
+    ];
 }
 
 /// Appends an entry and its audit record. Call inside `db::write_tx`.
@@ -47,9 +57,26 @@ pub fn append(
     let data_text = data.to_string();
     let id = tr_db::append(
         conn,
-        &tr_db::NewEntry { user_id, kind, occurred_on, source, corrects_id: corrects, data: &data_text, note, recorded_by: by, recorded_at: now },
+        &tr_db::NewEntry {
+            user_id,
+            kind,
+            occurred_on,
+            source,
+            corrects_id: corrects,
+            data: &data_text,
+            note,
+            recorded_by: by,
+            recorded_at: now,
+        },
     )?;
-    audit::append(conn, by, "file.append", &format!("file:{user_id}"), &json!({"entry": id, "kind": kind, "source": source, "corrects": corrects, "data": data, "note": note}), now)?;
+    audit::append(
+        conn,
+        by,
+        "file.append",
+        &format!("file:{user_id}"),
+        &json!({"entry": id, "kind": kind, "source": source, "corrects": corrects, "data": data, "note": note}),
+        now,
+    )?;
     Ok(id)
 }
 
@@ -116,7 +143,18 @@ pub fn file_closed_sittings(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
                 for user_id in crate::db::models::room::absentees(c, s.id)? {
                     let source = format!("sitting:{}:absent:{user_id}", s.id);
                     if tr_db::latest_from(c, &source, kind::ABSENCE)?.is_none() {
-                        append(c, user_id, kind::ABSENCE, bureau_date(s.closes_at), &source, None, &json!({"sitting_id": s.id, "title": s.title, "sitting_kind": s.kind}), "", None, now)?;
+                        append(
+                            c,
+                            user_id,
+                            kind::ABSENCE,
+                            bureau_date(s.closes_at),
+                            &source,
+                            None,
+                            &json!({"sitting_id": s.id, "title": s.title, "sitting_kind": s.kind}),
+                            "",
+                            None,
+                            now,
+                        )?;
                     }
                 }
             }
@@ -138,7 +176,18 @@ pub fn file_certificate(conn: &mut DbConn, cert: &cert_db::Certificate, now: Ts)
                       "expires_on": cert.expires_on, "score": cert.score_centi.map(format_points), "attempt_id": cert.attempt_id});
     append(conn, cert.user_id, kind::CERTIFICATE, cert.issued_on, &source, None, &data, "", None, now)?;
     if cert.level == "advanced" {
-        append(conn, cert.user_id, kind::REWARD_FLAG, cert.issued_on, &source, None, &json!({"number": cert.number, "level": cert.level}), "", None, now)?;
+        append(
+            conn,
+            cert.user_id,
+            kind::REWARD_FLAG,
+            cert.issued_on,
+            &source,
+            None,
+            &json!({"number": cert.number, "level": cert.level}),
+            "",
+            None,
+            now,
+        )?;
     }
     Ok(())
 }
@@ -169,7 +218,9 @@ pub fn correct_by_hand(conn: &mut DbConn, user_id: i64, entry_id: i64, note: &st
         return Err(AppError::unprocessable("note: say what is wrong and what is right (5–1000 characters)"));
     }
     write_tx(conn, |c| {
-        let e = tr_db::find_entry(c, entry_id)?.filter(|e| e.user_id == user_id).ok_or_else(|| AppError::not_found("no such entry in this file"))?;
+        let e = tr_db::find_entry(c, entry_id)?
+            .filter(|e| e.user_id == user_id)
+            .ok_or_else(|| AppError::not_found("no such entry in this file"))?;
         let data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_else(|_| json!({}));
         append(c, user_id, kind::CORRECTION, bureau_date(now), &e.source, Some(e.id), &data, note, Some(by), now)
     })
@@ -182,7 +233,9 @@ pub fn record_reward(conn: &mut DbConn, user_id: i64, note: &str, by: i64, now: 
         return Err(AppError::unprocessable("note: describe the reward (2–1000 characters)"));
     }
     org::find(conn, user_id)?.ok_or_else(|| AppError::not_found("no such officer"))?;
-    write_tx(conn, |c| append(c, user_id, kind::REWARD, bureau_date(now), &format!("user:{user_id}"), None, &json!({}), note, Some(by), now))
+    write_tx(conn, |c| {
+        append(c, user_id, kind::REWARD, bureau_date(now), &format!("user:{user_id}"), None, &json!({}), note, Some(by), now)
+    })
 }
 
 /// An entry as the file shows it.
@@ -206,7 +259,11 @@ pub struct EntryView {
 pub fn file_of(conn: &mut DbConn, user_id: i64, as_officer: bool) -> AppResult<Vec<EntryView>> {
     let entries = tr_db::entries_of(conn, user_id)?;
     let withheld_sittings: HashSet<i64> = if as_officer {
-        exam_db::attempts_of_user(conn, user_id)?.into_iter().filter(|(_, s)| s.score_release == Release::Never.as_str()).map(|(_, s)| s.id).collect()
+        exam_db::attempts_of_user(conn, user_id)?
+            .into_iter()
+            .filter(|(_, s)| s.score_release == Release::Never.as_str())
+            .map(|(_, s)| s.id)
+            .collect()
     } else {
         HashSet::new()
     };
@@ -219,7 +276,8 @@ pub fn views(entries: &[tr_db::Entry], withheld_sittings: &HashSet<i64>) -> Vec<
         .iter()
         .map(|e| {
             let mut data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_else(|_| json!({}));
-            let withheld = data.get("sitting_id").and_then(|v| v.as_i64()).is_some_and(|s| withheld_sittings.contains(&s)) && data.get("score").is_some();
+            let withheld = data.get("sitting_id").and_then(|v| v.as_i64()).is_some_and(|s| withheld_sittings.contains(&s))
+                && data.get("score").is_some();
             if withheld {
                 data["score"] = serde_json::Value::Null;
                 data["passed"] = serde_json::Value::Null;

@@ -45,7 +45,12 @@ pub struct PasswordForm {
 }
 
 #[post("/account/password", data = "<form>")]
-pub async fn change_password(ctx: PageCtx<'_>, me: &CurrentUser, form: CsrfForm<PasswordForm>, ip: Option<std::net::IpAddr>) -> AppResult<RawHtml<String>> {
+pub async fn change_password(
+    ctx: PageCtx<'_>,
+    me: &CurrentUser,
+    form: CsrfForm<PasswordForm>,
+    ip: Option<std::net::IpAddr>,
+) -> AppResult<RawHtml<String>> {
     let f = form.0;
     let text = |key: &str, params: Value| json!(ctx.state.renderer.text(ctx.lang, key, &params));
     if f.new_password != f.new_password_again {
@@ -54,7 +59,9 @@ pub async fn change_password(ctx: PageCtx<'_>, me: &CurrentUser, form: CsrfForm<
     match accounts::change_own_password(ctx.state, me, ip, f.current_password, f.new_password, "page").await? {
         Ok(()) => password_page(&ctx, me, vec![], true).await,
         Err(ChangeRefused::WrongCurrent) => password_page(&ctx, me, vec![text("account.wrong_current", json!({}))], false).await,
-        Err(ChangeRefused::Blocked(b)) => password_page(&ctx, me, vec![text("login.locked", json!({"until": super::local(b.until)}))], false).await,
+        Err(ChangeRefused::Blocked(b)) => {
+            password_page(&ctx, me, vec![text("login.locked", json!({"until": super::local(b.until)}))], false).await
+        }
         Err(ChangeRefused::Weak(problems)) => {
             let min = crate::domain::accounts::MIN_PASSWORD_CHARS;
             password_page(&ctx, me, problems.iter().map(|p| text(p.key(), json!({"min": min}))).collect(), false).await
@@ -109,9 +116,16 @@ pub struct PasswordChange {
 #[utoipa::path(put, path = "/api/v1/me/password", security(("bearer" = [])), request_body = PasswordChange,
     responses((status = 204, description = "changed"), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 #[put("/api/v1/me/password", data = "<body>")]
-pub async fn put_password(state: &State<AppState>, me: &CurrentUser, body: Result<Json<PasswordChange>, rocket::serde::json::Error<'_>>, ip: Option<std::net::IpAddr>) -> AppResult<Status> {
+pub async fn put_password(
+    state: &State<AppState>,
+    me: &CurrentUser,
+    body: Result<Json<PasswordChange>, rocket::serde::json::Error<'_>>,
+    ip: Option<std::net::IpAddr>,
+) -> AppResult<Status> {
     let req = body.map(|j| j.into_inner()).map_err(|e| AppError::bad_request(format!("request body: {e}")))?;
-    accounts::change_own_password(state, me, ip, req.current_password, req.new_password, "api").await?.map_err(ChangeRefused::into_error)?;
+    accounts::change_own_password(state, me, ip, req.current_password, req.new_password, "api")
+        .await?
+        .map_err(ChangeRefused::into_error)?;
     Ok(Status::NoContent)
 }
 
@@ -141,7 +155,14 @@ pub async fn list_tokens(state: &State<AppState>, me: &CurrentUser) -> AppResult
     let list = with_db(state, move |c| accounts::my_tokens(c, uid, now)).await?;
     Ok(Json(
         list.into_iter()
-            .map(|s| TokenInfo { current: s.token_hash == me.token_hash, id: s.id, prefix: s.token_prefix, created_at: s.created_at, expires_at: s.expires_at, last_used_at: s.last_used_at })
+            .map(|s| TokenInfo {
+                current: s.token_hash == me.token_hash,
+                id: s.id,
+                prefix: s.token_prefix,
+                created_at: s.created_at,
+                expires_at: s.expires_at,
+                last_used_at: s.last_used_at,
+            })
             .collect(),
     ))
 }

@@ -26,7 +26,8 @@ pub async fn users(ctx: PageCtx<'_>, _a: Admin<'_>) -> AppResult<RawHtml<String>
             roles.push(org::roles_of(c, u.id)?);
         }
         // badges that wait to sign in from some address
-        let locked: std::collections::HashSet<String> = crate::services::accounts::current_locks(c, now)?.into_iter().map(|r| r.badge).collect();
+        let locked: std::collections::HashSet<String> =
+            crate::services::accounts::current_locks(c, now)?.into_iter().map(|r| r.badge).collect();
         Ok((list, roles, locked))
     })
     .await?;
@@ -105,9 +106,17 @@ pub async fn create_user(ctx: PageCtx<'_>, a: Admin<'_>, form: CsrfForm<UserForm
     match with_db(ctx.state, move |c| people::create_account(c, &inp, Some(by), now)).await {
         Ok((_, generated)) => {
             let created = json!({"badge": input.badge.trim(), "name": input.name.trim(), "password": generated});
-            new_user_page(&ctx, &AccountInput { roles: "officer".into(), enforcement_post: "1".into(), ..Default::default() }, vec![], Some(created)).await
+            new_user_page(
+                &ctx,
+                &AccountInput { roles: "officer".into(), enforcement_post: "1".into(), ..Default::default() },
+                vec![],
+                Some(created),
+            )
+            .await
         }
-        Err(e) if matches!(e.status.code, 409 | 422) => new_user_page(&ctx, &input, e.message.split("; ").map(str::to_string).collect(), None).await,
+        Err(e) if matches!(e.status.code, 409 | 422) => {
+            new_user_page(&ctx, &input, e.message.split("; ").map(str::to_string).collect(), None).await
+        }
         Err(e) => Err(e),
     }
 }

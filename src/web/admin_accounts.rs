@@ -61,7 +61,11 @@ async fn account_page(ctx: &PageCtx<'_>, id: i64, out: Outcome) -> AppResult<Raw
 fn action_name(ctx: &PageCtx<'_>, action: &str) -> String {
     let key = format!("account_action.{action}");
     let text = ctx.state.renderer.text(ctx.lang, &key, &json!({}));
-    if text == key { action.to_string() } else { text }
+    if text == key {
+        action.to_string()
+    } else {
+        text
+    }
 }
 
 #[get("/admin/users/<id>")]
@@ -214,7 +218,11 @@ fn status(d: AccountDetail, now: chrono::NaiveDateTime) -> AccountStatus {
         password_changed_at: d.user.password_changed_at,
         live_sessions: d.live_sessions,
         live_tokens: d.live_tokens,
-        sign_in_counts: d.counts.into_iter().map(|r| SignInCount { source: r.source, failures: r.failures, locked_until: r.locked_until.filter(|u| *u > now) }).collect(),
+        sign_in_counts: d
+            .counts
+            .into_iter()
+            .map(|r| SignInCount { source: r.source, failures: r.failures, locked_until: r.locked_until.filter(|u| *u > now) })
+            .collect(),
     }
 }
 

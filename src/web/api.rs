@@ -45,7 +45,14 @@ impl utoipa::Modify for ErrorResponses {
                 .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
                 .build()
         };
-        let codes = [("400", "malformed request"), ("401", "not signed in"), ("403", "not allowed"), ("404", "not found"), ("422", "invalid request"), ("429", "too many attempts")];
+        let codes = [
+            ("400", "malformed request"),
+            ("401", "not signed in"),
+            ("403", "not allowed"),
+            ("404", "not found"),
+            ("422", "invalid request"),
+            ("429", "too many attempts"),
+        ];
         for item in openapi.paths.paths.values_mut() {
             for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch].into_iter().flatten() {
                 for (code, what) in codes {
@@ -103,13 +110,19 @@ fn json_body<T>(body: Result<Json<T>, rocket::serde::json::Error<'_>>) -> AppRes
 #[utoipa::path(post, path = "/api/v1/auth/token", request_body = TokenRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
 #[post("/api/v1/auth/token", data = "<body>")]
-pub async fn create_token(state: &State<AppState>, body: Result<Json<TokenRequest>, rocket::serde::json::Error<'_>>, ip: Option<std::net::IpAddr>) -> AppResult<Json<TokenResponse>> {
+pub async fn create_token(
+    state: &State<AppState>,
+    body: Result<Json<TokenRequest>, rocket::serde::json::Error<'_>>,
+    ip: Option<std::net::IpAddr>,
+) -> AppResult<Json<TokenResponse>> {
     let req = json_body(body)?;
     let badge = req.badge.trim().to_string();
     let user = with_db(state, move |c| Ok(org::find_by_badge(c, &badge)?)).await?;
     // unknown or disabled accounts cost the same time as a wrong password
     let hash = user.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
-    let ok = crate::auth::check_sign_in(state, &req.badge, ip, req.password.clone(), hash, user.as_ref().map(|u| u.id)).await?.map_err(crate::auth::locked_out)?;
+    let ok = crate::auth::check_sign_in(state, &req.badge, ip, req.password.clone(), hash, user.as_ref().map(|u| u.id))
+        .await?
+        .map_err(crate::auth::locked_out)?;
     let Some(user) = user.filter(|_| ok) else { return Err(AppError::unauthorized("wrong badge or password")) };
     let token = random_token();
     let hash = token_hash(&token);
@@ -128,9 +141,11 @@ pub async fn create_token(state: &State<AppState>, body: Result<Json<TokenReques
 pub async fn my_sittings(state: &State<AppState>, o: Officer<'_>) -> AppResult<Json<Vec<SittingSummary>>> {
     let u = o.user.clone();
     let now = state.clock.now();
-    with_db(state, move |c| exams::sittings_for(c, &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type }, now))
-        .await
-        .map(Json)
+    with_db(state, move |c| {
+        exams::sittings_for(c, &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type }, now)
+    })
+    .await
+    .map(Json)
 }
 
 /// Starts (201) or resumes (200) the caller's attempt.
@@ -139,7 +154,13 @@ pub async fn my_sittings(state: &State<AppState>, o: Officer<'_>) -> AppResult<J
     responses((status = 201, body = AttemptView), (status = 200, body = AttemptView), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/api/v1/sittings/<id>/attempts?<access_code>")]
-pub async fn start_attempt(state: &State<AppState>, o: Officer<'_>, id: i64, access_code: Option<&str>, ip: Option<std::net::IpAddr>) -> AppResult<(Status, Json<AttemptView>)> {
+pub async fn start_attempt(
+    state: &State<AppState>,
+    o: Officer<'_>,
+    id: i64,
+    access_code: Option<&str>,
+    ip: Option<std::net::IpAddr>,
+) -> AppResult<(Status, Json<AttemptView>)> {
     let u = o.user.clone();
     let now = state.clock.now();
     let st: &AppState = state;
@@ -149,7 +170,13 @@ pub async fn start_attempt(state: &State<AppState>, o: Officer<'_>, id: i64, acc
         let mut conn = rocket::tokio::task::block_in_place(|| pool.get())?;
         rocket::tokio::task::block_in_place(|| -> AppResult<(AttemptView, bool)> {
             let room = exams::RoomEntry { access_code, ip };
-            let (a, created) = exams::start_attempt(&mut conn, id, &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type }, &room, now)?;
+            let (a, created) = exams::start_attempt(
+                &mut conn,
+                id,
+                &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type },
+                &room,
+                now,
+            )?;
             let s = exam_db::find_sitting(&mut conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
             Ok((exams::attempt_view(&mut conn, versions, &a, &s.title, now)?, created))
         })?
@@ -268,7 +295,8 @@ pub async fn apply_certification(
     body: Result<Json<ApplyRequest>, rocket::serde::json::Error<'_>>,
 ) -> AppResult<(Status, Json<Created>)> {
     let req = json_body(body)?;
-    let level = crate::domain::bank::Level::parse(&req.level).ok_or_else(|| AppError::unprocessable("level: basic, intermediate or advanced"))?;
+    let level =
+        crate::domain::bank::Level::parse(&req.level).ok_or_else(|| AppError::unprocessable("level: basic, intermediate or advanced"))?;
     let (uid, now) = (o.user.id, state.clock.now());
     let st: &AppState = state;
     let id = rocket::tokio::task::block_in_place(|| {
@@ -305,14 +333,27 @@ pub async fn verify_certificate(state: &State<AppState>, number: &str, code: &st
         crate::services::certification::verify(&mut conn, number, code, today)
     })?
     .ok_or_else(|| AppError::not_found("no certificate with that number and code"))?;
-    Ok(Json(VerifyResponse { number: v.number, holder_name: v.holder_name, holder_badge: v.holder_badge, level: v.level, issued_on: v.issued_on, expires_on: v.expires_on, status: v.status.as_str().into() }))
+    Ok(Json(VerifyResponse {
+        number: v.number,
+        holder_name: v.holder_name,
+        holder_badge: v.holder_badge,
+        level: v.level,
+        issued_on: v.issued_on,
+        expires_on: v.expires_on,
+        status: v.status.as_str().into(),
+    }))
 }
 
 /// Submits the attempt and grades it; calling again returns the same result.
 #[utoipa::path(post, path = "/api/v1/attempts/{id}/submit", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = SubmitResult), (status = 404, body = ErrorBody)))]
 #[post("/api/v1/attempts/<id>/submit")]
-pub async fn submit_attempt(state: &State<AppState>, o: Officer<'_>, id: i64, ip: Option<std::net::IpAddr>) -> AppResult<Json<SubmitResult>> {
+pub async fn submit_attempt(
+    state: &State<AppState>,
+    o: Officer<'_>,
+    id: i64,
+    ip: Option<std::net::IpAddr>,
+) -> AppResult<Json<SubmitResult>> {
     let uid = o.user.id;
     let now = state.clock.now();
     let st: &AppState = state;
@@ -340,7 +381,11 @@ pub struct Created {
 #[utoipa::path(post, path = "/api/v1/blueprints", security(("bearer" = [])), request_body = NewBlueprint,
     responses((status = 201, body = Created), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[post("/api/v1/blueprints", data = "<body>")]
-pub async fn create_blueprint(state: &State<AppState>, t: Trainer<'_>, body: Result<Json<NewBlueprint>, rocket::serde::json::Error<'_>>) -> AppResult<(Status, Json<Created>)> {
+pub async fn create_blueprint(
+    state: &State<AppState>,
+    t: Trainer<'_>,
+    body: Result<Json<NewBlueprint>, rocket::serde::json::Error<'_>>,
+) -> AppResult<(Status, Json<Created>)> {
     let req = json_body(body)?;
     let by = t.user.id;
     let now = state.clock.now();
@@ -352,7 +397,11 @@ pub async fn create_blueprint(state: &State<AppState>, t: Trainer<'_>, body: Res
 #[utoipa::path(post, path = "/api/v1/sittings", security(("bearer" = [])), request_body = SittingSpec,
     responses((status = 201, body = Created), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[post("/api/v1/sittings", data = "<body>")]
-pub async fn create_sitting(state: &State<AppState>, t: Trainer<'_>, body: Result<Json<SittingSpec>, rocket::serde::json::Error<'_>>) -> AppResult<(Status, Json<Created>)> {
+pub async fn create_sitting(
+    state: &State<AppState>,
+    t: Trainer<'_>,
+    body: Result<Json<SittingSpec>, rocket::serde::json::Error<'_>>,
+) -> AppResult<(Status, Json<Created>)> {
     let spec = json_body(body)?;
     let by = t.user.id;
     let now = state.clock.now();

@@ -28,7 +28,9 @@ pub struct CheckpointFile(String, ContentType, Header<'static>);
 /// The signed checkpoint (JSON), as `lawcert audit checkpoint` writes it.
 #[get("/admin/audit/checkpoint")]
 pub async fn checkpoint(ctx: PageCtx<'_>, a: Admin<'_>) -> AppResult<CheckpointFile> {
-    let key = ctx.state.audit_key.ok_or_else(|| AppError::new(Status::ServiceUnavailable, "no_secret_key", "the server has no secret key configured to sign checkpoints with"))?;
+    let key = ctx.state.audit_key.ok_or_else(|| {
+        AppError::new(Status::ServiceUnavailable, "no_secret_key", "the server has no secret key configured to sign checkpoints with")
+    })?;
     let (by, now) = (a.id(), ctx.state.clock.now());
     let cp = with_db(ctx.state, move |c| crate::services::audit::export_checkpoint(c, &key, by, now)).await?;
     let filename = format!("lawcert-audit-checkpoint-{}.json", cp.entry);

@@ -11,13 +11,13 @@ use super::pages::{CsrfForm, PageCtx};
 use super::{local, with_db};
 use crate::auth::Trainer;
 use crate::db::models::bank::{self as bank_db, status, Filter};
-use crate::db::write_tx;
 use crate::db::models::stats as stats_db;
+use crate::db::write_tx;
+use crate::domain::bank::{normalise_letters, Level, QuestionContent, QuestionKind, FALSE_ID, TRUE_ID};
 use crate::domain::editions;
 use crate::domain::lifecycle::Action;
-use crate::services::bank_review;
-use crate::domain::bank::{normalise_letters, Level, QuestionContent, QuestionKind, FALSE_ID, TRUE_ID};
 use crate::error::{AppError, AppResult};
+use crate::services::bank_review;
 
 const PAGE_SIZE: i64 = 50;
 
@@ -76,7 +76,14 @@ pub async fn list(
     let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
     let query = |p: i64| {
         let mut parts = vec![format!("page={p}")];
-        for (k, v) in [("statute", &f.statute), ("article", &f.article), ("kind", &f.kind), ("level", &f.level), ("status", &f.status), ("q", &f.search)] {
+        for (k, v) in [
+            ("statute", &f.statute),
+            ("article", &f.article),
+            ("kind", &f.kind),
+            ("level", &f.level),
+            ("status", &f.status),
+            ("q", &f.search),
+        ] {
             if let Some(v) = v {
                 parts.push(format!("{k}={}", urlencode(v)));
             }
@@ -180,7 +187,15 @@ impl QuestionForm {
             levels: c.levels.iter().map(|l| l.as_str().to_string()).collect(),
             stem: c.stem.clone(),
             options: c.options.join("\n"),
-            answer: if c.kind == QuestionKind::TrueFalse { if c.answer == "T" { "true".into() } else { "false".into() } } else { c.answer.clone() },
+            answer: if c.kind == QuestionKind::TrueFalse {
+                if c.answer == "T" {
+                    "true".into()
+                } else {
+                    "false".into()
+                }
+            } else {
+                c.answer.clone()
+            },
             explanation: c.explanation.clone(),
             tags: c.tags.join(", "),
             action: String::new(),
@@ -213,13 +228,21 @@ fn preview_json(c: &QuestionContent) -> Value {
     })
 }
 
-async fn form_page(ctx: &PageCtx<'_>, form: &QuestionForm, question: Option<Value>, errors: Vec<String>, preview: Option<Value>) -> AppResult<RawHtml<String>> {
+async fn form_page(
+    ctx: &PageCtx<'_>,
+    form: &QuestionForm,
+    question: Option<Value>,
+    errors: Vec<String>,
+    preview: Option<Value>,
+) -> AppResult<RawHtml<String>> {
     let reg = with_db(ctx.state, |c| Ok(bank_db::registry(c)?)).await?;
     let statutes: Vec<Value> = reg
         .statutes
         .iter()
-        .map(|s| json!({"code": s.code, "name": s.short, "selected": s.code == form.statute,
-            "editions": s.editions.iter().map(|e| e.code.clone()).collect::<Vec<_>>()}))
+        .map(|s| {
+            json!({"code": s.code, "name": s.short, "selected": s.code == form.statute,
+            "editions": s.editions.iter().map(|e| e.code.clone()).collect::<Vec<_>>()})
+        })
         .collect();
     let editions: Vec<Value> = reg
         .statutes
@@ -259,7 +282,15 @@ pub async fn create(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<QuestionFor
             let code = format!("Q-{}", crate::auth::random_token()[..10].to_uppercase());
             bank_db::insert_question(
                 c,
-                &bank_db::NewQuestion { code: &code, case: None, origin: "ui", file_hash: None, content: &content, author: Some(author), reviewed: false },
+                &bank_db::NewQuestion {
+                    code: &code,
+                    case: None,
+                    origin: "ui",
+                    file_hash: None,
+                    content: &content,
+                    author: Some(author),
+                    reviewed: false,
+                },
                 now,
             )
             .map_err(AppError::from)
@@ -355,9 +386,17 @@ pub async fn edit_page(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::
 }
 
 #[post("/bank/<id>/edit", data = "<form>")]
-pub async fn update(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, form: CsrfForm<QuestionForm>) -> AppResult<Either<RawHtml<String>, Redirect>> {
+pub async fn update(
+    ctx: PageCtx<'_>,
+    t: Trainer<'_>,
+    id: i64,
+    form: CsrfForm<QuestionForm>,
+) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let form = form.0;
-    let (q, reg) = with_db(ctx.state, move |c| Ok((bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?, bank_db::registry(c)?))).await?;
+    let (q, reg) = with_db(ctx.state, move |c| {
+        Ok((bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?, bank_db::registry(c)?))
+    })
+    .await?;
     let qjson = json!({"id": q.id, "code": q.code, "case": q.case_id.is_some()});
     let mut content = match form.content() {
         Ok(c) => c,

@@ -88,7 +88,11 @@ fn from_stored(s: &str) -> AppResult<(Defaults, Vec<u8>)> {
 }
 
 #[post("/bank/import", data = "<form>")]
-pub async fn upload(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfUpload<UploadForm<'_>>) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+pub async fn upload(
+    ctx: PageCtx<'_>,
+    t: Trainer<'_>,
+    form: CsrfUpload<UploadForm<'_>>,
+) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
     let f = form.0;
     let mut errors = Vec::new();
     if f.file.len() > MAX_BANK_FILE_BYTES {
@@ -102,7 +106,9 @@ pub async fn upload(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfUpload<UploadFor
         other => Format::parse_name(other),
     };
     let Some(format) = format else {
-        errors.push(format!("format: cannot tell the format of {file_name:?}; use .xlsx, .xml (Moodle), .gift, .txt (Aiken) or .toml, or choose the format"));
+        errors.push(format!(
+            "format: cannot tell the format of {file_name:?}; use .xlsx, .xml (Moodle), .gift, .txt (Aiken) or .toml, or choose the format"
+        ));
         return form_page(&ctx, errors).await.map(rocket::Either::Left);
     };
     let difficulty = match f.difficulty.as_deref().unwrap_or("").trim() {
@@ -242,10 +248,17 @@ pub async fn template(_t: Trainer<'_>) -> Download {
 }
 
 #[get("/bank/export?<format>&<statute>")]
-pub async fn export(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, format: Option<&str>, statute: Option<&str>) -> AppResult<rocket::Either<RawHtml<String>, Download>> {
+pub async fn export(
+    ctx: PageCtx<'_>,
+    _t: Trainer<'_>,
+    _free: super::guards::OutsideExam<'_>,
+    format: Option<&str>,
+    statute: Option<&str>,
+) -> AppResult<rocket::Either<RawHtml<String>, Download>> {
     let Some(format) = format.and_then(Format::parse_name) else {
         let names = with_db(ctx.state, |c| Ok(bank_db::statute_names(c)?)).await?;
-        let page = ctx.render("bank/export", json!({ "statutes": names.iter().map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>() }))?;
+        let page =
+            ctx.render("bank/export", json!({ "statutes": names.iter().map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>() }))?;
         return Ok(rocket::Either::Left(page));
     };
     if !format.can_export() {

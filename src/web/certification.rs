@@ -24,8 +24,12 @@ fn reason_json(r: &Ineligible) -> Value {
     let lvl = |l: &Level| format!("level.{}", l.as_str());
     let (key, level, since, years, hired, until) = match r {
         Ineligible::NeedsPrerequisite { level } => ("cert.why_prerequisite", lvl(level), String::new(), 0, String::new(), String::new()),
-        Ineligible::PrerequisiteTooRecent { level, since, years } => ("cert.why_too_recent", lvl(level), since.to_string(), *years, String::new(), String::new()),
-        Ineligible::ServiceTooShort { hired, years } => ("cert.why_service", "level.basic".into(), String::new(), *years, hired.to_string(), String::new()),
+        Ineligible::PrerequisiteTooRecent { level, since, years } => {
+            ("cert.why_too_recent", lvl(level), since.to_string(), *years, String::new(), String::new())
+        }
+        Ineligible::ServiceTooShort { hired, years } => {
+            ("cert.why_service", "level.basic".into(), String::new(), *years, hired.to_string(), String::new())
+        }
         Ineligible::AlreadyHolds { level, until } => ("cert.why_holds", lvl(level), String::new(), 0, String::new(), until.to_string()),
         Ineligible::UnknownLevel => ("cert.why_unknown", "level.basic".into(), String::new(), 0, String::new(), String::new()),
     };
@@ -188,7 +192,8 @@ pub struct PostForm {
 #[post("/admin/users/<id>/post", data = "<f>")]
 pub async fn change_post(ctx: PageCtx<'_>, p: Personnel<'_>, id: i64, f: CsrfForm<PostForm>) -> AppResult<Redirect> {
     let f = f.0;
-    let on = chrono::NaiveDate::parse_from_str(f.effective_on.trim(), "%Y-%m-%d").map_err(|_| AppError::unprocessable("effective_on: the date the change took effect, YYYY-MM-DD"))?;
+    let on = chrono::NaiveDate::parse_from_str(f.effective_on.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::unprocessable("effective_on: the date the change took effect, YYYY-MM-DD"))?;
     let (by, now) = (p.user.id, ctx.state.clock.now());
     with_db(ctx.state, move |c| cert::record_post_change(c, id, &f.post, f.enforcement_post, on, by, now)).await?;
     Ok(Redirect::to(format!("/officers/{id}")))
@@ -243,7 +248,8 @@ pub async fn officers(ctx: PageCtx<'_>, _p: Personnel<'_>, q: Option<&str>) -> A
             if !needle.is_empty() && !u.badge.contains(&needle) && !u.name.contains(&needle) && !unit.contains(&needle) {
                 continue;
             }
-            let levels: Vec<String> = cert_db::certificates_of(c, u.id)?.into_iter().filter(|x| x.status == "valid").map(|x| x.level).collect();
+            let levels: Vec<String> =
+                cert_db::certificates_of(c, u.id)?.into_iter().filter(|x| x.status == "valid").map(|x| x.level).collect();
             out.push(json!({"id": u.id, "badge": u.badge, "name": u.name, "unit": unit, "police_type": u.police_type,
                             "enforcement": u.enforcement_post, "levels": levels}));
         }
@@ -256,12 +262,19 @@ pub async fn officers(ctx: PageCtx<'_>, _p: Personnel<'_>, q: Option<&str>) -> A
 /// A printable certificate (PDF) with its number, verification code and a QR code to the
 /// public verification page. The holder, HR and admins may print it.
 #[get("/certificates/<number>/pdf")]
-pub async fn certificate_pdf(ctx: PageCtx<'_>, u: &crate::auth::CurrentUser, host: HostHeader<'_>, number: &str) -> AppResult<super::bank_files::Download> {
+pub async fn certificate_pdf(
+    ctx: PageCtx<'_>,
+    u: &crate::auth::CurrentUser,
+    host: HostHeader<'_>,
+    number: &str,
+) -> AppResult<super::bank_files::Download> {
     let today = bureau_date(ctx.state.clock.now());
     let n = number.to_string();
     let (uid, hr) = (u.id(), u.has(crate::domain::org::Role::Hr) || u.has(crate::domain::org::Role::Admin));
     let (c, holder, unit, status) = with_db(ctx.state, move |conn| {
-        let c = cert_db::certificate_by_number(conn, &n)?.filter(|c| c.user_id == uid || hr).ok_or_else(|| AppError::not_found("no such certificate"))?;
+        let c = cert_db::certificate_by_number(conn, &n)?
+            .filter(|c| c.user_id == uid || hr)
+            .ok_or_else(|| AppError::not_found("no such certificate"))?;
         let holder = org::find(conn, c.user_id)?.ok_or_else(|| AppError::not_found("no such certificate"))?;
         let unit = org::all_units(conn)?.into_iter().find(|x| x.id == holder.unit_id).map(|x| x.name).unwrap_or_default();
         let status = cert::certificates_today(conn, holder.id, today)?.into_iter().find(|(x, _)| x.id == c.id).map(|(_, s)| s);
@@ -278,12 +291,22 @@ pub async fn certificate_pdf(ctx: PageCtx<'_>, u: &crate::auth::CurrentUser, hos
     d.centred(&format!("{}（警号 {}）", holder.name, holder.badge), 16.0);
     d.centred(&unit, 12.0);
     d.gap(20.0);
-    d.centred(&format!("经考试合格，取得{level}执法资格。", ), 14.0);
+    d.centred(&format!("经考试合格，取得{level}执法资格。",), 14.0);
     d.gap(20.0);
     d.centred(&format!("证书编号：{}", c.number), 12.0);
     d.centred(&format!("颁发日期：{}　有效期至：{}", c.issued_on, c.expires_on), 12.0);
     if let Some(s) = status.filter(|s| *s != crate::domain::certification::CertStatus::Valid) {
-        d.centred(&format!("（当前状态：{}）", match s.as_str() { "expired" => "已过期", "lapsed" => "离岗失效", _ => "已撤销" }), 12.0);
+        d.centred(
+            &format!(
+                "（当前状态：{}）",
+                match s.as_str() {
+                    "expired" => "已过期",
+                    "lapsed" => "离岗失效",
+                    _ => "已撤销",
+                }
+            ),
+            12.0,
+        );
     }
     d.gap(30.0);
     d.qr(&url, 150.0);
@@ -301,7 +324,8 @@ impl<'r> rocket::request::FromRequest<'r> for HostHeader<'r> {
     type Error = std::convert::Infallible;
     async fn from_request(req: &'r rocket::Request<'_>) -> rocket::request::Outcome<Self, Self::Error> {
         // only a plausible host name: the value ends up printed on a certificate
-        let h = req.headers().get_one("Host").filter(|h| h.len() < 100 && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)));
+        let h =
+            req.headers().get_one("Host").filter(|h| h.len() < 100 && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)));
         rocket::request::Outcome::Success(HostHeader(h))
     }
 }

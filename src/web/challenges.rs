@@ -30,7 +30,12 @@ pub async fn file(ctx: PageCtx<'_>, o: Officer<'_>, attempt_id: i64, form: CsrfF
 }
 
 #[get("/challenges?<all>")]
-pub async fn list(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, all: Option<bool>) -> AppResult<RawHtml<String>> {
+pub async fn list(
+    ctx: PageCtx<'_>,
+    _t: Trainer<'_>,
+    _free: super::guards::OutsideExam<'_>,
+    all: Option<bool>,
+) -> AppResult<RawHtml<String>> {
     let all = all.unwrap_or(false);
     let cache = ctx.state.versions.clone();
     let rows = with_db(ctx.state, move |c| challenges::list(c, &cache, !all)).await?;
@@ -49,16 +54,26 @@ async fn detail_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>) -> AppResu
     let (ch, s, v, chosen, others, names) = with_db(ctx.state, move |c| {
         let ch = ch_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such challenge"))?;
         let s = exam_db::find_sitting(c, ch.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
-        let v = cache.get_many(c, &[ch.question_version_id])?.remove(&ch.question_version_id).ok_or_else(|| AppError::internal("version missing"))?;
+        let v = cache
+            .get_many(c, &[ch.question_version_id])?
+            .remove(&ch.question_version_id)
+            .ok_or_else(|| AppError::internal("version missing"))?;
         let chosen = exam_db::find_response(c, ch.attempt_id, ch.question_version_id)?.map(|r| r.choices).unwrap_or_default();
         let others = ch_db::open_on(c, ch.sitting_id, ch.question_version_id)?.len();
         Ok((ch, s, v, chosen, others, crate::db::models::bank::statute_names(c)?))
     })
     .await?;
     let options: Vec<Value> = if v.kind == QuestionKind::TrueFalse {
-        vec![json!({"id": "T", "text": "正确 true", "correct": v.key == "T"}), json!({"id": "F", "text": "错误 false", "correct": v.key == "F"})]
+        vec![
+            json!({"id": "T", "text": "正确 true", "correct": v.key == "T"}),
+            json!({"id": "F", "text": "错误 false", "correct": v.key == "F"}),
+        ]
     } else {
-        OPTION_LETTERS.chars().zip(v.options.iter()).map(|(id, t)| json!({"id": id.to_string(), "text": t, "correct": v.key.contains(id)})).collect()
+        OPTION_LETTERS
+            .chars()
+            .zip(v.options.iter())
+            .map(|(id, t)| json!({"id": id.to_string(), "text": t, "correct": v.key.contains(id)}))
+            .collect()
     };
     let statute = names.into_iter().find(|(c, _)| *c == v.statute).map(|(_, n)| n).unwrap_or(v.statute.clone());
     ctx.render(
@@ -88,13 +103,22 @@ pub struct DecideForm {
 }
 
 #[post("/challenges/<id>", data = "<form>")]
-pub async fn decide(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, form: CsrfForm<DecideForm>) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+pub async fn decide(
+    ctx: PageCtx<'_>,
+    t: Trainer<'_>,
+    id: i64,
+    form: CsrfForm<DecideForm>,
+) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
     let f = form.0;
     let decision = match f.decision.as_str() {
         "reject" => Decision::Reject,
         "accept" => Decision::Accept(f.answer.clone()),
         "void" => Decision::Void,
-        _ => return detail_page(&ctx, id, vec!["decision: choose reject, accept another answer, or void".into()]).await.map(rocket::Either::Left),
+        _ => {
+            return detail_page(&ctx, id, vec!["decision: choose reject, accept another answer, or void".into()])
+                .await
+                .map(rocket::Either::Left)
+        }
     };
     let (by, now, cache) = (t.user.id, ctx.state.clock.now(), ctx.state.versions.clone());
     let reason = f.reason.clone();

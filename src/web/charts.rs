@@ -15,7 +15,13 @@ pub fn lacking_basic_bars(rows: &[(String, i32)], warn: i32, cap: i32) -> String
     );
     for (i, (name, pct)) in rows.iter().enumerate() {
         let y = 10.0 + row_h * i as f64;
-        let fill = if *pct > cap { "#b3261e" } else if *pct > warn { "#b26a00" } else { "#2e7d32" };
+        let fill = if *pct > cap {
+            "#b3261e"
+        } else if *pct > warn {
+            "#b26a00"
+        } else {
+            "#2e7d32"
+        };
         s.push_str(&format!(
             r#"<text x="{tx}" y="{ty}" text-anchor="end">{name}</text><rect x="{label_w}" y="{y}" width="{bw:.1}" height="{h}" fill="{fill}"/><text x="{vx:.1}" y="{ty}">{pct}%</text>"#,
             tx = label_w - 6.0,
@@ -44,12 +50,17 @@ pub fn gauge(pct: i32) -> String {
     let angle = std::f64::consts::PI * (1.0 - p);
     let (cx, cy, r) = (60.0, 60.0, 50.0);
     let (ex, ey) = (cx + r * angle.cos(), cy - r * angle.sin());
-    let colour = if pct >= 90 { "#2e7d32" } else if pct >= 70 { "#b26a00" } else { "#b3261e" };
+    let colour = if pct >= 90 {
+        "#2e7d32"
+    } else if pct >= 70 {
+        "#b26a00"
+    } else {
+        "#b3261e"
+    };
     format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 75" width="120" height="75" aria-hidden="true"><path d="M10 60 A50 50 0 0 1 110 60" fill="none" stroke="#ddd" stroke-width="12"/><path d="M10 60 A50 50 0 0 1 {ex:.2} {ey:.2}" fill="none" stroke="{colour}" stroke-width="12"/><text x="60" y="58" text-anchor="middle" font-size="18" font-weight="bold">{pct}%</text></svg>"##
     )
 }
-
 
 /// Score distribution: how many candidates scored in each tenth of the maximum, with the pass
 /// mark drawn. `percents` are each candidate's score as a per cent of the maximum.
@@ -100,7 +111,13 @@ pub fn strength_bars(rows: &[(String, i32, usize)]) -> String {
     );
     for (i, (name, pct, n)) in rows.iter().enumerate() {
         let y = 5.0 + row_h * i as f64;
-        let fill = if *pct >= 80 { "#2e7d32" } else if *pct >= 60 { "#b26a00" } else { "#b3261e" };
+        let fill = if *pct >= 80 {
+            "#2e7d32"
+        } else if *pct >= 60 {
+            "#b26a00"
+        } else {
+            "#b3261e"
+        };
         s.push_str(&format!(
             r##"<text x="{tx}" y="{ty}" text-anchor="end">{name}</text><rect x="{label_w}" y="{y}" width="{bar_w}" height="{h}" fill="#eee"/><rect x="{label_w}" y="{y}" width="{bw:.1}" height="{h}" fill="{fill}"/><text x="{vx}" y="{ty}">{pct}% ({n})</text>"##,
             tx = label_w - 6.0,

@@ -81,14 +81,19 @@ pub async fn show(ctx: PageCtx<'_>, officer: Officer<'_>, sitting_id: i64) -> Ap
     )
 }
 
-
 #[derive(rocket::form::FromForm)]
 pub struct StartForm {
     access_code: Option<String>,
 }
 
 #[post("/exams/<sitting_id>/start", data = "<f>")]
-pub async fn start(ctx: PageCtx<'_>, officer: Officer<'_>, sitting_id: i64, f: CsrfForm<StartForm>, ip: Option<std::net::IpAddr>) -> AppResult<Redirect> {
+pub async fn start(
+    ctx: PageCtx<'_>,
+    officer: Officer<'_>,
+    sitting_id: i64,
+    f: CsrfForm<StartForm>,
+    ip: Option<std::net::IpAddr>,
+) -> AppResult<Redirect> {
     let (id, badge, unit, ptype) = candidate(&officer);
     let now = ctx.state.clock.now();
     let code = f.0.access_code;
@@ -101,7 +106,12 @@ pub async fn start(ctx: PageCtx<'_>, officer: Officer<'_>, sitting_id: i64, f: C
 }
 
 #[get("/attempts/<attempt_id>")]
-pub async fn attempt_page(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64, ip: Option<std::net::IpAddr>) -> AppResult<Either<RawHtml<String>, Redirect>> {
+pub async fn attempt_page(
+    ctx: PageCtx<'_>,
+    officer: Officer<'_>,
+    attempt_id: i64,
+    ip: Option<std::net::IpAddr>,
+) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let uid = officer.user.id;
     let now = ctx.state.clock.now();
     let versions = ctx.state.versions.clone();
@@ -150,7 +160,13 @@ pub struct SubmitForm {
 
 /// Submits the attempt. Answers in the form (the page without JavaScript) are saved first.
 #[post("/attempts/<attempt_id>/submit", data = "<form>")]
-pub async fn submit(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64, form: CsrfForm<SubmitForm>, ip: Option<std::net::IpAddr>) -> AppResult<Redirect> {
+pub async fn submit(
+    ctx: PageCtx<'_>,
+    officer: Officer<'_>,
+    attempt_id: i64,
+    form: CsrfForm<SubmitForm>,
+    ip: Option<std::net::IpAddr>,
+) -> AppResult<Redirect> {
     let uid = officer.user.id;
     let now = ctx.state.clock.now();
     let versions = ctx.state.versions.clone();

@@ -6,9 +6,9 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
 use rocket::serde::json::Json;
-use std::collections::HashMap;
 use rocket::{get, post, Either};
 use serde_json::json;
+use std::collections::HashMap;
 
 use super::pages::{CsrfForm, PageCtx};
 use super::with_db;
@@ -52,7 +52,8 @@ async fn rules_page(ctx: &PageCtx<'_>, f: &RuleForm, errors: Vec<String>) -> App
 pub async fn rules(ctx: PageCtx<'_>, _p: Personnel<'_>, edit: Option<i64>) -> AppResult<RawHtml<String>> {
     let f = match edit {
         Some(id) => {
-            let r = with_db(ctx.state, move |c| hr_db::find_rule(c, id)?.ok_or_else(|| AppError::not_found("no such promotion rule"))).await?;
+            let r =
+                with_db(ctx.state, move |c| hr_db::find_rule(c, id)?.ok_or_else(|| AppError::not_found("no such promotion rule"))).await?;
             RuleForm {
                 id: Some(r.id),
                 name: r.name,
@@ -103,7 +104,12 @@ pub struct CheckForm {
     format: Option<String>,
 }
 
-async fn check_page(ctx: &PageCtx<'_>, f: &CheckForm, verdicts: Option<Vec<hr::Verdict>>, errors: Vec<String>) -> AppResult<RawHtml<String>> {
+async fn check_page(
+    ctx: &PageCtx<'_>,
+    f: &CheckForm,
+    verdicts: Option<Vec<hr::Verdict>>,
+    errors: Vec<String>,
+) -> AppResult<RawHtml<String>> {
     let rules = with_db(ctx.state, |c| Ok(hr_db::rules(c)?)).await?;
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
     ctx.render(
@@ -162,10 +168,16 @@ fn badges_of(text: &str) -> Vec<String> {
 }
 
 #[post("/hr/eligibility", data = "<f>")]
-pub async fn run_check(ctx: PageCtx<'_>, _p: Personnel<'_>, f: CsrfForm<CheckForm>) -> AppResult<Either<RawHtml<String>, super::bank_files::Download>> {
+pub async fn run_check(
+    ctx: PageCtx<'_>,
+    _p: Personnel<'_>,
+    f: CsrfForm<CheckForm>,
+) -> AppResult<Either<RawHtml<String>, super::bank_files::Download>> {
     let f = f.0;
     let mut errs = Vec::new();
-    let date = chrono::NaiveDate::parse_from_str(f.date.trim(), "%Y-%m-%d").map_err(|_| errs.push("date: the promotion date, YYYY-MM-DD".to_string())).ok();
+    let date = chrono::NaiveDate::parse_from_str(f.date.trim(), "%Y-%m-%d")
+        .map_err(|_| errs.push("date: the promotion date, YYYY-MM-DD".to_string()))
+        .ok();
     let badges = badges_of(&f.badges);
     if badges.is_empty() {
         errs.push("badges: list at least one 警号".into());
@@ -191,8 +203,16 @@ pub async fn run_check(ctx: PageCtx<'_>, _p: Personnel<'_>, f: CsrfForm<CheckFor
         let mut w = csv::Writer::from_writer(Vec::new());
         let _ = w.write_record(["警号", "姓名", "单位", "规则", "晋升至", "晋升日期", "是否符合", "原因"]);
         for v in &verdicts {
-            let cells = [v.badge.clone(), v.name.clone().unwrap_or_default(), v.unit.clone().unwrap_or_default(), rule.name.clone(), rule.target.clone(), f.date.trim().to_string(),
-                if v.eligible { "符合" } else { "不符合" }.to_string(), v.reasons.join("；")];
+            let cells = [
+                v.badge.clone(),
+                v.name.clone().unwrap_or_default(),
+                v.unit.clone().unwrap_or_default(),
+                rule.name.clone(),
+                rule.target.clone(),
+                f.date.trim().to_string(),
+                if v.eligible { "符合" } else { "不符合" }.to_string(),
+                v.reasons.join("；"),
+            ];
             let _ = w.write_record(cells.iter().map(|c| if c.starts_with(['=', '+', '-', '@']) { format!("'{c}") } else { c.clone() }));
         }
         let mut out = "\u{feff}".as_bytes().to_vec();
@@ -225,7 +245,11 @@ pub async fn compliance(ctx: PageCtx<'_>, u: &CurrentUser, unit: Option<i64>) ->
         Ok((d, hr::strengths_of(c, &members)?, names))
     })
     .await?;
-    let map_svg = (!map.is_empty()).then(|| super::charts::strength_bars(&map.iter().map(|s| (names.get(&s.statute).cloned().unwrap_or(s.statute.clone()), s.percent, s.answered)).collect::<Vec<_>>()));
+    let map_svg = (!map.is_empty()).then(|| {
+        super::charts::strength_bars(
+            &map.iter().map(|s| (names.get(&s.statute).cloned().unwrap_or(s.statute.clone()), s.percent, s.answered)).collect::<Vec<_>>(),
+        )
+    });
     let units: Vec<&hr::UnitRow> = d.units.iter().filter(|r| !leader_only || r.unit_id == Some(my_unit)).collect();
     let row = |r: &hr::UnitRow| {
         json!({"unit": r.unit, "unit_id": r.unit_id, "officers": r.figures.officers, "basic": r.figures.with_basic.percent(), "lacking": r.figures.lacking_basic_percent,
@@ -357,11 +381,16 @@ impl<'r> FromRequest<'r> for FeedReader {
     type Error = AppError;
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
         let state = req.rocket().state::<crate::state::AppState>().expect("state");
-        if let Some(token) = req.headers().get_one("Authorization").and_then(|h| h.strip_prefix("Bearer ")).map(str::trim).filter(|t| t.starts_with("lct_")) {
+        if let Some(token) =
+            req.headers().get_one("Authorization").and_then(|h| h.strip_prefix("Bearer ")).map(str::trim).filter(|t| t.starts_with("lct_"))
+        {
             let (token, now) = (token.to_string(), state.clock.now());
             return match with_db(state, move |c| hr::token_role(c, &token, now)).await {
                 Ok(Some(Role::Hr)) => Outcome::Success(FeedReader),
-                Ok(_) => Outcome::Error((rocket::http::Status::Unauthorized, AppError::unauthorized("the API token is unknown, revoked or expired"))),
+                Ok(_) => Outcome::Error((
+                    rocket::http::Status::Unauthorized,
+                    AppError::unauthorized("the API token is unknown, revoked or expired"),
+                )),
                 Err(e) => Outcome::Error((e.status, e)),
             };
         }
@@ -402,10 +431,16 @@ pub struct AuditHead {
     responses((status = 200, body = FeedPage), (status = 400, body = crate::web::api::ErrorBody), (status = 401, body = crate::web::api::ErrorBody), (status = 403, body = crate::web::api::ErrorBody)),
     security(("bearer" = [])))]
 #[get("/api/v1/hr/records?<since>&<limit>")]
-pub async fn records(state: &rocket::State<crate::state::AppState>, _r: FeedReader, since: Option<&str>, limit: Option<i64>) -> AppResult<Json<FeedPage>> {
+pub async fn records(
+    state: &rocket::State<crate::state::AppState>,
+    _r: FeedReader,
+    since: Option<&str>,
+    limit: Option<i64>,
+) -> AppResult<Json<FeedPage>> {
     let since = match since.map(str::trim).filter(|s| !s.is_empty()) {
         None => 0,
-        Some(s) => crate::services::training::parse_cursor(s).ok_or_else(|| AppError::bad_request(format!("since: {s:?} is not a cursor from this feed")))?,
+        Some(s) => crate::services::training::parse_cursor(s)
+            .ok_or_else(|| AppError::bad_request(format!("since: {s:?} is not a cursor from this feed")))?,
     };
     let limit = limit.unwrap_or(200);
     if !(1..=1000).contains(&limit) {

@@ -118,7 +118,12 @@ impl<'r, T: FromForm<'r> + Send + 'static> FromData<'r> for CsrfForm<T> {
         let limit = req.limits().get("form").unwrap_or(64.kibibytes());
         let body = match data.open(limit).into_string().await {
             Ok(s) if s.is_complete() => s.into_inner(),
-            Ok(_) => return DataOutcome::Error((Status::PayloadTooLarge, AppError::new(Status::PayloadTooLarge, "too_large", "the form is too large"))),
+            Ok(_) => {
+                return DataOutcome::Error((
+                    Status::PayloadTooLarge,
+                    AppError::new(Status::PayloadTooLarge, "too_large", "the form is too large"),
+                ))
+            }
             Err(e) => return DataOutcome::Error((Status::BadRequest, AppError::bad_request(format!("cannot read the form: {e}")))),
         };
         let user = match req.guard::<MaybeUser<'r>>().await {
@@ -147,7 +152,11 @@ impl<'r, T: FromForm<'r> + Send + 'static> FromData<'r> for CsrfForm<T> {
         match Form::<rocket::form::Lenient<T>>::parse_iter(fields) {
             Ok(v) => DataOutcome::Success(CsrfForm(v.into_inner())),
             Err(errs) => {
-                let msg = errs.iter().map(|e| format!("{}: {}", e.name.as_ref().map(|n| n.to_string()).unwrap_or_default(), e.kind)).collect::<Vec<_>>().join("; ");
+                let msg = errs
+                    .iter()
+                    .map(|e| format!("{}: {}", e.name.as_ref().map(|n| n.to_string()).unwrap_or_default(), e.kind))
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 let e = AppError::unprocessable(msg);
                 req.local_cache(|| Some(e.clone()));
                 DataOutcome::Error((Status::UnprocessableEntity, e))
@@ -185,7 +194,10 @@ impl<'r, T: FromForm<'r> + WithCsrf + Send> FromData<'r> for CsrfUpload<T> {
         let state = req.rocket().state::<AppState>().expect("state");
         let expected = form_csrf(req.cookies(), user, state.config.secure_cookies);
         if form.csrf_token().is_empty() || !same_secret(form.csrf_token(), &expected) {
-            return DataOutcome::Error((Status::Forbidden, AppError::forbidden("the form has expired or did not come from this site; reload the page and try again")));
+            return DataOutcome::Error((
+                Status::Forbidden,
+                AppError::forbidden("the form has expired or did not come from this site; reload the page and try again"),
+            ));
         }
         DataOutcome::Success(CsrfUpload(form))
     }

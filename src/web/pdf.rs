@@ -221,13 +221,19 @@ mod tests {
     fn a_document_breaks_into_pages_and_carries_the_text() {
         let mut d = Doc::new("训练档案");
         d.heading("民警训练档案");
-        let rows: Vec<Vec<String>> = (0..120).map(|i| vec![i.to_string(), "2026年9—10月执法知识双月考 <script>".into(), "合格".into()]).collect();
+        let rows: Vec<Vec<String>> =
+            (0..120).map(|i| vec![i.to_string(), "2026年9—10月执法知识双月考 <script>".into(), "合格".into()]).collect();
         d.table(&["#", "内容", "结果"], &[1.0, 6.0, 2.0], &rows);
         let bytes = d.finish();
         assert!(bytes.starts_with(b"%PDF-"));
         let text = String::from_utf8_lossy(&bytes);
         assert!(text.contains("/STSong-Light") && text.contains("/UniGB-UTF16-H"));
-        assert!(text.matches("/Type /Page\n").count() + text.matches("/Type /Page ").count() >= 2 || text.contains("/Count 3") || text.contains("/Count 2"), "120 rows need more than one page");
+        assert!(
+            text.matches("/Type /Page\n").count() + text.matches("/Type /Page ").count() >= 2
+                || text.contains("/Count 3")
+                || text.contains("/Count 2"),
+            "120 rows need more than one page"
+        );
         let hex: String = "双月考".encode_utf16().map(|u| format!("{u:04X}")).collect();
         assert!(text.to_uppercase().contains(&hex), "the text is in the content streams");
     }

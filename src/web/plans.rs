@@ -33,7 +33,8 @@ pub struct PlanForm {
 }
 
 async fn page(ctx: &PageCtx<'_>, form: &PlanForm, errors: Vec<String>) -> AppResult<RawHtml<String>> {
-    let (list, bps, units) = with_db(ctx.state, |c| Ok((plan_db::list(c)?, exam_db::list_blueprints(c)?, crate::db::models::org::all_units(c)?))).await?;
+    let (list, bps, units) =
+        with_db(ctx.state, |c| Ok((plan_db::list(c)?, exam_db::list_blueprints(c)?, crate::db::models::org::all_units(c)?))).await?;
     let names: std::collections::HashMap<i64, String> = bps.iter().map(|b| (b.id, b.name.clone())).collect();
     let plans: Vec<Value> = list
         .iter()
@@ -70,8 +71,12 @@ pub async fn list(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<String
 pub async fn create(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfForm<PlanForm>) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let f = f.0;
     let mut errs = Vec::new();
-    let first = chrono::NaiveDate::parse_from_str(f.first_date.trim(), "%Y-%m-%d").map_err(|_| errs.push("first_date: the date of the first exam, YYYY-MM-DD".to_string())).ok();
-    let opens = chrono::NaiveTime::parse_from_str(f.opens_at.trim(), "%H:%M").map_err(|_| errs.push("opens_at: the opening time, HH:MM".to_string())).ok();
+    let first = chrono::NaiveDate::parse_from_str(f.first_date.trim(), "%Y-%m-%d")
+        .map_err(|_| errs.push("first_date: the date of the first exam, YYYY-MM-DD".to_string()))
+        .ok();
+    let opens = chrono::NaiveTime::parse_from_str(f.opens_at.trim(), "%H:%M")
+        .map_err(|_| errs.push("opens_at: the opening time, HH:MM".to_string()))
+        .ok();
     if f.blueprint_id.is_none() {
         errs.push("blueprint_id: choose a blueprint".into());
     }

@@ -85,11 +85,18 @@ pub struct TimeForm {
 }
 
 #[post("/sittings/<id>/extra-time", data = "<f>")]
-pub async fn extra_time(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<TimeForm>) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+pub async fn extra_time(
+    ctx: PageCtx<'_>,
+    t: Trainer<'_>,
+    id: i64,
+    f: CsrfForm<TimeForm>,
+) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
     let f = f.0;
     let (by, now) = (t.user.id, ctx.state.clock.now());
     let r = with_db(ctx.state, move |c| {
-        let a = exam_db::find_attempt(c, f.attempt_id)?.filter(|a| a.sitting_id == id).ok_or_else(|| AppError::not_found("no such attempt in this sitting"))?;
+        let a = exam_db::find_attempt(c, f.attempt_id)?
+            .filter(|a| a.sitting_id == id)
+            .ok_or_else(|| AppError::not_found("no such attempt in this sitting"))?;
         proctor::grant_extra_time(c, a.id, f.minutes, &f.reason, by, now)
     })
     .await;
@@ -101,11 +108,18 @@ pub async fn extra_time(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<T
 }
 
 #[post("/sittings/<id>/reopen", data = "<f>")]
-pub async fn reopen(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<TimeForm>) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+pub async fn reopen(
+    ctx: PageCtx<'_>,
+    t: Trainer<'_>,
+    id: i64,
+    f: CsrfForm<TimeForm>,
+) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
     let f = f.0;
     let (by, now) = (t.user.id, ctx.state.clock.now());
     let r = with_db(ctx.state, move |c| {
-        let a = exam_db::find_attempt(c, f.attempt_id)?.filter(|a| a.sitting_id == id).ok_or_else(|| AppError::not_found("no such attempt in this sitting"))?;
+        let a = exam_db::find_attempt(c, f.attempt_id)?
+            .filter(|a| a.sitting_id == id)
+            .ok_or_else(|| AppError::not_found("no such attempt in this sitting"))?;
         proctor::reopen(c, a.id, f.minutes, &f.reason, by, now)
     })
     .await;
@@ -123,14 +137,23 @@ pub struct MakeupForm {
 }
 
 #[post("/sittings/<id>/makeup", data = "<f>")]
-pub async fn makeup(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<MakeupForm>) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+pub async fn makeup(
+    ctx: PageCtx<'_>,
+    t: Trainer<'_>,
+    id: i64,
+    f: CsrfForm<MakeupForm>,
+) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
     let (Some(opens), Some(closes)) = (parse_local_datetime(&f.0.opens_at), parse_local_datetime(&f.0.closes_at)) else {
-        return page(&ctx, id, "sittings/proctor", vec!["opens_at, closes_at: give the make-up window".into()]).await.map(rocket::Either::Left);
+        return page(&ctx, id, "sittings/proctor", vec!["opens_at, closes_at: give the make-up window".into()])
+            .await
+            .map(rocket::Either::Left);
     };
     let (by, now) = (t.user.id, ctx.state.clock.now());
     match with_db(ctx.state, move |c| plans::open_makeup(c, id, opens, closes, by, now)).await {
         Ok(new_id) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{new_id}")))),
-        Err(e) if e.status.code == 422 => page(&ctx, id, "sittings/proctor", e.message.split("; ").map(str::to_string).collect()).await.map(rocket::Either::Left),
+        Err(e) if e.status.code == 422 => {
+            page(&ctx, id, "sittings/proctor", e.message.split("; ").map(str::to_string).collect()).await.map(rocket::Either::Left)
+        }
         Err(e) => Err(e),
     }
 }
@@ -144,11 +167,18 @@ pub struct DowntimeForm {
 
 /// Compensates every candidate of the sitting for a server outage.
 #[post("/sittings/<id>/downtime", data = "<f>")]
-pub async fn downtime(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<DowntimeForm>) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+pub async fn downtime(
+    ctx: PageCtx<'_>,
+    t: Trainer<'_>,
+    id: i64,
+    f: CsrfForm<DowntimeForm>,
+) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
     let f = f.0;
     let (by, now) = (t.user.id, ctx.state.clock.now());
     let Some(since) = super::parse_local_datetime(&f.since) else {
-        return page(&ctx, id, "sittings/proctor", vec!["since: when the outage began, YYYY-MM-DDTHH:MM".into()]).await.map(rocket::Either::Left);
+        return page(&ctx, id, "sittings/proctor", vec!["since: when the outage began, YYYY-MM-DDTHH:MM".into()])
+            .await
+            .map(rocket::Either::Left);
     };
     let r = with_db(ctx.state, move |c| {
         exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
@@ -169,7 +199,13 @@ pub struct DismissForm {
 
 /// Dismisses a focus event the proctor judges false: it stops counting toward the limit.
 #[post("/sittings/<id>/events/<event_id>/dismiss", data = "<f>")]
-pub async fn dismiss_event(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, event_id: i64, f: CsrfForm<DismissForm>) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+pub async fn dismiss_event(
+    ctx: PageCtx<'_>,
+    t: Trainer<'_>,
+    id: i64,
+    event_id: i64,
+    f: CsrfForm<DismissForm>,
+) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
     let (by, now, reason) = (t.user.id, ctx.state.clock.now(), f.0.reason);
     match with_db(ctx.state, move |c| proctor::dismiss_event(c, id, event_id, &reason, by, now)).await {
         Ok(()) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/proctor")))),
@@ -185,11 +221,18 @@ pub struct LetInForm {
 
 /// Lets a candidate locked out by wrong access codes try again.
 #[post("/sittings/<id>/let-in", data = "<f>")]
-pub async fn let_in(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<LetInForm>) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+pub async fn let_in(
+    ctx: PageCtx<'_>,
+    t: Trainer<'_>,
+    id: i64,
+    f: CsrfForm<LetInForm>,
+) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
     let (by, now, badge) = (t.user.id, ctx.state.clock.now(), f.0.badge);
     match with_db(ctx.state, move |c| proctor::let_in(c, id, &badge, by, now)).await {
         Ok(()) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/proctor")))),
-        Err(e) if matches!(e.status.code, 404 | 409 | 422) => page(&ctx, id, "sittings/proctor", vec![e.message]).await.map(rocket::Either::Left),
+        Err(e) if matches!(e.status.code, 404 | 409 | 422) => {
+            page(&ctx, id, "sittings/proctor", vec![e.message]).await.map(rocket::Either::Left)
+        }
         Err(e) => Err(e),
     }
 }
@@ -223,7 +266,12 @@ pub struct ExceptionForm {
 }
 
 #[post("/sittings/<id>/exceptions", data = "<f>")]
-pub async fn grant_exception(ctx: PageCtx<'_>, a: crate::auth::Admin<'_>, id: i64, f: CsrfForm<ExceptionForm>) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+pub async fn grant_exception(
+    ctx: PageCtx<'_>,
+    a: crate::auth::Admin<'_>,
+    id: i64,
+    f: CsrfForm<ExceptionForm>,
+) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
     let (by, now, f) = (a.user.id, ctx.state.clock.now(), f.0);
     match with_db(ctx.state, move |c| proctor::grant_exception(c, id, &f.badge, &f.reason, by, now)).await {
         Ok(()) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/exceptions")))),

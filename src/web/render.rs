@@ -79,7 +79,8 @@ impl handlebars::HelperDef for Translate {
         let key = h.param(0).and_then(|p| p.value().as_str()).ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("t", 0))?;
         let lang = ctx.data().get("lang").and_then(|l| l.as_str()).unwrap_or(LANGS[0]);
         let cat = self.catalogues.get(lang).or_else(|| self.catalogues.get(LANGS[0])).expect("catalogue");
-        let text = cat.get(key).ok_or_else(|| RenderError::from(RenderErrorReason::Other(format!("no message {key:?} in catalogue {lang}"))))?;
+        let text =
+            cat.get(key).ok_or_else(|| RenderError::from(RenderErrorReason::Other(format!("no message {key:?} in catalogue {lang}"))))?;
         // {name} placeholders are filled from the helper's hash arguments
         let mut s = text.clone();
         for (k, v) in h.hash() {

@@ -15,7 +15,6 @@ use crate::error::AppResult;
 use crate::services::exams::{self, Candidate};
 use crate::state::AppState;
 
-
 // Rocket's Responder for a two-way choice.
 pub use rocket::Either;
 
@@ -59,14 +58,27 @@ fn safe_next(next: Option<&str>) -> String {
     match next {
         // a local path that is a valid URI (no spaces or control characters): anything else
         // would be an open redirect or a redirect Rocket cannot send
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.chars().any(|c| c.is_whitespace() || c.is_control())
-            && rocket::http::uri::Origin::parse(n).is_ok() => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(|c| c.is_whitespace() || c.is_control())
+                && rocket::http::uri::Origin::parse(n).is_ok() =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
 
 #[post("/login", data = "<form>")]
-pub async fn login(ctx: PageCtx<'_>, state: &State<AppState>, jar: &CookieJar<'_>, form: CsrfForm<LoginForm>, ip: Option<std::net::IpAddr>) -> AppResult<Either<RawHtml<String>, Redirect>> {
+pub async fn login(
+    ctx: PageCtx<'_>,
+    state: &State<AppState>,
+    jar: &CookieJar<'_>,
+    form: CsrfForm<LoginForm>,
+    ip: Option<std::net::IpAddr>,
+) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let f = form.0;
     let badge = f.badge.trim().to_string();
     let password = f.password;
@@ -101,7 +113,6 @@ pub async fn login(ctx: PageCtx<'_>, state: &State<AppState>, jar: &CookieJar<'_
     let next = if user.must_change_password { "/account/password".to_string() } else { safe_next(f.next.as_deref()) };
     Ok(Either::Right(Redirect::to(next)))
 }
-
 
 #[post("/logout", data = "<_form>")]
 pub async fn logout(user: &CurrentUser, state: &State<AppState>, jar: &CookieJar<'_>, _form: CsrfForm<Empty>) -> AppResult<Redirect> {

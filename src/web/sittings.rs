@@ -135,7 +135,11 @@ pub async fn new_blueprint(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHt
 }
 
 #[post("/blueprints/new", data = "<form>")]
-pub async fn create_blueprint(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<BlueprintForm>) -> AppResult<Either<RawHtml<String>, Redirect>> {
+pub async fn create_blueprint(
+    ctx: PageCtx<'_>,
+    t: Trainer<'_>,
+    form: CsrfForm<BlueprintForm>,
+) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let form = form.0;
     let spec = match form.spec() {
         Ok(s) => s,
@@ -146,7 +150,9 @@ pub async fn create_blueprint(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<B
     let now = ctx.state.clock.now();
     match with_db(ctx.state, move |c| exams::create_blueprint(c, &name, &spec, Some(by), now)).await {
         Ok(_) => Ok(Either::Right(Redirect::to("/blueprints"))),
-        Err(e) if e.status.code == 422 => blueprint_form_page(&ctx, &form, e.message.split("; ").map(str::to_string).collect()).await.map(Either::Left),
+        Err(e) if e.status.code == 422 => {
+            blueprint_form_page(&ctx, &form, e.message.split("; ").map(str::to_string).collect()).await.map(Either::Left)
+        }
         Err(e) => Err(e),
     }
 }
@@ -206,8 +212,12 @@ impl SittingForm {
         let opens = parse_local_datetime(&self.opens_at).ok_or(()).map_err(|_| errs.push("opens_at: give a date and time".into())).ok();
         let closes = parse_local_datetime(&self.closes_at).ok_or(()).map_err(|_| errs.push("closes_at: give a date and time".into())).ok();
         let multi = MultiRule::parse(&self.multi_rule).ok_or(()).map_err(|_| errs.push("multi_rule: choose a rule".into())).ok();
-        let sr = Release::parse(&self.score_release).ok_or(()).map_err(|_| errs.push("score_release: choose when scores are shown".into())).ok();
-        let ar = Release::parse(&self.answer_release).ok_or(()).map_err(|_| errs.push("answer_release: choose when answers are shown".into())).ok();
+        let sr =
+            Release::parse(&self.score_release).ok_or(()).map_err(|_| errs.push("score_release: choose when scores are shown".into())).ok();
+        let ar = Release::parse(&self.answer_release)
+            .ok_or(())
+            .map_err(|_| errs.push("answer_release: choose when answers are shown".into()))
+            .ok();
         if self.blueprint_id.is_none() {
             errs.push("blueprint_id: choose a blueprint".into());
         }
@@ -234,7 +244,13 @@ impl SittingForm {
             eligibility: Eligibility {
                 units: self.units.clone(),
                 police_types: self.police_types.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-                badges: self.badges.split([',', '，', ' ', '\n', '\r', ';']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+                badges: self
+                    .badges
+                    .split([',', '，', ' ', '\n', '\r', ';'])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect(),
             },
             cert_level: self.cert_level.as_deref().and_then(|l| Level::parse(l.trim())),
             controls: RoomControls {
@@ -243,7 +259,15 @@ impl SittingForm {
                     None if self.generate_code => Some(crate::domain::exam_room::AUTO_CODE.to_string()),
                     None => None,
                 },
-                allow_cidrs: self.allow_cidrs.as_deref().unwrap_or("").split([',', '，', ' ', '\n', '\r', ';']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+                allow_cidrs: self
+                    .allow_cidrs
+                    .as_deref()
+                    .unwrap_or("")
+                    .split([',', '，', ' ', '\n', '\r', ';'])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect(),
                 fullscreen: self.fullscreen,
                 max_events: self.max_events.unwrap_or(0),
                 on_limit: self.on_limit.as_deref().and_then(OnLimit::parse).unwrap_or_default(),
@@ -316,7 +340,9 @@ pub async fn create_sitting(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<Sit
     let now = ctx.state.clock.now();
     match with_db(ctx.state, move |c| exams::schedule(c, &spec, Some(by), now)).await {
         Ok(id) => Ok(Either::Right(Redirect::to(format!("/sittings/{id}")))),
-        Err(e) if e.status.code == 422 => sitting_form_page(&ctx, &form, e.message.split("; ").map(str::to_string).collect()).await.map(Either::Left),
+        Err(e) if e.status.code == 422 => {
+            sitting_form_page(&ctx, &form, e.message.split("; ").map(str::to_string).collect()).await.map(Either::Left)
+        }
         Err(e) => Err(e),
     }
 }
@@ -351,7 +377,11 @@ pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<
     sort_rows(&mut rows, sort);
     let graded: Vec<&ResultRow> = rows.iter().filter(|r| r.score_centi.is_some()).collect();
     let passed = graded.iter().filter(|r| r.passed == Some(true)).count();
-    let mean = if graded.is_empty() { None } else { Some(format_points(graded.iter().map(|r| r.score_centi.unwrap_or(0)).sum::<i64>() / graded.len() as i64)) };
+    let mean = if graded.is_empty() {
+        None
+    } else {
+        Some(format_points(graded.iter().map(|r| r.score_centi.unwrap_or(0)).sum::<i64>() / graded.len() as i64))
+    };
     let elig = exams::eligibility_of(&s);
     ctx.render(
         "sittings/show",
@@ -454,16 +484,29 @@ pub async fn results_csv(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64) -> App
             csv_safe(&r.unit),
             local(r.started_at),
             r.submitted_at.map(local).unwrap_or_default(),
-            match r.submit_kind.as_deref() { Some("auto") => "到时自动交卷".into(), Some("forced") => "切屏超限强制交卷".into(), Some(_) => "本人交卷".into(), None => "未交卷".into() },
+            match r.submit_kind.as_deref() {
+                Some("auto") => "到时自动交卷".into(),
+                Some("forced") => "切屏超限强制交卷".into(),
+                Some(_) => "本人交卷".into(),
+                None => "未交卷".into(),
+            },
             r.score.clone().unwrap_or_default(),
             r.max_score.clone(),
-            match r.passed { Some(true) => "通过".into(), Some(false) => "未通过".into(), None => String::new() },
+            match r.passed {
+                Some(true) => "通过".into(),
+                Some(false) => "未通过".into(),
+                None => String::new(),
+            },
         ];
         w.write_record(&cells).map_err(|e| AppError::internal(e.to_string()))?;
     }
     let body = String::from_utf8(w.into_inner().map_err(|e| AppError::internal(e.to_string()))?).expect("utf8");
     let filename = format!("sitting-{}-results.csv", s.id);
-    Ok(CsvFile(format!("\u{feff}{body}"), ContentType::CSV, Header::new("Content-Disposition", format!("attachment; filename=\"{filename}\""))))
+    Ok(CsvFile(
+        format!("\u{feff}{body}"),
+        ContentType::CSV,
+        Header::new("Content-Disposition", format!("attachment; filename=\"{filename}\"")),
+    ))
 }
 
 /// Cells that a spreadsheet would run as a formula are prefixed with an apostrophe.
@@ -490,7 +533,17 @@ pub async fn results_pdf(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64) -> App
     let passed = graded.iter().filter(|r| r.passed == Some(true)).count();
     let mut d = super::pdf::Doc::new(&format!("{} · 成绩", s.title));
     d.heading(&format!("{} 成绩表", s.title));
-    d.text(&format!("考试时间：{} — {}　合格线：{}%　参考 {} 人，合格 {} 人", local(s.opens_at), local(s.closes_at), s.pass_percent, graded.len(), passed), 10.0);
+    d.text(
+        &format!(
+            "考试时间：{} — {}　合格线：{}%　参考 {} 人，合格 {} 人",
+            local(s.opens_at),
+            local(s.closes_at),
+            s.pass_percent,
+            graded.len(),
+            passed
+        ),
+        10.0,
+    );
     d.gap(6.0);
     let table: Vec<Vec<String>> = rows
         .iter()
@@ -500,7 +553,11 @@ pub async fn results_pdf(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64) -> App
                 r.name.clone(),
                 r.unit.clone(),
                 r.score.clone().map(|sc| format!("{sc} / {}", r.max_score)).unwrap_or_else(|| "—".into()),
-                match r.passed { Some(true) => "合格".into(), Some(false) => "不合格".into(), None => "未交卷".into() },
+                match r.passed {
+                    Some(true) => "合格".into(),
+                    Some(false) => "不合格".into(),
+                    None => "未交卷".into(),
+                },
             ]
         })
         .collect();

@@ -58,8 +58,14 @@ pub struct StartForm {
 }
 
 #[post("/practice", data = "<f>")]
-pub async fn practice_start(ctx: PageCtx<'_>, o: Officer<'_>, _free: super::guards::OutsideExam<'_>, f: CsrfForm<StartForm>) -> AppResult<Redirect> {
-    let mode = practice::Mode::parse(&f.0.mode, f.0.filter.as_deref().unwrap_or("")).ok_or_else(|| AppError::unprocessable("mode: choose a statute, a level, your weak areas or your wrong-answer book"))?;
+pub async fn practice_start(
+    ctx: PageCtx<'_>,
+    o: Officer<'_>,
+    _free: super::guards::OutsideExam<'_>,
+    f: CsrfForm<StartForm>,
+) -> AppResult<Redirect> {
+    let mode = practice::Mode::parse(&f.0.mode, f.0.filter.as_deref().unwrap_or(""))
+        .ok_or_else(|| AppError::unprocessable("mode: choose a statute, a level, your weak areas or your wrong-answer book"))?;
     let (uid, now) = (o.id(), ctx.state.clock.now());
     let texts = ctx.state.texts.clone();
     let lead = ctx.state.config.pool_lead();
@@ -87,7 +93,13 @@ pub struct AnswerForm {
 }
 
 #[post("/practice/<id>/answer", data = "<f>")]
-pub async fn practice_answer(ctx: PageCtx<'_>, o: Officer<'_>, _free: super::guards::OutsideExam<'_>, id: i64, f: CsrfForm<AnswerForm>) -> AppResult<Redirect> {
+pub async fn practice_answer(
+    ctx: PageCtx<'_>,
+    o: Officer<'_>,
+    _free: super::guards::OutsideExam<'_>,
+    id: i64,
+    f: CsrfForm<AnswerForm>,
+) -> AppResult<Redirect> {
     let (uid, now, lead) = (o.id(), ctx.state.clock.now(), ctx.state.config.pool_lead());
     let f = f.0;
     let vid = f.version_id;
@@ -148,7 +160,12 @@ fn plan_access(c: &mut crate::db::DbConn, u: &CurrentUser, plan_id: i64) -> AppR
 }
 
 #[get("/remedial/<id>")]
-pub async fn remedial_plan(ctx: PageCtx<'_>, u: &CurrentUser, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn remedial_plan(
+    ctx: PageCtx<'_>,
+    u: &CurrentUser,
+    _free: super::guards::OutsideExam<'_>,
+    id: i64,
+) -> AppResult<RawHtml<String>> {
     let cu = u.clone();
     let texts = ctx.state.texts.clone();
     let now = ctx.state.clock.now();
@@ -169,7 +186,13 @@ pub struct ReviewForm {
 }
 
 #[post("/remedial/<id>/review", data = "<f>")]
-pub async fn remedial_review(ctx: PageCtx<'_>, o: Officer<'_>, _free: super::guards::OutsideExam<'_>, id: i64, f: CsrfForm<ReviewForm>) -> AppResult<Redirect> {
+pub async fn remedial_review(
+    ctx: PageCtx<'_>,
+    o: Officer<'_>,
+    _free: super::guards::OutsideExam<'_>,
+    id: i64,
+    f: CsrfForm<ReviewForm>,
+) -> AppResult<Redirect> {
     let (uid, now) = (o.id(), ctx.state.clock.now());
     let f = f.0;
     let vid = f.version_id;
@@ -178,7 +201,13 @@ pub async fn remedial_review(ctx: PageCtx<'_>, o: Officer<'_>, _free: super::gua
 }
 
 #[post("/remedial/<id>/practice", data = "<_f>")]
-pub async fn remedial_practice(ctx: PageCtx<'_>, o: Officer<'_>, _free: super::guards::OutsideExam<'_>, id: i64, _f: CsrfForm<super::pages::Empty>) -> AppResult<Redirect> {
+pub async fn remedial_practice(
+    ctx: PageCtx<'_>,
+    o: Officer<'_>,
+    _free: super::guards::OutsideExam<'_>,
+    id: i64,
+    _f: CsrfForm<super::pages::Empty>,
+) -> AppResult<Redirect> {
     let (uid, now, lead) = (o.id(), ctx.state.clock.now(), ctx.state.config.pool_lead());
     let texts = ctx.state.texts.clone();
     let sid = with_db(ctx.state, move |c| {
@@ -235,8 +264,12 @@ pub async fn case_import(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfUpload<CaseUpl
     let text = read_upload(&mut f.file, 2 * 1024 * 1024).await?;
     let (by, now) = (t.id(), ctx.state.clock.now());
     match with_db(ctx.state, move |c| remedial::import_case_evaluations(c, &text, by, now)).await {
-        Ok((rows, plans)) => ctx.render("remedial/cases", json!({"errors": [], "done": {"rows": rows, "plans": plans.len(), "ids": plans}})),
-        Err(e) if e.status.code == 422 => ctx.render("remedial/cases", json!({"errors": e.message.split("; ").collect::<Vec<_>>(), "done": null})),
+        Ok((rows, plans)) => {
+            ctx.render("remedial/cases", json!({"errors": [], "done": {"rows": rows, "plans": plans.len(), "ids": plans}}))
+        }
+        Err(e) if e.status.code == 422 => {
+            ctx.render("remedial/cases", json!({"errors": e.message.split("; ").collect::<Vec<_>>(), "done": null}))
+        }
         Err(e) => Err(e),
     }
 }
@@ -303,11 +336,22 @@ pub async fn file_page(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<
     // (leaders, HR) see every graded exam
     let (now, own) = (ctx.state.clock.now(), u.id() == id);
     let (strengths, names) = with_db(ctx.state, move |c| {
-        let s = if own { crate::domain::study::strengths(&remedial::outcomes_of(c, id, now)?) } else { crate::services::hr::strengths_of(c, &[id])? };
+        let s = if own {
+            crate::domain::study::strengths(&remedial::outcomes_of(c, id, now)?)
+        } else {
+            crate::services::hr::strengths_of(c, &[id])?
+        };
         Ok((s, crate::db::models::bank::statute_names(c)?.into_iter().collect::<std::collections::HashMap<_, _>>()))
     })
     .await?;
-    let map = (!strengths.is_empty()).then(|| super::charts::strength_bars(&strengths.iter().map(|s| (names.get(&s.statute).cloned().unwrap_or(s.statute.clone()), s.percent, s.answered)).collect::<Vec<_>>()));
+    let map = (!strengths.is_empty()).then(|| {
+        super::charts::strength_bars(
+            &strengths
+                .iter()
+                .map(|s| (names.get(&s.statute).cloned().unwrap_or(s.statute.clone()), s.percent, s.answered))
+                .collect::<Vec<_>>(),
+        )
+    });
     ctx.render(
         "file/show",
         json!({
@@ -337,7 +381,15 @@ pub async fn file_pdf(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<s
     d.heading("执法资格");
     let rows: Vec<Vec<String>> = certs
         .iter()
-        .map(|(c, s)| vec![c.number.clone(), training::level_name(&c.level).into(), c.issued_on.to_string(), c.expires_on.to_string(), cert_status_zh(s.as_str()).into()])
+        .map(|(c, s)| {
+            vec![
+                c.number.clone(),
+                training::level_name(&c.level).into(),
+                c.issued_on.to_string(),
+                c.expires_on.to_string(),
+                cert_status_zh(s.as_str()).into(),
+            ]
+        })
         .collect();
     if rows.is_empty() {
         d.text("暂无。", 10.0);
@@ -345,7 +397,10 @@ pub async fn file_pdf(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<s
         d.table(&["证书编号", "等级", "颁发", "有效期至", "状态"], &[3.0, 1.2, 1.6, 1.6, 1.2], &rows);
     }
     d.heading("档案记录");
-    let rows: Vec<Vec<String>> = entries.iter().map(|e| vec![e.id.to_string(), e.occurred_on.to_string(), crate::services::file_export::kind_label(&e.kind).into(), entry_text(e)]).collect();
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| vec![e.id.to_string(), e.occurred_on.to_string(), crate::services::file_export::kind_label(&e.kind).into(), entry_text(e)])
+        .collect();
     d.table(&["#", "日期", "类别", "内容"], &[0.8, 1.6, 2.0, 7.0], &rows);
     d.gap(8.0);
     d.text(&format!("学习记录：练习 {} 组，答题 {} 道（答对 {}），约 {} 分钟。", totals.0, totals.1, totals.2, totals.3 / 60), 9.5);
@@ -424,7 +479,12 @@ pub async fn file_correct(ctx: PageCtx<'_>, p: crate::auth::Personnel<'_>, id: i
 }
 
 #[post("/files/<id>/reward", data = "<f>")]
-pub async fn file_reward(ctx: PageCtx<'_>, p: crate::auth::Personnel<'_>, id: i64, f: CsrfForm<super::pages::Empty>) -> AppResult<Redirect> {
+pub async fn file_reward(
+    ctx: PageCtx<'_>,
+    p: crate::auth::Personnel<'_>,
+    id: i64,
+    f: CsrfForm<super::pages::Empty>,
+) -> AppResult<Redirect> {
     let (by, now) = (p.id(), ctx.state.clock.now());
     let note = f.0.note.unwrap_or_default();
     with_db(ctx.state, move |c| training::record_reward(c, id, &note, by, now)).await?;
@@ -434,7 +494,13 @@ pub async fn file_reward(ctx: PageCtx<'_>, p: crate::auth::Personnel<'_>, id: i6
 /// CSV or XLSX of files: one officer (`user`), a unit and the units under it (`unit`), or the
 /// whole bureau (neither; HR only). Leaders may export their own units.
 #[get("/files/export?<format>&<user>&<unit>")]
-pub async fn file_export(ctx: PageCtx<'_>, u: &CurrentUser, format: &str, user: Option<i64>, unit: Option<i64>) -> AppResult<super::bank_files::Download> {
+pub async fn file_export(
+    ctx: PageCtx<'_>,
+    u: &CurrentUser,
+    format: &str,
+    user: Option<i64>,
+    unit: Option<i64>,
+) -> AppResult<super::bank_files::Download> {
     let cu = u.clone();
     let fmt = format.to_string();
     if fmt != "csv" && fmt != "xlsx" {
@@ -463,7 +529,11 @@ pub async fn file_export(ctx: PageCtx<'_>, u: &CurrentUser, format: &str, user: 
         }
         let entries = tr_db::entries_of_users(c, &ids)?;
         let records = training::records(c, &entries)?;
-        if fmt == "csv" { crate::services::file_export::csv(&records) } else { crate::services::file_export::xlsx(&records) }
+        if fmt == "csv" {
+            crate::services::file_export::csv(&records)
+        } else {
+            crate::services::file_export::xlsx(&records)
+        }
     })
     .await?;
     let scope = match (user, unit) {

@@ -174,7 +174,10 @@ fn an_admin_unlocks_a_badge_and_an_address_and_both_are_audited() {
     assert_eq!(token_from(&app.client, "100003", PASSWORD, "10.66.0.4").0, Status::Ok, "unlocked");
     let log = audit(&app, &format!("user:{officer}"));
     let lock = log.iter().position(|(a, actor, _)| a == "sign_in.lock" && actor.is_none()).expect("the lock is audited");
-    let unlock = log.iter().position(|(a, actor, d)| a == "sign_in.unlock" && *actor == Some(admin_id) && d["were_locked"] == json!(["10.66.0.4"])).expect("the unlock is audited");
+    let unlock = log
+        .iter()
+        .position(|(a, actor, d)| a == "sign_in.unlock" && *actor == Some(admin_id) && d["were_locked"] == json!(["10.66.0.4"]))
+        .expect("the unlock is audited");
     assert!(lock < unlock);
     // an address slowed for spraying is listed on the admin's page and let in again there
     for i in 0..21 {
@@ -222,7 +225,9 @@ fn an_officer_changes_their_password() {
     let (id, _) = lawcert::services::people::create_account(&mut app.conn(), &input, None, now).unwrap();
     let tok = app.token("A123456789");
     let other = app.token("A123456789");
-    let change = |current: &str, new: &str| app.api("PUT", "/api/v1/me/password", &tok, Some(json!({"current_password": current, "new_password": new})));
+    let change = |current: &str, new: &str| {
+        app.api("PUT", "/api/v1/me/password", &tok, Some(json!({"current_password": current, "new_password": new})))
+    };
     let (s, body) = change("not-my-password", "a perfectly good one");
     assert_eq!((s, body["error"]["code"].as_str()), (Status::UnprocessableEntity, Some("wrong_password")), "{body}");
     for (new, says) in [("short", "at least 10"), ("lawcert-demo", "demo"), ("a123456789", "badge"), (PASSWORD, "demo")] {
@@ -238,7 +243,10 @@ fn an_officer_changes_their_password() {
     assert_eq!(token_from(&app.client, "A123456789", PASSWORD, "10.1.1.1").0, Status::Unauthorized);
     assert_eq!(token_from(&app.client, "A123456789", "correct horse battery", "10.1.1.1").0, Status::Ok);
     let log = audit(&app, &format!("user:{id}"));
-    assert!(log.iter().any(|(a, actor, d)| a == "user.password_change" && *actor == Some(id) && d["via"] == "api" && d["sessions_ended"] == 1), "{log:?}");
+    assert!(
+        log.iter().any(|(a, actor, d)| a == "user.password_change" && *actor == Some(id) && d["via"] == "api" && d["sessions_ended"] == 1),
+        "{log:?}"
+    );
     // wrong current passwords are throttled like sign-ins
     let from_here = |current: &str| {
         app.client
@@ -260,7 +268,16 @@ fn an_officer_changes_their_password() {
     assert_eq!(s, Status::Ok);
     assert!(page.contains("name=\"new_password_again\""));
     let form = |current: &str, new: &str, again: &str| {
-        crate::common::post(&app, "/account/password", format!("_csrf={csrf}&current_password={}&new_password={}&new_password_again={}", crate::common::enc(current), crate::common::enc(new), crate::common::enc(again)))
+        crate::common::post(
+            &app,
+            "/account/password",
+            format!(
+                "_csrf={csrf}&current_password={}&new_password={}&new_password_again={}",
+                crate::common::enc(current),
+                crate::common::enc(new),
+                crate::common::enc(again)
+            ),
+        )
     };
     let (s, page, _) = form("wrong", "a good new password", "a good new password");
     assert_eq!(s, Status::Ok);
@@ -319,7 +336,8 @@ fn an_admin_reset_gives_a_one_time_password_that_must_be_changed_first() {
     // the one-time password itself is not a new password
     let (s, body) = app.api("PUT", "/api/v1/me/password", &tok, Some(json!({"current_password": otp, "new_password": otp})));
     assert_eq!((s, body["error"]["code"].as_str()), (Status::UnprocessableEntity, Some("weak_password")), "{body}");
-    let (s, _) = app.api("PUT", "/api/v1/me/password", &tok, Some(json!({"current_password": otp, "new_password": "my very own password"})));
+    let (s, _) =
+        app.api("PUT", "/api/v1/me/password", &tok, Some(json!({"current_password": otp, "new_password": "my very own password"})));
     assert_eq!(s, Status::NoContent);
     assert_eq!(app.api("GET", "/api/v1/me/sittings", &tok, None).0, Status::Ok);
     // the page session was signed in before the change: it ended with it
@@ -349,7 +367,8 @@ fn a_disabled_account_stops_at_once_and_cannot_sign_in() {
     app.login_page("100007");
     let tok = app.token("100007");
     let other_server = app.another_server();
-    let on_other = || other_server.get("/api/v1/me/sittings").header(Header::new("Authorization", format!("Bearer {tok}"))).dispatch().status();
+    let on_other =
+        || other_server.get("/api/v1/me/sittings").header(Header::new("Authorization", format!("Bearer {tok}"))).dispatch().status();
     assert_eq!(crate::common::get(&app, "/exams").0, Status::Ok);
     assert_eq!(app.api("GET", "/api/v1/me/sittings", &tok, None).0, Status::Ok);
     assert_eq!(on_other(), Status::Ok, "the other server has the session in its cache now");
@@ -377,7 +396,8 @@ fn a_disabled_account_stops_at_once_and_cannot_sign_in() {
     assert_eq!((s, st["active"].as_bool()), (Status::Ok, Some(true)));
     assert_eq!(app.api("GET", "/api/v1/me/sittings", &tok, None).0, Status::Unauthorized);
     assert_eq!(token_from(&app.client, "100007", PASSWORD, "10.1.1.2").0, Status::Ok);
-    let log: Vec<String> = audit(&app, &format!("user:{officer}")).into_iter().filter(|(_, actor, _)| *actor == Some(admin_id)).map(|(a, ..)| a).collect();
+    let log: Vec<String> =
+        audit(&app, &format!("user:{officer}")).into_iter().filter(|(_, actor, _)| *actor == Some(admin_id)).map(|(a, ..)| a).collect();
     assert_eq!(log, vec!["user.disable", "user.enable"]);
 
     // the page: disable and enable with the admin's CSRF token
@@ -424,7 +444,9 @@ fn users_list_and_revoke_their_own_api_tokens() {
     assert_eq!(s, Status::NotFound);
     assert_eq!(app.api("GET", "/api/v1/me/sittings", &someone_else, None).0, Status::Ok);
     let id = user_id(&app, "100008");
-    assert!(audit(&app, &format!("user:{id}")).iter().any(|(a, actor, d)| a == "user.token_revoke" && *actor == Some(id) && d["prefix"] == second[..8]));
+    assert!(audit(&app, &format!("user:{id}"))
+        .iter()
+        .any(|(a, actor, d)| a == "user.token_revoke" && *actor == Some(id) && d["prefix"] == second[..8]));
 
     // the page lists them by prefix and revokes with the CSRF token
     let csrf = app.login_page("100008");
@@ -455,7 +477,10 @@ fn the_new_operations_are_in_the_openapi_document_with_the_common_errors() {
         let op = &doc["paths"][path][method];
         assert!(op.is_object(), "{method} {path} is documented");
         for code in ["400", "401", "403", "404", "422", "429"] {
-            assert_eq!(op["responses"][code]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody", "{method} {path} {code}");
+            assert_eq!(
+                op["responses"][code]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody",
+                "{method} {path} {code}"
+            );
         }
         assert_eq!(op["security"][0]["bearer"], json!([]), "{method} {path} needs a token");
     }

@@ -16,7 +16,12 @@ fn start(app: &TestApp, token: &str) -> (Status, Value) {
 #[test]
 fn token_needs_the_right_password_and_errors_are_json() {
     let app = TestApp::new();
-    let r = app.client.post("/api/v1/auth/token").header(rocket::http::ContentType::JSON).body(r#"{"badge":"100001","password":"nope"}"#).dispatch();
+    let r = app
+        .client
+        .post("/api/v1/auth/token")
+        .header(rocket::http::ContentType::JSON)
+        .body(r#"{"badge":"100001","password":"nope"}"#)
+        .dispatch();
     assert_eq!(r.status(), Status::Unauthorized);
     let body: Value = serde_json::from_str(&r.into_string().unwrap()).unwrap();
     assert_eq!(body["error"]["code"], "unauthorized");
@@ -52,8 +57,12 @@ fn repeated_wrong_passwords_make_the_badge_wait_from_that_address() {
     // the sign-in page says so in words, and another badge is not affected
     let page = app.client.get("/login").dispatch().into_string().unwrap();
     let csrf = crate::common::form_csrf(&page);
-    let r = app.client.post("/login").header(rocket::http::ContentType::Form)
-        .body(format!("_csrf={csrf}&badge=100006&password={}&next=/", crate::common::PASSWORD)).dispatch();
+    let r = app
+        .client
+        .post("/login")
+        .header(rocket::http::ContentType::Form)
+        .body(format!("_csrf={csrf}&badge=100006&password={}&next=/", crate::common::PASSWORD))
+        .dispatch();
     assert_eq!(r.status(), Status::Ok);
     assert!(r.into_string().unwrap().contains("已暂时锁定"));
     app.token("100007");
@@ -95,7 +104,13 @@ fn officer_sits_the_mock_exam_and_gets_the_graded_result() {
         let points: f64 = q["points"].as_str().unwrap().parse().unwrap();
         let choices: Vec<String> = match i {
             0 => {
-                let wrong = q["options"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_string()).find(|id| !key.contains(id.as_str())).unwrap();
+                let wrong = q["options"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|o| o["id"].as_str().unwrap().to_string())
+                    .find(|id| !key.contains(id.as_str()))
+                    .unwrap();
                 vec![wrong]
             }
             1 => continue,
@@ -159,7 +174,12 @@ fn saves_after_the_deadline_are_refused_and_the_server_submits_what_was_saved() 
     let q0 = &att["questions"][0];
     let qid0 = q0["id"].as_i64().unwrap();
     let key0 = key_of(&mut app.conn(), qid0);
-    let (s, _) = app.api("PUT", &format!("/api/v1/attempts/{aid}/answers/{qid0}"), &tok, Some(json!({"choices": key0.chars().map(|c| c.to_string()).collect::<Vec<_>>()})));
+    let (s, _) = app.api(
+        "PUT",
+        &format!("/api/v1/attempts/{aid}/answers/{qid0}"),
+        &tok,
+        Some(json!({"choices": key0.chars().map(|c| c.to_string()).collect::<Vec<_>>()})),
+    );
     assert_eq!(s, Status::Ok);
 
     app.clock.advance(Duration::minutes(31));

@@ -33,7 +33,11 @@ fn sitting(app: &TestApp, tok: &str, bp: i64, extra: Value) -> (Status, Value) {
 fn blueprints_are_validated_against_the_bank() {
     let app = TestApp::new();
     let t = app.token("T0001");
-    let (s, body) = blueprint(&app, &t, json!({"rules": [{"kind": "truefalse", "statute": "people-police-law", "difficulty": 3, "count": 400, "points_centi": 100}]}));
+    let (s, body) = blueprint(
+        &app,
+        &t,
+        json!({"rules": [{"kind": "truefalse", "statute": "people-police-law", "difficulty": 3, "count": 400, "points_centi": 100}]}),
+    );
     assert_eq!(s, Status::UnprocessableEntity);
     let msg = body["error"]["message"].as_str().unwrap();
     assert!(msg.contains("rule 1: wants 400 truefalse from people-police-law at difficulty 3 but the bank has only"), "{msg}");
@@ -70,13 +74,23 @@ fn a_sitting_admits_only_its_candidates_and_only_in_its_window() {
 
     // a sitting that opens tomorrow refuses a start today
     let now = Utc::now();
-    let (_, later) = sitting(&app, &t, bp, json!({"opens_at": iso(now + Duration::days(1)), "closes_at": iso(now + Duration::days(1) + Duration::hours(2))}));
+    let (_, later) = sitting(
+        &app,
+        &t,
+        bp,
+        json!({"opens_at": iso(now + Duration::days(1)), "closes_at": iso(now + Duration::days(1) + Duration::hours(2))}),
+    );
     let (s, body) = app.api("POST", &format!("/api/v1/sittings/{}/attempts", later["id"]), &station, None);
     assert_eq!(s, Status::Conflict);
     assert_eq!(body["error"]["code"], "not_open");
 
     // bad input names the fields
-    let (s, body) = sitting(&app, &t, bp, json!({"duration_minutes": 0, "closes_at": iso(now - Duration::days(1)), "eligibility": {"badges": ["X9999"]}}));
+    let (s, body) = sitting(
+        &app,
+        &t,
+        bp,
+        json!({"duration_minutes": 0, "closes_at": iso(now - Duration::days(1)), "eligibility": {"badges": ["X9999"]}}),
+    );
     assert_eq!(s, Status::UnprocessableEntity);
     let msg = body["error"]["message"].as_str().unwrap();
     assert!(msg.contains("duration_minutes") && msg.contains("closes_at") && msg.contains("X9999"), "{msg}");
@@ -88,7 +102,8 @@ fn the_deadline_never_runs_past_the_sittings_close() {
     let t = app.token("T0001");
     let (_, bp) = blueprint(&app, &t, json!({"rules": [{"kind": "truefalse", "count": 3, "points_centi": 100}]}));
     let now = Utc::now();
-    let (_, s) = sitting(&app, &t, bp["id"].as_i64().unwrap(), json!({"closes_at": iso(now + Duration::minutes(10)), "duration_minutes": 60}));
+    let (_, s) =
+        sitting(&app, &t, bp["id"].as_i64().unwrap(), json!({"closes_at": iso(now + Duration::minutes(10)), "duration_minutes": 60}));
     let tok = app.token("100010");
     let (_, att) = app.api("POST", &format!("/api/v1/sittings/{}/attempts", s["id"]), &tok, None);
     let deadline = chrono::DateTime::parse_from_rfc3339(att["deadline"].as_str().unwrap()).unwrap();

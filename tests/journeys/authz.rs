@@ -7,37 +7,104 @@ use crate::common::{form_csrf, TestApp};
 
 // routes are named `handler@first path segment` (handler names repeat across modules)
 const PUBLIC: &[&str] = &[
-    "home@", "login_page@login", "login@login", "logout@logout", "set_lang@lang", "file@static", "verify@verify", "openapi@api",
-    "create_token@api", "verify_certificate@api",
+    "home@",
+    "login_page@login",
+    "login@login",
+    "logout@logout",
+    "set_lang@lang",
+    "file@static",
+    "verify@verify",
+    "openapi@api",
+    "create_token@api",
+    "verify_certificate@api",
 ];
 const OFFICER: &[&str] = &[
-    "list@exams", "show@exams", "start@exams", "attempt_page@attempts", "submit@attempts", "result@attempts", "mine@certification",
-    "apply@certification", "file@attempts", "my_sittings@api", "start_attempt@api", "get_attempt@api", "save_answer@api",
-    "submit_attempt@api", "attempt_event@api", "apply_certification@api", "practice_home@practice", "practice_start@practice",
-    "practice_set@practice", "practice_answer@practice", "remedial_review@remedial", "remedial_practice@remedial",
+    "list@exams",
+    "show@exams",
+    "start@exams",
+    "attempt_page@attempts",
+    "submit@attempts",
+    "result@attempts",
+    "mine@certification",
+    "apply@certification",
+    "file@attempts",
+    "my_sittings@api",
+    "start_attempt@api",
+    "get_attempt@api",
+    "save_answer@api",
+    "submit_attempt@api",
+    "attempt_event@api",
+    "apply_certification@api",
+    "practice_home@practice",
+    "practice_start@practice",
+    "practice_set@practice",
+    "practice_answer@practice",
+    "remedial_review@remedial",
+    "remedial_practice@remedial",
 ];
 /// Any signed-in account; what each may see inside is checked per record (404 otherwise).
 const SIGNED_IN: &[&str] = &[
-    "remedial_list@remedial", "remedial_plan@remedial", "my_file@file", "file_page@files", "file_pdf@files", "file_export@files", "certificate_pdf@certificates",
+    "remedial_list@remedial",
+    "remedial_plan@remedial",
+    "my_file@file",
+    "file_page@files",
+    "file_pdf@files",
+    "file_export@files",
+    "certificate_pdf@certificates",
     // one's own account: password and API tokens
-    "password_form@account", "change_password@account", "tokens_page@account", "revoke_token_page@account", "put_password@api", "list_tokens@api",
+    "password_form@account",
+    "change_password@account",
+    "tokens_page@account",
+    "revoke_token_page@account",
+    "put_password@api",
+    "list_tokens@api",
     "delete_token@api",
 ];
 /// Unit leaders (their own unit), HR and admins.
 const OVERSIGHT: &[&str] = &["compliance@hr"];
 const RESULTS: &[&str] = &["list@sittings", "show@sittings", "results_csv@sittings", "results_pdf@sittings", "sitting_results@api"];
 const ADMIN: &[&str] = &[
-    "users@admin", "new_user@admin", "create_user@admin", "import_page@admin", "import@admin", "rules_form@admin", "save_rules@admin",
-    "tokens@admin", "create_token@admin", "revoke_token@admin", "mail@admin", "retry_mail@admin",
-    "exceptions@sittings", "grant_exception@sittings",
+    "users@admin",
+    "new_user@admin",
+    "create_user@admin",
+    "import_page@admin",
+    "import@admin",
+    "rules_form@admin",
+    "save_rules@admin",
+    "tokens@admin",
+    "create_token@admin",
+    "revoke_token@admin",
+    "mail@admin",
+    "retry_mail@admin",
+    "exceptions@sittings",
+    "grant_exception@sittings",
     // running accounts: reset, disable, enable, unlock, the sign-in waits
-    "account@admin", "reset_password@admin", "disable@admin", "enable@admin", "unlock@admin", "locks@admin", "unlock_lock@admin",
-    "api_account@api", "api_reset@api", "api_disable@api", "api_enable@api", "api_unlock@api",
-    "audit_page@admin", "checkpoint@admin",
+    "account@admin",
+    "reset_password@admin",
+    "disable@admin",
+    "enable@admin",
+    "unlock@admin",
+    "locks@admin",
+    "unlock_lock@admin",
+    "api_account@api",
+    "api_reset@api",
+    "api_disable@api",
+    "api_enable@api",
+    "api_unlock@api",
+    "audit_page@admin",
+    "checkpoint@admin",
 ];
 const PERSONNEL: &[&str] = &[
-    "change_post@admin", "officer@officers", "officers@officers", "rules@hr", "save_rule@hr", "eligibility@hr", "run_check@hr",
-    "file_correct@files", "file_reward@files", "records@api",
+    "change_post@admin",
+    "officer@officers",
+    "officers@officers",
+    "rules@hr",
+    "save_rule@hr",
+    "eligibility@hr",
+    "run_check@hr",
+    "file_correct@files",
+    "file_reward@files",
+    "records@api",
 ];
 
 fn key(name: &str, path: &str) -> String {
@@ -66,21 +133,30 @@ fn allowed(k: &str, roles: &[&str]) -> bool {
 #[test]
 fn every_route_is_allowed_or_refused_for_every_role() {
     let app = TestApp::new();
-    let routes: Vec<(Method, String, String)> = app
-        .client
-        .rocket()
-        .routes()
-        .map(|r| (r.method, r.uri.path().to_string(), r.name.as_deref().unwrap_or("").to_string()))
-        .collect();
+    let routes: Vec<(Method, String, String)> =
+        app.client.rocket().routes().map(|r| (r.method, r.uri.path().to_string(), r.name.as_deref().unwrap_or("").to_string())).collect();
     // every route has a decision: a role list names it, or it is a trainer's route (the rest)
     let mut decided = 0;
     for (_, path, name) in &routes {
         let k = key(name, path);
         let listed = [PUBLIC, OFFICER, RESULTS, ADMIN, PERSONNEL, SIGNED_IN, OVERSIGHT].iter().any(|l| l.contains(&k.as_str()));
-        let trainer_route = ["/bank", "/blueprints", "/challenges", "/plans", "/certification/registrations", "/api/v1/blueprints", "/api/v1/sittings", "/remedial/refer", "/remedial/case-evaluations"]
-            .iter()
-            .any(|p| path.starts_with(p))
-            || (path.starts_with("/sittings/") && ["stats", "proctor", "integrity", "extra-time", "reopen", "makeup", "downtime", "dismiss", "let-in"].iter().any(|s| path.ends_with(s)))
+        let trainer_route = [
+            "/bank",
+            "/blueprints",
+            "/challenges",
+            "/plans",
+            "/certification/registrations",
+            "/api/v1/blueprints",
+            "/api/v1/sittings",
+            "/remedial/refer",
+            "/remedial/case-evaluations",
+        ]
+        .iter()
+        .any(|p| path.starts_with(p))
+            || (path.starts_with("/sittings/")
+                && ["stats", "proctor", "integrity", "extra-time", "reopen", "makeup", "downtime", "dismiss", "let-in"]
+                    .iter()
+                    .any(|s| path.ends_with(s)))
             || path == "/sittings/new";
         assert!(listed || trainer_route, "route {name} {path} has no authorisation decision in this test");
         decided += 1;
@@ -97,7 +173,19 @@ fn every_route_is_allowed_or_refused_for_every_role() {
     ];
     let concrete = |path: &str| -> String {
         path.split('/')
-            .map(|seg| if seg.starts_with('<') { if seg.contains("code") { "en" } else if seg.contains("path") { "app.css" } else { "1" } } else { seg })
+            .map(|seg| {
+                if seg.starts_with('<') {
+                    if seg.contains("code") {
+                        "en"
+                    } else if seg.contains("path") {
+                        "app.css"
+                    } else {
+                        "1"
+                    }
+                } else {
+                    seg
+                }
+            })
             .collect::<Vec<_>>()
             .join("/")
     };

@@ -168,7 +168,12 @@ fn bank_check_reports_the_cues_and_fails_on_a_duplicate() {
     let a = format!(
         "{head}{}{}{}",
         question("T-1", "甲为制止正在进行的抢劫而致劫匪轻伤，甲的行为属于", "\"正当防卫\", \"防卫过当\", \"紧急避险\", \"故意伤害\"", "A"),
-        question("T-2", "正当防卫明显超过必要限度造成重大损害的，应当", "\"负刑事责任，但应当减轻或者免除处罚\", \"不负刑事责任\", \"从重处罚\", \"一律免除处罚\"", "A"),
+        question(
+            "T-2",
+            "正当防卫明显超过必要限度造成重大损害的，应当",
+            "\"负刑事责任，但应当减轻或者免除处罚\", \"不负刑事责任\", \"从重处罚\", \"一律免除处罚\"",
+            "A"
+        ),
         question("T-3", "下列“不属于”紧急避险成立条件的是", "\"危险正在发生\", \"不得已\", \"不超过必要限度\", \"行为人是成年人\"", "D")
     );
     std::fs::write(dir.path().join("a.toml"), &a).unwrap();
@@ -180,7 +185,15 @@ fn bank_check_reports_the_cues_and_fails_on_a_duplicate() {
     assert!(out.contains("a.toml") && out.contains("cue-only vs chance"), "{out}");
     assert!(out.contains("no figure past its limit"), "too few questions to judge a rate: {out}");
     // the same question in another file, options reordered
-    let b = format!("{head}{}", question("T-9", "甲为制止正在进行的抢劫而致劫匪轻伤，甲的行为属于：", "\"防卫过当\", \"正当防卫\", \"紧急避险\", \"故意伤害\"", "B"));
+    let b = format!(
+        "{head}{}",
+        question(
+            "T-9",
+            "甲为制止正在进行的抢劫而致劫匪轻伤，甲的行为属于：",
+            "\"防卫过当\", \"正当防卫\", \"紧急避险\", \"故意伤害\"",
+            "B"
+        )
+    );
     std::fs::write(dir.path().join("b.toml"), b).unwrap();
     let (code, out) = crate::common::run_cli(&db, &["bank", "check", &d]);
     assert_eq!(code, 1, "{out}");

@@ -20,7 +20,12 @@ fn upload(app: &TestApp, csrf: &str, name: &str, bytes: &[u8], extra: &[(&str, &
     body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let r = app.client.post("/bank/import").header(ContentType::new("multipart", "form-data").with_params(("boundary", boundary))).body(body).dispatch();
+    let r = app
+        .client
+        .post("/bank/import")
+        .header(ContentType::new("multipart", "form-data").with_params(("boundary", boundary)))
+        .body(body)
+        .dispatch();
     let loc = r.headers().get_one("Location").map(str::to_string);
     (r.status(), r.into_string().unwrap_or_default(), loc)
 }
@@ -237,7 +242,10 @@ fn plain_trainer_files_import_as_incomplete_drafts_that_wait_for_citation_and_ex
     let preview = loc.unwrap();
     let html = get(&app, &preview);
     assert!(html.contains("新题 3 道") && html.contains("待补全 3 道"), "{html}");
-    assert!(html.contains("不支持的题型") && html.contains("shortanswer") && html.contains("essay") && html.contains("description"), "{html}");
+    assert!(
+        html.contains("不支持的题型") && html.contains("shortanswer") && html.contains("essay") && html.contains("description"),
+        "{html}"
+    );
     assert!(html.contains("待补全：条文、解析") && html.contains("待补全：条文"), "{html}");
     assert!(html.contains("题目写法检查") && html.contains("只凭措辞答题的得分"), "the item-writing report: {html}");
     assert!(html.contains("确认导入"), "{html}");
@@ -262,7 +270,12 @@ fn plain_trainer_files_import_as_incomplete_drafts_that_wait_for_citation_and_ex
     let page = get(&app, &format!("/bank/{}", single.id));
     assert!(page.contains("待补全") && page.contains("条文") && page.contains("解析"), "{page}");
     assert!(!page.contains(&format!("/bank/{}/approve", single.id)), "no approve button: {page}");
-    let r = app.client.post(format!("/bank/{}/approve", single.id)).header(ContentType::Form).body(format!("_csrf={csrf2}&revision={}", single.revision)).dispatch();
+    let r = app
+        .client
+        .post(format!("/bank/{}/approve", single.id))
+        .header(ContentType::Form)
+        .body(format!("_csrf={csrf2}&revision={}", single.revision))
+        .dispatch();
     assert_eq!(r.status(), Status::Conflict);
     let list = get(&app, "/bank?status=draft&statute=administrative-penalty-law");
     assert!(list.contains("待补全"), "{list}");
@@ -283,7 +296,10 @@ fn plain_trainer_files_import_as_incomplete_drafts_that_wait_for_citation_and_ex
     let r = app.client.post(format!("/bank/{}/edit", single.id)).header(ContentType::Form).body(half.clone()).dispatch();
     assert_eq!(r.status(), Status::Ok, "an explanation is still needed");
     assert!(r.into_string().unwrap().contains("empty explanation"));
-    let full = half.replace("&explanation=&", &format!("&explanation={}&", enc("《行政处罚法》第九条列举的处罚种类包括通报批评；拘役、管制、剥夺政治权利是刑罚。")));
+    let full = half.replace(
+        "&explanation=&",
+        &format!("&explanation={}&", enc("《行政处罚法》第九条列举的处罚种类包括通报批评；拘役、管制、剥夺政治权利是刑罚。")),
+    );
     let r = app.client.post(format!("/bank/{}/edit", single.id)).header(ContentType::Form).body(full).dispatch();
     assert_eq!(r.status(), Status::SeeOther);
     app.client.post("/logout").header(ContentType::Form).body(format!("_csrf={csrf}")).dispatch();
@@ -291,10 +307,20 @@ fn plain_trainer_files_import_as_incomplete_drafts_that_wait_for_citation_and_ex
     let page = get(&app, &format!("/bank/{}", single.id));
     assert!(page.contains(&format!("/bank/{}/approve", single.id)), "now it can be reviewed: {page}");
     let q = lawcert::db::models::bank::find(&mut c, single.id).unwrap().unwrap();
-    let r = app.client.post(format!("/bank/{}/approve", single.id)).header(ContentType::Form).body(format!("_csrf={csrf2}&revision={}", q.revision)).dispatch();
+    let r = app
+        .client
+        .post(format!("/bank/{}/approve", single.id))
+        .header(ContentType::Form)
+        .body(format!("_csrf={csrf2}&revision={}", q.revision))
+        .dispatch();
     assert_eq!(r.status(), Status::SeeOther);
     let q = lawcert::db::models::bank::find(&mut c, single.id).unwrap().unwrap();
-    let r = app.client.post(format!("/bank/{}/activate", single.id)).header(ContentType::Form).body(format!("_csrf={csrf2}&revision={}", q.revision)).dispatch();
+    let r = app
+        .client
+        .post(format!("/bank/{}/activate", single.id))
+        .header(ContentType::Form)
+        .body(format!("_csrf={csrf2}&revision={}", q.revision))
+        .dispatch();
     assert_eq!(r.status(), Status::SeeOther);
     let live = lawcert::db::models::bank::find(&mut c, single.id).unwrap().unwrap();
     assert_eq!(live.status, "active");
@@ -326,10 +352,23 @@ fn plain_gift_and_aiken_files_import_as_incomplete_drafts_from_the_command_line(
     assert!(out.contains("line 4: incomplete: no articles and no explanation"), "{out}");
     assert!(out.contains("item-writing check over the 2 questions in the file"), "{out}");
     assert!(out.contains("2 of them are incomplete drafts"), "{out}");
-    let (code, out) = run(&["bank", "import", &aiken, "--statute", "administrative-penalty-law", "--edition", "2021-01-22", "--difficulty", "1", "--levels", "basic"]);
+    let (code, out) = run(&[
+        "bank",
+        "import",
+        &aiken,
+        "--statute",
+        "administrative-penalty-law",
+        "--edition",
+        "2021-01-22",
+        "--difficulty",
+        "1",
+        "--levels",
+        "basic",
+    ]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("1 new") && out.contains("1 incomplete"), "{out}");
-    let (code, out) = run(&["bank", "import", &moodle, "--statute", "administrative-penalty-law", "--difficulty", "2", "--levels", "basic"]);
+    let (code, out) =
+        run(&["bank", "import", &moodle, "--statute", "administrative-penalty-law", "--difficulty", "2", "--levels", "basic"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("3 new") && out.contains("3 unsupported") && out.contains("3 incomplete"), "{out}");
     // importing again changes nothing

@@ -6,7 +6,7 @@ use chrono::Duration;
 use rocket::http::{ContentType, Status};
 use serde_json::{json, Value};
 
-use crate::common::{key_of, TestApp, get, post, enc};
+use crate::common::{enc, get, key_of, post, TestApp};
 use lawcert::domain::lifecycle::Action;
 
 fn logout(app: &TestApp, csrf: &str) {
@@ -26,7 +26,11 @@ fn a_fresh_start_has_an_empty_worklist_and_draws_2025_questions() {
     let mut conn = app.conn();
     let items = lawcert::services::bank_review::worklist(&mut conn, today(&app)).unwrap();
     assert!(items.is_empty(), "nothing waits for a rewrite: {:?}", items.iter().map(|i| &i.code).collect::<Vec<_>>());
-    let za: Vec<_> = lawcert::services::exams::pool_candidates(&mut conn, app.clock.now()).unwrap().into_iter().filter(|c| c.statute == "public-security-penalties").collect();
+    let za: Vec<_> = lawcert::services::exams::pool_candidates(&mut conn, app.clock.now())
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.statute == "public-security-penalties")
+        .collect();
     assert!(za.len() >= 150, "the 2025 治安管理处罚法 bank is live ({})", za.len());
     let t = app.token("T0001");
     let (s, body) = app.api(
@@ -47,11 +51,7 @@ fn registering_an_edition_suspends_only_the_changed_articles_until_rewritten_and
     let csrf = app.login_page("T0001");
     let mut conn = app.conn();
     let cites_20 = |conn: &mut lawcert::db::DbConn| {
-        lawcert::services::exams::pool_candidates(conn, app.clock.now())
-            .unwrap()
-            .iter()
-            .filter(|c| c.statute == "criminal-law")
-            .count()
+        lawcert::services::exams::pool_candidates(conn, app.clock.now()).unwrap().iter().filter(|c| c.statute == "criminal-law").count()
     };
     let before = cites_20(&mut conn);
     // a bad registration names what is wrong and changes nothing
@@ -84,7 +84,15 @@ fn registering_an_edition_suspends_only_the_changed_articles_until_rewritten_and
     let v = lawcert::db::models::bank::version(&mut c2, target, q.latest_version).unwrap().unwrap();
     let key = key_of(&mut c2, v.id);
     let kind = q.kind.clone();
-    let answer = if kind == "truefalse" { if key == "T" { "true".to_string() } else { "false".to_string() } } else { key };
+    let answer = if kind == "truefalse" {
+        if key == "T" {
+            "true".to_string()
+        } else {
+            "false".to_string()
+        }
+    } else {
+        key
+    };
     let levels: String = v.levels_vec().iter().map(|l| format!("&levels={}", l.as_str())).collect();
     let body = format!(
         "_csrf={csrf}&kind={kind}&statute=criminal-law&edition=2026-06-30&articles=20&difficulty={}{levels}&stem={}&options={}&answer={answer}&explanation={}&tags=&action=save&revision={}",
@@ -309,12 +317,17 @@ fn an_upheld_challenge_regrades_everyone_who_had_the_question_with_an_audit_trai
     let cid = list.split("href=\"/challenges/").nth(1).unwrap().split('"').next().unwrap().to_string();
     let (_, page) = get(&app, &format!("/challenges/{cid}"));
     assert!(page.contains("&lt;b&gt;选项表述&lt;/b&gt;"), "the candidate's text is escaped");
-    let (s, html, _) = post(&app, &format!("/challenges/{cid}"), format!("_csrf={csrf}&decision=accept&answer={key}&reason={}", enc("见条文")));
+    let (s, html, _) =
+        post(&app, &format!("/challenges/{cid}"), format!("_csrf={csrf}&decision=accept&answer={key}&reason={}", enc("见条文")));
     assert_eq!(s, Status::Ok);
     assert!(html.contains("already the key"), "accepting the key itself is refused");
     let (s, _, _) = post(&app, &format!("/challenges/{cid}"), format!("_csrf={csrf}&decision=accept&answer={wrong}&reason="));
     assert_eq!(s, Status::Ok, "a reason is required");
-    let (s, _, _) = post(&app, &format!("/challenges/{cid}"), format!("_csrf={csrf}&decision=accept&answer={wrong}&reason={}", enc("两种理解均符合第二十条")));
+    let (s, _, _) = post(
+        &app,
+        &format!("/challenges/{cid}"),
+        format!("_csrf={csrf}&decision=accept&answer={wrong}&reason={}", enc("两种理解均符合第二十条")),
+    );
     assert_eq!(s, Status::SeeOther);
 
     let mut conn = app.conn();
@@ -338,7 +351,8 @@ fn an_upheld_challenge_regrades_everyone_who_had_the_question_with_an_audit_trai
     assert!(html.contains("已采纳"));
 
     // tampering with the stored regrade is caught by verify
-    diesel::RunQueryDsl::execute(diesel::sql_query(format!("UPDATE audit_log SET detail = '{{}}' WHERE id = {}", e.id)), &mut conn).unwrap();
+    diesel::RunQueryDsl::execute(diesel::sql_query(format!("UPDATE audit_log SET detail = '{{}}' WHERE id = {}", e.id)), &mut conn)
+        .unwrap();
     let all = lawcert::db::models::audit::page(&mut conn, 0, 1000).unwrap();
     assert_eq!(lawcert::domain::audit::verify(&all).unwrap_err().id, e.id);
 }
@@ -357,11 +371,28 @@ fn voiding_a_question_gives_its_points_to_everyone_who_had_it_and_challenges_clo
     let uid2 = lawcert::db::models::org::find_by_badge(&mut conn, "100002").unwrap().unwrap().id;
     let cid = lawcert::services::challenges::file(&mut conn, &cache, a1, uid2, v0, "刑法第20条", "题干有歧义", now).unwrap();
     let trainer = lawcert::db::models::org::find_by_badge(&mut conn, "T0001").unwrap().unwrap().id;
-    let report = lawcert::services::challenges::decide(&mut conn, &cache, cid, trainer, &lawcert::services::challenges::Decision::Void, "题干有歧义，作废", now).unwrap();
+    let report = lawcert::services::challenges::decide(
+        &mut conn,
+        &cache,
+        cid,
+        trainer,
+        &lawcert::services::challenges::Decision::Void,
+        "题干有歧义，作废",
+        now,
+    )
+    .unwrap();
     assert_eq!(report.decided, 1);
     assert!(report.scores_changed >= 1);
-    assert_eq!(lawcert::db::models::exam::find_attempt(&mut conn, a1).unwrap().unwrap().score_centi, Some(10000), "blank but void: full points");
-    assert_eq!(lawcert::db::models::exam::find_attempt(&mut conn, a2).unwrap().unwrap().score_centi, Some(10000), "unchanged for the one already right");
+    assert_eq!(
+        lawcert::db::models::exam::find_attempt(&mut conn, a1).unwrap().unwrap().score_centi,
+        Some(10000),
+        "blank but void: full points"
+    );
+    assert_eq!(
+        lawcert::db::models::exam::find_attempt(&mut conn, a2).unwrap().unwrap().score_centi,
+        Some(10000),
+        "unchanged for the one already right"
+    );
     // the window closes `challenge_days` after the sitting closes
     let s = lawcert::db::models::exam::find_sitting(&mut conn, 1).unwrap().unwrap();
     let late = s.closes_at + Duration::days(s.challenge_days as i64);
@@ -377,7 +408,10 @@ fn item_analysis_flags_a_question_strong_candidates_get_wrong() {
     let mut conn = app.conn();
     // a paper every candidate gets whole: a rule whose pool is exactly its count
     let pool = lawcert::services::exams::pool_candidates(&mut conn, app.clock.now()).unwrap();
-    let n = pool.iter().filter(|c| c.statute == "people-police-law" && c.kind == lawcert::domain::bank::QuestionKind::TrueFalse && c.case.is_none()).count();
+    let n = pool
+        .iter()
+        .filter(|c| c.statute == "people-police-law" && c.kind == lawcert::domain::bank::QuestionKind::TrueFalse && c.case.is_none())
+        .count();
     assert!(n >= 5, "{n}");
     let (s, bp) = app.api(
         "POST",

@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use rocket::http::{ContentType, Status};
 use serde_json::{json, Value};
 
-use crate::common::{key_of, TestApp, get, post};
+use crate::common::{get, key_of, post, TestApp};
 
 /// A certification sitting for `level` over a small blueprint, open now.
 fn cert_sitting(app: &TestApp, level: &str) -> i64 {
@@ -111,7 +111,12 @@ fn intermediate_needs_basic_and_a_pass_issues_a_certificate_the_public_page_conf
     let name = holder.name.clone();
     assert!(html.contains(&name) && html.contains("1000**"), "the holder's name and masked badge: {html}");
     assert!(!html.contains("100025"), "never the whole badge");
-    for private in [holder.id_number.clone().unwrap_or_default(), holder.email.clone().unwrap_or_default(), holder.police_type.clone(), holder.rank.clone()] {
+    for private in [
+        holder.id_number.clone().unwrap_or_default(),
+        holder.email.clone().unwrap_or_default(),
+        holder.police_type.clone(),
+        holder.rank.clone(),
+    ] {
         assert!(private.is_empty() || !html.contains(&private), "nothing else about the holder: {private}");
     }
     let (_, html) = get(&app, &format!("/verify?number={}&code=WRONG123", c.number));
@@ -124,7 +129,11 @@ fn intermediate_needs_basic_and_a_pass_issues_a_certificate_the_public_page_conf
     assert_eq!(v["holder_badge"], "1000**");
     let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort();
-    assert_eq!(keys, ["expires_on", "holder_badge", "holder_name", "issued_on", "level", "number", "status"], "nothing else about the holder");
+    assert_eq!(
+        keys,
+        ["expires_on", "holder_badge", "holder_name", "issued_on", "level", "number", "status"],
+        "nothing else about the holder"
+    );
 
     // now 中级 is open to them
     let (s, body) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "intermediate"})));
@@ -156,7 +165,8 @@ fn expiry_and_leaving_an_enforcement_post_end_certificates_on_their_dates() {
     let csrf = app.login_page("H0001");
     let (uid13, c13) = certs[1].clone();
     let today = lawcert::timefmt::bureau_date(app.clock.now());
-    let (s, body, _) = post(&app, &format!("/admin/users/{uid13}/post"), format!("_csrf={csrf}&post=%E5%90%8E%E5%8B%A4&effective_on={today}"));
+    let (s, body, _) =
+        post(&app, &format!("/admin/users/{uid13}/post"), format!("_csrf={csrf}&post=%E5%90%8E%E5%8B%A4&effective_on={today}"));
     assert_eq!(s, Status::SeeOther, "{body}");
     let (_, html) = get(&app, &format!("/officers/{uid13}"));
     assert!(html.contains("非执法岗位"));
@@ -179,7 +189,9 @@ fn expiry_and_leaving_an_enforcement_post_end_certificates_on_their_dates() {
     let now = app.clock.now();
     let d = lawcert::timefmt::bureau_date(now);
     assert!(lawcert::services::certification::eligibility(&mut conn, uid13, lawcert::domain::bank::Level::Basic, d).unwrap().is_ok());
-    assert!(lawcert::services::certification::eligibility(&mut conn, uid13, lawcert::domain::bank::Level::Intermediate, d).unwrap().is_err());
+    assert!(lawcert::services::certification::eligibility(&mut conn, uid13, lawcert::domain::bank::Level::Intermediate, d)
+        .unwrap()
+        .is_err());
 
     // the holder is warned before expiry, and the certificate expires on its date
     let (uid12, c12) = certs[0].clone();
@@ -202,7 +214,17 @@ fn a_bimonthly_plan_creates_its_sittings_and_records_absentees_for_a_make_up() {
     let app = TestApp::new();
     let csrf = app.login_page("T0001");
     let (_, html) = get(&app, "/plans");
-    let bp = html.split("name=\"blueprint_id\">").nth(1).unwrap().split("<option value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let bp = html
+        .split("name=\"blueprint_id\">")
+        .nth(1)
+        .unwrap()
+        .split("<option value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
     let today = lawcert::timefmt::bureau_date(app.clock.now());
     let first = today + Duration::days(10);
     // a bad plan is refused with the reason
@@ -242,7 +264,8 @@ fn a_bimonthly_plan_creates_its_sittings_and_records_absentees_for_a_make_up() {
     let (_, html) = get(&app, &format!("/sittings/{}/proctor", sitting.id));
     assert!(html.contains("缺考人员") && html.contains("100004"), "{html}");
     let d = lawcert::timefmt::bureau_date(app.clock.now()) + Duration::days(3);
-    let (s, html, loc) = post(&app, &format!("/sittings/{}/makeup", sitting.id), format!("_csrf={csrf}&opens_at={d}T09:00&closes_at={d}T12:00"));
+    let (s, html, loc) =
+        post(&app, &format!("/sittings/{}/makeup", sitting.id), format!("_csrf={csrf}&opens_at={d}T09:00&closes_at={d}T12:00"));
     assert_eq!(s, Status::SeeOther, "{html}");
     let makeup_id: i64 = loc.unwrap().rsplit('/').next().unwrap().parse().unwrap();
     let m = lawcert::db::models::exam::find_sitting(&mut conn, makeup_id).unwrap().unwrap();

@@ -81,7 +81,8 @@ fn template() -> &'static Template {
                 #[diesel(sql_type = diesel::sql_types::Text)]
                 datname: String,
             }
-            let stale: Vec<Db> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'lawcert_t%'").load(&mut admin).unwrap();
+            let stale: Vec<Db> =
+                diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'lawcert_t%'").load(&mut admin).unwrap();
             for db in stale {
                 let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", db.datname)).execute(&mut admin);
             }
@@ -200,7 +201,12 @@ impl TestApp {
 
     /// A bearer token for a demo account.
     pub fn token(&self, badge: &str) -> String {
-        let r = self.client.post("/api/v1/auth/token").header(ContentType::JSON).body(format!(r#"{{"badge":"{badge}","password":"{PASSWORD}"}}"#)).dispatch();
+        let r = self
+            .client
+            .post("/api/v1/auth/token")
+            .header(ContentType::JSON)
+            .body(format!(r#"{{"badge":"{badge}","password":"{PASSWORD}"}}"#))
+            .dispatch();
         assert_eq!(r.status(), Status::Ok, "token for {badge}");
         json(r)["token"].as_str().unwrap().to_string()
     }
@@ -257,7 +263,6 @@ pub fn form_csrf(html: &str) -> String {
 pub fn key_of(conn: &mut DbConn, version_id: i64) -> String {
     lawcert::db::models::bank::key_of(conn, version_id).unwrap()
 }
-
 
 /// Runs the `lawcert` binary's command line against the SQLite file `db`; (exit code, output).
 pub fn run_cli(db: &std::path::Path, args: &[&str]) -> (i32, String) {

@@ -45,7 +45,11 @@ fn kill(mut child: Child) {
 }
 
 fn token(base: &str, badge: &str) -> String {
-    let v: Value = ureq::post(&format!("{base}/api/v1/auth/token")).send_json(json!({"badge": badge, "password": "lawcert-demo"})).unwrap().into_json().unwrap();
+    let v: Value = ureq::post(&format!("{base}/api/v1/auth/token"))
+        .send_json(json!({"badge": badge, "password": "lawcert-demo"}))
+        .unwrap()
+        .into_json()
+        .unwrap();
     format!("Bearer {}", v["token"].as_str().unwrap())
 }
 
@@ -83,7 +87,8 @@ fn a_killed_server_loses_no_acknowledged_save_and_submits_overdue_attempts_on_re
     let mut candidates = Vec::new();
     for n in 1..=8 {
         let auth = token(&base, &format!("1000{n:02}"));
-        let att: Value = ureq::post(&format!("{base}/api/v1/sittings/{sid}/attempts")).set("Authorization", &auth).call().unwrap().into_json().unwrap();
+        let att: Value =
+            ureq::post(&format!("{base}/api/v1/sittings/{sid}/attempts")).set("Authorization", &auth).call().unwrap().into_json().unwrap();
         candidates.push((auth, att));
     }
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -101,7 +106,9 @@ fn a_killed_server_loses_no_acknowledged_save_and_submits_overdue_attempts_on_re
                 let q = qs[i % qs.len()];
                 let choice = if (i / qs.len()).is_multiple_of(2) { "T" } else { "F" };
                 s2.lock().unwrap().in_flight = Some((q, choice.to_string()));
-                let r = ureq::put(&format!("{base}/api/v1/attempts/{aid}/answers/{q}")).set("Authorization", &auth).send_json(json!({"choices": [choice]}));
+                let r = ureq::put(&format!("{base}/api/v1/attempts/{aid}/answers/{q}"))
+                    .set("Authorization", &auth)
+                    .send_json(json!({"choices": [choice]}));
                 let mut s = s2.lock().unwrap();
                 match r {
                     Ok(_) => {
@@ -134,7 +141,8 @@ fn a_killed_server_loses_no_acknowledged_save_and_submits_overdue_attempts_on_re
     let check = |base: &str, expect_submitted: bool| {
         for ((auth, _), (att, seen)) in candidates.iter().zip(&results) {
             let aid = att["attempt_id"].as_i64().unwrap();
-            let got: Value = ureq::get(&format!("{base}/api/v1/attempts/{aid}")).set("Authorization", auth).call().unwrap().into_json().unwrap();
+            let got: Value =
+                ureq::get(&format!("{base}/api/v1/attempts/{aid}")).set("Authorization", auth).call().unwrap().into_json().unwrap();
             assert_eq!(got["deadline"], att["deadline"], "deadline unchanged");
             assert_eq!(got["submitted"], expect_submitted, "{got}");
             let seen = seen.lock().unwrap();
@@ -143,7 +151,10 @@ fn a_killed_server_loses_no_acknowledged_save_and_submits_overdue_attempts_on_re
                 let stored = q["answer"].as_array().and_then(|a| a.first()).and_then(Value::as_str).map(str::to_string);
                 if let Some(acked) = seen.acked.get(&id) {
                     let in_flight = seen.in_flight.as_ref().filter(|(fq, _)| *fq == id).map(|(_, c)| c.clone());
-                    assert!(stored.as_ref() == Some(acked) || (in_flight.is_some() && stored == in_flight), "attempt {aid} question {id}: acknowledged {acked}, stored {stored:?}");
+                    assert!(
+                        stored.as_ref() == Some(acked) || (in_flight.is_some() && stored == in_flight),
+                        "attempt {aid} question {id}: acknowledged {acked}, stored {stored:?}"
+                    );
                 }
             }
         }
@@ -160,7 +171,12 @@ fn a_killed_server_loses_no_acknowledged_save_and_submits_overdue_attempts_on_re
     // the sweeper submits them, at their deadlines, with the answers they had
     let t = Instant::now();
     loop {
-        let results: Value = ureq::get(&format!("{base}/api/v1/sittings/{sid}/results")).set("Authorization", &token(&base, "T0001")).call().unwrap().into_json().unwrap();
+        let results: Value = ureq::get(&format!("{base}/api/v1/sittings/{sid}/results"))
+            .set("Authorization", &token(&base, "T0001"))
+            .call()
+            .unwrap()
+            .into_json()
+            .unwrap();
         let rows = results.as_array().unwrap();
         if rows.iter().all(|r| !r["submitted_at"].is_null()) {
             for (_, att) in &candidates {

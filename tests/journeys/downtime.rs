@@ -11,7 +11,12 @@ use lawcert::db::models::exam as exam_db;
 fn a_proctor_compensates_a_whole_sitting_for_downtime() {
     let app = TestApp::new();
     let t = app.token("T0001");
-    let (s, bp) = app.api("POST", "/api/v1/blueprints", &t, Some(json!({"name": "停机", "spec": {"rules": [{"kind": "truefalse", "count": 3, "points_centi": 100}]}})));
+    let (s, bp) = app.api(
+        "POST",
+        "/api/v1/blueprints",
+        &t,
+        Some(json!({"name": "停机", "spec": {"rules": [{"kind": "truefalse", "count": 3, "points_centi": 100}]}})),
+    );
     assert_eq!(s, Status::Created, "{bp}");
     let now = app.clock.now().and_utc();
     let (s, sitting) = app.api(
@@ -48,13 +53,21 @@ fn a_proctor_compensates_a_whole_sitting_for_downtime() {
     assert_eq!(s, Status::Ok, "a reason is required");
     assert!(html.contains("reason:"), "{html}");
     let before = app.clock.now();
-    let (s, html, _) = post(&app, &format!("/sittings/{sid}/downtime"), format!("_csrf={csrf}&since={local}&minutes=10&reason={}", enc("机房断电 14:05–14:12")));
+    let (s, html, _) = post(
+        &app,
+        &format!("/sittings/{sid}/downtime"),
+        format!("_csrf={csrf}&since={local}&minutes=10&reason={}", enc("机房断电 14:05–14:12")),
+    );
     assert_eq!(s, Status::SeeOther, "{html}");
     let after = app.clock.now();
     let a_now = exam_db::find_attempt(&mut app.conn(), a).unwrap().unwrap();
     assert!(a_now.submitted_at.is_none(), "A, submitted by the server during the outage, is open again");
     assert!(a_now.deadline >= before + Duration::minutes(10) && a_now.deadline <= after + Duration::minutes(10), "{:?}", a_now.deadline);
-    assert_eq!(exam_db::find_attempt(&mut app.conn(), b).unwrap().unwrap().deadline, b_deadline + Duration::minutes(10), "B, still working, has 10 more minutes");
+    assert_eq!(
+        exam_db::find_attempt(&mut app.conn(), b).unwrap().unwrap().deadline,
+        b_deadline + Duration::minutes(10),
+        "B, still working, has 10 more minutes"
+    );
     assert!(exam_db::find_attempt(&mut app.conn(), c).unwrap().unwrap().submitted_at.is_some(), "C handed in before the outage: untouched");
     // A can answer again, with the answers kept
     let (s, att) = app.api("GET", &format!("/api/v1/attempts/{a}"), &tok_a, None);
@@ -70,5 +83,8 @@ fn a_proctor_compensates_a_whole_sitting_for_downtime() {
     assert!(events.iter().any(|e| e.attempt_id == a && e.kind == "reopened" && e.detail.contains("机房断电")));
     assert!(events.iter().any(|e| e.attempt_id == b && e.kind == "extra_time"));
     let audit = lawcert::db::models::audit::for_subject(&mut app.conn(), &format!("sitting:{sid}")).unwrap();
-    assert!(audit.iter().any(|e| e.action == "sitting.downtime" && e.detail.contains("\"extended\":1") && e.detail.contains("\"reopened\":1")), "{audit:?}");
+    assert!(
+        audit.iter().any(|e| e.action == "sitting.downtime" && e.detail.contains("\"extended\":1") && e.detail.contains("\"reopened\":1")),
+        "{audit:?}"
+    );
 }

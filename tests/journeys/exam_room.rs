@@ -13,7 +13,9 @@ fn sitting(app: &TestApp, controls: Value) -> i64 {
         "POST",
         "/api/v1/blueprints",
         &t,
-        Some(json!({"name": "闭卷", "spec": {"rules": [{"kind": "truefalse", "statute": "criminal-law", "count": 5, "points_centi": 200}]}})),
+        Some(
+            json!({"name": "闭卷", "spec": {"rules": [{"kind": "truefalse", "statute": "criminal-law", "count": 5, "points_centi": 200}]}}),
+        ),
     );
     let now = Utc::now();
     let (s, body) = app.api(
@@ -50,10 +52,15 @@ fn a_sitting_with_an_access_code_and_an_allow_list_refuses_starts_without_them()
     let app = TestApp::new();
     // bad controls are refused with the reason
     let t = app.token("T0001");
-    let (s, body) = app.api("POST", "/api/v1/sittings", &t, Some(json!({"title": "x", "kind": "mock", "blueprint_id": 1,
+    let (s, body) = app.api(
+        "POST",
+        "/api/v1/sittings",
+        &t,
+        Some(json!({"title": "x", "kind": "mock", "blueprint_id": 1,
         "opens_at": Utc::now().to_rfc3339(), "closes_at": (Utc::now() + Duration::hours(1)).to_rfc3339(), "duration_minutes": 10,
         "pass_percent": 60, "multi_rule": "partial", "score_release": "on_submit", "answer_release": "never",
-        "controls": {"allow_cidrs": ["10.20.30.0/33"]}})));
+        "controls": {"allow_cidrs": ["10.20.30.0/33"]}})),
+    );
     assert_eq!(s, Status::UnprocessableEntity);
     assert!(body["error"]["message"].as_str().unwrap().contains("allow_cidrs"), "{body}");
 
@@ -68,7 +75,9 @@ fn a_sitting_with_an_access_code_and_an_allow_list_refuses_starts_without_them()
     let (s, body) = start(&app, &tok, sid, "10.20.30.7", Some("WRONG1"));
     assert_eq!(s, Status::Forbidden, "{body}");
     // a forged client-IP header does not get anyone into the room
-    let r = app.client.post(format!("/api/v1/sittings/{sid}/attempts?access_code=K7Q2XM"))
+    let r = app
+        .client
+        .post(format!("/api/v1/sittings/{sid}/attempts?access_code=K7Q2XM"))
         .remote("192.168.5.5:40000".parse().unwrap())
         .header(Header::new("X-Real-IP", "10.20.30.7"))
         .header(Header::new("Authorization", format!("Bearer {tok}")))
@@ -80,11 +89,21 @@ fn a_sitting_with_an_access_code_and_an_allow_list_refuses_starts_without_them()
     let csrf = app.login_page("100002");
     let r = app.client.get(format!("/exams/{sid}")).remote("10.20.30.8:1".parse().unwrap()).dispatch();
     assert!(r.into_string().unwrap().contains("name=\"access_code\""));
-    let r = app.client.post(format!("/exams/{sid}/start")).remote("10.20.30.8:1".parse().unwrap()).header(ContentType::Form)
-        .body(format!("_csrf={csrf}&access_code=nope")).dispatch();
+    let r = app
+        .client
+        .post(format!("/exams/{sid}/start"))
+        .remote("10.20.30.8:1".parse().unwrap())
+        .header(ContentType::Form)
+        .body(format!("_csrf={csrf}&access_code=nope"))
+        .dispatch();
     assert_eq!(r.status(), Status::Forbidden);
-    let r = app.client.post(format!("/exams/{sid}/start")).remote("10.20.30.8:1".parse().unwrap()).header(ContentType::Form)
-        .body(format!("_csrf={csrf}&access_code=K7Q2XM")).dispatch();
+    let r = app
+        .client
+        .post(format!("/exams/{sid}/start"))
+        .remote("10.20.30.8:1".parse().unwrap())
+        .header(ContentType::Form)
+        .body(format!("_csrf={csrf}&access_code=K7Q2XM"))
+        .dispatch();
     assert_eq!(r.status(), Status::SeeOther);
     // the exam page itself only opens in the room
     let page = r.headers().get_one("Location").unwrap().to_string();
@@ -122,7 +141,10 @@ fn the_proctor_sees_focus_loss_events_and_gives_extra_time_with_a_reason() {
     let post = |path: &str, body: String| app.client.post(path.to_string()).header(ContentType::Form).body(body).dispatch();
     let r = post(&format!("/sittings/{sid}/extra-time"), format!("_csrf={csrf}&attempt_id={aid}&minutes=10&reason="));
     assert_eq!(r.status(), Status::Ok, "a reason is required");
-    let r = post(&format!("/sittings/{sid}/extra-time"), format!("_csrf={csrf}&attempt_id={aid}&minutes=10&reason=%E7%94%B5%E8%84%91%E6%AD%BB%E6%9C%BA"));
+    let r = post(
+        &format!("/sittings/{sid}/extra-time"),
+        format!("_csrf={csrf}&attempt_id={aid}&minutes=10&reason=%E7%94%B5%E8%84%91%E6%AD%BB%E6%9C%BA"),
+    );
     assert_eq!(r.status(), Status::SeeOther);
     let a = lawcert::db::models::exam::find_attempt(&mut app.conn(), aid).unwrap().unwrap();
     assert_eq!(a.deadline, deadline_before + Duration::minutes(10));

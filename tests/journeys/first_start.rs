@@ -22,7 +22,12 @@ fn cli(db: &FreshDb, args: &[&str], stdin: &str) -> (i32, String) {
 fn sign_in(app: &TestApp, badge: &str, password: &str) -> bool {
     let page = app.client.get("/login").dispatch().into_string().unwrap();
     let csrf = form_csrf(&page);
-    let r = app.client.post("/login").header(ContentType::Form).body(format!("_csrf={csrf}&badge={badge}&password={}&next=/", enc(password))).dispatch();
+    let r = app
+        .client
+        .post("/login")
+        .header(ContentType::Form)
+        .body(format!("_csrf={csrf}&badge={badge}&password={}&next=/", enc(password)))
+        .dispatch();
     r.status() == Status::SeeOther
 }
 
@@ -39,7 +44,10 @@ fn the_first_admin_comes_from_the_command_line_and_an_existing_database_gets_no_
     let (code, out) = cli(&db, &["admin", "create", "A000000001"], "a000000001\n");
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("cannot be your badge"), "{out}");
-    for args in [&["admin", "create", "chief01", "--password", "a much longer secret"][..], &["admin", "create", "--password=a much longer secret", "chief01"]] {
+    for args in [
+        &["admin", "create", "chief01", "--password", "a much longer secret"][..],
+        &["admin", "create", "--password=a much longer secret", "chief01"],
+    ] {
         let (code, out) = cli(&db, args, "");
         assert_eq!(code, 2, "{out}");
         assert!(out.contains("never takes a password on the command line"), "{out}");
@@ -47,7 +55,11 @@ fn the_first_admin_comes_from_the_command_line_and_an_existing_database_gets_no_
     let (code, out) = cli(&db, &["admin", "create", "chief01"], "");
     assert_eq!(code, 1, "no password, no account: {out}");
     // the password from stdin; name and unit from options (defaults otherwise)
-    let (code, out) = cli(&db, &["admin", "create", "chief01", "--name", "张局长", "--unit", "临江市公安局", "--email", "chief@bureau.example"], "a much longer secret\n");
+    let (code, out) = cli(
+        &db,
+        &["admin", "create", "chief01", "--name", "张局长", "--unit", "临江市公安局", "--email", "chief@bureau.example"],
+        "a much longer secret\n",
+    );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("created administrator chief01 (张局长) in 临江市公安局"), "{out}");
     let (code, out) = cli(&db, &["admin", "create", "chief01"], "another long secret\n");
@@ -180,7 +192,10 @@ fn the_start_message_advertises_the_demo_only_when_it_is_there_and_otherwise_say
     // a database the start created with the demo: said loudly, and on every later start
     let demo_db = empty_database();
     let out = start_message(&demo_db.url, Some("1"));
-    assert!(out.contains("DEMO bureau seeded") && out.contains("THIS IS A DEMO DATABASE") && out.contains("PUBLIC password lawcert-demo"), "{out}");
+    assert!(
+        out.contains("DEMO bureau seeded") && out.contains("THIS IS A DEMO DATABASE") && out.contains("PUBLIC password lawcert-demo"),
+        "{out}"
+    );
     let out = start_message(&demo_db.url, Some("0"));
     assert!(out.contains("THIS IS A DEMO DATABASE"), "{out}");
 }

@@ -17,7 +17,9 @@ pub fn graded_sitting(app: &TestApp, kind: &str, answer_release: &str, score_rel
         "POST",
         "/api/v1/blueprints",
         &t,
-        Some(json!({"name": "闭卷", "spec": {"rules": [{"kind": "truefalse", "statute": "criminal-law", "count": 5, "points_centi": 200}]}})),
+        Some(
+            json!({"name": "闭卷", "spec": {"rules": [{"kind": "truefalse", "statute": "criminal-law", "count": 5, "points_centi": 200}]}}),
+        ),
     );
     let now = Utc::now();
     let (s, body) = app.api(
@@ -64,7 +66,12 @@ fn practice_and_every_other_key_stay_closed_while_a_graded_exam_is_open() {
     let attempt = a["attempt_id"].as_i64().unwrap();
     let uid = exam_db::find_attempt(&mut app.conn(), attempt).unwrap().unwrap().user_id;
     let plan = tr_db::open_plan_of(&mut app.conn(), uid).unwrap().expect("the demo gives 100026 an open plan");
-    let old = exam_db::attempts_of_user(&mut app.conn(), uid).unwrap().into_iter().find(|(x, _)| x.id != attempt && x.submitted_at.is_some()).expect("an earlier result").0;
+    let old = exam_db::attempts_of_user(&mut app.conn(), uid)
+        .unwrap()
+        .into_iter()
+        .find(|(x, _)| x.id != attempt && x.submitted_at.is_some())
+        .expect("an earlier result")
+        .0;
 
     // the bearer token alone: practice, remedial review, an earlier result's answers
     for path in ["/practice".to_string(), format!("/remedial/{}", plan.id), format!("/attempts/{}/result", old.id)] {
@@ -163,7 +170,12 @@ fn the_room_network_is_checked_on_every_call_of_an_attempt() {
     assert!(a.submitted_at.is_none());
     assert!(exam_db::responses_of(&mut app.conn(), aid).unwrap().is_empty());
     // the page from outside is refused as well
-    let r = app.client.get(format!("/attempts/{aid}")).remote(format!("{outside}:40000").parse().unwrap()).header(Header::new("Authorization", format!("Bearer {tok}"))).dispatch();
+    let r = app
+        .client
+        .get(format!("/attempts/{aid}"))
+        .remote(format!("{outside}:40000").parse().unwrap())
+        .header(Header::new("Authorization", format!("Bearer {tok}")))
+        .dispatch();
     assert_eq!(r.status(), Status::Forbidden);
     // inside the room every call works
     for (m, path, body) in &tries {
@@ -182,11 +194,18 @@ fn user_id(app: &TestApp, badge: &str) -> i64 {
 fn access_codes_cannot_be_guessed() {
     let app = TestApp::new();
     let t = app.token("T0001");
-    let (_, bp) = app.api("POST", "/api/v1/blueprints", &t, Some(json!({"name": "x", "spec": {"rules": [{"kind": "truefalse", "statute": "criminal-law", "count": 3, "points_centi": 100}]}})));
+    let (_, bp) = app.api(
+        "POST",
+        "/api/v1/blueprints",
+        &t,
+        Some(json!({"name": "x", "spec": {"rules": [{"kind": "truefalse", "statute": "criminal-law", "count": 3, "points_centi": 100}]}})),
+    );
     let now = Utc::now();
-    let spec = |code: &str| json!({"title": "闭卷", "kind": "bimonthly", "blueprint_id": bp["id"], "opens_at": (now - Duration::minutes(5)).to_rfc3339(),
+    let spec = |code: &str| {
+        json!({"title": "闭卷", "kind": "bimonthly", "blueprint_id": bp["id"], "opens_at": (now - Duration::minutes(5)).to_rfc3339(),
         "closes_at": (now + Duration::hours(2)).to_rfc3339(), "duration_minutes": 30, "pass_percent": 60, "multi_rule": "partial",
-        "score_release": "on_submit", "answer_release": "after_close", "controls": {"access_code": code}});
+        "score_release": "on_submit", "answer_release": "after_close", "controls": {"access_code": code}})
+    };
     let (s, body) = app.api("POST", "/api/v1/sittings", &t, Some(spec("4821")));
     assert_eq!(s, Status::UnprocessableEntity, "a 4-digit code is refused: {body}");
     let (s, body) = app.api("POST", "/api/v1/sittings", &t, Some(spec("auto")));
@@ -215,7 +234,10 @@ fn access_codes_cannot_be_guessed() {
     assert!(html.contains("100001") && html.contains("已锁定"), "the proctor page lists the locked candidate");
     let (s, _, _) = post(&app, &format!("/sittings/{sid}/let-in"), format!("_csrf={csrf}&badge=100001"));
     assert_eq!(s, Status::SeeOther);
-    assert!(!lawcert::db::models::audit::for_subject(&mut app.conn(), &format!("sitting:{sid}")).unwrap().iter().all(|e| e.action != "sitting.let_in"));
+    assert!(!lawcert::db::models::audit::for_subject(&mut app.conn(), &format!("sitting:{sid}"))
+        .unwrap()
+        .iter()
+        .all(|e| e.action != "sitting.let_in"));
     let (s, b) = app.api("POST", &format!("/api/v1/sittings/{sid}/attempts?access_code={code}"), &tok, None);
     assert_eq!(s, Status::Created, "{b}");
 }
@@ -269,11 +291,21 @@ fn never_released_answers_and_scores_stay_hidden_in_remedial_work() {
 fn key_readers_sit_graded_exams_only_under_an_admins_exception() {
     let app = TestApp::new();
     let t = app.token("T0001");
-    let (_, bp) = app.api("POST", "/api/v1/blueprints", &t, Some(json!({"name": "x", "spec": {"rules": [{"kind": "truefalse", "statute": "criminal-law", "count": 3, "points_centi": 100}]}})));
+    let (_, bp) = app.api(
+        "POST",
+        "/api/v1/blueprints",
+        &t,
+        Some(json!({"name": "x", "spec": {"rules": [{"kind": "truefalse", "statute": "criminal-law", "count": 3, "points_centi": 100}]}})),
+    );
     let now = Utc::now();
-    let (s, body) = app.api("POST", "/api/v1/sittings", &t, Some(json!({"title": "x", "kind": "bimonthly", "blueprint_id": bp["id"],
+    let (s, body) = app.api(
+        "POST",
+        "/api/v1/sittings",
+        &t,
+        Some(json!({"title": "x", "kind": "bimonthly", "blueprint_id": bp["id"],
         "opens_at": now.to_rfc3339(), "closes_at": (now + Duration::hours(2)).to_rfc3339(), "duration_minutes": 30, "pass_percent": 60,
-        "multi_rule": "partial", "score_release": "on_submit", "answer_release": "on_submit"})));
+        "multi_rule": "partial", "score_release": "on_submit", "answer_release": "on_submit"})),
+    );
     assert_eq!(s, Status::UnprocessableEntity, "answers on submit in a bimonthly exam: {body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("answer_release"));
 
@@ -289,9 +321,16 @@ fn key_readers_sit_graded_exams_only_under_an_admins_exception() {
     let csrf = app.login_page("admin");
     let (s, html, _) = post(&app, &format!("/sittings/{sid}/exceptions"), format!("_csrf={csrf}&badge=T0001&reason="));
     assert_eq!(s, Status::Ok, "a reason is required: {html}");
-    let (s, _, _) = post(&app, &format!("/sittings/{sid}/exceptions"), format!("_csrf={csrf}&badge=T0001&reason={}", crate::common::enc("兼任民警，须参加本季度考核")));
+    let (s, _, _) = post(
+        &app,
+        &format!("/sittings/{sid}/exceptions"),
+        format!("_csrf={csrf}&badge=T0001&reason={}", crate::common::enc("兼任民警，须参加本季度考核")),
+    );
     assert_eq!(s, Status::SeeOther);
-    assert!(lawcert::db::models::audit::for_subject(&mut app.conn(), &format!("sitting:{sid}")).unwrap().iter().any(|e| e.action == "sitting.exception"));
+    assert!(lawcert::db::models::audit::for_subject(&mut app.conn(), &format!("sitting:{sid}"))
+        .unwrap()
+        .iter()
+        .any(|e| e.action == "sitting.exception"));
     let (s, b) = app.api("POST", &format!("/api/v1/sittings/{sid}/attempts"), &t, None);
     assert_eq!(s, Status::Created, "{b}");
     // and then the bank is closed to them while the exam is open
@@ -304,7 +343,13 @@ fn key_readers_sit_graded_exams_only_under_an_admins_exception() {
 #[test]
 fn a_false_focus_event_can_be_dismissed_before_the_automatic_submission() {
     let app = TestApp::new();
-    let sid = graded_sitting(&app, "bimonthly", "after_close", "on_submit", json!({"fullscreen": true, "max_events": 1, "on_limit": "submit", "grace_seconds": 300}));
+    let sid = graded_sitting(
+        &app,
+        "bimonthly",
+        "after_close",
+        "on_submit",
+        json!({"fullscreen": true, "max_events": 1, "on_limit": "submit", "grace_seconds": 300}),
+    );
     let tok = app.token("100003");
     let (_, view) = app.api("POST", &format!("/api/v1/sittings/{sid}/attempts"), &tok, None);
     let aid = view["attempt_id"].as_i64().unwrap();
@@ -314,16 +359,24 @@ fn a_false_focus_event_can_be_dismissed_before_the_automatic_submission() {
     assert_eq!(out["submitted"], false, "the grace period runs first: {out}");
     let pending = exam_db::find_attempt(&mut app.conn(), aid).unwrap().unwrap();
     assert!(pending.submitted_at.is_none() && pending.deadline < before, "the deadline moved up to the grace period's end");
-    let event = lawcert::db::models::room::events_of_attempt(&mut app.conn(), aid).unwrap().into_iter().find(|e| e.kind == "focus_loss").unwrap();
+    let event =
+        lawcert::db::models::room::events_of_attempt(&mut app.conn(), aid).unwrap().into_iter().find(|e| e.kind == "focus_loss").unwrap();
     let csrf = app.login_page("T0002");
     let (_, html) = get(&app, &format!("/sittings/{sid}/proctor"));
     assert!(html.contains("宽限期结束后自动交卷"), "the proctor sees the pending submission");
-    let (s, _, _) = post(&app, &format!("/sittings/{sid}/events/{}/dismiss", event.id), format!("_csrf={csrf}&reason={}", crate::common::enc("考生点击了交卷确认框")));
+    let (s, _, _) = post(
+        &app,
+        &format!("/sittings/{sid}/events/{}/dismiss", event.id),
+        format!("_csrf={csrf}&reason={}", crate::common::enc("考生点击了交卷确认框")),
+    );
     assert_eq!(s, Status::SeeOther);
     let after = exam_db::find_attempt(&mut app.conn(), aid).unwrap().unwrap();
     assert!(after.submitted_at.is_none());
     assert!((after.deadline - before).num_milliseconds().abs() < 1000, "the deadline is back: {} vs {before}", after.deadline);
-    assert!(lawcert::db::models::audit::for_subject(&mut app.conn(), &format!("attempt:{aid}")).unwrap().iter().any(|e| e.action == "attempt.event_dismissed"));
+    assert!(lawcert::db::models::audit::for_subject(&mut app.conn(), &format!("attempt:{aid}"))
+        .unwrap()
+        .iter()
+        .any(|e| e.action == "attempt.event_dismissed"));
     // dismissing twice is refused
     let (s, _, _) = post(&app, &format!("/sittings/{sid}/events/{}/dismiss", event.id), format!("_csrf={csrf}&reason=again"));
     assert_eq!(s, Status::Ok, "shown as an error on the page");
@@ -369,7 +422,12 @@ fn dangling_references_and_control_characters_answer_4xx() {
         assert_eq!(r.headers().get_one("Location"), Some("/"));
         let page = app.client.get("/login").dispatch().into_string().unwrap();
         let csrf = form_csrf(&page);
-        let r = app.client.post("/login").header(ContentType::Form).body(format!("_csrf={csrf}&badge=100001&password=lawcert-demo&next={next}")).dispatch();
+        let r = app
+            .client
+            .post("/login")
+            .header(ContentType::Form)
+            .body(format!("_csrf={csrf}&badge=100001&password=lawcert-demo&next={next}"))
+            .dispatch();
         assert_eq!(r.status(), Status::SeeOther, "/login next={next}");
         assert_eq!(r.headers().get_one("Location"), Some("/"));
     }
@@ -381,16 +439,14 @@ fn dangling_references_and_control_characters_answer_4xx() {
 fn no_route_answers_500_to_malformed_input() {
     let app = TestApp::new();
     let tok = app.token("admin");
-    let routes: Vec<(String, String)> = app.client.rocket().routes().map(|r| (r.method.as_str().to_string(), r.uri.path().to_string())).collect();
+    let routes: Vec<(String, String)> =
+        app.client.rocket().routes().map(|r| (r.method.as_str().to_string(), r.uri.path().to_string())).collect();
     let values = ["x", "-1", "99999999999999999999", "0", "%00", "%20%09%0A", "..%2F..", "%E4%B8%AD"];
     let mut calls = 0;
     for (method, path) in &routes {
         for v in values {
-            let concrete: String = path
-                .split('/')
-                .map(|seg| if seg.starts_with('<') { v.to_string() } else { seg.to_string() })
-                .collect::<Vec<_>>()
-                .join("/");
+            let concrete: String =
+                path.split('/').map(|seg| if seg.starts_with('<') { v.to_string() } else { seg.to_string() }).collect::<Vec<_>>().join("/");
             let uri = format!("{concrete}?next={v}&id={v}&format={v}&since={v}&page={v}");
             let req = match method.as_str() {
                 "GET" => app.client.get(uri.clone()),
@@ -399,7 +455,11 @@ fn no_route_answers_500_to_malformed_input() {
                 "DELETE" => app.client.delete(uri.clone()),
                 _ => continue,
             };
-            let r = req.header(Header::new("Authorization", format!("Bearer {tok}"))).header(ContentType::JSON).body("{\"x\":\"\\u0000\"}").dispatch();
+            let r = req
+                .header(Header::new("Authorization", format!("Bearer {tok}")))
+                .header(ContentType::JSON)
+                .body("{\"x\":\"\\u0000\"}")
+                .dispatch();
             calls += 1;
             assert!(r.status().code < 500, "{method} {uri} answered {}", r.status());
         }

@@ -69,14 +69,27 @@ fn a_previous_release_database_upgrades_without_loss() {
     assert_eq!(one(&mut c, "SELECT CAST(filed AS TEXT) || ' ' || CAST(reminded AS TEXT) AS v FROM sittings WHERE id = 1"), "0 0");
     assert_eq!(one(&mut c, "SELECT COALESCE(id_number, 'none') AS v FROM users WHERE id = 1"), "none");
     assert_eq!(one(&mut c, "SELECT changed_articles || ' ' || CAST(changed_all AS TEXT) AS v FROM statute_editions WHERE id = 1"), "[] 0");
-    assert_eq!(one(&mut c, "SELECT CAST(must_change_password AS TEXT) || ' ' || COALESCE(password_changed_at, 'never') AS v FROM users WHERE id = 1"), "0 never");
+    assert_eq!(
+        one(
+            &mut c,
+            "SELECT CAST(must_change_password AS TEXT) || ' ' || COALESCE(password_changed_at, 'never') AS v FROM users WHERE id = 1"
+        ),
+        "0 never"
+    );
     // and the models read the old rows
     let pool = lawcert::db::connect(&url, 1).unwrap();
     let mut conn = pool.get().unwrap();
     let s = lawcert::db::models::exam::find_sitting(&mut conn, 1).unwrap().unwrap();
     assert_eq!((s.challenge_days, s.cert_level.clone(), s.plan_id, s.filed), (7, None, None, false));
     // an old closed sitting is filed into the training file on the first sweep
-    assert_eq!(lawcert::services::training::file_closed_sittings(&mut conn, chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap().and_hms_opt(0, 0, 0).unwrap()).unwrap(), 1);
+    assert_eq!(
+        lawcert::services::training::file_closed_sittings(
+            &mut conn,
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap().and_hms_opt(0, 0, 0).unwrap()
+        )
+        .unwrap(),
+        1
+    );
     let file = lawcert::services::training::file_of(&mut conn, 1, false).unwrap();
     assert_eq!(file.len(), 1);
     assert_eq!((file[0].kind.as_str(), file[0].data["score"].as_str()), ("sitting", Some("1")));

@@ -4,7 +4,7 @@
 
 use rocket::http::{ContentType, Status};
 
-use crate::common::{form_csrf, key_of, TestApp, get, post};
+use crate::common::{form_csrf, get, key_of, post, TestApp};
 
 fn enc(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
@@ -51,11 +51,18 @@ fn officer_sits_the_mock_exam_through_the_pages() {
     let a = lawcert::db::models::exam::find_attempt(&mut conn, aid).unwrap().unwrap();
     let paper = lawcert::services::exams::paper_of(&a).unwrap();
     let first = paper.items[0].v;
-    let r = app.client.put(format!("/api/v1/attempts/{aid}/answers/{first}")).header(ContentType::JSON).body(r#"{"choices":["A"]}"#).dispatch();
+    let r =
+        app.client.put(format!("/api/v1/attempts/{aid}/answers/{first}")).header(ContentType::JSON).body(r#"{"choices":["A"]}"#).dispatch();
     assert_eq!(r.status(), Status::Forbidden, "a cookie-authenticated write needs the CSRF header");
     let key = key_of(&mut conn, first);
     let body = serde_json::json!({"choices": key.chars().map(|c| c.to_string()).collect::<Vec<_>>()}).to_string();
-    let r = app.client.put(format!("/api/v1/attempts/{aid}/answers/{first}")).header(ContentType::JSON).header(rocket::http::Header::new("X-CSRF-Token", csrf.clone())).body(body).dispatch();
+    let r = app
+        .client
+        .put(format!("/api/v1/attempts/{aid}/answers/{first}"))
+        .header(ContentType::JSON)
+        .header(rocket::http::Header::new("X-CSRF-Token", csrf.clone()))
+        .body(body)
+        .dispatch();
     assert_eq!(r.status(), Status::Ok);
     // the form fallback (no JavaScript) sends the remaining answers with the submission
     let second = paper.items[1].v;
@@ -69,7 +76,11 @@ fn officer_sits_the_mock_exam_through_the_pages() {
     let (s, html) = get(&app, &loc.unwrap());
     assert_eq!(s, Status::Ok);
     let expected = lawcert::domain::grading::format_points(paper.items[0].p + paper.items[1].p);
-    assert!(html.contains(&format!("{expected} <small>/ 100</small>")), "score shown: {}", &html[html.find("score").unwrap_or(0)..][..300.min(html.len())]);
+    assert!(
+        html.contains(&format!("{expected} <small>/ 100</small>")),
+        "score shown: {}",
+        &html[html.find("score").unwrap_or(0)..][..300.min(html.len())]
+    );
     assert!(html.contains("答案与解析"), "the mock exam releases answers on submission");
     // the exam page now sends the officer to the result
     let r = app.client.get(attempt_path).dispatch();
@@ -206,9 +217,27 @@ fn roles_guard_the_pages() {
     let app = TestApp::new();
     app.login_page("100022");
     for path in [
-        "/bank", "/bank/new", "/blueprints", "/sittings", "/sittings/1", "/sittings/1/results.csv", "/admin/users", "/admin/users/import",
-        "/bank/import", "/bank/export", "/bank/worklist", "/bank/editions", "/challenges", "/sittings/2/stats", "/sittings/1/proctor",
-        "/sittings/1/integrity", "/plans", "/certification/registrations", "/admin/certification", "/officers", "/officers/1",
+        "/bank",
+        "/bank/new",
+        "/blueprints",
+        "/sittings",
+        "/sittings/1",
+        "/sittings/1/results.csv",
+        "/admin/users",
+        "/admin/users/import",
+        "/bank/import",
+        "/bank/export",
+        "/bank/worklist",
+        "/bank/editions",
+        "/challenges",
+        "/sittings/2/stats",
+        "/sittings/1/proctor",
+        "/sittings/1/integrity",
+        "/plans",
+        "/certification/registrations",
+        "/admin/certification",
+        "/officers",
+        "/officers/1",
     ] {
         let (s, html) = get(&app, path);
         assert_eq!(s, Status::Forbidden, "{path}");
@@ -253,7 +282,12 @@ fn admin_imports_officers_all_or_nothing() {
         let body = format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"o.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
         );
-        let r = app.client.post("/admin/users/import").header(ContentType::new("multipart", "form-data").with_params(("boundary", boundary))).body(body).dispatch();
+        let r = app
+            .client
+            .post("/admin/users/import")
+            .header(ContentType::new("multipart", "form-data").with_params(("boundary", boundary)))
+            .body(body)
+            .dispatch();
         (r.status(), r.into_string().unwrap_or_default())
     };
     let header = "badge,name,unit,police_type,post,enforcement_post,rank,hire_date,is_leader,is_legal_officer,email,roles,password";
@@ -272,13 +306,24 @@ fn admin_imports_officers_all_or_nothing() {
     // the account and its roles are in the audit log, with who created them
     let admin = lawcert::db::models::org::find_by_badge(&mut conn, "admin").unwrap().unwrap();
     let trail = lawcert::db::models::audit::for_subject(&mut conn, &format!("user:{}", created.id)).unwrap();
-    assert!(trail.iter().any(|e| e.action == "user.create" && e.actor_id == Some(admin.id) && e.detail.contains("\"roles\":[\"officer\"]") && e.detail.contains("import")), "{trail:?}");
+    assert!(
+        trail.iter().any(|e| e.action == "user.create"
+            && e.actor_id == Some(admin.id)
+            && e.detail.contains("\"roles\":[\"officer\"]")
+            && e.detail.contains("import")),
+        "{trail:?}"
+    );
     // the same file again is refused: the badges exist
     let (_, html) = upload(&good);
     assert!(html.contains("an account with this 警号 exists"));
     // forged upload
     let forged = "--B\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\nforged\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"o.csv\"\r\nContent-Type: text/csv\r\n\r\nbadge\r\n--B--\r\n";
-    let r = app.client.post("/admin/users/import").header(ContentType::new("multipart", "form-data").with_params(("boundary", "B"))).body(forged).dispatch();
+    let r = app
+        .client
+        .post("/admin/users/import")
+        .header(ContentType::new("multipart", "form-data").with_params(("boundary", "B")))
+        .body(forged)
+        .dispatch();
     assert_eq!(r.status(), Status::Forbidden);
 }
 

@@ -9,7 +9,12 @@ use crate::common::{enc, get, post, TestApp, PASSWORD};
 fn login_cookie(app: &TestApp, badge: &str) -> String {
     let page = app.client.get("/login").dispatch().into_string().unwrap();
     let csrf = crate::common::form_csrf(&page);
-    let r = app.client.post("/login").header(ContentType::Form).body(format!("_csrf={csrf}&badge={badge}&password={PASSWORD}&next=/")).dispatch();
+    let r = app
+        .client
+        .post("/login")
+        .header(ContentType::Form)
+        .body(format!("_csrf={csrf}&badge={badge}&password={PASSWORD}&next=/"))
+        .dispatch();
     assert_eq!(r.status(), Status::SeeOther);
     let cookie = r.headers().get("Set-Cookie").find(|c| c.starts_with("lawcert_session=")).expect("a session cookie").to_string();
     cookie
@@ -83,8 +88,19 @@ fn a_name_with_markup_is_text_on_pages_exports_and_mail() {
     assert_eq!(r.status(), Status::Ok);
     assert!(r.into_bytes().unwrap().starts_with(b"%PDF-"));
     // mail: the HTML part escapes the name, the text part keeps it as written
-    lawcert::services::mail::notify(&mut app.conn(), u.id, "exam_reminder", serde_json::json!({"title": "<i>模拟</i>", "opens": "2026-12-01 09:00", "minutes": 30}), app.clock.now()).unwrap();
+    lawcert::services::mail::notify(
+        &mut app.conn(),
+        u.id,
+        "exam_reminder",
+        serde_json::json!({"title": "<i>模拟</i>", "opens": "2026-12-01 09:00", "minutes": 30}),
+        app.clock.now(),
+    )
+    .unwrap();
     let m = lawcert::db::models::mail::recent(&mut app.conn(), 5).unwrap().into_iter().find(|m| m.user_id == Some(u.id)).unwrap();
-    assert!(m.html_body.contains("&lt;script&gt;") && !m.html_body.contains("<script>") && !m.html_body.contains("<i>模拟"), "{}", m.html_body);
+    assert!(
+        m.html_body.contains("&lt;script&gt;") && !m.html_body.contains("<script>") && !m.html_body.contains("<i>模拟"),
+        "{}",
+        m.html_body
+    );
     assert!(m.text_body.contains(hostile));
 }

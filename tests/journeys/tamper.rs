@@ -35,7 +35,11 @@ fn deleting_the_newest_rows_passes_plain_verify_but_not_verify_against_a_checkpo
     let csrf = app.login_page("admin");
     for (i, badge) in ["100001", "100002", "100003"].iter().enumerate() {
         let uid = lawcert::db::models::org::find_by_badge(&mut app.conn(), badge).unwrap().unwrap().id;
-        let (s, body, _) = crate::common::post(&app, &format!("/admin/users/{uid}/post"), format!("_csrf={csrf}&post=%E5%86%85%E5%8B%A4{i}&enforcement_post=false&effective_on=2026-11-01"));
+        let (s, body, _) = crate::common::post(
+            &app,
+            &format!("/admin/users/{uid}/post"),
+            format!("_csrf={csrf}&post=%E5%86%85%E5%8B%A4{i}&enforcement_post=false&effective_on=2026-11-01"),
+        );
         assert_eq!(s, Status::SeeOther, "{body}");
     }
     let (n, hash) = newest_entry(&app);
@@ -79,7 +83,8 @@ fn deleting_the_newest_rows_passes_plain_verify_but_not_verify_against_a_checkpo
     // a tail deleted and written again past the checkpoint's number: that entry's hash differs
     let now = app.clock.now();
     for _ in 0..5 {
-        lawcert::db::write_tx(&mut app.conn(), |c| lawcert::db::models::audit::append(c, None, "other", "x", &serde_json::json!({}), now)).unwrap();
+        lawcert::db::write_tx(&mut app.conn(), |c| lawcert::db::models::audit::append(c, None, "other", "x", &serde_json::json!({}), now))
+            .unwrap();
     }
     assert!(newest_entry(&app).0 > n);
     let (code, out) = cli(&["audit", "verify"]);
@@ -162,7 +167,13 @@ fn every_hr_feed_page_and_a_daily_digest_publish_the_head() {
 
     // the dated sweep (every second in tests) e-mails the head to admins once a bureau day
     let admin = lawcert::db::models::org::find_by_badge(&mut app.conn(), "admin").unwrap().unwrap();
-    let digests = || lawcert::db::models::mail::recent(&mut app.conn(), 500).unwrap().into_iter().filter(|m| m.kind == "audit_digest").collect::<Vec<_>>();
+    let digests = || {
+        lawcert::db::models::mail::recent(&mut app.conn(), 500)
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.kind == "audit_digest")
+            .collect::<Vec<_>>()
+    };
     let first = wait_for(|| digests().into_iter().next());
     assert_eq!(first.user_id, Some(admin.id));
     assert_eq!(Some(first.to_addr.as_str()), admin.email.as_deref());

@@ -11,7 +11,7 @@ use chrono::Duration;
 use rocket::http::{Header, Status};
 use serde_json::{json, Value};
 
-use crate::common::{key_of, wait_for, TestApp, get, post, enc};
+use crate::common::{enc, get, key_of, post, wait_for, TestApp};
 use lawcert::db::models::{org, training as tr_db};
 
 fn user(app: &TestApp, badge: &str) -> org::User {
@@ -21,7 +21,13 @@ fn user(app: &TestApp, badge: &str) -> org::User {
 /// The demo's closed bimonthly exam is filed by the first sweeps; wait for it so later
 /// assertions see a settled database.
 fn settled(app: &TestApp) {
-    wait_for(|| lawcert::db::models::exam::list_sittings(&mut app.conn()).unwrap().iter().all(|s| s.closes_at > app.clock.now() || s.filed).then_some(()));
+    wait_for(|| {
+        lawcert::db::models::exam::list_sittings(&mut app.conn())
+            .unwrap()
+            .iter()
+            .all(|s| s.closes_at > app.clock.now() || s.filed)
+            .then_some(())
+    });
 }
 
 /// A bimonthly sitting for one officer: five true/false questions on 刑法, open now.
@@ -96,7 +102,8 @@ fn a_failed_bimonthly_exam_opens_a_remedial_plan_the_officer_works_through_and_t
     assert_eq!(plan.review_vec().len(), 5, "every question answered wrongly is to be reviewed");
     // the practice targets the statutes answered worst: criminal law (all five wrong just now)
     // unless the officer's earlier (randomly drawn demo) papers went as badly in three others
-    let strengths = lawcert::domain::study::strengths(&lawcert::services::remedial::outcomes_of(&mut app.conn(), officer.id, app.clock.now()).unwrap());
+    let strengths =
+        lawcert::domain::study::strengths(&lawcert::services::remedial::outcomes_of(&mut app.conn(), officer.id, app.clock.now()).unwrap());
     let pct = |st: &str| strengths.iter().find(|x| x.statute == st).map(|x| x.percent).unwrap();
     let worse_or_equal = strengths.iter().filter(|x| x.statute != "criminal-law" && x.percent <= pct("criminal-law")).count();
     assert!(
@@ -104,7 +111,10 @@ fn a_failed_bimonthly_exam_opens_a_remedial_plan_the_officer_works_through_and_t
         "the practice targets the statutes answered worst: {:?} ({strengths:?})",
         plan.statutes_vec()
     );
-    assert!(plan.statutes_vec().iter().all(|st| pct(st) <= pct("criminal-law") || plan.statutes_vec().contains(&"criminal-law".to_string())), "{strengths:?}");
+    assert!(
+        plan.statutes_vec().iter().all(|st| pct(st) <= pct("criminal-law") || plan.statutes_vec().contains(&"criminal-law".to_string())),
+        "{strengths:?}"
+    );
     assert!(plan.statutes_vec().len() <= 3);
     let file = lawcert::services::training::file_of(&mut app.conn(), officer.id, true).unwrap();
     let kinds: Vec<&str> = file[entries_before..].iter().map(|e| e.kind.as_str()).collect();
@@ -121,10 +131,15 @@ fn a_failed_bimonthly_exam_opens_a_remedial_plan_the_officer_works_through_and_t
     assert_eq!(s, Status::Ok, "{html}");
     assert!(html.contains("第一步：错题自查") && html.contains("正确答案") && html.contains("条 原文"), "{html}");
     assert!(html.contains("第") && !html.contains("条文暂缺"), "刑法 articles have their text");
-    let (s, html, _) = post(&app, &format!("/remedial/{}/review", plan.id), format!("_csrf={csrf}&version_id={}&note=ok", plan.review_vec()[0]));
+    let (s, html, _) =
+        post(&app, &format!("/remedial/{}/review", plan.id), format!("_csrf={csrf}&version_id={}&note=ok", plan.review_vec()[0]));
     assert_eq!(s, Status::UnprocessableEntity, "a two-letter note is refused: {html}");
     for v in plan.review_vec() {
-        let (s, html, _) = post(&app, &format!("/remedial/{}/review", plan.id), format!("_csrf={csrf}&version_id={v}&note={}", enc("混淆了正当防卫的限度条件")));
+        let (s, html, _) = post(
+            &app,
+            &format!("/remedial/{}/review", plan.id),
+            format!("_csrf={csrf}&version_id={v}&note={}", enc("混淆了正当防卫的限度条件")),
+        );
         assert_eq!(s, Status::SeeOther, "{html}");
     }
     assert_eq!(tr_db::find_plan(&mut app.conn(), plan.id).unwrap().unwrap().stage, "practice");
@@ -191,7 +206,11 @@ fn a_failed_bimonthly_exam_opens_a_remedial_plan_the_officer_works_through_and_t
     let token = html.split("<code>").nth(1).unwrap().split("</code>").next().unwrap().to_string();
     assert!(token.starts_with("lct_"));
     let feed = |since: &str, limit: i64| -> (Status, Value) {
-        let r = app.client.get(format!("/api/v1/hr/records?since={since}&limit={limit}")).header(Header::new("Authorization", format!("Bearer {token}"))).dispatch();
+        let r = app
+            .client
+            .get(format!("/api/v1/hr/records?since={since}&limit={limit}"))
+            .header(Header::new("Authorization", format!("Bearer {token}")))
+            .dispatch();
         let st = r.status();
         (st, serde_json::from_str(&r.into_string().unwrap()).unwrap())
     };
@@ -227,7 +246,11 @@ fn a_failed_bimonthly_exam_opens_a_remedial_plan_the_officer_works_through_and_t
     assert_eq!((recs[0]["kind"].as_str(), recs[0]["note"].as_str()), (Some("reward"), Some("补考通过，通报表扬")));
     // a correction points at what it corrects; the corrected entry stays
     let first = mine[0]["entry_id"].as_i64().unwrap();
-    let (s, _, _) = post(&app, &format!("/files/{}/correct", officer.id), format!("_csrf={hr_csrf}&entry_id={first}&note={}", enc("考试日期录入有误，应为11月24日")));
+    let (s, _, _) = post(
+        &app,
+        &format!("/files/{}/correct", officer.id),
+        format!("_csrf={hr_csrf}&entry_id={first}&note={}", enc("考试日期录入有误，应为11月24日")),
+    );
     assert_eq!(s, Status::SeeOther);
     let entries = tr_db::entries_of(&mut app.conn(), officer.id).unwrap();
     assert!(entries.iter().any(|e| e.id == first), "the corrected entry is kept");
@@ -276,17 +299,33 @@ fn an_eligibility_check_gives_every_reason_and_the_dashboard_shows_the_targets()
     assert!(lawcert::db::models::audit::for_subject(&mut app.conn(), &format!("promotion_rule:{rule_id}")).unwrap().len() == 1);
 
     let date = lawcert::timefmt::bureau_date(app.clock.now()) + Duration::days(30);
-    let (s, html, _) = post(&app, "/hr/eligibility", format!("_csrf={csrf}&rule_id={rule_id}&date={date}&badges={}", enc("100002\n100001\n100022\n999999\n")));
+    let (s, html, _) = post(
+        &app,
+        "/hr/eligibility",
+        format!("_csrf={csrf}&rule_id={rule_id}&date={date}&badges={}", enc("100002\n100001\n100022\n999999\n")),
+    );
     assert_eq!(s, Status::Ok);
-    let row = |badge: &str| html.split(&format!("<td>{badge}</td>")).nth(1).unwrap_or_else(|| panic!("no row for {badge}: {html}")).split("</tr>").next().unwrap().to_string();
+    let row = |badge: &str| {
+        html.split(&format!("<td>{badge}</td>"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no row for {badge}: {html}"))
+            .split("</tr>")
+            .next()
+            .unwrap()
+            .to_string()
+    };
     assert!(row("100001").contains("现有有效资格为基本级，需中级及以上"), "{}", row("100001"));
     assert!(row("100022").contains("无有效执法资格证书，需中级及以上"), "{}", row("100022"));
     assert!(row("999999").contains("警号不存在"));
     assert!(!row("100002").contains("需中级及以上"), "100002 holds 高级: {}", row("100002"));
     // in English, the same reasons in English
     app.client.get("/lang/en").dispatch();
-    let (_, html_en, _) = post(&app, "/hr/eligibility", format!("_csrf={csrf}&rule_id={rule_id}&date={date}&badges={}", enc("100001\n999999")));
-    assert!(html_en.contains("Holds Basic; Intermediate or higher is needed") && html_en.contains("No officer with this badge"), "{html_en}");
+    let (_, html_en, _) =
+        post(&app, "/hr/eligibility", format!("_csrf={csrf}&rule_id={rule_id}&date={date}&badges={}", enc("100001\n999999")));
+    assert!(
+        html_en.contains("Holds Basic; Intermediate or higher is needed") && html_en.contains("No officer with this badge"),
+        "{html_en}"
+    );
     app.client.get("/lang/zh").dispatch();
     // an open remedial plan is a reason too
     let u2 = user(&app, "100002");
@@ -297,7 +336,8 @@ fn an_eligibility_check_gives_every_reason_and_the_dashboard_shows_the_targets()
     let (_, html, _) = post(&app, "/hr/eligibility", format!("_csrf={csrf}&rule_id={rule_id}&date={date}&badges=100002"));
     assert!(html.contains("有未结束的后进民警培训"), "{html}");
     // exportable
-    let (s, csv, _) = post(&app, "/hr/eligibility", format!("_csrf={csrf}&rule_id={rule_id}&date={date}&badges=100001%0A100022&format=csv"));
+    let (s, csv, _) =
+        post(&app, "/hr/eligibility", format!("_csrf={csrf}&rule_id={rule_id}&date={date}&badges=100001%0A100022&format=csv"));
     assert_eq!(s, Status::Ok);
     assert!(csv.contains("是否符合") && csv.contains("100022") && csv.contains("不符合"), "{csv}");
 
@@ -387,11 +427,13 @@ fn e_mails_reach_a_real_smtp_listener_and_failures_are_retried_and_shown() {
     let csrf = app.login_page("T0001");
     let open = tr_db::open_plan_of(&mut app.conn(), officer.id).unwrap();
     if open.is_none() {
-        let (s, html, _) = post(&app, "/remedial/refer", format!("_csrf={csrf}&badge=100014&reason={}", enc("案件考评：<b>取证不规范</b>")));
+        let (s, html, _) =
+            post(&app, "/remedial/refer", format!("_csrf={csrf}&badge=100014&reason={}", enc("案件考评：<b>取证不规范</b>")));
         assert_eq!(s, Status::SeeOther, "{html}");
     }
     let addr = officer.email.clone().unwrap();
-    let (_, data) = wait_for(|| smtp.received.lock().unwrap().iter().find(|(to, d)| *to == addr && d.contains("multipart/alternative")).cloned());
+    let (_, data) =
+        wait_for(|| smtp.received.lock().unwrap().iter().find(|(to, d)| *to == addr && d.contains("multipart/alternative")).cloned());
     let mail = mailparse::parse_mail(data.as_bytes()).unwrap();
     let subject = mail.headers.iter().find(|h| h.get_key().eq_ignore_ascii_case("Subject")).unwrap().get_value();
     assert!(subject.contains("后进民警培训") || subject.contains("复核") || subject.contains("成绩"), "{subject}");
@@ -401,14 +443,27 @@ fn e_mails_reach_a_real_smtp_listener_and_failures_are_retried_and_shown() {
     assert!(text.contains(&officer.name), "{text}");
     if open.is_none() {
         assert!(text.contains("<b>取证不规范</b>"), "the text part is plain text: {text}");
-        assert!(html.contains("&lt;b&gt;取证不规范&lt;/b&gt;") && !html.contains("<b>取证"), "markup in data is escaped in the HTML part: {html}");
+        assert!(
+            html.contains("&lt;b&gt;取证不规范&lt;/b&gt;") && !html.contains("<b>取证"),
+            "markup in data is escaped in the HTML part: {html}"
+        );
     }
 
     // the server refuses for a while: the message is retried later and the admin sees why
     *smtp.refuse.lock().unwrap() = true;
-    lawcert::services::mail::notify(&mut app.conn(), officer.id, "exam_reminder", json!({"title": "模拟考试", "opens": "2026-12-01 09:00", "minutes": 30}), app.clock.now()).unwrap();
+    lawcert::services::mail::notify(
+        &mut app.conn(),
+        officer.id,
+        "exam_reminder",
+        json!({"title": "模拟考试", "opens": "2026-12-01 09:00", "minutes": 30}),
+        app.clock.now(),
+    )
+    .unwrap();
     let failed = wait_for(|| {
-        lawcert::db::models::mail::recent(&mut app.conn(), 200).unwrap().into_iter().find(|m| m.kind == "exam_reminder" && m.tries > 0 && m.sent_at.is_none())
+        lawcert::db::models::mail::recent(&mut app.conn(), 200)
+            .unwrap()
+            .into_iter()
+            .find(|m| m.kind == "exam_reminder" && m.tries > 0 && m.sent_at.is_none())
     });
     assert!(failed.last_error.as_deref().unwrap_or("").contains("451"), "{:?}", failed.last_error);
     app.login_page("admin");
@@ -417,7 +472,9 @@ fn e_mails_reach_a_real_smtp_listener_and_failures_are_retried_and_shown() {
     // the server recovers; at the next try the message goes out, once
     *smtp.refuse.lock().unwrap() = false;
     app.clock.advance(Duration::minutes(2));
-    wait_for(|| lawcert::db::models::mail::recent(&mut app.conn(), 200).unwrap().into_iter().find(|m| m.id == failed.id && m.sent_at.is_some()));
+    wait_for(|| {
+        lawcert::db::models::mail::recent(&mut app.conn(), 200).unwrap().into_iter().find(|m| m.id == failed.id && m.sent_at.is_some())
+    });
     let reminders = smtp
         .received
         .lock()
@@ -438,7 +495,17 @@ fn practice_by_chapter_draws_only_that_chapter_and_the_wrong_book_keeps_misses_u
     let (s, page) = get(&app, "/practice");
     assert_eq!(s, Status::Ok);
     // the first chapter offered, e.g. "criminal-law@2023-12-29|0"
-    let value = page.split("name=\"filter\"><optgroup").nth(1).unwrap().split("<option value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let value = page
+        .split("name=\"filter\"><optgroup")
+        .nth(1)
+        .unwrap()
+        .split("<option value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
     let (se, idx) = value.rsplit_once('|').unwrap();
     let (statute, edition) = se.split_once('@').unwrap();
     let (s, _, loc) = post(&app, "/practice", format!("_csrf={csrf}&mode=chapter&filter={}", enc(&value)));
@@ -450,12 +517,25 @@ fn practice_by_chapter_draws_only_that_chapter_and_the_wrong_book_keeps_misses_u
     assert!(!versions.is_empty());
     for (v, _) in &versions {
         assert_eq!(v.statute_code, statute);
-        assert!(v.articles_vec().iter().any(|a| chapter.articles.contains(&lawcert::domain::statute_text::article_key(a).unwrap())), "{:?} not in {}", v.articles_vec(), chapter.title);
+        assert!(
+            v.articles_vec().iter().any(|a| chapter.articles.contains(&lawcert::domain::statute_text::article_key(a).unwrap())),
+            "{:?} not in {}",
+            v.articles_vec(),
+            chapter.title
+        );
     }
     // answer the first question wrongly: it enters the wrong-answer book
     let (v, q) = &versions[0];
     let key = key_of(&mut app.conn(), v.id);
-    let wrong = if q.kind == "truefalse" { if key == "T" { "F".to_string() } else { "T".to_string() } } else { "ABCDEF".chars().find(|c| !key.contains(*c)).unwrap().to_string() };
+    let wrong = if q.kind == "truefalse" {
+        if key == "T" {
+            "F".to_string()
+        } else {
+            "T".to_string()
+        }
+    } else {
+        "ABCDEF".chars().find(|c| !key.contains(*c)).unwrap().to_string()
+    };
     let (s, _, _) = post(&app, &format!("/practice/{set_id}/answer"), format!("_csrf={csrf}&version_id={}&choices={wrong}", v.id));
     assert_eq!(s, Status::SeeOther);
     // a second answer to the same question in the set does not change what was recorded

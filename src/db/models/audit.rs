@@ -18,7 +18,8 @@ pub fn append(conn: &mut DbConn, actor: Option<i64>, action: &str, subject: &str
     if let DbConn::Pg(c) = conn {
         diesel::sql_query("SELECT pg_advisory_xact_lock(727001)").execute(c)?;
     }
-    let last: Option<(i64, String)> = audit_log::table.order(audit_log::id.desc()).select((audit_log::id, audit_log::hash)).first(conn).optional()?;
+    let last: Option<(i64, String)> =
+        audit_log::table.order(audit_log::id.desc()).select((audit_log::id, audit_log::hash)).first(conn).optional()?;
     let (id, prev) = last.map(|(id, h)| (id + 1, h)).unwrap_or((1, GENESIS.to_string()));
     // stored at microsecond precision on both backends, so the text hashed is the text read back
     let now = chrono::DateTime::from_timestamp_micros(now.and_utc().timestamp_micros()).expect("valid time").naive_utc();

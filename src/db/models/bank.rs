@@ -158,7 +158,13 @@ pub fn sync_statutes(conn: &mut DbConn, reg: &StatuteRegistry) -> QueryResult<()
 }
 
 /// Registers a new edition entered by a trainer.
-pub fn insert_edition(conn: &mut DbConn, statute_code: &str, e: &crate::domain::editions::NewEdition, by: i64, now: Ts) -> QueryResult<i64> {
+pub fn insert_edition(
+    conn: &mut DbConn,
+    statute_code: &str,
+    e: &crate::domain::editions::NewEdition,
+    by: i64,
+    now: Ts,
+) -> QueryResult<i64> {
     let sid: i64 = statutes::table.filter(statutes::code.eq(statute_code)).select(statutes::id).first(conn)?;
     diesel::insert_into(statute_editions::table)
         .values((
@@ -209,7 +215,13 @@ pub fn upsert_case(conn: &mut DbConn, code: &str, title: &str, body: &str, hash:
             Ok(c.id)
         }
         None => diesel::insert_into(cases::table)
-            .values((cases::code.eq(code), cases::title.eq(title), cases::body.eq(body), cases::content_hash.eq(hash), cases::updated_at.eq(now)))
+            .values((
+                cases::code.eq(code),
+                cases::title.eq(title),
+                cases::body.eq(body),
+                cases::content_hash.eq(hash),
+                cases::updated_at.eq(now),
+            ))
             .returning(cases::id)
             .get_result(conn),
     }
@@ -320,13 +332,23 @@ pub fn key_of(conn: &mut DbConn, version_id: i64) -> QueryResult<String> {
 pub fn sibling_versions(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<i64>> {
     let mut questions = Vec::new();
     for chunk in ids.chunks(500) {
-        questions.extend(question_versions::table.filter(question_versions::id.eq_any(chunk)).select(question_versions::question_id).load::<i64>(conn)?);
+        questions.extend(
+            question_versions::table
+                .filter(question_versions::id.eq_any(chunk))
+                .select(question_versions::question_id)
+                .load::<i64>(conn)?,
+        );
     }
     questions.sort_unstable();
     questions.dedup();
     let mut out = Vec::new();
     for chunk in questions.chunks(500) {
-        out.extend(question_versions::table.filter(question_versions::question_id.eq_any(chunk)).select(question_versions::id).load::<i64>(conn)?);
+        out.extend(
+            question_versions::table
+                .filter(question_versions::question_id.eq_any(chunk))
+                .select(question_versions::id)
+                .load::<i64>(conn)?,
+        );
     }
     Ok(out)
 }
@@ -374,16 +396,14 @@ pub struct Filter {
 pub fn list(conn: &mut DbConn, f: &Filter, limit: i64, offset: i64) -> QueryResult<(Vec<(Question, Version)>, i64)> {
     let mut q = questions::table
         .inner_join(
-            question_versions::table.on(question_versions::question_id
-                .eq(questions::id)
-                .and(question_versions::version.eq(questions::latest_version))),
+            question_versions::table
+                .on(question_versions::question_id.eq(questions::id).and(question_versions::version.eq(questions::latest_version))),
         )
         .into_boxed();
     let mut count_q = questions::table
         .inner_join(
-            question_versions::table.on(question_versions::question_id
-                .eq(questions::id)
-                .and(question_versions::version.eq(questions::latest_version))),
+            question_versions::table
+                .on(question_versions::question_id.eq(questions::id).and(question_versions::version.eq(questions::latest_version))),
         )
         .into_boxed();
     macro_rules! both {
@@ -469,11 +489,7 @@ pub fn live_versions(conn: &mut DbConn) -> QueryResult<Vec<(Question, Version)>>
 /// Records a new latest version; `expected_revision` guards against lost updates.
 pub fn bump_latest(conn: &mut DbConn, id: i64, new_version: i32, expected_revision: i32, now: Ts) -> QueryResult<bool> {
     let n = diesel::update(questions::table.find(id).filter(questions::revision.eq(expected_revision)))
-        .set((
-            questions::latest_version.eq(new_version),
-            questions::revision.eq(expected_revision + 1),
-            questions::updated_at.eq(now),
-        ))
+        .set((questions::latest_version.eq(new_version), questions::revision.eq(expected_revision + 1), questions::updated_at.eq(now)))
         .execute(conn)?;
     Ok(n == 1)
 }
@@ -481,9 +497,7 @@ pub fn bump_latest(conn: &mut DbConn, id: i64, new_version: i32, expected_revisi
 /// Marks the latest version reviewed, makes it the live version and sets the new status.
 pub fn approve_latest(conn: &mut DbConn, q: &Question, reviewer: i64, new_status: &str, now: Ts) -> QueryResult<bool> {
     diesel::update(
-        question_versions::table
-            .filter(question_versions::question_id.eq(q.id))
-            .filter(question_versions::version.eq(q.latest_version)),
+        question_versions::table.filter(question_versions::question_id.eq(q.id)).filter(question_versions::version.eq(q.latest_version)),
     )
     .set((question_versions::reviewed_by.eq(reviewer), question_versions::reviewed_at.eq(now)))
     .execute(conn)?;
@@ -546,8 +560,11 @@ pub fn case_items_live(conn: &mut DbConn) -> QueryResult<Vec<(Question, Option<V
 /// How many items each case group has (whatever their status).
 pub fn case_item_counts(conn: &mut DbConn) -> QueryResult<std::collections::HashMap<i64, i64>> {
     use diesel::dsl::count_star;
-    let rows: Vec<(Option<i64>, i64)> =
-        questions::table.filter(questions::case_id.is_not_null()).group_by(questions::case_id).select((questions::case_id, count_star())).load(conn)?;
+    let rows: Vec<(Option<i64>, i64)> = questions::table
+        .filter(questions::case_id.is_not_null())
+        .group_by(questions::case_id)
+        .select((questions::case_id, count_star()))
+        .load(conn)?;
     Ok(rows.into_iter().filter_map(|(c, n)| c.map(|c| (c, n))).collect())
 }
 

@@ -81,7 +81,11 @@ pub fn count_numbered(conn: &mut DbConn, prefix: &str) -> QueryResult<i64> {
 }
 
 pub fn certificates_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Certificate>> {
-    certificates::table.filter(certificates::user_id.eq(user_id)).order(certificates::issued_on.desc()).select(Certificate::as_select()).load(conn)
+    certificates::table
+        .filter(certificates::user_id.eq(user_id))
+        .order(certificates::issued_on.desc())
+        .select(Certificate::as_select())
+        .load(conn)
 }
 
 pub fn certificate_by_number(conn: &mut DbConn, number: &str) -> QueryResult<Option<Certificate>> {
@@ -120,7 +124,15 @@ pub struct PostChange {
     pub recorded_at: Ts,
 }
 
-pub fn insert_post_change(conn: &mut DbConn, user_id: i64, post: &str, enforcement: bool, on: chrono::NaiveDate, by: Option<i64>, now: Ts) -> QueryResult<()> {
+pub fn insert_post_change(
+    conn: &mut DbConn,
+    user_id: i64,
+    post: &str,
+    enforcement: bool,
+    on: chrono::NaiveDate,
+    by: Option<i64>,
+    now: Ts,
+) -> QueryResult<()> {
     diesel::insert_into(post_changes::table)
         .values((
             post_changes::user_id.eq(user_id),
@@ -131,16 +143,26 @@ pub fn insert_post_change(conn: &mut DbConn, user_id: i64, post: &str, enforceme
             post_changes::recorded_at.eq(now),
         ))
         .execute(conn)?;
-    diesel::update(users::table.find(user_id)).set((users::post.eq(post), users::enforcement_post.eq(enforcement))).execute(conn).map(|_| ())
+    diesel::update(users::table.find(user_id))
+        .set((users::post.eq(post), users::enforcement_post.eq(enforcement)))
+        .execute(conn)
+        .map(|_| ())
 }
 
 pub fn post_changes_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<PostChange>> {
-    post_changes::table.filter(post_changes::user_id.eq(user_id)).order((post_changes::effective_on, post_changes::id)).select(PostChange::as_select()).load(conn)
+    post_changes::table
+        .filter(post_changes::user_id.eq(user_id))
+        .order((post_changes::effective_on, post_changes::id))
+        .select(PostChange::as_select())
+        .load(conn)
 }
 
 /// Every post change, oldest first, for the lapse sweep.
 pub fn all_post_changes(conn: &mut DbConn) -> QueryResult<Vec<PostChange>> {
-    post_changes::table.order((post_changes::user_id, post_changes::effective_on, post_changes::id)).select(PostChange::as_select()).load(conn)
+    post_changes::table
+        .order((post_changes::user_id, post_changes::effective_on, post_changes::id))
+        .select(PostChange::as_select())
+        .load(conn)
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]

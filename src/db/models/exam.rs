@@ -184,19 +184,21 @@ pub fn open_for_save(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<bool> {
 /// PostgreSQL, so a concurrent submit waits for this save) only while it is open and before its
 /// deadline. Returns false when the attempt no longer accepts answers.
 pub fn touch_open_attempt(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<bool> {
-    let n = diesel::update(
-        attempts::table
-            .find(id)
-            .filter(attempts::submitted_at.is_null())
-            .filter(attempts::deadline.gt(now)),
-    )
-    .set(attempts::last_saved_at.eq(now))
-    .execute(conn)?;
+    let n = diesel::update(attempts::table.find(id).filter(attempts::submitted_at.is_null()).filter(attempts::deadline.gt(now)))
+        .set(attempts::last_saved_at.eq(now))
+        .execute(conn)?;
     Ok(n == 1)
 }
 
 /// Stores an answer; `flagged: None` keeps the flag as it was (false for a new row).
-pub fn upsert_response(conn: &mut DbConn, attempt_id: i64, version_id: i64, choices: &str, flagged: Option<bool>, now: Ts) -> QueryResult<()> {
+pub fn upsert_response(
+    conn: &mut DbConn,
+    attempt_id: i64,
+    version_id: i64,
+    choices: &str,
+    flagged: Option<bool>,
+    now: Ts,
+) -> QueryResult<()> {
     let insert = (
         responses::attempt_id.eq(attempt_id),
         responses::question_version_id.eq(version_id),

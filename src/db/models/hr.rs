@@ -43,7 +43,14 @@ pub fn find_rule(conn: &mut DbConn, id: i64) -> QueryResult<Option<StoredRule>> 
 }
 
 /// Inserts (id None) or updates a rule; returns its id.
-pub fn save_rule(conn: &mut DbConn, id: Option<i64>, r: &crate::domain::promotion::PromotionRule, active: bool, by: i64, now: Ts) -> QueryResult<i64> {
+pub fn save_rule(
+    conn: &mut DbConn,
+    id: Option<i64>,
+    r: &crate::domain::promotion::PromotionRule,
+    active: bool,
+    by: i64,
+    now: Ts,
+) -> QueryResult<i64> {
     let values = (
         promotion_rules::name.eq(r.name.trim()),
         promotion_rules::target.eq(r.target.trim()),
@@ -99,7 +106,10 @@ pub fn tokens(conn: &mut DbConn) -> QueryResult<Vec<ApiToken>> {
 }
 
 pub fn revoke_token(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<bool> {
-    diesel::update(api_tokens::table.find(id).filter(api_tokens::revoked_at.is_null())).set(api_tokens::revoked_at.eq(now)).execute(conn).map(|n| n == 1)
+    diesel::update(api_tokens::table.find(id).filter(api_tokens::revoked_at.is_null()))
+        .set(api_tokens::revoked_at.eq(now))
+        .execute(conn)
+        .map(|n| n == 1)
 }
 
 pub fn touch_token(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<()> {

@@ -25,7 +25,16 @@ pub struct Mail {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn enqueue(conn: &mut DbConn, user_id: Option<i64>, to: &str, kind: &str, subject: &str, text: &str, html: &str, now: Ts) -> QueryResult<i64> {
+pub fn enqueue(
+    conn: &mut DbConn,
+    user_id: Option<i64>,
+    to: &str,
+    kind: &str,
+    subject: &str,
+    text: &str,
+    html: &str,
+    now: Ts,
+) -> QueryResult<i64> {
     diesel::insert_into(mail_outbox::table)
         .values((
             mail_outbox::user_id.eq(user_id),
@@ -65,8 +74,12 @@ pub fn mark_sent(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<()> {
 pub fn mark_failed(conn: &mut DbConn, id: i64, error: &str, next: Option<Ts>, now: Ts) -> QueryResult<()> {
     let q = diesel::update(mail_outbox::table.find(id));
     match next {
-        Some(t) => q.set((mail_outbox::tries.eq(mail_outbox::tries + 1), mail_outbox::last_error.eq(error), mail_outbox::next_try_at.eq(t))).execute(conn),
-        None => q.set((mail_outbox::tries.eq(mail_outbox::tries + 1), mail_outbox::last_error.eq(error), mail_outbox::failed_at.eq(now))).execute(conn),
+        Some(t) => q
+            .set((mail_outbox::tries.eq(mail_outbox::tries + 1), mail_outbox::last_error.eq(error), mail_outbox::next_try_at.eq(t)))
+            .execute(conn),
+        None => q
+            .set((mail_outbox::tries.eq(mail_outbox::tries + 1), mail_outbox::last_error.eq(error), mail_outbox::failed_at.eq(now)))
+            .execute(conn),
     }
     .map(|_| ())
 }

@@ -94,9 +94,7 @@ pub fn insert_user(conn: &mut DbConn, user: &NewUser, roles: &[Role]) -> QueryRe
 pub fn set_roles(conn: &mut DbConn, user_id: i64, roles: &[Role]) -> QueryResult<()> {
     diesel::delete(user_roles::table.filter(user_roles::user_id.eq(user_id))).execute(conn)?;
     for r in roles {
-        diesel::insert_into(user_roles::table)
-            .values((user_roles::user_id.eq(user_id), user_roles::role.eq(r.as_str())))
-            .execute(conn)?;
+        diesel::insert_into(user_roles::table).values((user_roles::user_id.eq(user_id), user_roles::role.eq(r.as_str()))).execute(conn)?;
     }
     Ok(())
 }
@@ -130,11 +128,7 @@ pub fn ids_with_role(conn: &mut DbConn, role: Role) -> QueryResult<Vec<i64>> {
 
 /// Every user with their unit name, for the admin list.
 pub fn list_with_units(conn: &mut DbConn) -> QueryResult<Vec<(User, String)>> {
-    users::table
-        .inner_join(units::table)
-        .order(users::badge)
-        .select((User::as_select(), units::name))
-        .load(conn)
+    users::table.inner_join(units::table).order(users::badge).select((User::as_select(), units::name)).load(conn)
 }
 
 pub fn badges_in(conn: &mut DbConn, badges: &[String]) -> QueryResult<Vec<String>> {

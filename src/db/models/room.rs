@@ -38,7 +38,11 @@ pub fn count_focus_events(conn: &mut DbConn, attempt_id: i64) -> QueryResult<i64
         .filter(attempt_events::kind.eq_any(crate::domain::exam_room::EVENT_KINDS))
         .count()
         .get_result(conn)?;
-    let dismissed = attempt_events::table.filter(attempt_events::attempt_id.eq(attempt_id)).filter(attempt_events::kind.eq(DISMISSED)).count().get_result(conn)?;
+    let dismissed = attempt_events::table
+        .filter(attempt_events::attempt_id.eq(attempt_id))
+        .filter(attempt_events::kind.eq(DISMISSED))
+        .count()
+        .get_result(conn)?;
     Ok(crate::domain::exam_room::counted_events(reported, dismissed))
 }
 
@@ -49,7 +53,11 @@ pub const SUBMIT_PENDING: &str = "auto_submit_pending";
 pub const SUBMIT_CANCELLED: &str = "auto_submit_cancelled";
 
 pub fn events_of_attempt(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<AttemptEvent>> {
-    attempt_events::table.filter(attempt_events::attempt_id.eq(attempt_id)).order(attempt_events::id).select(AttemptEvent::as_select()).load(conn)
+    attempt_events::table
+        .filter(attempt_events::attempt_id.eq(attempt_id))
+        .order(attempt_events::id)
+        .select(AttemptEvent::as_select())
+        .load(conn)
 }
 
 pub fn find_event(conn: &mut DbConn, id: i64) -> QueryResult<Option<AttemptEvent>> {
@@ -76,7 +84,9 @@ pub fn set_client_ip(conn: &mut DbConn, attempt_id: i64, ip: Option<&str>) -> Qu
 
 /// Moves an open attempt's deadline; false if it was submitted meanwhile.
 pub fn set_deadline(conn: &mut DbConn, attempt_id: i64, deadline: Ts) -> QueryResult<bool> {
-    let n = diesel::update(attempts::table.find(attempt_id).filter(attempts::submitted_at.is_null())).set(attempts::deadline.eq(deadline)).execute(conn)?;
+    let n = diesel::update(attempts::table.find(attempt_id).filter(attempts::submitted_at.is_null()))
+        .set(attempts::deadline.eq(deadline))
+        .execute(conn)?;
     Ok(n == 1)
 }
 
@@ -129,7 +139,11 @@ pub fn find_exception(conn: &mut DbConn, sitting_id: i64, user_id: i64) -> Query
 }
 
 pub fn exceptions_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<SittingException>> {
-    sitting_exceptions::table.filter(sitting_exceptions::sitting_id.eq(sitting_id)).order(sitting_exceptions::id).select(SittingException::as_select()).load(conn)
+    sitting_exceptions::table
+        .filter(sitting_exceptions::sitting_id.eq(sitting_id))
+        .order(sitting_exceptions::id)
+        .select(SittingException::as_select())
+        .load(conn)
 }
 
 /// Records an exception; false when the user already has one for that sitting.
@@ -178,7 +192,12 @@ pub fn add_code_failure(conn: &mut DbConn, sitting_id: i64, user_id: i64, now: T
 }
 
 pub fn clear_code_failures(conn: &mut DbConn, sitting_id: i64, user_id: i64) -> QueryResult<usize> {
-    diesel::delete(access_code_failures::table.filter(access_code_failures::sitting_id.eq(sitting_id)).filter(access_code_failures::user_id.eq(user_id))).execute(conn)
+    diesel::delete(
+        access_code_failures::table
+            .filter(access_code_failures::sitting_id.eq(sitting_id))
+            .filter(access_code_failures::user_id.eq(user_id)),
+    )
+    .execute(conn)
 }
 
 /// (user id, wrong codes) of every candidate of a sitting with at least one wrong code.

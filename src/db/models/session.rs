@@ -31,7 +31,16 @@ pub fn create(conn: &mut DbConn, token_hash: &str, user_id: i64, kind: &str, csr
 
 /// A session that keeps the token's first characters (API tokens, listed to their owner).
 #[allow(clippy::too_many_arguments)]
-pub fn create_with_prefix(conn: &mut DbConn, token_hash: &str, prefix: &str, user_id: i64, kind: &str, csrf: &str, now: Ts, expires_at: Ts) -> QueryResult<()> {
+pub fn create_with_prefix(
+    conn: &mut DbConn,
+    token_hash: &str,
+    prefix: &str,
+    user_id: i64,
+    kind: &str,
+    csrf: &str,
+    now: Ts,
+    expires_at: Ts,
+) -> QueryResult<()> {
     diesel::insert_into(sessions::table)
         .values((
             sessions::token_hash.eq(token_hash),
@@ -58,9 +67,7 @@ pub fn find_live(conn: &mut DbConn, token_hash: &str, now: Ts) -> QueryResult<Op
 }
 
 pub fn revoke(conn: &mut DbConn, token_hash: &str, now: Ts) -> QueryResult<usize> {
-    diesel::update(sessions::table.filter(sessions::token_hash.eq(token_hash)))
-        .set(sessions::revoked_at.eq(now))
-        .execute(conn)
+    diesel::update(sessions::table.filter(sessions::token_hash.eq(token_hash))).set(sessions::revoked_at.eq(now)).execute(conn)
 }
 
 /// Records that a session was used (see `TOUCH_EVERY`).
@@ -100,7 +107,8 @@ pub fn revoke_own(conn: &mut DbConn, id: i64, user_id: i64, kind: &str, now: Ts)
 /// Ends every live session and token of a user except the one with `keep` (a token hash);
 /// returns how many ended.
 pub fn revoke_all_of(conn: &mut DbConn, user_id: i64, keep: Option<&str>, now: Ts) -> QueryResult<usize> {
-    let live = sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null()).filter(sessions::expires_at.gt(now));
+    let live =
+        sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null()).filter(sessions::expires_at.gt(now));
     match keep {
         Some(k) => diesel::update(live.filter(sessions::token_hash.ne(k))).set(sessions::revoked_at.eq(now)).execute(conn),
         None => diesel::update(live).set(sessions::revoked_at.eq(now)).execute(conn),

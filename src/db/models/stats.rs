@@ -44,7 +44,11 @@ pub fn items_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<I
 }
 
 pub fn of_question(conn: &mut DbConn, question_id: i64) -> QueryResult<Vec<ItemStatRow>> {
-    item_stats::table.filter(item_stats::question_id.eq(question_id)).order(item_stats::sitting_id.desc()).select(ItemStatRow::as_select()).load(conn)
+    item_stats::table
+        .filter(item_stats::question_id.eq(question_id))
+        .order(item_stats::sitting_id.desc())
+        .select(ItemStatRow::as_select())
+        .load(conn)
 }
 
 /// Sittings that have an analysis.
@@ -55,7 +59,8 @@ pub fn analysed_sittings(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
 /// Per question version: facility pooled over every analysed sitting (weighted by responses),
 /// what parallel papers match difficulty on.
 pub fn pooled_facility(conn: &mut DbConn) -> QueryResult<HashMap<i64, f64>> {
-    let rows: Vec<(i64, i32, f64)> = item_stats::table.select((item_stats::question_version_id, item_stats::n, item_stats::facility)).load(conn)?;
+    let rows: Vec<(i64, i32, f64)> =
+        item_stats::table.select((item_stats::question_version_id, item_stats::n, item_stats::facility)).load(conn)?;
     let mut acc: HashMap<i64, (f64, f64)> = HashMap::new();
     for (v, n, f) in rows {
         let e = acc.entry(v).or_default();

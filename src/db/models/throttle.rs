@@ -43,11 +43,8 @@ fn split(rows: Vec<Row>, badge: &str) -> (Option<Row>, Option<Row>) {
 
 /// The pair's and the address's rows (one indexed read).
 pub fn load(conn: &mut DbConn, badge: &str, source: &str) -> QueryResult<(Option<Row>, Option<Row>)> {
-    let rows: Vec<Row> = t::table
-        .filter(t::source.eq(source))
-        .filter(t::badge.eq_any([badge, ANY_BADGE]))
-        .select(Row::as_select())
-        .load(conn)?;
+    let rows: Vec<Row> =
+        t::table.filter(t::source.eq(source)).filter(t::badge.eq_any([badge, ANY_BADGE])).select(Row::as_select()).load(conn)?;
     Ok(split(rows, badge))
 }
 
@@ -57,7 +54,11 @@ pub fn load(conn: &mut DbConn, badge: &str, source: &str) -> QueryResult<(Option
 pub fn load_for_update(conn: &mut DbConn, badge: &str, source: &str, now: Ts) -> QueryResult<(Option<Row>, Option<Row>)> {
     for b in [badge, ANY_BADGE] {
         let blank = (t::badge.eq(b), t::source.eq(source), t::failures.eq(0), t::last_failure_at.eq(now), t::forget_at.eq(now));
-        crate::per_backend!(&mut *conn, |c| diesel::insert_into(t::table).values(blank).on_conflict((t::badge, t::source)).do_nothing().execute(c))?;
+        crate::per_backend!(&mut *conn, |c| diesel::insert_into(t::table)
+            .values(blank)
+            .on_conflict((t::badge, t::source))
+            .do_nothing()
+            .execute(c))?;
     }
     let mine = t::source.eq(source).and(t::badge.eq_any([badge, ANY_BADGE]));
     let rows: Vec<Row> = match conn {

@@ -65,7 +65,12 @@ pub fn find_entry(conn: &mut DbConn, id: i64) -> QueryResult<Option<Entry>> {
 
 /// Entries after `after`, in order.
 pub fn entries_after(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<Entry>> {
-    training_entries::table.filter(training_entries::id.gt(after)).order(training_entries::id).limit(limit).select(Entry::as_select()).load(conn)
+    training_entries::table
+        .filter(training_entries::id.gt(after))
+        .order(training_entries::id)
+        .limit(limit)
+        .select(Entry::as_select())
+        .load(conn)
 }
 
 /// The latest entry of a kind from a source (for idempotent filing and for corrections).
@@ -195,7 +200,12 @@ pub fn set_exam(conn: &mut DbConn, id: i64, sitting_id: i64, tries: i32) -> Quer
 
 pub fn close_plan(conn: &mut DbConn, id: i64, status: &str, outcome: &str, now: Ts) -> QueryResult<()> {
     diesel::update(remedial_plans::table.find(id))
-        .set((remedial_plans::status.eq(status), remedial_plans::stage.eq("closed"), remedial_plans::outcome.eq(outcome), remedial_plans::closed_at.eq(now)))
+        .set((
+            remedial_plans::status.eq(status),
+            remedial_plans::stage.eq("closed"),
+            remedial_plans::outcome.eq(outcome),
+            remedial_plans::closed_at.eq(now),
+        ))
         .execute(conn)
         .map(|_| ())
 }
@@ -217,7 +227,12 @@ pub fn reviews_of(conn: &mut DbConn, plan_id: i64) -> QueryResult<Vec<(i64, Stri
 
 pub fn upsert_review(conn: &mut DbConn, plan_id: i64, version_id: i64, note: &str, now: Ts) -> QueryResult<()> {
     crate::per_backend!(conn, |c| diesel::insert_into(remedial_reviews::table)
-        .values((remedial_reviews::plan_id.eq(plan_id), remedial_reviews::question_version_id.eq(version_id), remedial_reviews::note.eq(note), remedial_reviews::written_at.eq(now)))
+        .values((
+            remedial_reviews::plan_id.eq(plan_id),
+            remedial_reviews::question_version_id.eq(version_id),
+            remedial_reviews::note.eq(note),
+            remedial_reviews::written_at.eq(now)
+        ))
         .on_conflict((remedial_reviews::plan_id, remedial_reviews::question_version_id))
         .do_update()
         .set((remedial_reviews::note.eq(note), remedial_reviews::written_at.eq(now)))
@@ -247,7 +262,15 @@ impl PracticeSession {
     }
 }
 
-pub fn insert_practice(conn: &mut DbConn, user_id: i64, mode: &str, filter: &str, plan_id: Option<i64>, items: &[i64], now: Ts) -> QueryResult<i64> {
+pub fn insert_practice(
+    conn: &mut DbConn,
+    user_id: i64,
+    mode: &str,
+    filter: &str,
+    plan_id: Option<i64>,
+    items: &[i64],
+    now: Ts,
+) -> QueryResult<i64> {
     diesel::insert_into(practice_sessions::table)
         .values((
             practice_sessions::user_id.eq(user_id),
@@ -267,7 +290,11 @@ pub fn find_practice(conn: &mut DbConn, id: i64) -> QueryResult<Option<PracticeS
 }
 
 pub fn practice_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<PracticeSession>> {
-    practice_sessions::table.filter(practice_sessions::user_id.eq(user_id)).order(practice_sessions::id.desc()).select(PracticeSession::as_select()).load(conn)
+    practice_sessions::table
+        .filter(practice_sessions::user_id.eq(user_id))
+        .order(practice_sessions::id.desc())
+        .select(PracticeSession::as_select())
+        .load(conn)
 }
 
 #[derive(Clone, Debug, Queryable, serde::Serialize)]
@@ -333,7 +360,16 @@ pub fn case_evaluation_exists(conn: &mut DbConn, user_id: i64, month: &str, case
         .optional()
 }
 
-pub fn insert_case_evaluation(conn: &mut DbConn, user_id: i64, month: &str, case_ref: &str, deduction_centi: i64, note: &str, by: i64, now: Ts) -> QueryResult<()> {
+pub fn insert_case_evaluation(
+    conn: &mut DbConn,
+    user_id: i64,
+    month: &str,
+    case_ref: &str,
+    deduction_centi: i64,
+    note: &str,
+    by: i64,
+    now: Ts,
+) -> QueryResult<()> {
     diesel::insert_into(case_evaluations::table)
         .values((
             case_evaluations::user_id.eq(user_id),

@@ -84,7 +84,9 @@ fn read_block(block: &[(usize, &str)]) -> Draft {
                 }
                 d.options.push(text.to_string());
             }
-            (Part::Options, ..) => d.errors.push(format!("line {n}: expected an option such as `{}. text` or the ANSWER: line", option_letter(d.options.len()))),
+            (Part::Options, ..) => d
+                .errors
+                .push(format!("line {n}: expected an option such as `{}. text` or the ANSWER: line", option_letter(d.options.len()))),
             (Part::Extensions(_), _, Some((Field::Answer, _))) => d.answer_error(format!("line {n}: a second ANSWER line")),
             (Part::Extensions(_), _, Some((Field::Explanation, value))) => {
                 explanation = vec![value];
@@ -97,7 +99,9 @@ fn read_block(block: &[(usize, &str)]) -> Draft {
                 part = Part::Extensions(false);
             }
             (Part::Extensions(true), ..) => explanation.push(line),
-            (Part::Extensions(false), ..) => d.errors.push(format!("line {n}: unexpected text after the ANSWER line (extension lines are KEY: value)")),
+            (Part::Extensions(false), ..) => {
+                d.errors.push(format!("line {n}: unexpected text after the ANSWER line (extension lines are KEY: value)"))
+            }
         }
     }
     match part {
@@ -139,7 +143,15 @@ fn key_line(line: &str) -> Option<(Field, &str)> {
     let field = field_by_name(key)?;
     matches!(
         field,
-        Field::Answer | Field::Id | Field::Statute | Field::Edition | Field::Articles | Field::Difficulty | Field::Levels | Field::Tags | Field::Explanation
+        Field::Answer
+            | Field::Id
+            | Field::Statute
+            | Field::Edition
+            | Field::Articles
+            | Field::Difficulty
+            | Field::Levels
+            | Field::Tags
+            | Field::Explanation
     )
     .then(|| (field, value.trim()))
 }
@@ -202,7 +214,10 @@ C. 一般盗窃
         let p = parse(text);
         assert_eq!(p.entries.len(), 4);
         let e0 = p.entries[0].errors.join("\n");
-        assert!(e0.contains("line 3: option C is out of order (expected B)") && e0.contains("line 4: answer letter E is not an option (A–B)"), "{e0}");
+        assert!(
+            e0.contains("line 3: option C is out of order (expected B)") && e0.contains("line 4: answer letter E is not an option (A–B)"),
+            "{e0}"
+        );
         assert!(!e0.contains("answer key E"), "the generic message is not repeated: {e0}");
         assert!(p.entries[1].errors.iter().any(|e| e == "line 10: no ANSWER: line"), "{:?}", p.entries[1].errors);
         assert!(p.entries[2].errors.iter().any(|e| e.contains("line 12: not an Aiken question")), "{:?}", p.entries[2].errors);
@@ -218,7 +233,11 @@ C. 一般盗窃
             let text = format!("题\nA. 甲\nB. 乙\nANSWER: A\nID: {id}\nARTICLES: 20\nEXPLANATION: 因为\n");
             let p = parse(&text);
             assert!(!p.is_clean(), "{id:?} was accepted");
-            assert!(p.entries[0].errors.iter().any(|e| e.contains("must have no spaces or control characters")), "{:?}", p.entries[0].errors);
+            assert!(
+                p.entries[0].errors.iter().any(|e| e.contains("must have no spaces or control characters")),
+                "{:?}",
+                p.entries[0].errors
+            );
         }
         assert!(parse("题\nA. 甲\nB. 乙\nANSWER: A\nID: SAMPLE-1\nARTICLES: 20\nEXPLANATION: 因为\n").is_clean());
     }
@@ -228,7 +247,26 @@ C. 一般盗窃
         for (i, _) in SAMPLE.char_indices() {
             parse(&SAMPLE[..i]);
         }
-        let tokens = ["A. ", "B) ", "C．", "Z.", "ANSWER: ", "答案：", "AC", "E", "ID: x", "EXPLANATION: ", "LEVELS: 高级", "题", " ", "\n", "\n\n", "<p>", "：", ":"];
+        let tokens = [
+            "A. ",
+            "B) ",
+            "C．",
+            "Z.",
+            "ANSWER: ",
+            "答案：",
+            "AC",
+            "E",
+            "ID: x",
+            "EXPLANATION: ",
+            "LEVELS: 高级",
+            "题",
+            " ",
+            "\n",
+            "\n\n",
+            "<p>",
+            "：",
+            ":",
+        ];
         super::super::testutil::fuzz(&tokens, 3000, |s| {
             parse(s);
         });

@@ -64,7 +64,9 @@ impl Block {
         let block = std::mem::take(self);
         let Some(line) = block.first_line else {
             for (n, _) in block.meta {
-                parsed.file_errors.push(format!("line {n}: a `// lawcert:` comment must be directly above its question (no blank line between)"));
+                parsed
+                    .file_errors
+                    .push(format!("line {n}: a `// lawcert:` comment must be directly above its question (no blank line between)"));
             }
             return;
         };
@@ -93,7 +95,10 @@ fn apply_meta(d: &mut Draft, line: usize, text: &str) {
                     d.errors.push(format!("line {line}: {e}"));
                 }
             }
-            _ => d.errors.push(format!("line {line}: lawcert comment: unknown key {:?} (statute, edition, articles, difficulty, levels, tags, id)", key.trim())),
+            _ => d.errors.push(format!(
+                "line {line}: lawcert comment: unknown key {:?} (statute, edition, articles, difficulty, levels, tags, id)",
+                key.trim()
+            )),
         }
     }
 }
@@ -360,7 +365,10 @@ mod tests {
         assert_eq!((m.content.kind, m.content.answer.as_str()), (QuestionKind::Multiple, "AB"));
         assert_eq!(m.content.articles, vec!["第二十条第三款"]);
         let t = &p.entries[2];
-        assert_eq!((t.content.kind, t.content.answer.as_str(), t.content.explanation.as_str()), (QuestionKind::TrueFalse, "T", "第二十条第二款。"));
+        assert_eq!(
+            (t.content.kind, t.content.answer.as_str(), t.content.explanation.as_str()),
+            (QuestionKind::TrueFalse, "T", "第二十条第二款。")
+        );
         let w = &p.entries[3];
         assert!(w.errors.is_empty(), "{:?}", w.errors);
         assert_eq!(w.content.stem, "刑法第____条规定了正当防卫: 见该条{原文}。");
@@ -380,7 +388,10 @@ mod tests {
         let p = parse(text);
         assert_eq!(p.entries.len(), 2);
         let errors = p.entries[0].errors.join("\n");
-        assert!(errors.contains("line 1: difficulty \"9\"") && errors.contains("unknown key \"colour\"") && errors.contains("not closed"), "{errors}");
+        assert!(
+            errors.contains("line 1: difficulty \"9\"") && errors.contains("unknown key \"colour\"") && errors.contains("not closed"),
+            "{errors}"
+        );
         assert!(p.entries[1].errors.iter().any(|e| e.contains("::title:: is not closed")));
         assert_eq!(p.file_errors, vec!["line 4: a `// lawcert:` comment must be directly above its question (no blank line between)"]);
     }
@@ -390,7 +401,31 @@ mod tests {
         for (i, _) in SAMPLE.char_indices() {
             parse(&SAMPLE[..i]);
         }
-        let tokens = ["{", "}", "=", "~", "#", "####", "%", "%50%", "%-100%", "::", "\\", "\\n", "->", "T", "FALSE", "[html]", "<b>", "中文", " ", "\n", "\n\n", "// lawcert: difficulty=2; articles=1", "$CATEGORY: x"];
+        let tokens = [
+            "{",
+            "}",
+            "=",
+            "~",
+            "#",
+            "####",
+            "%",
+            "%50%",
+            "%-100%",
+            "::",
+            "\\",
+            "\\n",
+            "->",
+            "T",
+            "FALSE",
+            "[html]",
+            "<b>",
+            "中文",
+            " ",
+            "\n",
+            "\n\n",
+            "// lawcert: difficulty=2; articles=1",
+            "$CATEGORY: x",
+        ];
         super::super::testutil::fuzz(&tokens, 3000, |s| {
             parse(s);
         });

@@ -53,7 +53,9 @@ pub(super) fn parse(file_name: &str, bytes: &[u8], registry: &StatuteRegistry) -
         // else, not at all (found by fuzzing: `articles = [";"]` exported to files refused for a
         // missing citation). Each article is its own string here.
         if let Some(a) = c.articles.iter().find(|a| a.contains(is_list_separator)) {
-            errors.push(format!("article {a:?} contains a list separator (, ， 、 ; ； or a line break): give each article as its own string"));
+            errors.push(format!(
+                "article {a:?} contains a list separator (, ， 、 ; ； or a line break): give each article as its own string"
+            ));
         }
         Entry { location: format!("line {}", q.line), code: q.code, content: q.content, case, errors, incomplete: Vec::new() }
     };
@@ -65,7 +67,10 @@ pub(super) fn parse(file_name: &str, bytes: &[u8], registry: &StatuteRegistry) -
             parsed.file_errors.push(format!("line {}: case {e}", c.line));
         }
         if has_control(&c.title) || has_control(&c.text) {
-            parsed.file_errors.push(format!("line {}: case {}: title or text contains a control character (other than line break or tab)", c.line, c.code));
+            parsed.file_errors.push(format!(
+                "line {}: case {}: title or text contains a control character (other than line break or tab)",
+                c.line, c.code
+            ));
         }
         case_ids.push((c.code.clone(), c.line));
         for (position, q) in c.items.into_iter().enumerate() {
@@ -165,7 +170,12 @@ pub(super) fn export(items: &[ExportItem]) -> Result<Vec<u8>, String> {
             return Err(format!("case item {} is true/false; case items are single or multiple choice", tf.code));
         }
         members.sort_by_key(|m| m.case.as_ref().map_or(0, |c| c.position));
-        file.case.push(OutCase { id: &case.code, title: &case.title, text: &case.text, item: members.into_iter().map(OutQuestion::new).collect() });
+        file.case.push(OutCase {
+            id: &case.code,
+            title: &case.title,
+            text: &case.text,
+            item: members.into_iter().map(OutQuestion::new).collect(),
+        });
     }
     let body = toml::to_string_pretty(&file).map_err(|e| format!("cannot write the bank file: {e}"))?;
     Ok(format!("# lawcert question bank export; format: questions/README.md\n\n{body}").into_bytes())
@@ -249,7 +259,11 @@ mod tests {
             ("long case id", good.replace("\"CASE-T1\"", &format!("\"{long}\"")), id_rule),
             ("list separator in an article", good.replacen("\"20\"", "\";\"", 1), "contains a list separator"),
             ("list in an article", good.replacen("\"20\"", "\"20、21\"", 1), "contains a list separator"),
-            ("control character in a case title", good.replacen("\"夜市斗殴案\"", "\"夜市\\u0000斗殴案\"", 1), "title or text contains a control character"),
+            (
+                "control character in a case title",
+                good.replacen("\"夜市斗殴案\"", "\"夜市\\u0000斗殴案\"", 1),
+                "title or text contains a control character",
+            ),
         ];
         for (what, text, message) in bad {
             assert_ne!(text, good, "{what}: the edit did not apply");

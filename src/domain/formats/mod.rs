@@ -144,7 +144,12 @@ impl Defaults {
     /// Defaults as typed on the command line (`--statute`, `--edition`, `--difficulty`,
     /// `--levels`), read as the import form's values are: difficulty `1`–`3` or 易/中/难, levels
     /// as a list of `basic`/基本级 …. The statute is looked up when the file is read.
-    pub fn from_text(statute: Option<&str>, edition: Option<&str>, difficulty: Option<&str>, levels: Option<&str>) -> Result<Defaults, String> {
+    pub fn from_text(
+        statute: Option<&str>,
+        edition: Option<&str>,
+        difficulty: Option<&str>,
+        levels: Option<&str>,
+    ) -> Result<Defaults, String> {
         let nonblank = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         let difficulty = match nonblank(difficulty) {
             None => None,
@@ -152,7 +157,9 @@ impl Defaults {
         };
         let mut parsed = Vec::new();
         for token in levels.unwrap_or("").split(|c: char| is_list_separator(c) || c.is_whitespace()).filter(|t| !t.is_empty()) {
-            parsed.push(parse_level(token).ok_or_else(|| format!("level {token:?} must be basic, intermediate, advanced or 基本级, 中级, 高级"))?);
+            parsed.push(
+                parse_level(token).ok_or_else(|| format!("level {token:?} must be basic, intermediate, advanced or 基本级, 中级, 高级"))?,
+            );
         }
         parsed.sort();
         parsed.dedup();
@@ -654,7 +661,8 @@ fn normalise_article(raw: &str) -> String {
     let t = s.strip_prefix('第').unwrap_or(s);
     let (number, rest) = t.split_at(t.find(['条', '之']).unwrap_or(t.len()));
     let rest = rest.strip_prefix('条').unwrap_or(rest);
-    let suffix_ok = rest.is_empty() || rest.strip_prefix('之').is_some_and(|n| !n.is_empty() && n.chars().all(|c| chinese_digit(c).is_some()));
+    let suffix_ok =
+        rest.is_empty() || rest.strip_prefix('之').is_some_and(|n| !n.is_empty() && n.chars().all(|c| chinese_digit(c).is_some()));
     match article_number(number) {
         Some(n) if suffix_ok => format!("{n}{rest}"),
         _ => s.to_string(),
@@ -833,7 +841,12 @@ short = "治安管理处罚法"
 
     /// Five valid questions of every type, with awkward text, and three items of one case.
     pub fn items() -> Vec<ExportItem> {
-        let mut single = content(QuestionKind::Single, "正当防卫的“限度”是指：\n（多行题干）", &["必要限度", "a < b && c > d", "\"引号\" 'single'", "甲&乙"], "A");
+        let mut single = content(
+            QuestionKind::Single,
+            "正当防卫的“限度”是指：\n（多行题干）",
+            &["必要限度", "a < b && c > d", "\"引号\" 'single'", "甲&乙"],
+            "A",
+        );
         single.tags = vec!["正当防卫".into(), "statute:not-meta".into(), "a:b".into()];
         let mut multiple = content(QuestionKind::Multiple, "下列属于特殊防卫对象的有：", &["行凶", "杀人", "抢劫", "一般盗窃"], "ABC");
         multiple.articles = vec!["20".into(), "133之一".into()];
@@ -858,7 +871,8 @@ short = "治安管理处罚法"
             .map(|(code, content)| ExportItem { code: code.into(), content, case: None })
             .collect();
         for p in 0..3 {
-            let c = content(QuestionKind::Single, &format!("案例小题{}：甲的行为属于？", p + 1), &["正当防卫", "防卫过当", "故意伤害"], "B");
+            let c =
+                content(QuestionKind::Single, &format!("案例小题{}：甲的行为属于？", p + 1), &["正当防卫", "防卫过当", "故意伤害"], "B");
             items.push(ExportItem { code: format!("CASE-T1-{}", p + 1), content: c, case: Some(case(p)) });
         }
         items
@@ -885,14 +899,21 @@ mod tests {
     #[test]
     fn every_parser_survives_every_other_format() {
         let reg = registry();
-        let mut samples: Vec<Vec<u8>> = [Format::Lawcert, Format::Xlsx, Format::MoodleXml].iter().map(|f| export(*f, &items(), &reg).unwrap()).collect();
+        let mut samples: Vec<Vec<u8>> =
+            [Format::Lawcert, Format::Xlsx, Format::MoodleXml].iter().map(|f| export(*f, &items(), &reg).unwrap()).collect();
         samples.push(xlsx_template());
-        samples.extend([&b""[..], b"\xff\xfe\xfd", b"{", b"<", b"PK\x03\x04", b"\0\0\0\0", "题\nA. x\nANSWER: A".as_bytes()].map(<[u8]>::to_vec));
+        samples.extend(
+            [&b""[..], b"\xff\xfe\xfd", b"{", b"<", b"PK\x03\x04", b"\0\0\0\0", "题\nA. x\nANSWER: A".as_bytes()].map(<[u8]>::to_vec),
+        );
         let mut seed = 7u32;
-        samples.push((0..4096).map(|_| {
-            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            (seed >> 16) as u8
-        }).collect());
+        samples.push(
+            (0..4096)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    (seed >> 16) as u8
+                })
+                .collect(),
+        );
         for f in Format::ALL {
             for bytes in &samples {
                 let p = parse(f, "x", bytes, &defaults(), &reg);

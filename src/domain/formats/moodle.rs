@@ -31,7 +31,9 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use super::sanitize::{auto_to_plain, to_plain_text};
-use super::{append_feedback, decode_text, looks_like_id, LineIndex, parse_true_false, Defaults, Draft, ExportItem, Field, Parsed, Unsupported};
+use super::{
+    append_feedback, decode_text, looks_like_id, parse_true_false, Defaults, Draft, ExportItem, Field, LineIndex, Parsed, Unsupported,
+};
 use super::{Format, Level};
 use crate::domain::bank::{QuestionKind, StatuteRegistry, OPTION_LETTERS};
 
@@ -69,7 +71,9 @@ pub(super) fn parse(bytes: &[u8], defaults: &Defaults, registry: &StatuteRegistr
         let location = format!("question {n} at line {}", lines.line(q.pos));
         let name = q.child("name").map(El::text_child).unwrap_or_default().trim().to_string();
         match kind {
-            "multichoice" | "multichoiceset" | "truefalse" => parsed.entries.push(read_question(q, kind, &name, location).finish(defaults, registry)),
+            "multichoice" | "multichoiceset" | "truefalse" => {
+                parsed.entries.push(read_question(q, kind, &name, location).finish(defaults, registry))
+            }
             "" => parsed.unsupported.push(Unsupported { location, kind: "(no type)".into(), title: name }),
             other => parsed.unsupported.push(Unsupported { location, kind: other.into(), title: name }),
         }
@@ -141,7 +145,9 @@ fn apply_tag(d: &mut Draft, text: &str) -> Result<(), String> {
             d.meta.tags.push(value.trim().to_string());
             return Ok(());
         }
-        if let Some(field @ (Field::Statute | Field::Edition | Field::Articles | Field::Difficulty | Field::Levels)) = super::field_by_name(&key) {
+        if let Some(field @ (Field::Statute | Field::Edition | Field::Articles | Field::Difficulty | Field::Levels)) =
+            super::field_by_name(&key)
+        {
             return d.set(field, value);
         }
     }
@@ -219,7 +225,9 @@ fn read_tree(src: &str) -> (Option<El>, Option<(usize, String)>) {
         let tag_start = || src.get(..end).and_then(|s| s.rfind('<')).unwrap_or(0);
         let mut at = end;
         let result: Result<(), String> = match event {
-            Event::Start(e) | Event::Empty(e) if stack.len() >= MAX_DEPTH => Err(format!("elements nested deeper than {MAX_DEPTH} levels at <{}>", String::from_utf8_lossy(e.name().as_ref()))),
+            Event::Start(e) | Event::Empty(e) if stack.len() >= MAX_DEPTH => {
+                Err(format!("elements nested deeper than {MAX_DEPTH} levels at <{}>", String::from_utf8_lossy(e.name().as_ref())))
+            }
             Event::Start(e) => {
                 at = tag_start();
                 El::open(&e, at, reader.decoder()).map(|el| stack.push(el))
@@ -295,7 +303,10 @@ pub(super) fn export(items: &[ExportItem], registry: &StatuteRegistry) -> Vec<u8
         out.push_str(&format!("  <question type=\"{kind}\">\n"));
         out.push_str(&format!("    <name>\n      <text>{}</text>\n    </name>\n", xml(&item.code)));
         out.push_str(&format!("    <questiontext format=\"plain_text\">\n      <text>{}</text>\n    </questiontext>\n", xml(&c.stem)));
-        out.push_str(&format!("    <generalfeedback format=\"plain_text\">\n      <text>{}</text>\n    </generalfeedback>\n", xml(&c.explanation)));
+        out.push_str(&format!(
+            "    <generalfeedback format=\"plain_text\">\n      <text>{}</text>\n    </generalfeedback>\n",
+            xml(&c.explanation)
+        ));
         out.push_str("    <defaultgrade>1</defaultgrade>\n    <penalty>0</penalty>\n    <hidden>0</hidden>\n");
         out.push_str(&format!("    <idnumber>{}</idnumber>\n", xml(&item.code)));
         let answer = |fraction: &str, text: &str| {
@@ -433,12 +444,17 @@ mod tests {
         let t = &p.entries[2];
         assert_eq!((t.code.as_str(), t.content.kind, t.content.answer.as_str()), ("XF-TF1", QuestionKind::TrueFalse, "T"));
         assert_eq!(p.unsupported.len(), 2);
-        assert_eq!(p.unsupported[0], Unsupported { location: "question 4 at line 43".into(), kind: "essay".into(), title: "论述题".into() });
+        assert_eq!(
+            p.unsupported[0],
+            Unsupported { location: "question 4 at line 43".into(), kind: "essay".into(), title: "论述题".into() }
+        );
     }
 
     #[test]
     fn entry_errors_are_specific() {
-        let text = SAMPLE.replace("difficulty:1", "difficulty:5").replace("<answer fraction=\"100\"><text>true", "<answer fraction=\"0\"><text>true");
+        let text = SAMPLE
+            .replace("difficulty:1", "difficulty:5")
+            .replace("<answer fraction=\"100\"><text>true", "<answer fraction=\"0\"><text>true");
         let p = parse(&text);
         assert!(p.entries[0].errors.iter().any(|e| e.starts_with("tag \"difficulty:5\": difficulty")), "{:?}", p.entries[0].errors);
         assert!(!p.entries[0].errors.iter().any(|e| e.starts_with("difficulty 0")));
@@ -490,7 +506,27 @@ mod tests {
         for (i, _) in text.char_indices().filter(|(i, _)| *i < end) {
             assert!(!parse(&text[..i]).file_errors.is_empty(), "prefix of {i} bytes");
         }
-        let tokens = ["<quiz>", "</quiz>", "<question type=\"multichoice\">", "<question type=\"truefalse\">", "</question>", "<text>", "</text>", "<answer fraction=\"100\">", "<answer fraction=\"x\">", "</answer>", "<single>false</single>", "<![CDATA[<p>", "]]>", "&amp;", "&bad;", "<tags><tag><text>level:x", "</tag></tags>", "中", " "];
+        let tokens = [
+            "<quiz>",
+            "</quiz>",
+            "<question type=\"multichoice\">",
+            "<question type=\"truefalse\">",
+            "</question>",
+            "<text>",
+            "</text>",
+            "<answer fraction=\"100\">",
+            "<answer fraction=\"x\">",
+            "</answer>",
+            "<single>false</single>",
+            "<![CDATA[<p>",
+            "]]>",
+            "&amp;",
+            "&bad;",
+            "<tags><tag><text>level:x",
+            "</tag></tags>",
+            "中",
+            " ",
+        ];
         super::super::testutil::fuzz(&tokens, 3000, |s| {
             parse(s);
         });

@@ -179,7 +179,11 @@ fn entity_len(s: &str) -> Option<usize> {
             Some(hex) => (1..=6).contains(&hex.len()) && hex.chars().all(|c| c.is_ascii_hexdigit()),
             None => (1..=7).contains(&n.len()) && n.chars().all(|c| c.is_ascii_digit()),
         },
-        None => (2..=31).contains(&name.len()) && name.starts_with(|c: char| c.is_ascii_alphabetic()) && name.chars().all(|c| c.is_ascii_alphanumeric()),
+        None => {
+            (2..=31).contains(&name.len())
+                && name.starts_with(|c: char| c.is_ascii_alphabetic())
+                && name.chars().all(|c| c.is_ascii_alphanumeric())
+        }
     };
     ok.then_some(end + 2)
 }
@@ -265,7 +269,34 @@ mod tests {
 
     #[test]
     fn never_panics_on_random_markup() {
-        let tokens = ["<", ">", "&", ";", "中", "a", " ", "\n", "/", "<p>", "</p>", "<br>", "<script>", "</script>", "<style", "&amp;", "&#x4e2d;", "&#0;", "&#xFFFFFF;", "<!--", "-->", "\"", "'", "=", "<li", "文字"];
+        let tokens = [
+            "<",
+            ">",
+            "&",
+            ";",
+            "中",
+            "a",
+            " ",
+            "\n",
+            "/",
+            "<p>",
+            "</p>",
+            "<br>",
+            "<script>",
+            "</script>",
+            "<style",
+            "&amp;",
+            "&#x4e2d;",
+            "&#0;",
+            "&#xFFFFFF;",
+            "<!--",
+            "-->",
+            "\"",
+            "'",
+            "=",
+            "<li",
+            "文字",
+        ];
         let heavy = "<b>".repeat(MAX_TAGS + 1);
         super::super::testutil::fuzz(&tokens, 3000, |s| {
             for out in [to_plain_text(s), to_plain_text(&format!("{heavy}{s}"))] {

@@ -88,14 +88,19 @@ pub(super) fn parse(bytes: &[u8], defaults: &Defaults, registry: &StatuteRegistr
     for (&col, cell) in header {
         let name = cell_text(cell).unwrap_or_default().trim().to_string();
         match header_field(&name) {
-            None => parsed.file_errors.push(format!("column {}: unknown header {name:?} (the 说明 sheet of the template lists the columns)", column_letter(col))),
+            None => parsed
+                .file_errors
+                .push(format!("column {}: unknown header {name:?} (the 说明 sheet of the template lists the columns)", column_letter(col))),
             Some(f) => match columns.iter().find(|c| c.1 == f) {
-                Some(first) => parsed.file_errors.push(format!("column {}: {name:?} repeats column {}", column_letter(col), column_letter(first.0))),
+                Some(first) => {
+                    parsed.file_errors.push(format!("column {}: {name:?} repeats column {}", column_letter(col), column_letter(first.0)))
+                }
                 None => columns.push((col, f, name)),
             },
         }
     }
-    let headerless: BTreeSet<u32> = sheet.values().skip(1).flat_map(|row| row.keys().copied()).filter(|c| !header.contains_key(c)).collect();
+    let headerless: BTreeSet<u32> =
+        sheet.values().skip(1).flat_map(|row| row.keys().copied()).filter(|c| !header.contains_key(c)).collect();
     for col in headerless {
         parsed.file_errors.push(format!("column {} has data but no header", column_letter(col)));
     }
@@ -193,10 +198,8 @@ fn kind_chinese(k: QuestionKind) -> &'static str {
 /// A header's field: the whole text, or all its recognised words agreeing (`题型 type`).
 fn header_field(name: &str) -> Option<Field> {
     field_by_name(name).or_else(|| {
-        let mut found = name
-            .split(|c: char| c.is_whitespace() || "/|()（）*：:".contains(c))
-            .filter(|w| !w.is_empty())
-            .filter_map(field_by_name);
+        let mut found =
+            name.split(|c: char| c.is_whitespace() || "/|()（）*：:".contains(c)).filter(|w| !w.is_empty()).filter_map(field_by_name);
         let first = found.next()?;
         found.all(|f| f == first).then_some(first)
     })
@@ -269,7 +272,10 @@ fn check_archive(bytes: &[u8]) -> Result<(), String> {
         }
     }
     if total > RATIO_CHECK_FROM && total / total_packed.max(1) > MAX_RATIO {
-        return Err(format!("refused: the archive is compressed {}:1 (at most {MAX_RATIO}:1), a sign of a zip bomb", total / total_packed.max(1)));
+        return Err(format!(
+            "refused: the archive is compressed {}:1 (at most {MAX_RATIO}:1), a sign of a zip bomb",
+            total / total_packed.max(1)
+        ));
     }
     Ok(())
 }
@@ -547,7 +553,11 @@ mod tests {
     #[test]
     fn header_problems_are_file_errors_with_columns() {
         let p = parse(&book(&[&["题型", "题干", "备注", "题干"], &["单选", "x", "y", "z"]]));
-        assert!(p.file_errors.contains(&"column C: unknown header \"备注\" (the 说明 sheet of the template lists the columns)".to_string()), "{:?}", p.file_errors);
+        assert!(
+            p.file_errors.contains(&"column C: unknown header \"备注\" (the 说明 sheet of the template lists the columns)".to_string()),
+            "{:?}",
+            p.file_errors
+        );
         assert!(p.file_errors.contains(&"column D: \"题干\" repeats column B".to_string()), "{:?}", p.file_errors);
         assert!(p.file_errors.iter().any(|e| e.starts_with("row 1: missing required column(s) 答案, 条文, 解析")), "{:?}", p.file_errors);
         assert!(p.entries.is_empty());
@@ -568,10 +578,18 @@ mod tests {
         let errs: Vec<String> = p.entries.iter().map(|e| format!("{}: {}", e.location, e.errors.join(" | "))).collect();
         assert!(errs[0].contains("row 2: column A (题型): unknown type \"问答\""), "{errs:?}");
         assert!(errs[1].contains("column D (选项B): empty, but a later option is filled"), "{errs:?}");
-        assert!(errs[1].contains("column I (难度): difficulty \"很难\"") && errs[1].contains("column J (适用等级): level \"专家级\""), "{errs:?}");
+        assert!(
+            errs[1].contains("column I (难度): difficulty \"很难\"") && errs[1].contains("column J (适用等级): level \"专家级\""),
+            "{errs:?}"
+        );
         assert!(errs[1].contains("unknown statute \"民法典\"") && errs[1].contains("answer key E"), "{errs:?}");
         assert!(errs[2].contains("column F (答案): \"是\" is not 对 or 错"), "{errs:?}");
-        assert!(errs[3].contains("column F (答案): answer \"A和B\"") && errs[3].contains("missing citation") && errs[3].contains("empty explanation"), "{errs:?}");
+        assert!(
+            errs[3].contains("column F (答案): answer \"A和B\"")
+                && errs[3].contains("missing citation")
+                && errs[3].contains("empty explanation"),
+            "{errs:?}"
+        );
     }
 
     #[test]

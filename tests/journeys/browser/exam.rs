@@ -80,7 +80,10 @@ fn officer_sits_the_mock_exam_through_a_reload_and_a_network_outage() {
     for i in 0..3 {
         let a = answer(&b, i, i + 1);
         wait_state(&b, &a.0, &saved_text);
-        assert!(b.find(&format!("#nav{}", a.0)).attr("class").unwrap_or_default().contains("answered"), "the question map marks it answered");
+        assert!(
+            b.find(&format!("#nav{}", a.0)).attr("class").unwrap_or_default().contains("answered"),
+            "the question map marks it answered"
+        );
         given.push(a);
     }
     let queue_key = format!("lawcert-queue-{aid}");
@@ -111,7 +114,9 @@ fn officer_sits_the_mock_exam_through_a_reload_and_a_network_outage() {
     }
     b.wait_js("document.getElementById('net').classList.contains('offline')");
     assert_eq!(b.text("#net"), offline, "the page says it is offline");
-    let queue: Value = serde_json::from_str(b.execute("return localStorage.getItem(arguments[0])", vec![queue_key.clone().into()]).as_str().unwrap()).unwrap();
+    let queue: Value =
+        serde_json::from_str(b.execute("return localStorage.getItem(arguments[0])", vec![queue_key.clone().into()]).as_str().unwrap())
+            .unwrap();
     for (qid, value, _) in &pending {
         assert_eq!(queue[qid]["choices"][0], value.as_str(), "question {qid} is kept in the browser while offline");
     }
@@ -143,7 +148,10 @@ fn officer_sits_the_mock_exam_through_a_reload_and_a_network_outage() {
     assert_eq!(b.find_all("fieldset.question .options input:checked").len(), 5);
     b.click("#submit");
     let confirm = b.accept_dialog();
-    let listed = confirm.strip_prefix("以下题目尚未作答：").and_then(|s| s.lines().next()).unwrap_or_else(|| panic!("the confirmation lists what is unanswered: {confirm}"));
+    let listed = confirm
+        .strip_prefix("以下题目尚未作答：")
+        .and_then(|s| s.lines().next())
+        .unwrap_or_else(|| panic!("the confirmation lists what is unanswered: {confirm}"));
     let missing: Vec<String> = (6..=25).map(|n| n.to_string()).collect();
     assert_eq!(listed, missing.join(", "), "exactly the unanswered questions are listed");
     assert!(confirm.contains("确定交卷吗"), "{confirm}");
@@ -151,12 +159,17 @@ fn officer_sits_the_mock_exam_through_a_reload_and_a_network_outage() {
     // the result: the score, the verdict, and the review shows exactly the five choices made
     b.wait_path(&format!("/attempts/{aid}/result"));
     let score = b.wait_for(".score").text();
-    let graded: Value = ureq::post(&format!("{}/api/v1/attempts/{aid}/submit", app.base)).set("Authorization", &token).call().unwrap().into_json().unwrap();
+    let graded: Value =
+        ureq::post(&format!("{}/api/v1/attempts/{aid}/submit", app.base)).set("Authorization", &token).call().unwrap().into_json().unwrap();
     assert_eq!(score.split_whitespace().next(), graded["score"].as_str(), "the page shows the server's score ({score})");
     assert!(score.contains("/ 100"), "{score}");
     let verdict = b.find(".verdict");
     let (class, word) = if graded["passed"] == true { ("pass", "合格") } else { ("fail", "不合格") };
-    assert!(verdict.attr("class").unwrap_or_default().split(' ').any(|c| c == class) && verdict.text().starts_with(word), "{}", verdict.text());
+    assert!(
+        verdict.attr("class").unwrap_or_default().split(' ').any(|c| c == class) && verdict.text().starts_with(word),
+        "{}",
+        verdict.text()
+    );
     let chosen: Vec<String> = b.find_all("#challenges .review li.chosen").iter().map(|li| li.text()).collect();
     assert_eq!(chosen.len(), 5, "five choices on the review: {chosen:?}");
     for (_, _, text) in given.iter().chain(&pending) {
@@ -195,7 +208,13 @@ fn the_exam_page_works_from_the_keyboard() {
     // N: on to question 2, where a letter chooses and M marks it for review
     b.execute("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'n', bubbles: true}))", vec![]);
     assert_eq!(active(), Value::String(kinds[1].0.clone()), "N moved to the next question");
-    b.execute(&format!("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {{key: '{}', bubbles: true}}))", key_for(&kinds[1].1).to_lowercase()), vec![]);
+    b.execute(
+        &format!(
+            "document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {{key: '{}', bubbles: true}}))",
+            key_for(&kinds[1].1).to_lowercase()
+        ),
+        vec![],
+    );
     b.execute("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'm', bubbles: true}))", vec![]);
     wait_state(&b, &kinds[1].0, &saved_text);
     // P: back to question 1
@@ -205,7 +224,11 @@ fn the_exam_page_works_from_the_keyboard() {
     let token = app.token("100006");
     let att = b.wait_until("the mark to reach the server", |_| {
         let att = app.api_get(&token, &format!("/api/v1/attempts/{aid}"));
-        let marked = att["questions"].as_array().unwrap().iter().any(|q| q["id"].to_string().as_str() == kinds[1].0 && q["flagged"] == Value::Bool(true));
+        let marked = att["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q["id"].to_string().as_str() == kinds[1].0 && q["flagged"] == Value::Bool(true));
         marked.then_some(att)
     });
     let q = |id: &str| att["questions"].as_array().unwrap().iter().find(|q| q["id"].to_string().as_str() == id).unwrap().clone();
@@ -234,7 +257,9 @@ fn the_pages_own_dialog_is_not_a_focus_loss_and_offline_events_wait_in_a_queue()
     let sid = {
         let mut c = app.conn();
         let now = chrono::Utc::now().naive_utc();
-        let rules = serde_json::from_value(json!({"rules": [{"kind": "truefalse", "statute": "criminal-law", "count": 3, "points_centi": 100}]})).unwrap();
+        let rules =
+            serde_json::from_value(json!({"rules": [{"kind": "truefalse", "statute": "criminal-law", "count": 3, "points_centi": 100}]}))
+                .unwrap();
         let bp = lawcert::services::exams::create_blueprint(&mut c, "闭卷", &rules, None, now).unwrap();
         let spec: lawcert::services::exams::SittingSpec = serde_json::from_value(json!({
             "title": "全屏闭卷", "kind": "mock", "blueprint_id": bp, "opens_at": lawcert::timefmt::to_string(&(now - chrono::Duration::minutes(5))),
@@ -250,7 +275,8 @@ fn the_pages_own_dialog_is_not_a_focus_loss_and_offline_events_wait_in_a_queue()
     let events = || -> Vec<String> {
         lawcert::db::models::room::events_of_attempt(&mut app.conn(), aid.parse().unwrap()).unwrap().into_iter().map(|e| e.kind).collect()
     };
-    let submitted = || lawcert::db::models::exam::find_attempt(&mut app.conn(), aid.parse().unwrap()).unwrap().unwrap().submitted_at.is_some();
+    let submitted =
+        || lawcert::db::models::exam::find_attempt(&mut app.conn(), aid.parse().unwrap()).unwrap().unwrap().submitted_at.is_some();
     // a browser takes the window's focus away while a dialog is open: the candidate presses Cancel
     b.execute("window.confirm = function () { window.dispatchEvent(new Event('blur')); document.dispatchEvent(new Event('visibilitychange')); return false; }", vec![]);
     b.execute("document.getElementById('submit').click()", vec![]);

@@ -183,7 +183,9 @@ pub fn axe(b: &Browser, name: &str) {
     std::fs::write(dir.join(format!("axe-{name}.json")), serde_json::to_string_pretty(&report).unwrap()).unwrap();
     let violations = r["violations"].as_array().cloned().unwrap_or_default();
     let blocking: Vec<&Value> = violations.iter().filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical"))).collect();
-    let ids = |vs: &mut dyn Iterator<Item = &Value>| vs.map(|v| format!("{}({})", v["id"].as_str().unwrap_or("?"), v["impact"].as_str().unwrap_or("?"))).collect::<Vec<_>>().join(" ");
+    let ids = |vs: &mut dyn Iterator<Item = &Value>| {
+        vs.map(|v| format!("{}({})", v["id"].as_str().unwrap_or("?"), v["impact"].as_str().unwrap_or("?"))).collect::<Vec<_>>().join(" ")
+    };
     let line = format!(
         "{name:<18} {:<28} axe {}: {} rules passed, {} violations [{}], to review by hand: {}\n",
         b.path(),
@@ -191,7 +193,11 @@ pub fn axe(b: &Browser, name: &str) {
         r["passes"],
         violations.len(),
         ids(&mut violations.iter()),
-        r["incomplete"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" ")).filter(|s| !s.is_empty()).unwrap_or_else(|| "none".into())
+        r["incomplete"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "none".into())
     );
     let mut f = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("axe-summary.txt")).unwrap();
     f.write_all(line.as_bytes()).unwrap();
@@ -199,7 +205,13 @@ pub fn axe(b: &Browser, name: &str) {
         let detail: Vec<String> = blocking
             .iter()
             .map(|v| {
-                let nodes: Vec<String> = v["nodes"].as_array().unwrap().iter().take(5).map(|n| format!("    {} {}\n      {}", n["target"], n["html"], n["summary"].as_str().unwrap_or("").replace('\n', " "))).collect();
+                let nodes: Vec<String> = v["nodes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .take(5)
+                    .map(|n| format!("    {} {}\n      {}", n["target"], n["html"], n["summary"].as_str().unwrap_or("").replace('\n', " ")))
+                    .collect();
                 format!("  {} ({}): {} — {}\n{}", v["id"], v["impact"], v["help"], v["helpUrl"], nodes.join("\n"))
             })
             .collect();

@@ -48,7 +48,10 @@ fn officer_practises_and_reads_the_training_file_and_remedial_plan() {
     assert!(b.text("main").contains("100022"), "the officer's own file");
     // last round's failed 双月考 is on file, and the remedial plan it opened
     let entries: Vec<String> = b.find_all("table.file tbody tr").iter().map(|tr| tr.text()).collect();
-    assert!(entries.iter().any(|e| e.contains("考试成绩") && e.contains("双月考") && e.contains("不合格")), "the failed bimonthly result: {entries:?}");
+    assert!(
+        entries.iter().any(|e| e.contains("考试成绩") && e.contains("双月考") && e.contains("不合格")),
+        "the failed bimonthly result: {entries:?}"
+    );
     assert!(entries.iter().any(|e| e.contains("纳入后进民警培训")), "the remedial plan: {entries:?}");
     axe(&b, "training-file");
     shot(&b, "training-file");

@@ -207,7 +207,9 @@ impl Browser {
         self.click(css);
         let script = json!({"script": "return !window.lawcertLeaving && document.readyState === 'complete';", "args": []});
         // while the page changes, the driver may answer with an error: that is "not yet"
-        self.wait_until("the next page to load", |b| (try_call("POST", &format!("{}/execute/sync", b.session), Some(script.clone())) == Ok(json!(true))).then_some(()));
+        self.wait_until("the next page to load", |b| {
+            (try_call("POST", &format!("{}/execute/sync", b.session), Some(script.clone())) == Ok(json!(true))).then_some(())
+        });
     }
 
     /// Clears a field and types into it.
@@ -291,14 +293,17 @@ impl Browser {
     /// endpoint; Chrome DevTools' Network.emulateNetworkConditions if this driver lacks it.
     pub fn set_network_offline(&self, offline: bool) {
         let conditions = json!({"offline": offline, "latency": 0, "download_throughput": -1, "upload_throughput": -1});
-        let direct = agent().post(&format!("{}/chromium/network_conditions", self.session)).send_json(json!({ "network_conditions": conditions }));
+        let direct =
+            agent().post(&format!("{}/chromium/network_conditions", self.session)).send_json(json!({ "network_conditions": conditions }));
         if direct.is_err() {
             let p = json!({"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1});
             self.cmd("POST", "/goog/cdp/execute", Some(json!({"cmd": "Network.enable", "params": {}})));
             self.cmd("POST", "/goog/cdp/execute", Some(json!({"cmd": "Network.emulateNetworkConditions", "params": p})));
         }
         let want = !offline;
-        self.wait_until("navigator.onLine to follow the network", |b| (b.execute("return navigator.onLine", vec![]) == json!(want)).then_some(()));
+        self.wait_until("navigator.onLine to follow the network", |b| {
+            (b.execute("return navigator.onLine", vec![]) == json!(want)).then_some(())
+        });
     }
 
     /// Saves the viewport as a PNG.
