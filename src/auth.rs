@@ -91,17 +91,17 @@ pub async fn check_sign_in(
     let _permit = argon2_permit().await;
     let now = state.clock.now();
     let (k, s) = (key.clone(), source.clone());
-    let counted = match crate::web::with_db(state, move |c| accounts::sign_in_allowed(c, &k, &s, now)).await? {
+    let counted = match crate::state::with_db(state, move |c| accounts::sign_in_allowed(c, &k, &s, now)).await? {
         Err(blocked) => return Ok(Err(blocked)),
         Ok(counted) => counted,
     };
     if verify_blocking(password, hash).await {
         if counted {
-            crate::web::with_db(state, move |c| accounts::sign_in_succeeded(c, &key, &source)).await?;
+            crate::state::with_db(state, move |c| accounts::sign_in_succeeded(c, &key, &source)).await?;
         }
         return Ok(Ok(true));
     }
-    let blocked = crate::web::with_db(state, move |c| accounts::sign_in_failed(c, &key, &source, user_id, now)).await?;
+    let blocked = crate::state::with_db(state, move |c| accounts::sign_in_failed(c, &key, &source, user_id, now)).await?;
     Ok(blocked.map_or(Ok(false), Err))
 }
 
@@ -124,7 +124,7 @@ pub fn locked_out(b: Blocked) -> AppError {
     AppError::new(
         Status::TooManyRequests,
         "too_many_attempts",
-        format!("{whose}: try again after {} ({})", crate::web::local(b.until), offset_label()),
+        format!("{whose}: try again after {} ({})", crate::timefmt::local(b.until), offset_label()),
     )
 }
 

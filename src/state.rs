@@ -143,3 +143,18 @@ impl VersionCache {
         self.cases.write().expect("cache lock").clear();
     }
 }
+
+/// Runs blocking database work off the async executor, on a connection from the app's pool.
+pub async fn with_db<T, F>(state: &AppState, f: F) -> crate::error::AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut crate::db::PooledConn) -> crate::error::AppResult<T> + Send + 'static,
+{
+    let pool = state.pool.clone();
+    rocket::tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| crate::error::AppError::internal(format!("worker failed: {e}")))?
+}

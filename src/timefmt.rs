@@ -94,3 +94,8 @@ mod offset_tests {
         assert_eq!(super::parse_offset("+08:60"), None);
     }
 }
+
+/// Shows a stored UTC time in the bureau's time, to the minute (pages, e-mails, files).
+pub fn local(t: NaiveDateTime) -> String {
+    (t + bureau_offset()).format("%Y-%m-%d %H:%M").to_string()
+}

@@ -166,7 +166,7 @@ pub async fn change_own_password(
 ) -> AppResult<Result<(), ChangeRefused>> {
     let id = me.id();
     // the hash as stored now (the signed-in user may be cached)
-    let u = crate::web::with_db(state, move |c| org::find(c, id)?.ok_or_else(|| AppError::unauthorized("your account is gone"))).await?;
+    let u = crate::state::with_db(state, move |c| org::find(c, id)?.ok_or_else(|| AppError::unauthorized("your account is gone"))).await?;
     match crate::auth::check_sign_in(state, &u.badge, ip, current, Some(u.password_hash.clone()), Some(id)).await? {
         Err(b) => return Ok(Err(ChangeRefused::Blocked(b))),
         Ok(false) => return Ok(Err(ChangeRefused::WrongCurrent)),
@@ -181,7 +181,7 @@ pub async fn change_own_password(
     }
     let hash = crate::auth::hash_password_async(new).await;
     let (keep, now) = (me.token_hash.clone(), state.clock.now());
-    crate::web::with_db(state, move |c| {
+    crate::state::with_db(state, move |c| {
         write_tx(c, |c| {
             org::set_password(c, id, &hash, false, now)?;
             let ended = session::revoke_all_of(c, id, Some(&keep), now)?;

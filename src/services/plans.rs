@@ -154,7 +154,7 @@ pub fn candidates_of(c: &mut DbConn, s: &exam_db::Sitting) -> AppResult<Vec<org:
 pub fn notify_candidates(c: &mut DbConn, sitting_id: i64, now: Ts) -> AppResult<usize> {
     let s = exam_db::find_sitting(c, sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
     let people = candidates_of(c, &s)?;
-    let params = json!({"title": s.title, "opens": crate::web::local(s.opens_at), "closes": crate::web::local(s.closes_at), "minutes": s.duration_minutes, "url": "/"});
+    let params = json!({"title": s.title, "opens": crate::timefmt::local(s.opens_at), "closes": crate::timefmt::local(s.closes_at), "minutes": s.duration_minutes, "url": "/"});
     for u in &people {
         crate::services::mail::notify(c, u.id, "exam_scheduled", params.clone(), now)?;
     }
@@ -177,7 +177,7 @@ pub fn send_reminders(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
         }
         n += write_tx(conn, |c| {
             let people = candidates_of(c, &s)?;
-            let params = json!({"title": s.title, "opens": crate::web::local(s.opens_at), "minutes": s.duration_minutes, "url": "/"});
+            let params = json!({"title": s.title, "opens": crate::timefmt::local(s.opens_at), "minutes": s.duration_minutes, "url": "/"});
             for u in &people {
                 crate::services::mail::notify(c, u.id, "exam_reminder", params.clone(), now)?;
             }

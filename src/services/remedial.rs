@@ -194,7 +194,7 @@ pub fn open_plan(
         bureau_date(now),
         &format!("remedial:{id}"),
         None,
-        &json!({"plan_id": id, "trigger": trigger.as_str(), "reason": reason, "deadline": crate::web::local(deadline), "statutes": statutes, "referred_by": referred_by}),
+        &json!({"plan_id": id, "trigger": trigger.as_str(), "reason": reason, "deadline": crate::timefmt::local(deadline), "statutes": statutes, "referred_by": referred_by}),
         "",
         referred_by,
         now,
@@ -203,7 +203,7 @@ pub fn open_plan(
         c,
         user_id,
         "remedial_assigned",
-        json!({"reason": reason, "deadline": crate::web::local(deadline), "url": format!("/remedial/{id}")}),
+        json!({"reason": reason, "deadline": crate::timefmt::local(deadline), "url": format!("/remedial/{id}")}),
         now,
     )?;
     Ok(Some(id))
@@ -424,7 +424,7 @@ fn tell_leaders(c: &mut DbConn, p: &tr_db::Plan, now: Ts) -> AppResult<()> {
             c,
             leader,
             "remedial_overdue_leader",
-            json!({"officer": format!("{} ({})", u.name, u.badge), "deadline": crate::web::local(p.deadline), "stage": stage_label(&p.stage), "reason": p.reason, "url": format!("/remedial/{}", p.id)}),
+            json!({"officer": format!("{} ({})", u.name, u.badge), "deadline": crate::timefmt::local(p.deadline), "stage": stage_label(&p.stage), "reason": p.reason, "url": format!("/remedial/{}", p.id)}),
             now,
         )?;
     }
@@ -455,7 +455,7 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<(usize, usize)> {
                     bureau_date(now),
                     &format!("remedial:{}", p.id),
                     None,
-                    &json!({"plan_id": p.id, "deadline": crate::web::local(p.deadline), "stage": p.stage}),
+                    &json!({"plan_id": p.id, "deadline": crate::timefmt::local(p.deadline), "stage": p.stage}),
                     "",
                     None,
                     now,
@@ -464,7 +464,7 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<(usize, usize)> {
                     c,
                     p.user_id,
                     "remedial_overdue",
-                    json!({"deadline": crate::web::local(p.deadline), "url": format!("/remedial/{}", p.id)}),
+                    json!({"deadline": crate::timefmt::local(p.deadline), "url": format!("/remedial/{}", p.id)}),
                     now,
                 )?;
                 tell_leaders(c, &p, now)
@@ -477,7 +477,7 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<(usize, usize)> {
                     c,
                     p.user_id,
                     "remedial_reminder",
-                    json!({"deadline": crate::web::local(p.deadline), "stage": stage_label(&p.stage), "url": format!("/remedial/{}", p.id)}),
+                    json!({"deadline": crate::timefmt::local(p.deadline), "stage": stage_label(&p.stage), "url": format!("/remedial/{}", p.id)}),
                     now,
                 )
             })?;
@@ -615,8 +615,8 @@ pub fn plan_view(
         mastery,
         overdue: p.status == Status::Open.as_str() && now >= p.deadline,
         exam_open,
-        deadline: crate::web::local(p.deadline),
-        opened: crate::web::local(p.opened_at),
+        deadline: crate::timefmt::local(p.deadline),
+        opened: crate::timefmt::local(p.opened_at),
         plan: p,
     })
 }

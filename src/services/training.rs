@@ -84,7 +84,7 @@ fn sitting_data(s: &exam_db::Sitting, a: &exam_db::Attempt, police_type: &str) -
     json!({
         "sitting_id": s.id, "title": s.title, "sitting_kind": s.kind, "level": s.cert_level,
         "police_type": police_type, "score": a.score_centi.map(format_points), "max": format_points(a.max_centi),
-        "passed": a.passed, "attempt_id": a.id, "submitted_at": a.submitted_at.map(crate::web::local),
+        "passed": a.passed, "attempt_id": a.id, "submitted_at": a.submitted_at.map(crate::timefmt::local),
     })
 }
 
@@ -286,7 +286,7 @@ pub fn views(entries: &[tr_db::Entry], withheld_sittings: &HashSet<i64>) -> Vec<
                 id: e.id,
                 kind: e.kind.clone(),
                 occurred_on: e.occurred_on,
-                recorded_at: crate::web::local(e.recorded_at),
+                recorded_at: crate::timefmt::local(e.recorded_at),
                 corrects_id: e.corrects_id,
                 corrected_by: corrected.get(&e.id).copied(),
                 data,

@@ -24,26 +24,8 @@ pub mod sittings;
 pub mod static_files;
 pub mod training;
 
-use rocket::tokio::task::spawn_blocking;
-
-use crate::db::PooledConn;
-use crate::error::{AppError, AppResult};
-use crate::state::AppState;
-
-/// Runs blocking database work off the async executor.
-pub async fn with_db<T, F>(state: &AppState, f: F) -> AppResult<T>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut PooledConn) -> AppResult<T> + Send + 'static,
-{
-    let pool = state.pool.clone();
-    spawn_blocking(move || {
-        let mut conn = pool.get()?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|e| AppError::internal(format!("worker failed: {e}")))?
-}
+/// Runs blocking database work off the async executor (see `state::with_db`).
+pub use crate::state::with_db;
 
 /// Parses an HTML `datetime-local` value ("2026-03-01T09:00") given in the bureau's time,
 /// which is UTC+8 (China Standard Time), into stored UTC.
@@ -56,10 +38,8 @@ pub fn parse_local_datetime(s: &str) -> Option<chrono::NaiveDateTime> {
     Some(t - crate::timefmt::bureau_offset())
 }
 
-/// Shows a stored UTC time in the bureau's time.
-pub fn local(t: chrono::NaiveDateTime) -> String {
-    (t + crate::timefmt::bureau_offset()).format("%Y-%m-%d %H:%M").to_string()
-}
+/// Shows a stored UTC time in the bureau's time (see `timefmt::local`).
+pub use crate::timefmt::local;
 
 /// Every route of the application.
 pub fn routes() -> Vec<rocket::Route> {
