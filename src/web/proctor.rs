@@ -33,6 +33,21 @@ fn rows_json(rows: &[proctor::ProctorRow]) -> Vec<Value> {
         .collect()
 }
 
+/// After a proctor's action: back to the proctor page, or the page again with the reason when
+/// the action was refused with one of the `shown` statuses (a wrong value, a conflict).
+async fn back_to_proctor<T>(
+    ctx: &PageCtx<'_>,
+    id: i64,
+    r: AppResult<T>,
+    shown: &[u16],
+) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+    match r {
+        Ok(_) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/proctor")))),
+        Err(e) if shown.contains(&e.status.code) => page(ctx, id, "sittings/proctor", vec![e.message]).await.map(rocket::Either::Left),
+        Err(e) => Err(e),
+    }
+}
+
 async fn page(ctx: &PageCtx<'_>, id: i64, template: &str, errors: Vec<String>) -> AppResult<RawHtml<String>> {
     let now = ctx.state.clock.now();
     let s = with_db(ctx.state, move |c| {
@@ -100,11 +115,7 @@ pub async fn extra_time(
         proctor::grant_extra_time(c, a.id, f.minutes, &f.reason, by, now)
     })
     .await;
-    match r {
-        Ok(_) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/proctor")))),
-        Err(e) if matches!(e.status.code, 409 | 422) => page(&ctx, id, "sittings/proctor", vec![e.message]).await.map(rocket::Either::Left),
-        Err(e) => Err(e),
-    }
+    back_to_proctor(&ctx, id, r, &[409, 422]).await
 }
 
 #[post("/sittings/<id>/reopen", data = "<f>")]
@@ -123,11 +134,7 @@ pub async fn reopen(
         proctor::reopen(c, a.id, f.minutes, &f.reason, by, now)
     })
     .await;
-    match r {
-        Ok(_) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/proctor")))),
-        Err(e) if matches!(e.status.code, 409 | 422) => page(&ctx, id, "sittings/proctor", vec![e.message]).await.map(rocket::Either::Left),
-        Err(e) => Err(e),
-    }
+    back_to_proctor(&ctx, id, r, &[409, 422]).await
 }
 
 #[derive(FromForm)]
@@ -185,11 +192,7 @@ pub async fn downtime(
         proctor::compensate_downtime(c, id, since, f.minutes, &f.reason, by, now)
     })
     .await;
-    match r {
-        Ok(_) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/proctor")))),
-        Err(e) if matches!(e.status.code, 409 | 422) => page(&ctx, id, "sittings/proctor", vec![e.message]).await.map(rocket::Either::Left),
-        Err(e) => Err(e),
-    }
+    back_to_proctor(&ctx, id, r, &[409, 422]).await
 }
 
 #[derive(FromForm)]
@@ -207,11 +210,8 @@ pub async fn dismiss_event(
     f: CsrfForm<DismissForm>,
 ) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
     let (by, now, reason) = (t.user.id, ctx.state.clock.now(), f.0.reason);
-    match with_db(ctx.state, move |c| proctor::dismiss_event(c, id, event_id, &reason, by, now)).await {
-        Ok(()) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/proctor")))),
-        Err(e) if matches!(e.status.code, 409 | 422) => page(&ctx, id, "sittings/proctor", vec![e.message]).await.map(rocket::Either::Left),
-        Err(e) => Err(e),
-    }
+    let r = with_db(ctx.state, move |c| proctor::dismiss_event(c, id, event_id, &reason, by, now)).await;
+    back_to_proctor(&ctx, id, r, &[409, 422]).await
 }
 
 #[derive(FromForm)]
@@ -228,13 +228,8 @@ pub async fn let_in(
     f: CsrfForm<LetInForm>,
 ) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
     let (by, now, badge) = (t.user.id, ctx.state.clock.now(), f.0.badge);
-    match with_db(ctx.state, move |c| proctor::let_in(c, id, &badge, by, now)).await {
-        Ok(()) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/proctor")))),
-        Err(e) if matches!(e.status.code, 404 | 409 | 422) => {
-            page(&ctx, id, "sittings/proctor", vec![e.message]).await.map(rocket::Either::Left)
-        }
-        Err(e) => Err(e),
-    }
+    let r = with_db(ctx.state, move |c| proctor::let_in(c, id, &badge, by, now)).await;
+    back_to_proctor(&ctx, id, r, &[404, 409, 422]).await
 }
 
 async fn exceptions_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>) -> AppResult<RawHtml<String>> {
