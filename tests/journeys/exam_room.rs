@@ -7,28 +7,9 @@ use serde_json::{json, Value};
 
 use crate::common::TestApp;
 
+/// A bimonthly sitting open now (five true/false questions on 刑法) with these room controls.
 fn sitting(app: &TestApp, controls: Value) -> i64 {
-    let t = app.token("T0001");
-    let (_, bp) = app.api(
-        "POST",
-        "/api/v1/blueprints",
-        &t,
-        Some(
-            json!({"name": "闭卷", "spec": {"rules": [{"kind": "truefalse", "statute": "criminal-law", "count": 5, "points_centi": 200}]}}),
-        ),
-    );
-    let now = Utc::now();
-    let (s, body) = app.api(
-        "POST",
-        "/api/v1/sittings",
-        &t,
-        Some(json!({"title": "闭卷考试", "kind": "bimonthly", "blueprint_id": bp["id"],
-                     "opens_at": (now - Duration::minutes(5)).to_rfc3339(), "closes_at": (now + Duration::hours(2)).to_rfc3339(),
-                     "duration_minutes": 30, "pass_percent": 60, "multi_rule": "partial", "score_release": "on_submit",
-                     "answer_release": "after_close", "controls": controls})),
-    );
-    assert_eq!(s, Status::Created, "{body}");
-    body["id"].as_i64().unwrap()
+    crate::integrity::graded_sitting(app, "bimonthly", "after_close", "on_submit", controls)
 }
 
 /// Starts from a given address (the test client's remote address stands in for the room PC).
