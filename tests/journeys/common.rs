@@ -83,7 +83,8 @@ fn template() -> &'static Template {
             }
             let stale: Vec<Db> =
                 diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'lawcert_t%'").load(&mut admin).unwrap();
-            for db in stale {
+            // only those of processes that have ended: another run may be going on beside this one
+            for db in stale.into_iter().filter(|db| !owner_alive(&db.datname)) {
                 let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", db.datname)).execute(&mut admin);
             }
             diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}")).execute(&mut admin).unwrap();
@@ -94,6 +95,14 @@ fn template() -> &'static Template {
             Template::Postgres(name)
         }
     })
+}
+
+/// Whether the test process that named a database (`lawcert_tpl_PID`, `lawcert_t_PID_…`) still
+/// runs. Names without a process id (older runs) count as ended.
+fn owner_alive(datname: &str) -> bool {
+    let rest = datname.trim_start_matches("lawcert_tpl_").trim_start_matches("lawcert_t_");
+    let pid = rest.split('_').next().and_then(|p| p.parse::<u32>().ok());
+    pid.is_some_and(|pid| pid != std::process::id() && std::path::Path::new(&format!("/proc/{pid}")).exists())
 }
 
 /// One test's application with its own database.
@@ -132,7 +141,7 @@ pub fn fresh_database() -> FreshDb {
         }
         Template::Postgres(tpl) => {
             let server = postgres_server().unwrap();
-            let name = format!("lawcert_t_{}", &lawcert::auth::random_token()[..12]);
+            let name = format!("lawcert_t_{}_{}", std::process::id(), &lawcert::auth::random_token()[..12]);
             let mut admin = pg_admin(&server);
             diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {tpl}")).execute(&mut admin).unwrap();
             FreshDb { url: format!("{}/{name}", server.trim_end_matches('/')), _dir: None, pg_name: Some(name) }
@@ -152,7 +161,7 @@ pub fn empty_database() -> FreshDb {
         Some(server) => {
             // the template's set-up drops databases left by earlier runs: let it run first
             template();
-            let name = format!("lawcert_t_{}", &lawcert::auth::random_token()[..12]);
+            let name = format!("lawcert_t_{}_{}", std::process::id(), &lawcert::auth::random_token()[..12]);
             let mut admin = pg_admin(&server);
             diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).unwrap();
             FreshDb { url: format!("{}/{name}", server.trim_end_matches('/')), _dir: None, pg_name: Some(name) }
