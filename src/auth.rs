@@ -1,72 +1,25 @@
 //! Passwords, sessions and tokens, and the request guards that say who is asking and whether
 //! their role allows it.
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
-use rand::RngCore;
 use rocket::http::{Cookie, CookieJar, Method, SameSite, Status};
 use rocket::request::{FromRequest, Outcome, Request};
-use sha2::{Digest, Sha256};
 
 use crate::db::models::{org, org::User, session};
 use crate::domain::org::Role;
-use crate::domain::throttle::{badge_key, source_key, Blocked, Scope};
-use crate::error::AppError;
+use crate::domain::throttle::{badge_key, source_key, Blocked};
+use crate::error::{AppError, AppResult};
 use crate::services::accounts;
+pub use crate::services::accounts::locked_out;
+pub use crate::services::credentials::{
+    argon2_permit, hash_password, hash_password_async, random_token, same_secret, token_hash, verify_blocking, verify_nobody,
+    verify_password, verify_password_async,
+};
 use crate::state::AppState;
+use serde_json::json;
 
 pub const SESSION_COOKIE: &str = "lawcert_session";
 pub const ANON_CSRF_COOKIE: &str = "lawcert_csrf";
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
-
-/// Hashes a password with argon2id and a random salt.
-pub fn hash_password(password: &str) -> String {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashing").to_string()
-}
-
-/// Verifies against a throwaway hash so that an unknown badge costs the same time as a wrong
-/// password (no way to probe which badges exist).
-pub fn verify_nobody(password: &str) {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let hash = DUMMY.get_or_init(|| hash_password("no such account"));
-    let _ = verify_password(password, hash);
-}
-
-/// One argon2 computation per core at a time: argon2 is deliberately costly (tens of ms and
-/// 19 MiB each), so a sign-in storm queues here instead of starving answer saves of CPU and
-/// memory.
-pub async fn argon2_permit() -> rocket::tokio::sync::SemaphorePermit<'static> {
-    static PERMITS: std::sync::OnceLock<rocket::tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    let permits =
-        PERMITS.get_or_init(|| rocket::tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)));
-    permits.acquire().await.expect("semaphore open")
-}
-
-async fn verify_blocking(password: String, hash: Option<String>) -> bool {
-    rocket::tokio::task::spawn_blocking(move || match hash {
-        Some(h) => verify_password(&password, &h),
-        None => {
-            verify_nobody(&password);
-            false
-        }
-    })
-    .await
-    .unwrap_or(false)
-}
-
-/// Checks a password off the async executor, under an argon2 permit.
-pub async fn verify_password_async(password: String, hash: Option<String>) -> bool {
-    let _permit = argon2_permit().await;
-    verify_blocking(password, hash).await
-}
-
-/// Hashes a password off the async executor, under an argon2 permit.
-pub async fn hash_password_async(password: String) -> String {
-    let _permit = argon2_permit().await;
-    rocket::tokio::task::spawn_blocking(move || hash_password(&password)).await.expect("argon2 hashing")
-}
 
 /// The sign-in check shared by the login page, the token endpoint and the password change:
 /// refuses a (badge, address) pair or an address that must wait (`domain::throttle`, counts in
@@ -105,55 +58,6 @@ pub async fn check_sign_in(
     Ok(blocked.map_or(Ok(false), Err))
 }
 
-/// The bureau's UTC offset as people write it ("UTC+8", "UTC+5:30").
-fn offset_label() -> String {
-    let m = crate::timefmt::bureau_offset().num_minutes();
-    let sign = if m < 0 { '-' } else { '+' };
-    match m.abs() % 60 {
-        0 => format!("UTC{sign}{}", m.abs() / 60),
-        r => format!("UTC{sign}{}:{r:02}", m.abs() / 60),
-    }
-}
-
-/// The API's answer to a sign-in that must wait (429), saying until when.
-pub fn locked_out(b: Blocked) -> AppError {
-    let whose = match b.scope {
-        Scope::Pair => "too many wrong passwords for this badge from your address",
-        Scope::Source => "too many wrong passwords from your address",
-    };
-    AppError::new(
-        Status::TooManyRequests,
-        "too_many_attempts",
-        format!("{whose}: try again after {} ({})", crate::timefmt::local(b.until), offset_label()),
-    )
-}
-
-/// Checks a password against a stored hash.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
-}
-
-/// A fresh random token (256 bits, hex).
-pub fn random_token() -> String {
-    let mut b = [0u8; 32];
-    rand::rng().fill_bytes(&mut b);
-    hex::encode(b)
-}
-
-/// Tokens are stored hashed, so a database leak does not leak live sessions.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-/// Constant-time comparison for secrets.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// The error code of every request, other than changing the password, made by an account
-/// whose password was reset (pages redirect to the change-password page instead).
-pub const PASSWORD_CHANGE_REQUIRED: &str = "password_change_required";
-
 /// What an account whose password was reset may still reach.
 fn allowed_before_password_change(path: &str) -> bool {
     matches!(path, "/account/password" | "/api/v1/me/password" | "/logout") || path.starts_with("/static/") || path.starts_with("/lang/")
@@ -161,7 +65,7 @@ fn allowed_before_password_change(path: &str) -> bool {
 
 /// Whether this request was refused because the account must change its password first.
 pub fn password_change_pending(req: &Request<'_>) -> bool {
-    matches!(req.local_cache(|| Err::<CurrentUser, AppError>(AppError::unauthorized(""))), Err(e) if e.code == PASSWORD_CHANGE_REQUIRED)
+    matches!(req.local_cache(|| Err::<CurrentUser, AppError>(AppError::unauthorized(""))), Err(e) if e.code == crate::error::ErrorCode::PasswordChangeRequired)
 }
 
 /// Request guard: whether the signed-in account must change its password before anything else
@@ -262,8 +166,7 @@ async fn load_user(req: &Request<'_>) -> Result<CurrentUser, AppError> {
     };
     if cu.user.must_change_password && !allowed_before_password_change(req.uri().path().as_str()) {
         return Err(AppError::new(
-            Status::Forbidden,
-            PASSWORD_CHANGE_REQUIRED,
+            crate::error::ErrorCode::PasswordChangeRequired,
             "your password was reset: choose a new one first (PUT /api/v1/me/password, or the page /account/password)",
         ));
     }
@@ -286,7 +189,7 @@ impl<'r> FromRequest<'r> for &'r CurrentUser {
         let result = req.local_cache_async(async { load_user(req).await }).await;
         match result {
             Ok(u) => Outcome::Success(u),
-            Err(e) => Outcome::Error((e.status, e.clone())),
+            Err(e) => Outcome::Error((e.status(), e.clone())),
         }
     }
 }
@@ -411,4 +314,52 @@ impl SessionCache {
     pub fn forget_user(&self, user_id: i64) {
         self.map.write().expect("session cache").retain(|_, (cu, _)| cu.user.id != user_id);
     }
+}
+
+/// A user changes their own password: the current one is checked (and throttled like a
+/// sign-in), the new one must pass `domain::accounts::check_new_password` and differ from the
+/// current one. Every other session and token of the user ends; this one stays.
+pub async fn change_own_password(
+    state: &AppState,
+    me: &CurrentUser,
+    ip: Option<std::net::IpAddr>,
+    current: String,
+    new: String,
+    via: &'static str,
+) -> AppResult<Result<(), accounts::ChangeRefused>> {
+    let id = me.id();
+    // the hash as stored now (the signed-in user may be cached)
+    let u = crate::state::with_db(state, move |c| org::find(c, id)?.ok_or_else(|| AppError::unauthorized("your account is gone"))).await?;
+    match check_sign_in(state, &u.badge, ip, current, Some(u.password_hash.clone()), Some(id)).await? {
+        Err(b) => return Ok(Err(accounts::ChangeRefused::Blocked(b))),
+        Ok(false) => return Ok(Err(accounts::ChangeRefused::WrongCurrent)),
+        Ok(true) => {}
+    }
+    let mut problems = crate::domain::accounts::check_new_password(&new, &u.badge, crate::services::demo::DEMO_PASSWORD);
+    if problems.is_empty() && verify_password_async(new.clone(), Some(u.password_hash.clone())).await {
+        problems.push(crate::domain::accounts::PasswordProblem::Unchanged);
+    }
+    if !problems.is_empty() {
+        return Ok(Err(accounts::ChangeRefused::Weak(problems)));
+    }
+    let hash = hash_password_async(new).await;
+    let (keep, now) = (me.token_hash.clone(), state.clock.now());
+    crate::state::with_db(state, move |c| {
+        crate::db::write_tx(c, |c| {
+            org::set_password(c, id, &hash, false, now)?;
+            let ended = session::revoke_all_of(c, id, Some(&keep), now)?;
+            crate::db::models::audit::append(
+                c,
+                Some(id),
+                "user.password_change",
+                &format!("user:{id}"),
+                &json!({"via": via, "sessions_ended": ended, "was_one_time": u.must_change_password}),
+                now,
+            )?;
+            Ok::<_, AppError>(())
+        })
+    })
+    .await?;
+    state.sessions.forget_user(id);
+    Ok(Ok(()))
 }

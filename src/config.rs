@@ -30,7 +30,7 @@ pub struct Config {
     pub checkpoint_ms: u64,
     /// Where e-mail goes: `LAWCERT_SMTP_URL` (smtp://user:pass@host:587?tls=required,
     /// smtps://host:465, …) or, by default, a folder of .eml files (`LAWCERT_MAIL_DIR`).
-    pub mail_transport: crate::services::mail::Transport,
+    pub mail_transport: MailTransport,
     pub mail_from: String,
     pub mail_poll_ms: u64,
     /// The bureau's time zone as a UTC offset, minutes east (`LAWCERT_UTC_OFFSET`, +08:00).
@@ -91,16 +91,12 @@ impl Config {
                     let url = url.trim().to_string();
                     // checked now, so a typo stops the start instead of failing every send
                     lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&url).map_err(|e| format!("LAWCERT_SMTP_URL: {e}"))?;
-                    crate::services::mail::Transport::Smtp(url)
+                    MailTransport::Smtp(url)
                 }
-                None => {
-                    crate::services::mail::Transport::Folder(PathBuf::from(get("LAWCERT_MAIL_DIR").unwrap_or_else(
-                        || match database.backend {
-                            Backend::Sqlite => format!("{}.mail", database.target),
-                            Backend::Postgres => "lawcert-mail".into(),
-                        },
-                    )))
-                }
+                None => MailTransport::Folder(PathBuf::from(get("LAWCERT_MAIL_DIR").unwrap_or_else(|| match database.backend {
+                    Backend::Sqlite => format!("{}.mail", database.target),
+                    Backend::Postgres => "lawcert-mail".into(),
+                }))),
             },
             mail_from: {
                 let from = get("LAWCERT_MAIL_FROM").unwrap_or_else(|| "执法资格考试平台 <noreply@lawcert.invalid>".into());
@@ -162,4 +158,14 @@ mod tests {
         assert!(cfg(&[("LAWCERT_SESSION_HOURS", "0")]).unwrap_err().contains("LAWCERT_SESSION_HOURS"));
         assert!(cfg(&[("DATABASE_URL", "mysql://x")]).unwrap_err().contains("unsupported scheme"));
     }
+}
+
+/// Where mail goes.
+#[derive(Clone, Debug)]
+pub enum MailTransport {
+    /// `smtp://user:pass@host:port`, `smtps://…` (TLS from the start) or `smtp://…?tls=required`
+    /// (STARTTLS), as lettre reads it.
+    Smtp(String),
+    /// A folder of .eml files: the embedded default needs no mail server.
+    Folder(std::path::PathBuf),
 }

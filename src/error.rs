@@ -1,44 +1,162 @@
-//! The error type of request handlers. Pages under `/api` get
-//! `{"error": {"code", "message"}}`; other pages get an HTML error page in the reader's language.
+//! The error of every use case: a code from one catalogue, a message, and, for invalid input,
+//! the problem with each field. No HTTP here: `web::errors` turns an error into the JSON body
+//! (`{"error": {"code", "message", "fields"}}`) or the error page, with the status the code
+//! carries.
 
-use rocket::http::{ContentType, Status};
-use rocket::request::Request;
-use rocket::response::{self, Responder, Response};
-use std::io::Cursor;
+use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone)]
+pub use crate::domain::validation::FieldError;
+
+macro_rules! error_codes {
+    ($($variant:ident => ($code:literal, $status:literal, $meaning:literal),)*) => {
+        /// Every error the platform answers with. The code is stable (clients branch on it);
+        /// the message is for people.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+        pub enum ErrorCode {
+            $(#[serde(rename = $code)] #[doc = $meaning] $variant,)*
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+            /// The HTTP status this error is answered with.
+            pub fn http_status(self) -> u16 {
+                match self { $(ErrorCode::$variant => $status,)* }
+            }
+            /// What the code means, for the API documentation.
+            pub fn meaning(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $meaning,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    BadRequest => ("bad_request", 400, "the request is malformed: not the documented JSON or form, or text the database cannot hold"),
+    Unauthorized => ("unauthorized", 401, "not signed in, or the session or token has expired or been revoked"),
+    Forbidden => ("forbidden", 403, "the caller's role may not do this"),
+    PasswordChangeRequired => ("password_change_required", 403, "the account's password was reset: change it before anything else"),
+    AccessCode => ("access_code", 403, "the sitting needs the access code the proctor announces, and none or a wrong one was given"),
+    AccessCodeLocked => ("access_code_locked", 403, "too many wrong access codes: the proctor must let this candidate in"),
+    ExamInProgress => ("exam_in_progress", 403, "the caller has an open graded exam: pages that show keys are closed until it is submitted"),
+    OutsideExamRoom => ("outside_exam_room", 403, "the sitting may only be sat from the exam room's network"),
+    DutySeparation => ("duty_separation", 403, "a trainer who can read the keyed bank may not sit a graded exam without an admin's exception"),
+    NotOnList => ("not_on_list", 403, "the sitting is for a list of candidates and the caller is not on it"),
+    EligibilityLapsed => ("eligibility_lapsed", 403, "registered for the level but no longer eligible (a required certificate has lapsed)"),
+    NotRegistered => ("not_registered", 403, "a certification sitting: register for its level first"),
+    NotFound => ("not_found", 404, "nothing with that id or number, or not visible to the caller"),
+    TooLarge => ("too_large", 413, "the upload or form is larger than allowed"),
+    Invalid => ("invalid", 422, "invalid input: `fields` names each field and its problem"),
+    NotEligible => ("not_eligible", 422, "the officer does not meet the level's conditions; the message gives every reason"),
+    WrongPassword => ("wrong_password", 422, "the current password is wrong"),
+    WeakPassword => ("weak_password", 422, "the new password does not meet the password rules"),
+    TooManyAttempts => ("too_many_attempts", 429, "too many failed sign-ins from this badge and address: wait and try again"),
+    AlreadyChallenged => ("already_challenged", 409, "this question of this attempt is already challenged"),
+    AlreadyDecided => ("already_decided", 409, "the challenge or request has already been decided"),
+    AlreadyRegistered => ("already_registered", 409, "already registered for this level"),
+    BadgeTaken => ("badge_taken", 409, "another account has this badge number"),
+    Certified => ("certified", 409, "the officer already holds this certificate"),
+    ChallengeClosed => ("challenge_closed", 409, "challenges for this exam are not open"),
+    Closed => ("closed", 409, "it is closed and can no longer change"),
+    DeadlinePassed => ("deadline_passed", 409, "the attempt's deadline has passed (checked on the server)"),
+    Dismissed => ("dismissed", 409, "the event was already dismissed"),
+    Duplicate => ("duplicate", 409, "the same thing exists already"),
+    Exists => ("exists", 409, "it exists already"),
+    Incomplete => ("incomplete", 409, "not complete: finish it first"),
+    NotAllowed => ("not_allowed", 409, "not allowed in the current state"),
+    NotLocked => ("not_locked", 409, "nothing is locked"),
+    NotOpen => ("not_open", 409, "the sitting is not open now"),
+    NotSubmitted => ("not_submitted", 409, "the attempt has not been submitted"),
+    PlanClosed => ("plan_closed", 409, "the remedial plan is closed"),
+    PlanOpen => ("plan_open", 409, "the remedial plan is still open"),
+    Refused => ("refused", 409, "refused in the current state"),
+    Stale => ("stale", 409, "it changed since it was read: reload and try again"),
+    Submitted => ("submitted", 409, "the attempt is already submitted"),
+    Withheld => ("withheld", 409, "the question is in an exam that is open or about to open"),
+    WrongStage => ("wrong_stage", 409, "the question is not at the review stage this needs"),
+    Internal => ("internal", 500, "a fault on the server; it is logged"),
+    Unavailable => ("unavailable", 503, "the database is busy or unreachable: try again"),
+    NoSecretKey => ("no_secret_key", 503, "the server has no secret key configured to sign with"),
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message} ({code})")]
 pub struct AppError {
-    pub status: Status,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
+    /// For `invalid`: each field's problem, in the order found.
+    pub fields: Vec<FieldError>,
 }
 
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
-    pub fn new(status: Status, code: &'static str, message: impl Into<String>) -> AppError {
-        AppError { status, code, message: message.into() }
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> AppError {
+        AppError { code, message: message.into(), fields: Vec::new() }
     }
     pub fn bad_request(message: impl Into<String>) -> AppError {
-        AppError::new(Status::BadRequest, "bad_request", message)
+        AppError::new(ErrorCode::BadRequest, message)
     }
     pub fn unauthorized(message: impl Into<String>) -> AppError {
-        AppError::new(Status::Unauthorized, "unauthorized", message)
+        AppError::new(ErrorCode::Unauthorized, message)
     }
     pub fn forbidden(message: impl Into<String>) -> AppError {
-        AppError::new(Status::Forbidden, "forbidden", message)
+        AppError::new(ErrorCode::Forbidden, message)
     }
     pub fn not_found(message: impl Into<String>) -> AppError {
-        AppError::new(Status::NotFound, "not_found", message)
+        AppError::new(ErrorCode::NotFound, message)
     }
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
-        AppError::new(Status::Conflict, code, message)
-    }
+    /// Invalid input that is not tied to one field.
     pub fn unprocessable(message: impl Into<String>) -> AppError {
-        AppError::new(Status::UnprocessableEntity, "invalid", message)
+        AppError::new(ErrorCode::Invalid, message)
     }
     pub fn internal(message: impl Into<String>) -> AppError {
-        AppError::new(Status::InternalServerError, "internal", message)
+        AppError::new(ErrorCode::Internal, message)
+    }
+
+    /// Invalid input, one entry a field. The message joins them for readers that show one line.
+    pub fn invalid(fields: Vec<FieldError>) -> AppError {
+        let message = fields.iter().map(FieldError::to_string).collect::<Vec<_>>().join("; ");
+        AppError { code: ErrorCode::Invalid, message, fields }
+    }
+
+    /// Invalid input from a validator that speaks in lines `field: problem`
+    /// (see `FieldError::from_line`).
+    pub fn invalid_lines<S: AsRef<str>>(lines: &[S]) -> AppError {
+        AppError::invalid(lines.iter().map(|l| FieldError::from_line(l.as_ref())).collect())
+    }
+
+    pub fn http_status(&self) -> u16 {
+        self.code.http_status()
+    }
+
+    /// Whether the caller can fix this by changing what they sent (a form shows it again).
+    pub fn is_invalid(&self) -> bool {
+        self.code.http_status() == 422
+    }
+
+    /// Whether the thing is in a state that refuses this (409).
+    pub fn is_conflict(&self) -> bool {
+        self.code.http_status() == 409
+    }
+
+    /// One line a problem, for a form's list of errors.
+    pub fn lines(&self) -> Vec<String> {
+        if self.fields.is_empty() {
+            vec![self.message.clone()]
+        } else {
+            self.fields.iter().map(FieldError::to_string).collect()
+        }
     }
 }
 
@@ -61,22 +179,33 @@ impl From<diesel::result::Error> for AppError {
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> AppError {
         eprintln!("database pool error: {e}");
-        AppError::new(Status::ServiceUnavailable, "unavailable", "the database is busy; try again")
+        AppError::new(ErrorCode::Unavailable, "the database is busy; try again")
     }
 }
 
-/// JSON body of every API error.
-pub fn error_json(code: &str, message: &str) -> String {
-    serde_json::json!({"error": {"code": code, "message": message}}).to_string()
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl<'r> Responder<'r, 'static> for AppError {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        if req.uri().path().starts_with("/api") {
-            let body = error_json(self.code, &self.message);
-            return Response::build().status(self.status).header(ContentType::JSON).sized_body(body.len(), Cursor::new(body)).ok();
+    #[test]
+    fn codes_are_unique_and_carry_a_client_or_server_status() {
+        let mut seen = std::collections::HashSet::new();
+        for c in ErrorCode::ALL {
+            assert!(seen.insert(c.as_str()), "{} twice", c.as_str());
+            assert!((400..600).contains(&c.http_status()), "{c}");
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
         }
-        let html = crate::web::pages::error_page(req, self.status, self.code, &self.message);
-        Response::build().status(self.status).header(ContentType::HTML).sized_body(html.len(), Cursor::new(html)).ok()
+    }
+
+    #[test]
+    fn invalid_keeps_each_field_and_joins_them_for_one_line_readers() {
+        let e = AppError::invalid_lines(&["name: required", "pass_percent: 0–100", "the window is empty"]);
+        assert_eq!(e.code, ErrorCode::Invalid);
+        assert_eq!(e.fields[0], FieldError::new("name", "required"));
+        assert_eq!(e.fields[1].field, "pass_percent");
+        assert_eq!(e.fields[2].field, "");
+        assert_eq!(e.message, "name: required; pass_percent: 0–100; the window is empty");
+        assert_eq!(e.lines().len(), 3);
+        assert!(e.is_invalid() && !e.is_conflict());
     }
 }

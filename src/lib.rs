@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod render;
 pub mod services;
 pub mod state;
 pub mod timefmt;
@@ -24,7 +25,7 @@ use rocket::{catch, catchers, Build, Request, Response, Rocket};
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
 /// Prepares the database: migrations, shipped banks, and the demo bureau when it is wanted
@@ -83,7 +84,7 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
         pool,
         clock,
         config,
-        renderer: web::render::Renderer::new(),
+        renderer: render::Renderer::new(),
         versions: Arc::new(Default::default()),
         sessions: Default::default(),
         attempts: Arc::new(Default::default()),
@@ -260,18 +261,17 @@ fn caught(req: &Request<'_>, status: Status, fallback: &str) -> AppError {
     let reason = req.local_cache(|| None::<AppError>).clone();
     let from_user = req.local_cache(|| Err::<auth::CurrentUser, AppError>(AppError::unauthorized(fallback))).clone();
     match (reason, from_user) {
-        (Some(e), _) if e.status == status => e,
-        (_, Err(e)) if e.status == status => e,
+        (Some(e), _) if e.status() == status => e,
+        (_, Err(e)) if e.status() == status => e,
         _ => AppError::new(
-            status,
             match status.code {
-                401 => "unauthorized",
-                403 => "forbidden",
-                404 => "not_found",
-                413 => "too_large",
-                422 => "invalid",
-                400 => "bad_request",
-                _ => "internal",
+                401 => ErrorCode::Unauthorized,
+                403 => ErrorCode::Forbidden,
+                404 => ErrorCode::NotFound,
+                413 => ErrorCode::TooLarge,
+                422 => ErrorCode::Invalid,
+                400 => ErrorCode::BadRequest,
+                _ => ErrorCode::Internal,
             },
             fallback,
         ),

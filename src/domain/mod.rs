@@ -22,6 +22,7 @@ pub mod setup;
 pub mod statute_text;
 pub mod study;
 pub mod throttle;
+pub mod validation;
 
 // Property tests (proptest) of grading and paper drawing, beside the modules' example tests.
 #[cfg(test)]

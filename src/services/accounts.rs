@@ -5,15 +5,13 @@
 use chrono::NaiveDateTime;
 use serde_json::json;
 
-use crate::auth::CurrentUser;
 use crate::db::models::throttle::{self, Row, ANY_BADGE};
 use crate::db::models::{audit, org, session, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::accounts::{self as rules, AdminRefusal, PasswordProblem};
 use crate::domain::org::Role;
-use crate::domain::throttle::{badge_key, Blocked, Policy};
+use crate::domain::throttle::{badge_key, Blocked, Policy, Scope};
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
 
 fn at(t: NaiveDateTime) -> String {
     t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -140,65 +138,13 @@ impl ChangeRefused {
     /// As an API error.
     pub fn into_error(self) -> AppError {
         match self {
-            ChangeRefused::Blocked(b) => crate::auth::locked_out(b),
-            ChangeRefused::WrongCurrent => {
-                AppError::new(rocket::http::Status::UnprocessableEntity, "wrong_password", "the current password is wrong")
+            ChangeRefused::Blocked(b) => locked_out(b),
+            ChangeRefused::WrongCurrent => AppError::new(crate::error::ErrorCode::WrongPassword, "the current password is wrong"),
+            ChangeRefused::Weak(p) => {
+                AppError::new(crate::error::ErrorCode::WeakPassword, p.iter().map(|p| p.message()).collect::<Vec<_>>().join("; "))
             }
-            ChangeRefused::Weak(p) => AppError::new(
-                rocket::http::Status::UnprocessableEntity,
-                "weak_password",
-                p.iter().map(|p| p.message()).collect::<Vec<_>>().join("; "),
-            ),
         }
     }
-}
-
-/// A user changes their own password: the current one is checked (and throttled like a
-/// sign-in), the new one must pass `domain::accounts::check_new_password` and differ from the
-/// current one. Every other session and token of the user ends; this one stays.
-pub async fn change_own_password(
-    state: &AppState,
-    me: &CurrentUser,
-    ip: Option<std::net::IpAddr>,
-    current: String,
-    new: String,
-    via: &'static str,
-) -> AppResult<Result<(), ChangeRefused>> {
-    let id = me.id();
-    // the hash as stored now (the signed-in user may be cached)
-    let u = crate::state::with_db(state, move |c| org::find(c, id)?.ok_or_else(|| AppError::unauthorized("your account is gone"))).await?;
-    match crate::auth::check_sign_in(state, &u.badge, ip, current, Some(u.password_hash.clone()), Some(id)).await? {
-        Err(b) => return Ok(Err(ChangeRefused::Blocked(b))),
-        Ok(false) => return Ok(Err(ChangeRefused::WrongCurrent)),
-        Ok(true) => {}
-    }
-    let mut problems = rules::check_new_password(&new, &u.badge, crate::services::demo::DEMO_PASSWORD);
-    if problems.is_empty() && crate::auth::verify_password_async(new.clone(), Some(u.password_hash.clone())).await {
-        problems.push(PasswordProblem::Unchanged);
-    }
-    if !problems.is_empty() {
-        return Ok(Err(ChangeRefused::Weak(problems)));
-    }
-    let hash = crate::auth::hash_password_async(new).await;
-    let (keep, now) = (me.token_hash.clone(), state.clock.now());
-    crate::state::with_db(state, move |c| {
-        write_tx(c, |c| {
-            org::set_password(c, id, &hash, false, now)?;
-            let ended = session::revoke_all_of(c, id, Some(&keep), now)?;
-            audit::append(
-                c,
-                Some(id),
-                "user.password_change",
-                &format!("user:{id}"),
-                &json!({"via": via, "sessions_ended": ended, "was_one_time": u.must_change_password}),
-                now,
-            )?;
-            Ok::<_, AppError>(())
-        })
-    })
-    .await?;
-    state.sessions.forget_user(id);
-    Ok(Ok(()))
 }
 
 /// An admin resets an account's password: a one-time password (returned, to be shown once)
@@ -210,7 +156,7 @@ pub fn reset_password(conn: &mut DbConn, target: i64, by: i64, now: Ts) -> AppRe
         return Ok(Err(r));
     }
     let password = crate::services::people::initial_password();
-    let hash = crate::auth::hash_password(&password);
+    let hash = crate::services::credentials::hash_password(&password);
     write_tx(conn, |c| {
         org::set_password(c, target, &hash, true, now)?;
         let ended = session::revoke_all_of(c, target, None, now)?;
@@ -306,4 +252,26 @@ pub fn account_detail(conn: &mut DbConn, user_id: i64, now: Ts) -> AppResult<Acc
     history.reverse();
     history.truncate(50);
     Ok(AccountDetail { user, roles, counts, live_tokens, live_sessions, history })
+}
+
+/// The bureau's UTC offset as people write it ("UTC+8", "UTC+5:30").
+fn offset_label() -> String {
+    let m = crate::timefmt::bureau_offset().num_minutes();
+    let sign = if m < 0 { '-' } else { '+' };
+    match m.abs() % 60 {
+        0 => format!("UTC{sign}{}", m.abs() / 60),
+        r => format!("UTC{sign}{}:{r:02}", m.abs() / 60),
+    }
+}
+
+/// The API's answer to a sign-in that must wait (429), saying until when.
+pub fn locked_out(b: Blocked) -> AppError {
+    let whose = match b.scope {
+        Scope::Pair => "too many wrong passwords for this badge from your address",
+        Scope::Source => "too many wrong passwords from your address",
+    };
+    AppError::new(
+        crate::error::ErrorCode::TooManyAttempts,
+        format!("{whose}: try again after {} ({})", crate::timefmt::local(b.until), offset_label()),
+    )
 }

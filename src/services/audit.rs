@@ -8,7 +8,7 @@ use crate::db::{write_tx, DbConn};
 use crate::domain::audit::{check_against, ChainVerifier, Checkpoint, Head};
 use crate::domain::org::Role;
 use crate::error::{AppError, AppResult};
-use crate::web::render::{render_mail, LANGS};
+use crate::render::{render_mail, LANGS};
 
 /// The settings row holding the bureau day of the last digest.
 pub const DIGEST_SETTING: &str = "audit_digest_date";

@@ -180,7 +180,10 @@ pub fn commit_as(
                     let q = bank_db::find_by_code(c, &e.code)?.ok_or_else(|| AppError::internal("question vanished"))?;
                     let next = q.latest_version + 1;
                     if !bank_db::bump_latest(c, q.id, next, q.revision, now)? {
-                        return Err(AppError::conflict("stale", format!("{} changed during the import; try again", e.code)));
+                        return Err(AppError::new(
+                            crate::error::ErrorCode::Stale,
+                            format!("{} changed during the import; try again", e.code),
+                        ));
                     }
                     bank_db::insert_version(c, q.id, next, &e.content, by, None, now)?;
                 }

@@ -19,7 +19,7 @@ pub fn transition(conn: &mut DbConn, action: Action, question_id: i64, revision:
     write_tx(conn, |c| {
         let q = bank_db::find(c, question_id)?.ok_or_else(|| AppError::not_found("no such question"))?;
         if q.revision != revision {
-            return Err(AppError::conflict("stale", STALE));
+            return Err(AppError::new(crate::error::ErrorCode::Stale, STALE));
         }
         let latest = bank_db::version(c, q.id, q.latest_version)?.ok_or_else(|| AppError::internal("version missing"))?;
         let facts = Facts {
@@ -31,15 +31,15 @@ pub fn transition(conn: &mut DbConn, action: Action, question_id: i64, revision:
         };
         let next = lifecycle::apply(action, facts).map_err(|r| match r {
             lifecycle::Refusal::OwnVersion => AppError::forbidden(r.message()),
-            lifecycle::Refusal::Incomplete => AppError::conflict("incomplete", r.message()),
-            _ => AppError::conflict("not_allowed", r.message()),
+            lifecycle::Refusal::Incomplete => AppError::new(crate::error::ErrorCode::Incomplete, r.message()),
+            _ => AppError::new(crate::error::ErrorCode::NotAllowed, r.message()),
         })?;
         let ok = match action {
             Action::Review => bank_db::approve_latest(c, &q, actor, next.as_str(), now)?,
             _ => bank_db::set_status(c, &q, next.as_str(), now)?,
         };
         if !ok {
-            return Err(AppError::conflict("stale", STALE));
+            return Err(AppError::new(crate::error::ErrorCode::Stale, STALE));
         }
         let name = match action {
             Action::Review => "question.review",
@@ -65,7 +65,7 @@ pub fn register_edition(conn: &mut DbConn, statute: &str, e: &NewEdition, by: i6
         let reg = bank_db::registry(c)?;
         let errs = editions::validate_new(&reg, statute, e);
         if !errs.is_empty() {
-            return Err(AppError::unprocessable(errs.join("; ")));
+            return Err(AppError::invalid_lines(&errs));
         }
         let id = bank_db::insert_edition(c, statute, e, by, now)?;
         audit::append(

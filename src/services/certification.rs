@@ -28,7 +28,7 @@ pub fn rules(conn: &mut DbConn) -> AppResult<CertRules> {
 pub fn save_rules(conn: &mut DbConn, r: &CertRules, by: i64, now: Ts) -> AppResult<()> {
     let errs = r.validate();
     if !errs.is_empty() {
-        return Err(AppError::unprocessable(errs.join("; ")));
+        return Err(AppError::invalid_lines(&errs));
     }
     write_tx(conn, |c| {
         let json = serde_json::to_string(r).expect("json");
@@ -97,14 +97,13 @@ pub fn register(conn: &mut DbConn, user_id: i64, level: Level, by: i64, now: Ts)
     let today = bureau_date(now);
     if let Err(why) = eligibility(conn, user_id, level, today)? {
         return Err(AppError::new(
-            rocket::http::Status::UnprocessableEntity,
-            "not_eligible",
+            crate::error::ErrorCode::NotEligible,
             why.iter().map(Ineligible::message).collect::<Vec<_>>().join("; "),
         ));
     }
     write_tx(conn, |c| {
         if cert_db::open_registration(c, user_id, level.as_str())?.is_some() {
-            return Err(AppError::conflict("already_registered", "already registered for this level"));
+            return Err(AppError::new(crate::error::ErrorCode::AlreadyRegistered, "already registered for this level"));
         }
         let id = cert_db::insert_registration(c, user_id, level.as_str(), Some(by), now)?;
         audit::append(c, Some(by), "certification.register", &format!("user:{user_id}"), &json!({"level": level.as_str()}), now)?;
@@ -116,12 +115,14 @@ pub fn register(conn: &mut DbConn, user_id: i64, level: Level, by: i64, now: Ts)
 /// still eligible (a certificate may have lapsed since registering).
 pub fn admit(conn: &mut DbConn, user_id: i64, level: Level, now: Ts) -> AppResult<()> {
     if cert_db::open_registration(conn, user_id, level.as_str())?.is_none() {
-        return Err(AppError::forbidden(format!("register for the {} certification first", level.as_str())));
+        return Err(AppError::new(
+            crate::error::ErrorCode::NotRegistered,
+            format!("register for the {} certification first", level.as_str()),
+        ));
     }
     if let Err(why) = eligibility(conn, user_id, level, bureau_date(now))? {
         return Err(AppError::new(
-            rocket::http::Status::Forbidden,
-            "not_eligible",
+            crate::error::ErrorCode::EligibilityLapsed,
             why.iter().map(Ineligible::message).collect::<Vec<_>>().join("; "),
         ));
     }

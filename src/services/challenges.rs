@@ -15,8 +15,8 @@ use crate::domain::bank::QuestionKind;
 use crate::domain::exam::may_challenge;
 use crate::domain::grading::{self, format_points, MultiRule};
 use crate::error::{AppError, AppResult};
+use crate::services::cache::VersionCache;
 use crate::services::exams;
-use crate::state::VersionCache;
 
 /// Files a challenge against one question of the candidate's own submitted attempt.
 pub fn file(
@@ -32,8 +32,8 @@ pub fn file(
     let a = exams::own_attempt(conn, attempt_id, user_id)?;
     let s = exam_db::find_sitting(conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
     if !may_challenge(now, a.submitted_at.is_some(), exams::answers_released(&a, &s, now), s.closes_at, s.challenge_days) {
-        return Err(AppError::conflict(
-            "challenge_closed",
+        return Err(AppError::new(
+            crate::error::ErrorCode::ChallengeClosed,
             "challenges for this exam are not open (they open when the answers are released and close some days after the exam)",
         ));
     }
@@ -50,13 +50,13 @@ pub fn file(
         errs.push("reason: say why the key is wrong (at most 2000 characters)");
     }
     if !errs.is_empty() {
-        return Err(AppError::unprocessable(errs.join("; ")));
+        return Err(AppError::invalid_lines(&errs));
     }
     let code = cache.get_many(conn, &[version_id])?.get(&version_id).map(|v| v.question_code.clone()).unwrap_or_default();
     write_tx(conn, |c| {
         let new = NewChallenge { attempt_id, sitting_id: s.id, user_id, question_version_id: version_id, article, reason };
         let id = ch_db::insert(c, &new, now)?
-            .ok_or_else(|| AppError::conflict("already_challenged", "you have already challenged this question"))?;
+            .ok_or_else(|| AppError::new(crate::error::ErrorCode::AlreadyChallenged, "you have already challenged this question"))?;
         audit::append(
             c,
             Some(user_id),
@@ -105,7 +105,7 @@ pub fn decide(
     }
     let first = ch_db::find(conn, challenge_id)?.ok_or_else(|| AppError::not_found("no such challenge"))?;
     if first.status != status::OPEN {
-        return Err(AppError::conflict("already_decided", "this challenge has already been decided"));
+        return Err(AppError::new(crate::error::ErrorCode::AlreadyDecided, "this challenge has already been decided"));
     }
     let v = cache
         .get_many(conn, &[first.question_version_id])?
@@ -165,7 +165,7 @@ pub fn decide(
             }
         }
         if report.decided == 0 {
-            return Err(AppError::conflict("already_decided", "this challenge has already been decided"));
+            return Err(AppError::new(crate::error::ErrorCode::AlreadyDecided, "this challenge has already been decided"));
         }
         if new_status == status::UPHELD {
             let mut adj = ch_db::adjustments_of(c, first.sitting_id)?.remove(&first.question_version_id).unwrap_or_default();

@@ -3,7 +3,6 @@
 
 use chrono::{Duration, NaiveDate};
 
-use crate::auth::hash_password;
 use crate::db::models::{org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::exam::{Eligibility, Release, SittingKind};
@@ -11,6 +10,7 @@ use crate::domain::grading::MultiRule;
 use crate::domain::org::Role;
 use crate::domain::paper::{BlueprintRule, BlueprintSpec, RuleKind};
 use crate::error::{AppError, AppResult};
+use crate::services::credentials::hash_password;
 use crate::services::exams::{create_blueprint, create_sitting, SittingSpec};
 
 pub const DEMO_PASSWORD: &str = crate::domain::setup::DEMO_PASSWORD;
@@ -253,7 +253,7 @@ fn seed_past_bimonthly(conn: &mut DbConn, trainer: Option<i64>, now: Ts) -> AppR
         trainer,
         opens,
     )?;
-    let cache = crate::state::VersionCache::default();
+    let cache = crate::services::cache::VersionCache::default();
     // a fixed seed: every fresh demo shows the same history
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20260901);
     let mut challenged = false;

@@ -4,8 +4,6 @@
 
 use std::collections::HashSet;
 
-use rocket::http::Status;
-
 use crate::db::models::{bank as bank_db, exam as exam_db, Ts};
 use crate::db::DbConn;
 use crate::domain::paper::Pool;
@@ -30,9 +28,7 @@ pub fn ensure_free(conn: &mut DbConn, user_id: i64, except: Option<i64>, now: Ts
 }
 
 pub fn refusal(attempt_id: i64, title: &str) -> AppError {
-    AppError::new(
-        Status::Forbidden,
-        CODE,
+    AppError::new(crate::error::ErrorCode::ExamInProgress,
         format!("exam in progress: {title} (attempt {attempt_id}); practice, keys, explanations and statute texts are closed until it is submitted"),
     )
 }

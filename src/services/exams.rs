@@ -19,7 +19,7 @@ use crate::domain::paper::{self, BlueprintSpec, Paper, Pool, PoolCandidate};
 use crate::error::{AppError, AppResult};
 use std::sync::Arc;
 
-use crate::state::{AttemptCache, AttemptMeta, VersionCache};
+use crate::services::cache::{AttemptCache, AttemptMeta, VersionCache};
 
 /// Everything a trainer decides when scheduling a sitting.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -138,7 +138,7 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, no
     let blueprint = exam_db::find_blueprint(conn, spec.blueprint_id)?;
     let Some(blueprint) = blueprint else {
         errs.push(format!("blueprint_id: no blueprint {}", spec.blueprint_id));
-        return Err(AppError::unprocessable(errs.join("; ")));
+        return Err(AppError::invalid_lines(&errs));
     };
     let bp: BlueprintSpec = serde_json::from_str(&blueprint.spec).map_err(|e| AppError::internal(format!("stored blueprint: {e}")))?;
     let unknown_badges: Vec<String> = {
@@ -163,7 +163,7 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, no
         }
     };
     if !errs.is_empty() {
-        return Err(AppError::unprocessable(errs.join("; ")));
+        return Err(AppError::invalid_lines(&errs));
     }
     let new = exam_db::NewSitting {
         title: spec.title.trim().to_string(),
@@ -215,11 +215,11 @@ pub fn create_blueprint(conn: &mut DbConn, name: &str, spec: &BlueprintSpec, by:
         }
     }
     if !errs.is_empty() {
-        return Err(AppError::unprocessable(errs.join("; ")));
+        return Err(AppError::invalid_lines(&errs));
     }
     // a blueprint that the current bank cannot fill is refused now, not on exam day
     if let Err(e) = paper::build_pool(spec, &pool_candidates(conn, now)?) {
-        return Err(AppError::unprocessable(e.join("; ")));
+        return Err(AppError::invalid_lines(&e));
     }
     Ok(exam_db::insert_blueprint(conn, name.trim(), &serde_json::to_string(spec).expect("json"), by, now)?)
 }
@@ -314,8 +314,7 @@ pub fn check_duties(conn: &mut DbConn, s: &exam_db::Sitting, user_id: i64) -> Ap
         return Ok(());
     }
     Err(AppError::new(
-        rocket::http::Status::Forbidden,
-        "duty_separation",
+        crate::error::ErrorCode::DutySeparation,
         "your account can read the question bank's keys, so it cannot sit this exam unless an admin records an exception for this sitting",
     ))
 }
@@ -338,8 +337,7 @@ fn check_code(
     }
     let locked = || {
         AppError::new(
-            rocket::http::Status::Forbidden,
-            "access_code_locked",
+            crate::error::ErrorCode::AccessCodeLocked,
             format!("{MAX_CODE_FAILURES} wrong access codes: ask the proctor to let you in"),
         )
     };
@@ -352,7 +350,7 @@ fn check_code(
     if given.is_some_and(|g| !g.trim().is_empty()) && room::add_code_failure(conn, s.id, user_id, now)? >= MAX_CODE_FAILURES {
         return Err(locked());
     }
-    Err(AppError::new(rocket::http::Status::Forbidden, "access_code", "enter the access code the proctor announces"))
+    Err(AppError::new(crate::error::ErrorCode::AccessCode, "enter the access code the proctor announces"))
 }
 
 /// The room's network allow-list, checked on every call of an attempt (start, read, save,
@@ -362,8 +360,7 @@ pub fn check_room(controls: &RoomControls, ip: Option<std::net::IpAddr>) -> AppR
         return Ok(());
     }
     Err(AppError::new(
-        rocket::http::Status::Forbidden,
-        "outside_exam_room",
+        crate::error::ErrorCode::OutsideExamRoom,
         format!(
             "this exam can only be taken from the exam room's network (your address: {})",
             ip.map(|i| i.to_string()).unwrap_or_else(|| "unknown".into())
@@ -412,7 +409,7 @@ pub fn start_attempt(
 ) -> AppResult<(exam_db::Attempt, bool)> {
     let s = exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found(format!("no sitting {sitting_id}")))?;
     if !may_sit(conn, &s, c)? {
-        return Err(AppError::forbidden("you are not on the list for this sitting"));
+        return Err(AppError::new(crate::error::ErrorCode::NotOnList, "you are not on the list for this sitting"));
     }
     check_duties(conn, &s, c.id)?;
     // the room is checked on every start, resuming included: a paper opens only in the exam room
@@ -424,9 +421,12 @@ pub fn start_attempt(
     }
     match SittingState::at(now, s.opens_at, s.closes_at) {
         SittingState::Scheduled => {
-            return Err(AppError::conflict("not_open", format!("this sitting opens at {} (UTC)", s.opens_at.format("%Y-%m-%d %H:%M"))))
+            return Err(AppError::new(
+                crate::error::ErrorCode::NotOpen,
+                format!("this sitting opens at {} (UTC)", s.opens_at.format("%Y-%m-%d %H:%M")),
+            ))
         }
-        SittingState::Closed => return Err(AppError::conflict("closed", "this sitting has closed")),
+        SittingState::Closed => return Err(AppError::new(crate::error::ErrorCode::Closed, "this sitting has closed")),
         SittingState::Open => {}
     }
     if let Some(level) = s.cert_level.as_deref().and_then(Level::parse) {

@@ -21,7 +21,7 @@ use crate::timefmt::bureau_date;
 pub fn save_rule(conn: &mut DbConn, id: Option<i64>, rule: &PromotionRule, active: bool, by: i64, now: Ts) -> AppResult<i64> {
     let errs = rule.validate();
     if !errs.is_empty() {
-        return Err(AppError::unprocessable(errs.join("; ")));
+        return Err(AppError::invalid_lines(&errs));
     }
     write_tx(conn, |c| {
         let before = match id {
@@ -125,7 +125,7 @@ pub fn refusal_text(r: &Refusal) -> String {
         "refusal.open_remedial" => "有未结束的后进民警培训（{opened} 开始）",
         _ => "近 {months} 个月内双月考不合格（{on}）",
     };
-    crate::web::render::fill(zh, &params)
+    crate::render::fill(zh, &params)
 }
 
 /// Checks a list of badges against a rule on a date. Unknown badges are reported, not dropped.
@@ -183,7 +183,7 @@ pub fn targets(conn: &mut DbConn) -> AppResult<Targets> {
 pub fn save_targets(conn: &mut DbConn, t: &Targets, by: i64, now: Ts) -> AppResult<()> {
     let errs = t.validate();
     if !errs.is_empty() {
-        return Err(AppError::unprocessable(errs.join("; ")));
+        return Err(AppError::invalid_lines(&errs));
     }
     write_tx(conn, |c| {
         cert_db::put_setting(c, TARGETS_KEY, &serde_json::to_string(t).expect("json"), Some(by), now)?;
@@ -337,7 +337,7 @@ pub fn rewards_pending(conn: &mut DbConn) -> AppResult<Vec<(String, String, Stri
 // ---- API tokens ----
 
 pub fn token_hash(token: &str) -> String {
-    crate::auth::token_hash(token)
+    crate::services::credentials::token_hash(token)
 }
 
 /// Creates a token for a system; the plain token is returned once and only its hash is kept.
@@ -352,7 +352,7 @@ pub fn create_token(conn: &mut DbConn, name: &str, role: Role, days: i64, by: i6
     if !(1..=730).contains(&days) {
         return Err(AppError::unprocessable("days: must be 1–730"));
     }
-    let token = format!("lct_{}", crate::auth::random_token());
+    let token = format!("lct_{}", crate::services::credentials::random_token());
     let hash = token_hash(&token);
     let id = write_tx(conn, |c| {
         let id = hr_db::insert_token(c, name, &hash, role.as_str(), by, now, now + Duration::days(days))?;

@@ -8,8 +8,8 @@ use crate::db::{write_tx, DbConn};
 use crate::domain::bank::{QuestionKind, OPTION_LETTERS};
 use crate::domain::item_stats::{self, ItemInput, ItemResponse, SittingInput, SittingStats};
 use crate::error::{AppError, AppResult};
+use crate::services::cache::VersionCache;
 use crate::services::exams;
-use crate::state::VersionCache;
 
 /// Analyses a sitting's submitted attempts and stores the result (replacing any earlier one).
 /// Returns `None` when no attempt has been submitted.

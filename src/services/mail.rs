@@ -9,7 +9,7 @@ use lettre::{AsyncTransport, Message};
 use crate::db::models::{audit, mail as mail_db, org, Ts};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
-use crate::web::render::{render_mail, LANGS};
+use crate::render::{render_mail, LANGS};
 
 /// Tells `user_id` about something: `kind` names templates/email/KIND.*.hbs.
 pub fn notify(conn: &mut DbConn, user_id: i64, kind: &str, params: serde_json::Value, now: Ts) -> AppResult<()> {
@@ -42,15 +42,8 @@ pub fn leaders_of(conn: &mut DbConn, officer_id: i64) -> AppResult<Vec<i64>> {
     Ok(vec![])
 }
 
-/// Where mail goes.
-#[derive(Clone, Debug)]
-pub enum Transport {
-    /// `smtp://user:pass@host:port`, `smtps://…` (TLS from the start) or `smtp://…?tls=required`
-    /// (STARTTLS), as lettre reads it.
-    Smtp(String),
-    /// A folder of .eml files: the embedded default needs no mail server.
-    Folder(std::path::PathBuf),
-}
+/// Where mail goes (set in `config`).
+pub use crate::config::MailTransport as Transport;
 
 /// Delay before try number `tries + 1`; None: give up.
 pub fn backoff(tries: i32) -> Option<Duration> {

@@ -4,11 +4,11 @@ use chrono::NaiveDate;
 use rand::Rng;
 use serde::Deserialize;
 
-use crate::auth::hash_password;
 use crate::db::models::{org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::org::Role;
 use crate::error::{AppError, AppResult};
+use crate::services::credentials::hash_password;
 
 /// An account as entered by an admin (form or CSV row), before validation.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -139,9 +139,9 @@ pub fn validate(input: &AccountInput, units: &[org::Unit], now: Ts) -> Result<Va
 /// Creates one account.
 pub fn create_account(conn: &mut DbConn, input: &AccountInput, by: Option<i64>, now: Ts) -> AppResult<(i64, Option<String>)> {
     let units = org::all_units(conn)?;
-    let v = validate(input, &units, now).map_err(|e| AppError::unprocessable(e.join("; ")))?;
+    let v = validate(input, &units, now).map_err(|e| AppError::invalid_lines(&e))?;
     if org::find_by_badge(conn, &v.user.badge)?.is_some() {
-        return Err(AppError::conflict("duplicate", format!("badge {}: an account with this 警号 exists", v.user.badge)));
+        return Err(AppError::new(crate::error::ErrorCode::Duplicate, format!("badge {}: an account with this 警号 exists", v.user.badge)));
     }
     let id = write_tx(conn, |conn| {
         let id = org::insert_user(conn, &v.user, &v.roles)?;

@@ -49,7 +49,7 @@ pub fn create(conn: &mut DbConn, spec: &PlanSpec, by: i64, now: Ts) -> AppResult
         errs.push(format!("blueprint_id: no blueprint {}", spec.blueprint_id));
     }
     if !errs.is_empty() {
-        return Err(AppError::unprocessable(errs.join("; ")));
+        return Err(AppError::invalid_lines(&errs));
     }
     write_tx(conn, |c| {
         let id = plan_db::insert(

@@ -261,8 +261,8 @@ pub fn answer(
         return Err(AppError::not_found("that question is not in this practice set"));
     }
     if crate::services::exam_mode::withheld_from_practice(conn, now, lead)?.contains(&version_id) {
-        return Err(AppError::conflict(
-            "withheld",
+        return Err(AppError::new(
+            crate::error::ErrorCode::Withheld,
             "this question is in an exam that is open or about to open; it returns to practice when that exam closes",
         ));
     }

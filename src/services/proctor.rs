@@ -12,8 +12,8 @@ use crate::db::models::{audit, exam as exam_db, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::exam_room::{OnLimit, EVENT_KINDS};
 use crate::error::{AppError, AppResult};
+use crate::services::cache::VersionCache;
 use crate::services::exams;
-use crate::state::VersionCache;
 
 /// What recording an event did.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -41,7 +41,7 @@ pub fn record_event(
     let a = exams::own_attempt(conn, attempt_id, user_id)?;
     let s = exam_db::find_sitting(conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
     if a.submitted_at.is_some() || now >= a.deadline {
-        return Err(AppError::conflict("not_open", "this attempt is no longer open"));
+        return Err(AppError::new(crate::error::ErrorCode::NotOpen, "this attempt is no longer open"));
     }
     let controls = exams::controls_of(&s);
     let (events, action) = write_tx(conn, |c| {
@@ -103,7 +103,7 @@ pub fn dismiss_event(conn: &mut DbConn, sitting_id: i64, event_id: i64, reason: 
                 && serde_json::from_str::<serde_json::Value>(&x.detail).ok().and_then(|d| d["event"].as_i64()) == Some(e.id)
         });
         if already {
-            return Err(AppError::conflict("dismissed", "this event was already dismissed"));
+            return Err(AppError::new(crate::error::ErrorCode::Dismissed, "this event was already dismissed"));
         }
         let detail = json!({"event": e.id, "kind": e.kind, "reason": reason});
         room_db::insert_event(c, a.id, room_db::DISMISSED, &detail.to_string(), Some(by), now)?;
@@ -140,7 +140,7 @@ pub fn let_in(conn: &mut DbConn, sitting_id: i64, badge: &str, by: i64, now: Ts)
     write_tx(conn, |c| {
         let n = room_db::clear_code_failures(c, sitting_id, u.id)?;
         if n == 0 {
-            return Err(AppError::conflict("not_locked", "this candidate has no wrong access codes to clear"));
+            return Err(AppError::new(crate::error::ErrorCode::NotLocked, "this candidate has no wrong access codes to clear"));
         }
         audit::append(c, Some(by), "sitting.let_in", &format!("sitting:{sitting_id}"), &json!({"user": u.id, "badge": u.badge}), now)?;
         Ok(())
@@ -156,7 +156,7 @@ pub fn grant_exception(conn: &mut DbConn, sitting_id: i64, badge: &str, reason: 
         .ok_or_else(|| AppError::unprocessable(format!("badge: no account {}", badge.trim())))?;
     write_tx(conn, |c| {
         if !room_db::insert_exception(c, sitting_id, u.id, reason, by, now)? {
-            return Err(AppError::conflict("exists", "this account already has an exception for this sitting"));
+            return Err(AppError::new(crate::error::ErrorCode::Exists, "this account already has an exception for this sitting"));
         }
         audit::append(
             c,
@@ -186,13 +186,13 @@ pub fn grant_extra_time(conn: &mut DbConn, attempt_id: i64, minutes: i64, reason
     }
     let a = exam_db::find_attempt(conn, attempt_id)?.ok_or_else(|| AppError::not_found("no such attempt"))?;
     if a.submitted_at.is_some() {
-        return Err(AppError::conflict("submitted", "the attempt is submitted: re-open it instead"));
+        return Err(AppError::new(crate::error::ErrorCode::Submitted, "the attempt is submitted: re-open it instead"));
     }
     // time already lost counts from now if the deadline has passed but the sweeper has not run
     let deadline = a.deadline.max(now) + chrono::Duration::minutes(minutes);
     write_tx(conn, |c| {
         if !room_db::set_deadline(c, a.id, deadline)? {
-            return Err(AppError::conflict("submitted", "the attempt was submitted meanwhile: re-open it instead"));
+            return Err(AppError::new(crate::error::ErrorCode::Submitted, "the attempt was submitted meanwhile: re-open it instead"));
         }
         let detail = json!({"minutes": minutes, "reason": reason, "from": crate::timefmt::to_string(&a.deadline), "to": crate::timefmt::to_string(&deadline)});
         room_db::insert_event(c, a.id, "extra_time", &detail.to_string(), Some(by), now)?;
@@ -209,12 +209,12 @@ pub fn reopen(conn: &mut DbConn, attempt_id: i64, minutes: i64, reason: &str, by
     }
     let a = exam_db::find_attempt(conn, attempt_id)?.ok_or_else(|| AppError::not_found("no such attempt"))?;
     if crate::db::models::cert::certificate_for_attempt(conn, a.id)?.is_some() {
-        return Err(AppError::conflict("certified", "a certificate was issued for this attempt; it cannot be re-opened"));
+        return Err(AppError::new(crate::error::ErrorCode::Certified, "a certificate was issued for this attempt; it cannot be re-opened"));
     }
     let deadline = now + chrono::Duration::minutes(minutes);
     write_tx(conn, |c| {
         if !room_db::reopen(c, a.id, deadline)? {
-            return Err(AppError::conflict("not_submitted", "the attempt is still open: give extra time instead"));
+            return Err(AppError::new(crate::error::ErrorCode::NotSubmitted, "the attempt is still open: give extra time instead"));
         }
         let detail = json!({"minutes": minutes, "reason": reason, "score_centi_before": a.score_centi, "until": crate::timefmt::to_string(&deadline)});
         room_db::insert_event(c, a.id, "reopened", &detail.to_string(), Some(by), now)?;
@@ -345,7 +345,7 @@ pub fn compensate_downtime(
             Some(at) if a.submit_kind.as_deref() == Some("auto") && at >= since => {
                 match reopen(conn, a.id, minutes, &format!("停机补偿 downtime: {reason}"), by, now) {
                     Ok(_) => r.reopened += 1,
-                    Err(e) if e.status.code == 409 => r.skipped += 1,
+                    Err(e) if e.is_conflict() => r.skipped += 1,
                     Err(e) => return Err(e),
                 }
             }

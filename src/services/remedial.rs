@@ -30,7 +30,7 @@ pub fn rules(conn: &mut DbConn) -> AppResult<RemedialRules> {
 pub fn save_rules(conn: &mut DbConn, r: &RemedialRules, by: i64, now: Ts) -> AppResult<()> {
     let errs = r.validate();
     if !errs.is_empty() {
-        return Err(AppError::unprocessable(errs.join("; ")));
+        return Err(AppError::invalid_lines(&errs));
     }
     let text = serde_json::to_string(r).expect("json");
     write_tx(conn, |c| {
@@ -219,7 +219,7 @@ pub fn refer(conn: &mut DbConn, badge: &str, reason: &str, by: i64, now: Ts) -> 
         org::find_by_badge(conn, badge.trim())?.ok_or_else(|| AppError::unprocessable(format!("badge: no officer {:?}", badge.trim())))?;
     write_tx(conn, |c| {
         open_plan(c, u.id, Trigger::Referral, reason, None, Some(by), now)?
-            .ok_or_else(|| AppError::conflict("plan_open", format!("{} already has an open remedial plan", u.badge)))
+            .ok_or_else(|| AppError::new(crate::error::ErrorCode::PlanOpen, format!("{} already has an open remedial plan", u.badge)))
     })
 }
 
@@ -251,7 +251,7 @@ pub fn write_review(conn: &mut DbConn, plan_id: i64, user_id: i64, version_id: i
 fn own_open_plan(c: &mut DbConn, plan_id: i64, user_id: i64) -> AppResult<tr_db::Plan> {
     let p = tr_db::find_plan(c, plan_id)?.filter(|p| p.user_id == user_id).ok_or_else(|| AppError::not_found("no such remedial plan"))?;
     if p.status != Status::Open.as_str() {
-        return Err(AppError::conflict("plan_closed", "this remedial plan is closed"));
+        return Err(AppError::new(crate::error::ErrorCode::PlanClosed, "this remedial plan is closed"));
     }
     Ok(p)
 }
@@ -625,7 +625,7 @@ pub fn plan_view(
 /// deduction in points, e.g. 2.5). All or nothing; a row already imported with the same
 /// deduction is skipped, with a different one refused. Returns (rows stored, plans opened).
 pub fn import_case_evaluations(conn: &mut DbConn, csv_text: &str, by: i64, now: Ts) -> AppResult<(usize, Vec<i64>)> {
-    let rows = parse_case_csv(csv_text).map_err(|e| AppError::unprocessable(e.join("; ")))?;
+    let rows = parse_case_csv(csv_text).map_err(|e| AppError::invalid_lines(&e))?;
     write_tx(conn, |c| {
         let mut errs = Vec::new();
         let mut fresh = Vec::new();
@@ -648,7 +648,7 @@ pub fn import_case_evaluations(conn: &mut DbConn, csv_text: &str, by: i64, now: 
             }
         }
         if !errs.is_empty() {
-            return Err(AppError::unprocessable(errs.join("; ")));
+            return Err(AppError::invalid_lines(&errs));
         }
         for (uid, row) in &fresh {
             tr_db::insert_case_evaluation(c, *uid, &row.month, &row.case_ref, row.deduction_centi, &row.note, by, now)?;

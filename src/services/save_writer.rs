@@ -45,9 +45,12 @@ pub fn store(conn: &mut DbConn, saves: &[Save]) -> diesel::QueryResult<Vec<AppRe
         if !open {
             let submitted = exam_db::find_attempt(conn, s.attempt_id)?.is_some_and(|a| a.submitted_at.is_some());
             out.push(Err(if submitted {
-                AppError::conflict("submitted", "this attempt has been submitted; answers can no longer change")
+                AppError::new(crate::error::ErrorCode::Submitted, "this attempt has been submitted; answers can no longer change")
             } else {
-                AppError::conflict("deadline_passed", "time is up: the deadline has passed and answers can no longer be saved")
+                AppError::new(
+                    crate::error::ErrorCode::DeadlinePassed,
+                    "time is up: the deadline has passed and answers can no longer be saved",
+                )
             }));
             continue;
         }

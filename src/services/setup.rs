@@ -3,13 +3,13 @@
 
 use serde_json::json;
 
-use crate::auth::hash_password;
 use crate::db::models::{audit, cert as settings_db, org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::accounts::check_new_password;
 use crate::domain::org::Role;
 use crate::domain::setup::{check_badge, DEMO_PASSWORD};
 use crate::error::{AppError, AppResult};
+use crate::services::credentials::hash_password;
 
 /// The settings row that marks a database holding the demo bureau (written with the seed).
 pub const DEMO_SETTING: &str = "demo_bureau";
@@ -92,7 +92,7 @@ pub fn create_admin(conn: &mut DbConn, input: &AdminInput, now: Ts) -> AppResult
     let email = (!email.is_empty()).then(|| email.to_string());
     write_tx(conn, |c| {
         if org::find_by_badge(c, &badge)?.is_some() {
-            return Err(AppError::conflict("badge_taken", format!("an account with badge {badge} exists already")));
+            return Err(AppError::new(crate::error::ErrorCode::BadgeTaken, format!("an account with badge {badge} exists already")));
         }
         let units = org::all_units(c)?;
         let (unit_id, unit, unit_created) = if units.is_empty() {

@@ -56,7 +56,7 @@ pub async fn change_password(
     if f.new_password != f.new_password_again {
         return password_page(&ctx, me, vec![text("account.problem_mismatch", json!({}))], false).await;
     }
-    match accounts::change_own_password(ctx.state, me, ip, f.current_password, f.new_password, "page").await? {
+    match crate::auth::change_own_password(ctx.state, me, ip, f.current_password, f.new_password, "page").await? {
         Ok(()) => password_page(&ctx, me, vec![], true).await,
         Err(ChangeRefused::WrongCurrent) => password_page(&ctx, me, vec![text("account.wrong_current", json!({}))], false).await,
         Err(ChangeRefused::Blocked(b)) => {
@@ -123,7 +123,7 @@ pub async fn put_password(
     ip: Option<std::net::IpAddr>,
 ) -> AppResult<Status> {
     let req = body.map(|j| j.into_inner()).map_err(|e| AppError::bad_request(format!("request body: {e}")))?;
-    accounts::change_own_password(state, me, ip, req.current_password, req.new_password, "api")
+    crate::auth::change_own_password(state, me, ip, req.current_password, req.new_password, "api")
         .await?
         .map_err(ChangeRefused::into_error)?;
     Ok(Status::NoContent)

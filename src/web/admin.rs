@@ -114,9 +114,7 @@ pub async fn create_user(ctx: PageCtx<'_>, a: Admin<'_>, form: CsrfForm<UserForm
             )
             .await
         }
-        Err(e) if matches!(e.status.code, 409 | 422) => {
-            new_user_page(&ctx, &input, e.message.split("; ").map(str::to_string).collect(), None).await
-        }
+        Err(e) if (e.is_conflict() || e.is_invalid()) => new_user_page(&ctx, &input, e.lines(), None).await,
         Err(e) => Err(e),
     }
 }
@@ -143,7 +141,7 @@ impl WithCsrf for ImportForm<'_> {
 pub async fn import(ctx: PageCtx<'_>, a: Admin<'_>, form: CsrfUpload<ImportForm<'_>>) -> AppResult<RawHtml<String>> {
     let file = &form.0.file;
     if file.len() > MAX_CSV_BYTES {
-        return Err(AppError::new(rocket::http::Status::PayloadTooLarge, "too_large", "the file is larger than 4 MB"));
+        return Err(AppError::new(crate::error::ErrorCode::TooLarge, "the file is larger than 4 MB"));
     }
     let path = file.path().ok_or_else(|| AppError::bad_request("choose a CSV file to upload"))?.to_path_buf();
     let data = rocket::tokio::fs::read(&path).await.map_err(|e| AppError::bad_request(format!("cannot read the upload: {e}")))?;

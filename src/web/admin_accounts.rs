@@ -233,7 +233,7 @@ async fn status_of(state: &AppState, id: i64) -> AppResult<Json<AccountStatus>> 
 }
 
 fn refused(r: AdminRefusal) -> AppError {
-    AppError::conflict("refused", r.message())
+    AppError::new(crate::error::ErrorCode::Refused, r.message())
 }
 
 /// An account's status and sign-in counts (admins).

@@ -22,7 +22,7 @@ use crate::state::AppState;
           crate::web::account::put_password, crate::web::account::list_tokens, crate::web::account::delete_token,
           crate::web::admin_accounts::api_account, crate::web::admin_accounts::api_reset, crate::web::admin_accounts::api_disable,
           crate::web::admin_accounts::api_enable, crate::web::admin_accounts::api_unlock),
-    components(schemas(TokenRequest, TokenResponse, ErrorBody, ErrorDetail, SaveRequest, SaveResponse, NewBlueprint, Created, SittingSpec, BlueprintSpec,
+    components(schemas(TokenRequest, TokenResponse, ErrorBody, ErrorDetail, crate::error::ErrorCode, crate::error::FieldError, SaveRequest, SaveResponse, NewBlueprint, Created, SittingSpec, BlueprintSpec,
         EventRequest, crate::services::proctor::EventOutcome, ApplyRequest, VerifyResponse, crate::web::hr::FeedPage, crate::web::hr::AuditHead, crate::services::training::Record,
         crate::web::account::PasswordChange, crate::web::account::TokenInfo, crate::web::admin_accounts::AccountStatus,
         crate::web::admin_accounts::SignInCount, crate::web::admin_accounts::PasswordReset)),
@@ -53,6 +53,14 @@ impl utoipa::Modify for ErrorResponses {
             ("422", "invalid request"),
             ("429", "too many attempts"),
         ];
+        // the catalogue of codes, each with its status and meaning
+        if let Some(utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(code))) =
+            openapi.components.as_mut().and_then(|c| c.schemas.get_mut("ErrorCode"))
+        {
+            let list: Vec<String> =
+                crate::error::ErrorCode::ALL.iter().map(|c| format!("- `{}` ({}): {}", c.as_str(), c.http_status(), c.meaning())).collect();
+            code.description = Some(format!("Error codes, with the HTTP status each is answered with:\n\n{}", list.join("\n")));
+        }
         for item in openapi.paths.paths.values_mut() {
             for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch].into_iter().flatten() {
                 for (code, what) in codes {
@@ -84,8 +92,12 @@ pub struct ErrorBody {
 }
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    pub code: String,
+    /// What went wrong, from the catalogue below; clients branch on it.
+    pub code: crate::error::ErrorCode,
+    /// For people: the particulars, in English.
     pub message: String,
+    /// For `invalid`: each field's problem.
+    pub fields: Vec<crate::error::FieldError>,
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -1,7 +1,7 @@
 //! Admins: the audit log's head and a signed checkpoint to download and keep elsewhere.
 
 use rocket::get;
-use rocket::http::{ContentType, Header, Status};
+use rocket::http::{ContentType, Header};
 use rocket::response::content::RawHtml;
 use serde_json::json;
 
@@ -29,7 +29,7 @@ pub struct CheckpointFile(String, ContentType, Header<'static>);
 #[get("/admin/audit/checkpoint")]
 pub async fn checkpoint(ctx: PageCtx<'_>, a: Admin<'_>) -> AppResult<CheckpointFile> {
     let key = ctx.state.audit_key.ok_or_else(|| {
-        AppError::new(Status::ServiceUnavailable, "no_secret_key", "the server has no secret key configured to sign checkpoints with")
+        AppError::new(crate::error::ErrorCode::NoSecretKey, "the server has no secret key configured to sign checkpoints with")
     })?;
     let (by, now) = (a.id(), ctx.state.clock.now());
     let cp = with_db(ctx.state, move |c| crate::services::audit::export_checkpoint(c, &key, by, now)).await?;

@@ -119,7 +119,7 @@ pub async fn enrol(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfForm<EnrolForm>) -> 
     .await;
     match r {
         Ok(_) => manage_page(&ctx, vec![], Some(badge)).await,
-        Err(e) if matches!(e.status.code, 409 | 422) => manage_page(&ctx, vec![format!("{badge}: {}", e.message)], None).await,
+        Err(e) if (e.is_conflict() || e.is_invalid()) => manage_page(&ctx, vec![format!("{badge}: {}", e.message)], None).await,
         Err(e) => Err(e),
     }
 }
@@ -176,7 +176,7 @@ pub async fn save_rules(ctx: PageCtx<'_>, a: Admin<'_>, f: CsrfForm<RulesForm>) 
     let r2 = r.clone();
     match with_db(ctx.state, move |c| cert::save_rules(c, &r2, by, now)).await {
         Ok(()) => rules_page(&ctx, &r, vec![], true).await,
-        Err(e) if e.status.code == 422 => rules_page(&ctx, &r, e.message.split("; ").map(str::to_string).collect(), false).await,
+        Err(e) if e.is_invalid() => rules_page(&ctx, &r, e.lines(), false).await,
         Err(e) => Err(e),
     }
 }

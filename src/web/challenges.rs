@@ -124,7 +124,7 @@ pub async fn decide(
     let reason = f.reason.clone();
     match with_db(ctx.state, move |c| challenges::decide(c, &cache, id, by, &decision, &reason, now)).await {
         Ok(_) => Ok(rocket::Either::Right(Redirect::to(format!("/challenges/{id}")))),
-        Err(e) if e.status.code == 422 => detail_page(&ctx, id, vec![e.message]).await.map(rocket::Either::Left),
+        Err(e) if e.is_invalid() => detail_page(&ctx, id, vec![e.message]).await.map(rocket::Either::Left),
         Err(e) => Err(e),
     }
 }

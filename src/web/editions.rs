@@ -73,7 +73,7 @@ pub async fn register(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<EditionFo
     let (statute, by, now) = (form.statute.clone(), t.user.id, ctx.state.clock.now());
     match with_db(ctx.state, move |c| bank_review::register_edition(c, &statute, &e, by, now)).await {
         Ok(_) => Ok(Either::Right(Redirect::to("/bank/worklist"))),
-        Err(e) if e.status.code == 422 => page(&ctx, &form, e.message.split("; ").map(str::to_string).collect()).await.map(Either::Left),
+        Err(e) if e.is_invalid() => page(&ctx, &form, e.lines()).await.map(Either::Left),
         Err(e) => Err(e),
     }
 }

@@ -91,7 +91,7 @@ pub async fn save_rule(ctx: PageCtx<'_>, p: Personnel<'_>, f: CsrfForm<RuleForm>
     let (by, now, id, active) = (p.id(), ctx.state.clock.now(), f.id, f.active.unwrap_or(false));
     match with_db(ctx.state, move |c| hr::save_rule(c, id, &rule, active, by, now)).await {
         Ok(_) => Ok(Either::Right(Redirect::to("/hr/rules"))),
-        Err(e) if e.status.code == 422 => rules_page(&ctx, &f, e.message.split("; ").map(String::from).collect()).await.map(Either::Left),
+        Err(e) if e.is_invalid() => rules_page(&ctx, &f, e.lines()).await.map(Either::Left),
         Err(e) => Err(e),
     }
 }
@@ -320,7 +320,7 @@ pub async fn create_token(ctx: PageCtx<'_>, a: Admin<'_>, f: CsrfForm<TokenForm>
     let f = f.0;
     match with_db(ctx.state, move |c| hr::create_token(c, &f.name, Role::Hr, f.days.unwrap_or(365), by, now)).await {
         Ok((_, token)) => tokens_page(&ctx, Some(token), vec![]).await,
-        Err(e) if e.status.code == 422 => tokens_page(&ctx, None, vec![e.message]).await,
+        Err(e) if e.is_invalid() => tokens_page(&ctx, None, vec![e.message]).await,
         Err(e) => Err(e),
     }
 }
@@ -336,8 +336,8 @@ pub async fn revoke_token(ctx: PageCtx<'_>, a: Admin<'_>, id: i64, _f: CsrfForm<
 pub async fn mail(ctx: PageCtx<'_>, _a: Admin<'_>) -> AppResult<RawHtml<String>> {
     let (counts, recent) = with_db(ctx.state, |c| Ok((mail_db::counts(c)?, mail_db::recent(c, 100)?))).await?;
     let transport = match &ctx.state.config.mail_transport {
-        crate::services::mail::Transport::Smtp(url) => format!("SMTP {}", redact(url)),
-        crate::services::mail::Transport::Folder(p) => format!("{} (.eml)", p.display()),
+        crate::config::MailTransport::Smtp(url) => format!("SMTP {}", redact(url)),
+        crate::config::MailTransport::Folder(p) => format!("{} (.eml)", p.display()),
     };
     ctx.render(
         "admin/mail",
@@ -391,7 +391,7 @@ impl<'r> FromRequest<'r> for FeedReader {
                     rocket::http::Status::Unauthorized,
                     AppError::unauthorized("the API token is unknown, revoked or expired"),
                 )),
-                Err(e) => Outcome::Error((e.status, e)),
+                Err(e) => Outcome::Error((e.status(), e)),
             };
         }
         match req.guard::<Personnel<'r>>().await {

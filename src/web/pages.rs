@@ -10,9 +10,9 @@ use serde_json::{json, Value};
 
 use crate::auth::{form_csrf, same_secret, CurrentUser, MaybeUser};
 use crate::domain::org::Role;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::render::LANGS;
 use crate::state::AppState;
-use crate::web::render::LANGS;
 
 pub const LANG_COOKIE: &str = "lang";
 
@@ -86,9 +86,10 @@ impl PageCtx<'_> {
 /// The HTML error page, in the reader's language, saying what happened and what to do.
 /// Error codes with a page text of their own (`error.<code>.title` / `.help` in the catalogues);
 /// other errors are explained by their status.
-const CODES_WITH_TEXT: [&str; 4] = ["exam_in_progress", "outside_exam_room", "access_code_locked", "duty_separation"];
-
-pub fn error_page(req: &Request<'_>, status: Status, code: &str, message: &str) -> String {
+/// The error page: the code's own title and explanation from the catalogue (`error.<code>` in
+/// the locale files), in the reader's language, and the message with the particulars.
+pub fn error_page(req: &Request<'_>, e: &AppError) -> String {
+    let status = e.status();
     let Some(state) = req.rocket().state::<AppState>() else {
         return format!("<!doctype html><title>{0}</title><h1>{0}</h1>", status.code);
     };
@@ -97,11 +98,12 @@ pub fn error_page(req: &Request<'_>, status: Status, code: &str, message: &str) 
         "lang": lang, "en": lang == "en", "user": Value::Null, "csrf": "", "path": req.uri().path().to_string(),
         "flash": Value::Null, "error": Value::Null, "demo": state.demo,
         "status": status.code,
-        "kind": if CODES_WITH_TEXT.contains(&code) { code } else { match status.code { 401 => "unauthorized", 403 => "forbidden", 404 => "not_found", 409 => "conflict", 400 | 422 => "invalid", _ => "server" } },
-        "message": message,
+        "kind": e.code.as_str(),
+        "message": e.message,
+        "fields": e.fields,
     });
-    state.renderer.render("error", &data).unwrap_or_else(|e| {
-        eprintln!("{e}");
+    state.renderer.render("error", &data).unwrap_or_else(|err| {
+        eprintln!("{err}");
         format!("<!doctype html><title>{0}</title><h1>{0}</h1>", status.code)
     })
 }
@@ -121,7 +123,7 @@ impl<'r, T: FromForm<'r> + Send + 'static> FromData<'r> for CsrfForm<T> {
             Ok(_) => {
                 return DataOutcome::Error((
                     Status::PayloadTooLarge,
-                    AppError::new(Status::PayloadTooLarge, "too_large", "the form is too large"),
+                    AppError::new(crate::error::ErrorCode::TooLarge, "the form is too large"),
                 ))
             }
             Err(e) => return DataOutcome::Error((Status::BadRequest, AppError::bad_request(format!("cannot read the form: {e}")))),
@@ -152,12 +154,11 @@ impl<'r, T: FromForm<'r> + Send + 'static> FromData<'r> for CsrfForm<T> {
         match Form::<rocket::form::Lenient<T>>::parse_iter(fields) {
             Ok(v) => DataOutcome::Success(CsrfForm(v.into_inner())),
             Err(errs) => {
-                let msg = errs
-                    .iter()
-                    .map(|e| format!("{}: {}", e.name.as_ref().map(|n| n.to_string()).unwrap_or_default(), e.kind))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                let e = AppError::unprocessable(msg);
+                let e = AppError::invalid(
+                    errs.iter()
+                        .map(|e| FieldError::new(e.name.as_ref().map(|n| n.to_string()).unwrap_or_default(), e.kind.to_string()))
+                        .collect(),
+                );
                 req.local_cache(|| Some(e.clone()));
                 DataOutcome::Error((Status::UnprocessableEntity, e))
             }
@@ -183,7 +184,8 @@ impl<'r, T: FromForm<'r> + WithCsrf + Send> FromData<'r> for CsrfUpload<T> {
             DataOutcome::Success(f) => f.into_inner(),
             DataOutcome::Error((status, errs)) => {
                 let msg = errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ");
-                return DataOutcome::Error((status, AppError::new(status, "invalid", format!("the upload could not be read: {msg}"))));
+                let code = if status == Status::PayloadTooLarge { ErrorCode::TooLarge } else { ErrorCode::Invalid };
+                return DataOutcome::Error((status, AppError::new(code, format!("the upload could not be read: {msg}"))));
             }
             DataOutcome::Forward(f) => return DataOutcome::Forward(f),
         };

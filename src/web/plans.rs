@@ -103,7 +103,7 @@ pub async fn create(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfForm<PlanForm>) -> 
     let (by, now) = (t.user.id, ctx.state.clock.now());
     match with_db(ctx.state, move |c| plans::create(c, &spec, by, now)).await {
         Ok(_) => Ok(Either::Right(Redirect::to("/plans"))),
-        Err(e) if e.status.code == 422 => page(&ctx, &f, e.message.split("; ").map(str::to_string).collect()).await.map(Either::Left),
+        Err(e) if e.is_invalid() => page(&ctx, &f, e.lines()).await.map(Either::Left),
         Err(e) => Err(e),
     }
 }

@@ -43,7 +43,7 @@ async fn back_to_proctor<T>(
 ) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
     match r {
         Ok(_) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/proctor")))),
-        Err(e) if shown.contains(&e.status.code) => page(ctx, id, "sittings/proctor", vec![e.message]).await.map(rocket::Either::Left),
+        Err(e) if shown.contains(&e.http_status()) => page(ctx, id, "sittings/proctor", vec![e.message]).await.map(rocket::Either::Left),
         Err(e) => Err(e),
     }
 }
@@ -158,9 +158,7 @@ pub async fn makeup(
     let (by, now) = (t.user.id, ctx.state.clock.now());
     match with_db(ctx.state, move |c| plans::open_makeup(c, id, opens, closes, by, now)).await {
         Ok(new_id) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{new_id}")))),
-        Err(e) if e.status.code == 422 => {
-            page(&ctx, id, "sittings/proctor", e.message.split("; ").map(str::to_string).collect()).await.map(rocket::Either::Left)
-        }
+        Err(e) if e.is_invalid() => page(&ctx, id, "sittings/proctor", e.lines()).await.map(rocket::Either::Left),
         Err(e) => Err(e),
     }
 }
@@ -270,7 +268,7 @@ pub async fn grant_exception(
     let (by, now, f) = (a.user.id, ctx.state.clock.now(), f.0);
     match with_db(ctx.state, move |c| proctor::grant_exception(c, id, &f.badge, &f.reason, by, now)).await {
         Ok(()) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/exceptions")))),
-        Err(e) if matches!(e.status.code, 409 | 422) => exceptions_page(&ctx, id, vec![e.message]).await.map(rocket::Either::Left),
+        Err(e) if (e.is_conflict() || e.is_invalid()) => exceptions_page(&ctx, id, vec![e.message]).await.map(rocket::Either::Left),
         Err(e) => Err(e),
     }
 }

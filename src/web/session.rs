@@ -127,7 +127,7 @@ pub async fn logout(user: &CurrentUser, state: &State<AppState>, jar: &CookieJar
 /// Switches the language and goes back where the reader was.
 #[get("/lang/<code>?<next>")]
 pub fn set_lang(code: &str, next: Option<&str>, jar: &CookieJar<'_>) -> Redirect {
-    if super::render::LANGS.contains(&code) {
+    if crate::render::LANGS.contains(&code) {
         let mut c = Cookie::new(LANG_COOKIE, code.to_string());
         c.set_path("/");
         c.set_same_site(SameSite::Lax);

@@ -150,9 +150,7 @@ pub async fn create_blueprint(
     let now = ctx.state.clock.now();
     match with_db(ctx.state, move |c| exams::create_blueprint(c, &name, &spec, Some(by), now)).await {
         Ok(_) => Ok(Either::Right(Redirect::to("/blueprints"))),
-        Err(e) if e.status.code == 422 => {
-            blueprint_form_page(&ctx, &form, e.message.split("; ").map(str::to_string).collect()).await.map(Either::Left)
-        }
+        Err(e) if e.is_invalid() => blueprint_form_page(&ctx, &form, e.lines()).await.map(Either::Left),
         Err(e) => Err(e),
     }
 }
@@ -340,9 +338,7 @@ pub async fn create_sitting(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<Sit
     let now = ctx.state.clock.now();
     match with_db(ctx.state, move |c| exams::schedule(c, &spec, Some(by), now)).await {
         Ok(id) => Ok(Either::Right(Redirect::to(format!("/sittings/{id}")))),
-        Err(e) if e.status.code == 422 => {
-            sitting_form_page(&ctx, &form, e.message.split("; ").map(str::to_string).collect()).await.map(Either::Left)
-        }
+        Err(e) if e.is_invalid() => sitting_form_page(&ctx, &form, e.lines()).await.map(Either::Left),
         Err(e) => Err(e),
     }
 }

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use rocket::http::{ContentType, Header};
 use rocket::response::Responder;
 
-use super::render::Assets;
+use crate::render::Assets;
 
 #[derive(Responder)]
 pub struct StaticFile(Vec<u8>, ContentType, Header<'static>);

@@ -213,7 +213,7 @@ pub async fn remedial_practice(
     let sid = with_db(ctx.state, move |c| {
         let p = tr_db::find_plan(c, id)?.filter(|p| p.user_id == uid).ok_or_else(|| AppError::not_found("no such remedial plan"))?;
         if p.stage != "practice" {
-            return Err(AppError::conflict("wrong_stage", "practice opens after the self-review is complete"));
+            return Err(AppError::new(crate::error::ErrorCode::WrongStage, "practice opens after the self-review is complete"));
         }
         practice::start(c, uid, &practice::Mode::Plan(id), &texts, lead, now)
     })
@@ -234,7 +234,7 @@ pub async fn remedial_refer(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfForm<ReferF
     let (badge, reason) = (f.badge.clone(), f.reason.clone());
     match with_db(ctx.state, move |c| remedial::refer(c, &badge, &reason, by, now)).await {
         Ok(id) => Ok(Either::Right(Redirect::to(format!("/remedial/{id}")))),
-        Err(e) if e.status.code == 422 || e.status.code == 409 => {
+        Err(e) if e.is_invalid() || e.is_conflict() => {
             ctx.render("remedial/list", json!({"mine": [], "others": [], "all": true, "trainer": true, "errors": [e.message], "badge": f.badge, "reason": f.reason})).map(Either::Left)
         }
         Err(e) => Err(e),
@@ -267,7 +267,7 @@ pub async fn case_import(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfUpload<CaseUpl
         Ok((rows, plans)) => {
             ctx.render("remedial/cases", json!({"errors": [], "done": {"rows": rows, "plans": plans.len(), "ids": plans}}))
         }
-        Err(e) if e.status.code == 422 => {
+        Err(e) if e.is_invalid() => {
             ctx.render("remedial/cases", json!({"errors": e.message.split("; ").collect::<Vec<_>>(), "done": null}))
         }
         Err(e) => Err(e),

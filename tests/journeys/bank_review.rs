@@ -398,7 +398,7 @@ fn voiding_a_question_gives_its_points_to_everyone_who_had_it_and_challenges_clo
     let late = s.closes_at + Duration::days(s.challenge_days as i64);
     let uid3 = lawcert::db::models::org::find_by_badge(&mut conn, "100003").unwrap().unwrap().id;
     let err = lawcert::services::challenges::file(&mut conn, &cache, a2, uid3, v0, "刑法第20条", "理由", late).unwrap_err();
-    assert_eq!(err.code, "challenge_closed");
+    assert_eq!(err.code.as_str(), "challenge_closed");
 }
 
 #[test]

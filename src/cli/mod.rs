@@ -1,4 +1,7 @@
-//! Command line: `lawcert` serves; `lawcert bank check DIR [--json]` validates banks.
+//! Command line: `lawcert` serves; the subcommands (`args`) check and import banks, verify the
+//! audit log, create the first administrator, back up and restore. Each returns its exit status.
+
+pub mod args;
 
 use std::path::Path;
 
@@ -7,35 +10,6 @@ use rocket::figment::Figment;
 
 use crate::config::Config;
 use crate::domain::item_lint::{self, LintLimits, LintReport};
-
-pub const USAGE: &str = "\
-usage:
-  lawcert [serve]                     start the web server (settings: see README.md)
-  lawcert bank check DIR [--json]     validate the question banks in DIR and summarise them
-  lawcert bank import FILE [--dry-run] [--as BADGE] [--statute S] [--edition E]
-                         [--difficulty D] [--levels L]
-                                      import questions from a .toml, .xlsx, Moodle .xml, .gift or
-                                      Aiken .txt file into the database as drafts (all or nothing);
-                                      --statute … give what the file does not (as on the import
-                                      page); plain Aiken, GIFT and Moodle files without citations or
-                                      explanations import as incomplete drafts
-  lawcert bank template FILE.xlsx     write the Excel import template
-  lawcert audit verify [--against CHECKPOINT]
-                                      check the audit log's hash chain; names the first broken entry.
-                                      --against a signed checkpoint file (or N:HASH, a published
-                                      head) also finds newest entries deleted since it was taken
-  lawcert audit checkpoint [--out FILE]
-                                      write a signed checkpoint of the audit log's head (entry
-                                      number and hash), to keep away from the server
-  lawcert admin create BADGE [--name NAME] [--unit UNIT] [--email ADDRESS]
-                                      create an administrator (the first one of a new site); the
-                                      password is typed when asked (not shown) or read from the
-                                      first line of stdin, never taken from the command line
-  lawcert backup FILE                 consistent copy of the running SQLite database, checked
-  lawcert restore FILE                replace the SQLite database with a checked backup (server stopped)
-  lawcert help                        this text
-
-The database is DATABASE_URL (default: the SQLite file lawcert.db).";
 
 /// Rocket's settings plus a secret key: the configured one, or one generated on first start
 /// and kept in `config.secret_file` (never a fixed or predictable key).
@@ -560,38 +534,6 @@ pub fn restore(src: &Path) -> i32 {
     }
 }
 
-/// Options of `lawcert admin create BADGE`.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct AdminFlags {
-    pub name: Option<String>,
-    pub unit: Option<String>,
-    pub email: Option<String>,
-}
-
-/// `[--name NAME] [--unit UNIT] [--email ADDRESS]` in any order; a password is refused here.
-pub fn admin_flags(rest: &[&str]) -> Result<AdminFlags, String> {
-    let mut f = AdminFlags::default();
-    let mut i = 0;
-    while i < rest.len() {
-        let flag = rest[i];
-        if flag.starts_with("--pass") || flag == "-p" {
-            return Err("lawcert admin create never takes a password on the command line (it would stay in the shell history and \
-                        the process list): type it when asked, or give it on the first line of stdin"
-                .into());
-        }
-        let slot = match flag {
-            "--name" => &mut f.name,
-            "--unit" => &mut f.unit,
-            "--email" => &mut f.email,
-            other => return Err(format!("admin create: unknown option {other:?}\n\n{USAGE}")),
-        };
-        let value = rest.get(i + 1).ok_or_else(|| format!("admin create: {flag} needs a value"))?;
-        *slot = Some(value.to_string());
-        i += 2;
-    }
-    Ok(f)
-}
-
 fn without_line_end(mut line: String) -> String {
     while line.ends_with('\n') || line.ends_with('\r') {
         line.pop();
@@ -654,27 +596,20 @@ fn read_hidden(_prompt: &str) -> std::io::Result<String> {
 /// otherwise the password is the first line of stdin and the rest come from the options or
 /// their defaults. Exit status 0 created, 1 refused (weak password, badge taken, no such
 /// unit), 2 could not be run.
-pub fn admin_create(badge: &str, flags: &[&str]) -> i32 {
+pub fn admin_create(flags: &args::AdminArgs) -> i32 {
     use std::io::{BufRead, IsTerminal};
 
     use crate::services::setup::{self, AdminInput};
-    if badge.starts_with('-') {
-        let all: Vec<&str> = std::iter::once(badge).chain(flags.iter().copied()).collect();
+    if flags.password.is_some() {
         eprintln!(
-            "{}",
-            admin_flags(&all)
-                .err()
-                .filter(|e| e.contains("password"))
-                .unwrap_or_else(|| "admin create: give the badge first: lawcert admin create BADGE [options]".into())
+            "lawcert admin create never takes a password on the command line (it would stay in the shell history and the process \
+             list): type it when asked, or give it on the first line of stdin"
         );
         return 2;
     }
-    let flags = match admin_flags(flags) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("{e}");
-            return 2;
-        }
+    let Some(badge) = flags.badge.as_deref() else {
+        eprintln!("admin create: give the badge: lawcert admin create BADGE [options]");
+        return 2;
     };
     if let Err(e) = crate::domain::setup::check_badge(badge) {
         eprintln!("admin create: {e}");
@@ -742,7 +677,7 @@ pub fn admin_create(badge: &str, flags: &[&str]) -> i32 {
                 );
                 Ok(0)
             }
-            Err(e) if e.status.code < 500 => {
+            Err(e) if e.http_status() < 500 => {
                 eprintln!("admin create: {}; no account created", e.message);
                 Ok(1)
             }
@@ -763,23 +698,6 @@ mod admin_tests {
     use super::*;
 
     #[test]
-    fn admin_options_never_take_a_password() {
-        assert_eq!(
-            admin_flags(&["--unit", "市局", "--name", "张三"]).unwrap(),
-            AdminFlags { name: Some("张三".into()), unit: Some("市局".into()), email: None }
-        );
-        assert!(admin_flags(&["--password", "x"]).unwrap_err().contains("never takes a password"));
-        assert!(admin_flags(&["--password=x"]).unwrap_err().contains("never takes a password"));
-        assert!(admin_flags(&["--name"]).unwrap_err().contains("needs a value"));
-        assert!(admin_flags(&["--colour", "x"]).unwrap_err().contains("unknown option"));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
     fn a_generated_secret_is_random_private_and_kept() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.secret");
@@ -796,4 +714,49 @@ mod tests {
         std::fs::write(&path, "short").unwrap();
         assert!(load_or_create_secret(&path).unwrap_err().to_string().contains("damaged"));
     }
+}
+
+/// Runs what the command line asks for; the exit status.
+pub async fn run(cli: args::Cli) -> i32 {
+    use args::{AdminCommand, AuditCommand, BankCommand, Command};
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve().await,
+        Command::Bank(BankCommand::Check { dir, json }) => bank_check(&dir, json),
+        Command::Bank(BankCommand::Import(a)) => {
+            let defaults = match crate::domain::formats::Defaults::from_text(
+                a.statute.as_deref(),
+                a.edition.as_deref(),
+                a.difficulty.as_deref(),
+                a.levels.as_deref(),
+            ) {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("bank import: {e}");
+                    return 2;
+                }
+            };
+            bank_import(&a.file, a.dry_run, a.author.as_deref(), &defaults)
+        }
+        Command::Bank(BankCommand::Template { file }) => bank_template(&file),
+        Command::Audit(AuditCommand::Verify { against }) => audit_verify(against.as_deref()),
+        Command::Audit(AuditCommand::Checkpoint { out }) => audit_checkpoint(out.as_deref()),
+        Command::Admin(AdminCommand::Create(a)) => admin_create(&a),
+        Command::Backup { file } => backup(&file),
+        Command::Restore { file } => restore(&file),
+    }
+}
+
+async fn serve() -> i32 {
+    let app = match crate::rocket() {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("lawcert cannot start: {e:#}");
+            return 2;
+        }
+    };
+    if let Err(e) = app.launch().await {
+        eprintln!("lawcert stopped: {e}");
+        return 1;
+    }
+    0
 }
