@@ -276,10 +276,11 @@ diesel::table! {
         file_name -> Text,
         format -> Text,
         file_hash -> Text,
-        parsed -> Text,
         created_at -> Timestamp,
         committed_at -> Nullable<Timestamp>,
         report -> Nullable<Text>,
+        data -> Binary,
+        defaults -> Text,
     }
 }
 

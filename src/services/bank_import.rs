@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::db::models::{audit, bank as bank_db, Ts};
+use crate::db::models::{audit, bank as bank_db, imports, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::case_hash;
 use crate::domain::formats::{self, Defaults, Format, Parsed};
@@ -200,4 +200,57 @@ pub fn commit_as(
         )?;
         Ok(p.counts)
     }
+}
+
+/// A file a trainer uploaded, kept between its preview and its commit.
+pub struct Staged {
+    pub import: imports::BankImport,
+    pub format: Format,
+    pub defaults: Defaults,
+}
+
+/// Keeps an upload for preview and commit; nothing reaches the bank yet.
+pub fn stage(conn: &mut DbConn, by: i64, file_name: &str, format: Format, bytes: &[u8], defaults: &Defaults, now: Ts) -> AppResult<i64> {
+    let defaults = serde_json::to_string(defaults).expect("defaults serialise");
+    let new = imports::NewImport {
+        user_id: by,
+        file_name,
+        format: format.as_str(),
+        file_hash: &file_hash(bytes),
+        data: bytes,
+        defaults: &defaults,
+    };
+    Ok(imports::insert(conn, &new, now)?)
+}
+
+/// A staged upload, for the trainer who uploaded it only.
+pub fn staged(conn: &mut DbConn, id: i64, by: i64) -> AppResult<Staged> {
+    let import = imports::find(conn, id)?.ok_or_else(|| AppError::not_found("no such import"))?;
+    if import.user_id != by {
+        return Err(AppError::forbidden("this import was uploaded by another trainer"));
+    }
+    let format =
+        Format::parse_name(&import.format).ok_or_else(|| AppError::internal(format!("import {id}: stored format {}", import.format)))?;
+    let defaults = serde_json::from_str(&import.defaults).map_err(|e| AppError::internal(format!("import {id}: stored defaults: {e}")))?;
+    Ok(Staged { import, format, defaults })
+}
+
+/// What committing the staged upload would do, against the bank as it is now.
+pub fn preview_staged(conn: &mut DbConn, s: &Staged) -> AppResult<Preview> {
+    preview(conn, s.format, &s.import.file_name, &s.import.data, &s.defaults)
+}
+
+/// Commits a staged upload in one transaction: the import is marked committed in the same
+/// transaction that writes its questions, so it is either both or neither, and a second commit
+/// (a double click, another server) finds it done and writes nothing.
+pub fn commit_staged(conn: &mut DbConn, id: i64, by: i64, now: Ts) -> AppResult<()> {
+    write_tx(conn, |c| {
+        let s = staged(c, id, by)?;
+        if !imports::claim_for_commit(c, id, now)? {
+            return Ok(());
+        }
+        let counts = commit_as(c, s.format, &s.import.file_name, &s.import.data, &s.defaults, Some(by), now)?;
+        imports::set_report(c, id, &serde_json::to_string(&counts).expect("counts serialise"))?;
+        Ok(())
+    })
 }

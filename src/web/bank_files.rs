@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::pages::{CsrfForm, CsrfUpload, Empty, PageCtx, WithCsrf};
 use super::{local, with_db};
 use crate::auth::Trainer;
-use crate::db::models::{bank as bank_db, imports};
+use crate::db::models::bank as bank_db;
 use crate::domain::bank::Level;
 use crate::domain::formats::{self, Defaults, Format};
 use crate::domain::item_lint::{self, LintItem, LintLimits};
@@ -62,29 +62,6 @@ impl WithCsrf for UploadForm<'_> {
     fn csrf_token(&self) -> &str {
         &self.csrf
     }
-}
-
-/// What the upload form stores with the file, to re-read it the same way at commit.
-fn stored_json(defaults: &Defaults, bytes: &[u8]) -> String {
-    json!({
-        "defaults": {"statute": defaults.statute, "edition": defaults.edition, "difficulty": defaults.difficulty,
-                     "levels": defaults.levels.iter().map(|l| l.as_str()).collect::<Vec<_>>()},
-        "data": hex::encode(bytes),
-    })
-    .to_string()
-}
-
-fn from_stored(s: &str) -> AppResult<(Defaults, Vec<u8>)> {
-    let v: Value = serde_json::from_str(s).map_err(|e| AppError::internal(format!("stored import: {e}")))?;
-    let d = &v["defaults"];
-    let defaults = Defaults {
-        statute: d["statute"].as_str().map(str::to_string),
-        edition: d["edition"].as_str().map(str::to_string),
-        difficulty: d["difficulty"].as_i64().map(|x| x as i32),
-        levels: d["levels"].as_array().map(|a| a.iter().filter_map(|l| l.as_str().and_then(Level::parse)).collect()).unwrap_or_default(),
-    };
-    let data = hex::decode(v["data"].as_str().unwrap_or("")).map_err(|e| AppError::internal(format!("stored import: {e}")))?;
-    Ok((defaults, data))
 }
 
 #[post("/bank/import", data = "<form>")]
@@ -139,11 +116,7 @@ pub async fn upload(
         levels,
     };
     let (by, now) = (t.user.id, ctx.state.clock.now());
-    let id = with_db(ctx.state, move |c| {
-        let hash = bank_import::file_hash(&bytes);
-        Ok(imports::insert(c, by, &file_name, format.as_str(), &hash, &stored_json(&defaults, &bytes), now)?)
-    })
-    .await?;
+    let id = with_db(ctx.state, move |c| bank_import::stage(c, by, &file_name, format, &bytes, &defaults, now)).await?;
     Ok(rocket::Either::Right(Redirect::to(format!("/bank/import/{id}"))))
 }
 
@@ -199,23 +172,16 @@ fn lint_json(r: &item_lint::LintReport) -> Value {
     })
 }
 
-async fn load(ctx: &PageCtx<'_>, t: &Trainer<'_>, id: i64) -> AppResult<(imports::BankImport, Format, Defaults, Vec<u8>)> {
-    let uid = t.user.id;
-    let imp = with_db(ctx.state, move |c| imports::find(c, id)?.ok_or_else(|| AppError::not_found("no such import"))).await?;
-    if imp.user_id != uid {
-        return Err(AppError::forbidden("this import was uploaded by another trainer"));
-    }
-    let format = Format::parse_name(&imp.format).ok_or_else(|| AppError::internal("stored format"))?;
-    let (defaults, bytes) = from_stored(&imp.parsed)?;
-    Ok((imp, format, defaults, bytes))
-}
-
 // ranked after /bank/<id>/edit, which it would otherwise collide with ("import" is no id)
 #[get("/bank/import/<id>", rank = 2)]
 pub async fn preview(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
-    let (imp, format, defaults, bytes) = load(&ctx, &t, id).await?;
-    let name = imp.file_name.clone();
-    let p = with_db(ctx.state, move |c| bank_import::preview(c, format, &name, &bytes, &defaults)).await?;
+    let by = t.user.id;
+    let (imp, p) = with_db(ctx.state, move |c| {
+        let s = bank_import::staged(c, id, by)?;
+        let p = bank_import::preview_staged(c, &s)?;
+        Ok((s.import, p))
+    })
+    .await?;
     let report: Option<Value> = imp.report.as_deref().and_then(|r| serde_json::from_str(r).ok());
     ctx.render(
         "bank/import_preview",
@@ -228,17 +194,8 @@ pub async fn preview(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Out
 
 #[post("/bank/import/<id>/commit", data = "<_form>")]
 pub async fn commit(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, _form: CsrfForm<Empty>) -> AppResult<Redirect> {
-    let (imp, format, defaults, bytes) = load(&ctx, &t, id).await?;
-    if imp.committed_at.is_some() {
-        return Ok(Redirect::to(format!("/bank/import/{id}")));
-    }
     let (by, now) = (t.user.id, ctx.state.clock.now());
-    with_db(ctx.state, move |c| {
-        let counts = bank_import::commit(c, format, &imp.file_name, &bytes, &defaults, by, now)?;
-        imports::mark_committed(c, id, &serde_json::to_string(&counts).expect("json"), now)?;
-        Ok(())
-    })
-    .await?;
+    with_db(ctx.state, move |c| bank_import::commit_staged(c, id, by, now)).await?;
     Ok(Redirect::to(format!("/bank/import/{id}")))
 }
 

@@ -99,3 +99,29 @@ fn a_previous_release_database_upgrades_without_loss() {
     let reg = lawcert::db::models::bank::registry(&mut conn).unwrap();
     assert!(!reg.editions["criminal-law"][0].changed_all);
 }
+
+#[test]
+fn a_staged_import_of_the_previous_release_keeps_its_file_and_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("staged.db");
+    let url = lawcert::db::DbUrl::parse(path.to_str().unwrap()).unwrap();
+    drop(lawcert::db::connect(&url, 1).expect("a current database"));
+    let step = repo_root().join("migrations/sqlite/2026-12-04-000012_import_bytes");
+    let mut c = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    // back to the previous release's shape, with an upload staged the old way (hex in `parsed`)
+    c.batch_execute(&std::fs::read_to_string(step.join("down.sql")).unwrap()).unwrap();
+    c.batch_execute(
+        "PRAGMA foreign_keys = OFF;
+         DELETE FROM __diesel_schema_migrations WHERE version = '20261204000012';
+         INSERT INTO bank_imports (id, user_id, file_name, format, file_hash, parsed, created_at)
+           VALUES (7, 1, 'a.gift', 'gift', 'h', '{\"defaults\":{\"statute\":\"criminal-law\",\"edition\":null,\"difficulty\":2,\"levels\":[\"basic\"]},\"data\":\"e6ada3e5bd93\"}', '2026-12-01 00:00:00');",
+    )
+    .unwrap();
+    drop(c);
+    drop(lawcert::db::connect(&url, 1).expect("the upgrade runs"));
+    let mut c = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    assert_eq!(one(&mut c, "SELECT CAST(data AS TEXT) AS v FROM bank_imports WHERE id = 7"), "正当");
+    let defaults: lawcert::domain::formats::Defaults =
+        serde_json::from_str(&one(&mut c, "SELECT defaults AS v FROM bank_imports WHERE id = 7")).unwrap();
+    assert_eq!((defaults.statute.as_deref(), defaults.difficulty, defaults.levels.len()), (Some("criminal-law"), Some(2), 1));
+}

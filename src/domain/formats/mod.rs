@@ -132,7 +132,8 @@ impl Format {
 }
 
 /// Values a trainer picks on the import form for fields the file does not carry.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Defaults {
     pub statute: Option<String>,
     pub edition: Option<String>,
