@@ -178,14 +178,12 @@ pub fn commit_as(
                 }
                 Change::NewVersion => {
                     let q = bank_db::find_by_code(c, &e.code)?.ok_or_else(|| AppError::internal("question vanished"))?;
-                    let next = q.latest_version + 1;
-                    if !bank_db::bump_latest(c, q.id, next, q.revision, now)? {
+                    if !super::questions::write_draft_version(c, &q, &e.content, by, now)? {
                         return Err(AppError::new(
                             crate::error::ErrorCode::Stale,
                             format!("{} changed during the import; try again", e.code),
                         ));
                     }
-                    bank_db::insert_version(c, q.id, next, &e.content, by, None, now)?;
                 }
                 Change::Unchanged | Change::Refused => {}
             }

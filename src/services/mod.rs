@@ -22,6 +22,7 @@ pub mod people;
 pub mod plans;
 pub mod practice;
 pub mod proctor;
+pub mod questions;
 pub mod remedial;
 pub mod save_writer;
 pub mod setup;

@@ -12,12 +12,13 @@ use super::{local, with_db};
 use crate::auth::Trainer;
 use crate::db::models::bank::{self as bank_db, status, Filter};
 use crate::db::models::stats as stats_db;
-use crate::db::write_tx;
 use crate::domain::bank::{normalise_letters, Level, QuestionContent, QuestionKind, FALSE_ID, TRUE_ID};
 use crate::domain::editions;
 use crate::domain::lifecycle::Action;
 use crate::error::{AppError, AppResult};
-use crate::services::bank_review;
+use crate::services::{bank_review, questions};
+
+const STALE: &str = "someone else changed this question while you were editing it: reload it, then make your change again";
 
 const PAGE_SIZE: i64 = 50;
 
@@ -276,27 +277,7 @@ pub async fn create(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<QuestionFor
     }
     let author = t.user.id;
     let now = ctx.state.clock.now();
-    let id = with_db(ctx.state, move |c| {
-        write_tx(c, |c| {
-            // trainer-written questions get a code from the row count, kept stable afterwards
-            let code = format!("Q-{}", crate::auth::random_token()[..10].to_uppercase());
-            bank_db::insert_question(
-                c,
-                &bank_db::NewQuestion {
-                    code: &code,
-                    case: None,
-                    origin: "ui",
-                    file_hash: None,
-                    content: &content,
-                    author: Some(author),
-                    reviewed: false,
-                },
-                now,
-            )
-            .map_err(AppError::from)
-        })
-    })
-    .await?;
+    let id = with_db(ctx.state, move |c| questions::create(c, &content, author, now)).await?;
     Ok(Either::Right(Redirect::to(format!("/bank/{id}"))))
 }
 
@@ -408,32 +389,16 @@ pub async fn update(
     }
     let mut errs = content.validate(&reg);
     if form.revision != Some(q.revision) {
-        errs.push("someone else changed this question while you were editing it: reload it, then make your change again".into());
+        errs.push(STALE.into());
     }
     if !errs.is_empty() || form.action == "preview" {
         let preview = errs.is_empty().then(|| preview_json(&content));
         return form_page(&ctx, &form, Some(qjson), errs, preview).await.map(Either::Left);
     }
-    let author = t.user.id;
-    let now = ctx.state.clock.now();
-    let saved = with_db(ctx.state, move |c| {
-        write_tx(c, |c| {
-            let latest = bank_db::version(c, q.id, q.latest_version)?.ok_or_else(|| AppError::internal("version missing"))?;
-            if latest.content_hash == content.content_hash() {
-                return Ok(true); // nothing changed
-            }
-            let next = q.latest_version + 1;
-            if !bank_db::bump_latest(c, q.id, next, q.revision, now)? {
-                return Ok(false);
-            }
-            bank_db::insert_version(c, q.id, next, &content, Some(author), None, now)?;
-            Ok::<bool, AppError>(true)
-        })
-    })
-    .await?;
-    if !saved {
-        let errs = vec!["someone else changed this question while you were editing it: reload it, then make your change again".to_string()];
-        return form_page(&ctx, &form, Some(qjson), errs, None).await.map(Either::Left);
+    let (author, now, revision) = (t.user.id, ctx.state.clock.now(), q.revision);
+    let edit = with_db(ctx.state, move |c| questions::save_edit(c, id, revision, &content, author, now)).await?;
+    if edit == questions::Edit::Stale {
+        return form_page(&ctx, &form, Some(qjson), vec![STALE.into()], None).await.map(Either::Left);
     }
     Ok(Either::Right(Redirect::to(format!("/bank/{id}"))))
 }
