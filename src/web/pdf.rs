@@ -67,7 +67,9 @@ fn width(text: &str, size: f32) -> f32 {
     printable(text).map(|c| f.advance(f.glyph(c).unwrap_or(GlyphId(0)))).sum::<f32>() * size / 1000.0
 }
 
-/// Splits text into lines no wider than `max` points.
+/// Splits text into lines no wider than `max` points. Hanzi break anywhere; a Latin word (an
+/// English label, a statute's name) moves whole to the next line when its line has a space
+/// before it, and breaks between letters only when it is longer than a line.
 fn wrap(text: &str, size: f32, max: f32) -> Vec<String> {
     let mut lines = Vec::new();
     for para in text.split('\n') {
@@ -76,8 +78,22 @@ fn wrap(text: &str, size: f32, max: f32) -> Vec<String> {
             line.push(c);
             if width(&line, size) > max {
                 line.pop();
-                lines.push(std::mem::take(&mut line));
-                line.push(c);
+                let in_word = c.is_ascii_alphanumeric() && line.ends_with(|p: char| p.is_ascii_alphanumeric());
+                let space = line.rfind(' ').filter(|i| in_word && *i > 0 && line[i + 1..].chars().all(|p| p.is_ascii_alphanumeric()));
+                let rest = match space {
+                    Some(i) => {
+                        let rest = line[i + 1..].to_string();
+                        line.truncate(i);
+                        rest
+                    }
+                    None => String::new(),
+                };
+                // the space a line breaks at is neither at its end nor at the next one's start
+                line.truncate(line.trim_end_matches(' ').len());
+                lines.push(std::mem::replace(&mut line, rest));
+                if c != ' ' {
+                    line.push(c);
+                }
             }
         }
         lines.push(line);
@@ -458,6 +474,18 @@ mod tests {
         // Latin wraps by its real, narrower widths: more than twice as many "i" fit as hanzi
         let lines = wrap(&"i".repeat(200), 10.0, 100.0);
         assert!(lines[0].chars().count() > 20 && lines.iter().all(|l| width(l, 10.0) <= 100.0), "{}", lines[0].len());
+        // and breaks between words, not inside one; hanzi still break anywhere
+        let text = "Law enforcement training file of officer 100001, with proportional Latin text";
+        let lines = wrap(text, 10.0, 100.0);
+        assert!(lines.len() > 2 && lines.iter().all(|l| width(l, 10.0) <= 100.0), "{lines:?}");
+        let words: Vec<&str> = text.split(' ').collect();
+        assert_eq!(lines.iter().flat_map(|l| l.split(' ')).collect::<Vec<_>>(), words, "{lines:?}");
+        for max in [50.0, 60.0, 70.0, 80.0, 90.0] {
+            let lines = wrap("执法知识双月考 Passed 执法知识双月考", 10.0, max);
+            assert!(lines.iter().any(|l| l.contains("Passed")), "{lines:?}");
+            assert!(lines.iter().all(|l| !l.starts_with(' ') && !l.ends_with(' ') && width(l, 10.0) <= max), "{lines:?}");
+            assert_eq!(lines.concat().replace(' ', ""), "执法知识双月考Passed执法知识双月考");
+        }
     }
 
     /// The reference rendering .ci/pdf-check compares against (regenerate it, after looking at
