@@ -2,6 +2,9 @@
 //! when `LAWCERT_TEST_POSTGRES` is set (see common.rs).
 
 mod common;
+// reads the text back out of the platform's PDFs (shared with src/web/pdf.rs's tests)
+#[path = "../pdf/text.rs"]
+mod pdf_text;
 
 mod accounts;
 mod api_candidate;
