@@ -1,5 +1,5 @@
 //! Printable PDFs: certificates, training files and results lists. Every file embeds a subset
-//! of Noto Serif CJK SC (assets/fonts/, SIL Open Font License) holding only the glyphs that
+//! of Noto Serif CJK SC (templates/fonts/, SIL Open Font License) holding only the glyphs that
 //! document uses: a CID-keyed CFF font (CIDFontType0, FontFile3 /CIDFontType0C) addressed
 //! through Identity-H, with the font's real advance widths and a ToUnicode map, so the file
 //! looks the same in every reader whether or not it has CJK fonts of its own, and its text can
@@ -26,8 +26,14 @@ const MARGIN: f32 = 50.0;
 const FONT: Name<'static> = Name(b"F1");
 
 /// The committed font: GB 2312, the 通用规范汉字表, Latin, punctuation and every character of
-/// the templates and sources (assets/fonts/README.md: what it covers and how it was made).
-static FONT_FILE: &[u8] = include_bytes!("../../assets/fonts/NotoSerifCJKsc-Regular.subset.otf");
+/// the templates and sources (templates/fonts/README.md: what it covers and how it was made).
+const FONT_PATH: &str = "fonts/NotoSerifCJKsc-Regular.subset.otf";
+
+/// The committed font, from the templates embedded in the binary (one copy).
+fn font_bytes() -> &'static [u8] {
+    static FONT: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    FONT.get_or_init(|| crate::render::Assets::get(FONT_PATH).expect("the committed font is among the templates").data.into_owned())
+}
 const FONT_NAME: &str = "NotoSerifCJKsc-Regular";
 /// CIDs are the subset's glyph ids (Identity), as subsetter writes CID-keyed CFF.
 const IDENTITY: SystemInfo<'static> = SystemInfo { registry: Str(b"Adobe"), ordering: Str(b"Identity"), supplement: 0 };
@@ -39,7 +45,7 @@ struct Font {
 }
 
 static FACE: LazyLock<Font> = LazyLock::new(|| {
-    let face = Face::parse(FONT_FILE, 0).expect("the committed font assets/fonts/NotoSerifCJKsc-Regular.subset.otf parses");
+    let face = Face::parse(font_bytes(), 0).expect("the committed font templates/fonts/NotoSerifCJKsc-Regular.subset.otf parses");
     Font { scale: 1000.0 / f32::from(face.units_per_em()), face }
 });
 
@@ -325,7 +331,7 @@ impl Doc {
         let f = &*FACE;
         // subsetter numbers the glyphs as self.glyphs did and writes CID-keyed CFF with CID = glyph
         // id; the committed font is checked by the tests, so a failure here is a broken build
-        let subset = subsetter::subset(FONT_FILE, 0, &self.glyphs).expect("subsetting the committed font");
+        let subset = subsetter::subset(font_bytes(), 0, &self.glyphs).expect("subsetting the committed font");
         let cff = ttf_parser::RawFace::parse(&subset, 0)
             .ok()
             .and_then(|raw| raw.table(ttf_parser::Tag::from_bytes(b"CFF ")))
@@ -414,7 +420,7 @@ mod tests {
         // the embedded subset is a small part of the committed font
         let font = embedded_font(&bytes);
         assert!(font.starts_with(&[1, 0]), "a bare CFF font program");
-        assert!(font.len() * 20 < FONT_FILE.len(), "{} bytes of a {} byte font", font.len(), FONT_FILE.len());
+        assert!(font.len() * 20 < font_bytes().len(), "{} bytes of a {} byte font", font.len(), font_bytes().len());
         assert!(bytes.len() < 200_000, "the whole file is {} bytes", bytes.len());
     }
 

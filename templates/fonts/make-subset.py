@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Makes assets/fonts/NotoSerifCJKsc-Regular.subset.otf, the font every PDF the platform writes
+"""Makes templates/fonts/NotoSerifCJKsc-Regular.subset.otf, the font every PDF the platform writes
 embeds a per-document subset of (src/web/pdf.rs), and OFL.txt beside it.
 
 An offline step, run by hand when the character set should change; the server needs only the
@@ -7,7 +7,7 @@ committed output. Needs Debian's fonts-noto-cjk (the font) and unicode-data (the
 database with the 通用规范汉字表 positions), and PyPI's fonttools (pyftsubset):
 
     apt-get install -y fonts-noto-cjk unicode-data && pip install fonttools
-    python3 assets/fonts/make-subset.py
+    python3 templates/fonts/make-subset.py
 
 The character set (README.md beside this file says why):
   - every character of GB 2312 (6,763 hanzi plus its symbols, Greek, Cyrillic, kana, box drawing),
