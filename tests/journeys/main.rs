@@ -5,6 +5,7 @@ mod common;
 
 mod accounts;
 mod api_candidate;
+mod api_hr;
 mod api_trainer;
 mod authz;
 mod backup;
