@@ -45,16 +45,20 @@ pub fn save_rule(conn: &mut DbConn, id: Option<i64>, rule: &PromotionRule, activ
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct RuleInput {
     /// At most 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// The post or grade promoted to (派出所所长, 一级警长 …), at most 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub target: String,
     /// `basic`, `intermediate` or `advanced`; absent or empty: no certificate needed.
     #[serde(default)]
+    #[schema(pattern = "^(basic|intermediate|advanced)?$")]
     pub min_level: Option<String>,
     /// No open remedial plan on the day of the check.
     pub no_open_remedial: bool,
     /// No failed bimonthly exam within this many months (1–120) before the promotion date.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 120)]
     pub no_failed_bimonthly_months: Option<i32>,
     /// The qualifying certificate must still be valid on the promotion date (needs `min_level`).
     pub cert_valid_on_date: bool,

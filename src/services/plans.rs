@@ -188,25 +188,30 @@ pub fn plan_with_occurrences(conn: &mut DbConn, id: i64, upcoming: usize, now: T
     if info.active {
         let schedule = &info.schedule;
         let from = match info.last_created {
-            Some(last) => last + chrono::Duration::days(1),
+            Some(last) => last.succ_opt().unwrap_or(last),
             None => bureau_date(now),
         }
         .max(bureau_date(now));
         let mut date = schedule.next_on_or_after(from);
-        while let Some(d) = date.filter(|_| out.iter().filter(|o| o.state == "upcoming").count() < upcoming) {
-            let opens = d.and_time(schedule.opens_at) - bureau_offset();
+        let mut listed = 0;
+        while let Some(d) = date.filter(|_| listed < upcoming) {
+            // dates at the end of the calendar have no window to show
+            let opens = d.and_time(schedule.opens_at).checked_sub_signed(bureau_offset());
+            let closes = opens.and_then(|o| o.checked_add_signed(chrono::Duration::minutes(schedule.window_minutes)));
+            let (Some(opens_at), Some(closes_at)) = (opens, closes) else { break };
             out.push(Occurrence {
                 date: d,
                 state: "upcoming".into(),
                 sitting_id: None,
                 title: None,
-                opens_at: opens,
-                closes_at: opens + chrono::Duration::minutes(schedule.window_minutes),
+                opens_at,
+                closes_at,
                 sat: None,
                 absent: None,
                 makeups: Vec::new(),
             });
-            date = schedule.next_on_or_after(d + chrono::Duration::days(1));
+            listed += 1;
+            date = d.succ_opt().and_then(|next| schedule.next_on_or_after(next));
         }
     }
     Ok((info, out))
