@@ -424,7 +424,7 @@ fn parse_date(field: &str, v: Option<&str>) -> AppResult<Option<chrono::NaiveDat
            ("overdue" = Option<bool>, Query, description = "true: open and past the deadline; false: the others"),
            ("opened_from" = Option<String>, Query, format = Date, description = "opened on or after (bureau date, YYYY-MM-DD)"),
            ("opened_to" = Option<String>, Query, format = Date, description = "opened on or before (bureau date, YYYY-MM-DD)"),
-           ("page" = Option<i64>, Query, minimum = 1, description = "from 1 (default 1)"),
+           ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "from 1 (default 1)"),
            ("per_page" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1–200 (default 50)"),
            ("Accept-Language" = Option<String>, Header, description = "language of the labels")),
     responses((status = 200, body = RemedialPage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -452,6 +452,10 @@ pub async fn api_remedial_plans(
             None
         }),
     };
+    let unit = match unit.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(u) => u.parse::<i64>().map_err(|_| errs.push(format!("unit: {u:?} is not a unit id"))).ok(),
+    };
     let mut number = |field: &str, v: Option<&str>, range: std::ops::RangeInclusive<i64>| -> Option<i64> {
         let v = v.map(str::trim).filter(|s| !s.is_empty())?;
         match v.parse::<i64>() {
@@ -462,7 +466,6 @@ pub async fn api_remedial_plans(
             }
         }
     };
-    let unit = number("unit", unit, i64::MIN..=i64::MAX);
     let page = number("page", page, 1..=1_000_000).unwrap_or(1) as usize;
     let per_page = number("per_page", per_page, 1..=200).unwrap_or(50) as usize;
     let overdue = match overdue.map(str::trim).filter(|s| !s.is_empty()) {
