@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod badge_list;
 pub mod bank;
 pub mod certification;
 pub mod compliance;

@@ -11,7 +11,8 @@ pub struct Schedule {
     pub first_date: NaiveDate,
     /// 2 for 双月考.
     pub every_months: u32,
-    /// Opening time in the bureau's time zone.
+    /// Opening time in the bureau's time zone, HH:MM or HH:MM:SS.
+    #[schema(value_type = String, pattern = "^([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", example = "09:00")]
     pub opens_at: NaiveTime,
     /// How long the sitting stays open.
     pub window_minutes: i64,

@@ -41,6 +41,202 @@ pub fn save_rule(conn: &mut DbConn, id: Option<i64>, rule: &PromotionRule, activ
     })
 }
 
+/// A promotion rule as HR writes it (the rules page or `POST`/`PUT /api/v1/promotion-rules`).
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct RuleInput {
+    /// At most 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+    /// The post or grade promoted to (派出所所长, 一级警长 …), at most 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
+    pub target: String,
+    /// `basic`, `intermediate` or `advanced`; absent or empty: no certificate needed.
+    #[serde(default)]
+    #[schema(pattern = "^(basic|intermediate|advanced)?$")]
+    pub min_level: Option<String>,
+    /// No open remedial plan on the day of the check.
+    pub no_open_remedial: bool,
+    /// No failed bimonthly exam within this many months (1–120) before the promotion date.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 120)]
+    pub no_failed_bimonthly_months: Option<i32>,
+    /// The qualifying certificate must still be valid on the promotion date (needs `min_level`).
+    pub cert_valid_on_date: bool,
+    /// In use (offered for checks); default true.
+    #[serde(default = "in_use")]
+    pub active: bool,
+}
+
+fn in_use() -> bool {
+    true
+}
+
+impl RuleInput {
+    /// The rule, or every problem with it, each naming its field.
+    pub fn rule(&self) -> Result<PromotionRule, Vec<String>> {
+        let mut errs = Vec::new();
+        let min_level = match self.min_level.as_deref().map(str::trim).unwrap_or("") {
+            "" => None,
+            l => Level::parse(l).or_else(|| {
+                errs.push(format!("min_level: unknown level {l:?} (basic, intermediate or advanced)"));
+                None
+            }),
+        };
+        let rule = PromotionRule {
+            name: self.name.clone(),
+            target: self.target.clone(),
+            min_level,
+            no_open_remedial: self.no_open_remedial,
+            no_failed_bimonthly_months: self.no_failed_bimonthly_months,
+            cert_valid_on_date: self.cert_valid_on_date,
+        };
+        // a level we could not read is not also "no minimum level"
+        let unread_level = !errs.is_empty();
+        errs.extend(
+            rule.validate()
+                .into_iter()
+                .filter(|e| !(unread_level && (e.starts_with("cert_valid_on_date") || e.starts_with("the rule has no")))),
+        );
+        if errs.is_empty() {
+            Ok(rule)
+        } else {
+            Err(errs)
+        }
+    }
+}
+
+/// Creates (`id` None) or updates a rule from HR's input, audited; 422 with every field's
+/// problem, 404 for an unknown id.
+pub fn save_rule_input(conn: &mut DbConn, id: Option<i64>, input: &RuleInput, by: i64, now: Ts) -> AppResult<i64> {
+    let rule = input.rule().map_err(|e| AppError::invalid_lines(&e))?;
+    save_rule(conn, id, &rule, input.active, by, now)
+}
+
+/// Which rule an eligibility question is asked against.
+#[derive(Clone, Debug)]
+pub enum RuleRef {
+    Id(i64),
+    /// A rule in use whose target (the post or grade) or name is this.
+    Target(String),
+}
+
+/// An eligibility question: a rule, the promotion date as typed (YYYY-MM-DD), the badges.
+#[derive(Clone, Debug, Default)]
+pub struct CheckRequest {
+    pub rule: Option<RuleRef>,
+    pub date: String,
+    pub badges: Vec<String>,
+}
+
+/// A badge longer than this is not looked up (422): badges are at most 32 characters.
+const MAX_ASKED_BADGE_CHARS: usize = 64;
+
+/// The rule in use that `r` names, or why not (422 naming `field`).
+pub fn resolve_rule(conn: &mut DbConn, r: &RuleRef, field: &str) -> AppResult<hr_db::StoredRule> {
+    let rules = hr_db::rules(conn)?;
+    match r {
+        RuleRef::Id(id) => match rules.into_iter().find(|x| x.id == *id) {
+            Some(x) if x.active => Ok(x),
+            Some(_) => Err(AppError::unprocessable(format!("{field}: promotion rule {id} is not in use"))),
+            None => Err(AppError::unprocessable(format!("{field}: no promotion rule {id}"))),
+        },
+        RuleRef::Target(t) => {
+            let t = t.trim();
+            let found: Vec<hr_db::StoredRule> = rules.into_iter().filter(|x| x.active && (x.target == t || x.name == t)).collect();
+            match found.len() {
+                1 => Ok(found.into_iter().next().expect("one")),
+                0 => match t.parse::<i64>() {
+                    Ok(id) => resolve_rule(conn, &RuleRef::Id(id), field),
+                    Err(_) => Err(AppError::unprocessable(format!("{field}: no promotion rule in use promotes to {t:?}"))),
+                },
+                n => Err(AppError::unprocessable(format!(
+                    "{field}: {n} rules in use promote to {t:?}; give the rule's id ({})",
+                    found.iter().map(|x| x.id.to_string()).collect::<Vec<_>>().join(", ")
+                ))),
+            }
+        }
+    }
+}
+
+/// Answers an eligibility question (the HR page, its upload, the API): every problem with the
+/// question at once (422, each naming its field), else the rule, the date and a verdict per
+/// distinct badge, unknown badges included.
+pub fn check_request(conn: &mut DbConn, req: &CheckRequest, now: Ts) -> AppResult<(hr_db::StoredRule, NaiveDate, Vec<Verdict>)> {
+    use crate::domain::badge_list::MAX_BADGES;
+    let mut errs = Vec::new();
+    let date = NaiveDate::parse_from_str(req.date.trim(), "%Y-%m-%d")
+        .map_err(|_| errs.push(format!("date: {:?} is not a date (YYYY-MM-DD, the promotion date)", req.date.trim())))
+        .ok();
+    if req.badges.is_empty() {
+        errs.push("badges: list at least one 警号".into());
+    }
+    if req.badges.len() > MAX_BADGES {
+        errs.push(format!("badges: {} given; at most {MAX_BADGES} per check", req.badges.len()));
+    } else {
+        for (i, b) in req.badges.iter().enumerate() {
+            if b.trim().is_empty() {
+                errs.push(format!("badges[{i}]: empty"));
+            } else if b.chars().count() > MAX_ASKED_BADGE_CHARS {
+                errs.push(format!("badges[{i}]: longer than {MAX_ASKED_BADGE_CHARS} characters"));
+            }
+        }
+    }
+    let rule = match &req.rule {
+        None => {
+            errs.push("rule_id: choose a promotion rule".into());
+            None
+        }
+        Some(r) => match resolve_rule(conn, r, if matches!(r, RuleRef::Id(_)) { "rule_id" } else { "target" }) {
+            Ok(rule) => Some(rule),
+            Err(e) if e.is_invalid() => {
+                errs.push(e.message);
+                None
+            }
+            Err(e) => return Err(e),
+        },
+    };
+    let (Some(rule), Some(date), true) = (rule, date, errs.is_empty()) else {
+        // errors beyond the first few hundred add nothing
+        errs.truncate(200);
+        return Err(AppError::invalid_lines(&errs));
+    };
+    let verdicts = check(conn, &rule.rule(), &req.badges, date, now)?;
+    Ok((rule, date, verdicts))
+}
+
+/// One reason in the reader's language, with a stable code for machines (`unknown_badge`,
+/// `inactive`, `no_certificate`, `level_too_low`, `expires_before`, `lapses_before`,
+/// `open_remedial`, `failed_bimonthly`).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Reason {
+    pub code: String,
+    pub message: String,
+}
+
+/// A verdict's reasons in `lang`, from the pages' catalogue.
+pub fn reasons_in(r: &crate::render::Renderer, lang: &str, v: &Verdict) -> Vec<Reason> {
+    let mut out = Vec::new();
+    let mut push = |key: &str, params: &serde_json::Value| {
+        out.push(Reason { code: key.trim_start_matches("refusal.").to_string(), message: r.text(lang, key, params) })
+    };
+    if v.unknown {
+        push("refusal.unknown_badge", &json!({}));
+    }
+    if v.inactive {
+        push("refusal.inactive", &json!({}));
+    }
+    for refusal in &v.refusals {
+        let (key, mut params) = refusal_message(refusal);
+        for k in ["needed", "best", "level"] {
+            if let Some(code) = params.get(k).and_then(|c| c.as_str()).map(String::from) {
+                params[k] = json!(r.text(lang, &format!("level.{code}"), &json!({})));
+            }
+        }
+        push(key, &params);
+    }
+    out
+}
+
 /// The facts the promotion check needs about one officer.
 pub fn facts_of(conn: &mut DbConn, user_id: i64, date: NaiveDate, now: Ts) -> AppResult<Facts> {
     let today = bureau_date(now);

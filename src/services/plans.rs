@@ -74,6 +74,149 @@ pub fn create(conn: &mut DbConn, spec: &PlanSpec, by: i64, now: Ts) -> AppResult
     })
 }
 
+/// An exam plan as trainers and admins read it (the plans page, `GET /api/v1/exam-plans`).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PlanInfo {
+    pub id: i64,
+    pub name: String,
+    pub blueprint_id: i64,
+    /// The blueprint's name.
+    pub blueprint: Option<String>,
+    pub active: bool,
+    pub eligibility: Eligibility,
+    pub schedule: Schedule,
+    pub duration_minutes: i32,
+    pub pass_percent: i32,
+    pub multi_rule: String,
+    pub score_release: String,
+    pub answer_release: String,
+    /// The date of the latest occurrence whose sitting the server has created.
+    pub last_created: Option<chrono::NaiveDate>,
+    /// The next occurrence on or after today (bureau date).
+    pub next_date: Option<chrono::NaiveDate>,
+    #[serde(with = "crate::timefmt")]
+    pub created_at: chrono::NaiveDateTime,
+}
+
+/// One occurrence of a plan: a sitting the server created (with its make-ups), or a date still
+/// to come.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Occurrence {
+    /// The bureau date the sitting opens.
+    pub date: chrono::NaiveDate,
+    /// `upcoming` (no sitting yet), `scheduled` (created, not open), `open` or `closed`.
+    pub state: String,
+    pub sitting_id: Option<i64>,
+    pub title: Option<String>,
+    #[serde(with = "crate::timefmt")]
+    pub opens_at: chrono::NaiveDateTime,
+    #[serde(with = "crate::timefmt")]
+    pub closes_at: chrono::NaiveDateTime,
+    /// Candidates who started the sitting (created sittings only).
+    pub sat: Option<i64>,
+    /// Candidates recorded absent once it closed.
+    pub absent: Option<usize>,
+    /// Make-up sittings opened for those absent.
+    pub makeups: Vec<i64>,
+}
+
+/// Every plan, oldest first, with its blueprint's name and next date.
+pub fn infos(conn: &mut DbConn, now: Ts) -> AppResult<Vec<PlanInfo>> {
+    let names: std::collections::HashMap<i64, String> = exam_db::list_blueprints(conn)?.into_iter().map(|b| (b.id, b.name)).collect();
+    plan_db::list(conn)?
+        .into_iter()
+        .map(|p| {
+            let name = names.get(&p.blueprint_id).cloned();
+            info_of(p, name, now)
+        })
+        .collect()
+}
+
+fn info_of(p: Plan, blueprint: Option<String>, now: Ts) -> AppResult<PlanInfo> {
+    let schedule = schedule_of(&p)?;
+    let eligibility: Eligibility =
+        serde_json::from_str(&p.eligibility).map_err(|e| AppError::internal(format!("stored eligibility of plan {}: {e}", p.id)))?;
+    Ok(PlanInfo {
+        next_date: schedule.next_on_or_after(bureau_date(now)),
+        id: p.id,
+        name: p.name,
+        blueprint_id: p.blueprint_id,
+        blueprint,
+        active: p.active,
+        eligibility,
+        schedule,
+        duration_minutes: p.duration_minutes,
+        pass_percent: p.pass_percent,
+        multi_rule: p.multi_rule,
+        score_release: p.score_release,
+        answer_release: p.answer_release,
+        last_created: p.last_created,
+        created_at: p.created_at,
+    })
+}
+
+/// One plan with its occurrences: every sitting it created (oldest first, with attendance and
+/// make-ups), then the next `upcoming` dates still to come. 404 for an unknown plan.
+pub fn plan_with_occurrences(conn: &mut DbConn, id: i64, upcoming: usize, now: Ts) -> AppResult<(PlanInfo, Vec<Occurrence>)> {
+    let p = plan_db::find_plan(conn, id)?.ok_or_else(|| AppError::not_found(format!("no exam plan {id}")))?;
+    let blueprint = exam_db::find_blueprint(conn, p.blueprint_id)?.map(|b| b.name);
+    let info = info_of(p, blueprint, now)?;
+    let sittings: Vec<exam_db::Sitting> = exam_db::list_sittings(conn)?.into_iter().filter(|s| s.plan_id == Some(id)).collect();
+    let mut out = Vec::new();
+    let mut originals: Vec<&exam_db::Sitting> = sittings.iter().filter(|s| s.makeup_of.is_none()).collect();
+    originals.sort_by_key(|s| (s.opens_at, s.id));
+    for s in originals {
+        let state = if now < s.opens_at {
+            "scheduled"
+        } else if now < s.closes_at {
+            "open"
+        } else {
+            "closed"
+        };
+        out.push(Occurrence {
+            date: bureau_date(s.opens_at),
+            state: state.into(),
+            sitting_id: Some(s.id),
+            title: Some(s.title.clone()),
+            opens_at: s.opens_at,
+            closes_at: s.closes_at,
+            sat: Some(exam_db::count_attempts(conn, s.id)?),
+            absent: if s.absences_recorded { Some(room_db::absentees(conn, s.id)?.len()) } else { None },
+            makeups: sittings.iter().filter(|m| m.makeup_of == Some(s.id)).map(|m| m.id).collect(),
+        });
+    }
+    if info.active {
+        let schedule = &info.schedule;
+        let from = match info.last_created {
+            Some(last) => last.succ_opt().unwrap_or(last),
+            None => bureau_date(now),
+        }
+        .max(bureau_date(now));
+        let mut date = schedule.next_on_or_after(from);
+        let mut listed = 0;
+        while let Some(d) = date.filter(|_| listed < upcoming) {
+            // dates at the end of the calendar have no window to show
+            let opens = d.and_time(schedule.opens_at).checked_sub_signed(bureau_offset());
+            let closes = opens.and_then(|o| o.checked_add_signed(chrono::Duration::minutes(schedule.window_minutes)));
+            let (Some(opens_at), Some(closes_at)) = (opens, closes) else { break };
+            out.push(Occurrence {
+                date: d,
+                state: "upcoming".into(),
+                sitting_id: None,
+                title: None,
+                opens_at,
+                closes_at,
+                sat: None,
+                absent: None,
+                makeups: Vec::new(),
+            });
+            listed += 1;
+            date = d.succ_opt().and_then(|next| schedule.next_on_or_after(next));
+        }
+    }
+    Ok((info, out))
+}
+
 fn schedule_of(p: &Plan) -> AppResult<Schedule> {
     serde_json::from_str(&p.schedule).map_err(|e| AppError::internal(format!("stored schedule: {e}")))
 }

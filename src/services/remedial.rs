@@ -487,6 +487,128 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<(usize, usize)> {
     Ok((reminded, overdue))
 }
 
+/// Whose remedial plans a reader may list: trainers, HR and admins every plan; a unit leader
+/// (without those roles) the plans of officers in their unit and the units under it; others
+/// none but their own. The remedial pages and `GET /api/v1/remedial-plans` both ask this.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanScope {
+    Everyone,
+    UnitsUnder(i64),
+}
+
+pub fn scope_of(user: &org::User, roles: &[crate::domain::org::Role]) -> Option<PlanScope> {
+    use crate::domain::org::Role;
+    if roles.iter().any(|r| matches!(r, Role::Trainer | Role::Hr | Role::Admin)) {
+        Some(PlanScope::Everyone)
+    } else if roles.contains(&Role::Leader) {
+        Some(PlanScope::UnitsUnder(user.unit_id))
+    } else {
+        None
+    }
+}
+
+/// Which plans to list; every condition given must hold.
+#[derive(Clone, Debug, Default)]
+pub struct PlanFilter {
+    pub status: Option<Status>,
+    /// Officers of this unit and the units under it.
+    pub unit: Option<i64>,
+    pub badge: Option<String>,
+    /// Open and past the deadline (true), or not (false).
+    pub overdue: Option<bool>,
+    /// Opened on or after / on or before these bureau dates.
+    pub opened_from: Option<chrono::NaiveDate>,
+    pub opened_to: Option<chrono::NaiveDate>,
+}
+
+/// A plan as the lists show it, with the officer and progress.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlanRow {
+    pub plan: tr_db::Plan,
+    pub badge: String,
+    pub name: String,
+    pub unit_id: i64,
+    pub unit: String,
+    pub overdue: bool,
+    pub reviewed: usize,
+    pub mastery: rules_mod::Mastery,
+}
+
+/// The plans `scope` may see that match `filter`, newest first: (how many in all, the rows from
+/// `offset`, at most `limit`). Progress is read only for the rows returned.
+pub fn list_plans(
+    conn: &mut DbConn,
+    scope: PlanScope,
+    filter: &PlanFilter,
+    offset: usize,
+    limit: usize,
+    now: Ts,
+) -> AppResult<(usize, Vec<PlanRow>)> {
+    let people: HashMap<i64, (org::User, String)> = org::list_with_units(conn)?.into_iter().map(|(u, n)| (u.id, (u, n))).collect();
+    let units = org::all_units(conn)?;
+    let parent = |u: i64| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
+    let under = |officer_unit: i64, unit: i64| crate::domain::org::unit_path(officer_unit, parent).contains(&unit);
+    let badge = filter.badge.as_deref().map(str::trim).filter(|b| !b.is_empty());
+    let matching: Vec<tr_db::Plan> = tr_db::all_plans(conn, filter.status == Some(Status::Open))?
+        .into_iter()
+        .filter(|p| {
+            let Some((who, _)) = people.get(&p.user_id) else { return false };
+            let overdue = p.status == Status::Open.as_str() && now >= p.deadline;
+            let opened = bureau_date(p.opened_at);
+            (match scope {
+                PlanScope::Everyone => true,
+                PlanScope::UnitsUnder(u) => under(who.unit_id, u),
+            }) && filter.status.is_none_or(|s| p.status == s.as_str())
+                && filter.unit.is_none_or(|u| under(who.unit_id, u))
+                && badge.is_none_or(|b| who.badge == b)
+                && filter.overdue.is_none_or(|o| o == overdue)
+                && filter.opened_from.is_none_or(|d| opened >= d)
+                && filter.opened_to.is_none_or(|d| opened <= d)
+        })
+        .collect();
+    let total = matching.len();
+    let r = rules(conn)?;
+    let mut rows = Vec::new();
+    for p in matching.into_iter().skip(offset).take(limit) {
+        let (who, unit) = people.get(&p.user_id).cloned().expect("filtered on people");
+        rows.push(PlanRow {
+            mastery: rules_mod::mastery(&r, &plan_answers(conn, &p)?),
+            reviewed: tr_db::reviews_of(conn, p.id)?.len(),
+            overdue: p.status == Status::Open.as_str() && now >= p.deadline,
+            badge: who.badge,
+            name: who.name,
+            unit_id: who.unit_id,
+            unit,
+            plan: p,
+        });
+    }
+    Ok((total, rows))
+}
+
+/// One plan if `scope` may see it (404 otherwise, as for a plan that does not exist).
+pub fn plan_in_scope(conn: &mut DbConn, scope: PlanScope, id: i64, now: Ts) -> AppResult<PlanRow> {
+    let p = tr_db::find_plan(conn, id)?.ok_or_else(|| AppError::not_found(format!("no remedial plan {id}")))?;
+    let who = org::find(conn, p.user_id)?.ok_or_else(|| AppError::not_found(format!("no remedial plan {id}")))?;
+    let units = org::all_units(conn)?;
+    if let PlanScope::UnitsUnder(u) = scope {
+        let parent = |x: i64| units.iter().find(|y| y.id == x).and_then(|y| y.parent_id);
+        if !crate::domain::org::unit_path(who.unit_id, parent).contains(&u) {
+            return Err(AppError::not_found(format!("no remedial plan {id}")));
+        }
+    }
+    let r = rules(conn)?;
+    Ok(PlanRow {
+        mastery: rules_mod::mastery(&r, &plan_answers(conn, &p)?),
+        reviewed: tr_db::reviews_of(conn, p.id)?.len(),
+        overdue: p.status == Status::Open.as_str() && now >= p.deadline,
+        badge: who.badge,
+        name: who.name,
+        unit: units.iter().find(|x| x.id == who.unit_id).map(|x| x.name.clone()).unwrap_or_default(),
+        unit_id: who.unit_id,
+        plan: p,
+    })
+}
+
 /// One error to review, with what the officer needs to understand it.
 #[derive(Clone, Debug, Serialize)]
 pub struct ReviewItem {

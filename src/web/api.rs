@@ -16,16 +16,24 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "lawcert API", version = "1", description = "Candidate flow, trainers' scheduling and results. Errors are {\"error\": {\"code\", \"message\"}}."),
+    info(title = "lawcert API", version = "1", description = "Candidate flow, trainers' scheduling and results, exam plans, remedial plans, promotion rules and eligibility. Errors are {\"error\": {\"code\", \"message\"}}."),
     paths(create_token, my_sittings, start_attempt, get_attempt, save_answer, attempt_event, submit_attempt, create_blueprint, create_sitting, sitting_results,
           apply_certification, verify_certificate, crate::web::hr::records,
           crate::web::account::put_password, crate::web::account::list_tokens, crate::web::account::delete_token,
           crate::web::admin_accounts::api_account, crate::web::admin_accounts::api_reset, crate::web::admin_accounts::api_disable,
-          crate::web::admin_accounts::api_enable, crate::web::admin_accounts::api_unlock),
+          crate::web::admin_accounts::api_enable, crate::web::admin_accounts::api_unlock,
+          crate::web::api_hr::api_eligibility, crate::web::api_hr::api_promotion_rules, crate::web::api_hr::api_promotion_rule,
+          crate::web::api_hr::api_create_promotion_rule, crate::web::api_hr::api_update_promotion_rule, crate::web::api_hr::api_remedial_plans,
+          crate::web::api_hr::api_remedial_plan, crate::web::api_hr::api_exam_plans, crate::web::api_hr::api_exam_plan,
+          crate::web::api_hr::api_create_exam_plan),
     components(schemas(TokenRequest, TokenResponse, ErrorBody, ErrorDetail, crate::error::ErrorCode, crate::error::FieldError, SaveRequest, SaveResponse, NewBlueprint, Created, SittingSpec, BlueprintSpec,
         EventRequest, crate::services::proctor::EventOutcome, ApplyRequest, VerifyResponse, crate::web::hr::FeedPage, crate::web::hr::AuditHead, crate::services::training::Record,
         crate::web::account::PasswordChange, crate::web::account::TokenInfo, crate::web::admin_accounts::AccountStatus,
-        crate::web::admin_accounts::SignInCount, crate::web::admin_accounts::PasswordReset)),
+        crate::web::admin_accounts::SignInCount, crate::web::admin_accounts::PasswordReset,
+        crate::web::api_hr::EligibilityRequest, crate::web::api_hr::RuleTarget, crate::web::api_hr::EligibilityResponse, crate::web::api_hr::BadgeVerdict,
+        crate::services::hr::Reason, crate::web::api_hr::RuleOut, crate::services::hr::RuleInput, crate::web::api_hr::RemedialSummary,
+        crate::web::api_hr::RemedialPage, crate::web::api_hr::RemedialStep, crate::web::api_hr::PracticeProgress, crate::web::api_hr::RemedialDetail,
+        crate::services::plans::PlanInfo, crate::services::plans::Occurrence, crate::services::plans::PlanSpec, crate::web::api_hr::ExamPlanDetail)),
     modifiers(&BearerAuth, &ErrorResponses)
 )]
 pub struct ApiDoc;
@@ -114,7 +122,7 @@ pub struct TokenResponse {
     pub expires_at: chrono::NaiveDateTime,
 }
 
-fn json_body<T>(body: Result<Json<T>, rocket::serde::json::Error<'_>>) -> AppResult<T> {
+pub(crate) fn json_body<T>(body: Result<Json<T>, rocket::serde::json::Error<'_>>) -> AppResult<T> {
     body.map(|j| j.into_inner()).map_err(|e| AppError::bad_request(format!("request body: {e}")))
 }
 

@@ -2,6 +2,7 @@
 //! outbox, and the personnel system's change feed `GET /api/v1/hr/records`.
 
 use rocket::form::FromForm;
+use rocket::fs::TempFile;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -10,13 +11,12 @@ use rocket::{get, post, Either};
 use serde_json::json;
 use std::collections::HashMap;
 
-use super::pages::{CsrfForm, PageCtx};
+use super::pages::{CsrfForm, CsrfUpload, PageCtx, WithCsrf};
 use super::with_db;
 use crate::auth::{Admin, CurrentUser, Personnel};
 use crate::db::models::{hr as hr_db, mail as mail_db};
 use crate::domain::bank::Level;
 use crate::domain::org::Role;
-use crate::domain::promotion::PromotionRule;
 use crate::error::{AppError, AppResult};
 use crate::services::hr;
 
@@ -73,52 +73,63 @@ pub async fn rules(ctx: PageCtx<'_>, _p: Personnel<'_>, edit: Option<i64>) -> Ap
 #[post("/hr/rules", data = "<f>")]
 pub async fn save_rule(ctx: PageCtx<'_>, p: Personnel<'_>, f: CsrfForm<RuleForm>) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let f = f.0;
-    let min_level = match f.min_level.trim() {
-        "" => None,
-        l => match Level::parse(l) {
-            Some(l) => Some(l),
-            None => return rules_page(&ctx, &f, vec![format!("min_level: unknown level {l:?}")]).await.map(Either::Left),
-        },
-    };
-    let rule = PromotionRule {
+    let input = hr::RuleInput {
         name: f.name.clone(),
         target: f.target.clone(),
-        min_level,
+        min_level: Some(f.min_level.clone()),
         no_open_remedial: f.no_open_remedial,
         no_failed_bimonthly_months: f.no_failed_bimonthly_months,
         cert_valid_on_date: f.cert_valid_on_date,
+        active: f.active.unwrap_or(false),
     };
-    let (by, now, id, active) = (p.id(), ctx.state.clock.now(), f.id, f.active.unwrap_or(false));
-    match with_db(ctx.state, move |c| hr::save_rule(c, id, &rule, active, by, now)).await {
+    let (by, now, id) = (p.id(), ctx.state.clock.now(), f.id);
+    match with_db(ctx.state, move |c| hr::save_rule_input(c, id, &input, by, now)).await {
         Ok(_) => Ok(Either::Right(Redirect::to("/hr/rules"))),
         Err(e) if e.is_invalid() => rules_page(&ctx, &f, e.lines()).await.map(Either::Left),
         Err(e) => Err(e),
     }
 }
 
-#[derive(FromForm, Default)]
-pub struct CheckForm {
+/// The eligibility form: a rule, the date, badges typed or pasted, and optionally a spreadsheet
+/// of badges (.xlsx or .csv).
+#[derive(FromForm)]
+pub struct CheckForm<'r> {
+    #[field(name = "_csrf")]
+    csrf: String,
     rule_id: Option<i64>,
     date: String,
+    #[field(default = String::new())]
     badges: String,
+    file: Option<TempFile<'r>>,
     format: Option<String>,
+}
+
+impl WithCsrf for CheckForm<'_> {
+    fn csrf_token(&self) -> &str {
+        &self.csrf
+    }
 }
 
 async fn check_page(
     ctx: &PageCtx<'_>,
-    f: &CheckForm,
+    rule_id: Option<i64>,
+    date: &str,
+    badges: &str,
     verdicts: Option<Vec<hr::Verdict>>,
     errors: Vec<String>,
 ) -> AppResult<RawHtml<String>> {
     let rules = with_db(ctx.state, |c| Ok(hr_db::rules(c)?)).await?;
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
+    let r = &ctx.state.renderer;
     ctx.render(
         "hr/eligibility",
         json!({
-            "rules": rules.iter().filter(|r| r.active).map(|r| json!({"id": r.id, "name": r.name, "target": r.target, "sel": Some(r.id) == f.rule_id})).collect::<Vec<_>>(),
-            "date": if f.date.is_empty() { today.to_string() } else { f.date.clone() },
-            "badges": f.badges,
-            "verdicts": verdicts.as_ref().map(|v| v.iter().map(|x| json!({"badge": x.badge, "name": x.name, "unit": x.unit, "eligible": x.eligible, "reasons": reasons_in(ctx, x)})).collect::<Vec<_>>()),
+            "rules": rules.iter().filter(|r| r.active).map(|r| json!({"id": r.id, "name": r.name, "target": r.target, "sel": Some(r.id) == rule_id})).collect::<Vec<_>>(),
+            "date": if date.is_empty() { today.to_string() } else { date.to_string() },
+            "badges": badges,
+            "max_badges": crate::domain::badge_list::MAX_BADGES,
+            "verdicts": verdicts.as_ref().map(|v| v.iter().map(|x| json!({"badge": x.badge, "name": x.name, "unit": x.unit, "eligible": x.eligible,
+                "reasons": hr::reasons_in(r, ctx.lang, x).into_iter().map(|r| r.message).collect::<Vec<_>>()})).collect::<Vec<_>>()),
             "eligible": verdicts.as_ref().map(|v| v.iter().filter(|x| x.eligible).count()),
             "total": verdicts.as_ref().map(|v| v.len()),
             "errors": errors,
@@ -126,80 +137,53 @@ async fn check_page(
     )
 }
 
-/// A verdict's reasons in the reader's language.
-fn reasons_in(ctx: &PageCtx<'_>, v: &hr::Verdict) -> Vec<String> {
-    let r = &ctx.state.renderer;
-    let mut out = Vec::new();
-    if v.unknown {
-        out.push(r.text(ctx.lang, "refusal.unknown_badge", &json!({})));
-    }
-    if v.inactive {
-        out.push(r.text(ctx.lang, "refusal.inactive", &json!({})));
-    }
-    for refusal in &v.refusals {
-        let (key, mut params) = hr::refusal_message(refusal);
-        for k in ["needed", "best", "level"] {
-            if let Some(code) = params.get(k).and_then(|c| c.as_str()).map(String::from) {
-                params[k] = json!(r.text(ctx.lang, &format!("level.{code}"), &json!({})));
-            }
-        }
-        out.push(r.text(ctx.lang, key, &params));
-    }
-    out
-}
-
 #[get("/hr/eligibility")]
 pub async fn eligibility(ctx: PageCtx<'_>, _p: Personnel<'_>) -> AppResult<RawHtml<String>> {
-    check_page(&ctx, &<CheckForm as Default>::default(), None, vec![]).await
+    check_page(&ctx, None, "", "", None, vec![]).await
 }
 
-/// Badges from the form: a line with a comma or tab is a CSV row (its first field is the 警号);
-/// other lines list badges separated by spaces or 、. Header words are skipped.
-fn badges_of(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        if line.contains([',', '\t', '，']) {
-            out.extend(line.split([',', '\t', '，']).next().map(String::from));
-        } else {
-            out.extend(line.split([' ', '、']).map(String::from));
-        }
+/// The badges of an uploaded file, or every error in it (row and column named).
+async fn badges_of_upload(file: &TempFile<'_>) -> Result<Vec<String>, Vec<String>> {
+    let name = file.raw_name().map(|n| n.dangerous_unsafe_unsanitized_raw().as_str().to_string()).unwrap_or_default();
+    if file.len() as usize > crate::domain::badge_list::MAX_FILE_BYTES {
+        return Err(vec![format!("file: larger than {} MB", crate::domain::badge_list::MAX_FILE_BYTES / 1024 / 1024)]);
     }
-    out.into_iter().map(|b| b.trim().trim_matches('"').to_string()).filter(|b| !b.is_empty() && b != "badge" && b != "警号").collect()
+    let bytes = match file.path() {
+        Some(path) => rocket::tokio::fs::read(path).await.map_err(|e| vec![format!("file: cannot read the upload: {e}")])?,
+        None => match file {
+            TempFile::Buffered { content } => content.to_vec(),
+            TempFile::File { .. } => Vec::new(),
+        },
+    };
+    crate::domain::badge_list::from_file(&name, &bytes)
 }
 
 #[post("/hr/eligibility", data = "<f>")]
 pub async fn run_check(
     ctx: PageCtx<'_>,
     _p: Personnel<'_>,
-    f: CsrfForm<CheckForm>,
+    f: CsrfUpload<CheckForm<'_>>,
 ) -> AppResult<Either<RawHtml<String>, super::bank_files::Download>> {
     let f = f.0;
-    let mut errs = Vec::new();
-    let date = chrono::NaiveDate::parse_from_str(f.date.trim(), "%Y-%m-%d")
-        .map_err(|_| errs.push("date: the promotion date, YYYY-MM-DD".to_string()))
-        .ok();
-    let badges = badges_of(&f.badges);
-    if badges.is_empty() {
-        errs.push("badges: list at least one 警号".into());
+    // the typed list and the file's badges together (a badge in both is checked once)
+    let mut badges = crate::domain::badge_list::from_text(&f.badges);
+    if let Some(file) = f.file.as_ref().filter(|file| file.len() > 0) {
+        match badges_of_upload(file).await {
+            Ok(more) => badges.extend(more),
+            Err(errs) => return check_page(&ctx, f.rule_id, &f.date, &f.badges, None, errs).await.map(Either::Left),
+        }
     }
-    if badges.len() > 5000 {
-        errs.push("badges: at most 5000 per check".into());
-    }
-    let Some(rule_id) = f.rule_id else {
-        errs.push("rule_id: choose a promotion rule".into());
-        return check_page(&ctx, &f, None, errs).await.map(Either::Left);
-    };
-    if !errs.is_empty() {
-        return check_page(&ctx, &f, None, errs).await.map(Either::Left);
-    }
+    // the result page lists what was checked, so "export CSV" works without the file again
+    let shown = badges.join("\n");
+    let req = hr::CheckRequest { rule: f.rule_id.map(hr::RuleRef::Id), date: f.date.clone(), badges };
     let now = ctx.state.clock.now();
-    let (rule, verdicts) = with_db(ctx.state, move |c| {
-        let r = hr_db::find_rule(c, rule_id)?.ok_or_else(|| AppError::unprocessable("rule_id: no such promotion rule"))?;
-        let v = hr::check(c, &r.rule(), &badges, date.expect("checked"), now)?;
-        Ok((r, v))
-    })
-    .await?;
+    let (rule, date, verdicts) = match with_db(ctx.state, move |c| hr::check_request(c, &req, now)).await {
+        Ok(x) => x,
+        Err(e) if e.is_invalid() => return check_page(&ctx, f.rule_id, &f.date, &f.badges, None, e.lines()).await.map(Either::Left),
+        Err(e) => return Err(e),
+    };
     if f.format.as_deref() == Some("csv") {
+        // the personnel office's interchange format: fixed Chinese headers and sentences
         let mut w = csv::Writer::from_writer(Vec::new());
         let _ = w.write_record(["警号", "姓名", "单位", "规则", "晋升至", "晋升日期", "是否符合", "原因"]);
         for v in &verdicts {
@@ -209,7 +193,7 @@ pub async fn run_check(
                 v.unit.clone().unwrap_or_default(),
                 rule.name.clone(),
                 rule.target.clone(),
-                f.date.trim().to_string(),
+                date.to_string(),
                 if v.eligible { "符合" } else { "不符合" }.to_string(),
                 v.reasons.join("；"),
             ];
@@ -219,7 +203,7 @@ pub async fn run_check(
         out.extend(w.into_inner().map_err(|e| AppError::internal(e.to_string()))?);
         return Ok(Either::Right(super::bank_files::download(out, "text/csv; charset=utf-8", "eligibility.csv")));
     }
-    check_page(&ctx, &f, Some(verdicts), vec![]).await.map(Either::Left)
+    check_page(&ctx, f.rule_id, &f.date, &shown, Some(verdicts), vec![]).await.map(Either::Left)
 }
 
 #[get("/hr/compliance?<unit>")]
@@ -454,9 +438,7 @@ pub async fn records(
 #[cfg(test)]
 mod tests {
     #[test]
-    fn badges_are_read_from_lines_lists_and_csv() {
-        assert_eq!(super::badges_of("100001\n100002,王伟\n警号,姓名\n100004\t李\n"), vec!["100001", "100002", "100004"]);
-        assert_eq!(super::badges_of(" 100001 100002、100003 "), vec!["100001", "100002", "100003"]);
+    fn smtp_passwords_are_redacted() {
         assert_eq!(super::redact("smtp://user:secret@mail.example:587"), "smtp://***@mail.example:587");
     }
 }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod admin_accounts;
 pub mod api;
+pub mod api_hr;
 pub mod audit;
 pub mod bank;
 pub mod bank_files;
@@ -180,5 +181,15 @@ pub fn routes() -> Vec<rocket::Route> {
         admin_accounts::api_unlock,
         audit::audit_page,
         audit::checkpoint,
+        api_hr::api_eligibility,
+        api_hr::api_promotion_rules,
+        api_hr::api_promotion_rule,
+        api_hr::api_create_promotion_rule,
+        api_hr::api_update_promotion_rule,
+        api_hr::api_remedial_plans,
+        api_hr::api_remedial_plan,
+        api_hr::api_exam_plans,
+        api_hr::api_exam_plan,
+        api_hr::api_create_exam_plan,
     ]
 }

@@ -113,26 +113,20 @@ pub async fn practice_answer(
 #[get("/remedial")]
 pub async fn remedial_list(ctx: PageCtx<'_>, u: &CurrentUser) -> AppResult<RawHtml<String>> {
     let uid = u.id();
-    let all = u.has(Role::Trainer) || u.has(Role::Hr) || u.has(Role::Admin) || u.has(Role::Leader);
-    let leader_unit = (u.has(Role::Leader) && !u.has(Role::Trainer) && !u.has(Role::Hr) && !u.has(Role::Admin)).then_some(u.user.clone());
+    // who sees which plans is one rule, shared with GET /api/v1/remedial-plans
+    let scope = remedial::scope_of(&u.user, &u.roles);
+    let all = scope.is_some();
     let now = ctx.state.clock.now();
     let (mine, others) = with_db(ctx.state, move |c| {
         let mine = tr_db::plans_of(c, uid)?;
         let mut others = Vec::new();
-        if all {
-            let people: std::collections::HashMap<i64, (org::User, String)> = org::list_with_units(c)?.into_iter().map(|(u, n)| (u.id, (u, n))).collect();
-            let r = remedial::rules(c)?;
-            for p in tr_db::all_plans(c, false)? {
-                let Some((who, unit)) = people.get(&p.user_id) else { continue };
-                if let Some(leader) = &leader_unit {
-                    if !training::may_read(c, leader, &[Role::Leader], who)? {
-                        continue;
-                    }
-                }
-                let m = crate::domain::remedial::mastery(&r, &remedial::plan_answers(c, &p)?);
-                others.push(json!({"id": p.id, "badge": who.badge, "name": who.name, "unit": unit, "trigger": p.trigger_kind, "reason": p.reason,
-                                   "stage": p.stage, "status": p.status, "deadline": super::local(p.deadline), "overdue": p.status == "open" && now >= p.deadline,
-                                   "reviewed": tr_db::reviews_of(c, p.id)?.len(), "review_total": p.review_vec().len(), "mastery": m.percent, "answers": m.counted, "tries": p.exam_tries}));
+        if let Some(scope) = scope {
+            let (_, rows) = remedial::list_plans(c, scope, &remedial::PlanFilter::default(), 0, usize::MAX, now)?;
+            for r in rows {
+                let p = &r.plan;
+                others.push(json!({"id": p.id, "badge": r.badge, "name": r.name, "unit": r.unit, "trigger": p.trigger_kind, "reason": p.reason,
+                                   "stage": p.stage, "status": p.status, "deadline": super::local(p.deadline), "overdue": r.overdue,
+                                   "reviewed": r.reviewed, "review_total": p.review_vec().len(), "mastery": r.mastery.percent, "answers": r.mastery.counted, "tries": p.exam_tries}));
             }
         }
         Ok((mine, others))

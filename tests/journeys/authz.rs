@@ -62,7 +62,20 @@ const SIGNED_IN: &[&str] = &[
 ];
 /// Unit leaders (their own unit), HR and admins.
 const OVERSIGHT: &[&str] = &["compliance@hr"];
-const RESULTS: &[&str] = &["list@sittings", "show@sittings", "results_csv@sittings", "results_pdf@sittings", "sitting_results@api"];
+/// Trainers, unit leaders (their units' records), HR and admins.
+const RESULTS: &[&str] = &[
+    "list@sittings",
+    "show@sittings",
+    "results_csv@sittings",
+    "results_pdf@sittings",
+    "sitting_results@api",
+    "api_remedial_plans@api",
+    "api_remedial_plan@api",
+];
+/// Promotion rules are read by unit leaders, HR and admins.
+const RULES_READ: &[&str] = &["api_promotion_rules@api", "api_promotion_rule@api"];
+/// Exam plans (双月考计划) are read by trainers and admins (trainers write them).
+const PLANS_READ: &[&str] = &["api_exam_plans@api", "api_exam_plan@api"];
 const ADMIN: &[&str] = &[
     "users@admin",
     "new_user@admin",
@@ -105,6 +118,9 @@ const PERSONNEL: &[&str] = &[
     "file_correct@files",
     "file_reward@files",
     "records@api",
+    "api_eligibility@api",
+    "api_create_promotion_rule@api",
+    "api_update_promotion_rule@api",
 ];
 
 fn key(name: &str, path: &str) -> String {
@@ -120,14 +136,18 @@ fn allowed(k: &str, roles: &[&str]) -> bool {
     let personnel = PERSONNEL.contains(&k);
     let signed_in = SIGNED_IN.contains(&k);
     let oversight = OVERSIGHT.contains(&k);
+    let rules_read = RULES_READ.contains(&k);
+    let plans_read = PLANS_READ.contains(&k);
     PUBLIC.contains(&k)
+        || (rules_read && (has("leader") || has("hr") || has("admin")))
+        || (plans_read && (has("trainer") || has("admin")))
         || (signed_in && !roles.is_empty())
         || (oversight && (has("leader") || has("hr") || has("admin")))
         || (officer && has("officer"))
         || (results && (has("trainer") || has("leader") || has("hr") || has("admin")))
         || (admin && has("admin"))
         || (personnel && (has("hr") || has("admin")))
-        || (!officer && !results && !admin && !personnel && !signed_in && !oversight && has("trainer"))
+        || (!officer && !results && !admin && !personnel && !signed_in && !oversight && !rules_read && !plans_read && has("trainer"))
 }
 
 #[test]
@@ -139,7 +159,9 @@ fn every_route_is_allowed_or_refused_for_every_role() {
     let mut decided = 0;
     for (_, path, name) in &routes {
         let k = key(name, path);
-        let listed = [PUBLIC, OFFICER, RESULTS, ADMIN, PERSONNEL, SIGNED_IN, OVERSIGHT].iter().any(|l| l.contains(&k.as_str()));
+        let listed = [PUBLIC, OFFICER, RESULTS, ADMIN, PERSONNEL, SIGNED_IN, OVERSIGHT, RULES_READ, PLANS_READ]
+            .iter()
+            .any(|l| l.contains(&k.as_str()));
         let trainer_route = [
             "/bank",
             "/blueprints",
@@ -148,6 +170,7 @@ fn every_route_is_allowed_or_refused_for_every_role() {
             "/certification/registrations",
             "/api/v1/blueprints",
             "/api/v1/sittings",
+            "/api/v1/exam-plans",
             "/remedial/refer",
             "/remedial/case-evaluations",
         ]

@@ -8,6 +8,7 @@ mod pdf_text;
 
 mod accounts;
 mod api_candidate;
+mod api_hr;
 mod api_trainer;
 mod authz;
 mod backup;

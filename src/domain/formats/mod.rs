@@ -51,6 +51,19 @@ mod moodle;
 pub mod sanitize;
 mod xlsx;
 
+/// The first sheet of an .xlsx file as text cells by row, then column (0-based), after the
+/// same archive checks as a bank import (see the module `xlsx`).
+pub fn xlsx_text_cells(
+    bytes: &[u8],
+) -> Result<std::collections::BTreeMap<u32, std::collections::BTreeMap<u32, Result<String, String>>>, String> {
+    xlsx::text_cells(bytes)
+}
+
+/// Excel's name of a 0-based column (A, B, …, AA).
+pub fn xlsx_column_name(col: u32) -> String {
+    xlsx::column_name(col)
+}
+
 /// The file formats questions can be imported from (and some exported to).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -307,6 +307,20 @@ fn first_sheet(bytes: &[u8]) -> Result<Sheet, String> {
     std::panic::catch_unwind(read).unwrap_or_else(|_| Err("the workbook cannot be read (the reader failed on it)".into()))
 }
 
+/// The first sheet of any workbook as text, for other importers (e.g. a list of badges): the
+/// archive checks and cell limits of the bank import apply. Rows and columns are 0-based; a cell
+/// showing an Excel error is `Err` with its reason.
+pub(super) fn text_cells(bytes: &[u8]) -> Result<BTreeMap<u32, BTreeMap<u32, Result<String, String>>>, String> {
+    check_archive(bytes)?;
+    let sheet = first_sheet(bytes)?;
+    Ok(sheet.into_iter().map(|(r, row)| (r, row.into_iter().map(|(c, cell)| (c, cell_text(&cell))).collect())).collect())
+}
+
+/// Excel's name of a 0-based column (A, B, …, AA).
+pub(super) fn column_name(col: u32) -> String {
+    column_letter(col)
+}
+
 pub(super) fn export(items: &[ExportItem]) -> Result<Vec<u8>, String> {
     let rows: Vec<Vec<String>> = items.iter().map(row_of).collect();
     write_book(&rows, false).map_err(|e| format!("cannot write the workbook: {e}"))
