@@ -95,6 +95,37 @@ impl handlebars::HelperDef for Translate {
     }
 }
 
+/// `{{field_error "pass_percent" "other.name"}}`: the page's problems (`errors`, lines
+/// `field: problem` as `AppError::lines` gives them) with one of these field names, shown beside
+/// the field, so a long form says where each problem is and not only at the top.
+struct FieldErrorHelper;
+
+impl handlebars::HelperDef for FieldErrorHelper {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let names: Vec<&str> = h.params().iter().filter_map(|p| p.value().as_str()).collect();
+        let first = *names.first().ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("field_error", 0))?;
+        let Some(errors) = ctx.data().get("errors").and_then(|e| e.as_array()) else { return Ok(()) };
+        let mine: Vec<String> = errors
+            .iter()
+            .filter_map(|e| e.as_str())
+            .map(crate::domain::validation::FieldError::from_line)
+            .filter(|f| names.contains(&f.field.as_str()))
+            .map(|f| handlebars::html_escape(&f.message))
+            .collect();
+        if !mine.is_empty() {
+            out.write(&format!("<span class=\"field-error\" id=\"error-{}\">{}</span>", handlebars::html_escape(first), mine.join("；")))?;
+        }
+        Ok(())
+    }
+}
+
 handlebars::handlebars_helper!(concat: |*args| args.iter().map(|a| match a { serde_json::Value::String(s) => s.clone(), v => v.to_string() }).collect::<String>());
 
 impl Renderer {
@@ -105,6 +136,7 @@ impl Renderer {
         let catalogues: HashMap<&'static str, HashMap<String, String>> = LANGS.iter().map(|l| (*l, catalogue(l))).collect();
         hb.register_helper("t", Box::new(Translate { catalogues: catalogues.clone(), escape: true }));
         hb.register_helper("concat", Box::new(concat));
+        hb.register_helper("field_error", Box::new(FieldErrorHelper));
         Renderer { hb, catalogues }
     }
 

@@ -216,22 +216,7 @@ pub fn regrade(
         }
         let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
         let versions = cache.get_many(c, &ids)?;
-        let saved: HashMap<i64, String> = exam_db::responses_of(c, a.id)?.into_iter().map(|r| (r.question_version_id, r.choices)).collect();
-        let items: Vec<grading::ItemToGrade<'_>> = paper
-            .items
-            .iter()
-            .map(|i| {
-                let v = &versions[&i.v];
-                grading::ItemToGrade {
-                    kind: v.kind,
-                    key: &v.key,
-                    choices: saved.get(&i.v).map(String::as_str),
-                    points_centi: i.p,
-                    adjustment: adjustments.get(&i.v),
-                }
-            })
-            .collect();
-        let g = grading::grade(&items, rule, s.pass_percent);
+        let g = exams::grade_as_saved(c, a.id, &paper, &versions, &adjustments, rule, s.pass_percent)?;
         report.regraded += 1;
         let old = a.score_centi.unwrap_or(0);
         if g.score_centi == old && Some(g.passed) == a.passed {

@@ -680,6 +680,36 @@ pub struct SubmitResult {
     pub score_released: bool,
 }
 
+/// Grades an attempt's paper from its saved responses, with the keys as adjusted by decided
+/// challenges: the one way a score is computed, at submission and at regrading.
+pub fn grade_as_saved(
+    conn: &mut DbConn,
+    attempt_id: i64,
+    paper: &crate::domain::paper::Paper,
+    versions: &HashMap<i64, std::sync::Arc<crate::services::cache::CachedVersion>>,
+    adjustments: &HashMap<i64, grading::Adjustment>,
+    rule: MultiRule,
+    pass_percent: i32,
+) -> AppResult<grading::Grade> {
+    let saved: HashMap<i64, String> =
+        exam_db::responses_of(conn, attempt_id)?.into_iter().map(|r| (r.question_version_id, r.choices)).collect();
+    let items: Vec<grading::ItemToGrade<'_>> = paper
+        .items
+        .iter()
+        .map(|i| {
+            let v = &versions[&i.v];
+            grading::ItemToGrade {
+                kind: v.kind,
+                key: &v.key,
+                choices: saved.get(&i.v).map(String::as_str),
+                points_centi: i.p,
+                adjustment: adjustments.get(&i.v),
+            }
+        })
+        .collect();
+    Ok(grading::grade(&items, rule, pass_percent))
+}
+
 /// Submits and grades an attempt exactly once; later calls return the stored result.
 /// `kind` is "manual" (the candidate) or "auto" (the server at the deadline).
 pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, kind: &str, now: Ts) -> AppResult<exam_db::Attempt> {
@@ -699,24 +729,8 @@ pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, kind: &s
             return Ok(()); // someone else submitted first; their grade stands
         }
         // grade exactly what was saved, read inside the same transaction as the claim
-        let saved: HashMap<i64, String> =
-            exam_db::responses_of(conn, a.id)?.into_iter().map(|r| (r.question_version_id, r.choices)).collect();
         let adjustments = crate::db::models::challenge::adjustments_of(conn, s.id)?;
-        let items: Vec<grading::ItemToGrade<'_>> = paper
-            .items
-            .iter()
-            .map(|i| {
-                let v = &versions[&i.v];
-                grading::ItemToGrade {
-                    kind: v.kind,
-                    key: &v.key,
-                    choices: saved.get(&i.v).map(String::as_str),
-                    points_centi: i.p,
-                    adjustment: adjustments.get(&i.v),
-                }
-            })
-            .collect();
-        let g = grading::grade(&items, rule, s.pass_percent);
+        let g = grade_as_saved(conn, a.id, &paper, &versions, &adjustments, rule, s.pass_percent)?;
         let scores = g.item_scores.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",");
         exam_db::store_grade(conn, a.id, g.score_centi, g.max_centi, g.passed, &scores)?;
         // a certificate tells the result: it is issued when the score is released (otherwise
