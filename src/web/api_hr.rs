@@ -17,7 +17,6 @@ use crate::auth::CurrentUser;
 use crate::db::models::hr::StoredRule;
 use crate::domain::org::Role;
 use crate::error::{AppError, AppResult};
-use crate::render::LANGS;
 use crate::services::{hr, plans, remedial};
 use crate::state::AppState;
 
@@ -84,31 +83,11 @@ impl<'r> FromRequest<'r> for Caller<'r> {
 /// else the best supported language of `Accept-Language`, else Chinese.
 pub struct ReaderLang(pub &'static str);
 
-/// The supported language `Accept-Language` prefers, if any (`en-GB,en;q=0.9,zh;q=0.8` → en).
-pub fn accept_language(header: &str) -> Option<&'static str> {
-    let mut wanted: Vec<(f32, usize, &'static str)> = header
-        .split(',')
-        .enumerate()
-        .filter_map(|(i, part)| {
-            let mut bits = part.split(';');
-            let tag = bits.next()?.trim().to_ascii_lowercase();
-            let q = bits.filter_map(|b| b.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok())).next().unwrap_or(1.0);
-            let primary = tag.split('-').next().unwrap_or("");
-            let lang = LANGS.iter().copied().find(|l| *l == primary)?;
-            (q > 0.0 && q.is_finite()).then_some((q, i, lang))
-        })
-        .collect();
-    wanted.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    wanted.first().map(|w| w.2)
-}
-
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for ReaderLang {
     type Error = std::convert::Infallible;
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let chosen = req.cookies().get(super::pages::LANG_COOKIE).and_then(|c| LANGS.iter().copied().find(|l| *l == c.value()));
-        let lang = chosen.or_else(|| req.headers().get_one("Accept-Language").and_then(accept_language)).unwrap_or(LANGS[0]);
-        Outcome::Success(ReaderLang(lang))
+        Outcome::Success(ReaderLang(super::pages::lang_of(req)))
     }
 }
 
@@ -625,20 +604,4 @@ pub async fn api_create_exam_plan(
     let now = state.clock.now();
     let id = with_db(state, move |c| plans::create(c, &spec, by, now)).await?;
     Ok((Status::Created, Json(Created { id })))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::accept_language;
-
-    #[test]
-    fn accept_language_picks_the_preferred_supported_language() {
-        assert_eq!(accept_language("en-GB,en;q=0.9,zh;q=0.8"), Some("en"));
-        assert_eq!(accept_language("fr-FR, zh-CN;q=0.7, en;q=0.5"), Some("zh"));
-        assert_eq!(accept_language("zh;q=0.2, en;q=0.9"), Some("en"));
-        assert_eq!(accept_language("en;q=0, zh-TW"), Some("zh"));
-        assert_eq!(accept_language("de, *"), None);
-        assert_eq!(accept_language(""), None);
-        assert_eq!(accept_language("en;q=NaN"), None);
-    }
 }

@@ -16,10 +16,29 @@ use crate::state::AppState;
 
 pub const LANG_COOKIE: &str = "lang";
 
-/// The reader's language: the `lang` cookie, else Chinese.
+/// The reader's language: the `lang` cookie (the switch on every page), else the best supported
+/// language of the browser's `Accept-Language`, else Chinese.
 pub fn lang_of(req: &Request<'_>) -> &'static str {
-    let wanted = req.cookies().get(LANG_COOKIE).map(|c| c.value().to_string());
-    LANGS.iter().copied().find(|l| Some(*l) == wanted.as_deref()).unwrap_or(LANGS[0])
+    let chosen = req.cookies().get(LANG_COOKIE).and_then(|c| LANGS.iter().copied().find(|l| *l == c.value()));
+    chosen.or_else(|| req.headers().get_one("Accept-Language").and_then(accept_language)).unwrap_or(LANGS[0])
+}
+
+/// The supported language `Accept-Language` prefers, if any (`en-GB,en;q=0.9,zh;q=0.8` → en).
+pub fn accept_language(header: &str) -> Option<&'static str> {
+    let mut wanted: Vec<(f32, usize, &'static str)> = header
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, part)| {
+            let mut bits = part.split(';');
+            let tag = bits.next()?.trim().to_ascii_lowercase();
+            let q = bits.filter_map(|b| b.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok())).next().unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or("");
+            let lang = LANGS.iter().copied().find(|l| *l == primary)?;
+            (q > 0.0 && q.is_finite()).then_some((q, i, lang))
+        })
+        .collect();
+    wanted.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    wanted.first().map(|w| w.2)
 }
 
 /// Everything a page template needs besides its own data.
@@ -209,4 +228,20 @@ impl<'r, T: FromForm<'r> + WithCsrf + Send> FromData<'r> for CsrfUpload<T> {
 #[derive(FromForm)]
 pub struct Empty {
     pub note: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accept_language;
+
+    #[test]
+    fn accept_language_picks_the_preferred_supported_language() {
+        assert_eq!(accept_language("en-GB,en;q=0.9,zh;q=0.8"), Some("en"));
+        assert_eq!(accept_language("fr-FR, zh-CN;q=0.7, en;q=0.5"), Some("zh"));
+        assert_eq!(accept_language("zh;q=0.2, en;q=0.9"), Some("en"));
+        assert_eq!(accept_language("en;q=0, zh-TW"), Some("zh"));
+        assert_eq!(accept_language("de, *"), None);
+        assert_eq!(accept_language(""), None);
+        assert_eq!(accept_language("en;q=NaN"), None);
+    }
 }

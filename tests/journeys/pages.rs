@@ -338,3 +338,27 @@ fn signing_out_ends_the_session_at_once() {
     assert_eq!(r.status(), Status::SeeOther);
     assert!(r.headers().get_one("Location").unwrap().starts_with("/login"));
 }
+
+#[test]
+fn a_first_visit_speaks_the_browsers_language_until_the_reader_switches() {
+    let app = TestApp::new();
+    let page = |accept: &str| {
+        let r = app.client.get("/login").header(rocket::http::Header::new("Accept-Language", accept.to_string())).dispatch();
+        r.into_string().unwrap()
+    };
+    let english = page("en-GB,en;q=0.9,zh;q=0.5");
+    assert!(english.contains(r#"<html lang="en""#) && english.contains("Badge number"), "{english}");
+    let chinese = page("zh-CN,zh;q=0.9");
+    assert!(chinese.contains("警号"), "{chinese}");
+    assert!(page("fr-FR,de;q=0.8").contains("警号"), "an unsupported language gets Chinese");
+    // the switch (the cookie) wins over the browser
+    let switched = app
+        .client
+        .get("/login")
+        .header(rocket::http::Header::new("Accept-Language", "en"))
+        .cookie(rocket::http::Cookie::new("lang", "zh"))
+        .dispatch()
+        .into_string()
+        .unwrap();
+    assert!(switched.contains("警号"), "{switched}");
+}

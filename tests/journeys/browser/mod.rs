@@ -139,7 +139,7 @@ pub fn wait_for_remedial_plans(b: &Browser) {
     });
 }
 
-fn axe_source() -> &'static str {
+pub fn axe_source() -> &'static str {
     static AXE: OnceLock<String> = OnceLock::new();
     AXE.get_or_init(|| {
         let path = std::env::var("LAWCERT_AXE_JS")

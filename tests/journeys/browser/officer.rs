@@ -2,7 +2,7 @@
 //! remedial training; the switch to English and back, remembered from page to page; and the
 //! practice pages at a phone's width.
 
-use super::{axe, login, nav, shot, start, wait_for_remedial_plans, Browser};
+use super::{axe, axe_source, login, nav, shot, start, wait_for_remedial_plans, App, Browser};
 
 /// Starts a practice set "by statute" from /practice and answers its first question with the
 /// first option. Returns the set's path and the letter chosen.
@@ -61,6 +61,23 @@ fn officer_practises_and_reads_the_training_file_and_remedial_plan() {
     assert!(mine.iter().any(|r| r.find_all("a").len() == 1), "100022's open plan is listed with its link");
     axe(&b, "remedial");
     shot(&b, "remedial");
+}
+
+#[test]
+#[ignore = "needs Chromium, chromedriver and axe-core: run .ci/browser-tests"]
+fn an_english_browser_is_answered_in_english_from_the_first_page() {
+    axe_source();
+    let app = App::start();
+    let b = Browser::speaking(&app.base, "en-US");
+    b.goto("/login");
+    assert_eq!(b.execute("return document.documentElement.lang", vec![]), "en");
+    login(&b, "100001");
+    nav(&b, "/exams");
+    assert_eq!(b.text("h1"), "My exams");
+    shot(&b, "exam-list-english-browser");
+    // the switch still wins over the browser's language
+    b.click_and_load(".who a[href^='/lang/zh']");
+    assert_eq!(b.text("h1"), "我的考试");
 }
 
 #[test]

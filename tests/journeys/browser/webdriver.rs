@@ -131,13 +131,19 @@ impl Drop for Browser {
 }
 
 impl Browser {
-    /// A new session with a 1280×900 viewport.
+    /// A new session with a 1280×900 viewport, in a browser set to Chinese (as the bureau's are).
     pub fn new(app: &str) -> Browser {
+        Browser::speaking(app, "zh-CN")
+    }
+
+    /// A new session in a browser whose language (and so its `Accept-Language`) is `lang`.
+    pub fn speaking(app: &str, lang: &str) -> Browser {
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": chromium(), "args": [
                 "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
-                "--lang=zh-CN", "--hide-scrollbars", "--force-device-scale-factor=1"]},
+                format!("--lang={lang}"), "--hide-scrollbars", "--force-device-scale-factor=1"],
+                "prefs": {"intl.accept_languages": lang}},
             // prompts (the exam's submit confirmation) are handled by the tests, never dismissed silently
             "unhandledPromptBehavior": "ignore",
             "timeouts": {"script": 60_000, "pageLoad": 60_000, "implicit": 0},
