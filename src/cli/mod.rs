@@ -693,29 +693,6 @@ pub fn admin_create(flags: &args::AdminArgs) -> i32 {
     }
 }
 
-#[cfg(test)]
-mod admin_tests {
-    use super::*;
-
-    #[test]
-    fn a_generated_secret_is_random_private_and_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("db.secret");
-        let first = load_or_create_secret(&path).unwrap();
-        assert_eq!(first.len(), 64);
-        assert_eq!(load_or_create_secret(&path).unwrap(), first, "kept across restarts");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        }
-        let other = load_or_create_secret(&dir.path().join("other.secret")).unwrap();
-        assert_ne!(first, other, "never a fixed key");
-        std::fs::write(&path, "short").unwrap();
-        assert!(load_or_create_secret(&path).unwrap_err().to_string().contains("damaged"));
-    }
-}
-
 /// Runs what the command line asks for; the exit status.
 pub async fn run(cli: args::Cli) -> i32 {
     use args::{AdminCommand, AuditCommand, BankCommand, Command};
@@ -759,4 +736,27 @@ async fn serve() -> i32 {
         return 1;
     }
     0
+}
+
+#[cfg(test)]
+mod admin_tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_secret_is_random_private_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.secret");
+        let first = load_or_create_secret(&path).unwrap();
+        assert_eq!(first.len(), 64);
+        assert_eq!(load_or_create_secret(&path).unwrap(), first, "kept across restarts");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let other = load_or_create_secret(&dir.path().join("other.secret")).unwrap();
+        assert_ne!(first, other, "never a fixed key");
+        std::fs::write(&path, "short").unwrap();
+        assert!(load_or_create_secret(&path).unwrap_err().to_string().contains("damaged"));
+    }
 }
