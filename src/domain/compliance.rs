@@ -75,10 +75,20 @@ pub struct Share {
     pub of: usize,
 }
 
+/// `n` of `of` in per cent, rounded to the nearest whole (half up), the one rounding every
+/// shown share uses, so a share and its complement add up to 100.
+pub fn percent_of(n: usize, of: usize) -> i32 {
+    (n * 200 + of).checked_div(2 * of).map_or(0, |p| p as i32)
+}
+
 impl Share {
-    /// Per cent, rounded down; 100 when nobody is concerned (nothing is missing).
+    /// Per cent (`percent_of`); 100 when nobody is concerned (nothing is missing).
     pub fn percent(&self) -> i32 {
-        (self.met * 100).checked_div(self.of).map_or(100, |p| p as i32)
+        if self.of == 0 {
+            100
+        } else {
+            percent_of(self.met, self.of)
+        }
     }
 }
 
@@ -101,9 +111,9 @@ pub fn figures(t: &Targets, officers: &[OfficerFacts], today: NaiveDate) -> Figu
         Share { met: who.iter().filter(|o| has(o, l)).count(), of: who.len() }
     };
     let with_basic = share(&|_| true, Level::Basic);
-    // the share lacking, rounded up, so 10.5 % is over a 10 % threshold
+    // shown rounded like every share; the bands below compare the exact fraction
     let lacking = with_basic.of - with_basic.met;
-    let lacking_basic_percent = if with_basic.of == 0 { 0 } else { (lacking * 100).div_ceil(with_basic.of) as i32 };
+    let lacking_basic_percent = percent_of(lacking, with_basic.of);
     let over = |limit: i32| with_basic.of > 0 && lacking * 100 > limit as usize * with_basic.of;
     let band = if over(t.lacking_basic_cap_percent) {
         Band::Cap
@@ -149,6 +159,11 @@ mod tests {
         assert_eq!(figures(&t, &mk(1, 10), today).band, Band::Ok, "exactly 10 % is not over 10 %");
         assert_eq!(figures(&t, &mk(2, 19), today).band, Band::Warn, "10.5 %");
         assert_eq!(figures(&t, &mk(2, 19), today).lacking_basic_percent, 11);
+        // one of three lacking: 33 % lacking and 67 % with, adding up to 100
+        let third = figures(&t, &mk(1, 3), today);
+        assert_eq!((third.lacking_basic_percent, third.with_basic.percent()), (33, 67));
+        assert_eq!(figures(&t, &mk(2, 3), today).lacking_basic_percent, 67);
+        assert_eq!(percent_of(1, 8), 13, "12.5 % rounds half up");
         assert_eq!(figures(&t, &mk(2, 10), today).band, Band::Warn, "exactly 20 % is warned, not capped");
         assert_eq!(figures(&t, &mk(3, 10), today).band, Band::Cap);
         assert_eq!(figures(&t, &[], today).band, Band::Ok);
