@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use rocket::tokio::sync::oneshot;
 
-use crate::db::models::{exam as exam_db, Ts};
-use crate::db::{write_tx, DbConn, Pool};
+use crate::db::models::exam::{self as exam_db, SaveGate};
+use crate::db::models::Ts;
+use crate::db::{write_tx, DbConn, LogRestarts, Pool};
 use crate::error::{AppError, AppResult};
 
 /// One answer to store.
@@ -28,8 +29,8 @@ struct Job {
     reply: oneshot::Sender<AppResult<Ts>>,
 }
 
-/// How often the writer restarts the SQLite log between batches.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// How often the writer restarts the SQLite log between batches (see `LogRestarts`).
+const LOG_RESTART_EVERY: Duration = Duration::from_millis(500);
 
 /// Most saves one transaction takes.
 const MAX_BATCH: usize = 512;
@@ -41,14 +42,16 @@ const MAX_BATCH: usize = 512;
 pub fn store(conn: &mut DbConn, saves: &[Save]) -> diesel::QueryResult<Vec<AppResult<Ts>>> {
     let mut out = Vec::with_capacity(saves.len());
     for s in saves {
-        let open = exam_db::open_for_save(conn, s.attempt_id, s.at)?;
-        if !open {
-            let submitted = exam_db::find_attempt(conn, s.attempt_id)?.is_some_and(|a| a.submitted_at.is_some());
-            out.push(Err(if submitted {
-                AppError::conflict("submitted", "this attempt has been submitted; answers can no longer change")
-            } else {
-                AppError::conflict("deadline_passed", "time is up: the deadline has passed and answers can no longer be saved")
-            }));
+        let refusal = match exam_db::save_gate(conn, s.attempt_id, s.at)? {
+            SaveGate::Open => None,
+            SaveGate::Submitted => Some(AppError::conflict("submitted", "this attempt has been submitted; answers can no longer change")),
+            SaveGate::DeadlinePassed => {
+                Some(AppError::conflict("deadline_passed", "time is up: the deadline has passed and answers can no longer be saved"))
+            }
+            SaveGate::NoSuchAttempt => Some(AppError::not_found(format!("no attempt {}", s.attempt_id))),
+        };
+        if let Some(e) = refusal {
+            out.push(Err(e));
             continue;
         }
         exam_db::upsert_response(conn, s.attempt_id, s.version_id, &s.choices, s.flagged, s.at)?;
@@ -100,7 +103,7 @@ fn next_batch(rx: &std::sync::Mutex<mpsc::Receiver<Job>>) -> Option<Vec<Job>> {
 }
 
 fn run(pool: Pool, rx: std::sync::Arc<std::sync::Mutex<mpsc::Receiver<Job>>>) {
-    let mut last_checkpoint = std::time::Instant::now();
+    let mut restarts = LogRestarts::every(LOG_RESTART_EVERY);
     while let Some(mut jobs) = next_batch(&rx) {
         // every writer locks attempts in ascending order, so two batches never deadlock; the
         // sort is stable, so two saves of one answer keep their order
@@ -113,18 +116,7 @@ fn run(pool: Pool, rx: std::sync::Arc<std::sync::Mutex<mpsc::Receiver<Job>>>) {
                 for (reply, r) in replies.into_iter().zip(results) {
                     let _ = reply.send(r);
                 }
-                // Under a steady stream of saves a background checkpoint never catches up with
-                // the log, which then grows and makes every append allocate. Restarting the log
-                // here, between batches, keeps it small and overwritten in place.
-                if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
-                    if let Ok(mut conn) = pool.get() {
-                        match crate::db::restart_log(&mut conn) {
-                            Ok(true) => last_checkpoint = std::time::Instant::now(),
-                            Ok(false) => {} // the background checkpoint is running: after the next batch
-                            Err(e) => eprintln!("save writer: checkpoint: {e}"),
-                        }
-                    }
-                }
+                restarts.after_batch(&pool);
             }
             Err(e) => {
                 // nothing of this batch was stored: every request is told so

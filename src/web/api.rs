@@ -231,23 +231,9 @@ pub async fn save_answer(
     let req = json_body(body)?;
     let uid = o.user.id;
     let now = state.clock.now();
-    let st: &AppState = state;
-    let prepare = || exams::prepare_save(&st.versions, &st.attempts, id, uid, question_id, &req.choices, req.flagged, ip, now);
-    let save = match prepare()? {
-        Some(save) => save,
-        // only a cache miss (the first save after a restart) reads the database here
-        None => {
-            rocket::tokio::task::block_in_place(|| {
-                let mut conn = st.pool.get()?;
-                exams::cache_for_save(&mut conn, &st.versions, &st.attempts, id, question_id)
-            })?;
-            match prepare()? {
-                Some(save) => save,
-                None => return Err(AppError::not_found(format!("no attempt {id} of yours"))),
-            }
-        }
-    };
-    let saved_at = st.saves.save(save).await?;
+    let answer =
+        exams::AnswerInput { attempt_id: id, user_id: uid, version_id: question_id, choices: &req.choices, flagged: req.flagged, ip, now };
+    let saved_at = exams::save_answer_grouped(state, answer).await?;
     Ok(Json(SaveResponse { saved_at }))
 }
 
