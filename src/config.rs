@@ -28,6 +28,8 @@ pub struct Config {
     pub dated_sweep_seconds: u64,
     /// How often the SQLite write-ahead log is copied into the database file.
     pub checkpoint_ms: u64,
+    /// Bounds of the answer-save queue; beyond them a save is refused with 503 `overloaded`.
+    pub save_queue: crate::services::save_writer::QueueLimits,
     /// Where e-mail goes: `LAWCERT_SMTP_URL` (smtp://user:pass@host:587?tls=required,
     /// smtps://host:465, …) or, by default, a folder of .eml files (`LAWCERT_MAIL_DIR`).
     pub mail_transport: crate::services::mail::Transport,
@@ -86,6 +88,11 @@ impl Config {
             sweep_seconds: number("LAWCERT_SWEEP_SECONDS", 5, 1, 3600)? as u64,
             dated_sweep_seconds: number("LAWCERT_DATED_SWEEP_SECONDS", 60, 1, 86_400)? as u64,
             checkpoint_ms: number("LAWCERT_CHECKPOINT_MS", 100, 10, 3_600_000)? as u64,
+            save_queue: crate::services::save_writer::QueueLimits {
+                max_depth: number("LAWCERT_SAVE_QUEUE_MAX", 4096, 0, 1_000_000)? as usize,
+                max_wait: std::time::Duration::from_millis(number("LAWCERT_SAVE_QUEUE_WAIT_MS", 50, 1, 60_000)? as u64),
+                retry_after_secs: number("LAWCERT_SAVE_RETRY_AFTER", 1, 1, 300)? as u32,
+            },
             mail_transport: match get("LAWCERT_SMTP_URL").filter(|u| !u.trim().is_empty()) {
                 Some(url) => {
                     let url = url.trim().to_string();

@@ -11,13 +11,15 @@ pub struct AppError {
     pub status: Status,
     pub code: &'static str,
     pub message: String,
+    /// Seconds the client should wait before trying again (sent as `Retry-After`).
+    pub retry_after: Option<u32>,
 }
 
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(status: Status, code: &'static str, message: impl Into<String>) -> AppError {
-        AppError { status, code, message: message.into() }
+        AppError { status, code, message: message.into(), retry_after: None }
     }
     pub fn bad_request(message: impl Into<String>) -> AppError {
         AppError::new(Status::BadRequest, "bad_request", message)
@@ -39,6 +41,10 @@ impl AppError {
     }
     pub fn internal(message: impl Into<String>) -> AppError {
         AppError::new(Status::InternalServerError, "internal", message)
+    }
+    /// 503 `overloaded`: refused at once, nothing done; try again after `retry_after` seconds.
+    pub fn overloaded(retry_after: u32, message: impl Into<String>) -> AppError {
+        AppError { retry_after: Some(retry_after), ..AppError::new(Status::ServiceUnavailable, "overloaded", message) }
     }
 }
 
@@ -72,11 +78,16 @@ pub fn error_json(code: &str, message: &str) -> String {
 
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let mut res = Response::build();
+        res.status(self.status);
+        if let Some(secs) = self.retry_after {
+            res.raw_header("Retry-After", secs.to_string());
+        }
         if req.uri().path().starts_with("/api") {
             let body = error_json(self.code, &self.message);
-            return Response::build().status(self.status).header(ContentType::JSON).sized_body(body.len(), Cursor::new(body)).ok();
+            return res.header(ContentType::JSON).sized_body(body.len(), Cursor::new(body)).ok();
         }
         let html = crate::web::pages::error_page(req, self.status, self.code, &self.message);
-        Response::build().status(self.status).header(ContentType::HTML).sized_body(html.len(), Cursor::new(html)).ok()
+        res.header(ContentType::HTML).sized_body(html.len(), Cursor::new(html)).ok()
     }
 }

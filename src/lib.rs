@@ -69,7 +69,7 @@ pub fn load_texts(config: &Config) -> domain::statute_text::StatuteTexts {
 /// Builds the application on a prepared pool.
 pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::Pool, clock: Arc<Clock>) -> Rocket<Build> {
     let writers = if config.database.backend == db::Backend::Sqlite { 1 } else { (config.pool_size as usize / 2).max(1) };
-    let saves = services::save_writer::SaveWriter::start(pool.clone(), writers);
+    let saves = services::save_writer::SaveWriter::start(pool.clone(), writers, config.save_queue, Box::new(|_| {}));
     let texts = Arc::new(load_texts(&config));
     // the settings row, so every app server on the database shows the demo banner
     let demo = pool.get().map_err(AppError::from).and_then(|mut c| services::setup::demo_seeded(&mut c)).unwrap_or_else(|e| {

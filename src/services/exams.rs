@@ -657,8 +657,11 @@ async fn prepare_save(state: &AppState, a: &AnswerInput<'_>) -> AppResult<Save> 
 }
 
 /// Saves one answer through the group-commit writer (the API's path): checked from memory,
-/// queued, and acknowledged with its time once the writer's transaction has committed.
+/// queued, and acknowledged with its time once the writer's transaction has committed. When the
+/// queue is full it is refused at once (503 `overloaded`, `Retry-After`) and nothing is stored.
 pub async fn save_answer_grouped(state: &AppState, a: AnswerInput<'_>) -> AppResult<Ts> {
+    // an overloaded server refuses before doing anything else for the save
+    state.saves.check_room()?;
     let save = prepare_save(state, &a).await?;
     state.saves.save(save).await
 }

@@ -215,10 +215,14 @@ pub struct SaveResponse {
     pub saved_at: chrono::NaiveDateTime,
 }
 
-/// Saves one answer. 409 once the deadline has passed or the attempt is submitted.
+/// Saves one answer. 409 once the deadline has passed or the attempt is submitted. 503
+/// `overloaded` (with `Retry-After` in seconds) when the server's save queue is full: the
+/// answer was not stored; send it again after the wait, with some random extra.
 #[utoipa::path(put, path = "/api/v1/attempts/{id}/answers/{question_id}", security(("bearer" = [])),
     params(("id" = i64, Path), ("question_id" = i64, Path)), request_body = SaveRequest,
-    responses((status = 200, body = SaveResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = SaveResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "overloaded: not stored; retry after the Retry-After seconds",
+            headers(("Retry-After" = u32, description = "seconds to wait before sending the answer again")))))]
 #[put("/api/v1/attempts/<id>/answers/<question_id>", data = "<body>")]
 pub async fn save_answer(
     state: &State<AppState>,

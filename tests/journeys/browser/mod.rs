@@ -46,9 +46,15 @@ impl Drop for App {
 
 impl App {
     pub fn start() -> App {
+        App::start_with(&[])
+    }
+
+    /// The app with extra settings (e.g. a tiny save queue).
+    pub fn start_with(extra: &[(&str, &str)]) -> App {
         let db = fresh_database();
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_lawcert"))
+            .envs(extra.iter().copied())
             .current_dir(repo_root())
             .env("DATABASE_URL", &db.url)
             .env("ROCKET_PORT", port.to_string())
