@@ -58,6 +58,7 @@ async fn run() {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     match words.as_slice() {
         [] | ["serve"] => {
+            lawcert::telemetry::init_logs();
             let app = match lawcert::rocket() {
                 Ok(app) => app,
                 Err(e) => {

@@ -26,6 +26,8 @@ pub struct AppState {
     /// Signs audit checkpoints (`domain::audit::checkpoint_key` of the server's secret key);
     /// None when no secret key was configured.
     pub audit_key: Option<[u8; 32]>,
+    /// Prometheus metrics (`/metrics`, `telemetry`).
+    pub metrics: Arc<crate::telemetry::Metrics>,
 }
 
 /// What never changes about an attempt once started: whose it is and which questions are on

@@ -528,6 +528,8 @@ async fn run(a: Args) {
         .env("ROCKET_ADDRESS", "127.0.0.1")
         .env("ROCKET_SECRET_KEY", lawcert::auth::random_token())
         .env("ROCKET_LOG_LEVEL", "off")
+        // a log line per request would flood this terminal: warnings only, unless RUST_LOG says
+        .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
         .env("LAWCERT_DEMO", "0")
         .env("LAWCERT_SWEEP_SECONDS", "2")
         .stdout(Stdio::null())

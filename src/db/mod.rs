@@ -154,6 +154,15 @@ pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<()> {
     result.map_err(|e| anyhow::anyhow!("database migration failed: {e}"))
 }
 
+/// Whether migrations this build knows are not yet applied to the database.
+pub fn has_pending_migrations(conn: &mut DbConn) -> anyhow::Result<bool> {
+    let pending = match conn {
+        DbConn::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+    };
+    pending.map_err(|e| anyhow::anyhow!("reading the applied migrations: {e}"))
+}
+
 /// Held while a checkpoint runs: SQLite allows one checkpointer at a time, and a second one
 /// would sit in the busy handler, so the writer skips its log restart rather than wait.
 static SQLITE_CHECKPOINTING: std::sync::Mutex<()> = std::sync::Mutex::new(());

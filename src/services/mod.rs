@@ -16,6 +16,7 @@ pub mod file_export;
 pub mod hr;
 pub mod item_analysis;
 pub mod mail;
+pub mod operations;
 pub mod people;
 pub mod plans;
 pub mod practice;

@@ -274,6 +274,21 @@ pub fn overdue_attempts(conn: &mut DbConn, now: Ts, limit: i64) -> QueryResult<V
         .load(conn)
 }
 
+/// Attempts started and not submitted whose deadline is still ahead.
+pub fn count_open_attempts(conn: &mut DbConn, now: Ts) -> QueryResult<i64> {
+    attempts::table.filter(attempts::submitted_at.is_null()).filter(attempts::deadline.gt(now)).count().get_result(conn)
+}
+
+/// The earliest deadline among unsubmitted attempts whose deadline has passed: how far the
+/// deadline sweeper is behind.
+pub fn oldest_overdue_deadline(conn: &mut DbConn, now: Ts) -> QueryResult<Option<Ts>> {
+    attempts::table
+        .filter(attempts::submitted_at.is_null())
+        .filter(attempts::deadline.le(now))
+        .select(diesel::dsl::min(attempts::deadline))
+        .first(conn)
+}
+
 /// A sitting's attempts with the candidate's badge, name and unit id.
 pub fn attempts_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<(Attempt, String, String, i64)>> {
     attempts::table

@@ -61,6 +61,7 @@ impl App {
             .env("ROCKET_ADDRESS", "127.0.0.1")
             .env("ROCKET_SECRET_KEY", TEST_SECRET)
             .env("ROCKET_LOG_LEVEL", "off")
+            .env("RUST_LOG", "warn")
             // the demo's past results are filed (and remedial plans opened) by the first dated sweep
             .env("LAWCERT_SWEEP_SECONDS", "1")
             .env("LAWCERT_DATED_SWEEP_SECONDS", "1")
