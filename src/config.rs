@@ -28,6 +28,10 @@ pub struct Config {
     pub dated_sweep_seconds: u64,
     /// How often the SQLite write-ahead log is copied into the database file.
     pub checkpoint_ms: u64,
+    /// The bearer token `/metrics` wants (`LAWCERT_METRICS_TOKEN`); unset, metrics are off.
+    pub metrics_token: Option<String>,
+    /// Bounds of the answer-save queue; beyond them a save is refused with 503 `overloaded`.
+    pub save_queue: QueueLimits,
     /// Where e-mail goes: `LAWCERT_SMTP_URL` (smtp://user:pass@host:587?tls=required,
     /// smtps://host:465, …) or, by default, a folder of .eml files (`LAWCERT_MAIL_DIR`).
     pub mail_transport: MailTransport,
@@ -86,6 +90,16 @@ impl Config {
             sweep_seconds: number("LAWCERT_SWEEP_SECONDS", 5, 1, 3600)? as u64,
             dated_sweep_seconds: number("LAWCERT_DATED_SWEEP_SECONDS", 60, 1, 86_400)? as u64,
             checkpoint_ms: number("LAWCERT_CHECKPOINT_MS", 100, 10, 3_600_000)? as u64,
+            metrics_token: match get("LAWCERT_METRICS_TOKEN").map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) {
+                None => None,
+                Some(t) if t.len() >= 16 && t.chars().all(|c| c.is_ascii_graphic()) => Some(t),
+                Some(_) => return Err("LAWCERT_METRICS_TOKEN: expected at least 16 printable characters without spaces".into()),
+            },
+            save_queue: QueueLimits {
+                max_depth: number("LAWCERT_SAVE_QUEUE_MAX", 4096, 0, 1_000_000)? as usize,
+                max_wait: std::time::Duration::from_millis(number("LAWCERT_SAVE_QUEUE_WAIT_MS", 50, 1, 60_000)? as u64),
+                retry_after_secs: number("LAWCERT_SAVE_RETRY_AFTER", 1, 1, 300)? as u32,
+            },
             mail_transport: match get("LAWCERT_SMTP_URL").filter(|u| !u.trim().is_empty()) {
                 Some(url) => {
                     let url = url.trim().to_string();
@@ -168,4 +182,17 @@ pub enum MailTransport {
     Smtp(String),
     /// A folder of .eml files: the embedded default needs no mail server.
     Folder(std::path::PathBuf),
+}
+
+/// How much the save queue may hold before saves are refused.
+#[derive(Clone, Copy, Debug)]
+pub struct QueueLimits {
+    /// Saves waiting for the writer (`LAWCERT_SAVE_QUEUE_MAX`); 0 refuses every save, which
+    /// only makes sense to rehearse the exam page's retries.
+    pub max_depth: usize,
+    /// How long the oldest waiting save may have waited (`LAWCERT_SAVE_QUEUE_WAIT_MS`): the
+    /// bound that adapts to how fast this machine commits.
+    pub max_wait: std::time::Duration,
+    /// Seconds a refused client is told to wait (`Retry-After`).
+    pub retry_after_secs: u32,
 }

@@ -80,6 +80,7 @@ error_codes! {
     WrongStage => ("wrong_stage", 409, "the question is not at the review stage this needs"),
     Internal => ("internal", 500, "a fault on the server; it is logged"),
     Unavailable => ("unavailable", 503, "the database is busy or unreachable: try again"),
+    Overloaded => ("overloaded", 503, "the server is at capacity and refused at once, doing nothing: try again after `Retry-After` seconds"),
     NoSecretKey => ("no_secret_key", 503, "the server has no secret key configured to sign with"),
 }
 
@@ -96,13 +97,15 @@ pub struct AppError {
     pub message: String,
     /// For `invalid`: each field's problem, in the order found.
     pub fields: Vec<FieldError>,
+    /// Seconds the client should wait before trying again (sent as `Retry-After`).
+    pub retry_after: Option<u32>,
 }
 
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> AppError {
-        AppError { code, message: message.into(), fields: Vec::new() }
+        AppError { code, message: message.into(), fields: Vec::new(), retry_after: None }
     }
     pub fn bad_request(message: impl Into<String>) -> AppError {
         AppError::new(ErrorCode::BadRequest, message)
@@ -123,11 +126,15 @@ impl AppError {
     pub fn internal(message: impl Into<String>) -> AppError {
         AppError::new(ErrorCode::Internal, message)
     }
+    /// 503 `overloaded`: refused at once, nothing done; try again after `retry_after` seconds.
+    pub fn overloaded(retry_after: u32, message: impl Into<String>) -> AppError {
+        AppError { retry_after: Some(retry_after), ..AppError::new(ErrorCode::Overloaded, message) }
+    }
 
     /// Invalid input, one entry a field. The message joins them for readers that show one line.
     pub fn invalid(fields: Vec<FieldError>) -> AppError {
         let message = fields.iter().map(FieldError::to_string).collect::<Vec<_>>().join("; ");
-        AppError { code: ErrorCode::Invalid, message, fields }
+        AppError { code: ErrorCode::Invalid, message, fields, retry_after: None }
     }
 
     /// Invalid input from a validator that speaks in lines `field: problem`

@@ -14,6 +14,7 @@ pub mod error;
 pub mod render;
 pub mod services;
 pub mod state;
+pub mod telemetry;
 pub mod timefmt;
 pub mod web;
 
@@ -70,7 +71,14 @@ pub fn load_texts(config: &Config) -> domain::statute_text::StatuteTexts {
 /// Builds the application on a prepared pool.
 pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::Pool, clock: Arc<Clock>) -> Rocket<Build> {
     let writers = if config.database.backend == db::Backend::Sqlite { 1 } else { (config.pool_size as usize / 2).max(1) };
-    let saves = services::save_writer::SaveWriter::start(pool.clone(), writers);
+    let metrics = Arc::new(telemetry::Metrics::new());
+    let batches = metrics.clone();
+    let saves = services::save_writer::SaveWriter::start(
+        pool.clone(),
+        writers,
+        config.save_queue,
+        Box::new(move |n| batches.save_batch.observe(n as f64)),
+    );
     let texts = Arc::new(load_texts(&config));
     // the settings row, so every app server on the database shows the demo banner
     let demo = pool.get().map_err(AppError::from).and_then(|mut c| services::setup::demo_seeded(&mut c)).unwrap_or_else(|e| {
@@ -91,15 +99,18 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
         texts,
         demo,
         audit_key,
+        metrics,
     };
     rocket::custom(figment)
         .manage(state)
         .attach(SecurityHeaders)
+        .attach(web::ops::RequestTelemetry)
         .attach(AdHoc::on_liftoff("deadline sweeper", |rocket| {
             Box::pin(async move {
                 let app: &AppState = rocket.state().expect("state");
                 let pool = app.pool.clone();
                 let clock = app.clock.clone();
+                let metrics = app.metrics.clone();
                 let every = std::time::Duration::from_secs(app.config.sweep_seconds);
                 let dated_every = std::time::Duration::from_secs(app.config.dated_sweep_seconds);
                 // The sweeper only needs the pool and clock; grading loads versions through a cache of its own.
@@ -144,6 +155,9 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                             Ok(n)
                         })
                         .await;
+                        if matches!(r, Ok(Ok(_))) {
+                            metrics.sweeper_last_run.set(chrono::Utc::now().timestamp_millis() as f64 / 1000.0);
+                        }
                         match r {
                             Ok(Ok(n)) if n > 0 => println!("deadline sweeper: submitted {n} attempt(s) whose time was up"),
                             Ok(Err(e)) => eprintln!("deadline sweeper: {}", e.message),
@@ -229,7 +243,12 @@ pub fn rocket() -> anyhow::Result<Rocket<Build>> {
     let config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     let clock = Arc::new(Clock::default());
     let pool = prepare(&config, &clock)?;
-    let figment = cli::figment_with_secret(&config)?;
+    let mut figment = cli::figment_with_secret(&config)?;
+    // Rocket's own log (a line per request and route table at start) gives way to the one
+    // structured line per request (`telemetry`); ROCKET_LOG_LEVEL brings it back
+    if std::env::var_os("ROCKET_LOG_LEVEL").is_none() {
+        figment = figment.merge(("log_level", "critical"));
+    }
     Ok(rocket_with(figment, config, pool, clock))
 }
 

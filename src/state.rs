@@ -24,6 +24,8 @@ pub struct AppState {
     /// Signs audit checkpoints (`domain::audit::checkpoint_key` of the server's secret key);
     /// None when no secret key was configured.
     pub audit_key: Option<[u8; 32]>,
+    /// Prometheus metrics (`/metrics`, `telemetry`).
+    pub metrics: Arc<crate::telemetry::Metrics>,
 }
 
 /// Runs blocking database work off the async executor, on a connection from the app's pool.
@@ -32,11 +34,12 @@ where
     T: Send + 'static,
     F: FnOnce(&mut crate::db::PooledConn) -> crate::error::AppResult<T> + Send + 'static,
 {
-    let pool = state.pool.clone();
-    rocket::tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get()?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|e| crate::error::AppError::internal(format!("worker failed: {e}")))?
+    crate::services::blocking(&state.pool, f).await
+}
+
+impl AppState {
+    /// What an answer save goes through (`services::exams::save_answer_grouped`).
+    pub fn save_path(&self) -> crate::services::exams::SavePath<'_> {
+        crate::services::exams::SavePath { pool: &self.pool, versions: &self.versions, attempts: &self.attempts, saves: &self.saves }
+    }
 }

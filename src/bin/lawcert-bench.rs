@@ -38,6 +38,10 @@ struct Args {
     questions: u32,
     database_url: Option<String>,
     json: bool,
+    /// Offer this multiple of the capacity (`--capacity`, or measured first with a closed loop).
+    overload: Option<f64>,
+    capacity: Option<f64>,
+    calibrate_seconds: f64,
 }
 
 impl Args {
@@ -52,6 +56,9 @@ impl Args {
             questions: 100,
             database_url: std::env::var("DATABASE_URL").ok(),
             json: false,
+            overload: None,
+            capacity: None,
+            calibrate_seconds: 20.0,
         };
         let args: Vec<String> = std::env::args().skip(1).collect();
         let mut i = 0;
@@ -66,6 +73,9 @@ impl Args {
                 "--login-sample" => a.login_sample = num(i) as usize,
                 "--submit-share" => a.submit_share = num(i),
                 "--questions" => a.questions = num(i) as u32,
+                "--overload" => a.overload = Some(num(i)),
+                "--capacity" => a.capacity = Some(num(i)),
+                "--calibrate-seconds" => a.calibrate_seconds = num(i),
                 "--json" => {
                     a.json = true;
                     i += 1;
@@ -82,7 +92,7 @@ impl Args {
                     continue;
                 }
                 "--help" | "-h" => {
-                    println!("usage: lawcert-bench [--smoke] [--candidates N] [--start-window S] [--save-seconds S] [--save-interval S] [--login-sample N] [--submit-share F] [--questions N] [--json]\n(DATABASE_URL=postgres://… benchmarks PostgreSQL: a fresh database is created on that server)");
+                    println!("usage: lawcert-bench [--smoke] [--candidates N] [--start-window S] [--save-seconds S] [--save-interval S] [--login-sample N] [--submit-share F] [--questions N] [--overload F [--capacity N] [--calibrate-seconds S]] [--json]\n(DATABASE_URL=postgres://… benchmarks PostgreSQL: a fresh database is created on that server)\n--overload F: offer F times the server's capacity in the save phase (the capacity is --capacity saves/s, or measured first by a closed loop of 256 clients for --calibrate-seconds, default 20); refused saves (503) are sent again after Retry-After plus a random, growing extra, as the exam page does, and reported as refused and retried. The server inherits LAWCERT_SAVE_QUEUE_* from this process's environment.");
                     std::process::exit(0);
                 }
                 other => die(&format!("unknown option {other} (see --help)")),
@@ -307,6 +317,117 @@ struct Paper {
     questions: Vec<(i64, bool, Vec<String>)>,
 }
 
+/// Save outcomes, counted: acknowledged, refused (503), retries sent, acknowledged after at
+/// least one refusal, first tries sent, abandoned at the end of the phase while still refused.
+#[derive(Default)]
+struct SaveCounts([AtomicU64; 6]);
+impl SaveCounts {
+    fn add(&self, k: usize) {
+        self.0[k].fetch_add(1, Ordering::Relaxed);
+    }
+    fn snapshot(&self) -> [u64; 6] {
+        std::array::from_fn(|k| self.0[k].load(Ordering::Relaxed))
+    }
+}
+const ACKED: usize = 0;
+const REFUSED: usize = 1;
+const RETRIES: usize = 2;
+const ACKED_AFTER_REFUSAL: usize = 3;
+const FIRST_TRIES: usize = 4;
+const ABANDONED: usize = 5;
+
+/// What the save phase shares: the client, latencies, the acknowledged answers (for the
+/// integrity check) and the counts.
+struct SaveCtx {
+    client: reqwest::Client,
+    base: String,
+    lat: Mutex<Lat>,
+    refused_lat: Mutex<Lat>,
+    acked: Mutex<HashMap<(i64, i64), String>>,
+    counts: SaveCounts,
+    errors: Arc<Errors>,
+}
+
+impl SaveCtx {
+    /// Sends one answer; on 503 waits Retry-After plus a random extra that doubles per refusal
+    /// (as the exam page does) and sends it again, until acknowledged or `end`.
+    async fn save_until_acked(&self, tok: &str, attempt: i64, qid: i64, choices: &[String], end: Instant, rng: &mut impl Rng) {
+        let mut refusals = 0u32;
+        loop {
+            self.counts.add(if refusals == 0 { FIRST_TRIES } else { RETRIES });
+            let t = Instant::now();
+            let r = self
+                .client
+                .put(format!("{}/api/v1/attempts/{attempt}/answers/{qid}", self.base))
+                .bearer_auth(tok)
+                .json(&json!({"choices": choices}))
+                .send()
+                .await;
+            let us = t.elapsed().as_micros() as u32;
+            match r {
+                Ok(r) if r.status().is_success() => {
+                    self.lat.lock().unwrap().0.push(us);
+                    self.counts.add(ACKED);
+                    if refusals > 0 {
+                        self.counts.add(ACKED_AFTER_REFUSAL);
+                    }
+                    let mut key: Vec<char> = choices.iter().flat_map(|c| c.chars()).collect();
+                    key.sort_unstable();
+                    self.acked.lock().unwrap().insert((attempt, qid), key.into_iter().collect());
+                    return;
+                }
+                Ok(r) if r.status().as_u16() == 503 => {
+                    self.refused_lat.lock().unwrap().0.push(us);
+                    self.counts.add(REFUSED);
+                    let after =
+                        r.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+                    let spread = (0.5 * 2f64.powi(refusals.min(10) as i32)).min(30.0);
+                    refusals += 1;
+                    let wait = Duration::from_secs_f64(after + rng.random_range(0.0..spread));
+                    if Instant::now() + wait >= end {
+                        self.counts.add(ABANDONED);
+                        return;
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                Ok(r) => {
+                    self.errors.add(format!("save {}", r.status()));
+                    return;
+                }
+                Err(e) => {
+                    self.errors.add(format!("save {}", if e.is_timeout() { "timeout" } else { "connection" }));
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// `workers` clients saving back to back for `length`, each for its own share of the
+/// candidates (so one candidate's saves never overlap): the rate the server can take.
+async fn closed_loop(ctx: &Arc<SaveCtx>, started: &Arc<Vec<(String, Paper)>>, workers: usize, length: Duration) {
+    let end = Instant::now() + length;
+    let mut hs = Vec::new();
+    for w in 0..workers.min(started.len()) {
+        let (ctx, started) = (ctx.clone(), started.clone());
+        hs.push(tokio::spawn(async move {
+            let mut rng = rand::rngs::StdRng::from_os_rng();
+            let mine: Vec<usize> = (w..started.len()).step_by(workers).collect();
+            let mut k = 0;
+            while Instant::now() < end {
+                let (tok, paper) = &started[mine[k % mine.len()]];
+                k += 1;
+                let (qid, multiple, options) = paper.questions.choose(&mut rng).unwrap();
+                let choices = random_choices(&mut rng, *multiple, options);
+                ctx.save_until_acked(tok, paper.attempt, *qid, &choices, end, &mut rng).await;
+            }
+        }));
+    }
+    for h in hs {
+        let _ = h.await;
+    }
+}
+
 fn random_choices(rng: &mut impl Rng, multiple: bool, options: &[String]) -> Vec<String> {
     if multiple {
         let mut v: Vec<String> = options.iter().filter(|_| rng.random_bool(0.5)).cloned().collect();
@@ -407,6 +528,8 @@ async fn run(a: Args) {
         .env("ROCKET_ADDRESS", "127.0.0.1")
         .env("ROCKET_SECRET_KEY", lawcert::auth::random_token())
         .env("ROCKET_LOG_LEVEL", "off")
+        // a log line per request would flood this terminal: warnings only, unless RUST_LOG says
+        .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
         .env("LAWCERT_DEMO", "0")
         .env("LAWCERT_SWEEP_SECONDS", "2")
         .stdout(Stdio::null())
@@ -508,21 +631,56 @@ async fn run(a: Args) {
         }
     }
     let start_s = t0.elapsed().as_secs_f64();
+
+    // 3. saves at a steady pace per candidate (with --overload: first measure the capacity,
+    //    then offer a multiple of it)
+    let ctx = Arc::new(SaveCtx {
+        client: client.clone(),
+        base: base.clone(),
+        lat: Default::default(),
+        refused_lat: Default::default(),
+        acked: Default::default(),
+        counts: Default::default(),
+        errors: errors.clone(),
+    });
+    let started = Arc::new(started);
+    let mut calibration = Value::Null;
+    let mut save_interval = a.save_interval;
+    if let Some(factor) = a.overload {
+        let capacity = match a.capacity {
+            Some(c) => c,
+            None => {
+                eprintln!("measuring capacity: 256 clients saving back to back for {} s …", a.calibrate_seconds);
+                let before = ctx.counts.snapshot();
+                let t = Instant::now();
+                closed_loop(&ctx, &started, 256, Duration::from_secs_f64(a.calibrate_seconds)).await;
+                let secs = t.elapsed().as_secs_f64();
+                let after = ctx.counts.snapshot();
+                let c = (after[ACKED] - before[ACKED]) as f64 / secs;
+                calibration = json!({"seconds": secs, "acknowledged_per_s": c, "refused": after[REFUSED] - before[REFUSED],
+                                     "latency": std::mem::take(&mut *ctx.lat.lock().unwrap()).summary()});
+                *ctx.refused_lat.lock().unwrap() = Lat::default();
+                c
+            }
+        };
+        save_interval = started.len() as f64 / (factor * capacity);
+        eprintln!(
+            "capacity {capacity:.0} saves/s: offering {factor} × = {:.0}/s (one save per candidate every {save_interval:.3} s)",
+            factor * capacity
+        );
+        calibration["capacity_per_s"] = json!(capacity);
+        calibration["factor"] = json!(factor);
+        calibration["offered_per_s"] = json!(factor * capacity);
+    }
     let (_, cpu_before_saves) = proc_stats(pid);
     let (_, self_cpu_before) = proc_stats(std::process::id());
-
-    // 3. saves at a steady pace per candidate
-    let save_lat = Arc::new(Mutex::new(Lat::default()));
-    let acked: Arc<Mutex<HashMap<(i64, i64), String>>> = Arc::new(Mutex::new(HashMap::new()));
-    let saves_ok = Arc::new(AtomicU64::new(0));
+    let counts_before = ctx.counts.snapshot();
     let t1 = Instant::now();
     let end = t1 + Duration::from_secs_f64(a.save_seconds);
-    let started = Arc::new(started);
     let mut hs = Vec::new();
     for i in 0..started.len() {
-        let (c, base, started, lat, acked, ok, errs) =
-            (client.clone(), base.clone(), started.clone(), save_lat.clone(), acked.clone(), saves_ok.clone(), errors.clone());
-        let interval = a.save_interval;
+        let (ctx, started) = (ctx.clone(), started.clone());
+        let interval = save_interval;
         hs.push(tokio::spawn(async move {
             let (tok, paper) = &started[i];
             let mut rng = rand::rngs::StdRng::from_os_rng();
@@ -535,25 +693,10 @@ async fn run(a: Args) {
                 next += Duration::from_secs_f64(interval);
                 let (qid, multiple, options) = paper.questions.choose(&mut rng).unwrap();
                 let choices = random_choices(&mut rng, *multiple, options);
-                let t = Instant::now();
-                let r = c
-                    .put(format!("{base}/api/v1/attempts/{}/answers/{qid}", paper.attempt))
-                    .bearer_auth(tok)
-                    .json(&json!({"choices": choices}))
-                    .send()
-                    .await;
-                let us = t.elapsed().as_micros() as u32;
-                match r {
-                    Ok(r) if r.status().is_success() => {
-                        lat.lock().unwrap().0.push(us);
-                        ok.fetch_add(1, Ordering::Relaxed);
-                        let mut key: Vec<char> = choices.iter().flat_map(|c| c.chars()).collect();
-                        key.sort_unstable();
-                        acked.lock().unwrap().insert((paper.attempt, *qid), key.into_iter().collect());
-                    }
-                    Ok(r) => errs.add(format!("save {}", r.status())),
-                    Err(e) => errs.add(format!("save {}", if e.is_timeout() { "timeout" } else { "connection" })),
-                }
+                ctx.save_until_acked(tok, paper.attempt, *qid, &choices, end, &mut rng).await;
+                // a candidate whose answer waited through refusals sends the next one at once,
+                // as the page does with what queued meanwhile, not every slot it missed
+                next = next.max(Instant::now());
             }
         }));
     }
@@ -563,7 +706,10 @@ async fn run(a: Args) {
     let save_s = t1.elapsed().as_secs_f64();
     let (_, cpu_after_saves) = proc_stats(pid);
     let (_, self_cpu_after) = proc_stats(std::process::id());
-    let saves = saves_ok.load(Ordering::Relaxed);
+    let counts = ctx.counts.snapshot();
+    let phase = |k: usize| counts[k] - counts_before[k];
+    let saves = phase(ACKED);
+    let (save_lat, acked) = (&ctx.lat, &ctx.acked);
 
     // 4. most submit at once; the server submits the rest when the sitting closes
     let submitters = (started.len() as f64 * a.submit_share).round() as usize;
@@ -639,8 +785,15 @@ async fn run(a: Args) {
         "login": { "per_s": logins_per_s, "latency": login_lat.lock().unwrap().summary() },
         "start": { "attempts": started.len(), "seconds": start_s, "per_s": started.len() as f64 / start_s, "latency": start_lat.lock().unwrap().summary() },
         "save": { "acknowledged": saves, "seconds": save_s, "per_s": save_rate, "latency": save_lat.lock().unwrap().summary(),
+                  "offered_per_s": started.len() as f64 / save_interval, "first_tries": phase(FIRST_TRIES),
+                  "refused_503": phase(REFUSED), "retries": phase(RETRIES), "acknowledged_after_refusal": phase(ACKED_AFTER_REFUSAL),
+                  "abandoned_at_end": phase(ABANDONED),
+                  "refusal_latency": ctx.refused_lat.lock().unwrap().summary(),
                   "server_cpu_percent": (cpu_after_saves - cpu_before_saves) / save_s * 100.0,
-                  "load_generator_cpu_percent": (self_cpu_after - self_cpu_before) / save_s * 100.0 },
+                  "load_generator_cpu_percent": (self_cpu_after - self_cpu_before) / save_s * 100.0,
+                  "server_cpu_us_per_save": (cpu_after_saves - cpu_before_saves) * 1e6 / saves.max(1) as f64,
+                  "load_generator_cpu_us_per_request": (self_cpu_after - self_cpu_before) * 1e6 / (phase(FIRST_TRIES) + phase(RETRIES)).max(1) as f64 },
+        "overload": calibration,
         "submit": { "submitted_by_candidates": submitters, "seconds_to_grade_all": grade_s, "latency": submit_lat.lock().unwrap().summary(),
                     "submitted_by_server": auto, "wait_for_server_submission_s": straggler_wait_s },
         "errors": errors.json(),
@@ -700,6 +853,36 @@ fn print_report(r: &Value) {
         f(&r["save"]["server_cpu_percent"]),
         f(&r["save"]["load_generator_cpu_percent"])
     );
+    let sv = &r["save"];
+    println!(
+        "  offered {} /s: {} first tries, {} refused with 503 (refusal {}), {} retries, {} acknowledged after a refusal, {} still refused at the end",
+        f(&sv["offered_per_s"]),
+        sv["first_tries"],
+        sv["refused_503"],
+        lat(&sv["refusal_latency"]),
+        sv["retries"],
+        sv["acknowledged_after_refusal"],
+        sv["abandoned_at_end"]
+    );
+    println!(
+        "  CPU per save: server {} µs; load generator {} µs per request",
+        f(&sv["server_cpu_us_per_save"]),
+        f(&sv["load_generator_cpu_us_per_request"])
+    );
+    if !r["overload"].is_null() {
+        let o = &r["overload"];
+        println!(
+            "overload:           capacity {} saves/s{}; offered {} × = {} /s",
+            f(&o["capacity_per_s"]),
+            if o["acknowledged_per_s"].is_null() {
+                " (given)".to_string()
+            } else {
+                format!(" (measured over {} s, {} refused)", f(&o["seconds"]), o["refused"])
+            },
+            o["factor"],
+            f(&o["offered_per_s"])
+        );
+    }
     println!(
         "submissions:        {} graded in {} s   {}",
         r["submit"]["submitted_by_candidates"],

@@ -724,6 +724,7 @@ pub async fn run(cli: args::Cli) -> i32 {
 }
 
 async fn serve() -> i32 {
+    crate::telemetry::init_logs();
     let app = match crate::rocket() {
         Ok(app) => app,
         Err(e) => {

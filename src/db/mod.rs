@@ -154,6 +154,15 @@ pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<()> {
     result.map_err(|e| anyhow::anyhow!("database migration failed: {e}"))
 }
 
+/// Whether migrations this build knows are not yet applied to the database.
+pub fn has_pending_migrations(conn: &mut DbConn) -> anyhow::Result<bool> {
+    let pending = match conn {
+        DbConn::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+    };
+    pending.map_err(|e| anyhow::anyhow!("reading the applied migrations: {e}"))
+}
+
 /// Held while a checkpoint runs: SQLite allows one checkpointer at a time, and a second one
 /// would sit in the busy handler, so the writer skips its log restart rather than wait.
 static SQLITE_CHECKPOINTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -182,6 +191,39 @@ pub fn restart_log(conn: &mut DbConn) -> QueryResult<bool> {
             c.batch_execute("PRAGMA wal_checkpoint(RESTART)").map(|_| true)
         }
         DbConn::Pg(_) => Ok(false),
+    }
+}
+
+/// When the save writer restarts the SQLite log between batches. Under a steady stream of
+/// saves the background checkpoint never catches up with the log, which then grows and makes
+/// every append allocate; restarting it at most every `every`, between batches and only when
+/// no background checkpoint is running, keeps it small and overwritten in place.
+pub struct LogRestarts {
+    /// None once the pool turns out to be PostgreSQL, which has no such log.
+    every: Option<Duration>,
+    last: std::time::Instant,
+}
+
+impl LogRestarts {
+    pub fn every(every: Duration) -> LogRestarts {
+        LogRestarts { every: Some(every), last: std::time::Instant::now() }
+    }
+
+    /// Called after each committed batch; restarts the log when it is due. No-op on PostgreSQL.
+    pub fn after_batch(&mut self, pool: &Pool) {
+        if self.every.is_none_or(|every| self.last.elapsed() < every) {
+            return;
+        }
+        let Ok(mut conn) = pool.get() else { return };
+        if conn.backend() == Backend::Postgres {
+            self.every = None;
+            return;
+        }
+        match restart_log(&mut conn) {
+            Ok(true) => self.last = std::time::Instant::now(),
+            Ok(false) => {} // the background checkpoint is running: after the next batch
+            Err(e) => eprintln!("save writer: checkpoint: {e}"),
+        }
     }
 }
 

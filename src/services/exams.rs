@@ -20,6 +20,7 @@ use crate::error::{AppError, AppResult};
 use std::sync::Arc;
 
 use crate::services::cache::{AttemptCache, AttemptMeta, VersionCache};
+use crate::services::save_writer::Save;
 
 /// Everything a trainer decides when scheduling a sitting.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -607,38 +608,71 @@ pub fn attempt_meta(conn: &mut DbConn, attempts: &AttemptCache, attempt_id: i64)
     )))
 }
 
-/// Loads what `prepare_save` needs into memory (once per attempt and question).
-pub fn cache_for_save(conn: &mut DbConn, cache: &VersionCache, attempts: &AttemptCache, attempt_id: i64, version_id: i64) -> AppResult<()> {
+/// One answer as a candidate sends it.
+#[derive(Clone, Copy, Debug)]
+pub struct AnswerInput<'a> {
+    pub attempt_id: i64,
+    pub user_id: i64,
+    pub version_id: i64,
+    /// Option ids as sent; checked and normalised against the question.
+    pub choices: &'a [String],
+    /// Marked for review; None keeps the mark as it was.
+    pub flagged: Option<bool>,
+    pub ip: Option<std::net::IpAddr>,
+    pub now: Ts,
+}
+
+/// Loads what `checked_save` needs into memory (once per attempt and question).
+fn cache_for_save(conn: &mut DbConn, cache: &VersionCache, attempts: &AttemptCache, attempt_id: i64, version_id: i64) -> AppResult<()> {
     attempt_meta(conn, attempts, attempt_id)?;
     cache.get_many(conn, &[version_id])?;
     Ok(())
 }
 
-/// Checks a save against the attempt's owner and paper and the question's options, from
-/// memory only; `Ok(None)` means something is not cached yet (call `cache_for_save`).
-#[allow(clippy::too_many_arguments)]
-pub fn prepare_save(
-    cache: &VersionCache,
-    attempts: &AttemptCache,
-    attempt_id: i64,
-    user_id: i64,
-    version_id: i64,
-    choices: &[String],
-    flagged: Option<bool>,
-    ip: Option<std::net::IpAddr>,
-    now: Ts,
-) -> AppResult<Option<crate::services::save_writer::Save>> {
-    let Some(meta) = attempts.get(attempt_id) else { return Ok(None) };
-    if meta.user_id != user_id {
-        return Err(AppError::not_found(format!("no attempt {attempt_id} of yours")));
+/// Checks a save against the attempt's owner and paper, the room's network and the question's
+/// options, from memory only; `Ok(None)` means something is not cached yet (`cache_for_save`).
+fn checked_save(cache: &VersionCache, attempts: &AttemptCache, a: &AnswerInput<'_>) -> AppResult<Option<Save>> {
+    let Some(meta) = attempts.get(a.attempt_id) else { return Ok(None) };
+    if meta.user_id != a.user_id {
+        return Err(not_yours(a.attempt_id));
     }
-    check_room(&meta.room, ip)?;
-    if !meta.questions.contains(&version_id) {
-        return Err(AppError::not_found(format!("question {version_id} is not on this paper")));
+    check_room(&meta.room, a.ip)?;
+    if !meta.questions.contains(&a.version_id) {
+        return Err(AppError::not_found(format!("question {} is not on this paper", a.version_id)));
     }
-    let Some(v) = cache.get(version_id) else { return Ok(None) };
-    let choices = normalise_choices(v.kind, v.options.len(), choices)?;
-    Ok(Some(crate::services::save_writer::Save { attempt_id, version_id, choices, flagged, at: now }))
+    let Some(v) = cache.get(a.version_id) else { return Ok(None) };
+    let choices = normalise_choices(v.kind, v.options.len(), a.choices)?;
+    Ok(Some(Save { attempt_id: a.attempt_id, version_id: a.version_id, choices, flagged: a.flagged, at: a.now }))
+}
+
+/// The checked save, loading the attempt and question into memory first if this is their first
+/// save since the server started (the only time a save reads the database before the writer).
+async fn prepare_save(path: &SavePath<'_>, a: &AnswerInput<'_>) -> AppResult<Save> {
+    if let Some(save) = checked_save(path.versions, path.attempts, a)? {
+        return Ok(save);
+    }
+    let (versions, attempts, attempt_id, version_id) = (path.versions.clone(), path.attempts.clone(), a.attempt_id, a.version_id);
+    crate::services::blocking(path.pool, move |c| cache_for_save(c, &versions, &attempts, attempt_id, version_id)).await?;
+    checked_save(path.versions, path.attempts, a)?.ok_or_else(|| not_yours(a.attempt_id))
+}
+
+/// What an answer save goes through: the pool (for a first save's cache fill only), the
+/// attempt and version caches, and the group-commit writer.
+pub struct SavePath<'a> {
+    pub pool: &'a crate::db::Pool,
+    pub versions: &'a std::sync::Arc<VersionCache>,
+    pub attempts: &'a std::sync::Arc<AttemptCache>,
+    pub saves: &'a crate::services::save_writer::SaveWriter,
+}
+
+/// Saves one answer through the group-commit writer (the API's path): checked from memory,
+/// queued, and acknowledged with its time once the writer's transaction has committed. When the
+/// queue is full it is refused at once (503 `overloaded`, `Retry-After`) and nothing is stored.
+pub async fn save_answer_grouped(path: SavePath<'_>, a: AnswerInput<'_>) -> AppResult<Ts> {
+    // an overloaded server refuses before doing anything else for the save
+    path.saves.check_room()?;
+    let save = prepare_save(&path, &a).await?;
+    path.saves.save(save).await
 }
 
 fn not_yours(attempt_id: i64) -> AppError {
@@ -647,22 +681,9 @@ fn not_yours(attempt_id: i64) -> AppError {
 
 /// Saves one answer right away on this connection (the pages' form fallback; the API goes
 /// through the group-commit writer).
-#[allow(clippy::too_many_arguments)]
-pub fn save_answer(
-    conn: &mut DbConn,
-    cache: &VersionCache,
-    attempts: &AttemptCache,
-    attempt_id: i64,
-    user_id: i64,
-    version_id: i64,
-    choices: &[String],
-    flagged: Option<bool>,
-    ip: Option<std::net::IpAddr>,
-    now: Ts,
-) -> AppResult<Ts> {
-    cache_for_save(conn, cache, attempts, attempt_id, version_id)?;
-    let save =
-        prepare_save(cache, attempts, attempt_id, user_id, version_id, choices, flagged, ip, now)?.ok_or_else(|| not_yours(attempt_id))?;
+pub fn save_answer(conn: &mut DbConn, cache: &VersionCache, attempts: &AttemptCache, a: AnswerInput<'_>) -> AppResult<Ts> {
+    cache_for_save(conn, cache, attempts, a.attempt_id, a.version_id)?;
+    let save = checked_save(cache, attempts, &a)?.ok_or_else(|| not_yours(a.attempt_id))?;
     let mut results = write_tx(conn, |c| crate::services::save_writer::store(c, std::slice::from_ref(&save)))?;
     results.pop().expect("one result")
 }

@@ -18,6 +18,7 @@ pub mod file_export;
 pub mod hr;
 pub mod item_analysis;
 pub mod mail;
+pub mod operations;
 pub mod people;
 pub mod plans;
 pub mod practice;
@@ -27,3 +28,18 @@ pub mod remedial;
 pub mod save_writer;
 pub mod setup;
 pub mod training;
+
+/// Runs blocking database work off the async executor, on a connection from `pool`.
+pub async fn blocking<T, F>(pool: &crate::db::Pool, f: F) -> crate::error::AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut crate::db::PooledConn) -> crate::error::AppResult<T> + Send + 'static,
+{
+    let pool = pool.clone();
+    rocket::tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| crate::error::AppError::internal(format!("worker failed: {e}")))?
+}

@@ -2,14 +2,22 @@
 //! everything that arrived meanwhile in a single transaction and acknowledges each save only
 //! after that transaction has committed. On exam day thousands of candidates save every few
 //! seconds: one commit per batch instead of per save is what keeps latency flat.
+//!
+//! The queue is bounded (`QueueLimits`): when it is full, or its oldest save has waited too
+//! long, a save is refused at once with 503 `overloaded` and `Retry-After` instead of joining a
+//! queue that only grows (seconds of latency, memory climbing). A refused save is not stored
+//! and not acknowledged; the exam page keeps it and sends it again later.
 
-use std::sync::mpsc;
-use std::time::Duration;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use rocket::tokio::sync::oneshot;
 
-use crate::db::models::{exam as exam_db, Ts};
-use crate::db::{write_tx, DbConn, Pool};
+use crate::db::models::exam::{self as exam_db, SaveGate};
+use crate::db::models::Ts;
+use crate::db::{write_tx, DbConn, LogRestarts, Pool};
 use crate::error::{AppError, AppResult};
 
 /// One answer to store.
@@ -26,10 +34,52 @@ pub struct Save {
 struct Job {
     save: Save,
     reply: oneshot::Sender<AppResult<Ts>>,
+    queued: Instant,
 }
 
-/// How often the writer restarts the SQLite log between batches.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// How much the save queue may hold (set in `config`).
+pub use crate::config::QueueLimits;
+
+/// What the queue has done, for `/metrics` and `/ready`.
+#[derive(Default)]
+pub struct QueueStats {
+    pub accepted: AtomicU64,
+    pub refused: AtomicU64,
+    pub batches: AtomicU64,
+    /// Writer threads running (a panic in one lowers it; `/ready` wants it above 0).
+    pub writers_running: AtomicUsize,
+}
+
+struct Queue {
+    jobs: Mutex<VecDeque<Job>>,
+    ready: Condvar,
+    closed: std::sync::atomic::AtomicBool,
+    limits: QueueLimits,
+    stats: QueueStats,
+    /// Called with each batch's size after its commit (the metrics' histogram).
+    on_batch: Box<dyn Fn(usize) + Send + Sync>,
+}
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Job>> {
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn is_full(&self, jobs: &VecDeque<Job>) -> bool {
+        jobs.len() >= self.limits.max_depth || jobs.front().is_some_and(|j| j.queued.elapsed() > self.limits.max_wait)
+    }
+
+    fn overloaded(&self) -> AppError {
+        self.stats.refused.fetch_add(1, Ordering::Relaxed);
+        AppError::overloaded(
+            self.limits.retry_after_secs,
+            "the server is taking more answers than it can store right now; this one was not saved, send it again shortly",
+        )
+    }
+}
+
+/// How often the writer restarts the SQLite log between batches (see `LogRestarts`).
+const LOG_RESTART_EVERY: Duration = Duration::from_millis(500);
 
 /// Most saves one transaction takes.
 const MAX_BATCH: usize = 512;
@@ -41,17 +91,19 @@ const MAX_BATCH: usize = 512;
 pub fn store(conn: &mut DbConn, saves: &[Save]) -> diesel::QueryResult<Vec<AppResult<Ts>>> {
     let mut out = Vec::with_capacity(saves.len());
     for s in saves {
-        let open = exam_db::open_for_save(conn, s.attempt_id, s.at)?;
-        if !open {
-            let submitted = exam_db::find_attempt(conn, s.attempt_id)?.is_some_and(|a| a.submitted_at.is_some());
-            out.push(Err(if submitted {
-                AppError::new(crate::error::ErrorCode::Submitted, "this attempt has been submitted; answers can no longer change")
-            } else {
-                AppError::new(
-                    crate::error::ErrorCode::DeadlinePassed,
-                    "time is up: the deadline has passed and answers can no longer be saved",
-                )
-            }));
+        let refusal = match exam_db::save_gate(conn, s.attempt_id, s.at)? {
+            SaveGate::Open => None,
+            SaveGate::Submitted => {
+                Some(AppError::new(crate::error::ErrorCode::Submitted, "this attempt has been submitted; answers can no longer change"))
+            }
+            SaveGate::DeadlinePassed => Some(AppError::new(
+                crate::error::ErrorCode::DeadlinePassed,
+                "time is up: the deadline has passed and answers can no longer be saved",
+            )),
+            SaveGate::NoSuchAttempt => Some(AppError::not_found(format!("no attempt {}", s.attempt_id))),
+        };
+        if let Some(e) = refusal {
+            out.push(Err(e));
             continue;
         }
         exam_db::upsert_response(conn, s.attempt_id, s.version_id, &s.choices, s.flagged, s.at)?;
@@ -60,51 +112,113 @@ pub fn store(conn: &mut DbConn, saves: &[Save]) -> diesel::QueryResult<Vec<AppRe
     Ok(out)
 }
 
-/// Handle to the writer thread.
+/// Handle to the writer threads; dropping it lets them finish what is queued and stop.
 pub struct SaveWriter {
-    tx: mpsc::Sender<Job>,
+    queue: Arc<Queue>,
 }
 
 impl SaveWriter {
     /// Starts the writers: one on SQLite (it has one write lock anyway), several on
     /// PostgreSQL, where concurrent transactions each wait on their own commit.
-    pub fn start(pool: Pool, writers: usize) -> SaveWriter {
-        let (tx, rx) = mpsc::channel::<Job>();
-        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+    pub fn start(pool: Pool, writers: usize, limits: QueueLimits, on_batch: Box<dyn Fn(usize) + Send + Sync>) -> SaveWriter {
+        let queue = Arc::new(Queue {
+            jobs: Mutex::new(VecDeque::new()),
+            ready: Condvar::new(),
+            closed: Default::default(),
+            limits,
+            stats: QueueStats::default(),
+            on_batch,
+        });
         for i in 0..writers.max(1) {
-            let (pool, rx) = (pool.clone(), rx.clone());
+            let (pool, queue) = (pool.clone(), queue.clone());
+            queue.stats.writers_running.fetch_add(1, Ordering::SeqCst);
             std::thread::Builder::new()
                 .name(format!("lawcert-save-writer-{i}"))
-                .spawn(move || run(pool, rx))
+                .spawn(move || {
+                    let _running = Running(&queue.stats.writers_running);
+                    run(pool, &queue)
+                })
                 .expect("start the save writer");
         }
-        SaveWriter { tx }
+        SaveWriter { queue }
     }
 
-    /// Queues a save and waits for its commit.
+    /// Refuses at once (503 `overloaded`) when the queue is full; a cheap look before a save
+    /// is prepared, so an overloaded server spends nothing more on it.
+    pub fn check_room(&self) -> AppResult<()> {
+        let jobs = self.queue.lock();
+        if self.queue.is_full(&jobs) {
+            drop(jobs);
+            return Err(self.queue.overloaded());
+        }
+        Ok(())
+    }
+
+    /// Queues a save and waits for its commit; refused at once when the queue is full.
     pub async fn save(&self, save: Save) -> AppResult<Ts> {
+        if self.queue.stats.writers_running.load(Ordering::Relaxed) == 0 {
+            return Err(AppError::internal("the save writer has stopped"));
+        }
         let (reply, rx) = oneshot::channel();
-        self.tx.send(Job { save, reply }).map_err(|_| AppError::internal("the save writer has stopped"))?;
+        {
+            let mut jobs = self.queue.lock();
+            if self.queue.is_full(&jobs) {
+                drop(jobs);
+                return Err(self.queue.overloaded());
+            }
+            jobs.push_back(Job { save, reply, queued: Instant::now() });
+        }
+        self.queue.stats.accepted.fetch_add(1, Ordering::Relaxed);
+        self.queue.ready.notify_one();
         rx.await.map_err(|_| AppError::internal("the save writer dropped a save"))?
     }
-}
 
-fn next_batch(rx: &std::sync::Mutex<mpsc::Receiver<Job>>) -> Option<Vec<Job>> {
-    let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
-    let first = rx.recv().ok()?;
-    let mut jobs = vec![first];
-    while jobs.len() < MAX_BATCH {
-        match rx.try_recv() {
-            Ok(j) => jobs.push(j),
-            Err(_) => break,
-        }
+    /// Saves waiting for the writer now.
+    pub fn depth(&self) -> usize {
+        self.queue.lock().len()
     }
-    Some(jobs)
+
+    pub fn stats(&self) -> &QueueStats {
+        &self.queue.stats
+    }
+
+    pub fn limits(&self) -> QueueLimits {
+        self.queue.limits
+    }
 }
 
-fn run(pool: Pool, rx: std::sync::Arc<std::sync::Mutex<mpsc::Receiver<Job>>>) {
-    let mut last_checkpoint = std::time::Instant::now();
-    while let Some(mut jobs) = next_batch(&rx) {
+impl Drop for SaveWriter {
+    fn drop(&mut self) {
+        self.queue.closed.store(true, Ordering::SeqCst);
+        self.queue.ready.notify_all();
+    }
+}
+
+/// Lowers the running-writers count when a writer thread ends, by return or by panic.
+struct Running<'a>(&'a AtomicUsize);
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Waits for saves and takes up to `MAX_BATCH` of them; None once the writer is closed and
+/// nothing is left.
+fn next_batch(queue: &Queue) -> Option<Vec<Job>> {
+    let mut jobs = queue.lock();
+    while jobs.is_empty() {
+        if queue.closed.load(Ordering::SeqCst) {
+            return None;
+        }
+        jobs = queue.ready.wait_timeout(jobs, Duration::from_millis(500)).unwrap_or_else(|p| p.into_inner()).0;
+    }
+    let n = jobs.len().min(MAX_BATCH);
+    Some(jobs.drain(..n).collect())
+}
+
+fn run(pool: Pool, queue: &Queue) {
+    let mut restarts = LogRestarts::every(LOG_RESTART_EVERY);
+    while let Some(mut jobs) = next_batch(queue) {
         // every writer locks attempts in ascending order, so two batches never deadlock; the
         // sort is stable, so two saves of one answer keep their order
         jobs.sort_by_key(|j| j.save.attempt_id);
@@ -116,18 +230,9 @@ fn run(pool: Pool, rx: std::sync::Arc<std::sync::Mutex<mpsc::Receiver<Job>>>) {
                 for (reply, r) in replies.into_iter().zip(results) {
                     let _ = reply.send(r);
                 }
-                // Under a steady stream of saves a background checkpoint never catches up with
-                // the log, which then grows and makes every append allocate. Restarting the log
-                // here, between batches, keeps it small and overwritten in place.
-                if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
-                    if let Ok(mut conn) = pool.get() {
-                        match crate::db::restart_log(&mut conn) {
-                            Ok(true) => last_checkpoint = std::time::Instant::now(),
-                            Ok(false) => {} // the background checkpoint is running: after the next batch
-                            Err(e) => eprintln!("save writer: checkpoint: {e}"),
-                        }
-                    }
-                }
+                queue.stats.batches.fetch_add(1, Ordering::Relaxed);
+                (queue.on_batch)(saves.len());
+                restarts.after_batch(&pool);
             }
             Err(e) => {
                 // nothing of this batch was stored: every request is told so

@@ -235,10 +235,14 @@ pub struct SaveResponse {
     pub saved_at: chrono::NaiveDateTime,
 }
 
-/// Saves one answer. 409 once the deadline has passed or the attempt is submitted.
+/// Saves one answer. 409 once the deadline has passed or the attempt is submitted. 503
+/// `overloaded` (with `Retry-After` in seconds) when the server's save queue is full: the
+/// answer was not stored; send it again after the wait, with some random extra.
 #[utoipa::path(put, path = "/api/v1/attempts/{id}/answers/{question_id}", security(("bearer" = [])),
     params(("id" = i64, Path), ("question_id" = i64, Path)), request_body = SaveRequest,
-    responses((status = 200, body = SaveResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = SaveResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "overloaded: not stored; retry after the Retry-After seconds",
+            headers(("Retry-After" = u32, description = "seconds to wait before sending the answer again")))))]
 #[put("/api/v1/attempts/<id>/answers/<question_id>", data = "<body>")]
 pub async fn save_answer(
     state: &State<AppState>,
@@ -251,23 +255,9 @@ pub async fn save_answer(
     let req = json_body(body)?;
     let uid = o.user.id;
     let now = state.clock.now();
-    let st: &AppState = state;
-    let prepare = || exams::prepare_save(&st.versions, &st.attempts, id, uid, question_id, &req.choices, req.flagged, ip, now);
-    let save = match prepare()? {
-        Some(save) => save,
-        // only a cache miss (the first save after a restart) reads the database here
-        None => {
-            rocket::tokio::task::block_in_place(|| {
-                let mut conn = st.pool.get()?;
-                exams::cache_for_save(&mut conn, &st.versions, &st.attempts, id, question_id)
-            })?;
-            match prepare()? {
-                Some(save) => save,
-                None => return Err(AppError::not_found(format!("no attempt {id} of yours"))),
-            }
-        }
-    };
-    let saved_at = st.saves.save(save).await?;
+    let answer =
+        exams::AnswerInput { attempt_id: id, user_id: uid, version_id: question_id, choices: &req.choices, flagged: req.flagged, ip, now };
+    let saved_at = exams::save_answer_grouped(state.save_path(), answer).await?;
     Ok(Json(SaveResponse { saved_at }))
 }
 

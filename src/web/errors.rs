@@ -26,13 +26,17 @@ pub fn error_json(e: &AppError) -> String {
 
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let status = self.status();
+        let mut res = Response::build();
+        res.status(self.status());
+        if let Some(secs) = self.retry_after {
+            res.raw_header("Retry-After", secs.to_string());
+        }
         if req.uri().path().starts_with("/api") {
             let body = error_json(&self);
-            return Response::build().status(status).header(ContentType::JSON).sized_body(body.len(), Cursor::new(body)).ok();
+            return res.header(ContentType::JSON).sized_body(body.len(), Cursor::new(body)).ok();
         }
         let html = super::pages::error_page(req, &self);
-        Response::build().status(status).header(ContentType::HTML).sized_body(html.len(), Cursor::new(html)).ok()
+        res.header(ContentType::HTML).sized_body(html.len(), Cursor::new(html)).ok()
     }
 }
 

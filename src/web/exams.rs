@@ -176,7 +176,8 @@ pub async fn submit(
         let a = exams::own_attempt_in_room(c, &attempts, attempt_id, uid, ip)?;
         if a.submitted_at.is_none() && now < a.deadline {
             for (vid, choices) in &answers {
-                exams::save_answer(c, &versions, &attempts, a.id, uid, *vid, choices, None, ip, now)?;
+                let answer = exams::AnswerInput { attempt_id: a.id, user_id: uid, version_id: *vid, choices, flagged: None, ip, now };
+                exams::save_answer(c, &versions, &attempts, answer)?;
             }
         }
         exams::submit(c, &versions, a.id, "manual", now)?;

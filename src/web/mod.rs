@@ -16,6 +16,7 @@ pub mod errors;
 pub mod exams;
 pub mod guards;
 pub mod hr;
+pub mod ops;
 pub mod pages;
 pub mod pdf;
 pub mod plans;
@@ -45,6 +46,9 @@ pub use crate::timefmt::local;
 /// Every route of the application.
 pub fn routes() -> Vec<rocket::Route> {
     rocket::routes![
+        ops::health,
+        ops::ready,
+        ops::metrics,
         session::home,
         session::login_page,
         session::login,

@@ -47,8 +47,27 @@
     nav.classList.toggle("flagged", !!body.flagged);
   }
 
+  // An overloaded server answers 503 with Retry-After: nothing was stored. Every send (answers
+  // and events) then waits at least that long plus an exponentially growing random extra, so
+  // a room full of pages does not come back at the same moment; the answer stays queued here
+  // and the candidate sees "saving…", not an error.
+  var backoffUntil = 0, backoffStep = 0, backoffTimer = null;
+  function backingOff() { return Date.now() < backoffUntil; }
+  function backOff(r) {
+    var ra = Number(r.headers.get("Retry-After"));
+    var floor = isFinite(ra) && ra > 0 ? ra * 1000 : 0;
+    var spread = Math.min(30000, 500 * Math.pow(2, backoffStep));
+    backoffStep = Math.min(backoffStep + 1, 10);
+    var wait = floor + Math.random() * spread;
+    backoffUntil = Math.max(backoffUntil, Date.now() + wait);
+    if (backoffTimer) clearTimeout(backoffTimer);
+    backoffTimer = setTimeout(function () { backoffTimer = null; flush(); if (flushEvents) flushEvents(); }, backoffUntil - Date.now() + 10);
+  }
+  var flushEvents = null; // set below on closed-book sittings
+
   function send(qid) {
     if (inFlight[qid] || !queue[qid] || timeUp) return;
+    if (backingOff()) { showState(qid, "saving", msg.saving); return; }
     var body = queue[qid];
     inFlight[qid] = true;
     showState(qid, "saving", msg.saving);
@@ -59,11 +78,13 @@
     }).then(function (r) {
       inFlight[qid] = false;
       if (r.ok) {
+        backoffStep = 0;
         if (queue[qid] === body) { delete queue[qid]; persist(); showState(qid, "saved", msg.saved); }
         else { send(qid); } // changed again while this save was on its way
         setNet(true);
         return;
       }
+      if (r.status === 503) { setNet(true); showState(qid, "saving", msg.saving); backOff(r); return; }
       return r.json().catch(function () { return {}; }).then(function (j) {
         var err = (j && j.error) || {};
         if (r.status === 409) { delete queue[qid]; persist(); finish(); return; }
@@ -190,8 +211,8 @@
     try { events = JSON.parse(localStorage.getItem(eventsKey) || "[]"); } catch (e) { events = []; }
     var sendingEvent = false;
     var keepEvents = function () { try { localStorage.setItem(eventsKey, JSON.stringify(events)); } catch (e) { /* ignore */ } };
-    var flushEvents = function () {
-      if (sendingEvent || !events.length || timeUp) return;
+    flushEvents = function () {
+      if (sendingEvent || !events.length || timeUp || backingOff()) return;
       sendingEvent = true;
       fetch("/api/v1/attempts/" + attemptId + "/events", {
         method: "POST", credentials: "same-origin",
@@ -201,6 +222,7 @@
         sendingEvent = false;
         // delivered, or refused for good (the attempt is closed): either way it leaves the queue
         if (r.status < 500) { events.shift(); keepEvents(); }
+        if (r.status === 503) backOff(r);
         return r.ok ? r.json() : null;
       }).then(function (j) {
         if (!j) return;

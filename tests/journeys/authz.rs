@@ -17,7 +17,12 @@ const PUBLIC: &[&str] = &[
     "openapi@api",
     "create_token@api",
     "verify_certificate@api",
+    // load balancers' probes
+    "health@health",
+    "ready@ready",
 ];
+/// Prometheus metrics: their own bearer token (LAWCERT_METRICS_TOKEN), never a session or role.
+const METRICS_TOKEN_ONLY: &[&str] = &["metrics@metrics"];
 const OFFICER: &[&str] = &[
     "list@exams",
     "show@exams",
@@ -138,6 +143,7 @@ fn allowed(k: &str, roles: &[&str]) -> bool {
     let oversight = OVERSIGHT.contains(&k);
     let rules_read = RULES_READ.contains(&k);
     let plans_read = PLANS_READ.contains(&k);
+    let by_token = METRICS_TOKEN_ONLY.contains(&k);
     PUBLIC.contains(&k)
         || (rules_read && (has("leader") || has("hr") || has("admin")))
         || (plans_read && (has("trainer") || has("admin")))
@@ -147,7 +153,16 @@ fn allowed(k: &str, roles: &[&str]) -> bool {
         || (results && (has("trainer") || has("leader") || has("hr") || has("admin")))
         || (admin && has("admin"))
         || (personnel && (has("hr") || has("admin")))
-        || (!officer && !results && !admin && !personnel && !signed_in && !oversight && !rules_read && !plans_read && has("trainer"))
+        || (!officer
+            && !results
+            && !admin
+            && !personnel
+            && !signed_in
+            && !oversight
+            && !rules_read
+            && !plans_read
+            && !by_token
+            && has("trainer"))
 }
 
 #[test]
@@ -159,7 +174,7 @@ fn every_route_is_allowed_or_refused_for_every_role() {
     let mut decided = 0;
     for (_, path, name) in &routes {
         let k = key(name, path);
-        let listed = [PUBLIC, OFFICER, RESULTS, ADMIN, PERSONNEL, SIGNED_IN, OVERSIGHT, RULES_READ, PLANS_READ]
+        let listed = [PUBLIC, OFFICER, RESULTS, ADMIN, PERSONNEL, SIGNED_IN, OVERSIGHT, RULES_READ, PLANS_READ, METRICS_TOKEN_ONLY]
             .iter()
             .any(|l| l.contains(&k.as_str()));
         let trainer_route = [
@@ -213,8 +228,8 @@ fn every_route_is_allowed_or_refused_for_every_role() {
             .join("/")
     };
     for role in ["anonymous", "officer", "trainer", "leader", "hr", "admin"] {
-        // a fresh client per role: its own cookie jar
-        let app = TestApp::new();
+        // a fresh client per role: its own cookie jar (metrics on, so their refusal shows)
+        let app = TestApp::with_env(&[("LAWCERT_METRICS_TOKEN", "metrics-token-for-the-journeys")]);
         let roles: &[&str] = who.iter().find(|(r, ..)| *r == role).map(|(_, _, roles)| *roles).unwrap_or(&[]);
         let csrf = match who.iter().find(|(r, ..)| *r == role) {
             Some((_, badge, _)) => app.login_page(badge),

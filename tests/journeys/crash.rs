@@ -26,6 +26,7 @@ fn start(url: &str) -> (Child, String) {
         .env("ROCKET_ADDRESS", "127.0.0.1")
         .env("ROCKET_SECRET_KEY", TEST_SECRET)
         .env("ROCKET_LOG_LEVEL", "off")
+        .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

@@ -146,6 +146,7 @@ fn start_message(url: &str, demo: Option<&str>) -> String {
         .env("ROCKET_ADDRESS", "127.0.0.1")
         .env("ROCKET_SECRET_KEY", TEST_SECRET)
         .env("ROCKET_LOG_LEVEL", "off")
+        .env("RUST_LOG", "warn")
         .env("LAWCERT_MAIL_DIR", dir.path().join("mail"))
         .env_remove("LAWCERT_DEMO")
         .stdout(Stdio::piped())

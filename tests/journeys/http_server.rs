@@ -32,6 +32,7 @@ fn candidate_flow_over_http_against_the_binary() {
         .env("ROCKET_ADDRESS", "127.0.0.1")
         .env("ROCKET_SECRET_KEY", TEST_SECRET)
         .env("ROCKET_LOG_LEVEL", "off")
+        .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

@@ -25,6 +25,7 @@ mod first_start;
 mod http_server;
 mod integrity;
 mod migrations;
+mod operations;
 mod pages;
 mod security;
 mod tamper;

@@ -164,30 +164,31 @@ pub fn find_attempt(conn: &mut DbConn, id: i64) -> QueryResult<Option<Attempt>> 
     attempts::table.find(id).select(Attempt::as_select()).first(conn).optional()
 }
 
-/// Whether a save arriving at `now` may be stored. On PostgreSQL this takes the attempt's row
-/// lock (see `touch_open_attempt`); on SQLite the caller already holds the only write lock, so
-/// a read suffices and saves write no page of `attempts`.
-pub fn open_for_save(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<bool> {
-    match conn {
-        DbConn::Sqlite(_) => Ok(attempts::table
-            .find(id)
-            .filter(attempts::submitted_at.is_null())
-            .filter(attempts::deadline.gt(now))
-            .count()
-            .get_result::<i64>(conn)?
-            == 1),
-        DbConn::Pg(_) => touch_open_attempt(conn, id, now),
-    }
+/// Whether an attempt takes a save that arrived at a given time, and if not, why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SaveGate {
+    Open,
+    Submitted,
+    DeadlinePassed,
+    NoSuchAttempt,
 }
 
-/// Claims the right to save into an open attempt: touches the row (taking its row lock on
-/// PostgreSQL, so a concurrent submit waits for this save) only while it is open and before its
-/// deadline. Returns false when the attempt no longer accepts answers.
-pub fn touch_open_attempt(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<bool> {
-    let n = diesel::update(attempts::table.find(id).filter(attempts::submitted_at.is_null()).filter(attempts::deadline.gt(now)))
-        .set(attempts::last_saved_at.eq(now))
-        .execute(conn)?;
-    Ok(n == 1)
+/// Whether a save arriving at `now` may be stored, read in one statement with the reason when
+/// it may not. On PostgreSQL the read takes the attempt's row lock (`FOR UPDATE`), so a
+/// concurrent submission waits for this save; on SQLite the caller already holds the only
+/// write lock, so a plain read suffices and saves write no page of `attempts`.
+pub fn save_gate(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<SaveGate> {
+    let q = attempts::table.find(id).select((attempts::submitted_at, attempts::deadline));
+    let row: Option<(Option<Ts>, Ts)> = match conn {
+        DbConn::Sqlite(c) => q.first(c).optional()?,
+        DbConn::Pg(c) => q.for_update().first(c).optional()?,
+    };
+    Ok(match row {
+        None => SaveGate::NoSuchAttempt,
+        Some((Some(_), _)) => SaveGate::Submitted,
+        Some((None, deadline)) if deadline <= now => SaveGate::DeadlinePassed,
+        Some(_) => SaveGate::Open,
+    })
 }
 
 /// Stores an answer; `flagged: None` keeps the flag as it was (false for a new row).
@@ -271,6 +272,21 @@ pub fn overdue_attempts(conn: &mut DbConn, now: Ts, limit: i64) -> QueryResult<V
         .limit(limit)
         .select(attempts::id)
         .load(conn)
+}
+
+/// Attempts started and not submitted whose deadline is still ahead.
+pub fn count_open_attempts(conn: &mut DbConn, now: Ts) -> QueryResult<i64> {
+    attempts::table.filter(attempts::submitted_at.is_null()).filter(attempts::deadline.gt(now)).count().get_result(conn)
+}
+
+/// The earliest deadline among unsubmitted attempts whose deadline has passed: how far the
+/// deadline sweeper is behind.
+pub fn oldest_overdue_deadline(conn: &mut DbConn, now: Ts) -> QueryResult<Option<Ts>> {
+    attempts::table
+        .filter(attempts::submitted_at.is_null())
+        .filter(attempts::deadline.le(now))
+        .select(diesel::dsl::min(attempts::deadline))
+        .first(conn)
 }
 
 /// A sitting's attempts with the candidate's badge, name and unit id.

@@ -299,3 +299,79 @@ fn the_pages_own_dialog_is_not_a_focus_loss_and_offline_events_wait_in_a_queue()
     b.wait_until("the queued event to reach the server", |_| events().iter().any(|k| k == "focus_loss").then_some(()));
     assert!(!submitted(), "one event of two allowed");
 }
+
+#[test]
+#[ignore = "needs Chromium: run by .ci/browser-tests"]
+fn an_overloaded_server_s_503_is_retried_and_the_answer_is_finally_saved() {
+    // a save queue of one: while the writer is held up, a third save in a row is refused
+    let app = super::App::start_with(&[("LAWCERT_SAVE_QUEUE_MAX", "1"), ("LAWCERT_SAVE_QUEUE_WAIT_MS", "60000")]);
+    let b = Browser::new(&app.base);
+    login(&b, "100008");
+    b.goto(&format!("/exams/{}", 1));
+    b.click_and_load("form[action$='/start'] button.primary");
+    let aid = b.wait_path("/attempts/").trim_start_matches("/attempts/").to_string();
+    let online = msg(&b, "online");
+    b.wait_until("the page to report it is online", |b| (b.text("#net") == online).then_some(()));
+    // watch (not change) what the server answers the page's saves
+    b.execute(
+        "window.__answers = []; var f = window.fetch; window.fetch = function (url, o) { return f.apply(this, arguments).then(function (r) { \
+         if (o && o.method === 'PUT') window.__answers.push([String(url), r.status, r.headers.get('Retry-After')]); return r; }); };",
+        vec![],
+    );
+
+    // another connection holds the database's write lock: the writer waits on it, the queue fills
+    let mut blocker = app.conn();
+    {
+        use diesel::connection::SimpleConnection;
+        match &mut *blocker {
+            lawcert::db::DbConn::Sqlite(c) => c.batch_execute("BEGIN IMMEDIATE").unwrap(),
+            lawcert::db::DbConn::Pg(c) => c.batch_execute(&format!("BEGIN; SELECT id FROM attempts WHERE id = {aid} FOR UPDATE")).unwrap(),
+        }
+    }
+    let (saving, saved_text) = (msg(&b, "saving"), msg(&b, "saved"));
+    let mut given = Vec::new();
+    for i in 0..5 {
+        given.push(answer(&b, i, 1));
+        std::thread::sleep(std::time::Duration::from_millis(150));
+    }
+    let refused = b.wait_until("a save to be refused with 503", |b| {
+        let answers = b.execute("return window.__answers", vec![]);
+        answers.as_array().unwrap().iter().find(|a| a[1] == 503).cloned()
+    });
+    assert_eq!(refused[2], "1", "the refusal carries Retry-After: {refused}");
+    let refused_url = refused[0].as_str().unwrap().to_string();
+    let refused_qid = refused_url.rsplit('/').next().unwrap().to_string();
+    // the candidate sees "saving…", never an error, and the answer waits in the page's queue
+    assert_eq!(b.text(&format!("#q{refused_qid} .save-state")), saving);
+    for (qid, _, _) in &given {
+        let state = b.text(&format!("#q{qid} .save-state"));
+        assert!(state == saving || state == saved_text, "question {qid} shows {state:?}");
+    }
+    let queue = b.execute("return localStorage.getItem(arguments[0])", vec![format!("lawcert-queue-{aid}").into()]);
+    assert!(queue.as_str().unwrap().contains(&format!("\"{refused_qid}\"")), "kept for a retry: {queue}");
+
+    // the lock goes; the held saves commit and the page sends the refused one again
+    {
+        use diesel::connection::SimpleConnection;
+        blocker.batch_execute("COMMIT").unwrap();
+    }
+    drop(blocker);
+    for (qid, _, _) in &given {
+        wait_state(&b, qid, &saved_text);
+    }
+    let token = app.token("100008");
+    let server = saved(&app, &token, &aid);
+    for (qid, value, _) in &given {
+        assert_eq!(server.get(qid), Some(&vec![value.clone()]), "question {qid} saved on the server");
+    }
+    let answers = b.execute("return window.__answers", vec![]);
+    let to_refused: Vec<i64> =
+        answers.as_array().unwrap().iter().filter(|a| a[0] == refused_url.as_str()).map(|a| a[1].as_i64().unwrap()).collect();
+    assert_eq!(to_refused.first(), Some(&503));
+    assert_eq!(to_refused.last(), Some(&200), "retried until saved: {to_refused:?}");
+    assert_eq!(
+        b.execute("return localStorage.getItem(arguments[0])", vec![format!("lawcert-queue-{aid}").into()]),
+        "{}",
+        "nothing left to send"
+    );
+}

@@ -46,15 +46,22 @@ impl Drop for App {
 
 impl App {
     pub fn start() -> App {
+        App::start_with(&[])
+    }
+
+    /// The app with extra settings (e.g. a tiny save queue).
+    pub fn start_with(extra: &[(&str, &str)]) -> App {
         let db = fresh_database();
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_lawcert"))
+            .envs(extra.iter().copied())
             .current_dir(repo_root())
             .env("DATABASE_URL", &db.url)
             .env("ROCKET_PORT", port.to_string())
             .env("ROCKET_ADDRESS", "127.0.0.1")
             .env("ROCKET_SECRET_KEY", TEST_SECRET)
             .env("ROCKET_LOG_LEVEL", "off")
+            .env("RUST_LOG", "warn")
             // the demo's past results are filed (and remedial plans opened) by the first dated sweep
             .env("LAWCERT_SWEEP_SECONDS", "1")
             .env("LAWCERT_DATED_SWEEP_SECONDS", "1")
