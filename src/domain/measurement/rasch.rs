@@ -304,7 +304,10 @@ pub fn characteristic_curve(paper: &[PaperItem], from: f64, to: f64, steps: usiz
 /// has an expected score of 0 or full marks) or the paper is empty.
 pub fn theta_for_score(raw: f64, paper: &[PaperItem]) -> Option<f64> {
     let max = max_score(paper);
-    if paper.is_empty() || !(raw > 0.0 && raw < max) || paper.iter().any(|i| i.points.is_nan() || i.points <= 0.0 || !i.difficulty.is_finite()) {
+    if paper.is_empty()
+        || !(raw > 0.0 && raw < max)
+        || paper.iter().any(|i| i.points.is_nan() || i.points <= 0.0 || !i.difficulty.is_finite())
+    {
         return None;
     }
     Some(solve(paper.iter().map(|i| (i.difficulty, i.points)), raw))
