@@ -33,6 +33,8 @@ usage:
                                       first line of stdin, never taken from the command line
   lawcert backup FILE                 consistent copy of the running SQLite database, checked
   lawcert restore FILE                replace the SQLite database with a checked backup (server stopped)
+  lawcert calibrate FILE.csv [--json] Rasch calibration of a person,item,score file (see
+                                      `lawcert calibrate` for its options and --simulate)
   lawcert help                        this text
 
 The database is DATABASE_URL (default: the SQLite file lawcert.db).";

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod cli_calibrate;
 pub mod clock;
 pub mod config;
 pub mod db;

@@ -92,6 +92,7 @@ async fn run() {
         ["admin", "create", badge, rest @ ..] => std::process::exit(cli::admin_create(badge, rest)),
         ["backup", file] => std::process::exit(cli::backup(&PathBuf::from(file))),
         ["restore", file] => std::process::exit(cli::restore(&PathBuf::from(file))),
+        ["calibrate", rest @ ..] => std::process::exit(lawcert::cli_calibrate::main(rest)),
         ["help" | "--help" | "-h"] => println!("{}", cli::USAGE),
         _ => {
             eprintln!("{}", cli::USAGE);

@@ -11,6 +11,7 @@ mod backup;
 mod bank_files;
 mod bank_import;
 mod bank_review;
+mod calibrate;
 // real-browser journeys (headless Chromium); #[ignore]d: run .ci/browser-tests
 mod browser;
 mod certification;
