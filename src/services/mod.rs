@@ -7,6 +7,7 @@ pub mod bank_export;
 pub mod bank_import;
 pub mod bank_review;
 pub mod bank_sync;
+pub mod calibration;
 pub mod certification;
 pub mod challenges;
 pub mod demo;

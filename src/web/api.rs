@@ -21,11 +21,11 @@ use crate::state::AppState;
           apply_certification, verify_certificate, crate::web::hr::records,
           crate::web::account::put_password, crate::web::account::list_tokens, crate::web::account::delete_token,
           crate::web::admin_accounts::api_account, crate::web::admin_accounts::api_reset, crate::web::admin_accounts::api_disable,
-          crate::web::admin_accounts::api_enable, crate::web::admin_accounts::api_unlock),
+          crate::web::admin_accounts::api_enable, crate::web::admin_accounts::api_unlock, items_calibration),
     components(schemas(TokenRequest, TokenResponse, ErrorBody, ErrorDetail, SaveRequest, SaveResponse, NewBlueprint, Created, SittingSpec, BlueprintSpec,
         EventRequest, crate::services::proctor::EventOutcome, ApplyRequest, VerifyResponse, crate::web::hr::FeedPage, crate::web::hr::AuditHead, crate::services::training::Record,
         crate::web::account::PasswordChange, crate::web::account::TokenInfo, crate::web::admin_accounts::AccountStatus,
-        crate::web::admin_accounts::SignInCount, crate::web::admin_accounts::PasswordReset)),
+        crate::web::admin_accounts::SignInCount, crate::web::admin_accounts::PasswordReset, crate::db::models::calibration::CalibrationRow)),
     modifiers(&BearerAuth, &ErrorResponses)
 )]
 pub struct ApiDoc;
@@ -422,4 +422,17 @@ pub async fn sitting_results(state: &State<AppState>, r: ResultsReader<'_>, id: 
     })
     .await
     .map(Json)
+}
+
+/// The bank's Rasch calibration (trainers): per question version, the difficulty in logits with
+/// its standard error, the graded responses behind it, infit and outfit mean squares, the flags
+/// raised and whether it was anchored. Empty until a calibration has run.
+#[utoipa::path(get, path = "/api/v1/items/calibration", security(("bearer" = [])),
+    responses((status = 200, body = [crate::db::models::calibration::CalibrationRow]), (status = 403, body = ErrorBody)))]
+#[get("/api/v1/items/calibration")]
+pub async fn items_calibration(
+    state: &State<AppState>,
+    _t: Trainer<'_>,
+) -> AppResult<Json<Vec<crate::db::models::calibration::CalibrationRow>>> {
+    with_db(state, |c| crate::services::calibration::stored(c)).await.map(Json)
 }
