@@ -162,3 +162,9 @@ pub fn calibrate_bank(conn: &mut DbConn, now: Ts) -> AppResult<Option<Summary>> 
 pub fn stored(conn: &mut DbConn) -> AppResult<Vec<CalibrationRow>> {
     Ok(cal_db::all(conn)?)
 }
+
+/// Whether a calibration is stored (the sweeper runs the first one without waiting for a new
+/// sitting to close).
+pub fn has_run(conn: &mut DbConn) -> AppResult<bool> {
+    Ok(cal_db::any(conn)?)
+}

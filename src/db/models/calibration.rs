@@ -33,6 +33,11 @@ pub fn all(conn: &mut DbConn) -> QueryResult<Vec<CalibrationRow>> {
     item_calibrations::table.order(item_calibrations::question_version_id).select(CalibrationRow::as_select()).load(conn)
 }
 
+/// Whether any calibration row is stored.
+pub fn any(conn: &mut DbConn) -> QueryResult<bool> {
+    Ok(item_calibrations::table.select(item_calibrations::question_version_id).first::<i64>(conn).optional()?.is_some())
+}
+
 /// Replaces the whole stored calibration (callers run this inside `write_tx`).
 pub fn replace_all(conn: &mut DbConn, rows: &[CalibrationRow]) -> QueryResult<()> {
     diesel::delete(item_calibrations::table).execute(conn)?;
