@@ -421,6 +421,21 @@ fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     ra.len().cmp(&rb.len()).then(a.cmp(b))
 }
 
+/// (CPU seconds used by this process so far, its peak resident set in MB), where the platform
+/// tells. CPU time is reported beside wall time because a shared machine stretches the latter.
+fn usage_now() -> Option<(f64, f64)> {
+    #[cfg(unix)]
+    {
+        // SAFETY: getrusage only writes the struct it is given.
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } == 0 {
+            let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+            return Some((secs(u.ru_utime) + secs(u.ru_stime), u.ru_maxrss as f64 / 1024.0));
+        }
+    }
+    None
+}
+
 /// The calibration benchmark: simulate, calibrate, report time and recovery.
 pub fn simulate(persons: usize, pool: usize, paper: usize, seed: u64, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
@@ -429,9 +444,11 @@ pub fn simulate(persons: usize, pool: usize, paper: usize, seed: u64, json: bool
     // Every pool item must have a response to be calibrated; with small designs some may not.
     let mut items = Labels::new();
     let obs: Vec<Obs> = data.obs.iter().map(|o| Obs { item: items.id(&o.item), ..*o }).collect();
-    let started = std::time::Instant::now();
+    let (cpu_before, started) = (usage_now(), std::time::Instant::now());
     let cal = rasch::calibrate(persons, items.len(), &obs, &Options::default()).map_err(|e| anyhow!(e))?;
-    let took = started.elapsed();
+    let (took, usage) = (started.elapsed(), usage_now());
+    let cpu = cpu_before.zip(usage).map(|(a, b)| b.0 - a.0);
+    let peak_mb = usage.map(|u| u.1);
     let est: Vec<f64> = cal.items.iter().map(|i| i.difficulty).collect();
     let truth: Vec<f64> = items.keys().iter().map(|&i| data.difficulties[i as usize]).collect();
     let shift = truth.iter().sum::<f64>() / truth.len() as f64; // the estimate's origin is the mean of the answered items
@@ -452,6 +469,8 @@ pub fn simulate(persons: usize, pool: usize, paper: usize, seed: u64, json: bool
         "items_answered": items.len(),
         "simulate_seconds": simulated.as_secs_f64(),
         "calibrate_seconds": took.as_secs_f64(),
+        "calibrate_cpu_seconds": cpu,
+        "peak_rss_mb": peak_mb,
         "iterations": cal.iterations,
         "item_rmse": item_rmse,
         "item_mean_se": mean_se,
@@ -464,14 +483,16 @@ pub fn simulate(persons: usize, pool: usize, paper: usize, seed: u64, json: bool
         writeln!(
             out,
             "simulated {persons} persons × {paper} items drawn from a {pool}-item pool (seed {seed}): {} responses, {} items answered, in {:.2} s\n\
-             calibrated in {:.3} s ({} iterations)\n\
+             calibrated in {:.3} s ({} CPU s; {} iterations), peak resident memory {} MB\n\
              item difficulties: RMSE {item_rmse:.4} logits against the truth, mean SE {mean_se:.4}\n\
              person abilities: RMSE {person_rmse:.4} logits ({} persons with extreme scores left out)",
             obs.len(),
             items.len(),
             simulated.as_secs_f64(),
             took.as_secs_f64(),
+            cpu.map_or("-".into(), |c| format!("{c:.3}")),
             cal.iterations,
+            peak_mb.map_or("-".into(), |m| format!("{m:.0}")),
             persons - measured.len()
         )?;
     }
