@@ -148,6 +148,7 @@ fn every_route_is_allowed_or_refused_for_every_role() {
             "/certification/registrations",
             "/api/v1/blueprints",
             "/api/v1/sittings",
+            "/api/v1/items/calibration",
             "/remedial/refer",
             "/remedial/case-evaluations",
         ]
