@@ -132,7 +132,15 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                                 return Ok(n);
                             }
                             // once a sitting is over and every attempt is in, analyse its items
-                            services::item_analysis::analyse_closed(&mut conn, &cache, now)?;
+                            // ... and recalibrate the bank on the new responses (issue 16), or
+                            // for the first time; a calibration that fails is reported and
+                            // leaves the stored one
+                            let analysed = services::item_analysis::analyse_closed(&mut conn, &cache, now)?;
+                            if analysed > 0 || !services::calibration::has_run(&mut conn)? {
+                                if let Err(e) = services::calibration::calibrate_bank(&mut conn, now) {
+                                    eprintln!("bank calibration failed: {}", e.message);
+                                }
+                            }
                             // date-driven work: plans' sittings, absences, expiry and 离岗失效
                             let created = services::plans::run_due(&mut conn, now)?;
                             if !created.is_empty() {

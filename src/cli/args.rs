@@ -40,6 +40,32 @@ pub enum Command {
         /// the backup to restore
         file: PathBuf,
     },
+    /// Rasch calibration (joint ML) of a response file without a database: item difficulties
+    /// with SE, counts, fit and flags, person abilities. Or, with --simulate, the calibration
+    /// benchmark on simulated pool-drawn papers, with recovery against the truth.
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// CSV with the header person,item,score (score 0/1 or the fraction of the item's points)
+    #[arg(required_unless_present = "simulate", conflicts_with = "simulate")]
+    pub file: Option<PathBuf>,
+    /// machine-readable output
+    #[arg(long)]
+    pub json: bool,
+    /// fix these items' difficulties (CSV item,difficulty), to keep an earlier scale
+    #[arg(long, value_name = "ANCHORS.csv")]
+    pub anchors: Option<PathBuf>,
+    /// flag items too easy or too hard for this ability (logits)
+    #[arg(long, value_name = "LOGITS", allow_negative_numbers = true)]
+    pub target: Option<f64>,
+    /// simulate PERSONS candidates, each answering PAPER items drawn from a POOL
+    #[arg(long, num_args = 3, value_names = ["PERSONS", "POOL", "PAPER"])]
+    pub simulate: Option<Vec<usize>>,
+    /// random seed of the simulation
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,6 +171,20 @@ mod tests {
         let bad = Cli::try_parse_from(["lawcert", "bank", "import", "a.toml", "--colour", "x"]).unwrap_err();
         assert_eq!(bad.exit_code(), 2);
         assert!(Cli::try_parse_from(["lawcert", "bank", "chek", "questions"]).is_err());
+    }
+
+    #[test]
+    fn calibrate_takes_a_file_or_a_simulation_not_both() {
+        let cli = Cli::try_parse_from(["lawcert", "calibrate", "x.csv", "--json", "--target", "-0.5"]).unwrap();
+        let Some(Command::Calibrate(a)) = cli.command else { panic!("not calibrate") };
+        assert_eq!((a.file, a.json, a.target), (Some(PathBuf::from("x.csv")), true, Some(-0.5)));
+        let cli = Cli::try_parse_from(["lawcert", "calibrate", "--simulate", "10", "30", "5", "--seed", "4"]).unwrap();
+        let Some(Command::Calibrate(a)) = cli.command else { panic!("not calibrate") };
+        assert_eq!((a.simulate, a.seed), (Some(vec![10, 30, 5]), 4));
+        assert!(Cli::try_parse_from(["lawcert", "calibrate"]).is_err(), "a file or --simulate is needed");
+        assert!(Cli::try_parse_from(["lawcert", "calibrate", "a.csv", "--simulate", "1", "2", "1"]).is_err());
+        assert!(Cli::try_parse_from(["lawcert", "calibrate", "a.csv", "b.csv"]).is_err());
+        assert!(Cli::try_parse_from(["lawcert", "calibrate", "a.csv", "--target", "x"]).is_err());
     }
 
     #[test]

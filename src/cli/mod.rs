@@ -2,6 +2,7 @@
 //! audit log, create the first administrator, back up and restore. Each returns its exit status.
 
 pub mod args;
+pub mod calibrate;
 
 use std::path::Path;
 
@@ -720,6 +721,7 @@ pub async fn run(cli: args::Cli) -> i32 {
         Command::Admin(AdminCommand::Create(a)) => admin_create(&a),
         Command::Backup { file } => backup(&file),
         Command::Restore { file } => restore(&file),
+        Command::Calibrate(a) => calibrate::execute(&a),
     }
 }
 

@@ -262,6 +262,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    item_calibrations (question_version_id) {
+        question_version_id -> BigInt,
+        question_id -> BigInt,
+        difficulty -> Double,
+        se -> Double,
+        n -> Integer,
+        infit -> Nullable<Double>,
+        outfit -> Nullable<Double>,
+        flags -> Text,
+        anchored -> Bool,
+        calibrated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     sitting_stats (sitting_id) {
         sitting_id -> BigInt,
         detail -> Text,

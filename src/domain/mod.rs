@@ -14,6 +14,7 @@ pub mod grading;
 pub mod item_lint;
 pub mod item_stats;
 pub mod lifecycle;
+pub mod measurement;
 pub mod org;
 pub mod paper;
 pub mod plans;

@@ -8,6 +8,7 @@ pub mod bank_import;
 pub mod bank_review;
 pub mod bank_sync;
 pub mod cache;
+pub mod calibration;
 pub mod certification;
 pub mod challenges;
 pub mod credentials;

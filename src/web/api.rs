@@ -25,7 +25,7 @@ use crate::state::AppState;
           crate::web::api_hr::api_eligibility, crate::web::api_hr::api_promotion_rules, crate::web::api_hr::api_promotion_rule,
           crate::web::api_hr::api_create_promotion_rule, crate::web::api_hr::api_update_promotion_rule, crate::web::api_hr::api_remedial_plans,
           crate::web::api_hr::api_remedial_plan, crate::web::api_hr::api_exam_plans, crate::web::api_hr::api_exam_plan,
-          crate::web::api_hr::api_create_exam_plan),
+          crate::web::api_hr::api_create_exam_plan, items_calibration),
     components(schemas(TokenRequest, TokenResponse, ErrorBody, ErrorDetail, crate::error::ErrorCode, crate::error::FieldError, SaveRequest, SaveResponse, NewBlueprint, Created, SittingSpec, BlueprintSpec,
         EventRequest, crate::services::proctor::EventOutcome, ApplyRequest, VerifyResponse, crate::web::hr::FeedPage, crate::web::hr::AuditHead, crate::services::training::Record,
         crate::web::account::PasswordChange, crate::web::account::TokenInfo, crate::web::admin_accounts::AccountStatus,
@@ -33,7 +33,7 @@ use crate::state::AppState;
         crate::web::api_hr::EligibilityRequest, crate::web::api_hr::RuleTarget, crate::web::api_hr::EligibilityResponse, crate::web::api_hr::BadgeVerdict,
         crate::services::hr::Reason, crate::web::api_hr::RuleOut, crate::services::hr::RuleInput, crate::web::api_hr::RemedialSummary,
         crate::web::api_hr::RemedialPage, crate::web::api_hr::RemedialStep, crate::web::api_hr::PracticeProgress, crate::web::api_hr::RemedialDetail,
-        crate::services::plans::PlanInfo, crate::services::plans::Occurrence, crate::services::plans::PlanSpec, crate::web::api_hr::ExamPlanDetail)),
+        crate::services::plans::PlanInfo, crate::services::plans::Occurrence, crate::services::plans::PlanSpec, crate::web::api_hr::ExamPlanDetail, crate::db::models::calibration::CalibrationRow)),
     modifiers(&BearerAuth, &ErrorResponses)
 )]
 pub struct ApiDoc;
@@ -432,4 +432,17 @@ pub async fn sitting_results(state: &State<AppState>, r: ResultsReader<'_>, id: 
     })
     .await
     .map(Json)
+}
+
+/// The bank's Rasch calibration (trainers): per question version, the difficulty in logits with
+/// its standard error, the graded responses behind it, infit and outfit mean squares, the flags
+/// raised and whether it was anchored. Empty until a calibration has run.
+#[utoipa::path(get, path = "/api/v1/items/calibration", security(("bearer" = [])),
+    responses((status = 200, body = [crate::db::models::calibration::CalibrationRow]), (status = 403, body = ErrorBody)))]
+#[get("/api/v1/items/calibration")]
+pub async fn items_calibration(
+    state: &State<AppState>,
+    _t: Trainer<'_>,
+) -> AppResult<Json<Vec<crate::db::models::calibration::CalibrationRow>>> {
+    with_db(state, |c| crate::services::calibration::stored(c)).await.map(Json)
 }

@@ -164,6 +164,7 @@ pub fn routes() -> Vec<rocket::Route> {
         api::create_blueprint,
         api::create_sitting,
         api::sitting_results,
+        api::items_calibration,
         account::password_form,
         account::change_password,
         account::tokens_page,

@@ -186,6 +186,7 @@ fn every_route_is_allowed_or_refused_for_every_role() {
             "/api/v1/blueprints",
             "/api/v1/sittings",
             "/api/v1/exam-plans",
+            "/api/v1/items/calibration",
             "/remedial/refer",
             "/remedial/case-evaluations",
         ]

@@ -15,6 +15,8 @@ mod backup;
 mod bank_files;
 mod bank_import;
 mod bank_review;
+mod calibrate;
+mod calibration;
 // real-browser journeys (headless Chromium); #[ignore]d: run .ci/browser-tests
 mod browser;
 mod certification;

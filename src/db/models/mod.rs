@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod bank;
+pub mod calibration;
 pub mod cert;
 pub mod challenge;
 pub mod exam;

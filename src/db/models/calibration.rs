@@ -1,0 +1,83 @@
+//! Stored Rasch calibration of the bank, one row per question version (computed by
+//! `services::calibration`), and the graded responses it is computed from.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{attempts, item_calibrations, responses};
+use crate::db::DbConn;
+
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Insertable, serde::Serialize, utoipa::ToSchema)]
+#[diesel(table_name = item_calibrations)]
+pub struct CalibrationRow {
+    pub question_version_id: i64,
+    pub question_id: i64,
+    /// Logits; higher is harder. Anchored rows keep the previous run's value.
+    pub difficulty: f64,
+    /// Standard error of the difficulty (logits).
+    pub se: f64,
+    /// Graded responses behind the estimate.
+    pub n: i32,
+    /// Infit mean square (None for an item everyone got right or wrong).
+    pub infit: Option<f64>,
+    /// Outfit mean square.
+    pub outfit: Option<f64>,
+    /// Comma-separated flags: misfit, overfit, all_correct, all_wrong, drift, key_suspected.
+    pub flags: String,
+    pub anchored: bool,
+    #[serde(with = "crate::timefmt")]
+    pub calibrated_at: chrono::NaiveDateTime,
+}
+
+/// Every stored calibration row, by question version.
+pub fn all(conn: &mut DbConn) -> QueryResult<Vec<CalibrationRow>> {
+    item_calibrations::table.order(item_calibrations::question_version_id).select(CalibrationRow::as_select()).load(conn)
+}
+
+/// Whether any calibration row is stored.
+pub fn any(conn: &mut DbConn) -> QueryResult<bool> {
+    Ok(item_calibrations::table.select(item_calibrations::question_version_id).first::<i64>(conn).optional()?.is_some())
+}
+
+/// Replaces the whole stored calibration (callers run this inside `write_tx`).
+pub fn replace_all(conn: &mut DbConn, rows: &[CalibrationRow]) -> QueryResult<()> {
+    diesel::delete(item_calibrations::table).execute(conn)?;
+    for chunk in rows.chunks(200) {
+        crate::per_backend!(&mut *conn, |c| diesel::insert_into(item_calibrations::table).values(chunk).execute(c))?;
+    }
+    Ok(())
+}
+
+/// A graded attempt: (attempt id, frozen paper JSON, per-item scores in hundredths).
+pub fn graded_attempts(conn: &mut DbConn) -> QueryResult<Vec<(i64, String, String)>> {
+    attempts::table
+        .filter(attempts::submitted_at.is_not_null())
+        .filter(attempts::item_scores.is_not_null())
+        .order(attempts::id)
+        .select((attempts::id, attempts::paper, attempts::item_scores.assume_not_null()))
+        .load(conn)
+}
+
+/// The options every graded attempt chose: (attempt id, question version id, choices).
+pub fn graded_choices(conn: &mut DbConn) -> QueryResult<Vec<(i64, i64, String)>> {
+    responses::table
+        .inner_join(attempts::table)
+        .filter(attempts::submitted_at.is_not_null())
+        .filter(attempts::item_scores.is_not_null())
+        .select((responses::attempt_id, responses::question_version_id, responses::choices))
+        .load(conn)
+}
+
+/// Answer keys and question ids of the given versions: version id → (question id, key).
+pub fn keys_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<std::collections::HashMap<i64, (i64, String)>> {
+    use crate::db::schema::{answer_keys, question_versions};
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(i64, i64, String)> = question_versions::table
+            .inner_join(answer_keys::table.on(answer_keys::question_version_id.eq(question_versions::id)))
+            .filter(question_versions::id.eq_any(chunk))
+            .select((question_versions::id, question_versions::question_id, answer_keys::answer))
+            .load(conn)?;
+        out.extend(rows.into_iter().map(|(v, q, k)| (v, (q, k))));
+    }
+    Ok(out)
+}
