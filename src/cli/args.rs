@@ -47,9 +47,9 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["file", "simulate"])))]
 pub struct CalibrateArgs {
     /// CSV with the header person,item,score (score 0/1 or the fraction of the item's points)
-    #[arg(required_unless_present = "simulate", conflicts_with = "simulate")]
     pub file: Option<PathBuf>,
     /// machine-readable output
     #[arg(long)]

@@ -276,6 +276,16 @@ pub fn sittings_for(conn: &mut DbConn, c: &Candidate<'_>, now: Ts) -> AppResult<
             continue;
         }
         let a = mine.get(&s.id);
+        // a certification sitting is for those registered for its level: others are not offered it
+        if s.kind == "certification" && a.is_none() {
+            let registered = match s.cert_level.as_deref() {
+                Some(level) => crate::db::models::cert::open_registration(conn, c.id, level)?.is_some(),
+                None => false,
+            };
+            if !registered {
+                continue;
+            }
+        }
         out.push(SittingSummary {
             id: s.id,
             kind: SittingKind::parse(&s.kind).unwrap_or(SittingKind::Mock),

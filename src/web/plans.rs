@@ -45,7 +45,7 @@ async fn page(ctx: &PageCtx<'_>, form: &PlanForm, errors: Vec<String>) -> AppRes
                    "every": s.as_ref().map(|s| s.every_months), "first": s.as_ref().map(|s| s.first_date.to_string()),
                    "opens": s.as_ref().map(|s| s.opens_at.format("%H:%M").to_string()), "lead": s.as_ref().map(|s| s.lead_days),
                    "next": s.as_ref().and_then(|s| s.next_on_or_after(crate::timefmt::bureau_date(ctx.state.clock.now()))).map(|d| d.to_string()),
-                   "last": p.last_created.map(|d| d.to_string()), "who": if e == Eligibility::default() { None } else { Some(e.police_types.join("、")) }})
+                   "last": p.last_created.map(|d| d.to_string()), "who": who(&e, &units)})
         })
         .collect();
     ctx.render(
@@ -106,4 +106,13 @@ pub async fn create(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfForm<PlanForm>) -> 
         Err(e) if e.is_invalid() => page(&ctx, &f, e.lines()).await.map(Either::Left),
         Err(e) => Err(e),
     }
+}
+
+/// Who a plan's sittings are for, as the list shows it: its units, 警种 and named officers
+/// (None: everyone). A plan for one unit only is that unit, not everyone.
+fn who(e: &Eligibility, units: &[crate::db::models::org::Unit]) -> Option<String> {
+    let unit_names: Vec<&str> = e.units.iter().filter_map(|id| units.iter().find(|u| u.id == *id).map(|u| u.name.as_str())).collect();
+    let parts: Vec<String> =
+        [unit_names.join("、"), e.police_types.join("、"), e.badges.join("、")].into_iter().filter(|p| !p.is_empty()).collect();
+    (!parts.is_empty()).then(|| parts.join(" · "))
 }

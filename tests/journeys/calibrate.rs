@@ -95,7 +95,7 @@ fn calibrate_refuses_bad_files_naming_the_line() {
     }
     let (code, _, err) = calibrate(&[]);
     assert_eq!(code, 2);
-    assert!(err.contains("name a CSV file") && err.contains("--simulate"), "{err}");
+    assert!(err.contains("<FILE|--simulate <PERSONS> <POOL> <PAPER>>"), "a file or a simulation is asked for: {err}");
     let (code, _, err) = calibrate(&[&dir.path().join("missing.csv").display().to_string()]);
     assert_eq!(code, 2);
     assert!(err.contains("missing.csv"), "{err}");

@@ -76,8 +76,16 @@ fn intermediate_needs_basic_and_a_pass_issues_a_certificate_the_public_page_conf
     let (s, body) = app.api("POST", &format!("/api/v1/sittings/{basic}/attempts"), &tok, None);
     assert_eq!(s, Status::Forbidden, "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("register for the basic certification first"));
+    assert_eq!(body["error"]["code"], "not_registered");
+    // and is not offered, with a start button, to those who are not registered
+    let listed = |app: &TestApp| {
+        let (_, list) = app.api("GET", "/api/v1/me/sittings", &tok, None);
+        list.as_array().unwrap().iter().any(|x| x["id"] == basic)
+    };
+    assert!(!listed(&app), "not registered: not in the list");
     let (s, _) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "basic"})));
     assert_eq!(s, Status::Created);
+    assert!(listed(&app), "registered: in the list");
     let (s, _) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "basic"})));
     assert_eq!(s, Status::Conflict, "one open registration per level");
     let result = pass(&app, &tok, basic);
@@ -243,6 +251,17 @@ fn a_bimonthly_plan_creates_its_sittings_and_records_absentees_for_a_make_up() {
         format!("_csrf={csrf}&name=%E5%8F%8C%E6%9C%88%E8%80%83&blueprint_id={bp}&first_date={first}&every_months=2&opens_at=09:00&window_minutes=180&lead_days=14&duration_minutes=60&pass_percent=60&police_types=%E4%BA%A4%E8%AD%A6"),
     );
     assert_eq!(s, Status::SeeOther, "{html}");
+    // a plan for one unit only is listed as for that unit, not for everyone
+    let unit = lawcert::db::models::org::all_units(&mut app.conn()).unwrap().into_iter().find(|u| u.parent_id.is_some()).unwrap();
+    let (s, html, _) = post(
+        &app,
+        "/plans",
+        format!("_csrf={csrf}&name=unit-only&blueprint_id={bp}&first_date={}&every_months=2&opens_at=09:00&window_minutes=180&lead_days=0&duration_minutes=60&pass_percent=60&units={}", first + Duration::days(40), unit.id),
+    );
+    assert_eq!(s, Status::SeeOther, "{html}");
+    let (_, list) = get(&app, "/plans");
+    let row = list.split("<tr>").find(|r| r.contains("unit-only")).expect("the plan is listed");
+    assert!(row.contains(&unit.name) && !row.contains("全体民警"), "{row}");
     // the server creates the first sitting by itself (it is within the 14-day lead)
     let mut conn = app.conn();
     let sitting = wait_for(|| lawcert::db::models::exam::list_sittings(&mut app.conn()).unwrap().into_iter().find(|s| s.plan_id.is_some()));
