@@ -68,6 +68,8 @@ impl utoipa::Modify for ErrorResponses {
             let list: Vec<String> =
                 crate::error::ErrorCode::ALL.iter().map(|c| format!("- `{}` ({}): {}", c.as_str(), c.http_status(), c.meaning())).collect();
             code.description = Some(format!("Error codes, with the HTTP status each is answered with:\n\n{}", list.join("\n")));
+            // the values as the body carries them (the derive would list the Rust names)
+            code.enum_values = Some(crate::error::ErrorCode::ALL.iter().map(|c| serde_json::Value::from(c.as_str())).collect());
         }
         for item in openapi.paths.paths.values_mut() {
             for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch].into_iter().flatten() {
@@ -445,4 +447,19 @@ pub async fn items_calibration(
     _t: Trainer<'_>,
 ) -> AppResult<Json<Vec<crate::db::models::calibration::CalibrationRow>>> {
     with_db(state, |c| crate::services::calibration::stored(c)).await.map(Json)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_document_lists_the_error_codes_as_the_body_carries_them() {
+        use utoipa::OpenApi;
+        let doc = serde_json::to_value(super::ApiDoc::openapi()).unwrap();
+        let codes = &doc["components"]["schemas"]["ErrorCode"]["enum"];
+        let codes: Vec<&str> = codes.as_array().expect("an enum").iter().filter_map(|c| c.as_str()).collect();
+        assert_eq!(codes.len(), crate::error::ErrorCode::ALL.len());
+        for c in ["unauthorized", "outside_exam_room", "overloaded", "invalid"] {
+            assert!(codes.contains(&c), "{c} in {codes:?}");
+        }
+    }
 }
