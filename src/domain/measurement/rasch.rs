@@ -38,6 +38,12 @@
 //! one anchor. Anchored items are never set aside and also report their displacement: the
 //! difficulty these data alone would give them, minus the anchor value.
 //!
+//! # A faint prior on difficulties
+//! Each free difficulty carries a N(0, 10²) prior ([`ITEM_PRIOR`]), so the estimate is a MAP
+//! estimate: negligible where responses speak, finite where sparse partial-credit data alone
+//! would send an item and the one officer who scored on it to infinity, which the extreme-score
+//! check cannot see (tests/fixtures/rasch/nonconvergent-demo.csv).
+//!
 //! # Convergence
 //! Alternating Newton steps (all persons, then all items), each step capped at 1 logit. The
 //! estimation stops when no estimate moved by more than [`Options::tolerance`] in an iteration;
@@ -104,6 +110,9 @@ impl<K: std::hash::Hash + Eq + Clone> Labels<K> {
         self.keys.is_empty()
     }
 }
+
+/// Precision (1/variance) of the prior on free item difficulties: N(0, 10²).
+pub const ITEM_PRIOR: f64 = 0.01;
 
 /// Settings of [`calibrate`]; `Options::default()` is what the product uses.
 #[derive(Clone, Debug, PartialEq)]
@@ -564,7 +573,10 @@ pub fn calibrate(n_persons: usize, n_items: usize, obs: &[Obs], opts: &Options) 
             sw[o.item as usize] += pr * (1.0 - pr);
         }
         for &i in &free {
-            let step = ((sp[i] - cs_i[i]) / sw[i]).clamp(-1.0, 1.0);
+            // a faint prior on each free difficulty, N(0, 10² logits): no effect worth the name
+            // where responses speak, but a finite estimate where sparse data alone would send
+            // an item (and the one officer who scored on it) to infinity
+            let step = ((sp[i] - cs_i[i] - ITEM_PRIOR * b[i]) / (sw[i] + ITEM_PRIOR)).clamp(-1.0, 1.0);
             b[i] += step;
             max = max.max(step.abs());
         }

@@ -93,8 +93,10 @@ fn estimates_solve_the_estimating_equations_with_fractional_scores() {
         px[p] += ob.score;
         pe[p] += e;
     }
+    // each item's equation with its faint prior: expected - observed = prior precision × difficulty
     for i in 0..40 {
-        assert!((ix[i] - ie[i]).abs() < 1e-5, "item {i}: observed {} expected {}", ix[i], ie[i]);
+        let b = cal.items[i].difficulty;
+        assert!((ie[i] - ix[i] - rasch::ITEM_PRIOR * b).abs() < 1e-5, "item {i}: observed {} expected {} at {b}", ix[i], ie[i]);
     }
     for p in 0..300 {
         if cal.persons[p].status == Status::Measured {
@@ -557,6 +559,29 @@ fn agrees_with_erm_on_the_reference_fixture() {
         "anchored on eRm: abilities within {worst_theta:.2e}, their SEs within {worst_se:.2e}, item infit/outfit within {worst_fit:.2e}"
     );
     assert!(worst_theta < THETA_TOL && worst_se < SE_TOL && worst_fit < FIT_TOL);
+}
+
+/// The demo history on which the estimator ran until its iterations were spent: a person right
+/// on everything but a partial-credit question that nobody else scored on, and that question,
+/// went to infinity together. The prior on difficulties keeps them finite.
+#[test]
+fn a_near_extreme_pair_from_sparse_partial_credit_data_stays_finite() {
+    let text = include_str!("../../../tests/fixtures/rasch/nonconvergent-demo.csv");
+    let (mut persons, mut items) = (std::collections::HashMap::new(), std::collections::HashMap::new());
+    let mut obs = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let np = persons.len() as u32;
+        let person = *persons.entry(f[0].to_string()).or_insert(np);
+        let ni = items.len() as u32;
+        let item = *items.entry(f[1].to_string()).or_insert(ni);
+        obs.push(Obs { person, item, score: f[2].parse().unwrap() });
+    }
+    let cal = calibrate(persons.len(), items.len(), &obs, &Options::default()).expect("it converges");
+    assert!(cal.iterations < Options::default().max_iterations);
+    let measured = cal.items.iter().filter(|i| i.status == Status::Measured);
+    assert!(measured.clone().all(|i| i.difficulty.abs() < 15.0), "every difficulty finite and sane");
+    assert!(cal.persons.iter().filter(|p| p.status == Status::Measured).all(|p| p.ability.abs() < 15.0));
 }
 
 /// Sparse papers from a large pool (1–3 responses a question, as in the demo bureau's first
