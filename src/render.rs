@@ -82,14 +82,8 @@ impl handlebars::HelperDef for Translate {
         let text =
             cat.get(key).ok_or_else(|| RenderError::from(RenderErrorReason::Other(format!("no message {key:?} in catalogue {lang}"))))?;
         // {name} placeholders are filled from the helper's hash arguments
-        let mut s = text.clone();
-        for (k, v) in h.hash() {
-            let val = match v.value() {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            s = s.replace(&format!("{{{k}}}"), &val);
-        }
+        let params: serde_json::Map<String, serde_json::Value> = h.hash().iter().map(|(k, v)| (k.to_string(), v.value().clone())).collect();
+        let s = fill(text, &serde_json::Value::Object(params));
         out.write(&if self.escape { handlebars::html_escape(&s) } else { s })?;
         Ok(())
     }
