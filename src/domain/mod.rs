@@ -22,6 +22,7 @@ pub mod promotion;
 pub mod remedial;
 pub mod setup;
 pub mod statute_text;
+pub mod stored_text;
 pub mod study;
 pub mod throttle;
 pub mod validation;

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use crate::db::models::bank as bank_db;
 use crate::db::DbConn;
-use crate::domain::bank::QuestionKind;
 use crate::domain::formats::{self, CaseRef, ExportItem, Format};
 use crate::error::{AppError, AppResult};
 
@@ -44,7 +43,7 @@ pub fn export(conn: &mut DbConn, format: Format, statute: Option<&str>) -> AppRe
             }
             None => None,
         };
-        let kind = QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Single);
+        let kind = q.kind;
         items.push(ExportItem { code: q.code.clone(), content: v.content(kind, keys.get(&v.id).cloned().unwrap_or_default()), case });
     }
     let registry = bank_db::registry(conn)?;

@@ -65,7 +65,7 @@ pub fn preview(conn: &mut DbConn, format: Format, file_name: &str, bytes: &[u8],
     for e in &mut parsed.entries {
         let existing = bank_db::find_by_code(conn, &e.code)?;
         if let Some(q) = &existing {
-            if q.kind != e.content.kind.as_str() {
+            if q.kind != e.content.kind {
                 e.errors.push(format!("{} already exists as a {} question; a question's type cannot change", e.code, q.kind));
             }
             // Excel, Moodle, GIFT and Aiken cannot say a question belongs to a case group: an

@@ -23,7 +23,7 @@ pub fn transition(conn: &mut DbConn, action: Action, question_id: i64, revision:
         }
         let latest = bank_db::version(c, q.id, q.latest_version)?.ok_or_else(|| AppError::internal("version missing"))?;
         let facts = Facts {
-            status: Status::parse(&q.status).unwrap_or(Status::Draft),
+            status: q.status,
             latest_unreviewed: latest.reviewed_at.is_none(),
             has_reviewed_version: q.live_version.is_some(),
             actor_is_author: latest.created_by == Some(actor),
@@ -36,7 +36,7 @@ pub fn transition(conn: &mut DbConn, action: Action, question_id: i64, revision:
         })?;
         let ok = match action {
             Action::Review => bank_db::approve_latest(c, &q, actor, next.as_str(), now)?,
-            _ => bank_db::set_status(c, &q, next.as_str(), now)?,
+            _ => bank_db::set_status(c, &q, next, now)?,
         };
         if !ok {
             return Err(AppError::new(crate::error::ErrorCode::Stale, STALE));
@@ -110,9 +110,9 @@ pub fn case_holds(conn: &mut DbConn, today: NaiveDate) -> AppResult<Vec<CaseHold
     let mut by_case: std::collections::BTreeMap<i64, Vec<(String, Option<HeldBecause>)>> = Default::default();
     for (q, live) in bank_db::case_items_live(conn)? {
         let Some(case_id) = q.case_id else { continue };
-        let why = if q.status == bank_db::status::RETIRED {
+        let why = if q.status == crate::domain::lifecycle::Status::Retired {
             Some(HeldBecause::Retired)
-        } else if q.status != bank_db::status::ACTIVE {
+        } else if q.status != crate::domain::lifecycle::Status::Active {
             Some(HeldBecause::NotInUse)
         } else {
             match &live {
@@ -144,7 +144,7 @@ pub fn case_holds(conn: &mut DbConn, today: NaiveDate) -> AppResult<Vec<CaseHold
 pub struct WorkItem {
     pub question_id: i64,
     pub code: String,
-    pub status: String,
+    pub status: crate::domain::lifecycle::Status,
     pub statute: String,
     pub edition: String,
     pub articles: Vec<String>,
@@ -180,7 +180,7 @@ pub fn worklist(conn: &mut DbConn, today: NaiveDate) -> AppResult<Vec<WorkItem>>
             Some(WorkItem {
                 question_id: q.id,
                 code: q.code.clone(),
-                status: q.status.clone(),
+                status: q.status,
                 statute: reg.short_name(&v.statute_code).to_string(),
                 edition: v.edition_code.clone(),
                 articles: v.articles_vec(),

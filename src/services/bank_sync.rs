@@ -2,10 +2,10 @@
 
 use serde_json::json;
 
-use crate::db::models::bank::status;
 use crate::db::models::{audit, bank as bank_db, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::{Bank, BankQuestion};
+use crate::domain::lifecycle::Status as QuestionStatus;
 
 /// What a sync changed.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -71,7 +71,7 @@ fn sync_one(conn: &mut DbConn, q: &BankQuestion, case: Option<(i64, i32)>, now: 
             )?;
             if q.retired {
                 let stored = bank_db::find(conn, id)?.expect("just inserted");
-                bank_db::set_status(conn, &stored, status::RETIRED, now)?;
+                bank_db::set_status(conn, &stored, QuestionStatus::Retired, now)?;
             }
             report.added += 1;
         }
@@ -92,16 +92,16 @@ fn sync_one(conn: &mut DbConn, q: &BankQuestion, case: Option<(i64, i32)>, now: 
                 stored = bank_db::find(conn, stored.id)?.expect("still there");
             }
             bank_db::set_file_hash(conn, stored.id, &hash)?;
-            let retire = q.retired && stored.status != status::RETIRED;
+            let retire = q.retired && stored.status != QuestionStatus::Retired;
             // the file withdrew its own retirement: back in use if a reviewed version exists
-            let reinstate = !q.retired && stored.status == status::RETIRED && file_had_retired;
+            let reinstate = !q.retired && stored.status == QuestionStatus::Retired && file_had_retired;
             if retire || reinstate {
                 let to = if retire {
-                    status::RETIRED
+                    QuestionStatus::Retired
                 } else if stored.live_version.is_some() {
-                    status::ACTIVE
+                    QuestionStatus::Active
                 } else {
-                    status::DRAFT
+                    QuestionStatus::Draft
                 };
                 bank_db::set_status(conn, &stored, to, now)?;
                 audit::append(

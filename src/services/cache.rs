@@ -86,7 +86,7 @@ impl VersionCache {
                 let cached = Arc::new(CachedVersion {
                     id: v.id,
                     question_code: q.code.clone(),
-                    kind: QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Single),
+                    kind: q.kind,
                     case_id: q.case_id,
                     options: v.options_vec(),
                     articles: v.articles_vec(),

@@ -61,12 +61,7 @@ fn off_post_from(changes: &[cert_db::PostChange]) -> Option<NaiveDate> {
 }
 
 fn held(c: &Certificate) -> HeldCert {
-    HeldCert {
-        level: Level::parse(&c.level).unwrap_or(Level::Basic),
-        issued_on: c.issued_on,
-        expires_on: c.expires_on,
-        status: CertStatus::parse(&c.status).unwrap_or(CertStatus::Revoked),
-    }
+    HeldCert { level: c.level, issued_on: c.issued_on, expires_on: c.expires_on, status: c.status }
 }
 
 /// An officer's certificates with their standing today (the sweep stores it; this never lags).
@@ -198,7 +193,7 @@ pub struct Verification {
     pub holder_name: String,
     /// e.g. `1000**` (`domain::certification::mask_badge`).
     pub holder_badge: String,
-    pub level: String,
+    pub level: Level,
     pub issued_on: NaiveDate,
     pub expires_on: NaiveDate,
     pub status: CertStatus,
@@ -286,7 +281,7 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<SweepReport> {
                             tx,
                             c.user_id,
                             "certificate_expiring",
-                            json!({"number": c.number, "level": crate::services::training::level_name(&c.level), "expires": c.expires_on.to_string(), "url": "/certification"}),
+                            json!({"number": c.number, "level": crate::services::training::level_name(c.level.as_str()), "expires": c.expires_on.to_string(), "url": "/certification"}),
                             now,
                         )
                     })?;
@@ -316,7 +311,7 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<SweepReport> {
                         tx,
                         c.user_id,
                         "certificate_ended",
-                        json!({"number": c.number, "level": crate::services::training::level_name(&c.level), "status": what, "url": "/certification"}),
+                        json!({"number": c.number, "level": crate::services::training::level_name(c.level.as_str()), "status": what, "url": "/certification"}),
                         now,
                     )?;
                     Ok(true)

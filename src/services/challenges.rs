@@ -13,7 +13,7 @@ use crate::db::models::{audit, exam as exam_db, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::QuestionKind;
 use crate::domain::exam::may_challenge;
-use crate::domain::grading::{self, format_points, MultiRule};
+use crate::domain::grading::{self, format_points};
 use crate::error::{AppError, AppResult};
 use crate::services::cache::VersionCache;
 use crate::services::exams;
@@ -204,7 +204,7 @@ pub fn regrade(
     report: &mut DecisionReport,
 ) -> AppResult<()> {
     let s = exam_db::find_sitting(c, sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
-    let rule = MultiRule::parse(&s.multi_rule).unwrap_or(MultiRule::AllOrNothing);
+    let rule = s.multi_rule;
     let adjustments = ch_db::adjustments_of(c, sitting_id)?;
     for (a, _, _, _) in exam_db::attempts_of_sitting(c, sitting_id)? {
         if a.submitted_at.is_none() {

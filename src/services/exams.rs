@@ -98,7 +98,7 @@ pub fn pool_candidates(conn: &mut DbConn, now: Ts) -> diesel::QueryResult<Vec<Po
         })
         .map(|(q, v)| PoolCandidate {
             version_id: v.id,
-            kind: QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Single),
+            kind: q.kind,
             option_count: v.options_vec().len(),
             levels: v.levels_vec(),
             facility: facility.get(&v.id).copied(),
@@ -277,7 +277,7 @@ pub fn sittings_for(conn: &mut DbConn, c: &Candidate<'_>, now: Ts) -> AppResult<
         }
         let a = mine.get(&s.id);
         // a certification sitting is for those registered for its level: others are not offered it
-        if s.kind == "certification" && a.is_none() {
+        if s.kind == SittingKind::Certification && a.is_none() {
             let registered = match s.cert_level.as_deref() {
                 Some(level) => crate::db::models::cert::open_registration(conn, c.id, level)?.is_some(),
                 None => false,
@@ -288,7 +288,7 @@ pub fn sittings_for(conn: &mut DbConn, c: &Candidate<'_>, now: Ts) -> AppResult<
         }
         out.push(SittingSummary {
             id: s.id,
-            kind: SittingKind::parse(&s.kind).unwrap_or(SittingKind::Mock),
+            kind: s.kind,
             state: SittingState::at(now, s.opens_at, s.closes_at),
             title: s.title,
             opens_at: s.opens_at,
@@ -317,7 +317,7 @@ pub fn controls_of(s: &exam_db::Sitting) -> RoomControls {
 /// Separation of duties (`SittingKind::barred_to_key_readers`): a trainer sits a graded
 /// sitting only under an admin's exception for it.
 pub fn check_duties(conn: &mut DbConn, s: &exam_db::Sitting, user_id: i64) -> AppResult<()> {
-    let kind = SittingKind::parse(&s.kind).unwrap_or(SittingKind::Bimonthly);
+    let kind = s.kind;
     if !kind.barred_to_key_readers() || !org::roles_of(conn, user_id)?.contains(&crate::domain::org::Role::Trainer) {
         return Ok(());
     }
@@ -749,7 +749,7 @@ pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, kind: &s
         return Ok(a);
     }
     let s = exam_db::find_sitting(conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
-    let rule = MultiRule::parse(&s.multi_rule).unwrap_or(MultiRule::AllOrNothing);
+    let rule = s.multi_rule;
     let paper = paper_of(&a)?;
     let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
     let versions = cache.get_many(conn, &ids)?;
@@ -766,11 +766,11 @@ pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, kind: &s
         exam_db::store_grade(conn, a.id, g.score_centi, g.max_centi, g.passed, &scores)?;
         // a certificate tells the result: it is issued when the score is released (otherwise
         // when the closed sitting is filed, see `training::file_closed_sittings`)
-        if s.cert_level.is_some() && Release::parse(&s.score_release) == Some(Release::OnSubmit) {
+        if s.cert_level.is_some() && s.score_release == Release::OnSubmit {
             let graded = exam_db::find_attempt(conn, a.id)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
             crate::services::certification::issue_for_attempt(conn, &graded, &s, now)?;
         }
-        if s.kind == SittingKind::Remedial.as_str() {
+        if s.kind == SittingKind::Remedial {
             let graded = exam_db::find_attempt(conn, a.id)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
             crate::services::remedial::after_remedial_submit(conn, &graded, &s, now)?;
         }
@@ -781,7 +781,7 @@ pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, kind: &s
 
 /// What the candidate may be told about a submitted attempt.
 pub fn result_for_candidate(a: &exam_db::Attempt, s: &exam_db::Sitting, now: Ts) -> SubmitResult {
-    let release = Release::parse(&s.score_release).unwrap_or(Release::OnSubmit);
+    let release = s.score_release;
     let shown = a.submitted_at.is_some() && release.allows(now, true, s.closes_at);
     SubmitResult {
         attempt_id: a.id,
@@ -795,7 +795,7 @@ pub fn result_for_candidate(a: &exam_db::Attempt, s: &exam_db::Sitting, now: Ts)
 
 /// Whether the candidate may review keys and explanations now.
 pub fn answers_released(a: &exam_db::Attempt, s: &exam_db::Sitting, now: Ts) -> bool {
-    let release = Release::parse(&s.answer_release).unwrap_or(Release::Never);
+    let release = s.answer_release;
     a.submitted_at.is_some() && release.allows(now, true, s.closes_at)
 }
 

@@ -245,13 +245,8 @@ pub fn facts_of(conn: &mut DbConn, user_id: i64, date: NaiveDate, now: Ts) -> Ap
     let certs = cert_db::certificates_of(conn, user_id)?
         .into_iter()
         .filter_map(|c| {
-            let level = Level::parse(&c.level)?;
-            let held = crate::domain::certification::HeldCert {
-                level,
-                issued_on: c.issued_on,
-                expires_on: c.expires_on,
-                status: CertStatus::parse(&c.status).unwrap_or(CertStatus::Revoked),
-            };
+            let level = c.level;
+            let held = crate::domain::certification::HeldCert { level, issued_on: c.issued_on, expires_on: c.expires_on, status: c.status };
             Some(CertFact {
                 number: c.number,
                 level,
@@ -261,11 +256,14 @@ pub fn facts_of(conn: &mut DbConn, user_id: i64, date: NaiveDate, now: Ts) -> Ap
             })
         })
         .collect();
-    let open_remedial =
-        tr_db::plans_of(conn, user_id)?.into_iter().filter(|p| p.status == "open").map(|p| bureau_date(p.opened_at)).collect();
+    let open_remedial = tr_db::plans_of(conn, user_id)?
+        .into_iter()
+        .filter(|p| p.status == crate::domain::remedial::Status::Open)
+        .map(|p| bureau_date(p.opened_at))
+        .collect();
     let failed_bimonthly = exam_db::attempts_of_user(conn, user_id)?
         .into_iter()
-        .filter(|(a, s)| s.kind == SittingKind::Bimonthly.as_str() && a.passed == Some(false))
+        .filter(|(a, s)| s.kind == SittingKind::Bimonthly && a.passed == Some(false))
         .filter_map(|(a, _)| a.submitted_at.map(bureau_date))
         .collect();
     Ok(Facts { certs, open_remedial, failed_bimonthly })
@@ -436,13 +434,9 @@ pub fn dashboard(conn: &mut DbConn, now: Ts) -> AppResult<Dashboard> {
         let best = cert_db::certificates_of(conn, u.id)?
             .into_iter()
             .filter_map(|c| {
-                let level = Level::parse(&c.level)?;
-                let held = crate::domain::certification::HeldCert {
-                    level,
-                    issued_on: c.issued_on,
-                    expires_on: c.expires_on,
-                    status: CertStatus::parse(&c.status)?,
-                };
+                let level = c.level;
+                let held =
+                    crate::domain::certification::HeldCert { level, issued_on: c.issued_on, expires_on: c.expires_on, status: c.status };
                 (crate::domain::certification::status_on(&held, today, off, &rules) == CertStatus::Valid).then_some(level)
             })
             .max();
@@ -461,9 +455,8 @@ pub fn dashboard(conn: &mut DbConn, now: Ts) -> AppResult<Dashboard> {
     let since = now - Duration::days(365);
     let mut sat: HashMap<i64, (usize, usize)> = HashMap::new();
     let mut absent: HashMap<i64, usize> = HashMap::new();
-    for s in exam_db::list_sittings(conn)?
-        .into_iter()
-        .filter(|s| s.kind == SittingKind::Bimonthly.as_str() && s.closes_at >= since && s.closes_at <= now)
+    for s in
+        exam_db::list_sittings(conn)?.into_iter().filter(|s| s.kind == SittingKind::Bimonthly && s.closes_at >= since && s.closes_at <= now)
     {
         for (a, ..) in exam_db::attempts_of_sitting(conn, s.id)? {
             let e = sat.entry(a.user_id).or_default();

@@ -87,9 +87,9 @@ pub struct PlanInfo {
     pub schedule: Schedule,
     pub duration_minutes: i32,
     pub pass_percent: i32,
-    pub multi_rule: String,
-    pub score_release: String,
-    pub answer_release: String,
+    pub multi_rule: MultiRule,
+    pub score_release: Release,
+    pub answer_release: Release,
     /// The date of the latest occurrence whose sitting the server has created.
     pub last_created: Option<chrono::NaiveDate>,
     /// The next occurrence on or after today (bureau date).
@@ -241,9 +241,9 @@ pub fn run_due(conn: &mut DbConn, now: Ts) -> AppResult<Vec<i64>> {
                 closes_at: opens + chrono::Duration::minutes(schedule.window_minutes),
                 duration_minutes: p.duration_minutes,
                 pass_percent: p.pass_percent,
-                multi_rule: MultiRule::parse(&p.multi_rule).unwrap_or(MultiRule::Partial),
-                score_release: Release::parse(&p.score_release).unwrap_or(Release::OnSubmit),
-                answer_release: Release::parse(&p.answer_release).unwrap_or(Release::AfterClose),
+                multi_rule: p.multi_rule,
+                score_release: p.score_release,
+                answer_release: p.answer_release,
                 eligibility,
                 cert_level: None,
                 controls: Default::default(),
@@ -285,7 +285,7 @@ pub fn candidates_of(c: &mut DbConn, s: &exam_db::Sitting) -> AppResult<Vec<org:
     if let Some(level) = &s.cert_level {
         let registered: std::collections::HashSet<i64> = crate::db::models::cert::registrations(c, true)?
             .into_iter()
-            .filter(|(r, ..)| &r.level == level)
+            .filter(|(r, ..)| r.level.as_str() == level)
             .map(|(r, ..)| r.user_id)
             .collect();
         out.retain(|u| registered.contains(&u.id));
@@ -311,10 +311,7 @@ pub const REMINDER_HOURS: i64 = 24;
 pub fn send_reminders(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
     let mut n = 0;
     for s in exam_db::sittings_closing_after(conn, now)? {
-        if s.reminded
-            || s.opens_at <= now
-            || s.opens_at > now + chrono::Duration::hours(REMINDER_HOURS)
-            || s.kind == SittingKind::Remedial.as_str()
+        if s.reminded || s.opens_at <= now || s.opens_at > now + chrono::Duration::hours(REMINDER_HOURS) || s.kind == SittingKind::Remedial
         {
             continue;
         }
@@ -336,7 +333,7 @@ pub fn record_absences(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
     let mut n = 0;
     for s in exam_db::list_sittings(conn)? {
         // only recurring exams take attendance: certification has its own registrations
-        if s.absences_recorded || s.closes_at > now || s.kind != SittingKind::Bimonthly.as_str() {
+        if s.absences_recorded || s.closes_at > now || s.kind != SittingKind::Bimonthly {
             continue;
         }
         n += write_tx(conn, |c| {
@@ -371,15 +368,15 @@ pub fn open_makeup(conn: &mut DbConn, sitting_id: i64, opens_at: Ts, closes_at: 
     }
     let spec = SittingSpec {
         title: format!("{}（补考）", s.title),
-        kind: SittingKind::parse(&s.kind).unwrap_or(SittingKind::Bimonthly),
+        kind: s.kind,
         blueprint_id: s.blueprint_id,
         opens_at,
         closes_at,
         duration_minutes: s.duration_minutes,
         pass_percent: s.pass_percent,
-        multi_rule: MultiRule::parse(&s.multi_rule).unwrap_or(MultiRule::Partial),
-        score_release: Release::parse(&s.score_release).unwrap_or(Release::OnSubmit),
-        answer_release: Release::parse(&s.answer_release).unwrap_or(Release::AfterClose),
+        multi_rule: s.multi_rule,
+        score_release: s.score_release,
+        answer_release: s.answer_release,
         eligibility: Eligibility { units: vec![], police_types: vec![], badges },
         cert_level: s.cert_level.as_deref().and_then(crate::domain::bank::Level::parse),
         controls: exams::controls_of(&s),

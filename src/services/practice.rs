@@ -109,7 +109,7 @@ pub fn start(conn: &mut DbConn, user_id: i64, mode: &Mode, texts: &StatuteTexts,
         }
         Mode::Plan(pid) => {
             let p = tr_db::find_plan(conn, *pid)?
-                .filter(|p| p.user_id == user_id && p.status == "open")
+                .filter(|p| p.user_id == user_id && p.status == crate::domain::remedial::Status::Open)
                 .ok_or_else(|| AppError::not_found("no such open remedial plan"))?;
             let statutes = p.statutes_vec();
             (pick(pool.iter().filter(|c| statutes.contains(&c.statute)).map(|c| c.version_id).collect()), Some(p.id))
@@ -175,7 +175,7 @@ pub struct Feedback {
 pub struct SetItem {
     pub number: usize,
     pub version_id: i64,
-    pub kind: String,
+    pub kind: QuestionKind,
     pub stem: String,
     pub statute: String,
     pub options: Vec<(String, String)>,
@@ -230,7 +230,7 @@ pub fn view(
         items.push(SetItem {
             number: n + 1,
             version_id: v.id,
-            kind: q.kind.clone(),
+            kind: q.kind,
             stem: v.stem.clone(),
             statute: v.statute_code.clone(),
             options,
@@ -267,7 +267,7 @@ pub fn answer(
         ));
     }
     let (v, q) = bank_db::versions_by_ids(conn, &[version_id])?.pop().ok_or_else(|| AppError::internal("version missing"))?;
-    let kind = QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Single);
+    let kind = q.kind;
     let chosen = crate::services::exams::normalise_choices(kind, v.options_vec().len(), choices)?;
     if chosen.is_empty() {
         return Err(AppError::unprocessable("choices: choose an answer"));

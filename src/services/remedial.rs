@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::db::models::{bank as bank_db, cert as cert_db, exam as exam_db, org, training as tr_db, Ts};
 use crate::db::{write_tx, DbConn};
+use crate::domain::bank::QuestionKind;
 use crate::domain::exam::{Eligibility, Release, SittingKind};
 use crate::domain::grading::MultiRule;
 use crate::domain::paper::{BlueprintRule, BlueprintSpec, RuleKind};
@@ -90,7 +91,7 @@ pub fn after_bimonthly(c: &mut DbConn, user_id: i64, attempt_id: i64, now: Ts) -
     let r = rules(c)?;
     let mut history: Vec<(Ts, rules_mod::ExamResult, i64)> = exam_db::attempts_of_user(c, user_id)?
         .into_iter()
-        .filter(|(a, s)| s.kind == SittingKind::Bimonthly.as_str() && a.submitted_at.is_some() && a.passed.is_some())
+        .filter(|(a, s)| s.kind == SittingKind::Bimonthly && a.submitted_at.is_some() && a.passed.is_some())
         .map(|(a, _)| {
             (
                 a.submitted_at.expect("filtered"),
@@ -111,7 +112,7 @@ pub fn after_bimonthly(c: &mut DbConn, user_id: i64, attempt_id: i64, now: Ts) -
     let a = exam_db::find_attempt(c, attempt_id)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
     let s = exam_db::find_sitting(c, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting vanished"))?;
     // a score the sitting never releases is not stated in the plan, its notice or its e-mail
-    let score_shown = crate::domain::exam::Release::parse(&s.score_release) != Some(crate::domain::exam::Release::Never);
+    let score_shown = s.score_release != crate::domain::exam::Release::Never;
     let reason = match trigger {
         Trigger::FailedExam if score_shown => {
             format!(
@@ -240,17 +241,17 @@ pub fn write_review(conn: &mut DbConn, plan_id: i64, user_id: i64, version_id: i
         tr_db::upsert_review(c, p.id, version_id, note, now)?;
         let notes = tr_db::reviews_of(c, p.id)?;
         let texts: Vec<&str> = notes.iter().map(|n| n.1.as_str()).collect();
-        if p.stage == Stage::Review.as_str() && rules_mod::review_done(p.review_vec().len(), &texts) {
+        if p.stage == Stage::Review && rules_mod::review_done(p.review_vec().len(), &texts) {
             tr_db::set_stage(c, p.id, Stage::Practice.as_str())?;
             return Ok(Stage::Practice);
         }
-        Ok(Stage::parse(&p.stage).unwrap_or(Stage::Review))
+        Ok(p.stage)
     })
 }
 
 fn own_open_plan(c: &mut DbConn, plan_id: i64, user_id: i64) -> AppResult<tr_db::Plan> {
     let p = tr_db::find_plan(c, plan_id)?.filter(|p| p.user_id == user_id).ok_or_else(|| AppError::not_found("no such remedial plan"))?;
-    if p.status != Status::Open.as_str() {
+    if p.status != Status::Open {
         return Err(AppError::new(crate::error::ErrorCode::PlanClosed, "this remedial plan is closed"));
     }
     Ok(p)
@@ -274,7 +275,7 @@ pub fn plan_answers(c: &mut DbConn, p: &tr_db::Plan) -> AppResult<Vec<bool>> {
 /// Call inside `db::write_tx`.
 pub fn after_practice(c: &mut DbConn, plan_id: i64, now: Ts) -> AppResult<()> {
     let Some(p) = tr_db::find_plan(c, plan_id)? else { return Ok(()) };
-    if p.status != Status::Open.as_str() || p.stage != Stage::Practice.as_str() {
+    if p.status != Status::Open || p.stage != Stage::Practice {
         return Ok(());
     }
     let r = rules(c)?;
@@ -370,7 +371,7 @@ fn create_exam(c: &mut DbConn, p: &tr_db::Plan, r: &RemedialRules, now: Ts) -> A
 /// After the remedial exam is graded (inside the submission's transaction).
 pub fn after_remedial_submit(c: &mut DbConn, attempt: &exam_db::Attempt, sitting: &exam_db::Sitting, now: Ts) -> AppResult<()> {
     let Some(p) = tr_db::plan_for_exam(c, sitting.id)? else { return Ok(()) };
-    if p.status != Status::Open.as_str() || p.user_id != attempt.user_id {
+    if p.status != Status::Open || p.user_id != attempt.user_id {
         return Ok(());
     }
     decide(c, &p, attempt.passed.unwrap_or(false), Some(attempt), now)
@@ -379,7 +380,7 @@ pub fn after_remedial_submit(c: &mut DbConn, attempt: &exam_db::Attempt, sitting
 /// At filing: a remedial exam never sat counts as a failed try.
 pub fn remedial_sitting_closed(c: &mut DbConn, s: &exam_db::Sitting, attempt: Option<&exam_db::Attempt>, now: Ts) -> AppResult<()> {
     let Some(p) = tr_db::plan_for_exam(c, s.id)? else { return Ok(()) };
-    if attempt.is_none() && p.status == Status::Open.as_str() && p.stage == Stage::Exam.as_str() {
+    if attempt.is_none() && p.status == Status::Open && p.stage == Stage::Exam {
         decide(c, &p, false, None, now)?;
     }
     Ok(())
@@ -424,19 +425,19 @@ fn tell_leaders(c: &mut DbConn, p: &tr_db::Plan, now: Ts) -> AppResult<()> {
             c,
             leader,
             "remedial_overdue_leader",
-            json!({"officer": format!("{} ({})", u.name, u.badge), "deadline": crate::timefmt::local(p.deadline), "stage": stage_label(&p.stage), "reason": p.reason, "url": format!("/remedial/{}", p.id)}),
+            json!({"officer": format!("{} ({})", u.name, u.badge), "deadline": crate::timefmt::local(p.deadline), "stage": stage_label(p.stage), "reason": p.reason, "url": format!("/remedial/{}", p.id)}),
             now,
         )?;
     }
     Ok(())
 }
 
-pub fn stage_label(stage: &str) -> &'static str {
+pub fn stage_label(stage: Stage) -> &'static str {
     match stage {
-        "review" => "错题自查",
-        "practice" => "针对性练习",
-        "exam" => "补考",
-        _ => "已结束",
+        Stage::Review => "错题自查",
+        Stage::Practice => "针对性练习",
+        Stage::Exam => "补考",
+        Stage::Closed => "已结束",
     }
 }
 
@@ -477,7 +478,7 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<(usize, usize)> {
                     c,
                     p.user_id,
                     "remedial_reminder",
-                    json!({"deadline": crate::timefmt::local(p.deadline), "stage": stage_label(&p.stage), "url": format!("/remedial/{}", p.id)}),
+                    json!({"deadline": crate::timefmt::local(p.deadline), "stage": stage_label(p.stage), "url": format!("/remedial/{}", p.id)}),
                     now,
                 )
             })?;
@@ -553,12 +554,12 @@ pub fn list_plans(
         .into_iter()
         .filter(|p| {
             let Some((who, _)) = people.get(&p.user_id) else { return false };
-            let overdue = p.status == Status::Open.as_str() && now >= p.deadline;
+            let overdue = p.status == Status::Open && now >= p.deadline;
             let opened = bureau_date(p.opened_at);
             (match scope {
                 PlanScope::Everyone => true,
                 PlanScope::UnitsUnder(u) => under(who.unit_id, u),
-            }) && filter.status.is_none_or(|s| p.status == s.as_str())
+            }) && filter.status.is_none_or(|s| p.status == s)
                 && filter.unit.is_none_or(|u| under(who.unit_id, u))
                 && badge.is_none_or(|b| who.badge == b)
                 && filter.overdue.is_none_or(|o| o == overdue)
@@ -574,7 +575,7 @@ pub fn list_plans(
         rows.push(PlanRow {
             mastery: rules_mod::mastery(&r, &plan_answers(conn, &p)?),
             reviewed: tr_db::reviews_of(conn, p.id)?.len(),
-            overdue: p.status == Status::Open.as_str() && now >= p.deadline,
+            overdue: p.status == Status::Open && now >= p.deadline,
             badge: who.badge,
             name: who.name,
             unit_id: who.unit_id,
@@ -600,7 +601,7 @@ pub fn plan_in_scope(conn: &mut DbConn, scope: PlanScope, id: i64, now: Ts) -> A
     Ok(PlanRow {
         mastery: rules_mod::mastery(&r, &plan_answers(conn, &p)?),
         reviewed: tr_db::reviews_of(conn, p.id)?.len(),
-        overdue: p.status == Status::Open.as_str() && now >= p.deadline,
+        overdue: p.status == Status::Open && now >= p.deadline,
         badge: who.badge,
         name: who.name,
         unit: units.iter().find(|x| x.id == who.unit_id).map(|x| x.name.clone()).unwrap_or_default(),
@@ -614,7 +615,7 @@ pub fn plan_in_scope(conn: &mut DbConn, scope: PlanScope, id: i64, now: Ts) -> A
 pub struct ReviewItem {
     pub version_id: i64,
     pub question_code: String,
-    pub kind: String,
+    pub kind: QuestionKind,
     pub stem: String,
     pub options: Vec<(String, String)>,
     pub key: String,
@@ -650,7 +651,7 @@ pub fn explain(
     q: &bank_db::Question,
     texts: &crate::domain::statute_text::StatuteTexts,
 ) -> (Vec<(String, String)>, Vec<(String, Option<String>)>) {
-    let options = if q.kind == "truefalse" {
+    let options = if q.kind == QuestionKind::TrueFalse {
         vec![("T".to_string(), "正确".to_string()), ("F".to_string(), "错误".to_string())]
     } else {
         crate::domain::bank::OPTION_LETTERS.chars().zip(v.options_vec()).map(|(l, t)| (l.to_string(), t)).collect()
@@ -703,7 +704,7 @@ pub fn plan_view(
             ReviewItem {
                 version_id: v.id,
                 question_code: q.code.clone(),
-                kind: q.kind.clone(),
+                kind: q.kind,
                 stem: shown(v.stem.clone()),
                 options: if withheld { Vec::new() } else { options },
                 key: shown(keys.get(&v.id).cloned().unwrap_or_default()),
@@ -719,15 +720,13 @@ pub fn plan_view(
     let r = rules(conn)?;
     let mastery = rules_mod::mastery(&r, &plan_answers(conn, &p)?);
     let exam_open = match p.exam_sitting_id {
-        Some(sid) if p.stage == Stage::Exam.as_str() => {
-            exam_db::find_sitting(conn, sid)?.is_some_and(|s| s.opens_at <= now && now < s.closes_at)
-        }
+        Some(sid) if p.stage == Stage::Exam => exam_db::find_sitting(conn, sid)?.is_some_and(|s| s.opens_at <= now && now < s.closes_at),
         _ => false,
     };
     Ok(PlanView {
         badge: u.badge,
         name: u.name,
-        stage_label: stage_label(&p.stage),
+        stage_label: stage_label(p.stage),
         statutes: {
             let names: HashMap<String, String> = bank_db::statute_names(conn)?.into_iter().collect();
             p.statutes_vec().into_iter().map(|s| names.get(&s).cloned().unwrap_or(s)).collect()
@@ -735,7 +734,7 @@ pub fn plan_view(
         reviewed: review.iter().filter(|r| r.done).count(),
         review,
         mastery,
-        overdue: p.status == Status::Open.as_str() && now >= p.deadline,
+        overdue: p.status == Status::Open && now >= p.deadline,
         exam_open,
         deadline: crate::timefmt::local(p.deadline),
         opened: crate::timefmt::local(p.opened_at),

@@ -100,10 +100,10 @@ pub fn file_closed_sittings(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
         if attempts.iter().any(|(a, ..)| a.submitted_at.is_none()) {
             continue; // the deadline sweeper submits these first
         }
-        let kind = SittingKind::parse(&s.kind).unwrap_or(SittingKind::Mock);
+        let kind = s.kind;
         // practice runs (mock) are study, not results: they stay out of the file
         if kind != SittingKind::Mock {
-            let release = Release::parse(&s.score_release).unwrap_or(Release::AfterClose);
+            let release = s.score_release;
             for chunk in attempts.chunks(CHUNK) {
                 write_tx(conn, |c| {
                     for (a, ..) in chunk {
@@ -175,7 +175,7 @@ pub fn file_certificate(conn: &mut DbConn, cert: &cert_db::Certificate, now: Ts)
     let data = json!({"number": cert.number, "level": cert.level, "police_type": cert.police_type, "issued_on": cert.issued_on,
                       "expires_on": cert.expires_on, "score": cert.score_centi.map(format_points), "attempt_id": cert.attempt_id});
     append(conn, cert.user_id, kind::CERTIFICATE, cert.issued_on, &source, None, &data, "", None, now)?;
-    if cert.level == "advanced" {
+    if cert.level == crate::domain::bank::Level::Advanced {
         append(
             conn,
             cert.user_id,
@@ -261,7 +261,7 @@ pub fn file_of(conn: &mut DbConn, user_id: i64, as_officer: bool) -> AppResult<V
     let withheld_sittings: HashSet<i64> = if as_officer {
         exam_db::attempts_of_user(conn, user_id)?
             .into_iter()
-            .filter(|(_, s)| s.score_release == Release::Never.as_str())
+            .filter(|(_, s)| s.score_release == Release::Never)
             .map(|(_, s)| s.id)
             .collect()
     } else {

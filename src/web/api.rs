@@ -349,7 +349,7 @@ pub async fn verify_certificate(state: &State<AppState>, number: &str, code: &st
         number: v.number,
         holder_name: v.holder_name,
         holder_badge: v.holder_badge,
-        level: v.level,
+        level: v.level.to_string(),
         issued_on: v.issued_on,
         expires_on: v.expires_on,
         status: v.status.as_str().into(),

@@ -16,6 +16,7 @@ use super::with_db;
 use crate::auth::CurrentUser;
 use crate::db::models::hr::StoredRule;
 use crate::domain::org::Role;
+use crate::domain::remedial::Stage;
 use crate::error::{AppError, AppResult};
 use crate::services::{hr, plans, remedial};
 use crate::state::AppState;
@@ -352,10 +353,10 @@ fn summary(state: &AppState, lang: &str, r: remedial::PlanRow) -> RemedialSummar
         unit_id: r.unit_id,
         unit: r.unit,
         review_total: p.review_vec().len(),
-        trigger: p.trigger_kind,
+        trigger: p.trigger_kind.to_string(),
         reason: p.reason,
-        stage: p.stage,
-        status: p.status,
+        stage: p.stage.to_string(),
+        status: p.status.to_string(),
         opened_at: p.opened_at,
         deadline: p.deadline,
         overdue: r.overdue,
@@ -519,9 +520,9 @@ pub async fn api_remedial_plan(state: &State<AppState>, caller: Caller<'_>, lang
         Ok((row, statutes))
     })
     .await?;
-    let order = ["review", "practice", "exam"];
+    let order = [Stage::Review, Stage::Practice, Stage::Exam];
     let at = order.iter().position(|s| *s == row.plan.stage);
-    let passed = row.plan.status == "passed";
+    let passed = row.plan.status == crate::domain::remedial::Status::Passed;
     let steps = order
         .iter()
         .enumerate()
@@ -535,7 +536,11 @@ pub async fn api_remedial_plan(state: &State<AppState>, caller: Caller<'_>, lang
                 None if i < 2 => "done",
                 None => "pending",
             };
-            RemedialStep { step: s.to_string(), label: label(state, lang.0, format!("remedial.stage_{s}")), state: state_name.into() }
+            RemedialStep {
+                step: s.as_str().to_string(),
+                label: label(state, lang.0, format!("remedial.stage_{}", s.as_str())),
+                state: state_name.into(),
+            }
         })
         .collect();
     let m = row.mastery.clone();

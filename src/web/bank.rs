@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::pages::{CsrfForm, PageCtx};
 use super::{local, with_db};
 use crate::auth::Trainer;
-use crate::db::models::bank::{self as bank_db, status, Filter};
+use crate::db::models::bank::{self as bank_db, Filter};
 use crate::db::models::stats as stats_db;
 use crate::domain::bank::{normalise_letters, Level, QuestionContent, QuestionKind, FALSE_ID, TRUE_ID};
 use crate::domain::editions;
@@ -47,7 +47,7 @@ pub async fn list(
         kind: non_empty(kind).filter(|k| QuestionKind::parse(k).is_some()),
         difficulty: difficulty.filter(|d| (1..=3).contains(d)),
         level: non_empty(level).filter(|l| Level::parse(l).is_some()),
-        status: non_empty(status).filter(|s| status::ALL.contains(&s.as_str())),
+        status: non_empty(status).filter(|s| crate::domain::lifecycle::Status::parse(s).is_some()),
         search: non_empty(q),
     };
     let page = page.unwrap_or(1).max(1);
@@ -317,10 +317,10 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Outsid
     })
     .await?;
     let names: std::collections::HashMap<String, String> = names.into_iter().collect();
-    let kind = QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Single);
+    let kind = q.kind;
     let latest = versions.first().ok_or_else(|| AppError::internal("question without versions"))?;
     let latest_unreviewed = latest.reviewed_at.is_none();
-    let retired = q.status == status::RETIRED;
+    let retired = q.status == crate::domain::lifecycle::Status::Retired;
     let incomplete = latest.missing_for_review();
     let can_approve = latest_unreviewed && !retired && latest.created_by != Some(t.user.id) && incomplete.is_empty();
     let versions_json: Vec<Value> = versions
@@ -343,7 +343,7 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Outsid
             "case": case.map(|c| json!({"code": c.code, "title": c.title, "body": c.body})),
             "can_approve": can_approve, "own_pending": latest_unreviewed && !retired && latest.created_by == Some(t.user.id) && incomplete.is_empty(),
             "incomplete": incomplete,
-            "can_activate": q.status == status::REVIEWED, "versions": versions_json,
+            "can_activate": q.status == crate::domain::lifecycle::Status::Reviewed, "versions": versions_json,
             "suspension": suspension.map(|s| json!({"edition": s.by_edition, "title": s.by_title, "in_force": s.in_force.to_string(),
                                                     "articles": s.articles.join("、"), "effective": s.effective})),
             "stats": stats,
@@ -361,7 +361,7 @@ pub async fn edit_page(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::
         Ok((q, v, key))
     })
     .await?;
-    let content = v.content(QuestionKind::parse(&q.kind).unwrap_or(QuestionKind::Single), key);
+    let content = v.content(q.kind, key);
     let form = QuestionForm::from_content(&content, q.revision);
     form_page(&ctx, &form, Some(json!({"id": q.id, "code": q.code, "case": q.case_id.is_some()})), vec![], None).await
 }
@@ -384,8 +384,8 @@ pub async fn update(
         Err(errs) => return form_page(&ctx, &form, Some(qjson), errs, None).await.map(Either::Left),
     };
     // a question's type is fixed: papers already drawn grade it by that type
-    if content.kind.as_str() != q.kind {
-        content.kind = QuestionKind::parse(&q.kind).unwrap_or(content.kind);
+    if content.kind != q.kind {
+        content.kind = q.kind;
     }
     let mut errs = content.validate(&reg);
     if form.revision != Some(q.revision) {

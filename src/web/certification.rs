@@ -248,8 +248,11 @@ pub async fn officers(ctx: PageCtx<'_>, _p: Personnel<'_>, q: Option<&str>) -> A
             if !needle.is_empty() && !u.badge.contains(&needle) && !u.name.contains(&needle) && !unit.contains(&needle) {
                 continue;
             }
-            let levels: Vec<String> =
-                cert_db::certificates_of(c, u.id)?.into_iter().filter(|x| x.status == "valid").map(|x| x.level).collect();
+            let levels: Vec<crate::domain::bank::Level> = cert_db::certificates_of(c, u.id)?
+                .into_iter()
+                .filter(|x| x.status == crate::domain::certification::CertStatus::Valid)
+                .map(|x| x.level)
+                .collect();
             out.push(json!({"id": u.id, "badge": u.badge, "name": u.name, "unit": unit, "police_type": u.police_type,
                             "enforcement": u.enforcement_post, "levels": levels}));
         }
@@ -283,7 +286,7 @@ pub async fn certificate_pdf(
     .await?;
     let base = ctx.state.config.public_url.clone().unwrap_or_else(|| format!("http://{}", host.0.unwrap_or("127.0.0.1:8000")));
     let url = format!("{}/verify?number={}&code={}", base.trim_end_matches('/'), c.number, c.verify_code);
-    let level = crate::services::training::level_name(&c.level);
+    let level = crate::services::training::level_name(c.level.as_str());
     let mut d = super::pdf::Doc::new(&format!("执法资格证书 {}", c.number));
     d.gap(60.0);
     d.centred("执法资格等级证书", 26.0);

@@ -13,6 +13,7 @@ use crate::auth::Officer;
 use crate::db::models::exam as exam_db;
 use crate::domain::exam::SittingState;
 use crate::domain::grading::format_points;
+use crate::domain::grading::MultiRule;
 use crate::error::{AppError, AppResult};
 use crate::services::exams::{self, Candidate, SittingSummary};
 
@@ -73,7 +74,7 @@ pub async fn show(ctx: PageCtx<'_>, officer: Officer<'_>, sitting_id: i64) -> Ap
             "sitting": {
                 "id": s.id, "title": s.title, "kind": s.kind, "opens_at": local(s.opens_at), "closes_at": local(s.closes_at),
                 "duration_minutes": s.duration_minutes, "pass_percent": s.pass_percent, "state": state.as_str(),
-                "open": state == SittingState::Open, "partial": s.multi_rule == "partial",
+                "open": state == SittingState::Open, "partial": s.multi_rule == MultiRule::Partial,
                 "needs_code": controls.access_code.is_some(), "fullscreen": controls.fullscreen,
             },
             "attempt": attempt.map(|a| json!({"id": a.id, "submitted": a.submitted_at.is_some()})),

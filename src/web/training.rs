@@ -170,7 +170,10 @@ pub async fn remedial_plan(
     .await?;
     let own = v.plan.user_id == u.id();
     // another person's errors are shown without the officer's notes being editable
-    ctx.render("remedial/plan", json!({"own": own, "open": v.plan.status == "open", "review_total": v.review.len(), "v": v}))
+    ctx.render(
+        "remedial/plan",
+        json!({"own": own, "open": v.plan.status == crate::domain::remedial::Status::Open, "review_total": v.review.len(), "v": v}),
+    )
 }
 
 #[derive(FromForm)]
@@ -206,7 +209,7 @@ pub async fn remedial_practice(
     let texts = ctx.state.texts.clone();
     let sid = with_db(ctx.state, move |c| {
         let p = tr_db::find_plan(c, id)?.filter(|p| p.user_id == uid).ok_or_else(|| AppError::not_found("no such remedial plan"))?;
-        if p.stage != "practice" {
+        if p.stage != crate::domain::remedial::Stage::Practice {
             return Err(AppError::new(crate::error::ErrorCode::WrongStage, "practice opens after the self-review is complete"));
         }
         practice::start(c, uid, &practice::Mode::Plan(id), &texts, lead, now)
@@ -352,7 +355,7 @@ pub async fn file_page(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<
             "o": {"id": officer.id, "badge": officer.badge, "name": officer.name, "unit": unit, "police_type": officer.police_type, "post": officer.post,
                   "rank": officer.rank, "hire_date": officer.hire_date.to_string(), "id_number": if hr { officer.id_number.clone() } else { None }},
             "entries": entries.iter().rev().map(entry_json).collect::<Vec<_>>(),
-            "certs": certs.iter().map(|(c, s)| json!({"number": c.number, "level": training::level_name(&c.level), "issued_on": c.issued_on.to_string(), "expires_on": c.expires_on.to_string(), "status": s.as_str()})).collect::<Vec<_>>(),
+            "certs": certs.iter().map(|(c, s)| json!({"number": c.number, "level": training::level_name(c.level.as_str()), "issued_on": c.issued_on.to_string(), "expires_on": c.expires_on.to_string(), "status": s.as_str()})).collect::<Vec<_>>(),
             "study": {"sets": totals.0, "answers": totals.1, "correct": totals.2, "minutes": totals.3 / 60},
             "hr": hr, "today": today.to_string(), "map": map,
         }),
@@ -378,7 +381,7 @@ pub async fn file_pdf(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<s
         .map(|(c, s)| {
             vec![
                 c.number.clone(),
-                training::level_name(&c.level).into(),
+                training::level_name(c.level.as_str()).into(),
                 c.issued_on.to_string(),
                 c.expires_on.to_string(),
                 cert_status_zh(s.as_str()).into(),

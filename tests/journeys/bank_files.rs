@@ -127,7 +127,7 @@ fn a_question_the_file_retires_is_retired_once_and_a_trainers_decision_is_kept()
     let report = bank_sync::sync(&mut conn, &bank, now).unwrap();
     assert_eq!(report.updated, 1);
     let q = bank_db::find_by_code(&mut conn, "XF-0001").unwrap().unwrap();
-    assert_eq!(q.status, "retired");
+    assert_eq!(q.status, lawcert::domain::lifecycle::Status::Retired);
     assert_eq!(q.latest_version, before.latest_version, "the text did not change: no new version");
     assert!(!in_pool(&mut conn, "XF-0001", now), "not drawn, not practised");
     let log = lawcert::db::models::audit::page(&mut conn, 0, 10_000).unwrap();
@@ -140,7 +140,7 @@ fn a_question_the_file_retires_is_retired_once_and_a_trainers_decision_is_kept()
     let t = lawcert::db::models::org::find_by_badge(&mut conn, "T0001").unwrap().unwrap().id;
     lawcert::services::bank_review::transition(&mut conn, lawcert::domain::lifecycle::Action::Reinstate, q.id, q.revision, t, now).unwrap();
     bank_sync::sync(&mut conn, &bank, now).unwrap();
-    assert_eq!(bank_db::find_by_code(&mut conn, "XF-0001").unwrap().unwrap().status, "reviewed");
+    assert_eq!(bank_db::find_by_code(&mut conn, "XF-0001").unwrap().unwrap().status, lawcert::domain::lifecycle::Status::Reviewed);
 
     // a question new to the database arrives retired; a file that withdraws its retirement
     // brings it back into use
@@ -149,11 +149,11 @@ fn a_question_the_file_retires_is_retired_once_and_a_trainers_decision_is_kept()
     let bank = lawcert::domain::bank::load_dir(dir.path()).unwrap();
     let report = bank_sync::sync(&mut conn, &bank, now).unwrap();
     assert_eq!(report.added, 1);
-    assert_eq!(bank_db::find_by_code(&mut conn, "XF-NEW-1").unwrap().unwrap().status, "retired");
+    assert_eq!(bank_db::find_by_code(&mut conn, "XF-NEW-1").unwrap().unwrap().status, lawcert::domain::lifecycle::Status::Retired);
     std::fs::write(&path, fresh.replacen("id = \"XF-NEW-1\"\nstatus = \"retired\"\n", "id = \"XF-NEW-1\"\n", 1)).unwrap();
     let bank = lawcert::domain::bank::load_dir(dir.path()).unwrap();
     bank_sync::sync(&mut conn, &bank, now).unwrap();
-    assert_eq!(bank_db::find_by_code(&mut conn, "XF-NEW-1").unwrap().unwrap().status, "active");
+    assert_eq!(bank_db::find_by_code(&mut conn, "XF-NEW-1").unwrap().unwrap().status, lawcert::domain::lifecycle::Status::Active);
     assert!(in_pool(&mut conn, "XF-NEW-1", now));
 }
 

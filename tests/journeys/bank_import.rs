@@ -89,8 +89,8 @@ fn each_format_imports_with_a_preview_and_again_changes_nothing() {
 
     let mut c = app.conn();
     let q = lawcert::db::models::bank::find_by_code(&mut c, "SAMPLE-AIKEN-2").unwrap().expect("imported with its own id");
-    assert_eq!(q.status, "draft", "imported questions wait for review");
-    assert_eq!(q.kind, "multiple", "ANSWER: A,C reads as multiple choice");
+    assert_eq!(q.status, lawcert::domain::lifecycle::Status::Draft, "imported questions wait for review");
+    assert_eq!(q.kind, lawcert::domain::bank::QuestionKind::Multiple, "ANSWER: A,C reads as multiple choice");
     let v = lawcert::db::models::bank::version(&mut c, q.id, q.latest_version).unwrap().unwrap();
     assert_eq!(v.created_by, Some(lawcert::db::models::org::find_by_badge(&mut c, "T0001").unwrap().unwrap().id));
     // the Moodle essay is listed as unsupported, not dropped silently
@@ -254,7 +254,7 @@ fn plain_trainer_files_import_as_incomplete_drafts_that_wait_for_citation_and_ex
     assert_eq!(qs.len(), 3);
     let mut c = app.conn();
     for q in &qs {
-        assert_eq!(q.status, "draft");
+        assert_eq!(q.status, lawcert::domain::lifecycle::Status::Draft);
         let v = lawcert::db::models::bank::version(&mut c, q.id, q.latest_version).unwrap().unwrap();
         assert_eq!(v.statute_code, "administrative-penalty-law");
         assert!(v.missing_for_review().contains(&"articles"), "{v:?}");
@@ -323,12 +323,12 @@ fn plain_trainer_files_import_as_incomplete_drafts_that_wait_for_citation_and_ex
         .dispatch();
     assert_eq!(r.status(), Status::SeeOther);
     let live = lawcert::db::models::bank::find(&mut c, single.id).unwrap().unwrap();
-    assert_eq!(live.status, "active");
+    assert_eq!(live.status, lawcert::domain::lifecycle::Status::Active);
     let pool = lawcert::services::exams::pool_candidates(&mut c, app.clock.now()).unwrap();
     let vid = lawcert::db::models::bank::version(&mut c, single.id, live.live_version.unwrap()).unwrap().unwrap().id;
     assert!(pool.iter().any(|p| p.version_id == vid), "in use");
     // the others are still drafts waiting for their citation
-    assert!(imported(&app, "moodle-plain.xml")[1..].iter().all(|q| q.status == "draft"));
+    assert!(imported(&app, "moodle-plain.xml")[1..].iter().all(|q| q.status == lawcert::domain::lifecycle::Status::Draft));
 }
 
 #[test]

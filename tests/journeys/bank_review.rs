@@ -84,7 +84,7 @@ fn registering_an_edition_suspends_only_the_changed_articles_until_rewritten_and
     let v = lawcert::db::models::bank::version(&mut c2, target, q.latest_version).unwrap().unwrap();
     let key = key_of(&mut c2, v.id);
     let kind = q.kind.clone();
-    let answer = if kind == "truefalse" {
+    let answer = if kind == lawcert::domain::bank::QuestionKind::TrueFalse {
         if key == "T" {
             "true".to_string()
         } else {

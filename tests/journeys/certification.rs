@@ -186,10 +186,10 @@ fn expiry_and_leaving_an_enforcement_post_end_certificates_on_their_dates() {
     // 364 days later nothing has changed; at one year the server lapses it by itself
     app.clock.advance(Duration::days(364));
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    assert_eq!(status(uid13), "valid");
+    assert_eq!(status(uid13), lawcert::domain::certification::CertStatus::Valid);
     app.clock.advance(Duration::days(1));
-    wait_for(|| (status(uid13) == "lapsed").then_some(()));
-    assert_eq!(status(certs[0].0), "valid", "the officer still on post keeps theirs");
+    wait_for(|| (status(uid13) == lawcert::domain::certification::CertStatus::Lapsed).then_some(()));
+    assert_eq!(status(certs[0].0), lawcert::domain::certification::CertStatus::Valid, "the officer still on post keeps theirs");
     let (_, html) = get(&app, &format!("/verify?number={}&code={}", c13.number, c13.verify_code));
     assert!(html.contains("已失效"), "{html}");
     // a lapsed officer must pass again: basic is open to them, intermediate is not
@@ -212,7 +212,7 @@ fn expiry_and_leaving_an_enforcement_post_end_certificates_on_their_dates() {
     let notes = lawcert::db::models::audit::notifications_of(&mut conn, uid12, 20).unwrap();
     assert!(notes.iter().any(|n| n.kind == "certificate_expiring"));
     app.clock.advance(Duration::days(80));
-    wait_for(|| (status(uid12) == "expired").then_some(()));
+    wait_for(|| (status(uid12) == lawcert::domain::certification::CertStatus::Expired).then_some(()));
     let log = lawcert::db::models::audit::page(&mut conn, 0, 10_000).unwrap();
     assert!(log.iter().any(|e| e.action == "certificate.lapsed") && log.iter().any(|e| e.action == "certificate.expired"));
 }

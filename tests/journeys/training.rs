@@ -142,11 +142,11 @@ fn a_failed_bimonthly_exam_opens_a_remedial_plan_the_officer_works_through_and_t
         );
         assert_eq!(s, Status::SeeOther, "{html}");
     }
-    assert_eq!(tr_db::find_plan(&mut app.conn(), plan.id).unwrap().unwrap().stage, "practice");
+    assert_eq!(tr_db::find_plan(&mut app.conn(), plan.id).unwrap().unwrap().stage, lawcert::domain::remedial::Stage::Practice);
 
     // step 2: targeted practice until the mastery level (20 answers at 80 %)
     let mut answered = 0;
-    while tr_db::find_plan(&mut app.conn(), plan.id).unwrap().unwrap().stage == "practice" {
+    while tr_db::find_plan(&mut app.conn(), plan.id).unwrap().unwrap().stage == lawcert::domain::remedial::Stage::Practice {
         assert!(answered < 60, "mastery was never reached");
         let (s, _, loc) = post(&app, &format!("/remedial/{}/practice", plan.id), format!("_csrf={csrf}"));
         assert_eq!(s, Status::SeeOther);
@@ -162,7 +162,7 @@ fn a_failed_bimonthly_exam_opens_a_remedial_plan_the_officer_works_through_and_t
             let (s, html, _) = post(&app, &format!("/practice/{set_id}/answer"), format!("_csrf={csrf}&version_id={v}{choices}"));
             assert_eq!(s, Status::SeeOther, "{html}");
             answered += 1;
-            if tr_db::find_plan(&mut app.conn(), plan.id).unwrap().unwrap().stage != "practice" {
+            if tr_db::find_plan(&mut app.conn(), plan.id).unwrap().unwrap().stage != lawcert::domain::remedial::Stage::Practice {
                 break;
             }
         }
@@ -526,7 +526,7 @@ fn practice_by_chapter_draws_only_that_chapter_and_the_wrong_book_keeps_misses_u
     // answer the first question wrongly: it enters the wrong-answer book
     let (v, q) = &versions[0];
     let key = key_of(&mut app.conn(), v.id);
-    let wrong = if q.kind == "truefalse" {
+    let wrong = if q.kind == lawcert::domain::bank::QuestionKind::TrueFalse {
         if key == "T" {
             "F".to_string()
         } else {

@@ -4,15 +4,7 @@ use super::Ts;
 use crate::db::schema::{answer_keys, cases, question_versions, questions, statute_editions, statutes};
 use crate::db::DbConn;
 use crate::domain::bank::{Level, QuestionContent, QuestionKind, StatuteRegistry};
-
-/// Question lifecycle states as stored (see `domain::lifecycle::Status`).
-pub mod status {
-    pub const DRAFT: &str = "draft";
-    pub const REVIEWED: &str = "reviewed";
-    pub const ACTIVE: &str = "active";
-    pub const RETIRED: &str = "retired";
-    pub const ALL: [&str; 4] = [DRAFT, REVIEWED, ACTIVE, RETIRED];
-}
+use crate::domain::lifecycle::Status as QuestionStatus;
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = questions)]
@@ -21,8 +13,10 @@ pub struct Question {
     pub code: String,
     pub case_id: Option<i64>,
     pub case_position: i32,
-    pub kind: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: QuestionKind,
+    #[diesel(deserialize_as = String)]
+    pub status: QuestionStatus,
     pub origin: String,
     pub file_hash: Option<String>,
     pub latest_version: i32,
@@ -248,7 +242,7 @@ pub struct NewQuestion<'a> {
 }
 
 pub fn insert_question(conn: &mut DbConn, q: &NewQuestion<'_>, now: Ts) -> QueryResult<i64> {
-    let status = if q.reviewed { status::ACTIVE } else { status::DRAFT };
+    let status = if q.reviewed { QuestionStatus::Active } else { QuestionStatus::Draft }.as_str();
     let id: i64 = diesel::insert_into(questions::table)
         .values((
             questions::code.eq(q.code),
@@ -466,7 +460,7 @@ pub fn current_versions(conn: &mut DbConn) -> QueryResult<Vec<(Question, Version
                     .or(questions::live_version.is_null().and(questions::latest_version.eq(question_versions::version))),
             )),
         )
-        .filter(questions::status.ne(status::RETIRED))
+        .filter(questions::status.ne(QuestionStatus::Retired.as_str()))
         .order(questions::id)
         .select((Question::as_select(), Version::as_select()))
         .load(conn)
@@ -480,7 +474,7 @@ pub fn live_versions(conn: &mut DbConn) -> QueryResult<Vec<(Question, Version)>>
                 .eq(questions::id)
                 .and(questions::live_version.eq(question_versions::version.nullable()))),
         )
-        .filter(questions::status.eq(status::ACTIVE))
+        .filter(questions::status.eq(QuestionStatus::Active.as_str()))
         .order(questions::id)
         .select((Question::as_select(), Version::as_select()))
         .load(conn)
@@ -512,9 +506,9 @@ pub fn approve_latest(conn: &mut DbConn, q: &Question, reviewer: i64, new_status
     Ok(n == 1)
 }
 
-pub fn set_status(conn: &mut DbConn, q: &Question, status: &str, now: Ts) -> QueryResult<bool> {
+pub fn set_status(conn: &mut DbConn, q: &Question, status: QuestionStatus, now: Ts) -> QueryResult<bool> {
     let n = diesel::update(questions::table.find(q.id).filter(questions::revision.eq(q.revision)))
-        .set((questions::status.eq(status), questions::revision.eq(q.revision + 1), questions::updated_at.eq(now)))
+        .set((questions::status.eq(status.as_str()), questions::revision.eq(q.revision + 1), questions::updated_at.eq(now)))
         .execute(conn)?;
     Ok(n == 1)
 }

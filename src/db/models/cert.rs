@@ -5,6 +5,8 @@ use diesel::prelude::*;
 use super::Ts;
 use crate::db::schema::{cert_registrations, certificates, post_changes, settings, users};
 use crate::db::DbConn;
+use crate::domain::bank::Level;
+use crate::domain::certification::CertStatus;
 
 pub fn setting(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
     settings::table.find(key).select(settings::value).first(conn).optional()
@@ -43,13 +45,15 @@ pub struct Certificate {
     #[serde(skip)]
     pub verify_code: String,
     pub user_id: i64,
-    pub level: String,
+    #[diesel(deserialize_as = String)]
+    pub level: Level,
     pub police_type: String,
     pub issued_on: chrono::NaiveDate,
     pub expires_on: chrono::NaiveDate,
     pub attempt_id: Option<i64>,
     pub score_centi: Option<i64>,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: CertStatus,
     pub ended_on: Option<chrono::NaiveDate>,
     pub warned_at: Option<Ts>,
     pub created_at: Ts,
@@ -170,7 +174,8 @@ pub fn all_post_changes(conn: &mut DbConn) -> QueryResult<Vec<PostChange>> {
 pub struct Registration {
     pub id: i64,
     pub user_id: i64,
-    pub level: String,
+    #[diesel(deserialize_as = String)]
+    pub level: Level,
     pub status: String,
     pub registered_by: Option<i64>,
     pub created_at: Ts,

@@ -3,6 +3,8 @@ use diesel::prelude::*;
 use super::Ts;
 use crate::db::schema::{attempts, blueprints, responses, sittings, users};
 use crate::db::DbConn;
+use crate::domain::exam::{Release, SittingKind};
+use crate::domain::grading::MultiRule;
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = blueprints)]
@@ -34,15 +36,19 @@ pub fn find_blueprint(conn: &mut DbConn, id: i64) -> QueryResult<Option<Blueprin
 pub struct Sitting {
     pub id: i64,
     pub title: String,
-    pub kind: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: SittingKind,
     pub blueprint_id: i64,
     pub opens_at: Ts,
     pub closes_at: Ts,
     pub duration_minutes: i32,
     pub pass_percent: i32,
-    pub multi_rule: String,
-    pub score_release: String,
-    pub answer_release: String,
+    #[diesel(deserialize_as = String)]
+    pub multi_rule: MultiRule,
+    #[diesel(deserialize_as = String)]
+    pub score_release: Release,
+    #[diesel(deserialize_as = String)]
+    pub answer_release: Release,
     pub eligibility: String,
     #[serde(skip)]
     pub pool: String,

@@ -5,6 +5,8 @@ use diesel::prelude::*;
 use super::Ts;
 use crate::db::schema::exam_plans;
 use crate::db::DbConn;
+use crate::domain::exam::Release;
+use crate::domain::grading::MultiRule;
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = exam_plans)]
@@ -17,9 +19,12 @@ pub struct Plan {
     pub schedule: String,
     pub duration_minutes: i32,
     pub pass_percent: i32,
-    pub multi_rule: String,
-    pub score_release: String,
-    pub answer_release: String,
+    #[diesel(deserialize_as = String)]
+    pub multi_rule: MultiRule,
+    #[diesel(deserialize_as = String)]
+    pub score_release: Release,
+    #[diesel(deserialize_as = String)]
+    pub answer_release: Release,
     pub last_created: Option<chrono::NaiveDate>,
     pub active: bool,
     pub created_by: Option<i64>,

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use super::Ts;
 use crate::db::schema::{case_evaluations, practice_answers, practice_sessions, remedial_plans, remedial_reviews, training_entries};
 use crate::db::DbConn;
+use crate::domain::remedial::{Stage, Status as PlanStatus, Trigger};
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = training_entries)]
@@ -106,7 +107,8 @@ pub fn unfiled_closed_sittings(conn: &mut DbConn, now: Ts) -> QueryResult<Vec<su
 pub struct Plan {
     pub id: i64,
     pub user_id: i64,
-    pub trigger_kind: String,
+    #[diesel(deserialize_as = String)]
+    pub trigger_kind: Trigger,
     pub reason: String,
     pub source_attempt_id: Option<i64>,
     pub referred_by: Option<i64>,
@@ -114,8 +116,10 @@ pub struct Plan {
     pub statutes: String,
     /// JSON list of question version ids to review.
     pub review_items: String,
-    pub stage: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub stage: Stage,
+    #[diesel(deserialize_as = String)]
+    pub status: PlanStatus,
     pub mastery_percent: i32,
     pub opened_at: Ts,
     pub deadline: Ts,
