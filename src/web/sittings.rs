@@ -28,7 +28,7 @@ pub async fn blueprints(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<
     let items: Vec<Value> = list
         .iter()
         .map(|b| {
-            let spec: BlueprintSpec = serde_json::from_str(&b.spec).unwrap_or(BlueprintSpec { rules: vec![], parallel: false });
+            let spec: BlueprintSpec = serde_json::from_str(&b.spec).unwrap_or_default();
             let total: i64 = spec.rules.iter().map(|r| r.count as i64).sum();
             json!({
                 "id": b.id, "name": b.name, "created_at": local(b.created_at), "questions": total,
@@ -58,6 +58,8 @@ pub struct BlueprintForm {
     name: String,
     rules: Vec<RuleForm>,
     parallel: bool,
+    /// Expected-score tolerance in per cent of the paper's points (empty: none).
+    tolerance: String,
 }
 
 fn parse_points(s: &str) -> Option<i64> {
@@ -69,6 +71,16 @@ impl BlueprintForm {
     fn spec(&self) -> Result<BlueprintSpec, Vec<String>> {
         let mut errs = Vec::new();
         let mut rules = Vec::new();
+        let tolerance_permille = match self.tolerance.trim() {
+            "" => None,
+            t => match t.trim_end_matches(['%', '％']).trim().parse::<f64>() {
+                Ok(p) if p.is_finite() && p > 0.0 && p <= 50.0 => Some(((p * 10.0).round() as u32).max(1)),
+                _ => {
+                    errs.push(format!("tolerance: give a percentage of the paper's points above 0 and at most 50 (such as 2.5), or leave it empty; got {t:?}"));
+                    None
+                }
+            },
+        };
         for (i, r) in self.rules.iter().enumerate() {
             if r.count.trim().is_empty() || r.count.trim() == "0" {
                 continue;
@@ -98,7 +110,7 @@ impl BlueprintForm {
             }
         }
         if errs.is_empty() {
-            Ok(BlueprintSpec { rules, parallel: self.parallel })
+            Ok(BlueprintSpec { rules, parallel: self.parallel, tolerance_permille, ..BlueprintSpec::default() })
         } else {
             Err(errs)
         }
@@ -122,7 +134,10 @@ async fn blueprint_form_page(ctx: &PageCtx<'_>, form: &BlueprintForm, errors: Ve
             })
         })
         .collect();
-    ctx.render("sittings/blueprint_form", json!({ "name": form.name, "rows": rows, "parallel": form.parallel, "errors": errors }))
+    ctx.render(
+        "sittings/blueprint_form",
+        json!({ "name": form.name, "rows": rows, "parallel": form.parallel, "tolerance": form.tolerance, "errors": errors }),
+    )
 }
 
 #[get("/blueprints/new")]
