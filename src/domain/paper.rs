@@ -841,9 +841,7 @@ mod tests {
 
     /// A pool whose items spread widely in difficulty, for the tolerance tests.
     fn spread_bank() -> Vec<PoolCandidate> {
-        (0..60)
-            .map(|i| PoolCandidate { calibrated: Some(-3.0 + 6.0 * i as f64 / 59.0), ..cand(i, QuestionKind::Single, "a", 2) })
-            .collect()
+        (0..60).map(|i| PoolCandidate { calibrated: Some(-3.0 + 6.0 * i as f64 / 59.0), ..cand(i, QuestionKind::Single, "a", 2) }).collect()
     }
 
     #[test]

@@ -107,8 +107,11 @@ fn blueprint() -> impl Strategy<Value = BlueprintSpec> {
             count,
             points_centi,
         });
-    (proptest::collection::vec(rule, 1..=4), any::<bool>())
-        .prop_map(|(rules, parallel)| BlueprintSpec { rules, parallel, ..BlueprintSpec::default() })
+    (proptest::collection::vec(rule, 1..=4), any::<bool>()).prop_map(|(rules, parallel)| BlueprintSpec {
+        rules,
+        parallel,
+        ..BlueprintSpec::default()
+    })
 }
 
 /// The blueprint's filters, as `paper.rs` documents them.

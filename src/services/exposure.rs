@@ -48,10 +48,8 @@ pub fn record_closed(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
     let mut done = 0;
     for sid in ex_db::closed_unrecorded(conn, now)? {
         let (papers, counts) = count_sitting(conn, sid)?;
-        let mut rows: Vec<ExposureRow> = counts
-            .into_iter()
-            .map(|(v, n)| ExposureRow { sitting_id: sid, question_version_id: v, papers: n as i32 })
-            .collect();
+        let mut rows: Vec<ExposureRow> =
+            counts.into_iter().map(|(v, n)| ExposureRow { sitting_id: sid, question_version_id: v, papers: n as i32 }).collect();
         rows.sort_by_key(|r| r.question_version_id);
         if write_tx(conn, |c| Ok::<_, AppError>(ex_db::record(c, sid, papers as i32, &rows, now)?))? {
             done += 1;
@@ -101,5 +99,38 @@ pub fn by_sitting_of(conn: &mut DbConn, versions: &[i64]) -> AppResult<HashMap<i
     for list in out.values_mut() {
         list.sort();
     }
+    Ok(out)
+}
+
+/// One version's exposure as the API gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ExposureItem {
+    pub question_version_id: i64,
+    pub question_id: i64,
+    /// Papers the version appeared on (in the sitting asked for, or in every sitting).
+    pub papers: u32,
+    /// Sittings it appeared in (1 when one sitting was asked for).
+    pub sittings: u32,
+}
+
+/// Every version that has appeared on a paper, overall or in one sitting, most exposed first.
+pub fn list(conn: &mut DbConn, sitting: Option<i64>) -> AppResult<Vec<ExposureItem>> {
+    let counts: HashMap<i64, Exposure> = match sitting {
+        Some(sid) => {
+            crate::db::models::exam::find_sitting(conn, sid)?.ok_or_else(|| AppError::not_found(format!("no sitting {sid}")))?;
+            of_sitting(conn, sid)?.into_iter().map(|(v, papers)| (v, Exposure { papers, sittings: 1 })).collect()
+        }
+        None => overall(conn)?,
+    };
+    let ids: Vec<i64> = counts.keys().copied().collect();
+    let questions: HashMap<i64, i64> =
+        crate::db::models::bank::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, q.id)).collect();
+    let mut out: Vec<ExposureItem> = counts
+        .into_iter()
+        .filter_map(|(v, e)| {
+            questions.get(&v).map(|&q| ExposureItem { question_version_id: v, question_id: q, papers: e.papers, sittings: e.sittings })
+        })
+        .collect();
+    out.sort_by(|a, b| b.papers.cmp(&a.papers).then(a.question_version_id.cmp(&b.question_version_id)));
     Ok(out)
 }

@@ -127,7 +127,8 @@ pub fn audit_paper(conn: &mut DbConn, attempt_id: i64, by: i64, now: Ts) -> AppR
     let pool = pool_of(&s)?;
     let shown: Paper = serde_json::from_str(&a.paper).map_err(|e| AppError::internal(format!("stored paper: {e}")))?;
     let checks = paper::audit_paper(&pool, a.seed as u64, &shown);
-    let mut ids: Vec<i64> = checks.iter().flat_map(|c| [c.shown.as_ref().map(|i| i.v), c.redrawn.as_ref().map(|i| i.v)]).flatten().collect();
+    let mut ids: Vec<i64> =
+        checks.iter().flat_map(|c| [c.shown.as_ref().map(|i| i.v), c.redrawn.as_ref().map(|i| i.v)]).flatten().collect();
     ids.sort_unstable();
     ids.dedup();
     let codes: std::collections::HashMap<i64, String> =

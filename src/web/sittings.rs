@@ -378,11 +378,14 @@ fn sort_rows(rows: &mut [ResultRow], sort: Option<&str>) {
 pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<&str>) -> AppResult<RawHtml<String>> {
     let scope = unit_scope(&r);
     let now = ctx.state.clock.now();
-    let (s, mut rows, bp) = with_db(ctx.state, move |c| {
+    // the spread of paper difficulty is for trainers (who schedule and proctor), not leaders or HR
+    let trainer = r.has(Role::Trainer);
+    let (s, mut rows, bp, spread) = with_db(ctx.state, move |c| {
         let s = exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
         let rows = exams::results(c, id, scope.as_deref())?;
         let bp = exam_db::find_blueprint(c, s.blueprint_id)?;
-        Ok((s, rows, bp))
+        let spread = if trainer { crate::services::papers::spread(c, id)? } else { None };
+        Ok((s, rows, bp, spread))
     })
     .await?;
     sort_rows(&mut rows, sort);
@@ -402,8 +405,10 @@ pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<
                    "score_release": s.score_release, "answer_release": s.answer_release,
                    "state": SittingState::at(now, s.opens_at, s.closes_at).as_str(), "blueprint": bp.map(|b| b.name),
                    "everyone": elig == Eligibility::default(), "police_types": elig.police_types.join("、"), "badges": elig.badges.join(", ") },
+            "trainer": trainer,
+            "spread": spread,
             "rows": rows.iter().map(|r| json!({
-                "badge": r.badge, "name": r.name, "unit": r.unit, "started_at": local(r.started_at), "submitted_at": r.submitted_at.map(local),
+                "attempt_id": r.attempt_id, "badge": r.badge, "name": r.name, "unit": r.unit, "started_at": local(r.started_at), "submitted_at": r.submitted_at.map(local),
                 "auto": r.submit_kind.as_deref() == Some("auto"), "score": r.score, "max_score": r.max_score, "passed": r.passed,
             })).collect::<Vec<_>>(),
             "stats": { "attempts": rows.len(), "graded": graded.len(), "passed": passed, "mean": mean },
@@ -417,6 +422,24 @@ pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<
             "sort": sort.unwrap_or("badge"),
         }),
     )
+}
+
+/// Audit of one candidate's paper (trainers): re-drawn from the sitting's pool and the
+/// attempt's seed and compared, position by position, with what the candidate was shown. Each
+/// view is written to the audit log.
+#[get("/sittings/<id>/attempts/<attempt>/audit")]
+pub async fn paper_audit(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, attempt: i64) -> AppResult<RawHtml<String>> {
+    let now = ctx.state.clock.now();
+    let by = t.user.id;
+    let audit = with_db(ctx.state, move |c| {
+        let a = exam_db::find_attempt(c, attempt)?.filter(|a| a.sitting_id == id);
+        if a.is_none() {
+            return Err(AppError::not_found(format!("no attempt {attempt} in sitting {id}")));
+        }
+        crate::services::papers::audit_paper(c, attempt, by, now)
+    })
+    .await?;
+    ctx.render("sittings/paper_audit", json!({ "a": audit }))
 }
 
 /// Flags of one item's stored analysis, as `{k, option}` for the templates.

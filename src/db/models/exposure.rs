@@ -3,9 +3,9 @@
 
 use diesel::prelude::*;
 
+use crate::db::models::Ts;
 use crate::db::schema::{attempts, item_exposure, sitting_exposure, sittings};
 use crate::db::DbConn;
-use crate::db::models::Ts;
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = item_exposure)]
