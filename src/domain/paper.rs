@@ -920,4 +920,27 @@ mod tests {
         let first_half: usize = (0..1000).map(|s| draw(&pool, s).items.iter().filter(|i| i.v < 10).count()).sum();
         assert!((2250..=2750).contains(&first_half), "{first_half}");
     }
+
+    /// A format 1 pool (split case points, exposure weights, a tolerance) and the paper seed
+    /// 12345 gives: stored papers are audited against re-draws, so drawing must never change
+    /// for a stored pool. (tests/journeys/fair_papers.rs audits the same paper through the app.)
+    pub const FORMAT1_POOL: &str = r#"{"format":1,"fit":{"target_centi":1000,"tolerance_centi":60,"tries":200,"rate_permille":400},"rules":[{"count":3,"points_centi":200,"entries":[{"v":[1],"n":[4],"f":900,"x":0},{"v":[2],"n":[4],"f":200,"x":3},{"v":[3],"n":[4],"f":700,"x":0},{"v":[4],"n":[4],"f":400,"x":9},{"v":[5],"n":[4],"f":800,"x":1},{"v":[6],"n":[4],"f":500,"x":0}]},{"count":1,"points_centi":1000,"entries":[{"v":[7,8,9],"n":[4,4,4],"f":650,"x":2},{"v":[10,11,12,13],"n":[4,4,4,4],"f":550,"x":0}]}]}"#;
+    pub const FORMAT1_SEED12345: &str = r#"{"items":[{"v":1,"o":"BDCA","p":200},{"v":3,"o":"DABC","p":200},{"v":6,"o":"CDBA","p":200},{"v":10,"o":"ADBC","p":250},{"v":11,"o":"CABD","p":250},{"v":12,"o":"ABDC","p":250},{"v":13,"o":"DBAC","p":250}]}"#;
+
+    #[test]
+    fn format1_pools_keep_drawing_the_same_paper() {
+        let pool: Pool = serde_json::from_str(FORMAT1_POOL).unwrap();
+        let paper = draw(&pool, 12345);
+        assert_eq!(serde_json::to_string(&paper).unwrap(), FORMAT1_SEED12345);
+        // 200 × (0.9 + 0.7 + 0.5) + 1000 × 0.55 = 970, within 1000 ± 60
+        assert_eq!(pool.expected_centi(&paper), Some(970.0));
+        assert!(audit_paper(&pool, 12345, &paper).iter().all(ItemCheck::matches));
+        let mut moved = paper.clone();
+        moved.items[4].o = "ABCD".into();
+        let checks = audit_paper(&pool, 12345, &moved);
+        assert_eq!(checks.iter().filter(|c| !c.matches()).map(|c| (c.position, c.same_options)).collect::<Vec<_>>(), vec![(5, false)]);
+        let mut short = paper;
+        short.items.pop();
+        assert!(!audit_paper(&pool, 12345, &short).last().unwrap().matches(), "a missing item is a mismatch");
+    }
 }

@@ -59,7 +59,7 @@ pub struct BlueprintForm {
     rules: Vec<RuleForm>,
     parallel: bool,
     /// Expected-score tolerance in per cent of the paper's points (empty: none).
-    tolerance: String,
+    tolerance: Option<String>,
 }
 
 fn parse_points(s: &str) -> Option<i64> {
@@ -71,7 +71,7 @@ impl BlueprintForm {
     fn spec(&self) -> Result<BlueprintSpec, Vec<String>> {
         let mut errs = Vec::new();
         let mut rules = Vec::new();
-        let tolerance_permille = match self.tolerance.trim() {
+        let tolerance_permille = match self.tolerance.as_deref().unwrap_or("").trim() {
             "" => None,
             t => match t.trim_end_matches(['%', '％']).trim().parse::<f64>() {
                 Ok(p) if p.is_finite() && p > 0.0 && p <= 50.0 => Some(((p * 10.0).round() as u32).max(1)),
