@@ -943,4 +943,55 @@ mod tests {
         short.items.pop();
         assert!(!audit_paper(&pool, 12345, &short).last().unwrap().matches(), "a missing item is a mismatch");
     }
+
+    /// The cost of counting exposure from stored papers at exam-day size (BENCHMARKS.md):
+    /// 10,000 papers of 100 questions from a 3,000-question pool, parsed from their stored JSON
+    /// and counted. `cargo test --release --lib exposure_counting_cost -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn exposure_counting_cost() {
+        let bank: Vec<PoolCandidate> = (0..3000).map(|i| cand(i, QuestionKind::Single, "a", 1 + (i % 3) as i32)).collect();
+        let rule = BlueprintRule { kind: RuleKind::Single, statute: None, difficulty: None, level: None, count: 100, points_centi: 100 };
+        let pool = build_pool(&BlueprintSpec { rules: vec![rule], ..BlueprintSpec::default() }, &bank).unwrap();
+        let t = std::time::Instant::now();
+        let drawn: Vec<Paper> = (0..10_000).map(|s| draw(&pool, s)).collect();
+        let drawing = t.elapsed();
+        let stored: Vec<String> = drawn.iter().map(|p| serde_json::to_string(p).unwrap()).collect();
+        let bytes: usize = stored.iter().map(String::len).sum();
+        let t = std::time::Instant::now();
+        let papers: Vec<Paper> = stored.iter().map(|p| serde_json::from_str(p).unwrap()).collect();
+        let counts = count_exposure(&papers);
+        let counting = t.elapsed();
+        assert_eq!(counts.values().map(|&n| n as usize).sum::<usize>(), 1_000_000);
+        // drawing on the start path: the old uniform draw, and a tolerance of ±2 %
+        let old = Pool { format: 0, ..pool.clone() };
+        let t = std::time::Instant::now();
+        (0..10_000).for_each(|s| drop(draw(&old, s)));
+        let uniform = t.elapsed();
+        let spread: Vec<PoolCandidate> = (0..3000)
+            .map(|i| PoolCandidate { calibrated: Some(-2.0 + 4.0 * (i % 97) as f64 / 96.0), ..bank[i as usize].clone() })
+            .collect();
+        let rule = BlueprintRule { kind: RuleKind::Single, statute: None, difficulty: None, level: None, count: 100, points_centi: 100 };
+        let t = std::time::Instant::now();
+        let fitted =
+            build_pool(&BlueprintSpec { rules: vec![rule], tolerance_permille: Some(20), ..BlueprintSpec::default() }, &spread).unwrap();
+        let freezing = t.elapsed();
+        let t = std::time::Instant::now();
+        (0..10_000).for_each(|s| drop(draw(&fitted, s)));
+        let with_fit = t.elapsed();
+        println!(
+            "10,000 draws: uniform (format 0) {:.2} s, exposure-weighted {:.2} s, ±2 % tolerance {:.2} s (single draws within it: {} ‰; freezing that pool with its simulation {:.2} s)",
+            uniform.as_secs_f64(),
+            drawing.as_secs_f64(),
+            with_fit.as_secs_f64(),
+            fitted.fit.unwrap().rate_permille,
+            freezing.as_secs_f64()
+        );
+        println!(
+            "10,000 papers × 100 items ({:.1} MB of JSON): drawn in {:.2} s, parsed and counted in {:.3} s",
+            bytes as f64 / 1e6,
+            drawing.as_secs_f64(),
+            counting.as_secs_f64()
+        );
+    }
 }
