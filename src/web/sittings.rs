@@ -32,6 +32,8 @@ pub async fn blueprints(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<
             let total: i64 = spec.rules.iter().map(|r| r.count as i64).sum();
             json!({
                 "id": b.id, "name": b.name, "created_at": local(b.created_at), "questions": total,
+                "tolerance": spec.tolerance_permille.map(|t| format!("{}.{}", t / 10, t % 10)),
+                "legacy": spec.case_points_per_item && spec.rules.iter().any(|r| r.kind == RuleKind::Case),
                 "rules": spec.rules.iter().map(|r| json!({
                     "kind": r.kind.as_str(), "count": r.count, "points": format_points(r.points_centi),
                     "statute": r.statute.as_ref().map(|s| names.get(s).cloned().unwrap_or(s.clone())), "difficulty": r.difficulty,

@@ -411,4 +411,43 @@ fn the_blueprint_form_explains_case_points_and_takes_a_tolerance() {
     let last = exam_db::list_blueprints(&mut app.conn()).unwrap().into_iter().max_by_key(|b| b.id).unwrap();
     let spec: lawcert::domain::paper::BlueprintSpec = serde_json::from_str(&last.spec).unwrap();
     assert_eq!((spec.tolerance_permille, spec.rules[0].points_centi), (Some(400), 1000));
+    // the list says so, and marks a blueprint saved when case points were per item
+    let old = r#"{"case_points_per_item":true,"rules":[{"kind":"case","count":1,"points_centi":200}],"parallel":false}"#;
+    let id = exam_db::insert_blueprint(&mut app.conn(), "旧案例方案", old, None, Utc::now().naive_utc()).unwrap();
+    let (_, html) = get(&app, "/blueprints");
+    assert!(html.contains("Expected-score tolerance: ±40.0 %"), "{html}");
+    assert!(html.contains("it can no longer schedule a sitting"), "{html}");
+    // and it is refused, naming the rule
+    let t = app.token("T0001");
+    let (s, body) = sitting(&app, &t, id, "旧方案");
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("rule 1: this blueprint was saved when case points were per item"),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_plan_whose_blueprint_can_no_longer_draw_holds_up_only_itself() {
+    let app = TestApp::with_env(&[("LAWCERT_DATED_SWEEP_SECONDS", "3600")]);
+    let t = app.token("T0001");
+    let now = Utc::now().naive_utc();
+    let old = r#"{"case_points_per_item":true,"rules":[{"kind":"case","count":1,"points_centi":200}],"parallel":false}"#;
+    let legacy = exam_db::insert_blueprint(&mut app.conn(), "旧案例方案", old, None, now).unwrap();
+    let (_, good) = blueprint(&app, &t, json!({"rules": [{"kind": "truefalse", "count": 5, "points_centi": 200}]}));
+    let first = lawcert::timefmt::bureau_date(app.clock.now()) + Duration::days(3);
+    let plan = |name: &str, bp: i64| {
+        json!({"name": name, "blueprint_id": bp, "eligibility": {},
+               "schedule": {"first_date": first.to_string(), "every_months": 2, "opens_at": "09:00:00", "window_minutes": 180, "lead_days": 14},
+               "duration_minutes": 60, "pass_percent": 60, "multi_rule": "partial", "score_release": "on_submit", "answer_release": "after_close"})
+    };
+    // the plan on the old blueprint comes first
+    let (s, a) = app.api("POST", "/api/v1/exam-plans", &t, Some(plan("旧方案计划", legacy)));
+    assert_eq!(s, Status::Created, "{a}");
+    let (s, b) = app.api("POST", "/api/v1/exam-plans", &t, Some(plan("新方案计划", good["id"].as_i64().unwrap())));
+    assert_eq!(s, Status::Created, "{b}");
+    lawcert::services::plans::run_due(&mut app.conn(), app.clock.now()).expect("one plan's refusal does not stop the others");
+    let plans: Vec<Option<i64>> = exam_db::list_sittings(&mut app.conn()).unwrap().into_iter().map(|s| s.plan_id).collect();
+    assert!(!plans.contains(&a["id"].as_i64()), "the old blueprint drew no sitting");
+    assert!(plans.contains(&b["id"].as_i64()), "the other plan's sitting was created");
 }
