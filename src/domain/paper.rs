@@ -355,20 +355,21 @@ pub fn build_pool(spec: &BlueprintSpec, candidates: &[PoolCandidate]) -> Result<
         let tolerance_centi = (total * i64::from(t) + 500) / 1000;
         let target = pool.average_expected_centi();
         // simulate single draws (no rejection) and see how often they land within the bound
-        let distances: Vec<f64> = (0..FIT_SIMULATIONS)
+        let target_x = (target.round() as i64) * 1000;
+        let distances: Vec<i64> = (0..FIT_SIMULATIONS)
             .map(|s| {
                 let mut rng = ChaCha8Rng::seed_from_u64(s);
-                (pick(&pool, &mut rng).1 - target).abs()
+                (pick(&pool, &mut rng).1 - target_x).abs()
             })
             .collect();
-        let met = distances.iter().filter(|&&d| d <= tolerance_centi as f64).count();
+        let met = distances.iter().filter(|&&d| d <= tolerance_centi * 1000).count();
         let rate = met as f64 / distances.len() as f64;
         if rate < MIN_FIT_RATE {
             let mut sorted = distances.clone();
-            sorted.sort_by(f64::total_cmp);
+            sorted.sort_unstable();
             let needed = sorted[((MIN_FIT_RATE * sorted.len() as f64).ceil() as usize).min(sorted.len() - 1)];
             // the least tolerance (thousandths) whose rounded bound covers that distance
-            let needed_centi = needed.ceil() as i64;
+            let needed_centi = (needed + 999) / 1000;
             let needed_permille = (1..=1000u32).find(|&p| (total * i64::from(p) + 500) / 1000 >= needed_centi).unwrap_or(1000);
             return Err(vec![format!(
                 "tolerance: only {:.1} % of papers drawn from this pool have an expected score within {} ({} points) of the average paper ({} of {} points); at least {:.0} % must. Widen the tolerance to {} or more, turn on parallel papers, or add questions of other difficulties",
@@ -412,22 +413,30 @@ impl Pool {
             .sum()
     }
 
-    /// The expected score (hundredths, at [`REFERENCE_THETA`]) of a paper drawn from this
-    /// pool: Σ item points × its entry's f. `None` when an item is not in the pool or its entry
-    /// has no f (format 0 pools without parallel rules).
-    pub fn expected_centi(&self, paper: &Paper) -> Option<f64> {
+    /// The expected score of a paper drawn from this pool, exactly, in thousandths of a
+    /// hundredth of a point (at [`REFERENCE_THETA`]): Σ item points × its entry's f. A case
+    /// group's split points sum to the group's, so this equals Σ entry points × f, the sum drawing
+    /// checks against the tolerance. `None` when an item is not in the pool or its entry has no
+    /// f (format 0 pools without parallel rules).
+    pub fn expected_x(&self, paper: &Paper) -> Option<i64> {
         let mut f: std::collections::HashMap<i64, u16> = Default::default();
         for e in self.rules.iter().flat_map(|r| &r.entries) {
             for v in &e.v {
                 f.insert(*v, e.f?);
             }
         }
-        paper.items.iter().map(|i| f.get(&i.v).map(|&f| i.p as f64 * f64::from(f) / 1000.0)).sum()
+        paper.items.iter().map(|i| f.get(&i.v).map(|&f| i.p * i64::from(f))).sum()
     }
 
-    /// Whether a paper's expected score is within the pool's tolerance (true without one).
-    pub fn meets_fit(&self, expected_centi: f64) -> bool {
-        self.fit.is_none_or(|fit| (expected_centi - fit.target_centi as f64).abs() <= fit.tolerance_centi as f64)
+    /// [`Pool::expected_x`] in hundredths of a point.
+    pub fn expected_centi(&self, paper: &Paper) -> Option<f64> {
+        self.expected_x(paper).map(|x| x as f64 / 1000.0)
+    }
+
+    /// Whether a paper's expected score ([`Pool::expected_x`]) is within the pool's tolerance
+    /// (true without one).
+    pub fn meets_fit(&self, expected_x: i64) -> bool {
+        self.fit.is_none_or(|fit| (expected_x - fit.target_centi * 1000).abs() <= fit.tolerance_centi * 1000)
     }
 }
 
@@ -438,10 +447,10 @@ fn exposure_weight(x: u32, m: f64) -> f64 {
 }
 
 /// One candidate paper from a format 1 pool: the chosen entries of each rule in display order
-/// (rule by rule) and their expected score (hundredths).
-fn pick<'a>(pool: &'a Pool, rng: &mut ChaCha8Rng) -> (Vec<(&'a PoolRule, &'a PoolEntry)>, f64) {
+/// (rule by rule) and their expected score (as [`Pool::expected_x`]: exact integers).
+fn pick<'a>(pool: &'a Pool, rng: &mut ChaCha8Rng) -> (Vec<(&'a PoolRule, &'a PoolEntry)>, i64) {
     let mut out = Vec::new();
-    let mut expected = 0.0;
+    let mut expected = 0i64;
     for rule in &pool.rules {
         let m = if rule.entries.is_empty() {
             0.0
@@ -464,7 +473,7 @@ fn pick<'a>(pool: &'a Pool, rng: &mut ChaCha8Rng) -> (Vec<(&'a PoolRule, &'a Poo
         };
         chosen.shuffle(rng);
         for e in chosen {
-            expected += rule.points_centi as f64 * f64::from(e.f.unwrap_or(500)) / 1000.0;
+            expected += rule.points_centi * i64::from(e.f.unwrap_or(500));
             out.push((rule, e));
         }
     }
@@ -570,11 +579,11 @@ pub fn draw(pool: &Pool, seed: u64) -> Paper {
     };
     // rejection sampling from the one seeded generator: the first candidate within the bound,
     // else the closest (the pool was frozen only if that is all but impossible)
-    let mut best: Option<(f64, Vec<(&PoolRule, &PoolEntry)>)> = None;
+    let mut best: Option<(i64, Vec<(&PoolRule, &PoolEntry)>)> = None;
     for _ in 0..fit.tries.max(1) {
         let (picked, expected) = pick(pool, &mut rng);
-        let distance = (expected - fit.target_centi as f64).abs();
-        if distance <= fit.tolerance_centi as f64 {
+        let distance = (expected - fit.target_centi * 1000).abs();
+        if distance <= fit.tolerance_centi * 1000 {
             return lay_out(&picked, &mut rng);
         }
         if best.as_ref().is_none_or(|(d, _)| distance < *d) {
@@ -860,7 +869,7 @@ mod tests {
             let p = draw(&pool, seed);
             let e = pool.expected_centi(&p).unwrap();
             assert!((e - 500.0).abs() <= 30.0, "seed {seed}: expected {e}");
-            assert!(pool.meets_fit(e));
+            assert!(pool.meets_fit(pool.expected_x(&p).unwrap()));
             assert_eq!(draw(&pool, seed), p, "still a function of the seed");
             spread_fit.push(e);
             spread_free.push(free.expected_centi(&draw(&free, seed)).unwrap());

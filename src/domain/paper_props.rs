@@ -420,8 +420,9 @@ proptest! {
                 for seed in seeds {
                     let paper = draw(&pool, seed);
                     check_paper(&pool, &paper)?;
-                    let e = pool.expected_centi(&paper).ok_or_else(|| TestCaseError::fail("no expected score"))?;
-                    prop_assert!((e - fit.target_centi as f64).abs() <= fit.tolerance_centi as f64,
+                    // exact: thousandths of a hundredth
+                    let e = pool.expected_x(&paper).ok_or_else(|| TestCaseError::fail("no expected score"))?;
+                    prop_assert!((e - fit.target_centi * 1000).abs() <= fit.tolerance_centi * 1000,
                         "seed {}: expected {} for target {} ± {}", seed, e, fit.target_centi, fit.tolerance_centi);
                 }
             }

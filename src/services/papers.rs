@@ -45,13 +45,15 @@ pub fn spread(conn: &mut DbConn, sitting_id: i64) -> AppResult<Option<Spread>> {
         .iter()
         .map(|p| serde_json::from_str(p).map_err(|e| AppError::internal(format!("stored paper: {e}"))))
         .collect::<AppResult<_>>()?;
-    let mut expected = Vec::with_capacity(papers.len());
+    let mut exact = Vec::with_capacity(papers.len());
     for p in &papers {
-        match pool.expected_centi(p) {
-            Some(e) => expected.push(e),
+        match pool.expected_x(p) {
+            Some(e) => exact.push(e),
             None => return Ok(None),
         }
     }
+    let outside = exact.iter().filter(|&&e| !pool.meets_fit(e)).count();
+    let mut expected: Vec<f64> = exact.iter().map(|&x| x as f64 / 1000.0).collect();
     if papers.is_empty() && pool.rules.iter().flat_map(|r| &r.entries).any(|e| e.f.is_none()) {
         return Ok(None);
     }
@@ -77,7 +79,7 @@ pub fn spread(conn: &mut DbConn, sitting_id: i64) -> AppResult<Option<Spread>> {
         range: expected.last().zip(expected.first()).map(|(a, b)| pts(a - b)),
         target: pool.fit.map(|f| format_points(f.target_centi)),
         tolerance: pool.fit.map(|f| format_points(f.tolerance_centi)),
-        outside: expected.iter().filter(|&&e| !pool.meets_fit(e)).count(),
+        outside,
         totals: totals.into_iter().map(format_points).collect(),
     }))
 }

@@ -60,15 +60,15 @@ fn paper_of(app: &TestApp, aid: i64) -> (Paper, i64, i64) {
 /// points × its entry's f / 1000.
 fn expected_from_json(pool_json: &str, paper: &Paper) -> f64 {
     let v: Value = serde_json::from_str(pool_json).unwrap();
-    let mut f: HashMap<i64, f64> = HashMap::new();
+    let mut f: HashMap<i64, i64> = HashMap::new();
     for rule in v["rules"].as_array().unwrap() {
         for e in rule["entries"].as_array().unwrap() {
             for id in e["v"].as_array().unwrap() {
-                f.insert(id.as_i64().unwrap(), e["f"].as_f64().expect("every entry carries f"));
+                f.insert(id.as_i64().unwrap(), e["f"].as_i64().expect("every entry carries f"));
             }
         }
     }
-    paper.items.iter().map(|i| i.p as f64 * f[&i.v] / 1000.0).sum()
+    paper.items.iter().map(|i| i.p * f[&i.v]).sum::<i64>() as f64 / 1000.0
 }
 
 #[test]
