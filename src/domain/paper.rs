@@ -829,6 +829,17 @@ mod tests {
         let stored: BlueprintSpec = serde_json::from_str(r#"{"case_points_per_item":true,"rules":[],"parallel":false}"#).unwrap();
         assert!(stored.case_points_per_item);
         assert!(!serde_json::to_string(&spec()).unwrap().contains("case_points_per_item"));
+        // a case group's points must cover a hundredth per item; a tolerance is 0.1–50 %
+        let mut s = spec();
+        s.rules[3].points_centi = 9;
+        s.tolerance_permille = Some(501);
+        assert_eq!(
+            s.validate(),
+            vec![
+                "rule 4: a case group's points are split over its items: give at least 0.10".to_string(),
+                "tolerance: must be more than 0 and at most 50 % of the paper's points, is 50.1 %".to_string()
+            ]
+        );
     }
 
     /// A pool frozen before fair papers (no `format`): drawn exactly as it was, case items at

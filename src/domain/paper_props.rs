@@ -97,7 +97,7 @@ fn blueprint() -> impl Strategy<Value = BlueprintSpec> {
         proptest::option::weighted(0.35, 1i32..=3),
         proptest::option::weighted(0.35, level()),
         1u32..=4,
-        1i64..=100_000,
+        MIN_CASE_POINTS_CENTI..=100_000,
     )
         .prop_map(|(kind, statute, difficulty, level, count, points_centi)| BlueprintRule {
             kind,
