@@ -89,10 +89,13 @@ pub fn by_sitting_of(conn: &mut DbConn, versions: &[i64]) -> AppResult<HashMap<i
     for r in ex_db::of_versions(conn, versions)? {
         out.entry(r.question_version_id).or_default().push((r.sitting_id, r.papers as u32));
     }
-    for sid in ex_db::unrecorded(conn)? {
-        for (v, n) in count_sitting(conn, sid)?.1 {
-            if versions.contains(&v) {
-                out.entry(v).or_default().push((sid, n));
+    // sittings not recorded yet: counted in SQL, one query per version (a question page asks
+    // for a handful), without parsing their papers
+    let open = ex_db::unrecorded(conn)?;
+    if !open.is_empty() {
+        for &v in versions {
+            for (sid, n) in ex_db::papers_holding(conn, &open, v)? {
+                out.entry(v).or_default().push((sid, n as u32));
             }
         }
     }

@@ -86,3 +86,15 @@ pub fn of_versions(conn: &mut DbConn, versions: &[i64]) -> QueryResult<Vec<Expos
         .select(ExposureRow::as_select())
         .load(conn)
 }
+
+/// Papers of the given sittings that hold version `v`, per sitting: (sitting, papers). Matches
+/// the stored paper JSON (`{"v":ID,...}`, as `domain::paper::PaperItem` serialises) in SQL, so
+/// no paper is parsed.
+pub fn papers_holding(conn: &mut DbConn, sittings: &[i64], v: i64) -> QueryResult<Vec<(i64, i64)>> {
+    attempts::table
+        .filter(attempts::sitting_id.eq_any(sittings))
+        .filter(attempts::paper.like(format!("%\"v\":{v},%")))
+        .group_by(attempts::sitting_id)
+        .select((attempts::sitting_id, diesel::dsl::count_star()))
+        .load(conn)
+}
