@@ -141,6 +141,8 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                                     eprintln!("bank calibration failed: {}", e.message);
                                 }
                             }
+                            // closed sittings' item exposure, counted once from their papers
+                            services::exposure::record_closed(&mut conn, now)?;
                             // date-driven work: plans' sittings, absences, expiry and 离岗失效
                             let created = services::plans::run_due(&mut conn, now)?;
                             if !created.is_empty() {

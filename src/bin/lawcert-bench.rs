@@ -280,7 +280,7 @@ fn seed(url: &str, a: &Args) -> (i64, Vec<String>, Vec<String>) {
                 points_centi: 100,
             },
         ],
-        parallel: false,
+        ..BlueprintSpec::default()
     };
     let bp = create_blueprint(&mut conn, "压测蓝图", &spec, None, now).unwrap_or_else(|e| die(&e.message));
     // the bench ends the exam itself after the save phase (see below); the window stays open

@@ -277,6 +277,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    item_exposure (sitting_id, question_version_id) {
+        sitting_id -> BigInt,
+        question_version_id -> BigInt,
+        papers -> Integer,
+    }
+}
+
+diesel::table! {
+    sitting_exposure (sitting_id) {
+        sitting_id -> BigInt,
+        papers -> Integer,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     sitting_stats (sitting_id) {
         sitting_id -> BigInt,
         detail -> Text,
@@ -587,6 +603,8 @@ diesel::joinable!(attempts -> users (user_id));
 diesel::joinable!(responses -> attempts (attempt_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    item_exposure,
+    sitting_exposure,
     sitting_exceptions,
     access_code_failures,
     units,

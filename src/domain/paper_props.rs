@@ -3,7 +3,9 @@
 //! promises: the pool partitions the bank among the rules, first matching rule first; a refusal
 //! names exactly the rules that are short; a paper has each rule's count of whole entries, case
 //! items together and in order, no question twice, options shuffled as permutations, and is the
-//! same for the same seed (also from the pool as stored, in JSON).
+//! same for the same seed (also from the pool as stored, in JSON). Fair papers: every paper of
+//! a pool carries the same points (case groups of any size split theirs), and a pool frozen with
+//! a tolerance keeps every paper's expected score within it, or is refused.
 
 use std::collections::{HashMap, HashSet};
 
@@ -31,8 +33,12 @@ fn level() -> impl Strategy<Value = Level> {
 
 /// A question of one of `kinds`, without id or case yet.
 fn question(kinds: Vec<QuestionKind>) -> impl Strategy<Value = PoolCandidate> {
-    (proptest::sample::select(kinds), statute(), 1i32..=3, levels(), proptest::option::of(0.0f64..=1.0), 0usize..=4).prop_map(
-        |(kind, statute, difficulty, levels, facility, extra)| PoolCandidate {
+    (
+        (proptest::sample::select(kinds), statute(), 1i32..=3, levels(), proptest::option::of(0.0f64..=1.0), 0usize..=4),
+        proptest::option::of(-4.0f64..=4.0),
+        0u32..=300,
+    )
+        .prop_map(|((kind, statute, difficulty, levels, facility, extra), calibrated, exposure)| PoolCandidate {
             version_id: 0,
             kind,
             statute,
@@ -45,8 +51,9 @@ fn question(kinds: Vec<QuestionKind>) -> impl Strategy<Value = PoolCandidate> {
             },
             case: None,
             facility,
-        },
-    )
+            calibrated,
+            exposure,
+        })
 }
 
 /// A bank: up to 60 plain questions and up to 5 case groups of 3–5 items, all listed in a random
@@ -90,7 +97,7 @@ fn blueprint() -> impl Strategy<Value = BlueprintSpec> {
         proptest::option::weighted(0.35, 1i32..=3),
         proptest::option::weighted(0.35, level()),
         1u32..=4,
-        1i64..=100_000,
+        MIN_CASE_POINTS_CENTI..=100_000,
     )
         .prop_map(|(kind, statute, difficulty, level, count, points_centi)| BlueprintRule {
             kind,
@@ -100,7 +107,11 @@ fn blueprint() -> impl Strategy<Value = BlueprintSpec> {
             count,
             points_centi,
         });
-    (proptest::collection::vec(rule, 1..=4), any::<bool>()).prop_map(|(rules, parallel)| BlueprintSpec { rules, parallel })
+    (proptest::collection::vec(rule, 1..=4), any::<bool>()).prop_map(|(rules, parallel)| BlueprintSpec {
+        rules,
+        parallel,
+        ..BlueprintSpec::default()
+    })
 }
 
 /// The blueprint's filters, as `paper.rs` documents them.
@@ -131,6 +142,8 @@ fn check_pool(spec: &BlueprintSpec, bank: &[PoolCandidate], pool: &Pool) -> Resu
     let by_id: HashMap<i64, &PoolCandidate> = bank.iter().map(|c| (c.version_id, c)).collect();
     let groups = case_groups(bank);
     prop_assert_eq!(pool.rules.len(), spec.rules.len());
+    prop_assert_eq!(pool.format, POOL_FORMAT);
+    prop_assert_eq!(pool.fit.is_some(), spec.tolerance_permille.is_some());
     // where each version went: (rule index)
     let mut placed: HashMap<i64, usize> = HashMap::new();
     for (r, (rule, pr)) in spec.rules.iter().zip(&pool.rules).enumerate() {
@@ -151,8 +164,13 @@ fn check_pool(spec: &BlueprintSpec, bank: &[PoolCandidate], pool: &Pool) -> Resu
                     prop_assert!(c.case.is_none(), "a case item drawn as a plain question");
                     prop_assert_eq!(c.kind, kind);
                     prop_assert!(filters_match(rule, c), "version {} does not match rule {}", c.version_id, r + 1);
-                    let facility = c.facility.unwrap_or_else(|| prior_facility(c.difficulty));
-                    prop_assert_eq!(e.f, spec.parallel.then(|| per_mille(facility)));
+                    // calibrated difficulty first, then facility, then the authored prior
+                    let share = match c.calibrated {
+                        Some(b) => 1.0 / (1.0 + (b - REFERENCE_THETA).exp()),
+                        None => c.facility.unwrap_or_else(|| prior_facility(c.difficulty)),
+                    };
+                    prop_assert_eq!(e.f, Some(per_mille(share)));
+                    prop_assert_eq!(e.x, Some(c.exposure));
                 }
                 None => {
                     let case = by_id[&e.v[0]].case.ok_or_else(|| TestCaseError::fail("a plain question in a case rule"))?.0;
@@ -160,7 +178,8 @@ fn check_pool(spec: &BlueprintSpec, bank: &[PoolCandidate], pool: &Pool) -> Resu
                     let ids: Vec<i64> = group.iter().map(|c| c.version_id).collect();
                     prop_assert_eq!(&e.v, &ids, "case {} must be whole and in position order", case);
                     prop_assert!(group.iter().any(|c| filters_match(rule, c)), "no item of case {} matches rule {}", case, r + 1);
-                    prop_assert_eq!(e.f.is_some(), spec.parallel);
+                    prop_assert!(e.f.is_some());
+                    prop_assert_eq!(e.x, Some(group.iter().map(|c| c.exposure).max().unwrap_or(0)));
                 }
             }
         }
@@ -220,8 +239,11 @@ fn check_paper(pool: &Pool, paper: &Paper) -> Result<(), TestCaseError> {
             // a whole entry (a case group with its items in order), at the rule's points
             let got: Vec<i64> = paper.items[at..].iter().take(entry.v.len()).map(|i| i.v).collect();
             prop_assert_eq!(&got, &entry.v, "entry split or reordered");
-            for (item, n) in paper.items[at..at + entry.v.len()].iter().zip(&entry.n) {
-                prop_assert_eq!(item.p, rule.points_centi);
+            // the entry's points, split over its items
+            let shares = split_points(rule.points_centi, entry.v.len());
+            prop_assert_eq!(paper.items[at..at + entry.v.len()].iter().map(|i| i.p).sum::<i64>(), rule.points_centi);
+            for ((item, n), share) in paper.items[at..at + entry.v.len()].iter().zip(&entry.n).zip(shares) {
+                prop_assert_eq!(item.p, share);
                 let mut order: Vec<char> = item.o.chars().collect();
                 order.sort_unstable();
                 let letters: Vec<char> = OPTION_LETTERS.chars().take(usize::from(*n)).collect();
@@ -242,6 +264,7 @@ fn check_paper(pool: &Pool, paper: &Paper) -> Result<(), TestCaseError> {
     }
     prop_assert_eq!(at, paper.items.len(), "items beyond the blueprint");
     prop_assert_eq!(paper.max_centi(), paper.items.iter().map(|i| i.p).sum::<i64>());
+    prop_assert_eq!(paper.max_centi(), pool.max_centi(), "every paper of a pool carries the pool's points");
     Ok(())
 }
 
@@ -275,7 +298,7 @@ fn relax(spec: &BlueprintSpec, short: &HashMap<usize, u32>) -> Option<BlueprintS
         .filter(|(i, _)| short.get(i) != Some(&0))
         .map(|(i, rule)| BlueprintRule { count: short.get(&i).copied().unwrap_or(rule.count), ..rule.clone() })
         .collect();
-    (!rules.is_empty()).then_some(BlueprintSpec { rules, parallel: spec.parallel })
+    (!rules.is_empty()).then_some(BlueprintSpec { rules, parallel: spec.parallel, ..spec.clone() })
 }
 
 proptest! {
@@ -348,11 +371,67 @@ proptest! {
         .map(|(kind, n)| BlueprintRule { kind, statute: None, difficulty: None, level: None, count: n.div_ceil(2), points_centi: 100 })
         .collect();
         prop_assume!(!rules.is_empty());
-        let spec = BlueprintSpec { rules, parallel };
+        let spec = BlueprintSpec { rules, parallel, ..BlueprintSpec::default() };
         let pool = build_pool(&spec, &bank).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
         check_pool(&spec, &bank, &pool)?;
         let paper = draw(&pool, seed);
         check_paper(&pool, &paper)?;
         prop_assert_eq!(draw(&pool, seed), paper);
+    }
+
+    /// Every paper drawn from one pool has the same maximum, however many items its case groups
+    /// have: 40 seeds, one total.
+    #[test]
+    fn every_paper_of_a_pool_has_the_same_maximum(bank in bank(), spec in blueprint(), seeds in proptest::collection::vec(any::<u64>(), 40)) {
+        let pool = match build_pool(&spec, &bank) {
+            Ok(pool) => pool,
+            Err(errs) => match relax(&spec, &short_rules(&spec, &errs)?) {
+                Some(relaxed) => build_pool(&relaxed, &bank).map_err(|e| TestCaseError::fail(format!("{e:?}")))?,
+                None => return Ok(()),
+            },
+        };
+        let totals: HashSet<i64> = seeds.iter().map(|&s| draw(&pool, s).max_centi()).collect();
+        prop_assert_eq!(totals.len(), 1, "papers of one pool with different totals: {:?}", totals);
+        prop_assert_eq!(totals.into_iter().next(), Some(pool.max_centi()));
+    }
+
+    /// A blueprint with a tolerance either freezes a pool whose every paper's expected score is
+    /// within it of the target, or is refused for the tolerance alone (without it, the same
+    /// blueprint builds).
+    #[test]
+    fn a_tolerance_is_met_by_every_paper_or_refused(bank in bank(), parallel in any::<bool>(), tolerance in 5u32..=150, seeds in proptest::collection::vec(any::<u64>(), 8)) {
+        let plain = |k: QuestionKind| bank.iter().filter(|c| c.case.is_none() && c.kind == k).count() as u32;
+        let rules: Vec<BlueprintRule> = [
+            (RuleKind::Single, plain(QuestionKind::Single)),
+            (RuleKind::TrueFalse, plain(QuestionKind::TrueFalse)),
+            (RuleKind::Case, case_groups(&bank).len() as u32),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(kind, n)| BlueprintRule { kind, statute: None, difficulty: None, level: None, count: n / 2, points_centi: 250 })
+        .collect();
+        prop_assume!(!rules.is_empty());
+        let spec = BlueprintSpec { rules, parallel, tolerance_permille: Some(tolerance), ..BlueprintSpec::default() };
+        match build_pool(&spec, &bank) {
+            Ok(pool) => {
+                let fit = pool.fit.ok_or_else(|| TestCaseError::fail("no fit stored"))?;
+                prop_assert_eq!(fit.tolerance_centi, (pool.max_centi() * i64::from(tolerance) + 500) / 1000);
+                prop_assert!(f64::from(fit.rate_permille) >= MIN_FIT_RATE * 1000.0 - 0.5);
+                for seed in seeds {
+                    let paper = draw(&pool, seed);
+                    check_paper(&pool, &paper)?;
+                    // exact: thousandths of a hundredth
+                    let e = pool.expected_x(&paper).ok_or_else(|| TestCaseError::fail("no expected score"))?;
+                    prop_assert!((e - fit.target_centi * 1000).abs() <= fit.tolerance_centi * 1000,
+                        "seed {}: expected {} for target {} ± {}", seed, e, fit.target_centi, fit.tolerance_centi);
+                }
+            }
+            Err(errs) => {
+                prop_assert_eq!(errs.len(), 1);
+                prop_assert!(errs[0].starts_with("tolerance: only "), "{}", errs[0]);
+                let without = BlueprintSpec { tolerance_permille: None, ..spec };
+                prop_assert!(build_pool(&without, &bank).is_ok());
+            }
+        }
     }
 }

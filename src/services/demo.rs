@@ -123,7 +123,7 @@ pub fn seed(conn: &mut DbConn, now: Ts) -> AppResult<()> {
             BlueprintRule { kind: RuleKind::Multiple, statute: None, difficulty: None, level: None, count: 5, points_centi: 600 },
             BlueprintRule { kind: RuleKind::TrueFalse, statute: None, difficulty: None, level: None, count: 10, points_centi: 300 },
         ],
-        parallel: false,
+        ..BlueprintSpec::default()
     };
     let trainer = org::find_by_badge(conn, "T0001")?.map(|u| u.id);
     let bp = create_blueprint(conn, "模拟考试：综合（25题，100分）", &spec, trainer, now)?;
@@ -227,7 +227,7 @@ fn seed_past_bimonthly(conn: &mut DbConn, trainer: Option<i64>, now: Ts) -> AppR
             BlueprintRule { kind: RuleKind::Multiple, statute: None, difficulty: None, level: None, count: 10, points_centi: 300 },
             BlueprintRule { kind: RuleKind::TrueFalse, statute: None, difficulty: None, level: None, count: 10, points_centi: 200 },
         ],
-        parallel: false,
+        ..BlueprintSpec::default()
     };
     let bp = create_blueprint(conn, "双月考：综合（40题，100分）", &spec, trainer, now)?;
     let opens = now - Duration::days(4);

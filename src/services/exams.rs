@@ -102,6 +102,8 @@ pub fn pool_candidates(conn: &mut DbConn, now: Ts) -> diesel::QueryResult<Vec<Po
             option_count: v.options_vec().len(),
             levels: v.levels_vec(),
             facility: facility.get(&v.id).copied(),
+            calibrated: None,
+            exposure: 0,
             statute: v.statute_code,
             difficulty: v.difficulty,
             case: q.case_id.map(|c| (c, q.case_position)),
@@ -115,6 +117,23 @@ pub fn pool_candidates(conn: &mut DbConn, now: Ts) -> diesel::QueryResult<Vec<Po
         }
     }
     candidates.retain(|c| c.case.is_none_or(|(case, _)| drawable.get(&case) == items.get(&case)));
+    Ok(candidates)
+}
+
+/// [`pool_candidates`] with what drawing weighs: each version's calibrated difficulty (an
+/// extreme item's adjusted estimate included; an SE of 99 marks none) and its exposure so far.
+pub fn drawable_candidates(conn: &mut DbConn, now: Ts) -> AppResult<Vec<PoolCandidate>> {
+    let mut candidates = pool_candidates(conn, now)?;
+    let calibrated: HashMap<i64, f64> = crate::db::models::calibration::all(conn)?
+        .into_iter()
+        .filter(|r| r.se < 99.0 && r.difficulty.is_finite())
+        .map(|r| (r.question_version_id, r.difficulty))
+        .collect();
+    let exposure = crate::services::exposure::overall(conn)?;
+    for c in &mut candidates {
+        c.calibrated = calibrated.get(&c.version_id).copied();
+        c.exposure = exposure.get(&c.version_id).map_or(0, |e| e.papers);
+    }
     Ok(candidates)
 }
 
@@ -149,7 +168,7 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, no
     if !unknown_badges.is_empty() {
         errs.push(format!("eligibility.badges: unknown 警号 {}", unknown_badges.join(", ")));
     }
-    let mut candidates = pool_candidates(conn, now)?;
+    let mut candidates = drawable_candidates(conn, now)?;
     if spec.kind == SittingKind::Remedial {
         // a remedial exam releases its answers on submit: none of them may be in a pool that
         // other candidates are sitting or will sit
@@ -219,7 +238,7 @@ pub fn create_blueprint(conn: &mut DbConn, name: &str, spec: &BlueprintSpec, by:
         return Err(AppError::invalid_lines(&errs));
     }
     // a blueprint that the current bank cannot fill is refused now, not on exam day
-    if let Err(e) = paper::build_pool(spec, &pool_candidates(conn, now)?) {
+    if let Err(e) = paper::build_pool(spec, &drawable_candidates(conn, now)?) {
         return Err(AppError::invalid_lines(&e));
     }
     Ok(exam_db::insert_blueprint(conn, name.trim(), &serde_json::to_string(spec).expect("json"), by, now)?)

@@ -250,7 +250,7 @@ pub fn run_due(conn: &mut DbConn, now: Ts) -> AppResult<Vec<i64>> {
                 plan_id: Some(p.id),
                 makeup_of: None,
             };
-            let sid = write_tx(conn, |c| {
+            let sid = match write_tx(conn, |c| {
                 if !plan_db::claim_occurrence(c, p.id, last, date)? {
                     return Ok::<Option<i64>, AppError>(None);
                 }
@@ -258,7 +258,17 @@ pub fn run_due(conn: &mut DbConn, now: Ts) -> AppResult<Vec<i64>> {
                 audit::append(c, None, "plan.sitting", &format!("plan:{}", p.id), &json!({"sitting": sid, "date": date}), now)?;
                 notify_candidates(c, sid, now)?;
                 Ok(Some(sid))
-            })?;
+            }) {
+                Ok(sid) => sid,
+                // a blueprint the bank can no longer meet (too few questions, a tolerance, or
+                // case points saved per item) holds up this plan only, not the other plans and
+                // the rest of the dated work; it is tried again on the next sweep
+                Err(e) if e.is_invalid() => {
+                    eprintln!("exam plan {} ({}): the sitting of {date} cannot be created: {}", p.id, p.name, e.lines().join("; "));
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
             last = Some(date);
             if let Some(sid) = sid {
                 created.push(sid);

@@ -344,7 +344,7 @@ fn create_exam(c: &mut DbConn, p: &tr_db::Plan, r: &RemedialRules, now: Ts) -> A
                 points_centi: points,
             })
             .collect(),
-        parallel: false,
+        ..BlueprintSpec::default()
     };
     let try_no = p.exam_tries + 1;
     let bp = crate::services::exams::create_blueprint(c, &format!("补考 · 培训计划 #{} · 第{}次", p.id, try_no), &spec, None, now)?;

@@ -25,7 +25,7 @@ use crate::state::AppState;
           crate::web::api_hr::api_eligibility, crate::web::api_hr::api_promotion_rules, crate::web::api_hr::api_promotion_rule,
           crate::web::api_hr::api_create_promotion_rule, crate::web::api_hr::api_update_promotion_rule, crate::web::api_hr::api_remedial_plans,
           crate::web::api_hr::api_remedial_plan, crate::web::api_hr::api_exam_plans, crate::web::api_hr::api_exam_plan,
-          crate::web::api_hr::api_create_exam_plan, items_calibration),
+          crate::web::api_hr::api_create_exam_plan, items_calibration, items_exposure),
     components(schemas(TokenRequest, TokenResponse, ErrorBody, ErrorDetail, crate::error::ErrorCode, crate::error::FieldError, SaveRequest, SaveResponse, NewBlueprint, Created, SittingSpec, BlueprintSpec,
         EventRequest, crate::services::proctor::EventOutcome, ApplyRequest, VerifyResponse, crate::web::hr::FeedPage, crate::web::hr::AuditHead, crate::services::training::Record,
         crate::web::account::PasswordChange, crate::web::account::TokenInfo, crate::web::admin_accounts::AccountStatus,
@@ -33,7 +33,8 @@ use crate::state::AppState;
         crate::web::api_hr::EligibilityRequest, crate::web::api_hr::RuleTarget, crate::web::api_hr::EligibilityResponse, crate::web::api_hr::BadgeVerdict,
         crate::services::hr::Reason, crate::web::api_hr::RuleOut, crate::services::hr::RuleInput, crate::web::api_hr::RemedialSummary,
         crate::web::api_hr::RemedialPage, crate::web::api_hr::RemedialStep, crate::web::api_hr::PracticeProgress, crate::web::api_hr::RemedialDetail,
-        crate::services::plans::PlanInfo, crate::services::plans::Occurrence, crate::services::plans::PlanSpec, crate::web::api_hr::ExamPlanDetail, crate::db::models::calibration::CalibrationRow)),
+        crate::services::plans::PlanInfo, crate::services::plans::Occurrence, crate::services::plans::PlanSpec, crate::web::api_hr::ExamPlanDetail, crate::db::models::calibration::CalibrationRow,
+        crate::services::exposure::ExposureItem)),
     modifiers(&BearerAuth, &ErrorResponses)
 )]
 pub struct ApiDoc;
@@ -447,6 +448,26 @@ pub async fn items_calibration(
     _t: Trainer<'_>,
 ) -> AppResult<Json<Vec<crate::db::models::calibration::CalibrationRow>>> {
     with_db(state, |c| crate::services::calibration::stored(c)).await.map(Json)
+}
+
+/// Item exposure (trainers): on how many papers each question version appeared — in every
+/// sitting, or in the one `sitting` names — most exposed first. Drawing prefers less-exposed
+/// versions, with the counts frozen in each sitting's pool when it is created.
+#[utoipa::path(get, path = "/api/v1/items/exposure", security(("bearer" = [])),
+    params(("sitting" = Option<i64>, Query, description = "a sitting id: that sitting's papers only")),
+    responses((status = 200, body = [crate::services::exposure::ExposureItem]), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[get("/api/v1/items/exposure?<sitting>")]
+pub async fn items_exposure(
+    state: &State<AppState>,
+    _t: Trainer<'_>,
+    sitting: Option<&str>,
+) -> AppResult<Json<Vec<crate::services::exposure::ExposureItem>>> {
+    let sitting = match sitting.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(s.parse::<i64>().map_err(|_| AppError::invalid_lines(&[format!("sitting: {s:?} is not a sitting id")]))?),
+    };
+    with_db(state, move |c| crate::services::exposure::list(c, sitting)).await.map(Json)
 }
 
 #[cfg(test)]

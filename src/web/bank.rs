@@ -284,7 +284,7 @@ pub async fn create(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<QuestionFor
 #[get("/bank/<id>")]
 pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
-    let (q, versions, keys, case, names, suspension, stats, hold) = with_db(ctx.state, move |c| {
+    let (q, versions, keys, case, names, suspension, stats, hold, exposure) = with_db(ctx.state, move |c| {
         let q = bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?;
         let versions = bank_db::versions_of(c, id)?;
         let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
@@ -313,7 +313,18 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Outsid
             Some(cid) => bank_review::case_holds(c, today)?.into_iter().find(|h| h.case_id == cid),
             None => None,
         };
-        Ok((q, versions, keys, case, bank_db::statute_names(c)?, suspension, stats, hold))
+        // item exposure, per sitting and overall (every version of the question)
+        let seen = crate::services::exposure::by_sitting_of(c, &ids)?;
+        let mut rows = Vec::new();
+        for v in &versions {
+            for (sid, n) in seen.get(&v.id).into_iter().flatten() {
+                rows.push(json!({"sitting_id": sid, "sitting": titles.get(sid), "version": v.version, "papers": n}));
+            }
+        }
+        let sittings: std::collections::HashSet<i64> = seen.values().flatten().map(|(s, _)| *s).collect();
+        let papers: u32 = seen.values().flatten().map(|(_, n)| n).sum();
+        let exposure = json!({"papers": papers, "sittings": sittings.len(), "rows": rows});
+        Ok((q, versions, keys, case, bank_db::statute_names(c)?, suspension, stats, hold, exposure))
     })
     .await?;
     let names: std::collections::HashMap<String, String> = names.into_iter().collect();
@@ -347,6 +358,7 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Outsid
             "suspension": suspension.map(|s| json!({"edition": s.by_edition, "title": s.by_title, "in_force": s.in_force.to_string(),
                                                     "articles": s.articles.join("、"), "effective": s.effective})),
             "stats": stats,
+            "exposure": exposure,
             "case_hold": hold.map(|h| json!({"code": h.code, "missing": h.missing.iter().map(|(code, why)| json!({"code": code, "why": why})).collect::<Vec<_>>()})),
         }),
     )

@@ -28,10 +28,12 @@ pub async fn blueprints(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<
     let items: Vec<Value> = list
         .iter()
         .map(|b| {
-            let spec: BlueprintSpec = serde_json::from_str(&b.spec).unwrap_or(BlueprintSpec { rules: vec![], parallel: false });
+            let spec: BlueprintSpec = serde_json::from_str(&b.spec).unwrap_or_default();
             let total: i64 = spec.rules.iter().map(|r| r.count as i64).sum();
             json!({
                 "id": b.id, "name": b.name, "created_at": local(b.created_at), "questions": total,
+                "tolerance": spec.tolerance_permille.map(|t| format!("{}.{}", t / 10, t % 10)),
+                "legacy": spec.case_points_per_item && spec.rules.iter().any(|r| r.kind == RuleKind::Case),
                 "rules": spec.rules.iter().map(|r| json!({
                     "kind": r.kind.as_str(), "count": r.count, "points": format_points(r.points_centi),
                     "statute": r.statute.as_ref().map(|s| names.get(s).cloned().unwrap_or(s.clone())), "difficulty": r.difficulty,
@@ -58,6 +60,8 @@ pub struct BlueprintForm {
     name: String,
     rules: Vec<RuleForm>,
     parallel: bool,
+    /// Expected-score tolerance in per cent of the paper's points (empty: none).
+    tolerance: Option<String>,
 }
 
 fn parse_points(s: &str) -> Option<i64> {
@@ -69,6 +73,16 @@ impl BlueprintForm {
     fn spec(&self) -> Result<BlueprintSpec, Vec<String>> {
         let mut errs = Vec::new();
         let mut rules = Vec::new();
+        let tolerance_permille = match self.tolerance.as_deref().unwrap_or("").trim() {
+            "" => None,
+            t => match t.trim_end_matches(['%', '％']).trim().parse::<f64>() {
+                Ok(p) if p.is_finite() && p > 0.0 && p <= 50.0 => Some(((p * 10.0).round() as u32).max(1)),
+                _ => {
+                    errs.push(format!("tolerance: give a percentage of the paper's points above 0 and at most 50 (such as 2.5), or leave it empty; got {t:?}"));
+                    None
+                }
+            },
+        };
         for (i, r) in self.rules.iter().enumerate() {
             if r.count.trim().is_empty() || r.count.trim() == "0" {
                 continue;
@@ -98,7 +112,7 @@ impl BlueprintForm {
             }
         }
         if errs.is_empty() {
-            Ok(BlueprintSpec { rules, parallel: self.parallel })
+            Ok(BlueprintSpec { rules, parallel: self.parallel, tolerance_permille, ..BlueprintSpec::default() })
         } else {
             Err(errs)
         }
@@ -122,7 +136,10 @@ async fn blueprint_form_page(ctx: &PageCtx<'_>, form: &BlueprintForm, errors: Ve
             })
         })
         .collect();
-    ctx.render("sittings/blueprint_form", json!({ "name": form.name, "rows": rows, "parallel": form.parallel, "errors": errors }))
+    ctx.render(
+        "sittings/blueprint_form",
+        json!({ "name": form.name, "rows": rows, "parallel": form.parallel, "tolerance": form.tolerance, "errors": errors }),
+    )
 }
 
 #[get("/blueprints/new")]
@@ -363,11 +380,14 @@ fn sort_rows(rows: &mut [ResultRow], sort: Option<&str>) {
 pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<&str>) -> AppResult<RawHtml<String>> {
     let scope = unit_scope(&r);
     let now = ctx.state.clock.now();
-    let (s, mut rows, bp) = with_db(ctx.state, move |c| {
+    // the spread of paper difficulty is for trainers (who schedule and proctor), not leaders or HR
+    let trainer = r.has(Role::Trainer);
+    let (s, mut rows, bp, spread) = with_db(ctx.state, move |c| {
         let s = exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
         let rows = exams::results(c, id, scope.as_deref())?;
         let bp = exam_db::find_blueprint(c, s.blueprint_id)?;
-        Ok((s, rows, bp))
+        let spread = if trainer { crate::services::papers::spread(c, id)? } else { None };
+        Ok((s, rows, bp, spread))
     })
     .await?;
     sort_rows(&mut rows, sort);
@@ -387,8 +407,10 @@ pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<
                    "score_release": s.score_release, "answer_release": s.answer_release,
                    "state": SittingState::at(now, s.opens_at, s.closes_at).as_str(), "blueprint": bp.map(|b| b.name),
                    "everyone": elig == Eligibility::default(), "police_types": elig.police_types.join("、"), "badges": elig.badges.join(", ") },
+            "trainer": trainer,
+            "spread": spread,
             "rows": rows.iter().map(|r| json!({
-                "badge": r.badge, "name": r.name, "unit": r.unit, "started_at": local(r.started_at), "submitted_at": r.submitted_at.map(local),
+                "attempt_id": r.attempt_id, "badge": r.badge, "name": r.name, "unit": r.unit, "started_at": local(r.started_at), "submitted_at": r.submitted_at.map(local),
                 "auto": r.submit_kind.as_deref() == Some("auto"), "score": r.score, "max_score": r.max_score, "passed": r.passed,
             })).collect::<Vec<_>>(),
             "stats": { "attempts": rows.len(), "graded": graded.len(), "passed": passed, "mean": mean },
@@ -402,6 +424,24 @@ pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<
             "sort": sort.unwrap_or("badge"),
         }),
     )
+}
+
+/// Audit of one candidate's paper (trainers): re-drawn from the sitting's pool and the
+/// attempt's seed and compared, position by position, with what the candidate was shown. Each
+/// view is written to the audit log.
+#[get("/sittings/<id>/attempts/<attempt>/audit")]
+pub async fn paper_audit(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, attempt: i64) -> AppResult<RawHtml<String>> {
+    let now = ctx.state.clock.now();
+    let by = t.user.id;
+    let audit = with_db(ctx.state, move |c| {
+        let a = exam_db::find_attempt(c, attempt)?.filter(|a| a.sitting_id == id);
+        if a.is_none() {
+            return Err(AppError::not_found(format!("no attempt {attempt} in sitting {id}")));
+        }
+        crate::services::papers::audit_paper(c, attempt, by, now)
+    })
+    .await?;
+    ctx.render("sittings/paper_audit", json!({ "a": audit }))
 }
 
 /// Flags of one item's stored analysis, as `{k, option}` for the templates.

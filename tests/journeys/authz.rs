@@ -187,13 +187,14 @@ fn every_route_is_allowed_or_refused_for_every_role() {
             "/api/v1/sittings",
             "/api/v1/exam-plans",
             "/api/v1/items/calibration",
+            "/api/v1/items/exposure",
             "/remedial/refer",
             "/remedial/case-evaluations",
         ]
         .iter()
         .any(|p| path.starts_with(p))
             || (path.starts_with("/sittings/")
-                && ["stats", "proctor", "integrity", "extra-time", "reopen", "makeup", "downtime", "dismiss", "let-in"]
+                && ["stats", "proctor", "integrity", "extra-time", "reopen", "makeup", "downtime", "dismiss", "let-in", "audit"]
                     .iter()
                     .any(|s| path.ends_with(s)))
             || path == "/sittings/new";

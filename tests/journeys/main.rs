@@ -23,6 +23,7 @@ mod certification;
 mod crash;
 mod downtime;
 mod exam_room;
+mod fair_papers;
 mod first_start;
 mod http_server;
 mod integrity;

@@ -42,6 +42,7 @@ fn a_previous_release_database_upgrades_without_loss() {
                VALUES (1, 1, 1, 'criminal-law', '2023-12-29', '20', 1, 'basic', '正当防卫不负刑事责任。', '[]', '第二十条。', '', 'h', NULL, '2026-11-01 00:00:00', NULL, '2026-11-01 00:00:00');
              INSERT INTO answer_keys (question_version_id, answer) VALUES (1, 'T');
              INSERT INTO blueprints (id, name, spec, created_by, created_at) VALUES (1, '方案', '{\"rules\":[{\"kind\":\"truefalse\",\"count\":1,\"points_centi\":100}]}', NULL, '2026-11-01 00:00:00');
+             INSERT INTO blueprints (id, name, spec, created_by, created_at) VALUES (2, '案例方案', '{\"rules\":[{\"kind\":\"case\",\"count\":2,\"points_centi\":200}],\"parallel\":false}', NULL, '2026-11-01 00:00:00');
              INSERT INTO sittings (id, title, kind, blueprint_id, opens_at, closes_at, duration_minutes, pass_percent, multi_rule, score_release, answer_release, eligibility, pool, created_by, created_at)
                VALUES (1, '2026年9月双月考', 'bimonthly', 1, '2026-09-01 01:00:00', '2026-09-01 04:00:00', 60, 60, 'partial', 'on_submit', 'after_close', '{}', '{\"rules\":[{\"count\":1,\"points_centi\":100,\"entries\":[{\"v\":[1],\"n\":[0]}]}]}', NULL, '2026-08-20 00:00:00');
              INSERT INTO attempts (id, sitting_id, user_id, seed, paper, started_at, deadline, last_saved_at, submitted_at, submit_kind, score_centi, max_centi, passed, item_scores)
@@ -98,6 +99,32 @@ fn a_previous_release_database_upgrades_without_loss() {
     assert_eq!((a.score_centi, a.flagged), (Some(100), false));
     let reg = lawcert::db::models::bank::registry(&mut conn).unwrap();
     assert!(!reg.editions["criminal-law"][0].changed_all);
+    // fair papers: the old pool (no format) re-draws the old paper; a blueprint whose case
+    // points were per item is marked and can no longer freeze a pool; others are untouched
+    let pool: lawcert::domain::paper::Pool = serde_json::from_str(&s.pool).unwrap();
+    assert_eq!(pool.format, 0);
+    assert_eq!(lawcert::domain::paper::draw(&pool, a.seed as u64), serde_json::from_str(&a.paper).unwrap());
+    let mut bp = |id: i64| -> lawcert::domain::paper::BlueprintSpec {
+        serde_json::from_str(&lawcert::db::models::exam::find_blueprint(&mut conn, id).unwrap().unwrap().spec).unwrap()
+    };
+    assert!(!bp(1).case_points_per_item);
+    let case_bp = bp(2);
+    assert!(case_bp.case_points_per_item);
+    assert_eq!(case_bp.rules[0].points_centi, 200);
+    assert!(case_bp.validate()[0].starts_with("rule 1: this blueprint was saved when case points were per item"));
+    drop(conn);
+    let mut c = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    assert_eq!(
+        one(&mut c, "SELECT spec AS v FROM blueprints WHERE id = 1"),
+        "{\"rules\":[{\"kind\":\"truefalse\",\"count\":1,\"points_centi\":100}]}"
+    );
+    // and the migration's down step takes the mark off again
+    let step = repo_root().join("migrations/sqlite/2026-12-05-000014_fair_papers");
+    c.batch_execute(&std::fs::read_to_string(step.join("down.sql")).unwrap()).unwrap();
+    assert_eq!(
+        one(&mut c, "SELECT spec AS v FROM blueprints WHERE id = 2"),
+        "{\"rules\":[{\"kind\":\"case\",\"count\":2,\"points_centi\":200}],\"parallel\":false}"
+    );
 }
 
 #[test]

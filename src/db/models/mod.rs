@@ -7,6 +7,7 @@ pub mod calibration;
 pub mod cert;
 pub mod challenge;
 pub mod exam;
+pub mod exposure;
 pub mod hr;
 pub mod imports;
 pub mod mail;

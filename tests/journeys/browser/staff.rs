@@ -110,3 +110,28 @@ fn hr_writes_a_promotion_rule_and_checks_two_officers_against_it() {
     b.execute("arguments[0].scrollIntoView()", vec![results.json()]);
     shot(&b, "eligibility");
 }
+
+#[test]
+#[ignore = "needs Chromium, chromedriver and axe-core: run .ci/browser-tests"]
+fn trainer_sees_the_spread_of_paper_difficulty_and_audits_a_paper() {
+    let (app, b) = start();
+    // the demo's graded bimonthly sitting: papers drawn from a fair-paper pool
+    let sid = lawcert::db::models::exam::list_sittings(&mut app.conn())
+        .unwrap()
+        .into_iter()
+        .find(|s| s.kind == "bimonthly" && lawcert::db::models::exam::count_attempts(&mut app.conn(), s.id).unwrap() > 0)
+        .expect("the demo's bimonthly sitting")
+        .id;
+    login(&b, "T0001");
+    b.goto(&format!("/sittings/{sid}"));
+    assert_eq!(b.text("#spread-h"), "各考生试卷难度分布");
+    let facts = b.find("section[aria-labelledby='spread-h']").text();
+    assert!(facts.contains("最低") && facts.contains("中位") && facts.contains("最高"), "{facts}");
+    axe(&b, "sitting-spread");
+    shot(&b, "sitting-spread");
+    b.click_and_load("table.list a[href$='/audit']");
+    assert!(b.path().ends_with("/audit"), "{}", b.path());
+    assert!(b.text("div[role='status']").contains("与考生所见一致"), "{}", b.text("main"));
+    axe(&b, "paper-audit");
+    shot(&b, "paper-audit");
+}
