@@ -170,7 +170,7 @@ fn a_pool_that_cannot_meet_the_tolerance_is_refused_when_the_sitting_is_created(
     let versions: Vec<(i64, i64)> = bank_db::live_versions(&mut app.conn())
         .unwrap()
         .into_iter()
-        .filter(|(q, v)| q.kind == "single" && q.case_id.is_none() && v.statute_code == statute)
+        .filter(|(q, v)| q.kind == lawcert::domain::bank::QuestionKind::Single && q.case_id.is_none() && v.statute_code == statute)
         .map(|(q, v)| (v.id, q.id))
         .collect();
     assert!(versions.len() >= 6, "{}", versions.len());

@@ -119,7 +119,10 @@ fn trainer_sees_the_spread_of_paper_difficulty_and_audits_a_paper() {
     let sid = lawcert::db::models::exam::list_sittings(&mut app.conn())
         .unwrap()
         .into_iter()
-        .find(|s| s.kind == "bimonthly" && lawcert::db::models::exam::count_attempts(&mut app.conn(), s.id).unwrap() > 0)
+        .find(|s| {
+            s.kind == lawcert::domain::exam::SittingKind::Bimonthly
+                && lawcert::db::models::exam::count_attempts(&mut app.conn(), s.id).unwrap() > 0
+        })
         .expect("the demo's bimonthly sitting")
         .id;
     login(&b, "T0001");
