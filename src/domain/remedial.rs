@@ -210,11 +210,14 @@ pub fn review_done(items: usize, notes: &[&str]) -> bool {
 }
 
 /// Progress of targeted practice: the latest answers (oldest first) on the plan's statutes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// Also the API's view of it (`GET /api/v1/remedial-plans/{id}`, field `practice`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Mastery {
+    /// Latest practice answers counted (at most the rules' window).
     pub counted: usize,
     pub correct: usize,
     pub percent: i32,
+    /// Answers and share right needed for mastery, which opens the remedial exam.
     pub needed_answers: usize,
     pub needed_percent: i32,
     pub reached: bool,

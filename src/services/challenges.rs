@@ -30,7 +30,7 @@ pub fn file(
     now: Ts,
 ) -> AppResult<i64> {
     let a = exams::own_attempt(conn, attempt_id, user_id)?;
-    let s = exam_db::find_sitting(conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+    let s = crate::services::exams::sitting_of(conn, a.sitting_id)?;
     if !may_challenge(now, a.submitted_at.is_some(), exams::answers_released(&a, &s, now), s.closes_at, s.challenge_days) {
         return Err(AppError::new(
             crate::error::ErrorCode::ChallengeClosed,
@@ -203,7 +203,7 @@ pub fn regrade(
     now: Ts,
     report: &mut DecisionReport,
 ) -> AppResult<()> {
-    let s = exam_db::find_sitting(c, sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+    let s = crate::services::exams::sitting_of(c, sitting_id)?;
     let rule = s.multi_rule;
     let adjustments = ch_db::adjustments_of(c, sitting_id)?;
     for (a, _, _, _) in exam_db::attempts_of_sitting(c, sitting_id)? {

@@ -137,6 +137,18 @@ pub fn drawable_candidates(conn: &mut DbConn, now: Ts) -> AppResult<Vec<PoolCand
     Ok(candidates)
 }
 
+/// A sitting by id; 404 `no such sitting` when there is none (the one lookup every page and
+/// service of a sitting starts from).
+pub fn sitting(conn: &mut DbConn, id: i64) -> AppResult<exam_db::Sitting> {
+    exam_db::find_sitting(conn, id)?.ok_or_else(|| AppError::not_found("no such sitting"))
+}
+
+/// The sitting an attempt (or challenge) belongs to: its absence is a broken database, not a
+/// user's mistake, so an internal error rather than 404.
+pub fn sitting_of(conn: &mut DbConn, sitting_id: i64) -> AppResult<exam_db::Sitting> {
+    exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::internal(format!("sitting {sitting_id} is missing")))
+}
+
 /// Creates a sitting, freezing its pool from the blueprint. Errors list every problem.
 pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, now: Ts) -> AppResult<i64> {
     let mut spec = spec.clone();
@@ -625,7 +637,7 @@ pub fn attempt_meta(conn: &mut DbConn, attempts: &AttemptCache, attempt_id: i64)
     }
     let Some(a) = exam_db::find_attempt(conn, attempt_id)? else { return Ok(None) };
     let paper = paper_of(&a)?;
-    let s = exam_db::find_sitting(conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+    let s = sitting_of(conn, a.sitting_id)?;
     Ok(Some(attempts.put(
         a.id,
         AttemptMeta {
@@ -767,7 +779,7 @@ pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, kind: &s
     if a.submitted_at.is_some() {
         return Ok(a);
     }
-    let s = exam_db::find_sitting(conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+    let s = sitting_of(conn, a.sitting_id)?;
     let rule = s.multi_rule;
     let paper = paper_of(&a)?;
     let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();

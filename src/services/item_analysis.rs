@@ -7,14 +7,14 @@ use crate::db::models::{bank as bank_db, exam as exam_db, stats as stats_db, Ts}
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::{QuestionKind, OPTION_LETTERS};
 use crate::domain::item_stats::{self, ItemInput, ItemResponse, SittingInput, SittingStats};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::services::cache::VersionCache;
 use crate::services::exams;
 
 /// Analyses a sitting's submitted attempts and stores the result (replacing any earlier one).
 /// Returns `None` when no attempt has been submitted.
 pub fn analyse_sitting(conn: &mut DbConn, cache: &VersionCache, sitting_id: i64, now: Ts) -> AppResult<Option<SittingStats>> {
-    exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+    crate::services::exams::sitting(conn, sitting_id)?;
     let attempts: Vec<exam_db::Attempt> =
         exam_db::attempts_of_sitting(conn, sitting_id)?.into_iter().map(|(a, ..)| a).filter(|a| a.submitted_at.is_some()).collect();
     if attempts.is_empty() {

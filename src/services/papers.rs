@@ -124,7 +124,7 @@ pub struct PaperAudit {
 /// written to the audit log (with the verdict).
 pub fn audit_paper(conn: &mut DbConn, attempt_id: i64, by: i64, now: Ts) -> AppResult<PaperAudit> {
     let a = exam_db::find_attempt(conn, attempt_id)?.ok_or_else(|| AppError::not_found(format!("no attempt {attempt_id}")))?;
-    let s = exam_db::find_sitting(conn, a.sitting_id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+    let s = crate::services::exams::sitting(conn, a.sitting_id)?;
     let who = org::find(conn, a.user_id)?.ok_or_else(|| AppError::not_found("no such candidate"))?;
     let pool = pool_of(&s)?;
     let shown: Paper = serde_json::from_str(&a.paper).map_err(|e| AppError::internal(format!("stored paper: {e}")))?;

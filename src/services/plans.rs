@@ -78,18 +78,12 @@ pub fn create(conn: &mut DbConn, spec: &PlanSpec, by: i64, now: Ts) -> AppResult
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct PlanInfo {
     pub id: i64,
-    pub name: String,
-    pub blueprint_id: i64,
     /// The blueprint's name.
     pub blueprint: Option<String>,
     pub active: bool,
-    pub eligibility: Eligibility,
-    pub schedule: Schedule,
-    pub duration_minutes: i32,
-    pub pass_percent: i32,
-    pub multi_rule: MultiRule,
-    pub score_release: Release,
-    pub answer_release: Release,
+    /// What the plan was created with (the same fields as `POST`'s body).
+    #[serde(flatten)]
+    pub spec: PlanSpec,
     /// The date of the latest occurrence whose sitting the server has created.
     pub last_created: Option<chrono::NaiveDate>,
     /// The next occurrence on or after today (bureau date).
@@ -139,17 +133,19 @@ fn info_of(p: Plan, blueprint: Option<String>, now: Ts) -> AppResult<PlanInfo> {
     Ok(PlanInfo {
         next_date: schedule.next_on_or_after(bureau_date(now)),
         id: p.id,
-        name: p.name,
-        blueprint_id: p.blueprint_id,
         blueprint,
         active: p.active,
-        eligibility,
-        schedule,
-        duration_minutes: p.duration_minutes,
-        pass_percent: p.pass_percent,
-        multi_rule: p.multi_rule,
-        score_release: p.score_release,
-        answer_release: p.answer_release,
+        spec: PlanSpec {
+            name: p.name,
+            blueprint_id: p.blueprint_id,
+            eligibility,
+            schedule,
+            duration_minutes: p.duration_minutes,
+            pass_percent: p.pass_percent,
+            multi_rule: p.multi_rule,
+            score_release: p.score_release,
+            answer_release: p.answer_release,
+        },
         last_created: p.last_created,
         created_at: p.created_at,
     })
@@ -186,7 +182,7 @@ pub fn plan_with_occurrences(conn: &mut DbConn, id: i64, upcoming: usize, now: T
         });
     }
     if info.active {
-        let schedule = &info.schedule;
+        let schedule = &info.spec.schedule;
         let from = match info.last_created {
             Some(last) => last.succ_opt().unwrap_or(last),
             None => bureau_date(now),
@@ -305,7 +301,7 @@ pub fn candidates_of(c: &mut DbConn, s: &exam_db::Sitting) -> AppResult<Vec<org:
 
 /// Records a message to every candidate of a newly scheduled sitting (the e-mail issue sends it).
 pub fn notify_candidates(c: &mut DbConn, sitting_id: i64, now: Ts) -> AppResult<usize> {
-    let s = exam_db::find_sitting(c, sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+    let s = crate::services::exams::sitting_of(c, sitting_id)?;
     let people = candidates_of(c, &s)?;
     let params = json!({"title": s.title, "opens": crate::timefmt::local(s.opens_at), "closes": crate::timefmt::local(s.closes_at), "minutes": s.duration_minutes, "url": "/"});
     for u in &people {
@@ -365,7 +361,7 @@ pub fn record_absences(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
 /// Opens a make-up sitting for those absent from `sitting_id`: same blueprint and rules, a new
 /// window, only the absentees admitted.
 pub fn open_makeup(conn: &mut DbConn, sitting_id: i64, opens_at: Ts, closes_at: Ts, by: i64, now: Ts) -> AppResult<i64> {
-    let s = exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+    let s = crate::services::exams::sitting(conn, sitting_id)?;
     let absent = room_db::absentees(conn, sitting_id)?;
     if absent.is_empty() {
         return Err(AppError::unprocessable("nobody was recorded absent from this sitting"));

@@ -39,7 +39,7 @@ pub fn record_event(
         return Err(AppError::unprocessable(format!("kind: one of {}", EVENT_KINDS.join(", "))));
     }
     let a = exams::own_attempt(conn, attempt_id, user_id)?;
-    let s = exam_db::find_sitting(conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+    let s = crate::services::exams::sitting_of(conn, a.sitting_id)?;
     if a.submitted_at.is_some() || now >= a.deadline {
         return Err(AppError::new(crate::error::ErrorCode::NotOpen, "this attempt is no longer open"));
     }
@@ -94,7 +94,7 @@ pub fn dismiss_event(conn: &mut DbConn, sitting_id: i64, event_id: i64, reason: 
     let a = exam_db::find_attempt(conn, e.attempt_id)?
         .filter(|a| a.sitting_id == sitting_id)
         .ok_or_else(|| AppError::not_found("no such focus event in this sitting"))?;
-    let s = exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+    let s = crate::services::exams::sitting(conn, sitting_id)?;
     let controls = exams::controls_of(&s);
     write_tx(conn, |c| {
         let events = room_db::events_of_attempt(c, a.id)?;
@@ -151,7 +151,7 @@ pub fn let_in(conn: &mut DbConn, sitting_id: i64, badge: &str, by: i64, now: Ts)
 /// (separation of duties, see `exams::check_duties`). Audited.
 pub fn grant_exception(conn: &mut DbConn, sitting_id: i64, badge: &str, reason: &str, by: i64, now: Ts) -> AppResult<()> {
     let reason = check_reason(reason)?;
-    exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+    crate::services::exams::sitting(conn, sitting_id)?;
     let u = crate::db::models::org::find_by_badge(conn, badge.trim())?
         .ok_or_else(|| AppError::unprocessable(format!("badge: no account {}", badge.trim())))?;
     write_tx(conn, |c| {
@@ -179,12 +179,28 @@ fn check_reason(reason: &str) -> AppResult<&str> {
 }
 
 /// Gives one candidate extra minutes (the deadline moves; the sitting's close does not bind it).
-pub fn grant_extra_time(conn: &mut DbConn, attempt_id: i64, minutes: i64, reason: &str, by: i64, now: Ts) -> AppResult<Ts> {
+/// An attempt of this sitting, or 404: a proctor's form names the sitting in its URL and the
+/// attempt in its body, and may act only on the room it is looking at.
+fn attempt_in_sitting(conn: &mut DbConn, sitting_id: i64, attempt_id: i64) -> AppResult<exam_db::Attempt> {
+    exam_db::find_attempt(conn, attempt_id)?
+        .filter(|a| a.sitting_id == sitting_id)
+        .ok_or_else(|| AppError::not_found("no such attempt in this sitting"))
+}
+
+pub fn grant_extra_time(
+    conn: &mut DbConn,
+    sitting_id: i64,
+    attempt_id: i64,
+    minutes: i64,
+    reason: &str,
+    by: i64,
+    now: Ts,
+) -> AppResult<Ts> {
     let reason = check_reason(reason)?;
     if !(1..=240).contains(&minutes) {
         return Err(AppError::unprocessable("minutes: 1–240"));
     }
-    let a = exam_db::find_attempt(conn, attempt_id)?.ok_or_else(|| AppError::not_found("no such attempt"))?;
+    let a = attempt_in_sitting(conn, sitting_id, attempt_id)?;
     if a.submitted_at.is_some() {
         return Err(AppError::new(crate::error::ErrorCode::Submitted, "the attempt is submitted: re-open it instead"));
     }
@@ -202,12 +218,12 @@ pub fn grant_extra_time(conn: &mut DbConn, attempt_id: i64, minutes: i64, reason
 }
 
 /// Re-opens a submitted attempt after an incident, for `minutes` from now; its answers stay.
-pub fn reopen(conn: &mut DbConn, attempt_id: i64, minutes: i64, reason: &str, by: i64, now: Ts) -> AppResult<Ts> {
+pub fn reopen(conn: &mut DbConn, sitting_id: i64, attempt_id: i64, minutes: i64, reason: &str, by: i64, now: Ts) -> AppResult<Ts> {
     let reason = check_reason(reason)?;
     if !(1..=240).contains(&minutes) {
         return Err(AppError::unprocessable("minutes: 1–240"));
     }
-    let a = exam_db::find_attempt(conn, attempt_id)?.ok_or_else(|| AppError::not_found("no such attempt"))?;
+    let a = attempt_in_sitting(conn, sitting_id, attempt_id)?;
     if crate::db::models::cert::certificate_for_attempt(conn, a.id)?.is_some() {
         return Err(AppError::new(crate::error::ErrorCode::Certified, "a certificate was issued for this attempt; it cannot be re-opened"));
     }
@@ -339,11 +355,11 @@ pub fn compensate_downtime(
     for (a, ..) in exam_db::attempts_of_sitting(conn, sitting_id)? {
         match a.submitted_at {
             None => {
-                grant_extra_time(conn, a.id, minutes, &format!("停机补偿 downtime: {reason}"), by, now)?;
+                grant_extra_time(conn, sitting_id, a.id, minutes, &format!("停机补偿 downtime: {reason}"), by, now)?;
                 r.extended += 1;
             }
             Some(at) if a.submit_kind.as_deref() == Some("auto") && at >= since => {
-                match reopen(conn, a.id, minutes, &format!("停机补偿 downtime: {reason}"), by, now) {
+                match reopen(conn, sitting_id, a.id, minutes, &format!("停机补偿 downtime: {reason}"), by, now) {
                     Ok(_) => r.reopened += 1,
                     Err(e) if e.is_conflict() => r.skipped += 1,
                     Err(e) => return Err(e),

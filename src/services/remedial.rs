@@ -110,7 +110,7 @@ pub fn after_bimonthly(c: &mut DbConn, user_id: i64, attempt_id: i64, now: Ts) -
     let results: Vec<rules_mod::ExamResult> = history[..upto].iter().map(|h| h.1).collect();
     let Some(trigger) = rules_mod::trigger_after(&r, &results) else { return Ok(None) };
     let a = exam_db::find_attempt(c, attempt_id)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
-    let s = exam_db::find_sitting(c, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting vanished"))?;
+    let s = crate::services::exams::sitting_of(c, a.sitting_id)?;
     // a score the sitting never releases is not stated in the plan, its notice or its e-mail
     let score_shown = s.score_release != crate::domain::exam::Release::Never;
     let reason = match trigger {
@@ -672,7 +672,7 @@ pub fn explain(
 pub fn source_answers_released(conn: &mut DbConn, p: &tr_db::Plan, now: Ts) -> AppResult<bool> {
     let Some(aid) = p.source_attempt_id else { return Ok(true) };
     let Some(a) = exam_db::find_attempt(conn, aid)? else { return Ok(true) };
-    let s = exam_db::find_sitting(conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting vanished"))?;
+    let s = crate::services::exams::sitting_of(conn, a.sitting_id)?;
     Ok(crate::services::exams::answers_released(&a, &s, now))
 }
 

@@ -135,7 +135,7 @@ pub fn file_closed_sittings(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
             }
         }
         write_tx(conn, |c| {
-            let fresh = exam_db::find_sitting(c, s.id)?.ok_or_else(|| AppError::internal("sitting vanished"))?;
+            let fresh = crate::services::exams::sitting_of(c, s.id)?;
             if fresh.filed {
                 return Ok::<(), AppError>(());
             }

@@ -32,7 +32,7 @@ use crate::state::AppState;
         crate::web::admin_accounts::SignInCount, crate::web::admin_accounts::PasswordReset,
         crate::web::api_hr::EligibilityRequest, crate::web::api_hr::RuleTarget, crate::web::api_hr::EligibilityResponse, crate::web::api_hr::BadgeVerdict,
         crate::services::hr::Reason, crate::web::api_hr::RuleOut, crate::services::hr::RuleInput, crate::web::api_hr::RemedialSummary,
-        crate::web::api_hr::RemedialPage, crate::web::api_hr::RemedialStep, crate::web::api_hr::PracticeProgress, crate::web::api_hr::RemedialDetail,
+        crate::web::api_hr::RemedialPage, crate::web::api_hr::RemedialStep, crate::domain::remedial::Mastery, crate::web::api_hr::RemedialDetail,
         crate::services::plans::PlanInfo, crate::services::plans::Occurrence, crate::services::plans::PlanSpec, crate::web::api_hr::ExamPlanDetail, crate::db::models::calibration::CalibrationRow,
         crate::services::exposure::ExposureItem)),
     modifiers(&BearerAuth, &ErrorResponses)
@@ -200,7 +200,7 @@ pub async fn start_attempt(
                 &room,
                 now,
             )?;
-            let s = exam_db::find_sitting(&mut conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+            let s = crate::services::exams::sitting_of(&mut conn, a.sitting_id)?;
             Ok((exams::attempt_view(&mut conn, versions, &a, &s.title, now)?, created))
         })?
     };
@@ -218,7 +218,7 @@ pub async fn get_attempt(state: &State<AppState>, o: Officer<'_>, id: i64, ip: O
     rocket::tokio::task::block_in_place(|| {
         let mut conn = st.pool.get()?;
         let a = exams::read_own_attempt(&mut conn, &st.versions, &st.attempts, id, uid, ip, now)?;
-        let s = exam_db::find_sitting(&mut conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+        let s = crate::services::exams::sitting_of(&mut conn, a.sitting_id)?;
         exams::attempt_view(&mut conn, &st.versions, &a, &s.title, now).map(Json)
     })
 }
@@ -241,17 +241,17 @@ pub struct SaveResponse {
 /// Saves one answer. 409 once the deadline has passed or the attempt is submitted. 503
 /// `overloaded` (with `Retry-After` in seconds) when the server's save queue is full: the
 /// answer was not stored; send it again after the wait, with some random extra.
-#[utoipa::path(put, path = "/api/v1/attempts/{id}/answers/{question_id}", security(("bearer" = [])),
-    params(("id" = i64, Path), ("question_id" = i64, Path)), request_body = SaveRequest,
+#[utoipa::path(put, path = "/api/v1/attempts/{id}/answers/{version_id}", security(("bearer" = [])),
+    params(("id" = i64, Path), ("version_id" = i64, Path, description = "the question version on the paper (the attempt's `questions[].id`)")), request_body = SaveRequest,
     responses((status = 200, body = SaveResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 503, body = ErrorBody, description = "overloaded: not stored; retry after the Retry-After seconds",
             headers(("Retry-After" = u32, description = "seconds to wait before sending the answer again")))))]
-#[put("/api/v1/attempts/<id>/answers/<question_id>", data = "<body>")]
+#[put("/api/v1/attempts/<id>/answers/<version_id>", data = "<body>")]
 pub async fn save_answer(
     state: &State<AppState>,
     o: Officer<'_>,
     id: i64,
-    question_id: i64,
+    version_id: i64,
     body: Result<Json<SaveRequest>, rocket::serde::json::Error<'_>>,
     ip: Option<std::net::IpAddr>,
 ) -> AppResult<Json<SaveResponse>> {
@@ -259,7 +259,7 @@ pub async fn save_answer(
     let uid = o.user.id;
     let now = state.clock.now();
     let answer =
-        exams::AnswerInput { attempt_id: id, user_id: uid, version_id: question_id, choices: &req.choices, flagged: req.flagged, ip, now };
+        exams::AnswerInput { attempt_id: id, user_id: uid, version_id, choices: &req.choices, flagged: req.flagged, ip, now };
     let saved_at = exams::save_answer_grouped(state.save_path(), answer).await?;
     Ok(Json(SaveResponse { saved_at }))
 }
@@ -374,7 +374,7 @@ pub async fn submit_attempt(
         let mut conn = st.pool.get()?;
         let a = exams::own_attempt_in_room(&mut conn, &st.attempts, id, uid, ip)?;
         let a = exams::submit(&mut conn, &st.versions, a.id, "manual", now)?;
-        let s = exam_db::find_sitting(&mut conn, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+        let s = crate::services::exams::sitting_of(&mut conn, a.sitting_id)?;
         Ok(Json(exams::result_for_candidate(&a, &s, now)))
     })
 }

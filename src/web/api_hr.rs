@@ -480,25 +480,13 @@ pub struct RemedialStep {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct PracticeProgress {
-    /// Latest practice answers counted (at most the rules' window).
-    pub counted: usize,
-    pub correct: usize,
-    pub percent: i32,
-    /// Answers and share right needed for mastery, which opens the remedial exam.
-    pub needed_answers: usize,
-    pub needed_percent: i32,
-    pub reached: bool,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct RemedialDetail {
     pub plan: RemedialSummary,
     /// The statutes practice and the exam draw from (names).
     pub statutes: Vec<String>,
     /// The three steps, in order.
     pub steps: Vec<RemedialStep>,
-    pub practice: PracticeProgress,
+    pub practice: crate::domain::remedial::Mastery,
     /// The current remedial exam's sitting, once mastery set one.
     pub exam_sitting_id: Option<i64>,
 }
@@ -545,20 +533,7 @@ pub async fn api_remedial_plan(state: &State<AppState>, caller: Caller<'_>, lang
         .collect();
     let m = row.mastery.clone();
     let exam_sitting_id = row.plan.exam_sitting_id;
-    Ok(Json(RemedialDetail {
-        plan: summary(state, lang.0, row),
-        statutes,
-        steps,
-        practice: PracticeProgress {
-            counted: m.counted,
-            correct: m.correct,
-            percent: m.percent,
-            needed_answers: m.needed_answers,
-            needed_percent: m.needed_percent,
-            reached: m.reached,
-        },
-        exam_sitting_id,
-    }))
+    Ok(Json(RemedialDetail { plan: summary(state, lang.0, row), statutes, steps, practice: m, exam_sitting_id }))
 }
 
 // ---- exam plans ----

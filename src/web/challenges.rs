@@ -53,7 +53,7 @@ async fn detail_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>) -> AppResu
     let cache = ctx.state.versions.clone();
     let (ch, s, v, chosen, others, names) = with_db(ctx.state, move |c| {
         let ch = ch_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such challenge"))?;
-        let s = exam_db::find_sitting(c, ch.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+        let s = crate::services::exams::sitting_of(c, ch.sitting_id)?;
         let v = cache
             .get_many(c, &[ch.question_version_id])?
             .remove(&ch.question_version_id)

@@ -58,7 +58,7 @@ pub async fn show(ctx: PageCtx<'_>, officer: Officer<'_>, sitting_id: i64) -> Ap
     let (id, badge, unit, ptype) = candidate(&officer);
     let now = ctx.state.clock.now();
     let (s, attempt) = with_db(ctx.state, move |c| {
-        let s = exam_db::find_sitting(c, sitting_id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+        let s = crate::services::exams::sitting(c, sitting_id)?;
         if !exams::may_sit(c, &s, &Candidate { id, badge: &badge, unit_id: unit, police_type: &ptype })? {
             return Err(AppError::forbidden("you are not on the list for this sitting"));
         }
@@ -122,7 +122,7 @@ pub async fn attempt_page(
         if a.submitted_at.is_some() {
             return Ok(None);
         }
-        let s = exam_db::find_sitting(c, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+        let s = crate::services::exams::sitting_of(c, a.sitting_id)?;
         let controls = exams::controls_of(&s);
         Ok(Some((exams::attempt_view(c, &versions, &a, &s.title, now)?, controls)))
     })
@@ -201,7 +201,7 @@ pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> 
         // another sitting's answers and explanations stay closed while a graded exam is open
         crate::services::exam_mode::ensure_free(c, uid, Some(a.id), now)?;
         let a = if a.submitted_at.is_none() { exams::submit(c, &versions, a.id, "auto", now)? } else { a };
-        let s = exam_db::find_sitting(c, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
+        let s = crate::services::exams::sitting_of(c, a.sitting_id)?;
         let r = exams::result_for_candidate(&a, &s, now);
         let review = if exams::answers_released(&a, &s, now) {
             let paper = exams::paper_of(&a)?;

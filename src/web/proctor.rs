@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use super::pages::{CsrfForm, PageCtx};
 use super::{local, parse_local_datetime, with_db};
 use crate::auth::Trainer;
-use crate::db::models::{exam as exam_db, org, room as room_db};
-use crate::error::{AppError, AppResult};
+use crate::db::models::{org, room as room_db};
+use crate::error::AppResult;
 use crate::services::{exams, plans, proctor};
 
 fn rows_json(rows: &[proctor::ProctorRow]) -> Vec<Value> {
@@ -51,7 +51,7 @@ async fn back_to_proctor<T>(
 async fn page(ctx: &PageCtx<'_>, id: i64, template: &str, errors: Vec<String>) -> AppResult<RawHtml<String>> {
     let now = ctx.state.clock.now();
     let s = with_db(ctx.state, move |c| {
-        let s = exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+        let s = crate::services::exams::sitting(c, id)?;
         let rows = proctor::live(c, id, now)?;
         let waiting = proctor::not_started(c, &s)?;
         let exceptions = room_db::exceptions_of_sitting(c, id)?.len();
@@ -108,13 +108,7 @@ pub async fn extra_time(
 ) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
     let f = f.0;
     let (by, now) = (t.user.id, ctx.state.clock.now());
-    let r = with_db(ctx.state, move |c| {
-        let a = exam_db::find_attempt(c, f.attempt_id)?
-            .filter(|a| a.sitting_id == id)
-            .ok_or_else(|| AppError::not_found("no such attempt in this sitting"))?;
-        proctor::grant_extra_time(c, a.id, f.minutes, &f.reason, by, now)
-    })
-    .await;
+    let r = with_db(ctx.state, move |c| proctor::grant_extra_time(c, id, f.attempt_id, f.minutes, &f.reason, by, now)).await;
     back_to_proctor(&ctx, id, r, &[409, 422]).await
 }
 
@@ -127,13 +121,7 @@ pub async fn reopen(
 ) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
     let f = f.0;
     let (by, now) = (t.user.id, ctx.state.clock.now());
-    let r = with_db(ctx.state, move |c| {
-        let a = exam_db::find_attempt(c, f.attempt_id)?
-            .filter(|a| a.sitting_id == id)
-            .ok_or_else(|| AppError::not_found("no such attempt in this sitting"))?;
-        proctor::reopen(c, a.id, f.minutes, &f.reason, by, now)
-    })
-    .await;
+    let r = with_db(ctx.state, move |c| proctor::reopen(c, id, f.attempt_id, f.minutes, &f.reason, by, now)).await;
     back_to_proctor(&ctx, id, r, &[409, 422]).await
 }
 
@@ -186,7 +174,7 @@ pub async fn downtime(
             .map(rocket::Either::Left);
     };
     let r = with_db(ctx.state, move |c| {
-        exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+        crate::services::exams::sitting(c, id)?;
         proctor::compensate_downtime(c, id, since, f.minutes, &f.reason, by, now)
     })
     .await;
@@ -232,7 +220,7 @@ pub async fn let_in(
 
 async fn exceptions_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>) -> AppResult<RawHtml<String>> {
     let (s, list) = with_db(ctx.state, move |c| {
-        let s = exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+        let s = crate::services::exams::sitting(c, id)?;
         let mut list = Vec::new();
         for e in room_db::exceptions_of_sitting(c, id)? {
             let who = org::find(c, e.user_id)?;

@@ -383,7 +383,7 @@ pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<
     // the spread of paper difficulty is for trainers (who schedule and proctor), not leaders or HR
     let trainer = r.has(Role::Trainer);
     let (s, mut rows, bp, spread) = with_db(ctx.state, move |c| {
-        let s = exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+        let s = crate::services::exams::sitting(c, id)?;
         let rows = exams::results(c, id, scope.as_deref())?;
         let bp = exam_db::find_blueprint(c, s.blueprint_id)?;
         let spread = if trainer { crate::services::papers::spread(c, id)? } else { None };
@@ -457,7 +457,7 @@ pub fn flag_labels(detail: &Value) -> Vec<Value> {
 #[get("/sittings/<id>/stats")]
 pub async fn stats(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
     let (s, summary, rows) = with_db(ctx.state, move |c| {
-        let s = exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+        let s = crate::services::exams::sitting(c, id)?;
         let summary = stats_db::sitting_detail(c, id)?;
         let rows = stats_db::items_of_sitting(c, id)?;
         let ids: Vec<i64> = rows.iter().map(|r| r.question_version_id).collect();
@@ -505,7 +505,7 @@ pub struct CsvFile(String, ContentType, Header<'static>);
 pub async fn results_csv(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64) -> AppResult<CsvFile> {
     let scope = unit_scope(&r);
     let (s, mut rows) = with_db(ctx.state, move |c| {
-        let s = exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+        let s = crate::services::exams::sitting(c, id)?;
         Ok((s, exams::results(c, id, scope.as_deref())?))
     })
     .await?;
@@ -560,7 +560,7 @@ pub fn csv_safe(s: &str) -> String {
 pub async fn results_pdf(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64) -> AppResult<super::bank_files::Download> {
     let scope = unit_scope(&r);
     let (s, mut rows) = with_db(ctx.state, move |c| {
-        let s = exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
+        let s = crate::services::exams::sitting(c, id)?;
         Ok((s, exams::results(c, id, scope.as_deref())?))
     })
     .await?;

@@ -87,7 +87,7 @@ fn candidate_flow_over_http_against_the_binary() {
         "/api/v1/me/sittings",
         "/api/v1/sittings/{id}/attempts",
         "/api/v1/attempts/{id}",
-        "/api/v1/attempts/{id}/answers/{question_id}",
+        "/api/v1/attempts/{id}/answers/{version_id}",
         "/api/v1/attempts/{id}/submit",
         "/api/v1/sittings",
         "/api/v1/sittings/{id}/results",

@@ -271,7 +271,7 @@ fn metrics_are_off_without_a_token_and_need_the_token_not_a_role() {
 #[test]
 fn a_save_moves_the_counters_and_a_refusal_moves_the_refused_ones() {
     let app = TestApp::with_env(&[("LAWCERT_METRICS_TOKEN", TOKEN)]);
-    let save_ok = r#"lawcert_http_requests_total{method="PUT",route="/api/v1/attempts/<id>/answers/<question_id>",status="200"}"#;
+    let save_ok = r#"lawcert_http_requests_total{method="PUT",route="/api/v1/attempts/<id>/answers/<version_id>",status="200"}"#;
     let before = scrape(&app);
     assert_eq!(metric(&before, save_ok), None, "no save yet");
     assert_eq!(metric(&before, "lawcert_open_attempts"), Some(0.0));
@@ -291,7 +291,7 @@ fn a_save_moves_the_counters_and_a_refusal_moves_the_refused_ones() {
     assert!(metric(&after, "lawcert_save_batch_size_count").unwrap() >= 1.0);
     assert_eq!(metric(&after, "lawcert_save_batch_size_sum"), Some(3.0), "three saves went through the writer");
     assert_eq!(metric(&after, "lawcert_open_attempts"), Some(1.0));
-    let latency_count = r#"lawcert_http_request_duration_seconds_count{method="PUT",route="/api/v1/attempts/<id>/answers/<question_id>"}"#;
+    let latency_count = r#"lawcert_http_request_duration_seconds_count{method="PUT",route="/api/v1/attempts/<id>/answers/<version_id>"}"#;
     assert_eq!(metric(&after, latency_count), Some(3.0));
 
     // the same on a server whose queue is always full: refusals are counted as such

@@ -241,7 +241,9 @@ fn the_exam_page_works_from_the_keyboard() {
     let before = minutes_left(&b);
     let trainer = lawcert::db::models::org::find_by_badge(&mut app.conn(), "T0001").unwrap().unwrap();
     let now = chrono::Utc::now().naive_utc();
-    lawcert::services::proctor::grant_extra_time(&mut app.conn(), aid.parse().unwrap(), 30, "机器故障", trainer.id, now).unwrap();
+    let aid_n: i64 = aid.parse().unwrap();
+    let sid = lawcert::db::models::exam::find_attempt(&mut app.conn(), aid_n).unwrap().unwrap().sitting_id;
+    lawcert::services::proctor::grant_extra_time(&mut app.conn(), sid, aid_n, 30, "机器故障", trainer.id, now).unwrap();
     b.execute("document.dispatchEvent(new Event('visibilitychange'))", vec![]);
     b.wait_until("the countdown to show the extra time", |b| (minutes_left(b) >= before + 29).then_some(()));
 }
