@@ -186,7 +186,9 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, no
         plan_id: spec.plan_id,
         makeup_of: spec.makeup_of,
     };
-    Ok(exam_db::insert_sitting(conn, &new)?)
+    let id = exam_db::insert_sitting(conn, &new)?;
+    crate::services::scale::fix_rule_for_sitting(conn, id, spec.kind, new.cert_level.as_deref())?;
+    Ok(id)
 }
 
 /// Creates a sitting and tells its candidates (bimonthly and certification sittings; a mock
@@ -763,7 +765,9 @@ pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, kind: &s
         let adjustments = crate::db::models::challenge::adjustments_of(conn, s.id)?;
         let g = grade_as_saved(conn, a.id, &paper, &versions, &adjustments, rule, s.pass_percent)?;
         let scores = g.item_scores.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",");
-        exam_db::store_grade(conn, a.id, g.score_centi, g.max_centi, g.passed, &scores)?;
+        // the sitting's rule: per cent of the points, or the adopted cut on the calibrated scale
+        let passed = crate::services::scale::decide_and_store(conn, &s, a.id, &paper, &g, at)?;
+        exam_db::store_grade(conn, a.id, g.score_centi, g.max_centi, passed, &scores)?;
         // a certificate tells the result: it is issued when the score is released (otherwise
         // when the closed sitting is filed, see `training::file_closed_sittings`)
         if s.cert_level.is_some() && Release::parse(&s.score_release) == Some(Release::OnSubmit) {

@@ -19,6 +19,7 @@ pub mod file_export;
 pub mod hr;
 pub mod item_analysis;
 pub mod mail;
+pub mod measurement;
 pub mod operations;
 pub mod people;
 pub mod plans;
@@ -27,7 +28,9 @@ pub mod proctor;
 pub mod questions;
 pub mod remedial;
 pub mod save_writer;
+pub mod scale;
 pub mod setup;
+pub mod standards;
 pub mod training;
 
 /// Runs blocking database work off the async executor, on a connection from `pool`.

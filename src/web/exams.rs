@@ -237,16 +237,19 @@ pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> 
         } else {
             None
         };
-        Ok(Some((a, s, r, review)))
+        let scaled = if r.score_released { crate::services::scale::of_attempt(c, a.id)? } else { None };
+        Ok(Some((a, s, r, review, scaled)))
     })
     .await?;
-    let Some((a, s, r, review)) = out else { return Ok(Either::Right(Redirect::to(format!("/attempts/{attempt_id}")))) };
+    let Some((a, s, r, review, scaled)) = out else { return Ok(Either::Right(Redirect::to(format!("/attempts/{attempt_id}")))) };
     let review_shown = review.is_some();
     ctx.render(
         "exams/result",
         json!({
             "title": s.title, "attempt_id": a.id, "submitted_at": a.submitted_at.map(local), "auto": a.submit_kind.as_deref() == Some("auto"),
             "score": r.score, "max_score": r.max_score, "passed": r.passed, "released": r.score_released, "pass_percent": s.pass_percent,
+            "scaled": scaled.as_ref().and_then(|x| x.ability.map(|t| json!({"theta": format!("{t:+.2}"), "se": x.ability_se.map(|s| format!("{s:.2}")),
+                "scale_rule": x.rule == "scale", "cut": x.cut_theta.map(|c| format!("{c:+.2}"))}))),
             "review": review,
             "may_challenge": crate::domain::exam::may_challenge(now, a.submitted_at.is_some(), review_shown, s.closes_at, s.challenge_days),
             "challenge_days": s.challenge_days,

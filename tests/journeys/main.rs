@@ -26,6 +26,7 @@ mod exam_room;
 mod first_start;
 mod http_server;
 mod integrity;
+mod measurement;
 mod migrations;
 mod operations;
 mod pages;
