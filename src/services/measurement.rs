@@ -369,3 +369,33 @@ pub fn question_flags(conn: &mut DbConn, question_ids: &[i64]) -> AppResult<Hash
         })
         .collect())
 }
+
+/// Calibration and flags of the given question versions (those calibrated), by version.
+pub fn version_flags(conn: &mut DbConn, version_ids: &[i64]) -> AppResult<HashMap<i64, MapItem>> {
+    let rows = cal_db::rows_of(conn, version_ids)?;
+    let ids: Vec<i64> = rows.keys().copied().collect();
+    let info: HashMap<i64, (String, Vec<Level>)> =
+        bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (q.code, v.levels_vec()))).collect();
+    let cuts = level_cuts(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(v, row)| {
+            let (code, levels) = info.get(&v).cloned().unwrap_or_default();
+            let flags = flags_of(&row, &levels, &cuts);
+            (
+                v,
+                MapItem {
+                    version_id: v,
+                    question_id: row.question_id,
+                    code,
+                    difficulty: row.difficulty,
+                    se: row.se,
+                    n: row.n,
+                    infit: row.infit,
+                    outfit: row.outfit,
+                    flags,
+                },
+            )
+        })
+        .collect())
+}

@@ -423,15 +423,22 @@ pub async fn stats(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::Outs
         let ids: Vec<i64> = rows.iter().map(|r| r.question_version_id).collect();
         let codes: std::collections::HashMap<i64, (i64, String)> =
             bank_db::versions_by_ids(c, &ids)?.into_iter().map(|(v, q)| (v.id, (q.id, q.code))).collect();
+        // the flags come from the bank's calibration (pooled over every sitting), not from this
+        // sitting's few responses per item; the classical figures stay beside them
+        let calibrated = crate::services::measurement::version_flags(c, &ids)?;
         let mut rows: Vec<Value> = rows
             .iter()
             .map(|r| {
                 let detail: Value = serde_json::from_str(&r.detail).unwrap_or(Value::Null);
                 let (qid, code) = codes.get(&r.question_version_id).cloned().unwrap_or_default();
+                let cal = calibrated.get(&r.question_version_id);
+                let flags = cal.map(|m| m.flags.clone()).unwrap_or_default();
                 json!({"question_id": qid, "code": code, "n": r.n, "facility": format!("{:.2}", r.facility),
                        "discrimination": r.discrimination.map(|d| format!("{d:.2}")),
                        "upper_lower": detail.get("upper_lower").and_then(Value::as_f64).map(|d| format!("{d:.2}")),
-                       "options": detail.get("options"), "flags": flag_labels(&detail), "flagged": r.flagged})
+                       "options": detail.get("options"), "version_id": r.question_version_id,
+                       "difficulty": cal.map(|m| format!("{:+.2}", m.difficulty)), "cal_n": cal.map(|m| m.n),
+                       "flagged": !flags.is_empty(), "flags": flags})
             })
             .collect();
         rows.sort_by_key(|r| !r["flagged"].as_bool().unwrap_or(false));

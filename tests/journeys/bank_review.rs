@@ -475,13 +475,28 @@ fn item_analysis_flags_a_question_strong_candidates_get_wrong() {
     let b = rows.iter().find(|r| Some(r.question_version_id) == broken).unwrap();
     assert!(b.flagged && b.discrimination.unwrap() < 0.0, "{b:?}");
     assert!(b.detail.contains("negative_discrimination"));
-    // and the trainers see it, flagged, on the sitting's analysis and on the question
+    // the sweeper recalibrates the bank after the close: the distractor the strong candidates
+    // chose makes the key suspect
+    let v = broken.unwrap();
+    let mut suspect = false;
+    for _ in 0..600 {
+        let rows = lawcert::db::models::calibration::rows_of(&mut conn, &[v]).unwrap();
+        if rows.get(&v).is_some_and(|r| r.flags.split(',').any(|f| f == "key_suspected")) {
+            suspect = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(suspect, "the calibration flags the key of version {v}");
+    // and the trainers see it, flagged by the calibration, on the sitting's analysis (with the
+    // classical figures beside it) and on the question
     app.login_page("T0001");
     let (s, html) = get(&app, &format!("/sittings/{sid}/stats"));
     assert_eq!(s, Status::Ok);
-    assert!(html.contains("区分度为负") && html.contains("KR-20"), "{}", &html[..html.len().min(3000)]);
+    assert!(html.contains("答案疑似有误") && html.contains("KR-20"), "{}", &html[..html.len().min(3000)]);
+    assert!(html.contains(&format!("{:.2}", b.discrimination.unwrap())), "the classical discrimination is still shown");
     let (_, html) = get(&app, &format!("/bank/{}", b.question_id));
-    assert!(html.contains("区分度为负"));
+    assert!(html.contains("答案疑似有误") && html.contains(&format!("/measurement/items/{v}")));
     // a parallel-paper blueprint now draws on these statistics
     let (s, body) = app.api(
         "POST",
