@@ -35,13 +35,16 @@ pub async fn list(ctx: PageCtx<'_>, officer: Officer<'_>) -> AppResult<RawHtml<S
     let (open, history) = with_db(ctx.state, move |c| {
         let open = exams::sittings_for(c, &Candidate { id, badge: &badge, unit_id: unit, police_type: &ptype }, now)?;
         let history = exam_db::attempts_of_user(c, id)?;
-        Ok((open, history))
+        let ids: Vec<i64> = history.iter().map(|(a, _)| a.id).collect();
+        let scaled = crate::services::scale::of_attempts(c, &ids)?;
+        Ok((open, (history, scaled)))
     })
     .await?;
+    let (history, scaled) = history;
     let history: Vec<Value> = history
         .iter()
         .map(|(a, s)| {
-            let r = exams::result_for_candidate(a, s, now);
+            let r = exams::result_for_candidate(a, s, scaled.get(&a.id), now);
             json!({
                 "attempt_id": a.id, "title": s.title, "kind": s.kind, "started_at": local(a.started_at),
                 "submitted": a.submitted_at.is_some(), "score": r.score, "max_score": r.max_score, "passed": r.passed,
@@ -201,7 +204,8 @@ pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> 
         crate::services::exam_mode::ensure_free(c, uid, Some(a.id), now)?;
         let a = if a.submitted_at.is_none() { exams::submit(c, &versions, a.id, "auto", now)? } else { a };
         let s = exam_db::find_sitting(c, a.sitting_id)?.ok_or_else(|| AppError::internal("sitting missing"))?;
-        let r = exams::result_for_candidate(&a, &s, now);
+        let scaled = crate::services::scale::of_attempt(c, a.id)?;
+        let r = exams::result_for_candidate(&a, &s, scaled.as_ref(), now);
         let review = if exams::answers_released(&a, &s, now) {
             let paper = exams::paper_of(&a)?;
             let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
@@ -237,7 +241,7 @@ pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> 
         } else {
             None
         };
-        let scaled = if r.score_released { crate::services::scale::of_attempt(c, a.id)? } else { None };
+        let scaled = if r.score_released { scaled } else { None };
         Ok(Some((a, s, r, review, scaled)))
     })
     .await?;

@@ -390,6 +390,7 @@ pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<
             "rows": rows.iter().map(|r| json!({
                 "badge": r.badge, "name": r.name, "unit": r.unit, "started_at": local(r.started_at), "submitted_at": r.submitted_at.map(local),
                 "auto": r.submit_kind.as_deref() == Some("auto"), "score": r.score, "max_score": r.max_score, "passed": r.passed,
+                "scaled": r.scaled.map(|t| format!("{t:+.2}")), "by_scale": r.pass_rule.as_deref() == Some("scale"),
             })).collect::<Vec<_>>(),
             "stats": { "attempts": rows.len(), "graded": graded.len(), "passed": passed, "mean": mean },
             "histogram": (!graded.is_empty()).then(|| {
@@ -478,7 +479,7 @@ pub async fn results_csv(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64) -> App
     .await?;
     sort_rows(&mut rows, Some("badge"));
     let mut w = csv::Writer::from_writer(Vec::new());
-    let header = ["警号", "姓名", "单位", "开始时间", "交卷时间", "交卷方式", "得分", "满分", "是否通过"];
+    let header = ["警号", "姓名", "单位", "开始时间", "交卷时间", "交卷方式", "得分", "满分", "是否通过", "标定分数(logit)", "判定规则"];
     w.write_record(header).map_err(|e| AppError::internal(e.to_string()))?;
     for r in &rows {
         let cells = [
@@ -498,6 +499,12 @@ pub async fn results_csv(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64) -> App
             match r.passed {
                 Some(true) => "通过".into(),
                 Some(false) => "未通过".into(),
+                None => String::new(),
+            },
+            r.scaled.map(|t| format!("{t:.2}")).unwrap_or_default(),
+            match r.pass_rule.as_deref() {
+                Some("scale") => "标定尺度合格线".into(),
+                Some(_) => "百分比合格线".into(),
                 None => String::new(),
             },
         ];

@@ -288,4 +288,18 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
     let (s, html) = get(&app, &format!("/attempts/{a_hard}/result"));
     assert_eq!(s, Status::Ok);
     assert!(html.contains(&format!("{:+.2}", h.ability.unwrap())) && html.contains("按标定尺度合格线判定"), "{html}");
+    // and in the API: the trainers' results and the candidate's own submission
+    let (s, rows) = app.api("GET", &format!("/api/v1/sittings/{new_hard}/results"), &app.token("T0001"), None);
+    assert_eq!(s, Status::Ok, "{rows}");
+    let row = rows.as_array().unwrap().iter().find(|r| r["attempt_id"] == a_hard).expect("the attempt").clone();
+    assert_eq!(row["pass_rule"], "scale");
+    assert!((row["scaled"].as_f64().unwrap() - h.ability.unwrap()).abs() < 1e-9, "{row}");
+    let (s, res) = app.api("POST", &format!("/api/v1/attempts/{a_old}/submit"), &app.token("100027"), None);
+    assert_eq!(s, Status::Ok, "{res}");
+    assert_eq!((res["pass_rule"].as_str(), res["passed"].as_bool()), (Some("percent"), Some(false)), "{res}");
+    assert!(res["scaled"].is_number(), "{res}");
+    // the trainers' results page shows θ beside the points
+    app.login_page("T0001");
+    let (_, html) = get(&app, &format!("/sittings/{new_hard}"));
+    assert!(html.contains(&format!("{:+.2}", h.ability.unwrap())) && html.contains("（按标定尺度）"), "{html}");
 }
