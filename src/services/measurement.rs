@@ -241,15 +241,18 @@ pub struct DifTable {
     pub by: DifBy,
     /// Every group with its number of graded attempts, largest first.
     pub groups: Vec<(String, usize)>,
-    pub reference: String,
+    /// The reference group; None: every group but the focal one.
+    pub reference: Option<String>,
     /// The focal group; None: every group but the reference.
     pub focal: Option<String>,
     /// Items with a category first (C, B, A), then by |D-DIF|.
     pub rows: Vec<DifRow>,
 }
 
-/// Mantel–Haenszel DIF of every calibrated version between a reference group (default: the
-/// largest) and a focal group (default: everyone else), candidates matched on ability strata.
+/// Mantel–Haenszel DIF of every calibrated version between a reference group and a focal
+/// group, candidates matched on ability strata. Either group left out means every other group
+/// (a focal group alone is compared with everyone else); with neither, the largest group is the
+/// reference.
 pub fn dif_table(conn: &mut DbConn, by: DifBy, reference: Option<&str>, focal: Option<&str>) -> AppResult<DifTable> {
     let r = responses(conn)?;
     let people = cal_db::graded_attempt_people(conn)?;
@@ -275,32 +278,21 @@ pub fn dif_table(conn: &mut DbConn, by: DifBy, reference: Option<&str>, focal: O
     let mut groups: Vec<(String, usize)> = counts.into_iter().collect();
     groups.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let known = |g: &str| groups.iter().any(|(n, _)| n == g);
+    let field = |name: &str, msg: String| AppError::invalid(vec![crate::domain::validation::FieldError::new(name, msg)]);
     let reference = match reference.filter(|g| !g.is_empty()) {
-        Some(g) if known(g) => g.to_string(),
-        Some(g) => {
-            return Err(AppError::invalid(vec![crate::domain::validation::FieldError::new(
-                "reference",
-                format!("no graded candidates in {g:?}"),
-            )]))
-        }
-        None => groups.first().map(|g| g.0.clone()).unwrap_or_default(),
-    };
-    let focal = match focal.filter(|g| !g.is_empty()) {
-        Some(g) if g == reference => {
-            return Err(AppError::invalid(vec![crate::domain::validation::FieldError::new(
-                "focal",
-                "the focal group must differ from the reference group",
-            )]))
-        }
         Some(g) if known(g) => Some(g.to_string()),
-        Some(g) => {
-            return Err(AppError::invalid(vec![crate::domain::validation::FieldError::new(
-                "focal",
-                format!("no graded candidates in {g:?}"),
-            )]))
-        }
+        Some(g) => return Err(field("reference", format!("no graded candidates in {g:?}"))),
         None => None,
     };
+    let focal = match focal.filter(|g| !g.is_empty()) {
+        Some(g) if reference.as_deref() == Some(g) => {
+            return Err(field("focal", "the focal group must differ from the reference group".into()))
+        }
+        Some(g) if known(g) => Some(g.to_string()),
+        Some(g) => return Err(field("focal", format!("no graded candidates in {g:?}"))),
+        None => None,
+    };
+    let reference = if reference.is_none() && focal.is_none() { groups.first().map(|g| g.0.clone()) } else { reference };
     let ids: Vec<i64> = r.calibration.keys().copied().collect();
     let codes: HashMap<i64, String> = bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, q.code)).collect();
     let mut rows = Vec::new();
@@ -310,12 +302,12 @@ pub fn dif_table(conn: &mut DbConn, by: DifBy, reference: Option<&str>, focal: O
             .iter()
             .filter_map(|(a, credit)| {
                 let g = group_of.get(a)?;
-                let group = if *g == reference {
-                    Group::Reference
-                } else if focal.as_ref().is_none_or(|f| f == g) {
-                    Group::Focal
-                } else {
-                    return None;
+                let group = match (&reference, &focal) {
+                    (Some(r), _) if r == g => Group::Reference,
+                    (_, Some(f)) if f == g => Group::Focal,
+                    (Some(_), None) => Group::Focal,
+                    (None, Some(_)) => Group::Reference,
+                    _ => return None,
                 };
                 Some(DifResponse { stratum: dif::ability_stratum(r.ability[a], DIF_STRATUM), group, right: *credit >= 1.0 })
             })

@@ -109,7 +109,7 @@ pub async fn dif(
     ctx.render(
         "measurement/dif",
         json!({"by": if by == DifBy::Unit { "unit" } else { "police_type" }, "by_unit": by == DifBy::Unit,
-               "groups": table.groups.iter().map(|(g, n)| json!({"name": g, "n": n, "ref": *g == table.reference, "focal": table.focal.as_deref() == Some(g.as_str())})).collect::<Vec<_>>(),
+               "groups": table.groups.iter().map(|(g, n)| json!({"name": g, "n": n, "ref": table.reference.as_deref() == Some(g.as_str()), "focal": table.focal.as_deref() == Some(g.as_str())})).collect::<Vec<_>>(),
                "reference": table.reference, "focal": table.focal, "rows": rows,
                "a": counts(EtsCategory::A), "b": counts(EtsCategory::B), "c": counts(EtsCategory::C),
                "min_group": measurement::DIF_MIN_GROUP, "stratum": measurement::DIF_STRATUM}),

@@ -57,6 +57,41 @@ fn measurement_pages_show_the_demo_history_to_trainers_only() {
     assert!(html.contains("城东派出所"), "units are the groups");
     let (s, html) = get(&app, &format!("/measurement/dif?by=police_type&reference={0}&focal={0}", enc("刑侦")));
     assert_eq!(s, Status::UnprocessableEntity, "{html}");
+    // the demo's planted items: a wrong key (flagged by the calibration, on the bank list too)
+    // and a question much harder for 交警 officers (DIF category C against everyone else)
+    let miskeyed = {
+        let mut conn = app.conn();
+        let first = lawcert::db::models::exam::list_sittings(&mut conn)
+            .unwrap()
+            .into_iter()
+            .find(|s| s.title == "基本级模拟测验（第1期）")
+            .unwrap();
+        let pool: lawcert::domain::paper::Pool = serde_json::from_str(&first.pool).unwrap();
+        pool.rules[0].entries.iter().flat_map(|e| e.v.iter().copied()).min().unwrap()
+    };
+    let suspect = rows.iter().find(|r| r.question_version_id == miskeyed).expect("the planted wrong key is calibrated");
+    assert!(suspect.flags.split(',').any(|f| f == "key_suspected"), "{suspect:?}");
+    let code = lawcert::db::models::bank::versions_by_ids(&mut app.conn(), &[suspect.question_version_id]).unwrap()[0].1.code.clone();
+    let (_, html) = get(&app, &format!("/bank?q={code}"));
+    assert!(html.contains(&code) && html.contains("答案疑似有误"), "{html}");
+    let planted = {
+        let mut conn = app.conn();
+        let first = lawcert::db::models::exam::list_sittings(&mut conn)
+            .unwrap()
+            .into_iter()
+            .find(|s| s.title == "基本级模拟测验（第1期）")
+            .unwrap();
+        let pool: lawcert::domain::paper::Pool = serde_json::from_str(&first.pool).unwrap();
+        let v = pool.rules[1].entries.iter().flat_map(|e| e.v.iter().copied()).min().unwrap();
+        lawcert::db::models::bank::versions_by_ids(&mut conn, &[v]).unwrap()[0].1.code.clone()
+    };
+    let (_, html) = get(&app, &format!("/measurement/dif?by=police_type&focal={}", enc("交警")));
+    let row = html.split("<tr").find(|r| r.contains(&format!(">{planted}</a>"))).expect("the planted question has a DIF row");
+    assert!(row.contains("DIF C 类，需复核") && row.contains("class=\"flagged\""), "{row}");
+    // and a standard-setting study rated in two rounds, closed, awaiting adoption
+    let (s, html) = get(&app, "/standards");
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("已完成，待采用") && html.contains(" ± "), "{html}");
     // English
     app.client.get("/lang/en?next=/").dispatch();
     let (_, html) = get(&app, "/measurement");
