@@ -132,27 +132,6 @@ pub fn strength_bars(rows: &[(String, i32, usize)]) -> String {
     s
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn labels_are_escaped_and_bars_scale() {
-        let svg = super::lacking_basic_bars(&[("<script>x</script>".into(), 50), ("B".into(), 0)], 10, 20);
-        assert!(!svg.contains("<script>") && svg.contains("&lt;script&gt;"));
-        assert!(svg.contains(r#"width="180.0""#), "50 % of 360 px: {svg}");
-        assert!(svg.contains("#b3261e"), "over the cap is red");
-        assert!(super::gauge(100).contains("100%"));
-    }
-
-    #[test]
-    fn histogram_counts_each_tenth_and_map_escapes_names() {
-        let svg = super::score_histogram(&[5.0, 55.0, 59.9, 100.0, 95.0], 60);
-        // bins 0–10: 1, 50–60: 2, 90–100: 2 (a full score falls in the top bin)
-        assert!(svg.contains(">2</text><text") && svg.contains("90–100"), "{svg}");
-        let map = super::strength_bars(&[("<刑法>".into(), 40, 10)]);
-        assert!(map.contains("&lt;刑法&gt;") && map.contains("40% (10)"));
-    }
-}
-
 /// Bins of `width` logits covering every value: (left edge of the first bin, counts).
 fn logit_bins(values: &[f64], lo: f64, hi: f64, width: f64) -> Vec<usize> {
     let n = ((hi - lo) / width).ceil().max(1.0) as usize;
@@ -308,4 +287,36 @@ pub fn item_curve(difficulty: f64, groups: &[(f64, f64, usize)], labels: (&str, 
     ));
     s.push_str("</svg>");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn labels_are_escaped_and_bars_scale() {
+        let svg = super::lacking_basic_bars(&[("<script>x</script>".into(), 50), ("B".into(), 0)], 10, 20);
+        assert!(!svg.contains("<script>") && svg.contains("&lt;script&gt;"));
+        assert!(svg.contains(r#"width="180.0""#), "50 % of 360 px: {svg}");
+        assert!(svg.contains("#b3261e"), "over the cap is red");
+        assert!(super::gauge(100).contains("100%"));
+    }
+
+    #[test]
+    fn histogram_counts_each_tenth_and_map_escapes_names() {
+        let svg = super::score_histogram(&[5.0, 55.0, 59.9, 100.0, 95.0], 60);
+        // bins 0–10: 1, 50–60: 2, 90–100: 2 (a full score falls in the top bin)
+        assert!(svg.contains(">2</text><text") && svg.contains("90–100"), "{svg}");
+        let map = super::strength_bars(&[("<刑法>".into(), 40, 10)]);
+        assert!(map.contains("&lt;刑法&gt;") && map.contains("40% (10)"));
+    }
+
+    #[test]
+    fn item_map_and_curve_print_counts_escape_labels_and_place_the_difficulty() {
+        let svg = super::item_map(&[0.1, 0.2, 1.3], &[-0.4, 0.3], &[("<基本级>".into(), 0.5)], ("a<b", "items", "logits"));
+        assert!(svg.contains("&lt;基本级&gt; +0.50") && svg.contains("a&lt;b") && !svg.contains("<基本级>"));
+        // two abilities in the 0–0.5 bin, one in 1–1.5
+        assert!(svg.contains(">2</text>") && svg.contains(">1</text>"), "{svg}");
+        let icc = super::item_curve(0.7, &[(0.0, 0.4, 12), (1.5, 0.8, 9)], ("θ", "P"));
+        assert!(icc.contains("b = +0.70") && icc.contains("0.40 (n=12)") && icc.contains("0.80 (n=9)"), "{icc}");
+        assert!(icc.matches("<circle").count() == 2 && icc.contains("<path d=\"M"));
+    }
 }
