@@ -117,6 +117,37 @@ pub fn flags_of(row: &cal_db::CalibrationRow, levels: &[Level], cuts: &HashMap<L
     out
 }
 
+/// Versions whose difficulty moved from the previous calibrated version of the same question (a
+/// question rewritten, e.g. for a new edition of its statute): `flags::drift` between consecutive
+/// versions, extreme estimates left out. `rows` holds every calibrated version of the questions
+/// concerned.
+pub fn edition_drift<'a>(rows: impl IntoIterator<Item = &'a cal_db::CalibrationRow>) -> std::collections::HashSet<i64> {
+    let mut by_question: BTreeMap<i64, Vec<&cal_db::CalibrationRow>> = BTreeMap::new();
+    for r in rows {
+        if !r.flags.split(',').any(|f| f == "all_correct" || f == "all_wrong") {
+            by_question.entry(r.question_id).or_default().push(r);
+        }
+    }
+    let rules = FlagRules::default();
+    let mut out = std::collections::HashSet::new();
+    for list in by_question.values_mut() {
+        list.sort_by_key(|r| r.question_version_id);
+        for pair in list.windows(2) {
+            if flags::drift((pair[0].difficulty, pair[0].se), (pair[1].difficulty, pair[1].se), &rules).drifted {
+                out.insert(pair[1].question_version_id);
+            }
+        }
+    }
+    out
+}
+
+fn add_drift(mut flags: Vec<String>, drifted: bool) -> Vec<String> {
+    if drifted && !flags.iter().any(|f| f == "drift") {
+        flags.push("drift".into());
+    }
+    flags
+}
+
 /// The item map: every calibrated version and every graded attempt's ability.
 pub fn item_map(conn: &mut DbConn) -> AppResult<ItemMap> {
     let r = responses(conn)?;
@@ -124,6 +155,7 @@ pub fn item_map(conn: &mut DbConn) -> AppResult<ItemMap> {
     let versions: HashMap<i64, (String, Vec<Level>)> =
         bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (q.code, v.levels_vec()))).collect();
     let cuts = level_cuts(conn)?;
+    let drifted = edition_drift(r.calibration.values());
     let mut items: Vec<MapItem> = r
         .calibration
         .values()
@@ -138,7 +170,7 @@ pub fn item_map(conn: &mut DbConn) -> AppResult<ItemMap> {
                 n: row.n,
                 infit: row.infit,
                 outfit: row.outfit,
-                flags: flags_of(row, &levels, &cuts),
+                flags: add_drift(flags_of(row, &levels, &cuts), drifted.contains(&row.question_version_id)),
             }
         })
         .collect();
@@ -196,6 +228,8 @@ pub fn item_curve(conn: &mut DbConn, version_id: i64, max_groups: usize) -> AppR
             });
         }
     }
+    let siblings = cal_db::rows_of_questions(conn, &[row.question_id])?;
+    let drifted = edition_drift(siblings.values().flatten()).contains(&version_id);
     let item = MapItem {
         version_id,
         question_id: row.question_id,
@@ -205,7 +239,7 @@ pub fn item_curve(conn: &mut DbConn, version_id: i64, max_groups: usize) -> AppR
         n: row.n,
         infit: row.infit,
         outfit: row.outfit,
-        flags: flags_of(row, &levels, &cuts),
+        flags: add_drift(flags_of(row, &levels, &cuts), drifted),
     };
     Ok(Some(ItemCurve { item, groups }))
 }
@@ -333,35 +367,6 @@ pub fn dif_table(conn: &mut DbConn, by: DifBy, reference: Option<&str>, focal: O
     Ok(DifTable { by, groups, reference, focal, rows })
 }
 
-/// Calibration rows and flags of questions (every calibrated version), for the bank's pages:
-/// question id → its versions' (version id, difficulty, se, n, flags), oldest version first.
-pub fn question_flags(conn: &mut DbConn, question_ids: &[i64]) -> AppResult<HashMap<i64, Vec<MapItem>>> {
-    let rows = cal_db::rows_of_questions(conn, question_ids)?;
-    let ids: Vec<i64> = rows.values().flatten().map(|r| r.question_version_id).collect();
-    let levels: HashMap<i64, Vec<Level>> = bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, _)| (v.id, v.levels_vec())).collect();
-    let cuts = level_cuts(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(q, rows)| {
-            let items = rows
-                .iter()
-                .map(|row| MapItem {
-                    version_id: row.question_version_id,
-                    question_id: q,
-                    code: String::new(),
-                    difficulty: row.difficulty,
-                    se: row.se,
-                    n: row.n,
-                    infit: row.infit,
-                    outfit: row.outfit,
-                    flags: flags_of(row, levels.get(&row.question_version_id).map_or(&[][..], |l| &l[..]), &cuts),
-                })
-                .collect();
-            (q, items)
-        })
-        .collect())
-}
-
 /// Calibration and flags of the given question versions (those calibrated), by version.
 pub fn version_flags(conn: &mut DbConn, version_ids: &[i64]) -> AppResult<HashMap<i64, MapItem>> {
     let rows = cal_db::rows_of(conn, version_ids)?;
@@ -369,11 +374,13 @@ pub fn version_flags(conn: &mut DbConn, version_ids: &[i64]) -> AppResult<HashMa
     let info: HashMap<i64, (String, Vec<Level>)> =
         bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (q.code, v.levels_vec()))).collect();
     let cuts = level_cuts(conn)?;
+    let questions: Vec<i64> = rows.values().map(|r| r.question_id).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let drifted = edition_drift(cal_db::rows_of_questions(conn, &questions)?.values().flatten());
     Ok(rows
         .into_iter()
         .map(|(v, row)| {
             let (code, levels) = info.get(&v).cloned().unwrap_or_default();
-            let flags = flags_of(&row, &levels, &cuts);
+            let flags = add_drift(flags_of(&row, &levels, &cuts), drifted.contains(&v));
             (
                 v,
                 MapItem {
@@ -390,4 +397,46 @@ pub fn version_flags(conn: &mut DbConn, version_ids: &[i64]) -> AppResult<HashMa
             )
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(q: i64, v: i64, d: f64, se: f64, flags: &str) -> cal_db::CalibrationRow {
+        cal_db::CalibrationRow {
+            question_version_id: v,
+            question_id: q,
+            difficulty: d,
+            se,
+            n: 50,
+            infit: Some(1.0),
+            outfit: Some(1.0),
+            flags: flags.into(),
+            anchored: false,
+            calibrated_at: chrono::NaiveDateTime::default(),
+        }
+    }
+
+    #[test]
+    fn a_rewritten_question_that_moved_is_flagged_on_its_newer_version() {
+        let rows = [
+            // question 1: the rewrite (version 11) is 1.2 logits harder, clearly
+            row(1, 10, -0.5, 0.2, ""),
+            row(1, 11, 0.7, 0.2, ""),
+            // question 2: moved as much but too uncertain to tell
+            row(2, 20, -0.5, 0.8, ""),
+            row(2, 21, 0.7, 0.8, ""),
+            // question 3: moved little
+            row(3, 30, 0.0, 0.1, ""),
+            row(3, 31, 0.3, 0.1, ""),
+            // question 4: an extreme estimate is no evidence of drift
+            row(4, 40, 0.0, 0.2, ""),
+            row(4, 41, 4.0, 0.2, "all_wrong"),
+        ];
+        let drifted = edition_drift(rows.iter());
+        assert_eq!(drifted, [11].into_iter().collect());
+        assert_eq!(add_drift(vec!["misfit".into()], true), vec!["misfit".to_string(), "drift".to_string()]);
+        assert_eq!(add_drift(vec!["drift".into()], true), vec!["drift".to_string()]);
+    }
 }
