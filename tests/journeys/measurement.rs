@@ -317,6 +317,27 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
     assert_eq!(o.rule, "percent");
     assert!((o.ability.unwrap() - h.ability.unwrap()).abs() < 1e-9, "same answers, same ability");
     assert_eq!(passed(&mut conn, a_old), Some(false));
+    // a later calibration moves the hard questions; a regrade (as after an upheld challenge)
+    // keeps the difficulties the attempts were graded with, so only a key could change a result
+    let moved: Vec<CalibrationRow> = cal_db::all(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|mut r| {
+            if hard.contains(&r.question_version_id) {
+                r.difficulty = 3.0;
+            }
+            r
+        })
+        .collect();
+    lawcert::db::write_tx(&mut conn, |c| cal_db::replace_all(c, &moved)).unwrap();
+    let cache = lawcert::services::cache::VersionCache::default();
+    let mut report = lawcert::services::challenges::DecisionReport::default();
+    let now = Utc::now().naive_utc();
+    lawcert::db::write_tx(&mut conn, |c| lawcert::services::challenges::regrade(c, &cache, new_hard, None, None, "test", now, &mut report)).unwrap();
+    assert_eq!(report.regraded, 1);
+    let again = scaled(&mut conn, a_hard);
+    assert_eq!((again.ability, again.rule.as_str()), (h.ability, "scale"), "{again:?}");
+    assert_eq!(passed(&mut conn, a_hard), Some(true));
     // the scaled score is on the candidate's result page
     drop(conn);
     app.login_page("100026");
