@@ -333,7 +333,8 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
     let cache = lawcert::services::cache::VersionCache::default();
     let mut report = lawcert::services::challenges::DecisionReport::default();
     let now = Utc::now().naive_utc();
-    lawcert::db::write_tx(&mut conn, |c| lawcert::services::challenges::regrade(c, &cache, new_hard, None, None, "test", now, &mut report)).unwrap();
+    lawcert::db::write_tx(&mut conn, |c| lawcert::services::challenges::regrade(c, &cache, new_hard, None, None, "test", now, &mut report))
+        .unwrap();
     assert_eq!(report.regraded, 1);
     let again = scaled(&mut conn, a_hard);
     assert_eq!((again.ability, again.rule.as_str()), (h.ability, "scale"), "{again:?}");
