@@ -339,6 +339,28 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
     let again = scaled(&mut conn, a_hard);
     assert_eq!((again.ability, again.rule.as_str()), (h.ability, "scale"), "{again:?}");
     assert_eq!(passed(&mut conn, a_hard), Some(true));
+    // with a cut adopted, a 基本级 question far easier than the cut is flagged too easy for the level
+    let basic: Vec<i64> = lawcert::db::models::bank::versions_by_ids(&mut conn, &easy)
+        .unwrap()
+        .into_iter()
+        .filter(|(v, _)| v.levels_vec().contains(&lawcert::domain::bank::Level::Basic))
+        .map(|(v, _)| v.id)
+        .collect();
+    let (too_easy, fine) = (basic[0], basic[1]);
+    let rows: Vec<CalibrationRow> = cal_db::all(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|mut r| {
+            if r.question_version_id == too_easy {
+                r.difficulty = theta - 3.0;
+            }
+            r
+        })
+        .collect();
+    lawcert::db::write_tx(&mut conn, |c| cal_db::replace_all(c, &rows)).unwrap();
+    let flags = lawcert::services::measurement::version_flags(&mut conn, &[too_easy, fine]).unwrap();
+    assert_eq!(flags[&too_easy].flags, vec!["too_easy".to_string()]);
+    assert!(flags[&fine].flags.is_empty(), "{:?}", flags[&fine]);
     // the scaled score is on the candidate's result page
     drop(conn);
     app.login_page("100026");
