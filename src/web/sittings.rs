@@ -366,10 +366,11 @@ pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<
     let (s, mut rows, bp) = with_db(ctx.state, move |c| {
         let s = exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
         let rows = exams::results(c, id, scope.as_deref())?;
-        let bp = exam_db::find_blueprint(c, s.blueprint_id)?;
+        let bp = (exam_db::find_blueprint(c, s.blueprint_id)?, crate::db::models::standards::sitting_rule(c, id)?);
         Ok((s, rows, bp))
     })
     .await?;
+    let (bp, cut) = bp;
     sort_rows(&mut rows, sort);
     let graded: Vec<&ResultRow> = rows.iter().filter(|r| r.score_centi.is_some()).collect();
     let passed = graded.iter().filter(|r| r.passed == Some(true)).count();
@@ -386,7 +387,8 @@ pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<
                    "duration_minutes": s.duration_minutes, "pass_percent": s.pass_percent, "multi_rule": s.multi_rule,
                    "score_release": s.score_release, "answer_release": s.answer_release,
                    "state": SittingState::at(now, s.opens_at, s.closes_at).as_str(), "blueprint": bp.map(|b| b.name),
-                   "everyone": elig == Eligibility::default(), "police_types": elig.police_types.join("、"), "badges": elig.badges.join(", ") },
+                   "everyone": elig == Eligibility::default(), "police_types": elig.police_types.join("、"), "badges": elig.badges.join(", "),
+                   "cut": cut.map(|(_, t)| format!("{t:+.2}")), "cut_study": cut.map(|(study, _)| study) },
             "rows": rows.iter().map(|r| json!({
                 "badge": r.badge, "name": r.name, "unit": r.unit, "started_at": local(r.started_at), "submitted_at": r.submitted_at.map(local),
                 "auto": r.submit_kind.as_deref() == Some("auto"), "score": r.score, "max_score": r.max_score, "passed": r.passed,

@@ -381,4 +381,7 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
     app.login_page("T0001");
     let (_, html) = get(&app, &format!("/sittings/{new_hard}"));
     assert!(html.contains(&format!("{:+.2}", h.ability.unwrap())) && html.contains("（按标定尺度）"), "{html}");
+    assert!(html.contains(&format!("θ ≥ {theta:+.2}")) && html.contains(&format!("/standards/{id}")), "the sitting's rule");
+    let (_, html) = get(&app, &format!("/sittings/{old}"));
+    assert!(!html.contains("θ ≥") && html.contains("60%"), "the old sitting's rule");
 }
