@@ -96,6 +96,12 @@ fn measurement_pages_show_the_demo_history_to_trainers_only() {
     app.client.get("/lang/en?next=/").dispatch();
     let (_, html) = get(&app, "/measurement");
     assert!(html.contains("Item calibration and map"));
+    let (s, html) = get(&app, &format!("/measurement/dif?focal={}", enc("交警")));
+    assert!(s == Status::Ok && html.contains("Differential item functioning") && html.contains("DIF category C: review"), "{html}");
+    let (s, html) = get(&app, &format!("/measurement/items/{}", busiest.question_version_id));
+    assert!(s == Status::Ok && html.contains("Item characteristic curve"));
+    let (s, html) = get(&app, "/standards/1");
+    assert!(s == Status::Ok && html.contains("closed, awaiting adoption") && html.contains("Panel: round 2"), "{html}");
 
     // officers and unit leaders are refused
     for badge in ["100001", "L0001"] {
