@@ -243,6 +243,8 @@ role_guard!(/// Manages accounts and settings.
     Admin, [Role::Admin]);
 role_guard!(/// Keeps officers' records (posts, certification): HR and admins.
     Personnel, [Role::Hr, Role::Admin]);
+role_guard!(/// Reads standard-setting studies: trainers (the panel) and admins (who adopt a cut).
+    StandardsReader, [Role::Trainer, Role::Admin]);
 role_guard!(/// Reads results: trainers, unit leaders, HR, admins.
     ResultsReader, [Role::Trainer, Role::Leader, Role::Hr, Role::Admin]);
 

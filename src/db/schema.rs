@@ -602,6 +602,61 @@ diesel::joinable!(attempts -> sittings (sitting_id));
 diesel::joinable!(attempts -> users (user_id));
 diesel::joinable!(responses -> attempts (attempt_id));
 
+diesel::table! {
+    standard_studies (id) {
+        id -> BigInt,
+        level -> Text,
+        blueprint_id -> BigInt,
+        form -> Text,
+        round -> Integer,
+        status -> Text,
+        opened_by -> BigInt,
+        opened_at -> Timestamp,
+        cut -> Nullable<Double>,
+        cut_se -> Nullable<Double>,
+        theta -> Nullable<Double>,
+        theta_low -> Nullable<Double>,
+        theta_high -> Nullable<Double>,
+        closed_at -> Nullable<Timestamp>,
+        adopted_by -> Nullable<BigInt>,
+        adopted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    standard_ratings (study_id, round, rater_id, item) {
+        study_id -> BigInt,
+        round -> Integer,
+        rater_id -> BigInt,
+        item -> Integer,
+        p -> Double,
+        rated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sitting_pass_rules (sitting_id) {
+        sitting_id -> BigInt,
+        study_id -> BigInt,
+        theta -> Double,
+    }
+}
+
+diesel::table! {
+    scaled_scores (attempt_id) {
+        attempt_id -> BigInt,
+        ability -> Nullable<Double>,
+        ability_se -> Nullable<Double>,
+        calibrated_items -> Integer,
+        paper_items -> Integer,
+        rule -> Text,
+        cut_theta -> Nullable<Double>,
+        raw_cut -> Nullable<Double>,
+        difficulties -> Text,
+        graded_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     item_exposure,
     sitting_exposure,
@@ -645,4 +700,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     mail_outbox,
     sign_in_throttle,
+    standard_studies,
+    standard_ratings,
+    sitting_pass_rules,
+    scaled_scores,
 );

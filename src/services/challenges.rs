@@ -216,7 +216,9 @@ pub fn regrade(
         }
         let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
         let versions = cache.get_many(c, &ids)?;
-        let g = exams::grade_as_saved(c, a.id, &paper, &versions, &adjustments, rule, s.pass_percent)?;
+        let mut g = exams::grade_as_saved(c, a.id, &paper, &versions, &adjustments, rule, s.pass_percent)?;
+        // the sitting's rule, with the difficulties the attempt was first graded with
+        g.passed = crate::services::scale::decide_and_store(c, &s, a.id, &paper, &g, now)?;
         report.regraded += 1;
         let old = a.score_centi.unwrap_or(0);
         if g.score_centi == old && Some(g.passed) == a.passed {

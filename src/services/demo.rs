@@ -151,6 +151,188 @@ pub fn seed(conn: &mut DbConn, now: Ts) -> AppResult<()> {
     )?;
     seed_past_bimonthly(conn, trainer, now)?;
     seed_certificates(conn, now)?;
+    seed_measurement_history(conn, trainer, now)?;
+    Ok(())
+}
+
+/// Eight 基本级 mock tests over the past half year, sat by the officers with answers drawn from
+/// the Rasch model (each question a difficulty from its authored one, each officer an ability
+/// that grows a little from test to test), so the calibration, the item map, the item curves,
+/// the DIF table and standard setting have real numbers on a fresh demo. Two questions are
+/// planted: one whose key is wrong (the abler officers choose another option: key suspected,
+/// misfit) and one that is 4 logits harder for 交警 officers than for others of the same
+/// ability (DIF). The bank is calibrated at the end, and a standard-setting study for 基本级 is
+/// rated by both trainers in two rounds and closed, for an admin to adopt.
+fn seed_measurement_history(conn: &mut DbConn, trainer: Option<i64>, now: Ts) -> AppResult<()> {
+    use rand::{Rng, SeedableRng};
+
+    use crate::db::models::exam as exam_db;
+    use crate::domain::bank::{Level, QuestionKind};
+    use crate::domain::measurement::rasch::probability;
+    use crate::services::exams::{self, Candidate};
+
+    let rule = |kind, statute: &str, count, points_centi| BlueprintRule {
+        kind,
+        statute: Some(statute.into()),
+        difficulty: None,
+        level: Some(Level::Basic),
+        count,
+        points_centi,
+    };
+    let spec = BlueprintSpec {
+        rules: vec![
+            rule(RuleKind::Single, "people-police-law", 10, 300),
+            rule(RuleKind::TrueFalse, "people-police-law", 12, 200),
+            rule(RuleKind::Single, "criminal-law", 10, 300),
+            rule(RuleKind::TrueFalse, "criminal-law", 8, 200),
+        ],
+        ..BlueprintSpec::default()
+    };
+    let bp = create_blueprint(conn, "基本级模拟测验（人民警察法、刑法，40题，100分）", &spec, trainer, now)?;
+    let cache = crate::services::cache::VersionCache::default();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20261205);
+    // a question's difficulty in the simulation: from its authored difficulty (1–3) and a fixed
+    // spread per question
+    let spread = |v: i64| (v.wrapping_mul(2_654_435_761).rem_euclid(1000) as f64 / 1000.0 - 0.5) * 1.6;
+    let mut planted: Option<(i64, i64)> = None;
+    let mut authored: std::collections::HashMap<i64, i32> = Default::default();
+    let mut sittings = Vec::new();
+    for k in 0..8i64 {
+        let opens = now - Duration::days(7 + 21 * (8 - k));
+        let sid = create_sitting(
+            conn,
+            &SittingSpec {
+                title: format!("基本级模拟测验（第{}期）", k + 1),
+                kind: SittingKind::Mock,
+                blueprint_id: bp,
+                opens_at: opens,
+                closes_at: opens + Duration::hours(3),
+                duration_minutes: 45,
+                pass_percent: 60,
+                multi_rule: MultiRule::Partial,
+                score_release: Release::OnSubmit,
+                answer_release: Release::AfterClose,
+                eligibility: Eligibility::default(),
+                cert_level: None,
+                controls: Default::default(),
+                plan_id: None,
+                makeup_of: None,
+            },
+            trainer,
+            opens,
+        )?;
+        sittings.push(sid);
+        if planted.is_none() {
+            // the lowest-numbered questions of the first two rules (drawn on about two papers in five
+            // and four in five): a wrong key, and DIF
+            let s = exam_db::find_sitting(conn, sid)?.ok_or_else(|| AppError::internal("demo sitting vanished"))?;
+            let pool: crate::domain::paper::Pool =
+                serde_json::from_str(&s.pool).map_err(|e| AppError::internal(format!("demo pool: {e}")))?;
+            let first = |r: usize| pool.rules.get(r).and_then(|r| r.entries.iter().flat_map(|e| e.v.iter().copied()).min()).unwrap_or(0);
+            planted = Some((first(0), first(1)));
+        }
+        let (miskeyed, dif_item) = planted.unwrap_or_default();
+        for n in 1..=30i64 {
+            if n % 10 == 0 || (n + k) % 7 == 0 {
+                continue; // absent this time
+            }
+            let Some(u) = org::find_by_badge(conn, &format!("1000{n:02}"))? else { continue };
+            let theta = -1.0 + 3.0 * ((n * 7) % 30) as f64 / 29.0 + 0.05 * k as f64;
+            let start = opens + Duration::minutes(3 + n);
+            let (a, _) = exams::start_attempt(
+                conn,
+                sid,
+                &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type },
+                &Default::default(),
+                start,
+            )?;
+            let paper = exams::paper_of(&a)?;
+            let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
+            let versions = cache.get_many(conn, &ids)?;
+            let missing: Vec<i64> = ids.iter().copied().filter(|v| !authored.contains_key(v)).collect();
+            if !missing.is_empty() {
+                authored.extend(crate::db::models::bank::versions_by_ids(conn, &missing)?.into_iter().map(|(v, _)| (v.id, v.difficulty)));
+            }
+            let mut answers = Vec::with_capacity(paper.items.len());
+            for item in &paper.items {
+                let v = &versions[&item.v];
+                let options: Vec<char> = match v.kind {
+                    QuestionKind::TrueFalse => vec!['T', 'F'],
+                    _ => crate::domain::bank::OPTION_LETTERS.chars().take(v.options.len()).collect(),
+                };
+                let wrong: Vec<char> = options.iter().copied().filter(|c| !v.key.contains(*c)).collect();
+                let mut b = (authored.get(&item.v).copied().unwrap_or(2) as f64 - 2.0) * 0.9 + spread(item.v);
+                if item.v == miskeyed {
+                    // a harder point of law: enough officers who do not know it to show the pattern
+                    b += 1.5;
+                }
+                if item.v == dif_item && u.police_type == "交警" {
+                    b += 4.0;
+                }
+                let knows = rng.random_bool(probability(theta, b).clamp(0.001, 0.999));
+                let choice = if item.v == miskeyed && !wrong.is_empty() {
+                    // the key on file is wrong: those who know the law choose the first other option
+                    if knows {
+                        wrong[0].to_string()
+                    } else if rng.random_bool(0.5) {
+                        v.key.clone()
+                    } else {
+                        wrong[rng.random_range(0..wrong.len())].to_string()
+                    }
+                } else if knows || wrong.is_empty() {
+                    v.key.clone()
+                } else {
+                    wrong[rng.random_range(0..wrong.len())].to_string()
+                };
+                answers.push((item.v, choice));
+            }
+            write_tx(conn, |c| {
+                for (v, choice) in &answers {
+                    exam_db::upsert_response(c, a.id, *v, choice, None, start + Duration::minutes(25))?;
+                }
+                Ok::<(), AppError>(())
+            })?;
+            exams::submit(conn, &cache, a.id, "manual", start + Duration::minutes(40))?;
+        }
+    }
+    for sid in sittings {
+        crate::services::item_analysis::analyse_sitting(conn, &cache, sid, now)?;
+    }
+    crate::services::calibration::calibrate_bank(conn, now)?;
+    seed_standard_setting(conn, bp, now)
+}
+
+/// A 基本级 standard-setting study on the mock tests' blueprint, rated by T0001 and T0002 in
+/// two rounds (a minimally competent officer at about +0.3 logits, each rater's own lean and
+/// noise, less of both after the discussion) and closed, awaiting an admin's adoption.
+fn seed_standard_setting(conn: &mut DbConn, bp: i64, now: Ts) -> AppResult<()> {
+    use rand::{Rng, SeedableRng};
+
+    use crate::domain::measurement::rasch::probability;
+    use crate::services::standards;
+
+    let (Some(t1), Some(t2)) = (org::find_by_badge(conn, "T0001")?, org::find_by_badge(conn, "T0002")?) else { return Ok(()) };
+    let id = standards::open_study(conn, "basic", Some(bp), t1.id, now)?;
+    let view = standards::view(conn, id, t1.id, true)?;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20261206);
+    for (round, noise) in [(1, 0.9), (2, 0.35)] {
+        if round == 2 {
+            standards::start_round_two(conn, id, t1.id, now)?;
+        }
+        for (rater, lean) in [(t1.id, 0.4 * noise), (t2.id, -0.4 * noise)] {
+            let p: std::collections::HashMap<String, String> = view
+                .form
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let p = probability(0.3 + lean + rng.random_range(-noise..noise), item.difficulty);
+                    (i.to_string(), format!("{:.0}", (p * 100.0).clamp(5.0, 95.0)))
+                })
+                .collect();
+            standards::rate(conn, id, rater, &p, now)?;
+        }
+    }
+    standards::close(conn, id, t1.id, now)?;
     Ok(())
 }
 

@@ -217,7 +217,9 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, no
         plan_id: spec.plan_id,
         makeup_of: spec.makeup_of,
     };
-    Ok(exam_db::insert_sitting(conn, &new)?)
+    let id = exam_db::insert_sitting(conn, &new)?;
+    crate::services::scale::fix_rule_for_sitting(conn, id, spec.kind, new.cert_level.as_deref())?;
+    Ok(id)
 }
 
 /// Creates a sitting and tells its candidates (bimonthly and certification sittings; a mock
@@ -740,6 +742,12 @@ pub struct SubmitResult {
     pub max_score: Option<String>,
     pub passed: Option<bool>,
     pub score_released: bool,
+    /// The score on the calibrated scale: ability in logits from the calibrated difficulties of
+    /// this paper's items (null until released, or when no item on the paper was calibrated).
+    pub scaled: Option<f64>,
+    /// How pass or fail was decided: "percent" (per cent of the points) or "scale" (the level's
+    /// adopted cut on the calibrated scale); null until released.
+    pub pass_rule: Option<String>,
 }
 
 /// Grades an attempt's paper from its saved responses, with the keys as adjusted by decided
@@ -794,7 +802,9 @@ pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, kind: &s
         let adjustments = crate::db::models::challenge::adjustments_of(conn, s.id)?;
         let g = grade_as_saved(conn, a.id, &paper, &versions, &adjustments, rule, s.pass_percent)?;
         let scores = g.item_scores.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",");
-        exam_db::store_grade(conn, a.id, g.score_centi, g.max_centi, g.passed, &scores)?;
+        // the sitting's rule: per cent of the points, or the adopted cut on the calibrated scale
+        let passed = crate::services::scale::decide_and_store(conn, &s, a.id, &paper, &g, at)?;
+        exam_db::store_grade(conn, a.id, g.score_centi, g.max_centi, passed, &scores)?;
         // a certificate tells the result: it is issued when the score is released (otherwise
         // when the closed sitting is filed, see `training::file_closed_sittings`)
         if s.cert_level.is_some() && s.score_release == Release::OnSubmit {
@@ -811,7 +821,12 @@ pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, kind: &s
 }
 
 /// What the candidate may be told about a submitted attempt.
-pub fn result_for_candidate(a: &exam_db::Attempt, s: &exam_db::Sitting, now: Ts) -> SubmitResult {
+pub fn result_for_candidate(
+    a: &exam_db::Attempt,
+    s: &exam_db::Sitting,
+    scaled: Option<&crate::db::models::standards::ScaledScore>,
+    now: Ts,
+) -> SubmitResult {
     let release = s.score_release;
     let shown = a.submitted_at.is_some() && release.allows(now, true, s.closes_at);
     SubmitResult {
@@ -821,6 +836,8 @@ pub fn result_for_candidate(a: &exam_db::Attempt, s: &exam_db::Sitting, now: Ts)
         max_score: shown.then(|| grading::format_points(a.max_centi)),
         passed: if shown { a.passed } else { None },
         score_released: shown,
+        scaled: scaled.filter(|_| shown).and_then(|x| x.ability),
+        pass_rule: scaled.filter(|_| shown).map(|x| x.rule.clone()),
     }
 }
 
@@ -862,6 +879,10 @@ pub struct ResultRow {
     pub score_centi: Option<i64>,
     pub max_score: String,
     pub passed: Option<bool>,
+    /// Ability in logits on the calibrated scale (see `SubmitResult::scaled`).
+    pub scaled: Option<f64>,
+    /// "percent" or "scale" (see `SubmitResult::pass_rule`).
+    pub pass_rule: Option<String>,
 }
 
 /// A sitting's results, optionally only for candidates in the given units (and sub-units).
@@ -869,7 +890,10 @@ pub fn results(conn: &mut DbConn, sitting_id: i64, only_units: Option<&[i64]>) -
     let units = org::all_units(conn)?;
     let names: HashMap<i64, String> = units.iter().map(|u| (u.id, u.name.clone())).collect();
     let parents: HashMap<i64, Option<i64>> = units.iter().map(|u| (u.id, u.parent_id)).collect();
-    Ok(exam_db::attempts_of_sitting(conn, sitting_id)?
+    let attempts = exam_db::attempts_of_sitting(conn, sitting_id)?;
+    let ids: Vec<i64> = attempts.iter().map(|(a, ..)| a.id).collect();
+    let scaled = crate::services::scale::of_attempts(conn, &ids)?;
+    Ok(attempts
         .into_iter()
         .filter(|(_, _, _, unit)| {
             only_units.is_none_or(|allowed| unit_path(*unit, |u| parents.get(&u).copied().flatten()).iter().any(|u| allowed.contains(u)))
@@ -886,6 +910,8 @@ pub fn results(conn: &mut DbConn, sitting_id: i64, only_units: Option<&[i64]>) -
             score_centi: a.score_centi,
             max_score: grading::format_points(a.max_centi),
             passed: a.passed,
+            scaled: scaled.get(&a.id).and_then(|x| x.ability),
+            pass_rule: scaled.get(&a.id).map(|x| x.rule.clone()),
         })
         .collect())
 }

@@ -20,6 +20,7 @@ pub mod file_export;
 pub mod hr;
 pub mod item_analysis;
 pub mod mail;
+pub mod measurement;
 pub mod operations;
 pub mod papers;
 pub mod people;
@@ -29,7 +30,9 @@ pub mod proctor;
 pub mod questions;
 pub mod remedial;
 pub mod save_writer;
+pub mod scale;
 pub mod setup;
+pub mod standards;
 pub mod training;
 
 /// Runs blocking database work off the async executor, on a connection from `pool`.

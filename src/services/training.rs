@@ -80,11 +80,18 @@ pub fn append(
     Ok(id)
 }
 
-fn sitting_data(s: &exam_db::Sitting, a: &exam_db::Attempt, police_type: &str) -> serde_json::Value {
+fn sitting_data(
+    s: &exam_db::Sitting,
+    a: &exam_db::Attempt,
+    police_type: &str,
+    scaled: Option<&crate::db::models::standards::ScaledScore>,
+) -> serde_json::Value {
     json!({
         "sitting_id": s.id, "title": s.title, "sitting_kind": s.kind, "level": s.cert_level,
         "police_type": police_type, "score": a.score_centi.map(format_points), "max": format_points(a.max_centi),
         "passed": a.passed, "attempt_id": a.id, "submitted_at": a.submitted_at.map(crate::timefmt::local),
+        // the score on the calibrated scale (logits, two decimals) and the rule pass was decided by
+        "scaled": scaled.and_then(|x| x.ability).map(|t| format!("{t:.2}")), "pass_rule": scaled.map(|x| x.rule.clone()),
     })
 }
 
@@ -113,7 +120,19 @@ pub fn file_closed_sittings(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
                         }
                         let u = org::find(c, a.user_id)?.ok_or_else(|| AppError::internal("user missing"))?;
                         let on = bureau_date(a.submitted_at.unwrap_or(s.closes_at));
-                        append(c, u.id, kind::SITTING, on, &source, None, &sitting_data(&s, a, &u.police_type), "", None, now)?;
+                        let scaled = crate::services::scale::of_attempt(c, a.id)?;
+                        append(
+                            c,
+                            u.id,
+                            kind::SITTING,
+                            on,
+                            &source,
+                            None,
+                            &sitting_data(&s, a, &u.police_type, scaled.as_ref()),
+                            "",
+                            None,
+                            now,
+                        )?;
                         crate::services::mail::notify(
                             c,
                             u.id,
@@ -206,6 +225,10 @@ pub fn correct_regraded(conn: &mut DbConn, attempt: &exam_db::Attempt, because: 
     let mut data: serde_json::Value = serde_json::from_str(&latest.data).unwrap_or_else(|_| json!({}));
     data["score"] = json!(attempt.score_centi.map(format_points));
     data["passed"] = json!(attempt.passed);
+    if let Some(x) = crate::services::scale::of_attempt(conn, attempt.id)? {
+        data["scaled"] = json!(x.ability.map(|t| format!("{t:.2}")));
+        data["pass_rule"] = json!(x.rule);
+    }
     data["corrected_field"] = json!("score");
     append(conn, attempt.user_id, kind::CORRECTION, bureau_date(now), &source, Some(latest.id), &data, because, None, now)?;
     Ok(())
@@ -281,6 +304,9 @@ pub fn views(entries: &[tr_db::Entry], withheld_sittings: &HashSet<i64>) -> Vec<
             if withheld {
                 data["score"] = serde_json::Value::Null;
                 data["passed"] = serde_json::Value::Null;
+                if data.get("scaled").is_some() {
+                    data["scaled"] = serde_json::Value::Null;
+                }
             }
             EntryView {
                 id: e.id,

@@ -375,7 +375,8 @@ pub async fn submit_attempt(
         let a = exams::own_attempt_in_room(&mut conn, &st.attempts, id, uid, ip)?;
         let a = exams::submit(&mut conn, &st.versions, a.id, "manual", now)?;
         let s = crate::services::exams::sitting_of(&mut conn, a.sitting_id)?;
-        Ok(Json(exams::result_for_candidate(&a, &s, now)))
+        let scaled = crate::services::scale::of_attempt(&mut conn, a.id)?;
+        Ok(Json(exams::result_for_candidate(&a, &s, scaled.as_ref(), now)))
     })
 }
 

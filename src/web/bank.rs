@@ -55,7 +55,10 @@ pub async fn list(
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
     let (rows, total, statutes, counts, reg, flagged, held) = with_db(ctx.state, move |c| {
         let (rows, total) = bank_db::list(c, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)?;
-        let flagged: std::collections::HashSet<i64> = stats_db::flagged_questions(c)?.into_iter().collect();
+        // flags from the bank's calibration, of the version each row shows
+        let shown: Vec<i64> = rows.iter().map(|(_, v)| v.id).collect();
+        let flagged: std::collections::HashMap<i64, Vec<String>> =
+            crate::services::measurement::version_flags(c, &shown)?.into_iter().map(|(v, m)| (v, m.flags)).collect();
         let held: std::collections::HashSet<i64> = bank_review::case_holds(c, today)?.into_iter().map(|h| h.case_id).collect();
         Ok((rows, total, bank_db::statute_names(c)?, bank_db::count_by_status(c)?, bank_db::registry(c)?, flagged, held))
     })
@@ -70,7 +73,7 @@ pub async fn list(
                 "articles": v.articles, "difficulty": v.difficulty, "levels": v.levels_vec().iter().map(|l| l.as_str()).collect::<Vec<_>>(),
                 "pending": q.live_version != Some(q.latest_version), "case": q.case_id.is_some(), "incomplete": !v.missing_for_review().is_empty(),
                 "suspended": editions::suspension(&reg, &v.statute_code, &v.edition_code, &v.articles_vec(), today).is_some_and(|s| s.effective),
-                "flagged": flagged.contains(&q.id), "case_held": q.case_id.is_some_and(|c| held.contains(&c)),
+                "flags": flagged.get(&v.id).cloned().unwrap_or_default(), "case_held": q.case_id.is_some_and(|c| held.contains(&c)),
             })
         })
         .collect();
@@ -297,6 +300,7 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Outsid
         let current = versions.iter().find(|v| Some(v.version) == q.live_version).or(versions.first());
         let suspension = current.and_then(|v| editions::suspension(&reg, &v.statute_code, &v.edition_code, &v.articles_vec(), today));
         let stats = stats_db::of_question(c, id)?;
+        let calibration = crate::services::measurement::version_flags(c, &ids)?;
         let titles: std::collections::HashMap<i64, String> =
             crate::db::models::exam::list_sittings(c)?.into_iter().map(|s| (s.id, s.title)).collect();
         let stats: Vec<Value> = stats
@@ -306,9 +310,19 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Outsid
                 let version = versions.iter().find(|v| v.id == r.question_version_id).map(|v| v.version);
                 json!({"sitting_id": r.sitting_id, "sitting": titles.get(&r.sitting_id), "version": version, "n": r.n,
                        "facility": format!("{:.2}", r.facility), "discrimination": r.discrimination.map(|d| format!("{d:.2}")),
-                       "flags": super::sittings::flag_labels(&detail), "options": detail.get("options")})
+                       "options": detail.get("options")})
             })
             .collect();
+        let calibration: Vec<Value> = versions
+            .iter()
+            .filter_map(|v| {
+                calibration.get(&v.id).map(|m| {
+                    json!({"version": v.version, "version_id": v.id, "difficulty": format!("{:+.2}", m.difficulty), "se": format!("{:.2}", m.se),
+                           "n": m.n, "infit": m.infit.map(|x| format!("{x:.2}")), "outfit": m.outfit.map(|x| format!("{x:.2}")), "flags": m.flags})
+                })
+            })
+            .collect();
+        let stats = (stats, calibration);
         let hold = match q.case_id {
             Some(cid) => bank_review::case_holds(c, today)?.into_iter().find(|h| h.case_id == cid),
             None => None,
@@ -357,7 +371,7 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Outsid
             "can_activate": q.status == crate::domain::lifecycle::Status::Reviewed, "versions": versions_json,
             "suspension": suspension.map(|s| json!({"edition": s.by_edition, "title": s.by_title, "in_force": s.in_force.to_string(),
                                                     "articles": s.articles.join("、"), "effective": s.effective})),
-            "stats": stats,
+            "stats": stats.0, "calibration": stats.1,
             "exposure": exposure,
             "case_hold": hold.map(|h| json!({"code": h.code, "missing": h.missing.iter().map(|(code, why)| json!({"code": code, "why": why})).collect::<Vec<_>>()})),
         }),

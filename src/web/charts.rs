@@ -132,6 +132,163 @@ pub fn strength_bars(rows: &[(String, i32, usize)]) -> String {
     s
 }
 
+/// Bins of `width` logits covering every value: (left edge of the first bin, counts).
+fn logit_bins(values: &[f64], lo: f64, hi: f64, width: f64) -> Vec<usize> {
+    let n = ((hi - lo) / width).ceil().max(1.0) as usize;
+    let mut bins = vec![0usize; n];
+    for v in values {
+        let k = (((v - lo) / width).floor().max(0.0) as usize).min(n - 1);
+        bins[k] += 1;
+    }
+    bins
+}
+
+/// The item map (Wright map): abilities of graded candidates above a logit axis, item
+/// difficulties below it, both in 0.5-logit bins with their counts printed, and the adopted
+/// cuts of the levels as labelled lines.
+pub fn item_map(abilities: &[f64], difficulties: &[f64], cuts: &[(String, f64)], labels: (&str, &str, &str)) -> String {
+    let all = abilities.iter().chain(difficulties).chain(cuts.iter().map(|c| &c.1)).copied().filter(|x| x.is_finite());
+    let (mut lo, mut hi) = all.fold((-3.0f64, 3.0f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    lo = (lo * 2.0).floor() / 2.0;
+    hi = (hi * 2.0).ceil() / 2.0 + 0.5;
+    let width = 0.5;
+    let pa = logit_bins(abilities, lo, hi, width);
+    let pi = logit_bins(difficulties, lo, hi, width);
+    let (left, w, half, mid_gap) = (50.0, 640.0, 150.0, 30.0);
+    let axis_y = 20.0 + half;
+    let scale_x = |t: f64| left + (t - lo) / (hi - lo) * w;
+    let top_a = pa.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let top_i = pi.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let bw = w / pa.len() as f64;
+    let height = axis_y + mid_gap + half + 30.0;
+    let (ab_label, it_label, axis_label) = labels;
+    let mut s = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="map-title" viewBox="0 0 {vw} {height}" width="100%" style="max-width:{vw}px" font-size="11">
+<title id="map-title">{title}</title>"#,
+        vw = left + w + 20.0,
+        title = html_escape(&format!("{ab_label} / {it_label}")),
+    );
+    for (k, n) in pa.iter().enumerate() {
+        if *n == 0 {
+            continue;
+        }
+        let h = half * *n as f64 / top_a;
+        let x = left + bw * k as f64;
+        s.push_str(&format!(
+            r##"<rect x="{x:.1}" y="{y:.1}" width="{bw1:.1}" height="{h:.1}" fill="#4a6fa5"/><text x="{tx:.1}" y="{ty:.1}" text-anchor="middle">{n}</text>"##,
+            y = axis_y - h,
+            bw1 = bw - 2.0,
+            tx = x + bw / 2.0,
+            ty = axis_y - h - 3.0,
+        ));
+    }
+    let base = axis_y + mid_gap;
+    for (k, n) in pi.iter().enumerate() {
+        if *n == 0 {
+            continue;
+        }
+        let h = half * *n as f64 / top_i;
+        let x = left + bw * k as f64;
+        s.push_str(&format!(
+            r##"<rect x="{x:.1}" y="{base:.1}" width="{bw1:.1}" height="{h:.1}" fill="#b26a00"/><text x="{tx:.1}" y="{ty:.1}" text-anchor="middle">{n}</text>"##,
+            bw1 = bw - 2.0,
+            tx = x + bw / 2.0,
+            ty = base + h + 11.0,
+        ));
+    }
+    // the logit axis between the halves
+    s.push_str(&format!(r##"<line x1="{left}" y1="{axis_y}" x2="{r}" y2="{axis_y}" stroke="#333"/><line x1="{left}" y1="{base}" x2="{r}" y2="{base}" stroke="#333"/>"##, r = left + w));
+    let mut t = lo.ceil();
+    while t <= hi {
+        s.push_str(&format!(
+            r##"<text x="{x:.1}" y="{y:.1}" text-anchor="middle">{t:+}</text>"##,
+            x = scale_x(t),
+            y = axis_y + mid_gap / 2.0 + 4.0
+        ));
+        t += 1.0;
+    }
+    s.push_str(&format!(
+        r##"<text x="4" y="30">{a}</text><text x="4" y="{yb:.1}">{i}</text><text x="{xr:.1}" y="{ya:.1}" text-anchor="end">{axis}</text>"##,
+        a = html_escape(ab_label),
+        i = html_escape(it_label),
+        yb = height - 12.0,
+        xr = left + w,
+        ya = axis_y + mid_gap / 2.0 + 4.0 - 12.0,
+        axis = html_escape(axis_label),
+    ));
+    for (name, c) in cuts {
+        let x = scale_x(*c);
+        s.push_str(&format!(
+            r##"<line x1="{x:.1}" y1="14" x2="{x:.1}" y2="{y2:.1}" stroke="#b3261e" stroke-dasharray="4 3"/><text x="{x:.1}" y="11" text-anchor="middle" fill="#b3261e">{name} {c:+.2}</text>"##,
+            y2 = height - 24.0,
+            name = html_escape(name),
+        ));
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// One item's Rasch curve P(θ) = 1/(1 + e^(b-θ)) with the observed proportion right of each
+/// ability group (circles, with the group's size printed) and the difficulty marked.
+pub fn item_curve(difficulty: f64, groups: &[(f64, f64, usize)], labels: (&str, &str)) -> String {
+    let (lo, hi) = (
+        difficulty.min(groups.iter().map(|g| g.0).fold(f64::INFINITY, f64::min)) - 2.0,
+        difficulty.max(groups.iter().map(|g| g.0).fold(f64::NEG_INFINITY, f64::max)) + 2.0,
+    );
+    let (lo, hi) = (lo.clamp(-8.0, 0.0).floor(), hi.clamp(0.0, 8.0).ceil());
+    let (left, top, w, h) = (40.0, 10.0, 480.0, 220.0);
+    let x = |t: f64| left + (t - lo) / (hi - lo) * w;
+    let y = |p: f64| top + (1.0 - p.clamp(0.0, 1.0)) * h;
+    let (theta_label, p_label) = labels;
+    let mut s = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="icc-title" viewBox="0 0 {vw} {vh}" width="100%" style="max-width:{vw}px" font-size="11">
+<title id="icc-title">{title}</title>"#,
+        vw = left + w + 20.0,
+        vh = top + h + 40.0,
+        title = html_escape(&format!("{p_label} / {theta_label}")),
+    );
+    s.push_str(&format!(r##"<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#999"/>"##));
+    for p in [0.0, 0.25, 0.5, 0.75, 1.0] {
+        s.push_str(&format!(r##"<text x="{tx}" y="{ty:.1}" text-anchor="end">{p:.2}</text>"##, tx = left - 4.0, ty = y(p) + 4.0));
+    }
+    let mut t = lo;
+    while t <= hi {
+        s.push_str(&format!(r##"<text x="{tx:.1}" y="{ty:.1}" text-anchor="middle">{t:+}</text>"##, tx = x(t), ty = top + h + 14.0));
+        t += 1.0;
+    }
+    let steps = 80;
+    let path: Vec<String> = (0..=steps)
+        .map(|k| {
+            let t = lo + (hi - lo) * k as f64 / steps as f64;
+            let p = 1.0 / (1.0 + (difficulty - t).exp());
+            format!("{}{:.1} {:.1}", if k == 0 { "M" } else { "L" }, x(t), y(p))
+        })
+        .collect();
+    s.push_str(&format!(r##"<path d="{}" fill="none" stroke="#4a6fa5" stroke-width="2"/>"##, path.join(" ")));
+    s.push_str(&format!(
+        r##"<line x1="{bx:.1}" y1="{top}" x2="{bx:.1}" y2="{yb}" stroke="#b26a00" stroke-dasharray="4 3"/><text x="{bx:.1}" y="{ty}" text-anchor="middle" fill="#b26a00">b = {difficulty:+.2}</text>"##,
+        bx = x(difficulty),
+        yb = top + h,
+        ty = top + 12.0,
+    ));
+    for (t, p, n) in groups {
+        s.push_str(&format!(
+            r##"<circle cx="{cx:.1}" cy="{cy:.1}" r="5" fill="#fff" stroke="#b3261e" stroke-width="2"/><text x="{cx:.1}" y="{ty:.1}" text-anchor="middle">{p:.2} (n={n})</text>"##,
+            cx = x(*t),
+            cy = y(*p),
+            ty = y(*p) - 8.0,
+        ));
+    }
+    s.push_str(&format!(
+        r##"<text x="{cx}" y="{ty}" text-anchor="middle">{theta}</text>"##,
+        cx = left + w / 2.0,
+        ty = top + h + 32.0,
+        theta = html_escape(theta_label),
+    ));
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -150,5 +307,16 @@ mod tests {
         assert!(svg.contains(">2</text><text") && svg.contains("90–100"), "{svg}");
         let map = super::strength_bars(&[("<刑法>".into(), 40, 10)]);
         assert!(map.contains("&lt;刑法&gt;") && map.contains("40% (10)"));
+    }
+
+    #[test]
+    fn item_map_and_curve_print_counts_escape_labels_and_place_the_difficulty() {
+        let svg = super::item_map(&[0.1, 0.2, 1.3], &[-0.4, 0.3], &[("<基本级>".into(), 0.5)], ("a<b", "items", "logits"));
+        assert!(svg.contains("&lt;基本级&gt; +0.50") && svg.contains("a&lt;b") && !svg.contains("<基本级>"));
+        // two abilities in the 0–0.5 bin, one in 1–1.5
+        assert!(svg.contains(">2</text>") && svg.contains(">1</text>"), "{svg}");
+        let icc = super::item_curve(0.7, &[(0.0, 0.4, 12), (1.5, 0.8, 9)], ("θ", "P"));
+        assert!(icc.contains("b = +0.70") && icc.contains("0.40 (n=12)") && icc.contains("0.80 (n=9)"), "{icc}");
+        assert!(icc.matches("<circle").count() == 2 && icc.contains("<path d=\"M"));
     }
 }

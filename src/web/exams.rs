@@ -36,13 +36,16 @@ pub async fn list(ctx: PageCtx<'_>, officer: Officer<'_>) -> AppResult<RawHtml<S
     let (open, history) = with_db(ctx.state, move |c| {
         let open = exams::sittings_for(c, &Candidate { id, badge: &badge, unit_id: unit, police_type: &ptype }, now)?;
         let history = exam_db::attempts_of_user(c, id)?;
-        Ok((open, history))
+        let ids: Vec<i64> = history.iter().map(|(a, _)| a.id).collect();
+        let scaled = crate::services::scale::of_attempts(c, &ids)?;
+        Ok((open, (history, scaled)))
     })
     .await?;
+    let (history, scaled) = history;
     let history: Vec<Value> = history
         .iter()
         .map(|(a, s)| {
-            let r = exams::result_for_candidate(a, s, now);
+            let r = exams::result_for_candidate(a, s, scaled.get(&a.id), now);
             json!({
                 "attempt_id": a.id, "title": s.title, "kind": s.kind, "started_at": local(a.started_at),
                 "submitted": a.submitted_at.is_some(), "score": r.score, "max_score": r.max_score, "passed": r.passed,
@@ -202,7 +205,8 @@ pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> 
         crate::services::exam_mode::ensure_free(c, uid, Some(a.id), now)?;
         let a = if a.submitted_at.is_none() { exams::submit(c, &versions, a.id, "auto", now)? } else { a };
         let s = crate::services::exams::sitting_of(c, a.sitting_id)?;
-        let r = exams::result_for_candidate(&a, &s, now);
+        let scaled = crate::services::scale::of_attempt(c, a.id)?;
+        let r = exams::result_for_candidate(&a, &s, scaled.as_ref(), now);
         let review = if exams::answers_released(&a, &s, now) {
             let paper = exams::paper_of(&a)?;
             let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
@@ -238,16 +242,19 @@ pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> 
         } else {
             None
         };
-        Ok(Some((a, s, r, review)))
+        let scaled = if r.score_released { scaled } else { None };
+        Ok(Some((a, s, r, review, scaled)))
     })
     .await?;
-    let Some((a, s, r, review)) = out else { return Ok(Either::Right(Redirect::to(format!("/attempts/{attempt_id}")))) };
+    let Some((a, s, r, review, scaled)) = out else { return Ok(Either::Right(Redirect::to(format!("/attempts/{attempt_id}")))) };
     let review_shown = review.is_some();
     ctx.render(
         "exams/result",
         json!({
             "title": s.title, "attempt_id": a.id, "submitted_at": a.submitted_at.map(local), "auto": a.submit_kind.as_deref() == Some("auto"),
             "score": r.score, "max_score": r.max_score, "passed": r.passed, "released": r.score_released, "pass_percent": s.pass_percent,
+            "scaled": scaled.as_ref().and_then(|x| x.ability.map(|t| json!({"theta": format!("{t:+.2}"), "se": x.ability_se.map(|s| format!("{s:.2}")),
+                "scale_rule": x.rule == "scale", "cut": x.cut_theta.map(|c| format!("{c:+.2}"))}))),
             "review": review,
             "may_challenge": crate::domain::exam::may_challenge(now, a.submitted_at.is_some(), review_shown, s.closes_at, s.challenge_days),
             "challenge_days": s.challenge_days,

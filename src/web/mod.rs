@@ -16,6 +16,7 @@ pub mod errors;
 pub mod exams;
 pub mod guards;
 pub mod hr;
+pub mod measurement;
 pub mod ops;
 pub mod pages;
 pub mod pdf;
@@ -119,6 +120,16 @@ pub fn routes() -> Vec<rocket::Route> {
         sittings::results_pdf,
         sittings::stats,
         sittings::recompute_stats,
+        measurement::item_map,
+        measurement::item_curve,
+        measurement::dif,
+        measurement::standards_list,
+        measurement::open_study,
+        measurement::study,
+        measurement::rate,
+        measurement::round_two,
+        measurement::close,
+        measurement::adopt,
         admin::users,
         admin::new_user,
         admin::create_user,

@@ -385,11 +385,12 @@ pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<
     let (s, mut rows, bp, spread) = with_db(ctx.state, move |c| {
         let s = crate::services::exams::sitting(c, id)?;
         let rows = exams::results(c, id, scope.as_deref())?;
-        let bp = exam_db::find_blueprint(c, s.blueprint_id)?;
+        let bp = (exam_db::find_blueprint(c, s.blueprint_id)?, crate::db::models::standards::sitting_rule(c, id)?);
         let spread = if trainer { crate::services::papers::spread(c, id)? } else { None };
         Ok((s, rows, bp, spread))
     })
     .await?;
+    let (bp, cut) = bp;
     sort_rows(&mut rows, sort);
     let graded: Vec<&ResultRow> = rows.iter().filter(|r| r.score_centi.is_some()).collect();
     let passed = graded.iter().filter(|r| r.passed == Some(true)).count();
@@ -406,12 +407,14 @@ pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<
                    "duration_minutes": s.duration_minutes, "pass_percent": s.pass_percent, "multi_rule": s.multi_rule,
                    "score_release": s.score_release, "answer_release": s.answer_release,
                    "state": SittingState::at(now, s.opens_at, s.closes_at).as_str(), "blueprint": bp.map(|b| b.name),
-                   "everyone": elig == Eligibility::default(), "police_types": elig.police_types.join("、"), "badges": elig.badges.join(", ") },
+                   "everyone": elig == Eligibility::default(), "police_types": elig.police_types.join("、"), "badges": elig.badges.join(", "),
+                   "cut": cut.map(|(_, t)| format!("{t:+.2}")), "cut_study": cut.map(|(study, _)| study) },
             "trainer": trainer,
             "spread": spread,
             "rows": rows.iter().map(|r| json!({
                 "attempt_id": r.attempt_id, "badge": r.badge, "name": r.name, "unit": r.unit, "started_at": local(r.started_at), "submitted_at": r.submitted_at.map(local),
                 "auto": r.submit_kind.as_deref() == Some("auto"), "score": r.score, "max_score": r.max_score, "passed": r.passed,
+                "scaled": r.scaled.map(|t| format!("{t:+.2}")), "by_scale": r.pass_rule.as_deref() == Some("scale"),
             })).collect::<Vec<_>>(),
             "stats": { "attempts": rows.len(), "graded": graded.len(), "passed": passed, "mean": mean },
             "histogram": (!graded.is_empty()).then(|| {
@@ -463,15 +466,22 @@ pub async fn stats(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::Outs
         let ids: Vec<i64> = rows.iter().map(|r| r.question_version_id).collect();
         let codes: std::collections::HashMap<i64, (i64, String)> =
             bank_db::versions_by_ids(c, &ids)?.into_iter().map(|(v, q)| (v.id, (q.id, q.code))).collect();
+        // the flags come from the bank's calibration (pooled over every sitting), not from this
+        // sitting's few responses per item; the classical figures stay beside them
+        let calibrated = crate::services::measurement::version_flags(c, &ids)?;
         let mut rows: Vec<Value> = rows
             .iter()
             .map(|r| {
                 let detail: Value = serde_json::from_str(&r.detail).unwrap_or(Value::Null);
                 let (qid, code) = codes.get(&r.question_version_id).cloned().unwrap_or_default();
+                let cal = calibrated.get(&r.question_version_id);
+                let flags = cal.map(|m| m.flags.clone()).unwrap_or_default();
                 json!({"question_id": qid, "code": code, "n": r.n, "facility": format!("{:.2}", r.facility),
                        "discrimination": r.discrimination.map(|d| format!("{d:.2}")),
                        "upper_lower": detail.get("upper_lower").and_then(Value::as_f64).map(|d| format!("{d:.2}")),
-                       "options": detail.get("options"), "flags": flag_labels(&detail), "flagged": r.flagged})
+                       "options": detail.get("options"), "version_id": r.question_version_id,
+                       "difficulty": cal.map(|m| format!("{:+.2}", m.difficulty)), "cal_n": cal.map(|m| m.n),
+                       "flagged": !flags.is_empty(), "flags": flags})
             })
             .collect();
         rows.sort_by_key(|r| !r["flagged"].as_bool().unwrap_or(false));
@@ -511,7 +521,7 @@ pub async fn results_csv(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64) -> App
     .await?;
     sort_rows(&mut rows, Some("badge"));
     let mut w = csv::Writer::from_writer(Vec::new());
-    let header = ["警号", "姓名", "单位", "开始时间", "交卷时间", "交卷方式", "得分", "满分", "是否通过"];
+    let header = ["警号", "姓名", "单位", "开始时间", "交卷时间", "交卷方式", "得分", "满分", "是否通过", "标定分数(logit)", "判定规则"];
     w.write_record(header).map_err(|e| AppError::internal(e.to_string()))?;
     for r in &rows {
         let cells = [
@@ -531,6 +541,12 @@ pub async fn results_csv(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64) -> App
             match r.passed {
                 Some(true) => "通过".into(),
                 Some(false) => "未通过".into(),
+                None => String::new(),
+            },
+            r.scaled.map(|t| format!("{t:.2}")).unwrap_or_default(),
+            match r.pass_rule.as_deref() {
+                Some("scale") => "标定尺度合格线".into(),
+                Some(_) => "百分比合格线".into(),
                 None => String::new(),
             },
         ];

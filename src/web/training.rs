@@ -454,7 +454,7 @@ fn entry_json(e: &training::EntryView) -> serde_json::Value {
     json!({
         "id": e.id, "kind": e.kind, "kind_label": crate::services::file_export::kind_label(&e.kind), "on": e.occurred_on.to_string(), "recorded": e.recorded_at,
         "corrects": e.corrects_id, "corrected_by": e.corrected_by, "note": e.note, "withheld": e.withheld,
-        "title": g("title"), "score": g("score"), "max": g("max"), "passed": g("passed"), "number": g("number"), "reason": g("reason"),
+        "title": g("title"), "score": g("score"), "max": g("max"), "scaled": g("scaled"), "passed": g("passed"), "number": g("number"), "reason": g("reason"),
         "status": g("status"), "deadline": g("deadline"), "plan_id": g("plan_id"),
         "level": e.data.get("level").and_then(|l| l.as_str()).map(training::level_name),
         "trigger": g("trigger"),

@@ -81,6 +81,9 @@ const RESULTS: &[&str] = &[
 const RULES_READ: &[&str] = &["api_promotion_rules@api", "api_promotion_rule@api"];
 /// Exam plans (双月考计划) are read by trainers and admins (trainers write them).
 const PLANS_READ: &[&str] = &["api_exam_plans@api", "api_exam_plan@api"];
+/// Standard-setting studies are read by trainers (the panel) and admins (who adopt a cut);
+/// trainers open, rate, and close them (the rest of /standards), admins adopt.
+const STANDARDS_READ: &[&str] = &["standards_list@standards", "study@standards"];
 const ADMIN: &[&str] = &[
     "users@admin",
     "new_user@admin",
@@ -111,6 +114,8 @@ const ADMIN: &[&str] = &[
     "api_unlock@api",
     "audit_page@admin",
     "checkpoint@admin",
+    // adopting a standard-setting study's cut for a level
+    "adopt@standards",
 ];
 const PERSONNEL: &[&str] = &[
     "change_post@admin",
@@ -143,10 +148,12 @@ fn allowed(k: &str, roles: &[&str]) -> bool {
     let oversight = OVERSIGHT.contains(&k);
     let rules_read = RULES_READ.contains(&k);
     let plans_read = PLANS_READ.contains(&k);
+    let standards_read = STANDARDS_READ.contains(&k);
     let by_token = METRICS_TOKEN_ONLY.contains(&k);
     PUBLIC.contains(&k)
         || (rules_read && (has("leader") || has("hr") || has("admin")))
         || (plans_read && (has("trainer") || has("admin")))
+        || (standards_read && (has("trainer") || has("admin")))
         || (signed_in && !roles.is_empty())
         || (oversight && (has("leader") || has("hr") || has("admin")))
         || (officer && has("officer"))
@@ -161,6 +168,7 @@ fn allowed(k: &str, roles: &[&str]) -> bool {
             && !oversight
             && !rules_read
             && !plans_read
+            && !standards_read
             && !by_token
             && has("trainer"))
 }
@@ -174,9 +182,10 @@ fn every_route_is_allowed_or_refused_for_every_role() {
     let mut decided = 0;
     for (_, path, name) in &routes {
         let k = key(name, path);
-        let listed = [PUBLIC, OFFICER, RESULTS, ADMIN, PERSONNEL, SIGNED_IN, OVERSIGHT, RULES_READ, PLANS_READ, METRICS_TOKEN_ONLY]
-            .iter()
-            .any(|l| l.contains(&k.as_str()));
+        let listed =
+            [PUBLIC, OFFICER, RESULTS, ADMIN, PERSONNEL, SIGNED_IN, OVERSIGHT, RULES_READ, PLANS_READ, STANDARDS_READ, METRICS_TOKEN_ONLY]
+                .iter()
+                .any(|l| l.contains(&k.as_str()));
         let trainer_route = [
             "/bank",
             "/blueprints",
@@ -190,6 +199,8 @@ fn every_route_is_allowed_or_refused_for_every_role() {
             "/api/v1/items/exposure",
             "/remedial/refer",
             "/remedial/case-evaluations",
+            "/measurement",
+            "/standards",
         ]
         .iter()
         .any(|p| path.starts_with(p))

@@ -81,3 +81,56 @@ pub fn keys_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<std::collections::
     }
     Ok(out)
 }
+
+/// Stored difficulties (logits) of the given versions that have been calibrated.
+pub fn difficulties_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<std::collections::HashMap<i64, f64>> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(i64, f64)> = item_calibrations::table
+            .filter(item_calibrations::question_version_id.eq_any(chunk))
+            .select((item_calibrations::question_version_id, item_calibrations::difficulty))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// Stored calibration rows of the given versions, by version.
+pub fn rows_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<std::collections::HashMap<i64, CalibrationRow>> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows: Vec<CalibrationRow> = item_calibrations::table
+            .filter(item_calibrations::question_version_id.eq_any(chunk))
+            .select(CalibrationRow::as_select())
+            .load(conn)?;
+        out.extend(rows.into_iter().map(|r| (r.question_version_id, r)));
+    }
+    Ok(out)
+}
+
+/// Stored calibration rows of the given questions (every version), by question.
+pub fn rows_of_questions(conn: &mut DbConn, ids: &[i64]) -> QueryResult<std::collections::HashMap<i64, Vec<CalibrationRow>>> {
+    let mut out: std::collections::HashMap<i64, Vec<CalibrationRow>> = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<CalibrationRow> = item_calibrations::table
+            .filter(item_calibrations::question_id.eq_any(chunk))
+            .order(item_calibrations::question_version_id)
+            .select(CalibrationRow::as_select())
+            .load(conn)?;
+        for r in rows {
+            out.entry(r.question_id).or_default().push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// Who sat each graded attempt: (attempt id, user id, the user's 警种, the user's unit id).
+pub fn graded_attempt_people(conn: &mut DbConn) -> QueryResult<Vec<(i64, i64, String, i64)>> {
+    use crate::db::schema::users;
+    attempts::table
+        .inner_join(users::table.on(users::id.eq(attempts::user_id)))
+        .filter(attempts::submitted_at.is_not_null())
+        .filter(attempts::item_scores.is_not_null())
+        .select((attempts::id, users::id, users::police_type, users::unit_id))
+        .load(conn)
+}

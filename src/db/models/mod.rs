@@ -15,6 +15,7 @@ pub mod org;
 pub mod plans;
 pub mod room;
 pub mod session;
+pub mod standards;
 pub mod stats;
 pub mod throttle;
 pub mod training;

@@ -69,8 +69,3 @@ pub fn pooled_facility(conn: &mut DbConn) -> QueryResult<HashMap<i64, f64>> {
     }
     Ok(acc.into_iter().filter(|(_, (_, n))| *n > 0.0).map(|(v, (s, n))| (v, s / n)).collect())
 }
-
-/// Question ids whose latest analysis flagged them, for the bank list.
-pub fn flagged_questions(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
-    item_stats::table.filter(item_stats::flagged.eq(true)).select(item_stats::question_id).distinct().load(conn)
-}

@@ -18,6 +18,11 @@
 //! * category A when |D| < 1 or χ² is not significant at 5% (< 3.841); C when |D| ≥ 1.5 and
 //!   |D| is significantly above 1 (one-sided 5%: (|D| - 1) / SE > 1.645); B otherwise.
 //!
+//! * when α_MH is 0 or infinite (in the used strata one group answered every time right, or
+//!   every time wrong, where the other did not), D-DIF is infinite and has no standard error:
+//!   the item is category C when χ² is significant (the most extreme DIF there is, to be
+//!   reviewed) and A otherwise.
+//!
 //! Pool-drawn papers differ, so raw totals do not match candidates: strata are bands of the
 //! calibrated ability ([`ability_stratum`]). Responses are right/wrong: a partial-credit item
 //! counts as right only at full credit (the caller decides). Strata with fewer than two
@@ -126,6 +131,8 @@ pub fn mantel_haenszel(responses: &[DifResponse], min_group: usize) -> MantelHae
     });
     let chi_square = (v_sum > 0.0).then(|| ((a_sum - e_sum).abs() - 0.5).max(0.0).powi(2) / v_sum);
     let enough = n_ref as usize >= min_group && n_foc as usize >= min_group;
+    // α_MH is 0 or infinite: one of the sums is 0 while the other is not
+    let unbounded = !defined && (r_sum > 0.0 || s_sum > 0.0);
     let category = match (d_dif, se, chi_square) {
         (Some(d), Some(se), Some(chi)) if enough => Some(if d.abs() < 1.0 || chi < 3.841 {
             EtsCategory::A
@@ -134,10 +141,13 @@ pub fn mantel_haenszel(responses: &[DifResponse], min_group: usize) -> MantelHae
         } else {
             EtsCategory::B
         }),
+        (None, _, Some(chi)) if enough && unbounded => Some(if chi < 3.841 { EtsCategory::A } else { EtsCategory::C }),
         _ => None,
     };
     let favours = match (category, d_dif) {
         (Some(EtsCategory::B | EtsCategory::C), Some(d)) => Some(if d < 0.0 { Group::Reference } else { Group::Focal }),
+        // reference candidates right more often than expected: the item is harder for the focal group
+        (Some(EtsCategory::C), None) => Some(if a_sum > e_sum { Group::Reference } else { Group::Focal }),
         _ => None,
     };
     MantelHaenszel { reference: n_ref as usize, focal: n_foc as usize, strata, odds_ratio, d_dif, se, chi_square, category, favours }

@@ -184,3 +184,17 @@ pub fn key_check(key: &str, choices: &[Choice], min_count: usize) -> KeyCheck {
         .collect();
     KeyCheck { options, suspects }
 }
+
+/// "Too easy" or "too hard" for a level whose target ability is `target` (e.g. the level's
+/// adopted cut): the whole confidence interval of the difficulty is more than
+/// `rules.level_margin` below or above it.
+pub fn level_flag(difficulty: f64, se: f64, target: f64, rules: &FlagRules) -> Option<Flag> {
+    let half = rules.z * if se.is_finite() { se } else { f64::INFINITY };
+    if difficulty + half < target - rules.level_margin {
+        Some(Flag::TooEasy)
+    } else if difficulty - half > target + rules.level_margin {
+        Some(Flag::TooHard)
+    } else {
+        None
+    }
+}

@@ -9,6 +9,7 @@ pub mod angoff;
 pub mod dif;
 pub mod flags;
 pub mod rasch;
+pub mod scale;
 pub mod sim;
 
 #[cfg(test)]

@@ -417,6 +417,34 @@ fn mantel_haenszel_finds_simulated_dif() {
 }
 
 #[test]
+fn mantel_haenszel_flags_a_focal_group_never_right_as_category_c() {
+    // in each of four strata, 15 reference candidates (12 right) and 5 focal candidates (none
+    // right): α_MH is infinite, D-DIF has no value, and χ² is far past 3.84
+    let mut responses = Vec::new();
+    for stratum in 0..4 {
+        for k in 0..15 {
+            responses.push(DifResponse { stratum, group: Group::Reference, right: k < 12 });
+        }
+        for _ in 0..5 {
+            responses.push(DifResponse { stratum, group: Group::Focal, right: false });
+        }
+    }
+    let m = dif::mantel_haenszel(&responses, 10);
+    assert_eq!((m.odds_ratio, m.d_dif, m.se), (None, None, None), "{m:?}");
+    assert!(m.chi_square.unwrap() > 3.841, "{m:?}");
+    assert_eq!(m.category, Some(EtsCategory::C), "{m:?}");
+    assert_eq!(m.favours, Some(Group::Reference), "the item is harder for the focal group");
+    // the same shape with two focal candidates per stratum right: an odds ratio, no longer unbounded
+    let mut some_right = responses.clone();
+    for r in some_right.iter_mut().filter(|r| r.group == Group::Focal).step_by(2) {
+        r.right = true;
+    }
+    assert!(dif::mantel_haenszel(&some_right, 10).d_dif.is_some());
+    // too few focal candidates: no category, unbounded or not
+    assert_eq!(dif::mantel_haenszel(&responses, 50).category, None);
+}
+
+#[test]
 fn angoff_cut_its_error_spread_and_scale() {
     let form = [
         PaperItem { difficulty: -1.0, points: 1.0 },

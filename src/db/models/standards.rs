@@ -1,0 +1,193 @@
+//! Standard setting (modified Angoff studies and their ratings), the cut each certification
+//! sitting decides with, and graded attempts' scores on the calibrated scale.
+
+use diesel::prelude::*;
+
+use crate::db::models::Ts;
+use crate::db::schema::{scaled_scores, sitting_pass_rules, standard_ratings, standard_studies};
+use crate::db::DbConn;
+
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = standard_studies)]
+pub struct Study {
+    pub id: i64,
+    pub level: String,
+    pub blueprint_id: i64,
+    /// JSON: `services::standards::FormItem` per item.
+    pub form: String,
+    pub round: i32,
+    /// "open", "closed", "adopted".
+    pub status: String,
+    pub opened_by: i64,
+    pub opened_at: Ts,
+    pub cut: Option<f64>,
+    pub cut_se: Option<f64>,
+    pub theta: Option<f64>,
+    pub theta_low: Option<f64>,
+    pub theta_high: Option<f64>,
+    pub closed_at: Option<Ts>,
+    pub adopted_by: Option<i64>,
+    pub adopted_at: Option<Ts>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = standard_studies)]
+pub struct NewStudy<'a> {
+    pub level: &'a str,
+    pub blueprint_id: i64,
+    pub form: &'a str,
+    pub round: i32,
+    pub status: &'a str,
+    pub opened_by: i64,
+    pub opened_at: Ts,
+}
+
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = standard_ratings)]
+pub struct RatingRow {
+    pub study_id: i64,
+    pub round: i32,
+    pub rater_id: i64,
+    pub item: i32,
+    pub p: f64,
+    pub rated_at: Ts,
+}
+
+pub fn insert_study(conn: &mut DbConn, s: &NewStudy<'_>) -> QueryResult<i64> {
+    diesel::insert_into(standard_studies::table).values(s).returning(standard_studies::id).get_result(conn)
+}
+
+pub fn find_study(conn: &mut DbConn, id: i64) -> QueryResult<Option<Study>> {
+    standard_studies::table.find(id).select(Study::as_select()).first(conn).optional()
+}
+
+/// Every study, newest first.
+pub fn studies(conn: &mut DbConn) -> QueryResult<Vec<Study>> {
+    standard_studies::table.order(standard_studies::id.desc()).select(Study::as_select()).load(conn)
+}
+
+pub fn set_round(conn: &mut DbConn, id: i64, round: i32) -> QueryResult<usize> {
+    diesel::update(standard_studies::table.find(id).filter(standard_studies::status.eq("open")))
+        .set(standard_studies::round.eq(round))
+        .execute(conn)
+}
+
+/// Closes an open study with the panel's cut (points, SE) and its place on the scale.
+pub fn close_study(
+    conn: &mut DbConn,
+    id: i64,
+    cut: f64,
+    se: f64,
+    theta: Option<f64>,
+    low: Option<f64>,
+    high: Option<f64>,
+    now: Ts,
+) -> QueryResult<usize> {
+    diesel::update(standard_studies::table.find(id).filter(standard_studies::status.eq("open")))
+        .set((
+            standard_studies::status.eq("closed"),
+            standard_studies::cut.eq(cut),
+            standard_studies::cut_se.eq(se),
+            standard_studies::theta.eq(theta),
+            standard_studies::theta_low.eq(low),
+            standard_studies::theta_high.eq(high),
+            standard_studies::closed_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Marks a closed study adopted; false when it was not closed (already adopted, or still open).
+pub fn adopt_study(conn: &mut DbConn, id: i64, by: i64, now: Ts) -> QueryResult<bool> {
+    Ok(diesel::update(standard_studies::table.find(id).filter(standard_studies::status.eq("closed")))
+        .set((standard_studies::status.eq("adopted"), standard_studies::adopted_by.eq(by), standard_studies::adopted_at.eq(now)))
+        .execute(conn)?
+        == 1)
+}
+
+/// The study adopted most recently for `level`, if any.
+pub fn adopted_for_level(conn: &mut DbConn, level: &str) -> QueryResult<Option<Study>> {
+    standard_studies::table
+        .filter(standard_studies::level.eq(level))
+        .filter(standard_studies::status.eq("adopted"))
+        .filter(standard_studies::theta.is_not_null())
+        .order((standard_studies::adopted_at.desc(), standard_studies::id.desc()))
+        .select(Study::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Replaces one rater's ratings of a round (callers run this inside `write_tx`).
+pub fn replace_ratings(conn: &mut DbConn, study: i64, round: i32, rater: i64, rows: &[RatingRow]) -> QueryResult<()> {
+    diesel::delete(
+        standard_ratings::table
+            .filter(standard_ratings::study_id.eq(study))
+            .filter(standard_ratings::round.eq(round))
+            .filter(standard_ratings::rater_id.eq(rater)),
+    )
+    .execute(conn)?;
+    crate::per_backend!(&mut *conn, |c| diesel::insert_into(standard_ratings::table).values(rows).execute(c))?;
+    Ok(())
+}
+
+/// Every rating of a study, by round, rater and item.
+pub fn ratings(conn: &mut DbConn, study: i64) -> QueryResult<Vec<RatingRow>> {
+    standard_ratings::table
+        .filter(standard_ratings::study_id.eq(study))
+        .order((standard_ratings::round, standard_ratings::rater_id, standard_ratings::item))
+        .select(RatingRow::as_select())
+        .load(conn)
+}
+
+/// Fixes the cut a sitting decides with.
+pub fn set_sitting_rule(conn: &mut DbConn, sitting: i64, study: i64, theta: f64) -> QueryResult<()> {
+    diesel::insert_into(sitting_pass_rules::table)
+        .values((sitting_pass_rules::sitting_id.eq(sitting), sitting_pass_rules::study_id.eq(study), sitting_pass_rules::theta.eq(theta)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The cut (logits) and study a sitting decides with, if it has one.
+pub fn sitting_rule(conn: &mut DbConn, sitting: i64) -> QueryResult<Option<(i64, f64)>> {
+    sitting_pass_rules::table.find(sitting).select((sitting_pass_rules::study_id, sitting_pass_rules::theta)).first(conn).optional()
+}
+
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = scaled_scores)]
+pub struct ScaledScore {
+    pub attempt_id: i64,
+    pub ability: Option<f64>,
+    pub ability_se: Option<f64>,
+    pub calibrated_items: i32,
+    pub paper_items: i32,
+    /// "percent" or "scale".
+    pub rule: String,
+    pub cut_theta: Option<f64>,
+    pub raw_cut: Option<f64>,
+    /// JSON: version id → difficulty (logits) used.
+    #[serde(skip)]
+    pub difficulties: String,
+    #[serde(with = "crate::timefmt")]
+    pub graded_at: Ts,
+}
+
+/// Stores (or replaces, at a regrade) an attempt's scaled score.
+pub fn store_scaled(conn: &mut DbConn, row: &ScaledScore) -> QueryResult<()> {
+    diesel::delete(scaled_scores::table.find(row.attempt_id)).execute(conn)?;
+    diesel::insert_into(scaled_scores::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn scaled_of(conn: &mut DbConn, attempt: i64) -> QueryResult<Option<ScaledScore>> {
+    scaled_scores::table.find(attempt).select(ScaledScore::as_select()).first(conn).optional()
+}
+
+/// Scaled scores of several attempts, by attempt id.
+pub fn scaled_of_many(conn: &mut DbConn, attempts: &[i64]) -> QueryResult<std::collections::HashMap<i64, ScaledScore>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in attempts.chunks(500) {
+        let rows: Vec<ScaledScore> =
+            scaled_scores::table.filter(scaled_scores::attempt_id.eq_any(chunk)).select(ScaledScore::as_select()).load(conn)?;
+        out.extend(rows.into_iter().map(|r| (r.attempt_id, r)));
+    }
+    Ok(out)
+}
