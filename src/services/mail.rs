@@ -6,18 +6,52 @@ use chrono::Duration;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncTransport, Message};
 
-use crate::db::models::{audit, mail as mail_db, org, Ts};
+use crate::db::models::{audit, cert as cert_db, mail as mail_db, org, Ts};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::render::{render_mail, LANGS};
 
-/// Tells `user_id` about something: `kind` names templates/email/KIND.*.hbs.
+/// The settings row holding the base of links in e-mails: written by each app server at start
+/// (`LAWCERT_PUBLIC_URL`, else the address it listens on), read when a message is rendered, so
+/// the sweepers and every service that notifies write the same absolute links.
+pub const LINK_BASE_SETTING: &str = "mail_link_base";
+
+/// Used only when no server has recorded its address (a command run against a fresh database).
+const FALLBACK_BASE: &str = "http://127.0.0.1:8000";
+
+/// Records the base of links in e-mails (see [`LINK_BASE_SETTING`]).
+pub fn set_link_base(conn: &mut DbConn, base: &str, now: Ts) -> AppResult<()> {
+    cert_db::claim_setting(conn, LINK_BASE_SETTING, base.trim_end_matches('/'), now)?;
+    Ok(())
+}
+
+/// `path` (`/remedial/1`) as an absolute link for an e-mail; an absolute link is kept.
+pub fn absolute_link(conn: &mut DbConn, path: &str) -> AppResult<String> {
+    if path.starts_with("http://") || path.starts_with("https://") || path.is_empty() {
+        return Ok(path.to_string());
+    }
+    let base = cert_db::setting(conn, LINK_BASE_SETTING)?.unwrap_or_else(|| FALLBACK_BASE.to_string());
+    Ok(format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/')))
+}
+
+/// Makes `params.url` absolute (every link in a mail is, so a mail client can open it).
+pub fn absolute_params(conn: &mut DbConn, params: &mut serde_json::Value) -> AppResult<()> {
+    if let Some(url) = params.get("url").and_then(|u| u.as_str()).map(str::to_string) {
+        let abs = absolute_link(conn, &url)?;
+        params["url"] = serde_json::Value::String(abs);
+    }
+    Ok(())
+}
+
+/// Tells `user_id` about something: `kind` names templates/email/KIND.*.hbs. A `url` in the
+/// params is a path on the site; the mail carries it as an absolute link.
 pub fn notify(conn: &mut DbConn, user_id: i64, kind: &str, params: serde_json::Value, now: Ts) -> AppResult<()> {
     let user = org::find(conn, user_id)?.ok_or_else(|| AppError::internal(format!("notify: no user {user_id}")))?;
     let mut params = params;
     if let Some(m) = params.as_object_mut() {
         m.entry("name").or_insert_with(|| serde_json::Value::String(user.name.clone()));
     }
+    absolute_params(conn, &mut params)?;
     let m = render_mail(kind, LANGS[0], &params).map_err(AppError::internal)?;
     audit::notify(conn, user_id, kind, &m.subject, m.text.trim(), now)?;
     if let Some(to) = user.email.as_deref().filter(|e| !e.trim().is_empty()) {
@@ -150,7 +184,7 @@ mod tests {
             "minutes": 90, "score": "55", "max": "100", "passed": false, "released": true, "number": "JZ-2026-B-000001",
             "level": "基本级", "issued": "2026-11-25", "expires": "2031-11-25", "status": "lapsed", "reason": "理由",
             "deadline": "2026-12-25", "stage": "review", "officer": "王伟 (100001)", "url": "http://x/remedial/1",
-            "decision": "rejected", "question": "Q1", "date": "2026-11-25", "entry": 1234, "newest": "2026-11-25 08:00",
+            "decision": "rejected", "question": "Q1", "old": "50", "new": "60", "date": "2026-11-25", "entry": 1234, "newest": "2026-11-25 08:00",
             "head": "1234:9f3c2a1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8"
         });
         for kind in KINDS {
@@ -180,6 +214,7 @@ mod tests {
         "remedial_overdue_leader",
         "remedial_closed",
         "challenge_decided",
+        "regraded",
         "audit_digest",
     ];
 }

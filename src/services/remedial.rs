@@ -408,7 +408,13 @@ fn decide(c: &mut DbConn, p: &tr_db::Plan, passed: bool, attempt: Option<&exam_d
                 None,
                 now,
             )?;
-            crate::services::mail::notify(c, p.user_id, "remedial_closed", json!({"passed": passed}), now)?;
+            crate::services::mail::notify(
+                c,
+                p.user_id,
+                "remedial_closed",
+                json!({"passed": passed, "url": format!("/remedial/{}", p.id)}),
+                now,
+            )?;
             if status == Status::Escalated {
                 tell_leaders(c, p, now)?;
             }

@@ -355,15 +355,66 @@ fn an_eligibility_check_gives_every_reason_and_the_dashboard_shows_the_targets()
     assert_eq!(get(&app, "/hr/compliance").0, Status::Forbidden);
 }
 
-/// A minimal SMTP server: accepts every message (or refuses RCPT while `refuse` is set) and
-/// keeps what it received.
-struct SmtpListener {
-    port: u16,
-    received: Arc<Mutex<Vec<(String, String)>>>,
-    refuse: Arc<Mutex<bool>>,
+pub const PUBLIC: &str = "https://lawcert.bureau.example";
+
+/// Every link of a mail's text and HTML parts is absolute, on the public address.
+pub fn assert_only_absolute_links(text: &str, html: &str) {
+    let hrefs: Vec<&str> = html.split("href=\"").skip(1).map(|h| h.split('"').next().unwrap()).collect();
+    assert!(!hrefs.is_empty(), "the HTML part links to the site: {html}");
+    for h in hrefs {
+        assert!(h.starts_with(PUBLIC), "a relative or foreign link in the HTML part: {h}");
+    }
+    for word in text.split_whitespace() {
+        let path = word.strip_prefix('/').is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_alphanumeric()));
+        assert!(!path, "a relative link in the text part: {word}");
+    }
+    assert!(text.contains(PUBLIC), "the text part links to the site: {text}");
 }
 
-fn smtp_listener() -> SmtpListener {
+/// The message a listener received for `addr` whose subject contains `subject`: (text, html).
+pub fn received_mail(smtp: &SmtpListener, addr: &str, subject: &str) -> (String, String) {
+    let (_, data) = wait_for(|| {
+        smtp.received
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(to, d)| {
+                let m = mailparse::parse_mail(d.as_bytes()).unwrap();
+                to == addr && m.headers.iter().any(|h| h.get_key().eq_ignore_ascii_case("Subject") && h.get_value().contains(subject))
+            })
+            .cloned()
+    });
+    let mail = mailparse::parse_mail(data.as_bytes()).unwrap();
+    let part = |t: &str| mail.subparts.iter().find(|p| p.ctype.mimetype == t).map(|p| p.get_body().unwrap()).unwrap_or_default();
+    (part("text/plain"), part("text/html"))
+}
+
+#[test]
+fn with_smtp_and_no_public_address_the_server_refuses_to_start_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lawcert"))
+        .env("DATABASE_URL", dir.path().join("x.db").display().to_string())
+        .env("LAWCERT_QUESTIONS", crate::common::repo_root().join("questions"))
+        .env("LAWCERT_SMTP_URL", "smtp://127.0.0.1:2525")
+        .env_remove("LAWCERT_PUBLIC_URL")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "it must not start: {said}");
+    assert!(said.contains("LAWCERT_PUBLIC_URL"), "the message names the setting: {said}");
+    assert!(!dir.path().join("x.db").exists(), "nothing was created before the refusal");
+}
+
+/// A minimal SMTP server: accepts every message (or refuses RCPT while `refuse` is set) and
+/// keeps what it received.
+pub struct SmtpListener {
+    pub port: u16,
+    pub received: Arc<Mutex<Vec<(String, String)>>>,
+    pub refuse: Arc<Mutex<bool>>,
+}
+
+pub fn smtp_listener() -> SmtpListener {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let received = Arc::new(Mutex::new(Vec::new()));
@@ -419,7 +470,7 @@ fn smtp_listener() -> SmtpListener {
 fn e_mails_reach_a_real_smtp_listener_and_failures_are_retried_and_shown() {
     let smtp = smtp_listener();
     let url = format!("smtp://127.0.0.1:{}", smtp.port);
-    let app = TestApp::with_env(&[("LAWCERT_SMTP_URL", &url), ("LAWCERT_MAIL_POLL_MS", "100")]);
+    let app = TestApp::with_env(&[("LAWCERT_SMTP_URL", &url), ("LAWCERT_MAIL_POLL_MS", "100"), ("LAWCERT_PUBLIC_URL", PUBLIC)]);
     settled(&app);
     let officer = user(&app, "100014");
     // a referral tells the officer: an e-mail with a text and an HTML part, Chinese by default
@@ -440,6 +491,13 @@ fn e_mails_reach_a_real_smtp_listener_and_failures_are_retried_and_shown() {
     let text = &parts.iter().find(|p| p.0 == "text/plain").unwrap().1;
     let html = &parts.iter().find(|p| p.0 == "text/html").unwrap().1;
     assert!(text.contains(&officer.name), "{text}");
+    // the link opens in a mail client: absolute, from LAWCERT_PUBLIC_URL, in both parts
+    let plan = tr_db::open_plan_of(&mut app.conn(), officer.id).unwrap().unwrap();
+    let link = format!("{PUBLIC}/remedial/{}", plan.id);
+    let (t, h) = received_mail(&smtp, &addr, "后进民警培训");
+    assert!(t.contains(&link), "{t}");
+    assert!(h.contains(&format!("href=\"{link}\"")), "{h}");
+    assert_only_absolute_links(&t, &h);
     if open.is_none() {
         assert!(text.contains("<b>取证不规范</b>"), "the text part is plain text: {text}");
         assert!(
