@@ -243,6 +243,10 @@ role_guard!(/// Manages accounts and settings.
     Admin, [Role::Admin]);
 role_guard!(/// Keeps officers' records (posts, certification): HR and admins.
     Personnel, [Role::Hr, Role::Admin]);
+role_guard!(/// Deals with escalated remedial plans: unit leaders and HR.
+    EscalationHandler, [Role::Leader, Role::Hr]);
+role_guard!(/// Reads other officers' training files: unit leaders (their units), HR and admins.
+    FileReader, [Role::Leader, Role::Hr, Role::Admin]);
 role_guard!(/// Reads results: trainers, unit leaders, HR, admins.
     ResultsReader, [Role::Trainer, Role::Leader, Role::Hr, Role::Admin]);
 

@@ -37,6 +37,12 @@ pub fn bureau_date(t: NaiveDateTime) -> chrono::NaiveDate {
     (t + bureau_offset()).date()
 }
 
+/// The last minute of a bureau calendar day (23:59 bureau time), as a stored UTC time: a
+/// deadline given as a date.
+pub fn bureau_day_end(day: chrono::NaiveDate) -> NaiveDateTime {
+    day.and_hms_opt(23, 59, 0).expect("valid time") - bureau_offset()
+}
+
 pub fn to_string(t: &NaiveDateTime) -> String {
     t.and_utc().to_rfc3339_opts(SecondsFormat::Millis, true)
 }

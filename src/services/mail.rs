@@ -60,22 +60,6 @@ pub fn notify(conn: &mut DbConn, user_id: i64, kind: &str, params: serde_json::V
     Ok(())
 }
 
-/// The leaders of an officer's unit, or of the nearest unit above it that has one.
-pub fn leaders_of(conn: &mut DbConn, officer_id: i64) -> AppResult<Vec<i64>> {
-    let Some(officer) = org::find(conn, officer_id)? else { return Ok(vec![]) };
-    let units = org::all_units(conn)?;
-    let parent = |u: i64| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
-    let people = org::list_with_units(conn)?;
-    for unit in crate::domain::org::unit_path(officer.unit_id, parent) {
-        let here: Vec<i64> =
-            people.iter().filter(|(u, _)| u.unit_id == unit && u.is_leader && u.active && u.id != officer_id).map(|(u, _)| u.id).collect();
-        if !here.is_empty() {
-            return Ok(here);
-        }
-    }
-    Ok(vec![])
-}
-
 /// Where mail goes (set in `config`).
 pub use crate::config::MailTransport as Transport;
 
@@ -213,6 +197,7 @@ mod tests {
         "remedial_overdue",
         "remedial_overdue_leader",
         "remedial_closed",
+        "remedial_extended",
         "challenge_decided",
         "regraded",
         "audit_digest",

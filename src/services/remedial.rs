@@ -416,23 +416,10 @@ fn decide(c: &mut DbConn, p: &tr_db::Plan, passed: bool, attempt: Option<&exam_d
                 now,
             )?;
             if status == Status::Escalated {
-                tell_leaders(c, p, now)?;
+                let unit = org::find(c, p.user_id)?.map(|u| u.unit_id);
+                crate::services::escalation::escalate(c, p, crate::services::escalation::why::FAILED, unit, now)?;
             }
         }
-    }
-    Ok(())
-}
-
-fn tell_leaders(c: &mut DbConn, p: &tr_db::Plan, now: Ts) -> AppResult<()> {
-    let u = org::find(c, p.user_id)?.ok_or_else(|| AppError::internal("officer missing"))?;
-    for leader in crate::services::mail::leaders_of(c, p.user_id)? {
-        crate::services::mail::notify(
-            c,
-            leader,
-            "remedial_overdue_leader",
-            json!({"officer": format!("{} ({})", u.name, u.badge), "deadline": crate::timefmt::local(p.deadline), "stage": stage_label(&p.stage), "reason": p.reason, "url": format!("/remedial/{}", p.id)}),
-            now,
-        )?;
     }
     Ok(())
 }
@@ -473,7 +460,9 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<(usize, usize)> {
                     json!({"deadline": crate::timefmt::local(p.deadline), "url": format!("/remedial/{}", p.id)}),
                     now,
                 )?;
-                tell_leaders(c, &p, now)
+                let unit = org::find(c, p.user_id)?.map(|u| u.unit_id);
+                crate::services::escalation::escalate(c, &p, crate::services::escalation::why::OVERDUE, unit, now)?;
+                Ok::<(), AppError>(())
             })?;
             overdue += 1;
         } else if now < p.deadline && rules_mod::reminder_due(&r, p.opened_at, p.reminded_at, now) {

@@ -10,11 +10,11 @@ use serde_json::json;
 
 use super::pages::{CsrfForm, CsrfUpload, PageCtx, WithCsrf};
 use super::with_db;
-use crate::auth::{CurrentUser, Officer, Trainer};
+use crate::auth::{CurrentUser, EscalationHandler, FileReader, Officer, Trainer};
 use crate::db::models::{org, training as tr_db};
 use crate::domain::org::Role;
 use crate::error::{AppError, AppResult};
-use crate::services::{practice, remedial, training};
+use crate::services::{escalation, practice, remedial, training};
 
 // ---- practice ----
 
@@ -160,17 +160,91 @@ pub async fn remedial_plan(
     _free: super::guards::OutsideExam<'_>,
     id: i64,
 ) -> AppResult<RawHtml<String>> {
+    plan_page(&ctx, u, id, vec![], <EscalationForm as Default>::default()).await
+}
+
+async fn plan_page(ctx: &PageCtx<'_>, u: &CurrentUser, id: i64, errors: Vec<String>, f: EscalationForm) -> AppResult<RawHtml<String>> {
     let cu = u.clone();
     let texts = ctx.state.texts.clone();
     let now = ctx.state.clock.now();
-    let v = with_db(ctx.state, move |c| {
+    let (v, escalations) = with_db(ctx.state, move |c| {
         let p = plan_access(c, &cu, id)?;
-        remedial::plan_view(c, p, &texts, cu.has(Role::Trainer), now)
+        let escalations = escalation::of_plan(c, p.id, &cu.user, &cu.roles)?;
+        Ok((remedial::plan_view(c, p, &texts, cu.has(Role::Trainer), now)?, escalations))
     })
     .await?;
     let own = v.plan.user_id == u.id();
+    let today = crate::timefmt::bureau_date(now);
     // another person's errors are shown without the officer's notes being editable
-    ctx.render("remedial/plan", json!({"own": own, "open": v.plan.status == "open", "review_total": v.review.len(), "v": v}))
+    ctx.render(
+        "remedial/plan",
+        json!({"own": own, "open": v.plan.status == "open", "review_total": v.review.len(), "v": v,
+               "escalations": escalations, "errors": errors, "f": {"action": f.action, "reason": f.reason, "deadline": f.deadline},
+               "min_date": (today + chrono::Duration::days(1)).to_string(),
+               "max_date": (today + chrono::Duration::days(escalation::MAX_EXTENSION_DAYS)).to_string()}),
+    )
+}
+
+#[derive(FromForm, Default)]
+pub struct EscalationForm {
+    #[field(default = String::new())]
+    action: String,
+    #[field(default = String::new())]
+    reason: String,
+    #[field(default = String::new())]
+    deadline: String,
+}
+
+/// A leader's (or HR's) decision on an escalated plan: acknowledge, extend with a reason and a
+/// new date, or refer a level up. Scope-checked in the service; another unit's is not found.
+#[post("/remedial/escalations/<id>/act", data = "<f>")]
+pub async fn escalation_act(
+    ctx: PageCtx<'_>,
+    h: EscalationHandler<'_>,
+    id: i64,
+    f: CsrfForm<EscalationForm>,
+) -> AppResult<Either<RawHtml<String>, Redirect>> {
+    let f = f.0;
+    let (cu, now) = (h.0.clone(), ctx.state.clock.now());
+    let d = escalation::Decision { action: f.action.clone(), reason: f.reason.clone(), deadline: f.deadline.clone() };
+    let plan_id = with_db(ctx.state, move |c| Ok(tr_db::find_escalation(c, id)?.map(|e| e.plan_id))).await?;
+    match with_db(ctx.state, move |c| escalation::act(c, id, &cu.user, &cu.roles, &d, now)).await {
+        Ok(plan) => Ok(Either::Right(Redirect::to(format!("/remedial/{plan}#escalations")))),
+        Err(e) if (e.is_invalid() || e.is_conflict()) && plan_id.is_some() => {
+            plan_page(&ctx, h.0, plan_id.expect("checked"), e.lines(), f).await.map(Either::Left)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The escalated plans that reached the reader (a leader: their unit and those under it; HR:
+/// all), waiting ones first.
+#[get("/remedial/escalations")]
+pub async fn escalations_page(ctx: PageCtx<'_>, h: EscalationHandler<'_>) -> AppResult<RawHtml<String>> {
+    let cu = h.0.clone();
+    let rows = with_db(ctx.state, move |c| escalation::inbox(c, &cu.user, &cu.roles)).await?;
+    ctx.render("remedial/escalations", json!({"rows": rows}))
+}
+
+/// The training files a reader may open: a leader's officers (their unit and the units under
+/// it), HR's and admins' everyone.
+#[get("/files")]
+pub async fn files_list(ctx: PageCtx<'_>, r: FileReader<'_>) -> AppResult<RawHtml<String>> {
+    let cu = r.0.clone();
+    let rows = with_db(ctx.state, move |c| {
+        let open: std::collections::HashSet<i64> = tr_db::all_plans(c, true)?.into_iter().map(|p| p.user_id).collect();
+        let mut rows = Vec::new();
+        for (o, unit) in org::list_with_units(c)? {
+            if o.id == cu.id() || !o.active || !training::may_read(c, &cu.user, &cu.roles, &o)? {
+                continue;
+            }
+            rows.push(json!({"id": o.id, "badge": o.badge, "name": o.name, "unit": unit, "police_type": o.police_type, "post": o.post,
+                             "remedial": open.contains(&o.id)}));
+        }
+        Ok(rows)
+    })
+    .await?;
+    ctx.render("file/list", json!({"rows": rows}))
 }
 
 #[derive(FromForm)]

@@ -622,3 +622,138 @@ fn practice_by_chapter_draws_only_that_chapter_and_the_wrong_book_keeps_misses_u
     app.login_page("100004");
     assert_eq!(get(&app, &format!("/practice/{wb}")).0, Status::NotFound);
 }
+
+/// Whether any active account leads `unit` or a unit above it.
+fn led(app: &TestApp, unit: i64) -> bool {
+    let mut c = app.conn();
+    let units = org::all_units(&mut c).unwrap();
+    let parent = |u: i64| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
+    let people = org::list_with_units(&mut c).unwrap();
+    lawcert::domain::org::unit_path(unit, parent).iter().any(|u| people.iter().any(|(p, _)| p.unit_id == *u && p.is_leader && p.active))
+}
+
+fn refer(app: &TestApp, badge: &str) -> i64 {
+    let csrf = app.login_page("T0001");
+    let (s, html, loc) = post(app, "/remedial/refer", format!("_csrf={csrf}&badge={badge}&reason={}", enc("案件考评：取证不规范")));
+    assert_eq!(s, Status::SeeOther, "{html}");
+    loc.unwrap().rsplit('/').next().unwrap().parse().unwrap()
+}
+
+fn notified(app: &TestApp, user_id: i64, kind: &str, count: usize) -> bool {
+    lawcert::db::models::audit::notifications_of(&mut app.conn(), user_id, 500).unwrap().iter().filter(|n| n.kind == kind).count() >= count
+}
+
+#[test]
+fn an_overdue_plan_reaches_the_unit_leader_or_hr_who_acknowledge_extend_or_refer_it() {
+    let app = TestApp::new();
+    settled(&app);
+    let leader = user(&app, "L0001");
+    let hr = user(&app, "H0001");
+    // one officer in the leader's unit, one in a unit with no leader above it
+    let east = free_officer(&app);
+    assert_eq!(east.unit_id, leader.unit_id);
+    let lone = (1..=30)
+        .map(|n| user(&app, &format!("1000{n:02}")))
+        .find(|u| !led(&app, u.unit_id) && tr_db::open_plan_of(&mut app.conn(), u.id).unwrap().is_none())
+        .expect("an officer without a leader above and without a plan");
+    let east_plan = refer(&app, &east.badge);
+    let lone_plan = refer(&app, &lone.badge);
+    let before_leader = lawcert::db::models::audit::notifications_of(&mut app.conn(), leader.id, 500)
+        .unwrap()
+        .iter()
+        .filter(|n| n.kind == "remedial_overdue_leader")
+        .count();
+
+    // past the deadline the sweeper escalates each: to the leader, and (no leader up the tree) to HR
+    app.clock.advance(Duration::days(31));
+    let esc = |plan: i64| wait_for(|| tr_db::escalations_of(&mut app.conn(), plan).unwrap().first().cloned());
+    let (e_east, e_lone) = (esc(east_plan), esc(lone_plan));
+    assert_eq!((e_east.unit_id, e_east.why.as_str()), (Some(leader.unit_id), "overdue"));
+    assert_eq!(e_lone.unit_id, None, "a unit without a leader account up the tree escalates to HR");
+    assert!(notified(&app, leader.id, "remedial_overdue_leader", before_leader + 1));
+    assert!(notified(&app, hr.id, "remedial_overdue_leader", 1), "HR is told of the plan nobody leads");
+    let log = lawcert::db::models::audit::for_subject(&mut app.conn(), &format!("remedial:{lone_plan}")).unwrap();
+    assert!(log.iter().any(|e| e.action == "remedial.escalate" && e.detail.contains("\"to_hr\":true")), "audited");
+
+    // the leader sees their officer's plan, not the other one, and may act only on theirs
+    let csrf = app.login_page("L0001");
+    let (s, page) = get(&app, "/remedial/escalations");
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains(&format!("/remedial/{east_plan}#escalations")) && !page.contains(&format!("/remedial/{lone_plan}#")), "{page}");
+    let (s, page) = get(&app, &format!("/remedial/{east_plan}"));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains(&format!("action=\"/remedial/escalations/{}/act\"", e_east.id)), "the leader gets the actions: {page}");
+    let (s, _, _) =
+        post(&app, &format!("/remedial/escalations/{}/act", e_lone.id), format!("_csrf={csrf}&action=acknowledge&reason=&deadline="));
+    assert_eq!(s, Status::NotFound, "another unit's escalation is out of the leader's scope");
+    let (s, _, _) =
+        post(&app, &format!("/remedial/escalations/{}/act", e_east.id), "_csrf=wrong&action=acknowledge&reason=&deadline=".into());
+    assert_eq!(s, Status::Forbidden, "CSRF checked");
+    // an extension needs a reason and a date ahead; each problem is shown at its field
+    let today = lawcert::timefmt::bureau_date(app.clock.now());
+    let (s, page, _) =
+        post(&app, &format!("/remedial/escalations/{}/act", e_east.id), format!("_csrf={csrf}&action=extend&reason=&deadline={today}"));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("id=\"error-reason\"") && page.contains("id=\"error-deadline\""), "{page}");
+    let until = today + Duration::days(14);
+    let (s, _, loc) = post(
+        &app,
+        &format!("/remedial/escalations/{}/act", e_east.id),
+        format!("_csrf={csrf}&action=extend&reason={}&deadline={until}", enc("家中有事，已约谈，延期两周")),
+    );
+    assert_eq!(s, Status::SeeOther);
+    assert_eq!(loc.as_deref(), Some(format!("/remedial/{east_plan}#escalations").as_str()));
+    let p = tr_db::find_plan(&mut app.conn(), east_plan).unwrap().unwrap();
+    assert_eq!(lawcert::timefmt::bureau_date(p.deadline), until);
+    assert!(p.overdue_at.is_none() && p.status == "open");
+    assert!(notified(&app, east.id, "remedial_extended", 1), "the officer is told of the new deadline");
+    let log = lawcert::db::models::audit::for_subject(&mut app.conn(), &format!("remedial:{east_plan}")).unwrap();
+    assert!(log.iter().any(|e| e.action == "remedial.escalation.extended" && e.actor_id == Some(leader.id)), "audited");
+    let (s, page, _) =
+        post(&app, &format!("/remedial/escalations/{}/act", e_east.id), format!("_csrf={csrf}&action=acknowledge&reason=&deadline="));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("already been dealt with"), "one decision per escalation");
+    // the leader's list of their officers' files
+    let (s, files) = get(&app, "/files");
+    assert_eq!(s, Status::Ok);
+    assert!(files.contains(&format!("href=\"/files/{}\"", east.id)) && !files.contains(&format!("href=\"/files/{}\"", lone.id)), "{files}");
+
+    // overdue again: this time the leader refers it up; no leader above, so it reaches HR
+    app.clock.advance(Duration::days(15));
+    let second = wait_for(|| tr_db::escalations_of(&mut app.conn(), east_plan).unwrap().into_iter().nth(1));
+    assert_eq!(second.unit_id, Some(leader.unit_id));
+    let csrf = app.login_page("L0001"); // the clock moved past the session's end
+    let (s, page, _) = post(&app, &format!("/remedial/escalations/{}/act", second.id), format!("_csrf={csrf}&action=refer&reason="));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("id=\"error-reason\""), "a referral needs a reason");
+    let (s, _, _) = post(
+        &app,
+        &format!("/remedial/escalations/{}/act", second.id),
+        format!("_csrf={csrf}&action=refer&reason={}&deadline=", enc("多次逾期，请政工部门处理")),
+    );
+    assert_eq!(s, Status::SeeOther);
+    let third = tr_db::escalations_of(&mut app.conn(), east_plan).unwrap().into_iter().nth(2).expect("referred a level up");
+    assert_eq!((third.unit_id, third.why.as_str()), (None, "referred"));
+
+    // HR acts on what reached HR; HR cannot refer further
+    let csrf = app.login_page("H0001");
+    let (_, page) = get(&app, "/remedial/escalations");
+    assert!(page.contains(&format!("/remedial/{east_plan}#escalations")) && page.contains(&format!("/remedial/{lone_plan}#escalations")));
+    let (s, page, _) = post(
+        &app,
+        &format!("/remedial/escalations/{}/act", third.id),
+        format!("_csrf={csrf}&action=refer&reason={}&deadline=", enc("再上报一级看看")),
+    );
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("HR is the last level"), "{page}");
+    let (s, _, _) =
+        post(&app, &format!("/remedial/escalations/{}/act", e_lone.id), format!("_csrf={csrf}&action=acknowledge&reason=&deadline="));
+    assert_eq!(s, Status::SeeOther);
+    let e = tr_db::find_escalation(&mut app.conn(), e_lone.id).unwrap().unwrap();
+    assert_eq!((e.action.as_deref(), e.action_by), (Some("acknowledged"), Some(hr.id)));
+
+    // an officer has no escalations page and no list of files
+    app.login_page(&east.badge);
+    assert_eq!(get(&app, "/remedial/escalations").0, Status::Forbidden);
+    assert_eq!(get(&app, "/files").0, Status::Forbidden);
+}
