@@ -22,6 +22,7 @@ pub mod pdf;
 pub mod plans;
 pub mod proctor;
 pub mod session;
+pub mod settings;
 pub mod sittings;
 pub mod static_files;
 pub mod training;
@@ -119,6 +120,9 @@ pub fn routes() -> Vec<rocket::Route> {
         sittings::stats,
         sittings::recompute_stats,
         admin::users,
+        settings::settings_page,
+        settings::save_targets,
+        settings::save_rules,
         admin::new_user,
         admin::create_user,
         admin::import_page,

@@ -60,10 +60,7 @@ pub struct BlueprintForm {
     parallel: bool,
 }
 
-fn parse_points(s: &str) -> Option<i64> {
-    let v: f64 = s.trim().parse().ok()?;
-    (v.is_finite() && v > 0.0).then(|| (v * 100.0).round() as i64)
-}
+use crate::domain::grading::parse_points;
 
 impl BlueprintForm {
     fn spec(&self) -> Result<BlueprintSpec, Vec<String>> {

@@ -91,6 +91,8 @@ const ADMIN: &[&str] = &[
     "import@admin",
     "rules_form@admin",
     "save_rules@admin",
+    "settings_page@admin",
+    "save_targets@admin",
     "tokens@admin",
     "create_token@admin",
     "revoke_token@admin",

@@ -757,3 +757,72 @@ fn an_overdue_plan_reaches_the_unit_leader_or_hr_who_acknowledge_extend_or_refer
     assert_eq!(get(&app, "/remedial/escalations").0, Status::Forbidden);
     assert_eq!(get(&app, "/files").0, Status::Forbidden);
 }
+
+#[test]
+fn an_admin_owns_the_compliance_targets_and_remedial_rules_validated_audited_and_applied_at_once() {
+    let app = TestApp::new();
+    settled(&app);
+    let csrf = app.login_page("admin");
+    let (s, page) = get(&app, "/admin/settings");
+    assert_eq!(s, Status::Ok);
+    // today's code values are the defaults shown and stored
+    assert!(page.contains("name=\"lacking_basic_warn_percent\" type=\"number\" value=\"10\""), "{page}");
+    assert!(page.contains("name=\"lacking_basic_cap_percent\" type=\"number\" value=\"20\""));
+    assert!(page.contains("name=\"deadline_days\" type=\"number\" value=\"30\""));
+    let targets = |warn: &str, cap: &str, months: &str| {
+        format!(
+            "_csrf={csrf}&new_officer_months={months}&lacking_basic_warn_percent={warn}&lacking_basic_cap_percent={cap}&key_police_types={}",
+            enc("刑侦、治安，交警")
+        )
+    };
+    // refused, each problem at its field, nothing stored
+    let (s, page, _) = post(&app, "/admin/settings/compliance", targets("25", "15", "abc"));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("id=\"error-lacking_basic_warn_percent\"") && page.contains("id=\"error-new_officer_months\""), "{page}");
+    assert!(page.contains("value=\"abc\""), "what was typed is kept");
+    assert_eq!(lawcert::services::hr::targets(&mut app.conn()).unwrap(), lawcert::domain::compliance::Targets::default());
+    let (s, page, _) = post(&app, "/admin/settings/compliance", targets("5", "101", "24"));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("id=\"error-lacking_basic_cap_percent\""), "{page}");
+    // saved: audited, and the dashboard uses the new bands at once
+    let (s, page, _) = post(&app, "/admin/settings/compliance", targets("5", "15", "36"));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("达标考核指标已保存"), "{page}");
+    let t = lawcert::services::hr::targets(&mut app.conn()).unwrap();
+    assert_eq!((t.lacking_basic_warn_percent, t.lacking_basic_cap_percent, t.new_officer_months), (5, 15, 36));
+    assert_eq!(t.key_police_types, ["刑侦", "治安", "交警"]);
+    let log = lawcert::db::models::audit::for_subject(&mut app.conn(), "settings:compliance_targets").unwrap();
+    assert!(log.iter().any(|e| e.action == "settings.compliance_targets" && e.detail.contains("\"lacking_basic_cap_percent\":15")));
+    app.login_page("H0001");
+    let (_, dash) = get(&app, "/hr/compliance");
+    assert!(dash.contains("超过 5% 警示，超过 15% 影响考核") && dash.contains("36 个月"), "{dash}");
+
+    // remedial rules: a shorter deadline applies to the next plan opened, without a restart
+    let csrf = app.login_page("admin");
+    let rules = |deadline: &str, deduction: &str| {
+        format!(
+            "_csrf={csrf}&enrol_on_fail=true&low_percent=70&low_streak=2&case_deduction={deduction}&deadline_days={deadline}&mastery_percent=80&mastery_answers=20&weak_statutes=3&exam_questions=20&exam_minutes=30&exam_pass_percent=60&exam_window_days=7&max_exam_tries=2&remind_every_days=7"
+        )
+    };
+    let (s, page, _) = post(&app, "/admin/settings/remedial", rules("0", "x"));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("id=\"error-case_deduction\""), "{page}");
+    let (s, page, _) = post(&app, "/admin/settings/remedial", rules("0", "2.5"));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("id=\"error-deadline_days\""), "{page}");
+    let (s, page, _) = post(&app, "/admin/settings/remedial", rules("10", "2.5"));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("培训规则已保存"), "{page}");
+    let r = lawcert::services::remedial::rules(&mut app.conn()).unwrap();
+    assert_eq!((r.deadline_days, r.case_deduction_centi), (10, 250));
+    let log = lawcert::db::models::audit::for_subject(&mut app.conn(), "settings:remedial_rules").unwrap();
+    assert!(log.iter().any(|e| e.action == "settings.remedial_rules" && e.actor_id == Some(user(&app, "admin").id)));
+    let officer = free_officer(&app);
+    let plan = refer(&app, &officer.badge);
+    let p = tr_db::find_plan(&mut app.conn(), plan).unwrap().unwrap();
+    assert_eq!(p.deadline - p.opened_at, Duration::days(10), "the new deadline rule applies at once");
+    // not an admin's? refused
+    let csrf = app.login_page("H0001");
+    let (s, _, _) = post(&app, "/admin/settings/remedial", rules("10", "2.5").replace(&csrf, &csrf));
+    assert_eq!(s, Status::Forbidden);
+}
