@@ -294,7 +294,11 @@ pub async fn certificate_pdf(
     d.centred(&format!("经考试合格，取得{level}执法资格。",), 14.0);
     d.gap(20.0);
     d.centred(&format!("证书编号：{}", c.number), 12.0);
-    d.centred(&format!("颁发日期：{}　有效期至：{}", c.issued_on, c.expires_on), 12.0);
+    // a certificate is the bureau's Chinese document: its dates as Chinese writes them
+    d.centred(
+        &format!("颁发日期：{}　有效期至：{}", crate::timefmt::date_in("zh", c.issued_on), crate::timefmt::date_in("zh", c.expires_on)),
+        12.0,
+    );
     if let Some(s) = status.filter(|s| *s != crate::domain::certification::CertStatus::Valid) {
         d.centred(
             &format!(

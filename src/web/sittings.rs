@@ -529,8 +529,8 @@ pub async fn results_pdf(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64) -> App
     d.text(
         &format!(
             "考试时间：{} — {}　合格线：{}%　参考 {} 人，合格 {} 人",
-            local(s.opens_at),
-            local(s.closes_at),
+            crate::timefmt::localize("zh", &local(s.opens_at)).unwrap_or_default(),
+            crate::timefmt::localize("zh", &local(s.closes_at)).unwrap_or_default(),
             s.pass_percent,
             graded.len(),
             passed

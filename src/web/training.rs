@@ -441,11 +441,11 @@ pub async fn file_pdf(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<s
     let mut d = super::pdf::Doc::new(&format!("民警训练档案 · {} ({})", officer.name, officer.badge));
     d.heading("民警训练档案");
     d.text(&format!("姓名：{}　警号：{}　单位：{}　警种：{}", officer.name, officer.badge, unit, officer.police_type), 10.5);
-    d.text(&format!("岗位：{}　职级：{}　入警：{}", officer.post, officer.rank, officer.hire_date), 10.5);
+    d.text(&format!("岗位：{}　职级：{}　入警：{}", officer.post, officer.rank, zh_date(officer.hire_date)), 10.5);
     if hr {
         d.text(&format!("身份证号：{}", officer.id_number.as_deref().unwrap_or("—")), 10.5);
     }
-    d.text(&format!("打印时间：{}", super::local(ctx.state.clock.now())), 9.0);
+    d.text(&format!("打印时间：{}", crate::timefmt::localize("zh", &super::local(ctx.state.clock.now())).unwrap_or_default()), 9.0);
     d.heading("执法资格");
     let rows: Vec<Vec<String>> = certs
         .iter()
@@ -453,8 +453,8 @@ pub async fn file_pdf(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<s
             vec![
                 c.number.clone(),
                 training::level_name(&c.level).into(),
-                c.issued_on.to_string(),
-                c.expires_on.to_string(),
+                zh_date(c.issued_on),
+                zh_date(c.expires_on),
                 cert_status_zh(s.as_str()).into(),
             ]
         })
@@ -467,13 +467,18 @@ pub async fn file_pdf(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<s
     d.heading("档案记录");
     let rows: Vec<Vec<String>> = entries
         .iter()
-        .map(|e| vec![e.id.to_string(), e.occurred_on.to_string(), crate::services::file_export::kind_label(&e.kind).into(), entry_text(e)])
+        .map(|e| vec![e.id.to_string(), zh_date(e.occurred_on), crate::services::file_export::kind_label(&e.kind).into(), entry_text(e)])
         .collect();
     d.table(&["#", "日期", "类别", "内容"], &[0.8, 1.6, 2.0, 7.0], &rows);
     d.gap(8.0);
     d.text(&format!("学习记录：练习 {} 组，答题 {} 道（答对 {}），约 {} 分钟。", totals.0, totals.1, totals.2, totals.3 / 60), 9.5);
     d.text("记录只追加、不修改；更正以新记录的形式指向被更正的记录。", 8.5);
     Ok(super::bank_files::download(d.finish(), "application/pdf", &format!("training-file-{}.pdf", officer.badge)))
+}
+
+/// The printed file is the Chinese record HR files: dates as Chinese writes them.
+fn zh_date(d: chrono::NaiveDate) -> String {
+    crate::timefmt::date_in("zh", d)
 }
 
 fn cert_status_zh(s: &str) -> &'static str {
