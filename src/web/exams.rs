@@ -59,7 +59,7 @@ pub async fn show(ctx: PageCtx<'_>, officer: Officer<'_>, sitting_id: i64) -> Ap
     let (s, attempt) = with_db(ctx.state, move |c| {
         let s = exam_db::find_sitting(c, sitting_id)?.ok_or_else(|| AppError::not_found("no such sitting"))?;
         if !exams::may_sit(c, &s, &Candidate { id, badge: &badge, unit_id: unit, police_type: &ptype })? {
-            return Err(AppError::forbidden("you are not on the list for this sitting"));
+            return Err(exams::not_on_list());
         }
         let a = exam_db::find_attempt_for(c, sitting_id, id)?;
         Ok((s, a))

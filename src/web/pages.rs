@@ -113,12 +113,17 @@ pub fn error_page(req: &Request<'_>, e: &AppError) -> String {
         return format!("<!doctype html><title>{0}</title><h1>{0}</h1>", status.code);
     };
     let lang = lang_of(req);
+    // the particulars in the reader's language where the error carries a catalogue key
+    let message = match &e.localized {
+        Some((key, params)) => state.renderer.text(lang, key, params),
+        None => e.message.clone(),
+    };
     let data = json!({
         "lang": lang, "en": lang == "en", "user": Value::Null, "csrf": "", "path": req.uri().path().to_string(),
         "flash": Value::Null, "error": Value::Null, "demo": state.demo,
         "status": status.code,
         "kind": e.code.as_str(),
-        "message": e.message,
+        "message": message,
         "fields": e.fields,
     });
     state.renderer.render("error", &data).unwrap_or_else(|err| {
