@@ -182,7 +182,7 @@ fn every_chart_keeps_its_labels_apart_at_desktop_and_phone_widths() {
     let pages: [(&str, &str, String); 3] = [
         ("H0001", "compliance", "/hr/compliance".into()),
         ("H0001", "file", format!("/files/{file_of}")),
-        ("T0001", "stats", format!("/sittings/{closed}/stats")),
+        ("T0001", "results", format!("/sittings/{closed}")),
     ];
     let mut seen = 0;
     for (width, w, h) in [("desktop", 1280, 900), ("phone", 390, 844)] {
