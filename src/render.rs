@@ -227,6 +227,14 @@ fn mail_renderer() -> &'static MailRenderer {
     })
 }
 
+/// A message of the catalogue in `lang` with its placeholders filled, for text services build
+/// (e.g. an import's row errors) in the reader's language; the key itself when it is missing.
+pub fn say(lang: &str, key: &str, params: &serde_json::Value) -> String {
+    let r = mail_renderer();
+    let cat = r.catalogues.get(lang).or_else(|| r.catalogues.get(LANGS[0])).expect("catalogue");
+    cat.get(key).map(|t| fill(t, params)).unwrap_or_else(|| key.to_string())
+}
+
 /// Renders e-mail `kind` (templates/email/KIND.{txt,html}.hbs, subject `mail.KIND.subject` in
 /// the catalogue) in `lang`. Values in `params` are escaped in the HTML part.
 pub fn render_mail(kind: &str, lang: &str, params: &serde_json::Value) -> Result<MailText, String> {

@@ -292,8 +292,18 @@ fn admin_imports_officers_all_or_nothing() {
     let bad = format!("{header}\n200001,赵一,城东派出所,派出所,社区民警,1,四级警长,2024-07-01,0,0,,officer,\n200002,钱二,不存在的所,派出所,,1,,2024-13-01,0,0,,officer,\n");
     let (s, html) = upload(&bad);
     assert_eq!(s, Status::Ok);
-    assert!(html.contains("row 3: unit"), "{}", &html[html.find("alert").unwrap_or(0)..][..400.min(html.len())]);
-    assert!(html.contains("row 3: hire_date"));
+    // each problem with its row, in the reader's language (Chinese by default)
+    assert!(
+        html.contains("第 3 行：单位 &quot;不存在的所&quot;：没有这个单位"),
+        "{}",
+        &html[html.find("alert").unwrap_or(0)..][..600.min(html.len())]
+    );
+    assert!(html.contains("第 3 行：入警日期 &quot;2024-13-01&quot;"));
+    assert!(!html.contains("no such unit"), "no English in the Chinese page");
+    app.client.get("/lang/en").dispatch();
+    let (_, html) = upload(&bad);
+    assert!(html.contains("row 3: unit &quot;不存在的所&quot;: no such unit") && html.contains("row 3: hire_date"), "{html}");
+    app.client.get("/lang/zh").dispatch();
     let mut conn = app.conn();
     assert!(lawcert::db::models::org::find_by_badge(&mut conn, "200001").unwrap().is_none(), "nothing imported");
     let good = format!("{header}\n200001,赵一,城东派出所,派出所,社区民警,1,四级警长,2024-07-01,0,0,,officer,\n200002,钱二,城西派出所,派出所,,是,,2024-09-01,否,否,qian@example.invalid,officer,\n");
@@ -313,7 +323,7 @@ fn admin_imports_officers_all_or_nothing() {
     );
     // the same file again is refused: the badges exist
     let (_, html) = upload(&good);
-    assert!(html.contains("an account with this 警号 exists"));
+    assert!(html.contains("第 2 行：警号 200001：已有使用该警号的账号"), "{html}");
     // forged upload
     let forged = "--B\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\nforged\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"o.csv\"\r\nContent-Type: text/csv\r\n\r\nbadge\r\n--B--\r\n";
     let r = app

@@ -799,18 +799,18 @@ fn an_admin_owns_the_compliance_targets_and_remedial_rules_validated_audited_and
 
     // remedial rules: a shorter deadline applies to the next plan opened, without a restart
     let csrf = app.login_page("admin");
-    let rules = |deadline: &str, deduction: &str| {
+    let rules = |csrf: &str, deadline: &str, deduction: &str| {
         format!(
             "_csrf={csrf}&enrol_on_fail=true&low_percent=70&low_streak=2&case_deduction={deduction}&deadline_days={deadline}&mastery_percent=80&mastery_answers=20&weak_statutes=3&exam_questions=20&exam_minutes=30&exam_pass_percent=60&exam_window_days=7&max_exam_tries=2&remind_every_days=7"
         )
     };
-    let (s, page, _) = post(&app, "/admin/settings/remedial", rules("0", "x"));
+    let (s, page, _) = post(&app, "/admin/settings/remedial", rules(&csrf, "0", "x"));
     assert_eq!(s, Status::Ok);
     assert!(page.contains("id=\"error-case_deduction\""), "{page}");
-    let (s, page, _) = post(&app, "/admin/settings/remedial", rules("0", "2.5"));
+    let (s, page, _) = post(&app, "/admin/settings/remedial", rules(&csrf, "0", "2.5"));
     assert_eq!(s, Status::Ok);
     assert!(page.contains("id=\"error-deadline_days\""), "{page}");
-    let (s, page, _) = post(&app, "/admin/settings/remedial", rules("10", "2.5"));
+    let (s, page, _) = post(&app, "/admin/settings/remedial", rules(&csrf, "10", "2.5"));
     assert_eq!(s, Status::Ok);
     assert!(page.contains("培训规则已保存"), "{page}");
     let r = lawcert::services::remedial::rules(&mut app.conn()).unwrap();
@@ -823,6 +823,6 @@ fn an_admin_owns_the_compliance_targets_and_remedial_rules_validated_audited_and
     assert_eq!(p.deadline - p.opened_at, Duration::days(10), "the new deadline rule applies at once");
     // not an admin's? refused
     let csrf = app.login_page("H0001");
-    let (s, _, _) = post(&app, "/admin/settings/remedial", rules("10", "2.5").replace(&csrf, &csrf));
+    let (s, _, _) = post(&app, "/admin/settings/remedial", rules(&csrf, "10", "2.5"));
     assert_eq!(s, Status::Forbidden);
 }
