@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::bank::Level;
 
-/// Rule values HR can change (settings key `compliance_targets`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Rule values the bureau sets (settings key `compliance_targets`; 管理 → 考核设置 or
+/// `PUT /api/v1/settings/compliance-targets`). A field left out keeps its default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct Targets {
     /// Officers hired within this many months are "new" and must hold 基本级.

@@ -4,7 +4,8 @@
 
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
-use rocket::{get, post};
+use rocket::serde::json::Json;
+use rocket::{get, post, put, State};
 use serde_json::json;
 
 use super::pages::{CsrfForm, PageCtx};
@@ -14,6 +15,8 @@ use crate::domain::compliance::Targets;
 use crate::domain::remedial::RemedialRules;
 use crate::error::AppResult;
 use crate::services::{hr, remedial};
+use crate::state::AppState;
+use crate::web::api::{json_body, ErrorBody};
 
 /// What the page shows in each field: the stored values, or what was typed when it was refused.
 fn targets_fields(t: &Targets) -> serde_json::Value {
@@ -170,4 +173,62 @@ pub async fn save_rules(ctx: PageCtx<'_>, a: Admin<'_>, f: CsrfForm<RulesForm>) 
         Err(e) if e.is_invalid() => page(&ctx, None, Some(typed), e.lines(), None).await,
         Err(e) => Err(e),
     }
+}
+
+// ---- the same settings as JSON (admins) ----
+
+/// The compliance targets in force (admins).
+#[utoipa::path(get, path = "/api/v1/settings/compliance-targets", tag = "settings", security(("bearer" = [])),
+    responses((status = 200, body = Targets), (status = 403, body = ErrorBody)))]
+#[get("/api/v1/settings/compliance-targets")]
+pub async fn api_targets(state: &State<AppState>, _a: Admin<'_>) -> AppResult<Json<Targets>> {
+    Ok(Json(with_db(state, |c| hr::targets(c)).await?))
+}
+
+/// Sets the compliance targets (admins; audited; in force at once). 422 names each field.
+#[utoipa::path(put, path = "/api/v1/settings/compliance-targets", tag = "settings", security(("bearer" = [])), request_body = Targets,
+    responses((status = 200, body = Targets), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[put("/api/v1/settings/compliance-targets", data = "<body>")]
+pub async fn api_put_targets(
+    state: &State<AppState>,
+    a: Admin<'_>,
+    body: Result<Json<Targets>, rocket::serde::json::Error<'_>>,
+) -> AppResult<Json<Targets>> {
+    let t = json_body(body)?;
+    let (by, now) = (a.id(), state.clock.now());
+    Ok(Json(
+        with_db(state, move |c| {
+            hr::save_targets(c, &t, by, now)?;
+            hr::targets(c)
+        })
+        .await?,
+    ))
+}
+
+/// The remedial-training rules in force (admins).
+#[utoipa::path(get, path = "/api/v1/settings/remedial-rules", tag = "settings", security(("bearer" = [])),
+    responses((status = 200, body = RemedialRules), (status = 403, body = ErrorBody)))]
+#[get("/api/v1/settings/remedial-rules")]
+pub async fn api_rules(state: &State<AppState>, _a: Admin<'_>) -> AppResult<Json<RemedialRules>> {
+    Ok(Json(with_db(state, |c| remedial::rules(c)).await?))
+}
+
+/// Sets the remedial-training rules (admins; audited; in force at once). 422 names each field.
+#[utoipa::path(put, path = "/api/v1/settings/remedial-rules", tag = "settings", security(("bearer" = [])), request_body = RemedialRules,
+    responses((status = 200, body = RemedialRules), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[put("/api/v1/settings/remedial-rules", data = "<body>")]
+pub async fn api_put_rules(
+    state: &State<AppState>,
+    a: Admin<'_>,
+    body: Result<Json<RemedialRules>, rocket::serde::json::Error<'_>>,
+) -> AppResult<Json<RemedialRules>> {
+    let r = json_body(body)?;
+    let (by, now) = (a.id(), state.clock.now());
+    Ok(Json(
+        with_db(state, move |c| {
+            remedial::save_rules(c, &r, by, now)?;
+            remedial::rules(c)
+        })
+        .await?,
+    ))
 }

@@ -826,3 +826,38 @@ fn an_admin_owns_the_compliance_targets_and_remedial_rules_validated_audited_and
     let (s, _, _) = post(&app, "/admin/settings/remedial", rules(&csrf, "10", "2.5"));
     assert_eq!(s, Status::Forbidden);
 }
+
+#[test]
+fn the_settings_are_also_read_and_written_through_the_api_by_admins_only() {
+    let app = TestApp::new();
+    let admin = app.token("admin");
+    let (s, t) = app.api("GET", "/api/v1/settings/compliance-targets", &admin, None);
+    assert_eq!(s, Status::Ok, "{t}");
+    assert_eq!((t["lacking_basic_warn_percent"].as_i64(), t["lacking_basic_cap_percent"].as_i64()), (Some(10), Some(20)));
+    let (s, e) = app.api(
+        "PUT",
+        "/api/v1/settings/compliance-targets",
+        &admin,
+        Some(json!({"lacking_basic_warn_percent": 30, "lacking_basic_cap_percent": 20})),
+    );
+    assert_eq!(s, Status::UnprocessableEntity, "{e}");
+    assert_eq!(e["error"]["fields"][0]["field"], "lacking_basic_warn_percent", "{e}");
+    let (s, t) = app.api(
+        "PUT",
+        "/api/v1/settings/compliance-targets",
+        &admin,
+        Some(json!({"lacking_basic_warn_percent": 8, "lacking_basic_cap_percent": 25})),
+    );
+    assert_eq!(s, Status::Ok, "{t}");
+    assert_eq!((t["lacking_basic_warn_percent"].as_i64(), t["new_officer_months"].as_i64()), (Some(8), Some(24)), "left out: the default");
+    let (s, r) = app.api("PUT", "/api/v1/settings/remedial-rules", &admin, Some(json!({"deadline_days": 45, "max_exam_tries": 3})));
+    assert_eq!(s, Status::Ok, "{r}");
+    assert_eq!(lawcert::services::remedial::rules(&mut app.conn()).unwrap().deadline_days, 45);
+    let (s, _) = app.api("PUT", "/api/v1/settings/remedial-rules", &admin, Some(json!({"deadline_days": "soon"})));
+    assert_eq!(s, Status::BadRequest);
+    let hr = app.token("H0001");
+    assert_eq!(app.api("GET", "/api/v1/settings/remedial-rules", &hr, None).0, Status::Forbidden);
+    assert_eq!(app.api("PUT", "/api/v1/settings/compliance-targets", &hr, Some(json!({}))).0, Status::Forbidden);
+    let log = lawcert::db::models::audit::for_subject(&mut app.conn(), "settings:remedial_rules").unwrap();
+    assert!(log.iter().any(|e| e.detail.contains("\"deadline_days\":45")), "audited");
+}
