@@ -273,6 +273,15 @@ fn a_failed_bimonthly_exam_opens_a_remedial_plan_the_officer_works_through_and_t
     assert_eq!(r.status(), Status::Ok);
     let bytes = r.into_bytes().unwrap();
     assert!(bytes.starts_with(b"%PDF-") && crate::pdf_text::text(&bytes).contains(&officer.name), "the PDF carries the officer's name");
+    // its labels and dates follow the reader's language; what it records prints as stored
+    let zh = crate::pdf_text::text(&bytes);
+    let hired = officer.hire_date;
+    assert!(zh.contains("民警训练档案") && zh.contains(&lawcert::timefmt::date_in("zh", hired)), "{zh}");
+    app.client.get("/lang/en").dispatch();
+    let en = crate::pdf_text::text(&app.client.get(format!("/files/{}/pdf", officer.id)).dispatch().into_bytes().unwrap());
+    assert!(en.contains("Officer's training file") && en.contains(&lawcert::timefmt::date_in("en", hired)), "{en}");
+    assert!(!en.contains("档案记录") && en.contains(&officer.name), "{en}");
+    app.client.get("/lang/zh").dispatch();
     let r = app.client.get("/files/export?format=xlsx").dispatch();
     assert_eq!(r.status(), Status::Ok);
     assert!(r.into_bytes().unwrap().starts_with(b"PK"), "an xlsx is a zip");
