@@ -331,7 +331,8 @@ pub async fn case_import(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfUpload<CaseUpl
     let mut f = f.0;
     let text = read_upload(&mut f.file, 2 * 1024 * 1024).await?;
     let (by, now) = (t.id(), ctx.state.clock.now());
-    match with_db(ctx.state, move |c| remedial::import_case_evaluations(c, &text, by, now)).await {
+    let lang = ctx.lang;
+    match with_db(ctx.state, move |c| remedial::import_case_evaluations(c, &text, lang, by, now)).await {
         Ok((rows, plans)) => {
             ctx.render("remedial/cases", json!({"errors": [], "done": {"rows": rows, "plans": plans.len(), "ids": plans}}))
         }

@@ -870,3 +870,35 @@ fn the_settings_are_also_read_and_written_through_the_api_by_admins_only() {
     let log = lawcert::db::models::audit::for_subject(&mut app.conn(), "settings:remedial_rules").unwrap();
     assert!(log.iter().any(|e| e.detail.contains("\"deadline_days\":45")), "audited");
 }
+
+#[test]
+fn case_evaluation_errors_name_line_and_column_in_the_reader_s_language() {
+    let app = TestApp::new();
+    let csrf = app.login_page("T0001");
+    let upload = |csv: &str| {
+        let boundary = "XBOUNDARYX";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+        );
+        let r = app
+            .client
+            .post("/remedial/case-evaluations")
+            .header(rocket::http::ContentType::new("multipart", "form-data").with_params(("boundary", boundary)))
+            .body(body)
+            .dispatch();
+        (r.status(), r.into_string().unwrap_or_default())
+    };
+    let bad = "badge,month,case_ref,deduction\n100001,2026-13,A-1,2\n999999,2026-11,A-2,abc\n";
+    let (s, html) = upload(bad);
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("第 2 行，月份：&quot;2026-13&quot; 不是 YYYY-MM 格式的月份"), "{html}");
+    assert!(html.contains("第 3 行，扣分：&quot;abc&quot; 不是 0 到 100 之间的数"), "{html}");
+    assert!(!html.contains("is not YYYY-MM"), "no English in the Chinese page");
+    app.client.get("/lang/en").dispatch();
+    let (_, html) = upload(bad);
+    assert!(html.contains("line 2, month: &quot;2026-13&quot; is not YYYY-MM"), "{html}");
+    app.client.get("/lang/zh").dispatch();
+    // past parsing: an unknown badge, named with its line
+    let (_, html) = upload("badge,month,case_ref,deduction\n999999,2026-11,A-2,1\n");
+    assert!(html.contains("第 2 行：没有警号为 &quot;999999&quot; 的民警"), "{html}");
+}
