@@ -119,7 +119,7 @@ pub async fn enrol(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfForm<EnrolForm>) -> 
     .await;
     match r {
         Ok(_) => manage_page(&ctx, vec![], Some(badge)).await,
-        Err(e) if (e.is_conflict() || e.is_invalid()) => manage_page(&ctx, vec![format!("{badge}: {}", e.message)], None).await,
+        Err(e) if (e.is_conflict() || e.is_invalid()) => manage_page(&ctx, vec![format!("{badge}: {}", ctx.said(&e))], None).await,
         Err(e) => Err(e),
     }
 }
