@@ -123,25 +123,27 @@ pub struct Decision {
     pub deadline: String,
 }
 
-/// Acts on escalation `id`. Field errors name `action`, `reason` and `deadline`.
-pub fn act(conn: &mut DbConn, id: i64, actor: &org::User, roles: &[Role], d: &Decision, now: Ts) -> AppResult<i64> {
+/// Acts on escalation `id`. Field errors name `action`, `reason` and `deadline`, said in `lang`.
+pub fn act(conn: &mut DbConn, id: i64, actor: &org::User, roles: &[Role], d: &Decision, lang: &str, now: Ts) -> AppResult<i64> {
+    let say = |key: &str, params: serde_json::Value| crate::render::say(lang, &format!("escalation.err_{key}"), &params);
     let e = tr_db::find_escalation(conn, id)?.ok_or_else(|| AppError::not_found("no such escalation"))?;
     if !may_act(conn, actor, roles, e.unit_id)? {
         // another unit's escalation is not shown to this reader at all
         return Err(AppError::not_found("no such escalation"));
     }
     if e.action.is_some() {
-        return Err(AppError::new(ErrorCode::AlreadyDecided, "this escalation has already been dealt with"));
+        return Err(AppError::new(ErrorCode::AlreadyDecided, "this escalation has already been dealt with")
+            .localized("escalation.err_dealt_with", json!({})));
     }
     let mut errs = Vec::new();
     let action = Action::parse(d.action.trim());
     if action.is_none() {
-        errs.push(FieldError::new("action", "choose acknowledge, extend or refer"));
+        errs.push(FieldError::new("action", say("action", json!({}))));
     }
     let reason = d.reason.trim();
     let needs_reason = matches!(action, Some(Action::Extend | Action::Refer));
     if (needs_reason && reason.chars().count() < 5) || reason.chars().count() > 500 {
-        errs.push(FieldError::new("reason", "give a reason of 5 to 500 characters"));
+        errs.push(FieldError::new("reason", say("reason", json!({}))));
     }
     let today = bureau_date(now);
     let mut new_deadline = None;
@@ -151,8 +153,8 @@ pub fn act(conn: &mut DbConn, id: i64, actor: &org::User, roles: &[Role], d: &De
                 // the end of that bureau day
                 new_deadline = Some(crate::timefmt::bureau_day_end(day));
             }
-            Ok(_) => errs.push(FieldError::new("deadline", format!("a date after today and at most {MAX_EXTENSION_DAYS} days ahead"))),
-            Err(_) => errs.push(FieldError::new("deadline", "a date such as 2027-01-15")),
+            Ok(_) => errs.push(FieldError::new("deadline", say("deadline_range", json!({"days": MAX_EXTENSION_DAYS})))),
+            Err(_) => errs.push(FieldError::new("deadline", say("deadline_format", json!({})))),
         }
     }
     if !errs.is_empty() {
@@ -160,12 +162,14 @@ pub fn act(conn: &mut DbConn, id: i64, actor: &org::User, roles: &[Role], d: &De
     }
     let action = action.expect("checked");
     if action == Action::Refer && e.unit_id.is_none() {
-        return Err(AppError::new(ErrorCode::NotAllowed, "HR is the last level: acknowledge or extend the plan instead"));
+        return Err(AppError::new(ErrorCode::NotAllowed, "HR is the last level: acknowledge or extend the plan instead")
+            .localized("escalation.err_last_level", json!({})));
     }
     write_tx(conn, |c| {
         let plan = tr_db::find_plan(c, e.plan_id)?.ok_or_else(|| AppError::internal("plan missing"))?;
         if !tr_db::act_on_escalation(c, e.id, action.done(), actor.id, Some(reason).filter(|r| !r.is_empty()), new_deadline, now)? {
-            return Err(AppError::new(ErrorCode::AlreadyDecided, "this escalation has already been dealt with"));
+            return Err(AppError::new(ErrorCode::AlreadyDecided, "this escalation has already been dealt with")
+                .localized("escalation.err_dealt_with", json!({})));
         }
         let mut next = None;
         match action {

@@ -208,10 +208,12 @@ pub async fn escalation_act(
     let (cu, now) = (h.0.clone(), ctx.state.clock.now());
     let d = escalation::Decision { action: f.action.clone(), reason: f.reason.clone(), deadline: f.deadline.clone() };
     let plan_id = with_db(ctx.state, move |c| Ok(tr_db::find_escalation(c, id)?.map(|e| e.plan_id))).await?;
-    match with_db(ctx.state, move |c| escalation::act(c, id, &cu.user, &cu.roles, &d, now)).await {
+    let lang = ctx.lang;
+    match with_db(ctx.state, move |c| escalation::act(c, id, &cu.user, &cu.roles, &d, lang, now)).await {
         Ok(plan) => Ok(Either::Right(Redirect::to(format!("/remedial/{plan}#escalations")))),
         Err(e) if (e.is_invalid() || e.is_conflict()) && plan_id.is_some() => {
-            plan_page(&ctx, h.0, plan_id.expect("checked"), e.lines(), f).await.map(Either::Left)
+            let lines = if e.is_invalid() { e.lines() } else { vec![ctx.said(&e)] };
+            plan_page(&ctx, h.0, plan_id.expect("checked"), lines, f).await.map(Either::Left)
         }
         Err(e) => Err(e),
     }

@@ -704,6 +704,7 @@ fn an_overdue_plan_reaches_the_unit_leader_or_hr_who_acknowledge_extend_or_refer
         post(&app, &format!("/remedial/escalations/{}/act", e_east.id), format!("_csrf={csrf}&action=extend&reason=&deadline={today}"));
     assert_eq!(s, Status::Ok);
     assert!(page.contains("id=\"error-reason\"") && page.contains("id=\"error-deadline\""), "{page}");
+    assert!(page.contains("请填写理由（5 到 500 个字）"), "field errors in the reader's language: {page}");
     let until = today + Duration::days(14);
     let (s, _, loc) = post(
         &app,
@@ -721,7 +722,7 @@ fn an_overdue_plan_reaches_the_unit_leader_or_hr_who_acknowledge_extend_or_refer
     let (s, page, _) =
         post(&app, &format!("/remedial/escalations/{}/act", e_east.id), format!("_csrf={csrf}&action=acknowledge&reason=&deadline="));
     assert_eq!(s, Status::Ok);
-    assert!(page.contains("already been dealt with"), "one decision per escalation");
+    assert!(page.contains("这项督办已经处理过了"), "one decision per escalation, said in the reader's language");
     // the leader's list of their officers' files
     let (s, files) = get(&app, "/files");
     assert_eq!(s, Status::Ok);
@@ -754,7 +755,7 @@ fn an_overdue_plan_reaches_the_unit_leader_or_hr_who_acknowledge_extend_or_refer
         format!("_csrf={csrf}&action=refer&reason={}&deadline=", enc("再上报一级看看")),
     );
     assert_eq!(s, Status::Ok);
-    assert!(page.contains("HR is the last level"), "{page}");
+    assert!(page.contains("政工（人事）部门是最后一级"), "{page}");
     let (s, _, _) =
         post(&app, &format!("/remedial/escalations/{}/act", e_lone.id), format!("_csrf={csrf}&action=acknowledge&reason=&deadline="));
     assert_eq!(s, Status::SeeOther);
