@@ -200,3 +200,22 @@ fn every_chart_keeps_its_labels_apart_at_desktop_and_phone_widths() {
     // compliance: five gauges, the map and the bands' bars; the file's map; the histogram
     assert!(seen >= 2 * 9, "every chart was looked at: {seen}");
 }
+
+#[test]
+#[ignore = "needs Chromium, chromedriver and axe-core: run .ci/browser-tests"]
+fn the_settings_escalation_and_files_pages_pass_axe() {
+    let (_app, b) = start();
+    login(&b, "admin");
+    nav(&b, "/admin/settings");
+    assert_eq!(b.find("#lacking_basic_warn_percent").attr("value").as_deref(), Some("10"));
+    axe(&b, "admin-settings");
+    shot(&b, "admin-settings");
+    b.click_and_load("form[action='/logout'] button");
+    login(&b, "L0001");
+    nav(&b, "/remedial/escalations");
+    axe(&b, "escalations");
+    nav(&b, "/files");
+    assert!(!b.find_all("table.list tbody a[href^='/files/']").is_empty(), "the leader's officers are listed");
+    axe(&b, "files");
+    shot(&b, "files");
+}
