@@ -245,6 +245,10 @@ role_guard!(/// Keeps officers' records (posts, certification): HR and admins.
     Personnel, [Role::Hr, Role::Admin]);
 role_guard!(/// Reads standard-setting studies: trainers (the panel) and admins (who adopt a cut).
     StandardsReader, [Role::Trainer, Role::Admin]);
+role_guard!(/// Deals with escalated remedial plans: unit leaders and HR.
+    EscalationHandler, [Role::Leader, Role::Hr]);
+role_guard!(/// Reads other officers' training files: unit leaders (their units), HR and admins.
+    FileReader, [Role::Leader, Role::Hr, Role::Admin]);
 role_guard!(/// Reads results: trainers, unit leaders, HR, admins.
     ResultsReader, [Role::Trainer, Role::Leader, Role::Hr, Role::Admin]);
 

@@ -40,7 +40,8 @@ pub struct Config {
     /// The bureau's time zone as a UTC offset, minutes east (`LAWCERT_UTC_OFFSET`, +08:00).
     pub utc_offset_minutes: i32,
     /// The site's address as people reach it (`LAWCERT_PUBLIC_URL`), printed in certificates'
-    /// QR codes; without it the request's host is used.
+    /// QR codes and the base of every link in e-mails (required with SMTP); without it the
+    /// request's host is used, and e-mails written to the folder link to the listening address.
     pub public_url: Option<String>,
     /// How long before a non-mock sitting opens its frozen pool leaves practice
     /// (`LAWCERT_POOL_LEAD_HOURS`): from then until it closes no one practises its questions.
@@ -131,6 +132,15 @@ impl Config {
             },
             database,
         })
+        .and_then(|c: Config| {
+            // a mail client opens only absolute links, and a mail server means real recipients
+            if matches!(c.mail_transport, MailTransport::Smtp(_)) && c.public_url.is_none() {
+                return Err("LAWCERT_SMTP_URL is set but LAWCERT_PUBLIC_URL is not: the links in e-mails must be absolute. \
+                            Set LAWCERT_PUBLIC_URL to the address people reach the site at, e.g. https://lawcert.bureau.example"
+                    .into());
+            }
+            Ok(c)
+        })
     }
 
     pub fn from_env() -> Result<Config, String> {
@@ -164,6 +174,16 @@ mod tests {
         assert!(!c.demo);
         assert!(cfg(&[("DATABASE_URL", "postgres://localhost/x"), ("LAWCERT_DEMO", "1")]).unwrap().demo);
         assert_eq!(cfg(&[("DATABASE_URL", "sqlite:///tmp/a.db")]).unwrap().database.target, "/tmp/a.db");
+    }
+
+    #[test]
+    fn smtp_without_a_public_address_refuses_to_start_naming_the_setting() {
+        let e = cfg(&[("LAWCERT_SMTP_URL", "smtp://127.0.0.1:25")]).unwrap_err();
+        assert!(e.contains("LAWCERT_PUBLIC_URL") && e.contains("LAWCERT_SMTP_URL"), "{e}");
+        let c = cfg(&[("LAWCERT_SMTP_URL", "smtp://127.0.0.1:25"), ("LAWCERT_PUBLIC_URL", "https://lawcert.example/")]).unwrap();
+        assert_eq!(c.public_url.as_deref(), Some("https://lawcert.example"));
+        // the embedded .eml folder needs no address
+        assert!(cfg(&[]).unwrap().public_url.is_none());
     }
 
     #[test]

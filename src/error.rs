@@ -99,13 +99,21 @@ pub struct AppError {
     pub fields: Vec<FieldError>,
     /// Seconds the client should wait before trying again (sent as `Retry-After`).
     pub retry_after: Option<u32>,
+    /// The message as catalogue keys (`templates/locales`) with their placeholders, one a
+    /// sentence, so a page says it in the reader's language; the API keeps `message`.
+    pub localized: Vec<(String, serde_json::Value)>,
 }
 
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> AppError {
-        AppError { code, message: message.into(), fields: Vec::new(), retry_after: None }
+        AppError { code, message: message.into(), fields: Vec::new(), retry_after: None, localized: Vec::new() }
+    }
+    /// The same error, said on pages by catalogue key `key` (placeholders from `params`).
+    pub fn localized(mut self, key: &str, params: serde_json::Value) -> AppError {
+        self.localized.push((key.to_string(), params));
+        self
     }
     pub fn bad_request(message: impl Into<String>) -> AppError {
         AppError::new(ErrorCode::BadRequest, message)
@@ -134,7 +142,7 @@ impl AppError {
     /// Invalid input, one entry a field. The message joins them for readers that show one line.
     pub fn invalid(fields: Vec<FieldError>) -> AppError {
         let message = fields.iter().map(FieldError::to_string).collect::<Vec<_>>().join("; ");
-        AppError { code: ErrorCode::Invalid, message, fields, retry_after: None }
+        AppError { code: ErrorCode::Invalid, message, fields, retry_after: None, localized: Vec::new() }
     }
 
     /// Invalid input from a validator that speaks in lines `field: problem`

@@ -35,6 +35,10 @@ pub fn prepare(config: &Config, clock: &Clock) -> anyhow::Result<db::Pool> {
     timefmt::set_bureau_offset_minutes(config.utc_offset_minutes);
     let (pool, created) = db::connect_noting_new(&config.database, config.pool_size)?;
     let mut conn = pool.get()?;
+    if let Some(base) = &config.public_url {
+        // before the demo's notices are written (rocket_with records the listening address otherwise)
+        services::mail::set_link_base(&mut conn, base, clock.now()).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    }
     let bank = domain::bank::load_dir(&config.questions_dir).map_err(|errs| {
         anyhow::anyhow!(
             "the question banks in {} have errors; nothing was loaded:\n{}",
@@ -68,6 +72,18 @@ pub fn load_texts(config: &Config) -> domain::statute_text::StatuteTexts {
     })
 }
 
+/// `http://ADDRESS:PORT` as Rocket will listen (an unspecified address reads as this machine).
+fn listening_url(figment: &rocket::figment::Figment) -> String {
+    let ip: std::net::IpAddr = figment.extract_inner("address").unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
+    let port: u16 = figment.extract_inner("port").unwrap_or(8000);
+    let host = match ip {
+        ip if ip.is_unspecified() => "127.0.0.1".to_string(),
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+    };
+    format!("http://{host}:{port}")
+}
+
 /// Builds the application on a prepared pool.
 pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::Pool, clock: Arc<Clock>) -> Rocket<Build> {
     let writers = if config.database.backend == db::Backend::Sqlite { 1 } else { (config.pool_size as usize / 2).max(1) };
@@ -85,6 +101,11 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
         eprintln!("reading the demo flag: {}", e.message);
         false
     });
+    // the base of every link in e-mails: the public address, else the one this server listens on
+    let link_base = config.public_url.clone().unwrap_or_else(|| listening_url(&figment));
+    if let Err(e) = pool.get().map_err(AppError::from).and_then(|mut c| services::mail::set_link_base(&mut c, &link_base, clock.now())) {
+        eprintln!("recording the address for e-mail links: {}", e.message);
+    }
     // signs audit checkpoints; derived from the server's secret key, like the CLI's
     let audit_key = cli::configured_secret(&figment).map(|k| domain::audit::checkpoint_key(&k));
     let state = AppState {

@@ -120,6 +120,45 @@ impl handlebars::HelperDef for FieldErrorHelper {
     }
 }
 
+/// `{{when deadline}}`: a date or time the server wrote (`2026-12-03`, `2026-12-03 09:00`, RFC
+/// 3339) in the page's or mail's language (`lang` in its data); anything else as it is.
+struct When;
+
+impl handlebars::HelperDef for When {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let lang = ctx.data().get("lang").and_then(|l| l.as_str()).unwrap_or(LANGS[0]);
+        let text = match h.param(0).map(|p| p.value()) {
+            Some(serde_json::Value::String(s)) => crate::timefmt::localize(lang, s).unwrap_or_else(|| s.clone()),
+            Some(serde_json::Value::Null) | None => String::new(),
+            Some(v) => v.to_string(),
+        };
+        out.write(&r.get_escape_fn()(&text))?;
+        Ok(())
+    }
+}
+
+/// Every string value of `params` that is a date or time as the server writes it, in `lang`
+/// (mails: their placeholders and subjects are filled from these).
+pub fn localize_dates(lang: &str, params: &mut serde_json::Value) {
+    match params {
+        serde_json::Value::Object(m) => m.values_mut().for_each(|v| localize_dates(lang, v)),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|v| localize_dates(lang, v)),
+        serde_json::Value::String(s) => {
+            if let Some(l) = crate::timefmt::localize(lang, s) {
+                *s = l;
+            }
+        }
+        _ => {}
+    }
+}
+
 handlebars::handlebars_helper!(concat: |*args| args.iter().map(|a| match a { serde_json::Value::String(s) => s.clone(), v => v.to_string() }).collect::<String>());
 
 impl Renderer {
@@ -131,6 +170,7 @@ impl Renderer {
         hb.register_helper("t", Box::new(Translate { catalogues: catalogues.clone(), escape: true }));
         hb.register_helper("concat", Box::new(concat));
         hb.register_helper("field_error", Box::new(FieldErrorHelper));
+        hb.register_helper("when", Box::new(When));
         Renderer { hb, catalogues }
     }
 
@@ -187,10 +227,21 @@ fn mail_renderer() -> &'static MailRenderer {
     })
 }
 
+/// A message of the catalogue in `lang` with its placeholders filled, for text services build
+/// (e.g. an import's row errors) in the reader's language; the key itself when it is missing.
+pub fn say(lang: &str, key: &str, params: &serde_json::Value) -> String {
+    let r = mail_renderer();
+    let cat = r.catalogues.get(lang).or_else(|| r.catalogues.get(LANGS[0])).expect("catalogue");
+    cat.get(key).map(|t| fill(t, params)).unwrap_or_else(|| key.to_string())
+}
+
 /// Renders e-mail `kind` (templates/email/KIND.{txt,html}.hbs, subject `mail.KIND.subject` in
 /// the catalogue) in `lang`. Values in `params` are escaped in the HTML part.
 pub fn render_mail(kind: &str, lang: &str, params: &serde_json::Value) -> Result<MailText, String> {
     let r = mail_renderer();
+    let mut params = params.clone();
+    localize_dates(lang, &mut params);
+    let params = &params;
     let mut data = params.clone();
     if let Some(m) = data.as_object_mut() {
         m.insert("lang".into(), serde_json::Value::String(lang.into()));

@@ -37,6 +37,12 @@ pub fn bureau_date(t: NaiveDateTime) -> chrono::NaiveDate {
     (t + bureau_offset()).date()
 }
 
+/// The last minute of a bureau calendar day (23:59 bureau time), as a stored UTC time: a
+/// deadline given as a date.
+pub fn bureau_day_end(day: chrono::NaiveDate) -> NaiveDateTime {
+    day.and_hms_opt(23, 59, 0).expect("valid time") - bureau_offset()
+}
+
 pub fn to_string(t: &NaiveDateTime) -> String {
     t.and_utc().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
@@ -83,6 +89,24 @@ mod tests {
 }
 
 #[cfg(test)]
+mod locale_tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_written_per_locale() {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        assert_eq!(date_in("zh", d), "2026年12月3日");
+        assert_eq!(date_in("en", d), "3 Dec 2026");
+        assert_eq!(localize("en", "2026-12-03 09:05").as_deref(), Some("3 Dec 2026 09:05"));
+        assert_eq!(localize("zh", "2026-01-09").as_deref(), Some("2026年1月9日"));
+        // stored UTC in RFC 3339 is shown in the bureau's time (+08:00 by default)
+        assert_eq!(localize("zh", "2026-12-02T17:30:00.000Z").as_deref(), Some("2026年12月3日 01:30"));
+        assert_eq!(localize("en", "第二章"), None);
+        assert_eq!(localize("en", "2026-13-40"), None);
+    }
+}
+
+#[cfg(test)]
 mod offset_tests {
     #[test]
     fn offsets_parse_and_refuse_nonsense() {
@@ -93,6 +117,41 @@ mod offset_tests {
         assert_eq!(super::parse_offset("Asia/Shanghai"), None);
         assert_eq!(super::parse_offset("+08:60"), None);
     }
+}
+
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// A calendar date as a reader of `lang` writes it: 2026年12月3日 / 3 Dec 2026.
+pub fn date_in(lang: &str, d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    if lang == "en" {
+        format!("{} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
+    } else {
+        format!("{}年{}月{}日", d.year(), d.month(), d.day())
+    }
+}
+
+/// A bureau wall-clock time (already in the bureau's zone) as a reader of `lang` writes it:
+/// 2026年12月3日 09:00 / 3 Dec 2026 09:00.
+pub fn datetime_in(lang: &str, t: NaiveDateTime) -> String {
+    format!("{} {}", date_in(lang, t.date()), t.format("%H:%M"))
+}
+
+/// A date or time as the server writes it for display — `2026-12-03`, `2026-12-03 09:00`
+/// (bureau time, as [`local`] gives it) or RFC 3339 (stored UTC, shown in the bureau's time) —
+/// in the reader's language; None when `s` is none of these (then it is shown as it is).
+pub fn localize(lang: &str, s: &str) -> Option<String> {
+    let s = s.trim();
+    if s.len() == 10 {
+        return chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(|d| date_in(lang, d));
+    }
+    if s.len() == 16 && s.as_bytes()[10] == b' ' {
+        return NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").ok().map(|t| datetime_in(lang, t));
+    }
+    if s.len() >= 20 && s.as_bytes()[10] == b'T' {
+        return DateTime::parse_from_rfc3339(s).ok().map(|d| datetime_in(lang, d.naive_utc() + bureau_offset()));
+    }
+    None
 }
 
 /// Shows a stored UTC time in the bureau's time, to the minute (pages, e-mails, files).

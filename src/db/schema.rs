@@ -457,6 +457,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    remedial_escalations (id) {
+        id -> BigInt,
+        plan_id -> BigInt,
+        unit_id -> Nullable<BigInt>,
+        why -> Text,
+        opened_at -> Timestamp,
+        action -> Nullable<Text>,
+        action_by -> Nullable<BigInt>,
+        action_at -> Nullable<Timestamp>,
+        action_reason -> Nullable<Text>,
+        new_deadline -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     remedial_reviews (plan_id, question_version_id) {
         plan_id -> BigInt,
         question_version_id -> BigInt,
@@ -692,6 +707,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     absences,
     training_entries,
     remedial_plans,
+    remedial_escalations,
     remedial_reviews,
     practice_sessions,
     practice_answers,

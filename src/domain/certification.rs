@@ -190,6 +190,24 @@ pub enum Ineligible {
 
 impl Ineligible {
     /// The reason in plain English (the API's message; pages use the catalogue).
+    /// The catalogue key (`cert_refusal.*`) and placeholders that say this in either language.
+    pub fn key(&self) -> (&'static str, serde_json::Value) {
+        match self {
+            Ineligible::NeedsPrerequisite { level } => ("cert_refusal.needs_prerequisite", serde_json::json!({"level": level.as_str()})),
+            Ineligible::PrerequisiteTooRecent { level, since, years } => (
+                "cert_refusal.prerequisite_too_recent",
+                serde_json::json!({"level": level.as_str(), "since": since.to_string(), "years": years}),
+            ),
+            Ineligible::ServiceTooShort { hired, years } => {
+                ("cert_refusal.service_too_short", serde_json::json!({"hired": hired.to_string(), "years": years}))
+            }
+            Ineligible::AlreadyHolds { level, until } => {
+                ("cert_refusal.already_holds", serde_json::json!({"level": level.as_str(), "until": until.to_string()}))
+            }
+            Ineligible::UnknownLevel => ("cert_refusal.unknown_level", serde_json::json!({})),
+        }
+    }
+
     pub fn message(&self) -> String {
         match self {
             Ineligible::NeedsPrerequisite { level } => format!("this level requires a valid {} certificate first", level.as_str()),

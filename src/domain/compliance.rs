@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::bank::Level;
 
-/// Rule values HR can change (settings key `compliance_targets`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Rule values the bureau sets (settings key `compliance_targets`; 管理 → 考核设置 or
+/// `PUT /api/v1/settings/compliance-targets`). A field left out keeps its default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct Targets {
     /// Officers hired within this many months are "new" and must hold 基本级.
@@ -37,9 +38,15 @@ impl Targets {
         if !(1..=120).contains(&self.new_officer_months) {
             errs.push("new_officer_months: must be 1–120".into());
         }
-        if !(0..=100).contains(&self.lacking_basic_warn_percent) || !(0..=100).contains(&self.lacking_basic_cap_percent) {
-            errs.push("lacking_basic_*_percent: must be 0–100".into());
-        } else if self.lacking_basic_warn_percent > self.lacking_basic_cap_percent {
+        let warn_ok = (0..=100).contains(&self.lacking_basic_warn_percent);
+        let cap_ok = (0..=100).contains(&self.lacking_basic_cap_percent);
+        if !warn_ok {
+            errs.push("lacking_basic_warn_percent: must be 0–100".into());
+        }
+        if !cap_ok {
+            errs.push("lacking_basic_cap_percent: must be 0–100".into());
+        }
+        if warn_ok && cap_ok && self.lacking_basic_warn_percent > self.lacking_basic_cap_percent {
             errs.push("lacking_basic_warn_percent: must not exceed lacking_basic_cap_percent".into());
         }
         if self.key_police_types.iter().any(|t| t.trim().is_empty()) {

@@ -124,6 +124,12 @@ pub fn passed(score_centi: i64, max_centi: i64, pass_percent: i32) -> bool {
     max_centi > 0 && score_centi * 100 >= max_centi * pass_percent as i64
 }
 
+/// Reads points as typed ("3", "2.5") into hundredths; None unless a positive number.
+pub fn parse_points(s: &str) -> Option<i64> {
+    let v: f64 = s.trim().parse().ok()?;
+    (v.is_finite() && v > 0.0 && v < 1e9).then(|| (v * 100.0).round() as i64)
+}
+
 /// Formats hundredths of a point for display: 1250 → "12.5", 1200 → "12".
 pub fn format_points(centi: i64) -> String {
     let whole = centi / 100;

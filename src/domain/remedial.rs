@@ -4,8 +4,9 @@
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-/// The rule values an admin edits (settings key `remedial_rules`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// The rule values an admin edits (settings key `remedial_rules`; 管理 → 考核设置 or
+/// `PUT /api/v1/settings/remedial-rules`). A field left out keeps its default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct RemedialRules {
     /// A failed bimonthly exam enrols the officer.

@@ -129,10 +129,11 @@ pub fn daily_digest(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
         let mut queued = 0;
         for a in admins {
             let Some(to) = a.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) else { continue };
-            let params = json!({
+            let mut params = json!({
                 "name": a.name, "date": today, "entry": h.entry, "hash": h.hash,
                 "newest": newest.map(crate::timefmt::local).unwrap_or_else(|| "—".into()), "head": h.to_string(), "url": "/admin/audit",
             });
+            crate::services::mail::absolute_params(c, &mut params)?;
             let m = render_mail("audit_digest", LANGS[0], &params).map_err(AppError::internal)?;
             mail_db::enqueue(c, Some(a.id), to, "audit_digest", &m.subject, &m.text, &m.html, now)?;
             queued += 1;

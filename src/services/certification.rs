@@ -91,14 +91,12 @@ pub fn eligibility(conn: &mut DbConn, user_id: i64, level: Level, today: NaiveDa
 pub fn register(conn: &mut DbConn, user_id: i64, level: Level, by: i64, now: Ts) -> AppResult<i64> {
     let today = bureau_date(now);
     if let Err(why) = eligibility(conn, user_id, level, today)? {
-        return Err(AppError::new(
-            crate::error::ErrorCode::NotEligible,
-            why.iter().map(Ineligible::message).collect::<Vec<_>>().join("; "),
-        ));
+        return Err(refusal(crate::error::ErrorCode::NotEligible, &why));
     }
     write_tx(conn, |c| {
         if cert_db::open_registration(c, user_id, level.as_str())?.is_some() {
-            return Err(AppError::new(crate::error::ErrorCode::AlreadyRegistered, "already registered for this level"));
+            return Err(AppError::new(crate::error::ErrorCode::AlreadyRegistered, "already registered for this level")
+                .localized("cert_refusal.already_registered", json!({"level_name": format!("@level.{}", level.as_str())})));
         }
         let id = cert_db::insert_registration(c, user_id, level.as_str(), Some(by), now)?;
         audit::append(c, Some(by), "certification.register", &format!("user:{user_id}"), &json!({"level": level.as_str()}), now)?;
@@ -113,15 +111,27 @@ pub fn admit(conn: &mut DbConn, user_id: i64, level: Level, now: Ts) -> AppResul
         return Err(AppError::new(
             crate::error::ErrorCode::NotRegistered,
             format!("register for the {} certification first", level.as_str()),
-        ));
+        )
+        .localized("cert_refusal.not_registered", json!({"level_name": format!("@level.{}", level.as_str())})));
     }
     if let Err(why) = eligibility(conn, user_id, level, bureau_date(now))? {
-        return Err(AppError::new(
-            crate::error::ErrorCode::EligibilityLapsed,
-            why.iter().map(Ineligible::message).collect::<Vec<_>>().join("; "),
-        ));
+        return Err(refusal(crate::error::ErrorCode::EligibilityLapsed, &why));
     }
     Ok(())
+}
+
+/// A refusal with every reason: in English for the API, each reason a catalogue sentence for
+/// pages (the reader's language).
+fn refusal(code: crate::error::ErrorCode, why: &[Ineligible]) -> AppError {
+    let mut e = AppError::new(code, why.iter().map(Ineligible::message).collect::<Vec<_>>().join("; "));
+    for r in why {
+        let (key, mut params) = r.key();
+        if let Some(level) = params.get("level").and_then(|l| l.as_str()).map(str::to_string) {
+            params["level_name"] = json!(format!("@level.{level}"));
+        }
+        e = e.localized(key, params);
+    }
+    e
 }
 
 fn verify_code() -> String {

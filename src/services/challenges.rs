@@ -159,7 +159,7 @@ pub fn decide(
                     c,
                     ch.user_id,
                     "challenge_decided",
-                    json!({"title": title, "question": v.question_code, "decision": verdict, "reason": reason, "url": format!("/attempts/{}/challenges", ch.attempt_id)}),
+                    json!({"title": title, "question": v.question_code, "decision": verdict, "reason": reason, "url": format!("/attempts/{}/result", ch.attempt_id)}),
                     now,
                 )?;
             }
@@ -246,13 +246,15 @@ pub fn regrade(
         )?;
         let regraded = exam_db::find_attempt(c, a.id)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
         crate::services::training::correct_regraded(c, &regraded, because, now)?;
-        let verdict = if g.passed { "合格 pass" } else { "不合格 fail" };
-        audit::notify(
+        // the candidate hears of it in the site and by e-mail; the score only where the
+        // sitting's release policy shows it to them
+        let released = exams::result_for_candidate(&regraded, &s, None, now).score_released;
+        crate::services::mail::notify(
             c,
             a.user_id,
             "regraded",
-            &format!("成绩已更正 Score corrected: {}", s.title),
-            &format!("{} → {} / {} ({verdict})", format_points(old), format_points(g.score_centi), format_points(g.max_centi)),
+            json!({"title": s.title, "released": released, "old": format_points(old), "new": format_points(g.score_centi),
+                   "max": format_points(g.max_centi), "passed": g.passed, "url": format!("/attempts/{}/result", a.id)}),
             now,
         )?;
     }

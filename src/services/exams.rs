@@ -384,6 +384,7 @@ fn check_code(
             crate::error::ErrorCode::AccessCodeLocked,
             format!("{MAX_CODE_FAILURES} wrong access codes: ask the proctor to let you in"),
         )
+        .localized("exam_refusal.access_code_locked", serde_json::json!({"n": MAX_CODE_FAILURES}))
     };
     if room::code_failures(conn, s.id, user_id)? >= MAX_CODE_FAILURES {
         return Err(locked());
@@ -394,7 +395,15 @@ fn check_code(
     if given.is_some_and(|g| !g.trim().is_empty()) && room::add_code_failure(conn, s.id, user_id, now)? >= MAX_CODE_FAILURES {
         return Err(locked());
     }
-    Err(AppError::new(crate::error::ErrorCode::AccessCode, "enter the access code the proctor announces"))
+    let wrong = given.is_some_and(|g| !g.trim().is_empty());
+    Err(AppError::new(crate::error::ErrorCode::AccessCode, "enter the access code the proctor announces")
+        .localized(if wrong { "exam_refusal.access_code_wrong" } else { "exam_refusal.access_code_missing" }, serde_json::json!({})))
+}
+
+/// The refusal of a candidate a sitting's list does not name (page and API alike).
+pub fn not_on_list() -> AppError {
+    AppError::new(crate::error::ErrorCode::NotOnList, "you are not on the list for this sitting")
+        .localized("exam_refusal.not_on_list", serde_json::json!({}))
 }
 
 /// The room's network allow-list, checked on every call of an attempt (start, read, save,
@@ -403,13 +412,12 @@ pub fn check_room(controls: &RoomControls, ip: Option<std::net::IpAddr>) -> AppR
     if controls.allows(ip) {
         return Ok(());
     }
+    let address = ip.map(|i| i.to_string()).unwrap_or_else(|| "?".into());
     Err(AppError::new(
         crate::error::ErrorCode::OutsideExamRoom,
-        format!(
-            "this exam can only be taken from the exam room's network (your address: {})",
-            ip.map(|i| i.to_string()).unwrap_or_else(|| "unknown".into())
-        ),
-    ))
+        format!("this exam can only be taken from the exam room's network (your address: {address})"),
+    )
+    .localized("exam_refusal.outside_exam_room", serde_json::json!({"address": address})))
 }
 
 /// The caller's own attempt as it is now, read from the exam room: one whose deadline has
@@ -453,7 +461,7 @@ pub fn start_attempt(
 ) -> AppResult<(exam_db::Attempt, bool)> {
     let s = exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found(format!("no sitting {sitting_id}")))?;
     if !may_sit(conn, &s, c)? {
-        return Err(AppError::new(crate::error::ErrorCode::NotOnList, "you are not on the list for this sitting"));
+        return Err(not_on_list());
     }
     check_duties(conn, &s, c.id)?;
     // the room is checked on every start, resuming included: a paper opens only in the exam room

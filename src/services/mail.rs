@@ -6,40 +6,58 @@ use chrono::Duration;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncTransport, Message};
 
-use crate::db::models::{audit, mail as mail_db, org, Ts};
+use crate::db::models::{audit, cert as cert_db, mail as mail_db, org, Ts};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::render::{render_mail, LANGS};
 
-/// Tells `user_id` about something: `kind` names templates/email/KIND.*.hbs.
+/// The settings row holding the base of links in e-mails: written by each app server at start
+/// (`LAWCERT_PUBLIC_URL`, else the address it listens on), read when a message is rendered, so
+/// the sweepers and every service that notifies write the same absolute links.
+pub const LINK_BASE_SETTING: &str = "mail_link_base";
+
+/// Used only when no server has recorded its address (a command run against a fresh database).
+const FALLBACK_BASE: &str = "http://127.0.0.1:8000";
+
+/// Records the base of links in e-mails (see [`LINK_BASE_SETTING`]).
+pub fn set_link_base(conn: &mut DbConn, base: &str, now: Ts) -> AppResult<()> {
+    cert_db::claim_setting(conn, LINK_BASE_SETTING, base.trim_end_matches('/'), now)?;
+    Ok(())
+}
+
+/// `path` (`/remedial/1`) as an absolute link for an e-mail; an absolute link is kept.
+pub fn absolute_link(conn: &mut DbConn, path: &str) -> AppResult<String> {
+    if path.starts_with("http://") || path.starts_with("https://") || path.is_empty() {
+        return Ok(path.to_string());
+    }
+    let base = cert_db::setting(conn, LINK_BASE_SETTING)?.unwrap_or_else(|| FALLBACK_BASE.to_string());
+    Ok(format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/')))
+}
+
+/// Makes `params.url` absolute (every link in a mail is, so a mail client can open it).
+pub fn absolute_params(conn: &mut DbConn, params: &mut serde_json::Value) -> AppResult<()> {
+    if let Some(url) = params.get("url").and_then(|u| u.as_str()).map(str::to_string) {
+        let abs = absolute_link(conn, &url)?;
+        params["url"] = serde_json::Value::String(abs);
+    }
+    Ok(())
+}
+
+/// Tells `user_id` about something: `kind` names templates/email/KIND.*.hbs. A `url` in the
+/// params is a path on the site; the mail carries it as an absolute link.
 pub fn notify(conn: &mut DbConn, user_id: i64, kind: &str, params: serde_json::Value, now: Ts) -> AppResult<()> {
     let user = org::find(conn, user_id)?.ok_or_else(|| AppError::internal(format!("notify: no user {user_id}")))?;
     let mut params = params;
     if let Some(m) = params.as_object_mut() {
         m.entry("name").or_insert_with(|| serde_json::Value::String(user.name.clone()));
     }
+    absolute_params(conn, &mut params)?;
     let m = render_mail(kind, LANGS[0], &params).map_err(AppError::internal)?;
     audit::notify(conn, user_id, kind, &m.subject, m.text.trim(), now)?;
     if let Some(to) = user.email.as_deref().filter(|e| !e.trim().is_empty()) {
         mail_db::enqueue(conn, Some(user_id), to, kind, &m.subject, &m.text, &m.html, now)?;
     }
     Ok(())
-}
-
-/// The leaders of an officer's unit, or of the nearest unit above it that has one.
-pub fn leaders_of(conn: &mut DbConn, officer_id: i64) -> AppResult<Vec<i64>> {
-    let Some(officer) = org::find(conn, officer_id)? else { return Ok(vec![]) };
-    let units = org::all_units(conn)?;
-    let parent = |u: i64| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
-    let people = org::list_with_units(conn)?;
-    for unit in crate::domain::org::unit_path(officer.unit_id, parent) {
-        let here: Vec<i64> =
-            people.iter().filter(|(u, _)| u.unit_id == unit && u.is_leader && u.active && u.id != officer_id).map(|(u, _)| u.id).collect();
-        if !here.is_empty() {
-            return Ok(here);
-        }
-    }
-    Ok(vec![])
 }
 
 /// Where mail goes (set in `config`).
@@ -150,7 +168,7 @@ mod tests {
             "minutes": 90, "score": "55", "max": "100", "passed": false, "released": true, "number": "JZ-2026-B-000001",
             "level": "基本级", "issued": "2026-11-25", "expires": "2031-11-25", "status": "lapsed", "reason": "理由",
             "deadline": "2026-12-25", "stage": "review", "officer": "王伟 (100001)", "url": "http://x/remedial/1",
-            "decision": "rejected", "question": "Q1", "date": "2026-11-25", "entry": 1234, "newest": "2026-11-25 08:00",
+            "decision": "rejected", "question": "Q1", "old": "50", "new": "60", "date": "2026-11-25", "entry": 1234, "newest": "2026-11-25 08:00",
             "head": "1234:9f3c2a1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8"
         });
         for kind in KINDS {
@@ -179,7 +197,9 @@ mod tests {
         "remedial_overdue",
         "remedial_overdue_leader",
         "remedial_closed",
+        "remedial_extended",
         "challenge_decided",
+        "regraded",
         "audit_digest",
     ];
 }

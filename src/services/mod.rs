@@ -13,6 +13,7 @@ pub mod certification;
 pub mod challenges;
 pub mod credentials;
 pub mod demo;
+pub mod escalation;
 pub mod exam_mode;
 pub mod exams;
 pub mod exposure;

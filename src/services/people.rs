@@ -4,10 +4,13 @@ use chrono::NaiveDate;
 use rand::Rng;
 use serde::Deserialize;
 
+use serde_json::json;
+
 use crate::db::models::{org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::org::Role;
 use crate::error::{AppError, AppResult};
+use crate::render::say;
 use crate::services::credentials::hash_password;
 
 /// An account as entered by an admin (form or CSV row), before validation.
@@ -36,11 +39,11 @@ pub struct AccountInput {
     pub password: String,
 }
 
-fn yes(s: &str) -> Result<bool, String> {
+fn yes(s: &str, lang: &str) -> Result<bool, String> {
     match s.trim() {
         "" | "0" | "no" | "false" | "否" | "N" | "n" => Ok(false),
         "1" | "yes" | "true" | "是" | "Y" | "y" => Ok(true),
-        other => Err(format!("{other:?} is not yes/no (use 1/0, 是/否)")),
+        other => Err(say(lang, "people.yes_no", &json!({"v": format!("{other:?}")}))),
     }
 }
 
@@ -58,27 +61,32 @@ pub fn initial_password() -> String {
     (0..12).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
-/// Checks one account against the units; returns every problem in the row.
+/// Checks one account against the units; returns every problem in the row (in English).
 pub fn validate(input: &AccountInput, units: &[org::Unit], now: Ts) -> Result<ValidAccount, Vec<String>> {
+    validate_in(input, units, "en", now)
+}
+
+/// [`validate`], each problem said in `lang` (`field "value": problem`, the field's name first).
+pub fn validate_in(input: &AccountInput, units: &[org::Unit], lang: &str, now: Ts) -> Result<ValidAccount, Vec<String>> {
     let mut errs = Vec::new();
     let badge = input.badge.trim();
     if badge.is_empty() || badge.len() > 32 || !badge.chars().all(|c| c.is_ascii_alphanumeric()) {
-        errs.push(format!("badge {badge:?}: 1–32 letters or digits"));
+        errs.push(say(lang, "people.badge_format", &json!({"v": format!("{badge:?}")})));
     }
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 50 {
-        errs.push("name: required, at most 50 characters".into());
+        errs.push(say(lang, "people.name_required", &json!({})));
     }
     let unit = units.iter().find(|u| u.name == input.unit.trim());
     if unit.is_none() {
-        errs.push(format!("unit {:?}: no such unit", input.unit.trim()));
+        errs.push(say(lang, "people.unit_unknown", &json!({"v": format!("{:?}", input.unit.trim())})));
     }
     if input.police_type.trim().is_empty() {
-        errs.push("police_type (警种): required".into());
+        errs.push(say(lang, "people.police_type_required", &json!({})));
     }
     let hire = NaiveDate::parse_from_str(input.hire_date.trim(), "%Y-%m-%d");
     if hire.is_err() {
-        errs.push(format!("hire_date {:?}: use YYYY-MM-DD", input.hire_date.trim()));
+        errs.push(say(lang, "people.hire_date_format", &json!({"v": format!("{:?}", input.hire_date.trim())})));
     }
     let mut flags = [false; 3];
     for (i, (label, v)) in
@@ -86,14 +94,14 @@ pub fn validate(input: &AccountInput, units: &[org::Unit], now: Ts) -> Result<Va
             .iter()
             .enumerate()
     {
-        match yes(v) {
+        match yes(v, lang) {
             Ok(b) => flags[i] = b,
-            Err(e) => errs.push(format!("{label}: {e}")),
+            Err(e) => errs.push(format!("{}{e}", say(lang, &format!("people.col_{label}"), &json!({})))),
         }
     }
     let email = input.email.trim();
     if !email.is_empty() && (!email.contains('@') || email.contains(char::is_whitespace) || email.len() > 200) {
-        errs.push(format!("email {email:?}: not an e-mail address"));
+        errs.push(say(lang, "people.email_format", &json!({"v": format!("{email:?}")})));
     }
     let mut roles = Vec::new();
     let role_text = if input.roles.trim().is_empty() { "officer" } else { input.roles.trim() };
@@ -101,12 +109,12 @@ pub fn validate(input: &AccountInput, units: &[org::Unit], now: Ts) -> Result<Va
         match Role::parse(r) {
             Some(role) if !roles.contains(&role) => roles.push(role),
             Some(_) => {}
-            None => errs.push(format!("roles: {r:?} is not one of officer, trainer, leader, hr, admin")),
+            None => errs.push(say(lang, "people.role_unknown", &json!({"v": format!("{r:?}")}))),
         }
     }
     let password = input.password.trim();
     if !password.is_empty() && password.chars().count() < 10 {
-        errs.push("password: at least 10 characters (or leave empty to generate one)".into());
+        errs.push(say(lang, "people.password_short", &json!({})));
     }
     if !errs.is_empty() {
         return Err(errs);
@@ -172,16 +180,29 @@ pub type CsvRow = (usize, Result<AccountInput, String>);
 /// columns present), then every data row. `Err` holds the header's problems (`row 1: …`). Split
 /// out of [`import_csv`] so the parsing can be fuzzed on its own (`fuzz/`, FUZZING.md).
 pub fn read_csv(data: &[u8]) -> Result<Vec<CsvRow>, Vec<String>> {
+    read_csv_in(data, "en")
+}
+
+/// [`read_csv`] with the header's problems said in `lang`.
+pub fn read_csv_in(data: &[u8], lang: &str) -> Result<Vec<CsvRow>, Vec<String>> {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data); // Excel's UTF-8 BOM
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(data);
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
-        Err(e) => return Err(vec![format!("row 1: cannot read the header: {e}")]),
+        Err(e) => {
+            return Err(vec![format!("{}{}", row_label(lang, 1), say(lang, "people.header_unreadable", &json!({"e": e.to_string()})))])
+        }
     };
     let missing: Vec<String> = ["badge", "name", "unit", "police_type", "hire_date"]
         .into_iter()
         .filter(|required| !headers.iter().any(|h| h == *required))
-        .map(|required| format!("row 1: missing column {required:?} (columns: {CSV_COLUMNS})"))
+        .map(|required| {
+            format!(
+                "{}{}",
+                row_label(lang, 1),
+                say(lang, "people.missing_column", &json!({"column": format!("{required:?}"), "columns": CSV_COLUMNS}))
+            )
+        })
         .collect();
     if !missing.is_empty() {
         return Err(missing);
@@ -189,11 +210,17 @@ pub fn read_csv(data: &[u8]) -> Result<Vec<CsvRow>, Vec<String>> {
     Ok(reader.deserialize::<AccountInput>().enumerate().map(|(i, rec)| (i + 2, rec.map_err(|e| e.to_string()))).collect())
 }
 
-/// Imports officers from CSV. All rows are checked first; any error stores nothing.
-pub fn import_csv(conn: &mut DbConn, data: &[u8], by: Option<i64>, now: Ts) -> AppResult<ImportOutcome> {
+/// "row N: " in `lang` (第 N 行：).
+fn row_label(lang: &str, row: usize) -> String {
+    say(lang, "people.row", &json!({"row": row}))
+}
+
+/// Imports officers from CSV. All rows are checked first; any error stores nothing. The
+/// errors are said in `lang` (the reader's).
+pub fn import_csv(conn: &mut DbConn, data: &[u8], lang: &str, by: Option<i64>, now: Ts) -> AppResult<ImportOutcome> {
     let units = org::all_units(conn)?;
     let mut out = ImportOutcome::default();
-    let rows = match read_csv(data) {
+    let rows = match read_csv_in(data, lang) {
         Ok(rows) => rows,
         Err(errors) => {
             out.errors = errors;
@@ -204,15 +231,19 @@ pub fn import_csv(conn: &mut DbConn, data: &[u8], by: Option<i64>, now: Ts) -> A
     let mut seen = std::collections::HashMap::new();
     for (row, rec) in rows {
         match rec {
-            Err(e) => out.errors.push(format!("row {row}: {e}")),
+            Err(e) => out.errors.push(format!("{}{}", row_label(lang, row), say(lang, "people.row_unreadable", &json!({"e": e})))),
             Ok(input) => {
                 if let Some(first) = seen.insert(input.badge.trim().to_string(), row) {
-                    out.errors.push(format!("row {row}: badge {} repeats row {first}", input.badge.trim()));
+                    out.errors.push(format!(
+                        "{}{}",
+                        row_label(lang, row),
+                        say(lang, "people.badge_repeats", &json!({"badge": input.badge.trim(), "first": first}))
+                    ));
                     continue;
                 }
-                match validate(&input, &units, now) {
+                match validate_in(&input, &units, lang, now) {
                     Ok(v) => valid.push((row, v)),
-                    Err(errs) => out.errors.extend(errs.into_iter().map(|e| format!("row {row}: {e}"))),
+                    Err(errs) => out.errors.extend(errs.into_iter().map(|e| format!("{}{e}", row_label(lang, row)))),
                 }
             }
         }
@@ -220,10 +251,10 @@ pub fn import_csv(conn: &mut DbConn, data: &[u8], by: Option<i64>, now: Ts) -> A
     let badges: Vec<String> = valid.iter().map(|(_, v)| v.user.badge.clone()).collect();
     for existing in org::badges_in(conn, &badges)? {
         let row = valid.iter().find(|(_, v)| v.user.badge == existing).map(|(r, _)| *r).unwrap_or(0);
-        out.errors.push(format!("row {row}: badge {existing}: an account with this 警号 exists"));
+        out.errors.push(format!("{}{}", row_label(lang, row), say(lang, "people.badge_exists", &json!({"badge": existing}))));
     }
     if valid.is_empty() && out.errors.is_empty() {
-        out.errors.push("the file has no rows".into());
+        out.errors.push(say(lang, "people.no_rows", &json!({})));
     }
     if !out.errors.is_empty() {
         return Ok(out);

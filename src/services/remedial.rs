@@ -16,6 +16,7 @@ use crate::domain::paper::{BlueprintRule, BlueprintSpec, RuleKind};
 use crate::domain::remedial::{self as rules_mod, AfterExam, RemedialRules, Stage, Status, Trigger};
 use crate::domain::study::{self, Outcome};
 use crate::error::{AppError, AppResult};
+use crate::render::say;
 use crate::services::training::{self, kind};
 use crate::timefmt::bureau_date;
 
@@ -409,25 +410,18 @@ fn decide(c: &mut DbConn, p: &tr_db::Plan, passed: bool, attempt: Option<&exam_d
                 None,
                 now,
             )?;
-            crate::services::mail::notify(c, p.user_id, "remedial_closed", json!({"passed": passed}), now)?;
+            crate::services::mail::notify(
+                c,
+                p.user_id,
+                "remedial_closed",
+                json!({"passed": passed, "url": format!("/remedial/{}", p.id)}),
+                now,
+            )?;
             if status == Status::Escalated {
-                tell_leaders(c, p, now)?;
+                let unit = org::find(c, p.user_id)?.map(|u| u.unit_id);
+                crate::services::escalation::escalate(c, p, crate::services::escalation::why::FAILED, unit, now)?;
             }
         }
-    }
-    Ok(())
-}
-
-fn tell_leaders(c: &mut DbConn, p: &tr_db::Plan, now: Ts) -> AppResult<()> {
-    let u = org::find(c, p.user_id)?.ok_or_else(|| AppError::internal("officer missing"))?;
-    for leader in crate::services::mail::leaders_of(c, p.user_id)? {
-        crate::services::mail::notify(
-            c,
-            leader,
-            "remedial_overdue_leader",
-            json!({"officer": format!("{} ({})", u.name, u.badge), "deadline": crate::timefmt::local(p.deadline), "stage": stage_label(p.stage), "reason": p.reason, "url": format!("/remedial/{}", p.id)}),
-            now,
-        )?;
     }
     Ok(())
 }
@@ -468,7 +462,9 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<(usize, usize)> {
                     json!({"deadline": crate::timefmt::local(p.deadline), "url": format!("/remedial/{}", p.id)}),
                     now,
                 )?;
-                tell_leaders(c, &p, now)
+                let unit = org::find(c, p.user_id)?.map(|u| u.unit_id);
+                crate::services::escalation::escalate(c, &p, crate::services::escalation::why::OVERDUE, unit, now)?;
+                Ok::<(), AppError>(())
             })?;
             overdue += 1;
         } else if now < p.deadline && rules_mod::reminder_due(&r, p.opened_at, p.reminded_at, now) {
@@ -745,25 +741,31 @@ pub fn plan_view(
 /// Case-file evaluation import: `badge,month,case_ref,deduction[,note]` (month YYYY-MM,
 /// deduction in points, e.g. 2.5). All or nothing; a row already imported with the same
 /// deduction is skipped, with a different one refused. Returns (rows stored, plans opened).
-pub fn import_case_evaluations(conn: &mut DbConn, csv_text: &str, by: i64, now: Ts) -> AppResult<(usize, Vec<i64>)> {
-    let rows = parse_case_csv(csv_text).map_err(|e| AppError::invalid_lines(&e))?;
+pub fn import_case_evaluations(conn: &mut DbConn, csv_text: &str, lang: &str, by: i64, now: Ts) -> AppResult<(usize, Vec<i64>)> {
+    let rows = parse_case_csv_in(csv_text, lang).map_err(|e| AppError::invalid_lines(&e))?;
     write_tx(conn, |c| {
         let mut errs = Vec::new();
         let mut fresh = Vec::new();
         for row in &rows {
             let Some(u) = org::find_by_badge(c, &row.badge)? else {
-                errs.push(format!("line {}: no officer with badge {:?}", row.line, row.badge));
+                errs.push(format!(
+                    "{}{}",
+                    at_line(lang, row.line, None),
+                    say(lang, "cases.no_officer", &json!({"badge": format!("{:?}", row.badge)}))
+                ));
                 continue;
             };
             match tr_db::case_evaluation_exists(c, u.id, &row.month, &row.case_ref)? {
                 Some(d) if d == row.deduction_centi => {}
                 Some(d) => errs.push(format!(
-                    "line {}: case {:?} of {} in {} was already imported with deduction {}",
-                    row.line,
-                    row.case_ref,
-                    row.badge,
-                    row.month,
-                    crate::domain::grading::format_points(d)
+                    "{}{}",
+                    at_line(lang, row.line, None),
+                    say(
+                        lang,
+                        "cases.already",
+                        &json!({"case": format!("{:?}", row.case_ref), "badge": row.badge, "month": row.month,
+                                "d": crate::domain::grading::format_points(d)})
+                    )
                 )),
                 None => fresh.push((u.id, row)),
             }
@@ -809,18 +811,35 @@ pub struct CaseRow {
     pub note: String,
 }
 
-/// Parses the case-evaluation CSV; every error names its line and column.
+/// Parses the case-evaluation CSV; every error names its line and column (in English).
 pub fn parse_case_csv(text: &str) -> Result<Vec<CaseRow>, Vec<String>> {
+    parse_case_csv_in(text, "en")
+}
+
+/// "line N: " or, with a column, "line N, month: " in `lang`.
+fn at_line(lang: &str, line: usize, field: Option<&str>) -> String {
+    match field {
+        None => say(lang, "cases.line", &json!({"line": line})),
+        Some(f) => say(lang, "cases.line_field", &json!({"line": line, "field": say(lang, &format!("cases.field_{f}"), &json!({}))})),
+    }
+}
+
+/// [`parse_case_csv`] with every problem said in `lang`.
+pub fn parse_case_csv_in(text: &str, lang: &str) -> Result<Vec<CaseRow>, Vec<String>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text.as_bytes());
     let headers: Vec<String> = match rdr.headers() {
         Ok(h) => h.iter().map(|s| s.trim().to_lowercase()).collect(),
-        Err(e) => return Err(vec![format!("line 1: {e}")]),
+        Err(e) => return Err(vec![format!("{}{e}", at_line(lang, 1, None))]),
     };
     let want = ["badge", "month", "case_ref", "deduction"];
     let missing: Vec<&str> = want.iter().copied().filter(|w| !headers.iter().any(|h| h == w)).collect();
     if !missing.is_empty() {
-        return Err(vec![format!("line 1: missing column(s) {} (expected badge,month,case_ref,deduction[,note])", missing.join(", "))]);
+        return Err(vec![format!(
+            "{}{}",
+            at_line(lang, 1, None),
+            say(lang, "cases.missing_columns", &json!({"cols": missing.join(", ")}))
+        )]);
     }
     let col = |name: &str| headers.iter().position(|h| h == name);
     let (cb, cm, cc, cd, cn) = (
@@ -837,37 +856,49 @@ pub fn parse_case_csv(text: &str) -> Result<Vec<CaseRow>, Vec<String>> {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                errs.push(format!("line {line}: {e}"));
+                errs.push(format!("{}{e}", at_line(lang, line, None)));
                 continue;
             }
         };
         let get = |c: usize| rec.get(c).unwrap_or("").trim().to_string();
         let (badge, month, case_ref, ded) = (get(cb), get(cm), get(cc), get(cd));
         if badge.is_empty() {
-            errs.push(format!("line {line}, badge: empty"));
+            errs.push(format!("{}{}", at_line(lang, line, Some("badge")), say(lang, "cases.empty", &json!({}))));
         }
         let month_ok = month.len() == 7 && chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").is_ok();
         if !month_ok {
-            errs.push(format!("line {line}, month: {month:?} is not YYYY-MM"));
+            errs.push(format!(
+                "{}{}",
+                at_line(lang, line, Some("month")),
+                say(lang, "cases.month_format", &json!({"v": format!("{month:?}")}))
+            ));
         }
         if case_ref.is_empty() || case_ref.chars().count() > 100 {
-            errs.push(format!("line {line}, case_ref: required, at most 100 characters"));
+            errs.push(format!("{}{}", at_line(lang, line, Some("case_ref")), say(lang, "cases.case_ref_required", &json!({}))));
         }
         let deduction_centi = match ded.parse::<f64>() {
             Ok(d) if (0.0..=100.0).contains(&d) => (d * 100.0).round() as i64,
             _ => {
-                errs.push(format!("line {line}, deduction: {ded:?} is not a number from 0 to 100"));
+                errs.push(format!(
+                    "{}{}",
+                    at_line(lang, line, Some("deduction")),
+                    say(lang, "cases.deduction_range", &json!({"v": format!("{ded:?}")}))
+                ));
                 0
             }
         };
         if !seen.insert((badge.clone(), month.clone(), case_ref.clone())) {
-            errs.push(format!("line {line}: case {case_ref:?} of {badge} in {month} appears twice"));
+            errs.push(format!(
+                "{}{}",
+                at_line(lang, line, None),
+                say(lang, "cases.twice", &json!({"case": format!("{case_ref:?}"), "badge": badge, "month": month}))
+            ));
         }
         let note = cn.map(get).unwrap_or_default();
         rows.push(CaseRow { line, badge, month, case_ref, deduction_centi, note: note.chars().take(500).collect() });
     }
     if rows.is_empty() && errs.is_empty() {
-        errs.push("the file has no rows".into());
+        errs.push(say(lang, "cases.no_rows", &json!({})));
     }
     if errs.is_empty() {
         Ok(rows)

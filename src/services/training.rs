@@ -138,7 +138,7 @@ pub fn file_closed_sittings(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
                             u.id,
                             "result",
                             json!({"title": s.title, "released": release != Release::Never, "score": format_points(a.score_centi.unwrap_or(0)),
-                                   "max": format_points(a.max_centi), "passed": a.passed.unwrap_or(false)}),
+                                   "max": format_points(a.max_centi), "passed": a.passed.unwrap_or(false), "url": format!("/attempts/{}/result", a.id)}),
                             now,
                         )?;
                         if kind == SittingKind::Bimonthly {

@@ -149,7 +149,8 @@ pub async fn import(ctx: PageCtx<'_>, a: Admin<'_>, form: CsrfUpload<ImportForm<
         return Err(AppError::bad_request("the file is empty"));
     }
     let (now, by) = (ctx.state.clock.now(), a.id());
-    let outcome = with_db(ctx.state, move |c| people::import_csv(c, &data, Some(by), now)).await?;
+    let lang = ctx.lang;
+    let outcome = with_db(ctx.state, move |c| people::import_csv(c, &data, lang, Some(by), now)).await?;
     ctx.render(
         "admin/import",
         json!({

@@ -16,7 +16,7 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "lawcert API", version = "1", description = "Candidate flow, trainers' scheduling and results, exam plans, remedial plans, promotion rules and eligibility. Errors are {\"error\": {\"code\", \"message\"}}."),
+    info(title = "lawcert API", version = "1", description = "Candidate flow, trainers' scheduling and results, exam plans, remedial plans, promotion rules and eligibility, the bureau's compliance targets and remedial rules. Errors are {\"error\": {\"code\", \"message\"}}."),
     paths(create_token, my_sittings, start_attempt, get_attempt, save_answer, attempt_event, submit_attempt, create_blueprint, create_sitting, sitting_results,
           apply_certification, verify_certificate, crate::web::hr::records,
           crate::web::account::put_password, crate::web::account::list_tokens, crate::web::account::delete_token,
@@ -25,7 +25,8 @@ use crate::state::AppState;
           crate::web::api_hr::api_eligibility, crate::web::api_hr::api_promotion_rules, crate::web::api_hr::api_promotion_rule,
           crate::web::api_hr::api_create_promotion_rule, crate::web::api_hr::api_update_promotion_rule, crate::web::api_hr::api_remedial_plans,
           crate::web::api_hr::api_remedial_plan, crate::web::api_hr::api_exam_plans, crate::web::api_hr::api_exam_plan,
-          crate::web::api_hr::api_create_exam_plan, items_calibration, items_exposure),
+          crate::web::api_hr::api_create_exam_plan, items_calibration, items_exposure, crate::web::settings::api_targets, crate::web::settings::api_put_targets,
+          crate::web::settings::api_rules, crate::web::settings::api_put_rules),
     components(schemas(TokenRequest, TokenResponse, ErrorBody, ErrorDetail, crate::error::ErrorCode, crate::error::FieldError, SaveRequest, SaveResponse, NewBlueprint, Created, SittingSpec, BlueprintSpec,
         EventRequest, crate::services::proctor::EventOutcome, ApplyRequest, VerifyResponse, crate::web::hr::FeedPage, crate::web::hr::AuditHead, crate::services::training::Record,
         crate::web::account::PasswordChange, crate::web::account::TokenInfo, crate::web::admin_accounts::AccountStatus,
@@ -34,7 +35,7 @@ use crate::state::AppState;
         crate::services::hr::Reason, crate::web::api_hr::RuleOut, crate::services::hr::RuleInput, crate::web::api_hr::RemedialSummary,
         crate::web::api_hr::RemedialPage, crate::web::api_hr::RemedialStep, crate::domain::remedial::Mastery, crate::web::api_hr::RemedialDetail,
         crate::services::plans::PlanInfo, crate::services::plans::Occurrence, crate::services::plans::PlanSpec, crate::web::api_hr::ExamPlanDetail, crate::db::models::calibration::CalibrationRow,
-        crate::services::exposure::ExposureItem)),
+        crate::services::exposure::ExposureItem, crate::domain::compliance::Targets, crate::domain::remedial::RemedialRules)),
     modifiers(&BearerAuth, &ErrorResponses)
 )]
 pub struct ApiDoc;
@@ -258,8 +259,7 @@ pub async fn save_answer(
     let req = json_body(body)?;
     let uid = o.user.id;
     let now = state.clock.now();
-    let answer =
-        exams::AnswerInput { attempt_id: id, user_id: uid, version_id, choices: &req.choices, flagged: req.flagged, ip, now };
+    let answer = exams::AnswerInput { attempt_id: id, user_id: uid, version_id, choices: &req.choices, flagged: req.flagged, ip, now };
     let saved_at = exams::save_answer_grouped(state.save_path(), answer).await?;
     Ok(Json(SaveResponse { saved_at }))
 }

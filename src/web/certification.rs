@@ -119,7 +119,7 @@ pub async fn enrol(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfForm<EnrolForm>) -> 
     .await;
     match r {
         Ok(_) => manage_page(&ctx, vec![], Some(badge)).await,
-        Err(e) if (e.is_conflict() || e.is_invalid()) => manage_page(&ctx, vec![format!("{badge}: {}", e.message)], None).await,
+        Err(e) if (e.is_conflict() || e.is_invalid()) => manage_page(&ctx, vec![format!("{badge}: {}", ctx.said(&e))], None).await,
         Err(e) => Err(e),
     }
 }
@@ -297,7 +297,11 @@ pub async fn certificate_pdf(
     d.centred(&format!("经考试合格，取得{level}执法资格。",), 14.0);
     d.gap(20.0);
     d.centred(&format!("证书编号：{}", c.number), 12.0);
-    d.centred(&format!("颁发日期：{}　有效期至：{}", c.issued_on, c.expires_on), 12.0);
+    // a certificate is the bureau's Chinese document: its dates as Chinese writes them
+    d.centred(
+        &format!("颁发日期：{}　有效期至：{}", crate::timefmt::date_in("zh", c.issued_on), crate::timefmt::date_in("zh", c.expires_on)),
+        12.0,
+    );
     if let Some(s) = status.filter(|s| *s != crate::domain::certification::CertStatus::Valid) {
         d.centred(
             &format!(

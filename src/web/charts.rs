@@ -6,7 +6,9 @@ use handlebars::html_escape;
 /// Horizontal bars of the share lacking 基本级 per unit, with the warn and cap thresholds.
 pub fn lacking_basic_bars(rows: &[(String, i32)], warn: i32, cap: i32) -> String {
     let (label_w, bar_w, row_h) = (180.0, 360.0, 26.0);
-    let height = row_h * rows.len() as f64 + 40.0;
+    // the two threshold labels sit on two lines under the bars, so close bands (10 % and 20 %
+    // are 36 px apart) never print over each other
+    let height = row_h * rows.len() as f64 + 64.0;
     let x = |pct: i32| label_w + bar_w * f64::from(pct.clamp(0, 100)) / 100.0;
     let mut s = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="lb-title" viewBox="0 0 {w} {height}" width="100%" style="max-width:{w}px" font-size="13">
@@ -33,11 +35,18 @@ pub fn lacking_basic_bars(rows: &[(String, i32)], warn: i32, cap: i32) -> String
         ));
     }
     let bottom = 10.0 + row_h * rows.len() as f64;
-    for (pct, label, colour) in [(warn, "警示", "#b26a00"), (cap, "上限", "#b3261e")] {
+    for (line, (pct, label, colour)) in [(warn, "警示", "#b26a00"), (cap, "上限", "#b3261e")].into_iter().enumerate() {
+        // a label near either end is anchored inwards so it stays inside the chart
+        let anchor = match pct {
+            p if p <= 8 => "start",
+            p if p >= 92 => "end",
+            _ => "middle",
+        };
         s.push_str(&format!(
-            r#"<line x1="{x:.1}" y1="4" x2="{x:.1}" y2="{bottom}" stroke="{colour}" stroke-dasharray="4 3"/><text x="{x:.1}" y="{ly}" text-anchor="middle" fill="{colour}">{label} {pct}%</text>"#,
+            r#"<line x1="{x:.1}" y1="4" x2="{x:.1}" y2="{ly2}" stroke="{colour}" stroke-dasharray="4 3"/><text x="{x:.1}" y="{ly}" text-anchor="{anchor}" fill="{colour}">{label} {pct}%</text>"#,
             x = x(pct),
-            ly = bottom + 18.0,
+            ly = bottom + 18.0 + 24.0 * line as f64,
+            ly2 = bottom + 5.0 + 24.0 * line as f64,
         ));
     }
     s.push_str("</svg>");
@@ -70,7 +79,8 @@ pub fn score_histogram(percents: &[f64], pass_percent: i32) -> String {
         bins[((p / 10.0).floor() as usize).min(9)] += 1;
     }
     let top = bins.iter().copied().max().unwrap_or(0).max(1) as f64;
-    let (w, h, left, bottom) = (520.0, 200.0, 30.0, 30.0);
+    // the pass mark's label has a line of its own under the ranges' labels
+    let (w, h, left, bottom) = (520.0, 200.0, 30.0, 44.0);
     let bw = (w - left) / 10.0;
     let mut s = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="hist-title" viewBox="0 0 {w} {vh}" width="100%" style="max-width:{w}px" font-size="11">
@@ -95,7 +105,7 @@ pub fn score_histogram(percents: &[f64], pass_percent: i32) -> String {
     let px = left + (w - left) * f64::from(pass_percent.clamp(0, 100)) / 100.0;
     s.push_str(&format!(
         r##"<line x1="{px:.1}" y1="0" x2="{px:.1}" y2="{h}" stroke="#b3261e" stroke-dasharray="4 3"/><text x="{px:.1}" y="{ly}" text-anchor="middle" fill="#b3261e">{pass_percent}%</text></svg>"##,
-        ly = h + 28.0
+        ly = h + 36.0
     ));
     s
 }
@@ -298,6 +308,17 @@ mod tests {
         assert!(svg.contains(r#"width="180.0""#), "50 % of 360 px: {svg}");
         assert!(svg.contains("#b3261e"), "over the cap is red");
         assert!(super::gauge(100).contains("100%"));
+    }
+
+    #[test]
+    fn the_two_band_labels_are_on_lines_of_their_own() {
+        let svg = super::lacking_basic_bars(&[("A".into(), 15)], 10, 20);
+        let y_of = |label: &str| {
+            let at = svg.find(label).unwrap_or_else(|| panic!("{label} in {svg}"));
+            let tag = &svg[svg[..at].rfind("<text").unwrap()..at];
+            tag.split("y=\"").nth(1).unwrap().split('"').next().unwrap().parse::<f64>().unwrap()
+        };
+        assert!(y_of("上限 20%") - y_of("警示 10%") >= 16.0, "{svg}");
     }
 
     #[test]

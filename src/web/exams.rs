@@ -14,7 +14,7 @@ use crate::db::models::exam as exam_db;
 use crate::domain::exam::SittingState;
 use crate::domain::grading::format_points;
 use crate::domain::grading::MultiRule;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::services::exams::{self, Candidate, SittingSummary};
 
 pub fn sitting_json(s: &SittingSummary) -> Value {
@@ -63,7 +63,7 @@ pub async fn show(ctx: PageCtx<'_>, officer: Officer<'_>, sitting_id: i64) -> Ap
     let (s, attempt) = with_db(ctx.state, move |c| {
         let s = crate::services::exams::sitting(c, sitting_id)?;
         if !exams::may_sit(c, &s, &Candidate { id, badge: &badge, unit_id: unit, police_type: &ptype })? {
-            return Err(AppError::forbidden("you are not on the list for this sitting"));
+            return Err(exams::not_on_list());
         }
         let a = exam_db::find_attempt_for(c, sitting_id, id)?;
         Ok((s, a))

@@ -23,6 +23,7 @@ pub mod pdf;
 pub mod plans;
 pub mod proctor;
 pub mod session;
+pub mod settings;
 pub mod sittings;
 pub mod static_files;
 pub mod training;
@@ -131,6 +132,13 @@ pub fn routes() -> Vec<rocket::Route> {
         measurement::close,
         measurement::adopt,
         admin::users,
+        settings::settings_page,
+        settings::save_targets,
+        settings::save_rules,
+        settings::api_targets,
+        settings::api_put_targets,
+        settings::api_rules,
+        settings::api_put_rules,
         admin::new_user,
         admin::create_user,
         admin::import_page,
@@ -150,6 +158,9 @@ pub fn routes() -> Vec<rocket::Route> {
         training::remedial_review,
         training::remedial_practice,
         training::remedial_refer,
+        training::escalation_act,
+        training::escalations_page,
+        training::files_list,
         training::case_page,
         training::case_import,
         training::my_file,

@@ -113,18 +113,58 @@ pub fn error_page(req: &Request<'_>, e: &AppError) -> String {
         return format!("<!doctype html><title>{0}</title><h1>{0}</h1>", status.code);
     };
     let lang = lang_of(req);
+    // the particulars in the reader's language where the error carries a catalogue key
+    let message = said(&state.renderer, lang, e);
     let data = json!({
         "lang": lang, "en": lang == "en", "user": Value::Null, "csrf": "", "path": req.uri().path().to_string(),
         "flash": Value::Null, "error": Value::Null, "demo": state.demo,
         "status": status.code,
         "kind": e.code.as_str(),
-        "message": e.message,
+        "message": message,
         "fields": e.fields,
     });
     state.renderer.render("error", &data).unwrap_or_else(|err| {
         eprintln!("{err}");
         format!("<!doctype html><title>{0}</title><h1>{0}</h1>", status.code)
     })
+}
+
+/// An error's particulars in `lang`: its catalogue sentences where it carries them, else its
+/// message.
+pub fn said(renderer: &crate::render::Renderer, lang: &str, e: &AppError) -> String {
+    if e.localized.is_empty() {
+        return e.message.clone();
+    }
+    let parts: Vec<String> = e
+        .localized
+        .iter()
+        .map(|(key, params)| {
+            // "@level.basic" names a catalogue entry (a level's name); dates as the reader writes them
+            let mut params = params.clone();
+            if let Some(m) = params.as_object_mut() {
+                for v in m.values_mut() {
+                    if let Some(s) = v.as_str() {
+                        let said = match s.strip_prefix('@') {
+                            Some(k) => Some(renderer.text(lang, k, &json!({}))),
+                            None => crate::timefmt::localize(lang, s),
+                        };
+                        if let Some(t) = said {
+                            *v = json!(t);
+                        }
+                    }
+                }
+            }
+            renderer.text(lang, key, &params)
+        })
+        .collect();
+    parts.join(if lang == "en" { "; " } else { "；" })
+}
+
+impl PageCtx<'_> {
+    /// [`said`] for this page's reader.
+    pub fn said(&self, e: &AppError) -> String {
+        said(&self.state.renderer, self.lang, e)
+    }
 }
 
 /// A form whose `_csrf` field has been checked against the visitor's token before `T` is

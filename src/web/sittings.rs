@@ -64,10 +64,7 @@ pub struct BlueprintForm {
     tolerance: Option<String>,
 }
 
-fn parse_points(s: &str) -> Option<i64> {
-    let v: f64 = s.trim().parse().ok()?;
-    (v.is_finite() && v > 0.0).then(|| (v * 100.0).round() as i64)
-}
+use crate::domain::grading::parse_points;
 
 impl BlueprintForm {
     fn spec(&self) -> Result<BlueprintSpec, Vec<String>> {
@@ -583,16 +580,16 @@ pub async fn results_pdf(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64) -> App
     sort_rows(&mut rows, Some("badge"));
     let graded: Vec<&ResultRow> = rows.iter().filter(|r| r.score_centi.is_some()).collect();
     let passed = graded.iter().filter(|r| r.passed == Some(true)).count();
-    let mut d = super::pdf::Doc::new(&format!("{} · 成绩", s.title));
-    d.heading(&format!("{} 成绩表", s.title));
+    // labels and dates in the reader's language; names, units and scores as stored
+    let lang = ctx.lang;
+    let t = |key: &str, params: serde_json::Value| ctx.state.renderer.text(lang, &format!("pdf.{key}"), &params);
+    let when = |at| crate::timefmt::localize(lang, &local(at)).unwrap_or_default();
+    let mut d = super::pdf::Doc::new(&t("results_doc", json!({"title": s.title})));
+    d.heading(&t("results_title", json!({"title": s.title})));
     d.text(
-        &format!(
-            "考试时间：{} — {}　合格线：{}%　参考 {} 人，合格 {} 人",
-            local(s.opens_at),
-            local(s.closes_at),
-            s.pass_percent,
-            graded.len(),
-            passed
+        &t(
+            "results_facts",
+            json!({"opens": when(s.opens_at), "closes": when(s.closes_at), "pass": s.pass_percent, "sat": graded.len(), "passed": passed}),
         ),
         10.0,
     );
@@ -605,14 +602,18 @@ pub async fn results_pdf(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64) -> App
                 r.name.clone(),
                 r.unit.clone(),
                 r.score.clone().map(|sc| format!("{sc} / {}", r.max_score)).unwrap_or_else(|| "—".into()),
-                match r.passed {
-                    Some(true) => "合格".into(),
-                    Some(false) => "不合格".into(),
-                    None => "未交卷".into(),
-                },
+                t(
+                    match r.passed {
+                        Some(true) => "passed",
+                        Some(false) => "failed",
+                        None => "not_submitted",
+                    },
+                    json!({}),
+                ),
             ]
         })
         .collect();
-    d.table(&["警号", "姓名", "单位", "得分", "结果"], &[1.2, 1.2, 3.0, 1.4, 1.0], &table);
+    let heads = ["col_badge", "col_name", "col_unit", "col_score", "col_result"].map(|k| t(k, json!({})));
+    d.table(&heads.iter().map(String::as_str).collect::<Vec<_>>(), &[1.2, 1.2, 3.0, 1.4, 1.0], &table);
     Ok(super::bank_files::download(d.finish(), "application/pdf", &format!("results-{id}.pdf")))
 }

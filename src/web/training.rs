@@ -10,11 +10,11 @@ use serde_json::json;
 
 use super::pages::{CsrfForm, CsrfUpload, PageCtx, WithCsrf};
 use super::with_db;
-use crate::auth::{CurrentUser, Officer, Trainer};
+use crate::auth::{CurrentUser, EscalationHandler, FileReader, Officer, Trainer};
 use crate::db::models::{org, training as tr_db};
 use crate::domain::org::Role;
 use crate::error::{AppError, AppResult};
-use crate::services::{practice, remedial, training};
+use crate::services::{escalation, practice, remedial, training};
 
 // ---- practice ----
 
@@ -160,20 +160,93 @@ pub async fn remedial_plan(
     _free: super::guards::OutsideExam<'_>,
     id: i64,
 ) -> AppResult<RawHtml<String>> {
+    plan_page(&ctx, u, id, vec![], <EscalationForm as Default>::default()).await
+}
+
+async fn plan_page(ctx: &PageCtx<'_>, u: &CurrentUser, id: i64, errors: Vec<String>, f: EscalationForm) -> AppResult<RawHtml<String>> {
     let cu = u.clone();
     let texts = ctx.state.texts.clone();
     let now = ctx.state.clock.now();
-    let v = with_db(ctx.state, move |c| {
+    let (v, escalations) = with_db(ctx.state, move |c| {
         let p = plan_access(c, &cu, id)?;
-        remedial::plan_view(c, p, &texts, cu.has(Role::Trainer), now)
+        let escalations = escalation::of_plan(c, p.id, &cu.user, &cu.roles)?;
+        Ok((remedial::plan_view(c, p, &texts, cu.has(Role::Trainer), now)?, escalations))
     })
     .await?;
     let own = v.plan.user_id == u.id();
+    let today = crate::timefmt::bureau_date(now);
     // another person's errors are shown without the officer's notes being editable
     ctx.render(
         "remedial/plan",
-        json!({"own": own, "open": v.plan.status == crate::domain::remedial::Status::Open, "review_total": v.review.len(), "v": v}),
+        json!({"own": own, "open": v.plan.status == crate::domain::remedial::Status::Open, "review_total": v.review.len(), "v": v,
+               "escalations": escalations, "errors": errors, "f": {"action": f.action, "reason": f.reason, "deadline": f.deadline},
+               "min_date": (today + chrono::Duration::days(1)).to_string(),
+               "max_date": (today + chrono::Duration::days(escalation::MAX_EXTENSION_DAYS)).to_string()}),
     )
+}
+
+#[derive(FromForm, Default)]
+pub struct EscalationForm {
+    #[field(default = String::new())]
+    action: String,
+    #[field(default = String::new())]
+    reason: String,
+    #[field(default = String::new())]
+    deadline: String,
+}
+
+/// A leader's (or HR's) decision on an escalated plan: acknowledge, extend with a reason and a
+/// new date, or refer a level up. Scope-checked in the service; another unit's is not found.
+#[post("/remedial/escalations/<id>/act", data = "<f>")]
+pub async fn escalation_act(
+    ctx: PageCtx<'_>,
+    h: EscalationHandler<'_>,
+    id: i64,
+    f: CsrfForm<EscalationForm>,
+) -> AppResult<Either<RawHtml<String>, Redirect>> {
+    let f = f.0;
+    let (cu, now) = (h.0.clone(), ctx.state.clock.now());
+    let d = escalation::Decision { action: f.action.clone(), reason: f.reason.clone(), deadline: f.deadline.clone() };
+    let plan_id = with_db(ctx.state, move |c| Ok(tr_db::find_escalation(c, id)?.map(|e| e.plan_id))).await?;
+    let lang = ctx.lang;
+    match with_db(ctx.state, move |c| escalation::act(c, id, &cu.user, &cu.roles, &d, lang, now)).await {
+        Ok(plan) => Ok(Either::Right(Redirect::to(format!("/remedial/{plan}#escalations")))),
+        Err(e) if (e.is_invalid() || e.is_conflict()) && plan_id.is_some() => {
+            let lines = if e.is_invalid() { e.lines() } else { vec![ctx.said(&e)] };
+            plan_page(&ctx, h.0, plan_id.expect("checked"), lines, f).await.map(Either::Left)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The escalated plans that reached the reader (a leader: their unit and those under it; HR:
+/// all), waiting ones first.
+#[get("/remedial/escalations")]
+pub async fn escalations_page(ctx: PageCtx<'_>, h: EscalationHandler<'_>) -> AppResult<RawHtml<String>> {
+    let cu = h.0.clone();
+    let rows = with_db(ctx.state, move |c| escalation::inbox(c, &cu.user, &cu.roles)).await?;
+    ctx.render("remedial/escalations", json!({"rows": rows}))
+}
+
+/// The training files a reader may open: a leader's officers (their unit and the units under
+/// it), HR's and admins' everyone.
+#[get("/files")]
+pub async fn files_list(ctx: PageCtx<'_>, r: FileReader<'_>) -> AppResult<RawHtml<String>> {
+    let cu = r.0.clone();
+    let rows = with_db(ctx.state, move |c| {
+        let open: std::collections::HashSet<i64> = tr_db::all_plans(c, true)?.into_iter().map(|p| p.user_id).collect();
+        let mut rows = Vec::new();
+        for (o, unit) in org::list_with_units(c)? {
+            if o.id == cu.id() || !o.active || !training::may_read(c, &cu.user, &cu.roles, &o)? {
+                continue;
+            }
+            rows.push(json!({"id": o.id, "badge": o.badge, "name": o.name, "unit": unit, "police_type": o.police_type, "post": o.post,
+                             "remedial": open.contains(&o.id)}));
+        }
+        Ok(rows)
+    })
+    .await?;
+    ctx.render("file/list", json!({"rows": rows}))
 }
 
 #[derive(FromForm)]
@@ -260,7 +333,8 @@ pub async fn case_import(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfUpload<CaseUpl
     let mut f = f.0;
     let text = read_upload(&mut f.file, 2 * 1024 * 1024).await?;
     let (by, now) = (t.id(), ctx.state.clock.now());
-    match with_db(ctx.state, move |c| remedial::import_case_evaluations(c, &text, by, now)).await {
+    let lang = ctx.lang;
+    match with_db(ctx.state, move |c| remedial::import_case_evaluations(c, &text, lang, by, now)).await {
         Ok((rows, plans)) => {
             ctx.render("remedial/cases", json!({"errors": [], "done": {"rows": rows, "plans": plans.len(), "ids": plans}}))
         }
@@ -362,60 +436,60 @@ pub async fn file_page(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<
     )
 }
 
-/// The file as a PDF (Chinese; the printed record HR files).
+/// The file as a PDF, its labels and dates in the reader's language (the entries themselves
+/// are records and print as stored).
 #[get("/files/<id>/pdf")]
 pub async fn file_pdf(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<super::bank_files::Download> {
     let FileData { officer, unit, entries, certs, totals } = load_file(&ctx, u, id).await?;
     let hr = u.has(Role::Hr) || u.has(Role::Admin);
-    let mut d = super::pdf::Doc::new(&format!("民警训练档案 · {} ({})", officer.name, officer.badge));
-    d.heading("民警训练档案");
-    d.text(&format!("姓名：{}　警号：{}　单位：{}　警种：{}", officer.name, officer.badge, unit, officer.police_type), 10.5);
-    d.text(&format!("岗位：{}　职级：{}　入警：{}", officer.post, officer.rank, officer.hire_date), 10.5);
+    let lang = ctx.lang;
+    let t = |key: &str, params: serde_json::Value| ctx.state.renderer.text(lang, &format!("pdf.{key}"), &params);
+    let date = |d: chrono::NaiveDate| crate::timefmt::date_in(lang, d);
+    let title = t("file_title", json!({}));
+    let mut d = super::pdf::Doc::new(&format!("{title} · {} ({})", officer.name, officer.badge));
+    d.heading(&title);
+    d.text(&t("file_facts", json!({"name": officer.name, "badge": officer.badge, "unit": unit, "police_type": officer.police_type})), 10.5);
+    d.text(&t("file_facts2", json!({"post": officer.post, "rank": officer.rank, "hired": date(officer.hire_date)})), 10.5);
     if hr {
-        d.text(&format!("身份证号：{}", officer.id_number.as_deref().unwrap_or("—")), 10.5);
+        d.text(&t("id_number", json!({"v": officer.id_number.as_deref().unwrap_or("—")})), 10.5);
     }
-    d.text(&format!("打印时间：{}", super::local(ctx.state.clock.now())), 9.0);
-    d.heading("执法资格");
+    let printed = crate::timefmt::localize(lang, &super::local(ctx.state.clock.now())).unwrap_or_default();
+    d.text(&t("printed", json!({"at": printed})), 9.0);
+    d.heading(&t("certs", json!({})));
+    let level = |l: &str| ctx.state.renderer.text(lang, &format!("level.{l}"), &json!({}));
     let rows: Vec<Vec<String>> = certs
         .iter()
         .map(|(c, s)| {
             vec![
                 c.number.clone(),
-                training::level_name(c.level.as_str()).into(),
-                c.issued_on.to_string(),
-                c.expires_on.to_string(),
-                cert_status_zh(s.as_str()).into(),
+                level(c.level.as_str()),
+                date(c.issued_on),
+                date(c.expires_on),
+                t(&format!("cert_{}", s.as_str()), json!({})),
             ]
         })
         .collect();
     if rows.is_empty() {
-        d.text("暂无。", 10.0);
+        d.text(&t("none", json!({})), 10.0);
     } else {
-        d.table(&["证书编号", "等级", "颁发", "有效期至", "状态"], &[3.0, 1.2, 1.6, 1.6, 1.2], &rows);
+        let heads = ["col_number", "col_level", "col_issued", "col_expires", "col_status"].map(|k| t(k, json!({})));
+        d.table(&heads.iter().map(String::as_str).collect::<Vec<_>>(), &[3.0, 1.2, 1.6, 1.6, 1.2], &rows);
     }
-    d.heading("档案记录");
-    let rows: Vec<Vec<String>> = entries
-        .iter()
-        .map(|e| vec![e.id.to_string(), e.occurred_on.to_string(), crate::services::file_export::kind_label(&e.kind).into(), entry_text(e)])
-        .collect();
-    d.table(&["#", "日期", "类别", "内容"], &[0.8, 1.6, 2.0, 7.0], &rows);
+    d.heading(&t("entries", json!({})));
+    let kind = |k: &str| ctx.state.renderer.text(lang, &format!("file.kind_{k}"), &json!({}));
+    let say = |key: &str, params: serde_json::Value| ctx.state.renderer.text(lang, key, &params);
+    let rows: Vec<Vec<String>> =
+        entries.iter().map(|e| vec![e.id.to_string(), date(e.occurred_on), kind(&e.kind), entry_text(e, lang, &say)]).collect();
+    let heads = ["#".to_string(), t("col_date", json!({})), t("col_kind", json!({})), t("col_detail", json!({}))];
+    d.table(&heads.iter().map(String::as_str).collect::<Vec<_>>(), &[0.8, 1.6, 2.0, 7.0], &rows);
     d.gap(8.0);
-    d.text(&format!("学习记录：练习 {} 组，答题 {} 道（答对 {}），约 {} 分钟。", totals.0, totals.1, totals.2, totals.3 / 60), 9.5);
-    d.text("记录只追加、不修改；更正以新记录的形式指向被更正的记录。", 8.5);
+    d.text(&t("study", json!({"sets": totals.0, "answers": totals.1, "correct": totals.2, "minutes": totals.3 / 60})), 9.5);
+    d.text(&t("append_only", json!({})), 8.5);
     Ok(super::bank_files::download(d.finish(), "application/pdf", &format!("training-file-{}.pdf", officer.badge)))
 }
 
-fn cert_status_zh(s: &str) -> &'static str {
-    match s {
-        "valid" => "有效",
-        "expired" => "已过期",
-        "lapsed" => "离岗失效",
-        _ => "已撤销",
-    }
-}
-
-/// One entry as a line of printed text.
-fn entry_text(e: &training::EntryView) -> String {
+/// One entry as a line of printed text, its words in `lang` (what it records as stored).
+fn entry_text(e: &training::EntryView, lang: &str, say: &dyn Fn(&str, serde_json::Value) -> String) -> String {
     let g = |k: &str| e.data.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
     let mut parts: Vec<String> = Vec::new();
     for k in ["title", "number", "reason"] {
@@ -424,28 +498,28 @@ fn entry_text(e: &training::EntryView) -> String {
         }
     }
     if let Some(l) = e.data.get("level").and_then(|l| l.as_str()) {
-        parts.push(training::level_name(l).into());
+        parts.push(say(&format!("level.{l}"), json!({})));
     }
     if e.withheld {
-        parts.push("成绩不公布".into());
+        parts.push(say("file.withheld", json!({})));
     } else if !g("score").is_empty() {
         parts.push(format!("{} / {}", g("score"), g("max")));
     }
     match e.data.get("passed").and_then(|p| p.as_bool()) {
-        Some(true) if !e.withheld => parts.push("合格".into()),
-        Some(false) if !e.withheld => parts.push("不合格".into()),
+        Some(true) if !e.withheld => parts.push(say("file.pass", json!({}))),
+        Some(false) if !e.withheld => parts.push(say("file.fail", json!({}))),
         _ => {}
     }
     if let Some(c) = e.corrects_id {
-        parts.push(format!("更正第 {c} 条"));
+        parts.push(say("file.corrects", json!({"id": c})));
     }
     if let Some(c) = e.corrected_by {
-        parts.push(format!("（已被第 {c} 条更正）"));
+        parts.push(say("file.corrected_by", json!({"id": c})));
     }
     if !e.note.is_empty() {
         parts.push(e.note.clone());
     }
-    parts.join("；")
+    parts.join(if lang == "en" { "; " } else { "；" })
 }
 
 /// An entry with every field the template reads present (strict templates refuse missing ones).

@@ -66,7 +66,9 @@ const SIGNED_IN: &[&str] = &[
     "delete_token@api",
 ];
 /// Unit leaders (their own unit), HR and admins.
-const OVERSIGHT: &[&str] = &["compliance@hr"];
+const OVERSIGHT: &[&str] = &["compliance@hr", "files_list@files"];
+/// Escalated remedial plans: unit leaders (their units) and HR.
+const ESCALATIONS: &[&str] = &["escalations_page@remedial", "escalation_act@remedial"];
 /// Trainers, unit leaders (their units' records), HR and admins.
 const RESULTS: &[&str] = &[
     "list@sittings",
@@ -92,6 +94,12 @@ const ADMIN: &[&str] = &[
     "import@admin",
     "rules_form@admin",
     "save_rules@admin",
+    "settings_page@admin",
+    "save_targets@admin",
+    "api_targets@api",
+    "api_put_targets@api",
+    "api_rules@api",
+    "api_put_rules@api",
     "tokens@admin",
     "create_token@admin",
     "revoke_token@admin",
@@ -150,7 +158,9 @@ fn allowed(k: &str, roles: &[&str]) -> bool {
     let plans_read = PLANS_READ.contains(&k);
     let standards_read = STANDARDS_READ.contains(&k);
     let by_token = METRICS_TOKEN_ONLY.contains(&k);
+    let escalations = ESCALATIONS.contains(&k);
     PUBLIC.contains(&k)
+        || (escalations && (has("leader") || has("hr")))
         || (rules_read && (has("leader") || has("hr") || has("admin")))
         || (plans_read && (has("trainer") || has("admin")))
         || (standards_read && (has("trainer") || has("admin")))
@@ -170,6 +180,7 @@ fn allowed(k: &str, roles: &[&str]) -> bool {
             && !plans_read
             && !standards_read
             && !by_token
+            && !escalations
             && has("trainer"))
 }
 
@@ -182,10 +193,22 @@ fn every_route_is_allowed_or_refused_for_every_role() {
     let mut decided = 0;
     for (_, path, name) in &routes {
         let k = key(name, path);
-        let listed =
-            [PUBLIC, OFFICER, RESULTS, ADMIN, PERSONNEL, SIGNED_IN, OVERSIGHT, RULES_READ, PLANS_READ, STANDARDS_READ, METRICS_TOKEN_ONLY]
-                .iter()
-                .any(|l| l.contains(&k.as_str()));
+        let listed = [
+            PUBLIC,
+            OFFICER,
+            RESULTS,
+            ADMIN,
+            PERSONNEL,
+            SIGNED_IN,
+            OVERSIGHT,
+            RULES_READ,
+            PLANS_READ,
+            STANDARDS_READ,
+            METRICS_TOKEN_ONLY,
+            ESCALATIONS,
+        ]
+        .iter()
+        .any(|l| l.contains(&k.as_str()));
         let trainer_route = [
             "/bank",
             "/blueprints",

@@ -278,6 +278,54 @@ fn sit_mock(app: &TestApp, badge: &str, wrong: Option<(usize, &str)>) -> (i64, V
 }
 
 #[test]
+fn a_score_changed_by_a_regrade_is_mailed_to_the_candidate_with_absolute_links() {
+    use crate::training::{assert_only_absolute_links, received_mail, smtp_listener, PUBLIC};
+    let smtp = smtp_listener();
+    let url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let app = TestApp::with_env(&[("LAWCERT_SMTP_URL", &url), ("LAWCERT_MAIL_POLL_MS", "100"), ("LAWCERT_PUBLIC_URL", PUBLIC)]);
+    let tok = app.token("100002");
+    let (_, peek) = app.api("POST", "/api/v1/sittings/1/attempts", &tok, None);
+    let q0 = peek["questions"][0].clone();
+    let v0 = q0["id"].as_i64().unwrap();
+    let key = key_of(&mut app.conn(), v0);
+    let wrong = match q0["kind"].as_str().unwrap() {
+        "truefalse" => if key == "T" { "F" } else { "T" }.to_string(),
+        _ => ["A", "B", "C", "D"].iter().find(|o| !key.contains(**o)).unwrap().to_string(),
+    };
+    let (aid, _) = sit_mock(&app, "100002", Some((0, &wrong)));
+    let before = lawcert::db::models::exam::find_attempt(&mut app.conn(), aid).unwrap().unwrap();
+    let csrf = app.login_page("100002");
+    let form = format!("_csrf={csrf}&v={v0}&article={}&reason={}", enc("刑法第20条"), enc("选项表述同样符合条文"));
+    assert_eq!(post(&app, &format!("/attempts/{aid}/challenges"), form).0, Status::SeeOther);
+    logout(&app, &csrf);
+    let csrf = app.login_page("T0001");
+    let (_, list) = get(&app, "/challenges");
+    let cid = list.split("href=\"/challenges/").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let (s, _, _) = post(
+        &app,
+        &format!("/challenges/{cid}"),
+        format!("_csrf={csrf}&decision=accept&answer={wrong}&reason={}", enc("两种理解均符合第二十条")),
+    );
+    assert_eq!(s, Status::SeeOther);
+    let after = lawcert::db::models::exam::find_attempt(&mut app.conn(), aid).unwrap().unwrap();
+    assert!(after.score_centi > before.score_centi, "the regrade raised the score");
+    let addr = lawcert::db::models::org::find(&mut app.conn(), before.user_id).unwrap().unwrap().email.unwrap();
+    let (text, html) = received_mail(&smtp, &addr, "成绩已更正");
+    let (old, new) = (
+        lawcert::domain::grading::format_points(before.score_centi.unwrap()),
+        lawcert::domain::grading::format_points(after.score_centi.unwrap()),
+    );
+    assert!(text.contains(&format!("由 {old} 更正为 {new}")), "old and new score in the mail: {text}");
+    let link = format!("{PUBLIC}/attempts/{aid}/result");
+    assert!(text.contains(&link) && html.contains(&format!("href=\"{link}\"")), "{text}\n{html}");
+    assert_only_absolute_links(&text, &html);
+    // the challenge's decision is mailed too, its link opening the result page (a page, not a form's target)
+    let (text, html) = received_mail(&smtp, &addr, "复核结果");
+    assert!(text.contains(&link), "{text}");
+    assert_only_absolute_links(&text, &html);
+}
+
+#[test]
 fn an_upheld_challenge_regrades_everyone_who_had_the_question_with_an_audit_trail() {
     let app = TestApp::new();
     // 100001 answers the first question with a wrong option

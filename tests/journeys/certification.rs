@@ -70,6 +70,15 @@ fn intermediate_needs_basic_and_a_pass_issues_a_certificate_the_public_page_conf
     app.login_page("100025");
     let (_, html) = get(&app, "/certification");
     assert!(html.contains("须先取得有效的基本级执法资格"), "{html}");
+    // applying anyway through the page: refused with the reason in the reader's language
+    let csrf = crate::common::form_csrf(&html);
+    let (s, html, _) = crate::common::post(&app, "/certification/apply", format!("_csrf={csrf}&level=intermediate"));
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert!(html.contains("报考此等级须先持有有效的基本级证书") && !html.contains("requires a valid"), "{html}");
+    app.client.get("/lang/en").dispatch();
+    let (_, html, _) = crate::common::post(&app, "/certification/apply", format!("_csrf={csrf}&level=intermediate"));
+    assert!(html.contains("this level requires a valid Basic certificate first"), "{html}");
+    app.client.get("/lang/zh").dispatch();
 
     // a certification sitting admits only registered officers
     let basic = cert_sitting(&app, "basic");

@@ -78,6 +78,43 @@ fn a_sitting_with_an_access_code_and_an_allow_list_refuses_starts_without_them()
         .body(format!("_csrf={csrf}&access_code=nope"))
         .dispatch();
     assert_eq!(r.status(), Status::Forbidden);
+    // each refusal names its real reason in the reader's language, not the role refusal
+    let html = r.into_string().unwrap();
+    assert!(html.contains("需要考试码") && html.contains("考试码不正确"), "{html}");
+    assert!(!html.contains("您的角色不能进行此操作") && !html.contains("enter the access code"), "{html}");
+    let r = app
+        .client
+        .post(format!("/exams/{sid}/start"))
+        .remote("192.168.9.9:1".parse().unwrap())
+        .header(ContentType::Form)
+        .body(format!("_csrf={csrf}&access_code=K7Q2XM"))
+        .dispatch();
+    assert_eq!(r.status(), Status::Forbidden);
+    let html = r.into_string().unwrap();
+    assert!(html.contains("不在考场网络内") && html.contains("您当前的地址（192.168.9.9）"), "{html}");
+    app.client.get("/lang/en").dispatch();
+    let r = app
+        .client
+        .post(format!("/exams/{sid}/start"))
+        .remote("10.20.30.8:1".parse().unwrap())
+        .header(ContentType::Form)
+        .body(format!("_csrf={csrf}"))
+        .dispatch();
+    let html = r.into_string().unwrap();
+    assert!(html.contains("Enter the access code the proctor announces before starting"), "{html}");
+    app.client.get("/lang/zh").dispatch();
+    // a sitting for a list the officer is not on
+    let listed = sitting(&app, json!({}));
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!(
+            "UPDATE sittings SET eligibility = '{{\"units\":[999999],\"badges\":[\"100003\"]}}' WHERE id = {listed}"
+        )),
+        &mut app.conn(),
+    )
+    .unwrap();
+    let (s, html) = crate::common::get(&app, &format!("/exams/{listed}"));
+    assert_eq!(s, Status::Forbidden);
+    assert!(html.contains("不在本场考生名单内") && html.contains("您不在本场考试的考生名单内") && !html.contains("您的角色"), "{html}");
     let r = app
         .client
         .post(format!("/exams/{sid}/start"))

@@ -186,7 +186,7 @@ fn trainer_builds_a_blueprint_schedules_a_sitting_and_exports_results() {
     assert_eq!(s, Status::SeeOther);
     let (s, html) = get(&app, &loc.clone().unwrap());
     assert_eq!(s, Status::Ok);
-    assert!(html.contains("2030年1月双月考") && html.contains("2030-01-05 09:00"), "shown in the bureau's time");
+    assert!(html.contains("2030年1月双月考") && html.contains("2030年1月5日 09:00"), "shown in the bureau's time, as Chinese writes dates");
     // errors are shown on the form
     let (s, html, _) = post(&app, "/sittings/new", form.replace("duration_minutes=90", "duration_minutes=0"));
     assert_eq!(s, Status::Ok);
@@ -292,8 +292,18 @@ fn admin_imports_officers_all_or_nothing() {
     let bad = format!("{header}\n200001,赵一,城东派出所,派出所,社区民警,1,四级警长,2024-07-01,0,0,,officer,\n200002,钱二,不存在的所,派出所,,1,,2024-13-01,0,0,,officer,\n");
     let (s, html) = upload(&bad);
     assert_eq!(s, Status::Ok);
-    assert!(html.contains("row 3: unit"), "{}", &html[html.find("alert").unwrap_or(0)..][..400.min(html.len())]);
-    assert!(html.contains("row 3: hire_date"));
+    // each problem with its row, in the reader's language (Chinese by default)
+    assert!(
+        html.contains("第 3 行：单位 &quot;不存在的所&quot;：没有这个单位"),
+        "{}",
+        &html[html.find("alert").unwrap_or(0)..][..600.min(html.len())]
+    );
+    assert!(html.contains("第 3 行：入警日期 &quot;2024-13-01&quot;"));
+    assert!(!html.contains("no such unit"), "no English in the Chinese page");
+    app.client.get("/lang/en").dispatch();
+    let (_, html) = upload(&bad);
+    assert!(html.contains("row 3: unit &quot;不存在的所&quot;: no such unit") && html.contains("row 3: hire_date"), "{html}");
+    app.client.get("/lang/zh").dispatch();
     let mut conn = app.conn();
     assert!(lawcert::db::models::org::find_by_badge(&mut conn, "200001").unwrap().is_none(), "nothing imported");
     let good = format!("{header}\n200001,赵一,城东派出所,派出所,社区民警,1,四级警长,2024-07-01,0,0,,officer,\n200002,钱二,城西派出所,派出所,,是,,2024-09-01,否,否,qian@example.invalid,officer,\n");
@@ -313,7 +323,7 @@ fn admin_imports_officers_all_or_nothing() {
     );
     // the same file again is refused: the badges exist
     let (_, html) = upload(&good);
-    assert!(html.contains("an account with this 警号 exists"));
+    assert!(html.contains("第 2 行：警号 200001：已有使用该警号的账号"), "{html}");
     // forged upload
     let forged = "--B\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\nforged\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"o.csv\"\r\nContent-Type: text/csv\r\n\r\nbadge\r\n--B--\r\n";
     let r = app
@@ -361,4 +371,86 @@ fn a_first_visit_speaks_the_browsers_language_until_the_reader_switches() {
         .into_string()
         .unwrap();
     assert!(switched.contains("警号"), "{switched}");
+}
+
+/// ISO dates (`2026-12-03`) in a page's visible text, outside tags and their attributes (a
+/// date input's value stays ISO, as HTML wants it).
+fn iso_dates_in_text(html: &str) -> Vec<String> {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.split("<script").next().unwrap_or(html).chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let b: Vec<char> = text.chars().collect();
+    let digit = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_digit());
+    let mut found = Vec::new();
+    for i in 0..b.len() {
+        if (0..4).all(|k| digit(i + k))
+            && b.get(i + 4) == Some(&'-')
+            && digit(i + 5)
+            && digit(i + 6)
+            && b.get(i + 7) == Some(&'-')
+            && digit(i + 8)
+            && digit(i + 9)
+            && !(i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == '-'))
+        {
+            found.push(b[i.saturating_sub(30)..(i + 16).min(b.len())].iter().collect());
+        }
+    }
+    found
+}
+
+#[test]
+fn pages_write_dates_as_the_reader_s_language_does() {
+    let app = TestApp::new();
+    let officer = lawcert::db::models::org::find_by_badge(&mut app.conn(), "100018").unwrap().unwrap();
+    let pages: &[(&str, &[&str])] = &[
+        ("100018", &["/", "/exams", "/certification", "/remedial", "/practice"]),
+        ("L0001", &["/remedial", "/remedial/escalations", "/files", "/hr/compliance"]),
+        ("H0001", &["/officers", "/hr/compliance", "/hr/rules", "/remedial/escalations"]),
+        ("T0001", &["/sittings", "/bank/editions", "/bank/worklist", "/plans", "/challenges", "/sittings/1", "/sittings/1/proctor"]),
+        ("admin", &["/admin/users", "/admin/mail", "/admin/audit", "/admin/tokens", "/admin/settings"]),
+    ];
+    let file = format!("/files/{}", officer.id);
+    for lang in ["en", "zh"] {
+        app.client.get(format!("/lang/{lang}")).dispatch();
+        let mut seen_local = false;
+        for (badge, paths) in pages {
+            app.login_page(badge);
+            for p in paths.iter().copied().chain((*badge == "H0001").then_some(file.as_str())) {
+                let (s, html) = get(&app, p);
+                assert_eq!(s, Status::Ok, "{badge} {p}");
+                let iso = iso_dates_in_text(&html);
+                assert!(iso.is_empty(), "{lang}: {badge} {p} writes ISO dates: {iso:?}");
+                seen_local |= if lang == "en" {
+                    [
+                        " Jan 20", " Feb 20", " Mar 20", " Apr 20", " May 20", " Jun 20", " Jul 20", " Aug 20", " Sep 20", " Oct 20",
+                        " Nov 20", " Dec 20",
+                    ]
+                    .iter()
+                    .any(|m| html.contains(m))
+                } else {
+                    html.contains("年") && html.contains("月") && html.contains("日")
+                };
+            }
+        }
+        assert!(seen_local, "{lang}: dates written in the reader's language");
+    }
+    // the English file shows "3 Dec 2026"-style dates, the Chinese one 2026年12月3日
+    app.client.get("/lang/en").dispatch();
+    app.login_page("H0001");
+    let (_, html) = get(&app, &file);
+    let hired = officer.hire_date;
+    assert!(html.contains(&lawcert::timefmt::date_in("en", hired)), "{}", lawcert::timefmt::date_in("en", hired));
+    app.client.get("/lang/zh").dispatch();
+    let (_, html) = get(&app, &file);
+    assert!(html.contains(&lawcert::timefmt::date_in("zh", hired)));
 }

@@ -273,6 +273,15 @@ fn a_failed_bimonthly_exam_opens_a_remedial_plan_the_officer_works_through_and_t
     assert_eq!(r.status(), Status::Ok);
     let bytes = r.into_bytes().unwrap();
     assert!(bytes.starts_with(b"%PDF-") && crate::pdf_text::text(&bytes).contains(&officer.name), "the PDF carries the officer's name");
+    // its labels and dates follow the reader's language; what it records prints as stored
+    let zh = crate::pdf_text::text(&bytes);
+    let hired = officer.hire_date;
+    assert!(zh.contains("民警训练档案") && zh.contains(&lawcert::timefmt::date_in("zh", hired)), "{zh}");
+    app.client.get("/lang/en").dispatch();
+    let en = crate::pdf_text::text(&app.client.get(format!("/files/{}/pdf", officer.id)).dispatch().into_bytes().unwrap());
+    assert!(en.contains("Officer's training file") && en.contains(&lawcert::timefmt::date_in("en", hired)), "{en}");
+    assert!(!en.contains("档案记录") && en.contains(&officer.name), "{en}");
+    app.client.get("/lang/zh").dispatch();
     let r = app.client.get("/files/export?format=xlsx").dispatch();
     assert_eq!(r.status(), Status::Ok);
     assert!(r.into_bytes().unwrap().starts_with(b"PK"), "an xlsx is a zip");
@@ -355,15 +364,66 @@ fn an_eligibility_check_gives_every_reason_and_the_dashboard_shows_the_targets()
     assert_eq!(get(&app, "/hr/compliance").0, Status::Forbidden);
 }
 
-/// A minimal SMTP server: accepts every message (or refuses RCPT while `refuse` is set) and
-/// keeps what it received.
-struct SmtpListener {
-    port: u16,
-    received: Arc<Mutex<Vec<(String, String)>>>,
-    refuse: Arc<Mutex<bool>>,
+pub const PUBLIC: &str = "https://lawcert.bureau.example";
+
+/// Every link of a mail's text and HTML parts is absolute, on the public address.
+pub fn assert_only_absolute_links(text: &str, html: &str) {
+    let hrefs: Vec<&str> = html.split("href=\"").skip(1).map(|h| h.split('"').next().unwrap()).collect();
+    assert!(!hrefs.is_empty(), "the HTML part links to the site: {html}");
+    for h in hrefs {
+        assert!(h.starts_with(PUBLIC), "a relative or foreign link in the HTML part: {h}");
+    }
+    for word in text.split_whitespace() {
+        let path = word.strip_prefix('/').is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_alphanumeric()));
+        assert!(!path, "a relative link in the text part: {word}");
+    }
+    assert!(text.contains(PUBLIC), "the text part links to the site: {text}");
 }
 
-fn smtp_listener() -> SmtpListener {
+/// The message a listener received for `addr` whose subject contains `subject`: (text, html).
+pub fn received_mail(smtp: &SmtpListener, addr: &str, subject: &str) -> (String, String) {
+    let (_, data) = wait_for(|| {
+        smtp.received
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(to, d)| {
+                let m = mailparse::parse_mail(d.as_bytes()).unwrap();
+                to == addr && m.headers.iter().any(|h| h.get_key().eq_ignore_ascii_case("Subject") && h.get_value().contains(subject))
+            })
+            .cloned()
+    });
+    let mail = mailparse::parse_mail(data.as_bytes()).unwrap();
+    let part = |t: &str| mail.subparts.iter().find(|p| p.ctype.mimetype == t).map(|p| p.get_body().unwrap()).unwrap_or_default();
+    (part("text/plain"), part("text/html"))
+}
+
+#[test]
+fn with_smtp_and_no_public_address_the_server_refuses_to_start_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lawcert"))
+        .env("DATABASE_URL", dir.path().join("x.db").display().to_string())
+        .env("LAWCERT_QUESTIONS", crate::common::repo_root().join("questions"))
+        .env("LAWCERT_SMTP_URL", "smtp://127.0.0.1:2525")
+        .env_remove("LAWCERT_PUBLIC_URL")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "it must not start: {said}");
+    assert!(said.contains("LAWCERT_PUBLIC_URL"), "the message names the setting: {said}");
+    assert!(!dir.path().join("x.db").exists(), "nothing was created before the refusal");
+}
+
+/// A minimal SMTP server: accepts every message (or refuses RCPT while `refuse` is set) and
+/// keeps what it received.
+pub struct SmtpListener {
+    pub port: u16,
+    pub received: Arc<Mutex<Vec<(String, String)>>>,
+    pub refuse: Arc<Mutex<bool>>,
+}
+
+pub fn smtp_listener() -> SmtpListener {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let received = Arc::new(Mutex::new(Vec::new()));
@@ -419,7 +479,7 @@ fn smtp_listener() -> SmtpListener {
 fn e_mails_reach_a_real_smtp_listener_and_failures_are_retried_and_shown() {
     let smtp = smtp_listener();
     let url = format!("smtp://127.0.0.1:{}", smtp.port);
-    let app = TestApp::with_env(&[("LAWCERT_SMTP_URL", &url), ("LAWCERT_MAIL_POLL_MS", "100")]);
+    let app = TestApp::with_env(&[("LAWCERT_SMTP_URL", &url), ("LAWCERT_MAIL_POLL_MS", "100"), ("LAWCERT_PUBLIC_URL", PUBLIC)]);
     settled(&app);
     let officer = user(&app, "100014");
     // a referral tells the officer: an e-mail with a text and an HTML part, Chinese by default
@@ -440,6 +500,13 @@ fn e_mails_reach_a_real_smtp_listener_and_failures_are_retried_and_shown() {
     let text = &parts.iter().find(|p| p.0 == "text/plain").unwrap().1;
     let html = &parts.iter().find(|p| p.0 == "text/html").unwrap().1;
     assert!(text.contains(&officer.name), "{text}");
+    // the link opens in a mail client: absolute, from LAWCERT_PUBLIC_URL, in both parts
+    let plan = tr_db::open_plan_of(&mut app.conn(), officer.id).unwrap().unwrap();
+    let link = format!("{PUBLIC}/remedial/{}", plan.id);
+    let (t, h) = received_mail(&smtp, &addr, "后进民警培训");
+    assert!(t.contains(&link), "{t}");
+    assert!(h.contains(&format!("href=\"{link}\"")), "{h}");
+    assert_only_absolute_links(&t, &h);
     if open.is_none() {
         assert!(text.contains("<b>取证不规范</b>"), "the text part is plain text: {text}");
         assert!(
@@ -563,4 +630,276 @@ fn practice_by_chapter_draws_only_that_chapter_and_the_wrong_book_keeps_misses_u
     // another officer cannot open this officer's set
     app.login_page("100004");
     assert_eq!(get(&app, &format!("/practice/{wb}")).0, Status::NotFound);
+}
+
+/// Whether any active account leads `unit` or a unit above it.
+fn led(app: &TestApp, unit: i64) -> bool {
+    let mut c = app.conn();
+    let units = org::all_units(&mut c).unwrap();
+    let parent = |u: i64| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
+    let people = org::list_with_units(&mut c).unwrap();
+    lawcert::domain::org::unit_path(unit, parent).iter().any(|u| people.iter().any(|(p, _)| p.unit_id == *u && p.is_leader && p.active))
+}
+
+fn refer(app: &TestApp, badge: &str) -> i64 {
+    let csrf = app.login_page("T0001");
+    let (s, html, loc) = post(app, "/remedial/refer", format!("_csrf={csrf}&badge={badge}&reason={}", enc("案件考评：取证不规范")));
+    assert_eq!(s, Status::SeeOther, "{html}");
+    loc.unwrap().rsplit('/').next().unwrap().parse().unwrap()
+}
+
+fn notified(app: &TestApp, user_id: i64, kind: &str, count: usize) -> bool {
+    lawcert::db::models::audit::notifications_of(&mut app.conn(), user_id, 500).unwrap().iter().filter(|n| n.kind == kind).count() >= count
+}
+
+#[test]
+fn an_overdue_plan_reaches_the_unit_leader_or_hr_who_acknowledge_extend_or_refer_it() {
+    let app = TestApp::new();
+    settled(&app);
+    let leader = user(&app, "L0001");
+    let hr = user(&app, "H0001");
+    // one officer in the leader's unit, one in a unit with no leader above it
+    let east = free_officer(&app);
+    assert_eq!(east.unit_id, leader.unit_id);
+    let lone = (1..=30)
+        .map(|n| user(&app, &format!("1000{n:02}")))
+        .find(|u| !led(&app, u.unit_id) && tr_db::open_plan_of(&mut app.conn(), u.id).unwrap().is_none())
+        .expect("an officer without a leader above and without a plan");
+    let east_plan = refer(&app, &east.badge);
+    let lone_plan = refer(&app, &lone.badge);
+    let before_leader = lawcert::db::models::audit::notifications_of(&mut app.conn(), leader.id, 500)
+        .unwrap()
+        .iter()
+        .filter(|n| n.kind == "remedial_overdue_leader")
+        .count();
+
+    // past the deadline the sweeper escalates each: to the leader, and (no leader up the tree) to HR
+    app.clock.advance(Duration::days(31));
+    let esc = |plan: i64| wait_for(|| tr_db::escalations_of(&mut app.conn(), plan).unwrap().first().cloned());
+    let (e_east, e_lone) = (esc(east_plan), esc(lone_plan));
+    assert_eq!((e_east.unit_id, e_east.why.as_str()), (Some(leader.unit_id), "overdue"));
+    assert_eq!(e_lone.unit_id, None, "a unit without a leader account up the tree escalates to HR");
+    assert!(notified(&app, leader.id, "remedial_overdue_leader", before_leader + 1));
+    assert!(notified(&app, hr.id, "remedial_overdue_leader", 1), "HR is told of the plan nobody leads");
+    let log = lawcert::db::models::audit::for_subject(&mut app.conn(), &format!("remedial:{lone_plan}")).unwrap();
+    assert!(log.iter().any(|e| e.action == "remedial.escalate" && e.detail.contains("\"to_hr\":true")), "audited");
+
+    // the leader sees their officer's plan, not the other one, and may act only on theirs
+    let csrf = app.login_page("L0001");
+    let (s, page) = get(&app, "/remedial/escalations");
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains(&format!("/remedial/{east_plan}#escalations")) && !page.contains(&format!("/remedial/{lone_plan}#")), "{page}");
+    let (s, page) = get(&app, &format!("/remedial/{east_plan}"));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains(&format!("action=\"/remedial/escalations/{}/act\"", e_east.id)), "the leader gets the actions: {page}");
+    let (s, _, _) =
+        post(&app, &format!("/remedial/escalations/{}/act", e_lone.id), format!("_csrf={csrf}&action=acknowledge&reason=&deadline="));
+    assert_eq!(s, Status::NotFound, "another unit's escalation is out of the leader's scope");
+    let (s, _, _) =
+        post(&app, &format!("/remedial/escalations/{}/act", e_east.id), "_csrf=wrong&action=acknowledge&reason=&deadline=".into());
+    assert_eq!(s, Status::Forbidden, "CSRF checked");
+    // an extension needs a reason and a date ahead; each problem is shown at its field
+    let today = lawcert::timefmt::bureau_date(app.clock.now());
+    let (s, page, _) =
+        post(&app, &format!("/remedial/escalations/{}/act", e_east.id), format!("_csrf={csrf}&action=extend&reason=&deadline={today}"));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("id=\"error-reason\"") && page.contains("id=\"error-deadline\""), "{page}");
+    assert!(page.contains("请填写理由（5 到 500 个字）"), "field errors in the reader's language: {page}");
+    let until = today + Duration::days(14);
+    let (s, _, loc) = post(
+        &app,
+        &format!("/remedial/escalations/{}/act", e_east.id),
+        format!("_csrf={csrf}&action=extend&reason={}&deadline={until}", enc("家中有事，已约谈，延期两周")),
+    );
+    assert_eq!(s, Status::SeeOther);
+    assert_eq!(loc.as_deref(), Some(format!("/remedial/{east_plan}#escalations").as_str()));
+    let p = tr_db::find_plan(&mut app.conn(), east_plan).unwrap().unwrap();
+    assert_eq!(lawcert::timefmt::bureau_date(p.deadline), until);
+    assert!(p.overdue_at.is_none() && p.status == lawcert::domain::remedial::Status::Open);
+    assert!(notified(&app, east.id, "remedial_extended", 1), "the officer is told of the new deadline");
+    let log = lawcert::db::models::audit::for_subject(&mut app.conn(), &format!("remedial:{east_plan}")).unwrap();
+    assert!(log.iter().any(|e| e.action == "remedial.escalation.extended" && e.actor_id == Some(leader.id)), "audited");
+    let (s, page, _) =
+        post(&app, &format!("/remedial/escalations/{}/act", e_east.id), format!("_csrf={csrf}&action=acknowledge&reason=&deadline="));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("这项督办已经处理过了"), "one decision per escalation, said in the reader's language");
+    // the leader's list of their officers' files
+    let (s, files) = get(&app, "/files");
+    assert_eq!(s, Status::Ok);
+    assert!(files.contains(&format!("href=\"/files/{}\"", east.id)) && !files.contains(&format!("href=\"/files/{}\"", lone.id)), "{files}");
+
+    // overdue again: this time the leader refers it up; no leader above, so it reaches HR
+    app.clock.advance(Duration::days(15));
+    let second = wait_for(|| tr_db::escalations_of(&mut app.conn(), east_plan).unwrap().into_iter().nth(1));
+    assert_eq!(second.unit_id, Some(leader.unit_id));
+    let csrf = app.login_page("L0001"); // the clock moved past the session's end
+    let (s, page, _) = post(&app, &format!("/remedial/escalations/{}/act", second.id), format!("_csrf={csrf}&action=refer&reason="));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("id=\"error-reason\""), "a referral needs a reason");
+    let (s, _, _) = post(
+        &app,
+        &format!("/remedial/escalations/{}/act", second.id),
+        format!("_csrf={csrf}&action=refer&reason={}&deadline=", enc("多次逾期，请政工部门处理")),
+    );
+    assert_eq!(s, Status::SeeOther);
+    let third = tr_db::escalations_of(&mut app.conn(), east_plan).unwrap().into_iter().nth(2).expect("referred a level up");
+    assert_eq!((third.unit_id, third.why.as_str()), (None, "referred"));
+
+    // HR acts on what reached HR; HR cannot refer further
+    let csrf = app.login_page("H0001");
+    let (_, page) = get(&app, "/remedial/escalations");
+    assert!(page.contains(&format!("/remedial/{east_plan}#escalations")) && page.contains(&format!("/remedial/{lone_plan}#escalations")));
+    let (s, page, _) = post(
+        &app,
+        &format!("/remedial/escalations/{}/act", third.id),
+        format!("_csrf={csrf}&action=refer&reason={}&deadline=", enc("再上报一级看看")),
+    );
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("政工（人事）部门是最后一级"), "{page}");
+    let (s, _, _) =
+        post(&app, &format!("/remedial/escalations/{}/act", e_lone.id), format!("_csrf={csrf}&action=acknowledge&reason=&deadline="));
+    assert_eq!(s, Status::SeeOther);
+    let e = tr_db::find_escalation(&mut app.conn(), e_lone.id).unwrap().unwrap();
+    assert_eq!((e.action.as_deref(), e.action_by), (Some("acknowledged"), Some(hr.id)));
+
+    // an officer has no escalations page and no list of files
+    app.login_page(&east.badge);
+    assert_eq!(get(&app, "/remedial/escalations").0, Status::Forbidden);
+    assert_eq!(get(&app, "/files").0, Status::Forbidden);
+}
+
+#[test]
+fn an_admin_owns_the_compliance_targets_and_remedial_rules_validated_audited_and_applied_at_once() {
+    let app = TestApp::new();
+    settled(&app);
+    let csrf = app.login_page("admin");
+    let (s, page) = get(&app, "/admin/settings");
+    assert_eq!(s, Status::Ok);
+    // today's code values are the defaults shown and stored
+    assert!(page.contains("name=\"lacking_basic_warn_percent\" type=\"number\" value=\"10\""), "{page}");
+    assert!(page.contains("name=\"lacking_basic_cap_percent\" type=\"number\" value=\"20\""));
+    assert!(page.contains("name=\"deadline_days\" type=\"number\" value=\"30\""));
+    let targets = |warn: &str, cap: &str, months: &str| {
+        format!(
+            "_csrf={csrf}&new_officer_months={months}&lacking_basic_warn_percent={warn}&lacking_basic_cap_percent={cap}&key_police_types={}",
+            enc("刑侦、治安，交警")
+        )
+    };
+    // refused, each problem at its field, nothing stored
+    let (s, page, _) = post(&app, "/admin/settings/compliance", targets("25", "15", "abc"));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("id=\"error-lacking_basic_warn_percent\"") && page.contains("id=\"error-new_officer_months\""), "{page}");
+    assert!(page.contains("value=\"abc\""), "what was typed is kept");
+    assert_eq!(lawcert::services::hr::targets(&mut app.conn()).unwrap(), lawcert::domain::compliance::Targets::default());
+    let (s, page, _) = post(&app, "/admin/settings/compliance", targets("5", "101", "24"));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("id=\"error-lacking_basic_cap_percent\""), "{page}");
+    // saved: audited, and the dashboard uses the new bands at once
+    let (s, page, _) = post(&app, "/admin/settings/compliance", targets("5", "15", "36"));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("达标考核指标已保存"), "{page}");
+    let t = lawcert::services::hr::targets(&mut app.conn()).unwrap();
+    assert_eq!((t.lacking_basic_warn_percent, t.lacking_basic_cap_percent, t.new_officer_months), (5, 15, 36));
+    assert_eq!(t.key_police_types, ["刑侦", "治安", "交警"]);
+    let log = lawcert::db::models::audit::for_subject(&mut app.conn(), "settings:compliance_targets").unwrap();
+    assert!(log.iter().any(|e| e.action == "settings.compliance_targets" && e.detail.contains("\"lacking_basic_cap_percent\":15")));
+    app.login_page("H0001");
+    let (_, dash) = get(&app, "/hr/compliance");
+    assert!(dash.contains("超过 5% 警示，超过 15% 影响考核") && dash.contains("36 个月"), "{dash}");
+
+    // remedial rules: a shorter deadline applies to the next plan opened, without a restart
+    let csrf = app.login_page("admin");
+    let rules = |csrf: &str, deadline: &str, deduction: &str| {
+        format!(
+            "_csrf={csrf}&enrol_on_fail=true&low_percent=70&low_streak=2&case_deduction={deduction}&deadline_days={deadline}&mastery_percent=80&mastery_answers=20&weak_statutes=3&exam_questions=20&exam_minutes=30&exam_pass_percent=60&exam_window_days=7&max_exam_tries=2&remind_every_days=7"
+        )
+    };
+    let (s, page, _) = post(&app, "/admin/settings/remedial", rules(&csrf, "0", "x"));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("id=\"error-case_deduction\""), "{page}");
+    let (s, page, _) = post(&app, "/admin/settings/remedial", rules(&csrf, "0", "2.5"));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("id=\"error-deadline_days\""), "{page}");
+    let (s, page, _) = post(&app, "/admin/settings/remedial", rules(&csrf, "10", "2.5"));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("培训规则已保存"), "{page}");
+    let r = lawcert::services::remedial::rules(&mut app.conn()).unwrap();
+    assert_eq!((r.deadline_days, r.case_deduction_centi), (10, 250));
+    let log = lawcert::db::models::audit::for_subject(&mut app.conn(), "settings:remedial_rules").unwrap();
+    assert!(log.iter().any(|e| e.action == "settings.remedial_rules" && e.actor_id == Some(user(&app, "admin").id)));
+    let officer = free_officer(&app);
+    let plan = refer(&app, &officer.badge);
+    let p = tr_db::find_plan(&mut app.conn(), plan).unwrap().unwrap();
+    assert_eq!(p.deadline - p.opened_at, Duration::days(10), "the new deadline rule applies at once");
+    // not an admin's? refused
+    let csrf = app.login_page("H0001");
+    let (s, _, _) = post(&app, "/admin/settings/remedial", rules(&csrf, "10", "2.5"));
+    assert_eq!(s, Status::Forbidden);
+}
+
+#[test]
+fn the_settings_are_also_read_and_written_through_the_api_by_admins_only() {
+    let app = TestApp::new();
+    let admin = app.token("admin");
+    let (s, t) = app.api("GET", "/api/v1/settings/compliance-targets", &admin, None);
+    assert_eq!(s, Status::Ok, "{t}");
+    assert_eq!((t["lacking_basic_warn_percent"].as_i64(), t["lacking_basic_cap_percent"].as_i64()), (Some(10), Some(20)));
+    let (s, e) = app.api(
+        "PUT",
+        "/api/v1/settings/compliance-targets",
+        &admin,
+        Some(json!({"lacking_basic_warn_percent": 30, "lacking_basic_cap_percent": 20})),
+    );
+    assert_eq!(s, Status::UnprocessableEntity, "{e}");
+    assert_eq!(e["error"]["fields"][0]["field"], "lacking_basic_warn_percent", "{e}");
+    let (s, t) = app.api(
+        "PUT",
+        "/api/v1/settings/compliance-targets",
+        &admin,
+        Some(json!({"lacking_basic_warn_percent": 8, "lacking_basic_cap_percent": 25})),
+    );
+    assert_eq!(s, Status::Ok, "{t}");
+    assert_eq!((t["lacking_basic_warn_percent"].as_i64(), t["new_officer_months"].as_i64()), (Some(8), Some(24)), "left out: the default");
+    let (s, r) = app.api("PUT", "/api/v1/settings/remedial-rules", &admin, Some(json!({"deadline_days": 45, "max_exam_tries": 3})));
+    assert_eq!(s, Status::Ok, "{r}");
+    assert_eq!(lawcert::services::remedial::rules(&mut app.conn()).unwrap().deadline_days, 45);
+    let (s, _) = app.api("PUT", "/api/v1/settings/remedial-rules", &admin, Some(json!({"deadline_days": "soon"})));
+    assert_eq!(s, Status::BadRequest);
+    let hr = app.token("H0001");
+    assert_eq!(app.api("GET", "/api/v1/settings/remedial-rules", &hr, None).0, Status::Forbidden);
+    assert_eq!(app.api("PUT", "/api/v1/settings/compliance-targets", &hr, Some(json!({}))).0, Status::Forbidden);
+    let log = lawcert::db::models::audit::for_subject(&mut app.conn(), "settings:remedial_rules").unwrap();
+    assert!(log.iter().any(|e| e.detail.contains("\"deadline_days\":45")), "audited");
+}
+
+#[test]
+fn case_evaluation_errors_name_line_and_column_in_the_reader_s_language() {
+    let app = TestApp::new();
+    let csrf = app.login_page("T0001");
+    let upload = |csv: &str| {
+        let boundary = "XBOUNDARYX";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+        );
+        let r = app
+            .client
+            .post("/remedial/case-evaluations")
+            .header(rocket::http::ContentType::new("multipart", "form-data").with_params(("boundary", boundary)))
+            .body(body)
+            .dispatch();
+        (r.status(), r.into_string().unwrap_or_default())
+    };
+    let bad = "badge,month,case_ref,deduction\n100001,2026-13,A-1,2\n999999,2026-11,A-2,abc\n";
+    let (s, html) = upload(bad);
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("第 2 行，月份：&quot;2026-13&quot; 不是 YYYY-MM 格式的月份"), "{html}");
+    assert!(html.contains("第 3 行，扣分：&quot;abc&quot; 不是 0 到 100 之间的数"), "{html}");
+    assert!(!html.contains("is not YYYY-MM"), "no English in the Chinese page");
+    app.client.get("/lang/en").dispatch();
+    let (_, html) = upload(bad);
+    assert!(html.contains("line 2, month: &quot;2026-13&quot; is not YYYY-MM"), "{html}");
+    app.client.get("/lang/zh").dispatch();
+    // past parsing: an unknown badge, named with its line
+    let (_, html) = upload("badge,month,case_ref,deduction\n999999,2026-11,A-2,1\n");
+    assert!(html.contains("第 2 行：没有警号为 &quot;999999&quot; 的民警"), "{html}");
 }

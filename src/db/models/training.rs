@@ -3,7 +3,9 @@
 use diesel::prelude::*;
 
 use super::Ts;
-use crate::db::schema::{case_evaluations, practice_answers, practice_sessions, remedial_plans, remedial_reviews, training_entries};
+use crate::db::schema::{
+    case_evaluations, practice_answers, practice_sessions, remedial_escalations, remedial_plans, remedial_reviews, training_entries,
+};
 use crate::db::DbConn;
 use crate::domain::remedial::{Stage, Status as PlanStatus, Trigger};
 
@@ -220,6 +222,97 @@ pub fn mark_reminded(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<()> {
 
 pub fn mark_overdue(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<()> {
     diesel::update(remedial_plans::table.find(id)).set(remedial_plans::overdue_at.eq(now)).execute(conn).map(|_| ())
+}
+
+/// Gives a plan more time: a new deadline, reminders and the overdue mark start again; an
+/// escalated (closed) plan opens again at targeted practice with its exam tries counted anew.
+pub fn extend_plan(conn: &mut DbConn, id: i64, deadline: Ts, reopen: bool) -> QueryResult<()> {
+    diesel::update(remedial_plans::table.find(id))
+        .set((remedial_plans::deadline.eq(deadline), remedial_plans::overdue_at.eq(None::<Ts>), remedial_plans::reminded_at.eq(None::<Ts>)))
+        .execute(conn)?;
+    if reopen {
+        diesel::update(remedial_plans::table.find(id))
+            .set((
+                remedial_plans::status.eq("open"),
+                remedial_plans::stage.eq("practice"),
+                remedial_plans::exam_tries.eq(0),
+                remedial_plans::closed_at.eq(None::<Ts>),
+                remedial_plans::outcome.eq(None::<String>),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+// ---- escalations ----
+
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = remedial_escalations)]
+pub struct Escalation {
+    pub id: i64,
+    pub plan_id: i64,
+    /// The unit whose leaders it reached; None: HR.
+    pub unit_id: Option<i64>,
+    /// `overdue`, `failed` or `referred`.
+    pub why: String,
+    pub opened_at: Ts,
+    /// `acknowledged`, `extended` or `referred`; None while it waits.
+    pub action: Option<String>,
+    pub action_by: Option<i64>,
+    pub action_at: Option<Ts>,
+    pub action_reason: Option<String>,
+    pub new_deadline: Option<Ts>,
+}
+
+pub fn insert_escalation(conn: &mut DbConn, plan_id: i64, unit_id: Option<i64>, why: &str, now: Ts) -> QueryResult<i64> {
+    diesel::insert_into(remedial_escalations::table)
+        .values((
+            remedial_escalations::plan_id.eq(plan_id),
+            remedial_escalations::unit_id.eq(unit_id),
+            remedial_escalations::why.eq(why),
+            remedial_escalations::opened_at.eq(now),
+        ))
+        .returning(remedial_escalations::id)
+        .get_result(conn)
+}
+
+pub fn find_escalation(conn: &mut DbConn, id: i64) -> QueryResult<Option<Escalation>> {
+    remedial_escalations::table.find(id).select(Escalation::as_select()).first(conn).optional()
+}
+
+pub fn escalations_of(conn: &mut DbConn, plan_id: i64) -> QueryResult<Vec<Escalation>> {
+    remedial_escalations::table
+        .filter(remedial_escalations::plan_id.eq(plan_id))
+        .order(remedial_escalations::id)
+        .select(Escalation::as_select())
+        .load(conn)
+}
+
+/// Every escalation, newest first (waiting ones and those acted on).
+pub fn all_escalations(conn: &mut DbConn) -> QueryResult<Vec<Escalation>> {
+    remedial_escalations::table.order(remedial_escalations::id.desc()).select(Escalation::as_select()).load(conn)
+}
+
+/// Records what was done with an escalation; false when someone acted on it first.
+pub fn act_on_escalation(
+    conn: &mut DbConn,
+    id: i64,
+    action: &str,
+    by: i64,
+    reason: Option<&str>,
+    new_deadline: Option<Ts>,
+    now: Ts,
+) -> QueryResult<bool> {
+    diesel::update(remedial_escalations::table.find(id).filter(remedial_escalations::action.is_null()))
+        .set((
+            remedial_escalations::action.eq(action),
+            remedial_escalations::action_by.eq(by),
+            remedial_escalations::action_at.eq(now),
+            remedial_escalations::action_reason.eq(reason),
+            remedial_escalations::new_deadline.eq(new_deadline),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
 }
 
 pub fn reviews_of(conn: &mut DbConn, plan_id: i64) -> QueryResult<Vec<(i64, String)>> {

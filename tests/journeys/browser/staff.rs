@@ -138,3 +138,112 @@ fn trainer_sees_the_spread_of_paper_difficulty_and_audits_a_paper() {
     axe(&b, "paper-audit");
     shot(&b, "paper-audit");
 }
+
+/// The boxes (in CSS pixels, as Chromium lays them out) of every text of every chart on the
+/// page, per chart: `[[left, top, right, bottom, text], …]`.
+fn chart_label_boxes(b: &Browser) -> Vec<Vec<(f64, f64, f64, f64, String)>> {
+    let v = b.execute(
+        "return Array.from(document.querySelectorAll('main svg')).map(function (svg) {
+             return Array.from(svg.querySelectorAll('text')).map(function (t) {
+                 var r = t.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, t.textContent];
+             });
+         });",
+        vec![],
+    );
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|chart| {
+            chart
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| {
+                    (
+                        t[0].as_f64().unwrap(),
+                        t[1].as_f64().unwrap(),
+                        t[2].as_f64().unwrap(),
+                        t[3].as_f64().unwrap(),
+                        t[4].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Photographs each chart of the page (scrolled into view) and asserts that no two of its
+/// labels overlap.
+fn charts_keep_their_labels_apart(b: &Browser, page: &str, width: &str) -> usize {
+    let charts = chart_label_boxes(b);
+    for i in 0..charts.len() {
+        b.execute("document.querySelectorAll('main svg')[arguments[0]].scrollIntoView({block: 'center'})", vec![serde_json::json!(i)]);
+        super::shot(b, &format!("chart-{page}-{i}-{width}"));
+    }
+    for (i, labels) in charts.iter().enumerate() {
+        for (j, a) in labels.iter().enumerate() {
+            for c in &labels[j + 1..] {
+                let apart = a.2 <= c.0 + 0.5 || c.2 <= a.0 + 0.5 || a.3 <= c.1 + 0.5 || c.3 <= a.1 + 0.5;
+                assert!(apart, "{page} at {width}: chart {i}'s labels {:?} and {:?} overlap ({a:?} / {c:?})", a.4, c.4);
+            }
+        }
+    }
+    charts.len()
+}
+
+#[test]
+#[ignore = "needs Chromium, chromedriver and axe-core: run .ci/browser-tests"]
+fn every_chart_keeps_its_labels_apart_at_desktop_and_phone_widths() {
+    let (app, b) = start();
+    // the demo's closed bimonthly sitting has results to chart
+    let closed = {
+        let mut c = app.conn();
+        let now = chrono::Utc::now().naive_utc();
+        lawcert::db::models::exam::list_sittings(&mut c)
+            .unwrap()
+            .into_iter()
+            .find(|s| s.kind == lawcert::domain::exam::SittingKind::Bimonthly && s.closes_at < now)
+            .expect("the demo's closed bimonthly sitting")
+            .id
+    };
+    let file_of = lawcert::db::models::org::find_by_badge(&mut app.conn(), "100018").unwrap().unwrap().id;
+    let pages: [(&str, &str, String); 3] = [
+        ("H0001", "compliance", "/hr/compliance".into()),
+        ("H0001", "file", format!("/files/{file_of}")),
+        ("T0001", "results", format!("/sittings/{closed}")),
+    ];
+    let mut seen = 0;
+    for (width, w, h) in [("desktop", 1280, 900), ("phone", 390, 844)] {
+        b.set_viewport(w, h);
+        for (badge, name, path) in &pages {
+            login(&b, badge);
+            wait_for_remedial_plans(&b);
+            b.goto(path);
+            b.wait_for("main svg");
+            seen += charts_keep_their_labels_apart(&b, name, width);
+            b.click_and_load("form[action='/logout'] button");
+            b.wait_path("/login");
+        }
+    }
+    // compliance: five gauges, the map and the bands' bars; the file's map; the histogram
+    assert!(seen >= 2 * 9, "every chart was looked at: {seen}");
+}
+
+#[test]
+#[ignore = "needs Chromium, chromedriver and axe-core: run .ci/browser-tests"]
+fn the_settings_escalation_and_files_pages_pass_axe() {
+    let (_app, b) = start();
+    login(&b, "admin");
+    nav(&b, "/admin/settings");
+    assert_eq!(b.find("#lacking_basic_warn_percent").attr("value").as_deref(), Some("10"));
+    axe(&b, "admin-settings");
+    shot(&b, "admin-settings");
+    b.click_and_load("form[action='/logout'] button");
+    login(&b, "L0001");
+    nav(&b, "/remedial/escalations");
+    axe(&b, "escalations");
+    nav(&b, "/files");
+    assert!(!b.find_all("table.list tbody a[href^='/files/']").is_empty(), "the leader's officers are listed");
+    axe(&b, "files");
+    shot(&b, "files");
+}

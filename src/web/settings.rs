@@ -1,0 +1,234 @@
+//! Settings a bureau owns (admins): the compliance targets (the 10 % / 20 % bands of officers
+//! lacking 基本级, the new-officer window, the key 警种) and the remedial-training rules. Stored
+//! in the settings table, audited, read on every use (no restart).
+
+use rocket::form::FromForm;
+use rocket::response::content::RawHtml;
+use rocket::serde::json::Json;
+use rocket::{get, post, put, State};
+use serde_json::json;
+
+use super::pages::{CsrfForm, PageCtx};
+use super::with_db;
+use crate::auth::Admin;
+use crate::domain::compliance::Targets;
+use crate::domain::remedial::RemedialRules;
+use crate::error::AppResult;
+use crate::services::{hr, remedial};
+use crate::state::AppState;
+use crate::web::api::{json_body, ErrorBody};
+
+/// What the page shows in each field: the stored values, or what was typed when it was refused.
+fn targets_fields(t: &Targets) -> serde_json::Value {
+    json!({"new_officer_months": t.new_officer_months.to_string(), "lacking_basic_warn_percent": t.lacking_basic_warn_percent.to_string(),
+           "lacking_basic_cap_percent": t.lacking_basic_cap_percent.to_string(), "key_police_types": t.key_police_types.join("、")})
+}
+
+fn rules_fields(r: &RemedialRules) -> serde_json::Value {
+    json!({"enrol_on_fail": r.enrol_on_fail, "low_percent": r.low_percent.to_string(), "low_streak": r.low_streak.to_string(),
+           "case_deduction": crate::domain::grading::format_points(r.case_deduction_centi), "deadline_days": r.deadline_days.to_string(),
+           "mastery_percent": r.mastery_percent.to_string(), "mastery_answers": r.mastery_answers.to_string(),
+           "weak_statutes": r.weak_statutes.to_string(), "exam_questions": r.exam_questions.to_string(),
+           "exam_minutes": r.exam_minutes.to_string(), "exam_pass_percent": r.exam_pass_percent.to_string(),
+           "exam_window_days": r.exam_window_days.to_string(), "max_exam_tries": r.max_exam_tries.to_string(),
+           "remind_every_days": r.remind_every_days.to_string()})
+}
+
+async fn page(
+    ctx: &PageCtx<'_>,
+    targets: Option<serde_json::Value>,
+    rules: Option<serde_json::Value>,
+    errors: Vec<String>,
+    saved: Option<&str>,
+) -> AppResult<RawHtml<String>> {
+    let (t, r) = with_db(ctx.state, |c| Ok((hr::targets(c)?, remedial::rules(c)?))).await?;
+    ctx.render(
+        "admin/settings",
+        json!({"tg": targets.unwrap_or_else(|| targets_fields(&t)), "r": rules.unwrap_or_else(|| rules_fields(&r)),
+               "errors": errors, "saved": saved, "defaults_t": targets_fields(&Targets::default()), "defaults_r": rules_fields(&RemedialRules::default())}),
+    )
+}
+
+#[get("/admin/settings")]
+pub async fn settings_page(ctx: PageCtx<'_>, _a: Admin<'_>) -> AppResult<RawHtml<String>> {
+    page(&ctx, None, None, vec![], None).await
+}
+
+/// Every field as typed: numbers are read here so a bad one is named at its field.
+#[derive(FromForm)]
+pub struct TargetsForm {
+    new_officer_months: String,
+    lacking_basic_warn_percent: String,
+    lacking_basic_cap_percent: String,
+    key_police_types: String,
+}
+
+/// Reads `v` as a whole number for field `name`, or notes the problem.
+fn whole<T: std::str::FromStr + Default>(name: &str, v: &str, errs: &mut Vec<String>) -> T {
+    v.trim().parse().unwrap_or_else(|_| {
+        errs.push(format!("{name}: a whole number, got {:?}", v.trim()));
+        T::default()
+    })
+}
+
+/// The reading problems and the rules' own, every field named once: a field that could not be
+/// read is not also judged on the placeholder it was read as.
+fn with_rule_errors(mut read: Vec<String>, rules: Vec<String>) -> Vec<String> {
+    let field = |l: &str| l.split_once(':').map(|(f, _)| f.trim().to_string()).unwrap_or_default();
+    let unread: Vec<String> = read.iter().map(|l| field(l)).collect();
+    read.extend(rules.into_iter().filter(|l| !unread.contains(&field(l))));
+    read
+}
+
+#[post("/admin/settings/compliance", data = "<f>")]
+pub async fn save_targets(ctx: PageCtx<'_>, a: Admin<'_>, f: CsrfForm<TargetsForm>) -> AppResult<RawHtml<String>> {
+    let f = f.0;
+    let mut errs = Vec::new();
+    let t = Targets {
+        new_officer_months: whole("new_officer_months", &f.new_officer_months, &mut errs),
+        lacking_basic_warn_percent: whole("lacking_basic_warn_percent", &f.lacking_basic_warn_percent, &mut errs),
+        lacking_basic_cap_percent: whole("lacking_basic_cap_percent", &f.lacking_basic_cap_percent, &mut errs),
+        key_police_types: f
+            .key_police_types
+            .split(['、', ',', '，', ';', '；', '\n'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+    };
+    let typed = json!({"new_officer_months": f.new_officer_months, "lacking_basic_warn_percent": f.lacking_basic_warn_percent,
+                       "lacking_basic_cap_percent": f.lacking_basic_cap_percent, "key_police_types": f.key_police_types});
+    if t.key_police_types.len() > 30 {
+        errs.push("key_police_types: at most 30".into());
+    }
+    let errs = with_rule_errors(errs, t.validate());
+    if !errs.is_empty() {
+        return page(&ctx, Some(typed), None, errs, None).await;
+    }
+    let (by, now) = (a.id(), ctx.state.clock.now());
+    match with_db(ctx.state, move |c| hr::save_targets(c, &t, by, now)).await {
+        Ok(()) => page(&ctx, None, None, vec![], Some("compliance")).await,
+        Err(e) if e.is_invalid() => page(&ctx, Some(typed), None, e.lines(), None).await,
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(FromForm)]
+pub struct RulesForm {
+    enrol_on_fail: bool,
+    low_percent: String,
+    low_streak: String,
+    case_deduction: String,
+    deadline_days: String,
+    mastery_percent: String,
+    mastery_answers: String,
+    weak_statutes: String,
+    exam_questions: String,
+    exam_minutes: String,
+    exam_pass_percent: String,
+    exam_window_days: String,
+    max_exam_tries: String,
+    remind_every_days: String,
+}
+
+#[post("/admin/settings/remedial", data = "<f>")]
+pub async fn save_rules(ctx: PageCtx<'_>, a: Admin<'_>, f: CsrfForm<RulesForm>) -> AppResult<RawHtml<String>> {
+    let f = f.0;
+    let mut errs = Vec::new();
+    let case_deduction_centi = match crate::domain::grading::parse_points(f.case_deduction.trim()) {
+        Some(c) => c,
+        None => {
+            errs.push(format!("case_deduction: points such as 3 or 2.5, got {:?}", f.case_deduction.trim()));
+            0
+        }
+    };
+    let r = RemedialRules {
+        enrol_on_fail: f.enrol_on_fail,
+        low_percent: whole("low_percent", &f.low_percent, &mut errs),
+        low_streak: whole("low_streak", &f.low_streak, &mut errs),
+        case_deduction_centi,
+        deadline_days: whole("deadline_days", &f.deadline_days, &mut errs),
+        mastery_percent: whole("mastery_percent", &f.mastery_percent, &mut errs),
+        mastery_answers: whole("mastery_answers", &f.mastery_answers, &mut errs),
+        weak_statutes: whole("weak_statutes", &f.weak_statutes, &mut errs),
+        exam_questions: whole("exam_questions", &f.exam_questions, &mut errs),
+        exam_minutes: whole("exam_minutes", &f.exam_minutes, &mut errs),
+        exam_pass_percent: whole("exam_pass_percent", &f.exam_pass_percent, &mut errs),
+        exam_window_days: whole("exam_window_days", &f.exam_window_days, &mut errs),
+        max_exam_tries: whole("max_exam_tries", &f.max_exam_tries, &mut errs),
+        remind_every_days: whole("remind_every_days", &f.remind_every_days, &mut errs),
+    };
+    let typed = json!({"enrol_on_fail": f.enrol_on_fail, "low_percent": f.low_percent, "low_streak": f.low_streak, "case_deduction": f.case_deduction,
+                       "deadline_days": f.deadline_days, "mastery_percent": f.mastery_percent, "mastery_answers": f.mastery_answers,
+                       "weak_statutes": f.weak_statutes, "exam_questions": f.exam_questions, "exam_minutes": f.exam_minutes,
+                       "exam_pass_percent": f.exam_pass_percent, "exam_window_days": f.exam_window_days, "max_exam_tries": f.max_exam_tries,
+                       "remind_every_days": f.remind_every_days});
+    let errs = with_rule_errors(errs, r.validate());
+    if !errs.is_empty() {
+        return page(&ctx, None, Some(typed), errs, None).await;
+    }
+    let (by, now) = (a.id(), ctx.state.clock.now());
+    match with_db(ctx.state, move |c| remedial::save_rules(c, &r, by, now)).await {
+        Ok(()) => page(&ctx, None, None, vec![], Some("remedial")).await,
+        Err(e) if e.is_invalid() => page(&ctx, None, Some(typed), e.lines(), None).await,
+        Err(e) => Err(e),
+    }
+}
+
+// ---- the same settings as JSON (admins) ----
+
+/// The compliance targets in force (admins).
+#[utoipa::path(get, path = "/api/v1/settings/compliance-targets", tag = "settings", security(("bearer" = [])),
+    responses((status = 200, body = Targets), (status = 403, body = ErrorBody)))]
+#[get("/api/v1/settings/compliance-targets")]
+pub async fn api_targets(state: &State<AppState>, _a: Admin<'_>) -> AppResult<Json<Targets>> {
+    Ok(Json(with_db(state, |c| hr::targets(c)).await?))
+}
+
+/// Sets the compliance targets (admins; audited; in force at once). 422 names each field.
+#[utoipa::path(put, path = "/api/v1/settings/compliance-targets", tag = "settings", security(("bearer" = [])), request_body = Targets,
+    responses((status = 200, body = Targets), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[put("/api/v1/settings/compliance-targets", data = "<body>")]
+pub async fn api_put_targets(
+    state: &State<AppState>,
+    a: Admin<'_>,
+    body: Result<Json<Targets>, rocket::serde::json::Error<'_>>,
+) -> AppResult<Json<Targets>> {
+    let t = json_body(body)?;
+    let (by, now) = (a.id(), state.clock.now());
+    Ok(Json(
+        with_db(state, move |c| {
+            hr::save_targets(c, &t, by, now)?;
+            hr::targets(c)
+        })
+        .await?,
+    ))
+}
+
+/// The remedial-training rules in force (admins).
+#[utoipa::path(get, path = "/api/v1/settings/remedial-rules", tag = "settings", security(("bearer" = [])),
+    responses((status = 200, body = RemedialRules), (status = 403, body = ErrorBody)))]
+#[get("/api/v1/settings/remedial-rules")]
+pub async fn api_rules(state: &State<AppState>, _a: Admin<'_>) -> AppResult<Json<RemedialRules>> {
+    Ok(Json(with_db(state, |c| remedial::rules(c)).await?))
+}
+
+/// Sets the remedial-training rules (admins; audited; in force at once). 422 names each field.
+#[utoipa::path(put, path = "/api/v1/settings/remedial-rules", tag = "settings", security(("bearer" = [])), request_body = RemedialRules,
+    responses((status = 200, body = RemedialRules), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[put("/api/v1/settings/remedial-rules", data = "<body>")]
+pub async fn api_put_rules(
+    state: &State<AppState>,
+    a: Admin<'_>,
+    body: Result<Json<RemedialRules>, rocket::serde::json::Error<'_>>,
+) -> AppResult<Json<RemedialRules>> {
+    let r = json_body(body)?;
+    let (by, now) = (a.id(), state.clock.now());
+    Ok(Json(
+        with_db(state, move |c| {
+            remedial::save_rules(c, &r, by, now)?;
+            remedial::rules(c)
+        })
+        .await?,
+    ))
+}
