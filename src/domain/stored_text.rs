@@ -11,6 +11,7 @@ use super::bank::{Level, QuestionKind};
 use super::certification::CertStatus;
 use super::exam::{Release, SittingKind};
 use super::grading::MultiRule;
+use super::measurement::angoff::StudyStatus;
 use super::org::Role;
 use super::{lifecycle, remedial};
 
@@ -58,6 +59,7 @@ stored_as_text!(
     remedial::Status => "remedial plan status",
     remedial::Stage => "remedial plan stage",
     remedial::Trigger => "remedial trigger",
+    StudyStatus => "standard-setting study status",
 );
 
 #[cfg(test)]
@@ -89,6 +91,7 @@ mod tests {
         same_word(&[CertStatus::Valid, CertStatus::Expired, CertStatus::Lapsed, CertStatus::Revoked], |v| v.as_str());
         same_word(&Role::ALL, |v| v.as_str());
         same_word(&remedial::Trigger::ALL, |v| v.as_str());
+        same_word(&StudyStatus::ALL, |v| v.as_str());
         same_word(&[remedial::Status::Open, remedial::Status::Passed, remedial::Status::Escalated], |v| v.as_str());
         same_word(&[remedial::Stage::Review, remedial::Stage::Practice, remedial::Stage::Exam, remedial::Stage::Closed], |v| v.as_str());
     }

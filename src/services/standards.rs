@@ -21,7 +21,7 @@ use serde_json::json;
 use crate::db::models::{audit as audit_db, bank as bank_db, calibration as cal_db, exam as exam_db, org, standards as st_db, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::Level;
-use crate::domain::measurement::angoff::{self, ItemSpread, Rating, RoundResult};
+use crate::domain::measurement::angoff::{self, ItemSpread, Rating, RoundResult, StudyStatus};
 use crate::domain::measurement::rasch::PaperItem;
 use crate::domain::paper::{BlueprintSpec, RuleKind};
 use crate::domain::validation::FieldError;
@@ -152,7 +152,15 @@ pub fn open_study(conn: &mut DbConn, level: &str, blueprint_id: Option<i64>, by:
     write_tx(conn, |c| {
         let id = st_db::insert_study(
             c,
-            &st_db::NewStudy { level, blueprint_id: bp.id, form: &form_json, round: 1, status: "open", opened_by: by, opened_at: now },
+            &st_db::NewStudy {
+                level,
+                blueprint_id: bp.id,
+                form: &form_json,
+                round: 1,
+                status: StudyStatus::Open.as_str(),
+                opened_by: by,
+                opened_at: now,
+            },
         )?;
         audit_db::append(
             c,
@@ -170,7 +178,7 @@ pub fn open_study(conn: &mut DbConn, level: &str, blueprint_id: Option<i64>, by:
 /// the text typed (a per cent, 0–100). All or nothing; field errors are named `p[INDEX]`.
 pub fn rate(conn: &mut DbConn, study_id: i64, rater: i64, percents: &HashMap<String, String>, now: Ts) -> AppResult<()> {
     let s = find(conn, study_id)?;
-    if s.status != "open" {
+    if s.status != StudyStatus::Open {
         return Err(AppError::new(ErrorCode::Closed, "this study is closed: its ratings can no longer change"));
     }
     let form = form_of(&s)?;
@@ -194,7 +202,7 @@ pub fn rate(conn: &mut DbConn, study_id: i64, rater: i64, percents: &HashMap<Str
     write_tx(conn, |c| {
         // the round may have moved on since the page was read
         let now_round = find(c, study_id)?;
-        if now_round.status != "open" || now_round.round != s.round {
+        if now_round.status != StudyStatus::Open || now_round.round != s.round {
             return Err(AppError::new(ErrorCode::Stale, "the study moved to another round while you rated: reload the page"));
         }
         st_db::replace_ratings(c, study_id, s.round, rater, &rows)?;
@@ -231,7 +239,7 @@ fn evaluate_round(form: &[FormItem], rows: &[st_db::RatingRow], round: i32) -> A
 pub fn start_round_two(conn: &mut DbConn, study_id: i64, by: i64, now: Ts) -> AppResult<()> {
     write_tx(conn, |c| {
         let s = find(c, study_id)?;
-        if s.status != "open" || s.round != 1 {
+        if s.status != StudyStatus::Open || s.round != 1 {
             return Err(AppError::new(ErrorCode::NotAllowed, "round 2 can start only from round 1 of an open study"));
         }
         let form = form_of(&s)?;
@@ -255,7 +263,7 @@ pub fn start_round_two(conn: &mut DbConn, study_id: i64, by: i64, now: Ts) -> Ap
 pub fn close(conn: &mut DbConn, study_id: i64, by: i64, now: Ts) -> AppResult<RoundResult> {
     write_tx(conn, |c| {
         let s = find(c, study_id)?;
-        if s.status != "open" || s.round != 2 {
+        if s.status != StudyStatus::Open || s.round != 2 {
             return Err(AppError::new(ErrorCode::NotAllowed, "a study closes after its second round"));
         }
         let form = form_of(&s)?;
@@ -291,7 +299,7 @@ pub fn close(conn: &mut DbConn, study_id: i64, by: i64, now: Ts) -> AppResult<Ro
 pub fn adopt(conn: &mut DbConn, study_id: i64, by: i64, now: Ts) -> AppResult<()> {
     write_tx(conn, |c| {
         let s = find(c, study_id)?;
-        if s.theta.is_none() && s.status == "closed" {
+        if s.theta.is_none() && s.status == StudyStatus::Closed {
             return Err(AppError::new(
                 ErrorCode::Refused,
                 "this study's cut could not be placed on the calibrated scale (0 or full marks)",
@@ -320,7 +328,7 @@ pub struct StudySummary {
     pub level: String,
     pub blueprint: String,
     pub round: i32,
-    pub status: String,
+    pub status: StudyStatus,
     pub items: usize,
     pub opened_by: String,
     #[serde(with = "crate::timefmt")]
@@ -351,7 +359,7 @@ pub fn list(conn: &mut DbConn) -> AppResult<(Vec<StudySummary>, Vec<(String, Opt
             cut: s.cut,
             cut_se: s.cut_se,
             theta: s.theta,
-            adopted: s.status == "adopted",
+            adopted: s.status == StudyStatus::Adopted,
             status: s.status,
         });
     }
@@ -368,7 +376,7 @@ pub struct StudyView {
     pub id: i64,
     pub level: String,
     pub round: i32,
-    pub status: String,
+    pub status: StudyStatus,
     pub form: Vec<FormItem>,
     /// The viewer's ratings of the current round (or, in round 2 before rating, of round 1), by
     /// item, as per cents.
@@ -412,9 +420,9 @@ pub fn view(conn: &mut DbConn, study_id: i64, viewer: i64, viewer_rates: bool) -
     let (_, per2) = ratings_of_round(&rows, 2, form.len());
     let complete = [per1.values().filter(|n| **n == form.len()).count(), per2.values().filter(|n| **n == form.len()).count()];
     // a rater sees the panel once they have rated round 1 themselves; everyone once round 1 is over
-    let may_see = s.round >= 2 || s.status != "open" || (viewer_rates && rated_round1);
+    let may_see = s.round >= 2 || s.status != StudyStatus::Open || (viewer_rates && rated_round1);
     let result_round1 = if may_see { evaluate_round(&form, &rows, 1)? } else { None };
-    let result_round2 = if s.status != "open" { evaluate_round(&form, &rows, 2)? } else { None };
+    let result_round2 = if s.status != StudyStatus::Open { evaluate_round(&form, &rows, 2)? } else { None };
     let spread_round1 = result_round1.as_ref().map(|r| {
         let mut items = r.items.clone();
         items.sort_by_key(|i| i.item);

@@ -15,6 +15,7 @@ use super::pages::{CsrfForm, Empty, PageCtx};
 use super::{local, with_db};
 use crate::auth::{Admin, StandardsReader, Trainer};
 use crate::db::models::{bank as bank_db, exam as exam_db};
+use crate::domain::measurement::angoff::StudyStatus;
 use crate::domain::measurement::dif::{EtsCategory, Group};
 use crate::error::AppResult;
 use crate::services::measurement::{self, DifBy};
@@ -131,7 +132,7 @@ async fn list_page(ctx: &PageCtx<'_>, form: &OpenForm, errors: Vec<String>) -> A
         json!({
             "errors": errors,
             "may_open": user.has(crate::domain::org::Role::Trainer),
-            "studies": studies.iter().map(|s| json!({"id": s.id, "level": s.level, "blueprint": s.blueprint, "round": s.round, "status": s.status, "open": s.status == "open",
+            "studies": studies.iter().map(|s| json!({"id": s.id, "level": s.level, "blueprint": s.blueprint, "round": s.round, "status": s.status, "open": s.status == StudyStatus::Open,
                 "items": s.items, "opened_by": s.opened_by, "opened_at": local(s.opened_at), "cut": opt2(s.cut), "cut_se": opt2(s.cut_se),
                 "theta": s.theta.map(|t| format!("{t:+.2}"))})).collect::<Vec<_>>(),
             "adopted": levels.iter().map(|(l, s)| json!({"level": l, "study": s.as_ref().map(|s| s.id),
@@ -201,9 +202,9 @@ async fn study_page(
     };
     ctx.render(
         "measurement/study",
-        json!({"errors": errors, "s": {"id": v.id, "level": v.level, "round": v.round, "status": v.status, "open": v.status == "open",
-                   "closed": v.status == "closed", "adopted": v.status == "adopted", "round1": v.round == 1},
-               "may_rate": rates && v.status == "open", "may_adopt": user.has(crate::domain::org::Role::Admin) && v.status == "closed",
+        json!({"errors": errors, "s": {"id": v.id, "level": v.level, "round": v.round, "status": v.status, "open": v.status == StudyStatus::Open,
+                   "closed": v.status == StudyStatus::Closed, "adopted": v.status == StudyStatus::Adopted, "round1": v.round == 1},
+               "may_rate": rates && v.status == StudyStatus::Open, "may_adopt": user.has(crate::domain::org::Role::Admin) && v.status == StudyStatus::Closed,
                "rated_current": v.rated_current, "complete1": v.complete[0], "complete2": v.complete[1], "min_panel": standards::MIN_PANEL,
                "items": items, "round1": result(&v.result_round1), "round2": result(&v.result_round2),
                "cut": opt2(v.cut), "cut_se": opt2(v.cut_se), "theta": v.theta.map(|t| format!("{t:+.2}")),

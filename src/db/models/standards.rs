@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::models::Ts;
 use crate::db::schema::{scaled_scores, sitting_pass_rules, standard_ratings, standard_studies};
 use crate::db::DbConn;
+use crate::domain::measurement::angoff::StudyStatus;
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = standard_studies)]
@@ -16,8 +17,8 @@ pub struct Study {
     /// JSON: `services::standards::FormItem` per item.
     pub form: String,
     pub round: i32,
-    /// "open", "closed", "adopted".
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: StudyStatus,
     pub opened_by: i64,
     pub opened_at: Ts,
     pub cut: Option<f64>,
@@ -67,7 +68,7 @@ pub fn studies(conn: &mut DbConn) -> QueryResult<Vec<Study>> {
 }
 
 pub fn set_round(conn: &mut DbConn, id: i64, round: i32) -> QueryResult<usize> {
-    diesel::update(standard_studies::table.find(id).filter(standard_studies::status.eq("open")))
+    diesel::update(standard_studies::table.find(id).filter(standard_studies::status.eq(StudyStatus::Open.as_str())))
         .set(standard_studies::round.eq(round))
         .execute(conn)
 }
@@ -83,9 +84,9 @@ pub fn close_study(
     high: Option<f64>,
     now: Ts,
 ) -> QueryResult<usize> {
-    diesel::update(standard_studies::table.find(id).filter(standard_studies::status.eq("open")))
+    diesel::update(standard_studies::table.find(id).filter(standard_studies::status.eq(StudyStatus::Open.as_str())))
         .set((
-            standard_studies::status.eq("closed"),
+            standard_studies::status.eq(StudyStatus::Closed.as_str()),
             standard_studies::cut.eq(cut),
             standard_studies::cut_se.eq(se),
             standard_studies::theta.eq(theta),
@@ -98,8 +99,12 @@ pub fn close_study(
 
 /// Marks a closed study adopted; false when it was not closed (already adopted, or still open).
 pub fn adopt_study(conn: &mut DbConn, id: i64, by: i64, now: Ts) -> QueryResult<bool> {
-    Ok(diesel::update(standard_studies::table.find(id).filter(standard_studies::status.eq("closed")))
-        .set((standard_studies::status.eq("adopted"), standard_studies::adopted_by.eq(by), standard_studies::adopted_at.eq(now)))
+    Ok(diesel::update(standard_studies::table.find(id).filter(standard_studies::status.eq(StudyStatus::Closed.as_str())))
+        .set((
+            standard_studies::status.eq(StudyStatus::Adopted.as_str()),
+            standard_studies::adopted_by.eq(by),
+            standard_studies::adopted_at.eq(now),
+        ))
         .execute(conn)?
         == 1)
 }
@@ -108,7 +113,7 @@ pub fn adopt_study(conn: &mut DbConn, id: i64, by: i64, now: Ts) -> QueryResult<
 pub fn adopted_for_level(conn: &mut DbConn, level: &str) -> QueryResult<Option<Study>> {
     standard_studies::table
         .filter(standard_studies::level.eq(level))
-        .filter(standard_studies::status.eq("adopted"))
+        .filter(standard_studies::status.eq(StudyStatus::Adopted.as_str()))
         .filter(standard_studies::theta.is_not_null())
         .order((standard_studies::adopted_at.desc(), standard_studies::id.desc()))
         .select(Study::as_select())

@@ -12,6 +12,30 @@ use serde::Serialize;
 
 use super::rasch::{theta_for_score, PaperItem};
 
+/// Where a standard-setting study is: rated (round 1, then 2), closed with a computed cut, or
+/// adopted by an admin as its level's cut.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StudyStatus {
+    Open,
+    Closed,
+    Adopted,
+}
+
+impl StudyStatus {
+    pub const ALL: [StudyStatus; 3] = [StudyStatus::Open, StudyStatus::Closed, StudyStatus::Adopted];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StudyStatus::Open => "open",
+            StudyStatus::Closed => "closed",
+            StudyStatus::Adopted => "adopted",
+        }
+    }
+    pub fn parse(s: &str) -> Option<StudyStatus> {
+        StudyStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
 /// One rating: in round `round`, rater `rater` says a minimally competent candidate answers
 /// item `item` (an index into the form) right with probability `p`.
 #[derive(Clone, Debug, PartialEq)]
