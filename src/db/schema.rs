@@ -602,6 +602,26 @@ diesel::joinable!(attempts -> sittings (sitting_id));
 diesel::joinable!(attempts -> users (user_id));
 diesel::joinable!(responses -> attempts (attempt_id));
 
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        payload -> Binary,
+        state -> Text,
+        rows_done -> Integer,
+        rows_total -> Integer,
+        result -> Nullable<Text>,
+        errors -> Nullable<Text>,
+        created_by -> BigInt,
+        claimed_by -> Nullable<Text>,
+        heartbeat_at -> Nullable<Timestamp>,
+        runs -> Integer,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     item_exposure,
     sitting_exposure,
@@ -645,4 +665,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     mail_outbox,
     sign_in_throttle,
+    jobs,
 );

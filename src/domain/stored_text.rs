@@ -11,6 +11,7 @@ use super::bank::{Level, QuestionKind};
 use super::certification::CertStatus;
 use super::exam::{Release, SittingKind};
 use super::grading::MultiRule;
+use super::jobs::{JobKind, JobState};
 use super::org::Role;
 use super::{lifecycle, remedial};
 
@@ -58,6 +59,8 @@ stored_as_text!(
     remedial::Status => "remedial plan status",
     remedial::Stage => "remedial plan stage",
     remedial::Trigger => "remedial trigger",
+    JobKind => "job kind",
+    JobState => "job state",
 );
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod exams;
 pub mod exposure;
 pub mod file_export;
 pub mod hr;
+pub mod jobs;
 pub mod item_analysis;
 pub mod mail;
 pub mod operations;
