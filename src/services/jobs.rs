@@ -34,7 +34,14 @@ pub fn queue_officer_import(conn: &mut DbConn, data: &[u8], by: i64, now: Ts) ->
     let rows = i32::try_from(rows).map_err(|_| AppError::new(ErrorCode::TooLarge, "too many rows"))?;
     let id = write_tx(conn, |c| {
         let id = jobs::insert(c, JobKind::OfficerImport, data, rows, by, now)?;
-        audit::append(c, Some(by), "job.queue", &format!("job:{id}"), &json!({"kind": JobKind::OfficerImport.as_str(), "rows": rows}), now)?;
+        audit::append(
+            c,
+            Some(by),
+            "job.queue",
+            &format!("job:{id}"),
+            &json!({"kind": JobKind::OfficerImport.as_str(), "rows": rows}),
+            now,
+        )?;
         Ok::<i64, AppError>(id)
     })?;
     Ok(Ok(id))
@@ -180,7 +187,14 @@ pub fn view_job(conn: &mut DbConn, id: i64, viewer: i64, now: Ts) -> AppResult<J
         let took = write_tx(conn, |c| {
             let took = jobs::replace_result(c, id, &text, &erased.to_string())?;
             if took {
-                audit::append(c, Some(viewer), "job.passwords_shown", &format!("job:{id}"), &json!({"accounts": view.job.rows_total}), now)?;
+                audit::append(
+                    c,
+                    Some(viewer),
+                    "job.passwords_shown",
+                    &format!("job:{id}"),
+                    &json!({"accounts": view.job.rows_total}),
+                    now,
+                )?;
             }
             Ok::<bool, AppError>(took)
         })?;

@@ -12,7 +12,7 @@ use lawcert::services::jobs as job_service;
 use lawcert::services::people::{self, AccountInput};
 use rocket::http::{ContentType, Status};
 
-use crate::common::{bare_pool, fresh_database, form_csrf, get, TestApp, PASSWORD};
+use crate::common::{bare_pool, form_csrf, fresh_database, get, TestApp, PASSWORD};
 
 const HEADER: &str = "badge,name,unit,police_type,post,enforcement_post,rank,hire_date,is_leader,is_legal_officer,email,roles,password";
 

@@ -302,7 +302,7 @@ fn admin_imports_officers_all_or_nothing() {
     let (s, _, location) = upload(&good);
     assert_eq!(s, Status::SeeOther);
     let location = location.expect("the job's page");
-    let html = wait_for(|| Some(get(&app, &location).1).filter(|h| h.contains("已完成")));
+    let html = wait_for(|| Some(get(&app, &location).1).filter(|h| h.contains("已完成：导入")));
     assert!(html.contains("已完成：导入 2 个账号"), "{html}");
     let created = lawcert::db::models::org::find_by_badge(&mut conn, "200002").unwrap().unwrap();
     // the account and its roles are in the audit log, with who created them
