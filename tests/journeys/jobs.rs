@@ -242,3 +242,38 @@ fn two_workers_on_one_database_run_each_job_exactly_once() {
     assert!(!jobs::progress(&mut conn, id, "dead-server", 1, clock.now()).unwrap());
     assert_eq!(users(&mut conn), before + 26);
 }
+
+/// The figure for the closing note of issue 17: 5,000 officers through the job (check, queue,
+/// run), and a one-thread hashing rate for comparison with the old in-request import. Slow:
+/// `cargo test --test journeys measure_5000 -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn measure_5000_officers_through_a_job() {
+    let db = fresh_database();
+    let clock = Arc::new(Clock::default());
+    let pool = bare_pool(&db, &clock);
+    let mut conn = pool.get().unwrap();
+    let admin = org::find_by_badge(&mut conn, "admin").unwrap().unwrap();
+    let file = csv(400001, 5000);
+    let t = Instant::now();
+    let id = job_service::queue_officer_import(&mut conn, file.as_bytes(), admin.id, clock.now()).unwrap().unwrap();
+    let queued = t.elapsed();
+    let t = Instant::now();
+    assert_eq!(job_service::run_next(&pool, "measure", &clock).unwrap(), Some(id));
+    let ran = t.elapsed();
+    let j = job(&mut conn, id);
+    assert_eq!((j.state, j.rows_done), (JobState::Done, 5000), "{:?}", j.errors);
+    let t = Instant::now();
+    for i in 0..100 {
+        lawcert::services::credentials::hash_password(&format!("password-{i}"));
+    }
+    let one_thread = t.elapsed() / 100;
+    println!(
+        "5000 officers: upload checked and queued in {:.2} s; job ran in {:.1} s on {} threads; one argon2 hash on one thread {:.1} ms (5000 in a row: {:.0} s)",
+        queued.as_secs_f64(),
+        ran.as_secs_f64(),
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+        one_thread.as_secs_f64() * 1000.0,
+        one_thread.as_secs_f64() * 5000.0
+    );
+}
