@@ -260,9 +260,9 @@ pub fn hash_all(valid: &mut [(usize, ValidAccount)], done: &std::sync::atomic::A
     });
 }
 
-/// Stores checked and hashed accounts in one transaction with an audit entry each, after
-/// `first` (which the job runner uses to mark its job done in the same transaction: `false`
-/// rolls everything back). Returns (badge, name, generated password) per account.
+/// Stores checked and hashed accounts in one transaction with an audit entry each, then runs
+/// `then` in the same transaction (the job runner marks its job done there); an error from any
+/// of it rolls everything back. Returns (badge, name, generated password) per account.
 pub fn store_all(
     conn: &mut DbConn,
     valid: Vec<(usize, ValidAccount)>,

@@ -85,6 +85,7 @@ fn a_300_row_import_runs_through_the_worker_and_shows_the_passwords_once() {
     assert_eq!((done.rows_done, done.rows_total), (300, 300));
     assert!(progress.windows(2).all(|w| w[0] <= w[1]), "progress only grows: {progress:?}");
     assert_eq!(done.runs, 1);
+    assert!(jobs::payload(&mut conn, id).unwrap().is_empty(), "the uploaded file is not kept once imported");
     assert_eq!(users(&mut conn), before + 300);
     // every account is audited as created by the admin through the import
     let admin = org::find_by_badge(&mut conn, "admin").unwrap().unwrap();
@@ -186,6 +187,7 @@ fn a_job_that_fails_inside_the_worker_stores_nothing_and_says_why() {
     assert_eq!(failed.errors.as_deref(), Some("row 32: badge 320031: an account with this 警号 exists"));
     assert_eq!(users(&mut conn), before + 1, "only the hand-made account: none of the file's 39 others");
     assert!(org::find_by_badge(&mut conn, "320001").unwrap().is_none());
+    assert!(jobs::payload(&mut conn, id).unwrap().is_empty(), "a failed job keeps no upload");
     let view = job_service::view_job(&mut conn, id, admin.id, clock.now()).unwrap();
     assert_eq!(view.errors, vec!["row 32: badge 320031: an account with this 警号 exists".to_string()]);
     assert!(view.accounts.is_empty());

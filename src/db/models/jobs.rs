@@ -105,7 +105,7 @@ pub fn progress(conn: &mut DbConn, id: i64, worker: &str, rows_done: i32, now: T
     Ok(n == 1)
 }
 
-/// Marks the job done with its result, if this worker still holds it (false otherwise: call
+/// Marks the job done with its result and drops its payload, if this worker still holds it (false otherwise: call
 /// inside the transaction that writes the job's work, and roll it back on false).
 pub fn finish(conn: &mut DbConn, id: i64, worker: &str, rows_done: i32, result: &str, now: Ts) -> QueryResult<bool> {
     let n = diesel::update(held_by!(id, worker))
@@ -113,6 +113,8 @@ pub fn finish(conn: &mut DbConn, id: i64, worker: &str, rows_done: i32, result: 
             jobs::state.eq(JobState::Done.as_str()),
             jobs::rows_done.eq(rows_done),
             jobs::result.eq(Some(result)),
+            // the upload may carry passwords in its `password` column: not kept once used
+            jobs::payload.eq(Vec::<u8>::new()),
             jobs::heartbeat_at.eq(Some(now)),
             jobs::finished_at.eq(Some(now)),
         ))
@@ -120,10 +122,16 @@ pub fn finish(conn: &mut DbConn, id: i64, worker: &str, rows_done: i32, result: 
     Ok(n == 1)
 }
 
-/// Marks the job failed with its reasons (one a line), if this worker still holds it.
+/// Marks the job failed with its reasons (one a line) and drops its payload, if this worker
+/// still holds it.
 pub fn fail(conn: &mut DbConn, id: i64, worker: &str, errors: &str, now: Ts) -> QueryResult<bool> {
     let n = diesel::update(held_by!(id, worker))
-        .set((jobs::state.eq(JobState::Failed.as_str()), jobs::errors.eq(Some(errors)), jobs::finished_at.eq(Some(now))))
+        .set((
+            jobs::state.eq(JobState::Failed.as_str()),
+            jobs::errors.eq(Some(errors)),
+            jobs::finished_at.eq(Some(now)),
+            jobs::payload.eq(Vec::<u8>::new()),
+        ))
         .execute(conn)?;
     Ok(n == 1)
 }
