@@ -279,3 +279,31 @@ fn measure_5000_officers_through_a_job() {
         one_thread.as_secs_f64() * 5000.0
     );
 }
+
+/// Hashing spread over the cores against one thread, measured back to back on the same rows
+/// (the machine's load changes from minute to minute). `-- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn measure_hashing_over_the_cores_against_one_thread() {
+    let db = fresh_database();
+    let clock = Arc::new(Clock::default());
+    let pool = bare_pool(&db, &clock);
+    let mut conn = pool.get().unwrap();
+    let file = csv(500001, 400);
+    let mut rows = people::check_csv(&mut conn, file.as_bytes(), clock.now()).unwrap().unwrap();
+    let t = Instant::now();
+    for i in 0..rows.len() {
+        lawcert::services::credentials::hash_password(&format!("one-thread-{i}"));
+    }
+    let one = t.elapsed();
+    let t = Instant::now();
+    people::hash_all(&mut rows, &std::sync::atomic::AtomicUsize::new(0));
+    let spread = t.elapsed();
+    println!(
+        "400 argon2 hashes: one thread {:.1} s, hash_all on {} threads {:.1} s (x{:.2})",
+        one.as_secs_f64(),
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+        spread.as_secs_f64(),
+        one.as_secs_f64() / spread.as_secs_f64()
+    );
+}
