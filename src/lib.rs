@@ -199,6 +199,29 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                 });
             })
         }))
+        .attach(AdHoc::on_liftoff("job worker", |rocket| {
+            Box::pin(async move {
+                // every app server runs one: a queued job (an officer import) is claimed by one
+                // of them (services::jobs), and one whose server died is queued again
+                let app: &AppState = rocket.state().expect("state");
+                let (pool, clock) = (app.pool.clone(), app.clock.clone());
+                let worker = services::jobs::worker_name();
+                rocket::tokio::spawn(async move {
+                    loop {
+                        let (pool, clock, worker) = (pool.clone(), clock.clone(), worker.clone());
+                        let r = rocket::tokio::task::spawn_blocking(move || services::jobs::run_next(&pool, &worker, &clock)).await;
+                        match r {
+                            // one ran: look for the next at once
+                            Ok(Ok(Some(_))) => continue,
+                            Ok(Ok(None)) => {}
+                            Ok(Err(e)) => eprintln!("job worker: {}", e.message),
+                            Err(e) => eprintln!("job worker: {e}"),
+                        }
+                        rocket::tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                });
+            })
+        }))
         .attach(AdHoc::on_liftoff("SQLite checkpointer", |rocket| {
             Box::pin(async move {
                 let app: &AppState = rocket.state().expect("state");

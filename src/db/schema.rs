@@ -672,6 +672,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        payload -> Binary,
+        state -> Text,
+        rows_done -> Integer,
+        rows_total -> Integer,
+        result -> Nullable<Text>,
+        errors -> Nullable<Text>,
+        created_by -> BigInt,
+        claimed_by -> Nullable<Text>,
+        heartbeat_at -> Nullable<Timestamp>,
+        runs -> Integer,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     item_exposure,
     sitting_exposure,
@@ -720,4 +740,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     standard_ratings,
     sitting_pass_rules,
     scaled_scores,
+    jobs,
 );

@@ -13,6 +13,7 @@ pub mod formats;
 pub mod grading;
 pub mod item_lint;
 pub mod item_stats;
+pub mod jobs;
 pub mod lifecycle;
 pub mod measurement;
 pub mod org;

@@ -11,6 +11,7 @@ use super::bank::{Level, QuestionKind};
 use super::certification::CertStatus;
 use super::exam::{Release, SittingKind};
 use super::grading::MultiRule;
+use super::jobs::{JobKind, JobState};
 use super::measurement::angoff::StudyStatus;
 use super::org::Role;
 use super::{lifecycle, remedial};
@@ -60,6 +61,8 @@ stored_as_text!(
     remedial::Stage => "remedial plan stage",
     remedial::Trigger => "remedial trigger",
     StudyStatus => "standard-setting study status",
+    JobKind => "job kind",
+    JobState => "job state",
 );
 
 #[cfg(test)]

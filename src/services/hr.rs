@@ -244,16 +244,16 @@ pub fn facts_of(conn: &mut DbConn, user_id: i64, date: NaiveDate, now: Ts) -> Ap
     let off = crate::services::certification::off_post_since(conn, user_id)?;
     let certs = cert_db::certificates_of(conn, user_id)?
         .into_iter()
-        .filter_map(|c| {
+        .map(|c| {
             let level = c.level;
             let held = crate::domain::certification::HeldCert { level, issued_on: c.issued_on, expires_on: c.expires_on, status: c.status };
-            Some(CertFact {
+            CertFact {
                 number: c.number,
                 level,
                 status_today: crate::domain::certification::status_on(&held, today, off, &rules),
                 status_on_date: crate::domain::certification::status_on(&held, date, off, &rules),
                 expires_on: c.expires_on,
-            })
+            }
         })
         .collect();
     let open_remedial = tr_db::plans_of(conn, user_id)?

@@ -20,6 +20,7 @@ pub mod exposure;
 pub mod file_export;
 pub mod hr;
 pub mod item_analysis;
+pub mod jobs;
 pub mod mail;
 pub mod measurement;
 pub mod operations;

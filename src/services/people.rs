@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::db::models::{org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::org::Role;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::render::say;
 use crate::services::credentials::hash_password;
 
@@ -52,6 +52,9 @@ pub struct ValidAccount {
     pub user: org::NewUser,
     pub roles: Vec<Role>,
     pub generated_password: Option<String>,
+    /// The password to hash (generated or given); `user.password_hash` is empty until
+    /// [`hash_all`] (or [`validate`]) fills it.
+    password: String,
 }
 
 /// Generates an initial password that is easy to read out.
@@ -68,6 +71,14 @@ pub fn validate(input: &AccountInput, units: &[org::Unit], now: Ts) -> Result<Va
 
 /// [`validate`], each problem said in `lang` (`field "value": problem`, the field's name first).
 pub fn validate_in(input: &AccountInput, units: &[org::Unit], lang: &str, now: Ts) -> Result<ValidAccount, Vec<String>> {
+    let mut v = check_in(input, units, lang, now)?;
+    v.user.password_hash = hash_password(&v.password);
+    Ok(v)
+}
+
+/// Checks one account against the units without hashing its password (the costly part, left
+/// to [`hash_all`]); every problem in the row, said in `lang`.
+pub fn check_in(input: &AccountInput, units: &[org::Unit], lang: &str, now: Ts) -> Result<ValidAccount, Vec<String>> {
     let mut errs = Vec::new();
     let badge = input.badge.trim();
     if badge.is_empty() || badge.len() > 32 || !badge.chars().all(|c| c.is_ascii_alphanumeric()) {
@@ -134,13 +145,14 @@ pub fn validate_in(input: &AccountInput, units: &[org::Unit], lang: &str, now: T
             is_leader: flags[1],
             is_legal_officer: flags[2],
             email: (!email.is_empty()).then(|| email.to_string()),
-            password_hash: hash_password(&plain),
+            password_hash: String::new(),
             active: true,
             created_at: now,
             id_number: None,
         },
         roles,
         generated_password: generated,
+        password: plain,
     })
 }
 
@@ -215,35 +227,34 @@ fn row_label(lang: &str, row: usize) -> String {
     say(lang, "people.row", &json!({"row": row}))
 }
 
-/// Imports officers from CSV. All rows are checked first; any error stores nothing. The
-/// errors are said in `lang` (the reader's).
-pub fn import_csv(conn: &mut DbConn, data: &[u8], lang: &str, by: Option<i64>, now: Ts) -> AppResult<ImportOutcome> {
+/// Checks an officer CSV against the database without hashing: every row's problems
+/// (`row N: …`, the header is row 1; said in `lang`), repeated badges, badges that already have
+/// an account. `Ok` holds every row ready to hash and store; `Err` every problem (nothing may be
+/// stored).
+pub fn check_csv(conn: &mut DbConn, data: &[u8], lang: &str, now: Ts) -> AppResult<Result<Vec<(usize, ValidAccount)>, Vec<String>>> {
     let units = org::all_units(conn)?;
-    let mut out = ImportOutcome::default();
     let rows = match read_csv_in(data, lang) {
         Ok(rows) => rows,
-        Err(errors) => {
-            out.errors = errors;
-            return Ok(out);
-        }
+        Err(errors) => return Ok(Err(errors)),
     };
+    let mut errors = Vec::new();
     let mut valid = Vec::new();
     let mut seen = std::collections::HashMap::new();
     for (row, rec) in rows {
         match rec {
-            Err(e) => out.errors.push(format!("{}{}", row_label(lang, row), say(lang, "people.row_unreadable", &json!({"e": e})))),
+            Err(e) => errors.push(format!("{}{}", row_label(lang, row), say(lang, "people.row_unreadable", &json!({"e": e})))),
             Ok(input) => {
                 if let Some(first) = seen.insert(input.badge.trim().to_string(), row) {
-                    out.errors.push(format!(
+                    errors.push(format!(
                         "{}{}",
                         row_label(lang, row),
                         say(lang, "people.badge_repeats", &json!({"badge": input.badge.trim(), "first": first}))
                     ));
                     continue;
                 }
-                match validate_in(&input, &units, lang, now) {
+                match check_in(&input, &units, lang, now) {
                     Ok(v) => valid.push((row, v)),
-                    Err(errs) => out.errors.extend(errs.into_iter().map(|e| format!("{}{e}", row_label(lang, row)))),
+                    Err(errs) => errors.extend(errs.into_iter().map(|e| format!("{}{e}", row_label(lang, row)))),
                 }
             }
         }
@@ -251,23 +262,78 @@ pub fn import_csv(conn: &mut DbConn, data: &[u8], lang: &str, by: Option<i64>, n
     let badges: Vec<String> = valid.iter().map(|(_, v)| v.user.badge.clone()).collect();
     for existing in org::badges_in(conn, &badges)? {
         let row = valid.iter().find(|(_, v)| v.user.badge == existing).map(|(r, _)| *r).unwrap_or(0);
-        out.errors.push(format!("{}{}", row_label(lang, row), say(lang, "people.badge_exists", &json!({"badge": existing}))));
+        errors.push(format!("{}{}", row_label(lang, row), say(lang, "people.badge_exists", &json!({"badge": existing}))));
     }
-    if valid.is_empty() && out.errors.is_empty() {
-        out.errors.push(say(lang, "people.no_rows", &json!({})));
+    if valid.is_empty() && errors.is_empty() {
+        errors.push(say(lang, "people.no_rows", &json!({})));
     }
-    if !out.errors.is_empty() {
-        return Ok(out);
+    Ok(if errors.is_empty() { Ok(valid) } else { Err(errors) })
+}
+
+/// Hashes every account's password, spread over the machine's cores (scoped std threads, one
+/// contiguous share each: argon2 is CPU-bound and the shares cost the same), counting each
+/// finished row in `done` so a caller on another thread can report progress.
+pub fn hash_all(valid: &mut [(usize, ValidAccount)], done: &std::sync::atomic::AtomicUsize) {
+    if valid.is_empty() {
+        return;
     }
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(valid.len());
+    let share = valid.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        for chunk in valid.chunks_mut(share) {
+            scope.spawn(move || {
+                for (_, v) in chunk {
+                    v.user.password_hash = hash_password(&v.password);
+                    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        }
+    });
+}
+
+/// Stores checked and hashed accounts in one transaction with an audit entry each, then runs
+/// `then` in the same transaction (the job runner marks its job done there); an error from any
+/// of it rolls everything back. Returns (badge, name, generated password) per account.
+pub fn store_all(
+    conn: &mut DbConn,
+    valid: Vec<(usize, ValidAccount)>,
+    by: Option<i64>,
+    now: Ts,
+    then: impl FnOnce(&mut DbConn, &[(String, String, Option<String>)]) -> AppResult<()>,
+) -> AppResult<Vec<(String, String, Option<String>)>> {
+    debug_assert!(valid.iter().all(|(_, v)| !v.user.password_hash.is_empty()), "hash_all first");
+    let created: Vec<(String, String, Option<String>)> =
+        valid.iter().map(|(_, v)| (v.user.badge.clone(), v.user.name.clone(), v.generated_password.clone())).collect();
     write_tx(conn, |conn| {
-        for (_, v) in &valid {
-            let id = org::insert_user(conn, &v.user, &v.roles)?;
+        for (row, v) in &valid {
+            let id = org::insert_user(conn, &v.user, &v.roles).map_err(|e| {
+                use diesel::result::{DatabaseErrorKind, Error};
+                let (code, what) = match e {
+                    Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                        (ErrorCode::BadgeTaken, "an account with this 警号 exists".to_string())
+                    }
+                    e => (ErrorCode::Internal, format!("not stored: {e}")),
+                };
+                AppError::new(code, format!("row {row}: badge {}: {what}", v.user.badge))
+            })?;
             audit_created(conn, id, v, "import", by, now)?;
         }
-        Ok::<(), AppError>(())
+        then(conn, &created)
     })?;
-    out.created = valid.into_iter().map(|(_, v)| (v.user.badge, v.user.name, v.generated_password)).collect();
-    Ok(out)
+    Ok(created)
+}
+
+/// Imports officers from CSV in this call (the command line and tests; the admin page queues
+/// a job instead, `services::jobs`). All rows are checked first; any error stores nothing. The
+/// errors are said in `lang` (the reader's).
+pub fn import_csv(conn: &mut DbConn, data: &[u8], lang: &str, by: Option<i64>, now: Ts) -> AppResult<ImportOutcome> {
+    let mut valid = match check_csv(conn, data, lang, now)? {
+        Ok(valid) => valid,
+        Err(errors) => return Ok(ImportOutcome { created: Vec::new(), errors }),
+    };
+    hash_all(&mut valid, &std::sync::atomic::AtomicUsize::new(0));
+    let created = store_all(conn, valid, by, now, |_, _| Ok(()))?;
+    Ok(ImportOutcome { created, errors: Vec::new() })
 }
 
 /// Accounts and the roles they are given are part of the audit trail (who may grade, who may

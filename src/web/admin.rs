@@ -1,16 +1,19 @@
-//! Admins: accounts, and importing officers from CSV.
+//! Admins: accounts, and importing officers from CSV (as a background job, with its page).
 
 use rocket::form::FromForm;
 use rocket::fs::TempFile;
 use rocket::response::content::RawHtml;
-use rocket::{get, post};
+use rocket::response::Redirect;
+use rocket::{get, post, Either};
 use serde_json::{json, Value};
 
 use super::pages::{CsrfForm, CsrfUpload, PageCtx, WithCsrf};
 use super::with_db;
 use crate::auth::Admin;
 use crate::db::models::org;
+use crate::domain::jobs::{percent, JobState};
 use crate::error::{AppError, AppResult};
+use crate::services::jobs;
 use crate::services::people::{self, AccountInput, CSV_COLUMNS};
 
 /// Largest CSV accepted (about 20,000 officers).
@@ -121,7 +124,22 @@ pub async fn create_user(ctx: PageCtx<'_>, a: Admin<'_>, form: CsrfForm<UserForm
 
 #[get("/admin/users/import")]
 pub async fn import_page(ctx: PageCtx<'_>, _a: Admin<'_>) -> AppResult<RawHtml<String>> {
-    ctx.render("admin/import", json!({ "columns": CSV_COLUMNS, "errors": [], "created": Value::Null }))
+    import_form(&ctx, Vec::new()).await
+}
+
+async fn import_form(ctx: &PageCtx<'_>, errors: Vec<String>) -> AppResult<RawHtml<String>> {
+    let recent = with_db(ctx.state, |c| jobs::recent_imports(c)).await?;
+    let list: Vec<Value> = recent.iter().map(|j| job_json(ctx, j)).collect();
+    ctx.render("admin/import", json!({ "columns": CSV_COLUMNS, "errors": errors, "created": Value::Null, "jobs": list }))
+}
+
+fn job_json(ctx: &PageCtx<'_>, j: &crate::db::models::jobs::Job) -> Value {
+    json!({
+        "id": j.id, "rows_done": j.rows_done, "rows_total": j.rows_total,
+        "percent": percent(j.rows_done.into(), j.rows_total.into()),
+        "state": j.state.as_str(), "state_label": ctx.state.renderer.text(ctx.lang, &format!("admin.job_state_{}", j.state.as_str()), &json!({})),
+        "created_at": crate::timefmt::local(j.created_at),
+    })
 }
 
 #[derive(FromForm)]
@@ -137,8 +155,11 @@ impl WithCsrf for ImportForm<'_> {
     }
 }
 
+/// Checks the upload at once (row errors shown here, nothing stored or queued), then queues the
+/// import as a background job and goes to its page: hashing thousands of passwords does not
+/// fit in one request.
 #[post("/admin/users/import", data = "<form>")]
-pub async fn import(ctx: PageCtx<'_>, a: Admin<'_>, form: CsrfUpload<ImportForm<'_>>) -> AppResult<RawHtml<String>> {
+pub async fn import(ctx: PageCtx<'_>, a: Admin<'_>, form: CsrfUpload<ImportForm<'_>>) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let file = &form.0.file;
     if file.len() > MAX_CSV_BYTES {
         return Err(AppError::new(crate::error::ErrorCode::TooLarge, "the file is larger than 4 MB"));
@@ -150,12 +171,33 @@ pub async fn import(ctx: PageCtx<'_>, a: Admin<'_>, form: CsrfUpload<ImportForm<
     }
     let (now, by) = (ctx.state.clock.now(), a.id());
     let lang = ctx.lang;
-    let outcome = with_db(ctx.state, move |c| people::import_csv(c, &data, lang, Some(by), now)).await?;
+    match with_db(ctx.state, move |c| jobs::queue_officer_import(c, &data, lang, by, now)).await? {
+        Ok(id) => Ok(Either::Right(Redirect::to(format!("/admin/jobs/{id}")))),
+        Err(errors) => import_form(&ctx, errors).await.map(Either::Left),
+    }
+}
+
+/// A background job's page: progress while it runs (refreshing itself every 2 s, no script
+/// needed), then its result or why it failed. The admin who started an import sees its initial
+/// passwords on the first view after it is done, and never again.
+#[get("/admin/jobs/<id>")]
+pub async fn job_page(ctx: PageCtx<'_>, a: Admin<'_>, id: i64) -> AppResult<RawHtml<String>> {
+    let (now, viewer) = (ctx.state.clock.now(), a.id());
+    let view = with_db(ctx.state, move |c| jobs::view_job(c, id, viewer, now)).await?;
+    let state = view.job.state;
+    let passwords_shown_at = view.passwords_shown_at.as_deref().map(|t| {
+        chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").map(crate::timefmt::local).unwrap_or_else(|_| t.to_string())
+    });
     ctx.render(
-        "admin/import",
+        "admin/job",
         json!({
-            "columns": CSV_COLUMNS, "errors": outcome.errors,
-            "created": (outcome.errors.is_empty()).then(|| outcome.created.iter().map(|(b, n, p)| json!({"badge": b, "name": n, "password": p})).collect::<Vec<_>>()),
+            "job": job_json(&ctx, &view.job),
+            "queued": state == JobState::Queued, "running": state == JobState::Running,
+            "done": state == JobState::Done, "failed": state == JobState::Failed, "finished": state.finished(),
+            "refresh_seconds": (!state.finished()).then_some(2),
+            "accounts": view.accounts, "errors": view.errors,
+            "passwords_now": view.passwords_now, "passwords_shown_at": passwords_shown_at,
+            "passwords_withheld": view.passwords_withheld,
         }),
     )
 }

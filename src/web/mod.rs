@@ -143,6 +143,7 @@ pub fn routes() -> Vec<rocket::Route> {
         admin::create_user,
         admin::import_page,
         admin::import,
+        admin::job_page,
         api::openapi,
         api::create_token,
         api::my_sittings,

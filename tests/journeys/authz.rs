@@ -92,6 +92,7 @@ const ADMIN: &[&str] = &[
     "create_user@admin",
     "import_page@admin",
     "import@admin",
+    "job_page@admin",
     "rules_form@admin",
     "save_rules@admin",
     "settings_page@admin",

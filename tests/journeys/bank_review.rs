@@ -83,7 +83,7 @@ fn registering_an_edition_suspends_only_the_changed_articles_until_rewritten_and
     let q = lawcert::db::models::bank::find(&mut c2, target).unwrap().unwrap();
     let v = lawcert::db::models::bank::version(&mut c2, target, q.latest_version).unwrap().unwrap();
     let key = key_of(&mut c2, v.id);
-    let kind = q.kind.clone();
+    let kind = q.kind;
     let answer = if kind == lawcert::domain::bank::QuestionKind::TrueFalse {
         if key == "T" {
             "true".to_string()

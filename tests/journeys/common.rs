@@ -169,6 +169,12 @@ pub fn empty_database() -> FreshDb {
     }
 }
 
+/// A database with its pool and no app server (so no background worker): for tests that run
+/// the services' workers themselves.
+pub fn bare_pool(db: &FreshDb, clock: &Clock) -> lawcert::db::Pool {
+    lawcert::prepare(&base_config(&db.url, &[]), clock).expect("prepare")
+}
+
 impl TestApp {
     pub fn new() -> TestApp {
         TestApp::with_env(&[])

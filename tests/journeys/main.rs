@@ -27,6 +27,7 @@ mod fair_papers;
 mod first_start;
 mod http_server;
 mod integrity;
+mod jobs;
 mod measurement;
 mod migrations;
 mod operations;

@@ -4,7 +4,7 @@
 
 use rocket::http::{ContentType, Status};
 
-use crate::common::{form_csrf, get, key_of, post, TestApp};
+use crate::common::{form_csrf, get, key_of, post, wait_for, TestApp};
 
 fn enc(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
@@ -286,11 +286,12 @@ fn admin_imports_officers_all_or_nothing() {
             .header(ContentType::new("multipart", "form-data").with_params(("boundary", boundary)))
             .body(body)
             .dispatch();
-        (r.status(), r.into_string().unwrap_or_default())
+        let location = r.headers().get_one("Location").map(str::to_string);
+        (r.status(), r.into_string().unwrap_or_default(), location)
     };
     let header = "badge,name,unit,police_type,post,enforcement_post,rank,hire_date,is_leader,is_legal_officer,email,roles,password";
     let bad = format!("{header}\n200001,赵一,城东派出所,派出所,社区民警,1,四级警长,2024-07-01,0,0,,officer,\n200002,钱二,不存在的所,派出所,,1,,2024-13-01,0,0,,officer,\n");
-    let (s, html) = upload(&bad);
+    let (s, html, _) = upload(&bad);
     assert_eq!(s, Status::Ok);
     // each problem with its row, in the reader's language (Chinese by default)
     assert!(
@@ -301,15 +302,18 @@ fn admin_imports_officers_all_or_nothing() {
     assert!(html.contains("第 3 行：入警日期 &quot;2024-13-01&quot;"));
     assert!(!html.contains("no such unit"), "no English in the Chinese page");
     app.client.get("/lang/en").dispatch();
-    let (_, html) = upload(&bad);
+    let (_, html, _) = upload(&bad);
     assert!(html.contains("row 3: unit &quot;不存在的所&quot;: no such unit") && html.contains("row 3: hire_date"), "{html}");
     app.client.get("/lang/zh").dispatch();
     let mut conn = app.conn();
     assert!(lawcert::db::models::org::find_by_badge(&mut conn, "200001").unwrap().is_none(), "nothing imported");
     let good = format!("{header}\n200001,赵一,城东派出所,派出所,社区民警,1,四级警长,2024-07-01,0,0,,officer,\n200002,钱二,城西派出所,派出所,,是,,2024-09-01,否,否,qian@example.invalid,officer,\n");
-    let (s, html) = upload(&good);
-    assert_eq!(s, Status::Ok);
-    assert!(html.contains("已导入 2 个账号"), "{html}");
+    // the import runs as a background job (issue 17): its page shows the result when done
+    let (s, _, location) = upload(&good);
+    assert_eq!(s, Status::SeeOther);
+    let location = location.expect("the job's page");
+    let html = wait_for(|| Some(get(&app, &location).1).filter(|h| h.contains("已完成：导入")));
+    assert!(html.contains("已完成：导入 2 个账号"), "{html}");
     let created = lawcert::db::models::org::find_by_badge(&mut conn, "200002").unwrap().unwrap();
     // the account and its roles are in the audit log, with who created them
     let admin = lawcert::db::models::org::find_by_badge(&mut conn, "admin").unwrap().unwrap();
@@ -322,7 +326,7 @@ fn admin_imports_officers_all_or_nothing() {
         "{trail:?}"
     );
     // the same file again is refused: the badges exist
-    let (_, html) = upload(&good);
+    let (_, html, _) = upload(&good);
     assert!(html.contains("第 2 行：警号 200001：已有使用该警号的账号"), "{html}");
     // forged upload
     let forged = "--B\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\nforged\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"o.csv\"\r\nContent-Type: text/csv\r\n\r\nbadge\r\n--B--\r\n";

@@ -10,6 +10,7 @@ pub mod exam;
 pub mod exposure;
 pub mod hr;
 pub mod imports;
+pub mod jobs;
 pub mod mail;
 pub mod org;
 pub mod plans;
