@@ -58,6 +58,7 @@ error_codes! {
     AlreadyChallenged => ("already_challenged", 409, "this question of this attempt is already challenged"),
     AlreadyDecided => ("already_decided", 409, "the challenge or request has already been decided"),
     AlreadyRegistered => ("already_registered", 409, "already registered for this level"),
+    AlreadyRated => ("already_rated", 409, "the rater's round-1 ratings are in and the panel's spread has been shown to them: they stay as given; rate again in round 2"),
     BadgeTaken => ("badge_taken", 409, "another account has this badge number"),
     Certified => ("certified", 409, "the officer already holds this certificate"),
     ChallengeClosed => ("challenge_closed", 409, "challenges for this exam are not open"),

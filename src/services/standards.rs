@@ -205,6 +205,14 @@ pub fn rate(conn: &mut DbConn, study_id: i64, rater: i64, percents: &HashMap<Str
         if now_round.status != StudyStatus::Open || now_round.round != s.round {
             return Err(AppError::new(ErrorCode::Stale, "the study moved to another round while you rated: reload the page"));
         }
+        // A complete round-1 sheet unlocks the panel's spread for its rater; changing it after
+        // that would make round 1 a second round 2 and the discussion's effect unmeasurable.
+        if s.round == 1 && st_db::ratings(c, study_id)?.iter().filter(|r| r.round == 1 && r.rater_id == rater).count() == form.len() {
+            return Err(AppError::new(
+                ErrorCode::AlreadyRated,
+                "your round-1 ratings are in and you have seen the panel's spread: they stay as given; you rate again in round 2",
+            ));
+        }
         st_db::replace_ratings(c, study_id, s.round, rater, &rows)?;
         Ok(())
     })

@@ -263,6 +263,13 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
     let (_, html) = get(&app, &format!("/standards/{id}"));
     // mean 77.5 %, SD 10.6 % over the two raters
     assert!(html.contains("(SD 11, 70–85)"), "the panel's spread after rating: {html}");
+    // having seen the spread, a rater's round-1 sheet stays as given: no form, and a post is refused
+    assert!(!html.contains("inputmode=\"decimal\""), "round-1 ratings can no longer be edited: {html}");
+    let (s, _, _) = post(&app, &format!("/standards/{id}/ratings"), ratings(&csrf2, "60"));
+    assert_eq!(s, Status::Conflict);
+    let t2 = lawcert::db::models::org::find_by_badge(&mut app.conn(), "T0002").unwrap().unwrap().id;
+    let kept = lawcert::db::models::standards::ratings(&mut app.conn(), id).unwrap();
+    assert!(kept.iter().filter(|r| r.rater_id == t2).all(|r| r.round == 1 && (r.p - 0.85).abs() < 1e-9), "{kept:?}");
     let (s, _, _) = post(&app, &format!("/standards/{id}/round2"), format!("_csrf={csrf2}"));
     assert_eq!(s, Status::SeeOther);
 
