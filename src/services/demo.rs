@@ -201,23 +201,7 @@ fn seed_measurement_history(conn: &mut DbConn, trainer: Option<i64>, now: Ts) ->
         let opens = now - Duration::days(7 + 21 * (8 - k));
         let sid = create_sitting(
             conn,
-            &SittingSpec {
-                title: format!("基本级模拟测验（第{}期）", k + 1),
-                kind: SittingKind::Mock,
-                blueprint_id: bp,
-                opens_at: opens,
-                closes_at: opens + Duration::hours(3),
-                duration_minutes: 45,
-                pass_percent: 60,
-                multi_rule: MultiRule::Partial,
-                score_release: Release::OnSubmit,
-                answer_release: Release::AfterClose,
-                eligibility: Eligibility::default(),
-                cert_level: None,
-                controls: Default::default(),
-                plan_id: None,
-                makeup_of: None,
-            },
+            &past_sitting(format!("基本级模拟测验（第{}期）", k + 1), SittingKind::Mock, bp, opens, 45),
             trainer,
             opens,
         )?;
@@ -415,23 +399,7 @@ fn seed_past_bimonthly(conn: &mut DbConn, trainer: Option<i64>, now: Ts) -> AppR
     let opens = now - Duration::days(4);
     let sid = create_sitting(
         conn,
-        &SittingSpec {
-            title: "2026年9—10月执法知识双月考".into(),
-            kind: SittingKind::Bimonthly,
-            blueprint_id: bp,
-            opens_at: opens,
-            closes_at: opens + Duration::hours(3),
-            duration_minutes: 60,
-            pass_percent: 60,
-            multi_rule: MultiRule::Partial,
-            score_release: Release::OnSubmit,
-            answer_release: Release::AfterClose,
-            eligibility: Eligibility::default(),
-            cert_level: None,
-            controls: Default::default(),
-            plan_id: None,
-            makeup_of: None,
-        },
+        &past_sitting("2026年9—10月执法知识双月考".to_string(), SittingKind::Bimonthly, bp, opens, 60),
         trainer,
         opens,
     )?;
@@ -502,4 +470,26 @@ fn seed_past_bimonthly(conn: &mut DbConn, trainer: Option<i64>, now: Ts) -> AppR
     }
     crate::services::item_analysis::analyse_sitting(conn, &cache, sid, now)?;
     Ok(())
+}
+
+/// A past sitting of the demo history: a three-hour window from `opens`, partial credit on
+/// multiple choice, the score on submission and the answers after close, open to everyone.
+fn past_sitting(title: String, kind: SittingKind, blueprint_id: i64, opens: Ts, duration_minutes: i32) -> SittingSpec {
+    SittingSpec {
+        title,
+        kind,
+        blueprint_id,
+        opens_at: opens,
+        closes_at: opens + Duration::hours(3),
+        duration_minutes,
+        pass_percent: 60,
+        multi_rule: MultiRule::Partial,
+        score_release: Release::OnSubmit,
+        answer_release: Release::AfterClose,
+        eligibility: Eligibility::default(),
+        cert_level: None,
+        controls: Default::default(),
+        plan_id: None,
+        makeup_of: None,
+    }
 }

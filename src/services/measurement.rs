@@ -79,6 +79,24 @@ pub struct MapItem {
     pub flags: Vec<String>,
 }
 
+impl MapItem {
+    /// One calibrated version as the map and the curve page show it, with the flags for its
+    /// levels' adopted cuts and whether it drifted from the question's previous version.
+    fn of(row: &cal_db::CalibrationRow, code: String, levels: &[Level], cuts: &HashMap<Level, f64>, drifted: bool) -> MapItem {
+        MapItem {
+            version_id: row.question_version_id,
+            question_id: row.question_id,
+            code,
+            difficulty: row.difficulty,
+            se: row.se,
+            n: row.n,
+            infit: row.infit,
+            outfit: row.outfit,
+            flags: add_drift(flags_of(row, levels, cuts), drifted),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct ItemMap {
     pub items: Vec<MapItem>,
@@ -161,17 +179,7 @@ pub fn item_map(conn: &mut DbConn) -> AppResult<ItemMap> {
         .values()
         .map(|row| {
             let (code, levels) = versions.get(&row.question_version_id).cloned().unwrap_or_default();
-            MapItem {
-                version_id: row.question_version_id,
-                question_id: row.question_id,
-                code,
-                difficulty: row.difficulty,
-                se: row.se,
-                n: row.n,
-                infit: row.infit,
-                outfit: row.outfit,
-                flags: add_drift(flags_of(row, &levels, &cuts), drifted.contains(&row.question_version_id)),
-            }
+            MapItem::of(row, code, &levels, &cuts, drifted.contains(&row.question_version_id))
         })
         .collect();
     items.sort_by(|a, b| b.difficulty.total_cmp(&a.difficulty).then(a.version_id.cmp(&b.version_id)));
@@ -230,17 +238,7 @@ pub fn item_curve(conn: &mut DbConn, version_id: i64, max_groups: usize) -> AppR
     }
     let siblings = cal_db::rows_of_questions(conn, &[row.question_id])?;
     let drifted = edition_drift(siblings.values().flatten()).contains(&version_id);
-    let item = MapItem {
-        version_id,
-        question_id: row.question_id,
-        code,
-        difficulty: row.difficulty,
-        se: row.se,
-        n: row.n,
-        infit: row.infit,
-        outfit: row.outfit,
-        flags: add_drift(flags_of(row, &levels, &cuts), drifted),
-    };
+    let item = MapItem::of(row, code, &levels, &cuts, drifted);
     Ok(Some(ItemCurve { item, groups }))
 }
 
