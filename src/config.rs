@@ -32,6 +32,9 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Bounds of the answer-save queue; beyond them a save is refused with 503 `overloaded`.
     pub save_queue: QueueLimits,
+    /// How late the async runtime may run before saves are refused at the door
+    /// (`LAWCERT_SAVE_MAX_LAG_MS`, `services::admission`); zero turns this off.
+    pub save_max_lag: std::time::Duration,
     /// Where e-mail goes: `LAWCERT_SMTP_URL` (smtp://user:pass@host:587?tls=required,
     /// smtps://host:465, …) or, by default, a folder of .eml files (`LAWCERT_MAIL_DIR`).
     pub mail_transport: MailTransport,
@@ -101,6 +104,7 @@ impl Config {
                 max_wait: std::time::Duration::from_millis(number("LAWCERT_SAVE_QUEUE_WAIT_MS", 50, 1, 60_000)? as u64),
                 retry_after_secs: number("LAWCERT_SAVE_RETRY_AFTER", 1, 1, 300)? as u32,
             },
+            save_max_lag: std::time::Duration::from_millis(number("LAWCERT_SAVE_MAX_LAG_MS", 20, 0, 10_000)? as u64),
             mail_transport: match get("LAWCERT_SMTP_URL").filter(|u| !u.trim().is_empty()) {
                 Some(url) => {
                     let url = url.trim().to_string();

@@ -108,8 +108,10 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
     }
     // signs audit checkpoints; derived from the server's secret key, like the CLI's
     let audit_key = cli::configured_secret(&figment).map(|k| domain::audit::checkpoint_key(&k));
+    let load = Arc::new(services::admission::LoadGauge::new(config.save_max_lag));
     let state = AppState {
         saves,
+        load,
         pool,
         clock,
         config,
@@ -126,6 +128,20 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
         .manage(state)
         .attach(SecurityHeaders)
         .attach(web::ops::RequestTelemetry)
+        .attach(AdHoc::on_liftoff("load sampler", |rocket| {
+            Box::pin(async move {
+                let load = rocket.state::<AppState>().expect("state").load.clone();
+                // how late a short timer fires is how long a newly arrived request waits to run
+                rocket::tokio::spawn(async move {
+                    let tick = services::admission::TICK;
+                    loop {
+                        let asked = std::time::Instant::now();
+                        rocket::tokio::time::sleep(tick).await;
+                        load.record(asked.elapsed().saturating_sub(tick));
+                    }
+                });
+            })
+        }))
         .attach(AdHoc::on_liftoff("deadline sweeper", |rocket| {
             Box::pin(async move {
                 let app: &AppState = rocket.state().expect("state");
@@ -289,7 +305,7 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
             })
         }))
         .mount("/", web::routes())
-        .register("/", catchers![unauthorized, forbidden, not_found, unprocessable, bad_request, too_large, server_error])
+        .register("/", catchers![unauthorized, forbidden, not_found, unprocessable, bad_request, too_large, overloaded, server_error])
 }
 
 /// Builds the application from the process environment and Rocket.toml.
@@ -342,6 +358,7 @@ fn caught(req: &Request<'_>, status: Status, fallback: &str) -> AppError {
                 403 => ErrorCode::Forbidden,
                 404 => ErrorCode::NotFound,
                 413 => ErrorCode::TooLarge,
+                503 => ErrorCode::Overloaded,
                 422 => ErrorCode::Invalid,
                 400 => ErrorCode::BadRequest,
                 _ => ErrorCode::Internal,
@@ -390,6 +407,13 @@ fn bad_request(req: &Request<'_>) -> AppError {
 #[catch(413)]
 fn too_large(req: &Request<'_>) -> AppError {
     caught(req, Status::PayloadTooLarge, "the upload is too large")
+}
+
+/// A save refused at the door (`web::guards::SaveAdmission`) carries its reason and
+/// `Retry-After` in the request's cache.
+#[catch(503)]
+fn overloaded(req: &Request<'_>) -> AppError {
+    caught(req, Status::ServiceUnavailable, "the server is at capacity; try again shortly")
 }
 
 #[catch(500)]

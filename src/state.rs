@@ -17,6 +17,8 @@ pub struct AppState {
     pub sessions: crate::auth::SessionCache,
     pub attempts: Arc<AttemptCache>,
     pub saves: crate::services::save_writer::SaveWriter,
+    /// How late the runtime runs: saves are refused at the door while it is too late.
+    pub load: Arc<crate::services::admission::LoadGauge>,
     /// Article texts shown with explanations in practice and self-review.
     pub texts: Arc<crate::domain::statute_text::StatuteTexts>,
     /// The database holds the demo bureau (its settings row): every page shows the banner.

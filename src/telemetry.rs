@@ -24,6 +24,8 @@ pub struct Metrics {
     save_writers: IntGauge,
     open_attempts: IntGauge,
     sweeper_lag: Gauge,
+    runtime_lag: Gauge,
+    save_max_lag: Gauge,
     mail_queue: IntGauge,
     mail_failed: IntGauge,
     pool: IntGaugeVec,
@@ -41,6 +43,9 @@ pub struct Snapshot {
     pub open_attempts: i64,
     /// Seconds the oldest attempt past its deadline has waited for the sweeper (0 when none).
     pub sweeper_lag_seconds: f64,
+    /// How late the async runtime runs now, and the lateness at which saves are refused.
+    pub runtime_lag_seconds: f64,
+    pub save_max_lag_seconds: f64,
     pub mail_queued: i64,
     pub mail_failed: i64,
     pub pool_connections: u32,
@@ -102,6 +107,16 @@ impl Metrics {
                 Gauge::new("sweeper_lag_seconds", "how long the oldest attempt past its deadline has waited to be submitted")
                     .expect("gauge"),
             ),
+            runtime_lag: register(
+                &r,
+                Gauge::new("runtime_lag_seconds", "how late the server's async runtime runs (a request waits about this long to start)")
+                    .expect("gauge"),
+            ),
+            save_max_lag: register(
+                &r,
+                Gauge::new("save_max_lag_seconds", "runtime lateness above which saves are refused at the door (LAWCERT_SAVE_MAX_LAG_MS)")
+                    .expect("gauge"),
+            ),
             mail_queue: int("mail_queue_length", "e-mails waiting to be sent"),
             mail_failed: int("mail_failed", "e-mails given up on"),
             pool: register(
@@ -129,6 +144,8 @@ impl Metrics {
         self.save_writers.set(s.save_writers as i64);
         self.open_attempts.set(s.open_attempts);
         self.sweeper_lag.set(s.sweeper_lag_seconds);
+        self.runtime_lag.set(s.runtime_lag_seconds);
+        self.save_max_lag.set(s.save_max_lag_seconds);
         self.mail_queue.set(s.mail_queued);
         self.mail_failed.set(s.mail_failed);
         self.pool.with_label_values(&["idle"]).set(i64::from(s.pool_idle));

@@ -4,7 +4,10 @@
 //! handlers turn those into `AppError`; start-up and CLI code use `anyhow`.
 
 pub mod models;
+pub mod reusable;
 pub mod schema;
+
+pub use reusable::Reusable;
 
 use std::time::Duration;
 

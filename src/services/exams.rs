@@ -720,7 +720,7 @@ pub struct SavePath<'a> {
 /// queued, and acknowledged with its time once the writer's transaction has committed. When the
 /// queue is full it is refused at once (503 `overloaded`, `Retry-After`) and nothing is stored.
 pub async fn save_answer_grouped(path: SavePath<'_>, a: AnswerInput<'_>) -> AppResult<Ts> {
-    // an overloaded server refuses before doing anything else for the save
+    // the route's admission already looked at the queue; a first save fills caches, so look again
     path.saves.check_room()?;
     let save = prepare_save(&path, &a).await?;
     path.saves.save(save).await

@@ -2,6 +2,7 @@
 //! the command line.
 
 pub mod accounts;
+pub mod admission;
 pub mod audit;
 pub mod bank_export;
 pub mod bank_import;

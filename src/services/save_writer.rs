@@ -154,6 +154,11 @@ impl SaveWriter {
         Ok(())
     }
 
+    /// A refusal decided before the queue (the door's load check), counted with the others.
+    pub fn refuse(&self) -> AppError {
+        self.queue.overloaded()
+    }
+
     /// Queues a save and waits for its commit; refused at once when the queue is full.
     pub async fn save(&self, save: Save) -> AppResult<Ts> {
         if self.queue.stats.writers_running.load(Ordering::Relaxed) == 0 {

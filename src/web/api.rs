@@ -249,6 +249,8 @@ pub struct SaveResponse {
             headers(("Retry-After" = u32, description = "seconds to wait before sending the answer again")))))]
 #[put("/api/v1/attempts/<id>/answers/<version_id>", data = "<body>")]
 pub async fn save_answer(
+    // first: an overloaded server refuses before the session or the body is looked at
+    _admitted: super::guards::SaveAdmission,
     state: &State<AppState>,
     o: Officer<'_>,
     id: i64,

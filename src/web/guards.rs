@@ -39,3 +39,34 @@ impl<'r> FromRequest<'r> for OutsideExam<'r> {
         }
     }
 }
+
+/// Admission for an answer save, the first thing its route asks: while the save queue is full
+/// or the runtime runs late (`services::admission`), a save is refused here with 503
+/// `overloaded` and `Retry-After`, before its session, body or question is looked at, so that
+/// refusing costs a fraction of saving.
+pub struct SaveAdmission;
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SaveAdmission {
+    type Error = AppError;
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
+        let state = req.rocket().state::<AppState>().expect("state");
+        let verdict =
+            state.saves.check_room().and_then(
+                |()| {
+                    if state.load.admit(rand::random::<f64>()) {
+                        Ok(())
+                    } else {
+                        Err(state.saves.refuse())
+                    }
+                },
+            );
+        match verdict {
+            Ok(()) => Outcome::Success(SaveAdmission),
+            Err(e) => {
+                req.local_cache(|| Some(e.clone()));
+                Outcome::Error((Status::ServiceUnavailable, e))
+            }
+        }
+    }
+}

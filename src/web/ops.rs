@@ -114,6 +114,8 @@ pub async fn metrics(state: &State<AppState>, bearer: Bearer) -> MetricsReply {
         save_writers: stats.writers_running.load(std::sync::atomic::Ordering::Relaxed),
         open_attempts: db.open_attempts,
         sweeper_lag_seconds: db.sweeper_lag_seconds,
+        runtime_lag_seconds: state.load.lag().as_secs_f64(),
+        save_max_lag_seconds: state.load.limit().as_secs_f64(),
         mail_queued: db.mail_queued,
         mail_failed: db.mail_failed,
         pool_connections: pool.connections,

@@ -53,6 +53,63 @@ fn a_full_save_queue_refuses_at_once_with_503_and_retry_after_and_stores_nothing
     assert_eq!(s, Status::ServiceUnavailable, "{body}");
     let (s, _) = app.api("PUT", &format!("/api/v1/attempts/{aid}/answers/999999"), &tok, Some(json!({"choices": ["A"]})));
     assert_eq!(s, Status::ServiceUnavailable);
+    // refused at the door: before the session is looked up or the body parsed, so refusing
+    // costs no session read, no JSON and no cache fill
+    let r = app.client.put(format!("/api/v1/attempts/{aid}/answers/{qid}")).header(ContentType::JSON).body("not json").dispatch();
+    assert_eq!(r.status(), Status::ServiceUnavailable, "no token and a broken body still get the overload answer first");
+    assert_eq!(r.headers().get_one("Retry-After"), Some("2"));
+    assert_eq!(body_json(r)["error"]["code"], "overloaded");
+    assert_eq!(app.state().saves.stats().refused.load(std::sync::atomic::Ordering::Relaxed), 4, "every refusal is counted");
+    // other routes are not refused: the page that shows the saved answers still opens
+    let (s, _) = app.api("GET", &format!("/api/v1/attempts/{aid}"), &tok, None);
+    assert_eq!(s, Status::Ok);
+}
+
+#[test]
+fn a_late_runtime_refuses_saves_at_the_door_and_the_metrics_show_the_lag() {
+    let app = TestApp::with_env(&[("LAWCERT_SAVE_MAX_LAG_MS", "0"), ("LAWCERT_METRICS_TOKEN", "metrics-token-0123456789")]);
+    let tok = app.token("100006");
+    let (_, att) = app.api("POST", &format!("/api/v1/sittings/{MOCK}/attempts"), &tok, None);
+    let aid = att["attempt_id"].as_i64().unwrap();
+    let q = &att["questions"][0];
+    let first = q["options"][0]["id"].as_str().unwrap();
+    // a zero limit is off: the save goes through however late the runtime is
+    app.state().load.record(Duration::from_secs(5));
+    let (s, body) = app.api("PUT", &format!("/api/v1/attempts/{aid}/answers/{}", q["id"]), &tok, Some(json!({"choices": [first]})));
+    assert_eq!(s, Status::Ok, "{body}");
+    drop(app);
+
+    let app = TestApp::with_env(&[("LAWCERT_SAVE_MAX_LAG_MS", "50"), ("LAWCERT_METRICS_TOKEN", "metrics-token-0123456789")]);
+    let tok = app.token("100006");
+    let (_, att) = app.api("POST", &format!("/api/v1/sittings/{MOCK}/attempts"), &tok, None);
+    let aid = att["attempt_id"].as_i64().unwrap();
+    let q = &att["questions"][0];
+    let first = q["options"][0]["id"].as_str().unwrap();
+    // the runtime runs 10 s late (two hundred times the limit), as a sampler would see it on a
+    // saturated machine; a thread keeps saying so, so the real sampler's on-time ticks in this
+    // idle test cannot decay it below the limit meanwhile
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (gauge, flag) = (app.state().load.clone(), stop.clone());
+    let late = std::thread::spawn(move || {
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+            gauge.record(Duration::from_secs(10));
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
+    let (s, body) = app.api("PUT", &format!("/api/v1/attempts/{aid}/answers/{}", q["id"]), &tok, Some(json!({"choices": [first]})));
+    assert_eq!(s, Status::ServiceUnavailable, "{body}");
+    assert_eq!(body["error"]["code"], "overloaded");
+    assert!(exam_db::responses_of(&mut app.conn(), aid).unwrap().is_empty(), "a refused save is not stored");
+    let r = app.client.get("/metrics").header(Header::new("Authorization", "Bearer metrics-token-0123456789")).dispatch();
+    let text = r.into_string().unwrap();
+    let lag = text.lines().find_map(|l| l.strip_prefix("lawcert_runtime_lag_seconds ")).expect("runtime lag exported");
+    assert!(lag.parse::<f64>().unwrap() > 0.05, "{lag}");
+    assert!(text.contains("lawcert_save_max_lag_seconds 0.05"), "{text}");
+    // other requests are not refused for lateness: the candidate's page still opens
+    let (s, _) = app.api("GET", &format!("/api/v1/attempts/{aid}"), &tok, None);
+    assert_eq!(s, Status::Ok);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    late.join().unwrap();
 }
 
 struct Server(Child);

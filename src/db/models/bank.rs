@@ -196,7 +196,7 @@ pub fn find_case_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Ca
 }
 
 pub fn find_case(conn: &mut DbConn, id: i64) -> QueryResult<Option<Case>> {
-    cases::table.find(id).select(Case::as_select()).first(conn).optional()
+    cases::table.find(id).select(Case::as_select()).get_result(conn).optional()
 }
 
 pub fn upsert_case(conn: &mut DbConn, code: &str, title: &str, body: &str, hash: &str, now: Ts) -> QueryResult<i64> {
@@ -226,7 +226,7 @@ pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Questio
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Question>> {
-    questions::table.find(id).select(Question::as_select()).first(conn).optional()
+    questions::table.find(id).select(Question::as_select()).get_result(conn).optional()
 }
 
 /// A new question row with its first version.
@@ -318,7 +318,7 @@ pub fn versions_of(conn: &mut DbConn, question_id: i64) -> QueryResult<Vec<Versi
 }
 
 pub fn key_of(conn: &mut DbConn, version_id: i64) -> QueryResult<String> {
-    answer_keys::table.find(version_id).select(answer_keys::answer).first(conn)
+    answer_keys::table.find(version_id).select(answer_keys::answer).get_result(conn)
 }
 
 /// Versions (with their question's kind, code and case) by id.

@@ -9,7 +9,7 @@ use crate::domain::bank::Level;
 use crate::domain::certification::CertStatus;
 
 pub fn setting(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
-    settings::table.find(key).select(settings::value).first(conn).optional()
+    settings::table.find(key).select(settings::value).get_result(conn).optional()
 }
 
 pub fn put_setting(conn: &mut DbConn, key: &str, value: &str, by: Option<i64>, now: Ts) -> QueryResult<()> {

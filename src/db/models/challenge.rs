@@ -64,7 +64,7 @@ pub fn insert(conn: &mut DbConn, c: &NewChallenge<'_>, now: Ts) -> QueryResult<O
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Challenge>> {
-    challenges::table.find(id).select(Challenge::as_select()).first(conn).optional()
+    challenges::table.find(id).select(Challenge::as_select()).get_result(conn).optional()
 }
 
 pub fn of_attempt(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<Challenge>> {

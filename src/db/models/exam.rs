@@ -28,7 +28,7 @@ pub fn list_blueprints(conn: &mut DbConn) -> QueryResult<Vec<Blueprint>> {
 }
 
 pub fn find_blueprint(conn: &mut DbConn, id: i64) -> QueryResult<Option<Blueprint>> {
-    blueprints::table.find(id).select(Blueprint::as_select()).first(conn).optional()
+    blueprints::table.find(id).select(Blueprint::as_select()).get_result(conn).optional()
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
@@ -97,7 +97,7 @@ pub fn insert_sitting(conn: &mut DbConn, s: &NewSitting) -> QueryResult<i64> {
 }
 
 pub fn find_sitting(conn: &mut DbConn, id: i64) -> QueryResult<Option<Sitting>> {
-    sittings::table.find(id).select(Sitting::as_select()).first(conn).optional()
+    sittings::table.find(id).select(Sitting::as_select()).get_result(conn).optional()
 }
 
 /// Sittings whose window has not closed before `since`, newest first.
@@ -167,7 +167,7 @@ pub fn find_attempt_for(conn: &mut DbConn, sitting_id: i64, user_id: i64) -> Que
 }
 
 pub fn find_attempt(conn: &mut DbConn, id: i64) -> QueryResult<Option<Attempt>> {
-    attempts::table.find(id).select(Attempt::as_select()).first(conn).optional()
+    attempts::table.find(id).select(Attempt::as_select()).get_result(conn).optional()
 }
 
 /// Whether an attempt takes a save that arrived at a given time, and if not, why.
@@ -186,8 +186,10 @@ pub enum SaveGate {
 pub fn save_gate(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<SaveGate> {
     let q = attempts::table.find(id).select((attempts::submitted_at, attempts::deadline));
     let row: Option<(Option<Ts>, Ts)> = match conn {
-        DbConn::Sqlite(c) => q.first(c).optional()?,
-        DbConn::Pg(c) => q.for_update().first(c).optional()?,
+        // by primary key, so no LIMIT: SQLite re-prepares a statement whose LIMIT is a bound
+        // parameter every time it runs
+        DbConn::Sqlite(c) => q.get_result(c).optional()?,
+        DbConn::Pg(c) => q.for_update().get_result(c).optional()?,
     };
     Ok(match row {
         None => SaveGate::NoSuchAttempt,
@@ -215,18 +217,23 @@ pub fn upsert_response(
     );
     let conflict = (responses::attempt_id, responses::question_version_id);
     match flagged {
-        Some(f) => crate::per_backend!(conn, |c| diesel::insert_into(responses::table)
-            .values(insert)
-            .on_conflict(conflict)
-            .do_update()
-            .set((responses::choices.eq(choices), responses::flagged.eq(f), responses::saved_at.eq(now)))
-            .execute(c)),
-        None => crate::per_backend!(conn, |c| diesel::insert_into(responses::table)
-            .values(insert)
-            .on_conflict(conflict)
-            .do_update()
-            .set((responses::choices.eq(choices), responses::saved_at.eq(now)))
-            .execute(c)),
+        // the SQL of each arm is fixed by its type: keep it prepared (`db::reusable`)
+        Some(f) => crate::per_backend!(conn, |c| crate::db::Reusable(
+            diesel::insert_into(responses::table).values(insert).on_conflict(conflict).do_update().set((
+                responses::choices.eq(choices),
+                responses::flagged.eq(f),
+                responses::saved_at.eq(now)
+            ))
+        )
+        .execute(c)),
+        None => crate::per_backend!(conn, |c| crate::db::Reusable(
+            diesel::insert_into(responses::table)
+                .values(insert)
+                .on_conflict(conflict)
+                .do_update()
+                .set((responses::choices.eq(choices), responses::saved_at.eq(now)))
+        )
+        .execute(c)),
     }
     .map(|_| ())
 }
@@ -246,7 +253,7 @@ pub fn responses_of(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<Respo
 }
 
 pub fn find_response(conn: &mut DbConn, attempt_id: i64, version_id: i64) -> QueryResult<Option<Response>> {
-    responses::table.find((attempt_id, version_id)).select(Response::as_select()).first(conn).optional()
+    responses::table.find((attempt_id, version_id)).select(Response::as_select()).get_result(conn).optional()
 }
 
 /// Marks the attempt submitted, once: returns false if it was already submitted.

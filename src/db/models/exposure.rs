@@ -42,7 +42,7 @@ pub fn papers_of(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<String>>
 
 /// Whether a sitting's exposure is recorded, and from how many papers.
 pub fn recorded(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Option<i32>> {
-    sitting_exposure::table.find(sitting_id).select(sitting_exposure::papers).first(conn).optional()
+    sitting_exposure::table.find(sitting_id).select(sitting_exposure::papers).get_result(conn).optional()
 }
 
 /// Records a sitting's exposure (callers run this inside `write_tx`); a sitting already

@@ -39,7 +39,7 @@ pub fn rules(conn: &mut DbConn) -> QueryResult<Vec<StoredRule>> {
 }
 
 pub fn find_rule(conn: &mut DbConn, id: i64) -> QueryResult<Option<StoredRule>> {
-    promotion_rules::table.find(id).select(StoredRule::as_select()).first(conn).optional()
+    promotion_rules::table.find(id).select(StoredRule::as_select()).get_result(conn).optional()
 }
 
 /// Inserts (id None) or updates a rule; returns its id.

@@ -49,7 +49,7 @@ pub fn insert(conn: &mut DbConn, new: &NewImport<'_>, now: Ts) -> QueryResult<i6
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<BankImport>> {
-    bank_imports::table.find(id).select(BankImport::as_select()).first(conn).optional()
+    bank_imports::table.find(id).select(BankImport::as_select()).get_result(conn).optional()
 }
 
 /// Marks an import committed, once: false if it already was. Called first in the commit's

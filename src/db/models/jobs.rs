@@ -44,11 +44,11 @@ pub fn insert(conn: &mut DbConn, kind: JobKind, payload: &[u8], rows_total: i32,
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Job>> {
-    jobs::table.find(id).select(Job::as_select()).first(conn).optional()
+    jobs::table.find(id).select(Job::as_select()).get_result(conn).optional()
 }
 
 pub fn payload(conn: &mut DbConn, id: i64) -> QueryResult<Vec<u8>> {
-    jobs::table.find(id).select(jobs::payload).first(conn)
+    jobs::table.find(id).select(jobs::payload).get_result(conn)
 }
 
 /// The newest jobs of a kind, newest first.

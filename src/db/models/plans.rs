@@ -53,7 +53,7 @@ pub fn insert(conn: &mut DbConn, p: &NewPlan<'_>) -> QueryResult<i64> {
 }
 
 pub fn find_plan(conn: &mut DbConn, id: i64) -> QueryResult<Option<Plan>> {
-    exam_plans::table.find(id).select(Plan::as_select()).first(conn).optional()
+    exam_plans::table.find(id).select(Plan::as_select()).get_result(conn).optional()
 }
 
 pub fn list(conn: &mut DbConn) -> QueryResult<Vec<Plan>> {

@@ -61,7 +61,7 @@ pub fn events_of_attempt(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<
 }
 
 pub fn find_event(conn: &mut DbConn, id: i64) -> QueryResult<Option<AttemptEvent>> {
-    attempt_events::table.find(id).select(AttemptEvent::as_select()).first(conn).optional()
+    attempt_events::table.find(id).select(AttemptEvent::as_select()).get_result(conn).optional()
 }
 
 /// Every event of a sitting's attempts, oldest first.

@@ -62,7 +62,8 @@ pub fn find_live(conn: &mut DbConn, token_hash: &str, now: Ts) -> QueryResult<Op
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
         .select(Session::as_select())
-        .first(conn)
+        // the token hash is unique: no LIMIT, which SQLite would re-prepare on every run
+        .get_result(conn)
         .optional()
 }
 
@@ -72,7 +73,7 @@ pub fn revoke(conn: &mut DbConn, token_hash: &str, now: Ts) -> QueryResult<usize
 
 /// Records that a session was used (see `TOUCH_EVERY`).
 pub fn touch(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<usize> {
-    diesel::update(sessions::table.find(id)).set(sessions::last_used_at.eq(now)).execute(conn)
+    crate::db::Reusable(diesel::update(sessions::table.find(id)).set(sessions::last_used_at.eq(now))).execute(conn)
 }
 
 /// A user's live sessions of one kind (`web` or `api`), newest first.

@@ -59,7 +59,7 @@ pub fn insert_study(conn: &mut DbConn, s: &NewStudy<'_>) -> QueryResult<i64> {
 }
 
 pub fn find_study(conn: &mut DbConn, id: i64) -> QueryResult<Option<Study>> {
-    standard_studies::table.find(id).select(Study::as_select()).first(conn).optional()
+    standard_studies::table.find(id).select(Study::as_select()).get_result(conn).optional()
 }
 
 /// Every study, newest first.
@@ -153,7 +153,7 @@ pub fn set_sitting_rule(conn: &mut DbConn, sitting: i64, study: i64, theta: f64)
 
 /// The cut (logits) and study a sitting decides with, if it has one.
 pub fn sitting_rule(conn: &mut DbConn, sitting: i64) -> QueryResult<Option<(i64, f64)>> {
-    sitting_pass_rules::table.find(sitting).select((sitting_pass_rules::study_id, sitting_pass_rules::theta)).first(conn).optional()
+    sitting_pass_rules::table.find(sitting).select((sitting_pass_rules::study_id, sitting_pass_rules::theta)).get_result(conn).optional()
 }
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Insertable, serde::Serialize)]
@@ -183,7 +183,7 @@ pub fn store_scaled(conn: &mut DbConn, row: &ScaledScore) -> QueryResult<()> {
 }
 
 pub fn scaled_of(conn: &mut DbConn, attempt: i64) -> QueryResult<Option<ScaledScore>> {
-    scaled_scores::table.find(attempt).select(ScaledScore::as_select()).first(conn).optional()
+    scaled_scores::table.find(attempt).select(ScaledScore::as_select()).get_result(conn).optional()
 }
 
 /// Scaled scores of several attempts, by attempt id.

@@ -36,7 +36,7 @@ pub fn replace(conn: &mut DbConn, sitting_id: i64, rows: &[ItemStatRow], sitting
 }
 
 pub fn sitting_detail(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Option<(String, Ts)>> {
-    sitting_stats::table.find(sitting_id).select((sitting_stats::detail, sitting_stats::computed_at)).first(conn).optional()
+    sitting_stats::table.find(sitting_id).select((sitting_stats::detail, sitting_stats::computed_at)).get_result(conn).optional()
 }
 
 pub fn items_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<ItemStatRow>> {

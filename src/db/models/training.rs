@@ -63,7 +63,7 @@ pub fn entries_of_users(conn: &mut DbConn, users: &[i64]) -> QueryResult<Vec<Ent
 }
 
 pub fn find_entry(conn: &mut DbConn, id: i64) -> QueryResult<Option<Entry>> {
-    training_entries::table.find(id).select(Entry::as_select()).first(conn).optional()
+    training_entries::table.find(id).select(Entry::as_select()).get_result(conn).optional()
 }
 
 /// Entries after `after`, in order.
@@ -165,7 +165,7 @@ pub fn insert_plan(conn: &mut DbConn, p: &NewPlan) -> QueryResult<i64> {
 }
 
 pub fn find_plan(conn: &mut DbConn, id: i64) -> QueryResult<Option<Plan>> {
-    remedial_plans::table.find(id).select(Plan::as_select()).first(conn).optional()
+    remedial_plans::table.find(id).select(Plan::as_select()).get_result(conn).optional()
 }
 
 pub fn plans_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Plan>> {
@@ -277,7 +277,7 @@ pub fn insert_escalation(conn: &mut DbConn, plan_id: i64, unit_id: Option<i64>, 
 }
 
 pub fn find_escalation(conn: &mut DbConn, id: i64) -> QueryResult<Option<Escalation>> {
-    remedial_escalations::table.find(id).select(Escalation::as_select()).first(conn).optional()
+    remedial_escalations::table.find(id).select(Escalation::as_select()).get_result(conn).optional()
 }
 
 pub fn escalations_of(conn: &mut DbConn, plan_id: i64) -> QueryResult<Vec<Escalation>> {
@@ -383,7 +383,7 @@ pub fn insert_practice(
 }
 
 pub fn find_practice(conn: &mut DbConn, id: i64) -> QueryResult<Option<PracticeSession>> {
-    practice_sessions::table.find(id).select(PracticeSession::as_select()).first(conn).optional()
+    practice_sessions::table.find(id).select(PracticeSession::as_select()).get_result(conn).optional()
 }
 
 pub fn practice_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<PracticeSession>> {
