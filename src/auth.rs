@@ -3,6 +3,7 @@
 
 use rocket::http::{Cookie, CookieJar, Method, SameSite, Status};
 use rocket::request::{FromRequest, Outcome, Request};
+use std::sync::Arc;
 
 use crate::db::models::{org, org::User, session};
 use crate::domain::org::Role;
@@ -65,7 +66,7 @@ fn allowed_before_password_change(path: &str) -> bool {
 
 /// Whether this request was refused because the account must change its password first.
 pub fn password_change_pending(req: &Request<'_>) -> bool {
-    matches!(req.local_cache(|| Err::<CurrentUser, AppError>(AppError::unauthorized(""))), Err(e) if e.code == crate::error::ErrorCode::PasswordChangeRequired)
+    matches!(req.local_cache(|| Err::<Arc<CurrentUser>, AppError>(AppError::unauthorized(""))), Err(e) if e.code == crate::error::ErrorCode::PasswordChangeRequired)
 }
 
 /// Request guard: whether the signed-in account must change its password before anything else
@@ -111,7 +112,7 @@ impl CurrentUser {
 #[derive(Clone, Debug)]
 pub struct AuthFailure(pub AppError);
 
-async fn load_user(req: &Request<'_>) -> Result<CurrentUser, AppError> {
+async fn load_user(req: &Request<'_>) -> Result<Arc<CurrentUser>, AppError> {
     let state = req.rocket().state::<AppState>().expect("state");
     let bearer = req.headers().get_one("Authorization").and_then(|h| h.strip_prefix("Bearer ")).map(str::trim);
     let (token, via) = match bearer {
@@ -155,7 +156,7 @@ async fn load_user(req: &Request<'_>) -> Result<CurrentUser, AppError> {
             let Some((user, roles, csrf, expires_at)) = found else {
                 return Err(AppError::unauthorized("your session has ended; please sign in again"));
             };
-            let cu = CurrentUser { user, roles, csrf, via, token_hash: hash.clone() };
+            let cu = Arc::new(CurrentUser { user, roles, csrf, via, token_hash: hash.clone() });
             // a pending password change is read from the database on every request, so that
             // changing it takes effect on every app server at once
             if !cu.user.must_change_password {
@@ -188,7 +189,7 @@ impl<'r> FromRequest<'r> for &'r CurrentUser {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
         let result = req.local_cache_async(async { load_user(req).await }).await;
         match result {
-            Ok(u) => Outcome::Success(u),
+            Ok(u) => Outcome::Success(&**u),
             Err(e) => Outcome::Error((e.status(), e.clone())),
         }
     }
@@ -202,7 +203,7 @@ impl<'r> FromRequest<'r> for MaybeUser<'r> {
     type Error = std::convert::Infallible;
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let result = req.local_cache_async(async { load_user(req).await }).await;
-        Outcome::Success(MaybeUser(result.as_ref().ok()))
+        Outcome::Success(MaybeUser(result.as_ref().ok().map(|u| &**u)))
     }
 }
 
@@ -289,13 +290,14 @@ pub fn form_csrf(jar: &CookieJar<'_>, user: Option<&CurrentUser>, secure: bool) 
 /// session or token, or a disabled account's, stays usable for at most the TTL (30 seconds).
 #[derive(Default)]
 pub struct SessionCache {
-    map: std::sync::RwLock<std::collections::HashMap<String, (CurrentUser, chrono::NaiveDateTime)>>,
+    // shared, not cloned, per request: a user's strings and roles are copied once per cache fill
+    map: std::sync::RwLock<std::collections::HashMap<String, (Arc<CurrentUser>, chrono::NaiveDateTime)>>,
 }
 
 pub const SESSION_CACHE_TTL: chrono::Duration = chrono::Duration::seconds(30);
 
 impl SessionCache {
-    pub fn get(&self, hash: &str, via: Via, now: chrono::NaiveDateTime) -> Option<CurrentUser> {
+    pub fn get(&self, hash: &str, via: Via, now: chrono::NaiveDateTime) -> Option<Arc<CurrentUser>> {
         let map = self.map.read().expect("session cache");
         match map.get(hash) {
             Some((cu, until)) if *until > now && cu.via == via => Some(cu.clone()),
@@ -303,7 +305,7 @@ impl SessionCache {
         }
     }
 
-    pub fn put(&self, hash: String, cu: CurrentUser, expires_at: chrono::NaiveDateTime, now: chrono::NaiveDateTime) {
+    pub fn put(&self, hash: String, cu: Arc<CurrentUser>, expires_at: chrono::NaiveDateTime, now: chrono::NaiveDateTime) {
         let until = expires_at.min(now + SESSION_CACHE_TTL);
         let mut map = self.map.write().expect("session cache");
         if map.len() > 200_000 {

@@ -348,7 +348,7 @@ impl Fairing for SecurityHeaders {
 fn caught(req: &Request<'_>, status: Status, fallback: &str) -> AppError {
     // a guard that failed left its reason in the request's cache
     let reason = req.local_cache(|| None::<AppError>).clone();
-    let from_user = req.local_cache(|| Err::<auth::CurrentUser, AppError>(AppError::unauthorized(fallback))).clone();
+    let from_user = req.local_cache(|| Err::<Arc<auth::CurrentUser>, AppError>(AppError::unauthorized(fallback))).clone();
     match (reason, from_user) {
         (Some(e), _) if e.status() == status => e,
         (_, Err(e)) if e.status() == status => e,

@@ -4,10 +4,7 @@
 //! handlers turn those into `AppError`; start-up and CLI code use `anyhow`.
 
 pub mod models;
-pub mod reusable;
 pub mod schema;
-
-pub use reusable::Reusable;
 
 use std::time::Duration;
 

@@ -402,3 +402,34 @@ fn the_binary_logs_one_structured_line_per_request_and_rocket_keeps_quiet() {
     // Rocket's own chatter (its route table, a line per request) is off unless asked for
     assert!(!text.contains("Matched:") && !text.contains("Routes:"), "{text}");
 }
+
+#[test]
+fn a_save_without_a_flag_keeps_the_mark_for_review_and_one_with_it_sets_it() {
+    // the answer upsert is written out by hand (kept prepared); its two forms must keep the
+    // flag's meaning: absent keeps it, present sets it, a new row starts unmarked
+    let app = TestApp::new();
+    let tok = app.token("100006");
+    let (_, att) = app.api("POST", &format!("/api/v1/sittings/{MOCK}/attempts"), &tok, None);
+    let aid = att["attempt_id"].as_i64().unwrap();
+    let q = &att["questions"][0];
+    let (qid, a, b) = (q["id"].as_i64().unwrap(), q["options"][0]["id"].clone(), q["options"][1]["id"].clone());
+    let stored = |app: &TestApp| {
+        let r = exam_db::responses_of(&mut app.conn(), aid).unwrap().into_iter().find(|r| r.question_version_id == qid).unwrap();
+        (r.choices, r.flagged)
+    };
+    let put = |body: Value| {
+        let (s, body) = app.api("PUT", &format!("/api/v1/attempts/{aid}/answers/{qid}"), &tok, Some(body));
+        assert_eq!(s, Status::Ok, "{body}");
+    };
+    put(json!({"choices": [a]}));
+    assert_eq!(stored(&app), (a.as_str().unwrap().to_string(), false), "a new answer starts unmarked");
+    put(json!({"choices": [a], "flagged": true}));
+    assert!(stored(&app).1);
+    put(json!({"choices": [b]}));
+    assert_eq!(stored(&app), (b.as_str().unwrap().to_string(), true), "no flag in the save keeps the mark");
+    put(json!({"choices": [b], "flagged": false}));
+    assert!(!stored(&app).1);
+    let (_, view) = app.api("GET", &format!("/api/v1/attempts/{aid}"), &tok, None);
+    assert_eq!(view["questions"][0]["answer"], json!([b]));
+    assert_eq!(view["questions"][0]["flagged"], false);
+}

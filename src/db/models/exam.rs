@@ -162,7 +162,8 @@ pub fn find_attempt_for(conn: &mut DbConn, sitting_id: i64, user_id: i64) -> Que
         .filter(attempts::sitting_id.eq(sitting_id))
         .filter(attempts::user_id.eq(user_id))
         .select(Attempt::as_select())
-        .first(conn)
+        // one attempt per candidate and sitting: no LIMIT, which SQLite re-prepares every run
+        .get_result(conn)
         .optional()
 }
 
@@ -208,35 +209,64 @@ pub fn upsert_response(
     flagged: Option<bool>,
     now: Ts,
 ) -> QueryResult<()> {
-    let insert = (
-        responses::attempt_id.eq(attempt_id),
-        responses::question_version_id.eq(version_id),
-        responses::choices.eq(choices),
-        responses::flagged.eq(flagged.unwrap_or(false)),
-        responses::saved_at.eq(now),
-    );
-    let conflict = (responses::attempt_id, responses::question_version_id);
-    match flagged {
-        // the SQL of each arm is fixed by its type: keep it prepared (`db::reusable`)
-        Some(f) => crate::per_backend!(conn, |c| crate::db::Reusable(
-            diesel::insert_into(responses::table).values(insert).on_conflict(conflict).do_update().set((
-                responses::choices.eq(choices),
-                responses::flagged.eq(f),
-                responses::saved_at.eq(now)
-            ))
-        )
-        .execute(c)),
-        None => crate::per_backend!(conn, |c| crate::db::Reusable(
-            diesel::insert_into(responses::table)
-                .values(insert)
-                .on_conflict(conflict)
-                .do_update()
-                .set((responses::choices.eq(choices), responses::saved_at.eq(now)))
-        )
-        .execute(c)),
-    }
-    .map(|_| ())
+    let upsert = SaveUpsert { attempt_id, version_id, choices, flag: flagged.unwrap_or(false), set_flag: flagged.is_some(), at: now };
+    crate::per_backend!(conn, |c| upsert.execute(c)).map(|_| ())
 }
+
+/// The answer upsert as one fixed statement. Diesel never keeps an `ON CONFLICT … DO UPDATE`
+/// prepared (its SET clause may vary with the values), so SQLite parsed and planned it on every
+/// save, a sixth of the save path's CPU; written out here, its text depends only on whether the
+/// flag is set, and the connection's statement cache keeps both forms.
+#[derive(Debug, Clone, Copy)]
+struct SaveUpsert<'a> {
+    attempt_id: i64,
+    version_id: i64,
+    choices: &'a str,
+    /// The flag stored for a new row; an existing row's is overwritten only with `set_flag`.
+    flag: bool,
+    set_flag: bool,
+    at: Ts,
+}
+
+/// No static id: the cache keys the statement by its text, of which there are two.
+impl diesel::query_builder::QueryId for SaveUpsert<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for SaveUpsert<'_>
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<diesel::sql_types::Bool>
+        + diesel::sql_types::HasSqlType<diesel::sql_types::Timestamp>,
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+    bool: diesel::serialize::ToSql<diesel::sql_types::Bool, DB>,
+    Ts: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
+        out.push_sql("INSERT INTO responses (attempt_id, question_version_id, choices, flagged, saved_at) VALUES (");
+        out.push_bind_param::<BigInt, _>(&self.attempt_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&self.version_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(self.choices)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Bool, _>(&self.flag)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(
+            ") ON CONFLICT (attempt_id, question_version_id) DO UPDATE SET choices = excluded.choices, saved_at = excluded.saved_at",
+        );
+        if self.set_flag {
+            out.push_sql(", flagged = excluded.flagged");
+        }
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for SaveUpsert<'_> {}
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = responses)]

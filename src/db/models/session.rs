@@ -73,7 +73,7 @@ pub fn revoke(conn: &mut DbConn, token_hash: &str, now: Ts) -> QueryResult<usize
 
 /// Records that a session was used (see `TOUCH_EVERY`).
 pub fn touch(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<usize> {
-    crate::db::Reusable(diesel::update(sessions::table.find(id)).set(sessions::last_used_at.eq(now))).execute(conn)
+    diesel::update(sessions::table.find(id)).set(sessions::last_used_at.eq(now)).execute(conn)
 }
 
 /// A user's live sessions of one kind (`web` or `api`), newest first.
