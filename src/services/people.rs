@@ -270,14 +270,15 @@ pub fn check_csv(conn: &mut DbConn, data: &[u8], lang: &str, now: Ts) -> AppResu
     Ok(if errors.is_empty() { Ok(valid) } else { Err(errors) })
 }
 
-/// Hashes every account's password, spread over the machine's cores (scoped std threads, one
-/// contiguous share each: argon2 is CPU-bound and the shares cost the same), counting each
+/// Hashes every account's password, spread over the machine's cores but one, left for serving
+/// exams ([`hash_threads`]; scoped std threads, one contiguous share each: argon2 is CPU-bound
+/// and the shares cost the same), counting each
 /// finished row in `done` so a caller on another thread can report progress.
 pub fn hash_all(valid: &mut [(usize, ValidAccount)], done: &std::sync::atomic::AtomicUsize) {
     if valid.is_empty() {
         return;
     }
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(valid.len());
+    let threads = hash_threads(valid.len());
     let share = valid.len().div_ceil(threads);
     std::thread::scope(|scope| {
         for chunk in valid.chunks_mut(share) {
@@ -289,6 +290,25 @@ pub fn hash_all(valid: &mut [(usize, ValidAccount)], done: &std::sync::atomic::A
             });
         }
     });
+}
+
+/// `LAWCERT_JOB_THREADS` as the server read it at start; 0: not set.
+static JOB_THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Sets the number of hashing threads (`LAWCERT_JOB_THREADS`; None: the rule's default).
+pub fn set_job_threads(threads: Option<usize>) {
+    JOB_THREADS.store(threads.unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The threads [`hash_all`] uses for `rows` rows on this machine: every core but one unless
+/// `LAWCERT_JOB_THREADS` says otherwise (`domain::jobs::hash_threads`).
+pub fn hash_threads(rows: usize) -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let setting = match JOB_THREADS.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => None,
+        n => Some(n),
+    };
+    crate::domain::jobs::hash_threads(cores, setting, rows)
 }
 
 /// Stores checked and hashed accounts in one transaction with an audit entry each, then runs

@@ -330,6 +330,19 @@ pub fn get(app: &TestApp, path: &str) -> (Status, String) {
     (r.status(), r.into_string().unwrap_or_default())
 }
 
+/// Waits (up to 3 minutes, on a shared machine) until background job `id` is done or failed.
+pub fn wait_job(conn: &mut lawcert::db::DbConn, id: i64) -> lawcert::db::models::jobs::Job {
+    let start = std::time::Instant::now();
+    loop {
+        let j = lawcert::db::models::jobs::find(conn, id).unwrap().expect("the job exists");
+        if j.state.finished() {
+            return j;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(180), "job {id} did not finish: {j:?}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// POST a form: (status, body, Location).
 pub fn post(app: &TestApp, path: &str, body: String) -> (Status, String, Option<String>) {
     let r = app.client.post(path.to_string()).header(ContentType::Form).body(body).dispatch();

@@ -282,7 +282,13 @@ fn a_failed_bimonthly_exam_opens_a_remedial_plan_the_officer_works_through_and_t
     assert!(en.contains("Officer's training file") && en.contains(&lawcert::timefmt::date_in("en", hired)), "{en}");
     assert!(!en.contains("档案记录") && en.contains(&officer.name), "{en}");
     app.client.get("/lang/zh").dispatch();
+    // the whole bureau is exported by a background job, whose page offers the file
     let r = app.client.get("/files/export?format=xlsx").dispatch();
+    assert_eq!(r.status(), Status::SeeOther);
+    let page = r.headers().get_one("Location").unwrap().to_string();
+    let job: i64 = page.strip_prefix("/jobs/").expect("the job's page").parse().unwrap();
+    assert_eq!(crate::common::wait_job(&mut app.conn(), job).state, lawcert::domain::jobs::JobState::Done);
+    let r = app.client.get(format!("{page}/file")).dispatch();
     assert_eq!(r.status(), Status::Ok);
     assert!(r.into_bytes().unwrap().starts_with(b"PK"), "an xlsx is a zip");
 }
