@@ -13,6 +13,12 @@ pub struct Assets;
 /// Languages the UI speaks; the first is the default.
 pub const LANGS: [&str; 2] = ["zh", "en"];
 
+/// `lang` if it is one of [`LANGS`], else the bureau's language (a stored word from an older
+/// release, or a language since removed).
+pub fn known_lang(lang: &str) -> &'static str {
+    LANGS.iter().copied().find(|l| *l == lang).unwrap_or(LANGS[0])
+}
+
 pub struct Renderer {
     hb: Handlebars<'static>,
     catalogues: HashMap<&'static str, HashMap<String, String>>,

@@ -194,6 +194,7 @@ pub fn routes() -> Vec<rocket::Route> {
         api::items_calibration,
         api::items_exposure,
         account::password_form,
+        account::set_language,
         account::change_password,
         account::tokens_page,
         account::revoke_token_page,

@@ -62,6 +62,7 @@ const SIGNED_IN: &[&str] = &[
     // one's own account: password and API tokens
     "password_form@account",
     "change_password@account",
+    "set_language@account",
     "tokens_page@account",
     "revoke_token_page@account",
     "put_password@api",

@@ -909,3 +909,61 @@ fn case_evaluation_errors_name_line_and_column_in_the_reader_s_language() {
     let (_, html) = upload("badge,month,case_ref,deduction\n999999,2026-11,A-2,1\n");
     assert!(html.contains("第 2 行：没有警号为 &quot;999999&quot; 的民警"), "{html}");
 }
+
+#[test]
+fn each_mail_is_written_in_the_language_its_recipient_reads() {
+    let smtp = smtp_listener();
+    let url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let app = TestApp::with_env(&[("LAWCERT_SMTP_URL", &url), ("LAWCERT_MAIL_POLL_MS", "100"), ("LAWCERT_PUBLIC_URL", PUBLIC)]);
+    settled(&app);
+    // two officers with an address and no open plan
+    let free: Vec<org::User> = (1..=30)
+        .map(|i| user(&app, &format!("1000{i:02}")))
+        .filter(|u| u.email.is_some() && tr_db::open_plan_of(&mut app.conn(), u.id).unwrap().is_none())
+        .take(2)
+        .collect();
+    let (english, chinese) = (&free[0], &free[1]);
+    assert_eq!((english.lang.as_str(), chinese.lang.as_str()), ("zh", "zh"), "the bureau's language until they choose");
+    // one switches to English while signed in: kept with the account
+    app.login_page(&english.badge);
+    app.client.get("/lang/en").dispatch();
+    assert_eq!(user(&app, &english.badge).lang, "en");
+    // the account page shows it and keeps only a language the site speaks
+    let (_, page) = get(&app, "/account/password");
+    assert!(page.contains(r#"<option value="en" selected>"#), "{page}");
+    let csrf = crate::common::form_csrf(&page);
+    let (s, _, _) = post(&app, "/account/language", format!("_csrf={csrf}&lang=fr"));
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert_eq!(user(&app, &english.badge).lang, "en");
+    // a trainer refers both: each is told in their own language, over real SMTP
+    let csrf = app.login_page("T0001");
+    app.client.get("/lang/zh").dispatch();
+    for u in [english, chinese] {
+        let (s, html, _) = post(&app, "/remedial/refer", format!("_csrf={csrf}&badge={}&reason={}", u.badge, enc("案件考评扣分过多")));
+        assert_eq!(s, Status::SeeOther, "{html}");
+    }
+    let (text, html) = received_mail(&smtp, english.email.as_deref().unwrap(), "Remedial training assigned");
+    assert!(text.contains("You have been enrolled in remedial training") && !text.contains("您已被纳入"), "{text}");
+    assert!(html.contains("You have been enrolled"), "{html}");
+    assert_only_absolute_links(&text, &html);
+    let (text, _) = received_mail(&smtp, chinese.email.as_deref().unwrap(), "后进民警培训通知");
+    assert!(text.contains("您已被纳入后进民警培训") && !text.contains("You have been enrolled"), "{text}");
+    // the site's own notice follows the same language
+    let notices = lawcert::db::models::audit::notifications_of(&mut app.conn(), english.id, 20).unwrap();
+    assert!(notices.iter().any(|n| n.subject == "Remedial training assigned"), "{notices:?}");
+    // switching back on the account page: the next mail is Chinese again
+    let csrf = app.login_page(&english.badge);
+    let (s, _, loc) = post(&app, "/account/language", format!("_csrf={csrf}&lang=zh"));
+    assert_eq!((s, loc.as_deref()), (Status::SeeOther, Some("/account/password")));
+    assert_eq!(user(&app, &english.badge).lang, "zh");
+    lawcert::services::mail::notify(
+        &mut app.conn(),
+        english.id,
+        "exam_reminder",
+        json!({"title": "模拟考试", "opens": "2026-12-01 09:00", "minutes": 30}),
+        app.clock.now(),
+    )
+    .unwrap();
+    let (text, _) = received_mail(&smtp, english.email.as_deref().unwrap(), "考试提醒");
+    assert!(text.contains("答题时长 30 分钟"), "{text}");
+}
