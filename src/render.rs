@@ -95,6 +95,14 @@ impl handlebars::HelperDef for Translate {
     }
 }
 
+/// `{{problem line}}`: a page's problem line (`field: sentence`) without the field's name, for
+/// the list at the top of a form (the field's name places it beside its field). Escaped.
+fn problem(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut RenderContext<'_, '_>, out: &mut dyn Output) -> HelperResult {
+    let line = h.param(0).and_then(|p| p.value().as_str()).unwrap_or("");
+    out.write(&handlebars::html_escape(&crate::domain::validation::FieldError::from_line(line).message))?;
+    Ok(())
+}
+
 /// `{{field_error "pass_percent" "other.name"}}`: the page's problems (`errors`, lines
 /// `field: problem` as `AppError::lines` gives them) with one of these field names, shown beside
 /// the field, so a long form says where each problem is and not only at the top.
@@ -176,6 +184,7 @@ impl Renderer {
         hb.register_helper("t", Box::new(Translate { catalogues: catalogues.clone(), escape: true }));
         hb.register_helper("concat", Box::new(concat));
         hb.register_helper("field_error", Box::new(FieldErrorHelper));
+        hb.register_helper("problem", Box::new(problem));
         hb.register_helper("when", Box::new(When));
         Renderer { hb, catalogues }
     }

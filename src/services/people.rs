@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::db::models::{org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::org::Role;
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::render::say;
 use crate::services::credentials::hash_password;
 
@@ -79,25 +79,32 @@ pub fn validate_in(input: &AccountInput, units: &[org::Unit], lang: &str, now: T
 /// Checks one account against the units without hashing its password (the costly part, left
 /// to [`hash_all`]); every problem in the row, said in `lang`.
 pub fn check_in(input: &AccountInput, units: &[org::Unit], lang: &str, now: Ts) -> Result<ValidAccount, Vec<String>> {
-    let mut errs = Vec::new();
+    check_fields(input, units, lang, now).map_err(|errs| errs.into_iter().map(|e| e.message).collect())
+}
+
+/// [`check_in`] with each problem tied to its form field (`badge`, `hire_date`, ...), so the
+/// new-account form shows it beside the field.
+fn check_fields(input: &AccountInput, units: &[org::Unit], lang: &str, now: Ts) -> Result<ValidAccount, Vec<FieldError>> {
+    let mut errs: Vec<FieldError> = Vec::new();
+    let mut push = |field: &str, message: String| errs.push(FieldError::new(field, message));
     let badge = input.badge.trim();
     if badge.is_empty() || badge.len() > 32 || !badge.chars().all(|c| c.is_ascii_alphanumeric()) {
-        errs.push(say(lang, "people.badge_format", &json!({"v": format!("{badge:?}")})));
+        push("badge", say(lang, "people.badge_format", &json!({"v": format!("{badge:?}")})));
     }
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 50 {
-        errs.push(say(lang, "people.name_required", &json!({})));
+        push("name", say(lang, "people.name_required", &json!({})));
     }
     let unit = units.iter().find(|u| u.name == input.unit.trim());
     if unit.is_none() {
-        errs.push(say(lang, "people.unit_unknown", &json!({"v": format!("{:?}", input.unit.trim())})));
+        push("unit", say(lang, "people.unit_unknown", &json!({"v": format!("{:?}", input.unit.trim())})));
     }
     if input.police_type.trim().is_empty() {
-        errs.push(say(lang, "people.police_type_required", &json!({})));
+        push("police_type", say(lang, "people.police_type_required", &json!({})));
     }
     let hire = NaiveDate::parse_from_str(input.hire_date.trim(), "%Y-%m-%d");
     if hire.is_err() {
-        errs.push(say(lang, "people.hire_date_format", &json!({"v": format!("{:?}", input.hire_date.trim())})));
+        push("hire_date", say(lang, "people.hire_date_format", &json!({"v": format!("{:?}", input.hire_date.trim())})));
     }
     let mut flags = [false; 3];
     for (i, (label, v)) in
@@ -107,12 +114,12 @@ pub fn check_in(input: &AccountInput, units: &[org::Unit], lang: &str, now: Ts) 
     {
         match yes(v, lang) {
             Ok(b) => flags[i] = b,
-            Err(e) => errs.push(format!("{}{e}", say(lang, &format!("people.col_{label}"), &json!({})))),
+            Err(e) => push(label, format!("{}{e}", say(lang, &format!("people.col_{label}"), &json!({})))),
         }
     }
     let email = input.email.trim();
     if !email.is_empty() && (!email.contains('@') || email.contains(char::is_whitespace) || email.len() > 200) {
-        errs.push(say(lang, "people.email_format", &json!({"v": format!("{email:?}")})));
+        push("email", say(lang, "people.email_format", &json!({"v": format!("{email:?}")})));
     }
     let mut roles = Vec::new();
     let role_text = if input.roles.trim().is_empty() { "officer" } else { input.roles.trim() };
@@ -120,12 +127,12 @@ pub fn check_in(input: &AccountInput, units: &[org::Unit], lang: &str, now: Ts) 
         match Role::parse(r) {
             Some(role) if !roles.contains(&role) => roles.push(role),
             Some(_) => {}
-            None => errs.push(say(lang, "people.role_unknown", &json!({"v": format!("{r:?}")}))),
+            None => push("roles", say(lang, "people.role_unknown", &json!({"v": format!("{r:?}")}))),
         }
     }
     let password = input.password.trim();
     if !password.is_empty() && password.chars().count() < 10 {
-        errs.push(say(lang, "people.password_short", &json!({})));
+        push("password", say(lang, "people.password_short", &json!({})));
     }
     if !errs.is_empty() {
         return Err(errs);
@@ -156,13 +163,27 @@ pub fn check_in(input: &AccountInput, units: &[org::Unit], lang: &str, now: Ts) 
     })
 }
 
-/// Creates one account.
+/// Creates one account (problems said in English: the command line and tests).
 pub fn create_account(conn: &mut DbConn, input: &AccountInput, by: Option<i64>, now: Ts) -> AppResult<(i64, Option<String>)> {
+    create_account_in(conn, input, "en", by, now)
+}
+
+/// Creates one account; each problem is tied to its field and said in `lang` (the new-account
+/// form's reader's).
+pub fn create_account_in(
+    conn: &mut DbConn,
+    input: &AccountInput,
+    lang: &str,
+    by: Option<i64>,
+    now: Ts,
+) -> AppResult<(i64, Option<String>)> {
     let units = org::all_units(conn)?;
-    let v = validate(input, &units, now).map_err(|e| AppError::invalid_lines(&e))?;
+    let mut v = check_fields(input, &units, lang, now).map_err(AppError::invalid)?;
     if org::find_by_badge(conn, &v.user.badge)?.is_some() {
-        return Err(AppError::new(crate::error::ErrorCode::Duplicate, format!("badge {}: an account with this 警号 exists", v.user.badge)));
+        return Err(AppError::new(crate::error::ErrorCode::Duplicate, format!("badge {}: an account with this 警号 exists", v.user.badge))
+            .localized("people.badge_exists", json!({"badge": v.user.badge})));
     }
+    v.user.password_hash = hash_password(&v.password);
     let id = write_tx(conn, |conn| {
         let id = org::insert_user(conn, &v.user, &v.roles)?;
         audit_created(conn, id, &v, "form", by, now)?;

@@ -967,3 +967,55 @@ fn each_mail_is_written_in_the_language_its_recipient_reads() {
     let (text, _) = received_mail(&smtp, english.email.as_deref().unwrap(), "考试提醒");
     assert!(text.contains("答题时长 30 分钟"), "{text}");
 }
+
+#[test]
+fn bad_settings_and_a_bad_new_account_are_refused_in_the_reader_s_language() {
+    let app = TestApp::new();
+    let csrf = app.login_page("admin");
+    let targets = format!(
+        "_csrf={csrf}&new_officer_months=abc&lacking_basic_warn_percent=25&lacking_basic_cap_percent=15&key_police_types={}",
+        enc("刑侦")
+    );
+    let rules = |days: &str, deduction: &str| {
+        format!("_csrf={csrf}&enrol_on_fail=true&low_percent=60&low_streak=3&case_deduction={deduction}&deadline_days={days}&mastery_percent=80&mastery_answers=20&weak_statutes=3&exam_questions=20&exam_minutes=30&exam_pass_percent=60&exam_window_days=7&max_exam_tries=2&remind_every_days=7")
+    };
+    let account = format!(
+        "_csrf={csrf}&badge={}&name=&unit={}&police_type={}&post=&rank=&hire_date=2020-13-01&email=&roles=officer&password=",
+        enc("A B"),
+        enc("城东派出所"),
+        enc("派出所")
+    );
+    // Chinese, the default: every sentence from the catalogue, none of the English left
+    let (s, page, _) = post(&app, "/admin/settings/compliance", targets.clone());
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("新警期限（月）：应为整数，现为 &quot;abc&quot;"), "{page}");
+    assert!(page.contains("警示线（%）：不能高于"), "{page}");
+    assert!(!page.contains("a whole number") && !page.contains("must not exceed"), "{page}");
+    let (_, page, _) = post(&app, "/admin/settings/remedial", rules("400", "x"));
+    assert!(page.contains("培训期限（天）：应在 1–365 之间，现为 400"), "{page}");
+    assert!(page.contains("应为分数，如 3 或 2.5，现为 &quot;x&quot;"), "{page}");
+    assert!(page.contains("id=\"error-deadline_days\"") && page.contains("id=\"error-case_deduction\""), "each beside its field: {page}");
+    assert!(!page.contains("must be") && !page.contains("points such as"), "{page}");
+    let (s, page, _) = post(&app, "/admin/users/new", account.clone());
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("警号 &quot;A B&quot;：须为 1–32 位字母或数字") && page.contains("入警日期 &quot;2020-13-01&quot;"), "{page}");
+    assert!(page.contains("id=\"error-badge\"") && page.contains("id=\"error-hire_date\"") && page.contains("id=\"error-name\""), "{page}");
+    assert!(!page.contains("letters or digits") && !page.contains("use YYYY-MM-DD"), "{page}");
+    // a badge already taken, in Chinese too
+    let taken = format!(
+        "_csrf={csrf}&badge=100001&name={}&unit={}&police_type={}&post=&rank=&hire_date=2020-01-01&email=&roles=officer&password=",
+        enc("重复"),
+        enc("城东派出所"),
+        enc("派出所")
+    );
+    let (_, page, _) = post(&app, "/admin/users/new", taken);
+    assert!(page.contains("警号 100001：已有使用该警号的账号") && page.contains("id=\"error-badge\""), "{page}");
+    // English when the reader reads English
+    app.client.get("/lang/en").dispatch();
+    let (_, page, _) = post(&app, "/admin/settings/compliance", targets);
+    assert!(page.contains("New-officer window (months): a whole number, got &quot;abc&quot;"), "{page}");
+    let (_, page, _) = post(&app, "/admin/users/new", account);
+    assert!(page.contains("1–32 letters or digits") && !page.contains("须为 1–32"), "{page}");
+    // nothing was stored
+    assert_eq!(lawcert::services::hr::targets(&mut app.conn()).unwrap(), lawcert::domain::compliance::Targets::default());
+}
