@@ -27,7 +27,7 @@ pub fn postgres_server() -> Option<String> {
     std::env::var("LAWCERT_TEST_POSTGRES").ok().filter(|s| !s.trim().is_empty())
 }
 
-fn base_config(url: &str, extra: &[(&str, &str)]) -> Config {
+pub fn base_config(url: &str, extra: &[(&str, &str)]) -> Config {
     let url = url.to_string();
     let questions = repo_root().join("questions").display().to_string();
     let extra: Vec<(String, String)> = extra.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

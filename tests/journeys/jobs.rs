@@ -254,33 +254,117 @@ fn two_workers_on_one_database_run_each_job_exactly_once() {
 #[test]
 #[ignore]
 fn measure_5000_officers_through_a_job() {
-    let db = fresh_database();
-    let clock = Arc::new(Clock::default());
-    let pool = bare_pool(&db, &clock);
-    let mut conn = pool.get().unwrap();
-    let admin = org::find_by_badge(&mut conn, "admin").unwrap().unwrap();
-    let file = csv(400001, 5000);
-    let t = Instant::now();
-    let id = job_service::queue_officer_import(&mut conn, file.as_bytes(), "en", admin.id, clock.now()).unwrap().unwrap();
-    let queued = t.elapsed();
-    let t = Instant::now();
-    assert_eq!(job_service::run_next(&pool, "measure", &clock).unwrap(), Some(id));
-    let ran = t.elapsed();
-    let j = job(&mut conn, id);
-    assert_eq!((j.state, j.rows_done), (JobState::Done, 5000), "{:?}", j.errors);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    // before the cap: every core; after: the rule (every core but one), back to back
+    for (label, setting) in [("every core (before the cap)", Some(cores)), ("the rule (after the cap)", None)] {
+        people::set_job_threads(setting);
+        let db = fresh_database();
+        let clock = Arc::new(Clock::default());
+        let pool = bare_pool(&db, &clock);
+        people::set_job_threads(setting);
+        let mut conn = pool.get().unwrap();
+        let admin = org::find_by_badge(&mut conn, "admin").unwrap().unwrap();
+        let file = csv(400001, 5000);
+        let t = Instant::now();
+        let id = job_service::queue_officer_import(&mut conn, file.as_bytes(), "en", admin.id, clock.now()).unwrap().unwrap();
+        let queued = t.elapsed();
+        let t = Instant::now();
+        assert_eq!(job_service::run_next(&pool, "measure", &clock).unwrap(), Some(id));
+        let ran = t.elapsed();
+        let j = job(&mut conn, id);
+        assert_eq!((j.state, j.rows_done), (JobState::Done, 5000), "{:?}", j.errors);
+        println!(
+            "5000 officers, {label}: upload checked and queued in {:.2} s; job ran in {:.1} s on {} hashing thread(s) of {cores} core(s)",
+            queued.as_secs_f64(),
+            ran.as_secs_f64(),
+            people::hash_threads(5000),
+        );
+    }
+    people::set_job_threads(None);
     let t = Instant::now();
     for i in 0..100 {
         lawcert::services::credentials::hash_password(&format!("password-{i}"));
     }
     let one_thread = t.elapsed() / 100;
     println!(
-        "5000 officers: upload checked and queued in {:.2} s; job ran in {:.1} s on {} threads; one argon2 hash on one thread {:.1} ms (5000 in a row: {:.0} s)",
-        queued.as_secs_f64(),
-        ran.as_secs_f64(),
-        people::hash_threads(5000),
+        "one argon2 hash on one thread {:.1} ms (5000 in a row: {:.0} s)",
         one_thread.as_secs_f64() * 1000.0,
         one_thread.as_secs_f64() * 5000.0
     );
+}
+
+/// The figure for the question import: the whole shipped bank (exported as one lawcert file)
+/// through a job into a bureau whose bank is empty, then again into the full bank (every
+/// question unchanged). `cargo test --test journeys measure_whole_bank -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn measure_whole_bank_through_a_question_import_job() {
+    use lawcert::domain::formats::{Defaults, Format};
+    use lawcert::services::bank_import;
+    let full = fresh_database();
+    let clock = Arc::new(Clock::default());
+    let full_pool = bare_pool(&full, &clock);
+    let mut conn = full_pool.get().unwrap();
+    let bytes = lawcert::services::bank_export::export(&mut conn, Format::Lawcert, None).unwrap();
+    let t = Instant::now();
+    let parsed = bank_import::parse(&mut conn, Format::Lawcert, "whole-bank.toml", &bytes, &Defaults::default()).unwrap();
+    let parse_time = t.elapsed();
+    let t = Instant::now();
+    let p = bank_import::check(&mut conn, parsed, |_, _| Ok(())).unwrap();
+    println!(
+        "whole bank: parsed in {:.2} s, compared with the bank in {:.2} s ({} entries)",
+        parse_time.as_secs_f64(),
+        t.elapsed().as_secs_f64(),
+        p.parsed.entries.len()
+    );
+    // a bureau without questions (SQLite file of its own; no demo, no shipped banks)
+    let dir = tempfile::tempdir().unwrap();
+    let empty_banks = dir.path().join("no-questions");
+    std::fs::create_dir(&empty_banks).unwrap();
+    // the statutes only: the registry the questions cite
+    std::fs::copy(crate::common::repo_root().join("questions/statutes.toml"), empty_banks.join("statutes.toml")).unwrap();
+    let url = dir.path().join("empty.db").display().to_string();
+    let cfg = crate::common::base_config(&url, &[("LAWCERT_DEMO", "0"), ("LAWCERT_QUESTIONS", empty_banks.to_str().unwrap())]);
+    let empty_pool = lawcert::prepare(&cfg, &clock).unwrap();
+    let mut empty = empty_pool.get().unwrap();
+    let admin = lawcert::services::setup::create_admin(
+        &mut empty,
+        &lawcert::services::setup::AdminInput { badge: "A0001".into(), password: "a-long-admin-password".into(), ..Default::default() },
+        clock.now(),
+    )
+    .unwrap();
+    let trainer = AccountInput {
+        badge: "T9001".into(),
+        name: "教官".into(),
+        unit: admin.unit.clone(),
+        police_type: "法制".into(),
+        hire_date: "2020-01-01".into(),
+        roles: "trainer".into(),
+        password: PASSWORD.into(),
+        ..Default::default()
+    };
+    people::create_account(&mut empty, &trainer, None, clock.now()).unwrap();
+    for (label, pool) in [("into an empty bank", &empty_pool), ("into the full bank (all unchanged)", &full_pool)] {
+        let mut c = pool.get().unwrap();
+        let by = org::find_by_badge(&mut c, if label.contains("empty") { "T9001" } else { "T0001" }).unwrap().unwrap().id;
+        let t = Instant::now();
+        let staged = bank_import::stage(&mut c, by, "whole-bank.toml", Format::Lawcert, &bytes, &Defaults::default(), clock.now()).unwrap();
+        let id = job_service::queue_question_import(&mut c, staged, by, clock.now()).unwrap().unwrap();
+        let queued = t.elapsed();
+        let t = Instant::now();
+        assert_eq!(job_service::run_next(pool, "measure", &clock).unwrap(), Some(id));
+        let ran = t.elapsed();
+        let j = job(&mut c, id);
+        assert_eq!(j.state, JobState::Done, "{:?}", j.errors);
+        println!(
+            "whole shipped bank ({} KB, {} entries) {label}: upload staged, checked and queued in the request {:.2} s; job ran in {:.1} s; {}",
+            bytes.len() / 1024,
+            j.rows_total,
+            queued.as_secs_f64(),
+            ran.as_secs_f64(),
+            j.result.unwrap_or_default()
+        );
+    }
 }
 
 /// Hashing spread over the cores against one thread, measured back to back on the same rows
