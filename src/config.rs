@@ -49,6 +49,9 @@ pub struct Config {
     /// How long before a non-mock sitting opens its frozen pool leaves practice
     /// (`LAWCERT_POOL_LEAD_HOURS`): from then until it closes no one practises its questions.
     pub pool_lead_hours: i64,
+    /// Threads a background job hashes passwords on (`LAWCERT_JOB_THREADS`); unset, every core
+    /// but one (`domain::jobs::hash_threads`).
+    pub job_threads: Option<usize>,
 }
 
 impl Config {
@@ -124,6 +127,10 @@ impl Config {
             },
             mail_poll_ms: number("LAWCERT_MAIL_POLL_MS", 2000, 50, 3_600_000)? as u64,
             pool_lead_hours: number("LAWCERT_POOL_LEAD_HOURS", 24, 0, 24 * 90)?,
+            job_threads: match get("LAWCERT_JOB_THREADS").filter(|v| !v.trim().is_empty()) {
+                None => None,
+                Some(_) => Some(number("LAWCERT_JOB_THREADS", 1, 1, 256)? as usize),
+            },
             public_url: match get("LAWCERT_PUBLIC_URL").filter(|u| !u.trim().is_empty()) {
                 Some(u) if u.starts_with("https://") || u.starts_with("http://") => Some(u.trim().trim_end_matches('/').to_string()),
                 Some(u) => return Err(format!("LAWCERT_PUBLIC_URL={u:?}: expected an http(s):// address")),

@@ -33,6 +33,7 @@ use crate::state::AppState;
 /// and the database is one this start created (never an existing one). Returns the pool.
 pub fn prepare(config: &Config, clock: &Clock) -> anyhow::Result<db::Pool> {
     timefmt::set_bureau_offset_minutes(config.utc_offset_minutes);
+    services::people::set_job_threads(config.job_threads);
     let (pool, created) = db::connect_noting_new(&config.database, config.pool_size)?;
     let mut conn = pool.get()?;
     if let Some(base) = &config.public_url {

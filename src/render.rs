@@ -13,6 +13,12 @@ pub struct Assets;
 /// Languages the UI speaks; the first is the default.
 pub const LANGS: [&str; 2] = ["zh", "en"];
 
+/// `lang` if it is one of [`LANGS`], else the bureau's language (a stored word from an older
+/// release, or a language since removed).
+pub fn known_lang(lang: &str) -> &'static str {
+    LANGS.iter().copied().find(|l| *l == lang).unwrap_or(LANGS[0])
+}
+
 pub struct Renderer {
     hb: Handlebars<'static>,
     catalogues: HashMap<&'static str, HashMap<String, String>>,
@@ -87,6 +93,14 @@ impl handlebars::HelperDef for Translate {
         out.write(&if self.escape { handlebars::html_escape(&s) } else { s })?;
         Ok(())
     }
+}
+
+/// `{{problem line}}`: a page's problem line (`field: sentence`) without the field's name, for
+/// the list at the top of a form (the field's name places it beside its field). Escaped.
+fn problem(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut RenderContext<'_, '_>, out: &mut dyn Output) -> HelperResult {
+    let line = h.param(0).and_then(|p| p.value().as_str()).unwrap_or("");
+    out.write(&handlebars::html_escape(&crate::domain::validation::FieldError::from_line(line).message))?;
+    Ok(())
 }
 
 /// `{{field_error "pass_percent" "other.name"}}`: the page's problems (`errors`, lines
@@ -170,6 +184,7 @@ impl Renderer {
         hb.register_helper("t", Box::new(Translate { catalogues: catalogues.clone(), escape: true }));
         hb.register_helper("concat", Box::new(concat));
         hb.register_helper("field_error", Box::new(FieldErrorHelper));
+        hb.register_helper("problem", Box::new(problem));
         hb.register_helper("when", Box::new(When));
         Renderer { hb, catalogues }
     }

@@ -30,6 +30,7 @@ diesel::table! {
         id_number -> Nullable<Text>,
         must_change_password -> Bool,
         password_changed_at -> Nullable<Timestamp>,
+        lang -> Text,
     }
 }
 
@@ -689,6 +690,9 @@ diesel::table! {
         created_at -> Timestamp,
         started_at -> Nullable<Timestamp>,
         finished_at -> Nullable<Timestamp>,
+        subject_id -> Nullable<BigInt>,
+        file -> Nullable<Binary>,
+        file_name -> Nullable<Text>,
     }
 }
 

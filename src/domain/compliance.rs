@@ -5,6 +5,7 @@ use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::bank::Level;
+use super::validation::Problem;
 
 /// Rule values the bureau sets (settings key `compliance_targets`; 管理 → 考核设置 or
 /// `PUT /api/v1/settings/compliance-targets`). A field left out keeps its default.
@@ -34,23 +35,28 @@ impl Default for Targets {
 
 impl Targets {
     pub fn validate(&self) -> Vec<String> {
+        self.problems().iter().map(Problem::line).collect()
+    }
+
+    /// Every problem of these targets, by field (said in the reader's language on pages).
+    pub fn problems(&self) -> Vec<Problem> {
         let mut errs = Vec::new();
         if !(1..=120).contains(&self.new_officer_months) {
-            errs.push("new_officer_months: must be 1–120".into());
+            errs.push(Problem::range("new_officer_months", 1, 120, None));
         }
         let warn_ok = (0..=100).contains(&self.lacking_basic_warn_percent);
         let cap_ok = (0..=100).contains(&self.lacking_basic_cap_percent);
         if !warn_ok {
-            errs.push("lacking_basic_warn_percent: must be 0–100".into());
+            errs.push(Problem::range("lacking_basic_warn_percent", 0, 100, None));
         }
         if !cap_ok {
-            errs.push("lacking_basic_cap_percent: must be 0–100".into());
+            errs.push(Problem::range("lacking_basic_cap_percent", 0, 100, None));
         }
         if warn_ok && cap_ok && self.lacking_basic_warn_percent > self.lacking_basic_cap_percent {
-            errs.push("lacking_basic_warn_percent: must not exceed lacking_basic_cap_percent".into());
+            errs.push(Problem::plain("lacking_basic_warn_percent", "warn_above_cap", "must not exceed lacking_basic_cap_percent"));
         }
         if self.key_police_types.iter().any(|t| t.trim().is_empty()) {
-            errs.push("key_police_types: empty entry".into());
+            errs.push(Problem::plain("key_police_types", "empty_entry", "empty entry"));
         }
         errs
     }

@@ -1,24 +1,49 @@
 //! Background jobs: long work taken out of the request (issue 17). What a job is and the rules
 //! of its life, without a database: its kind, its state, when a running job counts as abandoned.
 
+use super::org::Role;
+
 /// What a job does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JobKind {
     /// Officers from a CSV file (`services::people`): an argon2 hash per row, then one transaction.
     OfficerImport,
+    /// A trainer's staged bank file (`services::bank_import`), committed: every entry checked
+    /// against the bank, then all written in one transaction. The job's subject is the staged import.
+    QuestionImport,
+    /// A case-evaluation CSV (`services::remedial`): every row checked, then stored with the
+    /// remedial plans it opens in one transaction.
+    CaseImport,
+    /// The whole bureau's training files as CSV or XLSX (`services::file_export`): the file is
+    /// kept with the job for the one who asked for it.
+    FileExport,
 }
 
 impl JobKind {
+    pub const ALL: [JobKind; 4] = [JobKind::OfficerImport, JobKind::QuestionImport, JobKind::CaseImport, JobKind::FileExport];
+
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::OfficerImport => "officer_import",
+            JobKind::QuestionImport => "question_import",
+            JobKind::CaseImport => "case_import",
+            JobKind::FileExport => "file_export",
         }
     }
     pub fn parse(s: &str) -> Option<JobKind> {
-        match s {
-            "officer_import" => Some(JobKind::OfficerImport),
-            _ => None,
-        }
+        JobKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Who may see a job and what it produced: an officer import, any admin (the passwords only
+/// its starter, once); any other job, only the one who started it, and only while they still
+/// hold the role it needs (a trainer for question and case-evaluation imports, HR or an admin
+/// for the bureau's export).
+pub fn may_view(kind: JobKind, is_starter: bool, roles: &[Role]) -> bool {
+    match kind {
+        JobKind::OfficerImport => roles.contains(&Role::Admin),
+        JobKind::QuestionImport | JobKind::CaseImport => is_starter && roles.contains(&Role::Trainer),
+        JobKind::FileExport => is_starter && roles.iter().any(|r| matches!(r, Role::Hr | Role::Admin)),
     }
 }
 
@@ -64,6 +89,17 @@ pub const STALE_AFTER_SECONDS: i64 = 60;
 /// How often a running job writes its progress and heartbeat.
 pub const HEARTBEAT_SECONDS: u64 = 1;
 
+/// How many threads a job may hash passwords on: the `LAWCERT_JOB_THREADS` setting when given
+/// (at least 1), else every core but one, which is left for serving exams while an import runs
+/// (so 1 on a one-core machine), and never more threads than there are rows.
+pub fn hash_threads(cores: usize, setting: Option<usize>, rows: usize) -> usize {
+    let wanted = match setting {
+        Some(n) => n.max(1),
+        None => cores.saturating_sub(1).max(1),
+    };
+    wanted.min(rows.max(1))
+}
+
 /// Whole percent of `done` of `total`, rounded down (100 only when every row is done).
 pub fn percent(done: i64, total: i64) -> i64 {
     if total <= 0 {
@@ -81,11 +117,44 @@ mod tests {
         for s in [JobState::Queued, JobState::Running, JobState::Done, JobState::Failed] {
             assert_eq!(JobState::parse(s.as_str()), Some(s));
         }
+        for k in JobKind::ALL {
+            assert_eq!(JobKind::parse(k.as_str()), Some(k));
+        }
         assert_eq!(JobKind::parse("officer_import"), Some(JobKind::OfficerImport));
         assert_eq!(JobKind::parse("officers"), None);
         assert_eq!(JobState::parse("Done"), None);
         assert!(JobState::Done.finished() && JobState::Failed.finished());
         assert!(!JobState::Running.finished() && !JobState::Queued.finished());
+    }
+
+    #[test]
+    fn only_the_starter_sees_a_job_except_an_officer_import_which_every_admin_sees() {
+        use Role::*;
+        assert!(may_view(JobKind::OfficerImport, false, &[Admin]));
+        assert!(!may_view(JobKind::OfficerImport, true, &[Hr]), "an admin's job, not a former admin's");
+        assert!(may_view(JobKind::QuestionImport, true, &[Trainer]));
+        assert!(!may_view(JobKind::QuestionImport, false, &[Trainer, Admin]), "another trainer's import");
+        assert!(!may_view(JobKind::CaseImport, true, &[Officer]), "no longer a trainer");
+        assert!(may_view(JobKind::FileExport, true, &[Hr]) && may_view(JobKind::FileExport, true, &[Admin]));
+        assert!(!may_view(JobKind::FileExport, false, &[Hr]), "another reader's export is theirs alone");
+        assert!(!may_view(JobKind::FileExport, true, &[Leader, Officer]));
+    }
+
+    #[test]
+    fn hashing_leaves_a_core_for_exams_unless_told_otherwise() {
+        // no setting: every core but one, at least one
+        assert_eq!(hash_threads(1, None, 5000), 1);
+        assert_eq!(hash_threads(2, None, 5000), 1);
+        assert_eq!(hash_threads(8, None, 5000), 7);
+        assert_eq!(hash_threads(0, None, 5000), 1);
+        // the setting overrides the rule, but never below one
+        assert_eq!(hash_threads(2, Some(2), 5000), 2);
+        assert_eq!(hash_threads(8, Some(3), 5000), 3);
+        assert_eq!(hash_threads(8, Some(0), 5000), 1);
+        // never more threads than rows
+        assert_eq!(hash_threads(8, None, 3), 3);
+        assert_eq!(hash_threads(8, Some(16), 2), 2);
+        assert_eq!(hash_threads(8, None, 0), 1);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
+use super::validation::Problem;
+
 /// The rule values an admin edits (settings key `remedial_rules`; 管理 → 考核设置 or
 /// `PUT /api/v1/settings/remedial-rules`). A field left out keeps its default.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -58,10 +60,15 @@ impl Default for RemedialRules {
 
 impl RemedialRules {
     pub fn validate(&self) -> Vec<String> {
+        self.problems().iter().map(Problem::line).collect()
+    }
+
+    /// Every problem of these rules, by field (said in the reader's language on pages).
+    pub fn problems(&self) -> Vec<Problem> {
         let mut errs = Vec::new();
-        let mut range = |name: &str, v: i64, lo: i64, hi: i64| {
+        let mut range = |name: &'static str, v: i64, lo: i64, hi: i64| {
             if !(lo..=hi).contains(&v) {
-                errs.push(format!("{name}: must be {lo}–{hi}, got {v}"));
+                errs.push(Problem::range(name, lo, hi, Some(v)));
             }
         };
         range("low_percent", self.low_percent.into(), 0, 100);

@@ -41,6 +41,48 @@ impl std::fmt::Display for FieldError {
     }
 }
 
+/// A field's problem as a validator found it, to be said in the reader's language: pages look
+/// up `problem.<key>` with `params` and the field's label; the API and the logs take
+/// [`Problem::line`], in English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub field: &'static str,
+    pub key: &'static str,
+    pub params: Vec<(&'static str, String)>,
+    /// The problem in English, without the field's name.
+    pub english: String,
+}
+
+impl Problem {
+    /// `v` of `field` is outside `lo..=hi`.
+    pub fn range(field: &'static str, lo: i64, hi: i64, v: Option<i64>) -> Problem {
+        let mut params = vec![("lo", lo.to_string()), ("hi", hi.to_string())];
+        let english = match v {
+            Some(v) => {
+                params.push(("got", v.to_string()));
+                format!("must be {lo}–{hi}, got {v}")
+            }
+            None => format!("must be {lo}–{hi}"),
+        };
+        Problem { field, key: if v.is_some() { "range_got" } else { "range" }, params, english }
+    }
+
+    /// A problem without values: `key` says it on pages, `english` in the API.
+    pub fn plain(field: &'static str, key: &'static str, english: impl Into<String>) -> Problem {
+        Problem { field, key, params: Vec::new(), english: english.into() }
+    }
+
+    /// A problem with values.
+    pub fn with(field: &'static str, key: &'static str, params: Vec<(&'static str, String)>, english: impl Into<String>) -> Problem {
+        Problem { field, key, params, english: english.into() }
+    }
+
+    /// `field: problem` in English, as the API and [`FieldError::from_line`] read it.
+    pub fn line(&self) -> String {
+        format!("{}: {}", self.field, self.english)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -275,3 +275,13 @@ pub fn locked_out(b: Blocked) -> AppError {
         format!("{whose}: try again after {} ({})", crate::timefmt::local(b.until), offset_label()),
     )
 }
+
+/// Records the language a user reads, from the language switch or their account page: every
+/// mail to them is written in it from now on. Only a language the site speaks is kept.
+pub fn set_language(conn: &mut DbConn, user_id: i64, lang: &str) -> AppResult<()> {
+    if !crate::render::LANGS.contains(&lang) {
+        return Err(AppError::invalid(vec![crate::domain::validation::FieldError::new("lang", format!("{lang:?}: zh or en"))]));
+    }
+    org::set_lang(conn, user_id, lang)?;
+    Ok(())
+}

@@ -8,7 +8,7 @@ use crate::db::{write_tx, DbConn};
 use crate::domain::audit::{check_against, ChainVerifier, Checkpoint, Head};
 use crate::domain::org::Role;
 use crate::error::{AppError, AppResult};
-use crate::render::{render_mail, LANGS};
+use crate::render::render_mail;
 
 /// The settings row holding the bureau day of the last digest.
 pub const DIGEST_SETTING: &str = "audit_digest_date";
@@ -134,7 +134,7 @@ pub fn daily_digest(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
                 "newest": newest.map(crate::timefmt::local).unwrap_or_else(|| "—".into()), "head": h.to_string(), "url": "/admin/audit",
             });
             crate::services::mail::absolute_params(c, &mut params)?;
-            let m = render_mail("audit_digest", LANGS[0], &params).map_err(AppError::internal)?;
+            let m = render_mail("audit_digest", crate::render::known_lang(&a.lang), &params).map_err(AppError::internal)?;
             mail_db::enqueue(c, Some(a.id), to, "audit_digest", &m.subject, &m.text, &m.html, now)?;
             queued += 1;
         }

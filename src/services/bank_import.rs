@@ -58,11 +58,26 @@ pub fn file_hash(bytes: &[u8]) -> String {
 
 /// Reads a file and compares it with the bank. Nothing is written.
 pub fn preview(conn: &mut DbConn, format: Format, file_name: &str, bytes: &[u8], defaults: &Defaults) -> AppResult<Preview> {
+    let parsed = parse(conn, format, file_name, bytes, defaults)?;
+    check(conn, parsed, |_, _| Ok(()))
+}
+
+/// Reads a file against the bank's statutes (the file's own errors; nothing compared yet).
+pub fn parse(conn: &mut DbConn, format: Format, file_name: &str, bytes: &[u8], defaults: &Defaults) -> AppResult<Parsed> {
     let registry = bank_db::registry(conn)?;
-    let mut parsed = formats::parse(format, file_name, bytes, defaults, &registry);
+    Ok(formats::parse(format, file_name, bytes, defaults, &registry))
+}
+
+/// Compares parsed entries with the bank: what each would do, and its conflicts as entry errors.
+/// `after_entry(conn, n)` is called after the n-th entry (a job writes its progress there).
+pub fn check(
+    conn: &mut DbConn,
+    mut parsed: Parsed,
+    mut after_entry: impl FnMut(&mut DbConn, usize) -> AppResult<()>,
+) -> AppResult<Preview> {
     let mut changes = Vec::with_capacity(parsed.entries.len());
     let mut counts = Counts { unsupported: parsed.unsupported.len(), ..Counts::default() };
-    for e in &mut parsed.entries {
+    for (n, e) in parsed.entries.iter_mut().enumerate() {
         let existing = bank_db::find_by_code(conn, &e.code)?;
         if let Some(q) = &existing {
             if q.kind != e.content.kind {
@@ -112,6 +127,7 @@ pub fn preview(conn: &mut DbConn, format: Format, file_name: &str, bytes: &[u8],
             Change::Refused => counts.refused += 1,
         }
         changes.push(change);
+        after_entry(conn, n + 1)?;
     }
     Ok(Preview { parsed, changes, counts })
 }
@@ -140,64 +156,95 @@ pub fn commit_as(
     by: Option<i64>,
     now: Ts,
 ) -> AppResult<Counts> {
-    {
-        // re-read inside the transaction: checked against the bank as it is now
-        let p = preview(c, format, file_name, bytes, defaults)?;
-        if !p.committable() {
-            let n = p.parsed.error_count();
-            return Err(AppError::unprocessable(if n == 0 {
-                "the file holds no question lawcert can import".to_string()
-            } else {
-                format!("the file has {n} error(s); nothing was imported")
-            }));
-        }
-        let origin = format!("import:{file_name}");
-        for (e, change) in p.parsed.entries.iter().zip(&p.changes) {
-            let case = match &e.case {
-                Some(cr) => {
-                    let hash = case_hash(&cr.title, &cr.text);
-                    Some((bank_db::upsert_case(c, &cr.code, &cr.title, &cr.text, &hash, now)?, cr.position))
-                }
-                None => None,
-            };
-            match change {
-                Change::New => {
-                    bank_db::insert_question(
-                        c,
-                        &bank_db::NewQuestion {
-                            code: &e.code,
-                            case,
-                            origin: &origin,
-                            file_hash: None,
-                            content: &e.content,
-                            author: by,
-                            reviewed: false,
-                        },
-                        now,
-                    )?;
-                }
-                Change::NewVersion => {
-                    let q = bank_db::find_by_code(c, &e.code)?.ok_or_else(|| AppError::internal("question vanished"))?;
-                    if !super::questions::write_draft_version(c, &q, &e.content, by, now)? {
-                        return Err(AppError::new(
-                            crate::error::ErrorCode::Stale,
-                            format!("{} changed during the import; try again", e.code),
-                        ));
-                    }
-                }
-                Change::Unchanged | Change::Refused => {}
-            }
-        }
-        audit::append(
-            c,
-            by,
-            "bank.import",
-            &format!("file:{file_name}"),
-            &json!({"format": format.as_str(), "sha256": file_hash(bytes), "counts": p.counts}),
-            now,
-        )?;
-        Ok(p.counts)
+    // re-read inside the transaction: checked against the bank as it is now
+    let p = preview(c, format, file_name, bytes, defaults)?;
+    write_checked(c, &p, format, file_name, &file_hash(bytes), by, now)
+}
+
+/// Why a checked file cannot be committed, if it cannot (the error a commit answers with).
+pub fn refusal(p: &Preview) -> Option<AppError> {
+    if p.committable() {
+        return None;
     }
+    let n = p.parsed.error_count();
+    Some(AppError::unprocessable(if n == 0 {
+        "the file holds no question lawcert can import".to_string()
+    } else {
+        format!("the file has {n} error(s); nothing was imported")
+    }))
+}
+
+/// Each error of a checked file on one line, with the entry's place in the file and its id.
+pub fn error_lines(p: &Preview) -> Vec<String> {
+    let mut lines = p.parsed.file_errors.clone();
+    for e in &p.parsed.entries {
+        for err in &e.errors {
+            lines.push(format!("{} ({}): {err}", e.location, e.code));
+        }
+    }
+    if lines.is_empty() && !p.committable() {
+        lines.push("the file holds no question lawcert can import".into());
+    }
+    lines
+}
+
+/// Writes a file checked against the bank inside the caller's write transaction (refused if it
+/// is not clean), with its audit entry.
+pub fn write_checked(
+    c: &mut DbConn,
+    p: &Preview,
+    format: Format,
+    file_name: &str,
+    sha256: &str,
+    by: Option<i64>,
+    now: Ts,
+) -> AppResult<Counts> {
+    if let Some(e) = refusal(p) {
+        return Err(e);
+    }
+    let origin = format!("import:{file_name}");
+    for (e, change) in p.parsed.entries.iter().zip(&p.changes) {
+        let case = match &e.case {
+            Some(cr) => {
+                let hash = case_hash(&cr.title, &cr.text);
+                Some((bank_db::upsert_case(c, &cr.code, &cr.title, &cr.text, &hash, now)?, cr.position))
+            }
+            None => None,
+        };
+        match change {
+            Change::New => {
+                bank_db::insert_question(
+                    c,
+                    &bank_db::NewQuestion {
+                        code: &e.code,
+                        case,
+                        origin: &origin,
+                        file_hash: None,
+                        content: &e.content,
+                        author: by,
+                        reviewed: false,
+                    },
+                    now,
+                )?;
+            }
+            Change::NewVersion => {
+                let q = bank_db::find_by_code(c, &e.code)?.ok_or_else(|| AppError::internal("question vanished"))?;
+                if !super::questions::write_draft_version(c, &q, &e.content, by, now)? {
+                    return Err(AppError::new(crate::error::ErrorCode::Stale, format!("{} changed during the import; try again", e.code)));
+                }
+            }
+            Change::Unchanged | Change::Refused => {}
+        }
+    }
+    audit::append(
+        c,
+        by,
+        "bank.import",
+        &format!("file:{file_name}"),
+        &json!({"format": format.as_str(), "sha256": sha256, "counts": p.counts}),
+        now,
+    )?;
+    Ok(p.counts.clone())
 }
 
 /// A file a trainer uploaded, kept between its preview and its commit.

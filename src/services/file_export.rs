@@ -1,7 +1,69 @@
 //! Training-file records as CSV and XLSX, with the fields of the 执法资格等级考试情况信息集.
 
+use crate::db::models::training as tr_db;
+use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
-use crate::services::training::Record;
+use crate::services::training::{self, Record};
+
+/// The two forms an export comes in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Xlsx,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "csv" => Some(Format::Csv),
+            "xlsx" => Some(Format::Xlsx),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+        }
+    }
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+    }
+}
+
+/// Officers' files read this many officers at a time (a bureau-wide export reports progress
+/// between shares).
+const SHARE: usize = 200;
+
+/// The training-file records of these officers in entry order, read a share of officers at a
+/// time; `after(conn, officers_done)` is called after each share.
+pub fn records_of(
+    conn: &mut DbConn,
+    officers: &[i64],
+    mut after: impl FnMut(&mut DbConn, usize) -> AppResult<()>,
+) -> AppResult<Vec<Record>> {
+    let mut out = Vec::new();
+    let mut done = 0;
+    for share in officers.chunks(SHARE) {
+        let entries = tr_db::entries_of_users(conn, share)?;
+        out.extend(training::records(conn, &entries)?);
+        done += share.len();
+        after(conn, done)?;
+    }
+    out.sort_by_key(|r| r.entry_id);
+    Ok(out)
+}
+
+/// Records as the file of `format`.
+pub fn render(format: Format, records: &[Record]) -> AppResult<Vec<u8>> {
+    match format {
+        Format::Csv => csv(records),
+        Format::Xlsx => xlsx(records),
+    }
+}
 
 pub const HEADERS: [&str; 20] = [
     "条目编号",

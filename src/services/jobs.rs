@@ -12,11 +12,11 @@ use serde_json::{json, Value};
 
 use crate::clock::Clock;
 use crate::db::models::jobs::{self, Job};
-use crate::db::models::{audit, Ts};
+use crate::db::models::{audit, imports, org, Ts};
 use crate::db::{write_tx, DbConn, Pool};
 use crate::domain::jobs::{JobKind, JobState, HEARTBEAT_SECONDS, STALE_AFTER_SECONDS};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::services::people;
+use crate::services::{bank_import, file_export, people, remedial};
 
 /// A name for this process's worker, unique across app servers sharing a database.
 pub fn worker_name() -> String {
@@ -70,6 +70,9 @@ pub fn run_claimed(conn: &mut DbConn, id: i64, worker: &str, clock: &Clock) -> A
     let job = jobs::find(conn, id)?.ok_or_else(|| AppError::not_found(format!("job {id}")))?;
     let outcome = match job.kind {
         JobKind::OfficerImport => run_officer_import(conn, &job, worker, clock),
+        JobKind::QuestionImport => run_question_import(conn, &job, worker, clock),
+        JobKind::CaseImport => run_case_import(conn, &job, worker, clock),
+        JobKind::FileExport => run_file_export(conn, &job, worker, clock),
     };
     let lines = match outcome {
         Ok(()) => return Ok(()),
@@ -94,6 +97,262 @@ impl From<AppError> for Failure {
     fn from(e: AppError) -> Failure {
         Failure::Error(e)
     }
+}
+
+impl From<diesel::result::Error> for Failure {
+    fn from(e: diesel::result::Error) -> Failure {
+        Failure::Error(e.into())
+    }
+}
+
+/// Writes a running job's progress and heartbeat, at most every [`HEARTBEAT_SECONDS`].
+struct Progress<'a> {
+    id: i64,
+    worker: &'a str,
+    clock: &'a Clock,
+    last: Instant,
+    /// False once another worker took the job over (this one was taken for dead).
+    ours: bool,
+}
+
+impl<'a> Progress<'a> {
+    fn new(id: i64, worker: &'a str, clock: &'a Clock) -> Progress<'a> {
+        Progress { id, worker, clock, last: Instant::now(), ours: true }
+    }
+
+    /// Records `done` rows (or items) if a heartbeat is due; `force` writes it now.
+    fn tick(&mut self, c: &mut DbConn, done: usize, force: bool) -> AppResult<()> {
+        if !force && self.last.elapsed() < Duration::from_secs(HEARTBEAT_SECONDS) {
+            return Ok(());
+        }
+        self.last = Instant::now();
+        let done = i32::try_from(done).unwrap_or(i32::MAX);
+        if !write_tx(c, |c| jobs::progress(c, self.id, self.worker, done, self.clock.now()))? {
+            self.ours = false;
+        }
+        Ok(())
+    }
+
+    fn total(&mut self, c: &mut DbConn, total: usize) -> AppResult<()> {
+        let total = i32::try_from(total).map_err(|_| AppError::new(ErrorCode::TooLarge, "too many rows"))?;
+        if !write_tx(c, |c| jobs::set_total(c, self.id, self.worker, total, self.clock.now()))? {
+            self.ours = false;
+        }
+        Ok(())
+    }
+}
+
+/// The error a job's write transaction rolls back with when the job is no longer this worker's.
+fn taken_over(id: i64) -> AppError {
+    AppError::new(ErrorCode::NotAllowed, format!("job {id} was taken over by another worker; nothing stored by this one"))
+}
+
+/// Queues the commit of a trainer's staged bank file (`bank_import::stage`) as a background job:
+/// writing a whole bank's questions does not fit in a request. The file is checked against the
+/// bank now, as its preview shows it: a file with errors is refused at once (nothing queued).
+/// A second click while the commit is queued or running, or once it is done, finds the same
+/// job. `Ok(None)`: the file was imported before jobs existed.
+pub fn queue_question_import(conn: &mut DbConn, import_id: i64, by: i64, now: Ts) -> AppResult<Option<i64>> {
+    let s = bank_import::staged(conn, import_id, by)?;
+    if let Some(job) = jobs::live_for(conn, JobKind::QuestionImport, import_id)? {
+        return Ok(Some(job.id));
+    }
+    if s.import.committed_at.is_some() {
+        return Ok(None);
+    }
+    let p = bank_import::preview_staged(conn, &s)?;
+    if let Some(e) = bank_import::refusal(&p) {
+        return Err(e);
+    }
+    let items = i32::try_from(p.parsed.entries.len()).map_err(|_| AppError::new(ErrorCode::TooLarge, "too many questions"))?;
+    write_tx(conn, |c| {
+        if let Some(job) = jobs::live_for(c, JobKind::QuestionImport, import_id)? {
+            return Ok(Some(job.id));
+        }
+        let id = jobs::insert_for(c, JobKind::QuestionImport, import_id, items, by, now)?;
+        audit::append(
+            c,
+            Some(by),
+            "job.queue",
+            &format!("job:{id}"),
+            &json!({"kind": JobKind::QuestionImport.as_str(), "rows": items, "import": import_id}),
+            now,
+        )?;
+        Ok::<Option<i64>, AppError>(Some(id))
+    })
+}
+
+/// Commits a staged bank file: parsed once, each entry checked against the bank while the job's
+/// progress counts them, then checked again and written in one transaction that also marks the
+/// staged file imported and the job done; any error and nothing is written.
+fn run_question_import(conn: &mut DbConn, job: &Job, worker: &str, clock: &Clock) -> Result<(), Failure> {
+    let id = job.id;
+    let import_id = job.subject_id.ok_or_else(|| AppError::internal(format!("job {id}: no staged file")))?;
+    let s = bank_import::staged(conn, import_id, job.created_by)?;
+    if s.import.committed_at.is_some() {
+        return Err(Failure::Lines(vec![format!("{}: already imported", s.import.file_name)]));
+    }
+    let started = Instant::now();
+    let parsed = bank_import::parse(conn, s.format, &s.import.file_name, &s.import.data, &s.defaults)?;
+    let mut progress = Progress::new(id, worker, clock);
+    progress.total(conn, parsed.entries.len())?;
+    let first = bank_import::check(conn, parsed.clone(), |c, n| progress.tick(c, n, false))?;
+    if bank_import::refusal(&first).is_some() {
+        return Err(Failure::Lines(bank_import::error_lines(&first)));
+    }
+    progress.tick(conn, first.parsed.entries.len(), true)?;
+    if !progress.ours {
+        return Ok(());
+    }
+    let checked = started.elapsed();
+    let sha = bank_import::file_hash(&s.import.data);
+    let now = clock.now();
+    let items = parsed.entries.len() as i32;
+    let counts = write_tx(conn, |c| {
+        if !imports::claim_for_commit(c, import_id, now)? {
+            return Err(Failure::Lines(vec![format!("{}: already imported", s.import.file_name)]));
+        }
+        // the bank as it is now: another import may have written some of these meanwhile
+        let p = bank_import::check(c, parsed, |_, _| Ok(()))?;
+        if bank_import::refusal(&p).is_some() {
+            return Err(Failure::Lines(bank_import::error_lines(&p)));
+        }
+        let counts = bank_import::write_checked(c, &p, s.format, &s.import.file_name, &sha, Some(job.created_by), now)?;
+        let report = serde_json::to_string(&counts).expect("counts serialise");
+        imports::set_report(c, import_id, &report)?;
+        let result = json!({"import": import_id, "file_name": s.import.file_name, "counts": counts}).to_string();
+        if !jobs::finish(c, id, worker, items, &result, now)? {
+            return Err(Failure::Error(taken_over(id)));
+        }
+        Ok(counts)
+    })?;
+    println!(
+        "job worker: job {id} imported {} ({} new, {} new versions, {} unchanged): checked in {:.1} s, stored in {:.1} s",
+        s.import.file_name,
+        counts.new,
+        counts.new_versions,
+        counts.unchanged,
+        checked.as_secs_f64(),
+        (started.elapsed() - checked).as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Checks a case-evaluation CSV (`remedial::parse_case_csv_in`, then each row against the
+/// database) and queues its import. `Ok(Err(lines))`: the file's errors, each with its line, in
+/// `lang`; nothing stored and nothing queued.
+pub fn queue_case_import(conn: &mut DbConn, text: &str, lang: &str, by: i64, now: Ts) -> AppResult<Result<i64, Vec<String>>> {
+    let rows = match remedial::parse_case_csv_in(text, lang) {
+        Ok(rows) => rows,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    if let Err(errors) = remedial::check_case_rows(conn, &rows, lang, |_, _| Ok(()))? {
+        return Ok(Err(errors));
+    }
+    let n = i32::try_from(rows.len()).map_err(|_| AppError::new(ErrorCode::TooLarge, "too many rows"))?;
+    let id = write_tx(conn, |c| {
+        let id = jobs::insert(c, JobKind::CaseImport, text.as_bytes(), n, by, now)?;
+        audit::append(c, Some(by), "job.queue", &format!("job:{id}"), &json!({"kind": JobKind::CaseImport.as_str(), "rows": n}), now)?;
+        Ok::<i64, AppError>(id)
+    })?;
+    Ok(Ok(id))
+}
+
+/// Imports a queued case-evaluation CSV: each row checked again (officers or evaluations may
+/// have changed since the upload) while the progress counts them, then stored with the plans
+/// they open and the job's result in one transaction.
+fn run_case_import(conn: &mut DbConn, job: &Job, worker: &str, clock: &Clock) -> Result<(), Failure> {
+    let id = job.id;
+    let data = jobs::payload(conn, id)?;
+    let text = String::from_utf8(data).map_err(|_| AppError::internal(format!("job {id}: the stored file is not UTF-8")))?;
+    // said in the bureau's language, the job page's default (as the officer import's re-check)
+    let rows = remedial::parse_case_csv_in(&text, "zh").map_err(Failure::Lines)?;
+    let mut progress = Progress::new(id, worker, clock);
+    remedial::check_case_rows(conn, &rows, "zh", |c, n| progress.tick(c, n, false))?.map_err(Failure::Lines)?;
+    progress.tick(conn, rows.len(), true)?;
+    if !progress.ours {
+        return Ok(());
+    }
+    let now = clock.now();
+    let n = rows.len() as i32;
+    let outcome = remedial::store_case_evaluations(conn, &rows, "zh", job.created_by, now, |c, stored, plans| {
+        let result = json!({"rows": stored, "plans": plans}).to_string();
+        if jobs::finish(c, id, worker, n, &result, now)? {
+            Ok(())
+        } else {
+            Err(taken_over(id))
+        }
+    });
+    match outcome {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_invalid() => Err(Failure::Lines(e.lines())),
+        Err(e) => Err(Failure::Error(e)),
+    }
+}
+
+/// Queues the whole bureau's training files as CSV or XLSX (HR and admins; the route checks).
+pub fn queue_file_export(conn: &mut DbConn, format: file_export::Format, by: i64, now: Ts) -> AppResult<i64> {
+    let officers = i32::try_from(org::count_users(conn)?).unwrap_or(i32::MAX);
+    let request = json!({"format": format.as_str()}).to_string();
+    write_tx(conn, |c| {
+        let id = jobs::insert(c, JobKind::FileExport, request.as_bytes(), officers, by, now)?;
+        audit::append(
+            c,
+            Some(by),
+            "job.queue",
+            &format!("job:{id}"),
+            &json!({"kind": JobKind::FileExport.as_str(), "format": format.as_str()}),
+            now,
+        )?;
+        Ok::<i64, AppError>(id)
+    })
+}
+
+/// Reads every officer's file, a share of officers at a time while the progress counts them,
+/// writes the CSV or XLSX and keeps it with the job for the one who asked.
+fn run_file_export(conn: &mut DbConn, job: &Job, worker: &str, clock: &Clock) -> Result<(), Failure> {
+    let id = job.id;
+    let request: Value =
+        serde_json::from_slice(&jobs::payload(conn, id)?).map_err(|e| AppError::internal(format!("job {id}: stored request: {e}")))?;
+    let format = request["format"]
+        .as_str()
+        .and_then(file_export::Format::parse)
+        .ok_or_else(|| AppError::internal(format!("job {id}: stored request {request}")))?;
+    // the one who asked must still be allowed to read every file
+    let roles = org::roles_of(conn, job.created_by)?;
+    if !crate::domain::jobs::may_view(JobKind::FileExport, true, &roles) {
+        return Err(Failure::Lines(vec![crate::render::say("zh", "jobs.export_not_allowed", &json!({}))]));
+    }
+    let started = Instant::now();
+    let officers: Vec<i64> = org::list_with_units(conn)?.into_iter().map(|(u, _)| u.id).collect();
+    let mut progress = Progress::new(id, worker, clock);
+    progress.total(conn, officers.len())?;
+    let records = file_export::records_of(conn, &officers, |c, n| progress.tick(c, n, false))?;
+    let bytes = file_export::render(format, &records)?;
+    progress.tick(conn, officers.len(), true)?;
+    if !progress.ours {
+        return Ok(());
+    }
+    let now = clock.now();
+    let name = format!("training-files-bureau-{}.{}", crate::timefmt::bureau_date(now), format.as_str());
+    let result = json!({"officers": officers.len(), "records": records.len(), "bytes": bytes.len()}).to_string();
+    let n = officers.len() as i32;
+    write_tx(conn, |c| {
+        if jobs::finish_with_file(c, id, worker, n, &result, &name, &bytes, now)? {
+            audit::append(c, Some(job.created_by), "job.export", &format!("job:{id}"), &json!({"records": records.len()}), now)?;
+            Ok(())
+        } else {
+            Err(taken_over(id))
+        }
+    })?;
+    println!(
+        "job worker: job {id} exported {} record(s) of {} officer(s) as {} in {:.1} s",
+        records.len(),
+        officers.len(),
+        format.as_str(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn run_officer_import(conn: &mut DbConn, job: &Job, worker: &str, clock: &Clock) -> Result<(), Failure> {
@@ -235,6 +494,32 @@ pub fn view_job(conn: &mut DbConn, id: i64, viewer: i64, now: Ts) -> AppResult<J
         })
         .collect();
     Ok(view)
+}
+
+/// A job for a viewer who may see it (`domain::jobs::may_view`: an officer import any admin,
+/// any other job only its starter while they hold the role it needs); anyone else is told there
+/// is no such job.
+pub fn job_for(conn: &mut DbConn, id: i64, viewer: i64) -> AppResult<Job> {
+    let job = jobs::find(conn, id)?.ok_or_else(|| AppError::not_found(format!("no job {id}")))?;
+    let roles = org::roles_of(conn, viewer)?;
+    if !crate::domain::jobs::may_view(job.kind, job.created_by == viewer, &roles) {
+        return Err(AppError::not_found(format!("no job {id}")));
+    }
+    Ok(job)
+}
+
+/// An export job's file, for the one who asked for it: (name, bytes).
+pub fn job_file(conn: &mut DbConn, id: i64, viewer: i64) -> AppResult<(String, Vec<u8>)> {
+    let job = job_for(conn, id, viewer)?;
+    if job.kind != JobKind::FileExport || job.state != JobState::Done {
+        return Err(AppError::not_found(format!("job {id} has no file")));
+    }
+    jobs::file(conn, id)?.ok_or_else(|| AppError::not_found(format!("job {id} has no file")))
+}
+
+/// The jobs of a kind a user started, newest first (their own imports and exports).
+pub fn recent_of(conn: &mut DbConn, kind: JobKind, by: i64) -> AppResult<Vec<Job>> {
+    Ok(jobs::recent_by(conn, kind, by, 10)?)
 }
 
 /// The newest officer imports, for the import page.

@@ -9,7 +9,7 @@ use lettre::{AsyncTransport, Message};
 use crate::db::models::{audit, cert as cert_db, mail as mail_db, org, Ts};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
-use crate::render::{render_mail, LANGS};
+use crate::render::render_mail;
 
 /// The settings row holding the base of links in e-mails: written by each app server at start
 /// (`LAWCERT_PUBLIC_URL`, else the address it listens on), read when a message is rendered, so
@@ -52,7 +52,8 @@ pub fn notify(conn: &mut DbConn, user_id: i64, kind: &str, params: serde_json::V
         m.entry("name").or_insert_with(|| serde_json::Value::String(user.name.clone()));
     }
     absolute_params(conn, &mut params)?;
-    let m = render_mail(kind, LANGS[0], &params).map_err(AppError::internal)?;
+    // in the language the recipient reads (the bureau's until they choose)
+    let m = render_mail(kind, crate::render::known_lang(&user.lang), &params).map_err(AppError::internal)?;
     audit::notify(conn, user_id, kind, &m.subject, m.text.trim(), now)?;
     if let Some(to) = user.email.as_deref().filter(|e| !e.trim().is_empty()) {
         mail_db::enqueue(conn, Some(user_id), to, kind, &m.subject, &m.text, &m.html, now)?;
@@ -153,6 +154,7 @@ pub async fn send_due(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::LANGS;
 
     #[test]
     fn retries_back_off_then_give_up() {

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::db::models::{org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::org::Role;
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::render::say;
 use crate::services::credentials::hash_password;
 
@@ -79,25 +79,32 @@ pub fn validate_in(input: &AccountInput, units: &[org::Unit], lang: &str, now: T
 /// Checks one account against the units without hashing its password (the costly part, left
 /// to [`hash_all`]); every problem in the row, said in `lang`.
 pub fn check_in(input: &AccountInput, units: &[org::Unit], lang: &str, now: Ts) -> Result<ValidAccount, Vec<String>> {
-    let mut errs = Vec::new();
+    check_fields(input, units, lang, now).map_err(|errs| errs.into_iter().map(|e| e.message).collect())
+}
+
+/// [`check_in`] with each problem tied to its form field (`badge`, `hire_date`, ...), so the
+/// new-account form shows it beside the field.
+fn check_fields(input: &AccountInput, units: &[org::Unit], lang: &str, now: Ts) -> Result<ValidAccount, Vec<FieldError>> {
+    let mut errs: Vec<FieldError> = Vec::new();
+    let mut push = |field: &str, message: String| errs.push(FieldError::new(field, message));
     let badge = input.badge.trim();
     if badge.is_empty() || badge.len() > 32 || !badge.chars().all(|c| c.is_ascii_alphanumeric()) {
-        errs.push(say(lang, "people.badge_format", &json!({"v": format!("{badge:?}")})));
+        push("badge", say(lang, "people.badge_format", &json!({"v": format!("{badge:?}")})));
     }
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 50 {
-        errs.push(say(lang, "people.name_required", &json!({})));
+        push("name", say(lang, "people.name_required", &json!({})));
     }
     let unit = units.iter().find(|u| u.name == input.unit.trim());
     if unit.is_none() {
-        errs.push(say(lang, "people.unit_unknown", &json!({"v": format!("{:?}", input.unit.trim())})));
+        push("unit", say(lang, "people.unit_unknown", &json!({"v": format!("{:?}", input.unit.trim())})));
     }
     if input.police_type.trim().is_empty() {
-        errs.push(say(lang, "people.police_type_required", &json!({})));
+        push("police_type", say(lang, "people.police_type_required", &json!({})));
     }
     let hire = NaiveDate::parse_from_str(input.hire_date.trim(), "%Y-%m-%d");
     if hire.is_err() {
-        errs.push(say(lang, "people.hire_date_format", &json!({"v": format!("{:?}", input.hire_date.trim())})));
+        push("hire_date", say(lang, "people.hire_date_format", &json!({"v": format!("{:?}", input.hire_date.trim())})));
     }
     let mut flags = [false; 3];
     for (i, (label, v)) in
@@ -107,12 +114,12 @@ pub fn check_in(input: &AccountInput, units: &[org::Unit], lang: &str, now: Ts) 
     {
         match yes(v, lang) {
             Ok(b) => flags[i] = b,
-            Err(e) => errs.push(format!("{}{e}", say(lang, &format!("people.col_{label}"), &json!({})))),
+            Err(e) => push(label, format!("{}{e}", say(lang, &format!("people.col_{label}"), &json!({})))),
         }
     }
     let email = input.email.trim();
     if !email.is_empty() && (!email.contains('@') || email.contains(char::is_whitespace) || email.len() > 200) {
-        errs.push(say(lang, "people.email_format", &json!({"v": format!("{email:?}")})));
+        push("email", say(lang, "people.email_format", &json!({"v": format!("{email:?}")})));
     }
     let mut roles = Vec::new();
     let role_text = if input.roles.trim().is_empty() { "officer" } else { input.roles.trim() };
@@ -120,12 +127,12 @@ pub fn check_in(input: &AccountInput, units: &[org::Unit], lang: &str, now: Ts) 
         match Role::parse(r) {
             Some(role) if !roles.contains(&role) => roles.push(role),
             Some(_) => {}
-            None => errs.push(say(lang, "people.role_unknown", &json!({"v": format!("{r:?}")}))),
+            None => push("roles", say(lang, "people.role_unknown", &json!({"v": format!("{r:?}")}))),
         }
     }
     let password = input.password.trim();
     if !password.is_empty() && password.chars().count() < 10 {
-        errs.push(say(lang, "people.password_short", &json!({})));
+        push("password", say(lang, "people.password_short", &json!({})));
     }
     if !errs.is_empty() {
         return Err(errs);
@@ -156,13 +163,27 @@ pub fn check_in(input: &AccountInput, units: &[org::Unit], lang: &str, now: Ts) 
     })
 }
 
-/// Creates one account.
+/// Creates one account (problems said in English: the command line and tests).
 pub fn create_account(conn: &mut DbConn, input: &AccountInput, by: Option<i64>, now: Ts) -> AppResult<(i64, Option<String>)> {
+    create_account_in(conn, input, "en", by, now)
+}
+
+/// Creates one account; each problem is tied to its field and said in `lang` (the new-account
+/// form's reader's).
+pub fn create_account_in(
+    conn: &mut DbConn,
+    input: &AccountInput,
+    lang: &str,
+    by: Option<i64>,
+    now: Ts,
+) -> AppResult<(i64, Option<String>)> {
     let units = org::all_units(conn)?;
-    let v = validate(input, &units, now).map_err(|e| AppError::invalid_lines(&e))?;
+    let mut v = check_fields(input, &units, lang, now).map_err(AppError::invalid)?;
     if org::find_by_badge(conn, &v.user.badge)?.is_some() {
-        return Err(AppError::new(crate::error::ErrorCode::Duplicate, format!("badge {}: an account with this 警号 exists", v.user.badge)));
+        return Err(AppError::new(crate::error::ErrorCode::Duplicate, format!("badge {}: an account with this 警号 exists", v.user.badge))
+            .localized("people.badge_exists", json!({"badge": v.user.badge})));
     }
+    v.user.password_hash = hash_password(&v.password);
     let id = write_tx(conn, |conn| {
         let id = org::insert_user(conn, &v.user, &v.roles)?;
         audit_created(conn, id, &v, "form", by, now)?;
@@ -270,14 +291,15 @@ pub fn check_csv(conn: &mut DbConn, data: &[u8], lang: &str, now: Ts) -> AppResu
     Ok(if errors.is_empty() { Ok(valid) } else { Err(errors) })
 }
 
-/// Hashes every account's password, spread over the machine's cores (scoped std threads, one
-/// contiguous share each: argon2 is CPU-bound and the shares cost the same), counting each
+/// Hashes every account's password, spread over the machine's cores but one, left for serving
+/// exams ([`hash_threads`]; scoped std threads, one contiguous share each: argon2 is CPU-bound
+/// and the shares cost the same), counting each
 /// finished row in `done` so a caller on another thread can report progress.
 pub fn hash_all(valid: &mut [(usize, ValidAccount)], done: &std::sync::atomic::AtomicUsize) {
     if valid.is_empty() {
         return;
     }
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(valid.len());
+    let threads = hash_threads(valid.len());
     let share = valid.len().div_ceil(threads);
     std::thread::scope(|scope| {
         for chunk in valid.chunks_mut(share) {
@@ -289,6 +311,25 @@ pub fn hash_all(valid: &mut [(usize, ValidAccount)], done: &std::sync::atomic::A
             });
         }
     });
+}
+
+/// `LAWCERT_JOB_THREADS` as the server read it at start; 0: not set.
+static JOB_THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Sets the number of hashing threads (`LAWCERT_JOB_THREADS`; None: the rule's default).
+pub fn set_job_threads(threads: Option<usize>) {
+    JOB_THREADS.store(threads.unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The threads [`hash_all`] uses for `rows` rows on this machine: every core but one unless
+/// `LAWCERT_JOB_THREADS` says otherwise (`domain::jobs::hash_threads`).
+pub fn hash_threads(rows: usize) -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let setting = match JOB_THREADS.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => None,
+        n => Some(n),
+    };
+    crate::domain::jobs::hash_threads(cores, setting, rows)
 }
 
 /// Stores checked and hashed accounts in one transaction with an audit entry each, then runs

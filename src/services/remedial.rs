@@ -743,19 +743,28 @@ pub fn plan_view(
 /// deduction is skipped, with a different one refused. Returns (rows stored, plans opened).
 pub fn import_case_evaluations(conn: &mut DbConn, csv_text: &str, lang: &str, by: i64, now: Ts) -> AppResult<(usize, Vec<i64>)> {
     let rows = parse_case_csv_in(csv_text, lang).map_err(|e| AppError::invalid_lines(&e))?;
-    write_tx(conn, |c| {
-        let mut errs = Vec::new();
-        let mut fresh = Vec::new();
-        for row in &rows {
-            let Some(u) = org::find_by_badge(c, &row.badge)? else {
-                errs.push(format!(
-                    "{}{}",
-                    at_line(lang, row.line, None),
-                    say(lang, "cases.no_officer", &json!({"badge": format!("{:?}", row.badge)}))
-                ));
-                continue;
-            };
-            match tr_db::case_evaluation_exists(c, u.id, &row.month, &row.case_ref)? {
+    store_case_evaluations(conn, &rows, lang, by, now, |_, _, _| Ok(()))
+}
+
+/// Checks parsed case-evaluation rows against the database (each officer exists, no row already
+/// imported with another deduction): the rows to store, with their officer's id, or every
+/// problem with its line. `after_row(conn, n)` is called after the n-th row (a job's progress).
+pub fn check_case_rows<'a>(
+    c: &mut DbConn,
+    rows: &'a [CaseRow],
+    lang: &str,
+    mut after_row: impl FnMut(&mut DbConn, usize) -> AppResult<()>,
+) -> AppResult<Result<Vec<(i64, &'a CaseRow)>, Vec<String>>> {
+    let mut errs = Vec::new();
+    let mut fresh = Vec::new();
+    for (n, row) in rows.iter().enumerate() {
+        match org::find_by_badge(c, &row.badge)? {
+            None => errs.push(format!(
+                "{}{}",
+                at_line(lang, row.line, None),
+                say(lang, "cases.no_officer", &json!({"badge": format!("{:?}", row.badge)}))
+            )),
+            Some(u) => match tr_db::case_evaluation_exists(c, u.id, &row.month, &row.case_ref)? {
                 Some(d) if d == row.deduction_centi => {}
                 Some(d) => errs.push(format!(
                     "{}{}",
@@ -768,11 +777,26 @@ pub fn import_case_evaluations(conn: &mut DbConn, csv_text: &str, lang: &str, by
                     )
                 )),
                 None => fresh.push((u.id, row)),
-            }
+            },
         }
-        if !errs.is_empty() {
-            return Err(AppError::invalid_lines(&errs));
-        }
+        after_row(c, n + 1)?;
+    }
+    Ok(if errs.is_empty() { Ok(fresh) } else { Err(errs) })
+}
+
+/// Checks the rows again and stores them in one transaction with the remedial plans they open
+/// and an audit entry, then runs `then(conn, rows stored, plans opened)` in the same
+/// transaction (a job marks itself done there); any error rolls all of it back.
+pub fn store_case_evaluations(
+    conn: &mut DbConn,
+    rows: &[CaseRow],
+    lang: &str,
+    by: i64,
+    now: Ts,
+    then: impl FnOnce(&mut DbConn, usize, &[i64]) -> AppResult<()>,
+) -> AppResult<(usize, Vec<i64>)> {
+    write_tx(conn, |c| {
+        let fresh = check_case_rows(c, rows, lang, |_, _| Ok(()))?.map_err(|errs| AppError::invalid_lines(&errs))?;
         for (uid, row) in &fresh {
             tr_db::insert_case_evaluation(c, *uid, &row.month, &row.case_ref, row.deduction_centi, &row.note, by, now)?;
         }
@@ -797,6 +821,7 @@ pub fn import_case_evaluations(conn: &mut DbConn, csv_text: &str, lang: &str, by
             &json!({"rows": fresh.len(), "plans": opened}),
             now,
         )?;
+        then(c, fresh.len(), &opened)?;
         Ok((fresh.len(), opened))
     })
 }

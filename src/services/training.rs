@@ -433,6 +433,7 @@ fn panic_free_user(id: i64) -> (org::User, String) {
         org::User {
             id,
             badge: format!("#{id}"),
+            lang: crate::render::LANGS[0].to_string(),
             name: String::new(),
             unit_id: 0,
             police_type: String::new(),

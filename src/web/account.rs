@@ -21,6 +21,11 @@ use crate::services::accounts::{self, ChangeRefused};
 use crate::state::AppState;
 
 async fn password_page(ctx: &PageCtx<'_>, me: &CurrentUser, errors: Vec<Value>, changed: bool) -> AppResult<RawHtml<String>> {
+    // read now, not from the session cache: it may have just changed
+    let id = me.id();
+    let lang = with_db(ctx.state, move |c| Ok(crate::db::models::org::find(c, id)?.map(|u| u.lang))).await?.unwrap_or_default();
+    let langs: Vec<Value> =
+        crate::render::LANGS.iter().map(|l| json!({"code": l, "sel": *l == crate::render::known_lang(&lang)})).collect();
     ctx.render(
         "account/password",
         json!({
@@ -28,8 +33,29 @@ async fn password_page(ctx: &PageCtx<'_>, me: &CurrentUser, errors: Vec<Value>, 
             "changed": changed,
             "errors": errors,
             "min": crate::domain::accounts::MIN_PASSWORD_CHARS,
+            "langs": langs,
         }),
     )
+}
+
+#[derive(FromForm)]
+pub struct LanguageForm {
+    lang: String,
+}
+
+/// The language the account reads: the site's pages in this browser, and every mail to them.
+#[post("/account/language", data = "<form>")]
+pub async fn set_language(
+    ctx: PageCtx<'_>,
+    me: &CurrentUser,
+    form: CsrfForm<LanguageForm>,
+    jar: &rocket::http::CookieJar<'_>,
+) -> AppResult<Redirect> {
+    let (id, lang) = (me.id(), form.0.lang);
+    let chosen = lang.clone();
+    with_db(ctx.state, move |c| accounts::set_language(c, id, &chosen)).await?;
+    super::session::set_lang_cookie(jar, &lang);
+    Ok(Redirect::to("/account/password"))
 }
 
 #[get("/account/password")]

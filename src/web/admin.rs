@@ -106,7 +106,8 @@ pub async fn create_user(ctx: PageCtx<'_>, a: Admin<'_>, form: CsrfForm<UserForm
     };
     let (now, by) = (ctx.state.clock.now(), a.id());
     let inp = input.clone();
-    match with_db(ctx.state, move |c| people::create_account(c, &inp, Some(by), now)).await {
+    let lang = ctx.lang;
+    match with_db(ctx.state, move |c| people::create_account_in(c, &inp, lang, Some(by), now)).await {
         Ok((_, generated)) => {
             let created = json!({"badge": input.badge.trim(), "name": input.name.trim(), "password": generated});
             new_user_page(
@@ -117,7 +118,8 @@ pub async fn create_user(ctx: PageCtx<'_>, a: Admin<'_>, form: CsrfForm<UserForm
             )
             .await
         }
-        Err(e) if (e.is_conflict() || e.is_invalid()) => new_user_page(&ctx, &input, e.lines(), None).await,
+        Err(e) if e.is_invalid() => new_user_page(&ctx, &input, e.lines(), None).await,
+        Err(e) if e.is_conflict() => new_user_page(&ctx, &input, vec![format!("badge: {}", ctx.said(&e))], None).await,
         Err(e) => Err(e),
     }
 }

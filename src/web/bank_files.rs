@@ -176,27 +176,36 @@ fn lint_json(r: &item_lint::LintReport) -> Value {
 #[get("/bank/import/<id>", rank = 2)]
 pub async fn preview(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
     let by = t.user.id;
-    let (imp, p) = with_db(ctx.state, move |c| {
+    let (imp, p, job) = with_db(ctx.state, move |c| {
         let s = bank_import::staged(c, id, by)?;
         let p = bank_import::preview_staged(c, &s)?;
-        Ok((s.import, p))
+        let job = crate::db::models::jobs::latest_for(c, crate::domain::jobs::JobKind::QuestionImport, id)?;
+        Ok((s.import, p, job))
     })
     .await?;
     let report: Option<Value> = imp.report.as_deref().and_then(|r| serde_json::from_str(r).ok());
+    // a commit queued or running: its page shows the progress; no second commit button
+    let job = job.map(|j| super::jobs::job_json(&ctx, &j));
+    let committing = job.as_ref().is_some_and(|j| j["queued"] == true || j["running"] == true);
     ctx.render(
         "bank/import_preview",
         json!({
             "id": imp.id, "file_name": imp.file_name, "format": imp.format, "created_at": local(imp.created_at),
             "committed_at": imp.committed_at.map(local), "report": report, "p": preview_json(&p, &imp.file_name),
+            "job": job, "committing": committing,
         }),
     )
 }
 
+/// Queues the commit as a background job (a whole bank's file does not fit in one request) and
+/// goes to the job's page; a file with errors is refused here, nothing queued.
 #[post("/bank/import/<id>/commit", data = "<_form>")]
 pub async fn commit(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, _form: CsrfForm<Empty>) -> AppResult<Redirect> {
     let (by, now) = (t.user.id, ctx.state.clock.now());
-    with_db(ctx.state, move |c| bank_import::commit_staged(c, id, by, now)).await?;
-    Ok(Redirect::to(format!("/bank/import/{id}")))
+    match with_db(ctx.state, move |c| crate::services::jobs::queue_question_import(c, id, by, now)).await? {
+        Some(job) => Ok(Redirect::to(format!("/jobs/{job}"))),
+        None => Ok(Redirect::to(format!("/bank/import/{id}"))),
+    }
 }
 
 #[get("/bank/import/template.xlsx")]

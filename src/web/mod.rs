@@ -16,6 +16,7 @@ pub mod errors;
 pub mod exams;
 pub mod guards;
 pub mod hr;
+pub mod jobs;
 pub mod measurement;
 pub mod ops;
 pub mod pages;
@@ -144,6 +145,8 @@ pub fn routes() -> Vec<rocket::Route> {
         admin::import_page,
         admin::import,
         admin::job_page,
+        jobs::job_show,
+        jobs::job_file,
         api::openapi,
         api::create_token,
         api::my_sittings,
@@ -191,6 +194,7 @@ pub fn routes() -> Vec<rocket::Route> {
         api::items_calibration,
         api::items_exposure,
         account::password_form,
+        account::set_language,
         account::change_password,
         account::tokens_page,
         account::revoke_token_page,

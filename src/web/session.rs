@@ -124,15 +124,31 @@ pub async fn logout(user: &CurrentUser, state: &State<AppState>, jar: &CookieJar
     Ok(Redirect::to("/login"))
 }
 
-/// Switches the language and goes back where the reader was.
+/// Switches the language and goes back where the reader was. Signed in, the choice is also
+/// kept with the account: their mails are written in it from now on.
 #[get("/lang/<code>?<next>")]
-pub fn set_lang(code: &str, next: Option<&str>, jar: &CookieJar<'_>) -> Redirect {
+pub async fn set_lang(
+    code: &str,
+    next: Option<&str>,
+    jar: &CookieJar<'_>,
+    user: Option<&CurrentUser>,
+    state: &State<AppState>,
+) -> AppResult<Redirect> {
     if crate::render::LANGS.contains(&code) {
-        let mut c = Cookie::new(LANG_COOKIE, code.to_string());
-        c.set_path("/");
-        c.set_same_site(SameSite::Lax);
-        c.set_max_age(rocket::time::Duration::days(365));
-        jar.add(c);
+        set_lang_cookie(jar, code);
+        if let Some(u) = user {
+            let (id, lang) = (u.id(), code.to_string());
+            with_db(state, move |c| crate::services::accounts::set_language(c, id, &lang)).await?;
+        }
     }
-    Redirect::to(safe_next(next))
+    Ok(Redirect::to(safe_next(next)))
+}
+
+/// Remembers the reader's language in this browser for a year.
+pub fn set_lang_cookie(jar: &CookieJar<'_>, code: &str) {
+    let mut c = Cookie::new(LANG_COOKIE, code.to_string());
+    c.set_path("/");
+    c.set_same_site(SameSite::Lax);
+    c.set_max_age(rocket::time::Duration::days(365));
+    jar.add(c);
 }

@@ -13,6 +13,7 @@ use super::with_db;
 use crate::auth::Admin;
 use crate::domain::compliance::Targets;
 use crate::domain::remedial::RemedialRules;
+use crate::domain::validation::Problem;
 use crate::error::AppResult;
 use crate::services::{hr, remedial};
 use crate::state::AppState;
@@ -64,20 +65,55 @@ pub struct TargetsForm {
 }
 
 /// Reads `v` as a whole number for field `name`, or notes the problem.
-fn whole<T: std::str::FromStr + Default>(name: &str, v: &str, errs: &mut Vec<String>) -> T {
+fn whole<T: std::str::FromStr + Default>(name: &'static str, v: &str, errs: &mut Vec<Problem>) -> T {
     v.trim().parse().unwrap_or_else(|_| {
-        errs.push(format!("{name}: a whole number, got {:?}", v.trim()));
+        errs.push(Problem::with(
+            name,
+            "whole_number",
+            vec![("got", format!("{:?}", v.trim()))],
+            format!("a whole number, got {:?}", v.trim()),
+        ));
         T::default()
     })
 }
 
 /// The reading problems and the rules' own, every field named once: a field that could not be
 /// read is not also judged on the placeholder it was read as.
-fn with_rule_errors(mut read: Vec<String>, rules: Vec<String>) -> Vec<String> {
-    let field = |l: &str| l.split_once(':').map(|(f, _)| f.trim().to_string()).unwrap_or_default();
-    let unread: Vec<String> = read.iter().map(|l| field(l)).collect();
-    read.extend(rules.into_iter().filter(|l| !unread.contains(&field(l))));
+fn with_rule_errors(mut read: Vec<Problem>, rules: Vec<Problem>) -> Vec<Problem> {
+    let unread: Vec<&'static str> = read.iter().map(|p| p.field).collect();
+    read.extend(rules.into_iter().filter(|p| !unread.contains(&p.field)));
     read
+}
+
+/// Problems as the page shows them: `field: sentence`, the sentence from the catalogue in the
+/// reader's language with the field's label (the field's name before it places it beside its
+/// field; the list at the top shows the sentence).
+fn said(ctx: &PageCtx<'_>, problems: &[Problem]) -> Vec<String> {
+    problems
+        .iter()
+        .map(|p| {
+            let mut params = serde_json::Map::new();
+            for (k, v) in &p.params {
+                params.insert((*k).to_string(), json!(v));
+            }
+            // the rule counts the deduction in hundredths; the form, in points
+            let field = if p.field == "case_deduction_centi" {
+                for k in ["lo", "hi", "got"] {
+                    if let Some(v) = params.get(k).and_then(|v| v.as_str()).and_then(|v| v.parse::<i64>().ok()) {
+                        params.insert(k.into(), json!(crate::domain::grading::format_points(v)));
+                    }
+                }
+                "case_deduction"
+            } else {
+                p.field
+            };
+            // the label's name, without its explanation after the colon
+            let label = ctx.state.renderer.text(ctx.lang, &format!("settings.{field}"), &json!({}));
+            let name = label.split(['：', ':']).next().unwrap_or(&label).trim().to_string();
+            params.insert("field".into(), json!(name));
+            format!("{field}: {}", ctx.state.renderer.text(ctx.lang, &format!("problem.{}", p.key), &serde_json::Value::Object(params)))
+        })
+        .collect()
 }
 
 #[post("/admin/settings/compliance", data = "<f>")]
@@ -99,11 +135,11 @@ pub async fn save_targets(ctx: PageCtx<'_>, a: Admin<'_>, f: CsrfForm<TargetsFor
     let typed = json!({"new_officer_months": f.new_officer_months, "lacking_basic_warn_percent": f.lacking_basic_warn_percent,
                        "lacking_basic_cap_percent": f.lacking_basic_cap_percent, "key_police_types": f.key_police_types});
     if t.key_police_types.len() > 30 {
-        errs.push("key_police_types: at most 30".into());
+        errs.push(Problem::with("key_police_types", "at_most", vec![("n", "30".into())], "at most 30"));
     }
-    let errs = with_rule_errors(errs, t.validate());
+    let errs = with_rule_errors(errs, t.problems());
     if !errs.is_empty() {
-        return page(&ctx, Some(typed), None, errs, None).await;
+        return page(&ctx, Some(typed), None, said(&ctx, &errs), None).await;
     }
     let (by, now) = (a.id(), ctx.state.clock.now());
     match with_db(ctx.state, move |c| hr::save_targets(c, &t, by, now)).await {
@@ -138,7 +174,8 @@ pub async fn save_rules(ctx: PageCtx<'_>, a: Admin<'_>, f: CsrfForm<RulesForm>) 
     let case_deduction_centi = match crate::domain::grading::parse_points(f.case_deduction.trim()) {
         Some(c) => c,
         None => {
-            errs.push(format!("case_deduction: points such as 3 or 2.5, got {:?}", f.case_deduction.trim()));
+            let got = format!("{:?}", f.case_deduction.trim());
+            errs.push(Problem::with("case_deduction", "points", vec![("got", got.clone())], format!("points such as 3 or 2.5, got {got}")));
             0
         }
     };
@@ -163,9 +200,13 @@ pub async fn save_rules(ctx: PageCtx<'_>, a: Admin<'_>, f: CsrfForm<RulesForm>) 
                        "weak_statutes": f.weak_statutes, "exam_questions": f.exam_questions, "exam_minutes": f.exam_minutes,
                        "exam_pass_percent": f.exam_pass_percent, "exam_window_days": f.exam_window_days, "max_exam_tries": f.max_exam_tries,
                        "remind_every_days": f.remind_every_days});
-    let errs = with_rule_errors(errs, r.validate());
+    let mut errs = with_rule_errors(errs, r.problems());
+    if errs.iter().any(|p| p.field == "case_deduction") {
+        // not read: not also judged on the placeholder
+        errs.retain(|p| p.field != "case_deduction_centi");
+    }
     if !errs.is_empty() {
-        return page(&ctx, None, Some(typed), errs, None).await;
+        return page(&ctx, None, Some(typed), said(&ctx, &errs), None).await;
     }
     let (by, now) = (a.id(), ctx.state.clock.now());
     match with_db(ctx.state, move |c| remedial::save_rules(c, &r, by, now)).await {

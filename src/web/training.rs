@@ -323,24 +323,29 @@ impl WithCsrf for CaseUpload<'_> {
     }
 }
 
-#[get("/remedial/case-evaluations")]
-pub async fn case_page(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<String>> {
-    ctx.render("remedial/cases", json!({"errors": [], "done": null}))
+async fn case_form(ctx: &PageCtx<'_>, by: i64, errors: Vec<String>) -> AppResult<RawHtml<String>> {
+    let recent = with_db(ctx.state, move |c| crate::services::jobs::recent_of(c, crate::domain::jobs::JobKind::CaseImport, by)).await?;
+    let jobs: Vec<serde_json::Value> = recent.iter().map(|j| super::jobs::job_json(ctx, j)).collect();
+    ctx.render("remedial/cases", json!({"errors": errors, "done": null, "jobs": jobs}))
 }
 
+#[get("/remedial/case-evaluations")]
+pub async fn case_page(ctx: PageCtx<'_>, t: Trainer<'_>) -> AppResult<RawHtml<String>> {
+    case_form(&ctx, t.id(), Vec::new()).await
+}
+
+/// Checks the upload at once (every error with its line, in the reader's language; nothing
+/// stored or queued), then queues the import as a background job and goes to its page.
 #[post("/remedial/case-evaluations", data = "<f>")]
-pub async fn case_import(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfUpload<CaseUpload<'_>>) -> AppResult<RawHtml<String>> {
+pub async fn case_import(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfUpload<CaseUpload<'_>>) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let mut f = f.0;
     let text = read_upload(&mut f.file, 2 * 1024 * 1024).await?;
     let (by, now) = (t.id(), ctx.state.clock.now());
     let lang = ctx.lang;
-    match with_db(ctx.state, move |c| remedial::import_case_evaluations(c, &text, lang, by, now)).await {
-        Ok((rows, plans)) => {
-            ctx.render("remedial/cases", json!({"errors": [], "done": {"rows": rows, "plans": plans.len(), "ids": plans}}))
-        }
-        Err(e) if e.is_invalid() => {
-            ctx.render("remedial/cases", json!({"errors": e.message.split("; ").collect::<Vec<_>>(), "done": null}))
-        }
+    match with_db(ctx.state, move |c| crate::services::jobs::queue_case_import(c, &text, lang, by, now)).await {
+        Ok(Ok(id)) => Ok(Either::Right(Redirect::to(format!("/jobs/{id}")))),
+        Ok(Err(errors)) => case_form(&ctx, by, errors).await.map(Either::Left),
+        Err(e) if e.is_invalid() => case_form(&ctx, by, e.lines()).await.map(Either::Left),
         Err(e) => Err(e),
     }
 }
@@ -563,7 +568,8 @@ pub async fn file_reward(
 }
 
 /// CSV or XLSX of files: one officer (`user`), a unit and the units under it (`unit`), or the
-/// whole bureau (neither; HR only). Leaders may export their own units.
+/// whole bureau (neither; HR and admins only), which is made by a background job: this goes to
+/// the job's page, which offers the file when it is ready. Leaders may export their own units.
 #[get("/files/export?<format>&<user>&<unit>")]
 pub async fn file_export(
     ctx: PageCtx<'_>,
@@ -571,11 +577,18 @@ pub async fn file_export(
     format: &str,
     user: Option<i64>,
     unit: Option<i64>,
-) -> AppResult<super::bank_files::Download> {
+) -> AppResult<Either<super::bank_files::Download, Redirect>> {
     let cu = u.clone();
-    let fmt = format.to_string();
-    if fmt != "csv" && fmt != "xlsx" {
+    let Some(export_format) = crate::services::file_export::Format::parse(format) else {
         return Err(AppError::unprocessable("format: csv or xlsx"));
+    };
+    if user.is_none() && unit.is_none() {
+        if !(cu.has(Role::Hr) || cu.has(Role::Admin)) {
+            return Err(AppError::forbidden("only HR can export the whole bureau"));
+        }
+        let (by, now) = (cu.id(), ctx.state.clock.now());
+        let id = with_db(ctx.state, move |c| crate::services::jobs::queue_file_export(c, export_format, by, now)).await?;
+        return Ok(Either::Right(Redirect::to(format!("/jobs/{id}"))));
     }
     let bytes = with_db(ctx.state, move |c| {
         let people = org::list_with_units(c)?;
@@ -592,19 +605,12 @@ pub async fn file_export(
                 ids.push(p.id);
             }
         }
-        if user.is_none() && unit.is_none() && !(cu.has(Role::Hr) || cu.has(Role::Admin)) {
-            return Err(AppError::forbidden("only HR can export the whole bureau"));
-        }
         if ids.is_empty() {
             return Err(AppError::not_found("no files to export"));
         }
         let entries = tr_db::entries_of_users(c, &ids)?;
         let records = training::records(c, &entries)?;
-        if fmt == "csv" {
-            crate::services::file_export::csv(&records)
-        } else {
-            crate::services::file_export::xlsx(&records)
-        }
+        crate::services::file_export::render(export_format, &records)
     })
     .await?;
     let scope = match (user, unit) {
@@ -612,6 +618,5 @@ pub async fn file_export(
         (None, Some(u)) => format!("unit-{u}"),
         _ => "bureau".into(),
     };
-    let ct = if format == "csv" { "text/csv; charset=utf-8" } else { "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" };
-    Ok(super::bank_files::download(bytes, ct, &format!("training-files-{scope}.{format}")))
+    Ok(Either::Left(super::bank_files::download(bytes, export_format.content_type(), &format!("training-files-{scope}.{format}"))))
 }

@@ -55,10 +55,14 @@ const SIGNED_IN: &[&str] = &[
     "file_page@files",
     "file_pdf@files",
     "file_export@files",
+    // a background job's page and file: its starter only (an officer import: any admin)
+    "job_show@jobs",
+    "job_file@jobs",
     "certificate_pdf@certificates",
     // one's own account: password and API tokens
     "password_form@account",
     "change_password@account",
+    "set_language@account",
     "tokens_page@account",
     "revoke_token_page@account",
     "put_password@api",

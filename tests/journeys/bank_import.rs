@@ -36,8 +36,16 @@ fn get(app: &TestApp, path: &str) -> String {
     r.into_string().unwrap()
 }
 
+/// Commits a previewed upload: the commit is queued as a background job and the page moves to
+/// it; this waits until the worker has run it and checks it is done.
 fn commit(app: &TestApp, csrf: &str, preview: &str) -> Status {
-    app.client.post(format!("{preview}/commit")).header(ContentType::Form).body(format!("_csrf={csrf}")).dispatch().status()
+    let r = app.client.post(format!("{preview}/commit")).header(ContentType::Form).body(format!("_csrf={csrf}")).dispatch();
+    let status = r.status();
+    if let Some(job) = r.headers().get_one("Location").and_then(|l| l.strip_prefix("/jobs/")) {
+        let j = crate::common::wait_job(&mut app.conn(), job.parse().unwrap());
+        assert_eq!(j.state, lawcert::domain::jobs::JobState::Done, "{preview}: {:?}", j.errors);
+    }
+    status
 }
 
 fn counts(app: &TestApp) -> (i64, i64) {

@@ -27,7 +27,7 @@ pub fn postgres_server() -> Option<String> {
     std::env::var("LAWCERT_TEST_POSTGRES").ok().filter(|s| !s.trim().is_empty())
 }
 
-fn base_config(url: &str, extra: &[(&str, &str)]) -> Config {
+pub fn base_config(url: &str, extra: &[(&str, &str)]) -> Config {
     let url = url.to_string();
     let questions = repo_root().join("questions").display().to_string();
     let extra: Vec<(String, String)> = extra.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -328,6 +328,19 @@ pub fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> T {
 pub fn get(app: &TestApp, path: &str) -> (Status, String) {
     let r = app.client.get(path.to_string()).dispatch();
     (r.status(), r.into_string().unwrap_or_default())
+}
+
+/// Waits (up to 3 minutes, on a shared machine) until background job `id` is done or failed.
+pub fn wait_job(conn: &mut lawcert::db::DbConn, id: i64) -> lawcert::db::models::jobs::Job {
+    let start = std::time::Instant::now();
+    loop {
+        let j = lawcert::db::models::jobs::find(conn, id).unwrap().expect("the job exists");
+        if j.state.finished() {
+            return j;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(180), "job {id} did not finish: {j:?}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 /// POST a form: (status, body, Location).

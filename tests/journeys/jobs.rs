@@ -254,33 +254,117 @@ fn two_workers_on_one_database_run_each_job_exactly_once() {
 #[test]
 #[ignore]
 fn measure_5000_officers_through_a_job() {
-    let db = fresh_database();
-    let clock = Arc::new(Clock::default());
-    let pool = bare_pool(&db, &clock);
-    let mut conn = pool.get().unwrap();
-    let admin = org::find_by_badge(&mut conn, "admin").unwrap().unwrap();
-    let file = csv(400001, 5000);
-    let t = Instant::now();
-    let id = job_service::queue_officer_import(&mut conn, file.as_bytes(), "en", admin.id, clock.now()).unwrap().unwrap();
-    let queued = t.elapsed();
-    let t = Instant::now();
-    assert_eq!(job_service::run_next(&pool, "measure", &clock).unwrap(), Some(id));
-    let ran = t.elapsed();
-    let j = job(&mut conn, id);
-    assert_eq!((j.state, j.rows_done), (JobState::Done, 5000), "{:?}", j.errors);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    // before the cap: every core; after: the rule (every core but one), back to back
+    for (label, setting) in [("every core (before the cap)", Some(cores)), ("the rule (after the cap)", None)] {
+        people::set_job_threads(setting);
+        let db = fresh_database();
+        let clock = Arc::new(Clock::default());
+        let pool = bare_pool(&db, &clock);
+        people::set_job_threads(setting);
+        let mut conn = pool.get().unwrap();
+        let admin = org::find_by_badge(&mut conn, "admin").unwrap().unwrap();
+        let file = csv(400001, 5000);
+        let t = Instant::now();
+        let id = job_service::queue_officer_import(&mut conn, file.as_bytes(), "en", admin.id, clock.now()).unwrap().unwrap();
+        let queued = t.elapsed();
+        let t = Instant::now();
+        assert_eq!(job_service::run_next(&pool, "measure", &clock).unwrap(), Some(id));
+        let ran = t.elapsed();
+        let j = job(&mut conn, id);
+        assert_eq!((j.state, j.rows_done), (JobState::Done, 5000), "{:?}", j.errors);
+        println!(
+            "5000 officers, {label}: upload checked and queued in {:.2} s; job ran in {:.1} s on {} hashing thread(s) of {cores} core(s)",
+            queued.as_secs_f64(),
+            ran.as_secs_f64(),
+            people::hash_threads(5000),
+        );
+    }
+    people::set_job_threads(None);
     let t = Instant::now();
     for i in 0..100 {
         lawcert::services::credentials::hash_password(&format!("password-{i}"));
     }
     let one_thread = t.elapsed() / 100;
     println!(
-        "5000 officers: upload checked and queued in {:.2} s; job ran in {:.1} s on {} threads; one argon2 hash on one thread {:.1} ms (5000 in a row: {:.0} s)",
-        queued.as_secs_f64(),
-        ran.as_secs_f64(),
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+        "one argon2 hash on one thread {:.1} ms (5000 in a row: {:.0} s)",
         one_thread.as_secs_f64() * 1000.0,
         one_thread.as_secs_f64() * 5000.0
     );
+}
+
+/// The figure for the question import: the whole shipped bank (exported as one lawcert file)
+/// through a job into a bureau whose bank is empty, then again into the full bank (every
+/// question unchanged). `cargo test --test journeys measure_whole_bank -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn measure_whole_bank_through_a_question_import_job() {
+    use lawcert::domain::formats::{Defaults, Format};
+    use lawcert::services::bank_import;
+    let full = fresh_database();
+    let clock = Arc::new(Clock::default());
+    let full_pool = bare_pool(&full, &clock);
+    let mut conn = full_pool.get().unwrap();
+    let bytes = lawcert::services::bank_export::export(&mut conn, Format::Lawcert, None).unwrap();
+    let t = Instant::now();
+    let parsed = bank_import::parse(&mut conn, Format::Lawcert, "whole-bank.toml", &bytes, &Defaults::default()).unwrap();
+    let parse_time = t.elapsed();
+    let t = Instant::now();
+    let p = bank_import::check(&mut conn, parsed, |_, _| Ok(())).unwrap();
+    println!(
+        "whole bank: parsed in {:.2} s, compared with the bank in {:.2} s ({} entries)",
+        parse_time.as_secs_f64(),
+        t.elapsed().as_secs_f64(),
+        p.parsed.entries.len()
+    );
+    // a bureau without questions (SQLite file of its own; no demo, no shipped banks)
+    let dir = tempfile::tempdir().unwrap();
+    let empty_banks = dir.path().join("no-questions");
+    std::fs::create_dir(&empty_banks).unwrap();
+    // the statutes only: the registry the questions cite
+    std::fs::copy(crate::common::repo_root().join("questions/statutes.toml"), empty_banks.join("statutes.toml")).unwrap();
+    let url = dir.path().join("empty.db").display().to_string();
+    let cfg = crate::common::base_config(&url, &[("LAWCERT_DEMO", "0"), ("LAWCERT_QUESTIONS", empty_banks.to_str().unwrap())]);
+    let empty_pool = lawcert::prepare(&cfg, &clock).unwrap();
+    let mut empty = empty_pool.get().unwrap();
+    let admin = lawcert::services::setup::create_admin(
+        &mut empty,
+        &lawcert::services::setup::AdminInput { badge: "A0001".into(), password: "a-long-admin-password".into(), ..Default::default() },
+        clock.now(),
+    )
+    .unwrap();
+    let trainer = AccountInput {
+        badge: "T9001".into(),
+        name: "教官".into(),
+        unit: admin.unit.clone(),
+        police_type: "法制".into(),
+        hire_date: "2020-01-01".into(),
+        roles: "trainer".into(),
+        password: PASSWORD.into(),
+        ..Default::default()
+    };
+    people::create_account(&mut empty, &trainer, None, clock.now()).unwrap();
+    for (label, pool) in [("into an empty bank", &empty_pool), ("into the full bank (all unchanged)", &full_pool)] {
+        let mut c = pool.get().unwrap();
+        let by = org::find_by_badge(&mut c, if label.contains("empty") { "T9001" } else { "T0001" }).unwrap().unwrap().id;
+        let t = Instant::now();
+        let staged = bank_import::stage(&mut c, by, "whole-bank.toml", Format::Lawcert, &bytes, &Defaults::default(), clock.now()).unwrap();
+        let id = job_service::queue_question_import(&mut c, staged, by, clock.now()).unwrap().unwrap();
+        let queued = t.elapsed();
+        let t = Instant::now();
+        assert_eq!(job_service::run_next(pool, "measure", &clock).unwrap(), Some(id));
+        let ran = t.elapsed();
+        let j = job(&mut c, id);
+        assert_eq!(j.state, JobState::Done, "{:?}", j.errors);
+        println!(
+            "whole shipped bank ({} KB, {} entries) {label}: upload staged, checked and queued in the request {:.2} s; job ran in {:.1} s; {}",
+            bytes.len() / 1024,
+            j.rows_total,
+            queued.as_secs_f64(),
+            ran.as_secs_f64(),
+            j.result.unwrap_or_default()
+        );
+    }
 }
 
 /// Hashing spread over the cores against one thread, measured back to back on the same rows
@@ -305,8 +389,204 @@ fn measure_hashing_over_the_cores_against_one_thread() {
     println!(
         "400 argon2 hashes: one thread {:.1} s, hash_all on {} threads {:.1} s (x{:.2})",
         one.as_secs_f64(),
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+        people::hash_threads(400),
         spread.as_secs_f64(),
         one.as_secs_f64() / spread.as_secs_f64()
     );
+}
+
+fn multipart(
+    client: &rocket::local::blocking::Client,
+    path: &str,
+    csrf: &str,
+    name: &str,
+    bytes: &[u8],
+) -> (Status, Option<String>, String) {
+    let boundary = "XBOUNDARYX";
+    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n").into_bytes();
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\nauto\r\n").as_bytes());
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let r = client
+        .post(path.to_string())
+        .header(ContentType::new("multipart", "form-data").with_params(("boundary", boundary)))
+        .body(body)
+        .dispatch();
+    let location = r.headers().get_one("Location").map(str::to_string);
+    (r.status(), location, r.into_string().unwrap_or_default())
+}
+
+fn job_id(location: &str) -> i64 {
+    location.strip_prefix("/jobs/").expect("a job's page").parse().unwrap()
+}
+
+fn sign_in(app: &TestApp, badge: &str) -> rocket::local::blocking::Client {
+    let client = app.another_server();
+    let login = client.get("/login").dispatch().into_string().unwrap();
+    let status = client
+        .post("/login")
+        .header(ContentType::Form)
+        .body(format!("_csrf={}&badge={badge}&password={PASSWORD}&next=/", form_csrf(&login)))
+        .dispatch()
+        .status();
+    assert_eq!(status, Status::SeeOther);
+    client
+}
+
+const JOB_GIFT: &str = "// lawcert: statute=criminal-law; articles=20; difficulty=1; levels=basic\n::JOB-1::正当防卫不负刑事责任。{T####刑法第二十条。}\n\n// lawcert: statute=criminal-law; articles=17; difficulty=1; levels=basic\n::JOB-2::已满十六周岁的人犯罪，应当负刑事责任。{T####刑法第十七条。}\n";
+
+#[test]
+fn a_question_import_is_committed_by_a_job_that_only_its_trainer_sees() {
+    let app = TestApp::new();
+    let csrf = app.login_page("T0001");
+    let mut conn = app.conn();
+    let (s, preview, _) = multipart(&app.client, "/bank/import", &csrf, "job.gift", JOB_GIFT.as_bytes());
+    assert_eq!(s, Status::SeeOther);
+    let preview = preview.unwrap();
+    let r = app.client.post(format!("{preview}/commit")).header(ContentType::Form).body(format!("_csrf={csrf}")).dispatch();
+    assert_eq!(r.status(), Status::SeeOther);
+    let page = r.headers().get_one("Location").unwrap().to_string();
+    let id = job_id(&page);
+    // the job's page: progress while it runs (items of total), then the result
+    let (s, html) = get(&app, &page);
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("导入试题"), "{html}");
+    if !job(&mut conn, id).state.finished() && !html.contains("已全部导入") {
+        assert!(html.contains(r#"max="2""#) && html.contains(r#"http-equiv="refresh""#), "{html}");
+    }
+    let done = wait_finished(&mut conn, id, |_| {});
+    assert_eq!((done.state, done.rows_done, done.rows_total), (JobState::Done, 2, 2), "{:?}", done.errors);
+    assert_eq!(done.subject_id, Some(preview.rsplit('/').next().unwrap().parse().unwrap()), "the job works on the staged file");
+    assert!(jobs::payload(&mut conn, id).unwrap().is_empty(), "the upload is not copied into the job");
+    let (_, html) = get(&app, &page);
+    assert!(html.contains("job.gift 已全部导入") && html.contains("新题 2 道"), "{html}");
+    assert!(!html.contains(r#"http-equiv="refresh""#));
+    assert!(lawcert::db::models::bank::find_by_code(&mut conn, "JOB-2").unwrap().is_some());
+    // the preview says it is imported, and a second click finds the same job
+    let (_, html) = get(&app, &preview);
+    assert!(html.contains("已于") && !html.contains("确认导入"), "{html}");
+    let r = app.client.post(format!("{preview}/commit")).header(ContentType::Form).body(format!("_csrf={csrf}")).dispatch();
+    assert_eq!(r.headers().get_one("Location"), Some(page.as_str()), "the same job, not a second import");
+    assert_eq!(jobs::count_kind(&mut conn, lawcert::domain::jobs::JobKind::QuestionImport).unwrap(), 1);
+    // in English too
+    app.client.get("/lang/en").dispatch();
+    let (_, html) = get(&app, &page);
+    assert!(html.contains("Question import") && html.contains("job.gift is imported"), "{html}");
+    app.client.get("/lang/zh").dispatch();
+    // another trainer, HR and an admin are told there is no such job
+    for badge in ["T0002", "H0001", "admin"] {
+        let other = sign_in(&app, badge);
+        assert_eq!(other.get(page.clone()).dispatch().status(), Status::NotFound, "{badge}");
+    }
+}
+
+#[test]
+fn a_question_import_that_meets_a_changed_bank_fails_with_each_entry_named_and_stores_nothing() {
+    use lawcert::domain::formats::{Defaults, Format};
+    use lawcert::services::bank_import;
+    let db = fresh_database();
+    let clock = Arc::new(Clock::default());
+    let pool = bare_pool(&db, &clock);
+    let mut conn = pool.get().unwrap();
+    let trainer = org::find_by_badge(&mut conn, "T0001").unwrap().unwrap();
+    let staged =
+        bank_import::stage(&mut conn, trainer.id, "job.gift", Format::Gift, JOB_GIFT.as_bytes(), &Defaults::default(), clock.now())
+            .unwrap();
+    let id = job_service::queue_question_import(&mut conn, staged, trainer.id, clock.now()).unwrap().expect("queued");
+    // meanwhile another file makes JOB-2 a single-choice question
+    let other = "// lawcert: statute=criminal-law; articles=17; difficulty=1; levels=basic\n::JOB-2::刑事责任年龄：{=十六周岁 ~十八周岁 ####刑法第十七条。}\n";
+    bank_import::commit(&mut conn, Format::Gift, "other.gift", other.as_bytes(), &Defaults::default(), trainer.id, clock.now()).unwrap();
+    assert_eq!(job_service::run_next(&pool, "test-worker", &clock).unwrap(), Some(id));
+    let failed = job(&mut conn, id);
+    assert_eq!(failed.state, JobState::Failed);
+    let errors = failed.errors.unwrap();
+    assert!(errors.contains("line 5 (JOB-2): JOB-2 already exists as a single question"), "{errors}");
+    assert!(lawcert::db::models::bank::find_by_code(&mut conn, "JOB-1").unwrap().is_none(), "all or nothing: {errors}");
+    let imp = lawcert::db::models::imports::find(&mut conn, staged).unwrap().unwrap();
+    assert!(imp.committed_at.is_none(), "the staged file is not marked imported");
+    // a file with errors is refused at once, nothing queued
+    let bad = bank_import::stage(&mut conn, trainer.id, "job.gift", Format::Gift, JOB_GIFT.as_bytes(), &Defaults::default(), clock.now())
+        .unwrap();
+    let e = job_service::queue_question_import(&mut conn, bad, trainer.id, clock.now()).unwrap_err();
+    assert!(e.is_invalid() && e.message.contains("1 error(s)"), "{}", e.message);
+    assert_eq!(jobs::count_kind(&mut conn, lawcert::domain::jobs::JobKind::QuestionImport).unwrap(), 1);
+}
+
+#[test]
+fn a_case_evaluation_import_runs_as_a_job_and_opens_the_plans_it_should() {
+    let app = TestApp::new();
+    let csrf = app.login_page("T0001");
+    let mut conn = app.conn();
+    let officer = org::find_by_badge(&mut conn, "100002").unwrap().unwrap();
+    let plans_before = lawcert::db::models::training::open_plan_of(&mut conn, officer.id).unwrap();
+    let file = "badge,month,case_ref,deduction,note\n100002,2026-10,江公(治)行罚决字〔2026〕901号,9.5,卷宗材料不全\n100003,2026-10,江公(治)行罚决字〔2026〕902号,0.5,\n";
+    let (s, location, html) = multipart(&app.client, "/remedial/case-evaluations", &csrf, "c.csv", file.as_bytes());
+    assert_eq!(s, Status::SeeOther, "{html}");
+    let page = location.unwrap();
+    let id = job_id(&page);
+    let done = wait_finished(&mut conn, id, |_| {});
+    assert_eq!((done.state, done.rows_done, done.rows_total), (JobState::Done, 2, 2), "{:?}", done.errors);
+    let (_, html) = get(&app, &page);
+    assert!(html.contains("已导入 2 条考评"), "{html}");
+    if plans_before.is_none() {
+        let plan = lawcert::db::models::training::open_plan_of(&mut conn, officer.id).unwrap().expect("9.5 points deducted: a plan");
+        assert!(html.contains(&format!(r#"href="/remedial/{}""#, plan.id)), "{html}");
+    }
+    // the page lists the trainer's jobs; the same file again stores nothing new
+    let (_, list) = get(&app, "/remedial/case-evaluations");
+    assert!(list.contains(&format!(r#"href="/jobs/{id}""#)), "{list}");
+    let (_, location, _) = multipart(&app.client, "/remedial/case-evaluations", &csrf, "c.csv", file.as_bytes());
+    let again = wait_finished(&mut conn, job_id(&location.unwrap()), |_| {});
+    assert_eq!(again.state, JobState::Done);
+    assert!(again.result.unwrap().contains(r#""rows":0"#), "rows already imported are skipped");
+    // a row with another deduction is refused at once with its line, nothing queued
+    let changed = "badge,month,case_ref,deduction\n100003,2026-10,江公(治)行罚决字〔2026〕902号,3\n";
+    let (s, location, html) = multipart(&app.client, "/remedial/case-evaluations", &csrf, "c.csv", changed.as_bytes());
+    assert_eq!((s, location), (Status::Ok, None));
+    assert!(html.contains("第 2 行："), "{html}");
+    assert_eq!(jobs::count_kind(&mut conn, lawcert::domain::jobs::JobKind::CaseImport).unwrap(), 2);
+}
+
+#[test]
+fn the_bureau_s_training_files_are_exported_by_a_job_for_the_one_who_asked_only() {
+    let app = TestApp::new();
+    app.login_page("H0001");
+    let mut conn = app.conn();
+    let r = app.client.get("/files/export?format=csv").dispatch();
+    assert_eq!(r.status(), Status::SeeOther);
+    let page = r.headers().get_one("Location").unwrap().to_string();
+    let id = job_id(&page);
+    let done = wait_finished(&mut conn, id, |_| {});
+    let officers = org::count_users(&mut conn).unwrap() as i32;
+    assert_eq!((done.state, done.rows_done, done.rows_total), (JobState::Done, officers, officers), "{:?}", done.errors);
+    let (_, html) = get(&app, &page);
+    assert!(html.contains(&format!(r#"href="/jobs/{id}/file""#)) && html.contains("名民警的"), "{html}");
+    let r = app.client.get(format!("{page}/file")).dispatch();
+    assert_eq!(r.status(), Status::Ok);
+    assert!(r.headers().get_one("Content-Disposition").unwrap().contains("training-files-bureau-"));
+    let csv = r.into_string().unwrap();
+    assert!(
+        csv.trim_start_matches('\u{feff}').starts_with("条目编号,警号") && csv.contains("100001"),
+        "{}",
+        csv.chars().take(200).collect::<String>()
+    );
+    // the same rows as the whole bureau read at once
+    let ids: Vec<i64> = org::list_with_units(&mut conn).unwrap().into_iter().map(|(u, _)| u.id).collect();
+    let entries = lawcert::db::models::training::entries_of_users(&mut conn, &ids).unwrap();
+    let records = lawcert::services::training::records(&mut conn, &entries).unwrap();
+    assert_eq!(csv.as_bytes(), lawcert::services::file_export::csv(&records).unwrap().as_slice());
+    // nobody else downloads it: another admin, a leader, an officer
+    for badge in ["admin", "L0001", "100001"] {
+        let other = sign_in(&app, badge);
+        assert_eq!(other.get(format!("{page}/file")).dispatch().status(), Status::NotFound, "{badge}");
+        assert_eq!(other.get(page.clone()).dispatch().status(), Status::NotFound, "{badge}");
+    }
+    // and an officer cannot start one
+    let officer = sign_in(&app, "100001");
+    assert_eq!(officer.get("/files/export?format=csv").dispatch().status(), Status::Forbidden);
+    assert_eq!(jobs::count_kind(&mut conn, lawcert::domain::jobs::JobKind::FileExport).unwrap(), 1);
 }

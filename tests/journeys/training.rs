@@ -282,7 +282,13 @@ fn a_failed_bimonthly_exam_opens_a_remedial_plan_the_officer_works_through_and_t
     assert!(en.contains("Officer's training file") && en.contains(&lawcert::timefmt::date_in("en", hired)), "{en}");
     assert!(!en.contains("档案记录") && en.contains(&officer.name), "{en}");
     app.client.get("/lang/zh").dispatch();
+    // the whole bureau is exported by a background job, whose page offers the file
     let r = app.client.get("/files/export?format=xlsx").dispatch();
+    assert_eq!(r.status(), Status::SeeOther);
+    let page = r.headers().get_one("Location").unwrap().to_string();
+    let job: i64 = page.strip_prefix("/jobs/").expect("the job's page").parse().unwrap();
+    assert_eq!(crate::common::wait_job(&mut app.conn(), job).state, lawcert::domain::jobs::JobState::Done);
+    let r = app.client.get(format!("{page}/file")).dispatch();
     assert_eq!(r.status(), Status::Ok);
     assert!(r.into_bytes().unwrap().starts_with(b"PK"), "an xlsx is a zip");
 }
@@ -902,4 +908,114 @@ fn case_evaluation_errors_name_line_and_column_in_the_reader_s_language() {
     // past parsing: an unknown badge, named with its line
     let (_, html) = upload("badge,month,case_ref,deduction\n999999,2026-11,A-2,1\n");
     assert!(html.contains("第 2 行：没有警号为 &quot;999999&quot; 的民警"), "{html}");
+}
+
+#[test]
+fn each_mail_is_written_in_the_language_its_recipient_reads() {
+    let smtp = smtp_listener();
+    let url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let app = TestApp::with_env(&[("LAWCERT_SMTP_URL", &url), ("LAWCERT_MAIL_POLL_MS", "100"), ("LAWCERT_PUBLIC_URL", PUBLIC)]);
+    settled(&app);
+    // two officers with an address and no open plan
+    let free: Vec<org::User> = (1..=30)
+        .map(|i| user(&app, &format!("1000{i:02}")))
+        .filter(|u| u.email.is_some() && tr_db::open_plan_of(&mut app.conn(), u.id).unwrap().is_none())
+        .take(2)
+        .collect();
+    let (english, chinese) = (&free[0], &free[1]);
+    assert_eq!((english.lang.as_str(), chinese.lang.as_str()), ("zh", "zh"), "the bureau's language until they choose");
+    // one switches to English while signed in: kept with the account
+    app.login_page(&english.badge);
+    app.client.get("/lang/en").dispatch();
+    assert_eq!(user(&app, &english.badge).lang, "en");
+    // the account page shows it and keeps only a language the site speaks
+    let (_, page) = get(&app, "/account/password");
+    assert!(page.contains(r#"<option value="en" selected>"#), "{page}");
+    let csrf = crate::common::form_csrf(&page);
+    let (s, _, _) = post(&app, "/account/language", format!("_csrf={csrf}&lang=fr"));
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert_eq!(user(&app, &english.badge).lang, "en");
+    // a trainer refers both: each is told in their own language, over real SMTP
+    let csrf = app.login_page("T0001");
+    app.client.get("/lang/zh").dispatch();
+    for u in [english, chinese] {
+        let (s, html, _) = post(&app, "/remedial/refer", format!("_csrf={csrf}&badge={}&reason={}", u.badge, enc("案件考评扣分过多")));
+        assert_eq!(s, Status::SeeOther, "{html}");
+    }
+    let (text, html) = received_mail(&smtp, english.email.as_deref().unwrap(), "Remedial training assigned");
+    assert!(text.contains("You have been enrolled in remedial training") && !text.contains("您已被纳入"), "{text}");
+    assert!(html.contains("You have been enrolled"), "{html}");
+    assert_only_absolute_links(&text, &html);
+    let (text, _) = received_mail(&smtp, chinese.email.as_deref().unwrap(), "后进民警培训通知");
+    assert!(text.contains("您已被纳入后进民警培训") && !text.contains("You have been enrolled"), "{text}");
+    // the site's own notice follows the same language
+    let notices = lawcert::db::models::audit::notifications_of(&mut app.conn(), english.id, 20).unwrap();
+    assert!(notices.iter().any(|n| n.subject == "Remedial training assigned"), "{notices:?}");
+    // switching back on the account page: the next mail is Chinese again
+    let csrf = app.login_page(&english.badge);
+    let (s, _, loc) = post(&app, "/account/language", format!("_csrf={csrf}&lang=zh"));
+    assert_eq!((s, loc.as_deref()), (Status::SeeOther, Some("/account/password")));
+    assert_eq!(user(&app, &english.badge).lang, "zh");
+    lawcert::services::mail::notify(
+        &mut app.conn(),
+        english.id,
+        "exam_reminder",
+        json!({"title": "模拟考试", "opens": "2026-12-01 09:00", "minutes": 30}),
+        app.clock.now(),
+    )
+    .unwrap();
+    let (text, _) = received_mail(&smtp, english.email.as_deref().unwrap(), "考试提醒");
+    assert!(text.contains("答题时长 30 分钟"), "{text}");
+}
+
+#[test]
+fn bad_settings_and_a_bad_new_account_are_refused_in_the_reader_s_language() {
+    let app = TestApp::new();
+    let csrf = app.login_page("admin");
+    let targets = format!(
+        "_csrf={csrf}&new_officer_months=abc&lacking_basic_warn_percent=25&lacking_basic_cap_percent=15&key_police_types={}",
+        enc("刑侦")
+    );
+    let rules = |days: &str, deduction: &str| {
+        format!("_csrf={csrf}&enrol_on_fail=true&low_percent=60&low_streak=3&case_deduction={deduction}&deadline_days={days}&mastery_percent=80&mastery_answers=20&weak_statutes=3&exam_questions=20&exam_minutes=30&exam_pass_percent=60&exam_window_days=7&max_exam_tries=2&remind_every_days=7")
+    };
+    let account = format!(
+        "_csrf={csrf}&badge={}&name=&unit={}&police_type={}&post=&rank=&hire_date=2020-13-01&email=&roles=officer&password=",
+        enc("A B"),
+        enc("城东派出所"),
+        enc("派出所")
+    );
+    // Chinese, the default: every sentence from the catalogue, none of the English left
+    let (s, page, _) = post(&app, "/admin/settings/compliance", targets.clone());
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("新警期限（月）：应为整数，现为 &quot;abc&quot;"), "{page}");
+    assert!(page.contains("警示线（%）：不能高于"), "{page}");
+    assert!(!page.contains("a whole number") && !page.contains("must not exceed"), "{page}");
+    let (_, page, _) = post(&app, "/admin/settings/remedial", rules("400", "x"));
+    assert!(page.contains("培训期限（天）：应在 1–365 之间，现为 400"), "{page}");
+    assert!(page.contains("应为分数，如 3 或 2.5，现为 &quot;x&quot;"), "{page}");
+    assert!(page.contains("id=\"error-deadline_days\"") && page.contains("id=\"error-case_deduction\""), "each beside its field: {page}");
+    assert!(!page.contains("must be") && !page.contains("points such as"), "{page}");
+    let (s, page, _) = post(&app, "/admin/users/new", account.clone());
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("警号 &quot;A B&quot;：须为 1–32 位字母或数字") && page.contains("入警日期 &quot;2020-13-01&quot;"), "{page}");
+    assert!(page.contains("id=\"error-badge\"") && page.contains("id=\"error-hire_date\"") && page.contains("id=\"error-name\""), "{page}");
+    assert!(!page.contains("letters or digits") && !page.contains("use YYYY-MM-DD"), "{page}");
+    // a badge already taken, in Chinese too
+    let taken = format!(
+        "_csrf={csrf}&badge=100001&name={}&unit={}&police_type={}&post=&rank=&hire_date=2020-01-01&email=&roles=officer&password=",
+        enc("重复"),
+        enc("城东派出所"),
+        enc("派出所")
+    );
+    let (_, page, _) = post(&app, "/admin/users/new", taken);
+    assert!(page.contains("警号 100001：已有使用该警号的账号") && page.contains("id=\"error-badge\""), "{page}");
+    // English when the reader reads English
+    app.client.get("/lang/en").dispatch();
+    let (_, page, _) = post(&app, "/admin/settings/compliance", targets);
+    assert!(page.contains("New-officer window (months): a whole number, got &quot;abc&quot;"), "{page}");
+    let (_, page, _) = post(&app, "/admin/users/new", account);
+    assert!(page.contains("1–32 letters or digits") && !page.contains("须为 1–32"), "{page}");
+    // nothing was stored
+    assert_eq!(lawcert::services::hr::targets(&mut app.conn()).unwrap(), lawcert::domain::compliance::Targets::default());
 }

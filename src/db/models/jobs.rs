@@ -27,6 +27,10 @@ pub struct Job {
     pub created_at: Ts,
     pub started_at: Option<Ts>,
     pub finished_at: Option<Ts>,
+    /// The record the job works on (a question import: the staged file in `bank_imports`).
+    pub subject_id: Option<i64>,
+    /// An export's file name, once it is produced (the bytes are read by [`file`]).
+    pub file_name: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConn, kind: JobKind, payload: &[u8], rows_total: i32, by: i64, now: Ts) -> QueryResult<i64> {
@@ -41,6 +45,63 @@ pub fn insert(conn: &mut DbConn, kind: JobKind, payload: &[u8], rows_total: i32,
         ))
         .returning(jobs::id)
         .get_result(conn)
+}
+
+/// Queues a job that works on a stored record (`subject`) rather than an upload of its own.
+pub fn insert_for(conn: &mut DbConn, kind: JobKind, subject: i64, rows_total: i32, by: i64, now: Ts) -> QueryResult<i64> {
+    diesel::insert_into(jobs::table)
+        .values((
+            jobs::kind.eq(kind.as_str()),
+            jobs::payload.eq(Vec::<u8>::new()),
+            jobs::subject_id.eq(Some(subject)),
+            jobs::state.eq(JobState::Queued.as_str()),
+            jobs::rows_total.eq(rows_total),
+            jobs::created_by.eq(by),
+            jobs::created_at.eq(now),
+        ))
+        .returning(jobs::id)
+        .get_result(conn)
+}
+
+/// The job of a kind working on `subject` that is queued, running or done (not failed), if any.
+pub fn live_for(conn: &mut DbConn, kind: JobKind, subject: i64) -> QueryResult<Option<Job>> {
+    jobs::table
+        .filter(jobs::kind.eq(kind.as_str()))
+        .filter(jobs::subject_id.eq(subject))
+        .filter(jobs::state.ne(JobState::Failed.as_str()))
+        .order(jobs::id.desc())
+        .select(Job::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The newest job of a kind working on `subject`, whatever its state.
+pub fn latest_for(conn: &mut DbConn, kind: JobKind, subject: i64) -> QueryResult<Option<Job>> {
+    jobs::table
+        .filter(jobs::kind.eq(kind.as_str()))
+        .filter(jobs::subject_id.eq(subject))
+        .order(jobs::id.desc())
+        .select(Job::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// An export job's file: (name, bytes), once done.
+pub fn file(conn: &mut DbConn, id: i64) -> QueryResult<Option<(String, Vec<u8>)>> {
+    let row: Option<(Option<String>, Option<Vec<u8>>)> =
+        jobs::table.find(id).select((jobs::file_name, jobs::file)).first(conn).optional()?;
+    Ok(row.and_then(|(name, bytes)| Some((name?, bytes?))))
+}
+
+/// The newest jobs of a kind one user started, newest first.
+pub fn recent_by(conn: &mut DbConn, kind: JobKind, by: i64, limit: i64) -> QueryResult<Vec<Job>> {
+    jobs::table
+        .filter(jobs::kind.eq(kind.as_str()))
+        .filter(jobs::created_by.eq(by))
+        .order(jobs::id.desc())
+        .limit(limit)
+        .select(Job::as_select())
+        .load(conn)
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Job>> {
@@ -140,5 +201,36 @@ pub fn fail(conn: &mut DbConn, id: i64, worker: &str, errors: &str, now: Ts) -> 
 /// erased this way: two views at once cannot both take them). False if it changed meanwhile.
 pub fn replace_result(conn: &mut DbConn, id: i64, old: &str, new: &str) -> QueryResult<bool> {
     let n = diesel::update(jobs::table.find(id).filter(jobs::result.eq(Some(old)))).set(jobs::result.eq(Some(new))).execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Sets how many rows (or items) the job has, once the worker has read its input.
+pub fn set_total(conn: &mut DbConn, id: i64, worker: &str, rows_total: i32, now: Ts) -> QueryResult<bool> {
+    let n = diesel::update(held_by!(id, worker)).set((jobs::rows_total.eq(rows_total), jobs::heartbeat_at.eq(Some(now)))).execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Marks an export job done with the file it produced, if this worker still holds it.
+pub fn finish_with_file(
+    conn: &mut DbConn,
+    id: i64,
+    worker: &str,
+    rows_done: i32,
+    result: &str,
+    file_name: &str,
+    bytes: &[u8],
+    now: Ts,
+) -> QueryResult<bool> {
+    let n = diesel::update(held_by!(id, worker))
+        .set((
+            jobs::state.eq(JobState::Done.as_str()),
+            jobs::rows_done.eq(rows_done),
+            jobs::result.eq(Some(result)),
+            jobs::file_name.eq(Some(file_name)),
+            jobs::file.eq(Some(bytes)),
+            jobs::heartbeat_at.eq(Some(now)),
+            jobs::finished_at.eq(Some(now)),
+        ))
+        .execute(conn)?;
     Ok(n == 1)
 }

@@ -50,6 +50,10 @@ pub struct User {
     /// the account has chosen a password of its own.
     pub must_change_password: bool,
     pub password_changed_at: Option<Ts>,
+    /// The language every mail to them is written in (`render::LANGS`): set when they switch
+    /// language while signed in, or on their account page.
+    #[serde(skip)]
+    pub lang: String,
 }
 
 #[derive(Insertable, Clone, Debug)]
@@ -170,4 +174,9 @@ pub fn active_with_role(conn: &mut DbConn, role: Role) -> QueryResult<Vec<User>>
         .order(users::badge)
         .select(User::as_select())
         .load(conn)
+}
+
+/// Records the language a user reads (their mails are written in it).
+pub fn set_lang(conn: &mut DbConn, user_id: i64, lang: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(user_id).filter(users::lang.ne(lang))).set(users::lang.eq(lang)).execute(conn)
 }

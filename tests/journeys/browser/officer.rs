@@ -32,6 +32,13 @@ fn officer_practises_and_reads_the_training_file_and_remedial_plan() {
     nav(&b, "/practice");
     assert_eq!(b.text("h1"), "网上学法");
     axe(&b, "practice");
+    // practice by chapter: the chapters grouped under their statute's name (issue 17), the list
+    // opened as a list box for the photograph (docs/screenshots/practice-by-chapter.png)
+    let groups: Vec<String> = b.find_all("#chapter optgroup").iter().map(|g| g.attr("label").unwrap_or_default()).collect();
+    assert!(groups.len() > 1 && groups.iter().all(|g| !g.is_empty()), "one group per statute, named: {groups:?}");
+    b.execute("const s = document.getElementById('chapter'); s.size = 18; s.closest('form').scrollIntoView();", vec![]);
+    shot(&b, "practice-by-chapter");
+    b.execute("document.getElementById('chapter').removeAttribute('size'); window.scrollTo(0, 0);", vec![]);
     let (_, out) = practise_one(&b);
     let (choice, feedback) = out.split_once('|').unwrap();
     assert!(feedback.starts_with("回答正确") || feedback.starts_with("回答错误"), "{feedback}");

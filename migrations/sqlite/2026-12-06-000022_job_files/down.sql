@@ -1,0 +1,3 @@
+ALTER TABLE jobs DROP COLUMN file_name;
+ALTER TABLE jobs DROP COLUMN file;
+ALTER TABLE jobs DROP COLUMN subject_id;
