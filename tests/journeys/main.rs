@@ -32,6 +32,7 @@ mod measurement;
 mod migrations;
 mod operations;
 mod pages;
+mod prepared;
 mod security;
 mod tamper;
 mod training;

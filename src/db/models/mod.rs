@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod mail;
 pub mod org;
 pub mod plans;
+pub mod prepared;
 pub mod room;
 pub mod session;
 pub mod standards;
