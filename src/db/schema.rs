@@ -178,6 +178,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Work one app server at a time does (`services::operations::lead`).
+    leases (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     /// Papers drawn before a sitting opens (`services::prepared`); a start moves one into `attempts`.
     prepared_papers (sitting_id, user_id) {
         sitting_id -> BigInt,
@@ -758,4 +767,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     scaled_scores,
     jobs,
     prepared_papers,
+    leases,
 );

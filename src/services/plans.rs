@@ -325,13 +325,16 @@ pub fn send_reminders(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
             continue;
         }
         n += write_tx(conn, |c| {
+            // claimed first: another app server reminding at the same moment sends nothing
+            if !exam_db::claim_reminder(c, s.id)? {
+                return Ok::<usize, AppError>(0);
+            }
             let people = candidates_of(c, &s)?;
             let params = json!({"title": s.title, "opens": crate::timefmt::local(s.opens_at), "minutes": s.duration_minutes, "url": "/"});
             for u in &people {
                 crate::services::mail::notify(c, u.id, "exam_reminder", params.clone(), now)?;
             }
-            exam_db::mark_reminded(c, s.id)?;
-            Ok::<usize, AppError>(people.len())
+            Ok(people.len())
         })?;
     }
     Ok(n)
@@ -346,6 +349,9 @@ pub fn record_absences(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
             continue;
         }
         n += write_tx(conn, |c| {
+            if !exam_db::claim_absences(c, s.id)? {
+                return Ok::<usize, AppError>(0);
+            }
             let sat: std::collections::HashSet<i64> = exam_db::attempts_of_sitting(c, s.id)?.into_iter().map(|(a, ..)| a.user_id).collect();
             let mut absent = 0;
             for u in candidates_of(c, &s)? {
@@ -354,8 +360,7 @@ pub fn record_absences(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
                     absent += 1;
                 }
             }
-            exam_db::mark_absences_recorded(c, s.id)?;
-            Ok::<usize, AppError>(absent)
+            Ok(absent)
         })?;
     }
     Ok(n)

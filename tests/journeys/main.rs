@@ -34,5 +34,6 @@ mod operations;
 mod pages;
 mod prepared;
 mod security;
+mod servers;
 mod tamper;
 mod training;

@@ -19,7 +19,7 @@ fn iso(t: NaiveDateTime) -> String {
 }
 
 /// A unit of its own with officers P0001.. (the demo's password), so the list is exactly known.
-fn unit_with_officers(app: &TestApp, n: usize) -> (i64, Vec<i64>) {
+pub(crate) fn unit_with_officers(app: &TestApp, n: usize) -> (i64, Vec<i64>) {
     let mut c = app.conn();
     let now = app.clock.now();
     let unit =
@@ -28,7 +28,7 @@ fn unit_with_officers(app: &TestApp, n: usize) -> (i64, Vec<i64>) {
     (unit, ids)
 }
 
-fn add_officer(app: &TestApp, unit: i64, badge: &str) -> i64 {
+pub(crate) fn add_officer(app: &TestApp, unit: i64, badge: &str) -> i64 {
     let mut c = app.conn();
     let hash = org::find_by_badge(&mut c, "100001").unwrap().unwrap().password_hash;
     let u = org::NewUser {
@@ -42,7 +42,7 @@ fn add_officer(app: &TestApp, unit: i64, badge: &str) -> i64 {
         hire_date: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
         is_leader: false,
         is_legal_officer: false,
-        email: None,
+        email: Some(format!("{}@example.invalid", badge.to_lowercase())),
         password_hash: hash,
         active: true,
         created_at: app.clock.now(),
@@ -52,7 +52,7 @@ fn add_officer(app: &TestApp, unit: i64, badge: &str) -> i64 {
 }
 
 /// A bimonthly sitting for the unit, opening in `opens_in`.
-fn schedule(app: &TestApp, unit: i64, opens_in: Duration) -> i64 {
+pub(crate) fn schedule(app: &TestApp, unit: i64, opens_in: Duration) -> i64 {
     let t = app.token("T0001");
     let (s, bp) = app.api(
         "POST",
@@ -82,7 +82,7 @@ fn prepared_of(app: &TestApp, sid: i64, user: i64) -> Option<prep_db::PreparedPa
     prep_db::find(&mut app.conn(), sid, user).unwrap()
 }
 
-fn start(app: &TestApp, sid: i64, badge: &str) -> (Status, Value) {
+pub(crate) fn start(app: &TestApp, sid: i64, badge: &str) -> (Status, Value) {
     app.api("POST", &format!("/api/v1/sittings/{sid}/attempts"), &app.token(badge), None)
 }
 

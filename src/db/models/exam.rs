@@ -375,10 +375,19 @@ pub fn count_attempts(conn: &mut DbConn, sitting_id: i64) -> QueryResult<i64> {
     attempts::table.filter(attempts::sitting_id.eq(sitting_id)).count().get_result(conn)
 }
 
-pub fn mark_reminded(conn: &mut DbConn, sitting_id: i64) -> QueryResult<()> {
-    diesel::update(sittings::table.find(sitting_id)).set(sittings::reminded.eq(true)).execute(conn).map(|_| ())
+/// Claims the sitting's reminder: true for the one caller that marks it (of several app
+/// servers at once, the others find it marked and send nothing).
+pub fn claim_reminder(conn: &mut DbConn, sitting_id: i64) -> QueryResult<bool> {
+    diesel::update(sittings::table.find(sitting_id).filter(sittings::reminded.eq(false)))
+        .set(sittings::reminded.eq(true))
+        .execute(conn)
+        .map(|n| n == 1)
 }
 
-pub fn mark_absences_recorded(conn: &mut DbConn, sitting_id: i64) -> QueryResult<()> {
-    diesel::update(sittings::table.find(sitting_id)).set(sittings::absences_recorded.eq(true)).execute(conn).map(|_| ())
+/// Claims the recording of the sitting's absences (as [`claim_reminder`]).
+pub fn claim_absences(conn: &mut DbConn, sitting_id: i64) -> QueryResult<bool> {
+    diesel::update(sittings::table.find(sitting_id).filter(sittings::absences_recorded.eq(false)))
+        .set(sittings::absences_recorded.eq(true))
+        .execute(conn)
+        .map(|n| n == 1)
 }

@@ -11,6 +11,7 @@ pub mod exposure;
 pub mod hr;
 pub mod imports;
 pub mod jobs;
+pub mod leases;
 pub mod mail;
 pub mod org;
 pub mod plans;
