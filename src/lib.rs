@@ -168,8 +168,11 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                             services::exposure::record_closed(&mut conn, now)?;
                             // date-driven work: plans' sittings, absences, expiry and 离岗失效
                             let created = services::plans::run_due(&mut conn, now)?;
-                            // papers for candidates added since a sitting was scheduled
-                            services::prepared::prepare_due(&mut conn, now)?;
+                            // papers for candidates added since a sitting was scheduled (a
+                            // failure leaves them to be drawn at the start, not the rest undone)
+                            if let Err(e) = services::prepared::prepare_due(&mut conn, now) {
+                                eprintln!("preparing papers: {}", e.message);
+                            }
                             if !created.is_empty() {
                                 println!("exam plans: created sitting(s) {created:?}");
                             }
