@@ -154,10 +154,11 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                 // The sweeper only needs the pool and clock; grading loads versions through a cache of its own.
                 rocket::tokio::spawn(async move {
                     let cache = Arc::new(state::VersionCache::default());
+                    let worker = Arc::new(services::jobs::worker_name());
                     let mut dated_last: Option<std::time::Instant> = None;
                     loop {
                         rocket::tokio::time::sleep(every).await;
-                        let (pool, clock, cache) = (pool.clone(), clock.clone(), cache.clone());
+                        let (pool, clock, cache, worker) = (pool.clone(), clock.clone(), cache.clone(), worker.clone());
                         let dated = dated_last.is_none_or(|t| t.elapsed() >= dated_every);
                         if dated {
                             dated_last = Some(std::time::Instant::now());
@@ -166,7 +167,8 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                             let mut conn = pool.get()?;
                             let now = clock.now();
                             let n = services::exams::submit_overdue(&mut conn, &cache, now)?;
-                            if !dated {
+                            // the dated work: one app server at a time (services::operations::lead)
+                            if !dated || !services::operations::lead(&mut conn, services::operations::DATED_SWEEP, &worker, now)? {
                                 return Ok(n);
                             }
                             // once a sitting is over and every attempt is in, analyse its items
@@ -183,6 +185,11 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                             services::exposure::record_closed(&mut conn, now)?;
                             // date-driven work: plans' sittings, absences, expiry and 离岗失效
                             let created = services::plans::run_due(&mut conn, now)?;
+                            // papers for candidates added since a sitting was scheduled (a
+                            // failure leaves them to be drawn at the start, not the rest undone)
+                            if let Err(e) = services::prepared::prepare_due(&mut conn, now) {
+                                eprintln!("preparing papers: {}", e.message);
+                            }
                             if !created.is_empty() {
                                 println!("exam plans: created sitting(s) {created:?}");
                             }

@@ -42,6 +42,15 @@ struct Args {
     overload: Option<f64>,
     capacity: Option<f64>,
     calibrate_seconds: f64,
+    /// Every candidate signs in over HTTP (argon2) in a waiting room before the sitting opens.
+    sign_in_all: bool,
+    /// Sign-ins in flight at once.
+    sign_in_concurrency: usize,
+    /// App servers (`lawcert` processes) on the one PostgreSQL database, candidates spread over
+    /// them round-robin.
+    servers: usize,
+    /// Leave the papers to be drawn at the start (no papers prepared before the open).
+    no_prepare: bool,
 }
 
 impl Args {
@@ -59,6 +68,10 @@ impl Args {
             overload: None,
             capacity: None,
             calibrate_seconds: 20.0,
+            sign_in_all: false,
+            sign_in_concurrency: 16,
+            servers: 1,
+            no_prepare: false,
         };
         let args: Vec<String> = std::env::args().skip(1).collect();
         let mut i = 0;
@@ -76,6 +89,17 @@ impl Args {
                 "--overload" => a.overload = Some(num(i)),
                 "--capacity" => a.capacity = Some(num(i)),
                 "--calibrate-seconds" => a.calibrate_seconds = num(i),
+                "--sign-in-concurrency" => a.sign_in_concurrency = (num(i) as usize).max(1),
+                "--servers" => a.servers = (num(i) as usize).max(1),
+                "--sign-in-all" | "--no-prepare" => {
+                    if args[i] == "--sign-in-all" {
+                        a.sign_in_all = true;
+                    } else {
+                        a.no_prepare = true;
+                    }
+                    i += 1;
+                    continue;
+                }
                 "--json" => {
                     a.json = true;
                     i += 1;
@@ -92,7 +116,7 @@ impl Args {
                     continue;
                 }
                 "--help" | "-h" => {
-                    println!("usage: lawcert-bench [--smoke] [--candidates N] [--start-window S] [--save-seconds S] [--save-interval S] [--login-sample N] [--submit-share F] [--questions N] [--overload F [--capacity N] [--calibrate-seconds S]] [--json]\n(DATABASE_URL=postgres://… benchmarks PostgreSQL: a fresh database is created on that server)\n--overload F: offer F times the server's capacity in the save phase (the capacity is --capacity saves/s, or measured first by a closed loop of 256 clients for --calibrate-seconds, default 20); refused saves (503) are sent again after Retry-After plus a random, growing extra, as the exam page does, and reported as refused and retried. The server inherits LAWCERT_SAVE_QUEUE_* from this process's environment.");
+                    println!("usage: lawcert-bench [--smoke] [--candidates N] [--start-window S] [--save-seconds S] [--save-interval S] [--login-sample N] [--submit-share F] [--questions N] [--overload F [--capacity N] [--calibrate-seconds S]] [--sign-in-all [--sign-in-concurrency N]] [--servers N] [--no-prepare] [--json]\n(DATABASE_URL=postgres://… benchmarks PostgreSQL: a fresh database is created on that server)\n--sign-in-all: every candidate signs in over HTTP with a real password (argon2) in a waiting room before the sitting opens (N in flight, default 16), then all start when it opens; reports the sign-in rate, latency, the window 10,000 sign-ins need and the argon2 parameters against OWASP's minimum.\n--servers N: N lawcert processes on the one PostgreSQL database, each candidate on one of them (round-robin).\n--no-prepare: no papers prepared before the open (each drawn at the start, as before issue 18).\n--overload F: offer F times the server's capacity in the save phase (the capacity is --capacity saves/s, or measured first by a closed loop of 256 clients for --calibrate-seconds, default 20); refused saves (503) are sent again after Retry-After plus a random, growing extra, as the exam page does, and reported as refused and retried. The server inherits LAWCERT_SAVE_QUEUE_* from this process's environment.");
                     std::process::exit(0);
                 }
                 other => die(&format!("unknown option {other} (see --help)")),
@@ -207,7 +231,18 @@ impl Drop for Db {
     }
 }
 
-fn seed(url: &str, a: &Args) -> (i64, Vec<String>, Vec<String>) {
+/// What seeding made: the sitting, every candidate's badge, the tokens minted for candidates
+/// who do not sign in over HTTP, the papers prepared (and seconds taken), and the stored hash.
+struct Seeded {
+    sitting: i64,
+    badges: Vec<String>,
+    minted: Vec<String>,
+    prepared: usize,
+    prepare_s: f64,
+    password_hash: String,
+}
+
+fn seed(url: &str, a: &Args) -> Seeded {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let u = url.to_string();
     let q = repo.join("questions").display().to_string();
@@ -248,8 +283,9 @@ fn seed(url: &str, a: &Args) -> (i64, Vec<String>, Vec<String>) {
         for (i, b) in badges.iter().enumerate() {
             let id = org::insert_user(c, &mk(b), &[Role::Officer])?;
             // candidates past the login sample are "already signed in": their tokens are minted
-            // here, as a bureau lets candidates in before the window opens
-            if i >= a.login_sample {
+            // here, as a bureau lets candidates in before the window opens (--sign-in-all signs
+            // every one in over HTTP instead)
+            if i >= a.login_sample && !a.sign_in_all {
                 let t = lawcert::auth::random_token();
                 session::create(
                     c,
@@ -283,16 +319,17 @@ fn seed(url: &str, a: &Args) -> (i64, Vec<String>, Vec<String>) {
         ..BlueprintSpec::default()
     };
     let bp = create_blueprint(&mut conn, "压测蓝图", &spec, None, now).unwrap_or_else(|e| die(&e.message));
-    // the bench ends the exam itself after the save phase (see below); the window stays open
-    let total = a.start_window + a.save_seconds + 3600.0;
+    // scheduled to open tomorrow, so its papers are prepared before the open (as scheduling
+    // does); the bench opens it itself once the candidates are in, and ends the exam itself after
+    // the save phase (see below)
     let sid = create_sitting(
         &mut conn,
         &SittingSpec {
             title: "压测考试".into(),
             kind: SittingKind::Bimonthly,
             blueprint_id: bp,
-            opens_at: now - chrono::Duration::minutes(1),
-            closes_at: now + chrono::Duration::milliseconds((total * 1000.0) as i64),
+            opens_at: now + chrono::Duration::days(1),
+            closes_at: now + chrono::Duration::days(2),
             duration_minutes: 600,
             pass_percent: 60,
             multi_rule: MultiRule::Partial,
@@ -308,13 +345,44 @@ fn seed(url: &str, a: &Args) -> (i64, Vec<String>, Vec<String>) {
         now,
     )
     .unwrap_or_else(|e| die(&e.message));
-    (sid, badges, tokens)
+    let t = Instant::now();
+    let prepared = if a.no_prepare {
+        0
+    } else {
+        lawcert::services::prepared::prepare_sitting(&mut conn, sid, now).unwrap_or_else(|e| die(&e.message))
+    };
+    Seeded { sitting: sid, badges, minted: tokens, prepared, prepare_s: t.elapsed().as_secs_f64(), password_hash: hash }
 }
 
-/// A started candidate: attempt id and, per question, its id and option ids.
+/// The argon2 parameters of a stored hash (`$argon2id$v=19$m=19456,t=2,p=1$…`) against OWASP's
+/// Password Storage Cheat Sheet: argon2id with one of its configurations or stronger (m=47104
+/// KiB t=1, m=19456 t=2, m=12288 t=3, m=9216 t=4, m=7168 t=5; all p=1).
+fn argon2_params(hash: &str) -> Value {
+    let parts: Vec<&str> = hash.split('$').collect();
+    let alg = parts.get(1).copied().unwrap_or("");
+    let mut m = 0u64;
+    let mut t = 0u64;
+    let mut p = 0u64;
+    for kv in parts.get(3).copied().unwrap_or("").split(',') {
+        match kv.split_once('=') {
+            Some(("m", v)) => m = v.parse().unwrap_or(0),
+            Some(("t", v)) => t = v.parse().unwrap_or(0),
+            Some(("p", v)) => p = v.parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    let owasp = [(47_104, 1), (19_456, 2), (12_288, 3), (9_216, 4), (7_168, 5)];
+    let meets = alg == "argon2id" && p >= 1 && owasp.iter().any(|&(om, ot)| m >= om && t >= ot);
+    json!({"algorithm": alg, "m_kib": m, "t": t, "p": p, "owasp_minimum": "argon2id m=19456 KiB (19 MiB), t=2, p=1 (or an equivalent pair)",
+           "meets_owasp_minimum": meets})
+}
+
+/// A started candidate: attempt id, per question its id and option ids, and the app server
+/// (index into the servers' addresses) the candidate uses.
 struct Paper {
     attempt: i64,
     questions: Vec<(i64, bool, Vec<String>)>,
+    server: usize,
 }
 
 /// Save outcomes, counted: acknowledged, refused (503), retries sent, acknowledged after at
@@ -340,7 +408,7 @@ const ABANDONED: usize = 5;
 /// integrity check) and the counts.
 struct SaveCtx {
     client: reqwest::Client,
-    base: String,
+    bases: Arc<Vec<String>>,
     lat: Mutex<Lat>,
     refused_lat: Mutex<Lat>,
     acked: Mutex<HashMap<(i64, i64), String>>,
@@ -351,14 +419,15 @@ struct SaveCtx {
 impl SaveCtx {
     /// Sends one answer; on 503 waits Retry-After plus a random extra that doubles per refusal
     /// (as the exam page does) and sends it again, until acknowledged or `end`.
-    async fn save_until_acked(&self, tok: &str, attempt: i64, qid: i64, choices: &[String], end: Instant, rng: &mut impl Rng) {
+    async fn save_until_acked(&self, tok: &str, paper: &Paper, qid: i64, choices: &[String], end: Instant, rng: &mut impl Rng) {
+        let attempt = paper.attempt;
         let mut refusals = 0u32;
         loop {
             self.counts.add(if refusals == 0 { FIRST_TRIES } else { RETRIES });
             let t = Instant::now();
             let r = self
                 .client
-                .put(format!("{}/api/v1/attempts/{attempt}/answers/{qid}", self.base))
+                .put(format!("{}/api/v1/attempts/{attempt}/answers/{qid}", self.bases[paper.server]))
                 .bearer_auth(tok)
                 .json(&json!({"choices": choices}))
                 .send()
@@ -419,7 +488,7 @@ async fn closed_loop(ctx: &Arc<SaveCtx>, started: &Arc<Vec<(String, Paper)>>, wo
                 k += 1;
                 let (qid, multiple, options) = paper.questions.choose(&mut rng).unwrap();
                 let choices = random_choices(&mut rng, *multiple, options);
-                ctx.save_until_acked(tok, paper.attempt, *qid, &choices, end, &mut rng).await;
+                ctx.save_until_acked(tok, paper, *qid, &choices, end, &mut rng).await;
             }
         }));
     }
@@ -498,6 +567,11 @@ fn ceiling_sqlite(seconds: f64) -> f64 {
     n as f64 / seconds
 }
 
+/// (sum of peak RSS in MB, sum of CPU seconds) over the app servers.
+fn servers_stats(pids: &[u32]) -> (f64, f64) {
+    pids.iter().map(|p| proc_stats(*p)).fold((0.0, 0.0), |(r, c), (r1, c1)| (r + r1, c + c1))
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -513,48 +587,63 @@ async fn run(a: Args) {
     let backend = if db.url.starts_with("postgres") { Backend::Postgres } else { Backend::Sqlite };
     eprintln!("seeding {} candidates on {:?} …", a.candidates, backend);
     let t = Instant::now();
-    let (sid, badges, minted) = seed(&db.url, &a);
+    if a.servers > 1 && backend != Backend::Postgres {
+        die("--servers N needs PostgreSQL (DATABASE_URL=postgres://…): a SQLite database is one server's file");
+    }
+    let seeded = seed(&db.url, &a);
+    let (sid, badges, minted) = (seeded.sitting, seeded.badges.clone(), seeded.minted.clone());
     let seed_s = t.elapsed().as_secs_f64();
 
     let exe = std::env::current_exe().unwrap().with_file_name("lawcert");
     if !exe.exists() {
         die(&format!("{} not found: build it first (cargo build --release)", exe.display()));
     }
-    let port = free_port();
-    let child = Command::new(&exe)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("DATABASE_URL", &db.url)
-        .env("ROCKET_PORT", port.to_string())
-        .env("ROCKET_ADDRESS", "127.0.0.1")
-        .env("ROCKET_SECRET_KEY", lawcert::auth::random_token())
-        .env("ROCKET_LOG_LEVEL", "off")
-        // a log line per request would flood this terminal: warnings only, unless RUST_LOG says
-        .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
-        .env("LAWCERT_DEMO", "0")
-        .env("LAWCERT_SWEEP_SECONDS", "2")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let _server = Server { child };
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder().pool_max_idle_per_host(512).timeout(Duration::from_secs(60)).build().unwrap();
-    while client.get(format!("{base}/login")).send().await.is_err() {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    // N app servers on the one database, each on its own port
+    let mut servers = Vec::new();
+    let mut bases = Vec::new();
+    for _ in 0..a.servers {
+        let port = free_port();
+        let child = Command::new(&exe)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("DATABASE_URL", &db.url)
+            .env("ROCKET_PORT", port.to_string())
+            .env("ROCKET_ADDRESS", "127.0.0.1")
+            .env("ROCKET_SECRET_KEY", lawcert::auth::random_token())
+            .env("ROCKET_LOG_LEVEL", "off")
+            // a log line per request would flood this terminal: warnings only, unless RUST_LOG says
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .env("LAWCERT_DEMO", "0")
+            .env("LAWCERT_SWEEP_SECONDS", "2")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        servers.push(Server { child });
+        bases.push(format!("http://127.0.0.1:{port}"));
     }
+    let pids: Vec<u32> = servers.iter().map(|s| s.child.id()).collect();
+    let client = reqwest::Client::builder().pool_max_idle_per_host(512).timeout(Duration::from_secs(60)).build().unwrap();
+    for base in &bases {
+        while client.get(format!("{base}/login")).send().await.is_err() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let bases = Arc::new(bases);
     let errors = Arc::new(Errors::default());
 
-    // 1. sign-in sample over HTTP (argon2: this is the costly part of a login storm)
-    let sample = a.login_sample.min(a.candidates);
+    // 1. sign-in over HTTP (argon2: this is the costly part of a login storm): a sample, or with
+    //    --sign-in-all every candidate, in the waiting room before the sitting opens
+    let sample = if a.sign_in_all { a.candidates } else { a.login_sample.min(a.candidates) };
+    let (_, login_cpu_before) = servers_stats(&pids);
     let t = Instant::now();
     let login_lat = Arc::new(Mutex::new(Lat::default()));
     let mut tokens: Vec<String> = Vec::with_capacity(a.candidates);
     {
-        let sem = Arc::new(tokio::sync::Semaphore::new(8));
+        let sem = Arc::new(tokio::sync::Semaphore::new(if a.sign_in_all { a.sign_in_concurrency } else { 8 }));
         let mut hs = Vec::new();
-        for b in badges.iter().take(sample) {
-            let (c, base, b, sem, lat, errs) = (client.clone(), base.clone(), b.clone(), sem.clone(), login_lat.clone(), errors.clone());
+        for (i, b) in badges.iter().take(sample).enumerate() {
+            let base = bases[i % bases.len()].clone();
+            let (c, b, sem, lat, errs) = (client.clone(), b.clone(), sem.clone(), login_lat.clone(), errors.clone());
             hs.push(tokio::spawn(async move {
                 let _p = sem.acquire().await.unwrap();
                 let t = Instant::now();
@@ -580,16 +669,29 @@ async fn run(a: Args) {
         }
     }
     let login_s = t.elapsed().as_secs_f64();
+    let (_, login_cpu_after) = servers_stats(&pids);
     tokens.extend(minted);
     let logins_per_s = sample as f64 / login_s;
 
+    // the sitting opens: everyone is in (signed in, waiting); its papers were prepared
+    let pool = lawcert::db::connect(&lawcert::db::DbUrl::parse(&db.url).unwrap(), 2).unwrap();
+    let mut conn = pool.get().unwrap();
+    {
+        use lawcert::db::schema::sittings;
+        let opens = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1);
+        diesel::update(sittings::table.find(sid)).set(sittings::opens_at.eq(opens)).execute(&mut conn).unwrap();
+    }
+
     // 2. everyone starts within the window
     let start_lat = Arc::new(Mutex::new(Lat::default()));
+    let (_, start_cpu_before) = servers_stats(&pids);
     let t0 = Instant::now();
     let mut hs = Vec::new();
     let n = tokens.len();
     for (i, tok) in tokens.iter().enumerate() {
-        let (c, base, tok, lat, errs) = (client.clone(), base.clone(), tok.clone(), start_lat.clone(), errors.clone());
+        let server = i % bases.len();
+        let base = bases[server].clone();
+        let (c, tok, lat, errs) = (client.clone(), tok.clone(), start_lat.clone(), errors.clone());
         let at = t0 + Duration::from_secs_f64(a.start_window * i as f64 / n as f64);
         hs.push(tokio::spawn(async move {
             tokio::time::sleep_until(at.into()).await;
@@ -621,7 +723,7 @@ async fn run(a: Args) {
                     )
                 })
                 .collect();
-            Some((tok, Paper { attempt: body["attempt_id"].as_i64().unwrap(), questions }))
+            Some((tok, Paper { attempt: body["attempt_id"].as_i64().unwrap(), questions, server }))
         }));
     }
     let mut started = Vec::new();
@@ -631,12 +733,15 @@ async fn run(a: Args) {
         }
     }
     let start_s = t0.elapsed().as_secs_f64();
+    let (_, start_cpu_after) = servers_stats(&pids);
+    // papers prepared and not taken by a start (0 when every candidate started on theirs)
+    let prepared_left = lawcert::db::models::prepared::count(&mut conn, sid).unwrap();
 
     // 3. saves at a steady pace per candidate (with --overload: first measure the capacity,
     //    then offer a multiple of it)
     let ctx = Arc::new(SaveCtx {
         client: client.clone(),
-        base: base.clone(),
+        bases: bases.clone(),
         lat: Default::default(),
         refused_lat: Default::default(),
         acked: Default::default(),
@@ -672,7 +777,7 @@ async fn run(a: Args) {
         calibration["factor"] = json!(factor);
         calibration["offered_per_s"] = json!(factor * capacity);
     }
-    let (_, cpu_before_saves) = proc_stats(pid);
+    let (_, cpu_before_saves) = servers_stats(&pids);
     let (_, self_cpu_before) = proc_stats(std::process::id());
     let counts_before = ctx.counts.snapshot();
     let t1 = Instant::now();
@@ -693,7 +798,7 @@ async fn run(a: Args) {
                 next += Duration::from_secs_f64(interval);
                 let (qid, multiple, options) = paper.questions.choose(&mut rng).unwrap();
                 let choices = random_choices(&mut rng, *multiple, options);
-                ctx.save_until_acked(tok, paper.attempt, *qid, &choices, end, &mut rng).await;
+                ctx.save_until_acked(tok, paper, *qid, &choices, end, &mut rng).await;
                 // a candidate whose answer waited through refusals sends the next one at once,
                 // as the page does with what queued meanwhile, not every slot it missed
                 next = next.max(Instant::now());
@@ -704,7 +809,7 @@ async fn run(a: Args) {
         h.await.unwrap();
     }
     let save_s = t1.elapsed().as_secs_f64();
-    let (_, cpu_after_saves) = proc_stats(pid);
+    let (_, cpu_after_saves) = servers_stats(&pids);
     let (_, self_cpu_after) = proc_stats(std::process::id());
     let counts = ctx.counts.snapshot();
     let phase = |k: usize| counts[k] - counts_before[k];
@@ -718,13 +823,13 @@ async fn run(a: Args) {
     let sem = Arc::new(tokio::sync::Semaphore::new(64));
     let mut hs = Vec::new();
     for i in 0..submitters {
-        let (c, base, started, lat, errs, sem) =
-            (client.clone(), base.clone(), started.clone(), submit_lat.clone(), errors.clone(), sem.clone());
+        let (c, bases, started, lat, errs, sem) =
+            (client.clone(), bases.clone(), started.clone(), submit_lat.clone(), errors.clone(), sem.clone());
         hs.push(tokio::spawn(async move {
             let _p = sem.acquire().await.unwrap();
             let (tok, paper) = &started[i];
             let t = Instant::now();
-            match c.post(format!("{base}/api/v1/attempts/{}/submit", paper.attempt)).bearer_auth(tok).send().await {
+            match c.post(format!("{}/api/v1/attempts/{}/submit", bases[paper.server], paper.attempt)).bearer_auth(tok).send().await {
                 Ok(r) if r.status().is_success() => lat.lock().unwrap().0.push(t.elapsed().as_micros() as u32),
                 Ok(r) => errs.add(format!("submit {}", r.status())),
                 Err(_) => errs.add("submit connection".into()),
@@ -738,8 +843,6 @@ async fn run(a: Args) {
 
     // the exam ends: the remaining attempts reach their deadline in 3 s, and the server's
     // sweeper must submit them with what they saved
-    let pool = lawcert::db::connect(&lawcert::db::DbUrl::parse(&db.url).unwrap(), 2).unwrap();
-    let mut conn = pool.get().unwrap();
     use lawcert::db::schema::{attempts, responses};
     let end_at = chrono::Utc::now().naive_utc() + chrono::Duration::seconds(3);
     diesel::update(attempts::table.filter(attempts::submitted_at.is_null())).set(attempts::deadline.eq(end_at)).execute(&mut conn).unwrap();
@@ -752,7 +855,14 @@ async fn run(a: Args) {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let straggler_wait_s = wait_start.elapsed().as_secs_f64();
-    let (peak_rss_mb, cpu_total) = proc_stats(pid);
+    let (peak_rss_mb, cpu_total) = servers_stats(&pids);
+    let per_server: Vec<Value> = pids
+        .iter()
+        .map(|p| {
+            let (rss, cpu) = proc_stats(*p);
+            json!({"peak_rss_mb": rss, "cpu_seconds": cpu})
+        })
+        .collect();
 
     // 5. every acknowledged save is in the database, exactly as acknowledged
     let stored: Vec<(i64, i64, String)> =
@@ -782,8 +892,16 @@ async fn run(a: Args) {
         "scenario": { "candidates": a.candidates, "questions_per_paper": a.questions, "start_window_s": a.start_window, "save_seconds": a.save_seconds,
                       "save_interval_s": a.save_interval, "login_sample": sample, "submit_share": a.submit_share },
         "seed_s": seed_s,
-        "login": { "per_s": logins_per_s, "latency": login_lat.lock().unwrap().summary() },
-        "start": { "attempts": started.len(), "seconds": start_s, "per_s": started.len() as f64 / start_s, "latency": start_lat.lock().unwrap().summary() },
+        "servers": a.servers,
+        "login": { "mode": if a.sign_in_all { "every candidate, in the waiting room before the open" } else { "sample" },
+                   "signed_in": sample, "seconds": login_s, "in_flight": if a.sign_in_all { a.sign_in_concurrency } else { 8 },
+                   "per_s": logins_per_s, "latency": login_lat.lock().unwrap().summary(),
+                   "window_for_10000_s": 10_000.0 / logins_per_s,
+                   "server_cpu_ms_per_sign_in": (login_cpu_after - login_cpu_before) * 1000.0 / sample.max(1) as f64,
+                   "argon2": argon2_params(&seeded.password_hash) },
+        "prepared": { "papers": seeded.prepared, "seconds": seeded.prepare_s, "left_after_starts": prepared_left },
+        "start": { "attempts": started.len(), "seconds": start_s, "per_s": started.len() as f64 / start_s, "latency": start_lat.lock().unwrap().summary(),
+                   "server_cpu_ms_per_start": (start_cpu_after - start_cpu_before) * 1000.0 / started.len().max(1) as f64 },
         "save": { "acknowledged": saves, "seconds": save_s, "per_s": save_rate, "latency": save_lat.lock().unwrap().summary(),
                   "offered_per_s": started.len() as f64 / save_interval, "first_tries": phase(FIRST_TRIES),
                   "refused_503": phase(REFUSED), "retries": phase(RETRIES), "acknowledged_after_refusal": phase(ACKED_AFTER_REFUSAL),
@@ -797,7 +915,7 @@ async fn run(a: Args) {
         "submit": { "submitted_by_candidates": submitters, "seconds_to_grade_all": grade_s, "latency": submit_lat.lock().unwrap().summary(),
                     "submitted_by_server": auto, "wait_for_server_submission_s": straggler_wait_s },
         "errors": errors.json(),
-        "server": { "peak_rss_mb": peak_rss_mb, "cpu_seconds": cpu_total },
+        "server": { "peak_rss_mb": peak_rss_mb, "cpu_seconds": cpu_total, "per_server": per_server },
         "integrity": { "acknowledged_saves_checked": acked_count, "lost_or_changed": lost, "stored_without_ack": unacked_stored,
                        "attempts": total_attempts, "graded": graded },
         "ceiling": { "minimal_rocket_rps": rocket_ceiling, "sqlite_upserts_per_s": sqlite_ceiling,
@@ -836,13 +954,42 @@ fn print_report(r: &Value) {
     );
     println!("scenario: {}", r["scenario"]);
     println!("seeding:            {} s", f(&r["seed_s"]));
-    println!("sign-in (sample):   {} /s   {}", f(&r["login"]["per_s"]), lat(&r["login"]["latency"]));
+    let l = &r["login"];
     println!(
-        "attempts started:   {} in {} s = {} /s   {}",
+        "sign-in ({}):   {} in {} s = {} /s ({} in flight)   {}   server CPU {} ms per sign-in",
+        l["mode"].as_str().unwrap_or(""),
+        l["signed_in"],
+        f(&l["seconds"]),
+        f(&l["per_s"]),
+        l["in_flight"],
+        lat(&l["latency"]),
+        f(&l["server_cpu_ms_per_sign_in"])
+    );
+    let g = &l["argon2"];
+    println!(
+        "  10,000 sign-ins need {} s at this rate; argon2: {} m={} KiB t={} p={} ({} OWASP's minimum, {})",
+        f(&l["window_for_10000_s"]),
+        g["algorithm"].as_str().unwrap_or(""),
+        g["m_kib"],
+        g["t"],
+        g["p"],
+        if g["meets_owasp_minimum"] == true { "meets" } else { "BELOW" },
+        g["owasp_minimum"].as_str().unwrap_or("")
+    );
+    println!(
+        "papers prepared:    {} in {} s before the open; {} left untaken after the starts; {} app server(s)",
+        r["prepared"]["papers"],
+        f(&r["prepared"]["seconds"]),
+        r["prepared"]["left_after_starts"],
+        r["servers"]
+    );
+    println!(
+        "attempts started:   {} in {} s = {} /s   {}   server CPU {} ms per start",
         r["start"]["attempts"],
         f(&r["start"]["seconds"]),
         f(&r["start"]["per_s"]),
-        lat(&r["start"]["latency"])
+        lat(&r["start"]["latency"]),
+        f(&r["start"]["server_cpu_ms_per_start"])
     );
     println!(
         "answer saves:       {} in {} s = {} /s   {}   CPU: server {}%, load generator {}%",

@@ -173,6 +173,30 @@ diesel::table! {
         absences_recorded -> Bool,
         filed -> Bool,
         reminded -> Bool,
+        /// SHA-256 of `pool` ('' = not known): what prepared papers are checked against.
+        pool_hash -> Text,
+    }
+}
+
+diesel::table! {
+    /// Work one app server at a time does (`services::operations::lead`).
+    leases (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Papers drawn before a sitting opens (`services::prepared`); a start moves one into `attempts`.
+    prepared_papers (sitting_id, user_id) {
+        sitting_id -> BigInt,
+        user_id -> BigInt,
+        seed -> BigInt,
+        paper -> Text,
+        max_centi -> BigInt,
+        pool_hash -> Text,
+        prepared_at -> Timestamp,
     }
 }
 
@@ -615,6 +639,7 @@ diesel::joinable!(question_versions -> questions (question_id));
 diesel::joinable!(questions -> cases (case_id));
 diesel::joinable!(sittings -> blueprints (blueprint_id));
 diesel::joinable!(attempts -> sittings (sitting_id));
+diesel::joinable!(prepared_papers -> sittings (sitting_id));
 diesel::joinable!(attempts -> users (user_id));
 diesel::joinable!(responses -> attempts (attempt_id));
 
@@ -745,4 +770,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sitting_pass_rules,
     scaled_scores,
     jobs,
+    prepared_papers,
+    leases,
 );

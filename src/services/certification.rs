@@ -286,7 +286,9 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<SweepReport> {
             CertStatus::Valid => {
                 if c.warned_at.is_none() && rules_mod::due_for_warning(&h, today, &r) {
                     write_tx(conn, |tx| {
-                        cert_db::mark_warned(tx, c.id, now)?;
+                        if !cert_db::mark_warned(tx, c.id, now)? {
+                            return Ok(()); // another app server warned first
+                        }
                         crate::services::mail::notify(
                             tx,
                             c.user_id,

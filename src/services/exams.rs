@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::db::models::{bank as bank_db, exam as exam_db, org, Ts};
@@ -15,7 +14,7 @@ use crate::domain::exam::{attempt_deadline, Eligibility, Release, SittingKind, S
 use crate::domain::exam_room::RoomControls;
 use crate::domain::grading::{self, MultiRule};
 use crate::domain::org::unit_path;
-use crate::domain::paper::{self, BlueprintSpec, Paper, Pool, PoolCandidate};
+use crate::domain::paper::{self, BlueprintSpec, Paper, PoolCandidate};
 use crate::error::{AppError, AppResult};
 use std::sync::Arc;
 
@@ -197,6 +196,7 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, no
     if !errs.is_empty() {
         return Err(AppError::invalid_lines(&errs));
     }
+    let pool = serde_json::to_string(&pool.expect("checked")).expect("json");
     let new = exam_db::NewSitting {
         title: spec.title.trim().to_string(),
         kind: spec.kind.as_str().into(),
@@ -209,7 +209,8 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, no
         score_release: spec.score_release.as_str().into(),
         answer_release: spec.answer_release.as_str().into(),
         eligibility: serde_json::to_string(&spec.eligibility).expect("json"),
-        pool: serde_json::to_string(&pool.expect("checked")).expect("json"),
+        pool_hash: crate::services::prepared::pool_hash(&pool),
+        pool,
         created_by: by,
         created_at: now,
         cert_level: spec.cert_level.map(|l| l.as_str().to_string()),
@@ -223,15 +224,56 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, no
 }
 
 /// Creates a sitting and tells its candidates (bimonthly and certification sittings; a mock
-/// exam is open practice and sends nothing), in one transaction.
+/// exam is open practice and sends nothing), in one transaction; then prepares its candidates'
+/// papers (`services::prepared`).
 pub fn schedule(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, now: Ts) -> AppResult<i64> {
-    write_tx(conn, |c| {
+    let id = write_tx(conn, |c| {
         let id = create_sitting(c, spec, by, now)?;
         if matches!(spec.kind, SittingKind::Bimonthly | SittingKind::Certification) {
             crate::services::plans::notify_candidates(c, id, now)?;
         }
-        Ok(id)
-    })
+        Ok::<i64, AppError>(id)
+    })?;
+    crate::services::prepared::after_scheduling(conn, id, now);
+    Ok(id)
+}
+
+/// Freezes a sitting's pool again from its blueprint and the bank as it is now (questions
+/// suspended or retired since are left out), before the sitting opens and while nobody has
+/// started it. The papers prepared from the old pool are dropped (by the database, see
+/// `services::prepared`) and prepared again from the new one.
+pub fn refreeze_pool(conn: &mut DbConn, sitting_id: i64, by: Option<i64>, now: Ts) -> AppResult<()> {
+    let s = sitting(conn, sitting_id)?;
+    if SittingState::at(now, s.opens_at, s.closes_at) != SittingState::Scheduled || !exam_db::started_users(conn, s.id)?.is_empty() {
+        return Err(AppError::new(
+            crate::error::ErrorCode::Closed,
+            "the pool of a sitting that has opened or been started cannot be frozen again",
+        ));
+    }
+    let blueprint = exam_db::find_blueprint(conn, s.blueprint_id)?.ok_or_else(|| AppError::internal("blueprint missing"))?;
+    let bp: BlueprintSpec = serde_json::from_str(&blueprint.spec).map_err(|e| AppError::internal(format!("stored blueprint: {e}")))?;
+    let mut candidates = drawable_candidates(conn, now)?;
+    if s.kind == SittingKind::Remedial {
+        let withheld = crate::services::exam_mode::withheld_from_practice(conn, now, chrono::Duration::days(3650))?;
+        candidates.retain(|c| !withheld.contains(&c.version_id));
+    }
+    let pool = paper::build_pool(&bp, &candidates).map_err(|e| AppError::invalid_lines(&e))?;
+    let pool = serde_json::to_string(&pool).expect("json");
+    let hash = crate::services::prepared::pool_hash(&pool);
+    write_tx(conn, |c| {
+        exam_db::set_pool(c, s.id, &pool, &hash)?;
+        crate::db::models::audit::append(
+            c,
+            by,
+            "sitting.refreeze",
+            &format!("sitting:{}", s.id),
+            &serde_json::json!({"pool_hash": hash}),
+            now,
+        )?;
+        Ok::<(), AppError>(())
+    })?;
+    crate::services::prepared::after_scheduling(conn, s.id, now);
+    Ok(())
 }
 
 /// Validates and stores a blueprint.
@@ -266,7 +308,7 @@ pub struct Candidate<'a> {
     pub police_type: &'a str,
 }
 
-fn parent_map(conn: &mut DbConn) -> diesel::QueryResult<HashMap<i64, Option<i64>>> {
+pub(crate) fn parent_map(conn: &mut DbConn) -> diesel::QueryResult<HashMap<i64, Option<i64>>> {
     Ok(org::all_units(conn)?.into_iter().map(|u| (u.id, u.parent_id)).collect())
 }
 
@@ -484,23 +526,25 @@ pub fn start_attempt(
     if let Some(level) = s.cert_level.as_deref().and_then(Level::parse) {
         crate::services::certification::admit(conn, c.id, level, now)?;
     }
-    let pool: Pool = serde_json::from_str(&s.pool).map_err(|e| AppError::internal(format!("stored pool: {e}")))?;
-    let seed: i64 = rand::rng().random::<i64>() & i64::MAX;
-    let paper = paper::draw(&pool, seed as u64);
-    let new = exam_db::NewAttempt {
-        sitting_id: s.id,
-        user_id: c.id,
-        seed,
-        max_centi: paper.max_centi(),
-        paper: serde_json::to_string(&paper).expect("json"),
-        started_at: now,
-        deadline: attempt_deadline(now, s.duration_minutes, s.closes_at),
-    };
-    let (a, created) = exam_db::insert_or_get_attempt(conn, &new)?;
-    if created && room.ip.is_some() {
-        crate::db::models::room::set_client_ip(conn, a.id, room.ip.map(|i| i.to_string()).as_deref())?;
-    }
-    Ok((a, created))
+    // the paper prepared before the window opened (services::prepared), else one drawn now
+    // from the pool (parsed once per sitting), before the write lock is taken
+    use crate::services::prepared;
+    let drawn = if prepared::has_usable(conn, &s, c.id)? { None } else { Some(prepared::draw_fresh(&*prepared::parsed_pool(&s)?)) };
+    let deadline = attempt_deadline(now, s.duration_minutes, s.closes_at);
+    write_tx(conn, |conn| {
+        let (seed, paper, max_centi) = match (prepared::take(conn, &s, c.id)?, drawn) {
+            (Some(p), _) => p,
+            (None, Some(d)) => d,
+            // the prepared paper went (the pool was frozen again) between the two reads
+            (None, None) => prepared::draw_fresh(&*prepared::parsed_pool(&s)?),
+        };
+        let new = exam_db::NewAttempt { sitting_id: s.id, user_id: c.id, seed, max_centi, paper, started_at: now, deadline };
+        let (a, created) = exam_db::insert_or_get_attempt(conn, &new)?;
+        if created && room.ip.is_some() {
+            crate::db::models::room::set_client_ip(conn, a.id, room.ip.map(|i| i.to_string()).as_deref())?;
+        }
+        Ok((a, created))
+    })
 }
 
 pub fn paper_of(a: &exam_db::Attempt) -> AppResult<Paper> {

@@ -108,6 +108,10 @@ async fn tokio_fs_create(dir: &std::path::Path) -> Result<(), String> {
     rocket::tokio::fs::create_dir_all(dir).await.map_err(|e| format!("creating {}: {e}", dir.display()))
 }
 
+/// How long a claimed message is this sender's: past it, a message neither sent nor failed
+/// (its sender died) is due again. Longer than 50 sends' SMTP timeouts.
+const SEND_LEASE: Duration = Duration::minutes(20);
+
 /// Sends what is due; returns (sent, failed tries).
 pub async fn send_due(
     pool: &crate::db::Pool,
@@ -117,9 +121,10 @@ pub async fn send_due(
 ) -> Result<(usize, usize), String> {
     let p = pool.clone();
     let now = clock.now();
+    // claimed, so that of several app servers one sends each message (`mail_db::claim_due`)
     let due = rocket::tokio::task::spawn_blocking(move || -> Result<Vec<mail_db::Mail>, String> {
         let mut c = p.get().map_err(|e| e.to_string())?;
-        mail_db::due(&mut c, now, 50).map_err(|e| e.to_string())
+        crate::db::write_tx(&mut c, |c| mail_db::claim_due(c, now, 50, now + SEND_LEASE)).map_err(|e: diesel::result::Error| e.to_string())
     })
     .await
     .map_err(|e| e.to_string())??;

@@ -29,6 +29,7 @@ pub mod papers;
 pub mod people;
 pub mod plans;
 pub mod practice;
+pub mod prepared;
 pub mod proctor;
 pub mod questions;
 pub mod remedial;

@@ -35,3 +35,19 @@ pub fn database_ready(conn: &mut DbConn) -> Result<(), String> {
         Err(e) => Err(e.to_string()),
     }
 }
+
+/// The lease of the dated sweep (exam plans, absences, reminders, filing results, remedial and
+/// certificate sweeps, item analysis and calibration, exposure, prepared papers, the audit
+/// digest): one app server at a time does that work, so several servers on one database never
+/// do it twice at once.
+pub const DATED_SWEEP: &str = "dated_sweep";
+
+/// How long a lease lasts unless renewed: a server that dies hands its work on within this.
+pub const LEASE_SECONDS: i64 = 300;
+
+/// Whether `holder` (this server's worker name) leads the work `name` now: takes the lease if
+/// it is free or has run out, renews it if held already; false while another server holds it.
+pub fn lead(conn: &mut DbConn, name: &str, holder: &str, now: crate::db::models::Ts) -> AppResult<bool> {
+    let until = now + chrono::Duration::seconds(LEASE_SECONDS);
+    Ok(crate::db::write_tx(conn, |c| crate::db::models::leases::acquire(c, name, holder, now, until))?)
+}

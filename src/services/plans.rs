@@ -13,7 +13,7 @@ use crate::domain::exam::{Eligibility, Release, SittingKind};
 use crate::domain::grading::MultiRule;
 use crate::domain::plans::Schedule;
 use crate::error::{AppError, AppResult};
-use crate::services::exams::{self, Candidate, SittingSpec};
+use crate::services::exams::{self, SittingSpec};
 use crate::timefmt::{bureau_date, bureau_offset};
 
 /// What a trainer decides for a plan.
@@ -267,6 +267,7 @@ pub fn run_due(conn: &mut DbConn, now: Ts) -> AppResult<Vec<i64>> {
             };
             last = Some(date);
             if let Some(sid) = sid {
+                crate::services::prepared::after_scheduling(conn, sid, now);
                 created.push(sid);
             }
         }
@@ -274,17 +275,19 @@ pub fn run_due(conn: &mut DbConn, now: Ts) -> AppResult<Vec<i64>> {
     Ok(created)
 }
 
-/// Everyone on a sitting's list (active officers it admits).
 /// The sitting's candidates: active officers it admits (for a certification sitting, those
-/// registered for its level).
+/// registered for its level). The unit tree is read once, not per officer.
 pub fn candidates_of(c: &mut DbConn, s: &exam_db::Sitting) -> AppResult<Vec<org::User>> {
     let officers: std::collections::HashSet<i64> = org::ids_with_role(c, crate::domain::org::Role::Officer)?.into_iter().collect();
+    let parents = exams::parent_map(c)?;
+    let eligibility = exams::eligibility_of(s);
     let mut out = Vec::new();
     for (u, _) in org::list_with_units(c)? {
         if !u.active || !officers.contains(&u.id) {
             continue;
         }
-        if exams::may_sit(c, s, &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type })? {
+        let path = crate::domain::org::unit_path(u.unit_id, |x| parents.get(&x).copied().flatten());
+        if eligibility.admits(&u.badge, &path, &u.police_type) {
             out.push(u);
         }
     }
@@ -322,13 +325,16 @@ pub fn send_reminders(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
             continue;
         }
         n += write_tx(conn, |c| {
+            // claimed first: another app server reminding at the same moment sends nothing
+            if !exam_db::claim_reminder(c, s.id)? {
+                return Ok::<usize, AppError>(0);
+            }
             let people = candidates_of(c, &s)?;
             let params = json!({"title": s.title, "opens": crate::timefmt::local(s.opens_at), "minutes": s.duration_minutes, "url": "/"});
             for u in &people {
                 crate::services::mail::notify(c, u.id, "exam_reminder", params.clone(), now)?;
             }
-            exam_db::mark_reminded(c, s.id)?;
-            Ok::<usize, AppError>(people.len())
+            Ok(people.len())
         })?;
     }
     Ok(n)
@@ -343,6 +349,9 @@ pub fn record_absences(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
             continue;
         }
         n += write_tx(conn, |c| {
+            if !exam_db::claim_absences(c, s.id)? {
+                return Ok::<usize, AppError>(0);
+            }
             let sat: std::collections::HashSet<i64> = exam_db::attempts_of_sitting(c, s.id)?.into_iter().map(|(a, ..)| a.user_id).collect();
             let mut absent = 0;
             for u in candidates_of(c, &s)? {
@@ -351,8 +360,7 @@ pub fn record_absences(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
                     absent += 1;
                 }
             }
-            exam_db::mark_absences_recorded(c, s.id)?;
-            Ok::<usize, AppError>(absent)
+            Ok(absent)
         })?;
     }
     Ok(n)
@@ -389,10 +397,12 @@ pub fn open_makeup(conn: &mut DbConn, sitting_id: i64, opens_at: Ts, closes_at: 
         plan_id: s.plan_id,
         makeup_of: Some(s.id),
     };
-    write_tx(conn, |c| {
+    let id = write_tx(conn, |c| {
         let id = exams::create_sitting(c, &spec, Some(by), now)?;
         audit::append(c, Some(by), "sitting.makeup", &format!("sitting:{}", s.id), &json!({"makeup": id}), now)?;
         notify_candidates(c, id, now)?;
-        Ok(id)
-    })
+        Ok::<i64, AppError>(id)
+    })?;
+    crate::services::prepared::after_scheduling(conn, id, now);
+    Ok(id)
 }

@@ -442,7 +442,9 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<(usize, usize)> {
     for p in tr_db::all_plans(conn, true)? {
         if now >= p.deadline && p.overdue_at.is_none() {
             write_tx(conn, |c| {
-                tr_db::mark_overdue(c, p.id, now)?;
+                if !tr_db::mark_overdue(c, p.id, now)? {
+                    return Ok(()); // another app server marked it first
+                }
                 training::append(
                     c,
                     p.user_id,
@@ -469,7 +471,9 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<(usize, usize)> {
             overdue += 1;
         } else if now < p.deadline && rules_mod::reminder_due(&r, p.opened_at, p.reminded_at, now) {
             write_tx(conn, |c| {
-                tr_db::mark_reminded(c, p.id, now)?;
+                if !tr_db::mark_reminded(c, p.id, p.reminded_at, now)? {
+                    return Ok(()); // another app server reminded first
+                }
                 crate::services::mail::notify(
                     c,
                     p.user_id,

@@ -200,7 +200,12 @@ impl TestApp {
     /// A second app server on this test's database (its own process state, its own cookie
     /// jar, the same clock), as behind a load balancer.
     pub fn another_server(&self) -> Client {
-        let cfg = base_config(&self.db_url, &[]);
+        self.another_server_with(&[])
+    }
+
+    /// [`TestApp::another_server`] with extra settings (e.g. the same `LAWCERT_SMTP_URL`).
+    pub fn another_server_with(&self, extra: &[(&str, &str)]) -> Client {
+        let cfg = base_config(&self.db_url, extra);
         let pool = lawcert::prepare(&cfg, &self.clock).expect("prepare");
         let figment = rocket::Config::figment().merge(("secret_key", TEST_SECRET)).merge(("log_level", "off")).merge(("ip_header", false));
         Client::tracked(lawcert::rocket_with(figment, cfg, pool, self.clock.clone())).expect("valid rocket")

@@ -32,6 +32,8 @@ mod measurement;
 mod migrations;
 mod operations;
 mod pages;
+mod prepared;
 mod security;
+mod servers;
 mod tamper;
 mod training;

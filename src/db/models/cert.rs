@@ -112,8 +112,12 @@ pub fn end_certificate(conn: &mut DbConn, id: i64, status: &str, on: chrono::Nai
     Ok(n == 1)
 }
 
-pub fn mark_warned(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<()> {
-    diesel::update(certificates::table.find(id)).set(certificates::warned_at.eq(Some(now))).execute(conn).map(|_| ())
+/// Marks the certificate warned unless it is already: true for the one caller that does.
+pub fn mark_warned(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<bool> {
+    diesel::update(certificates::table.find(id).filter(certificates::warned_at.is_null()))
+        .set(certificates::warned_at.eq(Some(now)))
+        .execute(conn)
+        .map(|n| n == 1)
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]

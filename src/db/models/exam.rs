@@ -67,6 +67,8 @@ pub struct Sitting {
     pub filed: bool,
     /// Candidates were reminded before it opened.
     pub reminded: bool,
+    /// SHA-256 of `pool` ('' = not known): prepared papers count only while theirs matches.
+    pub pool_hash: String,
 }
 
 #[derive(Insertable)]
@@ -90,6 +92,7 @@ pub struct NewSitting {
     pub controls: String,
     pub plan_id: Option<i64>,
     pub makeup_of: Option<i64>,
+    pub pool_hash: String,
 }
 
 pub fn insert_sitting(conn: &mut DbConn, s: &NewSitting) -> QueryResult<i64> {
@@ -98,6 +101,35 @@ pub fn insert_sitting(conn: &mut DbConn, s: &NewSitting) -> QueryResult<i64> {
 
 pub fn find_sitting(conn: &mut DbConn, id: i64) -> QueryResult<Option<Sitting>> {
     sittings::table.find(id).select(Sitting::as_select()).get_result(conn).optional()
+}
+
+/// Writes a sitting's pool (a re-freeze) with its hash; the database drops the papers prepared
+/// from the old pool (trigger `sittings_pool_changed`).
+pub fn set_pool(conn: &mut DbConn, id: i64, pool: &str, pool_hash: &str) -> QueryResult<bool> {
+    diesel::update(sittings::table.find(id)).set((sittings::pool.eq(pool), sittings::pool_hash.eq(pool_hash))).execute(conn).map(|n| n == 1)
+}
+
+/// Records the hash of a pool frozen before hashes were kept, unless the pool changed meanwhile.
+pub fn set_unknown_pool_hash(conn: &mut DbConn, id: i64, pool: &str, pool_hash: &str) -> QueryResult<bool> {
+    diesel::update(sittings::table.find(id).filter(sittings::pool_hash.eq("")).filter(sittings::pool.eq(pool)))
+        .set(sittings::pool_hash.eq(pool_hash))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// Ids of the sittings opening after `from` and no later than `to`.
+pub fn sittings_opening_between(conn: &mut DbConn, from: Ts, to: Ts) -> QueryResult<Vec<i64>> {
+    sittings::table
+        .filter(sittings::opens_at.gt(from))
+        .filter(sittings::opens_at.le(to))
+        .order(sittings::opens_at)
+        .select(sittings::id)
+        .load(conn)
+}
+
+/// The candidates who have started the sitting.
+pub fn started_users(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<i64>> {
+    attempts::table.filter(attempts::sitting_id.eq(sitting_id)).select(attempts::user_id).load(conn)
 }
 
 /// Sittings whose window has not closed before `since`, newest first.
@@ -380,10 +412,19 @@ pub fn count_attempts(conn: &mut DbConn, sitting_id: i64) -> QueryResult<i64> {
     attempts::table.filter(attempts::sitting_id.eq(sitting_id)).count().get_result(conn)
 }
 
-pub fn mark_reminded(conn: &mut DbConn, sitting_id: i64) -> QueryResult<()> {
-    diesel::update(sittings::table.find(sitting_id)).set(sittings::reminded.eq(true)).execute(conn).map(|_| ())
+/// Claims the sitting's reminder: true for the one caller that marks it (of several app
+/// servers at once, the others find it marked and send nothing).
+pub fn claim_reminder(conn: &mut DbConn, sitting_id: i64) -> QueryResult<bool> {
+    diesel::update(sittings::table.find(sitting_id).filter(sittings::reminded.eq(false)))
+        .set(sittings::reminded.eq(true))
+        .execute(conn)
+        .map(|n| n == 1)
 }
 
-pub fn mark_absences_recorded(conn: &mut DbConn, sitting_id: i64) -> QueryResult<()> {
-    diesel::update(sittings::table.find(sitting_id)).set(sittings::absences_recorded.eq(true)).execute(conn).map(|_| ())
+/// Claims the recording of the sitting's absences (as [`claim_reminder`]).
+pub fn claim_absences(conn: &mut DbConn, sitting_id: i64) -> QueryResult<bool> {
+    diesel::update(sittings::table.find(sitting_id).filter(sittings::absences_recorded.eq(false)))
+        .set(sittings::absences_recorded.eq(true))
+        .execute(conn)
+        .map(|n| n == 1)
 }

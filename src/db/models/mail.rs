@@ -51,14 +51,41 @@ pub fn enqueue(
         .get_result(conn)
 }
 
-/// Messages due for a (first or next) try.
-pub fn due(conn: &mut DbConn, now: Ts, limit: i64) -> QueryResult<Vec<Mail>> {
-    mail_outbox::table
+/// Claims up to `limit` due messages for one sender until `lease_until`: each is moved out of
+/// the due set (its next try set to the lease's end) in the caller's transaction, so a message
+/// is sent by one app server only. Call inside `db::write_tx`: on SQLite that is `BEGIN
+/// IMMEDIATE`; on PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED`, so two servers
+/// claiming at once take different messages, and the update checks the message is still due.
+/// A sender that dies before marking a message leaves it to be tried again when the lease ends.
+pub fn claim_due(conn: &mut DbConn, now: Ts, limit: i64, lease_until: Ts) -> QueryResult<Vec<Mail>> {
+    let q = mail_outbox::table
         .filter(mail_outbox::sent_at.is_null())
         .filter(mail_outbox::failed_at.is_null())
         .filter(mail_outbox::next_try_at.le(now))
         .order(mail_outbox::id)
         .limit(limit)
+        .select(mail_outbox::id);
+    let ids: Vec<i64> = match conn {
+        DbConn::Sqlite(c) => q.load(c)?,
+        DbConn::Pg(c) => q.for_update().skip_locked().load(c)?,
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::update(
+        mail_outbox::table
+            .filter(mail_outbox::id.eq_any(&ids))
+            .filter(mail_outbox::sent_at.is_null())
+            .filter(mail_outbox::failed_at.is_null())
+            .filter(mail_outbox::next_try_at.le(now)),
+    )
+    .set(mail_outbox::next_try_at.eq(lease_until))
+    .execute(conn)?;
+    mail_outbox::table
+        .filter(mail_outbox::id.eq_any(&ids))
+        .filter(mail_outbox::next_try_at.eq(lease_until))
+        .filter(mail_outbox::sent_at.is_null())
+        .order(mail_outbox::id)
         .select(Mail::as_select())
         .load(conn)
 }

@@ -216,12 +216,25 @@ pub fn close_plan(conn: &mut DbConn, id: i64, status: &str, outcome: &str, now: 
         .map(|_| ())
 }
 
-pub fn mark_reminded(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<()> {
-    diesel::update(remedial_plans::table.find(id)).set(remedial_plans::reminded_at.eq(now)).execute(conn).map(|_| ())
+/// Marks the plan reminded now if its last reminder is still `last` (as read): true for the one
+/// caller that does, so of several app servers only one sends the reminder.
+pub fn mark_reminded(conn: &mut DbConn, id: i64, last: Option<Ts>, now: Ts) -> QueryResult<bool> {
+    let plan = remedial_plans::table.find(id);
+    let n = match last {
+        Some(t) => diesel::update(plan.filter(remedial_plans::reminded_at.eq(t))).set(remedial_plans::reminded_at.eq(now)).execute(conn)?,
+        None => {
+            diesel::update(plan.filter(remedial_plans::reminded_at.is_null())).set(remedial_plans::reminded_at.eq(now)).execute(conn)?
+        }
+    };
+    Ok(n == 1)
 }
 
-pub fn mark_overdue(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<()> {
-    diesel::update(remedial_plans::table.find(id)).set(remedial_plans::overdue_at.eq(now)).execute(conn).map(|_| ())
+/// Marks the plan overdue unless it is already: true for the one caller that does.
+pub fn mark_overdue(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<bool> {
+    diesel::update(remedial_plans::table.find(id).filter(remedial_plans::overdue_at.is_null()))
+        .set(remedial_plans::overdue_at.eq(now))
+        .execute(conn)
+        .map(|n| n == 1)
 }
 
 /// Gives a plan more time: a new deadline, reminders and the overdue mark start again; an

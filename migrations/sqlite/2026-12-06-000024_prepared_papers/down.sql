@@ -1,0 +1,3 @@
+DROP TRIGGER sittings_pool_changed;
+DROP TABLE prepared_papers;
+ALTER TABLE sittings DROP COLUMN pool_hash;
