@@ -21,6 +21,8 @@ fn start(url: &str) -> (Child, String) {
         .current_dir(repo_root())
         .env("DATABASE_URL", url)
         .env("LAWCERT_DEMO", "1")
+        // every save must be taken here, however loaded the test machine (operations.rs tests refusal)
+        .env("LAWCERT_SAVE_MAX_LAG_MS", "0")
         .env("LAWCERT_SWEEP_SECONDS", "1")
         .env("ROCKET_PORT", port.to_string())
         .env("ROCKET_ADDRESS", "127.0.0.1")

@@ -28,6 +28,8 @@ fn candidate_flow_over_http_against_the_binary() {
     let child = Command::new(env!("CARGO_BIN_EXE_lawcert"))
         .current_dir(repo_root())
         .env("DATABASE_URL", &url)
+        // every save must be taken here, however loaded the test machine (operations.rs tests refusal)
+        .env("LAWCERT_SAVE_MAX_LAG_MS", "0")
         .env("ROCKET_PORT", port.to_string())
         .env("ROCKET_ADDRESS", "127.0.0.1")
         .env("ROCKET_SECRET_KEY", TEST_SECRET)

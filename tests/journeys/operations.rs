@@ -90,12 +90,15 @@ fn a_late_runtime_refuses_saves_at_the_door_and_the_metrics_show_the_lag() {
     // idle test cannot decay it below the limit meanwhile
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let (gauge, flag) = (app.state().load.clone(), stop.clone());
+    let (said, heard) = std::sync::mpsc::channel();
     let late = std::thread::spawn(move || {
         while !flag.load(std::sync::atomic::Ordering::Relaxed) {
             gauge.record(Duration::from_secs(10));
+            let _ = said.send(());
             std::thread::sleep(Duration::from_millis(1));
         }
     });
+    heard.recv().unwrap();
     let (s, body) = app.api("PUT", &format!("/api/v1/attempts/{aid}/answers/{}", q["id"]), &tok, Some(json!({"choices": [first]})));
     assert_eq!(s, Status::ServiceUnavailable, "{body}");
     assert_eq!(body["error"]["code"], "overloaded");

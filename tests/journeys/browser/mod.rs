@@ -54,6 +54,8 @@ impl App {
         let db = fresh_database();
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_lawcert"))
+            // saves are taken however loaded the machine (a journey may set it back)
+            .env("LAWCERT_SAVE_MAX_LAG_MS", "0")
             .envs(extra.iter().copied())
             .current_dir(repo_root())
             .env("DATABASE_URL", &db.url)
