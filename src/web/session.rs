@@ -124,24 +124,16 @@ pub async fn logout(user: &CurrentUser, state: &State<AppState>, jar: &CookieJar
     Ok(Redirect::to("/login"))
 }
 
-/// Switches the language and goes back where the reader was. Signed in, the choice is also
-/// kept with the account: their mails are written in it from now on.
+/// Switches the language of the pages in this browser and goes back where the reader was.
+/// Only the browser's cookie changes: a GET can be triggered by any site's link, so the language
+/// kept with the account (the one mails are written in) is changed only by the account page's
+/// form (`account::set_language`, POST with the CSRF token).
 #[get("/lang/<code>?<next>")]
-pub async fn set_lang(
-    code: &str,
-    next: Option<&str>,
-    jar: &CookieJar<'_>,
-    user: Option<&CurrentUser>,
-    state: &State<AppState>,
-) -> AppResult<Redirect> {
+pub fn set_lang(code: &str, next: Option<&str>, jar: &CookieJar<'_>) -> Redirect {
     if crate::render::LANGS.contains(&code) {
         set_lang_cookie(jar, code);
-        if let Some(u) = user {
-            let (id, lang) = (u.id(), code.to_string());
-            with_db(state, move |c| crate::services::accounts::set_language(c, id, &lang)).await?;
-        }
     }
-    Ok(Redirect::to(safe_next(next)))
+    Redirect::to(safe_next(next))
 }
 
 /// Remembers the reader's language in this browser for a year.

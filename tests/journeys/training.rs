@@ -924,14 +924,22 @@ fn each_mail_is_written_in_the_language_its_recipient_reads() {
         .collect();
     let (english, chinese) = (&free[0], &free[1]);
     assert_eq!((english.lang.as_str(), chinese.lang.as_str()), ("zh", "zh"), "the bureau's language until they choose");
-    // one switches to English while signed in: kept with the account
+    // switching the pages' language is a GET any site could link to: it changes this browser's
+    // pages only, not the language kept with the account
     app.login_page(&english.badge);
     app.client.get("/lang/en").dispatch();
+    assert_eq!(user(&app, &english.badge).lang, "zh", "a link cannot change the account's mail language");
+    // the account page's form (POST, CSRF) keeps it, and only a language the site speaks
+    let (_, page) = get(&app, "/account/password");
+    let csrf = crate::common::form_csrf(&page);
+    let (s, _, _) = post(&app, "/account/language", "_csrf=wrong&lang=en".to_string());
+    assert_ne!(s, Status::SeeOther, "no CSRF token, no change");
+    assert_eq!(user(&app, &english.badge).lang, "zh");
+    let (s, _, _) = post(&app, "/account/language", format!("_csrf={csrf}&lang=en"));
+    assert_eq!(s, Status::SeeOther);
     assert_eq!(user(&app, &english.badge).lang, "en");
-    // the account page shows it and keeps only a language the site speaks
     let (_, page) = get(&app, "/account/password");
     assert!(page.contains(r#"<option value="en" selected>"#), "{page}");
-    let csrf = crate::common::form_csrf(&page);
     let (s, _, _) = post(&app, "/account/language", format!("_csrf={csrf}&lang=fr"));
     assert_eq!(s, Status::UnprocessableEntity);
     assert_eq!(user(&app, &english.badge).lang, "en");
