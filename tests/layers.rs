@@ -64,6 +64,13 @@ fn services_do_not_reach_up() {
 }
 
 #[test]
+fn routes_read_through_services_not_the_storage_layer() {
+    // web/ is guard → service → page or JSON: the models and the schema are the services' own
+    let edges = back_edges("web", &["db::models", "db::schema", "diesel"]);
+    assert!(edges.is_empty(), "web/ reaches past the services into db/:\n{}", edges.join("\n"));
+}
+
+#[test]
 fn shared_modules_below_web_do_not_reach_up() {
     for module in ["error.rs", "render.rs", "config.rs", "timefmt.rs", "clock.rs"] {
         let edges = back_edges(module, UPWARD_FROM_SERVICES);

@@ -5,8 +5,10 @@
 use chrono::NaiveDateTime;
 use serde_json::json;
 
-use crate::db::models::throttle::{self, Row, ANY_BADGE};
+use crate::db::models::throttle;
 use crate::db::models::{audit, org, session, Ts};
+/// Read by the pages that list sign-in counts and tokens.
+pub use crate::db::models::{session::Session, throttle::Row, throttle::ANY_BADGE};
 use crate::db::{write_tx, DbConn};
 use crate::domain::accounts::{self as rules, AdminRefusal, PasswordProblem};
 use crate::domain::org::Role;
@@ -284,4 +286,83 @@ pub fn set_language(conn: &mut DbConn, user_id: i64, lang: &str) -> AppResult<()
     }
     org::set_lang(conn, user_id, lang)?;
     Ok(())
+}
+
+/// The language stored with the account (mail is written in it); `None` for no such account.
+pub fn stored_language(conn: &mut DbConn, user_id: i64) -> AppResult<Option<String>> {
+    Ok(org::find(conn, user_id)?.map(|u| u.lang))
+}
+
+// ---- signing in and out ----
+
+/// The account a badge names (active or not: the sign-in check decides), for a sign-in.
+pub fn account_by_badge(conn: &mut DbConn, badge: &str) -> AppResult<Option<org::User>> {
+    Ok(org::find_by_badge(conn, badge)?)
+}
+
+/// Opens a signed-in browser session (its token kept as `token_hash`).
+pub fn open_web_session(conn: &mut DbConn, token_hash: &str, user_id: i64, csrf: &str, now: Ts, expires_at: Ts) -> AppResult<()> {
+    Ok(session::create(conn, token_hash, user_id, "web", csrf, now, expires_at)?)
+}
+
+/// Issues an API token (kept as `token_hash`, its first characters as `prefix` for its owner's list).
+pub fn issue_api_token(
+    conn: &mut DbConn,
+    token_hash: &str,
+    prefix: &str,
+    user_id: i64,
+    csrf: &str,
+    now: Ts,
+    expires_at: Ts,
+) -> AppResult<()> {
+    Ok(session::create_with_prefix(conn, token_hash, prefix, user_id, "api", csrf, now, expires_at)?)
+}
+
+/// Ends the session whose token hashes to `token_hash`.
+pub fn sign_out(conn: &mut DbConn, token_hash: &str, now: Ts) -> AppResult<()> {
+    session::revoke(conn, token_hash, now)?;
+    Ok(())
+}
+
+/// The user's latest notifications, newest first.
+pub fn notifications_of(conn: &mut DbConn, user_id: i64, limit: i64) -> AppResult<Vec<audit::Notification>> {
+    Ok(audit::notifications_of(conn, user_id, limit)?)
+}
+
+// ---- the admin's lists ----
+
+/// A row of the admin's accounts list.
+pub struct AccountRow {
+    pub user: org::User,
+    pub unit: String,
+    pub roles: Vec<Role>,
+    /// The badge waits to sign in from some address.
+    pub locked: bool,
+}
+
+/// Every account with its unit, roles and whether its badge waits to sign in, by badge.
+pub fn account_list(conn: &mut DbConn, now: Ts) -> AppResult<Vec<AccountRow>> {
+    let mut roles = org::roles_by_user(conn)?;
+    let locked: std::collections::HashSet<String> = current_locks(conn, now)?.into_iter().map(|r| r.badge).collect();
+    Ok(org::list_with_units(conn)?
+        .into_iter()
+        .map(|(user, unit)| AccountRow {
+            roles: roles.remove(&user.id).unwrap_or_default(),
+            locked: locked.contains(&badge_key(&user.badge)),
+            user,
+            unit,
+        })
+        .collect())
+}
+
+/// The sign-in waits running now, each with the account its badge names (none for a count
+/// across badges, or a badge no account has).
+pub fn current_locks_with_accounts(conn: &mut DbConn, now: Ts) -> AppResult<Vec<(Row, Option<org::User>)>> {
+    let rows = current_locks(conn, now)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let account = if r.badge == ANY_BADGE { None } else { org::find_by_badge_key(conn, &r.badge)? };
+        out.push((r, account));
+    }
+    Ok(out)
 }

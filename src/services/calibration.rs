@@ -22,7 +22,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::db::models::calibration::{self as cal_db, CalibrationRow};
+use crate::db::models::calibration as cal_db;
+/// A version's stored calibration, as `GET /api/v1/items/calibration` returns it.
+pub use crate::db::models::calibration::CalibrationRow;
 use crate::db::models::Ts;
 use crate::db::{write_tx, DbConn};
 use crate::domain::measurement::flags::{self, Choice, Flag, FlagRules};

@@ -339,3 +339,80 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<SweepReport> {
     }
     Ok(report)
 }
+
+// ---- what the certification pages read ----
+
+/// An officer's own certification page: the rules, their certificates with today's status,
+/// each level with whether they may register and whether they have, and their registrations.
+pub struct MyCertification {
+    pub rules: CertRules,
+    pub certs: Vec<(Certificate, CertStatus)>,
+    pub levels: Vec<(Level, Result<(), Vec<Ineligible>>, bool)>,
+    pub registrations: Vec<cert_db::Registration>,
+}
+
+pub fn mine(conn: &mut DbConn, user_id: i64, today: NaiveDate) -> AppResult<MyCertification> {
+    let rules = rules(conn)?;
+    let certs = certificates_today(conn, user_id, today)?;
+    let mut levels = Vec::new();
+    for l in Level::ALL {
+        let e = eligibility(conn, user_id, l, today)?;
+        let registered = cert_db::open_registration(conn, user_id, l.as_str())?.is_some();
+        levels.push((l, e, registered));
+    }
+    let registrations = cert_db::registrations(conn, false)?.into_iter().filter(|(r, ..)| r.user_id == user_id).map(|(r, ..)| r).collect();
+    Ok(MyCertification { rules, certs, levels, registrations })
+}
+
+/// Every registration with the officer's badge and name.
+pub fn registrations(conn: &mut DbConn) -> AppResult<Vec<(cert_db::Registration, String, String)>> {
+    Ok(cert_db::registrations(conn, false)?)
+}
+
+/// Registers the officer a badge names (a trainer enrolling them); 422 for no such officer.
+pub fn register_badge(conn: &mut DbConn, badge: &str, level: Level, by: i64, now: Ts) -> AppResult<i64> {
+    let u = org::find_by_badge(conn, badge)?.ok_or_else(|| AppError::unprocessable(format!("badge: no officer {badge}")))?;
+    register(conn, u.id, level, by, now)
+}
+
+/// An officer's certification record: the account, certificates with today's status, post changes.
+pub fn record_of(
+    conn: &mut DbConn,
+    user_id: i64,
+    today: NaiveDate,
+) -> AppResult<(org::User, Vec<(Certificate, CertStatus)>, Vec<cert_db::PostChange>)> {
+    let u = org::find(conn, user_id)?.ok_or_else(|| AppError::not_found("no such officer"))?;
+    Ok((u, certificates_today(conn, user_id, today)?, cert_db::post_changes_of(conn, user_id)?))
+}
+
+/// Officers whose badge, name or unit contains `needle` (all for ""), each with its unit and the
+/// levels of its valid certificates.
+pub fn officers_with_levels(conn: &mut DbConn, needle: &str) -> AppResult<Vec<(org::User, String, Vec<Level>)>> {
+    let mut out = Vec::new();
+    for (u, unit) in org::list_with_units(conn)? {
+        if !needle.is_empty() && !u.badge.contains(needle) && !u.name.contains(needle) && !unit.contains(needle) {
+            continue;
+        }
+        let levels = cert_db::certificates_of(conn, u.id)?.into_iter().filter(|x| x.status == CertStatus::Valid).map(|x| x.level).collect();
+        out.push((u, unit, levels));
+    }
+    Ok(out)
+}
+
+/// A certificate to print, for its holder or anyone who may print all (`any`): the certificate,
+/// its holder, the holder's unit and today's status; 404 for anything else.
+pub fn for_print(
+    conn: &mut DbConn,
+    number: &str,
+    reader: i64,
+    any: bool,
+    today: NaiveDate,
+) -> AppResult<(Certificate, org::User, String, Option<CertStatus>)> {
+    let c = cert_db::certificate_by_number(conn, number)?
+        .filter(|c| c.user_id == reader || any)
+        .ok_or_else(|| AppError::not_found("no such certificate"))?;
+    let holder = org::find(conn, c.user_id)?.ok_or_else(|| AppError::not_found("no such certificate"))?;
+    let unit = crate::services::people::unit_name(conn, holder.unit_id)?;
+    let status = certificates_today(conn, holder.id, today)?.into_iter().find(|(x, _)| x.id == c.id).map(|(_, s)| s);
+    Ok((c, holder, unit, status))
+}

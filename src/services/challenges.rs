@@ -291,3 +291,30 @@ pub fn list(conn: &mut DbConn, cache: &VersionCache, open_only: bool) -> AppResu
     }
     Ok(out)
 }
+
+/// The challenges filed on an attempt, by question version.
+pub fn filed_on(conn: &mut DbConn, attempt_id: i64) -> AppResult<HashMap<i64, Challenge>> {
+    Ok(ch_db::of_attempt(conn, attempt_id)?.into_iter().map(|ch| (ch.question_version_id, ch)).collect())
+}
+
+/// What a challenge's page shows besides the question: the challenge, its sitting, the choices
+/// the candidate saved and how many challenges are open on the same question in the sitting.
+pub struct ChallengeDetail {
+    pub challenge: Challenge,
+    pub sitting: exam_db::Sitting,
+    pub chosen: String,
+    pub open_on_question: usize,
+}
+
+pub fn detail(conn: &mut DbConn, id: i64) -> AppResult<ChallengeDetail> {
+    let challenge = ch_db::find(conn, id)?.ok_or_else(|| AppError::not_found("no such challenge"))?;
+    let sitting = exams::sitting_of(conn, challenge.sitting_id)?;
+    let chosen = exam_db::find_response(conn, challenge.attempt_id, challenge.question_version_id)?.map(|r| r.choices).unwrap_or_default();
+    let open_on_question = ch_db::open_on(conn, challenge.sitting_id, challenge.question_version_id)?.len();
+    Ok(ChallengeDetail { challenge, sitting, chosen, open_on_question })
+}
+
+/// Whether a challenge is still open.
+pub fn is_open(ch: &Challenge) -> bool {
+    ch.status == status::OPEN
+}

@@ -281,3 +281,8 @@ pub fn inbox(c: &mut DbConn, reader: &org::User, roles: &[Role]) -> AppResult<Ve
     out.sort_by_key(|v| v.action.is_some());
     Ok(out)
 }
+
+/// The plan an escalation is about (`None` for no such escalation).
+pub fn plan_of(conn: &mut DbConn, escalation_id: i64) -> AppResult<Option<i64>> {
+    Ok(tr_db::find_escalation(conn, escalation_id)?.map(|e| e.plan_id))
+}

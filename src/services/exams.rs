@@ -967,3 +967,68 @@ pub fn results(conn: &mut DbConn, sitting_id: i64, only_units: Option<&[i64]>) -
         })
         .collect())
 }
+
+/// Whose results a reader sees: leaders their own unit's candidates (and the units under it);
+/// trainers, HR and admins everyone's (`None`).
+pub fn results_scope(reader: &org::User, roles: &[crate::domain::org::Role]) -> Option<Vec<i64>> {
+    use crate::domain::org::Role;
+    let sees_all = roles.iter().any(|r| matches!(r, Role::Trainer | Role::Hr | Role::Admin));
+    (!sees_all).then(|| vec![reader.unit_id])
+}
+
+/// A sitting (404 when there is none) and its results within `only_units` (see `results`).
+pub fn sitting_results(conn: &mut DbConn, sitting_id: i64, only_units: Option<&[i64]>) -> AppResult<(exam_db::Sitting, Vec<ResultRow>)> {
+    let s = sitting(conn, sitting_id)?;
+    Ok((s, results(conn, sitting_id, only_units)?))
+}
+
+/// Every blueprint, newest first.
+pub fn blueprints(conn: &mut DbConn) -> AppResult<Vec<exam_db::Blueprint>> {
+    Ok(exam_db::list_blueprints(conn)?)
+}
+
+/// Every sitting (latest opening first) with how many attempts it has.
+pub fn sittings_with_counts(conn: &mut DbConn) -> AppResult<Vec<(exam_db::Sitting, i64)>> {
+    let counts = exam_db::attempt_counts(conn)?;
+    Ok(exam_db::list_sittings(conn)?
+        .into_iter()
+        .map(|s| {
+            let n = counts.get(&s.id).copied().unwrap_or(0);
+            (s, n)
+        })
+        .collect())
+}
+
+/// The officer's attempts with their sittings, and the scaled scores of those graded.
+pub fn history_of(
+    conn: &mut DbConn,
+    user_id: i64,
+) -> AppResult<(Vec<(exam_db::Attempt, exam_db::Sitting)>, HashMap<i64, crate::db::models::standards::ScaledScore>)> {
+    let history = exam_db::attempts_of_user(conn, user_id)?;
+    let ids: Vec<i64> = history.iter().map(|(a, _)| a.id).collect();
+    let scaled = crate::services::scale::of_attempts(conn, &ids)?;
+    Ok((history, scaled))
+}
+
+/// The officer's attempt in a sitting, if started.
+pub fn attempt_in(conn: &mut DbConn, sitting_id: i64, user_id: i64) -> AppResult<Option<exam_db::Attempt>> {
+    Ok(exam_db::find_attempt_for(conn, sitting_id, user_id)?)
+}
+
+/// Checks that `attempt_id` is an attempt of the sitting (404 naming both when not).
+pub fn check_attempt_in(conn: &mut DbConn, sitting_id: i64, attempt_id: i64) -> AppResult<()> {
+    match exam_db::find_attempt(conn, attempt_id)? {
+        Some(a) if a.sitting_id == sitting_id => Ok(()),
+        _ => Err(AppError::not_found(format!("no attempt {attempt_id} in sitting {sitting_id}"))),
+    }
+}
+
+/// The choices an attempt saved, by question version.
+pub fn saved_choices(conn: &mut DbConn, attempt_id: i64) -> AppResult<HashMap<i64, String>> {
+    Ok(exam_db::responses_of(conn, attempt_id)?.into_iter().map(|r| (r.question_version_id, r.choices)).collect())
+}
+
+/// A blueprint by id, if there is one.
+pub fn blueprint(conn: &mut DbConn, id: i64) -> AppResult<Option<exam_db::Blueprint>> {
+    Ok(exam_db::find_blueprint(conn, id)?)
+}

@@ -7,6 +7,8 @@ use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 use serde_json::json;
 
+/// A promotion rule as stored, and an API token's row, as the pages and the API read them.
+pub use crate::db::models::hr::{ApiToken, StoredRule};
 use crate::db::models::{audit, cert as cert_db, exam as exam_db, hr as hr_db, org, training as tr_db, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::Level;
@@ -110,6 +112,31 @@ impl RuleInput {
 pub fn save_rule_input(conn: &mut DbConn, id: Option<i64>, input: &RuleInput, by: i64, now: Ts) -> AppResult<i64> {
     let rule = input.rule().map_err(|e| AppError::invalid_lines(&e))?;
     save_rule(conn, id, &rule, input.active, by, now)
+}
+
+/// Every promotion rule, in use or not.
+pub fn rules(conn: &mut DbConn) -> AppResult<Vec<StoredRule>> {
+    Ok(hr_db::rules(conn)?)
+}
+
+/// A promotion rule by id; 404 when there is none.
+pub fn rule(conn: &mut DbConn, id: i64) -> AppResult<StoredRule> {
+    hr_db::find_rule(conn, id)?.ok_or_else(|| AppError::not_found(format!("no promotion rule {id}")))
+}
+
+/// `save_rule_input`, then the rule as stored. An update of an unknown rule is 404 before its
+/// input is looked at.
+pub fn save_and_read_rule(conn: &mut DbConn, id: Option<i64>, input: &RuleInput, by: i64, now: Ts) -> AppResult<StoredRule> {
+    if let Some(id) = id {
+        rule(conn, id)?;
+    }
+    let id = save_rule_input(conn, id, input, by, now)?;
+    hr_db::find_rule(conn, id)?.ok_or_else(|| AppError::internal("rule vanished"))
+}
+
+/// Every API token, newest first.
+pub fn tokens(conn: &mut DbConn) -> AppResult<Vec<ApiToken>> {
+    Ok(hr_db::tokens(conn)?)
 }
 
 /// Which rule an eligibility question is asked against.

@@ -96,3 +96,23 @@ pub fn analyse_closed(conn: &mut DbConn, cache: &VersionCache, now: Ts) -> AppRe
     }
     Ok(n)
 }
+
+/// A sitting's stored analysis, as its page reads it.
+pub struct StoredAnalysis {
+    /// The summary's JSON and when it was computed (`None` before the first analysis).
+    pub summary: Option<(String, crate::db::models::Ts)>,
+    pub items: Vec<stats_db::ItemStatRow>,
+    /// Each item's question (id, code), by version.
+    pub questions: HashMap<i64, (i64, String)>,
+    /// The bank's calibration of those versions (pooled over every sitting).
+    pub calibrated: HashMap<i64, crate::services::measurement::MapItem>,
+}
+
+pub fn stored(conn: &mut DbConn, sitting_id: i64) -> AppResult<StoredAnalysis> {
+    let summary = stats_db::sitting_detail(conn, sitting_id)?;
+    let items = stats_db::items_of_sitting(conn, sitting_id)?;
+    let ids: Vec<i64> = items.iter().map(|r| r.question_version_id).collect();
+    let questions = bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (q.id, q.code))).collect();
+    let calibrated = crate::services::measurement::version_flags(conn, &ids)?;
+    Ok(StoredAnalysis { summary, items, questions, calibrated })
+}

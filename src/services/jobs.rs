@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::clock::Clock;
-use crate::db::models::jobs::{self, Job};
+use crate::db::models::jobs;
+/// A job's row, as its pages read it.
+pub use crate::db::models::jobs::Job;
 use crate::db::models::{audit, imports, org, Ts};
 use crate::db::{write_tx, DbConn, Pool};
 use crate::domain::jobs::{JobKind, JobState, HEARTBEAT_SECONDS, STALE_AFTER_SECONDS};
@@ -525,4 +527,9 @@ pub fn recent_of(conn: &mut DbConn, kind: JobKind, by: i64) -> AppResult<Vec<Job
 /// The newest officer imports, for the import page.
 pub fn recent_imports(conn: &mut DbConn) -> AppResult<Vec<Job>> {
     Ok(jobs::recent(conn, JobKind::OfficerImport, 10)?)
+}
+
+/// The newest commit job of a staged bank file, whatever its state (its preview page shows it).
+pub fn commit_of_import(conn: &mut DbConn, import_id: i64) -> AppResult<Option<Job>> {
+    Ok(jobs::latest_for(conn, JobKind::QuestionImport, import_id)?)
 }

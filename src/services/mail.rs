@@ -156,6 +156,24 @@ pub async fn send_due(
     Ok((sent, failed))
 }
 
+// ---- the admin's view of the outbox ----
+
+/// A message in the outbox, as the admin's page lists it.
+pub use crate::db::models::mail::Mail;
+
+/// How many messages are queued, sent and failed, and the latest `limit` of them.
+pub fn outbox(conn: &mut DbConn, limit: i64) -> AppResult<((i64, i64, i64), Vec<Mail>)> {
+    Ok((mail_db::counts(conn)?, mail_db::recent(conn, limit)?))
+}
+
+/// Tries an unsent message again now; 404 for a message sent already or none.
+pub fn retry(conn: &mut DbConn, id: i64, now: crate::db::models::Ts) -> AppResult<()> {
+    if !mail_db::retry(conn, id, now)? {
+        return Err(AppError::not_found("no such unsent message"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

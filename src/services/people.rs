@@ -6,6 +6,8 @@ use serde::Deserialize;
 
 use serde_json::json;
 
+/// Accounts and units as the pages read them.
+pub use crate::db::models::org::{Unit, User};
 use crate::db::models::{org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::org::Role;
@@ -390,4 +392,50 @@ fn audit_created(conn: &mut DbConn, id: i64, v: &ValidAccount, via: &str, by: Op
         now,
     )?;
     Ok(())
+}
+
+// ---- reading people and units ----
+
+/// Every unit, in the order they were made.
+pub fn units(conn: &mut DbConn) -> AppResult<Vec<org::Unit>> {
+    Ok(org::all_units(conn)?)
+}
+
+/// A unit's name ("" for none).
+pub fn unit_name(conn: &mut DbConn, unit_id: i64) -> AppResult<String> {
+    Ok(org::all_units(conn)?.into_iter().find(|x| x.id == unit_id).map(|x| x.name).unwrap_or_default())
+}
+
+/// An account by id; 404 `no such officer` when there is none.
+pub fn officer(conn: &mut DbConn, id: i64) -> AppResult<org::User> {
+    org::find(conn, id)?.ok_or_else(|| AppError::not_found("no such officer"))
+}
+
+/// Every account with its unit's name, by badge.
+pub fn with_units(conn: &mut DbConn) -> AppResult<Vec<(org::User, String)>> {
+    Ok(org::list_with_units(conn)?)
+}
+
+/// The unit tree, read once: which units lie under which.
+pub struct UnitTree(std::collections::HashMap<i64, Option<i64>>);
+
+impl UnitTree {
+    pub fn load(conn: &mut DbConn) -> AppResult<UnitTree> {
+        Ok(UnitTree(org::all_units(conn)?.into_iter().map(|u| (u.id, u.parent_id)).collect()))
+    }
+
+    /// Whether `unit` is `ancestor` or lies under it.
+    pub fn is_under(&self, unit: i64, ancestor: i64) -> bool {
+        crate::domain::org::unit_path(unit, |u| self.0.get(&u).copied().flatten()).contains(&ancestor)
+    }
+}
+
+/// The ids of the accounts in `unit` and the units under it (everyone's for `None`).
+pub fn members_under(conn: &mut DbConn, unit: Option<i64>) -> AppResult<Vec<i64>> {
+    let tree = UnitTree::load(conn)?;
+    Ok(org::list_with_units(conn)?
+        .into_iter()
+        .filter(|(o, _)| unit.is_none_or(|m| tree.is_under(o.unit_id, m)))
+        .map(|(o, _)| o.id)
+        .collect())
 }

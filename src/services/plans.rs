@@ -406,3 +406,8 @@ pub fn open_makeup(conn: &mut DbConn, sitting_id: i64, opens_at: Ts, closes_at: 
     crate::services::prepared::after_scheduling(conn, id, now);
     Ok(id)
 }
+
+/// Every exam plan, as stored.
+pub fn list(conn: &mut DbConn) -> AppResult<Vec<Plan>> {
+    Ok(plan_db::list(conn)?)
+}

@@ -128,7 +128,7 @@ fn in_chapter(articles: &[String], ch: &Chapter) -> bool {
 
 /// Chapters with live questions, per statute: (statute name, [(filter value, title, count)]).
 pub fn chapters(conn: &mut DbConn, texts: &StatuteTexts, now: Ts) -> AppResult<Vec<(String, Vec<(String, String, usize)>)>> {
-    let names: HashMap<String, String> = bank_db::statute_names(conn)?.into_iter().collect();
+    let names = crate::services::questions::statute_names(conn)?;
     let pool: Vec<i64> =
         crate::services::exams::pool_candidates(conn, now)?.into_iter().filter(|c| c.case.is_none()).map(|c| c.version_id).collect();
     let mut by_edition: HashMap<(String, String), Vec<Vec<String>>> = HashMap::new();
@@ -154,7 +154,7 @@ pub fn chapters(conn: &mut DbConn, texts: &StatuteTexts, now: Ts) -> AppResult<V
             .filter(|x| x.2 > 0)
             .collect();
         if !items.is_empty() {
-            out.push((names.get(statute).cloned().unwrap_or_else(|| statute.clone()), items));
+            out.push((names.name(statute), items));
         }
     }
     Ok(out)
@@ -302,4 +302,9 @@ pub fn totals(conn: &mut DbConn, user_id: i64) -> AppResult<(usize, usize, usize
     let sets = tr_db::practice_of(conn, user_id)?.len();
     let answers = tr_db::answers_of_user(conn, user_id)?;
     Ok((sets, answers.len(), answers.iter().filter(|(a, _)| a.correct).count(), answers.iter().map(|(a, _)| i64::from(a.seconds)).sum()))
+}
+
+/// The officer's latest practice sets, newest first.
+pub fn recent_sets(conn: &mut DbConn, user_id: i64, n: usize) -> AppResult<Vec<tr_db::PracticeSession>> {
+    Ok(tr_db::practice_of(conn, user_id)?.into_iter().take(n).collect())
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::db::models::room::{self as room_db, AttemptEvent};
-use crate::db::models::{audit, exam as exam_db, Ts};
+use crate::db::models::{audit, exam as exam_db, org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::exam_room::{OnLimit, EVENT_KINDS};
 use crate::error::{AppError, AppResult};
@@ -380,4 +380,55 @@ pub fn compensate_downtime(
         Ok::<(), AppError>(())
     })?;
     Ok(r)
+}
+
+/// Whether a proctor dismissed the event `event_id` of an attempt (its `events`).
+pub fn is_dismissed(events: &[AttemptEvent], event_id: i64) -> bool {
+    events.iter().any(|x| {
+        x.kind == room_db::DISMISSED
+            && serde_json::from_str::<serde_json::Value>(&x.detail).ok().and_then(|v| v["event"].as_i64()) == Some(event_id)
+    })
+}
+
+/// The proctor's page besides the live rows: who is absent (badge, name), how many exceptions
+/// to the separation of duties the sitting has, and how many attempts are filed.
+pub struct RoomState {
+    pub sitting: exam_db::Sitting,
+    pub rows: Vec<ProctorRow>,
+    pub waiting: Vec<NotStarted>,
+    pub absent: Vec<(String, String)>,
+    pub exceptions: usize,
+    pub filed: i64,
+}
+
+pub fn room_state(conn: &mut DbConn, sitting_id: i64, now: Ts) -> AppResult<RoomState> {
+    let sitting = exams::sitting(conn, sitting_id)?;
+    let rows = live(conn, sitting_id, now)?;
+    let waiting = not_started(conn, &sitting)?;
+    let exceptions = room_db::exceptions_of_sitting(conn, sitting_id)?.len();
+    let ids: Vec<i64> = rows.iter().map(|r| r.attempt_id).collect();
+    let filed = crate::services::training::count_filed(conn, &ids)?;
+    let mut absent = Vec::new();
+    for uid in room_db::absentees(conn, sitting_id)? {
+        if let Some(u) = org::find(conn, uid)? {
+            absent.push((u.badge, u.name));
+        }
+    }
+    Ok(RoomState { sitting, rows, waiting, absent, exceptions, filed })
+}
+
+/// A sitting's exceptions to the separation of duties, each with the account it is for and the
+/// admin who granted it (`None` where an account is gone).
+pub fn exceptions(
+    conn: &mut DbConn,
+    sitting_id: i64,
+) -> AppResult<(exam_db::Sitting, Vec<(room_db::SittingException, Option<org::User>, Option<org::User>)>)> {
+    let s = exams::sitting(conn, sitting_id)?;
+    let mut list = Vec::new();
+    for e in room_db::exceptions_of_sitting(conn, sitting_id)? {
+        let who = org::find(conn, e.user_id)?;
+        let by = org::find(conn, e.granted_by)?;
+        list.push((e, who, by));
+    }
+    Ok((s, list))
 }

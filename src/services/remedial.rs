@@ -687,7 +687,7 @@ pub fn plan_view(
     now: Ts,
 ) -> AppResult<PlanView> {
     let withheld = !viewer_sees_keys && !source_answers_released(conn, &p, now)?;
-    let statute_names: HashMap<String, String> = bank_db::statute_names(conn)?.into_iter().collect();
+    let statute_names = crate::services::questions::statute_names(conn)?;
     let u = org::find(conn, p.user_id)?.ok_or_else(|| AppError::internal("officer missing"))?;
     let notes: HashMap<i64, String> = tr_db::reviews_of(conn, p.id)?.into_iter().collect();
     let ids = p.review_vec();
@@ -710,7 +710,7 @@ pub fn plan_view(
                 key: shown(keys.get(&v.id).cloned().unwrap_or_default()),
                 explanation: shown(v.explanation.clone()),
                 withheld,
-                statute: statute_names.get(&v.statute_code).cloned().unwrap_or_else(|| v.statute_code.clone()),
+                statute: statute_names.name(&v.statute_code),
                 articles,
                 done: note.trim().chars().count() >= rules_mod::MIN_NOTE_CHARS,
                 note,
@@ -727,10 +727,7 @@ pub fn plan_view(
         badge: u.badge,
         name: u.name,
         stage_label: stage_label(p.stage),
-        statutes: {
-            let names: HashMap<String, String> = bank_db::statute_names(conn)?.into_iter().collect();
-            p.statutes_vec().into_iter().map(|s| names.get(&s).cloned().unwrap_or(s)).collect()
-        },
+        statutes: p.statutes_vec().iter().map(|s| statute_names.name(s)).collect(),
         reviewed: review.iter().filter(|r| r.done).count(),
         review,
         mastery,
@@ -934,6 +931,41 @@ pub fn parse_case_csv_in(text: &str, lang: &str) -> Result<Vec<CaseRow>, Vec<Str
     } else {
         Err(errs)
     }
+}
+
+/// A remedial plan as a reader may open it: their own, any for trainers, else one of an officer
+/// whose training file they may read; 404 `no such remedial plan` for anything else.
+pub fn readable_plan(conn: &mut DbConn, reader: &org::User, roles: &[crate::domain::org::Role], plan_id: i64) -> AppResult<tr_db::Plan> {
+    let missing = || AppError::not_found("no such remedial plan");
+    let p = tr_db::find_plan(conn, plan_id)?.ok_or_else(missing)?;
+    if p.user_id == reader.id || roles.contains(&crate::domain::org::Role::Trainer) {
+        return Ok(p);
+    }
+    let officer = org::find(conn, p.user_id)?.ok_or_else(missing)?;
+    if training::may_read(conn, reader, roles, &officer)? {
+        return Ok(p);
+    }
+    Err(missing())
+}
+
+/// The officer's own plan, when it has reached its practice stage (404 for another's plan).
+pub fn own_plan_in_practice(conn: &mut DbConn, user_id: i64, plan_id: i64) -> AppResult<tr_db::Plan> {
+    let p =
+        tr_db::find_plan(conn, plan_id)?.filter(|p| p.user_id == user_id).ok_or_else(|| AppError::not_found("no such remedial plan"))?;
+    if p.stage != Stage::Practice {
+        return Err(AppError::new(crate::error::ErrorCode::WrongStage, "practice opens after the self-review is complete"));
+    }
+    Ok(p)
+}
+
+/// The officer's own plans, newest first.
+pub fn plans_of(conn: &mut DbConn, user_id: i64) -> AppResult<Vec<tr_db::Plan>> {
+    Ok(tr_db::plans_of(conn, user_id)?)
+}
+
+/// The officer's open plan, if any.
+pub fn open_plan_of(conn: &mut DbConn, user_id: i64) -> AppResult<Option<tr_db::Plan>> {
+    Ok(tr_db::open_plan_of(conn, user_id)?)
 }
 
 #[cfg(test)]

@@ -455,3 +455,8 @@ pub fn view(conn: &mut DbConn, study_id: i64, viewer: i64, viewer_rates: bool) -
         theta_high: s.theta_high,
     })
 }
+
+/// The cut fixed on a sitting, if any: (study id, θ).
+pub fn cut_of_sitting(conn: &mut DbConn, sitting_id: i64) -> AppResult<Option<(i64, f64)>> {
+    Ok(st_db::sitting_rule(conn, sitting_id)?)
+}

@@ -475,16 +475,118 @@ pub fn feed(conn: &mut DbConn, since: i64, limit: i64) -> AppResult<(Vec<Record>
 }
 
 /// Who may read whose file: officers their own, leaders their unit's (and below), HR and admins
-/// everyone's.
+/// everyone's. Loads the unit tree once, so a whole list is checked with it.
+pub struct FileAccess {
+    reader: i64,
+    everyone: bool,
+    /// A leader's unit, with the tree to find the units under it.
+    leads: Option<(i64, crate::services::people::UnitTree)>,
+}
+
+impl FileAccess {
+    pub fn of(conn: &mut DbConn, reader: &org::User, reader_roles: &[crate::domain::org::Role]) -> AppResult<FileAccess> {
+        use crate::domain::org::Role;
+        let everyone = reader_roles.iter().any(|r| matches!(r, Role::Hr | Role::Admin));
+        let leads = if !everyone && reader_roles.contains(&Role::Leader) {
+            Some((reader.unit_id, crate::services::people::UnitTree::load(conn)?))
+        } else {
+            None
+        };
+        Ok(FileAccess { reader: reader.id, everyone, leads })
+    }
+
+    pub fn may_read(&self, officer: &org::User) -> bool {
+        self.reader == officer.id || self.everyone || self.leads.as_ref().is_some_and(|(unit, tree)| tree.is_under(officer.unit_id, *unit))
+    }
+}
+
 pub fn may_read(conn: &mut DbConn, reader: &org::User, reader_roles: &[crate::domain::org::Role], officer: &org::User) -> AppResult<bool> {
+    Ok(FileAccess::of(conn, reader, reader_roles)?.may_read(officer))
+}
+
+/// A row of the list of files a reader may open.
+pub struct FileRow {
+    pub officer: org::User,
+    pub unit: String,
+    /// The officer has an open remedial plan.
+    pub remedial: bool,
+}
+
+/// The active officers whose files the reader may open, the reader's own left out.
+pub fn readable_files(conn: &mut DbConn, reader: &org::User, reader_roles: &[crate::domain::org::Role]) -> AppResult<Vec<FileRow>> {
+    let access = FileAccess::of(conn, reader, reader_roles)?;
+    let open: HashSet<i64> = tr_db::all_plans(conn, true)?.into_iter().map(|p| p.user_id).collect();
+    Ok(org::list_with_units(conn)?
+        .into_iter()
+        .filter(|(o, _)| o.id != reader.id && o.active && access.may_read(o))
+        .map(|(o, unit)| FileRow { remedial: open.contains(&o.id), officer: o, unit })
+        .collect())
+}
+
+/// An officer's file as a reader allowed to see it reads it (officers see scores of
+/// never-released sittings withheld; anyone not allowed gets "not found").
+pub struct FileData {
+    pub officer: org::User,
+    pub unit: String,
+    pub entries: Vec<EntryView>,
+    pub certs: Vec<(cert_db::Certificate, crate::domain::certification::CertStatus)>,
+    pub totals: (usize, usize, usize, i64),
+}
+
+pub fn file_for(
+    conn: &mut DbConn,
+    reader: &org::User,
+    reader_roles: &[crate::domain::org::Role],
+    id: i64,
+    today: NaiveDate,
+) -> AppResult<FileData> {
     use crate::domain::org::Role;
-    if reader.id == officer.id || reader_roles.iter().any(|r| matches!(r, Role::Hr | Role::Admin)) {
-        return Ok(true);
+    let officer = org::find(conn, id)?.ok_or_else(|| AppError::not_found("no such officer"))?;
+    if !may_read(conn, reader, reader_roles, &officer)? {
+        return Err(AppError::not_found("no such officer"));
     }
-    if reader_roles.contains(&Role::Leader) {
-        let units = org::all_units(conn)?;
-        let parent = |u: i64| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
-        return Ok(crate::domain::org::unit_path(officer.unit_id, parent).contains(&reader.unit_id));
+    let unit = crate::services::people::unit_name(conn, officer.unit_id)?;
+    let as_officer = reader.id == id && !reader_roles.iter().any(|r| matches!(r, Role::Hr | Role::Admin));
+    Ok(FileData {
+        entries: file_of(conn, id, as_officer)?,
+        certs: crate::services::certification::certificates_today(conn, id, today)?,
+        totals: crate::services::practice::totals(conn, id)?,
+        officer,
+        unit,
+    })
+}
+
+/// The records of the files a reader exports: one officer's (`user`), a unit's and those under
+/// it (`unit`), or everyone's, each only if the reader may read it; 404 when none is left.
+pub fn export_records(
+    conn: &mut DbConn,
+    reader: &org::User,
+    reader_roles: &[crate::domain::org::Role],
+    user: Option<i64>,
+    unit: Option<i64>,
+) -> AppResult<Vec<Record>> {
+    let access = FileAccess::of(conn, reader, reader_roles)?;
+    let tree = crate::services::people::UnitTree::load(conn)?;
+    let ids: Vec<i64> = org::list_with_units(conn)?
+        .iter()
+        .filter(|(p, _)| {
+            let wanted = match (user, unit) {
+                (Some(uid), _) => p.id == uid,
+                (None, Some(unit)) => tree.is_under(p.unit_id, unit),
+                (None, None) => true,
+            };
+            wanted && access.may_read(p)
+        })
+        .map(|(p, _)| p.id)
+        .collect();
+    if ids.is_empty() {
+        return Err(AppError::not_found("no files to export"));
     }
-    Ok(false)
+    let entries = tr_db::entries_of_users(conn, &ids)?;
+    records(conn, &entries)
+}
+
+/// How many training-file entries the attempts filed.
+pub fn count_filed(conn: &mut DbConn, attempt_ids: &[i64]) -> AppResult<i64> {
+    Ok(tr_db::count_filed(conn, attempt_ids)?)
 }

@@ -15,15 +15,14 @@ use super::api::ErrorBody;
 use super::pages::{CsrfForm, Empty, PageCtx};
 use super::with_db;
 use crate::auth::CurrentUser;
-use crate::db::models::session::Session;
 use crate::error::{AppError, AppResult};
-use crate::services::accounts::{self, ChangeRefused};
+use crate::services::accounts::{self, ChangeRefused, Session};
 use crate::state::AppState;
 
 async fn password_page(ctx: &PageCtx<'_>, me: &CurrentUser, errors: Vec<Value>, changed: bool) -> AppResult<RawHtml<String>> {
     // read now, not from the session cache: it may have just changed
     let id = me.id();
-    let lang = with_db(ctx.state, move |c| Ok(crate::db::models::org::find(c, id)?.map(|u| u.lang))).await?.unwrap_or_default();
+    let lang = with_db(ctx.state, move |c| accounts::stored_language(c, id)).await?.unwrap_or_default();
     let langs: Vec<Value> =
         crate::render::LANGS.iter().map(|l| json!({"code": l, "sel": *l == crate::render::known_lang(&lang)})).collect();
     ctx.render(

@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use super::pages::{CsrfForm, CsrfUpload, PageCtx, WithCsrf};
 use super::with_db;
 use crate::auth::Admin;
-use crate::db::models::org;
 use crate::domain::jobs::{percent, JobState};
 use crate::error::{AppError, AppResult};
 use crate::services::jobs;
@@ -22,24 +21,12 @@ const MAX_CSV_BYTES: u64 = 4 * 1024 * 1024;
 #[get("/admin/users")]
 pub async fn users(ctx: PageCtx<'_>, _a: Admin<'_>) -> AppResult<RawHtml<String>> {
     let now = ctx.state.clock.now();
-    let (list, roles, locked) = with_db(ctx.state, move |c| {
-        let list = org::list_with_units(c)?;
-        let mut roles = Vec::new();
-        for (u, _) in &list {
-            roles.push(org::roles_of(c, u.id)?);
-        }
-        // badges that wait to sign in from some address
-        let locked: std::collections::HashSet<String> =
-            crate::services::accounts::current_locks(c, now)?.into_iter().map(|r| r.badge).collect();
-        Ok((list, roles, locked))
-    })
-    .await?;
+    let list = with_db(ctx.state, move |c| crate::services::accounts::account_list(c, now)).await?;
     let rows: Vec<Value> = list
         .iter()
-        .zip(roles)
-        .map(|((u, unit), roles)| {
+        .map(|crate::services::accounts::AccountRow { user: u, unit, roles, locked }| {
             json!({"id": u.id, "badge": u.badge, "name": u.name, "must_change": u.must_change_password,
-                   "locked": locked.contains(&crate::domain::throttle::badge_key(&u.badge)), "unit": unit, "police_type": u.police_type, "post": u.post, "rank": u.rank,
+                   "locked": locked, "unit": unit, "police_type": u.police_type, "post": u.post, "rank": u.rank,
                    "hire_date": u.hire_date.to_string(), "leader": u.is_leader, "legal": u.is_legal_officer, "active": u.active,
                    "roles": roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")})
         })
@@ -48,7 +35,7 @@ pub async fn users(ctx: PageCtx<'_>, _a: Admin<'_>) -> AppResult<RawHtml<String>
 }
 
 async fn new_user_page(ctx: &PageCtx<'_>, input: &AccountInput, errors: Vec<String>, created: Option<Value>) -> AppResult<RawHtml<String>> {
-    let units = with_db(ctx.state, |c| Ok(org::all_units(c)?)).await?;
+    let units = with_db(ctx.state, |c| people::units(c)).await?;
     ctx.render(
         "admin/user_form",
         json!({
@@ -135,7 +122,7 @@ async fn import_form(ctx: &PageCtx<'_>, errors: Vec<String>) -> AppResult<RawHtm
     ctx.render("admin/import", json!({ "columns": CSV_COLUMNS, "errors": errors, "created": Value::Null, "jobs": list }))
 }
 
-fn job_json(ctx: &PageCtx<'_>, j: &crate::db::models::jobs::Job) -> Value {
+fn job_json(ctx: &PageCtx<'_>, j: &jobs::Job) -> Value {
     json!({
         "id": j.id, "rows_done": j.rows_done, "rows_total": j.rows_total,
         "percent": percent(j.rows_done.into(), j.rows_total.into()),

@@ -14,10 +14,9 @@ use super::api::ErrorBody;
 use super::pages::{CsrfForm, Empty, PageCtx};
 use super::with_db;
 use crate::auth::Admin;
-use crate::db::models::throttle::{Row, ANY_BADGE};
 use crate::domain::accounts::AdminRefusal;
 use crate::error::{AppError, AppResult};
-use crate::services::accounts::{self, AccountDetail};
+use crate::services::accounts::{self, AccountDetail, Row, ANY_BADGE};
 use crate::state::AppState;
 
 /// What the account page shows besides the account: a one-time password just made, a notice,
@@ -125,16 +124,7 @@ async fn set_active(state: &AppState, by: i64, id: i64, active: bool) -> AppResu
 
 async fn locks_page(ctx: &PageCtx<'_>, notice: Option<&'static str>) -> AppResult<RawHtml<String>> {
     let now = ctx.state.clock.now();
-    let rows = with_db(ctx.state, move |c| {
-        let rows = accounts::current_locks(c, now)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let account = if r.badge == ANY_BADGE { None } else { crate::db::models::org::find_by_badge_key(c, &r.badge)? };
-            out.push((r, account));
-        }
-        Ok(out)
-    })
-    .await?;
+    let rows = with_db(ctx.state, move |c| accounts::current_locks_with_accounts(c, now)).await?;
     ctx.render(
         "admin/locks",
         json!({

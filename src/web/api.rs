@@ -8,7 +8,6 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::with_db;
 use crate::auth::{random_token, token_hash, Officer, ResultsReader, Trainer};
-use crate::db::models::{exam as exam_db, org, session};
 use crate::domain::paper::BlueprintSpec;
 use crate::error::{AppError, AppResult};
 use crate::services::exams::{self, AttemptView, Candidate, ResultRow, SittingSpec, SittingSummary, SubmitResult};
@@ -34,7 +33,7 @@ use crate::state::AppState;
         crate::web::api_hr::EligibilityRequest, crate::web::api_hr::RuleTarget, crate::web::api_hr::EligibilityResponse, crate::web::api_hr::BadgeVerdict,
         crate::services::hr::Reason, crate::web::api_hr::RuleOut, crate::services::hr::RuleInput, crate::web::api_hr::RemedialSummary,
         crate::web::api_hr::RemedialPage, crate::web::api_hr::RemedialStep, crate::domain::remedial::Mastery, crate::web::api_hr::RemedialDetail,
-        crate::services::plans::PlanInfo, crate::services::plans::Occurrence, crate::services::plans::PlanSpec, crate::web::api_hr::ExamPlanDetail, crate::db::models::calibration::CalibrationRow,
+        crate::services::plans::PlanInfo, crate::services::plans::Occurrence, crate::services::plans::PlanSpec, crate::web::api_hr::ExamPlanDetail, crate::services::calibration::CalibrationRow,
         crate::services::exposure::ExposureItem, crate::domain::compliance::Targets, crate::domain::remedial::RemedialRules)),
     modifiers(&BearerAuth, &ErrorResponses)
 )]
@@ -141,7 +140,7 @@ pub async fn create_token(
 ) -> AppResult<Json<TokenResponse>> {
     let req = json_body(body)?;
     let badge = req.badge.trim().to_string();
-    let user = with_db(state, move |c| Ok(org::find_by_badge(c, &badge)?)).await?;
+    let user = with_db(state, move |c| crate::services::accounts::account_by_badge(c, &badge)).await?;
     // unknown or disabled accounts cost the same time as a wrong password
     let hash = user.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
     let ok = crate::auth::check_sign_in(state, &req.badge, ip, req.password.clone(), hash, user.as_ref().map(|u| u.id))
@@ -154,7 +153,7 @@ pub async fn create_token(
     let now = state.clock.now();
     let expires_at = now + chrono::Duration::hours(state.config.token_hours);
     let csrf = random_token();
-    with_db(state, move |c| Ok(session::create_with_prefix(c, &hash, &prefix, user.id, "api", &csrf, now, expires_at)?)).await?;
+    with_db(state, move |c| crate::services::accounts::issue_api_token(c, &hash, &prefix, user.id, &csrf, now, expires_at)).await?;
     Ok(Json(TokenResponse { token, expires_at }))
 }
 
@@ -430,26 +429,20 @@ pub async fn create_sitting(
     responses((status = 200, body = [ResultRow]), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[get("/api/v1/sittings/<id>/results")]
 pub async fn sitting_results(state: &State<AppState>, r: ResultsReader<'_>, id: i64) -> AppResult<Json<Vec<ResultRow>>> {
-    use crate::domain::org::Role;
-    let scope = (!(r.has(Role::Trainer) || r.has(Role::Hr) || r.has(Role::Admin))).then(|| vec![r.user.unit_id]);
-    with_db(state, move |c| {
-        exam_db::find_sitting(c, id)?.ok_or_else(|| AppError::not_found(format!("no sitting {id}")))?;
-        exams::results(c, id, scope.as_deref())
-    })
-    .await
-    .map(Json)
+    let scope = exams::results_scope(&r.user, &r.roles);
+    with_db(state, move |c| exams::sitting_results(c, id, scope.as_deref())).await.map(|(_, rows)| Json(rows))
 }
 
 /// The bank's Rasch calibration (trainers): per question version, the difficulty in logits with
 /// its standard error, the graded responses behind it, infit and outfit mean squares, the flags
 /// raised and whether it was anchored. Empty until a calibration has run.
 #[utoipa::path(get, path = "/api/v1/items/calibration", security(("bearer" = [])),
-    responses((status = 200, body = [crate::db::models::calibration::CalibrationRow]), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = [crate::services::calibration::CalibrationRow]), (status = 403, body = ErrorBody)))]
 #[get("/api/v1/items/calibration")]
 pub async fn items_calibration(
     state: &State<AppState>,
     _t: Trainer<'_>,
-) -> AppResult<Json<Vec<crate::db::models::calibration::CalibrationRow>>> {
+) -> AppResult<Json<Vec<crate::services::calibration::CalibrationRow>>> {
     with_db(state, |c| crate::services::calibration::stored(c)).await.map(Json)
 }
 

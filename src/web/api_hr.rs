@@ -14,7 +14,6 @@ use utoipa::ToSchema;
 use super::api::{json_body, Created, ErrorBody};
 use super::with_db;
 use crate::auth::CurrentUser;
-use crate::db::models::hr::StoredRule;
 use crate::domain::org::Role;
 use crate::domain::remedial::Stage;
 use crate::error::{AppError, AppResult};
@@ -132,8 +131,8 @@ pub struct RuleOut {
     pub updated_at: chrono::NaiveDateTime,
 }
 
-impl From<StoredRule> for RuleOut {
-    fn from(r: StoredRule) -> RuleOut {
+impl From<hr::StoredRule> for RuleOut {
+    fn from(r: hr::StoredRule) -> RuleOut {
         RuleOut {
             id: r.id,
             name: r.name,
@@ -235,7 +234,7 @@ const RULE_WRITERS: [Role; 2] = [Role::Hr, Role::Admin];
 #[get("/api/v1/promotion-rules")]
 pub async fn api_promotion_rules(state: &State<AppState>, caller: Caller<'_>) -> AppResult<Json<Vec<RuleOut>>> {
     caller.require(&RULE_READERS)?;
-    let rules = with_db(state, |c| Ok(crate::db::models::hr::rules(c)?)).await?;
+    let rules = with_db(state, |c| hr::rules(c)).await?;
     Ok(Json(rules.into_iter().map(RuleOut::from).collect()))
 }
 
@@ -245,10 +244,7 @@ pub async fn api_promotion_rules(state: &State<AppState>, caller: Caller<'_>) ->
 #[get("/api/v1/promotion-rules/<id>")]
 pub async fn api_promotion_rule(state: &State<AppState>, caller: Caller<'_>, id: i64) -> AppResult<Json<RuleOut>> {
     caller.require(&RULE_READERS)?;
-    let rule = with_db(state, move |c| {
-        crate::db::models::hr::find_rule(c, id)?.ok_or_else(|| AppError::not_found(format!("no promotion rule {id}")))
-    })
-    .await?;
+    let rule = with_db(state, move |c| hr::rule(c, id)).await?;
     Ok(Json(rule.into()))
 }
 
@@ -266,11 +262,7 @@ pub async fn api_create_promotion_rule(
     let by = caller.writer(&RULE_WRITERS)?.id();
     let input = json_body(body)?;
     let now = state.clock.now();
-    let rule = with_db(state, move |c| {
-        let id = hr::save_rule_input(c, None, &input, by, now)?;
-        crate::db::models::hr::find_rule(c, id)?.ok_or_else(|| AppError::internal("rule vanished"))
-    })
-    .await?;
+    let rule = with_db(state, move |c| hr::save_and_read_rule(c, None, &input, by, now)).await?;
     Ok((Status::Created, Json(rule.into())))
 }
 
@@ -288,12 +280,7 @@ pub async fn api_update_promotion_rule(
     let by = caller.writer(&RULE_WRITERS)?.id();
     let input = json_body(body)?;
     let now = state.clock.now();
-    let rule = with_db(state, move |c| {
-        crate::db::models::hr::find_rule(c, id)?.ok_or_else(|| AppError::not_found(format!("no promotion rule {id}")))?;
-        hr::save_rule_input(c, Some(id), &input, by, now)?;
-        crate::db::models::hr::find_rule(c, id)?.ok_or_else(|| AppError::internal("rule vanished"))
-    })
-    .await?;
+    let rule = with_db(state, move |c| hr::save_and_read_rule(c, Some(id), &input, by, now)).await?;
     Ok(Json(rule.into()))
 }
 
@@ -503,8 +490,8 @@ pub async fn api_remedial_plan(state: &State<AppState>, caller: Caller<'_>, lang
     let now = state.clock.now();
     let (row, statutes) = with_db(state, move |c| {
         let row = remedial::plan_in_scope(c, scope, id, now)?;
-        let names: std::collections::HashMap<String, String> = crate::db::models::bank::statute_names(c)?.into_iter().collect();
-        let statutes = row.plan.statutes_vec().into_iter().map(|s| names.get(&s).cloned().unwrap_or(s)).collect::<Vec<_>>();
+        let names = crate::services::questions::statute_names(c)?;
+        let statutes = row.plan.statutes_vec().iter().map(|s| names.name(s)).collect::<Vec<_>>();
         Ok((row, statutes))
     })
     .await?;

@@ -10,13 +10,12 @@ use serde_json::{json, Value};
 use super::pages::{CsrfForm, PageCtx};
 use super::{local, with_db};
 use crate::auth::Trainer;
-use crate::db::models::bank::{self as bank_db, Filter};
-use crate::db::models::stats as stats_db;
 use crate::domain::bank::{normalise_letters, Level, QuestionContent, QuestionKind, FALSE_ID, TRUE_ID};
 use crate::domain::editions;
 use crate::domain::lifecycle::Action;
 use crate::error::{AppError, AppResult};
-use crate::services::{bank_review, questions};
+use crate::services::questions::{self, Filter};
+use crate::services::{bank_review, questions::BankPage};
 
 const STALE: &str = "someone else changed this question while you were editing it: reload it, then make your change again";
 
@@ -53,23 +52,14 @@ pub async fn list(
     let page = page.unwrap_or(1).max(1);
     let filter = f.clone();
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
-    let (rows, total, statutes, counts, reg, flagged, held) = with_db(ctx.state, move |c| {
-        let (rows, total) = bank_db::list(c, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)?;
-        // flags from the bank's calibration, of the version each row shows
-        let shown: Vec<i64> = rows.iter().map(|(_, v)| v.id).collect();
-        let flagged: std::collections::HashMap<i64, Vec<String>> =
-            crate::services::measurement::version_flags(c, &shown)?.into_iter().map(|(v, m)| (v, m.flags)).collect();
-        let held: std::collections::HashSet<i64> = bank_review::case_holds(c, today)?.into_iter().map(|h| h.case_id).collect();
-        Ok((rows, total, bank_db::statute_names(c)?, bank_db::count_by_status(c)?, bank_db::registry(c)?, flagged, held))
-    })
-    .await?;
-    let names: std::collections::HashMap<String, String> = statutes.iter().cloned().collect();
+    let BankPage { rows, total, statutes, counts, registry: reg, flagged, held } =
+        with_db(ctx.state, move |c| questions::bank_page(c, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE, today)).await?;
     let items: Vec<Value> = rows
         .iter()
         .map(|(q, v)| {
             json!({
                 "id": q.id, "code": q.code, "kind": q.kind, "status": q.status, "stem": v.stem,
-                "statute": names.get(&v.statute_code).cloned().unwrap_or(v.statute_code.clone()), "edition": v.edition_code,
+                "statute": statutes.name(&v.statute_code), "edition": v.edition_code,
                 "articles": v.articles, "difficulty": v.difficulty, "levels": v.levels_vec().iter().map(|l| l.as_str()).collect::<Vec<_>>(),
                 "pending": q.live_version != Some(q.latest_version), "case": q.case_id.is_some(), "incomplete": !v.missing_for_review().is_empty(),
                 "suspended": editions::suspension(&reg, &v.statute_code, &v.edition_code, &v.articles_vec(), today).is_some_and(|s| s.effective),
@@ -102,7 +92,7 @@ pub async fn list(
         json!({
             "items": items, "total": total, "page": page, "pages": pages.max(1),
             "prev": (page > 1).then(|| query(page - 1)), "next": (page < pages).then(|| query(page + 1)),
-            "statutes": statutes.iter().map(|(c, n)| json!({"code": c, "name": n, "selected": f.statute.as_deref() == Some(c)})).collect::<Vec<_>>(),
+            "statutes": statutes.list().iter().map(|(c, n)| json!({"code": c, "name": n, "selected": f.statute.as_deref() == Some(c)})).collect::<Vec<_>>(),
             "f": { "article": f.article, "kind": f.kind, "difficulty": f.difficulty, "level": f.level, "status": f.status, "q": f.search },
             "counts": counts.into_iter().map(|(s, n)| json!({"status": s, "n": n})).collect::<Vec<_>>(),
         }),
@@ -239,7 +229,7 @@ async fn form_page(
     errors: Vec<String>,
     preview: Option<Value>,
 ) -> AppResult<RawHtml<String>> {
-    let reg = with_db(ctx.state, |c| Ok(bank_db::registry(c)?)).await?;
+    let reg = with_db(ctx.state, |c| questions::registry(c)).await?;
     let statutes: Vec<Value> = reg
         .statutes
         .iter()
@@ -268,7 +258,7 @@ pub async fn new_page(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<St
 #[post("/bank/new", data = "<form>")]
 pub async fn create(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<QuestionForm>) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let form = form.0;
-    let reg = with_db(ctx.state, |c| Ok(bank_db::registry(c)?)).await?;
+    let reg = with_db(ctx.state, |c| questions::registry(c)).await?;
     let content = match form.content() {
         Ok(c) => c,
         Err(errs) => return form_page(&ctx, &form, None, errs, None).await.map(Either::Left),
@@ -287,61 +277,49 @@ pub async fn create(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<QuestionFor
 #[get("/bank/<id>")]
 pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
-    let (q, versions, keys, case, names, suspension, stats, hold, exposure) = with_db(ctx.state, move |c| {
-        let q = bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?;
-        let versions = bank_db::versions_of(c, id)?;
-        let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
-        let keys: std::collections::HashMap<i64, String> = bank_db::keys_by_ids(c, &ids)?.into_iter().collect();
-        let case = match q.case_id {
-            Some(cid) => bank_db::find_case(c, cid)?,
-            None => None,
-        };
-        let reg = bank_db::registry(c)?;
-        let current = versions.iter().find(|v| Some(v.version) == q.live_version).or(versions.first());
-        let suspension = current.and_then(|v| editions::suspension(&reg, &v.statute_code, &v.edition_code, &v.articles_vec(), today));
-        let stats = stats_db::of_question(c, id)?;
-        let calibration = crate::services::measurement::version_flags(c, &ids)?;
-        let titles: std::collections::HashMap<i64, String> =
-            crate::db::models::exam::list_sittings(c)?.into_iter().map(|s| (s.id, s.title)).collect();
-        let stats: Vec<Value> = stats
-            .iter()
-            .map(|r| {
-                let detail: Value = serde_json::from_str(&r.detail).unwrap_or(Value::Null);
-                let version = versions.iter().find(|v| v.id == r.question_version_id).map(|v| v.version);
-                json!({"sitting_id": r.sitting_id, "sitting": titles.get(&r.sitting_id), "version": version, "n": r.n,
-                       "facility": format!("{:.2}", r.facility), "discrimination": r.discrimination.map(|d| format!("{d:.2}")),
-                       "options": detail.get("options")})
+    let questions::QuestionPage {
+        question: q,
+        versions,
+        keys,
+        case,
+        statutes: names,
+        suspension,
+        stats,
+        sitting_titles: titles,
+        calibration,
+        hold,
+        exposure: seen,
+    } = with_db(ctx.state, move |c| questions::question_page(c, id, today)).await?;
+    let stats: Vec<Value> = stats
+        .iter()
+        .map(|r| {
+            let detail: Value = serde_json::from_str(&r.detail).unwrap_or(Value::Null);
+            let version = versions.iter().find(|v| v.id == r.question_version_id).map(|v| v.version);
+            json!({"sitting_id": r.sitting_id, "sitting": titles.get(&r.sitting_id), "version": version, "n": r.n,
+                   "facility": format!("{:.2}", r.facility), "discrimination": r.discrimination.map(|d| format!("{d:.2}")),
+                   "options": detail.get("options")})
+        })
+        .collect();
+    let calibration: Vec<Value> = versions
+        .iter()
+        .filter_map(|v| {
+            calibration.get(&v.id).map(|m| {
+                json!({"version": v.version, "version_id": v.id, "difficulty": format!("{:+.2}", m.difficulty), "se": format!("{:.2}", m.se),
+                       "n": m.n, "infit": m.infit.map(|x| format!("{x:.2}")), "outfit": m.outfit.map(|x| format!("{x:.2}")), "flags": m.flags})
             })
-            .collect();
-        let calibration: Vec<Value> = versions
-            .iter()
-            .filter_map(|v| {
-                calibration.get(&v.id).map(|m| {
-                    json!({"version": v.version, "version_id": v.id, "difficulty": format!("{:+.2}", m.difficulty), "se": format!("{:.2}", m.se),
-                           "n": m.n, "infit": m.infit.map(|x| format!("{x:.2}")), "outfit": m.outfit.map(|x| format!("{x:.2}")), "flags": m.flags})
-                })
-            })
-            .collect();
-        let stats = (stats, calibration);
-        let hold = match q.case_id {
-            Some(cid) => bank_review::case_holds(c, today)?.into_iter().find(|h| h.case_id == cid),
-            None => None,
-        };
-        // item exposure, per sitting and overall (every version of the question)
-        let seen = crate::services::exposure::by_sitting_of(c, &ids)?;
-        let mut rows = Vec::new();
-        for v in &versions {
-            for (sid, n) in seen.get(&v.id).into_iter().flatten() {
-                rows.push(json!({"sitting_id": sid, "sitting": titles.get(sid), "version": v.version, "papers": n}));
-            }
+        })
+        .collect();
+    let stats = (stats, calibration);
+    // item exposure, per sitting and overall (every version of the question)
+    let mut rows = Vec::new();
+    for v in &versions {
+        for (sid, n) in seen.get(&v.id).into_iter().flatten() {
+            rows.push(json!({"sitting_id": sid, "sitting": titles.get(sid), "version": v.version, "papers": n}));
         }
-        let sittings: std::collections::HashSet<i64> = seen.values().flatten().map(|(s, _)| *s).collect();
-        let papers: u32 = seen.values().flatten().map(|(_, n)| n).sum();
-        let exposure = json!({"papers": papers, "sittings": sittings.len(), "rows": rows});
-        Ok((q, versions, keys, case, bank_db::statute_names(c)?, suspension, stats, hold, exposure))
-    })
-    .await?;
-    let names: std::collections::HashMap<String, String> = names.into_iter().collect();
+    }
+    let sittings: std::collections::HashSet<i64> = seen.values().flatten().map(|(s, _)| *s).collect();
+    let papers: u32 = seen.values().flatten().map(|(_, n)| n).sum();
+    let exposure = json!({"papers": papers, "sittings": sittings.len(), "rows": rows});
     let kind = q.kind;
     let latest = versions.first().ok_or_else(|| AppError::internal("question without versions"))?;
     let latest_unreviewed = latest.reviewed_at.is_none();
@@ -354,7 +332,7 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Outsid
             let content = v.content(kind, keys.get(&v.id).cloned().unwrap_or_default());
             json!({
                 "version": v.version, "live": q.live_version == Some(v.version), "latest": q.latest_version == v.version,
-                "statute": names.get(&v.statute_code).cloned().unwrap_or(v.statute_code.clone()), "edition": v.edition_code,
+                "statute": names.name(&v.statute_code), "edition": v.edition_code,
                 "difficulty": v.difficulty, "levels": v.levels, "created_at": local(v.created_at), "created_by": v.created_by,
                 "reviewed_at": v.reviewed_at.map(local), "preview": preview_json(&content),
             })
@@ -380,13 +358,7 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Outsid
 
 #[get("/bank/<id>/edit")]
 pub async fn edit_page(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
-    let (q, v, key) = with_db(ctx.state, move |c| {
-        let q = bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?;
-        let v = bank_db::version(c, id, q.latest_version)?.ok_or_else(|| AppError::internal("version missing"))?;
-        let key = bank_db::key_of(c, v.id)?;
-        Ok((q, v, key))
-    })
-    .await?;
+    let (q, v, key) = with_db(ctx.state, move |c| questions::latest_of(c, id)).await?;
     let content = v.content(q.kind, key);
     let form = QuestionForm::from_content(&content, q.revision);
     form_page(&ctx, &form, Some(json!({"id": q.id, "code": q.code, "case": q.case_id.is_some()})), vec![], None).await
@@ -400,10 +372,7 @@ pub async fn update(
     form: CsrfForm<QuestionForm>,
 ) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let form = form.0;
-    let (q, reg) = with_db(ctx.state, move |c| {
-        Ok((bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?, bank_db::registry(c)?))
-    })
-    .await?;
+    let (q, reg) = with_db(ctx.state, move |c| Ok((questions::question(c, id)?, questions::registry(c)?))).await?;
     let qjson = json!({"id": q.id, "code": q.code, "case": q.case_id.is_some()});
     let mut content = match form.content() {
         Ok(c) => c,

@@ -12,7 +12,6 @@ use serde_json::{json, Value};
 use super::pages::{CsrfForm, CsrfUpload, Empty, PageCtx, WithCsrf};
 use super::{local, with_db};
 use crate::auth::Trainer;
-use crate::db::models::bank as bank_db;
 use crate::domain::bank::Level;
 use crate::domain::formats::{self, Defaults, Format};
 use crate::domain::item_lint::{self, LintItem, LintLimits};
@@ -31,12 +30,12 @@ pub fn download(bytes: Vec<u8>, content_type: &str, filename: &str) -> Download 
 }
 
 async fn form_page(ctx: &PageCtx<'_>, errors: Vec<String>) -> AppResult<RawHtml<String>> {
-    let names = with_db(ctx.state, |c| Ok(bank_db::statute_names(c)?)).await?;
+    let names = with_db(ctx.state, |c| crate::services::questions::statute_names(c)).await?;
     ctx.render(
         "bank/import",
         json!({
             "errors": errors, "max_mb": MAX_BANK_FILE_BYTES / 1024 / 1024,
-            "statutes": names.iter().map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>(),
+            "statutes": names.list().iter().map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>(),
         }),
     )
 }
@@ -179,7 +178,7 @@ pub async fn preview(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Out
     let (imp, p, job) = with_db(ctx.state, move |c| {
         let s = bank_import::staged(c, id, by)?;
         let p = bank_import::preview_staged(c, &s)?;
-        let job = crate::db::models::jobs::latest_for(c, crate::domain::jobs::JobKind::QuestionImport, id)?;
+        let job = crate::services::jobs::commit_of_import(c, id)?;
         Ok((s.import, p, job))
     })
     .await?;
@@ -222,9 +221,11 @@ pub async fn export(
     statute: Option<&str>,
 ) -> AppResult<rocket::Either<RawHtml<String>, Download>> {
     let Some(format) = format.and_then(Format::parse_name) else {
-        let names = with_db(ctx.state, |c| Ok(bank_db::statute_names(c)?)).await?;
-        let page =
-            ctx.render("bank/export", json!({ "statutes": names.iter().map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>() }))?;
+        let names = with_db(ctx.state, |c| crate::services::questions::statute_names(c)).await?;
+        let page = ctx.render(
+            "bank/export",
+            json!({ "statutes": names.list().iter().map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>() }),
+        )?;
         return Ok(rocket::Either::Left(page));
     };
     if !format.can_export() {

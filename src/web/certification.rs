@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 use super::pages::{CsrfForm, PageCtx};
 use super::{local, with_db};
 use crate::auth::{Admin, Officer, Personnel, Trainer};
-use crate::db::models::{cert as cert_db, org};
 use crate::domain::bank::Level;
 use crate::domain::certification::{CertRules, Ineligible};
 use crate::error::{AppError, AppResult};
@@ -40,19 +39,8 @@ fn reason_json(r: &Ineligible) -> Value {
 pub async fn mine(ctx: PageCtx<'_>, o: Officer<'_>) -> AppResult<RawHtml<String>> {
     let (uid, now) = (o.user.id, ctx.state.clock.now());
     let today = bureau_date(now);
-    let (rules, certs, levels, regs) = with_db(ctx.state, move |c| {
-        let rules = cert::rules(c)?;
-        let certs = cert::certificates_today(c, uid, today)?;
-        let mut levels = Vec::new();
-        for l in Level::ALL {
-            let e = cert::eligibility(c, uid, l, today)?;
-            let registered = cert_db::open_registration(c, uid, l.as_str())?.is_some();
-            levels.push((l, e, registered));
-        }
-        let regs: Vec<_> = cert_db::registrations(c, false)?.into_iter().filter(|(r, ..)| r.user_id == uid).map(|(r, ..)| r).collect();
-        Ok((rules, certs, levels, regs))
-    })
-    .await?;
+    let cert::MyCertification { rules, certs, levels, registrations: regs } =
+        with_db(ctx.state, move |c| cert::mine(c, uid, today)).await?;
     let levels: Vec<Value> = levels
         .iter()
         .map(|(l, e, registered)| {
@@ -87,7 +75,7 @@ pub async fn apply(ctx: PageCtx<'_>, o: Officer<'_>, f: CsrfForm<LevelForm>) -> 
 }
 
 async fn manage_page(ctx: &PageCtx<'_>, errors: Vec<String>, done: Option<String>) -> AppResult<RawHtml<String>> {
-    let regs = with_db(ctx.state, |c| Ok(cert_db::registrations(c, false)?)).await?;
+    let regs = with_db(ctx.state, |c| cert::registrations(c)).await?;
     let rows: Vec<Value> = regs
         .iter()
         .map(|(r, badge, name)| json!({"badge": badge, "name": name, "level": r.level, "status": r.status, "at": local(r.created_at), "sitting": r.sitting_id}))
@@ -112,11 +100,7 @@ pub async fn enrol(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfForm<EnrolForm>) -> 
     let badge = f.0.badge.trim().to_string();
     let (by, now) = (t.user.id, ctx.state.clock.now());
     let b = badge.clone();
-    let r = with_db(ctx.state, move |c| {
-        let u = org::find_by_badge(c, &b)?.ok_or_else(|| AppError::unprocessable(format!("badge: no officer {b}")))?;
-        cert::register(c, u.id, level, by, now)
-    })
-    .await;
+    let r = with_db(ctx.state, move |c| cert::register_badge(c, &b, level, by, now)).await;
     match r {
         Ok(_) => manage_page(&ctx, vec![], Some(badge)).await,
         Err(e) if (e.is_conflict() || e.is_invalid()) => manage_page(&ctx, vec![format!("{badge}: {}", ctx.said(&e))], None).await,
@@ -203,11 +187,7 @@ pub async fn change_post(ctx: PageCtx<'_>, p: Personnel<'_>, id: i64, f: CsrfFor
 #[get("/officers/<id>")]
 pub async fn officer(ctx: PageCtx<'_>, _p: Personnel<'_>, id: i64) -> AppResult<RawHtml<String>> {
     let today = bureau_date(ctx.state.clock.now());
-    let (u, certs, posts) = with_db(ctx.state, move |c| {
-        let u = org::find(c, id)?.ok_or_else(|| AppError::not_found("no such officer"))?;
-        Ok((u, cert::certificates_today(c, id, today)?, cert_db::post_changes_of(c, id)?))
-    })
-    .await?;
+    let (u, certs, posts) = with_db(ctx.state, move |c| cert::record_of(c, id, today)).await?;
     ctx.render(
         "certification/officer",
         json!({
@@ -242,23 +222,14 @@ pub async fn verify(ctx: PageCtx<'_>, number: Option<&str>, code: Option<&str>) 
 pub async fn officers(ctx: PageCtx<'_>, _p: Personnel<'_>, q: Option<&str>) -> AppResult<RawHtml<String>> {
     let q = q.unwrap_or("").trim().to_string();
     let needle = q.clone();
-    let rows = with_db(ctx.state, move |c| {
-        let mut out = Vec::new();
-        for (u, unit) in org::list_with_units(c)? {
-            if !needle.is_empty() && !u.badge.contains(&needle) && !u.name.contains(&needle) && !unit.contains(&needle) {
-                continue;
-            }
-            let levels: Vec<crate::domain::bank::Level> = cert_db::certificates_of(c, u.id)?
-                .into_iter()
-                .filter(|x| x.status == crate::domain::certification::CertStatus::Valid)
-                .map(|x| x.level)
-                .collect();
-            out.push(json!({"id": u.id, "badge": u.badge, "name": u.name, "unit": unit, "police_type": u.police_type,
-                            "enforcement": u.enforcement_post, "levels": levels}));
-        }
-        Ok(out)
-    })
-    .await?;
+    let rows = with_db(ctx.state, move |c| cert::officers_with_levels(c, &needle)).await?;
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|(u, unit, levels)| {
+            json!({"id": u.id, "badge": u.badge, "name": u.name, "unit": unit, "police_type": u.police_type,
+                   "enforcement": u.enforcement_post, "levels": levels})
+        })
+        .collect();
     ctx.render("certification/officers", json!({ "rows": rows, "q": q }))
 }
 
@@ -274,16 +245,7 @@ pub async fn certificate_pdf(
     let today = bureau_date(ctx.state.clock.now());
     let n = number.to_string();
     let (uid, hr) = (u.id(), u.has(crate::domain::org::Role::Hr) || u.has(crate::domain::org::Role::Admin));
-    let (c, holder, unit, status) = with_db(ctx.state, move |conn| {
-        let c = cert_db::certificate_by_number(conn, &n)?
-            .filter(|c| c.user_id == uid || hr)
-            .ok_or_else(|| AppError::not_found("no such certificate"))?;
-        let holder = org::find(conn, c.user_id)?.ok_or_else(|| AppError::not_found("no such certificate"))?;
-        let unit = org::all_units(conn)?.into_iter().find(|x| x.id == holder.unit_id).map(|x| x.name).unwrap_or_default();
-        let status = cert::certificates_today(conn, holder.id, today)?.into_iter().find(|(x, _)| x.id == c.id).map(|(_, s)| s);
-        Ok((c, holder, unit, status))
-    })
-    .await?;
+    let (c, holder, unit, status) = with_db(ctx.state, move |conn| cert::for_print(conn, &n, uid, hr, today)).await?;
     let base = ctx.state.config.public_url.clone().unwrap_or_else(|| format!("http://{}", host.0.unwrap_or("127.0.0.1:8000")));
     let url = format!("{}/verify?number={}&code={}", base.trim_end_matches('/'), c.number, c.verify_code);
     let level = crate::services::training::level_name(c.level.as_str());

@@ -9,7 +9,6 @@ use serde_json::{json, Value};
 use super::pages::{CsrfForm, PageCtx};
 use super::{local, with_db};
 use crate::auth::{Officer, Trainer};
-use crate::db::models::{challenge as ch_db, exam as exam_db};
 use crate::domain::bank::{QuestionKind, OPTION_LETTERS};
 use crate::error::{AppError, AppResult};
 use crate::services::challenges::{self, Decision};
@@ -51,18 +50,16 @@ pub async fn list(
 
 async fn detail_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>) -> AppResult<RawHtml<String>> {
     let cache = ctx.state.versions.clone();
-    let (ch, s, v, chosen, others, names) = with_db(ctx.state, move |c| {
-        let ch = ch_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such challenge"))?;
-        let s = crate::services::exams::sitting_of(c, ch.sitting_id)?;
+    let (d, v, names) = with_db(ctx.state, move |c| {
+        let d = challenges::detail(c, id)?;
         let v = cache
-            .get_many(c, &[ch.question_version_id])?
-            .remove(&ch.question_version_id)
+            .get_many(c, &[d.challenge.question_version_id])?
+            .remove(&d.challenge.question_version_id)
             .ok_or_else(|| AppError::internal("version missing"))?;
-        let chosen = exam_db::find_response(c, ch.attempt_id, ch.question_version_id)?.map(|r| r.choices).unwrap_or_default();
-        let others = ch_db::open_on(c, ch.sitting_id, ch.question_version_id)?.len();
-        Ok((ch, s, v, chosen, others, crate::db::models::bank::statute_names(c)?))
+        Ok((d, v, crate::services::questions::statute_names(c)?))
     })
     .await?;
+    let challenges::ChallengeDetail { challenge: ch, sitting: s, chosen, open_on_question: others } = d;
     let options: Vec<Value> = if v.kind == QuestionKind::TrueFalse {
         vec![
             json!({"id": "T", "text": "正确 true", "correct": v.key == "T"}),
@@ -75,11 +72,11 @@ async fn detail_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>) -> AppResu
             .map(|(id, t)| json!({"id": id.to_string(), "text": t, "correct": v.key.contains(id)}))
             .collect()
     };
-    let statute = names.into_iter().find(|(c, _)| *c == v.statute).map(|(_, n)| n).unwrap_or(v.statute.clone());
+    let statute = names.name(&v.statute);
     ctx.render(
         "challenges/show",
         json!({
-            "ch": {"id": ch.id, "article": ch.article, "reason": ch.reason, "status": ch.status, "open": ch.status == ch_db::status::OPEN,
+            "ch": {"id": ch.id, "article": ch.article, "reason": ch.reason, "status": ch.status, "open": challenges::is_open(&ch),
                    "accepted": ch.resolution.as_deref().and_then(|r| r.strip_prefix("accept:")), "void": ch.resolution.as_deref() == Some("void"),
                    "decision_reason": ch.decision_reason, "decided_at": ch.decided_at.map(local),
                    "created_at": local(ch.created_at), "chosen": chosen},

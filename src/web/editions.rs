@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use super::pages::{CsrfForm, PageCtx};
 use super::{local, with_db};
 use crate::auth::Trainer;
-use crate::db::models::bank as bank_db;
 use crate::domain::editions::{parse_article_list, NewEdition};
 use crate::error::AppResult;
 use crate::services::bank_review;
@@ -27,7 +26,7 @@ pub struct EditionForm {
 }
 
 async fn page(ctx: &PageCtx<'_>, form: &EditionForm, errors: Vec<String>) -> AppResult<RawHtml<String>> {
-    let reg = with_db(ctx.state, |c| Ok(bank_db::registry(c)?)).await?;
+    let reg = with_db(ctx.state, |c| crate::services::questions::registry(c)).await?;
     let statutes: Vec<Value> = reg
         .statutes
         .iter()

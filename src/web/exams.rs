@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use super::pages::{CsrfForm, PageCtx};
 use super::{local, with_db};
 use crate::auth::Officer;
-use crate::db::models::exam as exam_db;
 use crate::domain::exam::SittingState;
 use crate::domain::grading::format_points;
 use crate::domain::grading::MultiRule;
@@ -35,10 +34,7 @@ pub async fn list(ctx: PageCtx<'_>, officer: Officer<'_>) -> AppResult<RawHtml<S
     let now = ctx.state.clock.now();
     let (open, history) = with_db(ctx.state, move |c| {
         let open = exams::sittings_for(c, &Candidate { id, badge: &badge, unit_id: unit, police_type: &ptype }, now)?;
-        let history = exam_db::attempts_of_user(c, id)?;
-        let ids: Vec<i64> = history.iter().map(|(a, _)| a.id).collect();
-        let scaled = crate::services::scale::of_attempts(c, &ids)?;
-        Ok((open, (history, scaled)))
+        Ok((open, exams::history_of(c, id)?))
     })
     .await?;
     let (history, scaled) = history;
@@ -65,7 +61,7 @@ pub async fn show(ctx: PageCtx<'_>, officer: Officer<'_>, sitting_id: i64) -> Ap
         if !exams::may_sit(c, &s, &Candidate { id, badge: &badge, unit_id: unit, police_type: &ptype })? {
             return Err(exams::not_on_list());
         }
-        let a = exam_db::find_attempt_for(c, sitting_id, id)?;
+        let a = exams::attempt_in(c, sitting_id, id)?;
         Ok((s, a))
     })
     .await?;
@@ -211,11 +207,10 @@ pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> 
             let paper = exams::paper_of(&a)?;
             let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
             let versions_map = versions.get_many(c, &ids)?;
-            let saved: HashMap<i64, String> = exam_db::responses_of(c, a.id)?.into_iter().map(|r| (r.question_version_id, r.choices)).collect();
-            let names: HashMap<String, String> = crate::db::models::bank::statute_names(c)?.into_iter().collect();
+            let saved = exams::saved_choices(c, a.id)?;
+            let names = crate::services::questions::statute_names(c)?;
             let scores: Vec<i64> = a.item_scores.as_deref().unwrap_or("").split(',').filter_map(|x| x.parse().ok()).collect();
-            let filed: HashMap<i64, crate::db::models::challenge::Challenge> =
-                crate::db::models::challenge::of_attempt(c, a.id)?.into_iter().map(|ch| (ch.question_version_id, ch)).collect();
+            let filed = crate::services::challenges::filed_on(c, a.id)?;
             let mut rows = Vec::new();
             for (n, item) in paper.items.iter().enumerate() {
                 let v = &versions_map[&item.v];
@@ -232,7 +227,7 @@ pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> 
                 let got = scores.get(n).copied().unwrap_or(0);
                 rows.push(json!({
                     "number": n + 1, "stem": v.stem, "options": options, "explanation": v.explanation,
-                    "statute": names.get(&v.statute).cloned().unwrap_or(v.statute.clone()), "articles": v.articles.join("、"),
+                    "statute": names.name(&v.statute), "articles": v.articles.join("、"),
                     "case_title": case.as_ref().map(|c| c.0.clone()), "case_text": case.as_ref().map(|c| c.1.clone()),
                     "points": format_points(got), "max": format_points(item.p), "full": got == item.p, "unanswered": chosen.is_empty(),
                     "v": item.v, "challenge": filed.get(&item.v).map(|c| json!({"status": c.status, "reason": c.decision_reason})),

@@ -9,12 +9,10 @@ use rocket::response::Redirect;
 use rocket::serde::json::Json;
 use rocket::{get, post, Either};
 use serde_json::json;
-use std::collections::HashMap;
 
 use super::pages::{CsrfForm, CsrfUpload, PageCtx, WithCsrf};
 use super::with_db;
 use crate::auth::{Admin, CurrentUser, Personnel};
-use crate::db::models::{hr as hr_db, mail as mail_db};
 use crate::domain::bank::Level;
 use crate::domain::org::Role;
 use crate::error::{AppError, AppResult};
@@ -33,7 +31,7 @@ pub struct RuleForm {
 }
 
 async fn rules_page(ctx: &PageCtx<'_>, f: &RuleForm, errors: Vec<String>) -> AppResult<RawHtml<String>> {
-    let rules = with_db(ctx.state, |c| Ok(hr_db::rules(c)?)).await?;
+    let rules = with_db(ctx.state, |c| hr::rules(c)).await?;
     ctx.render(
         "hr/rules",
         json!({
@@ -52,8 +50,7 @@ async fn rules_page(ctx: &PageCtx<'_>, f: &RuleForm, errors: Vec<String>) -> App
 pub async fn rules(ctx: PageCtx<'_>, _p: Personnel<'_>, edit: Option<i64>) -> AppResult<RawHtml<String>> {
     let f = match edit {
         Some(id) => {
-            let r =
-                with_db(ctx.state, move |c| hr_db::find_rule(c, id)?.ok_or_else(|| AppError::not_found("no such promotion rule"))).await?;
+            let r = with_db(ctx.state, move |c| hr::rule(c, id)).await?;
             RuleForm {
                 id: Some(r.id),
                 name: r.name,
@@ -118,7 +115,7 @@ async fn check_page(
     verdicts: Option<Vec<hr::Verdict>>,
     errors: Vec<String>,
 ) -> AppResult<RawHtml<String>> {
-    let rules = with_db(ctx.state, |c| Ok(hr_db::rules(c)?)).await?;
+    let rules = with_db(ctx.state, |c| hr::rules(c)).await?;
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
     let r = &ctx.state.renderer;
     ctx.render(
@@ -218,22 +215,13 @@ pub async fn compliance(ctx: PageCtx<'_>, u: &CurrentUser, unit: Option<i64>) ->
     let map_unit = if leader_only { Some(my_unit) } else { unit };
     let (d, map, names) = with_db(ctx.state, move |c| {
         let d = hr::dashboard(c, now)?;
-        let units = crate::db::models::org::all_units(c)?;
-        let parent = |x: i64| units.iter().find(|y| y.id == x).and_then(|y| y.parent_id);
-        let members: Vec<i64> = crate::db::models::org::list_with_units(c)?
-            .into_iter()
-            .filter(|(o, _)| map_unit.is_none_or(|m| crate::domain::org::unit_path(o.unit_id, parent).contains(&m)))
-            .map(|(o, _)| o.id)
-            .collect();
-        let names: HashMap<String, String> = crate::db::models::bank::statute_names(c)?.into_iter().collect();
+        let members = crate::services::people::members_under(c, map_unit)?;
+        let names = crate::services::questions::statute_names(c)?;
         Ok((d, hr::strengths_of(c, &members)?, names))
     })
     .await?;
-    let map_svg = (!map.is_empty()).then(|| {
-        super::charts::strength_bars(
-            &map.iter().map(|s| (names.get(&s.statute).cloned().unwrap_or(s.statute.clone()), s.percent, s.answered)).collect::<Vec<_>>(),
-        )
-    });
+    let map_svg = (!map.is_empty())
+        .then(|| super::charts::strength_bars(&map.iter().map(|s| (names.name(&s.statute), s.percent, s.answered)).collect::<Vec<_>>()));
     let units: Vec<&hr::UnitRow> = d.units.iter().filter(|r| !leader_only || r.unit_id == Some(my_unit)).collect();
     let row = |r: &hr::UnitRow| {
         json!({"unit": r.unit, "unit_id": r.unit_id, "officers": r.figures.officers, "basic": r.figures.with_basic.percent(), "lacking": r.figures.lacking_basic_percent,
@@ -281,7 +269,7 @@ pub struct TokenForm {
 }
 
 async fn tokens_page(ctx: &PageCtx<'_>, new_token: Option<String>, errors: Vec<String>) -> AppResult<RawHtml<String>> {
-    let list = with_db(ctx.state, |c| Ok(hr_db::tokens(c)?)).await?;
+    let list = with_db(ctx.state, |c| hr::tokens(c)).await?;
     let now = ctx.state.clock.now();
     ctx.render(
         "admin/tokens",
@@ -318,7 +306,7 @@ pub async fn revoke_token(ctx: PageCtx<'_>, a: Admin<'_>, id: i64, _f: CsrfForm<
 
 #[get("/admin/mail")]
 pub async fn mail(ctx: PageCtx<'_>, _a: Admin<'_>) -> AppResult<RawHtml<String>> {
-    let (counts, recent) = with_db(ctx.state, |c| Ok((mail_db::counts(c)?, mail_db::recent(c, 100)?))).await?;
+    let (counts, recent) = with_db(ctx.state, |c| crate::services::mail::outbox(c, 100)).await?;
     let transport = match &ctx.state.config.mail_transport {
         crate::config::MailTransport::Smtp(url) => format!("SMTP {}", redact(url)),
         crate::config::MailTransport::Folder(p) => format!("{} (.eml)", p.display()),
@@ -344,13 +332,7 @@ fn redact(url: &str) -> String {
 #[post("/admin/mail/<id>/retry", data = "<_f>")]
 pub async fn retry_mail(ctx: PageCtx<'_>, _a: Admin<'_>, id: i64, _f: CsrfForm<super::pages::Empty>) -> AppResult<Redirect> {
     let now = ctx.state.clock.now();
-    with_db(ctx.state, move |c| {
-        if !mail_db::retry(c, id, now)? {
-            return Err(AppError::not_found("no such unsent message"));
-        }
-        Ok(())
-    })
-    .await?;
+    with_db(ctx.state, move |c| crate::services::mail::retry(c, id, now)).await?;
     Ok(Redirect::to("/admin/mail"))
 }
 

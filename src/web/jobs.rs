@@ -12,10 +12,9 @@ use serde_json::{json, Value};
 use super::pages::PageCtx;
 use super::with_db;
 use crate::auth::CurrentUser;
-use crate::db::models::jobs::Job;
 use crate::domain::jobs::{percent, JobKind, JobState};
 use crate::error::AppResult;
-use crate::services::jobs;
+use crate::services::jobs::{self, Job};
 
 /// A job as the lists and its page show it.
 pub fn job_json(ctx: &PageCtx<'_>, j: &Job) -> Value {

@@ -14,7 +14,6 @@ use super::guards::OutsideExam;
 use super::pages::{CsrfForm, Empty, PageCtx};
 use super::{local, with_db};
 use crate::auth::{Admin, StandardsReader, Trainer};
-use crate::db::models::{bank as bank_db, exam as exam_db};
 use crate::domain::measurement::angoff::StudyStatus;
 use crate::domain::measurement::dif::{EtsCategory, Group};
 use crate::error::AppResult;
@@ -124,7 +123,7 @@ pub struct OpenForm {
 }
 
 async fn list_page(ctx: &PageCtx<'_>, form: &OpenForm, errors: Vec<String>) -> AppResult<RawHtml<String>> {
-    let ((studies, levels), bps) = with_db(ctx.state, |c| Ok((standards::list(c)?, exam_db::list_blueprints(c)?))).await?;
+    let ((studies, levels), bps) = with_db(ctx.state, |c| Ok((standards::list(c)?, crate::services::exams::blueprints(c)?))).await?;
     let user = ctx.user()?;
     let levels_sel: Vec<Value> = ["basic", "intermediate", "advanced"].iter().map(|l| json!({"v": l, "sel": form.level == *l})).collect();
     ctx.render(
@@ -171,7 +170,7 @@ async fn study_page(
     let (v, stems) = with_db(ctx.state, move |c| {
         let v = standards::view(c, id, viewer, rates)?;
         let ids: Vec<i64> = v.form.iter().map(|i| i.v).collect();
-        let stems: HashMap<i64, String> = bank_db::versions_by_ids(c, &ids)?.into_iter().map(|(v, _)| (v.id, v.stem)).collect();
+        let stems = crate::services::questions::stems(c, &ids)?;
         Ok((v, stems))
     })
     .await?;

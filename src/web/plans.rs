@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use super::pages::{CsrfForm, PageCtx};
 use super::with_db;
 use crate::auth::Trainer;
-use crate::db::models::{exam as exam_db, plans as plan_db};
 use crate::domain::exam::{Eligibility, Release};
 use crate::domain::grading::MultiRule;
 use crate::domain::plans::Schedule;
@@ -34,7 +33,7 @@ pub struct PlanForm {
 
 async fn page(ctx: &PageCtx<'_>, form: &PlanForm, errors: Vec<String>) -> AppResult<RawHtml<String>> {
     let (list, bps, units) =
-        with_db(ctx.state, |c| Ok((plan_db::list(c)?, exam_db::list_blueprints(c)?, crate::db::models::org::all_units(c)?))).await?;
+        with_db(ctx.state, |c| Ok((plans::list(c)?, crate::services::exams::blueprints(c)?, crate::services::people::units(c)?))).await?;
     let names: std::collections::HashMap<i64, String> = bps.iter().map(|b| (b.id, b.name.clone())).collect();
     let plans: Vec<Value> = list
         .iter()
@@ -110,7 +109,7 @@ pub async fn create(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfForm<PlanForm>) -> 
 
 /// Who a plan's sittings are for, as the list shows it: its units, 警种 and named officers
 /// (None: everyone). A plan for one unit only is that unit, not everyone.
-fn who(e: &Eligibility, units: &[crate::db::models::org::Unit]) -> Option<String> {
+fn who(e: &Eligibility, units: &[crate::services::people::Unit]) -> Option<String> {
     let unit_names: Vec<&str> = e.units.iter().filter_map(|id| units.iter().find(|u| u.id == *id).map(|u| u.name.as_str())).collect();
     let parts: Vec<String> =
         [unit_names.join("、"), e.police_types.join("、"), e.badges.join("、")].into_iter().filter(|p| !p.is_empty()).collect();

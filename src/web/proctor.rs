@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use super::pages::{CsrfForm, PageCtx};
 use super::{local, parse_local_datetime, with_db};
 use crate::auth::Trainer;
-use crate::db::models::{org, room as room_db};
 use crate::error::AppResult;
 use crate::services::{exams, plans, proctor};
 
@@ -24,7 +23,7 @@ fn rows_json(rows: &[proctor::ProctorRow]) -> Vec<Value> {
                 "focus_events": r.focus_events, "extra_minutes": r.extra_minutes, "open": r.submitted_at.is_none(),
                 "events": r.events.iter().map(|e| {
                     let d: Value = serde_json::from_str(&e.detail).unwrap_or(Value::Null);
-                    let dismissed = r.events.iter().any(|x| x.kind == room_db::DISMISSED && serde_json::from_str::<Value>(&x.detail).ok().and_then(|v| v["event"].as_i64()) == Some(e.id));
+                    let dismissed = proctor::is_dismissed(&r.events, e.id);
                     json!({"id": e.id, "at": local(e.at), "kind": e.kind, "minutes": d.get("minutes"), "reason": d.get("reason"), "dismissed": dismissed,
                            "focus": crate::domain::exam_room::EVENT_KINDS.contains(&e.kind.as_str())})
                 }).collect::<Vec<_>>(),
@@ -50,23 +49,9 @@ async fn back_to_proctor<T>(
 
 async fn page(ctx: &PageCtx<'_>, id: i64, template: &str, errors: Vec<String>) -> AppResult<RawHtml<String>> {
     let now = ctx.state.clock.now();
-    let s = with_db(ctx.state, move |c| {
-        let s = crate::services::exams::sitting(c, id)?;
-        let rows = proctor::live(c, id, now)?;
-        let waiting = proctor::not_started(c, &s)?;
-        let exceptions = room_db::exceptions_of_sitting(c, id)?.len();
-        let ids: Vec<i64> = rows.iter().map(|r| r.attempt_id).collect();
-        let filed = crate::db::models::training::count_filed(c, &ids)?;
-        let mut absent = Vec::new();
-        for uid in room_db::absentees(c, id)? {
-            if let Some(u) = org::find(c, uid)? {
-                absent.push(json!({"badge": u.badge, "name": u.name}));
-            }
-        }
-        Ok((s, rows, absent, filed, waiting, exceptions))
-    })
-    .await?;
-    let (s, rows, absent, filed, waiting, exceptions) = s;
+    let proctor::RoomState { sitting: s, rows, waiting, absent, exceptions, filed } =
+        with_db(ctx.state, move |c| proctor::room_state(c, id, now)).await?;
+    let absent: Vec<Value> = absent.iter().map(|(badge, name)| json!({"badge": badge, "name": name})).collect();
     let controls = exams::controls_of(&s);
     ctx.render(
         template,
@@ -219,18 +204,14 @@ pub async fn let_in(
 }
 
 async fn exceptions_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>) -> AppResult<RawHtml<String>> {
-    let (s, list) = with_db(ctx.state, move |c| {
-        let s = crate::services::exams::sitting(c, id)?;
-        let mut list = Vec::new();
-        for e in room_db::exceptions_of_sitting(c, id)? {
-            let who = org::find(c, e.user_id)?;
-            let by = org::find(c, e.granted_by)?;
-            list.push(json!({"badge": who.as_ref().map(|u| u.badge.clone()), "name": who.map(|u| u.name), "reason": e.reason,
-                             "by": by.map(|u| u.name), "at": local(e.granted_at)}));
-        }
-        Ok((s, list))
-    })
-    .await?;
+    let (s, list) = with_db(ctx.state, move |c| proctor::exceptions(c, id)).await?;
+    let list: Vec<Value> = list
+        .into_iter()
+        .map(|(e, who, by)| {
+            json!({"badge": who.as_ref().map(|u| u.badge.clone()), "name": who.map(|u| u.name), "reason": e.reason,
+                   "by": by.map(|u| u.name), "at": local(e.granted_at)})
+        })
+        .collect();
     ctx.render("sittings/exceptions", json!({"s": {"id": s.id, "title": s.title, "kind": s.kind}, "list": list, "errors": errors}))
 }
 

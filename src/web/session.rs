@@ -10,8 +10,8 @@ use serde_json::json;
 use super::pages::{CsrfForm, Empty, PageCtx, LANG_COOKIE};
 use super::with_db;
 use crate::auth::{random_token, set_session_cookie, token_hash, CurrentUser, SESSION_COOKIE};
-use crate::db::models::{org, session};
 use crate::error::AppResult;
+use crate::services::accounts;
 use crate::services::exams::{self, Candidate};
 use crate::state::AppState;
 
@@ -35,7 +35,7 @@ pub async fn home(ctx: PageCtx<'_>, pending: crate::auth::PasswordChangePending)
         sittings = json!(list.iter().map(super::exams::sitting_json).collect::<Vec<_>>());
     }
     let uid = user.user.id;
-    let notes = with_db(ctx.state, move |c| Ok(crate::db::models::audit::notifications_of(c, uid, 10)?)).await?;
+    let notes = with_db(ctx.state, move |c| accounts::notifications_of(c, uid, 10)).await?;
     let notes: Vec<serde_json::Value> =
         notes.iter().map(|n| json!({"subject": n.subject, "body": n.body, "at": super::local(n.created_at)})).collect();
     ctx.render("home", json!({ "sittings": sittings, "notifications": notes })).map(Either::Left)
@@ -83,7 +83,7 @@ pub async fn login(
     let badge = f.badge.trim().to_string();
     let password = f.password;
     let hours = state.config.session_hours;
-    let found = with_db(state, move |c| Ok(org::find_by_badge(c, &badge)?)).await?;
+    let found = with_db(state, move |c| accounts::account_by_badge(c, &badge)).await?;
     // unknown or disabled accounts cost the same time as a wrong password
     let hash = found.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
     let ok = match crate::auth::check_sign_in(state, &f.badge, ip, password, hash, found.as_ref().map(|u| u.id)).await? {
@@ -106,7 +106,7 @@ pub async fn login(
     let csrf = random_token();
     let uid = user.id;
     let now = state.clock.now();
-    with_db(state, move |c| Ok(session::create(c, &hash, uid, "web", &csrf, now, now + chrono::Duration::hours(hours))?)).await?;
+    with_db(state, move |c| accounts::open_web_session(c, &hash, uid, &csrf, now, now + chrono::Duration::hours(hours))).await?;
     set_session_cookie(jar, token, state.config.secure_cookies, hours);
     jar.remove_private(crate::auth::ANON_CSRF_COOKIE);
     // a reset password is changed before anything else
@@ -119,7 +119,7 @@ pub async fn logout(user: &CurrentUser, state: &State<AppState>, jar: &CookieJar
     let hash = user.token_hash.clone();
     let now = state.clock.now();
     state.sessions.remove(&hash);
-    with_db(state, move |c| Ok(session::revoke(c, &hash, now)?)).await?;
+    with_db(state, move |c| accounts::sign_out(c, &hash, now)).await?;
     jar.remove_private(SESSION_COOKIE);
     Ok(Redirect::to("/login"))
 }

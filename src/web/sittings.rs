@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use super::pages::{CsrfForm, Empty, PageCtx};
 use super::{local, parse_local_datetime, with_db};
 use crate::auth::{ResultsReader, Trainer};
-use crate::db::models::{bank as bank_db, exam as exam_db, org, stats as stats_db};
 use crate::domain::bank::Level;
 use crate::domain::exam::{Eligibility, Release, SittingKind, SittingState};
 use crate::domain::exam_room::{OnLimit, RoomControls};
@@ -19,12 +18,11 @@ use crate::domain::org::Role;
 use crate::domain::paper::{BlueprintRule, BlueprintSpec, RuleKind};
 use crate::error::{AppError, AppResult};
 use crate::services::exams::{self, ResultRow, SittingSpec};
-use crate::services::item_analysis;
+use crate::services::{item_analysis, people, questions};
 
 #[get("/blueprints")]
 pub async fn blueprints(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<String>> {
-    let (list, names) = with_db(ctx.state, |c| Ok((exam_db::list_blueprints(c)?, bank_db::statute_names(c)?))).await?;
-    let names: std::collections::HashMap<String, String> = names.into_iter().collect();
+    let (list, names) = with_db(ctx.state, |c| Ok((exams::blueprints(c)?, questions::statute_names(c)?))).await?;
     let items: Vec<Value> = list
         .iter()
         .map(|b| {
@@ -36,7 +34,7 @@ pub async fn blueprints(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<
                 "legacy": spec.case_points_per_item && spec.rules.iter().any(|r| r.kind == RuleKind::Case),
                 "rules": spec.rules.iter().map(|r| json!({
                     "kind": r.kind.as_str(), "count": r.count, "points": format_points(r.points_centi),
-                    "statute": r.statute.as_ref().map(|s| names.get(s).cloned().unwrap_or(s.clone())), "difficulty": r.difficulty,
+                    "statute": r.statute.as_ref().map(|s| names.name(s)), "difficulty": r.difficulty,
                     "level": r.level.map(|l| l.as_str()),
                 })).collect::<Vec<_>>(),
             })
@@ -117,7 +115,7 @@ impl BlueprintForm {
 }
 
 async fn blueprint_form_page(ctx: &PageCtx<'_>, form: &BlueprintForm, errors: Vec<String>) -> AppResult<RawHtml<String>> {
-    let names = with_db(ctx.state, |c| Ok(bank_db::statute_names(c)?)).await?;
+    let names = with_db(ctx.state, |c| questions::statute_names(c)).await?;
     let mut rows = form.rules.clone();
     rows.resize(8, <RuleForm as Default>::default());
     let rows: Vec<Value> = rows
@@ -127,7 +125,7 @@ async fn blueprint_form_page(ctx: &PageCtx<'_>, form: &BlueprintForm, errors: Ve
             json!({
                 "i": i, "count": r.count, "points": r.points,
                 "kinds": (["single", "multiple", "truefalse", "case"]).iter().map(|k| json!({"v": k, "sel": r.kind == *k})).collect::<Vec<_>>(),
-                "statutes": names.iter().map(|(c, n)| json!({"v": c, "name": n, "sel": r.statute == *c})).collect::<Vec<_>>(),
+                "statutes": names.list().iter().map(|(c, n)| json!({"v": c, "name": n, "sel": r.statute == *c})).collect::<Vec<_>>(),
                 "difficulties": (["1", "2", "3"]).iter().map(|d| json!({"v": d, "sel": r.difficulty == *d})).collect::<Vec<_>>(),
                 "levels": (["basic", "intermediate", "advanced"]).iter().map(|l| json!({"v": l, "sel": r.level == *l})).collect::<Vec<_>>(),
             })
@@ -172,16 +170,7 @@ pub async fn create_blueprint(
 #[get("/sittings")]
 pub async fn list(ctx: PageCtx<'_>, _r: ResultsReader<'_>) -> AppResult<RawHtml<String>> {
     let now = ctx.state.clock.now();
-    let rows = with_db(ctx.state, |c| {
-        let list = exam_db::list_sittings(c)?;
-        let mut out = Vec::new();
-        for s in list {
-            let n = exam_db::count_attempts(c, s.id)?;
-            out.push((s, n));
-        }
-        Ok(out)
-    })
-    .await?;
+    let rows = with_db(ctx.state, |c| exams::sittings_with_counts(c)).await?;
     let items: Vec<Value> = rows
         .iter()
         .map(|(s, n)| {
@@ -300,7 +289,7 @@ impl SittingForm {
 const POLICE_TYPES: [&str; 8] = ["派出所", "刑侦", "治安", "交警", "经侦", "禁毒", "法制", "巡警"];
 
 async fn sitting_form_page(ctx: &PageCtx<'_>, form: &SittingForm, errors: Vec<String>) -> AppResult<RawHtml<String>> {
-    let (bps, units) = with_db(ctx.state, |c| Ok((exam_db::list_blueprints(c)?, org::all_units(c)?))).await?;
+    let (bps, units) = with_db(ctx.state, |c| Ok((exams::blueprints(c)?, people::units(c)?))).await?;
     let sel = |list: &[&str], v: &str| list.iter().map(|x| json!({"v": x, "sel": *x == v})).collect::<Vec<_>>();
     ctx.render(
         "sittings/form",
@@ -359,8 +348,7 @@ pub async fn create_sitting(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<Sit
 
 /// Leaders see their own unit's candidates only; trainers, HR and admins see everyone.
 fn unit_scope(r: &ResultsReader<'_>) -> Option<Vec<i64>> {
-    let sees_all = r.has(Role::Trainer) || r.has(Role::Hr) || r.has(Role::Admin);
-    (!sees_all).then(|| vec![r.user.unit_id])
+    exams::results_scope(&r.user, &r.roles)
 }
 
 fn sort_rows(rows: &mut [ResultRow], sort: Option<&str>) {
@@ -380,9 +368,8 @@ pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<
     // the spread of paper difficulty is for trainers (who schedule and proctor), not leaders or HR
     let trainer = r.has(Role::Trainer);
     let (s, mut rows, bp, spread) = with_db(ctx.state, move |c| {
-        let s = crate::services::exams::sitting(c, id)?;
-        let rows = exams::results(c, id, scope.as_deref())?;
-        let bp = (exam_db::find_blueprint(c, s.blueprint_id)?, crate::db::models::standards::sitting_rule(c, id)?);
+        let (s, rows) = exams::sitting_results(c, id, scope.as_deref())?;
+        let bp = (exams::blueprint(c, s.blueprint_id)?, crate::services::standards::cut_of_sitting(c, id)?);
         let spread = if trainer { crate::services::papers::spread(c, id)? } else { None };
         Ok((s, rows, bp, spread))
     })
@@ -434,10 +421,7 @@ pub async fn paper_audit(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, attempt: i64
     let now = ctx.state.clock.now();
     let by = t.user.id;
     let audit = with_db(ctx.state, move |c| {
-        let a = exam_db::find_attempt(c, attempt)?.filter(|a| a.sitting_id == id);
-        if a.is_none() {
-            return Err(AppError::not_found(format!("no attempt {attempt} in sitting {id}")));
-        }
+        exams::check_attempt_in(c, id, attempt)?;
         crate::services::papers::audit_paper(c, attempt, by, now)
     })
     .await?;
@@ -458,14 +442,9 @@ pub fn flag_labels(detail: &Value) -> Vec<Value> {
 pub async fn stats(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
     let (s, summary, rows) = with_db(ctx.state, move |c| {
         let s = crate::services::exams::sitting(c, id)?;
-        let summary = stats_db::sitting_detail(c, id)?;
-        let rows = stats_db::items_of_sitting(c, id)?;
-        let ids: Vec<i64> = rows.iter().map(|r| r.question_version_id).collect();
-        let codes: std::collections::HashMap<i64, (i64, String)> =
-            bank_db::versions_by_ids(c, &ids)?.into_iter().map(|(v, q)| (v.id, (q.id, q.code))).collect();
         // the flags come from the bank's calibration (pooled over every sitting), not from this
         // sitting's few responses per item; the classical figures stay beside them
-        let calibrated = crate::services::measurement::version_flags(c, &ids)?;
+        let item_analysis::StoredAnalysis { summary, items: rows, questions: codes, calibrated } = item_analysis::stored(c, id)?;
         let mut rows: Vec<Value> = rows
             .iter()
             .map(|r| {
@@ -511,11 +490,7 @@ pub struct CsvFile(String, ContentType, Header<'static>);
 #[get("/sittings/<id>/results.csv")]
 pub async fn results_csv(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64) -> AppResult<CsvFile> {
     let scope = unit_scope(&r);
-    let (s, mut rows) = with_db(ctx.state, move |c| {
-        let s = crate::services::exams::sitting(c, id)?;
-        Ok((s, exams::results(c, id, scope.as_deref())?))
-    })
-    .await?;
+    let (s, mut rows) = with_db(ctx.state, move |c| exams::sitting_results(c, id, scope.as_deref())).await?;
     sort_rows(&mut rows, Some("badge"));
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = ["警号", "姓名", "单位", "开始时间", "交卷时间", "交卷方式", "得分", "满分", "是否通过", "标定分数(logit)", "判定规则"];
@@ -572,11 +547,7 @@ pub fn csv_safe(s: &str) -> String {
 #[get("/sittings/<id>/results.pdf")]
 pub async fn results_pdf(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64) -> AppResult<super::bank_files::Download> {
     let scope = unit_scope(&r);
-    let (s, mut rows) = with_db(ctx.state, move |c| {
-        let s = crate::services::exams::sitting(c, id)?;
-        Ok((s, exams::results(c, id, scope.as_deref())?))
-    })
-    .await?;
+    let (s, mut rows) = with_db(ctx.state, move |c| exams::sitting_results(c, id, scope.as_deref())).await?;
     sort_rows(&mut rows, Some("badge"));
     let graded: Vec<&ResultRow> = rows.iter().filter(|r| r.score_centi.is_some()).collect();
     let passed = graded.iter().filter(|r| r.passed == Some(true)).count();

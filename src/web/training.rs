@@ -11,7 +11,6 @@ use serde_json::json;
 use super::pages::{CsrfForm, CsrfUpload, PageCtx, WithCsrf};
 use super::with_db;
 use crate::auth::{CurrentUser, EscalationHandler, FileReader, Officer, Trainer};
-use crate::db::models::{org, training as tr_db};
 use crate::domain::org::Role;
 use crate::error::{AppError, AppResult};
 use crate::services::{escalation, practice, remedial, training};
@@ -25,22 +24,21 @@ pub async fn practice_home(ctx: PageCtx<'_>, o: Officer<'_>, _free: super::guard
     let (statutes, strengths, book, sessions, totals, plan, chapters) = with_db(ctx.state, move |c| {
         let outcomes = remedial::outcomes_of(c, uid, now)?;
         Ok((
-            crate::db::models::bank::statute_names(c)?,
+            crate::services::questions::statute_names(c)?,
             crate::domain::study::strengths(&outcomes),
             crate::domain::study::wrong_book(&outcomes).len(),
-            tr_db::practice_of(c, uid)?.into_iter().take(10).collect::<Vec<_>>(),
+            practice::recent_sets(c, uid, 10)?,
             practice::totals(c, uid)?,
-            tr_db::open_plan_of(c, uid)?,
+            remedial::open_plan_of(c, uid)?,
             practice::chapters(c, &texts, now)?,
         ))
     })
     .await?;
-    let names: std::collections::HashMap<String, String> = statutes.iter().cloned().collect();
     ctx.render(
         "practice/index",
         json!({
-            "statutes": statutes.iter().map(|(code, name)| json!({"code": code, "name": name})).collect::<Vec<_>>(),
-            "strengths": strengths.iter().map(|s| json!({"statute": names.get(&s.statute).unwrap_or(&s.statute), "answered": s.answered, "correct": s.correct, "percent": s.percent})).collect::<Vec<_>>(),
+            "statutes": statutes.list().iter().map(|(code, name)| json!({"code": code, "name": name})).collect::<Vec<_>>(),
+            "strengths": strengths.iter().map(|s| json!({"statute": statutes.name(&s.statute), "answered": s.answered, "correct": s.correct, "percent": s.percent})).collect::<Vec<_>>(),
             "wrong_count": book,
             "sessions": sessions.iter().map(|s| json!({"id": s.id, "mode": s.mode, "started": super::local(s.started_at), "items": s.items_vec().len()})).collect::<Vec<_>>(),
             "totals": {"sets": totals.0, "answers": totals.1, "correct": totals.2, "minutes": totals.3 / 60},
@@ -118,7 +116,7 @@ pub async fn remedial_list(ctx: PageCtx<'_>, u: &CurrentUser) -> AppResult<RawHt
     let all = scope.is_some();
     let now = ctx.state.clock.now();
     let (mine, others) = with_db(ctx.state, move |c| {
-        let mine = tr_db::plans_of(c, uid)?;
+        let mine = remedial::plans_of(c, uid)?;
         let mut others = Vec::new();
         if let Some(scope) = scope {
             let (_, rows) = remedial::list_plans(c, scope, &remedial::PlanFilter::default(), 0, usize::MAX, now)?;
@@ -141,18 +139,6 @@ pub async fn remedial_list(ctx: PageCtx<'_>, u: &CurrentUser) -> AppResult<RawHt
     )
 }
 
-fn plan_access(c: &mut crate::db::DbConn, u: &CurrentUser, plan_id: i64) -> AppResult<tr_db::Plan> {
-    let p = tr_db::find_plan(c, plan_id)?.ok_or_else(|| AppError::not_found("no such remedial plan"))?;
-    if p.user_id == u.id() || u.has(Role::Trainer) {
-        return Ok(p);
-    }
-    let officer = org::find(c, p.user_id)?.ok_or_else(|| AppError::not_found("no such remedial plan"))?;
-    if training::may_read(c, &u.user, &u.roles, &officer)? {
-        return Ok(p);
-    }
-    Err(AppError::not_found("no such remedial plan"))
-}
-
 #[get("/remedial/<id>")]
 pub async fn remedial_plan(
     ctx: PageCtx<'_>,
@@ -168,7 +154,7 @@ async fn plan_page(ctx: &PageCtx<'_>, u: &CurrentUser, id: i64, errors: Vec<Stri
     let texts = ctx.state.texts.clone();
     let now = ctx.state.clock.now();
     let (v, escalations) = with_db(ctx.state, move |c| {
-        let p = plan_access(c, &cu, id)?;
+        let p = remedial::readable_plan(c, &cu.user, &cu.roles, id)?;
         let escalations = escalation::of_plan(c, p.id, &cu.user, &cu.roles)?;
         Ok((remedial::plan_view(c, p, &texts, cu.has(Role::Trainer), now)?, escalations))
     })
@@ -207,7 +193,7 @@ pub async fn escalation_act(
     let f = f.0;
     let (cu, now) = (h.0.clone(), ctx.state.clock.now());
     let d = escalation::Decision { action: f.action.clone(), reason: f.reason.clone(), deadline: f.deadline.clone() };
-    let plan_id = with_db(ctx.state, move |c| Ok(tr_db::find_escalation(c, id)?.map(|e| e.plan_id))).await?;
+    let plan_id = with_db(ctx.state, move |c| escalation::plan_of(c, id)).await?;
     let lang = ctx.lang;
     match with_db(ctx.state, move |c| escalation::act(c, id, &cu.user, &cu.roles, &d, lang, now)).await {
         Ok(plan) => Ok(Either::Right(Redirect::to(format!("/remedial/{plan}#escalations")))),
@@ -233,19 +219,15 @@ pub async fn escalations_page(ctx: PageCtx<'_>, h: EscalationHandler<'_>) -> App
 #[get("/files")]
 pub async fn files_list(ctx: PageCtx<'_>, r: FileReader<'_>) -> AppResult<RawHtml<String>> {
     let cu = r.0.clone();
-    let rows = with_db(ctx.state, move |c| {
-        let open: std::collections::HashSet<i64> = tr_db::all_plans(c, true)?.into_iter().map(|p| p.user_id).collect();
-        let mut rows = Vec::new();
-        for (o, unit) in org::list_with_units(c)? {
-            if o.id == cu.id() || !o.active || !training::may_read(c, &cu.user, &cu.roles, &o)? {
-                continue;
-            }
-            rows.push(json!({"id": o.id, "badge": o.badge, "name": o.name, "unit": unit, "police_type": o.police_type, "post": o.post,
-                             "remedial": open.contains(&o.id)}));
-        }
-        Ok(rows)
-    })
-    .await?;
+    let rows = with_db(ctx.state, move |c| training::readable_files(c, &cu.user, &cu.roles)).await?;
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            let o = &r.officer;
+            json!({"id": o.id, "badge": o.badge, "name": o.name, "unit": r.unit, "police_type": o.police_type, "post": o.post,
+                   "remedial": r.remedial})
+        })
+        .collect();
     ctx.render("file/list", json!({"rows": rows}))
 }
 
@@ -281,10 +263,7 @@ pub async fn remedial_practice(
     let (uid, now, lead) = (o.id(), ctx.state.clock.now(), ctx.state.config.pool_lead());
     let texts = ctx.state.texts.clone();
     let sid = with_db(ctx.state, move |c| {
-        let p = tr_db::find_plan(c, id)?.filter(|p| p.user_id == uid).ok_or_else(|| AppError::not_found("no such remedial plan"))?;
-        if p.stage != crate::domain::remedial::Stage::Practice {
-            return Err(AppError::new(crate::error::ErrorCode::WrongStage, "practice opens after the self-review is complete"));
-        }
+        remedial::own_plan_in_practice(c, uid, id)?;
         practice::start(c, uid, &practice::Mode::Plan(id), &texts, lead, now)
     })
     .await?;
@@ -372,40 +351,16 @@ pub async fn my_file(u: &CurrentUser) -> Redirect {
     Redirect::to(format!("/files/{}", u.id()))
 }
 
-struct FileData {
-    officer: org::User,
-    unit: String,
-    entries: Vec<training::EntryView>,
-    certs: Vec<(crate::db::models::cert::Certificate, crate::domain::certification::CertStatus)>,
-    totals: (usize, usize, usize, i64),
-}
-
-/// Loads a file for a reader allowed to see it (officers see scores of never-released
-/// sittings withheld; anyone not allowed gets "not found").
-async fn load_file(ctx: &PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<FileData> {
+/// Loads a file for a reader allowed to see it (see `training::file_for`).
+async fn load_file(ctx: &PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<training::FileData> {
     let cu = u.clone();
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
-    with_db(ctx.state, move |c| {
-        let officer = org::find(c, id)?.ok_or_else(|| AppError::not_found("no such officer"))?;
-        if !training::may_read(c, &cu.user, &cu.roles, &officer)? {
-            return Err(AppError::not_found("no such officer"));
-        }
-        let unit = org::all_units(c)?.into_iter().find(|x| x.id == officer.unit_id).map(|x| x.name).unwrap_or_default();
-        let as_officer = cu.id() == id && !cu.has(Role::Hr) && !cu.has(Role::Admin);
-        Ok(FileData {
-            entries: training::file_of(c, id, as_officer)?,
-            certs: crate::services::certification::certificates_today(c, id, today)?,
-            totals: practice::totals(c, id)?,
-            officer,
-            unit,
-        })
-    })
-    .await
+    with_db(ctx.state, move |c| training::file_for(c, &cu.user, &cu.roles, id, today)).await
 }
 
 #[get("/files/<id>")]
 pub async fn file_page(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<RawHtml<String>> {
-    let FileData { officer, unit, entries, certs, totals } = load_file(&ctx, u, id).await?;
+    let training::FileData { officer, unit, entries, certs, totals } = load_file(&ctx, u, id).await?;
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
     let hr = u.has(Role::Hr) || u.has(Role::Admin);
     // the weakness map: what the officer may see of their own answers; readers of their file
@@ -417,16 +372,11 @@ pub async fn file_page(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<
         } else {
             crate::services::hr::strengths_of(c, &[id])?
         };
-        Ok((s, crate::db::models::bank::statute_names(c)?.into_iter().collect::<std::collections::HashMap<_, _>>()))
+        Ok((s, crate::services::questions::statute_names(c)?))
     })
     .await?;
     let map = (!strengths.is_empty()).then(|| {
-        super::charts::strength_bars(
-            &strengths
-                .iter()
-                .map(|s| (names.get(&s.statute).cloned().unwrap_or(s.statute.clone()), s.percent, s.answered))
-                .collect::<Vec<_>>(),
-        )
+        super::charts::strength_bars(&strengths.iter().map(|s| (names.name(&s.statute), s.percent, s.answered)).collect::<Vec<_>>())
     });
     ctx.render(
         "file/show",
@@ -445,7 +395,7 @@ pub async fn file_page(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<
 /// are records and print as stored).
 #[get("/files/<id>/pdf")]
 pub async fn file_pdf(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<super::bank_files::Download> {
-    let FileData { officer, unit, entries, certs, totals } = load_file(&ctx, u, id).await?;
+    let training::FileData { officer, unit, entries, certs, totals } = load_file(&ctx, u, id).await?;
     let hr = u.has(Role::Hr) || u.has(Role::Admin);
     let lang = ctx.lang;
     let t = |key: &str, params: serde_json::Value| ctx.state.renderer.text(lang, &format!("pdf.{key}"), &params);
@@ -591,25 +541,7 @@ pub async fn file_export(
         return Ok(Either::Right(Redirect::to(format!("/jobs/{id}"))));
     }
     let bytes = with_db(ctx.state, move |c| {
-        let people = org::list_with_units(c)?;
-        let units = org::all_units(c)?;
-        let parent = |x: i64| units.iter().find(|y| y.id == x).and_then(|y| y.parent_id);
-        let mut ids = Vec::new();
-        for (p, _) in &people {
-            let wanted = match (user, unit) {
-                (Some(uid), _) => p.id == uid,
-                (None, Some(unit)) => crate::domain::org::unit_path(p.unit_id, parent).contains(&unit),
-                (None, None) => true,
-            };
-            if wanted && training::may_read(c, &cu.user, &cu.roles, p)? {
-                ids.push(p.id);
-            }
-        }
-        if ids.is_empty() {
-            return Err(AppError::not_found("no files to export"));
-        }
-        let entries = tr_db::entries_of_users(c, &ids)?;
-        let records = training::records(c, &entries)?;
+        let records = training::export_records(c, &cu.user, &cu.roles, user, unit)?;
         crate::services::file_export::render(export_format, &records)
     })
     .await?;

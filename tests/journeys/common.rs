@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use lawcert::clock::Clock;
 use lawcert::config::Config;
+use lawcert::db::models::org;
 use lawcert::db::{DbConn, PooledConn};
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::blocking::{Client, LocalResponse};
@@ -362,4 +363,122 @@ pub fn post(app: &TestApp, path: &str, body: String) -> (Status, String, Option<
 /// Percent-encodes a form value.
 pub fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// A lawcert binary a test started; killed (SIGKILL: no shutdown, no flush) when dropped.
+pub struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The real binary on a free port against `db_url` (the test secret, Rocket quiet, warnings
+/// logged to the test's stderr), with `extra` settings (an empty value removes a setting);
+/// returns it once it answers, with its base URL.
+pub fn start_binary(db_url: &str, extra: &[(&str, &str)]) -> (Server, String) {
+    start_binary_logging(db_url, extra, std::process::Stdio::inherit())
+}
+
+/// `start_binary` with the server's log written to `stderr`.
+pub fn start_binary_logging(db_url: &str, extra: &[(&str, &str)], stderr: std::process::Stdio) -> (Server, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_lawcert"));
+    cmd.current_dir(repo_root())
+        .env("DATABASE_URL", db_url)
+        .env("ROCKET_PORT", port.to_string())
+        .env("ROCKET_ADDRESS", "127.0.0.1")
+        .env("ROCKET_SECRET_KEY", TEST_SECRET)
+        .env("ROCKET_LOG_LEVEL", "off")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr);
+    for (k, v) in extra {
+        if v.is_empty() {
+            cmd.env_remove(k);
+        } else {
+            cmd.env(k, v);
+        }
+    }
+    let server = Server(cmd.spawn().expect("start lawcert"));
+    let base = format!("http://127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    while ureq::get(&format!("{base}/login")).call().is_err() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(90), "server did not come up");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    (server, base)
+}
+
+// ---- a unit of its own and a sitting for it (papers prepared before the start, several servers) ----
+
+fn iso(t: chrono::NaiveDateTime) -> String {
+    format!("{}Z", t.format("%Y-%m-%dT%H:%M:%S"))
+}
+
+/// A unit of its own with officers P0001.. (the demo's password), so the list is exactly known.
+pub fn unit_with_officers(app: &TestApp, n: usize) -> (i64, Vec<i64>) {
+    let mut c = app.conn();
+    let now = app.clock.now();
+    let unit =
+        org::insert_unit(&mut c, &org::NewUnit { parent_id: Some(1), name: "预备测试派出所", kind: "station", created_at: now }).unwrap();
+    let ids = (1..=n).map(|i| add_officer(app, unit, &format!("P{i:04}"))).collect();
+    (unit, ids)
+}
+
+pub fn add_officer(app: &TestApp, unit: i64, badge: &str) -> i64 {
+    let mut c = app.conn();
+    let hash = org::find_by_badge(&mut c, "100001").unwrap().unwrap().password_hash;
+    let u = org::NewUser {
+        badge: badge.into(),
+        name: format!("预备{badge}"),
+        unit_id: unit,
+        police_type: "派出所".into(),
+        post: "社区民警".into(),
+        enforcement_post: true,
+        rank: "四级警长".into(),
+        hire_date: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+        is_leader: false,
+        is_legal_officer: false,
+        email: Some(format!("{}@example.invalid", badge.to_lowercase())),
+        password_hash: hash,
+        active: true,
+        created_at: app.clock.now(),
+        id_number: None,
+    };
+    org::insert_user(&mut c, &u, &[lawcert::domain::org::Role::Officer]).unwrap()
+}
+
+/// A bimonthly sitting for the unit, opening in `opens_in`.
+pub fn schedule(app: &TestApp, unit: i64, opens_in: chrono::Duration) -> i64 {
+    let t = app.token("T0001");
+    let (s, bp) = app.api(
+        "POST",
+        "/api/v1/blueprints",
+        &t,
+        Some(serde_json::json!({"name": "预备组卷", "spec": {"rules": [{"kind": "single", "count": 8, "points_centi": 250}, {"kind": "truefalse", "count": 4, "points_centi": 100}]}})),
+    );
+    assert_eq!(s, Status::Created, "{bp}");
+    let opens = app.clock.now() + opens_in;
+    let (s, created) = app.api(
+        "POST",
+        "/api/v1/sittings",
+        &t,
+        Some(serde_json::json!({
+            "title": "预备双月考", "kind": "bimonthly", "blueprint_id": bp["id"],
+            "opens_at": iso(opens), "closes_at": iso(opens + chrono::Duration::hours(3)),
+            "duration_minutes": 60, "pass_percent": 60, "multi_rule": "partial",
+            "score_release": "on_submit", "answer_release": "after_close",
+            "eligibility": {"units": [unit]},
+        })),
+    );
+    assert_eq!(s, Status::Created, "{created}");
+    created["id"].as_i64().unwrap()
+}
+
+/// `badge` starts (or resumes) their attempt in the sitting, through the API.
+pub fn start(app: &TestApp, sid: i64, badge: &str) -> (Status, Value) {
+    app.api("POST", &format!("/api/v1/sittings/{sid}/attempts"), &app.token(badge), None)
 }

@@ -3,48 +3,21 @@
 //! attempts whose deadline passed while the server was down are submitted with what they had.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::common::{fresh_database, repo_root, TEST_SECRET};
+use crate::common::{fresh_database, start_binary, Server};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+fn start(url: &str) -> (Server, String) {
+    // every save must be taken here, however loaded the test machine (operations.rs tests refusal)
+    start_binary(url, &[("LAWCERT_DEMO", "1"), ("LAWCERT_SAVE_MAX_LAG_MS", "0"), ("LAWCERT_SWEEP_SECONDS", "1")])
 }
 
-fn start(url: &str) -> (Child, String) {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_lawcert"))
-        .current_dir(repo_root())
-        .env("DATABASE_URL", url)
-        .env("LAWCERT_DEMO", "1")
-        // every save must be taken here, however loaded the test machine (operations.rs tests refusal)
-        .env("LAWCERT_SAVE_MAX_LAG_MS", "0")
-        .env("LAWCERT_SWEEP_SECONDS", "1")
-        .env("ROCKET_PORT", port.to_string())
-        .env("ROCKET_ADDRESS", "127.0.0.1")
-        .env("ROCKET_SECRET_KEY", TEST_SECRET)
-        .env("ROCKET_LOG_LEVEL", "off")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start lawcert");
-    let base = format!("http://127.0.0.1:{port}");
-    let t = Instant::now();
-    while ureq::get(&format!("{base}/login")).call().is_err() {
-        assert!(t.elapsed() < Duration::from_secs(90), "server did not come up");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (child, base)
-}
-
-fn kill(mut child: Child) {
-    child.kill().unwrap(); // SIGKILL: no shutdown, no flush
-    child.wait().unwrap();
+/// SIGKILL: no shutdown, no flush.
+fn kill(server: Server) {
+    drop(server);
 }
 
 fn token(base: &str, badge: &str) -> String {

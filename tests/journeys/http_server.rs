@@ -1,51 +1,15 @@
 //! The real binary on a real port: the candidate flow over HTTP, as integrations and load tests
 //! use it.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use serde_json::{json, Value};
 
-use crate::common::{fresh_database, repo_root, TEST_SECRET};
-
-struct Server(Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+use crate::common::{fresh_database, start_binary};
 
 #[test]
 fn candidate_flow_over_http_against_the_binary() {
     let db = fresh_database();
-    let url = db.url.clone();
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_lawcert"))
-        .current_dir(repo_root())
-        .env("DATABASE_URL", &url)
-        // every save must be taken here, however loaded the test machine (operations.rs tests refusal)
-        .env("LAWCERT_SAVE_MAX_LAG_MS", "0")
-        .env("ROCKET_PORT", port.to_string())
-        .env("ROCKET_ADDRESS", "127.0.0.1")
-        .env("ROCKET_SECRET_KEY", TEST_SECRET)
-        .env("ROCKET_LOG_LEVEL", "off")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start lawcert");
-    let _server = Server(child);
-    let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while ureq::get(&format!("{base}/login")).call().is_err() {
-        assert!(started.elapsed() < Duration::from_secs(60), "server did not come up");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    // every save must be taken here, however loaded the test machine (operations.rs tests refusal)
+    let (_server, base) = start_binary(&db.url, &[("LAWCERT_SAVE_MAX_LAG_MS", "0")]);
     let wrong = ureq::post(&format!("{base}/api/v1/auth/token")).send_json(json!({"badge": "100001", "password": "x"}));
     match wrong {
         Err(ureq::Error::Status(401, r)) => assert_eq!(r.into_json::<Value>().unwrap()["error"]["code"], "unauthorized"),

@@ -3,14 +3,13 @@
 //! operators; one log line per request.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use lawcert::db::models::exam as exam_db;
 use rocket::http::{ContentType, Header, Status};
 use serde_json::{json, Value};
 
-use crate::common::{fresh_database, json as body_json, repo_root, TestApp, PASSWORD, TEST_SECRET};
+use crate::common::{fresh_database, json as body_json, start, start_binary, start_binary_logging, TestApp, PASSWORD};
 
 const MOCK: i64 = 1;
 
@@ -19,7 +18,7 @@ fn a_full_save_queue_refuses_at_once_with_503_and_retry_after_and_stores_nothing
     // a queue bound of 0 is a queue that is always full
     let app = TestApp::with_env(&[("LAWCERT_SAVE_QUEUE_MAX", "0"), ("LAWCERT_SAVE_RETRY_AFTER", "2")]);
     let tok = app.token("100006");
-    let (s, att) = app.api("POST", &format!("/api/v1/sittings/{MOCK}/attempts"), &tok, None);
+    let (s, att) = start(&app, MOCK, "100006");
     assert_eq!(s, Status::Created, "{att}");
     let aid = att["attempt_id"].as_i64().unwrap();
     let qid = att["questions"][0]["id"].as_i64().unwrap();
@@ -69,7 +68,7 @@ fn a_full_save_queue_refuses_at_once_with_503_and_retry_after_and_stores_nothing
 fn a_late_runtime_refuses_saves_at_the_door_and_the_metrics_show_the_lag() {
     let app = TestApp::with_env(&[("LAWCERT_SAVE_MAX_LAG_MS", "0"), ("LAWCERT_METRICS_TOKEN", "metrics-token-0123456789")]);
     let tok = app.token("100006");
-    let (_, att) = app.api("POST", &format!("/api/v1/sittings/{MOCK}/attempts"), &tok, None);
+    let (_, att) = start(&app, MOCK, "100006");
     let aid = att["attempt_id"].as_i64().unwrap();
     let q = &att["questions"][0];
     let first = q["options"][0]["id"].as_str().unwrap();
@@ -81,7 +80,7 @@ fn a_late_runtime_refuses_saves_at_the_door_and_the_metrics_show_the_lag() {
 
     let app = TestApp::with_env(&[("LAWCERT_SAVE_MAX_LAG_MS", "50"), ("LAWCERT_METRICS_TOKEN", "metrics-token-0123456789")]);
     let tok = app.token("100006");
-    let (_, att) = app.api("POST", &format!("/api/v1/sittings/{MOCK}/attempts"), &tok, None);
+    let (_, att) = start(&app, MOCK, "100006");
     let aid = att["attempt_id"].as_i64().unwrap();
     let q = &att["questions"][0];
     let first = q["options"][0]["id"].as_str().unwrap();
@@ -113,40 +112,6 @@ fn a_late_runtime_refuses_saves_at_the_door_and_the_metrics_show_the_lag() {
     assert_eq!(s, Status::Ok);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     late.join().unwrap();
-}
-
-struct Server(Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The real binary on a free port with extra settings; returns it and its base URL.
-fn start_binary(db_url: &str, extra: &[(&str, &str)]) -> (Server, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lawcert"));
-    cmd.current_dir(repo_root())
-        .env("DATABASE_URL", db_url)
-        .env("ROCKET_PORT", port.to_string())
-        .env("ROCKET_ADDRESS", "127.0.0.1")
-        .env("ROCKET_SECRET_KEY", TEST_SECRET)
-        .env("ROCKET_LOG_LEVEL", "off")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
-    let server = Server(cmd.spawn().expect("start lawcert"));
-    let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while ureq::get(&format!("{base}/login")).call().is_err() {
-        assert!(started.elapsed() < Duration::from_secs(60), "server did not come up");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (server, base)
 }
 
 #[test]
@@ -336,7 +301,7 @@ fn a_save_moves_the_counters_and_a_refusal_moves_the_refused_ones() {
     assert_eq!(metric(&before, save_ok), None, "no save yet");
     assert_eq!(metric(&before, "lawcert_open_attempts"), Some(0.0));
     let tok = app.token("100006");
-    let (s, att) = app.api("POST", &format!("/api/v1/sittings/{MOCK}/attempts"), &tok, None);
+    let (s, att) = start(&app, MOCK, "100006");
     assert_eq!(s, Status::Created);
     let aid = att["attempt_id"].as_i64().unwrap();
     for q in att["questions"].as_array().unwrap().iter().take(3) {
@@ -358,7 +323,7 @@ fn a_save_moves_the_counters_and_a_refusal_moves_the_refused_ones() {
     drop(app);
     let full = TestApp::with_env(&[("LAWCERT_METRICS_TOKEN", TOKEN), ("LAWCERT_SAVE_QUEUE_MAX", "0")]);
     let tok = full.token("100006");
-    let (_, att) = full.api("POST", &format!("/api/v1/sittings/{MOCK}/attempts"), &tok, None);
+    let (_, att) = start(&full, MOCK, "100006");
     let aid = att["attempt_id"].as_i64().unwrap();
     let q = &att["questions"][0];
     let (s, _) = full.api("PUT", &format!("/api/v1/attempts/{aid}/answers/{}", q["id"]), &tok, Some(json!({"choices": ["A"]})));
@@ -373,26 +338,8 @@ fn a_save_moves_the_counters_and_a_refusal_moves_the_refused_ones() {
 fn the_binary_logs_one_structured_line_per_request_and_rocket_keeps_quiet() {
     let db = fresh_database();
     let log = std::env::temp_dir().join(format!("lawcert-log-{}.txt", std::process::id()));
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_lawcert"))
-        .current_dir(repo_root())
-        .env("DATABASE_URL", &db.url)
-        .env("ROCKET_PORT", port.to_string())
-        .env("ROCKET_ADDRESS", "127.0.0.1")
-        .env("ROCKET_SECRET_KEY", TEST_SECRET)
-        .env_remove("ROCKET_LOG_LEVEL")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("start lawcert");
-    let server = Server(child);
-    let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while ureq::get(&format!("{base}/health")).call().is_err() {
-        assert!(started.elapsed() < Duration::from_secs(60), "server did not come up");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let stderr = std::fs::File::create(&log).unwrap().into();
+    let (server, base) = start_binary_logging(&db.url, &[("ROCKET_LOG_LEVEL", ""), ("RUST_LOG", "info")], stderr);
     let _ = ureq::get(&format!("{base}/api/v1/attempts/12345")).call();
     drop(server);
     let text = std::fs::read_to_string(&log).unwrap();
@@ -412,7 +359,7 @@ fn a_save_without_a_flag_keeps_the_mark_for_review_and_one_with_it_sets_it() {
     // flag's meaning: absent keeps it, present sets it, a new row starts unmarked
     let app = TestApp::new();
     let tok = app.token("100006");
-    let (_, att) = app.api("POST", &format!("/api/v1/sittings/{MOCK}/attempts"), &tok, None);
+    let (_, att) = start(&app, MOCK, "100006");
     let aid = att["attempt_id"].as_i64().unwrap();
     let q = &att["questions"][0];
     let (qid, a, b) = (q["id"].as_i64().unwrap(), q["options"][0]["id"].clone(), q["options"][1]["id"].clone());

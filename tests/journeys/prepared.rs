@@ -4,86 +4,17 @@
 //! them; a candidate added late is prepared by the sweep, and one added after the open still
 //! starts.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::Duration;
 use rocket::http::Status;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use lawcert::db::models::{exam as exam_db, org, prepared as prep_db};
-use lawcert::domain::org::Role;
+use lawcert::db::models::{exam as exam_db, prepared as prep_db};
 use lawcert::services::prepared;
 
 use crate::common::*;
 
-fn iso(t: NaiveDateTime) -> String {
-    format!("{}Z", t.format("%Y-%m-%dT%H:%M:%S"))
-}
-
-/// A unit of its own with officers P0001.. (the demo's password), so the list is exactly known.
-pub(crate) fn unit_with_officers(app: &TestApp, n: usize) -> (i64, Vec<i64>) {
-    let mut c = app.conn();
-    let now = app.clock.now();
-    let unit =
-        org::insert_unit(&mut c, &org::NewUnit { parent_id: Some(1), name: "预备测试派出所", kind: "station", created_at: now }).unwrap();
-    let ids = (1..=n).map(|i| add_officer(app, unit, &format!("P{i:04}"))).collect();
-    (unit, ids)
-}
-
-pub(crate) fn add_officer(app: &TestApp, unit: i64, badge: &str) -> i64 {
-    let mut c = app.conn();
-    let hash = org::find_by_badge(&mut c, "100001").unwrap().unwrap().password_hash;
-    let u = org::NewUser {
-        badge: badge.into(),
-        name: format!("预备{badge}"),
-        unit_id: unit,
-        police_type: "派出所".into(),
-        post: "社区民警".into(),
-        enforcement_post: true,
-        rank: "四级警长".into(),
-        hire_date: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
-        is_leader: false,
-        is_legal_officer: false,
-        email: Some(format!("{}@example.invalid", badge.to_lowercase())),
-        password_hash: hash,
-        active: true,
-        created_at: app.clock.now(),
-        id_number: None,
-    };
-    org::insert_user(&mut c, &u, &[Role::Officer]).unwrap()
-}
-
-/// A bimonthly sitting for the unit, opening in `opens_in`.
-pub(crate) fn schedule(app: &TestApp, unit: i64, opens_in: Duration) -> i64 {
-    let t = app.token("T0001");
-    let (s, bp) = app.api(
-        "POST",
-        "/api/v1/blueprints",
-        &t,
-        Some(json!({"name": "预备组卷", "spec": {"rules": [{"kind": "single", "count": 8, "points_centi": 250}, {"kind": "truefalse", "count": 4, "points_centi": 100}]}})),
-    );
-    assert_eq!(s, Status::Created, "{bp}");
-    let opens = app.clock.now() + opens_in;
-    let (s, created) = app.api(
-        "POST",
-        "/api/v1/sittings",
-        &t,
-        Some(json!({
-            "title": "预备双月考", "kind": "bimonthly", "blueprint_id": bp["id"],
-            "opens_at": iso(opens), "closes_at": iso(opens + Duration::hours(3)),
-            "duration_minutes": 60, "pass_percent": 60, "multi_rule": "partial",
-            "score_release": "on_submit", "answer_release": "after_close",
-            "eligibility": {"units": [unit]},
-        })),
-    );
-    assert_eq!(s, Status::Created, "{created}");
-    created["id"].as_i64().unwrap()
-}
-
 fn prepared_of(app: &TestApp, sid: i64, user: i64) -> Option<prep_db::PreparedPaper> {
     prep_db::find(&mut app.conn(), sid, user).unwrap()
-}
-
-pub(crate) fn start(app: &TestApp, sid: i64, badge: &str) -> (Status, Value) {
-    app.api("POST", &format!("/api/v1/sittings/{sid}/attempts"), &app.token(badge), None)
 }
 
 /// The audit page re-draws the attempt's paper from the pool and the seed: every item matches.

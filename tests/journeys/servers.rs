@@ -12,7 +12,6 @@ use lawcert::db::models::{audit, exam as exam_db, leases, mail as mail_db, org, 
 use lawcert::services::operations;
 
 use crate::common::*;
-use crate::prepared::{schedule, start, unit_with_officers};
 use crate::training::smtp_listener;
 
 #[test]

@@ -412,6 +412,13 @@ pub fn count_attempts(conn: &mut DbConn, sitting_id: i64) -> QueryResult<i64> {
     attempts::table.filter(attempts::sitting_id.eq(sitting_id)).count().get_result(conn)
 }
 
+/// How many attempts each sitting has (sittings without any are absent): one query for a list.
+pub fn attempt_counts(conn: &mut DbConn) -> QueryResult<std::collections::HashMap<i64, i64>> {
+    let rows: Vec<(i64, i64)> =
+        attempts::table.group_by(attempts::sitting_id).select((attempts::sitting_id, diesel::dsl::count_star())).load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Claims the sitting's reminder: true for the one caller that marks it (of several app
 /// servers at once, the others find it marked and send nothing).
 pub fn claim_reminder(conn: &mut DbConn, sitting_id: i64) -> QueryResult<bool> {

@@ -33,27 +33,23 @@ pub struct Job {
     pub file_name: Option<String>,
 }
 
+/// Queues a job with its upload as the payload.
 pub fn insert(conn: &mut DbConn, kind: JobKind, payload: &[u8], rows_total: i32, by: i64, now: Ts) -> QueryResult<i64> {
-    diesel::insert_into(jobs::table)
-        .values((
-            jobs::kind.eq(kind.as_str()),
-            jobs::payload.eq(payload),
-            jobs::state.eq(JobState::Queued.as_str()),
-            jobs::rows_total.eq(rows_total),
-            jobs::created_by.eq(by),
-            jobs::created_at.eq(now),
-        ))
-        .returning(jobs::id)
-        .get_result(conn)
+    queue(conn, kind, payload, None, rows_total, by, now)
 }
 
 /// Queues a job that works on a stored record (`subject`) rather than an upload of its own.
 pub fn insert_for(conn: &mut DbConn, kind: JobKind, subject: i64, rows_total: i32, by: i64, now: Ts) -> QueryResult<i64> {
+    queue(conn, kind, &[], Some(subject), rows_total, by, now)
+}
+
+/// The one insert of a queued job behind `insert` and `insert_for`.
+fn queue(conn: &mut DbConn, kind: JobKind, payload: &[u8], subject: Option<i64>, rows_total: i32, by: i64, now: Ts) -> QueryResult<i64> {
     diesel::insert_into(jobs::table)
         .values((
             jobs::kind.eq(kind.as_str()),
-            jobs::payload.eq(Vec::<u8>::new()),
-            jobs::subject_id.eq(Some(subject)),
+            jobs::payload.eq(payload),
+            jobs::subject_id.eq(subject),
             jobs::state.eq(JobState::Queued.as_str()),
             jobs::rows_total.eq(rows_total),
             jobs::created_by.eq(by),

@@ -180,3 +180,16 @@ pub fn active_with_role(conn: &mut DbConn, role: Role) -> QueryResult<Vec<User>>
 pub fn set_lang(conn: &mut DbConn, user_id: i64, lang: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(user_id).filter(users::lang.ne(lang))).set(users::lang.eq(lang)).execute(conn)
 }
+
+/// Every user's roles (sorted), by user id: one query for a whole list.
+pub fn roles_by_user(conn: &mut DbConn) -> QueryResult<std::collections::HashMap<i64, Vec<Role>>> {
+    let rows: Vec<(i64, String)> = user_roles::table.select((user_roles::user_id, user_roles::role)).load(conn)?;
+    let mut out: std::collections::HashMap<i64, Vec<Role>> = std::collections::HashMap::new();
+    for (user, name) in rows {
+        if let Some(r) = Role::parse(&name) {
+            out.entry(user).or_default().push(r);
+        }
+    }
+    out.values_mut().for_each(|roles| roles.sort());
+    Ok(out)
+}
