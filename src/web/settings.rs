@@ -92,26 +92,18 @@ fn said(ctx: &PageCtx<'_>, problems: &[Problem]) -> Vec<String> {
     problems
         .iter()
         .map(|p| {
-            let mut params = serde_json::Map::new();
-            for (k, v) in &p.params {
-                params.insert((*k).to_string(), json!(v));
-            }
             // the rule counts the deduction in hundredths; the form, in points
-            let field = if p.field == "case_deduction_centi" {
-                for k in ["lo", "hi", "got"] {
-                    if let Some(v) = params.get(k).and_then(|v| v.as_str()).and_then(|v| v.parse::<i64>().ok()) {
-                        params.insert(k.into(), json!(crate::domain::grading::format_points(v)));
-                    }
-                }
-                "case_deduction"
+            let p = if p.field == "case_deduction_centi" {
+                let params = p
+                    .params
+                    .iter()
+                    .map(|(k, v)| (*k, v.parse::<i64>().map(crate::domain::grading::format_points).unwrap_or_else(|_| v.clone())))
+                    .collect();
+                Problem { field: "case_deduction", params, ..p.clone() }
             } else {
-                p.field
+                p.clone()
             };
-            // the label's name, without its explanation after the colon
-            let label = ctx.state.renderer.text(ctx.lang, &format!("settings.{field}"), &json!({}));
-            let name = label.split(['：', ':']).next().unwrap_or(&label).trim().to_string();
-            params.insert("field".into(), json!(name));
-            format!("{field}: {}", ctx.state.renderer.text(ctx.lang, &format!("problem.{}", p.key), &serde_json::Value::Object(params)))
+            format!("{}: {}", p.field, crate::render::say_problem(ctx.lang, &p, &format!("settings.{}", p.field)))
         })
         .collect()
 }
