@@ -448,29 +448,11 @@ pub fn check(conn: &mut DbConn, rule: &PromotionRule, badges: &[String], date: N
 const TARGETS_KEY: &str = "compliance_targets";
 
 pub fn targets(conn: &mut DbConn) -> AppResult<Targets> {
-    match cert_db::setting(conn, TARGETS_KEY)? {
-        Some(v) => serde_json::from_str(&v).map_err(|e| AppError::internal(format!("stored {TARGETS_KEY}: {e}"))),
-        None => Ok(Targets::default()),
-    }
+    crate::services::settings::read(conn, TARGETS_KEY)
 }
 
 pub fn save_targets(conn: &mut DbConn, t: &Targets, by: i64, now: Ts) -> AppResult<()> {
-    let errs = t.validate();
-    if !errs.is_empty() {
-        return Err(AppError::invalid_lines(&errs));
-    }
-    write_tx(conn, |c| {
-        cert_db::put_setting(c, TARGETS_KEY, &serde_json::to_string(t).expect("json"), Some(by), now)?;
-        audit::append(
-            c,
-            Some(by),
-            "settings.compliance_targets",
-            "settings:compliance_targets",
-            &serde_json::to_value(t).expect("json"),
-            now,
-        )?;
-        Ok(())
-    })
+    crate::services::settings::save(conn, TARGETS_KEY, t, t.validate(), by, now)
 }
 
 /// A unit's (or the bureau's) standing against the targets.
