@@ -49,6 +49,7 @@ error_codes! {
     EligibilityLapsed => ("eligibility_lapsed", 403, "registered for the level but no longer eligible (a required certificate has lapsed)"),
     NotRegistered => ("not_registered", 403, "a certification sitting: register for its level first"),
     NotFound => ("not_found", 404, "nothing with that id or number, or not visible to the caller"),
+    Expired => ("expired", 410, "it was kept for a limited time and has been deleted: ask for it again"),
     TooLarge => ("too_large", 413, "the upload or form is larger than allowed"),
     Invalid => ("invalid", 422, "invalid input: `fields` names each field and its problem"),
     NotEligible => ("not_eligible", 422, "the officer does not meet the level's conditions; the message gives every reason"),

@@ -171,6 +171,12 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
                             if !dated || !services::operations::lead(&mut conn, services::operations::DATED_SWEEP, &worker, now)? {
                                 return Ok(n);
                             }
+                            // exports' files past their keeping (the admin's setting) are deleted
+                            match services::jobs::expire_exports(&mut conn, now) {
+                                Ok(0) => {}
+                                Ok(k) => println!("exports: deleted the file of {k} export(s) past their keeping"),
+                                Err(e) => eprintln!("deleting expired exports: {}", e.message),
+                            }
                             // once a sitting is over and every attempt is in, analyse its items
                             // ... and recalibrate the bank on the new responses (issue 16), or
                             // for the first time; a calibration that fails is reported and

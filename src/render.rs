@@ -250,6 +250,20 @@ pub fn say(lang: &str, key: &str, params: &serde_json::Value) -> String {
     cat.get(key).map(|t| fill(t, params)).unwrap_or_else(|| key.to_string())
 }
 
+/// A validator's [`Problem`](crate::domain::validation::Problem) said in `lang`: the catalogue's
+/// `problem.<key>` with its values, `{field}` being the field's label (the text of `label_key`
+/// up to a colon, without its explanation; none when `label_key` is empty).
+pub fn say_problem(lang: &str, p: &crate::domain::validation::Problem, label_key: &str) -> String {
+    let mut params: serde_json::Map<String, serde_json::Value> =
+        p.params.iter().map(|(k, v)| ((*k).to_string(), serde_json::Value::String(v.clone()))).collect();
+    if !label_key.is_empty() {
+        let label = say(lang, label_key, &serde_json::json!({}));
+        let name = label.split(['：', ':']).next().unwrap_or(&label).trim().to_string();
+        params.insert("field".into(), serde_json::Value::String(name));
+    }
+    say(lang, &format!("problem.{}", p.key), &serde_json::Value::Object(params))
+}
+
 /// Renders e-mail `kind` (templates/email/KIND.{txt,html}.hbs, subject `mail.KIND.subject` in
 /// the catalogue) in `lang`. Values in `params` are escaped in the HTML part.
 pub fn render_mail(kind: &str, lang: &str, params: &serde_json::Value) -> Result<MailText, String> {

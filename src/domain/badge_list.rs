@@ -3,9 +3,12 @@
 //!
 //! A file's badges are in the column headed 警号 or `badge` (any column, the header in the first
 //! filled row); without such a header, in the first column from the first row. Blank rows are
-//! skipped; any other row must have a badge there.
+//! skipped; any other row must have a badge there. Problems are [`Problem`]s: a catalogue key
+//! (`problem.list_*`, `problem.file_*`) with its values for pages, the English line for the API.
 
 use std::collections::BTreeMap;
+
+use super::validation::Problem;
 
 /// At most this many badges in one check (page, upload or API).
 pub const MAX_BADGES: usize = 5000;
@@ -40,8 +43,14 @@ pub fn from_text(text: &str) -> Vec<String> {
 /// (0-based) → the cell's text, or why it cannot be read.
 pub type Grid = BTreeMap<u32, BTreeMap<u32, Result<String, String>>>;
 
+/// A problem of the list as a whole or of one place in it (no form field: the English line names
+/// the place).
+fn problem(key: &'static str, params: Vec<(&'static str, String)>, english: String) -> Problem {
+    Problem::with("", key, params, english)
+}
+
 /// The badges of a grid, in order, or every error (row and column named).
-pub fn from_grid(grid: &Grid, column_name: impl Fn(u32) -> String) -> Result<Vec<String>, Vec<String>> {
+pub fn from_grid(grid: &Grid, column_name: impl Fn(u32) -> String) -> Result<Vec<String>, Vec<Problem>> {
     let filled = |row: &BTreeMap<u32, Result<String, String>>| row.values().any(|c| c.as_ref().map_or(true, |t| !t.trim().is_empty()));
     let mut rows = grid.iter().filter(|(_, row)| filled(row)).peekable();
     let header = rows.peek().and_then(|(_, row)| row.iter().find(|(_, c)| c.as_ref().is_ok_and(|t| is_header(t))).map(|(col, _)| *col));
@@ -52,16 +61,28 @@ pub fn from_grid(grid: &Grid, column_name: impl Fn(u32) -> String) -> Result<Vec
     let (mut badges, mut errors) = (Vec::new(), Vec::new());
     for (n, row) in rows {
         let at = format!("row {n}, column {} (警号)", column_name(col));
+        let place = || vec![("row", n.to_string()), ("column", column_name(col))];
+        let empty = || problem("list_empty", place(), format!("{at}: empty"));
         match row.get(&col) {
-            None => errors.push(format!("{at}: empty")),
-            Some(Err(e)) => errors.push(format!("{at}: {e}")),
+            None => errors.push(empty()),
+            Some(Err(e)) => {
+                let mut params = place();
+                params.push(("e", e.clone()));
+                errors.push(problem("list_unreadable", params, format!("{at}: {e}")));
+            }
             Some(Ok(t)) => {
                 let t = t.trim();
                 if t.is_empty() {
-                    errors.push(format!("{at}: empty"));
+                    errors.push(empty());
                 } else if !is_badge(t) {
                     let shown: String = t.chars().take(40).collect();
-                    errors.push(format!("{at}: {shown:?} is not a 警号 (1–{MAX_BADGE_CHARS} letters or digits)"));
+                    let mut params = place();
+                    params.extend([("v", format!("{shown:?}")), ("max", MAX_BADGE_CHARS.to_string())]);
+                    errors.push(problem(
+                        "list_not_badge",
+                        params,
+                        format!("{at}: {shown:?} is not a 警号 (1–{MAX_BADGE_CHARS} letters or digits)"),
+                    ));
                 } else {
                     badges.push(t.to_string());
                 }
@@ -69,10 +90,14 @@ pub fn from_grid(grid: &Grid, column_name: impl Fn(u32) -> String) -> Result<Vec
         }
     }
     if badges.is_empty() && errors.is_empty() {
-        errors.push("the file lists no 警号".into());
+        errors.push(problem("list_no_badges", vec![], "the file lists no 警号".into()));
     }
     if badges.len() > MAX_BADGES {
-        errors.push(format!("the file lists {} 警号; at most {MAX_BADGES} per check", badges.len()));
+        errors.push(problem(
+            "list_too_many",
+            vec![("n", badges.len().to_string()), ("max", MAX_BADGES.to_string())],
+            format!("the file lists {} 警号; at most {MAX_BADGES} per check", badges.len()),
+        ));
     }
     if errors.is_empty() {
         Ok(badges)
@@ -82,10 +107,14 @@ pub fn from_grid(grid: &Grid, column_name: impl Fn(u32) -> String) -> Result<Vec
 }
 
 /// The grid of a CSV file (UTF-8, with or without BOM; comma-, semicolon- or tab-separated).
-pub fn csv_grid(bytes: &[u8]) -> Result<Grid, String> {
+pub fn csv_grid(bytes: &[u8]) -> Result<Grid, Problem> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-        format!("row {line}: the file is not UTF-8 text (save it as “CSV UTF-8” or as .xlsx)")
+        problem(
+            "file_not_utf8",
+            vec![("row", line.to_string())],
+            format!("row {line}: the file is not UTF-8 text (save it as “CSV UTF-8” or as .xlsx)"),
+        )
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first = text.lines().next().unwrap_or("");
@@ -112,8 +141,11 @@ pub fn csv_grid(bytes: &[u8]) -> Result<Grid, String> {
     let mut grid = Grid::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| match e.position() {
-            Some(p) => format!("row {}: {e}", row_at(p.byte())),
-            None => e.to_string(),
+            Some(p) => {
+                let row = row_at(p.byte());
+                problem("file_row_unreadable", vec![("row", row.to_string()), ("e", e.to_string())], format!("row {row}: {e}"))
+            }
+            None => problem("file_unreadable", vec![("e", e.to_string())], e.to_string()),
         })?;
         let line = rec.position().map_or(0, |p| row_at(p.byte()));
         grid.insert(line, rec.iter().enumerate().map(|(i, v)| (i as u32, Ok(v.to_string()))).collect());
@@ -126,24 +158,33 @@ pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
 
 /// The badges of an uploaded .xlsx or .csv file (told apart by content, then by name), or every
 /// error.
-pub fn from_file(file_name: &str, bytes: &[u8]) -> Result<Vec<String>, Vec<String>> {
+pub fn from_file(file_name: &str, bytes: &[u8]) -> Result<Vec<String>, Vec<Problem>> {
     if bytes.is_empty() {
-        return Err(vec!["file: the file is empty".into()]);
+        return Err(vec![problem("file_empty", vec![], "file: the file is empty".into())]);
     }
     if bytes.len() > MAX_FILE_BYTES {
-        return Err(vec![format!("file: larger than {} MB", MAX_FILE_BYTES / 1024 / 1024)]);
+        return Err(vec![too_large()]);
     }
     let name = file_name.to_lowercase();
+    // a problem of the whole file, its English line beginning `file: `
+    let of_file = |p: Problem| Problem { english: format!("file: {}", p.english), ..p };
     let grid = if bytes.starts_with(b"PK") || name.ends_with(".xlsx") {
-        let cells = super::formats::xlsx_text_cells(bytes).map_err(|e| vec![format!("file: {e}")])?;
+        let cells =
+            super::formats::xlsx_text_cells(bytes).map_err(|e| vec![of_file(problem("file_unreadable", vec![("e", e.clone())], e))])?;
         // the workbook's rows are 0-based; people count from 1
         cells.into_iter().map(|(r, row)| (r + 1, row)).collect()
     } else if name.ends_with(".xls") || bytes.starts_with(&[0xd0, 0xcf, 0x11, 0xe0]) {
-        return Err(vec!["file: an old Excel (.xls) workbook; save it as .xlsx or CSV".into()]);
+        return Err(vec![problem("file_xls", vec![], "file: an old Excel (.xls) workbook; save it as .xlsx or CSV".into())]);
     } else {
-        csv_grid(bytes).map_err(|e| vec![format!("file: {e}")])?
+        csv_grid(bytes).map_err(|e| vec![of_file(e)])?
     };
     from_grid(&grid, super::formats::xlsx_column_name)
+}
+
+/// An upload over [`MAX_FILE_BYTES`].
+pub fn too_large() -> Problem {
+    let mb = MAX_FILE_BYTES / 1024 / 1024;
+    problem("file_too_large", vec![("mb", mb.to_string())], format!("file: larger than {mb} MB"))
 }
 
 #[cfg(test)]
@@ -173,7 +214,7 @@ mod tests {
     #[test]
     fn every_bad_row_is_named() {
         let g = csv_grid("警号,姓名\n100001,王伟\n,李娜\n\n10 02,张三\n100004\n".as_bytes()).unwrap();
-        let e = from_grid(&g, letters).unwrap_err();
+        let e: Vec<String> = from_grid(&g, letters).unwrap_err().iter().map(Problem::line).collect();
         assert_eq!(
             e,
             vec![
@@ -182,18 +223,31 @@ mod tests {
             ],
             "a blank row still counts"
         );
-        assert_eq!(from_grid(&csv_grid(b"badge\n").unwrap(), letters).unwrap_err(), vec!["the file lists no 警号".to_string()]);
+        let lines = |e: Vec<Problem>| e.iter().map(Problem::line).collect::<Vec<_>>();
+        assert_eq!(lines(from_grid(&csv_grid(b"badge\n").unwrap(), letters).unwrap_err()), vec!["the file lists no 警号".to_string()]);
         let gbk = [0xbe, 0xaf, 0xba, 0xc5, b'\n']; // 警号 in GBK
-        assert!(csv_grid(&gbk).unwrap_err().starts_with("row 1: the file is not UTF-8"));
+        assert!(csv_grid(&gbk).unwrap_err().line().starts_with("row 1: the file is not UTF-8"));
+        assert_eq!(csv_grid(&gbk).unwrap_err().params, vec![("row", "1".to_string())]);
+        assert_eq!(
+            lines(from_file("b.csv", &gbk).unwrap_err()),
+            vec!["file: row 1: the file is not UTF-8 text (save it as “CSV UTF-8” or as .xlsx)"]
+        );
         let mut g = Grid::new();
         g.insert(7, [(0, Err("the cell shows an Excel error (#N/A)".to_string()))].into_iter().collect());
-        assert_eq!(from_grid(&g, letters).unwrap_err(), vec!["row 7, column A (警号): the cell shows an Excel error (#N/A)".to_string()]);
+        assert_eq!(
+            lines(from_grid(&g, letters).unwrap_err()),
+            vec!["row 7, column A (警号): the cell shows an Excel error (#N/A)".to_string()]
+        );
+        // each says its catalogue key and where, for pages in the reader's language
+        let keys: Vec<(&str, Vec<(&str, String)>)> =
+            from_grid(&csv_grid("警号\n,x\n".as_bytes()).unwrap(), letters).unwrap_err().into_iter().map(|p| (p.key, p.params)).collect();
+        assert_eq!(keys, vec![("list_empty", vec![("row", "2".to_string()), ("column", "A".to_string())])]);
     }
 
     #[test]
     fn too_many_badges_are_refused() {
         let text: String = (0..=MAX_BADGES).map(|i| format!("{}\n", 100000 + i)).collect();
-        let e = from_grid(&csv_grid(text.as_bytes()).unwrap(), letters).unwrap_err();
+        let e: Vec<String> = from_grid(&csv_grid(text.as_bytes()).unwrap(), letters).unwrap_err().iter().map(Problem::line).collect();
         assert_eq!(e, vec![format!("the file lists {} 警号; at most {MAX_BADGES} per check", MAX_BADGES + 1)]);
     }
 }

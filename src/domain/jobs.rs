@@ -2,6 +2,7 @@
 //! of its life, without a database: its kind, its state, when a running job counts as abandoned.
 
 use super::org::Role;
+use super::validation::Problem;
 
 /// What a job does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,9 +109,53 @@ pub fn percent(done: i64, total: i64) -> i64 {
     (done.clamp(0, total) * 100) / total
 }
 
+/// How long a finished export's file is kept before the dated sweep deletes it (an admin's
+/// setting on /admin/settings; the job and its result stay, only the file goes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExportRetention {
+    /// Whole days after the export finished, 1–365.
+    pub days: i64,
+}
+
+impl Default for ExportRetention {
+    fn default() -> ExportRetention {
+        ExportRetention { days: 7 }
+    }
+}
+
+impl ExportRetention {
+    /// Every problem of this setting, by field.
+    pub fn problems(&self) -> Vec<Problem> {
+        if (1..=365).contains(&self.days) {
+            Vec::new()
+        } else {
+            vec![Problem::range("export_retention_days", 1, 365, Some(self.days))]
+        }
+    }
+
+    /// Exports that finished before this are past their keeping at `now`.
+    pub fn finished_before(&self, now: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+        now - chrono::Duration::days(self.days)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_export_is_kept_its_days_and_the_setting_is_checked() {
+        let r = ExportRetention::default();
+        assert_eq!(r.days, 7);
+        assert!(r.problems().is_empty());
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 12, 8).unwrap().and_hms_opt(12, 0, 0).unwrap();
+        assert_eq!(r.finished_before(now), chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap().and_hms_opt(12, 0, 0).unwrap());
+        for days in [0, -1, 366] {
+            let p = ExportRetention { days }.problems();
+            assert_eq!((p.len(), p[0].field, p[0].key), (1, "export_retention_days", "range_got"), "{days}");
+        }
+        assert!(ExportRetention { days: 365 }.problems().is_empty() && ExportRetention { days: 1 }.problems().is_empty());
+    }
 
     #[test]
     fn words_round_trip_and_unknown_words_are_refused() {

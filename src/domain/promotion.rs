@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bank::Level;
 use super::certification::CertStatus;
+use super::validation::Problem;
 
 /// One rule: promotion to `target` needs all of its conditions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,24 +23,30 @@ pub struct PromotionRule {
 }
 
 impl PromotionRule {
+    /// Every problem of this rule in English, `field: problem` (the API and the logs).
     pub fn validate(&self) -> Vec<String> {
+        self.problems().iter().map(Problem::line).collect()
+    }
+
+    /// Every problem of this rule, by field (said in the reader's language on the rules page);
+    /// a problem of the whole rule names no field.
+    pub fn problems(&self) -> Vec<Problem> {
         let mut errs = Vec::new();
-        if self.name.trim().is_empty() || self.name.chars().count() > 100 {
-            errs.push("name: required, at most 100 characters".into());
-        }
-        if self.target.trim().is_empty() || self.target.chars().count() > 100 {
-            errs.push("target: required, at most 100 characters".into());
+        for (field, v) in [("name", &self.name), ("target", &self.target)] {
+            if v.trim().is_empty() || v.chars().count() > 100 {
+                errs.push(Problem::with(field, "required_max", vec![("n", "100".into())], "required, at most 100 characters"));
+            }
         }
         if let Some(m) = self.no_failed_bimonthly_months {
             if !(1..=120).contains(&m) {
-                errs.push(format!("no_failed_bimonthly_months: must be 1–120, got {m}"));
+                errs.push(Problem::range("no_failed_bimonthly_months", 1, 120, Some(m.into())));
             }
         }
         if self.min_level.is_none() && self.cert_valid_on_date {
-            errs.push("cert_valid_on_date: needs a minimum level".into());
+            errs.push(Problem::plain("cert_valid_on_date", "needs_min_level", "needs a minimum level"));
         }
         if self.min_level.is_none() && !self.no_open_remedial && self.no_failed_bimonthly_months.is_none() {
-            errs.push("the rule has no condition".into());
+            errs.push(Problem::plain("", "rule_no_condition", "the rule has no condition"));
         }
         errs
     }
@@ -191,11 +198,29 @@ mod tests {
         let bad =
             PromotionRule { name: " ".into(), min_level: None, no_open_remedial: false, no_failed_bimonthly_months: Some(0), ..rule() };
         let e = bad.validate();
-        assert!(
-            e.iter().any(|x| x.starts_with("name"))
-                && e.iter().any(|x| x.starts_with("no_failed"))
-                && e.iter().any(|x| x.starts_with("cert_valid")),
+        assert_eq!(
+            e,
+            vec![
+                "name: required, at most 100 characters",
+                "no_failed_bimonthly_months: must be 1–120, got 0",
+                "cert_valid_on_date: needs a minimum level"
+            ],
             "{e:?}"
         );
+        let keys: Vec<(&str, &str)> = bad.problems().iter().map(|p| (p.field, p.key)).collect();
+        assert_eq!(
+            keys,
+            [("name", "required_max"), ("no_failed_bimonthly_months", "range_got"), ("cert_valid_on_date", "needs_min_level")]
+        );
+        // a rule without any condition is a problem of the whole rule: no field named
+        let empty = PromotionRule {
+            min_level: None,
+            no_open_remedial: false,
+            no_failed_bimonthly_months: None,
+            cert_valid_on_date: false,
+            ..rule()
+        };
+        assert_eq!(empty.validate(), vec!["the rule has no condition"]);
+        assert_eq!(empty.problems()[0].field, "");
     }
 }

@@ -77,9 +77,14 @@ impl Problem {
         Problem { field, key, params, english: english.into() }
     }
 
-    /// `field: problem` in English, as the API and [`FieldError::from_line`] read it.
+    /// `field: problem` in English, as the API and [`FieldError::from_line`] read it; a problem
+    /// of the whole input (no field) is its sentence alone.
     pub fn line(&self) -> String {
-        format!("{}: {}", self.field, self.english)
+        if self.field.is_empty() {
+            self.english.clone()
+        } else {
+            format!("{}: {}", self.field, self.english)
+        }
     }
 }
 
@@ -94,5 +99,8 @@ mod tests {
         assert_eq!(FieldError::from_line("2026-01-01: a holiday").field, "");
         assert_eq!(FieldError::from_line("plain sentence").to_string(), "plain sentence");
         assert_eq!(FieldError::new("name", "required").to_string(), "name: required");
+        // a problem of the whole input reads as its sentence, not ": sentence"
+        assert_eq!(Problem::plain("", "k", "the rule has no condition").line(), "the rule has no condition");
+        assert_eq!(FieldError::from_line(&Problem::plain("", "k", "x").line()), FieldError::new("", "x"));
     }
 }

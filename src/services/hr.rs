@@ -17,6 +17,7 @@ use crate::domain::compliance::{self, Figures, OfficerFacts, Targets};
 use crate::domain::exam::SittingKind;
 use crate::domain::org::{unit_path, Role};
 use crate::domain::promotion::{self, CertFact, Facts, PromotionRule, Refusal};
+use crate::domain::validation::{FieldError, Problem};
 use crate::error::{AppError, AppResult};
 use crate::timefmt::bureau_date;
 
@@ -75,12 +76,17 @@ fn in_use() -> bool {
 
 impl RuleInput {
     /// The rule, or every problem with it, each naming its field.
-    pub fn rule(&self) -> Result<PromotionRule, Vec<String>> {
+    pub fn rule(&self) -> Result<PromotionRule, Vec<Problem>> {
         let mut errs = Vec::new();
         let min_level = match self.min_level.as_deref().map(str::trim).unwrap_or("") {
             "" => None,
             l => Level::parse(l).or_else(|| {
-                errs.push(format!("min_level: unknown level {l:?} (basic, intermediate or advanced)"));
+                errs.push(Problem::with(
+                    "min_level",
+                    "unknown_level",
+                    vec![("got", format!("{l:?}"))],
+                    format!("unknown level {l:?} (basic, intermediate or advanced)"),
+                ));
                 None
             }),
         };
@@ -94,11 +100,7 @@ impl RuleInput {
         };
         // a level we could not read is not also "no minimum level"
         let unread_level = !errs.is_empty();
-        errs.extend(
-            rule.validate()
-                .into_iter()
-                .filter(|e| !(unread_level && (e.starts_with("cert_valid_on_date") || e.starts_with("the rule has no")))),
-        );
+        errs.extend(rule.problems().into_iter().filter(|p| !(unread_level && matches!(p.key, "needs_min_level" | "rule_no_condition"))));
         if errs.is_empty() {
             Ok(rule)
         } else {
@@ -108,9 +110,9 @@ impl RuleInput {
 }
 
 /// Creates (`id` None) or updates a rule from HR's input, audited; 422 with every field's
-/// problem, 404 for an unknown id.
+/// problem in English (the API), 404 for an unknown id.
 pub fn save_rule_input(conn: &mut DbConn, id: Option<i64>, input: &RuleInput, by: i64, now: Ts) -> AppResult<i64> {
-    let rule = input.rule().map_err(|e| AppError::invalid_lines(&e))?;
+    let rule = input.rule().map_err(|e| AppError::invalid_lines(&e.iter().map(Problem::line).collect::<Vec<_>>()))?;
     save_rule(conn, id, &rule, input.active, by, now)
 }
 
@@ -139,6 +141,27 @@ pub fn tokens(conn: &mut DbConn) -> AppResult<Vec<ApiToken>> {
     Ok(hr_db::tokens(conn)?)
 }
 
+/// [`save_rule_input`] for the rules page: each problem tied to its field and said in `lang`
+/// with the field's label.
+pub fn save_rule_input_in(conn: &mut DbConn, id: Option<i64>, input: &RuleInput, lang: &str, by: i64, now: Ts) -> AppResult<i64> {
+    let rule = input.rule().map_err(|e| {
+        AppError::invalid(e.iter().map(|p| FieldError::new(p.field, crate::render::say_problem(lang, p, rule_label(p.field)))).collect())
+    })?;
+    save_rule(conn, id, &rule, input.active, by, now)
+}
+
+/// The rules page's label (catalogue key) of a field a rule's problem names.
+fn rule_label(field: &str) -> &'static str {
+    match field {
+        "name" => "hr.rule_name",
+        "target" => "hr.target",
+        "min_level" => "hr.min_level",
+        "no_failed_bimonthly_months" => "hr.months_field",
+        "cert_valid_on_date" => "hr.valid_on_date",
+        _ => "hr.rule_name",
+    }
+}
+
 /// Which rule an eligibility question is asked against.
 #[derive(Clone, Debug)]
 pub enum RuleRef {
@@ -160,12 +183,25 @@ const MAX_ASKED_BADGE_CHARS: usize = 64;
 
 /// The rule in use that `r` names, or why not (422 naming `field`).
 pub fn resolve_rule(conn: &mut DbConn, r: &RuleRef, field: &str) -> AppResult<hr_db::StoredRule> {
+    find_rule(conn, r, field)?.map_err(|p| AppError::invalid_lines(&[p.line()]))
+}
+
+/// A problem of an eligibility question. Its field may be numbered (`badges[3]`), so the English
+/// line names it; the catalogue's `problem.<key>` says it on pages with the field's label.
+fn ask_problem(key: &'static str, params: Vec<(&'static str, String)>, english: String) -> Problem {
+    Problem::with("", key, params, english)
+}
+
+/// [`resolve_rule`], its refusal as a [`Problem`].
+fn find_rule(conn: &mut DbConn, r: &RuleRef, field: &str) -> AppResult<Result<hr_db::StoredRule, Problem>> {
     let rules = hr_db::rules(conn)?;
-    match r {
+    Ok(match r {
         RuleRef::Id(id) => match rules.into_iter().find(|x| x.id == *id) {
             Some(x) if x.active => Ok(x),
-            Some(_) => Err(AppError::unprocessable(format!("{field}: promotion rule {id} is not in use"))),
-            None => Err(AppError::unprocessable(format!("{field}: no promotion rule {id}"))),
+            Some(_) => {
+                Err(ask_problem("rule_not_in_use", vec![("id", id.to_string())], format!("{field}: promotion rule {id} is not in use")))
+            }
+            None => Err(ask_problem("rule_unknown", vec![("id", id.to_string())], format!("{field}: no promotion rule {id}"))),
         },
         RuleRef::Target(t) => {
             let t = t.trim();
@@ -173,62 +209,106 @@ pub fn resolve_rule(conn: &mut DbConn, r: &RuleRef, field: &str) -> AppResult<hr
             match found.len() {
                 1 => Ok(found.into_iter().next().expect("one")),
                 0 => match t.parse::<i64>() {
-                    Ok(id) => resolve_rule(conn, &RuleRef::Id(id), field),
-                    Err(_) => Err(AppError::unprocessable(format!("{field}: no promotion rule in use promotes to {t:?}"))),
+                    Ok(id) => return find_rule(conn, &RuleRef::Id(id), field),
+                    Err(_) => Err(ask_problem(
+                        "rule_no_target",
+                        vec![("t", format!("{t:?}"))],
+                        format!("{field}: no promotion rule in use promotes to {t:?}"),
+                    )),
                 },
-                n => Err(AppError::unprocessable(format!(
-                    "{field}: {n} rules in use promote to {t:?}; give the rule's id ({})",
-                    found.iter().map(|x| x.id.to_string()).collect::<Vec<_>>().join(", ")
-                ))),
+                n => {
+                    let ids = found.iter().map(|x| x.id.to_string()).collect::<Vec<_>>().join(", ");
+                    Err(ask_problem(
+                        "rule_ambiguous",
+                        vec![("n", n.to_string()), ("t", format!("{t:?}")), ("ids", ids.clone())],
+                        format!("{field}: {n} rules in use promote to {t:?}; give the rule's id ({ids})"),
+                    ))
+                }
             }
         }
-    }
+    })
 }
 
 /// Answers an eligibility question (the HR page, its upload, the API): every problem with the
-/// question at once (422, each naming its field), else the rule, the date and a verdict per
-/// distinct badge, unknown badges included.
+/// question at once (422, each naming its field, in English), else the rule, the date and a
+/// verdict per distinct badge, unknown badges included.
 pub fn check_request(conn: &mut DbConn, req: &CheckRequest, now: Ts) -> AppResult<(hr_db::StoredRule, NaiveDate, Vec<Verdict>)> {
+    ask(conn, req, now)?.map_err(|errs| AppError::invalid_lines(&errs.iter().map(Problem::line).collect::<Vec<_>>()))
+}
+
+/// [`check_request`] for HR's page: each problem a sentence in `lang`.
+pub fn check_request_in(
+    conn: &mut DbConn,
+    req: &CheckRequest,
+    lang: &str,
+    now: Ts,
+) -> AppResult<(hr_db::StoredRule, NaiveDate, Vec<Verdict>)> {
+    ask(conn, req, now)?.map_err(|errs| AppError::invalid(said_in(lang, &errs)))
+}
+
+/// Problems without a form field (an eligibility question's, an uploaded list's), each a
+/// sentence in `lang` from the catalogue.
+pub fn said_in(lang: &str, problems: &[Problem]) -> Vec<FieldError> {
+    problems.iter().map(|p| FieldError::new("", crate::render::say_problem(lang, p, ""))).collect()
+}
+
+fn ask(conn: &mut DbConn, req: &CheckRequest, now: Ts) -> AppResult<Result<(hr_db::StoredRule, NaiveDate, Vec<Verdict>), Vec<Problem>>> {
     use crate::domain::badge_list::MAX_BADGES;
     let mut errs = Vec::new();
-    let date = NaiveDate::parse_from_str(req.date.trim(), "%Y-%m-%d")
-        .map_err(|_| errs.push(format!("date: {:?} is not a date (YYYY-MM-DD, the promotion date)", req.date.trim())))
+    let typed = req.date.trim();
+    let date = NaiveDate::parse_from_str(typed, "%Y-%m-%d")
+        .map_err(|_| {
+            errs.push(ask_problem(
+                "date_not_date",
+                vec![("v", format!("{typed:?}"))],
+                format!("date: {typed:?} is not a date (YYYY-MM-DD, the promotion date)"),
+            ))
+        })
         .ok();
     if req.badges.is_empty() {
-        errs.push("badges: list at least one 警号".into());
+        errs.push(ask_problem("badges_none", vec![], "badges: list at least one 警号".into()));
     }
     if req.badges.len() > MAX_BADGES {
-        errs.push(format!("badges: {} given; at most {MAX_BADGES} per check", req.badges.len()));
+        let n = req.badges.len();
+        errs.push(ask_problem(
+            "badges_too_many",
+            vec![("n", n.to_string()), ("max", MAX_BADGES.to_string())],
+            format!("badges: {n} given; at most {MAX_BADGES} per check"),
+        ));
     } else {
         for (i, b) in req.badges.iter().enumerate() {
+            let nth = ("nth", (i + 1).to_string());
             if b.trim().is_empty() {
-                errs.push(format!("badges[{i}]: empty"));
+                errs.push(ask_problem("badge_empty", vec![nth], format!("badges[{i}]: empty")));
             } else if b.chars().count() > MAX_ASKED_BADGE_CHARS {
-                errs.push(format!("badges[{i}]: longer than {MAX_ASKED_BADGE_CHARS} characters"));
+                errs.push(ask_problem(
+                    "badge_too_long",
+                    vec![nth, ("max", MAX_ASKED_BADGE_CHARS.to_string())],
+                    format!("badges[{i}]: longer than {MAX_ASKED_BADGE_CHARS} characters"),
+                ));
             }
         }
     }
     let rule = match &req.rule {
         None => {
-            errs.push("rule_id: choose a promotion rule".into());
+            errs.push(ask_problem("rule_missing", vec![], "rule_id: choose a promotion rule".into()));
             None
         }
-        Some(r) => match resolve_rule(conn, r, if matches!(r, RuleRef::Id(_)) { "rule_id" } else { "target" }) {
+        Some(r) => match find_rule(conn, r, if matches!(r, RuleRef::Id(_)) { "rule_id" } else { "target" })? {
             Ok(rule) => Some(rule),
-            Err(e) if e.is_invalid() => {
-                errs.push(e.message);
+            Err(p) => {
+                errs.push(p);
                 None
             }
-            Err(e) => return Err(e),
         },
     };
     let (Some(rule), Some(date), true) = (rule, date, errs.is_empty()) else {
         // errors beyond the first few hundred add nothing
         errs.truncate(200);
-        return Err(AppError::invalid_lines(&errs));
+        return Ok(Err(errs));
     };
     let verdicts = check(conn, &rule.rule(), &req.badges, date, now)?;
-    Ok((rule, date, verdicts))
+    Ok(Ok((rule, date, verdicts)))
 }
 
 /// One reason in the reader's language, with a stable code for machines (`unknown_badge`,
@@ -395,29 +475,11 @@ pub fn check(conn: &mut DbConn, rule: &PromotionRule, badges: &[String], date: N
 const TARGETS_KEY: &str = "compliance_targets";
 
 pub fn targets(conn: &mut DbConn) -> AppResult<Targets> {
-    match cert_db::setting(conn, TARGETS_KEY)? {
-        Some(v) => serde_json::from_str(&v).map_err(|e| AppError::internal(format!("stored {TARGETS_KEY}: {e}"))),
-        None => Ok(Targets::default()),
-    }
+    crate::services::settings::read(conn, TARGETS_KEY)
 }
 
 pub fn save_targets(conn: &mut DbConn, t: &Targets, by: i64, now: Ts) -> AppResult<()> {
-    let errs = t.validate();
-    if !errs.is_empty() {
-        return Err(AppError::invalid_lines(&errs));
-    }
-    write_tx(conn, |c| {
-        cert_db::put_setting(c, TARGETS_KEY, &serde_json::to_string(t).expect("json"), Some(by), now)?;
-        audit::append(
-            c,
-            Some(by),
-            "settings.compliance_targets",
-            "settings:compliance_targets",
-            &serde_json::to_value(t).expect("json"),
-            now,
-        )?;
-        Ok(())
-    })
+    crate::services::settings::save(conn, TARGETS_KEY, t, t.validate(), by, now)
 }
 
 /// A unit's (or the bureau's) standing against the targets.

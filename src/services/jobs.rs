@@ -16,7 +16,8 @@ use crate::db::models::jobs;
 pub use crate::db::models::jobs::Job;
 use crate::db::models::{audit, imports, org, Ts};
 use crate::db::{write_tx, DbConn, Pool};
-use crate::domain::jobs::{JobKind, JobState, HEARTBEAT_SECONDS, STALE_AFTER_SECONDS};
+use crate::domain::jobs::{ExportRetention, JobKind, JobState, HEARTBEAT_SECONDS, STALE_AFTER_SECONDS};
+use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::{bank_import, file_export, people, remedial};
 
@@ -510,13 +511,49 @@ pub fn job_for(conn: &mut DbConn, id: i64, viewer: i64) -> AppResult<Job> {
     Ok(job)
 }
 
-/// An export job's file, for the one who asked for it: (name, bytes).
+/// An export job's file, for the one who asked for it: (name, bytes); 410 `expired` once the
+/// dated sweep has deleted it ([`expire_exports`]).
 pub fn job_file(conn: &mut DbConn, id: i64, viewer: i64) -> AppResult<(String, Vec<u8>)> {
     let job = job_for(conn, id, viewer)?;
     if job.kind != JobKind::FileExport || job.state != JobState::Done {
         return Err(AppError::not_found(format!("job {id} has no file")));
     }
-    jobs::file(conn, id)?.ok_or_else(|| AppError::not_found(format!("job {id} has no file")))
+    match jobs::file(conn, id)? {
+        Some(file) => Ok(file),
+        None if job.file_name.is_some() => {
+            let days = export_retention(conn)?.days;
+            Err(AppError::new(
+                ErrorCode::Expired,
+                format!("the file of export job {id} was deleted: exports are kept {days} days after they finish; export again"),
+            )
+            .localized("jobs.file_expired", json!({"days": days})))
+        }
+        None => Err(AppError::not_found(format!("job {id} has no file"))),
+    }
+}
+
+/// Whether a finished export's file is still kept (false once [`expire_exports`] deleted it).
+pub fn file_kept(conn: &mut DbConn, id: i64) -> AppResult<bool> {
+    Ok(jobs::has_file(conn, id)?)
+}
+
+const EXPORT_RETENTION_KEY: &str = "export_retention";
+
+/// How long finished exports' files are kept.
+pub fn export_retention(conn: &mut DbConn) -> AppResult<ExportRetention> {
+    crate::services::settings::read(conn, EXPORT_RETENTION_KEY)
+}
+
+/// Sets how long finished exports' files are kept (admins; audited; the next sweep applies it).
+pub fn save_export_retention(conn: &mut DbConn, r: &ExportRetention, by: i64, now: Ts) -> AppResult<()> {
+    crate::services::settings::save(conn, EXPORT_RETENTION_KEY, r, r.problems().iter().map(Problem::line).collect(), by, now)
+}
+
+/// The dated sweep's part: deletes the files of exports finished longer ago than the setting
+/// keeps them (their jobs stay, their pages say the file has expired); how many.
+pub fn expire_exports(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
+    let before = export_retention(conn)?.finished_before(now);
+    Ok(write_tx(conn, |c| jobs::delete_files(c, JobKind::FileExport, before))?)
 }
 
 /// The jobs of a kind a user started, newest first (their own imports and exports).

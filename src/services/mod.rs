@@ -35,6 +35,7 @@ pub mod questions;
 pub mod remedial;
 pub mod save_writer;
 pub mod scale;
+pub mod settings;
 pub mod setup;
 pub mod standards;
 pub mod training;

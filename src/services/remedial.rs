@@ -7,7 +7,7 @@ use chrono::Duration;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::db::models::{bank as bank_db, cert as cert_db, exam as exam_db, org, training as tr_db, Ts};
+use crate::db::models::{bank as bank_db, exam as exam_db, org, training as tr_db, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::QuestionKind;
 use crate::domain::exam::{Eligibility, Release, SittingKind};
@@ -23,30 +23,11 @@ use crate::timefmt::bureau_date;
 const SETTINGS_KEY: &str = "remedial_rules";
 
 pub fn rules(conn: &mut DbConn) -> AppResult<RemedialRules> {
-    match cert_db::setting(conn, SETTINGS_KEY)? {
-        Some(v) => serde_json::from_str(&v).map_err(|e| AppError::internal(format!("stored {SETTINGS_KEY}: {e}"))),
-        None => Ok(RemedialRules::default()),
-    }
+    crate::services::settings::read(conn, SETTINGS_KEY)
 }
 
 pub fn save_rules(conn: &mut DbConn, r: &RemedialRules, by: i64, now: Ts) -> AppResult<()> {
-    let errs = r.validate();
-    if !errs.is_empty() {
-        return Err(AppError::invalid_lines(&errs));
-    }
-    let text = serde_json::to_string(r).expect("json");
-    write_tx(conn, |c| {
-        cert_db::put_setting(c, SETTINGS_KEY, &text, Some(by), now)?;
-        crate::db::models::audit::append(
-            c,
-            Some(by),
-            "settings.remedial_rules",
-            "settings:remedial_rules",
-            &serde_json::to_value(r).expect("json"),
-            now,
-        )?;
-        Ok(())
-    })
+    crate::services::settings::save(conn, SETTINGS_KEY, r, r.validate(), by, now)
 }
 
 /// Per item of a graded attempt: (version id, points earned, points possible).

@@ -79,8 +79,8 @@ pub async fn save_rule(ctx: PageCtx<'_>, p: Personnel<'_>, f: CsrfForm<RuleForm>
         cert_valid_on_date: f.cert_valid_on_date,
         active: f.active.unwrap_or(false),
     };
-    let (by, now, id) = (p.id(), ctx.state.clock.now(), f.id);
-    match with_db(ctx.state, move |c| hr::save_rule_input(c, id, &input, by, now)).await {
+    let (by, now, id, lang) = (p.id(), ctx.state.clock.now(), f.id, ctx.lang);
+    match with_db(ctx.state, move |c| hr::save_rule_input_in(c, id, &input, lang, by, now)).await {
         Ok(_) => Ok(Either::Right(Redirect::to("/hr/rules"))),
         Err(e) if e.is_invalid() => rules_page(&ctx, &f, e.lines()).await.map(Either::Left),
         Err(e) => Err(e),
@@ -139,20 +139,29 @@ pub async fn eligibility(ctx: PageCtx<'_>, _p: Personnel<'_>) -> AppResult<RawHt
     check_page(&ctx, None, "", "", None, vec![]).await
 }
 
-/// The badges of an uploaded file, or every error in it (row and column named).
-async fn badges_of_upload(file: &TempFile<'_>) -> Result<Vec<String>, Vec<String>> {
+/// The badges of an uploaded file, or every error in it (row and column named), said in `lang`.
+async fn badges_of_upload(file: &TempFile<'_>, lang: &str) -> Result<Vec<String>, Vec<String>> {
+    use crate::domain::badge_list;
+    let said = |problems: Vec<crate::domain::validation::Problem>| hr::said_in(lang, &problems).into_iter().map(|e| e.message).collect();
     let name = file.raw_name().map(|n| n.dangerous_unsafe_unsanitized_raw().as_str().to_string()).unwrap_or_default();
-    if file.len() as usize > crate::domain::badge_list::MAX_FILE_BYTES {
-        return Err(vec![format!("file: larger than {} MB", crate::domain::badge_list::MAX_FILE_BYTES / 1024 / 1024)]);
+    if file.len() as usize > badge_list::MAX_FILE_BYTES {
+        return Err(said(vec![badge_list::too_large()]));
     }
     let bytes = match file.path() {
-        Some(path) => rocket::tokio::fs::read(path).await.map_err(|e| vec![format!("file: cannot read the upload: {e}")])?,
+        Some(path) => rocket::tokio::fs::read(path).await.map_err(|e| {
+            said(vec![crate::domain::validation::Problem::with(
+                "",
+                "file_unreadable",
+                vec![("e", e.to_string())],
+                format!("file: cannot read the upload: {e}"),
+            )])
+        })?,
         None => match file {
             TempFile::Buffered { content } => content.to_vec(),
             TempFile::File { .. } => Vec::new(),
         },
     };
-    crate::domain::badge_list::from_file(&name, &bytes)
+    badge_list::from_file(&name, &bytes).map_err(said)
 }
 
 #[post("/hr/eligibility", data = "<f>")]
@@ -165,7 +174,7 @@ pub async fn run_check(
     // the typed list and the file's badges together (a badge in both is checked once)
     let mut badges = crate::domain::badge_list::from_text(&f.badges);
     if let Some(file) = f.file.as_ref().filter(|file| file.len() > 0) {
-        match badges_of_upload(file).await {
+        match badges_of_upload(file, ctx.lang).await {
             Ok(more) => badges.extend(more),
             Err(errs) => return check_page(&ctx, f.rule_id, &f.date, &f.badges, None, errs).await.map(Either::Left),
         }
@@ -173,8 +182,8 @@ pub async fn run_check(
     // the result page lists what was checked, so "export CSV" works without the file again
     let shown = badges.join("\n");
     let req = hr::CheckRequest { rule: f.rule_id.map(hr::RuleRef::Id), date: f.date.clone(), badges };
-    let now = ctx.state.clock.now();
-    let (rule, date, verdicts) = match with_db(ctx.state, move |c| hr::check_request(c, &req, now)).await {
+    let (now, lang) = (ctx.state.clock.now(), ctx.lang);
+    let (rule, date, verdicts) = match with_db(ctx.state, move |c| hr::check_request_in(c, &req, lang, now)).await {
         Ok(x) => x,
         Err(e) if e.is_invalid() => return check_page(&ctx, f.rule_id, &f.date, &f.badges, None, e.lines()).await.map(Either::Left),
         Err(e) => return Err(e),

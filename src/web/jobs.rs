@@ -1,6 +1,7 @@
 //! A background job's page for the one who started it (question and case-evaluation imports,
 //! the bureau's export): progress while it runs, refreshing itself every 2 s without script,
-//! then its result, its row-numbered errors (nothing stored), or its file to download. Officer
+//! then its result, its row-numbered errors (nothing stored), or its file to download (or, once
+//! the dated sweep has deleted it, that it has expired: 410 for the file). Officer
 //! imports have their own page for admins (`web::admin::job_page`).
 
 use rocket::get;
@@ -32,7 +33,12 @@ pub fn job_json(ctx: &PageCtx<'_>, j: &Job) -> Value {
 #[get("/jobs/<id>")]
 pub async fn job_show(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let viewer = u.id();
-    let job = with_db(ctx.state, move |c| jobs::job_for(c, id, viewer)).await?;
+    let (job, file_kept) = with_db(ctx.state, move |c| {
+        let job = jobs::job_for(c, id, viewer)?;
+        let kept = job.kind == JobKind::FileExport && job.state == JobState::Done && jobs::file_kept(c, id)?;
+        Ok((job, kept))
+    })
+    .await?;
     if job.kind == JobKind::OfficerImport {
         // the admins' page, which shows the initial passwords once
         return Ok(Either::Right(Redirect::to(format!("/admin/jobs/{id}"))));
@@ -50,7 +56,7 @@ pub async fn job_show(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<E
         json!({
             "job": job_json(&ctx, &job), "result": result, "errors": errors, "back": back,
             "question_import": job.kind == JobKind::QuestionImport, "case_import": job.kind == JobKind::CaseImport,
-            "file_export": job.kind == JobKind::FileExport, "file_name": job.file_name,
+            "file_export": job.kind == JobKind::FileExport, "file_name": job.file_name, "file_kept": file_kept,
             "refresh_seconds": (!job.state.finished()).then_some(2),
         }),
     )

@@ -136,6 +136,7 @@ pub fn routes() -> Vec<rocket::Route> {
         settings::settings_page,
         settings::save_targets,
         settings::save_rules,
+        settings::save_exports,
         settings::api_targets,
         settings::api_put_targets,
         settings::api_rules,

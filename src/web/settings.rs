@@ -1,6 +1,7 @@
 //! Settings a bureau owns (admins): the compliance targets (the 10 % / 20 % bands of officers
 //! lacking 基本级, the new-officer window, the key 警种) and the remedial-training rules. Stored
-//! in the settings table, audited, read on every use (no restart).
+//! in the settings table, audited, read on every use (no restart); and how many days finished
+//! exports' files are kept.
 
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
@@ -12,10 +13,11 @@ use super::pages::{CsrfForm, PageCtx};
 use super::with_db;
 use crate::auth::Admin;
 use crate::domain::compliance::Targets;
+use crate::domain::jobs::ExportRetention;
 use crate::domain::remedial::RemedialRules;
 use crate::domain::validation::Problem;
 use crate::error::AppResult;
-use crate::services::{hr, remedial};
+use crate::services::{hr, jobs, remedial};
 use crate::state::AppState;
 use crate::web::api::{json_body, ErrorBody};
 
@@ -35,24 +37,36 @@ fn rules_fields(r: &RemedialRules) -> serde_json::Value {
            "remind_every_days": r.remind_every_days.to_string()})
 }
 
-async fn page(
-    ctx: &PageCtx<'_>,
-    targets: Option<serde_json::Value>,
-    rules: Option<serde_json::Value>,
-    errors: Vec<String>,
-    saved: Option<&str>,
-) -> AppResult<RawHtml<String>> {
-    let (t, r) = with_db(ctx.state, |c| Ok((hr::targets(c)?, remedial::rules(c)?))).await?;
+fn retention_fields(r: &ExportRetention) -> serde_json::Value {
+    json!({"export_retention_days": r.days.to_string()})
+}
+
+/// What was typed into one of the page's forms when it was refused (the others show what is stored).
+enum Typed {
+    Targets(serde_json::Value),
+    Rules(serde_json::Value),
+    Retention(serde_json::Value),
+}
+
+async fn page(ctx: &PageCtx<'_>, typed: Option<Typed>, errors: Vec<String>, saved: Option<&str>) -> AppResult<RawHtml<String>> {
+    let (t, r, x) = with_db(ctx.state, |c| Ok((hr::targets(c)?, remedial::rules(c)?, jobs::export_retention(c)?))).await?;
+    let (mut tg, mut rr, mut ex) = (targets_fields(&t), rules_fields(&r), retention_fields(&x));
+    match typed {
+        Some(Typed::Targets(v)) => tg = v,
+        Some(Typed::Rules(v)) => rr = v,
+        Some(Typed::Retention(v)) => ex = v,
+        None => {}
+    }
     ctx.render(
         "admin/settings",
-        json!({"tg": targets.unwrap_or_else(|| targets_fields(&t)), "r": rules.unwrap_or_else(|| rules_fields(&r)),
-               "errors": errors, "saved": saved, "defaults_t": targets_fields(&Targets::default()), "defaults_r": rules_fields(&RemedialRules::default())}),
+        json!({"tg": tg, "r": rr, "ex": ex, "errors": errors, "saved": saved, "defaults_t": targets_fields(&Targets::default()),
+               "defaults_r": rules_fields(&RemedialRules::default()), "defaults_x": retention_fields(&ExportRetention::default())}),
     )
 }
 
 #[get("/admin/settings")]
 pub async fn settings_page(ctx: PageCtx<'_>, _a: Admin<'_>) -> AppResult<RawHtml<String>> {
-    page(&ctx, None, None, vec![], None).await
+    page(&ctx, None, vec![], None).await
 }
 
 /// Every field as typed: numbers are read here so a bad one is named at its field.
@@ -92,26 +106,18 @@ fn said(ctx: &PageCtx<'_>, problems: &[Problem]) -> Vec<String> {
     problems
         .iter()
         .map(|p| {
-            let mut params = serde_json::Map::new();
-            for (k, v) in &p.params {
-                params.insert((*k).to_string(), json!(v));
-            }
             // the rule counts the deduction in hundredths; the form, in points
-            let field = if p.field == "case_deduction_centi" {
-                for k in ["lo", "hi", "got"] {
-                    if let Some(v) = params.get(k).and_then(|v| v.as_str()).and_then(|v| v.parse::<i64>().ok()) {
-                        params.insert(k.into(), json!(crate::domain::grading::format_points(v)));
-                    }
-                }
-                "case_deduction"
+            let p = if p.field == "case_deduction_centi" {
+                let params = p
+                    .params
+                    .iter()
+                    .map(|(k, v)| (*k, v.parse::<i64>().map(crate::domain::grading::format_points).unwrap_or_else(|_| v.clone())))
+                    .collect();
+                Problem { field: "case_deduction", params, ..p.clone() }
             } else {
-                p.field
+                p.clone()
             };
-            // the label's name, without its explanation after the colon
-            let label = ctx.state.renderer.text(ctx.lang, &format!("settings.{field}"), &json!({}));
-            let name = label.split(['：', ':']).next().unwrap_or(&label).trim().to_string();
-            params.insert("field".into(), json!(name));
-            format!("{field}: {}", ctx.state.renderer.text(ctx.lang, &format!("problem.{}", p.key), &serde_json::Value::Object(params)))
+            format!("{}: {}", p.field, crate::render::say_problem(ctx.lang, &p, &format!("settings.{}", p.field)))
         })
         .collect()
 }
@@ -139,12 +145,12 @@ pub async fn save_targets(ctx: PageCtx<'_>, a: Admin<'_>, f: CsrfForm<TargetsFor
     }
     let errs = with_rule_errors(errs, t.problems());
     if !errs.is_empty() {
-        return page(&ctx, Some(typed), None, said(&ctx, &errs), None).await;
+        return page(&ctx, Some(Typed::Targets(typed)), said(&ctx, &errs), None).await;
     }
     let (by, now) = (a.id(), ctx.state.clock.now());
     match with_db(ctx.state, move |c| hr::save_targets(c, &t, by, now)).await {
-        Ok(()) => page(&ctx, None, None, vec![], Some("compliance")).await,
-        Err(e) if e.is_invalid() => page(&ctx, Some(typed), None, e.lines(), None).await,
+        Ok(()) => page(&ctx, None, vec![], Some("compliance")).await,
+        Err(e) if e.is_invalid() => page(&ctx, Some(Typed::Targets(typed)), e.lines(), None).await,
         Err(e) => Err(e),
     }
 }
@@ -206,14 +212,35 @@ pub async fn save_rules(ctx: PageCtx<'_>, a: Admin<'_>, f: CsrfForm<RulesForm>) 
         errs.retain(|p| p.field != "case_deduction_centi");
     }
     if !errs.is_empty() {
-        return page(&ctx, None, Some(typed), said(&ctx, &errs), None).await;
+        return page(&ctx, Some(Typed::Rules(typed)), said(&ctx, &errs), None).await;
     }
     let (by, now) = (a.id(), ctx.state.clock.now());
     match with_db(ctx.state, move |c| remedial::save_rules(c, &r, by, now)).await {
-        Ok(()) => page(&ctx, None, None, vec![], Some("remedial")).await,
-        Err(e) if e.is_invalid() => page(&ctx, None, Some(typed), e.lines(), None).await,
+        Ok(()) => page(&ctx, None, vec![], Some("remedial")).await,
+        Err(e) if e.is_invalid() => page(&ctx, Some(Typed::Rules(typed)), e.lines(), None).await,
         Err(e) => Err(e),
     }
+}
+
+#[derive(FromForm)]
+pub struct RetentionForm {
+    export_retention_days: String,
+}
+
+/// How many days finished exports' files are kept (the dated sweep deletes them after).
+#[post("/admin/settings/exports", data = "<f>")]
+pub async fn save_exports(ctx: PageCtx<'_>, a: Admin<'_>, f: CsrfForm<RetentionForm>) -> AppResult<RawHtml<String>> {
+    let f = f.0;
+    let mut errs = Vec::new();
+    let r = ExportRetention { days: whole("export_retention_days", &f.export_retention_days, &mut errs) };
+    let typed = json!({"export_retention_days": f.export_retention_days});
+    let errs = with_rule_errors(errs, r.problems());
+    if !errs.is_empty() {
+        return page(&ctx, Some(Typed::Retention(typed)), said(&ctx, &errs), None).await;
+    }
+    let (by, now) = (a.id(), ctx.state.clock.now());
+    with_db(ctx.state, move |c| jobs::save_export_retention(c, &r, by, now)).await?;
+    page(&ctx, None, vec![], Some("exports")).await
 }
 
 // ---- the same settings as JSON (admins) ----

@@ -482,21 +482,32 @@ fn hr_uploads_a_spreadsheet_of_badges_to_the_eligibility_page() {
     assert_eq!(s, Status::Ok);
     assert!(csv.contains("是否符合") && csv.contains("100001") && csv.contains("100022") && csv.contains("不符合"), "{csv}");
 
-    // a bad file is refused naming the row, and nothing is checked
-    let (s, html) = post(Some(("list.csv", "警号\n100001\n10 02\n\n,姓名\n".as_bytes())), "", "page");
+    // a bad file is refused naming the row, in the reader's language (Chinese by default), and
+    // nothing is checked
+    let bad = "警号\n100001\n10 02\n\n,姓名\n".as_bytes();
+    let (s, html) = post(Some(("list.csv", bad)), "", "page");
     assert_eq!(s, Status::Ok);
-    assert!(
-        html.contains("row 3, column A (警号): &quot;10 02&quot; is not a 警号")
-            || html.contains("row 3, column A (警号): \"10 02\" is not a 警号"),
-        "{html}"
-    );
-    assert!(html.contains("row 5, column A (警号): empty"), "{html}");
+    assert!(html.contains("第 3 行 A 列（警号）：&quot;10 02&quot; 不是警号（应为 1–32 位字母或数字）"), "{html}");
+    assert!(html.contains("第 5 行 A 列（警号）：为空"), "{html}");
+    assert!(!html.contains("is not a 警号") && !html.contains(": empty"), "no English left: {html}");
     assert!(!html.contains("<td>100001</td>"), "no results for a bad file");
     let (_, html) = post(Some(("list.xlsx", b"PK\x03\x04 not really a workbook")), "", "page");
-    assert!(html.contains("file: not an .xlsx file"), "{html}");
+    // the workbook reader's own reason stays as it says it, inside the sentence
+    assert!(html.contains("无法读取文件（not an .xlsx file"), "{html}");
     let gbk: &[u8] = &[0xbe, 0xaf, 0xba, 0xc5, b'\n', b'1', b'\n'];
     let (_, html) = post(Some(("gbk.csv", gbk)), "", "page");
-    assert!(html.contains("row 1: the file is not UTF-8"), "{html}");
+    assert!(html.contains("文件第 1 行不是 UTF-8 文本"), "{html}");
+    // a bad question too: the date and the rule
+    let (ct, body) =
+        multipart(&[("_csrf", &csrf), ("rule_id", "99999"), ("date", "2026-13-01"), ("badges", "100001"), ("format", "page")], None);
+    let html = app.client.post("/hr/eligibility").header(ct).body(body).dispatch().into_string().unwrap();
+    assert!(html.contains("晋升日期 &quot;2026-13-01&quot; 不是日期") && html.contains("没有编号为 99999 的晋升规则"), "{html}");
+    // in English for an English reader
+    app.client.get("/lang/en").dispatch();
+    let (_, html) = post(Some(("list.csv", bad)), "", "page");
+    assert!(html.contains("row 3, column A (badge number): &quot;10 02&quot; is not a badge number"), "{html}");
+    assert!(html.contains("row 5, column A (badge number): empty") && !html.contains("为空"), "{html}");
+    app.client.get("/lang/zh").dispatch();
     // the typed list alone still works as before (an empty file field is no file)
     let (s, html) = post(Some(("", b"")), "100001", "page");
     assert_eq!(s, Status::Ok);

@@ -101,6 +101,7 @@ const ADMIN: &[&str] = &[
     "save_rules@admin",
     "settings_page@admin",
     "save_targets@admin",
+    "save_exports@admin",
     "api_targets@api",
     "api_put_targets@api",
     "api_rules@api",

@@ -1,5 +1,6 @@
 //! Background jobs (issue 17): the officers' import runs out of the request, through the worker
-//! every app server runs; a job is claimed by exactly one worker; its write is all or nothing.
+//! every app server runs; a job is claimed by exactly one worker; its write is all or nothing;
+//! an export's file is kept for the days an admin sets.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,7 +13,7 @@ use lawcert::services::jobs as job_service;
 use lawcert::services::people::{self, AccountInput};
 use rocket::http::{ContentType, Status};
 
-use crate::common::{bare_pool, form_csrf, fresh_database, get, TestApp, PASSWORD};
+use crate::common::{bare_pool, form_csrf, fresh_database, get, post, TestApp, PASSWORD};
 
 const HEADER: &str = "badge,name,unit,police_type,post,enforcement_post,rank,hire_date,is_leader,is_legal_officer,email,roles,password";
 
@@ -589,4 +590,58 @@ fn the_bureau_s_training_files_are_exported_by_a_job_for_the_one_who_asked_only(
     let officer = sign_in(&app, "100001");
     assert_eq!(officer.get("/files/export?format=csv").dispatch().status(), Status::Forbidden);
     assert_eq!(jobs::count_kind(&mut conn, lawcert::domain::jobs::JobKind::FileExport).unwrap(), 1);
+}
+
+#[test]
+fn an_export_s_file_is_deleted_after_the_days_it_is_kept_and_then_said_to_have_expired() {
+    let app = TestApp::new();
+    let mut conn = app.conn();
+    // the admin keeps exports two days; a bad number is refused beside its field, in Chinese
+    let csrf = app.login_page("admin");
+    let (s, page, _) = post(&app, "/admin/settings/exports", format!("_csrf={csrf}&export_retention_days=0"));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("导出文件保留天数：应在 1–365 之间，现为 0") && page.contains(r#"id="error-export_retention_days""#), "{page}");
+    assert_eq!(job_service::export_retention(&mut conn).unwrap().days, 7, "refused: the default stays");
+    let (s, page, _) = post(&app, "/admin/settings/exports", format!("_csrf={csrf}&export_retention_days=2"));
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("导出文件保留天数已保存") && page.contains(r#"name="export_retention_days" type="number" value="2""#), "{page}");
+    assert_eq!(job_service::export_retention(&mut conn).unwrap().days, 2);
+    assert_eq!(lawcert::db::models::audit::for_subject(&mut conn, "settings:export_retention").unwrap().len(), 1, "audited");
+
+    // HR exports the bureau's files
+    let hr = sign_in(&app, "H0001");
+    let r = hr.get("/files/export?format=csv").dispatch();
+    assert_eq!(r.status(), Status::SeeOther);
+    let page = r.headers().get_one("Location").unwrap().to_string();
+    let id = job_id(&page);
+    assert_eq!(wait_finished(&mut conn, id, |_| {}).state, JobState::Done);
+    assert_eq!(hr.get(format!("{page}/file")).dispatch().status(), Status::Ok);
+
+    // a day later it is still kept (signed in again: a session lasts hours)
+    app.clock.advance(chrono::Duration::days(1));
+    assert_eq!(job_service::expire_exports(&mut conn, app.clock.now()).unwrap(), 0);
+    let hr = sign_in(&app, "H0001");
+    assert_eq!(hr.get(format!("{page}/file")).dispatch().status(), Status::Ok);
+    // past two days the dated sweep deletes the file; the job and its result stay
+    app.clock.advance(chrono::Duration::days(1) + chrono::Duration::minutes(1));
+    crate::common::wait_for(|| (!jobs::has_file(&mut conn, id).unwrap()).then_some(()));
+    let expired = job(&mut conn, id);
+    let hr = sign_in(&app, "H0001");
+    assert_eq!((expired.state, expired.result.is_some(), expired.file_name.is_some()), (JobState::Done, true, true), "{expired:?}");
+    let html = hr.get(page.clone()).dispatch().into_string().unwrap();
+    assert!(html.contains(r#"id="file-expired""#) && html.contains("导出文件已过保留期限"), "{html}");
+    assert!(!html.contains(&format!(r#"href="/jobs/{id}/file""#)), "no dead link: {html}");
+    let r = hr.get(format!("{page}/file")).dispatch();
+    assert_eq!(r.status(), Status::Gone);
+    let body = r.into_string().unwrap();
+    assert!(body.contains("导出文件在任务完成后保留 2 天，这个文件已过期删除"), "{body}");
+    // in English too
+    hr.get("/lang/en").dispatch();
+    let html = hr.get(page.clone()).dispatch().into_string().unwrap();
+    assert!(html.contains("passed its keeping period"), "{html}");
+    let r = hr.get(format!("{page}/file")).dispatch();
+    assert_eq!(r.status(), Status::Gone);
+    assert!(r.into_string().unwrap().contains("kept 2 days after the job finishes"));
+    // nobody else learns more than that there is no such job
+    assert_eq!(sign_in(&app, "admin").get(format!("{page}/file")).dispatch().status(), Status::NotFound);
 }

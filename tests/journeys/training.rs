@@ -298,10 +298,11 @@ fn an_eligibility_check_gives_every_reason_and_the_dashboard_shows_the_targets()
     let app = TestApp::new();
     settled(&app);
     let csrf = app.login_page("H0001");
-    // a rule with an error is refused with the field named
+    // a rule with an error is refused with the field named (in Chinese, the default: see
+    // a_bad_promotion_rule_is_refused_beside_its_field_in_the_reader_s_language)
     let (s, html, _) = post(&app, "/hr/rules", format!("_csrf={csrf}&name=&target=x&min_level=&no_failed_bimonthly_months=0"));
     assert_eq!(s, Status::Ok);
-    assert!(html.contains("name: required") && html.contains("no_failed_bimonthly_months: must be 1–120"), "{html}");
+    assert!(html.contains("id=\"error-name\"") && html.contains("双月考不合格回溯月数：应在 1–120 之间，现为 0"), "{html}");
     let (s, _, _) = post(
         &app,
         "/hr/rules",
@@ -974,6 +975,51 @@ fn each_mail_is_written_in_the_language_its_recipient_reads() {
     .unwrap();
     let (text, _) = received_mail(&smtp, english.email.as_deref().unwrap(), "考试提醒");
     assert!(text.contains("答题时长 30 分钟"), "{text}");
+}
+
+/// The problem shown beside form field `field` (`{{field_error}}`), if any.
+fn beside<'a>(page: &'a str, field: &str) -> Option<&'a str> {
+    let at = page.find(&format!("<span class=\"field-error\" id=\"error-{field}\">"))?;
+    let rest = &page[at..];
+    Some(&rest[rest.find('>')? + 1..rest.find("</span>")?])
+}
+
+#[test]
+fn a_bad_promotion_rule_is_refused_beside_its_field_in_the_reader_s_language() {
+    let app = TestApp::new();
+    let csrf = app.login_page("H0001");
+    let bad = format!("_csrf={csrf}&name=&target=x&min_level=expert&no_failed_bimonthly_months=0&cert_valid_on_date=true&active=true");
+    let no_condition = format!("_csrf={csrf}&name={}&target={}&min_level=&no_failed_bimonthly_months=", enc("空规则"), enc("一级警长"));
+    // Chinese, the default: each problem beside its field, from the catalogue, no English left
+    let (s, page, _) = post(&app, "/hr/rules", bad.clone());
+    assert_eq!(s, Status::Ok);
+    assert_eq!(beside(&page, "name"), Some("规则名称：必填，最多 100 个字"), "{page}");
+    assert_eq!(beside(&page, "no_failed_bimonthly_months"), Some("双月考不合格回溯月数：应在 1–120 之间，现为 0"), "{page}");
+    assert_eq!(
+        beside(&page, "min_level"),
+        Some("最低资格等级：没有等级 &quot;expert&quot;（应为 basic、intermediate 或 advanced）"),
+        "{page}"
+    );
+    assert_eq!(beside(&page, "target"), None, "only the fields with a problem: {page}");
+    assert_eq!(beside(&page, "cert_valid_on_date"), None, "an unread level is not also a missing one: {page}");
+    assert!(!page.contains("required, at most") && !page.contains("must be") && !page.contains("unknown level"), "{page}");
+    // the list at the top says the sentence without the field's name
+    assert!(page.contains("<li>规则名称：必填，最多 100 个字</li>"), "{page}");
+    let (_, page, _) = post(&app, "/hr/rules", no_condition.clone());
+    assert!(page.contains("<li>规则至少要有一个条件："), "a problem of the whole rule, at the top: {page}");
+    assert!(!page.contains("the rule has no condition"), "{page}");
+    // English when the reader reads English
+    app.client.get("/lang/en").dispatch();
+    let (s, page, _) = post(&app, "/hr/rules", bad);
+    assert_eq!(s, Status::Ok);
+    assert_eq!(beside(&page, "name"), Some("Rule: required, at most 100 characters"), "{page}");
+    assert_eq!(beside(&page, "no_failed_bimonthly_months"), Some("Months without a failed bimonthly exam: must be 1–120, got 0"), "{page}");
+    assert!(beside(&page, "min_level").is_some_and(|m| m.contains("unknown level &quot;expert&quot;")), "{page}");
+    assert!(!page.contains("必填") && !page.contains("应在 1–120"), "{page}");
+    let (_, page, _) = post(&app, "/hr/rules", no_condition);
+    assert!(page.contains("<li>the rule has no condition: choose"), "{page}");
+    // nothing was stored
+    assert!(lawcert::db::models::hr::rules(&mut app.conn()).unwrap().is_empty());
 }
 
 #[test]

@@ -89,6 +89,26 @@ pub fn file(conn: &mut DbConn, id: i64) -> QueryResult<Option<(String, Vec<u8>)>
     Ok(row.and_then(|(name, bytes)| Some((name?, bytes?))))
 }
 
+/// Whether a job still holds a file (an export whose file was deleted at the end of its
+/// keeping keeps its `file_name` and not its bytes).
+pub fn has_file(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+    jobs::table.find(id).select(jobs::file.is_not_null()).get_result(conn)
+}
+
+/// Deletes the files of finished jobs of a kind that finished before `finished_before` (the
+/// job, its result and its file name stay); how many were deleted.
+pub fn delete_files(conn: &mut DbConn, kind: JobKind, finished_before: Ts) -> QueryResult<usize> {
+    diesel::update(
+        jobs::table
+            .filter(jobs::kind.eq(kind.as_str()))
+            .filter(jobs::state.eq(JobState::Done.as_str()))
+            .filter(jobs::file.is_not_null())
+            .filter(jobs::finished_at.lt(finished_before)),
+    )
+    .set(jobs::file.eq(None::<Vec<u8>>))
+    .execute(conn)
+}
+
 /// The newest jobs of a kind one user started, newest first.
 pub fn recent_by(conn: &mut DbConn, kind: JobKind, by: i64, limit: i64) -> QueryResult<Vec<Job>> {
     jobs::table
