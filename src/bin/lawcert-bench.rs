@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use diesel::prelude::*;
+use http_body_util::{BodyExt, Full};
 use lawcert::clock::Clock;
 use lawcert::config::Config;
 use lawcert::db::models::{org, session};
@@ -51,6 +53,9 @@ struct Args {
     servers: usize,
     /// Leave the papers to be drawn at the start (no papers prepared before the open).
     no_prepare: bool,
+    /// This share of the candidates starts late, during the save phase (within its first half),
+    /// so starts are measured while the others save.
+    late_share: f64,
 }
 
 impl Args {
@@ -72,6 +77,7 @@ impl Args {
             sign_in_concurrency: 16,
             servers: 1,
             no_prepare: false,
+            late_share: 0.0,
         };
         let args: Vec<String> = std::env::args().skip(1).collect();
         let mut i = 0;
@@ -91,6 +97,7 @@ impl Args {
                 "--calibrate-seconds" => a.calibrate_seconds = num(i),
                 "--sign-in-concurrency" => a.sign_in_concurrency = (num(i) as usize).max(1),
                 "--servers" => a.servers = (num(i) as usize).max(1),
+                "--late-starts" => a.late_share = num(i).clamp(0.0, 1.0),
                 "--sign-in-all" | "--no-prepare" => {
                     if args[i] == "--sign-in-all" {
                         a.sign_in_all = true;
@@ -116,7 +123,7 @@ impl Args {
                     continue;
                 }
                 "--help" | "-h" => {
-                    println!("usage: lawcert-bench [--smoke] [--candidates N] [--start-window S] [--save-seconds S] [--save-interval S] [--login-sample N] [--submit-share F] [--questions N] [--overload F [--capacity N] [--calibrate-seconds S]] [--sign-in-all [--sign-in-concurrency N]] [--servers N] [--no-prepare] [--json]\n(DATABASE_URL=postgres://… benchmarks PostgreSQL: a fresh database is created on that server)\n--sign-in-all: every candidate signs in over HTTP with a real password (argon2) in a waiting room before the sitting opens (N in flight, default 16), then all start when it opens; reports the sign-in rate, latency, the window 10,000 sign-ins need and the argon2 parameters against OWASP's minimum.\n--servers N: N lawcert processes on the one PostgreSQL database, each candidate on one of them (round-robin).\n--no-prepare: no papers prepared before the open (each drawn at the start, as before issue 18).\n--overload F: offer F times the server's capacity in the save phase (the capacity is --capacity saves/s, or measured first by a closed loop of 256 clients for --calibrate-seconds, default 20); refused saves (503) are sent again after Retry-After plus a random, growing extra, as the exam page does, and reported as refused and retried. The server inherits LAWCERT_SAVE_QUEUE_* from this process's environment.");
+                    println!("usage: lawcert-bench [--smoke] [--candidates N] [--start-window S] [--save-seconds S] [--save-interval S] [--login-sample N] [--submit-share F] [--questions N] [--overload F [--capacity N] [--calibrate-seconds S]] [--sign-in-all [--sign-in-concurrency N]] [--servers N] [--no-prepare] [--late-starts F] [--json]\n(DATABASE_URL=postgres://… benchmarks PostgreSQL: a fresh database is created on that server)\n--sign-in-all: every candidate signs in over HTTP with a real password (argon2) in a waiting room before the sitting opens (N in flight, default 16), then all start when it opens; reports the sign-in rate, latency, the window 10,000 sign-ins need and the argon2 parameters against OWASP's minimum.\n--servers N: N lawcert processes on the one PostgreSQL database, each candidate on one of them (round-robin).\n--no-prepare: no papers prepared before the open (each drawn at the start, as before issue 18).\n--late-starts F: that share of the candidates starts during the first half of the save phase, while the others save; their starts are reported apart.\n--overload F: offer F times the server's capacity in the save phase (the capacity is --capacity saves/s, or measured first by a closed loop of 256 clients for --calibrate-seconds, default 20); refused saves (503) are sent again after Retry-After plus a random, growing extra, as the exam page does, and reported as refused and retried. The server inherits LAWCERT_SAVE_QUEUE_* from this process's environment.");
                     std::process::exit(0);
                 }
                 other => die(&format!("unknown option {other} (see --help)")),
@@ -407,8 +414,7 @@ const ABANDONED: usize = 5;
 /// What the save phase shares: the client, latencies, the acknowledged answers (for the
 /// integrity check) and the counts.
 struct SaveCtx {
-    client: reqwest::Client,
-    bases: Arc<Vec<String>>,
+    client: Lean,
     lat: Mutex<Lat>,
     refused_lat: Mutex<Lat>,
     acked: Mutex<HashMap<(i64, i64), String>>,
@@ -425,16 +431,11 @@ impl SaveCtx {
         loop {
             self.counts.add(if refusals == 0 { FIRST_TRIES } else { RETRIES });
             let t = Instant::now();
-            let r = self
-                .client
-                .put(format!("{}/api/v1/attempts/{attempt}/answers/{qid}", self.bases[paper.server]))
-                .bearer_auth(tok)
-                .json(&json!({"choices": choices}))
-                .send()
-                .await;
+            let body = Bytes::from(serde_json::to_vec(&json!({"choices": choices})).unwrap());
+            let r = self.client.send(paper.server, hyper::Method::PUT, &format!("/api/v1/attempts/{attempt}/answers/{qid}"), Some(tok), body).await;
             let us = t.elapsed().as_micros() as u32;
             match r {
-                Ok(r) if r.status().is_success() => {
+                Ok(r) if (200..300).contains(&r.status) => {
                     self.lat.lock().unwrap().0.push(us);
                     self.counts.add(ACKED);
                     if refusals > 0 {
@@ -445,11 +446,10 @@ impl SaveCtx {
                     self.acked.lock().unwrap().insert((attempt, qid), key.into_iter().collect());
                     return;
                 }
-                Ok(r) if r.status().as_u16() == 503 => {
+                Ok(r) if r.status == 503 => {
                     self.refused_lat.lock().unwrap().0.push(us);
                     self.counts.add(REFUSED);
-                    let after =
-                        r.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+                    let after = r.retry_after.unwrap_or(0.0);
                     let spread = (0.5 * 2f64.powi(refusals.min(10) as i32)).min(30.0);
                     refusals += 1;
                     let wait = Duration::from_secs_f64(after + rng.random_range(0.0..spread));
@@ -460,11 +460,11 @@ impl SaveCtx {
                     tokio::time::sleep(wait).await;
                 }
                 Ok(r) => {
-                    self.errors.add(format!("save {}", r.status()));
+                    self.errors.add(format!("save {}", r.status));
                     return;
                 }
                 Err(e) => {
-                    self.errors.add(format!("save {}", if e.is_timeout() { "timeout" } else { "connection" }));
+                    self.errors.add(format!("save {e}"));
                     return;
                 }
             }
@@ -497,6 +497,59 @@ async fn closed_loop(ctx: &Arc<SaveCtx>, started: &Arc<Vec<(String, Paper)>>, wo
     }
 }
 
+/// One candidate starts (`POST /api/v1/sittings/{id}/attempts`): their paper, the latency
+/// recorded, or the error counted.
+async fn start_one(c: &reqwest::Client, base: &str, sid: i64, tok: &str, server: usize, lat: &Mutex<Lat>, errs: &Errors) -> Option<Paper> {
+    let t = Instant::now();
+    let r = c.post(format!("{base}/api/v1/sittings/{sid}/attempts")).bearer_auth(&tok).send().await;
+    let r = match r {
+        Ok(r) => r,
+        Err(e) => {
+            errs.add(format!("start {}", if e.is_timeout() { "timeout" } else { "connection" }));
+            return None;
+        }
+    };
+    let status = r.status();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    lat.lock().unwrap().0.push(t.elapsed().as_micros() as u32);
+    if !status.is_success() {
+        errs.add(format!("start {status}"));
+        return None;
+    }
+    let questions = body["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            (
+                q["id"].as_i64().unwrap(),
+                q["kind"] == "multiple",
+                q["options"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_string()).collect(),
+            )
+        })
+        .collect();
+    Some(Paper { attempt: body["attempt_id"].as_i64().unwrap(), questions, server })
+}
+
+/// One candidate saves an answer every `interval` (from a random first moment) until `end`.
+async fn save_loop(ctx: &SaveCtx, tok: &str, paper: &Paper, interval: f64, end: Instant) {
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    let mut next = Instant::now() + Duration::from_secs_f64(rng.random_range(0.0..interval));
+    loop {
+        tokio::time::sleep_until(next.into()).await;
+        if Instant::now() >= end {
+            break;
+        }
+        next += Duration::from_secs_f64(interval);
+        let (qid, multiple, options) = paper.questions.choose(&mut rng).unwrap();
+        let choices = random_choices(&mut rng, *multiple, options);
+        ctx.save_until_acked(tok, paper, *qid, &choices, end, &mut rng).await;
+        // a candidate whose answer waited through refusals sends the next one at once,
+        // as the page does with what queued meanwhile, not every slot it missed
+        next = next.max(Instant::now());
+    }
+}
+
 fn random_choices(rng: &mut impl Rng, multiple: bool, options: &[String]) -> Vec<String> {
     if multiple {
         let mut v: Vec<String> = options.iter().filter(|_| rng.random_bool(0.5)).cloned().collect();
@@ -509,7 +562,9 @@ fn random_choices(rng: &mut impl Rng, multiple: bool, options: &[String]) -> Vec
     }
 }
 
-async fn ceiling_rocket(client: &reqwest::Client, seconds: f64) -> f64 {
+/// A minimal Rocket endpoint driven by the same client and clients as the saves: what this
+/// machine's HTTP stack can do at most.
+async fn ceiling_rocket(seconds: f64) -> f64 {
     #[rocket::get("/ping")]
     fn ping() -> &'static str {
         "pong"
@@ -520,18 +575,18 @@ async fn ceiling_rocket(client: &reqwest::Client, seconds: f64) -> f64 {
     let rocket = rocket::custom(fig).mount("/", rocket::routes![ping]).ignite().await.unwrap();
     let shutdown = rocket.shutdown();
     tokio::spawn(rocket.launch());
-    let url = format!("http://127.0.0.1:{port}/ping");
-    while client.get(&url).send().await.is_err() {
+    let client = Arc::new(Lean::new(&[format!("http://127.0.0.1:{port}")]));
+    while client.send(0, hyper::Method::GET, "/ping", None, Bytes::new()).await.is_err() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let n = Arc::new(AtomicU64::new(0));
     let end = Instant::now() + Duration::from_secs_f64(seconds);
     let mut hs = Vec::new();
     for _ in 0..64 {
-        let (c, url, n) = (client.clone(), url.clone(), n.clone());
+        let (c, n) = (client.clone(), n.clone());
         hs.push(tokio::spawn(async move {
             while Instant::now() < end {
-                if c.get(&url).send().await.is_ok() {
+                if c.send(0, hyper::Method::GET, "/ping", None, Bytes::new()).await.is_ok() {
                     n.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -542,6 +597,101 @@ async fn ceiling_rocket(client: &reqwest::Client, seconds: f64) -> f64 {
     }
     shutdown.notify();
     n.load(Ordering::Relaxed) as f64 / seconds
+}
+
+/// The load generator's HTTP client for saves: plain HTTP/1.1 connections (hyper's low-level
+/// client), kept per app server and reused last in, first out. reqwest's general-purpose client
+/// cost 64–87 µs of CPU per request on the two cores the server under test also needs (issue
+/// 18); this one does only what a save needs: a kept-alive connection, one request, the status
+/// and `Retry-After`.
+struct Lean {
+    servers: Vec<LeanServer>,
+}
+
+struct LeanServer {
+    addr: std::net::SocketAddr,
+    host: hyper::header::HeaderValue,
+    idle: Mutex<Vec<hyper::client::conn::http1::SendRequest<Full<Bytes>>>>,
+}
+
+/// What came back: the status and, on a refusal, `Retry-After` in seconds.
+struct LeanReply {
+    status: u16,
+    retry_after: Option<f64>,
+}
+
+impl Lean {
+    fn new(bases: &[String]) -> Lean {
+        let servers = bases
+            .iter()
+            .map(|b| {
+                let authority = b.trim_start_matches("http://");
+                LeanServer {
+                    addr: authority.parse().unwrap_or_else(|_| die(&format!("{b}: not an http://IP:port address"))),
+                    host: hyper::header::HeaderValue::from_str(authority).unwrap(),
+                    idle: Mutex::new(Vec::new()),
+                }
+            })
+            .collect();
+        Lean { servers }
+    }
+
+    /// One request; a connection taken from the idle ones that turns out closed by the server
+    /// (its keep-alive ran out) is replaced by a new one once.
+    async fn send(&self, server: usize, method: hyper::Method, path: &str, token: Option<&str>, body: Bytes) -> Result<LeanReply, &'static str> {
+        use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, RETRY_AFTER};
+        let s = &self.servers[server];
+        let auth = token.map(|t| hyper::header::HeaderValue::from_str(&format!("Bearer {t}")).unwrap());
+        for fresh in [false, true] {
+            let pooled = if fresh { None } else { s.idle.lock().unwrap().pop() };
+            let from_pool = pooled.is_some();
+            let mut conn = match pooled {
+                Some(c) => c,
+                None => s.connect().await?,
+            };
+            if conn.ready().await.is_err() {
+                if from_pool {
+                    continue;
+                }
+                return Err("connection");
+            }
+            let mut req = hyper::Request::builder().method(method.clone()).uri(path).header(HOST, s.host.clone());
+            if let Some(a) = &auth {
+                req = req.header(AUTHORIZATION, a.clone());
+            }
+            if !body.is_empty() {
+                req = req.header(CONTENT_TYPE, "application/json");
+            }
+            let req = req.body(Full::new(body.clone())).unwrap();
+            match tokio::time::timeout(Duration::from_secs(60), conn.send_request(req)).await {
+                Err(_) => return Err("timeout"),
+                Ok(Err(_)) if from_pool => continue,
+                Ok(Err(_)) => return Err("connection"),
+                Ok(Ok(resp)) => {
+                    let status = resp.status().as_u16();
+                    let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<f64>().ok());
+                    // the body must be read before the connection can carry the next request
+                    if resp.into_body().collect().await.is_ok() {
+                        s.idle.lock().unwrap().push(conn);
+                    }
+                    return Ok(LeanReply { status, retry_after });
+                }
+            }
+        }
+        Err("connection")
+    }
+}
+
+impl LeanServer {
+    async fn connect(&self) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>, &'static str> {
+        let stream = tokio::net::TcpStream::connect(self.addr).await.map_err(|_| "connection")?;
+        let _ = stream.set_nodelay(true);
+        let (send, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.map_err(|_| "connection")?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(send)
+    }
 }
 
 fn ceiling_sqlite(seconds: f64) -> f64 {
@@ -623,8 +773,12 @@ async fn run(a: Args) {
     }
     let pids: Vec<u32> = servers.iter().map(|s| s.child.id()).collect();
     let client = reqwest::Client::builder().pool_max_idle_per_host(512).timeout(Duration::from_secs(60)).build().unwrap();
-    for base in &bases {
+    for (base, server) in bases.iter().zip(servers.iter_mut()) {
         while client.get(format!("{base}/login")).send().await.is_err() {
+            // a server that could not start (its reason is on stderr above) ends the run
+            if let Ok(Some(status)) = server.child.try_wait() {
+                die(&format!("the app server at {base} exited ({status}) before answering"));
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -687,43 +841,19 @@ async fn run(a: Args) {
     let (_, start_cpu_before) = servers_stats(&pids);
     let t0 = Instant::now();
     let mut hs = Vec::new();
-    let n = tokens.len();
-    for (i, tok) in tokens.iter().enumerate() {
+    // the late starters (--late-starts) are the last ones; they start in the save phase
+    let late = ((tokens.len() as f64 * a.late_share).round() as usize).min(tokens.len());
+    let late_tokens: Vec<(usize, String)> = tokens.iter().cloned().enumerate().skip(tokens.len() - late).collect();
+    let n = tokens.len() - late;
+    for (i, tok) in tokens.iter().take(n).enumerate() {
         let server = i % bases.len();
         let base = bases[server].clone();
         let (c, tok, lat, errs) = (client.clone(), tok.clone(), start_lat.clone(), errors.clone());
         let at = t0 + Duration::from_secs_f64(a.start_window * i as f64 / n as f64);
         hs.push(tokio::spawn(async move {
             tokio::time::sleep_until(at.into()).await;
-            let t = Instant::now();
-            let r = c.post(format!("{base}/api/v1/sittings/{sid}/attempts")).bearer_auth(&tok).send().await;
-            let r = match r {
-                Ok(r) => r,
-                Err(e) => {
-                    errs.add(format!("start {}", if e.is_timeout() { "timeout" } else { "connection" }));
-                    return None;
-                }
-            };
-            let status = r.status();
-            let body: Value = r.json().await.unwrap_or(Value::Null);
-            lat.lock().unwrap().0.push(t.elapsed().as_micros() as u32);
-            if !status.is_success() {
-                errs.add(format!("start {status}"));
-                return None;
-            }
-            let questions = body["questions"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|q| {
-                    (
-                        q["id"].as_i64().unwrap(),
-                        q["kind"] == "multiple",
-                        q["options"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_string()).collect(),
-                    )
-                })
-                .collect();
-            Some((tok, Paper { attempt: body["attempt_id"].as_i64().unwrap(), questions, server }))
+            let paper = start_one(&c, &base, sid, &tok, server, &lat, &errs).await?;
+            Some((tok, paper))
         }));
     }
     let mut started = Vec::new();
@@ -740,8 +870,7 @@ async fn run(a: Args) {
     // 3. saves at a steady pace per candidate (with --overload: first measure the capacity,
     //    then offer a multiple of it)
     let ctx = Arc::new(SaveCtx {
-        client: client.clone(),
-        bases: bases.clone(),
+        client: Lean::new(&bases),
         lat: Default::default(),
         refused_lat: Default::default(),
         acked: Default::default(),
@@ -788,25 +917,29 @@ async fn run(a: Args) {
         let interval = save_interval;
         hs.push(tokio::spawn(async move {
             let (tok, paper) = &started[i];
-            let mut rng = rand::rngs::StdRng::from_os_rng();
-            let mut next = Instant::now() + Duration::from_secs_f64(rng.random_range(0.0..interval));
-            loop {
-                tokio::time::sleep_until(next.into()).await;
-                if Instant::now() >= end {
-                    break;
-                }
-                next += Duration::from_secs_f64(interval);
-                let (qid, multiple, options) = paper.questions.choose(&mut rng).unwrap();
-                let choices = random_choices(&mut rng, *multiple, options);
-                ctx.save_until_acked(tok, paper, *qid, &choices, end, &mut rng).await;
-                // a candidate whose answer waited through refusals sends the next one at once,
-                // as the page does with what queued meanwhile, not every slot it missed
-                next = next.max(Instant::now());
-            }
+            save_loop(&ctx, tok, paper, interval, end).await;
+            None
         }));
     }
+    // late starters: each starts at a random moment in the first half of the phase, then saves
+    let late_lat = Arc::new(Mutex::new(Lat::default()));
+    for (i, tok) in late_tokens {
+        let server = i % bases.len();
+        let (ctx, c, base, lat, errs) = (ctx.clone(), client.clone(), bases[server].clone(), late_lat.clone(), errors.clone());
+        let interval = save_interval;
+        let at = t1 + Duration::from_secs_f64(rand::rng().random_range(0.0..a.save_seconds / 2.0));
+        hs.push(tokio::spawn(async move {
+            tokio::time::sleep_until(at.into()).await;
+            let paper = start_one(&c, &base, sid, &tok, server, &lat, &errs).await?;
+            save_loop(&ctx, &tok, &paper, interval, end).await;
+            Some(())
+        }));
+    }
+    let mut late_started = 0usize;
     for h in hs {
-        h.await.unwrap();
+        if h.await.unwrap().is_some() {
+            late_started += 1;
+        }
     }
     let save_s = t1.elapsed().as_secs_f64();
     let (_, cpu_after_saves) = servers_stats(&pids);
@@ -882,7 +1015,7 @@ async fn run(a: Args) {
     drop(conn);
 
     // 6. this machine's ceiling, measured the same way
-    let rocket_ceiling = ceiling_rocket(&client, 5.0).await;
+    let rocket_ceiling = ceiling_rocket(5.0).await;
     let sqlite_ceiling = ceiling_sqlite(3.0);
 
     let save_rate = saves as f64 / save_s;
@@ -900,10 +1033,11 @@ async fn run(a: Args) {
                    "server_cpu_ms_per_sign_in": (login_cpu_after - login_cpu_before) * 1000.0 / sample.max(1) as f64,
                    "argon2": argon2_params(&seeded.password_hash) },
         "prepared": { "papers": seeded.prepared, "seconds": seeded.prepare_s, "left_after_starts": prepared_left },
+        "late_starts": { "share": a.late_share, "started": late_started, "of": late, "latency": late_lat.lock().unwrap().summary() },
         "start": { "attempts": started.len(), "seconds": start_s, "per_s": started.len() as f64 / start_s, "latency": start_lat.lock().unwrap().summary(),
                    "server_cpu_ms_per_start": (start_cpu_after - start_cpu_before) * 1000.0 / started.len().max(1) as f64 },
         "save": { "acknowledged": saves, "seconds": save_s, "per_s": save_rate, "latency": save_lat.lock().unwrap().summary(),
-                  "offered_per_s": started.len() as f64 / save_interval, "first_tries": phase(FIRST_TRIES),
+                  "offered_per_s": (started.len() + late_started) as f64 / save_interval, "first_tries": phase(FIRST_TRIES),
                   "refused_503": phase(REFUSED), "retries": phase(RETRIES), "acknowledged_after_refusal": phase(ACKED_AFTER_REFUSAL),
                   "abandoned_at_end": phase(ABANDONED),
                   "refusal_latency": ctx.refused_lat.lock().unwrap().summary(),
@@ -926,7 +1060,7 @@ async fn run(a: Args) {
     } else {
         print_report(&report);
     }
-    let ok = lost == 0 && graded == total_attempts && total_attempts as usize == started.len();
+    let ok = lost == 0 && graded == total_attempts && total_attempts as usize == started.len() + late_started;
     if !ok {
         eprintln!("INTEGRITY CHECK FAILED: {lost} acknowledged saves lost or changed; {graded}/{total_attempts} attempts graded");
         std::process::exit(1);
@@ -991,6 +1125,10 @@ fn print_report(r: &Value) {
         lat(&r["start"]["latency"]),
         f(&r["start"]["server_cpu_ms_per_start"])
     );
+    if r["late_starts"]["of"].as_u64().unwrap_or(0) > 0 {
+        let l = &r["late_starts"];
+        println!("late starts:        {} of {} started during the save phase   {}", l["started"], l["of"], lat(&l["latency"]));
+    }
     println!(
         "answer saves:       {} in {} s = {} /s   {}   CPU: server {}%, load generator {}%",
         r["save"]["acknowledged"],

@@ -91,7 +91,7 @@ const MAX_BATCH: usize = 512;
 pub fn store(conn: &mut DbConn, saves: &[Save]) -> diesel::QueryResult<Vec<AppResult<Ts>>> {
     let mut out = Vec::with_capacity(saves.len());
     for s in saves {
-        let refusal = match exam_db::save_gate(conn, s.attempt_id, s.at)? {
+        let refusal = match exam_db::store_response_if_open(conn, s.attempt_id, s.version_id, &s.choices, s.flagged, s.at)? {
             SaveGate::Open => None,
             SaveGate::Submitted => {
                 Some(AppError::new(crate::error::ErrorCode::Submitted, "this attempt has been submitted; answers can no longer change"))
@@ -102,12 +102,10 @@ pub fn store(conn: &mut DbConn, saves: &[Save]) -> diesel::QueryResult<Vec<AppRe
             )),
             SaveGate::NoSuchAttempt => Some(AppError::not_found(format!("no attempt {}", s.attempt_id))),
         };
-        if let Some(e) = refusal {
-            out.push(Err(e));
-            continue;
-        }
-        exam_db::upsert_response(conn, s.attempt_id, s.version_id, &s.choices, s.flagged, s.at)?;
-        out.push(Ok(s.at));
+        out.push(match refusal {
+            Some(e) => Err(e),
+            None => Ok(s.at),
+        });
     }
     Ok(out)
 }

@@ -241,8 +241,35 @@ pub fn upsert_response(
     flagged: Option<bool>,
     now: Ts,
 ) -> QueryResult<()> {
-    let upsert = SaveUpsert { attempt_id, version_id, choices, flag: flagged.unwrap_or(false), set_flag: flagged.is_some(), at: now };
+    let upsert =
+        SaveUpsert { attempt_id, version_id, choices, flag: flagged.unwrap_or(false), set_flag: flagged.is_some(), at: now, gated: false };
     crate::per_backend!(conn, |c| upsert.execute(c)).map(|_| ())
+}
+
+/// Stores an answer if its attempt takes it (`save_gate`), in the writer's transaction; the gate
+/// as found. On SQLite the check and the upsert are one statement (`INSERT … SELECT … WHERE
+/// EXISTS`), the reason read only when it stored nothing: the writer holds the only write lock,
+/// so nothing changes between the two. On PostgreSQL the gate takes the attempt's row lock first.
+pub fn store_response_if_open(
+    conn: &mut DbConn,
+    attempt_id: i64,
+    version_id: i64,
+    choices: &str,
+    flagged: Option<bool>,
+    now: Ts,
+) -> QueryResult<SaveGate> {
+    if let DbConn::Sqlite(c) = conn {
+        let upsert =
+            SaveUpsert { attempt_id, version_id, choices, flag: flagged.unwrap_or(false), set_flag: flagged.is_some(), at: now, gated: true };
+        if upsert.execute(c)? == 1 {
+            return Ok(SaveGate::Open);
+        }
+    }
+    let gate = save_gate(conn, attempt_id, now)?;
+    if gate == SaveGate::Open {
+        upsert_response(conn, attempt_id, version_id, choices, flagged, now)?;
+    }
+    Ok(gate)
 }
 
 /// The answer upsert as one fixed statement. Diesel never keeps an `ON CONFLICT … DO UPDATE`
@@ -258,9 +285,11 @@ struct SaveUpsert<'a> {
     flag: bool,
     set_flag: bool,
     at: Ts,
+    /// Stored only if the attempt is unsubmitted and its deadline after `at` (`save_gate`).
+    gated: bool,
 }
 
-/// No static id: the cache keys the statement by its text, of which there are two.
+/// No static id: the cache keys the statement by its text, of which there are four.
 impl diesel::query_builder::QueryId for SaveUpsert<'_> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
@@ -278,7 +307,8 @@ where
 {
     fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
         use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
-        out.push_sql("INSERT INTO responses (attempt_id, question_version_id, choices, flagged, saved_at) VALUES (");
+        out.push_sql("INSERT INTO responses (attempt_id, question_version_id, choices, flagged, saved_at) ");
+        out.push_sql(if self.gated { "SELECT " } else { "VALUES (" });
         out.push_bind_param::<BigInt, _>(&self.attempt_id)?;
         out.push_sql(", ");
         out.push_bind_param::<BigInt, _>(&self.version_id)?;
@@ -288,9 +318,17 @@ where
         out.push_bind_param::<Bool, _>(&self.flag)?;
         out.push_sql(", ");
         out.push_bind_param::<Timestamp, _>(&self.at)?;
-        out.push_sql(
-            ") ON CONFLICT (attempt_id, question_version_id) DO UPDATE SET choices = excluded.choices, saved_at = excluded.saved_at",
-        );
+        if self.gated {
+            // (a WHERE is also what lets SQLite parse ON CONFLICT after a SELECT)
+            out.push_sql(" WHERE EXISTS (SELECT 1 FROM attempts WHERE id = ");
+            out.push_bind_param::<BigInt, _>(&self.attempt_id)?;
+            out.push_sql(" AND submitted_at IS NULL AND deadline > ");
+            out.push_bind_param::<Timestamp, _>(&self.at)?;
+            out.push_sql(")");
+        } else {
+            out.push_sql(")");
+        }
+        out.push_sql(" ON CONFLICT (attempt_id, question_version_id) DO UPDATE SET choices = excluded.choices, saved_at = excluded.saved_at");
         if self.set_flag {
             out.push_sql(", flagged = excluded.flagged");
         }
