@@ -432,7 +432,10 @@ impl SaveCtx {
             self.counts.add(if refusals == 0 { FIRST_TRIES } else { RETRIES });
             let t = Instant::now();
             let body = Bytes::from(serde_json::to_vec(&json!({"choices": choices})).unwrap());
-            let r = self.client.send(paper.server, hyper::Method::PUT, &format!("/api/v1/attempts/{attempt}/answers/{qid}"), Some(tok), body).await;
+            let r = self
+                .client
+                .send(paper.server, hyper::Method::PUT, &format!("/api/v1/attempts/{attempt}/answers/{qid}"), Some(tok), body)
+                .await;
             let us = t.elapsed().as_micros() as u32;
             match r {
                 Ok(r) if (200..300).contains(&r.status) => {
@@ -638,7 +641,14 @@ impl Lean {
 
     /// One request; a connection taken from the idle ones that turns out closed by the server
     /// (its keep-alive ran out) is replaced by a new one once.
-    async fn send(&self, server: usize, method: hyper::Method, path: &str, token: Option<&str>, body: Bytes) -> Result<LeanReply, &'static str> {
+    async fn send(
+        &self,
+        server: usize,
+        method: hyper::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Bytes,
+    ) -> Result<LeanReply, &'static str> {
         use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, RETRY_AFTER};
         let s = &self.servers[server];
         let auth = token.map(|t| hyper::header::HeaderValue::from_str(&format!("Bearer {t}")).unwrap());

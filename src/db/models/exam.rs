@@ -259,8 +259,15 @@ pub fn store_response_if_open(
     now: Ts,
 ) -> QueryResult<SaveGate> {
     if let DbConn::Sqlite(c) = conn {
-        let upsert =
-            SaveUpsert { attempt_id, version_id, choices, flag: flagged.unwrap_or(false), set_flag: flagged.is_some(), at: now, gated: true };
+        let upsert = SaveUpsert {
+            attempt_id,
+            version_id,
+            choices,
+            flag: flagged.unwrap_or(false),
+            set_flag: flagged.is_some(),
+            at: now,
+            gated: true,
+        };
         if upsert.execute(c)? == 1 {
             return Ok(SaveGate::Open);
         }
@@ -328,7 +335,9 @@ where
         } else {
             out.push_sql(")");
         }
-        out.push_sql(" ON CONFLICT (attempt_id, question_version_id) DO UPDATE SET choices = excluded.choices, saved_at = excluded.saved_at");
+        out.push_sql(
+            " ON CONFLICT (attempt_id, question_version_id) DO UPDATE SET choices = excluded.choices, saved_at = excluded.saved_at",
+        );
         if self.set_flag {
             out.push_sql(", flagged = excluded.flagged");
         }
