@@ -5,6 +5,13 @@
 //! process exits; one browser session per test (`Browser`), closed when dropped. Every command
 //! either returns its `value` or panics with WebDriver's error and message, so a test fails
 //! where the browser disagreed. Waits poll (`wait_until`), they never sleep blindly.
+//!
+//! Why not a WebDriver crate (issue 14 asked to use one "if it makes them simpler"): the
+//! maintained ones (fantoccini, thirtyfour) are async, so every journey would need its own
+//! runtime and `.await` on each step, and the Chrome DevTools commands used here (network
+//! conditions for the offline-queue journey, device metrics for phone widths) go through their
+//! vendor extensions all the same. This client is blocking, small and covers exactly the
+//! commands used; that was judged simpler (2026-12-04).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
