@@ -504,7 +504,7 @@ async fn closed_loop(ctx: &Arc<SaveCtx>, started: &Arc<Vec<(String, Paper)>>, wo
 /// recorded, or the error counted.
 async fn start_one(c: &reqwest::Client, base: &str, sid: i64, tok: &str, server: usize, lat: &Mutex<Lat>, errs: &Errors) -> Option<Paper> {
     let t = Instant::now();
-    let r = c.post(format!("{base}/api/v1/sittings/{sid}/attempts")).bearer_auth(&tok).send().await;
+    let r = c.post(format!("{base}/api/v1/sittings/{sid}/attempts")).bearer_auth(tok).send().await;
     let r = match r {
         Ok(r) => r,
         Err(e) => {
