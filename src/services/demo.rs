@@ -255,13 +255,16 @@ fn seed_measurement_history(conn: &mut DbConn, trainer: Option<i64>, now: Ts) ->
                 }
                 let knows = rng.random_bool(probability(theta, b).clamp(0.001, 0.999));
                 let choice = if item.v == miskeyed && !wrong.is_empty() {
-                    // the key on file is wrong: those who know the law choose the first other option
+                    // the key on file is wrong: those who know the law choose the first other option;
+                    // those who do not pick the key on file or another wrong option, never the right
+                    // answer by chance (which made the pattern depend on which papers drew the
+                    // question, and the calibration's check on it flaky)
                     if knows {
                         wrong[0].to_string()
-                    } else if rng.random_bool(0.5) {
+                    } else if wrong.len() == 1 || rng.random_bool(0.5) {
                         v.key.clone()
                     } else {
-                        wrong[rng.random_range(0..wrong.len())].to_string()
+                        wrong[1 + rng.random_range(0..wrong.len() - 1)].to_string()
                     }
                 } else if knows || wrong.is_empty() {
                     v.key.clone()
