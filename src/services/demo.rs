@@ -247,8 +247,8 @@ fn seed_measurement_history(conn: &mut DbConn, trainer: Option<i64>, now: Ts) ->
                 let wrong: Vec<char> = options.iter().copied().filter(|c| !v.key.contains(*c)).collect();
                 let mut b = (authored.get(&item.v).copied().unwrap_or(2) as f64 - 2.0) * 0.9 + spread(item.v);
                 if item.v == miskeyed {
-                    // a harder point of law: enough officers who do not know it to show the pattern
-                    b += 1.5;
+                    // a harder point of law, but known by enough officers (at least the check's 5) to show the pattern
+                    b += 0.5;
                 }
                 if item.v == dif_item && u.police_type == "交警" {
                     b += 4.0;
