@@ -1,6 +1,7 @@
 //! Passwords, sessions and tokens, and the request guards that say who is asking and whether
 //! their role allows it.
 
+use crate::domain::ids::UserId;
 use rocket::http::{Cookie, CookieJar, Method, SameSite, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use std::sync::Arc;
@@ -35,7 +36,7 @@ pub async fn check_sign_in(
     ip: Option<std::net::IpAddr>,
     password: String,
     hash: Option<String>,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
 ) -> Result<Result<bool, Blocked>, AppError> {
     let key = badge_key(badge);
     if key.is_empty() {
@@ -103,7 +104,7 @@ impl CurrentUser {
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
-    pub fn id(&self) -> i64 {
+    pub fn id(&self) -> UserId {
         self.user.id
     }
 }
@@ -319,7 +320,7 @@ impl SessionCache {
     }
 
     /// Forgets every cached session of a user (roles or account changed).
-    pub fn forget_user(&self, user_id: i64) {
+    pub fn forget_user(&self, user_id: UserId) {
         self.map.write().expect("session cache").retain(|_, (cu, _)| cu.user.id != user_id);
     }
 }

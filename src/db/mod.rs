@@ -3,6 +3,7 @@
 //! Error tiers (see also `crate::error`): model functions return `QueryResult<T>`; request
 //! handlers turn those into `AppError`; start-up and CLI code use `anyhow`.
 
+pub mod ids;
 pub mod models;
 pub mod schema;
 

@@ -1,5 +1,6 @@
 //! Account rules: what a new password must be, and what an admin may do to an account.
 
+use crate::domain::ids::UserId;
 /// Shortest password a user may choose.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Longest (argon2 hashes the whole of it; a megabyte "password" would be a denial of service).
@@ -88,7 +89,7 @@ impl AdminRefusal {
 }
 
 /// Whether `actor` may reset `target`'s password.
-pub fn may_reset(actor: i64, target: i64) -> Result<(), AdminRefusal> {
+pub fn may_reset(actor: UserId, target: UserId) -> Result<(), AdminRefusal> {
     if actor == target {
         return Err(AdminRefusal::OwnAccount);
     }
@@ -97,7 +98,7 @@ pub fn may_reset(actor: i64, target: i64) -> Result<(), AdminRefusal> {
 
 /// Whether `actor` may disable `target`; `target_admin` when the target is an active admin, of
 /// whom there are `active_admins`.
-pub fn may_disable(actor: i64, target: i64, target_admin: bool, active_admins: i64) -> Result<(), AdminRefusal> {
+pub fn may_disable(actor: UserId, target: UserId, target_admin: bool, active_admins: i64) -> Result<(), AdminRefusal> {
     if actor == target {
         return Err(AdminRefusal::OwnAccount);
     }
@@ -142,12 +143,12 @@ mod tests {
 
     #[test]
     fn admins_do_not_reset_or_disable_themselves_or_the_last_admin() {
-        assert_eq!(may_reset(1, 1), Err(AdminRefusal::OwnAccount));
-        assert_eq!(may_reset(1, 2), Ok(()));
-        assert_eq!(may_disable(1, 1, true, 3), Err(AdminRefusal::OwnAccount));
-        assert_eq!(may_disable(1, 2, true, 1), Err(AdminRefusal::LastAdmin));
-        assert_eq!(may_disable(1, 2, true, 2), Ok(()));
-        assert_eq!(may_disable(1, 2, false, 1), Ok(()));
+        assert_eq!(may_reset(UserId(1), UserId(1)), Err(AdminRefusal::OwnAccount));
+        assert_eq!(may_reset(UserId(1), UserId(2)), Ok(()));
+        assert_eq!(may_disable(UserId(1), UserId(1), true, 3), Err(AdminRefusal::OwnAccount));
+        assert_eq!(may_disable(UserId(1), UserId(2), true, 1), Err(AdminRefusal::LastAdmin));
+        assert_eq!(may_disable(UserId(1), UserId(2), true, 2), Ok(()));
+        assert_eq!(may_disable(UserId(1), UserId(2), false, 1), Ok(()));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! entry's hash and every field of its own, so altering, deleting or reordering any stored entry
 //! breaks the chain from that entry on.
 
+use crate::domain::ids::UserId;
 use sha2::{Digest, Sha256};
 
 /// The hash the first entry chains from.
@@ -13,7 +14,7 @@ pub struct EntryFields<'a> {
     pub id: i64,
     /// RFC 3339, UTC, to the microsecond: the same text on every backend.
     pub at: &'a str,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub action: &'a str,
     pub subject: &'a str,
     pub detail: &'a str,
@@ -37,7 +38,7 @@ pub fn entry_hash(prev_hash: &str, f: &EntryFields<'_>) -> String {
 pub struct StoredEntry {
     pub id: i64,
     pub at: String,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub action: String,
     pub subject: String,
     pub detail: String,
@@ -237,12 +238,12 @@ mod tests {
             .map(|id| {
                 let at = format!("2026-11-24T08:00:{id:02}.000000Z");
                 let detail = format!("{{\"score\":{id}}}");
-                let f = EntryFields { id, at: &at, actor_id: Some(7), action: "regrade", subject: "attempt:1", detail: &detail };
+                let f = EntryFields { id, at: &at, actor_id: Some(UserId(7)), action: "regrade", subject: "attempt:1", detail: &detail };
                 let hash = entry_hash(&prev, &f);
                 let e = StoredEntry {
                     id,
                     at: at.clone(),
-                    actor_id: Some(7),
+                    actor_id: Some(UserId(7)),
                     action: "regrade".into(),
                     subject: "attempt:1".into(),
                     detail,

@@ -1,5 +1,6 @@
 //! Sittings and attempts: windows, deadlines, who may sit, when results are released.
 
+use crate::domain::ids::UnitId;
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
@@ -126,7 +127,8 @@ impl Release {
 pub struct Eligibility {
     /// Units (each includes its sub-units).
     #[serde(default)]
-    pub units: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub units: Vec<UnitId>,
     /// 警种.
     #[serde(default)]
     pub police_types: Vec<String>,
@@ -137,7 +139,7 @@ pub struct Eligibility {
 
 impl Eligibility {
     /// `unit_path` is the officer's unit followed by its ancestors.
-    pub fn admits(&self, badge: &str, unit_path: &[i64], police_type: &str) -> bool {
+    pub fn admits(&self, badge: &str, unit_path: &[UnitId], police_type: &str) -> bool {
         if self.badges.iter().any(|b| b == badge) {
             return true;
         }
@@ -201,14 +203,15 @@ mod tests {
 
     #[test]
     fn eligibility_by_unit_tree_type_and_list() {
+        let units = |ids: &[i64]| ids.iter().copied().map(UnitId).collect::<Vec<_>>();
         let everyone = Eligibility::default();
-        assert!(everyone.admits("1", &[5, 1], "刑侦"));
-        let e = Eligibility { units: vec![2], police_types: vec!["交警".into()], badges: vec!["9".into()] };
-        assert!(e.admits("1", &[7, 2, 1], "交警"), "sub-unit of 2");
-        assert!(!e.admits("1", &[7, 2, 1], "刑侦"), "wrong 警种");
-        assert!(!e.admits("1", &[3, 1], "交警"), "other branch");
-        assert!(e.admits("9", &[3, 1], "刑侦"), "named");
+        assert!(everyone.admits("1", &units(&[5, 1]), "刑侦"));
+        let e = Eligibility { units: vec![UnitId(2)], police_types: vec!["交警".into()], badges: vec!["9".into()] };
+        assert!(e.admits("1", &units(&[7, 2, 1]), "交警"), "sub-unit of 2");
+        assert!(!e.admits("1", &units(&[7, 2, 1]), "刑侦"), "wrong 警种");
+        assert!(!e.admits("1", &units(&[3, 1]), "交警"), "other branch");
+        assert!(e.admits("9", &units(&[3, 1]), "刑侦"), "named");
         let only_list = Eligibility { badges: vec!["9".into()], ..Default::default() };
-        assert!(!only_list.admits("1", &[1], "刑侦"));
+        assert!(!only_list.admits("1", &units(&[1]), "刑侦"));
     }
 }

@@ -11,6 +11,7 @@ pub mod exam;
 pub mod exam_room;
 pub mod formats;
 pub mod grading;
+pub mod ids;
 pub mod item_lint;
 pub mod item_stats;
 pub mod jobs;

@@ -1,5 +1,6 @@
 //! The organisation: roles and the unit tree.
 
+use crate::domain::ids::UnitId;
 use serde::{Deserialize, Serialize};
 
 /// What a person may do on the platform. One account may hold several roles.
@@ -30,7 +31,7 @@ impl Role {
 }
 
 /// The path from a unit up to the root, given each unit's parent.
-pub fn unit_path(unit: i64, parent_of: impl Fn(i64) -> Option<i64>) -> Vec<i64> {
+pub fn unit_path(unit: UnitId, parent_of: impl Fn(UnitId) -> Option<UnitId>) -> Vec<UnitId> {
     let mut path = vec![unit];
     let mut cur = unit;
     while let Some(p) = parent_of(cur) {
@@ -49,14 +50,14 @@ mod tests {
 
     #[test]
     fn unit_path_walks_to_root_and_survives_cycles() {
-        let parents = |u: i64| match u {
-            3 => Some(2),
-            2 => Some(1),
+        let parents = |u: UnitId| match u.0 {
+            3 => Some(UnitId(2)),
+            2 => Some(UnitId(1)),
             _ => None,
         };
-        assert_eq!(unit_path(3, parents), vec![3, 2, 1]);
-        let cyclic = |u: i64| if u == 1 { Some(2) } else { Some(1) };
-        assert_eq!(unit_path(1, cyclic), vec![1, 2]);
+        assert_eq!(unit_path(UnitId(3), parents), vec![UnitId(3), UnitId(2), UnitId(1)]);
+        let cyclic = |u: UnitId| if u == UnitId(1) { Some(UnitId(2)) } else { Some(UnitId(1)) };
+        assert_eq!(unit_path(UnitId(1), cyclic), vec![UnitId(1), UnitId(2)]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Remedial training for low scorers (后进民警培训, seed 002): when an officer is enrolled, what a
 //! plan asks of them, and what happens after the remedial exam. Every number is a setting.
 
+use crate::domain::ids::UserId;
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
@@ -142,8 +143,8 @@ pub fn trigger_after(rules: &RemedialRules, history: &[ExamResult]) -> Option<Tr
 }
 
 /// Officers whose average deduction in a month reaches the threshold: (user, month, average).
-pub fn case_referrals(rules: &RemedialRules, rows: &[(i64, String, i64)]) -> Vec<(i64, String, i64)> {
-    let mut sums: std::collections::BTreeMap<(i64, &str), (i64, i64)> = Default::default();
+pub fn case_referrals(rules: &RemedialRules, rows: &[(UserId, String, i64)]) -> Vec<(UserId, String, i64)> {
+    let mut sums: std::collections::BTreeMap<(UserId, &str), (i64, i64)> = Default::default();
     for (user, month, d) in rows {
         let e = sums.entry((*user, month.as_str())).or_default();
         e.0 += d;
@@ -298,12 +299,12 @@ mod tests {
     fn case_referrals_average_per_officer_and_month() {
         let rules = RemedialRules::default();
         let rows = vec![
-            (1, "2026-10".to_string(), 200),
-            (1, "2026-10".to_string(), 400), // average 3.00: referred
-            (1, "2026-11".to_string(), 250),
-            (2, "2026-10".to_string(), 299), // 2.99: not referred
+            (UserId(1), "2026-10".to_string(), 200),
+            (UserId(1), "2026-10".to_string(), 400), // average 3.00: referred
+            (UserId(1), "2026-11".to_string(), 250),
+            (UserId(2), "2026-10".to_string(), 299), // 2.99: not referred
         ];
-        assert_eq!(case_referrals(&rules, &rows), vec![(1, "2026-10".to_string(), 300)]);
+        assert_eq!(case_referrals(&rules, &rows), vec![(UserId(1), "2026-10".to_string(), 300)]);
     }
 
     #[test]

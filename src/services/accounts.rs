@@ -2,6 +2,7 @@
 //! one's own password, an admin's reset, unlock, disable and re-enable, and a user's own API
 //! tokens. Every change is in the audit log.
 
+use crate::domain::ids::UserId;
 use chrono::NaiveDateTime;
 use serde_json::json;
 
@@ -32,7 +33,7 @@ pub fn sign_in_allowed(conn: &mut DbConn, badge: &str, source: &str, now: Ts) ->
 
 /// Counts a wrong password for `badge` (the account `user_id`, if it is one) from `source`.
 /// Returns the wait it started, if any; each wait started is in the audit log.
-pub fn sign_in_failed(conn: &mut DbConn, badge: &str, source: &str, user_id: Option<i64>, now: Ts) -> AppResult<Option<Blocked>> {
+pub fn sign_in_failed(conn: &mut DbConn, badge: &str, source: &str, user_id: Option<UserId>, now: Ts) -> AppResult<Option<Blocked>> {
     let policy = Policy::default();
     write_tx(conn, |c| {
         throttle::prune(c, now)?;
@@ -74,13 +75,13 @@ pub fn sign_in_succeeded(conn: &mut DbConn, badge: &str, source: &str) -> AppRes
 }
 
 /// An admin lets an account's badge in again from every address; returns the counts removed.
-pub fn unlock_user(conn: &mut DbConn, user_id: i64, by: i64, now: Ts) -> AppResult<Vec<Row>> {
+pub fn unlock_user(conn: &mut DbConn, user_id: UserId, by: UserId, now: Ts) -> AppResult<Vec<Row>> {
     let u = org::find(conn, user_id)?.ok_or_else(|| AppError::not_found(format!("no account {user_id}")))?;
     unlock(conn, &badge_key(&u.badge), Some(user_id), by, now)
 }
 
 /// An admin lets a badge (an account's or not) in again from every address.
-pub fn unlock_badge(conn: &mut DbConn, badge: &str, by: i64, now: Ts) -> AppResult<Vec<Row>> {
+pub fn unlock_badge(conn: &mut DbConn, badge: &str, by: UserId, now: Ts) -> AppResult<Vec<Row>> {
     let key = badge_key(badge);
     if key.is_empty() || key.len() > 200 {
         return Err(AppError::unprocessable("badge: a badge as listed on the page"));
@@ -89,7 +90,7 @@ pub fn unlock_badge(conn: &mut DbConn, badge: &str, by: i64, now: Ts) -> AppResu
     unlock(conn, &key, account, by, now)
 }
 
-fn unlock(conn: &mut DbConn, key: &str, user_id: Option<i64>, by: i64, now: Ts) -> AppResult<Vec<Row>> {
+fn unlock(conn: &mut DbConn, key: &str, user_id: Option<UserId>, by: UserId, now: Ts) -> AppResult<Vec<Row>> {
     write_tx(conn, |c| {
         let rows = throttle::clear_badge(c, key)?;
         let locked: Vec<&str> = rows.iter().filter(|r| r.locked_until.is_some_and(|t| t > now)).map(|r| r.source.as_str()).collect();
@@ -101,7 +102,7 @@ fn unlock(conn: &mut DbConn, key: &str, user_id: Option<i64>, by: i64, now: Ts) 
 }
 
 /// An admin lets an address in again (its count across badges; the per-badge counts stay).
-pub fn unlock_source(conn: &mut DbConn, source: &str, by: i64, now: Ts) -> AppResult<bool> {
+pub fn unlock_source(conn: &mut DbConn, source: &str, by: UserId, now: Ts) -> AppResult<bool> {
     let source = source.trim();
     if source.is_empty() || source.len() > 64 {
         return Err(AppError::unprocessable("source: an address as listed on the page"));
@@ -152,7 +153,7 @@ impl ChangeRefused {
 /// An admin resets an account's password: a one-time password (returned, to be shown once)
 /// that must be changed at the next sign-in. The account's sessions and tokens end and its
 /// sign-in counts are cleared. Call `SessionCache::forget_user` afterwards.
-pub fn reset_password(conn: &mut DbConn, target: i64, by: i64, now: Ts) -> AppResult<Result<String, AdminRefusal>> {
+pub fn reset_password(conn: &mut DbConn, target: UserId, by: UserId, now: Ts) -> AppResult<Result<String, AdminRefusal>> {
     let u = org::find(conn, target)?.ok_or_else(|| AppError::not_found(format!("no account {target}")))?;
     if let Err(r) = rules::may_reset(by, target) {
         return Ok(Err(r));
@@ -178,7 +179,7 @@ pub fn reset_password(conn: &mut DbConn, target: i64, by: i64, now: Ts) -> AppRe
 
 /// An admin disables (`active` false) or re-enables an account. Disabling ends its sessions
 /// and tokens; call `SessionCache::forget_user` afterwards. Returns the sessions ended.
-pub fn set_active(conn: &mut DbConn, target: i64, active: bool, by: i64, now: Ts) -> AppResult<Result<usize, AdminRefusal>> {
+pub fn set_active(conn: &mut DbConn, target: UserId, active: bool, by: UserId, now: Ts) -> AppResult<Result<usize, AdminRefusal>> {
     let u = org::find(conn, target)?.ok_or_else(|| AppError::not_found(format!("no account {target}")))?;
     if !active {
         let admin = u.active && org::roles_of(conn, target)?.contains(&Role::Admin);
@@ -207,13 +208,13 @@ pub fn set_active(conn: &mut DbConn, target: i64, active: bool, by: i64, now: Ts
 // ---- a user's own API tokens ----
 
 /// The user's live API tokens, newest first.
-pub fn my_tokens(conn: &mut DbConn, user_id: i64, now: Ts) -> AppResult<Vec<session::Session>> {
+pub fn my_tokens(conn: &mut DbConn, user_id: UserId, now: Ts) -> AppResult<Vec<session::Session>> {
     Ok(session::live_of(conn, user_id, "api", now)?)
 }
 
 /// Revokes one of the user's own live API tokens (404 for anything else). Call
 /// `SessionCache::remove` with its hash afterwards.
-pub fn revoke_my_token(conn: &mut DbConn, user_id: i64, token_id: i64, now: Ts) -> AppResult<session::Session> {
+pub fn revoke_my_token(conn: &mut DbConn, user_id: UserId, token_id: i64, now: Ts) -> AppResult<session::Session> {
     write_tx(conn, |c| {
         let s = session::revoke_own(c, token_id, user_id, "api", now)?
             .ok_or_else(|| AppError::not_found(format!("no live API token {token_id} of yours")))?;
@@ -241,7 +242,7 @@ pub struct AccountDetail {
     pub history: Vec<crate::domain::audit::StoredEntry>,
 }
 
-pub fn account_detail(conn: &mut DbConn, user_id: i64, now: Ts) -> AppResult<AccountDetail> {
+pub fn account_detail(conn: &mut DbConn, user_id: UserId, now: Ts) -> AppResult<AccountDetail> {
     let user = org::find(conn, user_id)?.ok_or_else(|| AppError::not_found(format!("no account {user_id}")))?;
     let roles = org::roles_of(conn, user_id)?;
     let counts = throttle::for_badge(conn, &badge_key(&user.badge))?;
@@ -280,7 +281,7 @@ pub fn locked_out(b: Blocked) -> AppError {
 
 /// Records the language a user reads, from the language switch or their account page: every
 /// mail to them is written in it from now on. Only a language the site speaks is kept.
-pub fn set_language(conn: &mut DbConn, user_id: i64, lang: &str) -> AppResult<()> {
+pub fn set_language(conn: &mut DbConn, user_id: UserId, lang: &str) -> AppResult<()> {
     if !crate::render::LANGS.contains(&lang) {
         return Err(AppError::invalid(vec![crate::domain::validation::FieldError::new("lang", format!("{lang:?}: zh or en"))]));
     }
@@ -289,7 +290,7 @@ pub fn set_language(conn: &mut DbConn, user_id: i64, lang: &str) -> AppResult<()
 }
 
 /// The language stored with the account (mail is written in it); `None` for no such account.
-pub fn stored_language(conn: &mut DbConn, user_id: i64) -> AppResult<Option<String>> {
+pub fn stored_language(conn: &mut DbConn, user_id: UserId) -> AppResult<Option<String>> {
     Ok(org::find(conn, user_id)?.map(|u| u.lang))
 }
 
@@ -301,7 +302,7 @@ pub fn account_by_badge(conn: &mut DbConn, badge: &str) -> AppResult<Option<org:
 }
 
 /// Opens a signed-in browser session (its token kept as `token_hash`).
-pub fn open_web_session(conn: &mut DbConn, token_hash: &str, user_id: i64, csrf: &str, now: Ts, expires_at: Ts) -> AppResult<()> {
+pub fn open_web_session(conn: &mut DbConn, token_hash: &str, user_id: UserId, csrf: &str, now: Ts, expires_at: Ts) -> AppResult<()> {
     Ok(session::create(conn, token_hash, user_id, "web", csrf, now, expires_at)?)
 }
 
@@ -310,7 +311,7 @@ pub fn issue_api_token(
     conn: &mut DbConn,
     token_hash: &str,
     prefix: &str,
-    user_id: i64,
+    user_id: UserId,
     csrf: &str,
     now: Ts,
     expires_at: Ts,
@@ -325,7 +326,7 @@ pub fn sign_out(conn: &mut DbConn, token_hash: &str, now: Ts) -> AppResult<()> {
 }
 
 /// The user's latest notifications, newest first.
-pub fn notifications_of(conn: &mut DbConn, user_id: i64, limit: i64) -> AppResult<Vec<audit::Notification>> {
+pub fn notifications_of(conn: &mut DbConn, user_id: UserId, limit: i64) -> AppResult<Vec<audit::Notification>> {
     Ok(audit::notifications_of(conn, user_id, limit)?)
 }
 

@@ -1,6 +1,7 @@
 //! Publishing the audit log's head where deleting rows cannot reach it: the HR feed, a daily
 //! digest e-mail to admins, and signed checkpoints checked by `lawcert audit verify --against`.
 
+use crate::domain::ids::UserId;
 use serde_json::json;
 
 use crate::db::models::{audit as audit_db, cert as settings_db, mail as mail_db, org, Ts};
@@ -107,7 +108,7 @@ pub fn overview(conn: &mut DbConn) -> AppResult<Overview> {
 
 /// A signed checkpoint for an admin to download; the export itself is audited (after the
 /// head it records, so the checkpoint is of the log as it was before).
-pub fn export_checkpoint(conn: &mut DbConn, key: &[u8; 32], by: i64, now: Ts) -> AppResult<Checkpoint> {
+pub fn export_checkpoint(conn: &mut DbConn, key: &[u8; 32], by: UserId, now: Ts) -> AppResult<Checkpoint> {
     write_tx(conn, |c| {
         let cp = checkpoint(c, key, now)?;
         audit_db::append(c, Some(by), "audit.checkpoint", "audit_log", &json!({"entry": cp.entry, "hash": cp.hash}), now)?;

@@ -4,6 +4,7 @@
 //! file changes nothing. A plain Aiken, GIFT or Moodle XML file without citations or explanations
 //! arrives as incomplete drafts, which cannot be reviewed until a trainer fills those in.
 
+use crate::domain::ids::UserId;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -139,7 +140,7 @@ pub fn commit(
     file_name: &str,
     bytes: &[u8],
     defaults: &Defaults,
-    by: i64,
+    by: UserId,
     now: Ts,
 ) -> AppResult<Counts> {
     write_tx(conn, |c| commit_as(c, format, file_name, bytes, defaults, Some(by), now))
@@ -153,7 +154,7 @@ pub fn commit_as(
     file_name: &str,
     bytes: &[u8],
     defaults: &Defaults,
-    by: Option<i64>,
+    by: Option<UserId>,
     now: Ts,
 ) -> AppResult<Counts> {
     // re-read inside the transaction: checked against the bank as it is now
@@ -196,7 +197,7 @@ pub fn write_checked(
     format: Format,
     file_name: &str,
     sha256: &str,
-    by: Option<i64>,
+    by: Option<UserId>,
     now: Ts,
 ) -> AppResult<Counts> {
     if let Some(e) = refusal(p) {
@@ -255,7 +256,7 @@ pub struct Staged {
 }
 
 /// Keeps an upload for preview and commit; nothing reaches the bank yet.
-pub fn stage(conn: &mut DbConn, by: i64, file_name: &str, format: Format, bytes: &[u8], defaults: &Defaults, now: Ts) -> AppResult<i64> {
+pub fn stage(conn: &mut DbConn, by: UserId, file_name: &str, format: Format, bytes: &[u8], defaults: &Defaults, now: Ts) -> AppResult<i64> {
     let defaults = serde_json::to_string(defaults).expect("defaults serialise");
     let new = imports::NewImport {
         user_id: by,
@@ -269,7 +270,7 @@ pub fn stage(conn: &mut DbConn, by: i64, file_name: &str, format: Format, bytes:
 }
 
 /// A staged upload, for the trainer who uploaded it only.
-pub fn staged(conn: &mut DbConn, id: i64, by: i64) -> AppResult<Staged> {
+pub fn staged(conn: &mut DbConn, id: i64, by: UserId) -> AppResult<Staged> {
     let import = imports::find(conn, id)?.ok_or_else(|| AppError::not_found("no such import"))?;
     if import.user_id != by {
         return Err(AppError::forbidden("this import was uploaded by another trainer"));
@@ -288,7 +289,7 @@ pub fn preview_staged(conn: &mut DbConn, s: &Staged) -> AppResult<Preview> {
 /// Commits a staged upload in one transaction: the import is marked committed in the same
 /// transaction that writes its questions, so it is either both or neither, and a second commit
 /// (a double click, another server) finds it done and writes nothing.
-pub fn commit_staged(conn: &mut DbConn, id: i64, by: i64, now: Ts) -> AppResult<()> {
+pub fn commit_staged(conn: &mut DbConn, id: i64, by: UserId, now: Ts) -> AppResult<()> {
     write_tx(conn, |c| {
         let s = staged(c, id, by)?;
         if !imports::claim_for_commit(c, id, now)? {

@@ -1,6 +1,7 @@
 //! The question lifecycle (draft → reviewed → active → retired) and statute editions: the
 //! amendment worklist of questions a new edition suspended.
 
+use crate::domain::ids::UserId;
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::json;
@@ -15,7 +16,7 @@ const STALE: &str = "the question changed since you opened it; look at it again"
 
 /// Applies a lifecycle action to a question, refusing it with the rule's reason. `revision`
 /// is the revision the trainer saw, so a decision is never taken on a version they did not see.
-pub fn transition(conn: &mut DbConn, action: Action, question_id: i64, revision: i32, actor: i64, now: Ts) -> AppResult<Status> {
+pub fn transition(conn: &mut DbConn, action: Action, question_id: i64, revision: i32, actor: UserId, now: Ts) -> AppResult<Status> {
     write_tx(conn, |c| {
         let q = bank_db::find(c, question_id)?.ok_or_else(|| AppError::not_found("no such question"))?;
         if q.revision != revision {
@@ -60,7 +61,7 @@ pub fn transition(conn: &mut DbConn, action: Action, question_id: i64, revision:
 }
 
 /// Registers a new edition of a statute; questions it touches go to the worklist.
-pub fn register_edition(conn: &mut DbConn, statute: &str, e: &NewEdition, by: i64, now: Ts) -> AppResult<i64> {
+pub fn register_edition(conn: &mut DbConn, statute: &str, e: &NewEdition, by: UserId, now: Ts) -> AppResult<i64> {
     write_tx(conn, |c| {
         let reg = bank_db::registry(c)?;
         let errs = editions::validate_new(&reg, statute, e);

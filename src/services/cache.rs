@@ -1,6 +1,7 @@
 //! In-memory caches the exam path reads on every save: what never changes about a started
 //! attempt, and question versions (a version never changes once written).
 
+use crate::domain::ids::UserId;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -12,7 +13,7 @@ use crate::domain::bank::QuestionKind;
 /// its paper. Saves check these from memory; deadline and submission are checked in SQL.
 #[derive(Debug)]
 pub struct AttemptMeta {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub sitting_id: i64,
     pub questions: std::collections::HashSet<i64>,
     /// The sitting's room controls, so every save checks the network from memory.

@@ -2,6 +2,7 @@
 //! certificates issued on passing, public verification, and the daily sweep that applies
 //! expiry and 离岗失效 on their dates and warns holders before expiry.
 
+use crate::domain::ids::UserId;
 use chrono::{Datelike, NaiveDate};
 use rand::Rng;
 use serde::Serialize;
@@ -25,7 +26,7 @@ pub fn rules(conn: &mut DbConn) -> AppResult<CertRules> {
     })
 }
 
-pub fn save_rules(conn: &mut DbConn, r: &CertRules, by: i64, now: Ts) -> AppResult<()> {
+pub fn save_rules(conn: &mut DbConn, r: &CertRules, by: UserId, now: Ts) -> AppResult<()> {
     let errs = r.validate();
     if !errs.is_empty() {
         return Err(AppError::invalid_lines(&errs));
@@ -39,7 +40,7 @@ pub fn save_rules(conn: &mut DbConn, r: &CertRules, by: i64, now: Ts) -> AppResu
 }
 
 /// The date the officer left an enforcement post and has not returned since, if off post.
-pub fn off_post_since(conn: &mut DbConn, user_id: i64) -> AppResult<Option<NaiveDate>> {
+pub fn off_post_since(conn: &mut DbConn, user_id: UserId) -> AppResult<Option<NaiveDate>> {
     let changes = cert_db::post_changes_of(conn, user_id)?;
     Ok(off_post_from(&changes))
 }
@@ -65,7 +66,7 @@ fn held(c: &Certificate) -> HeldCert {
 }
 
 /// An officer's certificates with their standing today (the sweep stores it; this never lags).
-pub fn certificates_today(conn: &mut DbConn, user_id: i64, today: NaiveDate) -> AppResult<Vec<(Certificate, CertStatus)>> {
+pub fn certificates_today(conn: &mut DbConn, user_id: UserId, today: NaiveDate) -> AppResult<Vec<(Certificate, CertStatus)>> {
     let r = rules(conn)?;
     let off = off_post_since(conn, user_id)?;
     Ok(cert_db::certificates_of(conn, user_id)?
@@ -78,7 +79,7 @@ pub fn certificates_today(conn: &mut DbConn, user_id: i64, today: NaiveDate) -> 
 }
 
 /// Whether the officer may sit `level` today, with every reason if not.
-pub fn eligibility(conn: &mut DbConn, user_id: i64, level: Level, today: NaiveDate) -> AppResult<Result<(), Vec<Ineligible>>> {
+pub fn eligibility(conn: &mut DbConn, user_id: UserId, level: Level, today: NaiveDate) -> AppResult<Result<(), Vec<Ineligible>>> {
     let r = rules(conn)?;
     let u = org::find(conn, user_id)?.ok_or_else(|| AppError::not_found("no such officer"))?;
     let certs: Vec<HeldCert> =
@@ -88,7 +89,7 @@ pub fn eligibility(conn: &mut DbConn, user_id: i64, level: Level, today: NaiveDa
 
 /// Registers an officer for a level (the officer applying, or a trainer enrolling them).
 /// Refused with every reason when they are not eligible; a second open registration is refused.
-pub fn register(conn: &mut DbConn, user_id: i64, level: Level, by: i64, now: Ts) -> AppResult<i64> {
+pub fn register(conn: &mut DbConn, user_id: UserId, level: Level, by: UserId, now: Ts) -> AppResult<i64> {
     let today = bureau_date(now);
     if let Err(why) = eligibility(conn, user_id, level, today)? {
         return Err(refusal(crate::error::ErrorCode::NotEligible, &why));
@@ -106,7 +107,7 @@ pub fn register(conn: &mut DbConn, user_id: i64, level: Level, by: i64, now: Ts)
 
 /// At the start of a certification sitting: the candidate must be registered for its level and
 /// still eligible (a certificate may have lapsed since registering).
-pub fn admit(conn: &mut DbConn, user_id: i64, level: Level, now: Ts) -> AppResult<()> {
+pub fn admit(conn: &mut DbConn, user_id: UserId, level: Level, now: Ts) -> AppResult<()> {
     if cert_db::open_registration(conn, user_id, level.as_str())?.is_none() {
         return Err(AppError::new(
             crate::error::ErrorCode::NotRegistered,
@@ -235,11 +236,11 @@ pub fn verify(conn: &mut DbConn, number: &str, code: &str, today: NaiveDate) -> 
 /// Records a post change; leaving an enforcement post starts the lapse clock.
 pub fn record_post_change(
     conn: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
     post: &str,
     enforcement: bool,
     effective_on: NaiveDate,
-    by: i64,
+    by: UserId,
     now: Ts,
 ) -> AppResult<()> {
     let post = post.trim();
@@ -274,7 +275,7 @@ pub struct SweepReport {
 pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<SweepReport> {
     let today = bureau_date(now);
     let r = rules(conn)?;
-    let mut off: std::collections::HashMap<i64, Vec<cert_db::PostChange>> = Default::default();
+    let mut off: std::collections::HashMap<UserId, Vec<cert_db::PostChange>> = Default::default();
     for p in cert_db::all_post_changes(conn)? {
         off.entry(p.user_id).or_default().push(p);
     }
@@ -351,7 +352,7 @@ pub struct MyCertification {
     pub registrations: Vec<cert_db::Registration>,
 }
 
-pub fn mine(conn: &mut DbConn, user_id: i64, today: NaiveDate) -> AppResult<MyCertification> {
+pub fn mine(conn: &mut DbConn, user_id: UserId, today: NaiveDate) -> AppResult<MyCertification> {
     let rules = rules(conn)?;
     let certs = certificates_today(conn, user_id, today)?;
     let mut levels = Vec::new();
@@ -370,7 +371,7 @@ pub fn registrations(conn: &mut DbConn) -> AppResult<Vec<(cert_db::Registration,
 }
 
 /// Registers the officer a badge names (a trainer enrolling them); 422 for no such officer.
-pub fn register_badge(conn: &mut DbConn, badge: &str, level: Level, by: i64, now: Ts) -> AppResult<i64> {
+pub fn register_badge(conn: &mut DbConn, badge: &str, level: Level, by: UserId, now: Ts) -> AppResult<i64> {
     let u = org::find_by_badge(conn, badge)?.ok_or_else(|| AppError::unprocessable(format!("badge: no officer {badge}")))?;
     register(conn, u.id, level, by, now)
 }
@@ -378,7 +379,7 @@ pub fn register_badge(conn: &mut DbConn, badge: &str, level: Level, by: i64, now
 /// An officer's certification record: the account, certificates with today's status, post changes.
 pub fn record_of(
     conn: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
     today: NaiveDate,
 ) -> AppResult<(org::User, Vec<(Certificate, CertStatus)>, Vec<cert_db::PostChange>)> {
     let u = org::find(conn, user_id)?.ok_or_else(|| AppError::not_found("no such officer"))?;
@@ -404,7 +405,7 @@ pub fn officers_with_levels(conn: &mut DbConn, needle: &str) -> AppResult<Vec<(o
 pub fn for_print(
     conn: &mut DbConn,
     number: &str,
-    reader: i64,
+    reader: UserId,
     any: bool,
     today: NaiveDate,
 ) -> AppResult<(Certificate, org::User, String, Option<CertStatus>)> {

@@ -3,6 +3,7 @@
 //! reason. Upholding regrades every attempt of the sitting that had the question, and every
 //! changed score is written to the audit log and told to the candidate.
 
+use crate::domain::ids::UserId;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -23,7 +24,7 @@ pub fn file(
     conn: &mut DbConn,
     cache: &VersionCache,
     attempt_id: i64,
-    user_id: i64,
+    user_id: UserId,
     version_id: i64,
     article: &str,
     reason: &str,
@@ -94,7 +95,7 @@ pub fn decide(
     conn: &mut DbConn,
     cache: &VersionCache,
     challenge_id: i64,
-    trainer: i64,
+    trainer: UserId,
     decision: &Decision,
     reason: &str,
     now: Ts,
@@ -198,7 +199,7 @@ pub fn regrade(
     cache: &VersionCache,
     sitting_id: i64,
     version: Option<i64>,
-    actor: Option<i64>,
+    actor: Option<UserId>,
     because: &str,
     now: Ts,
     report: &mut DecisionReport,

@@ -1,6 +1,7 @@
 //! The demo city bureau seeded on an empty database: units, staff, 30 officers and an open
 //! mock exam. Every demo account's password is `lawcert-demo`.
 
+use crate::domain::ids::{UnitId, UserId};
 use chrono::{Duration, NaiveDate};
 
 use crate::db::models::{org, Ts};
@@ -34,7 +35,7 @@ const TYPES: &[&str] = &["派出所", "刑侦", "治安", "交警", "经侦", "�
 pub fn seed(conn: &mut DbConn, now: Ts) -> AppResult<()> {
     let hash = hash_password(DEMO_PASSWORD);
     write_tx(conn, |conn| {
-        let unit = |conn: &mut DbConn, parent: Option<i64>, name: &str, kind: &str| {
+        let unit = |conn: &mut DbConn, parent: Option<UnitId>, name: &str, kind: &str| {
             org::insert_unit(conn, &org::NewUnit { parent_id: parent, name, kind, created_at: now })
         };
         let city = unit(conn, None, "江州市公安局", "city")?;
@@ -49,7 +50,7 @@ pub fn seed(conn: &mut DbConn, now: Ts) -> AppResult<()> {
 
         let person = |badge: &str,
                       name: &str,
-                      unit_id: i64,
+                      unit_id: UnitId,
                       ptype: &str,
                       post: &str,
                       rank: &str,
@@ -163,7 +164,7 @@ pub fn seed(conn: &mut DbConn, now: Ts) -> AppResult<()> {
 /// misfit) and one that is 4 logits harder for 交警 officers than for others of the same
 /// ability (DIF). The bank is calibrated at the end, and a standard-setting study for 基本级 is
 /// rated by both trainers in two rounds and closed, for an admin to adopt.
-fn seed_measurement_history(conn: &mut DbConn, trainer: Option<i64>, now: Ts) -> AppResult<()> {
+fn seed_measurement_history(conn: &mut DbConn, trainer: Option<UserId>, now: Ts) -> AppResult<()> {
     use rand::{Rng, SeedableRng};
 
     use crate::db::models::exam as exam_db;
@@ -340,7 +341,7 @@ fn seed_certificates(conn: &mut DbConn, now: Ts) -> AppResult<()> {
         *n += 1;
         let number = certificate_number(level, issued.format("%Y").to_string().parse().unwrap_or(2026), *n);
         // fixed demo codes are fine: the demo is not a real bureau
-        let code = format!("DEMO{:04}", u.id % 10_000);
+        let code = format!("DEMO{:04}", u.id.0 % 10_000);
         cert_db::insert_certificate(
             conn,
             &cert_db::NewCertificate {
@@ -383,7 +384,7 @@ fn seed_certificates(conn: &mut DbConn, now: Ts) -> AppResult<()> {
 /// A bimonthly exam that closed four days ago, sat by 27 of the 30 officers with answers of
 /// varied skill, so the results, item-analysis and challenge pages have something real to show
 /// on a fresh install. One officer has challenged a question.
-fn seed_past_bimonthly(conn: &mut DbConn, trainer: Option<i64>, now: Ts) -> AppResult<()> {
+fn seed_past_bimonthly(conn: &mut DbConn, trainer: Option<UserId>, now: Ts) -> AppResult<()> {
     use rand::{Rng, SeedableRng};
 
     use crate::db::models::exam as exam_db;

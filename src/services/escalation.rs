@@ -3,6 +3,7 @@
 //! leader account, else to HR. The one it reaches acknowledges it, extends the plan with a
 //! reason, or refers it a level up. Every step is audited.
 
+use crate::domain::ids::{UnitId, UserId};
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 use serde_json::json;
@@ -52,13 +53,13 @@ pub const MAX_EXTENSION_DAYS: i64 = 180;
 
 /// Who an escalation starting at `from_unit` (the officer's unit, or the one above a referring
 /// unit; None: straight to HR) reaches: (the unit whose leaders get it or None for HR, their ids).
-fn target(conn: &mut DbConn, from_unit: Option<i64>, officer_id: i64) -> AppResult<(Option<i64>, Vec<i64>)> {
+fn target(conn: &mut DbConn, from_unit: Option<UnitId>, officer_id: UserId) -> AppResult<(Option<UnitId>, Vec<UserId>)> {
     if let Some(from) = from_unit {
         let units = org::all_units(conn)?;
-        let parent = |u: i64| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
+        let parent = |u: UnitId| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
         let people = org::list_with_units(conn)?;
         for unit in crate::domain::org::unit_path(from, parent) {
-            let here: Vec<i64> = people
+            let here: Vec<UserId> = people
                 .iter()
                 .filter(|(u, _)| u.unit_id == unit && u.is_leader && u.active && u.id != officer_id)
                 .map(|(u, _)| u.id)
@@ -68,12 +69,12 @@ fn target(conn: &mut DbConn, from_unit: Option<i64>, officer_id: i64) -> AppResu
             }
         }
     }
-    let hr: Vec<i64> = org::active_with_role(conn, Role::Hr)?.into_iter().map(|u| u.id).filter(|id| *id != officer_id).collect();
+    let hr: Vec<UserId> = org::active_with_role(conn, Role::Hr)?.into_iter().map(|u| u.id).filter(|id| *id != officer_id).collect();
     Ok((None, hr))
 }
 
 /// Escalates `plan` (inside the caller's transaction): records who it reaches and tells them.
-pub fn escalate(c: &mut DbConn, plan: &tr_db::Plan, why: &str, from_unit: Option<i64>, now: Ts) -> AppResult<i64> {
+pub fn escalate(c: &mut DbConn, plan: &tr_db::Plan, why: &str, from_unit: Option<UnitId>, now: Ts) -> AppResult<i64> {
     let officer = org::find(c, plan.user_id)?.ok_or_else(|| AppError::internal("officer missing"))?;
     let (unit, people) = target(c, from_unit, officer.id)?;
     let id = tr_db::insert_escalation(c, plan.id, unit, why, now)?;
@@ -101,7 +102,7 @@ pub fn escalate(c: &mut DbConn, plan: &tr_db::Plan, why: &str, from_unit: Option
 
 /// Whether `user` may act on an escalation that reached `unit` (None: HR): HR on any; a unit
 /// leader on one that reached their unit or a unit under it.
-pub fn may_act(conn: &mut DbConn, user: &org::User, roles: &[Role], unit: Option<i64>) -> AppResult<bool> {
+pub fn may_act(conn: &mut DbConn, user: &org::User, roles: &[Role], unit: Option<UnitId>) -> AppResult<bool> {
     if roles.contains(&Role::Hr) {
         return Ok(true);
     }
@@ -110,7 +111,7 @@ pub fn may_act(conn: &mut DbConn, user: &org::User, roles: &[Role], unit: Option
         return Ok(false);
     }
     let units = org::all_units(conn)?;
-    let parent = |u: i64| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
+    let parent = |u: UnitId| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
     Ok(crate::domain::org::unit_path(unit, parent).contains(&user.unit_id))
 }
 
@@ -235,11 +236,11 @@ fn view(
     reader: &org::User,
     roles: &[Role],
     units: &[org::Unit],
-    people: &std::collections::HashMap<i64, org::User>,
+    people: &std::collections::HashMap<UserId, org::User>,
 ) -> AppResult<EscalationView> {
     let plan = tr_db::find_plan(c, e.plan_id)?.ok_or_else(|| AppError::internal("plan missing"))?;
     let officer = people.get(&plan.user_id);
-    let unit_name = |id: i64| units.iter().find(|u| u.id == id).map(|u| u.name.clone()).unwrap_or_default();
+    let unit_name = |id: UnitId| units.iter().find(|u| u.id == id).map(|u| u.name.clone()).unwrap_or_default();
     let actionable = e.action.is_none() && may_act(c, reader, roles, e.unit_id)?;
     Ok(EscalationView {
         id: e.id,

@@ -2,6 +2,7 @@
 //! or a statute text, and the questions of a graded sitting that is about to open or open stay
 //! out of practice for everyone until it closes.
 
+use crate::domain::ids::UserId;
 use std::collections::HashSet;
 
 use crate::db::models::{bank as bank_db, exam as exam_db, Ts};
@@ -13,12 +14,12 @@ use crate::error::{AppError, AppResult};
 pub const CODE: &str = "exam_in_progress";
 
 /// The officer's open graded attempt, if any: (attempt id, sitting title).
-pub fn open_exam(conn: &mut DbConn, user_id: i64, now: Ts) -> AppResult<Option<(i64, String)>> {
+pub fn open_exam(conn: &mut DbConn, user_id: UserId, now: Ts) -> AppResult<Option<(i64, String)>> {
     Ok(exam_db::open_graded_attempts(conn, user_id, now)?.into_iter().next().map(|(a, s)| (a.id, s.title)))
 }
 
 /// Refuses while the officer has an open graded attempt other than `except`.
-pub fn ensure_free(conn: &mut DbConn, user_id: i64, except: Option<i64>, now: Ts) -> AppResult<()> {
+pub fn ensure_free(conn: &mut DbConn, user_id: UserId, except: Option<i64>, now: Ts) -> AppResult<()> {
     for (a, s) in exam_db::open_graded_attempts(conn, user_id, now)? {
         if Some(a.id) != except {
             return Err(refusal(a.id, &s.title));

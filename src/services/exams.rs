@@ -1,6 +1,7 @@
 //! Sittings and attempts: creating a sitting from a blueprint, starting, saving, submitting,
 //! grading, and the server's own submission of attempts whose deadline has passed.
 
+use crate::domain::ids::{UnitId, UserId};
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -149,7 +150,7 @@ pub fn sitting_of(conn: &mut DbConn, sitting_id: i64) -> AppResult<exam_db::Sitt
 }
 
 /// Creates a sitting, freezing its pool from the blueprint. Errors list every problem.
-pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, now: Ts) -> AppResult<i64> {
+pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<UserId>, now: Ts) -> AppResult<i64> {
     let mut spec = spec.clone();
     if spec.controls.access_code.as_deref().is_some_and(|c| c.trim().eq_ignore_ascii_case(crate::domain::exam_room::AUTO_CODE)) {
         spec.controls.access_code = Some(crate::domain::exam_room::generate_code(&mut rand::rng()));
@@ -226,7 +227,7 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, no
 /// Creates a sitting and tells its candidates (bimonthly and certification sittings; a mock
 /// exam is open practice and sends nothing), in one transaction; then prepares its candidates'
 /// papers (`services::prepared`).
-pub fn schedule(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, now: Ts) -> AppResult<i64> {
+pub fn schedule(conn: &mut DbConn, spec: &SittingSpec, by: Option<UserId>, now: Ts) -> AppResult<i64> {
     let id = write_tx(conn, |c| {
         let id = create_sitting(c, spec, by, now)?;
         if matches!(spec.kind, SittingKind::Bimonthly | SittingKind::Certification) {
@@ -242,7 +243,7 @@ pub fn schedule(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, now: Ts)
 /// suspended or retired since are left out), before the sitting opens and while nobody has
 /// started it. The papers prepared from the old pool are dropped (by the database, see
 /// `services::prepared`) and prepared again from the new one.
-pub fn refreeze_pool(conn: &mut DbConn, sitting_id: i64, by: Option<i64>, now: Ts) -> AppResult<()> {
+pub fn refreeze_pool(conn: &mut DbConn, sitting_id: i64, by: Option<UserId>, now: Ts) -> AppResult<()> {
     let s = sitting(conn, sitting_id)?;
     if SittingState::at(now, s.opens_at, s.closes_at) != SittingState::Scheduled || !exam_db::started_users(conn, s.id)?.is_empty() {
         return Err(AppError::new(
@@ -277,7 +278,7 @@ pub fn refreeze_pool(conn: &mut DbConn, sitting_id: i64, by: Option<i64>, now: T
 }
 
 /// Validates and stores a blueprint.
-pub fn create_blueprint(conn: &mut DbConn, name: &str, spec: &BlueprintSpec, by: Option<i64>, now: Ts) -> AppResult<i64> {
+pub fn create_blueprint(conn: &mut DbConn, name: &str, spec: &BlueprintSpec, by: Option<UserId>, now: Ts) -> AppResult<i64> {
     let mut errs = spec.validate();
     if name.trim().is_empty() {
         errs.push("name: required".into());
@@ -302,13 +303,13 @@ pub fn create_blueprint(conn: &mut DbConn, name: &str, spec: &BlueprintSpec, by:
 
 /// The parts of the candidate that decide eligibility.
 pub struct Candidate<'a> {
-    pub id: i64,
+    pub id: UserId,
     pub badge: &'a str,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub police_type: &'a str,
 }
 
-pub(crate) fn parent_map(conn: &mut DbConn) -> diesel::QueryResult<HashMap<i64, Option<i64>>> {
+pub(crate) fn parent_map(conn: &mut DbConn) -> diesel::QueryResult<HashMap<UnitId, Option<UnitId>>> {
     Ok(org::all_units(conn)?.into_iter().map(|u| (u.id, u.parent_id)).collect())
 }
 
@@ -391,7 +392,7 @@ pub fn controls_of(s: &exam_db::Sitting) -> RoomControls {
 
 /// Separation of duties (`SittingKind::barred_to_key_readers`): a trainer sits a graded
 /// sitting only under an admin's exception for it.
-pub fn check_duties(conn: &mut DbConn, s: &exam_db::Sitting, user_id: i64) -> AppResult<()> {
+pub fn check_duties(conn: &mut DbConn, s: &exam_db::Sitting, user_id: UserId) -> AppResult<()> {
     let kind = s.kind;
     if !kind.barred_to_key_readers() || !org::roles_of(conn, user_id)?.contains(&crate::domain::org::Role::Trainer) {
         return Ok(());
@@ -412,7 +413,7 @@ fn check_code(
     conn: &mut DbConn,
     s: &exam_db::Sitting,
     controls: &RoomControls,
-    user_id: i64,
+    user_id: UserId,
     given: Option<&str>,
     now: Ts,
 ) -> AppResult<()> {
@@ -469,7 +470,7 @@ pub fn read_own_attempt(
     cache: &VersionCache,
     attempts: &AttemptCache,
     attempt_id: i64,
-    user_id: i64,
+    user_id: UserId,
     ip: Option<std::net::IpAddr>,
     now: Ts,
 ) -> AppResult<exam_db::Attempt> {
@@ -485,7 +486,7 @@ pub fn own_attempt_in_room(
     conn: &mut DbConn,
     attempts: &AttemptCache,
     attempt_id: i64,
-    user_id: i64,
+    user_id: UserId,
     ip: Option<std::net::IpAddr>,
 ) -> AppResult<exam_db::Attempt> {
     let a = own_attempt(conn, attempt_id, user_id)?;
@@ -652,7 +653,7 @@ pub fn attempt_view(conn: &mut DbConn, cache: &VersionCache, a: &exam_db::Attemp
 }
 
 /// Loads an attempt for its owner; another candidate's attempt is "not found" to them.
-pub fn own_attempt(conn: &mut DbConn, attempt_id: i64, user_id: i64) -> AppResult<exam_db::Attempt> {
+pub fn own_attempt(conn: &mut DbConn, attempt_id: i64, user_id: UserId) -> AppResult<exam_db::Attempt> {
     match exam_db::find_attempt(conn, attempt_id)? {
         Some(a) if a.user_id == user_id => Ok(a),
         _ => Err(AppError::not_found(format!("no attempt {attempt_id} of yours"))),
@@ -707,7 +708,7 @@ pub fn attempt_meta(conn: &mut DbConn, attempts: &AttemptCache, attempt_id: i64)
 #[derive(Clone, Copy, Debug)]
 pub struct AnswerInput<'a> {
     pub attempt_id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub version_id: i64,
     /// Option ids as sent; checked and normalised against the question.
     pub choices: &'a [String],
@@ -938,10 +939,10 @@ pub struct ResultRow {
 }
 
 /// A sitting's results, optionally only for candidates in the given units (and sub-units).
-pub fn results(conn: &mut DbConn, sitting_id: i64, only_units: Option<&[i64]>) -> AppResult<Vec<ResultRow>> {
+pub fn results(conn: &mut DbConn, sitting_id: i64, only_units: Option<&[UnitId]>) -> AppResult<Vec<ResultRow>> {
     let units = org::all_units(conn)?;
-    let names: HashMap<i64, String> = units.iter().map(|u| (u.id, u.name.clone())).collect();
-    let parents: HashMap<i64, Option<i64>> = units.iter().map(|u| (u.id, u.parent_id)).collect();
+    let names: HashMap<UnitId, String> = units.iter().map(|u| (u.id, u.name.clone())).collect();
+    let parents: HashMap<UnitId, Option<UnitId>> = units.iter().map(|u| (u.id, u.parent_id)).collect();
     let attempts = exam_db::attempts_of_sitting(conn, sitting_id)?;
     let ids: Vec<i64> = attempts.iter().map(|(a, ..)| a.id).collect();
     let scaled = crate::services::scale::of_attempts(conn, &ids)?;
@@ -970,14 +971,14 @@ pub fn results(conn: &mut DbConn, sitting_id: i64, only_units: Option<&[i64]>) -
 
 /// Whose results a reader sees: leaders their own unit's candidates (and the units under it);
 /// trainers, HR and admins everyone's (`None`).
-pub fn results_scope(reader: &org::User, roles: &[crate::domain::org::Role]) -> Option<Vec<i64>> {
+pub fn results_scope(reader: &org::User, roles: &[crate::domain::org::Role]) -> Option<Vec<UnitId>> {
     use crate::domain::org::Role;
     let sees_all = roles.iter().any(|r| matches!(r, Role::Trainer | Role::Hr | Role::Admin));
     (!sees_all).then(|| vec![reader.unit_id])
 }
 
 /// A sitting (404 when there is none) and its results within `only_units` (see `results`).
-pub fn sitting_results(conn: &mut DbConn, sitting_id: i64, only_units: Option<&[i64]>) -> AppResult<(exam_db::Sitting, Vec<ResultRow>)> {
+pub fn sitting_results(conn: &mut DbConn, sitting_id: i64, only_units: Option<&[UnitId]>) -> AppResult<(exam_db::Sitting, Vec<ResultRow>)> {
     let s = sitting(conn, sitting_id)?;
     Ok((s, results(conn, sitting_id, only_units)?))
 }
@@ -1002,7 +1003,7 @@ pub fn sittings_with_counts(conn: &mut DbConn) -> AppResult<Vec<(exam_db::Sittin
 /// The officer's attempts with their sittings, and the scaled scores of those graded.
 pub fn history_of(
     conn: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
 ) -> AppResult<(Vec<(exam_db::Attempt, exam_db::Sitting)>, HashMap<i64, crate::db::models::standards::ScaledScore>)> {
     let history = exam_db::attempts_of_user(conn, user_id)?;
     let ids: Vec<i64> = history.iter().map(|(a, _)| a.id).collect();
@@ -1011,7 +1012,7 @@ pub fn history_of(
 }
 
 /// The officer's attempt in a sitting, if started.
-pub fn attempt_in(conn: &mut DbConn, sitting_id: i64, user_id: i64) -> AppResult<Option<exam_db::Attempt>> {
+pub fn attempt_in(conn: &mut DbConn, sitting_id: i64, user_id: UserId) -> AppResult<Option<exam_db::Attempt>> {
     Ok(exam_db::find_attempt_for(conn, sitting_id, user_id)?)
 }
 

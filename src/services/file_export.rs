@@ -2,6 +2,7 @@
 
 use crate::db::models::training as tr_db;
 use crate::db::DbConn;
+use crate::domain::ids::UserId;
 use crate::error::{AppError, AppResult};
 use crate::services::training::{self, Record};
 
@@ -42,7 +43,7 @@ const SHARE: usize = 200;
 /// time; `after(conn, officers_done)` is called after each share.
 pub fn records_of(
     conn: &mut DbConn,
-    officers: &[i64],
+    officers: &[UserId],
     mut after: impl FnMut(&mut DbConn, usize) -> AppResult<()>,
 ) -> AppResult<Vec<Record>> {
     let mut out = Vec::new();

@@ -1,6 +1,7 @@
 //! HR: promotion rules, eligibility checks, compliance figures, and API tokens for the
 //! personnel system.
 
+use crate::domain::ids::{UnitId, UserId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, NaiveDate};
@@ -21,7 +22,7 @@ use crate::domain::validation::{FieldError, Problem};
 use crate::error::{AppError, AppResult};
 use crate::timefmt::bureau_date;
 
-pub fn save_rule(conn: &mut DbConn, id: Option<i64>, rule: &PromotionRule, active: bool, by: i64, now: Ts) -> AppResult<i64> {
+pub fn save_rule(conn: &mut DbConn, id: Option<i64>, rule: &PromotionRule, active: bool, by: UserId, now: Ts) -> AppResult<i64> {
     let errs = rule.validate();
     if !errs.is_empty() {
         return Err(AppError::invalid_lines(&errs));
@@ -111,7 +112,7 @@ impl RuleInput {
 
 /// Creates (`id` None) or updates a rule from HR's input, audited; 422 with every field's
 /// problem in English (the API), 404 for an unknown id.
-pub fn save_rule_input(conn: &mut DbConn, id: Option<i64>, input: &RuleInput, by: i64, now: Ts) -> AppResult<i64> {
+pub fn save_rule_input(conn: &mut DbConn, id: Option<i64>, input: &RuleInput, by: UserId, now: Ts) -> AppResult<i64> {
     let rule = input.rule().map_err(|e| AppError::invalid_lines(&e.iter().map(Problem::line).collect::<Vec<_>>()))?;
     save_rule(conn, id, &rule, input.active, by, now)
 }
@@ -128,7 +129,7 @@ pub fn rule(conn: &mut DbConn, id: i64) -> AppResult<StoredRule> {
 
 /// `save_rule_input`, then the rule as stored. An update of an unknown rule is 404 before its
 /// input is looked at.
-pub fn save_and_read_rule(conn: &mut DbConn, id: Option<i64>, input: &RuleInput, by: i64, now: Ts) -> AppResult<StoredRule> {
+pub fn save_and_read_rule(conn: &mut DbConn, id: Option<i64>, input: &RuleInput, by: UserId, now: Ts) -> AppResult<StoredRule> {
     if let Some(id) = id {
         rule(conn, id)?;
     }
@@ -143,7 +144,7 @@ pub fn tokens(conn: &mut DbConn) -> AppResult<Vec<ApiToken>> {
 
 /// [`save_rule_input`] for the rules page: each problem tied to its field and said in `lang`
 /// with the field's label.
-pub fn save_rule_input_in(conn: &mut DbConn, id: Option<i64>, input: &RuleInput, lang: &str, by: i64, now: Ts) -> AppResult<i64> {
+pub fn save_rule_input_in(conn: &mut DbConn, id: Option<i64>, input: &RuleInput, lang: &str, by: UserId, now: Ts) -> AppResult<i64> {
     let rule = input.rule().map_err(|e| {
         AppError::invalid(e.iter().map(|p| FieldError::new(p.field, crate::render::say_problem(lang, p, rule_label(p.field)))).collect())
     })?;
@@ -345,7 +346,7 @@ pub fn reasons_in(r: &crate::render::Renderer, lang: &str, v: &Verdict) -> Vec<R
 }
 
 /// The facts the promotion check needs about one officer.
-pub fn facts_of(conn: &mut DbConn, user_id: i64, date: NaiveDate, now: Ts) -> AppResult<Facts> {
+pub fn facts_of(conn: &mut DbConn, user_id: UserId, date: NaiveDate, now: Ts) -> AppResult<Facts> {
     let today = bureau_date(now);
     let rules = crate::services::certification::rules(conn)?;
     let off = crate::services::certification::off_post_since(conn, user_id)?;
@@ -478,14 +479,14 @@ pub fn targets(conn: &mut DbConn) -> AppResult<Targets> {
     crate::services::settings::read(conn, TARGETS_KEY)
 }
 
-pub fn save_targets(conn: &mut DbConn, t: &Targets, by: i64, now: Ts) -> AppResult<()> {
+pub fn save_targets(conn: &mut DbConn, t: &Targets, by: UserId, now: Ts) -> AppResult<()> {
     crate::services::settings::save(conn, TARGETS_KEY, t, t.validate(), by, now)
 }
 
 /// A unit's (or the bureau's) standing against the targets.
 #[derive(Clone, Debug, Serialize)]
 pub struct UnitRow {
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     pub unit: String,
     pub figures: Figures,
     pub bimonthly_sat: usize,
@@ -542,8 +543,8 @@ pub fn dashboard(conn: &mut DbConn, now: Ts) -> AppResult<Dashboard> {
     }
     // bimonthly attendance in the last year, per user
     let since = now - Duration::days(365);
-    let mut sat: HashMap<i64, (usize, usize)> = HashMap::new();
-    let mut absent: HashMap<i64, usize> = HashMap::new();
+    let mut sat: HashMap<UserId, (usize, usize)> = HashMap::new();
+    let mut absent: HashMap<UserId, usize> = HashMap::new();
     for s in
         exam_db::list_sittings(conn)?.into_iter().filter(|s| s.kind == SittingKind::Bimonthly && s.closes_at >= since && s.closes_at <= now)
     {
@@ -558,10 +559,10 @@ pub fn dashboard(conn: &mut DbConn, now: Ts) -> AppResult<Dashboard> {
     }
     let plans = tr_db::all_plans(conn, true)?;
     let units = org::all_units(conn)?;
-    let parent = |u: i64| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
-    let row = |unit_id: Option<i64>, name: String, members: &[&(org::User, OfficerFacts)]| {
+    let parent = |u: UnitId| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
+    let row = |unit_id: Option<UnitId>, name: String, members: &[&(org::User, OfficerFacts)]| {
         let facts: Vec<OfficerFacts> = members.iter().map(|m| m.1.clone()).collect();
-        let ids: HashSet<i64> = members.iter().map(|m| m.0.id).collect();
+        let ids: HashSet<UserId> = members.iter().map(|m| m.0.id).collect();
         let (s, p) = ids.iter().filter_map(|i| sat.get(i)).fold((0, 0), |acc, x| (acc.0 + x.0, acc.1 + x.1));
         let a: usize = ids.iter().filter_map(|i| absent.get(i)).sum();
         let open: Vec<&tr_db::Plan> = plans.iter().filter(|p| ids.contains(&p.user_id)).collect();
@@ -598,7 +599,7 @@ pub fn dashboard(conn: &mut DbConn, now: Ts) -> AppResult<Dashboard> {
 /// 高级 passes flagged for the bureau's reward process and not yet followed by a reward entry:
 /// (badge, name, certificate number, issued on).
 pub fn rewards_pending(conn: &mut DbConn) -> AppResult<Vec<(String, String, String, NaiveDate)>> {
-    let people: HashMap<i64, org::User> = org::list_with_units(conn)?.into_iter().map(|(u, _)| (u.id, u)).collect();
+    let people: HashMap<UserId, org::User> = org::list_with_units(conn)?.into_iter().map(|(u, _)| (u.id, u)).collect();
     let mut out = Vec::new();
     for (id, u) in &people {
         let entries = tr_db::entries_of(conn, *id)?;
@@ -619,7 +620,7 @@ pub fn token_hash(token: &str) -> String {
 }
 
 /// Creates a token for a system; the plain token is returned once and only its hash is kept.
-pub fn create_token(conn: &mut DbConn, name: &str, role: Role, days: i64, by: i64, now: Ts) -> AppResult<(i64, String)> {
+pub fn create_token(conn: &mut DbConn, name: &str, role: Role, days: i64, by: UserId, now: Ts) -> AppResult<(i64, String)> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::unprocessable("name: required, at most 100 characters"));
@@ -647,7 +648,7 @@ pub fn create_token(conn: &mut DbConn, name: &str, role: Role, days: i64, by: i6
     Ok((id, token))
 }
 
-pub fn revoke_token(conn: &mut DbConn, id: i64, by: i64, now: Ts) -> AppResult<()> {
+pub fn revoke_token(conn: &mut DbConn, id: i64, by: UserId, now: Ts) -> AppResult<()> {
     write_tx(conn, |c| {
         if !hr_db::revoke_token(c, id, now)? {
             return Err(AppError::not_found("no such active token"));
@@ -672,7 +673,7 @@ pub fn token_role(conn: &mut DbConn, token: &str, now: Ts) -> AppResult<Option<R
 
 /// Share of items answered right per statute, over every graded attempt of the given officers
 /// (exam results, which HR and leaders may read whole): weakest first.
-pub fn strengths_of(conn: &mut DbConn, users: &[i64]) -> AppResult<Vec<crate::domain::study::Strength>> {
+pub fn strengths_of(conn: &mut DbConn, users: &[UserId]) -> AppResult<Vec<crate::domain::study::Strength>> {
     let mut raw: Vec<(i64, bool)> = Vec::new();
     for u in users {
         for (a, _) in exam_db::attempts_of_user(conn, *u)? {

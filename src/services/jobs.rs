@@ -5,6 +5,7 @@
 //! A job whose worker stopped (no heartbeat for `domain::jobs::STALE_AFTER_SECONDS`) is queued
 //! again: its transaction never committed, so it stored nothing.
 
+use crate::domain::ids::UserId;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -29,7 +30,7 @@ pub fn worker_name() -> String {
 
 /// Checks an officer CSV and queues its import. `Ok(Err(lines))` is the file's row-numbered
 /// errors: nothing is stored and nothing queued.
-pub fn queue_officer_import(conn: &mut DbConn, data: &[u8], lang: &str, by: i64, now: Ts) -> AppResult<Result<i64, Vec<String>>> {
+pub fn queue_officer_import(conn: &mut DbConn, data: &[u8], lang: &str, by: UserId, now: Ts) -> AppResult<Result<i64, Vec<String>>> {
     let rows = match people::check_csv(conn, data, lang, now)? {
         Ok(valid) => valid.len(),
         Err(errors) => return Ok(Err(errors)),
@@ -155,7 +156,7 @@ fn taken_over(id: i64) -> AppError {
 /// bank now, as its preview shows it: a file with errors is refused at once (nothing queued).
 /// A second click while the commit is queued or running, or once it is done, finds the same
 /// job. `Ok(None)`: the file was imported before jobs existed.
-pub fn queue_question_import(conn: &mut DbConn, import_id: i64, by: i64, now: Ts) -> AppResult<Option<i64>> {
+pub fn queue_question_import(conn: &mut DbConn, import_id: i64, by: UserId, now: Ts) -> AppResult<Option<i64>> {
     let s = bank_import::staged(conn, import_id, by)?;
     if let Some(job) = jobs::live_for(conn, JobKind::QuestionImport, import_id)? {
         return Ok(Some(job.id));
@@ -244,7 +245,7 @@ fn run_question_import(conn: &mut DbConn, job: &Job, worker: &str, clock: &Clock
 /// Checks a case-evaluation CSV (`remedial::parse_case_csv_in`, then each row against the
 /// database) and queues its import. `Ok(Err(lines))`: the file's errors, each with its line, in
 /// `lang`; nothing stored and nothing queued.
-pub fn queue_case_import(conn: &mut DbConn, text: &str, lang: &str, by: i64, now: Ts) -> AppResult<Result<i64, Vec<String>>> {
+pub fn queue_case_import(conn: &mut DbConn, text: &str, lang: &str, by: UserId, now: Ts) -> AppResult<Result<i64, Vec<String>>> {
     let rows = match remedial::parse_case_csv_in(text, lang) {
         Ok(rows) => rows,
         Err(errors) => return Ok(Err(errors)),
@@ -294,7 +295,7 @@ fn run_case_import(conn: &mut DbConn, job: &Job, worker: &str, clock: &Clock) ->
 }
 
 /// Queues the whole bureau's training files as CSV or XLSX (HR and admins; the route checks).
-pub fn queue_file_export(conn: &mut DbConn, format: file_export::Format, by: i64, now: Ts) -> AppResult<i64> {
+pub fn queue_file_export(conn: &mut DbConn, format: file_export::Format, by: UserId, now: Ts) -> AppResult<i64> {
     let officers = i32::try_from(org::count_users(conn)?).unwrap_or(i32::MAX);
     let request = json!({"format": format.as_str()}).to_string();
     write_tx(conn, |c| {
@@ -327,7 +328,7 @@ fn run_file_export(conn: &mut DbConn, job: &Job, worker: &str, clock: &Clock) ->
         return Err(Failure::Lines(vec![crate::render::say("zh", "jobs.export_not_allowed", &json!({}))]));
     }
     let started = Instant::now();
-    let officers: Vec<i64> = org::list_with_units(conn)?.into_iter().map(|(u, _)| u.id).collect();
+    let officers: Vec<UserId> = org::list_with_units(conn)?.into_iter().map(|(u, _)| u.id).collect();
     let mut progress = Progress::new(id, worker, clock);
     progress.total(conn, officers.len())?;
     let records = file_export::records_of(conn, &officers, |c, n| progress.tick(c, n, false))?;
@@ -439,7 +440,7 @@ pub struct JobView {
 /// Reads a job for an admin. The admin who started a finished import sees its generated
 /// passwords once: this call erases them from the job in the same transaction (audited), so a
 /// second view, theirs or anyone's, shows none. Other admins see the job without them.
-pub fn view_job(conn: &mut DbConn, id: i64, viewer: i64, now: Ts) -> AppResult<JobView> {
+pub fn view_job(conn: &mut DbConn, id: i64, viewer: UserId, now: Ts) -> AppResult<JobView> {
     let job = jobs::find(conn, id)?.ok_or_else(|| AppError::not_found(format!("no job {id}")))?;
     let errors = job.errors.as_deref().map(|e| e.lines().map(str::to_string).collect()).unwrap_or_default();
     let mut view = JobView { job, accounts: Vec::new(), passwords_now: false, passwords_shown_at: None, passwords_withheld: false, errors };
@@ -502,7 +503,7 @@ pub fn view_job(conn: &mut DbConn, id: i64, viewer: i64, now: Ts) -> AppResult<J
 /// A job for a viewer who may see it (`domain::jobs::may_view`: an officer import any admin,
 /// any other job only its starter while they hold the role it needs); anyone else is told there
 /// is no such job.
-pub fn job_for(conn: &mut DbConn, id: i64, viewer: i64) -> AppResult<Job> {
+pub fn job_for(conn: &mut DbConn, id: i64, viewer: UserId) -> AppResult<Job> {
     let job = jobs::find(conn, id)?.ok_or_else(|| AppError::not_found(format!("no job {id}")))?;
     let roles = org::roles_of(conn, viewer)?;
     if !crate::domain::jobs::may_view(job.kind, job.created_by == viewer, &roles) {
@@ -513,7 +514,7 @@ pub fn job_for(conn: &mut DbConn, id: i64, viewer: i64) -> AppResult<Job> {
 
 /// An export job's file, for the one who asked for it: (name, bytes); 410 `expired` once the
 /// dated sweep has deleted it ([`expire_exports`]).
-pub fn job_file(conn: &mut DbConn, id: i64, viewer: i64) -> AppResult<(String, Vec<u8>)> {
+pub fn job_file(conn: &mut DbConn, id: i64, viewer: UserId) -> AppResult<(String, Vec<u8>)> {
     let job = job_for(conn, id, viewer)?;
     if job.kind != JobKind::FileExport || job.state != JobState::Done {
         return Err(AppError::not_found(format!("job {id} has no file")));
@@ -545,7 +546,7 @@ pub fn export_retention(conn: &mut DbConn) -> AppResult<ExportRetention> {
 }
 
 /// Sets how long finished exports' files are kept (admins; audited; the next sweep applies it).
-pub fn save_export_retention(conn: &mut DbConn, r: &ExportRetention, by: i64, now: Ts) -> AppResult<()> {
+pub fn save_export_retention(conn: &mut DbConn, r: &ExportRetention, by: UserId, now: Ts) -> AppResult<()> {
     crate::services::settings::save(conn, EXPORT_RETENTION_KEY, r, r.problems().iter().map(Problem::line).collect(), by, now)
 }
 
@@ -557,7 +558,7 @@ pub fn expire_exports(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
 }
 
 /// The jobs of a kind a user started, newest first (their own imports and exports).
-pub fn recent_of(conn: &mut DbConn, kind: JobKind, by: i64) -> AppResult<Vec<Job>> {
+pub fn recent_of(conn: &mut DbConn, kind: JobKind, by: UserId) -> AppResult<Vec<Job>> {
     Ok(jobs::recent_by(conn, kind, by, 10)?)
 }
 

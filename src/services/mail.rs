@@ -2,6 +2,7 @@
 //! Messages are rendered and queued in the caller's transaction (so a rolled-back change sends
 //! nothing) and sent by a background task that retries; a request never waits for a mail server.
 
+use crate::domain::ids::UserId;
 use chrono::Duration;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncTransport, Message};
@@ -45,7 +46,7 @@ pub fn absolute_params(conn: &mut DbConn, params: &mut serde_json::Value) -> App
 
 /// Tells `user_id` about something: `kind` names templates/email/KIND.*.hbs. A `url` in the
 /// params is a path on the site; the mail carries it as an absolute link.
-pub fn notify(conn: &mut DbConn, user_id: i64, kind: &str, params: serde_json::Value, now: Ts) -> AppResult<()> {
+pub fn notify(conn: &mut DbConn, user_id: UserId, kind: &str, params: serde_json::Value, now: Ts) -> AppResult<()> {
     let user = org::find(conn, user_id)?.ok_or_else(|| AppError::internal(format!("notify: no user {user_id}")))?;
     let mut params = params;
     if let Some(m) = params.as_object_mut() {

@@ -8,6 +8,7 @@
 //! (`domain::measurement::scale::ability` over the calibrated items of its paper), so the map,
 //! the curves and the DIF strata all use one scale.
 
+use crate::domain::ids::UnitId;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
@@ -288,7 +289,7 @@ pub struct DifTable {
 pub fn dif_table(conn: &mut DbConn, by: DifBy, reference: Option<&str>, focal: Option<&str>) -> AppResult<DifTable> {
     let r = responses(conn)?;
     let people = cal_db::graded_attempt_people(conn)?;
-    let unit_names: HashMap<i64, String> = org::all_units(conn)?.into_iter().map(|u| (u.id, u.name)).collect();
+    let unit_names: HashMap<UnitId, String> = org::all_units(conn)?.into_iter().map(|u| (u.id, u.name)).collect();
     let group_of: HashMap<i64, String> = people
         .into_iter()
         .map(|(a, _, ptype, unit)| {

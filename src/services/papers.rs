@@ -2,6 +2,7 @@
 //! candidates' papers, and the audit of one paper (re-drawn from the pool and the seed).
 //! Neither shows a key.
 
+use crate::domain::ids::UserId;
 use serde::Serialize;
 use serde_json::json;
 
@@ -122,7 +123,7 @@ pub struct PaperAudit {
 
 /// Re-draws an attempt's paper and compares it with what the candidate was shown; the access is
 /// written to the audit log (with the verdict).
-pub fn audit_paper(conn: &mut DbConn, attempt_id: i64, by: i64, now: Ts) -> AppResult<PaperAudit> {
+pub fn audit_paper(conn: &mut DbConn, attempt_id: i64, by: UserId, now: Ts) -> AppResult<PaperAudit> {
     let a = exam_db::find_attempt(conn, attempt_id)?.ok_or_else(|| AppError::not_found(format!("no attempt {attempt_id}")))?;
     let s = crate::services::exams::sitting(conn, a.sitting_id)?;
     let who = org::find(conn, a.user_id)?.ok_or_else(|| AppError::not_found("no such candidate"))?;

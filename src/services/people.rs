@@ -1,5 +1,6 @@
 //! Accounts: creating one, and importing officers from CSV (all-or-nothing, with row errors).
 
+use crate::domain::ids::{UnitId, UserId};
 use chrono::NaiveDate;
 use rand::Rng;
 use serde::Deserialize;
@@ -166,7 +167,7 @@ fn check_fields(input: &AccountInput, units: &[org::Unit], lang: &str, now: Ts) 
 }
 
 /// Creates one account (problems said in English: the command line and tests).
-pub fn create_account(conn: &mut DbConn, input: &AccountInput, by: Option<i64>, now: Ts) -> AppResult<(i64, Option<String>)> {
+pub fn create_account(conn: &mut DbConn, input: &AccountInput, by: Option<UserId>, now: Ts) -> AppResult<(UserId, Option<String>)> {
     create_account_in(conn, input, "en", by, now)
 }
 
@@ -176,9 +177,9 @@ pub fn create_account_in(
     conn: &mut DbConn,
     input: &AccountInput,
     lang: &str,
-    by: Option<i64>,
+    by: Option<UserId>,
     now: Ts,
-) -> AppResult<(i64, Option<String>)> {
+) -> AppResult<(UserId, Option<String>)> {
     let units = org::all_units(conn)?;
     let mut v = check_fields(input, &units, lang, now).map_err(AppError::invalid)?;
     if org::find_by_badge(conn, &v.user.badge)?.is_some() {
@@ -189,7 +190,7 @@ pub fn create_account_in(
     let id = write_tx(conn, |conn| {
         let id = org::insert_user(conn, &v.user, &v.roles)?;
         audit_created(conn, id, &v, "form", by, now)?;
-        Ok::<i64, AppError>(id)
+        Ok::<UserId, AppError>(id)
     })?;
     Ok((id, v.generated_password))
 }
@@ -340,7 +341,7 @@ pub fn hash_threads(rows: usize) -> usize {
 pub fn store_all(
     conn: &mut DbConn,
     valid: Vec<(usize, ValidAccount)>,
-    by: Option<i64>,
+    by: Option<UserId>,
     now: Ts,
     then: impl FnOnce(&mut DbConn, &[(String, String, Option<String>)]) -> AppResult<()>,
 ) -> AppResult<Vec<(String, String, Option<String>)>> {
@@ -369,7 +370,7 @@ pub fn store_all(
 /// Imports officers from CSV in this call (the command line and tests; the admin page queues
 /// a job instead, `services::jobs`). All rows are checked first; any error stores nothing. The
 /// errors are said in `lang` (the reader's).
-pub fn import_csv(conn: &mut DbConn, data: &[u8], lang: &str, by: Option<i64>, now: Ts) -> AppResult<ImportOutcome> {
+pub fn import_csv(conn: &mut DbConn, data: &[u8], lang: &str, by: Option<UserId>, now: Ts) -> AppResult<ImportOutcome> {
     let mut valid = match check_csv(conn, data, lang, now)? {
         Ok(valid) => valid,
         Err(errors) => return Ok(ImportOutcome { created: Vec::new(), errors }),
@@ -381,7 +382,7 @@ pub fn import_csv(conn: &mut DbConn, data: &[u8], lang: &str, by: Option<i64>, n
 
 /// Accounts and the roles they are given are part of the audit trail (who may grade, who may
 /// read files): every creation is appended with its roles.
-fn audit_created(conn: &mut DbConn, id: i64, v: &ValidAccount, via: &str, by: Option<i64>, now: Ts) -> AppResult<()> {
+fn audit_created(conn: &mut DbConn, id: UserId, v: &ValidAccount, via: &str, by: Option<UserId>, now: Ts) -> AppResult<()> {
     let roles: Vec<&str> = v.roles.iter().map(|r| r.as_str()).collect();
     crate::db::models::audit::append(
         conn,
@@ -402,12 +403,12 @@ pub fn units(conn: &mut DbConn) -> AppResult<Vec<org::Unit>> {
 }
 
 /// A unit's name ("" for none).
-pub fn unit_name(conn: &mut DbConn, unit_id: i64) -> AppResult<String> {
+pub fn unit_name(conn: &mut DbConn, unit_id: UnitId) -> AppResult<String> {
     Ok(org::all_units(conn)?.into_iter().find(|x| x.id == unit_id).map(|x| x.name).unwrap_or_default())
 }
 
 /// An account by id; 404 `no such officer` when there is none.
-pub fn officer(conn: &mut DbConn, id: i64) -> AppResult<org::User> {
+pub fn officer(conn: &mut DbConn, id: UserId) -> AppResult<org::User> {
     org::find(conn, id)?.ok_or_else(|| AppError::not_found("no such officer"))
 }
 
@@ -417,7 +418,7 @@ pub fn with_units(conn: &mut DbConn) -> AppResult<Vec<(org::User, String)>> {
 }
 
 /// The unit tree, read once: which units lie under which.
-pub struct UnitTree(std::collections::HashMap<i64, Option<i64>>);
+pub struct UnitTree(std::collections::HashMap<UnitId, Option<UnitId>>);
 
 impl UnitTree {
     pub fn load(conn: &mut DbConn) -> AppResult<UnitTree> {
@@ -425,13 +426,13 @@ impl UnitTree {
     }
 
     /// Whether `unit` is `ancestor` or lies under it.
-    pub fn is_under(&self, unit: i64, ancestor: i64) -> bool {
+    pub fn is_under(&self, unit: UnitId, ancestor: UnitId) -> bool {
         crate::domain::org::unit_path(unit, |u| self.0.get(&u).copied().flatten()).contains(&ancestor)
     }
 }
 
 /// The ids of the accounts in `unit` and the units under it (everyone's for `None`).
-pub fn members_under(conn: &mut DbConn, unit: Option<i64>) -> AppResult<Vec<i64>> {
+pub fn members_under(conn: &mut DbConn, unit: Option<UnitId>) -> AppResult<Vec<UserId>> {
     let tree = UnitTree::load(conn)?;
     Ok(org::list_with_units(conn)?
         .into_iter()

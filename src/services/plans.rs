@@ -2,6 +2,7 @@
 //! notifies the candidates; after a sitting closes, eligible officers who did not sit it are
 //! recorded absent, and a trainer can open a make-up sitting for them.
 
+use crate::domain::ids::UserId;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -31,7 +32,7 @@ pub struct PlanSpec {
     pub answer_release: Release,
 }
 
-pub fn create(conn: &mut DbConn, spec: &PlanSpec, by: i64, now: Ts) -> AppResult<i64> {
+pub fn create(conn: &mut DbConn, spec: &PlanSpec, by: UserId, now: Ts) -> AppResult<i64> {
     let mut errs = spec.schedule.validate();
     if spec.name.trim().is_empty() || spec.name.chars().count() > 200 {
         errs.push("name: required, at most 200 characters".into());
@@ -278,7 +279,7 @@ pub fn run_due(conn: &mut DbConn, now: Ts) -> AppResult<Vec<i64>> {
 /// The sitting's candidates: active officers it admits (for a certification sitting, those
 /// registered for its level). The unit tree is read once, not per officer.
 pub fn candidates_of(c: &mut DbConn, s: &exam_db::Sitting) -> AppResult<Vec<org::User>> {
-    let officers: std::collections::HashSet<i64> = org::ids_with_role(c, crate::domain::org::Role::Officer)?.into_iter().collect();
+    let officers: std::collections::HashSet<UserId> = org::ids_with_role(c, crate::domain::org::Role::Officer)?.into_iter().collect();
     let parents = exams::parent_map(c)?;
     let eligibility = exams::eligibility_of(s);
     let mut out = Vec::new();
@@ -292,7 +293,7 @@ pub fn candidates_of(c: &mut DbConn, s: &exam_db::Sitting) -> AppResult<Vec<org:
         }
     }
     if let Some(level) = &s.cert_level {
-        let registered: std::collections::HashSet<i64> = crate::db::models::cert::registrations(c, true)?
+        let registered: std::collections::HashSet<UserId> = crate::db::models::cert::registrations(c, true)?
             .into_iter()
             .filter(|(r, ..)| r.level.as_str() == level)
             .map(|(r, ..)| r.user_id)
@@ -352,7 +353,8 @@ pub fn record_absences(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
             if !exam_db::claim_absences(c, s.id)? {
                 return Ok::<usize, AppError>(0);
             }
-            let sat: std::collections::HashSet<i64> = exam_db::attempts_of_sitting(c, s.id)?.into_iter().map(|(a, ..)| a.user_id).collect();
+            let sat: std::collections::HashSet<UserId> =
+                exam_db::attempts_of_sitting(c, s.id)?.into_iter().map(|(a, ..)| a.user_id).collect();
             let mut absent = 0;
             for u in candidates_of(c, &s)? {
                 if !sat.contains(&u.id) {
@@ -368,7 +370,7 @@ pub fn record_absences(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
 
 /// Opens a make-up sitting for those absent from `sitting_id`: same blueprint and rules, a new
 /// window, only the absentees admitted.
-pub fn open_makeup(conn: &mut DbConn, sitting_id: i64, opens_at: Ts, closes_at: Ts, by: i64, now: Ts) -> AppResult<i64> {
+pub fn open_makeup(conn: &mut DbConn, sitting_id: i64, opens_at: Ts, closes_at: Ts, by: UserId, now: Ts) -> AppResult<i64> {
     let s = crate::services::exams::sitting(conn, sitting_id)?;
     let absent = room_db::absentees(conn, sitting_id)?;
     if absent.is_empty() {

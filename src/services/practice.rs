@@ -2,6 +2,7 @@
 //! the key, explanation and article text shown after each answer. Kept as study, apart from
 //! exam results.
 
+use crate::domain::ids::UserId;
 use std::collections::{HashMap, HashSet};
 
 use rand::seq::SliceRandom;
@@ -65,7 +66,7 @@ impl Mode {
 
 /// Starts a set; refuses with a reason when nothing matches. Questions of a graded sitting that
 /// opens within `lead` or is open are left out (`exam_mode::withheld_from_practice`).
-pub fn start(conn: &mut DbConn, user_id: i64, mode: &Mode, texts: &StatuteTexts, lead: chrono::Duration, now: Ts) -> AppResult<i64> {
+pub fn start(conn: &mut DbConn, user_id: UserId, mode: &Mode, texts: &StatuteTexts, lead: chrono::Duration, now: Ts) -> AppResult<i64> {
     let withheld = crate::services::exam_mode::withheld_from_practice(conn, now, lead)?;
     let pool: Vec<_> = crate::services::exams::pool_candidates(conn, now)?
         .into_iter()
@@ -191,7 +192,7 @@ pub struct SetView {
     pub seconds: i64,
 }
 
-pub fn own_session(conn: &mut DbConn, id: i64, user_id: i64) -> AppResult<tr_db::PracticeSession> {
+pub fn own_session(conn: &mut DbConn, id: i64, user_id: UserId) -> AppResult<tr_db::PracticeSession> {
     tr_db::find_practice(conn, id)?.filter(|s| s.user_id == user_id).ok_or_else(|| AppError::not_found("no such practice set"))
 }
 
@@ -249,7 +250,7 @@ pub fn view(
 /// Records an answer (the first one counts) and returns whether it was right.
 pub fn answer(
     conn: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
     session_id: i64,
     version_id: i64,
     choices: &[String],
@@ -298,13 +299,13 @@ pub fn answer(
 }
 
 /// Study totals for a training file: (sets, answers, correct, seconds).
-pub fn totals(conn: &mut DbConn, user_id: i64) -> AppResult<(usize, usize, usize, i64)> {
+pub fn totals(conn: &mut DbConn, user_id: UserId) -> AppResult<(usize, usize, usize, i64)> {
     let sets = tr_db::practice_of(conn, user_id)?.len();
     let answers = tr_db::answers_of_user(conn, user_id)?;
     Ok((sets, answers.len(), answers.iter().filter(|(a, _)| a.correct).count(), answers.iter().map(|(a, _)| i64::from(a.seconds)).sum()))
 }
 
 /// The officer's latest practice sets, newest first.
-pub fn recent_sets(conn: &mut DbConn, user_id: i64, n: usize) -> AppResult<Vec<tr_db::PracticeSession>> {
+pub fn recent_sets(conn: &mut DbConn, user_id: UserId, n: usize) -> AppResult<Vec<tr_db::PracticeSession>> {
     Ok(tr_db::practice_of(conn, user_id)?.into_iter().take(n).collect())
 }

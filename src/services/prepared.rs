@@ -24,6 +24,7 @@
 //!   candidate taken off the list never starts, and every prepared paper of a closed sitting is
 //!   deleted by the sweep.
 
+use crate::domain::ids::UserId;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -108,7 +109,7 @@ fn known_hash(conn: &mut DbConn, s: &exam_db::Sitting) -> AppResult<String> {
 /// Takes the candidate's prepared paper for the start, inside the start's transaction: the row
 /// is removed, and its paper returned as (seed, paper, max points) if it was drawn from the
 /// sitting's current pool.
-pub fn take(conn: &mut DbConn, s: &exam_db::Sitting, user_id: i64) -> AppResult<Option<(i64, String, i64)>> {
+pub fn take(conn: &mut DbConn, s: &exam_db::Sitting, user_id: UserId) -> AppResult<Option<(i64, String, i64)>> {
     let Some(p) = prep_db::find(conn, s.id, user_id)? else { return Ok(None) };
     prep_db::delete(conn, s.id, user_id)?;
     Ok((!s.pool_hash.is_empty() && p.pool_hash == s.pool_hash).then_some((p.seed, p.paper, p.max_centi)))
@@ -116,7 +117,7 @@ pub fn take(conn: &mut DbConn, s: &exam_db::Sitting, user_id: i64) -> AppResult<
 
 /// Whether the candidate has a usable prepared paper (a read outside the start's transaction,
 /// so a candidate without one has theirs drawn before the write lock is taken).
-pub fn has_usable(conn: &mut DbConn, s: &exam_db::Sitting, user_id: i64) -> AppResult<bool> {
+pub fn has_usable(conn: &mut DbConn, s: &exam_db::Sitting, user_id: UserId) -> AppResult<bool> {
     Ok(prep_db::find(conn, s.id, user_id)?.is_some_and(|p| !s.pool_hash.is_empty() && p.pool_hash == s.pool_hash))
 }
 
@@ -132,8 +133,8 @@ pub fn prepare_sitting(conn: &mut DbConn, sitting_id: i64, now: Ts) -> AppResult
     let s = exam_db::Sitting { pool_hash: hash.clone(), ..s };
     let pool = parsed_pool(&s)?;
     let listed = crate::services::plans::candidates_of(conn, &s)?;
-    let started: HashSet<i64> = exam_db::started_users(conn, s.id)?.into_iter().collect();
-    let mut have: HashSet<i64> = HashSet::new();
+    let started: HashSet<UserId> = exam_db::started_users(conn, s.id)?.into_iter().collect();
+    let mut have: HashSet<UserId> = HashSet::new();
     let mut stale = false;
     for (user, h) in prep_db::of_sitting(conn, s.id)? {
         if h == hash {
@@ -145,7 +146,7 @@ pub fn prepare_sitting(conn: &mut DbConn, sitting_id: i64, now: Ts) -> AppResult
     if stale {
         write_tx(conn, |c| prep_db::delete_stale(c, s.id, &hash))?;
     }
-    let todo: Vec<i64> = listed.iter().map(|u| u.id).filter(|u| !started.contains(u) && !have.contains(u)).collect();
+    let todo: Vec<UserId> = listed.iter().map(|u| u.id).filter(|u| !started.contains(u) && !have.contains(u)).collect();
     let mut drawn = 0;
     for chunk in todo.chunks(CHUNK) {
         // drawn before the write lock is taken

@@ -2,6 +2,7 @@
 //! exam page, flagging or submitting at the sitting's limit, extra time and re-opening (each
 //! with a reason, audited), the live view and the per-candidate integrity report.
 
+use crate::domain::ids::UserId;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -31,7 +32,7 @@ pub fn record_event(
     conn: &mut DbConn,
     cache: &VersionCache,
     attempt_id: i64,
-    user_id: i64,
+    user_id: UserId,
     kind: &str,
     now: Ts,
 ) -> AppResult<EventOutcome> {
@@ -86,7 +87,7 @@ pub fn record_event(
 /// A proctor dismisses a focus event they judge false (the candidate was not leaving the
 /// exam): it stops counting, and an automatic submission still waiting out its grace period is
 /// called off when the count falls below the limit. Audited.
-pub fn dismiss_event(conn: &mut DbConn, sitting_id: i64, event_id: i64, reason: &str, by: i64, now: Ts) -> AppResult<()> {
+pub fn dismiss_event(conn: &mut DbConn, sitting_id: i64, event_id: i64, reason: &str, by: UserId, now: Ts) -> AppResult<()> {
     let reason = check_reason(reason)?;
     let e = room_db::find_event(conn, event_id)?
         .filter(|e| EVENT_KINDS.contains(&e.kind.as_str()))
@@ -134,7 +135,7 @@ pub fn dismiss_event(conn: &mut DbConn, sitting_id: i64, event_id: i64, reason: 
 }
 
 /// Lets a candidate whose start is locked by wrong access codes try again (audited).
-pub fn let_in(conn: &mut DbConn, sitting_id: i64, badge: &str, by: i64, now: Ts) -> AppResult<()> {
+pub fn let_in(conn: &mut DbConn, sitting_id: i64, badge: &str, by: UserId, now: Ts) -> AppResult<()> {
     let u = crate::db::models::org::find_by_badge(conn, badge.trim())?
         .ok_or_else(|| AppError::not_found(format!("no officer {}", badge.trim())))?;
     write_tx(conn, |c| {
@@ -149,7 +150,7 @@ pub fn let_in(conn: &mut DbConn, sitting_id: i64, badge: &str, by: i64, now: Ts)
 
 /// An admin lets a user who can read the bank's keys sit one graded sitting, with a reason
 /// (separation of duties, see `exams::check_duties`). Audited.
-pub fn grant_exception(conn: &mut DbConn, sitting_id: i64, badge: &str, reason: &str, by: i64, now: Ts) -> AppResult<()> {
+pub fn grant_exception(conn: &mut DbConn, sitting_id: i64, badge: &str, reason: &str, by: UserId, now: Ts) -> AppResult<()> {
     let reason = check_reason(reason)?;
     crate::services::exams::sitting(conn, sitting_id)?;
     let u = crate::db::models::org::find_by_badge(conn, badge.trim())?
@@ -193,7 +194,7 @@ pub fn grant_extra_time(
     attempt_id: i64,
     minutes: i64,
     reason: &str,
-    by: i64,
+    by: UserId,
     now: Ts,
 ) -> AppResult<Ts> {
     let reason = check_reason(reason)?;
@@ -218,7 +219,7 @@ pub fn grant_extra_time(
 }
 
 /// Re-opens a submitted attempt after an incident, for `minutes` from now; its answers stay.
-pub fn reopen(conn: &mut DbConn, sitting_id: i64, attempt_id: i64, minutes: i64, reason: &str, by: i64, now: Ts) -> AppResult<Ts> {
+pub fn reopen(conn: &mut DbConn, sitting_id: i64, attempt_id: i64, minutes: i64, reason: &str, by: UserId, now: Ts) -> AppResult<Ts> {
     let reason = check_reason(reason)?;
     if !(1..=240).contains(&minutes) {
         return Err(AppError::unprocessable("minutes: 1–240"));
@@ -308,8 +309,9 @@ pub struct NotStarted {
 /// Everyone on the sitting's list (its eligibility, or the registered officers of a
 /// certification level) who has no attempt yet.
 pub fn not_started(conn: &mut DbConn, s: &exam_db::Sitting) -> AppResult<Vec<NotStarted>> {
-    let started: std::collections::HashSet<i64> = exam_db::attempts_of_sitting(conn, s.id)?.into_iter().map(|(a, ..)| a.user_id).collect();
-    let failures: HashMap<i64, i32> = room_db::code_failures_of_sitting(conn, s.id)?.into_iter().collect();
+    let started: std::collections::HashSet<UserId> =
+        exam_db::attempts_of_sitting(conn, s.id)?.into_iter().map(|(a, ..)| a.user_id).collect();
+    let failures: HashMap<UserId, i32> = room_db::code_failures_of_sitting(conn, s.id)?.into_iter().collect();
     Ok(crate::services::plans::candidates_of(conn, s)?
         .into_iter()
         .filter(|u| !started.contains(&u.id))
@@ -341,7 +343,7 @@ pub fn compensate_downtime(
     since: Ts,
     minutes: i64,
     reason: &str,
-    by: i64,
+    by: UserId,
     now: Ts,
 ) -> AppResult<Compensation> {
     let reason = check_reason(reason)?.to_string();

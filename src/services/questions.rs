@@ -6,6 +6,7 @@ use crate::db::models::bank::{self as bank_db, Question};
 use crate::db::models::Ts;
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::QuestionContent;
+use crate::domain::ids::UserId;
 use crate::error::{AppError, AppResult};
 
 /// What became of an edit.
@@ -21,7 +22,7 @@ pub enum Edit {
 
 /// A question a trainer writes on the page, as a draft for a second trainer to review. Its id
 /// is random (`Q-…`), so two trainers writing at once never collide.
-pub fn create(conn: &mut DbConn, content: &QuestionContent, author: i64, now: Ts) -> AppResult<i64> {
+pub fn create(conn: &mut DbConn, content: &QuestionContent, author: UserId, now: Ts) -> AppResult<i64> {
     write_tx(conn, |c| {
         let code = format!("Q-{}", super::credentials::random_token()[..10].to_uppercase());
         let new =
@@ -31,7 +32,7 @@ pub fn create(conn: &mut DbConn, content: &QuestionContent, author: i64, now: Ts
 }
 
 /// An edit of question `id` as read at `revision`, in its own transaction.
-pub fn save_edit(conn: &mut DbConn, id: i64, revision: i32, content: &QuestionContent, author: i64, now: Ts) -> AppResult<Edit> {
+pub fn save_edit(conn: &mut DbConn, id: i64, revision: i32, content: &QuestionContent, author: UserId, now: Ts) -> AppResult<Edit> {
     write_tx(conn, |c| {
         let q = bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?;
         if q.revision != revision {
@@ -47,7 +48,7 @@ pub fn save_edit(conn: &mut DbConn, id: i64, revision: i32, content: &QuestionCo
 
 /// Writes `content` as the next draft version of `q` (as read), inside the caller's
 /// transaction; false when the question changed since it was read (nothing written).
-pub fn write_draft_version(c: &mut DbConn, q: &Question, content: &QuestionContent, author: Option<i64>, now: Ts) -> AppResult<bool> {
+pub fn write_draft_version(c: &mut DbConn, q: &Question, content: &QuestionContent, author: Option<UserId>, now: Ts) -> AppResult<bool> {
     let next = q.latest_version + 1;
     if !bank_db::bump_latest(c, q.id, next, q.revision, now)? {
         return Ok(false);

@@ -1,6 +1,7 @@
 //! Remedial training (后进民警培训): enrolment by trigger or referral, self-review of errors,
 //! targeted practice to a mastery level, the remedial exam, reminders and escalation.
 
+use crate::domain::ids::{UnitId, UserId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::Duration;
@@ -26,7 +27,7 @@ pub fn rules(conn: &mut DbConn) -> AppResult<RemedialRules> {
     crate::services::settings::read(conn, SETTINGS_KEY)
 }
 
-pub fn save_rules(conn: &mut DbConn, r: &RemedialRules, by: i64, now: Ts) -> AppResult<()> {
+pub fn save_rules(conn: &mut DbConn, r: &RemedialRules, by: UserId, now: Ts) -> AppResult<()> {
     crate::services::settings::save(conn, SETTINGS_KEY, r, r.validate(), by, now)
 }
 
@@ -39,7 +40,7 @@ pub fn item_results(a: &exam_db::Attempt) -> AppResult<Vec<(i64, i64, i64)>> {
 
 /// What the officer has answered: exams whose answers are released to them (or whose review a
 /// remedial plan opened) and practice. Oldest first.
-pub fn outcomes_of(conn: &mut DbConn, user_id: i64, now: Ts) -> AppResult<Vec<Outcome>> {
+pub fn outcomes_of(conn: &mut DbConn, user_id: UserId, now: Ts) -> AppResult<Vec<Outcome>> {
     let plan_attempts: HashSet<i64> = tr_db::plans_of(conn, user_id)?.into_iter().filter_map(|p| p.source_attempt_id).collect();
     let mut raw: Vec<(i64, bool, Ts)> = Vec::new();
     for (a, s) in exam_db::attempts_of_user(conn, user_id)? {
@@ -69,7 +70,7 @@ pub fn outcomes_of(conn: &mut DbConn, user_id: i64, now: Ts) -> AppResult<Vec<Ou
 }
 
 /// Runs the triggers after a filed bimonthly result. Call inside `db::write_tx`.
-pub fn after_bimonthly(c: &mut DbConn, user_id: i64, attempt_id: i64, now: Ts) -> AppResult<Option<i64>> {
+pub fn after_bimonthly(c: &mut DbConn, user_id: UserId, attempt_id: i64, now: Ts) -> AppResult<Option<i64>> {
     let r = rules(c)?;
     let mut history: Vec<(Ts, rules_mod::ExamResult, i64)> = exam_db::attempts_of_user(c, user_id)?
         .into_iter()
@@ -113,11 +114,11 @@ pub fn after_bimonthly(c: &mut DbConn, user_id: i64, attempt_id: i64, now: Ts) -
 /// Opens a plan unless the officer already has an open one. Call inside `db::write_tx`.
 pub fn open_plan(
     c: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
     trigger: Trigger,
     reason: &str,
     source_attempt: Option<i64>,
-    referred_by: Option<i64>,
+    referred_by: Option<UserId>,
     now: Ts,
 ) -> AppResult<Option<i64>> {
     if tr_db::open_plan_of(c, user_id)?.is_some() {
@@ -193,7 +194,7 @@ pub fn open_plan(
 }
 
 /// A trainer's referral (e.g. from case-file evaluation), with a reason.
-pub fn refer(conn: &mut DbConn, badge: &str, reason: &str, by: i64, now: Ts) -> AppResult<i64> {
+pub fn refer(conn: &mut DbConn, badge: &str, reason: &str, by: UserId, now: Ts) -> AppResult<i64> {
     let reason = reason.trim();
     if reason.chars().count() < 5 || reason.chars().count() > 500 {
         return Err(AppError::unprocessable("reason: say why the officer is referred (5–500 characters)"));
@@ -207,7 +208,7 @@ pub fn refer(conn: &mut DbConn, badge: &str, reason: &str, by: i64, now: Ts) -> 
 }
 
 /// Writes the officer's note on one reviewed error; the last note moves the plan on to practice.
-pub fn write_review(conn: &mut DbConn, plan_id: i64, user_id: i64, version_id: i64, note: &str, now: Ts) -> AppResult<Stage> {
+pub fn write_review(conn: &mut DbConn, plan_id: i64, user_id: UserId, version_id: i64, note: &str, now: Ts) -> AppResult<Stage> {
     let note = note.trim();
     if note.chars().count() < rules_mod::MIN_NOTE_CHARS || note.chars().count() > 2000 {
         return Err(AppError::unprocessable(format!(
@@ -231,7 +232,7 @@ pub fn write_review(conn: &mut DbConn, plan_id: i64, user_id: i64, version_id: i
     })
 }
 
-fn own_open_plan(c: &mut DbConn, plan_id: i64, user_id: i64) -> AppResult<tr_db::Plan> {
+fn own_open_plan(c: &mut DbConn, plan_id: i64, user_id: UserId) -> AppResult<tr_db::Plan> {
     let p = tr_db::find_plan(c, plan_id)?.filter(|p| p.user_id == user_id).ok_or_else(|| AppError::not_found("no such remedial plan"))?;
     if p.status != Status::Open {
         return Err(AppError::new(crate::error::ErrorCode::PlanClosed, "this remedial plan is closed"));
@@ -475,7 +476,7 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<(usize, usize)> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlanScope {
     Everyone,
-    UnitsUnder(i64),
+    UnitsUnder(UnitId),
 }
 
 pub fn scope_of(user: &org::User, roles: &[crate::domain::org::Role]) -> Option<PlanScope> {
@@ -494,7 +495,7 @@ pub fn scope_of(user: &org::User, roles: &[crate::domain::org::Role]) -> Option<
 pub struct PlanFilter {
     pub status: Option<Status>,
     /// Officers of this unit and the units under it.
-    pub unit: Option<i64>,
+    pub unit: Option<UnitId>,
     pub badge: Option<String>,
     /// Open and past the deadline (true), or not (false).
     pub overdue: Option<bool>,
@@ -509,7 +510,7 @@ pub struct PlanRow {
     pub plan: tr_db::Plan,
     pub badge: String,
     pub name: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit: String,
     pub overdue: bool,
     pub reviewed: usize,
@@ -526,10 +527,10 @@ pub fn list_plans(
     limit: usize,
     now: Ts,
 ) -> AppResult<(usize, Vec<PlanRow>)> {
-    let people: HashMap<i64, (org::User, String)> = org::list_with_units(conn)?.into_iter().map(|(u, n)| (u.id, (u, n))).collect();
+    let people: HashMap<UserId, (org::User, String)> = org::list_with_units(conn)?.into_iter().map(|(u, n)| (u.id, (u, n))).collect();
     let units = org::all_units(conn)?;
-    let parent = |u: i64| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
-    let under = |officer_unit: i64, unit: i64| crate::domain::org::unit_path(officer_unit, parent).contains(&unit);
+    let parent = |u: UnitId| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
+    let under = |officer_unit: UnitId, unit: UnitId| crate::domain::org::unit_path(officer_unit, parent).contains(&unit);
     let badge = filter.badge.as_deref().map(str::trim).filter(|b| !b.is_empty());
     let matching: Vec<tr_db::Plan> = tr_db::all_plans(conn, filter.status == Some(Status::Open))?
         .into_iter()
@@ -573,7 +574,7 @@ pub fn plan_in_scope(conn: &mut DbConn, scope: PlanScope, id: i64, now: Ts) -> A
     let who = org::find(conn, p.user_id)?.ok_or_else(|| AppError::not_found(format!("no remedial plan {id}")))?;
     let units = org::all_units(conn)?;
     if let PlanScope::UnitsUnder(u) = scope {
-        let parent = |x: i64| units.iter().find(|y| y.id == x).and_then(|y| y.parent_id);
+        let parent = |x: UnitId| units.iter().find(|y| y.id == x).and_then(|y| y.parent_id);
         if !crate::domain::org::unit_path(who.unit_id, parent).contains(&u) {
             return Err(AppError::not_found(format!("no remedial plan {id}")));
         }
@@ -723,7 +724,7 @@ pub fn plan_view(
 /// Case-file evaluation import: `badge,month,case_ref,deduction[,note]` (month YYYY-MM,
 /// deduction in points, e.g. 2.5). All or nothing; a row already imported with the same
 /// deduction is skipped, with a different one refused. Returns (rows stored, plans opened).
-pub fn import_case_evaluations(conn: &mut DbConn, csv_text: &str, lang: &str, by: i64, now: Ts) -> AppResult<(usize, Vec<i64>)> {
+pub fn import_case_evaluations(conn: &mut DbConn, csv_text: &str, lang: &str, by: UserId, now: Ts) -> AppResult<(usize, Vec<i64>)> {
     let rows = parse_case_csv_in(csv_text, lang).map_err(|e| AppError::invalid_lines(&e))?;
     store_case_evaluations(conn, &rows, lang, by, now, |_, _, _| Ok(()))
 }
@@ -736,7 +737,7 @@ pub fn check_case_rows<'a>(
     rows: &'a [CaseRow],
     lang: &str,
     mut after_row: impl FnMut(&mut DbConn, usize) -> AppResult<()>,
-) -> AppResult<Result<Vec<(i64, &'a CaseRow)>, Vec<String>>> {
+) -> AppResult<Result<Vec<(UserId, &'a CaseRow)>, Vec<String>>> {
     let mut errs = Vec::new();
     let mut fresh = Vec::new();
     for (n, row) in rows.iter().enumerate() {
@@ -773,7 +774,7 @@ pub fn store_case_evaluations(
     conn: &mut DbConn,
     rows: &[CaseRow],
     lang: &str,
-    by: i64,
+    by: UserId,
     now: Ts,
     then: impl FnOnce(&mut DbConn, usize, &[i64]) -> AppResult<()>,
 ) -> AppResult<(usize, Vec<i64>)> {
@@ -930,7 +931,7 @@ pub fn readable_plan(conn: &mut DbConn, reader: &org::User, roles: &[crate::doma
 }
 
 /// The officer's own plan, when it has reached its practice stage (404 for another's plan).
-pub fn own_plan_in_practice(conn: &mut DbConn, user_id: i64, plan_id: i64) -> AppResult<tr_db::Plan> {
+pub fn own_plan_in_practice(conn: &mut DbConn, user_id: UserId, plan_id: i64) -> AppResult<tr_db::Plan> {
     let p =
         tr_db::find_plan(conn, plan_id)?.filter(|p| p.user_id == user_id).ok_or_else(|| AppError::not_found("no such remedial plan"))?;
     if p.stage != Stage::Practice {
@@ -940,12 +941,12 @@ pub fn own_plan_in_practice(conn: &mut DbConn, user_id: i64, plan_id: i64) -> Ap
 }
 
 /// The officer's own plans, newest first.
-pub fn plans_of(conn: &mut DbConn, user_id: i64) -> AppResult<Vec<tr_db::Plan>> {
+pub fn plans_of(conn: &mut DbConn, user_id: UserId) -> AppResult<Vec<tr_db::Plan>> {
     Ok(tr_db::plans_of(conn, user_id)?)
 }
 
 /// The officer's open plan, if any.
-pub fn open_plan_of(conn: &mut DbConn, user_id: i64) -> AppResult<Option<tr_db::Plan>> {
+pub fn open_plan_of(conn: &mut DbConn, user_id: UserId) -> AppResult<Option<tr_db::Plan>> {
     Ok(tr_db::open_plan_of(conn, user_id)?)
 }
 

@@ -2,6 +2,7 @@
 //! are kept): each kept as JSON under one key of the settings table, read with its default when
 //! never saved, saved whole and audited (`settings.<key>` on subject `settings:<key>`).
 
+use crate::domain::ids::UserId;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -19,7 +20,7 @@ pub fn read<T: DeserializeOwned + Default>(conn: &mut DbConn, key: &str) -> AppR
 
 /// Saves `value` under `key` and audits it, unless `problems` (its validator's `field: problem`
 /// lines) is not empty: then 422 naming each field, nothing stored.
-pub fn save<T: Serialize>(conn: &mut DbConn, key: &str, value: &T, problems: Vec<String>, by: i64, now: Ts) -> AppResult<()> {
+pub fn save<T: Serialize>(conn: &mut DbConn, key: &str, value: &T, problems: Vec<String>, by: UserId, now: Ts) -> AppResult<()> {
     if !problems.is_empty() {
         return Err(AppError::invalid_lines(&problems));
     }

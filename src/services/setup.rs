@@ -1,6 +1,7 @@
 //! A bureau's first start: the first administrator (created from the command line) and the
 //! demo flag that every app server reads to show the demo banner.
 
+use crate::domain::ids::UserId;
 use serde_json::json;
 
 use crate::db::models::{audit, cert as settings_db, org, Ts};
@@ -50,7 +51,7 @@ pub struct AdminInput {
 /// What was created.
 #[derive(Clone, Debug)]
 pub struct CreatedAdmin {
-    pub id: i64,
+    pub id: UserId,
     pub badge: String,
     pub name: String,
     pub unit: String,

@@ -13,6 +13,7 @@
 //!   round-1 spread and rate again. The study closes on the round-2 ratings of every rater who
 //!   rated all of it (at least [`MIN_PANEL`]).
 
+use crate::domain::ids::UserId;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -51,7 +52,7 @@ fn find(conn: &mut DbConn, id: i64) -> AppResult<st_db::Study> {
 
 /// Opens a study for `level` on `blueprint_id`'s form. Field errors name `level` or
 /// `blueprint_id` (a blueprint whose rules have too few calibrated questions says which).
-pub fn open_study(conn: &mut DbConn, level: &str, blueprint_id: Option<i64>, by: i64, now: Ts) -> AppResult<i64> {
+pub fn open_study(conn: &mut DbConn, level: &str, blueprint_id: Option<i64>, by: UserId, now: Ts) -> AppResult<i64> {
     let mut errs = Vec::new();
     let lvl = Level::parse(level);
     if lvl.is_none() {
@@ -176,7 +177,7 @@ pub fn open_study(conn: &mut DbConn, level: &str, blueprint_id: Option<i64>, by:
 
 /// Stores `rater`'s ratings of the study's current round: `percents` maps each item's index to
 /// the text typed (a per cent, 0–100). All or nothing; field errors are named `p[INDEX]`.
-pub fn rate(conn: &mut DbConn, study_id: i64, rater: i64, percents: &HashMap<String, String>, now: Ts) -> AppResult<()> {
+pub fn rate(conn: &mut DbConn, study_id: i64, rater: UserId, percents: &HashMap<String, String>, now: Ts) -> AppResult<()> {
     let s = find(conn, study_id)?;
     if s.status != StudyStatus::Open {
         return Err(AppError::new(ErrorCode::Closed, "this study is closed: its ratings can no longer change"));
@@ -218,12 +219,12 @@ pub fn rate(conn: &mut DbConn, study_id: i64, rater: i64, percents: &HashMap<Str
     })
 }
 
-fn ratings_of_round(rows: &[st_db::RatingRow], round: i32, items: usize) -> (Vec<Rating>, BTreeMap<i64, usize>) {
-    let mut per: BTreeMap<i64, usize> = BTreeMap::new();
+fn ratings_of_round(rows: &[st_db::RatingRow], round: i32, items: usize) -> (Vec<Rating>, BTreeMap<UserId, usize>) {
+    let mut per: BTreeMap<UserId, usize> = BTreeMap::new();
     for r in rows.iter().filter(|r| r.round == round) {
         *per.entry(r.rater_id).or_default() += 1;
     }
-    let complete: std::collections::HashSet<i64> = per.iter().filter(|(_, n)| **n == items).map(|(r, _)| *r).collect();
+    let complete: std::collections::HashSet<UserId> = per.iter().filter(|(_, n)| **n == items).map(|(r, _)| *r).collect();
     let ratings = rows
         .iter()
         .filter(|r| r.round == round && complete.contains(&r.rater_id))
@@ -244,7 +245,7 @@ fn evaluate_round(form: &[FormItem], rows: &[st_db::RatingRow], round: i32) -> A
 
 /// Moves an open study from round 1 to round 2 (at least [`MIN_PANEL`] raters rated all of
 /// round 1).
-pub fn start_round_two(conn: &mut DbConn, study_id: i64, by: i64, now: Ts) -> AppResult<()> {
+pub fn start_round_two(conn: &mut DbConn, study_id: i64, by: UserId, now: Ts) -> AppResult<()> {
     write_tx(conn, |c| {
         let s = find(c, study_id)?;
         if s.status != StudyStatus::Open || s.round != 1 {
@@ -268,7 +269,7 @@ pub fn start_round_two(conn: &mut DbConn, study_id: i64, by: i64, now: Ts) -> Ap
 
 /// Closes a study on its round-2 ratings: the panel's cut in points with its SE and on the
 /// scale.
-pub fn close(conn: &mut DbConn, study_id: i64, by: i64, now: Ts) -> AppResult<RoundResult> {
+pub fn close(conn: &mut DbConn, study_id: i64, by: UserId, now: Ts) -> AppResult<RoundResult> {
     write_tx(conn, |c| {
         let s = find(c, study_id)?;
         if s.status != StudyStatus::Open || s.round != 2 {
@@ -304,7 +305,7 @@ pub fn close(conn: &mut DbConn, study_id: i64, by: i64, now: Ts) -> AppResult<Ro
 
 /// An admin adopts a closed study's cut for its level (audited). Certification sittings of the
 /// level created from now on decide pass or fail with it.
-pub fn adopt(conn: &mut DbConn, study_id: i64, by: i64, now: Ts) -> AppResult<()> {
+pub fn adopt(conn: &mut DbConn, study_id: i64, by: UserId, now: Ts) -> AppResult<()> {
     write_tx(conn, |c| {
         let s = find(c, study_id)?;
         if s.theta.is_none() && s.status == StudyStatus::Closed {
@@ -350,7 +351,7 @@ pub struct StudySummary {
 /// Every study, newest first, and the cut adopted per level (level → study).
 pub fn list(conn: &mut DbConn) -> AppResult<(Vec<StudySummary>, Vec<(String, Option<st_db::Study>)>)> {
     let bps: HashMap<i64, String> = exam_db::list_blueprints(conn)?.into_iter().map(|b| (b.id, b.name)).collect();
-    let mut names: HashMap<i64, String> = HashMap::new();
+    let mut names: HashMap<UserId, String> = HashMap::new();
     let mut out = Vec::new();
     for s in st_db::studies(conn)? {
         if let std::collections::hash_map::Entry::Vacant(e) = names.entry(s.opened_by) {
@@ -407,7 +408,7 @@ pub struct StudyView {
 
 /// A study as `viewer` (a trainer or an admin) may see it: the panel's round-1 spread only once
 /// the viewer has rated all of round 1 (or round 1 is over), never another rater's numbers.
-pub fn view(conn: &mut DbConn, study_id: i64, viewer: i64, viewer_rates: bool) -> AppResult<StudyView> {
+pub fn view(conn: &mut DbConn, study_id: i64, viewer: UserId, viewer_rates: bool) -> AppResult<StudyView> {
     let s = find(conn, study_id)?;
     let form = form_of(&s)?;
     let rows = st_db::ratings(conn, study_id)?;

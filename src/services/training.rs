@@ -2,6 +2,7 @@
 //! plan and reward, appended as it happens and never rewritten. Corrections are entries that
 //! point at what they correct. Each entry is also written to the hash-chained audit log.
 
+use crate::domain::ids::{UnitId, UserId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
@@ -44,14 +45,14 @@ pub mod kind {
 #[allow(clippy::too_many_arguments)]
 pub fn append(
     conn: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
     kind: &str,
     occurred_on: NaiveDate,
     source: &str,
     corrects: Option<i64>,
     data: &serde_json::Value,
     note: &str,
-    by: Option<i64>,
+    by: Option<UserId>,
     now: Ts,
 ) -> AppResult<i64> {
     let data_text = data.to_string();
@@ -235,7 +236,7 @@ pub fn correct_regraded(conn: &mut DbConn, attempt: &exam_db::Attempt, because: 
 }
 
 /// A correction HR or an admin writes by hand: `note` says what was wrong.
-pub fn correct_by_hand(conn: &mut DbConn, user_id: i64, entry_id: i64, note: &str, by: i64, now: Ts) -> AppResult<i64> {
+pub fn correct_by_hand(conn: &mut DbConn, user_id: UserId, entry_id: i64, note: &str, by: UserId, now: Ts) -> AppResult<i64> {
     let note = note.trim();
     if note.chars().count() < 5 || note.chars().count() > 1000 {
         return Err(AppError::unprocessable("note: say what is wrong and what is right (5–1000 characters)"));
@@ -250,7 +251,7 @@ pub fn correct_by_hand(conn: &mut DbConn, user_id: i64, entry_id: i64, note: &st
 }
 
 /// A reward (嘉奖) HR records, e.g. for a flagged 高级 pass.
-pub fn record_reward(conn: &mut DbConn, user_id: i64, note: &str, by: i64, now: Ts) -> AppResult<i64> {
+pub fn record_reward(conn: &mut DbConn, user_id: UserId, note: &str, by: UserId, now: Ts) -> AppResult<i64> {
     let note = note.trim();
     if note.chars().count() < 2 || note.chars().count() > 1000 {
         return Err(AppError::unprocessable("note: describe the reward (2–1000 characters)"));
@@ -279,7 +280,7 @@ pub struct EntryView {
 
 /// The file of one officer, oldest first. `as_officer`: what the officer may see of it (scores
 /// of sittings that never release them are withheld).
-pub fn file_of(conn: &mut DbConn, user_id: i64, as_officer: bool) -> AppResult<Vec<EntryView>> {
+pub fn file_of(conn: &mut DbConn, user_id: UserId, as_officer: bool) -> AppResult<Vec<EntryView>> {
     let entries = tr_db::entries_of(conn, user_id)?;
     let withheld_sittings: HashSet<i64> = if as_officer {
         exam_db::attempts_of_user(conn, user_id)?
@@ -364,10 +365,10 @@ pub fn parse_cursor(s: &str) -> Option<i64> {
 
 /// Builds records for entries (people looked up once).
 pub fn records(conn: &mut DbConn, entries: &[tr_db::Entry]) -> AppResult<Vec<Record>> {
-    let people: HashMap<i64, (org::User, String)> = org::list_with_units(conn)?.into_iter().map(|(u, unit)| (u.id, (u, unit))).collect();
+    let people: HashMap<UserId, (org::User, String)> = org::list_with_units(conn)?.into_iter().map(|(u, unit)| (u.id, (u, unit))).collect();
     let corrected: HashSet<i64> = entries.iter().filter_map(|e| e.corrects_id).collect();
     let certs_by_attempt: HashMap<i64, cert_db::Certificate> = {
-        let ids: HashSet<i64> = entries.iter().map(|e| e.user_id).collect();
+        let ids: HashSet<UserId> = entries.iter().map(|e| e.user_id).collect();
         let mut m = HashMap::new();
         for u in ids {
             for c in cert_db::certificates_of(conn, u)? {
@@ -427,7 +428,7 @@ pub fn records(conn: &mut DbConn, entries: &[tr_db::Entry]) -> AppResult<Vec<Rec
         .collect())
 }
 
-fn panic_free_user(id: i64) -> (org::User, String) {
+fn panic_free_user(id: UserId) -> (org::User, String) {
     let now = chrono::NaiveDateTime::default();
     (
         org::User {
@@ -435,7 +436,7 @@ fn panic_free_user(id: i64) -> (org::User, String) {
             badge: format!("#{id}"),
             lang: crate::render::LANGS[0].to_string(),
             name: String::new(),
-            unit_id: 0,
+            unit_id: UnitId(0),
             police_type: String::new(),
             post: String::new(),
             enforcement_post: false,
@@ -477,10 +478,10 @@ pub fn feed(conn: &mut DbConn, since: i64, limit: i64) -> AppResult<(Vec<Record>
 /// Who may read whose file: officers their own, leaders their unit's (and below), HR and admins
 /// everyone's. Loads the unit tree once, so a whole list is checked with it.
 pub struct FileAccess {
-    reader: i64,
+    reader: UserId,
     everyone: bool,
     /// A leader's unit, with the tree to find the units under it.
-    leads: Option<(i64, crate::services::people::UnitTree)>,
+    leads: Option<(UnitId, crate::services::people::UnitTree)>,
 }
 
 impl FileAccess {
@@ -515,7 +516,7 @@ pub struct FileRow {
 /// The active officers whose files the reader may open, the reader's own left out.
 pub fn readable_files(conn: &mut DbConn, reader: &org::User, reader_roles: &[crate::domain::org::Role]) -> AppResult<Vec<FileRow>> {
     let access = FileAccess::of(conn, reader, reader_roles)?;
-    let open: HashSet<i64> = tr_db::all_plans(conn, true)?.into_iter().map(|p| p.user_id).collect();
+    let open: HashSet<UserId> = tr_db::all_plans(conn, true)?.into_iter().map(|p| p.user_id).collect();
     Ok(org::list_with_units(conn)?
         .into_iter()
         .filter(|(o, _)| o.id != reader.id && o.active && access.may_read(o))
@@ -537,7 +538,7 @@ pub fn file_for(
     conn: &mut DbConn,
     reader: &org::User,
     reader_roles: &[crate::domain::org::Role],
-    id: i64,
+    id: UserId,
     today: NaiveDate,
 ) -> AppResult<FileData> {
     use crate::domain::org::Role;
@@ -562,12 +563,12 @@ pub fn export_records(
     conn: &mut DbConn,
     reader: &org::User,
     reader_roles: &[crate::domain::org::Role],
-    user: Option<i64>,
-    unit: Option<i64>,
+    user: Option<UserId>,
+    unit: Option<UnitId>,
 ) -> AppResult<Vec<Record>> {
     let access = FileAccess::of(conn, reader, reader_roles)?;
     let tree = crate::services::people::UnitTree::load(conn)?;
-    let ids: Vec<i64> = org::list_with_units(conn)?
+    let ids: Vec<UserId> = org::list_with_units(conn)?
         .iter()
         .filter(|(p, _)| {
             let wanted = match (user, unit) {

@@ -2,6 +2,7 @@
 //! badge in again), the sign-in waits running now, and the same under
 //! `/api/v1/admin/users/{id}`.
 
+use crate::domain::ids::UserId;
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
 use rocket::serde::json::Json;
@@ -35,7 +36,7 @@ fn count_json(r: &Row, now: chrono::NaiveDateTime) -> Value {
     })
 }
 
-async fn account_page(ctx: &PageCtx<'_>, id: i64, out: Outcome) -> AppResult<RawHtml<String>> {
+async fn account_page(ctx: &PageCtx<'_>, id: UserId, out: Outcome) -> AppResult<RawHtml<String>> {
     let now = ctx.state.clock.now();
     let d = with_db(ctx.state, move |c| accounts::account_detail(c, id, now)).await?;
     let u = &d.user;
@@ -68,12 +69,12 @@ fn action_name(ctx: &PageCtx<'_>, action: &str) -> String {
 }
 
 #[get("/admin/users/<id>")]
-pub async fn account(ctx: PageCtx<'_>, _a: Admin<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn account(ctx: PageCtx<'_>, _a: Admin<'_>, id: UserId) -> AppResult<RawHtml<String>> {
     account_page(&ctx, id, Outcome::default()).await
 }
 
 #[post("/admin/users/<id>/reset-password", data = "<_f>")]
-pub async fn reset_password(ctx: PageCtx<'_>, a: Admin<'_>, id: i64, _f: CsrfForm<Empty>) -> AppResult<RawHtml<String>> {
+pub async fn reset_password(ctx: PageCtx<'_>, a: Admin<'_>, id: UserId, _f: CsrfForm<Empty>) -> AppResult<RawHtml<String>> {
     let out = match reset(ctx.state, a.id(), id).await? {
         Ok(p) => Outcome { one_time_password: Some(p), ..Default::default() },
         Err(r) => Outcome { refused: Some(r), ..Default::default() },
@@ -82,7 +83,7 @@ pub async fn reset_password(ctx: PageCtx<'_>, a: Admin<'_>, id: i64, _f: CsrfFor
 }
 
 #[post("/admin/users/<id>/disable", data = "<_f>")]
-pub async fn disable(ctx: PageCtx<'_>, a: Admin<'_>, id: i64, _f: CsrfForm<Empty>) -> AppResult<RawHtml<String>> {
+pub async fn disable(ctx: PageCtx<'_>, a: Admin<'_>, id: UserId, _f: CsrfForm<Empty>) -> AppResult<RawHtml<String>> {
     let out = match set_active(ctx.state, a.id(), id, false).await? {
         Ok(_) => Outcome { notice: Some("account.disabled_now"), ..Default::default() },
         Err(r) => Outcome { refused: Some(r), ..Default::default() },
@@ -91,7 +92,7 @@ pub async fn disable(ctx: PageCtx<'_>, a: Admin<'_>, id: i64, _f: CsrfForm<Empty
 }
 
 #[post("/admin/users/<id>/enable", data = "<_f>")]
-pub async fn enable(ctx: PageCtx<'_>, a: Admin<'_>, id: i64, _f: CsrfForm<Empty>) -> AppResult<RawHtml<String>> {
+pub async fn enable(ctx: PageCtx<'_>, a: Admin<'_>, id: UserId, _f: CsrfForm<Empty>) -> AppResult<RawHtml<String>> {
     let out = match set_active(ctx.state, a.id(), id, true).await? {
         Ok(_) => Outcome { notice: Some("account.enabled_now"), ..Default::default() },
         Err(r) => Outcome { refused: Some(r), ..Default::default() },
@@ -100,20 +101,20 @@ pub async fn enable(ctx: PageCtx<'_>, a: Admin<'_>, id: i64, _f: CsrfForm<Empty>
 }
 
 #[post("/admin/users/<id>/unlock", data = "<_f>")]
-pub async fn unlock(ctx: PageCtx<'_>, a: Admin<'_>, id: i64, _f: CsrfForm<Empty>) -> AppResult<RawHtml<String>> {
+pub async fn unlock(ctx: PageCtx<'_>, a: Admin<'_>, id: UserId, _f: CsrfForm<Empty>) -> AppResult<RawHtml<String>> {
     let (by, now) = (a.id(), ctx.state.clock.now());
     with_db(ctx.state, move |c| accounts::unlock_user(c, id, by, now)).await?;
     account_page(&ctx, id, Outcome { notice: Some("account.unlocked_now"), ..Default::default() }).await
 }
 
-async fn reset(state: &AppState, by: i64, id: i64) -> AppResult<Result<String, AdminRefusal>> {
+async fn reset(state: &AppState, by: UserId, id: UserId) -> AppResult<Result<String, AdminRefusal>> {
     let now = state.clock.now();
     let r = with_db(state, move |c| accounts::reset_password(c, id, by, now)).await?;
     state.sessions.forget_user(id);
     Ok(r)
 }
 
-async fn set_active(state: &AppState, by: i64, id: i64, active: bool) -> AppResult<Result<usize, AdminRefusal>> {
+async fn set_active(state: &AppState, by: UserId, id: UserId, active: bool) -> AppResult<Result<usize, AdminRefusal>> {
     let now = state.clock.now();
     let r = with_db(state, move |c| accounts::set_active(c, id, active, by, now)).await?;
     state.sessions.forget_user(id);
@@ -184,7 +185,8 @@ pub struct SignInCount {
 /// An account as an admin runs it.
 #[derive(Serialize, ToSchema)]
 pub struct AccountStatus {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: UserId,
     pub badge: String,
     pub name: String,
     /// False once disabled: no sign-in, no session, no token.
@@ -216,7 +218,7 @@ fn status(d: AccountDetail, now: chrono::NaiveDateTime) -> AccountStatus {
     }
 }
 
-async fn status_of(state: &AppState, id: i64) -> AppResult<Json<AccountStatus>> {
+async fn status_of(state: &AppState, id: UserId) -> AppResult<Json<AccountStatus>> {
     let now = state.clock.now();
     let d = with_db(state, move |c| accounts::account_detail(c, id, now)).await?;
     Ok(Json(status(d, now)))
@@ -230,14 +232,15 @@ fn refused(r: AdminRefusal) -> AppError {
 #[utoipa::path(get, path = "/api/v1/admin/users/{id}", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = AccountStatus), (status = 404, body = ErrorBody)))]
 #[get("/api/v1/admin/users/<id>")]
-pub async fn api_account(state: &State<AppState>, _a: Admin<'_>, id: i64) -> AppResult<Json<AccountStatus>> {
+pub async fn api_account(state: &State<AppState>, _a: Admin<'_>, id: UserId) -> AppResult<Json<AccountStatus>> {
     status_of(state, id).await
 }
 
 /// A one-time password, shown only in this answer.
 #[derive(Serialize, ToSchema)]
 pub struct PasswordReset {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: UserId,
     pub badge: String,
     /// To hand to the account's holder; it must be changed at the next sign-in.
     pub one_time_password: String,
@@ -249,7 +252,7 @@ pub struct PasswordReset {
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/password-reset", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = PasswordReset), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/api/v1/admin/users/<id>/password-reset")]
-pub async fn api_reset(state: &State<AppState>, a: Admin<'_>, id: i64) -> AppResult<Json<PasswordReset>> {
+pub async fn api_reset(state: &State<AppState>, a: Admin<'_>, id: UserId) -> AppResult<Json<PasswordReset>> {
     let password = reset(state, a.id(), id).await?.map_err(refused)?;
     let badge = status_of(state, id).await?.into_inner().badge;
     Ok(Json(PasswordReset { id, badge, one_time_password: password }))
@@ -261,7 +264,7 @@ pub async fn api_reset(state: &State<AppState>, a: Admin<'_>, id: i64) -> AppRes
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/disable", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = AccountStatus), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/api/v1/admin/users/<id>/disable")]
-pub async fn api_disable(state: &State<AppState>, a: Admin<'_>, id: i64) -> AppResult<Json<AccountStatus>> {
+pub async fn api_disable(state: &State<AppState>, a: Admin<'_>, id: UserId) -> AppResult<Json<AccountStatus>> {
     set_active(state, a.id(), id, false).await?.map_err(refused)?;
     status_of(state, id).await
 }
@@ -270,7 +273,7 @@ pub async fn api_disable(state: &State<AppState>, a: Admin<'_>, id: i64) -> AppR
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/enable", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = AccountStatus), (status = 404, body = ErrorBody)))]
 #[post("/api/v1/admin/users/<id>/enable")]
-pub async fn api_enable(state: &State<AppState>, a: Admin<'_>, id: i64) -> AppResult<Json<AccountStatus>> {
+pub async fn api_enable(state: &State<AppState>, a: Admin<'_>, id: UserId) -> AppResult<Json<AccountStatus>> {
     set_active(state, a.id(), id, true).await?.map_err(refused)?;
     status_of(state, id).await
 }
@@ -280,7 +283,7 @@ pub async fn api_enable(state: &State<AppState>, a: Admin<'_>, id: i64) -> AppRe
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/unlock", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = AccountStatus), (status = 404, body = ErrorBody)))]
 #[post("/api/v1/admin/users/<id>/unlock")]
-pub async fn api_unlock(state: &State<AppState>, a: Admin<'_>, id: i64) -> AppResult<Json<AccountStatus>> {
+pub async fn api_unlock(state: &State<AppState>, a: Admin<'_>, id: UserId) -> AppResult<Json<AccountStatus>> {
     let (by, now) = (a.id(), state.clock.now());
     with_db(state, move |c| accounts::unlock_user(c, id, by, now)).await?;
     status_of(state, id).await

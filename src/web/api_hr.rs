@@ -4,6 +4,7 @@
 //! (`web::api`); the rules themselves live in `services::hr`, `services::remedial` and
 //! `services::plans`, shared with the pages.
 
+use crate::domain::ids::UnitId;
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::serde::json::Json;
@@ -292,7 +293,8 @@ pub struct RemedialSummary {
     pub id: i64,
     pub badge: String,
     pub name: String,
-    pub unit_id: i64,
+    #[schema(value_type = i64)]
+    pub unit_id: UnitId,
     pub unit: String,
     /// `failed_exam`, `low_streak`, `referral` or `case_evaluation`.
     pub trigger: String,
@@ -421,7 +423,7 @@ pub async fn api_remedial_plans(
     };
     let unit = match unit.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
-        Some(u) => u.parse::<i64>().map_err(|_| errs.push(format!("unit: {u:?} is not a unit id"))).ok(),
+        Some(u) => u.parse::<UnitId>().map_err(|_| errs.push(format!("unit: {u:?} is not a unit id"))).ok(),
     };
     let mut number = |field: &str, v: Option<&str>, range: std::ops::RangeInclusive<i64>| -> Option<i64> {
         let v = v.map(str::trim).filter(|s| !s.is_empty())?;

@@ -2,6 +2,7 @@
 //! trainers enrol officers; admins edit the rule values; HR/admins record post changes; anyone
 //! can verify a certificate by number and code.
 
+use crate::domain::ids::UserId;
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -174,7 +175,7 @@ pub struct PostForm {
 
 /// Records an officer's change of post (HR or admin).
 #[post("/admin/users/<id>/post", data = "<f>")]
-pub async fn change_post(ctx: PageCtx<'_>, p: Personnel<'_>, id: i64, f: CsrfForm<PostForm>) -> AppResult<Redirect> {
+pub async fn change_post(ctx: PageCtx<'_>, p: Personnel<'_>, id: UserId, f: CsrfForm<PostForm>) -> AppResult<Redirect> {
     let f = f.0;
     let on = chrono::NaiveDate::parse_from_str(f.effective_on.trim(), "%Y-%m-%d")
         .map_err(|_| AppError::unprocessable("effective_on: the date the change took effect, YYYY-MM-DD"))?;
@@ -185,7 +186,7 @@ pub async fn change_post(ctx: PageCtx<'_>, p: Personnel<'_>, id: i64, f: CsrfFor
 
 /// An officer's certification record (HR, admins; leaders and the officer see it elsewhere).
 #[get("/officers/<id>")]
-pub async fn officer(ctx: PageCtx<'_>, _p: Personnel<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn officer(ctx: PageCtx<'_>, _p: Personnel<'_>, id: UserId) -> AppResult<RawHtml<String>> {
     let today = bureau_date(ctx.state.clock.now());
     let (u, certs, posts) = with_db(ctx.state, move |c| cert::record_of(c, id, today)).await?;
     ctx.render(

@@ -1,5 +1,6 @@
 //! Officers' pages: their sittings, the exam page, submission and their results.
 
+use crate::domain::ids::{UnitId, UserId};
 use std::collections::HashMap;
 
 use rocket::response::content::RawHtml;
@@ -24,7 +25,7 @@ pub fn sitting_json(s: &SittingSummary) -> Value {
     })
 }
 
-fn candidate(o: &Officer<'_>) -> (i64, String, i64, String) {
+fn candidate(o: &Officer<'_>) -> (UserId, String, UnitId, String) {
     (o.user.id, o.user.badge.clone(), o.user.unit_id, o.user.police_type.clone())
 }
 

@@ -1,6 +1,7 @@
 //! HR pages (promotion rules, eligibility checks, compliance), the admin's API tokens and mail
 //! outbox, and the personnel system's change feed `GET /api/v1/hr/records`.
 
+use crate::domain::ids::UnitId;
 use rocket::form::FromForm;
 use rocket::fs::TempFile;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -213,7 +214,7 @@ pub async fn run_check(
 }
 
 #[get("/hr/compliance?<unit>")]
-pub async fn compliance(ctx: PageCtx<'_>, u: &CurrentUser, unit: Option<i64>) -> AppResult<RawHtml<String>> {
+pub async fn compliance(ctx: PageCtx<'_>, u: &CurrentUser, unit: Option<UnitId>) -> AppResult<RawHtml<String>> {
     if !(u.has(Role::Hr) || u.has(Role::Admin) || u.has(Role::Leader)) {
         return Err(AppError::forbidden("your role does not allow this"));
     }

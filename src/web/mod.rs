@@ -16,6 +16,7 @@ pub mod errors;
 pub mod exams;
 pub mod guards;
 pub mod hr;
+pub mod ids;
 pub mod jobs;
 pub mod measurement;
 pub mod ops;

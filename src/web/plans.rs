@@ -1,6 +1,7 @@
 //! Trainers' recurring exam plans (双月考): list and create. The server creates each
 //! occurrence's sitting itself (see `services::plans::run_due`).
 
+use crate::domain::ids::UnitId;
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -28,7 +29,7 @@ pub struct PlanForm {
     duration_minutes: Option<i32>,
     pass_percent: Option<i32>,
     police_types: Vec<String>,
-    units: Vec<i64>,
+    units: Vec<UnitId>,
 }
 
 async fn page(ctx: &PageCtx<'_>, form: &PlanForm, errors: Vec<String>) -> AppResult<RawHtml<String>> {

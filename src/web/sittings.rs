@@ -1,5 +1,6 @@
 //! Trainers' blueprints and sittings, and the results pages (trainers, leaders, HR).
 
+use crate::domain::ids::UnitId;
 use rocket::form::FromForm;
 use rocket::http::{ContentType, Header};
 use rocket::response::content::RawHtml;
@@ -193,7 +194,7 @@ pub struct SittingForm {
     multi_rule: String,
     score_release: String,
     answer_release: String,
-    units: Vec<i64>,
+    units: Vec<UnitId>,
     police_types: Vec<String>,
     badges: String,
     cert_level: Option<String>,
@@ -347,7 +348,7 @@ pub async fn create_sitting(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<Sit
 }
 
 /// Leaders see their own unit's candidates only; trainers, HR and admins see everyone.
-fn unit_scope(r: &ResultsReader<'_>) -> Option<Vec<i64>> {
+fn unit_scope(r: &ResultsReader<'_>) -> Option<Vec<UnitId>> {
     exams::results_scope(&r.user, &r.roles)
 }
 

@@ -1,6 +1,7 @@
 //! Officers' pages: practice (网上学法), remedial plans (后进民警培训) and training files
 //! (训练档案), plus the trainers' view of every plan, referrals and case-evaluation imports.
 
+use crate::domain::ids::{UnitId, UserId};
 use rocket::form::FromForm;
 use rocket::fs::TempFile;
 use rocket::response::content::RawHtml;
@@ -302,7 +303,7 @@ impl WithCsrf for CaseUpload<'_> {
     }
 }
 
-async fn case_form(ctx: &PageCtx<'_>, by: i64, errors: Vec<String>) -> AppResult<RawHtml<String>> {
+async fn case_form(ctx: &PageCtx<'_>, by: UserId, errors: Vec<String>) -> AppResult<RawHtml<String>> {
     let recent = with_db(ctx.state, move |c| crate::services::jobs::recent_of(c, crate::domain::jobs::JobKind::CaseImport, by)).await?;
     let jobs: Vec<serde_json::Value> = recent.iter().map(|j| super::jobs::job_json(ctx, j)).collect();
     ctx.render("remedial/cases", json!({"errors": errors, "done": null, "jobs": jobs}))
@@ -352,14 +353,14 @@ pub async fn my_file(u: &CurrentUser) -> Redirect {
 }
 
 /// Loads a file for a reader allowed to see it (see `training::file_for`).
-async fn load_file(ctx: &PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<training::FileData> {
+async fn load_file(ctx: &PageCtx<'_>, u: &CurrentUser, id: UserId) -> AppResult<training::FileData> {
     let cu = u.clone();
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
     with_db(ctx.state, move |c| training::file_for(c, &cu.user, &cu.roles, id, today)).await
 }
 
 #[get("/files/<id>")]
-pub async fn file_page(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn file_page(ctx: PageCtx<'_>, u: &CurrentUser, id: UserId) -> AppResult<RawHtml<String>> {
     let training::FileData { officer, unit, entries, certs, totals } = load_file(&ctx, u, id).await?;
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
     let hr = u.has(Role::Hr) || u.has(Role::Admin);
@@ -394,7 +395,7 @@ pub async fn file_page(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<
 /// The file as a PDF, its labels and dates in the reader's language (the entries themselves
 /// are records and print as stored).
 #[get("/files/<id>/pdf")]
-pub async fn file_pdf(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<super::bank_files::Download> {
+pub async fn file_pdf(ctx: PageCtx<'_>, u: &CurrentUser, id: UserId) -> AppResult<super::bank_files::Download> {
     let training::FileData { officer, unit, entries, certs, totals } = load_file(&ctx, u, id).await?;
     let hr = u.has(Role::Hr) || u.has(Role::Admin);
     let lang = ctx.lang;
@@ -497,7 +498,7 @@ pub struct CorrectionForm {
 }
 
 #[post("/files/<id>/correct", data = "<f>")]
-pub async fn file_correct(ctx: PageCtx<'_>, p: crate::auth::Personnel<'_>, id: i64, f: CsrfForm<CorrectionForm>) -> AppResult<Redirect> {
+pub async fn file_correct(ctx: PageCtx<'_>, p: crate::auth::Personnel<'_>, id: UserId, f: CsrfForm<CorrectionForm>) -> AppResult<Redirect> {
     let (by, now) = (p.id(), ctx.state.clock.now());
     let f = f.0;
     with_db(ctx.state, move |c| training::correct_by_hand(c, id, f.entry_id, &f.note, by, now)).await?;
@@ -508,7 +509,7 @@ pub async fn file_correct(ctx: PageCtx<'_>, p: crate::auth::Personnel<'_>, id: i
 pub async fn file_reward(
     ctx: PageCtx<'_>,
     p: crate::auth::Personnel<'_>,
-    id: i64,
+    id: UserId,
     f: CsrfForm<super::pages::Empty>,
 ) -> AppResult<Redirect> {
     let (by, now) = (p.id(), ctx.state.clock.now());
@@ -525,8 +526,8 @@ pub async fn file_export(
     ctx: PageCtx<'_>,
     u: &CurrentUser,
     format: &str,
-    user: Option<i64>,
-    unit: Option<i64>,
+    user: Option<UserId>,
+    unit: Option<UnitId>,
 ) -> AppResult<Either<super::bank_files::Download, Redirect>> {
     let cu = u.clone();
     let Some(export_format) = crate::services::file_export::Format::parse(format) else {

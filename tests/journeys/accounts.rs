@@ -5,6 +5,7 @@
 //! tokens.
 
 use chrono::Duration;
+use lawcert::domain::ids::UserId;
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::blocking::Client;
 use serde_json::{json, Value};
@@ -37,12 +38,12 @@ fn login_from(client: &Client, badge: &str, password: &str, from: &str) -> (Stat
     (r.status(), r.into_string().unwrap_or_default(), loc)
 }
 
-fn user_id(app: &TestApp, badge: &str) -> i64 {
+fn user_id(app: &TestApp, badge: &str) -> UserId {
     lawcert::db::models::org::find_by_badge(&mut app.conn(), badge).unwrap().unwrap().id
 }
 
 /// Audit entries about `subject`: (action, actor).
-fn audit(app: &TestApp, subject: &str) -> Vec<(String, Option<i64>, Value)> {
+fn audit(app: &TestApp, subject: &str) -> Vec<(String, Option<UserId>, Value)> {
     lawcert::db::models::audit::for_subject(&mut app.conn(), subject)
         .unwrap()
         .into_iter()

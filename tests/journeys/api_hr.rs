@@ -5,6 +5,7 @@
 //! uploaded .xlsx or .csv of badges.
 
 use chrono::Duration;
+use lawcert::domain::ids::UnitId;
 use rocket::http::{ContentType, Header, Status};
 use serde_json::{json, Value};
 
@@ -23,7 +24,7 @@ fn settled(app: &TestApp) {
     });
 }
 
-fn unit_id(app: &TestApp, name: &str) -> i64 {
+fn unit_id(app: &TestApp, name: &str) -> UnitId {
     org::all_units(&mut app.conn()).unwrap().into_iter().find(|u| u.name == name).unwrap().id
 }
 
@@ -284,7 +285,7 @@ fn remedial_plans_are_read_with_filters_and_a_leader_sees_only_their_units() {
     let (_, here) = app.api("GET", &format!("/api/v1/remedial-plans?unit={east}&status=open&per_page=200"), &hr, None);
     let here = here["plans"].as_array().unwrap().clone();
     assert!(here.iter().any(|p| p["id"] == east_plan), "{here:?}");
-    assert!(here.iter().all(|p| p["unit_id"] == east && p["status"] == "open"), "{here:?}");
+    assert!(here.iter().all(|p| p["unit_id"] == east.0 && p["status"] == "open"), "{here:?}");
     let (_, branch) = app.api("GET", &format!("/api/v1/remedial-plans?unit={}", unit_id(&app, "城西分局")), &hr, None);
     assert!(branch["plans"].as_array().unwrap().iter().any(|p| p["id"] == west_plan), "a branch includes its brigades: {branch}");
     let today = lawcert::timefmt::bureau_date(app.clock.now());
@@ -334,7 +335,7 @@ fn remedial_plans_are_read_with_filters_and_a_leader_sees_only_their_units() {
     assert_eq!(s, Status::Ok);
     let mine = mine["plans"].as_array().unwrap().clone();
     assert!(mine.iter().any(|p| p["id"] == east_plan), "{mine:?}");
-    assert!(mine.iter().all(|p| p["unit_id"] == east), "a leader sees only officers under their unit: {mine:?}");
+    assert!(mine.iter().all(|p| p["unit_id"] == east.0), "a leader sees only officers under their unit: {mine:?}");
     assert!(!mine.iter().any(|p| p["id"] == west_plan));
     let (_, other) = app.api("GET", &format!("/api/v1/remedial-plans?unit={west}"), &leader, None);
     assert_eq!(other["total"], json!(0), "filtering on another unit shows nothing: {other}");

@@ -2,6 +2,7 @@
 //! expiry and 离岗失效 on their dates; recurring plans that create their own sittings.
 
 use chrono::{Duration, Utc};
+use lawcert::domain::ids::UserId;
 use rocket::http::{ContentType, Status};
 use serde_json::{json, Value};
 
@@ -188,7 +189,7 @@ fn expiry_and_leaving_an_enforcement_post_end_certificates_on_their_dates() {
     let (_, html) = get(&app, &format!("/officers/{uid13}"));
     assert!(html.contains("非执法岗位"));
 
-    let status = |id: i64| {
+    let status = |id: UserId| {
         let mut conn = app.conn();
         lawcert::db::models::cert::certificates_of(&mut conn, id).unwrap().remove(0).status
     };

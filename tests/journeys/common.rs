@@ -5,6 +5,7 @@
 //! URL (e.g. `postgres://postgres@127.0.0.1:5432`). If that server cannot be reached the tests
 //! fail: a backend is never skipped silently.
 
+use lawcert::domain::ids::{UnitId, UserId};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -419,16 +420,17 @@ fn iso(t: chrono::NaiveDateTime) -> String {
 }
 
 /// A unit of its own with officers P0001.. (the demo's password), so the list is exactly known.
-pub fn unit_with_officers(app: &TestApp, n: usize) -> (i64, Vec<i64>) {
+pub fn unit_with_officers(app: &TestApp, n: usize) -> (UnitId, Vec<UserId>) {
     let mut c = app.conn();
     let now = app.clock.now();
     let unit =
-        org::insert_unit(&mut c, &org::NewUnit { parent_id: Some(1), name: "预备测试派出所", kind: "station", created_at: now }).unwrap();
+        org::insert_unit(&mut c, &org::NewUnit { parent_id: Some(UnitId(1)), name: "预备测试派出所", kind: "station", created_at: now })
+            .unwrap();
     let ids = (1..=n).map(|i| add_officer(app, unit, &format!("P{i:04}"))).collect();
     (unit, ids)
 }
 
-pub fn add_officer(app: &TestApp, unit: i64, badge: &str) -> i64 {
+pub fn add_officer(app: &TestApp, unit: UnitId, badge: &str) -> UserId {
     let mut c = app.conn();
     let hash = org::find_by_badge(&mut c, "100001").unwrap().unwrap().password_hash;
     let u = org::NewUser {
@@ -452,7 +454,7 @@ pub fn add_officer(app: &TestApp, unit: i64, badge: &str) -> i64 {
 }
 
 /// A bimonthly sitting for the unit, opening in `opens_in`.
-pub fn schedule(app: &TestApp, unit: i64, opens_in: chrono::Duration) -> i64 {
+pub fn schedule(app: &TestApp, unit: UnitId, opens_in: chrono::Duration) -> i64 {
     let t = app.token("T0001");
     let (s, bp) = app.api(
         "POST",

@@ -1,6 +1,7 @@
 //! Closed-book integrity (issue 15): each attack a candidate tried against the platform, as a
 //! test that the attack now fails while honest use still works.
 
+use lawcert::domain::ids::UserId;
 use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
@@ -184,7 +185,7 @@ fn the_room_network_is_checked_on_every_call_of_an_attempt() {
     }
 }
 
-fn user_id(app: &TestApp, badge: &str) -> i64 {
+fn user_id(app: &TestApp, badge: &str) -> UserId {
     lawcert::db::models::org::find_by_badge(&mut app.conn(), badge).unwrap().unwrap().id
 }
 

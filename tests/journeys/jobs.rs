@@ -2,6 +2,7 @@
 //! every app server runs; a job is claimed by exactly one worker; its write is all or nothing;
 //! an export's file is kept for the days an admin sets.
 
+use lawcert::domain::ids::UserId;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -576,7 +577,7 @@ fn the_bureau_s_training_files_are_exported_by_a_job_for_the_one_who_asked_only(
         csv.chars().take(200).collect::<String>()
     );
     // the same rows as the whole bureau read at once
-    let ids: Vec<i64> = org::list_with_units(&mut conn).unwrap().into_iter().map(|(u, _)| u.id).collect();
+    let ids: Vec<UserId> = org::list_with_units(&mut conn).unwrap().into_iter().map(|(u, _)| u.id).collect();
     let entries = lawcert::db::models::training::entries_of_users(&mut conn, &ids).unwrap();
     let records = lawcert::services::training::records(&mut conn, &entries).unwrap();
     assert_eq!(csv.as_bytes(), lawcert::services::file_export::csv(&records).unwrap().as_slice());

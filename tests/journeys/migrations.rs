@@ -5,6 +5,7 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
+use lawcert::domain::ids::UserId;
 
 use crate::common::repo_root;
 
@@ -91,7 +92,7 @@ fn a_previous_release_database_upgrades_without_loss() {
         .unwrap(),
         1
     );
-    let file = lawcert::services::training::file_of(&mut conn, 1, false).unwrap();
+    let file = lawcert::services::training::file_of(&mut conn, UserId(1), false).unwrap();
     assert_eq!(file.len(), 1);
     assert_eq!((file[0].kind.as_str(), file[0].data["score"].as_str()), ("sitting", Some("1")));
     assert_eq!(lawcert::services::exams::controls_of(&s), Default::default());

@@ -5,6 +5,7 @@
 //! starts.
 
 use chrono::Duration;
+use lawcert::domain::ids::UserId;
 use rocket::http::Status;
 use serde_json::json;
 
@@ -13,13 +14,13 @@ use lawcert::services::prepared;
 
 use crate::common::*;
 
-fn prepared_of(app: &TestApp, sid: i64, user: i64) -> Option<prep_db::PreparedPaper> {
+fn prepared_of(app: &TestApp, sid: i64, user: UserId) -> Option<prep_db::PreparedPaper> {
     prep_db::find(&mut app.conn(), sid, user).unwrap()
 }
 
 /// The audit page re-draws the attempt's paper from the pool and the seed: every item matches.
 fn audit_clean(app: &TestApp, aid: i64) {
-    let a = lawcert::services::papers::audit_paper(&mut app.conn(), aid, 1, app.clock.now()).unwrap();
+    let a = lawcert::services::papers::audit_paper(&mut app.conn(), aid, UserId(1), app.clock.now()).unwrap();
     assert!(a.matches && a.mismatches == 0 && a.items == 12, "attempt {aid}: {a:?}");
 }
 
@@ -157,7 +158,7 @@ fn a_pool_frozen_again_drops_the_papers_prepared_from_the_old_one() {
     let old_seeds: Vec<i64> = ids.iter().map(|u| prepared_of(&app, sid, *u).unwrap().seed).collect();
 
     // frozen again with the bank unchanged: the same pool, so the papers stay
-    lawcert::services::exams::refreeze_pool(&mut app.conn(), sid, Some(1), app.clock.now()).unwrap();
+    lawcert::services::exams::refreeze_pool(&mut app.conn(), sid, Some(UserId(1)), app.clock.now()).unwrap();
     assert_eq!(exam_db::find_sitting(&mut app.conn(), sid).unwrap().unwrap().pool_hash, old.pool_hash);
     assert_eq!(prepared_of(&app, sid, ids[0]).unwrap().seed, old_seeds[0]);
 
@@ -172,7 +173,7 @@ fn a_pool_frozen_again_drops_the_papers_prepared_from_the_old_one() {
         &mut *app.conn(),
     )
     .unwrap();
-    lawcert::services::exams::refreeze_pool(&mut app.conn(), sid, Some(1), app.clock.now()).unwrap();
+    lawcert::services::exams::refreeze_pool(&mut app.conn(), sid, Some(UserId(1)), app.clock.now()).unwrap();
     let s = exam_db::find_sitting(&mut app.conn(), sid).unwrap().unwrap();
     assert_eq!(s.pool_hash, prepared::pool_hash(&s.pool));
     for (u, old_seed) in ids.iter().zip(&old_seeds) {
@@ -215,6 +216,6 @@ fn a_pool_frozen_again_drops_the_papers_prepared_from_the_old_one() {
     assert!(prepared_of(&app, sid, ids[0]).is_none(), "the stale row went with the start");
 
     // and a sitting that has opened is not frozen again
-    let e = lawcert::services::exams::refreeze_pool(&mut app.conn(), sid, Some(1), app.clock.now()).unwrap_err();
+    let e = lawcert::services::exams::refreeze_pool(&mut app.conn(), sid, Some(UserId(1)), app.clock.now()).unwrap_err();
     assert!(e.is_conflict(), "{}", e.message);
 }

@@ -3,6 +3,7 @@
 //! once, each reminder is sent once, each overdue attempt is submitted and graded once, and
 //! each result is filed and told once.
 
+use lawcert::domain::ids::UserId;
 use std::collections::HashMap;
 
 use chrono::Duration;
@@ -49,7 +50,7 @@ fn two_servers_send_each_mail_once_and_submit_grade_and_file_each_attempt_once()
     // scheduled 12 hours ahead: the candidates are told at once, and reminded (opening within a
     // day) by the dated sweep of whichever server does it
     let sid = schedule(&app, unit, Duration::hours(12));
-    let kinds_of = |app: &TestApp, user: i64| -> HashMap<String, usize> {
+    let kinds_of = |app: &TestApp, user: UserId| -> HashMap<String, usize> {
         let mut k = HashMap::new();
         for n in audit::notifications_of(&mut app.conn(), user, 100).unwrap() {
             *k.entry(n.kind).or_default() += 1;

@@ -3,6 +3,7 @@
 //! with a working cursor, an eligibility check explains each refusal, the compliance dashboard
 //! shows the targets, and e-mails reach a real SMTP listener.
 
+use lawcert::domain::ids::{UnitId, UserId};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -640,10 +641,10 @@ fn practice_by_chapter_draws_only_that_chapter_and_the_wrong_book_keeps_misses_u
 }
 
 /// Whether any active account leads `unit` or a unit above it.
-fn led(app: &TestApp, unit: i64) -> bool {
+fn led(app: &TestApp, unit: UnitId) -> bool {
     let mut c = app.conn();
     let units = org::all_units(&mut c).unwrap();
-    let parent = |u: i64| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
+    let parent = |u: UnitId| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
     let people = org::list_with_units(&mut c).unwrap();
     lawcert::domain::org::unit_path(unit, parent).iter().any(|u| people.iter().any(|(p, _)| p.unit_id == *u && p.is_leader && p.active))
 }
@@ -655,7 +656,7 @@ fn refer(app: &TestApp, badge: &str) -> i64 {
     loc.unwrap().rsplit('/').next().unwrap().parse().unwrap()
 }
 
-fn notified(app: &TestApp, user_id: i64, kind: &str, count: usize) -> bool {
+fn notified(app: &TestApp, user_id: UserId, kind: &str, count: usize) -> bool {
     lawcert::db::models::audit::notifications_of(&mut app.conn(), user_id, 500).unwrap().iter().filter(|n| n.kind == kind).count() >= count
 }
 

@@ -1,5 +1,6 @@
 //! The hash-chained audit log (`domain::audit`) and in-site notifications.
 
+use crate::domain::ids::UserId;
 use diesel::prelude::*;
 
 use super::Ts;
@@ -14,7 +15,14 @@ fn at_text(t: Ts) -> String {
 /// Appends an entry. Call inside `db::write_tx`: entries are numbered and chained one at a time
 /// (SQLite's writer lock; on PostgreSQL a transaction-scoped advisory lock), so two writers can
 /// never chain from the same predecessor.
-pub fn append(conn: &mut DbConn, actor: Option<i64>, action: &str, subject: &str, detail: &serde_json::Value, now: Ts) -> QueryResult<i64> {
+pub fn append(
+    conn: &mut DbConn,
+    actor: Option<UserId>,
+    action: &str,
+    subject: &str,
+    detail: &serde_json::Value,
+    now: Ts,
+) -> QueryResult<i64> {
     if let DbConn::Pg(c) = conn {
         diesel::sql_query("SELECT pg_advisory_xact_lock(727001)").execute(c)?;
     }
@@ -41,7 +49,7 @@ pub fn append(conn: &mut DbConn, actor: Option<i64>, action: &str, subject: &str
     Ok(id)
 }
 
-type Row = (i64, Ts, Option<i64>, String, String, String, String, String);
+type Row = (i64, Ts, Option<UserId>, String, String, String, String, String);
 
 fn stored(r: Row) -> StoredEntry {
     StoredEntry { id: r.0, at: at_text(r.1), actor_id: r.2, action: r.3, subject: r.4, detail: r.5, prev_hash: r.6, hash: r.7 }
@@ -88,7 +96,7 @@ pub fn for_subject(conn: &mut DbConn, subject: &str) -> QueryResult<Vec<StoredEn
 #[diesel(table_name = notifications)]
 pub struct Notification {
     pub id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub kind: String,
     pub subject: String,
     pub body: String,
@@ -96,7 +104,7 @@ pub struct Notification {
     pub read_at: Option<Ts>,
 }
 
-pub fn notify(conn: &mut DbConn, user_id: i64, kind: &str, subject: &str, body: &str, now: Ts) -> QueryResult<()> {
+pub fn notify(conn: &mut DbConn, user_id: UserId, kind: &str, subject: &str, body: &str, now: Ts) -> QueryResult<()> {
     diesel::insert_into(notifications::table)
         .values((
             notifications::user_id.eq(user_id),
@@ -109,7 +117,7 @@ pub fn notify(conn: &mut DbConn, user_id: i64, kind: &str, subject: &str, body: 
         .map(|_| ())
 }
 
-pub fn notifications_of(conn: &mut DbConn, user_id: i64, limit: i64) -> QueryResult<Vec<Notification>> {
+pub fn notifications_of(conn: &mut DbConn, user_id: UserId, limit: i64) -> QueryResult<Vec<Notification>> {
     notifications::table
         .filter(notifications::user_id.eq(user_id))
         .order(notifications::id.desc())

@@ -1,3 +1,4 @@
+use crate::domain::ids::UserId;
 use diesel::prelude::*;
 
 use super::Ts;
@@ -42,9 +43,9 @@ pub struct Version {
     pub explanation: String,
     pub tags: String,
     pub content_hash: String,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: Ts,
-    pub reviewed_by: Option<i64>,
+    pub reviewed_by: Option<UserId>,
     pub reviewed_at: Option<Ts>,
 }
 
@@ -156,7 +157,7 @@ pub fn insert_edition(
     conn: &mut DbConn,
     statute_code: &str,
     e: &crate::domain::editions::NewEdition,
-    by: i64,
+    by: UserId,
     now: Ts,
 ) -> QueryResult<i64> {
     let sid: i64 = statutes::table.filter(statutes::code.eq(statute_code)).select(statutes::id).first(conn)?;
@@ -236,7 +237,7 @@ pub struct NewQuestion<'a> {
     pub origin: &'a str,
     pub file_hash: Option<&'a str>,
     pub content: &'a QuestionContent,
-    pub author: Option<i64>,
+    pub author: Option<UserId>,
     /// Approved at creation (shipped bank files are reviewed in the repository).
     pub reviewed: bool,
 }
@@ -270,7 +271,7 @@ pub fn insert_version(
     question_id: i64,
     version: i32,
     c: &QuestionContent,
-    author: Option<i64>,
+    author: Option<UserId>,
     reviewed_at: Option<Ts>,
     now: Ts,
 ) -> QueryResult<i64> {
@@ -489,7 +490,7 @@ pub fn bump_latest(conn: &mut DbConn, id: i64, new_version: i32, expected_revisi
 }
 
 /// Marks the latest version reviewed, makes it the live version and sets the new status.
-pub fn approve_latest(conn: &mut DbConn, q: &Question, reviewer: i64, new_status: &str, now: Ts) -> QueryResult<bool> {
+pub fn approve_latest(conn: &mut DbConn, q: &Question, reviewer: UserId, new_status: &str, now: Ts) -> QueryResult<bool> {
     diesel::update(
         question_versions::table.filter(question_versions::question_id.eq(q.id)).filter(question_versions::version.eq(q.latest_version)),
     )

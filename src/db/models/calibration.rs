@@ -1,6 +1,7 @@
 //! Stored Rasch calibration of the bank, one row per question version (computed by
 //! `services::calibration`), and the graded responses it is computed from.
 
+use crate::domain::ids::{UnitId, UserId};
 use diesel::prelude::*;
 
 use crate::db::schema::{attempts, item_calibrations, responses};
@@ -125,7 +126,7 @@ pub fn rows_of_questions(conn: &mut DbConn, ids: &[i64]) -> QueryResult<std::col
 }
 
 /// Who sat each graded attempt: (attempt id, user id, the user's 警种, the user's unit id).
-pub fn graded_attempt_people(conn: &mut DbConn) -> QueryResult<Vec<(i64, i64, String, i64)>> {
+pub fn graded_attempt_people(conn: &mut DbConn) -> QueryResult<Vec<(i64, UserId, String, UnitId)>> {
     use crate::db::schema::users;
     attempts::table
         .inner_join(users::table.on(users::id.eq(attempts::user_id)))

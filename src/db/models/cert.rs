@@ -1,5 +1,6 @@
 //! Certification: rule settings, certificates, post changes and registrations.
 
+use crate::domain::ids::UserId;
 use diesel::prelude::*;
 
 use super::Ts;
@@ -12,7 +13,7 @@ pub fn setting(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
     settings::table.find(key).select(settings::value).get_result(conn).optional()
 }
 
-pub fn put_setting(conn: &mut DbConn, key: &str, value: &str, by: Option<i64>, now: Ts) -> QueryResult<()> {
+pub fn put_setting(conn: &mut DbConn, key: &str, value: &str, by: Option<UserId>, now: Ts) -> QueryResult<()> {
     diesel::delete(settings::table.find(key)).execute(conn)?;
     diesel::insert_into(settings::table)
         .values((settings::key.eq(key), settings::value.eq(value), settings::updated_by.eq(by), settings::updated_at.eq(now)))
@@ -44,7 +45,7 @@ pub struct Certificate {
     pub number: String,
     #[serde(skip)]
     pub verify_code: String,
-    pub user_id: i64,
+    pub user_id: UserId,
     #[diesel(deserialize_as = String)]
     pub level: Level,
     pub police_type: String,
@@ -64,7 +65,7 @@ pub struct Certificate {
 pub struct NewCertificate<'a> {
     pub number: &'a str,
     pub verify_code: &'a str,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub level: &'a str,
     pub police_type: &'a str,
     pub issued_on: chrono::NaiveDate,
@@ -84,7 +85,7 @@ pub fn count_numbered(conn: &mut DbConn, prefix: &str) -> QueryResult<i64> {
     certificates::table.filter(certificates::number.like(format!("{prefix}%"))).count().get_result(conn)
 }
 
-pub fn certificates_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Certificate>> {
+pub fn certificates_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<Certificate>> {
     certificates::table
         .filter(certificates::user_id.eq(user_id))
         .order(certificates::issued_on.desc())
@@ -124,21 +125,21 @@ pub fn mark_warned(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<bool> {
 #[diesel(table_name = post_changes)]
 pub struct PostChange {
     pub id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub post: String,
     pub enforcement_post: bool,
     pub effective_on: chrono::NaiveDate,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<UserId>,
     pub recorded_at: Ts,
 }
 
 pub fn insert_post_change(
     conn: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
     post: &str,
     enforcement: bool,
     on: chrono::NaiveDate,
-    by: Option<i64>,
+    by: Option<UserId>,
     now: Ts,
 ) -> QueryResult<()> {
     diesel::insert_into(post_changes::table)
@@ -157,7 +158,7 @@ pub fn insert_post_change(
         .map(|_| ())
 }
 
-pub fn post_changes_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<PostChange>> {
+pub fn post_changes_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<PostChange>> {
     post_changes::table
         .filter(post_changes::user_id.eq(user_id))
         .order((post_changes::effective_on, post_changes::id))
@@ -177,16 +178,16 @@ pub fn all_post_changes(conn: &mut DbConn) -> QueryResult<Vec<PostChange>> {
 #[diesel(table_name = cert_registrations)]
 pub struct Registration {
     pub id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     #[diesel(deserialize_as = String)]
     pub level: Level,
     pub status: String,
-    pub registered_by: Option<i64>,
+    pub registered_by: Option<UserId>,
     pub created_at: Ts,
     pub sitting_id: Option<i64>,
 }
 
-pub fn insert_registration(conn: &mut DbConn, user_id: i64, level: &str, by: Option<i64>, now: Ts) -> QueryResult<i64> {
+pub fn insert_registration(conn: &mut DbConn, user_id: UserId, level: &str, by: Option<UserId>, now: Ts) -> QueryResult<i64> {
     diesel::insert_into(cert_registrations::table)
         .values((
             cert_registrations::user_id.eq(user_id),
@@ -200,7 +201,7 @@ pub fn insert_registration(conn: &mut DbConn, user_id: i64, level: &str, by: Opt
 }
 
 /// The open registration of a user for a level (registered, not yet examined).
-pub fn open_registration(conn: &mut DbConn, user_id: i64, level: &str) -> QueryResult<Option<Registration>> {
+pub fn open_registration(conn: &mut DbConn, user_id: UserId, level: &str) -> QueryResult<Option<Registration>> {
     cert_registrations::table
         .filter(cert_registrations::user_id.eq(user_id))
         .filter(cert_registrations::level.eq(level))

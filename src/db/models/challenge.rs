@@ -1,5 +1,6 @@
 //! Challenges (复核) against questions of a sitting, and the key adjustments upheld ones make.
 
+use crate::domain::ids::UserId;
 use std::collections::HashMap;
 
 use diesel::prelude::*;
@@ -21,14 +22,14 @@ pub struct Challenge {
     pub id: i64,
     pub attempt_id: i64,
     pub sitting_id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub question_version_id: i64,
     pub article: String,
     pub reason: String,
     pub created_at: Ts,
     pub status: String,
     pub resolution: Option<String>,
-    pub decided_by: Option<i64>,
+    pub decided_by: Option<UserId>,
     pub decided_at: Option<Ts>,
     pub decision_reason: Option<String>,
 }
@@ -36,7 +37,7 @@ pub struct Challenge {
 pub struct NewChallenge<'a> {
     pub attempt_id: i64,
     pub sitting_id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub question_version_id: i64,
     pub article: &'a str,
     pub reason: &'a str,
@@ -91,7 +92,15 @@ pub fn open_on(conn: &mut DbConn, sitting_id: i64, version_id: i64) -> QueryResu
 }
 
 /// Records a decision on an open challenge; false if it was decided meanwhile.
-pub fn decide(conn: &mut DbConn, id: i64, new_status: &str, resolution: Option<&str>, by: i64, reason: &str, now: Ts) -> QueryResult<bool> {
+pub fn decide(
+    conn: &mut DbConn,
+    id: i64,
+    new_status: &str,
+    resolution: Option<&str>,
+    by: UserId,
+    reason: &str,
+    now: Ts,
+) -> QueryResult<bool> {
     let n = diesel::update(challenges::table.find(id).filter(challenges::status.eq(status::OPEN)))
         .set((
             challenges::status.eq(new_status),

@@ -1,3 +1,4 @@
+use crate::domain::ids::{UnitId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -12,11 +13,11 @@ pub struct Blueprint {
     pub id: i64,
     pub name: String,
     pub spec: String,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: Ts,
 }
 
-pub fn insert_blueprint(conn: &mut DbConn, name: &str, spec_json: &str, by: Option<i64>, now: Ts) -> QueryResult<i64> {
+pub fn insert_blueprint(conn: &mut DbConn, name: &str, spec_json: &str, by: Option<UserId>, now: Ts) -> QueryResult<i64> {
     diesel::insert_into(blueprints::table)
         .values((blueprints::name.eq(name), blueprints::spec.eq(spec_json), blueprints::created_by.eq(by), blueprints::created_at.eq(now)))
         .returning(blueprints::id)
@@ -52,7 +53,7 @@ pub struct Sitting {
     pub eligibility: String,
     #[serde(skip)]
     pub pool: String,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: Ts,
     /// Days after closing during which candidates may challenge a question.
     pub challenge_days: i32,
@@ -86,7 +87,7 @@ pub struct NewSitting {
     pub answer_release: String,
     pub eligibility: String,
     pub pool: String,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: Ts,
     pub cert_level: Option<String>,
     pub controls: String,
@@ -128,7 +129,7 @@ pub fn sittings_opening_between(conn: &mut DbConn, from: Ts, to: Ts) -> QueryRes
 }
 
 /// The candidates who have started the sitting.
-pub fn started_users(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<i64>> {
+pub fn started_users(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<UserId>> {
     attempts::table.filter(attempts::sitting_id.eq(sitting_id)).select(attempts::user_id).load(conn)
 }
 
@@ -146,7 +147,7 @@ pub fn sittings_closing_after(conn: &mut DbConn, t: Ts) -> QueryResult<Vec<Sitti
 pub struct Attempt {
     pub id: i64,
     pub sitting_id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub seed: i64,
     #[serde(skip)]
     pub paper: String,
@@ -169,7 +170,7 @@ pub struct Attempt {
 #[diesel(table_name = attempts)]
 pub struct NewAttempt {
     pub sitting_id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub seed: i64,
     pub paper: String,
     pub started_at: Ts,
@@ -189,7 +190,7 @@ pub fn insert_or_get_attempt(conn: &mut DbConn, a: &NewAttempt) -> QueryResult<(
     Ok((stored, inserted == 1))
 }
 
-pub fn find_attempt_for(conn: &mut DbConn, sitting_id: i64, user_id: i64) -> QueryResult<Option<Attempt>> {
+pub fn find_attempt_for(conn: &mut DbConn, sitting_id: i64, user_id: UserId) -> QueryResult<Option<Attempt>> {
     attempts::table
         .filter(attempts::sitting_id.eq(sitting_id))
         .filter(attempts::user_id.eq(user_id))
@@ -412,7 +413,7 @@ pub fn oldest_overdue_deadline(conn: &mut DbConn, now: Ts) -> QueryResult<Option
 }
 
 /// A sitting's attempts with the candidate's badge, name and unit id.
-pub fn attempts_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<(Attempt, String, String, i64)>> {
+pub fn attempts_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<(Attempt, String, String, UnitId)>> {
     attempts::table
         .inner_join(users::table)
         .filter(attempts::sitting_id.eq(sitting_id))
@@ -422,7 +423,7 @@ pub fn attempts_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Ve
 }
 
 /// A candidate's attempts with their sittings, newest first.
-pub fn attempts_of_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(Attempt, Sitting)>> {
+pub fn attempts_of_user(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<(Attempt, Sitting)>> {
     attempts::table
         .inner_join(sittings::table)
         .filter(attempts::user_id.eq(user_id))
@@ -433,7 +434,7 @@ pub fn attempts_of_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(Att
 
 /// The caller's unsubmitted attempts still inside their deadline in sittings that are not
 /// mock exams (exam mode), with their sittings.
-pub fn open_graded_attempts(conn: &mut DbConn, user_id: i64, now: Ts) -> QueryResult<Vec<(Attempt, Sitting)>> {
+pub fn open_graded_attempts(conn: &mut DbConn, user_id: UserId, now: Ts) -> QueryResult<Vec<(Attempt, Sitting)>> {
     attempts::table
         .inner_join(sittings::table)
         .filter(attempts::user_id.eq(user_id))

@@ -1,5 +1,6 @@
 //! Promotion rules and API tokens.
 
+use crate::domain::ids::UserId;
 use diesel::prelude::*;
 
 use super::Ts;
@@ -17,7 +18,7 @@ pub struct StoredRule {
     pub no_failed_bimonthly_months: Option<i32>,
     pub cert_valid_on_date: bool,
     pub active: bool,
-    pub updated_by: Option<i64>,
+    pub updated_by: Option<UserId>,
     pub updated_at: Ts,
 }
 
@@ -48,7 +49,7 @@ pub fn save_rule(
     id: Option<i64>,
     r: &crate::domain::promotion::PromotionRule,
     active: bool,
-    by: i64,
+    by: UserId,
     now: Ts,
 ) -> QueryResult<i64> {
     let values = (
@@ -76,14 +77,14 @@ pub struct ApiToken {
     #[serde(skip)]
     pub token_hash: String,
     pub role: String,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: Ts,
     pub expires_at: Ts,
     pub revoked_at: Option<Ts>,
     pub last_used_at: Option<Ts>,
 }
 
-pub fn insert_token(conn: &mut DbConn, name: &str, hash: &str, role: &str, by: i64, now: Ts, expires: Ts) -> QueryResult<i64> {
+pub fn insert_token(conn: &mut DbConn, name: &str, hash: &str, role: &str, by: UserId, now: Ts, expires: Ts) -> QueryResult<i64> {
     diesel::insert_into(api_tokens::table)
         .values((
             api_tokens::name.eq(name),

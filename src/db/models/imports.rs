@@ -1,5 +1,6 @@
 //! Uploaded bank files between preview and commit.
 
+use crate::domain::ids::UserId;
 use diesel::prelude::*;
 
 use super::Ts;
@@ -10,7 +11,7 @@ use crate::db::DbConn;
 #[diesel(table_name = bank_imports)]
 pub struct BankImport {
     pub id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub file_name: String,
     pub format: String,
     pub file_hash: String,
@@ -25,7 +26,7 @@ pub struct BankImport {
 }
 
 pub struct NewImport<'a> {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub file_name: &'a str,
     pub format: &'a str,
     pub file_hash: &'a str,

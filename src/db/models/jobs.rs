@@ -1,5 +1,6 @@
 //! Background jobs (issue 17): the queue every app server's worker claims from.
 
+use crate::domain::ids::UserId;
 use diesel::prelude::*;
 
 use super::Ts;
@@ -20,7 +21,7 @@ pub struct Job {
     pub rows_total: i32,
     pub result: Option<String>,
     pub errors: Option<String>,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub claimed_by: Option<String>,
     pub heartbeat_at: Option<Ts>,
     pub runs: i32,
@@ -34,17 +35,17 @@ pub struct Job {
 }
 
 /// Queues a job with its upload as the payload.
-pub fn insert(conn: &mut DbConn, kind: JobKind, payload: &[u8], rows_total: i32, by: i64, now: Ts) -> QueryResult<i64> {
+pub fn insert(conn: &mut DbConn, kind: JobKind, payload: &[u8], rows_total: i32, by: UserId, now: Ts) -> QueryResult<i64> {
     queue(conn, kind, payload, None, rows_total, by, now)
 }
 
 /// Queues a job that works on a stored record (`subject`) rather than an upload of its own.
-pub fn insert_for(conn: &mut DbConn, kind: JobKind, subject: i64, rows_total: i32, by: i64, now: Ts) -> QueryResult<i64> {
+pub fn insert_for(conn: &mut DbConn, kind: JobKind, subject: i64, rows_total: i32, by: UserId, now: Ts) -> QueryResult<i64> {
     queue(conn, kind, &[], Some(subject), rows_total, by, now)
 }
 
 /// The one insert of a queued job behind `insert` and `insert_for`.
-fn queue(conn: &mut DbConn, kind: JobKind, payload: &[u8], subject: Option<i64>, rows_total: i32, by: i64, now: Ts) -> QueryResult<i64> {
+fn queue(conn: &mut DbConn, kind: JobKind, payload: &[u8], subject: Option<i64>, rows_total: i32, by: UserId, now: Ts) -> QueryResult<i64> {
     diesel::insert_into(jobs::table)
         .values((
             jobs::kind.eq(kind.as_str()),
@@ -110,7 +111,7 @@ pub fn delete_files(conn: &mut DbConn, kind: JobKind, finished_before: Ts) -> Qu
 }
 
 /// The newest jobs of a kind one user started, newest first.
-pub fn recent_by(conn: &mut DbConn, kind: JobKind, by: i64, limit: i64) -> QueryResult<Vec<Job>> {
+pub fn recent_by(conn: &mut DbConn, kind: JobKind, by: UserId, limit: i64) -> QueryResult<Vec<Job>> {
     jobs::table
         .filter(jobs::kind.eq(kind.as_str()))
         .filter(jobs::created_by.eq(by))

@@ -1,5 +1,6 @@
 //! The mail outbox: messages are written in the transaction that causes them and sent later.
 
+use crate::domain::ids::UserId;
 use diesel::prelude::*;
 
 use super::Ts;
@@ -10,7 +11,7 @@ use crate::db::DbConn;
 #[diesel(table_name = mail_outbox)]
 pub struct Mail {
     pub id: i64,
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub to_addr: String,
     pub kind: String,
     pub subject: String,
@@ -27,7 +28,7 @@ pub struct Mail {
 #[allow(clippy::too_many_arguments)]
 pub fn enqueue(
     conn: &mut DbConn,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     to: &str,
     kind: &str,
     subject: &str,

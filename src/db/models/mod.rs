@@ -25,18 +25,5 @@ pub mod training;
 
 use chrono::NaiveDateTime;
 
-/// Typed primary keys, so a user id is never passed where a sitting id is wanted.
-macro_rules! id_type {
-    ($($name:ident),*) => {$(
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(pub i64);
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { self.0.fmt(f) }
-        }
-    )*};
-}
-id_type!(UserId, UnitId, QuestionId, VersionId, SittingId, AttemptId, BlueprintId, CaseId);
-
 /// Timestamps are stored as UTC without zone.
 pub type Ts = NaiveDateTime;

@@ -4,13 +4,14 @@ use diesel::prelude::*;
 use super::Ts;
 use crate::db::schema::{units, user_roles, users};
 use crate::db::DbConn;
+use crate::domain::ids::{UnitId, UserId};
 use crate::domain::org::Role;
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = units)]
 pub struct Unit {
-    pub id: i64,
-    pub parent_id: Option<i64>,
+    pub id: UnitId,
+    pub parent_id: Option<UnitId>,
     pub name: String,
     pub kind: String,
     pub created_at: Ts,
@@ -19,7 +20,7 @@ pub struct Unit {
 #[derive(Insertable)]
 #[diesel(table_name = units)]
 pub struct NewUnit<'a> {
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<UnitId>,
     pub name: &'a str,
     pub kind: &'a str,
     pub created_at: Ts,
@@ -28,10 +29,10 @@ pub struct NewUnit<'a> {
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub badge: String,
     pub name: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub police_type: String,
     pub post: String,
     pub enforcement_post: bool,
@@ -61,7 +62,7 @@ pub struct User {
 pub struct NewUser {
     pub badge: String,
     pub name: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub police_type: String,
     pub post: String,
     pub enforcement_post: bool,
@@ -76,7 +77,7 @@ pub struct NewUser {
     pub id_number: Option<String>,
 }
 
-pub fn insert_unit(conn: &mut DbConn, unit: &NewUnit<'_>) -> QueryResult<i64> {
+pub fn insert_unit(conn: &mut DbConn, unit: &NewUnit<'_>) -> QueryResult<UnitId> {
     diesel::insert_into(units::table).values(unit).returning(units::id).get_result(conn)
 }
 
@@ -89,13 +90,13 @@ pub fn count_users(conn: &mut DbConn) -> QueryResult<i64> {
 }
 
 /// Inserts a user with roles; returns the new id.
-pub fn insert_user(conn: &mut DbConn, user: &NewUser, roles: &[Role]) -> QueryResult<i64> {
+pub fn insert_user(conn: &mut DbConn, user: &NewUser, roles: &[Role]) -> QueryResult<UserId> {
     let id = diesel::insert_into(users::table).values(user).returning(users::id).get_result(conn)?;
     set_roles(conn, id, roles)?;
     Ok(id)
 }
 
-pub fn set_roles(conn: &mut DbConn, user_id: i64, roles: &[Role]) -> QueryResult<()> {
+pub fn set_roles(conn: &mut DbConn, user_id: UserId, roles: &[Role]) -> QueryResult<()> {
     diesel::delete(user_roles::table.filter(user_roles::user_id.eq(user_id))).execute(conn)?;
     for r in roles {
         diesel::insert_into(user_roles::table).values((user_roles::user_id.eq(user_id), user_roles::role.eq(r.as_str()))).execute(conn)?;
@@ -114,11 +115,11 @@ pub fn find_by_badge_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<Use
     users::table.filter(lower(users::badge).eq(key)).order(users::id).select(User::as_select()).first(conn).optional()
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
+pub fn find(conn: &mut DbConn, id: UserId) -> QueryResult<Option<User>> {
     users::table.find(id).select(User::as_select()).get_result(conn).optional()
 }
 
-pub fn roles_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Role>> {
+pub fn roles_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<Role>> {
     let names: Vec<String> = user_roles::table.filter(user_roles::user_id.eq(user_id)).select(user_roles::role).load(conn)?;
     let mut roles: Vec<Role> = names.iter().filter_map(|n| Role::parse(n)).collect();
     roles.sort();
@@ -126,7 +127,7 @@ pub fn roles_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Role>> {
 }
 
 /// Ids of every user holding `role`.
-pub fn ids_with_role(conn: &mut DbConn, role: Role) -> QueryResult<Vec<i64>> {
+pub fn ids_with_role(conn: &mut DbConn, role: Role) -> QueryResult<Vec<UserId>> {
     user_roles::table.filter(user_roles::role.eq(role.as_str())).select(user_roles::user_id).load(conn)
 }
 
@@ -139,19 +140,19 @@ pub fn badges_in(conn: &mut DbConn, badges: &[String]) -> QueryResult<Vec<String
     users::table.filter(users::badge.eq_any(badges)).select(users::badge).load(conn)
 }
 
-pub fn set_password_hash(conn: &mut DbConn, user_id: i64, hash: &str) -> QueryResult<usize> {
+pub fn set_password_hash(conn: &mut DbConn, user_id: UserId, hash: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(user_id)).set(users::password_hash.eq(hash)).execute(conn)
 }
 
 /// Stores a new password hash; `must_change` marks a one-time password (an admin's reset).
-pub fn set_password(conn: &mut DbConn, user_id: i64, hash: &str, must_change: bool, now: Ts) -> QueryResult<usize> {
+pub fn set_password(conn: &mut DbConn, user_id: UserId, hash: &str, must_change: bool, now: Ts) -> QueryResult<usize> {
     diesel::update(users::table.find(user_id))
         .set((users::password_hash.eq(hash), users::must_change_password.eq(must_change), users::password_changed_at.eq(now)))
         .execute(conn)
 }
 
 /// Disables (false) or re-enables (true) an account.
-pub fn set_active(conn: &mut DbConn, user_id: i64, active: bool) -> QueryResult<usize> {
+pub fn set_active(conn: &mut DbConn, user_id: UserId, active: bool) -> QueryResult<usize> {
     diesel::update(users::table.find(user_id)).set(users::active.eq(active)).execute(conn)
 }
 
@@ -177,14 +178,14 @@ pub fn active_with_role(conn: &mut DbConn, role: Role) -> QueryResult<Vec<User>>
 }
 
 /// Records the language a user reads (their mails are written in it).
-pub fn set_lang(conn: &mut DbConn, user_id: i64, lang: &str) -> QueryResult<usize> {
+pub fn set_lang(conn: &mut DbConn, user_id: UserId, lang: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(user_id).filter(users::lang.ne(lang))).set(users::lang.eq(lang)).execute(conn)
 }
 
 /// Every user's roles (sorted), by user id: one query for a whole list.
-pub fn roles_by_user(conn: &mut DbConn) -> QueryResult<std::collections::HashMap<i64, Vec<Role>>> {
-    let rows: Vec<(i64, String)> = user_roles::table.select((user_roles::user_id, user_roles::role)).load(conn)?;
-    let mut out: std::collections::HashMap<i64, Vec<Role>> = std::collections::HashMap::new();
+pub fn roles_by_user(conn: &mut DbConn) -> QueryResult<std::collections::HashMap<UserId, Vec<Role>>> {
+    let rows: Vec<(UserId, String)> = user_roles::table.select((user_roles::user_id, user_roles::role)).load(conn)?;
+    let mut out: std::collections::HashMap<UserId, Vec<Role>> = std::collections::HashMap::new();
     for (user, name) in rows {
         if let Some(r) = Role::parse(&name) {
             out.entry(user).or_default().push(r);

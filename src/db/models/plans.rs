@@ -1,5 +1,6 @@
 //! Recurring exam plans.
 
+use crate::domain::ids::UserId;
 use diesel::prelude::*;
 
 use super::Ts;
@@ -27,7 +28,7 @@ pub struct Plan {
     pub answer_release: Release,
     pub last_created: Option<chrono::NaiveDate>,
     pub active: bool,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: Ts,
 }
 
@@ -44,7 +45,7 @@ pub struct NewPlan<'a> {
     pub score_release: &'a str,
     pub answer_release: &'a str,
     pub active: bool,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: Ts,
 }
 

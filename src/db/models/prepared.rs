@@ -1,6 +1,7 @@
 //! Papers prepared before a sitting opens (`services::prepared`). Only the start reads one, and
 //! only for its own candidate; nothing that lists, counts or reports attempts reads this table.
 
+use crate::domain::ids::UserId;
 use diesel::prelude::*;
 
 use super::Ts;
@@ -11,7 +12,7 @@ use crate::db::DbConn;
 #[diesel(table_name = prepared_papers)]
 pub struct PreparedPaper {
     pub sitting_id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub seed: i64,
     pub paper: String,
     pub max_centi: i64,
@@ -49,17 +50,17 @@ pub fn insert_many(conn: &mut DbConn, rows: &[PreparedPaper]) -> QueryResult<usi
 }
 
 /// The candidate's prepared paper for the sitting, if any.
-pub fn find(conn: &mut DbConn, sitting_id: i64, user_id: i64) -> QueryResult<Option<PreparedPaper>> {
+pub fn find(conn: &mut DbConn, sitting_id: i64, user_id: UserId) -> QueryResult<Option<PreparedPaper>> {
     prepared_papers::table.find((sitting_id, user_id)).select(PreparedPaper::as_select()).first(conn).optional()
 }
 
 /// Removes the candidate's prepared paper (taken by the start, or of no use any more).
-pub fn delete(conn: &mut DbConn, sitting_id: i64, user_id: i64) -> QueryResult<usize> {
+pub fn delete(conn: &mut DbConn, sitting_id: i64, user_id: UserId) -> QueryResult<usize> {
     diesel::delete(prepared_papers::table.find((sitting_id, user_id))).execute(conn)
 }
 
 /// (user, pool hash) of every paper prepared for the sitting.
-pub fn of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<(i64, String)>> {
+pub fn of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<(UserId, String)>> {
     prepared_papers::table
         .filter(prepared_papers::sitting_id.eq(sitting_id))
         .select((prepared_papers::user_id, prepared_papers::pool_hash))

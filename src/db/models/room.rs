@@ -1,6 +1,7 @@
 //! What happens in the exam room: attempt events (focus loss, full screen left, extra time,
 //! re-opening) and absences.
 
+use crate::domain::ids::UserId;
 use diesel::prelude::*;
 
 use super::Ts;
@@ -15,10 +16,10 @@ pub struct AttemptEvent {
     pub at: Ts,
     pub kind: String,
     pub detail: String,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
 }
 
-pub fn insert_event(conn: &mut DbConn, attempt_id: i64, kind: &str, detail: &str, actor: Option<i64>, now: Ts) -> QueryResult<()> {
+pub fn insert_event(conn: &mut DbConn, attempt_id: i64, kind: &str, detail: &str, actor: Option<UserId>, now: Ts) -> QueryResult<()> {
     diesel::insert_into(attempt_events::table)
         .values((
             attempt_events::attempt_id.eq(attempt_id),
@@ -105,7 +106,7 @@ pub fn reopen(conn: &mut DbConn, attempt_id: i64, deadline: Ts) -> QueryResult<b
     Ok(n == 1)
 }
 
-pub fn insert_absence(conn: &mut DbConn, sitting_id: i64, user_id: i64, now: Ts) -> QueryResult<()> {
+pub fn insert_absence(conn: &mut DbConn, sitting_id: i64, user_id: UserId, now: Ts) -> QueryResult<()> {
     crate::per_backend!(conn, |c| diesel::insert_into(absences::table)
         .values((absences::sitting_id.eq(sitting_id), absences::user_id.eq(user_id), absences::recorded_at.eq(now)))
         .on_conflict_do_nothing()
@@ -113,7 +114,7 @@ pub fn insert_absence(conn: &mut DbConn, sitting_id: i64, user_id: i64, now: Ts)
     .map(|_| ())
 }
 
-pub fn absentees(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<i64>> {
+pub fn absentees(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<UserId>> {
     absences::table.filter(absences::sitting_id.eq(sitting_id)).select(absences::user_id).order(absences::user_id).load(conn)
 }
 
@@ -123,13 +124,13 @@ pub fn absentees(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<i64>> {
 pub struct SittingException {
     pub id: i64,
     pub sitting_id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub reason: String,
-    pub granted_by: i64,
+    pub granted_by: UserId,
     pub granted_at: Ts,
 }
 
-pub fn find_exception(conn: &mut DbConn, sitting_id: i64, user_id: i64) -> QueryResult<Option<SittingException>> {
+pub fn find_exception(conn: &mut DbConn, sitting_id: i64, user_id: UserId) -> QueryResult<Option<SittingException>> {
     sitting_exceptions::table
         .filter(sitting_exceptions::sitting_id.eq(sitting_id))
         .filter(sitting_exceptions::user_id.eq(user_id))
@@ -147,7 +148,7 @@ pub fn exceptions_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<
 }
 
 /// Records an exception; false when the user already has one for that sitting.
-pub fn insert_exception(conn: &mut DbConn, sitting_id: i64, user_id: i64, reason: &str, by: i64, now: Ts) -> QueryResult<bool> {
+pub fn insert_exception(conn: &mut DbConn, sitting_id: i64, user_id: UserId, reason: &str, by: UserId, now: Ts) -> QueryResult<bool> {
     let values = (
         sitting_exceptions::sitting_id.eq(sitting_id),
         sitting_exceptions::user_id.eq(user_id),
@@ -164,7 +165,7 @@ pub fn insert_exception(conn: &mut DbConn, sitting_id: i64, user_id: i64, reason
 }
 
 /// Wrong access codes a candidate has typed for a sitting since the proctor last let them in.
-pub fn code_failures(conn: &mut DbConn, sitting_id: i64, user_id: i64) -> QueryResult<i32> {
+pub fn code_failures(conn: &mut DbConn, sitting_id: i64, user_id: UserId) -> QueryResult<i32> {
     Ok(access_code_failures::table
         .filter(access_code_failures::sitting_id.eq(sitting_id))
         .filter(access_code_failures::user_id.eq(user_id))
@@ -175,7 +176,7 @@ pub fn code_failures(conn: &mut DbConn, sitting_id: i64, user_id: i64) -> QueryR
 }
 
 /// Counts one more wrong code; returns the new count.
-pub fn add_code_failure(conn: &mut DbConn, sitting_id: i64, user_id: i64, now: Ts) -> QueryResult<i32> {
+pub fn add_code_failure(conn: &mut DbConn, sitting_id: i64, user_id: UserId, now: Ts) -> QueryResult<i32> {
     let values = (
         access_code_failures::sitting_id.eq(sitting_id),
         access_code_failures::user_id.eq(user_id),
@@ -191,7 +192,7 @@ pub fn add_code_failure(conn: &mut DbConn, sitting_id: i64, user_id: i64, now: T
     code_failures(conn, sitting_id, user_id)
 }
 
-pub fn clear_code_failures(conn: &mut DbConn, sitting_id: i64, user_id: i64) -> QueryResult<usize> {
+pub fn clear_code_failures(conn: &mut DbConn, sitting_id: i64, user_id: UserId) -> QueryResult<usize> {
     diesel::delete(
         access_code_failures::table
             .filter(access_code_failures::sitting_id.eq(sitting_id))
@@ -201,7 +202,7 @@ pub fn clear_code_failures(conn: &mut DbConn, sitting_id: i64, user_id: i64) -> 
 }
 
 /// (user id, wrong codes) of every candidate of a sitting with at least one wrong code.
-pub fn code_failures_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<(i64, i32)>> {
+pub fn code_failures_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<(UserId, i32)>> {
     access_code_failures::table
         .filter(access_code_failures::sitting_id.eq(sitting_id))
         .select((access_code_failures::user_id, access_code_failures::failures))

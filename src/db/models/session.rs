@@ -1,3 +1,4 @@
+use crate::domain::ids::UserId;
 use diesel::prelude::*;
 
 use super::Ts;
@@ -9,7 +10,7 @@ use crate::db::DbConn;
 pub struct Session {
     pub id: i64,
     pub token_hash: String,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub kind: String,
     pub csrf_token: String,
     pub created_at: Ts,
@@ -25,7 +26,7 @@ pub struct Session {
 /// every request.
 pub const TOUCH_EVERY: chrono::Duration = chrono::Duration::minutes(5);
 
-pub fn create(conn: &mut DbConn, token_hash: &str, user_id: i64, kind: &str, csrf: &str, now: Ts, expires_at: Ts) -> QueryResult<()> {
+pub fn create(conn: &mut DbConn, token_hash: &str, user_id: UserId, kind: &str, csrf: &str, now: Ts, expires_at: Ts) -> QueryResult<()> {
     create_with_prefix(conn, token_hash, "", user_id, kind, csrf, now, expires_at)
 }
 
@@ -35,7 +36,7 @@ pub fn create_with_prefix(
     conn: &mut DbConn,
     token_hash: &str,
     prefix: &str,
-    user_id: i64,
+    user_id: UserId,
     kind: &str,
     csrf: &str,
     now: Ts,
@@ -77,7 +78,7 @@ pub fn touch(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<usize> {
 }
 
 /// A user's live sessions of one kind (`web` or `api`), newest first.
-pub fn live_of(conn: &mut DbConn, user_id: i64, kind: &str, now: Ts) -> QueryResult<Vec<Session>> {
+pub fn live_of(conn: &mut DbConn, user_id: UserId, kind: &str, now: Ts) -> QueryResult<Vec<Session>> {
     sessions::table
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::kind.eq(kind))
@@ -89,7 +90,7 @@ pub fn live_of(conn: &mut DbConn, user_id: i64, kind: &str, now: Ts) -> QueryRes
 }
 
 /// Revokes one live session of a user's, by id and kind; `None` when there is none.
-pub fn revoke_own(conn: &mut DbConn, id: i64, user_id: i64, kind: &str, now: Ts) -> QueryResult<Option<Session>> {
+pub fn revoke_own(conn: &mut DbConn, id: i64, user_id: UserId, kind: &str, now: Ts) -> QueryResult<Option<Session>> {
     let found = sessions::table
         .filter(sessions::id.eq(id))
         .filter(sessions::user_id.eq(user_id))
@@ -107,7 +108,7 @@ pub fn revoke_own(conn: &mut DbConn, id: i64, user_id: i64, kind: &str, now: Ts)
 
 /// Ends every live session and token of a user except the one with `keep` (a token hash);
 /// returns how many ended.
-pub fn revoke_all_of(conn: &mut DbConn, user_id: i64, keep: Option<&str>, now: Ts) -> QueryResult<usize> {
+pub fn revoke_all_of(conn: &mut DbConn, user_id: UserId, keep: Option<&str>, now: Ts) -> QueryResult<usize> {
     let live =
         sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null()).filter(sessions::expires_at.gt(now));
     match keep {

@@ -1,6 +1,7 @@
 //! Standard setting (modified Angoff studies and their ratings), the cut each certification
 //! sitting decides with, and graded attempts' scores on the calibrated scale.
 
+use crate::domain::ids::UserId;
 use diesel::prelude::*;
 
 use crate::db::models::Ts;
@@ -19,7 +20,7 @@ pub struct Study {
     pub round: i32,
     #[diesel(deserialize_as = String)]
     pub status: StudyStatus,
-    pub opened_by: i64,
+    pub opened_by: UserId,
     pub opened_at: Ts,
     pub cut: Option<f64>,
     pub cut_se: Option<f64>,
@@ -27,7 +28,7 @@ pub struct Study {
     pub theta_low: Option<f64>,
     pub theta_high: Option<f64>,
     pub closed_at: Option<Ts>,
-    pub adopted_by: Option<i64>,
+    pub adopted_by: Option<UserId>,
     pub adopted_at: Option<Ts>,
 }
 
@@ -39,7 +40,7 @@ pub struct NewStudy<'a> {
     pub form: &'a str,
     pub round: i32,
     pub status: &'a str,
-    pub opened_by: i64,
+    pub opened_by: UserId,
     pub opened_at: Ts,
 }
 
@@ -48,7 +49,7 @@ pub struct NewStudy<'a> {
 pub struct RatingRow {
     pub study_id: i64,
     pub round: i32,
-    pub rater_id: i64,
+    pub rater_id: UserId,
     pub item: i32,
     pub p: f64,
     pub rated_at: Ts,
@@ -98,7 +99,7 @@ pub fn close_study(
 }
 
 /// Marks a closed study adopted; false when it was not closed (already adopted, or still open).
-pub fn adopt_study(conn: &mut DbConn, id: i64, by: i64, now: Ts) -> QueryResult<bool> {
+pub fn adopt_study(conn: &mut DbConn, id: i64, by: UserId, now: Ts) -> QueryResult<bool> {
     Ok(diesel::update(standard_studies::table.find(id).filter(standard_studies::status.eq(StudyStatus::Closed.as_str())))
         .set((
             standard_studies::status.eq(StudyStatus::Adopted.as_str()),
@@ -122,7 +123,7 @@ pub fn adopted_for_level(conn: &mut DbConn, level: &str) -> QueryResult<Option<S
 }
 
 /// Replaces one rater's ratings of a round (callers run this inside `write_tx`).
-pub fn replace_ratings(conn: &mut DbConn, study: i64, round: i32, rater: i64, rows: &[RatingRow]) -> QueryResult<()> {
+pub fn replace_ratings(conn: &mut DbConn, study: i64, round: i32, rater: UserId, rows: &[RatingRow]) -> QueryResult<()> {
     diesel::delete(
         standard_ratings::table
             .filter(standard_ratings::study_id.eq(study))

@@ -1,5 +1,6 @@
 //! Training files, remedial plans, practice and case evaluations.
 
+use crate::domain::ids::{UnitId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -13,28 +14,28 @@ use crate::domain::remedial::{Stage, Status as PlanStatus, Trigger};
 #[diesel(table_name = training_entries)]
 pub struct Entry {
     pub id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub kind: String,
     pub occurred_on: chrono::NaiveDate,
     pub source: String,
     pub corrects_id: Option<i64>,
     pub data: String,
     pub note: String,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<UserId>,
     pub recorded_at: Ts,
 }
 
 #[derive(Insertable)]
 #[diesel(table_name = training_entries)]
 pub struct NewEntry<'a> {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub kind: &'a str,
     pub occurred_on: chrono::NaiveDate,
     pub source: &'a str,
     pub corrects_id: Option<i64>,
     pub data: &'a str,
     pub note: &'a str,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<UserId>,
     pub recorded_at: Ts,
 }
 
@@ -49,11 +50,11 @@ pub fn append(conn: &mut DbConn, e: &NewEntry<'_>) -> QueryResult<i64> {
     diesel::insert_into(training_entries::table).values(e).returning(training_entries::id).get_result(conn)
 }
 
-pub fn entries_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Entry>> {
+pub fn entries_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<Entry>> {
     training_entries::table.filter(training_entries::user_id.eq(user_id)).order(training_entries::id).select(Entry::as_select()).load(conn)
 }
 
-pub fn entries_of_users(conn: &mut DbConn, users: &[i64]) -> QueryResult<Vec<Entry>> {
+pub fn entries_of_users(conn: &mut DbConn, users: &[UserId]) -> QueryResult<Vec<Entry>> {
     let mut out = Vec::new();
     for chunk in users.chunks(500) {
         out.extend(training_entries::table.filter(training_entries::user_id.eq_any(chunk)).select(Entry::as_select()).load(conn)?);
@@ -108,12 +109,12 @@ pub fn unfiled_closed_sittings(conn: &mut DbConn, now: Ts) -> QueryResult<Vec<su
 #[diesel(table_name = remedial_plans)]
 pub struct Plan {
     pub id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     #[diesel(deserialize_as = String)]
     pub trigger_kind: Trigger,
     pub reason: String,
     pub source_attempt_id: Option<i64>,
-    pub referred_by: Option<i64>,
+    pub referred_by: Option<UserId>,
     /// JSON list of statute codes the practice and exam draw from.
     pub statutes: String,
     /// JSON list of question version ids to review.
@@ -145,11 +146,11 @@ impl Plan {
 #[derive(Insertable)]
 #[diesel(table_name = remedial_plans)]
 pub struct NewPlan {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub trigger_kind: String,
     pub reason: String,
     pub source_attempt_id: Option<i64>,
-    pub referred_by: Option<i64>,
+    pub referred_by: Option<UserId>,
     pub statutes: String,
     pub review_items: String,
     pub stage: String,
@@ -168,11 +169,11 @@ pub fn find_plan(conn: &mut DbConn, id: i64) -> QueryResult<Option<Plan>> {
     remedial_plans::table.find(id).select(Plan::as_select()).get_result(conn).optional()
 }
 
-pub fn plans_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Plan>> {
+pub fn plans_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<Plan>> {
     remedial_plans::table.filter(remedial_plans::user_id.eq(user_id)).order(remedial_plans::id.desc()).select(Plan::as_select()).load(conn)
 }
 
-pub fn open_plan_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<Plan>> {
+pub fn open_plan_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Option<Plan>> {
     remedial_plans::table
         .filter(remedial_plans::user_id.eq(user_id))
         .filter(remedial_plans::status.eq("open"))
@@ -265,19 +266,19 @@ pub struct Escalation {
     pub id: i64,
     pub plan_id: i64,
     /// The unit whose leaders it reached; None: HR.
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     /// `overdue`, `failed` or `referred`.
     pub why: String,
     pub opened_at: Ts,
     /// `acknowledged`, `extended` or `referred`; None while it waits.
     pub action: Option<String>,
-    pub action_by: Option<i64>,
+    pub action_by: Option<UserId>,
     pub action_at: Option<Ts>,
     pub action_reason: Option<String>,
     pub new_deadline: Option<Ts>,
 }
 
-pub fn insert_escalation(conn: &mut DbConn, plan_id: i64, unit_id: Option<i64>, why: &str, now: Ts) -> QueryResult<i64> {
+pub fn insert_escalation(conn: &mut DbConn, plan_id: i64, unit_id: Option<UnitId>, why: &str, now: Ts) -> QueryResult<i64> {
     diesel::insert_into(remedial_escalations::table)
         .values((
             remedial_escalations::plan_id.eq(plan_id),
@@ -311,7 +312,7 @@ pub fn act_on_escalation(
     conn: &mut DbConn,
     id: i64,
     action: &str,
-    by: i64,
+    by: UserId,
     reason: Option<&str>,
     new_deadline: Option<Ts>,
     now: Ts,
@@ -356,7 +357,7 @@ pub fn upsert_review(conn: &mut DbConn, plan_id: i64, version_id: i64, note: &st
 #[diesel(table_name = practice_sessions)]
 pub struct PracticeSession {
     pub id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub mode: String,
     pub filter: String,
     pub plan_id: Option<i64>,
@@ -374,7 +375,7 @@ impl PracticeSession {
 
 pub fn insert_practice(
     conn: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
     mode: &str,
     filter: &str,
     plan_id: Option<i64>,
@@ -399,7 +400,7 @@ pub fn find_practice(conn: &mut DbConn, id: i64) -> QueryResult<Option<PracticeS
     practice_sessions::table.find(id).select(PracticeSession::as_select()).get_result(conn).optional()
 }
 
-pub fn practice_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<PracticeSession>> {
+pub fn practice_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<PracticeSession>> {
     practice_sessions::table
         .filter(practice_sessions::user_id.eq(user_id))
         .order(practice_sessions::id.desc())
@@ -439,7 +440,7 @@ pub fn answers_of_session(conn: &mut DbConn, session_id: i64) -> QueryResult<Vec
 }
 
 /// Every practice answer of a user (with the session's plan), oldest first.
-pub fn answers_of_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(PracticeAnswer, Option<i64>)>> {
+pub fn answers_of_user(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<(PracticeAnswer, Option<i64>)>> {
     practice_answers::table
         .inner_join(practice_sessions::table)
         .filter(practice_sessions::user_id.eq(user_id))
@@ -460,7 +461,7 @@ pub fn answers_of_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(Prac
 
 // ---- case evaluations ----
 
-pub fn case_evaluation_exists(conn: &mut DbConn, user_id: i64, month: &str, case_ref: &str) -> QueryResult<Option<i64>> {
+pub fn case_evaluation_exists(conn: &mut DbConn, user_id: UserId, month: &str, case_ref: &str) -> QueryResult<Option<i64>> {
     case_evaluations::table
         .filter(case_evaluations::user_id.eq(user_id))
         .filter(case_evaluations::month.eq(month))
@@ -472,12 +473,12 @@ pub fn case_evaluation_exists(conn: &mut DbConn, user_id: i64, month: &str, case
 
 pub fn insert_case_evaluation(
     conn: &mut DbConn,
-    user_id: i64,
+    user_id: UserId,
     month: &str,
     case_ref: &str,
     deduction_centi: i64,
     note: &str,
-    by: i64,
+    by: UserId,
     now: Ts,
 ) -> QueryResult<()> {
     diesel::insert_into(case_evaluations::table)
@@ -495,7 +496,7 @@ pub fn insert_case_evaluation(
 }
 
 /// (user, month, deduction) of the given months.
-pub fn case_deductions(conn: &mut DbConn, months: &[String]) -> QueryResult<Vec<(i64, String, i64)>> {
+pub fn case_deductions(conn: &mut DbConn, months: &[String]) -> QueryResult<Vec<(UserId, String, i64)>> {
     case_evaluations::table
         .filter(case_evaluations::month.eq_any(months))
         .select((case_evaluations::user_id, case_evaluations::month, case_evaluations::deduction_centi))
