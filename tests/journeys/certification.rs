@@ -247,11 +247,11 @@ fn a_bimonthly_plan_creates_its_sittings_and_records_absentees_for_a_make_up() {
     // a bad plan is refused with the reason
     let (s, html, _) = post(&app, "/plans", format!("_csrf={csrf}&name=x&blueprint_id={bp}&first_date={first}&every_months=0&opens_at=09:00&window_minutes=180&lead_days=14&duration_minutes=60&pass_percent=60"));
     assert_eq!(s, Status::Ok);
-    assert!(html.contains("every_months: 1–12"), "{html}");
+    assert!(html.contains("<li>间隔（月）：应为 1–12</li>"), "{html}");
     // and beside the field it concerns, not only in the list at the top
     let beside = html
         .find(r#"name="every_months""#)
-        .and_then(|at| html[at..].find(r#"<span class="field-error" id="error-every_months">1–12</span>"#));
+        .and_then(|at| html[at..].find(r#"<span class="field-error" id="error-every_months">间隔（月）：应为 1–12</span>"#));
     assert!(beside.is_some_and(|gap| gap < 300), "{html}");
     assert!(!html.contains(r#"id="error-pass_percent""#), "only the fields with a problem: {html}");
     let (s, html, _) = post(

@@ -11,7 +11,7 @@ use chrono::Duration;
 use rocket::http::{Header, Status};
 use serde_json::{json, Value};
 
-use crate::common::{enc, get, key_of, post, wait_for, TestApp};
+use crate::common::{beside, enc, get, key_of, post, wait_for, TestApp};
 use lawcert::db::models::{org, training as tr_db};
 
 fn user(app: &TestApp, badge: &str) -> org::User {
@@ -975,13 +975,6 @@ fn each_mail_is_written_in_the_language_its_recipient_reads() {
     .unwrap();
     let (text, _) = received_mail(&smtp, english.email.as_deref().unwrap(), "考试提醒");
     assert!(text.contains("答题时长 30 分钟"), "{text}");
-}
-
-/// The problem shown beside form field `field` (`{{field_error}}`), if any.
-fn beside<'a>(page: &'a str, field: &str) -> Option<&'a str> {
-    let at = page.find(&format!("<span class=\"field-error\" id=\"error-{field}\">"))?;
-    let rest = &page[at..];
-    Some(&rest[rest.find('>')? + 1..rest.find("</span>")?])
 }
 
 #[test]
