@@ -1066,3 +1066,21 @@ fn bad_settings_and_a_bad_new_account_are_refused_in_the_reader_s_language() {
     // nothing was stored
     assert_eq!(lawcert::services::hr::targets(&mut app.conn()).unwrap(), lawcert::domain::compliance::Targets::default());
 }
+
+#[test]
+fn a_practice_choice_that_cannot_be_met_is_refused_in_the_reader_s_language() {
+    let app = TestApp::new();
+    let csrf = app.login_page("100021");
+    let detail = |page: &str| page.split("<p class=\"detail\">").nth(1).and_then(|r| r.split("</p>").next()).map(str::to_string);
+    let (s, page, _) = post(&app, "/practice", format!("_csrf={csrf}&mode=nonsense"));
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert_eq!(detail(&page).as_deref(), Some("请选择练习方式：按法规、按等级、薄弱环节或错题本"), "{page}");
+    let (_, page, _) = post(&app, "/practice", format!("_csrf={csrf}&mode=statute&filter=no-such-law"));
+    assert_eq!(detail(&page).as_deref(), Some("没有符合此选择的在用试题"), "{page}");
+    assert!(!page.contains("no live questions"), "{page}");
+    app.client.get("/lang/en").dispatch();
+    let (_, page, _) = post(&app, "/practice", format!("_csrf={csrf}&mode=nonsense"));
+    assert_eq!(detail(&page).as_deref(), Some("choose a statute, a level, your weak areas or your wrong-answer book"), "{page}");
+    let (_, page, _) = post(&app, "/practice", format!("_csrf={csrf}&mode=statute&filter=no-such-law"));
+    assert_eq!(detail(&page).as_deref(), Some("no live questions match this choice"), "{page}");
+}
