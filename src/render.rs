@@ -252,10 +252,16 @@ pub fn say(lang: &str, key: &str, params: &serde_json::Value) -> String {
 
 /// A validator's [`Problem`](crate::domain::validation::Problem) said in `lang`: the catalogue's
 /// `problem.<key>` with its values, `{field}` being the field's label (the text of `label_key`
-/// up to a colon, without its explanation; none when `label_key` is empty).
+/// up to a colon, without its explanation; none when `label_key` is empty). A value `@key` that
+/// names a catalogue entry (`@level.basic`) is said as that entry.
 pub fn say_problem(lang: &str, p: &crate::domain::validation::Problem, label_key: &str) -> String {
+    let entry = |v: &str| {
+        let key = v.strip_prefix('@')?;
+        let said = say(lang, key, &serde_json::json!({}));
+        (said != key).then_some(said)
+    };
     let mut params: serde_json::Map<String, serde_json::Value> =
-        p.params.iter().map(|(k, v)| ((*k).to_string(), serde_json::Value::String(v.clone()))).collect();
+        p.params.iter().map(|(k, v)| ((*k).to_string(), serde_json::Value::String(entry(v).unwrap_or_else(|| v.clone())))).collect();
     if !label_key.is_empty() {
         let label = say(lang, label_key, &serde_json::json!({}));
         let name = label.split(['：', ':']).next().unwrap_or(&label).trim().to_string();

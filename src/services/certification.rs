@@ -28,7 +28,7 @@ pub fn rules(conn: &mut DbConn) -> AppResult<CertRules> {
 pub fn save_rules(conn: &mut DbConn, r: &CertRules, by: i64, now: Ts) -> AppResult<()> {
     let errs = r.validate();
     if !errs.is_empty() {
-        return Err(AppError::invalid_lines(&errs));
+        return Err(AppError::invalid_problems(errs));
     }
     write_tx(conn, |c| {
         let json = serde_json::to_string(r).expect("json");
@@ -244,7 +244,11 @@ pub fn record_post_change(
 ) -> AppResult<()> {
     let post = post.trim();
     if post.is_empty() || post.chars().count() > 60 {
-        return Err(AppError::unprocessable("post: name the new post (at most 60 characters)"));
+        return Err(AppError::invalid_problems(vec![crate::domain::validation::Problem::plain(
+            "post",
+            "cert.post",
+            "name the new post (at most 60 characters)",
+        )]));
     }
     org::find(conn, user_id)?.ok_or_else(|| AppError::not_found("no such officer"))?;
     write_tx(conn, |c| {
@@ -371,7 +375,14 @@ pub fn registrations(conn: &mut DbConn) -> AppResult<Vec<(cert_db::Registration,
 
 /// Registers the officer a badge names (a trainer enrolling them); 422 for no such officer.
 pub fn register_badge(conn: &mut DbConn, badge: &str, level: Level, by: i64, now: Ts) -> AppResult<i64> {
-    let u = org::find_by_badge(conn, badge)?.ok_or_else(|| AppError::unprocessable(format!("badge: no officer {badge}")))?;
+    let u = org::find_by_badge(conn, badge)?.ok_or_else(|| {
+        AppError::invalid_problems(vec![crate::domain::validation::Problem::with(
+            "badge",
+            "cert.no_officer",
+            vec![("badge", badge.to_string())],
+            format!("no officer {badge}"),
+        )])
+    })?;
     register(conn, u.id, level, by, now)
 }
 

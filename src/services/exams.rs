@@ -15,6 +15,7 @@ use crate::domain::exam_room::RoomControls;
 use crate::domain::grading::{self, MultiRule};
 use crate::domain::org::unit_path;
 use crate::domain::paper::{self, BlueprintSpec, Paper, PoolCandidate};
+use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult};
 use std::sync::Arc;
 
@@ -55,27 +56,35 @@ pub struct SittingSpec {
 }
 
 impl SittingSpec {
-    pub fn validate(&self) -> Vec<String> {
+    pub fn validate(&self) -> Vec<Problem> {
         let mut errs = Vec::new();
         let title = self.title.trim();
         if title.is_empty() || title.chars().count() > 200 {
-            errs.push("title: required, at most 200 characters".into());
+            errs.push(Problem::plain("title", "sitting.title", "required, at most 200 characters"));
         }
         if self.closes_at <= self.opens_at {
-            errs.push("closes_at: must be after opens_at".into());
+            errs.push(Problem::plain("closes_at", "sitting.closes_at", "must be after opens_at"));
         }
         if !(1..=600).contains(&self.duration_minutes) {
-            errs.push("duration_minutes: must be 1–600".into());
+            errs.push(Problem::plain("duration_minutes", "sitting.duration_minutes", "must be 1–600"));
         }
         if !(0..=100).contains(&self.pass_percent) {
-            errs.push("pass_percent: must be 0–100".into());
+            errs.push(Problem::plain("pass_percent", "sitting.pass_percent", "must be 0–100"));
         }
         // keys shown to an early finisher would reach colleagues still sitting the same pool
         if matches!(self.kind, SittingKind::Bimonthly | SittingKind::Certification) && self.answer_release == Release::OnSubmit {
-            errs.push("answer_release: a bimonthly or certification exam releases answers after it closes, or never".into());
+            errs.push(Problem::plain(
+                "answer_release",
+                "sitting.answer_release",
+                "a bimonthly or certification exam releases answers after it closes, or never",
+            ));
         }
         if self.cert_level.is_some() && self.score_release == Release::Never {
-            errs.push("score_release: a certification exam must release scores (a certificate would reveal the result)".into());
+            errs.push(Problem::plain(
+                "score_release",
+                "sitting.score_release",
+                "a certification exam must release scores (a certificate would reveal the result)",
+            ));
         }
         errs.extend(self.controls.validate());
         errs
@@ -136,6 +145,11 @@ pub fn drawable_candidates(conn: &mut DbConn, now: Ts) -> AppResult<Vec<PoolCand
     Ok(candidates)
 }
 
+/// A blueprint id that names none.
+pub fn no_blueprint(id: i64) -> Problem {
+    Problem::with("blueprint_id", "sitting.no_blueprint", vec![("id", id.to_string())], format!("no blueprint {id}"))
+}
+
 /// A sitting by id; 404 `no such sitting` when there is none (the one lookup every page and
 /// service of a sitting starts from).
 pub fn sitting(conn: &mut DbConn, id: i64) -> AppResult<exam_db::Sitting> {
@@ -158,18 +172,18 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, no
     let mut errs = spec.validate();
     if let Some(pid) = spec.plan_id {
         if crate::db::models::plans::find_plan(conn, pid)?.is_none() {
-            errs.push(format!("plan_id: no exam plan {pid}"));
+            errs.push(Problem::with("plan_id", "sitting.no_plan", vec![("id", pid.to_string())], format!("no exam plan {pid}")));
         }
     }
     if let Some(mid) = spec.makeup_of {
         if exam_db::find_sitting(conn, mid)?.is_none() {
-            errs.push(format!("makeup_of: no sitting {mid}"));
+            errs.push(Problem::with("makeup_of", "sitting.no_sitting", vec![("id", mid.to_string())], format!("no sitting {mid}")));
         }
     }
     let blueprint = exam_db::find_blueprint(conn, spec.blueprint_id)?;
     let Some(blueprint) = blueprint else {
-        errs.push(format!("blueprint_id: no blueprint {}", spec.blueprint_id));
-        return Err(AppError::invalid_lines(&errs));
+        errs.push(no_blueprint(spec.blueprint_id));
+        return Err(AppError::invalid_problems(errs));
     };
     let bp: BlueprintSpec = serde_json::from_str(&blueprint.spec).map_err(|e| AppError::internal(format!("stored blueprint: {e}")))?;
     let unknown_badges: Vec<String> = {
@@ -177,7 +191,12 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, no
         spec.eligibility.badges.iter().filter(|b| !known.contains(b)).cloned().collect()
     };
     if !unknown_badges.is_empty() {
-        errs.push(format!("eligibility.badges: unknown 警号 {}", unknown_badges.join(", ")));
+        errs.push(Problem::with(
+            "eligibility.badges",
+            "sitting.unknown_badges",
+            vec![("badges", unknown_badges.join("、"))],
+            format!("unknown 警号 {}", unknown_badges.join(", ")),
+        ));
     }
     let mut candidates = drawable_candidates(conn, now)?;
     if spec.kind == SittingKind::Remedial {
@@ -186,7 +205,7 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, no
         let withheld = crate::services::exam_mode::withheld_from_practice(conn, now, chrono::Duration::days(3650))?;
         candidates.retain(|c| !withheld.contains(&c.version_id));
     }
-    let pool = match paper::build_pool(&bp, &candidates) {
+    let pool = match paper::freeze_pool(&bp, &candidates) {
         Ok(p) => Some(p),
         Err(e) => {
             errs.extend(e);
@@ -194,7 +213,7 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<i64>, no
         }
     };
     if !errs.is_empty() {
-        return Err(AppError::invalid_lines(&errs));
+        return Err(AppError::invalid_problems(errs));
     }
     let pool = serde_json::to_string(&pool.expect("checked")).expect("json");
     let new = exam_db::NewSitting {
@@ -257,7 +276,7 @@ pub fn refreeze_pool(conn: &mut DbConn, sitting_id: i64, by: Option<i64>, now: T
         let withheld = crate::services::exam_mode::withheld_from_practice(conn, now, chrono::Duration::days(3650))?;
         candidates.retain(|c| !withheld.contains(&c.version_id));
     }
-    let pool = paper::build_pool(&bp, &candidates).map_err(|e| AppError::invalid_lines(&e))?;
+    let pool = paper::freeze_pool(&bp, &candidates).map_err(AppError::invalid_problems)?;
     let pool = serde_json::to_string(&pool).expect("json");
     let hash = crate::services::prepared::pool_hash(&pool);
     write_tx(conn, |c| {
@@ -278,24 +297,29 @@ pub fn refreeze_pool(conn: &mut DbConn, sitting_id: i64, by: Option<i64>, now: T
 
 /// Validates and stores a blueprint.
 pub fn create_blueprint(conn: &mut DbConn, name: &str, spec: &BlueprintSpec, by: Option<i64>, now: Ts) -> AppResult<i64> {
-    let mut errs = spec.validate();
+    let mut errs = spec.problems();
     if name.trim().is_empty() {
-        errs.push("name: required".into());
+        errs.push(Problem::plain("name", "blueprint.name", "required"));
     }
     let known: Vec<String> = bank_db::statute_names(conn)?.into_iter().map(|s| s.0).collect();
     for (i, r) in spec.rules.iter().enumerate() {
         if let Some(s) = &r.statute {
             if !known.contains(s) {
-                errs.push(format!("rule {}: unknown statute {s:?}", i + 1));
+                errs.push(Problem::with(
+                    "",
+                    "blueprint.unknown_statute",
+                    vec![("n", (i + 1).to_string()), ("statute", format!("{s:?}"))],
+                    format!("rule {}: unknown statute {s:?}", i + 1),
+                ));
             }
         }
     }
     if !errs.is_empty() {
-        return Err(AppError::invalid_lines(&errs));
+        return Err(AppError::invalid_problems(errs));
     }
     // a blueprint that the current bank cannot fill is refused now, not on exam day
-    if let Err(e) = paper::build_pool(spec, &drawable_candidates(conn, now)?) {
-        return Err(AppError::invalid_lines(&e));
+    if let Err(e) = paper::freeze_pool(spec, &drawable_candidates(conn, now)?) {
+        return Err(AppError::invalid_problems(e));
     }
     Ok(exam_db::insert_blueprint(conn, name.trim(), &serde_json::to_string(spec).expect("json"), by, now)?)
 }

@@ -62,8 +62,9 @@ pub async fn practice_start(
     _free: super::guards::OutsideExam<'_>,
     f: CsrfForm<StartForm>,
 ) -> AppResult<Redirect> {
-    let mode = practice::Mode::parse(&f.0.mode, f.0.filter.as_deref().unwrap_or(""))
-        .ok_or_else(|| AppError::unprocessable("mode: choose a statute, a level, your weak areas or your wrong-answer book"))?;
+    let mode = practice::Mode::parse(&f.0.mode, f.0.filter.as_deref().unwrap_or("")).ok_or_else(|| {
+        practice::refused("mode", "practice.choose_mode", "choose a statute, a level, your weak areas or your wrong-answer book")
+    })?;
     let (uid, now) = (o.id(), ctx.state.clock.now());
     let texts = ctx.state.texts.clone();
     let lead = ctx.state.config.pool_lead();
