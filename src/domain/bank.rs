@@ -61,12 +61,30 @@ impl Level {
     pub fn parse(s: &str) -> Option<Level> {
         Level::ALL.into_iter().find(|l| l.as_str() == s)
     }
+
+    /// The level's Chinese name (基本级, 中级, 高级).
+    pub fn chinese(self) -> &'static str {
+        match self {
+            Level::Basic => "基本级",
+            Level::Intermediate => "中级",
+            Level::Advanced => "高级",
+        }
+    }
 }
 
 /// Option ids of a true/false question (choice questions use letters A–F).
 pub const TRUE_ID: char = 'T';
 pub const FALSE_ID: char = 'F';
 pub const OPTION_LETTERS: &str = "ABCDEF";
+
+/// The option ids of a question of `kind` with `option_count` authored options, in authored
+/// order: T and F for true/false, else a letter per option.
+pub fn option_ids(kind: QuestionKind, option_count: usize) -> Vec<char> {
+    match kind {
+        QuestionKind::TrueFalse => vec![TRUE_ID, FALSE_ID],
+        _ => OPTION_LETTERS.chars().take(option_count).collect(),
+    }
+}
 
 /// The content of one question version: everything that is shown or graded.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,10 +113,7 @@ impl QuestionContent {
 
     /// Option ids in authored order.
     pub fn option_ids(&self) -> Vec<char> {
-        match self.kind {
-            QuestionKind::TrueFalse => vec![TRUE_ID, FALSE_ID],
-            _ => OPTION_LETTERS.chars().take(self.options.len()).collect(),
-        }
+        option_ids(self.kind, self.options.len())
     }
 
     /// What this content still lacks before it can be reviewed (see [`missing_for_review`]).

@@ -156,22 +156,13 @@ pub fn issue_for_attempt(c: &mut DbConn, attempt: &exam_db::Attempt, sitting: &e
     let prefix = &prefix[..prefix.len() - 6];
     let number = rules_mod::certificate_number(level, issued.year(), cert_db::count_numbered(c, prefix)? + 1);
     let code = verify_code();
-    let id = cert_db::insert_certificate(
-        c,
-        &cert_db::NewCertificate {
-            number: &number,
-            verify_code: &code,
-            user_id: u.id,
-            level: level.as_str(),
-            police_type: &u.police_type,
-            issued_on: issued,
-            expires_on: rules_mod::expiry(issued, rule.validity_years),
-            attempt_id: Some(attempt.id),
-            score_centi: attempt.score_centi,
-            status: CertStatus::Valid.as_str(),
-            created_at: now,
-        },
-    )?;
+    let expires = rules_mod::expiry(issued, rule.validity_years);
+    let new = cert_db::NewCertificate {
+        attempt_id: Some(attempt.id),
+        score_centi: attempt.score_centi,
+        ..cert_db::NewCertificate::valid(&number, &code, &u, level, issued, expires, now)
+    };
+    let id = cert_db::insert_certificate(c, &new)?;
     if let Some(reg) = cert_db::open_registration(c, u.id, level.as_str())? {
         cert_db::close_registration(c, reg.id, "passed", sitting.id)?;
     }
@@ -399,15 +390,18 @@ pub fn record_of(
 /// Officers whose badge, name or unit contains `needle` (all for ""), each with its unit and the
 /// levels of its valid certificates.
 pub fn officers_with_levels(conn: &mut DbConn, needle: &str) -> AppResult<Vec<(org::User, String, Vec<Level>)>> {
-    let mut out = Vec::new();
-    for (u, unit) in org::list_with_units(conn)? {
-        if !needle.is_empty() && !u.badge.contains(needle) && !u.name.contains(needle) && !unit.contains(needle) {
-            continue;
-        }
-        let levels = cert_db::certificates_of(conn, u.id)?.into_iter().filter(|x| x.status == CertStatus::Valid).map(|x| x.level).collect();
-        out.push((u, unit, levels));
+    let mut levels: std::collections::HashMap<i64, Vec<Level>> = Default::default();
+    for held in cert_db::valid_levels(conn)? {
+        levels.entry(held.user_id).or_default().push(held.level);
     }
-    Ok(out)
+    Ok(org::list_with_units(conn)?
+        .into_iter()
+        .filter(|(u, unit)| needle.is_empty() || u.badge.contains(needle) || u.name.contains(needle) || unit.contains(needle))
+        .map(|(u, unit)| {
+            let held = levels.remove(&u.id).unwrap_or_default();
+            (u, unit, held)
+        })
+        .collect())
 }
 
 /// A certificate to print, for its holder or anyone who may print all (`any`): the certificate,

@@ -685,10 +685,7 @@ pub fn own_attempt(conn: &mut DbConn, attempt_id: i64, user_id: i64) -> AppResul
 
 /// Checks a submitted answer against the question: known option ids, one for single/true-false.
 pub fn normalise_choices(kind: QuestionKind, option_count: usize, choices: &[String]) -> AppResult<String> {
-    let allowed: Vec<char> = match kind {
-        QuestionKind::TrueFalse => vec![TRUE_ID, FALSE_ID],
-        _ => crate::domain::bank::OPTION_LETTERS.chars().take(option_count).collect(),
-    };
+    let allowed = crate::domain::bank::option_ids(kind, option_count);
     let mut out: Vec<char> = Vec::new();
     for c in choices {
         let mut chars = c.chars();
@@ -921,6 +918,77 @@ pub fn result_for_candidate(
 pub fn answers_released(a: &exam_db::Attempt, s: &exam_db::Sitting, now: Ts) -> bool {
     let release = s.answer_release;
     a.submitted_at.is_some() && release.allows(now, true, s.closes_at)
+}
+
+/// One question of a released review: the version as the candidate saw it, with its key, what
+/// they chose, the points they got and any challenge they filed on it.
+pub struct ReviewItem {
+    pub version: Arc<crate::services::cache::CachedVersion>,
+    /// The statute's name.
+    pub statute: String,
+    /// The case group's title and text, for a case question.
+    pub case: Option<Arc<(String, String)>>,
+    /// The option ids the candidate saved ("" when unanswered).
+    pub chosen: String,
+    pub points_centi: i64,
+    pub max_centi: i64,
+    pub challenge: Option<crate::db::models::challenge::Challenge>,
+}
+
+/// A candidate's result page: the attempt, its sitting, what they may be told, the scaled score
+/// when the score is released, and the review of every question when answers are.
+pub struct ResultView {
+    pub attempt: exam_db::Attempt,
+    pub sitting: exam_db::Sitting,
+    pub result: SubmitResult,
+    pub scaled: Option<crate::db::models::standards::ScaledScore>,
+    pub review: Option<Vec<ReviewItem>>,
+}
+
+/// The candidate's own attempt as its result page shows it, submitting it first when its time
+/// has run out; `None` while it is still open (the page goes back to the exam). Refused in exam
+/// mode for another sitting's attempt (keys and explanations stay closed).
+pub fn result_view(conn: &mut DbConn, versions: &VersionCache, attempt_id: i64, user_id: i64, now: Ts) -> AppResult<Option<ResultView>> {
+    let a = own_attempt(conn, attempt_id, user_id)?;
+    if a.submitted_at.is_none() && now < a.deadline {
+        return Ok(None);
+    }
+    crate::services::exam_mode::ensure_free(conn, user_id, Some(a.id), now)?;
+    let a = if a.submitted_at.is_none() { submit(conn, versions, a.id, "auto", now)? } else { a };
+    let s = sitting_of(conn, a.sitting_id)?;
+    let scaled = crate::services::scale::of_attempt(conn, a.id)?;
+    let result = result_for_candidate(&a, &s, scaled.as_ref(), now);
+    let review = if answers_released(&a, &s, now) { Some(review_of(conn, versions, &a)?) } else { None };
+    let scaled = if result.score_released { scaled } else { None };
+    Ok(Some(ResultView { attempt: a, sitting: s, result, scaled, review }))
+}
+
+fn review_of(conn: &mut DbConn, versions: &VersionCache, a: &exam_db::Attempt) -> AppResult<Vec<ReviewItem>> {
+    let paper = paper_of(a)?;
+    let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
+    let versions_map = versions.get_many(conn, &ids)?;
+    let saved = saved_choices(conn, a.id)?;
+    let names = crate::services::questions::statute_names(conn)?;
+    let scores = a.item_scores_vec();
+    let filed = crate::services::challenges::filed_on(conn, a.id)?;
+    let mut rows = Vec::with_capacity(paper.items.len());
+    for (n, item) in paper.items.iter().enumerate() {
+        let v = versions_map[&item.v].clone();
+        let case = match v.case_id {
+            Some(id) => Some(versions.case(conn, id)?),
+            None => None,
+        };
+        rows.push(ReviewItem {
+            statute: names.name(&v.statute).to_string(),
+            case,
+            chosen: saved.get(&item.v).cloned().unwrap_or_default(),
+            points_centi: scores.get(n).copied().unwrap_or(0),
+            max_centi: item.p,
+            challenge: filed.get(&item.v).cloned(),
+            version: v,
+        });
+    }
+    Ok(rows)
 }
 
 /// Submits every open attempt whose deadline has passed, grading exactly what was saved.

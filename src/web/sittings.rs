@@ -466,30 +466,26 @@ pub fn flag_labels(detail: &Value) -> Vec<Value> {
 /// Item analysis of a sitting: summary, reliability and every item, flagged ones first.
 #[get("/sittings/<id>/stats")]
 pub async fn stats(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
-    let (s, summary, rows) = with_db(ctx.state, move |c| {
-        let s = crate::services::exams::sitting(c, id)?;
-        // the flags come from the bank's calibration (pooled over every sitting), not from this
-        // sitting's few responses per item; the classical figures stay beside them
-        let item_analysis::StoredAnalysis { summary, items: rows, questions: codes, calibrated } = item_analysis::stored(c, id)?;
-        let mut rows: Vec<Value> = rows
-            .iter()
-            .map(|r| {
-                let detail: Value = serde_json::from_str(&r.detail).unwrap_or(Value::Null);
-                let (qid, code) = codes.get(&r.question_version_id).cloned().unwrap_or_default();
-                let cal = calibrated.get(&r.question_version_id);
-                let flags = cal.map(|m| m.flags.clone()).unwrap_or_default();
-                json!({"question_id": qid, "code": code, "n": r.n, "facility": format!("{:.2}", r.facility),
-                       "discrimination": r.discrimination.map(|d| format!("{d:.2}")),
-                       "upper_lower": detail.get("upper_lower").and_then(Value::as_f64).map(|d| format!("{d:.2}")),
-                       "options": detail.get("options"), "version_id": r.question_version_id,
-                       "difficulty": cal.map(|m| format!("{:+.2}", m.difficulty)), "cal_n": cal.map(|m| m.n),
-                       "flagged": !flags.is_empty(), "flags": flags})
-            })
-            .collect();
-        rows.sort_by_key(|r| !r["flagged"].as_bool().unwrap_or(false));
-        Ok((s, summary, rows))
-    })
-    .await?;
+    let (s, analysis) = with_db(ctx.state, move |c| Ok((crate::services::exams::sitting(c, id)?, item_analysis::stored(c, id)?))).await?;
+    // the flags come from the bank's calibration (pooled over every sitting), not from this
+    // sitting's few responses per item; the classical figures stay beside them
+    let item_analysis::StoredAnalysis { summary, items: rows, questions: codes, calibrated } = analysis;
+    let mut rows: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let detail: Value = serde_json::from_str(&r.detail).unwrap_or(Value::Null);
+            let (qid, code) = codes.get(&r.question_version_id).cloned().unwrap_or_default();
+            let cal = calibrated.get(&r.question_version_id);
+            let flags = cal.map(|m| m.flags.clone()).unwrap_or_default();
+            json!({"question_id": qid, "code": code, "n": r.n, "facility": format!("{:.2}", r.facility),
+                   "discrimination": r.discrimination.map(|d| format!("{d:.2}")),
+                   "upper_lower": detail.get("upper_lower").and_then(Value::as_f64).map(|d| format!("{d:.2}")),
+                   "options": detail.get("options"), "version_id": r.question_version_id,
+                   "difficulty": cal.map(|m| format!("{:+.2}", m.difficulty)), "cal_n": cal.map(|m| m.n),
+                   "flagged": !flags.is_empty(), "flags": flags})
+        })
+        .collect();
+    rows.sort_by_key(|r| !r["flagged"].as_bool().unwrap_or(false));
     let summary = summary.map(|(d, at)| {
         let v: Value = serde_json::from_str(&d).unwrap_or(Value::Null);
         let f = |k: &str| v.get(k).and_then(Value::as_f64).map(|x| format!("{x:.2}"));

@@ -624,20 +624,8 @@ fn parse_difficulty(s: &str) -> Option<i32> {
 }
 
 fn parse_level(s: &str) -> Option<Level> {
-    match s.trim().to_lowercase().as_str() {
-        "基本级" => Some(Level::Basic),
-        "中级" => Some(Level::Intermediate),
-        "高级" => Some(Level::Advanced),
-        other => Level::parse(other),
-    }
-}
-
-fn level_chinese(l: Level) -> &'static str {
-    match l {
-        Level::Basic => "基本级",
-        Level::Intermediate => "中级",
-        Level::Advanced => "高级",
-    }
+    let s = s.trim().to_lowercase();
+    Level::ALL.into_iter().find(|l| l.chinese() == s).or_else(|| Level::parse(&s))
 }
 
 /// A true/false answer: 对/错, 正确/错误, √/×, true/false, T/F.
@@ -837,15 +825,19 @@ short = "治安管理处罚法"
         }
     }
 
-    /// Calls `f` with `n` strings of random `tokens` (deterministic).
-    pub fn fuzz(tokens: &[&str], n: usize, mut f: impl FnMut(&str)) {
-        let mut seed = 0x9e37_79b9_u32;
-        let mut next = move || {
+    /// A small deterministic random sequence (xorshift) from `seed`, for garbling test input.
+    pub fn xorshift(mut seed: u32) -> impl FnMut() -> usize {
+        move || {
             seed ^= seed << 13;
             seed ^= seed >> 17;
             seed ^= seed << 5;
             seed as usize
-        };
+        }
+    }
+
+    /// Calls `f` with `n` strings of random `tokens` (deterministic).
+    pub fn fuzz(tokens: &[&str], n: usize, mut f: impl FnMut(&str)) {
+        let mut next = xorshift(0x9e37_79b9);
         for _ in 0..n {
             let len = next() % 60;
             let s: String = (0..len).map(|_| tokens[next() % tokens.len()]).collect();

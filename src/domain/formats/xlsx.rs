@@ -31,7 +31,7 @@ use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use rust_xlsxwriter::{Color, DataValidation, DataValidationErrorStyle, Format as CellFormat, Workbook, XlsxError};
 
 use super::sanitize::{auto_to_plain, looks_like_html, to_html};
-use super::{field_by_name, level_chinese, parse_letters, parse_true_false, Defaults, Draft, ExportItem, Field, Format, Parsed};
+use super::{field_by_name, parse_letters, parse_true_false, Defaults, Draft, ExportItem, Field, Format, Parsed};
 use crate::domain::bank::{QuestionKind, StatuteRegistry};
 
 const MAX_ENTRIES: usize = 500;
@@ -341,7 +341,7 @@ fn row_of(item: &ExportItem) -> Vec<String> {
         c.edition.clone(),
         c.articles.join("、"),
         c.difficulty.to_string(),
-        c.levels.iter().map(|l| level_chinese(*l)).collect::<Vec<_>>().join("、"),
+        c.levels.iter().map(|l| l.chinese()).collect::<Vec<_>>().join("、"),
         text(&c.stem),
     ];
     row.extend((0..6).map(|i| c.options.get(i).map(|o| text(o)).unwrap_or_default()));
@@ -637,15 +637,12 @@ mod tests {
         for len in 0..good.len() {
             assert!(!parse(&good[..len]).is_clean());
         }
-        let mut seed = 0x2545_f491_u32;
+        let mut next = xorshift(0x2545_f491);
         for _ in 0..300 {
             let mut bad = good.clone();
             for _ in 0..4 {
-                seed ^= seed << 13;
-                seed ^= seed >> 17;
-                seed ^= seed << 5;
-                let i = seed as usize % bad.len();
-                bad[i] = (seed >> 8) as u8;
+                let (r, len) = (next(), bad.len());
+                bad[r % len] = (r >> 8) as u8;
             }
             parse(&bad);
         }
@@ -680,13 +677,7 @@ mod tests {
     #[test]
     fn never_panics_on_garbled_sheets() {
         let good = export_any(Format::Xlsx, &items()[..3], &registry()).unwrap();
-        let mut seed = 0x1234_5678_u32;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed as usize
-        };
+        let mut next = xorshift(0x1234_5678);
         for round in 0..300 {
             let bad = rezip(&good, |name, mut data| {
                 if name.ends_with("sheet1.xml") || name.ends_with("sharedStrings.xml") || (round % 7 == 0 && name.ends_with(".xml")) {
