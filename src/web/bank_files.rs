@@ -119,7 +119,10 @@ pub async fn upload(
     Ok(rocket::Either::Right(Redirect::to(format!("/bank/import/{id}"))))
 }
 
-fn preview_json(p: &Preview, file_name: &str) -> Value {
+/// A checked file as its preview shows it, each problem and place said in `lang`.
+fn preview_json(p: &Preview, file_name: &str, lang: &str) -> Value {
+    use crate::render::{say_located, say_said};
+    let said = |problems: &[crate::domain::said::Located]| problems.iter().map(|e| say_located(lang, e)).collect::<Vec<_>>();
     let items: Vec<LintItem<'_>> = p
         .parsed
         .entries
@@ -140,15 +143,16 @@ fn preview_json(p: &Preview, file_name: &str) -> Value {
         .zip(&p.changes)
         .map(|(e, change)| {
             json!({
-                "location": e.location, "code": e.code, "kind": e.content.kind.as_str(), "statute": e.content.statute,
+                "location": say_said(lang, &e.location), "code": e.code, "kind": e.content.kind.as_str(), "statute": e.content.statute,
                 "edition": e.content.edition, "articles": e.content.articles.join("、"), "stem": e.content.stem.chars().take(60).collect::<String>(),
-                "case": e.case.as_ref().map(|c| c.code.clone()), "errors": e.errors, "change": change,
+                "case": e.case.as_ref().map(|c| c.code.clone()), "errors": said(&e.errors), "change": change,
                 "incomplete": e.incomplete, "cues": lint.cues.get(&e.code).cloned().unwrap_or_default(),
             })
         })
         .collect();
     json!({
-        "entries": entries, "unsupported": p.parsed.unsupported, "file_errors": p.parsed.file_errors, "counts": p.counts,
+        "entries": entries, "file_errors": said(&p.parsed.file_errors), "counts": p.counts,
+        "unsupported": p.parsed.unsupported.iter().map(|u| json!({"location": say_said(lang, &u.location), "kind": u.kind, "title": u.title})).collect::<Vec<_>>(),
         "error_count": p.parsed.error_count(), "committable": p.committable(), "lint": lint_json(&lint),
     })
 }
@@ -190,7 +194,7 @@ pub async fn preview(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Out
         "bank/import_preview",
         json!({
             "id": imp.id, "file_name": imp.file_name, "format": imp.format, "created_at": local(imp.created_at),
-            "committed_at": imp.committed_at.map(local), "report": report, "p": preview_json(&p, &imp.file_name),
+            "committed_at": imp.committed_at.map(local), "report": report, "p": preview_json(&p, &imp.file_name, ctx.lang),
             "job": job, "committing": committing,
         }),
     )
