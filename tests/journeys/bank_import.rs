@@ -242,7 +242,7 @@ fn plain_trainer_files_import_as_incomplete_drafts_that_wait_for_citation_and_ex
     // entry, nothing can be imported
     let (_, _, loc) = upload(&app, &csrf, "moodle-plain.xml", &moodle, &[]);
     let html = get(&app, &loc.unwrap());
-    assert!(html.contains("missing statute") && html.contains("no default statute was chosen"), "{html}");
+    assert!(html.contains("缺少法律：文件中没有写明，导入时也没有选择默认法律"), "{html}");
     assert!(!html.contains("确认导入"), "{html}");
     // with the form's statute, difficulty and levels, they import as incomplete drafts
     let form = [("statute", "administrative-penalty-law"), ("difficulty", "2"), ("levels", "basic")];
@@ -303,7 +303,7 @@ fn plain_trainer_files_import_as_incomplete_drafts_that_wait_for_citation_and_ex
     );
     let r = app.client.post(format!("/bank/{}/edit", single.id)).header(ContentType::Form).body(half.clone()).dispatch();
     assert_eq!(r.status(), Status::Ok, "an explanation is still needed");
-    assert!(r.into_string().unwrap().contains("empty explanation"));
+    assert!(r.into_string().unwrap().contains("解析不能为空"));
     let full = half.replace(
         "&explanation=&",
         &format!("&explanation={}&", enc("《行政处罚法》第九条列举的处罚种类包括通报批评；拘役、管制、剥夺政治权利是刑罚。")),
@@ -454,7 +454,7 @@ fn a_broken_file_is_refused_in_the_reader_s_language_with_each_problem_s_place()
             "<li>line 4: answer letter E is not an option (A–B)</li>",
             "<li>line 7: difficulty &quot;很难&quot; must be 1, 2, 3 or 易, 中, 难</li>",
         ],
-        &["<li>line 1: a `// lawcert:` comment must be directly above its question (no blank line between)</li>"],
+        &["<li>line 1: a &#x60;// lawcert:&#x60; comment must be directly above its question (no blank line between)</li>"],
         &[
             "<td>row 2</td>",
             "<li>column A (题型): unknown type &quot;问答&quot; (use 单选, 多选 or 判断)</li>",

@@ -145,7 +145,7 @@ fn trainer_writes_a_question_and_a_second_trainer_approves_it() {
         .replace("&action=save", &format!("&action=save&revision={revision}"));
     let (s, html, _) = post(&app, &format!("/bank/{id}/edit"), stale);
     assert_eq!(s, Status::Ok);
-    assert!(html.contains("someone else changed this question"));
+    assert!(html.contains("您编辑期间，这道题已被他人修改"), "{html}");
     // retire
     let (_, html) = get(&app, &qpath);
     let revision = html.split("name=\"revision\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
@@ -505,7 +505,7 @@ fn a_bad_question_is_refused_beside_its_fields_in_the_reader_s_language() {
     assert_eq!(s, Status::Ok);
     assert_eq!(beside(&page, "stem"), Some("empty stem"), "{page}");
     assert_eq!(beside(&page, "answer"), Some("answer key D is not among the options (AB)"), "{page}");
-    assert_eq!(beside(&page, "articles"), Some("missing citation: `articles` must list at least one article"), "{page}");
+    assert_eq!(beside(&page, "articles"), Some("missing citation: &#x60;articles&#x60; must list at least one article"), "{page}");
     assert!(beside(&page, "edition").is_some_and(|m| m.starts_with("unknown edition &quot;1999-01-01&quot; of criminal-law")), "{page}");
     assert!(!page.contains("题干不能为空") && !page.contains("不在选项之中"), "{page}");
     let (_, page, _) = post(&app, "/bank/new", tf);
