@@ -49,7 +49,8 @@ pub fn prepare(config: &Config, clock: &Clock) -> anyhow::Result<db::Pool> {
     })?;
     let report = services::bank_sync::sync(&mut conn, &bank, clock.now())?;
     if report.added + report.updated > 0 {
-        println!("question banks: {} added, {} updated, {} unchanged", report.added, report.updated, report.unchanged);
+        // stderr, like the logs: stdout carries only what a caller reads (the benchmark's --json)
+        eprintln!("question banks: {} added, {} updated, {} unchanged", report.added, report.updated, report.unchanged);
     }
     if domain::setup::seeds_demo(config.demo, created) {
         services::demo::seed(&mut conn, clock.now()).map_err(|e| anyhow::anyhow!("seeding the demo bureau: {}", e.message))?;
