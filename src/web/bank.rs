@@ -230,7 +230,7 @@ fn preview_json(c: &QuestionContent) -> Value {
 
 /// The question form's problems as its page shows them: `field: sentence` in the reader's
 /// language, so each shows beside its field (`{{field_error}}`) and in the list at the top.
-fn said(lang: &str, problems: &[Problem]) -> Vec<String> {
+pub(super) fn said(lang: &str, problems: &[Problem]) -> Vec<String> {
     problems
         .iter()
         .map(|p| {

@@ -162,7 +162,7 @@ fn hostile_markup_never_reaches_a_page_and_uploads_are_checked() {
     // the format comes from the extension; an unknown one is refused by name
     let (s, html, _) = upload(&app, &csrf, "questions.pdf", b"%PDF-1.4", &[]);
     assert_eq!(s, Status::Ok);
-    assert!(html.contains("cannot tell the format of &quot;questions.pdf&quot;"), "{html}");
+    assert!(html.contains("无法判断“questions.pdf”的格式"), "{html}");
     // another trainer cannot see or commit someone else's upload
     app.client.post("/logout").header(ContentType::Form).body(format!("_csrf={csrf}")).dispatch();
     let csrf2 = app.login_page("T0002");

@@ -1350,6 +1350,7 @@ mod said_in_both_languages {
             include_str!("../bank.rs"),
             include_str!("../../services/bank_import.rs"),
             include_str!("../../web/bank.rs"),
+            include_str!("../../web/bank_files.rs"),
         ]
         .concat();
         let audit = ["question.review", "question.activate", "question.retire", "question.reinstate"];
