@@ -504,7 +504,7 @@ fn a_question_import_that_meets_a_changed_bank_fails_with_each_entry_named_and_s
     assert_eq!(job_service::run_next(&pool, "test-worker", &clock).unwrap(), Some(id));
     let failed = job(&mut conn, id);
     assert_eq!(failed.state, JobState::Failed);
-    let errors = failed.errors.unwrap();
+    let errors = failed.errors.clone().unwrap();
     assert!(errors.contains("line 5 (JOB-2): JOB-2 already exists as a single question"), "{errors}");
     // the job kept its problems to be said in whoever reads its page's language (issue 17)
     let problems = job_service::stored_problems(&failed).expect("problems stored with the job");
