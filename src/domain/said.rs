@@ -110,7 +110,8 @@ impl PartialEq<&str> for Said {
 /// A located problem is equal to its English line (as the command line and the API read it).
 impl PartialEq<&str> for Located {
     fn eq(&self, other: &&str) -> bool {
-        self.to_string() == *other
+        let line = self.to_string();
+        line == *other
     }
 }
 

@@ -586,7 +586,7 @@ impl Draft {
             explanation: plain_chars(&explanation),
             tags,
         };
-        errors.extend(content.validate(registry).into_iter().filter(|m| !reported.covers(m)).map(|p| Located::whole(p)));
+        errors.extend(content.validate(registry).into_iter().filter(|m| !reported.covers(m)).map(Located::whole));
         Entry { location, code, content, case: None, errors, incomplete: Vec::new() }
     }
 }
