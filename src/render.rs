@@ -265,6 +265,27 @@ pub fn say_problem(lang: &str, p: &crate::domain::validation::Problem, label_key
     say(lang, &format!("problem.{}", p.key), &serde_json::Value::Object(params))
 }
 
+/// A [`Said`](crate::domain::said::Said) in `lang`: the catalogue's `problem.<key>` with its
+/// values, its parts (places named inside it) said the same way.
+pub fn say_said(lang: &str, s: &crate::domain::said::Said) -> String {
+    let mut params: serde_json::Map<String, serde_json::Value> =
+        s.params.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+    for (k, part) in &s.parts {
+        params.insert(k.clone(), serde_json::Value::String(say_said(lang, part)));
+    }
+    say(lang, &format!("problem.{}", s.key), &serde_json::Value::Object(params))
+}
+
+/// A [`Located`](crate::domain::said::Located) problem in `lang`: its places, outermost first,
+/// then the sentence (`problem.bank_file.located` joins each place to what follows).
+pub fn say_located(lang: &str, p: &crate::domain::said::Located) -> String {
+    let join = say(lang, "problem.bank_file.located", &serde_json::json!({}));
+    let (head, tail) = join.split_once("{what}").unwrap_or((&join, ""));
+    p.at.iter()
+        .rev()
+        .fold(say_said(lang, &p.what), |what, place| format!("{}{what}{tail}", head.replacen("{at}", &say_said(lang, place), 1)))
+}
+
 /// Renders e-mail `kind` (templates/email/KIND.{txt,html}.hbs, subject `mail.KIND.subject` in
 /// the catalogue) in `lang`. Values in `params` are escaped in the HTML part.
 pub fn render_mail(kind: &str, lang: &str, params: &serde_json::Value) -> Result<MailText, String> {

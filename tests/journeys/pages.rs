@@ -112,7 +112,7 @@ fn trainer_writes_a_question_and_a_second_trainer_approves_it() {
     // a key that is not an option is refused with the reason
     let (s, html, _) = post(&app, "/bank/new", fields("save", "测试题", "D"));
     assert_eq!(s, Status::Ok);
-    assert!(html.contains("answer key D is not among the options"));
+    assert!(html.contains("答案 D 不在选项之中（现有选项：ABC）"), "{html}");
     let (s, _, loc) = post(&app, "/bank/new", fields("save", "测试题", "B"));
     assert_eq!(s, Status::SeeOther);
     let qpath = loc.unwrap();
@@ -145,7 +145,7 @@ fn trainer_writes_a_question_and_a_second_trainer_approves_it() {
         .replace("&action=save", &format!("&action=save&revision={revision}"));
     let (s, html, _) = post(&app, &format!("/bank/{id}/edit"), stale);
     assert_eq!(s, Status::Ok);
-    assert!(html.contains("someone else changed this question"));
+    assert!(html.contains("您编辑期间，这道题已被他人修改"), "{html}");
     // retire
     let (_, html) = get(&app, &qpath);
     let revision = html.split("name=\"revision\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
@@ -518,4 +518,51 @@ fn pages_write_dates_as_the_reader_s_language_does() {
     app.client.get("/lang/zh").dispatch();
     let (_, html) = get(&app, &file);
     assert!(html.contains(&lawcert::timefmt::date_in("zh", hired)));
+}
+
+/// Issue 17: a question the form refuses says each problem beside its field, in the reader's
+/// language, and nothing is stored.
+#[test]
+fn a_bad_question_is_refused_beside_its_fields_in_the_reader_s_language() {
+    let app = TestApp::new();
+    let csrf = app.login_page("T0001");
+    let bad = format!(
+        "_csrf={csrf}&kind=single&statute=criminal-law&edition=1999-01-01&articles=&difficulty=2&stem=&options={}&answer=D&explanation=&tags=&action=save",
+        enc("甲\n甲")
+    );
+    let count = || {
+        use diesel::prelude::*;
+        lawcert::db::schema::questions::table.count().get_result::<i64>(&mut app.conn()).unwrap()
+    };
+    let before = count();
+    let (s, page, _) = post(&app, "/bank/new", bad.clone());
+    assert_eq!(s, Status::Ok);
+    assert!(beside(&page, "edition").is_some_and(|m| m.starts_with("criminal-law 没有“1999-01-01”这一版本（现有版本：")), "{page}");
+    assert_eq!(beside(&page, "articles"), Some("缺少法条：至少要写明一条法条"), "{page}");
+    assert_eq!(beside(&page, "levels"), Some("至少要选一个适用等级（基本级、中级、高级）"), "{page}");
+    assert_eq!(beside(&page, "stem"), Some("题干不能为空"), "{page}");
+    assert_eq!(beside(&page, "options"), Some("有两个选项的内容相同"), "{page}");
+    assert_eq!(beside(&page, "answer"), Some("答案 D 不在选项之中（现有选项：AB）"), "{page}");
+    assert_eq!(beside(&page, "explanation"), Some("解析不能为空"), "{page}");
+    assert_eq!(beside(&page, "statute"), None, "only the fields with a problem: {page}");
+    assert!(page.contains("<li>题干不能为空</li>"), "the list at the top says the sentence: {page}");
+    for english in ["empty stem", "not among", "missing citation", "unknown edition", "empty explanation"] {
+        assert!(!page.contains(english), "{english}: {page}");
+    }
+    // a true/false answer the form cannot read, beside the answer
+    let tf = bad.replace("kind=single", "kind=truefalse").replace("answer=D", "answer=maybe");
+    let (_, page, _) = post(&app, "/bank/new", tf.clone());
+    assert_eq!(beside(&page, "answer"), Some("“maybe”无效，判断题答案请填“对”或“错”"), "{page}");
+    // English when the reader reads English
+    app.client.get("/lang/en").dispatch();
+    let (s, page, _) = post(&app, "/bank/new", bad);
+    assert_eq!(s, Status::Ok);
+    assert_eq!(beside(&page, "stem"), Some("empty stem"), "{page}");
+    assert_eq!(beside(&page, "answer"), Some("answer key D is not among the options (AB)"), "{page}");
+    assert_eq!(beside(&page, "articles"), Some("missing citation: &#x60;articles&#x60; must list at least one article"), "{page}");
+    assert!(beside(&page, "edition").is_some_and(|m| m.starts_with("unknown edition &quot;1999-01-01&quot; of criminal-law")), "{page}");
+    assert!(!page.contains("题干不能为空") && !page.contains("不在选项之中"), "{page}");
+    let (_, page, _) = post(&app, "/bank/new", tf);
+    assert_eq!(beside(&page, "answer"), Some("&quot;maybe&quot;: choose true or false"), "{page}");
+    assert_eq!(count(), before, "nothing was stored");
 }
