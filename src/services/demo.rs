@@ -443,6 +443,11 @@ fn sit(
 ) -> AppResult<Option<(org::User, crate::db::models::exam::Attempt, crate::domain::paper::Paper, VersionMap)>> {
     let Some(u) = org::find_by_badge(conn, badge)? else { return Ok(None) };
     let candidate = crate::services::exams::Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type };
+    // a paper drawn with a seed of the sitting and the officer, not a fresh one: the demo's
+    // history (and what its calibration flags) is then the same on every fresh demo
+    let seed =
+        u.badge.bytes().fold((sitting as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15), |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    crate::services::prepared::prepare_seeded(conn, sitting, u.id, seed, start)?;
     let (a, _) = crate::services::exams::start_attempt(conn, sitting, &candidate, &Default::default(), start)?;
     let paper = crate::services::exams::paper_of(&a)?;
     let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
