@@ -104,13 +104,16 @@ pub struct AppError {
     /// The message as catalogue keys (`templates/locales`) with their placeholders, one a
     /// sentence, so a page says it in the reader's language; the API keeps `message`.
     pub localized: Vec<(String, serde_json::Value)>,
+    /// For `invalid` from a validator that names its problems by catalogue key: each problem,
+    /// so a form says it in the reader's language beside its field; `fields` keeps the English.
+    pub problems: Vec<crate::domain::validation::Problem>,
 }
 
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> AppError {
-        AppError { code, message: message.into(), fields: Vec::new(), retry_after: None, localized: Vec::new() }
+        AppError { code, message: message.into(), fields: Vec::new(), retry_after: None, localized: Vec::new(), problems: Vec::new() }
     }
     /// The same error, said on pages by catalogue key `key` (placeholders from `params`).
     pub fn localized(mut self, key: &str, params: serde_json::Value) -> AppError {
@@ -144,13 +147,20 @@ impl AppError {
     /// Invalid input, one entry a field. The message joins them for readers that show one line.
     pub fn invalid(fields: Vec<FieldError>) -> AppError {
         let message = fields.iter().map(FieldError::to_string).collect::<Vec<_>>().join("; ");
-        AppError { code: ErrorCode::Invalid, message, fields, retry_after: None, localized: Vec::new() }
+        AppError { code: ErrorCode::Invalid, message, fields, retry_after: None, localized: Vec::new(), problems: Vec::new() }
     }
 
     /// Invalid input from a validator that speaks in lines `field: problem`
     /// (see `FieldError::from_line`).
     pub fn invalid_lines<S: AsRef<str>>(lines: &[S]) -> AppError {
         AppError::invalid(lines.iter().map(|l| FieldError::from_line(l.as_ref())).collect())
+    }
+
+    /// [`AppError::invalid_lines`] of the problems' English lines (the API's body), keeping the
+    /// problems for pages to say in the reader's language.
+    pub fn invalid_problems(problems: Vec<crate::domain::validation::Problem>) -> AppError {
+        let lines: Vec<String> = problems.iter().map(crate::domain::validation::Problem::line).collect();
+        AppError { problems, ..AppError::invalid_lines(&lines) }
     }
 
     pub fn http_status(&self) -> u16 {

@@ -6,6 +6,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::bank::Level;
+use super::validation::Problem;
 
 /// The rule values of one level.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,28 +65,30 @@ impl CertRules {
     }
 
     /// Checks the values; returns every problem.
-    pub fn validate(&self) -> Vec<String> {
+    pub fn validate(&self) -> Vec<Problem> {
         let mut errs = Vec::new();
         for r in &self.levels {
             let l = r.level.as_str();
+            // a level's row is one line of the form: its problems are said above it, naming the level
+            let of_level = |key, english: &str| Problem::with("", key, vec![("level", format!("@level.{l}"))], format!("{l}: {english}"));
             if !(1..=100).contains(&r.pass_percent) {
-                errs.push(format!("{l}: pass mark must be 1–100"));
+                errs.push(of_level("cert.pass_percent", "pass mark must be 1–100"));
             }
             if !(1..=20).contains(&r.validity_years) {
-                errs.push(format!("{l}: validity must be 1–20 years"));
+                errs.push(of_level("cert.validity_years", "validity must be 1–20 years"));
             }
             if !(0..=40).contains(&r.min_service_years) || !(0..=20).contains(&r.min_prerequisite_years) {
-                errs.push(format!("{l}: years of service 0–40, years holding the lower level 0–20"));
+                errs.push(of_level("cert.years", "years of service 0–40, years holding the lower level 0–20"));
             }
             if r.prerequisite == Some(r.level) {
-                errs.push(format!("{l}: a level cannot require itself"));
+                errs.push(of_level("cert.requires_itself", "a level cannot require itself"));
             }
         }
         if !(30..=3650).contains(&self.lapse_days_off_post) {
-            errs.push("lapse after 30–3650 days off an enforcement post".into());
+            errs.push(Problem::plain("lapse_days_off_post", "cert.lapse_days", "lapse after 30–3650 days off an enforcement post"));
         }
         if !(0..=365).contains(&self.warn_days_before_expiry) {
-            errs.push("warn 0–365 days before expiry".into());
+            errs.push(Problem::plain("warn_days_before_expiry", "cert.warn_days", "warn 0–365 days before expiry"));
         }
         errs
     }

@@ -6,6 +6,8 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::validation::Problem;
+
 /// Shortest access code: with `MAX_CODE_FAILURES` tries per candidate, guessing one of 31^6
 /// codes is hopeless, where a 4-digit code fell in a few hundred guesses.
 pub const MIN_CODE_LEN: usize = 6;
@@ -74,24 +76,34 @@ pub struct RoomControls {
 
 impl RoomControls {
     /// Checks the settings; returns every problem.
-    pub fn validate(&self) -> Vec<String> {
+    pub fn validate(&self) -> Vec<Problem> {
         let mut errs = Vec::new();
         if let Some(code) = &self.access_code {
             let n = code.chars().count();
             if !(MIN_CODE_LEN..=32).contains(&n) || code.chars().any(char::is_whitespace) {
-                errs.push(format!("access_code: {MIN_CODE_LEN}–32 characters without spaces (or \"{AUTO_CODE}\" to generate one)"));
+                errs.push(Problem::with(
+                    "access_code",
+                    "sitting.access_code",
+                    vec![("min", MIN_CODE_LEN.to_string()), ("auto", AUTO_CODE.to_string())],
+                    format!("{MIN_CODE_LEN}–32 characters without spaces (or \"{AUTO_CODE}\" to generate one)"),
+                ));
             }
         }
         for c in &self.allow_cidrs {
             if c.parse::<IpNet>().is_err() && c.parse::<IpAddr>().is_err() {
-                errs.push(format!("allow_cidrs: {c:?} is not a network such as 10.20.30.0/24 or an address"));
+                errs.push(Problem::with(
+                    "allow_cidrs",
+                    "sitting.allow_cidrs",
+                    vec![("v", format!("{c:?}"))],
+                    format!("{c:?} is not a network such as 10.20.30.0/24 or an address"),
+                ));
             }
         }
         if !(0..=1800).contains(&self.grace_seconds) {
-            errs.push("grace_seconds: 0 (at once) to 1800".into());
+            errs.push(Problem::plain("grace_seconds", "sitting.grace_seconds", "0 (at once) to 1800"));
         }
         if !(0..=100).contains(&self.max_events) {
-            errs.push("max_events: 0 (no limit) to 100".into());
+            errs.push(Problem::plain("max_events", "sitting.max_events", "0 (no limit) to 100"));
         }
         errs
     }
@@ -179,7 +191,7 @@ mod tests {
             assert!(c.validate().is_empty());
         }
         let short = RoomControls { access_code: Some("4821".into()), ..Default::default() };
-        assert!(short.validate()[0].contains("access_code"), "a 4-character code is refused");
+        assert!(short.validate()[0].line().contains("access_code"), "a 4-character code is refused");
     }
 
     #[test]

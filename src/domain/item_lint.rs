@@ -333,19 +333,28 @@ pub fn lint(items: &[LintItem<'_>], limits: &LintLimits) -> LintReport {
     LintReport { limits: limits.clone(), excluded: Excluded::default(), overall, by_file, by_statute, duplicates, cues, violations }
 }
 
+/// A share over its limit (`max`), once its sample is large enough: the sentence saying so.
+fn over_limit(r: &Rate, max: Option<f64>, l: &LintLimits, what: impl Fn(f64) -> String) -> Option<String> {
+    let (max, p) = (max?, r.percent?);
+    (r.of >= l.min_sample && p > max).then(|| format!("{} ({} of {}); limit {max}%", what(p), r.n, r.of))
+}
+
+/// A share among items with an absolute word (`what`) more than `tol` points from the share
+/// among all of them (`base`, of `all`), once its sample is large enough: the sentence saying so.
+fn apart(r: &Rate, base: Option<f64>, tol: Option<f64>, l: &LintLimits, what: &str, all: &str) -> Option<String> {
+    let (tol, p, base) = (tol?, r.percent?, base?);
+    let gap = (p - base).abs();
+    (r.of >= l.min_sample && gap > tol)
+        .then(|| format!("{p}% of {what} ({} of {}) where {base}% of {all}: {gap:.1} points apart; limit {tol}", r.n, r.of))
+}
+
 fn check(g: &GroupReport, l: &LintLimits, out: &mut Vec<Violation>) {
     let mut push = |rule: &'static str, message: String| out.push(Violation { scope: g.name.clone(), rule, message });
     let enough = |r: &Rate| r.of >= l.min_sample;
-    if let (Some(max), Some(p)) = (l.longest_key_max, g.longest_key.percent) {
-        if enough(&g.longest_key) && p > max {
-            push(
-                "longest_key",
-                format!(
-                    "the key is the uniquely longest option in {p}% of single-choice questions ({} of {}); limit {max}%",
-                    g.longest_key.n, g.longest_key.of
-                ),
-            );
-        }
+    if let Some(m) = over_limit(&g.longest_key, l.longest_key_max, l, |p| {
+        format!("the key is the uniquely longest option in {p}% of single-choice questions")
+    }) {
+        push("longest_key", m);
     }
     if let Some(max) = l.cue_over_chance_max {
         let c = &g.cue_score;
@@ -359,16 +368,9 @@ fn check(g: &GroupReport, l: &LintLimits, out: &mut Vec<Violation>) {
             );
         }
     }
-    if let (Some(max), Some(p)) = (l.all_but_one_max, g.all_but_one.percent) {
-        if enough(&g.all_but_one) && p > max {
-            push(
-                "all_but_one",
-                format!(
-                    "{p}% of multiple-choice keys are every option but one ({} of {}); limit {max}%",
-                    g.all_but_one.n, g.all_but_one.of
-                ),
-            );
-        }
+    if let Some(m) = over_limit(&g.all_but_one, l.all_but_one_max, l, |p| format!("{p}% of multiple-choice keys are every option but one"))
+    {
+        push("all_but_one", m);
     }
     if let (Some((lo, hi)), Some(p)) = (l.truefalse_true_range, g.truefalse_true.percent) {
         if enough(&g.truefalse_true) && !(lo..=hi).contains(&p) {
@@ -378,34 +380,28 @@ fn check(g: &GroupReport, l: &LintLimits, out: &mut Vec<Violation>) {
             );
         }
     }
-    if let (Some(tol), Some(p), Some(chance)) =
-        (l.absolute_options_tolerance, g.absolute_options_keys.percent, g.keys_among_options.percent)
-    {
-        if enough(&g.absolute_options_keys) && (p - chance).abs() > tol {
-            push(
-                "absolute_options",
-                format!(
-                    "{p}% of options with an absolute word are keys ({} of {}) where {chance}% of all options are: {:.1} points apart; limit {tol}",
-                    g.absolute_options_keys.n,
-                    g.absolute_options_keys.of,
-                    (p - chance).abs()
-                ),
-            );
-        }
+    let (options, truefalse) = (&g.absolute_options_keys, &g.absolute_truefalse_true);
+    let why = apart(
+        options,
+        g.keys_among_options.percent,
+        l.absolute_options_tolerance,
+        l,
+        "options with an absolute word are keys",
+        "all options are",
+    );
+    if let Some(m) = why {
+        push("absolute_options", m);
     }
-    if let (Some(tol), Some(p), Some(base)) = (l.absolute_truefalse_tolerance, g.absolute_truefalse_true.percent, g.truefalse_true.percent)
-    {
-        if enough(&g.absolute_truefalse_true) && (p - base).abs() > tol {
-            push(
-                "absolute_truefalse",
-                format!(
-                    "{p}% of true/false stems with an absolute word are true ({} of {}) where {base}% of all are: {:.1} points apart; limit {tol}",
-                    g.absolute_truefalse_true.n,
-                    g.absolute_truefalse_true.of,
-                    (p - base).abs()
-                ),
-            );
-        }
+    let why = apart(
+        truefalse,
+        g.truefalse_true.percent,
+        l.absolute_truefalse_tolerance,
+        l,
+        "true/false stems with an absolute word are true",
+        "all are",
+    );
+    if let Some(m) = why {
+        push("absolute_truefalse", m);
     }
     if let Some(max) = l.negative_unemphasised_max {
         if g.negative_unemphasised.len() > max {

@@ -22,6 +22,7 @@ pub mod paper;
 pub mod plans;
 pub mod promotion;
 pub mod remedial;
+pub mod said;
 pub mod setup;
 pub mod statute_text;
 pub mod stored_text;

@@ -40,6 +40,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::bank::{Level, QuestionKind};
+use super::validation::Problem;
 
 /// The ability (logits) at which a paper's expected score is computed: the origin of the
 /// calibrated scale (the first calibration put the mean item difficulty there), so an item of
@@ -133,38 +134,58 @@ pub struct BlueprintSpec {
 }
 
 impl BlueprintSpec {
-    /// Checks the blueprint on its own; returns every problem.
+    /// Checks the blueprint on its own; returns every problem, in English.
     pub fn validate(&self) -> Vec<String> {
+        self.problems().iter().map(Problem::line).collect()
+    }
+
+    /// Checks the blueprint on its own; returns every problem.
+    pub fn problems(&self) -> Vec<Problem> {
         let mut errs = Vec::new();
         if self.rules.is_empty() {
-            errs.push("a blueprint needs at least one rule".to_string());
+            errs.push(Problem::plain("", "blueprint.no_rules", "a blueprint needs at least one rule"));
         }
         for (i, r) in self.rules.iter().enumerate() {
             let n = i + 1;
+            let of_rule = |key, mut params: Vec<(&'static str, String)>, english: String| {
+                params.insert(0, ("n", n.to_string()));
+                Problem::with("", key, params, format!("rule {n}: {english}"))
+            };
             if r.count == 0 || r.count > 500 {
-                errs.push(format!("rule {n}: count must be 1–500, is {}", r.count));
+                errs.push(of_rule("blueprint.count", vec![("count", r.count.to_string())], format!("count must be 1–500, is {}", r.count)));
             }
             if r.points_centi <= 0 || r.points_centi > 100_000 {
-                errs.push(format!("rule {n}: points must be more than 0 and at most 1000"));
+                errs.push(of_rule("blueprint.points", vec![], "points must be more than 0 and at most 1000".into()));
             }
             if let Some(d) = r.difficulty {
                 if !(1..=3).contains(&d) {
-                    errs.push(format!("rule {n}: difficulty must be 1, 2 or 3"));
+                    errs.push(of_rule("blueprint.difficulty", vec![], "difficulty must be 1, 2 or 3".into()));
                 }
             }
             if r.kind == RuleKind::Case {
                 if self.case_points_per_item {
-                    errs.push(format!(
-                        "rule {n}: this blueprint was saved when case points were per item, which gives papers different totals; save a new blueprint with points per case group"
+                    errs.push(of_rule(
+                        "blueprint.case_points_per_item",
+                        vec![],
+                        "this blueprint was saved when case points were per item, which gives papers different totals; save a new blueprint with points per case group".into(),
                     ));
                 } else if r.points_centi < MIN_CASE_POINTS_CENTI {
-                    errs.push(format!("rule {n}: a case group's points are split over its items: give at least 0.10"));
+                    errs.push(of_rule(
+                        "blueprint.case_points",
+                        vec![],
+                        "a case group's points are split over its items: give at least 0.10".into(),
+                    ));
                 }
             }
         }
         if let Some(t) = self.tolerance_permille {
             if !(1..=500).contains(&t) {
-                errs.push(format!("tolerance: must be more than 0 and at most 50 % of the paper's points, is {}", permille_text(t)));
+                errs.push(Problem::with(
+                    "tolerance",
+                    "blueprint.tolerance",
+                    vec![("t", permille_text(t))],
+                    format!("must be more than 0 and at most 50 % of the paper's points, is {}", permille_text(t)),
+                ));
             }
         }
         errs
@@ -287,7 +308,12 @@ fn rule_matches(rule: &BlueprintRule, c: &PoolCandidate) -> bool {
 /// matches, so rules never draw the same question twice. Errors name each rule that has too few
 /// questions, and a tolerance the pool cannot meet (with the smallest one it can).
 pub fn build_pool(spec: &BlueprintSpec, candidates: &[PoolCandidate]) -> Result<Pool, Vec<String>> {
-    let mut errs = spec.validate();
+    freeze_pool(spec, candidates).map_err(|e| e.iter().map(Problem::line).collect())
+}
+
+/// [`build_pool`], its refusals as [`Problem`]s to be said in the reader's language.
+pub fn freeze_pool(spec: &BlueprintSpec, candidates: &[PoolCandidate]) -> Result<Pool, Vec<Problem>> {
+    let mut errs = spec.problems();
     if !errs.is_empty() {
         return Err(errs);
     }
@@ -334,7 +360,7 @@ pub fn build_pool(spec: &BlueprintSpec, candidates: &[PoolCandidate]) -> Result<
             }
         }
         if (entries.len() as u32) < rule.count {
-            errs.push(format!(
+            let english = format!(
                 "rule {}: wants {} {}{}{} but the bank has only {} active",
                 i + 1,
                 rule.count,
@@ -342,7 +368,26 @@ pub fn build_pool(spec: &BlueprintSpec, candidates: &[PoolCandidate]) -> Result<
                 rule.statute.as_ref().map(|s| format!(" from {s}")).unwrap_or_default(),
                 rule.difficulty.map(|d| format!(" at difficulty {d}")).unwrap_or_default(),
                 entries.len()
-            ));
+            );
+            let key = match (&rule.statute, rule.difficulty) {
+                (None, None) => "blueprint.too_few",
+                (Some(_), None) => "blueprint.too_few_statute",
+                (None, Some(_)) => "blueprint.too_few_difficulty",
+                (Some(_), Some(_)) => "blueprint.too_few_statute_difficulty",
+            };
+            let params = vec![
+                ("n", (i + 1).to_string()),
+                ("count", rule.count.to_string()),
+                ("kind", format!("@rulekind.{}", rule.kind.as_str())),
+                (
+                    "unit",
+                    if rule.kind == RuleKind::Case { "@problem.blueprint.unit_group" } else { "@problem.blueprint.unit_item" }.to_string(),
+                ),
+                ("statute", rule.statute.clone().unwrap_or_default()),
+                ("difficulty", rule.difficulty.map(|d| format!("@difficulty.{d}")).unwrap_or_default()),
+                ("have", entries.len().to_string()),
+            ];
+            errs.push(Problem::with("", key, params, english));
         }
         rules.push(PoolRule { count: rule.count, points_centi: rule.points_centi, entries, parallel: spec.parallel });
     }
@@ -371,16 +416,20 @@ pub fn build_pool(spec: &BlueprintSpec, candidates: &[PoolCandidate]) -> Result<
             // the least tolerance (thousandths) whose rounded bound covers that distance
             let needed_centi = (needed + 999) / 1000;
             let needed_permille = (1..=1000u32).find(|&p| (total * i64::from(p) + 500) / 1000 >= needed_centi).unwrap_or(1000);
-            return Err(vec![format!(
-                "tolerance: only {:.1} % of papers drawn from this pool have an expected score within {} ({} points) of the average paper ({} of {} points); at least {:.0} % must. Widen the tolerance to {} or more, turn on parallel papers, or add questions of other difficulties",
-                rate * 100.0,
-                permille_text(t),
-                super::grading::format_points(tolerance_centi),
-                super::grading::format_points(target.round() as i64),
-                super::grading::format_points(total),
-                MIN_FIT_RATE * 100.0,
-                permille_text(needed_permille.max(t + 1)),
-            )]);
+            let params = vec![
+                ("rate", format!("{:.1} %", rate * 100.0)),
+                ("t", permille_text(t)),
+                ("within", super::grading::format_points(tolerance_centi)),
+                ("average", super::grading::format_points(target.round() as i64)),
+                ("total", super::grading::format_points(total)),
+                ("min", format!("{:.0} %", MIN_FIT_RATE * 100.0)),
+                ("needed", permille_text(needed_permille.max(t + 1))),
+            ];
+            let english = format!(
+                "only {} of papers drawn from this pool have an expected score within {} ({} points) of the average paper ({} of {} points); at least {} must. Widen the tolerance to {} or more, turn on parallel papers, or add questions of other difficulties",
+                params[0].1, params[1].1, params[2].1, params[3].1, params[4].1, params[5].1, params[6].1,
+            );
+            return Err(vec![Problem::with("tolerance", "blueprint.tolerance_unmet", params, english)]);
         }
         pool.fit = Some(Fit {
             target_centi: target.round() as i64,

@@ -4,6 +4,8 @@
 use chrono::{Months, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::validation::Problem;
+
 /// When a plan's sittings happen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Schedule {
@@ -21,16 +23,16 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    pub fn validate(&self) -> Vec<String> {
+    pub fn validate(&self) -> Vec<Problem> {
         let mut errs = Vec::new();
         if !(1..=12).contains(&self.every_months) {
-            errs.push("every_months: 1–12".into());
+            errs.push(Problem::plain("every_months", "plan.every_months", "1–12"));
         }
         if !(10..=7 * 24 * 60).contains(&self.window_minutes) {
-            errs.push("window_minutes: 10 minutes to 7 days".into());
+            errs.push(Problem::plain("window_minutes", "plan.window_minutes", "10 minutes to 7 days"));
         }
         if !(0..=60).contains(&self.lead_days) {
-            errs.push("lead_days: 0–60".into());
+            errs.push(Problem::plain("lead_days", "plan.lead_days", "0–60"));
         }
         errs
     }

@@ -13,6 +13,7 @@ use crate::db::models::{audit, bank as bank_db, imports, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::case_hash;
 use crate::domain::formats::{self, Defaults, Format, Parsed};
+use crate::domain::said::{Located, Said};
 use crate::error::{AppError, AppResult};
 
 /// What committing would do with one entry.
@@ -82,7 +83,15 @@ pub fn check(
         let existing = bank_db::find_by_code(conn, &e.code)?;
         if let Some(q) = &existing {
             if q.kind != e.content.kind {
-                e.errors.push(format!("{} already exists as a {} question; a question's type cannot change", e.code, q.kind));
+                let kind = Said::plain(&format!("bank_file.kind_{}", q.kind.as_str()), q.kind.to_string());
+                e.errors.push(Located::whole(
+                    Said::new(
+                        "bank_file.kind_changed",
+                        vec![("id", e.code.clone())],
+                        format!("{} already exists as a {} question; a question's type cannot change", e.code, q.kind),
+                    )
+                    .with_part("kind", kind),
+                ));
             }
             // Excel, Moodle, GIFT and Aiken cannot say a question belongs to a case group: an
             // existing case item keeps its group. A file that does name a group must name its own.
@@ -92,14 +101,22 @@ pub fn check(
                     None => None,
                 };
                 if stored_case.as_deref() != Some(c.code.as_str()) {
-                    e.errors.push(format!("{} already exists outside case group {}; a question cannot move into a case", e.code, c.code));
+                    e.errors.push(Located::whole(Said::new(
+                        "bank_file.into_case",
+                        vec![("id", e.code.clone()), ("case", c.code.clone())],
+                        format!("{} already exists outside case group {}; a question cannot move into a case", e.code, c.code),
+                    )));
                 }
             }
         }
         if let Some(c) = &e.case {
             if let Some(stored) = bank_db::find_case_by_code(conn, &c.code)? {
                 if stored.content_hash != case_hash(&c.title, &c.text) {
-                    e.errors.push(format!("case {} exists with a different title or text; papers already drawn show that text, so change it in the shipped bank files", c.code));
+                    e.errors.push(Located::whole(Said::new(
+                        "bank_file.case_changed",
+                        vec![("case", c.code.clone())],
+                        format!("case {} exists with a different title or text; papers already drawn show that text, so change it in the shipped bank files", c.code),
+                    )));
                 }
             }
         }
@@ -177,7 +194,7 @@ pub fn refusal(p: &Preview) -> Option<AppError> {
 
 /// Each error of a checked file on one line, with the entry's place in the file and its id.
 pub fn error_lines(p: &Preview) -> Vec<String> {
-    let mut lines = p.parsed.file_errors.clone();
+    let mut lines: Vec<String> = p.parsed.file_errors.iter().map(Located::to_string).collect();
     for e in &p.parsed.entries {
         for err in &e.errors {
             lines.push(format!("{} ({}): {err}", e.location, e.code));
@@ -187,6 +204,21 @@ pub fn error_lines(p: &Preview) -> Vec<String> {
         lines.push("the file holds no question lawcert can import".into());
     }
     lines
+}
+
+/// Each error of a checked file with its place, to be said in the reader's language: the
+/// entry's place in the file and its id come first ([`error_lines`] in English).
+pub fn error_problems(p: &Preview) -> Vec<Located> {
+    let mut out = p.parsed.file_errors.clone();
+    for e in &p.parsed.entries {
+        let entry = Said::new("bank_file.at_entry", vec![("id", e.code.clone())], format!("{} ({})", e.location, e.code))
+            .with_part("at", e.location.clone());
+        out.extend(e.errors.iter().map(|err| err.clone().within(entry.clone())));
+    }
+    if out.is_empty() && !p.committable() {
+        out.push(Located::whole(Said::plain("bank_file.nothing_to_import", "the file holds no question lawcert can import")));
+    }
+    out
 }
 
 /// Writes a file checked against the bank inside the caller's write transaction (refused if it

@@ -57,6 +57,13 @@ pub struct CachedVersion {
     pub key: String,
 }
 
+impl CachedVersion {
+    /// Option ids in authored order (see [`crate::domain::bank::option_ids`]).
+    pub fn option_ids(&self) -> Vec<char> {
+        crate::domain::bank::option_ids(self.kind, self.options.len())
+    }
+}
+
 #[derive(Default)]
 pub struct VersionCache {
     map: RwLock<HashMap<i64, Arc<CachedVersion>>>,

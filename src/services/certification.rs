@@ -29,7 +29,7 @@ pub fn rules(conn: &mut DbConn) -> AppResult<CertRules> {
 pub fn save_rules(conn: &mut DbConn, r: &CertRules, by: UserId, now: Ts) -> AppResult<()> {
     let errs = r.validate();
     if !errs.is_empty() {
-        return Err(AppError::invalid_lines(&errs));
+        return Err(AppError::invalid_problems(errs));
     }
     write_tx(conn, |c| {
         let json = serde_json::to_string(r).expect("json");
@@ -157,22 +157,13 @@ pub fn issue_for_attempt(c: &mut DbConn, attempt: &exam_db::Attempt, sitting: &e
     let prefix = &prefix[..prefix.len() - 6];
     let number = rules_mod::certificate_number(level, issued.year(), cert_db::count_numbered(c, prefix)? + 1);
     let code = verify_code();
-    let id = cert_db::insert_certificate(
-        c,
-        &cert_db::NewCertificate {
-            number: &number,
-            verify_code: &code,
-            user_id: u.id,
-            level: level.as_str(),
-            police_type: &u.police_type,
-            issued_on: issued,
-            expires_on: rules_mod::expiry(issued, rule.validity_years),
-            attempt_id: Some(attempt.id),
-            score_centi: attempt.score_centi,
-            status: CertStatus::Valid.as_str(),
-            created_at: now,
-        },
-    )?;
+    let expires = rules_mod::expiry(issued, rule.validity_years);
+    let new = cert_db::NewCertificate {
+        attempt_id: Some(attempt.id),
+        score_centi: attempt.score_centi,
+        ..cert_db::NewCertificate::valid(&number, &code, &u, level, issued, expires, now)
+    };
+    let id = cert_db::insert_certificate(c, &new)?;
     if let Some(reg) = cert_db::open_registration(c, u.id, level.as_str())? {
         cert_db::close_registration(c, reg.id, "passed", sitting.id)?;
     }
@@ -245,7 +236,11 @@ pub fn record_post_change(
 ) -> AppResult<()> {
     let post = post.trim();
     if post.is_empty() || post.chars().count() > 60 {
-        return Err(AppError::unprocessable("post: name the new post (at most 60 characters)"));
+        return Err(AppError::invalid_problems(vec![crate::domain::validation::Problem::plain(
+            "post",
+            "cert.post",
+            "name the new post (at most 60 characters)",
+        )]));
     }
     org::find(conn, user_id)?.ok_or_else(|| AppError::not_found("no such officer"))?;
     write_tx(conn, |c| {
@@ -372,7 +367,14 @@ pub fn registrations(conn: &mut DbConn) -> AppResult<Vec<(cert_db::Registration,
 
 /// Registers the officer a badge names (a trainer enrolling them); 422 for no such officer.
 pub fn register_badge(conn: &mut DbConn, badge: &str, level: Level, by: UserId, now: Ts) -> AppResult<i64> {
-    let u = org::find_by_badge(conn, badge)?.ok_or_else(|| AppError::unprocessable(format!("badge: no officer {badge}")))?;
+    let u = org::find_by_badge(conn, badge)?.ok_or_else(|| {
+        AppError::invalid_problems(vec![crate::domain::validation::Problem::with(
+            "badge",
+            "cert.no_officer",
+            vec![("badge", badge.to_string())],
+            format!("no officer {badge}"),
+        )])
+    })?;
     register(conn, u.id, level, by, now)
 }
 
@@ -389,15 +391,18 @@ pub fn record_of(
 /// Officers whose badge, name or unit contains `needle` (all for ""), each with its unit and the
 /// levels of its valid certificates.
 pub fn officers_with_levels(conn: &mut DbConn, needle: &str) -> AppResult<Vec<(org::User, String, Vec<Level>)>> {
-    let mut out = Vec::new();
-    for (u, unit) in org::list_with_units(conn)? {
-        if !needle.is_empty() && !u.badge.contains(needle) && !u.name.contains(needle) && !unit.contains(needle) {
-            continue;
-        }
-        let levels = cert_db::certificates_of(conn, u.id)?.into_iter().filter(|x| x.status == CertStatus::Valid).map(|x| x.level).collect();
-        out.push((u, unit, levels));
+    let mut levels: std::collections::HashMap<UserId, Vec<Level>> = Default::default();
+    for held in cert_db::valid_levels(conn)? {
+        levels.entry(held.user_id).or_default().push(held.level);
     }
-    Ok(out)
+    Ok(org::list_with_units(conn)?
+        .into_iter()
+        .filter(|(u, unit)| needle.is_empty() || u.badge.contains(needle) || u.name.contains(needle) || unit.contains(needle))
+        .map(|(u, unit)| {
+            let held = levels.remove(&u.id).unwrap_or_default();
+            (u, unit, held)
+        })
+        .collect())
 }
 
 /// A certificate to print, for its holder or anyone who may print all (`any`): the certificate,

@@ -115,10 +115,7 @@ pub fn decide(
     let accepted = match decision {
         Decision::Accept(ans) => {
             let ans = grading::canonical(&ans.to_ascii_uppercase().replace([',', ' '], ""));
-            let ids: Vec<char> = match v.kind {
-                QuestionKind::TrueFalse => vec!['T', 'F'],
-                _ => crate::domain::bank::OPTION_LETTERS.chars().take(v.options.len()).collect(),
-            };
+            let ids = v.option_ids();
             let valid =
                 !ans.is_empty() && ans.chars().all(|c| ids.contains(&c)) && (v.kind == QuestionKind::Multiple || ans.chars().count() == 1);
             if !valid {

@@ -168,9 +168,9 @@ fn seed_measurement_history(conn: &mut DbConn, trainer: Option<UserId>, now: Ts)
     use rand::{Rng, SeedableRng};
 
     use crate::db::models::exam as exam_db;
-    use crate::domain::bank::{Level, QuestionKind};
+    use crate::domain::bank::Level;
     use crate::domain::measurement::rasch::probability;
-    use crate::services::exams::{self, Candidate};
+    use crate::services::exams;
 
     let rule = |kind, statute: &str, count, points_centi| BlueprintRule {
         kind,
@@ -221,31 +221,17 @@ fn seed_measurement_history(conn: &mut DbConn, trainer: Option<UserId>, now: Ts)
             if n % 10 == 0 || (n + k) % 7 == 0 {
                 continue; // absent this time
             }
-            let Some(u) = org::find_by_badge(conn, &format!("1000{n:02}"))? else { continue };
             let theta = -1.0 + 3.0 * ((n * 7) % 30) as f64 / 29.0 + 0.05 * k as f64;
             let start = opens + Duration::minutes(3 + n);
-            let (a, _) = exams::start_attempt(
-                conn,
-                sid,
-                &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type },
-                &Default::default(),
-                start,
-            )?;
-            let paper = exams::paper_of(&a)?;
-            let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
-            let versions = cache.get_many(conn, &ids)?;
-            let missing: Vec<i64> = ids.iter().copied().filter(|v| !authored.contains_key(v)).collect();
+            let Some((u, a, paper, versions)) = sit(conn, &cache, sid, &format!("1000{n:02}"), start)? else { continue };
+            let missing: Vec<i64> = paper.items.iter().map(|i| i.v).filter(|v| !authored.contains_key(v)).collect();
             if !missing.is_empty() {
                 authored.extend(crate::db::models::bank::versions_by_ids(conn, &missing)?.into_iter().map(|(v, _)| (v.id, v.difficulty)));
             }
             let mut answers = Vec::with_capacity(paper.items.len());
             for item in &paper.items {
                 let v = &versions[&item.v];
-                let options: Vec<char> = match v.kind {
-                    QuestionKind::TrueFalse => vec!['T', 'F'],
-                    _ => crate::domain::bank::OPTION_LETTERS.chars().take(v.options.len()).collect(),
-                };
-                let wrong: Vec<char> = options.iter().copied().filter(|c| !v.key.contains(*c)).collect();
+                let wrong: Vec<char> = v.option_ids().iter().copied().filter(|c| !v.key.contains(*c)).collect();
                 let mut b = (authored.get(&item.v).copied().unwrap_or(2) as f64 - 2.0) * 0.9 + spread(item.v);
                 if item.v == miskeyed {
                     // a harder point of law, but known by enough officers (at least the check's 5) to show the pattern
@@ -342,22 +328,7 @@ fn seed_certificates(conn: &mut DbConn, now: Ts) -> AppResult<()> {
         let number = certificate_number(level, issued.format("%Y").to_string().parse().unwrap_or(2026), *n);
         // fixed demo codes are fine: the demo is not a real bureau
         let code = format!("DEMO{:04}", u.id.0 % 10_000);
-        cert_db::insert_certificate(
-            conn,
-            &cert_db::NewCertificate {
-                number: &number,
-                verify_code: &code,
-                user_id: u.id,
-                level: level.as_str(),
-                police_type: &u.police_type,
-                issued_on: issued,
-                expires_on: expiry(issued, 5),
-                attempt_id: None,
-                score_centi: None,
-                status: "valid",
-                created_at: now,
-            },
-        )?;
+        cert_db::insert_certificate(conn, &cert_db::NewCertificate::valid(&number, &code, &u, level, issued, expiry(issued, 5), now))?;
         let cert = cert_db::certificate_by_number(conn, &number)?.ok_or_else(|| AppError::internal("demo certificate vanished"))?;
         crate::services::training::file_certificate(conn, &cert, now)?;
         Ok(())
@@ -389,7 +360,7 @@ fn seed_past_bimonthly(conn: &mut DbConn, trainer: Option<UserId>, now: Ts) -> A
 
     use crate::db::models::exam as exam_db;
     use crate::domain::bank::QuestionKind;
-    use crate::services::exams::{self, Candidate};
+    use crate::services::exams;
 
     let spec = BlueprintSpec {
         rules: vec![
@@ -415,28 +386,14 @@ fn seed_past_bimonthly(conn: &mut DbConn, trainer: Option<UserId>, now: Ts) -> A
         if n % 10 == 0 {
             continue; // three officers were absent
         }
-        let badge = format!("1000{n:02}");
-        let Some(u) = org::find_by_badge(conn, &badge)? else { continue };
         let start = opens + Duration::minutes(5 + n as i64);
-        let (a, _) = exams::start_attempt(
-            conn,
-            sid,
-            &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type },
-            &Default::default(),
-            start,
-        )?;
-        let paper = exams::paper_of(&a)?;
-        let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
-        let versions = cache.get_many(conn, &ids)?;
+        let Some((u, a, paper, versions)) = sit(conn, &cache, sid, &format!("1000{n:02}"), start)? else { continue };
         // skill from 0.35 to 0.95, spread over the officers
         let skill = 0.35 + 0.6 * ((n * 7) % 30) as f64 / 29.0;
         let mut first_wrong = None;
         for item in &paper.items {
             let v = &versions[&item.v];
-            let ids: Vec<char> = match v.kind {
-                QuestionKind::TrueFalse => vec!['T', 'F'],
-                _ => crate::domain::bank::OPTION_LETTERS.chars().take(v.options.len()).collect(),
-            };
+            let ids = v.option_ids();
             let choice: String = if rng.random_bool(skill.clamp(0.05, 0.98)) {
                 v.key.clone()
             } else if v.kind == QuestionKind::Multiple && rng.random_bool(0.5) {
@@ -475,6 +432,31 @@ fn seed_past_bimonthly(conn: &mut DbConn, trainer: Option<UserId>, now: Ts) -> A
     crate::services::item_analysis::analyse_sitting(conn, &cache, sid, now)?;
     Ok(())
 }
+
+/// The seeded officer with `badge` sits `sitting` from `start`: the officer, the attempt, its
+/// paper and the paper's versions; `None` when there is no such officer.
+fn sit(
+    conn: &mut DbConn,
+    cache: &crate::services::cache::VersionCache,
+    sitting: i64,
+    badge: &str,
+    start: Ts,
+) -> AppResult<Option<(org::User, crate::db::models::exam::Attempt, crate::domain::paper::Paper, VersionMap)>> {
+    let Some(u) = org::find_by_badge(conn, badge)? else { return Ok(None) };
+    let candidate = crate::services::exams::Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type };
+    // a paper drawn with a seed of the sitting and the officer, not a fresh one: the demo's
+    // history (and what its calibration flags) is then the same on every fresh demo
+    let seed =
+        u.badge.bytes().fold((sitting as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15), |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    crate::services::prepared::prepare_seeded(conn, sitting, u.id, seed, start)?;
+    let (a, _) = crate::services::exams::start_attempt(conn, sitting, &candidate, &Default::default(), start)?;
+    let paper = crate::services::exams::paper_of(&a)?;
+    let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
+    let versions = cache.get_many(conn, &ids)?;
+    Ok(Some((u, a, paper, versions)))
+}
+
+type VersionMap = std::collections::HashMap<i64, std::sync::Arc<crate::services::cache::CachedVersion>>;
 
 /// A past sitting of the demo history: a three-hour window from `opens`, partial credit on
 /// multiple choice, the score on submission and the answers after close, open to everyone.

@@ -16,6 +16,7 @@ use crate::domain::exam_room::RoomControls;
 use crate::domain::grading::{self, MultiRule};
 use crate::domain::org::unit_path;
 use crate::domain::paper::{self, BlueprintSpec, Paper, PoolCandidate};
+use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult};
 use std::sync::Arc;
 
@@ -56,27 +57,35 @@ pub struct SittingSpec {
 }
 
 impl SittingSpec {
-    pub fn validate(&self) -> Vec<String> {
+    pub fn validate(&self) -> Vec<Problem> {
         let mut errs = Vec::new();
         let title = self.title.trim();
         if title.is_empty() || title.chars().count() > 200 {
-            errs.push("title: required, at most 200 characters".into());
+            errs.push(Problem::plain("title", "sitting.title", "required, at most 200 characters"));
         }
         if self.closes_at <= self.opens_at {
-            errs.push("closes_at: must be after opens_at".into());
+            errs.push(Problem::plain("closes_at", "sitting.closes_at", "must be after opens_at"));
         }
         if !(1..=600).contains(&self.duration_minutes) {
-            errs.push("duration_minutes: must be 1–600".into());
+            errs.push(Problem::plain("duration_minutes", "sitting.duration_minutes", "must be 1–600"));
         }
         if !(0..=100).contains(&self.pass_percent) {
-            errs.push("pass_percent: must be 0–100".into());
+            errs.push(Problem::plain("pass_percent", "sitting.pass_percent", "must be 0–100"));
         }
         // keys shown to an early finisher would reach colleagues still sitting the same pool
         if matches!(self.kind, SittingKind::Bimonthly | SittingKind::Certification) && self.answer_release == Release::OnSubmit {
-            errs.push("answer_release: a bimonthly or certification exam releases answers after it closes, or never".into());
+            errs.push(Problem::plain(
+                "answer_release",
+                "sitting.answer_release",
+                "a bimonthly or certification exam releases answers after it closes, or never",
+            ));
         }
         if self.cert_level.is_some() && self.score_release == Release::Never {
-            errs.push("score_release: a certification exam must release scores (a certificate would reveal the result)".into());
+            errs.push(Problem::plain(
+                "score_release",
+                "sitting.score_release",
+                "a certification exam must release scores (a certificate would reveal the result)",
+            ));
         }
         errs.extend(self.controls.validate());
         errs
@@ -137,6 +146,11 @@ pub fn drawable_candidates(conn: &mut DbConn, now: Ts) -> AppResult<Vec<PoolCand
     Ok(candidates)
 }
 
+/// A blueprint id that names none.
+pub fn no_blueprint(id: i64) -> Problem {
+    Problem::with("blueprint_id", "sitting.no_blueprint", vec![("id", id.to_string())], format!("no blueprint {id}"))
+}
+
 /// A sitting by id; 404 `no such sitting` when there is none (the one lookup every page and
 /// service of a sitting starts from).
 pub fn sitting(conn: &mut DbConn, id: i64) -> AppResult<exam_db::Sitting> {
@@ -159,18 +173,18 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<UserId>,
     let mut errs = spec.validate();
     if let Some(pid) = spec.plan_id {
         if crate::db::models::plans::find_plan(conn, pid)?.is_none() {
-            errs.push(format!("plan_id: no exam plan {pid}"));
+            errs.push(Problem::with("plan_id", "sitting.no_plan", vec![("id", pid.to_string())], format!("no exam plan {pid}")));
         }
     }
     if let Some(mid) = spec.makeup_of {
         if exam_db::find_sitting(conn, mid)?.is_none() {
-            errs.push(format!("makeup_of: no sitting {mid}"));
+            errs.push(Problem::with("makeup_of", "sitting.no_sitting", vec![("id", mid.to_string())], format!("no sitting {mid}")));
         }
     }
     let blueprint = exam_db::find_blueprint(conn, spec.blueprint_id)?;
     let Some(blueprint) = blueprint else {
-        errs.push(format!("blueprint_id: no blueprint {}", spec.blueprint_id));
-        return Err(AppError::invalid_lines(&errs));
+        errs.push(no_blueprint(spec.blueprint_id));
+        return Err(AppError::invalid_problems(errs));
     };
     let bp: BlueprintSpec = serde_json::from_str(&blueprint.spec).map_err(|e| AppError::internal(format!("stored blueprint: {e}")))?;
     let unknown_badges: Vec<String> = {
@@ -178,7 +192,12 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<UserId>,
         spec.eligibility.badges.iter().filter(|b| !known.contains(b)).cloned().collect()
     };
     if !unknown_badges.is_empty() {
-        errs.push(format!("eligibility.badges: unknown 警号 {}", unknown_badges.join(", ")));
+        errs.push(Problem::with(
+            "eligibility.badges",
+            "sitting.unknown_badges",
+            vec![("badges", unknown_badges.join("、"))],
+            format!("unknown 警号 {}", unknown_badges.join(", ")),
+        ));
     }
     let mut candidates = drawable_candidates(conn, now)?;
     if spec.kind == SittingKind::Remedial {
@@ -187,7 +206,7 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<UserId>,
         let withheld = crate::services::exam_mode::withheld_from_practice(conn, now, chrono::Duration::days(3650))?;
         candidates.retain(|c| !withheld.contains(&c.version_id));
     }
-    let pool = match paper::build_pool(&bp, &candidates) {
+    let pool = match paper::freeze_pool(&bp, &candidates) {
         Ok(p) => Some(p),
         Err(e) => {
             errs.extend(e);
@@ -195,7 +214,7 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<UserId>,
         }
     };
     if !errs.is_empty() {
-        return Err(AppError::invalid_lines(&errs));
+        return Err(AppError::invalid_problems(errs));
     }
     let pool = serde_json::to_string(&pool.expect("checked")).expect("json");
     let new = exam_db::NewSitting {
@@ -258,7 +277,7 @@ pub fn refreeze_pool(conn: &mut DbConn, sitting_id: i64, by: Option<UserId>, now
         let withheld = crate::services::exam_mode::withheld_from_practice(conn, now, chrono::Duration::days(3650))?;
         candidates.retain(|c| !withheld.contains(&c.version_id));
     }
-    let pool = paper::build_pool(&bp, &candidates).map_err(|e| AppError::invalid_lines(&e))?;
+    let pool = paper::freeze_pool(&bp, &candidates).map_err(AppError::invalid_problems)?;
     let pool = serde_json::to_string(&pool).expect("json");
     let hash = crate::services::prepared::pool_hash(&pool);
     write_tx(conn, |c| {
@@ -279,24 +298,29 @@ pub fn refreeze_pool(conn: &mut DbConn, sitting_id: i64, by: Option<UserId>, now
 
 /// Validates and stores a blueprint.
 pub fn create_blueprint(conn: &mut DbConn, name: &str, spec: &BlueprintSpec, by: Option<UserId>, now: Ts) -> AppResult<i64> {
-    let mut errs = spec.validate();
+    let mut errs = spec.problems();
     if name.trim().is_empty() {
-        errs.push("name: required".into());
+        errs.push(Problem::plain("name", "blueprint.name", "required"));
     }
     let known: Vec<String> = bank_db::statute_names(conn)?.into_iter().map(|s| s.0).collect();
     for (i, r) in spec.rules.iter().enumerate() {
         if let Some(s) = &r.statute {
             if !known.contains(s) {
-                errs.push(format!("rule {}: unknown statute {s:?}", i + 1));
+                errs.push(Problem::with(
+                    "",
+                    "blueprint.unknown_statute",
+                    vec![("n", (i + 1).to_string()), ("statute", format!("{s:?}"))],
+                    format!("rule {}: unknown statute {s:?}", i + 1),
+                ));
             }
         }
     }
     if !errs.is_empty() {
-        return Err(AppError::invalid_lines(&errs));
+        return Err(AppError::invalid_problems(errs));
     }
     // a blueprint that the current bank cannot fill is refused now, not on exam day
-    if let Err(e) = paper::build_pool(spec, &drawable_candidates(conn, now)?) {
-        return Err(AppError::invalid_lines(&e));
+    if let Err(e) = paper::freeze_pool(spec, &drawable_candidates(conn, now)?) {
+        return Err(AppError::invalid_problems(e));
     }
     Ok(exam_db::insert_blueprint(conn, name.trim(), &serde_json::to_string(spec).expect("json"), by, now)?)
 }
@@ -662,10 +686,7 @@ pub fn own_attempt(conn: &mut DbConn, attempt_id: i64, user_id: UserId) -> AppRe
 
 /// Checks a submitted answer against the question: known option ids, one for single/true-false.
 pub fn normalise_choices(kind: QuestionKind, option_count: usize, choices: &[String]) -> AppResult<String> {
-    let allowed: Vec<char> = match kind {
-        QuestionKind::TrueFalse => vec![TRUE_ID, FALSE_ID],
-        _ => crate::domain::bank::OPTION_LETTERS.chars().take(option_count).collect(),
-    };
+    let allowed = crate::domain::bank::option_ids(kind, option_count);
     let mut out: Vec<char> = Vec::new();
     for c in choices {
         let mut chars = c.chars();
@@ -898,6 +919,77 @@ pub fn result_for_candidate(
 pub fn answers_released(a: &exam_db::Attempt, s: &exam_db::Sitting, now: Ts) -> bool {
     let release = s.answer_release;
     a.submitted_at.is_some() && release.allows(now, true, s.closes_at)
+}
+
+/// One question of a released review: the version as the candidate saw it, with its key, what
+/// they chose, the points they got and any challenge they filed on it.
+pub struct ReviewItem {
+    pub version: Arc<crate::services::cache::CachedVersion>,
+    /// The statute's name.
+    pub statute: String,
+    /// The case group's title and text, for a case question.
+    pub case: Option<Arc<(String, String)>>,
+    /// The option ids the candidate saved ("" when unanswered).
+    pub chosen: String,
+    pub points_centi: i64,
+    pub max_centi: i64,
+    pub challenge: Option<crate::db::models::challenge::Challenge>,
+}
+
+/// A candidate's result page: the attempt, its sitting, what they may be told, the scaled score
+/// when the score is released, and the review of every question when answers are.
+pub struct ResultView {
+    pub attempt: exam_db::Attempt,
+    pub sitting: exam_db::Sitting,
+    pub result: SubmitResult,
+    pub scaled: Option<crate::db::models::standards::ScaledScore>,
+    pub review: Option<Vec<ReviewItem>>,
+}
+
+/// The candidate's own attempt as its result page shows it, submitting it first when its time
+/// has run out; `None` while it is still open (the page goes back to the exam). Refused in exam
+/// mode for another sitting's attempt (keys and explanations stay closed).
+pub fn result_view(conn: &mut DbConn, versions: &VersionCache, attempt_id: i64, user_id: UserId, now: Ts) -> AppResult<Option<ResultView>> {
+    let a = own_attempt(conn, attempt_id, user_id)?;
+    if a.submitted_at.is_none() && now < a.deadline {
+        return Ok(None);
+    }
+    crate::services::exam_mode::ensure_free(conn, user_id, Some(a.id), now)?;
+    let a = if a.submitted_at.is_none() { submit(conn, versions, a.id, "auto", now)? } else { a };
+    let s = sitting_of(conn, a.sitting_id)?;
+    let scaled = crate::services::scale::of_attempt(conn, a.id)?;
+    let result = result_for_candidate(&a, &s, scaled.as_ref(), now);
+    let review = if answers_released(&a, &s, now) { Some(review_of(conn, versions, &a)?) } else { None };
+    let scaled = if result.score_released { scaled } else { None };
+    Ok(Some(ResultView { attempt: a, sitting: s, result, scaled, review }))
+}
+
+fn review_of(conn: &mut DbConn, versions: &VersionCache, a: &exam_db::Attempt) -> AppResult<Vec<ReviewItem>> {
+    let paper = paper_of(a)?;
+    let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
+    let versions_map = versions.get_many(conn, &ids)?;
+    let saved = saved_choices(conn, a.id)?;
+    let names = crate::services::questions::statute_names(conn)?;
+    let scores = a.item_scores_vec();
+    let filed = crate::services::challenges::filed_on(conn, a.id)?;
+    let mut rows = Vec::with_capacity(paper.items.len());
+    for (n, item) in paper.items.iter().enumerate() {
+        let v = versions_map[&item.v].clone();
+        let case = match v.case_id {
+            Some(id) => Some(versions.case(conn, id)?),
+            None => None,
+        };
+        rows.push(ReviewItem {
+            statute: names.name(&v.statute).to_string(),
+            case,
+            chosen: saved.get(&item.v).cloned().unwrap_or_default(),
+            points_centi: scores.get(n).copied().unwrap_or(0),
+            max_centi: item.p,
+            challenge: filed.get(&item.v).cloned(),
+            version: v,
+        });
+    }
+    Ok(rows)
 }
 
 /// Submits every open attempt whose deadline has passed, grading exactly what was saved.

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use crate::db::models::{bank as bank_db, exam as exam_db, stats as stats_db, Ts};
 use crate::db::{write_tx, DbConn};
-use crate::domain::bank::{QuestionKind, OPTION_LETTERS};
 use crate::domain::item_stats::{self, ItemInput, ItemResponse, SittingInput, SittingStats};
 use crate::error::AppResult;
 use crate::services::cache::VersionCache;
@@ -29,17 +28,14 @@ pub fn analyse_sitting(conn: &mut DbConn, cache: &VersionCache, sitting_id: i64,
         let versions = cache.get_many(conn, &ids)?;
         let saved: HashMap<i64, String> =
             exam_db::responses_of(conn, a.id)?.into_iter().map(|r| (r.question_version_id, r.choices)).collect();
-        let scores: Vec<i64> = a.item_scores.as_deref().unwrap_or("").split(',').filter_map(|x| x.parse().ok()).collect();
+        let scores = a.item_scores_vec();
         totals.push(a.score_centi.unwrap_or(0) as f64 / 100.0);
         max_total = max_total.max(a.max_centi as f64 / 100.0);
         for (n, item) in paper.items.iter().enumerate() {
             let v = &versions[&item.v];
             let entry = items.entry(item.v).or_insert_with(|| ItemInput {
                 version_id: item.v,
-                option_ids: match v.kind {
-                    QuestionKind::TrueFalse => vec!['T', 'F'],
-                    _ => OPTION_LETTERS.chars().take(v.options.len()).collect(),
-                },
+                option_ids: v.option_ids(),
                 key: v.key.clone(),
                 max_points: item.p as f64 / 100.0,
                 responses: Vec::new(),

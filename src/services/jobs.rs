@@ -18,6 +18,7 @@ pub use crate::db::models::jobs::Job;
 use crate::db::models::{audit, imports, org, Ts};
 use crate::db::{write_tx, DbConn, Pool};
 use crate::domain::jobs::{ExportRetention, JobKind, JobState, HEARTBEAT_SECONDS, STALE_AFTER_SECONDS};
+use crate::domain::said::Located;
 use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::{bank_import, file_export, people, remedial};
@@ -78,14 +79,18 @@ pub fn run_claimed(conn: &mut DbConn, id: i64, worker: &str, clock: &Clock) -> A
         JobKind::CaseImport => run_case_import(conn, &job, worker, clock),
         JobKind::FileExport => run_file_export(conn, &job, worker, clock),
     };
-    let lines = match outcome {
+    let (lines, result) = match outcome {
         Ok(()) => return Ok(()),
-        Err(Failure::Lines(lines)) => lines,
-        Err(Failure::Error(e)) => e.lines(),
+        Err(Failure::Lines(lines)) => (lines, None),
+        Err(Failure::Problems(problems)) => {
+            let lines = problems.iter().map(ToString::to_string).collect();
+            (lines, Some(json!({ "problems": problems }).to_string()))
+        }
+        Err(Failure::Error(e)) => (e.lines(), None),
     };
     let now = clock.now();
     write_tx(conn, |c| {
-        if jobs::fail(c, id, worker, &lines.join("\n"), now)? {
+        if jobs::fail(c, id, worker, &lines.join("\n"), result.as_deref(), now)? {
             audit::append(c, None, "job.failed", &format!("job:{id}"), &json!({"kind": job.kind.as_str(), "errors": lines.len()}), now)?;
         }
         Ok::<(), AppError>(())
@@ -94,6 +99,9 @@ pub fn run_claimed(conn: &mut DbConn, id: i64, worker: &str, clock: &Clock) -> A
 
 enum Failure {
     Lines(Vec<String>),
+    /// Problems to be said in the reader's language when the job's page is read (stored with
+    /// their English lines).
+    Problems(Vec<Located>),
     Error(AppError),
 }
 
@@ -202,7 +210,7 @@ fn run_question_import(conn: &mut DbConn, job: &Job, worker: &str, clock: &Clock
     progress.total(conn, parsed.entries.len())?;
     let first = bank_import::check(conn, parsed.clone(), |c, n| progress.tick(c, n, false))?;
     if bank_import::refusal(&first).is_some() {
-        return Err(Failure::Lines(bank_import::error_lines(&first)));
+        return Err(Failure::Problems(bank_import::error_problems(&first)));
     }
     progress.tick(conn, first.parsed.entries.len(), true)?;
     if !progress.ours {
@@ -219,7 +227,7 @@ fn run_question_import(conn: &mut DbConn, job: &Job, worker: &str, clock: &Clock
         // the bank as it is now: another import may have written some of these meanwhile
         let p = bank_import::check(c, parsed, |_, _| Ok(()))?;
         if bank_import::refusal(&p).is_some() {
-            return Err(Failure::Lines(bank_import::error_lines(&p)));
+            return Err(Failure::Problems(bank_import::error_problems(&p)));
         }
         let counts = bank_import::write_checked(c, &p, s.format, &s.import.file_name, &sha, Some(job.created_by), now)?;
         let report = serde_json::to_string(&counts).expect("counts serialise");
@@ -498,6 +506,13 @@ pub fn view_job(conn: &mut DbConn, id: i64, viewer: UserId, now: Ts) -> AppResul
         })
         .collect();
     Ok(view)
+}
+
+/// The problems a failed job stored to be said in the reader's language (a question import's),
+/// if it stored them so; otherwise its English lines are all there is.
+pub fn stored_problems(job: &Job) -> Option<Vec<Located>> {
+    let result: Value = serde_json::from_str(job.result.as_deref()?).ok()?;
+    serde_json::from_value(result.get("problems")?.clone()).ok()
 }
 
 /// A job for a viewer who may see it (`domain::jobs::may_view`: an officer import any admin,

@@ -379,21 +379,7 @@ pub fn version_flags(conn: &mut DbConn, version_ids: &[i64]) -> AppResult<HashMa
         .into_iter()
         .map(|(v, row)| {
             let (code, levels) = info.get(&v).cloned().unwrap_or_default();
-            let flags = add_drift(flags_of(&row, &levels, &cuts), drifted.contains(&v));
-            (
-                v,
-                MapItem {
-                    version_id: v,
-                    question_id: row.question_id,
-                    code,
-                    difficulty: row.difficulty,
-                    se: row.se,
-                    n: row.n,
-                    infit: row.infit,
-                    outfit: row.outfit,
-                    flags,
-                },
-            )
+            (v, MapItem::of(&row, code, &levels, &cuts, drifted.contains(&v)))
         })
         .collect())
 }

@@ -13,6 +13,7 @@ use crate::db::{write_tx, DbConn};
 use crate::domain::exam::{Eligibility, Release, SittingKind};
 use crate::domain::grading::MultiRule;
 use crate::domain::plans::Schedule;
+use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult};
 use crate::services::exams::{self, SittingSpec};
 use crate::timefmt::{bureau_date, bureau_offset};
@@ -35,22 +36,22 @@ pub struct PlanSpec {
 pub fn create(conn: &mut DbConn, spec: &PlanSpec, by: UserId, now: Ts) -> AppResult<i64> {
     let mut errs = spec.schedule.validate();
     if spec.name.trim().is_empty() || spec.name.chars().count() > 200 {
-        errs.push("name: required, at most 200 characters".into());
+        errs.push(Problem::plain("name", "plan.name", "required, at most 200 characters"));
     }
     if !(1..=600).contains(&spec.duration_minutes) {
-        errs.push("duration_minutes: 1–600".into());
+        errs.push(Problem::plain("duration_minutes", "plan.duration_minutes", "1–600"));
     }
     if spec.duration_minutes as i64 > spec.schedule.window_minutes {
-        errs.push("duration_minutes: longer than the window the sitting is open".into());
+        errs.push(Problem::plain("duration_minutes", "plan.duration_over_window", "longer than the window the sitting is open"));
     }
     if !(0..=100).contains(&spec.pass_percent) {
-        errs.push("pass_percent: 0–100".into());
+        errs.push(Problem::plain("pass_percent", "plan.pass_percent", "0–100"));
     }
     if exam_db::find_blueprint(conn, spec.blueprint_id)?.is_none() {
-        errs.push(format!("blueprint_id: no blueprint {}", spec.blueprint_id));
+        errs.push(crate::services::exams::no_blueprint(spec.blueprint_id));
     }
     if !errs.is_empty() {
-        return Err(AppError::invalid_lines(&errs));
+        return Err(AppError::invalid_problems(errs));
     }
     write_tx(conn, |c| {
         let id = plan_db::insert(

@@ -16,6 +16,11 @@ use crate::domain::statute_text::{Chapter, StatuteTexts};
 use crate::domain::study;
 use crate::error::{AppError, AppResult};
 
+/// A practice request refused for what was chosen (422), said on pages in the reader's language.
+pub fn refused(field: &'static str, key: &'static str, english: &str) -> AppError {
+    AppError::invalid_problems(vec![crate::domain::validation::Problem::plain(field, key, english)])
+}
+
 /// Questions per practice set.
 pub const SET_SIZE: usize = 10;
 /// Longer gaps between answers are not counted as study time.
@@ -83,7 +88,8 @@ pub fn start(conn: &mut DbConn, user_id: UserId, mode: &Mode, texts: &StatuteTex
         Mode::Statute(s) => (pick(pool.iter().filter(|c| &c.statute == s).map(|c| c.version_id).collect()), None),
         Mode::Level(l) => (pick(pool.iter().filter(|c| c.levels.contains(l)).map(|c| c.version_id).collect()), None),
         Mode::Chapter { statute, edition, index } => {
-            let ch = texts.chapters(statute, edition).get(*index).ok_or_else(|| AppError::unprocessable("mode: no such chapter"))?;
+            let ch =
+                texts.chapters(statute, edition).get(*index).ok_or_else(|| refused("mode", "practice.no_chapter", "no such chapter"))?;
             let ids: Vec<i64> = pool.iter().filter(|c| &c.statute == statute).map(|c| c.version_id).collect();
             let hits = bank_db::versions_by_ids(conn, &ids)?
                 .into_iter()
@@ -95,7 +101,11 @@ pub fn start(conn: &mut DbConn, user_id: UserId, mode: &Mode, texts: &StatuteTex
         Mode::Weak => {
             let weak = study::weakest(&crate::services::remedial::outcomes_of(conn, user_id, now)?, 3, 3);
             if weak.is_empty() {
-                return Err(AppError::unprocessable("mode: no weak areas yet — answer at least a few questions per statute first"));
+                return Err(refused(
+                    "mode",
+                    "practice.no_weak_areas",
+                    "no weak areas yet — answer at least a few questions per statute first",
+                ));
             }
             (pick(pool.iter().filter(|c| weak.contains(&c.statute)).map(|c| c.version_id).collect()), None)
         }
@@ -117,7 +127,7 @@ pub fn start(conn: &mut DbConn, user_id: UserId, mode: &Mode, texts: &StatuteTex
         }
     };
     if items.is_empty() {
-        return Err(AppError::unprocessable("mode: no live questions match this choice"));
+        return Err(refused("mode", "practice.no_questions", "no live questions match this choice"));
     }
     let (m, f) = mode.name();
     Ok(tr_db::insert_practice(conn, user_id, m, &f, plan_id, &items, now)?)
@@ -271,7 +281,7 @@ pub fn answer(
     let kind = q.kind;
     let chosen = crate::services::exams::normalise_choices(kind, v.options_vec().len(), choices)?;
     if chosen.is_empty() {
-        return Err(AppError::unprocessable("choices: choose an answer"));
+        return Err(refused("choices", "practice.choose_answer", "choose an answer"));
     }
     let key = bank_db::key_of(conn, version_id)?;
     let correct = grading::score_item(kind, MultiRule::AllOrNothing, &key, &chosen, 100) == 100;

@@ -177,6 +177,34 @@ pub fn prepare_sitting(conn: &mut DbConn, sitting_id: i64, now: Ts) -> AppResult
     Ok(drawn)
 }
 
+/// Prepares `user_id`'s paper for the sitting drawn with `seed`, for a history that must come
+/// out the same on every fresh database (the demo's past sittings): which papers drew which
+/// question then decides what the demo's calibration shows, and its journeys check that.
+pub fn prepare_seeded(conn: &mut DbConn, sitting_id: i64, user_id: UserId, seed: u64, now: Ts) -> AppResult<()> {
+    let s = exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found(format!("no sitting {sitting_id}")))?;
+    let hash = known_hash(conn, &s)?;
+    let s = exam_db::Sitting { pool_hash: hash.clone(), ..s };
+    let pool = parsed_pool(&s)?;
+    // stored as a non-negative BIGINT and re-drawn as u64 by the paper audit
+    let seed = seed & i64::MAX as u64;
+    let p = paper::draw(&pool, seed);
+    let row = prep_db::PreparedPaper {
+        sitting_id,
+        user_id,
+        seed: seed as i64,
+        paper: serde_json::to_string(&p).expect("json"),
+        max_centi: p.max_centi(),
+        pool_hash: hash,
+        prepared_at: now,
+    };
+    // replaces a paper scheduling may have prepared already
+    write_tx(conn, |c| {
+        prep_db::delete(c, sitting_id, user_id)?;
+        prep_db::insert_many(c, &[row])
+    })?;
+    Ok(())
+}
+
 /// Prepares papers for a sitting just scheduled. A failure is reported and leaves the
 /// sitting as it is: its candidates' papers are then drawn at the start (or by the sweep).
 pub fn after_scheduling(conn: &mut DbConn, sitting_id: i64, now: Ts) -> usize {

@@ -34,8 +34,7 @@ pub fn save_rules(conn: &mut DbConn, r: &RemedialRules, by: UserId, now: Ts) -> 
 /// Per item of a graded attempt: (version id, points earned, points possible).
 pub fn item_results(a: &exam_db::Attempt) -> AppResult<Vec<(i64, i64, i64)>> {
     let paper = crate::services::exams::paper_of(a)?;
-    let scores: Vec<i64> = a.item_scores.as_deref().unwrap_or("").split(',').filter_map(|s| s.parse().ok()).collect();
-    Ok(paper.items.iter().zip(scores).map(|(i, s)| (i.v, s, i.p)).collect())
+    Ok(paper.items.iter().zip(a.item_scores_vec()).map(|(i, s)| (i.v, s, i.p)).collect())
 }
 
 /// What the officer has answered: exams whose answers are released to them (or whose review a
@@ -380,32 +379,37 @@ fn decide(c: &mut DbConn, p: &tr_db::Plan, passed: bool, attempt: Option<&exam_d
         outcome => {
             let status = if outcome == AfterExam::Close { Status::Passed } else { Status::Escalated };
             tr_db::close_plan(c, p.id, status.as_str(), if passed { "passed" } else { "failed" }, now)?;
-            training::append(
-                c,
-                p.user_id,
-                kind::REMEDIAL_CLOSED,
-                bureau_date(now),
-                &format!("remedial:{}", p.id),
-                None,
-                &json!({"plan_id": p.id, "status": status.as_str(), "tries": p.exam_tries, "score": score}),
-                "",
-                None,
-                now,
-            )?;
-            crate::services::mail::notify(
-                c,
-                p.user_id,
-                "remedial_closed",
-                json!({"passed": passed, "url": format!("/remedial/{}", p.id)}),
-                now,
-            )?;
+            let filed = json!({"plan_id": p.id, "status": status.as_str(), "tries": p.exam_tries, "score": score});
+            file_and_tell(c, p, kind::REMEDIAL_CLOSED, &filed, "remedial_closed", json!({"passed": passed}), now)?;
             if status == Status::Escalated {
-                let unit = org::find(c, p.user_id)?.map(|u| u.unit_id);
-                crate::services::escalation::escalate(c, p, crate::services::escalation::why::FAILED, unit, now)?;
+                escalate_from_own_unit(c, p, crate::services::escalation::why::FAILED, now)?;
             }
         }
     }
     Ok(())
+}
+
+/// Files `kind` about plan `p` in its officer's training file (`filed`: the entry's data), and
+/// tells the officer by mail `mail` (its `params` and a link to the plan).
+fn file_and_tell(
+    c: &mut DbConn,
+    p: &tr_db::Plan,
+    kind: &str,
+    filed: &serde_json::Value,
+    mail: &str,
+    mut params: serde_json::Value,
+    now: Ts,
+) -> AppResult<()> {
+    training::append(c, p.user_id, kind, bureau_date(now), &format!("remedial:{}", p.id), None, filed, "", None, now)?;
+    params["url"] = json!(format!("/remedial/{}", p.id));
+    crate::services::mail::notify(c, p.user_id, mail, params, now)?;
+    Ok(())
+}
+
+/// Escalates plan `p` from its officer's own unit (see `escalation::escalate`).
+fn escalate_from_own_unit(c: &mut DbConn, p: &tr_db::Plan, why: &str, now: Ts) -> AppResult<i64> {
+    let unit = org::find(c, p.user_id)?.map(|u| u.unit_id);
+    crate::services::escalation::escalate(c, p, why, unit, now)
 }
 
 pub fn stage_label(stage: Stage) -> &'static str {
@@ -427,27 +431,10 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<(usize, usize)> {
                 if !tr_db::mark_overdue(c, p.id, now)? {
                     return Ok(()); // another app server marked it first
                 }
-                training::append(
-                    c,
-                    p.user_id,
-                    kind::REMEDIAL_OVERDUE,
-                    bureau_date(now),
-                    &format!("remedial:{}", p.id),
-                    None,
-                    &json!({"plan_id": p.id, "deadline": crate::timefmt::local(p.deadline), "stage": p.stage}),
-                    "",
-                    None,
-                    now,
-                )?;
-                crate::services::mail::notify(
-                    c,
-                    p.user_id,
-                    "remedial_overdue",
-                    json!({"deadline": crate::timefmt::local(p.deadline), "url": format!("/remedial/{}", p.id)}),
-                    now,
-                )?;
-                let unit = org::find(c, p.user_id)?.map(|u| u.unit_id);
-                crate::services::escalation::escalate(c, &p, crate::services::escalation::why::OVERDUE, unit, now)?;
+                let deadline = crate::timefmt::local(p.deadline);
+                let filed = json!({"plan_id": p.id, "deadline": deadline, "stage": p.stage});
+                file_and_tell(c, &p, kind::REMEDIAL_OVERDUE, &filed, "remedial_overdue", json!({"deadline": deadline}), now)?;
+                escalate_from_own_unit(c, &p, crate::services::escalation::why::OVERDUE, now)?;
                 Ok::<(), AppError>(())
             })?;
             overdue += 1;

@@ -457,11 +457,9 @@ fn panic_free_user(id: UserId) -> (org::User, String) {
 }
 
 pub fn level_name(code: &str) -> &str {
-    match code {
-        "basic" => "基本级",
-        "intermediate" => "中级",
-        "advanced" => "高级",
-        other => other,
+    match crate::domain::bank::Level::parse(code) {
+        Some(level) => level.chinese(),
+        None => code,
     }
 }
 

@@ -114,39 +114,8 @@ pub struct EligibilityRequest {
     pub date: String,
 }
 
-/// A promotion rule.
-#[derive(Serialize, ToSchema)]
-pub struct RuleOut {
-    pub id: i64,
-    pub name: String,
-    /// The post or grade promoted to.
-    pub target: String,
-    /// `basic`, `intermediate` or `advanced`; null: no certificate needed.
-    pub min_level: Option<String>,
-    pub no_open_remedial: bool,
-    pub no_failed_bimonthly_months: Option<i32>,
-    pub cert_valid_on_date: bool,
-    /// In use (offered for checks).
-    pub active: bool,
-    #[serde(with = "crate::timefmt")]
-    pub updated_at: chrono::NaiveDateTime,
-}
-
-impl From<hr::StoredRule> for RuleOut {
-    fn from(r: hr::StoredRule) -> RuleOut {
-        RuleOut {
-            id: r.id,
-            name: r.name,
-            target: r.target,
-            min_level: r.min_level,
-            no_open_remedial: r.no_open_remedial,
-            no_failed_bimonthly_months: r.no_failed_bimonthly_months,
-            cert_valid_on_date: r.cert_valid_on_date,
-            active: r.active,
-            updated_at: r.updated_at,
-        }
-    }
-}
+/// A promotion rule as the API shows it (the stored rule, without who last changed it).
+pub use crate::services::hr::StoredRule as RuleOut;
 
 /// One badge's answer.
 #[derive(Serialize, ToSchema)]
@@ -215,7 +184,7 @@ pub async fn api_eligibility(
         })
         .collect();
     Ok(Json(EligibilityResponse {
-        rule: rule.into(),
+        rule,
         date,
         lang: lang.0.into(),
         checked: results.len(),
@@ -236,7 +205,7 @@ const RULE_WRITERS: [Role; 2] = [Role::Hr, Role::Admin];
 pub async fn api_promotion_rules(state: &State<AppState>, caller: Caller<'_>) -> AppResult<Json<Vec<RuleOut>>> {
     caller.require(&RULE_READERS)?;
     let rules = with_db(state, |c| hr::rules(c)).await?;
-    Ok(Json(rules.into_iter().map(RuleOut::from).collect()))
+    Ok(Json(rules))
 }
 
 /// One promotion rule (HR, admins, unit leaders; an HR API token).
@@ -246,7 +215,7 @@ pub async fn api_promotion_rules(state: &State<AppState>, caller: Caller<'_>) ->
 pub async fn api_promotion_rule(state: &State<AppState>, caller: Caller<'_>, id: i64) -> AppResult<Json<RuleOut>> {
     caller.require(&RULE_READERS)?;
     let rule = with_db(state, move |c| hr::rule(c, id)).await?;
-    Ok(Json(rule.into()))
+    Ok(Json(rule))
 }
 
 /// Creates a promotion rule (HR and admins signed in; written to the audit log). 422 names
@@ -264,7 +233,7 @@ pub async fn api_create_promotion_rule(
     let input = json_body(body)?;
     let now = state.clock.now();
     let rule = with_db(state, move |c| hr::save_and_read_rule(c, None, &input, by, now)).await?;
-    Ok((Status::Created, Json(rule.into())))
+    Ok((Status::Created, Json(rule)))
 }
 
 /// Replaces a promotion rule (HR and admins signed in; audited with before and after).
@@ -282,7 +251,7 @@ pub async fn api_update_promotion_rule(
     let input = json_body(body)?;
     let now = state.clock.now();
     let rule = with_db(state, move |c| hr::save_and_read_rule(c, Some(id), &input, by, now)).await?;
-    Ok(Json(rule.into()))
+    Ok(Json(rule))
 }
 
 // ---- remedial plans ----

@@ -13,6 +13,7 @@ use crate::auth::Trainer;
 use crate::domain::bank::{normalise_letters, Level, QuestionContent, QuestionKind, FALSE_ID, TRUE_ID};
 use crate::domain::editions;
 use crate::domain::lifecycle::Action;
+use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult};
 use crate::services::questions::{self, Filter};
 use crate::services::{bank_review, questions::BankPage};
@@ -127,10 +128,10 @@ pub struct QuestionForm {
 }
 
 impl QuestionForm {
-    fn content(&self) -> Result<QuestionContent, Vec<String>> {
+    fn content(&self) -> Result<QuestionContent, Vec<Problem>> {
         let mut errs = Vec::new();
         let kind = QuestionKind::parse(&self.kind).unwrap_or_else(|| {
-            errs.push("type: choose single, multiple or true/false".to_string());
+            errs.push(Problem::plain("kind", "question.form_kind", "choose single, multiple or true/false"));
             QuestionKind::Single
         });
         let options: Vec<String> = if kind == QuestionKind::TrueFalse {
@@ -143,7 +144,12 @@ impl QuestionForm {
                 "T" | "true" | "对" | "正确" => TRUE_ID.to_string(),
                 "F" | "false" | "错" | "错误" => FALSE_ID.to_string(),
                 other => {
-                    errs.push(format!("answer {other:?}: choose true or false"));
+                    errs.push(Problem::with(
+                        "answer",
+                        "question.form_truefalse",
+                        vec![("got", other.to_string())],
+                        format!("{other:?}: choose true or false"),
+                    ));
                     String::new()
                 }
             }
@@ -222,13 +228,34 @@ fn preview_json(c: &QuestionContent) -> Value {
     })
 }
 
+/// The question form's problems as its page shows them: `field: sentence` in the reader's
+/// language, so each shows beside its field (`{{field_error}}`) and in the list at the top.
+pub(super) fn said(lang: &str, problems: &[Problem]) -> Vec<String> {
+    problems
+        .iter()
+        .map(|p| {
+            let sentence = crate::render::say_problem(lang, p, "");
+            if p.field.is_empty() {
+                sentence
+            } else {
+                format!("{}: {sentence}", p.field)
+            }
+        })
+        .collect()
+}
+
+fn stale() -> Problem {
+    Problem::plain("", "question.stale", STALE)
+}
+
 async fn form_page(
     ctx: &PageCtx<'_>,
     form: &QuestionForm,
     question: Option<Value>,
-    errors: Vec<String>,
+    errors: Vec<Problem>,
     preview: Option<Value>,
 ) -> AppResult<RawHtml<String>> {
+    let errors = said(ctx.lang, &errors);
     let reg = with_db(ctx.state, |c| questions::registry(c)).await?;
     let statutes: Vec<Value> = reg
         .statutes
@@ -384,7 +411,7 @@ pub async fn update(
     }
     let mut errs = content.validate(&reg);
     if form.revision != Some(q.revision) {
-        errs.push(STALE.into());
+        errs.push(stale());
     }
     if !errs.is_empty() || form.action == "preview" {
         let preview = errs.is_empty().then(|| preview_json(&content));
@@ -393,7 +420,7 @@ pub async fn update(
     let (author, now, revision) = (t.user.id, ctx.state.clock.now(), q.revision);
     let edit = with_db(ctx.state, move |c| questions::save_edit(c, id, revision, &content, author, now)).await?;
     if edit == questions::Edit::Stale {
-        return form_page(&ctx, &form, Some(qjson), vec![STALE.into()], None).await.map(Either::Left);
+        return form_page(&ctx, &form, Some(qjson), vec![stale()], None).await.map(Either::Left);
     }
     Ok(Either::Right(Redirect::to(format!("/bank/{id}"))))
 }

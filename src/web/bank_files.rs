@@ -15,6 +15,7 @@ use crate::auth::Trainer;
 use crate::domain::bank::Level;
 use crate::domain::formats::{self, Defaults, Format};
 use crate::domain::item_lint::{self, LintItem, LintLimits};
+use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult};
 use crate::services::bank_import::{self, Preview};
 
@@ -29,7 +30,8 @@ pub fn download(bytes: Vec<u8>, content_type: &str, filename: &str) -> Download 
     Download(bytes, ct, Header::new("Content-Disposition", format!("attachment; filename=\"{filename}\"")))
 }
 
-async fn form_page(ctx: &PageCtx<'_>, errors: Vec<String>) -> AppResult<RawHtml<String>> {
+async fn form_page(ctx: &PageCtx<'_>, errors: Vec<Problem>) -> AppResult<RawHtml<String>> {
+    let errors = super::bank::said(ctx.lang, &errors);
     let names = with_db(ctx.state, |c| crate::services::questions::statute_names(c)).await?;
     ctx.render(
         "bank/import",
@@ -72,7 +74,13 @@ pub async fn upload(
     let f = form.0;
     let mut errors = Vec::new();
     if f.file.len() > MAX_BANK_FILE_BYTES {
-        errors.push(format!("file: larger than {} MB; split it into several files", MAX_BANK_FILE_BYTES / 1024 / 1024));
+        let mb = MAX_BANK_FILE_BYTES / 1024 / 1024;
+        errors.push(Problem::with(
+            "file",
+            "bank_file.upload_too_large",
+            vec![("mb", mb.to_string())],
+            format!("larger than {mb} MB; split it into several files"),
+        ));
     }
     // the name as the trainer's computer sent it: only its last part, for display and the extension
     let raw = f.file.raw_name().map(|n| n.dangerous_unsafe_unsanitized_raw().as_str().to_string()).unwrap_or_default();
@@ -82,8 +90,13 @@ pub async fn upload(
         other => Format::parse_name(other),
     };
     let Some(format) = format else {
-        errors.push(format!(
-            "format: cannot tell the format of {file_name:?}; use .xlsx, .xml (Moodle), .gift, .txt (Aiken) or .toml, or choose the format"
+        errors.push(Problem::with(
+            "format",
+            "bank_file.upload_format",
+            vec![("name", file_name.clone())],
+            format!(
+                "cannot tell the format of {file_name:?}; use .xlsx, .xml (Moodle), .gift, .txt (Aiken) or .toml, or choose the format"
+            ),
         ));
         return form_page(&ctx, errors).await.map(rocket::Either::Left);
     };
@@ -92,7 +105,7 @@ pub async fn upload(
         d => match d.parse::<i32>() {
             Ok(n) if (1..=3).contains(&n) => Some(n),
             _ => {
-                errors.push("difficulty: 1, 2 or 3".into());
+                errors.push(Problem::plain("difficulty", "bank_file.upload_difficulty", "1, 2 or 3"));
                 None
             }
         },
@@ -102,11 +115,13 @@ pub async fn upload(
         return form_page(&ctx, errors).await.map(rocket::Either::Left);
     }
     let Some(path) = f.file.path().map(|p| p.to_path_buf()) else {
-        return form_page(&ctx, vec!["file: choose a file to upload".into()]).await.map(rocket::Either::Left);
+        let none = Problem::plain("file", "bank_file.upload_no_file", "choose a file to upload");
+        return form_page(&ctx, vec![none]).await.map(rocket::Either::Left);
     };
     let bytes = rocket::tokio::fs::read(&path).await.map_err(|e| AppError::bad_request(format!("cannot read the upload: {e}")))?;
     if bytes.is_empty() {
-        return form_page(&ctx, vec!["file: the file is empty".into()]).await.map(rocket::Either::Left);
+        let empty = Problem::plain("file", "bank_file.upload_empty", "the file is empty");
+        return form_page(&ctx, vec![empty]).await.map(rocket::Either::Left);
     }
     let defaults = Defaults {
         statute: f.statute.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
@@ -119,7 +134,10 @@ pub async fn upload(
     Ok(rocket::Either::Right(Redirect::to(format!("/bank/import/{id}"))))
 }
 
-fn preview_json(p: &Preview, file_name: &str) -> Value {
+/// A checked file as its preview shows it, each problem and place said in `lang`.
+fn preview_json(p: &Preview, file_name: &str, lang: &str) -> Value {
+    use crate::render::{say_located, say_said};
+    let said = |problems: &[crate::domain::said::Located]| problems.iter().map(|e| say_located(lang, e)).collect::<Vec<_>>();
     let items: Vec<LintItem<'_>> = p
         .parsed
         .entries
@@ -140,15 +158,16 @@ fn preview_json(p: &Preview, file_name: &str) -> Value {
         .zip(&p.changes)
         .map(|(e, change)| {
             json!({
-                "location": e.location, "code": e.code, "kind": e.content.kind.as_str(), "statute": e.content.statute,
+                "location": say_said(lang, &e.location), "code": e.code, "kind": e.content.kind.as_str(), "statute": e.content.statute,
                 "edition": e.content.edition, "articles": e.content.articles.join("、"), "stem": e.content.stem.chars().take(60).collect::<String>(),
-                "case": e.case.as_ref().map(|c| c.code.clone()), "errors": e.errors, "change": change,
+                "case": e.case.as_ref().map(|c| c.code.clone()), "errors": said(&e.errors), "change": change,
                 "incomplete": e.incomplete, "cues": lint.cues.get(&e.code).cloned().unwrap_or_default(),
             })
         })
         .collect();
     json!({
-        "entries": entries, "unsupported": p.parsed.unsupported, "file_errors": p.parsed.file_errors, "counts": p.counts,
+        "entries": entries, "file_errors": said(&p.parsed.file_errors), "counts": p.counts,
+        "unsupported": p.parsed.unsupported.iter().map(|u| json!({"location": say_said(lang, &u.location), "kind": u.kind, "title": u.title})).collect::<Vec<_>>(),
         "error_count": p.parsed.error_count(), "committable": p.committable(), "lint": lint_json(&lint),
     })
 }
@@ -190,7 +209,7 @@ pub async fn preview(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Out
         "bank/import_preview",
         json!({
             "id": imp.id, "file_name": imp.file_name, "format": imp.format, "created_at": local(imp.created_at),
-            "committed_at": imp.committed_at.map(local), "report": report, "p": preview_json(&p, &imp.file_name),
+            "committed_at": imp.committed_at.map(local), "report": report, "p": preview_json(&p, &imp.file_name, ctx.lang),
             "job": job, "committing": committing,
         }),
     )

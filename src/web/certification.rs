@@ -6,7 +6,7 @@ use crate::domain::ids::UserId;
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
-use rocket::{get, post};
+use rocket::{get, post, Either};
 use serde_json::{json, Value};
 
 use super::pages::{CsrfForm, PageCtx};
@@ -14,6 +14,7 @@ use super::{local, with_db};
 use crate::auth::{Admin, Officer, Personnel, Trainer};
 use crate::domain::bank::Level;
 use crate::domain::certification::{CertRules, Ineligible};
+use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult};
 use crate::services::certification as cert;
 use crate::timefmt::bureau_date;
@@ -97,7 +98,9 @@ pub struct EnrolForm {
 
 #[post("/certification/registrations", data = "<f>")]
 pub async fn enrol(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfForm<EnrolForm>) -> AppResult<RawHtml<String>> {
-    let Some(level) = Level::parse(&f.0.level) else { return manage_page(&ctx, vec!["level: choose a level".into()], None).await };
+    let Some(level) = Level::parse(&f.0.level) else {
+        return manage_page(&ctx, ctx.problem_lines(&[Problem::plain("", "cert.choose_level", "level: choose a level")]), None).await;
+    };
     let badge = f.0.badge.trim().to_string();
     let (by, now) = (t.user.id, ctx.state.clock.now());
     let b = badge.clone();
@@ -161,7 +164,7 @@ pub async fn save_rules(ctx: PageCtx<'_>, a: Admin<'_>, f: CsrfForm<RulesForm>) 
     let r2 = r.clone();
     match with_db(ctx.state, move |c| cert::save_rules(c, &r2, by, now)).await {
         Ok(()) => rules_page(&ctx, &r, vec![], true).await,
-        Err(e) if e.is_invalid() => rules_page(&ctx, &r, e.lines(), false).await,
+        Err(e) if e.is_invalid() => rules_page(&ctx, &r, ctx.form_lines(&e), false).await,
         Err(e) => Err(e),
     }
 }
@@ -174,19 +177,37 @@ pub struct PostForm {
 }
 
 /// Records an officer's change of post (HR or admin).
+/// A refused change shows the officer's page again with the problems beside the fields.
 #[post("/admin/users/<id>/post", data = "<f>")]
-pub async fn change_post(ctx: PageCtx<'_>, p: Personnel<'_>, id: UserId, f: CsrfForm<PostForm>) -> AppResult<Redirect> {
+pub async fn change_post(
+    ctx: PageCtx<'_>,
+    p: Personnel<'_>,
+    id: UserId,
+    f: CsrfForm<PostForm>,
+) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let f = f.0;
-    let on = chrono::NaiveDate::parse_from_str(f.effective_on.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::unprocessable("effective_on: the date the change took effect, YYYY-MM-DD"))?;
+    let Ok(on) = chrono::NaiveDate::parse_from_str(f.effective_on.trim(), "%Y-%m-%d") else {
+        let p = Problem::plain("effective_on", "cert.effective_on", "the date the change took effect, YYYY-MM-DD");
+        return officer_page(&ctx, id, &f, ctx.problem_lines(&[p])).await.map(Either::Left);
+    };
     let (by, now) = (p.user.id, ctx.state.clock.now());
-    with_db(ctx.state, move |c| cert::record_post_change(c, id, &f.post, f.enforcement_post, on, by, now)).await?;
-    Ok(Redirect::to(format!("/officers/{id}")))
+    let post = f.post.clone();
+    match with_db(ctx.state, move |c| cert::record_post_change(c, id, &post, f.enforcement_post, on, by, now)).await {
+        Ok(()) => Ok(Either::Right(Redirect::to(format!("/officers/{id}")))),
+        Err(e) if e.is_invalid() => officer_page(&ctx, id, &f, ctx.form_lines(&e)).await.map(Either::Left),
+        Err(e) => Err(e),
+    }
 }
 
 /// An officer's certification record (HR, admins; leaders and the officer see it elsewhere).
 #[get("/officers/<id>")]
 pub async fn officer(ctx: PageCtx<'_>, _p: Personnel<'_>, id: UserId) -> AppResult<RawHtml<String>> {
+    let blank = PostForm { post: String::new(), enforcement_post: true, effective_on: String::new() };
+    officer_page(&ctx, id, &blank, vec![]).await
+}
+
+/// The officer's record with the post-change form as typed and its problems.
+async fn officer_page(ctx: &PageCtx<'_>, id: UserId, typed: &PostForm, errors: Vec<String>) -> AppResult<RawHtml<String>> {
     let today = bureau_date(ctx.state.clock.now());
     let (u, certs, posts) = with_db(ctx.state, move |c| cert::record_of(c, id, today)).await?;
     ctx.render(
@@ -196,6 +217,8 @@ pub async fn officer(ctx: PageCtx<'_>, _p: Personnel<'_>, id: UserId) -> AppResu
             "certs": certs.iter().map(|(c, s)| json!({"number": c.number, "level": c.level, "issued_on": c.issued_on.to_string(), "expires_on": c.expires_on.to_string(), "status": s.as_str(), "ended_on": c.ended_on.map(|d| d.to_string())})).collect::<Vec<_>>(),
             "posts": posts.iter().map(|p| json!({"post": p.post, "enforcement": p.enforcement_post, "on": p.effective_on.to_string()})).collect::<Vec<_>>(),
             "today": today.to_string(),
+            "typed": {"post": typed.post, "enforcement_post": typed.enforcement_post, "effective_on": typed.effective_on},
+            "errors": errors,
         }),
     )
 }

@@ -188,61 +188,38 @@ pub async fn submit(
     Ok(Redirect::to(format!("/attempts/{attempt_id}/result")))
 }
 
+/// One question of the released review on the result page.
+fn review_json(number: usize, item: &exams::ReviewItem) -> Value {
+    let v = &item.version;
+    let chosen = &item.chosen;
+    let options: Vec<Value> = if v.kind == crate::domain::bank::QuestionKind::TrueFalse {
+        ["T", "F"].iter().map(|id| json!({"id": id, "label": "", "tf": true, "text": if *id == "T" {"正确"} else {"错误"}, "correct": v.key.contains(id), "chosen": chosen.contains(id)})).collect()
+    } else {
+        // authored order with letters, so an explanation's "选项C" means what it says
+        crate::domain::bank::OPTION_LETTERS.chars().zip(v.options.iter()).map(|(id, text)| {
+            json!({"id": id.to_string(), "label": format!("{id}. "), "tf": false, "text": text, "correct": v.key.contains(id), "chosen": chosen.contains(id)})
+        }).collect()
+    };
+    let (got, max) = (item.points_centi, item.max_centi);
+    json!({
+        "number": number, "stem": v.stem, "options": options, "explanation": v.explanation,
+        "statute": item.statute, "articles": v.articles.join("、"),
+        "case_title": item.case.as_ref().map(|c| c.0.clone()), "case_text": item.case.as_ref().map(|c| c.1.clone()),
+        "points": format_points(got), "max": format_points(max), "full": got == max, "unanswered": chosen.is_empty(),
+        "v": v.id, "challenge": item.challenge.as_ref().map(|c| json!({"status": c.status, "reason": c.decision_reason})),
+    })
+}
+
 #[get("/attempts/<attempt_id>/result")]
 pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let uid = officer.user.id;
     let now = ctx.state.clock.now();
     let versions = ctx.state.versions.clone();
-    let out = with_db(ctx.state, move |c| {
-        let a = exams::own_attempt(c, attempt_id, uid)?;
-        if a.submitted_at.is_none() && now < a.deadline {
-            return Ok(None);
-        }
-        // another sitting's answers and explanations stay closed while a graded exam is open
-        crate::services::exam_mode::ensure_free(c, uid, Some(a.id), now)?;
-        let a = if a.submitted_at.is_none() { exams::submit(c, &versions, a.id, "auto", now)? } else { a };
-        let s = crate::services::exams::sitting_of(c, a.sitting_id)?;
-        let scaled = crate::services::scale::of_attempt(c, a.id)?;
-        let r = exams::result_for_candidate(&a, &s, scaled.as_ref(), now);
-        let review = if exams::answers_released(&a, &s, now) {
-            let paper = exams::paper_of(&a)?;
-            let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
-            let versions_map = versions.get_many(c, &ids)?;
-            let saved = exams::saved_choices(c, a.id)?;
-            let names = crate::services::questions::statute_names(c)?;
-            let scores: Vec<i64> = a.item_scores.as_deref().unwrap_or("").split(',').filter_map(|x| x.parse().ok()).collect();
-            let filed = crate::services::challenges::filed_on(c, a.id)?;
-            let mut rows = Vec::new();
-            for (n, item) in paper.items.iter().enumerate() {
-                let v = &versions_map[&item.v];
-                let case = match v.case_id { Some(id) => Some(versions.case(c, id)?), None => None };
-                let chosen = saved.get(&item.v).cloned().unwrap_or_default();
-                let options: Vec<Value> = if v.kind == crate::domain::bank::QuestionKind::TrueFalse {
-                    ["T", "F"].iter().map(|id| json!({"id": id, "label": "", "tf": true, "text": if *id == "T" {"正确"} else {"错误"}, "correct": v.key.contains(id), "chosen": chosen.contains(id)})).collect()
-                } else {
-                    // authored order with letters, so an explanation's "选项C" means what it says
-                    crate::domain::bank::OPTION_LETTERS.chars().zip(v.options.iter()).map(|(id, text)| {
-                        json!({"id": id.to_string(), "label": format!("{id}. "), "tf": false, "text": text, "correct": v.key.contains(id), "chosen": chosen.contains(id)})
-                    }).collect()
-                };
-                let got = scores.get(n).copied().unwrap_or(0);
-                rows.push(json!({
-                    "number": n + 1, "stem": v.stem, "options": options, "explanation": v.explanation,
-                    "statute": names.name(&v.statute), "articles": v.articles.join("、"),
-                    "case_title": case.as_ref().map(|c| c.0.clone()), "case_text": case.as_ref().map(|c| c.1.clone()),
-                    "points": format_points(got), "max": format_points(item.p), "full": got == item.p, "unanswered": chosen.is_empty(),
-                    "v": item.v, "challenge": filed.get(&item.v).map(|c| json!({"status": c.status, "reason": c.decision_reason})),
-                }));
-            }
-            Some(rows)
-        } else {
-            None
-        };
-        let scaled = if r.score_released { scaled } else { None };
-        Ok(Some((a, s, r, review, scaled)))
-    })
-    .await?;
-    let Some((a, s, r, review, scaled)) = out else { return Ok(Either::Right(Redirect::to(format!("/attempts/{attempt_id}")))) };
+    let out = with_db(ctx.state, move |c| exams::result_view(c, &versions, attempt_id, uid, now)).await?;
+    let Some(exams::ResultView { attempt: a, sitting: s, result: r, scaled, review }) = out else {
+        return Ok(Either::Right(Redirect::to(format!("/attempts/{attempt_id}"))));
+    };
+    let review: Option<Vec<Value>> = review.map(|items| items.iter().enumerate().map(|(n, item)| review_json(n + 1, item)).collect());
     let review_shown = review.is_some();
     ctx.render(
         "exams/result",

@@ -44,7 +44,10 @@ pub async fn job_show(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<E
         return Ok(Either::Right(Redirect::to(format!("/admin/jobs/{id}"))));
     }
     let result: Value = job.result.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or(Value::Null);
-    let errors: Vec<&str> = job.errors.as_deref().map(|e| e.lines().collect()).unwrap_or_default();
+    let errors: Vec<String> = match jobs::stored_problems(&job) {
+        Some(problems) => problems.iter().map(|p| crate::render::say_located(ctx.lang, p)).collect(),
+        None => job.errors.as_deref().map(|e| e.lines().map(str::to_string).collect()).unwrap_or_default(),
+    };
     let back = match job.kind {
         JobKind::QuestionImport => job.subject_id.map(|s| format!("/bank/import/{s}")).unwrap_or_else(|| "/bank/import".into()),
         JobKind::CaseImport => "/remedial/case-evaluations".into(),

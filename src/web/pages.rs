@@ -132,6 +132,10 @@ pub fn error_page(req: &Request<'_>, e: &AppError) -> String {
 /// An error's particulars in `lang`: its catalogue sentences where it carries them, else its
 /// message.
 pub fn said(renderer: &crate::render::Renderer, lang: &str, e: &AppError) -> String {
+    if !e.problems.is_empty() {
+        let parts: Vec<String> = e.problems.iter().map(|p| crate::render::say_problem(lang, p, "")).collect();
+        return parts.join(if lang == "en" { "; " } else { "；" });
+    }
     if e.localized.is_empty() {
         return e.message.clone();
     }
@@ -164,6 +168,34 @@ impl PageCtx<'_> {
     /// [`said`] for this page's reader.
     pub fn said(&self, e: &AppError) -> String {
         said(&self.state.renderer, self.lang, e)
+    }
+
+    /// Problems as a form shows them: `field: sentence`, the sentence from the catalogue in the
+    /// reader's language (the field's name places it beside its field, `{{field_error}}`; the
+    /// list at the top says the sentence alone, `{{problem}}`); a problem of the whole form is
+    /// its sentence.
+    pub fn problem_lines(&self, problems: &[crate::domain::validation::Problem]) -> Vec<String> {
+        problems
+            .iter()
+            .map(|p| {
+                let sentence = crate::render::say_problem(self.lang, p, "");
+                if p.field.is_empty() {
+                    sentence
+                } else {
+                    format!("{}: {sentence}", p.field)
+                }
+            })
+            .collect()
+    }
+
+    /// An invalid input's lines for its form: [`PageCtx::problem_lines`] where the service named
+    /// its problems by catalogue key, else [`AppError::lines`].
+    pub fn form_lines(&self, e: &AppError) -> Vec<String> {
+        if e.problems.is_empty() {
+            e.lines()
+        } else {
+            self.problem_lines(&e.problems)
+        }
     }
 }
 

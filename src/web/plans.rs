@@ -14,6 +14,7 @@ use crate::auth::Trainer;
 use crate::domain::exam::{Eligibility, Release};
 use crate::domain::grading::MultiRule;
 use crate::domain::plans::Schedule;
+use crate::domain::validation::Problem;
 use crate::error::AppResult;
 use crate::services::plans::{self, PlanSpec};
 
@@ -72,16 +73,16 @@ pub async fn create(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfForm<PlanForm>) -> 
     let f = f.0;
     let mut errs = Vec::new();
     let first = chrono::NaiveDate::parse_from_str(f.first_date.trim(), "%Y-%m-%d")
-        .map_err(|_| errs.push("first_date: the date of the first exam, YYYY-MM-DD".to_string()))
+        .map_err(|_| errs.push(Problem::plain("first_date", "plan.first_date", "the date of the first exam, YYYY-MM-DD")))
         .ok();
     let opens = chrono::NaiveTime::parse_from_str(f.opens_at.trim(), "%H:%M")
-        .map_err(|_| errs.push("opens_at: the opening time, HH:MM".to_string()))
+        .map_err(|_| errs.push(Problem::plain("opens_at", "plan.opens_at", "the opening time, HH:MM")))
         .ok();
     if f.blueprint_id.is_none() {
-        errs.push("blueprint_id: choose a blueprint".into());
+        errs.push(Problem::plain("blueprint_id", "sitting.choose_blueprint", "choose a blueprint"));
     }
     if !errs.is_empty() {
-        return page(&ctx, &f, errs).await.map(Either::Left);
+        return page(&ctx, &f, ctx.problem_lines(&errs)).await.map(Either::Left);
     }
     let spec = PlanSpec {
         name: f.name.clone(),
@@ -103,7 +104,7 @@ pub async fn create(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfForm<PlanForm>) -> 
     let (by, now) = (t.user.id, ctx.state.clock.now());
     match with_db(ctx.state, move |c| plans::create(c, &spec, by, now)).await {
         Ok(_) => Ok(Either::Right(Redirect::to("/plans"))),
-        Err(e) if e.is_invalid() => page(&ctx, &f, e.lines()).await.map(Either::Left),
+        Err(e) if e.is_invalid() => page(&ctx, &f, ctx.form_lines(&e)).await.map(Either::Left),
         Err(e) => Err(e),
     }
 }

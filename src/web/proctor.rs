@@ -32,19 +32,22 @@ fn rows_json(rows: &[proctor::ProctorRow]) -> Vec<Value> {
         .collect()
 }
 
+/// A proctor's form answers with the proctor page again (saying why not) or a redirect.
+type Reply = AppResult<rocket::Either<RawHtml<String>, Redirect>>;
+
 /// After a proctor's action: back to the proctor page, or the page again with the reason when
 /// the action was refused with one of the `shown` statuses (a wrong value, a conflict).
-async fn back_to_proctor<T>(
-    ctx: &PageCtx<'_>,
-    id: i64,
-    r: AppResult<T>,
-    shown: &[u16],
-) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+async fn back_to_proctor<T>(ctx: &PageCtx<'_>, id: i64, r: AppResult<T>, shown: &[u16]) -> Reply {
     match r {
         Ok(_) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/proctor")))),
-        Err(e) if shown.contains(&e.http_status()) => page(ctx, id, "sittings/proctor", vec![e.message]).await.map(rocket::Either::Left),
+        Err(e) if shown.contains(&e.http_status()) => refused(ctx, id, vec![e.message]).await,
         Err(e) => Err(e),
     }
+}
+
+/// The proctor page again, with why the action was not done.
+async fn refused(ctx: &PageCtx<'_>, id: i64, why: Vec<String>) -> Reply {
+    page(ctx, id, "sittings/proctor", why).await.map(rocket::Either::Left)
 }
 
 async fn page(ctx: &PageCtx<'_>, id: i64, template: &str, errors: Vec<String>) -> AppResult<RawHtml<String>> {
@@ -85,12 +88,7 @@ pub struct TimeForm {
 }
 
 #[post("/sittings/<id>/extra-time", data = "<f>")]
-pub async fn extra_time(
-    ctx: PageCtx<'_>,
-    t: Trainer<'_>,
-    id: i64,
-    f: CsrfForm<TimeForm>,
-) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+pub async fn extra_time(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<TimeForm>) -> Reply {
     let f = f.0;
     let (by, now) = (t.user.id, ctx.state.clock.now());
     let r = with_db(ctx.state, move |c| proctor::grant_extra_time(c, id, f.attempt_id, f.minutes, &f.reason, by, now)).await;
@@ -98,12 +96,7 @@ pub async fn extra_time(
 }
 
 #[post("/sittings/<id>/reopen", data = "<f>")]
-pub async fn reopen(
-    ctx: PageCtx<'_>,
-    t: Trainer<'_>,
-    id: i64,
-    f: CsrfForm<TimeForm>,
-) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+pub async fn reopen(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<TimeForm>) -> Reply {
     let f = f.0;
     let (by, now) = (t.user.id, ctx.state.clock.now());
     let r = with_db(ctx.state, move |c| proctor::reopen(c, id, f.attempt_id, f.minutes, &f.reason, by, now)).await;
@@ -117,21 +110,14 @@ pub struct MakeupForm {
 }
 
 #[post("/sittings/<id>/makeup", data = "<f>")]
-pub async fn makeup(
-    ctx: PageCtx<'_>,
-    t: Trainer<'_>,
-    id: i64,
-    f: CsrfForm<MakeupForm>,
-) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+pub async fn makeup(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<MakeupForm>) -> Reply {
     let (Some(opens), Some(closes)) = (parse_local_datetime(&f.0.opens_at), parse_local_datetime(&f.0.closes_at)) else {
-        return page(&ctx, id, "sittings/proctor", vec!["opens_at, closes_at: give the make-up window".into()])
-            .await
-            .map(rocket::Either::Left);
+        return refused(&ctx, id, vec!["opens_at, closes_at: give the make-up window".into()]).await;
     };
     let (by, now) = (t.user.id, ctx.state.clock.now());
     match with_db(ctx.state, move |c| plans::open_makeup(c, id, opens, closes, by, now)).await {
         Ok(new_id) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{new_id}")))),
-        Err(e) if e.is_invalid() => page(&ctx, id, "sittings/proctor", e.lines()).await.map(rocket::Either::Left),
+        Err(e) if e.is_invalid() => refused(&ctx, id, e.lines()).await,
         Err(e) => Err(e),
     }
 }
@@ -145,18 +131,11 @@ pub struct DowntimeForm {
 
 /// Compensates every candidate of the sitting for a server outage.
 #[post("/sittings/<id>/downtime", data = "<f>")]
-pub async fn downtime(
-    ctx: PageCtx<'_>,
-    t: Trainer<'_>,
-    id: i64,
-    f: CsrfForm<DowntimeForm>,
-) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+pub async fn downtime(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<DowntimeForm>) -> Reply {
     let f = f.0;
     let (by, now) = (t.user.id, ctx.state.clock.now());
     let Some(since) = super::parse_local_datetime(&f.since) else {
-        return page(&ctx, id, "sittings/proctor", vec!["since: when the outage began, YYYY-MM-DDTHH:MM".into()])
-            .await
-            .map(rocket::Either::Left);
+        return refused(&ctx, id, vec!["since: when the outage began, YYYY-MM-DDTHH:MM".into()]).await;
     };
     let r = with_db(ctx.state, move |c| {
         crate::services::exams::sitting(c, id)?;
@@ -173,13 +152,7 @@ pub struct DismissForm {
 
 /// Dismisses a focus event the proctor judges false: it stops counting toward the limit.
 #[post("/sittings/<id>/events/<event_id>/dismiss", data = "<f>")]
-pub async fn dismiss_event(
-    ctx: PageCtx<'_>,
-    t: Trainer<'_>,
-    id: i64,
-    event_id: i64,
-    f: CsrfForm<DismissForm>,
-) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+pub async fn dismiss_event(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, event_id: i64, f: CsrfForm<DismissForm>) -> Reply {
     let (by, now, reason) = (t.user.id, ctx.state.clock.now(), f.0.reason);
     let r = with_db(ctx.state, move |c| proctor::dismiss_event(c, id, event_id, &reason, by, now)).await;
     back_to_proctor(&ctx, id, r, &[409, 422]).await
@@ -192,12 +165,7 @@ pub struct LetInForm {
 
 /// Lets a candidate locked out by wrong access codes try again.
 #[post("/sittings/<id>/let-in", data = "<f>")]
-pub async fn let_in(
-    ctx: PageCtx<'_>,
-    t: Trainer<'_>,
-    id: i64,
-    f: CsrfForm<LetInForm>,
-) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+pub async fn let_in(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<LetInForm>) -> Reply {
     let (by, now, badge) = (t.user.id, ctx.state.clock.now(), f.0.badge);
     let r = with_db(ctx.state, move |c| proctor::let_in(c, id, &badge, by, now)).await;
     back_to_proctor(&ctx, id, r, &[404, 409, 422]).await
@@ -228,12 +196,7 @@ pub struct ExceptionForm {
 }
 
 #[post("/sittings/<id>/exceptions", data = "<f>")]
-pub async fn grant_exception(
-    ctx: PageCtx<'_>,
-    a: crate::auth::Admin<'_>,
-    id: i64,
-    f: CsrfForm<ExceptionForm>,
-) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
+pub async fn grant_exception(ctx: PageCtx<'_>, a: crate::auth::Admin<'_>, id: i64, f: CsrfForm<ExceptionForm>) -> Reply {
     let (by, now, f) = (a.user.id, ctx.state.clock.now(), f.0);
     match with_db(ctx.state, move |c| proctor::grant_exception(c, id, &f.badge, &f.reason, by, now)).await {
         Ok(()) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/exceptions")))),

@@ -17,6 +17,7 @@ use crate::domain::exam_room::{OnLimit, RoomControls};
 use crate::domain::grading::{format_points, MultiRule};
 use crate::domain::org::Role;
 use crate::domain::paper::{BlueprintRule, BlueprintSpec, RuleKind};
+use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult};
 use crate::services::exams::{self, ResultRow, SittingSpec};
 use crate::services::{item_analysis, people, questions};
@@ -66,18 +67,25 @@ pub struct BlueprintForm {
 use crate::domain::grading::parse_points;
 
 impl BlueprintForm {
-    fn spec(&self) -> Result<BlueprintSpec, Vec<String>> {
+    fn spec(&self) -> Result<BlueprintSpec, Vec<Problem>> {
         let mut errs = Vec::new();
         let mut rules = Vec::new();
         let tolerance_permille = match self.tolerance.as_deref().unwrap_or("").trim() {
             "" => None,
-            t => match t.trim_end_matches(['%', '％']).trim().parse::<f64>() {
-                Ok(p) if p.is_finite() && p > 0.0 && p <= 50.0 => Some(((p * 10.0).round() as u32).max(1)),
-                _ => {
-                    errs.push(format!("tolerance: give a percentage of the paper's points above 0 and at most 50 (such as 2.5), or leave it empty; got {t:?}"));
-                    None
+            t => {
+                match t.trim_end_matches(['%', '％']).trim().parse::<f64>() {
+                    Ok(p) if p.is_finite() && p > 0.0 && p <= 50.0 => Some(((p * 10.0).round() as u32).max(1)),
+                    _ => {
+                        errs.push(Problem::with(
+                        "tolerance",
+                        "blueprint.tolerance_typed",
+                        vec![("got", format!("{t:?}"))],
+                        format!("give a percentage of the paper's points above 0 and at most 50 (such as 2.5), or leave it empty; got {t:?}"),
+                    ));
+                        None
+                    }
                 }
-            },
+            }
         };
         for (i, r) in self.rules.iter().enumerate() {
             if r.count.trim().is_empty() || r.count.trim() == "0" {
@@ -104,7 +112,12 @@ impl BlueprintForm {
                     count,
                     points_centi,
                 }),
-                _ => errs.push(format!("row {n}: choose a type, and give a whole count and points above 0")),
+                _ => errs.push(Problem::with(
+                    "",
+                    "blueprint.row",
+                    vec![("n", n.to_string())],
+                    format!("row {n}: choose a type, and give a whole count and points above 0"),
+                )),
             }
         }
         if errs.is_empty() {
@@ -156,14 +169,14 @@ pub async fn create_blueprint(
     let form = form.0;
     let spec = match form.spec() {
         Ok(s) => s,
-        Err(e) => return blueprint_form_page(&ctx, &form, e).await.map(Either::Left),
+        Err(e) => return blueprint_form_page(&ctx, &form, ctx.problem_lines(&e)).await.map(Either::Left),
     };
     let name = form.name.clone();
     let by = t.user.id;
     let now = ctx.state.clock.now();
     match with_db(ctx.state, move |c| exams::create_blueprint(c, &name, &spec, Some(by), now)).await {
         Ok(_) => Ok(Either::Right(Redirect::to("/blueprints"))),
-        Err(e) if e.is_invalid() => blueprint_form_page(&ctx, &form, e.lines()).await.map(Either::Left),
+        Err(e) if e.is_invalid() => blueprint_form_page(&ctx, &form, ctx.form_lines(&e)).await.map(Either::Left),
         Err(e) => Err(e),
     }
 }
@@ -208,26 +221,24 @@ pub struct SittingForm {
 }
 
 impl SittingForm {
-    fn spec(&self) -> Result<SittingSpec, Vec<String>> {
+    fn spec(&self) -> Result<SittingSpec, Vec<Problem>> {
         let mut errs = Vec::new();
-        let kind = SittingKind::parse(&self.kind).ok_or("kind: choose a kind").map_err(|e| errs.push(e.to_string())).ok();
-        let opens = parse_local_datetime(&self.opens_at).ok_or(()).map_err(|_| errs.push("opens_at: give a date and time".into())).ok();
-        let closes = parse_local_datetime(&self.closes_at).ok_or(()).map_err(|_| errs.push("closes_at: give a date and time".into())).ok();
-        let multi = MultiRule::parse(&self.multi_rule).ok_or(()).map_err(|_| errs.push("multi_rule: choose a rule".into())).ok();
-        let sr =
-            Release::parse(&self.score_release).ok_or(()).map_err(|_| errs.push("score_release: choose when scores are shown".into())).ok();
-        let ar = Release::parse(&self.answer_release)
-            .ok_or(())
-            .map_err(|_| errs.push("answer_release: choose when answers are shown".into()))
-            .ok();
+        let mut missing = |field: &'static str, english: &str| errs.push(Problem::plain(field, missing_key(field), english));
+        let kind = SittingKind::parse(&self.kind).ok_or(()).map_err(|_| missing("kind", "choose a kind")).ok();
+        let opens = parse_local_datetime(&self.opens_at).ok_or(()).map_err(|_| missing("opens_at", "give a date and time")).ok();
+        let closes = parse_local_datetime(&self.closes_at).ok_or(()).map_err(|_| missing("closes_at", "give a date and time")).ok();
+        let multi = MultiRule::parse(&self.multi_rule).ok_or(()).map_err(|_| missing("multi_rule", "choose a rule")).ok();
+        let sr = Release::parse(&self.score_release).ok_or(()).map_err(|_| missing("score_release", "choose when scores are shown")).ok();
+        let ar =
+            Release::parse(&self.answer_release).ok_or(()).map_err(|_| missing("answer_release", "choose when answers are shown")).ok();
         if self.blueprint_id.is_none() {
-            errs.push("blueprint_id: choose a blueprint".into());
+            missing("blueprint_id", "choose a blueprint");
         }
         if self.duration_minutes.is_none() {
-            errs.push("duration_minutes: give the time allowed in minutes".into());
+            missing("duration_minutes", "give the time allowed in minutes");
         }
         if self.pass_percent.is_none() {
-            errs.push("pass_percent: give the pass mark in per cent".into());
+            missing("pass_percent", "give the pass mark in per cent");
         }
         if !errs.is_empty() {
             return Err(errs);
@@ -287,6 +298,21 @@ impl SittingForm {
     }
 }
 
+/// The catalogue key of a sitting form's field left empty or unread.
+fn missing_key(field: &str) -> &'static str {
+    match field {
+        "kind" => "sitting.choose_kind",
+        "opens_at" => "sitting.opens_at_missing",
+        "closes_at" => "sitting.closes_at_missing",
+        "multi_rule" => "sitting.choose_multi_rule",
+        "score_release" => "sitting.choose_score_release",
+        "answer_release" => "sitting.choose_answer_release",
+        "blueprint_id" => "sitting.choose_blueprint",
+        "duration_minutes" => "sitting.duration_missing",
+        _ => "sitting.pass_percent_missing",
+    }
+}
+
 const POLICE_TYPES: [&str; 8] = ["派出所", "刑侦", "治安", "交警", "经侦", "禁毒", "法制", "巡警"];
 
 async fn sitting_form_page(ctx: &PageCtx<'_>, form: &SittingForm, errors: Vec<String>) -> AppResult<RawHtml<String>> {
@@ -336,13 +362,13 @@ pub async fn create_sitting(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<Sit
     let form = form.0;
     let spec = match form.spec() {
         Ok(s) => s,
-        Err(e) => return sitting_form_page(&ctx, &form, e).await.map(Either::Left),
+        Err(e) => return sitting_form_page(&ctx, &form, ctx.problem_lines(&e)).await.map(Either::Left),
     };
     let by = t.user.id;
     let now = ctx.state.clock.now();
     match with_db(ctx.state, move |c| exams::schedule(c, &spec, Some(by), now)).await {
         Ok(id) => Ok(Either::Right(Redirect::to(format!("/sittings/{id}")))),
-        Err(e) if e.is_invalid() => sitting_form_page(&ctx, &form, e.lines()).await.map(Either::Left),
+        Err(e) if e.is_invalid() => sitting_form_page(&ctx, &form, ctx.form_lines(&e)).await.map(Either::Left),
         Err(e) => Err(e),
     }
 }
@@ -441,30 +467,26 @@ pub fn flag_labels(detail: &Value) -> Vec<Value> {
 /// Item analysis of a sitting: summary, reliability and every item, flagged ones first.
 #[get("/sittings/<id>/stats")]
 pub async fn stats(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
-    let (s, summary, rows) = with_db(ctx.state, move |c| {
-        let s = crate::services::exams::sitting(c, id)?;
-        // the flags come from the bank's calibration (pooled over every sitting), not from this
-        // sitting's few responses per item; the classical figures stay beside them
-        let item_analysis::StoredAnalysis { summary, items: rows, questions: codes, calibrated } = item_analysis::stored(c, id)?;
-        let mut rows: Vec<Value> = rows
-            .iter()
-            .map(|r| {
-                let detail: Value = serde_json::from_str(&r.detail).unwrap_or(Value::Null);
-                let (qid, code) = codes.get(&r.question_version_id).cloned().unwrap_or_default();
-                let cal = calibrated.get(&r.question_version_id);
-                let flags = cal.map(|m| m.flags.clone()).unwrap_or_default();
-                json!({"question_id": qid, "code": code, "n": r.n, "facility": format!("{:.2}", r.facility),
-                       "discrimination": r.discrimination.map(|d| format!("{d:.2}")),
-                       "upper_lower": detail.get("upper_lower").and_then(Value::as_f64).map(|d| format!("{d:.2}")),
-                       "options": detail.get("options"), "version_id": r.question_version_id,
-                       "difficulty": cal.map(|m| format!("{:+.2}", m.difficulty)), "cal_n": cal.map(|m| m.n),
-                       "flagged": !flags.is_empty(), "flags": flags})
-            })
-            .collect();
-        rows.sort_by_key(|r| !r["flagged"].as_bool().unwrap_or(false));
-        Ok((s, summary, rows))
-    })
-    .await?;
+    let (s, analysis) = with_db(ctx.state, move |c| Ok((crate::services::exams::sitting(c, id)?, item_analysis::stored(c, id)?))).await?;
+    // the flags come from the bank's calibration (pooled over every sitting), not from this
+    // sitting's few responses per item; the classical figures stay beside them
+    let item_analysis::StoredAnalysis { summary, items: rows, questions: codes, calibrated } = analysis;
+    let mut rows: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let detail: Value = serde_json::from_str(&r.detail).unwrap_or(Value::Null);
+            let (qid, code) = codes.get(&r.question_version_id).cloned().unwrap_or_default();
+            let cal = calibrated.get(&r.question_version_id);
+            let flags = cal.map(|m| m.flags.clone()).unwrap_or_default();
+            json!({"question_id": qid, "code": code, "n": r.n, "facility": format!("{:.2}", r.facility),
+                   "discrimination": r.discrimination.map(|d| format!("{d:.2}")),
+                   "upper_lower": detail.get("upper_lower").and_then(Value::as_f64).map(|d| format!("{d:.2}")),
+                   "options": detail.get("options"), "version_id": r.question_version_id,
+                   "difficulty": cal.map(|m| format!("{:+.2}", m.difficulty)), "cal_n": cal.map(|m| m.n),
+                   "flagged": !flags.is_empty(), "flags": flags})
+        })
+        .collect();
+    rows.sort_by_key(|r| !r["flagged"].as_bool().unwrap_or(false));
     let summary = summary.map(|(d, at)| {
         let v: Value = serde_json::from_str(&d).unwrap_or(Value::Null);
         let f = |k: &str| v.get(k).and_then(Value::as_f64).map(|x| format!("{x:.2}"));

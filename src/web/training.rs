@@ -63,8 +63,9 @@ pub async fn practice_start(
     _free: super::guards::OutsideExam<'_>,
     f: CsrfForm<StartForm>,
 ) -> AppResult<Redirect> {
-    let mode = practice::Mode::parse(&f.0.mode, f.0.filter.as_deref().unwrap_or(""))
-        .ok_or_else(|| AppError::unprocessable("mode: choose a statute, a level, your weak areas or your wrong-answer book"))?;
+    let mode = practice::Mode::parse(&f.0.mode, f.0.filter.as_deref().unwrap_or("")).ok_or_else(|| {
+        practice::refused("mode", "practice.choose_mode", "choose a statute, a level, your weak areas or your wrong-answer book")
+    })?;
     let (uid, now) = (o.id(), ctx.state.clock.now());
     let texts = ctx.state.texts.clone();
     let lead = ctx.state.config.pool_lead();
@@ -118,19 +119,22 @@ pub async fn remedial_list(ctx: PageCtx<'_>, u: &CurrentUser) -> AppResult<RawHt
     let now = ctx.state.clock.now();
     let (mine, others) = with_db(ctx.state, move |c| {
         let mine = remedial::plans_of(c, uid)?;
-        let mut others = Vec::new();
-        if let Some(scope) = scope {
-            let (_, rows) = remedial::list_plans(c, scope, &remedial::PlanFilter::default(), 0, usize::MAX, now)?;
-            for r in rows {
-                let p = &r.plan;
-                others.push(json!({"id": p.id, "badge": r.badge, "name": r.name, "unit": r.unit, "trigger": p.trigger_kind, "reason": p.reason,
-                                   "stage": p.stage, "status": p.status, "deadline": super::local(p.deadline), "overdue": r.overdue,
-                                   "reviewed": r.reviewed, "review_total": p.review_vec().len(), "mastery": r.mastery.percent, "answers": r.mastery.counted, "tries": p.exam_tries}));
-            }
-        }
+        let others = match scope {
+            Some(scope) => remedial::list_plans(c, scope, &remedial::PlanFilter::default(), 0, usize::MAX, now)?.1,
+            None => Vec::new(),
+        };
         Ok((mine, others))
     })
     .await?;
+    let others: Vec<serde_json::Value> = others
+        .iter()
+        .map(|r| {
+            let p = &r.plan;
+            json!({"id": p.id, "badge": r.badge, "name": r.name, "unit": r.unit, "trigger": p.trigger_kind, "reason": p.reason,
+                   "stage": p.stage, "status": p.status, "deadline": super::local(p.deadline), "overdue": r.overdue,
+                   "reviewed": r.reviewed, "review_total": p.review_vec().len(), "mastery": r.mastery.percent, "answers": r.mastery.counted, "tries": p.exam_tries})
+        })
+        .collect();
     ctx.render(
         "remedial/list",
         json!({

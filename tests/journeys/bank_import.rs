@@ -119,9 +119,9 @@ fn broken_files_are_refused_with_their_line_and_change_nothing() {
     let aiken = "题干一\nA. 甲\nB. 乙\nANSWER: C\nSTATUTE: criminal-law\nARTICLES: 20\nEXPLANATION: 解析\n";
     let moodle = "<quiz><question type=\"multichoice\"><name><text>M-1</text></name><questiontext><text>题</text></questiontext>\n<answer fraction=\"100\"><text>甲</text></quiz>";
     for (name, bytes, expect) in [
-        ("bad.gift", gift.as_bytes(), "line 5"),
-        ("bad.txt", aiken.as_bytes(), "line 1"),
-        ("bad.xml", moodle.as_bytes(), "line 2"),
+        ("bad.gift", gift.as_bytes(), "第 5 行"),
+        ("bad.txt", aiken.as_bytes(), "第 1 行"),
+        ("bad.xml", moodle.as_bytes(), "第 2 行"),
         ("bad.xlsx", b"PK\x03\x04 not really a zip".as_slice(), "xlsx"),
     ] {
         let (s, body, loc) = upload(&app, &csrf, name, bytes, &[]);
@@ -162,7 +162,7 @@ fn hostile_markup_never_reaches_a_page_and_uploads_are_checked() {
     // the format comes from the extension; an unknown one is refused by name
     let (s, html, _) = upload(&app, &csrf, "questions.pdf", b"%PDF-1.4", &[]);
     assert_eq!(s, Status::Ok);
-    assert!(html.contains("cannot tell the format of &quot;questions.pdf&quot;"), "{html}");
+    assert!(html.contains("无法判断“questions.pdf”的格式"), "{html}");
     // another trainer cannot see or commit someone else's upload
     app.client.post("/logout").header(ContentType::Form).body(format!("_csrf={csrf}")).dispatch();
     let csrf2 = app.login_page("T0002");
@@ -242,7 +242,7 @@ fn plain_trainer_files_import_as_incomplete_drafts_that_wait_for_citation_and_ex
     // entry, nothing can be imported
     let (_, _, loc) = upload(&app, &csrf, "moodle-plain.xml", &moodle, &[]);
     let html = get(&app, &loc.unwrap());
-    assert!(html.contains("missing statute") && html.contains("no default statute was chosen"), "{html}");
+    assert!(html.contains("缺少法律：文件中没有写明，导入时也没有选择默认法律"), "{html}");
     assert!(!html.contains("确认导入"), "{html}");
     // with the form's statute, difficulty and levels, they import as incomplete drafts
     let form = [("statute", "administrative-penalty-law"), ("difficulty", "2"), ("levels", "basic")];
@@ -303,7 +303,7 @@ fn plain_trainer_files_import_as_incomplete_drafts_that_wait_for_citation_and_ex
     );
     let r = app.client.post(format!("/bank/{}/edit", single.id)).header(ContentType::Form).body(half.clone()).dispatch();
     assert_eq!(r.status(), Status::Ok, "an explanation is still needed");
-    assert!(r.into_string().unwrap().contains("empty explanation"));
+    assert!(r.into_string().unwrap().contains("解析不能为空"));
     let full = half.replace(
         "&explanation=&",
         &format!("&explanation={}&", enc("《行政处罚法》第九条列举的处罚种类包括通报批评；拘役、管制、剥夺政治权利是刑罚。")),
@@ -383,4 +383,91 @@ fn plain_gift_and_aiken_files_import_as_incomplete_drafts_from_the_command_line(
     let (code, out) = run(&["bank", "import", &gift, "--statute", "行政处罚法", "--difficulty", "1", "--levels", "basic,intermediate"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("0 new, 0 new versions, 2 unchanged"), "{out}");
+}
+
+/// Issue 17: a broken upload's problems are said in the reader's language, each with its place
+/// in the file (line, row, column), on the preview; nothing is stored.
+#[test]
+fn a_broken_file_is_refused_in_the_reader_s_language_with_each_problem_s_place() {
+    let app = TestApp::new();
+    let csrf = app.login_page("T0001");
+    let before = counts(&app);
+    let aiken = "题干一\nA. 甲\nC. 乙\nANSWER: E\nSTATUTE: criminal-law\nARTICLES: 20\nDIFFICULTY: 很难\nEXPLANATION: 解析\n";
+    let gift = "// lawcert: difficulty=1\n\n::G-1::题干 {=甲 ~乙 ####解析}\n";
+    let xlsx = {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        let rows: [[&str; 8]; 3] = [
+            ["题型", "题干", "选项A", "选项B", "答案", "条文", "解析", "难度"],
+            ["问答", "题干", "甲", "乙", "A", "20", "解析", "1"],
+            ["单选", "题干二", "甲", "乙", "E", "20", "解析", "很难"],
+        ];
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                sheet.write_string(r as u32, c as u16, *v).unwrap();
+            }
+        }
+        book.save_to_buffer().unwrap()
+    };
+    let mut previews = Vec::new();
+    for (name, bytes) in [("bad.txt", aiken.as_bytes()), ("bad.gift", gift.as_bytes()), ("bad.xlsx", xlsx.as_slice())] {
+        let (s, body, loc) = upload(&app, &csrf, name, bytes, &[("statute", "criminal-law"), ("difficulty", "2"), ("levels", "basic")]);
+        assert_eq!(s, Status::SeeOther, "{name}: {body}");
+        previews.push(loc.unwrap());
+    }
+    // Chinese, the default: each problem from the catalogue, at its place
+    let zh: Vec<String> = previews.iter().map(|p| get(&app, p)).collect();
+    let expect_zh: [&[&str]; 3] = [
+        &[
+            "<td>第 1 行</td>",
+            "<li>第 3 行：选项 C 顺序不对（此处应为 B）</li>",
+            "<li>第 4 行：答案字母 E 不是已有选项（应在 A–B 之间）</li>",
+            "<li>第 7 行：难度“很难”无效，应为 1、2、3 或 易、中、难</li>",
+        ],
+        &["<li>第 1 行：“// lawcert:”注释须紧挨在所属试题的上一行（中间不能有空行）</li>"],
+        &[
+            "<td>第 2 行</td>",
+            "<li>A 列（题型）：无法识别的题型“问答”（应为 单选、多选 或 判断）</li>",
+            "<td>第 3 行</td>",
+            "<li>H 列（难度）：难度“很难”无效，应为 1、2、3 或 易、中、难</li>",
+            "<li>答案 E 不在选项之中（现有选项：AB）</li>",
+        ],
+    ];
+    for (html, expect) in zh.iter().zip(expect_zh) {
+        for e in expect {
+            assert!(html.contains(e), "{e}: {html}");
+        }
+        for english in
+            ["<li>line ", "<td>line ", "<li>column ", "<td>row ", "must be", "unknown type", "out of order", "not among", "comment must"]
+        {
+            assert!(!html.contains(english), "no English left ({english}): {html}");
+        }
+        assert!(!html.contains("确认导入"), "no commit button");
+    }
+    // English when the reader reads English
+    app.client.get("/lang/en").dispatch();
+    let en: Vec<String> = previews.iter().map(|p| get(&app, p)).collect();
+    let expect_en: [&[&str]; 3] = [
+        &[
+            "<td>line 1</td>",
+            "<li>line 3: option C is out of order (expected B)</li>",
+            "<li>line 4: answer letter E is not an option (A–B)</li>",
+            "<li>line 7: difficulty &quot;很难&quot; must be 1, 2, 3 or 易, 中, 难</li>",
+        ],
+        &["<li>line 1: a &#x60;// lawcert:&#x60; comment must be directly above its question (no blank line between)</li>"],
+        &[
+            "<td>row 2</td>",
+            "<li>column A (题型): unknown type &quot;问答&quot; (use 单选, 多选 or 判断)</li>",
+            "<td>row 3</td>",
+            "<li>column H (难度): difficulty &quot;很难&quot; must be 1, 2, 3 or 易, 中, 难</li>",
+            "<li>answer key E is not among the options (AB)</li>",
+        ],
+    ];
+    for (html, expect) in en.iter().zip(expect_en) {
+        for e in expect {
+            assert!(html.contains(e), "{e}: {html}");
+        }
+        assert!(!html.contains("第 ") && !html.contains("无效"), "no Chinese message left: {html}");
+    }
+    assert_eq!(counts(&app), before, "nothing was written");
 }

@@ -6,7 +6,7 @@ use lawcert::domain::ids::UserId;
 use rocket::http::{ContentType, Status};
 use serde_json::{json, Value};
 
-use crate::common::{get, key_of, post, TestApp};
+use crate::common::{beside, get, key_of, post, TestApp};
 
 /// A certification sitting for `level` over a small blueprint, open now.
 fn cert_sitting(app: &TestApp, level: &str) -> i64 {
@@ -248,11 +248,11 @@ fn a_bimonthly_plan_creates_its_sittings_and_records_absentees_for_a_make_up() {
     // a bad plan is refused with the reason
     let (s, html, _) = post(&app, "/plans", format!("_csrf={csrf}&name=x&blueprint_id={bp}&first_date={first}&every_months=0&opens_at=09:00&window_minutes=180&lead_days=14&duration_minutes=60&pass_percent=60"));
     assert_eq!(s, Status::Ok);
-    assert!(html.contains("every_months: 1–12"), "{html}");
+    assert!(html.contains("<li>间隔（月）：应为 1–12</li>"), "{html}");
     // and beside the field it concerns, not only in the list at the top
     let beside = html
         .find(r#"name="every_months""#)
-        .and_then(|at| html[at..].find(r#"<span class="field-error" id="error-every_months">1–12</span>"#));
+        .and_then(|at| html[at..].find(r#"<span class="field-error" id="error-every_months">间隔（月）：应为 1–12</span>"#));
     assert!(beside.is_some_and(|gap| gap < 300), "{html}");
     assert!(!html.contains(r#"id="error-pass_percent""#), "only the fields with a problem: {html}");
     let (s, html, _) = post(
@@ -307,4 +307,50 @@ fn a_bimonthly_plan_creates_its_sittings_and_records_absentees_for_a_make_up() {
     assert_eq!(m.makeup_of, Some(sitting.id));
     let e = lawcert::services::exams::eligibility_of(&m);
     assert!(e.badges.contains(&"100004".to_string()) && !e.badges.contains(&"100001".to_string()));
+}
+
+#[test]
+fn bad_certification_rules_and_a_bad_post_change_are_refused_in_the_reader_s_language() {
+    let app = TestApp::new();
+    let csrf = app.login_page("admin");
+    let row = |i: usize, pass: i32, pre: &str| {
+        format!("&levels[{i}].pass_percent={pass}&levels[{i}].validity_years=3&levels[{i}].prerequisite={pre}&levels[{i}].min_service_years=0&levels[{i}].min_prerequisite_years=0")
+    };
+    let rules = format!(
+        "_csrf={csrf}{}{}{}&lapse_days_off_post=5&warn_days_before_expiry=30",
+        row(0, 0, ""),
+        row(1, 60, "intermediate"),
+        row(2, 60, "intermediate")
+    );
+    let uid = lawcert::db::models::org::find_by_badge(&mut app.conn(), "100026").unwrap().unwrap().id;
+    let long_post = "岗".repeat(61);
+    let bad_post = format!("_csrf={csrf}&post={}&enforcement_post=true&effective_on=2026-01-01", crate::common::enc(&long_post));
+    let bad_date = format!("_csrf={csrf}&post=%E5%90%8E%E5%8B%A4&effective_on=2026-13-01");
+    // Chinese, the default
+    let (s, html, _) = post(&app, "/admin/certification", rules.clone());
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("<li>基本级：合格线应为 1–100（%）</li>"), "{html}");
+    assert!(html.contains("<li>中级：前置等级不能是本等级</li>"), "{html}");
+    assert_eq!(beside(&html, "lapse_days_off_post"), Some("离开执法岗位后失效的天数：应为 30–3650"), "{html}");
+    assert_eq!(beside(&html, "warn_days_before_expiry"), None, "{html}");
+    assert!(!html.contains("must be") && !html.contains("cannot require"), "{html}");
+    let (s, html, _) = post(&app, &format!("/admin/users/{uid}/post"), bad_post.clone());
+    assert_eq!(s, Status::Ok, "the officer's page again, not an error page");
+    assert_eq!(beside(&html, "post"), Some("新岗位：必填，最多 60 个字"), "{html}");
+    assert!(html.contains(&format!("value=\"{long_post}\"")), "what was typed is kept: {html}");
+    let (_, html, _) = post(&app, &format!("/admin/users/{uid}/post"), bad_date.clone());
+    assert_eq!(beside(&html, "effective_on"), Some("生效日期：请按 YYYY-MM-DD 填写岗位变动生效的日期"), "{html}");
+    assert!(!html.contains("took effect"), "{html}");
+    // English when the reader reads English
+    app.client.get("/lang/en").dispatch();
+    let (_, html, _) = post(&app, "/admin/certification", rules);
+    assert!(html.contains("<li>Basic level: the pass mark must be 1–100 %</li>"), "{html}");
+    assert_eq!(beside(&html, "lapse_days_off_post"), Some("Days off an enforcement post before a qualification lapses: 30–3650"), "{html}");
+    assert!(!html.contains("合格线应为"), "{html}");
+    let (_, html, _) = post(&app, &format!("/admin/users/{uid}/post"), bad_post);
+    assert_eq!(beside(&html, "post"), Some("New post: required, at most 60 characters"), "{html}");
+    let (_, html, _) = post(&app, &format!("/admin/users/{uid}/post"), bad_date);
+    assert_eq!(beside(&html, "effective_on"), Some("Effective from: the date the change took effect, YYYY-MM-DD"), "{html}");
+    // nothing was stored
+    assert!(lawcert::db::models::cert::post_changes_of(&mut app.conn(), uid).unwrap().is_empty());
 }

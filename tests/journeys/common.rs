@@ -484,3 +484,10 @@ pub fn schedule(app: &TestApp, unit: UnitId, opens_in: chrono::Duration) -> i64 
 pub fn start(app: &TestApp, sid: i64, badge: &str) -> (Status, Value) {
     app.api("POST", &format!("/api/v1/sittings/{sid}/attempts"), &app.token(badge), None)
 }
+
+/// The problem shown beside form field `field` (`{{field_error}}`), if any.
+pub fn beside<'a>(page: &'a str, field: &str) -> Option<&'a str> {
+    let at = page.find(&format!("<span class=\"field-error\" id=\"error-{field}\">"))?;
+    let rest = &page[at..];
+    Some(&rest[rest.find('>')? + 1..rest.find("</span>")?])
+}

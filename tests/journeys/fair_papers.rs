@@ -211,7 +211,9 @@ fn a_pool_that_cannot_meet_the_tolerance_is_refused_when_the_sitting_is_created(
     );
     let (s, page, _) = crate::common::post(&app, "/sittings/new", form);
     assert_eq!(s, Status::Ok);
-    assert!(page.contains("tolerance: only "), "{page}");
+    // the sitting form has no tolerance field: the blueprint's problem is said above the form
+    assert!(page.contains("<li>预期得分容差：从本题库抽出的试卷，只有 0.0 % 的预期得分与平均试卷（"), "in the reader's language: {page}");
+    assert!(page.contains("请把容差放宽到 ") && !page.contains("Widen the tolerance"), "{page}");
 }
 
 #[test]
@@ -414,7 +416,11 @@ fn the_blueprint_form_explains_case_points_and_takes_a_tolerance() {
     };
     let (s, html, _) = crate::common::post(&app, "/blueprints/new", form("abc"));
     assert_eq!(s, Status::Ok);
-    assert!(html.contains("tolerance: give a percentage of the paper&#x27;s points above 0 and at most 50"), "{html}");
+    assert!(
+        crate::common::beside(&html, "tolerance")
+            .is_some_and(|m| m.starts_with("Expected-score tolerance: give a percentage of the paper&#x27;s points above 0 and at most 50")),
+        "{html}"
+    );
     let (s, _, loc) = crate::common::post(&app, "/blueprints/new", form("40"));
     assert_eq!((s, loc.as_deref()), (Status::SeeOther, Some("/blueprints")));
     let last = exam_db::list_blueprints(&mut app.conn()).unwrap().into_iter().max_by_key(|b| b.id).unwrap();

@@ -505,8 +505,17 @@ fn a_question_import_that_meets_a_changed_bank_fails_with_each_entry_named_and_s
     assert_eq!(job_service::run_next(&pool, "test-worker", &clock).unwrap(), Some(id));
     let failed = job(&mut conn, id);
     assert_eq!(failed.state, JobState::Failed);
-    let errors = failed.errors.unwrap();
+    let errors = failed.errors.clone().unwrap();
     assert!(errors.contains("line 5 (JOB-2): JOB-2 already exists as a single question"), "{errors}");
+    // the job kept its problems to be said in whoever reads its page's language (issue 17)
+    let problems = job_service::stored_problems(&failed).expect("problems stored with the job");
+    let said = |lang: &str| problems.iter().map(|p| lawcert::render::say_located(lang, p)).collect::<Vec<_>>();
+    assert!(said("zh").contains(&"第 5 行（题号 JOB-2）：试题 JOB-2 已作为单选题存在，题型不能更改".to_string()), "{:?}", said("zh"));
+    assert!(
+        said("en").contains(&"line 5 (JOB-2): JOB-2 already exists as a single question; a question's type cannot change".to_string()),
+        "{:?}",
+        said("en")
+    );
     assert!(lawcert::db::models::bank::find_by_code(&mut conn, "JOB-1").unwrap().is_none(), "all or nothing: {errors}");
     let imp = lawcert::db::models::imports::find(&mut conn, staged).unwrap().unwrap();
     assert!(imp.committed_at.is_none(), "the staged file is not marked imported");

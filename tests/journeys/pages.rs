@@ -4,7 +4,7 @@
 
 use rocket::http::{ContentType, Status};
 
-use crate::common::{form_csrf, get, key_of, post, wait_for, TestApp};
+use crate::common::{beside, form_csrf, get, key_of, post, wait_for, TestApp};
 
 fn enc(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
@@ -112,7 +112,7 @@ fn trainer_writes_a_question_and_a_second_trainer_approves_it() {
     // a key that is not an option is refused with the reason
     let (s, html, _) = post(&app, "/bank/new", fields("save", "测试题", "D"));
     assert_eq!(s, Status::Ok);
-    assert!(html.contains("answer key D is not among the options"));
+    assert!(html.contains("答案 D 不在选项之中（现有选项：ABC）"), "{html}");
     let (s, _, loc) = post(&app, "/bank/new", fields("save", "测试题", "B"));
     assert_eq!(s, Status::SeeOther);
     let qpath = loc.unwrap();
@@ -145,7 +145,7 @@ fn trainer_writes_a_question_and_a_second_trainer_approves_it() {
         .replace("&action=save", &format!("&action=save&revision={revision}"));
     let (s, html, _) = post(&app, &format!("/bank/{id}/edit"), stale);
     assert_eq!(s, Status::Ok);
-    assert!(html.contains("someone else changed this question"));
+    assert!(html.contains("您编辑期间，这道题已被他人修改"), "{html}");
     // retire
     let (_, html) = get(&app, &qpath);
     let revision = html.split("name=\"revision\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
@@ -187,10 +187,71 @@ fn trainer_builds_a_blueprint_schedules_a_sitting_and_exports_results() {
     let (s, html) = get(&app, &loc.clone().unwrap());
     assert_eq!(s, Status::Ok);
     assert!(html.contains("2030年1月双月考") && html.contains("2030年1月5日 09:00"), "shown in the bureau's time, as Chinese writes dates");
-    // errors are shown on the form
-    let (s, html, _) = post(&app, "/sittings/new", form.replace("duration_minutes=90", "duration_minutes=0"));
+    // errors are shown on the form, each beside its field, in the reader's language
+    let bad = form
+        .replace("duration_minutes=90", "duration_minutes=0")
+        .replace("closes_at=2030-01-05T12:00", "closes_at=2030-01-05T08:00")
+        .replace("answer_release=after_close", "answer_release=on_submit")
+        .replace("&badges=", "&badges=&access_code=ab&allow_cidrs=nonsense");
+    let unknown_badge = form.replace("&badges=", "&badges=ZZ9999");
+    let (s, html, _) = post(&app, "/sittings/new", bad.clone());
     assert_eq!(s, Status::Ok);
-    assert!(html.contains("duration_minutes: must be 1–600"));
+    assert_eq!(beside(&html, "duration_minutes"), Some("时长：应为 1–600 分钟"), "{html}");
+    assert_eq!(beside(&html, "closes_at"), Some("结束时间：应晚于开始时间"), "{html}");
+    assert_eq!(beside(&html, "access_code"), Some("考场码：应为 6–32 个字符，不含空格（或填“auto”自动生成）"), "{html}");
+    assert_eq!(beside(&html, "allow_cidrs"), Some("允许的考场网络：&quot;nonsense&quot; 不是网段（如 10.20.30.0/24）或地址"), "{html}");
+    assert!(html.contains("<li>公布答案与解析：双月考和等级考试只能在考试结束后公布答案，或不公布</li>"), "{html}");
+    assert_eq!(beside(&html, "pass_percent"), None, "only the fields with a problem: {html}");
+    assert!(!html.contains("must be") && !html.contains("is not a network") && !html.contains("releases answers"), "{html}");
+    let (_, html, _) = post(&app, "/sittings/new", unknown_badge.clone());
+    assert_eq!(beside(&html, "badges"), Some("指定警号：系统中没有这些警号：ZZ9999"), "{html}");
+    // a blueprint: a row it cannot read, a rule the bank cannot fill
+    let blueprint = |row: &str| format!("_csrf={csrf}&name={}&{row}", enc("大方案"));
+    let unreadable =
+        blueprint("rules[0].kind=single&rules[0].count=abc&rules[0].points=2&rules[0].statute=&rules[0].difficulty=&rules[0].level=");
+    let too_many = blueprint(
+        "rules[0].kind=single&rules[0].count=400&rules[0].points=2&rules[0].statute=criminal-law&rules[0].difficulty=&rules[0].level=",
+    );
+    let (s, html, _) = post(&app, "/blueprints/new", unreadable.clone());
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("<li>第 1 行：请选择题型，并填写整数题数和大于 0 的分值</li>"), "{html}");
+    let (_, html, _) = post(&app, "/blueprints/new", too_many.clone());
+    assert!(html.contains("<li>第 1 条规则：法规 criminal-law 的单选题需要 400 道，题库中在用的只有 "), "{html}");
+    assert!(!html.contains("wants 400") && !html.contains("the bank has only"), "{html}");
+    // an exam plan
+    let plan = format!("_csrf={csrf}&name=&blueprint_id={bp_id}&first_date=2030-02-30&every_months=2&opens_at=09:00&window_minutes=180&lead_days=90&duration_minutes=60&pass_percent=60");
+    let plan_unread = plan.replace("2030-02-30", "2030-02-01");
+    let (s, html, _) = post(&app, "/plans", plan.clone());
+    assert_eq!(s, Status::Ok);
+    assert_eq!(beside(&html, "first_date"), Some("第一次考试日期：请按 YYYY-MM-DD 填写日期"), "{html}");
+    let (_, html, _) = post(&app, "/plans", plan_unread.clone());
+    assert_eq!(beside(&html, "name"), Some("方案名称：必填，最多 200 个字"), "{html}");
+    assert_eq!(beside(&html, "lead_days"), Some("提前天数：应为 0–60"), "{html}");
+    assert!(!html.contains("required, at most") && !html.contains(">0–60<"), "{html}");
+    // English when the reader reads English
+    app.client.get("/lang/en").dispatch();
+    let (_, html, _) = post(&app, "/sittings/new", bad);
+    assert_eq!(beside(&html, "duration_minutes"), Some("Duration: must be 1–600 minutes"), "{html}");
+    assert_eq!(beside(&html, "closes_at"), Some("Closes at: must be after the opening time"), "{html}");
+    assert!(
+        beside(&html, "allow_cidrs").is_some_and(|m| m.starts_with("Allowed networks: &quot;nonsense&quot; is not a network")),
+        "{html}"
+    );
+    assert!(
+        html.contains("<li>Answers shown: a bimonthly or certification exam releases answers after it closes, or never</li>"),
+        "{html}"
+    );
+    assert!(!html.contains("应为") && !html.contains("考场码"), "{html}");
+    let (_, html, _) = post(&app, "/sittings/new", unknown_badge);
+    assert_eq!(beside(&html, "badges"), Some("Named badges: no officer has these badge numbers: ZZ9999"), "{html}");
+    let (_, html, _) = post(&app, "/blueprints/new", unreadable);
+    assert!(html.contains("<li>row 1: choose a type, and give a whole count and points above 0</li>"), "{html}");
+    let (_, html, _) = post(&app, "/blueprints/new", too_many);
+    assert!(html.contains("<li>rule 1: wants 400 questions (Single choice) from criminal-law but the bank has only "), "{html}");
+    let (_, html, _) = post(&app, "/plans", plan_unread);
+    assert_eq!(beside(&html, "lead_days"), Some("Days ahead: 0–60"), "{html}");
+    assert!(!html.contains("必填"), "{html}");
+    app.client.get("/lang/zh").dispatch();
     // results of the mock exam, with CSV
     let tok = app.token("100021");
     let (_, att) = app.api("POST", "/api/v1/sittings/1/attempts", &tok, None);
@@ -457,4 +518,51 @@ fn pages_write_dates_as_the_reader_s_language_does() {
     app.client.get("/lang/zh").dispatch();
     let (_, html) = get(&app, &file);
     assert!(html.contains(&lawcert::timefmt::date_in("zh", hired)));
+}
+
+/// Issue 17: a question the form refuses says each problem beside its field, in the reader's
+/// language, and nothing is stored.
+#[test]
+fn a_bad_question_is_refused_beside_its_fields_in_the_reader_s_language() {
+    let app = TestApp::new();
+    let csrf = app.login_page("T0001");
+    let bad = format!(
+        "_csrf={csrf}&kind=single&statute=criminal-law&edition=1999-01-01&articles=&difficulty=2&stem=&options={}&answer=D&explanation=&tags=&action=save",
+        enc("甲\n甲")
+    );
+    let count = || {
+        use diesel::prelude::*;
+        lawcert::db::schema::questions::table.count().get_result::<i64>(&mut app.conn()).unwrap()
+    };
+    let before = count();
+    let (s, page, _) = post(&app, "/bank/new", bad.clone());
+    assert_eq!(s, Status::Ok);
+    assert!(beside(&page, "edition").is_some_and(|m| m.starts_with("criminal-law 没有“1999-01-01”这一版本（现有版本：")), "{page}");
+    assert_eq!(beside(&page, "articles"), Some("缺少法条：至少要写明一条法条"), "{page}");
+    assert_eq!(beside(&page, "levels"), Some("至少要选一个适用等级（基本级、中级、高级）"), "{page}");
+    assert_eq!(beside(&page, "stem"), Some("题干不能为空"), "{page}");
+    assert_eq!(beside(&page, "options"), Some("有两个选项的内容相同"), "{page}");
+    assert_eq!(beside(&page, "answer"), Some("答案 D 不在选项之中（现有选项：AB）"), "{page}");
+    assert_eq!(beside(&page, "explanation"), Some("解析不能为空"), "{page}");
+    assert_eq!(beside(&page, "statute"), None, "only the fields with a problem: {page}");
+    assert!(page.contains("<li>题干不能为空</li>"), "the list at the top says the sentence: {page}");
+    for english in ["empty stem", "not among", "missing citation", "unknown edition", "empty explanation"] {
+        assert!(!page.contains(english), "{english}: {page}");
+    }
+    // a true/false answer the form cannot read, beside the answer
+    let tf = bad.replace("kind=single", "kind=truefalse").replace("answer=D", "answer=maybe");
+    let (_, page, _) = post(&app, "/bank/new", tf.clone());
+    assert_eq!(beside(&page, "answer"), Some("“maybe”无效，判断题答案请填“对”或“错”"), "{page}");
+    // English when the reader reads English
+    app.client.get("/lang/en").dispatch();
+    let (s, page, _) = post(&app, "/bank/new", bad);
+    assert_eq!(s, Status::Ok);
+    assert_eq!(beside(&page, "stem"), Some("empty stem"), "{page}");
+    assert_eq!(beside(&page, "answer"), Some("answer key D is not among the options (AB)"), "{page}");
+    assert_eq!(beside(&page, "articles"), Some("missing citation: &#x60;articles&#x60; must list at least one article"), "{page}");
+    assert!(beside(&page, "edition").is_some_and(|m| m.starts_with("unknown edition &quot;1999-01-01&quot; of criminal-law")), "{page}");
+    assert!(!page.contains("题干不能为空") && !page.contains("不在选项之中"), "{page}");
+    let (_, page, _) = post(&app, "/bank/new", tf);
+    assert_eq!(beside(&page, "answer"), Some("&quot;maybe&quot;: choose true or false"), "{page}");
+    assert_eq!(count(), before, "nothing was stored");
 }

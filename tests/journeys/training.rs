@@ -12,7 +12,7 @@ use chrono::Duration;
 use rocket::http::{Header, Status};
 use serde_json::{json, Value};
 
-use crate::common::{enc, get, key_of, post, wait_for, TestApp};
+use crate::common::{beside, enc, get, key_of, post, wait_for, TestApp};
 use lawcert::db::models::{org, training as tr_db};
 
 fn user(app: &TestApp, badge: &str) -> org::User {
@@ -978,13 +978,6 @@ fn each_mail_is_written_in_the_language_its_recipient_reads() {
     assert!(text.contains("答题时长 30 分钟"), "{text}");
 }
 
-/// The problem shown beside form field `field` (`{{field_error}}`), if any.
-fn beside<'a>(page: &'a str, field: &str) -> Option<&'a str> {
-    let at = page.find(&format!("<span class=\"field-error\" id=\"error-{field}\">"))?;
-    let rest = &page[at..];
-    Some(&rest[rest.find('>')? + 1..rest.find("</span>")?])
-}
-
 #[test]
 fn a_bad_promotion_rule_is_refused_beside_its_field_in_the_reader_s_language() {
     let app = TestApp::new();
@@ -1073,4 +1066,22 @@ fn bad_settings_and_a_bad_new_account_are_refused_in_the_reader_s_language() {
     assert!(page.contains("1–32 letters or digits") && !page.contains("须为 1–32"), "{page}");
     // nothing was stored
     assert_eq!(lawcert::services::hr::targets(&mut app.conn()).unwrap(), lawcert::domain::compliance::Targets::default());
+}
+
+#[test]
+fn a_practice_choice_that_cannot_be_met_is_refused_in_the_reader_s_language() {
+    let app = TestApp::new();
+    let csrf = app.login_page("100021");
+    let detail = |page: &str| page.split("<p class=\"detail\">").nth(1).and_then(|r| r.split("</p>").next()).map(str::to_string);
+    let (s, page, _) = post(&app, "/practice", format!("_csrf={csrf}&mode=nonsense"));
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert_eq!(detail(&page).as_deref(), Some("请选择练习方式：按法规、按等级、薄弱环节或错题本"), "{page}");
+    let (_, page, _) = post(&app, "/practice", format!("_csrf={csrf}&mode=statute&filter=no-such-law"));
+    assert_eq!(detail(&page).as_deref(), Some("没有符合此选择的在用试题"), "{page}");
+    assert!(!page.contains("no live questions"), "{page}");
+    app.client.get("/lang/en").dispatch();
+    let (_, page, _) = post(&app, "/practice", format!("_csrf={csrf}&mode=nonsense"));
+    assert_eq!(detail(&page).as_deref(), Some("choose a statute, a level, your weak areas or your wrong-answer book"), "{page}");
+    let (_, page, _) = post(&app, "/practice", format!("_csrf={csrf}&mode=statute&filter=no-such-law"));
+    assert_eq!(detail(&page).as_deref(), Some("no live questions match this choice"), "{page}");
 }

@@ -161,5 +161,5 @@ pub fn let_calamine_panics_be_caught() {
 }
 
 fn back_errors(p: &Parsed) -> Vec<String> {
-    p.file_errors.iter().cloned().chain(p.entries.iter().flat_map(|e| e.errors.iter().map(move |m| format!("{}: {m}", e.location)))).collect()
+    p.file_errors.iter().map(ToString::to_string).chain(p.entries.iter().flat_map(|e| e.errors.iter().map(move |m| format!("{}: {m}", e.location)))).collect()
 }

@@ -49,35 +49,37 @@ pub fn append(
     Ok(id)
 }
 
-type Row = (i64, Ts, Option<UserId>, String, String, String, String, String);
-
-fn stored(r: Row) -> StoredEntry {
-    StoredEntry { id: r.0, at: at_text(r.1), actor_id: r.2, action: r.3, subject: r.4, detail: r.5, prev_hash: r.6, hash: r.7 }
+/// An entry as stored: its time as the database keeps it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+struct Row {
+    id: i64,
+    at: Ts,
+    actor_id: Option<UserId>,
+    action: String,
+    subject: String,
+    detail: String,
+    prev_hash: String,
+    hash: String,
 }
 
-const COLUMNS: (
-    audit_log::id,
-    audit_log::at,
-    audit_log::actor_id,
-    audit_log::action,
-    audit_log::subject,
-    audit_log::detail,
-    audit_log::prev_hash,
-    audit_log::hash,
-) = (
-    audit_log::id,
-    audit_log::at,
-    audit_log::actor_id,
-    audit_log::action,
-    audit_log::subject,
-    audit_log::detail,
-    audit_log::prev_hash,
-    audit_log::hash,
-);
+fn stored(r: Row) -> StoredEntry {
+    StoredEntry {
+        id: r.id,
+        at: at_text(r.at),
+        actor_id: r.actor_id,
+        action: r.action,
+        subject: r.subject,
+        detail: r.detail,
+        prev_hash: r.prev_hash,
+        hash: r.hash,
+    }
+}
 
 /// Entries with id > `after`, in order, at most `limit`.
 pub fn page(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<StoredEntry>> {
-    let rows: Vec<Row> = audit_log::table.filter(audit_log::id.gt(after)).order(audit_log::id).limit(limit).select(COLUMNS).load(conn)?;
+    let rows: Vec<Row> =
+        audit_log::table.filter(audit_log::id.gt(after)).order(audit_log::id).limit(limit).select(Row::as_select()).load(conn)?;
     Ok(rows.into_iter().map(stored).collect())
 }
 
@@ -88,7 +90,8 @@ pub fn head(conn: &mut DbConn) -> QueryResult<Option<(i64, String, Ts)>> {
 
 /// Entries about one subject (e.g. "attempt:12"), oldest first.
 pub fn for_subject(conn: &mut DbConn, subject: &str) -> QueryResult<Vec<StoredEntry>> {
-    let rows: Vec<Row> = audit_log::table.filter(audit_log::subject.eq(subject)).order(audit_log::id).select(COLUMNS).load(conn)?;
+    let rows: Vec<Row> =
+        audit_log::table.filter(audit_log::subject.eq(subject)).order(audit_log::id).select(Row::as_select()).load(conn)?;
     Ok(rows.into_iter().map(stored).collect())
 }
 

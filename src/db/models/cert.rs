@@ -76,6 +76,34 @@ pub struct NewCertificate<'a> {
     pub created_at: Ts,
 }
 
+impl<'a> NewCertificate<'a> {
+    /// A valid certificate of `level` for `holder`, with the 警种 they hold it in; not from an
+    /// exam (set `attempt_id` and `score_centi` for one an exam pass issues).
+    pub fn valid(
+        number: &'a str,
+        verify_code: &'a str,
+        holder: &'a super::org::User,
+        level: Level,
+        issued_on: chrono::NaiveDate,
+        expires_on: chrono::NaiveDate,
+        now: Ts,
+    ) -> NewCertificate<'a> {
+        NewCertificate {
+            number,
+            verify_code,
+            user_id: holder.id,
+            level: level.as_str(),
+            police_type: &holder.police_type,
+            issued_on,
+            expires_on,
+            attempt_id: None,
+            score_centi: None,
+            status: CertStatus::Valid.as_str(),
+            created_at: now,
+        }
+    }
+}
+
 pub fn insert_certificate(conn: &mut DbConn, c: &NewCertificate<'_>) -> QueryResult<i64> {
     diesel::insert_into(certificates::table).values(c).returning(certificates::id).get_result(conn)
 }
@@ -102,6 +130,24 @@ pub fn certificate_for_attempt(conn: &mut DbConn, attempt_id: i64) -> QueryResul
 }
 
 /// Valid certificates with their holders' hire date, post and current enforcement status.
+/// A valid certificate's holder and level.
+#[derive(Queryable)]
+pub struct HeldLevel {
+    pub user_id: UserId,
+    #[diesel(deserialize_as = String)]
+    pub level: Level,
+}
+
+/// The levels of every valid certificate, by holder, each holder's newest first: one query for
+/// a list of officers (what [`certificates_of`] gives one of them, filtered to valid ones).
+pub fn valid_levels(conn: &mut DbConn) -> QueryResult<Vec<HeldLevel>> {
+    certificates::table
+        .filter(certificates::status.eq(CertStatus::Valid.as_str()))
+        .order((certificates::user_id, certificates::issued_on.desc(), certificates::id))
+        .select((certificates::user_id, certificates::level))
+        .load(conn)
+}
+
 pub fn valid_certificates(conn: &mut DbConn) -> QueryResult<Vec<Certificate>> {
     certificates::table.filter(certificates::status.eq("valid")).select(Certificate::as_select()).load(conn)
 }

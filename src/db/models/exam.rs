@@ -166,6 +166,13 @@ pub struct Attempt {
     pub client_ip: Option<String>,
 }
 
+impl Attempt {
+    /// The points (centi) of each item of the paper, in paper order; empty before grading.
+    pub fn item_scores_vec(&self) -> Vec<i64> {
+        self.item_scores.as_deref().unwrap_or("").split(',').filter_map(|x| x.parse().ok()).collect()
+    }
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = attempts)]
 pub struct NewAttempt {

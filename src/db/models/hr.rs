@@ -7,19 +7,28 @@ use super::Ts;
 use crate::db::schema::{api_tokens, promotion_rules};
 use crate::db::DbConn;
 
-#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+/// A promotion rule.
+///
+/// Also the API's `RuleOut` (its JSON and OpenAPI schema): who last changed it stays out.
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = promotion_rules)]
+#[schema(as = RuleOut, description = "A promotion rule.")]
 pub struct StoredRule {
     pub id: i64,
     pub name: String,
+    /// The post or grade promoted to.
     pub target: String,
+    /// `basic`, `intermediate` or `advanced`; null: no certificate needed.
     pub min_level: Option<String>,
     pub no_open_remedial: bool,
     pub no_failed_bimonthly_months: Option<i32>,
     pub cert_valid_on_date: bool,
+    /// In use (offered for checks).
     pub active: bool,
+    #[serde(skip)]
     pub updated_by: Option<UserId>,
-    pub updated_at: Ts,
+    #[serde(with = "crate::timefmt")]
+    pub updated_at: chrono::NaiveDateTime,
 }
 
 impl StoredRule {

@@ -200,13 +200,15 @@ pub fn finish(conn: &mut DbConn, id: i64, worker: &str, rows_done: i32, result: 
     Ok(n == 1)
 }
 
-/// Marks the job failed with its reasons (one a line) and drops its payload, if this worker
-/// still holds it.
-pub fn fail(conn: &mut DbConn, id: i64, worker: &str, errors: &str, now: Ts) -> QueryResult<bool> {
+/// Marks the job failed with its reasons (one a line, in English) and drops its payload, if this
+/// worker still holds it; `result` keeps the reasons to be said in the reader's language, when
+/// the job has them so (`{"problems": [...]}`).
+pub fn fail(conn: &mut DbConn, id: i64, worker: &str, errors: &str, result: Option<&str>, now: Ts) -> QueryResult<bool> {
     let n = diesel::update(held_by!(id, worker))
         .set((
             jobs::state.eq(JobState::Failed.as_str()),
             jobs::errors.eq(Some(errors)),
+            jobs::result.eq(result),
             jobs::finished_at.eq(Some(now)),
             jobs::payload.eq(Vec::<u8>::new()),
         ))

@@ -24,8 +24,9 @@
 //!   an entry with errors. Errors name the line (`line L: …`); the entry's place is its first line.
 
 use super::sanitize::auto_to_plain;
-use super::{decode_text, field_by_name, option_letter, parse_letters, Defaults, Draft, Field, Format, Parsed};
+use super::{at_line, decode_text, field_by_name, option_letter, parse_letters, place, Defaults, Draft, Field, Format, Parsed};
 use crate::domain::bank::{QuestionKind, StatuteRegistry};
+use crate::domain::said::Said;
 
 pub(super) fn parse(bytes: &[u8], defaults: &Defaults, registry: &StatuteRegistry) -> Parsed {
     let mut parsed = Parsed::new(Format::Aiken);
@@ -57,7 +58,7 @@ enum Part {
 
 fn read_block(block: &[(usize, &str)]) -> Draft {
     let first = block.first().map_or(1, |l| l.0);
-    let mut d = Draft::new(format!("line {first}"));
+    let mut d = Draft::new(place::line(first));
     let (mut stem, mut explanation) = (Vec::new(), Vec::new());
     let mut part = Part::Stem;
     for &(n, line) in block {
@@ -69,7 +70,7 @@ fn read_block(block: &[(usize, &str)]) -> Draft {
                 part = Part::Options;
             }
             (Part::Stem, _, Some((Field::Answer, _))) => {
-                d.answer_error(format!("line {n}: ANSWER before any option"));
+                d.answer_error(at_line(n, Said::plain("bank_file.aiken_answer_first", "ANSWER before any option")));
                 part = Part::Extensions(false);
             }
             (Part::Stem, ..) => stem.push(line),
@@ -80,33 +81,56 @@ fn read_block(block: &[(usize, &str)]) -> Draft {
             (Part::Options, Some((letter, text)), _) => {
                 let expected = option_letter(d.options.len());
                 if letter != expected {
-                    d.errors.push(format!("line {n}: option {letter} is out of order (expected {expected})"));
+                    d.errors.push(at_line(
+                        n,
+                        Said::new(
+                            "bank_file.aiken_option_order",
+                            vec![("letter", letter.to_string()), ("expected", expected.to_string())],
+                            format!("option {letter} is out of order (expected {expected})"),
+                        ),
+                    ));
                 }
                 d.options.push(text.to_string());
             }
-            (Part::Options, ..) => d
-                .errors
-                .push(format!("line {n}: expected an option such as `{}. text` or the ANSWER: line", option_letter(d.options.len()))),
-            (Part::Extensions(_), _, Some((Field::Answer, _))) => d.answer_error(format!("line {n}: a second ANSWER line")),
+            (Part::Options, ..) => {
+                let letter = option_letter(d.options.len());
+                d.errors.push(at_line(
+                    n,
+                    Said::new(
+                        "bank_file.aiken_not_option",
+                        vec![("letter", letter.to_string())],
+                        format!("expected an option such as `{letter}. text` or the ANSWER: line"),
+                    ),
+                ))
+            }
+            (Part::Extensions(_), _, Some((Field::Answer, _))) => {
+                d.answer_error(at_line(n, Said::plain("bank_file.aiken_second_answer", "a second ANSWER line")))
+            }
             (Part::Extensions(_), _, Some((Field::Explanation, value))) => {
                 explanation = vec![value];
                 part = Part::Extensions(true);
             }
             (Part::Extensions(_), _, Some((field, value))) => {
                 if let Err(e) = d.set(field, value) {
-                    d.errors.push(format!("line {n}: {e}"));
+                    d.errors.push(at_line(n, e));
                 }
                 part = Part::Extensions(false);
             }
             (Part::Extensions(true), ..) => explanation.push(line),
-            (Part::Extensions(false), ..) => {
-                d.errors.push(format!("line {n}: unexpected text after the ANSWER line (extension lines are KEY: value)"))
-            }
+            (Part::Extensions(false), ..) => d.errors.push(at_line(
+                n,
+                Said::plain("bank_file.aiken_after_answer", "unexpected text after the ANSWER line (extension lines are KEY: value)"),
+            )),
         }
     }
     match part {
-        Part::Stem => d.answer_error(format!("line {first}: not an Aiken question (no options A., B. … and no ANSWER: line)")),
-        Part::Options => d.answer_error(format!("line {}: no ANSWER: line", block.last().map_or(first, |l| l.0))),
+        Part::Stem => d.answer_error(at_line(
+            first,
+            Said::plain("bank_file.aiken_not_question", "not an Aiken question (no options A., B. … and no ANSWER: line)"),
+        )),
+        Part::Options => {
+            d.answer_error(at_line(block.last().map_or(first, |l| l.0), Said::plain("bank_file.aiken_no_answer", "no ANSWER: line")))
+        }
         _ => {}
     }
     d.stem = auto_to_plain(&stem.join("\n"));
@@ -120,12 +144,19 @@ fn read_answer(d: &mut Draft, line: usize, value: &str) {
         Ok(letters) => {
             let last = char::from(b'A' + d.options.len().clamp(1, 26) as u8 - 1);
             for l in letters.chars().filter(|l| *l > last) {
-                d.answer_error(format!("line {line}: answer letter {l} is not an option (A–{last})"));
+                d.answer_error(at_line(
+                    line,
+                    Said::new(
+                        "bank_file.answer_not_option",
+                        vec![("letter", l.to_string()), ("last", last.to_string())],
+                        format!("answer letter {l} is not an option (A–{last})"),
+                    ),
+                ));
             }
             d.kind = if letters.len() > 1 { QuestionKind::Multiple } else { QuestionKind::Single };
             d.answer = letters;
         }
-        Err(e) => d.answer_error(format!("line {line}: {e}")),
+        Err(e) => d.answer_error(at_line(line, e)),
     }
 }
 
@@ -196,7 +227,7 @@ C. 一般盗窃
         let p = parse(SAMPLE);
         assert!(p.is_clean(), "{p:#?}");
         let q = &p.entries[0];
-        assert_eq!((q.code.as_str(), q.location.as_str()), ("XF-A1", "line 1"));
+        assert_eq!((q.code.as_str(), q.location.english.as_str()), ("XF-A1", "line 1"));
         assert_eq!(q.content.stem, "为了使本人的人身权利免受正在进行的不法侵害\n而采取的制止行为，属于：");
         assert_eq!(q.content.options, vec!["正当防卫", "紧急避险", "防卫过当"]);
         assert_eq!((q.content.kind, q.content.answer.as_str()), (QuestionKind::Single, "A"));
@@ -204,7 +235,7 @@ C. 一般盗窃
         assert_eq!(q.content.levels.len(), 2);
         assert_eq!(q.content.explanation, "根据《刑法》第二十条，\nA 正确。");
         let m = &p.entries[1];
-        assert_eq!((m.content.kind, m.content.answer.as_str(), m.location.as_str()), (QuestionKind::Multiple, "AB", "line 17"));
+        assert_eq!((m.content.kind, m.content.answer.as_str(), m.location.english.as_str()), (QuestionKind::Multiple, "AB", "line 17"));
         assert_eq!(m.content.difficulty, 2, "from the defaults");
     }
 
@@ -213,15 +244,15 @@ C. 一般盗窃
         let text = "题一\nA. 甲\nC. 乙\nANSWER: E\nARTICLES: 1\nEXPLANATION: x\n\n题二\nA. 甲\nB. 乙\n\n只是一段文字\n\n题三\nA. 甲\nB. 乙\nANSWER: A\nARTICLES: 1\n多余的一行\n";
         let p = parse(text);
         assert_eq!(p.entries.len(), 4);
-        let e0 = p.entries[0].errors.join("\n");
+        let e0 = p.entries[0].errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
         assert!(
             e0.contains("line 3: option C is out of order (expected B)") && e0.contains("line 4: answer letter E is not an option (A–B)"),
             "{e0}"
         );
         assert!(!e0.contains("answer key E"), "the generic message is not repeated: {e0}");
-        assert!(p.entries[1].errors.iter().any(|e| e == "line 10: no ANSWER: line"), "{:?}", p.entries[1].errors);
-        assert!(p.entries[2].errors.iter().any(|e| e.contains("line 12: not an Aiken question")), "{:?}", p.entries[2].errors);
-        assert!(p.entries[3].errors.iter().any(|e| e.starts_with("line 19: unexpected text")), "{:?}", p.entries[3].errors);
+        assert!(p.entries[1].errors.iter().any(|e| *e == "line 10: no ANSWER: line"), "{:?}", p.entries[1].errors);
+        assert!(p.entries[2].errors.iter().any(|e| e.to_string().contains("line 12: not an Aiken question")), "{:?}", p.entries[2].errors);
+        assert!(p.entries[3].errors.iter().any(|e| e.to_string().starts_with("line 19: unexpected text")), "{:?}", p.entries[3].errors);
     }
 
     /// Fuzzing (bank_aiken, FUZZING.md) found `ID: \u{7f}AMPLE-AIKEN-2` accepted as a clean
@@ -234,7 +265,7 @@ C. 一般盗窃
             let p = parse(&text);
             assert!(!p.is_clean(), "{id:?} was accepted");
             assert!(
-                p.entries[0].errors.iter().any(|e| e.contains("must have no spaces or control characters")),
+                p.entries[0].errors.iter().any(|e| e.to_string().contains("must have no spaces or control characters")),
                 "{:?}",
                 p.entries[0].errors
             );

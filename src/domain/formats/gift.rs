@@ -22,8 +22,11 @@
 //! - Places are `line L`, the question's first line.
 
 use super::sanitize::{auto_to_plain, to_plain_text};
-use super::{append_feedback, decode_text, field_by_name, looks_like_id, Defaults, Draft, Field, Format, Parsed, Unsupported};
+use super::{
+    append_feedback, at_line, decode_text, field_by_name, looks_like_id, place, Defaults, Draft, Field, Format, Parsed, Unsupported,
+};
 use crate::domain::bank::{QuestionKind, StatuteRegistry, OPTION_LETTERS};
+use crate::domain::said::{Located, Said};
 
 pub(super) fn parse(bytes: &[u8], defaults: &Defaults, registry: &StatuteRegistry) -> Parsed {
     let mut parsed = Parsed::new(Format::Gift);
@@ -64,13 +67,17 @@ impl Block {
         let block = std::mem::take(self);
         let Some(line) = block.first_line else {
             for (n, _) in block.meta {
-                parsed
-                    .file_errors
-                    .push(format!("line {n}: a `// lawcert:` comment must be directly above its question (no blank line between)"));
+                parsed.file_errors.push(at_line(
+                    n,
+                    Said::plain(
+                        "bank_file.gift_comment_apart",
+                        "a `// lawcert:` comment must be directly above its question (no blank line between)",
+                    ),
+                ));
             }
             return;
         };
-        let location = format!("line {line}");
+        let location = place::line(line);
         match read_question(&block.lines.join("\n"), location.clone()) {
             Ok(mut d) => {
                 for (n, text) in &block.meta {
@@ -86,18 +93,29 @@ impl Block {
 fn apply_meta(d: &mut Draft, line: usize, text: &str) {
     for pair in text.split([';', '；']).map(str::trim).filter(|p| !p.is_empty()) {
         let Some((key, value)) = pair.split_once('=') else {
-            d.errors.push(format!("line {line}: lawcert comment: {pair:?} is not key=value"));
+            d.errors.push(at_line(
+                line,
+                Said::new(
+                    "bank_file.gift_not_pair",
+                    vec![("pair", pair.to_string())],
+                    format!("lawcert comment: {pair:?} is not key=value"),
+                ),
+            ));
             continue;
         };
         match field_by_name(key) {
             Some(f @ (Field::Id | Field::Statute | Field::Edition | Field::Articles | Field::Difficulty | Field::Levels | Field::Tags)) => {
                 if let Err(e) = d.set(f, value) {
-                    d.errors.push(format!("line {line}: {e}"));
+                    d.errors.push(at_line(line, e));
                 }
             }
-            _ => d.errors.push(format!(
-                "line {line}: lawcert comment: unknown key {:?} (statute, edition, articles, difficulty, levels, tags, id)",
-                key.trim()
+            _ => d.errors.push(at_line(
+                line,
+                Said::new(
+                    "bank_file.gift_unknown_key",
+                    vec![("key", key.trim().to_string())],
+                    format!("lawcert comment: unknown key {:?} (statute, edition, articles, difficulty, levels, tags, id)", key.trim()),
+                ),
             )),
         }
     }
@@ -106,7 +124,7 @@ fn apply_meta(d: &mut Draft, line: usize, text: &str) {
 /// A question type lawcert cannot hold: its kind and a title to list it by.
 type NotSupported = (&'static str, String);
 
-fn read_question(src: &str, location: String) -> Result<Draft, NotSupported> {
+fn read_question(src: &str, location: Said) -> Result<Draft, NotSupported> {
     let mut d = Draft::new(location);
     let mut rest = src.trim_start();
     let mut title = String::new();
@@ -116,7 +134,7 @@ fn read_question(src: &str, location: String) -> Result<Draft, NotSupported> {
                 title = unescape(&after[..end]).trim().to_string();
                 rest = after[end + 2..].trim_start();
             }
-            None => d.errors.push("the ::title:: is not closed".into()),
+            None => d.errors.push(Located::whole(Said::plain("bank_file.gift_title_open", "the ::title:: is not closed"))),
         }
     }
     if looks_like_id(&title) {
@@ -144,12 +162,12 @@ fn read_question(src: &str, location: String) -> Result<Draft, NotSupported> {
     };
     let Some(len) = find_unescaped(&rest[open + 1..], "}") else {
         d.stem = text(&rest[..open]);
-        d.answer_error("the answer block { … } is not closed".into());
+        d.answer_error(Located::whole(Said::plain("bank_file.gift_block_open", "the answer block { … } is not closed")));
         return Ok(d);
     };
     let (before, body, after) = (&rest[..open], &rest[open + 1..open + 1 + len], &rest[open + 2 + len..]);
     if find_unescaped(after, "{").is_some() {
-        d.errors.push("more than one answer block { … } in one question".into());
+        d.errors.push(Located::whole(Said::plain("bank_file.gift_two_blocks", "more than one answer block { … } in one question")));
     }
     let (before, after) = (text(before), text(after));
     d.stem = if after.is_empty() { before } else { format!("{before}____{after}") };
@@ -188,11 +206,20 @@ fn read_question(src: &str, location: String) -> Result<Draft, NotSupported> {
         if choices.iter().any(|c| c.marker == '=') {
             return Err(("short answer", caption(&d.stem)));
         }
-        d.answer_error(format!("answer block {{{}}} has no =right or ~wrong answers", answers.chars().take(40).collect::<String>()));
+        let block: String = answers.chars().take(40).collect();
+        d.answer_error(Located::whole(Said::new(
+            "bank_file.gift_no_answers",
+            vec![("block", block.clone())],
+            format!("answer block {{{block}}} has no =right or ~wrong answers"),
+        )));
         return Ok(d);
     }
     if let Some(junk) = choices.iter().find(|c| c.marker == ' ') {
-        d.answer_error(format!("text {:?} before the first = or ~ answer", junk.text.trim()));
+        d.answer_error(Located::whole(Said::new(
+            "bank_file.gift_text_before",
+            vec![("text", junk.text.trim().to_string())],
+            format!("text {:?} before the first = or ~ answer", junk.text.trim()),
+        )));
     }
     // Moodle's rule: any `=` answer makes it single choice; otherwise weights decide
     d.kind = if choices.iter().any(|c| c.marker == '=') { QuestionKind::Single } else { QuestionKind::Multiple };
@@ -206,7 +233,14 @@ fn read_question(src: &str, location: String) -> Result<Draft, NotSupported> {
                     weight = n;
                     option = t;
                 }
-                None => d.answer_error(format!("answer {}: the weight in {:?} is not %number%", i + 1, option.trim())),
+                None => d.answer_error(Located::new(
+                    vec![place::answer(i + 1)],
+                    Said::new(
+                        "bank_file.gift_weight",
+                        vec![("option", option.trim().to_string())],
+                        format!("the weight in {:?} is not %number%", option.trim()),
+                    ),
+                )),
             }
         }
         let letter = OPTION_LETTERS.chars().nth(i);
@@ -351,7 +385,7 @@ mod tests {
         assert_eq!(p.entries.len(), 4, "{p:#?}");
         let q = &p.entries[0];
         assert!(q.errors.is_empty(), "{:?}", q.errors);
-        assert_eq!((q.code.as_str(), q.location.as_str()), ("XF-G1", "line 5"));
+        assert_eq!((q.code.as_str(), q.location.english.as_str()), ("XF-G1", "line 5"));
         assert_eq!(q.content.stem, "为了使本人的人身权利免受正在进行的不法侵害而采取的制止行为，属于：");
         assert_eq!(q.content.options, vec!["正当防卫", "紧急避险", "防卫过当"]);
         assert_eq!(q.content.answer, "A");
@@ -379,7 +413,7 @@ mod tests {
         assert_eq!(p.unsupported[4].location, "line 29");
         assert!(p.is_clean(), "{p:#?}");
         let two = parse("// lawcert: articles=1\n题 {=a ~b} 又 {=c ~d}");
-        assert!(two.entries[0].errors.iter().any(|e| e.contains("more than one answer block")));
+        assert!(two.entries[0].errors.iter().any(|e| e.to_string().contains("more than one answer block")));
     }
 
     #[test]
@@ -387,12 +421,12 @@ mod tests {
         let text = "// lawcert: difficulty=9; colour=red\n::A1::题{=a ~b\n\n// lawcert: articles=1\n\n::A2 题 {=a ~b}";
         let p = parse(text);
         assert_eq!(p.entries.len(), 2);
-        let errors = p.entries[0].errors.join("\n");
+        let errors = p.entries[0].errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
         assert!(
             errors.contains("line 1: difficulty \"9\"") && errors.contains("unknown key \"colour\"") && errors.contains("not closed"),
             "{errors}"
         );
-        assert!(p.entries[1].errors.iter().any(|e| e.contains("::title:: is not closed")));
+        assert!(p.entries[1].errors.iter().any(|e| e.to_string().contains("::title:: is not closed")));
         assert_eq!(p.file_errors, vec!["line 4: a `// lawcert:` comment must be directly above its question (no blank line between)"]);
     }
 

@@ -17,8 +17,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{check_id, decode_text, is_list_separator, CaseRef, Entry, ExportItem, Format, Parsed};
+use super::{at_line, check_id, decode_text, is_list_separator, place, verbatim, CaseRef, Entry, ExportItem, Format, Parsed};
 use crate::domain::bank::{parse_bank_file, BankQuestion, QuestionKind, StatuteRegistry};
+use crate::domain::said::{Located, Said};
 
 pub(super) fn parse(file_name: &str, bytes: &[u8], registry: &StatuteRegistry) -> Parsed {
     let mut parsed = Parsed::new(Format::Lawcert);
@@ -29,47 +30,62 @@ pub(super) fn parse(file_name: &str, bytes: &[u8], registry: &StatuteRegistry) -
     let (questions, cases) = match parse_bank_file(Path::new(file_name), &text, registry) {
         Ok(bank) => bank,
         Err(errors) => {
-            parsed.file_errors = errors.into_iter().map(|e| format!("line {}: {}", e.line, e.message)).collect();
+            parsed.file_errors = errors
+                .into_iter()
+                .map(|e| {
+                    let said = e.said.unwrap_or_else(|| Located::whole(verbatim(e.message)));
+                    said.within(place::line(e.line))
+                })
+                .collect();
             return parsed;
         }
     };
     let entry = |q: BankQuestion, case: Option<CaseRef>| {
-        let mut errors = q.content.validate(registry);
+        let mut errors: Vec<Located> = q.content.validate(registry).into_iter().map(Located::whole).collect();
         // The id rule of every other import format (the bank loader only refuses spaces): an id
         // over 64 characters or with a control character imported from here was exported to
         // xlsx and Moodle XML in files that do not import again (found by fuzzing).
         if let Err(e) = check_id(&q.code) {
-            errors.push(e);
+            errors.push(Located::whole(e));
         }
         // articles too (seen while fixing the id): the Moodle export drops control characters,
         // so one in an article would come back as another article
         let c = &q.content;
         let texts = [&c.stem, &c.explanation].into_iter().chain(&c.options).chain(&c.tags).chain(&c.articles);
         if texts.into_iter().any(|t| has_control(t)) {
-            errors.push("text contains a control character (other than line break or tab)".into());
+            errors.push(Located::whole(Said::plain(
+                "bank_file.control_character",
+                "text contains a control character (other than line break or tab)",
+            )));
         }
         // The other formats read articles as a list (`20、21`), so an article holding a list
         // separator came back from the xlsx and Moodle XML exports split, or, if it was nothing
         // else, not at all (found by fuzzing: `articles = [";"]` exported to files refused for a
         // missing citation). Each article is its own string here.
         if let Some(a) = c.articles.iter().find(|a| a.contains(is_list_separator)) {
-            errors.push(format!(
-                "article {a:?} contains a list separator (, ， 、 ; ； or a line break): give each article as its own string"
-            ));
+            errors.push(Located::whole(Said::new(
+                "bank_file.article_list",
+                vec![("article", a.clone())],
+                format!("article {a:?} contains a list separator (, ， 、 ; ； or a line break): give each article as its own string"),
+            )));
         }
-        Entry { location: format!("line {}", q.line), code: q.code, content: q.content, case, errors, incomplete: Vec::new() }
+        Entry { location: place::line(q.line), code: q.code, content: q.content, case, errors, incomplete: Vec::new() }
     };
     parsed.entries.extend(questions.into_iter().map(|q| entry(q, None)));
     let mut case_ids = Vec::new();
     for c in cases {
         // a case's id, title and text are stored like a question's, under the same rules
         if let Err(e) = check_id(&c.code) {
-            parsed.file_errors.push(format!("line {}: case {e}", c.line));
+            let id = e.param("id").unwrap_or_default().to_string();
+            parsed.file_errors.push(at_line(c.line, Said::new("bank_file.case_bad_id", vec![("id", id)], format!("case {e}"))));
         }
         if has_control(&c.title) || has_control(&c.text) {
-            parsed.file_errors.push(format!(
-                "line {}: case {}: title or text contains a control character (other than line break or tab)",
-                c.line, c.code
+            parsed.file_errors.push(Located::new(
+                vec![place::line(c.line), Said::new("bank_file.at_case", vec![("case", c.code.clone())], format!("case {}", c.code))],
+                Said::plain(
+                    "bank_file.case_control_character",
+                    "title or text contains a control character (other than line break or tab)",
+                ),
             ));
         }
         case_ids.push((c.code.clone(), c.line));
@@ -82,7 +98,14 @@ pub(super) fn parse(file_name: &str, bytes: &[u8], registry: &StatuteRegistry) -
     let mut seen: HashSet<&str> = parsed.entries.iter().map(|e| e.code.as_str()).collect();
     for (code, line) in &case_ids {
         if !seen.insert(code) {
-            parsed.file_errors.push(format!("line {line}: case id {code} is also used by another case or question in the file"));
+            parsed.file_errors.push(at_line(
+                *line,
+                Said::new(
+                    "bank_file.case_id_taken",
+                    vec![("case", code.clone())],
+                    format!("case id {code} is also used by another case or question in the file"),
+                ),
+            ));
         }
     }
     parsed
@@ -203,7 +226,7 @@ mod tests {
         for (e, i) in p.entries.iter().zip(&items) {
             assert_eq!((&e.code, &e.content, &e.case), (&i.code, &i.content, &i.case));
         }
-        assert!(p.entries[0].location.starts_with("line "));
+        assert!(p.entries[0].location.english.starts_with("line "));
     }
 
     #[test]
@@ -218,13 +241,17 @@ mod tests {
         let bad = text.replacen("difficulty = 2", "difficulty = 7", 1);
         let p = parse(&bad);
         assert!(p.entries.is_empty());
-        assert!(p.file_errors[0].starts_with("line ") && p.file_errors[0].contains("T-1: difficulty 7"), "{:?}", p.file_errors);
+        assert!(
+            p.file_errors[0].to_string().starts_with("line ") && p.file_errors[0].to_string().contains("T-1: difficulty 7"),
+            "{:?}",
+            p.file_errors
+        );
         let dup = text.replace("\"T-2\"", "\"T-1\"");
         let p = parse(&dup);
         assert_eq!(p.file_errors.len(), 1);
-        assert!(p.file_errors[0].starts_with("duplicate id T-1 at line "), "{:?}", p.file_errors);
+        assert!(p.file_errors[0].to_string().starts_with("duplicate id T-1 at line "), "{:?}", p.file_errors);
         let p = parse("statute = \"criminal-law\"\n[[question]\n");
-        assert!(p.file_errors[0].starts_with("line 2:"), "{:?}", p.file_errors);
+        assert!(p.file_errors[0].to_string().starts_with("line 2:"), "{:?}", p.file_errors);
     }
 
     #[test]
@@ -232,7 +259,7 @@ mod tests {
         let text = "statute = \"criminal-law\"\nedition = \"2023-12-29\"\n\n[[question]]\nid = \"XF-0004\"\ntype = \"truefalse\"\narticles = [\"17之一\"]\ndifficulty = 1\nlevels = [\"basic\"]\nstem = \"判断\"\nanswer = false\nexplanation = \"\"\"\n解析\n\"\"\"\nstatus = \"draft\"\n";
         let p = parse(text);
         assert!(p.is_clean(), "{p:#?}");
-        assert_eq!((p.entries[0].location.as_str(), p.entries[0].content.answer.as_str()), ("line 4", "F"));
+        assert_eq!((p.entries[0].location.english.as_str(), p.entries[0].content.answer.as_str()), ("line 4", "F"));
     }
 
     /// Fuzzing (bank_lawcert, FUZZING.md) found a 130-character id, and later an article `;`,
@@ -268,8 +295,9 @@ mod tests {
         for (what, text, message) in bad {
             assert_ne!(text, good, "{what}: the edit did not apply");
             let p = parse(&text);
-            let errors: Vec<&String> = p.file_errors.iter().chain(p.entries.iter().flat_map(|e| &e.errors)).collect();
-            assert!(errors.iter().any(|e| e.contains(message)), "{what}: {errors:?}");
+            let errors: Vec<String> =
+                p.file_errors.iter().chain(p.entries.iter().flat_map(|e| &e.errors)).map(ToString::to_string).collect();
+            assert!(errors.iter().any(|e| e.to_string().contains(message)), "{what}: {errors:?}");
         }
     }
 

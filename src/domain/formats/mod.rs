@@ -42,7 +42,9 @@ use std::collections::HashSet;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::bank::{Level, QuestionContent, QuestionKind, StatuteRegistry, EMPTY_EXPLANATION, MISSING_CITATION};
+use super::bank::{Level, QuestionContent, QuestionKind, StatuteRegistry, EMPTY_EXPLANATION_KEY, MISSING_CITATION_KEY};
+use super::said::{Located, Said};
+use super::validation::Problem;
 
 mod aiken;
 mod gift;
@@ -195,8 +197,8 @@ pub struct CaseRef {
 #[derive(Clone, Debug, Serialize)]
 pub struct Entry {
     /// Where in the file: `row 5` (xlsx), `line 12` (TOML, GIFT, Aiken), `question 3 at line 40`
-    /// (Moodle).
-    pub location: String,
+    /// (Moodle); see [`place`].
+    pub location: Said,
     /// Stable question id.
     pub code: String,
     pub content: QuestionContent,
@@ -204,8 +206,9 @@ pub struct Entry {
     /// Every problem with this entry: the format's own (`column F (难度): …`, `line 12: …`) and
     /// `QuestionContent::validate`'s, except a validate message that only repeats a more specific
     /// one (`unknown statute ""` after `missing statute: …`). Empty means importable, provided
-    /// the file has no file errors (duplicate ids are file errors).
-    pub errors: Vec<String>,
+    /// the file has no file errors (duplicate ids are file errors). Their places are inside the
+    /// entry (`line 14` of an Aiken question, `column F (难度)`), not the entry's own.
+    pub errors: Vec<Located>,
     /// What the entry lacks to be reviewed (`articles`, `explanation`) in a format whose files
     /// cannot carry it ([`Format::allows_incomplete`]): it is imported as an incomplete draft
     /// instead of being refused.
@@ -216,7 +219,7 @@ pub struct Entry {
 /// description, …): listed so the trainer sees what was left out.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Unsupported {
-    pub location: String,
+    pub location: Said,
     pub kind: String,
     pub title: String,
 }
@@ -229,7 +232,7 @@ pub struct Parsed {
     pub unsupported: Vec<Unsupported>,
     /// Problems not tied to one entry (unreadable file, refused archive, bad header row,
     /// duplicate ids, syntax errors), each naming its place in the file.
-    pub file_errors: Vec<String>,
+    pub file_errors: Vec<Located>,
 }
 
 impl Parsed {
@@ -237,7 +240,7 @@ impl Parsed {
         Parsed { format, entries: Vec::new(), unsupported: Vec::new(), file_errors: Vec::new() }
     }
 
-    fn failed(format: Format, error: String) -> Parsed {
+    fn failed(format: Format, error: Located) -> Parsed {
         Parsed { file_errors: vec![error], ..Parsed::new(format) }
     }
 
@@ -265,11 +268,19 @@ pub fn parse(format: Format, file_name: &str, bytes: &[u8], defaults: &Defaults,
         Format::Gift => gift::parse(bytes, defaults, registry),
         Format::Aiken => aiken::parse(bytes, defaults, registry),
     };
-    let mut first: HashMap<&str, &str> = HashMap::new();
+    let mut first: HashMap<&str, &Said> = HashMap::new();
     let mut duplicates = Vec::new();
     for e in &parsed.entries {
         match first.entry(&e.code) {
-            MapEntry::Occupied(o) => duplicates.push(format!("duplicate id {} at {} (first at {})", e.code, e.location, o.get())),
+            MapEntry::Occupied(o) => duplicates.push(Located::whole(
+                Said::new(
+                    "bank_file.duplicate_id",
+                    vec![("id", e.code.clone())],
+                    format!("duplicate id {} at {} (first at {})", e.code, e.location, o.get()),
+                )
+                .with_part("at", e.location.clone())
+                .with_part("first", (*o.get()).clone()),
+            )),
             MapEntry::Vacant(v) => {
                 v.insert(&e.location);
             }
@@ -279,11 +290,15 @@ pub fn parse(format: Format, file_name: &str, bytes: &[u8], defaults: &Defaults,
     if format.allows_incomplete() {
         for e in &mut parsed.entries {
             e.incomplete = e.content.missing_for_review();
-            e.errors.retain(|m| m != MISSING_CITATION && m != EMPTY_EXPLANATION);
+            e.errors.retain(|m| !(m.at.is_empty() && [MISSING_CITATION_KEY, EMPTY_EXPLANATION_KEY].contains(&m.what.key.as_str())));
         }
     }
     if parsed.entries.is_empty() && parsed.unsupported.is_empty() && parsed.file_errors.is_empty() {
-        parsed.file_errors.push(format!("no questions found: is this a {} file?", format.as_str()));
+        parsed.file_errors.push(Located::whole(Said::new(
+            "bank_file.no_questions",
+            vec![("format", format.as_str().to_string())],
+            format!("no questions found: is this a {} file?", format.as_str()),
+        )));
     }
     parsed
 }
@@ -406,23 +421,25 @@ struct Reported {
 }
 
 impl Reported {
-    fn covers(&self, validate_message: &str) -> bool {
-        let m = validate_message;
-        (self.statute && (m.starts_with("unknown statute") || m.starts_with("unknown edition")))
-            || (self.difficulty && m.starts_with("difficulty "))
-            || (self.levels && m.starts_with("`levels`"))
-            || (self.answer
-                && (m.starts_with("answer ")
-                    || m.starts_with("single choice needs exactly one answer")
-                    || m.starts_with("multiple choice needs two or more answer")
-                    || m.starts_with("true/false answer")))
+    fn covers(&self, p: &Problem) -> bool {
+        let answer_keys = [
+            "question.answer_repeats",
+            "question.answer_not_option",
+            "question.single_answer",
+            "question.multiple_answer",
+            "question.truefalse_answer",
+        ];
+        (self.statute && matches!(p.key, "question.unknown_statute" | "question.unknown_edition"))
+            || (self.difficulty && p.key == "question.difficulty")
+            || (self.levels && p.key == "question.no_levels")
+            || (self.answer && answer_keys.contains(&p.key))
     }
 }
 
 /// A question read from a foreign format, before defaults and validation.
 #[derive(Debug)]
 struct Draft {
-    location: String,
+    location: Said,
     id: Option<String>,
     kind: QuestionKind,
     stem: String,
@@ -431,12 +448,12 @@ struct Draft {
     answer: String,
     explanation: String,
     meta: Meta,
-    errors: Vec<String>,
+    errors: Vec<Located>,
     reported: Reported,
 }
 
 impl Draft {
-    fn new(location: String) -> Draft {
+    fn new(location: Said) -> Draft {
         Draft {
             location,
             id: None,
@@ -451,7 +468,7 @@ impl Draft {
         }
     }
 
-    fn answer_error(&mut self, message: String) {
+    fn answer_error(&mut self, message: Located) {
         self.errors.push(message);
         self.reported.answer = true;
     }
@@ -459,7 +476,7 @@ impl Draft {
     /// Sets a metadata field (id, statute, edition, articles, difficulty, levels, tags) from its
     /// text; list fields accumulate. Blank values are ignored. `Err` says what is wrong with the
     /// value; the caller adds where it is.
-    fn set(&mut self, field: Field, value: &str) -> Result<(), String> {
+    fn set(&mut self, field: Field, value: &str) -> Result<(), Said> {
         let v = value.trim();
         if v.is_empty() {
             return Ok(());
@@ -473,7 +490,11 @@ impl Draft {
                 Some(d) => self.meta.difficulty = Some(d),
                 None => {
                     self.reported.difficulty = true;
-                    return Err(format!("difficulty {v:?} must be 1, 2, 3 or 易, 中, 难"));
+                    return Err(Said::new(
+                        "bank_file.difficulty",
+                        vec![("value", v.to_string())],
+                        format!("difficulty {v:?} must be 1, 2, 3 or 易, 中, 难"),
+                    ));
                 }
             },
             Field::Levels => {
@@ -482,7 +503,11 @@ impl Draft {
                         Some(l) => self.meta.levels.push(l),
                         None => {
                             self.reported.levels = true;
-                            return Err(format!("level {token:?} must be basic, intermediate, advanced or 基本级, 中级, 高级"));
+                            return Err(Said::new(
+                                "bank_file.level",
+                                vec![("value", token.to_string())],
+                                format!("level {token:?} must be basic, intermediate, advanced or 基本级, 中级, 高级"),
+                            ));
                         }
                     }
                 }
@@ -501,12 +526,19 @@ impl Draft {
         let default_statute = defaults.statute.as_deref().and_then(|s| find_statute(registry, s));
         let statute = match meta.statute.as_deref().or(defaults.statute.as_deref()) {
             Some(s) => find_statute(registry, s).unwrap_or_else(|| {
-                errors.push(format!("unknown statute {s:?}: give a code, short name or full name from statutes.toml"));
+                errors.push(Located::whole(Said::new(
+                    "bank_file.unknown_statute",
+                    vec![("value", s.to_string())],
+                    format!("unknown statute {s:?}: give a code, short name or full name from statutes.toml"),
+                )));
                 reported.statute = true;
                 s.trim().to_string()
             }),
             None => {
-                errors.push("missing statute: the file gives none and no default statute was chosen".into());
+                errors.push(Located::whole(Said::plain(
+                    "bank_file.missing_statute",
+                    "missing statute: the file gives none and no default statute was chosen",
+                )));
                 reported.statute = true;
                 String::new()
             }
@@ -518,7 +550,10 @@ impl Draft {
             .unwrap_or_default();
         let difficulty = meta.difficulty.or(defaults.difficulty).unwrap_or_else(|| {
             if !reported.difficulty {
-                errors.push("missing difficulty: the file gives none and no default difficulty was chosen".into());
+                errors.push(Located::whole(Said::plain(
+                    "bank_file.missing_difficulty",
+                    "missing difficulty: the file gives none and no default difficulty was chosen",
+                )));
                 reported.difficulty = true;
             }
             0
@@ -527,7 +562,10 @@ impl Draft {
         levels.sort();
         levels.dedup();
         if levels.is_empty() && !reported.levels {
-            errors.push("missing levels: the file gives none and no default levels were chosen".into());
+            errors.push(Located::whole(Said::plain(
+                "bank_file.missing_levels",
+                "missing levels: the file gives none and no default levels were chosen",
+            )));
             reported.levels = true;
         }
         let stem = plain_chars(&stem);
@@ -548,7 +586,7 @@ impl Draft {
             explanation: plain_chars(&explanation),
             tags,
         };
-        errors.extend(content.validate(registry).into_iter().filter(|m| !reported.covers(m)));
+        errors.extend(content.validate(registry).into_iter().filter(|m| !reported.covers(m)).map(Located::whole));
         Entry { location, code, content, case: None, errors, incomplete: Vec::new() }
     }
 }
@@ -569,9 +607,13 @@ fn generated_code(statute: &str, stem: &str, options: &[String]) -> String {
 /// and one with an invisible character (fuzzing found `\u{7f}` from an Aiken `ID:` line) looks
 /// like another id, is written out by the Moodle export without it, and cannot be stored at all
 /// in PostgreSQL if it is NUL.
-fn check_id(v: &str) -> Result<&str, String> {
+fn check_id(v: &str) -> Result<&str, Said> {
     if v.chars().any(|c| c.is_whitespace() || c.is_control()) || v.chars().count() > 64 {
-        Err(format!("id {v:?} must have no spaces or control characters and at most 64 characters"))
+        Err(Said::new(
+            "bank_file.bad_id",
+            vec![("id", format!("{v:?}"))],
+            format!("id {v:?} must have no spaces or control characters and at most 64 characters"),
+        ))
     } else {
         Ok(v)
     }
@@ -624,20 +666,8 @@ fn parse_difficulty(s: &str) -> Option<i32> {
 }
 
 fn parse_level(s: &str) -> Option<Level> {
-    match s.trim().to_lowercase().as_str() {
-        "基本级" => Some(Level::Basic),
-        "中级" => Some(Level::Intermediate),
-        "高级" => Some(Level::Advanced),
-        other => Level::parse(other),
-    }
-}
-
-fn level_chinese(l: Level) -> &'static str {
-    match l {
-        Level::Basic => "基本级",
-        Level::Intermediate => "中级",
-        Level::Advanced => "高级",
-    }
+    let s = s.trim().to_lowercase();
+    Level::ALL.into_iter().find(|l| l.chinese() == s).or_else(|| Level::parse(&s))
 }
 
 /// A true/false answer: 对/错, 正确/错误, √/×, true/false, T/F.
@@ -650,7 +680,7 @@ fn parse_true_false(s: &str) -> Option<bool> {
 }
 
 /// Answer letters in any case and order, with or without separators (full-width letters too).
-fn parse_letters(s: &str) -> Result<String, String> {
+fn parse_letters(s: &str) -> Result<String, Said> {
     let mut letters = String::new();
     for c in s.chars() {
         let c = match c {
@@ -660,11 +690,15 @@ fn parse_letters(s: &str) -> Result<String, String> {
         if c.is_ascii_alphabetic() {
             letters.push(c.to_ascii_uppercase());
         } else if !(c.is_whitespace() || is_list_separator(c) || c == '/') {
-            return Err(format!("answer {:?} must be option letters such as B or ACD", s.trim()));
+            return Err(Said::new(
+                "bank_file.answer_letters",
+                vec![("value", s.trim().to_string())],
+                format!("answer {:?} must be option letters such as B or ACD", s.trim()),
+            ));
         }
     }
     if letters.is_empty() {
-        return Err("missing answer".into());
+        return Err(Said::plain("bank_file.no_answer", "missing answer"));
     }
     Ok(super::bank::normalise_letters(&letters))
 }
@@ -757,10 +791,10 @@ impl LineIndex {
 }
 
 /// The file's text: UTF-8 (byte-order mark allowed) or UTF-16 with a byte-order mark.
-fn decode_text(bytes: &[u8]) -> Result<String, String> {
+fn decode_text(bytes: &[u8]) -> Result<String, Located> {
     let utf16 = |rest: &[u8], unit: fn([u8; 2]) -> u16| {
         let units: Vec<u16> = rest.chunks(2).map(|c| unit([c[0], c.get(1).copied().unwrap_or(0)])).collect();
-        String::from_utf16(&units).map_err(|_| "the file is not valid UTF-16 text".to_string())
+        String::from_utf16(&units).map_err(|_| Located::whole(Said::plain("bank_file.not_utf16", "the file is not valid UTF-16 text")))
     };
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         utf8(rest)
@@ -773,11 +807,70 @@ fn decode_text(bytes: &[u8]) -> Result<String, String> {
     }
 }
 
-fn utf8(bytes: &[u8]) -> Result<String, String> {
+fn utf8(bytes: &[u8]) -> Result<String, Located> {
     std::str::from_utf8(bytes).map(str::to_string).map_err(|e| {
         let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-        format!("line {line}: the file is not UTF-8 text; save it with UTF-8 encoding (另存为 → 编码 UTF-8)")
+        Located::new(
+            vec![place::line(line)],
+            Said::plain("bank_file.not_utf8", "the file is not UTF-8 text; save it with UTF-8 encoding (另存为 → 编码 UTF-8)"),
+        )
     })
+}
+
+/// A library's own message (an XML or TOML reader's, a zip archive's), which has no catalogue
+/// key: said as it is in every language, inside a sentence that is.
+fn verbatim(text: impl std::fmt::Display) -> Said {
+    let text = text.to_string();
+    Said::new("bank_file.text", vec![("text", text.clone())], text)
+}
+
+/// `said` at `line n`.
+fn at_line(n: usize, said: Said) -> Located {
+    Located::new(vec![place::line(n)], said)
+}
+
+/// Places in a bank file, said in the reader's language (`problem.bank_file.at_*`).
+pub mod place {
+    use crate::domain::said::Said;
+
+    /// `line 12` of a text file.
+    pub fn line(n: usize) -> Said {
+        Said::new("bank_file.at_line", vec![("line", n.to_string())], format!("line {n}"))
+    }
+
+    /// `row 5` of a sheet.
+    pub fn row(n: usize) -> Said {
+        Said::new("bank_file.at_row", vec![("row", n.to_string())], format!("row {n}"))
+    }
+
+    /// The n-th question of a Moodle file, at its line.
+    pub fn question(n: usize, line: usize) -> Said {
+        Said::new("bank_file.at_question", vec![("n", n.to_string()), ("line", line.to_string())], format!("question {n} at line {line}"))
+    }
+
+    /// A sheet's column by letter.
+    pub fn column(letter: &str) -> Said {
+        Said::new("bank_file.at_column", vec![("column", letter.to_string())], format!("column {letter}"))
+    }
+
+    /// A sheet's column by letter and header.
+    pub fn column_named(letter: &str, header: &str) -> Said {
+        Said::new(
+            "bank_file.at_column_named",
+            vec![("column", letter.to_string()), ("header", header.to_string())],
+            format!("column {letter} ({header})"),
+        )
+    }
+
+    /// A question's id, naming it in its file.
+    pub fn id(id: &str) -> Said {
+        Said::new("bank_file.at_id", vec![("id", id.to_string())], id)
+    }
+
+    /// The n-th answer of a question (GIFT, Moodle).
+    pub fn answer(n: usize) -> Said {
+        Said::new("bank_file.at_answer", vec![("n", n.to_string())], format!("answer {n}"))
+    }
 }
 
 #[cfg(test)]
@@ -837,15 +930,35 @@ short = "治安管理处罚法"
         }
     }
 
-    /// Calls `f` with `n` strings of random `tokens` (deterministic).
-    pub fn fuzz(tokens: &[&str], n: usize, mut f: impl FnMut(&str)) {
-        let mut seed = 0x9e37_79b9_u32;
-        let mut next = move || {
+    /// A workbook with the given cells on its first sheet.
+    pub fn xlsx_book(rows: &[&[&str]]) -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                if let Some(n) = v.strip_prefix('#').and_then(|n| n.parse::<f64>().ok()) {
+                    sheet.write_number(r as u32, c as u16, n).unwrap();
+                } else if !v.is_empty() {
+                    sheet.write_string(r as u32, c as u16, *v).unwrap();
+                }
+            }
+        }
+        book.save_to_buffer().unwrap()
+    }
+
+    /// A small deterministic random sequence (xorshift) from `seed`, for garbling test input.
+    pub fn xorshift(mut seed: u32) -> impl FnMut() -> usize {
+        move || {
             seed ^= seed << 13;
             seed ^= seed >> 17;
             seed ^= seed << 5;
             seed as usize
-        };
+        }
+    }
+
+    /// Calls `f` with `n` strings of random `tokens` (deterministic).
+    pub fn fuzz(tokens: &[&str], n: usize, mut f: impl FnMut(&str)) {
+        let mut next = xorshift(0x9e37_79b9);
         for _ in 0..n {
             let len = next() % 60;
             let s: String = (0..len).map(|_| tokens[next() % tokens.len()]).collect();
@@ -972,7 +1085,7 @@ mod tests {
         assert_eq!(field_by_name("G"), None);
         assert_eq!(decode_text(b"\xEF\xBB\xBFok").unwrap(), "ok");
         assert_eq!(decode_text(b"\xFF\xFEo\0k\0").unwrap(), "ok");
-        assert!(decode_text(b"a\nb\n\xC4\xE3").unwrap_err().starts_with("line 3:"));
+        assert!(decode_text(b"a\nb\n\xC4\xE3").unwrap_err().to_string().starts_with("line 3:"));
     }
 
     #[test]
@@ -981,7 +1094,7 @@ mod tests {
         for name in ["criminal-law", "刑法", "中华人民共和国刑法", "《刑法》"] {
             assert_eq!(find_statute(&reg, name).as_deref(), Some("criminal-law"));
         }
-        let mut d = Draft::new("line 1".into());
+        let mut d = Draft::new(place::line(1));
         d.stem = "题".into();
         d.options = vec!["a".into(), "b".into()];
         d.answer = "A".into();
@@ -995,13 +1108,13 @@ mod tests {
 
     #[test]
     fn missing_metadata_is_named_once() {
-        let mut d = Draft::new("line 1".into());
+        let mut d = Draft::new(place::line(1));
         d.stem = "题".into();
         d.options = vec!["a".into(), "b".into()];
         d.answer = "A".into();
         assert!(d.set(Field::Difficulty, "很难").is_err());
         let e = d.finish(&Defaults::default(), &registry());
-        let text = e.errors.join("\n");
+        let text = e.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
         assert!(text.contains("missing statute"), "{text}");
         assert!(!text.contains("unknown statute"), "{text}");
         assert!(text.contains("missing levels") && !text.contains("`levels`"), "{text}");
@@ -1025,7 +1138,7 @@ mod tests {
         assert!(!parse(Format::Aiken, "x.txt", bad.as_bytes(), &defaults(), &reg).is_clean());
         // so does a statute nobody named
         let p = parse(Format::Aiken, "x.txt", aiken.as_bytes(), &Defaults { statute: None, ..defaults() }, &reg);
-        assert!(p.entries[0].errors.iter().any(|e| e.starts_with("missing statute")), "{:?}", p.entries[0].errors);
+        assert!(p.entries[0].errors.iter().any(|e| e.to_string().starts_with("missing statute")), "{:?}", p.entries[0].errors);
         // the lawcert format has fields for both: missing ones are errors there
         let toml = "statute = \"criminal-law\"\nedition = \"2023-12-29\"\n[[question]]\nid = \"Q-1\"\ntype = \"single\"\narticles = []\ndifficulty = 1\nlevels = [\"basic\"]\nstem = \"题\"\noptions = [\"甲\", \"乙\"]\nanswer = \"A\"\nexplanation = \"\"\n";
         let p = parse(Format::Lawcert, "x.toml", toml.as_bytes(), &defaults(), &reg);
@@ -1050,10 +1163,207 @@ mod tests {
     fn default_edition_applies_only_to_the_default_statute() {
         let reg = registry();
         let defaults = Defaults { edition: Some("2020-12-26".into()), ..defaults() };
-        let mut d = Draft::new("x".into());
+        let mut d = Draft::new(place::line(1));
         d.set(Field::Statute, "治安管理处罚法").unwrap();
         assert_eq!(d.finish(&defaults, &reg).content.edition, "2012-10-26");
-        let d = Draft::new("x".into());
+        let d = Draft::new(place::line(1));
         assert_eq!(d.finish(&defaults, &reg).content.edition, "2020-12-26");
+    }
+}
+
+/// Every problem the parsers and `QuestionContent::validate` find is said in both languages:
+/// a corpus of broken files in every format, each problem rendered from the catalogues.
+#[cfg(test)]
+mod said_in_both_languages {
+    use std::collections::BTreeSet;
+
+    use super::testutil::*;
+    use super::*;
+    use crate::render::{say_located, say_problem};
+
+    /// Broken files: each kind of problem at least once per format.
+    fn corpus() -> Vec<(Format, Vec<u8>, Defaults)> {
+        let aiken = "题一\nANSWER: A\n\n题二\nA. 甲\nC. 乙\nANSWER: Z\nDIFFICULTY: 很难\nLEVELS: 专家\nID: a b\nANSWER: A\n随便\n\n\
+                     题三\nA. 甲\n不是选项\n\n只有题干\n\n题四\nA. 甲\nB. 乙\nANSWER: 和\n\n题五\nA. 甲\nB. 乙\nANSWER: ,\nSTATUTE: 民法典\n\n\
+                     题六\nA. 甲\nB. 甲\nANSWER: AB\nID: D-1\n\n题七\nA. 丙\nB. 丁\nANSWER: A\nID: D-1\n";
+        let gift = "// lawcert: difficulty=1\n\n// lawcert: colour=red; nonsense; levels=专家\n::T1::题干 {=甲 ~乙\n\n\
+                    ::未闭合 题 {=甲 ~乙}\n\n题 {=甲 ~乙} 又 {=丙}\n\n题 {=甲 ~乙\n\n题 {甲乙}\n\n题 {junk =甲 ~%abc%乙}\n";
+        let moodle_bad: [&str; 9] = [
+            "<quiz><question type=\"multichoice\"><name><text>&nbsp;</text></name></question></quiz>",
+            "<quiz><question>",
+            "<quiz></question></quiz>",
+            "<quiz/><quiz/>",
+            "<quiz/>text",
+            "<note/>",
+            "<?xml version=\"1.0\"?>",
+            &"<a>".repeat(40),
+            "<quiz><question type=\"multichoice\"><name><text>x</text></name><questiontext><text>题</text></questiontext>\
+             <idnumber>a b</idnumber><tags><tag><text>difficulty:9</text></tag></tags>\
+             <answer fraction=\"abc\"><text>甲</text></answer><answer fraction=\"100\"><text>甲</text></answer></question>\
+             <question type=\"truefalse\"><questiontext><text>题</text></questiontext><answer fraction=\"0\"><text>true</text></answer></question></quiz>",
+        ];
+        let toml_bad = [
+            "statute = \"criminal-law\"\nedition = \"2023-12-29\"\n[[question]]\nid = \"Q 1\"\ntype = \"essay\"\narticles = []\ndifficulty = 7\nlevels = [\"expert\"]\nstem = \"\"\nanswer = 1\nexplanation = \"\"\nstatus = \"gone\"\n",
+            "[[question]]\nid = \"Q-2\"\ntype = \"truefalse\"\narticles = [\"20\"]\ndifficulty = 1\nlevels = [\"basic\"]\nstem = \"题\"\nanswer = \"T\"\nexplanation = \"因为\"\n",
+            "statute = \"criminal-law\"\nedition = \"1999-01-01\"\n[[question]]\nid = \"Q-3\"\ntype = \"multiple\"\narticles = [\"20\", \"\"]\ndifficulty = 0\nlevels = []\nstem = \"题\"\noptions = [\"甲\", \"甲\", \"\"]\nanswer = \"AAG\"\nexplanation = \"因为\"\n",
+            "statute = \"criminal-law\"\nedition = \"2023-12-29\"\n[[case]]\nid = \"C 1\"\ntitle = \"\"\ntext = \"\"\n[[case.item]]\nid = \"C-1-1\"\ntype = \"truefalse\"\narticles = [\"20\"]\ndifficulty = 1\nlevels = [\"basic\"]\nstem = \"题\"\nanswer = true\nexplanation = \"因为\"\n",
+            "[[question]\n",
+            "statute = \"criminal-law\"\nedition = \"2023-12-29\"\n[[question]]\nid = \"Q-4\"\ntype = \"single\"\narticles = [\"20、21\"]\ndifficulty = 1\nlevels = [\"basic\"]\nstem = \"题\\u0007\"\noptions = [\"甲\", \"乙\"]\nanswer = \"A\"\nexplanation = \"因为\"\n",
+        ];
+        let xlsx_bad = [
+            xlsx_book(&[&[], &["题型", "题干"]]),
+            xlsx_book(&[&["题型", "题干", "备注", "题干", "答案"], &["单选", "x", "y", "z", "A", "", "溢出"]]),
+            xlsx_book(&[
+                &["题型", "题干", "选项A", "选项B", "选项C", "答案", "条文", "解析", "难度", "适用等级", "法律", "题号"],
+                &["问答", "x", "a", "b", "", "A", "1", "y", "", "", "", ""],
+                &["", "x", "a", "", "c", "E", "1", "y", "很难", "专家级", "民法典", "a b"],
+                &["判断", "x", "", "", "", "是", "1", "y", "", "", "", ""],
+                &["单选", "x", "a", "b", "", "A和B", "1", "y", "", "", "", ""],
+            ]),
+            b"PK\x03\x04 not a zip".to_vec(),
+        ];
+        let none = Defaults::default();
+        let mut out: Vec<(Format, Vec<u8>, Defaults)> = vec![
+            (Format::Aiken, aiken.as_bytes().to_vec(), none.clone()),
+            (Format::Aiken, aiken.as_bytes().to_vec(), defaults()),
+            (Format::Aiken, b"a\nb\n\xC4\xE3".to_vec(), defaults()),
+            (Format::Aiken, b"\xFF\xFE\x00\xD8".to_vec(), defaults()),
+            (Format::Aiken, b"   ".to_vec(), defaults()),
+            (Format::Gift, gift.as_bytes().to_vec(), defaults()),
+        ];
+        out.extend(moodle_bad.iter().map(|m| (Format::MoodleXml, m.as_bytes().to_vec(), defaults())));
+        out.extend(toml_bad.iter().map(|t| (Format::Lawcert, t.as_bytes().to_vec(), defaults())));
+        out.extend(xlsx_bad.into_iter().map(|x| (Format::Xlsx, x, defaults())));
+        out
+    }
+
+    /// A rendered message is whole: every `{value}` filled, no key shown instead of text, and the
+    /// Chinese one is Chinese.
+    fn assert_said(lang: &str, text: &str, english: &str) {
+        let unfilled = text.split('{').skip(1).any(|after| {
+            after.split_once('}').is_some_and(|(name, _)| !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        });
+        assert!(!unfilled, "{lang}: unfilled value in {text:?} ({english})");
+        assert!(!text.contains("problem."), "{lang}: missing catalogue key in {text:?} ({english})");
+        if lang == "zh" {
+            assert!(!text.is_ascii(), "zh: English left in {text:?} ({english})");
+        }
+    }
+
+    #[test]
+    fn every_parser_problem_is_said_in_both_languages_with_its_place() {
+        let reg = registry();
+        let mut keys = BTreeSet::new();
+        for (format, bytes, defaults) in corpus() {
+            let p = parse(format, "bank.x", &bytes, &defaults, &reg);
+            let entry_problems = p.entries.iter().flat_map(|e| e.errors.iter().map(move |err| err.clone().within(e.location.clone())));
+            for problem in p.file_errors.iter().cloned().chain(entry_problems) {
+                keys.insert(problem.what.key.clone());
+                keys.extend(problem.at.iter().map(|a| a.key.clone()));
+                for lang in ["zh", "en"] {
+                    let text = say_located(lang, &problem);
+                    assert_said(lang, &text, &problem.to_string());
+                    // the place comes first, in the reader's language
+                    if let Some(line) = problem.at.first().and_then(|a| a.param("line").or(a.param("row"))) {
+                        let place = if lang == "zh" { format!("第 {line} ") } else { format!(" {line}") };
+                        assert!(text.contains(&place), "{lang}: {text:?} lost its place ({problem})");
+                    }
+                }
+            }
+        }
+        // the corpus reaches what it means to: a sample of every format's and validate's keys
+        for key in [
+            "bank_file.aiken_option_order",
+            "bank_file.aiken_not_question",
+            "bank_file.duplicate_id",
+            "bank_file.missing_statute",
+            "bank_file.not_utf8",
+            "bank_file.not_utf16",
+            "bank_file.gift_unknown_key",
+            "bank_file.gift_weight",
+            "bank_file.xml_malformed",
+            "bank_file.xml_fraction",
+            "bank_file.toml_status",
+            "bank_file.toml_syntax",
+            "bank_file.case_size",
+            "bank_file.article_list",
+            "bank_file.xlsx_unknown_header",
+            "bank_file.xlsx_option_gap",
+            "bank_file.xlsx_not_zip",
+            "question.unknown_edition",
+            "question.answer_not_option",
+            "question.same_options",
+        ] {
+            assert!(keys.contains(key), "the corpus no longer finds {key}: {keys:?}");
+        }
+    }
+
+    #[test]
+    fn every_question_problem_is_said_in_both_languages() {
+        let reg = registry();
+        let mut bad = items()[0].content.clone();
+        bad.statute = "civil-code".into();
+        bad.articles = vec![];
+        bad.difficulty = 5;
+        bad.levels = vec![];
+        bad.stem = " ".into();
+        bad.explanation = String::new();
+        bad.options = vec!["甲".into(), "甲".into(), "".into(), "a".into(), "b".into(), "c".into(), "d".into()];
+        bad.answer = "AAH".into();
+        let mut multiple = items()[1].content.clone();
+        multiple.options.truncate(2);
+        multiple.answer = "A".into();
+        let mut tf = items()[2].content.clone();
+        tf.options = vec!["甲".into()];
+        tf.answer = "TF".into();
+        tf.edition = "1999-01-01".into();
+        let problems: Vec<_> = [bad, multiple, tf].iter().flat_map(|c| c.validate(&reg)).collect();
+        let keys: BTreeSet<&str> = problems.iter().map(|p| p.key).collect();
+        assert!(keys.len() >= 14, "{keys:?}");
+        for p in &problems {
+            assert!(!p.field.is_empty(), "{p:?} names no field of the question form");
+            for lang in ["zh", "en"] {
+                assert_said(lang, &say_problem(lang, p, ""), &p.english);
+            }
+        }
+    }
+
+    /// Keys written in the code and not reached by the corpus (zip bombs, unreadable sheets) are
+    /// in both catalogues too.
+    #[test]
+    fn every_key_in_the_code_is_in_both_catalogues() {
+        let src = [
+            include_str!("mod.rs"),
+            include_str!("aiken.rs"),
+            include_str!("gift.rs"),
+            include_str!("lawcert_toml.rs"),
+            include_str!("moodle.rs"),
+            include_str!("xlsx.rs"),
+            include_str!("../bank.rs"),
+            include_str!("../../services/bank_import.rs"),
+            include_str!("../../web/bank.rs"),
+            include_str!("../../web/bank_files.rs"),
+        ]
+        .concat();
+        let audit = ["question.review", "question.activate", "question.retire", "question.reinstate"];
+        let found: BTreeSet<&str> = src
+            .split('"')
+            .filter(|s| {
+                (s.starts_with("bank_file.") || s.starts_with("question."))
+                    && !s.ends_with('.')
+                    && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
+            })
+            .filter(|k| !audit.contains(k))
+            .collect();
+        assert!(found.len() > 100, "{}", found.len());
+        for lang in ["zh", "en"] {
+            let cat = crate::render::catalogue(lang);
+            for k in &found {
+                assert!(cat.contains_key(&format!("problem.{k}")), "{lang}.toml has no problem.{k}");
+            }
+            for kind in QuestionKind::ALL {
+                assert!(cat.contains_key(&format!("problem.bank_file.kind_{}", kind.as_str())), "{lang}: kind {kind:?}");
+            }
+        }
     }
 }

@@ -32,10 +32,12 @@ use quick_xml::Reader;
 
 use super::sanitize::{auto_to_plain, to_plain_text};
 use super::{
-    append_feedback, decode_text, looks_like_id, parse_true_false, Defaults, Draft, ExportItem, Field, LineIndex, Parsed, Unsupported,
+    append_feedback, at_line, decode_text, looks_like_id, parse_true_false, place, verbatim, Defaults, Draft, ExportItem, Field, LineIndex,
+    Parsed, Unsupported,
 };
 use super::{Format, Level};
 use crate::domain::bank::{QuestionKind, StatuteRegistry, OPTION_LETTERS};
+use crate::domain::said::{Located, Said};
 
 /// Moodle files are a few levels deep; a limit keeps hostile nesting from exhausting the stack.
 const MAX_DEPTH: usize = 32;
@@ -49,16 +51,20 @@ pub(super) fn parse(bytes: &[u8], defaults: &Defaults, registry: &StatuteRegistr
     let (root, error) = read_tree(&src);
     let lines = LineIndex::new(&src);
     if let Some((offset, message)) = error {
-        parsed.file_errors.push(format!("line {}: malformed XML: {message}", lines.line(offset)));
+        let english = format!("malformed XML: {message}");
+        parsed.file_errors.push(at_line(lines.line(offset), Said::plain("bank_file.xml_malformed", english).with_part("detail", message)));
     }
     let Some(root) = root else {
         if parsed.file_errors.is_empty() {
-            parsed.file_errors.push("line 1: no <quiz> element".into());
+            parsed.file_errors.push(at_line(1, Said::plain("bank_file.xml_no_quiz", "no <quiz> element")));
         }
         return parsed;
     };
     if root.name != "quiz" {
-        parsed.file_errors.push(format!("line {}: the root element is <{}>, not <quiz>", lines.line(root.pos), root.name));
+        parsed.file_errors.push(at_line(
+            lines.line(root.pos),
+            Said::new("bank_file.xml_root", vec![("name", root.name.clone())], format!("the root element is <{}>, not <quiz>", root.name)),
+        ));
         return parsed;
     }
     let mut n = 0;
@@ -68,7 +74,7 @@ pub(super) fn parse(bytes: &[u8], defaults: &Defaults, registry: &StatuteRegistr
             continue;
         }
         n += 1;
-        let location = format!("question {n} at line {}", lines.line(q.pos));
+        let location = place::question(n, lines.line(q.pos));
         let name = q.child("name").map(El::text_child).unwrap_or_default().trim().to_string();
         match kind {
             "multichoice" | "multichoiceset" | "truefalse" => {
@@ -81,14 +87,14 @@ pub(super) fn parse(bytes: &[u8], defaults: &Defaults, registry: &StatuteRegistr
     parsed
 }
 
-fn read_question(q: &El, kind: &str, name: &str, location: String) -> Draft {
+fn read_question(q: &El, kind: &str, name: &str, location: Said) -> Draft {
     let mut d = Draft::new(location);
     d.stem = rich_text(q.child("questiontext"));
     d.explanation = rich_text(q.child("generalfeedback"));
     let idnumber = q.child("idnumber").map(|e| e.text.trim().to_string()).unwrap_or_default();
     if !idnumber.is_empty() {
         if let Err(e) = d.set(Field::Id, &idnumber) {
-            d.errors.push(format!("<idnumber>: {e}"));
+            d.errors.push(Located::new(vec![Said::plain("bank_file.at_idnumber", "<idnumber>")], e));
         }
     } else if looks_like_id(name) {
         d.id = Some(name.to_string());
@@ -96,14 +102,18 @@ fn read_question(q: &El, kind: &str, name: &str, location: String) -> Draft {
     for tag in q.child("tags").into_iter().flat_map(|t| t.children_named("tag")) {
         let text = tag.text_child();
         if let Err(e) = apply_tag(&mut d, text.trim()) {
-            d.errors.push(format!("tag {:?}: {e}", text.trim()));
+            let at = Said::new("bank_file.at_tag", vec![("tag", text.trim().to_string())], format!("tag {:?}", text.trim()));
+            d.errors.push(Located::new(vec![at], e));
         }
     }
     let mut answers = Vec::new();
     for (i, a) in q.children_named("answer").enumerate() {
         let raw = a.attr("fraction").unwrap_or("0").trim();
         let fraction = raw.parse::<f64>().ok().filter(|f| f.is_finite()).unwrap_or_else(|| {
-            d.answer_error(format!("answer {}: fraction {raw:?} is not a number", i + 1));
+            d.answer_error(Located::new(
+                vec![place::answer(i + 1)],
+                Said::new("bank_file.xml_fraction", vec![("fraction", raw.to_string())], format!("fraction {raw:?} is not a number")),
+            ));
             0.0
         });
         let feedback = a.child("feedback").map(|f| rich_text(Some(f))).unwrap_or_default();
@@ -114,7 +124,10 @@ fn read_question(q: &El, kind: &str, name: &str, location: String) -> Draft {
         let keys: Vec<Option<bool>> = answers.iter().filter(|a| a.1).map(|a| parse_true_false(&a.0)).collect();
         match keys.as_slice() {
             [Some(b)] => d.answer = if *b { "T" } else { "F" }.to_string(),
-            _ => d.answer_error("a true/false question needs exactly one answer `true` or `false` with fraction 100".into()),
+            _ => d.answer_error(Located::whole(Said::plain(
+                "bank_file.xml_truefalse",
+                "a true/false question needs exactly one answer `true` or `false` with fraction 100",
+            ))),
         }
         for (text, _, feedback) in &answers {
             let label = match parse_true_false(text) {
@@ -138,7 +151,7 @@ fn read_question(q: &El, kind: &str, name: &str, location: String) -> Draft {
 }
 
 /// Applies one tag: lawcert metadata (`key:value`), `tag:x`, or a plain lawcert tag.
-fn apply_tag(d: &mut Draft, text: &str) -> Result<(), String> {
+fn apply_tag(d: &mut Draft, text: &str) -> Result<(), Said> {
     if let Some((key, value)) = text.split_once([':', '：']) {
         let key = key.trim().to_lowercase();
         if key == "tag" {
@@ -181,11 +194,11 @@ struct El {
 }
 
 impl El {
-    fn open(e: &BytesStart<'_>, pos: usize, decoder: Decoder) -> Result<El, String> {
+    fn open(e: &BytesStart<'_>, pos: usize, decoder: Decoder) -> Result<El, Said> {
         let mut attrs = Vec::new();
         for a in e.attributes() {
-            let a = a.map_err(|e| e.to_string())?;
-            let value = a.decode_and_unescape_value(decoder).map_err(|e| e.to_string())?;
+            let a = a.map_err(verbatim)?;
+            let value = a.decode_and_unescape_value(decoder).map_err(verbatim)?;
             attrs.push((String::from_utf8_lossy(a.key.as_ref()).into_owned(), value.into_owned()));
         }
         Ok(El { name: String::from_utf8_lossy(e.name().as_ref()).into_owned(), attrs, children: Vec::new(), text: String::new(), pos })
@@ -210,23 +223,28 @@ impl El {
 
 /// Reads the element tree; on malformed XML returns what was read (the root, if any) and the
 /// error with its byte offset.
-fn read_tree(src: &str) -> (Option<El>, Option<(usize, String)>) {
+fn read_tree(src: &str) -> (Option<El>, Option<(usize, Said)>) {
     let mut reader = Reader::from_str(src);
     let mut stack: Vec<El> = Vec::new();
     let mut root: Option<El> = None;
     let error = loop {
         let event = match reader.read_event() {
             Ok(e) => e,
-            Err(e) => break Some((reader.error_position() as usize, e.to_string())),
+            Err(e) => break Some((reader.error_position() as usize, verbatim(e))),
         };
         let end = reader.buffer_position() as usize;
         // start of the tag just read (attribute values cannot hold a raw `<`); only searched
         // for tags, so a long run of text is never scanned again
         let tag_start = || src.get(..end).and_then(|s| s.rfind('<')).unwrap_or(0);
         let mut at = end;
-        let result: Result<(), String> = match event {
+        let result: Result<(), Said> = match event {
             Event::Start(e) | Event::Empty(e) if stack.len() >= MAX_DEPTH => {
-                Err(format!("elements nested deeper than {MAX_DEPTH} levels at <{}>", String::from_utf8_lossy(e.name().as_ref())))
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                Err(Said::new(
+                    "bank_file.xml_deep",
+                    vec![("max", MAX_DEPTH.to_string()), ("name", name.clone())],
+                    format!("elements nested deeper than {MAX_DEPTH} levels at <{name}>"),
+                ))
             }
             Event::Start(e) => {
                 at = tag_start();
@@ -238,15 +256,15 @@ fn read_tree(src: &str) -> (Option<El>, Option<(usize, String)>) {
             }
             Event::End(_) => match stack.pop() {
                 Some(el) => attach(&mut stack, &mut root, el),
-                None => Err("closing tag without an opening tag".into()),
+                None => Err(Said::plain("bank_file.xml_stray_close", "closing tag without an opening tag")),
             },
             Event::Text(t) => match t.xml_content() {
                 Ok(text) => push_text(&mut stack, &text),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(verbatim(e)),
             },
             Event::CData(t) => match t.xml_content() {
                 Ok(text) => push_text(&mut stack, &text),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(verbatim(e)),
             },
             Event::GeneralRef(r) => {
                 let name = String::from_utf8_lossy(&r).into_owned();
@@ -254,12 +272,23 @@ fn read_tree(src: &str) -> (Option<El>, Option<(usize, String)>) {
                     Ok(Some(c)) => push_text(&mut stack, c.encode_utf8(&mut [0; 4])),
                     Ok(None) => match quick_xml::escape::resolve_xml_entity(&name) {
                         Some(s) => push_text(&mut stack, s),
-                        None => Err(format!("unknown entity &{name}; (XML knows only &amp; &lt; &gt; &quot; &apos; and &#…;)")),
+                        None => Err(Said::new(
+                            "bank_file.xml_entity",
+                            vec![("name", name.clone())],
+                            format!("unknown entity &{name}; (XML knows only &amp; &lt; &gt; &quot; &apos; and &#…;)"),
+                        )),
                     },
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => Err(verbatim(e)),
                 }
             }
-            Event::Eof => break stack.last().map(|el| (src.len(), format!("<{}> is not closed", el.name))),
+            Event::Eof => {
+                break stack.last().map(|el| {
+                    (
+                        src.len(),
+                        Said::new("bank_file.xml_not_closed", vec![("name", el.name.clone())], format!("<{}> is not closed", el.name)),
+                    )
+                })
+            }
             Event::Decl(_) | Event::PI(_) | Event::DocType(_) | Event::Comment(_) => Ok(()),
         };
         if let Err(message) = result {
@@ -269,20 +298,26 @@ fn read_tree(src: &str) -> (Option<El>, Option<(usize, String)>) {
     (root, error)
 }
 
-fn attach(stack: &mut [El], root: &mut Option<El>, el: El) -> Result<(), String> {
+fn attach(stack: &mut [El], root: &mut Option<El>, el: El) -> Result<(), Said> {
     match stack.last_mut() {
         Some(parent) => parent.children.push(el),
         None if root.is_none() => *root = Some(el),
-        None => return Err(format!("a second root element <{}>", el.name)),
+        None => {
+            return Err(Said::new(
+                "bank_file.xml_second_root",
+                vec![("name", el.name.clone())],
+                format!("a second root element <{}>", el.name),
+            ))
+        }
     }
     Ok(())
 }
 
-fn push_text(stack: &mut [El], text: &str) -> Result<(), String> {
+fn push_text(stack: &mut [El], text: &str) -> Result<(), Said> {
     match stack.last_mut() {
         Some(el) => el.text.push_str(text),
         None if text.trim().is_empty() => {}
-        None => return Err("text outside the root element".into()),
+        None => return Err(Said::plain("bank_file.xml_outside_text", "text outside the root element")),
     }
     Ok(())
 }
@@ -444,10 +479,7 @@ mod tests {
         let t = &p.entries[2];
         assert_eq!((t.code.as_str(), t.content.kind, t.content.answer.as_str()), ("XF-TF1", QuestionKind::TrueFalse, "T"));
         assert_eq!(p.unsupported.len(), 2);
-        assert_eq!(
-            p.unsupported[0],
-            Unsupported { location: "question 4 at line 43".into(), kind: "essay".into(), title: "论述题".into() }
-        );
+        assert_eq!(p.unsupported[0], Unsupported { location: super::place::question(4, 43), kind: "essay".into(), title: "论述题".into() });
     }
 
     #[test]
@@ -456,23 +488,27 @@ mod tests {
             .replace("difficulty:1", "difficulty:5")
             .replace("<answer fraction=\"100\"><text>true", "<answer fraction=\"0\"><text>true");
         let p = parse(&text);
-        assert!(p.entries[0].errors.iter().any(|e| e.starts_with("tag \"difficulty:5\": difficulty")), "{:?}", p.entries[0].errors);
-        assert!(!p.entries[0].errors.iter().any(|e| e.starts_with("difficulty 0")));
+        assert!(
+            p.entries[0].errors.iter().any(|e| e.to_string().starts_with("tag \"difficulty:5\": difficulty")),
+            "{:?}",
+            p.entries[0].errors
+        );
+        assert!(!p.entries[0].errors.iter().any(|e| e.to_string().starts_with("difficulty 0")));
         assert_eq!(p.entries[2].errors.len(), 1, "{:?}", p.entries[2].errors);
     }
 
     #[test]
     fn malformed_xml_names_the_line() {
         let p = parse("<quiz>\n<question type=\"truefalse\">\n<name><text>x</name>\n</question></quiz>");
-        assert!(p.file_errors[0].starts_with("line 3: malformed XML"), "{:?}", p.file_errors);
+        assert!(p.file_errors[0].to_string().starts_with("line 3: malformed XML"), "{:?}", p.file_errors);
         let p = parse("<quiz>\n<question type=\"truefalse\">\n");
-        assert!(p.file_errors[0].contains("not closed"), "{:?}", p.file_errors);
+        assert!(p.file_errors[0].to_string().contains("not closed"), "{:?}", p.file_errors);
         let p = parse("<?xml version=\"1.0\"?>\n<html></html>");
         assert_eq!(p.file_errors, vec!["line 2: the root element is <html>, not <quiz>"]);
         let p = parse("<quiz><question type=\"essay\"><name><text>&nbsp;</text></name></question></quiz>");
-        assert!(p.file_errors[0].contains("unknown entity &nbsp;"), "{:?}", p.file_errors);
+        assert!(p.file_errors[0].to_string().contains("unknown entity &nbsp;"), "{:?}", p.file_errors);
         let deep = format!("<quiz>{}", "<a>".repeat(10_000));
-        assert!(parse(&deep).file_errors[0].contains("nested deeper"));
+        assert!(parse(&deep).file_errors[0].to_string().contains("nested deeper"));
     }
 
     #[test]
@@ -481,7 +517,7 @@ mod tests {
 <!DOCTYPE quiz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
 <quiz><question type="essay"><name><text>&lol2;</text></name></question></quiz>"#;
         let p = parse(text);
-        assert!(p.file_errors[0].contains("unknown entity &lol2;"), "{:?}", p.file_errors);
+        assert!(p.file_errors[0].to_string().contains("unknown entity &lol2;"), "{:?}", p.file_errors);
     }
 
     #[test]
