@@ -335,6 +335,12 @@ pub fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> T {
     panic!("the server did not get there in 10 s");
 }
 
+/// Waits until the server's sweeper has finished its first pass (absences, filing, expiry and
+/// 离岗失效 of the demo's history), so the database no longer changes on its own.
+pub fn first_sweep_done(app: &TestApp) {
+    wait_for(|| (app.state().metrics.sweeper_last_run.get() > 0.0).then_some(()));
+}
+
 /// GET a page: (status, body).
 pub fn get(app: &TestApp, path: &str) -> (Status, String) {
     let r = app.client.get(path.to_string()).dispatch();
