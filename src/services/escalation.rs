@@ -74,7 +74,7 @@ fn target(conn: &mut DbConn, from_unit: Option<UnitId>, officer_id: UserId) -> A
 }
 
 /// Escalates `plan` (inside the caller's transaction): records who it reaches and tells them.
-pub fn escalate(c: &mut DbConn, plan: &tr_db::Plan, why: &str, from_unit: Option<UnitId>, now: Ts) -> AppResult<i64> {
+pub fn escalate(c: &mut DbConn, plan: &tr_db::RemedialPlan, why: &str, from_unit: Option<UnitId>, now: Ts) -> AppResult<i64> {
     let officer = org::find(c, plan.user_id)?.ok_or_else(|| AppError::internal("officer missing"))?;
     let (unit, people) = target(c, from_unit, officer.id)?;
     let id = tr_db::insert_escalation(c, plan.id, unit, why, now)?;

@@ -565,7 +565,7 @@ pub fn dashboard(conn: &mut DbConn, now: Ts) -> AppResult<Dashboard> {
         let ids: HashSet<UserId> = members.iter().map(|m| m.0.id).collect();
         let (s, p) = ids.iter().filter_map(|i| sat.get(i)).fold((0, 0), |acc, x| (acc.0 + x.0, acc.1 + x.1));
         let a: usize = ids.iter().filter_map(|i| absent.get(i)).sum();
-        let open: Vec<&tr_db::Plan> = plans.iter().filter(|p| ids.contains(&p.user_id)).collect();
+        let open: Vec<&tr_db::RemedialPlan> = plans.iter().filter(|p| ids.contains(&p.user_id)).collect();
         UnitRow {
             unit_id,
             unit: name,

@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::db::models::plans::{self as plan_db, NewPlan, Plan};
+use crate::db::models::plans::{self as plan_db, ExamPlan, NewExamPlan};
 use crate::db::models::{audit, exam as exam_db, org, room as room_db, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::exam::{Eligibility, Release, SittingKind};
@@ -56,7 +56,7 @@ pub fn create(conn: &mut DbConn, spec: &PlanSpec, by: UserId, now: Ts) -> AppRes
     write_tx(conn, |c| {
         let id = plan_db::insert(
             c,
-            &NewPlan {
+            &NewExamPlan {
                 name: spec.name.trim(),
                 blueprint_id: spec.blueprint_id,
                 eligibility: &serde_json::to_string(&spec.eligibility).expect("json"),
@@ -128,7 +128,7 @@ pub fn infos(conn: &mut DbConn, now: Ts) -> AppResult<Vec<PlanInfo>> {
         .collect()
 }
 
-fn info_of(p: Plan, blueprint: Option<String>, now: Ts) -> AppResult<PlanInfo> {
+fn info_of(p: ExamPlan, blueprint: Option<String>, now: Ts) -> AppResult<PlanInfo> {
     let schedule = schedule_of(&p)?;
     let eligibility: Eligibility =
         serde_json::from_str(&p.eligibility).map_err(|e| AppError::internal(format!("stored eligibility of plan {}: {e}", p.id)))?;
@@ -215,7 +215,7 @@ pub fn plan_with_occurrences(conn: &mut DbConn, id: i64, upcoming: usize, now: T
     Ok((info, out))
 }
 
-fn schedule_of(p: &Plan) -> AppResult<Schedule> {
+fn schedule_of(p: &ExamPlan) -> AppResult<Schedule> {
     serde_json::from_str(&p.schedule).map_err(|e| AppError::internal(format!("stored schedule: {e}")))
 }
 
@@ -411,6 +411,6 @@ pub fn open_makeup(conn: &mut DbConn, sitting_id: i64, opens_at: Ts, closes_at: 
 }
 
 /// Every exam plan, as stored.
-pub fn list(conn: &mut DbConn) -> AppResult<Vec<Plan>> {
+pub fn list(conn: &mut DbConn) -> AppResult<Vec<ExamPlan>> {
     Ok(plan_db::list(conn)?)
 }

@@ -153,7 +153,7 @@ pub fn open_plan(
     }
     let id = tr_db::insert_plan(
         c,
-        &tr_db::NewPlan {
+        &tr_db::NewRemedialPlan {
             user_id,
             trigger_kind: trigger.as_str().into(),
             reason: reason.to_string(),
@@ -231,7 +231,7 @@ pub fn write_review(conn: &mut DbConn, plan_id: i64, user_id: UserId, version_id
     })
 }
 
-fn own_open_plan(c: &mut DbConn, plan_id: i64, user_id: UserId) -> AppResult<tr_db::Plan> {
+fn own_open_plan(c: &mut DbConn, plan_id: i64, user_id: UserId) -> AppResult<tr_db::RemedialPlan> {
     let p = tr_db::find_plan(c, plan_id)?.filter(|p| p.user_id == user_id).ok_or_else(|| AppError::not_found("no such remedial plan"))?;
     if p.status != Status::Open {
         return Err(AppError::new(crate::error::ErrorCode::PlanClosed, "this remedial plan is closed"));
@@ -241,7 +241,7 @@ fn own_open_plan(c: &mut DbConn, plan_id: i64, user_id: UserId) -> AppResult<tr_
 
 /// Practice answers counted for a plan, oldest first.
 /// After a failed remedial exam, only answers given since it was set count again.
-pub fn plan_answers(c: &mut DbConn, p: &tr_db::Plan) -> AppResult<Vec<bool>> {
+pub fn plan_answers(c: &mut DbConn, p: &tr_db::RemedialPlan) -> AppResult<Vec<bool>> {
     let since = match p.exam_sitting_id {
         Some(sid) => exam_db::find_sitting(c, sid)?.map(|s| s.created_at),
         None => None,
@@ -270,7 +270,7 @@ pub fn after_practice(c: &mut DbConn, plan_id: i64, now: Ts) -> AppResult<()> {
 
 /// Builds the remedial exam: questions from the plan's statutes, kinds spread evenly, one
 /// candidate, open at once for `exam_window_days`.
-fn create_exam(c: &mut DbConn, p: &tr_db::Plan, r: &RemedialRules, now: Ts) -> AppResult<i64> {
+fn create_exam(c: &mut DbConn, p: &tr_db::RemedialPlan, r: &RemedialRules, now: Ts) -> AppResult<i64> {
     let u = org::find(c, p.user_id)?.ok_or_else(|| AppError::internal("officer missing"))?;
     let pool = crate::services::exams::pool_candidates(c, now)?;
     let mut statutes = p.statutes_vec();
@@ -368,7 +368,7 @@ pub fn remedial_sitting_closed(c: &mut DbConn, s: &exam_db::Sitting, attempt: Op
     Ok(())
 }
 
-fn decide(c: &mut DbConn, p: &tr_db::Plan, passed: bool, attempt: Option<&exam_db::Attempt>, now: Ts) -> AppResult<()> {
+fn decide(c: &mut DbConn, p: &tr_db::RemedialPlan, passed: bool, attempt: Option<&exam_db::Attempt>, now: Ts) -> AppResult<()> {
     let r = rules(c)?;
     let score = attempt.map(|a| crate::domain::grading::format_points(a.score_centi.unwrap_or(0)));
     match rules_mod::after_exam(&r, passed, p.exam_tries) {
@@ -393,7 +393,7 @@ fn decide(c: &mut DbConn, p: &tr_db::Plan, passed: bool, attempt: Option<&exam_d
 /// tells the officer by mail `mail` (its `params` and a link to the plan).
 fn file_and_tell(
     c: &mut DbConn,
-    p: &tr_db::Plan,
+    p: &tr_db::RemedialPlan,
     kind: &str,
     filed: &serde_json::Value,
     mail: &str,
@@ -407,7 +407,7 @@ fn file_and_tell(
 }
 
 /// Escalates plan `p` from its officer's own unit (see `escalation::escalate`).
-fn escalate_from_own_unit(c: &mut DbConn, p: &tr_db::Plan, why: &str, now: Ts) -> AppResult<i64> {
+fn escalate_from_own_unit(c: &mut DbConn, p: &tr_db::RemedialPlan, why: &str, now: Ts) -> AppResult<i64> {
     let unit = org::find(c, p.user_id)?.map(|u| u.unit_id);
     crate::services::escalation::escalate(c, p, why, unit, now)
 }
@@ -494,7 +494,7 @@ pub struct PlanFilter {
 /// A plan as the lists show it, with the officer and progress.
 #[derive(Clone, Debug, Serialize)]
 pub struct PlanRow {
-    pub plan: tr_db::Plan,
+    pub plan: tr_db::RemedialPlan,
     pub badge: String,
     pub name: String,
     pub unit_id: UnitId,
@@ -519,7 +519,7 @@ pub fn list_plans(
     let parent = |u: UnitId| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
     let under = |officer_unit: UnitId, unit: UnitId| crate::domain::org::unit_path(officer_unit, parent).contains(&unit);
     let badge = filter.badge.as_deref().map(str::trim).filter(|b| !b.is_empty());
-    let matching: Vec<tr_db::Plan> = tr_db::all_plans(conn, filter.status == Some(Status::Open))?
+    let matching: Vec<tr_db::RemedialPlan> = tr_db::all_plans(conn, filter.status == Some(Status::Open))?
         .into_iter()
         .filter(|p| {
             let Some((who, _)) = people.get(&p.user_id) else { return false };
@@ -599,7 +599,7 @@ pub struct ReviewItem {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct PlanView {
-    pub plan: tr_db::Plan,
+    pub plan: tr_db::RemedialPlan,
     pub badge: String,
     pub name: String,
     pub stage_label: &'static str,
@@ -638,7 +638,7 @@ pub fn explain(
 
 /// Whether the plan's source exam lets its answers be shown now (a plan from a referral or a
 /// case evaluation has no source exam: its review questions were the officer's practice misses).
-pub fn source_answers_released(conn: &mut DbConn, p: &tr_db::Plan, now: Ts) -> AppResult<bool> {
+pub fn source_answers_released(conn: &mut DbConn, p: &tr_db::RemedialPlan, now: Ts) -> AppResult<bool> {
     let Some(aid) = p.source_attempt_id else { return Ok(true) };
     let Some(a) = exam_db::find_attempt(conn, aid)? else { return Ok(true) };
     let s = crate::services::exams::sitting_of(conn, a.sitting_id)?;
@@ -650,7 +650,7 @@ pub fn source_answers_released(conn: &mut DbConn, p: &tr_db::Plan, now: Ts) -> A
 /// without stems, options, keys or explanations (trainers, who hold the bank, see them).
 pub fn plan_view(
     conn: &mut DbConn,
-    p: tr_db::Plan,
+    p: tr_db::RemedialPlan,
     texts: &crate::domain::statute_text::StatuteTexts,
     viewer_sees_keys: bool,
     now: Ts,
@@ -904,7 +904,12 @@ pub fn parse_case_csv_in(text: &str, lang: &str) -> Result<Vec<CaseRow>, Vec<Str
 
 /// A remedial plan as a reader may open it: their own, any for trainers, else one of an officer
 /// whose training file they may read; 404 `no such remedial plan` for anything else.
-pub fn readable_plan(conn: &mut DbConn, reader: &org::User, roles: &[crate::domain::org::Role], plan_id: i64) -> AppResult<tr_db::Plan> {
+pub fn readable_plan(
+    conn: &mut DbConn,
+    reader: &org::User,
+    roles: &[crate::domain::org::Role],
+    plan_id: i64,
+) -> AppResult<tr_db::RemedialPlan> {
     let missing = || AppError::not_found("no such remedial plan");
     let p = tr_db::find_plan(conn, plan_id)?.ok_or_else(missing)?;
     if p.user_id == reader.id || roles.contains(&crate::domain::org::Role::Trainer) {
@@ -918,7 +923,7 @@ pub fn readable_plan(conn: &mut DbConn, reader: &org::User, roles: &[crate::doma
 }
 
 /// The officer's own plan, when it has reached its practice stage (404 for another's plan).
-pub fn own_plan_in_practice(conn: &mut DbConn, user_id: UserId, plan_id: i64) -> AppResult<tr_db::Plan> {
+pub fn own_plan_in_practice(conn: &mut DbConn, user_id: UserId, plan_id: i64) -> AppResult<tr_db::RemedialPlan> {
     let p =
         tr_db::find_plan(conn, plan_id)?.filter(|p| p.user_id == user_id).ok_or_else(|| AppError::not_found("no such remedial plan"))?;
     if p.stage != Stage::Practice {
@@ -928,12 +933,12 @@ pub fn own_plan_in_practice(conn: &mut DbConn, user_id: UserId, plan_id: i64) ->
 }
 
 /// The officer's own plans, newest first.
-pub fn plans_of(conn: &mut DbConn, user_id: UserId) -> AppResult<Vec<tr_db::Plan>> {
+pub fn plans_of(conn: &mut DbConn, user_id: UserId) -> AppResult<Vec<tr_db::RemedialPlan>> {
     Ok(tr_db::plans_of(conn, user_id)?)
 }
 
 /// The officer's open plan, if any.
-pub fn open_plan_of(conn: &mut DbConn, user_id: UserId) -> AppResult<Option<tr_db::Plan>> {
+pub fn open_plan_of(conn: &mut DbConn, user_id: UserId) -> AppResult<Option<tr_db::RemedialPlan>> {
     Ok(tr_db::open_plan_of(conn, user_id)?)
 }
 

@@ -11,7 +11,7 @@ use crate::domain::grading::MultiRule;
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = exam_plans)]
-pub struct Plan {
+pub struct ExamPlan {
     pub id: i64,
     pub name: String,
     pub blueprint_id: i64,
@@ -34,7 +34,7 @@ pub struct Plan {
 
 #[derive(Insertable)]
 #[diesel(table_name = exam_plans)]
-pub struct NewPlan<'a> {
+pub struct NewExamPlan<'a> {
     pub name: &'a str,
     pub blueprint_id: i64,
     pub eligibility: &'a str,
@@ -49,16 +49,16 @@ pub struct NewPlan<'a> {
     pub created_at: Ts,
 }
 
-pub fn insert(conn: &mut DbConn, p: &NewPlan<'_>) -> QueryResult<i64> {
+pub fn insert(conn: &mut DbConn, p: &NewExamPlan<'_>) -> QueryResult<i64> {
     diesel::insert_into(exam_plans::table).values(p).returning(exam_plans::id).get_result(conn)
 }
 
-pub fn find_plan(conn: &mut DbConn, id: i64) -> QueryResult<Option<Plan>> {
-    exam_plans::table.find(id).select(Plan::as_select()).get_result(conn).optional()
+pub fn find_plan(conn: &mut DbConn, id: i64) -> QueryResult<Option<ExamPlan>> {
+    exam_plans::table.find(id).select(ExamPlan::as_select()).get_result(conn).optional()
 }
 
-pub fn list(conn: &mut DbConn) -> QueryResult<Vec<Plan>> {
-    exam_plans::table.order(exam_plans::id).select(Plan::as_select()).load(conn)
+pub fn list(conn: &mut DbConn) -> QueryResult<Vec<ExamPlan>> {
+    exam_plans::table.order(exam_plans::id).select(ExamPlan::as_select()).load(conn)
 }
 
 /// Records that the occurrence on `date` has its sitting; false if another server did it first.

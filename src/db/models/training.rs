@@ -107,7 +107,7 @@ pub fn unfiled_closed_sittings(conn: &mut DbConn, now: Ts) -> QueryResult<Vec<su
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = remedial_plans)]
-pub struct Plan {
+pub struct RemedialPlan {
     pub id: i64,
     pub user_id: UserId,
     #[diesel(deserialize_as = String)]
@@ -134,7 +134,7 @@ pub struct Plan {
     pub outcome: Option<String>,
 }
 
-impl Plan {
+impl RemedialPlan {
     pub fn statutes_vec(&self) -> Vec<String> {
         serde_json::from_str(&self.statutes).unwrap_or_default()
     }
@@ -145,7 +145,7 @@ impl Plan {
 
 #[derive(Insertable)]
 #[diesel(table_name = remedial_plans)]
-pub struct NewPlan {
+pub struct NewRemedialPlan {
     pub user_id: UserId,
     pub trigger_kind: String,
     pub reason: String,
@@ -161,37 +161,41 @@ pub struct NewPlan {
     pub exam_tries: i32,
 }
 
-pub fn insert_plan(conn: &mut DbConn, p: &NewPlan) -> QueryResult<i64> {
+pub fn insert_plan(conn: &mut DbConn, p: &NewRemedialPlan) -> QueryResult<i64> {
     diesel::insert_into(remedial_plans::table).values(p).returning(remedial_plans::id).get_result(conn)
 }
 
-pub fn find_plan(conn: &mut DbConn, id: i64) -> QueryResult<Option<Plan>> {
-    remedial_plans::table.find(id).select(Plan::as_select()).get_result(conn).optional()
+pub fn find_plan(conn: &mut DbConn, id: i64) -> QueryResult<Option<RemedialPlan>> {
+    remedial_plans::table.find(id).select(RemedialPlan::as_select()).get_result(conn).optional()
 }
 
-pub fn plans_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<Plan>> {
-    remedial_plans::table.filter(remedial_plans::user_id.eq(user_id)).order(remedial_plans::id.desc()).select(Plan::as_select()).load(conn)
+pub fn plans_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<RemedialPlan>> {
+    remedial_plans::table
+        .filter(remedial_plans::user_id.eq(user_id))
+        .order(remedial_plans::id.desc())
+        .select(RemedialPlan::as_select())
+        .load(conn)
 }
 
-pub fn open_plan_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Option<Plan>> {
+pub fn open_plan_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Option<RemedialPlan>> {
     remedial_plans::table
         .filter(remedial_plans::user_id.eq(user_id))
         .filter(remedial_plans::status.eq("open"))
-        .select(Plan::as_select())
+        .select(RemedialPlan::as_select())
         .first(conn)
         .optional()
 }
 
-pub fn all_plans(conn: &mut DbConn, open_only: bool) -> QueryResult<Vec<Plan>> {
-    let mut q = remedial_plans::table.order(remedial_plans::id.desc()).select(Plan::as_select()).into_boxed();
+pub fn all_plans(conn: &mut DbConn, open_only: bool) -> QueryResult<Vec<RemedialPlan>> {
+    let mut q = remedial_plans::table.order(remedial_plans::id.desc()).select(RemedialPlan::as_select()).into_boxed();
     if open_only {
         q = q.filter(remedial_plans::status.eq("open"));
     }
     q.load(conn)
 }
 
-pub fn plan_for_exam(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Option<Plan>> {
-    remedial_plans::table.filter(remedial_plans::exam_sitting_id.eq(sitting_id)).select(Plan::as_select()).first(conn).optional()
+pub fn plan_for_exam(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Option<RemedialPlan>> {
+    remedial_plans::table.filter(remedial_plans::exam_sitting_id.eq(sitting_id)).select(RemedialPlan::as_select()).first(conn).optional()
 }
 
 pub fn set_stage(conn: &mut DbConn, id: i64, stage: &str) -> QueryResult<()> {
