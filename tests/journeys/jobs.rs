@@ -14,7 +14,7 @@ use lawcert::services::jobs as job_service;
 use lawcert::services::people::{self, AccountInput};
 use rocket::http::{ContentType, Status};
 
-use crate::common::{bare_pool, first_sweep_done, form_csrf, fresh_database, get, post, TestApp, PASSWORD};
+use crate::common::{bare_pool, form_csrf, fresh_database, get, post, TestApp, PASSWORD};
 
 const HEADER: &str = "badge,name,unit,police_type,post,enforcement_post,rank,hire_date,is_leader,is_legal_officer,email,roles,password";
 
@@ -565,8 +565,8 @@ fn a_case_evaluation_import_runs_as_a_job_and_opens_the_plans_it_should() {
 #[test]
 fn the_bureau_s_training_files_are_exported_by_a_job_for_the_one_who_asked_only() {
     let app = TestApp::new();
-    // the first sweep files the demo's history; the export and the read below must see the same
-    first_sweep_done(&app);
+    // the export is compared below with the files read again: both after the first sweep's filing
+    app.wait_swept();
     app.login_page("H0001");
     let mut conn = app.conn();
     let r = app.client.get("/files/export?format=csv").dispatch();
