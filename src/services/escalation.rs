@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::db::models::{audit, org, training as tr_db, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::org::Role;
-use crate::domain::validation::FieldError;
+use crate::domain::validation::{FieldError, Problem};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::timefmt::bureau_date;
 
@@ -123,13 +123,17 @@ pub struct Decision {
     pub deadline: String,
 }
 
+fn no_such_escalation() -> AppError {
+    AppError::problem(ErrorCode::NotFound, Problem::plain("", "remedial.no_escalation", "no such escalation"))
+}
+
 /// Acts on escalation `id`. Field errors name `action`, `reason` and `deadline`, said in `lang`.
 pub fn act(conn: &mut DbConn, id: i64, actor: &org::User, roles: &[Role], d: &Decision, lang: &str, now: Ts) -> AppResult<i64> {
     let say = |key: &str, params: serde_json::Value| crate::render::say(lang, &format!("escalation.err_{key}"), &params);
-    let e = tr_db::find_escalation(conn, id)?.ok_or_else(|| AppError::not_found("no such escalation"))?;
+    let e = tr_db::find_escalation(conn, id)?.ok_or_else(no_such_escalation)?;
     if !may_act(conn, actor, roles, e.unit_id)? {
         // another unit's escalation is not shown to this reader at all
-        return Err(AppError::not_found("no such escalation"));
+        return Err(no_such_escalation());
     }
     if e.action.is_some() {
         return Err(AppError::new(ErrorCode::AlreadyDecided, "this escalation has already been dealt with")
@@ -178,7 +182,7 @@ pub fn act(conn: &mut DbConn, id: i64, actor: &org::User, roles: &[Role], d: &De
                 let deadline = new_deadline.expect("checked");
                 let reopen = plan.status == crate::domain::remedial::Status::Escalated;
                 if plan.status != crate::domain::remedial::Status::Open && !reopen {
-                    return Err(AppError::new(ErrorCode::PlanClosed, "the remedial plan is closed"));
+                    return Err(AppError::problem(ErrorCode::PlanClosed, Problem::plain("", "remedial.plan_closed", "the remedial plan is closed")));
                 }
                 tr_db::extend_plan(c, plan.id, deadline, reopen)?;
                 crate::services::mail::notify(
