@@ -199,12 +199,10 @@ pub async fn escalation_act(
     let (cu, now) = (h.0.clone(), ctx.state.clock.now());
     let d = escalation::Decision { action: f.action.clone(), reason: f.reason.clone(), deadline: f.deadline.clone() };
     let plan_id = with_db(ctx.state, move |c| escalation::plan_of(c, id)).await?;
-    let lang = ctx.lang;
-    match with_db(ctx.state, move |c| escalation::act(c, id, &cu.user, &cu.roles, &d, lang, now)).await {
+    match with_db(ctx.state, move |c| escalation::act(c, id, &cu.user, &cu.roles, &d, now)).await {
         Ok(plan) => Ok(Either::Right(Redirect::to(format!("/remedial/{plan}#escalations")))),
         Err(e) if (e.is_invalid() || e.is_conflict()) && plan_id.is_some() => {
-            let lines = if e.is_invalid() { e.lines() } else { vec![ctx.said(&e)] };
-            plan_page(&ctx, h.0, plan_id.expect("checked"), lines, f).await.map(Either::Left)
+            plan_page(&ctx, h.0, plan_id.expect("checked"), ctx.form_lines(&e), f).await.map(Either::Left)
         }
         Err(e) => Err(e),
     }

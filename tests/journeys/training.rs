@@ -763,6 +763,20 @@ fn an_overdue_plan_reaches_the_unit_leader_or_hr_who_acknowledge_extend_or_refer
     );
     assert_eq!(s, Status::Ok);
     assert!(page.contains("政工（人事）部门是最后一级"), "{page}");
+    // the same refusals in English for a reader of English, each problem beside its field
+    app.client.get("/lang/en").dispatch();
+    let (_, page, _) = post(
+        &app,
+        &format!("/remedial/escalations/{}/act", third.id),
+        format!("_csrf={csrf}&action=refer&reason={}&deadline=", enc("再上报一级看看")),
+    );
+    assert!(page.contains("<li>HR is the last level: acknowledge or extend the plan instead</li>"), "{page}");
+    let (_, page, _) =
+        post(&app, &format!("/remedial/escalations/{}/act", third.id), format!("_csrf={csrf}&action=extend&reason=&deadline=soon"));
+    assert_eq!(beside(&page, "reason"), Some("give a reason of 5 to 500 characters"), "{page}");
+    assert_eq!(beside(&page, "deadline"), Some("a date such as 2027-01-15"), "{page}");
+    assert!(!page.contains("请填写") && !page.contains("<li>reason:"), "{page}");
+    app.client.get("/lang/zh").dispatch();
     let (s, _, _) =
         post(&app, &format!("/remedial/escalations/{}/act", e_lone.id), format!("_csrf={csrf}&action=acknowledge&reason=&deadline="));
     assert_eq!(s, Status::SeeOther);
