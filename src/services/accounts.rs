@@ -76,7 +76,10 @@ pub fn sign_in_succeeded(conn: &mut DbConn, badge: &str, source: &str) -> AppRes
 
 /// 404 for an account id that names no account.
 fn no_account(id: i64) -> AppError {
-    AppError::problem(ErrorCode::NotFound, Problem::with("", "account.no_account", vec![("id", id.to_string())], format!("no account {id}")))
+    AppError::problem(
+        ErrorCode::NotFound,
+        Problem::with("", "account.no_account", vec![("id", id.to_string())], format!("no account {id}")),
+    )
 }
 
 /// An admin lets an account's badge in again from every address; returns the counts removed.
@@ -89,7 +92,10 @@ pub fn unlock_user(conn: &mut DbConn, user_id: i64, by: i64, now: Ts) -> AppResu
 pub fn unlock_badge(conn: &mut DbConn, badge: &str, by: i64, now: Ts) -> AppResult<Vec<Row>> {
     let key = badge_key(badge);
     if key.is_empty() || key.len() > 200 {
-        return Err(AppError::problem(ErrorCode::Invalid, Problem::plain("badge", "account.unlock_badge", "a badge as listed on the page")));
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::plain("badge", "account.unlock_badge", "a badge as listed on the page"),
+        ));
     }
     let account = org::find_by_badge_key(conn, &key)?.map(|u| u.id);
     unlock(conn, &key, account, by, now)
@@ -110,7 +116,10 @@ fn unlock(conn: &mut DbConn, key: &str, user_id: Option<i64>, by: i64, now: Ts) 
 pub fn unlock_source(conn: &mut DbConn, source: &str, by: i64, now: Ts) -> AppResult<bool> {
     let source = source.trim();
     if source.is_empty() || source.len() > 64 {
-        return Err(AppError::problem(ErrorCode::Invalid, Problem::plain("source", "account.unlock_source", "an address as listed on the page")));
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::plain("source", "account.unlock_source", "an address as listed on the page"),
+        ));
     }
     write_tx(conn, |c| {
         let row = throttle::clear_source(c, source)?;
@@ -221,13 +230,12 @@ pub fn my_tokens(conn: &mut DbConn, user_id: i64, now: Ts) -> AppResult<Vec<sess
 /// `SessionCache::remove` with its hash afterwards.
 pub fn revoke_my_token(conn: &mut DbConn, user_id: i64, token_id: i64, now: Ts) -> AppResult<session::Session> {
     write_tx(conn, |c| {
-        let s = session::revoke_own(c, token_id, user_id, "api", now)?
-            .ok_or_else(|| {
-                AppError::problem(
-                    ErrorCode::NotFound,
-                    Problem::with("", "account.no_token", vec![("id", token_id.to_string())], format!("no live API token {token_id} of yours")),
-                )
-            })?;
+        let s = session::revoke_own(c, token_id, user_id, "api", now)?.ok_or_else(|| {
+            AppError::problem(
+                ErrorCode::NotFound,
+                Problem::with("", "account.no_token", vec![("id", token_id.to_string())], format!("no live API token {token_id} of yours")),
+            )
+        })?;
         audit::append(
             c,
             Some(user_id),
@@ -293,7 +301,12 @@ pub fn locked_out(b: Blocked) -> AppError {
 /// mail to them is written in it from now on. Only a language the site speaks is kept.
 pub fn set_language(conn: &mut DbConn, user_id: i64, lang: &str) -> AppResult<()> {
     if !crate::render::LANGS.contains(&lang) {
-        return Err(AppError::invalid_problems(vec![Problem::with("lang", "account.lang", vec![("lang", lang.to_string())], format!("{lang:?}: zh or en"))]));
+        return Err(AppError::invalid_problems(vec![Problem::with(
+            "lang",
+            "account.lang",
+            vec![("lang", lang.to_string())],
+            format!("{lang:?}: zh or en"),
+        )]));
     }
     org::set_lang(conn, user_id, lang)?;
     Ok(())

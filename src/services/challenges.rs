@@ -60,13 +60,12 @@ pub fn file(
     let code = cache.get_many(conn, &[version_id])?.get(&version_id).map(|v| v.question_code.clone()).unwrap_or_default();
     write_tx(conn, |c| {
         let new = NewChallenge { attempt_id, sitting_id: s.id, user_id, question_version_id: version_id, article, reason };
-        let id = ch_db::insert(c, &new, now)?
-            .ok_or_else(|| {
-                AppError::problem(
-                    ErrorCode::AlreadyChallenged,
-                    Problem::plain("", "challenge.already_challenged", "you have already challenged this question"),
-                )
-            })?;
+        let id = ch_db::insert(c, &new, now)?.ok_or_else(|| {
+            AppError::problem(
+                ErrorCode::AlreadyChallenged,
+                Problem::plain("", "challenge.already_challenged", "you have already challenged this question"),
+            )
+        })?;
         audit::append(
             c,
             Some(user_id),

@@ -194,7 +194,10 @@ pub fn act(conn: &mut DbConn, id: i64, actor: &org::User, roles: &[Role], d: &De
                 let deadline = new_deadline.expect("checked");
                 let reopen = plan.status == crate::domain::remedial::Status::Escalated;
                 if plan.status != crate::domain::remedial::Status::Open && !reopen {
-                    return Err(AppError::problem(ErrorCode::PlanClosed, Problem::plain("", "remedial.plan_closed", "the remedial plan is closed")));
+                    return Err(AppError::problem(
+                        ErrorCode::PlanClosed,
+                        Problem::plain("", "remedial.plan_closed", "the remedial plan is closed"),
+                    ));
                 }
                 tr_db::extend_plan(c, plan.id, deadline, reopen)?;
                 crate::services::mail::notify(

@@ -622,7 +622,10 @@ pub fn token_hash(token: &str) -> String {
 pub fn create_token(conn: &mut DbConn, name: &str, role: Role, days: i64, by: i64, now: Ts) -> AppResult<(i64, String)> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::problem(ErrorCode::Invalid, Problem::plain("name", "account.token_name", "required, at most 100 characters")));
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::plain("name", "account.token_name", "required, at most 100 characters"),
+        ));
     }
     if role != Role::Hr {
         return Err(AppError::problem(

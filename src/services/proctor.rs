@@ -38,7 +38,10 @@ pub fn record_event(
 ) -> AppResult<EventOutcome> {
     if !EVENT_KINDS.contains(&kind) {
         let kinds = EVENT_KINDS.join(", ");
-        return Err(AppError::problem(ErrorCode::Invalid, Problem::with("kind", "proctor.event_kind", vec![("kinds", kinds.clone())], format!("one of {kinds}"))));
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::with("kind", "proctor.event_kind", vec![("kinds", kinds.clone())], format!("one of {kinds}")),
+        ));
     }
     let a = exams::own_attempt(conn, attempt_id, user_id)?;
     let s = crate::services::exams::sitting_of(conn, a.sitting_id)?;
@@ -105,7 +108,10 @@ pub fn dismiss_event(conn: &mut DbConn, sitting_id: i64, event_id: i64, reason: 
                 && serde_json::from_str::<serde_json::Value>(&x.detail).ok().and_then(|d| d["event"].as_i64()) == Some(e.id)
         });
         if already {
-            return Err(AppError::problem(ErrorCode::Dismissed, Problem::plain("", "proctor.dismissed", "this event was already dismissed")));
+            return Err(AppError::problem(
+                ErrorCode::Dismissed,
+                Problem::plain("", "proctor.dismissed", "this event was already dismissed"),
+            ));
         }
         let detail = json!({"event": e.id, "kind": e.kind, "reason": reason});
         room_db::insert_event(c, a.id, room_db::DISMISSED, &detail.to_string(), Some(by), now)?;
@@ -137,11 +143,13 @@ pub fn dismiss_event(conn: &mut DbConn, sitting_id: i64, event_id: i64, reason: 
 
 /// Lets a candidate whose start is locked by wrong access codes try again (audited).
 pub fn let_in(conn: &mut DbConn, sitting_id: i64, badge: &str, by: i64, now: Ts) -> AppResult<()> {
-    let u = crate::db::models::org::find_by_badge(conn, badge.trim())?
-        .ok_or_else(|| {
-            let badge = badge.trim().to_string();
-            AppError::problem(ErrorCode::NotFound, Problem::with("", "proctor.no_officer", vec![("badge", badge.clone())], format!("no officer {badge}")))
-        })?;
+    let u = crate::db::models::org::find_by_badge(conn, badge.trim())?.ok_or_else(|| {
+        let badge = badge.trim().to_string();
+        AppError::problem(
+            ErrorCode::NotFound,
+            Problem::with("", "proctor.no_officer", vec![("badge", badge.clone())], format!("no officer {badge}")),
+        )
+    })?;
     write_tx(conn, |c| {
         let n = room_db::clear_code_failures(c, sitting_id, u.id)?;
         if n == 0 {
@@ -160,11 +168,13 @@ pub fn let_in(conn: &mut DbConn, sitting_id: i64, badge: &str, by: i64, now: Ts)
 pub fn grant_exception(conn: &mut DbConn, sitting_id: i64, badge: &str, reason: &str, by: i64, now: Ts) -> AppResult<()> {
     let reason = check_reason(reason)?;
     crate::services::exams::sitting(conn, sitting_id)?;
-    let u = crate::db::models::org::find_by_badge(conn, badge.trim())?
-        .ok_or_else(|| {
-            let badge = badge.trim().to_string();
-            AppError::problem(ErrorCode::Invalid, Problem::with("badge", "proctor.no_account", vec![("badge", badge.clone())], format!("no account {badge}")))
-        })?;
+    let u = crate::db::models::org::find_by_badge(conn, badge.trim())?.ok_or_else(|| {
+        let badge = badge.trim().to_string();
+        AppError::problem(
+            ErrorCode::Invalid,
+            Problem::with("badge", "proctor.no_account", vec![("badge", badge.clone())], format!("no account {badge}")),
+        )
+    })?;
     write_tx(conn, |c| {
         if !room_db::insert_exception(c, sitting_id, u.id, reason, by, now)? {
             return Err(AppError::problem(
@@ -187,7 +197,10 @@ pub fn grant_exception(conn: &mut DbConn, sitting_id: i64, badge: &str, reason: 
 fn check_reason(reason: &str) -> AppResult<&str> {
     let r = reason.trim();
     if r.is_empty() || r.chars().count() > 500 {
-        return Err(AppError::problem(ErrorCode::Invalid, Problem::plain("reason", "proctor.reason", "say why (at most 500 characters); it is recorded")));
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::plain("reason", "proctor.reason", "say why (at most 500 characters); it is recorded"),
+        ));
     }
     Ok(r)
 }
@@ -226,7 +239,10 @@ pub fn grant_extra_time(
     check_minutes(minutes)?;
     let a = attempt_in_sitting(conn, sitting_id, attempt_id)?;
     if a.submitted_at.is_some() {
-        return Err(AppError::problem(ErrorCode::Submitted, Problem::plain("", "proctor.submitted", "the attempt is submitted: re-open it instead")));
+        return Err(AppError::problem(
+            ErrorCode::Submitted,
+            Problem::plain("", "proctor.submitted", "the attempt is submitted: re-open it instead"),
+        ));
     }
     // time already lost counts from now if the deadline has passed but the sweeper has not run
     let deadline = a.deadline.max(now) + chrono::Duration::minutes(minutes);

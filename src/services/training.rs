@@ -250,11 +250,9 @@ pub fn correct_by_hand(conn: &mut DbConn, user_id: i64, entry_id: i64, note: &st
         ));
     }
     write_tx(conn, |c| {
-        let e = tr_db::find_entry(c, entry_id)?
-            .filter(|e| e.user_id == user_id)
-            .ok_or_else(|| {
-                AppError::problem(ErrorCode::Invalid, Problem::plain("entry_id", "training.no_entry", "no such entry in this file"))
-            })?;
+        let e = tr_db::find_entry(c, entry_id)?.filter(|e| e.user_id == user_id).ok_or_else(|| {
+            AppError::problem(ErrorCode::Invalid, Problem::plain("entry_id", "training.no_entry", "no such entry in this file"))
+        })?;
         let data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_else(|_| json!({}));
         append(c, user_id, kind::CORRECTION, bureau_date(now), &e.source, Some(e.id), &data, note, Some(by), now)
     })
@@ -264,7 +262,10 @@ pub fn correct_by_hand(conn: &mut DbConn, user_id: i64, entry_id: i64, note: &st
 pub fn record_reward(conn: &mut DbConn, user_id: i64, note: &str, by: i64, now: Ts) -> AppResult<i64> {
     let note = note.trim();
     if note.chars().count() < 2 || note.chars().count() > 1000 {
-        return Err(AppError::problem(ErrorCode::Invalid, Problem::plain("note", "training.reward_note", "describe the reward (2–1000 characters)")));
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::plain("note", "training.reward_note", "describe the reward (2–1000 characters)"),
+        ));
     }
     org::find(conn, user_id)?.ok_or_else(no_such_officer)?;
     write_tx(conn, |c| {

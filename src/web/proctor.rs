@@ -185,7 +185,10 @@ async fn exceptions_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>, typed:
         })
         .collect();
     let typed = json!({"badge": typed.map(|f| f.badge.as_str()), "reason": typed.map(|f| f.reason.as_str())});
-    ctx.render("sittings/exceptions", json!({"s": {"id": s.id, "title": s.title, "kind": s.kind}, "list": list, "errors": errors, "typed": typed}))
+    ctx.render(
+        "sittings/exceptions",
+        json!({"s": {"id": s.id, "title": s.title, "kind": s.kind}, "list": list, "errors": errors, "typed": typed}),
+    )
 }
 
 /// Separation of duties: the exceptions an admin recorded for a sitting.

@@ -514,7 +514,8 @@ fn a_bad_api_token_and_a_bad_unlock_are_refused_in_the_reader_s_language() {
     assert_eq!(s, Status::NotFound);
     assert!(page.contains("没有编号为 999999 的账号"), "{page}");
     // English for a browser that asks for it (no language cookie yet)
-    let r = app.client.post("/admin/tokens").header(ContentType::Form).header(Header::new("Accept-Language", "en")).body(no_name).dispatch();
+    let r =
+        app.client.post("/admin/tokens").header(ContentType::Form).header(Header::new("Accept-Language", "en")).body(no_name).dispatch();
     let page = r.into_string().unwrap();
     assert_eq!(beside(&page, "name"), Some("Name: required, at most 100 characters"), "{page}");
     app.client.get("/lang/en").dispatch();

@@ -618,7 +618,10 @@ fn a_bad_challenge_and_a_bad_decision_are_refused_beside_their_fields_in_the_rea
         "{html}"
     );
     let (_, html, _) = post(&app, &format!("/challenges/{cid}"), with_reason);
-    assert!(crate::common::beside(&html, "answer").unwrap_or_default().starts_with("Answer to accept: “Z” is not a possible answer"), "{html}");
+    assert!(
+        crate::common::beside(&html, "answer").unwrap_or_default().starts_with("Answer to accept: “Z” is not a possible answer"),
+        "{html}"
+    );
     // nothing was decided
     let open = lawcert::db::models::challenge::find(&mut app.conn(), cid.parse().unwrap()).unwrap().unwrap();
     assert_eq!(open.status, lawcert::db::models::challenge::status::OPEN);
