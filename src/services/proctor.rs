@@ -141,15 +141,22 @@ pub fn dismiss_event(conn: &mut DbConn, sitting_id: i64, event_id: i64, reason: 
     })
 }
 
+/// The account a proctor's form names by its badge; else `code` with the problem `(field, key)`
+/// saying "no `what` BADGE".
+fn by_badge(
+    conn: &mut DbConn,
+    badge: &str,
+    code: ErrorCode,
+    (field, key, what): (&'static str, &'static str, &str),
+) -> AppResult<org::User> {
+    let badge = badge.trim();
+    org::find_by_badge(conn, badge)?
+        .ok_or_else(|| AppError::problem(code, Problem::with(field, key, vec![("badge", badge.to_string())], format!("no {what} {badge}"))))
+}
+
 /// Lets a candidate whose start is locked by wrong access codes try again (audited).
 pub fn let_in(conn: &mut DbConn, sitting_id: i64, badge: &str, by: i64, now: Ts) -> AppResult<()> {
-    let u = crate::db::models::org::find_by_badge(conn, badge.trim())?.ok_or_else(|| {
-        let badge = badge.trim().to_string();
-        AppError::problem(
-            ErrorCode::NotFound,
-            Problem::with("", "proctor.no_officer", vec![("badge", badge.clone())], format!("no officer {badge}")),
-        )
-    })?;
+    let u = by_badge(conn, badge, ErrorCode::NotFound, ("", "proctor.no_officer", "officer"))?;
     write_tx(conn, |c| {
         let n = room_db::clear_code_failures(c, sitting_id, u.id)?;
         if n == 0 {
@@ -168,13 +175,7 @@ pub fn let_in(conn: &mut DbConn, sitting_id: i64, badge: &str, by: i64, now: Ts)
 pub fn grant_exception(conn: &mut DbConn, sitting_id: i64, badge: &str, reason: &str, by: i64, now: Ts) -> AppResult<()> {
     let reason = check_reason(reason)?;
     crate::services::exams::sitting(conn, sitting_id)?;
-    let u = crate::db::models::org::find_by_badge(conn, badge.trim())?.ok_or_else(|| {
-        let badge = badge.trim().to_string();
-        AppError::problem(
-            ErrorCode::Invalid,
-            Problem::with("badge", "proctor.no_account", vec![("badge", badge.clone())], format!("no account {badge}")),
-        )
-    })?;
+    let u = by_badge(conn, badge, ErrorCode::Invalid, ("badge", "proctor.no_account", "account"))?;
     write_tx(conn, |c| {
         if !room_db::insert_exception(c, sitting_id, u.id, reason, by, now)? {
             return Err(AppError::problem(

@@ -603,7 +603,7 @@ fn a_bad_challenge_and_a_bad_decision_are_refused_beside_their_fields_in_the_rea
     assert_eq!(s, Status::Ok);
     assert_eq!(crate::common::beside(&html, "decision"), Some("请选择处理决定：维持原答案、增加认可答案或本题作废"), "{html}");
     assert!(html.contains(">见条文</textarea>"), "what was typed is kept: {html}");
-    let (_, html, _) = post(&app, &format!("/challenges/{cid}"), impossible.clone());
+    let (_, html, _) = post(&app, &format!("/challenges/{cid}"), impossible);
     assert_eq!(crate::common::beside(&html, "reason"), Some("决定理由：必填，最多 2000 个字，将告知考生"), "{html}");
     let with_reason = format!("_csrf={csrf}&decision=accept&answer=Z&reason={}", enc("见条文"));
     let (_, html, _) = post(&app, &format!("/challenges/{cid}"), with_reason.clone());

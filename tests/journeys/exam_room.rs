@@ -129,14 +129,20 @@ fn a_sitting_with_an_access_code_and_an_allow_list_refuses_starts_without_them()
     assert_eq!(app.client.get(page).remote("10.20.30.8:1".parse().unwrap()).dispatch().status(), Status::Ok);
 }
 
+/// A sitting that flags at three focus events, and 100003's attempt started in its room:
+/// (sitting, 100003's token, attempt).
+fn started_in_flagging_room(app: &TestApp) -> (i64, String, i64) {
+    let sid = sitting(app, json!({"fullscreen": true, "max_events": 3, "on_limit": "flag"}));
+    let tok = app.token("100003");
+    let (s, att) = start(app, &tok, sid, "10.0.0.3", None);
+    assert_eq!(s, Status::Created);
+    (sid, tok, att["attempt_id"].as_i64().unwrap())
+}
+
 #[test]
 fn the_proctor_sees_focus_loss_events_and_gives_extra_time_with_a_reason() {
     let app = TestApp::new();
-    let sid = sitting(&app, json!({"fullscreen": true, "max_events": 3, "on_limit": "flag"}));
-    let tok = app.token("100003");
-    let (s, att) = start(&app, &tok, sid, "10.0.0.3", None);
-    assert_eq!(s, Status::Created);
-    let aid = att["attempt_id"].as_i64().unwrap();
+    let (sid, tok, aid) = started_in_flagging_room(&app);
     let (s, body) = app.api("POST", &format!("/api/v1/attempts/{aid}/events"), &tok, Some(json!({"kind": "peeking"})));
     assert_eq!(s, Status::UnprocessableEntity, "{body}");
     for (i, kind) in ["focus_loss", "fullscreen_exit", "focus_loss"].iter().enumerate() {
@@ -201,11 +207,7 @@ fn a_sitting_can_submit_at_the_event_limit() {
 #[test]
 fn a_refused_proctor_action_says_why_in_the_reader_s_language() {
     let app = TestApp::new();
-    let sid = sitting(&app, json!({"fullscreen": true, "max_events": 3, "on_limit": "flag"}));
-    let tok = app.token("100003");
-    let (s, att) = start(&app, &tok, sid, "10.0.0.3", None);
-    assert_eq!(s, Status::Created);
-    let aid = att["attempt_id"].as_i64().unwrap();
+    let (sid, tok, aid) = started_in_flagging_room(&app);
     // the API's body stays in English, word for word
     let (s, body) = app.api("POST", &format!("/api/v1/attempts/{aid}/events"), &tok, Some(json!({"kind": "peeking"})));
     assert_eq!(s, Status::UnprocessableEntity);
