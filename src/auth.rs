@@ -176,7 +176,7 @@ async fn load_user(req: &Request<'_>) -> Result<Arc<CurrentUser>, AppError> {
     if writes && via == Via::Cookie && req.uri().path().starts_with("/api") {
         let header = req.headers().get_one(CSRF_HEADER).unwrap_or("");
         if !same_secret(header, &cu.csrf) {
-            return Err(AppError::forbidden("missing or wrong CSRF token"));
+            return Err(AppError::forbidden("missing or wrong CSRF token").localized("request_refusal.form_expired", serde_json::json!({})));
         }
     }
     Ok(cu)
@@ -224,7 +224,7 @@ macro_rules! role_guard {
                 match <&CurrentUser as FromRequest>::from_request(req).await {
                     Outcome::Success(u) if [$($role),+].iter().any(|r| u.has(*r)) => Outcome::Success($name(u)),
                     Outcome::Success(_) => {
-                        let e = AppError::forbidden("your role does not allow this");
+                        let e = AppError::role_refused();
                         req.local_cache(|| Some(e.clone()));
                         Outcome::Error((Status::Forbidden, e))
                     }

@@ -86,6 +86,16 @@ error_codes! {
     NoSecretKey => ("no_secret_key", 503, "the server has no secret key configured to sign with"),
 }
 
+impl ErrorCode {
+    /// Whether the code's own catalogue title and help already say the reason, so a page in
+    /// another language than English need not add the English message of an error that carries
+    /// no catalogue key. The generic codes (invalid input, a refusal, a role that may not) do
+    /// not: their reason is in the particulars, which must then come from the catalogue.
+    pub fn says_its_reason(self) -> bool {
+        !matches!(self, ErrorCode::BadRequest | ErrorCode::Forbidden | ErrorCode::Invalid | ErrorCode::NotAllowed | ErrorCode::Refused)
+    }
+}
+
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -128,6 +138,10 @@ impl AppError {
     }
     pub fn forbidden(message: impl Into<String>) -> AppError {
         AppError::new(ErrorCode::Forbidden, message)
+    }
+    /// The caller's role may not do this (every role check says it with these words).
+    pub fn role_refused() -> AppError {
+        AppError::forbidden("your role does not allow this").localized("request_refusal.role", serde_json::json!({}))
     }
     pub fn not_found(message: impl Into<String>) -> AppError {
         AppError::new(ErrorCode::NotFound, message)

@@ -367,6 +367,11 @@ fn caught(req: &Request<'_>, status: Status, fallback: &str) -> AppError {
     match (reason, from_user) {
         (Some(e), _) if e.status() == status => e,
         (_, Err(e)) if e.status() == status => e,
+        _ if status == Status::Forbidden => AppError::role_refused(),
+        _ if matches!(status.code, 400 | 422) => {
+            AppError::new(if status.code == 400 { ErrorCode::BadRequest } else { ErrorCode::Invalid }, fallback)
+                .localized("request_refusal.form_unreadable", serde_json::json!({}))
+        }
         _ => AppError::new(
             match status.code {
                 401 => ErrorCode::Unauthorized,

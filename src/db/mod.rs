@@ -267,6 +267,17 @@ where
     }
 }
 
+/// On PostgreSQL, makes this transaction the only one appending to the chained logs (the audit
+/// log and the training files) until it ends; SQLite has one writer anyway. One lock for both:
+/// with a lock each, a transaction appending audit then training entries and another appending
+/// training then audit entries deadlock, and PostgreSQL aborts one of them.
+pub(crate) fn lock_appends(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(727001)").execute(c)?;
+    }
+    Ok(())
+}
+
 /// Runs the same Diesel expression on whichever backend the connection is, for the few
 /// statements (upserts) that the multi-backend type cannot express.
 #[macro_export]

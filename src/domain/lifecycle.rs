@@ -74,6 +74,20 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The catalogue key of the refusal, for pages (`message` is the API's English).
+    pub fn key(self) -> &'static str {
+        match self {
+            Refusal::OwnVersion => "lifecycle_refusal.own_version",
+            Refusal::Incomplete => "lifecycle_refusal.incomplete",
+            Refusal::NothingToReview => "lifecycle_refusal.nothing_to_review",
+            Refusal::Retired => "lifecycle_refusal.retired",
+            Refusal::NotReviewed => "lifecycle_refusal.not_reviewed",
+            Refusal::AlreadyActive => "lifecycle_refusal.already_active",
+            Refusal::AlreadyRetired => "lifecycle_refusal.already_retired",
+            Refusal::NotRetired => "lifecycle_refusal.not_retired",
+        }
+    }
+
     pub fn message(self) -> &'static str {
         match self {
             Refusal::OwnVersion => "a question must be reviewed by a trainer other than the author of its latest version",

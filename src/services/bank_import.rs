@@ -184,11 +184,12 @@ pub fn refusal(p: &Preview) -> Option<AppError> {
         return None;
     }
     let n = p.parsed.error_count();
-    Some(AppError::unprocessable(if n == 0 {
-        "the file holds no question lawcert can import".to_string()
+    Some(if n == 0 {
+        AppError::unprocessable("the file holds no question lawcert can import").localized("import_refusal.empty", serde_json::json!({}))
     } else {
-        format!("the file has {n} error(s); nothing was imported")
-    }))
+        AppError::unprocessable(format!("the file has {n} error(s); nothing was imported"))
+            .localized("import_refusal.errors", serde_json::json!({"n": n}))
+    })
 }
 
 /// Each error of a checked file on one line, with the entry's place in the file and its id.
@@ -304,7 +305,9 @@ pub fn stage(conn: &mut DbConn, by: i64, file_name: &str, format: Format, bytes:
 pub fn staged(conn: &mut DbConn, id: i64, by: i64) -> AppResult<Staged> {
     let import = imports::find(conn, id)?.ok_or_else(|| AppError::not_found("no such import"))?;
     if import.user_id != by {
-        return Err(AppError::forbidden("this import was uploaded by another trainer"));
+        return Err(
+            AppError::forbidden("this import was uploaded by another trainer").localized("import_refusal.not_yours", serde_json::json!({}))
+        );
     }
     let format =
         Format::parse_name(&import.format).ok_or_else(|| AppError::internal(format!("import {id}: stored format {}", import.format)))?;

@@ -29,10 +29,13 @@ pub fn transition(conn: &mut DbConn, action: Action, question_id: i64, revision:
             actor_is_author: latest.created_by == Some(actor),
             latest_incomplete: !latest.missing_for_review().is_empty(),
         };
-        let next = lifecycle::apply(action, facts).map_err(|r| match r {
-            lifecycle::Refusal::OwnVersion => AppError::forbidden(r.message()),
-            lifecycle::Refusal::Incomplete => AppError::new(crate::error::ErrorCode::Incomplete, r.message()),
-            _ => AppError::new(crate::error::ErrorCode::NotAllowed, r.message()),
+        let next = lifecycle::apply(action, facts).map_err(|r| {
+            match r {
+                lifecycle::Refusal::OwnVersion => AppError::forbidden(r.message()),
+                lifecycle::Refusal::Incomplete => AppError::new(crate::error::ErrorCode::Incomplete, r.message()),
+                _ => AppError::new(crate::error::ErrorCode::NotAllowed, r.message()),
+            }
+            .localized(r.key(), serde_json::json!({}))
         })?;
         let ok = match action {
             Action::Review => bank_db::approve_latest(c, &q, actor, next.as_str(), now)?,

@@ -373,7 +373,8 @@ pub fn open_makeup(conn: &mut DbConn, sitting_id: i64, opens_at: Ts, closes_at: 
     let s = crate::services::exams::sitting(conn, sitting_id)?;
     let absent = room_db::absentees(conn, sitting_id)?;
     if absent.is_empty() {
-        return Err(AppError::unprocessable("nobody was recorded absent from this sitting"));
+        return Err(AppError::unprocessable("nobody was recorded absent from this sitting")
+            .localized("plan_refusal.no_absentees", serde_json::json!({})));
     }
     let mut badges = Vec::new();
     for id in absent {

@@ -248,7 +248,8 @@ pub fn start_round_two(conn: &mut DbConn, study_id: i64, by: i64, now: Ts) -> Ap
     write_tx(conn, |c| {
         let s = find(c, study_id)?;
         if s.status != StudyStatus::Open || s.round != 1 {
-            return Err(AppError::new(ErrorCode::NotAllowed, "round 2 can start only from round 1 of an open study"));
+            return Err(AppError::new(ErrorCode::NotAllowed, "round 2 can start only from round 1 of an open study")
+                .localized("standard_refusal.round_two", json!({})));
         }
         let form = form_of(&s)?;
         let rows = st_db::ratings(c, study_id)?;
@@ -258,7 +259,8 @@ pub fn start_round_two(conn: &mut DbConn, study_id: i64, by: i64, now: Ts) -> Ap
             return Err(AppError::new(
                 ErrorCode::Incomplete,
                 format!("round 1 has {complete} complete rating sheets; the panel needs at least {MIN_PANEL} before it discusses"),
-            ));
+            )
+            .localized("standard_refusal.round_one_short", json!({"n": complete, "min": MIN_PANEL})));
         }
         st_db::set_round(c, study_id, 2)?;
         audit_db::append(c, Some(by), "standard.round2", &format!("standard_study:{study_id}"), &json!({"round1_raters": complete}), now)?;
@@ -272,7 +274,8 @@ pub fn close(conn: &mut DbConn, study_id: i64, by: i64, now: Ts) -> AppResult<Ro
     write_tx(conn, |c| {
         let s = find(c, study_id)?;
         if s.status != StudyStatus::Open || s.round != 2 {
-            return Err(AppError::new(ErrorCode::NotAllowed, "a study closes after its second round"));
+            return Err(AppError::new(ErrorCode::NotAllowed, "a study closes after its second round")
+                .localized("standard_refusal.close_round", json!({})));
         }
         let form = form_of(&s)?;
         let rows = st_db::ratings(c, study_id)?;
@@ -280,13 +283,12 @@ pub fn close(conn: &mut DbConn, study_id: i64, by: i64, now: Ts) -> AppResult<Ro
         let result = match result {
             Some(r) if r.raters.len() >= MIN_PANEL => r,
             other => {
+                let n = other.map_or(0, |r| r.raters.len());
                 return Err(AppError::new(
                     ErrorCode::Incomplete,
-                    format!(
-                        "round 2 has {} complete rating sheets; at least {MIN_PANEL} are needed to close",
-                        other.map_or(0, |r| r.raters.len())
-                    ),
-                ))
+                    format!("round 2 has {n} complete rating sheets; at least {MIN_PANEL} are needed to close"),
+                )
+                .localized("standard_refusal.round_two_short", json!({"n": n, "min": MIN_PANEL})));
             }
         };
         st_db::close_study(c, study_id, result.cut, result.se, result.theta, result.theta_low, result.theta_high, now)?;
@@ -311,11 +313,13 @@ pub fn adopt(conn: &mut DbConn, study_id: i64, by: i64, now: Ts) -> AppResult<()
             return Err(AppError::new(
                 ErrorCode::Refused,
                 "this study's cut could not be placed on the calibrated scale (0 or full marks)",
-            ));
+            )
+            .localized("standard_refusal.off_scale", json!({})));
         }
         let previous = st_db::adopted_for_level(c, &s.level)?;
         if !st_db::adopt_study(c, study_id, by, now)? {
-            return Err(AppError::new(ErrorCode::NotAllowed, "only a closed study, not yet adopted, can be adopted"));
+            return Err(AppError::new(ErrorCode::NotAllowed, "only a closed study, not yet adopted, can be adopted")
+                .localized("standard_refusal.adopt", json!({})));
         }
         audit_db::append(
             c,

@@ -118,7 +118,9 @@ pub async fn upload(
         let none = Problem::plain("file", "bank_file.upload_no_file", "choose a file to upload");
         return form_page(&ctx, vec![none]).await.map(rocket::Either::Left);
     };
-    let bytes = rocket::tokio::fs::read(&path).await.map_err(|e| AppError::bad_request(format!("cannot read the upload: {e}")))?;
+    let bytes = rocket::tokio::fs::read(&path).await.map_err(|e| {
+        AppError::bad_request(format!("cannot read the upload: {e}")).localized("request_refusal.upload_unreadable", json!({}))
+    })?;
     if bytes.is_empty() {
         let empty = Problem::plain("file", "bank_file.upload_empty", "the file is empty");
         return form_page(&ctx, vec![empty]).await.map(rocket::Either::Left);
@@ -248,7 +250,8 @@ pub async fn export(
         return Ok(rocket::Either::Left(page));
     };
     if !format.can_export() {
-        return Err(AppError::unprocessable(format!("format: {} files can be imported but not exported", format.as_str())));
+        return Err(AppError::unprocessable(format!("format: {} files can be imported but not exported", format.as_str()))
+            .localized("import_refusal.not_exportable", json!({"format": format.as_str()})));
     }
     let statute = statute.filter(|s| !s.is_empty()).map(str::to_string);
     let label = statute.clone().unwrap_or_else(|| "all".into());

@@ -69,7 +69,9 @@ pub struct LevelForm {
 
 #[post("/certification/apply", data = "<f>")]
 pub async fn apply(ctx: PageCtx<'_>, o: Officer<'_>, f: CsrfForm<LevelForm>) -> AppResult<Redirect> {
-    let level = Level::parse(&f.0.level).ok_or_else(|| AppError::unprocessable("level: basic, intermediate or advanced"))?;
+    let level = Level::parse(&f.0.level).ok_or_else(|| {
+        AppError::unprocessable("level: basic, intermediate or advanced").localized("cert_refusal.unknown_level", json!({}))
+    })?;
     let (uid, now) = (o.user.id, ctx.state.clock.now());
     with_db(ctx.state, move |c| cert::register(c, uid, level, uid, now)).await?;
     Ok(Redirect::to("/certification"))
@@ -141,7 +143,7 @@ pub struct RulesForm {
 pub async fn save_rules(ctx: PageCtx<'_>, a: Admin<'_>, f: CsrfForm<RulesForm>) -> AppResult<RawHtml<String>> {
     let f = f.0;
     if f.levels.len() != 3 {
-        return Err(AppError::unprocessable("levels: give the rules of all three levels"));
+        return Err(AppError::unprocessable("levels: give the rules of all three levels").localized("cert_refusal.three_levels", json!({})));
     }
     let r = CertRules {
         levels: Level::ALL

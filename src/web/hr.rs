@@ -215,7 +215,7 @@ pub async fn run_check(
 #[get("/hr/compliance?<unit>")]
 pub async fn compliance(ctx: PageCtx<'_>, u: &CurrentUser, unit: Option<i64>) -> AppResult<RawHtml<String>> {
     if !(u.has(Role::Hr) || u.has(Role::Admin) || u.has(Role::Leader)) {
-        return Err(AppError::forbidden("your role does not allow this"));
+        return Err(AppError::role_refused());
     }
     let now = ctx.state.clock.now();
     let leader_only = u.has(Role::Leader) && !u.has(Role::Hr) && !u.has(Role::Admin);

@@ -113,8 +113,10 @@ pub fn error_page(req: &Request<'_>, e: &AppError) -> String {
         return format!("<!doctype html><title>{0}</title><h1>{0}</h1>", status.code);
     };
     let lang = lang_of(req);
-    // the particulars in the reader's language where the error carries a catalogue key
-    let message = said(&state.renderer, lang, e);
+    // the particulars in the reader's language where the error carries a catalogue key; an
+    // English-only particular is left out where the code's title and help say the reason
+    let keyed = !e.problems.is_empty() || !e.localized.is_empty();
+    let message = if lang != "en" && !keyed && e.code.says_its_reason() { String::new() } else { said(&state.renderer, lang, e) };
     let data = json!({
         "lang": lang, "en": lang == "en", "user": Value::Null, "csrf": "", "path": req.uri().path().to_string(),
         "flash": Value::Null, "error": Value::Null, "demo": state.demo,
@@ -217,7 +219,12 @@ impl<'r, T: FromForm<'r> + Send + 'static> FromData<'r> for CsrfForm<T> {
                     AppError::new(crate::error::ErrorCode::TooLarge, "the form is too large"),
                 ))
             }
-            Err(e) => return DataOutcome::Error((Status::BadRequest, AppError::bad_request(format!("cannot read the form: {e}")))),
+            Err(e) => {
+                return DataOutcome::Error((
+                    Status::BadRequest,
+                    AppError::bad_request(format!("cannot read the form: {e}")).localized("request_refusal.form_unreadable", json!({})),
+                ))
+            }
         };
         let user = match req.guard::<MaybeUser<'r>>().await {
             Outcome::Success(m) => m.0,
@@ -232,7 +239,8 @@ impl<'r, T: FromForm<'r> + Send + 'static> FromData<'r> for CsrfForm<T> {
             .map(|(_, v)| v.to_string())
             .unwrap_or_default();
         if sent.is_empty() || !same_secret(&sent, &expected) {
-            let e = AppError::forbidden("the form has expired or did not come from this site; reload the page and try again");
+            let e = AppError::forbidden("the form has expired or did not come from this site; reload the page and try again")
+                .localized("request_refusal.form_expired", json!({}));
             req.local_cache(|| Some(e.clone()));
             return DataOutcome::Error((Status::Forbidden, e));
         }
@@ -289,7 +297,8 @@ impl<'r, T: FromForm<'r> + WithCsrf + Send> FromData<'r> for CsrfUpload<T> {
         if form.csrf_token().is_empty() || !same_secret(form.csrf_token(), &expected) {
             return DataOutcome::Error((
                 Status::Forbidden,
-                AppError::forbidden("the form has expired or did not come from this site; reload the page and try again"),
+                AppError::forbidden("the form has expired or did not come from this site; reload the page and try again")
+                    .localized("request_refusal.form_expired", json!({})),
             ));
         }
         DataOutcome::Success(CsrfUpload(form))

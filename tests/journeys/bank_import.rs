@@ -285,6 +285,19 @@ fn plain_trainer_files_import_as_incomplete_drafts_that_wait_for_citation_and_ex
         .body(format!("_csrf={csrf2}&revision={}", single.revision))
         .dispatch();
     assert_eq!(r.status(), Status::Conflict);
+    // the refusal says why, in the reader's language
+    let html = r.into_string().unwrap();
+    assert!(html.contains("该题尚无法条依据或解析") && !html.contains("no citation"), "{html}");
+    let r = app
+        .client
+        .post(format!("/bank/{}/approve", single.id))
+        .header(ContentType::Form)
+        .cookie(rocket::http::Cookie::new("lang", "en"))
+        .body(format!("_csrf={csrf2}&revision={}", single.revision))
+        .dispatch();
+    assert_eq!(r.status(), Status::Conflict);
+    let html = r.into_string().unwrap();
+    assert!(html.contains("The question has no citation or no explanation yet"), "{html}");
     let list = get(&app, "/bank?status=draft&statute=administrative-penalty-law");
     assert!(list.contains("待补全"), "{list}");
     // the exports leave it out until it is complete

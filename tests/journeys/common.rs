@@ -216,6 +216,19 @@ impl TestApp {
         Client::tracked(lawcert::rocket_with(figment, cfg, pool, self.clock.clone())).expect("valid rocket")
     }
 
+    /// Waits until the sweeper has finished its first pass, the one that files what the demo's
+    /// history left to do (certificates lapsed, sittings filed, the bank calibrated), so a test
+    /// that compares two reads is not racing it.
+    pub fn wait_swept(&self) {
+        for _ in 0..1200 {
+            if self.state().metrics.sweeper_last_run.get() > 0.0 {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the sweeper did not finish its first pass within a minute");
+    }
+
     pub fn state(&self) -> &lawcert::state::AppState {
         self.client.rocket().state::<lawcert::state::AppState>().unwrap()
     }

@@ -564,6 +564,8 @@ fn a_case_evaluation_import_runs_as_a_job_and_opens_the_plans_it_should() {
 #[test]
 fn the_bureau_s_training_files_are_exported_by_a_job_for_the_one_who_asked_only() {
     let app = TestApp::new();
+    // the export is compared below with the files read again: both after the first sweep's filing
+    app.wait_swept();
     app.login_page("H0001");
     let mut conn = app.conn();
     let r = app.client.get("/files/export?format=csv").dispatch();

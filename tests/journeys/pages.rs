@@ -566,3 +566,28 @@ fn a_bad_question_is_refused_beside_its_fields_in_the_reader_s_language() {
     assert_eq!(beside(&page, "answer"), Some("&quot;maybe&quot;: choose true or false"), "{page}");
     assert_eq!(count(), before, "nothing was stored");
 }
+
+#[test]
+fn a_refusal_page_says_its_reason_in_the_reader_s_language_and_no_english_beside_it() {
+    let app = TestApp::new();
+    app.login_page("100001");
+    let en = rocket::http::Cookie::new("lang", "en");
+    // a page the officer's role may not open
+    let (s, zh) = get(&app, "/admin/settings");
+    assert_eq!(s, Status::Forbidden);
+    assert!(zh.contains("您登录的账号没有此页面或操作所需的角色") && !zh.contains("role does not allow"), "{zh}");
+    let english = app.client.get("/admin/settings").cookie(en.clone()).dispatch().into_string().unwrap();
+    assert!(english.contains("Your account does not have the role this page or action needs"), "{english}");
+    // a form sent without its token (an old tab, or another site's form)
+    let (s, zh, _) = post(&app, "/account/language", "_csrf=forged&lang=zh".into());
+    assert_eq!(s, Status::Forbidden);
+    assert!(zh.contains("表单已过期") && !zh.contains("did not come from this site"), "{zh}");
+    // something that does not exist: the title says it; the English particulars stay out of
+    // the Chinese page and are given on the English one
+    let (s, zh) = get(&app, "/jobs/999999");
+    assert_eq!(s, Status::NotFound);
+    assert!(zh.contains("找不到") && !zh.contains("job 999999"), "{zh}");
+    let r = app.client.get("/jobs/999999").cookie(en).dispatch();
+    assert_eq!(r.status(), Status::NotFound);
+    assert!(r.into_string().unwrap().contains("job 999999"));
+}

@@ -12,12 +12,10 @@ fn at_text(t: Ts) -> String {
 }
 
 /// Appends an entry. Call inside `db::write_tx`: entries are numbered and chained one at a time
-/// (SQLite's writer lock; on PostgreSQL a transaction-scoped advisory lock), so two writers can
+/// (SQLite's writer lock; on PostgreSQL `db::lock_appends`), so two writers can
 /// never chain from the same predecessor.
 pub fn append(conn: &mut DbConn, actor: Option<i64>, action: &str, subject: &str, detail: &serde_json::Value, now: Ts) -> QueryResult<i64> {
-    if let DbConn::Pg(c) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(727001)").execute(c)?;
-    }
+    crate::db::lock_appends(conn)?;
     let last: Option<(i64, String)> =
         audit_log::table.order(audit_log::id.desc()).select((audit_log::id, audit_log::hash)).first(conn).optional()?;
     let (id, prev) = last.map(|(id, h)| (id + 1, h)).unwrap_or((1, GENESIS.to_string()));

@@ -47,13 +47,18 @@ pub fn recorded(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Option<i32>> 
 
 /// Records a sitting's exposure (callers run this inside `write_tx`); a sitting already
 /// recorded is left as it is. Returns whether it wrote.
+///
+/// The sitting's row is the claim: of two sweeps recording the same sitting at once (the dated
+/// sweep and a caller; on PostgreSQL they do not queue as SQLite's writers do) the second
+/// inserts nothing, once the first has committed, and writes no item rows.
 pub fn record(conn: &mut DbConn, sitting_id: i64, papers: i32, rows: &[ExposureRow], now: Ts) -> QueryResult<bool> {
-    if recorded(conn, sitting_id)?.is_some() {
+    let claimed = crate::per_backend!(&mut *conn, |c| diesel::insert_into(sitting_exposure::table)
+        .values((sitting_exposure::sitting_id.eq(sitting_id), sitting_exposure::papers.eq(papers), sitting_exposure::recorded_at.eq(now)))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    if claimed == 0 {
         return Ok(false);
     }
-    diesel::insert_into(sitting_exposure::table)
-        .values((sitting_exposure::sitting_id.eq(sitting_id), sitting_exposure::papers.eq(papers), sitting_exposure::recorded_at.eq(now)))
-        .execute(conn)?;
     for chunk in rows.chunks(300) {
         crate::per_backend!(&mut *conn, |c| diesel::insert_into(item_exposure::table).values(chunk).execute(c))?;
     }

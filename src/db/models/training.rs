@@ -39,13 +39,11 @@ pub struct NewEntry<'a> {
 }
 
 /// Appends an entry. Call inside `db::write_tx`. Entry ids are the HR feed's cursor, so they
-/// must become visible in id order: on PostgreSQL a transaction-scoped advisory lock makes
+/// must become visible in id order: on PostgreSQL `db::lock_appends` makes
 /// appends one at a time (an id drawn later can then never commit earlier); SQLite has one
 /// writer anyway.
 pub fn append(conn: &mut DbConn, e: &NewEntry<'_>) -> QueryResult<i64> {
-    if let DbConn::Pg(c) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(727002)").execute(c)?;
-    }
+    crate::db::lock_appends(conn)?;
     diesel::insert_into(training_entries::table).values(e).returning(training_entries::id).get_result(conn)
 }
 
