@@ -301,7 +301,7 @@ pub async fn create_token(ctx: PageCtx<'_>, a: Admin<'_>, f: CsrfForm<TokenForm>
     let f = f.0;
     match with_db(ctx.state, move |c| hr::create_token(c, &f.name, Role::Hr, f.days.unwrap_or(365), by, now)).await {
         Ok((_, token)) => tokens_page(&ctx, Some(token), vec![]).await,
-        Err(e) if e.is_invalid() => tokens_page(&ctx, None, vec![e.message]).await,
+        Err(e) if e.is_invalid() => tokens_page(&ctx, None, ctx.form_lines(&e)).await,
         Err(e) => Err(e),
     }
 }
