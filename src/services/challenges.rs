@@ -182,7 +182,7 @@ pub fn decide(
                     &json!({"status": new_status, "resolution": resolution, "reason": reason}),
                     now,
                 )?;
-                let verdict = if new_status == status::UPHELD { "已采纳" } else { "未采纳" };
+                let verdict = if new_status == status::UPHELD { "challenge_status.upheld" } else { "challenge_status.rejected" };
                 let title = exam_db::find_sitting(c, ch.sitting_id)?.map(|s| s.title).unwrap_or_default();
                 crate::services::mail::notify(
                     c,

@@ -81,8 +81,8 @@ async fn detail_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>, typed: Opt
     let challenges::ChallengeDetail { challenge: ch, sitting: s, chosen, open_on_question: others } = d;
     let options: Vec<Value> = if v.kind == QuestionKind::TrueFalse {
         vec![
-            json!({"id": "T", "text": "正确 true", "correct": v.key == "T"}),
-            json!({"id": "F", "text": "错误 false", "correct": v.key == "F"}),
+            json!({"id": "T", "text": crate::render::say(ctx.lang, "tf.T", &json!({})), "correct": v.key == "T"}),
+            json!({"id": "F", "text": crate::render::say(ctx.lang, "tf.F", &json!({})), "correct": v.key == "F"}),
         ]
     } else {
         OPTION_LETTERS

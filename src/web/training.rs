@@ -414,7 +414,7 @@ async fn show_file(ctx: &PageCtx<'_>, u: &CurrentUser, id: i64, refused: Refused
             "o": {"id": officer.id, "badge": officer.badge, "name": officer.name, "unit": unit, "police_type": officer.police_type, "post": officer.post,
                   "rank": officer.rank, "hire_date": officer.hire_date.to_string(), "id_number": if hr { officer.id_number.clone() } else { None }},
             "entries": entries.iter().rev().map(entry_json).collect::<Vec<_>>(),
-            "certs": certs.iter().map(|(c, s)| json!({"number": c.number, "level": training::level_name(c.level.as_str()), "issued_on": c.issued_on.to_string(), "expires_on": c.expires_on.to_string(), "status": s.as_str()})).collect::<Vec<_>>(),
+            "certs": certs.iter().map(|(c, s)| json!({"number": c.number, "level": c.level.as_str(), "issued_on": c.issued_on.to_string(), "expires_on": c.expires_on.to_string(), "status": s.as_str()})).collect::<Vec<_>>(),
             "study": {"sets": totals.0, "answers": totals.1, "correct": totals.2, "minutes": totals.3 / 60},
             "hr": hr, "today": today.to_string(), "map": map,
             "refused": {"form": refused.form, "entry_id": refused.entry_id, "note": refused.note}, "errors": refused.errors,
@@ -516,7 +516,7 @@ fn entry_json(e: &training::EntryView) -> serde_json::Value {
         "corrects": e.corrects_id, "corrected_by": e.corrected_by, "note": e.note, "withheld": e.withheld,
         "title": g("title"), "score": g("score"), "max": g("max"), "scaled": g("scaled"), "passed": g("passed"), "number": g("number"), "reason": g("reason"),
         "status": g("status"), "deadline": g("deadline"), "plan_id": g("plan_id"),
-        "level": e.data.get("level").and_then(|l| l.as_str()).map(training::level_name),
+        "level": e.data.get("level").and_then(|l| l.as_str()),
         "trigger": g("trigger"),
     })
 }
