@@ -305,4 +305,51 @@ mod tests {
             }
         }
     }
+
+    /// Every catalogue key an error is localised with (a literal first argument of `localized`
+    /// anywhere in src/, and the question lifecycle's refusals) is in both catalogues: a missing one would
+    /// show the key itself to the reader.
+    #[test]
+    fn every_key_an_error_is_localised_with_is_in_both_catalogues() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|x| x == "rs") {
+                    out.push(std::fs::read_to_string(&path).unwrap());
+                }
+            }
+        }
+        let mut files = Vec::new();
+        sources(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        let mut keys: Vec<String> = Vec::new();
+        for text in &files {
+            for part in text.split(".localized(").skip(1) {
+                // the literal keys of the call: the first argument, or both arms of an `if`
+                let arg = part.split(", ").next().unwrap_or("");
+                keys.extend(arg.split('"').skip(1).step_by(2).filter(|k| k.contains('.') && !k.contains(' ')).map(str::to_string));
+            }
+        }
+        keys.extend(
+            [
+                crate::domain::lifecycle::Refusal::OwnVersion,
+                crate::domain::lifecycle::Refusal::Incomplete,
+                crate::domain::lifecycle::Refusal::NothingToReview,
+                crate::domain::lifecycle::Refusal::Retired,
+                crate::domain::lifecycle::Refusal::NotReviewed,
+                crate::domain::lifecycle::Refusal::AlreadyActive,
+                crate::domain::lifecycle::Refusal::AlreadyRetired,
+                crate::domain::lifecycle::Refusal::NotRetired,
+            ]
+            .map(|r| r.key().to_string()),
+        );
+        assert!(keys.len() > 30, "{keys:?}");
+        for lang in crate::render::LANGS {
+            let cat = crate::render::catalogue(lang);
+            for k in &keys {
+                assert!(cat.get(k).is_some_and(|t| !t.trim().is_empty()), "{lang}.toml has no {k}");
+            }
+        }
+    }
 }
