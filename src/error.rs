@@ -177,6 +177,12 @@ impl AppError {
         AppError { problems, ..AppError::invalid_lines(&lines) }
     }
 
+    /// An error of `code` whose message is the problem's English line (what the API says, as
+    /// `AppError::new(code, line)` would), said on pages by its catalogue key.
+    pub fn problem(code: ErrorCode, p: crate::domain::validation::Problem) -> AppError {
+        AppError { problems: vec![p.clone()], ..AppError::new(code, p.line()) }
+    }
+
     pub fn http_status(&self) -> u16 {
         self.code.http_status()
     }
@@ -248,5 +254,102 @@ mod tests {
         assert_eq!(e.message, "name: required; pass_percent: 0–100; the window is empty");
         assert_eq!(e.lines().len(), 3);
         assert!(e.is_invalid() && !e.is_conflict());
+    }
+
+    #[test]
+    fn a_problem_error_keeps_the_api_s_message_and_fields() {
+        use crate::domain::validation::Problem;
+        let e = AppError::problem(ErrorCode::Invalid, Problem::plain("reason", "proctor.reason", "say why"));
+        let old = AppError::unprocessable("reason: say why");
+        assert_eq!((e.message.as_str(), e.fields.is_empty(), e.code), (old.message.as_str(), true, old.code));
+        assert_eq!(e.problems[0].key, "proctor.reason");
+        let e = AppError::problem(ErrorCode::AlreadyDecided, Problem::plain("", "challenge.already_decided", "decided already"));
+        assert_eq!(e.message, "decided already");
+        assert!(e.is_conflict());
+    }
+
+    /// The refusals of challenges, the proctor, remedial plans, training files and accounts name
+    /// catalogue keys (`problem.<area>.*`): each is in both catalogues.
+    #[test]
+    fn every_refusal_key_of_these_areas_is_in_both_catalogues() {
+        let src = [
+            include_str!("services/challenges.rs"),
+            include_str!("services/proctor.rs"),
+            include_str!("services/remedial.rs"),
+            include_str!("services/escalation.rs"),
+            include_str!("services/training.rs"),
+            include_str!("services/accounts.rs"),
+            include_str!("services/hr.rs"),
+            include_str!("web/challenges.rs"),
+            include_str!("web/proctor.rs"),
+            include_str!("web/training.rs"),
+        ]
+        .concat();
+        // audit actions, not sentences
+        let audit = ["challenge.file", "challenge.decide", "remedial.escalate"];
+        let areas = ["challenge.", "proctor.", "remedial.", "training.", "account."];
+        let found: std::collections::BTreeSet<&str> = src
+            .split('"')
+            .filter(|s| {
+                areas.iter().any(|a| s.starts_with(a))
+                    && !s.ends_with('.')
+                    && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
+            })
+            .filter(|k| !audit.contains(k))
+            .collect();
+        assert!(found.len() > 50, "{}", found.len());
+        for lang in crate::render::LANGS {
+            let cat = crate::render::catalogue(lang);
+            for k in &found {
+                assert!(cat.get(&format!("problem.{k}")).is_some_and(|t| !t.trim().is_empty()), "{lang}.toml has no problem.{k}");
+            }
+        }
+    }
+
+    /// Every catalogue key an error is localised with (a literal first argument of `localized`
+    /// anywhere in src/, and the question lifecycle's refusals) is in both catalogues: a missing one would
+    /// show the key itself to the reader.
+    #[test]
+    fn every_key_an_error_is_localised_with_is_in_both_catalogues() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|x| x == "rs") {
+                    out.push(std::fs::read_to_string(&path).unwrap());
+                }
+            }
+        }
+        let mut files = Vec::new();
+        sources(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        let mut keys: Vec<String> = Vec::new();
+        for text in &files {
+            for part in text.split(".localized(").skip(1) {
+                // the literal keys of the call: the first argument, or both arms of an `if`
+                let arg = part.split(", ").next().unwrap_or("");
+                keys.extend(arg.split('"').skip(1).step_by(2).filter(|k| k.contains('.') && !k.contains(' ')).map(str::to_string));
+            }
+        }
+        keys.extend(
+            [
+                crate::domain::lifecycle::Refusal::OwnVersion,
+                crate::domain::lifecycle::Refusal::Incomplete,
+                crate::domain::lifecycle::Refusal::NothingToReview,
+                crate::domain::lifecycle::Refusal::Retired,
+                crate::domain::lifecycle::Refusal::NotReviewed,
+                crate::domain::lifecycle::Refusal::AlreadyActive,
+                crate::domain::lifecycle::Refusal::AlreadyRetired,
+                crate::domain::lifecycle::Refusal::NotRetired,
+            ]
+            .map(|r| r.key().to_string()),
+        );
+        assert!(keys.len() > 30, "{keys:?}");
+        for lang in crate::render::LANGS {
+            let cat = crate::render::catalogue(lang);
+            for k in &keys {
+                assert!(cat.get(k).is_some_and(|t| !t.trim().is_empty()), "{lang}.toml has no {k}");
+            }
+        }
     }
 }

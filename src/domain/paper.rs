@@ -670,6 +670,87 @@ fn draw_format0(pool: &Pool, seed: u64) -> Paper {
     Paper { items }
 }
 
+/// A blueprint as a trainer types it into the form: every field as text, a row per rule.
+#[derive(Clone, Debug, Default)]
+pub struct BlueprintText {
+    pub rules: Vec<RuleText>,
+    pub parallel: bool,
+    /// Expected-score tolerance in per cent of the paper's points ("2.5", "2.5%"; empty: none).
+    pub tolerance: String,
+}
+
+/// One row of [`BlueprintText`]; a row without a count (or with 0) is an unused row.
+#[derive(Clone, Debug, Default)]
+pub struct RuleText {
+    pub kind: String,
+    pub statute: String,
+    pub difficulty: String,
+    pub level: String,
+    pub count: String,
+    pub points: String,
+}
+
+impl BlueprintText {
+    /// The blueprint the form describes, or every problem with it (rows numbered from 1).
+    pub fn spec(&self) -> Result<BlueprintSpec, Vec<Problem>> {
+        let mut errs = Vec::new();
+        let tolerance_permille = match self.tolerance.trim() {
+            "" => None,
+            t => {
+                match t.trim_end_matches(['%', '％']).trim().parse::<f64>() {
+                    Ok(p) if p.is_finite() && p > 0.0 && p <= 50.0 => Some(((p * 10.0).round() as u32).max(1)),
+                    _ => {
+                        errs.push(Problem::with(
+                        "tolerance",
+                        "blueprint.tolerance_typed",
+                        vec![("got", format!("{t:?}"))],
+                        format!("give a percentage of the paper's points above 0 and at most 50 (such as 2.5), or leave it empty; got {t:?}"),
+                    ));
+                        None
+                    }
+                }
+            }
+        };
+        let mut rules = Vec::new();
+        for (i, r) in self.rules.iter().enumerate() {
+            if r.count.trim().is_empty() || r.count.trim() == "0" {
+                continue;
+            }
+            let n = i + 1;
+            let difficulty = match r.difficulty.trim() {
+                "" => Ok(None),
+                d => d.parse::<i32>().map(Some).map_err(|_| ()),
+            };
+            let level = match r.level.trim() {
+                "" => Ok(None),
+                l => Level::parse(l).map(Some).ok_or(()),
+            };
+            let parsed = (RuleKind::parse(&r.kind), r.count.trim().parse::<u32>().ok(), crate::domain::grading::parse_points(&r.points));
+            match (parsed, difficulty, level) {
+                ((Some(kind), Some(count), Some(points_centi)), Ok(difficulty), Ok(level)) => rules.push(BlueprintRule {
+                    kind,
+                    statute: Some(r.statute.trim().to_string()).filter(|s| !s.is_empty()),
+                    difficulty,
+                    level,
+                    count,
+                    points_centi,
+                }),
+                _ => errs.push(Problem::with(
+                    "",
+                    "blueprint.row",
+                    vec![("n", n.to_string())],
+                    format!("row {n}: choose a type, and give a whole count and points above 0"),
+                )),
+            }
+        }
+        if errs.is_empty() {
+            Ok(BlueprintSpec { rules, parallel: self.parallel, tolerance_permille, ..BlueprintSpec::default() })
+        } else {
+            Err(errs)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1062,5 +1143,36 @@ mod tests {
             drawing.as_secs_f64(),
             counting.as_secs_f64()
         );
+    }
+
+    fn typed(tolerance: &str, rows: &[(&str, &str, &str)]) -> Result<BlueprintSpec, Vec<Problem>> {
+        let rules = rows
+            .iter()
+            .map(|(kind, count, points)| RuleText {
+                kind: kind.to_string(),
+                count: count.to_string(),
+                points: points.to_string(),
+                ..RuleText::default()
+            })
+            .collect();
+        BlueprintText { rules, parallel: false, tolerance: tolerance.into() }.spec()
+    }
+
+    #[test]
+    fn a_typed_blueprint_reads_its_tolerance_and_rows_and_names_each_bad_one() {
+        let spec = typed("2.5%", &[("single", "10", "2"), ("truefalse", "", ""), ("multiple", "5", "1.5")]).unwrap();
+        assert_eq!(spec.tolerance_permille, Some(25));
+        assert_eq!(spec.rules.iter().map(|r| (r.count, r.points_centi)).collect::<Vec<_>>(), vec![(10, 200), (5, 150)]);
+        assert_eq!(typed("", &[("single", "1", "1")]).unwrap().tolerance_permille, None);
+        assert_eq!(typed("50", &[]).unwrap().tolerance_permille, Some(500));
+        assert_eq!(typed("0.01", &[]).unwrap().tolerance_permille, Some(1), "a tolerance above 0 never rounds to none");
+        for bad in ["0", "50.1", "abc", "-1", "NaN"] {
+            let errs = typed(bad, &[]).unwrap_err();
+            assert_eq!((errs.len(), errs[0].field, errs[0].key), (1, "tolerance", "blueprint.tolerance_typed"), "{bad}");
+        }
+        let errs = typed("", &[("single", "1", "1"), ("nonsense", "2", "1"), ("single", "x", "1"), ("single", "1", "0")]).unwrap_err();
+        let rows: Vec<String> = errs.iter().map(|p| p.line()).collect();
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        assert!(rows[0].contains("row 2") && rows[1].contains("row 3") && rows[2].contains("row 4"), "{rows:?}");
     }
 }

@@ -14,7 +14,8 @@ use crate::db::{write_tx, DbConn};
 use crate::domain::accounts::{self as rules, AdminRefusal, PasswordProblem};
 use crate::domain::org::Role;
 use crate::domain::throttle::{badge_key, Blocked, Policy, Scope};
-use crate::error::{AppError, AppResult};
+use crate::domain::validation::Problem;
+use crate::error::{AppError, AppResult, ErrorCode};
 
 fn at(t: NaiveDateTime) -> String {
     t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -74,9 +75,17 @@ pub fn sign_in_succeeded(conn: &mut DbConn, badge: &str, source: &str) -> AppRes
     Ok(())
 }
 
+/// 404 for an account id that names no account.
+fn no_account(id: UserId) -> AppError {
+    AppError::problem(
+        ErrorCode::NotFound,
+        Problem::with("", "account.no_account", vec![("id", id.to_string())], format!("no account {id}")),
+    )
+}
+
 /// An admin lets an account's badge in again from every address; returns the counts removed.
 pub fn unlock_user(conn: &mut DbConn, user_id: UserId, by: UserId, now: Ts) -> AppResult<Vec<Row>> {
-    let u = org::find(conn, user_id)?.ok_or_else(|| AppError::not_found(format!("no account {user_id}")))?;
+    let u = org::find(conn, user_id)?.ok_or_else(|| no_account(user_id))?;
     unlock(conn, &badge_key(&u.badge), Some(user_id), by, now)
 }
 
@@ -84,7 +93,10 @@ pub fn unlock_user(conn: &mut DbConn, user_id: UserId, by: UserId, now: Ts) -> A
 pub fn unlock_badge(conn: &mut DbConn, badge: &str, by: UserId, now: Ts) -> AppResult<Vec<Row>> {
     let key = badge_key(badge);
     if key.is_empty() || key.len() > 200 {
-        return Err(AppError::unprocessable("badge: a badge as listed on the page"));
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::plain("badge", "account.unlock_badge", "a badge as listed on the page"),
+        ));
     }
     let account = org::find_by_badge_key(conn, &key)?.map(|u| u.id);
     unlock(conn, &key, account, by, now)
@@ -105,7 +117,10 @@ fn unlock(conn: &mut DbConn, key: &str, user_id: Option<UserId>, by: UserId, now
 pub fn unlock_source(conn: &mut DbConn, source: &str, by: UserId, now: Ts) -> AppResult<bool> {
     let source = source.trim();
     if source.is_empty() || source.len() > 64 {
-        return Err(AppError::unprocessable("source: an address as listed on the page"));
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::plain("source", "account.unlock_source", "an address as listed on the page"),
+        ));
     }
     write_tx(conn, |c| {
         let row = throttle::clear_source(c, source)?;
@@ -154,7 +169,7 @@ impl ChangeRefused {
 /// that must be changed at the next sign-in. The account's sessions and tokens end and its
 /// sign-in counts are cleared. Call `SessionCache::forget_user` afterwards.
 pub fn reset_password(conn: &mut DbConn, target: UserId, by: UserId, now: Ts) -> AppResult<Result<String, AdminRefusal>> {
-    let u = org::find(conn, target)?.ok_or_else(|| AppError::not_found(format!("no account {target}")))?;
+    let u = org::find(conn, target)?.ok_or_else(|| no_account(target))?;
     if let Err(r) = rules::may_reset(by, target) {
         return Ok(Err(r));
     }
@@ -180,7 +195,7 @@ pub fn reset_password(conn: &mut DbConn, target: UserId, by: UserId, now: Ts) ->
 /// An admin disables (`active` false) or re-enables an account. Disabling ends its sessions
 /// and tokens; call `SessionCache::forget_user` afterwards. Returns the sessions ended.
 pub fn set_active(conn: &mut DbConn, target: UserId, active: bool, by: UserId, now: Ts) -> AppResult<Result<usize, AdminRefusal>> {
-    let u = org::find(conn, target)?.ok_or_else(|| AppError::not_found(format!("no account {target}")))?;
+    let u = org::find(conn, target)?.ok_or_else(|| no_account(target))?;
     if !active {
         let admin = u.active && org::roles_of(conn, target)?.contains(&Role::Admin);
         let admins = org::count_active_with_role(conn, Role::Admin)?;
@@ -216,8 +231,12 @@ pub fn my_tokens(conn: &mut DbConn, user_id: UserId, now: Ts) -> AppResult<Vec<s
 /// `SessionCache::remove` with its hash afterwards.
 pub fn revoke_my_token(conn: &mut DbConn, user_id: UserId, token_id: i64, now: Ts) -> AppResult<session::Session> {
     write_tx(conn, |c| {
-        let s = session::revoke_own(c, token_id, user_id, "api", now)?
-            .ok_or_else(|| AppError::not_found(format!("no live API token {token_id} of yours")))?;
+        let s = session::revoke_own(c, token_id, user_id, "api", now)?.ok_or_else(|| {
+            AppError::problem(
+                ErrorCode::NotFound,
+                Problem::with("", "account.no_token", vec![("id", token_id.to_string())], format!("no live API token {token_id} of yours")),
+            )
+        })?;
         audit::append(
             c,
             Some(user_id),
@@ -243,7 +262,7 @@ pub struct AccountDetail {
 }
 
 pub fn account_detail(conn: &mut DbConn, user_id: UserId, now: Ts) -> AppResult<AccountDetail> {
-    let user = org::find(conn, user_id)?.ok_or_else(|| AppError::not_found(format!("no account {user_id}")))?;
+    let user = org::find(conn, user_id)?.ok_or_else(|| no_account(user_id))?;
     let roles = org::roles_of(conn, user_id)?;
     let counts = throttle::for_badge(conn, &badge_key(&user.badge))?;
     let live_tokens = session::live_of(conn, user_id, "api", now)?.len();
@@ -283,7 +302,12 @@ pub fn locked_out(b: Blocked) -> AppError {
 /// mail to them is written in it from now on. Only a language the site speaks is kept.
 pub fn set_language(conn: &mut DbConn, user_id: UserId, lang: &str) -> AppResult<()> {
     if !crate::render::LANGS.contains(&lang) {
-        return Err(AppError::invalid(vec![crate::domain::validation::FieldError::new("lang", format!("{lang:?}: zh or en"))]));
+        return Err(AppError::invalid_problems(vec![Problem::with(
+            "lang",
+            "account.lang",
+            vec![("lang", lang.to_string())],
+            format!("{lang:?}: zh or en"),
+        )]));
     }
     org::set_lang(conn, user_id, lang)?;
     Ok(())

@@ -181,7 +181,7 @@ pub fn issue_for_attempt(c: &mut DbConn, attempt: &exam_db::Attempt, sitting: &e
         c,
         u.id,
         "certificate_issued",
-        json!({"number": number, "level": crate::services::training::level_name(level.as_str()), "issued": issued.to_string(), "expires": cert.expires_on.to_string(), "url": "/certification"}),
+        json!({"number": number, "level": format!("level.{}", level.as_str()), "issued": issued.to_string(), "expires": cert.expires_on.to_string(), "url": "/certification"}),
         now,
     )?;
     Ok(Some(id))
@@ -289,7 +289,7 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<SweepReport> {
                             tx,
                             c.user_id,
                             "certificate_expiring",
-                            json!({"number": c.number, "level": crate::services::training::level_name(c.level.as_str()), "expires": c.expires_on.to_string(), "url": "/certification"}),
+                            json!({"number": c.number, "level": format!("level.{}", c.level.as_str()), "expires": c.expires_on.to_string(), "url": "/certification"}),
                             now,
                         )
                     })?;
@@ -313,13 +313,14 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<SweepReport> {
                         &json!({"user": c.user_id, "on": on}),
                         now,
                     )?;
-                    let what = if s == CertStatus::Lapsed { "离岗失效" } else { "过期" };
+                    // catalogue keys: the mail is written in its recipient's language
+                    let what = if s == CertStatus::Lapsed { "mail.certificate_ended.lapsed" } else { "mail.certificate_ended.expired" };
                     crate::services::training::file_certificate_ended(tx, &c, s.as_str(), on, now)?;
                     crate::services::mail::notify(
                         tx,
                         c.user_id,
                         "certificate_ended",
-                        json!({"number": c.number, "level": crate::services::training::level_name(c.level.as_str()), "status": what, "url": "/certification"}),
+                        json!({"number": c.number, "level": format!("level.{}", c.level.as_str()), "status": what, "url": "/certification"}),
                         now,
                     )?;
                     Ok(true)

@@ -15,7 +15,8 @@ use crate::db::{write_tx, DbConn};
 use crate::domain::bank::QuestionKind;
 use crate::domain::exam::may_challenge;
 use crate::domain::grading::{self, format_points};
-use crate::error::{AppError, AppResult};
+use crate::domain::validation::Problem;
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::cache::VersionCache;
 use crate::services::exams;
 
@@ -33,31 +34,39 @@ pub fn file(
     let a = exams::own_attempt(conn, attempt_id, user_id)?;
     let s = crate::services::exams::sitting_of(conn, a.sitting_id)?;
     if !may_challenge(now, a.submitted_at.is_some(), exams::answers_released(&a, &s, now), s.closes_at, s.challenge_days) {
-        return Err(AppError::new(
-            crate::error::ErrorCode::ChallengeClosed,
-            "challenges for this exam are not open (they open when the answers are released and close some days after the exam)",
+        return Err(AppError::problem(
+            ErrorCode::ChallengeClosed,
+            Problem::plain(
+                "",
+                "challenge.closed",
+                "challenges for this exam are not open (they open when the answers are released and close some days after the exam)",
+            ),
         ));
     }
     if !exams::paper_of(&a)?.items.iter().any(|i| i.v == version_id) {
-        return Err(AppError::unprocessable("question: not on your paper"));
+        return Err(AppError::problem(ErrorCode::Invalid, Problem::plain("question", "challenge.not_on_paper", "not on your paper")));
     }
     let article = article.trim();
     let reason = reason.trim();
     let mut errs = Vec::new();
     if article.is_empty() || article.chars().count() > 60 {
-        errs.push("article: name the article you rely on (at most 60 characters), e.g. 刑法第20条");
+        errs.push(Problem::plain("article", "challenge.article", "name the article you rely on (at most 60 characters), e.g. 刑法第20条"));
     }
     if reason.is_empty() || reason.chars().count() > 2000 {
-        errs.push("reason: say why the key is wrong (at most 2000 characters)");
+        errs.push(Problem::plain("reason", "challenge.reason", "say why the key is wrong (at most 2000 characters)"));
     }
     if !errs.is_empty() {
-        return Err(AppError::invalid_lines(&errs));
+        return Err(AppError::invalid_problems(errs));
     }
     let code = cache.get_many(conn, &[version_id])?.get(&version_id).map(|v| v.question_code.clone()).unwrap_or_default();
     write_tx(conn, |c| {
         let new = NewChallenge { attempt_id, sitting_id: s.id, user_id, question_version_id: version_id, article, reason };
-        let id = ch_db::insert(c, &new, now)?
-            .ok_or_else(|| AppError::new(crate::error::ErrorCode::AlreadyChallenged, "you have already challenged this question"))?;
+        let id = ch_db::insert(c, &new, now)?.ok_or_else(|| {
+            AppError::problem(
+                ErrorCode::AlreadyChallenged,
+                Problem::plain("", "challenge.already_challenged", "you have already challenged this question"),
+            )
+        })?;
         audit::append(
             c,
             Some(user_id),
@@ -68,6 +77,14 @@ pub fn file(
         )?;
         Ok(id)
     })
+}
+
+fn no_such_challenge() -> AppError {
+    AppError::problem(ErrorCode::NotFound, Problem::plain("", "challenge.not_found", "no such challenge"))
+}
+
+fn already_decided() -> AppError {
+    AppError::problem(ErrorCode::AlreadyDecided, Problem::plain("", "challenge.already_decided", "this challenge has already been decided"))
 }
 
 /// A trainer's decision.
@@ -102,11 +119,18 @@ pub fn decide(
 ) -> AppResult<DecisionReport> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(AppError::unprocessable("reason: give the reason for the decision (at most 2000 characters); candidates are told it"));
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::plain(
+                "reason",
+                "challenge.decision_reason",
+                "give the reason for the decision (at most 2000 characters); candidates are told it",
+            ),
+        ));
     }
-    let first = ch_db::find(conn, challenge_id)?.ok_or_else(|| AppError::not_found("no such challenge"))?;
+    let first = ch_db::find(conn, challenge_id)?.ok_or_else(no_such_challenge)?;
     if first.status != status::OPEN {
-        return Err(AppError::new(crate::error::ErrorCode::AlreadyDecided, "this challenge has already been decided"));
+        return Err(already_decided());
     }
     let v = cache
         .get_many(conn, &[first.question_version_id])?
@@ -119,14 +143,22 @@ pub fn decide(
             let valid =
                 !ans.is_empty() && ans.chars().all(|c| ids.contains(&c)) && (v.kind == QuestionKind::Multiple || ans.chars().count() == 1);
             if !valid {
-                return Err(AppError::unprocessable(format!(
-                    "answer: {ans:?} is not a possible answer to this {} question (options {})",
-                    v.kind,
-                    ids.iter().collect::<String>()
-                )));
+                let options = ids.iter().collect::<String>();
+                return Err(AppError::problem(
+                    ErrorCode::Invalid,
+                    Problem::with(
+                        "answer",
+                        "challenge.answer_impossible",
+                        vec![("answer", ans.clone()), ("kind", format!("@qkind.{}", v.kind.as_str())), ("options", options.clone())],
+                        format!("{ans:?} is not a possible answer to this {} question (options {options})", v.kind),
+                    ),
+                ));
             }
             if ans == grading::canonical(&v.key) {
-                return Err(AppError::unprocessable("answer: that is already the key"));
+                return Err(AppError::problem(
+                    ErrorCode::Invalid,
+                    Problem::plain("answer", "challenge.answer_is_key", "that is already the key"),
+                ));
             }
             Some(ans)
         }
@@ -151,7 +183,7 @@ pub fn decide(
                     &json!({"status": new_status, "resolution": resolution, "reason": reason}),
                     now,
                 )?;
-                let verdict = if new_status == status::UPHELD { "已采纳" } else { "未采纳" };
+                let verdict = if new_status == status::UPHELD { "challenge_status.upheld" } else { "challenge_status.rejected" };
                 let title = exam_db::find_sitting(c, ch.sitting_id)?.map(|s| s.title).unwrap_or_default();
                 crate::services::mail::notify(
                     c,
@@ -163,7 +195,7 @@ pub fn decide(
             }
         }
         if report.decided == 0 {
-            return Err(AppError::new(crate::error::ErrorCode::AlreadyDecided, "this challenge has already been decided"));
+            return Err(already_decided());
         }
         if new_status == status::UPHELD {
             let mut adj = ch_db::adjustments_of(c, first.sitting_id)?.remove(&first.question_version_id).unwrap_or_default();
@@ -305,7 +337,7 @@ pub struct ChallengeDetail {
 }
 
 pub fn detail(conn: &mut DbConn, id: i64) -> AppResult<ChallengeDetail> {
-    let challenge = ch_db::find(conn, id)?.ok_or_else(|| AppError::not_found("no such challenge"))?;
+    let challenge = ch_db::find(conn, id)?.ok_or_else(no_such_challenge)?;
     let sitting = exams::sitting_of(conn, challenge.sitting_id)?;
     let chosen = exam_db::find_response(conn, challenge.attempt_id, challenge.question_version_id)?.map(|r| r.choices).unwrap_or_default();
     let open_on_question = ch_db::open_on(conn, challenge.sitting_id, challenge.question_version_id)?.len();

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::db::models::{audit, org, training as tr_db, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::org::Role;
-use crate::domain::validation::FieldError;
+use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::timefmt::bureau_date;
 
@@ -124,27 +124,37 @@ pub struct Decision {
     pub deadline: String,
 }
 
-/// Acts on escalation `id`. Field errors name `action`, `reason` and `deadline`, said in `lang`.
-pub fn act(conn: &mut DbConn, id: i64, actor: &org::User, roles: &[Role], d: &Decision, lang: &str, now: Ts) -> AppResult<i64> {
-    let say = |key: &str, params: serde_json::Value| crate::render::say(lang, &format!("escalation.err_{key}"), &params);
-    let e = tr_db::find_escalation(conn, id)?.ok_or_else(|| AppError::not_found("no such escalation"))?;
+fn no_such_escalation() -> AppError {
+    AppError::problem(ErrorCode::NotFound, Problem::plain("", "remedial.no_escalation", "no such escalation"))
+}
+
+fn dealt_with() -> AppError {
+    AppError::problem(
+        ErrorCode::AlreadyDecided,
+        Problem::plain("", "remedial.escalation_dealt_with", "this escalation has already been dealt with"),
+    )
+}
+
+/// Acts on escalation `id`. Its problems are keyed (`problem.remedial.escalation_*`), those of
+/// the form naming `action`, `reason` and `deadline`.
+pub fn act(conn: &mut DbConn, id: i64, actor: &org::User, roles: &[Role], d: &Decision, now: Ts) -> AppResult<i64> {
+    let e = tr_db::find_escalation(conn, id)?.ok_or_else(no_such_escalation)?;
     if !may_act(conn, actor, roles, e.unit_id)? {
         // another unit's escalation is not shown to this reader at all
-        return Err(AppError::not_found("no such escalation"));
+        return Err(no_such_escalation());
     }
     if e.action.is_some() {
-        return Err(AppError::new(ErrorCode::AlreadyDecided, "this escalation has already been dealt with")
-            .localized("escalation.err_dealt_with", json!({})));
+        return Err(dealt_with());
     }
     let mut errs = Vec::new();
     let action = Action::parse(d.action.trim());
     if action.is_none() {
-        errs.push(FieldError::new("action", say("action", json!({}))));
+        errs.push(Problem::plain("action", "remedial.escalation_action", "choose acknowledge, extend or refer"));
     }
     let reason = d.reason.trim();
     let needs_reason = matches!(action, Some(Action::Extend | Action::Refer));
     if (needs_reason && reason.chars().count() < 5) || reason.chars().count() > 500 {
-        errs.push(FieldError::new("reason", say("reason", json!({}))));
+        errs.push(Problem::plain("reason", "remedial.escalation_reason", "give a reason of 5 to 500 characters"));
     }
     let today = bureau_date(now);
     let mut new_deadline = None;
@@ -154,23 +164,29 @@ pub fn act(conn: &mut DbConn, id: i64, actor: &org::User, roles: &[Role], d: &De
                 // the end of that bureau day
                 new_deadline = Some(crate::timefmt::bureau_day_end(day));
             }
-            Ok(_) => errs.push(FieldError::new("deadline", say("deadline_range", json!({"days": MAX_EXTENSION_DAYS})))),
-            Err(_) => errs.push(FieldError::new("deadline", say("deadline_format", json!({})))),
+            Ok(_) => errs.push(Problem::with(
+                "deadline",
+                "remedial.escalation_deadline_range",
+                vec![("days", MAX_EXTENSION_DAYS.to_string())],
+                format!("a date after today and at most {MAX_EXTENSION_DAYS} days ahead"),
+            )),
+            Err(_) => errs.push(Problem::plain("deadline", "remedial.escalation_deadline_format", "a date such as 2027-01-15")),
         }
     }
     if !errs.is_empty() {
-        return Err(AppError::invalid(errs));
+        return Err(AppError::invalid_problems(errs));
     }
     let action = action.expect("checked");
     if action == Action::Refer && e.unit_id.is_none() {
-        return Err(AppError::new(ErrorCode::NotAllowed, "HR is the last level: acknowledge or extend the plan instead")
-            .localized("escalation.err_last_level", json!({})));
+        return Err(AppError::problem(
+            ErrorCode::NotAllowed,
+            Problem::plain("", "remedial.escalation_last_level", "HR is the last level: acknowledge or extend the plan instead"),
+        ));
     }
     write_tx(conn, |c| {
         let plan = tr_db::find_plan(c, e.plan_id)?.ok_or_else(|| AppError::internal("plan missing"))?;
         if !tr_db::act_on_escalation(c, e.id, action.done(), actor.id, Some(reason).filter(|r| !r.is_empty()), new_deadline, now)? {
-            return Err(AppError::new(ErrorCode::AlreadyDecided, "this escalation has already been dealt with")
-                .localized("escalation.err_dealt_with", json!({})));
+            return Err(dealt_with());
         }
         let mut next = None;
         match action {
@@ -179,7 +195,10 @@ pub fn act(conn: &mut DbConn, id: i64, actor: &org::User, roles: &[Role], d: &De
                 let deadline = new_deadline.expect("checked");
                 let reopen = plan.status == crate::domain::remedial::Status::Escalated;
                 if plan.status != crate::domain::remedial::Status::Open && !reopen {
-                    return Err(AppError::new(ErrorCode::PlanClosed, "the remedial plan is closed"));
+                    return Err(AppError::problem(
+                        ErrorCode::PlanClosed,
+                        Problem::plain("", "remedial.plan_closed", "the remedial plan is closed"),
+                    ));
                 }
                 tr_db::extend_plan(c, plan.id, deadline, reopen)?;
                 crate::services::mail::notify(

@@ -19,7 +19,7 @@ use crate::domain::exam::SittingKind;
 use crate::domain::org::{unit_path, Role};
 use crate::domain::promotion::{self, CertFact, Facts, PromotionRule, Refusal};
 use crate::domain::validation::{FieldError, Problem};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::timefmt::bureau_date;
 
 pub fn save_rule(conn: &mut DbConn, id: Option<i64>, rule: &PromotionRule, active: bool, by: UserId, now: Ts) -> AppResult<i64> {
@@ -623,13 +623,19 @@ pub fn token_hash(token: &str) -> String {
 pub fn create_token(conn: &mut DbConn, name: &str, role: Role, days: i64, by: UserId, now: Ts) -> AppResult<(i64, String)> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::unprocessable("name: required, at most 100 characters"));
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::plain("name", "account.token_name", "required, at most 100 characters"),
+        ));
     }
     if role != Role::Hr {
-        return Err(AppError::unprocessable("role: only HR tokens (for the personnel system) can be issued"));
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::plain("role", "account.token_role", "only HR tokens (for the personnel system) can be issued"),
+        ));
     }
     if !(1..=730).contains(&days) {
-        return Err(AppError::unprocessable("days: must be 1–730"));
+        return Err(AppError::problem(ErrorCode::Invalid, Problem::plain("days", "account.token_days", "must be 1–730")));
     }
     let token = format!("lct_{}", crate::services::credentials::random_token());
     let hash = token_hash(&token);
@@ -651,7 +657,7 @@ pub fn create_token(conn: &mut DbConn, name: &str, role: Role, days: i64, by: Us
 pub fn revoke_token(conn: &mut DbConn, id: i64, by: UserId, now: Ts) -> AppResult<()> {
     write_tx(conn, |c| {
         if !hr_db::revoke_token(c, id, now)? {
-            return Err(AppError::not_found("no such active token"));
+            return Err(AppError::problem(ErrorCode::NotFound, Problem::plain("", "account.no_active_token", "no such active token")));
         }
         audit::append(c, Some(by), "api_token.revoke", &format!("api_token:{id}"), &json!({}), now)?;
         Ok(())

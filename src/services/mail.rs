@@ -187,14 +187,34 @@ mod tests {
         assert_eq!(backoff(5), None);
     }
 
+    /// Labels the server writes into a mail (a level, a verdict, how a certificate ended) are
+    /// catalogue keys, said in the recipient's language.
+    #[test]
+    fn labels_in_a_mail_are_said_in_its_recipient_s_language() {
+        let params = serde_json::json!({"name": "王伟", "number": "JZ-2026-B-000001", "level": "level.intermediate",
+            "status": "mail.certificate_ended.lapsed", "url": "http://x/certification"});
+        let en = render_mail("certificate_ended", "en", &params).unwrap();
+        assert!(
+            en.text.contains("Intermediate") && en.text.contains("lapsed (off an enforcement post)") && !en.text.contains("level."),
+            "{}",
+            en.text
+        );
+        let zh = render_mail("certificate_ended", "zh", &params).unwrap();
+        assert!(zh.text.contains("中级") && zh.text.contains("已离岗失效"), "{}", zh.text);
+        let decided = serde_json::json!({"name": "王伟", "title": "双月考", "question": "Q1", "decision": "challenge_status.upheld",
+            "reason": "理由", "url": "http://x/attempts/1/result"});
+        assert!(render_mail("challenge_decided", "en", &decided).unwrap().text.contains("decided: Upheld"));
+        assert!(render_mail("challenge_decided", "zh", &decided).unwrap().text.contains("已处理：已采纳"));
+    }
+
     #[test]
     fn every_mail_kind_renders_in_both_languages_and_escapes_html() {
         let params = serde_json::json!({
             "name": "<b>王</b> & 李", "title": "双月考 <script>", "opens": "2026-12-01 09:00", "closes": "2026-12-01 11:00",
             "minutes": 90, "score": "55", "max": "100", "passed": false, "released": true, "number": "JZ-2026-B-000001",
-            "level": "基本级", "issued": "2026-11-25", "expires": "2031-11-25", "status": "lapsed", "reason": "理由",
+            "level": "level.basic", "issued": "2026-11-25", "expires": "2031-11-25", "status": "mail.certificate_ended.lapsed", "reason": "理由",
             "deadline": "2026-12-25", "stage": "review", "officer": "王伟 (100001)", "url": "http://x/remedial/1",
-            "decision": "rejected", "question": "Q1", "old": "50", "new": "60", "date": "2026-11-25", "entry": 1234, "newest": "2026-11-25 08:00",
+            "decision": "challenge_status.rejected", "question": "Q1", "old": "50", "new": "60", "date": "2026-11-25", "entry": 1234, "newest": "2026-11-25 08:00",
             "head": "1234:9f3c2a1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8"
         });
         for kind in KINDS {

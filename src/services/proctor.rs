@@ -12,7 +12,8 @@ use crate::db::models::room::{self as room_db, AttemptEvent};
 use crate::db::models::{audit, exam as exam_db, org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::exam_room::{OnLimit, EVENT_KINDS};
-use crate::error::{AppError, AppResult};
+use crate::domain::validation::Problem;
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::cache::VersionCache;
 use crate::services::exams;
 
@@ -37,12 +38,16 @@ pub fn record_event(
     now: Ts,
 ) -> AppResult<EventOutcome> {
     if !EVENT_KINDS.contains(&kind) {
-        return Err(AppError::unprocessable(format!("kind: one of {}", EVENT_KINDS.join(", "))));
+        let kinds = EVENT_KINDS.join(", ");
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::with("kind", "proctor.event_kind", vec![("kinds", kinds.clone())], format!("one of {kinds}")),
+        ));
     }
     let a = exams::own_attempt(conn, attempt_id, user_id)?;
     let s = crate::services::exams::sitting_of(conn, a.sitting_id)?;
     if a.submitted_at.is_some() || now >= a.deadline {
-        return Err(AppError::new(crate::error::ErrorCode::NotOpen, "this attempt is no longer open"));
+        return Err(AppError::problem(ErrorCode::NotOpen, Problem::plain("", "proctor.attempt_closed", "this attempt is no longer open")));
     }
     let controls = exams::controls_of(&s);
     let (events, action) = write_tx(conn, |c| {
@@ -91,10 +96,10 @@ pub fn dismiss_event(conn: &mut DbConn, sitting_id: i64, event_id: i64, reason: 
     let reason = check_reason(reason)?;
     let e = room_db::find_event(conn, event_id)?
         .filter(|e| EVENT_KINDS.contains(&e.kind.as_str()))
-        .ok_or_else(|| AppError::not_found("no such focus event"))?;
+        .ok_or_else(|| no_such_event("no such focus event"))?;
     let a = exam_db::find_attempt(conn, e.attempt_id)?
         .filter(|a| a.sitting_id == sitting_id)
-        .ok_or_else(|| AppError::not_found("no such focus event in this sitting"))?;
+        .ok_or_else(|| no_such_event("no such focus event in this sitting"))?;
     let s = crate::services::exams::sitting(conn, sitting_id)?;
     let controls = exams::controls_of(&s);
     write_tx(conn, |c| {
@@ -104,7 +109,10 @@ pub fn dismiss_event(conn: &mut DbConn, sitting_id: i64, event_id: i64, reason: 
                 && serde_json::from_str::<serde_json::Value>(&x.detail).ok().and_then(|d| d["event"].as_i64()) == Some(e.id)
         });
         if already {
-            return Err(AppError::new(crate::error::ErrorCode::Dismissed, "this event was already dismissed"));
+            return Err(AppError::problem(
+                ErrorCode::Dismissed,
+                Problem::plain("", "proctor.dismissed", "this event was already dismissed"),
+            ));
         }
         let detail = json!({"event": e.id, "kind": e.kind, "reason": reason});
         room_db::insert_event(c, a.id, room_db::DISMISSED, &detail.to_string(), Some(by), now)?;
@@ -134,14 +142,29 @@ pub fn dismiss_event(conn: &mut DbConn, sitting_id: i64, event_id: i64, reason: 
     })
 }
 
+/// The account a proctor's form names by its badge; else `code` with the problem `(field, key)`
+/// saying "no `what` BADGE".
+fn by_badge(
+    conn: &mut DbConn,
+    badge: &str,
+    code: ErrorCode,
+    (field, key, what): (&'static str, &'static str, &str),
+) -> AppResult<org::User> {
+    let badge = badge.trim();
+    org::find_by_badge(conn, badge)?
+        .ok_or_else(|| AppError::problem(code, Problem::with(field, key, vec![("badge", badge.to_string())], format!("no {what} {badge}"))))
+}
+
 /// Lets a candidate whose start is locked by wrong access codes try again (audited).
 pub fn let_in(conn: &mut DbConn, sitting_id: i64, badge: &str, by: UserId, now: Ts) -> AppResult<()> {
-    let u = crate::db::models::org::find_by_badge(conn, badge.trim())?
-        .ok_or_else(|| AppError::not_found(format!("no officer {}", badge.trim())))?;
+    let u = by_badge(conn, badge, ErrorCode::NotFound, ("", "proctor.no_officer", "officer"))?;
     write_tx(conn, |c| {
         let n = room_db::clear_code_failures(c, sitting_id, u.id)?;
         if n == 0 {
-            return Err(AppError::new(crate::error::ErrorCode::NotLocked, "this candidate has no wrong access codes to clear"));
+            return Err(AppError::problem(
+                ErrorCode::NotLocked,
+                Problem::plain("", "proctor.not_locked", "this candidate has no wrong access codes to clear"),
+            ));
         }
         audit::append(c, Some(by), "sitting.let_in", &format!("sitting:{sitting_id}"), &json!({"user": u.id, "badge": u.badge}), now)?;
         Ok(())
@@ -153,11 +176,13 @@ pub fn let_in(conn: &mut DbConn, sitting_id: i64, badge: &str, by: UserId, now: 
 pub fn grant_exception(conn: &mut DbConn, sitting_id: i64, badge: &str, reason: &str, by: UserId, now: Ts) -> AppResult<()> {
     let reason = check_reason(reason)?;
     crate::services::exams::sitting(conn, sitting_id)?;
-    let u = crate::db::models::org::find_by_badge(conn, badge.trim())?
-        .ok_or_else(|| AppError::unprocessable(format!("badge: no account {}", badge.trim())))?;
+    let u = by_badge(conn, badge, ErrorCode::Invalid, ("badge", "proctor.no_account", "account"))?;
     write_tx(conn, |c| {
         if !room_db::insert_exception(c, sitting_id, u.id, reason, by, now)? {
-            return Err(AppError::new(crate::error::ErrorCode::Exists, "this account already has an exception for this sitting"));
+            return Err(AppError::problem(
+                ErrorCode::Exists,
+                Problem::plain("", "proctor.exception_exists", "this account already has an exception for this sitting"),
+            ));
         }
         audit::append(
             c,
@@ -174,7 +199,10 @@ pub fn grant_exception(conn: &mut DbConn, sitting_id: i64, badge: &str, reason: 
 fn check_reason(reason: &str) -> AppResult<&str> {
     let r = reason.trim();
     if r.is_empty() || r.chars().count() > 500 {
-        return Err(AppError::unprocessable("reason: say why (at most 500 characters); it is recorded"));
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::plain("reason", "proctor.reason", "say why (at most 500 characters); it is recorded"),
+        ));
     }
     Ok(r)
 }
@@ -185,7 +213,19 @@ fn check_reason(reason: &str) -> AppResult<&str> {
 fn attempt_in_sitting(conn: &mut DbConn, sitting_id: i64, attempt_id: i64) -> AppResult<exam_db::Attempt> {
     exam_db::find_attempt(conn, attempt_id)?
         .filter(|a| a.sitting_id == sitting_id)
-        .ok_or_else(|| AppError::not_found("no such attempt in this sitting"))
+        .ok_or_else(|| AppError::problem(ErrorCode::NotFound, Problem::plain("", "proctor.no_attempt", "no such attempt in this sitting")))
+}
+
+fn no_such_event(english: &str) -> AppError {
+    AppError::problem(ErrorCode::NotFound, Problem::plain("", "proctor.no_event", english))
+}
+
+/// Minutes a proctor gives: 1–240.
+fn check_minutes(minutes: i64) -> AppResult<()> {
+    if !(1..=240).contains(&minutes) {
+        return Err(AppError::problem(ErrorCode::Invalid, Problem::plain("minutes", "proctor.minutes", "1–240")));
+    }
+    Ok(())
 }
 
 pub fn grant_extra_time(
@@ -198,18 +238,22 @@ pub fn grant_extra_time(
     now: Ts,
 ) -> AppResult<Ts> {
     let reason = check_reason(reason)?;
-    if !(1..=240).contains(&minutes) {
-        return Err(AppError::unprocessable("minutes: 1–240"));
-    }
+    check_minutes(minutes)?;
     let a = attempt_in_sitting(conn, sitting_id, attempt_id)?;
     if a.submitted_at.is_some() {
-        return Err(AppError::new(crate::error::ErrorCode::Submitted, "the attempt is submitted: re-open it instead"));
+        return Err(AppError::problem(
+            ErrorCode::Submitted,
+            Problem::plain("", "proctor.submitted", "the attempt is submitted: re-open it instead"),
+        ));
     }
     // time already lost counts from now if the deadline has passed but the sweeper has not run
     let deadline = a.deadline.max(now) + chrono::Duration::minutes(minutes);
     write_tx(conn, |c| {
         if !room_db::set_deadline(c, a.id, deadline)? {
-            return Err(AppError::new(crate::error::ErrorCode::Submitted, "the attempt was submitted meanwhile: re-open it instead"));
+            return Err(AppError::problem(
+                ErrorCode::Submitted,
+                Problem::plain("", "proctor.submitted_meanwhile", "the attempt was submitted meanwhile: re-open it instead"),
+            ));
         }
         let detail = json!({"minutes": minutes, "reason": reason, "from": crate::timefmt::to_string(&a.deadline), "to": crate::timefmt::to_string(&deadline)});
         room_db::insert_event(c, a.id, "extra_time", &detail.to_string(), Some(by), now)?;
@@ -221,17 +265,21 @@ pub fn grant_extra_time(
 /// Re-opens a submitted attempt after an incident, for `minutes` from now; its answers stay.
 pub fn reopen(conn: &mut DbConn, sitting_id: i64, attempt_id: i64, minutes: i64, reason: &str, by: UserId, now: Ts) -> AppResult<Ts> {
     let reason = check_reason(reason)?;
-    if !(1..=240).contains(&minutes) {
-        return Err(AppError::unprocessable("minutes: 1–240"));
-    }
+    check_minutes(minutes)?;
     let a = attempt_in_sitting(conn, sitting_id, attempt_id)?;
     if crate::db::models::cert::certificate_for_attempt(conn, a.id)?.is_some() {
-        return Err(AppError::new(crate::error::ErrorCode::Certified, "a certificate was issued for this attempt; it cannot be re-opened"));
+        return Err(AppError::problem(
+            ErrorCode::Certified,
+            Problem::plain("", "proctor.certified", "a certificate was issued for this attempt; it cannot be re-opened"),
+        ));
     }
     let deadline = now + chrono::Duration::minutes(minutes);
     write_tx(conn, |c| {
         if !room_db::reopen(c, a.id, deadline)? {
-            return Err(AppError::new(crate::error::ErrorCode::NotSubmitted, "the attempt is still open: give extra time instead"));
+            return Err(AppError::problem(
+                ErrorCode::NotSubmitted,
+                Problem::plain("", "proctor.still_open", "the attempt is still open: give extra time instead"),
+            ));
         }
         let detail = json!({"minutes": minutes, "reason": reason, "score_centi_before": a.score_centi, "until": crate::timefmt::to_string(&deadline)});
         room_db::insert_event(c, a.id, "reopened", &detail.to_string(), Some(by), now)?;
@@ -347,11 +395,12 @@ pub fn compensate_downtime(
     now: Ts,
 ) -> AppResult<Compensation> {
     let reason = check_reason(reason)?.to_string();
-    if !(1..=240).contains(&minutes) {
-        return Err(AppError::unprocessable("minutes: 1–240"));
-    }
+    check_minutes(minutes)?;
     if since > now || now - since > chrono::Duration::days(2) {
-        return Err(AppError::unprocessable("since: when the outage began (within the last two days, not in the future)"));
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::plain("since", "proctor.since", "when the outage began (within the last two days, not in the future)"),
+        ));
     }
     let mut r = Compensation::default();
     for (a, ..) in exam_db::attempts_of_sitting(conn, sitting_id)? {

@@ -16,7 +16,8 @@ use crate::domain::grading::MultiRule;
 use crate::domain::paper::{BlueprintRule, BlueprintSpec, RuleKind};
 use crate::domain::remedial::{self as rules_mod, AfterExam, RemedialRules, Stage, Status, Trigger};
 use crate::domain::study::{self, Outcome};
-use crate::error::{AppError, AppResult};
+use crate::domain::validation::Problem;
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::render::say;
 use crate::services::training::{self, kind};
 use crate::timefmt::bureau_date;
@@ -196,13 +197,30 @@ pub fn open_plan(
 pub fn refer(conn: &mut DbConn, badge: &str, reason: &str, by: UserId, now: Ts) -> AppResult<i64> {
     let reason = reason.trim();
     if reason.chars().count() < 5 || reason.chars().count() > 500 {
-        return Err(AppError::unprocessable("reason: say why the officer is referred (5–500 characters)"));
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::plain("reason", "remedial.refer_reason", "say why the officer is referred (5–500 characters)"),
+        ));
     }
-    let u =
-        org::find_by_badge(conn, badge.trim())?.ok_or_else(|| AppError::unprocessable(format!("badge: no officer {:?}", badge.trim())))?;
+    let u = org::find_by_badge(conn, badge.trim())?.ok_or_else(|| {
+        let badge = badge.trim().to_string();
+        AppError::problem(
+            ErrorCode::Invalid,
+            Problem::with("badge", "remedial.no_officer", vec![("badge", badge.clone())], format!("no officer {badge:?}")),
+        )
+    })?;
     write_tx(conn, |c| {
-        open_plan(c, u.id, Trigger::Referral, reason, None, Some(by), now)?
-            .ok_or_else(|| AppError::new(crate::error::ErrorCode::PlanOpen, format!("{} already has an open remedial plan", u.badge)))
+        open_plan(c, u.id, Trigger::Referral, reason, None, Some(by), now)?.ok_or_else(|| {
+            AppError::problem(
+                ErrorCode::PlanOpen,
+                Problem::with(
+                    "",
+                    "remedial.plan_open",
+                    vec![("badge", u.badge.clone())],
+                    format!("{} already has an open remedial plan", u.badge),
+                ),
+            )
+        })
     })
 }
 
@@ -210,15 +228,24 @@ pub fn refer(conn: &mut DbConn, badge: &str, reason: &str, by: UserId, now: Ts) 
 pub fn write_review(conn: &mut DbConn, plan_id: i64, user_id: UserId, version_id: i64, note: &str, now: Ts) -> AppResult<Stage> {
     let note = note.trim();
     if note.chars().count() < rules_mod::MIN_NOTE_CHARS || note.chars().count() > 2000 {
-        return Err(AppError::unprocessable(format!(
-            "note: write at least {} characters (at most 2000) on what you got wrong",
-            rules_mod::MIN_NOTE_CHARS
-        )));
+        let min = rules_mod::MIN_NOTE_CHARS;
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::with(
+                "note",
+                "remedial.review_note",
+                vec![("min", min.to_string())],
+                format!("write at least {min} characters (at most 2000) on what you got wrong"),
+            ),
+        ));
     }
     write_tx(conn, |c| {
         let p = own_open_plan(c, plan_id, user_id)?;
         if !p.review_vec().contains(&version_id) {
-            return Err(AppError::not_found("that question is not in this plan's review"));
+            return Err(AppError::problem(
+                ErrorCode::NotFound,
+                Problem::plain("", "remedial.not_in_review", "that question is not in this plan's review"),
+            ));
         }
         tr_db::upsert_review(c, p.id, version_id, note, now)?;
         let notes = tr_db::reviews_of(c, p.id)?;
@@ -232,9 +259,9 @@ pub fn write_review(conn: &mut DbConn, plan_id: i64, user_id: UserId, version_id
 }
 
 fn own_open_plan(c: &mut DbConn, plan_id: i64, user_id: UserId) -> AppResult<tr_db::RemedialPlan> {
-    let p = tr_db::find_plan(c, plan_id)?.filter(|p| p.user_id == user_id).ok_or_else(|| AppError::not_found("no such remedial plan"))?;
+    let p = tr_db::find_plan(c, plan_id)?.filter(|p| p.user_id == user_id).ok_or_else(no_such_plan)?;
     if p.status != Status::Open {
-        return Err(AppError::new(crate::error::ErrorCode::PlanClosed, "this remedial plan is closed"));
+        return Err(AppError::problem(ErrorCode::PlanClosed, Problem::plain("", "remedial.plan_closed", "this remedial plan is closed")));
     }
     Ok(p)
 }
@@ -309,7 +336,10 @@ fn create_exam(c: &mut DbConn, p: &tr_db::RemedialPlan, r: &RemedialRules, now: 
     }
     let total: u32 = counts.iter().sum();
     if total == 0 {
-        return Err(AppError::unprocessable("the bank has no live questions for a remedial exam"));
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::plain("", "remedial.no_questions", "the bank has no live questions for a remedial exam"),
+        ));
     }
     let points = 10_000 / i64::from(total);
     let spec = BlueprintSpec {
@@ -902,6 +932,11 @@ pub fn parse_case_csv_in(text: &str, lang: &str) -> Result<Vec<CaseRow>, Vec<Str
     }
 }
 
+/// 404 for a remedial plan that does not exist or that the reader may not open.
+pub fn no_such_plan() -> AppError {
+    AppError::problem(ErrorCode::NotFound, Problem::plain("", "remedial.no_plan", "no such remedial plan"))
+}
+
 /// A remedial plan as a reader may open it: their own, any for trainers, else one of an officer
 /// whose training file they may read; 404 `no such remedial plan` for anything else.
 pub fn readable_plan(
@@ -910,7 +945,7 @@ pub fn readable_plan(
     roles: &[crate::domain::org::Role],
     plan_id: i64,
 ) -> AppResult<tr_db::RemedialPlan> {
-    let missing = || AppError::not_found("no such remedial plan");
+    let missing = no_such_plan;
     let p = tr_db::find_plan(conn, plan_id)?.ok_or_else(missing)?;
     if p.user_id == reader.id || roles.contains(&crate::domain::org::Role::Trainer) {
         return Ok(p);
@@ -924,10 +959,12 @@ pub fn readable_plan(
 
 /// The officer's own plan, when it has reached its practice stage (404 for another's plan).
 pub fn own_plan_in_practice(conn: &mut DbConn, user_id: UserId, plan_id: i64) -> AppResult<tr_db::RemedialPlan> {
-    let p =
-        tr_db::find_plan(conn, plan_id)?.filter(|p| p.user_id == user_id).ok_or_else(|| AppError::not_found("no such remedial plan"))?;
+    let p = tr_db::find_plan(conn, plan_id)?.filter(|p| p.user_id == user_id).ok_or_else(no_such_plan)?;
     if p.stage != Stage::Practice {
-        return Err(AppError::new(crate::error::ErrorCode::WrongStage, "practice opens after the self-review is complete"));
+        return Err(AppError::problem(
+            ErrorCode::WrongStage,
+            Problem::plain("", "remedial.practice_not_yet", "practice opens after the self-review is complete"),
+        ));
     }
     Ok(p)
 }

@@ -13,7 +13,8 @@ use crate::db::models::{audit, cert as cert_db, exam as exam_db, org, training a
 use crate::db::{write_tx, DbConn};
 use crate::domain::exam::{Release, SittingKind};
 use crate::domain::grading::format_points;
-use crate::error::{AppError, AppResult};
+use crate::domain::validation::Problem;
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::timefmt::bureau_date;
 
 pub mod kind {
@@ -235,16 +236,24 @@ pub fn correct_regraded(conn: &mut DbConn, attempt: &exam_db::Attempt, because: 
     Ok(())
 }
 
+/// 404 for an officer that does not exist or whose file the reader may not open.
+fn no_such_officer() -> AppError {
+    AppError::problem(ErrorCode::NotFound, Problem::plain("", "training.no_officer", "no such officer"))
+}
+
 /// A correction HR or an admin writes by hand: `note` says what was wrong.
 pub fn correct_by_hand(conn: &mut DbConn, user_id: UserId, entry_id: i64, note: &str, by: UserId, now: Ts) -> AppResult<i64> {
     let note = note.trim();
     if note.chars().count() < 5 || note.chars().count() > 1000 {
-        return Err(AppError::unprocessable("note: say what is wrong and what is right (5–1000 characters)"));
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::plain("note", "training.correction_note", "say what is wrong and what is right (5–1000 characters)"),
+        ));
     }
     write_tx(conn, |c| {
-        let e = tr_db::find_entry(c, entry_id)?
-            .filter(|e| e.user_id == user_id)
-            .ok_or_else(|| AppError::not_found("no such entry in this file"))?;
+        let e = tr_db::find_entry(c, entry_id)?.filter(|e| e.user_id == user_id).ok_or_else(|| {
+            AppError::problem(ErrorCode::Invalid, Problem::plain("entry_id", "training.no_entry", "no such entry in this file"))
+        })?;
         let data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_else(|_| json!({}));
         append(c, user_id, kind::CORRECTION, bureau_date(now), &e.source, Some(e.id), &data, note, Some(by), now)
     })
@@ -254,9 +263,12 @@ pub fn correct_by_hand(conn: &mut DbConn, user_id: UserId, entry_id: i64, note: 
 pub fn record_reward(conn: &mut DbConn, user_id: UserId, note: &str, by: UserId, now: Ts) -> AppResult<i64> {
     let note = note.trim();
     if note.chars().count() < 2 || note.chars().count() > 1000 {
-        return Err(AppError::unprocessable("note: describe the reward (2–1000 characters)"));
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::plain("note", "training.reward_note", "describe the reward (2–1000 characters)"),
+        ));
     }
-    org::find(conn, user_id)?.ok_or_else(|| AppError::not_found("no such officer"))?;
+    org::find(conn, user_id)?.ok_or_else(no_such_officer)?;
     write_tx(conn, |c| {
         append(c, user_id, kind::REWARD, bureau_date(now), &format!("user:{user_id}"), None, &json!({}), note, Some(by), now)
     })
@@ -540,9 +552,9 @@ pub fn file_for(
     today: NaiveDate,
 ) -> AppResult<FileData> {
     use crate::domain::org::Role;
-    let officer = org::find(conn, id)?.ok_or_else(|| AppError::not_found("no such officer"))?;
+    let officer = org::find(conn, id)?.ok_or_else(no_such_officer)?;
     if !may_read(conn, reader, reader_roles, &officer)? {
-        return Err(AppError::not_found("no such officer"));
+        return Err(no_such_officer());
     }
     let unit = crate::services::people::unit_name(conn, officer.unit_id)?;
     let as_officer = reader.id == id && !reader_roles.iter().any(|r| matches!(r, Role::Hr | Role::Admin));
@@ -579,7 +591,7 @@ pub fn export_records(
         .map(|(p, _)| p.id)
         .collect();
     if ids.is_empty() {
-        return Err(AppError::not_found("no files to export"));
+        return Err(AppError::problem(ErrorCode::NotFound, Problem::plain("", "training.nothing_to_export", "no files to export")));
     }
     let entries = tr_db::entries_of_users(conn, &ids)?;
     records(conn, &entries)

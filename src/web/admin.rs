@@ -153,10 +153,15 @@ pub async fn import(ctx: PageCtx<'_>, a: Admin<'_>, form: CsrfUpload<ImportForm<
     if file.len() > MAX_CSV_BYTES {
         return Err(AppError::new(crate::error::ErrorCode::TooLarge, "the file is larger than 4 MB"));
     }
-    let path = file.path().ok_or_else(|| AppError::bad_request("choose a CSV file to upload"))?.to_path_buf();
-    let data = rocket::tokio::fs::read(&path).await.map_err(|e| AppError::bad_request(format!("cannot read the upload: {e}")))?;
+    let path = file
+        .path()
+        .ok_or_else(|| AppError::bad_request("choose a CSV file to upload").localized("request_refusal.upload_none", json!({})))?
+        .to_path_buf();
+    let data = rocket::tokio::fs::read(&path).await.map_err(|e| {
+        AppError::bad_request(format!("cannot read the upload: {e}")).localized("request_refusal.upload_unreadable", json!({}))
+    })?;
     if data.is_empty() {
-        return Err(AppError::bad_request("the file is empty"));
+        return Err(AppError::bad_request("the file is empty").localized("request_refusal.upload_empty", json!({})));
     }
     let (now, by) = (ctx.state.clock.now(), a.id());
     let lang = ctx.lang;

@@ -10,6 +10,7 @@ use super::pages::{CsrfForm, PageCtx};
 use super::{local, with_db};
 use crate::auth::{Officer, Trainer};
 use crate::domain::bank::{QuestionKind, OPTION_LETTERS};
+use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult};
 use crate::services::challenges::{self, Decision};
 
@@ -20,12 +21,29 @@ pub struct ChallengeForm {
     reason: String,
 }
 
+/// Files a challenge; a refused one shows the result page again with the refusal's status, the
+/// question's form open with what was typed and each problem beside its field.
 #[post("/attempts/<attempt_id>/challenges", data = "<form>")]
-pub async fn file(ctx: PageCtx<'_>, o: Officer<'_>, attempt_id: i64, form: CsrfForm<ChallengeForm>) -> AppResult<Redirect> {
-    let f = form.0;
+pub async fn file(
+    ctx: PageCtx<'_>,
+    o: Officer<'_>,
+    attempt_id: i64,
+    form: CsrfForm<ChallengeForm>,
+) -> AppResult<rocket::Either<(rocket::http::Status, RawHtml<String>), Redirect>> {
+    let ChallengeForm { v, article, reason } = form.0;
     let (uid, now, cache) = (o.user.id, ctx.state.clock.now(), ctx.state.versions.clone());
-    with_db(ctx.state, move |c| challenges::file(c, &cache, attempt_id, uid, f.v, &f.article, &f.reason, now)).await?;
-    Ok(Redirect::to(format!("/attempts/{attempt_id}/result#challenges")))
+    let (a, r) = (article.clone(), reason.clone());
+    match with_db(ctx.state, move |c| challenges::file(c, &cache, attempt_id, uid, v, &a, &r, now)).await {
+        Ok(_) => Ok(rocket::Either::Right(Redirect::to(format!("/attempts/{attempt_id}/result#challenges")))),
+        Err(e) if e.is_invalid() || e.is_conflict() => {
+            let refused = super::exams::ChallengeRefused { v, article, reason, lines: ctx.form_lines(&e) };
+            Ok(match super::exams::result_page(&ctx, uid, attempt_id, Some(refused)).await? {
+                rocket::Either::Left(page) => rocket::Either::Left((e.status(), page)),
+                rocket::Either::Right(to) => rocket::Either::Right(to),
+            })
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[get("/challenges?<all>")]
@@ -48,7 +66,8 @@ pub async fn list(
     ctx.render("challenges/list", json!({ "rows": rows, "all": all }))
 }
 
-async fn detail_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>) -> AppResult<RawHtml<String>> {
+/// A challenge's page; `typed` is the decision form as sent when it is shown again with its problems.
+async fn detail_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>, typed: Option<&DecideForm>) -> AppResult<RawHtml<String>> {
     let cache = ctx.state.versions.clone();
     let (d, v, names) = with_db(ctx.state, move |c| {
         let d = challenges::detail(c, id)?;
@@ -62,8 +81,8 @@ async fn detail_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>) -> AppResu
     let challenges::ChallengeDetail { challenge: ch, sitting: s, chosen, open_on_question: others } = d;
     let options: Vec<Value> = if v.kind == QuestionKind::TrueFalse {
         vec![
-            json!({"id": "T", "text": "正确 true", "correct": v.key == "T"}),
-            json!({"id": "F", "text": "错误 false", "correct": v.key == "F"}),
+            json!({"id": "T", "text": crate::render::say(ctx.lang, "tf.T", &json!({})), "correct": v.key == "T"}),
+            json!({"id": "F", "text": crate::render::say(ctx.lang, "tf.F", &json!({})), "correct": v.key == "F"}),
         ]
     } else {
         OPTION_LETTERS
@@ -83,13 +102,14 @@ async fn detail_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>) -> AppResu
             "sitting": s.title, "q": {"code": v.question_code, "stem": v.stem, "options": options, "key": v.key,
                    "explanation": v.explanation, "statute": statute, "articles": v.articles.join("、"), "multiple": v.kind == QuestionKind::Multiple},
             "others": others.saturating_sub(1), "errors": errors,
+            "typed": {"decision": typed.map_or("reject", |f| f.decision.as_str()), "answer": typed.map(|f| f.answer.as_str()), "reason": typed.map(|f| f.reason.as_str())},
         }),
     )
 }
 
 #[get("/challenges/<id>")]
 pub async fn show(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
-    detail_page(&ctx, id, vec![]).await
+    detail_page(&ctx, id, vec![], None).await
 }
 
 #[derive(FromForm)]
@@ -112,16 +132,15 @@ pub async fn decide(
         "accept" => Decision::Accept(f.answer.clone()),
         "void" => Decision::Void,
         _ => {
-            return detail_page(&ctx, id, vec!["decision: choose reject, accept another answer, or void".into()])
-                .await
-                .map(rocket::Either::Left)
+            let p = Problem::plain("decision", "challenge.decision", "choose reject, accept another answer, or void");
+            return detail_page(&ctx, id, ctx.problem_lines(&[p]), Some(&f)).await.map(rocket::Either::Left);
         }
     };
     let (by, now, cache) = (t.user.id, ctx.state.clock.now(), ctx.state.versions.clone());
     let reason = f.reason.clone();
     match with_db(ctx.state, move |c| challenges::decide(c, &cache, id, by, &decision, &reason, now)).await {
         Ok(_) => Ok(rocket::Either::Right(Redirect::to(format!("/challenges/{id}")))),
-        Err(e) if e.is_invalid() => detail_page(&ctx, id, vec![e.message]).await.map(rocket::Either::Left),
+        Err(e) if e.is_invalid() => detail_page(&ctx, id, ctx.form_lines(&e), Some(&f)).await.map(rocket::Either::Left),
         Err(e) => Err(e),
     }
 }

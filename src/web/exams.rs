@@ -207,20 +207,58 @@ fn review_json(number: usize, item: &exams::ReviewItem) -> Value {
         "case_title": item.case.as_ref().map(|c| c.0.clone()), "case_text": item.case.as_ref().map(|c| c.1.clone()),
         "points": format_points(got), "max": format_points(max), "full": got == max, "unanswered": chosen.is_empty(),
         "v": v.id, "challenge": item.challenge.as_ref().map(|c| json!({"status": c.status, "reason": c.decision_reason})),
+        "refused": null,
     })
 }
 
 #[get("/attempts/<attempt_id>/result")]
 pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> AppResult<Either<RawHtml<String>, Redirect>> {
-    let uid = officer.user.id;
+    result_page(&ctx, officer.user.id, attempt_id, None).await
+}
+
+/// A challenge the candidate filed and was refused: its question, what they typed, and why
+/// (lines `field: problem` in the reader's language).
+pub struct ChallengeRefused {
+    pub v: i64,
+    pub article: String,
+    pub reason: String,
+    pub lines: Vec<String>,
+}
+
+/// The result page; a refused challenge is shown open under its question with what was typed,
+/// each problem beside its field and the others above the review.
+pub async fn result_page(
+    ctx: &PageCtx<'_>,
+    uid: UserId,
+    attempt_id: i64,
+    refused: Option<ChallengeRefused>,
+) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let now = ctx.state.clock.now();
     let versions = ctx.state.versions.clone();
     let out = with_db(ctx.state, move |c| exams::result_view(c, &versions, attempt_id, uid, now)).await?;
     let Some(exams::ResultView { attempt: a, sitting: s, result: r, scaled, review }) = out else {
         return Ok(Either::Right(Redirect::to(format!("/attempts/{attempt_id}"))));
     };
-    let review: Option<Vec<Value>> = review.map(|items| items.iter().enumerate().map(|(n, item)| review_json(n + 1, item)).collect());
+    let mut review: Option<Vec<Value>> = review.map(|items| items.iter().enumerate().map(|(n, item)| review_json(n + 1, item)).collect());
     let review_shown = review.is_some();
+    let mut errors = Vec::new();
+    if let Some(r) = refused {
+        let mut beside = serde_json::Map::new();
+        for line in &r.lines {
+            let f = crate::domain::validation::FieldError::from_line(line);
+            match f.field.as_str() {
+                "article" | "reason" => {
+                    beside.insert(f.field.clone(), json!(f.message));
+                }
+                _ => errors.push(f.message),
+            }
+        }
+        if let Some(item) = review.iter_mut().flatten().find(|i| i["v"] == json!(r.v)) {
+            item["refused"] = json!({"article": r.article, "reason": r.reason, "errors": beside});
+        } else {
+            errors.extend(beside.into_iter().filter_map(|(_, m)| m.as_str().map(str::to_string)));
+        }
+    }
     ctx.render(
         "exams/result",
         json!({
@@ -230,7 +268,7 @@ pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> 
                 "scale_rule": x.rule == "scale", "cut": x.cut_theta.map(|c| format!("{c:+.2}"))}))),
             "review": review,
             "may_challenge": crate::domain::exam::may_challenge(now, a.submitted_at.is_some(), review_shown, s.closes_at, s.challenge_days),
-            "challenge_days": s.challenge_days,
+            "challenge_days": s.challenge_days, "errors": errors,
         }),
     )
     .map(Either::Left)

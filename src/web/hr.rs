@@ -36,12 +36,12 @@ async fn rules_page(ctx: &PageCtx<'_>, f: &RuleForm, errors: Vec<String>) -> App
     ctx.render(
         "hr/rules",
         json!({
-            "rules": rules.iter().map(|r| json!({"id": r.id, "name": r.name, "target": r.target, "level": r.min_level.as_deref().map(crate::services::training::level_name),
+            "rules": rules.iter().map(|r| json!({"id": r.id, "name": r.name, "target": r.target, "level": r.min_level.as_deref().map(|l| crate::render::say(ctx.lang, &format!("level.{l}"), &json!({}))),
                 "min_level": r.min_level, "no_open_remedial": r.no_open_remedial, "months": r.no_failed_bimonthly_months, "valid_on_date": r.cert_valid_on_date, "active": r.active,
                 "updated": super::local(r.updated_at)})).collect::<Vec<_>>(),
             "f": {"id": f.id, "name": f.name, "target": f.target, "min_level": f.min_level, "no_open_remedial": f.no_open_remedial,
                   "months": f.no_failed_bimonthly_months, "valid_on_date": f.cert_valid_on_date, "active": f.active.unwrap_or(true)},
-            "levels": Level::ALL.iter().map(|l| json!({"v": l.as_str(), "name": crate::services::training::level_name(l.as_str()), "sel": f.min_level == l.as_str()})).collect::<Vec<_>>(),
+            "levels": Level::ALL.iter().map(|l| json!({"v": l.as_str(), "name": crate::render::say(ctx.lang, &format!("level.{}", l.as_str()), &json!({})), "sel": f.min_level == l.as_str()})).collect::<Vec<_>>(),
             "errors": errors,
         }),
     )
@@ -302,7 +302,7 @@ pub async fn create_token(ctx: PageCtx<'_>, a: Admin<'_>, f: CsrfForm<TokenForm>
     let f = f.0;
     match with_db(ctx.state, move |c| hr::create_token(c, &f.name, Role::Hr, f.days.unwrap_or(365), by, now)).await {
         Ok((_, token)) => tokens_page(&ctx, Some(token), vec![]).await,
-        Err(e) if e.is_invalid() => tokens_page(&ctx, None, vec![e.message]).await,
+        Err(e) if e.is_invalid() => tokens_page(&ctx, None, ctx.form_lines(&e)).await,
         Err(e) => Err(e),
     }
 }

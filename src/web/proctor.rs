@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use super::pages::{CsrfForm, PageCtx};
 use super::{local, parse_local_datetime, with_db};
 use crate::auth::Trainer;
+use crate::domain::validation::Problem;
 use crate::error::AppResult;
 use crate::services::{exams, plans, proctor};
 
@@ -40,7 +41,7 @@ type Reply = AppResult<rocket::Either<RawHtml<String>, Redirect>>;
 async fn back_to_proctor<T>(ctx: &PageCtx<'_>, id: i64, r: AppResult<T>, shown: &[u16]) -> Reply {
     match r {
         Ok(_) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/proctor")))),
-        Err(e) if shown.contains(&e.http_status()) => refused(ctx, id, vec![e.message]).await,
+        Err(e) if shown.contains(&e.http_status()) => refused(ctx, id, ctx.form_lines(&e)).await,
         Err(e) => Err(e),
     }
 }
@@ -112,12 +113,13 @@ pub struct MakeupForm {
 #[post("/sittings/<id>/makeup", data = "<f>")]
 pub async fn makeup(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<MakeupForm>) -> Reply {
     let (Some(opens), Some(closes)) = (parse_local_datetime(&f.0.opens_at), parse_local_datetime(&f.0.closes_at)) else {
-        return refused(&ctx, id, vec!["opens_at, closes_at: give the make-up window".into()]).await;
+        let p = Problem::plain("", "proctor.makeup_window", "opens_at, closes_at: give the make-up window");
+        return refused(&ctx, id, ctx.problem_lines(&[p])).await;
     };
     let (by, now) = (t.user.id, ctx.state.clock.now());
     match with_db(ctx.state, move |c| plans::open_makeup(c, id, opens, closes, by, now)).await {
         Ok(new_id) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{new_id}")))),
-        Err(e) if e.is_invalid() => refused(&ctx, id, e.lines()).await,
+        Err(e) if e.is_invalid() => refused(&ctx, id, ctx.form_lines(&e)).await,
         Err(e) => Err(e),
     }
 }
@@ -135,7 +137,8 @@ pub async fn downtime(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<Dow
     let f = f.0;
     let (by, now) = (t.user.id, ctx.state.clock.now());
     let Some(since) = super::parse_local_datetime(&f.since) else {
-        return refused(&ctx, id, vec!["since: when the outage began, YYYY-MM-DDTHH:MM".into()]).await;
+        let p = Problem::plain("since", "proctor.since_format", "when the outage began, YYYY-MM-DDTHH:MM");
+        return refused(&ctx, id, ctx.problem_lines(&[p])).await;
     };
     let r = with_db(ctx.state, move |c| {
         crate::services::exams::sitting(c, id)?;
@@ -171,7 +174,8 @@ pub async fn let_in(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<LetIn
     back_to_proctor(&ctx, id, r, &[404, 409, 422]).await
 }
 
-async fn exceptions_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>) -> AppResult<RawHtml<String>> {
+/// The exceptions of a sitting; `typed` is the form as sent when it is shown again with its problems.
+async fn exceptions_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>, typed: Option<&ExceptionForm>) -> AppResult<RawHtml<String>> {
     let (s, list) = with_db(ctx.state, move |c| proctor::exceptions(c, id)).await?;
     let list: Vec<Value> = list
         .into_iter()
@@ -180,13 +184,17 @@ async fn exceptions_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>) -> App
                    "by": by.map(|u| u.name), "at": local(e.granted_at)})
         })
         .collect();
-    ctx.render("sittings/exceptions", json!({"s": {"id": s.id, "title": s.title, "kind": s.kind}, "list": list, "errors": errors}))
+    let typed = json!({"badge": typed.map(|f| f.badge.as_str()), "reason": typed.map(|f| f.reason.as_str())});
+    ctx.render(
+        "sittings/exceptions",
+        json!({"s": {"id": s.id, "title": s.title, "kind": s.kind}, "list": list, "errors": errors, "typed": typed}),
+    )
 }
 
 /// Separation of duties: the exceptions an admin recorded for a sitting.
 #[get("/sittings/<id>/exceptions")]
 pub async fn exceptions(ctx: PageCtx<'_>, _a: crate::auth::Admin<'_>, id: i64) -> AppResult<RawHtml<String>> {
-    exceptions_page(&ctx, id, vec![]).await
+    exceptions_page(&ctx, id, vec![], None).await
 }
 
 #[derive(FromForm)]
@@ -198,9 +206,12 @@ pub struct ExceptionForm {
 #[post("/sittings/<id>/exceptions", data = "<f>")]
 pub async fn grant_exception(ctx: PageCtx<'_>, a: crate::auth::Admin<'_>, id: i64, f: CsrfForm<ExceptionForm>) -> Reply {
     let (by, now, f) = (a.user.id, ctx.state.clock.now(), f.0);
-    match with_db(ctx.state, move |c| proctor::grant_exception(c, id, &f.badge, &f.reason, by, now)).await {
+    let (badge, reason) = (f.badge.clone(), f.reason.clone());
+    match with_db(ctx.state, move |c| proctor::grant_exception(c, id, &badge, &reason, by, now)).await {
         Ok(()) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/exceptions")))),
-        Err(e) if (e.is_conflict() || e.is_invalid()) => exceptions_page(&ctx, id, vec![e.message]).await.map(rocket::Either::Left),
+        Err(e) if (e.is_conflict() || e.is_invalid()) => {
+            exceptions_page(&ctx, id, ctx.form_lines(&e), Some(&f)).await.map(rocket::Either::Left)
+        }
         Err(e) => Err(e),
     }
 }

@@ -16,7 +16,7 @@ use crate::domain::exam::{Eligibility, Release, SittingKind, SittingState};
 use crate::domain::exam_room::{OnLimit, RoomControls};
 use crate::domain::grading::{format_points, MultiRule};
 use crate::domain::org::Role;
-use crate::domain::paper::{BlueprintRule, BlueprintSpec, RuleKind};
+use crate::domain::paper::{BlueprintSpec, BlueprintText, RuleKind, RuleText};
 use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult};
 use crate::services::exams::{self, ResultRow, SittingSpec};
@@ -64,67 +64,21 @@ pub struct BlueprintForm {
     tolerance: Option<String>,
 }
 
-use crate::domain::grading::parse_points;
-
 impl BlueprintForm {
     fn spec(&self) -> Result<BlueprintSpec, Vec<Problem>> {
-        let mut errs = Vec::new();
-        let mut rules = Vec::new();
-        let tolerance_permille = match self.tolerance.as_deref().unwrap_or("").trim() {
-            "" => None,
-            t => {
-                match t.trim_end_matches(['%', '％']).trim().parse::<f64>() {
-                    Ok(p) if p.is_finite() && p > 0.0 && p <= 50.0 => Some(((p * 10.0).round() as u32).max(1)),
-                    _ => {
-                        errs.push(Problem::with(
-                        "tolerance",
-                        "blueprint.tolerance_typed",
-                        vec![("got", format!("{t:?}"))],
-                        format!("give a percentage of the paper's points above 0 and at most 50 (such as 2.5), or leave it empty; got {t:?}"),
-                    ));
-                        None
-                    }
-                }
-            }
-        };
-        for (i, r) in self.rules.iter().enumerate() {
-            if r.count.trim().is_empty() || r.count.trim() == "0" {
-                continue;
-            }
-            let n = i + 1;
-            let kind = RuleKind::parse(&r.kind);
-            let count = r.count.trim().parse::<u32>().ok();
-            let points = parse_points(&r.points);
-            let difficulty = match r.difficulty.trim() {
-                "" => Ok(None),
-                d => d.parse::<i32>().map(Some).map_err(|_| ()),
-            };
-            let level = match r.level.trim() {
-                "" => Ok(None),
-                l => Level::parse(l).map(Some).ok_or(()),
-            };
-            match (kind, count, points, difficulty, level) {
-                (Some(kind), Some(count), Some(points_centi), Ok(difficulty), Ok(level)) => rules.push(BlueprintRule {
-                    kind,
-                    statute: Some(r.statute.trim().to_string()).filter(|s| !s.is_empty()),
-                    difficulty,
-                    level,
-                    count,
-                    points_centi,
-                }),
-                _ => errs.push(Problem::with(
-                    "",
-                    "blueprint.row",
-                    vec![("n", n.to_string())],
-                    format!("row {n}: choose a type, and give a whole count and points above 0"),
-                )),
-            }
-        }
-        if errs.is_empty() {
-            Ok(BlueprintSpec { rules, parallel: self.parallel, tolerance_permille, ..BlueprintSpec::default() })
-        } else {
-            Err(errs)
-        }
+        let rules = self
+            .rules
+            .iter()
+            .map(|r| RuleText {
+                kind: r.kind.clone(),
+                statute: r.statute.clone(),
+                difficulty: r.difficulty.clone(),
+                level: r.level.clone(),
+                count: r.count.clone(),
+                points: r.points.clone(),
+            })
+            .collect();
+        BlueprintText { rules, parallel: self.parallel, tolerance: self.tolerance.clone().unwrap_or_default() }.spec()
     }
 }
 

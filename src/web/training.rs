@@ -13,7 +13,8 @@ use super::pages::{CsrfForm, CsrfUpload, PageCtx, WithCsrf};
 use super::with_db;
 use crate::auth::{CurrentUser, EscalationHandler, FileReader, Officer, Trainer};
 use crate::domain::org::Role;
-use crate::error::{AppError, AppResult};
+use crate::domain::validation::Problem;
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::{escalation, practice, remedial, training};
 
 // ---- practice ----
@@ -199,12 +200,10 @@ pub async fn escalation_act(
     let (cu, now) = (h.0.clone(), ctx.state.clock.now());
     let d = escalation::Decision { action: f.action.clone(), reason: f.reason.clone(), deadline: f.deadline.clone() };
     let plan_id = with_db(ctx.state, move |c| escalation::plan_of(c, id)).await?;
-    let lang = ctx.lang;
-    match with_db(ctx.state, move |c| escalation::act(c, id, &cu.user, &cu.roles, &d, lang, now)).await {
+    match with_db(ctx.state, move |c| escalation::act(c, id, &cu.user, &cu.roles, &d, now)).await {
         Ok(plan) => Ok(Either::Right(Redirect::to(format!("/remedial/{plan}#escalations")))),
         Err(e) if (e.is_invalid() || e.is_conflict()) && plan_id.is_some() => {
-            let lines = if e.is_invalid() { e.lines() } else { vec![ctx.said(&e)] };
-            plan_page(&ctx, h.0, plan_id.expect("checked"), lines, f).await.map(Either::Left)
+            plan_page(&ctx, h.0, plan_id.expect("checked"), ctx.form_lines(&e), f).await.map(Either::Left)
         }
         Err(e) => Err(e),
     }
@@ -288,9 +287,12 @@ pub async fn remedial_refer(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfForm<ReferF
     let (badge, reason) = (f.badge.clone(), f.reason.clone());
     match with_db(ctx.state, move |c| remedial::refer(c, &badge, &reason, by, now)).await {
         Ok(id) => Ok(Either::Right(Redirect::to(format!("/remedial/{id}")))),
-        Err(e) if e.is_invalid() || e.is_conflict() => {
-            ctx.render("remedial/list", json!({"mine": [], "others": [], "all": true, "trainer": true, "errors": [e.message], "badge": f.badge, "reason": f.reason})).map(Either::Left)
-        }
+        Err(e) if e.is_invalid() || e.is_conflict() => ctx
+            .render(
+                "remedial/list",
+                json!({"mine": [], "others": [], "all": true, "trainer": true, "errors": ctx.form_lines(&e), "badge": f.badge, "reason": f.reason}),
+            )
+            .map(Either::Left),
         Err(e) => Err(e),
     }
 }
@@ -323,8 +325,12 @@ pub async fn case_page(ctx: PageCtx<'_>, t: Trainer<'_>) -> AppResult<RawHtml<St
 #[post("/remedial/case-evaluations", data = "<f>")]
 pub async fn case_import(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfUpload<CaseUpload<'_>>) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let mut f = f.0;
-    let text = read_upload(&mut f.file, 2 * 1024 * 1024).await?;
     let (by, now) = (t.id(), ctx.state.clock.now());
+    let text = match read_upload(&mut f.file, 2 * 1024 * 1024).await {
+        Ok(text) => text,
+        Err(e) if e.is_invalid() => return case_form(&ctx, by, ctx.form_lines(&e)).await.map(Either::Left),
+        Err(e) => return Err(e),
+    };
     let lang = ctx.lang;
     match with_db(ctx.state, move |c| crate::services::jobs::queue_case_import(c, &text, lang, by, now)).await {
         Ok(Ok(id)) => Ok(Either::Right(Redirect::to(format!("/jobs/{id}")))),
@@ -337,16 +343,22 @@ pub async fn case_import(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfUpload<CaseUpl
 /// Reads a small text upload, refusing anything too big or not UTF-8.
 pub async fn read_upload(file: &mut TempFile<'_>, max: u64) -> AppResult<String> {
     if file.len() == 0 {
-        return Err(AppError::unprocessable("file: choose a file"));
+        return Err(AppError::problem(ErrorCode::Invalid, Problem::plain("file", "remedial.no_file", "choose a file")));
     }
     if file.len() > max {
-        return Err(AppError::unprocessable(format!("file: larger than {} KiB", max / 1024)));
+        let kib = max / 1024;
+        return Err(AppError::problem(
+            ErrorCode::Invalid,
+            Problem::with("file", "remedial.file_too_large", vec![("kib", kib.to_string())], format!("larger than {kib} KiB")),
+        ));
     }
     let path = std::env::temp_dir().join(format!("lawcert-upload-{}", crate::auth::random_token()));
     file.copy_to(&path).await.map_err(|e| AppError::internal(format!("upload: {e}")))?;
     let bytes = rocket::tokio::fs::read(&path).await.map_err(|e| AppError::internal(format!("upload: {e}")));
     let _ = rocket::tokio::fs::remove_file(&path).await;
-    String::from_utf8(bytes?).map_err(|_| AppError::unprocessable("file: not UTF-8 text (save the CSV as UTF-8)"))
+    String::from_utf8(bytes?).map_err(|_| {
+        AppError::problem(ErrorCode::Invalid, Problem::plain("file", "remedial.file_not_utf8", "not UTF-8 text (save the CSV as UTF-8)"))
+    })
 }
 
 // ---- training files ----
@@ -365,7 +377,21 @@ async fn load_file(ctx: &PageCtx<'_>, u: &CurrentUser, id: UserId) -> AppResult<
 
 #[get("/files/<id>")]
 pub async fn file_page(ctx: PageCtx<'_>, u: &CurrentUser, id: UserId) -> AppResult<RawHtml<String>> {
-    let training::FileData { officer, unit, entries, certs, totals } = load_file(&ctx, u, id).await?;
+    show_file(&ctx, u, id, Refused::default()).await
+}
+
+/// A refused correction or reward: which form, what was typed, and why (lines `field: problem`).
+#[derive(Default)]
+struct Refused {
+    form: &'static str,
+    entry_id: Option<i64>,
+    note: String,
+    errors: Vec<String>,
+}
+
+/// The file page; a refused form is shown again with what was typed and its problems.
+async fn show_file(ctx: &PageCtx<'_>, u: &CurrentUser, id: UserId, refused: Refused) -> AppResult<RawHtml<String>> {
+    let training::FileData { officer, unit, entries, certs, totals } = load_file(ctx, u, id).await?;
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
     let hr = u.has(Role::Hr) || u.has(Role::Admin);
     // the weakness map: what the officer may see of their own answers; readers of their file
@@ -389,9 +415,10 @@ pub async fn file_page(ctx: PageCtx<'_>, u: &CurrentUser, id: UserId) -> AppResu
             "o": {"id": officer.id, "badge": officer.badge, "name": officer.name, "unit": unit, "police_type": officer.police_type, "post": officer.post,
                   "rank": officer.rank, "hire_date": officer.hire_date.to_string(), "id_number": if hr { officer.id_number.clone() } else { None }},
             "entries": entries.iter().rev().map(entry_json).collect::<Vec<_>>(),
-            "certs": certs.iter().map(|(c, s)| json!({"number": c.number, "level": training::level_name(c.level.as_str()), "issued_on": c.issued_on.to_string(), "expires_on": c.expires_on.to_string(), "status": s.as_str()})).collect::<Vec<_>>(),
+            "certs": certs.iter().map(|(c, s)| json!({"number": c.number, "level": c.level.as_str(), "issued_on": c.issued_on.to_string(), "expires_on": c.expires_on.to_string(), "status": s.as_str()})).collect::<Vec<_>>(),
             "study": {"sets": totals.0, "answers": totals.1, "correct": totals.2, "minutes": totals.3 / 60},
             "hr": hr, "today": today.to_string(), "map": map,
+            "refused": {"form": refused.form, "entry_id": refused.entry_id, "note": refused.note}, "errors": refused.errors,
         }),
     )
 }
@@ -490,7 +517,7 @@ fn entry_json(e: &training::EntryView) -> serde_json::Value {
         "corrects": e.corrects_id, "corrected_by": e.corrected_by, "note": e.note, "withheld": e.withheld,
         "title": g("title"), "score": g("score"), "max": g("max"), "scaled": g("scaled"), "passed": g("passed"), "number": g("number"), "reason": g("reason"),
         "status": g("status"), "deadline": g("deadline"), "plan_id": g("plan_id"),
-        "level": e.data.get("level").and_then(|l| l.as_str()).map(training::level_name),
+        "level": e.data.get("level").and_then(|l| l.as_str()),
         "trigger": g("trigger"),
     })
 }
@@ -501,12 +528,25 @@ pub struct CorrectionForm {
     note: String,
 }
 
+/// A correction by hand; a refused one shows the file again with the problem beside its field.
 #[post("/files/<id>/correct", data = "<f>")]
-pub async fn file_correct(ctx: PageCtx<'_>, p: crate::auth::Personnel<'_>, id: UserId, f: CsrfForm<CorrectionForm>) -> AppResult<Redirect> {
+pub async fn file_correct(
+    ctx: PageCtx<'_>,
+    p: crate::auth::Personnel<'_>,
+    id: UserId,
+    f: CsrfForm<CorrectionForm>,
+) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let (by, now) = (p.id(), ctx.state.clock.now());
-    let f = f.0;
-    with_db(ctx.state, move |c| training::correct_by_hand(c, id, f.entry_id, &f.note, by, now)).await?;
-    Ok(Redirect::to(format!("/files/{id}")))
+    let CorrectionForm { entry_id, note } = f.0;
+    let n = note.clone();
+    match with_db(ctx.state, move |c| training::correct_by_hand(c, id, entry_id, &n, by, now)).await {
+        Ok(_) => Ok(Either::Right(Redirect::to(format!("/files/{id}")))),
+        Err(e) if e.is_invalid() => {
+            let refused = Refused { form: "correct", entry_id: Some(entry_id), note, errors: ctx.form_lines(&e) };
+            show_file(&ctx, p.0, id, refused).await.map(Either::Left)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[post("/files/<id>/reward", data = "<f>")]
@@ -515,11 +555,18 @@ pub async fn file_reward(
     p: crate::auth::Personnel<'_>,
     id: UserId,
     f: CsrfForm<super::pages::Empty>,
-) -> AppResult<Redirect> {
+) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let (by, now) = (p.id(), ctx.state.clock.now());
     let note = f.0.note.unwrap_or_default();
-    with_db(ctx.state, move |c| training::record_reward(c, id, &note, by, now)).await?;
-    Ok(Redirect::to(format!("/files/{id}")))
+    let n = note.clone();
+    match with_db(ctx.state, move |c| training::record_reward(c, id, &n, by, now)).await {
+        Ok(_) => Ok(Either::Right(Redirect::to(format!("/files/{id}")))),
+        Err(e) if e.is_invalid() => {
+            let refused = Refused { form: "reward", entry_id: None, note, errors: ctx.form_lines(&e) };
+            show_file(&ctx, p.0, id, refused).await.map(Either::Left)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// CSV or XLSX of files: one officer (`user`), a unit and the units under it (`unit`), or the
@@ -535,11 +582,14 @@ pub async fn file_export(
 ) -> AppResult<Either<super::bank_files::Download, Redirect>> {
     let cu = u.clone();
     let Some(export_format) = crate::services::file_export::Format::parse(format) else {
-        return Err(AppError::unprocessable("format: csv or xlsx"));
+        return Err(AppError::problem(ErrorCode::Invalid, Problem::plain("format", "training.export_format", "csv or xlsx")));
     };
     if user.is_none() && unit.is_none() {
         if !(cu.has(Role::Hr) || cu.has(Role::Admin)) {
-            return Err(AppError::forbidden("only HR can export the whole bureau"));
+            return Err(AppError::problem(
+                ErrorCode::Forbidden,
+                Problem::plain("", "training.export_bureau", "only HR can export the whole bureau"),
+            ));
         }
         let (by, now) = (cu.id(), ctx.state.clock.now());
         let id = with_db(ctx.state, move |c| crate::services::jobs::queue_file_export(c, export_format, by, now)).await?;

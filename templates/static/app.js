@@ -88,7 +88,13 @@
       return r.json().catch(function () { return {}; }).then(function (j) {
         var err = (j && j.error) || {};
         if (r.status === 409) { delete queue[qid]; persist(); finish(); return; }
-        if (r.status === 401 || r.status === 403) { showState(qid, "error", msg.refused + (err.message || r.status)); return; }
+        if (r.status === 401 || r.status === 403) {
+          // the reason in the page's language; the API's own message is English
+          var said = { unauthorized: msg.errUnauthorized, forbidden: msg.errForbidden, outside_exam_room: msg.errOutsideExamRoom,
+                       password_change_required: msg.errPasswordChangeRequired }[err.code];
+          showState(qid, "error", msg.refused + (said || err.message || r.status));
+          return;
+        }
         if (r.status === 422 || r.status === 404) { delete queue[qid]; persist(); showState(qid, "error", msg.invalid); return; }
         showState(qid, "queued", msg.queued); // 5xx: keep it and retry
       });

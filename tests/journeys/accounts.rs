@@ -491,3 +491,39 @@ fn the_new_operations_are_in_the_openapi_document_with_the_common_errors() {
         assert_eq!(op["security"][0]["bearer"], json!([]), "{method} {path} needs a token");
     }
 }
+
+#[test]
+fn a_bad_api_token_and_a_bad_unlock_are_refused_in_the_reader_s_language() {
+    use crate::common::{beside, post};
+    let app = TestApp::new();
+    let csrf = app.login_page("admin");
+    let no_name = format!("_csrf={csrf}&name=&days=365");
+    let too_long = format!("_csrf={csrf}&name=HR&days=0");
+    let odd_badge = format!("_csrf={csrf}&badge={}&source=", "9".repeat(300));
+    // Chinese, the default: beside its field on the tokens page, and on the error page
+    let (s, page, _) = post(&app, "/admin/tokens", no_name.clone());
+    assert_eq!(s, Status::Ok);
+    assert_eq!(beside(&page, "name"), Some("名称：必填，最多 100 个字"), "{page}");
+    let (_, page, _) = post(&app, "/admin/tokens", too_long.clone());
+    assert_eq!(beside(&page, "days"), Some("有效天数：应为 1–730"), "{page}");
+    assert_eq!(beside(&page, "name"), None, "{page}");
+    assert!(!page.contains("must be 1–730") && !page.contains("required, at most"), "{page}");
+    let (s, page, _) = post(&app, "/admin/users/locks/unlock", odd_badge.clone());
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert!(page.contains("警号：请使用页面上列出的警号") && !page.contains("as listed on the page"), "{page}");
+    let (s, page) = crate::common::get(&app, "/admin/users/999999");
+    assert_eq!(s, Status::NotFound);
+    assert!(page.contains("没有编号为 999999 的账号"), "{page}");
+    // English for a browser that asks for it (no language cookie yet)
+    let r =
+        app.client.post("/admin/tokens").header(ContentType::Form).header(Header::new("Accept-Language", "en")).body(no_name).dispatch();
+    let page = r.into_string().unwrap();
+    assert_eq!(beside(&page, "name"), Some("Name: required, at most 100 characters"), "{page}");
+    app.client.get("/lang/en").dispatch();
+    let (_, page, _) = post(&app, "/admin/tokens", too_long);
+    assert_eq!(beside(&page, "days"), Some("Valid for (days): 1–730"), "{page}");
+    let (_, page, _) = post(&app, "/admin/users/locks/unlock", odd_badge);
+    assert!(page.contains("Badge: a badge as listed on the page") && !page.contains("请使用页面"), "{page}");
+    // nothing was issued
+    assert!(lawcert::services::hr::tokens(&mut app.conn()).unwrap().is_empty());
+}

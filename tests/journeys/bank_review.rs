@@ -368,7 +368,7 @@ fn an_upheld_challenge_regrades_everyone_who_had_the_question_with_an_audit_trai
     let (s, html, _) =
         post(&app, &format!("/challenges/{cid}"), format!("_csrf={csrf}&decision=accept&answer={key}&reason={}", enc("见条文")));
     assert_eq!(s, Status::Ok);
-    assert!(html.contains("already the key"), "accepting the key itself is refused");
+    assert!(html.contains("这已是本题的标准答案"), "accepting the key itself is refused, in the reader's language");
     let (s, _, _) = post(&app, &format!("/challenges/{cid}"), format!("_csrf={csrf}&decision=accept&answer={wrong}&reason="));
     assert_eq!(s, Status::Ok, "a reason is required");
     let (s, _, _) = post(
@@ -558,4 +558,71 @@ fn item_analysis_flags_a_question_strong_candidates_get_wrong() {
         Some(json!({"name": "平行", "spec": {"parallel": true, "rules": [{"kind": "truefalse", "statute": "people-police-law", "count": 3, "points_centi": 100}]}})),
     );
     assert_eq!(s, Status::Created, "{body}");
+}
+
+#[test]
+fn a_bad_challenge_and_a_bad_decision_are_refused_beside_their_fields_in_the_reader_s_language() {
+    let app = TestApp::new();
+    let (aid, att) = sit_mock(&app, "100001", None);
+    let v0 = att["questions"][0]["id"].as_i64().unwrap();
+    let csrf = app.login_page("100001");
+    let empty = format!("_csrf={csrf}&v={v0}&article=&reason={}", enc("选项表述同样符合条文"));
+    // Chinese, the default: the result page again, the question's form open with what was typed
+    let (s, html, _) = post(&app, &format!("/attempts/{aid}/challenges"), empty.clone());
+    assert_eq!(s, Status::UnprocessableEntity, "refused with the refusal's status");
+    assert_eq!(crate::common::beside(&html, "article"), Some("所依据条文：请写明（最多 60 个字），如 刑法第20条"), "{html}");
+    assert_eq!(crate::common::beside(&html, "reason"), None, "the reason is fine: {html}");
+    assert!(html.contains("选项表述同样符合条文</textarea>") && html.contains("class=\"challenge\" open"), "{html}");
+    assert!(!html.contains("name the article"), "{html}");
+    let (s, html, _) = post(&app, &format!("/attempts/{aid}/challenges"), format!("_csrf={csrf}&v=999999&article=x&reason=y"));
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert!(html.contains("<li>该题不在您的试卷上</li>"), "{html}");
+    // English when the reader reads English
+    app.client.get("/lang/en").dispatch();
+    let (_, html, _) = post(&app, &format!("/attempts/{aid}/challenges"), empty);
+    assert_eq!(
+        crate::common::beside(&html, "article"),
+        Some("Article relied on: name it (at most 60 characters), e.g. 刑法第20条"),
+        "{html}"
+    );
+    let form = format!("_csrf={csrf}&v={v0}&article={}&reason={}", enc("刑法第20条"), enc("题干有歧义"));
+    assert_eq!(post(&app, &format!("/attempts/{aid}/challenges"), form.clone()).0, Status::SeeOther);
+    let (s, html, _) = post(&app, &format!("/attempts/{aid}/challenges"), form);
+    assert_eq!(s, Status::Conflict);
+    assert!(html.contains("<li>you have already challenged this question</li>"), "{html}");
+    logout(&app, &csrf);
+
+    // the trainer's decision
+    app.client.get("/lang/zh").dispatch();
+    let csrf = app.login_page("T0001");
+    let (_, list) = get(&app, "/challenges");
+    let cid = list.split("href=\"/challenges/").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let no_decision = format!("_csrf={csrf}&decision=maybe&answer=&reason={}", enc("见条文"));
+    let impossible = format!("_csrf={csrf}&decision=accept&answer=Z&reason=");
+    let (s, html, _) = post(&app, &format!("/challenges/{cid}"), no_decision.clone());
+    assert_eq!(s, Status::Ok);
+    assert_eq!(crate::common::beside(&html, "decision"), Some("请选择处理决定：维持原答案、增加认可答案或本题作废"), "{html}");
+    assert!(html.contains(">见条文</textarea>"), "what was typed is kept: {html}");
+    let (_, html, _) = post(&app, &format!("/challenges/{cid}"), impossible);
+    assert_eq!(crate::common::beside(&html, "reason"), Some("决定理由：必填，最多 2000 个字，将告知考生"), "{html}");
+    let with_reason = format!("_csrf={csrf}&decision=accept&answer=Z&reason={}", enc("见条文"));
+    let (_, html, _) = post(&app, &format!("/challenges/{cid}"), with_reason.clone());
+    let answer = crate::common::beside(&html, "answer").unwrap_or_default().to_string();
+    assert!(answer.starts_with("认可的答案：“Z”不是本题可能的答案（") && answer.contains("，选项 "), "{html}");
+    assert!(!html.contains("not a possible answer") && !html.contains("give the reason"), "{html}");
+    app.client.get("/lang/en").dispatch();
+    let (_, html, _) = post(&app, &format!("/challenges/{cid}"), no_decision);
+    assert_eq!(
+        crate::common::beside(&html, "decision"),
+        Some("choose a decision: keep the key, also accept an answer, or void the question"),
+        "{html}"
+    );
+    let (_, html, _) = post(&app, &format!("/challenges/{cid}"), with_reason);
+    assert!(
+        crate::common::beside(&html, "answer").unwrap_or_default().starts_with("Answer to accept: “Z” is not a possible answer"),
+        "{html}"
+    );
+    // nothing was decided
+    let open = lawcert::db::models::challenge::find(&mut app.conn(), cid.parse().unwrap()).unwrap().unwrap();
+    assert_eq!(open.status, lawcert::db::models::challenge::status::OPEN);
 }

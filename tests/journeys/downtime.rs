@@ -51,7 +51,7 @@ fn a_proctor_compensates_a_whole_sitting_for_downtime() {
     let local = (since + Duration::hours(8)).format("%Y-%m-%dT%H:%M").to_string();
     let (s, html, _) = post(&app, &format!("/sittings/{sid}/downtime"), format!("_csrf={csrf}&since={local}&minutes=10&reason="));
     assert_eq!(s, Status::Ok, "a reason is required");
-    assert!(html.contains("reason:"), "{html}");
+    assert!(html.contains("<li>原因：请说明原因（最多 500 个字），将记录在案</li>"), "{html}");
     let before = app.clock.now();
     let (s, html, _) = post(
         &app,

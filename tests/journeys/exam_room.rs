@@ -129,14 +129,20 @@ fn a_sitting_with_an_access_code_and_an_allow_list_refuses_starts_without_them()
     assert_eq!(app.client.get(page).remote("10.20.30.8:1".parse().unwrap()).dispatch().status(), Status::Ok);
 }
 
+/// A sitting that flags at three focus events, and 100003's attempt started in its room:
+/// (sitting, 100003's token, attempt).
+fn started_in_flagging_room(app: &TestApp) -> (i64, String, i64) {
+    let sid = sitting(app, json!({"fullscreen": true, "max_events": 3, "on_limit": "flag"}));
+    let tok = app.token("100003");
+    let (s, att) = start(app, &tok, sid, "10.0.0.3", None);
+    assert_eq!(s, Status::Created);
+    (sid, tok, att["attempt_id"].as_i64().unwrap())
+}
+
 #[test]
 fn the_proctor_sees_focus_loss_events_and_gives_extra_time_with_a_reason() {
     let app = TestApp::new();
-    let sid = sitting(&app, json!({"fullscreen": true, "max_events": 3, "on_limit": "flag"}));
-    let tok = app.token("100003");
-    let (s, att) = start(&app, &tok, sid, "10.0.0.3", None);
-    assert_eq!(s, Status::Created);
-    let aid = att["attempt_id"].as_i64().unwrap();
+    let (sid, tok, aid) = started_in_flagging_room(&app);
     let (s, body) = app.api("POST", &format!("/api/v1/attempts/{aid}/events"), &tok, Some(json!({"kind": "peeking"})));
     assert_eq!(s, Status::UnprocessableEntity, "{body}");
     for (i, kind) in ["focus_loss", "fullscreen_exit", "focus_loss"].iter().enumerate() {
@@ -196,4 +202,55 @@ fn a_sitting_can_submit_at_the_event_limit() {
     assert_eq!(a.submit_kind.as_deref(), Some("forced"));
     let (s, _) = app.api("POST", &format!("/api/v1/attempts/{aid}/events"), &tok, Some(json!({"kind": "focus_loss"})));
     assert_eq!(s, Status::Conflict, "no events on a submitted attempt");
+}
+
+#[test]
+fn a_refused_proctor_action_says_why_in_the_reader_s_language() {
+    let app = TestApp::new();
+    let (sid, tok, aid) = started_in_flagging_room(&app);
+    // the API's body stays in English, word for word
+    let (s, body) = app.api("POST", &format!("/api/v1/attempts/{aid}/events"), &tok, Some(json!({"kind": "peeking"})));
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert_eq!(body["error"]["message"], "kind: one of focus_loss, fullscreen_exit", "{body}");
+    assert_eq!(body["error"]["fields"], json!([]), "{body}");
+    let deadline = lawcert::db::models::exam::find_attempt(&mut app.conn(), aid).unwrap().unwrap().deadline;
+    let csrf = app.login_page("T0001");
+    let post = |path: &str, body: String| {
+        let r = app.client.post(format!("/sittings/{sid}/{path}")).header(ContentType::Form).body(body).dispatch();
+        (r.status(), r.into_string().unwrap())
+    };
+    let no_reason = format!("_csrf={csrf}&attempt_id={aid}&minutes=10&reason=");
+    let too_long = format!("_csrf={csrf}&attempt_id={aid}&minutes=500&reason=%E6%96%AD%E7%94%B5");
+    let still_open = format!("_csrf={csrf}&attempt_id={aid}&minutes=10&reason=%E6%96%AD%E7%94%B5");
+    let bad_since = format!("_csrf={csrf}&since=yesterday&minutes=10&reason=%E6%96%AD%E7%94%B5");
+    // Chinese, the default: the real reason from the catalogue, on the proctor page
+    let (s, html) = post("extra-time", no_reason.clone());
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("<li>原因：请说明原因（最多 500 个字），将记录在案</li>"), "{html}");
+    let (_, html) = post("extra-time", too_long.clone());
+    assert!(html.contains("<li>分钟数：应为 1–240</li>"), "{html}");
+    let (s, html) = post("reopen", still_open.clone());
+    assert_eq!(s, Status::Ok, "a conflict is said on the page too");
+    assert!(html.contains("<li>该答卷仍在作答中：请改用“延长时间”</li>"), "{html}");
+    let (_, html) = post("downtime", bad_since.clone());
+    assert_eq!(
+        crate::common::beside(&html, "since"),
+        Some("故障开始时间：请填写故障开始的日期和时间（YYYY-MM-DD HH:MM）"),
+        "beside its field: {html}"
+    );
+    assert!(!html.contains("say why") && !html.contains("give extra time instead") && !html.contains("when the outage began"), "{html}");
+    // English when the reader reads English
+    app.client.get("/lang/en").dispatch();
+    let (_, html) = post("extra-time", no_reason);
+    assert!(html.contains("<li>Reason: say why (at most 500 characters); it is recorded</li>"), "{html}");
+    let (_, html) = post("extra-time", too_long);
+    assert!(html.contains("<li>Minutes: 1–240</li>"), "{html}");
+    let (_, html) = post("reopen", still_open);
+    assert!(html.contains("<li>the attempt is still open: give extra time instead</li>"), "{html}");
+    let (_, html) = post("downtime", bad_since);
+    assert!(crate::common::beside(&html, "since").is_some_and(|m| m.starts_with("Outage began at:")), "{html}");
+    assert!(!html.contains("请说明原因") && !html.contains("仍在作答中"), "{html}");
+    // nothing changed
+    let a = lawcert::db::models::exam::find_attempt(&mut app.conn(), aid).unwrap().unwrap();
+    assert_eq!((a.deadline, a.submitted_at), (deadline, None));
 }

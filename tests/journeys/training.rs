@@ -764,6 +764,20 @@ fn an_overdue_plan_reaches_the_unit_leader_or_hr_who_acknowledge_extend_or_refer
     );
     assert_eq!(s, Status::Ok);
     assert!(page.contains("政工（人事）部门是最后一级"), "{page}");
+    // the same refusals in English for a reader of English, each problem beside its field
+    app.client.get("/lang/en").dispatch();
+    let (_, page, _) = post(
+        &app,
+        &format!("/remedial/escalations/{}/act", third.id),
+        format!("_csrf={csrf}&action=refer&reason={}&deadline=", enc("再上报一级看看")),
+    );
+    assert!(page.contains("<li>HR is the last level: acknowledge or extend the plan instead</li>"), "{page}");
+    let (_, page, _) =
+        post(&app, &format!("/remedial/escalations/{}/act", third.id), format!("_csrf={csrf}&action=extend&reason=&deadline=soon"));
+    assert_eq!(beside(&page, "reason"), Some("give a reason of 5 to 500 characters"), "{page}");
+    assert_eq!(beside(&page, "deadline"), Some("a date such as 2027-01-15"), "{page}");
+    assert!(!page.contains("请填写") && !page.contains("<li>reason:"), "{page}");
+    app.client.get("/lang/zh").dispatch();
     let (s, _, _) =
         post(&app, &format!("/remedial/escalations/{}/act", e_lone.id), format!("_csrf={csrf}&action=acknowledge&reason=&deadline="));
     assert_eq!(s, Status::SeeOther);
@@ -1084,4 +1098,57 @@ fn a_practice_choice_that_cannot_be_met_is_refused_in_the_reader_s_language() {
     assert_eq!(detail(&page).as_deref(), Some("choose a statute, a level, your weak areas or your wrong-answer book"), "{page}");
     let (_, page, _) = post(&app, "/practice", format!("_csrf={csrf}&mode=statute&filter=no-such-law"));
     assert_eq!(detail(&page).as_deref(), Some("no live questions match this choice"), "{page}");
+}
+
+#[test]
+fn a_bad_referral_and_a_bad_file_note_are_refused_beside_their_fields_in_the_reader_s_language() {
+    let app = TestApp::new();
+    let officer = free_officer(&app);
+    let csrf = app.login_page("T0001");
+    let short = format!("_csrf={csrf}&badge={}&reason=abc", officer.badge);
+    let unknown = format!("_csrf={csrf}&badge=ZZ9999&reason={}", enc("案件考评：取证不规范"));
+    // Chinese, the default: each problem beside its field, what was typed kept
+    let (s, page, _) = post(&app, "/remedial/refer", short);
+    assert_eq!(s, Status::Ok);
+    assert_eq!(beside(&page, "reason"), Some("原因：请说明推荐该民警参加培训的原因（5–500 个字）"), "{page}");
+    assert!(page.contains(">abc</textarea>"), "what was typed is kept: {page}");
+    let (_, page, _) = post(&app, "/remedial/refer", unknown);
+    assert_eq!(beside(&page, "badge"), Some("警号：没有警号为“ZZ9999”的民警"), "{page}");
+    assert!(!page.contains("no officer") && !page.contains("say why"), "{page}");
+    // a second referral of an officer with an open plan: a conflict, said above the form
+    refer(&app, &officer.badge);
+    let twice = format!("_csrf={}&badge={}&reason={}", form_csrf_of(&app), officer.badge, enc("再次推荐：执法记录仪未开启"));
+    let (s, page, _) = post(&app, "/remedial/refer", twice);
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains(&format!("<li>{} 已有进行中的培训计划</li>", officer.badge)), "{page}");
+    // HR's corrections and rewards on a training file
+    let entries = tr_db::entries_of(&mut app.conn(), officer.id).unwrap().len();
+    let hr = app.login_page("H0001");
+    let reward = format!("_csrf={hr}&note=x");
+    let correction = format!("_csrf={hr}&entry_id=999999&note={}", enc("考试日期录入有误"));
+    let (s, page, _) = post(&app, &format!("/files/{}/reward", officer.id), reward.clone());
+    assert_eq!(s, Status::Ok, "the file again, not an error page");
+    assert_eq!(beside(&page, "note"), Some("奖励内容：请写明（2–1000 个字）"), "{page}");
+    let (_, page, _) = post(&app, &format!("/files/{}/correct", officer.id), correction.clone());
+    assert_eq!(beside(&page, "entry_id"), Some("被更正的记录编号：本档案中没有这条记录"), "{page}");
+    assert_eq!(beside(&page, "note"), None, "the note is fine: {page}");
+    assert!(page.contains("考试日期录入有误</textarea>") && page.contains("value=\"999999\""), "what was typed is kept: {page}");
+    assert!(!page.contains("no such entry") && !page.contains("describe the reward"), "{page}");
+    // English when the reader reads English
+    app.client.get("/lang/en").dispatch();
+    let (_, page, _) = post(&app, &format!("/files/{}/reward", officer.id), reward);
+    assert_eq!(beside(&page, "note"), Some("Reward: describe it (2–1000 characters)"), "{page}");
+    let (_, page, _) = post(&app, &format!("/files/{}/correct", officer.id), correction);
+    assert_eq!(beside(&page, "entry_id"), Some("Entry number: there is no such entry in this file"), "{page}");
+    let csrf = app.login_page("T0001");
+    let (_, page, _) = post(&app, "/remedial/refer", format!("_csrf={csrf}&badge={}&reason=abc", officer.badge));
+    assert_eq!(beside(&page, "reason"), Some("Reason: say why the officer is referred (5–500 characters)"), "{page}");
+    assert!(!page.contains("请说明推荐"), "{page}");
+    // nothing was stored
+    assert_eq!(tr_db::entries_of(&mut app.conn(), officer.id).unwrap().len(), entries);
+}
+
+/// The CSRF token of the signed-in session, from the home page's first form.
+fn form_csrf_of(app: &TestApp) -> String {
+    crate::common::form_csrf(&get(app, "/").1)
 }

@@ -377,3 +377,27 @@ fn an_overloaded_server_s_503_is_retried_and_the_answer_is_finally_saved() {
         "nothing left to send"
     );
 }
+
+#[test]
+#[ignore = "needs Chromium, chromedriver and axe-core: run .ci/browser-tests"]
+fn a_save_refused_because_the_session_ended_says_why_in_the_page_s_language() {
+    let (_app, b) = start();
+    login(&b, "100006");
+    nav(&b, "/exams");
+    let rows = b.find_all("table.list tbody tr");
+    let mock = rows.iter().find(|r| r.text().contains("模拟考试：执法基础知识")).expect("the demo's open mock exam is listed");
+    let href = mock.find("a").attr("href").expect("a link to the exam");
+    drop(rows);
+    b.click_and_load(&format!("table.list a[href='{href}']"));
+    b.click_and_load("form[action$='/start'] button.primary");
+    b.wait_path("/attempts/");
+    let online = msg(&b, "online");
+    b.wait_until("the page to report it is online", |b| (b.text("#net") == online).then_some(()));
+    // the session ends while the page is open; the next save is refused with 401
+    b.delete_cookies();
+    let (qid, _, _) = answer(&b, 0, 1);
+    let expected = format!("{}{}", msg(&b, "refused"), msg(&b, "err-unauthorized"));
+    assert!(expected.contains("登录已过期"), "the page's own Chinese sentence: {expected}");
+    wait_state(&b, &qid, &expected);
+    assert!(!b.text(&format!("#q{qid} .save-state")).contains("sign in"), "no English from the API");
+}

@@ -319,6 +319,12 @@ impl Browser {
         });
     }
 
+    /// Deletes every cookie of the current page's site (the session ends for this browser, as
+    /// when it expires or is revoked).
+    pub fn delete_cookies(&self) {
+        self.cmd("DELETE", "/cookie", None);
+    }
+
     /// Saves the viewport as a PNG.
     pub fn screenshot(&self, path: &Path) {
         let b64 = self.cmd("GET", "/screenshot", None);
