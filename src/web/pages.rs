@@ -253,11 +253,13 @@ impl<'r, T: FromForm<'r> + Send + 'static> FromData<'r> for CsrfForm<T> {
         match Form::<rocket::form::Lenient<T>>::parse_iter(fields) {
             Ok(v) => DataOutcome::Success(CsrfForm(v.into_inner())),
             Err(errs) => {
+                // Rocket's sentences are English: a page says the refusal from the catalogue
                 let e = AppError::invalid(
                     errs.iter()
                         .map(|e| FieldError::new(e.name.as_ref().map(|n| n.to_string()).unwrap_or_default(), e.kind.to_string()))
                         .collect(),
-                );
+                )
+                .localized("request_refusal.field_unreadable", json!({}));
                 req.local_cache(|| Some(e.clone()));
                 DataOutcome::Error((Status::UnprocessableEntity, e))
             }

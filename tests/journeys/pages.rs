@@ -590,4 +590,9 @@ fn a_refusal_page_says_its_reason_in_the_reader_s_language_and_no_english_beside
     let r = app.client.get("/jobs/999999").cookie(en).dispatch();
     assert_eq!(r.status(), Status::NotFound);
     assert!(r.into_string().unwrap().contains("job 999999"));
+    // a form field that cannot be read as its type: the catalogue's sentence, not Rocket's
+    let csrf = app.login_page("T0001");
+    let (s, zh, _) = post(&app, "/bank/1/approve", format!("_csrf={csrf}&revision=abc"));
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert!(zh.contains("有一项填写的值无法识别") && !zh.contains("invalid digit"), "{zh}");
 }
