@@ -31,6 +31,23 @@ fn wait_state(b: &Browser, qid: &str, text: &str) {
     b.wait_until(&format!("question {qid} to say {text:?}"), |b| (b.text(&css) == text).then_some(()));
 }
 
+/// Signs `badge` in, opens the demo's mock exam from the exam list and starts it; returns the
+/// attempt's id once the page's script reports it is online.
+fn start_demo_mock(b: &Browser, badge: &str) -> String {
+    login(b, badge);
+    nav(b, "/exams");
+    let rows = b.find_all("table.list tbody tr");
+    let mock = rows.iter().find(|r| r.text().contains("模拟考试：执法基础知识")).expect("the demo's open mock exam is listed");
+    let href = mock.find("a").attr("href").expect("a link to the exam");
+    drop(rows);
+    b.click_and_load(&format!("table.list a[href='{href}']"));
+    b.click_and_load("form[action$='/start'] button.primary");
+    let aid = b.wait_path("/attempts/").trim_start_matches("/attempts/").to_string();
+    let online = msg(b, "online");
+    b.wait_until("the page to report it is online", |b| (b.text("#net") == online).then_some(()));
+    aid
+}
+
 /// The server's view of the attempt's saved answers: question id → choices.
 fn saved(app: &super::App, token: &str, aid: &str) -> std::collections::HashMap<String, Vec<String>> {
     let att = app.api_get(token, &format!("/api/v1/attempts/{aid}"));
@@ -185,16 +202,7 @@ fn officer_sits_the_mock_exam_through_a_reload_and_a_network_outage() {
 #[ignore = "needs Chromium: run by .ci/browser-tests"]
 fn the_exam_page_works_from_the_keyboard() {
     let (app, b) = start();
-    login(&b, "100006");
-    nav(&b, "/exams");
-    let rows = b.find_all("table.list tbody tr");
-    let mock = rows.iter().find(|r| r.text().contains("模拟考试：执法基础知识")).expect("the mock exam is listed");
-    let href = mock.find("a").attr("href").expect("a link to the exam");
-    b.click_and_load(&format!("table.list a[href='{href}']"));
-    b.click_and_load("form[action$='/start'] button.primary");
-    let aid = b.wait_path("/attempts/").trim_start_matches("/attempts/").to_string();
-    let online = msg(&b, "online");
-    b.wait_until("the page to be online", |b| (b.text("#net") == online).then_some(()));
+    let aid = start_demo_mock(&b, "100006");
     let saved_text = msg(&b, "saved");
     // focus lands on the first question without choosing anything
     b.execute("document.querySelector('fieldset.question .options input').focus()", vec![]);
@@ -382,17 +390,7 @@ fn an_overloaded_server_s_503_is_retried_and_the_answer_is_finally_saved() {
 #[ignore = "needs Chromium, chromedriver and axe-core: run .ci/browser-tests"]
 fn a_save_refused_because_the_session_ended_says_why_in_the_page_s_language() {
     let (_app, b) = start();
-    login(&b, "100006");
-    nav(&b, "/exams");
-    let rows = b.find_all("table.list tbody tr");
-    let mock = rows.iter().find(|r| r.text().contains("模拟考试：执法基础知识")).expect("the demo's open mock exam is listed");
-    let href = mock.find("a").attr("href").expect("a link to the exam");
-    drop(rows);
-    b.click_and_load(&format!("table.list a[href='{href}']"));
-    b.click_and_load("form[action$='/start'] button.primary");
-    b.wait_path("/attempts/");
-    let online = msg(&b, "online");
-    b.wait_until("the page to report it is online", |b| (b.text("#net") == online).then_some(()));
+    start_demo_mock(&b, "100006");
     // the session ends while the page is open; the next save is refused with 401
     b.delete_cookies();
     let (qid, _, _) = answer(&b, 0, 1);
