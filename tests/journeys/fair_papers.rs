@@ -466,3 +466,34 @@ fn a_plan_whose_blueprint_can_no_longer_draw_holds_up_only_itself() {
     assert!(!plans.contains(&a["id"].as_i64()), "the old blueprint drew no sitting");
     assert!(plans.contains(&b["id"].as_i64()), "the other plan's sitting was created");
 }
+
+/// Two writers recording the same closed sitting's exposure at once (the dated sweep and a
+/// caller): the second, which PostgreSQL makes wait on the first's uncommitted row, writes
+/// nothing and does not fail. (Check-then-insert failed here with a duplicate key.)
+#[test]
+fn two_writers_recording_one_sitting_s_exposure_at_once_record_it_once() {
+    use lawcert::db::models::exposure as ex_db;
+    let db = crate::common::fresh_database();
+    let clock = std::sync::Arc::new(lawcert::clock::Clock::default());
+    let pool = crate::common::bare_pool(&db, &clock);
+    let now = Utc::now().naive_utc();
+    let sid = *ex_db::closed_unrecorded(&mut pool.get().unwrap(), now).unwrap().first().expect("the demo has closed sittings");
+    let (first_in, go) = std::sync::mpsc::channel();
+    let first = {
+        let pool = pool.clone();
+        std::thread::spawn(move || {
+            lawcert::db::write_tx(&mut pool.get().unwrap(), |c| {
+                let wrote = ex_db::record(c, sid, 3, &[], now)?;
+                first_in.send(()).unwrap();
+                // hold the transaction open while the second writer arrives
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                Ok::<_, diesel::result::Error>(wrote)
+            })
+        })
+    };
+    go.recv().unwrap();
+    let second = lawcert::db::write_tx(&mut pool.get().unwrap(), |c| ex_db::record(c, sid, 5, &[], now));
+    assert_eq!(first.join().unwrap(), Ok(true));
+    assert_eq!(second, Ok(false), "the second writer finds it recorded");
+    assert_eq!(ex_db::recorded(&mut pool.get().unwrap(), sid).unwrap(), Some(3), "the first writer's count stands");
+}
