@@ -241,7 +241,7 @@ impl Drop for Db {
 /// What seeding made: the sitting, every candidate's badge, the tokens minted for candidates
 /// who do not sign in over HTTP, the papers prepared (and seconds taken), and the stored hash.
 struct Seeded {
-    sitting: i64,
+    sitting: lawcert::domain::ids::SittingId,
     badges: Vec<String>,
     minted: Vec<String>,
     prepared: usize,
@@ -502,7 +502,15 @@ async fn closed_loop(ctx: &Arc<SaveCtx>, started: &Arc<Vec<(String, Paper)>>, wo
 
 /// One candidate starts (`POST /api/v1/sittings/{id}/attempts`): their paper, the latency
 /// recorded, or the error counted.
-async fn start_one(c: &reqwest::Client, base: &str, sid: i64, tok: &str, server: usize, lat: &Mutex<Lat>, errs: &Errors) -> Option<Paper> {
+async fn start_one(
+    c: &reqwest::Client,
+    base: &str,
+    sid: lawcert::domain::ids::SittingId,
+    tok: &str,
+    server: usize,
+    lat: &Mutex<Lat>,
+    errs: &Errors,
+) -> Option<Paper> {
     let t = Instant::now();
     let r = c.post(format!("{base}/api/v1/sittings/{sid}/attempts")).bearer_auth(tok).send().await;
     let r = match r {

@@ -22,6 +22,7 @@
 //!
 //! No output ever holds NaN: an undefined statistic is `None`, and an empty mean is 0.
 
+use crate::domain::ids::VersionId;
 use serde::Serialize;
 
 /// One candidate's answer to one item.
@@ -38,7 +39,7 @@ pub struct ItemResponse {
 /// One item (question version) of the sitting with every response it received.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ItemInput {
-    pub version_id: i64,
+    pub version_id: VersionId,
     /// e.g. ['A','B','C','D'] or ['T','F'].
     pub option_ids: Vec<char>,
     /// Correct option ids, e.g. "B" or "ACD".
@@ -91,7 +92,7 @@ pub struct OptionCount {
 /// Statistics of one item over the candidates who were shown it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ItemStats {
-    pub version_id: i64,
+    pub version_id: VersionId,
     /// Responses counted, blanks included.
     pub n: u32,
     pub blank: u32,
@@ -477,7 +478,7 @@ mod tests {
     /// An item scored all-or-nothing against `key`, one response per listed candidate.
     fn exact_item(id: i64, options: &str, key: &str, choices: &[(usize, &str)]) -> ItemInput {
         ItemInput {
-            version_id: id,
+            version_id: VersionId(id),
             option_ids: options.chars().collect(),
             key: key.into(),
             max_points: 1.0,
@@ -558,7 +559,7 @@ mod tests {
         // (key BCD, 3 pts) with a subset scoring in proportion, any wrong option scoring 0.
         let resp = |c: usize, chosen: &str, credit: f64| ItemResponse { candidate: c, chosen: chosen.into(), credit };
         let item = |id, options: &str, key: &str, max_points, responses| ItemInput {
-            version_id: id,
+            version_id: VersionId(id),
             option_ids: options.chars().collect(),
             key: key.into(),
             max_points,
@@ -754,7 +755,7 @@ mod tests {
         // Everyone the same score (3.3, though 1.1 + 2.2 is 3.3000000000000003 in floats).
         let resp = |c, credit| ItemResponse { candidate: c, chosen: "A".into(), credit };
         let item = |id, max_points, credits: &[f64]| ItemInput {
-            version_id: id,
+            version_id: VersionId(id),
             option_ids: vec!['A', 'B'],
             key: "A".into(),
             max_points,

@@ -40,6 +40,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::bank::{Level, QuestionKind};
+use super::ids::VersionId;
 use super::validation::Problem;
 
 /// The ability (logits) at which a paper's expected score is computed: the origin of the
@@ -212,7 +213,7 @@ pub fn split_points(total: i64, n: usize) -> Vec<i64> {
 /// A candidate question version as the pool builder sees it.
 #[derive(Clone, Debug)]
 pub struct PoolCandidate {
-    pub version_id: i64,
+    pub version_id: VersionId,
     pub kind: QuestionKind,
     pub statute: String,
     pub difficulty: i32,
@@ -243,7 +244,7 @@ impl PoolCandidate {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolEntry {
     /// Question version ids (one for a plain question, all items for a case group).
-    pub v: Vec<i64>,
+    pub v: Vec<VersionId>,
     /// Number of options per version (0 for true/false), for shuffling without a lookup.
     pub n: Vec<u8>,
     /// Expected share of the entry's points in thousandths ([`PoolCandidate::expected_share`];
@@ -468,7 +469,7 @@ impl Pool {
     /// checks against the tolerance. `None` when an item is not in the pool or its entry has no
     /// f (format 0 pools without parallel rules).
     pub fn expected_x(&self, paper: &Paper) -> Option<i64> {
-        let mut f: std::collections::HashMap<i64, u16> = Default::default();
+        let mut f: std::collections::HashMap<VersionId, u16> = Default::default();
         for e in self.rules.iter().flat_map(|r| &r.entries) {
             for v in &e.v {
                 f.insert(*v, e.f?);
@@ -547,7 +548,7 @@ fn lay_out(picked: &[(&PoolRule, &PoolEntry)], rng: &mut ChaCha8Rng) -> Paper {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaperItem {
     /// Question version id.
-    pub v: i64,
+    pub v: VersionId,
     /// Display order of option ids (e.g. "CADB"); empty for true/false.
     pub o: String,
     /// Points, in hundredths.
@@ -567,7 +568,7 @@ impl Paper {
 }
 
 /// Item exposure of some papers: on how many of them each question version appeared.
-pub fn count_exposure<'a>(papers: impl IntoIterator<Item = &'a Paper>) -> std::collections::HashMap<i64, u32> {
+pub fn count_exposure<'a>(papers: impl IntoIterator<Item = &'a Paper>) -> std::collections::HashMap<VersionId, u32> {
     let mut counts = std::collections::HashMap::new();
     for p in papers {
         for i in &p.items {
@@ -757,7 +758,7 @@ mod tests {
 
     fn cand(id: i64, kind: QuestionKind, statute: &str, difficulty: i32) -> PoolCandidate {
         PoolCandidate {
-            version_id: id,
+            version_id: VersionId(id),
             kind,
             statute: statute.into(),
             difficulty,
@@ -806,14 +807,14 @@ mod tests {
     #[test]
     fn rules_partition_the_pool() {
         let pool = build_pool(&spec(), &candidates()).unwrap();
-        let r0: Vec<i64> = pool.rules[0].entries.iter().map(|e| e.v[0]).collect();
-        let r1: Vec<i64> = pool.rules[1].entries.iter().map(|e| e.v[0]).collect();
+        let r0: Vec<i64> = pool.rules[0].entries.iter().map(|e| e.v[0].0).collect();
+        let r1: Vec<i64> = pool.rules[1].entries.iter().map(|e| e.v[0].0).collect();
         assert_eq!(r0, vec![1, 2, 3, 4, 5]);
         assert_eq!(r1, vec![6, 7, 8, 9], "rule 2 must not reuse rule 1's questions");
-        let tf: Vec<i64> = pool.rules[2].entries.iter().map(|e| e.v[0]).collect();
+        let tf: Vec<i64> = pool.rules[2].entries.iter().map(|e| e.v[0].0).collect();
         assert_eq!(tf, vec![10, 12], "difficulty filter");
         assert_eq!(pool.rules[3].entries.len(), 2);
-        assert_eq!(pool.rules[3].entries[0].v, vec![20, 21, 22]);
+        assert_eq!(pool.rules[3].entries[0].v, vec![VersionId(20), VersionId(21), VersionId(22)]);
     }
 
     #[test]
@@ -843,7 +844,7 @@ mod tests {
         let pool = build_pool(&spec(), &candidates()).unwrap();
         for seed in 0..200 {
             let p = draw(&pool, seed);
-            let ids: Vec<i64> = p.items.iter().map(|i| i.v).collect();
+            let ids: Vec<i64> = p.items.iter().map(|i| i.v.0).collect();
             let set: std::collections::HashSet<i64> = ids.iter().copied().collect();
             assert_eq!(set.len(), ids.len());
             let case = &ids[7..];
@@ -851,7 +852,7 @@ mod tests {
             for item in &p.items {
                 let mut o: Vec<char> = item.o.chars().collect();
                 o.sort();
-                let expected: &[char] = if (10..=13).contains(&item.v) { &[] } else { &['A', 'B', 'C', 'D'] };
+                let expected: &[char] = if (10..=13).contains(&item.v.0) { &[] } else { &['A', 'B', 'C', 'D'] };
                 assert_eq!(o, expected);
             }
         }
@@ -867,7 +868,7 @@ mod tests {
         let mean = |spec: &BlueprintSpec, seed: u64| {
             let pool = build_pool(spec, &cands).unwrap();
             let p = draw(&pool, seed);
-            p.items.iter().map(|i| cands[i.v as usize].facility.unwrap()).sum::<f64>() / p.items.len() as f64
+            p.items.iter().map(|i| cands[i.v.0 as usize].facility.unwrap()).sum::<f64>() / p.items.len() as f64
         };
         let means = |spec: &BlueprintSpec| (0..300).map(|s| mean(spec, s)).collect::<Vec<f64>>();
         let sd = |v: &[f64]| {
@@ -1053,7 +1054,7 @@ mod tests {
             let (mut worn, mut fresh) = (0, 0);
             for seed in 0..1000 {
                 for item in draw(&pool, seed).items {
-                    if item.v % 2 == 0 {
+                    if item.v.0 % 2 == 0 {
                         worn += 1
                     } else {
                         fresh += 1
@@ -1067,7 +1068,7 @@ mod tests {
         // equal exposure: no preference
         let even: Vec<PoolCandidate> = (0..20).map(|i| PoolCandidate { exposure: 7, ..cand(i, QuestionKind::Single, "a", 2) }).collect();
         let pool = build_pool(&BlueprintSpec { rules: vec![rule], ..BlueprintSpec::default() }, &even).unwrap();
-        let first_half: usize = (0..1000).map(|s| draw(&pool, s).items.iter().filter(|i| i.v < 10).count()).sum();
+        let first_half: usize = (0..1000).map(|s| draw(&pool, s).items.iter().filter(|i| i.v.0 < 10).count()).sum();
         assert!((2250..=2750).contains(&first_half), "{first_half}");
     }
 

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use proptest::prelude::*;
 
 use super::bank::{Level, QuestionKind, OPTION_LETTERS};
+use super::ids::VersionId;
 use super::item_stats::{prior_facility, strata};
 use super::paper::*;
 
@@ -39,7 +40,7 @@ fn question(kinds: Vec<QuestionKind>) -> impl Strategy<Value = PoolCandidate> {
         0u32..=300,
     )
         .prop_map(|((kind, statute, difficulty, levels, facility, extra), calibrated, exposure)| PoolCandidate {
-            version_id: 0,
+            version_id: VersionId(0),
             kind,
             statute,
             difficulty,
@@ -77,7 +78,7 @@ fn bank() -> impl Strategy<Value = Vec<PoolCandidate>> {
                 }
             }
             for (i, c) in bank.iter_mut().enumerate() {
-                c.version_id = 1 + 3 * i as i64;
+                c.version_id = VersionId(1 + 3 * i as i64);
             }
             Just(bank).prop_shuffle()
         })
@@ -139,13 +140,13 @@ fn per_mille(f: f64) -> u16 {
 
 /// Checks a pool built for `spec` from `bank`.
 fn check_pool(spec: &BlueprintSpec, bank: &[PoolCandidate], pool: &Pool) -> Result<(), TestCaseError> {
-    let by_id: HashMap<i64, &PoolCandidate> = bank.iter().map(|c| (c.version_id, c)).collect();
+    let by_id: HashMap<VersionId, &PoolCandidate> = bank.iter().map(|c| (c.version_id, c)).collect();
     let groups = case_groups(bank);
     prop_assert_eq!(pool.rules.len(), spec.rules.len());
     prop_assert_eq!(pool.format, POOL_FORMAT);
     prop_assert_eq!(pool.fit.is_some(), spec.tolerance_permille.is_some());
     // where each version went: (rule index)
-    let mut placed: HashMap<i64, usize> = HashMap::new();
+    let mut placed: HashMap<VersionId, usize> = HashMap::new();
     for (r, (rule, pr)) in spec.rules.iter().zip(&pool.rules).enumerate() {
         prop_assert_eq!((pr.count, pr.points_centi, pr.parallel), (rule.count, rule.points_centi, spec.parallel));
         prop_assert!(pr.entries.len() >= rule.count as usize, "rule {} has {} entries for {}", r + 1, pr.entries.len(), rule.count);
@@ -175,7 +176,7 @@ fn check_pool(spec: &BlueprintSpec, bank: &[PoolCandidate], pool: &Pool) -> Resu
                 None => {
                     let case = by_id[&e.v[0]].case.ok_or_else(|| TestCaseError::fail("a plain question in a case rule"))?.0;
                     let group = &groups[&case];
-                    let ids: Vec<i64> = group.iter().map(|c| c.version_id).collect();
+                    let ids: Vec<VersionId> = group.iter().map(|c| c.version_id).collect();
                     prop_assert_eq!(&e.v, &ids, "case {} must be whole and in position order", case);
                     prop_assert!(group.iter().any(|c| filters_match(rule, c)), "no item of case {} matches rule {}", case, r + 1);
                     prop_assert!(e.f.is_some());
@@ -217,7 +218,7 @@ fn check_pool(spec: &BlueprintSpec, bank: &[PoolCandidate], pool: &Pool) -> Resu
 /// Checks a paper drawn from `pool`.
 fn check_paper(pool: &Pool, paper: &Paper) -> Result<(), TestCaseError> {
     // version → (rule, entry)
-    let mut home: HashMap<i64, (usize, usize)> = HashMap::new();
+    let mut home: HashMap<VersionId, (usize, usize)> = HashMap::new();
     for (r, rule) in pool.rules.iter().enumerate() {
         for (i, e) in rule.entries.iter().enumerate() {
             for v in &e.v {
@@ -225,7 +226,7 @@ fn check_paper(pool: &Pool, paper: &Paper) -> Result<(), TestCaseError> {
             }
         }
     }
-    let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
+    let ids: Vec<VersionId> = paper.items.iter().map(|i| i.v).collect();
     prop_assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len(), "a question twice on one paper: {:?}", ids);
     let mut at = 0;
     for (r, rule) in pool.rules.iter().enumerate() {
@@ -237,7 +238,7 @@ fn check_paper(pool: &Pool, paper: &Paper) -> Result<(), TestCaseError> {
             prop_assert_eq!(hr, r, "rule {}'s items must come in the rule's place", r + 1);
             let entry = &rule.entries[i];
             // a whole entry (a case group with its items in order), at the rule's points
-            let got: Vec<i64> = paper.items[at..].iter().take(entry.v.len()).map(|i| i.v).collect();
+            let got: Vec<VersionId> = paper.items[at..].iter().take(entry.v.len()).map(|i| i.v).collect();
             prop_assert_eq!(&got, &entry.v, "entry split or reordered");
             // the entry's points, split over its items
             let shares = split_points(rule.points_centi, entry.v.len());

@@ -1,6 +1,7 @@
 //! An officer's own record of answers (exams whose answers were released, and practice): where
 //! they are weak, and the wrong-answer book (错题本).
 
+use crate::domain::ids::VersionId;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDateTime;
@@ -10,7 +11,7 @@ use serde::Serialize;
 #[derive(Clone, Debug)]
 pub struct Outcome {
     pub question_id: i64,
-    pub version_id: i64,
+    pub version_id: VersionId,
     pub statute: String,
     pub correct: bool,
     pub at: NaiveDateTime,
@@ -50,7 +51,7 @@ pub fn weakest(outcomes: &[Outcome], n: usize, min_answers: usize) -> Vec<String
 pub struct WrongEntry {
     pub question_id: i64,
     /// The version last answered wrongly (the one to show).
-    pub version_id: i64,
+    pub version_id: VersionId,
     pub statute: String,
     pub times_wrong: usize,
     pub last_wrong: NaiveDateTime,
@@ -89,7 +90,7 @@ mod tests {
 
     fn o(q: i64, statute: &str, correct: bool, minute: u32) -> Outcome {
         let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap().and_hms_opt(8, minute, 0).unwrap();
-        Outcome { question_id: q, version_id: q * 10, statute: statute.into(), correct, at }
+        Outcome { question_id: q, version_id: VersionId(q * 10), statute: statute.into(), correct, at }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! live). Filtered by
 //! statute, a case group is exported whole when any of its items cites that statute.
 
+use crate::domain::ids::VersionId;
 use std::collections::HashMap;
 
 use crate::db::models::bank as bank_db;
@@ -24,8 +25,8 @@ pub fn export(conn: &mut DbConn, format: Format, statute: Option<&str>) -> AppRe
         .into_iter()
         .filter(|(q, v)| statute.is_none_or(|s| v.statute_code == s) || q.case_id.is_some_and(|c| cases_hit.contains(&c)))
         .collect();
-    let ids: Vec<i64> = rows.iter().map(|(_, v)| v.id).collect();
-    let keys: HashMap<i64, String> = bank_db::keys_by_ids(conn, &ids)?.into_iter().collect();
+    let ids: Vec<VersionId> = rows.iter().map(|(_, v)| v.id).collect();
+    let keys: HashMap<VersionId, String> = bank_db::keys_by_ids(conn, &ids)?.into_iter().collect();
     let mut cases = HashMap::new();
     let mut items = Vec::with_capacity(rows.len());
     for (q, v) in rows {

@@ -1,7 +1,7 @@
 //! In-memory caches the exam path reads on every save: what never changes about a started
 //! attempt, and question versions (a version never changes once written).
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{AttemptId, SittingId, UserId, VersionId};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -14,22 +14,22 @@ use crate::domain::bank::QuestionKind;
 #[derive(Debug)]
 pub struct AttemptMeta {
     pub user_id: UserId,
-    pub sitting_id: i64,
-    pub questions: std::collections::HashSet<i64>,
+    pub sitting_id: SittingId,
+    pub questions: std::collections::HashSet<VersionId>,
     /// The sitting's room controls, so every save checks the network from memory.
     pub room: crate::domain::exam_room::RoomControls,
 }
 
 #[derive(Default)]
 pub struct AttemptCache {
-    map: RwLock<HashMap<i64, Arc<AttemptMeta>>>,
+    map: RwLock<HashMap<AttemptId, Arc<AttemptMeta>>>,
 }
 
 impl AttemptCache {
-    pub fn get(&self, id: i64) -> Option<Arc<AttemptMeta>> {
+    pub fn get(&self, id: AttemptId) -> Option<Arc<AttemptMeta>> {
         self.map.read().expect("attempt cache").get(&id).cloned()
     }
-    pub fn put(&self, id: i64, meta: AttemptMeta) -> Arc<AttemptMeta> {
+    pub fn put(&self, id: AttemptId, meta: AttemptMeta) -> Arc<AttemptMeta> {
         let meta = Arc::new(meta);
         let mut map = self.map.write().expect("attempt cache");
         if map.len() > 500_000 {
@@ -44,7 +44,7 @@ impl AttemptCache {
 /// needs. Versions never change once written, so entries never go stale.
 #[derive(Clone, Debug)]
 pub struct CachedVersion {
-    pub id: i64,
+    pub id: VersionId,
     pub question_code: String,
     pub kind: QuestionKind,
     pub case_id: Option<i64>,
@@ -66,13 +66,13 @@ impl CachedVersion {
 
 #[derive(Default)]
 pub struct VersionCache {
-    map: RwLock<HashMap<i64, Arc<CachedVersion>>>,
+    map: RwLock<HashMap<VersionId, Arc<CachedVersion>>>,
     cases: RwLock<HashMap<i64, Arc<(String, String)>>>,
 }
 
 impl VersionCache {
     /// Returns the versions by id, loading any that are missing.
-    pub fn get_many(&self, conn: &mut DbConn, ids: &[i64]) -> diesel::QueryResult<HashMap<i64, Arc<CachedVersion>>> {
+    pub fn get_many(&self, conn: &mut DbConn, ids: &[VersionId]) -> diesel::QueryResult<HashMap<VersionId, Arc<CachedVersion>>> {
         let mut out = HashMap::with_capacity(ids.len());
         let mut missing = Vec::new();
         {
@@ -88,7 +88,7 @@ impl VersionCache {
         }
         if !missing.is_empty() {
             let rows = bank_db::versions_by_ids(conn, &missing)?;
-            let keys: HashMap<i64, String> = bank_db::keys_by_ids(conn, &missing)?.into_iter().collect();
+            let keys: HashMap<VersionId, String> = bank_db::keys_by_ids(conn, &missing)?.into_iter().collect();
             let mut map = self.map.write().expect("cache lock");
             for (v, q) in rows {
                 let cached = Arc::new(CachedVersion {
@@ -111,7 +111,7 @@ impl VersionCache {
     }
 
     /// One version, if cached.
-    pub fn get(&self, id: i64) -> Option<Arc<CachedVersion>> {
+    pub fn get(&self, id: VersionId) -> Option<Arc<CachedVersion>> {
         self.map.read().expect("cache lock").get(&id).cloned()
     }
 

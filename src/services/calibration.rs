@@ -18,6 +18,7 @@
 //!
 //! Everything is stored in one transaction, replacing the previous run.
 
+use crate::domain::ids::{AttemptId, VersionId};
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -60,7 +61,7 @@ pub fn calibrate_bank(conn: &mut DbConn, now: Ts) -> AppResult<Option<Summary>> 
         return Ok(None);
     }
     // (attempt id, version id, score)
-    let mut all: Vec<(i64, i64, f64)> = Vec::new();
+    let mut all: Vec<(AttemptId, VersionId, f64)> = Vec::new();
     for (attempt, paper, scores) in &graded {
         let paper: Paper = serde_json::from_str(paper).map_err(|e| AppError::internal(format!("attempt {attempt}: stored paper: {e}")))?;
         let scores: Vec<i64> = scores.split(',').map(|x| x.trim().parse().unwrap_or(0)).collect();
@@ -71,8 +72,8 @@ pub fn calibrate_bank(conn: &mut DbConn, now: Ts) -> AppResult<Option<Summary>> 
             }
         }
     }
-    let previous: HashMap<i64, CalibrationRow> = cal_db::all(conn)?.into_iter().map(|r| (r.question_version_id, r)).collect();
-    let anchor_value = |v: i64| {
+    let previous: HashMap<VersionId, CalibrationRow> = cal_db::all(conn)?.into_iter().map(|r| (r.question_version_id, r)).collect();
+    let anchor_value = |v: VersionId| {
         previous
             .get(&v)
             .filter(|r| r.n >= MIN_ANCHOR_RESPONSES && !r.flags.split(',').any(|f| matches!(f, "misfit" | "all_correct" | "all_wrong")))
@@ -80,9 +81,9 @@ pub fn calibrate_bank(conn: &mut DbConn, now: Ts) -> AppResult<Option<Summary>> 
     };
 
     // Calibrate; drop the groups the data cannot link to the scale and try again.
-    let mut dropped: std::collections::HashSet<i64> = Default::default();
+    let mut dropped: std::collections::HashSet<VersionId> = Default::default();
     let (persons, items, obs, cal) = loop {
-        let (mut persons, mut items) = (Labels::<i64>::new(), Labels::<i64>::new());
+        let (mut persons, mut items) = (Labels::<AttemptId>::new(), Labels::<VersionId>::new());
         let obs: Vec<Obs> = all
             .iter()
             .filter(|(_, v, _)| !dropped.contains(v))
@@ -109,9 +110,9 @@ pub fn calibrate_bank(conn: &mut DbConn, now: Ts) -> AppResult<Option<Summary>> 
     };
 
     // Options chosen, for the key check.
-    let versions: Vec<i64> = items.keys().to_vec();
+    let versions: Vec<VersionId> = items.keys().to_vec();
     let keys = cal_db::keys_of(conn, &versions)?;
-    let mut choices: HashMap<i64, Vec<Choice>> = HashMap::new();
+    let mut choices: HashMap<VersionId, Vec<Choice>> = HashMap::new();
     for (attempt, v, chosen) in cal_db::graded_choices(conn)? {
         if let (Some(p), Some(_)) = (persons.get(&attempt), items.get(&v)) {
             choices.entry(v).or_default().push(Choice { option: chosen, theta: cal.persons[p as usize].ability });

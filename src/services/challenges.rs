@@ -3,7 +3,7 @@
 //! reason. Upholding regrades every attempt of the sitting that had the question, and every
 //! changed score is written to the audit log and told to the candidate.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{AttemptId, SittingId, UserId, VersionId};
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -24,9 +24,9 @@ use crate::services::exams;
 pub fn file(
     conn: &mut DbConn,
     cache: &VersionCache,
-    attempt_id: i64,
+    attempt_id: AttemptId,
     user_id: UserId,
-    version_id: i64,
+    version_id: VersionId,
     article: &str,
     reason: &str,
     now: Ts,
@@ -226,8 +226,8 @@ pub fn decide(
 pub fn regrade(
     c: &mut DbConn,
     cache: &VersionCache,
-    sitting_id: i64,
-    version: Option<i64>,
+    sitting_id: SittingId,
+    version: Option<VersionId>,
     actor: Option<UserId>,
     because: &str,
     now: Ts,
@@ -244,7 +244,7 @@ pub fn regrade(
         if version.is_some_and(|v| !paper.items.iter().any(|i| i.v == v)) {
             continue;
         }
-        let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
+        let ids: Vec<VersionId> = paper.items.iter().map(|i| i.v).collect();
         let versions = cache.get_many(c, &ids)?;
         let mut g = exams::grade_as_saved(c, a.id, &paper, &versions, &adjustments, rule, s.pass_percent)?;
         // the sitting's rule, with the difficulties the attempt was first graded with
@@ -303,9 +303,9 @@ pub struct ChallengeView {
 
 pub fn list(conn: &mut DbConn, cache: &VersionCache, open_only: bool) -> AppResult<Vec<ChallengeView>> {
     let rows = ch_db::list(conn, open_only)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.question_version_id).collect();
+    let ids: Vec<VersionId> = rows.iter().map(|r| r.question_version_id).collect();
     let versions = cache.get_many(conn, &ids)?;
-    let mut sittings: HashMap<i64, String> = HashMap::new();
+    let mut sittings: HashMap<SittingId, String> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         if let std::collections::hash_map::Entry::Vacant(e) = sittings.entry(r.sitting_id) {
@@ -323,7 +323,7 @@ pub fn list(conn: &mut DbConn, cache: &VersionCache, open_only: bool) -> AppResu
 }
 
 /// The challenges filed on an attempt, by question version.
-pub fn filed_on(conn: &mut DbConn, attempt_id: i64) -> AppResult<HashMap<i64, Challenge>> {
+pub fn filed_on(conn: &mut DbConn, attempt_id: AttemptId) -> AppResult<HashMap<VersionId, Challenge>> {
     Ok(ch_db::of_attempt(conn, attempt_id)?.into_iter().map(|ch| (ch.question_version_id, ch)).collect())
 }
 

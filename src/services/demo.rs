@@ -1,7 +1,7 @@
 //! The demo city bureau seeded on an empty database: units, staff, 30 officers and an open
 //! mock exam. Every demo account's password is `lawcert-demo`.
 
-use crate::domain::ids::{UnitId, UserId};
+use crate::domain::ids::{SittingId, UnitId, UserId, VersionId};
 use chrono::{Duration, NaiveDate};
 
 use crate::db::models::{org, Ts};
@@ -195,8 +195,8 @@ fn seed_measurement_history(conn: &mut DbConn, trainer: Option<UserId>, now: Ts)
     // a question's difficulty in the simulation: from its authored difficulty (1–3) and a fixed
     // spread per question
     let spread = |v: i64| (v.wrapping_mul(2_654_435_761).rem_euclid(1000) as f64 / 1000.0 - 0.5) * 1.6;
-    let mut planted: Option<(i64, i64)> = None;
-    let mut authored: std::collections::HashMap<i64, i32> = Default::default();
+    let mut planted: Option<(VersionId, VersionId)> = None;
+    let mut authored: std::collections::HashMap<VersionId, i32> = Default::default();
     let mut sittings = Vec::new();
     for k in 0..8i64 {
         let opens = now - Duration::days(7 + 21 * (8 - k));
@@ -213,10 +213,11 @@ fn seed_measurement_history(conn: &mut DbConn, trainer: Option<UserId>, now: Ts)
             let s = exam_db::find_sitting(conn, sid)?.ok_or_else(|| AppError::internal("demo sitting vanished"))?;
             let pool: crate::domain::paper::Pool =
                 serde_json::from_str(&s.pool).map_err(|e| AppError::internal(format!("demo pool: {e}")))?;
-            let first = |r: usize| pool.rules.get(r).and_then(|r| r.entries.iter().flat_map(|e| e.v.iter().copied()).min()).unwrap_or(0);
+            let first =
+                |r: usize| pool.rules.get(r).and_then(|r| r.entries.iter().flat_map(|e| e.v.iter().copied()).min()).unwrap_or(VersionId(0));
             planted = Some((first(0), first(1)));
         }
-        let (miskeyed, dif_item) = planted.unwrap_or_default();
+        let (miskeyed, dif_item) = planted.unwrap_or((VersionId(0), VersionId(0)));
         for n in 1..=30i64 {
             if n % 10 == 0 || (n + k) % 7 == 0 {
                 continue; // absent this time
@@ -224,7 +225,7 @@ fn seed_measurement_history(conn: &mut DbConn, trainer: Option<UserId>, now: Ts)
             let theta = -1.0 + 3.0 * ((n * 7) % 30) as f64 / 29.0 + 0.05 * k as f64;
             let start = opens + Duration::minutes(3 + n);
             let Some((u, a, paper, versions)) = sit(conn, &cache, sid, &format!("1000{n:02}"), start)? else { continue };
-            let missing: Vec<i64> = paper.items.iter().map(|i| i.v).filter(|v| !authored.contains_key(v)).collect();
+            let missing: Vec<VersionId> = paper.items.iter().map(|i| i.v).filter(|v| !authored.contains_key(v)).collect();
             if !missing.is_empty() {
                 authored.extend(crate::db::models::bank::versions_by_ids(conn, &missing)?.into_iter().map(|(v, _)| (v.id, v.difficulty)));
             }
@@ -232,7 +233,7 @@ fn seed_measurement_history(conn: &mut DbConn, trainer: Option<UserId>, now: Ts)
             for item in &paper.items {
                 let v = &versions[&item.v];
                 let wrong: Vec<char> = v.option_ids().iter().copied().filter(|c| !v.key.contains(*c)).collect();
-                let mut b = (authored.get(&item.v).copied().unwrap_or(2) as f64 - 2.0) * 0.9 + spread(item.v);
+                let mut b = (authored.get(&item.v).copied().unwrap_or(2) as f64 - 2.0) * 0.9 + spread(item.v.0);
                 if item.v == miskeyed {
                     // a harder point of law, but known by enough officers (at least the check's 5) to show the pattern
                     b += 0.5;
@@ -438,7 +439,7 @@ fn seed_past_bimonthly(conn: &mut DbConn, trainer: Option<UserId>, now: Ts) -> A
 fn sit(
     conn: &mut DbConn,
     cache: &crate::services::cache::VersionCache,
-    sitting: i64,
+    sitting: SittingId,
     badge: &str,
     start: Ts,
 ) -> AppResult<Option<(org::User, crate::db::models::exam::Attempt, crate::domain::paper::Paper, VersionMap)>> {
@@ -447,16 +448,16 @@ fn sit(
     // a paper drawn with a seed of the sitting and the officer, not a fresh one: the demo's
     // history (and what its calibration flags) is then the same on every fresh demo
     let seed =
-        u.badge.bytes().fold((sitting as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15), |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+        u.badge.bytes().fold((sitting.0 as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15), |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
     crate::services::prepared::prepare_seeded(conn, sitting, u.id, seed, start)?;
     let (a, _) = crate::services::exams::start_attempt(conn, sitting, &candidate, &Default::default(), start)?;
     let paper = crate::services::exams::paper_of(&a)?;
-    let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
+    let ids: Vec<VersionId> = paper.items.iter().map(|i| i.v).collect();
     let versions = cache.get_many(conn, &ids)?;
     Ok(Some((u, a, paper, versions)))
 }
 
-type VersionMap = std::collections::HashMap<i64, std::sync::Arc<crate::services::cache::CachedVersion>>;
+type VersionMap = std::collections::HashMap<VersionId, std::sync::Arc<crate::services::cache::CachedVersion>>;
 
 /// A past sitting of the demo history: a three-hour window from `opens`, partial credit on
 /// multiple choice, the score on submission and the answers after close, open to everyone.

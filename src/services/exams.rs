@@ -1,7 +1,7 @@
 //! Sittings and attempts: creating a sitting from a blueprint, starting, saving, submitting,
 //! grading, and the server's own submission of attempts whose deadline has passed.
 
-use crate::domain::ids::{UnitId, UserId};
+use crate::domain::ids::{AttemptId, SittingId, UnitId, UserId, VersionId};
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -53,7 +53,8 @@ pub struct SittingSpec {
     pub plan_id: Option<i64>,
     /// The sitting this one makes up for (absent candidates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub makeup_of: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub makeup_of: Option<SittingId>,
 }
 
 impl SittingSpec {
@@ -133,7 +134,7 @@ pub fn pool_candidates(conn: &mut DbConn, now: Ts) -> diesel::QueryResult<Vec<Po
 /// extreme item's adjusted estimate included; an SE of 99 marks none) and its exposure so far.
 pub fn drawable_candidates(conn: &mut DbConn, now: Ts) -> AppResult<Vec<PoolCandidate>> {
     let mut candidates = pool_candidates(conn, now)?;
-    let calibrated: HashMap<i64, f64> = crate::db::models::calibration::all(conn)?
+    let calibrated: HashMap<VersionId, f64> = crate::db::models::calibration::all(conn)?
         .into_iter()
         .filter(|r| r.se < 99.0 && r.difficulty.is_finite())
         .map(|r| (r.question_version_id, r.difficulty))
@@ -153,18 +154,18 @@ pub fn no_blueprint(id: i64) -> Problem {
 
 /// A sitting by id; 404 `no such sitting` when there is none (the one lookup every page and
 /// service of a sitting starts from).
-pub fn sitting(conn: &mut DbConn, id: i64) -> AppResult<exam_db::Sitting> {
+pub fn sitting(conn: &mut DbConn, id: SittingId) -> AppResult<exam_db::Sitting> {
     exam_db::find_sitting(conn, id)?.ok_or_else(|| AppError::not_found("no such sitting"))
 }
 
 /// The sitting an attempt (or challenge) belongs to: its absence is a broken database, not a
 /// user's mistake, so an internal error rather than 404.
-pub fn sitting_of(conn: &mut DbConn, sitting_id: i64) -> AppResult<exam_db::Sitting> {
+pub fn sitting_of(conn: &mut DbConn, sitting_id: SittingId) -> AppResult<exam_db::Sitting> {
     exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::internal(format!("sitting {sitting_id} is missing")))
 }
 
 /// Creates a sitting, freezing its pool from the blueprint. Errors list every problem.
-pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<UserId>, now: Ts) -> AppResult<i64> {
+pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<UserId>, now: Ts) -> AppResult<SittingId> {
     let mut spec = spec.clone();
     if spec.controls.access_code.as_deref().is_some_and(|c| c.trim().eq_ignore_ascii_case(crate::domain::exam_room::AUTO_CODE)) {
         spec.controls.access_code = Some(crate::domain::exam_room::generate_code(&mut rand::rng()));
@@ -246,13 +247,13 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<UserId>,
 /// Creates a sitting and tells its candidates (bimonthly and certification sittings; a mock
 /// exam is open practice and sends nothing), in one transaction; then prepares its candidates'
 /// papers (`services::prepared`).
-pub fn schedule(conn: &mut DbConn, spec: &SittingSpec, by: Option<UserId>, now: Ts) -> AppResult<i64> {
+pub fn schedule(conn: &mut DbConn, spec: &SittingSpec, by: Option<UserId>, now: Ts) -> AppResult<SittingId> {
     let id = write_tx(conn, |c| {
         let id = create_sitting(c, spec, by, now)?;
         if matches!(spec.kind, SittingKind::Bimonthly | SittingKind::Certification) {
             crate::services::plans::notify_candidates(c, id, now)?;
         }
-        Ok::<i64, AppError>(id)
+        Ok::<SittingId, AppError>(id)
     })?;
     crate::services::prepared::after_scheduling(conn, id, now);
     Ok(id)
@@ -262,7 +263,7 @@ pub fn schedule(conn: &mut DbConn, spec: &SittingSpec, by: Option<UserId>, now: 
 /// suspended or retired since are left out), before the sitting opens and while nobody has
 /// started it. The papers prepared from the old pool are dropped (by the database, see
 /// `services::prepared`) and prepared again from the new one.
-pub fn refreeze_pool(conn: &mut DbConn, sitting_id: i64, by: Option<UserId>, now: Ts) -> AppResult<()> {
+pub fn refreeze_pool(conn: &mut DbConn, sitting_id: SittingId, by: Option<UserId>, now: Ts) -> AppResult<()> {
     let s = sitting(conn, sitting_id)?;
     if SittingState::at(now, s.opens_at, s.closes_at) != SittingState::Scheduled || !exam_db::started_users(conn, s.id)?.is_empty() {
         return Err(AppError::new(
@@ -351,7 +352,8 @@ pub fn may_sit(conn: &mut DbConn, s: &exam_db::Sitting, c: &Candidate<'_>) -> di
 /// A sitting as a candidate sees it in their list.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct SittingSummary {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: SittingId,
     pub title: String,
     pub kind: SittingKind,
     #[serde(with = "crate::timefmt")]
@@ -361,7 +363,8 @@ pub struct SittingSummary {
     pub duration_minutes: i32,
     pub state: SittingState,
     /// The caller's attempt, if started: its id and whether it is submitted.
-    pub attempt_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub attempt_id: Option<AttemptId>,
     pub submitted: bool,
 }
 
@@ -369,7 +372,8 @@ pub struct SittingSummary {
 pub fn sittings_for(conn: &mut DbConn, c: &Candidate<'_>, now: Ts) -> AppResult<Vec<SittingSummary>> {
     let parents = parent_map(conn)?;
     let path = unit_path(c.unit_id, |u| parents.get(&u).copied().flatten());
-    let mine: HashMap<i64, exam_db::Attempt> = exam_db::attempts_of_user(conn, c.id)?.into_iter().map(|(a, _)| (a.sitting_id, a)).collect();
+    let mine: HashMap<SittingId, exam_db::Attempt> =
+        exam_db::attempts_of_user(conn, c.id)?.into_iter().map(|(a, _)| (a.sitting_id, a)).collect();
     let mut out = Vec::new();
     for s in exam_db::sittings_closing_after(conn, now - chrono::Duration::days(1))? {
         if !eligibility_of(&s).admits(c.badge, &path, c.police_type) {
@@ -493,7 +497,7 @@ pub fn read_own_attempt(
     conn: &mut DbConn,
     cache: &VersionCache,
     attempts: &AttemptCache,
-    attempt_id: i64,
+    attempt_id: AttemptId,
     user_id: UserId,
     ip: Option<std::net::IpAddr>,
     now: Ts,
@@ -509,7 +513,7 @@ pub fn read_own_attempt(
 pub fn own_attempt_in_room(
     conn: &mut DbConn,
     attempts: &AttemptCache,
-    attempt_id: i64,
+    attempt_id: AttemptId,
     user_id: UserId,
     ip: Option<std::net::IpAddr>,
 ) -> AppResult<exam_db::Attempt> {
@@ -521,7 +525,7 @@ pub fn own_attempt_in_room(
 
 pub fn start_attempt(
     conn: &mut DbConn,
-    sitting_id: i64,
+    sitting_id: SittingId,
     c: &Candidate<'_>,
     room: &RoomEntry<'_>,
     now: Ts,
@@ -587,7 +591,8 @@ pub struct OptionView {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct QuestionView {
     /// Question version id: what answers are saved against.
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: VersionId,
     pub number: usize,
     pub kind: QuestionKind,
     pub stem: String,
@@ -605,8 +610,10 @@ pub struct QuestionView {
 /// An attempt as the candidate's exam page and the API see it.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AttemptView {
-    pub attempt_id: i64,
-    pub sitting_id: i64,
+    #[schema(value_type = i64)]
+    pub attempt_id: AttemptId,
+    #[schema(value_type = i64)]
+    pub sitting_id: SittingId,
     pub title: String,
     #[serde(with = "crate::timefmt")]
     pub deadline: NaiveDateTime,
@@ -627,9 +634,9 @@ fn truefalse_label(id: char) -> &'static str {
 /// Builds the candidate's view of their attempt.
 pub fn attempt_view(conn: &mut DbConn, cache: &VersionCache, a: &exam_db::Attempt, title: &str, now: Ts) -> AppResult<AttemptView> {
     let paper = paper_of(a)?;
-    let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
+    let ids: Vec<VersionId> = paper.items.iter().map(|i| i.v).collect();
     let versions = cache.get_many(conn, &ids)?;
-    let saved: HashMap<i64, exam_db::Response> =
+    let saved: HashMap<VersionId, exam_db::Response> =
         exam_db::responses_of(conn, a.id)?.into_iter().map(|r| (r.question_version_id, r)).collect();
     let mut questions = Vec::with_capacity(paper.items.len());
     for (n, item) in paper.items.iter().enumerate() {
@@ -677,7 +684,7 @@ pub fn attempt_view(conn: &mut DbConn, cache: &VersionCache, a: &exam_db::Attemp
 }
 
 /// Loads an attempt for its owner; another candidate's attempt is "not found" to them.
-pub fn own_attempt(conn: &mut DbConn, attempt_id: i64, user_id: UserId) -> AppResult<exam_db::Attempt> {
+pub fn own_attempt(conn: &mut DbConn, attempt_id: AttemptId, user_id: UserId) -> AppResult<exam_db::Attempt> {
     match exam_db::find_attempt(conn, attempt_id)? {
         Some(a) if a.user_id == user_id => Ok(a),
         _ => Err(AppError::not_found(format!("no attempt {attempt_id} of yours"))),
@@ -707,7 +714,7 @@ pub fn normalise_choices(kind: QuestionKind, option_count: usize, choices: &[Str
 }
 
 /// The unchanging facts of an attempt (owner, paper), from memory or loaded once.
-pub fn attempt_meta(conn: &mut DbConn, attempts: &AttemptCache, attempt_id: i64) -> AppResult<Option<Arc<AttemptMeta>>> {
+pub fn attempt_meta(conn: &mut DbConn, attempts: &AttemptCache, attempt_id: AttemptId) -> AppResult<Option<Arc<AttemptMeta>>> {
     if let Some(m) = attempts.get(attempt_id) {
         return Ok(Some(m));
     }
@@ -728,9 +735,9 @@ pub fn attempt_meta(conn: &mut DbConn, attempts: &AttemptCache, attempt_id: i64)
 /// One answer as a candidate sends it.
 #[derive(Clone, Copy, Debug)]
 pub struct AnswerInput<'a> {
-    pub attempt_id: i64,
+    pub attempt_id: AttemptId,
     pub user_id: UserId,
-    pub version_id: i64,
+    pub version_id: VersionId,
     /// Option ids as sent; checked and normalised against the question.
     pub choices: &'a [String],
     /// Marked for review; None keeps the mark as it was.
@@ -740,7 +747,13 @@ pub struct AnswerInput<'a> {
 }
 
 /// Loads what `checked_save` needs into memory (once per attempt and question).
-fn cache_for_save(conn: &mut DbConn, cache: &VersionCache, attempts: &AttemptCache, attempt_id: i64, version_id: i64) -> AppResult<()> {
+fn cache_for_save(
+    conn: &mut DbConn,
+    cache: &VersionCache,
+    attempts: &AttemptCache,
+    attempt_id: AttemptId,
+    version_id: VersionId,
+) -> AppResult<()> {
     attempt_meta(conn, attempts, attempt_id)?;
     cache.get_many(conn, &[version_id])?;
     Ok(())
@@ -792,7 +805,7 @@ pub async fn save_answer_grouped(path: SavePath<'_>, a: AnswerInput<'_>) -> AppR
     path.saves.save(save).await
 }
 
-fn not_yours(attempt_id: i64) -> AppError {
+fn not_yours(attempt_id: AttemptId) -> AppError {
     AppError::not_found(format!("no attempt {attempt_id} of yours"))
 }
 
@@ -808,7 +821,8 @@ pub fn save_answer(conn: &mut DbConn, cache: &VersionCache, attempts: &AttemptCa
 /// The outcome of a submission.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct SubmitResult {
-    pub attempt_id: i64,
+    #[schema(value_type = i64)]
+    pub attempt_id: AttemptId,
     #[serde(with = "crate::timefmt")]
     pub submitted_at: NaiveDateTime,
     /// Score and pass are withheld (null) until the sitting's release policy allows them.
@@ -828,14 +842,14 @@ pub struct SubmitResult {
 /// challenges: the one way a score is computed, at submission and at regrading.
 pub fn grade_as_saved(
     conn: &mut DbConn,
-    attempt_id: i64,
+    attempt_id: AttemptId,
     paper: &crate::domain::paper::Paper,
-    versions: &HashMap<i64, std::sync::Arc<crate::services::cache::CachedVersion>>,
-    adjustments: &HashMap<i64, grading::Adjustment>,
+    versions: &HashMap<VersionId, std::sync::Arc<crate::services::cache::CachedVersion>>,
+    adjustments: &HashMap<VersionId, grading::Adjustment>,
     rule: MultiRule,
     pass_percent: i32,
 ) -> AppResult<grading::Grade> {
-    let saved: HashMap<i64, String> =
+    let saved: HashMap<VersionId, String> =
         exam_db::responses_of(conn, attempt_id)?.into_iter().map(|r| (r.question_version_id, r.choices)).collect();
     let items: Vec<grading::ItemToGrade<'_>> = paper
         .items
@@ -856,7 +870,7 @@ pub fn grade_as_saved(
 
 /// Submits and grades an attempt exactly once; later calls return the stored result.
 /// `kind` is "manual" (the candidate) or "auto" (the server at the deadline).
-pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, kind: &str, now: Ts) -> AppResult<exam_db::Attempt> {
+pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: AttemptId, kind: &str, now: Ts) -> AppResult<exam_db::Attempt> {
     let a = exam_db::find_attempt(conn, attempt_id)?.ok_or_else(|| AppError::not_found("no such attempt"))?;
     if a.submitted_at.is_some() {
         return Ok(a);
@@ -864,7 +878,7 @@ pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: i64, kind: &s
     let s = sitting_of(conn, a.sitting_id)?;
     let rule = s.multi_rule;
     let paper = paper_of(&a)?;
-    let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
+    let ids: Vec<VersionId> = paper.items.iter().map(|i| i.v).collect();
     let versions = cache.get_many(conn, &ids)?;
     // the submission time is never later than the deadline: auto-submission records the deadline
     let at = now.min(a.deadline);
@@ -949,7 +963,13 @@ pub struct ResultView {
 /// The candidate's own attempt as its result page shows it, submitting it first when its time
 /// has run out; `None` while it is still open (the page goes back to the exam). Refused in exam
 /// mode for another sitting's attempt (keys and explanations stay closed).
-pub fn result_view(conn: &mut DbConn, versions: &VersionCache, attempt_id: i64, user_id: UserId, now: Ts) -> AppResult<Option<ResultView>> {
+pub fn result_view(
+    conn: &mut DbConn,
+    versions: &VersionCache,
+    attempt_id: AttemptId,
+    user_id: UserId,
+    now: Ts,
+) -> AppResult<Option<ResultView>> {
     let a = own_attempt(conn, attempt_id, user_id)?;
     if a.submitted_at.is_none() && now < a.deadline {
         return Ok(None);
@@ -966,7 +986,7 @@ pub fn result_view(conn: &mut DbConn, versions: &VersionCache, attempt_id: i64, 
 
 fn review_of(conn: &mut DbConn, versions: &VersionCache, a: &exam_db::Attempt) -> AppResult<Vec<ReviewItem>> {
     let paper = paper_of(a)?;
-    let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
+    let ids: Vec<VersionId> = paper.items.iter().map(|i| i.v).collect();
     let versions_map = versions.get_many(conn, &ids)?;
     let saved = saved_choices(conn, a.id)?;
     let names = crate::services::questions::statute_names(conn)?;
@@ -1011,7 +1031,8 @@ pub fn submit_overdue(conn: &mut DbConn, cache: &VersionCache, now: Ts) -> AppRe
 /// One row of a sitting's results.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ResultRow {
-    pub attempt_id: i64,
+    #[schema(value_type = i64)]
+    pub attempt_id: AttemptId,
     pub badge: String,
     pub name: String,
     pub unit: String,
@@ -1031,12 +1052,12 @@ pub struct ResultRow {
 }
 
 /// A sitting's results, optionally only for candidates in the given units (and sub-units).
-pub fn results(conn: &mut DbConn, sitting_id: i64, only_units: Option<&[UnitId]>) -> AppResult<Vec<ResultRow>> {
+pub fn results(conn: &mut DbConn, sitting_id: SittingId, only_units: Option<&[UnitId]>) -> AppResult<Vec<ResultRow>> {
     let units = org::all_units(conn)?;
     let names: HashMap<UnitId, String> = units.iter().map(|u| (u.id, u.name.clone())).collect();
     let parents: HashMap<UnitId, Option<UnitId>> = units.iter().map(|u| (u.id, u.parent_id)).collect();
     let attempts = exam_db::attempts_of_sitting(conn, sitting_id)?;
-    let ids: Vec<i64> = attempts.iter().map(|(a, ..)| a.id).collect();
+    let ids: Vec<AttemptId> = attempts.iter().map(|(a, ..)| a.id).collect();
     let scaled = crate::services::scale::of_attempts(conn, &ids)?;
     Ok(attempts
         .into_iter()
@@ -1070,7 +1091,11 @@ pub fn results_scope(reader: &org::User, roles: &[crate::domain::org::Role]) -> 
 }
 
 /// A sitting (404 when there is none) and its results within `only_units` (see `results`).
-pub fn sitting_results(conn: &mut DbConn, sitting_id: i64, only_units: Option<&[UnitId]>) -> AppResult<(exam_db::Sitting, Vec<ResultRow>)> {
+pub fn sitting_results(
+    conn: &mut DbConn,
+    sitting_id: SittingId,
+    only_units: Option<&[UnitId]>,
+) -> AppResult<(exam_db::Sitting, Vec<ResultRow>)> {
     let s = sitting(conn, sitting_id)?;
     Ok((s, results(conn, sitting_id, only_units)?))
 }
@@ -1096,20 +1121,20 @@ pub fn sittings_with_counts(conn: &mut DbConn) -> AppResult<Vec<(exam_db::Sittin
 pub fn history_of(
     conn: &mut DbConn,
     user_id: UserId,
-) -> AppResult<(Vec<(exam_db::Attempt, exam_db::Sitting)>, HashMap<i64, crate::db::models::standards::ScaledScore>)> {
+) -> AppResult<(Vec<(exam_db::Attempt, exam_db::Sitting)>, HashMap<AttemptId, crate::db::models::standards::ScaledScore>)> {
     let history = exam_db::attempts_of_user(conn, user_id)?;
-    let ids: Vec<i64> = history.iter().map(|(a, _)| a.id).collect();
+    let ids: Vec<AttemptId> = history.iter().map(|(a, _)| a.id).collect();
     let scaled = crate::services::scale::of_attempts(conn, &ids)?;
     Ok((history, scaled))
 }
 
 /// The officer's attempt in a sitting, if started.
-pub fn attempt_in(conn: &mut DbConn, sitting_id: i64, user_id: UserId) -> AppResult<Option<exam_db::Attempt>> {
+pub fn attempt_in(conn: &mut DbConn, sitting_id: SittingId, user_id: UserId) -> AppResult<Option<exam_db::Attempt>> {
     Ok(exam_db::find_attempt_for(conn, sitting_id, user_id)?)
 }
 
 /// Checks that `attempt_id` is an attempt of the sitting (404 naming both when not).
-pub fn check_attempt_in(conn: &mut DbConn, sitting_id: i64, attempt_id: i64) -> AppResult<()> {
+pub fn check_attempt_in(conn: &mut DbConn, sitting_id: SittingId, attempt_id: AttemptId) -> AppResult<()> {
     match exam_db::find_attempt(conn, attempt_id)? {
         Some(a) if a.sitting_id == sitting_id => Ok(()),
         _ => Err(AppError::not_found(format!("no attempt {attempt_id} in sitting {sitting_id}"))),
@@ -1117,7 +1142,7 @@ pub fn check_attempt_in(conn: &mut DbConn, sitting_id: i64, attempt_id: i64) -> 
 }
 
 /// The choices an attempt saved, by question version.
-pub fn saved_choices(conn: &mut DbConn, attempt_id: i64) -> AppResult<HashMap<i64, String>> {
+pub fn saved_choices(conn: &mut DbConn, attempt_id: AttemptId) -> AppResult<HashMap<VersionId, String>> {
     Ok(exam_db::responses_of(conn, attempt_id)?.into_iter().map(|r| (r.question_version_id, r.choices)).collect())
 }
 

@@ -10,6 +10,7 @@
 //! Pools freeze these counts when a sitting is created (`domain::paper`, `x` per entry), so the
 //! exposure a draw used is the one stored with the pool, not today's.
 
+use crate::domain::ids::{SittingId, VersionId};
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -29,7 +30,7 @@ pub struct Exposure {
     pub sittings: u32,
 }
 
-fn parse(sitting_id: i64, papers: &[String]) -> AppResult<Vec<Paper>> {
+fn parse(sitting_id: SittingId, papers: &[String]) -> AppResult<Vec<Paper>> {
     papers
         .iter()
         .map(|p| serde_json::from_str(p).map_err(|e| AppError::internal(format!("sitting {sitting_id}: stored paper: {e}"))))
@@ -37,7 +38,7 @@ fn parse(sitting_id: i64, papers: &[String]) -> AppResult<Vec<Paper>> {
 }
 
 /// A sitting's exposure counted from its papers: (papers, per version).
-pub fn count_sitting(conn: &mut DbConn, sitting_id: i64) -> AppResult<(u32, HashMap<i64, u32>)> {
+pub fn count_sitting(conn: &mut DbConn, sitting_id: SittingId) -> AppResult<(u32, HashMap<VersionId, u32>)> {
     let papers = parse(sitting_id, &ex_db::papers_of(conn, sitting_id)?)?;
     Ok((papers.len() as u32, count_exposure(&papers)))
 }
@@ -60,8 +61,8 @@ pub fn record_closed(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
 
 /// Exposure of every version that has appeared on a paper: recorded sittings plus the papers of
 /// sittings not recorded yet.
-pub fn overall(conn: &mut DbConn) -> AppResult<HashMap<i64, Exposure>> {
-    let mut out: HashMap<i64, Exposure> = ex_db::totals(conn)?
+pub fn overall(conn: &mut DbConn) -> AppResult<HashMap<VersionId, Exposure>> {
+    let mut out: HashMap<VersionId, Exposure> = ex_db::totals(conn)?
         .into_iter()
         .map(|(v, papers, sittings)| (v, Exposure { papers: papers as u32, sittings: sittings as u32 }))
         .collect();
@@ -76,7 +77,7 @@ pub fn overall(conn: &mut DbConn) -> AppResult<HashMap<i64, Exposure>> {
 }
 
 /// One sitting's exposure per version (recorded, or counted from its papers).
-pub fn of_sitting(conn: &mut DbConn, sitting_id: i64) -> AppResult<HashMap<i64, u32>> {
+pub fn of_sitting(conn: &mut DbConn, sitting_id: SittingId) -> AppResult<HashMap<VersionId, u32>> {
     if ex_db::recorded(conn, sitting_id)?.is_some() {
         return Ok(ex_db::of_sitting(conn, sitting_id)?.into_iter().map(|r| (r.question_version_id, r.papers as u32)).collect());
     }
@@ -84,8 +85,8 @@ pub fn of_sitting(conn: &mut DbConn, sitting_id: i64) -> AppResult<HashMap<i64, 
 }
 
 /// The exposure of some versions, per sitting (recorded and live): version → [(sitting, papers)].
-pub fn by_sitting_of(conn: &mut DbConn, versions: &[i64]) -> AppResult<HashMap<i64, Vec<(i64, u32)>>> {
-    let mut out: HashMap<i64, Vec<(i64, u32)>> = HashMap::new();
+pub fn by_sitting_of(conn: &mut DbConn, versions: &[VersionId]) -> AppResult<HashMap<VersionId, Vec<(SittingId, u32)>>> {
+    let mut out: HashMap<VersionId, Vec<(SittingId, u32)>> = HashMap::new();
     for r in ex_db::of_versions(conn, versions)? {
         out.entry(r.question_version_id).or_default().push((r.sitting_id, r.papers as u32));
     }
@@ -108,7 +109,8 @@ pub fn by_sitting_of(conn: &mut DbConn, versions: &[i64]) -> AppResult<HashMap<i
 /// One version's exposure as the API gives it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ExposureItem {
-    pub question_version_id: i64,
+    #[schema(value_type = i64)]
+    pub question_version_id: VersionId,
     pub question_id: i64,
     /// Papers the version appeared on (in the sitting asked for, or in every sitting).
     pub papers: u32,
@@ -117,16 +119,16 @@ pub struct ExposureItem {
 }
 
 /// Every version that has appeared on a paper, overall or in one sitting, most exposed first.
-pub fn list(conn: &mut DbConn, sitting: Option<i64>) -> AppResult<Vec<ExposureItem>> {
-    let counts: HashMap<i64, Exposure> = match sitting {
+pub fn list(conn: &mut DbConn, sitting: Option<SittingId>) -> AppResult<Vec<ExposureItem>> {
+    let counts: HashMap<VersionId, Exposure> = match sitting {
         Some(sid) => {
             crate::db::models::exam::find_sitting(conn, sid)?.ok_or_else(|| AppError::not_found(format!("no sitting {sid}")))?;
             of_sitting(conn, sid)?.into_iter().map(|(v, papers)| (v, Exposure { papers, sittings: 1 })).collect()
         }
         None => overall(conn)?,
     };
-    let ids: Vec<i64> = counts.keys().copied().collect();
-    let questions: HashMap<i64, i64> =
+    let ids: Vec<VersionId> = counts.keys().copied().collect();
+    let questions: HashMap<VersionId, i64> =
         crate::db::models::bank::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, q.id)).collect();
     let mut out: Vec<ExposureItem> = counts
         .into_iter()

@@ -1,7 +1,7 @@
 //! HR: promotion rules, eligibility checks, compliance figures, and API tokens for the
 //! personnel system.
 
-use crate::domain::ids::{UnitId, UserId};
+use crate::domain::ids::{UnitId, UserId, VersionId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, NaiveDate};
@@ -680,7 +680,7 @@ pub fn token_role(conn: &mut DbConn, token: &str, now: Ts) -> AppResult<Option<R
 /// Share of items answered right per statute, over every graded attempt of the given officers
 /// (exam results, which HR and leaders may read whole): weakest first.
 pub fn strengths_of(conn: &mut DbConn, users: &[UserId]) -> AppResult<Vec<crate::domain::study::Strength>> {
-    let mut raw: Vec<(i64, bool)> = Vec::new();
+    let mut raw: Vec<(VersionId, bool)> = Vec::new();
     for u in users {
         for (a, _) in exam_db::attempts_of_user(conn, *u)? {
             if a.score_centi.is_some() {
@@ -688,14 +688,14 @@ pub fn strengths_of(conn: &mut DbConn, users: &[UserId]) -> AppResult<Vec<crate:
             }
         }
     }
-    let ids: Vec<i64> = raw.iter().map(|r| r.0).collect::<HashSet<_>>().into_iter().collect();
-    let statute: HashMap<i64, String> =
+    let ids: Vec<VersionId> = raw.iter().map(|r| r.0).collect::<HashSet<_>>().into_iter().collect();
+    let statute: HashMap<VersionId, String> =
         crate::db::models::bank::versions_by_ids(conn, &ids)?.into_iter().map(|(v, _)| (v.id, v.statute_code)).collect();
     let at = chrono::NaiveDateTime::default();
     let outcomes: Vec<crate::domain::study::Outcome> = raw
         .into_iter()
         .filter_map(|(v, correct)| {
-            Some(crate::domain::study::Outcome { question_id: v, version_id: v, statute: statute.get(&v)?.clone(), correct, at })
+            Some(crate::domain::study::Outcome { question_id: v.0, version_id: v, statute: statute.get(&v)?.clone(), correct, at })
         })
         .collect();
     Ok(crate::domain::study::strengths(&outcomes))

@@ -1,6 +1,7 @@
 //! Item analysis of closed sittings (`domain::item_stats`), stored for the trainers' pages and
 //! for drawing parallel papers.
 
+use crate::domain::ids::{SittingId, VersionId};
 use std::collections::HashMap;
 
 use crate::db::models::{bank as bank_db, exam as exam_db, stats as stats_db, Ts};
@@ -12,7 +13,7 @@ use crate::services::exams;
 
 /// Analyses a sitting's submitted attempts and stores the result (replacing any earlier one).
 /// Returns `None` when no attempt has been submitted.
-pub fn analyse_sitting(conn: &mut DbConn, cache: &VersionCache, sitting_id: i64, now: Ts) -> AppResult<Option<SittingStats>> {
+pub fn analyse_sitting(conn: &mut DbConn, cache: &VersionCache, sitting_id: SittingId, now: Ts) -> AppResult<Option<SittingStats>> {
     crate::services::exams::sitting(conn, sitting_id)?;
     let attempts: Vec<exam_db::Attempt> =
         exam_db::attempts_of_sitting(conn, sitting_id)?.into_iter().map(|(a, ..)| a).filter(|a| a.submitted_at.is_some()).collect();
@@ -20,13 +21,13 @@ pub fn analyse_sitting(conn: &mut DbConn, cache: &VersionCache, sitting_id: i64,
         return Ok(None);
     }
     let mut totals = Vec::with_capacity(attempts.len());
-    let mut items: HashMap<i64, ItemInput> = HashMap::new();
+    let mut items: HashMap<VersionId, ItemInput> = HashMap::new();
     let mut max_total: f64 = 0.0;
     for (idx, a) in attempts.iter().enumerate() {
         let paper = exams::paper_of(a)?;
-        let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
+        let ids: Vec<VersionId> = paper.items.iter().map(|i| i.v).collect();
         let versions = cache.get_many(conn, &ids)?;
-        let saved: HashMap<i64, String> =
+        let saved: HashMap<VersionId, String> =
             exam_db::responses_of(conn, a.id)?.into_iter().map(|r| (r.question_version_id, r.choices)).collect();
         let scores = a.item_scores_vec();
         totals.push(a.score_centi.unwrap_or(0) as f64 / 100.0);
@@ -51,8 +52,8 @@ pub fn analyse_sitting(conn: &mut DbConn, cache: &VersionCache, sitting_id: i64,
     let mut items: Vec<ItemInput> = items.into_values().collect();
     items.sort_by_key(|i| i.version_id);
     let stats = item_stats::analyse(&SittingInput { totals, max_total, items });
-    let ids: Vec<i64> = stats.items.iter().map(|i| i.version_id).collect();
-    let question_of: HashMap<i64, i64> = bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, q.id)).collect();
+    let ids: Vec<VersionId> = stats.items.iter().map(|i| i.version_id).collect();
+    let question_of: HashMap<VersionId, i64> = bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, q.id)).collect();
     let rows: Vec<stats_db::ItemStatRow> = stats
         .items
         .iter()
@@ -76,7 +77,7 @@ pub fn analyse_sitting(conn: &mut DbConn, cache: &VersionCache, sitting_id: i64,
 /// Analyses every sitting that has closed, whose attempts are all submitted and that has no
 /// analysis yet (run by the server's sweeper).
 pub fn analyse_closed(conn: &mut DbConn, cache: &VersionCache, now: Ts) -> AppResult<usize> {
-    let done: std::collections::HashSet<i64> = stats_db::analysed_sittings(conn)?.into_iter().collect();
+    let done: std::collections::HashSet<SittingId> = stats_db::analysed_sittings(conn)?.into_iter().collect();
     let mut n = 0;
     for s in exam_db::list_sittings(conn)? {
         if s.closes_at > now || done.contains(&s.id) {
@@ -99,15 +100,15 @@ pub struct StoredAnalysis {
     pub summary: Option<(String, crate::db::models::Ts)>,
     pub items: Vec<stats_db::ItemStatRow>,
     /// Each item's question (id, code), by version.
-    pub questions: HashMap<i64, (i64, String)>,
+    pub questions: HashMap<VersionId, (i64, String)>,
     /// The bank's calibration of those versions (pooled over every sitting).
-    pub calibrated: HashMap<i64, crate::services::measurement::MapItem>,
+    pub calibrated: HashMap<VersionId, crate::services::measurement::MapItem>,
 }
 
-pub fn stored(conn: &mut DbConn, sitting_id: i64) -> AppResult<StoredAnalysis> {
+pub fn stored(conn: &mut DbConn, sitting_id: SittingId) -> AppResult<StoredAnalysis> {
     let summary = stats_db::sitting_detail(conn, sitting_id)?;
     let items = stats_db::items_of_sitting(conn, sitting_id)?;
-    let ids: Vec<i64> = items.iter().map(|r| r.question_version_id).collect();
+    let ids: Vec<VersionId> = items.iter().map(|r| r.question_version_id).collect();
     let questions = bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (q.id, q.code))).collect();
     let calibrated = crate::services::measurement::version_flags(conn, &ids)?;
     Ok(StoredAnalysis { summary, items, questions, calibrated })

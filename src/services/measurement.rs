@@ -8,7 +8,7 @@
 //! (`domain::measurement::scale::ability` over the calibrated items of its paper), so the map,
 //! the curves and the DIF strata all use one scale.
 
-use crate::domain::ids::UnitId;
+use crate::domain::ids::{AttemptId, UnitId, VersionId};
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
@@ -31,16 +31,17 @@ pub const DIF_MIN_GROUP: usize = 10;
 /// Graded responses on the current calibration: each attempt's ability and its per-item credit.
 pub struct Responses {
     /// attempt → ability (logits); attempts with no calibrated item are left out.
-    pub ability: HashMap<i64, f64>,
+    pub ability: HashMap<AttemptId, f64>,
     /// version → (attempt, credit 0..=1)
-    pub by_item: HashMap<i64, Vec<(i64, f64)>>,
-    pub calibration: HashMap<i64, cal_db::CalibrationRow>,
+    pub by_item: HashMap<VersionId, Vec<(AttemptId, f64)>>,
+    pub calibration: HashMap<VersionId, cal_db::CalibrationRow>,
 }
 
 pub fn responses(conn: &mut DbConn) -> AppResult<Responses> {
-    let calibration: HashMap<i64, cal_db::CalibrationRow> = cal_db::all(conn)?.into_iter().map(|r| (r.question_version_id, r)).collect();
+    let calibration: HashMap<VersionId, cal_db::CalibrationRow> =
+        cal_db::all(conn)?.into_iter().map(|r| (r.question_version_id, r)).collect();
     let mut ability = HashMap::new();
-    let mut by_item: HashMap<i64, Vec<(i64, f64)>> = HashMap::new();
+    let mut by_item: HashMap<VersionId, Vec<(AttemptId, f64)>> = HashMap::new();
     for (attempt, paper, scores) in cal_db::graded_attempts(conn)? {
         let paper: Paper = serde_json::from_str(&paper).map_err(|e| AppError::internal(format!("attempt {attempt}: stored paper: {e}")))?;
         let scores: Vec<i64> = scores.split(',').map(|x| x.trim().parse().unwrap_or(0)).collect();
@@ -69,7 +70,7 @@ pub fn responses(conn: &mut DbConn) -> AppResult<Responses> {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct MapItem {
-    pub version_id: i64,
+    pub version_id: VersionId,
     pub question_id: i64,
     pub code: String,
     pub difficulty: f64,
@@ -140,7 +141,7 @@ pub fn flags_of(row: &cal_db::CalibrationRow, levels: &[Level], cuts: &HashMap<L
 /// question rewritten, e.g. for a new edition of its statute): `flags::drift` between consecutive
 /// versions, extreme estimates left out. `rows` holds every calibrated version of the questions
 /// concerned.
-pub fn edition_drift<'a>(rows: impl IntoIterator<Item = &'a cal_db::CalibrationRow>) -> std::collections::HashSet<i64> {
+pub fn edition_drift<'a>(rows: impl IntoIterator<Item = &'a cal_db::CalibrationRow>) -> std::collections::HashSet<VersionId> {
     let mut by_question: BTreeMap<i64, Vec<&cal_db::CalibrationRow>> = BTreeMap::new();
     for r in rows {
         if !r.flags.split(',').any(|f| f == "all_correct" || f == "all_wrong") {
@@ -170,8 +171,8 @@ fn add_drift(mut flags: Vec<String>, drifted: bool) -> Vec<String> {
 /// The item map: every calibrated version and every graded attempt's ability.
 pub fn item_map(conn: &mut DbConn) -> AppResult<ItemMap> {
     let r = responses(conn)?;
-    let ids: Vec<i64> = r.calibration.keys().copied().collect();
-    let versions: HashMap<i64, (String, Vec<Level>)> =
+    let ids: Vec<VersionId> = r.calibration.keys().copied().collect();
+    let versions: HashMap<VersionId, (String, Vec<Level>)> =
         bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (q.code, v.levels_vec()))).collect();
     let cuts = level_cuts(conn)?;
     let drifted = edition_drift(r.calibration.values());
@@ -210,7 +211,7 @@ pub struct ItemCurve {
 
 /// One version's curve: its calibrated difficulty and the observed proportion right in up to
 /// `max_groups` ability groups of (nearly) equal size. None when the version is not calibrated.
-pub fn item_curve(conn: &mut DbConn, version_id: i64, max_groups: usize) -> AppResult<Option<ItemCurve>> {
+pub fn item_curve(conn: &mut DbConn, version_id: VersionId, max_groups: usize) -> AppResult<Option<ItemCurve>> {
     let r = responses(conn)?;
     let Some(row) = r.calibration.get(&version_id) else { return Ok(None) };
     let (code, levels) =
@@ -263,7 +264,7 @@ impl DifBy {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct DifRow {
-    pub version_id: i64,
+    pub version_id: VersionId,
     pub question_id: i64,
     pub code: String,
     pub mh: MantelHaenszel,
@@ -290,7 +291,7 @@ pub fn dif_table(conn: &mut DbConn, by: DifBy, reference: Option<&str>, focal: O
     let r = responses(conn)?;
     let people = cal_db::graded_attempt_people(conn)?;
     let unit_names: HashMap<UnitId, String> = org::all_units(conn)?.into_iter().map(|u| (u.id, u.name)).collect();
-    let group_of: HashMap<i64, String> = people
+    let group_of: HashMap<AttemptId, String> = people
         .into_iter()
         .map(|(a, _, ptype, unit)| {
             (
@@ -326,8 +327,8 @@ pub fn dif_table(conn: &mut DbConn, by: DifBy, reference: Option<&str>, focal: O
         None => None,
     };
     let reference = if reference.is_none() && focal.is_none() { groups.first().map(|g| g.0.clone()) } else { reference };
-    let ids: Vec<i64> = r.calibration.keys().copied().collect();
-    let codes: HashMap<i64, String> = bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, q.code)).collect();
+    let ids: Vec<VersionId> = r.calibration.keys().copied().collect();
+    let codes: HashMap<VersionId, String> = bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, q.code)).collect();
     let mut rows = Vec::new();
     for (v, resp) in &r.by_item {
         let Some(cal) = r.calibration.get(v) else { continue };
@@ -367,10 +368,10 @@ pub fn dif_table(conn: &mut DbConn, by: DifBy, reference: Option<&str>, focal: O
 }
 
 /// Calibration and flags of the given question versions (those calibrated), by version.
-pub fn version_flags(conn: &mut DbConn, version_ids: &[i64]) -> AppResult<HashMap<i64, MapItem>> {
+pub fn version_flags(conn: &mut DbConn, version_ids: &[VersionId]) -> AppResult<HashMap<VersionId, MapItem>> {
     let rows = cal_db::rows_of(conn, version_ids)?;
-    let ids: Vec<i64> = rows.keys().copied().collect();
-    let info: HashMap<i64, (String, Vec<Level>)> =
+    let ids: Vec<VersionId> = rows.keys().copied().collect();
+    let info: HashMap<VersionId, (String, Vec<Level>)> =
         bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (q.code, v.levels_vec()))).collect();
     let cuts = level_cuts(conn)?;
     let questions: Vec<i64> = rows.values().map(|r| r.question_id).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
@@ -390,7 +391,7 @@ mod tests {
 
     fn row(q: i64, v: i64, d: f64, se: f64, flags: &str) -> cal_db::CalibrationRow {
         cal_db::CalibrationRow {
-            question_version_id: v,
+            question_version_id: VersionId(v),
             question_id: q,
             difficulty: d,
             se,
@@ -420,7 +421,7 @@ mod tests {
             row(4, 41, 4.0, 0.2, "all_wrong"),
         ];
         let drifted = edition_drift(rows.iter());
-        assert_eq!(drifted, [11].into_iter().collect());
+        assert_eq!(drifted, [VersionId(11)].into_iter().collect());
         assert_eq!(add_drift(vec!["misfit".into()], true), vec!["misfit".to_string(), "drift".to_string()]);
         assert_eq!(add_drift(vec!["drift".into()], true), vec!["drift".to_string()]);
     }

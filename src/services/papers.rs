@@ -2,7 +2,7 @@
 //! candidates' papers, and the audit of one paper (re-drawn from the pool and the seed).
 //! Neither shows a key.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{AttemptId, SittingId, UserId, VersionId};
 use serde::Serialize;
 use serde_json::json;
 
@@ -39,7 +39,7 @@ fn pool_of(s: &exam_db::Sitting) -> AppResult<Pool> {
 
 /// The spread of a sitting's papers. `None` when its pool carries no expected scores (frozen
 /// before fair papers without parallel rules).
-pub fn spread(conn: &mut DbConn, sitting_id: i64) -> AppResult<Option<Spread>> {
+pub fn spread(conn: &mut DbConn, sitting_id: SittingId) -> AppResult<Option<Spread>> {
     let s = exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found(format!("no sitting {sitting_id}")))?;
     let pool = pool_of(&s)?;
     let papers: Vec<Paper> = ex_db::papers_of(conn, sitting_id)?
@@ -105,8 +105,8 @@ pub struct AuditRow {
 /// A candidate's paper checked against its re-draw from the sitting's pool and the seed.
 #[derive(Clone, Debug, Serialize)]
 pub struct PaperAudit {
-    pub attempt_id: i64,
-    pub sitting_id: i64,
+    pub attempt_id: AttemptId,
+    pub sitting_id: SittingId,
     pub sitting_title: String,
     pub badge: String,
     pub name: String,
@@ -123,20 +123,20 @@ pub struct PaperAudit {
 
 /// Re-draws an attempt's paper and compares it with what the candidate was shown; the access is
 /// written to the audit log (with the verdict).
-pub fn audit_paper(conn: &mut DbConn, attempt_id: i64, by: UserId, now: Ts) -> AppResult<PaperAudit> {
+pub fn audit_paper(conn: &mut DbConn, attempt_id: AttemptId, by: UserId, now: Ts) -> AppResult<PaperAudit> {
     let a = exam_db::find_attempt(conn, attempt_id)?.ok_or_else(|| AppError::not_found(format!("no attempt {attempt_id}")))?;
     let s = crate::services::exams::sitting(conn, a.sitting_id)?;
     let who = org::find(conn, a.user_id)?.ok_or_else(|| AppError::not_found("no such candidate"))?;
     let pool = pool_of(&s)?;
     let shown: Paper = serde_json::from_str(&a.paper).map_err(|e| AppError::internal(format!("stored paper: {e}")))?;
     let checks = paper::audit_paper(&pool, a.seed as u64, &shown);
-    let mut ids: Vec<i64> =
+    let mut ids: Vec<VersionId> =
         checks.iter().flat_map(|c| [c.shown.as_ref().map(|i| i.v), c.redrawn.as_ref().map(|i| i.v)]).flatten().collect();
     ids.sort_unstable();
     ids.dedup();
-    let codes: std::collections::HashMap<i64, String> =
+    let codes: std::collections::HashMap<VersionId, String> =
         bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, format!("{} v{}", q.code, v.version))).collect();
-    let label = |v: i64| codes.get(&v).cloned().unwrap_or_else(|| format!("#{v}"));
+    let label = |v: VersionId| codes.get(&v).cloned().unwrap_or_else(|| format!("#{v}"));
     let rows: Vec<AuditRow> = checks
         .iter()
         .map(|c| AuditRow {

@@ -2,7 +2,7 @@
 //! notifies the candidates; after a sitting closes, eligible officers who did not sit it are
 //! recorded absent, and a trainer can open a make-up sitting for them.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{SittingId, UserId};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -102,7 +102,8 @@ pub struct Occurrence {
     pub date: chrono::NaiveDate,
     /// `upcoming` (no sitting yet), `scheduled` (created, not open), `open` or `closed`.
     pub state: String,
-    pub sitting_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub sitting_id: Option<SittingId>,
     pub title: Option<String>,
     #[serde(with = "crate::timefmt")]
     pub opens_at: chrono::NaiveDateTime,
@@ -113,7 +114,8 @@ pub struct Occurrence {
     /// Candidates recorded absent once it closed.
     pub absent: Option<usize>,
     /// Make-up sittings opened for those absent.
-    pub makeups: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub makeups: Vec<SittingId>,
 }
 
 /// Every plan, oldest first, with its blueprint's name and next date.
@@ -221,7 +223,7 @@ fn schedule_of(p: &ExamPlan) -> AppResult<Schedule> {
 
 /// Creates the sittings that are due for every active plan and notifies their candidates.
 /// Safe to run on several servers at once: each occurrence is claimed by one.
-pub fn run_due(conn: &mut DbConn, now: Ts) -> AppResult<Vec<i64>> {
+pub fn run_due(conn: &mut DbConn, now: Ts) -> AppResult<Vec<SittingId>> {
     let today = bureau_date(now);
     let mut created = Vec::new();
     for p in plan_db::list(conn)?.into_iter().filter(|p| p.active) {
@@ -250,7 +252,7 @@ pub fn run_due(conn: &mut DbConn, now: Ts) -> AppResult<Vec<i64>> {
             };
             let sid = match write_tx(conn, |c| {
                 if !plan_db::claim_occurrence(c, p.id, last, date)? {
-                    return Ok::<Option<i64>, AppError>(None);
+                    return Ok::<Option<SittingId>, AppError>(None);
                 }
                 let sid = exams::create_sitting(c, &spec, p.created_by, now)?;
                 audit::append(c, None, "plan.sitting", &format!("plan:{}", p.id), &json!({"sitting": sid, "date": date}), now)?;
@@ -305,7 +307,7 @@ pub fn candidates_of(c: &mut DbConn, s: &exam_db::Sitting) -> AppResult<Vec<org:
 }
 
 /// Records a message to every candidate of a newly scheduled sitting (the e-mail issue sends it).
-pub fn notify_candidates(c: &mut DbConn, sitting_id: i64, now: Ts) -> AppResult<usize> {
+pub fn notify_candidates(c: &mut DbConn, sitting_id: SittingId, now: Ts) -> AppResult<usize> {
     let s = crate::services::exams::sitting_of(c, sitting_id)?;
     let people = candidates_of(c, &s)?;
     let params = json!({"title": s.title, "opens": crate::timefmt::local(s.opens_at), "closes": crate::timefmt::local(s.closes_at), "minutes": s.duration_minutes, "url": "/"});
@@ -371,7 +373,7 @@ pub fn record_absences(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
 
 /// Opens a make-up sitting for those absent from `sitting_id`: same blueprint and rules, a new
 /// window, only the absentees admitted.
-pub fn open_makeup(conn: &mut DbConn, sitting_id: i64, opens_at: Ts, closes_at: Ts, by: UserId, now: Ts) -> AppResult<i64> {
+pub fn open_makeup(conn: &mut DbConn, sitting_id: SittingId, opens_at: Ts, closes_at: Ts, by: UserId, now: Ts) -> AppResult<SittingId> {
     let s = crate::services::exams::sitting(conn, sitting_id)?;
     let absent = room_db::absentees(conn, sitting_id)?;
     if absent.is_empty() {
@@ -405,7 +407,7 @@ pub fn open_makeup(conn: &mut DbConn, sitting_id: i64, opens_at: Ts, closes_at: 
         let id = exams::create_sitting(c, &spec, Some(by), now)?;
         audit::append(c, Some(by), "sitting.makeup", &format!("sitting:{}", s.id), &json!({"makeup": id}), now)?;
         notify_candidates(c, id, now)?;
-        Ok::<i64, AppError>(id)
+        Ok::<SittingId, AppError>(id)
     })?;
     crate::services::prepared::after_scheduling(conn, id, now);
     Ok(id)

@@ -2,7 +2,7 @@
 //! the key, explanation and article text shown after each answer. Kept as study, apart from
 //! exam results.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{UserId, VersionId};
 use std::collections::{HashMap, HashSet};
 
 use rand::seq::SliceRandom;
@@ -77,9 +77,9 @@ pub fn start(conn: &mut DbConn, user_id: UserId, mode: &Mode, texts: &StatuteTex
         .into_iter()
         .filter(|c| c.case.is_none() && !withheld.contains(&c.version_id))
         .collect();
-    let live_ids: HashSet<i64> = pool.iter().map(|c| c.version_id).collect();
+    let live_ids: HashSet<VersionId> = pool.iter().map(|c| c.version_id).collect();
     let mut rng = rand::rng();
-    let mut pick = |mut ids: Vec<i64>| {
+    let mut pick = |mut ids: Vec<VersionId>| {
         ids.shuffle(&mut rng);
         ids.truncate(SET_SIZE);
         ids
@@ -90,7 +90,7 @@ pub fn start(conn: &mut DbConn, user_id: UserId, mode: &Mode, texts: &StatuteTex
         Mode::Chapter { statute, edition, index } => {
             let ch =
                 texts.chapters(statute, edition).get(*index).ok_or_else(|| refused("mode", "practice.no_chapter", "no such chapter"))?;
-            let ids: Vec<i64> = pool.iter().filter(|c| &c.statute == statute).map(|c| c.version_id).collect();
+            let ids: Vec<VersionId> = pool.iter().filter(|c| &c.statute == statute).map(|c| c.version_id).collect();
             let hits = bank_db::versions_by_ids(conn, &ids)?
                 .into_iter()
                 .filter(|(v, _)| &v.edition_code == edition && in_chapter(&v.articles_vec(), ch))
@@ -112,7 +112,7 @@ pub fn start(conn: &mut DbConn, user_id: UserId, mode: &Mode, texts: &StatuteTex
         Mode::WrongBook => {
             // practise the live version of each missed question (an old version may teach old law)
             let book = study::wrong_book(&crate::services::remedial::outcomes_of(conn, user_id, now)?);
-            let live_by_question: HashMap<i64, i64> = bank_db::versions_by_ids(conn, &live_ids.iter().copied().collect::<Vec<_>>())?
+            let live_by_question: HashMap<i64, VersionId> = bank_db::versions_by_ids(conn, &live_ids.iter().copied().collect::<Vec<_>>())?
                 .into_iter()
                 .map(|(v, q)| (q.id, v.id))
                 .collect();
@@ -140,7 +140,7 @@ fn in_chapter(articles: &[String], ch: &Chapter) -> bool {
 /// Chapters with live questions, per statute: (statute name, [(filter value, title, count)]).
 pub fn chapters(conn: &mut DbConn, texts: &StatuteTexts, now: Ts) -> AppResult<Vec<(String, Vec<(String, String, usize)>)>> {
     let names = crate::services::questions::statute_names(conn)?;
-    let pool: Vec<i64> =
+    let pool: Vec<VersionId> =
         crate::services::exams::pool_candidates(conn, now)?.into_iter().filter(|c| c.case.is_none()).map(|c| c.version_id).collect();
     let mut by_edition: HashMap<(String, String), Vec<Vec<String>>> = HashMap::new();
     for (v, _) in bank_db::versions_by_ids(conn, &pool)? {
@@ -185,7 +185,7 @@ pub struct Feedback {
 #[derive(Clone, Debug, Serialize)]
 pub struct SetItem {
     pub number: usize,
-    pub version_id: i64,
+    pub version_id: VersionId,
     pub kind: QuestionKind,
     pub stem: String,
     pub statute: String,
@@ -216,16 +216,16 @@ pub fn view(
     now: Ts,
 ) -> AppResult<SetView> {
     let withheld = crate::services::exam_mode::withheld_from_practice(conn, now, lead)?;
-    let ids: Vec<i64> = s.items_vec().into_iter().filter(|id| !withheld.contains(id)).collect();
-    let answers: HashMap<i64, tr_db::PracticeAnswer> = tr_db::answers_of_session(conn, s.id)?
+    let ids: Vec<VersionId> = s.items_vec().into_iter().filter(|id| !withheld.contains(id)).collect();
+    let answers: HashMap<VersionId, tr_db::PracticeAnswer> = tr_db::answers_of_session(conn, s.id)?
         .into_iter()
         .filter(|a| !withheld.contains(&a.question_version_id))
         .map(|a| (a.question_version_id, a))
         .collect();
-    let answered_ids: Vec<i64> = answers.keys().copied().collect();
+    let answered_ids: Vec<VersionId> = answers.keys().copied().collect();
     // keys only for answered questions: an unanswered one's key never leaves the server
-    let keys: HashMap<i64, String> = bank_db::keys_by_ids(conn, &answered_ids)?.into_iter().collect();
-    let mut by_id: HashMap<i64, (bank_db::Version, bank_db::Question)> =
+    let keys: HashMap<VersionId, String> = bank_db::keys_by_ids(conn, &answered_ids)?.into_iter().collect();
+    let mut by_id: HashMap<VersionId, (bank_db::Version, bank_db::Question)> =
         bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (v, q))).collect();
     let mut items = Vec::new();
     for (n, id) in ids.iter().enumerate() {
@@ -262,7 +262,7 @@ pub fn answer(
     conn: &mut DbConn,
     user_id: UserId,
     session_id: i64,
-    version_id: i64,
+    version_id: VersionId,
     choices: &[String],
     lead: chrono::Duration,
     now: Ts,

@@ -24,7 +24,7 @@
 //!   candidate taken off the list never starts, and every prepared paper of a closed sitting is
 //!   deleted by the sweep.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{SittingId, UserId};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -78,7 +78,7 @@ fn parse(s: &exam_db::Sitting) -> AppResult<Pool> {
 /// so a re-frozen pool (a new hash) is parsed afresh. A pool whose hash is not known is parsed
 /// every time.
 pub fn parsed_pool(s: &exam_db::Sitting) -> AppResult<Arc<Pool>> {
-    static POOLS: OnceLock<Mutex<HashMap<(i64, String), Arc<Pool>>>> = OnceLock::new();
+    static POOLS: OnceLock<Mutex<HashMap<(SittingId, String), Arc<Pool>>>> = OnceLock::new();
     if s.pool_hash.is_empty() {
         return parse(s).map(Arc::new);
     }
@@ -124,7 +124,7 @@ pub fn has_usable(conn: &mut DbConn, s: &exam_db::Sitting, user_id: UserId) -> A
 /// Prepares a paper for every candidate on the sitting's list who has neither started nor got
 /// a paper from its current pool; papers from an older pool are dropped. Returns how many were
 /// drawn. Several servers may run it at once: a candidate keeps the first paper stored.
-pub fn prepare_sitting(conn: &mut DbConn, sitting_id: i64, now: Ts) -> AppResult<usize> {
+pub fn prepare_sitting(conn: &mut DbConn, sitting_id: SittingId, now: Ts) -> AppResult<usize> {
     let Some(s) = exam_db::find_sitting(conn, sitting_id)? else { return Ok(0) };
     if !prepares(s.kind) || s.closes_at <= now {
         return Ok(0);
@@ -180,7 +180,7 @@ pub fn prepare_sitting(conn: &mut DbConn, sitting_id: i64, now: Ts) -> AppResult
 /// Prepares `user_id`'s paper for the sitting drawn with `seed`, for a history that must come
 /// out the same on every fresh database (the demo's past sittings): which papers drew which
 /// question then decides what the demo's calibration shows, and its journeys check that.
-pub fn prepare_seeded(conn: &mut DbConn, sitting_id: i64, user_id: UserId, seed: u64, now: Ts) -> AppResult<()> {
+pub fn prepare_seeded(conn: &mut DbConn, sitting_id: SittingId, user_id: UserId, seed: u64, now: Ts) -> AppResult<()> {
     let s = exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found(format!("no sitting {sitting_id}")))?;
     let hash = known_hash(conn, &s)?;
     let s = exam_db::Sitting { pool_hash: hash.clone(), ..s };
@@ -207,7 +207,7 @@ pub fn prepare_seeded(conn: &mut DbConn, sitting_id: i64, user_id: UserId, seed:
 
 /// Prepares papers for a sitting just scheduled. A failure is reported and leaves the
 /// sitting as it is: its candidates' papers are then drawn at the start (or by the sweep).
-pub fn after_scheduling(conn: &mut DbConn, sitting_id: i64, now: Ts) -> usize {
+pub fn after_scheduling(conn: &mut DbConn, sitting_id: SittingId, now: Ts) -> usize {
     match prepare_sitting(conn, sitting_id, now) {
         Ok(n) => n,
         Err(e) => {

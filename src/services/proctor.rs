@@ -2,7 +2,7 @@
 //! exam page, flagging or submitting at the sitting's limit, extra time and re-opening (each
 //! with a reason, audited), the live view and the per-candidate integrity report.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{AttemptId, SittingId, UserId};
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -32,7 +32,7 @@ pub struct EventOutcome {
 pub fn record_event(
     conn: &mut DbConn,
     cache: &VersionCache,
-    attempt_id: i64,
+    attempt_id: AttemptId,
     user_id: UserId,
     kind: &str,
     now: Ts,
@@ -92,7 +92,7 @@ pub fn record_event(
 /// A proctor dismisses a focus event they judge false (the candidate was not leaving the
 /// exam): it stops counting, and an automatic submission still waiting out its grace period is
 /// called off when the count falls below the limit. Audited.
-pub fn dismiss_event(conn: &mut DbConn, sitting_id: i64, event_id: i64, reason: &str, by: UserId, now: Ts) -> AppResult<()> {
+pub fn dismiss_event(conn: &mut DbConn, sitting_id: SittingId, event_id: i64, reason: &str, by: UserId, now: Ts) -> AppResult<()> {
     let reason = check_reason(reason)?;
     let e = room_db::find_event(conn, event_id)?
         .filter(|e| EVENT_KINDS.contains(&e.kind.as_str()))
@@ -156,7 +156,7 @@ fn by_badge(
 }
 
 /// Lets a candidate whose start is locked by wrong access codes try again (audited).
-pub fn let_in(conn: &mut DbConn, sitting_id: i64, badge: &str, by: UserId, now: Ts) -> AppResult<()> {
+pub fn let_in(conn: &mut DbConn, sitting_id: SittingId, badge: &str, by: UserId, now: Ts) -> AppResult<()> {
     let u = by_badge(conn, badge, ErrorCode::NotFound, ("", "proctor.no_officer", "officer"))?;
     write_tx(conn, |c| {
         let n = room_db::clear_code_failures(c, sitting_id, u.id)?;
@@ -173,7 +173,7 @@ pub fn let_in(conn: &mut DbConn, sitting_id: i64, badge: &str, by: UserId, now: 
 
 /// An admin lets a user who can read the bank's keys sit one graded sitting, with a reason
 /// (separation of duties, see `exams::check_duties`). Audited.
-pub fn grant_exception(conn: &mut DbConn, sitting_id: i64, badge: &str, reason: &str, by: UserId, now: Ts) -> AppResult<()> {
+pub fn grant_exception(conn: &mut DbConn, sitting_id: SittingId, badge: &str, reason: &str, by: UserId, now: Ts) -> AppResult<()> {
     let reason = check_reason(reason)?;
     crate::services::exams::sitting(conn, sitting_id)?;
     let u = by_badge(conn, badge, ErrorCode::Invalid, ("badge", "proctor.no_account", "account"))?;
@@ -210,7 +210,7 @@ fn check_reason(reason: &str) -> AppResult<&str> {
 /// Gives one candidate extra minutes (the deadline moves; the sitting's close does not bind it).
 /// An attempt of this sitting, or 404: a proctor's form names the sitting in its URL and the
 /// attempt in its body, and may act only on the room it is looking at.
-fn attempt_in_sitting(conn: &mut DbConn, sitting_id: i64, attempt_id: i64) -> AppResult<exam_db::Attempt> {
+fn attempt_in_sitting(conn: &mut DbConn, sitting_id: SittingId, attempt_id: AttemptId) -> AppResult<exam_db::Attempt> {
     exam_db::find_attempt(conn, attempt_id)?
         .filter(|a| a.sitting_id == sitting_id)
         .ok_or_else(|| AppError::problem(ErrorCode::NotFound, Problem::plain("", "proctor.no_attempt", "no such attempt in this sitting")))
@@ -230,8 +230,8 @@ fn check_minutes(minutes: i64) -> AppResult<()> {
 
 pub fn grant_extra_time(
     conn: &mut DbConn,
-    sitting_id: i64,
-    attempt_id: i64,
+    sitting_id: SittingId,
+    attempt_id: AttemptId,
     minutes: i64,
     reason: &str,
     by: UserId,
@@ -263,7 +263,15 @@ pub fn grant_extra_time(
 }
 
 /// Re-opens a submitted attempt after an incident, for `minutes` from now; its answers stay.
-pub fn reopen(conn: &mut DbConn, sitting_id: i64, attempt_id: i64, minutes: i64, reason: &str, by: UserId, now: Ts) -> AppResult<Ts> {
+pub fn reopen(
+    conn: &mut DbConn,
+    sitting_id: SittingId,
+    attempt_id: AttemptId,
+    minutes: i64,
+    reason: &str,
+    by: UserId,
+    now: Ts,
+) -> AppResult<Ts> {
     let reason = check_reason(reason)?;
     check_minutes(minutes)?;
     let a = attempt_in_sitting(conn, sitting_id, attempt_id)?;
@@ -291,7 +299,7 @@ pub fn reopen(conn: &mut DbConn, sitting_id: i64, attempt_id: i64, minutes: i64,
 /// One candidate on the live proctor page.
 #[derive(Clone, Debug, Serialize)]
 pub struct ProctorRow {
-    pub attempt_id: i64,
+    pub attempt_id: AttemptId,
     pub badge: String,
     pub name: String,
     pub started_at: Ts,
@@ -308,8 +316,8 @@ pub struct ProctorRow {
     pub events: Vec<AttemptEvent>,
 }
 
-pub fn live(conn: &mut DbConn, sitting_id: i64, now: Ts) -> AppResult<Vec<ProctorRow>> {
-    let mut events: HashMap<i64, Vec<AttemptEvent>> = HashMap::new();
+pub fn live(conn: &mut DbConn, sitting_id: SittingId, now: Ts) -> AppResult<Vec<ProctorRow>> {
+    let mut events: HashMap<AttemptId, Vec<AttemptEvent>> = HashMap::new();
     for e in room_db::events_of_sitting(conn, sitting_id)? {
         events.entry(e.attempt_id).or_default().push(e);
     }
@@ -387,7 +395,7 @@ pub struct Compensation {
 /// entry, and the sitting gets one audit entry with the totals.
 pub fn compensate_downtime(
     conn: &mut DbConn,
-    sitting_id: i64,
+    sitting_id: SittingId,
     since: Ts,
     minutes: i64,
     reason: &str,
@@ -452,12 +460,12 @@ pub struct RoomState {
     pub filed: i64,
 }
 
-pub fn room_state(conn: &mut DbConn, sitting_id: i64, now: Ts) -> AppResult<RoomState> {
+pub fn room_state(conn: &mut DbConn, sitting_id: SittingId, now: Ts) -> AppResult<RoomState> {
     let sitting = exams::sitting(conn, sitting_id)?;
     let rows = live(conn, sitting_id, now)?;
     let waiting = not_started(conn, &sitting)?;
     let exceptions = room_db::exceptions_of_sitting(conn, sitting_id)?.len();
-    let ids: Vec<i64> = rows.iter().map(|r| r.attempt_id).collect();
+    let ids: Vec<AttemptId> = rows.iter().map(|r| r.attempt_id).collect();
     let filed = crate::services::training::count_filed(conn, &ids)?;
     let mut absent = Vec::new();
     for uid in room_db::absentees(conn, sitting_id)? {
@@ -472,7 +480,7 @@ pub fn room_state(conn: &mut DbConn, sitting_id: i64, now: Ts) -> AppResult<Room
 /// admin who granted it (`None` where an account is gone).
 pub fn exceptions(
     conn: &mut DbConn,
-    sitting_id: i64,
+    sitting_id: SittingId,
 ) -> AppResult<(exam_db::Sitting, Vec<(room_db::SittingException, Option<org::User>, Option<org::User>)>)> {
     let s = exams::sitting(conn, sitting_id)?;
     let mut list = Vec::new();

@@ -6,7 +6,7 @@ use crate::db::models::bank::{self as bank_db, Question};
 use crate::db::models::Ts;
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::QuestionContent;
-use crate::domain::ids::UserId;
+use crate::domain::ids::{SittingId, UserId, VersionId};
 use crate::error::{AppError, AppResult};
 
 /// What became of an edit.
@@ -84,7 +84,7 @@ pub fn statute_names(conn: &mut DbConn) -> AppResult<StatuteNames> {
 }
 
 /// The stems of question versions, by version id.
-pub fn stems(conn: &mut DbConn, version_ids: &[i64]) -> AppResult<std::collections::HashMap<i64, String>> {
+pub fn stems(conn: &mut DbConn, version_ids: &[VersionId]) -> AppResult<std::collections::HashMap<VersionId, String>> {
     Ok(bank_db::versions_by_ids(conn, version_ids)?.into_iter().map(|(v, _)| (v.id, v.stem)).collect())
 }
 
@@ -118,14 +118,14 @@ pub struct BankPage {
     pub counts: Vec<(String, i64)>,
     pub registry: crate::domain::bank::StatuteRegistry,
     /// Flags from the bank's calibration, of the version each row shows.
-    pub flagged: std::collections::HashMap<i64, Vec<String>>,
+    pub flagged: std::collections::HashMap<VersionId, Vec<String>>,
     /// Cases held back from drawing today.
     pub held: std::collections::HashSet<i64>,
 }
 
 pub fn bank_page(conn: &mut DbConn, filter: &Filter, limit: i64, offset: i64, today: chrono::NaiveDate) -> AppResult<BankPage> {
     let (rows, total) = bank_db::list(conn, filter, limit, offset)?;
-    let shown: Vec<i64> = rows.iter().map(|(_, v)| v.id).collect();
+    let shown: Vec<VersionId> = rows.iter().map(|(_, v)| v.id).collect();
     let flagged = crate::services::measurement::version_flags(conn, &shown)?.into_iter().map(|(v, m)| (v, m.flags)).collect();
     let held = crate::services::bank_review::case_holds(conn, today)?.into_iter().map(|h| h.case_id).collect();
     Ok(BankPage {
@@ -145,23 +145,23 @@ pub fn bank_page(conn: &mut DbConn, filter: &Filter, limit: i64, offset: i64, to
 pub struct QuestionPage {
     pub question: Question,
     pub versions: Vec<bank_db::Version>,
-    pub keys: std::collections::HashMap<i64, String>,
+    pub keys: std::collections::HashMap<VersionId, String>,
     pub case: Option<bank_db::Case>,
     pub statutes: StatuteNames,
     pub suspension: Option<crate::domain::editions::Suspension>,
     pub stats: Vec<crate::db::models::stats::ItemStatRow>,
     /// Every sitting's title, by id.
-    pub sitting_titles: std::collections::HashMap<i64, String>,
-    pub calibration: std::collections::HashMap<i64, crate::services::measurement::MapItem>,
+    pub sitting_titles: std::collections::HashMap<SittingId, String>,
+    pub calibration: std::collections::HashMap<VersionId, crate::services::measurement::MapItem>,
     pub hold: Option<crate::services::bank_review::CaseHold>,
     /// Per version: (sitting, papers) it appeared on.
-    pub exposure: std::collections::HashMap<i64, Vec<(i64, u32)>>,
+    pub exposure: std::collections::HashMap<VersionId, Vec<(SittingId, u32)>>,
 }
 
 pub fn question_page(conn: &mut DbConn, id: i64, today: chrono::NaiveDate) -> AppResult<QuestionPage> {
     let question = question(conn, id)?;
     let versions = bank_db::versions_of(conn, id)?;
-    let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
+    let ids: Vec<VersionId> = versions.iter().map(|v| v.id).collect();
     let keys = bank_db::keys_by_ids(conn, &ids)?.into_iter().collect();
     let case = match question.case_id {
         Some(cid) => bank_db::find_case(conn, cid)?,

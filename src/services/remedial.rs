@@ -1,7 +1,7 @@
 //! Remedial training (后进民警培训): enrolment by trigger or referral, self-review of errors,
 //! targeted practice to a mastery level, the remedial exam, reminders and escalation.
 
-use crate::domain::ids::{UnitId, UserId};
+use crate::domain::ids::{AttemptId, SittingId, UnitId, UserId, VersionId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::Duration;
@@ -33,7 +33,7 @@ pub fn save_rules(conn: &mut DbConn, r: &RemedialRules, by: UserId, now: Ts) -> 
 }
 
 /// Per item of a graded attempt: (version id, points earned, points possible).
-pub fn item_results(a: &exam_db::Attempt) -> AppResult<Vec<(i64, i64, i64)>> {
+pub fn item_results(a: &exam_db::Attempt) -> AppResult<Vec<(VersionId, i64, i64)>> {
     let paper = crate::services::exams::paper_of(a)?;
     Ok(paper.items.iter().zip(a.item_scores_vec()).map(|(i, s)| (i.v, s, i.p)).collect())
 }
@@ -41,8 +41,8 @@ pub fn item_results(a: &exam_db::Attempt) -> AppResult<Vec<(i64, i64, i64)>> {
 /// What the officer has answered: exams whose answers are released to them (or whose review a
 /// remedial plan opened) and practice. Oldest first.
 pub fn outcomes_of(conn: &mut DbConn, user_id: UserId, now: Ts) -> AppResult<Vec<Outcome>> {
-    let plan_attempts: HashSet<i64> = tr_db::plans_of(conn, user_id)?.into_iter().filter_map(|p| p.source_attempt_id).collect();
-    let mut raw: Vec<(i64, bool, Ts)> = Vec::new();
+    let plan_attempts: HashSet<AttemptId> = tr_db::plans_of(conn, user_id)?.into_iter().filter_map(|p| p.source_attempt_id).collect();
+    let mut raw: Vec<(VersionId, bool, Ts)> = Vec::new();
     for (a, s) in exam_db::attempts_of_user(conn, user_id)? {
         let Some(at) = a.submitted_at else { continue };
         if !(crate::services::exams::answers_released(&a, &s, now) || plan_attempts.contains(&a.id)) {
@@ -55,8 +55,8 @@ pub fn outcomes_of(conn: &mut DbConn, user_id: UserId, now: Ts) -> AppResult<Vec
     for (ans, _) in tr_db::answers_of_user(conn, user_id)? {
         raw.push((ans.question_version_id, ans.correct, ans.answered_at));
     }
-    let ids: Vec<i64> = raw.iter().map(|r| r.0).collect::<HashSet<_>>().into_iter().collect();
-    let versions: HashMap<i64, (i64, String)> =
+    let ids: Vec<VersionId> = raw.iter().map(|r| r.0).collect::<HashSet<_>>().into_iter().collect();
+    let versions: HashMap<VersionId, (i64, String)> =
         bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (q.id, v.statute_code))).collect();
     let mut out: Vec<Outcome> = raw
         .into_iter()
@@ -70,9 +70,9 @@ pub fn outcomes_of(conn: &mut DbConn, user_id: UserId, now: Ts) -> AppResult<Vec
 }
 
 /// Runs the triggers after a filed bimonthly result. Call inside `db::write_tx`.
-pub fn after_bimonthly(c: &mut DbConn, user_id: UserId, attempt_id: i64, now: Ts) -> AppResult<Option<i64>> {
+pub fn after_bimonthly(c: &mut DbConn, user_id: UserId, attempt_id: AttemptId, now: Ts) -> AppResult<Option<i64>> {
     let r = rules(c)?;
-    let mut history: Vec<(Ts, rules_mod::ExamResult, i64)> = exam_db::attempts_of_user(c, user_id)?
+    let mut history: Vec<(Ts, rules_mod::ExamResult, AttemptId)> = exam_db::attempts_of_user(c, user_id)?
         .into_iter()
         .filter(|(a, s)| s.kind == SittingKind::Bimonthly && a.submitted_at.is_some() && a.passed.is_some())
         .map(|(a, _)| {
@@ -117,7 +117,7 @@ pub fn open_plan(
     user_id: UserId,
     trigger: Trigger,
     reason: &str,
-    source_attempt: Option<i64>,
+    source_attempt: Option<AttemptId>,
     referred_by: Option<UserId>,
     now: Ts,
 ) -> AppResult<Option<i64>> {
@@ -133,7 +133,7 @@ pub fn open_plan(
         }
         None => None,
     };
-    let mut review: Vec<i64> = match &source {
+    let mut review: Vec<VersionId> = match &source {
         Some((items, _)) => items.iter().filter(|(_, got, max)| got < max).map(|(v, ..)| *v).collect(),
         None => study::wrong_book(&outcomes).into_iter().take(30).map(|w| w.version_id).collect(),
     };
@@ -141,7 +141,7 @@ pub fn open_plan(
     // the source attempt's answers count towards weak areas even if not yet released to the officer
     if let Some((items, at)) = &source {
         let vs = bank_db::versions_by_ids(c, &items.iter().map(|x| x.0).collect::<Vec<_>>())?;
-        let by_id: HashMap<i64, (i64, String)> = vs.into_iter().map(|(v, q)| (v.id, (q.id, v.statute_code))).collect();
+        let by_id: HashMap<VersionId, (i64, String)> = vs.into_iter().map(|(v, q)| (v.id, (q.id, v.statute_code))).collect();
         for (v, got, max) in items {
             if let Some((q, st)) = by_id.get(v) {
                 outcomes.push(Outcome { question_id: *q, version_id: *v, statute: st.clone(), correct: got >= max, at: *at });
@@ -225,7 +225,7 @@ pub fn refer(conn: &mut DbConn, badge: &str, reason: &str, by: UserId, now: Ts) 
 }
 
 /// Writes the officer's note on one reviewed error; the last note moves the plan on to practice.
-pub fn write_review(conn: &mut DbConn, plan_id: i64, user_id: UserId, version_id: i64, note: &str, now: Ts) -> AppResult<Stage> {
+pub fn write_review(conn: &mut DbConn, plan_id: i64, user_id: UserId, version_id: VersionId, note: &str, now: Ts) -> AppResult<Stage> {
     let note = note.trim();
     if note.chars().count() < rules_mod::MIN_NOTE_CHARS || note.chars().count() > 2000 {
         let min = rules_mod::MIN_NOTE_CHARS;
@@ -297,7 +297,7 @@ pub fn after_practice(c: &mut DbConn, plan_id: i64, now: Ts) -> AppResult<()> {
 
 /// Builds the remedial exam: questions from the plan's statutes, kinds spread evenly, one
 /// candidate, open at once for `exam_window_days`.
-fn create_exam(c: &mut DbConn, p: &tr_db::RemedialPlan, r: &RemedialRules, now: Ts) -> AppResult<i64> {
+fn create_exam(c: &mut DbConn, p: &tr_db::RemedialPlan, r: &RemedialRules, now: Ts) -> AppResult<SittingId> {
     let u = org::find(c, p.user_id)?.ok_or_else(|| AppError::internal("officer missing"))?;
     let pool = crate::services::exams::pool_candidates(c, now)?;
     let mut statutes = p.statutes_vec();
@@ -612,7 +612,7 @@ pub fn plan_in_scope(conn: &mut DbConn, scope: PlanScope, id: i64, now: Ts) -> A
 /// One error to review, with what the officer needs to understand it.
 #[derive(Clone, Debug, Serialize)]
 pub struct ReviewItem {
-    pub version_id: i64,
+    pub version_id: VersionId,
     pub question_code: String,
     pub kind: QuestionKind,
     pub stem: String,
@@ -688,10 +688,10 @@ pub fn plan_view(
     let withheld = !viewer_sees_keys && !source_answers_released(conn, &p, now)?;
     let statute_names = crate::services::questions::statute_names(conn)?;
     let u = org::find(conn, p.user_id)?.ok_or_else(|| AppError::internal("officer missing"))?;
-    let notes: HashMap<i64, String> = tr_db::reviews_of(conn, p.id)?.into_iter().collect();
+    let notes: HashMap<VersionId, String> = tr_db::reviews_of(conn, p.id)?.into_iter().collect();
     let ids = p.review_vec();
-    let keys: HashMap<i64, String> = bank_db::keys_by_ids(conn, &ids)?.into_iter().collect();
-    let mut by_id: HashMap<i64, (bank_db::Version, bank_db::Question)> =
+    let keys: HashMap<VersionId, String> = bank_db::keys_by_ids(conn, &ids)?.into_iter().collect();
+    let mut by_id: HashMap<VersionId, (bank_db::Version, bank_db::Question)> =
         bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (v, q))).collect();
     let review: Vec<ReviewItem> = ids
         .iter()

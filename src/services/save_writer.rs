@@ -8,6 +8,7 @@
 //! queue that only grows (seconds of latency, memory climbing). A refused save is not stored
 //! and not acknowledged; the exam page keeps it and sends it again later.
 
+use crate::domain::ids::{AttemptId, VersionId};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -22,8 +23,8 @@ use crate::error::{AppError, AppResult};
 
 /// One answer to store.
 pub struct Save {
-    pub attempt_id: i64,
-    pub version_id: i64,
+    pub attempt_id: AttemptId,
+    pub version_id: VersionId,
     /// Normalised option ids.
     pub choices: String,
     pub flagged: Option<bool>,

@@ -11,6 +11,7 @@
 //!   a regrade after an upheld challenge reuses those difficulties, so only the key changes the
 //!   result.
 
+use crate::domain::ids::{AttemptId, SittingId, VersionId};
 use std::collections::HashMap;
 
 use crate::db::models::{calibration as cal_db, exam as exam_db, standards as st_db, Ts};
@@ -23,7 +24,7 @@ use crate::error::AppResult;
 
 /// Fixes the level's adopted cut on a newly created certification sitting (no-op for other
 /// sittings and levels without an adopted cut). Runs in the creating transaction.
-pub fn fix_rule_for_sitting(conn: &mut DbConn, sitting_id: i64, kind: SittingKind, level: Option<&str>) -> AppResult<()> {
+pub fn fix_rule_for_sitting(conn: &mut DbConn, sitting_id: SittingId, kind: SittingKind, level: Option<&str>) -> AppResult<()> {
     let (SittingKind::Certification, Some(level)) = (kind, level) else { return Ok(()) };
     if let Some(study) = st_db::adopted_for_level(conn, level)? {
         if let Some(theta) = study.theta {
@@ -35,9 +36,16 @@ pub fn fix_rule_for_sitting(conn: &mut DbConn, sitting_id: i64, kind: SittingKin
 
 /// Decides pass or fail of a graded attempt by its sitting's rule and stores its scaled score;
 /// returns whether it passed. Call inside the grading transaction, with `g` the per-cent grade.
-pub fn decide_and_store(conn: &mut DbConn, s: &exam_db::Sitting, attempt_id: i64, paper: &Paper, g: &Grade, now: Ts) -> AppResult<bool> {
-    let ids: Vec<i64> = paper.items.iter().map(|i| i.v).collect();
-    let difficulties: HashMap<i64, f64> = match st_db::scaled_of(conn, attempt_id)? {
+pub fn decide_and_store(
+    conn: &mut DbConn,
+    s: &exam_db::Sitting,
+    attempt_id: AttemptId,
+    paper: &Paper,
+    g: &Grade,
+    now: Ts,
+) -> AppResult<bool> {
+    let ids: Vec<VersionId> = paper.items.iter().map(|i| i.v).collect();
+    let difficulties: HashMap<VersionId, f64> = match st_db::scaled_of(conn, attempt_id)? {
         Some(prev) => serde_json::from_str(&prev.difficulties).unwrap_or_default(),
         None => cal_db::difficulties_of(conn, &ids)?,
     };
@@ -54,7 +62,7 @@ pub fn decide_and_store(conn: &mut DbConn, s: &exam_db::Sitting, attempt_id: i64
     let cut = st_db::sitting_rule(conn, s.id)?.map(|(_, theta)| theta);
     let decision = scale::decide(&items, cut, g.passed);
     let ability = scale::ability(&items);
-    let used: HashMap<i64, f64> = ids.iter().filter_map(|v| difficulties.get(v).map(|d| (*v, *d))).collect();
+    let used: HashMap<VersionId, f64> = ids.iter().filter_map(|v| difficulties.get(v).map(|d| (*v, *d))).collect();
     let (cut_theta, raw_cut) = match decision {
         Decision::Scale { cut, raw_cut, .. } => (Some(cut), Some(raw_cut)),
         Decision::Percent { .. } => (None, None),
@@ -78,12 +86,12 @@ pub fn decide_and_store(conn: &mut DbConn, s: &exam_db::Sitting, attempt_id: i64
 }
 
 /// A graded attempt's scaled score, if stored.
-pub fn of_attempt(conn: &mut DbConn, attempt_id: i64) -> AppResult<Option<st_db::ScaledScore>> {
+pub fn of_attempt(conn: &mut DbConn, attempt_id: AttemptId) -> AppResult<Option<st_db::ScaledScore>> {
     Ok(st_db::scaled_of(conn, attempt_id)?)
 }
 
 /// Scaled scores of several attempts, by attempt id.
-pub fn of_attempts(conn: &mut DbConn, ids: &[i64]) -> AppResult<HashMap<i64, st_db::ScaledScore>> {
+pub fn of_attempts(conn: &mut DbConn, ids: &[AttemptId]) -> AppResult<HashMap<AttemptId, st_db::ScaledScore>> {
     Ok(st_db::scaled_of_many(conn, ids)?)
 }
 

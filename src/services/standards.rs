@@ -13,7 +13,7 @@
 //!   round-1 spread and rate again. The study closes on the round-2 ratings of every rater who
 //!   rated all of it (at least [`MIN_PANEL`]).
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{SittingId, UserId, VersionId};
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -34,7 +34,7 @@ pub const MIN_PANEL: usize = 2;
 /// One item of a study's form, fixed when the study opens.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FormItem {
-    pub v: i64,
+    pub v: VersionId,
     pub question_id: i64,
     pub code: String,
     pub points: f64,
@@ -77,10 +77,10 @@ pub fn open_study(conn: &mut DbConn, level: &str, blueprint_id: Option<i64>, by:
     let bp = bp.expect("checked");
     let spec: BlueprintSpec = serde_json::from_str(&bp.spec).map_err(|e| AppError::internal(format!("stored blueprint: {e}")))?;
     let candidates = crate::services::exams::pool_candidates(conn, now)?;
-    let ids: Vec<i64> = candidates.iter().map(|c| c.version_id).collect();
+    let ids: Vec<VersionId> = candidates.iter().map(|c| c.version_id).collect();
     let cal = cal_db::rows_of(conn, &ids)?;
     let mut used = std::collections::HashSet::new();
-    let mut chosen: Vec<(i64, f64)> = Vec::new();
+    let mut chosen: Vec<(VersionId, f64)> = Vec::new();
     let mut problems = Vec::new();
     for (n, rule) in spec.rules.iter().enumerate() {
         let matches = |c: &crate::domain::paper::PoolCandidate| {
@@ -91,13 +91,13 @@ pub fn open_study(conn: &mut DbConn, level: &str, blueprint_id: Option<i64>, by:
         };
         let points = rule.points_centi as f64 / 100.0;
         if rule.kind == RuleKind::Case {
-            let mut groups: BTreeMap<i64, Vec<(i32, i64)>> = BTreeMap::new();
+            let mut groups: BTreeMap<i64, Vec<(i32, VersionId)>> = BTreeMap::new();
             for c in candidates.iter().filter(|c| matches(c)) {
                 if let Some((case, pos)) = c.case {
                     groups.entry(case).or_default().push((pos, c.version_id));
                 }
             }
-            let mut whole: Vec<(i32, Vec<i64>)> = groups
+            let mut whole: Vec<(i32, Vec<VersionId>)> = groups
                 .into_values()
                 .filter(|g| g.iter().all(|(_, v)| cal.contains_key(v)))
                 .map(|mut g| {
@@ -117,7 +117,7 @@ pub fn open_study(conn: &mut DbConn, level: &str, blueprint_id: Option<i64>, by:
             }
         } else {
             let kind = rule.kind.question_kind();
-            let mut list: Vec<(i32, i64)> = candidates
+            let mut list: Vec<(i32, VersionId)> = candidates
                 .iter()
                 .filter(|c| c.case.is_none() && Some(c.kind) == kind && matches(c))
                 .filter_map(|c| cal.get(&c.version_id).map(|r| (r.n, c.version_id)))
@@ -138,8 +138,8 @@ pub fn open_study(conn: &mut DbConn, level: &str, blueprint_id: Option<i64>, by:
             format!("the form needs calibrated questions: {}; calibration follows graded sittings", problems.join("; ")),
         )]));
     }
-    let vids: Vec<i64> = chosen.iter().map(|(v, _)| *v).collect();
-    let codes: HashMap<i64, (i64, String)> =
+    let vids: Vec<VersionId> = chosen.iter().map(|(v, _)| *v).collect();
+    let codes: HashMap<VersionId, (i64, String)> =
         bank_db::versions_by_ids(conn, &vids)?.into_iter().map(|(v, q)| (v.id, (q.id, q.code))).collect();
     let form: Vec<FormItem> = chosen
         .iter()
@@ -462,6 +462,6 @@ pub fn view(conn: &mut DbConn, study_id: i64, viewer: UserId, viewer_rates: bool
 }
 
 /// The cut fixed on a sitting, if any: (study id, θ).
-pub fn cut_of_sitting(conn: &mut DbConn, sitting_id: i64) -> AppResult<Option<(i64, f64)>> {
+pub fn cut_of_sitting(conn: &mut DbConn, sitting_id: SittingId) -> AppResult<Option<(i64, f64)>> {
     Ok(st_db::sitting_rule(conn, sitting_id)?)
 }

@@ -2,7 +2,7 @@
 //! plan and reward, appended as it happens and never rewritten. Corrections are entries that
 //! point at what they correct. Each entry is also written to the hash-chained audit log.
 
-use crate::domain::ids::{UnitId, UserId};
+use crate::domain::ids::{AttemptId, SittingId, UnitId, UserId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
@@ -294,7 +294,7 @@ pub struct EntryView {
 /// of sittings that never release them are withheld).
 pub fn file_of(conn: &mut DbConn, user_id: UserId, as_officer: bool) -> AppResult<Vec<EntryView>> {
     let entries = tr_db::entries_of(conn, user_id)?;
-    let withheld_sittings: HashSet<i64> = if as_officer {
+    let withheld_sittings: HashSet<SittingId> = if as_officer {
         exam_db::attempts_of_user(conn, user_id)?
             .into_iter()
             .filter(|(_, s)| s.score_release == Release::Never)
@@ -306,13 +306,13 @@ pub fn file_of(conn: &mut DbConn, user_id: UserId, as_officer: bool) -> AppResul
     Ok(views(&entries, &withheld_sittings))
 }
 
-pub fn views(entries: &[tr_db::Entry], withheld_sittings: &HashSet<i64>) -> Vec<EntryView> {
+pub fn views(entries: &[tr_db::Entry], withheld_sittings: &HashSet<SittingId>) -> Vec<EntryView> {
     let corrected: HashMap<i64, i64> = entries.iter().filter_map(|e| e.corrects_id.map(|c| (c, e.id))).collect();
     entries
         .iter()
         .map(|e| {
             let mut data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_else(|_| json!({}));
-            let withheld = data.get("sitting_id").and_then(|v| v.as_i64()).is_some_and(|s| withheld_sittings.contains(&s))
+            let withheld = data.get("sitting_id").and_then(|v| v.as_i64()).is_some_and(|s| withheld_sittings.contains(&SittingId(s)))
                 && data.get("score").is_some();
             if withheld {
                 data["score"] = serde_json::Value::Null;
@@ -379,7 +379,7 @@ pub fn parse_cursor(s: &str) -> Option<i64> {
 pub fn records(conn: &mut DbConn, entries: &[tr_db::Entry]) -> AppResult<Vec<Record>> {
     let people: HashMap<UserId, (org::User, String)> = org::list_with_units(conn)?.into_iter().map(|(u, unit)| (u.id, (u, unit))).collect();
     let corrected: HashSet<i64> = entries.iter().filter_map(|e| e.corrects_id).collect();
-    let certs_by_attempt: HashMap<i64, cert_db::Certificate> = {
+    let certs_by_attempt: HashMap<AttemptId, cert_db::Certificate> = {
         let ids: HashSet<UserId> = entries.iter().map(|e| e.user_id).collect();
         let mut m = HashMap::new();
         for u in ids {
@@ -399,7 +399,7 @@ pub fn records(conn: &mut DbConn, entries: &[tr_db::Entry]) -> AppResult<Vec<Rec
             let (u, unit) = people.get(&e.user_id).cloned().unwrap_or_else(|| panic_free_user(e.user_id));
             let is_cert_result = matches!(e.kind.as_str(), kind::SITTING | kind::CORRECTION) && s("level").is_some();
             let passed = data.get("passed").and_then(|v| v.as_bool());
-            let attempt_cert = data.get("attempt_id").and_then(|v| v.as_i64()).and_then(|a| certs_by_attempt.get(&a));
+            let attempt_cert = data.get("attempt_id").and_then(|v| v.as_i64()).and_then(|a| certs_by_attempt.get(&AttemptId(a)));
             let (category, result, pass_date, assessment_date, confirmation_date) = if is_cert_result {
                 (
                     Some("执法资格等级考试".to_string()),
@@ -598,6 +598,6 @@ pub fn export_records(
 }
 
 /// How many training-file entries the attempts filed.
-pub fn count_filed(conn: &mut DbConn, attempt_ids: &[i64]) -> AppResult<i64> {
+pub fn count_filed(conn: &mut DbConn, attempt_ids: &[AttemptId]) -> AppResult<i64> {
     Ok(tr_db::count_filed(conn, attempt_ids)?)
 }

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`, and its OpenAPI document at `/api/openapi.json`.
 
+use crate::domain::ids::{AttemptId, SittingId, VersionId};
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{get, post, put, State};
@@ -180,7 +181,7 @@ pub async fn my_sittings(state: &State<AppState>, o: Officer<'_>) -> AppResult<J
 pub async fn start_attempt(
     state: &State<AppState>,
     o: Officer<'_>,
-    id: i64,
+    id: SittingId,
     access_code: Option<&str>,
     ip: Option<std::net::IpAddr>,
 ) -> AppResult<(Status, Json<AttemptView>)> {
@@ -211,7 +212,12 @@ pub async fn start_attempt(
 #[utoipa::path(get, path = "/api/v1/attempts/{id}", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = AttemptView), (status = 404, body = ErrorBody)))]
 #[get("/api/v1/attempts/<id>")]
-pub async fn get_attempt(state: &State<AppState>, o: Officer<'_>, id: i64, ip: Option<std::net::IpAddr>) -> AppResult<Json<AttemptView>> {
+pub async fn get_attempt(
+    state: &State<AppState>,
+    o: Officer<'_>,
+    id: AttemptId,
+    ip: Option<std::net::IpAddr>,
+) -> AppResult<Json<AttemptView>> {
     let uid = o.user.id;
     let now = state.clock.now();
     let st: &AppState = state;
@@ -252,8 +258,8 @@ pub async fn save_answer(
     _admitted: super::guards::SaveAdmission,
     state: &State<AppState>,
     o: Officer<'_>,
-    id: i64,
-    version_id: i64,
+    id: AttemptId,
+    version_id: VersionId,
     body: Result<Json<SaveRequest>, rocket::serde::json::Error<'_>>,
     ip: Option<std::net::IpAddr>,
 ) -> AppResult<Json<SaveResponse>> {
@@ -279,7 +285,7 @@ pub struct EventRequest {
 pub async fn attempt_event(
     state: &State<AppState>,
     o: Officer<'_>,
-    id: i64,
+    id: AttemptId,
     body: Result<Json<EventRequest>, rocket::serde::json::Error<'_>>,
     ip: Option<std::net::IpAddr>,
 ) -> AppResult<Json<crate::services::proctor::EventOutcome>> {
@@ -365,7 +371,7 @@ pub async fn verify_certificate(state: &State<AppState>, number: &str, code: &st
 pub async fn submit_attempt(
     state: &State<AppState>,
     o: Officer<'_>,
-    id: i64,
+    id: AttemptId,
     ip: Option<std::net::IpAddr>,
 ) -> AppResult<Json<SubmitResult>> {
     let uid = o.user.id;
@@ -421,14 +427,14 @@ pub async fn create_sitting(
     let by = t.user.id;
     let now = state.clock.now();
     let id = with_db(state, move |c| exams::schedule(c, &spec, Some(by), now)).await?;
-    Ok((Status::Created, Json(Created { id })))
+    Ok((Status::Created, Json(Created { id: id.0 })))
 }
 
 /// A sitting's results (trainers, HR, admins; unit leaders see their unit).
 #[utoipa::path(get, path = "/api/v1/sittings/{id}/results", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = [ResultRow]), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[get("/api/v1/sittings/<id>/results")]
-pub async fn sitting_results(state: &State<AppState>, r: ResultsReader<'_>, id: i64) -> AppResult<Json<Vec<ResultRow>>> {
+pub async fn sitting_results(state: &State<AppState>, r: ResultsReader<'_>, id: SittingId) -> AppResult<Json<Vec<ResultRow>>> {
     let scope = exams::results_scope(&r.user, &r.roles);
     with_db(state, move |c| exams::sitting_results(c, id, scope.as_deref())).await.map(|(_, rows)| Json(rows))
 }
@@ -461,7 +467,7 @@ pub async fn items_exposure(
 ) -> AppResult<Json<Vec<crate::services::exposure::ExposureItem>>> {
     let sitting = match sitting.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
-        Some(s) => Some(s.parse::<i64>().map_err(|_| AppError::invalid_lines(&[format!("sitting: {s:?} is not a sitting id")]))?),
+        Some(s) => Some(s.parse::<SittingId>().map_err(|_| AppError::invalid_lines(&[format!("sitting: {s:?} is not a sitting id")]))?),
     };
     with_db(state, move |c| crate::services::exposure::list(c, sitting)).await.map(Json)
 }

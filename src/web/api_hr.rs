@@ -4,7 +4,7 @@
 //! (`web::api`); the rules themselves live in `services::hr`, `services::remedial` and
 //! `services::plans`, shared with the pages.
 
-use crate::domain::ids::UnitId;
+use crate::domain::ids::{SittingId, UnitId};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::serde::json::Json;
@@ -446,7 +446,8 @@ pub struct RemedialDetail {
     pub steps: Vec<RemedialStep>,
     pub practice: crate::domain::remedial::Mastery,
     /// The current remedial exam's sitting, once mastery set one.
-    pub exam_sitting_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub exam_sitting_id: Option<SittingId>,
 }
 
 /// One remedial plan with its steps (no question content: stems and keys stay on the pages of

@@ -1,6 +1,7 @@
 //! Trainers' question bank: browse and filter, search, create and edit with preview, approval
 //! by a second trainer, retirement.
 
+use crate::domain::ids::SittingId;
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -344,7 +345,7 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Outsid
             rows.push(json!({"sitting_id": sid, "sitting": titles.get(sid), "version": v.version, "papers": n}));
         }
     }
-    let sittings: std::collections::HashSet<i64> = seen.values().flatten().map(|(s, _)| *s).collect();
+    let sittings: std::collections::HashSet<SittingId> = seen.values().flatten().map(|(s, _)| *s).collect();
     let papers: u32 = seen.values().flatten().map(|(_, n)| n).sum();
     let exposure = json!({"papers": papers, "sittings": sittings.len(), "rows": rows});
     let kind = q.kind;

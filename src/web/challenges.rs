@@ -1,5 +1,6 @@
 //! Challenges (复核): candidates file them from their reviewed result; trainers decide them.
 
+use crate::domain::ids::{AttemptId, VersionId};
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -16,7 +17,7 @@ use crate::services::challenges::{self, Decision};
 
 #[derive(FromForm)]
 pub struct ChallengeForm {
-    v: i64,
+    v: VersionId,
     article: String,
     reason: String,
 }
@@ -27,7 +28,7 @@ pub struct ChallengeForm {
 pub async fn file(
     ctx: PageCtx<'_>,
     o: Officer<'_>,
-    attempt_id: i64,
+    attempt_id: AttemptId,
     form: CsrfForm<ChallengeForm>,
 ) -> AppResult<rocket::Either<(rocket::http::Status, RawHtml<String>), Redirect>> {
     let ChallengeForm { v, article, reason } = form.0;

@@ -1,6 +1,6 @@
 //! Officers' pages: their sittings, the exam page, submission and their results.
 
-use crate::domain::ids::{UnitId, UserId};
+use crate::domain::ids::{AttemptId, SittingId, UnitId, UserId, VersionId};
 use std::collections::HashMap;
 
 use rocket::response::content::RawHtml;
@@ -54,7 +54,7 @@ pub async fn list(ctx: PageCtx<'_>, officer: Officer<'_>) -> AppResult<RawHtml<S
 }
 
 #[get("/exams/<sitting_id>")]
-pub async fn show(ctx: PageCtx<'_>, officer: Officer<'_>, sitting_id: i64) -> AppResult<RawHtml<String>> {
+pub async fn show(ctx: PageCtx<'_>, officer: Officer<'_>, sitting_id: SittingId) -> AppResult<RawHtml<String>> {
     let (id, badge, unit, ptype) = candidate(&officer);
     let now = ctx.state.clock.now();
     let (s, attempt) = with_db(ctx.state, move |c| {
@@ -91,7 +91,7 @@ pub struct StartForm {
 pub async fn start(
     ctx: PageCtx<'_>,
     officer: Officer<'_>,
-    sitting_id: i64,
+    sitting_id: SittingId,
     f: CsrfForm<StartForm>,
     ip: Option<std::net::IpAddr>,
 ) -> AppResult<Redirect> {
@@ -110,7 +110,7 @@ pub async fn start(
 pub async fn attempt_page(
     ctx: PageCtx<'_>,
     officer: Officer<'_>,
-    attempt_id: i64,
+    attempt_id: AttemptId,
     ip: Option<std::net::IpAddr>,
 ) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let uid = officer.user.id;
@@ -156,7 +156,7 @@ pub async fn attempt_page(
 /// The exam form: `a[<question id>]` holds the chosen option ids.
 #[derive(rocket::form::FromForm)]
 pub struct SubmitForm {
-    a: Option<HashMap<i64, Vec<String>>>,
+    a: Option<HashMap<VersionId, Vec<String>>>,
 }
 
 /// Submits the attempt. Answers in the form (the page without JavaScript) are saved first.
@@ -164,7 +164,7 @@ pub struct SubmitForm {
 pub async fn submit(
     ctx: PageCtx<'_>,
     officer: Officer<'_>,
-    attempt_id: i64,
+    attempt_id: AttemptId,
     form: CsrfForm<SubmitForm>,
     ip: Option<std::net::IpAddr>,
 ) -> AppResult<Redirect> {
@@ -212,14 +212,14 @@ fn review_json(number: usize, item: &exams::ReviewItem) -> Value {
 }
 
 #[get("/attempts/<attempt_id>/result")]
-pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: i64) -> AppResult<Either<RawHtml<String>, Redirect>> {
+pub async fn result(ctx: PageCtx<'_>, officer: Officer<'_>, attempt_id: AttemptId) -> AppResult<Either<RawHtml<String>, Redirect>> {
     result_page(&ctx, officer.user.id, attempt_id, None).await
 }
 
 /// A challenge the candidate filed and was refused: its question, what they typed, and why
 /// (lines `field: problem` in the reader's language).
 pub struct ChallengeRefused {
-    pub v: i64,
+    pub v: VersionId,
     pub article: String,
     pub reason: String,
     pub lines: Vec<String>,
@@ -230,7 +230,7 @@ pub struct ChallengeRefused {
 pub async fn result_page(
     ctx: &PageCtx<'_>,
     uid: UserId,
-    attempt_id: i64,
+    attempt_id: AttemptId,
     refused: Option<ChallengeRefused>,
 ) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let now = ctx.state.clock.now();

@@ -2,6 +2,7 @@
 //! table) and standard setting (modified Angoff studies: open, rate in two rounds, close; an
 //! admin adopts the cut).
 
+use crate::domain::ids::VersionId;
 use std::collections::HashMap;
 
 use rocket::form::FromForm;
@@ -63,7 +64,7 @@ pub async fn item_map(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHtml<St
 
 /// One item's Rasch curve against the observed proportion right by ability group.
 #[get("/measurement/items/<version_id>")]
-pub async fn item_curve(ctx: PageCtx<'_>, _t: Trainer<'_>, version_id: i64) -> AppResult<RawHtml<String>> {
+pub async fn item_curve(ctx: PageCtx<'_>, _t: Trainer<'_>, version_id: VersionId) -> AppResult<RawHtml<String>> {
     let curve = with_db(ctx.state, move |c| measurement::item_curve(c, version_id, 6)).await?;
     let curve = curve.ok_or_else(|| crate::error::AppError::not_found(format!("question version {version_id} has no calibration yet")))?;
     let t = |k: &str| ctx.state.renderer.text(ctx.lang, k, &json!({}));
@@ -169,7 +170,7 @@ async fn study_page(
     let (viewer, rates) = (user.id(), user.has(crate::domain::org::Role::Trainer));
     let (v, stems) = with_db(ctx.state, move |c| {
         let v = standards::view(c, id, viewer, rates)?;
-        let ids: Vec<i64> = v.form.iter().map(|i| i.v).collect();
+        let ids: Vec<VersionId> = v.form.iter().map(|i| i.v).collect();
         let stems = crate::services::questions::stems(c, &ids)?;
         Ok((v, stems))
     })

@@ -1,6 +1,7 @@
 //! The proctor's pages for a sitting: live view (who is in, progress, time left, flags,
 //! events), extra time and re-opening with a reason, the integrity report, absences and make-up.
 
+use crate::domain::ids::{AttemptId, SittingId};
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -38,7 +39,7 @@ type Reply = AppResult<rocket::Either<RawHtml<String>, Redirect>>;
 
 /// After a proctor's action: back to the proctor page, or the page again with the reason when
 /// the action was refused with one of the `shown` statuses (a wrong value, a conflict).
-async fn back_to_proctor<T>(ctx: &PageCtx<'_>, id: i64, r: AppResult<T>, shown: &[u16]) -> Reply {
+async fn back_to_proctor<T>(ctx: &PageCtx<'_>, id: SittingId, r: AppResult<T>, shown: &[u16]) -> Reply {
     match r {
         Ok(_) => Ok(rocket::Either::Right(Redirect::to(format!("/sittings/{id}/proctor")))),
         Err(e) if shown.contains(&e.http_status()) => refused(ctx, id, ctx.form_lines(&e)).await,
@@ -47,11 +48,11 @@ async fn back_to_proctor<T>(ctx: &PageCtx<'_>, id: i64, r: AppResult<T>, shown: 
 }
 
 /// The proctor page again, with why the action was not done.
-async fn refused(ctx: &PageCtx<'_>, id: i64, why: Vec<String>) -> Reply {
+async fn refused(ctx: &PageCtx<'_>, id: SittingId, why: Vec<String>) -> Reply {
     page(ctx, id, "sittings/proctor", why).await.map(rocket::Either::Left)
 }
 
-async fn page(ctx: &PageCtx<'_>, id: i64, template: &str, errors: Vec<String>) -> AppResult<RawHtml<String>> {
+async fn page(ctx: &PageCtx<'_>, id: SittingId, template: &str, errors: Vec<String>) -> AppResult<RawHtml<String>> {
     let now = ctx.state.clock.now();
     let proctor::RoomState { sitting: s, rows, waiting, absent, exceptions, filed } =
         with_db(ctx.state, move |c| proctor::room_state(c, id, now)).await?;
@@ -72,24 +73,24 @@ async fn page(ctx: &PageCtx<'_>, id: i64, template: &str, errors: Vec<String>) -
 }
 
 #[get("/sittings/<id>/proctor")]
-pub async fn live(ctx: PageCtx<'_>, _t: Trainer<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn live(ctx: PageCtx<'_>, _t: Trainer<'_>, id: SittingId) -> AppResult<RawHtml<String>> {
     page(&ctx, id, "sittings/proctor", vec![]).await
 }
 
 #[get("/sittings/<id>/integrity")]
-pub async fn integrity(ctx: PageCtx<'_>, _t: Trainer<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn integrity(ctx: PageCtx<'_>, _t: Trainer<'_>, id: SittingId) -> AppResult<RawHtml<String>> {
     page(&ctx, id, "sittings/integrity", vec![]).await
 }
 
 #[derive(FromForm)]
 pub struct TimeForm {
-    attempt_id: i64,
+    attempt_id: AttemptId,
     minutes: i64,
     reason: String,
 }
 
 #[post("/sittings/<id>/extra-time", data = "<f>")]
-pub async fn extra_time(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<TimeForm>) -> Reply {
+pub async fn extra_time(ctx: PageCtx<'_>, t: Trainer<'_>, id: SittingId, f: CsrfForm<TimeForm>) -> Reply {
     let f = f.0;
     let (by, now) = (t.user.id, ctx.state.clock.now());
     let r = with_db(ctx.state, move |c| proctor::grant_extra_time(c, id, f.attempt_id, f.minutes, &f.reason, by, now)).await;
@@ -97,7 +98,7 @@ pub async fn extra_time(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<T
 }
 
 #[post("/sittings/<id>/reopen", data = "<f>")]
-pub async fn reopen(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<TimeForm>) -> Reply {
+pub async fn reopen(ctx: PageCtx<'_>, t: Trainer<'_>, id: SittingId, f: CsrfForm<TimeForm>) -> Reply {
     let f = f.0;
     let (by, now) = (t.user.id, ctx.state.clock.now());
     let r = with_db(ctx.state, move |c| proctor::reopen(c, id, f.attempt_id, f.minutes, &f.reason, by, now)).await;
@@ -111,7 +112,7 @@ pub struct MakeupForm {
 }
 
 #[post("/sittings/<id>/makeup", data = "<f>")]
-pub async fn makeup(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<MakeupForm>) -> Reply {
+pub async fn makeup(ctx: PageCtx<'_>, t: Trainer<'_>, id: SittingId, f: CsrfForm<MakeupForm>) -> Reply {
     let (Some(opens), Some(closes)) = (parse_local_datetime(&f.0.opens_at), parse_local_datetime(&f.0.closes_at)) else {
         let p = Problem::plain("", "proctor.makeup_window", "opens_at, closes_at: give the make-up window");
         return refused(&ctx, id, ctx.problem_lines(&[p])).await;
@@ -133,7 +134,7 @@ pub struct DowntimeForm {
 
 /// Compensates every candidate of the sitting for a server outage.
 #[post("/sittings/<id>/downtime", data = "<f>")]
-pub async fn downtime(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<DowntimeForm>) -> Reply {
+pub async fn downtime(ctx: PageCtx<'_>, t: Trainer<'_>, id: SittingId, f: CsrfForm<DowntimeForm>) -> Reply {
     let f = f.0;
     let (by, now) = (t.user.id, ctx.state.clock.now());
     let Some(since) = super::parse_local_datetime(&f.since) else {
@@ -155,7 +156,7 @@ pub struct DismissForm {
 
 /// Dismisses a focus event the proctor judges false: it stops counting toward the limit.
 #[post("/sittings/<id>/events/<event_id>/dismiss", data = "<f>")]
-pub async fn dismiss_event(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, event_id: i64, f: CsrfForm<DismissForm>) -> Reply {
+pub async fn dismiss_event(ctx: PageCtx<'_>, t: Trainer<'_>, id: SittingId, event_id: i64, f: CsrfForm<DismissForm>) -> Reply {
     let (by, now, reason) = (t.user.id, ctx.state.clock.now(), f.0.reason);
     let r = with_db(ctx.state, move |c| proctor::dismiss_event(c, id, event_id, &reason, by, now)).await;
     back_to_proctor(&ctx, id, r, &[409, 422]).await
@@ -168,14 +169,19 @@ pub struct LetInForm {
 
 /// Lets a candidate locked out by wrong access codes try again.
 #[post("/sittings/<id>/let-in", data = "<f>")]
-pub async fn let_in(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, f: CsrfForm<LetInForm>) -> Reply {
+pub async fn let_in(ctx: PageCtx<'_>, t: Trainer<'_>, id: SittingId, f: CsrfForm<LetInForm>) -> Reply {
     let (by, now, badge) = (t.user.id, ctx.state.clock.now(), f.0.badge);
     let r = with_db(ctx.state, move |c| proctor::let_in(c, id, &badge, by, now)).await;
     back_to_proctor(&ctx, id, r, &[404, 409, 422]).await
 }
 
 /// The exceptions of a sitting; `typed` is the form as sent when it is shown again with its problems.
-async fn exceptions_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>, typed: Option<&ExceptionForm>) -> AppResult<RawHtml<String>> {
+async fn exceptions_page(
+    ctx: &PageCtx<'_>,
+    id: SittingId,
+    errors: Vec<String>,
+    typed: Option<&ExceptionForm>,
+) -> AppResult<RawHtml<String>> {
     let (s, list) = with_db(ctx.state, move |c| proctor::exceptions(c, id)).await?;
     let list: Vec<Value> = list
         .into_iter()
@@ -193,7 +199,7 @@ async fn exceptions_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>, typed:
 
 /// Separation of duties: the exceptions an admin recorded for a sitting.
 #[get("/sittings/<id>/exceptions")]
-pub async fn exceptions(ctx: PageCtx<'_>, _a: crate::auth::Admin<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn exceptions(ctx: PageCtx<'_>, _a: crate::auth::Admin<'_>, id: SittingId) -> AppResult<RawHtml<String>> {
     exceptions_page(&ctx, id, vec![], None).await
 }
 
@@ -204,7 +210,7 @@ pub struct ExceptionForm {
 }
 
 #[post("/sittings/<id>/exceptions", data = "<f>")]
-pub async fn grant_exception(ctx: PageCtx<'_>, a: crate::auth::Admin<'_>, id: i64, f: CsrfForm<ExceptionForm>) -> Reply {
+pub async fn grant_exception(ctx: PageCtx<'_>, a: crate::auth::Admin<'_>, id: SittingId, f: CsrfForm<ExceptionForm>) -> Reply {
     let (by, now, f) = (a.user.id, ctx.state.clock.now(), f.0);
     let (badge, reason) = (f.badge.clone(), f.reason.clone());
     match with_db(ctx.state, move |c| proctor::grant_exception(c, id, &badge, &reason, by, now)).await {

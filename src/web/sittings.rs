@@ -1,6 +1,6 @@
 //! Trainers' blueprints and sittings, and the results pages (trainers, leaders, HR).
 
-use crate::domain::ids::UnitId;
+use crate::domain::ids::{AttemptId, SittingId, UnitId};
 use rocket::form::FromForm;
 use rocket::http::{ContentType, Header};
 use rocket::response::content::RawHtml;
@@ -343,7 +343,7 @@ fn sort_rows(rows: &mut [ResultRow], sort: Option<&str>) {
 }
 
 #[get("/sittings/<id>?<sort>")]
-pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<&str>) -> AppResult<RawHtml<String>> {
+pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: SittingId, sort: Option<&str>) -> AppResult<RawHtml<String>> {
     let scope = unit_scope(&r);
     let now = ctx.state.clock.now();
     // the spread of paper difficulty is for trainers (who schedule and proctor), not leaders or HR
@@ -398,7 +398,7 @@ pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64, sort: Option<
 /// attempt's seed and compared, position by position, with what the candidate was shown. Each
 /// view is written to the audit log.
 #[get("/sittings/<id>/attempts/<attempt>/audit")]
-pub async fn paper_audit(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, attempt: i64) -> AppResult<RawHtml<String>> {
+pub async fn paper_audit(ctx: PageCtx<'_>, t: Trainer<'_>, id: SittingId, attempt: AttemptId) -> AppResult<RawHtml<String>> {
     let now = ctx.state.clock.now();
     let by = t.user.id;
     let audit = with_db(ctx.state, move |c| {
@@ -420,7 +420,7 @@ pub fn flag_labels(detail: &Value) -> Vec<Value> {
 
 /// Item analysis of a sitting: summary, reliability and every item, flagged ones first.
 #[get("/sittings/<id>/stats")]
-pub async fn stats(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn stats(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: SittingId) -> AppResult<RawHtml<String>> {
     let (s, analysis) = with_db(ctx.state, move |c| Ok((crate::services::exams::sitting(c, id)?, item_analysis::stored(c, id)?))).await?;
     // the flags come from the bank's calibration (pooled over every sitting), not from this
     // sitting's few responses per item; the classical figures stay beside them
@@ -453,7 +453,7 @@ pub async fn stats(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::Outs
 
 /// Recomputes a sitting's item analysis now (it is otherwise computed once the sitting closes).
 #[post("/sittings/<id>/stats", data = "<_form>")]
-pub async fn recompute_stats(ctx: PageCtx<'_>, _t: Trainer<'_>, id: i64, _form: CsrfForm<Empty>) -> AppResult<Redirect> {
+pub async fn recompute_stats(ctx: PageCtx<'_>, _t: Trainer<'_>, id: SittingId, _form: CsrfForm<Empty>) -> AppResult<Redirect> {
     let now = ctx.state.clock.now();
     let cache = ctx.state.versions.clone();
     with_db(ctx.state, move |c| item_analysis::analyse_sitting(c, &cache, id, now)).await?;
@@ -465,7 +465,7 @@ pub struct CsvFile(String, ContentType, Header<'static>);
 
 /// CSV of a sitting's results (UTF-8 with BOM so Excel opens Chinese text correctly).
 #[get("/sittings/<id>/results.csv")]
-pub async fn results_csv(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64) -> AppResult<CsvFile> {
+pub async fn results_csv(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: SittingId) -> AppResult<CsvFile> {
     let scope = unit_scope(&r);
     let (s, mut rows) = with_db(ctx.state, move |c| exams::sitting_results(c, id, scope.as_deref())).await?;
     sort_rows(&mut rows, Some("badge"));
@@ -522,7 +522,7 @@ pub fn csv_safe(s: &str) -> String {
 /// The results list as a PDF for the notice board or the file (the same rows and scope as the
 /// page: leaders see their unit).
 #[get("/sittings/<id>/results.pdf")]
-pub async fn results_pdf(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: i64) -> AppResult<super::bank_files::Download> {
+pub async fn results_pdf(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: SittingId) -> AppResult<super::bank_files::Download> {
     let scope = unit_scope(&r);
     let (s, mut rows) = with_db(ctx.state, move |c| exams::sitting_results(c, id, scope.as_deref())).await?;
     sort_rows(&mut rows, Some("badge"));

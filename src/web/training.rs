@@ -1,7 +1,7 @@
 //! Officers' pages: practice (网上学法), remedial plans (后进民警培训) and training files
 //! (训练档案), plus the trainers' view of every plan, referrals and case-evaluation imports.
 
-use crate::domain::ids::{UnitId, UserId};
+use crate::domain::ids::{UnitId, UserId, VersionId};
 use rocket::form::FromForm;
 use rocket::fs::TempFile;
 use rocket::response::content::RawHtml;
@@ -89,7 +89,7 @@ pub async fn practice_set(ctx: PageCtx<'_>, o: Officer<'_>, _free: super::guards
 
 #[derive(FromForm)]
 pub struct AnswerForm {
-    version_id: i64,
+    version_id: VersionId,
     choices: Vec<String>,
 }
 
@@ -237,7 +237,7 @@ pub async fn files_list(ctx: PageCtx<'_>, r: FileReader<'_>) -> AppResult<RawHtm
 
 #[derive(FromForm)]
 pub struct ReviewForm {
-    version_id: i64,
+    version_id: VersionId,
     note: String,
 }
 

@@ -2,6 +2,7 @@
 //! refusal the brief asks for.
 
 use chrono::Duration;
+use lawcert::domain::ids::{AttemptId, SittingId, VersionId};
 use rocket::http::Status;
 use serde_json::{json, Value};
 
@@ -159,8 +160,8 @@ fn no_answer_key_or_explanation_reaches_the_candidate() {
     let mut conn = app.conn();
     for q in att["questions"].as_array().unwrap() {
         let vid = q["id"].as_i64().unwrap();
-        let cache = app.state().versions.get_many(&mut conn, &[vid]).unwrap();
-        let expl = &cache[&vid].explanation;
+        let cache = app.state().versions.get_many(&mut conn, &[VersionId(vid)]).unwrap();
+        let expl = &cache[&VersionId(vid)].explanation;
         assert!(!text.contains(expl.as_str()), "explanation of {vid} leaked");
     }
 }
@@ -256,8 +257,8 @@ fn double_start_and_double_submit_race_to_one_attempt_and_one_result() {
                 s.spawn(|| {
                     let mut conn = state.pool.get().unwrap();
                     let c = Candidate { id: user.id, badge: &user.badge, unit_id: user.unit_id, police_type: &user.police_type };
-                    let (a, created) = exams::start_attempt(&mut conn, MOCK, &c, &Default::default(), now).unwrap();
-                    (a.id, created)
+                    let (a, created) = exams::start_attempt(&mut conn, SittingId(MOCK), &c, &Default::default(), now).unwrap();
+                    (a.id.0, created)
                 })
             })
             .collect();
@@ -272,7 +273,7 @@ fn double_start_and_double_submit_race_to_one_attempt_and_one_result() {
             .map(|_| {
                 s.spawn(|| {
                     let mut conn = state.pool.get().unwrap();
-                    let a = exams::submit(&mut conn, &state.versions, aid, "manual", now).unwrap();
+                    let a = exams::submit(&mut conn, &state.versions, AttemptId(aid), "manual", now).unwrap();
                     (a.submitted_at, a.score_centi)
                 })
             })

@@ -5,7 +5,7 @@
 //! uploaded .xlsx or .csv of badges.
 
 use chrono::Duration;
-use lawcert::domain::ids::UnitId;
+use lawcert::domain::ids::{SittingId, UnitId};
 use rocket::http::{ContentType, Header, Status};
 use serde_json::{json, Value};
 
@@ -390,7 +390,8 @@ fn trainers_and_admins_read_exam_plans_and_their_occurrences() {
     });
     let occ = detail["occurrences"].as_array().unwrap();
     assert_eq!((occ[0]["date"].as_str(), occ[0]["state"].as_str()), (Some(first.to_string().as_str()), Some("scheduled")), "{detail}");
-    let sitting = lawcert::db::models::exam::find_sitting(&mut app.conn(), occ[0]["sitting_id"].as_i64().unwrap()).unwrap().unwrap();
+    let sitting =
+        lawcert::db::models::exam::find_sitting(&mut app.conn(), SittingId(occ[0]["sitting_id"].as_i64().unwrap())).unwrap().unwrap();
     assert_eq!(sitting.plan_id, Some(id));
     let upcoming: Vec<&str> = occ[1..].iter().map(|o| o["date"].as_str().unwrap()).collect();
     let expect: Vec<String> = (1..=6).map(|n| first.checked_add_months(chrono::Months::new(2 * n)).unwrap().to_string()).collect();

@@ -2,6 +2,7 @@
 //! and the multiple-choice scoring rule take effect.
 
 use chrono::{Duration, Utc};
+use lawcert::domain::ids::{AttemptId, SittingId};
 use rocket::http::Status;
 use serde_json::{json, Value};
 
@@ -149,11 +150,11 @@ fn papers_are_shuffled_per_candidate_and_redraw_from_the_stored_seed() {
     assert!(papers[0].1 != papers[1].1 || papers[1].1 != papers[2].1, "three identical papers");
     // audit: re-draw each paper from the sitting's frozen pool and the attempt's seed
     let mut conn = app.conn();
-    let s = lawcert::db::models::exam::find_sitting(&mut conn, 1).unwrap().unwrap();
+    let s = lawcert::db::models::exam::find_sitting(&mut conn, SittingId(1)).unwrap().unwrap();
     let pool: lawcert::domain::paper::Pool = serde_json::from_str(&s.pool).unwrap();
     for (aid, ids) in &papers {
-        let a = lawcert::db::models::exam::find_attempt(&mut conn, *aid).unwrap().unwrap();
+        let a = lawcert::db::models::exam::find_attempt(&mut conn, AttemptId(*aid)).unwrap().unwrap();
         let redrawn = lawcert::domain::paper::draw(&pool, a.seed as u64);
-        assert_eq!(&redrawn.items.iter().map(|i| i.v).collect::<Vec<_>>(), ids);
+        assert_eq!(&redrawn.items.iter().map(|i| i.v.0).collect::<Vec<_>>(), ids);
     }
 }

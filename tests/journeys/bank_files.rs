@@ -97,8 +97,8 @@ explanation = "因为"
 /// The version ids of `code` that a new sitting's pool could draw.
 fn in_pool(conn: &mut lawcert::db::DbConn, code: &str, now: lawcert::db::models::Ts) -> bool {
     let q = bank_db::find_by_code(conn, code).unwrap().unwrap();
-    let versions: Vec<i64> = bank_db::versions_of(conn, q.id).unwrap().iter().map(|v| v.id).collect();
-    lawcert::services::exams::pool_candidates(conn, now).unwrap().iter().any(|c| versions.contains(&c.version_id))
+    let versions: Vec<i64> = bank_db::versions_of(conn, q.id).unwrap().iter().map(|v| v.id.0).collect();
+    lawcert::services::exams::pool_candidates(conn, now).unwrap().iter().any(|c| versions.contains(&c.version_id.0))
 }
 
 #[test]

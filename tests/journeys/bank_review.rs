@@ -3,6 +3,7 @@
 //! broken questions.
 
 use chrono::Duration;
+use lawcert::domain::ids::{AttemptId, SittingId, VersionId};
 use rocket::http::{ContentType, Status};
 use serde_json::{json, Value};
 
@@ -82,7 +83,7 @@ fn registering_an_edition_suspends_only_the_changed_articles_until_rewritten_and
     let mut c2 = app.conn();
     let q = lawcert::db::models::bank::find(&mut c2, target).unwrap().unwrap();
     let v = lawcert::db::models::bank::version(&mut c2, target, q.latest_version).unwrap().unwrap();
-    let key = key_of(&mut c2, v.id);
+    let key = key_of(&mut c2, v.id.0);
     let kind = q.kind;
     let answer = if kind == lawcert::domain::bank::QuestionKind::TrueFalse {
         if key == "T" {
@@ -140,7 +141,7 @@ fn rewrite(app: &TestApp, csrf: &str, id: i64, edition: &str) {
     let mut c = app.conn();
     let q = lawcert::db::models::bank::find(&mut c, id).unwrap().unwrap();
     let v = lawcert::db::models::bank::version(&mut c, id, q.latest_version).unwrap().unwrap();
-    let key = key_of(&mut c, v.id);
+    let key = key_of(&mut c, v.id.0);
     let levels: String = v.levels_vec().iter().map(|l| format!("&levels={}", l.as_str())).collect();
     let body = format!(
         "_csrf={csrf}&kind={}&statute={}&edition={edition}&articles={}&difficulty={}{levels}&stem={}&options={}&answer={key}&explanation={}&tags=&action=save&revision={}",
@@ -293,7 +294,7 @@ fn a_score_changed_by_a_regrade_is_mailed_to_the_candidate_with_absolute_links()
         _ => ["A", "B", "C", "D"].iter().find(|o| !key.contains(**o)).unwrap().to_string(),
     };
     let (aid, _) = sit_mock(&app, "100002", Some((0, &wrong)));
-    let before = lawcert::db::models::exam::find_attempt(&mut app.conn(), aid).unwrap().unwrap();
+    let before = lawcert::db::models::exam::find_attempt(&mut app.conn(), AttemptId(aid)).unwrap().unwrap();
     let csrf = app.login_page("100002");
     let form = format!("_csrf={csrf}&v={v0}&article={}&reason={}", enc("刑法第20条"), enc("选项表述同样符合条文"));
     assert_eq!(post(&app, &format!("/attempts/{aid}/challenges"), form).0, Status::SeeOther);
@@ -307,7 +308,7 @@ fn a_score_changed_by_a_regrade_is_mailed_to_the_candidate_with_absolute_links()
         format!("_csrf={csrf}&decision=accept&answer={wrong}&reason={}", enc("两种理解均符合第二十条")),
     );
     assert_eq!(s, Status::SeeOther);
-    let after = lawcert::db::models::exam::find_attempt(&mut app.conn(), aid).unwrap().unwrap();
+    let after = lawcert::db::models::exam::find_attempt(&mut app.conn(), AttemptId(aid)).unwrap().unwrap();
     assert!(after.score_centi > before.score_centi, "the regrade raised the score");
     let addr = lawcert::db::models::org::find(&mut app.conn(), before.user_id).unwrap().unwrap().email.unwrap();
     let (text, html) = received_mail(&smtp, &addr, "成绩已更正");
@@ -340,7 +341,7 @@ fn an_upheld_challenge_regrades_everyone_who_had_the_question_with_an_audit_trai
     };
     let (aid, att) = sit_mock(&app, "100001", Some((0, &wrong)));
     let points: f64 = att["questions"][0]["points"].as_str().unwrap().parse().unwrap();
-    let score_before = lawcert::db::models::exam::find_attempt(&mut app.conn(), aid).unwrap().unwrap().score_centi.unwrap();
+    let score_before = lawcert::db::models::exam::find_attempt(&mut app.conn(), AttemptId(aid)).unwrap().unwrap().score_centi.unwrap();
     assert_eq!(score_before, 10000 - (points * 100.0) as i64);
 
     // the candidate files a challenge from the result page
@@ -379,7 +380,7 @@ fn an_upheld_challenge_regrades_everyone_who_had_the_question_with_an_audit_trai
     assert_eq!(s, Status::SeeOther);
 
     let mut conn = app.conn();
-    let after = lawcert::db::models::exam::find_attempt(&mut conn, aid).unwrap().unwrap();
+    let after = lawcert::db::models::exam::find_attempt(&mut conn, AttemptId(aid)).unwrap().unwrap();
     assert_eq!(after.score_centi, Some(10000), "regraded: the accepted answer now scores");
     let log = lawcert::db::models::audit::for_subject(&mut conn, &format!("attempt:{aid}")).unwrap();
     let e = log.iter().find(|e| e.action == "attempt.regrade").expect("regrade audited");
@@ -412,12 +413,13 @@ fn voiding_a_question_gives_its_points_to_everyone_who_had_it_and_challenges_clo
     let v0 = att1["questions"][0]["id"].as_i64().unwrap();
     let (a2, _) = sit_mock(&app, "100003", None);
     let mut conn = app.conn();
-    let before1 = lawcert::db::models::exam::find_attempt(&mut conn, a1).unwrap().unwrap().score_centi.unwrap();
+    let before1 = lawcert::db::models::exam::find_attempt(&mut conn, AttemptId(a1)).unwrap().unwrap().score_centi.unwrap();
     assert!(before1 < 10000, "left blank");
     let cache = app.state().versions.clone();
     let now = app.clock.now();
     let uid2 = lawcert::db::models::org::find_by_badge(&mut conn, "100002").unwrap().unwrap().id;
-    let cid = lawcert::services::challenges::file(&mut conn, &cache, a1, uid2, v0, "刑法第20条", "题干有歧义", now).unwrap();
+    let cid = lawcert::services::challenges::file(&mut conn, &cache, AttemptId(a1), uid2, VersionId(v0), "刑法第20条", "题干有歧义", now)
+        .unwrap();
     let trainer = lawcert::db::models::org::find_by_badge(&mut conn, "T0001").unwrap().unwrap().id;
     let report = lawcert::services::challenges::decide(
         &mut conn,
@@ -432,20 +434,21 @@ fn voiding_a_question_gives_its_points_to_everyone_who_had_it_and_challenges_clo
     assert_eq!(report.decided, 1);
     assert!(report.scores_changed >= 1);
     assert_eq!(
-        lawcert::db::models::exam::find_attempt(&mut conn, a1).unwrap().unwrap().score_centi,
+        lawcert::db::models::exam::find_attempt(&mut conn, AttemptId(a1)).unwrap().unwrap().score_centi,
         Some(10000),
         "blank but void: full points"
     );
     assert_eq!(
-        lawcert::db::models::exam::find_attempt(&mut conn, a2).unwrap().unwrap().score_centi,
+        lawcert::db::models::exam::find_attempt(&mut conn, AttemptId(a2)).unwrap().unwrap().score_centi,
         Some(10000),
         "unchanged for the one already right"
     );
     // the window closes `challenge_days` after the sitting closes
-    let s = lawcert::db::models::exam::find_sitting(&mut conn, 1).unwrap().unwrap();
+    let s = lawcert::db::models::exam::find_sitting(&mut conn, SittingId(1)).unwrap().unwrap();
     let late = s.closes_at + Duration::days(s.challenge_days as i64);
     let uid3 = lawcert::db::models::org::find_by_badge(&mut conn, "100003").unwrap().unwrap().id;
-    let err = lawcert::services::challenges::file(&mut conn, &cache, a2, uid3, v0, "刑法第20条", "理由", late).unwrap_err();
+    let err =
+        lawcert::services::challenges::file(&mut conn, &cache, AttemptId(a2), uid3, VersionId(v0), "刑法第20条", "理由", late).unwrap_err();
     assert_eq!(err.code.as_str(), "challenge_closed");
 }
 
@@ -496,8 +499,9 @@ fn item_analysis_flags_a_question_strong_candidates_get_wrong() {
         // the broken question: the one with the least graded history (the key check pools every
         // sitting's responses, and the demo's mock tests answered some of these with the key)
         let b = *broken.get_or_insert_with(|| {
-            let stored = lawcert::db::models::calibration::rows_of(&mut conn, &ids).unwrap();
-            *ids.iter().min_by_key(|v| (stored.get(v).map_or(0, |r| r.n), **v)).unwrap()
+            let stored =
+                lawcert::db::models::calibration::rows_of(&mut conn, &ids.iter().map(|&v| VersionId(v)).collect::<Vec<_>>()).unwrap();
+            *ids.iter().min_by_key(|v| (stored.get(&VersionId(**v)).map_or(0, |r| r.n), **v)).unwrap()
         });
         for (k, qid) in ids.iter().enumerate() {
             let key = key_of(&mut conn, *qid);
@@ -514,7 +518,7 @@ fn item_analysis_flags_a_question_strong_candidates_get_wrong() {
     app.clock.advance(Duration::hours(2));
     let mut stats = None;
     for _ in 0..50 {
-        stats = lawcert::db::models::stats::sitting_detail(&mut conn, sid).unwrap();
+        stats = lawcert::db::models::stats::sitting_detail(&mut conn, SittingId(sid)).unwrap();
         if stats.is_some() {
             break;
         }
@@ -524,8 +528,8 @@ fn item_analysis_flags_a_question_strong_candidates_get_wrong() {
     let detail: Value = serde_json::from_str(&detail).unwrap();
     assert_eq!(detail["candidates"], 24);
     assert!(detail["reliability"].is_number(), "{detail}");
-    let rows = lawcert::db::models::stats::items_of_sitting(&mut conn, sid).unwrap();
-    let b = rows.iter().find(|r| Some(r.question_version_id) == broken).unwrap();
+    let rows = lawcert::db::models::stats::items_of_sitting(&mut conn, SittingId(sid)).unwrap();
+    let b = rows.iter().find(|r| Some(r.question_version_id.0) == broken).unwrap();
     assert!(b.flagged && b.discrimination.unwrap() < 0.0, "{b:?}");
     assert!(b.detail.contains("negative_discrimination"));
     // the sweeper recalibrates the bank after the close: the distractor the strong candidates
@@ -533,8 +537,8 @@ fn item_analysis_flags_a_question_strong_candidates_get_wrong() {
     let v = broken.unwrap();
     let mut suspect = false;
     for _ in 0..600 {
-        let rows = lawcert::db::models::calibration::rows_of(&mut conn, &[v]).unwrap();
-        if rows.get(&v).is_some_and(|r| r.flags.split(',').any(|f| f == "key_suspected")) {
+        let rows = lawcert::db::models::calibration::rows_of(&mut conn, &[VersionId(v)]).unwrap();
+        if rows.get(&VersionId(v)).is_some_and(|r| r.flags.split(',').any(|f| f == "key_suspected")) {
             suspect = true;
             break;
         }

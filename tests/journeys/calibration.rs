@@ -85,14 +85,14 @@ fn graded_sittings_are_calibrated_and_trainers_read_the_result() {
     // the versions the stored run measured well anchor the next one (the demo's mock tests give
     // many of them 30+ responses)
     let before: std::collections::HashMap<i64, lawcert::db::models::calibration::CalibrationRow> =
-        lawcert::db::models::calibration::all(&mut app.conn()).unwrap().into_iter().map(|r| (r.question_version_id, r)).collect();
+        lawcert::db::models::calibration::all(&mut app.conn()).unwrap().into_iter().map(|r| (r.question_version_id.0, r)).collect();
     let anchors: std::collections::HashSet<i64> = before
         .values()
         .filter(|r| {
             r.n >= lawcert::services::calibration::MIN_ANCHOR_RESPONSES
                 && !r.flags.split(',').any(|f| matches!(f, "misfit" | "all_correct" | "all_wrong"))
         })
-        .map(|r| r.question_version_id)
+        .map(|r| r.question_version_id.0)
         .collect();
     assert!(!anchors.is_empty(), "the demo history gives anchors");
     let summary = lawcert::services::calibration::calibrate_bank(&mut app.conn(), Utc::now().naive_utc()).unwrap().expect("calibrated");

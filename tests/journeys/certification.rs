@@ -2,7 +2,7 @@
 //! expiry and 离岗失效 on their dates; recurring plans that create their own sittings.
 
 use chrono::{Duration, Utc};
-use lawcert::domain::ids::UserId;
+use lawcert::domain::ids::{SittingId, UserId};
 use rocket::http::{ContentType, Status};
 use serde_json::{json, Value};
 
@@ -303,7 +303,7 @@ fn a_bimonthly_plan_creates_its_sittings_and_records_absentees_for_a_make_up() {
         post(&app, &format!("/sittings/{}/makeup", sitting.id), format!("_csrf={csrf}&opens_at={d}T09:00&closes_at={d}T12:00"));
     assert_eq!(s, Status::SeeOther, "{html}");
     let makeup_id: i64 = loc.unwrap().rsplit('/').next().unwrap().parse().unwrap();
-    let m = lawcert::db::models::exam::find_sitting(&mut conn, makeup_id).unwrap().unwrap();
+    let m = lawcert::db::models::exam::find_sitting(&mut conn, SittingId(makeup_id)).unwrap().unwrap();
     assert_eq!(m.makeup_of, Some(sitting.id));
     let e = lawcert::services::exams::eligibility_of(&m);
     assert!(e.badges.contains(&"100004".to_string()) && !e.badges.contains(&"100001".to_string()));

@@ -5,7 +5,7 @@
 //! URL (e.g. `postgres://postgres@127.0.0.1:5432`). If that server cannot be reached the tests
 //! fail: a backend is never skipped silently.
 
-use lawcert::domain::ids::{UnitId, UserId};
+use lawcert::domain::ids::{UnitId, UserId, VersionId};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -300,7 +300,7 @@ pub fn form_csrf(html: &str) -> String {
 
 /// The answer key of a question version, read straight from the database.
 pub fn key_of(conn: &mut DbConn, version_id: i64) -> String {
-    lawcert::db::models::bank::key_of(conn, version_id).unwrap()
+    lawcert::db::models::bank::key_of(conn, VersionId(version_id)).unwrap()
 }
 
 /// Runs the `lawcert` binary's command line against the SQLite file `db`; (exit code, output).

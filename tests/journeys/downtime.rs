@@ -1,6 +1,7 @@
 //! A server outage during a sitting: the proctor compensates everyone at once, recorded.
 
 use chrono::Duration;
+use lawcert::domain::ids::{AttemptId, SittingId};
 use rocket::http::Status;
 use serde_json::json;
 
@@ -44,8 +45,8 @@ fn a_proctor_compensates_a_whole_sitting_for_downtime() {
     // the outage begins at +25; A's deadline (+30) passes during it and the server submits A
     let since = app.clock.now() + Duration::minutes(5);
     app.clock.advance(Duration::minutes(15));
-    wait_for(|| exam_db::find_attempt(&mut app.conn(), a).unwrap().filter(|x| x.submitted_at.is_some()));
-    let b_deadline = exam_db::find_attempt(&mut app.conn(), b).unwrap().unwrap().deadline;
+    wait_for(|| exam_db::find_attempt(&mut app.conn(), AttemptId(a)).unwrap().filter(|x| x.submitted_at.is_some()));
+    let b_deadline = exam_db::find_attempt(&mut app.conn(), AttemptId(b)).unwrap().unwrap().deadline;
 
     let csrf = app.login_page("T0001");
     let local = (since + Duration::hours(8)).format("%Y-%m-%dT%H:%M").to_string();
@@ -60,15 +61,18 @@ fn a_proctor_compensates_a_whole_sitting_for_downtime() {
     );
     assert_eq!(s, Status::SeeOther, "{html}");
     let after = app.clock.now();
-    let a_now = exam_db::find_attempt(&mut app.conn(), a).unwrap().unwrap();
+    let a_now = exam_db::find_attempt(&mut app.conn(), AttemptId(a)).unwrap().unwrap();
     assert!(a_now.submitted_at.is_none(), "A, submitted by the server during the outage, is open again");
     assert!(a_now.deadline >= before + Duration::minutes(10) && a_now.deadline <= after + Duration::minutes(10), "{:?}", a_now.deadline);
     assert_eq!(
-        exam_db::find_attempt(&mut app.conn(), b).unwrap().unwrap().deadline,
+        exam_db::find_attempt(&mut app.conn(), AttemptId(b)).unwrap().unwrap().deadline,
         b_deadline + Duration::minutes(10),
         "B, still working, has 10 more minutes"
     );
-    assert!(exam_db::find_attempt(&mut app.conn(), c).unwrap().unwrap().submitted_at.is_some(), "C handed in before the outage: untouched");
+    assert!(
+        exam_db::find_attempt(&mut app.conn(), AttemptId(c)).unwrap().unwrap().submitted_at.is_some(),
+        "C handed in before the outage: untouched"
+    );
     // A can answer again, with the answers kept
     let (s, att) = app.api("GET", &format!("/api/v1/attempts/{a}"), &tok_a, None);
     assert_eq!(s, Status::Ok);
@@ -79,9 +83,9 @@ fn a_proctor_compensates_a_whole_sitting_for_downtime() {
     let (_, page) = crate::common::get(&app, &format!("/sittings/{sid}/proctor"));
     assert!(page.contains("已交卷并评分 1 / 3") && page.contains("<progress id=\"graded\" max=\"3\" value=\"1\">"), "{page}");
     // recorded: events per attempt and one audit entry for the sitting
-    let events = lawcert::db::models::room::events_of_sitting(&mut app.conn(), sid).unwrap();
-    assert!(events.iter().any(|e| e.attempt_id == a && e.kind == "reopened" && e.detail.contains("机房断电")));
-    assert!(events.iter().any(|e| e.attempt_id == b && e.kind == "extra_time"));
+    let events = lawcert::db::models::room::events_of_sitting(&mut app.conn(), SittingId(sid)).unwrap();
+    assert!(events.iter().any(|e| e.attempt_id == AttemptId(a) && e.kind == "reopened" && e.detail.contains("机房断电")));
+    assert!(events.iter().any(|e| e.attempt_id == AttemptId(b) && e.kind == "extra_time"));
     let audit = lawcert::db::models::audit::for_subject(&mut app.conn(), &format!("sitting:{sid}")).unwrap();
     assert!(
         audit.iter().any(|e| e.action == "sitting.downtime" && e.detail.contains("\"extended\":1") && e.detail.contains("\"reopened\":1")),

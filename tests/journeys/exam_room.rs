@@ -2,6 +2,7 @@
 //! events flagged or submitting at the limit, the proctor's live page, extra time and re-opening.
 
 use chrono::{Duration, Utc};
+use lawcert::domain::ids::AttemptId;
 use rocket::http::{ContentType, Header, Status};
 use serde_json::{json, Value};
 
@@ -161,7 +162,7 @@ fn the_proctor_sees_focus_loss_events_and_gives_extra_time_with_a_reason() {
     let r = app.client.get(format!("/sittings/{sid}/proctor")).dispatch();
     let html = r.into_string().unwrap();
     assert!(html.contains("切出考试页面") && html.contains("退出全屏") && html.contains("已标记"), "{html}");
-    let deadline_before = lawcert::db::models::exam::find_attempt(&mut app.conn(), aid).unwrap().unwrap().deadline;
+    let deadline_before = lawcert::db::models::exam::find_attempt(&mut app.conn(), AttemptId(aid)).unwrap().unwrap().deadline;
     let post = |path: &str, body: String| app.client.post(path.to_string()).header(ContentType::Form).body(body).dispatch();
     let r = post(&format!("/sittings/{sid}/extra-time"), format!("_csrf={csrf}&attempt_id={aid}&minutes=10&reason="));
     assert_eq!(r.status(), Status::Ok, "a reason is required");
@@ -170,7 +171,7 @@ fn the_proctor_sees_focus_loss_events_and_gives_extra_time_with_a_reason() {
         format!("_csrf={csrf}&attempt_id={aid}&minutes=10&reason=%E7%94%B5%E8%84%91%E6%AD%BB%E6%9C%BA"),
     );
     assert_eq!(r.status(), Status::SeeOther);
-    let a = lawcert::db::models::exam::find_attempt(&mut app.conn(), aid).unwrap().unwrap();
+    let a = lawcert::db::models::exam::find_attempt(&mut app.conn(), AttemptId(aid)).unwrap().unwrap();
     assert_eq!(a.deadline, deadline_before + Duration::minutes(10));
     let html = app.client.get(format!("/sittings/{sid}/proctor")).dispatch().into_string().unwrap();
     assert!(html.contains("+10") && html.contains("电脑死机"), "extra time and its reason are shown");
@@ -181,7 +182,7 @@ fn the_proctor_sees_focus_loss_events_and_gives_extra_time_with_a_reason() {
     assert_eq!(s, Status::Ok);
     let r = post(&format!("/sittings/{sid}/reopen"), format!("_csrf={csrf}&attempt_id={aid}&minutes=15&reason=%E6%96%AD%E7%94%B5"));
     assert_eq!(r.status(), Status::SeeOther);
-    let a = lawcert::db::models::exam::find_attempt(&mut app.conn(), aid).unwrap().unwrap();
+    let a = lawcert::db::models::exam::find_attempt(&mut app.conn(), AttemptId(aid)).unwrap().unwrap();
     assert!(a.submitted_at.is_none() && a.score_centi.is_none());
     let log = lawcert::db::models::audit::for_subject(&mut app.conn(), &format!("attempt:{aid}")).unwrap();
     assert!(log.iter().any(|e| e.action == "attempt.extra_time") && log.iter().any(|e| e.action == "attempt.reopen"));
@@ -198,7 +199,7 @@ fn a_sitting_can_submit_at_the_event_limit() {
     assert_eq!(out["submitted"], false);
     let (_, out) = app.api("POST", &format!("/api/v1/attempts/{aid}/events"), &tok, Some(json!({"kind": "focus_loss"})));
     assert_eq!(out["submitted"], true, "{out}");
-    let a = lawcert::db::models::exam::find_attempt(&mut app.conn(), aid).unwrap().unwrap();
+    let a = lawcert::db::models::exam::find_attempt(&mut app.conn(), AttemptId(aid)).unwrap().unwrap();
     assert_eq!(a.submit_kind.as_deref(), Some("forced"));
     let (s, _) = app.api("POST", &format!("/api/v1/attempts/{aid}/events"), &tok, Some(json!({"kind": "focus_loss"})));
     assert_eq!(s, Status::Conflict, "no events on a submitted attempt");
@@ -213,7 +214,7 @@ fn a_refused_proctor_action_says_why_in_the_reader_s_language() {
     assert_eq!(s, Status::UnprocessableEntity);
     assert_eq!(body["error"]["message"], "kind: one of focus_loss, fullscreen_exit", "{body}");
     assert_eq!(body["error"]["fields"], json!([]), "{body}");
-    let deadline = lawcert::db::models::exam::find_attempt(&mut app.conn(), aid).unwrap().unwrap().deadline;
+    let deadline = lawcert::db::models::exam::find_attempt(&mut app.conn(), AttemptId(aid)).unwrap().unwrap().deadline;
     let csrf = app.login_page("T0001");
     let post = |path: &str, body: String| {
         let r = app.client.post(format!("/sittings/{sid}/{path}")).header(ContentType::Form).body(body).dispatch();
@@ -251,6 +252,6 @@ fn a_refused_proctor_action_says_why_in_the_reader_s_language() {
     assert!(crate::common::beside(&html, "since").is_some_and(|m| m.starts_with("Outage began at:")), "{html}");
     assert!(!html.contains("请说明原因") && !html.contains("仍在作答中"), "{html}");
     // nothing changed
-    let a = lawcert::db::models::exam::find_attempt(&mut app.conn(), aid).unwrap().unwrap();
+    let a = lawcert::db::models::exam::find_attempt(&mut app.conn(), AttemptId(aid)).unwrap().unwrap();
     assert_eq!((a.deadline, a.submitted_at), (deadline, None));
 }

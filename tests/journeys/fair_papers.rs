@@ -4,6 +4,7 @@
 //! (with the exposure frozen in the pool), and a trainer can audit any candidate's paper by
 //! re-drawing it from the pool and the seed.
 
+use lawcert::domain::ids::{AttemptId, SittingId, VersionId};
 use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
@@ -47,12 +48,12 @@ fn start_all(app: &TestApp, sid: i64, badges: &[&str]) -> Vec<i64> {
 }
 
 fn stored_pool(app: &TestApp, sid: i64) -> Pool {
-    let s = exam_db::find_sitting(&mut app.conn(), sid).unwrap().unwrap();
+    let s = exam_db::find_sitting(&mut app.conn(), SittingId(sid)).unwrap().unwrap();
     serde_json::from_str(&s.pool).unwrap()
 }
 
 fn paper_of(app: &TestApp, aid: i64) -> (Paper, i64, i64) {
-    let a = exam_db::find_attempt(&mut app.conn(), aid).unwrap().unwrap();
+    let a = exam_db::find_attempt(&mut app.conn(), AttemptId(aid)).unwrap().unwrap();
     (serde_json::from_str(&a.paper).unwrap(), a.max_centi, a.seed)
 }
 
@@ -68,7 +69,7 @@ fn expected_from_json(pool_json: &str, paper: &Paper) -> f64 {
             }
         }
     }
-    paper.items.iter().map(|i| i.p * f[&i.v]).sum::<i64>() as f64 / 1000.0
+    paper.items.iter().map(|i| i.p * f[&i.v.0]).sum::<i64>() as f64 / 1000.0
 }
 
 #[test]
@@ -95,7 +96,7 @@ fn every_paper_carries_the_same_points_and_trainers_see_the_spread() {
     let attempts = start_all(&app, sid, &badges);
     let mut lengths = std::collections::BTreeSet::new();
     let mut expected = Vec::new();
-    let pool_json = exam_db::find_sitting(&mut app.conn(), sid).unwrap().unwrap().pool;
+    let pool_json = exam_db::find_sitting(&mut app.conn(), SittingId(sid)).unwrap().unwrap().pool;
     for &aid in &attempts {
         let (paper, max, _) = paper_of(&app, aid);
         assert_eq!(max, 4000, "attempt {aid}");
@@ -143,7 +144,7 @@ fn calibrate_as(app: &TestApp, versions: &[(i64, i64)], difficulty: impl Fn(usiz
         .iter()
         .enumerate()
         .map(|(i, &(v, q))| cal_db::CalibrationRow {
-            question_version_id: v,
+            question_version_id: VersionId(v),
             question_id: q,
             difficulty: difficulty(i),
             se: 0.3,
@@ -171,7 +172,7 @@ fn a_pool_that_cannot_meet_the_tolerance_is_refused_when_the_sitting_is_created(
         .unwrap()
         .into_iter()
         .filter(|(q, v)| q.kind == lawcert::domain::bank::QuestionKind::Single && q.case_id.is_none() && v.statute_code == statute)
-        .map(|(q, v)| (v.id, q.id))
+        .map(|(q, v)| (v.id.0, q.id))
         .collect();
     assert!(versions.len() >= 6, "{}", versions.len());
     // every question of the statute calibrated at 0 logits: every paper expects half its points
@@ -236,28 +237,28 @@ fn drawing_prefers_questions_earlier_sittings_showed_less() {
         for (a, ..) in exam_db::attempts_of_sitting(&mut app.conn(), s.id).unwrap() {
             let paper: Paper = serde_json::from_str(&a.paper).unwrap();
             for i in paper.items {
-                *seen.entry(i.v).or_default() += 1;
+                *seen.entry(i.v.0).or_default() += 1;
             }
         }
     }
     let pool = stored_pool(&app, second);
     let entries = &pool.rules[0].entries;
     for e in entries {
-        assert_eq!(e.x, Some(seen.get(&e.v[0]).copied().unwrap_or(0)), "version {}", e.v[0]);
+        assert_eq!(e.x, Some(seen.get(&e.v[0].0).copied().unwrap_or(0)), "version {}", e.v[0]);
     }
     // the demo's history has shown these questions too: compare the least exposed questions of
     // the pool with the most exposed
     let xs: Vec<u32> = entries.iter().map(|e| e.x.unwrap()).collect();
     let (lo, hi) = (*xs.iter().min().unwrap(), *xs.iter().max().unwrap());
     assert!(lo < hi, "the first sitting made exposure differ: {xs:?}");
-    let fresh: Vec<i64> = entries.iter().filter(|e| e.x == Some(lo)).map(|e| e.v[0]).collect();
-    let worn: Vec<i64> = entries.iter().filter(|e| e.x == Some(hi)).map(|e| e.v[0]).collect();
+    let fresh: Vec<i64> = entries.iter().filter(|e| e.x == Some(lo)).map(|e| e.v[0].0).collect();
+    let worn: Vec<i64> = entries.iter().filter(|e| e.x == Some(hi)).map(|e| e.v[0].0).collect();
     // re-drawn from the stored pool (as every paper of the sitting is), a less-exposed question
     // comes up more often than a more-exposed one
     let mut count: HashMap<i64, u32> = HashMap::new();
     for seed in 0..2000 {
         for i in draw(&pool, seed).items {
-            *count.entry(i.v).or_default() += 1;
+            *count.entry(i.v.0).or_default() += 1;
         }
     }
     let rate = |ids: &[i64]| ids.iter().map(|v| f64::from(count.get(v).copied().unwrap_or(0))).sum::<f64>() / ids.len() as f64 / 2000.0;
@@ -273,9 +274,9 @@ fn drawing_prefers_questions_earlier_sittings_showed_less() {
     let (s, rows) = app.api("GET", &format!("/api/v1/items/exposure?sitting={first}"), &t, None);
     assert_eq!(s, Status::Ok, "{rows}");
     let mut in_first: HashMap<i64, u64> = HashMap::new();
-    for (a, ..) in exam_db::attempts_of_sitting(&mut app.conn(), first).unwrap() {
+    for (a, ..) in exam_db::attempts_of_sitting(&mut app.conn(), SittingId(first)).unwrap() {
         for i in serde_json::from_str::<Paper>(&a.paper).unwrap().items {
-            *in_first.entry(i.v).or_default() += 1;
+            *in_first.entry(i.v.0).or_default() += 1;
         }
     }
     let api_first: HashMap<i64, u64> =
@@ -362,7 +363,7 @@ fn a_trainer_audits_a_paper_against_its_re_draw_and_others_are_refused() {
 
     // a stored pool and seed whose paper is known: the page must find the candidate's stored
     // paper equal to its re-draw, so any change to drawing fails here
-    let ids: Vec<i64> = stored_pool(&app, sid).rules[0].entries.iter().take(13).map(|e| e.v[0]).collect();
+    let ids: Vec<i64> = stored_pool(&app, sid).rules[0].entries.iter().take(13).map(|e| e.v[0].0).collect();
     assert_eq!(ids.len(), 13);
     let pool = with_ids(GOLDEN_POOL, &ids);
     let golden = with_ids(GOLDEN_PAPER, &ids);

@@ -1,7 +1,7 @@
 //! Closed-book integrity (issue 15): each attack a candidate tried against the platform, as a
 //! test that the attack now fails while honest use still works.
 
-use lawcert::domain::ids::UserId;
+use lawcert::domain::ids::{AttemptId, SittingId, UserId, VersionId};
 use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
@@ -38,10 +38,10 @@ pub fn graded_sitting(app: &TestApp, kind: &str, answer_release: &str, score_rel
 
 /// Every version of every question in a sitting's frozen pool.
 fn pool_versions(app: &TestApp, sid: i64) -> HashSet<i64> {
-    let s = exam_db::find_sitting(&mut app.conn(), sid).unwrap().unwrap();
+    let s = exam_db::find_sitting(&mut app.conn(), SittingId(sid)).unwrap().unwrap();
     let pool: lawcert::domain::paper::Pool = serde_json::from_str(&s.pool).unwrap();
-    let ids: Vec<i64> = pool.rules.iter().flat_map(|r| r.entries.iter()).flat_map(|e| e.v.iter().copied()).collect();
-    bank_db::sibling_versions(&mut app.conn(), &ids).unwrap().into_iter().collect()
+    let ids: Vec<VersionId> = pool.rules.iter().flat_map(|r| r.entries.iter()).flat_map(|e| e.v.iter().copied()).collect();
+    bank_db::sibling_versions(&mut app.conn(), &ids).unwrap().into_iter().map(|v| v.0).collect()
 }
 
 fn bearer_get(app: &TestApp, path: &str, tok: &str) -> (Status, String) {
@@ -65,12 +65,12 @@ fn practice_and_every_other_key_stay_closed_while_a_graded_exam_is_open() {
     let (s, a) = app.api("POST", &format!("/api/v1/sittings/{sid}/attempts"), &tok, None);
     assert_eq!(s, Status::Created, "{a}");
     let attempt = a["attempt_id"].as_i64().unwrap();
-    let uid = exam_db::find_attempt(&mut app.conn(), attempt).unwrap().unwrap().user_id;
+    let uid = exam_db::find_attempt(&mut app.conn(), AttemptId(attempt)).unwrap().unwrap().user_id;
     let plan = tr_db::open_plan_of(&mut app.conn(), uid).unwrap().expect("the demo gives 100026 an open plan");
     let old = exam_db::attempts_of_user(&mut app.conn(), uid)
         .unwrap()
         .into_iter()
-        .find(|(x, _)| x.id != attempt && x.submitted_at.is_some())
+        .find(|(x, _)| x.id != AttemptId(attempt) && x.submitted_at.is_some())
         .expect("an earlier result")
         .0;
 
@@ -106,7 +106,7 @@ fn practice_and_every_other_key_stay_closed_while_a_graded_exam_is_open() {
         let set = tr_db::find_practice(&mut app.conn(), set_id).unwrap().unwrap();
         for v in set.items_vec() {
             seen += 1;
-            assert!(!in_pool.contains(&v), "practice drew question version {v} of the open sitting's pool");
+            assert!(!in_pool.contains(&v.0), "practice drew question version {v} of the open sitting's pool");
         }
     }
     assert!(seen >= 200, "practice still works for an officer with no exam open ({seen} items)");
@@ -116,14 +116,14 @@ fn practice_and_every_other_key_stay_closed_while_a_graded_exam_is_open() {
     assert_eq!(s, Status::Ok);
     assert_eq!(bearer_get(&app, "/practice", &tok).0, Status::Ok);
     app.clock.advance(Duration::hours(3));
-    let drawn: HashSet<i64> = (0..40)
+    let drawn: HashSet<VersionId> = (0..40)
         .flat_map(|_| {
             let (_, _, loc) = post(&app, "/practice", format!("_csrf={csrf}&mode=statute&filter=criminal-law"));
             let set_id: i64 = loc.unwrap().rsplit('/').next().unwrap().parse().unwrap();
             tr_db::find_practice(&mut app.conn(), set_id).unwrap().unwrap().items_vec()
         })
         .collect();
-    assert!(drawn.iter().any(|v| in_pool.contains(v)), "after the sitting closes its questions return to practice");
+    assert!(drawn.iter().any(|v| in_pool.contains(&v.0)), "after the sitting closes its questions return to practice");
 }
 
 /// Attack 2: the allow-list stopped only the start; the JSON API let another network read the
@@ -167,9 +167,9 @@ fn the_room_network_is_checked_on_every_call_of_an_attempt() {
         assert_eq!(b["error"]["code"], "outside_exam_room", "{m} {path}");
     }
     // nothing outside got through: no answer saved, no event, not submitted
-    let a = exam_db::find_attempt(&mut app.conn(), aid).unwrap().unwrap();
+    let a = exam_db::find_attempt(&mut app.conn(), AttemptId(aid)).unwrap().unwrap();
     assert!(a.submitted_at.is_none());
-    assert!(exam_db::responses_of(&mut app.conn(), aid).unwrap().is_empty());
+    assert!(exam_db::responses_of(&mut app.conn(), AttemptId(aid)).unwrap().is_empty());
     // the page from outside is refused as well
     let r = app
         .client
@@ -212,7 +212,9 @@ fn access_codes_cannot_be_guessed() {
     let (s, body) = app.api("POST", "/api/v1/sittings", &t, Some(spec("auto")));
     assert_eq!(s, Status::Created, "{body}");
     let sid = body["id"].as_i64().unwrap();
-    let code = lawcert::services::exams::controls_of(&exam_db::find_sitting(&mut app.conn(), sid).unwrap().unwrap()).access_code.unwrap();
+    let code = lawcert::services::exams::controls_of(&exam_db::find_sitting(&mut app.conn(), SittingId(sid)).unwrap().unwrap())
+        .access_code
+        .unwrap();
     assert_eq!(code.len(), 6, "a generated code: {code}");
     assert!(code.chars().all(|c| !"0O1IL".contains(c)), "{code}");
 
@@ -354,14 +356,17 @@ fn a_false_focus_event_can_be_dismissed_before_the_automatic_submission() {
     let tok = app.token("100003");
     let (_, view) = app.api("POST", &format!("/api/v1/sittings/{sid}/attempts"), &tok, None);
     let aid = view["attempt_id"].as_i64().unwrap();
-    let before = exam_db::find_attempt(&mut app.conn(), aid).unwrap().unwrap().deadline;
+    let before = exam_db::find_attempt(&mut app.conn(), AttemptId(aid)).unwrap().unwrap().deadline;
     let (s, out) = app.api("POST", &format!("/api/v1/attempts/{aid}/events"), &tok, Some(json!({"kind": "focus_loss"})));
     assert_eq!(s, Status::Ok);
     assert_eq!(out["submitted"], false, "the grace period runs first: {out}");
-    let pending = exam_db::find_attempt(&mut app.conn(), aid).unwrap().unwrap();
+    let pending = exam_db::find_attempt(&mut app.conn(), AttemptId(aid)).unwrap().unwrap();
     assert!(pending.submitted_at.is_none() && pending.deadline < before, "the deadline moved up to the grace period's end");
-    let event =
-        lawcert::db::models::room::events_of_attempt(&mut app.conn(), aid).unwrap().into_iter().find(|e| e.kind == "focus_loss").unwrap();
+    let event = lawcert::db::models::room::events_of_attempt(&mut app.conn(), AttemptId(aid))
+        .unwrap()
+        .into_iter()
+        .find(|e| e.kind == "focus_loss")
+        .unwrap();
     let csrf = app.login_page("T0002");
     let (_, html) = get(&app, &format!("/sittings/{sid}/proctor"));
     assert!(html.contains("宽限期结束后自动交卷"), "the proctor sees the pending submission");
@@ -371,7 +376,7 @@ fn a_false_focus_event_can_be_dismissed_before_the_automatic_submission() {
         format!("_csrf={csrf}&reason={}", crate::common::enc("考生点击了交卷确认框")),
     );
     assert_eq!(s, Status::SeeOther);
-    let after = exam_db::find_attempt(&mut app.conn(), aid).unwrap().unwrap();
+    let after = exam_db::find_attempt(&mut app.conn(), AttemptId(aid)).unwrap().unwrap();
     assert!(after.submitted_at.is_none());
     assert!((after.deadline - before).num_milliseconds().abs() < 1000, "the deadline is back: {} vs {before}", after.deadline);
     assert!(lawcert::db::models::audit::for_subject(&mut app.conn(), &format!("attempt:{aid}"))

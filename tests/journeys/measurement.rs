@@ -6,6 +6,7 @@
 //! passes on a hard paper as on an easy one, while a sitting created before keeps its per-cent
 //! rule.
 
+use lawcert::domain::ids::{AttemptId, SittingId, VersionId};
 use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
@@ -118,7 +119,7 @@ fn two_statutes(app: &TestApp) -> [(String, Vec<i64>); 2] {
     let mut by: HashMap<String, Vec<i64>> = HashMap::new();
     for c in lawcert::services::exams::pool_candidates(&mut app.conn(), now).unwrap() {
         if c.case.is_none() && c.kind == lawcert::domain::bank::QuestionKind::TrueFalse {
-            by.entry(c.statute.clone()).or_default().push(c.version_id);
+            by.entry(c.statute.clone()).or_default().push(c.version_id.0);
         }
     }
     let mut list: Vec<(String, Vec<i64>)> = by.into_iter().filter(|(_, v)| v.len() >= 10).collect();
@@ -199,18 +200,22 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
     // the calibration: one statute's true/false questions easy (b = -1), another's hard (b = +1)
     let [(easy_statute, easy), (hard_statute, hard)] = two_statutes(&app);
     let mut conn = app.conn();
-    let mut rows: HashMap<i64, CalibrationRow> = cal_db::all(&mut conn).unwrap().into_iter().map(|r| (r.question_version_id, r)).collect();
-    let qids: HashMap<i64, i64> = lawcert::db::models::bank::versions_by_ids(&mut conn, &[easy.clone(), hard.clone()].concat())
-        .unwrap()
-        .into_iter()
-        .map(|(v, q)| (v.id, q.id))
-        .collect();
+    let mut rows: HashMap<i64, CalibrationRow> =
+        cal_db::all(&mut conn).unwrap().into_iter().map(|r| (r.question_version_id.0, r)).collect();
+    let qids: HashMap<i64, i64> = lawcert::db::models::bank::versions_by_ids(
+        &mut conn,
+        &[easy.clone(), hard.clone()].concat().into_iter().map(VersionId).collect::<Vec<_>>(),
+    )
+    .unwrap()
+    .into_iter()
+    .map(|(v, q)| (v.id.0, q.id))
+    .collect();
     for (list, b) in [(&easy, -1.0), (&hard, 1.0)] {
         for v in list {
             rows.insert(
                 *v,
                 CalibrationRow {
-                    question_version_id: *v,
+                    question_version_id: VersionId(*v),
                     question_id: qids[v],
                     difficulty: b,
                     se: 0.2,
@@ -315,9 +320,11 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
     let a_hard = sit(&app, "100026", new_hard, 4);
     let a_old = sit(&app, "100027", old, 4);
     let mut conn = app.conn();
-    let scaled =
-        |conn: &mut lawcert::db::DbConn, a: i64| lawcert::db::models::standards::scaled_of(conn, a).unwrap().expect("scaled score");
-    let passed = |conn: &mut lawcert::db::DbConn, a: i64| lawcert::db::models::exam::find_attempt(conn, a).unwrap().unwrap().passed;
+    let scaled = |conn: &mut lawcert::db::DbConn, a: i64| {
+        lawcert::db::models::standards::scaled_of(conn, AttemptId(a)).unwrap().expect("scaled score")
+    };
+    let passed =
+        |conn: &mut lawcert::db::DbConn, a: i64| lawcert::db::models::exam::find_attempt(conn, AttemptId(a)).unwrap().unwrap().passed;
     let (e, h, o) = (scaled(&mut conn, a_easy), scaled(&mut conn, a_hard), scaled(&mut conn, a_old));
     assert!((e.ability.unwrap() - (-1.0 + 4f64.ln())).abs() < 1e-6, "{e:?}");
     assert!((h.ability.unwrap() - (1.0 + (4.0f64 / 6.0).ln())).abs() < 1e-6, "{h:?}");
@@ -336,7 +343,7 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
         .unwrap()
         .into_iter()
         .map(|mut r| {
-            if hard.contains(&r.question_version_id) {
+            if hard.contains(&r.question_version_id.0) {
                 r.difficulty = 3.0;
             }
             r
@@ -346,34 +353,36 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
     let cache = lawcert::services::cache::VersionCache::default();
     let mut report = lawcert::services::challenges::DecisionReport::default();
     let now = Utc::now().naive_utc();
-    lawcert::db::write_tx(&mut conn, |c| lawcert::services::challenges::regrade(c, &cache, new_hard, None, None, "test", now, &mut report))
-        .unwrap();
+    lawcert::db::write_tx(&mut conn, |c| {
+        lawcert::services::challenges::regrade(c, &cache, SittingId(new_hard), None, None, "test", now, &mut report)
+    })
+    .unwrap();
     assert_eq!(report.regraded, 1);
     let again = scaled(&mut conn, a_hard);
     assert_eq!((again.ability, again.rule.as_str()), (h.ability, "scale"), "{again:?}");
     assert_eq!(passed(&mut conn, a_hard), Some(true));
     // with a cut adopted, a 基本级 question far easier than the cut is flagged too easy for the level
-    let basic: Vec<i64> = lawcert::db::models::bank::versions_by_ids(&mut conn, &easy)
+    let basic: Vec<i64> = lawcert::db::models::bank::versions_by_ids(&mut conn, &easy.iter().map(|&v| VersionId(v)).collect::<Vec<_>>())
         .unwrap()
         .into_iter()
         .filter(|(v, _)| v.levels_vec().contains(&lawcert::domain::bank::Level::Basic))
-        .map(|(v, _)| v.id)
+        .map(|(v, _)| v.id.0)
         .collect();
     let (too_easy, fine) = (basic[0], basic[1]);
     let rows: Vec<CalibrationRow> = cal_db::all(&mut conn)
         .unwrap()
         .into_iter()
         .map(|mut r| {
-            if r.question_version_id == too_easy {
+            if r.question_version_id == VersionId(too_easy) {
                 r.difficulty = theta - 3.0;
             }
             r
         })
         .collect();
     lawcert::db::write_tx(&mut conn, |c| cal_db::replace_all(c, &rows)).unwrap();
-    let flags = lawcert::services::measurement::version_flags(&mut conn, &[too_easy, fine]).unwrap();
-    assert_eq!(flags[&too_easy].flags, vec!["too_easy".to_string()]);
-    assert!(flags[&fine].flags.is_empty(), "{:?}", flags[&fine]);
+    let flags = lawcert::services::measurement::version_flags(&mut conn, &[VersionId(too_easy), VersionId(fine)]).unwrap();
+    assert_eq!(flags[&VersionId(too_easy)].flags, vec!["too_easy".to_string()]);
+    assert!(flags[&VersionId(fine)].flags.is_empty(), "{:?}", flags[&VersionId(fine)]);
     // the scaled score is on the candidate's result page
     drop(conn);
     app.login_page("100026");

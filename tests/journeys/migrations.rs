@@ -5,7 +5,7 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
-use lawcert::domain::ids::UserId;
+use lawcert::domain::ids::{AttemptId, SittingId, UserId};
 
 use crate::common::repo_root;
 
@@ -81,7 +81,7 @@ fn a_previous_release_database_upgrades_without_loss() {
     // and the models read the old rows
     let pool = lawcert::db::connect(&url, 1).unwrap();
     let mut conn = pool.get().unwrap();
-    let s = lawcert::db::models::exam::find_sitting(&mut conn, 1).unwrap().unwrap();
+    let s = lawcert::db::models::exam::find_sitting(&mut conn, SittingId(1)).unwrap().unwrap();
     assert_eq!((s.challenge_days, s.cert_level.clone(), s.plan_id, s.filed), (7, None, None, false));
     // an old closed sitting is filed into the training file on the first sweep
     assert_eq!(
@@ -96,7 +96,7 @@ fn a_previous_release_database_upgrades_without_loss() {
     assert_eq!(file.len(), 1);
     assert_eq!((file[0].kind.as_str(), file[0].data["score"].as_str()), ("sitting", Some("1")));
     assert_eq!(lawcert::services::exams::controls_of(&s), Default::default());
-    let a = lawcert::db::models::exam::find_attempt(&mut conn, 1).unwrap().unwrap();
+    let a = lawcert::db::models::exam::find_attempt(&mut conn, AttemptId(1)).unwrap().unwrap();
     assert_eq!((a.score_centi, a.flagged), (Some(100), false));
     let reg = lawcert::db::models::bank::registry(&mut conn).unwrap();
     assert!(!reg.editions["criminal-law"][0].changed_all);

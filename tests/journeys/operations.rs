@@ -2,6 +2,7 @@
 //! and stores nothing it refused; /health, /ready and /metrics for load balancers and
 //! operators; one log line per request.
 
+use lawcert::domain::ids::{AttemptId, VersionId};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -41,7 +42,7 @@ fn a_full_save_queue_refuses_at_once_with_503_and_retry_after_and_stores_nothing
     assert!(started.elapsed() < Duration::from_secs(2), "refused at once, not after queueing");
 
     // nothing stored, nothing shown as saved
-    assert!(exam_db::responses_of(&mut app.conn(), aid).unwrap().is_empty());
+    assert!(exam_db::responses_of(&mut app.conn(), AttemptId(aid)).unwrap().is_empty());
     let (s, view) = app.api("GET", &format!("/api/v1/attempts/{aid}"), &tok, None);
     assert_eq!(s, Status::Ok);
     assert!(view["questions"].as_array().unwrap().iter().all(|q| q["answer"].as_array().is_none_or(|a| a.is_empty())), "{view}");
@@ -101,7 +102,7 @@ fn a_late_runtime_refuses_saves_at_the_door_and_the_metrics_show_the_lag() {
     let (s, body) = app.api("PUT", &format!("/api/v1/attempts/{aid}/answers/{}", q["id"]), &tok, Some(json!({"choices": [first]})));
     assert_eq!(s, Status::ServiceUnavailable, "{body}");
     assert_eq!(body["error"]["code"], "overloaded");
-    assert!(exam_db::responses_of(&mut app.conn(), aid).unwrap().is_empty(), "a refused save is not stored");
+    assert!(exam_db::responses_of(&mut app.conn(), AttemptId(aid)).unwrap().is_empty(), "a refused save is not stored");
     let r = app.client.get("/metrics").header(Header::new("Authorization", "Bearer metrics-token-0123456789")).dispatch();
     let text = r.into_string().unwrap();
     let lag = text.lines().find_map(|l| l.strip_prefix("lawcert_runtime_lag_seconds ")).expect("runtime lag exported");
@@ -184,7 +185,7 @@ fn under_a_tiny_queue_bound_every_acknowledged_save_is_stored_and_no_refused_one
         }
         // the database holds exactly the acknowledged answers: a refused save changed nothing
         let in_db: HashMap<i64, String> =
-            exam_db::responses_of(&mut conn, aid).unwrap().into_iter().map(|r| (r.question_version_id, r.choices)).collect();
+            exam_db::responses_of(&mut conn, AttemptId(aid)).unwrap().into_iter().map(|r| (r.question_version_id.0, r.choices)).collect();
         assert_eq!(in_db, stored, "round {round}");
         if refused > 0 && round >= 4 {
             break;
@@ -364,7 +365,11 @@ fn a_save_without_a_flag_keeps_the_mark_for_review_and_one_with_it_sets_it() {
     let q = &att["questions"][0];
     let (qid, a, b) = (q["id"].as_i64().unwrap(), q["options"][0]["id"].clone(), q["options"][1]["id"].clone());
     let stored = |app: &TestApp| {
-        let r = exam_db::responses_of(&mut app.conn(), aid).unwrap().into_iter().find(|r| r.question_version_id == qid).unwrap();
+        let r = exam_db::responses_of(&mut app.conn(), AttemptId(aid))
+            .unwrap()
+            .into_iter()
+            .find(|r| r.question_version_id == VersionId(qid))
+            .unwrap();
         (r.choices, r.flagged)
     };
     let put = |body: Value| {

@@ -2,6 +2,7 @@
 //! writes, previews and gets a question approved, builds a blueprint and schedules a sitting;
 //! an admin imports officers. Every form checks its CSRF token.
 
+use lawcert::domain::ids::AttemptId;
 use rocket::http::{ContentType, Status};
 
 use crate::common::{beside, form_csrf, get, key_of, post, wait_for, TestApp};
@@ -48,13 +49,13 @@ fn officer_sits_the_mock_exam_through_the_pages() {
     assert!(html.contains("data-deadline=\""));
     // the page's own autosave path: cookie session + CSRF header
     let mut conn = app.conn();
-    let a = lawcert::db::models::exam::find_attempt(&mut conn, aid).unwrap().unwrap();
+    let a = lawcert::db::models::exam::find_attempt(&mut conn, AttemptId(aid)).unwrap().unwrap();
     let paper = lawcert::services::exams::paper_of(&a).unwrap();
     let first = paper.items[0].v;
     let r =
         app.client.put(format!("/api/v1/attempts/{aid}/answers/{first}")).header(ContentType::JSON).body(r#"{"choices":["A"]}"#).dispatch();
     assert_eq!(r.status(), Status::Forbidden, "a cookie-authenticated write needs the CSRF header");
-    let key = key_of(&mut conn, first);
+    let key = key_of(&mut conn, first.0);
     let body = serde_json::json!({"choices": key.chars().map(|c| c.to_string()).collect::<Vec<_>>()}).to_string();
     let r = app
         .client
@@ -66,7 +67,7 @@ fn officer_sits_the_mock_exam_through_the_pages() {
     assert_eq!(r.status(), Status::Ok);
     // the form fallback (no JavaScript) sends the remaining answers with the submission
     let second = paper.items[1].v;
-    let key2 = key_of(&mut conn, second);
+    let key2 = key_of(&mut conn, second.0);
     let mut form = format!("_csrf={csrf}");
     for c in key2.chars() {
         form.push_str(&format!("&a[{second}]={c}"));

@@ -5,7 +5,7 @@
 //! starts.
 
 use chrono::Duration;
-use lawcert::domain::ids::UserId;
+use lawcert::domain::ids::{AttemptId, SittingId, UserId};
 use rocket::http::Status;
 use serde_json::json;
 
@@ -15,12 +15,12 @@ use lawcert::services::prepared;
 use crate::common::*;
 
 fn prepared_of(app: &TestApp, sid: i64, user: UserId) -> Option<prep_db::PreparedPaper> {
-    prep_db::find(&mut app.conn(), sid, user).unwrap()
+    prep_db::find(&mut app.conn(), SittingId(sid), user).unwrap()
 }
 
 /// The audit page re-draws the attempt's paper from the pool and the seed: every item matches.
 fn audit_clean(app: &TestApp, aid: i64) {
-    let a = lawcert::services::papers::audit_paper(&mut app.conn(), aid, UserId(1), app.clock.now()).unwrap();
+    let a = lawcert::services::papers::audit_paper(&mut app.conn(), AttemptId(aid), UserId(1), app.clock.now()).unwrap();
     assert!(a.matches && a.mismatches == 0 && a.items == 12, "attempt {aid}: {a:?}");
 }
 
@@ -29,11 +29,11 @@ fn papers_prepared_before_the_start_are_hidden_until_it_and_audit_clean() {
     let app = TestApp::new();
     let (unit, ids) = unit_with_officers(&app, 3);
     let sid = schedule(&app, unit, Duration::hours(1));
-    let s = exam_db::find_sitting(&mut app.conn(), sid).unwrap().unwrap();
+    let s = exam_db::find_sitting(&mut app.conn(), SittingId(sid)).unwrap().unwrap();
     assert_eq!(s.pool_hash, prepared::pool_hash(&s.pool), "the pool is frozen with its hash");
 
     // scheduling prepared a paper for everyone on the list, from this pool
-    assert_eq!(prep_db::count(&mut app.conn(), sid).unwrap(), 3);
+    assert_eq!(prep_db::count(&mut app.conn(), SittingId(sid)).unwrap(), 3);
     let before: Vec<prep_db::PreparedPaper> = ids.iter().map(|u| prepared_of(&app, sid, *u).expect("prepared")).collect();
     for p in &before {
         assert_eq!(p.pool_hash, s.pool_hash);
@@ -44,13 +44,13 @@ fn papers_prepared_before_the_start_are_hidden_until_it_and_audit_clean() {
     // nothing of it shows before the start: no attempt in any count or list, and neither the
     // paper nor its seed on the candidate's pages and API, the results, the proctor view
     assert_eq!(exam_db::count_open_attempts(&mut app.conn(), app.clock.now() + Duration::hours(2)).unwrap(), 0);
-    assert!(exam_db::attempts_of_sitting(&mut app.conn(), sid).unwrap().is_empty());
+    assert!(exam_db::attempts_of_sitting(&mut app.conn(), SittingId(sid)).unwrap().is_empty());
     let tok = app.token("P0001");
     let (_, mine) = app.api("GET", "/api/v1/me/sittings", &tok, None);
     let listed = mine.as_array().unwrap().iter().find(|x| x["id"] == sid).expect("on the list");
     assert!(listed["attempt_id"].is_null() && listed["submitted"] == false, "{listed}");
     let paper_ids: Vec<i64> =
-        serde_json::from_str::<lawcert::domain::paper::Paper>(&before[0].paper).unwrap().items.iter().map(|i| i.v).collect();
+        serde_json::from_str::<lawcert::domain::paper::Paper>(&before[0].paper).unwrap().items.iter().map(|i| i.v.0).collect();
     let (_, results) = app.api("GET", &format!("/api/v1/sittings/{sid}/results"), &app.token("T0001"), None);
     assert_eq!(results, json!([]), "no result row before the start");
     app.login_page("P0001");
@@ -84,12 +84,12 @@ fn papers_prepared_before_the_start_are_hidden_until_it_and_audit_clean() {
     let (s, att) = start(&app, sid, "P0001");
     assert_eq!(s, Status::Created, "{att}");
     let aid = att["attempt_id"].as_i64().unwrap();
-    let a = exam_db::find_attempt(&mut app.conn(), aid).unwrap().unwrap();
+    let a = exam_db::find_attempt(&mut app.conn(), AttemptId(aid)).unwrap().unwrap();
     assert_eq!((a.seed, &a.paper, a.max_centi), (before[0].seed, &before[0].paper, before[0].max_centi));
     let shown: Vec<i64> = att["questions"].as_array().unwrap().iter().map(|q| q["id"].as_i64().unwrap()).collect();
     assert_eq!(shown, paper_ids, "the candidate sees the prepared paper");
     assert!(prepared_of(&app, sid, ids[0]).is_none(), "taken by the start");
-    assert_eq!(prep_db::count(&mut app.conn(), sid).unwrap(), 2);
+    assert_eq!(prep_db::count(&mut app.conn(), SittingId(sid)).unwrap(), 2);
     audit_clean(&app, aid);
     // the trainer's audit page agrees
     let (s, page) = get(&app, &format!("/sittings/{sid}/attempts/{aid}/audit"));
@@ -102,11 +102,11 @@ fn papers_prepared_before_the_start_are_hidden_until_it_and_audit_clean() {
     for (i, badge) in ["P0002", "P0003"].iter().enumerate() {
         let (s, att) = start(&app, sid, badge);
         assert_eq!(s, Status::Created, "{att}");
-        let a = exam_db::find_attempt(&mut app.conn(), att["attempt_id"].as_i64().unwrap()).unwrap().unwrap();
+        let a = exam_db::find_attempt(&mut app.conn(), AttemptId(att["attempt_id"].as_i64().unwrap())).unwrap().unwrap();
         assert_eq!(a.seed, before[i + 1].seed, "{badge}");
-        audit_clean(&app, a.id);
+        audit_clean(&app, a.id.0);
     }
-    assert_eq!(prep_db::count(&mut app.conn(), sid).unwrap(), 0);
+    assert_eq!(prep_db::count(&mut app.conn(), SittingId(sid)).unwrap(), 0);
 }
 
 #[test]
@@ -114,7 +114,7 @@ fn late_candidates_are_prepared_by_the_sweep_or_drawn_at_the_start() {
     let app = TestApp::new();
     let (unit, _) = unit_with_officers(&app, 2);
     let sid = schedule(&app, unit, Duration::hours(1));
-    assert_eq!(prep_db::count(&mut app.conn(), sid).unwrap(), 2);
+    assert_eq!(prep_db::count(&mut app.conn(), SittingId(sid)).unwrap(), 2);
 
     // an officer joins the unit after scheduling: 40 minutes before the open the sweep leaves
     // the list alone; within 30 minutes of it, the server's own sweep prepares the newcomer
@@ -124,10 +124,10 @@ fn late_candidates_are_prepared_by_the_sweep_or_drawn_at_the_start() {
     assert!(prepared_of(&app, sid, late).is_none());
     app.clock.advance(Duration::minutes(25));
     let p = wait_for(|| prepared_of(&app, sid, late));
-    assert_eq!(p.pool_hash, exam_db::find_sitting(&mut app.conn(), sid).unwrap().unwrap().pool_hash);
-    assert_eq!(prep_db::count(&mut app.conn(), sid).unwrap(), 3);
+    assert_eq!(p.pool_hash, exam_db::find_sitting(&mut app.conn(), SittingId(sid)).unwrap().unwrap().pool_hash);
+    assert_eq!(prep_db::count(&mut app.conn(), SittingId(sid)).unwrap(), 3);
     // preparing again draws nothing new and keeps every paper
-    assert_eq!(prepared::prepare_sitting(&mut app.conn(), sid, app.clock.now()).unwrap(), 0);
+    assert_eq!(prepared::prepare_sitting(&mut app.conn(), SittingId(sid), app.clock.now()).unwrap(), 0);
     assert_eq!(prepared_of(&app, sid, late).unwrap().seed, p.seed);
 
     // one more joins after the open: no prepared paper, drawn at the start; all audit clean
@@ -135,18 +135,18 @@ fn late_candidates_are_prepared_by_the_sweep_or_drawn_at_the_start() {
     let last = add_officer(&app, unit, "P0004");
     let (s, att) = start(&app, sid, "P0003");
     assert_eq!(s, Status::Created, "{att}");
-    let a = exam_db::find_attempt(&mut app.conn(), att["attempt_id"].as_i64().unwrap()).unwrap().unwrap();
+    let a = exam_db::find_attempt(&mut app.conn(), AttemptId(att["attempt_id"].as_i64().unwrap())).unwrap().unwrap();
     assert_eq!(a.seed, p.seed, "the sweep's paper");
-    audit_clean(&app, a.id);
+    audit_clean(&app, a.id.0);
     assert!(prepared_of(&app, sid, last).is_none());
     let (s, att) = start(&app, sid, "P0004");
     assert_eq!(s, Status::Created, "{att}");
     audit_clean(&app, att["attempt_id"].as_i64().unwrap());
 
     // once the sitting closes, the papers of those who never started are deleted
-    assert_eq!(prep_db::count(&mut app.conn(), sid).unwrap(), 2);
+    assert_eq!(prep_db::count(&mut app.conn(), SittingId(sid)).unwrap(), 2);
     app.clock.advance(Duration::hours(3));
-    wait_for(|| (prep_db::count(&mut app.conn(), sid).unwrap() == 0).then_some(()));
+    wait_for(|| (prep_db::count(&mut app.conn(), SittingId(sid)).unwrap() == 0).then_some(()));
 }
 
 #[test]
@@ -154,12 +154,12 @@ fn a_pool_frozen_again_drops_the_papers_prepared_from_the_old_one() {
     let app = TestApp::new();
     let (unit, ids) = unit_with_officers(&app, 3);
     let sid = schedule(&app, unit, Duration::hours(2));
-    let old = exam_db::find_sitting(&mut app.conn(), sid).unwrap().unwrap();
+    let old = exam_db::find_sitting(&mut app.conn(), SittingId(sid)).unwrap().unwrap();
     let old_seeds: Vec<i64> = ids.iter().map(|u| prepared_of(&app, sid, *u).unwrap().seed).collect();
 
     // frozen again with the bank unchanged: the same pool, so the papers stay
-    lawcert::services::exams::refreeze_pool(&mut app.conn(), sid, Some(UserId(1)), app.clock.now()).unwrap();
-    assert_eq!(exam_db::find_sitting(&mut app.conn(), sid).unwrap().unwrap().pool_hash, old.pool_hash);
+    lawcert::services::exams::refreeze_pool(&mut app.conn(), SittingId(sid), Some(UserId(1)), app.clock.now()).unwrap();
+    assert_eq!(exam_db::find_sitting(&mut app.conn(), SittingId(sid)).unwrap().unwrap().pool_hash, old.pool_hash);
     assert_eq!(prepared_of(&app, sid, ids[0]).unwrap().seed, old_seeds[0]);
 
     // a question of the pool retired, then frozen again: the old papers are gone, new ones
@@ -173,8 +173,8 @@ fn a_pool_frozen_again_drops_the_papers_prepared_from_the_old_one() {
         &mut *app.conn(),
     )
     .unwrap();
-    lawcert::services::exams::refreeze_pool(&mut app.conn(), sid, Some(UserId(1)), app.clock.now()).unwrap();
-    let s = exam_db::find_sitting(&mut app.conn(), sid).unwrap().unwrap();
+    lawcert::services::exams::refreeze_pool(&mut app.conn(), SittingId(sid), Some(UserId(1)), app.clock.now()).unwrap();
+    let s = exam_db::find_sitting(&mut app.conn(), SittingId(sid)).unwrap().unwrap();
     assert_eq!(s.pool_hash, prepared::pool_hash(&s.pool));
     for (u, old_seed) in ids.iter().zip(&old_seeds) {
         let p = prepared_of(&app, sid, *u).expect("prepared again");
@@ -183,17 +183,17 @@ fn a_pool_frozen_again_drops_the_papers_prepared_from_the_old_one() {
     }
     assert_ne!(s.pool_hash, old.pool_hash);
     assert!(!s.pool.contains(&format!("\"v\":[{v}]")), "the retired question is out of the new pool");
-    assert_eq!(prep_db::count(&mut app.conn(), sid).unwrap(), 3);
+    assert_eq!(prep_db::count(&mut app.conn(), SittingId(sid)).unwrap(), 3);
 
     // a pool written by any other path (here by hand, without a hash): the database drops the
     // prepared papers and forgets the hash, so nothing prepared from the old pool can be used
     diesel::RunQueryDsl::execute(diesel::sql_query(format!("UPDATE sittings SET pool = pool || ' ' WHERE id = {sid}")), &mut *app.conn())
         .unwrap();
-    assert_eq!(prep_db::count(&mut app.conn(), sid).unwrap(), 0, "the trigger dropped them");
-    assert_eq!(exam_db::find_sitting(&mut app.conn(), sid).unwrap().unwrap().pool_hash, "");
+    assert_eq!(prep_db::count(&mut app.conn(), SittingId(sid)).unwrap(), 0, "the trigger dropped them");
+    assert_eq!(exam_db::find_sitting(&mut app.conn(), SittingId(sid)).unwrap().unwrap().pool_hash, "");
     // a paper that somehow survived with the old hash is not taken (stored by hand here)
     let stale = prep_db::PreparedPaper {
-        sitting_id: sid,
+        sitting_id: SittingId(sid),
         user_id: ids[0],
         seed: 7,
         paper: r#"{"items":[]}"#.into(),
@@ -209,13 +209,13 @@ fn a_pool_frozen_again_drops_the_papers_prepared_from_the_old_one() {
         let (st, att) = start(&app, sid, badge);
         assert_eq!(st, Status::Created, "{att}");
         let aid = att["attempt_id"].as_i64().unwrap();
-        let a = exam_db::find_attempt(&mut app.conn(), aid).unwrap().unwrap();
+        let a = exam_db::find_attempt(&mut app.conn(), AttemptId(aid)).unwrap().unwrap();
         assert!(a.seed != 7 && a.max_centi == 2400, "not the stale paper");
         audit_clean(&app, aid);
     }
     assert!(prepared_of(&app, sid, ids[0]).is_none(), "the stale row went with the start");
 
     // and a sitting that has opened is not frozen again
-    let e = lawcert::services::exams::refreeze_pool(&mut app.conn(), sid, Some(UserId(1)), app.clock.now()).unwrap_err();
+    let e = lawcert::services::exams::refreeze_pool(&mut app.conn(), SittingId(sid), Some(UserId(1)), app.clock.now()).unwrap_err();
     assert!(e.is_conflict(), "{}", e.message);
 }

@@ -3,7 +3,7 @@
 //! once, each reminder is sent once, each overdue attempt is submitted and graded once, and
 //! each result is filed and told once.
 
-use lawcert::domain::ids::UserId;
+use lawcert::domain::ids::{AttemptId, UserId};
 use std::collections::HashMap;
 
 use chrono::Duration;
@@ -103,7 +103,7 @@ fn two_servers_send_each_mail_once_and_submit_grade_and_file_each_attempt_once()
         for kind in ["exam_scheduled", "exam_reminder", "result"] {
             assert_eq!(k.get(kind), Some(&1), "user {u}: {kind} in {k:?}");
         }
-        let a = exam_db::find_attempt(&mut app.conn(), *aid).unwrap().unwrap();
+        let a = exam_db::find_attempt(&mut app.conn(), AttemptId(*aid)).unwrap().unwrap();
         assert_eq!(a.submit_kind.as_deref(), Some("auto"));
         assert!(a.score_centi.is_some(), "graded");
         let filed = tr_db::entries_of(&mut app.conn(), *u).unwrap().into_iter().filter(|e| e.source == format!("attempt:{aid}")).count();

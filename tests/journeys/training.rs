@@ -158,7 +158,7 @@ fn a_failed_bimonthly_exam_opens_a_remedial_plan_the_officer_works_through_and_t
         let (_, page) = get(&app, &format!("/practice/{set_id}"));
         assert!(!page.contains("正确答案"), "{page}");
         for v in session.items_vec() {
-            let key = key_of(&mut app.conn(), v);
+            let key = key_of(&mut app.conn(), v.0);
             let choices: String = key.chars().map(|c| format!("&choices={c}")).collect();
             let (s, html, _) = post(&app, &format!("/practice/{set_id}/answer"), format!("_csrf={csrf}&version_id={v}{choices}"));
             assert_eq!(s, Status::SeeOther, "{html}");
@@ -179,7 +179,7 @@ fn a_failed_bimonthly_exam_opens_a_remedial_plan_the_officer_works_through_and_t
     let other = user(&app, if officer.badge == "100001" { "100009" } else { "100001" });
     let (s, _) = app.api("POST", &format!("/api/v1/sittings/{exam}/attempts"), &app.token(&other.badge), None);
     assert_eq!(s, Status::Forbidden, "another officer may not sit someone's remedial exam");
-    let r = sit(&app, &officer.badge, exam, true);
+    let r = sit(&app, &officer.badge, exam.0, true);
     assert_eq!(r["passed"], json!(true), "{r}");
     let p = tr_db::find_plan(&mut app.conn(), plan.id).unwrap().unwrap();
     assert_eq!((p.status.as_str(), p.stage.as_str()), ("passed", "closed"));
@@ -600,7 +600,7 @@ fn practice_by_chapter_draws_only_that_chapter_and_the_wrong_book_keeps_misses_u
     }
     // answer the first question wrongly: it enters the wrong-answer book
     let (v, q) = &versions[0];
-    let key = key_of(&mut app.conn(), v.id);
+    let key = key_of(&mut app.conn(), v.id.0);
     let wrong = if q.kind == lawcert::domain::bank::QuestionKind::TrueFalse {
         if key == "T" {
             "F".to_string()

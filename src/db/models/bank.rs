@@ -1,4 +1,4 @@
-use crate::domain::ids::UserId;
+use crate::domain::ids::{UserId, VersionId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -30,7 +30,7 @@ pub struct Question {
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = question_versions)]
 pub struct Version {
-    pub id: i64,
+    pub id: VersionId,
     pub question_id: i64,
     pub version: i32,
     pub statute_code: String,
@@ -274,8 +274,8 @@ pub fn insert_version(
     author: Option<UserId>,
     reviewed_at: Option<Ts>,
     now: Ts,
-) -> QueryResult<i64> {
-    let vid: i64 = diesel::insert_into(question_versions::table)
+) -> QueryResult<VersionId> {
+    let vid: VersionId = diesel::insert_into(question_versions::table)
         .values((
             question_versions::question_id.eq(question_id),
             question_versions::version.eq(version),
@@ -318,13 +318,13 @@ pub fn versions_of(conn: &mut DbConn, question_id: i64) -> QueryResult<Vec<Versi
         .load(conn)
 }
 
-pub fn key_of(conn: &mut DbConn, version_id: i64) -> QueryResult<String> {
+pub fn key_of(conn: &mut DbConn, version_id: VersionId) -> QueryResult<String> {
     answer_keys::table.find(version_id).select(answer_keys::answer).get_result(conn)
 }
 
 /// Versions (with their question's kind, code and case) by id.
 /// Every version (old and new) of the questions that the given versions belong to.
-pub fn sibling_versions(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<i64>> {
+pub fn sibling_versions(conn: &mut DbConn, ids: &[VersionId]) -> QueryResult<Vec<VersionId>> {
     let mut questions = Vec::new();
     for chunk in ids.chunks(500) {
         questions.extend(
@@ -342,13 +342,13 @@ pub fn sibling_versions(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<i64>>
             question_versions::table
                 .filter(question_versions::question_id.eq_any(chunk))
                 .select(question_versions::id)
-                .load::<i64>(conn)?,
+                .load::<VersionId>(conn)?,
         );
     }
     Ok(out)
 }
 
-pub fn versions_by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(Version, Question)>> {
+pub fn versions_by_ids(conn: &mut DbConn, ids: &[VersionId]) -> QueryResult<Vec<(Version, Question)>> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
         out.extend(
@@ -362,14 +362,14 @@ pub fn versions_by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(Versi
     Ok(out)
 }
 
-pub fn keys_by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
+pub fn keys_by_ids(conn: &mut DbConn, ids: &[VersionId]) -> QueryResult<Vec<(VersionId, String)>> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
         out.extend(
             answer_keys::table
                 .filter(answer_keys::question_version_id.eq_any(chunk))
                 .select((answer_keys::question_version_id, answer_keys::answer))
-                .load::<(i64, String)>(conn)?,
+                .load::<(VersionId, String)>(conn)?,
         );
     }
     Ok(out)

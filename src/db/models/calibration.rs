@@ -1,7 +1,7 @@
 //! Stored Rasch calibration of the bank, one row per question version (computed by
 //! `services::calibration`), and the graded responses it is computed from.
 
-use crate::domain::ids::{UnitId, UserId};
+use crate::domain::ids::{AttemptId, UnitId, UserId, VersionId};
 use diesel::prelude::*;
 
 use crate::db::schema::{attempts, item_calibrations, responses};
@@ -10,7 +10,8 @@ use crate::db::DbConn;
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Insertable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = item_calibrations)]
 pub struct CalibrationRow {
-    pub question_version_id: i64,
+    #[schema(value_type = i64)]
+    pub question_version_id: VersionId,
     pub question_id: i64,
     /// Logits; higher is harder. Anchored rows keep the previous run's value.
     pub difficulty: f64,
@@ -49,7 +50,7 @@ pub fn replace_all(conn: &mut DbConn, rows: &[CalibrationRow]) -> QueryResult<()
 }
 
 /// A graded attempt: (attempt id, frozen paper JSON, per-item scores in hundredths).
-pub fn graded_attempts(conn: &mut DbConn) -> QueryResult<Vec<(i64, String, String)>> {
+pub fn graded_attempts(conn: &mut DbConn) -> QueryResult<Vec<(AttemptId, String, String)>> {
     attempts::table
         .filter(attempts::submitted_at.is_not_null())
         .filter(attempts::item_scores.is_not_null())
@@ -59,7 +60,7 @@ pub fn graded_attempts(conn: &mut DbConn) -> QueryResult<Vec<(i64, String, Strin
 }
 
 /// The options every graded attempt chose: (attempt id, question version id, choices).
-pub fn graded_choices(conn: &mut DbConn) -> QueryResult<Vec<(i64, i64, String)>> {
+pub fn graded_choices(conn: &mut DbConn) -> QueryResult<Vec<(AttemptId, VersionId, String)>> {
     responses::table
         .inner_join(attempts::table)
         .filter(attempts::submitted_at.is_not_null())
@@ -69,11 +70,11 @@ pub fn graded_choices(conn: &mut DbConn) -> QueryResult<Vec<(i64, i64, String)>>
 }
 
 /// Answer keys and question ids of the given versions: version id → (question id, key).
-pub fn keys_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<std::collections::HashMap<i64, (i64, String)>> {
+pub fn keys_of(conn: &mut DbConn, ids: &[VersionId]) -> QueryResult<std::collections::HashMap<VersionId, (i64, String)>> {
     use crate::db::schema::{answer_keys, question_versions};
     let mut out = std::collections::HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        let rows: Vec<(i64, i64, String)> = question_versions::table
+        let rows: Vec<(VersionId, i64, String)> = question_versions::table
             .inner_join(answer_keys::table.on(answer_keys::question_version_id.eq(question_versions::id)))
             .filter(question_versions::id.eq_any(chunk))
             .select((question_versions::id, question_versions::question_id, answer_keys::answer))
@@ -84,10 +85,10 @@ pub fn keys_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<std::collections::
 }
 
 /// Stored difficulties (logits) of the given versions that have been calibrated.
-pub fn difficulties_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<std::collections::HashMap<i64, f64>> {
+pub fn difficulties_of(conn: &mut DbConn, ids: &[VersionId]) -> QueryResult<std::collections::HashMap<VersionId, f64>> {
     let mut out = std::collections::HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        let rows: Vec<(i64, f64)> = item_calibrations::table
+        let rows: Vec<(VersionId, f64)> = item_calibrations::table
             .filter(item_calibrations::question_version_id.eq_any(chunk))
             .select((item_calibrations::question_version_id, item_calibrations::difficulty))
             .load(conn)?;
@@ -97,7 +98,7 @@ pub fn difficulties_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<std::colle
 }
 
 /// Stored calibration rows of the given versions, by version.
-pub fn rows_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<std::collections::HashMap<i64, CalibrationRow>> {
+pub fn rows_of(conn: &mut DbConn, ids: &[VersionId]) -> QueryResult<std::collections::HashMap<VersionId, CalibrationRow>> {
     let mut out = std::collections::HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
         let rows: Vec<CalibrationRow> = item_calibrations::table
@@ -126,7 +127,7 @@ pub fn rows_of_questions(conn: &mut DbConn, ids: &[i64]) -> QueryResult<std::col
 }
 
 /// Who sat each graded attempt: (attempt id, user id, the user's 警种, the user's unit id).
-pub fn graded_attempt_people(conn: &mut DbConn) -> QueryResult<Vec<(i64, UserId, String, UnitId)>> {
+pub fn graded_attempt_people(conn: &mut DbConn) -> QueryResult<Vec<(AttemptId, UserId, String, UnitId)>> {
     use crate::db::schema::users;
     attempts::table
         .inner_join(users::table.on(users::id.eq(attempts::user_id)))

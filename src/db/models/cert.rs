@@ -1,6 +1,6 @@
 //! Certification: rule settings, certificates, post changes and registrations.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{AttemptId, SittingId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -51,7 +51,7 @@ pub struct Certificate {
     pub police_type: String,
     pub issued_on: chrono::NaiveDate,
     pub expires_on: chrono::NaiveDate,
-    pub attempt_id: Option<i64>,
+    pub attempt_id: Option<AttemptId>,
     pub score_centi: Option<i64>,
     #[diesel(deserialize_as = String)]
     pub status: CertStatus,
@@ -70,7 +70,7 @@ pub struct NewCertificate<'a> {
     pub police_type: &'a str,
     pub issued_on: chrono::NaiveDate,
     pub expires_on: chrono::NaiveDate,
-    pub attempt_id: Option<i64>,
+    pub attempt_id: Option<AttemptId>,
     pub score_centi: Option<i64>,
     pub status: &'a str,
     pub created_at: Ts,
@@ -125,7 +125,7 @@ pub fn certificate_by_number(conn: &mut DbConn, number: &str) -> QueryResult<Opt
     certificates::table.filter(certificates::number.eq(number)).select(Certificate::as_select()).first(conn).optional()
 }
 
-pub fn certificate_for_attempt(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Option<Certificate>> {
+pub fn certificate_for_attempt(conn: &mut DbConn, attempt_id: AttemptId) -> QueryResult<Option<Certificate>> {
     certificates::table.filter(certificates::attempt_id.eq(attempt_id)).select(Certificate::as_select()).first(conn).optional()
 }
 
@@ -230,7 +230,7 @@ pub struct Registration {
     pub status: String,
     pub registered_by: Option<UserId>,
     pub created_at: Ts,
-    pub sitting_id: Option<i64>,
+    pub sitting_id: Option<SittingId>,
 }
 
 pub fn insert_registration(conn: &mut DbConn, user_id: UserId, level: &str, by: Option<UserId>, now: Ts) -> QueryResult<i64> {
@@ -269,7 +269,7 @@ pub fn registrations(conn: &mut DbConn, open_only: bool) -> QueryResult<Vec<(Reg
     q.load(conn)
 }
 
-pub fn close_registration(conn: &mut DbConn, id: i64, status: &str, sitting_id: i64) -> QueryResult<()> {
+pub fn close_registration(conn: &mut DbConn, id: i64, status: &str, sitting_id: SittingId) -> QueryResult<()> {
     diesel::update(cert_registrations::table.find(id))
         .set((cert_registrations::status.eq(status), cert_registrations::sitting_id.eq(Some(sitting_id))))
         .execute(conn)

@@ -1,6 +1,6 @@
 //! Challenges (复核) against questions of a sitting, and the key adjustments upheld ones make.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{AttemptId, SittingId, UserId, VersionId};
 use std::collections::HashMap;
 
 use diesel::prelude::*;
@@ -20,10 +20,10 @@ pub mod status {
 #[diesel(table_name = challenges)]
 pub struct Challenge {
     pub id: i64,
-    pub attempt_id: i64,
-    pub sitting_id: i64,
+    pub attempt_id: AttemptId,
+    pub sitting_id: SittingId,
     pub user_id: UserId,
-    pub question_version_id: i64,
+    pub question_version_id: VersionId,
     pub article: String,
     pub reason: String,
     pub created_at: Ts,
@@ -35,10 +35,10 @@ pub struct Challenge {
 }
 
 pub struct NewChallenge<'a> {
-    pub attempt_id: i64,
-    pub sitting_id: i64,
+    pub attempt_id: AttemptId,
+    pub sitting_id: SittingId,
     pub user_id: UserId,
-    pub question_version_id: i64,
+    pub question_version_id: VersionId,
     pub article: &'a str,
     pub reason: &'a str,
 }
@@ -68,7 +68,7 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Challenge>> {
     challenges::table.find(id).select(Challenge::as_select()).get_result(conn).optional()
 }
 
-pub fn of_attempt(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<Challenge>> {
+pub fn of_attempt(conn: &mut DbConn, attempt_id: AttemptId) -> QueryResult<Vec<Challenge>> {
     challenges::table.filter(challenges::attempt_id.eq(attempt_id)).order(challenges::id).select(Challenge::as_select()).load(conn)
 }
 
@@ -82,7 +82,7 @@ pub fn list(conn: &mut DbConn, open_only: bool) -> QueryResult<Vec<Challenge>> {
 }
 
 /// Other open challenges on the same question in the same sitting (decided together).
-pub fn open_on(conn: &mut DbConn, sitting_id: i64, version_id: i64) -> QueryResult<Vec<Challenge>> {
+pub fn open_on(conn: &mut DbConn, sitting_id: SittingId, version_id: VersionId) -> QueryResult<Vec<Challenge>> {
     challenges::table
         .filter(challenges::sitting_id.eq(sitting_id))
         .filter(challenges::question_version_id.eq(version_id))
@@ -114,8 +114,8 @@ pub fn decide(
 }
 
 /// The adjustments in force for a sitting, by question version.
-pub fn adjustments_of(conn: &mut DbConn, sitting_id: i64) -> QueryResult<HashMap<i64, Adjustment>> {
-    let rows: Vec<(i64, String, bool)> = key_adjustments::table
+pub fn adjustments_of(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<HashMap<VersionId, Adjustment>> {
+    let rows: Vec<(VersionId, String, bool)> = key_adjustments::table
         .filter(key_adjustments::sitting_id.eq(sitting_id))
         .select((key_adjustments::question_version_id, key_adjustments::also_accepted, key_adjustments::voided))
         .load(conn)?;
@@ -126,7 +126,14 @@ pub fn adjustments_of(conn: &mut DbConn, sitting_id: i64) -> QueryResult<HashMap
 }
 
 /// Stores the adjustment for one question of a sitting (replacing an earlier one).
-pub fn set_adjustment(conn: &mut DbConn, sitting_id: i64, version_id: i64, a: &Adjustment, challenge_id: i64, now: Ts) -> QueryResult<()> {
+pub fn set_adjustment(
+    conn: &mut DbConn,
+    sitting_id: SittingId,
+    version_id: VersionId,
+    a: &Adjustment,
+    challenge_id: i64,
+    now: Ts,
+) -> QueryResult<()> {
     diesel::delete(
         key_adjustments::table
             .filter(key_adjustments::sitting_id.eq(sitting_id))

@@ -1,4 +1,4 @@
-use crate::domain::ids::{UnitId, UserId};
+use crate::domain::ids::{AttemptId, SittingId, UnitId, UserId, VersionId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -35,7 +35,7 @@ pub fn find_blueprint(conn: &mut DbConn, id: i64) -> QueryResult<Option<Blueprin
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = sittings)]
 pub struct Sitting {
-    pub id: i64,
+    pub id: SittingId,
     pub title: String,
     #[diesel(deserialize_as = String)]
     pub kind: SittingKind,
@@ -62,7 +62,7 @@ pub struct Sitting {
     /// `domain::exam_room::RoomControls` as JSON.
     pub controls: String,
     pub plan_id: Option<i64>,
-    pub makeup_of: Option<i64>,
+    pub makeup_of: Option<SittingId>,
     pub absences_recorded: bool,
     /// Results are in the training files (see `services::training`).
     pub filed: bool,
@@ -92,26 +92,26 @@ pub struct NewSitting {
     pub cert_level: Option<String>,
     pub controls: String,
     pub plan_id: Option<i64>,
-    pub makeup_of: Option<i64>,
+    pub makeup_of: Option<SittingId>,
     pub pool_hash: String,
 }
 
-pub fn insert_sitting(conn: &mut DbConn, s: &NewSitting) -> QueryResult<i64> {
+pub fn insert_sitting(conn: &mut DbConn, s: &NewSitting) -> QueryResult<SittingId> {
     diesel::insert_into(sittings::table).values(s).returning(sittings::id).get_result(conn)
 }
 
-pub fn find_sitting(conn: &mut DbConn, id: i64) -> QueryResult<Option<Sitting>> {
+pub fn find_sitting(conn: &mut DbConn, id: SittingId) -> QueryResult<Option<Sitting>> {
     sittings::table.find(id).select(Sitting::as_select()).get_result(conn).optional()
 }
 
 /// Writes a sitting's pool (a re-freeze) with its hash; the database drops the papers prepared
 /// from the old pool (trigger `sittings_pool_changed`).
-pub fn set_pool(conn: &mut DbConn, id: i64, pool: &str, pool_hash: &str) -> QueryResult<bool> {
+pub fn set_pool(conn: &mut DbConn, id: SittingId, pool: &str, pool_hash: &str) -> QueryResult<bool> {
     diesel::update(sittings::table.find(id)).set((sittings::pool.eq(pool), sittings::pool_hash.eq(pool_hash))).execute(conn).map(|n| n == 1)
 }
 
 /// Records the hash of a pool frozen before hashes were kept, unless the pool changed meanwhile.
-pub fn set_unknown_pool_hash(conn: &mut DbConn, id: i64, pool: &str, pool_hash: &str) -> QueryResult<bool> {
+pub fn set_unknown_pool_hash(conn: &mut DbConn, id: SittingId, pool: &str, pool_hash: &str) -> QueryResult<bool> {
     diesel::update(sittings::table.find(id).filter(sittings::pool_hash.eq("")).filter(sittings::pool.eq(pool)))
         .set(sittings::pool_hash.eq(pool_hash))
         .execute(conn)
@@ -119,7 +119,7 @@ pub fn set_unknown_pool_hash(conn: &mut DbConn, id: i64, pool: &str, pool_hash: 
 }
 
 /// Ids of the sittings opening after `from` and no later than `to`.
-pub fn sittings_opening_between(conn: &mut DbConn, from: Ts, to: Ts) -> QueryResult<Vec<i64>> {
+pub fn sittings_opening_between(conn: &mut DbConn, from: Ts, to: Ts) -> QueryResult<Vec<SittingId>> {
     sittings::table
         .filter(sittings::opens_at.gt(from))
         .filter(sittings::opens_at.le(to))
@@ -129,7 +129,7 @@ pub fn sittings_opening_between(conn: &mut DbConn, from: Ts, to: Ts) -> QueryRes
 }
 
 /// The candidates who have started the sitting.
-pub fn started_users(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<UserId>> {
+pub fn started_users(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<Vec<UserId>> {
     attempts::table.filter(attempts::sitting_id.eq(sitting_id)).select(attempts::user_id).load(conn)
 }
 
@@ -145,8 +145,8 @@ pub fn sittings_closing_after(conn: &mut DbConn, t: Ts) -> QueryResult<Vec<Sitti
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = attempts)]
 pub struct Attempt {
-    pub id: i64,
-    pub sitting_id: i64,
+    pub id: AttemptId,
+    pub sitting_id: SittingId,
     pub user_id: UserId,
     pub seed: i64,
     #[serde(skip)]
@@ -176,7 +176,7 @@ impl Attempt {
 #[derive(Insertable)]
 #[diesel(table_name = attempts)]
 pub struct NewAttempt {
-    pub sitting_id: i64,
+    pub sitting_id: SittingId,
     pub user_id: UserId,
     pub seed: i64,
     pub paper: String,
@@ -197,7 +197,7 @@ pub fn insert_or_get_attempt(conn: &mut DbConn, a: &NewAttempt) -> QueryResult<(
     Ok((stored, inserted == 1))
 }
 
-pub fn find_attempt_for(conn: &mut DbConn, sitting_id: i64, user_id: UserId) -> QueryResult<Option<Attempt>> {
+pub fn find_attempt_for(conn: &mut DbConn, sitting_id: SittingId, user_id: UserId) -> QueryResult<Option<Attempt>> {
     attempts::table
         .filter(attempts::sitting_id.eq(sitting_id))
         .filter(attempts::user_id.eq(user_id))
@@ -207,7 +207,7 @@ pub fn find_attempt_for(conn: &mut DbConn, sitting_id: i64, user_id: UserId) -> 
         .optional()
 }
 
-pub fn find_attempt(conn: &mut DbConn, id: i64) -> QueryResult<Option<Attempt>> {
+pub fn find_attempt(conn: &mut DbConn, id: AttemptId) -> QueryResult<Option<Attempt>> {
     attempts::table.find(id).select(Attempt::as_select()).get_result(conn).optional()
 }
 
@@ -224,7 +224,7 @@ pub enum SaveGate {
 /// it may not. On PostgreSQL the read takes the attempt's row lock (`FOR UPDATE`), so a
 /// concurrent submission waits for this save; on SQLite the caller already holds the only
 /// write lock, so a plain read suffices and saves write no page of `attempts`.
-pub fn save_gate(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<SaveGate> {
+pub fn save_gate(conn: &mut DbConn, id: AttemptId, now: Ts) -> QueryResult<SaveGate> {
     let q = attempts::table.find(id).select((attempts::submitted_at, attempts::deadline));
     let row: Option<(Option<Ts>, Ts)> = match conn {
         // by primary key, so no LIMIT: SQLite re-prepares a statement whose LIMIT is a bound
@@ -243,8 +243,8 @@ pub fn save_gate(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<SaveGate> {
 /// Stores an answer; `flagged: None` keeps the flag as it was (false for a new row).
 pub fn upsert_response(
     conn: &mut DbConn,
-    attempt_id: i64,
-    version_id: i64,
+    attempt_id: AttemptId,
+    version_id: VersionId,
     choices: &str,
     flagged: Option<bool>,
     now: Ts,
@@ -260,8 +260,8 @@ pub fn upsert_response(
 /// so nothing changes between the two. On PostgreSQL the gate takes the attempt's row lock first.
 pub fn store_response_if_open(
     conn: &mut DbConn,
-    attempt_id: i64,
-    version_id: i64,
+    attempt_id: AttemptId,
+    version_id: VersionId,
     choices: &str,
     flagged: Option<bool>,
     now: Ts,
@@ -293,8 +293,8 @@ pub fn store_response_if_open(
 /// flag is set, and the connection's statement cache keeps both forms.
 #[derive(Debug, Clone, Copy)]
 struct SaveUpsert<'a> {
-    attempt_id: i64,
-    version_id: i64,
+    attempt_id: AttemptId,
+    version_id: VersionId,
     choices: &'a str,
     /// The flag stored for a new row; an existing row's is overwritten only with `set_flag`.
     flag: bool,
@@ -324,9 +324,9 @@ where
         use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
         out.push_sql("INSERT INTO responses (attempt_id, question_version_id, choices, flagged, saved_at) ");
         out.push_sql(if self.gated { "SELECT " } else { "VALUES (" });
-        out.push_bind_param::<BigInt, _>(&self.attempt_id)?;
+        out.push_bind_param::<BigInt, _>(&self.attempt_id.0)?;
         out.push_sql(", ");
-        out.push_bind_param::<BigInt, _>(&self.version_id)?;
+        out.push_bind_param::<BigInt, _>(&self.version_id.0)?;
         out.push_sql(", ");
         out.push_bind_param::<Text, _>(self.choices)?;
         out.push_sql(", ");
@@ -336,7 +336,7 @@ where
         if self.gated {
             // (a WHERE is also what lets SQLite parse ON CONFLICT after a SELECT)
             out.push_sql(" WHERE EXISTS (SELECT 1 FROM attempts WHERE id = ");
-            out.push_bind_param::<BigInt, _>(&self.attempt_id)?;
+            out.push_bind_param::<BigInt, _>(&self.attempt_id.0)?;
             out.push_sql(" AND submitted_at IS NULL AND deadline > ");
             out.push_bind_param::<Timestamp, _>(&self.at)?;
             out.push_sql(")");
@@ -358,30 +358,30 @@ impl<Conn> RunQueryDsl<Conn> for SaveUpsert<'_> {}
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = responses)]
 pub struct Response {
-    pub attempt_id: i64,
-    pub question_version_id: i64,
+    pub attempt_id: AttemptId,
+    pub question_version_id: VersionId,
     pub choices: String,
     pub flagged: bool,
     pub saved_at: Ts,
 }
 
-pub fn responses_of(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<Response>> {
+pub fn responses_of(conn: &mut DbConn, attempt_id: AttemptId) -> QueryResult<Vec<Response>> {
     responses::table.filter(responses::attempt_id.eq(attempt_id)).select(Response::as_select()).load(conn)
 }
 
-pub fn find_response(conn: &mut DbConn, attempt_id: i64, version_id: i64) -> QueryResult<Option<Response>> {
+pub fn find_response(conn: &mut DbConn, attempt_id: AttemptId, version_id: VersionId) -> QueryResult<Option<Response>> {
     responses::table.find((attempt_id, version_id)).select(Response::as_select()).get_result(conn).optional()
 }
 
 /// Marks the attempt submitted, once: returns false if it was already submitted.
-pub fn claim_submission(conn: &mut DbConn, id: i64, at: Ts, kind: &str) -> QueryResult<bool> {
+pub fn claim_submission(conn: &mut DbConn, id: AttemptId, at: Ts, kind: &str) -> QueryResult<bool> {
     let n = diesel::update(attempts::table.find(id).filter(attempts::submitted_at.is_null()))
         .set((attempts::submitted_at.eq(at), attempts::submit_kind.eq(kind)))
         .execute(conn)?;
     Ok(n == 1)
 }
 
-pub fn store_grade(conn: &mut DbConn, id: i64, score: i64, max: i64, passed: bool, item_scores: &str) -> QueryResult<()> {
+pub fn store_grade(conn: &mut DbConn, id: AttemptId, score: i64, max: i64, passed: bool, item_scores: &str) -> QueryResult<()> {
     diesel::update(attempts::table.find(id))
         .set((
             attempts::score_centi.eq(score),
@@ -394,7 +394,7 @@ pub fn store_grade(conn: &mut DbConn, id: i64, score: i64, max: i64, passed: boo
 }
 
 /// Open attempts whose deadline has passed.
-pub fn overdue_attempts(conn: &mut DbConn, now: Ts, limit: i64) -> QueryResult<Vec<i64>> {
+pub fn overdue_attempts(conn: &mut DbConn, now: Ts, limit: i64) -> QueryResult<Vec<AttemptId>> {
     attempts::table
         .filter(attempts::submitted_at.is_null())
         .filter(attempts::deadline.le(now))
@@ -420,7 +420,7 @@ pub fn oldest_overdue_deadline(conn: &mut DbConn, now: Ts) -> QueryResult<Option
 }
 
 /// A sitting's attempts with the candidate's badge, name and unit id.
-pub fn attempts_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<(Attempt, String, String, UnitId)>> {
+pub fn attempts_of_sitting(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<Vec<(Attempt, String, String, UnitId)>> {
     attempts::table
         .inner_join(users::table)
         .filter(attempts::sitting_id.eq(sitting_id))
@@ -463,20 +463,20 @@ pub fn pools_in_use(conn: &mut DbConn, now: Ts, horizon: Ts) -> QueryResult<Vec<
         .load(conn)
 }
 
-pub fn count_attempts(conn: &mut DbConn, sitting_id: i64) -> QueryResult<i64> {
+pub fn count_attempts(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<i64> {
     attempts::table.filter(attempts::sitting_id.eq(sitting_id)).count().get_result(conn)
 }
 
 /// How many attempts each sitting has (sittings without any are absent): one query for a list.
-pub fn attempt_counts(conn: &mut DbConn) -> QueryResult<std::collections::HashMap<i64, i64>> {
-    let rows: Vec<(i64, i64)> =
+pub fn attempt_counts(conn: &mut DbConn) -> QueryResult<std::collections::HashMap<SittingId, i64>> {
+    let rows: Vec<(SittingId, i64)> =
         attempts::table.group_by(attempts::sitting_id).select((attempts::sitting_id, diesel::dsl::count_star())).load(conn)?;
     Ok(rows.into_iter().collect())
 }
 
 /// Claims the sitting's reminder: true for the one caller that marks it (of several app
 /// servers at once, the others find it marked and send nothing).
-pub fn claim_reminder(conn: &mut DbConn, sitting_id: i64) -> QueryResult<bool> {
+pub fn claim_reminder(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<bool> {
     diesel::update(sittings::table.find(sitting_id).filter(sittings::reminded.eq(false)))
         .set(sittings::reminded.eq(true))
         .execute(conn)
@@ -484,7 +484,7 @@ pub fn claim_reminder(conn: &mut DbConn, sitting_id: i64) -> QueryResult<bool> {
 }
 
 /// Claims the recording of the sitting's absences (as [`claim_reminder`]).
-pub fn claim_absences(conn: &mut DbConn, sitting_id: i64) -> QueryResult<bool> {
+pub fn claim_absences(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<bool> {
     diesel::update(sittings::table.find(sitting_id).filter(sittings::absences_recorded.eq(false)))
         .set(sittings::absences_recorded.eq(true))
         .execute(conn)

@@ -1,7 +1,7 @@
 //! Papers prepared before a sitting opens (`services::prepared`). Only the start reads one, and
 //! only for its own candidate; nothing that lists, counts or reports attempts reads this table.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{SittingId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -11,7 +11,7 @@ use crate::db::DbConn;
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = prepared_papers)]
 pub struct PreparedPaper {
-    pub sitting_id: i64,
+    pub sitting_id: SittingId,
     pub user_id: UserId,
     pub seed: i64,
     pub paper: String,
@@ -50,17 +50,17 @@ pub fn insert_many(conn: &mut DbConn, rows: &[PreparedPaper]) -> QueryResult<usi
 }
 
 /// The candidate's prepared paper for the sitting, if any.
-pub fn find(conn: &mut DbConn, sitting_id: i64, user_id: UserId) -> QueryResult<Option<PreparedPaper>> {
+pub fn find(conn: &mut DbConn, sitting_id: SittingId, user_id: UserId) -> QueryResult<Option<PreparedPaper>> {
     prepared_papers::table.find((sitting_id, user_id)).select(PreparedPaper::as_select()).first(conn).optional()
 }
 
 /// Removes the candidate's prepared paper (taken by the start, or of no use any more).
-pub fn delete(conn: &mut DbConn, sitting_id: i64, user_id: UserId) -> QueryResult<usize> {
+pub fn delete(conn: &mut DbConn, sitting_id: SittingId, user_id: UserId) -> QueryResult<usize> {
     diesel::delete(prepared_papers::table.find((sitting_id, user_id))).execute(conn)
 }
 
 /// (user, pool hash) of every paper prepared for the sitting.
-pub fn of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<(UserId, String)>> {
+pub fn of_sitting(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<Vec<(UserId, String)>> {
     prepared_papers::table
         .filter(prepared_papers::sitting_id.eq(sitting_id))
         .select((prepared_papers::user_id, prepared_papers::pool_hash))
@@ -68,7 +68,7 @@ pub fn of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<(UserId
 }
 
 /// Removes the sitting's papers drawn from another pool than `pool_hash`.
-pub fn delete_stale(conn: &mut DbConn, sitting_id: i64, pool_hash: &str) -> QueryResult<usize> {
+pub fn delete_stale(conn: &mut DbConn, sitting_id: SittingId, pool_hash: &str) -> QueryResult<usize> {
     diesel::delete(
         prepared_papers::table.filter(prepared_papers::sitting_id.eq(sitting_id)).filter(prepared_papers::pool_hash.ne(pool_hash)),
     )
@@ -77,7 +77,7 @@ pub fn delete_stale(conn: &mut DbConn, sitting_id: i64, pool_hash: &str) -> Quer
 
 /// Removes the sitting's papers of candidates who have started (a paper prepared while they
 /// started is of no use).
-pub fn delete_started(conn: &mut DbConn, sitting_id: i64) -> QueryResult<usize> {
+pub fn delete_started(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<usize> {
     let started = attempts::table.filter(attempts::sitting_id.eq(sitting_id)).select(attempts::user_id);
     diesel::delete(
         prepared_papers::table.filter(prepared_papers::sitting_id.eq(sitting_id)).filter(prepared_papers::user_id.eq_any(started)),
@@ -93,6 +93,6 @@ pub fn delete_closed(conn: &mut DbConn, now: Ts) -> QueryResult<usize> {
 }
 
 /// How many papers are prepared for the sitting (operators' figures; never shown to candidates).
-pub fn count(conn: &mut DbConn, sitting_id: i64) -> QueryResult<i64> {
+pub fn count(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<i64> {
     prepared_papers::table.filter(prepared_papers::sitting_id.eq(sitting_id)).count().get_result(conn)
 }

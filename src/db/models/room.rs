@@ -1,7 +1,7 @@
 //! What happens in the exam room: attempt events (focus loss, full screen left, extra time,
 //! re-opening) and absences.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{AttemptId, SittingId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -12,14 +12,14 @@ use crate::db::DbConn;
 #[diesel(table_name = attempt_events)]
 pub struct AttemptEvent {
     pub id: i64,
-    pub attempt_id: i64,
+    pub attempt_id: AttemptId,
     pub at: Ts,
     pub kind: String,
     pub detail: String,
     pub actor_id: Option<UserId>,
 }
 
-pub fn insert_event(conn: &mut DbConn, attempt_id: i64, kind: &str, detail: &str, actor: Option<UserId>, now: Ts) -> QueryResult<()> {
+pub fn insert_event(conn: &mut DbConn, attempt_id: AttemptId, kind: &str, detail: &str, actor: Option<UserId>, now: Ts) -> QueryResult<()> {
     diesel::insert_into(attempt_events::table)
         .values((
             attempt_events::attempt_id.eq(attempt_id),
@@ -33,7 +33,7 @@ pub fn insert_event(conn: &mut DbConn, attempt_id: i64, kind: &str, detail: &str
 }
 
 /// Focus-loss and leave-full-screen events of an attempt that count (not dismissed).
-pub fn count_focus_events(conn: &mut DbConn, attempt_id: i64) -> QueryResult<i64> {
+pub fn count_focus_events(conn: &mut DbConn, attempt_id: AttemptId) -> QueryResult<i64> {
     let reported = attempt_events::table
         .filter(attempt_events::attempt_id.eq(attempt_id))
         .filter(attempt_events::kind.eq_any(crate::domain::exam_room::EVENT_KINDS))
@@ -53,7 +53,7 @@ pub const DISMISSED: &str = "dismissed";
 pub const SUBMIT_PENDING: &str = "auto_submit_pending";
 pub const SUBMIT_CANCELLED: &str = "auto_submit_cancelled";
 
-pub fn events_of_attempt(conn: &mut DbConn, attempt_id: i64) -> QueryResult<Vec<AttemptEvent>> {
+pub fn events_of_attempt(conn: &mut DbConn, attempt_id: AttemptId) -> QueryResult<Vec<AttemptEvent>> {
     attempt_events::table
         .filter(attempt_events::attempt_id.eq(attempt_id))
         .order(attempt_events::id)
@@ -66,7 +66,7 @@ pub fn find_event(conn: &mut DbConn, id: i64) -> QueryResult<Option<AttemptEvent
 }
 
 /// Every event of a sitting's attempts, oldest first.
-pub fn events_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<AttemptEvent>> {
+pub fn events_of_sitting(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<Vec<AttemptEvent>> {
     attempt_events::table
         .inner_join(attempts::table)
         .filter(attempts::sitting_id.eq(sitting_id))
@@ -75,16 +75,16 @@ pub fn events_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<
         .load(conn)
 }
 
-pub fn set_flagged(conn: &mut DbConn, attempt_id: i64) -> QueryResult<()> {
+pub fn set_flagged(conn: &mut DbConn, attempt_id: AttemptId) -> QueryResult<()> {
     diesel::update(attempts::table.find(attempt_id)).set(attempts::flagged.eq(true)).execute(conn).map(|_| ())
 }
 
-pub fn set_client_ip(conn: &mut DbConn, attempt_id: i64, ip: Option<&str>) -> QueryResult<()> {
+pub fn set_client_ip(conn: &mut DbConn, attempt_id: AttemptId, ip: Option<&str>) -> QueryResult<()> {
     diesel::update(attempts::table.find(attempt_id)).set(attempts::client_ip.eq(ip)).execute(conn).map(|_| ())
 }
 
 /// Moves an open attempt's deadline; false if it was submitted meanwhile.
-pub fn set_deadline(conn: &mut DbConn, attempt_id: i64, deadline: Ts) -> QueryResult<bool> {
+pub fn set_deadline(conn: &mut DbConn, attempt_id: AttemptId, deadline: Ts) -> QueryResult<bool> {
     let n = diesel::update(attempts::table.find(attempt_id).filter(attempts::submitted_at.is_null()))
         .set(attempts::deadline.eq(deadline))
         .execute(conn)?;
@@ -92,7 +92,7 @@ pub fn set_deadline(conn: &mut DbConn, attempt_id: i64, deadline: Ts) -> QueryRe
 }
 
 /// Re-opens a submitted attempt: its answers stay, its grade is cleared until it is submitted again.
-pub fn reopen(conn: &mut DbConn, attempt_id: i64, deadline: Ts) -> QueryResult<bool> {
+pub fn reopen(conn: &mut DbConn, attempt_id: AttemptId, deadline: Ts) -> QueryResult<bool> {
     let n = diesel::update(attempts::table.find(attempt_id).filter(attempts::submitted_at.is_not_null()))
         .set((
             attempts::submitted_at.eq(None::<Ts>),
@@ -106,7 +106,7 @@ pub fn reopen(conn: &mut DbConn, attempt_id: i64, deadline: Ts) -> QueryResult<b
     Ok(n == 1)
 }
 
-pub fn insert_absence(conn: &mut DbConn, sitting_id: i64, user_id: UserId, now: Ts) -> QueryResult<()> {
+pub fn insert_absence(conn: &mut DbConn, sitting_id: SittingId, user_id: UserId, now: Ts) -> QueryResult<()> {
     crate::per_backend!(conn, |c| diesel::insert_into(absences::table)
         .values((absences::sitting_id.eq(sitting_id), absences::user_id.eq(user_id), absences::recorded_at.eq(now)))
         .on_conflict_do_nothing()
@@ -114,7 +114,7 @@ pub fn insert_absence(conn: &mut DbConn, sitting_id: i64, user_id: UserId, now: 
     .map(|_| ())
 }
 
-pub fn absentees(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<UserId>> {
+pub fn absentees(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<Vec<UserId>> {
     absences::table.filter(absences::sitting_id.eq(sitting_id)).select(absences::user_id).order(absences::user_id).load(conn)
 }
 
@@ -123,14 +123,14 @@ pub fn absentees(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<UserId>>
 #[diesel(table_name = sitting_exceptions)]
 pub struct SittingException {
     pub id: i64,
-    pub sitting_id: i64,
+    pub sitting_id: SittingId,
     pub user_id: UserId,
     pub reason: String,
     pub granted_by: UserId,
     pub granted_at: Ts,
 }
 
-pub fn find_exception(conn: &mut DbConn, sitting_id: i64, user_id: UserId) -> QueryResult<Option<SittingException>> {
+pub fn find_exception(conn: &mut DbConn, sitting_id: SittingId, user_id: UserId) -> QueryResult<Option<SittingException>> {
     sitting_exceptions::table
         .filter(sitting_exceptions::sitting_id.eq(sitting_id))
         .filter(sitting_exceptions::user_id.eq(user_id))
@@ -139,7 +139,7 @@ pub fn find_exception(conn: &mut DbConn, sitting_id: i64, user_id: UserId) -> Qu
         .optional()
 }
 
-pub fn exceptions_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<SittingException>> {
+pub fn exceptions_of_sitting(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<Vec<SittingException>> {
     sitting_exceptions::table
         .filter(sitting_exceptions::sitting_id.eq(sitting_id))
         .order(sitting_exceptions::id)
@@ -148,7 +148,7 @@ pub fn exceptions_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<
 }
 
 /// Records an exception; false when the user already has one for that sitting.
-pub fn insert_exception(conn: &mut DbConn, sitting_id: i64, user_id: UserId, reason: &str, by: UserId, now: Ts) -> QueryResult<bool> {
+pub fn insert_exception(conn: &mut DbConn, sitting_id: SittingId, user_id: UserId, reason: &str, by: UserId, now: Ts) -> QueryResult<bool> {
     let values = (
         sitting_exceptions::sitting_id.eq(sitting_id),
         sitting_exceptions::user_id.eq(user_id),
@@ -165,7 +165,7 @@ pub fn insert_exception(conn: &mut DbConn, sitting_id: i64, user_id: UserId, rea
 }
 
 /// Wrong access codes a candidate has typed for a sitting since the proctor last let them in.
-pub fn code_failures(conn: &mut DbConn, sitting_id: i64, user_id: UserId) -> QueryResult<i32> {
+pub fn code_failures(conn: &mut DbConn, sitting_id: SittingId, user_id: UserId) -> QueryResult<i32> {
     Ok(access_code_failures::table
         .filter(access_code_failures::sitting_id.eq(sitting_id))
         .filter(access_code_failures::user_id.eq(user_id))
@@ -176,7 +176,7 @@ pub fn code_failures(conn: &mut DbConn, sitting_id: i64, user_id: UserId) -> Que
 }
 
 /// Counts one more wrong code; returns the new count.
-pub fn add_code_failure(conn: &mut DbConn, sitting_id: i64, user_id: UserId, now: Ts) -> QueryResult<i32> {
+pub fn add_code_failure(conn: &mut DbConn, sitting_id: SittingId, user_id: UserId, now: Ts) -> QueryResult<i32> {
     let values = (
         access_code_failures::sitting_id.eq(sitting_id),
         access_code_failures::user_id.eq(user_id),
@@ -192,7 +192,7 @@ pub fn add_code_failure(conn: &mut DbConn, sitting_id: i64, user_id: UserId, now
     code_failures(conn, sitting_id, user_id)
 }
 
-pub fn clear_code_failures(conn: &mut DbConn, sitting_id: i64, user_id: UserId) -> QueryResult<usize> {
+pub fn clear_code_failures(conn: &mut DbConn, sitting_id: SittingId, user_id: UserId) -> QueryResult<usize> {
     diesel::delete(
         access_code_failures::table
             .filter(access_code_failures::sitting_id.eq(sitting_id))
@@ -202,7 +202,7 @@ pub fn clear_code_failures(conn: &mut DbConn, sitting_id: i64, user_id: UserId) 
 }
 
 /// (user id, wrong codes) of every candidate of a sitting with at least one wrong code.
-pub fn code_failures_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<(UserId, i32)>> {
+pub fn code_failures_of_sitting(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<Vec<(UserId, i32)>> {
     access_code_failures::table
         .filter(access_code_failures::sitting_id.eq(sitting_id))
         .select((access_code_failures::user_id, access_code_failures::failures))

@@ -1,7 +1,7 @@
 //! Standard setting (modified Angoff studies and their ratings), the cut each certification
 //! sitting decides with, and graded attempts' scores on the calibrated scale.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{AttemptId, SittingId, UserId};
 use diesel::prelude::*;
 
 use crate::db::models::Ts;
@@ -145,7 +145,7 @@ pub fn ratings(conn: &mut DbConn, study: i64) -> QueryResult<Vec<RatingRow>> {
 }
 
 /// Fixes the cut a sitting decides with.
-pub fn set_sitting_rule(conn: &mut DbConn, sitting: i64, study: i64, theta: f64) -> QueryResult<()> {
+pub fn set_sitting_rule(conn: &mut DbConn, sitting: SittingId, study: i64, theta: f64) -> QueryResult<()> {
     diesel::insert_into(sitting_pass_rules::table)
         .values((sitting_pass_rules::sitting_id.eq(sitting), sitting_pass_rules::study_id.eq(study), sitting_pass_rules::theta.eq(theta)))
         .execute(conn)?;
@@ -153,14 +153,14 @@ pub fn set_sitting_rule(conn: &mut DbConn, sitting: i64, study: i64, theta: f64)
 }
 
 /// The cut (logits) and study a sitting decides with, if it has one.
-pub fn sitting_rule(conn: &mut DbConn, sitting: i64) -> QueryResult<Option<(i64, f64)>> {
+pub fn sitting_rule(conn: &mut DbConn, sitting: SittingId) -> QueryResult<Option<(i64, f64)>> {
     sitting_pass_rules::table.find(sitting).select((sitting_pass_rules::study_id, sitting_pass_rules::theta)).get_result(conn).optional()
 }
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = scaled_scores)]
 pub struct ScaledScore {
-    pub attempt_id: i64,
+    pub attempt_id: AttemptId,
     pub ability: Option<f64>,
     pub ability_se: Option<f64>,
     pub calibrated_items: i32,
@@ -183,12 +183,12 @@ pub fn store_scaled(conn: &mut DbConn, row: &ScaledScore) -> QueryResult<()> {
     Ok(())
 }
 
-pub fn scaled_of(conn: &mut DbConn, attempt: i64) -> QueryResult<Option<ScaledScore>> {
+pub fn scaled_of(conn: &mut DbConn, attempt: AttemptId) -> QueryResult<Option<ScaledScore>> {
     scaled_scores::table.find(attempt).select(ScaledScore::as_select()).get_result(conn).optional()
 }
 
 /// Scaled scores of several attempts, by attempt id.
-pub fn scaled_of_many(conn: &mut DbConn, attempts: &[i64]) -> QueryResult<std::collections::HashMap<i64, ScaledScore>> {
+pub fn scaled_of_many(conn: &mut DbConn, attempts: &[AttemptId]) -> QueryResult<std::collections::HashMap<AttemptId, ScaledScore>> {
     let mut out = std::collections::HashMap::new();
     for chunk in attempts.chunks(500) {
         let rows: Vec<ScaledScore> =

@@ -1,5 +1,6 @@
 //! Stored item analysis of closed sittings (computed by `services::item_analysis`).
 
+use crate::domain::ids::{SittingId, VersionId};
 use std::collections::HashMap;
 
 use diesel::prelude::*;
@@ -11,8 +12,8 @@ use crate::db::DbConn;
 #[derive(Clone, Debug, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = item_stats)]
 pub struct ItemStatRow {
-    pub sitting_id: i64,
-    pub question_version_id: i64,
+    pub sitting_id: SittingId,
+    pub question_version_id: VersionId,
     pub question_id: i64,
     pub n: i32,
     pub facility: f64,
@@ -23,7 +24,7 @@ pub struct ItemStatRow {
 }
 
 /// Replaces a sitting's stored analysis.
-pub fn replace(conn: &mut DbConn, sitting_id: i64, rows: &[ItemStatRow], sitting_detail: &str, now: Ts) -> QueryResult<()> {
+pub fn replace(conn: &mut DbConn, sitting_id: SittingId, rows: &[ItemStatRow], sitting_detail: &str, now: Ts) -> QueryResult<()> {
     diesel::delete(item_stats::table.filter(item_stats::sitting_id.eq(sitting_id))).execute(conn)?;
     diesel::delete(sitting_stats::table.find(sitting_id)).execute(conn)?;
     for chunk in rows.chunks(200) {
@@ -35,11 +36,11 @@ pub fn replace(conn: &mut DbConn, sitting_id: i64, rows: &[ItemStatRow], sitting
         .map(|_| ())
 }
 
-pub fn sitting_detail(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Option<(String, Ts)>> {
+pub fn sitting_detail(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<Option<(String, Ts)>> {
     sitting_stats::table.find(sitting_id).select((sitting_stats::detail, sitting_stats::computed_at)).get_result(conn).optional()
 }
 
-pub fn items_of_sitting(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Vec<ItemStatRow>> {
+pub fn items_of_sitting(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<Vec<ItemStatRow>> {
     item_stats::table.filter(item_stats::sitting_id.eq(sitting_id)).order(item_stats::facility).select(ItemStatRow::as_select()).load(conn)
 }
 
@@ -52,16 +53,16 @@ pub fn of_question(conn: &mut DbConn, question_id: i64) -> QueryResult<Vec<ItemS
 }
 
 /// Sittings that have an analysis.
-pub fn analysed_sittings(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
+pub fn analysed_sittings(conn: &mut DbConn) -> QueryResult<Vec<SittingId>> {
     sitting_stats::table.select(sitting_stats::sitting_id).load(conn)
 }
 
 /// Per question version: facility pooled over every analysed sitting (weighted by responses),
 /// what parallel papers match difficulty on.
-pub fn pooled_facility(conn: &mut DbConn) -> QueryResult<HashMap<i64, f64>> {
-    let rows: Vec<(i64, i32, f64)> =
+pub fn pooled_facility(conn: &mut DbConn) -> QueryResult<HashMap<VersionId, f64>> {
+    let rows: Vec<(VersionId, i32, f64)> =
         item_stats::table.select((item_stats::question_version_id, item_stats::n, item_stats::facility)).load(conn)?;
-    let mut acc: HashMap<i64, (f64, f64)> = HashMap::new();
+    let mut acc: HashMap<VersionId, (f64, f64)> = HashMap::new();
     for (v, n, f) in rows {
         let e = acc.entry(v).or_default();
         e.0 += f * n as f64;

@@ -1,6 +1,6 @@
 //! Training files, remedial plans, practice and case evaluations.
 
-use crate::domain::ids::{UnitId, UserId};
+use crate::domain::ids::{AttemptId, SittingId, UnitId, UserId, VersionId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -86,7 +86,7 @@ pub fn latest_from(conn: &mut DbConn, source: &str, kind: &str) -> QueryResult<O
         .optional()
 }
 
-pub fn mark_sitting_filed(conn: &mut DbConn, sitting_id: i64) -> QueryResult<()> {
+pub fn mark_sitting_filed(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<()> {
     use crate::db::schema::sittings;
     diesel::update(sittings::table.find(sitting_id)).set(sittings::filed.eq(true)).execute(conn).map(|_| ())
 }
@@ -111,7 +111,7 @@ pub struct RemedialPlan {
     #[diesel(deserialize_as = String)]
     pub trigger_kind: Trigger,
     pub reason: String,
-    pub source_attempt_id: Option<i64>,
+    pub source_attempt_id: Option<AttemptId>,
     pub referred_by: Option<UserId>,
     /// JSON list of statute codes the practice and exam draw from.
     pub statutes: String,
@@ -124,7 +124,7 @@ pub struct RemedialPlan {
     pub mastery_percent: i32,
     pub opened_at: Ts,
     pub deadline: Ts,
-    pub exam_sitting_id: Option<i64>,
+    pub exam_sitting_id: Option<SittingId>,
     pub exam_tries: i32,
     pub reminded_at: Option<Ts>,
     pub overdue_at: Option<Ts>,
@@ -136,7 +136,7 @@ impl RemedialPlan {
     pub fn statutes_vec(&self) -> Vec<String> {
         serde_json::from_str(&self.statutes).unwrap_or_default()
     }
-    pub fn review_vec(&self) -> Vec<i64> {
+    pub fn review_vec(&self) -> Vec<VersionId> {
         serde_json::from_str(&self.review_items).unwrap_or_default()
     }
 }
@@ -147,7 +147,7 @@ pub struct NewRemedialPlan {
     pub user_id: UserId,
     pub trigger_kind: String,
     pub reason: String,
-    pub source_attempt_id: Option<i64>,
+    pub source_attempt_id: Option<AttemptId>,
     pub referred_by: Option<UserId>,
     pub statutes: String,
     pub review_items: String,
@@ -192,7 +192,7 @@ pub fn all_plans(conn: &mut DbConn, open_only: bool) -> QueryResult<Vec<Remedial
     q.load(conn)
 }
 
-pub fn plan_for_exam(conn: &mut DbConn, sitting_id: i64) -> QueryResult<Option<RemedialPlan>> {
+pub fn plan_for_exam(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<Option<RemedialPlan>> {
     remedial_plans::table.filter(remedial_plans::exam_sitting_id.eq(sitting_id)).select(RemedialPlan::as_select()).first(conn).optional()
 }
 
@@ -200,7 +200,7 @@ pub fn set_stage(conn: &mut DbConn, id: i64, stage: &str) -> QueryResult<()> {
     diesel::update(remedial_plans::table.find(id)).set(remedial_plans::stage.eq(stage)).execute(conn).map(|_| ())
 }
 
-pub fn set_exam(conn: &mut DbConn, id: i64, sitting_id: i64, tries: i32) -> QueryResult<()> {
+pub fn set_exam(conn: &mut DbConn, id: i64, sitting_id: SittingId, tries: i32) -> QueryResult<()> {
     diesel::update(remedial_plans::table.find(id))
         .set((remedial_plans::stage.eq("exam"), remedial_plans::exam_sitting_id.eq(sitting_id), remedial_plans::exam_tries.eq(tries)))
         .execute(conn)
@@ -331,14 +331,14 @@ pub fn act_on_escalation(
         .map(|n| n == 1)
 }
 
-pub fn reviews_of(conn: &mut DbConn, plan_id: i64) -> QueryResult<Vec<(i64, String)>> {
+pub fn reviews_of(conn: &mut DbConn, plan_id: i64) -> QueryResult<Vec<(VersionId, String)>> {
     remedial_reviews::table
         .filter(remedial_reviews::plan_id.eq(plan_id))
         .select((remedial_reviews::question_version_id, remedial_reviews::note))
         .load(conn)
 }
 
-pub fn upsert_review(conn: &mut DbConn, plan_id: i64, version_id: i64, note: &str, now: Ts) -> QueryResult<()> {
+pub fn upsert_review(conn: &mut DbConn, plan_id: i64, version_id: VersionId, note: &str, now: Ts) -> QueryResult<()> {
     crate::per_backend!(conn, |c| diesel::insert_into(remedial_reviews::table)
         .values((
             remedial_reviews::plan_id.eq(plan_id),
@@ -370,7 +370,7 @@ pub struct PracticeSession {
 }
 
 impl PracticeSession {
-    pub fn items_vec(&self) -> Vec<i64> {
+    pub fn items_vec(&self) -> Vec<VersionId> {
         serde_json::from_str(&self.items).unwrap_or_default()
     }
 }
@@ -381,7 +381,7 @@ pub fn insert_practice(
     mode: &str,
     filter: &str,
     plan_id: Option<i64>,
-    items: &[i64],
+    items: &[VersionId],
     now: Ts,
 ) -> QueryResult<i64> {
     diesel::insert_into(practice_sessions::table)
@@ -413,7 +413,7 @@ pub fn practice_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<Practi
 #[derive(Clone, Debug, Queryable, serde::Serialize)]
 pub struct PracticeAnswer {
     pub session_id: i64,
-    pub question_version_id: i64,
+    pub question_version_id: VersionId,
     pub choices: String,
     pub correct: bool,
     pub seconds: i32,
@@ -506,7 +506,7 @@ pub fn case_deductions(conn: &mut DbConn, months: &[String]) -> QueryResult<Vec<
 }
 
 /// How many of these attempts have their result in the training files.
-pub fn count_filed(conn: &mut DbConn, attempt_ids: &[i64]) -> QueryResult<i64> {
+pub fn count_filed(conn: &mut DbConn, attempt_ids: &[AttemptId]) -> QueryResult<i64> {
     let mut n = 0;
     for chunk in attempt_ids.chunks(500) {
         let sources: Vec<String> = chunk.iter().map(|a| format!("attempt:{a}")).collect();

@@ -2,6 +2,7 @@
 //! while the network is down wait on the page and reach the server when it is back, and the
 //! submission (after the page's confirmation) shows the score and the choices made.
 
+use lawcert::domain::ids::AttemptId;
 use serde_json::{json, Value};
 
 use super::{axe, login, nav, shot, start, Browser};
@@ -250,8 +251,8 @@ fn the_exam_page_works_from_the_keyboard() {
     let trainer = lawcert::db::models::org::find_by_badge(&mut app.conn(), "T0001").unwrap().unwrap();
     let now = chrono::Utc::now().naive_utc();
     let aid_n: i64 = aid.parse().unwrap();
-    let sid = lawcert::db::models::exam::find_attempt(&mut app.conn(), aid_n).unwrap().unwrap().sitting_id;
-    lawcert::services::proctor::grant_extra_time(&mut app.conn(), sid, aid_n, 30, "机器故障", trainer.id, now).unwrap();
+    let sid = lawcert::db::models::exam::find_attempt(&mut app.conn(), AttemptId(aid_n)).unwrap().unwrap().sitting_id;
+    lawcert::services::proctor::grant_extra_time(&mut app.conn(), sid, AttemptId(aid_n), 30, "机器故障", trainer.id, now).unwrap();
     b.execute("document.dispatchEvent(new Event('visibilitychange'))", vec![]);
     b.wait_until("the countdown to show the extra time", |b| (minutes_left(b) >= before + 29).then_some(()));
 }
