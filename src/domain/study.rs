@@ -1,7 +1,7 @@
 //! An officer's own record of answers (exams whose answers were released, and practice): where
 //! they are weak, and the wrong-answer book (错题本).
 
-use crate::domain::ids::VersionId;
+use crate::domain::ids::{QuestionId, VersionId};
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDateTime;
@@ -10,7 +10,7 @@ use serde::Serialize;
 /// One answered question, from an exam or practice.
 #[derive(Clone, Debug)]
 pub struct Outcome {
-    pub question_id: i64,
+    pub question_id: QuestionId,
     pub version_id: VersionId,
     pub statute: String,
     pub correct: bool,
@@ -49,7 +49,7 @@ pub fn weakest(outcomes: &[Outcome], n: usize, min_answers: usize) -> Vec<String
 /// A question in the wrong-answer book.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WrongEntry {
-    pub question_id: i64,
+    pub question_id: QuestionId,
     /// The version last answered wrongly (the one to show).
     pub version_id: VersionId,
     pub statute: String,
@@ -62,7 +62,7 @@ pub struct WrongEntry {
 pub fn wrong_book(outcomes: &[Outcome]) -> Vec<WrongEntry> {
     let mut sorted: Vec<&Outcome> = outcomes.iter().collect();
     sorted.sort_by_key(|o| o.at);
-    let mut book: HashMap<i64, WrongEntry> = HashMap::new();
+    let mut book: HashMap<QuestionId, WrongEntry> = HashMap::new();
     for o in sorted {
         if o.correct {
             book.remove(&o.question_id);
@@ -90,7 +90,7 @@ mod tests {
 
     fn o(q: i64, statute: &str, correct: bool, minute: u32) -> Outcome {
         let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap().and_hms_opt(8, minute, 0).unwrap();
-        Outcome { question_id: q, version_id: VersionId(q * 10), statute: statute.into(), correct, at }
+        Outcome { question_id: QuestionId(q), version_id: VersionId(q * 10), statute: statute.into(), correct, at }
     }
 
     #[test]
@@ -108,8 +108,12 @@ mod tests {
         let outs = vec![o(1, "a", false, 0), o(2, "a", false, 1), o(1, "a", true, 2), o(2, "a", false, 3), o(3, "b", true, 4)];
         let book = wrong_book(&outs);
         assert_eq!(book.len(), 1);
-        assert_eq!((book[0].question_id, book[0].times_wrong), (2, 2));
+        assert_eq!((book[0].question_id, book[0].times_wrong), (QuestionId(2), 2));
         let again = [outs.clone(), vec![o(1, "a", false, 5)]].concat();
-        assert_eq!(wrong_book(&again).iter().map(|e| e.question_id).collect::<Vec<_>>(), vec![1, 2], "latest miss first");
+        assert_eq!(
+            wrong_book(&again).iter().map(|e| e.question_id).collect::<Vec<_>>(),
+            vec![QuestionId(1), QuestionId(2)],
+            "latest miss first"
+        );
     }
 }

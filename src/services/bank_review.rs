@@ -1,7 +1,7 @@
 //! The question lifecycle (draft → reviewed → active → retired) and statute editions: the
 //! amendment worklist of questions a new edition suspended.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{QuestionId, UserId};
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::json;
@@ -16,7 +16,7 @@ const STALE: &str = "the question changed since you opened it; look at it again"
 
 /// Applies a lifecycle action to a question, refusing it with the rule's reason. `revision`
 /// is the revision the trainer saw, so a decision is never taken on a version they did not see.
-pub fn transition(conn: &mut DbConn, action: Action, question_id: i64, revision: i32, actor: UserId, now: Ts) -> AppResult<Status> {
+pub fn transition(conn: &mut DbConn, action: Action, question_id: QuestionId, revision: i32, actor: UserId, now: Ts) -> AppResult<Status> {
     write_tx(conn, |c| {
         let q = bank_db::find(c, question_id)?.ok_or_else(|| AppError::not_found("no such question"))?;
         if q.revision != revision {
@@ -146,7 +146,7 @@ pub fn case_holds(conn: &mut DbConn, today: NaiveDate) -> AppResult<Vec<CaseHold
 /// One question a newer edition touches, or that its case group keeps out of papers.
 #[derive(Clone, Debug, Serialize)]
 pub struct WorkItem {
-    pub question_id: i64,
+    pub question_id: QuestionId,
     pub code: String,
     pub status: crate::domain::lifecycle::Status,
     pub statute: String,

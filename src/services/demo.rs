@@ -1,7 +1,7 @@
 //! The demo city bureau seeded on an empty database: units, staff, 30 officers and an open
 //! mock exam. Every demo account's password is `lawcert-demo`.
 
-use crate::domain::ids::{SittingId, UnitId, UserId, VersionId};
+use crate::domain::ids::{BlueprintId, SittingId, UnitId, UserId, VersionId};
 use chrono::{Duration, NaiveDate};
 
 use crate::db::models::{org, Ts};
@@ -280,7 +280,7 @@ fn seed_measurement_history(conn: &mut DbConn, trainer: Option<UserId>, now: Ts)
 /// A 基本级 standard-setting study on the mock tests' blueprint, rated by T0001 and T0002 in
 /// two rounds (a minimally competent officer at about +0.3 logits, each rater's own lean and
 /// noise, less of both after the discussion) and closed, awaiting an admin's adoption.
-fn seed_standard_setting(conn: &mut DbConn, bp: i64, now: Ts) -> AppResult<()> {
+fn seed_standard_setting(conn: &mut DbConn, bp: BlueprintId, now: Ts) -> AppResult<()> {
     use rand::{Rng, SeedableRng};
 
     use crate::domain::measurement::rasch::probability;
@@ -461,7 +461,7 @@ type VersionMap = std::collections::HashMap<VersionId, std::sync::Arc<crate::ser
 
 /// A past sitting of the demo history: a three-hour window from `opens`, partial credit on
 /// multiple choice, the score on submission and the answers after close, open to everyone.
-fn past_sitting(title: String, kind: SittingKind, blueprint_id: i64, opens: Ts, duration_minutes: i32) -> SittingSpec {
+fn past_sitting(title: String, kind: SittingKind, blueprint_id: BlueprintId, opens: Ts, duration_minutes: i32) -> SittingSpec {
     SittingSpec {
         title,
         kind,

@@ -1,7 +1,7 @@
 //! Sittings and attempts: creating a sitting from a blueprint, starting, saving, submitting,
 //! grading, and the server's own submission of attempts whose deadline has passed.
 
-use crate::domain::ids::{AttemptId, SittingId, UnitId, UserId, VersionId};
+use crate::domain::ids::{AttemptId, BlueprintId, SittingId, UnitId, UserId, VersionId};
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -28,7 +28,8 @@ use crate::services::save_writer::Save;
 pub struct SittingSpec {
     pub title: String,
     pub kind: SittingKind,
-    pub blueprint_id: i64,
+    #[schema(value_type = i64)]
+    pub blueprint_id: BlueprintId,
     #[serde(with = "crate::timefmt")]
     pub opens_at: NaiveDateTime,
     #[serde(with = "crate::timefmt")]
@@ -148,7 +149,7 @@ pub fn drawable_candidates(conn: &mut DbConn, now: Ts) -> AppResult<Vec<PoolCand
 }
 
 /// A blueprint id that names none.
-pub fn no_blueprint(id: i64) -> Problem {
+pub fn no_blueprint(id: BlueprintId) -> Problem {
     Problem::with("blueprint_id", "sitting.no_blueprint", vec![("id", id.to_string())], format!("no blueprint {id}"))
 }
 
@@ -298,7 +299,7 @@ pub fn refreeze_pool(conn: &mut DbConn, sitting_id: SittingId, by: Option<UserId
 }
 
 /// Validates and stores a blueprint.
-pub fn create_blueprint(conn: &mut DbConn, name: &str, spec: &BlueprintSpec, by: Option<UserId>, now: Ts) -> AppResult<i64> {
+pub fn create_blueprint(conn: &mut DbConn, name: &str, spec: &BlueprintSpec, by: Option<UserId>, now: Ts) -> AppResult<BlueprintId> {
     let mut errs = spec.problems();
     if name.trim().is_empty() {
         errs.push(Problem::plain("name", "blueprint.name", "required"));
@@ -1147,6 +1148,6 @@ pub fn saved_choices(conn: &mut DbConn, attempt_id: AttemptId) -> AppResult<Hash
 }
 
 /// A blueprint by id, if there is one.
-pub fn blueprint(conn: &mut DbConn, id: i64) -> AppResult<Option<exam_db::Blueprint>> {
+pub fn blueprint(conn: &mut DbConn, id: BlueprintId) -> AppResult<Option<exam_db::Blueprint>> {
     Ok(exam_db::find_blueprint(conn, id)?)
 }

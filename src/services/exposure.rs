@@ -10,7 +10,7 @@
 //! Pools freeze these counts when a sitting is created (`domain::paper`, `x` per entry), so the
 //! exposure a draw used is the one stored with the pool, not today's.
 
-use crate::domain::ids::{SittingId, VersionId};
+use crate::domain::ids::{QuestionId, SittingId, VersionId};
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -111,7 +111,8 @@ pub fn by_sitting_of(conn: &mut DbConn, versions: &[VersionId]) -> AppResult<Has
 pub struct ExposureItem {
     #[schema(value_type = i64)]
     pub question_version_id: VersionId,
-    pub question_id: i64,
+    #[schema(value_type = i64)]
+    pub question_id: QuestionId,
     /// Papers the version appeared on (in the sitting asked for, or in every sitting).
     pub papers: u32,
     /// Sittings it appeared in (1 when one sitting was asked for).
@@ -128,7 +129,7 @@ pub fn list(conn: &mut DbConn, sitting: Option<SittingId>) -> AppResult<Vec<Expo
         None => overall(conn)?,
     };
     let ids: Vec<VersionId> = counts.keys().copied().collect();
-    let questions: HashMap<VersionId, i64> =
+    let questions: HashMap<VersionId, QuestionId> =
         crate::db::models::bank::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, q.id)).collect();
     let mut out: Vec<ExposureItem> = counts
         .into_iter()

@@ -1,7 +1,7 @@
 //! HR: promotion rules, eligibility checks, compliance figures, and API tokens for the
 //! personnel system.
 
-use crate::domain::ids::{UnitId, UserId, VersionId};
+use crate::domain::ids::{QuestionId, UnitId, UserId, VersionId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, NaiveDate};
@@ -695,7 +695,13 @@ pub fn strengths_of(conn: &mut DbConn, users: &[UserId]) -> AppResult<Vec<crate:
     let outcomes: Vec<crate::domain::study::Outcome> = raw
         .into_iter()
         .filter_map(|(v, correct)| {
-            Some(crate::domain::study::Outcome { question_id: v.0, version_id: v, statute: statute.get(&v)?.clone(), correct, at })
+            Some(crate::domain::study::Outcome {
+                question_id: QuestionId(v.0),
+                version_id: v,
+                statute: statute.get(&v)?.clone(),
+                correct,
+                at,
+            })
         })
         .collect();
     Ok(crate::domain::study::strengths(&outcomes))

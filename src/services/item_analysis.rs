@@ -1,7 +1,7 @@
 //! Item analysis of closed sittings (`domain::item_stats`), stored for the trainers' pages and
 //! for drawing parallel papers.
 
-use crate::domain::ids::{SittingId, VersionId};
+use crate::domain::ids::{QuestionId, SittingId, VersionId};
 use std::collections::HashMap;
 
 use crate::db::models::{bank as bank_db, exam as exam_db, stats as stats_db, Ts};
@@ -53,7 +53,8 @@ pub fn analyse_sitting(conn: &mut DbConn, cache: &VersionCache, sitting_id: Sitt
     items.sort_by_key(|i| i.version_id);
     let stats = item_stats::analyse(&SittingInput { totals, max_total, items });
     let ids: Vec<VersionId> = stats.items.iter().map(|i| i.version_id).collect();
-    let question_of: HashMap<VersionId, i64> = bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, q.id)).collect();
+    let question_of: HashMap<VersionId, QuestionId> =
+        bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, q.id)).collect();
     let rows: Vec<stats_db::ItemStatRow> = stats
         .items
         .iter()
@@ -100,7 +101,7 @@ pub struct StoredAnalysis {
     pub summary: Option<(String, crate::db::models::Ts)>,
     pub items: Vec<stats_db::ItemStatRow>,
     /// Each item's question (id, code), by version.
-    pub questions: HashMap<VersionId, (i64, String)>,
+    pub questions: HashMap<VersionId, (QuestionId, String)>,
     /// The bank's calibration of those versions (pooled over every sitting).
     pub calibrated: HashMap<VersionId, crate::services::measurement::MapItem>,
 }

@@ -8,7 +8,7 @@
 //! (`domain::measurement::scale::ability` over the calibrated items of its paper), so the map,
 //! the curves and the DIF strata all use one scale.
 
-use crate::domain::ids::{AttemptId, UnitId, VersionId};
+use crate::domain::ids::{AttemptId, QuestionId, UnitId, VersionId};
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
@@ -71,7 +71,7 @@ pub fn responses(conn: &mut DbConn) -> AppResult<Responses> {
 #[derive(Clone, Debug, Serialize)]
 pub struct MapItem {
     pub version_id: VersionId,
-    pub question_id: i64,
+    pub question_id: QuestionId,
     pub code: String,
     pub difficulty: f64,
     pub se: f64,
@@ -142,7 +142,7 @@ pub fn flags_of(row: &cal_db::CalibrationRow, levels: &[Level], cuts: &HashMap<L
 /// versions, extreme estimates left out. `rows` holds every calibrated version of the questions
 /// concerned.
 pub fn edition_drift<'a>(rows: impl IntoIterator<Item = &'a cal_db::CalibrationRow>) -> std::collections::HashSet<VersionId> {
-    let mut by_question: BTreeMap<i64, Vec<&cal_db::CalibrationRow>> = BTreeMap::new();
+    let mut by_question: BTreeMap<QuestionId, Vec<&cal_db::CalibrationRow>> = BTreeMap::new();
     for r in rows {
         if !r.flags.split(',').any(|f| f == "all_correct" || f == "all_wrong") {
             by_question.entry(r.question_id).or_default().push(r);
@@ -265,7 +265,7 @@ impl DifBy {
 #[derive(Clone, Debug, Serialize)]
 pub struct DifRow {
     pub version_id: VersionId,
-    pub question_id: i64,
+    pub question_id: QuestionId,
     pub code: String,
     pub mh: MantelHaenszel,
 }
@@ -374,7 +374,7 @@ pub fn version_flags(conn: &mut DbConn, version_ids: &[VersionId]) -> AppResult<
     let info: HashMap<VersionId, (String, Vec<Level>)> =
         bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (q.code, v.levels_vec()))).collect();
     let cuts = level_cuts(conn)?;
-    let questions: Vec<i64> = rows.values().map(|r| r.question_id).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let questions: Vec<QuestionId> = rows.values().map(|r| r.question_id).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let drifted = edition_drift(cal_db::rows_of_questions(conn, &questions)?.values().flatten());
     Ok(rows
         .into_iter()
@@ -392,7 +392,7 @@ mod tests {
     fn row(q: i64, v: i64, d: f64, se: f64, flags: &str) -> cal_db::CalibrationRow {
         cal_db::CalibrationRow {
             question_version_id: VersionId(v),
-            question_id: q,
+            question_id: QuestionId(q),
             difficulty: d,
             se,
             n: 50,

@@ -2,7 +2,7 @@
 //! notifies the candidates; after a sitting closes, eligible officers who did not sit it are
 //! recorded absent, and a trainer can open a make-up sitting for them.
 
-use crate::domain::ids::{SittingId, UserId};
+use crate::domain::ids::{BlueprintId, SittingId, UserId};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -22,7 +22,8 @@ use crate::timefmt::{bureau_date, bureau_offset};
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlanSpec {
     pub name: String,
-    pub blueprint_id: i64,
+    #[schema(value_type = i64)]
+    pub blueprint_id: BlueprintId,
     #[serde(default)]
     pub eligibility: Eligibility,
     pub schedule: Schedule,
@@ -120,7 +121,8 @@ pub struct Occurrence {
 
 /// Every plan, oldest first, with its blueprint's name and next date.
 pub fn infos(conn: &mut DbConn, now: Ts) -> AppResult<Vec<PlanInfo>> {
-    let names: std::collections::HashMap<i64, String> = exam_db::list_blueprints(conn)?.into_iter().map(|b| (b.id, b.name)).collect();
+    let names: std::collections::HashMap<BlueprintId, String> =
+        exam_db::list_blueprints(conn)?.into_iter().map(|b| (b.id, b.name)).collect();
     plan_db::list(conn)?
         .into_iter()
         .map(|p| {

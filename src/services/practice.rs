@@ -2,7 +2,7 @@
 //! the key, explanation and article text shown after each answer. Kept as study, apart from
 //! exam results.
 
-use crate::domain::ids::{UserId, VersionId};
+use crate::domain::ids::{QuestionId, UserId, VersionId};
 use std::collections::{HashMap, HashSet};
 
 use rand::seq::SliceRandom;
@@ -112,10 +112,11 @@ pub fn start(conn: &mut DbConn, user_id: UserId, mode: &Mode, texts: &StatuteTex
         Mode::WrongBook => {
             // practise the live version of each missed question (an old version may teach old law)
             let book = study::wrong_book(&crate::services::remedial::outcomes_of(conn, user_id, now)?);
-            let live_by_question: HashMap<i64, VersionId> = bank_db::versions_by_ids(conn, &live_ids.iter().copied().collect::<Vec<_>>())?
-                .into_iter()
-                .map(|(v, q)| (q.id, v.id))
-                .collect();
+            let live_by_question: HashMap<QuestionId, VersionId> =
+                bank_db::versions_by_ids(conn, &live_ids.iter().copied().collect::<Vec<_>>())?
+                    .into_iter()
+                    .map(|(v, q)| (q.id, v.id))
+                    .collect();
             (book.iter().filter_map(|w| live_by_question.get(&w.question_id).copied()).take(SET_SIZE).collect(), None)
         }
         Mode::Plan(pid) => {

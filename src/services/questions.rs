@@ -6,7 +6,7 @@ use crate::db::models::bank::{self as bank_db, Question};
 use crate::db::models::Ts;
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::QuestionContent;
-use crate::domain::ids::{SittingId, UserId, VersionId};
+use crate::domain::ids::{QuestionId, SittingId, UserId, VersionId};
 use crate::error::{AppError, AppResult};
 
 /// What became of an edit.
@@ -22,7 +22,7 @@ pub enum Edit {
 
 /// A question a trainer writes on the page, as a draft for a second trainer to review. Its id
 /// is random (`Q-…`), so two trainers writing at once never collide.
-pub fn create(conn: &mut DbConn, content: &QuestionContent, author: UserId, now: Ts) -> AppResult<i64> {
+pub fn create(conn: &mut DbConn, content: &QuestionContent, author: UserId, now: Ts) -> AppResult<QuestionId> {
     write_tx(conn, |c| {
         let code = format!("Q-{}", super::credentials::random_token()[..10].to_uppercase());
         let new =
@@ -32,7 +32,7 @@ pub fn create(conn: &mut DbConn, content: &QuestionContent, author: UserId, now:
 }
 
 /// An edit of question `id` as read at `revision`, in its own transaction.
-pub fn save_edit(conn: &mut DbConn, id: i64, revision: i32, content: &QuestionContent, author: UserId, now: Ts) -> AppResult<Edit> {
+pub fn save_edit(conn: &mut DbConn, id: QuestionId, revision: i32, content: &QuestionContent, author: UserId, now: Ts) -> AppResult<Edit> {
     write_tx(conn, |c| {
         let q = bank_db::find(c, id)?.ok_or_else(|| AppError::not_found("no such question"))?;
         if q.revision != revision {
@@ -97,12 +97,12 @@ pub fn registry(conn: &mut DbConn) -> AppResult<crate::domain::bank::StatuteRegi
 pub use crate::db::models::bank::Filter;
 
 /// A question by id; 404 `no such question`.
-pub fn question(conn: &mut DbConn, id: i64) -> AppResult<Question> {
+pub fn question(conn: &mut DbConn, id: QuestionId) -> AppResult<Question> {
     bank_db::find(conn, id)?.ok_or_else(|| AppError::not_found("no such question"))
 }
 
 /// A question with its latest version and that version's key (what its edit form starts from).
-pub fn latest_of(conn: &mut DbConn, id: i64) -> AppResult<(Question, bank_db::Version, String)> {
+pub fn latest_of(conn: &mut DbConn, id: QuestionId) -> AppResult<(Question, bank_db::Version, String)> {
     let q = question(conn, id)?;
     let v = bank_db::version(conn, id, q.latest_version)?.ok_or_else(|| AppError::internal("version missing"))?;
     let key = bank_db::key_of(conn, v.id)?;
@@ -158,7 +158,7 @@ pub struct QuestionPage {
     pub exposure: std::collections::HashMap<VersionId, Vec<(SittingId, u32)>>,
 }
 
-pub fn question_page(conn: &mut DbConn, id: i64, today: chrono::NaiveDate) -> AppResult<QuestionPage> {
+pub fn question_page(conn: &mut DbConn, id: QuestionId, today: chrono::NaiveDate) -> AppResult<QuestionPage> {
     let question = question(conn, id)?;
     let versions = bank_db::versions_of(conn, id)?;
     let ids: Vec<VersionId> = versions.iter().map(|v| v.id).collect();

@@ -1,7 +1,7 @@
 //! Remedial training (后进民警培训): enrolment by trigger or referral, self-review of errors,
 //! targeted practice to a mastery level, the remedial exam, reminders and escalation.
 
-use crate::domain::ids::{AttemptId, SittingId, UnitId, UserId, VersionId};
+use crate::domain::ids::{AttemptId, QuestionId, SittingId, UnitId, UserId, VersionId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::Duration;
@@ -56,7 +56,7 @@ pub fn outcomes_of(conn: &mut DbConn, user_id: UserId, now: Ts) -> AppResult<Vec
         raw.push((ans.question_version_id, ans.correct, ans.answered_at));
     }
     let ids: Vec<VersionId> = raw.iter().map(|r| r.0).collect::<HashSet<_>>().into_iter().collect();
-    let versions: HashMap<VersionId, (i64, String)> =
+    let versions: HashMap<VersionId, (QuestionId, String)> =
         bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (q.id, v.statute_code))).collect();
     let mut out: Vec<Outcome> = raw
         .into_iter()
@@ -141,7 +141,7 @@ pub fn open_plan(
     // the source attempt's answers count towards weak areas even if not yet released to the officer
     if let Some((items, at)) = &source {
         let vs = bank_db::versions_by_ids(c, &items.iter().map(|x| x.0).collect::<Vec<_>>())?;
-        let by_id: HashMap<VersionId, (i64, String)> = vs.into_iter().map(|(v, q)| (v.id, (q.id, v.statute_code))).collect();
+        let by_id: HashMap<VersionId, (QuestionId, String)> = vs.into_iter().map(|(v, q)| (v.id, (q.id, v.statute_code))).collect();
         for (v, got, max) in items {
             if let Some((q, st)) = by_id.get(v) {
                 outcomes.push(Outcome { question_id: *q, version_id: *v, statute: st.clone(), correct: got >= max, at: *at });

@@ -13,7 +13,7 @@
 //!   round-1 spread and rate again. The study closes on the round-2 ratings of every rater who
 //!   rated all of it (at least [`MIN_PANEL`]).
 
-use crate::domain::ids::{SittingId, UserId, VersionId};
+use crate::domain::ids::{BlueprintId, QuestionId, SittingId, UserId, VersionId};
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -35,7 +35,7 @@ pub const MIN_PANEL: usize = 2;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FormItem {
     pub v: VersionId,
-    pub question_id: i64,
+    pub question_id: QuestionId,
     pub code: String,
     pub points: f64,
     pub difficulty: f64,
@@ -52,7 +52,7 @@ fn find(conn: &mut DbConn, id: i64) -> AppResult<st_db::Study> {
 
 /// Opens a study for `level` on `blueprint_id`'s form. Field errors name `level` or
 /// `blueprint_id` (a blueprint whose rules have too few calibrated questions says which).
-pub fn open_study(conn: &mut DbConn, level: &str, blueprint_id: Option<i64>, by: UserId, now: Ts) -> AppResult<i64> {
+pub fn open_study(conn: &mut DbConn, level: &str, blueprint_id: Option<BlueprintId>, by: UserId, now: Ts) -> AppResult<i64> {
     let mut errs = Vec::new();
     let lvl = Level::parse(level);
     if lvl.is_none() {
@@ -139,7 +139,7 @@ pub fn open_study(conn: &mut DbConn, level: &str, blueprint_id: Option<i64>, by:
         )]));
     }
     let vids: Vec<VersionId> = chosen.iter().map(|(v, _)| *v).collect();
-    let codes: HashMap<VersionId, (i64, String)> =
+    let codes: HashMap<VersionId, (QuestionId, String)> =
         bank_db::versions_by_ids(conn, &vids)?.into_iter().map(|(v, q)| (v.id, (q.id, q.code))).collect();
     let form: Vec<FormItem> = chosen
         .iter()
@@ -354,7 +354,7 @@ pub struct StudySummary {
 
 /// Every study, newest first, and the cut adopted per level (level → study).
 pub fn list(conn: &mut DbConn) -> AppResult<(Vec<StudySummary>, Vec<(String, Option<st_db::Study>)>)> {
-    let bps: HashMap<i64, String> = exam_db::list_blueprints(conn)?.into_iter().map(|b| (b.id, b.name)).collect();
+    let bps: HashMap<BlueprintId, String> = exam_db::list_blueprints(conn)?.into_iter().map(|b| (b.id, b.name)).collect();
     let mut names: HashMap<UserId, String> = HashMap::new();
     let mut out = Vec::new();
     for s in st_db::studies(conn)? {

@@ -411,7 +411,7 @@ pub async fn create_blueprint(
     let by = t.user.id;
     let now = state.clock.now();
     let id = with_db(state, move |c| exams::create_blueprint(c, &req.name, &req.spec, Some(by), now)).await?;
-    Ok((Status::Created, Json(Created { id })))
+    Ok((Status::Created, Json(Created { id: id.0 })))
 }
 
 /// Schedules a sitting from a blueprint (trainers). Times are UTC.

@@ -1,7 +1,7 @@
 //! Trainers' question bank: browse and filter, search, create and edit with preview, approval
 //! by a second trainer, retirement.
 
-use crate::domain::ids::SittingId;
+use crate::domain::ids::{QuestionId, SittingId};
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -303,7 +303,7 @@ pub async fn create(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<QuestionFor
 }
 
 #[get("/bank/<id>")]
-pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: QuestionId) -> AppResult<RawHtml<String>> {
     let today = crate::timefmt::bureau_date(ctx.state.clock.now());
     let questions::QuestionPage {
         question: q,
@@ -385,7 +385,12 @@ pub async fn show(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Outsid
 }
 
 #[get("/bank/<id>/edit")]
-pub async fn edit_page(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn edit_page(
+    ctx: PageCtx<'_>,
+    _t: Trainer<'_>,
+    _free: super::guards::OutsideExam<'_>,
+    id: QuestionId,
+) -> AppResult<RawHtml<String>> {
     let (q, v, key) = with_db(ctx.state, move |c| questions::latest_of(c, id)).await?;
     let content = v.content(q.kind, key);
     let form = QuestionForm::from_content(&content, q.revision);
@@ -396,7 +401,7 @@ pub async fn edit_page(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::
 pub async fn update(
     ctx: PageCtx<'_>,
     t: Trainer<'_>,
-    id: i64,
+    id: QuestionId,
     form: CsrfForm<QuestionForm>,
 ) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let form = form.0;
@@ -432,7 +437,7 @@ pub struct RevisionForm {
 }
 
 /// Runs a lifecycle action from the question page.
-async fn lifecycle_action(ctx: &PageCtx<'_>, t: &Trainer<'_>, id: i64, revision: i32, action: Action) -> AppResult<Redirect> {
+async fn lifecycle_action(ctx: &PageCtx<'_>, t: &Trainer<'_>, id: QuestionId, revision: i32, action: Action) -> AppResult<Redirect> {
     let actor = t.user.id;
     let now = ctx.state.clock.now();
     with_db(ctx.state, move |c| bank_review::transition(c, action, id, revision, actor, now)).await?;
@@ -440,21 +445,21 @@ async fn lifecycle_action(ctx: &PageCtx<'_>, t: &Trainer<'_>, id: i64, revision:
 }
 
 #[post("/bank/<id>/approve", data = "<form>")]
-pub async fn approve(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, form: CsrfForm<RevisionForm>) -> AppResult<Redirect> {
+pub async fn approve(ctx: PageCtx<'_>, t: Trainer<'_>, id: QuestionId, form: CsrfForm<RevisionForm>) -> AppResult<Redirect> {
     lifecycle_action(&ctx, &t, id, form.0.revision, Action::Review).await
 }
 
 #[post("/bank/<id>/activate", data = "<form>")]
-pub async fn activate(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, form: CsrfForm<RevisionForm>) -> AppResult<Redirect> {
+pub async fn activate(ctx: PageCtx<'_>, t: Trainer<'_>, id: QuestionId, form: CsrfForm<RevisionForm>) -> AppResult<Redirect> {
     lifecycle_action(&ctx, &t, id, form.0.revision, Action::Activate).await
 }
 
 #[post("/bank/<id>/retire", data = "<form>")]
-pub async fn retire(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, form: CsrfForm<RevisionForm>) -> AppResult<Redirect> {
+pub async fn retire(ctx: PageCtx<'_>, t: Trainer<'_>, id: QuestionId, form: CsrfForm<RevisionForm>) -> AppResult<Redirect> {
     lifecycle_action(&ctx, &t, id, form.0.revision, Action::Retire).await
 }
 
 #[post("/bank/<id>/reinstate", data = "<form>")]
-pub async fn reinstate(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, form: CsrfForm<RevisionForm>) -> AppResult<Redirect> {
+pub async fn reinstate(ctx: PageCtx<'_>, t: Trainer<'_>, id: QuestionId, form: CsrfForm<RevisionForm>) -> AppResult<Redirect> {
     lifecycle_action(&ctx, &t, id, form.0.revision, Action::Reinstate).await
 }

@@ -2,7 +2,7 @@
 //! table) and standard setting (modified Angoff studies: open, rate in two rounds, close; an
 //! admin adopts the cut).
 
-use crate::domain::ids::VersionId;
+use crate::domain::ids::{BlueprintId, VersionId};
 use std::collections::HashMap;
 
 use rocket::form::FromForm;
@@ -120,7 +120,7 @@ pub async fn dif(
 #[derive(FromForm, Default)]
 pub struct OpenForm {
     pub level: String,
-    pub blueprint_id: Option<i64>,
+    pub blueprint_id: Option<BlueprintId>,
 }
 
 async fn list_page(ctx: &PageCtx<'_>, form: &OpenForm, errors: Vec<String>) -> AppResult<RawHtml<String>> {

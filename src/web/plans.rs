@@ -1,7 +1,7 @@
 //! Trainers' recurring exam plans (双月考): list and create. The server creates each
 //! occurrence's sitting itself (see `services::plans::run_due`).
 
-use crate::domain::ids::UnitId;
+use crate::domain::ids::{BlueprintId, UnitId};
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -21,7 +21,7 @@ use crate::services::plans::{self, PlanSpec};
 #[derive(FromForm, Default, Clone)]
 pub struct PlanForm {
     name: String,
-    blueprint_id: Option<i64>,
+    blueprint_id: Option<BlueprintId>,
     first_date: String,
     every_months: Option<u32>,
     opens_at: String,
@@ -36,7 +36,7 @@ pub struct PlanForm {
 async fn page(ctx: &PageCtx<'_>, form: &PlanForm, errors: Vec<String>) -> AppResult<RawHtml<String>> {
     let (list, bps, units) =
         with_db(ctx.state, |c| Ok((plans::list(c)?, crate::services::exams::blueprints(c)?, crate::services::people::units(c)?))).await?;
-    let names: std::collections::HashMap<i64, String> = bps.iter().map(|b| (b.id, b.name.clone())).collect();
+    let names: std::collections::HashMap<BlueprintId, String> = bps.iter().map(|b| (b.id, b.name.clone())).collect();
     let plans: Vec<Value> = list
         .iter()
         .map(|p| {

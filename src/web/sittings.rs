@@ -1,6 +1,6 @@
 //! Trainers' blueprints and sittings, and the results pages (trainers, leaders, HR).
 
-use crate::domain::ids::{AttemptId, SittingId, UnitId};
+use crate::domain::ids::{AttemptId, BlueprintId, SittingId, UnitId};
 use rocket::form::FromForm;
 use rocket::http::{ContentType, Header};
 use rocket::response::content::RawHtml;
@@ -153,7 +153,7 @@ pub async fn list(ctx: PageCtx<'_>, _r: ResultsReader<'_>) -> AppResult<RawHtml<
 pub struct SittingForm {
     title: String,
     kind: String,
-    blueprint_id: Option<i64>,
+    blueprint_id: Option<BlueprintId>,
     opens_at: String,
     closes_at: String,
     duration_minutes: Option<i32>,

@@ -370,10 +370,10 @@ fn trainers_and_admins_read_exam_plans_and_their_occurrences() {
     }
     assert!(lawcert::db::models::plans::list(&mut app.conn()).unwrap().is_empty());
     // admins read plans but do not write them (as on the plans page, trainers do)
-    assert_eq!(app.api("POST", "/api/v1/exam-plans", &app.token("admin"), Some(plan(today, 2, 60, bp))).0, Status::Forbidden);
+    assert_eq!(app.api("POST", "/api/v1/exam-plans", &app.token("admin"), Some(plan(today, 2, 60, bp.0))).0, Status::Forbidden);
 
     let first = today + Duration::days(3);
-    let (s, created) = app.api("POST", "/api/v1/exam-plans", &t, Some(plan(first, 2, 60, bp)));
+    let (s, created) = app.api("POST", "/api/v1/exam-plans", &t, Some(plan(first, 2, 60, bp.0)));
     assert_eq!(s, Status::Created, "{created}");
     let id = created["id"].as_i64().unwrap();
     let admin = app.token("admin");

@@ -3,7 +3,7 @@
 //! broken questions.
 
 use chrono::Duration;
-use lawcert::domain::ids::{AttemptId, SittingId, VersionId};
+use lawcert::domain::ids::{AttemptId, QuestionId, SittingId, VersionId};
 use rocket::http::{ContentType, Status};
 use serde_json::{json, Value};
 
@@ -139,8 +139,8 @@ fn drawable_cases(conn: &mut lawcert::db::DbConn, app: &TestApp) -> std::collect
 /// Rewrites question `id` through the edit page with `edition` (everything else as it was).
 fn rewrite(app: &TestApp, csrf: &str, id: i64, edition: &str) {
     let mut c = app.conn();
-    let q = lawcert::db::models::bank::find(&mut c, id).unwrap().unwrap();
-    let v = lawcert::db::models::bank::version(&mut c, id, q.latest_version).unwrap().unwrap();
+    let q = lawcert::db::models::bank::find(&mut c, QuestionId(id)).unwrap().unwrap();
+    let v = lawcert::db::models::bank::version(&mut c, QuestionId(id), q.latest_version).unwrap().unwrap();
     let key = key_of(&mut c, v.id.0);
     let levels: String = v.levels_vec().iter().map(|l| format!("&levels={}", l.as_str())).collect();
     let body = format!(
@@ -212,7 +212,7 @@ fn a_case_group_is_drawn_whole_or_not_at_all_and_waits_on_the_worklist() {
     assert!(html.contains("整组暂停的案例组") && html.contains(&hold.code), "{html}");
     // rewritten against the new edition and reviewed by a second trainer, it is whole again
     let missing: Vec<i64> =
-        hold.missing.iter().map(|(code, _)| lawcert::db::models::bank::find_by_code(&mut conn, code).unwrap().unwrap().id).collect();
+        hold.missing.iter().map(|(code, _)| lawcert::db::models::bank::find_by_code(&mut conn, code).unwrap().unwrap().id.0).collect();
     for id in &missing {
         rewrite(&app, &csrf, *id, "2026-06-30");
     }

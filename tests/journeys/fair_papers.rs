@@ -4,7 +4,7 @@
 //! (with the exposure frozen in the pool), and a trainer can audit any candidate's paper by
 //! re-drawing it from the pool and the seed.
 
-use lawcert::domain::ids::{AttemptId, SittingId, VersionId};
+use lawcert::domain::ids::{AttemptId, QuestionId, SittingId, VersionId};
 use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
@@ -145,7 +145,7 @@ fn calibrate_as(app: &TestApp, versions: &[(i64, i64)], difficulty: impl Fn(usiz
         .enumerate()
         .map(|(i, &(v, q))| cal_db::CalibrationRow {
             question_version_id: VersionId(v),
-            question_id: q,
+            question_id: QuestionId(q),
             difficulty: difficulty(i),
             se: 0.3,
             n: 50,
@@ -172,7 +172,7 @@ fn a_pool_that_cannot_meet_the_tolerance_is_refused_when_the_sitting_is_created(
         .unwrap()
         .into_iter()
         .filter(|(q, v)| q.kind == lawcert::domain::bank::QuestionKind::Single && q.case_id.is_none() && v.statute_code == statute)
-        .map(|(q, v)| (v.id.0, q.id))
+        .map(|(q, v)| (v.id.0, q.id.0))
         .collect();
     assert!(versions.len() >= 6, "{}", versions.len());
     // every question of the statute calibrated at 0 logits: every paper expects half its points
@@ -435,7 +435,7 @@ fn the_blueprint_form_explains_case_points_and_takes_a_tolerance() {
     assert!(html.contains("it can no longer schedule a sitting"), "{html}");
     // and it is refused, naming the rule
     let t = app.token("T0001");
-    let (s, body) = sitting(&app, &t, id, "旧方案");
+    let (s, body) = sitting(&app, &t, id.0, "旧方案");
     assert_eq!(s, Status::UnprocessableEntity);
     assert!(
         body["error"]["message"].as_str().unwrap().contains("rule 1: this blueprint was saved when case points were per item"),
@@ -458,7 +458,7 @@ fn a_plan_whose_blueprint_can_no_longer_draw_holds_up_only_itself() {
                "duration_minutes": 60, "pass_percent": 60, "multi_rule": "partial", "score_release": "on_submit", "answer_release": "after_close"})
     };
     // the plan on the old blueprint comes first
-    let (s, a) = app.api("POST", "/api/v1/exam-plans", &t, Some(plan("旧方案计划", legacy)));
+    let (s, a) = app.api("POST", "/api/v1/exam-plans", &t, Some(plan("旧方案计划", legacy.0)));
     assert_eq!(s, Status::Created, "{a}");
     let (s, b) = app.api("POST", "/api/v1/exam-plans", &t, Some(plan("新方案计划", good["id"].as_i64().unwrap())));
     assert_eq!(s, Status::Created, "{b}");

@@ -6,7 +6,7 @@
 //! passes on a hard paper as on an easy one, while a sitting created before keeps its per-cent
 //! rule.
 
-use lawcert::domain::ids::{AttemptId, SittingId, VersionId};
+use lawcert::domain::ids::{AttemptId, QuestionId, SittingId, VersionId};
 use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
@@ -208,7 +208,7 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
     )
     .unwrap()
     .into_iter()
-    .map(|(v, q)| (v.id.0, q.id))
+    .map(|(v, q)| (v.id.0, q.id.0))
     .collect();
     for (list, b) in [(&easy, -1.0), (&hard, 1.0)] {
         for v in list {
@@ -216,7 +216,7 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
                 *v,
                 CalibrationRow {
                     question_version_id: VersionId(*v),
-                    question_id: qids[v],
+                    question_id: QuestionId(qids[v]),
                     difficulty: b,
                     se: 0.2,
                     n: 100,

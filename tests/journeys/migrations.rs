@@ -5,7 +5,7 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
-use lawcert::domain::ids::{AttemptId, SittingId, UserId};
+use lawcert::domain::ids::{AttemptId, BlueprintId, SittingId, UserId};
 
 use crate::common::repo_root;
 
@@ -106,7 +106,7 @@ fn a_previous_release_database_upgrades_without_loss() {
     assert_eq!(pool.format, 0);
     assert_eq!(lawcert::domain::paper::draw(&pool, a.seed as u64), serde_json::from_str(&a.paper).unwrap());
     let mut bp = |id: i64| -> lawcert::domain::paper::BlueprintSpec {
-        serde_json::from_str(&lawcert::db::models::exam::find_blueprint(&mut conn, id).unwrap().unwrap().spec).unwrap()
+        serde_json::from_str(&lawcert::db::models::exam::find_blueprint(&mut conn, BlueprintId(id)).unwrap().unwrap().spec).unwrap()
     };
     assert!(!bp(1).case_points_per_item);
     let case_bp = bp(2);

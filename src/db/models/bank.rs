@@ -1,4 +1,4 @@
-use crate::domain::ids::{UserId, VersionId};
+use crate::domain::ids::{QuestionId, UserId, VersionId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -10,7 +10,7 @@ use crate::domain::lifecycle::Status as QuestionStatus;
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = questions)]
 pub struct Question {
-    pub id: i64,
+    pub id: QuestionId,
     pub code: String,
     pub case_id: Option<i64>,
     pub case_position: i32,
@@ -31,7 +31,7 @@ pub struct Question {
 #[diesel(table_name = question_versions)]
 pub struct Version {
     pub id: VersionId,
-    pub question_id: i64,
+    pub question_id: QuestionId,
     pub version: i32,
     pub statute_code: String,
     pub edition_code: String,
@@ -226,7 +226,7 @@ pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Questio
     questions::table.filter(questions::code.eq(code)).select(Question::as_select()).first(conn).optional()
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Question>> {
+pub fn find(conn: &mut DbConn, id: QuestionId) -> QueryResult<Option<Question>> {
     questions::table.find(id).select(Question::as_select()).get_result(conn).optional()
 }
 
@@ -242,9 +242,9 @@ pub struct NewQuestion<'a> {
     pub reviewed: bool,
 }
 
-pub fn insert_question(conn: &mut DbConn, q: &NewQuestion<'_>, now: Ts) -> QueryResult<i64> {
+pub fn insert_question(conn: &mut DbConn, q: &NewQuestion<'_>, now: Ts) -> QueryResult<QuestionId> {
     let status = if q.reviewed { QuestionStatus::Active } else { QuestionStatus::Draft }.as_str();
-    let id: i64 = diesel::insert_into(questions::table)
+    let id: QuestionId = diesel::insert_into(questions::table)
         .values((
             questions::code.eq(q.code),
             questions::case_id.eq(q.case.map(|c| c.0)),
@@ -268,7 +268,7 @@ pub fn insert_question(conn: &mut DbConn, q: &NewQuestion<'_>, now: Ts) -> Query
 /// Appends a version (and its key). Earlier versions are never changed.
 pub fn insert_version(
     conn: &mut DbConn,
-    question_id: i64,
+    question_id: QuestionId,
     version: i32,
     c: &QuestionContent,
     author: Option<UserId>,
@@ -301,7 +301,7 @@ pub fn insert_version(
     Ok(vid)
 }
 
-pub fn version(conn: &mut DbConn, question_id: i64, version: i32) -> QueryResult<Option<Version>> {
+pub fn version(conn: &mut DbConn, question_id: QuestionId, version: i32) -> QueryResult<Option<Version>> {
     question_versions::table
         .filter(question_versions::question_id.eq(question_id))
         .filter(question_versions::version.eq(version))
@@ -310,7 +310,7 @@ pub fn version(conn: &mut DbConn, question_id: i64, version: i32) -> QueryResult
         .optional()
 }
 
-pub fn versions_of(conn: &mut DbConn, question_id: i64) -> QueryResult<Vec<Version>> {
+pub fn versions_of(conn: &mut DbConn, question_id: QuestionId) -> QueryResult<Vec<Version>> {
     question_versions::table
         .filter(question_versions::question_id.eq(question_id))
         .order(question_versions::version.desc())
@@ -331,7 +331,7 @@ pub fn sibling_versions(conn: &mut DbConn, ids: &[VersionId]) -> QueryResult<Vec
             question_versions::table
                 .filter(question_versions::id.eq_any(chunk))
                 .select(question_versions::question_id)
-                .load::<i64>(conn)?,
+                .load::<QuestionId>(conn)?,
         );
     }
     questions.sort_unstable();
@@ -482,7 +482,7 @@ pub fn live_versions(conn: &mut DbConn) -> QueryResult<Vec<(Question, Version)>>
 }
 
 /// Records a new latest version; `expected_revision` guards against lost updates.
-pub fn bump_latest(conn: &mut DbConn, id: i64, new_version: i32, expected_revision: i32, now: Ts) -> QueryResult<bool> {
+pub fn bump_latest(conn: &mut DbConn, id: QuestionId, new_version: i32, expected_revision: i32, now: Ts) -> QueryResult<bool> {
     let n = diesel::update(questions::table.find(id).filter(questions::revision.eq(expected_revision)))
         .set((questions::latest_version.eq(new_version), questions::revision.eq(expected_revision + 1), questions::updated_at.eq(now)))
         .execute(conn)?;
@@ -515,7 +515,7 @@ pub fn set_status(conn: &mut DbConn, q: &Question, status: QuestionStatus, now: 
 }
 
 /// After a shipped file changed: a new reviewed version becomes live.
-pub fn set_file_version(conn: &mut DbConn, id: i64, version: i32, file_hash: &str, now: Ts) -> QueryResult<()> {
+pub fn set_file_version(conn: &mut DbConn, id: QuestionId, version: i32, file_hash: &str, now: Ts) -> QueryResult<()> {
     diesel::update(questions::table.find(id))
         .set((
             questions::latest_version.eq(version),
@@ -529,7 +529,7 @@ pub fn set_file_version(conn: &mut DbConn, id: i64, version: i32, file_hash: &st
 }
 
 /// Records what the shipped file said last (see `services::bank_sync`).
-pub fn set_file_hash(conn: &mut DbConn, id: i64, file_hash: &str) -> QueryResult<()> {
+pub fn set_file_hash(conn: &mut DbConn, id: QuestionId, file_hash: &str) -> QueryResult<()> {
     diesel::update(questions::table.find(id)).set(questions::file_hash.eq(file_hash)).execute(conn).map(|_| ())
 }
 

@@ -1,7 +1,7 @@
 //! Stored Rasch calibration of the bank, one row per question version (computed by
 //! `services::calibration`), and the graded responses it is computed from.
 
-use crate::domain::ids::{AttemptId, UnitId, UserId, VersionId};
+use crate::domain::ids::{AttemptId, QuestionId, UnitId, UserId, VersionId};
 use diesel::prelude::*;
 
 use crate::db::schema::{attempts, item_calibrations, responses};
@@ -12,7 +12,8 @@ use crate::db::DbConn;
 pub struct CalibrationRow {
     #[schema(value_type = i64)]
     pub question_version_id: VersionId,
-    pub question_id: i64,
+    #[schema(value_type = i64)]
+    pub question_id: QuestionId,
     /// Logits; higher is harder. Anchored rows keep the previous run's value.
     pub difficulty: f64,
     /// Standard error of the difficulty (logits).
@@ -70,11 +71,11 @@ pub fn graded_choices(conn: &mut DbConn) -> QueryResult<Vec<(AttemptId, VersionI
 }
 
 /// Answer keys and question ids of the given versions: version id → (question id, key).
-pub fn keys_of(conn: &mut DbConn, ids: &[VersionId]) -> QueryResult<std::collections::HashMap<VersionId, (i64, String)>> {
+pub fn keys_of(conn: &mut DbConn, ids: &[VersionId]) -> QueryResult<std::collections::HashMap<VersionId, (QuestionId, String)>> {
     use crate::db::schema::{answer_keys, question_versions};
     let mut out = std::collections::HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        let rows: Vec<(VersionId, i64, String)> = question_versions::table
+        let rows: Vec<(VersionId, QuestionId, String)> = question_versions::table
             .inner_join(answer_keys::table.on(answer_keys::question_version_id.eq(question_versions::id)))
             .filter(question_versions::id.eq_any(chunk))
             .select((question_versions::id, question_versions::question_id, answer_keys::answer))
@@ -111,8 +112,8 @@ pub fn rows_of(conn: &mut DbConn, ids: &[VersionId]) -> QueryResult<std::collect
 }
 
 /// Stored calibration rows of the given questions (every version), by question.
-pub fn rows_of_questions(conn: &mut DbConn, ids: &[i64]) -> QueryResult<std::collections::HashMap<i64, Vec<CalibrationRow>>> {
-    let mut out: std::collections::HashMap<i64, Vec<CalibrationRow>> = std::collections::HashMap::new();
+pub fn rows_of_questions(conn: &mut DbConn, ids: &[QuestionId]) -> QueryResult<std::collections::HashMap<QuestionId, Vec<CalibrationRow>>> {
+    let mut out: std::collections::HashMap<QuestionId, Vec<CalibrationRow>> = std::collections::HashMap::new();
     for chunk in ids.chunks(500) {
         let rows: Vec<CalibrationRow> = item_calibrations::table
             .filter(item_calibrations::question_id.eq_any(chunk))

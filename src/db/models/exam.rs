@@ -1,4 +1,4 @@
-use crate::domain::ids::{AttemptId, SittingId, UnitId, UserId, VersionId};
+use crate::domain::ids::{AttemptId, BlueprintId, SittingId, UnitId, UserId, VersionId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -10,14 +10,14 @@ use crate::domain::grading::MultiRule;
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = blueprints)]
 pub struct Blueprint {
-    pub id: i64,
+    pub id: BlueprintId,
     pub name: String,
     pub spec: String,
     pub created_by: Option<UserId>,
     pub created_at: Ts,
 }
 
-pub fn insert_blueprint(conn: &mut DbConn, name: &str, spec_json: &str, by: Option<UserId>, now: Ts) -> QueryResult<i64> {
+pub fn insert_blueprint(conn: &mut DbConn, name: &str, spec_json: &str, by: Option<UserId>, now: Ts) -> QueryResult<BlueprintId> {
     diesel::insert_into(blueprints::table)
         .values((blueprints::name.eq(name), blueprints::spec.eq(spec_json), blueprints::created_by.eq(by), blueprints::created_at.eq(now)))
         .returning(blueprints::id)
@@ -28,7 +28,7 @@ pub fn list_blueprints(conn: &mut DbConn) -> QueryResult<Vec<Blueprint>> {
     blueprints::table.order(blueprints::id.desc()).select(Blueprint::as_select()).load(conn)
 }
 
-pub fn find_blueprint(conn: &mut DbConn, id: i64) -> QueryResult<Option<Blueprint>> {
+pub fn find_blueprint(conn: &mut DbConn, id: BlueprintId) -> QueryResult<Option<Blueprint>> {
     blueprints::table.find(id).select(Blueprint::as_select()).get_result(conn).optional()
 }
 
@@ -39,7 +39,7 @@ pub struct Sitting {
     pub title: String,
     #[diesel(deserialize_as = String)]
     pub kind: SittingKind,
-    pub blueprint_id: i64,
+    pub blueprint_id: BlueprintId,
     pub opens_at: Ts,
     pub closes_at: Ts,
     pub duration_minutes: i32,
@@ -77,7 +77,7 @@ pub struct Sitting {
 pub struct NewSitting {
     pub title: String,
     pub kind: String,
-    pub blueprint_id: i64,
+    pub blueprint_id: BlueprintId,
     pub opens_at: Ts,
     pub closes_at: Ts,
     pub duration_minutes: i32,

@@ -1,6 +1,6 @@
 //! Recurring exam plans.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{BlueprintId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -14,7 +14,7 @@ use crate::domain::grading::MultiRule;
 pub struct ExamPlan {
     pub id: i64,
     pub name: String,
-    pub blueprint_id: i64,
+    pub blueprint_id: BlueprintId,
     pub eligibility: String,
     /// `domain::plans::Schedule` as JSON.
     pub schedule: String,
@@ -36,7 +36,7 @@ pub struct ExamPlan {
 #[diesel(table_name = exam_plans)]
 pub struct NewExamPlan<'a> {
     pub name: &'a str,
-    pub blueprint_id: i64,
+    pub blueprint_id: BlueprintId,
     pub eligibility: &'a str,
     pub schedule: &'a str,
     pub duration_minutes: i32,

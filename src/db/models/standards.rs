@@ -1,7 +1,7 @@
 //! Standard setting (modified Angoff studies and their ratings), the cut each certification
 //! sitting decides with, and graded attempts' scores on the calibrated scale.
 
-use crate::domain::ids::{AttemptId, SittingId, UserId};
+use crate::domain::ids::{AttemptId, BlueprintId, SittingId, UserId};
 use diesel::prelude::*;
 
 use crate::db::models::Ts;
@@ -14,7 +14,7 @@ use crate::domain::measurement::angoff::StudyStatus;
 pub struct Study {
     pub id: i64,
     pub level: String,
-    pub blueprint_id: i64,
+    pub blueprint_id: BlueprintId,
     /// JSON: `services::standards::FormItem` per item.
     pub form: String,
     pub round: i32,
@@ -36,7 +36,7 @@ pub struct Study {
 #[diesel(table_name = standard_studies)]
 pub struct NewStudy<'a> {
     pub level: &'a str,
-    pub blueprint_id: i64,
+    pub blueprint_id: BlueprintId,
     pub form: &'a str,
     pub round: i32,
     pub status: &'a str,

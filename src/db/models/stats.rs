@@ -1,6 +1,6 @@
 //! Stored item analysis of closed sittings (computed by `services::item_analysis`).
 
-use crate::domain::ids::{SittingId, VersionId};
+use crate::domain::ids::{QuestionId, SittingId, VersionId};
 use std::collections::HashMap;
 
 use diesel::prelude::*;
@@ -14,7 +14,7 @@ use crate::db::DbConn;
 pub struct ItemStatRow {
     pub sitting_id: SittingId,
     pub question_version_id: VersionId,
-    pub question_id: i64,
+    pub question_id: QuestionId,
     pub n: i32,
     pub facility: f64,
     pub discrimination: Option<f64>,
@@ -44,7 +44,7 @@ pub fn items_of_sitting(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult
     item_stats::table.filter(item_stats::sitting_id.eq(sitting_id)).order(item_stats::facility).select(ItemStatRow::as_select()).load(conn)
 }
 
-pub fn of_question(conn: &mut DbConn, question_id: i64) -> QueryResult<Vec<ItemStatRow>> {
+pub fn of_question(conn: &mut DbConn, question_id: QuestionId) -> QueryResult<Vec<ItemStatRow>> {
     item_stats::table
         .filter(item_stats::question_id.eq(question_id))
         .order(item_stats::sitting_id.desc())
