@@ -4,7 +4,7 @@
 //! file changes nothing. A plain Aiken, GIFT or Moodle XML file without citations or explanations
 //! arrives as incomplete drafts, which cannot be reviewed until a trainer fills those in.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{ImportId, UserId};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -289,7 +289,15 @@ pub struct Staged {
 }
 
 /// Keeps an upload for preview and commit; nothing reaches the bank yet.
-pub fn stage(conn: &mut DbConn, by: UserId, file_name: &str, format: Format, bytes: &[u8], defaults: &Defaults, now: Ts) -> AppResult<i64> {
+pub fn stage(
+    conn: &mut DbConn,
+    by: UserId,
+    file_name: &str,
+    format: Format,
+    bytes: &[u8],
+    defaults: &Defaults,
+    now: Ts,
+) -> AppResult<ImportId> {
     let defaults = serde_json::to_string(defaults).expect("defaults serialise");
     let new = imports::NewImport {
         user_id: by,
@@ -303,7 +311,7 @@ pub fn stage(conn: &mut DbConn, by: UserId, file_name: &str, format: Format, byt
 }
 
 /// A staged upload, for the trainer who uploaded it only.
-pub fn staged(conn: &mut DbConn, id: i64, by: UserId) -> AppResult<Staged> {
+pub fn staged(conn: &mut DbConn, id: ImportId, by: UserId) -> AppResult<Staged> {
     let import = imports::find(conn, id)?.ok_or_else(|| AppError::not_found("no such import"))?;
     if import.user_id != by {
         return Err(
@@ -324,7 +332,7 @@ pub fn preview_staged(conn: &mut DbConn, s: &Staged) -> AppResult<Preview> {
 /// Commits a staged upload in one transaction: the import is marked committed in the same
 /// transaction that writes its questions, so it is either both or neither, and a second commit
 /// (a double click, another server) finds it done and writes nothing.
-pub fn commit_staged(conn: &mut DbConn, id: i64, by: UserId, now: Ts) -> AppResult<()> {
+pub fn commit_staged(conn: &mut DbConn, id: ImportId, by: UserId, now: Ts) -> AppResult<()> {
     write_tx(conn, |c| {
         let s = staged(c, id, by)?;
         if !imports::claim_for_commit(c, id, now)? {

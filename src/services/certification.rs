@@ -2,7 +2,7 @@
 //! certificates issued on passing, public verification, and the daily sweep that applies
 //! expiry and 离岗失效 on their dates and warns holders before expiry.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{CertificateId, RegistrationId, UserId};
 use chrono::{Datelike, NaiveDate};
 use rand::Rng;
 use serde::Serialize;
@@ -89,7 +89,7 @@ pub fn eligibility(conn: &mut DbConn, user_id: UserId, level: Level, today: Naiv
 
 /// Registers an officer for a level (the officer applying, or a trainer enrolling them).
 /// Refused with every reason when they are not eligible; a second open registration is refused.
-pub fn register(conn: &mut DbConn, user_id: UserId, level: Level, by: UserId, now: Ts) -> AppResult<i64> {
+pub fn register(conn: &mut DbConn, user_id: UserId, level: Level, by: UserId, now: Ts) -> AppResult<RegistrationId> {
     let today = bureau_date(now);
     if let Err(why) = eligibility(conn, user_id, level, today)? {
         return Err(refusal(crate::error::ErrorCode::NotEligible, &why));
@@ -144,7 +144,12 @@ fn verify_code() -> String {
 
 /// Issues the certificate a graded certification attempt earned (once per attempt). Call inside
 /// the write transaction that stored the grade.
-pub fn issue_for_attempt(c: &mut DbConn, attempt: &exam_db::Attempt, sitting: &exam_db::Sitting, now: Ts) -> AppResult<Option<i64>> {
+pub fn issue_for_attempt(
+    c: &mut DbConn,
+    attempt: &exam_db::Attempt,
+    sitting: &exam_db::Sitting,
+    now: Ts,
+) -> AppResult<Option<CertificateId>> {
     let Some(level) = sitting.cert_level.as_deref().and_then(Level::parse) else { return Ok(None) };
     if attempt.passed != Some(true) || cert_db::certificate_for_attempt(c, attempt.id)?.is_some() {
         return Ok(None);
@@ -367,7 +372,7 @@ pub fn registrations(conn: &mut DbConn) -> AppResult<Vec<(cert_db::Registration,
 }
 
 /// Registers the officer a badge names (a trainer enrolling them); 422 for no such officer.
-pub fn register_badge(conn: &mut DbConn, badge: &str, level: Level, by: UserId, now: Ts) -> AppResult<i64> {
+pub fn register_badge(conn: &mut DbConn, badge: &str, level: Level, by: UserId, now: Ts) -> AppResult<RegistrationId> {
     let u = org::find_by_badge(conn, badge)?.ok_or_else(|| {
         AppError::invalid_problems(vec![crate::domain::validation::Problem::with(
             "badge",

@@ -3,7 +3,7 @@
 //! reason. Upholding regrades every attempt of the sitting that had the question, and every
 //! changed score is written to the audit log and told to the candidate.
 
-use crate::domain::ids::{AttemptId, SittingId, UserId, VersionId};
+use crate::domain::ids::{AttemptId, ChallengeId, SittingId, UserId, VersionId};
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -30,7 +30,7 @@ pub fn file(
     article: &str,
     reason: &str,
     now: Ts,
-) -> AppResult<i64> {
+) -> AppResult<ChallengeId> {
     let a = exams::own_attempt(conn, attempt_id, user_id)?;
     let s = crate::services::exams::sitting_of(conn, a.sitting_id)?;
     if !may_challenge(now, a.submitted_at.is_some(), exams::answers_released(&a, &s, now), s.closes_at, s.challenge_days) {
@@ -111,7 +111,7 @@ pub struct DecisionReport {
 pub fn decide(
     conn: &mut DbConn,
     cache: &VersionCache,
-    challenge_id: i64,
+    challenge_id: ChallengeId,
     trainer: UserId,
     decision: &Decision,
     reason: &str,
@@ -336,7 +336,7 @@ pub struct ChallengeDetail {
     pub open_on_question: usize,
 }
 
-pub fn detail(conn: &mut DbConn, id: i64) -> AppResult<ChallengeDetail> {
+pub fn detail(conn: &mut DbConn, id: ChallengeId) -> AppResult<ChallengeDetail> {
     let challenge = ch_db::find(conn, id)?.ok_or_else(no_such_challenge)?;
     let sitting = exams::sitting_of(conn, challenge.sitting_id)?;
     let chosen = exam_db::find_response(conn, challenge.attempt_id, challenge.question_version_id)?.map(|r| r.choices).unwrap_or_default();

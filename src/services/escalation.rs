@@ -3,7 +3,7 @@
 //! leader account, else to HR. The one it reaches acknowledges it, extends the plan with a
 //! reason, or refers it a level up. Every step is audited.
 
-use crate::domain::ids::{UnitId, UserId};
+use crate::domain::ids::{RemedialPlanId, UnitId, UserId};
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 use serde_json::json;
@@ -137,7 +137,7 @@ fn dealt_with() -> AppError {
 
 /// Acts on escalation `id`. Its problems are keyed (`problem.remedial.escalation_*`), those of
 /// the form naming `action`, `reason` and `deadline`.
-pub fn act(conn: &mut DbConn, id: i64, actor: &org::User, roles: &[Role], d: &Decision, now: Ts) -> AppResult<i64> {
+pub fn act(conn: &mut DbConn, id: i64, actor: &org::User, roles: &[Role], d: &Decision, now: Ts) -> AppResult<RemedialPlanId> {
     let e = tr_db::find_escalation(conn, id)?.ok_or_else(no_such_escalation)?;
     if !may_act(conn, actor, roles, e.unit_id)? {
         // another unit's escalation is not shown to this reader at all
@@ -231,7 +231,7 @@ pub fn act(conn: &mut DbConn, id: i64, actor: &org::User, roles: &[Role], d: &De
 #[derive(Clone, Debug, Serialize)]
 pub struct EscalationView {
     pub id: i64,
-    pub plan_id: i64,
+    pub plan_id: RemedialPlanId,
     pub officer: String,
     pub badge: String,
     pub officer_unit: String,
@@ -281,7 +281,7 @@ fn view(
 }
 
 /// The escalations of one plan, oldest first, for a reader of the plan.
-pub fn of_plan(c: &mut DbConn, plan_id: i64, reader: &org::User, roles: &[Role]) -> AppResult<Vec<EscalationView>> {
+pub fn of_plan(c: &mut DbConn, plan_id: RemedialPlanId, reader: &org::User, roles: &[Role]) -> AppResult<Vec<EscalationView>> {
     let units = org::all_units(c)?;
     let people = org::list_with_units(c)?.into_iter().map(|(u, _)| (u.id, u)).collect();
     tr_db::escalations_of(c, plan_id)?.into_iter().map(|e| view(c, e, reader, roles, &units, &people)).collect()
@@ -303,6 +303,6 @@ pub fn inbox(c: &mut DbConn, reader: &org::User, roles: &[Role]) -> AppResult<Ve
 }
 
 /// The plan an escalation is about (`None` for no such escalation).
-pub fn plan_of(conn: &mut DbConn, escalation_id: i64) -> AppResult<Option<i64>> {
+pub fn plan_of(conn: &mut DbConn, escalation_id: i64) -> AppResult<Option<RemedialPlanId>> {
     Ok(tr_db::find_escalation(conn, escalation_id)?.map(|e| e.plan_id))
 }

@@ -1,7 +1,7 @@
 //! Sittings and attempts: creating a sitting from a blueprint, starting, saving, submitting,
 //! grading, and the server's own submission of attempts whose deadline has passed.
 
-use crate::domain::ids::{AttemptId, BlueprintId, SittingId, UnitId, UserId, VersionId};
+use crate::domain::ids::{AttemptId, BlueprintId, ExamPlanId, SittingId, UnitId, UserId, VersionId};
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -51,7 +51,8 @@ pub struct SittingSpec {
     pub controls: RoomControls,
     /// The recurring plan that created it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub plan_id: Option<ExamPlanId>,
     /// The sitting this one makes up for (absent candidates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<i64>)]

@@ -5,7 +5,7 @@
 //! A job whose worker stopped (no heartbeat for `domain::jobs::STALE_AFTER_SECONDS`) is queued
 //! again: its transaction never committed, so it stored nothing.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{ImportId, JobId, UserId};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -31,7 +31,7 @@ pub fn worker_name() -> String {
 
 /// Checks an officer CSV and queues its import. `Ok(Err(lines))` is the file's row-numbered
 /// errors: nothing is stored and nothing queued.
-pub fn queue_officer_import(conn: &mut DbConn, data: &[u8], lang: &str, by: UserId, now: Ts) -> AppResult<Result<i64, Vec<String>>> {
+pub fn queue_officer_import(conn: &mut DbConn, data: &[u8], lang: &str, by: UserId, now: Ts) -> AppResult<Result<JobId, Vec<String>>> {
     let rows = match people::check_csv(conn, data, lang, now)? {
         Ok(valid) => valid.len(),
         Err(errors) => return Ok(Err(errors)),
@@ -47,14 +47,14 @@ pub fn queue_officer_import(conn: &mut DbConn, data: &[u8], lang: &str, by: User
             &json!({"kind": JobKind::OfficerImport.as_str(), "rows": rows}),
             now,
         )?;
-        Ok::<i64, AppError>(id)
+        Ok::<JobId, AppError>(id)
     })?;
     Ok(Ok(id))
 }
 
 /// Requeues stale jobs, claims the oldest queued one and runs it. `Ok(None)` when the queue
 /// is empty. Safe to call from any number of workers on one database at once.
-pub fn run_next(pool: &Pool, worker: &str, clock: &Clock) -> AppResult<Option<i64>> {
+pub fn run_next(pool: &Pool, worker: &str, clock: &Clock) -> AppResult<Option<JobId>> {
     let mut conn = pool.get()?;
     let now = clock.now();
     let stale_before = now - chrono::Duration::seconds(STALE_AFTER_SECONDS);
@@ -71,7 +71,7 @@ pub fn run_next(pool: &Pool, worker: &str, clock: &Clock) -> AppResult<Option<i6
 }
 
 /// Runs a job this worker has claimed; a job that fails is marked failed with its reasons.
-pub fn run_claimed(conn: &mut DbConn, id: i64, worker: &str, clock: &Clock) -> AppResult<()> {
+pub fn run_claimed(conn: &mut DbConn, id: JobId, worker: &str, clock: &Clock) -> AppResult<()> {
     let job = jobs::find(conn, id)?.ok_or_else(|| AppError::not_found(format!("job {id}")))?;
     let outcome = match job.kind {
         JobKind::OfficerImport => run_officer_import(conn, &job, worker, clock),
@@ -119,7 +119,7 @@ impl From<diesel::result::Error> for Failure {
 
 /// Writes a running job's progress and heartbeat, at most every [`HEARTBEAT_SECONDS`].
 struct Progress<'a> {
-    id: i64,
+    id: JobId,
     worker: &'a str,
     clock: &'a Clock,
     last: Instant,
@@ -128,7 +128,7 @@ struct Progress<'a> {
 }
 
 impl<'a> Progress<'a> {
-    fn new(id: i64, worker: &'a str, clock: &'a Clock) -> Progress<'a> {
+    fn new(id: JobId, worker: &'a str, clock: &'a Clock) -> Progress<'a> {
         Progress { id, worker, clock, last: Instant::now(), ours: true }
     }
 
@@ -155,7 +155,7 @@ impl<'a> Progress<'a> {
 }
 
 /// The error a job's write transaction rolls back with when the job is no longer this worker's.
-fn taken_over(id: i64) -> AppError {
+fn taken_over(id: JobId) -> AppError {
     AppError::new(ErrorCode::NotAllowed, format!("job {id} was taken over by another worker; nothing stored by this one"))
 }
 
@@ -164,9 +164,9 @@ fn taken_over(id: i64) -> AppError {
 /// bank now, as its preview shows it: a file with errors is refused at once (nothing queued).
 /// A second click while the commit is queued or running, or once it is done, finds the same
 /// job. `Ok(None)`: the file was imported before jobs existed.
-pub fn queue_question_import(conn: &mut DbConn, import_id: i64, by: UserId, now: Ts) -> AppResult<Option<i64>> {
+pub fn queue_question_import(conn: &mut DbConn, import_id: ImportId, by: UserId, now: Ts) -> AppResult<Option<JobId>> {
     let s = bank_import::staged(conn, import_id, by)?;
-    if let Some(job) = jobs::live_for(conn, JobKind::QuestionImport, import_id)? {
+    if let Some(job) = jobs::live_for(conn, JobKind::QuestionImport, import_id.0)? {
         return Ok(Some(job.id));
     }
     if s.import.committed_at.is_some() {
@@ -178,10 +178,10 @@ pub fn queue_question_import(conn: &mut DbConn, import_id: i64, by: UserId, now:
     }
     let items = i32::try_from(p.parsed.entries.len()).map_err(|_| AppError::new(ErrorCode::TooLarge, "too many questions"))?;
     write_tx(conn, |c| {
-        if let Some(job) = jobs::live_for(c, JobKind::QuestionImport, import_id)? {
+        if let Some(job) = jobs::live_for(c, JobKind::QuestionImport, import_id.0)? {
             return Ok(Some(job.id));
         }
-        let id = jobs::insert_for(c, JobKind::QuestionImport, import_id, items, by, now)?;
+        let id = jobs::insert_for(c, JobKind::QuestionImport, import_id.0, items, by, now)?;
         audit::append(
             c,
             Some(by),
@@ -190,7 +190,7 @@ pub fn queue_question_import(conn: &mut DbConn, import_id: i64, by: UserId, now:
             &json!({"kind": JobKind::QuestionImport.as_str(), "rows": items, "import": import_id}),
             now,
         )?;
-        Ok::<Option<i64>, AppError>(Some(id))
+        Ok::<Option<JobId>, AppError>(Some(id))
     })
 }
 
@@ -199,7 +199,7 @@ pub fn queue_question_import(conn: &mut DbConn, import_id: i64, by: UserId, now:
 /// staged file imported and the job done; any error and nothing is written.
 fn run_question_import(conn: &mut DbConn, job: &Job, worker: &str, clock: &Clock) -> Result<(), Failure> {
     let id = job.id;
-    let import_id = job.subject_id.ok_or_else(|| AppError::internal(format!("job {id}: no staged file")))?;
+    let import_id = job.subject_id.map(ImportId).ok_or_else(|| AppError::internal(format!("job {id}: no staged file")))?;
     let s = bank_import::staged(conn, import_id, job.created_by)?;
     if s.import.committed_at.is_some() {
         return Err(Failure::Lines(vec![format!("{}: already imported", s.import.file_name)]));
@@ -253,7 +253,7 @@ fn run_question_import(conn: &mut DbConn, job: &Job, worker: &str, clock: &Clock
 /// Checks a case-evaluation CSV (`remedial::parse_case_csv_in`, then each row against the
 /// database) and queues its import. `Ok(Err(lines))`: the file's errors, each with its line, in
 /// `lang`; nothing stored and nothing queued.
-pub fn queue_case_import(conn: &mut DbConn, text: &str, lang: &str, by: UserId, now: Ts) -> AppResult<Result<i64, Vec<String>>> {
+pub fn queue_case_import(conn: &mut DbConn, text: &str, lang: &str, by: UserId, now: Ts) -> AppResult<Result<JobId, Vec<String>>> {
     let rows = match remedial::parse_case_csv_in(text, lang) {
         Ok(rows) => rows,
         Err(errors) => return Ok(Err(errors)),
@@ -265,7 +265,7 @@ pub fn queue_case_import(conn: &mut DbConn, text: &str, lang: &str, by: UserId, 
     let id = write_tx(conn, |c| {
         let id = jobs::insert(c, JobKind::CaseImport, text.as_bytes(), n, by, now)?;
         audit::append(c, Some(by), "job.queue", &format!("job:{id}"), &json!({"kind": JobKind::CaseImport.as_str(), "rows": n}), now)?;
-        Ok::<i64, AppError>(id)
+        Ok::<JobId, AppError>(id)
     })?;
     Ok(Ok(id))
 }
@@ -303,7 +303,7 @@ fn run_case_import(conn: &mut DbConn, job: &Job, worker: &str, clock: &Clock) ->
 }
 
 /// Queues the whole bureau's training files as CSV or XLSX (HR and admins; the route checks).
-pub fn queue_file_export(conn: &mut DbConn, format: file_export::Format, by: UserId, now: Ts) -> AppResult<i64> {
+pub fn queue_file_export(conn: &mut DbConn, format: file_export::Format, by: UserId, now: Ts) -> AppResult<JobId> {
     let officers = i32::try_from(org::count_users(conn)?).unwrap_or(i32::MAX);
     let request = json!({"format": format.as_str()}).to_string();
     write_tx(conn, |c| {
@@ -316,7 +316,7 @@ pub fn queue_file_export(conn: &mut DbConn, format: file_export::Format, by: Use
             &json!({"kind": JobKind::FileExport.as_str(), "format": format.as_str()}),
             now,
         )?;
-        Ok::<i64, AppError>(id)
+        Ok::<JobId, AppError>(id)
     })
 }
 
@@ -448,7 +448,7 @@ pub struct JobView {
 /// Reads a job for an admin. The admin who started a finished import sees its generated
 /// passwords once: this call erases them from the job in the same transaction (audited), so a
 /// second view, theirs or anyone's, shows none. Other admins see the job without them.
-pub fn view_job(conn: &mut DbConn, id: i64, viewer: UserId, now: Ts) -> AppResult<JobView> {
+pub fn view_job(conn: &mut DbConn, id: JobId, viewer: UserId, now: Ts) -> AppResult<JobView> {
     let job = jobs::find(conn, id)?.ok_or_else(|| AppError::not_found(format!("no job {id}")))?;
     let errors = job.errors.as_deref().map(|e| e.lines().map(str::to_string).collect()).unwrap_or_default();
     let mut view = JobView { job, accounts: Vec::new(), passwords_now: false, passwords_shown_at: None, passwords_withheld: false, errors };
@@ -518,7 +518,7 @@ pub fn stored_problems(job: &Job) -> Option<Vec<Located>> {
 /// A job for a viewer who may see it (`domain::jobs::may_view`: an officer import any admin,
 /// any other job only its starter while they hold the role it needs); anyone else is told there
 /// is no such job.
-pub fn job_for(conn: &mut DbConn, id: i64, viewer: UserId) -> AppResult<Job> {
+pub fn job_for(conn: &mut DbConn, id: JobId, viewer: UserId) -> AppResult<Job> {
     let job = jobs::find(conn, id)?.ok_or_else(|| AppError::not_found(format!("no job {id}")))?;
     let roles = org::roles_of(conn, viewer)?;
     if !crate::domain::jobs::may_view(job.kind, job.created_by == viewer, &roles) {
@@ -529,7 +529,7 @@ pub fn job_for(conn: &mut DbConn, id: i64, viewer: UserId) -> AppResult<Job> {
 
 /// An export job's file, for the one who asked for it: (name, bytes); 410 `expired` once the
 /// dated sweep has deleted it ([`expire_exports`]).
-pub fn job_file(conn: &mut DbConn, id: i64, viewer: UserId) -> AppResult<(String, Vec<u8>)> {
+pub fn job_file(conn: &mut DbConn, id: JobId, viewer: UserId) -> AppResult<(String, Vec<u8>)> {
     let job = job_for(conn, id, viewer)?;
     if job.kind != JobKind::FileExport || job.state != JobState::Done {
         return Err(AppError::not_found(format!("job {id} has no file")));
@@ -549,7 +549,7 @@ pub fn job_file(conn: &mut DbConn, id: i64, viewer: UserId) -> AppResult<(String
 }
 
 /// Whether a finished export's file is still kept (false once [`expire_exports`] deleted it).
-pub fn file_kept(conn: &mut DbConn, id: i64) -> AppResult<bool> {
+pub fn file_kept(conn: &mut DbConn, id: JobId) -> AppResult<bool> {
     Ok(jobs::has_file(conn, id)?)
 }
 
@@ -583,6 +583,6 @@ pub fn recent_imports(conn: &mut DbConn) -> AppResult<Vec<Job>> {
 }
 
 /// The newest commit job of a staged bank file, whatever its state (its preview page shows it).
-pub fn commit_of_import(conn: &mut DbConn, import_id: i64) -> AppResult<Option<Job>> {
-    Ok(jobs::latest_for(conn, JobKind::QuestionImport, import_id)?)
+pub fn commit_of_import(conn: &mut DbConn, import_id: ImportId) -> AppResult<Option<Job>> {
+    Ok(jobs::latest_for(conn, JobKind::QuestionImport, import_id.0)?)
 }

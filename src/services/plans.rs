@@ -2,7 +2,7 @@
 //! notifies the candidates; after a sitting closes, eligible officers who did not sit it are
 //! recorded absent, and a trainer can open a make-up sitting for them.
 
-use crate::domain::ids::{BlueprintId, SittingId, UserId};
+use crate::domain::ids::{BlueprintId, ExamPlanId, SittingId, UserId};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -34,7 +34,7 @@ pub struct PlanSpec {
     pub answer_release: Release,
 }
 
-pub fn create(conn: &mut DbConn, spec: &PlanSpec, by: UserId, now: Ts) -> AppResult<i64> {
+pub fn create(conn: &mut DbConn, spec: &PlanSpec, by: UserId, now: Ts) -> AppResult<ExamPlanId> {
     let mut errs = spec.schedule.validate();
     if spec.name.trim().is_empty() || spec.name.chars().count() > 200 {
         errs.push(Problem::plain("name", "plan.name", "required, at most 200 characters"));
@@ -80,7 +80,8 @@ pub fn create(conn: &mut DbConn, spec: &PlanSpec, by: UserId, now: Ts) -> AppRes
 /// An exam plan as trainers and admins read it (the plans page, `GET /api/v1/exam-plans`).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct PlanInfo {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ExamPlanId,
     /// The blueprint's name.
     pub blueprint: Option<String>,
     pub active: bool,
@@ -159,7 +160,7 @@ fn info_of(p: ExamPlan, blueprint: Option<String>, now: Ts) -> AppResult<PlanInf
 
 /// One plan with its occurrences: every sitting it created (oldest first, with attendance and
 /// make-ups), then the next `upcoming` dates still to come. 404 for an unknown plan.
-pub fn plan_with_occurrences(conn: &mut DbConn, id: i64, upcoming: usize, now: Ts) -> AppResult<(PlanInfo, Vec<Occurrence>)> {
+pub fn plan_with_occurrences(conn: &mut DbConn, id: ExamPlanId, upcoming: usize, now: Ts) -> AppResult<(PlanInfo, Vec<Occurrence>)> {
     let p = plan_db::find_plan(conn, id)?.ok_or_else(|| AppError::not_found(format!("no exam plan {id}")))?;
     let blueprint = exam_db::find_blueprint(conn, p.blueprint_id)?.map(|b| b.name);
     let info = info_of(p, blueprint, now)?;

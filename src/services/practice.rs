@@ -2,7 +2,7 @@
 //! the key, explanation and article text shown after each answer. Kept as study, apart from
 //! exam results.
 
-use crate::domain::ids::{QuestionId, UserId, VersionId};
+use crate::domain::ids::{QuestionId, RemedialPlanId, UserId, VersionId};
 use std::collections::{HashMap, HashSet};
 
 use rand::seq::SliceRandom;
@@ -38,7 +38,7 @@ pub enum Mode {
     Level(Level),
     Weak,
     WrongBook,
-    Plan(i64),
+    Plan(RemedialPlanId),
 }
 
 impl Mode {

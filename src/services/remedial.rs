@@ -1,7 +1,7 @@
 //! Remedial training (后进民警培训): enrolment by trigger or referral, self-review of errors,
 //! targeted practice to a mastery level, the remedial exam, reminders and escalation.
 
-use crate::domain::ids::{AttemptId, QuestionId, SittingId, UnitId, UserId, VersionId};
+use crate::domain::ids::{AttemptId, QuestionId, RemedialPlanId, SittingId, UnitId, UserId, VersionId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::Duration;
@@ -70,7 +70,7 @@ pub fn outcomes_of(conn: &mut DbConn, user_id: UserId, now: Ts) -> AppResult<Vec
 }
 
 /// Runs the triggers after a filed bimonthly result. Call inside `db::write_tx`.
-pub fn after_bimonthly(c: &mut DbConn, user_id: UserId, attempt_id: AttemptId, now: Ts) -> AppResult<Option<i64>> {
+pub fn after_bimonthly(c: &mut DbConn, user_id: UserId, attempt_id: AttemptId, now: Ts) -> AppResult<Option<RemedialPlanId>> {
     let r = rules(c)?;
     let mut history: Vec<(Ts, rules_mod::ExamResult, AttemptId)> = exam_db::attempts_of_user(c, user_id)?
         .into_iter()
@@ -120,7 +120,7 @@ pub fn open_plan(
     source_attempt: Option<AttemptId>,
     referred_by: Option<UserId>,
     now: Ts,
-) -> AppResult<Option<i64>> {
+) -> AppResult<Option<RemedialPlanId>> {
     if tr_db::open_plan_of(c, user_id)?.is_some() {
         return Ok(None);
     }
@@ -194,7 +194,7 @@ pub fn open_plan(
 }
 
 /// A trainer's referral (e.g. from case-file evaluation), with a reason.
-pub fn refer(conn: &mut DbConn, badge: &str, reason: &str, by: UserId, now: Ts) -> AppResult<i64> {
+pub fn refer(conn: &mut DbConn, badge: &str, reason: &str, by: UserId, now: Ts) -> AppResult<RemedialPlanId> {
     let reason = reason.trim();
     if reason.chars().count() < 5 || reason.chars().count() > 500 {
         return Err(AppError::problem(
@@ -225,7 +225,14 @@ pub fn refer(conn: &mut DbConn, badge: &str, reason: &str, by: UserId, now: Ts) 
 }
 
 /// Writes the officer's note on one reviewed error; the last note moves the plan on to practice.
-pub fn write_review(conn: &mut DbConn, plan_id: i64, user_id: UserId, version_id: VersionId, note: &str, now: Ts) -> AppResult<Stage> {
+pub fn write_review(
+    conn: &mut DbConn,
+    plan_id: RemedialPlanId,
+    user_id: UserId,
+    version_id: VersionId,
+    note: &str,
+    now: Ts,
+) -> AppResult<Stage> {
     let note = note.trim();
     if note.chars().count() < rules_mod::MIN_NOTE_CHARS || note.chars().count() > 2000 {
         let min = rules_mod::MIN_NOTE_CHARS;
@@ -258,7 +265,7 @@ pub fn write_review(conn: &mut DbConn, plan_id: i64, user_id: UserId, version_id
     })
 }
 
-fn own_open_plan(c: &mut DbConn, plan_id: i64, user_id: UserId) -> AppResult<tr_db::RemedialPlan> {
+fn own_open_plan(c: &mut DbConn, plan_id: RemedialPlanId, user_id: UserId) -> AppResult<tr_db::RemedialPlan> {
     let p = tr_db::find_plan(c, plan_id)?.filter(|p| p.user_id == user_id).ok_or_else(no_such_plan)?;
     if p.status != Status::Open {
         return Err(AppError::problem(ErrorCode::PlanClosed, Problem::plain("", "remedial.plan_closed", "this remedial plan is closed")));
@@ -282,7 +289,7 @@ pub fn plan_answers(c: &mut DbConn, p: &tr_db::RemedialPlan) -> AppResult<Vec<bo
 
 /// After a practice answer in a plan's session: mastery moves the plan on to the exam.
 /// Call inside `db::write_tx`.
-pub fn after_practice(c: &mut DbConn, plan_id: i64, now: Ts) -> AppResult<()> {
+pub fn after_practice(c: &mut DbConn, plan_id: RemedialPlanId, now: Ts) -> AppResult<()> {
     let Some(p) = tr_db::find_plan(c, plan_id)? else { return Ok(()) };
     if p.status != Status::Open || p.stage != Stage::Practice {
         return Ok(());
@@ -586,7 +593,7 @@ pub fn list_plans(
 }
 
 /// One plan if `scope` may see it (404 otherwise, as for a plan that does not exist).
-pub fn plan_in_scope(conn: &mut DbConn, scope: PlanScope, id: i64, now: Ts) -> AppResult<PlanRow> {
+pub fn plan_in_scope(conn: &mut DbConn, scope: PlanScope, id: RemedialPlanId, now: Ts) -> AppResult<PlanRow> {
     let p = tr_db::find_plan(conn, id)?.ok_or_else(|| AppError::not_found(format!("no remedial plan {id}")))?;
     let who = org::find(conn, p.user_id)?.ok_or_else(|| AppError::not_found(format!("no remedial plan {id}")))?;
     let units = org::all_units(conn)?;
@@ -741,7 +748,13 @@ pub fn plan_view(
 /// Case-file evaluation import: `badge,month,case_ref,deduction[,note]` (month YYYY-MM,
 /// deduction in points, e.g. 2.5). All or nothing; a row already imported with the same
 /// deduction is skipped, with a different one refused. Returns (rows stored, plans opened).
-pub fn import_case_evaluations(conn: &mut DbConn, csv_text: &str, lang: &str, by: UserId, now: Ts) -> AppResult<(usize, Vec<i64>)> {
+pub fn import_case_evaluations(
+    conn: &mut DbConn,
+    csv_text: &str,
+    lang: &str,
+    by: UserId,
+    now: Ts,
+) -> AppResult<(usize, Vec<RemedialPlanId>)> {
     let rows = parse_case_csv_in(csv_text, lang).map_err(|e| AppError::invalid_lines(&e))?;
     store_case_evaluations(conn, &rows, lang, by, now, |_, _, _| Ok(()))
 }
@@ -793,8 +806,8 @@ pub fn store_case_evaluations(
     lang: &str,
     by: UserId,
     now: Ts,
-    then: impl FnOnce(&mut DbConn, usize, &[i64]) -> AppResult<()>,
-) -> AppResult<(usize, Vec<i64>)> {
+    then: impl FnOnce(&mut DbConn, usize, &[RemedialPlanId]) -> AppResult<()>,
+) -> AppResult<(usize, Vec<RemedialPlanId>)> {
     write_tx(conn, |c| {
         let fresh = check_case_rows(c, rows, lang, |_, _| Ok(()))?.map_err(|errs| AppError::invalid_lines(&errs))?;
         for (uid, row) in &fresh {
@@ -943,7 +956,7 @@ pub fn readable_plan(
     conn: &mut DbConn,
     reader: &org::User,
     roles: &[crate::domain::org::Role],
-    plan_id: i64,
+    plan_id: RemedialPlanId,
 ) -> AppResult<tr_db::RemedialPlan> {
     let missing = no_such_plan;
     let p = tr_db::find_plan(conn, plan_id)?.ok_or_else(missing)?;
@@ -958,7 +971,7 @@ pub fn readable_plan(
 }
 
 /// The officer's own plan, when it has reached its practice stage (404 for another's plan).
-pub fn own_plan_in_practice(conn: &mut DbConn, user_id: UserId, plan_id: i64) -> AppResult<tr_db::RemedialPlan> {
+pub fn own_plan_in_practice(conn: &mut DbConn, user_id: UserId, plan_id: RemedialPlanId) -> AppResult<tr_db::RemedialPlan> {
     let p = tr_db::find_plan(conn, plan_id)?.filter(|p| p.user_id == user_id).ok_or_else(no_such_plan)?;
     if p.stage != Stage::Practice {
         return Err(AppError::problem(

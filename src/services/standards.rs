@@ -13,7 +13,7 @@
 //!   round-1 spread and rate again. The study closes on the round-2 ratings of every rater who
 //!   rated all of it (at least [`MIN_PANEL`]).
 
-use crate::domain::ids::{BlueprintId, QuestionId, SittingId, UserId, VersionId};
+use crate::domain::ids::{BlueprintId, QuestionId, SittingId, StudyId, UserId, VersionId};
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -46,13 +46,13 @@ fn form_of(s: &st_db::Study) -> AppResult<Vec<FormItem>> {
     serde_json::from_str(&s.form).map_err(|e| AppError::internal(format!("study {}: stored form: {e}", s.id)))
 }
 
-fn find(conn: &mut DbConn, id: i64) -> AppResult<st_db::Study> {
+fn find(conn: &mut DbConn, id: StudyId) -> AppResult<st_db::Study> {
     st_db::find_study(conn, id)?.ok_or_else(|| AppError::not_found(format!("no standard-setting study {id}")))
 }
 
 /// Opens a study for `level` on `blueprint_id`'s form. Field errors name `level` or
 /// `blueprint_id` (a blueprint whose rules have too few calibrated questions says which).
-pub fn open_study(conn: &mut DbConn, level: &str, blueprint_id: Option<BlueprintId>, by: UserId, now: Ts) -> AppResult<i64> {
+pub fn open_study(conn: &mut DbConn, level: &str, blueprint_id: Option<BlueprintId>, by: UserId, now: Ts) -> AppResult<StudyId> {
     let mut errs = Vec::new();
     let lvl = Level::parse(level);
     if lvl.is_none() {
@@ -177,7 +177,7 @@ pub fn open_study(conn: &mut DbConn, level: &str, blueprint_id: Option<Blueprint
 
 /// Stores `rater`'s ratings of the study's current round: `percents` maps each item's index to
 /// the text typed (a per cent, 0–100). All or nothing; field errors are named `p[INDEX]`.
-pub fn rate(conn: &mut DbConn, study_id: i64, rater: UserId, percents: &HashMap<String, String>, now: Ts) -> AppResult<()> {
+pub fn rate(conn: &mut DbConn, study_id: StudyId, rater: UserId, percents: &HashMap<String, String>, now: Ts) -> AppResult<()> {
     let s = find(conn, study_id)?;
     if s.status != StudyStatus::Open {
         return Err(AppError::new(ErrorCode::Closed, "this study is closed: its ratings can no longer change"));
@@ -245,7 +245,7 @@ fn evaluate_round(form: &[FormItem], rows: &[st_db::RatingRow], round: i32) -> A
 
 /// Moves an open study from round 1 to round 2 (at least [`MIN_PANEL`] raters rated all of
 /// round 1).
-pub fn start_round_two(conn: &mut DbConn, study_id: i64, by: UserId, now: Ts) -> AppResult<()> {
+pub fn start_round_two(conn: &mut DbConn, study_id: StudyId, by: UserId, now: Ts) -> AppResult<()> {
     write_tx(conn, |c| {
         let s = find(c, study_id)?;
         if s.status != StudyStatus::Open || s.round != 1 {
@@ -271,7 +271,7 @@ pub fn start_round_two(conn: &mut DbConn, study_id: i64, by: UserId, now: Ts) ->
 
 /// Closes a study on its round-2 ratings: the panel's cut in points with its SE and on the
 /// scale.
-pub fn close(conn: &mut DbConn, study_id: i64, by: UserId, now: Ts) -> AppResult<RoundResult> {
+pub fn close(conn: &mut DbConn, study_id: StudyId, by: UserId, now: Ts) -> AppResult<RoundResult> {
     write_tx(conn, |c| {
         let s = find(c, study_id)?;
         if s.status != StudyStatus::Open || s.round != 2 {
@@ -307,7 +307,7 @@ pub fn close(conn: &mut DbConn, study_id: i64, by: UserId, now: Ts) -> AppResult
 
 /// An admin adopts a closed study's cut for its level (audited). Certification sittings of the
 /// level created from now on decide pass or fail with it.
-pub fn adopt(conn: &mut DbConn, study_id: i64, by: UserId, now: Ts) -> AppResult<()> {
+pub fn adopt(conn: &mut DbConn, study_id: StudyId, by: UserId, now: Ts) -> AppResult<()> {
     write_tx(conn, |c| {
         let s = find(c, study_id)?;
         if s.theta.is_none() && s.status == StudyStatus::Closed {
@@ -337,7 +337,7 @@ pub fn adopt(conn: &mut DbConn, study_id: i64, by: UserId, now: Ts) -> AppResult
 
 #[derive(Clone, Debug, Serialize)]
 pub struct StudySummary {
-    pub id: i64,
+    pub id: StudyId,
     pub level: String,
     pub blueprint: String,
     pub round: i32,
@@ -386,7 +386,7 @@ pub fn list(conn: &mut DbConn) -> AppResult<(Vec<StudySummary>, Vec<(String, Opt
 /// What one rater sees of a study.
 #[derive(Clone, Debug, Serialize)]
 pub struct StudyView {
-    pub id: i64,
+    pub id: StudyId,
     pub level: String,
     pub round: i32,
     pub status: StudyStatus,
@@ -412,7 +412,7 @@ pub struct StudyView {
 
 /// A study as `viewer` (a trainer or an admin) may see it: the panel's round-1 spread only once
 /// the viewer has rated all of round 1 (or round 1 is over), never another rater's numbers.
-pub fn view(conn: &mut DbConn, study_id: i64, viewer: UserId, viewer_rates: bool) -> AppResult<StudyView> {
+pub fn view(conn: &mut DbConn, study_id: StudyId, viewer: UserId, viewer_rates: bool) -> AppResult<StudyView> {
     let s = find(conn, study_id)?;
     let form = form_of(&s)?;
     let rows = st_db::ratings(conn, study_id)?;
@@ -462,6 +462,6 @@ pub fn view(conn: &mut DbConn, study_id: i64, viewer: UserId, viewer_rates: bool
 }
 
 /// The cut fixed on a sitting, if any: (study id, θ).
-pub fn cut_of_sitting(conn: &mut DbConn, sitting_id: SittingId) -> AppResult<Option<(i64, f64)>> {
+pub fn cut_of_sitting(conn: &mut DbConn, sitting_id: SittingId) -> AppResult<Option<(StudyId, f64)>> {
     Ok(st_db::sitting_rule(conn, sitting_id)?)
 }

@@ -1,5 +1,6 @@
 //! Admins: accounts, and importing officers from CSV (as a background job, with its page).
 
+use crate::domain::ids::JobId;
 use rocket::form::FromForm;
 use rocket::fs::TempFile;
 use rocket::response::content::RawHtml;
@@ -175,7 +176,7 @@ pub async fn import(ctx: PageCtx<'_>, a: Admin<'_>, form: CsrfUpload<ImportForm<
 /// needed), then its result or why it failed. The admin who started an import sees its initial
 /// passwords on the first view after it is done, and never again.
 #[get("/admin/jobs/<id>")]
-pub async fn job_page(ctx: PageCtx<'_>, a: Admin<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn job_page(ctx: PageCtx<'_>, a: Admin<'_>, id: JobId) -> AppResult<RawHtml<String>> {
     let (now, viewer) = (ctx.state.clock.now(), a.id());
     let view = with_db(ctx.state, move |c| jobs::view_job(c, id, viewer, now)).await?;
     let state = view.job.state;

@@ -323,7 +323,7 @@ pub async fn apply_certification(
         let mut conn = st.pool.get()?;
         crate::services::certification::register(&mut conn, uid, level, uid, now)
     })?;
-    Ok((Status::Created, Json(Created { id })))
+    Ok((Status::Created, Json(Created { id: id.0 })))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -4,7 +4,7 @@
 //! (`web::api`); the rules themselves live in `services::hr`, `services::remedial` and
 //! `services::plans`, shared with the pages.
 
-use crate::domain::ids::{SittingId, UnitId};
+use crate::domain::ids::{ExamPlanId, RemedialPlanId, SittingId, UnitId};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::serde::json::Json;
@@ -259,7 +259,8 @@ pub async fn api_update_promotion_rule(
 /// A remedial plan (后进民警培训) with its officer and progress.
 #[derive(Serialize, ToSchema)]
 pub struct RemedialSummary {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: RemedialPlanId,
     pub badge: String,
     pub name: String,
     #[schema(value_type = i64)]
@@ -457,7 +458,12 @@ pub struct RemedialDetail {
     params(("id" = i64, Path), ("Accept-Language" = Option<String>, Header, description = "language of the labels")),
     responses((status = 200, body = RemedialDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/api/v1/remedial-plans/<id>")]
-pub async fn api_remedial_plan(state: &State<AppState>, caller: Caller<'_>, lang: ReaderLang, id: i64) -> AppResult<Json<RemedialDetail>> {
+pub async fn api_remedial_plan(
+    state: &State<AppState>,
+    caller: Caller<'_>,
+    lang: ReaderLang,
+    id: RemedialPlanId,
+) -> AppResult<Json<RemedialDetail>> {
     let scope = remedial_scope(&caller)?;
     let now = state.clock.now();
     let (row, statutes) = with_db(state, move |c| {
@@ -520,7 +526,7 @@ pub struct ExamPlanDetail {
 #[utoipa::path(get, path = "/api/v1/exam-plans/{id}", tag = "plans", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = ExamPlanDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/api/v1/exam-plans/<id>")]
-pub async fn api_exam_plan(state: &State<AppState>, caller: Caller<'_>, id: i64) -> AppResult<Json<ExamPlanDetail>> {
+pub async fn api_exam_plan(state: &State<AppState>, caller: Caller<'_>, id: ExamPlanId) -> AppResult<Json<ExamPlanDetail>> {
     caller.require(&PLAN_READERS)?;
     let now = state.clock.now();
     let (plan, occurrences) = with_db(state, move |c| plans::plan_with_occurrences(c, id, 6, now)).await?;
@@ -542,5 +548,5 @@ pub async fn api_create_exam_plan(
     let spec = json_body(body)?;
     let now = state.clock.now();
     let id = with_db(state, move |c| plans::create(c, &spec, by, now)).await?;
-    Ok((Status::Created, Json(Created { id })))
+    Ok((Status::Created, Json(Created { id: id.0 })))
 }

@@ -1,6 +1,7 @@
 //! Trainers' bank files: import (upload → preview with every error → commit all or nothing),
 //! export, and the Excel template.
 
+use crate::domain::ids::ImportId;
 use rocket::form::FromForm;
 use rocket::fs::TempFile;
 use rocket::http::{ContentType, Header};
@@ -194,7 +195,7 @@ fn lint_json(r: &item_lint::LintReport) -> Value {
 
 // ranked after /bank/<id>/edit, which it would otherwise collide with ("import" is no id)
 #[get("/bank/import/<id>", rank = 2)]
-pub async fn preview(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn preview(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: ImportId) -> AppResult<RawHtml<String>> {
     let by = t.user.id;
     let (imp, p, job) = with_db(ctx.state, move |c| {
         let s = bank_import::staged(c, id, by)?;
@@ -220,7 +221,7 @@ pub async fn preview(ctx: PageCtx<'_>, t: Trainer<'_>, _free: super::guards::Out
 /// Queues the commit as a background job (a whole bank's file does not fit in one request) and
 /// goes to the job's page; a file with errors is refused here, nothing queued.
 #[post("/bank/import/<id>/commit", data = "<_form>")]
-pub async fn commit(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, _form: CsrfForm<Empty>) -> AppResult<Redirect> {
+pub async fn commit(ctx: PageCtx<'_>, t: Trainer<'_>, id: ImportId, _form: CsrfForm<Empty>) -> AppResult<Redirect> {
     let (by, now) = (t.user.id, ctx.state.clock.now());
     match with_db(ctx.state, move |c| crate::services::jobs::queue_question_import(c, id, by, now)).await? {
         Some(job) => Ok(Redirect::to(format!("/jobs/{job}"))),

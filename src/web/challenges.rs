@@ -1,6 +1,6 @@
 //! Challenges (复核): candidates file them from their reviewed result; trainers decide them.
 
-use crate::domain::ids::{AttemptId, VersionId};
+use crate::domain::ids::{AttemptId, ChallengeId, VersionId};
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -68,7 +68,7 @@ pub async fn list(
 }
 
 /// A challenge's page; `typed` is the decision form as sent when it is shown again with its problems.
-async fn detail_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>, typed: Option<&DecideForm>) -> AppResult<RawHtml<String>> {
+async fn detail_page(ctx: &PageCtx<'_>, id: ChallengeId, errors: Vec<String>, typed: Option<&DecideForm>) -> AppResult<RawHtml<String>> {
     let cache = ctx.state.versions.clone();
     let (d, v, names) = with_db(ctx.state, move |c| {
         let d = challenges::detail(c, id)?;
@@ -109,7 +109,7 @@ async fn detail_page(ctx: &PageCtx<'_>, id: i64, errors: Vec<String>, typed: Opt
 }
 
 #[get("/challenges/<id>")]
-pub async fn show(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn show(ctx: PageCtx<'_>, _t: Trainer<'_>, _free: super::guards::OutsideExam<'_>, id: ChallengeId) -> AppResult<RawHtml<String>> {
     detail_page(&ctx, id, vec![], None).await
 }
 
@@ -124,7 +124,7 @@ pub struct DecideForm {
 pub async fn decide(
     ctx: PageCtx<'_>,
     t: Trainer<'_>,
-    id: i64,
+    id: ChallengeId,
     form: CsrfForm<DecideForm>,
 ) -> AppResult<rocket::Either<RawHtml<String>, Redirect>> {
     let f = form.0;

@@ -4,6 +4,7 @@
 //! the dated sweep has deleted it, that it has expired: 410 for the file). Officer
 //! imports have their own page for admins (`web::admin::job_page`).
 
+use crate::domain::ids::JobId;
 use rocket::get;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -31,7 +32,7 @@ pub fn job_json(ctx: &PageCtx<'_>, j: &Job) -> Value {
 }
 
 #[get("/jobs/<id>")]
-pub async fn job_show(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<Either<RawHtml<String>, Redirect>> {
+pub async fn job_show(ctx: PageCtx<'_>, u: &CurrentUser, id: JobId) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let viewer = u.id();
     let (job, file_kept) = with_db(ctx.state, move |c| {
         let job = jobs::job_for(c, id, viewer)?;
@@ -68,7 +69,7 @@ pub async fn job_show(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<E
 
 /// The file an export job produced, for the one who asked for it only.
 #[get("/jobs/<id>/file")]
-pub async fn job_file(ctx: PageCtx<'_>, u: &CurrentUser, id: i64) -> AppResult<super::bank_files::Download> {
+pub async fn job_file(ctx: PageCtx<'_>, u: &CurrentUser, id: JobId) -> AppResult<super::bank_files::Download> {
     let viewer = u.id();
     let (name, bytes) = with_db(ctx.state, move |c| jobs::job_file(c, id, viewer)).await?;
     let ct = if name.ends_with(".csv") { crate::services::file_export::Format::Csv } else { crate::services::file_export::Format::Xlsx };

@@ -2,7 +2,7 @@
 //! table) and standard setting (modified Angoff studies: open, rate in two rounds, close; an
 //! admin adopts the cut).
 
-use crate::domain::ids::{BlueprintId, VersionId};
+use crate::domain::ids::{BlueprintId, StudyId, VersionId};
 use std::collections::HashMap;
 
 use rocket::form::FromForm;
@@ -162,7 +162,7 @@ pub async fn open_study(ctx: PageCtx<'_>, t: Trainer<'_>, form: CsrfForm<OpenFor
 
 async fn study_page(
     ctx: &PageCtx<'_>,
-    id: i64,
+    id: StudyId,
     typed: Option<&HashMap<String, String>>,
     errors: Vec<String>,
 ) -> AppResult<RawHtml<String>> {
@@ -217,7 +217,7 @@ async fn study_page(
 /// A study: the form with the viewer's ratings, the panel's spread once the viewer may see it,
 /// the cut once closed.
 #[get("/standards/<id>")]
-pub async fn study(ctx: PageCtx<'_>, _r: StandardsReader<'_>, _free: OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn study(ctx: PageCtx<'_>, _r: StandardsReader<'_>, _free: OutsideExam<'_>, id: StudyId) -> AppResult<RawHtml<String>> {
     study_page(&ctx, id, None, vec![]).await
 }
 
@@ -227,7 +227,12 @@ pub struct RatingForm {
 }
 
 #[post("/standards/<id>/ratings", data = "<form>")]
-pub async fn rate(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, form: CsrfForm<RatingForm>) -> AppResult<Either<RawHtml<String>, Redirect>> {
+pub async fn rate(
+    ctx: PageCtx<'_>,
+    t: Trainer<'_>,
+    id: StudyId,
+    form: CsrfForm<RatingForm>,
+) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let typed = form.0.p;
     let (by, now, p) = (t.id(), ctx.state.clock.now(), typed.clone());
     match with_db(ctx.state, move |c| standards::rate(c, id, by, &p, now)).await {
@@ -238,21 +243,21 @@ pub async fn rate(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, form: CsrfForm<Rati
 }
 
 #[post("/standards/<id>/round2", data = "<_form>")]
-pub async fn round_two(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, _form: CsrfForm<Empty>) -> AppResult<Redirect> {
+pub async fn round_two(ctx: PageCtx<'_>, t: Trainer<'_>, id: StudyId, _form: CsrfForm<Empty>) -> AppResult<Redirect> {
     let (by, now) = (t.id(), ctx.state.clock.now());
     with_db(ctx.state, move |c| standards::start_round_two(c, id, by, now)).await?;
     Ok(Redirect::to(format!("/standards/{id}")))
 }
 
 #[post("/standards/<id>/close", data = "<_form>")]
-pub async fn close(ctx: PageCtx<'_>, t: Trainer<'_>, id: i64, _form: CsrfForm<Empty>) -> AppResult<Redirect> {
+pub async fn close(ctx: PageCtx<'_>, t: Trainer<'_>, id: StudyId, _form: CsrfForm<Empty>) -> AppResult<Redirect> {
     let (by, now) = (t.id(), ctx.state.clock.now());
     with_db(ctx.state, move |c| standards::close(c, id, by, now)).await?;
     Ok(Redirect::to(format!("/standards/{id}")))
 }
 
 #[post("/standards/<id>/adopt", data = "<_form>")]
-pub async fn adopt(ctx: PageCtx<'_>, a: Admin<'_>, id: i64, _form: CsrfForm<Empty>) -> AppResult<Redirect> {
+pub async fn adopt(ctx: PageCtx<'_>, a: Admin<'_>, id: StudyId, _form: CsrfForm<Empty>) -> AppResult<Redirect> {
     let (by, now) = (a.id(), ctx.state.clock.now());
     with_db(ctx.state, move |c| standards::adopt(c, id, by, now)).await?;
     Ok(Redirect::to(format!("/standards/{id}")))

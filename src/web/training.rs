@@ -1,7 +1,7 @@
 //! Officers' pages: practice (网上学法), remedial plans (后进民警培训) and training files
 //! (训练档案), plus the trainers' view of every plan, referrals and case-evaluation imports.
 
-use crate::domain::ids::{UnitId, UserId, VersionId};
+use crate::domain::ids::{RemedialPlanId, UnitId, UserId, VersionId};
 use rocket::form::FromForm;
 use rocket::fs::TempFile;
 use rocket::response::content::RawHtml;
@@ -150,12 +150,18 @@ pub async fn remedial_plan(
     ctx: PageCtx<'_>,
     u: &CurrentUser,
     _free: super::guards::OutsideExam<'_>,
-    id: i64,
+    id: RemedialPlanId,
 ) -> AppResult<RawHtml<String>> {
     plan_page(&ctx, u, id, vec![], <EscalationForm as Default>::default()).await
 }
 
-async fn plan_page(ctx: &PageCtx<'_>, u: &CurrentUser, id: i64, errors: Vec<String>, f: EscalationForm) -> AppResult<RawHtml<String>> {
+async fn plan_page(
+    ctx: &PageCtx<'_>,
+    u: &CurrentUser,
+    id: RemedialPlanId,
+    errors: Vec<String>,
+    f: EscalationForm,
+) -> AppResult<RawHtml<String>> {
     let cu = u.clone();
     let texts = ctx.state.texts.clone();
     let now = ctx.state.clock.now();
@@ -246,7 +252,7 @@ pub async fn remedial_review(
     ctx: PageCtx<'_>,
     o: Officer<'_>,
     _free: super::guards::OutsideExam<'_>,
-    id: i64,
+    id: RemedialPlanId,
     f: CsrfForm<ReviewForm>,
 ) -> AppResult<Redirect> {
     let (uid, now) = (o.id(), ctx.state.clock.now());
@@ -261,7 +267,7 @@ pub async fn remedial_practice(
     ctx: PageCtx<'_>,
     o: Officer<'_>,
     _free: super::guards::OutsideExam<'_>,
-    id: i64,
+    id: RemedialPlanId,
     _f: CsrfForm<super::pages::Empty>,
 ) -> AppResult<Redirect> {
     let (uid, now, lead) = (o.id(), ctx.state.clock.now(), ctx.state.config.pool_lead());

@@ -5,7 +5,7 @@
 //! uploaded .xlsx or .csv of badges.
 
 use chrono::Duration;
-use lawcert::domain::ids::{SittingId, UnitId};
+use lawcert::domain::ids::{ExamPlanId, SittingId, UnitId};
 use rocket::http::{ContentType, Header, Status};
 use serde_json::{json, Value};
 
@@ -252,10 +252,10 @@ fn hr_keeps_promotion_rules_and_asks_who_is_eligible_in_its_language() {
 fn open_plan(app: &TestApp, badge: &str) -> i64 {
     let u = user(app, badge);
     if let Some(p) = tr_db::open_plan_of(&mut app.conn(), u.id).unwrap() {
-        return p.id;
+        return p.id.0;
     }
     let trainer = user(app, "T0001");
-    lawcert::services::remedial::refer(&mut app.conn(), badge, "案件卷宗多次退补，需加强学习", trainer.id, app.clock.now()).unwrap()
+    (lawcert::services::remedial::refer(&mut app.conn(), badge, "案件卷宗多次退补，需加强学习", trainer.id, app.clock.now()).unwrap()).0
 }
 
 #[test]
@@ -392,7 +392,7 @@ fn trainers_and_admins_read_exam_plans_and_their_occurrences() {
     assert_eq!((occ[0]["date"].as_str(), occ[0]["state"].as_str()), (Some(first.to_string().as_str()), Some("scheduled")), "{detail}");
     let sitting =
         lawcert::db::models::exam::find_sitting(&mut app.conn(), SittingId(occ[0]["sitting_id"].as_i64().unwrap())).unwrap().unwrap();
-    assert_eq!(sitting.plan_id, Some(id));
+    assert_eq!(sitting.plan_id, Some(ExamPlanId(id)));
     let upcoming: Vec<&str> = occ[1..].iter().map(|o| o["date"].as_str().unwrap()).collect();
     let expect: Vec<String> = (1..=6).map(|n| first.checked_add_months(chrono::Months::new(2 * n)).unwrap().to_string()).collect();
     assert_eq!(upcoming, expect, "the next six dates, every two months");

@@ -5,7 +5,7 @@
 //! URL (e.g. `postgres://postgres@127.0.0.1:5432`). If that server cannot be reached the tests
 //! fail: a backend is never skipped silently.
 
-use lawcert::domain::ids::{UnitId, UserId, VersionId};
+use lawcert::domain::ids::{JobId, UnitId, UserId, VersionId};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -358,7 +358,7 @@ pub fn get(app: &TestApp, path: &str) -> (Status, String) {
 pub fn wait_job(conn: &mut lawcert::db::DbConn, id: i64) -> lawcert::db::models::jobs::Job {
     let start = std::time::Instant::now();
     loop {
-        let j = lawcert::db::models::jobs::find(conn, id).unwrap().expect("the job exists");
+        let j = lawcert::db::models::jobs::find(conn, JobId(id)).unwrap().expect("the job exists");
         if j.state.finished() {
             return j;
         }

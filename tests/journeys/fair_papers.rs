@@ -463,7 +463,7 @@ fn a_plan_whose_blueprint_can_no_longer_draw_holds_up_only_itself() {
     let (s, b) = app.api("POST", "/api/v1/exam-plans", &t, Some(plan("新方案计划", good["id"].as_i64().unwrap())));
     assert_eq!(s, Status::Created, "{b}");
     lawcert::services::plans::run_due(&mut app.conn(), app.clock.now()).expect("one plan's refusal does not stop the others");
-    let plans: Vec<Option<i64>> = exam_db::list_sittings(&mut app.conn()).unwrap().into_iter().map(|s| s.plan_id).collect();
+    let plans: Vec<Option<i64>> = exam_db::list_sittings(&mut app.conn()).unwrap().into_iter().map(|s| s.plan_id.map(|p| p.0)).collect();
     assert!(!plans.contains(&a["id"].as_i64()), "the old blueprint drew no sitting");
     assert!(plans.contains(&b["id"].as_i64()), "the other plan's sitting was created");
 }

@@ -2,7 +2,7 @@
 //! every app server runs; a job is claimed by exactly one worker; its write is all or nothing;
 //! an export's file is kept for the days an admin sets.
 
-use lawcert::domain::ids::UserId;
+use lawcert::domain::ids::{JobId, UserId};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -43,7 +43,7 @@ fn upload(client: &rocket::local::blocking::Client, csrf: &str, csv: &str) -> (S
 }
 
 fn job(conn: &mut lawcert::db::DbConn, id: i64) -> Job {
-    jobs::find(conn, id).unwrap().expect("the job exists")
+    jobs::find(conn, JobId(id)).unwrap().expect("the job exists")
 }
 
 /// Waits (up to 3 minutes: argon2 on a shared machine) until the job is done or failed.
@@ -87,7 +87,7 @@ fn a_300_row_import_runs_through_the_worker_and_shows_the_passwords_once() {
     assert_eq!((done.rows_done, done.rows_total), (300, 300));
     assert!(progress.windows(2).all(|w| w[0] <= w[1]), "progress only grows: {progress:?}");
     assert_eq!(done.runs, 1);
-    assert!(jobs::payload(&mut conn, id).unwrap().is_empty(), "the uploaded file is not kept once imported");
+    assert!(jobs::payload(&mut conn, JobId(id)).unwrap().is_empty(), "the uploaded file is not kept once imported");
     assert_eq!(users(&mut conn), before + 300);
     // every account is audited as created by the admin through the import
     let admin = org::find_by_badge(&mut conn, "admin").unwrap().unwrap();
@@ -185,7 +185,7 @@ fn a_job_that_fails_inside_the_worker_stores_nothing_and_says_why() {
     };
     people::create_account(&mut conn, &input, Some(admin.id), clock.now()).unwrap();
     assert_eq!(job_service::run_next(&pool, "test-worker", &clock).unwrap(), Some(id));
-    let failed = job(&mut conn, id);
+    let failed = job(&mut conn, id.0);
     assert_eq!(failed.state, JobState::Failed);
     assert_eq!(failed.errors.as_deref(), Some("第 32 行：警号 320031：已有使用该警号的账号"));
     assert_eq!(users(&mut conn), before + 1, "only the hand-made account: none of the file's 39 others");
@@ -206,12 +206,12 @@ fn two_workers_on_one_database_run_each_job_exactly_once() {
     let mut conn = pool.get().unwrap();
     let admin = org::find_by_badge(&mut conn, "admin").unwrap().unwrap();
     let before = users(&mut conn);
-    let ids: Vec<i64> = (0..8u32)
+    let ids: Vec<JobId> = (0..8u32)
         .map(|k| {
             job_service::queue_officer_import(&mut conn, csv(330001 + k * 100, 3).as_bytes(), "en", admin.id, clock.now()).unwrap().unwrap()
         })
         .collect();
-    let ran: Vec<Vec<i64>> = std::thread::scope(|s| {
+    let ran: Vec<Vec<JobId>> = std::thread::scope(|s| {
         let workers: Vec<_> = ["worker-a", "worker-b"]
             .into_iter()
             .map(|name| {
@@ -227,11 +227,11 @@ fn two_workers_on_one_database_run_each_job_exactly_once() {
             .collect();
         workers.into_iter().map(|w| w.join().unwrap()).collect()
     });
-    let mut all: Vec<i64> = ran.concat();
+    let mut all: Vec<JobId> = ran.concat();
     all.sort();
     assert_eq!(all, ids, "every job run, none twice: {ran:?}");
     for id in &ids {
-        let j = job(&mut conn, *id);
+        let j = job(&mut conn, id.0);
         assert_eq!((j.state, j.runs, j.rows_done), (JobState::Done, 1, 3), "{j:?}");
     }
     assert_eq!(users(&mut conn), before + 24);
@@ -243,7 +243,7 @@ fn two_workers_on_one_database_run_each_job_exactly_once() {
     assert_eq!(job_service::run_next(&pool, "worker-a", &clock).unwrap(), None, "a fresh heartbeat is left alone");
     clock.advance(chrono::Duration::seconds(61));
     assert_eq!(job_service::run_next(&pool, "worker-a", &clock).unwrap(), Some(id));
-    let j = job(&mut conn, id);
+    let j = job(&mut conn, id.0);
     assert_eq!((j.state, j.runs, j.claimed_by.as_deref()), (JobState::Done, 2, Some("worker-a")));
     // the dead server's late finish would not count: the job is no longer its
     assert!(!jobs::progress(&mut conn, id, "dead-server", 1, clock.now()).unwrap());
@@ -273,7 +273,7 @@ fn measure_5000_officers_through_a_job() {
         let t = Instant::now();
         assert_eq!(job_service::run_next(&pool, "measure", &clock).unwrap(), Some(id));
         let ran = t.elapsed();
-        let j = job(&mut conn, id);
+        let j = job(&mut conn, id.0);
         assert_eq!((j.state, j.rows_done), (JobState::Done, 5000), "{:?}", j.errors);
         println!(
             "5000 officers, {label}: upload checked and queued in {:.2} s; job ran in {:.1} s on {} hashing thread(s) of {cores} core(s)",
@@ -356,7 +356,7 @@ fn measure_whole_bank_through_a_question_import_job() {
         let t = Instant::now();
         assert_eq!(job_service::run_next(pool, "measure", &clock).unwrap(), Some(id));
         let ran = t.elapsed();
-        let j = job(&mut c, id);
+        let j = job(&mut c, id.0);
         assert_eq!(j.state, JobState::Done, "{:?}", j.errors);
         println!(
             "whole shipped bank ({} KB, {} entries) {label}: upload staged, checked and queued in the request {:.2} s; job ran in {:.1} s; {}",
@@ -463,7 +463,7 @@ fn a_question_import_is_committed_by_a_job_that_only_its_trainer_sees() {
     let done = wait_finished(&mut conn, id, |_| {});
     assert_eq!((done.state, done.rows_done, done.rows_total), (JobState::Done, 2, 2), "{:?}", done.errors);
     assert_eq!(done.subject_id, Some(preview.rsplit('/').next().unwrap().parse().unwrap()), "the job works on the staged file");
-    assert!(jobs::payload(&mut conn, id).unwrap().is_empty(), "the upload is not copied into the job");
+    assert!(jobs::payload(&mut conn, JobId(id)).unwrap().is_empty(), "the upload is not copied into the job");
     let (_, html) = get(&app, &page);
     assert!(html.contains("job.gift 已全部导入") && html.contains("新题 2 道"), "{html}");
     assert!(!html.contains(r#"http-equiv="refresh""#));
@@ -503,7 +503,7 @@ fn a_question_import_that_meets_a_changed_bank_fails_with_each_entry_named_and_s
     let other = "// lawcert: statute=criminal-law; articles=17; difficulty=1; levels=basic\n::JOB-2::刑事责任年龄：{=十六周岁 ~十八周岁 ####刑法第十七条。}\n";
     bank_import::commit(&mut conn, Format::Gift, "other.gift", other.as_bytes(), &Defaults::default(), trainer.id, clock.now()).unwrap();
     assert_eq!(job_service::run_next(&pool, "test-worker", &clock).unwrap(), Some(id));
-    let failed = job(&mut conn, id);
+    let failed = job(&mut conn, id.0);
     assert_eq!(failed.state, JobState::Failed);
     let errors = failed.errors.clone().unwrap();
     assert!(errors.contains("line 5 (JOB-2): JOB-2 already exists as a single question"), "{errors}");
@@ -636,7 +636,7 @@ fn an_export_s_file_is_deleted_after_the_days_it_is_kept_and_then_said_to_have_e
     assert_eq!(hr.get(format!("{page}/file")).dispatch().status(), Status::Ok);
     // past two days the dated sweep deletes the file; the job and its result stay
     app.clock.advance(chrono::Duration::days(1) + chrono::Duration::minutes(1));
-    crate::common::wait_for(|| (!jobs::has_file(&mut conn, id).unwrap()).then_some(()));
+    crate::common::wait_for(|| (!jobs::has_file(&mut conn, JobId(id)).unwrap()).then_some(()));
     let expired = job(&mut conn, id);
     let hr = sign_in(&app, "H0001");
     assert_eq!((expired.state, expired.result.is_some(), expired.file_name.is_some()), (JobState::Done, true, true), "{expired:?}");

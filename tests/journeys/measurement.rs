@@ -6,7 +6,7 @@
 //! passes on a hard paper as on an easy one, while a sitting created before keeps its per-cent
 //! rule.
 
-use lawcert::domain::ids::{AttemptId, QuestionId, SittingId, VersionId};
+use lawcert::domain::ids::{AttemptId, QuestionId, SittingId, StudyId, VersionId};
 use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
@@ -252,7 +252,7 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
     let (s, html, _) = post(&app, &format!("/standards/{id}/ratings"), bad);
     assert_eq!(s, Status::Ok);
     assert!(html.contains("id=\"error-p[3]\"") && html.contains("not 150"), "{html}");
-    assert!(lawcert::db::models::standards::ratings(&mut app.conn(), id).unwrap().is_empty());
+    assert!(lawcert::db::models::standards::ratings(&mut app.conn(), StudyId(id)).unwrap().is_empty());
     let (s, _, _) = post(&app, &format!("/standards/{id}/ratings"), ratings(&csrf, "70"));
     assert_eq!(s, Status::SeeOther);
     // one complete sheet is not a panel
@@ -273,7 +273,7 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
     let (s, _, _) = post(&app, &format!("/standards/{id}/ratings"), ratings(&csrf2, "60"));
     assert_eq!(s, Status::Conflict);
     let t2 = lawcert::db::models::org::find_by_badge(&mut app.conn(), "T0002").unwrap().unwrap().id;
-    let kept = lawcert::db::models::standards::ratings(&mut app.conn(), id).unwrap();
+    let kept = lawcert::db::models::standards::ratings(&mut app.conn(), StudyId(id)).unwrap();
     assert!(kept.iter().filter(|r| r.rater_id == t2).all(|r| r.round == 1 && (r.p - 0.85).abs() < 1e-9), "{kept:?}");
     let (s, _, _) = post(&app, &format!("/standards/{id}/round2"), format!("_csrf={csrf2}"));
     assert_eq!(s, Status::SeeOther);

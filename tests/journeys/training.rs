@@ -3,7 +3,7 @@
 //! with a working cursor, an eligibility check explains each refusal, the compliance dashboard
 //! shows the targets, and e-mails reach a real SMTP listener.
 
-use lawcert::domain::ids::{UnitId, UserId};
+use lawcert::domain::ids::{RemedialPlanId, UnitId, UserId};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -683,7 +683,7 @@ fn an_overdue_plan_reaches_the_unit_leader_or_hr_who_acknowledge_extend_or_refer
 
     // past the deadline the sweeper escalates each: to the leader, and (no leader up the tree) to HR
     app.clock.advance(Duration::days(31));
-    let esc = |plan: i64| wait_for(|| tr_db::escalations_of(&mut app.conn(), plan).unwrap().first().cloned());
+    let esc = |plan: i64| wait_for(|| tr_db::escalations_of(&mut app.conn(), RemedialPlanId(plan)).unwrap().first().cloned());
     let (e_east, e_lone) = (esc(east_plan), esc(lone_plan));
     assert_eq!((e_east.unit_id, e_east.why.as_str()), (Some(leader.unit_id), "overdue"));
     assert_eq!(e_lone.unit_id, None, "a unit without a leader account up the tree escalates to HR");
@@ -721,7 +721,7 @@ fn an_overdue_plan_reaches_the_unit_leader_or_hr_who_acknowledge_extend_or_refer
     );
     assert_eq!(s, Status::SeeOther);
     assert_eq!(loc.as_deref(), Some(format!("/remedial/{east_plan}#escalations").as_str()));
-    let p = tr_db::find_plan(&mut app.conn(), east_plan).unwrap().unwrap();
+    let p = tr_db::find_plan(&mut app.conn(), RemedialPlanId(east_plan)).unwrap().unwrap();
     assert_eq!(lawcert::timefmt::bureau_date(p.deadline), until);
     assert!(p.overdue_at.is_none() && p.status == lawcert::domain::remedial::Status::Open);
     assert!(notified(&app, east.id, "remedial_extended", 1), "the officer is told of the new deadline");
@@ -738,7 +738,7 @@ fn an_overdue_plan_reaches_the_unit_leader_or_hr_who_acknowledge_extend_or_refer
 
     // overdue again: this time the leader refers it up; no leader above, so it reaches HR
     app.clock.advance(Duration::days(15));
-    let second = wait_for(|| tr_db::escalations_of(&mut app.conn(), east_plan).unwrap().into_iter().nth(1));
+    let second = wait_for(|| tr_db::escalations_of(&mut app.conn(), RemedialPlanId(east_plan)).unwrap().into_iter().nth(1));
     assert_eq!(second.unit_id, Some(leader.unit_id));
     let csrf = app.login_page("L0001"); // the clock moved past the session's end
     let (s, page, _) = post(&app, &format!("/remedial/escalations/{}/act", second.id), format!("_csrf={csrf}&action=refer&reason="));
@@ -750,7 +750,7 @@ fn an_overdue_plan_reaches_the_unit_leader_or_hr_who_acknowledge_extend_or_refer
         format!("_csrf={csrf}&action=refer&reason={}&deadline=", enc("多次逾期，请政工部门处理")),
     );
     assert_eq!(s, Status::SeeOther);
-    let third = tr_db::escalations_of(&mut app.conn(), east_plan).unwrap().into_iter().nth(2).expect("referred a level up");
+    let third = tr_db::escalations_of(&mut app.conn(), RemedialPlanId(east_plan)).unwrap().into_iter().nth(2).expect("referred a level up");
     assert_eq!((third.unit_id, third.why.as_str()), (None, "referred"));
 
     // HR acts on what reached HR; HR cannot refer further
@@ -851,7 +851,7 @@ fn an_admin_owns_the_compliance_targets_and_remedial_rules_validated_audited_and
     assert!(log.iter().any(|e| e.action == "settings.remedial_rules" && e.actor_id == Some(user(&app, "admin").id)));
     let officer = free_officer(&app);
     let plan = refer(&app, &officer.badge);
-    let p = tr_db::find_plan(&mut app.conn(), plan).unwrap().unwrap();
+    let p = tr_db::find_plan(&mut app.conn(), RemedialPlanId(plan)).unwrap().unwrap();
     assert_eq!(p.deadline - p.opened_at, Duration::days(10), "the new deadline rule applies at once");
     // not an admin's? refused
     let csrf = app.login_page("H0001");

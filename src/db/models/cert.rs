@@ -1,6 +1,6 @@
 //! Certification: rule settings, certificates, post changes and registrations.
 
-use crate::domain::ids::{AttemptId, SittingId, UserId};
+use crate::domain::ids::{AttemptId, CertificateId, RegistrationId, SittingId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -41,7 +41,7 @@ pub fn claim_setting(conn: &mut DbConn, key: &str, value: &str, now: Ts) -> Quer
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = certificates)]
 pub struct Certificate {
-    pub id: i64,
+    pub id: CertificateId,
     pub number: String,
     #[serde(skip)]
     pub verify_code: String,
@@ -104,7 +104,7 @@ impl<'a> NewCertificate<'a> {
     }
 }
 
-pub fn insert_certificate(conn: &mut DbConn, c: &NewCertificate<'_>) -> QueryResult<i64> {
+pub fn insert_certificate(conn: &mut DbConn, c: &NewCertificate<'_>) -> QueryResult<CertificateId> {
     diesel::insert_into(certificates::table).values(c).returning(certificates::id).get_result(conn)
 }
 
@@ -152,7 +152,7 @@ pub fn valid_certificates(conn: &mut DbConn) -> QueryResult<Vec<Certificate>> {
     certificates::table.filter(certificates::status.eq("valid")).select(Certificate::as_select()).load(conn)
 }
 
-pub fn end_certificate(conn: &mut DbConn, id: i64, status: &str, on: chrono::NaiveDate) -> QueryResult<bool> {
+pub fn end_certificate(conn: &mut DbConn, id: CertificateId, status: &str, on: chrono::NaiveDate) -> QueryResult<bool> {
     let n = diesel::update(certificates::table.find(id).filter(certificates::status.eq("valid")))
         .set((certificates::status.eq(status), certificates::ended_on.eq(Some(on))))
         .execute(conn)?;
@@ -160,7 +160,7 @@ pub fn end_certificate(conn: &mut DbConn, id: i64, status: &str, on: chrono::Nai
 }
 
 /// Marks the certificate warned unless it is already: true for the one caller that does.
-pub fn mark_warned(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<bool> {
+pub fn mark_warned(conn: &mut DbConn, id: CertificateId, now: Ts) -> QueryResult<bool> {
     diesel::update(certificates::table.find(id).filter(certificates::warned_at.is_null()))
         .set(certificates::warned_at.eq(Some(now)))
         .execute(conn)
@@ -223,7 +223,7 @@ pub fn all_post_changes(conn: &mut DbConn) -> QueryResult<Vec<PostChange>> {
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = cert_registrations)]
 pub struct Registration {
-    pub id: i64,
+    pub id: RegistrationId,
     pub user_id: UserId,
     #[diesel(deserialize_as = String)]
     pub level: Level,
@@ -233,7 +233,7 @@ pub struct Registration {
     pub sitting_id: Option<SittingId>,
 }
 
-pub fn insert_registration(conn: &mut DbConn, user_id: UserId, level: &str, by: Option<UserId>, now: Ts) -> QueryResult<i64> {
+pub fn insert_registration(conn: &mut DbConn, user_id: UserId, level: &str, by: Option<UserId>, now: Ts) -> QueryResult<RegistrationId> {
     diesel::insert_into(cert_registrations::table)
         .values((
             cert_registrations::user_id.eq(user_id),
@@ -269,7 +269,7 @@ pub fn registrations(conn: &mut DbConn, open_only: bool) -> QueryResult<Vec<(Reg
     q.load(conn)
 }
 
-pub fn close_registration(conn: &mut DbConn, id: i64, status: &str, sitting_id: SittingId) -> QueryResult<()> {
+pub fn close_registration(conn: &mut DbConn, id: RegistrationId, status: &str, sitting_id: SittingId) -> QueryResult<()> {
     diesel::update(cert_registrations::table.find(id))
         .set((cert_registrations::status.eq(status), cert_registrations::sitting_id.eq(Some(sitting_id))))
         .execute(conn)

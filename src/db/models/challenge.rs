@@ -1,6 +1,6 @@
 //! Challenges (复核) against questions of a sitting, and the key adjustments upheld ones make.
 
-use crate::domain::ids::{AttemptId, SittingId, UserId, VersionId};
+use crate::domain::ids::{AttemptId, ChallengeId, SittingId, UserId, VersionId};
 use std::collections::HashMap;
 
 use diesel::prelude::*;
@@ -19,7 +19,7 @@ pub mod status {
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = challenges)]
 pub struct Challenge {
-    pub id: i64,
+    pub id: ChallengeId,
     pub attempt_id: AttemptId,
     pub sitting_id: SittingId,
     pub user_id: UserId,
@@ -44,7 +44,7 @@ pub struct NewChallenge<'a> {
 }
 
 /// Files a challenge; `None` when this candidate already challenged this question.
-pub fn insert(conn: &mut DbConn, c: &NewChallenge<'_>, now: Ts) -> QueryResult<Option<i64>> {
+pub fn insert(conn: &mut DbConn, c: &NewChallenge<'_>, now: Ts) -> QueryResult<Option<ChallengeId>> {
     let values = (
         challenges::attempt_id.eq(c.attempt_id),
         challenges::sitting_id.eq(c.sitting_id),
@@ -64,7 +64,7 @@ pub fn insert(conn: &mut DbConn, c: &NewChallenge<'_>, now: Ts) -> QueryResult<O
         .optional())
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Challenge>> {
+pub fn find(conn: &mut DbConn, id: ChallengeId) -> QueryResult<Option<Challenge>> {
     challenges::table.find(id).select(Challenge::as_select()).get_result(conn).optional()
 }
 
@@ -94,7 +94,7 @@ pub fn open_on(conn: &mut DbConn, sitting_id: SittingId, version_id: VersionId) 
 /// Records a decision on an open challenge; false if it was decided meanwhile.
 pub fn decide(
     conn: &mut DbConn,
-    id: i64,
+    id: ChallengeId,
     new_status: &str,
     resolution: Option<&str>,
     by: UserId,
@@ -131,7 +131,7 @@ pub fn set_adjustment(
     sitting_id: SittingId,
     version_id: VersionId,
     a: &Adjustment,
-    challenge_id: i64,
+    challenge_id: ChallengeId,
     now: Ts,
 ) -> QueryResult<()> {
     diesel::delete(

@@ -1,4 +1,4 @@
-use crate::domain::ids::{AttemptId, BlueprintId, SittingId, UnitId, UserId, VersionId};
+use crate::domain::ids::{AttemptId, BlueprintId, ExamPlanId, SittingId, UnitId, UserId, VersionId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -61,7 +61,7 @@ pub struct Sitting {
     pub cert_level: Option<String>,
     /// `domain::exam_room::RoomControls` as JSON.
     pub controls: String,
-    pub plan_id: Option<i64>,
+    pub plan_id: Option<ExamPlanId>,
     pub makeup_of: Option<SittingId>,
     pub absences_recorded: bool,
     /// Results are in the training files (see `services::training`).
@@ -91,7 +91,7 @@ pub struct NewSitting {
     pub created_at: Ts,
     pub cert_level: Option<String>,
     pub controls: String,
-    pub plan_id: Option<i64>,
+    pub plan_id: Option<ExamPlanId>,
     pub makeup_of: Option<SittingId>,
     pub pool_hash: String,
 }

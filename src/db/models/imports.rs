@@ -1,6 +1,6 @@
 //! Uploaded bank files between preview and commit.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{ImportId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -10,7 +10,7 @@ use crate::db::DbConn;
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = bank_imports)]
 pub struct BankImport {
-    pub id: i64,
+    pub id: ImportId,
     pub user_id: UserId,
     pub file_name: String,
     pub format: String,
@@ -34,7 +34,7 @@ pub struct NewImport<'a> {
     pub defaults: &'a str,
 }
 
-pub fn insert(conn: &mut DbConn, new: &NewImport<'_>, now: Ts) -> QueryResult<i64> {
+pub fn insert(conn: &mut DbConn, new: &NewImport<'_>, now: Ts) -> QueryResult<ImportId> {
     diesel::insert_into(bank_imports::table)
         .values((
             bank_imports::user_id.eq(new.user_id),
@@ -49,19 +49,19 @@ pub fn insert(conn: &mut DbConn, new: &NewImport<'_>, now: Ts) -> QueryResult<i6
         .get_result(conn)
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<BankImport>> {
+pub fn find(conn: &mut DbConn, id: ImportId) -> QueryResult<Option<BankImport>> {
     bank_imports::table.find(id).select(BankImport::as_select()).get_result(conn).optional()
 }
 
 /// Marks an import committed, once: false if it already was. Called first in the commit's
 /// transaction, so a second commit of the same import waits for the first and then finds it done.
-pub fn claim_for_commit(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<bool> {
+pub fn claim_for_commit(conn: &mut DbConn, id: ImportId, now: Ts) -> QueryResult<bool> {
     let n = diesel::update(bank_imports::table.find(id).filter(bank_imports::committed_at.is_null()))
         .set(bank_imports::committed_at.eq(Some(now)))
         .execute(conn)?;
     Ok(n == 1)
 }
 
-pub fn set_report(conn: &mut DbConn, id: i64, report: &str) -> QueryResult<()> {
+pub fn set_report(conn: &mut DbConn, id: ImportId, report: &str) -> QueryResult<()> {
     diesel::update(bank_imports::table.find(id)).set(bank_imports::report.eq(Some(report))).execute(conn).map(|_| ())
 }

@@ -1,6 +1,6 @@
 //! Background jobs (issue 17): the queue every app server's worker claims from.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{JobId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -12,7 +12,7 @@ use crate::domain::jobs::{JobKind, JobState};
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = jobs)]
 pub struct Job {
-    pub id: i64,
+    pub id: JobId,
     #[diesel(deserialize_as = String)]
     pub kind: JobKind,
     #[diesel(deserialize_as = String)]
@@ -35,17 +35,25 @@ pub struct Job {
 }
 
 /// Queues a job with its upload as the payload.
-pub fn insert(conn: &mut DbConn, kind: JobKind, payload: &[u8], rows_total: i32, by: UserId, now: Ts) -> QueryResult<i64> {
+pub fn insert(conn: &mut DbConn, kind: JobKind, payload: &[u8], rows_total: i32, by: UserId, now: Ts) -> QueryResult<JobId> {
     queue(conn, kind, payload, None, rows_total, by, now)
 }
 
 /// Queues a job that works on a stored record (`subject`) rather than an upload of its own.
-pub fn insert_for(conn: &mut DbConn, kind: JobKind, subject: i64, rows_total: i32, by: UserId, now: Ts) -> QueryResult<i64> {
+pub fn insert_for(conn: &mut DbConn, kind: JobKind, subject: i64, rows_total: i32, by: UserId, now: Ts) -> QueryResult<JobId> {
     queue(conn, kind, &[], Some(subject), rows_total, by, now)
 }
 
 /// The one insert of a queued job behind `insert` and `insert_for`.
-fn queue(conn: &mut DbConn, kind: JobKind, payload: &[u8], subject: Option<i64>, rows_total: i32, by: UserId, now: Ts) -> QueryResult<i64> {
+fn queue(
+    conn: &mut DbConn,
+    kind: JobKind,
+    payload: &[u8],
+    subject: Option<i64>,
+    rows_total: i32,
+    by: UserId,
+    now: Ts,
+) -> QueryResult<JobId> {
     diesel::insert_into(jobs::table)
         .values((
             jobs::kind.eq(kind.as_str()),
@@ -84,7 +92,7 @@ pub fn latest_for(conn: &mut DbConn, kind: JobKind, subject: i64) -> QueryResult
 }
 
 /// An export job's file: (name, bytes), once done.
-pub fn file(conn: &mut DbConn, id: i64) -> QueryResult<Option<(String, Vec<u8>)>> {
+pub fn file(conn: &mut DbConn, id: JobId) -> QueryResult<Option<(String, Vec<u8>)>> {
     let row: Option<(Option<String>, Option<Vec<u8>>)> =
         jobs::table.find(id).select((jobs::file_name, jobs::file)).first(conn).optional()?;
     Ok(row.and_then(|(name, bytes)| Some((name?, bytes?))))
@@ -92,7 +100,7 @@ pub fn file(conn: &mut DbConn, id: i64) -> QueryResult<Option<(String, Vec<u8>)>
 
 /// Whether a job still holds a file (an export whose file was deleted at the end of its
 /// keeping keeps its `file_name` and not its bytes).
-pub fn has_file(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+pub fn has_file(conn: &mut DbConn, id: JobId) -> QueryResult<bool> {
     jobs::table.find(id).select(jobs::file.is_not_null()).get_result(conn)
 }
 
@@ -121,11 +129,11 @@ pub fn recent_by(conn: &mut DbConn, kind: JobKind, by: UserId, limit: i64) -> Qu
         .load(conn)
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Job>> {
+pub fn find(conn: &mut DbConn, id: JobId) -> QueryResult<Option<Job>> {
     jobs::table.find(id).select(Job::as_select()).get_result(conn).optional()
 }
 
-pub fn payload(conn: &mut DbConn, id: i64) -> QueryResult<Vec<u8>> {
+pub fn payload(conn: &mut DbConn, id: JobId) -> QueryResult<Vec<u8>> {
     jobs::table.find(id).select(jobs::payload).get_result(conn)
 }
 
@@ -151,9 +159,9 @@ pub fn requeue_stale(conn: &mut DbConn, stale_before: Ts) -> QueryResult<usize> 
 /// `BEGIN IMMEDIATE`, so one server at a time looks and claims; on PostgreSQL the row is locked
 /// with `FOR UPDATE SKIP LOCKED`, so two servers claiming at once take different jobs. The
 /// update checks the state again, so a job is never claimed twice.
-pub fn claim_next(conn: &mut DbConn, worker: &str, now: Ts) -> QueryResult<Option<i64>> {
+pub fn claim_next(conn: &mut DbConn, worker: &str, now: Ts) -> QueryResult<Option<JobId>> {
     let queued = jobs::table.filter(jobs::state.eq(JobState::Queued.as_str())).order(jobs::id).select(jobs::id).limit(1);
-    let id: Option<i64> = match conn {
+    let id: Option<JobId> = match conn {
         DbConn::Sqlite(c) => queued.first(c).optional()?,
         DbConn::Pg(c) => queued.for_update().skip_locked().first(c).optional()?,
     };
@@ -178,14 +186,14 @@ macro_rules! held_by {
 }
 
 /// Writes progress and the heartbeat; false when the job is no longer this worker's.
-pub fn progress(conn: &mut DbConn, id: i64, worker: &str, rows_done: i32, now: Ts) -> QueryResult<bool> {
+pub fn progress(conn: &mut DbConn, id: JobId, worker: &str, rows_done: i32, now: Ts) -> QueryResult<bool> {
     let n = diesel::update(held_by!(id, worker)).set((jobs::rows_done.eq(rows_done), jobs::heartbeat_at.eq(Some(now)))).execute(conn)?;
     Ok(n == 1)
 }
 
 /// Marks the job done with its result and drops its payload, if this worker still holds it (false otherwise: call
 /// inside the transaction that writes the job's work, and roll it back on false).
-pub fn finish(conn: &mut DbConn, id: i64, worker: &str, rows_done: i32, result: &str, now: Ts) -> QueryResult<bool> {
+pub fn finish(conn: &mut DbConn, id: JobId, worker: &str, rows_done: i32, result: &str, now: Ts) -> QueryResult<bool> {
     let n = diesel::update(held_by!(id, worker))
         .set((
             jobs::state.eq(JobState::Done.as_str()),
@@ -203,7 +211,7 @@ pub fn finish(conn: &mut DbConn, id: i64, worker: &str, rows_done: i32, result: 
 /// Marks the job failed with its reasons (one a line, in English) and drops its payload, if this
 /// worker still holds it; `result` keeps the reasons to be said in the reader's language, when
 /// the job has them so (`{"problems": [...]}`).
-pub fn fail(conn: &mut DbConn, id: i64, worker: &str, errors: &str, result: Option<&str>, now: Ts) -> QueryResult<bool> {
+pub fn fail(conn: &mut DbConn, id: JobId, worker: &str, errors: &str, result: Option<&str>, now: Ts) -> QueryResult<bool> {
     let n = diesel::update(held_by!(id, worker))
         .set((
             jobs::state.eq(JobState::Failed.as_str()),
@@ -218,13 +226,13 @@ pub fn fail(conn: &mut DbConn, id: i64, worker: &str, errors: &str, result: Opti
 
 /// Replaces a finished job's result when it still is `old` (the passwords shown once are
 /// erased this way: two views at once cannot both take them). False if it changed meanwhile.
-pub fn replace_result(conn: &mut DbConn, id: i64, old: &str, new: &str) -> QueryResult<bool> {
+pub fn replace_result(conn: &mut DbConn, id: JobId, old: &str, new: &str) -> QueryResult<bool> {
     let n = diesel::update(jobs::table.find(id).filter(jobs::result.eq(Some(old)))).set(jobs::result.eq(Some(new))).execute(conn)?;
     Ok(n == 1)
 }
 
 /// Sets how many rows (or items) the job has, once the worker has read its input.
-pub fn set_total(conn: &mut DbConn, id: i64, worker: &str, rows_total: i32, now: Ts) -> QueryResult<bool> {
+pub fn set_total(conn: &mut DbConn, id: JobId, worker: &str, rows_total: i32, now: Ts) -> QueryResult<bool> {
     let n = diesel::update(held_by!(id, worker)).set((jobs::rows_total.eq(rows_total), jobs::heartbeat_at.eq(Some(now)))).execute(conn)?;
     Ok(n == 1)
 }
@@ -232,7 +240,7 @@ pub fn set_total(conn: &mut DbConn, id: i64, worker: &str, rows_total: i32, now:
 /// Marks an export job done with the file it produced, if this worker still holds it.
 pub fn finish_with_file(
     conn: &mut DbConn,
-    id: i64,
+    id: JobId,
     worker: &str,
     rows_done: i32,
     result: &str,

@@ -1,6 +1,6 @@
 //! Recurring exam plans.
 
-use crate::domain::ids::{BlueprintId, UserId};
+use crate::domain::ids::{BlueprintId, ExamPlanId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -12,7 +12,7 @@ use crate::domain::grading::MultiRule;
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = exam_plans)]
 pub struct ExamPlan {
-    pub id: i64,
+    pub id: ExamPlanId,
     pub name: String,
     pub blueprint_id: BlueprintId,
     pub eligibility: String,
@@ -49,11 +49,11 @@ pub struct NewExamPlan<'a> {
     pub created_at: Ts,
 }
 
-pub fn insert(conn: &mut DbConn, p: &NewExamPlan<'_>) -> QueryResult<i64> {
+pub fn insert(conn: &mut DbConn, p: &NewExamPlan<'_>) -> QueryResult<ExamPlanId> {
     diesel::insert_into(exam_plans::table).values(p).returning(exam_plans::id).get_result(conn)
 }
 
-pub fn find_plan(conn: &mut DbConn, id: i64) -> QueryResult<Option<ExamPlan>> {
+pub fn find_plan(conn: &mut DbConn, id: ExamPlanId) -> QueryResult<Option<ExamPlan>> {
     exam_plans::table.find(id).select(ExamPlan::as_select()).get_result(conn).optional()
 }
 
@@ -62,7 +62,12 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<ExamPlan>> {
 }
 
 /// Records that the occurrence on `date` has its sitting; false if another server did it first.
-pub fn claim_occurrence(conn: &mut DbConn, id: i64, previous: Option<chrono::NaiveDate>, date: chrono::NaiveDate) -> QueryResult<bool> {
+pub fn claim_occurrence(
+    conn: &mut DbConn,
+    id: ExamPlanId,
+    previous: Option<chrono::NaiveDate>,
+    date: chrono::NaiveDate,
+) -> QueryResult<bool> {
     let q = exam_plans::table.find(id);
     let n = match previous {
         Some(p) => diesel::update(q.filter(exam_plans::last_created.eq(p))).set(exam_plans::last_created.eq(Some(date))).execute(conn)?,
@@ -71,6 +76,6 @@ pub fn claim_occurrence(conn: &mut DbConn, id: i64, previous: Option<chrono::Nai
     Ok(n == 1)
 }
 
-pub fn set_active(conn: &mut DbConn, id: i64, active: bool) -> QueryResult<()> {
+pub fn set_active(conn: &mut DbConn, id: ExamPlanId, active: bool) -> QueryResult<()> {
     diesel::update(exam_plans::table.find(id)).set(exam_plans::active.eq(active)).execute(conn).map(|_| ())
 }

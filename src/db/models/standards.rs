@@ -1,7 +1,7 @@
 //! Standard setting (modified Angoff studies and their ratings), the cut each certification
 //! sitting decides with, and graded attempts' scores on the calibrated scale.
 
-use crate::domain::ids::{AttemptId, BlueprintId, SittingId, UserId};
+use crate::domain::ids::{AttemptId, BlueprintId, SittingId, StudyId, UserId};
 use diesel::prelude::*;
 
 use crate::db::models::Ts;
@@ -12,7 +12,7 @@ use crate::domain::measurement::angoff::StudyStatus;
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = standard_studies)]
 pub struct Study {
-    pub id: i64,
+    pub id: StudyId,
     pub level: String,
     pub blueprint_id: BlueprintId,
     /// JSON: `services::standards::FormItem` per item.
@@ -47,7 +47,7 @@ pub struct NewStudy<'a> {
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = standard_ratings)]
 pub struct RatingRow {
-    pub study_id: i64,
+    pub study_id: StudyId,
     pub round: i32,
     pub rater_id: UserId,
     pub item: i32,
@@ -55,11 +55,11 @@ pub struct RatingRow {
     pub rated_at: Ts,
 }
 
-pub fn insert_study(conn: &mut DbConn, s: &NewStudy<'_>) -> QueryResult<i64> {
+pub fn insert_study(conn: &mut DbConn, s: &NewStudy<'_>) -> QueryResult<StudyId> {
     diesel::insert_into(standard_studies::table).values(s).returning(standard_studies::id).get_result(conn)
 }
 
-pub fn find_study(conn: &mut DbConn, id: i64) -> QueryResult<Option<Study>> {
+pub fn find_study(conn: &mut DbConn, id: StudyId) -> QueryResult<Option<Study>> {
     standard_studies::table.find(id).select(Study::as_select()).get_result(conn).optional()
 }
 
@@ -68,7 +68,7 @@ pub fn studies(conn: &mut DbConn) -> QueryResult<Vec<Study>> {
     standard_studies::table.order(standard_studies::id.desc()).select(Study::as_select()).load(conn)
 }
 
-pub fn set_round(conn: &mut DbConn, id: i64, round: i32) -> QueryResult<usize> {
+pub fn set_round(conn: &mut DbConn, id: StudyId, round: i32) -> QueryResult<usize> {
     diesel::update(standard_studies::table.find(id).filter(standard_studies::status.eq(StudyStatus::Open.as_str())))
         .set(standard_studies::round.eq(round))
         .execute(conn)
@@ -77,7 +77,7 @@ pub fn set_round(conn: &mut DbConn, id: i64, round: i32) -> QueryResult<usize> {
 /// Closes an open study with the panel's cut (points, SE) and its place on the scale.
 pub fn close_study(
     conn: &mut DbConn,
-    id: i64,
+    id: StudyId,
     cut: f64,
     se: f64,
     theta: Option<f64>,
@@ -99,7 +99,7 @@ pub fn close_study(
 }
 
 /// Marks a closed study adopted; false when it was not closed (already adopted, or still open).
-pub fn adopt_study(conn: &mut DbConn, id: i64, by: UserId, now: Ts) -> QueryResult<bool> {
+pub fn adopt_study(conn: &mut DbConn, id: StudyId, by: UserId, now: Ts) -> QueryResult<bool> {
     Ok(diesel::update(standard_studies::table.find(id).filter(standard_studies::status.eq(StudyStatus::Closed.as_str())))
         .set((
             standard_studies::status.eq(StudyStatus::Adopted.as_str()),
@@ -123,7 +123,7 @@ pub fn adopted_for_level(conn: &mut DbConn, level: &str) -> QueryResult<Option<S
 }
 
 /// Replaces one rater's ratings of a round (callers run this inside `write_tx`).
-pub fn replace_ratings(conn: &mut DbConn, study: i64, round: i32, rater: UserId, rows: &[RatingRow]) -> QueryResult<()> {
+pub fn replace_ratings(conn: &mut DbConn, study: StudyId, round: i32, rater: UserId, rows: &[RatingRow]) -> QueryResult<()> {
     diesel::delete(
         standard_ratings::table
             .filter(standard_ratings::study_id.eq(study))
@@ -136,7 +136,7 @@ pub fn replace_ratings(conn: &mut DbConn, study: i64, round: i32, rater: UserId,
 }
 
 /// Every rating of a study, by round, rater and item.
-pub fn ratings(conn: &mut DbConn, study: i64) -> QueryResult<Vec<RatingRow>> {
+pub fn ratings(conn: &mut DbConn, study: StudyId) -> QueryResult<Vec<RatingRow>> {
     standard_ratings::table
         .filter(standard_ratings::study_id.eq(study))
         .order((standard_ratings::round, standard_ratings::rater_id, standard_ratings::item))
@@ -145,7 +145,7 @@ pub fn ratings(conn: &mut DbConn, study: i64) -> QueryResult<Vec<RatingRow>> {
 }
 
 /// Fixes the cut a sitting decides with.
-pub fn set_sitting_rule(conn: &mut DbConn, sitting: SittingId, study: i64, theta: f64) -> QueryResult<()> {
+pub fn set_sitting_rule(conn: &mut DbConn, sitting: SittingId, study: StudyId, theta: f64) -> QueryResult<()> {
     diesel::insert_into(sitting_pass_rules::table)
         .values((sitting_pass_rules::sitting_id.eq(sitting), sitting_pass_rules::study_id.eq(study), sitting_pass_rules::theta.eq(theta)))
         .execute(conn)?;
@@ -153,7 +153,7 @@ pub fn set_sitting_rule(conn: &mut DbConn, sitting: SittingId, study: i64, theta
 }
 
 /// The cut (logits) and study a sitting decides with, if it has one.
-pub fn sitting_rule(conn: &mut DbConn, sitting: SittingId) -> QueryResult<Option<(i64, f64)>> {
+pub fn sitting_rule(conn: &mut DbConn, sitting: SittingId) -> QueryResult<Option<(StudyId, f64)>> {
     sitting_pass_rules::table.find(sitting).select((sitting_pass_rules::study_id, sitting_pass_rules::theta)).get_result(conn).optional()
 }
 

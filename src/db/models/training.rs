@@ -1,6 +1,6 @@
 //! Training files, remedial plans, practice and case evaluations.
 
-use crate::domain::ids::{AttemptId, SittingId, UnitId, UserId, VersionId};
+use crate::domain::ids::{AttemptId, RemedialPlanId, SittingId, UnitId, UserId, VersionId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -106,7 +106,7 @@ pub fn unfiled_closed_sittings(conn: &mut DbConn, now: Ts) -> QueryResult<Vec<su
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = remedial_plans)]
 pub struct RemedialPlan {
-    pub id: i64,
+    pub id: RemedialPlanId,
     pub user_id: UserId,
     #[diesel(deserialize_as = String)]
     pub trigger_kind: Trigger,
@@ -159,11 +159,11 @@ pub struct NewRemedialPlan {
     pub exam_tries: i32,
 }
 
-pub fn insert_plan(conn: &mut DbConn, p: &NewRemedialPlan) -> QueryResult<i64> {
+pub fn insert_plan(conn: &mut DbConn, p: &NewRemedialPlan) -> QueryResult<RemedialPlanId> {
     diesel::insert_into(remedial_plans::table).values(p).returning(remedial_plans::id).get_result(conn)
 }
 
-pub fn find_plan(conn: &mut DbConn, id: i64) -> QueryResult<Option<RemedialPlan>> {
+pub fn find_plan(conn: &mut DbConn, id: RemedialPlanId) -> QueryResult<Option<RemedialPlan>> {
     remedial_plans::table.find(id).select(RemedialPlan::as_select()).get_result(conn).optional()
 }
 
@@ -196,18 +196,18 @@ pub fn plan_for_exam(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<Op
     remedial_plans::table.filter(remedial_plans::exam_sitting_id.eq(sitting_id)).select(RemedialPlan::as_select()).first(conn).optional()
 }
 
-pub fn set_stage(conn: &mut DbConn, id: i64, stage: &str) -> QueryResult<()> {
+pub fn set_stage(conn: &mut DbConn, id: RemedialPlanId, stage: &str) -> QueryResult<()> {
     diesel::update(remedial_plans::table.find(id)).set(remedial_plans::stage.eq(stage)).execute(conn).map(|_| ())
 }
 
-pub fn set_exam(conn: &mut DbConn, id: i64, sitting_id: SittingId, tries: i32) -> QueryResult<()> {
+pub fn set_exam(conn: &mut DbConn, id: RemedialPlanId, sitting_id: SittingId, tries: i32) -> QueryResult<()> {
     diesel::update(remedial_plans::table.find(id))
         .set((remedial_plans::stage.eq("exam"), remedial_plans::exam_sitting_id.eq(sitting_id), remedial_plans::exam_tries.eq(tries)))
         .execute(conn)
         .map(|_| ())
 }
 
-pub fn close_plan(conn: &mut DbConn, id: i64, status: &str, outcome: &str, now: Ts) -> QueryResult<()> {
+pub fn close_plan(conn: &mut DbConn, id: RemedialPlanId, status: &str, outcome: &str, now: Ts) -> QueryResult<()> {
     diesel::update(remedial_plans::table.find(id))
         .set((
             remedial_plans::status.eq(status),
@@ -221,7 +221,7 @@ pub fn close_plan(conn: &mut DbConn, id: i64, status: &str, outcome: &str, now: 
 
 /// Marks the plan reminded now if its last reminder is still `last` (as read): true for the one
 /// caller that does, so of several app servers only one sends the reminder.
-pub fn mark_reminded(conn: &mut DbConn, id: i64, last: Option<Ts>, now: Ts) -> QueryResult<bool> {
+pub fn mark_reminded(conn: &mut DbConn, id: RemedialPlanId, last: Option<Ts>, now: Ts) -> QueryResult<bool> {
     let plan = remedial_plans::table.find(id);
     let n = match last {
         Some(t) => diesel::update(plan.filter(remedial_plans::reminded_at.eq(t))).set(remedial_plans::reminded_at.eq(now)).execute(conn)?,
@@ -233,7 +233,7 @@ pub fn mark_reminded(conn: &mut DbConn, id: i64, last: Option<Ts>, now: Ts) -> Q
 }
 
 /// Marks the plan overdue unless it is already: true for the one caller that does.
-pub fn mark_overdue(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<bool> {
+pub fn mark_overdue(conn: &mut DbConn, id: RemedialPlanId, now: Ts) -> QueryResult<bool> {
     diesel::update(remedial_plans::table.find(id).filter(remedial_plans::overdue_at.is_null()))
         .set(remedial_plans::overdue_at.eq(now))
         .execute(conn)
@@ -242,7 +242,7 @@ pub fn mark_overdue(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<bool> {
 
 /// Gives a plan more time: a new deadline, reminders and the overdue mark start again; an
 /// escalated (closed) plan opens again at targeted practice with its exam tries counted anew.
-pub fn extend_plan(conn: &mut DbConn, id: i64, deadline: Ts, reopen: bool) -> QueryResult<()> {
+pub fn extend_plan(conn: &mut DbConn, id: RemedialPlanId, deadline: Ts, reopen: bool) -> QueryResult<()> {
     diesel::update(remedial_plans::table.find(id))
         .set((remedial_plans::deadline.eq(deadline), remedial_plans::overdue_at.eq(None::<Ts>), remedial_plans::reminded_at.eq(None::<Ts>)))
         .execute(conn)?;
@@ -266,7 +266,7 @@ pub fn extend_plan(conn: &mut DbConn, id: i64, deadline: Ts, reopen: bool) -> Qu
 #[diesel(table_name = remedial_escalations)]
 pub struct Escalation {
     pub id: i64,
-    pub plan_id: i64,
+    pub plan_id: RemedialPlanId,
     /// The unit whose leaders it reached; None: HR.
     pub unit_id: Option<UnitId>,
     /// `overdue`, `failed` or `referred`.
@@ -280,7 +280,7 @@ pub struct Escalation {
     pub new_deadline: Option<Ts>,
 }
 
-pub fn insert_escalation(conn: &mut DbConn, plan_id: i64, unit_id: Option<UnitId>, why: &str, now: Ts) -> QueryResult<i64> {
+pub fn insert_escalation(conn: &mut DbConn, plan_id: RemedialPlanId, unit_id: Option<UnitId>, why: &str, now: Ts) -> QueryResult<i64> {
     diesel::insert_into(remedial_escalations::table)
         .values((
             remedial_escalations::plan_id.eq(plan_id),
@@ -296,7 +296,7 @@ pub fn find_escalation(conn: &mut DbConn, id: i64) -> QueryResult<Option<Escalat
     remedial_escalations::table.find(id).select(Escalation::as_select()).get_result(conn).optional()
 }
 
-pub fn escalations_of(conn: &mut DbConn, plan_id: i64) -> QueryResult<Vec<Escalation>> {
+pub fn escalations_of(conn: &mut DbConn, plan_id: RemedialPlanId) -> QueryResult<Vec<Escalation>> {
     remedial_escalations::table
         .filter(remedial_escalations::plan_id.eq(plan_id))
         .order(remedial_escalations::id)
@@ -331,14 +331,14 @@ pub fn act_on_escalation(
         .map(|n| n == 1)
 }
 
-pub fn reviews_of(conn: &mut DbConn, plan_id: i64) -> QueryResult<Vec<(VersionId, String)>> {
+pub fn reviews_of(conn: &mut DbConn, plan_id: RemedialPlanId) -> QueryResult<Vec<(VersionId, String)>> {
     remedial_reviews::table
         .filter(remedial_reviews::plan_id.eq(plan_id))
         .select((remedial_reviews::question_version_id, remedial_reviews::note))
         .load(conn)
 }
 
-pub fn upsert_review(conn: &mut DbConn, plan_id: i64, version_id: VersionId, note: &str, now: Ts) -> QueryResult<()> {
+pub fn upsert_review(conn: &mut DbConn, plan_id: RemedialPlanId, version_id: VersionId, note: &str, now: Ts) -> QueryResult<()> {
     crate::per_backend!(conn, |c| diesel::insert_into(remedial_reviews::table)
         .values((
             remedial_reviews::plan_id.eq(plan_id),
@@ -362,7 +362,7 @@ pub struct PracticeSession {
     pub user_id: UserId,
     pub mode: String,
     pub filter: String,
-    pub plan_id: Option<i64>,
+    pub plan_id: Option<RemedialPlanId>,
     /// JSON list of question version ids, in order.
     pub items: String,
     pub started_at: Ts,
@@ -380,7 +380,7 @@ pub fn insert_practice(
     user_id: UserId,
     mode: &str,
     filter: &str,
-    plan_id: Option<i64>,
+    plan_id: Option<RemedialPlanId>,
     items: &[VersionId],
     now: Ts,
 ) -> QueryResult<i64> {
@@ -442,7 +442,7 @@ pub fn answers_of_session(conn: &mut DbConn, session_id: i64) -> QueryResult<Vec
 }
 
 /// Every practice answer of a user (with the session's plan), oldest first.
-pub fn answers_of_user(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<(PracticeAnswer, Option<i64>)>> {
+pub fn answers_of_user(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<(PracticeAnswer, Option<RemedialPlanId>)>> {
     practice_answers::table
         .inner_join(practice_sessions::table)
         .filter(practice_sessions::user_id.eq(user_id))
