@@ -7,6 +7,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use std::sync::Arc;
 
 use crate::db::models::{org, org::User, session};
+use crate::domain::accounts::SessionKind;
 use crate::domain::org::Role;
 use crate::domain::throttle::{badge_key, source_key, Blocked};
 use crate::error::{AppError, AppResult};
@@ -134,7 +135,7 @@ async fn load_user(req: &Request<'_>) -> Result<Arc<CurrentUser>, AppError> {
                 move || -> Result<Option<(User, Vec<Role>, String, chrono::NaiveDateTime)>, AppError> {
                     let mut conn = pool.get()?;
                     let Some(s) = session::find_live(&mut conn, &h, now)? else { return Ok(None) };
-                    if (via == Via::Bearer) != (s.kind == "api") {
+                    if (via == Via::Bearer) != (s.kind == SessionKind::Api) {
                         return Ok(None); // a cookie session is not an API token and vice versa
                     }
                     let Some(user) = org::find(&mut conn, s.user_id)? else { return Ok(None) };
@@ -143,7 +144,7 @@ async fn load_user(req: &Request<'_>) -> Result<Arc<CurrentUser>, AppError> {
                     }
                     // an API token's "last used", to within session::TOUCH_EVERY (read on a cache miss only)
                     // (best effort: a busy database does not fail the request over it)
-                    if s.kind == "api" && s.last_used_at.is_none_or(|t| now - t >= session::TOUCH_EVERY) {
+                    if s.kind == SessionKind::Api && s.last_used_at.is_none_or(|t| now - t >= session::TOUCH_EVERY) {
                         if let Err(e) = crate::db::write_tx(&mut conn, |c| session::touch(c, s.id, now)) {
                             eprintln!("token last-used time not recorded: {e}");
                         }

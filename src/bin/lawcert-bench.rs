@@ -298,7 +298,7 @@ fn seed(url: &str, a: &Args) -> Seeded {
                     c,
                     &lawcert::auth::token_hash(&t),
                     id,
-                    "api",
+                    lawcert::domain::accounts::SessionKind::Api,
                     &lawcert::auth::random_token(),
                     now,
                     now + chrono::Duration::hours(12),

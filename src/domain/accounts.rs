@@ -1,6 +1,28 @@
 //! Account rules: what a new password must be, and what an admin may do to an account.
 
 use crate::domain::ids::UserId;
+/// What a session is: a browser's sign-in (cookie, CSRF token) or an API token (bearer). A
+/// token is accepted only the way its kind is presented. Stored as `sessions.kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionKind {
+    Web,
+    Api,
+}
+
+impl SessionKind {
+    pub const ALL: [SessionKind; 2] = [SessionKind::Web, SessionKind::Api];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Web => "web",
+            SessionKind::Api => "api",
+        }
+    }
+    pub fn parse(s: &str) -> Option<SessionKind> {
+        SessionKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// Shortest password a user may choose.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Longest (argon2 hashes the whole of it; a megabyte "password" would be a denial of service).

@@ -86,6 +86,31 @@ pub fn accepts_answers(now: NaiveDateTime, deadline: NaiveDateTime, submitted: b
     !submitted && now < deadline
 }
 
+/// How an attempt was handed in: by the candidate, by the server at the deadline, or by the
+/// server at the room's limit of focus events. Stored as `attempts.submit_kind`, null while the
+/// attempt is open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmitKind {
+    Manual,
+    Auto,
+    Forced,
+}
+
+impl SubmitKind {
+    pub const ALL: [SubmitKind; 3] = [SubmitKind::Manual, SubmitKind::Auto, SubmitKind::Forced];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubmitKind::Manual => "manual",
+            SubmitKind::Auto => "auto",
+            SubmitKind::Forced => "forced",
+        }
+    }
+    pub fn parse(s: &str) -> Option<SubmitKind> {
+        SubmitKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// When candidates see their score, or the answers and explanations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

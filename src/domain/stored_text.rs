@@ -7,9 +7,10 @@
 
 use std::fmt;
 
+use super::accounts::SessionKind;
 use super::bank::{Level, QuestionKind};
 use super::certification::CertStatus;
-use super::exam::{Release, SittingKind};
+use super::exam::{Release, SittingKind, SubmitKind};
 use super::grading::MultiRule;
 use super::jobs::{JobKind, JobState};
 use super::measurement::angoff::StudyStatus;
@@ -53,6 +54,8 @@ stored_as_text!(
     Level => "certification level",
     lifecycle::Status => "question status",
     SittingKind => "sitting kind",
+    SubmitKind => "submit kind",
+    SessionKind => "session kind",
     Release => "release policy",
     MultiRule => "multiple-choice rule",
     CertStatus => "certificate status",
@@ -89,6 +92,8 @@ mod tests {
         same_word(&Level::ALL, |v| v.as_str());
         same_word(&lifecycle::Status::ALL, |v| v.as_str());
         same_word(&SittingKind::ALL, |v| v.as_str());
+        same_word(&SubmitKind::ALL, |v| v.as_str());
+        same_word(&SessionKind::ALL, |v| v.as_str());
         same_word(&[Release::OnSubmit, Release::AfterClose, Release::Never], |v| v.as_str());
         same_word(&[MultiRule::AllOrNothing, MultiRule::Partial], |v| v.as_str());
         same_word(&[CertStatus::Valid, CertStatus::Expired, CertStatus::Lapsed, CertStatus::Revoked], |v| v.as_str());

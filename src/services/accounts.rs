@@ -11,7 +11,7 @@ use crate::db::models::{audit, org, session, Ts};
 /// Read by the pages that list sign-in counts and tokens.
 pub use crate::db::models::{session::Session, throttle::Row, throttle::ANY_BADGE};
 use crate::db::{write_tx, DbConn};
-use crate::domain::accounts::{self as rules, AdminRefusal, PasswordProblem};
+use crate::domain::accounts::{self as rules, AdminRefusal, PasswordProblem, SessionKind};
 use crate::domain::org::Role;
 use crate::domain::throttle::{badge_key, Blocked, Policy, Scope};
 use crate::domain::validation::Problem;
@@ -224,14 +224,14 @@ pub fn set_active(conn: &mut DbConn, target: UserId, active: bool, by: UserId, n
 
 /// The user's live API tokens, newest first.
 pub fn my_tokens(conn: &mut DbConn, user_id: UserId, now: Ts) -> AppResult<Vec<session::Session>> {
-    Ok(session::live_of(conn, user_id, "api", now)?)
+    Ok(session::live_of(conn, user_id, SessionKind::Api, now)?)
 }
 
 /// Revokes one of the user's own live API tokens (404 for anything else). Call
 /// `SessionCache::remove` with its hash afterwards.
 pub fn revoke_my_token(conn: &mut DbConn, user_id: UserId, token_id: i64, now: Ts) -> AppResult<session::Session> {
     write_tx(conn, |c| {
-        let s = session::revoke_own(c, token_id, user_id, "api", now)?.ok_or_else(|| {
+        let s = session::revoke_own(c, token_id, user_id, SessionKind::Api, now)?.ok_or_else(|| {
             AppError::problem(
                 ErrorCode::NotFound,
                 Problem::with("", "account.no_token", vec![("id", token_id.to_string())], format!("no live API token {token_id} of yours")),
@@ -265,8 +265,8 @@ pub fn account_detail(conn: &mut DbConn, user_id: UserId, now: Ts) -> AppResult<
     let user = org::find(conn, user_id)?.ok_or_else(|| no_account(user_id))?;
     let roles = org::roles_of(conn, user_id)?;
     let counts = throttle::for_badge(conn, &badge_key(&user.badge))?;
-    let live_tokens = session::live_of(conn, user_id, "api", now)?.len();
-    let live_sessions = session::live_of(conn, user_id, "web", now)?.len();
+    let live_tokens = session::live_of(conn, user_id, SessionKind::Api, now)?.len();
+    let live_sessions = session::live_of(conn, user_id, SessionKind::Web, now)?.len();
     let mut history: Vec<_> = audit::for_subject(conn, &format!("user:{user_id}"))?
         .into_iter()
         .filter(|e| e.action.starts_with("user.") || e.action.starts_with("sign_in."))
@@ -327,7 +327,7 @@ pub fn account_by_badge(conn: &mut DbConn, badge: &str) -> AppResult<Option<org:
 
 /// Opens a signed-in browser session (its token kept as `token_hash`).
 pub fn open_web_session(conn: &mut DbConn, token_hash: &str, user_id: UserId, csrf: &str, now: Ts, expires_at: Ts) -> AppResult<()> {
-    Ok(session::create(conn, token_hash, user_id, "web", csrf, now, expires_at)?)
+    Ok(session::create(conn, token_hash, user_id, SessionKind::Web, csrf, now, expires_at)?)
 }
 
 /// Issues an API token (kept as `token_hash`, its first characters as `prefix` for its owner's list).
@@ -340,7 +340,7 @@ pub fn issue_api_token(
     now: Ts,
     expires_at: Ts,
 ) -> AppResult<()> {
-    Ok(session::create_with_prefix(conn, token_hash, prefix, user_id, "api", csrf, now, expires_at)?)
+    Ok(session::create_with_prefix(conn, token_hash, prefix, user_id, SessionKind::Api, csrf, now, expires_at)?)
 }
 
 /// Ends the session whose token hashes to `token_hash`.

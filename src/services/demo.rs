@@ -6,7 +6,7 @@ use chrono::{Duration, NaiveDate};
 
 use crate::db::models::{org, Ts};
 use crate::db::{write_tx, DbConn};
-use crate::domain::exam::{Eligibility, Release, SittingKind};
+use crate::domain::exam::{Eligibility, Release, SittingKind, SubmitKind};
 use crate::domain::grading::MultiRule;
 use crate::domain::org::Role;
 use crate::domain::paper::{BlueprintRule, BlueprintSpec, RuleKind};
@@ -267,7 +267,7 @@ fn seed_measurement_history(conn: &mut DbConn, trainer: Option<UserId>, now: Ts)
                 }
                 Ok::<(), AppError>(())
             })?;
-            exams::submit(conn, &cache, a.id, "manual", start + Duration::minutes(40))?;
+            exams::submit(conn, &cache, a.id, SubmitKind::Manual, start + Duration::minutes(40))?;
         }
     }
     for sid in sittings {
@@ -414,7 +414,7 @@ fn seed_past_bimonthly(conn: &mut DbConn, trainer: Option<UserId>, now: Ts) -> A
             }
             exam_db::upsert_response(conn, a.id, item.v, &choice, None, start + Duration::minutes(30))?;
         }
-        exams::submit(conn, &cache, a.id, "manual", start + Duration::minutes(45))?;
+        exams::submit(conn, &cache, a.id, SubmitKind::Manual, start + Duration::minutes(45))?;
         if !challenged && n == 7 {
             if let Some(v) = first_wrong {
                 let new = crate::db::models::challenge::NewChallenge {

@@ -11,7 +11,7 @@ use crate::db::models::{bank as bank_db, exam as exam_db, org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::{Level, QuestionKind, FALSE_ID, TRUE_ID};
 use crate::domain::editions;
-use crate::domain::exam::{attempt_deadline, Eligibility, Release, SittingKind, SittingState};
+use crate::domain::exam::{attempt_deadline, Eligibility, Release, SittingKind, SittingState, SubmitKind};
 use crate::domain::exam_room::RoomControls;
 use crate::domain::grading::{self, MultiRule};
 use crate::domain::org::unit_path;
@@ -506,7 +506,7 @@ pub fn read_own_attempt(
 ) -> AppResult<exam_db::Attempt> {
     let a = own_attempt_in_room(conn, attempts, attempt_id, user_id, ip)?;
     if a.submitted_at.is_none() && now >= a.deadline {
-        return submit(conn, cache, a.id, "auto", now);
+        return submit(conn, cache, a.id, SubmitKind::Auto, now);
     }
     Ok(a)
 }
@@ -871,8 +871,8 @@ pub fn grade_as_saved(
 }
 
 /// Submits and grades an attempt exactly once; later calls return the stored result.
-/// `kind` is "manual" (the candidate) or "auto" (the server at the deadline).
-pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: AttemptId, kind: &str, now: Ts) -> AppResult<exam_db::Attempt> {
+/// `kind` says who handed it in (the candidate, or the server at the deadline or event limit).
+pub fn submit(conn: &mut DbConn, cache: &VersionCache, attempt_id: AttemptId, kind: SubmitKind, now: Ts) -> AppResult<exam_db::Attempt> {
     let a = exam_db::find_attempt(conn, attempt_id)?.ok_or_else(|| AppError::not_found("no such attempt"))?;
     if a.submitted_at.is_some() {
         return Ok(a);
@@ -977,7 +977,7 @@ pub fn result_view(
         return Ok(None);
     }
     crate::services::exam_mode::ensure_free(conn, user_id, Some(a.id), now)?;
-    let a = if a.submitted_at.is_none() { submit(conn, versions, a.id, "auto", now)? } else { a };
+    let a = if a.submitted_at.is_none() { submit(conn, versions, a.id, SubmitKind::Auto, now)? } else { a };
     let s = sitting_of(conn, a.sitting_id)?;
     let scaled = crate::services::scale::of_attempt(conn, a.id)?;
     let result = result_for_candidate(&a, &s, scaled.as_ref(), now);
@@ -1024,7 +1024,7 @@ pub fn submit_overdue(conn: &mut DbConn, cache: &VersionCache, now: Ts) -> AppRe
             return Ok(n);
         }
         for id in &ids {
-            submit(conn, cache, *id, "auto", now)?;
+            submit(conn, cache, *id, SubmitKind::Auto, now)?;
             n += 1;
         }
     }
@@ -1042,7 +1042,8 @@ pub struct ResultRow {
     pub started_at: NaiveDateTime,
     #[serde(serialize_with = "crate::timefmt::option::serialize")]
     pub submitted_at: Option<NaiveDateTime>,
-    pub submit_kind: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub submit_kind: Option<SubmitKind>,
     pub score: Option<String>,
     pub score_centi: Option<i64>,
     pub max_score: String,

@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::db::models::room::{self as room_db, AttemptEvent};
 use crate::db::models::{audit, exam as exam_db, org, Ts};
 use crate::db::{write_tx, DbConn};
+use crate::domain::exam::SubmitKind;
 use crate::domain::exam_room::{OnLimit, EVENT_KINDS};
 use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -62,7 +63,7 @@ pub fn record_event(
     })?;
     let submitted = match action {
         Some(OnLimit::Submit) if controls.grace_seconds == 0 => {
-            exams::submit(conn, cache, a.id, "forced", now)?;
+            exams::submit(conn, cache, a.id, SubmitKind::Forced, now)?;
             true
         }
         Some(OnLimit::Submit) => {
@@ -308,7 +309,7 @@ pub struct ProctorRow {
     pub answered: usize,
     pub questions: usize,
     pub submitted_at: Option<Ts>,
-    pub submit_kind: Option<String>,
+    pub submit_kind: Option<SubmitKind>,
     pub flagged: bool,
     pub client_ip: Option<String>,
     pub focus_events: usize,
@@ -341,7 +342,7 @@ pub fn live(conn: &mut DbConn, sitting_id: SittingId, now: Ts) -> AppResult<Vec<
             answered,
             questions,
             submitted_at: a.submitted_at,
-            submit_kind: a.submit_kind.clone(),
+            submit_kind: a.submit_kind,
             flagged: a.flagged,
             client_ip: a.client_ip.clone(),
             focus_events: ev.iter().filter(|e| EVENT_KINDS.contains(&e.kind.as_str())).count(),
@@ -417,7 +418,7 @@ pub fn compensate_downtime(
                 grant_extra_time(conn, sitting_id, a.id, minutes, &format!("停机补偿 downtime: {reason}"), by, now)?;
                 r.extended += 1;
             }
-            Some(at) if a.submit_kind.as_deref() == Some("auto") && at >= since => {
+            Some(at) if a.submit_kind == Some(SubmitKind::Auto) && at >= since => {
                 match reopen(conn, sitting_id, a.id, minutes, &format!("停机补偿 downtime: {reason}"), by, now) {
                     Ok(_) => r.reopened += 1,
                     Err(e) if e.is_conflict() => r.skipped += 1,

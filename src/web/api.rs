@@ -9,6 +9,7 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::with_db;
 use crate::auth::{random_token, token_hash, Officer, ResultsReader, Trainer};
+use crate::domain::exam::SubmitKind;
 use crate::domain::paper::BlueprintSpec;
 use crate::error::{AppError, AppResult};
 use crate::services::exams::{self, AttemptView, Candidate, ResultRow, SittingSpec, SittingSummary, SubmitResult};
@@ -380,7 +381,7 @@ pub async fn submit_attempt(
     rocket::tokio::task::block_in_place(|| {
         let mut conn = st.pool.get()?;
         let a = exams::own_attempt_in_room(&mut conn, &st.attempts, id, uid, ip)?;
-        let a = exams::submit(&mut conn, &st.versions, a.id, "manual", now)?;
+        let a = exams::submit(&mut conn, &st.versions, a.id, SubmitKind::Manual, now)?;
         let s = crate::services::exams::sitting_of(&mut conn, a.sitting_id)?;
         let scaled = crate::services::scale::of_attempt(&mut conn, a.id)?;
         Ok(Json(exams::result_for_candidate(&a, &s, scaled.as_ref(), now)))

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::pages::{CsrfForm, PageCtx};
 use super::{local, with_db};
 use crate::auth::Officer;
-use crate::domain::exam::SittingState;
+use crate::domain::exam::{SittingState, SubmitKind};
 use crate::domain::grading::format_points;
 use crate::domain::grading::MultiRule;
 use crate::error::AppResult;
@@ -181,7 +181,7 @@ pub async fn submit(
                 exams::save_answer(c, &versions, &attempts, answer)?;
             }
         }
-        exams::submit(c, &versions, a.id, "manual", now)?;
+        exams::submit(c, &versions, a.id, SubmitKind::Manual, now)?;
         Ok(())
     })
     .await?;
@@ -262,7 +262,7 @@ pub async fn result_page(
     ctx.render(
         "exams/result",
         json!({
-            "title": s.title, "attempt_id": a.id, "submitted_at": a.submitted_at.map(local), "auto": a.submit_kind.as_deref() == Some("auto"),
+            "title": s.title, "attempt_id": a.id, "submitted_at": a.submitted_at.map(local), "auto": a.submit_kind == Some(SubmitKind::Auto),
             "score": r.score, "max_score": r.max_score, "passed": r.passed, "released": r.score_released, "pass_percent": s.pass_percent,
             "scaled": scaled.as_ref().and_then(|x| x.ability.map(|t| json!({"theta": format!("{t:+.2}"), "se": x.ability_se.map(|s| format!("{s:.2}")),
                 "scale_rule": x.rule == "scale", "cut": x.cut_theta.map(|c| format!("{c:+.2}"))}))),

@@ -12,7 +12,7 @@ use super::pages::{CsrfForm, Empty, PageCtx};
 use super::{local, parse_local_datetime, with_db};
 use crate::auth::{ResultsReader, Trainer};
 use crate::domain::bank::Level;
-use crate::domain::exam::{Eligibility, Release, SittingKind, SittingState};
+use crate::domain::exam::{Eligibility, Release, SittingKind, SittingState, SubmitKind};
 use crate::domain::exam_room::{OnLimit, RoomControls};
 use crate::domain::grading::{format_points, MultiRule};
 use crate::domain::org::Role;
@@ -378,7 +378,7 @@ pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: SittingId, sort: O
             "spread": spread,
             "rows": rows.iter().map(|r| json!({
                 "attempt_id": r.attempt_id, "badge": r.badge, "name": r.name, "unit": r.unit, "started_at": local(r.started_at), "submitted_at": r.submitted_at.map(local),
-                "auto": r.submit_kind.as_deref() == Some("auto"), "score": r.score, "max_score": r.max_score, "passed": r.passed,
+                "auto": r.submit_kind == Some(SubmitKind::Auto), "score": r.score, "max_score": r.max_score, "passed": r.passed,
                 "scaled": r.scaled.map(|t| format!("{t:+.2}")), "by_scale": r.pass_rule.as_deref() == Some("scale"),
             })).collect::<Vec<_>>(),
             "stats": { "attempts": rows.len(), "graded": graded.len(), "passed": passed, "mean": mean },
@@ -479,10 +479,10 @@ pub async fn results_csv(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: SittingId) 
             csv_safe(&r.unit),
             local(r.started_at),
             r.submitted_at.map(local).unwrap_or_default(),
-            match r.submit_kind.as_deref() {
-                Some("auto") => "到时自动交卷".into(),
-                Some("forced") => "切屏超限强制交卷".into(),
-                Some(_) => "本人交卷".into(),
+            match r.submit_kind {
+                Some(SubmitKind::Auto) => "到时自动交卷".into(),
+                Some(SubmitKind::Forced) => "切屏超限强制交卷".into(),
+                Some(SubmitKind::Manual) => "本人交卷".into(),
                 None => "未交卷".into(),
             },
             r.score.clone().unwrap_or_default(),

@@ -273,7 +273,8 @@ fn double_start_and_double_submit_race_to_one_attempt_and_one_result() {
             .map(|_| {
                 s.spawn(|| {
                     let mut conn = state.pool.get().unwrap();
-                    let a = exams::submit(&mut conn, &state.versions, AttemptId(aid), "manual", now).unwrap();
+                    let a =
+                        exams::submit(&mut conn, &state.versions, AttemptId(aid), lawcert::domain::exam::SubmitKind::Manual, now).unwrap();
                     (a.submitted_at, a.score_centi)
                 })
             })

@@ -104,7 +104,7 @@ fn two_servers_send_each_mail_once_and_submit_grade_and_file_each_attempt_once()
             assert_eq!(k.get(kind), Some(&1), "user {u}: {kind} in {k:?}");
         }
         let a = exam_db::find_attempt(&mut app.conn(), AttemptId(*aid)).unwrap().unwrap();
-        assert_eq!(a.submit_kind.as_deref(), Some("auto"));
+        assert_eq!(a.submit_kind.map(|k| k.as_str()), Some("auto"));
         assert!(a.score_centi.is_some(), "graded");
         let filed = tr_db::entries_of(&mut app.conn(), *u).unwrap().into_iter().filter(|e| e.source == format!("attempt:{aid}")).count();
         assert_eq!(filed, 1, "attempt {aid} filed once");

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use super::Ts;
 use crate::db::schema::{attempts, blueprints, responses, sittings, users};
 use crate::db::DbConn;
-use crate::domain::exam::{Release, SittingKind};
+use crate::domain::exam::{Release, SittingKind, SubmitKind};
 use crate::domain::grading::MultiRule;
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
@@ -155,7 +155,8 @@ pub struct Attempt {
     pub deadline: Ts,
     pub last_saved_at: Option<Ts>,
     pub submitted_at: Option<Ts>,
-    pub submit_kind: Option<String>,
+    #[diesel(deserialize_as = super::MaybeWord)]
+    pub submit_kind: Option<SubmitKind>,
     pub score_centi: Option<i64>,
     pub max_centi: i64,
     pub passed: Option<bool>,
@@ -374,9 +375,9 @@ pub fn find_response(conn: &mut DbConn, attempt_id: AttemptId, version_id: Versi
 }
 
 /// Marks the attempt submitted, once: returns false if it was already submitted.
-pub fn claim_submission(conn: &mut DbConn, id: AttemptId, at: Ts, kind: &str) -> QueryResult<bool> {
+pub fn claim_submission(conn: &mut DbConn, id: AttemptId, at: Ts, kind: SubmitKind) -> QueryResult<bool> {
     let n = diesel::update(attempts::table.find(id).filter(attempts::submitted_at.is_null()))
-        .set((attempts::submitted_at.eq(at), attempts::submit_kind.eq(kind)))
+        .set((attempts::submitted_at.eq(at), attempts::submit_kind.eq(kind.as_str())))
         .execute(conn)?;
     Ok(n == 1)
 }

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use super::Ts;
 use crate::db::schema::sessions;
 use crate::db::DbConn;
+use crate::domain::accounts::SessionKind;
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
@@ -11,7 +12,8 @@ pub struct Session {
     pub id: i64,
     pub token_hash: String,
     pub user_id: UserId,
-    pub kind: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: SessionKind,
     pub csrf_token: String,
     pub created_at: Ts,
     pub expires_at: Ts,
@@ -26,7 +28,15 @@ pub struct Session {
 /// every request.
 pub const TOUCH_EVERY: chrono::Duration = chrono::Duration::minutes(5);
 
-pub fn create(conn: &mut DbConn, token_hash: &str, user_id: UserId, kind: &str, csrf: &str, now: Ts, expires_at: Ts) -> QueryResult<()> {
+pub fn create(
+    conn: &mut DbConn,
+    token_hash: &str,
+    user_id: UserId,
+    kind: SessionKind,
+    csrf: &str,
+    now: Ts,
+    expires_at: Ts,
+) -> QueryResult<()> {
     create_with_prefix(conn, token_hash, "", user_id, kind, csrf, now, expires_at)
 }
 
@@ -37,7 +47,7 @@ pub fn create_with_prefix(
     token_hash: &str,
     prefix: &str,
     user_id: UserId,
-    kind: &str,
+    kind: SessionKind,
     csrf: &str,
     now: Ts,
     expires_at: Ts,
@@ -47,7 +57,7 @@ pub fn create_with_prefix(
             sessions::token_hash.eq(token_hash),
             sessions::token_prefix.eq(prefix),
             sessions::user_id.eq(user_id),
-            sessions::kind.eq(kind),
+            sessions::kind.eq(kind.as_str()),
             sessions::csrf_token.eq(csrf),
             sessions::created_at.eq(now),
             sessions::expires_at.eq(expires_at),
@@ -78,10 +88,10 @@ pub fn touch(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<usize> {
 }
 
 /// A user's live sessions of one kind (`web` or `api`), newest first.
-pub fn live_of(conn: &mut DbConn, user_id: UserId, kind: &str, now: Ts) -> QueryResult<Vec<Session>> {
+pub fn live_of(conn: &mut DbConn, user_id: UserId, kind: SessionKind, now: Ts) -> QueryResult<Vec<Session>> {
     sessions::table
         .filter(sessions::user_id.eq(user_id))
-        .filter(sessions::kind.eq(kind))
+        .filter(sessions::kind.eq(kind.as_str()))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
         .order(sessions::id.desc())
@@ -90,11 +100,11 @@ pub fn live_of(conn: &mut DbConn, user_id: UserId, kind: &str, now: Ts) -> Query
 }
 
 /// Revokes one live session of a user's, by id and kind; `None` when there is none.
-pub fn revoke_own(conn: &mut DbConn, id: i64, user_id: UserId, kind: &str, now: Ts) -> QueryResult<Option<Session>> {
+pub fn revoke_own(conn: &mut DbConn, id: i64, user_id: UserId, kind: SessionKind, now: Ts) -> QueryResult<Option<Session>> {
     let found = sessions::table
         .filter(sessions::id.eq(id))
         .filter(sessions::user_id.eq(user_id))
-        .filter(sessions::kind.eq(kind))
+        .filter(sessions::kind.eq(kind.as_str()))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
         .select(Session::as_select())
