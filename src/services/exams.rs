@@ -525,8 +525,11 @@ pub fn own_attempt_in_room(
     Ok(a)
 }
 
+/// Starts (or resumes) the candidate's attempt. Its unchanging facts go into `attempts` here, so
+/// the exam's first saves find them in memory instead of all reading the database at once.
 pub fn start_attempt(
     conn: &mut DbConn,
+    attempts: &AttemptCache,
     sitting_id: SittingId,
     c: &Candidate<'_>,
     room: &RoomEntry<'_>,
@@ -542,6 +545,7 @@ pub fn start_attempt(
     check_room(&controls, room.ip)?;
     check_code(conn, &s, &controls, c.id, room.access_code, now)?;
     if let Some(a) = exam_db::find_attempt_for(conn, s.id, c.id)? {
+        remember(attempts, &a, controls)?;
         return Ok((a, false));
     }
     match SittingState::at(now, s.opens_at, s.closes_at) {
@@ -562,7 +566,7 @@ pub fn start_attempt(
     use crate::services::prepared;
     let drawn = if prepared::has_usable(conn, &s, c.id)? { None } else { Some(prepared::draw_fresh(&*prepared::parsed_pool(&s)?)) };
     let deadline = attempt_deadline(now, s.duration_minutes, s.closes_at);
-    write_tx(conn, |conn| {
+    let (a, created) = write_tx(conn, |conn| {
         let (seed, paper, max_centi) = match (prepared::take(conn, &s, c.id)?, drawn) {
             (Some(p), _) => p,
             (None, Some(d)) => d,
@@ -574,8 +578,17 @@ pub fn start_attempt(
         if created && room.ip.is_some() {
             crate::db::models::room::set_client_ip(conn, a.id, room.ip.map(|i| i.to_string()).as_deref())?;
         }
-        Ok((a, created))
-    })
+        Ok::<_, AppError>((a, created))
+    })?;
+    remember(attempts, &a, controls)?;
+    Ok((a, created))
+}
+
+/// Puts an attempt's unchanging facts into the cache: at its start, or at its first use since
+/// the server started.
+fn remember(attempts: &AttemptCache, a: &exam_db::Attempt, room: RoomControls) -> AppResult<Arc<AttemptMeta>> {
+    let questions = paper_of(a)?.items.iter().map(|i| i.v).collect();
+    Ok(attempts.put(a.id, AttemptMeta { user_id: a.user_id, sitting_id: a.sitting_id, questions, room }))
 }
 
 pub fn paper_of(a: &exam_db::Attempt) -> AppResult<Paper> {
@@ -721,17 +734,8 @@ pub fn attempt_meta(conn: &mut DbConn, attempts: &AttemptCache, attempt_id: Atte
         return Ok(Some(m));
     }
     let Some(a) = exam_db::find_attempt(conn, attempt_id)? else { return Ok(None) };
-    let paper = paper_of(&a)?;
     let s = sitting_of(conn, a.sitting_id)?;
-    Ok(Some(attempts.put(
-        a.id,
-        AttemptMeta {
-            user_id: a.user_id,
-            sitting_id: a.sitting_id,
-            questions: paper.items.iter().map(|i| i.v).collect(),
-            room: controls_of(&s),
-        },
-    )))
+    remember(attempts, &a, controls_of(&s)).map(Some)
 }
 
 /// One answer as a candidate sends it.

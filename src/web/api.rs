@@ -197,6 +197,7 @@ pub async fn start_attempt(
             let room = exams::RoomEntry { access_code, ip };
             let (a, created) = exams::start_attempt(
                 &mut conn,
+                &st.attempts,
                 id,
                 &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type },
                 &room,

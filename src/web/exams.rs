@@ -98,9 +98,10 @@ pub async fn start(
     let (id, badge, unit, ptype) = candidate(&officer);
     let now = ctx.state.clock.now();
     let code = f.0.access_code;
+    let attempts = ctx.state.attempts.clone();
     let (a, _) = with_db(ctx.state, move |c| {
         let room = exams::RoomEntry { access_code: code.as_deref(), ip };
-        exams::start_attempt(c, sitting_id, &Candidate { id, badge: &badge, unit_id: unit, police_type: &ptype }, &room, now)
+        exams::start_attempt(c, &attempts, sitting_id, &Candidate { id, badge: &badge, unit_id: unit, police_type: &ptype }, &room, now)
     })
     .await?;
     Ok(Redirect::to(format!("/attempts/{}", a.id)))

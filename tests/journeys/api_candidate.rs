@@ -257,7 +257,8 @@ fn double_start_and_double_submit_race_to_one_attempt_and_one_result() {
                 s.spawn(|| {
                     let mut conn = state.pool.get().unwrap();
                     let c = Candidate { id: user.id, badge: &user.badge, unit_id: user.unit_id, police_type: &user.police_type };
-                    let (a, created) = exams::start_attempt(&mut conn, SittingId(MOCK), &c, &Default::default(), now).unwrap();
+                    let (a, created) =
+                        exams::start_attempt(&mut conn, &Default::default(), SittingId(MOCK), &c, &Default::default(), now).unwrap();
                     (a.id.0, created)
                 })
             })
@@ -302,4 +303,18 @@ fn roles_are_checked_on_every_call() {
     assert_eq!(s, Status::Forbidden, "officers cannot read everyone's results");
     let (s, _) = app.api("POST", "/api/v1/blueprints", &officer, Some(json!({})));
     assert_eq!(s, Status::Forbidden);
+}
+
+#[test]
+fn a_started_attempt_is_in_memory_before_its_first_save() {
+    // the first saves of an exam must not all read the database at once (issue 18): the start
+    // leaves what a save checks (owner, paper, room) in the attempt cache
+    let app = TestApp::new();
+    let tok = app.token("100006");
+    let (_, att) = start(&app, &tok);
+    let aid = AttemptId(att["attempt_id"].as_i64().unwrap());
+    let meta = app.state().attempts.get(aid).expect("the start cached the attempt");
+    let on_paper: std::collections::HashSet<i64> = att["questions"].as_array().unwrap().iter().map(|q| q["id"].as_i64().unwrap()).collect();
+    assert_eq!(meta.questions.iter().map(|v| v.0).collect::<std::collections::HashSet<_>>(), on_paper, "the paper's questions");
+    assert_eq!(meta.user_id, lawcert::db::models::org::find_by_badge(&mut app.conn(), "100006").unwrap().unwrap().id);
 }
