@@ -290,6 +290,9 @@ pub fn form_csrf(jar: &CookieJar<'_>, user: Option<&CurrentUser>, secure: bool) 
 /// past its session's expiry; signing out, revoking a token, a password change or reset, and
 /// disabling an account remove it on this server at once. On other app servers a revoked
 /// session or token, or a disabled account's, stays usable for at most the TTL (30 seconds).
+/// Each entry lives a random share of the TTL (at least half): candidates who started in the
+/// same minute would otherwise all miss in the same second, every TTL, and queue their saves
+/// behind a burst of session reads.
 #[derive(Default)]
 pub struct SessionCache {
     // shared, not cloned, per request: a user's strings and roles are copied once per cache fill
@@ -308,7 +311,7 @@ impl SessionCache {
     }
 
     pub fn put(&self, hash: String, cu: Arc<CurrentUser>, expires_at: chrono::NaiveDateTime, now: chrono::NaiveDateTime) {
-        let until = expires_at.min(now + SESSION_CACHE_TTL);
+        let until = expires_at.min(now + cache_lifetime(rand::random_range(0.0..1.0)));
         let mut map = self.map.write().expect("session cache");
         if map.len() > 200_000 {
             map.retain(|_, (_, u)| *u > now);
@@ -324,6 +327,12 @@ impl SessionCache {
     pub fn forget_user(&self, user_id: UserId) {
         self.map.write().expect("session cache").retain(|_, (cu, _)| cu.user.id != user_id);
     }
+}
+
+/// How long a cache entry lives for a uniform `draw` in [0, 1): between half the TTL and the TTL.
+fn cache_lifetime(draw: f64) -> chrono::Duration {
+    let ttl = SESSION_CACHE_TTL.num_milliseconds() as f64;
+    chrono::Duration::milliseconds((ttl * (0.5 + 0.5 * draw.clamp(0.0, 1.0))) as i64)
 }
 
 /// A user changes their own password: the current one is checked (and throttled like a
@@ -372,4 +381,17 @@ pub async fn change_own_password(
     .await?;
     state.sessions.forget_user(id);
     Ok(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cached_session_lives_between_half_the_ttl_and_the_ttl_never_longer() {
+        assert_eq!(cache_lifetime(0.0), SESSION_CACHE_TTL / 2);
+        assert_eq!(cache_lifetime(0.5), SESSION_CACHE_TTL * 3 / 4);
+        assert!(cache_lifetime(0.999_999) <= SESSION_CACHE_TTL);
+        assert_eq!(cache_lifetime(7.0), SESSION_CACHE_TTL, "a draw out of range is clamped");
+    }
 }
