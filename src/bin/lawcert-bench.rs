@@ -420,9 +420,40 @@ struct SaveCtx {
     acked: Mutex<HashMap<(i64, i64), String>>,
     counts: SaveCounts,
     errors: Arc<Errors>,
+    /// Every answered save: (milliseconds since `t0` when it was answered, latency µs, refused),
+    /// for the per-second timeline that shows *when* the slow saves happened.
+    timeline: Mutex<Vec<(u32, u32, bool)>>,
+    t0: Instant,
 }
 
 impl SaveCtx {
+    fn note(&self, us: u32, refused: bool) {
+        let at = self.t0.elapsed().as_millis() as u32;
+        self.timeline.lock().unwrap().push((at, us, refused));
+    }
+
+    /// Per second from `from`: saves acknowledged, refused, and the acknowledged ones' p50/p99/max.
+    fn timeline_since(&self, from: Instant) -> Value {
+        let skip = from.saturating_duration_since(self.t0).as_millis() as u32;
+        let mut secs: Vec<(Lat, u64)> = Vec::new();
+        for &(at, us, refused) in self.timeline.lock().unwrap().iter().filter(|(at, _, _)| *at >= skip) {
+            let s = ((at - skip) / 1000) as usize;
+            if secs.len() <= s {
+                secs.resize_with(s + 1, || (Lat::default(), 0));
+            }
+            if refused {
+                secs[s].1 += 1;
+            } else {
+                secs[s].0 .0.push(us);
+            }
+        }
+        json!(secs
+            .iter_mut()
+            .enumerate()
+            .map(|(s, (l, refused))| json!({"s": s, "acked": l.0.len(), "refused": refused, "p50_ms": l.pct(0.5), "p99_ms": l.pct(0.99), "max_ms": l.pct(1.0)}))
+            .collect::<Vec<_>>())
+    }
+
     /// Sends one answer; on 503 waits Retry-After plus a random extra that doubles per refusal
     /// (as the exam page does) and sends it again, until acknowledged or `end`.
     async fn save_until_acked(&self, tok: &str, paper: &Paper, qid: i64, choices: &[String], end: Instant, rng: &mut impl Rng) {
@@ -440,6 +471,7 @@ impl SaveCtx {
             match r {
                 Ok(r) if (200..300).contains(&r.status) => {
                     self.lat.lock().unwrap().0.push(us);
+                    self.note(us, false);
                     self.counts.add(ACKED);
                     if refusals > 0 {
                         self.counts.add(ACKED_AFTER_REFUSAL);
@@ -451,6 +483,7 @@ impl SaveCtx {
                 }
                 Ok(r) if r.status == 503 => {
                     self.refused_lat.lock().unwrap().0.push(us);
+                    self.note(us, true);
                     self.counts.add(REFUSED);
                     let after = r.retry_after.unwrap_or(0.0);
                     let spread = (0.5 * 2f64.powi(refusals.min(10) as i32)).min(30.0);
@@ -894,6 +927,8 @@ async fn run(a: Args) {
         acked: Default::default(),
         counts: Default::default(),
         errors: errors.clone(),
+        timeline: Default::default(),
+        t0: Instant::now(),
     });
     let started = Arc::new(started);
     let mut calibration = Value::Null;
@@ -1059,6 +1094,7 @@ async fn run(a: Args) {
                   "refused_503": phase(REFUSED), "retries": phase(RETRIES), "acknowledged_after_refusal": phase(ACKED_AFTER_REFUSAL),
                   "abandoned_at_end": phase(ABANDONED),
                   "refusal_latency": ctx.refused_lat.lock().unwrap().summary(),
+                  "timeline": ctx.timeline_since(t1),
                   "server_cpu_percent": (cpu_after_saves - cpu_before_saves) / save_s * 100.0,
                   "load_generator_cpu_percent": (self_cpu_after - self_cpu_before) / save_s * 100.0,
                   "server_cpu_us_per_save": (cpu_after_saves - cpu_before_saves) * 1e6 / saves.max(1) as f64,
