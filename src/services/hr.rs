@@ -689,19 +689,14 @@ pub fn strengths_of(conn: &mut DbConn, users: &[UserId]) -> AppResult<Vec<crate:
         }
     }
     let ids: Vec<VersionId> = raw.iter().map(|r| r.0).collect::<HashSet<_>>().into_iter().collect();
-    let statute: HashMap<VersionId, String> =
-        crate::db::models::bank::versions_by_ids(conn, &ids)?.into_iter().map(|(v, _)| (v.id, v.statute_code)).collect();
+    let versions: HashMap<VersionId, (QuestionId, String)> =
+        crate::db::models::bank::versions_by_ids(conn, &ids)?.into_iter().map(|(v, _)| (v.id, (v.question_id, v.statute_code))).collect();
     let at = chrono::NaiveDateTime::default();
     let outcomes: Vec<crate::domain::study::Outcome> = raw
         .into_iter()
         .filter_map(|(v, correct)| {
-            Some(crate::domain::study::Outcome {
-                question_id: QuestionId(v.0),
-                version_id: v,
-                statute: statute.get(&v)?.clone(),
-                correct,
-                at,
-            })
+            let (question_id, statute) = versions.get(&v)?.clone();
+            Some(crate::domain::study::Outcome { question_id, version_id: v, statute, correct, at })
         })
         .collect();
     Ok(crate::domain::study::strengths(&outcomes))
