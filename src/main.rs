@@ -2,16 +2,17 @@ use clap::Parser;
 
 use lawcert::cli;
 
-/// Big allocations (argon2's 19 MiB per password check) always go straight to mmap and back to
-/// the OS on free. glibc otherwise raises this threshold after the first such free and keeps
-/// the memory in every thread's arena, which a sign-in storm turns into hundreds of MB.
-fn return_big_allocations_to_the_os() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tuning; called once before any other thread starts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-    }
-}
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's settings, read at its start: unused pages go back to the OS after a second, by a
+/// background thread, so a burst (a sign-in storm's 19 MiB argon2 buffers, a queue of saves)
+/// does not stay resident.
+#[cfg(not(target_env = "msvc"))]
+#[allow(non_upper_case_globals)]
+#[export_name = "_rjem_malloc_conf"]
+pub static malloc_conf: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
 
 /// A command whose output is piped into `head` ends quietly when the pipe closes, as command
 /// line tools do, instead of panicking on the write. The server keeps ignoring SIGPIPE (a
@@ -25,7 +26,6 @@ fn end_quietly_on_closed_pipe() {
 }
 
 fn main() {
-    return_big_allocations_to_the_os();
     let args = cli::args::Cli::parse();
     if !matches!(args.command, None | Some(cli::args::Command::Serve)) {
         end_quietly_on_closed_pipe();
