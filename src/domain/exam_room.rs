@@ -145,8 +145,64 @@ pub fn counted_events(reported: i64, dismissed: i64) -> i64 {
     (reported - dismissed).max(0)
 }
 
-/// Kinds of events the exam page reports.
-pub const EVENT_KINDS: [&str; 2] = ["focus_loss", "fullscreen_exit"];
+/// What an attempt event records (`attempt_events.kind`, stored as the word).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// The exam page lost focus (reported by the page).
+    FocusLoss,
+    /// The candidate left full screen (reported by the page).
+    FullscreenExit,
+    /// The attempt reached the room's limit and was flagged for the proctor.
+    Flagged,
+    /// A proctor gave the attempt extra time.
+    ExtraTime,
+    /// A proctor re-opened a submitted attempt.
+    Reopened,
+    /// A proctor dismissed a false focus event (the detail names it).
+    Dismissed,
+    /// An automatic submission waiting out the sitting's grace period.
+    #[serde(rename = "auto_submit_pending")]
+    SubmitPending,
+    /// That automatic submission, called off.
+    #[serde(rename = "auto_submit_cancelled")]
+    SubmitCancelled,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 8] = [
+        EventKind::FocusLoss,
+        EventKind::FullscreenExit,
+        EventKind::Flagged,
+        EventKind::ExtraTime,
+        EventKind::Reopened,
+        EventKind::Dismissed,
+        EventKind::SubmitPending,
+        EventKind::SubmitCancelled,
+    ];
+    /// The kinds the exam page reports, which count toward the room's limit.
+    pub const REPORTED: [EventKind; 2] = [EventKind::FocusLoss, EventKind::FullscreenExit];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::FocusLoss => "focus_loss",
+            EventKind::FullscreenExit => "fullscreen_exit",
+            EventKind::Flagged => "flagged",
+            EventKind::ExtraTime => "extra_time",
+            EventKind::Reopened => "reopened",
+            EventKind::Dismissed => "dismissed",
+            EventKind::SubmitPending => "auto_submit_pending",
+            EventKind::SubmitCancelled => "auto_submit_cancelled",
+        }
+    }
+    pub fn parse(s: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+    /// A kind the exam page may report (`focus_loss`, `fullscreen_exit`); None for any other word.
+    pub fn reported(s: &str) -> Option<EventKind> {
+        EventKind::parse(s).filter(|k| EventKind::REPORTED.contains(k))
+    }
+}
 
 #[cfg(test)]
 mod tests {

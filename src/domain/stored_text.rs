@@ -11,6 +11,7 @@ use super::accounts::SessionKind;
 use super::bank::{Level, QuestionKind};
 use super::certification::CertStatus;
 use super::exam::{Release, SittingKind, SubmitKind};
+use super::exam_room::EventKind;
 use super::grading::MultiRule;
 use super::jobs::{JobKind, JobState};
 use super::measurement::angoff::StudyStatus;
@@ -55,6 +56,7 @@ stored_as_text!(
     lifecycle::Status => "question status",
     SittingKind => "sitting kind",
     SubmitKind => "submit kind",
+    EventKind => "attempt event kind",
     SessionKind => "session kind",
     Release => "release policy",
     MultiRule => "multiple-choice rule",
@@ -93,6 +95,7 @@ mod tests {
         same_word(&lifecycle::Status::ALL, |v| v.as_str());
         same_word(&SittingKind::ALL, |v| v.as_str());
         same_word(&SubmitKind::ALL, |v| v.as_str());
+        same_word(&EventKind::ALL, |v| v.as_str());
         same_word(&SessionKind::ALL, |v| v.as_str());
         same_word(&[Release::OnSubmit, Release::AfterClose, Release::Never], |v| v.as_str());
         same_word(&[MultiRule::AllOrNothing, MultiRule::Partial], |v| v.as_str());

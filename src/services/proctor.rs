@@ -12,7 +12,7 @@ use crate::db::models::room::{self as room_db, AttemptEvent};
 use crate::db::models::{audit, exam as exam_db, org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::exam::SubmitKind;
-use crate::domain::exam_room::{OnLimit, EVENT_KINDS};
+use crate::domain::exam_room::{EventKind, OnLimit};
 use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::cache::VersionCache;
@@ -38,13 +38,13 @@ pub fn record_event(
     kind: &str,
     now: Ts,
 ) -> AppResult<EventOutcome> {
-    if !EVENT_KINDS.contains(&kind) {
-        let kinds = EVENT_KINDS.join(", ");
+    let Some(kind) = EventKind::reported(kind) else {
+        let kinds = EventKind::REPORTED.map(EventKind::as_str).join(", ");
         return Err(AppError::problem(
             ErrorCode::Invalid,
             Problem::with("kind", "proctor.event_kind", vec![("kinds", kinds.clone())], format!("one of {kinds}")),
         ));
-    }
+    };
     let a = exams::own_attempt(conn, attempt_id, user_id)?;
     let s = crate::services::exams::sitting_of(conn, a.sitting_id)?;
     if a.submitted_at.is_some() || now >= a.deadline {
@@ -57,7 +57,7 @@ pub fn record_event(
         let action = controls.after_event(n);
         if action.is_some() && !a.flagged {
             room_db::set_flagged(c, a.id)?;
-            room_db::insert_event(c, a.id, "flagged", &json!({"events": n}).to_string(), None, now)?;
+            room_db::insert_event(c, a.id, EventKind::Flagged, &json!({"events": n}).to_string(), None, now)?;
         }
         Ok::<_, AppError>((n, action))
     })?;
@@ -72,14 +72,14 @@ pub fn record_event(
             let pending = room_db::events_of_attempt(conn, a.id)?
                 .iter()
                 .rev()
-                .find(|e| e.kind == room_db::SUBMIT_PENDING || e.kind == room_db::SUBMIT_CANCELLED)
-                .is_some_and(|e| e.kind == room_db::SUBMIT_PENDING);
+                .find(|e| e.kind == EventKind::SubmitPending || e.kind == EventKind::SubmitCancelled)
+                .is_some_and(|e| e.kind == EventKind::SubmitPending);
             let at = now + chrono::Duration::seconds(i64::from(controls.grace_seconds));
             if !pending && at < a.deadline {
                 write_tx(conn, |c| {
                     room_db::set_deadline(c, a.id, at)?;
                     let detail = json!({"from": crate::timefmt::to_string(&a.deadline), "to": crate::timefmt::to_string(&at)});
-                    room_db::insert_event(c, a.id, room_db::SUBMIT_PENDING, &detail.to_string(), None, now)?;
+                    room_db::insert_event(c, a.id, EventKind::SubmitPending, &detail.to_string(), None, now)?;
                     Ok::<(), AppError>(())
                 })?;
             }
@@ -96,7 +96,7 @@ pub fn record_event(
 pub fn dismiss_event(conn: &mut DbConn, sitting_id: SittingId, event_id: i64, reason: &str, by: UserId, now: Ts) -> AppResult<()> {
     let reason = check_reason(reason)?;
     let e = room_db::find_event(conn, event_id)?
-        .filter(|e| EVENT_KINDS.contains(&e.kind.as_str()))
+        .filter(|e| EventKind::REPORTED.contains(&e.kind))
         .ok_or_else(|| no_such_event("no such focus event"))?;
     let a = exam_db::find_attempt(conn, e.attempt_id)?
         .filter(|a| a.sitting_id == sitting_id)
@@ -106,7 +106,7 @@ pub fn dismiss_event(conn: &mut DbConn, sitting_id: SittingId, event_id: i64, re
     write_tx(conn, |c| {
         let events = room_db::events_of_attempt(c, a.id)?;
         let already = events.iter().any(|x| {
-            x.kind == room_db::DISMISSED
+            x.kind == EventKind::Dismissed
                 && serde_json::from_str::<serde_json::Value>(&x.detail).ok().and_then(|d| d["event"].as_i64()) == Some(e.id)
         });
         if already {
@@ -116,13 +116,13 @@ pub fn dismiss_event(conn: &mut DbConn, sitting_id: SittingId, event_id: i64, re
             ));
         }
         let detail = json!({"event": e.id, "kind": e.kind, "reason": reason});
-        room_db::insert_event(c, a.id, room_db::DISMISSED, &detail.to_string(), Some(by), now)?;
+        room_db::insert_event(c, a.id, EventKind::Dismissed, &detail.to_string(), Some(by), now)?;
         audit::append(c, Some(by), "attempt.event_dismissed", &format!("attempt:{}", a.id), &detail, now)?;
         let pending = events
             .iter()
             .rev()
-            .find(|x| x.kind == room_db::SUBMIT_PENDING || x.kind == room_db::SUBMIT_CANCELLED)
-            .filter(|x| x.kind == room_db::SUBMIT_PENDING);
+            .find(|x| x.kind == EventKind::SubmitPending || x.kind == EventKind::SubmitCancelled)
+            .filter(|x| x.kind == EventKind::SubmitPending);
         let fresh = exam_db::find_attempt(c, a.id)?.ok_or_else(|| AppError::internal("attempt vanished"))?;
         if let Some(p) = pending {
             if fresh.submitted_at.is_none() && controls.after_event(room_db::count_focus_events(c, a.id)?).is_none() {
@@ -132,7 +132,7 @@ pub fn dismiss_event(conn: &mut DbConn, sitting_id: SittingId, event_id: i64, re
                 room_db::insert_event(
                     c,
                     a.id,
-                    room_db::SUBMIT_CANCELLED,
+                    EventKind::SubmitCancelled,
                     &json!({"deadline": crate::timefmt::to_string(&from.max(fresh.deadline))}).to_string(),
                     Some(by),
                     now,
@@ -257,7 +257,7 @@ pub fn grant_extra_time(
             ));
         }
         let detail = json!({"minutes": minutes, "reason": reason, "from": crate::timefmt::to_string(&a.deadline), "to": crate::timefmt::to_string(&deadline)});
-        room_db::insert_event(c, a.id, "extra_time", &detail.to_string(), Some(by), now)?;
+        room_db::insert_event(c, a.id, EventKind::ExtraTime, &detail.to_string(), Some(by), now)?;
         audit::append(c, Some(by), "attempt.extra_time", &format!("attempt:{}", a.id), &detail, now)?;
         Ok(deadline)
     })
@@ -291,7 +291,7 @@ pub fn reopen(
             ));
         }
         let detail = json!({"minutes": minutes, "reason": reason, "score_centi_before": a.score_centi, "until": crate::timefmt::to_string(&deadline)});
-        room_db::insert_event(c, a.id, "reopened", &detail.to_string(), Some(by), now)?;
+        room_db::insert_event(c, a.id, EventKind::Reopened, &detail.to_string(), Some(by), now)?;
         audit::append(c, Some(by), "attempt.reopen", &format!("attempt:{}", a.id), &detail, now)?;
         Ok(deadline)
     })
@@ -329,7 +329,7 @@ pub fn live(conn: &mut DbConn, sitting_id: SittingId, now: Ts) -> AppResult<Vec<
         let ev = events.remove(&a.id).unwrap_or_default();
         let extra_minutes = ev
             .iter()
-            .filter(|e| e.kind == "extra_time")
+            .filter(|e| e.kind == EventKind::ExtraTime)
             .filter_map(|e| serde_json::from_str::<serde_json::Value>(&e.detail).ok()?.get("minutes")?.as_i64())
             .sum();
         rows.push(ProctorRow {
@@ -345,7 +345,7 @@ pub fn live(conn: &mut DbConn, sitting_id: SittingId, now: Ts) -> AppResult<Vec<
             submit_kind: a.submit_kind,
             flagged: a.flagged,
             client_ip: a.client_ip.clone(),
-            focus_events: ev.iter().filter(|e| EVENT_KINDS.contains(&e.kind.as_str())).count(),
+            focus_events: ev.iter().filter(|e| EventKind::REPORTED.contains(&e.kind)).count(),
             extra_minutes,
             events: ev,
         });
@@ -445,7 +445,7 @@ pub fn compensate_downtime(
 /// Whether a proctor dismissed the event `event_id` of an attempt (its `events`).
 pub fn is_dismissed(events: &[AttemptEvent], event_id: i64) -> bool {
     events.iter().any(|x| {
-        x.kind == room_db::DISMISSED
+        x.kind == EventKind::Dismissed
             && serde_json::from_str::<serde_json::Value>(&x.detail).ok().and_then(|v| v["event"].as_i64()) == Some(event_id)
     })
 }

@@ -27,7 +27,7 @@ fn rows_json(rows: &[proctor::ProctorRow]) -> Vec<Value> {
                     let d: Value = serde_json::from_str(&e.detail).unwrap_or(Value::Null);
                     let dismissed = proctor::is_dismissed(&r.events, e.id);
                     json!({"id": e.id, "at": local(e.at), "kind": e.kind, "minutes": d.get("minutes"), "reason": d.get("reason"), "dismissed": dismissed,
-                           "focus": crate::domain::exam_room::EVENT_KINDS.contains(&e.kind.as_str())})
+                           "focus": crate::domain::exam_room::EventKind::REPORTED.contains(&e.kind)})
                 }).collect::<Vec<_>>(),
             })
         })

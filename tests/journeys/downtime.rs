@@ -84,8 +84,8 @@ fn a_proctor_compensates_a_whole_sitting_for_downtime() {
     assert!(page.contains("已交卷并评分 1 / 3") && page.contains("<progress id=\"graded\" max=\"3\" value=\"1\">"), "{page}");
     // recorded: events per attempt and one audit entry for the sitting
     let events = lawcert::db::models::room::events_of_sitting(&mut app.conn(), SittingId(sid)).unwrap();
-    assert!(events.iter().any(|e| e.attempt_id == AttemptId(a) && e.kind == "reopened" && e.detail.contains("机房断电")));
-    assert!(events.iter().any(|e| e.attempt_id == AttemptId(b) && e.kind == "extra_time"));
+    assert!(events.iter().any(|e| e.attempt_id == AttemptId(a) && e.kind.as_str() == "reopened" && e.detail.contains("机房断电")));
+    assert!(events.iter().any(|e| e.attempt_id == AttemptId(b) && e.kind.as_str() == "extra_time"));
     let audit = lawcert::db::models::audit::for_subject(&mut app.conn(), &format!("sitting:{sid}")).unwrap();
     assert!(
         audit.iter().any(|e| e.action == "sitting.downtime" && e.detail.contains("\"extended\":1") && e.detail.contains("\"reopened\":1")),

@@ -365,7 +365,7 @@ fn a_false_focus_event_can_be_dismissed_before_the_automatic_submission() {
     let event = lawcert::db::models::room::events_of_attempt(&mut app.conn(), AttemptId(aid))
         .unwrap()
         .into_iter()
-        .find(|e| e.kind == "focus_loss")
+        .find(|e| e.kind.as_str() == "focus_loss")
         .unwrap();
     let csrf = app.login_page("T0002");
     let (_, html) = get(&app, &format!("/sittings/{sid}/proctor"));

@@ -1,6 +1,7 @@
 //! What happens in the exam room: attempt events (focus loss, full screen left, extra time,
 //! re-opening) and absences.
 
+use crate::domain::exam_room::EventKind;
 use crate::domain::ids::{AttemptId, SittingId, UserId};
 use diesel::prelude::*;
 
@@ -14,17 +15,25 @@ pub struct AttemptEvent {
     pub id: i64,
     pub attempt_id: AttemptId,
     pub at: Ts,
-    pub kind: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: EventKind,
     pub detail: String,
     pub actor_id: Option<UserId>,
 }
 
-pub fn insert_event(conn: &mut DbConn, attempt_id: AttemptId, kind: &str, detail: &str, actor: Option<UserId>, now: Ts) -> QueryResult<()> {
+pub fn insert_event(
+    conn: &mut DbConn,
+    attempt_id: AttemptId,
+    kind: EventKind,
+    detail: &str,
+    actor: Option<UserId>,
+    now: Ts,
+) -> QueryResult<()> {
     diesel::insert_into(attempt_events::table)
         .values((
             attempt_events::attempt_id.eq(attempt_id),
             attempt_events::at.eq(now),
-            attempt_events::kind.eq(kind),
+            attempt_events::kind.eq(kind.as_str()),
             attempt_events::detail.eq(detail),
             attempt_events::actor_id.eq(actor),
         ))
@@ -36,22 +45,16 @@ pub fn insert_event(conn: &mut DbConn, attempt_id: AttemptId, kind: &str, detail
 pub fn count_focus_events(conn: &mut DbConn, attempt_id: AttemptId) -> QueryResult<i64> {
     let reported = attempt_events::table
         .filter(attempt_events::attempt_id.eq(attempt_id))
-        .filter(attempt_events::kind.eq_any(crate::domain::exam_room::EVENT_KINDS))
+        .filter(attempt_events::kind.eq_any(EventKind::REPORTED.map(EventKind::as_str)))
         .count()
         .get_result(conn)?;
     let dismissed = attempt_events::table
         .filter(attempt_events::attempt_id.eq(attempt_id))
-        .filter(attempt_events::kind.eq(DISMISSED))
+        .filter(attempt_events::kind.eq(EventKind::Dismissed.as_str()))
         .count()
         .get_result(conn)?;
     Ok(crate::domain::exam_room::counted_events(reported, dismissed))
 }
-
-/// The event a proctor writes when dismissing a false focus event (detail names it).
-pub const DISMISSED: &str = "dismissed";
-/// An automatic submission waiting out the sitting's grace period, and its cancellation.
-pub const SUBMIT_PENDING: &str = "auto_submit_pending";
-pub const SUBMIT_CANCELLED: &str = "auto_submit_cancelled";
 
 pub fn events_of_attempt(conn: &mut DbConn, attempt_id: AttemptId) -> QueryResult<Vec<AttemptEvent>> {
     attempt_events::table

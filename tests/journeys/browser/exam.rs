@@ -284,7 +284,11 @@ fn the_pages_own_dialog_is_not_a_focus_loss_and_offline_events_wait_in_a_queue()
     b.click_and_load("form[action$='/start'] button.primary");
     let aid = b.wait_path("/attempts/").trim_start_matches("/attempts/").to_string();
     let events = || -> Vec<String> {
-        lawcert::db::models::room::events_of_attempt(&mut app.conn(), aid.parse().unwrap()).unwrap().into_iter().map(|e| e.kind).collect()
+        lawcert::db::models::room::events_of_attempt(&mut app.conn(), aid.parse().unwrap())
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind.as_str().to_string())
+            .collect()
     };
     let submitted =
         || lawcert::db::models::exam::find_attempt(&mut app.conn(), aid.parse().unwrap()).unwrap().unwrap().submitted_at.is_some();
