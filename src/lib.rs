@@ -91,12 +91,8 @@ pub fn rocket_with(figment: rocket::figment::Figment, config: Config, pool: db::
     let writers = if config.database.backend == db::Backend::Sqlite { 1 } else { (config.pool_size as usize / 2).max(1) };
     let metrics = Arc::new(telemetry::Metrics::new());
     let batches = metrics.clone();
-    let saves = services::save_writer::SaveWriter::start(
-        pool.clone(),
-        writers,
-        config.save_queue,
-        Box::new(move |n| batches.save_batch.observe(n as f64)),
-    );
+    let saves =
+        services::save_writer::SaveWriter::start(pool.clone(), writers, config.save_queue, Box::new(move |b| batches.observe_batch(b)));
     let texts = Arc::new(load_texts(&config));
     // the settings row, so every app server on the database shows the demo banner
     let demo = pool.get().map_err(AppError::from).and_then(|mut c| services::setup::demo_seeded(&mut c)).unwrap_or_else(|e| {

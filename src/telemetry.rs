@@ -15,6 +15,9 @@ pub struct Metrics {
     pub latency: HistogramVec,
     /// Saves per committed writer transaction.
     pub save_batch: Histogram,
+    /// Time from taking a batch to its commit, and how long its oldest save waited before.
+    save_batch_seconds: Histogram,
+    save_queue_wait: Histogram,
     /// When the deadline sweeper last finished a pass (Unix seconds).
     pub sweeper_last_run: Gauge,
     save_queue_depth: IntGauge,
@@ -63,6 +66,8 @@ impl Metrics {
         let r = Registry::new_custom(Some("lawcert".into()), None).expect("registry");
         let latency_buckets = vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
         let batch_buckets = vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
+        // a batch of saves takes about a millisecond; the tail that matters is tens to hundreds
+        let writer_buckets = vec![0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0];
         let int = |name: &str, help: &str| register(&r, IntGauge::new(name, help).expect("gauge"));
         Metrics {
             requests: register(
@@ -86,6 +91,22 @@ impl Metrics {
                 &r,
                 Histogram::with_opts(
                     HistogramOpts::new("save_batch_size", "answer saves per committed writer transaction").buckets(batch_buckets),
+                )
+                .expect("histogram"),
+            ),
+            save_batch_seconds: register(
+                &r,
+                Histogram::with_opts(
+                    HistogramOpts::new("save_batch_seconds", "time from the writer taking a batch of saves to its commit")
+                        .buckets(writer_buckets.clone()),
+                )
+                .expect("histogram"),
+            ),
+            save_queue_wait: register(
+                &r,
+                Histogram::with_opts(
+                    HistogramOpts::new("save_queue_wait_seconds", "how long a batch's oldest save waited in the queue for the writer")
+                        .buckets(writer_buckets),
                 )
                 .expect("histogram"),
             ),
@@ -127,6 +148,13 @@ impl Metrics {
             resident_memory: int("process_resident_memory_bytes", "the server's resident memory"),
             registry: r,
         }
+    }
+
+    /// Records one committed batch of saves.
+    pub fn observe_batch(&self, b: &crate::services::save_writer::BatchReport) {
+        self.save_batch.observe(b.saves as f64);
+        self.save_batch_seconds.observe(b.took.as_secs_f64());
+        self.save_queue_wait.observe(b.waited.as_secs_f64());
     }
 
     /// Records one answered request.

@@ -30,6 +30,9 @@ use rand::{Rng, SeedableRng};
 use rocket::tokio;
 use serde_json::{json, Value};
 
+/// The servers' `/metrics` token (the bench scrapes the first server once a second).
+const METRICS_TOKEN: &str = "lawcert-bench-metrics-token";
+
 struct Args {
     candidates: usize,
     start_window: f64,
@@ -535,6 +538,74 @@ async fn closed_loop(ctx: &Arc<SaveCtx>, started: &Arc<Vec<(String, Paper)>>, wo
 
 /// One candidate starts (`POST /api/v1/sittings/{id}/attempts`): their paper, the latency
 /// recorded, or the error counted.
+/// Once a second during the saves: the first server's writer and runtime as its `/metrics`
+/// shows them, and how late this generator's own runtime runs. A slow second in the save
+/// timeline then shows its cause: slow commits, a late server, or a late generator (whose
+/// lateness is counted in every latency it measures).
+async fn probe(client: reqwest::Client, base: String, token: String, server_pid: u32, end: Instant) -> Value {
+    let counters = [
+        "lawcert_http_request_duration_seconds_count{method=\"PUT\",route=\"/api/v1/attempts/<id>/answers/<version_id>\"}",
+        "lawcert_http_request_duration_seconds_bucket{method=\"PUT\",route=\"/api/v1/attempts/<id>/answers/<version_id>\",le=\"0.05\"}",
+        "lawcert_save_batch_seconds_count",
+        "lawcert_save_batch_seconds_sum",
+        "lawcert_save_batch_seconds_bucket{le=\"0.05\"}",
+        "lawcert_save_queue_wait_seconds_sum",
+        "lawcert_save_queue_wait_seconds_bucket{le=\"0.05\"}",
+    ];
+    let read = |text: &str, name: &str| -> f64 {
+        text.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
+    };
+    let mut prev: Option<Vec<f64>> = None;
+    let mut out = Vec::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(5));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut second = Instant::now();
+    let mut gen_lag = Duration::ZERO;
+    let mut expected = Instant::now();
+    while Instant::now() < end {
+        tick.tick().await;
+        let now = Instant::now();
+        gen_lag = gen_lag.max(now.saturating_duration_since(expected));
+        expected = now + Duration::from_millis(5);
+        if now.duration_since(second) < Duration::from_secs(1) {
+            continue;
+        }
+        second = now;
+        let text = match client.get(format!("{base}/metrics")).bearer_auth(&token).send().await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let mut v: Vec<f64> = counters.iter().map(|c| read(&text, c)).collect();
+        v.push(proc_stats(server_pid).1);
+        v.push(proc_stats(std::process::id()).1);
+        if let Some(p) = &prev {
+            let d: Vec<f64> = v.iter().zip(p).map(|(a, b)| a - b).collect();
+            let batches = d[2].max(1.0);
+            out.push(json!({
+                "s": out.len(),
+                // the server's own view of the saves: arrival at Rocket to response
+                "server_saves": d[0],
+                "server_saves_over_50ms": d[0] - d[1],
+                "batches": d[2],
+                "commit_mean_ms": d[3] * 1000.0 / batches,
+                "commits_over_50ms": d[2] - d[4],
+                "queue_wait_mean_ms": d[5] * 1000.0 / batches,
+                "queue_waits_over_50ms": d[2] - d[6],
+                "server_cpu": d[7],
+                "generator_cpu": d[8],
+                "server_lag_ms": read(&text, "lawcert_runtime_lag_seconds") * 1000.0,
+                "generator_lag_max_ms": gen_lag.as_secs_f64() * 1000.0,
+            }));
+        }
+        prev = Some(v);
+        gen_lag = Duration::ZERO;
+        // the scrape's own wait is not lateness
+        tick.reset();
+        expected = Instant::now() + Duration::from_millis(5);
+    }
+    json!(out)
+}
+
 async fn start_one(
     c: &reqwest::Client,
     base: &str,
@@ -815,6 +886,7 @@ async fn run(a: Args) {
             .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
             .env("LAWCERT_DEMO", "0")
             .env("LAWCERT_SWEEP_SECONDS", "2")
+            .env("LAWCERT_METRICS_TOKEN", METRICS_TOKEN)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -964,6 +1036,7 @@ async fn run(a: Args) {
     let counts_before = ctx.counts.snapshot();
     let t1 = Instant::now();
     let end = t1 + Duration::from_secs_f64(a.save_seconds);
+    let probing = tokio::spawn(probe(client.clone(), bases[0].clone(), METRICS_TOKEN.to_string(), pids[0], end));
     let mut hs = Vec::new();
     for i in 0..started.len() {
         let (ctx, started) = (ctx.clone(), started.clone());
@@ -995,6 +1068,7 @@ async fn run(a: Args) {
         }
     }
     let save_s = t1.elapsed().as_secs_f64();
+    let probed = probing.await.unwrap();
     let (_, cpu_after_saves) = servers_stats(&pids);
     let (_, self_cpu_after) = proc_stats(std::process::id());
     let counts = ctx.counts.snapshot();
@@ -1095,6 +1169,7 @@ async fn run(a: Args) {
                   "abandoned_at_end": phase(ABANDONED),
                   "refusal_latency": ctx.refused_lat.lock().unwrap().summary(),
                   "timeline": ctx.timeline_since(t1),
+                  "server_timeline": probed,
                   "server_cpu_percent": (cpu_after_saves - cpu_before_saves) / save_s * 100.0,
                   "load_generator_cpu_percent": (self_cpu_after - self_cpu_before) / save_s * 100.0,
                   "server_cpu_us_per_save": (cpu_after_saves - cpu_before_saves) * 1e6 / saves.max(1) as f64,

@@ -57,9 +57,23 @@ struct Queue {
     closed: std::sync::atomic::AtomicBool,
     limits: QueueLimits,
     stats: QueueStats,
-    /// Called with each batch's size after its commit (the metrics' histogram).
-    on_batch: Box<dyn Fn(usize) + Send + Sync>,
+    /// Called after each batch's commit (the metrics' histograms).
+    on_batch: Box<dyn Fn(&BatchReport) + Send + Sync>,
 }
+
+/// One committed batch, as the metrics see it.
+pub struct BatchReport {
+    pub saves: usize,
+    /// How long the batch's oldest save waited in the queue before the writer took it.
+    pub waited: Duration,
+    /// From taking the batch to its commit: connection, statements, commit.
+    pub took: Duration,
+}
+
+/// A batch slower than this is logged with its parts: on exam day a slow commit is what makes
+/// every candidate's save slow at once, and the log says whether it was the connection, the
+/// statements or the commit.
+const SLOW_BATCH: Duration = Duration::from_millis(100);
 
 impl Queue {
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Job>> {
@@ -119,7 +133,7 @@ pub struct SaveWriter {
 impl SaveWriter {
     /// Starts the writers: one on SQLite (it has one write lock anyway), several on
     /// PostgreSQL, where concurrent transactions each wait on their own commit.
-    pub fn start(pool: Pool, writers: usize, limits: QueueLimits, on_batch: Box<dyn Fn(usize) + Send + Sync>) -> SaveWriter {
+    pub fn start(pool: Pool, writers: usize, limits: QueueLimits, on_batch: Box<dyn Fn(&BatchReport) + Send + Sync>) -> SaveWriter {
         let queue = Arc::new(Queue {
             jobs: Mutex::new(VecDeque::new()),
             ready: Condvar::new(),
@@ -223,19 +237,37 @@ fn next_batch(queue: &Queue) -> Option<Vec<Job>> {
 fn run(pool: Pool, queue: &Queue) {
     let mut restarts = LogRestarts::every(LOG_RESTART_EVERY);
     while let Some(mut jobs) = next_batch(queue) {
+        let taken = Instant::now();
+        let waited = jobs.iter().map(|j| taken.saturating_duration_since(j.queued)).max().unwrap_or_default();
         // every writer locks attempts in ascending order, so two batches never deadlock; the
         // sort is stable, so two saves of one answer keep their order
         jobs.sort_by_key(|j| j.save.attempt_id);
         let (saves, replies): (Vec<Save>, Vec<_>) = jobs.into_iter().map(|j| (j.save, j.reply)).unzip();
-        let result =
-            pool.get().map_err(AppError::from).and_then(|mut conn| write_tx(&mut conn, |c| store(c, &saves)).map_err(AppError::from));
+        let mut connected = taken;
+        let result = pool.get().map_err(AppError::from).and_then(|mut conn| {
+            connected = Instant::now();
+            write_tx(&mut conn, |c| store(c, &saves)).map_err(AppError::from)
+        });
         match result {
             Ok(results) => {
+                let (took, stored) = (taken.elapsed(), connected.elapsed());
+                // counted before anyone is told, so a save's acknowledgement is never seen
+                // ahead of its batch in `/metrics`
+                queue.stats.batches.fetch_add(1, Ordering::Relaxed);
+                (queue.on_batch)(&BatchReport { saves: saves.len(), waited, took });
                 for (reply, r) in replies.into_iter().zip(results) {
                     let _ = reply.send(r);
                 }
-                queue.stats.batches.fetch_add(1, Ordering::Relaxed);
-                (queue.on_batch)(saves.len());
+                if took > SLOW_BATCH {
+                    tracing::warn!(
+                        saves = saves.len(),
+                        took_ms = took.as_millis() as u64,
+                        connection_ms = connected.duration_since(taken).as_millis() as u64,
+                        store_and_commit_ms = stored.as_millis() as u64,
+                        waited_ms = waited.as_millis() as u64,
+                        "slow save batch"
+                    );
+                }
                 restarts.after_batch(&pool);
             }
             Err(e) => {

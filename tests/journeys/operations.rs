@@ -271,6 +271,8 @@ fn metrics_are_off_without_a_token_and_need_the_token_not_a_role() {
         "lawcert_save_queue_depth",
         "lawcert_save_queue_max",
         "lawcert_save_batch_size_count",
+        "lawcert_save_batch_seconds_bucket",
+        "lawcert_save_queue_wait_seconds_bucket",
         "lawcert_saves_accepted_total",
         "lawcert_saves_refused_total",
         "lawcert_save_writers_running",
@@ -316,6 +318,11 @@ fn a_save_moves_the_counters_and_a_refusal_moves_the_refused_ones() {
     assert_eq!(metric(&after, "lawcert_saves_refused_total"), Some(0.0));
     assert!(metric(&after, "lawcert_save_batch_size_count").unwrap() >= 1.0);
     assert_eq!(metric(&after, "lawcert_save_batch_size_sum"), Some(3.0), "three saves went through the writer");
+    // each committed batch is timed once, and its queue wait once
+    let batches = metric(&after, "lawcert_save_batch_size_count");
+    assert_eq!(metric(&after, "lawcert_save_batch_seconds_count"), batches);
+    assert_eq!(metric(&after, "lawcert_save_queue_wait_seconds_count"), batches);
+    assert!(metric(&after, "lawcert_save_batch_seconds_sum").unwrap() > 0.0, "a commit takes some time");
     assert_eq!(metric(&after, "lawcert_open_attempts"), Some(1.0));
     let latency_count = r#"lawcert_http_request_duration_seconds_count{method="PUT",route="/api/v1/attempts/<id>/answers/<version_id>"}"#;
     assert_eq!(metric(&after, latency_count), Some(3.0));
