@@ -603,7 +603,8 @@ pub fn rewards_pending(conn: &mut DbConn) -> AppResult<Vec<(String, String, Stri
     let mut out = Vec::new();
     for (id, u) in &people {
         let entries = tr_db::entries_of(conn, *id)?;
-        let last_reward = entries.iter().filter(|e| e.kind == crate::services::training::kind::REWARD).map(|e| e.id).max().unwrap_or(0);
+        let last_reward =
+            entries.iter().filter(|e| e.kind == crate::services::training::kind::REWARD).map(|e| e.id).max().unwrap_or_default();
         for e in entries.iter().filter(|e| e.kind == crate::services::training::kind::REWARD_FLAG && e.id > last_reward) {
             let d: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_default();
             out.push((u.badge.clone(), u.name.clone(), d["number"].as_str().unwrap_or("").to_string(), e.occurred_on));

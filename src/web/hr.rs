@@ -1,7 +1,7 @@
 //! HR pages (promotion rules, eligibility checks, compliance), the admin's API tokens and mail
 //! outbox, and the personnel system's change feed `GET /api/v1/hr/records`.
 
-use crate::domain::ids::UnitId;
+use crate::domain::ids::{EntryId, UnitId};
 use rocket::form::FromForm;
 use rocket::fs::TempFile;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -414,7 +414,7 @@ pub async fn records(
     limit: Option<i64>,
 ) -> AppResult<Json<FeedPage>> {
     let since = match since.map(str::trim).filter(|s| !s.is_empty()) {
-        None => 0,
+        None => EntryId(0),
         Some(s) => crate::services::training::parse_cursor(s)
             .ok_or_else(|| AppError::bad_request(format!("since: {s:?} is not a cursor from this feed")))?,
     };
