@@ -1,6 +1,6 @@
 //! The hash-chained audit log (`domain::audit`) and in-site notifications.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{NotificationId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -96,7 +96,7 @@ pub fn for_subject(conn: &mut DbConn, subject: &str) -> QueryResult<Vec<StoredEn
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = notifications)]
 pub struct Notification {
-    pub id: i64,
+    pub id: NotificationId,
     pub user_id: UserId,
     pub kind: String,
     pub subject: String,
