@@ -1,7 +1,7 @@
 //! HR pages (promotion rules, eligibility checks, compliance), the admin's API tokens and mail
 //! outbox, and the personnel system's change feed `GET /api/v1/hr/records`.
 
-use crate::domain::ids::{EntryId, MailId, RuleId, TokenId, UnitId};
+use crate::domain::ids::{AuditId, EntryId, MailId, RuleId, TokenId, UnitId};
 use rocket::form::FromForm;
 use rocket::fs::TempFile;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -394,7 +394,8 @@ pub struct FeedPage {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct AuditHead {
     /// Entry number.
-    pub entry: i64,
+    #[schema(value_type = i64)]
+    pub entry: AuditId,
     /// SHA-256 chain hash of that entry, hex.
     pub hash: String,
 }
