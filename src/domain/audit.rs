@@ -2,7 +2,7 @@
 //! entry's hash and every field of its own, so altering, deleting or reordering any stored entry
 //! breaks the chain from that entry on.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{AuditId, UserId};
 use sha2::{Digest, Sha256};
 
 /// The hash the first entry chains from.
@@ -11,7 +11,7 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 /// The fields of an entry that its hash covers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EntryFields<'a> {
-    pub id: i64,
+    pub id: AuditId,
     /// RFC 3339, UTC, to the microsecond: the same text on every backend.
     pub at: &'a str,
     pub actor_id: Option<UserId>,
@@ -36,7 +36,7 @@ pub fn entry_hash(prev_hash: &str, f: &EntryFields<'_>) -> String {
 /// A stored entry as read back for verification.
 #[derive(Clone, Debug)]
 pub struct StoredEntry {
-    pub id: i64,
+    pub id: AuditId,
     pub at: String,
     pub actor_id: Option<UserId>,
     pub action: String,
@@ -49,7 +49,7 @@ pub struct StoredEntry {
 /// The first entry where the chain breaks, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Break {
-    pub id: i64,
+    pub id: AuditId,
     pub reason: String,
 }
 
@@ -99,19 +99,19 @@ pub fn verify<'a>(entries: impl IntoIterator<Item = &'a StoredEntry>) -> Result<
 /// that deleting the newest entries, which leaves a shorter chain that still verifies, is seen.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Head {
-    pub entry: i64,
+    pub entry: AuditId,
     pub hash: String,
 }
 
 impl Head {
     pub fn empty() -> Head {
-        Head { entry: 0, hash: GENESIS.to_string() }
+        Head { entry: AuditId(0), hash: GENESIS.to_string() }
     }
 
     /// `N:HASH`, as a published head is written down (e.g. from the digest e-mail).
     pub fn parse(s: &str) -> Option<Head> {
         let (n, h) = s.trim().split_once(':')?;
-        let entry: i64 = n.trim().parse().ok().filter(|n| *n >= 0)?;
+        let entry = AuditId(n.trim().parse().ok().filter(|n| *n >= 0)?);
         let hash = h.trim().to_ascii_lowercase();
         (hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit())).then_some(Head { entry, hash })
     }
@@ -127,7 +127,7 @@ impl std::fmt::Display for Head {
 /// that entry must still have that hash (with the chain verified, it then holds everything up
 /// to it unchanged). `hash_at_entry` is the log's hash at `published.entry`, if it has one.
 pub fn check_against(published: &Head, log_head: &Head, hash_at_entry: Option<&str>) -> Result<(), String> {
-    if published.entry == 0 {
+    if published.entry == AuditId(0) {
         return Ok(());
     }
     if log_head.entry < published.entry {
@@ -135,8 +135,8 @@ pub fn check_against(published: &Head, log_head: &Head, hash_at_entry: Option<&s
             "the log ends at entry {} but entry {} was published: {} newest entr{} deleted",
             log_head.entry,
             published.entry,
-            published.entry - log_head.entry,
-            if published.entry - log_head.entry == 1 { "y was" } else { "ies were" }
+            published.entry.0 - log_head.entry.0,
+            if published.entry.0 - log_head.entry.0 == 1 { "y was" } else { "ies were" }
         ));
     }
     match hash_at_entry {
@@ -168,7 +168,7 @@ pub const CHECKPOINT_FORMAT: &str = "lawcert-audit-checkpoint/1";
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Checkpoint {
     pub format: String,
-    pub entry: i64,
+    pub entry: AuditId,
     pub hash: String,
     /// When it was taken, RFC 3339 UTC.
     pub taken_at: String,
@@ -176,7 +176,7 @@ pub struct Checkpoint {
     pub signature: String,
 }
 
-fn signed_text(entry: i64, hash: &str, taken_at: &str) -> String {
+fn signed_text(entry: AuditId, hash: &str, taken_at: &str) -> String {
     format!("{CHECKPOINT_FORMAT}\nentry={entry}\nhash={hash}\ntaken_at={taken_at}\n")
 }
 
@@ -209,7 +209,7 @@ impl Checkpoint {
         if cp.format != CHECKPOINT_FORMAT {
             return Err(format!("not a lawcert audit checkpoint: format {:?}, expected {CHECKPOINT_FORMAT:?}", cp.format));
         }
-        if cp.entry < 0 || Head::parse(&format!("{}:{}", cp.entry, cp.hash)).is_none() {
+        if cp.entry.0 < 0 || Head::parse(&format!("{}:{}", cp.entry, cp.hash)).is_none() {
             return Err("not a lawcert audit checkpoint: the entry or hash is malformed".into());
         }
         Ok(cp)
@@ -235,9 +235,10 @@ mod tests {
     fn chain(n: i64) -> Vec<StoredEntry> {
         let mut prev = GENESIS.to_string();
         (1..=n)
-            .map(|id| {
-                let at = format!("2026-11-24T08:00:{id:02}.000000Z");
-                let detail = format!("{{\"score\":{id}}}");
+            .map(|i| {
+                let id = AuditId(i);
+                let at = format!("2026-11-24T08:00:{i:02}.000000Z");
+                let detail = format!("{{\"score\":{i}}}");
                 let f = EntryFields { id, at: &at, actor_id: Some(UserId(7)), action: "regrade", subject: "attempt:1", detail: &detail };
                 let hash = entry_hash(&prev, &f);
                 let e = StoredEntry {
@@ -266,10 +267,10 @@ mod tests {
     fn an_altered_entry_is_named() {
         let mut c = chain(5);
         c[2].detail = "{\"score\":100}".into();
-        assert_eq!(verify(&c).unwrap_err().id, 3);
+        assert_eq!(verify(&c).unwrap_err().id, AuditId(3));
         let mut c = chain(5);
         c[3].actor_id = None;
-        assert_eq!(verify(&c).unwrap_err().id, 4);
+        assert_eq!(verify(&c).unwrap_err().id, AuditId(4));
     }
 
     #[test]
@@ -277,11 +278,11 @@ mod tests {
         let mut c = chain(5);
         c.remove(1);
         let b = verify(&c).unwrap_err();
-        assert_eq!(b.id, 3);
+        assert_eq!(b.id, AuditId(3));
         assert!(b.reason.contains("removed"));
         let mut c = chain(3);
         c.swap(0, 1);
-        assert_eq!(verify(&c).unwrap_err().id, 2);
+        assert_eq!(verify(&c).unwrap_err().id, AuditId(2));
     }
 
     #[test]
@@ -289,7 +290,7 @@ mod tests {
         let mut c = chain(4);
         c[1].detail = "{\"score\":99}".into();
         let f = EntryFields {
-            id: 2,
+            id: AuditId(2),
             at: &c[1].at,
             actor_id: c[1].actor_id,
             action: &c[1].action,
@@ -297,13 +298,13 @@ mod tests {
             detail: &c[1].detail,
         };
         c[1].hash = entry_hash(&c[1].prev_hash, &f);
-        assert_eq!(verify(&c).unwrap_err().id, 3);
+        assert_eq!(verify(&c).unwrap_err().id, AuditId(3));
     }
 
     #[test]
     fn a_published_head_finds_a_deleted_tail_that_the_chain_alone_does_not() {
         let c = chain(6);
-        let published = Head { entry: 6, hash: c[5].hash.clone() };
+        let published = Head { entry: AuditId(6), hash: c[5].hash.clone() };
         let head_of = |c: &[StoredEntry]| c.last().map(|e| Head { entry: e.id, hash: e.hash.clone() }).unwrap_or_else(Head::empty);
         assert_eq!(check_against(&published, &head_of(&c), Some(&c[5].hash)), Ok(()));
         // the two newest entries deleted: the rest still verifies …
@@ -315,8 +316,9 @@ mod tests {
         // deleted and then grown again past the published number: the hash there differs
         let mut regrown = chain(4);
         let mut prev = regrown[3].hash.clone();
-        for id in 5..=7 {
-            let at = format!("2026-11-25T08:00:{id:02}.000000Z");
+        for n in 5..=7 {
+            let id = AuditId(n);
+            let at = format!("2026-11-25T08:00:{n:02}.000000Z");
             let f = EntryFields { id, at: &at, actor_id: None, action: "other", subject: "x", detail: "{}" };
             let hash = entry_hash(&prev, &f);
             regrown.push(StoredEntry {
@@ -340,7 +342,7 @@ mod tests {
 
     #[test]
     fn heads_are_written_as_number_and_hash() {
-        let h = Head { entry: 12, hash: "ab".repeat(32) };
+        let h = Head { entry: AuditId(12), hash: "ab".repeat(32) };
         assert_eq!(Head::parse(&h.to_string()), Some(h.clone()));
         assert_eq!(Head::parse(&format!(" 12:{} ", "AB".repeat(32))), Some(h));
         assert_eq!(Head::parse("12:abc"), None);
@@ -353,13 +355,13 @@ mod tests {
         let key = checkpoint_key("9f3c2a1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8");
         assert_ne!(key, checkpoint_key("another secret"), "the key depends on the secret");
         let c = chain(3);
-        let cp = Checkpoint::sign(&Head { entry: 3, hash: c[2].hash.clone() }, "2026-11-24T08:00:00.000000Z", &key);
+        let cp = Checkpoint::sign(&Head { entry: AuditId(3), hash: c[2].hash.clone() }, "2026-11-24T08:00:00.000000Z", &key);
         let read = Checkpoint::parse(&cp.to_file()).unwrap();
         assert_eq!(read, cp);
         assert_eq!(read.check_signature(&key), Ok(()));
         // a smaller entry number (to hide a deleted tail), another hash or time: refused
         for forged in [
-            Checkpoint { entry: 2, ..cp.clone() },
+            Checkpoint { entry: AuditId(2), ..cp.clone() },
             Checkpoint { hash: c[1].hash.clone(), ..cp.clone() },
             Checkpoint { taken_at: "2027-01-01T00:00:00.000000Z".into(), ..cp.clone() },
             Checkpoint { signature: "00".repeat(32), ..cp.clone() },

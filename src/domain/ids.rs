@@ -47,6 +47,21 @@ macro_rules! for_each_id {
         $m!(ChallengeId);
         $m!(ImportId);
         $m!(StudyId);
+        $m!(EscalationId);
+        $m!(EntryId);
+        $m!(PracticeId);
+        $m!(SessionId);
+        $m!(TokenId);
+        $m!(EventId);
+        $m!(ExceptionId);
+        $m!(CaseId);
+        $m!(StatuteId);
+        $m!(EditionId);
+        $m!(MailId);
+        $m!(NotificationId);
+        $m!(RuleId);
+        $m!(PostChangeId);
+        $m!(AuditId);
     };
 }
 
@@ -81,6 +96,38 @@ ids! {
     ImportId;
     /// A standard-setting study (`standard_studies.id`).
     StudyId;
+    /// An escalation, 督办, of a remedial plan (`remedial_escalations.id`).
+    EscalationId;
+    /// One entry of an officer's training file, 训练档案记录 (`training_entries.id`); the HR
+    /// feed's cursor, so entries are numbered in the order they become visible.
+    EntryId;
+    /// A practice session (`practice_sessions.id`).
+    PracticeId;
+    /// A sign-in session or an API token of one's own, both kept as sessions (`sessions.id`).
+    SessionId;
+    /// An API token issued by an admin for a role (`api_tokens.id`).
+    TokenId;
+    /// An event of an attempt in the exam room (`attempt_events.id`).
+    EventId;
+    /// An exception letting a user who can read keys sit one graded sitting (`sitting_exceptions.id`).
+    ExceptionId;
+    /// A case of a case-analysis group (`cases.id`).
+    CaseId;
+    /// A statute (`statutes.id`).
+    StatuteId;
+    /// An edition of a statute (`statute_editions.id`).
+    EditionId;
+    /// An outgoing message (`mail_outbox.id`).
+    MailId;
+    /// An in-site notification (`notifications.id`).
+    NotificationId;
+    /// A promotion rule (`promotion_rules.id`).
+    RuleId;
+    /// A change of an officer's post (`post_changes.id`).
+    PostChangeId;
+    /// An entry of the hash-chained audit log (`audit_log.id`): numbered 1, 2, ... in the
+    /// order appended, the number the chain hashes and a published head names.
+    AuditId;
 }
 
 #[cfg(test)]

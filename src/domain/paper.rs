@@ -40,7 +40,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::bank::{Level, QuestionKind};
-use super::ids::VersionId;
+use super::ids::{CaseId, VersionId};
 use super::validation::Problem;
 
 /// The ability (logits) at which a paper's expected score is computed: the origin of the
@@ -220,7 +220,7 @@ pub struct PoolCandidate {
     pub levels: Vec<Level>,
     pub option_count: usize,
     /// The case group (and the item's position in it), if this is a case item.
-    pub case: Option<(i64, i32)>,
+    pub case: Option<(CaseId, i32)>,
     /// Share of points candidates earned on it in analysed sittings, if any.
     pub facility: Option<f64>,
     /// Rasch difficulty (logits) where the version is calibrated.
@@ -338,7 +338,7 @@ pub fn freeze_pool(spec: &BlueprintSpec, candidates: &[PoolCandidate]) -> Result
             }
             None => {
                 // group case items by case; a case matches if any item matches the filters
-                let mut groups: std::collections::BTreeMap<i64, Vec<&PoolCandidate>> = Default::default();
+                let mut groups: std::collections::BTreeMap<CaseId, Vec<&PoolCandidate>> = Default::default();
                 for c in candidates.iter().filter(|c| c.case.is_some()) {
                     groups.entry(c.case.unwrap().0).or_default().push(c);
                 }
@@ -797,7 +797,7 @@ mod tests {
         for (case, base) in [(1, 20), (2, 30)] {
             for pos in 0..3 {
                 let mut c = cand(base + pos, QuestionKind::Multiple, "b", 2);
-                c.case = Some((case, pos as i32));
+                c.case = Some((CaseId(case), pos as i32));
                 v.push(c);
             }
         }
@@ -903,7 +903,7 @@ mod tests {
         for (case, size) in [(1, 3), (2, 4), (3, 5), (4, 3), (5, 5), (6, 4)] {
             for pos in 0..size {
                 let mut c = cand(id, QuestionKind::Single, "b", 2);
-                c.case = Some((case, pos));
+                c.case = Some((CaseId(case), pos));
                 v.push(c);
                 id += 1;
             }

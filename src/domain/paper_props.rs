@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use proptest::prelude::*;
 
 use super::bank::{Level, QuestionKind, OPTION_LETTERS};
-use super::ids::VersionId;
+use super::ids::{CaseId, VersionId};
 use super::item_stats::{prior_facility, strata};
 use super::paper::*;
 
@@ -71,7 +71,7 @@ fn bank() -> impl Strategy<Value = Vec<PoolCandidate>> {
         .prop_flat_map(|(plain, cases)| {
             let mut bank = plain;
             for (ci, items) in cases.into_iter().enumerate() {
-                let case_id = 1000 - 10 * ci as i64;
+                let case_id = CaseId(1000 - 10 * ci as i64);
                 for (pos, mut item) in items.into_iter().enumerate() {
                     item.case = Some((case_id, 2 * pos as i32));
                     bank.push(item);
@@ -123,8 +123,8 @@ fn filters_match(rule: &BlueprintRule, c: &PoolCandidate) -> bool {
 }
 
 /// Every case group's items in position order, by case id.
-fn case_groups(bank: &[PoolCandidate]) -> HashMap<i64, Vec<&PoolCandidate>> {
-    let mut groups: HashMap<i64, Vec<&PoolCandidate>> = HashMap::new();
+fn case_groups(bank: &[PoolCandidate]) -> HashMap<CaseId, Vec<&PoolCandidate>> {
+    let mut groups: HashMap<CaseId, Vec<&PoolCandidate>> = HashMap::new();
     for c in bank.iter().filter(|c| c.case.is_some()) {
         groups.entry(c.case.unwrap().0).or_default().push(c);
     }

@@ -2,7 +2,7 @@
 //! one's own password, an admin's reset, unlock, disable and re-enable, and a user's own API
 //! tokens. Every change is in the audit log.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{SessionId, UserId};
 use chrono::NaiveDateTime;
 use serde_json::json;
 
@@ -229,7 +229,7 @@ pub fn my_tokens(conn: &mut DbConn, user_id: UserId, now: Ts) -> AppResult<Vec<s
 
 /// Revokes one of the user's own live API tokens (404 for anything else). Call
 /// `SessionCache::remove` with its hash afterwards.
-pub fn revoke_my_token(conn: &mut DbConn, user_id: UserId, token_id: i64, now: Ts) -> AppResult<session::Session> {
+pub fn revoke_my_token(conn: &mut DbConn, user_id: UserId, token_id: SessionId, now: Ts) -> AppResult<session::Session> {
     write_tx(conn, |c| {
         let s = session::revoke_own(c, token_id, user_id, SessionKind::Api, now)?.ok_or_else(|| {
             AppError::problem(

@@ -1,7 +1,7 @@
 //! Publishing the audit log's head where deleting rows cannot reach it: the HR feed, a daily
 //! digest e-mail to admins, and signed checkpoints checked by `lawcert audit verify --against`.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{AuditId, UserId};
 use serde_json::json;
 
 use crate::db::models::{audit as audit_db, cert as settings_db, mail as mail_db, org, Ts};
@@ -36,7 +36,7 @@ pub fn checkpoint(conn: &mut DbConn, key: &[u8; 32], now: Ts) -> AppResult<Check
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
     /// The chain itself is broken at this entry.
-    Broken { entry: i64, reason: String },
+    Broken { entry: AuditId, reason: String },
     /// The chain is whole but does not hold what was published (a deleted or rewritten tail).
     Published(String),
 }
@@ -62,7 +62,7 @@ pub struct Verified {
 /// reaches that entry with that hash.
 pub fn verify(conn: &mut DbConn, published: Option<&Head>) -> AppResult<Result<Verified, Failure>> {
     let mut verifier = ChainVerifier::default();
-    let mut after = 0;
+    let mut after = AuditId(0);
     let mut last = Head::empty();
     let mut at_published: Option<String> = None;
     loop {

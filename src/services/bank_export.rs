@@ -3,7 +3,7 @@
 //! live). Filtered by
 //! statute, a case group is exported whole when any of its items cites that statute.
 
-use crate::domain::ids::VersionId;
+use crate::domain::ids::{CaseId, VersionId};
 use std::collections::HashMap;
 
 use crate::db::models::bank as bank_db;
@@ -16,7 +16,7 @@ pub fn export(conn: &mut DbConn, format: Format, statute: Option<&str>) -> AppRe
     // import back from every format: it stays out until a trainer completes it
     let all: Vec<_> = bank_db::current_versions(conn)?.into_iter().filter(|(_, v)| v.missing_for_review().is_empty()).collect();
     // a case group travels whole: it is exported when any of its items cites the statute
-    let cases_hit: std::collections::HashSet<i64> = all
+    let cases_hit: std::collections::HashSet<CaseId> = all
         .iter()
         .filter(|(q, v)| q.case_id.is_some() && statute.is_none_or(|s| v.statute_code == s))
         .filter_map(|(q, _)| q.case_id)

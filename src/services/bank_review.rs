@@ -1,7 +1,7 @@
 //! The question lifecycle (draft → reviewed → active → retired) and statute editions: the
 //! amendment worklist of questions a new edition suspended.
 
-use crate::domain::ids::{QuestionId, UserId};
+use crate::domain::ids::{CaseId, EditionId, QuestionId, UserId};
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::json;
@@ -64,7 +64,7 @@ pub fn transition(conn: &mut DbConn, action: Action, question_id: QuestionId, re
 }
 
 /// Registers a new edition of a statute; questions it touches go to the worklist.
-pub fn register_edition(conn: &mut DbConn, statute: &str, e: &NewEdition, by: UserId, now: Ts) -> AppResult<i64> {
+pub fn register_edition(conn: &mut DbConn, statute: &str, e: &NewEdition, by: UserId, now: Ts) -> AppResult<EditionId> {
     write_tx(conn, |c| {
         let reg = bank_db::registry(c)?;
         let errs = editions::validate_new(&reg, statute, e);
@@ -100,7 +100,7 @@ pub enum HeldBecause {
 /// drawn whole or not at all. It is whole again when every item is in use and not suspended.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct CaseHold {
-    pub case_id: i64,
+    pub case_id: CaseId,
     pub code: String,
     pub title: String,
     /// The items that keep it out, and why.
@@ -111,7 +111,7 @@ pub struct CaseHold {
 /// not held, and is not listed.
 pub fn case_holds(conn: &mut DbConn, today: NaiveDate) -> AppResult<Vec<CaseHold>> {
     let reg = bank_db::registry(conn)?;
-    let mut by_case: std::collections::BTreeMap<i64, Vec<(String, Option<HeldBecause>)>> = Default::default();
+    let mut by_case: std::collections::BTreeMap<CaseId, Vec<(String, Option<HeldBecause>)>> = Default::default();
     for (q, live) in bank_db::case_items_live(conn)? {
         let Some(case_id) = q.case_id else { continue };
         let why = if q.status == crate::domain::lifecycle::Status::Retired {
@@ -172,7 +172,7 @@ impl WorkItem {
 /// in force or announced, and every item of a case group that is not whole, by statute and code.
 pub fn worklist(conn: &mut DbConn, today: NaiveDate) -> AppResult<Vec<WorkItem>> {
     let reg = bank_db::registry(conn)?;
-    let holds: std::collections::HashMap<i64, CaseHold> = case_holds(conn, today)?.into_iter().map(|h| (h.case_id, h)).collect();
+    let holds: std::collections::HashMap<CaseId, CaseHold> = case_holds(conn, today)?.into_iter().map(|h| (h.case_id, h)).collect();
     let mut items: Vec<WorkItem> = bank_db::current_versions(conn)?
         .into_iter()
         .filter_map(|(q, v)| {

@@ -51,7 +51,13 @@ fn file_hash(q: &BankQuestion) -> String {
     }
 }
 
-fn sync_one(conn: &mut DbConn, q: &BankQuestion, case: Option<(i64, i32)>, now: Ts, report: &mut SyncReport) -> diesel::QueryResult<()> {
+fn sync_one(
+    conn: &mut DbConn,
+    q: &BankQuestion,
+    case: Option<(crate::domain::ids::CaseId, i32)>,
+    now: Ts,
+    report: &mut SyncReport,
+) -> diesel::QueryResult<()> {
     let content_hash = q.content.content_hash();
     let hash = file_hash(q);
     match bank_db::find_by_code(conn, &q.code)? {

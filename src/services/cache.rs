@@ -1,7 +1,7 @@
 //! In-memory caches the exam path reads on every save: what never changes about a started
 //! attempt, and question versions (a version never changes once written).
 
-use crate::domain::ids::{AttemptId, SittingId, UserId, VersionId};
+use crate::domain::ids::{AttemptId, CaseId, SittingId, UserId, VersionId};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -47,7 +47,7 @@ pub struct CachedVersion {
     pub id: VersionId,
     pub question_code: String,
     pub kind: QuestionKind,
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
     pub stem: String,
     pub options: Vec<String>,
     pub statute: String,
@@ -67,7 +67,7 @@ impl CachedVersion {
 #[derive(Default)]
 pub struct VersionCache {
     map: RwLock<HashMap<VersionId, Arc<CachedVersion>>>,
-    cases: RwLock<HashMap<i64, Arc<(String, String)>>>,
+    cases: RwLock<HashMap<CaseId, Arc<(String, String)>>>,
 }
 
 impl VersionCache {
@@ -116,7 +116,7 @@ impl VersionCache {
     }
 
     /// Case title and text by case id.
-    pub fn case(&self, conn: &mut DbConn, id: i64) -> diesel::QueryResult<Arc<(String, String)>> {
+    pub fn case(&self, conn: &mut DbConn, id: CaseId) -> diesel::QueryResult<Arc<(String, String)>> {
         if let Some(c) = self.cases.read().expect("cache lock").get(&id) {
             return Ok(c.clone());
         }

@@ -3,7 +3,7 @@
 //! leader account, else to HR. The one it reaches acknowledges it, extends the plan with a
 //! reason, or refers it a level up. Every step is audited.
 
-use crate::domain::ids::{RemedialPlanId, UnitId, UserId};
+use crate::domain::ids::{EscalationId, RemedialPlanId, UnitId, UserId};
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 use serde_json::json;
@@ -74,7 +74,7 @@ fn target(conn: &mut DbConn, from_unit: Option<UnitId>, officer_id: UserId) -> A
 }
 
 /// Escalates `plan` (inside the caller's transaction): records who it reaches and tells them.
-pub fn escalate(c: &mut DbConn, plan: &tr_db::RemedialPlan, why: &str, from_unit: Option<UnitId>, now: Ts) -> AppResult<i64> {
+pub fn escalate(c: &mut DbConn, plan: &tr_db::RemedialPlan, why: &str, from_unit: Option<UnitId>, now: Ts) -> AppResult<EscalationId> {
     let officer = org::find(c, plan.user_id)?.ok_or_else(|| AppError::internal("officer missing"))?;
     let (unit, people) = target(c, from_unit, officer.id)?;
     let id = tr_db::insert_escalation(c, plan.id, unit, why, now)?;
@@ -137,7 +137,7 @@ fn dealt_with() -> AppError {
 
 /// Acts on escalation `id`. Its problems are keyed (`problem.remedial.escalation_*`), those of
 /// the form naming `action`, `reason` and `deadline`.
-pub fn act(conn: &mut DbConn, id: i64, actor: &org::User, roles: &[Role], d: &Decision, now: Ts) -> AppResult<RemedialPlanId> {
+pub fn act(conn: &mut DbConn, id: EscalationId, actor: &org::User, roles: &[Role], d: &Decision, now: Ts) -> AppResult<RemedialPlanId> {
     let e = tr_db::find_escalation(conn, id)?.ok_or_else(no_such_escalation)?;
     if !may_act(conn, actor, roles, e.unit_id)? {
         // another unit's escalation is not shown to this reader at all
@@ -230,7 +230,7 @@ pub fn act(conn: &mut DbConn, id: i64, actor: &org::User, roles: &[Role], d: &De
 /// An escalation as pages show it.
 #[derive(Clone, Debug, Serialize)]
 pub struct EscalationView {
-    pub id: i64,
+    pub id: EscalationId,
     pub plan_id: RemedialPlanId,
     pub officer: String,
     pub badge: String,
@@ -303,6 +303,6 @@ pub fn inbox(c: &mut DbConn, reader: &org::User, roles: &[Role]) -> AppResult<Ve
 }
 
 /// The plan an escalation is about (`None` for no such escalation).
-pub fn plan_of(conn: &mut DbConn, escalation_id: i64) -> AppResult<Option<RemedialPlanId>> {
+pub fn plan_of(conn: &mut DbConn, escalation_id: EscalationId) -> AppResult<Option<RemedialPlanId>> {
     Ok(tr_db::find_escalation(conn, escalation_id)?.map(|e| e.plan_id))
 }

@@ -1,7 +1,7 @@
 //! Sittings and attempts: creating a sitting from a blueprint, starting, saving, submitting,
 //! grading, and the server's own submission of attempts whose deadline has passed.
 
-use crate::domain::ids::{AttemptId, BlueprintId, ExamPlanId, SittingId, UnitId, UserId, VersionId};
+use crate::domain::ids::{AttemptId, BlueprintId, CaseId, ExamPlanId, SittingId, UnitId, UserId, VersionId};
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -122,7 +122,7 @@ pub fn pool_candidates(conn: &mut DbConn, now: Ts) -> diesel::QueryResult<Vec<Po
         })
         .collect();
     let items = bank_db::case_item_counts(conn)?;
-    let mut drawable: HashMap<i64, i64> = HashMap::new();
+    let mut drawable: HashMap<CaseId, i64> = HashMap::new();
     for c in &candidates {
         if let Some((case, _)) = c.case {
             *drawable.entry(case).or_default() += 1;

@@ -1,7 +1,7 @@
 //! HR: promotion rules, eligibility checks, compliance figures, and API tokens for the
 //! personnel system.
 
-use crate::domain::ids::{QuestionId, UnitId, UserId, VersionId};
+use crate::domain::ids::{QuestionId, RuleId, TokenId, UnitId, UserId, VersionId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, NaiveDate};
@@ -22,7 +22,7 @@ use crate::domain::validation::{FieldError, Problem};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::timefmt::bureau_date;
 
-pub fn save_rule(conn: &mut DbConn, id: Option<i64>, rule: &PromotionRule, active: bool, by: UserId, now: Ts) -> AppResult<i64> {
+pub fn save_rule(conn: &mut DbConn, id: Option<RuleId>, rule: &PromotionRule, active: bool, by: UserId, now: Ts) -> AppResult<RuleId> {
     let errs = rule.validate();
     if !errs.is_empty() {
         return Err(AppError::invalid_lines(&errs));
@@ -112,7 +112,7 @@ impl RuleInput {
 
 /// Creates (`id` None) or updates a rule from HR's input, audited; 422 with every field's
 /// problem in English (the API), 404 for an unknown id.
-pub fn save_rule_input(conn: &mut DbConn, id: Option<i64>, input: &RuleInput, by: UserId, now: Ts) -> AppResult<i64> {
+pub fn save_rule_input(conn: &mut DbConn, id: Option<RuleId>, input: &RuleInput, by: UserId, now: Ts) -> AppResult<RuleId> {
     let rule = input.rule().map_err(|e| AppError::invalid_lines(&e.iter().map(Problem::line).collect::<Vec<_>>()))?;
     save_rule(conn, id, &rule, input.active, by, now)
 }
@@ -123,13 +123,13 @@ pub fn rules(conn: &mut DbConn) -> AppResult<Vec<StoredRule>> {
 }
 
 /// A promotion rule by id; 404 when there is none.
-pub fn rule(conn: &mut DbConn, id: i64) -> AppResult<StoredRule> {
+pub fn rule(conn: &mut DbConn, id: RuleId) -> AppResult<StoredRule> {
     hr_db::find_rule(conn, id)?.ok_or_else(|| AppError::not_found(format!("no promotion rule {id}")))
 }
 
 /// `save_rule_input`, then the rule as stored. An update of an unknown rule is 404 before its
 /// input is looked at.
-pub fn save_and_read_rule(conn: &mut DbConn, id: Option<i64>, input: &RuleInput, by: UserId, now: Ts) -> AppResult<StoredRule> {
+pub fn save_and_read_rule(conn: &mut DbConn, id: Option<RuleId>, input: &RuleInput, by: UserId, now: Ts) -> AppResult<StoredRule> {
     if let Some(id) = id {
         rule(conn, id)?;
     }
@@ -144,7 +144,7 @@ pub fn tokens(conn: &mut DbConn) -> AppResult<Vec<ApiToken>> {
 
 /// [`save_rule_input`] for the rules page: each problem tied to its field and said in `lang`
 /// with the field's label.
-pub fn save_rule_input_in(conn: &mut DbConn, id: Option<i64>, input: &RuleInput, lang: &str, by: UserId, now: Ts) -> AppResult<i64> {
+pub fn save_rule_input_in(conn: &mut DbConn, id: Option<RuleId>, input: &RuleInput, lang: &str, by: UserId, now: Ts) -> AppResult<RuleId> {
     let rule = input.rule().map_err(|e| {
         AppError::invalid(e.iter().map(|p| FieldError::new(p.field, crate::render::say_problem(lang, p, rule_label(p.field)))).collect())
     })?;
@@ -166,7 +166,7 @@ fn rule_label(field: &str) -> &'static str {
 /// Which rule an eligibility question is asked against.
 #[derive(Clone, Debug)]
 pub enum RuleRef {
-    Id(i64),
+    Id(RuleId),
     /// A rule in use whose target (the post or grade) or name is this.
     Target(String),
 }
@@ -209,7 +209,7 @@ fn find_rule(conn: &mut DbConn, r: &RuleRef, field: &str) -> AppResult<Result<hr
             let found: Vec<hr_db::StoredRule> = rules.into_iter().filter(|x| x.active && (x.target == t || x.name == t)).collect();
             match found.len() {
                 1 => Ok(found.into_iter().next().expect("one")),
-                0 => match t.parse::<i64>() {
+                0 => match t.parse::<RuleId>() {
                     Ok(id) => return find_rule(conn, &RuleRef::Id(id), field),
                     Err(_) => Err(ask_problem(
                         "rule_no_target",
@@ -603,7 +603,8 @@ pub fn rewards_pending(conn: &mut DbConn) -> AppResult<Vec<(String, String, Stri
     let mut out = Vec::new();
     for (id, u) in &people {
         let entries = tr_db::entries_of(conn, *id)?;
-        let last_reward = entries.iter().filter(|e| e.kind == crate::services::training::kind::REWARD).map(|e| e.id).max().unwrap_or(0);
+        let last_reward =
+            entries.iter().filter(|e| e.kind == crate::services::training::kind::REWARD).map(|e| e.id).max().unwrap_or_default();
         for e in entries.iter().filter(|e| e.kind == crate::services::training::kind::REWARD_FLAG && e.id > last_reward) {
             let d: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_default();
             out.push((u.badge.clone(), u.name.clone(), d["number"].as_str().unwrap_or("").to_string(), e.occurred_on));
@@ -620,7 +621,7 @@ pub fn token_hash(token: &str) -> String {
 }
 
 /// Creates a token for a system; the plain token is returned once and only its hash is kept.
-pub fn create_token(conn: &mut DbConn, name: &str, role: Role, days: i64, by: UserId, now: Ts) -> AppResult<(i64, String)> {
+pub fn create_token(conn: &mut DbConn, name: &str, role: Role, days: i64, by: UserId, now: Ts) -> AppResult<(TokenId, String)> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::problem(
@@ -649,12 +650,12 @@ pub fn create_token(conn: &mut DbConn, name: &str, role: Role, days: i64, by: Us
             &json!({"name": name, "role": role.as_str(), "days": days}),
             now,
         )?;
-        Ok::<i64, AppError>(id)
+        Ok::<TokenId, AppError>(id)
     })?;
     Ok((id, token))
 }
 
-pub fn revoke_token(conn: &mut DbConn, id: i64, by: UserId, now: Ts) -> AppResult<()> {
+pub fn revoke_token(conn: &mut DbConn, id: TokenId, by: UserId, now: Ts) -> AppResult<()> {
     write_tx(conn, |c| {
         if !hr_db::revoke_token(c, id, now)? {
             return Err(AppError::problem(ErrorCode::NotFound, Problem::plain("", "account.no_active_token", "no such active token")));

@@ -2,7 +2,7 @@
 //! Messages are rendered and queued in the caller's transaction (so a rolled-back change sends
 //! nothing) and sent by a background task that retries; a request never waits for a mail server.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{MailId, UserId};
 use chrono::Duration;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncTransport, Message};
@@ -168,7 +168,7 @@ pub fn outbox(conn: &mut DbConn, limit: i64) -> AppResult<((i64, i64, i64), Vec<
 }
 
 /// Tries an unsent message again now; 404 for a message sent already or none.
-pub fn retry(conn: &mut DbConn, id: i64, now: crate::db::models::Ts) -> AppResult<()> {
+pub fn retry(conn: &mut DbConn, id: MailId, now: crate::db::models::Ts) -> AppResult<()> {
     if !mail_db::retry(conn, id, now)? {
         return Err(AppError::not_found("no such unsent message"));
     }

@@ -2,7 +2,7 @@
 //! the key, explanation and article text shown after each answer. Kept as study, apart from
 //! exam results.
 
-use crate::domain::ids::{QuestionId, RemedialPlanId, UserId, VersionId};
+use crate::domain::ids::{PracticeId, QuestionId, RemedialPlanId, UserId, VersionId};
 use std::collections::{HashMap, HashSet};
 
 use rand::seq::SliceRandom;
@@ -71,7 +71,14 @@ impl Mode {
 
 /// Starts a set; refuses with a reason when nothing matches. Questions of a graded sitting that
 /// opens within `lead` or is open are left out (`exam_mode::withheld_from_practice`).
-pub fn start(conn: &mut DbConn, user_id: UserId, mode: &Mode, texts: &StatuteTexts, lead: chrono::Duration, now: Ts) -> AppResult<i64> {
+pub fn start(
+    conn: &mut DbConn,
+    user_id: UserId,
+    mode: &Mode,
+    texts: &StatuteTexts,
+    lead: chrono::Duration,
+    now: Ts,
+) -> AppResult<PracticeId> {
     let withheld = crate::services::exam_mode::withheld_from_practice(conn, now, lead)?;
     let pool: Vec<_> = crate::services::exams::pool_candidates(conn, now)?
         .into_iter()
@@ -203,7 +210,7 @@ pub struct SetView {
     pub seconds: i64,
 }
 
-pub fn own_session(conn: &mut DbConn, id: i64, user_id: UserId) -> AppResult<tr_db::PracticeSession> {
+pub fn own_session(conn: &mut DbConn, id: PracticeId, user_id: UserId) -> AppResult<tr_db::PracticeSession> {
     tr_db::find_practice(conn, id)?.filter(|s| s.user_id == user_id).ok_or_else(|| AppError::not_found("no such practice set"))
 }
 
@@ -262,7 +269,7 @@ pub fn view(
 pub fn answer(
     conn: &mut DbConn,
     user_id: UserId,
-    session_id: i64,
+    session_id: PracticeId,
     version_id: VersionId,
     choices: &[String],
     lead: chrono::Duration,

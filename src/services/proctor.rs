@@ -2,7 +2,7 @@
 //! exam page, flagging or submitting at the sitting's limit, extra time and re-opening (each
 //! with a reason, audited), the live view and the per-candidate integrity report.
 
-use crate::domain::ids::{AttemptId, SittingId, UserId};
+use crate::domain::ids::{AttemptId, EventId, SittingId, UserId};
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -93,7 +93,7 @@ pub fn record_event(
 /// A proctor dismisses a focus event they judge false (the candidate was not leaving the
 /// exam): it stops counting, and an automatic submission still waiting out its grace period is
 /// called off when the count falls below the limit. Audited.
-pub fn dismiss_event(conn: &mut DbConn, sitting_id: SittingId, event_id: i64, reason: &str, by: UserId, now: Ts) -> AppResult<()> {
+pub fn dismiss_event(conn: &mut DbConn, sitting_id: SittingId, event_id: EventId, reason: &str, by: UserId, now: Ts) -> AppResult<()> {
     let reason = check_reason(reason)?;
     let e = room_db::find_event(conn, event_id)?
         .filter(|e| EventKind::REPORTED.contains(&e.kind))
@@ -105,11 +105,7 @@ pub fn dismiss_event(conn: &mut DbConn, sitting_id: SittingId, event_id: i64, re
     let controls = exams::controls_of(&s);
     write_tx(conn, |c| {
         let events = room_db::events_of_attempt(c, a.id)?;
-        let already = events.iter().any(|x| {
-            x.kind == EventKind::Dismissed
-                && serde_json::from_str::<serde_json::Value>(&x.detail).ok().and_then(|d| d["event"].as_i64()) == Some(e.id)
-        });
-        if already {
+        if is_dismissed(&events, e.id) {
             return Err(AppError::problem(
                 ErrorCode::Dismissed,
                 Problem::plain("", "proctor.dismissed", "this event was already dismissed"),
@@ -443,10 +439,10 @@ pub fn compensate_downtime(
 }
 
 /// Whether a proctor dismissed the event `event_id` of an attempt (its `events`).
-pub fn is_dismissed(events: &[AttemptEvent], event_id: i64) -> bool {
+pub fn is_dismissed(events: &[AttemptEvent], event_id: EventId) -> bool {
     events.iter().any(|x| {
         x.kind == EventKind::Dismissed
-            && serde_json::from_str::<serde_json::Value>(&x.detail).ok().and_then(|v| v["event"].as_i64()) == Some(event_id)
+            && serde_json::from_str::<serde_json::Value>(&x.detail).ok().and_then(|v| v["event"].as_i64()) == Some(event_id.0)
     })
 }
 

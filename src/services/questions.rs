@@ -6,7 +6,7 @@ use crate::db::models::bank::{self as bank_db, Question};
 use crate::db::models::Ts;
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::QuestionContent;
-use crate::domain::ids::{QuestionId, SittingId, UserId, VersionId};
+use crate::domain::ids::{CaseId, QuestionId, SittingId, UserId, VersionId};
 use crate::error::{AppError, AppResult};
 
 /// What became of an edit.
@@ -120,7 +120,7 @@ pub struct BankPage {
     /// Flags from the bank's calibration, of the version each row shows.
     pub flagged: std::collections::HashMap<VersionId, Vec<String>>,
     /// Cases held back from drawing today.
-    pub held: std::collections::HashSet<i64>,
+    pub held: std::collections::HashSet<CaseId>,
 }
 
 pub fn bank_page(conn: &mut DbConn, filter: &Filter, limit: i64, offset: i64, today: chrono::NaiveDate) -> AppResult<BankPage> {

@@ -1,7 +1,7 @@
 //! Remedial training (后进民警培训): enrolment by trigger or referral, self-review of errors,
 //! targeted practice to a mastery level, the remedial exam, reminders and escalation.
 
-use crate::domain::ids::{AttemptId, QuestionId, RemedialPlanId, SittingId, UnitId, UserId, VersionId};
+use crate::domain::ids::{AttemptId, EscalationId, QuestionId, RemedialPlanId, SittingId, UnitId, UserId, VersionId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::Duration;
@@ -444,7 +444,7 @@ fn file_and_tell(
 }
 
 /// Escalates plan `p` from its officer's own unit (see `escalation::escalate`).
-fn escalate_from_own_unit(c: &mut DbConn, p: &tr_db::RemedialPlan, why: &str, now: Ts) -> AppResult<i64> {
+fn escalate_from_own_unit(c: &mut DbConn, p: &tr_db::RemedialPlan, why: &str, now: Ts) -> AppResult<EscalationId> {
     let unit = org::find(c, p.user_id)?.map(|u| u.unit_id);
     crate::services::escalation::escalate(c, p, why, unit, now)
 }

@@ -13,7 +13,7 @@
 //!   round-1 spread and rate again. The study closes on the round-2 ratings of every rater who
 //!   rated all of it (at least [`MIN_PANEL`]).
 
-use crate::domain::ids::{BlueprintId, QuestionId, SittingId, StudyId, UserId, VersionId};
+use crate::domain::ids::{BlueprintId, CaseId, QuestionId, SittingId, StudyId, UserId, VersionId};
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -91,7 +91,7 @@ pub fn open_study(conn: &mut DbConn, level: &str, blueprint_id: Option<Blueprint
         };
         let points = rule.points_centi as f64 / 100.0;
         if rule.kind == RuleKind::Case {
-            let mut groups: BTreeMap<i64, Vec<(i32, VersionId)>> = BTreeMap::new();
+            let mut groups: BTreeMap<CaseId, Vec<(i32, VersionId)>> = BTreeMap::new();
             for c in candidates.iter().filter(|c| matches(c)) {
                 if let Some((case, pos)) = c.case {
                     groups.entry(case).or_default().push((pos, c.version_id));

@@ -2,7 +2,7 @@
 //! plan and reward, appended as it happens and never rewritten. Corrections are entries that
 //! point at what they correct. Each entry is also written to the hash-chained audit log.
 
-use crate::domain::ids::{AttemptId, SittingId, UnitId, UserId};
+use crate::domain::ids::{AttemptId, EntryId, SittingId, UnitId, UserId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
@@ -50,12 +50,12 @@ pub fn append(
     kind: &str,
     occurred_on: NaiveDate,
     source: &str,
-    corrects: Option<i64>,
+    corrects: Option<EntryId>,
     data: &serde_json::Value,
     note: &str,
     by: Option<UserId>,
     now: Ts,
-) -> AppResult<i64> {
+) -> AppResult<EntryId> {
     let data_text = data.to_string();
     let id = tr_db::append(
         conn,
@@ -242,7 +242,7 @@ fn no_such_officer() -> AppError {
 }
 
 /// A correction HR or an admin writes by hand: `note` says what was wrong.
-pub fn correct_by_hand(conn: &mut DbConn, user_id: UserId, entry_id: i64, note: &str, by: UserId, now: Ts) -> AppResult<i64> {
+pub fn correct_by_hand(conn: &mut DbConn, user_id: UserId, entry_id: EntryId, note: &str, by: UserId, now: Ts) -> AppResult<EntryId> {
     let note = note.trim();
     if note.chars().count() < 5 || note.chars().count() > 1000 {
         return Err(AppError::problem(
@@ -260,7 +260,7 @@ pub fn correct_by_hand(conn: &mut DbConn, user_id: UserId, entry_id: i64, note: 
 }
 
 /// A reward (嘉奖) HR records, e.g. for a flagged 高级 pass.
-pub fn record_reward(conn: &mut DbConn, user_id: UserId, note: &str, by: UserId, now: Ts) -> AppResult<i64> {
+pub fn record_reward(conn: &mut DbConn, user_id: UserId, note: &str, by: UserId, now: Ts) -> AppResult<EntryId> {
     let note = note.trim();
     if note.chars().count() < 2 || note.chars().count() > 1000 {
         return Err(AppError::problem(
@@ -277,13 +277,13 @@ pub fn record_reward(conn: &mut DbConn, user_id: UserId, note: &str, by: UserId,
 /// An entry as the file shows it.
 #[derive(Clone, Debug, Serialize)]
 pub struct EntryView {
-    pub id: i64,
+    pub id: EntryId,
     pub kind: String,
     pub occurred_on: NaiveDate,
     pub recorded_at: String,
-    pub corrects_id: Option<i64>,
+    pub corrects_id: Option<EntryId>,
     /// A later entry corrects this one.
-    pub corrected_by: Option<i64>,
+    pub corrected_by: Option<EntryId>,
     pub data: serde_json::Value,
     pub note: String,
     /// Score withheld from the officer (the sitting does not release scores).
@@ -307,7 +307,7 @@ pub fn file_of(conn: &mut DbConn, user_id: UserId, as_officer: bool) -> AppResul
 }
 
 pub fn views(entries: &[tr_db::Entry], withheld_sittings: &HashSet<SittingId>) -> Vec<EntryView> {
-    let corrected: HashMap<i64, i64> = entries.iter().filter_map(|e| e.corrects_id.map(|c| (c, e.id))).collect();
+    let corrected: HashMap<EntryId, EntryId> = entries.iter().filter_map(|e| e.corrects_id.map(|c| (c, e.id))).collect();
     entries
         .iter()
         .map(|e| {
@@ -342,7 +342,8 @@ pub fn views(entries: &[tr_db::Entry], withheld_sittings: &HashSet<SittingId>) -
 pub struct Record {
     /// Opaque cursor: pass it back as `since` to get what came after.
     pub cursor: String,
-    pub entry_id: i64,
+    #[schema(value_type = i64)]
+    pub entry_id: EntryId,
     pub badge: String,
     pub name: String,
     pub unit: String,
@@ -351,7 +352,8 @@ pub struct Record {
     pub occurred_on: NaiveDate,
     pub recorded_at: String,
     /// The entry this one corrects.
-    pub corrects: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub corrects: Option<EntryId>,
     /// 资格类别 / 等级 / 考试时警种 / 考试结果 / 成绩 / 通过日期 / 考核日期 / 等级确认日期 / 记录状态
     pub category: Option<String>,
     pub level: Option<String>,
@@ -367,18 +369,18 @@ pub struct Record {
     pub note: String,
 }
 
-pub fn cursor_of(id: i64) -> String {
+pub fn cursor_of(id: EntryId) -> String {
     format!("e{id}")
 }
 
-pub fn parse_cursor(s: &str) -> Option<i64> {
-    s.strip_prefix('e').and_then(|n| n.parse::<i64>().ok()).filter(|n| *n >= 0)
+pub fn parse_cursor(s: &str) -> Option<EntryId> {
+    s.strip_prefix('e').and_then(|n| n.parse::<i64>().ok()).filter(|n| *n >= 0).map(EntryId)
 }
 
 /// Builds records for entries (people looked up once).
 pub fn records(conn: &mut DbConn, entries: &[tr_db::Entry]) -> AppResult<Vec<Record>> {
     let people: HashMap<UserId, (org::User, String)> = org::list_with_units(conn)?.into_iter().map(|(u, unit)| (u.id, (u, unit))).collect();
-    let corrected: HashSet<i64> = entries.iter().filter_map(|e| e.corrects_id).collect();
+    let corrected: HashSet<EntryId> = entries.iter().filter_map(|e| e.corrects_id).collect();
     let certs_by_attempt: HashMap<AttemptId, cert_db::Certificate> = {
         let ids: HashSet<UserId> = entries.iter().map(|e| e.user_id).collect();
         let mut m = HashMap::new();
@@ -477,7 +479,7 @@ pub fn level_name(code: &str) -> &str {
 
 /// The HR feed: records after `since`, in order, and the cursor to pass next time. A record
 /// is never skipped or repeated: ids are committed in order (see `models::training::append`).
-pub fn feed(conn: &mut DbConn, since: i64, limit: i64) -> AppResult<(Vec<Record>, String, bool)> {
+pub fn feed(conn: &mut DbConn, since: EntryId, limit: i64) -> AppResult<(Vec<Record>, String, bool)> {
     let entries = tr_db::entries_after(conn, since, limit + 1)?;
     let more = entries.len() as i64 > limit;
     let page = &entries[..entries.len().min(limit as usize)];

@@ -15,6 +15,7 @@ use super::api::ErrorBody;
 use super::pages::{CsrfForm, Empty, PageCtx};
 use super::with_db;
 use crate::auth::CurrentUser;
+use crate::domain::ids::SessionId;
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::{self, ChangeRefused, Session};
 use crate::state::AppState;
@@ -113,12 +114,12 @@ pub async fn tokens_page(ctx: PageCtx<'_>, me: &CurrentUser) -> AppResult<RawHtm
 }
 
 #[post("/account/tokens/<id>/revoke", data = "<_f>")]
-pub async fn revoke_token_page(state: &State<AppState>, me: &CurrentUser, id: i64, _f: CsrfForm<Empty>) -> AppResult<Redirect> {
+pub async fn revoke_token_page(state: &State<AppState>, me: &CurrentUser, id: SessionId, _f: CsrfForm<Empty>) -> AppResult<Redirect> {
     revoke(state, me, id).await?;
     Ok(Redirect::to("/account/tokens"))
 }
 
-async fn revoke(state: &AppState, me: &CurrentUser, id: i64) -> AppResult<()> {
+async fn revoke(state: &AppState, me: &CurrentUser, id: SessionId) -> AppResult<()> {
     let (uid, now) = (me.id(), state.clock.now());
     let s = with_db(state, move |c| accounts::revoke_my_token(c, uid, id, now)).await?;
     state.sessions.remove(&s.token_hash);
@@ -158,7 +159,8 @@ pub async fn put_password(
 /// again).
 #[derive(Serialize, ToSchema)]
 pub struct TokenInfo {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: SessionId,
     /// The token's first 8 characters (empty for tokens issued before they were kept).
     pub prefix: String,
     #[serde(with = "crate::timefmt")]
@@ -197,7 +199,7 @@ pub async fn list_tokens(state: &State<AppState>, me: &CurrentUser) -> AppResult
 #[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 204, description = "revoked"), (status = 404, body = ErrorBody)))]
 #[delete("/api/v1/me/tokens/<id>")]
-pub async fn delete_token(state: &State<AppState>, me: &CurrentUser, id: i64) -> AppResult<Status> {
+pub async fn delete_token(state: &State<AppState>, me: &CurrentUser, id: SessionId) -> AppResult<Status> {
     revoke(state, me, id).await?;
     Ok(Status::NoContent)
 }

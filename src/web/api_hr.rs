@@ -4,7 +4,7 @@
 //! (`web::api`); the rules themselves live in `services::hr`, `services::remedial` and
 //! `services::plans`, shared with the pages.
 
-use crate::domain::ids::{ExamPlanId, RemedialPlanId, SittingId, UnitId};
+use crate::domain::ids::{ExamPlanId, RemedialPlanId, RuleId, SittingId, UnitId};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::serde::json::Json;
@@ -163,7 +163,7 @@ pub async fn api_eligibility(
     let req = json_body(body)?;
     let request = hr::CheckRequest {
         rule: Some(match req.target {
-            RuleTarget::Id(id) => hr::RuleRef::Id(id),
+            RuleTarget::Id(id) => hr::RuleRef::Id(RuleId(id)),
             RuleTarget::Target(t) => hr::RuleRef::Target(t),
         }),
         date: req.date,
@@ -212,7 +212,7 @@ pub async fn api_promotion_rules(state: &State<AppState>, caller: Caller<'_>) ->
 #[utoipa::path(get, path = "/api/v1/promotion-rules/{id}", tag = "hr", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = RuleOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/api/v1/promotion-rules/<id>")]
-pub async fn api_promotion_rule(state: &State<AppState>, caller: Caller<'_>, id: i64) -> AppResult<Json<RuleOut>> {
+pub async fn api_promotion_rule(state: &State<AppState>, caller: Caller<'_>, id: RuleId) -> AppResult<Json<RuleOut>> {
     caller.require(&RULE_READERS)?;
     let rule = with_db(state, move |c| hr::rule(c, id)).await?;
     Ok(Json(rule))
@@ -244,7 +244,7 @@ pub async fn api_create_promotion_rule(
 pub async fn api_update_promotion_rule(
     state: &State<AppState>,
     caller: Caller<'_>,
-    id: i64,
+    id: RuleId,
     body: Result<Json<hr::RuleInput>, rocket::serde::json::Error<'_>>,
 ) -> AppResult<Json<RuleOut>> {
     let by = caller.writer(&RULE_WRITERS)?.id();

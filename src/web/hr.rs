@@ -1,7 +1,7 @@
 //! HR pages (promotion rules, eligibility checks, compliance), the admin's API tokens and mail
 //! outbox, and the personnel system's change feed `GET /api/v1/hr/records`.
 
-use crate::domain::ids::UnitId;
+use crate::domain::ids::{AuditId, EntryId, MailId, RuleId, TokenId, UnitId};
 use rocket::form::FromForm;
 use rocket::fs::TempFile;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -21,7 +21,7 @@ use crate::services::hr;
 
 #[derive(FromForm, Default, Clone)]
 pub struct RuleForm {
-    id: Option<i64>,
+    id: Option<RuleId>,
     name: String,
     target: String,
     min_level: String,
@@ -48,7 +48,7 @@ async fn rules_page(ctx: &PageCtx<'_>, f: &RuleForm, errors: Vec<String>) -> App
 }
 
 #[get("/hr/rules?<edit>")]
-pub async fn rules(ctx: PageCtx<'_>, _p: Personnel<'_>, edit: Option<i64>) -> AppResult<RawHtml<String>> {
+pub async fn rules(ctx: PageCtx<'_>, _p: Personnel<'_>, edit: Option<RuleId>) -> AppResult<RawHtml<String>> {
     let f = match edit {
         Some(id) => {
             let r = with_db(ctx.state, move |c| hr::rule(c, id)).await?;
@@ -94,7 +94,7 @@ pub async fn save_rule(ctx: PageCtx<'_>, p: Personnel<'_>, f: CsrfForm<RuleForm>
 pub struct CheckForm<'r> {
     #[field(name = "_csrf")]
     csrf: String,
-    rule_id: Option<i64>,
+    rule_id: Option<RuleId>,
     date: String,
     #[field(default = String::new())]
     badges: String,
@@ -110,7 +110,7 @@ impl WithCsrf for CheckForm<'_> {
 
 async fn check_page(
     ctx: &PageCtx<'_>,
-    rule_id: Option<i64>,
+    rule_id: Option<RuleId>,
     date: &str,
     badges: &str,
     verdicts: Option<Vec<hr::Verdict>>,
@@ -308,7 +308,7 @@ pub async fn create_token(ctx: PageCtx<'_>, a: Admin<'_>, f: CsrfForm<TokenForm>
 }
 
 #[post("/admin/tokens/<id>/revoke", data = "<_f>")]
-pub async fn revoke_token(ctx: PageCtx<'_>, a: Admin<'_>, id: i64, _f: CsrfForm<super::pages::Empty>) -> AppResult<Redirect> {
+pub async fn revoke_token(ctx: PageCtx<'_>, a: Admin<'_>, id: TokenId, _f: CsrfForm<super::pages::Empty>) -> AppResult<Redirect> {
     let (by, now) = (a.id(), ctx.state.clock.now());
     with_db(ctx.state, move |c| hr::revoke_token(c, id, by, now)).await?;
     Ok(Redirect::to("/admin/tokens"))
@@ -340,7 +340,7 @@ fn redact(url: &str) -> String {
 }
 
 #[post("/admin/mail/<id>/retry", data = "<_f>")]
-pub async fn retry_mail(ctx: PageCtx<'_>, _a: Admin<'_>, id: i64, _f: CsrfForm<super::pages::Empty>) -> AppResult<Redirect> {
+pub async fn retry_mail(ctx: PageCtx<'_>, _a: Admin<'_>, id: MailId, _f: CsrfForm<super::pages::Empty>) -> AppResult<Redirect> {
     let now = ctx.state.clock.now();
     with_db(ctx.state, move |c| crate::services::mail::retry(c, id, now)).await?;
     Ok(Redirect::to("/admin/mail"))
@@ -394,7 +394,8 @@ pub struct FeedPage {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct AuditHead {
     /// Entry number.
-    pub entry: i64,
+    #[schema(value_type = i64)]
+    pub entry: AuditId,
     /// SHA-256 chain hash of that entry, hex.
     pub hash: String,
 }
@@ -414,7 +415,7 @@ pub async fn records(
     limit: Option<i64>,
 ) -> AppResult<Json<FeedPage>> {
     let since = match since.map(str::trim).filter(|s| !s.is_empty()) {
-        None => 0,
+        None => EntryId(0),
         Some(s) => crate::services::training::parse_cursor(s)
             .ok_or_else(|| AppError::bad_request(format!("since: {s:?} is not a cursor from this feed")))?,
     };

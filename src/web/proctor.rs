@@ -1,7 +1,7 @@
 //! The proctor's pages for a sitting: live view (who is in, progress, time left, flags,
 //! events), extra time and re-opening with a reason, the integrity report, absences and make-up.
 
-use crate::domain::ids::{AttemptId, SittingId};
+use crate::domain::ids::{AttemptId, EventId, SittingId};
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -156,7 +156,7 @@ pub struct DismissForm {
 
 /// Dismisses a focus event the proctor judges false: it stops counting toward the limit.
 #[post("/sittings/<id>/events/<event_id>/dismiss", data = "<f>")]
-pub async fn dismiss_event(ctx: PageCtx<'_>, t: Trainer<'_>, id: SittingId, event_id: i64, f: CsrfForm<DismissForm>) -> Reply {
+pub async fn dismiss_event(ctx: PageCtx<'_>, t: Trainer<'_>, id: SittingId, event_id: EventId, f: CsrfForm<DismissForm>) -> Reply {
     let (by, now, reason) = (t.user.id, ctx.state.clock.now(), f.0.reason);
     let r = with_db(ctx.state, move |c| proctor::dismiss_event(c, id, event_id, &reason, by, now)).await;
     back_to_proctor(&ctx, id, r, &[409, 422]).await

@@ -1,7 +1,7 @@
 //! Officers' pages: practice (网上学法), remedial plans (后进民警培训) and training files
 //! (训练档案), plus the trainers' view of every plan, referrals and case-evaluation imports.
 
-use crate::domain::ids::{RemedialPlanId, UnitId, UserId, VersionId};
+use crate::domain::ids::{EntryId, EscalationId, PracticeId, RemedialPlanId, UnitId, UserId, VersionId};
 use rocket::form::FromForm;
 use rocket::fs::TempFile;
 use rocket::response::content::RawHtml;
@@ -75,7 +75,12 @@ pub async fn practice_start(
 }
 
 #[get("/practice/<id>")]
-pub async fn practice_set(ctx: PageCtx<'_>, o: Officer<'_>, _free: super::guards::OutsideExam<'_>, id: i64) -> AppResult<RawHtml<String>> {
+pub async fn practice_set(
+    ctx: PageCtx<'_>,
+    o: Officer<'_>,
+    _free: super::guards::OutsideExam<'_>,
+    id: PracticeId,
+) -> AppResult<RawHtml<String>> {
     let (uid, now, lead) = (o.id(), ctx.state.clock.now(), ctx.state.config.pool_lead());
     let texts = ctx.state.texts.clone();
     let v = with_db(ctx.state, move |c| {
@@ -98,7 +103,7 @@ pub async fn practice_answer(
     ctx: PageCtx<'_>,
     o: Officer<'_>,
     _free: super::guards::OutsideExam<'_>,
-    id: i64,
+    id: PracticeId,
     f: CsrfForm<AnswerForm>,
 ) -> AppResult<Redirect> {
     let (uid, now, lead) = (o.id(), ctx.state.clock.now(), ctx.state.config.pool_lead());
@@ -199,7 +204,7 @@ pub struct EscalationForm {
 pub async fn escalation_act(
     ctx: PageCtx<'_>,
     h: EscalationHandler<'_>,
-    id: i64,
+    id: EscalationId,
     f: CsrfForm<EscalationForm>,
 ) -> AppResult<Either<RawHtml<String>, Redirect>> {
     let f = f.0;
@@ -390,7 +395,7 @@ pub async fn file_page(ctx: PageCtx<'_>, u: &CurrentUser, id: UserId) -> AppResu
 #[derive(Default)]
 struct Refused {
     form: &'static str,
-    entry_id: Option<i64>,
+    entry_id: Option<EntryId>,
     note: String,
     errors: Vec<String>,
 }
@@ -530,7 +535,7 @@ fn entry_json(e: &training::EntryView) -> serde_json::Value {
 
 #[derive(FromForm)]
 pub struct CorrectionForm {
-    entry_id: i64,
+    entry_id: EntryId,
     note: String,
 }
 

@@ -3,6 +3,7 @@
 
 use lawcert::clock::Clock;
 use lawcert::db::models::bank as bank_db;
+use lawcert::domain::ids::AuditId;
 use lawcert::services::bank_sync;
 
 use crate::common::{repo_root, TestApp};
@@ -130,7 +131,7 @@ fn a_question_the_file_retires_is_retired_once_and_a_trainers_decision_is_kept()
     assert_eq!(q.status, lawcert::domain::lifecycle::Status::Retired);
     assert_eq!(q.latest_version, before.latest_version, "the text did not change: no new version");
     assert!(!in_pool(&mut conn, "XF-0001", now), "not drawn, not practised");
-    let log = lawcert::db::models::audit::page(&mut conn, 0, 10_000).unwrap();
+    let log = lawcert::db::models::audit::page(&mut conn, AuditId(0), 10_000).unwrap();
     assert!(log.iter().any(|e| e.action == "question.retire" && e.subject == "question:XF-0001"));
     // the next start changes nothing
     let report = bank_sync::sync(&mut conn, &bank, now).unwrap();

@@ -2,6 +2,7 @@
 //! every entry and error, the commit is all or nothing, re-importing changes nothing; exports
 //! round-trip; the command line does the same.
 
+use lawcert::domain::ids::AuditId;
 use rocket::http::{ContentType, Status};
 
 use crate::common::{repo_root, TestApp};
@@ -106,7 +107,7 @@ fn each_format_imports_with_a_preview_and_again_changes_nothing() {
     let html = get(&app, &loc.unwrap());
     assert!(html.contains("不支持的题型") && html.contains("essay") && html.contains("论述：行政处罚的原则"), "{html}");
     // and the import is in the audit log
-    let log = lawcert::db::models::audit::page(&mut c, 0, 1000).unwrap();
+    let log = lawcert::db::models::audit::page(&mut c, AuditId(0), 1000).unwrap();
     assert_eq!(log.iter().filter(|e| e.action == "bank.import").count(), 8);
 }
 

@@ -3,7 +3,7 @@
 //! broken questions.
 
 use chrono::Duration;
-use lawcert::domain::ids::{AttemptId, QuestionId, SittingId, VersionId};
+use lawcert::domain::ids::{AttemptId, AuditId, CaseId, QuestionId, SittingId, VersionId};
 use rocket::http::{ContentType, Status};
 use serde_json::{json, Value};
 
@@ -119,14 +119,14 @@ fn registering_an_edition_suspends_only_the_changed_articles_until_rewritten_and
     assert!(items.iter().all(|i| i.question_id != target), "reviewed against the new edition: off the worklist");
     assert_eq!(cites_20(&mut conn), after + 1, "and back in the pool");
     // the registration is in the audit log
-    let log = lawcert::db::models::audit::page(&mut conn, 0, 1000).unwrap();
+    let log = lawcert::db::models::audit::page(&mut conn, AuditId(0), 1000).unwrap();
     assert!(log.iter().any(|e| e.action == "edition.register" && e.detail.contains("2026-06-30")));
     assert!(log.iter().any(|e| e.action == "question.review"));
     assert_eq!(lawcert::domain::audit::verify(&log), Ok(log.len()));
 }
 
 /// The case groups a new sitting's pool could draw, with how many items of each.
-fn drawable_cases(conn: &mut lawcert::db::DbConn, app: &TestApp) -> std::collections::BTreeMap<i64, usize> {
+fn drawable_cases(conn: &mut lawcert::db::DbConn, app: &TestApp) -> std::collections::BTreeMap<CaseId, usize> {
     let mut out = std::collections::BTreeMap::new();
     for c in lawcert::services::exams::pool_candidates(conn, app.clock.now()).unwrap() {
         if let Some((case, _)) = c.case {
@@ -385,7 +385,7 @@ fn an_upheld_challenge_regrades_everyone_who_had_the_question_with_an_audit_trai
     let log = lawcert::db::models::audit::for_subject(&mut conn, &format!("attempt:{aid}")).unwrap();
     let e = log.iter().find(|e| e.action == "attempt.regrade").expect("regrade audited");
     assert!(e.detail.contains(&format!("\"from\":{score_before}")) && e.detail.contains("\"to\":10000"), "{}", e.detail);
-    let all = lawcert::db::models::audit::page(&mut conn, 0, 1000).unwrap();
+    let all = lawcert::db::models::audit::page(&mut conn, AuditId(0), 1000).unwrap();
     assert_eq!(lawcert::domain::audit::verify(&all), Ok(all.len()));
     // deciding again is refused
     let (s, _, _) = post(&app, &format!("/challenges/{cid}"), format!("_csrf={csrf}&decision=void&answer=&reason=x"));
@@ -402,7 +402,7 @@ fn an_upheld_challenge_regrades_everyone_who_had_the_question_with_an_audit_trai
     // tampering with the stored regrade is caught by verify
     diesel::RunQueryDsl::execute(diesel::sql_query(format!("UPDATE audit_log SET detail = '{{}}' WHERE id = {}", e.id)), &mut conn)
         .unwrap();
-    let all = lawcert::db::models::audit::page(&mut conn, 0, 1000).unwrap();
+    let all = lawcert::db::models::audit::page(&mut conn, AuditId(0), 1000).unwrap();
     assert_eq!(lawcert::domain::audit::verify(&all).unwrap_err().id, e.id);
 }
 

@@ -2,7 +2,7 @@
 //! expiry and 离岗失效 on their dates; recurring plans that create their own sittings.
 
 use chrono::{Duration, Utc};
-use lawcert::domain::ids::{SittingId, UserId};
+use lawcert::domain::ids::{AuditId, SittingId, UserId};
 use rocket::http::{ContentType, Status};
 use serde_json::{json, Value};
 
@@ -157,7 +157,7 @@ fn intermediate_needs_basic_and_a_pass_issues_a_certificate_the_public_page_conf
     let (s, body) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "intermediate"})));
     assert_eq!(s, Status::Created, "{body}");
     // the issue is in the audit log
-    let log = lawcert::db::models::audit::page(&mut conn, 0, 10_000).unwrap();
+    let log = lawcert::db::models::audit::page(&mut conn, AuditId(0), 10_000).unwrap();
     assert!(log.iter().any(|e| e.action == "certificate.issue" && e.subject.contains(&c.number)));
 }
 
@@ -223,7 +223,7 @@ fn expiry_and_leaving_an_enforcement_post_end_certificates_on_their_dates() {
     assert!(notes.iter().any(|n| n.kind == "certificate_expiring"));
     app.clock.advance(Duration::days(80));
     wait_for(|| (status(uid12) == lawcert::domain::certification::CertStatus::Expired).then_some(()));
-    let log = lawcert::db::models::audit::page(&mut conn, 0, 10_000).unwrap();
+    let log = lawcert::db::models::audit::page(&mut conn, AuditId(0), 10_000).unwrap();
     assert!(log.iter().any(|e| e.action == "certificate.lapsed") && log.iter().any(|e| e.action == "certificate.expired"));
 }
 

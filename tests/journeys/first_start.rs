@@ -2,6 +2,7 @@
 //! from the terminal or stdin, never the command line); the demo bureau goes only into a
 //! database the start created, and then every page and the start message say so.
 
+use lawcert::domain::ids::AuditId;
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -87,7 +88,7 @@ fn the_first_admin_comes_from_the_command_line_and_an_existing_database_gets_no_
     assert_eq!(s, Status::Ok);
     assert!(users.contains("张局长") && users.contains("deputy02"));
     // both creations are in the audit log, which verifies
-    let log = lawcert::db::models::audit::page(&mut conn, 0, 100).unwrap();
+    let log = lawcert::db::models::audit::page(&mut conn, AuditId(0), 100).unwrap();
     let made: Vec<_> = log.iter().filter(|e| e.action == "account.create_admin").collect();
     assert_eq!(made.len(), 2, "{log:?}");
     assert!(made[0].detail.contains("chief01") && made[0].detail.contains("command line"), "{}", made[0].detail);

@@ -1,7 +1,7 @@
 //! Closed-book integrity (issue 15): each attack a candidate tried against the platform, as a
 //! test that the attack now fails while honest use still works.
 
-use lawcert::domain::ids::{AttemptId, SittingId, UserId, VersionId};
+use lawcert::domain::ids::{AttemptId, PracticeId, SittingId, UserId, VersionId};
 use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
@@ -102,7 +102,7 @@ fn practice_and_every_other_key_stay_closed_while_a_graded_exam_is_open() {
     for _ in 0..30 {
         let (s, _, loc) = post(&app, "/practice", format!("_csrf={csrf}&mode=statute&filter=criminal-law"));
         assert_eq!(s, Status::SeeOther);
-        let set_id: i64 = loc.unwrap().rsplit('/').next().unwrap().parse().unwrap();
+        let set_id: PracticeId = loc.unwrap().rsplit('/').next().unwrap().parse().unwrap();
         let set = tr_db::find_practice(&mut app.conn(), set_id).unwrap().unwrap();
         for v in set.items_vec() {
             seen += 1;
@@ -119,7 +119,7 @@ fn practice_and_every_other_key_stay_closed_while_a_graded_exam_is_open() {
     let drawn: HashSet<VersionId> = (0..40)
         .flat_map(|_| {
             let (_, _, loc) = post(&app, "/practice", format!("_csrf={csrf}&mode=statute&filter=criminal-law"));
-            let set_id: i64 = loc.unwrap().rsplit('/').next().unwrap().parse().unwrap();
+            let set_id: PracticeId = loc.unwrap().rsplit('/').next().unwrap().parse().unwrap();
             tr_db::find_practice(&mut app.conn(), set_id).unwrap().unwrap().items_vec()
         })
         .collect();

@@ -6,7 +6,7 @@
 //! passes on a hard paper as on an easy one, while a sitting created before keeps its per-cent
 //! rule.
 
-use lawcert::domain::ids::{AttemptId, QuestionId, SittingId, StudyId, VersionId};
+use lawcert::domain::ids::{AttemptId, AuditId, QuestionId, SittingId, StudyId, VersionId};
 use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
@@ -304,7 +304,7 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
     assert_eq!(s, Status::SeeOther);
     let adopted = lawcert::db::models::standards::adopted_for_level(&mut app.conn(), "basic").unwrap().expect("adopted");
     assert!((adopted.theta.unwrap() - theta).abs() < 1e-9);
-    let log = lawcert::db::models::audit::page(&mut app.conn(), 0, 10_000).unwrap();
+    let log = lawcert::db::models::audit::page(&mut app.conn(), AuditId(0), 10_000).unwrap();
     assert!(log.iter().any(|e| e.action == "standard.adopt" && e.subject == format!("standard_study:{id}")));
     // adopting twice is refused
     let (s, _, _) = post(&app, &format!("/standards/{id}/adopt"), format!("_csrf={csrf}"));

@@ -5,6 +5,7 @@
 
 use chrono::Duration;
 use diesel::RunQueryDsl;
+use lawcert::domain::ids::AuditId;
 use rocket::http::Status;
 use serde_json::Value;
 
@@ -12,7 +13,7 @@ use crate::common::{get, run_cli_url, wait_for, TestApp, TEST_SECRET};
 
 fn newest_entry(app: &TestApp) -> (i64, String) {
     let (entry, hash, _) = lawcert::db::models::audit::head(&mut app.conn()).unwrap().expect("the demo is audited");
-    (entry, hash)
+    (entry.0, hash)
 }
 
 /// Waits for the first dated sweep to finish (its last step queues the digest), so that the
@@ -63,7 +64,7 @@ fn deleting_the_newest_rows_passes_plain_verify_but_not_verify_against_a_checkpo
     let (after_download, newest_hash) = newest_entry(&app);
     assert_eq!(after_download, n + 1, "the download is audited after the head it signed");
     assert!(page.contains(&newest_hash) && page.contains("下载签名检查点"), "{page}");
-    let log = lawcert::db::models::audit::page(&mut app.conn(), n, 10).unwrap();
+    let log = lawcert::db::models::audit::page(&mut app.conn(), AuditId(n), 10).unwrap();
     assert!(log.iter().any(|e| e.action == "audit.checkpoint"), "the download is audited");
     for against in [cp.as_str(), &downloaded.display().to_string(), &format!("{n}:{hash}")] {
         let (code, out) = cli(&["audit", "verify", "--against", against]);
@@ -179,7 +180,7 @@ fn every_hr_feed_page_and_a_daily_digest_publish_the_head() {
     assert_eq!(Some(first.to_addr.as_str()), admin.email.as_deref());
     // the head it names is in the log, with that hash
     let head = first.text_body.lines().map(str::trim).find_map(lawcert::domain::audit::Head::parse).expect("N:HASH in the text");
-    let at = lawcert::db::models::audit::page(&mut app.conn(), head.entry - 1, 1).unwrap();
+    let at = lawcert::db::models::audit::page(&mut app.conn(), AuditId(head.entry.0 - 1), 1).unwrap();
     assert_eq!(at[0].hash, head.hash, "{}", first.text_body);
     assert!(first.subject.contains("审计日志每日摘要") && first.html_body.contains(&head.hash));
     std::thread::sleep(std::time::Duration::from_millis(2500));

@@ -3,7 +3,7 @@
 //! with a working cursor, an eligibility check explains each refusal, the compliance dashboard
 //! shows the targets, and e-mails reach a real SMTP listener.
 
-use lawcert::domain::ids::{RemedialPlanId, UnitId, UserId};
+use lawcert::domain::ids::{EntryId, PracticeId, RemedialPlanId, UnitId, UserId};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -151,7 +151,7 @@ fn a_failed_bimonthly_exam_opens_a_remedial_plan_the_officer_works_through_and_t
         assert!(answered < 60, "mastery was never reached");
         let (s, _, loc) = post(&app, &format!("/remedial/{}/practice", plan.id), format!("_csrf={csrf}"));
         assert_eq!(s, Status::SeeOther);
-        let set_id: i64 = loc.unwrap().rsplit('/').next().unwrap().parse().unwrap();
+        let set_id: PracticeId = loc.unwrap().rsplit('/').next().unwrap().parse().unwrap();
         let session = tr_db::find_practice(&mut app.conn(), set_id).unwrap().unwrap();
         assert_eq!(session.plan_id, Some(plan.id));
         // an unanswered question's key is not on the page
@@ -227,7 +227,7 @@ fn a_failed_bimonthly_exam_opens_a_remedial_plan_the_officer_works_through_and_t
             break;
         }
     }
-    let all: Vec<i64> = tr_db::entries_after(&mut app.conn(), 0, 100_000).unwrap().iter().map(|e| e.id).collect();
+    let all: Vec<i64> = tr_db::entries_after(&mut app.conn(), EntryId(0), 100_000).unwrap().iter().map(|e| e.id.0).collect();
     assert_eq!(seen, all, "every entry once, in order");
     let mine: Vec<Value> = {
         let (_, page) = feed("", 1000);
@@ -246,7 +246,7 @@ fn a_failed_bimonthly_exam_opens_a_remedial_plan_the_officer_works_through_and_t
     assert_eq!(recs.len(), 1);
     assert_eq!((recs[0]["kind"].as_str(), recs[0]["note"].as_str()), (Some("reward"), Some("补考通过，通报表扬")));
     // a correction points at what it corrects; the corrected entry stays
-    let first = mine[0]["entry_id"].as_i64().unwrap();
+    let first = EntryId(mine[0]["entry_id"].as_i64().unwrap());
     let (s, _, _) = post(
         &app,
         &format!("/files/{}/correct", officer.id),
@@ -584,7 +584,7 @@ fn practice_by_chapter_draws_only_that_chapter_and_the_wrong_book_keeps_misses_u
     let (statute, edition) = se.split_once('@').unwrap();
     let (s, _, loc) = post(&app, "/practice", format!("_csrf={csrf}&mode=chapter&filter={}", enc(&value)));
     assert_eq!(s, Status::SeeOther);
-    let set_id: i64 = loc.unwrap().rsplit('/').next().unwrap().parse().unwrap();
+    let set_id: PracticeId = loc.unwrap().rsplit('/').next().unwrap().parse().unwrap();
     let set = tr_db::find_practice(&mut app.conn(), set_id).unwrap().unwrap();
     let chapter = app.state().texts.chapters(statute, edition)[idx.parse::<usize>().unwrap()].clone();
     let versions = lawcert::db::models::bank::versions_by_ids(&mut app.conn(), &set.items_vec()).unwrap();
@@ -620,7 +620,7 @@ fn practice_by_chapter_draws_only_that_chapter_and_the_wrong_book_keeps_misses_u
     assert!(!answers[0].correct);
     let (s, _, loc) = post(&app, "/practice", format!("_csrf={csrf}&mode=wrong"));
     assert_eq!(s, Status::SeeOther);
-    let wb: i64 = loc.unwrap().rsplit('/').next().unwrap().parse().unwrap();
+    let wb: PracticeId = loc.unwrap().rsplit('/').next().unwrap().parse().unwrap();
     let wb_set = tr_db::find_practice(&mut app.conn(), wb).unwrap().unwrap();
     assert!(wb_set.items_vec().contains(&v.id), "the missed question is in the wrong-answer book");
     // answering it right there clears it

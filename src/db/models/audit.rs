@@ -1,6 +1,6 @@
 //! The hash-chained audit log (`domain::audit`) and in-site notifications.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{AuditId, NotificationId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -22,11 +22,11 @@ pub fn append(
     subject: &str,
     detail: &serde_json::Value,
     now: Ts,
-) -> QueryResult<i64> {
+) -> QueryResult<AuditId> {
     crate::db::lock_appends(conn)?;
-    let last: Option<(i64, String)> =
+    let last: Option<(AuditId, String)> =
         audit_log::table.order(audit_log::id.desc()).select((audit_log::id, audit_log::hash)).first(conn).optional()?;
-    let (id, prev) = last.map(|(id, h)| (id + 1, h)).unwrap_or((1, GENESIS.to_string()));
+    let (id, prev) = last.map(|(id, h)| (AuditId(id.0 + 1), h)).unwrap_or((AuditId(1), GENESIS.to_string()));
     // stored at microsecond precision on both backends, so the text hashed is the text read back
     let now = chrono::DateTime::from_timestamp_micros(now.and_utc().timestamp_micros()).expect("valid time").naive_utc();
     let detail = detail.to_string();
@@ -51,7 +51,7 @@ pub fn append(
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
 struct Row {
-    id: i64,
+    id: AuditId,
     at: Ts,
     actor_id: Option<UserId>,
     action: String,
@@ -75,14 +75,14 @@ fn stored(r: Row) -> StoredEntry {
 }
 
 /// Entries with id > `after`, in order, at most `limit`.
-pub fn page(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<StoredEntry>> {
+pub fn page(conn: &mut DbConn, after: AuditId, limit: i64) -> QueryResult<Vec<StoredEntry>> {
     let rows: Vec<Row> =
         audit_log::table.filter(audit_log::id.gt(after)).order(audit_log::id).limit(limit).select(Row::as_select()).load(conn)?;
     Ok(rows.into_iter().map(stored).collect())
 }
 
 /// The newest entry: (number, hash, time); None for an empty log.
-pub fn head(conn: &mut DbConn) -> QueryResult<Option<(i64, String, Ts)>> {
+pub fn head(conn: &mut DbConn) -> QueryResult<Option<(AuditId, String, Ts)>> {
     audit_log::table.order(audit_log::id.desc()).select((audit_log::id, audit_log::hash, audit_log::at)).first(conn).optional()
 }
 
@@ -96,7 +96,7 @@ pub fn for_subject(conn: &mut DbConn, subject: &str) -> QueryResult<Vec<StoredEn
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = notifications)]
 pub struct Notification {
-    pub id: i64,
+    pub id: NotificationId,
     pub user_id: UserId,
     pub kind: String,
     pub subject: String,

@@ -1,4 +1,4 @@
-use crate::domain::ids::{QuestionId, UserId, VersionId};
+use crate::domain::ids::{CaseId, EditionId, QuestionId, StatuteId, UserId, VersionId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -12,7 +12,7 @@ use crate::domain::lifecycle::Status as QuestionStatus;
 pub struct Question {
     pub id: QuestionId,
     pub code: String,
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
     pub case_position: i32,
     #[diesel(deserialize_as = String)]
     pub kind: QuestionKind,
@@ -89,7 +89,7 @@ pub fn split_list(s: &str) -> Vec<String> {
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = cases)]
 pub struct Case {
-    pub id: i64,
+    pub id: CaseId,
     pub code: String,
     pub title: String,
     pub body: String,
@@ -100,7 +100,7 @@ pub struct Case {
 /// Brings statutes and editions in line with the registry (adds what is missing).
 pub fn sync_statutes(conn: &mut DbConn, reg: &StatuteRegistry) -> QueryResult<()> {
     for s in &reg.statutes {
-        let existing: Option<i64> = statutes::table.filter(statutes::code.eq(&s.code)).select(statutes::id).first(conn).optional()?;
+        let existing: Option<StatuteId> = statutes::table.filter(statutes::code.eq(&s.code)).select(statutes::id).first(conn).optional()?;
         let sid = match existing {
             Some(id) => {
                 diesel::update(statutes::table.find(id))
@@ -114,7 +114,7 @@ pub fn sync_statutes(conn: &mut DbConn, reg: &StatuteRegistry) -> QueryResult<()
                 .get_result(conn)?,
         };
         for e in &s.editions {
-            let have: Option<(i64, Option<i64>)> = statute_editions::table
+            let have: Option<(EditionId, Option<UserId>)> = statute_editions::table
                 .filter(statute_editions::statute_id.eq(sid))
                 .filter(statute_editions::code.eq(&e.code))
                 .select((statute_editions::id, statute_editions::registered_by))
@@ -159,8 +159,8 @@ pub fn insert_edition(
     e: &crate::domain::editions::NewEdition,
     by: UserId,
     now: Ts,
-) -> QueryResult<i64> {
-    let sid: i64 = statutes::table.filter(statutes::code.eq(statute_code)).select(statutes::id).first(conn)?;
+) -> QueryResult<EditionId> {
+    let sid: StatuteId = statutes::table.filter(statutes::code.eq(statute_code)).select(statutes::id).first(conn)?;
     diesel::insert_into(statute_editions::table)
         .values((
             statute_editions::statute_id.eq(sid),
@@ -196,11 +196,11 @@ pub fn find_case_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Ca
     cases::table.filter(cases::code.eq(code)).select(Case::as_select()).first(conn).optional()
 }
 
-pub fn find_case(conn: &mut DbConn, id: i64) -> QueryResult<Option<Case>> {
+pub fn find_case(conn: &mut DbConn, id: CaseId) -> QueryResult<Option<Case>> {
     cases::table.find(id).select(Case::as_select()).get_result(conn).optional()
 }
 
-pub fn upsert_case(conn: &mut DbConn, code: &str, title: &str, body: &str, hash: &str, now: Ts) -> QueryResult<i64> {
+pub fn upsert_case(conn: &mut DbConn, code: &str, title: &str, body: &str, hash: &str, now: Ts) -> QueryResult<CaseId> {
     match find_case_by_code(conn, code)? {
         Some(c) if c.content_hash == hash => Ok(c.id),
         Some(c) => {
@@ -233,7 +233,7 @@ pub fn find(conn: &mut DbConn, id: QuestionId) -> QueryResult<Option<Question>> 
 /// A new question row with its first version.
 pub struct NewQuestion<'a> {
     pub code: &'a str,
-    pub case: Option<(i64, i32)>,
+    pub case: Option<(CaseId, i32)>,
     pub origin: &'a str,
     pub file_hash: Option<&'a str>,
     pub content: &'a QuestionContent,
@@ -553,9 +553,9 @@ pub fn case_items_live(conn: &mut DbConn) -> QueryResult<Vec<(Question, Option<V
 }
 
 /// How many items each case group has (whatever their status).
-pub fn case_item_counts(conn: &mut DbConn) -> QueryResult<std::collections::HashMap<i64, i64>> {
+pub fn case_item_counts(conn: &mut DbConn) -> QueryResult<std::collections::HashMap<CaseId, i64>> {
     use diesel::dsl::count_star;
-    let rows: Vec<(Option<i64>, i64)> = questions::table
+    let rows: Vec<(Option<CaseId>, i64)> = questions::table
         .filter(questions::case_id.is_not_null())
         .group_by(questions::case_id)
         .select((questions::case_id, count_star()))
@@ -564,7 +564,7 @@ pub fn case_item_counts(conn: &mut DbConn) -> QueryResult<std::collections::Hash
 }
 
 /// Items of a case, in order, with their latest versions.
-pub fn case_items(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<Question>> {
+pub fn case_items(conn: &mut DbConn, case_id: CaseId) -> QueryResult<Vec<Question>> {
     questions::table.filter(questions::case_id.eq(case_id)).order(questions::case_position).select(Question::as_select()).load(conn)
 }
 

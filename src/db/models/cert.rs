@@ -1,6 +1,6 @@
 //! Certification: rule settings, certificates, post changes and registrations.
 
-use crate::domain::ids::{AttemptId, CertificateId, RegistrationId, SittingId, UserId};
+use crate::domain::ids::{AttemptId, CertificateId, PostChangeId, RegistrationId, SittingId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -170,7 +170,7 @@ pub fn mark_warned(conn: &mut DbConn, id: CertificateId, now: Ts) -> QueryResult
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = post_changes)]
 pub struct PostChange {
-    pub id: i64,
+    pub id: PostChangeId,
     pub user_id: UserId,
     pub post: String,
     pub enforcement_post: bool,

@@ -1,6 +1,6 @@
 //! Promotion rules and API tokens.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{RuleId, TokenId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -14,7 +14,8 @@ use crate::db::DbConn;
 #[diesel(table_name = promotion_rules)]
 #[schema(as = RuleOut, description = "A promotion rule.")]
 pub struct StoredRule {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: RuleId,
     pub name: String,
     /// The post or grade promoted to.
     pub target: String,
@@ -48,19 +49,19 @@ pub fn rules(conn: &mut DbConn) -> QueryResult<Vec<StoredRule>> {
     promotion_rules::table.order(promotion_rules::id).select(StoredRule::as_select()).load(conn)
 }
 
-pub fn find_rule(conn: &mut DbConn, id: i64) -> QueryResult<Option<StoredRule>> {
+pub fn find_rule(conn: &mut DbConn, id: RuleId) -> QueryResult<Option<StoredRule>> {
     promotion_rules::table.find(id).select(StoredRule::as_select()).get_result(conn).optional()
 }
 
 /// Inserts (id None) or updates a rule; returns its id.
 pub fn save_rule(
     conn: &mut DbConn,
-    id: Option<i64>,
+    id: Option<RuleId>,
     r: &crate::domain::promotion::PromotionRule,
     active: bool,
     by: UserId,
     now: Ts,
-) -> QueryResult<i64> {
+) -> QueryResult<RuleId> {
     let values = (
         promotion_rules::name.eq(r.name.trim()),
         promotion_rules::target.eq(r.target.trim()),
@@ -81,7 +82,7 @@ pub fn save_rule(
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = api_tokens)]
 pub struct ApiToken {
-    pub id: i64,
+    pub id: TokenId,
     pub name: String,
     #[serde(skip)]
     pub token_hash: String,
@@ -93,7 +94,7 @@ pub struct ApiToken {
     pub last_used_at: Option<Ts>,
 }
 
-pub fn insert_token(conn: &mut DbConn, name: &str, hash: &str, role: &str, by: UserId, now: Ts, expires: Ts) -> QueryResult<i64> {
+pub fn insert_token(conn: &mut DbConn, name: &str, hash: &str, role: &str, by: UserId, now: Ts, expires: Ts) -> QueryResult<TokenId> {
     diesel::insert_into(api_tokens::table)
         .values((
             api_tokens::name.eq(name),
@@ -115,13 +116,13 @@ pub fn tokens(conn: &mut DbConn) -> QueryResult<Vec<ApiToken>> {
     api_tokens::table.order(api_tokens::id.desc()).select(ApiToken::as_select()).load(conn)
 }
 
-pub fn revoke_token(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<bool> {
+pub fn revoke_token(conn: &mut DbConn, id: TokenId, now: Ts) -> QueryResult<bool> {
     diesel::update(api_tokens::table.find(id).filter(api_tokens::revoked_at.is_null()))
         .set(api_tokens::revoked_at.eq(now))
         .execute(conn)
         .map(|n| n == 1)
 }
 
-pub fn touch_token(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<()> {
+pub fn touch_token(conn: &mut DbConn, id: TokenId, now: Ts) -> QueryResult<()> {
     diesel::update(api_tokens::table.find(id)).set(api_tokens::last_used_at.eq(now)).execute(conn).map(|_| ())
 }

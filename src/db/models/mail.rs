@@ -1,6 +1,6 @@
 //! The mail outbox: messages are written in the transaction that causes them and sent later.
 
-use crate::domain::ids::UserId;
+use crate::domain::ids::{MailId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -10,7 +10,7 @@ use crate::db::DbConn;
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = mail_outbox)]
 pub struct Mail {
-    pub id: i64,
+    pub id: MailId,
     pub user_id: Option<UserId>,
     pub to_addr: String,
     pub kind: String,
@@ -35,7 +35,7 @@ pub fn enqueue(
     text: &str,
     html: &str,
     now: Ts,
-) -> QueryResult<i64> {
+) -> QueryResult<MailId> {
     diesel::insert_into(mail_outbox::table)
         .values((
             mail_outbox::user_id.eq(user_id),
@@ -66,7 +66,7 @@ pub fn claim_due(conn: &mut DbConn, now: Ts, limit: i64, lease_until: Ts) -> Que
         .order(mail_outbox::id)
         .limit(limit)
         .select(mail_outbox::id);
-    let ids: Vec<i64> = match conn {
+    let ids: Vec<MailId> = match conn {
         DbConn::Sqlite(c) => q.load(c)?,
         DbConn::Pg(c) => q.for_update().skip_locked().load(c)?,
     };
@@ -91,7 +91,7 @@ pub fn claim_due(conn: &mut DbConn, now: Ts, limit: i64, lease_until: Ts) -> Que
         .load(conn)
 }
 
-pub fn mark_sent(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<()> {
+pub fn mark_sent(conn: &mut DbConn, id: MailId, now: Ts) -> QueryResult<()> {
     diesel::update(mail_outbox::table.find(id))
         .set((mail_outbox::sent_at.eq(now), mail_outbox::tries.eq(mail_outbox::tries + 1)))
         .execute(conn)
@@ -99,7 +99,7 @@ pub fn mark_sent(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<()> {
 }
 
 /// Records a failed try: retried at `next`, or given up (`next` None).
-pub fn mark_failed(conn: &mut DbConn, id: i64, error: &str, next: Option<Ts>, now: Ts) -> QueryResult<()> {
+pub fn mark_failed(conn: &mut DbConn, id: MailId, error: &str, next: Option<Ts>, now: Ts) -> QueryResult<()> {
     let q = diesel::update(mail_outbox::table.find(id));
     match next {
         Some(t) => q
@@ -113,7 +113,7 @@ pub fn mark_failed(conn: &mut DbConn, id: i64, error: &str, next: Option<Ts>, no
 }
 
 /// Puts a given-up message back in the queue (an admin after fixing the mail settings).
-pub fn retry(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<bool> {
+pub fn retry(conn: &mut DbConn, id: MailId, now: Ts) -> QueryResult<bool> {
     diesel::update(mail_outbox::table.find(id).filter(mail_outbox::sent_at.is_null()))
         .set((mail_outbox::failed_at.eq(None::<Ts>), mail_outbox::next_try_at.eq(now)))
         .execute(conn)

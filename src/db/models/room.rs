@@ -2,7 +2,7 @@
 //! re-opening) and absences.
 
 use crate::domain::exam_room::EventKind;
-use crate::domain::ids::{AttemptId, SittingId, UserId};
+use crate::domain::ids::{AttemptId, EventId, ExceptionId, SittingId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -12,7 +12,7 @@ use crate::db::DbConn;
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = attempt_events)]
 pub struct AttemptEvent {
-    pub id: i64,
+    pub id: EventId,
     pub attempt_id: AttemptId,
     pub at: Ts,
     #[diesel(deserialize_as = String)]
@@ -64,7 +64,7 @@ pub fn events_of_attempt(conn: &mut DbConn, attempt_id: AttemptId) -> QueryResul
         .load(conn)
 }
 
-pub fn find_event(conn: &mut DbConn, id: i64) -> QueryResult<Option<AttemptEvent>> {
+pub fn find_event(conn: &mut DbConn, id: EventId) -> QueryResult<Option<AttemptEvent>> {
     attempt_events::table.find(id).select(AttemptEvent::as_select()).get_result(conn).optional()
 }
 
@@ -125,7 +125,7 @@ pub fn absentees(conn: &mut DbConn, sitting_id: SittingId) -> QueryResult<Vec<Us
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = sitting_exceptions)]
 pub struct SittingException {
-    pub id: i64,
+    pub id: ExceptionId,
     pub sitting_id: SittingId,
     pub user_id: UserId,
     pub reason: String,

@@ -1,4 +1,4 @@
-use crate::domain::ids::UserId;
+use crate::domain::ids::{SessionId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -9,7 +9,7 @@ use crate::domain::accounts::SessionKind;
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
 pub struct Session {
-    pub id: i64,
+    pub id: SessionId,
     pub token_hash: String,
     pub user_id: UserId,
     #[diesel(deserialize_as = String)]
@@ -83,7 +83,7 @@ pub fn revoke(conn: &mut DbConn, token_hash: &str, now: Ts) -> QueryResult<usize
 }
 
 /// Records that a session was used (see `TOUCH_EVERY`).
-pub fn touch(conn: &mut DbConn, id: i64, now: Ts) -> QueryResult<usize> {
+pub fn touch(conn: &mut DbConn, id: SessionId, now: Ts) -> QueryResult<usize> {
     diesel::update(sessions::table.find(id)).set(sessions::last_used_at.eq(now)).execute(conn)
 }
 
@@ -100,7 +100,7 @@ pub fn live_of(conn: &mut DbConn, user_id: UserId, kind: SessionKind, now: Ts) -
 }
 
 /// Revokes one live session of a user's, by id and kind; `None` when there is none.
-pub fn revoke_own(conn: &mut DbConn, id: i64, user_id: UserId, kind: SessionKind, now: Ts) -> QueryResult<Option<Session>> {
+pub fn revoke_own(conn: &mut DbConn, id: SessionId, user_id: UserId, kind: SessionKind, now: Ts) -> QueryResult<Option<Session>> {
     let found = sessions::table
         .filter(sessions::id.eq(id))
         .filter(sessions::user_id.eq(user_id))

@@ -1,6 +1,6 @@
 //! Training files, remedial plans, practice and case evaluations.
 
-use crate::domain::ids::{AttemptId, RemedialPlanId, SittingId, UnitId, UserId, VersionId};
+use crate::domain::ids::{AttemptId, EntryId, EscalationId, PracticeId, RemedialPlanId, SittingId, UnitId, UserId, VersionId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -13,12 +13,12 @@ use crate::domain::remedial::{Stage, Status as PlanStatus, Trigger};
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = training_entries)]
 pub struct Entry {
-    pub id: i64,
+    pub id: EntryId,
     pub user_id: UserId,
     pub kind: String,
     pub occurred_on: chrono::NaiveDate,
     pub source: String,
-    pub corrects_id: Option<i64>,
+    pub corrects_id: Option<EntryId>,
     pub data: String,
     pub note: String,
     pub recorded_by: Option<UserId>,
@@ -32,7 +32,7 @@ pub struct NewEntry<'a> {
     pub kind: &'a str,
     pub occurred_on: chrono::NaiveDate,
     pub source: &'a str,
-    pub corrects_id: Option<i64>,
+    pub corrects_id: Option<EntryId>,
     pub data: &'a str,
     pub note: &'a str,
     pub recorded_by: Option<UserId>,
@@ -43,7 +43,7 @@ pub struct NewEntry<'a> {
 /// must become visible in id order: on PostgreSQL `db::lock_appends` makes
 /// appends one at a time (an id drawn later can then never commit earlier); SQLite has one
 /// writer anyway.
-pub fn append(conn: &mut DbConn, e: &NewEntry<'_>) -> QueryResult<i64> {
+pub fn append(conn: &mut DbConn, e: &NewEntry<'_>) -> QueryResult<EntryId> {
     crate::db::lock_appends(conn)?;
     diesel::insert_into(training_entries::table).values(e).returning(training_entries::id).get_result(conn)
 }
@@ -61,12 +61,12 @@ pub fn entries_of_users(conn: &mut DbConn, users: &[UserId]) -> QueryResult<Vec<
     Ok(out)
 }
 
-pub fn find_entry(conn: &mut DbConn, id: i64) -> QueryResult<Option<Entry>> {
+pub fn find_entry(conn: &mut DbConn, id: EntryId) -> QueryResult<Option<Entry>> {
     training_entries::table.find(id).select(Entry::as_select()).get_result(conn).optional()
 }
 
 /// Entries after `after`, in order.
-pub fn entries_after(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<Entry>> {
+pub fn entries_after(conn: &mut DbConn, after: EntryId, limit: i64) -> QueryResult<Vec<Entry>> {
     training_entries::table
         .filter(training_entries::id.gt(after))
         .order(training_entries::id)
@@ -265,7 +265,7 @@ pub fn extend_plan(conn: &mut DbConn, id: RemedialPlanId, deadline: Ts, reopen: 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = remedial_escalations)]
 pub struct Escalation {
-    pub id: i64,
+    pub id: EscalationId,
     pub plan_id: RemedialPlanId,
     /// The unit whose leaders it reached; None: HR.
     pub unit_id: Option<UnitId>,
@@ -280,7 +280,13 @@ pub struct Escalation {
     pub new_deadline: Option<Ts>,
 }
 
-pub fn insert_escalation(conn: &mut DbConn, plan_id: RemedialPlanId, unit_id: Option<UnitId>, why: &str, now: Ts) -> QueryResult<i64> {
+pub fn insert_escalation(
+    conn: &mut DbConn,
+    plan_id: RemedialPlanId,
+    unit_id: Option<UnitId>,
+    why: &str,
+    now: Ts,
+) -> QueryResult<EscalationId> {
     diesel::insert_into(remedial_escalations::table)
         .values((
             remedial_escalations::plan_id.eq(plan_id),
@@ -292,7 +298,7 @@ pub fn insert_escalation(conn: &mut DbConn, plan_id: RemedialPlanId, unit_id: Op
         .get_result(conn)
 }
 
-pub fn find_escalation(conn: &mut DbConn, id: i64) -> QueryResult<Option<Escalation>> {
+pub fn find_escalation(conn: &mut DbConn, id: EscalationId) -> QueryResult<Option<Escalation>> {
     remedial_escalations::table.find(id).select(Escalation::as_select()).get_result(conn).optional()
 }
 
@@ -312,7 +318,7 @@ pub fn all_escalations(conn: &mut DbConn) -> QueryResult<Vec<Escalation>> {
 /// Records what was done with an escalation; false when someone acted on it first.
 pub fn act_on_escalation(
     conn: &mut DbConn,
-    id: i64,
+    id: EscalationId,
     action: &str,
     by: UserId,
     reason: Option<&str>,
@@ -358,7 +364,7 @@ pub fn upsert_review(conn: &mut DbConn, plan_id: RemedialPlanId, version_id: Ver
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = practice_sessions)]
 pub struct PracticeSession {
-    pub id: i64,
+    pub id: PracticeId,
     pub user_id: UserId,
     pub mode: String,
     pub filter: String,
@@ -383,7 +389,7 @@ pub fn insert_practice(
     plan_id: Option<RemedialPlanId>,
     items: &[VersionId],
     now: Ts,
-) -> QueryResult<i64> {
+) -> QueryResult<PracticeId> {
     diesel::insert_into(practice_sessions::table)
         .values((
             practice_sessions::user_id.eq(user_id),
@@ -398,7 +404,7 @@ pub fn insert_practice(
         .get_result(conn)
 }
 
-pub fn find_practice(conn: &mut DbConn, id: i64) -> QueryResult<Option<PracticeSession>> {
+pub fn find_practice(conn: &mut DbConn, id: PracticeId) -> QueryResult<Option<PracticeSession>> {
     practice_sessions::table.find(id).select(PracticeSession::as_select()).get_result(conn).optional()
 }
 
@@ -412,7 +418,7 @@ pub fn practice_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<Practi
 
 #[derive(Clone, Debug, Queryable, serde::Serialize)]
 pub struct PracticeAnswer {
-    pub session_id: i64,
+    pub session_id: PracticeId,
     pub question_version_id: VersionId,
     pub choices: String,
     pub correct: bool,
@@ -437,7 +443,7 @@ pub fn insert_answer(conn: &mut DbConn, a: &PracticeAnswer) -> QueryResult<bool>
     Ok(n == 1)
 }
 
-pub fn answers_of_session(conn: &mut DbConn, session_id: i64) -> QueryResult<Vec<PracticeAnswer>> {
+pub fn answers_of_session(conn: &mut DbConn, session_id: PracticeId) -> QueryResult<Vec<PracticeAnswer>> {
     practice_answers::table.filter(practice_answers::session_id.eq(session_id)).order(practice_answers::answered_at).load(conn)
 }
 
