@@ -28,6 +28,7 @@ pub mod statute_text;
 pub mod stored_text;
 pub mod study;
 pub mod throttle;
+pub mod training_file;
 pub mod validation;
 
 // Property tests (proptest) of grading and paper drawing, beside the modules' example tests.

@@ -16,6 +16,7 @@ use super::grading::MultiRule;
 use super::jobs::{JobKind, JobState};
 use super::measurement::angoff::StudyStatus;
 use super::org::Role;
+use super::training_file::EntryKind;
 use super::{lifecycle, remedial};
 
 /// A stored word that is not one of the enum's words.
@@ -68,6 +69,7 @@ stored_as_text!(
     StudyStatus => "standard-setting study status",
     JobKind => "job kind",
     JobState => "job state",
+    EntryKind => "training-file entry kind",
 );
 
 #[cfg(test)]
@@ -103,6 +105,7 @@ mod tests {
         same_word(&Role::ALL, |v| v.as_str());
         same_word(&remedial::Trigger::ALL, |v| v.as_str());
         same_word(&StudyStatus::ALL, |v| v.as_str());
+        same_word(&EntryKind::ALL, |v| v.as_str());
         same_word(&[remedial::Status::Open, remedial::Status::Passed, remedial::Status::Escalated], |v| v.as_str());
         same_word(&[remedial::Stage::Review, remedial::Stage::Practice, remedial::Stage::Exam, remedial::Stage::Closed], |v| v.as_str());
     }
