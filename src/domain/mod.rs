@@ -5,6 +5,7 @@ pub mod audit;
 pub mod badge_list;
 pub mod bank;
 pub mod certification;
+pub mod challenge;
 pub mod compliance;
 pub mod editions;
 pub mod exam;

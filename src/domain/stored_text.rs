@@ -10,6 +10,7 @@ use std::fmt;
 use super::accounts::SessionKind;
 use super::bank::{Level, QuestionKind};
 use super::certification::CertStatus;
+use super::challenge::ChallengeStatus;
 use super::exam::{Release, SittingKind, SubmitKind};
 use super::exam_room::EventKind;
 use super::grading::MultiRule;
@@ -70,6 +71,7 @@ stored_as_text!(
     JobKind => "job kind",
     JobState => "job state",
     EntryKind => "training-file entry kind",
+    ChallengeStatus => "challenge status",
 );
 
 #[cfg(test)]
@@ -106,6 +108,7 @@ mod tests {
         same_word(&remedial::Trigger::ALL, |v| v.as_str());
         same_word(&StudyStatus::ALL, |v| v.as_str());
         same_word(&EntryKind::ALL, |v| v.as_str());
+        same_word(&ChallengeStatus::ALL, |v| v.as_str());
         same_word(&[remedial::Status::Open, remedial::Status::Passed, remedial::Status::Escalated], |v| v.as_str());
         same_word(&[remedial::Stage::Review, remedial::Stage::Practice, remedial::Stage::Exam, remedial::Stage::Closed], |v| v.as_str());
     }
