@@ -16,6 +16,7 @@ use super::exam_room::EventKind;
 use super::grading::MultiRule;
 use super::jobs::{JobKind, JobState};
 use super::measurement::angoff::StudyStatus;
+use super::measurement::scale::PassRule;
 use super::org::Role;
 use super::training_file::EntryKind;
 use super::{lifecycle, remedial};
@@ -72,6 +73,7 @@ stored_as_text!(
     JobState => "job state",
     EntryKind => "training-file entry kind",
     ChallengeStatus => "challenge status",
+    PassRule => "pass rule",
 );
 
 #[cfg(test)]
@@ -109,6 +111,7 @@ mod tests {
         same_word(&StudyStatus::ALL, |v| v.as_str());
         same_word(&EntryKind::ALL, |v| v.as_str());
         same_word(&ChallengeStatus::ALL, |v| v.as_str());
+        same_word(&PassRule::ALL, |v| v.as_str());
         same_word(&[remedial::Status::Open, remedial::Status::Passed, remedial::Status::Escalated], |v| v.as_str());
         same_word(&[remedial::Stage::Review, remedial::Stage::Practice, remedial::Stage::Exam, remedial::Stage::Closed], |v| v.as_str());
     }

@@ -69,7 +69,7 @@ fn sitting_data(
         "police_type": police_type, "score": a.score_centi.map(format_points), "max": format_points(a.max_centi),
         "passed": a.passed, "attempt_id": a.id, "submitted_at": a.submitted_at.map(crate::timefmt::local),
         // the score on the calibrated scale (logits, two decimals) and the rule pass was decided by
-        "scaled": scaled.and_then(|x| x.ability).map(|t| format!("{t:.2}")), "pass_rule": scaled.map(|x| x.rule.clone()),
+        "scaled": scaled.and_then(|x| x.ability).map(|t| format!("{t:.2}")), "pass_rule": scaled.map(|x| x.rule),
     })
 }
 
