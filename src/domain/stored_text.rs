@@ -16,6 +16,7 @@ use super::exam_room::EventKind;
 use super::grading::MultiRule;
 use super::jobs::{JobKind, JobState};
 use super::measurement::angoff::StudyStatus;
+use super::measurement::flags::Flag;
 use super::measurement::scale::PassRule;
 use super::org::Role;
 use super::training_file::EntryKind;
@@ -74,6 +75,7 @@ stored_as_text!(
     EntryKind => "training-file entry kind",
     ChallengeStatus => "challenge status",
     PassRule => "pass rule",
+    Flag => "calibration flag",
 );
 
 #[cfg(test)]
@@ -112,6 +114,7 @@ mod tests {
         same_word(&EntryKind::ALL, |v| v.as_str());
         same_word(&ChallengeStatus::ALL, |v| v.as_str());
         same_word(&PassRule::ALL, |v| v.as_str());
+        same_word(&Flag::ALL, |v| v.as_str());
         same_word(&[remedial::Status::Open, remedial::Status::Passed, remedial::Status::Escalated], |v| v.as_str());
         same_word(&[remedial::Stage::Review, remedial::Stage::Practice, remedial::Stage::Exam, remedial::Stage::Closed], |v| v.as_str());
     }

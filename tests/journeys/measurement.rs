@@ -381,7 +381,7 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
         .collect();
     lawcert::db::write_tx(&mut conn, |c| cal_db::replace_all(c, &rows)).unwrap();
     let flags = lawcert::services::measurement::version_flags(&mut conn, &[VersionId(too_easy), VersionId(fine)]).unwrap();
-    assert_eq!(flags[&VersionId(too_easy)].flags, vec!["too_easy".to_string()]);
+    assert_eq!(flags[&VersionId(too_easy)].flags.iter().map(|f| f.as_str()).collect::<Vec<_>>(), vec!["too_easy"]);
     assert!(flags[&VersionId(fine)].flags.is_empty(), "{:?}", flags[&VersionId(fine)]);
     // the scaled score is on the candidate's result page
     drop(conn);
