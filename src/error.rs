@@ -223,6 +223,15 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
+/// A stored word read outside Diesel (e.g. one of a column's comma-separated words) that the
+/// code does not know: a fault of the data, said as Diesel's reading of such a word is.
+impl From<crate::domain::stored_text::UnknownWord> for AppError {
+    fn from(e: crate::domain::stored_text::UnknownWord) -> AppError {
+        eprintln!("database error: {e}");
+        AppError::internal("database error")
+    }
+}
+
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> AppError {
         eprintln!("database pool error: {e}");

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod badge_list;
 pub mod bank;
 pub mod certification;
+pub mod challenge;
 pub mod compliance;
 pub mod editions;
 pub mod exam;
@@ -28,6 +29,7 @@ pub mod statute_text;
 pub mod stored_text;
 pub mod study;
 pub mod throttle;
+pub mod training_file;
 pub mod validation;
 
 // Property tests (proptest) of grading and paper drawing, beside the modules' example tests.

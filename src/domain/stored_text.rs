@@ -10,12 +10,16 @@ use std::fmt;
 use super::accounts::SessionKind;
 use super::bank::{Level, QuestionKind};
 use super::certification::CertStatus;
+use super::challenge::ChallengeStatus;
 use super::exam::{Release, SittingKind, SubmitKind};
 use super::exam_room::EventKind;
 use super::grading::MultiRule;
 use super::jobs::{JobKind, JobState};
 use super::measurement::angoff::StudyStatus;
+use super::measurement::flags::Flag;
+use super::measurement::scale::PassRule;
 use super::org::Role;
+use super::training_file::EntryKind;
 use super::{lifecycle, remedial};
 
 /// A stored word that is not one of the enum's words.
@@ -68,6 +72,10 @@ stored_as_text!(
     StudyStatus => "standard-setting study status",
     JobKind => "job kind",
     JobState => "job state",
+    EntryKind => "training-file entry kind",
+    ChallengeStatus => "challenge status",
+    PassRule => "pass rule",
+    Flag => "calibration flag",
 );
 
 #[cfg(test)]
@@ -103,6 +111,10 @@ mod tests {
         same_word(&Role::ALL, |v| v.as_str());
         same_word(&remedial::Trigger::ALL, |v| v.as_str());
         same_word(&StudyStatus::ALL, |v| v.as_str());
+        same_word(&EntryKind::ALL, |v| v.as_str());
+        same_word(&ChallengeStatus::ALL, |v| v.as_str());
+        same_word(&PassRule::ALL, |v| v.as_str());
+        same_word(&Flag::ALL, |v| v.as_str());
         same_word(&[remedial::Status::Open, remedial::Status::Passed, remedial::Status::Escalated], |v| v.as_str());
         same_word(&[remedial::Stage::Review, remedial::Stage::Practice, remedial::Stage::Exam, remedial::Stage::Closed], |v| v.as_str());
     }

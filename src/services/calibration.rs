@@ -73,12 +73,14 @@ pub fn calibrate_bank(conn: &mut DbConn, now: Ts) -> AppResult<Option<Summary>> 
         }
     }
     let previous: HashMap<VersionId, CalibrationRow> = cal_db::all(conn)?.into_iter().map(|r| (r.question_version_id, r)).collect();
-    let anchor_value = |v: VersionId| {
-        previous
-            .get(&v)
-            .filter(|r| r.n >= MIN_ANCHOR_RESPONSES && !r.flags.split(',').any(|f| matches!(f, "misfit" | "all_correct" | "all_wrong")))
-            .map(|r| r.difficulty)
-    };
+    // a previous estimate anchors when it had enough responses and fitted, and was not extreme
+    let mut anchorable: HashMap<VersionId, f64> = HashMap::new();
+    for r in previous.values().filter(|r| r.n >= MIN_ANCHOR_RESPONSES) {
+        if !flags::parse_stored(&r.flags)?.iter().any(|f| *f == Flag::Misfit || f.extreme()) {
+            anchorable.insert(r.question_version_id, r.difficulty);
+        }
+    }
+    let anchor_value = |v: VersionId| anchorable.get(&v).copied();
 
     // Calibrate; drop the groups the data cannot link to the scale and try again.
     let mut dropped: std::collections::HashSet<VersionId> = Default::default();
@@ -143,7 +145,7 @@ pub fn calibrate_bank(conn: &mut DbConn, now: Ts) -> AppResult<Option<Summary>> 
             n: e.count as i32,
             infit: e.fit.map(|x| x.infit),
             outfit: e.fit.map(|x| x.outfit),
-            flags: f.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(","),
+            flags: flags::to_stored(&f),
             anchored: e.anchored,
             calibrated_at: now,
         });

@@ -9,10 +9,11 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::db::models::challenge::{self as ch_db, status, Challenge, NewChallenge};
+use crate::db::models::challenge::{self as ch_db, Challenge, NewChallenge};
 use crate::db::models::{audit, exam as exam_db, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::QuestionKind;
+use crate::domain::challenge::{ChallengeStatus, Resolution};
 use crate::domain::exam::may_challenge;
 use crate::domain::grading::{self, format_points};
 use crate::domain::validation::Problem;
@@ -129,7 +130,7 @@ pub fn decide(
         ));
     }
     let first = ch_db::find(conn, challenge_id)?.ok_or_else(no_such_challenge)?;
-    if first.status != status::OPEN {
+    if first.status != ChallengeStatus::Open {
         return Err(already_decided());
     }
     let v = cache
@@ -167,13 +168,13 @@ pub fn decide(
     write_tx(conn, |c| {
         let open = ch_db::open_on(c, first.sitting_id, first.question_version_id)?;
         let (new_status, resolution) = match decision {
-            Decision::Reject => (status::REJECTED, None),
-            Decision::Accept(_) => (status::UPHELD, Some(format!("accept:{}", accepted.as_deref().unwrap_or("")))),
-            Decision::Void => (status::UPHELD, Some("void".to_string())),
+            Decision::Reject => (ChallengeStatus::Rejected, None),
+            Decision::Accept(_) => (ChallengeStatus::Upheld, Some(Resolution::Accept(accepted.clone().unwrap_or_default()))),
+            Decision::Void => (ChallengeStatus::Upheld, Some(Resolution::Void)),
         };
         let mut report = DecisionReport::default();
         for ch in &open {
-            if ch_db::decide(c, ch.id, new_status, resolution.as_deref(), trainer, reason, now)? {
+            if ch_db::decide(c, ch.id, new_status, resolution.as_ref(), trainer, reason, now)? {
                 report.decided += 1;
                 audit::append(
                     c,
@@ -183,7 +184,7 @@ pub fn decide(
                     &json!({"status": new_status, "resolution": resolution, "reason": reason}),
                     now,
                 )?;
-                let verdict = if new_status == status::UPHELD { "challenge_status.upheld" } else { "challenge_status.rejected" };
+                let verdict = if new_status == ChallengeStatus::Upheld { "challenge_status.upheld" } else { "challenge_status.rejected" };
                 let title = exam_db::find_sitting(c, ch.sitting_id)?.map(|s| s.title).unwrap_or_default();
                 crate::services::mail::notify(
                     c,
@@ -197,7 +198,7 @@ pub fn decide(
         if report.decided == 0 {
             return Err(already_decided());
         }
-        if new_status == status::UPHELD {
+        if new_status == ChallengeStatus::Upheld {
             let mut adj = ch_db::adjustments_of(c, first.sitting_id)?.remove(&first.question_version_id).unwrap_or_default();
             match &accepted {
                 Some(a) if !adj.also_accepted.contains(a) => adj.also_accepted.push(a.clone()),
@@ -346,5 +347,5 @@ pub fn detail(conn: &mut DbConn, id: ChallengeId) -> AppResult<ChallengeDetail> 
 
 /// Whether a challenge is still open.
 pub fn is_open(ch: &Challenge) -> bool {
-    ch.status == status::OPEN
+    ch.status == ChallengeStatus::Open
 }

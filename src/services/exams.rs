@@ -14,6 +14,7 @@ use crate::domain::editions;
 use crate::domain::exam::{attempt_deadline, Eligibility, Release, SittingKind, SittingState, SubmitKind};
 use crate::domain::exam_room::RoomControls;
 use crate::domain::grading::{self, MultiRule};
+use crate::domain::measurement::scale::PassRule;
 use crate::domain::org::unit_path;
 use crate::domain::paper::{self, BlueprintSpec, Paper, PoolCandidate};
 use crate::domain::validation::Problem;
@@ -841,7 +842,8 @@ pub struct SubmitResult {
     pub scaled: Option<f64>,
     /// How pass or fail was decided: "percent" (per cent of the points) or "scale" (the level's
     /// adopted cut on the calibrated scale); null until released.
-    pub pass_rule: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub pass_rule: Option<PassRule>,
 }
 
 /// Grades an attempt's paper from its saved responses, with the keys as adjusted by decided
@@ -931,7 +933,7 @@ pub fn result_for_candidate(
         passed: if shown { a.passed } else { None },
         score_released: shown,
         scaled: scaled.filter(|_| shown).and_then(|x| x.ability),
-        pass_rule: scaled.filter(|_| shown).map(|x| x.rule.clone()),
+        pass_rule: scaled.filter(|_| shown).map(|x| x.rule),
     }
 }
 
@@ -1055,7 +1057,8 @@ pub struct ResultRow {
     /// Ability in logits on the calibrated scale (see `SubmitResult::scaled`).
     pub scaled: Option<f64>,
     /// "percent" or "scale" (see `SubmitResult::pass_rule`).
-    pub pass_rule: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub pass_rule: Option<PassRule>,
 }
 
 /// A sitting's results, optionally only for candidates in the given units (and sub-units).
@@ -1084,7 +1087,7 @@ pub fn results(conn: &mut DbConn, sitting_id: SittingId, only_units: Option<&[Un
             max_score: grading::format_points(a.max_centi),
             passed: a.passed,
             scaled: scaled.get(&a.id).and_then(|x| x.ability),
-            pass_rule: scaled.get(&a.id).map(|x| x.rule.clone()),
+            pass_rule: scaled.get(&a.id).map(|x| x.rule),
         })
         .collect())
 }

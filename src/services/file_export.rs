@@ -3,6 +3,7 @@
 use crate::db::models::training as tr_db;
 use crate::db::DbConn;
 use crate::domain::ids::UserId;
+use crate::domain::training_file::EntryKind;
 use crate::error::{AppError, AppResult};
 use crate::services::training::{self, Record};
 
@@ -98,7 +99,7 @@ fn row(r: &Record) -> [String; 20] {
         r.name.clone(),
         r.unit.clone(),
         r.id_number.clone().unwrap_or_default(),
-        kind_label(&r.kind).to_string(),
+        kind_label(r.kind).to_string(),
         r.occurred_on.to_string(),
         r.recorded_at.clone(),
         r.corrects.map(|c| c.to_string()).unwrap_or_default(),
@@ -116,19 +117,19 @@ fn row(r: &Record) -> [String; 20] {
     ]
 }
 
-pub fn kind_label(kind: &str) -> &str {
+/// The export's name of an entry's kind (the personnel system's words).
+pub fn kind_label(kind: EntryKind) -> &'static str {
     match kind {
-        "sitting" => "考试成绩",
-        "absence" => "缺考",
-        "certificate" => "取得执法资格",
-        "certificate_ended" => "资格失效",
-        "remedial_opened" => "纳入后进民警培训",
-        "remedial_overdue" => "培训逾期",
-        "remedial_closed" => "培训结束",
-        "reward_flag" => "高级资格·待奖励",
-        "reward" => "奖励",
-        "correction" => "更正",
-        other => other,
+        EntryKind::Sitting => "考试成绩",
+        EntryKind::Absence => "缺考",
+        EntryKind::Certificate => "取得执法资格",
+        EntryKind::CertificateEnded => "资格失效",
+        EntryKind::RemedialOpened => "纳入后进民警培训",
+        EntryKind::RemedialOverdue => "培训逾期",
+        EntryKind::RemedialClosed => "培训结束",
+        EntryKind::RewardFlag => "高级资格·待奖励",
+        EntryKind::Reward => "奖励",
+        EntryKind::Correction => "更正",
     }
 }
 

@@ -18,6 +18,7 @@ use crate::domain::compliance::{self, Figures, OfficerFacts, Targets};
 use crate::domain::exam::SittingKind;
 use crate::domain::org::{unit_path, Role};
 use crate::domain::promotion::{self, CertFact, Facts, PromotionRule, Refusal};
+use crate::domain::training_file::EntryKind;
 use crate::domain::validation::{FieldError, Problem};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::timefmt::bureau_date;
@@ -603,9 +604,8 @@ pub fn rewards_pending(conn: &mut DbConn) -> AppResult<Vec<(String, String, Stri
     let mut out = Vec::new();
     for (id, u) in &people {
         let entries = tr_db::entries_of(conn, *id)?;
-        let last_reward =
-            entries.iter().filter(|e| e.kind == crate::services::training::kind::REWARD).map(|e| e.id).max().unwrap_or_default();
-        for e in entries.iter().filter(|e| e.kind == crate::services::training::kind::REWARD_FLAG && e.id > last_reward) {
+        let last_reward = entries.iter().filter(|e| e.kind == EntryKind::Reward).map(|e| e.id).max().unwrap_or_default();
+        for e in entries.iter().filter(|e| e.kind == EntryKind::RewardFlag && e.id > last_reward) {
             let d: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_default();
             out.push((u.badge.clone(), u.name.clone(), d["number"].as_str().unwrap_or("").to_string(), e.occurred_on));
         }

@@ -17,7 +17,7 @@ use crate::db::models::{bank as bank_db, calibration as cal_db, org, standards a
 use crate::db::DbConn;
 use crate::domain::bank::Level;
 use crate::domain::measurement::dif::{self, DifResponse, Group, MantelHaenszel};
-use crate::domain::measurement::flags::{self, FlagRules};
+use crate::domain::measurement::flags::{self, Flag, FlagRules};
 use crate::domain::measurement::rasch::probability;
 use crate::domain::measurement::scale::{self, ScoredItem};
 use crate::domain::paper::Paper;
@@ -78,14 +78,14 @@ pub struct MapItem {
     pub n: i32,
     pub infit: Option<f64>,
     pub outfit: Option<f64>,
-    pub flags: Vec<String>,
+    pub flags: Vec<Flag>,
 }
 
 impl MapItem {
     /// One calibrated version as the map and the curve page show it, with the flags for its
     /// levels' adopted cuts and whether it drifted from the question's previous version.
-    fn of(row: &cal_db::CalibrationRow, code: String, levels: &[Level], cuts: &HashMap<Level, f64>, drifted: bool) -> MapItem {
-        MapItem {
+    fn of(row: &cal_db::CalibrationRow, code: String, levels: &[Level], cuts: &HashMap<Level, f64>, drifted: bool) -> AppResult<MapItem> {
+        Ok(MapItem {
             version_id: row.question_version_id,
             question_id: row.question_id,
             code,
@@ -94,8 +94,8 @@ impl MapItem {
             n: row.n,
             infit: row.infit,
             outfit: row.outfit,
-            flags: add_drift(flags_of(row, levels, cuts), drifted),
-        }
+            flags: add_drift(flags_of(row, levels, cuts)?, drifted),
+        })
     }
 }
 
@@ -121,30 +121,29 @@ pub fn level_cuts(conn: &mut DbConn) -> AppResult<HashMap<Level, f64>> {
 
 /// Flags of one calibrated version: the stored ones, plus too easy / too hard for any of its
 /// levels with an adopted cut.
-pub fn flags_of(row: &cal_db::CalibrationRow, levels: &[Level], cuts: &HashMap<Level, f64>) -> Vec<String> {
-    let mut out: Vec<String> = row.flags.split(',').filter(|f| !f.is_empty()).map(str::to_string).collect();
+pub fn flags_of(row: &cal_db::CalibrationRow, levels: &[Level], cuts: &HashMap<Level, f64>) -> AppResult<Vec<Flag>> {
+    let mut out = flags::parse_stored(&row.flags)?;
     let rules = FlagRules::default();
     for l in levels {
         if let Some(&target) = cuts.get(l) {
             if let Some(f) = flags::level_flag(row.difficulty, row.se, target, &rules) {
-                let f = f.as_str().to_string();
                 if !out.contains(&f) {
                     out.push(f);
                 }
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// Versions whose difficulty moved from the previous calibrated version of the same question (a
 /// question rewritten, e.g. for a new edition of its statute): `flags::drift` between consecutive
 /// versions, extreme estimates left out. `rows` holds every calibrated version of the questions
 /// concerned.
-pub fn edition_drift<'a>(rows: impl IntoIterator<Item = &'a cal_db::CalibrationRow>) -> std::collections::HashSet<VersionId> {
+pub fn edition_drift<'a>(rows: impl IntoIterator<Item = &'a cal_db::CalibrationRow>) -> AppResult<std::collections::HashSet<VersionId>> {
     let mut by_question: BTreeMap<QuestionId, Vec<&cal_db::CalibrationRow>> = BTreeMap::new();
     for r in rows {
-        if !r.flags.split(',').any(|f| f == "all_correct" || f == "all_wrong") {
+        if !flags::parse_stored(&r.flags)?.iter().any(|f| f.extreme()) {
             by_question.entry(r.question_id).or_default().push(r);
         }
     }
@@ -158,12 +157,12 @@ pub fn edition_drift<'a>(rows: impl IntoIterator<Item = &'a cal_db::CalibrationR
             }
         }
     }
-    out
+    Ok(out)
 }
 
-fn add_drift(mut flags: Vec<String>, drifted: bool) -> Vec<String> {
-    if drifted && !flags.iter().any(|f| f == "drift") {
-        flags.push("drift".into());
+fn add_drift(mut flags: Vec<Flag>, drifted: bool) -> Vec<Flag> {
+    if drifted && !flags.contains(&Flag::Drift) {
+        flags.push(Flag::Drift);
     }
     flags
 }
@@ -175,7 +174,7 @@ pub fn item_map(conn: &mut DbConn) -> AppResult<ItemMap> {
     let versions: HashMap<VersionId, (String, Vec<Level>)> =
         bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (q.code, v.levels_vec()))).collect();
     let cuts = level_cuts(conn)?;
-    let drifted = edition_drift(r.calibration.values());
+    let drifted = edition_drift(r.calibration.values())?;
     let mut items: Vec<MapItem> = r
         .calibration
         .values()
@@ -183,7 +182,7 @@ pub fn item_map(conn: &mut DbConn) -> AppResult<ItemMap> {
             let (code, levels) = versions.get(&row.question_version_id).cloned().unwrap_or_default();
             MapItem::of(row, code, &levels, &cuts, drifted.contains(&row.question_version_id))
         })
-        .collect();
+        .collect::<AppResult<_>>()?;
     items.sort_by(|a, b| b.difficulty.total_cmp(&a.difficulty).then(a.version_id.cmp(&b.version_id)));
     let mut abilities: Vec<f64> = r.ability.values().copied().collect();
     abilities.sort_by(f64::total_cmp);
@@ -239,8 +238,8 @@ pub fn item_curve(conn: &mut DbConn, version_id: VersionId, max_groups: usize) -
         }
     }
     let siblings = cal_db::rows_of_questions(conn, &[row.question_id])?;
-    let drifted = edition_drift(siblings.values().flatten()).contains(&version_id);
-    let item = MapItem::of(row, code, &levels, &cuts, drifted);
+    let drifted = edition_drift(siblings.values().flatten())?.contains(&version_id);
+    let item = MapItem::of(row, code, &levels, &cuts, drifted)?;
     Ok(Some(ItemCurve { item, groups }))
 }
 
@@ -375,14 +374,13 @@ pub fn version_flags(conn: &mut DbConn, version_ids: &[VersionId]) -> AppResult<
         bank_db::versions_by_ids(conn, &ids)?.into_iter().map(|(v, q)| (v.id, (q.code, v.levels_vec()))).collect();
     let cuts = level_cuts(conn)?;
     let questions: Vec<QuestionId> = rows.values().map(|r| r.question_id).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    let drifted = edition_drift(cal_db::rows_of_questions(conn, &questions)?.values().flatten());
-    Ok(rows
-        .into_iter()
+    let drifted = edition_drift(cal_db::rows_of_questions(conn, &questions)?.values().flatten())?;
+    rows.into_iter()
         .map(|(v, row)| {
             let (code, levels) = info.get(&v).cloned().unwrap_or_default();
-            (v, MapItem::of(&row, code, &levels, &cuts, drifted.contains(&v)))
+            Ok((v, MapItem::of(&row, code, &levels, &cuts, drifted.contains(&v))?))
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]
@@ -420,9 +418,9 @@ mod tests {
             row(4, 40, 0.0, 0.2, ""),
             row(4, 41, 4.0, 0.2, "all_wrong"),
         ];
-        let drifted = edition_drift(rows.iter());
+        let drifted = edition_drift(rows.iter()).unwrap();
         assert_eq!(drifted, [VersionId(11)].into_iter().collect());
-        assert_eq!(add_drift(vec!["misfit".into()], true), vec!["misfit".to_string(), "drift".to_string()]);
-        assert_eq!(add_drift(vec!["drift".into()], true), vec!["drift".to_string()]);
+        assert_eq!(add_drift(vec![Flag::Misfit], true), vec![Flag::Misfit, Flag::Drift]);
+        assert_eq!(add_drift(vec![Flag::Drift], true), vec![Flag::Drift]);
     }
 }

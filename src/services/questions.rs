@@ -118,7 +118,7 @@ pub struct BankPage {
     pub counts: Vec<(String, i64)>,
     pub registry: crate::domain::bank::StatuteRegistry,
     /// Flags from the bank's calibration, of the version each row shows.
-    pub flagged: std::collections::HashMap<VersionId, Vec<String>>,
+    pub flagged: std::collections::HashMap<VersionId, Vec<crate::domain::measurement::flags::Flag>>,
     /// Cases held back from drawing today.
     pub held: std::collections::HashSet<CaseId>,
 }

@@ -16,10 +16,11 @@ use crate::domain::grading::MultiRule;
 use crate::domain::paper::{BlueprintRule, BlueprintSpec, RuleKind};
 use crate::domain::remedial::{self as rules_mod, AfterExam, RemedialRules, Stage, Status, Trigger};
 use crate::domain::study::{self, Outcome};
+use crate::domain::training_file::EntryKind;
 use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::render::say;
-use crate::services::training::{self, kind};
+use crate::services::training;
 use crate::timefmt::bureau_date;
 
 const SETTINGS_KEY: &str = "remedial_rules";
@@ -174,7 +175,7 @@ pub fn open_plan(
     training::append(
         c,
         user_id,
-        kind::REMEDIAL_OPENED,
+        EntryKind::RemedialOpened,
         bureau_date(now),
         &format!("remedial:{id}"),
         None,
@@ -417,7 +418,7 @@ fn decide(c: &mut DbConn, p: &tr_db::RemedialPlan, passed: bool, attempt: Option
             let status = if outcome == AfterExam::Close { Status::Passed } else { Status::Escalated };
             tr_db::close_plan(c, p.id, status.as_str(), if passed { "passed" } else { "failed" }, now)?;
             let filed = json!({"plan_id": p.id, "status": status.as_str(), "tries": p.exam_tries, "score": score});
-            file_and_tell(c, p, kind::REMEDIAL_CLOSED, &filed, "remedial_closed", json!({"passed": passed}), now)?;
+            file_and_tell(c, p, EntryKind::RemedialClosed, &filed, "remedial_closed", json!({"passed": passed}), now)?;
             if status == Status::Escalated {
                 escalate_from_own_unit(c, p, crate::services::escalation::why::FAILED, now)?;
             }
@@ -431,7 +432,7 @@ fn decide(c: &mut DbConn, p: &tr_db::RemedialPlan, passed: bool, attempt: Option
 fn file_and_tell(
     c: &mut DbConn,
     p: &tr_db::RemedialPlan,
-    kind: &str,
+    kind: EntryKind,
     filed: &serde_json::Value,
     mail: &str,
     mut params: serde_json::Value,
@@ -470,7 +471,7 @@ pub fn sweep(conn: &mut DbConn, now: Ts) -> AppResult<(usize, usize)> {
                 }
                 let deadline = crate::timefmt::local(p.deadline);
                 let filed = json!({"plan_id": p.id, "deadline": deadline, "stage": p.stage});
-                file_and_tell(c, &p, kind::REMEDIAL_OVERDUE, &filed, "remedial_overdue", json!({"deadline": deadline}), now)?;
+                file_and_tell(c, &p, EntryKind::RemedialOverdue, &filed, "remedial_overdue", json!({"deadline": deadline}), now)?;
                 escalate_from_own_unit(c, &p, crate::services::escalation::why::OVERDUE, now)?;
                 Ok::<(), AppError>(())
             })?;

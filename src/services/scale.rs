@@ -75,7 +75,7 @@ pub fn decide_and_store(
             ability_se: ability.map(|a| a.se),
             calibrated_items: items.iter().filter(|i| i.difficulty.is_some()).count() as i32,
             paper_items: items.len() as i32,
-            rule: decision.rule().to_string(),
+            rule: decision.rule(),
             cut_theta,
             raw_cut,
             difficulties: serde_json::to_string(&used).expect("json"),

@@ -13,41 +13,17 @@ use crate::db::models::{audit, cert as cert_db, exam as exam_db, org, training a
 use crate::db::{write_tx, DbConn};
 use crate::domain::exam::{Release, SittingKind};
 use crate::domain::grading::format_points;
+use crate::domain::training_file::EntryKind;
 use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::timefmt::bureau_date;
-
-pub mod kind {
-    pub const SITTING: &str = "sitting";
-    pub const ABSENCE: &str = "absence";
-    pub const CERTIFICATE: &str = "certificate";
-    pub const CERTIFICATE_ENDED: &str = "certificate_ended";
-    pub const REMEDIAL_OPENED: &str = "remedial_opened";
-    pub const REMEDIAL_OVERDUE: &str = "remedial_overdue";
-    pub const REMEDIAL_CLOSED: &str = "remedial_closed";
-    pub const REWARD_FLAG: &str = "reward_flag";
-    pub const REWARD: &str = "reward";
-    pub const CORRECTION: &str = "correction";
-    pub const ALL: [&str; 10] = [
-        SITTING,
-        ABSENCE,
-        CERTIFICATE,
-        CERTIFICATE_ENDED,
-        REMEDIAL_OPENED,
-        REMEDIAL_OVERDUE,
-        REMEDIAL_CLOSED,
-        REWARD_FLAG,
-        REWARD,
-        CORRECTION,
-    ];
-}
 
 /// Appends an entry and its audit record. Call inside `db::write_tx`.
 #[allow(clippy::too_many_arguments)]
 pub fn append(
     conn: &mut DbConn,
     user_id: UserId,
-    kind: &str,
+    kind: EntryKind,
     occurred_on: NaiveDate,
     source: &str,
     corrects: Option<EntryId>,
@@ -61,7 +37,7 @@ pub fn append(
         conn,
         &tr_db::NewEntry {
             user_id,
-            kind,
+            kind: kind.as_str(),
             occurred_on,
             source,
             corrects_id: corrects,
@@ -93,7 +69,7 @@ fn sitting_data(
         "police_type": police_type, "score": a.score_centi.map(format_points), "max": format_points(a.max_centi),
         "passed": a.passed, "attempt_id": a.id, "submitted_at": a.submitted_at.map(crate::timefmt::local),
         // the score on the calibrated scale (logits, two decimals) and the rule pass was decided by
-        "scaled": scaled.and_then(|x| x.ability).map(|t| format!("{t:.2}")), "pass_rule": scaled.map(|x| x.rule.clone()),
+        "scaled": scaled.and_then(|x| x.ability).map(|t| format!("{t:.2}")), "pass_rule": scaled.map(|x| x.rule),
     })
 }
 
@@ -117,7 +93,7 @@ pub fn file_closed_sittings(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
                 write_tx(conn, |c| {
                     for (a, ..) in chunk {
                         let source = format!("attempt:{}", a.id);
-                        if tr_db::latest_from(c, &source, kind::SITTING)?.is_some() {
+                        if tr_db::latest_from(c, &source, EntryKind::Sitting)?.is_some() {
                             continue;
                         }
                         let u = org::find(c, a.user_id)?.ok_or_else(|| AppError::internal("user missing"))?;
@@ -126,7 +102,7 @@ pub fn file_closed_sittings(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
                         append(
                             c,
                             u.id,
-                            kind::SITTING,
+                            EntryKind::Sitting,
                             on,
                             &source,
                             None,
@@ -163,11 +139,11 @@ pub fn file_closed_sittings(conn: &mut DbConn, now: Ts) -> AppResult<usize> {
             if kind != SittingKind::Mock {
                 for user_id in crate::db::models::room::absentees(c, s.id)? {
                     let source = format!("sitting:{}:absent:{user_id}", s.id);
-                    if tr_db::latest_from(c, &source, kind::ABSENCE)?.is_none() {
+                    if tr_db::latest_from(c, &source, EntryKind::Absence)?.is_none() {
                         append(
                             c,
                             user_id,
-                            kind::ABSENCE,
+                            EntryKind::Absence,
                             bureau_date(s.closes_at),
                             &source,
                             None,
@@ -195,12 +171,12 @@ pub fn file_certificate(conn: &mut DbConn, cert: &cert_db::Certificate, now: Ts)
     let source = format!("certificate:{}", cert.id);
     let data = json!({"number": cert.number, "level": cert.level, "police_type": cert.police_type, "issued_on": cert.issued_on,
                       "expires_on": cert.expires_on, "score": cert.score_centi.map(format_points), "attempt_id": cert.attempt_id});
-    append(conn, cert.user_id, kind::CERTIFICATE, cert.issued_on, &source, None, &data, "", None, now)?;
+    append(conn, cert.user_id, EntryKind::Certificate, cert.issued_on, &source, None, &data, "", None, now)?;
     if cert.level == crate::domain::bank::Level::Advanced {
         append(
             conn,
             cert.user_id,
-            kind::REWARD_FLAG,
+            EntryKind::RewardFlag,
             cert.issued_on,
             &source,
             None,
@@ -215,15 +191,15 @@ pub fn file_certificate(conn: &mut DbConn, cert: &cert_db::Certificate, now: Ts)
 
 pub fn file_certificate_ended(conn: &mut DbConn, cert: &cert_db::Certificate, status: &str, on: NaiveDate, now: Ts) -> AppResult<()> {
     let data = json!({"number": cert.number, "level": cert.level, "status": status});
-    append(conn, cert.user_id, kind::CERTIFICATE_ENDED, on, &format!("certificate:{}", cert.id), None, &data, "", None, now)?;
+    append(conn, cert.user_id, EntryKind::CertificateEnded, on, &format!("certificate:{}", cert.id), None, &data, "", None, now)?;
     Ok(())
 }
 
 /// After a regrade: the filed result is corrected by a new entry (the old one stays).
 pub fn correct_regraded(conn: &mut DbConn, attempt: &exam_db::Attempt, because: &str, now: Ts) -> AppResult<()> {
     let source = format!("attempt:{}", attempt.id);
-    let Some(prev) = tr_db::latest_from(conn, &source, kind::SITTING)? else { return Ok(()) };
-    let latest = tr_db::latest_from(conn, &source, kind::CORRECTION)?.unwrap_or(prev.clone());
+    let Some(prev) = tr_db::latest_from(conn, &source, EntryKind::Sitting)? else { return Ok(()) };
+    let latest = tr_db::latest_from(conn, &source, EntryKind::Correction)?.unwrap_or(prev.clone());
     let mut data: serde_json::Value = serde_json::from_str(&latest.data).unwrap_or_else(|_| json!({}));
     data["score"] = json!(attempt.score_centi.map(format_points));
     data["passed"] = json!(attempt.passed);
@@ -232,7 +208,7 @@ pub fn correct_regraded(conn: &mut DbConn, attempt: &exam_db::Attempt, because: 
         data["pass_rule"] = json!(x.rule);
     }
     data["corrected_field"] = json!("score");
-    append(conn, attempt.user_id, kind::CORRECTION, bureau_date(now), &source, Some(latest.id), &data, because, None, now)?;
+    append(conn, attempt.user_id, EntryKind::Correction, bureau_date(now), &source, Some(latest.id), &data, because, None, now)?;
     Ok(())
 }
 
@@ -255,7 +231,7 @@ pub fn correct_by_hand(conn: &mut DbConn, user_id: UserId, entry_id: EntryId, no
             AppError::problem(ErrorCode::Invalid, Problem::plain("entry_id", "training.no_entry", "no such entry in this file"))
         })?;
         let data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_else(|_| json!({}));
-        append(c, user_id, kind::CORRECTION, bureau_date(now), &e.source, Some(e.id), &data, note, Some(by), now)
+        append(c, user_id, EntryKind::Correction, bureau_date(now), &e.source, Some(e.id), &data, note, Some(by), now)
     })
 }
 
@@ -270,7 +246,7 @@ pub fn record_reward(conn: &mut DbConn, user_id: UserId, note: &str, by: UserId,
     }
     org::find(conn, user_id)?.ok_or_else(no_such_officer)?;
     write_tx(conn, |c| {
-        append(c, user_id, kind::REWARD, bureau_date(now), &format!("user:{user_id}"), None, &json!({}), note, Some(by), now)
+        append(c, user_id, EntryKind::Reward, bureau_date(now), &format!("user:{user_id}"), None, &json!({}), note, Some(by), now)
     })
 }
 
@@ -278,7 +254,7 @@ pub fn record_reward(conn: &mut DbConn, user_id: UserId, note: &str, by: UserId,
 #[derive(Clone, Debug, Serialize)]
 pub struct EntryView {
     pub id: EntryId,
-    pub kind: String,
+    pub kind: EntryKind,
     pub occurred_on: NaiveDate,
     pub recorded_at: String,
     pub corrects_id: Option<EntryId>,
@@ -323,7 +299,7 @@ pub fn views(entries: &[tr_db::Entry], withheld_sittings: &HashSet<SittingId>) -
             }
             EntryView {
                 id: e.id,
-                kind: e.kind.clone(),
+                kind: e.kind,
                 occurred_on: e.occurred_on,
                 recorded_at: crate::timefmt::local(e.recorded_at),
                 corrects_id: e.corrects_id,
@@ -348,7 +324,8 @@ pub struct Record {
     pub name: String,
     pub unit: String,
     pub id_number: Option<String>,
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: EntryKind,
     pub occurred_on: NaiveDate,
     pub recorded_at: String,
     /// The entry this one corrects.
@@ -399,7 +376,7 @@ pub fn records(conn: &mut DbConn, entries: &[tr_db::Entry]) -> AppResult<Vec<Rec
             let data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_else(|_| json!({}));
             let s = |k: &str| data.get(k).and_then(|v| v.as_str()).map(String::from);
             let (u, unit) = people.get(&e.user_id).cloned().unwrap_or_else(|| panic_free_user(e.user_id));
-            let is_cert_result = matches!(e.kind.as_str(), kind::SITTING | kind::CORRECTION) && s("level").is_some();
+            let is_cert_result = matches!(e.kind, EntryKind::Sitting | EntryKind::Correction) && s("level").is_some();
             let passed = data.get("passed").and_then(|v| v.as_bool());
             let attempt_cert = data.get("attempt_id").and_then(|v| v.as_i64()).and_then(|a| certs_by_attempt.get(&AttemptId(a)));
             let (category, result, pass_date, assessment_date, confirmation_date) = if is_cert_result {
@@ -410,7 +387,7 @@ pub fn records(conn: &mut DbConn, entries: &[tr_db::Entry]) -> AppResult<Vec<Rec
                     Some(e.occurred_on),
                     attempt_cert.map(|c| c.issued_on),
                 )
-            } else if e.kind == kind::CERTIFICATE {
+            } else if e.kind == EntryKind::Certificate {
                 (Some("执法资格等级考试".to_string()), Some("合格".to_string()), Some(e.occurred_on), None, Some(e.occurred_on))
             } else {
                 (None, passed.map(|p| if p { "合格" } else { "不合格" }.to_string()), None, None, None)
@@ -422,7 +399,7 @@ pub fn records(conn: &mut DbConn, entries: &[tr_db::Entry]) -> AppResult<Vec<Rec
                 name: u.name.clone(),
                 unit,
                 id_number: u.id_number.clone(),
-                kind: e.kind.clone(),
+                kind: e.kind,
                 occurred_on: e.occurred_on,
                 recorded_at: crate::timefmt::to_string(&e.recorded_at),
                 corrects: e.corrects_id,

@@ -13,7 +13,7 @@ use super::pages::{CsrfForm, PageCtx};
 use super::{local, with_db};
 use crate::auth::{Admin, Officer, Personnel, Trainer};
 use crate::domain::bank::Level;
-use crate::domain::certification::{CertRules, Ineligible};
+use crate::domain::certification::{CertRules, CertStatus, Ineligible};
 use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult};
 use crate::services::certification as cert;
@@ -290,14 +290,14 @@ pub async fn certificate_pdf(
         &format!("颁发日期：{}　有效期至：{}", crate::timefmt::date_in("zh", c.issued_on), crate::timefmt::date_in("zh", c.expires_on)),
         12.0,
     );
-    if let Some(s) = status.filter(|s| *s != crate::domain::certification::CertStatus::Valid) {
+    if let Some(s) = status.filter(|s| *s != CertStatus::Valid) {
         d.centred(
             &format!(
                 "（当前状态：{}）",
-                match s.as_str() {
-                    "expired" => "已过期",
-                    "lapsed" => "离岗失效",
-                    _ => "已撤销",
+                match s {
+                    CertStatus::Expired => "已过期",
+                    CertStatus::Lapsed => "离岗失效",
+                    CertStatus::Revoked | CertStatus::Valid => "已撤销",
                 }
             ),
             12.0,

@@ -11,6 +11,7 @@ use super::pages::{CsrfForm, PageCtx};
 use super::{local, with_db};
 use crate::auth::{Officer, Trainer};
 use crate::domain::bank::{QuestionKind, OPTION_LETTERS};
+use crate::domain::challenge::Resolution;
 use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult};
 use crate::services::challenges::{self, Decision};
@@ -97,7 +98,7 @@ async fn detail_page(ctx: &PageCtx<'_>, id: ChallengeId, errors: Vec<String>, ty
         "challenges/show",
         json!({
             "ch": {"id": ch.id, "article": ch.article, "reason": ch.reason, "status": ch.status, "open": challenges::is_open(&ch),
-                   "accepted": ch.resolution.as_deref().and_then(|r| r.strip_prefix("accept:")), "void": ch.resolution.as_deref() == Some("void"),
+                   "accepted": ch.resolution.as_ref().and_then(Resolution::accepted), "void": ch.resolution == Some(Resolution::Void),
                    "decision_reason": ch.decision_reason, "decided_at": ch.decided_at.map(local),
                    "created_at": local(ch.created_at), "chosen": chosen},
             "sitting": s.title, "q": {"code": v.question_code, "stem": v.stem, "options": options, "key": v.key,

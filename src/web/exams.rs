@@ -14,6 +14,7 @@ use crate::auth::Officer;
 use crate::domain::exam::{SittingState, SubmitKind};
 use crate::domain::grading::format_points;
 use crate::domain::grading::MultiRule;
+use crate::domain::measurement::scale::PassRule;
 use crate::error::AppResult;
 use crate::services::exams::{self, Candidate, SittingSummary};
 
@@ -266,7 +267,7 @@ pub async fn result_page(
             "title": s.title, "attempt_id": a.id, "submitted_at": a.submitted_at.map(local), "auto": a.submit_kind == Some(SubmitKind::Auto),
             "score": r.score, "max_score": r.max_score, "passed": r.passed, "released": r.score_released, "pass_percent": s.pass_percent,
             "scaled": scaled.as_ref().and_then(|x| x.ability.map(|t| json!({"theta": format!("{t:+.2}"), "se": x.ability_se.map(|s| format!("{s:.2}")),
-                "scale_rule": x.rule == "scale", "cut": x.cut_theta.map(|c| format!("{c:+.2}"))}))),
+                "scale_rule": x.rule == PassRule::Scale, "cut": x.cut_theta.map(|c| format!("{c:+.2}"))}))),
             "review": review,
             "may_challenge": crate::domain::exam::may_challenge(now, a.submitted_at.is_some(), review_shown, s.closes_at, s.challenge_days),
             "challenge_days": s.challenge_days, "errors": errors,

@@ -15,6 +15,7 @@ use crate::domain::bank::Level;
 use crate::domain::exam::{Eligibility, Release, SittingKind, SittingState, SubmitKind};
 use crate::domain::exam_room::{OnLimit, RoomControls};
 use crate::domain::grading::{format_points, MultiRule};
+use crate::domain::measurement::scale::PassRule;
 use crate::domain::org::Role;
 use crate::domain::paper::{BlueprintSpec, BlueprintText, RuleKind, RuleText};
 use crate::domain::validation::Problem;
@@ -379,7 +380,7 @@ pub async fn show(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: SittingId, sort: O
             "rows": rows.iter().map(|r| json!({
                 "attempt_id": r.attempt_id, "badge": r.badge, "name": r.name, "unit": r.unit, "started_at": local(r.started_at), "submitted_at": r.submitted_at.map(local),
                 "auto": r.submit_kind == Some(SubmitKind::Auto), "score": r.score, "max_score": r.max_score, "passed": r.passed,
-                "scaled": r.scaled.map(|t| format!("{t:+.2}")), "by_scale": r.pass_rule.as_deref() == Some("scale"),
+                "scaled": r.scaled.map(|t| format!("{t:+.2}")), "by_scale": r.pass_rule == Some(PassRule::Scale),
             })).collect::<Vec<_>>(),
             "stats": { "attempts": rows.len(), "graded": graded.len(), "passed": passed, "mean": mean },
             "histogram": (!graded.is_empty()).then(|| {
@@ -493,9 +494,9 @@ pub async fn results_csv(ctx: PageCtx<'_>, r: ResultsReader<'_>, id: SittingId) 
                 None => String::new(),
             },
             r.scaled.map(|t| format!("{t:.2}")).unwrap_or_default(),
-            match r.pass_rule.as_deref() {
-                Some("scale") => "标定尺度合格线".into(),
-                Some(_) => "百分比合格线".into(),
+            match r.pass_rule {
+                Some(PassRule::Scale) => "标定尺度合格线".into(),
+                Some(PassRule::Percent) => "百分比合格线".into(),
                 None => String::new(),
             },
         ];

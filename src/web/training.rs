@@ -477,7 +477,7 @@ pub async fn file_pdf(ctx: PageCtx<'_>, u: &CurrentUser, id: UserId) -> AppResul
     let kind = |k: &str| ctx.state.renderer.text(lang, &format!("file.kind_{k}"), &json!({}));
     let say = |key: &str, params: serde_json::Value| ctx.state.renderer.text(lang, key, &params);
     let rows: Vec<Vec<String>> =
-        entries.iter().map(|e| vec![e.id.to_string(), date(e.occurred_on), kind(&e.kind), entry_text(e, lang, &say)]).collect();
+        entries.iter().map(|e| vec![e.id.to_string(), date(e.occurred_on), kind(e.kind.as_str()), entry_text(e, lang, &say)]).collect();
     let heads = ["#".to_string(), t("col_date", json!({})), t("col_kind", json!({})), t("col_detail", json!({}))];
     d.table(&heads.iter().map(String::as_str).collect::<Vec<_>>(), &[0.8, 1.6, 2.0, 7.0], &rows);
     d.gap(8.0);
@@ -524,7 +524,7 @@ fn entry_text(e: &training::EntryView, lang: &str, say: &dyn Fn(&str, serde_json
 fn entry_json(e: &training::EntryView) -> serde_json::Value {
     let g = |k: &str| e.data.get(k).cloned().unwrap_or(serde_json::Value::Null);
     json!({
-        "id": e.id, "kind": e.kind, "kind_label": crate::services::file_export::kind_label(&e.kind), "on": e.occurred_on.to_string(), "recorded": e.recorded_at,
+        "id": e.id, "kind": e.kind, "kind_label": crate::services::file_export::kind_label(e.kind), "on": e.occurred_on.to_string(), "recorded": e.recorded_at,
         "corrects": e.corrects_id, "corrected_by": e.corrected_by, "note": e.note, "withheld": e.withheld,
         "title": g("title"), "score": g("score"), "max": g("max"), "scaled": g("scaled"), "passed": g("passed"), "number": g("number"), "reason": g("reason"),
         "status": g("status"), "deadline": g("deadline"), "plan_id": g("plan_id"),

@@ -628,5 +628,5 @@ fn a_bad_challenge_and_a_bad_decision_are_refused_beside_their_fields_in_the_rea
     );
     // nothing was decided
     let open = lawcert::db::models::challenge::find(&mut app.conn(), cid.parse().unwrap()).unwrap().unwrap();
-    assert_eq!(open.status, lawcert::db::models::challenge::status::OPEN);
+    assert_eq!(open.status, lawcert::domain::challenge::ChallengeStatus::Open);
 }

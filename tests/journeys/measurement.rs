@@ -334,7 +334,7 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
     // the raw cut on each paper is what a candidate at the cut expects there
     assert!((h.raw_cut.unwrap() - 10.0 / (1.0 + (1.0 - theta).exp())).abs() < 1e-6, "{h:?}");
     // the sitting scheduled before the adoption keeps its rule: 4 of 10 fails at 60 %
-    assert_eq!(o.rule, "percent");
+    assert_eq!(o.rule.as_str(), "percent");
     assert!((o.ability.unwrap() - h.ability.unwrap()).abs() < 1e-9, "same answers, same ability");
     assert_eq!(passed(&mut conn, a_old), Some(false));
     // a later calibration moves the hard questions; a regrade (as after an upheld challenge)
@@ -381,7 +381,7 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
         .collect();
     lawcert::db::write_tx(&mut conn, |c| cal_db::replace_all(c, &rows)).unwrap();
     let flags = lawcert::services::measurement::version_flags(&mut conn, &[VersionId(too_easy), VersionId(fine)]).unwrap();
-    assert_eq!(flags[&VersionId(too_easy)].flags, vec!["too_easy".to_string()]);
+    assert_eq!(flags[&VersionId(too_easy)].flags.iter().map(|f| f.as_str()).collect::<Vec<_>>(), vec!["too_easy"]);
     assert!(flags[&VersionId(fine)].flags.is_empty(), "{:?}", flags[&VersionId(fine)]);
     // the scaled score is on the candidate's result page
     drop(conn);

@@ -8,13 +8,8 @@ use diesel::prelude::*;
 use super::Ts;
 use crate::db::schema::{challenges, key_adjustments};
 use crate::db::DbConn;
+use crate::domain::challenge::{ChallengeStatus, Resolution};
 use crate::domain::grading::Adjustment;
-
-pub mod status {
-    pub const OPEN: &str = "open";
-    pub const UPHELD: &str = "upheld";
-    pub const REJECTED: &str = "rejected";
-}
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = challenges)]
@@ -27,8 +22,10 @@ pub struct Challenge {
     pub article: String,
     pub reason: String,
     pub created_at: Ts,
-    pub status: String,
-    pub resolution: Option<String>,
+    #[diesel(deserialize_as = String)]
+    pub status: ChallengeStatus,
+    #[diesel(deserialize_as = super::MaybeWord)]
+    pub resolution: Option<Resolution>,
     pub decided_by: Option<UserId>,
     pub decided_at: Option<Ts>,
     pub decision_reason: Option<String>,
@@ -53,7 +50,7 @@ pub fn insert(conn: &mut DbConn, c: &NewChallenge<'_>, now: Ts) -> QueryResult<O
         challenges::article.eq(c.article),
         challenges::reason.eq(c.reason),
         challenges::created_at.eq(now),
-        challenges::status.eq(status::OPEN),
+        challenges::status.eq(ChallengeStatus::Open.as_str()),
     );
     crate::per_backend!(conn, |c| diesel::insert_into(challenges::table)
         .values(values)
@@ -76,7 +73,7 @@ pub fn of_attempt(conn: &mut DbConn, attempt_id: AttemptId) -> QueryResult<Vec<C
 pub fn list(conn: &mut DbConn, open_only: bool) -> QueryResult<Vec<Challenge>> {
     let mut q = challenges::table.select(Challenge::as_select()).order(challenges::id.desc()).into_boxed();
     if open_only {
-        q = q.filter(challenges::status.eq(status::OPEN));
+        q = q.filter(challenges::status.eq(ChallengeStatus::Open.as_str()));
     }
     q.load(conn)
 }
@@ -86,7 +83,7 @@ pub fn open_on(conn: &mut DbConn, sitting_id: SittingId, version_id: VersionId) 
     challenges::table
         .filter(challenges::sitting_id.eq(sitting_id))
         .filter(challenges::question_version_id.eq(version_id))
-        .filter(challenges::status.eq(status::OPEN))
+        .filter(challenges::status.eq(ChallengeStatus::Open.as_str()))
         .select(Challenge::as_select())
         .load(conn)
 }
@@ -95,16 +92,16 @@ pub fn open_on(conn: &mut DbConn, sitting_id: SittingId, version_id: VersionId) 
 pub fn decide(
     conn: &mut DbConn,
     id: ChallengeId,
-    new_status: &str,
-    resolution: Option<&str>,
+    new_status: ChallengeStatus,
+    resolution: Option<&Resolution>,
     by: UserId,
     reason: &str,
     now: Ts,
 ) -> QueryResult<bool> {
-    let n = diesel::update(challenges::table.find(id).filter(challenges::status.eq(status::OPEN)))
+    let n = diesel::update(challenges::table.find(id).filter(challenges::status.eq(ChallengeStatus::Open.as_str())))
         .set((
-            challenges::status.eq(new_status),
-            challenges::resolution.eq(resolution),
+            challenges::status.eq(new_status.as_str()),
+            challenges::resolution.eq(resolution.map(Resolution::to_string)),
             challenges::decided_by.eq(Some(by)),
             challenges::decided_at.eq(Some(now)),
             challenges::decision_reason.eq(Some(reason)),

@@ -8,6 +8,7 @@ use crate::db::models::Ts;
 use crate::db::schema::{scaled_scores, sitting_pass_rules, standard_ratings, standard_studies};
 use crate::db::DbConn;
 use crate::domain::measurement::angoff::StudyStatus;
+use crate::domain::measurement::scale::PassRule;
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = standard_studies)]
@@ -165,8 +166,8 @@ pub struct ScaledScore {
     pub ability_se: Option<f64>,
     pub calibrated_items: i32,
     pub paper_items: i32,
-    /// "percent" or "scale".
-    pub rule: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub rule: PassRule,
     pub cut_theta: Option<f64>,
     pub raw_cut: Option<f64>,
     /// JSON: version id → difficulty (logits) used.
@@ -179,7 +180,7 @@ pub struct ScaledScore {
 /// Stores (or replaces, at a regrade) an attempt's scaled score.
 pub fn store_scaled(conn: &mut DbConn, row: &ScaledScore) -> QueryResult<()> {
     diesel::delete(scaled_scores::table.find(row.attempt_id)).execute(conn)?;
-    diesel::insert_into(scaled_scores::table).values(row).execute(conn)?;
+    diesel::insert_into(scaled_scores::table).values(row.clone()).execute(conn)?;
     Ok(())
 }
 

@@ -9,13 +9,15 @@ use crate::db::schema::{
 };
 use crate::db::DbConn;
 use crate::domain::remedial::{Stage, Status as PlanStatus, Trigger};
+use crate::domain::training_file::EntryKind;
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = training_entries)]
 pub struct Entry {
     pub id: EntryId,
     pub user_id: UserId,
-    pub kind: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: EntryKind,
     pub occurred_on: chrono::NaiveDate,
     pub source: String,
     pub corrects_id: Option<EntryId>,
@@ -76,10 +78,10 @@ pub fn entries_after(conn: &mut DbConn, after: EntryId, limit: i64) -> QueryResu
 }
 
 /// The latest entry of a kind from a source (for idempotent filing and for corrections).
-pub fn latest_from(conn: &mut DbConn, source: &str, kind: &str) -> QueryResult<Option<Entry>> {
+pub fn latest_from(conn: &mut DbConn, source: &str, kind: EntryKind) -> QueryResult<Option<Entry>> {
     training_entries::table
         .filter(training_entries::source.eq(source))
-        .filter(training_entries::kind.eq(kind))
+        .filter(training_entries::kind.eq(kind.as_str()))
         .order(training_entries::id.desc())
         .select(Entry::as_select())
         .first(conn)
@@ -517,7 +519,7 @@ pub fn count_filed(conn: &mut DbConn, attempt_ids: &[AttemptId]) -> QueryResult<
     for chunk in attempt_ids.chunks(500) {
         let sources: Vec<String> = chunk.iter().map(|a| format!("attempt:{a}")).collect();
         n += training_entries::table
-            .filter(training_entries::kind.eq("sitting"))
+            .filter(training_entries::kind.eq(EntryKind::Sitting.as_str()))
             .filter(training_entries::source.eq_any(sources))
             .count()
             .get_result::<i64>(conn)?;

@@ -10,6 +10,7 @@
 use serde::Serialize;
 
 use super::rasch::{ItemEstimate, Status};
+use crate::domain::stored_text::UnknownWord;
 
 /// Thresholds of the flags; `FlagRules::default()` holds the values the product uses.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -59,6 +60,18 @@ pub enum Flag {
 }
 
 impl Flag {
+    pub const ALL: [Flag; 9] = [
+        Flag::Misfit,
+        Flag::Overfit,
+        Flag::AllCorrect,
+        Flag::AllWrong,
+        Flag::TooEasy,
+        Flag::TooHard,
+        Flag::Drift,
+        Flag::KeySuspected,
+        Flag::Dif,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Flag::Misfit => "misfit",
@@ -72,6 +85,25 @@ impl Flag {
             Flag::Dif => "dif",
         }
     }
+    pub fn parse(s: &str) -> Option<Flag> {
+        Flag::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+    /// Everyone who measured got it right, or everyone wrong: its difficulty is an estimate
+    /// past the end of the scale, no evidence of drift and no anchor.
+    pub fn extreme(self) -> bool {
+        matches!(self, Flag::AllCorrect | Flag::AllWrong)
+    }
+}
+
+/// The flags a calibration stored (`item_calibrations.flags`: the words joined by commas, empty
+/// for none), read once into flags; an unknown word is an error naming it.
+pub fn parse_stored(column: &str) -> Result<Vec<Flag>, UnknownWord> {
+    column.split(',').filter(|w| !w.is_empty()).map(|w| Flag::try_from(w.to_string())).collect()
+}
+
+/// The column's text for `flags` (the inverse of [`parse_stored`]).
+pub fn to_stored(flags: &[Flag]) -> String {
+    flags.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(",")
 }
 
 /// The flags one item's estimate raises under `rules`.

@@ -16,7 +16,7 @@
 //!   [`MIN_CALIBRATED_SHARE`] of the paper's points; otherwise the sitting's per-cent rule
 //!   decides, and the result says so.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::rasch::{expected_score, probability, theta_for_score, PaperItem};
 
@@ -88,11 +88,43 @@ impl Decision {
             Decision::Percent { passed } | Decision::Scale { passed, .. } => *passed,
         }
     }
-    pub fn rule(&self) -> &'static str {
+    pub fn rule(&self) -> PassRule {
         match self {
-            Decision::Percent { .. } => "percent",
-            Decision::Scale { .. } => "scale",
+            Decision::Percent { .. } => PassRule::Percent,
+            Decision::Scale { .. } => PassRule::Scale,
         }
+    }
+}
+
+/// The rule a result's pass was decided by (`scaled_scores.rule`, stored as the word; a
+/// result's `pass_rule`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PassRule {
+    /// Per cent of the paper's points.
+    Percent,
+    /// The level's adopted cut on the calibrated scale.
+    Scale,
+}
+
+impl PassRule {
+    pub const ALL: [PassRule; 2] = [PassRule::Percent, PassRule::Scale];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PassRule::Percent => "percent",
+            PassRule::Scale => "scale",
+        }
+    }
+    pub fn parse(s: &str) -> Option<PassRule> {
+        PassRule::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// Written to the database as its word (`db::models::standards::ScaledScore` is inserted whole).
+impl From<PassRule> for String {
+    fn from(r: PassRule) -> String {
+        r.as_str().to_string()
     }
 }
 
@@ -162,7 +194,7 @@ mod tests {
         for (cut, want) in [(0.3, true), (0.7, false)] {
             let (de, dh) = (decide(&easy, Some(cut), pct(&easy)), decide(&hard, Some(cut), pct(&hard)));
             assert_eq!((de.passed(), dh.passed()), (want, want), "{de:?} {dh:?}");
-            assert_eq!(de.rule(), "scale");
+            assert_eq!(de.rule().as_str(), "scale");
             // the raw cut is what a candidate at the cut expects on each paper
             let Decision::Scale { raw_cut, .. } = dh else { panic!() };
             assert!((raw_cut - 10.0 * probability(cut, 1.0)).abs() < 1e-9);
