@@ -1,13 +1,13 @@
 //! Passwords, sessions and tokens, and the request guards that say who is asking and whether
 //! their role allows it.
 
-use crate::domain::ids::UserId;
 use rocket::http::{Cookie, CookieJar, Method, SameSite, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use std::sync::Arc;
 
 use crate::db::models::{org, org::User, session};
 use crate::domain::accounts::SessionKind;
+use crate::domain::ids::UserId;
 use crate::domain::org::Role;
 use crate::domain::throttle::{badge_key, source_key, Blocked};
 use crate::error::{AppError, AppResult};

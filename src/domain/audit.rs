@@ -2,8 +2,9 @@
 //! entry's hash and every field of its own, so altering, deleting or reordering any stored entry
 //! breaks the chain from that entry on.
 
-use crate::domain::ids::{AuditId, UserId};
 use sha2::{Digest, Sha256};
+
+use crate::domain::ids::{AuditId, UserId};
 
 /// The hash the first entry chains from.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -1,8 +1,9 @@
 //! Sittings and attempts: windows, deadlines, who may sit, when results are released.
 
-use crate::domain::ids::UnitId;
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
+
+use crate::domain::ids::UnitId;
 
 /// What a sitting is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

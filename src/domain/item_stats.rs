@@ -22,8 +22,9 @@
 //!
 //! No output ever holds NaN: an undefined statistic is `None`, and an empty mean is 0.
 
-use crate::domain::ids::VersionId;
 use serde::Serialize;
+
+use crate::domain::ids::VersionId;
 
 /// One candidate's answer to one item.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,7 +1,8 @@
 //! The organisation: roles and the unit tree.
 
-use crate::domain::ids::UnitId;
 use serde::{Deserialize, Serialize};
+
+use crate::domain::ids::UnitId;
 
 /// What a person may do on the platform. One account may hold several roles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord, utoipa::ToSchema)]

@@ -1,11 +1,12 @@
 //! Remedial training for low scorers (后进民警培训, seed 002): when an officer is enrolled, what a
 //! plan asks of them, and what happens after the remedial exam. Every number is a setting.
 
-use crate::domain::ids::UserId;
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use super::validation::Problem;
+
+use crate::domain::ids::UserId;
 
 /// The rule values an admin edits (settings key `remedial_rules`; 管理 → 考核设置 or
 /// `PUT /api/v1/settings/remedial-rules`). A field left out keeps its default.

@@ -1,11 +1,12 @@
 //! An officer's own record of answers (exams whose answers were released, and practice): where
 //! they are weak, and the wrong-answer book (错题本).
 
-use crate::domain::ids::{QuestionId, VersionId};
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
+
+use crate::domain::ids::{QuestionId, VersionId};
 
 /// One answered question, from an exam or practice.
 #[derive(Clone, Debug)]

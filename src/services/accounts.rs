@@ -2,7 +2,6 @@
 //! one's own password, an admin's reset, unlock, disable and re-enable, and a user's own API
 //! tokens. Every change is in the audit log.
 
-use crate::domain::ids::{SessionId, UserId};
 use chrono::NaiveDateTime;
 use serde_json::json;
 
@@ -12,6 +11,7 @@ use crate::db::models::{audit, org, session, Ts};
 pub use crate::db::models::{session::Session, throttle::Row, throttle::ANY_BADGE};
 use crate::db::{write_tx, DbConn};
 use crate::domain::accounts::{self as rules, AdminRefusal, PasswordProblem, SessionKind};
+use crate::domain::ids::{SessionId, UserId};
 use crate::domain::org::Role;
 use crate::domain::throttle::{badge_key, Blocked, Policy, Scope};
 use crate::domain::validation::Problem;

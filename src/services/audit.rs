@@ -1,12 +1,12 @@
 //! Publishing the audit log's head where deleting rows cannot reach it: the HR feed, a daily
 //! digest e-mail to admins, and signed checkpoints checked by `lawcert audit verify --against`.
 
-use crate::domain::ids::{AuditId, UserId};
 use serde_json::json;
 
 use crate::db::models::{audit as audit_db, cert as settings_db, mail as mail_db, org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::audit::{check_against, ChainVerifier, Checkpoint, Head};
+use crate::domain::ids::{AuditId, UserId};
 use crate::domain::org::Role;
 use crate::error::{AppError, AppResult};
 use crate::render::render_mail;

@@ -3,12 +3,12 @@
 //! live). Filtered by
 //! statute, a case group is exported whole when any of its items cites that statute.
 
-use crate::domain::ids::{CaseId, VersionId};
 use std::collections::HashMap;
 
 use crate::db::models::bank as bank_db;
 use crate::db::DbConn;
 use crate::domain::formats::{self, CaseRef, ExportItem, Format};
+use crate::domain::ids::{CaseId, VersionId};
 use crate::error::{AppError, AppResult};
 
 pub fn export(conn: &mut DbConn, format: Format, statute: Option<&str>) -> AppResult<Vec<u8>> {

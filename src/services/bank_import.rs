@@ -4,7 +4,6 @@
 //! file changes nothing. A plain Aiken, GIFT or Moodle XML file without citations or explanations
 //! arrives as incomplete drafts, which cannot be reviewed until a trainer fills those in.
 
-use crate::domain::ids::{ImportId, UserId};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -13,6 +12,7 @@ use crate::db::models::{audit, bank as bank_db, imports, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::case_hash;
 use crate::domain::formats::{self, Defaults, Format, Parsed};
+use crate::domain::ids::{ImportId, UserId};
 use crate::domain::said::{Located, Said};
 use crate::error::{AppError, AppResult};
 

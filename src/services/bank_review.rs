@@ -1,7 +1,6 @@
 //! The question lifecycle (draft → reviewed → active → retired) and statute editions: the
 //! amendment worklist of questions a new edition suspended.
 
-use crate::domain::ids::{CaseId, EditionId, QuestionId, UserId};
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::json;
@@ -9,6 +8,7 @@ use serde_json::json;
 use crate::db::models::{audit, bank as bank_db, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::editions::{self, NewEdition, Suspension};
+use crate::domain::ids::{CaseId, EditionId, QuestionId, UserId};
 use crate::domain::lifecycle::{self, Action, Facts, Status};
 use crate::error::{AppError, AppResult};
 

@@ -1,13 +1,13 @@
 //! In-memory caches the exam path reads on every save: what never changes about a started
 //! attempt, and question versions (a version never changes once written).
 
-use crate::domain::ids::{AttemptId, CaseId, SittingId, UserId, VersionId};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use crate::db::models::bank as bank_db;
 use crate::db::DbConn;
 use crate::domain::bank::QuestionKind;
+use crate::domain::ids::{AttemptId, CaseId, SittingId, UserId, VersionId};
 
 /// What never changes about an attempt once started: whose it is and which questions are on
 /// its paper. Saves check these from memory; deadline and submission are checked in SQL.

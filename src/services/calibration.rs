@@ -18,7 +18,6 @@
 //!
 //! Everything is stored in one transaction, replacing the previous run.
 
-use crate::domain::ids::{AttemptId, VersionId};
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -28,6 +27,7 @@ use crate::db::models::calibration as cal_db;
 pub use crate::db::models::calibration::CalibrationRow;
 use crate::db::models::Ts;
 use crate::db::{write_tx, DbConn};
+use crate::domain::ids::{AttemptId, VersionId};
 use crate::domain::measurement::flags::{self, Choice, Flag, FlagRules};
 use crate::domain::measurement::rasch::{self, Labels, Obs, Options, RaschError, Status};
 use crate::domain::paper::Paper;

@@ -2,7 +2,6 @@
 //! certificates issued on passing, public verification, and the daily sweep that applies
 //! expiry and 离岗失效 on their dates and warns holders before expiry.
 
-use crate::domain::ids::{CertificateId, RegistrationId, UserId};
 use chrono::{Datelike, NaiveDate};
 use rand::Rng;
 use serde::Serialize;
@@ -13,6 +12,7 @@ use crate::db::models::{audit, exam as exam_db, org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::Level;
 use crate::domain::certification::{self as rules_mod, CertRules, CertStatus, HeldCert, Ineligible};
+use crate::domain::ids::{CertificateId, RegistrationId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::timefmt::bureau_date;
 

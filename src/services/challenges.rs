@@ -3,7 +3,6 @@
 //! reason. Upholding regrades every attempt of the sitting that had the question, and every
 //! changed score is written to the audit log and told to the candidate.
 
-use crate::domain::ids::{AttemptId, ChallengeId, SittingId, UserId, VersionId};
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -16,6 +15,7 @@ use crate::domain::bank::QuestionKind;
 use crate::domain::challenge::{ChallengeStatus, Resolution};
 use crate::domain::exam::may_challenge;
 use crate::domain::grading::{self, format_points};
+use crate::domain::ids::{AttemptId, ChallengeId, SittingId, UserId, VersionId};
 use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::cache::VersionCache;

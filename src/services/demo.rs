@@ -1,13 +1,13 @@
 //! The demo city bureau seeded on an empty database: units, staff, 30 officers and an open
 //! mock exam. Every demo account's password is `lawcert-demo`.
 
-use crate::domain::ids::{BlueprintId, SittingId, UnitId, UserId, VersionId};
 use chrono::{Duration, NaiveDate};
 
 use crate::db::models::{org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::exam::{Eligibility, Release, SittingKind, SubmitKind};
 use crate::domain::grading::MultiRule;
+use crate::domain::ids::{BlueprintId, SittingId, UnitId, UserId, VersionId};
 use crate::domain::org::Role;
 use crate::domain::paper::{BlueprintRule, BlueprintSpec, RuleKind};
 use crate::error::{AppError, AppResult};

@@ -3,13 +3,13 @@
 //! leader account, else to HR. The one it reaches acknowledges it, extends the plan with a
 //! reason, or refers it a level up. Every step is audited.
 
-use crate::domain::ids::{EscalationId, RemedialPlanId, UnitId, UserId};
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::db::models::{audit, org, training as tr_db, Ts};
 use crate::db::{write_tx, DbConn};
+use crate::domain::ids::{EscalationId, RemedialPlanId, UnitId, UserId};
 use crate::domain::org::Role;
 use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult, ErrorCode};

@@ -2,11 +2,11 @@
 //! or a statute text, and the questions of a graded sitting that is about to open or open stay
 //! out of practice for everyone until it closes.
 
-use crate::domain::ids::{AttemptId, UserId, VersionId};
 use std::collections::HashSet;
 
 use crate::db::models::{bank as bank_db, exam as exam_db, Ts};
 use crate::db::DbConn;
+use crate::domain::ids::{AttemptId, UserId, VersionId};
 use crate::domain::paper::Pool;
 use crate::error::{AppError, AppResult};
 

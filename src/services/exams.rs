@@ -1,7 +1,6 @@
 //! Sittings and attempts: creating a sitting from a blueprint, starting, saving, submitting,
 //! grading, and the server's own submission of attempts whose deadline has passed.
 
-use crate::domain::ids::{AttemptId, BlueprintId, CaseId, ExamPlanId, SittingId, UnitId, UserId, VersionId};
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -14,6 +13,7 @@ use crate::domain::editions;
 use crate::domain::exam::{attempt_deadline, Eligibility, Release, SittingKind, SittingState, SubmitKind};
 use crate::domain::exam_room::RoomControls;
 use crate::domain::grading::{self, MultiRule};
+use crate::domain::ids::{AttemptId, BlueprintId, CaseId, ExamPlanId, SittingId, UnitId, UserId, VersionId};
 use crate::domain::measurement::scale::PassRule;
 use crate::domain::org::unit_path;
 use crate::domain::paper::{self, BlueprintSpec, Paper, PoolCandidate};

@@ -10,7 +10,6 @@
 //! Pools freeze these counts when a sitting is created (`domain::paper`, `x` per entry), so the
 //! exposure a draw used is the one stored with the pool, not today's.
 
-use crate::domain::ids::{QuestionId, SittingId, VersionId};
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -18,6 +17,7 @@ use serde::Serialize;
 use crate::db::models::exposure::{self as ex_db, ExposureRow};
 use crate::db::models::Ts;
 use crate::db::{write_tx, DbConn};
+use crate::domain::ids::{QuestionId, SittingId, VersionId};
 use crate::domain::paper::{count_exposure, Paper};
 use crate::error::{AppError, AppResult};
 

@@ -1,7 +1,6 @@
 //! HR: promotion rules, eligibility checks, compliance figures, and API tokens for the
 //! personnel system.
 
-use crate::domain::ids::{QuestionId, RuleId, TokenId, UnitId, UserId, VersionId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, NaiveDate};
@@ -16,6 +15,7 @@ use crate::domain::bank::Level;
 use crate::domain::certification::CertStatus;
 use crate::domain::compliance::{self, Figures, OfficerFacts, Targets};
 use crate::domain::exam::SittingKind;
+use crate::domain::ids::{QuestionId, RuleId, TokenId, UnitId, UserId, VersionId};
 use crate::domain::org::{unit_path, Role};
 use crate::domain::promotion::{self, CertFact, Facts, PromotionRule, Refusal};
 use crate::domain::training_file::EntryKind;

@@ -1,11 +1,11 @@
 //! Item analysis of closed sittings (`domain::item_stats`), stored for the trainers' pages and
 //! for drawing parallel papers.
 
-use crate::domain::ids::{QuestionId, SittingId, VersionId};
 use std::collections::HashMap;
 
 use crate::db::models::{bank as bank_db, exam as exam_db, stats as stats_db, Ts};
 use crate::db::{write_tx, DbConn};
+use crate::domain::ids::{QuestionId, SittingId, VersionId};
 use crate::domain::item_stats::{self, ItemInput, ItemResponse, SittingInput, SittingStats};
 use crate::error::AppResult;
 use crate::services::cache::VersionCache;

@@ -5,7 +5,6 @@
 //! A job whose worker stopped (no heartbeat for `domain::jobs::STALE_AFTER_SECONDS`) is queued
 //! again: its transaction never committed, so it stored nothing.
 
-use crate::domain::ids::{ImportId, JobId, UserId};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -17,6 +16,7 @@ use crate::db::models::jobs;
 pub use crate::db::models::jobs::Job;
 use crate::db::models::{audit, imports, org, Ts};
 use crate::db::{write_tx, DbConn, Pool};
+use crate::domain::ids::{ImportId, JobId, UserId};
 use crate::domain::jobs::{ExportRetention, JobKind, JobState, HEARTBEAT_SECONDS, STALE_AFTER_SECONDS};
 use crate::domain::said::Located;
 use crate::domain::validation::Problem;

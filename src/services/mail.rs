@@ -2,13 +2,13 @@
 //! Messages are rendered and queued in the caller's transaction (so a rolled-back change sends
 //! nothing) and sent by a background task that retries; a request never waits for a mail server.
 
-use crate::domain::ids::{MailId, UserId};
 use chrono::Duration;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncTransport, Message};
 
 use crate::db::models::{audit, cert as cert_db, mail as mail_db, org, Ts};
 use crate::db::DbConn;
+use crate::domain::ids::{MailId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::render::render_mail;
 

@@ -8,7 +8,6 @@
 //! (`domain::measurement::scale::ability` over the calibrated items of its paper), so the map,
 //! the curves and the DIF strata all use one scale.
 
-use crate::domain::ids::{AttemptId, QuestionId, UnitId, VersionId};
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
@@ -16,6 +15,7 @@ use serde::Serialize;
 use crate::db::models::{bank as bank_db, calibration as cal_db, org, standards as st_db};
 use crate::db::DbConn;
 use crate::domain::bank::Level;
+use crate::domain::ids::{AttemptId, QuestionId, UnitId, VersionId};
 use crate::domain::measurement::dif::{self, DifResponse, Group, MantelHaenszel};
 use crate::domain::measurement::flags::{self, Flag, FlagRules};
 use crate::domain::measurement::rasch::probability;

@@ -2,13 +2,13 @@
 //! candidates' papers, and the audit of one paper (re-drawn from the pool and the seed).
 //! Neither shows a key.
 
-use crate::domain::ids::{AttemptId, SittingId, UserId, VersionId};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::db::models::{audit, bank as bank_db, exam as exam_db, exposure as ex_db, org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::grading::format_points;
+use crate::domain::ids::{AttemptId, SittingId, UserId, VersionId};
 use crate::domain::paper::{self, Paper, Pool};
 use crate::error::{AppError, AppResult};
 

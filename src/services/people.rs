@@ -1,6 +1,5 @@
 //! Accounts: creating one, and importing officers from CSV (all-or-nothing, with row errors).
 
-use crate::domain::ids::{UnitId, UserId};
 use chrono::NaiveDate;
 use rand::Rng;
 use serde::Deserialize;
@@ -11,6 +10,7 @@ use serde_json::json;
 pub use crate::db::models::org::{Unit, User};
 use crate::db::models::{org, Ts};
 use crate::db::{write_tx, DbConn};
+use crate::domain::ids::{UnitId, UserId};
 use crate::domain::org::Role;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::render::say;

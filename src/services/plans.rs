@@ -2,7 +2,6 @@
 //! notifies the candidates; after a sitting closes, eligible officers who did not sit it are
 //! recorded absent, and a trainer can open a make-up sitting for them.
 
-use crate::domain::ids::{BlueprintId, ExamPlanId, SittingId, UserId};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -12,6 +11,7 @@ use crate::db::models::{audit, exam as exam_db, org, room as room_db, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::exam::{Eligibility, Release, SittingKind};
 use crate::domain::grading::MultiRule;
+use crate::domain::ids::{BlueprintId, ExamPlanId, SittingId, UserId};
 use crate::domain::plans::Schedule;
 use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult};

@@ -2,7 +2,6 @@
 //! the key, explanation and article text shown after each answer. Kept as study, apart from
 //! exam results.
 
-use crate::domain::ids::{PracticeId, QuestionId, RemedialPlanId, UserId, VersionId};
 use std::collections::{HashMap, HashSet};
 
 use rand::seq::SliceRandom;
@@ -12,6 +11,7 @@ use crate::db::models::{bank as bank_db, training as tr_db, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::{Level, QuestionKind};
 use crate::domain::grading::{self, MultiRule};
+use crate::domain::ids::{PracticeId, QuestionId, RemedialPlanId, UserId, VersionId};
 use crate::domain::statute_text::{Chapter, StatuteTexts};
 use crate::domain::study;
 use crate::error::{AppError, AppResult};

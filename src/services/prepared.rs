@@ -24,7 +24,6 @@
 //!   candidate taken off the list never starts, and every prepared paper of a closed sitting is
 //!   deleted by the sweep.
 
-use crate::domain::ids::{SittingId, UserId};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -34,6 +33,7 @@ use sha2::{Digest, Sha256};
 use crate::db::models::{exam as exam_db, prepared as prep_db, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::exam::SittingKind;
+use crate::domain::ids::{SittingId, UserId};
 use crate::domain::paper::{self, Pool};
 use crate::error::{AppError, AppResult};
 

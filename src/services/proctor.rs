@@ -2,7 +2,6 @@
 //! exam page, flagging or submitting at the sitting's limit, extra time and re-opening (each
 //! with a reason, audited), the live view and the per-candidate integrity report.
 
-use crate::domain::ids::{AttemptId, EventId, SittingId, UserId};
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -13,6 +12,7 @@ use crate::db::models::{audit, exam as exam_db, org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::exam::SubmitKind;
 use crate::domain::exam_room::{EventKind, OnLimit};
+use crate::domain::ids::{AttemptId, EventId, SittingId, UserId};
 use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::cache::VersionCache;

@@ -1,7 +1,6 @@
 //! Remedial training (后进民警培训): enrolment by trigger or referral, self-review of errors,
 //! targeted practice to a mastery level, the remedial exam, reminders and escalation.
 
-use crate::domain::ids::{AttemptId, EscalationId, QuestionId, RemedialPlanId, SittingId, UnitId, UserId, VersionId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::Duration;
@@ -13,6 +12,7 @@ use crate::db::{write_tx, DbConn};
 use crate::domain::bank::QuestionKind;
 use crate::domain::exam::{Eligibility, Release, SittingKind};
 use crate::domain::grading::MultiRule;
+use crate::domain::ids::{AttemptId, EscalationId, QuestionId, RemedialPlanId, SittingId, UnitId, UserId, VersionId};
 use crate::domain::paper::{BlueprintRule, BlueprintSpec, RuleKind};
 use crate::domain::remedial::{self as rules_mod, AfterExam, RemedialRules, Stage, Status, Trigger};
 use crate::domain::study::{self, Outcome};

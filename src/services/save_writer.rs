@@ -8,7 +8,6 @@
 //! queue that only grows (seconds of latency, memory climbing). A refused save is not stored
 //! and not acknowledged; the exam page keeps it and sends it again later.
 
-use crate::domain::ids::{AttemptId, VersionId};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -19,6 +18,7 @@ use rocket::tokio::sync::oneshot;
 use crate::db::models::exam::{self as exam_db, SaveGate};
 use crate::db::models::Ts;
 use crate::db::{write_tx, DbConn, LogRestarts, Pool};
+use crate::domain::ids::{AttemptId, VersionId};
 use crate::error::{AppError, AppResult};
 
 /// One answer to store.

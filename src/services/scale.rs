@@ -11,13 +11,13 @@
 //!   a regrade after an upheld challenge reuses those difficulties, so only the key changes the
 //!   result.
 
-use crate::domain::ids::{AttemptId, SittingId, VersionId};
 use std::collections::HashMap;
 
 use crate::db::models::{calibration as cal_db, exam as exam_db, standards as st_db, Ts};
 use crate::db::DbConn;
 use crate::domain::exam::SittingKind;
 use crate::domain::grading::Grade;
+use crate::domain::ids::{AttemptId, SittingId, VersionId};
 use crate::domain::measurement::scale::{self, Decision, ScoredItem};
 use crate::domain::paper::Paper;
 use crate::error::AppResult;

@@ -2,12 +2,12 @@
 //! are kept): each kept as JSON under one key of the settings table, read with its default when
 //! never saved, saved whole and audited (`settings.<key>` on subject `settings:<key>`).
 
-use crate::domain::ids::UserId;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::db::models::{audit, cert as cert_db, Ts};
 use crate::db::{write_tx, DbConn};
+use crate::domain::ids::UserId;
 use crate::error::{AppError, AppResult};
 
 /// The setting under `key`, or its default when it was never saved.

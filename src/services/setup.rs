@@ -1,12 +1,12 @@
 //! A bureau's first start: the first administrator (created from the command line) and the
 //! demo flag that every app server reads to show the demo banner.
 
-use crate::domain::ids::UserId;
 use serde_json::json;
 
 use crate::db::models::{audit, cert as settings_db, org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::accounts::check_new_password;
+use crate::domain::ids::UserId;
 use crate::domain::org::Role;
 use crate::domain::setup::{check_badge, DEMO_PASSWORD};
 use crate::error::{AppError, AppResult};

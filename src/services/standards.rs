@@ -13,7 +13,6 @@
 //!   round-1 spread and rate again. The study closes on the round-2 ratings of every rater who
 //!   rated all of it (at least [`MIN_PANEL`]).
 
-use crate::domain::ids::{BlueprintId, CaseId, QuestionId, SittingId, StudyId, UserId, VersionId};
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -22,6 +21,7 @@ use serde_json::json;
 use crate::db::models::{audit as audit_db, bank as bank_db, calibration as cal_db, exam as exam_db, org, standards as st_db, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::Level;
+use crate::domain::ids::{BlueprintId, CaseId, QuestionId, SittingId, StudyId, UserId, VersionId};
 use crate::domain::measurement::angoff::{self, ItemSpread, Rating, RoundResult, StudyStatus};
 use crate::domain::measurement::rasch::PaperItem;
 use crate::domain::paper::{BlueprintSpec, RuleKind};

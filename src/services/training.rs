@@ -2,7 +2,6 @@
 //! plan and reward, appended as it happens and never rewritten. Corrections are entries that
 //! point at what they correct. Each entry is also written to the hash-chained audit log.
 
-use crate::domain::ids::{AttemptId, EntryId, SittingId, UnitId, UserId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
@@ -13,6 +12,7 @@ use crate::db::models::{audit, cert as cert_db, exam as exam_db, org, training a
 use crate::db::{write_tx, DbConn};
 use crate::domain::exam::{Release, SittingKind};
 use crate::domain::grading::format_points;
+use crate::domain::ids::{AttemptId, EntryId, SittingId, UnitId, UserId};
 use crate::domain::training_file::EntryKind;
 use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult, ErrorCode};

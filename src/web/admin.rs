@@ -1,6 +1,5 @@
 //! Admins: accounts, and importing officers from CSV (as a background job, with its page).
 
-use crate::domain::ids::JobId;
 use rocket::form::FromForm;
 use rocket::fs::TempFile;
 use rocket::response::content::RawHtml;
@@ -11,6 +10,7 @@ use serde_json::{json, Value};
 use super::pages::{CsrfForm, CsrfUpload, PageCtx, WithCsrf};
 use super::with_db;
 use crate::auth::Admin;
+use crate::domain::ids::JobId;
 use crate::domain::jobs::{percent, JobState};
 use crate::error::{AppError, AppResult};
 use crate::services::jobs;

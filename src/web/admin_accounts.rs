@@ -2,7 +2,6 @@
 //! badge in again), the sign-in waits running now, and the same under
 //! `/api/v1/admin/users/{id}`.
 
-use crate::domain::ids::UserId;
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
 use rocket::serde::json::Json;
@@ -16,6 +15,7 @@ use super::pages::{CsrfForm, Empty, PageCtx};
 use super::with_db;
 use crate::auth::Admin;
 use crate::domain::accounts::AdminRefusal;
+use crate::domain::ids::UserId;
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::{self, AccountDetail, Row, ANY_BADGE};
 use crate::state::AppState;

@@ -1,6 +1,5 @@
 //! The JSON API under `/api/v1`, and its OpenAPI document at `/api/openapi.json`.
 
-use crate::domain::ids::{AttemptId, SittingId, VersionId};
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{get, post, put, State};
@@ -10,6 +9,7 @@ use utoipa::{OpenApi, ToSchema};
 use super::with_db;
 use crate::auth::{random_token, token_hash, Officer, ResultsReader, Trainer};
 use crate::domain::exam::SubmitKind;
+use crate::domain::ids::{AttemptId, SittingId, VersionId};
 use crate::domain::paper::BlueprintSpec;
 use crate::error::{AppError, AppResult};
 use crate::services::exams::{self, AttemptView, Candidate, ResultRow, SittingSpec, SittingSummary, SubmitResult};

@@ -4,7 +4,6 @@
 //! (`web::api`); the rules themselves live in `services::hr`, `services::remedial` and
 //! `services::plans`, shared with the pages.
 
-use crate::domain::ids::{ExamPlanId, RemedialPlanId, RuleId, SittingId, UnitId};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::serde::json::Json;
@@ -15,6 +14,7 @@ use utoipa::ToSchema;
 use super::api::{json_body, Created, ErrorBody};
 use super::with_db;
 use crate::auth::CurrentUser;
+use crate::domain::ids::{ExamPlanId, RemedialPlanId, RuleId, SittingId, UnitId};
 use crate::domain::org::Role;
 use crate::domain::remedial::Stage;
 use crate::error::{AppError, AppResult};

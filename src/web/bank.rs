@@ -1,7 +1,6 @@
 //! Trainers' question bank: browse and filter, search, create and edit with preview, approval
 //! by a second trainer, retirement.
 
-use crate::domain::ids::{QuestionId, SittingId};
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -13,6 +12,7 @@ use super::{local, with_db};
 use crate::auth::Trainer;
 use crate::domain::bank::{normalise_letters, Level, QuestionContent, QuestionKind, FALSE_ID, TRUE_ID};
 use crate::domain::editions;
+use crate::domain::ids::{QuestionId, SittingId};
 use crate::domain::lifecycle::Action;
 use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult};

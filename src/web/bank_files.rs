@@ -1,7 +1,6 @@
 //! Trainers' bank files: import (upload → preview with every error → commit all or nothing),
 //! export, and the Excel template.
 
-use crate::domain::ids::ImportId;
 use rocket::form::FromForm;
 use rocket::fs::TempFile;
 use rocket::http::{ContentType, Header};
@@ -15,6 +14,7 @@ use super::{local, with_db};
 use crate::auth::Trainer;
 use crate::domain::bank::Level;
 use crate::domain::formats::{self, Defaults, Format};
+use crate::domain::ids::ImportId;
 use crate::domain::item_lint::{self, LintItem, LintLimits};
 use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult};

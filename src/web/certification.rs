@@ -2,7 +2,6 @@
 //! trainers enrol officers; admins edit the rule values; HR/admins record post changes; anyone
 //! can verify a certificate by number and code.
 
-use crate::domain::ids::UserId;
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -14,6 +13,7 @@ use super::{local, with_db};
 use crate::auth::{Admin, Officer, Personnel, Trainer};
 use crate::domain::bank::Level;
 use crate::domain::certification::{CertRules, CertStatus, Ineligible};
+use crate::domain::ids::UserId;
 use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult};
 use crate::services::certification as cert;

@@ -1,6 +1,5 @@
 //! Challenges (复核): candidates file them from their reviewed result; trainers decide them.
 
-use crate::domain::ids::{AttemptId, ChallengeId, VersionId};
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -12,6 +11,7 @@ use super::{local, with_db};
 use crate::auth::{Officer, Trainer};
 use crate::domain::bank::{QuestionKind, OPTION_LETTERS};
 use crate::domain::challenge::Resolution;
+use crate::domain::ids::{AttemptId, ChallengeId, VersionId};
 use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult};
 use crate::services::challenges::{self, Decision};

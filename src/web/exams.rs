@@ -1,6 +1,5 @@
 //! Officers' pages: their sittings, the exam page, submission and their results.
 
-use crate::domain::ids::{AttemptId, SittingId, UnitId, UserId, VersionId};
 use std::collections::HashMap;
 
 use rocket::response::content::RawHtml;
@@ -14,6 +13,7 @@ use crate::auth::Officer;
 use crate::domain::exam::{SittingState, SubmitKind};
 use crate::domain::grading::format_points;
 use crate::domain::grading::MultiRule;
+use crate::domain::ids::{AttemptId, SittingId, UnitId, UserId, VersionId};
 use crate::domain::measurement::scale::PassRule;
 use crate::error::AppResult;
 use crate::services::exams::{self, Candidate, SittingSummary};

@@ -1,7 +1,6 @@
 //! HR pages (promotion rules, eligibility checks, compliance), the admin's API tokens and mail
 //! outbox, and the personnel system's change feed `GET /api/v1/hr/records`.
 
-use crate::domain::ids::{AuditId, EntryId, MailId, RuleId, TokenId, UnitId};
 use rocket::form::FromForm;
 use rocket::fs::TempFile;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -15,6 +14,7 @@ use super::pages::{CsrfForm, CsrfUpload, PageCtx, WithCsrf};
 use super::with_db;
 use crate::auth::{Admin, CurrentUser, Personnel};
 use crate::domain::bank::Level;
+use crate::domain::ids::{AuditId, EntryId, MailId, RuleId, TokenId, UnitId};
 use crate::domain::org::Role;
 use crate::error::{AppError, AppResult};
 use crate::services::hr;

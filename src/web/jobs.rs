@@ -4,7 +4,6 @@
 //! the dated sweep has deleted it, that it has expired: 410 for the file). Officer
 //! imports have their own page for admins (`web::admin::job_page`).
 
-use crate::domain::ids::JobId;
 use rocket::get;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -14,6 +13,7 @@ use serde_json::{json, Value};
 use super::pages::PageCtx;
 use super::with_db;
 use crate::auth::CurrentUser;
+use crate::domain::ids::JobId;
 use crate::domain::jobs::{percent, JobKind, JobState};
 use crate::error::AppResult;
 use crate::services::jobs::{self, Job};

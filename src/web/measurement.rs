@@ -2,7 +2,6 @@
 //! table) and standard setting (modified Angoff studies: open, rate in two rounds, close; an
 //! admin adopts the cut).
 
-use crate::domain::ids::{BlueprintId, StudyId, VersionId};
 use std::collections::HashMap;
 
 use rocket::form::FromForm;
@@ -15,6 +14,7 @@ use super::guards::OutsideExam;
 use super::pages::{CsrfForm, Empty, PageCtx};
 use super::{local, with_db};
 use crate::auth::{Admin, StandardsReader, Trainer};
+use crate::domain::ids::{BlueprintId, StudyId, VersionId};
 use crate::domain::measurement::angoff::StudyStatus;
 use crate::domain::measurement::dif::{EtsCategory, Group};
 use crate::error::AppResult;

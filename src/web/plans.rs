@@ -1,7 +1,6 @@
 //! Trainers' recurring exam plans (双月考): list and create. The server creates each
 //! occurrence's sitting itself (see `services::plans::run_due`).
 
-use crate::domain::ids::{BlueprintId, UnitId};
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -13,6 +12,7 @@ use super::with_db;
 use crate::auth::Trainer;
 use crate::domain::exam::{Eligibility, Release};
 use crate::domain::grading::MultiRule;
+use crate::domain::ids::{BlueprintId, UnitId};
 use crate::domain::plans::Schedule;
 use crate::domain::validation::Problem;
 use crate::error::AppResult;

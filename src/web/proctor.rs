@@ -1,7 +1,6 @@
 //! The proctor's pages for a sitting: live view (who is in, progress, time left, flags,
 //! events), extra time and re-opening with a reason, the integrity report, absences and make-up.
 
-use crate::domain::ids::{AttemptId, EventId, SittingId};
 use rocket::form::FromForm;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -11,6 +10,7 @@ use serde_json::{json, Value};
 use super::pages::{CsrfForm, PageCtx};
 use super::{local, parse_local_datetime, with_db};
 use crate::auth::Trainer;
+use crate::domain::ids::{AttemptId, EventId, SittingId};
 use crate::domain::validation::Problem;
 use crate::error::AppResult;
 use crate::services::{exams, plans, proctor};

@@ -1,6 +1,5 @@
 //! Trainers' blueprints and sittings, and the results pages (trainers, leaders, HR).
 
-use crate::domain::ids::{AttemptId, BlueprintId, SittingId, UnitId};
 use rocket::form::FromForm;
 use rocket::http::{ContentType, Header};
 use rocket::response::content::RawHtml;
@@ -15,6 +14,7 @@ use crate::domain::bank::Level;
 use crate::domain::exam::{Eligibility, Release, SittingKind, SittingState, SubmitKind};
 use crate::domain::exam_room::{OnLimit, RoomControls};
 use crate::domain::grading::{format_points, MultiRule};
+use crate::domain::ids::{AttemptId, BlueprintId, SittingId, UnitId};
 use crate::domain::measurement::scale::PassRule;
 use crate::domain::org::Role;
 use crate::domain::paper::{BlueprintSpec, BlueprintText, RuleKind, RuleText};

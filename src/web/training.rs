@@ -1,7 +1,6 @@
 //! Officers' pages: practice (网上学法), remedial plans (后进民警培训) and training files
 //! (训练档案), plus the trainers' view of every plan, referrals and case-evaluation imports.
 
-use crate::domain::ids::{EntryId, EscalationId, PracticeId, RemedialPlanId, UnitId, UserId, VersionId};
 use rocket::form::FromForm;
 use rocket::fs::TempFile;
 use rocket::response::content::RawHtml;
@@ -12,6 +11,7 @@ use serde_json::json;
 use super::pages::{CsrfForm, CsrfUpload, PageCtx, WithCsrf};
 use super::with_db;
 use crate::auth::{CurrentUser, EscalationHandler, FileReader, Officer, Trainer};
+use crate::domain::ids::{EntryId, EscalationId, PracticeId, RemedialPlanId, UnitId, UserId, VersionId};
 use crate::domain::org::Role;
 use crate::domain::validation::Problem;
 use crate::error::{AppError, AppResult, ErrorCode};

@@ -1,12 +1,12 @@
 //! The hash-chained audit log (`domain::audit`) and in-site notifications.
 
-use crate::domain::ids::{AuditId, NotificationId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
 use crate::db::schema::{audit_log, notifications};
 use crate::db::DbConn;
 use crate::domain::audit::{entry_hash, EntryFields, StoredEntry, GENESIS};
+use crate::domain::ids::{AuditId, NotificationId, UserId};
 
 fn at_text(t: Ts) -> String {
     t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)

@@ -1,10 +1,10 @@
-use crate::domain::ids::{CaseId, EditionId, QuestionId, StatuteId, UserId, VersionId};
 use diesel::prelude::*;
 
 use super::Ts;
 use crate::db::schema::{answer_keys, cases, question_versions, questions, statute_editions, statutes};
 use crate::db::DbConn;
 use crate::domain::bank::{Level, QuestionContent, QuestionKind, StatuteRegistry};
+use crate::domain::ids::{CaseId, EditionId, QuestionId, StatuteId, UserId, VersionId};
 use crate::domain::lifecycle::Status as QuestionStatus;
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]

@@ -1,11 +1,11 @@
 //! Stored Rasch calibration of the bank, one row per question version (computed by
 //! `services::calibration`), and the graded responses it is computed from.
 
-use crate::domain::ids::{AttemptId, QuestionId, UnitId, UserId, VersionId};
 use diesel::prelude::*;
 
 use crate::db::schema::{attempts, item_calibrations, responses};
 use crate::db::DbConn;
+use crate::domain::ids::{AttemptId, QuestionId, UnitId, UserId, VersionId};
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Insertable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = item_calibrations)]

@@ -1,6 +1,5 @@
 //! Certification: rule settings, certificates, post changes and registrations.
 
-use crate::domain::ids::{AttemptId, CertificateId, PostChangeId, RegistrationId, SittingId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -8,6 +7,7 @@ use crate::db::schema::{cert_registrations, certificates, post_changes, settings
 use crate::db::DbConn;
 use crate::domain::bank::Level;
 use crate::domain::certification::CertStatus;
+use crate::domain::ids::{AttemptId, CertificateId, PostChangeId, RegistrationId, SittingId, UserId};
 
 pub fn setting(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
     settings::table.find(key).select(settings::value).get_result(conn).optional()

@@ -1,6 +1,5 @@
 //! Challenges (复核) against questions of a sitting, and the key adjustments upheld ones make.
 
-use crate::domain::ids::{AttemptId, ChallengeId, SittingId, UserId, VersionId};
 use std::collections::HashMap;
 
 use diesel::prelude::*;
@@ -10,6 +9,7 @@ use crate::db::schema::{challenges, key_adjustments};
 use crate::db::DbConn;
 use crate::domain::challenge::{ChallengeStatus, Resolution};
 use crate::domain::grading::Adjustment;
+use crate::domain::ids::{AttemptId, ChallengeId, SittingId, UserId, VersionId};
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = challenges)]

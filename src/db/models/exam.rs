@@ -1,4 +1,3 @@
-use crate::domain::ids::{AttemptId, BlueprintId, ExamPlanId, SittingId, UnitId, UserId, VersionId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -6,6 +5,7 @@ use crate::db::schema::{attempts, blueprints, responses, sittings, users};
 use crate::db::DbConn;
 use crate::domain::exam::{Release, SittingKind, SubmitKind};
 use crate::domain::grading::MultiRule;
+use crate::domain::ids::{AttemptId, BlueprintId, ExamPlanId, SittingId, UnitId, UserId, VersionId};
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = blueprints)]

@@ -3,11 +3,10 @@
 
 use diesel::prelude::*;
 
-use crate::domain::ids::{SittingId, VersionId};
-
 use crate::db::models::Ts;
 use crate::db::schema::{attempts, item_exposure, sitting_exposure, sittings};
 use crate::db::DbConn;
+use crate::domain::ids::{SittingId, VersionId};
 
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = item_exposure)]

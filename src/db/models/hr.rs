@@ -1,11 +1,11 @@
 //! Promotion rules and API tokens.
 
-use crate::domain::ids::{RuleId, TokenId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
 use crate::db::schema::{api_tokens, promotion_rules};
 use crate::db::DbConn;
+use crate::domain::ids::{RuleId, TokenId, UserId};
 
 /// A promotion rule.
 ///

@@ -1,11 +1,11 @@
 //! Uploaded bank files between preview and commit.
 
-use crate::domain::ids::{ImportId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
 use crate::db::schema::bank_imports;
 use crate::db::DbConn;
+use crate::domain::ids::{ImportId, UserId};
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = bank_imports)]

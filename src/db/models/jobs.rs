@@ -1,11 +1,11 @@
 //! Background jobs (issue 17): the queue every app server's worker claims from.
 
-use crate::domain::ids::{JobId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
 use crate::db::schema::jobs;
 use crate::db::DbConn;
+use crate::domain::ids::{JobId, UserId};
 use crate::domain::jobs::{JobKind, JobState};
 
 /// A job without its payload (the uploaded file), which only the worker reads.

@@ -1,11 +1,11 @@
 //! The mail outbox: messages are written in the transaction that causes them and sent later.
 
-use crate::domain::ids::{MailId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
 use crate::db::schema::mail_outbox;
 use crate::db::DbConn;
+use crate::domain::ids::{MailId, UserId};
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = mail_outbox)]

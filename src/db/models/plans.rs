@@ -1,6 +1,5 @@
 //! Recurring exam plans.
 
-use crate::domain::ids::{BlueprintId, ExamPlanId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -8,6 +7,7 @@ use crate::db::schema::exam_plans;
 use crate::db::DbConn;
 use crate::domain::exam::Release;
 use crate::domain::grading::MultiRule;
+use crate::domain::ids::{BlueprintId, ExamPlanId, UserId};
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = exam_plans)]

@@ -1,12 +1,12 @@
 //! Papers prepared before a sitting opens (`services::prepared`). Only the start reads one, and
 //! only for its own candidate; nothing that lists, counts or reports attempts reads this table.
 
-use crate::domain::ids::{SittingId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
 use crate::db::schema::{attempts, prepared_papers, sittings};
 use crate::db::DbConn;
+use crate::domain::ids::{SittingId, UserId};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = prepared_papers)]

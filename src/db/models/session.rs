@@ -1,10 +1,10 @@
-use crate::domain::ids::{SessionId, UserId};
 use diesel::prelude::*;
 
 use super::Ts;
 use crate::db::schema::sessions;
 use crate::db::DbConn;
 use crate::domain::accounts::SessionKind;
+use crate::domain::ids::{SessionId, UserId};
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = sessions)]

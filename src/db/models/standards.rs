@@ -1,12 +1,12 @@
 //! Standard setting (modified Angoff studies and their ratings), the cut each certification
 //! sitting decides with, and graded attempts' scores on the calibrated scale.
 
-use crate::domain::ids::{AttemptId, BlueprintId, SittingId, StudyId, UserId};
 use diesel::prelude::*;
 
 use crate::db::models::Ts;
 use crate::db::schema::{scaled_scores, sitting_pass_rules, standard_ratings, standard_studies};
 use crate::db::DbConn;
+use crate::domain::ids::{AttemptId, BlueprintId, SittingId, StudyId, UserId};
 use crate::domain::measurement::angoff::StudyStatus;
 use crate::domain::measurement::scale::PassRule;
 

@@ -1,6 +1,5 @@
 //! Stored item analysis of closed sittings (computed by `services::item_analysis`).
 
-use crate::domain::ids::{QuestionId, SittingId, VersionId};
 use std::collections::HashMap;
 
 use diesel::prelude::*;
@@ -8,6 +7,7 @@ use diesel::prelude::*;
 use super::Ts;
 use crate::db::schema::{item_stats, sitting_stats};
 use crate::db::DbConn;
+use crate::domain::ids::{QuestionId, SittingId, VersionId};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = item_stats)]

@@ -1,6 +1,5 @@
 //! Training files, remedial plans, practice and case evaluations.
 
-use crate::domain::ids::{AttemptId, EntryId, EscalationId, PracticeId, RemedialPlanId, SittingId, UnitId, UserId, VersionId};
 use diesel::prelude::*;
 
 use super::Ts;
@@ -8,6 +7,7 @@ use crate::db::schema::{
     case_evaluations, practice_answers, practice_sessions, remedial_escalations, remedial_plans, remedial_reviews, training_entries,
 };
 use crate::db::DbConn;
+use crate::domain::ids::{AttemptId, EntryId, EscalationId, PracticeId, RemedialPlanId, SittingId, UnitId, UserId, VersionId};
 use crate::domain::remedial::{Stage, Status as PlanStatus, Trigger};
 use crate::domain::training_file::EntryKind;
 
