@@ -120,6 +120,29 @@ impl CertStatus {
     }
 }
 
+/// Where an officer's registration for a level stands: open until a certification sitting of
+/// the level is passed (a fail leaves it open for the next sitting).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistrationStatus {
+    Registered,
+    Passed,
+}
+
+impl RegistrationStatus {
+    pub const ALL: [RegistrationStatus; 2] = [RegistrationStatus::Registered, RegistrationStatus::Passed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegistrationStatus::Registered => "registered",
+            RegistrationStatus::Passed => "passed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<RegistrationStatus> {
+        RegistrationStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
 /// A certificate as the rules see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeldCert {

@@ -9,7 +9,7 @@ use std::fmt;
 
 use super::accounts::SessionKind;
 use super::bank::{Level, QuestionKind};
-use super::certification::CertStatus;
+use super::certification::{CertStatus, RegistrationStatus};
 use super::challenge::ChallengeStatus;
 use super::exam::{Release, SittingKind, SubmitKind};
 use super::exam_room::EventKind;
@@ -65,6 +65,7 @@ stored_as_text!(
     Release => "release policy",
     MultiRule => "multiple-choice rule",
     CertStatus => "certificate status",
+    RegistrationStatus => "registration status",
     Role => "role",
     remedial::Status => "remedial plan status",
     remedial::Stage => "remedial plan stage",
@@ -109,6 +110,7 @@ mod tests {
         same_word(&[MultiRule::AllOrNothing, MultiRule::Partial], |v| v.as_str());
         same_word(&[CertStatus::Valid, CertStatus::Expired, CertStatus::Lapsed, CertStatus::Revoked], |v| v.as_str());
         same_word(&Role::ALL, |v| v.as_str());
+        same_word(&RegistrationStatus::ALL, |v| v.as_str());
         same_word(&remedial::Trigger::ALL, |v| v.as_str());
         same_word(&StudyStatus::ALL, |v| v.as_str());
         same_word(&EntryKind::ALL, |v| v.as_str());

@@ -1,6 +1,6 @@
-//! Certification levels as the bureau runs them: rule settings, applications and enrolments,
-//! certificates issued on passing, public verification, and the daily sweep that applies
-//! expiry and 离岗失效 on their dates and warns holders before expiry.
+//! Certification levels as the bureau runs them: rule settings, registrations (报名, by the
+//! officer or by a trainer for them), certificates issued on passing, public verification, and
+//! the daily sweep that applies expiry and 离岗失效 on their dates and warns holders before expiry.
 
 use chrono::{Datelike, NaiveDate};
 use rand::Rng;
@@ -11,7 +11,7 @@ use crate::db::models::cert::{self as cert_db, Certificate};
 use crate::db::models::{audit, exam as exam_db, org, Ts};
 use crate::db::{write_tx, DbConn};
 use crate::domain::bank::Level;
-use crate::domain::certification::{self as rules_mod, CertRules, CertStatus, HeldCert, Ineligible};
+use crate::domain::certification::{self as rules_mod, CertRules, CertStatus, HeldCert, Ineligible, RegistrationStatus};
 use crate::domain::ids::{CertificateId, RegistrationId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::timefmt::bureau_date;
@@ -87,7 +87,7 @@ pub fn eligibility(conn: &mut DbConn, user_id: UserId, level: Level, today: Naiv
     Ok(rules_mod::eligibility(&r, level, u.hire_date, &certs, today))
 }
 
-/// Registers an officer for a level (the officer applying, or a trainer enrolling them).
+/// Registers an officer for a level (the officer, or a trainer for them).
 /// Refused with every reason when they are not eligible; a second open registration is refused.
 pub fn register(conn: &mut DbConn, user_id: UserId, level: Level, by: UserId, now: Ts) -> AppResult<RegistrationId> {
     let today = bureau_date(now);
@@ -95,11 +95,11 @@ pub fn register(conn: &mut DbConn, user_id: UserId, level: Level, by: UserId, no
         return Err(refusal(crate::error::ErrorCode::NotEligible, &why));
     }
     write_tx(conn, |c| {
-        if cert_db::open_registration(c, user_id, level.as_str())?.is_some() {
+        if cert_db::open_registration(c, user_id, level)?.is_some() {
             return Err(AppError::new(crate::error::ErrorCode::AlreadyRegistered, "already registered for this level")
                 .localized("cert_refusal.already_registered", json!({"level_name": format!("@level.{}", level.as_str())})));
         }
-        let id = cert_db::insert_registration(c, user_id, level.as_str(), Some(by), now)?;
+        let id = cert_db::insert_registration(c, user_id, level, Some(by), now)?;
         audit::append(c, Some(by), "certification.register", &format!("user:{user_id}"), &json!({"level": level.as_str()}), now)?;
         Ok(id)
     })
@@ -108,7 +108,7 @@ pub fn register(conn: &mut DbConn, user_id: UserId, level: Level, by: UserId, no
 /// At the start of a certification sitting: the candidate must be registered for its level and
 /// still eligible (a certificate may have lapsed since registering).
 pub fn admit(conn: &mut DbConn, user_id: UserId, level: Level, now: Ts) -> AppResult<()> {
-    if cert_db::open_registration(conn, user_id, level.as_str())?.is_none() {
+    if cert_db::open_registration(conn, user_id, level)?.is_none() {
         return Err(AppError::new(
             crate::error::ErrorCode::NotRegistered,
             format!("register for the {} certification first", level.as_str()),
@@ -150,7 +150,7 @@ pub fn issue_for_attempt(
     sitting: &exam_db::Sitting,
     now: Ts,
 ) -> AppResult<Option<CertificateId>> {
-    let Some(level) = sitting.cert_level.as_deref().and_then(Level::parse) else { return Ok(None) };
+    let Some(level) = sitting.cert_level else { return Ok(None) };
     if attempt.passed != Some(true) || cert_db::certificate_for_attempt(c, attempt.id)?.is_some() {
         return Ok(None);
     }
@@ -169,8 +169,8 @@ pub fn issue_for_attempt(
         ..cert_db::NewCertificate::valid(&number, &code, &u, level, issued, expires, now)
     };
     let id = cert_db::insert_certificate(c, &new)?;
-    if let Some(reg) = cert_db::open_registration(c, u.id, level.as_str())? {
-        cert_db::close_registration(c, reg.id, "passed", sitting.id)?;
+    if let Some(reg) = cert_db::open_registration(c, u.id, level)? {
+        cert_db::close_registration(c, reg.id, RegistrationStatus::Passed, sitting.id)?;
     }
     audit::append(
         c,
@@ -359,7 +359,7 @@ pub fn mine(conn: &mut DbConn, user_id: UserId, today: NaiveDate) -> AppResult<M
     let mut levels = Vec::new();
     for l in Level::ALL {
         let e = eligibility(conn, user_id, l, today)?;
-        let registered = cert_db::open_registration(conn, user_id, l.as_str())?.is_some();
+        let registered = cert_db::open_registration(conn, user_id, l)?.is_some();
         levels.push((l, e, registered));
     }
     let registrations = cert_db::registrations(conn, false)?.into_iter().filter(|(r, ..)| r.user_id == user_id).map(|(r, ..)| r).collect();
@@ -371,7 +371,7 @@ pub fn registrations(conn: &mut DbConn) -> AppResult<Vec<(cert_db::Registration,
     Ok(cert_db::registrations(conn, false)?)
 }
 
-/// Registers the officer a badge names (a trainer enrolling them); 422 for no such officer.
+/// Registers the officer a badge names (by a trainer); 422 for no such officer.
 pub fn register_badge(conn: &mut DbConn, badge: &str, level: Level, by: UserId, now: Ts) -> AppResult<RegistrationId> {
     let u = org::find_by_badge(conn, badge)?.ok_or_else(|| {
         AppError::invalid_problems(vec![crate::domain::validation::Problem::with(

@@ -243,7 +243,7 @@ pub fn create_sitting(conn: &mut DbConn, spec: &SittingSpec, by: Option<UserId>,
         makeup_of: spec.makeup_of,
     };
     let id = exam_db::insert_sitting(conn, &new)?;
-    crate::services::scale::fix_rule_for_sitting(conn, id, spec.kind, new.cert_level.as_deref())?;
+    crate::services::scale::fix_rule_for_sitting(conn, id, spec.kind, spec.cert_level)?;
     Ok(id)
 }
 
@@ -385,7 +385,7 @@ pub fn sittings_for(conn: &mut DbConn, c: &Candidate<'_>, now: Ts) -> AppResult<
         let a = mine.get(&s.id);
         // a certification sitting is for those registered for its level: others are not offered it
         if s.kind == SittingKind::Certification && a.is_none() {
-            let registered = match s.cert_level.as_deref() {
+            let registered = match s.cert_level {
                 Some(level) => crate::db::models::cert::open_registration(conn, c.id, level)?.is_some(),
                 None => false,
             };
@@ -559,7 +559,7 @@ pub fn start_attempt(
         SittingState::Closed => return Err(AppError::new(crate::error::ErrorCode::Closed, "this sitting has closed")),
         SittingState::Open => {}
     }
-    if let Some(level) = s.cert_level.as_deref().and_then(Level::parse) {
+    if let Some(level) = s.cert_level {
         crate::services::certification::admit(conn, c.id, level, now)?;
     }
     // the paper prepared before the window opened (services::prepared), else one drawn now

@@ -112,7 +112,7 @@ pub struct ItemMap {
 pub fn level_cuts(conn: &mut DbConn) -> AppResult<HashMap<Level, f64>> {
     let mut out = HashMap::new();
     for l in Level::ALL {
-        if let Some(t) = st_db::adopted_for_level(conn, l.as_str())?.and_then(|s| s.theta) {
+        if let Some(t) = st_db::adopted_for_level(conn, l)?.and_then(|s| s.theta) {
             out.insert(l, t);
         }
     }

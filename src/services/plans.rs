@@ -298,10 +298,10 @@ pub fn candidates_of(c: &mut DbConn, s: &exam_db::Sitting) -> AppResult<Vec<org:
             out.push(u);
         }
     }
-    if let Some(level) = &s.cert_level {
+    if let Some(level) = s.cert_level {
         let registered: std::collections::HashSet<UserId> = crate::db::models::cert::registrations(c, true)?
             .into_iter()
-            .filter(|(r, ..)| r.level.as_str() == level)
+            .filter(|(r, ..)| r.level == level)
             .map(|(r, ..)| r.user_id)
             .collect();
         out.retain(|u| registered.contains(&u.id));
@@ -401,7 +401,7 @@ pub fn open_makeup(conn: &mut DbConn, sitting_id: SittingId, opens_at: Ts, close
         score_release: s.score_release,
         answer_release: s.answer_release,
         eligibility: Eligibility { units: vec![], police_types: vec![], badges },
-        cert_level: s.cert_level.as_deref().and_then(crate::domain::bank::Level::parse),
+        cert_level: s.cert_level,
         controls: exams::controls_of(&s),
         plan_id: s.plan_id,
         makeup_of: Some(s.id),

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 
 use crate::db::models::{calibration as cal_db, exam as exam_db, standards as st_db, Ts};
 use crate::db::DbConn;
+use crate::domain::bank::Level;
 use crate::domain::exam::SittingKind;
 use crate::domain::grading::Grade;
 use crate::domain::ids::{AttemptId, SittingId, VersionId};
@@ -24,7 +25,7 @@ use crate::error::AppResult;
 
 /// Fixes the level's adopted cut on a newly created certification sitting (no-op for other
 /// sittings and levels without an adopted cut). Runs in the creating transaction.
-pub fn fix_rule_for_sitting(conn: &mut DbConn, sitting_id: SittingId, kind: SittingKind, level: Option<&str>) -> AppResult<()> {
+pub fn fix_rule_for_sitting(conn: &mut DbConn, sitting_id: SittingId, kind: SittingKind, level: Option<Level>) -> AppResult<()> {
     let (SittingKind::Certification, Some(level)) = (kind, level) else { return Ok(()) };
     if let Some(study) = st_db::adopted_for_level(conn, level)? {
         if let Some(theta) = study.theta {

@@ -317,7 +317,7 @@ pub fn adopt(conn: &mut DbConn, study_id: StudyId, by: UserId, now: Ts) -> AppRe
             )
             .localized("standard_refusal.off_scale", json!({})));
         }
-        let previous = st_db::adopted_for_level(c, &s.level)?;
+        let previous = st_db::adopted_for_level(c, s.level)?;
         if !st_db::adopt_study(c, study_id, by, now)? {
             return Err(AppError::new(ErrorCode::NotAllowed, "only a closed study, not yet adopted, can be adopted")
                 .localized("standard_refusal.adopt", json!({})));
@@ -338,7 +338,7 @@ pub fn adopt(conn: &mut DbConn, study_id: StudyId, by: UserId, now: Ts) -> AppRe
 #[derive(Clone, Debug, Serialize)]
 pub struct StudySummary {
     pub id: StudyId,
-    pub level: String,
+    pub level: Level,
     pub blueprint: String,
     pub round: i32,
     pub status: StudyStatus,
@@ -363,7 +363,7 @@ pub fn list(conn: &mut DbConn) -> AppResult<(Vec<StudySummary>, Vec<(String, Opt
         }
         out.push(StudySummary {
             id: s.id,
-            level: s.level.clone(),
+            level: s.level,
             blueprint: bps.get(&s.blueprint_id).cloned().unwrap_or_default(),
             round: s.round,
             items: form_of(&s)?.len(),
@@ -378,7 +378,7 @@ pub fn list(conn: &mut DbConn) -> AppResult<(Vec<StudySummary>, Vec<(String, Opt
     }
     let mut levels = Vec::new();
     for l in Level::ALL {
-        levels.push((l.as_str().to_string(), st_db::adopted_for_level(conn, l.as_str())?));
+        levels.push((l.as_str().to_string(), st_db::adopted_for_level(conn, l)?));
     }
     Ok((out, levels))
 }
@@ -387,7 +387,7 @@ pub fn list(conn: &mut DbConn) -> AppResult<(Vec<StudySummary>, Vec<(String, Opt
 #[derive(Clone, Debug, Serialize)]
 pub struct StudyView {
     pub id: StudyId,
-    pub level: String,
+    pub level: Level,
     pub round: i32,
     pub status: StudyStatus,
     pub form: Vec<FormItem>,

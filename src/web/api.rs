@@ -19,7 +19,7 @@ use crate::state::AppState;
 #[openapi(
     info(title = "lawcert API", version = "1", description = "Candidate flow, trainers' scheduling and results, exam plans, remedial plans, promotion rules and eligibility, the bureau's compliance targets and remedial rules. Errors are {\"error\": {\"code\", \"message\"}}."),
     paths(create_token, my_sittings, start_attempt, get_attempt, save_answer, attempt_event, submit_attempt, create_blueprint, create_sitting, sitting_results,
-          apply_certification, verify_certificate, crate::web::hr::records,
+          register_for_certification, register_for_certification_old_path, verify_certificate, crate::web::hr::records,
           crate::web::account::put_password, crate::web::account::list_tokens, crate::web::account::delete_token,
           crate::web::admin_accounts::api_account, crate::web::admin_accounts::api_reset, crate::web::admin_accounts::api_disable,
           crate::web::admin_accounts::api_enable, crate::web::admin_accounts::api_unlock,
@@ -29,7 +29,7 @@ use crate::state::AppState;
           crate::web::api_hr::api_create_exam_plan, items_calibration, items_exposure, crate::web::settings::api_targets, crate::web::settings::api_put_targets,
           crate::web::settings::api_rules, crate::web::settings::api_put_rules),
     components(schemas(TokenRequest, TokenResponse, ErrorBody, ErrorDetail, crate::error::ErrorCode, crate::error::FieldError, SaveRequest, SaveResponse, NewBlueprint, Created, SittingSpec, BlueprintSpec,
-        EventRequest, crate::services::proctor::EventOutcome, ApplyRequest, VerifyResponse, crate::web::hr::FeedPage, crate::web::hr::AuditHead, crate::services::training::Record,
+        EventRequest, crate::services::proctor::EventOutcome, RegisterRequest, VerifyResponse, crate::web::hr::FeedPage, crate::web::hr::AuditHead, crate::services::training::Record,
         crate::web::account::PasswordChange, crate::web::account::TokenInfo, crate::web::admin_accounts::AccountStatus,
         crate::web::admin_accounts::SignInCount, crate::web::admin_accounts::PasswordReset,
         crate::web::api_hr::EligibilityRequest, crate::web::api_hr::RuleTarget, crate::web::api_hr::EligibilityResponse, crate::web::api_hr::BadgeVerdict,
@@ -302,27 +302,49 @@ pub async fn attempt_event(
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct ApplyRequest {
+pub struct RegisterRequest {
     /// `basic`, `intermediate` or `advanced`.
     pub level: String,
 }
 
-/// An officer applies for a certification level; refused (422 `not_eligible`) with every reason.
-#[utoipa::path(post, path = "/api/v1/certification/applications", security(("bearer" = [])), request_body = ApplyRequest,
+/// An officer registers (报名) for a certification level; refused (422 `not_eligible`) with
+/// every reason.
+#[utoipa::path(post, path = "/api/v1/certification/registrations", security(("bearer" = [])), request_body = RegisterRequest,
     responses((status = 201, body = Created), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-#[post("/api/v1/certification/applications", data = "<body>")]
-pub async fn apply_certification(
+#[post("/api/v1/certification/registrations", data = "<body>")]
+pub async fn register_for_certification(
     state: &State<AppState>,
     o: Officer<'_>,
-    body: Result<Json<ApplyRequest>, rocket::serde::json::Error<'_>>,
+    body: Result<Json<RegisterRequest>, rocket::serde::json::Error<'_>>,
+) -> AppResult<(Status, Json<Created>)> {
+    register(state, &o, body)
+}
+
+/// The same as `POST /api/v1/certification/registrations`, under the path integrators first
+/// used; kept so their clients keep working.
+#[utoipa::path(post, path = "/api/v1/certification/applications", security(("bearer" = [])), request_body = RegisterRequest,
+    responses((status = 201, body = Created), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[deprecated = "use POST /api/v1/certification/registrations"]
+#[post("/api/v1/certification/applications", data = "<body>")]
+pub async fn register_for_certification_old_path(
+    state: &State<AppState>,
+    o: Officer<'_>,
+    body: Result<Json<RegisterRequest>, rocket::serde::json::Error<'_>>,
+) -> AppResult<(Status, Json<Created>)> {
+    register(state, &o, body)
+}
+
+fn register(
+    state: &AppState,
+    o: &Officer<'_>,
+    body: Result<Json<RegisterRequest>, rocket::serde::json::Error<'_>>,
 ) -> AppResult<(Status, Json<Created>)> {
     let req = json_body(body)?;
     let level =
         crate::domain::bank::Level::parse(&req.level).ok_or_else(|| AppError::unprocessable("level: basic, intermediate or advanced"))?;
     let (uid, now) = (o.user.id, state.clock.now());
-    let st: &AppState = state;
     let id = rocket::tokio::task::block_in_place(|| {
-        let mut conn = st.pool.get()?;
+        let mut conn = state.pool.get()?;
         crate::services::certification::register(&mut conn, uid, level, uid, now)
     })?;
     Ok((Status::Created, Json(Created { id: id.0 })))

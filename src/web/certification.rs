@@ -1,5 +1,5 @@
 //! Certification pages: officers see their levels, eligibility and certificates and apply;
-//! trainers enrol officers; admins edit the rule values; HR/admins record post changes; anyone
+//! trainers register officers; admins edit the rule values; HR/admins record post changes; anyone
 //! can verify a certificate by number and code.
 
 use rocket::form::FromForm;
@@ -68,8 +68,8 @@ pub struct LevelForm {
     level: String,
 }
 
-#[post("/certification/apply", data = "<f>")]
-pub async fn apply(ctx: PageCtx<'_>, o: Officer<'_>, f: CsrfForm<LevelForm>) -> AppResult<Redirect> {
+#[post("/certification/register", data = "<f>")]
+pub async fn register(ctx: PageCtx<'_>, o: Officer<'_>, f: CsrfForm<LevelForm>) -> AppResult<Redirect> {
     let level = Level::parse(&f.0.level).ok_or_else(|| {
         AppError::unprocessable("level: basic, intermediate or advanced").localized("cert_refusal.unknown_level", json!({}))
     })?;
@@ -93,13 +93,13 @@ pub async fn registrations(ctx: PageCtx<'_>, _t: Trainer<'_>) -> AppResult<RawHt
 }
 
 #[derive(FromForm)]
-pub struct EnrolForm {
+pub struct RegisterOfficerForm {
     badge: String,
     level: String,
 }
 
 #[post("/certification/registrations", data = "<f>")]
-pub async fn enrol(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfForm<EnrolForm>) -> AppResult<RawHtml<String>> {
+pub async fn register_officer(ctx: PageCtx<'_>, t: Trainer<'_>, f: CsrfForm<RegisterOfficerForm>) -> AppResult<RawHtml<String>> {
     let Some(level) = Level::parse(&f.0.level) else {
         return manage_page(&ctx, ctx.problem_lines(&[Problem::plain("", "cert.choose_level", "level: choose a level")]), None).await;
     };

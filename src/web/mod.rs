@@ -48,6 +48,9 @@ pub fn parse_local_datetime(s: &str) -> Option<chrono::NaiveDateTime> {
 pub use crate::timefmt::local;
 
 /// Every route of the application.
+// The old certification path stays mounted on purpose (its handler is marked deprecated for the
+// OpenAPI document).
+#[allow(deprecated)]
 pub fn routes() -> Vec<rocket::Route> {
     rocket::routes![
         ops::health,
@@ -85,9 +88,9 @@ pub fn routes() -> Vec<rocket::Route> {
         challenges::show,
         challenges::decide,
         certification::mine,
-        certification::apply,
+        certification::register,
         certification::registrations,
-        certification::enrol,
+        certification::register_officer,
         certification::rules_form,
         certification::save_rules,
         certification::change_post,
@@ -188,7 +191,8 @@ pub fn routes() -> Vec<rocket::Route> {
         hr::records,
         api::submit_attempt,
         api::attempt_event,
-        api::apply_certification,
+        api::register_for_certification,
+        api::register_for_certification_old_path,
         api::verify_certificate,
         api::create_blueprint,
         api::create_sitting,

@@ -64,7 +64,7 @@ fn intermediate_needs_basic_and_a_pass_issues_a_certificate_the_public_page_conf
     let app = TestApp::new();
     let tok = app.token("100025");
     // no 基本级 yet: 中级 is refused, and the officer is told why
-    let (s, body) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "intermediate"})));
+    let (s, body) = app.api("POST", "/api/v1/certification/registrations", &tok, Some(json!({"level": "intermediate"})));
     assert_eq!(s, Status::UnprocessableEntity);
     assert_eq!(body["error"]["code"], "not_eligible");
     assert!(body["error"]["message"].as_str().unwrap().contains("requires a valid basic certificate"), "{body}");
@@ -73,11 +73,11 @@ fn intermediate_needs_basic_and_a_pass_issues_a_certificate_the_public_page_conf
     assert!(html.contains("须先取得有效的基本级执法资格"), "{html}");
     // applying anyway through the page: refused with the reason in the reader's language
     let csrf = crate::common::form_csrf(&html);
-    let (s, html, _) = crate::common::post(&app, "/certification/apply", format!("_csrf={csrf}&level=intermediate"));
+    let (s, html, _) = crate::common::post(&app, "/certification/register", format!("_csrf={csrf}&level=intermediate"));
     assert_eq!(s, Status::UnprocessableEntity);
     assert!(html.contains("报考此等级须先持有有效的基本级证书") && !html.contains("requires a valid"), "{html}");
     app.client.get("/lang/en").dispatch();
-    let (_, html, _) = crate::common::post(&app, "/certification/apply", format!("_csrf={csrf}&level=intermediate"));
+    let (_, html, _) = crate::common::post(&app, "/certification/register", format!("_csrf={csrf}&level=intermediate"));
     assert!(html.contains("this level requires a valid Basic certificate first"), "{html}");
     app.client.get("/lang/zh").dispatch();
 
@@ -93,11 +93,17 @@ fn intermediate_needs_basic_and_a_pass_issues_a_certificate_the_public_page_conf
         list.as_array().unwrap().iter().any(|x| x["id"] == basic)
     };
     assert!(!listed(&app), "not registered: not in the list");
-    let (s, _) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "basic"})));
+    let (s, _) = app.api("POST", "/api/v1/certification/registrations", &tok, Some(json!({"level": "basic"})));
     assert_eq!(s, Status::Created);
     assert!(listed(&app), "registered: in the list");
-    let (s, _) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "basic"})));
+    let (s, _) = app.api("POST", "/api/v1/certification/registrations", &tok, Some(json!({"level": "basic"})));
     assert_eq!(s, Status::Conflict, "one open registration per level");
+    // the path integrators first used is the same registration, and documented as deprecated
+    let (s, body) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "basic"})));
+    assert_eq!(s, Status::Conflict, "the old path reaches the same registrations: {body}");
+    let (_, spec) = app.api("GET", "/api/openapi.json", &tok, None);
+    assert_eq!(spec["paths"]["/api/v1/certification/applications"]["post"]["deprecated"], true, "{}", spec["paths"]);
+    assert!(spec["paths"]["/api/v1/certification/registrations"]["post"].get("deprecated").is_none_or(|d| d == false));
     let result = pass(&app, &tok, basic);
     assert_eq!(result["passed"], true);
 
@@ -154,7 +160,7 @@ fn intermediate_needs_basic_and_a_pass_issues_a_certificate_the_public_page_conf
     );
 
     // now 中级 is open to them
-    let (s, body) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "intermediate"})));
+    let (s, body) = app.api("POST", "/api/v1/certification/registrations", &tok, Some(json!({"level": "intermediate"})));
     assert_eq!(s, Status::Created, "{body}");
     // the issue is in the audit log
     let log = lawcert::db::models::audit::page(&mut conn, AuditId(0), 10_000).unwrap();
@@ -172,7 +178,7 @@ fn expiry_and_leaving_an_enforcement_post_end_certificates_on_their_dates() {
     let mut certs = Vec::new();
     for badge in ["100026", "100027"] {
         let tok = app.token(badge);
-        let (s, _) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "basic"})));
+        let (s, _) = app.api("POST", "/api/v1/certification/registrations", &tok, Some(json!({"level": "basic"})));
         assert_eq!(s, Status::Created);
         pass(&app, &tok, basic);
         let mut conn = app.conn();

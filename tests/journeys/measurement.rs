@@ -158,7 +158,7 @@ fn cert_sitting(app: &TestApp, bp: i64, title: &str) -> i64 {
 /// `badge` registers for 基本级 and sits `sid`, answering `right` of the ten questions right.
 fn sit(app: &TestApp, badge: &str, sid: i64, right: usize) -> i64 {
     let tok = app.token(badge);
-    let (s, body) = app.api("POST", "/api/v1/certification/applications", &tok, Some(json!({"level": "basic"})));
+    let (s, body) = app.api("POST", "/api/v1/certification/registrations", &tok, Some(json!({"level": "basic"})));
     assert_eq!(s, Status::Created, "{body}");
     let (s, att) = app.api("POST", &format!("/api/v1/sittings/{sid}/attempts"), &tok, None);
     assert_eq!(s, Status::Created, "{att}");
@@ -294,7 +294,7 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
     // a trainer cannot adopt
     let (s, _, _) = post(&app, &format!("/standards/{id}/adopt"), format!("_csrf={csrf}"));
     assert_eq!(s, Status::Forbidden);
-    assert!(lawcert::db::models::standards::adopted_for_level(&mut app.conn(), "basic").unwrap().is_none());
+    assert!(lawcert::db::models::standards::adopted_for_level(&mut app.conn(), lawcert::domain::bank::Level::Basic).unwrap().is_none());
     // an admin adopts, audited
     let csrf = app.login_page("admin");
     let (s, html) = get(&app, &format!("/standards/{id}"));
@@ -302,7 +302,8 @@ fn an_angoff_study_sets_a_cut_that_holds_across_papers_of_different_difficulty()
     assert!(html.contains(&format!("/standards/{id}/adopt")));
     let (s, _, _) = post(&app, &format!("/standards/{id}/adopt"), format!("_csrf={csrf}"));
     assert_eq!(s, Status::SeeOther);
-    let adopted = lawcert::db::models::standards::adopted_for_level(&mut app.conn(), "basic").unwrap().expect("adopted");
+    let adopted =
+        lawcert::db::models::standards::adopted_for_level(&mut app.conn(), lawcert::domain::bank::Level::Basic).unwrap().expect("adopted");
     assert!((adopted.theta.unwrap() - theta).abs() < 1e-9);
     let log = lawcert::db::models::audit::page(&mut app.conn(), AuditId(0), 10_000).unwrap();
     assert!(log.iter().any(|e| e.action == "standard.adopt" && e.subject == format!("standard_study:{id}")));

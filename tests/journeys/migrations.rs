@@ -82,7 +82,7 @@ fn a_previous_release_database_upgrades_without_loss() {
     let pool = lawcert::db::connect(&url, 1).unwrap();
     let mut conn = pool.get().unwrap();
     let s = lawcert::db::models::exam::find_sitting(&mut conn, SittingId(1)).unwrap().unwrap();
-    assert_eq!((s.challenge_days, s.cert_level.clone(), s.plan_id, s.filed), (7, None, None, false));
+    assert_eq!((s.challenge_days, s.cert_level, s.plan_id, s.filed), (7, None, None, false));
     // an old closed sitting is filed into the training file on the first sweep
     assert_eq!(
         lawcert::services::training::file_closed_sittings(

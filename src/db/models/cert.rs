@@ -6,7 +6,7 @@ use super::Ts;
 use crate::db::schema::{cert_registrations, certificates, post_changes, settings, users};
 use crate::db::DbConn;
 use crate::domain::bank::Level;
-use crate::domain::certification::CertStatus;
+use crate::domain::certification::{CertStatus, RegistrationStatus};
 use crate::domain::ids::{AttemptId, CertificateId, PostChangeId, RegistrationId, SittingId, UserId};
 
 pub fn setting(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
@@ -149,11 +149,11 @@ pub fn valid_levels(conn: &mut DbConn) -> QueryResult<Vec<HeldLevel>> {
 }
 
 pub fn valid_certificates(conn: &mut DbConn) -> QueryResult<Vec<Certificate>> {
-    certificates::table.filter(certificates::status.eq("valid")).select(Certificate::as_select()).load(conn)
+    certificates::table.filter(certificates::status.eq(CertStatus::Valid.as_str())).select(Certificate::as_select()).load(conn)
 }
 
 pub fn end_certificate(conn: &mut DbConn, id: CertificateId, status: &str, on: chrono::NaiveDate) -> QueryResult<bool> {
-    let n = diesel::update(certificates::table.find(id).filter(certificates::status.eq("valid")))
+    let n = diesel::update(certificates::table.find(id).filter(certificates::status.eq(CertStatus::Valid.as_str())))
         .set((certificates::status.eq(status), certificates::ended_on.eq(Some(on))))
         .execute(conn)?;
     Ok(n == 1)
@@ -227,18 +227,19 @@ pub struct Registration {
     pub user_id: UserId,
     #[diesel(deserialize_as = String)]
     pub level: Level,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: RegistrationStatus,
     pub registered_by: Option<UserId>,
     pub created_at: Ts,
     pub sitting_id: Option<SittingId>,
 }
 
-pub fn insert_registration(conn: &mut DbConn, user_id: UserId, level: &str, by: Option<UserId>, now: Ts) -> QueryResult<RegistrationId> {
+pub fn insert_registration(conn: &mut DbConn, user_id: UserId, level: Level, by: Option<UserId>, now: Ts) -> QueryResult<RegistrationId> {
     diesel::insert_into(cert_registrations::table)
         .values((
             cert_registrations::user_id.eq(user_id),
-            cert_registrations::level.eq(level),
-            cert_registrations::status.eq("registered"),
+            cert_registrations::level.eq(level.as_str()),
+            cert_registrations::status.eq(RegistrationStatus::Registered.as_str()),
             cert_registrations::registered_by.eq(by),
             cert_registrations::created_at.eq(now),
         ))
@@ -247,11 +248,11 @@ pub fn insert_registration(conn: &mut DbConn, user_id: UserId, level: &str, by: 
 }
 
 /// The open registration of a user for a level (registered, not yet examined).
-pub fn open_registration(conn: &mut DbConn, user_id: UserId, level: &str) -> QueryResult<Option<Registration>> {
+pub fn open_registration(conn: &mut DbConn, user_id: UserId, level: Level) -> QueryResult<Option<Registration>> {
     cert_registrations::table
         .filter(cert_registrations::user_id.eq(user_id))
-        .filter(cert_registrations::level.eq(level))
-        .filter(cert_registrations::status.eq("registered"))
+        .filter(cert_registrations::level.eq(level.as_str()))
+        .filter(cert_registrations::status.eq(RegistrationStatus::Registered.as_str()))
         .select(Registration::as_select())
         .first(conn)
         .optional()
@@ -264,14 +265,14 @@ pub fn registrations(conn: &mut DbConn, open_only: bool) -> QueryResult<Vec<(Reg
         .order(cert_registrations::id.desc())
         .into_boxed();
     if open_only {
-        q = q.filter(cert_registrations::status.eq("registered"));
+        q = q.filter(cert_registrations::status.eq(RegistrationStatus::Registered.as_str()));
     }
     q.load(conn)
 }
 
-pub fn close_registration(conn: &mut DbConn, id: RegistrationId, status: &str, sitting_id: SittingId) -> QueryResult<()> {
+pub fn close_registration(conn: &mut DbConn, id: RegistrationId, status: RegistrationStatus, sitting_id: SittingId) -> QueryResult<()> {
     diesel::update(cert_registrations::table.find(id))
-        .set((cert_registrations::status.eq(status), cert_registrations::sitting_id.eq(Some(sitting_id))))
+        .set((cert_registrations::status.eq(status.as_str()), cert_registrations::sitting_id.eq(Some(sitting_id))))
         .execute(conn)
         .map(|_| ())
 }

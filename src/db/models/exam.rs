@@ -3,6 +3,7 @@ use diesel::prelude::*;
 use super::Ts;
 use crate::db::schema::{attempts, blueprints, responses, sittings, users};
 use crate::db::DbConn;
+use crate::domain::bank::Level;
 use crate::domain::exam::{Release, SittingKind, SubmitKind};
 use crate::domain::grading::MultiRule;
 use crate::domain::ids::{AttemptId, BlueprintId, ExamPlanId, SittingId, UnitId, UserId, VersionId};
@@ -58,7 +59,8 @@ pub struct Sitting {
     /// Days after closing during which candidates may challenge a question.
     pub challenge_days: i32,
     /// The certification level this sitting examines, if any: passing issues a certificate.
-    pub cert_level: Option<String>,
+    #[diesel(deserialize_as = super::MaybeWord)]
+    pub cert_level: Option<Level>,
     /// `domain::exam_room::RoomControls` as JSON.
     pub controls: String,
     pub plan_id: Option<ExamPlanId>,

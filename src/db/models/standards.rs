@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::models::Ts;
 use crate::db::schema::{scaled_scores, sitting_pass_rules, standard_ratings, standard_studies};
 use crate::db::DbConn;
+use crate::domain::bank::Level;
 use crate::domain::ids::{AttemptId, BlueprintId, SittingId, StudyId, UserId};
 use crate::domain::measurement::angoff::StudyStatus;
 use crate::domain::measurement::scale::PassRule;
@@ -14,7 +15,8 @@ use crate::domain::measurement::scale::PassRule;
 #[diesel(table_name = standard_studies)]
 pub struct Study {
     pub id: StudyId,
-    pub level: String,
+    #[diesel(deserialize_as = String)]
+    pub level: Level,
     pub blueprint_id: BlueprintId,
     /// JSON: `services::standards::FormItem` per item.
     pub form: String,
@@ -112,9 +114,9 @@ pub fn adopt_study(conn: &mut DbConn, id: StudyId, by: UserId, now: Ts) -> Query
 }
 
 /// The study adopted most recently for `level`, if any.
-pub fn adopted_for_level(conn: &mut DbConn, level: &str) -> QueryResult<Option<Study>> {
+pub fn adopted_for_level(conn: &mut DbConn, level: Level) -> QueryResult<Option<Study>> {
     standard_studies::table
-        .filter(standard_studies::level.eq(level))
+        .filter(standard_studies::level.eq(level.as_str()))
         .filter(standard_studies::status.eq(StudyStatus::Adopted.as_str()))
         .filter(standard_studies::theta.is_not_null())
         .order((standard_studies::adopted_at.desc(), standard_studies::id.desc()))
