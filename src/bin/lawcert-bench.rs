@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -142,20 +142,31 @@ fn die(msg: &str) -> ! {
     std::process::exit(2);
 }
 
-/// Latency samples in microseconds.
-#[derive(Default)]
-struct Lat(Vec<u32>);
+/// Latencies in microseconds, in a fixed-size histogram (3 significant digits, up to 10 min):
+/// recording is O(1) and never allocates, so a 5-minute run's millions of saves do not grow a
+/// vector under a lock that every save task shares.
+struct Lat(hdrhistogram::Histogram<u32>);
+impl Default for Lat {
+    fn default() -> Lat {
+        Lat(hdrhistogram::Histogram::new_with_bounds(1, 600_000_000, 3).expect("histogram bounds"))
+    }
+}
 impl Lat {
-    fn pct(&mut self, p: f64) -> f64 {
+    fn record(&mut self, us: u32) {
+        self.0.saturating_record(u64::from(us.max(1)));
+    }
+    fn n(&self) -> u64 {
+        self.0.len()
+    }
+    fn pct(&self, p: f64) -> f64 {
         if self.0.is_empty() {
             return 0.0;
         }
-        self.0.sort_unstable();
-        let idx = ((self.0.len() as f64 - 1.0) * p).round() as usize;
-        self.0[idx] as f64 / 1000.0
+        let us = if p >= 1.0 { self.0.max() } else { self.0.value_at_quantile(p) };
+        us as f64 / 1000.0
     }
-    fn summary(&mut self) -> Value {
-        json!({"n": self.0.len(), "p50_ms": self.pct(0.50), "p95_ms": self.pct(0.95), "p99_ms": self.pct(0.99), "max_ms": self.pct(1.0)})
+    fn summary(&self) -> Value {
+        json!({"n": self.n(), "p50_ms": self.pct(0.50), "p95_ms": self.pct(0.95), "p99_ms": self.pct(0.99), "max_ms": self.pct(1.0)})
     }
 }
 
@@ -393,6 +404,22 @@ struct Paper {
     attempt: i64,
     questions: Vec<(i64, bool, Vec<String>)>,
     server: usize,
+    /// Per question, the last acknowledged answer as a mask of option letters (0: none yet);
+    /// one candidate's saves never overlap, so a plain store is the last acknowledged.
+    acked: Box<[AtomicU16]>,
+}
+
+/// The option letters the bank uses (`A`.. for choices, `T`/`F` for true/false), in the order a
+/// stored answer lists them; an answer is recorded as a bit per letter.
+const LETTERS: &[u8; 9] = b"ABCDEFGHT";
+
+fn letters_mask(choices: &[String]) -> u16 {
+    choices.iter().flat_map(|c| c.bytes()).fold(0, |m, b| m | 1 << LETTERS.iter().position(|&l| l == b).expect("checked at the start"))
+}
+
+/// The stored form of an answer: its letters in order.
+fn mask_letters(mask: u16) -> String {
+    LETTERS.iter().enumerate().filter(|(i, _)| mask & 1 << i != 0).map(|(_, &l)| char::from(l)).collect()
 }
 
 /// Save outcomes, counted: acknowledged, refused (503), retries sent, acknowledged after at
@@ -414,53 +441,66 @@ const ACKED_AFTER_REFUSAL: usize = 3;
 const FIRST_TRIES: usize = 4;
 const ABANDONED: usize = 5;
 
-/// What the save phase shares: the client, latencies, the acknowledged answers (for the
-/// integrity check) and the counts.
+/// What the save phase shares: the client, the records and the counts. Everything recorded
+/// per save is fixed-size (histograms; the acknowledged answers in each paper's own slots), so
+/// recording costs the same in minute 5 as in second 1.
 struct SaveCtx {
     client: Lean,
-    lat: Mutex<Lat>,
-    refused_lat: Mutex<Lat>,
-    acked: Mutex<HashMap<(i64, i64), String>>,
+    rec: Mutex<SaveRecords>,
     counts: SaveCounts,
     errors: Arc<Errors>,
-    /// Every answered save: (milliseconds since `t0` when it was answered, latency µs, refused),
-    /// for the per-second timeline that shows *when* the slow saves happened.
-    timeline: Mutex<Vec<(u32, u32, bool)>>,
     t0: Instant,
+}
+
+/// Latencies of acknowledged and refused saves, overall and per second since `t0` (for the
+/// timeline that shows *when* the slow saves happened).
+#[derive(Default)]
+struct SaveRecords {
+    acked: Lat,
+    refused: Lat,
+    /// Per second since `t0`: the acknowledged saves' latencies and the refusals.
+    seconds: Vec<(Lat, u64)>,
+}
+
+impl SaveRecords {
+    fn second(&mut self, s: usize) -> &mut (Lat, u64) {
+        if self.seconds.len() <= s {
+            self.seconds.resize_with(s + 1, || (Lat::default(), 0));
+        }
+        &mut self.seconds[s]
+    }
 }
 
 impl SaveCtx {
     fn note(&self, us: u32, refused: bool) {
-        let at = self.t0.elapsed().as_millis() as u32;
-        self.timeline.lock().unwrap().push((at, us, refused));
+        let s = self.t0.elapsed().as_secs() as usize;
+        let mut rec = self.rec.lock().unwrap();
+        if refused {
+            rec.refused.record(us);
+            rec.second(s).1 += 1;
+        } else {
+            rec.acked.record(us);
+            rec.second(s).0.record(us);
+        }
     }
 
     /// Per second from `from`: saves acknowledged, refused, and the acknowledged ones' p50/p99/max.
     fn timeline_since(&self, from: Instant) -> Value {
-        let skip = from.saturating_duration_since(self.t0).as_millis() as u32;
-        let mut secs: Vec<(Lat, u64)> = Vec::new();
-        for &(at, us, refused) in self.timeline.lock().unwrap().iter().filter(|(at, _, _)| *at >= skip) {
-            let s = ((at - skip) / 1000) as usize;
-            if secs.len() <= s {
-                secs.resize_with(s + 1, || (Lat::default(), 0));
-            }
-            if refused {
-                secs[s].1 += 1;
-            } else {
-                secs[s].0 .0.push(us);
-            }
-        }
-        json!(secs
-            .iter_mut()
+        let skip = from.saturating_duration_since(self.t0).as_secs() as usize;
+        let rec = self.rec.lock().unwrap();
+        json!(rec
+            .seconds
+            .iter()
+            .skip(skip)
             .enumerate()
-            .map(|(s, (l, refused))| json!({"s": s, "acked": l.0.len(), "refused": refused, "p50_ms": l.pct(0.5), "p99_ms": l.pct(0.99), "max_ms": l.pct(1.0)}))
+            .map(|(s, (l, refused))| json!({"s": s, "acked": l.n(), "refused": refused, "p50_ms": l.pct(0.5), "p99_ms": l.pct(0.99), "max_ms": l.pct(1.0)}))
             .collect::<Vec<_>>())
     }
 
     /// Sends one answer; on 503 waits Retry-After plus a random extra that doubles per refusal
     /// (as the exam page does) and sends it again, until acknowledged or `end`.
-    async fn save_until_acked(&self, tok: &str, paper: &Paper, qid: i64, choices: &[String], end: Instant, rng: &mut impl Rng) {
-        let attempt = paper.attempt;
+    async fn save_until_acked(&self, tok: &str, paper: &Paper, q: usize, choices: &[String], end: Instant, rng: &mut impl Rng) {
+        let (attempt, qid) = (paper.attempt, paper.questions[q].0);
         let mut refusals = 0u32;
         loop {
             self.counts.add(if refusals == 0 { FIRST_TRIES } else { RETRIES });
@@ -473,19 +513,15 @@ impl SaveCtx {
             let us = t.elapsed().as_micros() as u32;
             match r {
                 Ok(r) if (200..300).contains(&r.status) => {
-                    self.lat.lock().unwrap().0.push(us);
                     self.note(us, false);
                     self.counts.add(ACKED);
                     if refusals > 0 {
                         self.counts.add(ACKED_AFTER_REFUSAL);
                     }
-                    let mut key: Vec<char> = choices.iter().flat_map(|c| c.chars()).collect();
-                    key.sort_unstable();
-                    self.acked.lock().unwrap().insert((attempt, qid), key.into_iter().collect());
+                    paper.acked[q].store(letters_mask(choices), Ordering::Relaxed);
                     return;
                 }
                 Ok(r) if r.status == 503 => {
-                    self.refused_lat.lock().unwrap().0.push(us);
                     self.note(us, true);
                     self.counts.add(REFUSED);
                     let after = r.retry_after.unwrap_or(0.0);
@@ -525,9 +561,10 @@ async fn closed_loop(ctx: &Arc<SaveCtx>, started: &Arc<Vec<(String, Paper)>>, wo
             while Instant::now() < end {
                 let (tok, paper) = &started[mine[k % mine.len()]];
                 k += 1;
-                let (qid, multiple, options) = paper.questions.choose(&mut rng).unwrap();
+                let q = rng.random_range(0..paper.questions.len());
+                let (_, multiple, options) = &paper.questions[q];
                 let choices = random_choices(&mut rng, *multiple, options);
-                ctx.save_until_acked(tok, paper, *qid, &choices, end, &mut rng).await;
+                ctx.save_until_acked(tok, paper, q, &choices, end, &mut rng).await;
             }
         }));
     }
@@ -626,12 +663,12 @@ async fn start_one(
     };
     let status = r.status();
     let body: Value = r.json().await.unwrap_or(Value::Null);
-    lat.lock().unwrap().0.push(t.elapsed().as_micros() as u32);
+    lat.lock().unwrap().record(t.elapsed().as_micros() as u32);
     if !status.is_success() {
         errs.add(format!("start {status}"));
         return None;
     }
-    let questions = body["questions"]
+    let questions: Vec<(i64, bool, Vec<String>)> = body["questions"]
         .as_array()
         .unwrap()
         .iter()
@@ -643,7 +680,11 @@ async fn start_one(
             )
         })
         .collect();
-    Some(Paper { attempt: body["attempt_id"].as_i64().unwrap(), questions, server })
+    if let Some(bad) = questions.iter().flat_map(|q| &q.2).find(|o| !matches!(o.as_bytes(), [l] if LETTERS.contains(l))) {
+        die(&format!("option id {bad:?}: the generator records answers as the letters A to H and T"));
+    }
+    let acked = questions.iter().map(|_| AtomicU16::new(0)).collect();
+    Some(Paper { attempt: body["attempt_id"].as_i64().unwrap(), questions, server, acked })
 }
 
 /// One candidate saves an answer every `interval` (from a random first moment) until `end`.
@@ -656,9 +697,10 @@ async fn save_loop(ctx: &SaveCtx, tok: &str, paper: &Paper, interval: f64, end: 
             break;
         }
         next += Duration::from_secs_f64(interval);
-        let (qid, multiple, options) = paper.questions.choose(&mut rng).unwrap();
+        let q = rng.random_range(0..paper.questions.len());
+        let (_, multiple, options) = &paper.questions[q];
         let choices = random_choices(&mut rng, *multiple, options);
-        ctx.save_until_acked(tok, paper, *qid, &choices, end, &mut rng).await;
+        ctx.save_until_acked(tok, paper, q, &choices, end, &mut rng).await;
         // a candidate whose answer waited through refusals sends the next one at once,
         // as the page does with what queued meanwhile, not every slot it missed
         next = next.max(Instant::now());
@@ -925,7 +967,7 @@ async fn run(a: Args) {
                 let _p = sem.acquire().await.unwrap();
                 let t = Instant::now();
                 let r = c.post(format!("{base}/api/v1/auth/token")).json(&json!({"badge": b, "password": "bench-password"})).send().await;
-                lat.lock().unwrap().0.push(t.elapsed().as_micros() as u32);
+                lat.lock().unwrap().record(t.elapsed().as_micros() as u32);
                 match r {
                     Ok(r) if r.status().is_success() => Some(r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()),
                     Ok(r) => {
@@ -994,12 +1036,9 @@ async fn run(a: Args) {
     //    then offer a multiple of it)
     let ctx = Arc::new(SaveCtx {
         client: Lean::new(&bases),
-        lat: Default::default(),
-        refused_lat: Default::default(),
-        acked: Default::default(),
+        rec: Default::default(),
         counts: Default::default(),
         errors: errors.clone(),
-        timeline: Default::default(),
         t0: Instant::now(),
     });
     let started = Arc::new(started);
@@ -1017,8 +1056,8 @@ async fn run(a: Args) {
                 let after = ctx.counts.snapshot();
                 let c = (after[ACKED] - before[ACKED]) as f64 / secs;
                 calibration = json!({"seconds": secs, "acknowledged_per_s": c, "refused": after[REFUSED] - before[REFUSED],
-                                     "latency": std::mem::take(&mut *ctx.lat.lock().unwrap()).summary()});
-                *ctx.refused_lat.lock().unwrap() = Lat::default();
+                                     "latency": std::mem::take(&mut ctx.rec.lock().unwrap().acked).summary()});
+                ctx.rec.lock().unwrap().refused = Lat::default();
                 c
             }
         };
@@ -1058,15 +1097,14 @@ async fn run(a: Args) {
             tokio::time::sleep_until(at.into()).await;
             let paper = start_one(&c, &base, sid, &tok, server, &lat, &errs).await?;
             save_loop(&ctx, &tok, &paper, interval, end).await;
-            Some(())
+            Some(paper)
         }));
     }
-    let mut late_started = 0usize;
+    let mut late_papers = Vec::new();
     for h in hs {
-        if h.await.unwrap().is_some() {
-            late_started += 1;
-        }
+        late_papers.extend(h.await.unwrap());
     }
+    let late_started = late_papers.len();
     let save_s = t1.elapsed().as_secs_f64();
     let probed = probing.await.unwrap();
     let (_, cpu_after_saves) = servers_stats(&pids);
@@ -1074,7 +1112,6 @@ async fn run(a: Args) {
     let counts = ctx.counts.snapshot();
     let phase = |k: usize| counts[k] - counts_before[k];
     let saves = phase(ACKED);
-    let (save_lat, acked) = (&ctx.lat, &ctx.acked);
 
     // 4. most submit at once; the server submits the rest when the sitting closes
     let submitters = (started.len() as f64 * a.submit_share).round() as usize;
@@ -1090,7 +1127,7 @@ async fn run(a: Args) {
             let (tok, paper) = &started[i];
             let t = Instant::now();
             match c.post(format!("{}/api/v1/attempts/{}/submit", bases[paper.server], paper.attempt)).bearer_auth(tok).send().await {
-                Ok(r) if r.status().is_success() => lat.lock().unwrap().0.push(t.elapsed().as_micros() as u32),
+                Ok(r) if r.status().is_success() => lat.lock().unwrap().record(t.elapsed().as_micros() as u32),
                 Ok(r) => errs.add(format!("submit {}", r.status())),
                 Err(_) => errs.add("submit connection".into()),
             }
@@ -1128,14 +1165,22 @@ async fn run(a: Args) {
     let stored: Vec<(i64, i64, String)> =
         responses::table.select((responses::attempt_id, responses::question_version_id, responses::choices)).load(&mut conn).unwrap();
     let stored: HashMap<(i64, i64), String> = stored.into_iter().map(|(a, q, c)| ((a, q), c)).collect();
-    let (lost, unacked_stored, acked_count) = {
-        let acked = acked.lock().unwrap();
-        (
-            acked.iter().filter(|(k, v)| stored.get(k) != Some(v)).count(),
-            stored.keys().filter(|k| !acked.contains_key(k)).count(),
-            acked.len(),
-        )
-    };
+    let acked: HashMap<(i64, i64), String> = started
+        .iter()
+        .map(|(_, p)| p)
+        .chain(&late_papers)
+        .flat_map(|p| {
+            p.questions.iter().zip(&p.acked).filter_map(|(q, m)| {
+                let m = m.load(Ordering::Relaxed);
+                (m != 0).then(|| ((p.attempt, q.0), mask_letters(m)))
+            })
+        })
+        .collect();
+    let (lost, unacked_stored, acked_count) = (
+        acked.iter().filter(|(k, v)| stored.get(k) != Some(v)).count(),
+        stored.keys().filter(|k| !acked.contains_key(k)).count(),
+        acked.len(),
+    );
     let total_attempts: i64 = attempts::table.count().get_result(&mut conn).unwrap();
     let graded: i64 = attempts::table.filter(attempts::score_centi.is_not_null()).count().get_result(&mut conn).unwrap();
     let auto: i64 = attempts::table.filter(attempts::submit_kind.eq("auto")).count().get_result(&mut conn).unwrap();
@@ -1163,11 +1208,11 @@ async fn run(a: Args) {
         "late_starts": { "share": a.late_share, "started": late_started, "of": late, "latency": late_lat.lock().unwrap().summary() },
         "start": { "attempts": started.len(), "seconds": start_s, "per_s": started.len() as f64 / start_s, "latency": start_lat.lock().unwrap().summary(),
                    "server_cpu_ms_per_start": (start_cpu_after - start_cpu_before) * 1000.0 / started.len().max(1) as f64 },
-        "save": { "acknowledged": saves, "seconds": save_s, "per_s": save_rate, "latency": save_lat.lock().unwrap().summary(),
+        "save": { "acknowledged": saves, "seconds": save_s, "per_s": save_rate, "latency": ctx.rec.lock().unwrap().acked.summary(),
                   "offered_per_s": (started.len() + late_started) as f64 / save_interval, "first_tries": phase(FIRST_TRIES),
                   "refused_503": phase(REFUSED), "retries": phase(RETRIES), "acknowledged_after_refusal": phase(ACKED_AFTER_REFUSAL),
                   "abandoned_at_end": phase(ABANDONED),
-                  "refusal_latency": ctx.refused_lat.lock().unwrap().summary(),
+                  "refusal_latency": ctx.rec.lock().unwrap().refused.summary(),
                   "timeline": ctx.timeline_since(t1),
                   "server_timeline": probed,
                   "server_cpu_percent": (cpu_after_saves - cpu_before_saves) / save_s * 100.0,
