@@ -29,6 +29,7 @@ pub struct Metrics {
     sweeper_lag: Gauge,
     runtime_lag: Gauge,
     save_max_lag: Gauge,
+    save_refuse_share: Gauge,
     mail_queue: IntGauge,
     mail_failed: IntGauge,
     pool: IntGaugeVec,
@@ -49,6 +50,8 @@ pub struct Snapshot {
     /// How late the async runtime runs now, and the lateness at which saves are refused.
     pub runtime_lag_seconds: f64,
     pub save_max_lag_seconds: f64,
+    /// The share of saves refused at the door now for lateness (`services::admission`).
+    pub save_refuse_share: f64,
     pub mail_queued: i64,
     pub mail_failed: i64,
     pub pool_connections: u32,
@@ -138,6 +141,11 @@ impl Metrics {
                 Gauge::new("save_max_lag_seconds", "runtime lateness above which saves are refused at the door (LAWCERT_SAVE_MAX_LAG_MS)")
                     .expect("gauge"),
             ),
+            save_refuse_share: register(
+                &r,
+                Gauge::new("save_refuse_share", "share of answer saves refused at the door now because the runtime runs late (0 to 1)")
+                    .expect("gauge"),
+            ),
             mail_queue: int("mail_queue_length", "e-mails waiting to be sent"),
             mail_failed: int("mail_failed", "e-mails given up on"),
             pool: register(
@@ -174,6 +182,7 @@ impl Metrics {
         self.sweeper_lag.set(s.sweeper_lag_seconds);
         self.runtime_lag.set(s.runtime_lag_seconds);
         self.save_max_lag.set(s.save_max_lag_seconds);
+        self.save_refuse_share.set(s.save_refuse_share);
         self.mail_queue.set(s.mail_queued);
         self.mail_failed.set(s.mail_failed);
         self.pool.with_label_values(&["idle"]).set(i64::from(s.pool_idle));

@@ -116,6 +116,7 @@ pub async fn metrics(state: &State<AppState>, bearer: Bearer) -> MetricsReply {
         sweeper_lag_seconds: db.sweeper_lag_seconds,
         runtime_lag_seconds: state.load.lag().as_secs_f64(),
         save_max_lag_seconds: state.load.limit().as_secs_f64(),
+        save_refuse_share: state.load.share_to_refuse(),
         mail_queued: db.mail_queued,
         mail_failed: db.mail_failed,
         pool_connections: pool.connections,

@@ -108,6 +108,8 @@ fn a_late_runtime_refuses_saves_at_the_door_and_the_metrics_show_the_lag() {
     let lag = text.lines().find_map(|l| l.strip_prefix("lawcert_runtime_lag_seconds ")).expect("runtime lag exported");
     assert!(lag.parse::<f64>().unwrap() > 0.05, "{lag}");
     assert!(text.contains("lawcert_save_max_lag_seconds 0.05"), "{text}");
+    let share = text.lines().find_map(|l| l.strip_prefix("lawcert_save_refuse_share ")).expect("refuse share exported");
+    assert!(share.parse::<f64>().unwrap() > 0.0, "late past the limit: a share is refused ({share})");
     // other requests are not refused for lateness: the candidate's page still opens
     let (s, _) = app.api("GET", &format!("/api/v1/attempts/{aid}"), &tok, None);
     assert_eq!(s, Status::Ok);
