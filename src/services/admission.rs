@@ -14,9 +14,13 @@
 //! all at twice it. Alone it settles *above* the limit under a steady overload (it refuses only
 //! while the runtime is late, so it needs lateness to refuse), and at 2× the capacity that
 //! standing lateness is paid at every await of every accepted save. An integral part removes
-//! it: every tick over the limit raises a standing share, every tick under it lowers it, so
-//! under a steady overload the share settles where the lateness is about the limit, and it
-//! falls back to none within about a second once the load is gone.
+//! it: while the *smoothed* lateness (about 50 ms of samples) stays over the limit a standing
+//! share rises, and under it the share falls, so under a steady overload the share settles
+//! where the lateness is about the limit, and it is back to none about a second after the load
+//! is gone. It follows the smoothed lateness, not the held peak, and rises slowly (half of all
+//! saves after half a second at twice the limit), so that one late tick — a page fault,
+//! another process's burst — does not refuse saves for long after it: refused saves come back
+//! as retries a second later, and refusing on every spike would make its own load.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -26,6 +30,8 @@ pub struct LoadGauge {
     /// Recent lateness in microseconds: the latest sample, or the previous value decayed,
     /// whichever is larger (one late tick is remembered for a few ticks, not forever).
     lag_us: AtomicU64,
+    /// The samples' moving average in microseconds (`f64` bits); only the sampler writes it.
+    smooth: AtomicU64,
     /// The integral part of the share to refuse (`f64` bits); only the sampler writes it.
     standing: AtomicU64,
     limit: Duration,
@@ -37,10 +43,13 @@ pub const TICK: Duration = Duration::from_millis(5);
 /// Each tick keeps this share of the previous lateness when the new sample is smaller.
 const DECAY: f64 = 0.7;
 
-/// Per tick, the standing share rises by this much for each limit's worth of lateness over the
-/// limit (capped at 4 limits' worth): at twice the limit, half of all saves in 20 ticks
-/// (100 ms).
-const RISE: f64 = 0.025;
+/// Each sample's weight in the moving average (a time constant of about 10 ticks, 50 ms).
+const SMOOTHING: f64 = 0.1;
+
+/// Per tick, the standing share rises by this much times the smoothed lateness's excess over
+/// the limit, in limits (capped at one): at twice the limit, half of all saves in 100 ticks
+/// (0.5 s).
+const RISE: f64 = 0.005;
 
 /// Per tick under the limit, the standing share falls by up to this much (all of it with no
 /// lateness at all): from all to none in 200 ticks (1 s) once the load is gone.
@@ -49,7 +58,7 @@ const FALL: f64 = 0.005;
 impl LoadGauge {
     /// `limit` zero turns lag-based refusal off (the queue bound still applies).
     pub fn new(limit: Duration) -> LoadGauge {
-        LoadGauge { lag_us: AtomicU64::new(0), standing: AtomicU64::new(0f64.to_bits()), limit }
+        LoadGauge { lag_us: AtomicU64::new(0), smooth: AtomicU64::new(0f64.to_bits()), standing: AtomicU64::new(0f64.to_bits()), limit }
     }
 
     /// One sample: how much later than asked the sampler's timer fired.
@@ -59,7 +68,10 @@ impl LoadGauge {
         let decayed = (prev as f64 * DECAY) as u64;
         let lag = sample.max(decayed);
         self.lag_us.store(lag, Ordering::Relaxed);
-        let standing = next_standing(self.standing(), Duration::from_micros(lag), self.limit);
+        let prev = f64::from_bits(self.smooth.load(Ordering::Relaxed));
+        let smooth = prev + SMOOTHING * (sample as f64 - prev);
+        self.smooth.store(smooth.to_bits(), Ordering::Relaxed);
+        let standing = next_standing(self.standing(), Duration::from_secs_f64(smooth / 1e6), self.limit);
         self.standing.store(standing.to_bits(), Ordering::Relaxed);
     }
 
@@ -87,14 +99,14 @@ impl LoadGauge {
     }
 }
 
-/// The standing share after one tick at lateness `lag`.
+/// The standing share after one tick at smoothed lateness `lag`.
 fn next_standing(standing: f64, lag: Duration, limit: Duration) -> f64 {
     if limit.is_zero() {
         return 0.0;
     }
     let over = (lag.as_secs_f64() - limit.as_secs_f64()) / limit.as_secs_f64();
     // `over` is at least -1 (no lateness at all)
-    let step = if over > 0.0 { RISE * over.min(4.0) } else { FALL * over };
+    let step = if over > 0.0 { RISE * over.min(1.0) } else { FALL * over };
     (standing + step).clamp(0.0, 1.0)
 }
 
@@ -131,7 +143,7 @@ mod tests {
     }
 
     #[test]
-    fn a_late_tick_is_remembered_for_a_few_ticks_and_its_standing_share_for_under_a_second() {
+    fn a_late_tick_is_remembered_for_a_few_ticks_and_leaves_almost_no_standing_share() {
         let g = LoadGauge::new(MS(20));
         g.record(MS(100));
         assert_eq!(g.lag(), MS(100));
@@ -143,11 +155,11 @@ mod tests {
         }
         assert!(g.lag() < MS(2), "{:?}", g.lag());
         let left = g.share_to_refuse();
-        assert!(left > 0.0 && left < 0.5, "the spike left a standing share: {left}");
-        for _ in 0..200 {
+        assert!(left < 0.05, "one late tick is not an overload: {left} still refused");
+        for _ in 0..20 {
             g.record(Duration::ZERO);
         }
-        assert!(g.admit(0.0), "a second without lateness refuses nothing: {}", g.share_to_refuse());
+        assert!(g.admit(0.0), "soon nothing is refused: {}", g.share_to_refuse());
     }
 
     /// A server modelled per tick: it can do `capacity` units of work, a save costs one and a
