@@ -5,6 +5,8 @@ use prometheus::{
     Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
 };
 
+use crate::services::save_writer::{SaveTrace, SAVE_STAGES};
+
 /// The server's metrics. Counters and histograms move as things happen; gauges of state held
 /// elsewhere (queue depth, open attempts, pool use …) are read when scraped (`Snapshot`).
 pub struct Metrics {
@@ -18,6 +20,9 @@ pub struct Metrics {
     /// Time from taking a batch to its commit, and how long its oldest save waited before.
     save_batch_seconds: Histogram,
     save_queue_wait: Histogram,
+    /// Where accepted answer saves spend their time, one series per `save_writer::SAVE_STAGES`
+    /// stage (held, not looked up, per save).
+    save_stages: [Histogram; 6],
     /// When the deadline sweeper last finished a pass (Unix seconds).
     pub sweeper_last_run: Gauge,
     save_queue_depth: IntGauge,
@@ -71,6 +76,7 @@ impl Metrics {
         let batch_buckets = vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
         // a batch of saves takes about a millisecond; the tail that matters is tens to hundreds
         let writer_buckets = vec![0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0];
+        let stage_buckets = vec![0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
         let int = |name: &str, help: &str| register(&r, IntGauge::new(name, help).expect("gauge"));
         Metrics {
             requests: register(
@@ -113,6 +119,23 @@ impl Metrics {
                 )
                 .expect("histogram"),
             ),
+            save_stages: {
+                let v = register(
+                    &r,
+                    HistogramVec::new(
+                        HistogramOpts::new(
+                            "save_stage_seconds",
+                            "time an answer save that reached the writer spent in each stage: door (arrival to the load check), \
+                             session_and_body, prepare, queue (waiting for the writer), store (its batch's transaction), \
+                             wake (commit to the request running again)",
+                        )
+                        .buckets(stage_buckets),
+                        &["stage"],
+                    )
+                    .expect("histogram"),
+                );
+                SAVE_STAGES.map(|stage| v.with_label_values(&[stage]))
+            },
             sweeper_last_run: register(
                 &r,
                 Gauge::new("sweeper_last_run_timestamp_seconds", "when the deadline sweeper last finished a pass").expect("gauge"),
@@ -133,7 +156,7 @@ impl Metrics {
             ),
             runtime_lag: register(
                 &r,
-                Gauge::new("runtime_lag_seconds", "how late the server's async runtime runs (a request waits about this long to start)")
+                Gauge::new("runtime_lag_seconds", "how late the server's async runtime runs: a timer's lateness or committed saves' wait to be answered, whichever is larger")
                     .expect("gauge"),
             ),
             save_max_lag: register(
@@ -163,6 +186,16 @@ impl Metrics {
         self.save_batch.observe(b.saves as f64);
         self.save_batch_seconds.observe(b.took.as_secs_f64());
         self.save_queue_wait.observe(b.waited.as_secs_f64());
+    }
+
+    /// Records where one save that reached the writer spent its time (nothing for one refused
+    /// before it).
+    pub fn observe_save(&self, trace: &SaveTrace) {
+        if let Some(stages) = trace.stages() {
+            for (h, d) in self.save_stages.iter().zip(stages) {
+                h.observe(d.as_secs_f64());
+            }
+        }
     }
 
     /// Records one answered request.

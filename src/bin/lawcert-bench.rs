@@ -449,17 +449,24 @@ struct SaveCtx {
     rec: Mutex<SaveRecords>,
     counts: SaveCounts,
     errors: Arc<Errors>,
-    t0: Instant,
 }
 
 /// Latencies of acknowledged and refused saves, overall and per second since `t0` (for the
 /// timeline that shows *when* the slow saves happened).
-#[derive(Default)]
 struct SaveRecords {
     acked: Lat,
     refused: Lat,
     /// Per second since `t0`: the acknowledged saves' latencies and the refusals.
     seconds: Vec<(Lat, u64)>,
+    /// The start of the measured phase (`restart`), so a capacity calibration before it never
+    /// lands in its timeline.
+    t0: Instant,
+}
+
+impl Default for SaveRecords {
+    fn default() -> SaveRecords {
+        SaveRecords { acked: Lat::default(), refused: Lat::default(), seconds: Vec::new(), t0: Instant::now() }
+    }
 }
 
 impl SaveRecords {
@@ -473,8 +480,8 @@ impl SaveRecords {
 
 impl SaveCtx {
     fn note(&self, us: u32, refused: bool) {
-        let s = self.t0.elapsed().as_secs() as usize;
         let mut rec = self.rec.lock().unwrap();
+        let s = rec.t0.elapsed().as_secs() as usize;
         if refused {
             rec.refused.record(us);
             rec.second(s).1 += 1;
@@ -484,14 +491,21 @@ impl SaveCtx {
         }
     }
 
-    /// Per second from `from`: saves acknowledged, refused, and the acknowledged ones' p50/p99/max.
-    fn timeline_since(&self, from: Instant) -> Value {
-        let skip = from.saturating_duration_since(self.t0).as_secs() as usize;
+    /// Forgets everything recorded so far and starts the timeline now (the measured phase);
+    /// returns the calibration's acknowledged latencies.
+    fn restart(&self) -> (Lat, Instant) {
+        let mut rec = self.rec.lock().unwrap();
+        let before = std::mem::take(&mut *rec);
+        (before.acked, rec.t0)
+    }
+
+    /// Per second of the measured phase: saves acknowledged, refused, and the acknowledged
+    /// ones' p50/p99/max.
+    fn timeline(&self) -> Value {
         let rec = self.rec.lock().unwrap();
         json!(rec
             .seconds
             .iter()
-            .skip(skip)
             .enumerate()
             .map(|(s, (l, refused))| json!({"s": s, "acked": l.n(), "refused": refused, "p50_ms": l.pct(0.5), "p99_ms": l.pct(0.99), "max_ms": l.pct(1.0)}))
             .collect::<Vec<_>>())
@@ -589,6 +603,18 @@ async fn probe(client: reqwest::Client, base: String, token: String, server_pid:
         "lawcert_save_queue_wait_seconds_sum",
         "lawcert_save_queue_wait_seconds_bucket{le=\"0.05\"}",
     ];
+    // per stage of a save (`save_writer::SAVE_STAGES`): its count, its time, and how many took under 25 ms
+    let stages = lawcert::services::save_writer::SAVE_STAGES;
+    let stage_series: Vec<String> = stages
+        .iter()
+        .flat_map(|st| {
+            [
+                format!("lawcert_save_stage_seconds_count{{stage=\"{st}\"}}"),
+                format!("lawcert_save_stage_seconds_sum{{stage=\"{st}\"}}"),
+                format!("lawcert_save_stage_seconds_bucket{{stage=\"{st}\",le=\"0.025\"}}"),
+            ]
+        })
+        .collect();
     let read = |text: &str, name: &str| -> f64 {
         text.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
     };
@@ -615,6 +641,7 @@ async fn probe(client: reqwest::Client, base: String, token: String, server_pid:
         let mut v: Vec<f64> = counters.iter().map(|c| read(&text, c)).collect();
         v.push(proc_stats(server_pid).1);
         v.push(proc_stats(std::process::id()).1);
+        v.extend(stage_series.iter().map(|c| read(&text, c)));
         if let Some(p) = &prev {
             let d: Vec<f64> = v.iter().zip(p).map(|(a, b)| a - b).collect();
             let batches = d[2].max(1.0);
@@ -632,6 +659,10 @@ async fn probe(client: reqwest::Client, base: String, token: String, server_pid:
                 "generator_cpu": d[8],
                 "server_lag_ms": read(&text, "lawcert_runtime_lag_seconds") * 1000.0,
                 "generator_lag_max_ms": gen_lag.as_secs_f64() * 1000.0,
+                "stages": stages.iter().enumerate().map(|(i, st)| {
+                    let (n, sum, fast) = (d[9 + 3 * i], d[10 + 3 * i], d[11 + 3 * i]);
+                    (st.to_string(), json!({ "mean_ms": sum * 1000.0 / n.max(1.0), "over_25ms": n - fast }))
+                }).collect::<serde_json::Map<_, _>>(),
             }));
         }
         prev = Some(v);
@@ -1034,13 +1065,7 @@ async fn run(a: Args) {
 
     // 3. saves at a steady pace per candidate (with --overload: first measure the capacity,
     //    then offer a multiple of it)
-    let ctx = Arc::new(SaveCtx {
-        client: Lean::new(&bases),
-        rec: Default::default(),
-        counts: Default::default(),
-        errors: errors.clone(),
-        t0: Instant::now(),
-    });
+    let ctx = Arc::new(SaveCtx { client: Lean::new(&bases), rec: Default::default(), counts: Default::default(), errors: errors.clone() });
     let started = Arc::new(started);
     let mut calibration = Value::Null;
     let mut save_interval = a.save_interval;
@@ -1056,8 +1081,7 @@ async fn run(a: Args) {
                 let after = ctx.counts.snapshot();
                 let c = (after[ACKED] - before[ACKED]) as f64 / secs;
                 calibration = json!({"seconds": secs, "acknowledged_per_s": c, "refused": after[REFUSED] - before[REFUSED],
-                                     "latency": std::mem::take(&mut ctx.rec.lock().unwrap().acked).summary()});
-                ctx.rec.lock().unwrap().refused = Lat::default();
+                                     "latency": ctx.restart().0.summary()});
                 c
             }
         };
@@ -1073,7 +1097,7 @@ async fn run(a: Args) {
     let (_, cpu_before_saves) = servers_stats(&pids);
     let (_, self_cpu_before) = proc_stats(std::process::id());
     let counts_before = ctx.counts.snapshot();
-    let t1 = Instant::now();
+    let (_, t1) = ctx.restart();
     let end = t1 + Duration::from_secs_f64(a.save_seconds);
     let probing = tokio::spawn(probe(client.clone(), bases[0].clone(), METRICS_TOKEN.to_string(), pids[0], end));
     let mut hs = Vec::new();
@@ -1213,7 +1237,7 @@ async fn run(a: Args) {
                   "refused_503": phase(REFUSED), "retries": phase(RETRIES), "acknowledged_after_refusal": phase(ACKED_AFTER_REFUSAL),
                   "abandoned_at_end": phase(ABANDONED),
                   "refusal_latency": ctx.rec.lock().unwrap().refused.summary(),
-                  "timeline": ctx.timeline_since(t1),
+                  "timeline": ctx.timeline(),
                   "server_timeline": probed,
                   "server_cpu_percent": (cpu_after_saves - cpu_before_saves) / save_s * 100.0,
                   "load_generator_cpu_percent": (self_cpu_after - self_cpu_before) / save_s * 100.0,

@@ -2,11 +2,17 @@
 //!
 //! The save queue's bound (`save_writer`) only sees the writer falling behind. When the CPU
 //! itself is saturated (more requests than the HTTP layer can parse, or another process on the
-//! machine), requests wait in sockets and in the async runtime's run queue before any of our
-//! code sees them, and every candidate's save gets slow together. The runtime's own lateness
-//! shows that: a timer that should fire every few milliseconds fires late by about as long as a
-//! newly arrived request waits to run. While it is late, a share of saves is refused at once
-//! (503 `overloaded`, `Retry-After`) before their session, body or question is looked at, so a
+//! machine), requests wait in the async runtime's run queues before any of our code sees them,
+//! and every candidate's save gets slow together. Two measures show it:
+//! - the runtime's own lateness: a timer that should fire every few milliseconds fires late;
+//! - how long a committed save waits to be answered: the writer's acknowledgement wakes the
+//!   request from outside the runtime, and under saturation it waits behind the new requests
+//!   (`save_stage_seconds{stage="wake"}`). The timer does not see this wait: a timer's task is
+//!   woken on the runtime's own thread and runs next. Measured at twice the capacity, the timer
+//!   read 10–40 ms while committed saves waited 50–340 ms to be answered (BENCHMARKS.md).
+//!
+//! While the larger of the two is over the limit, a share of saves is refused at once (503
+//! `overloaded`, `Retry-After`) before their session, body or question is looked at, so a
 //! refusal costs a fraction of a save and the saves that are taken stay fast. The exam page
 //! keeps a refused answer and sends it again.
 
@@ -18,6 +24,9 @@ pub struct LoadGauge {
     /// Recent lateness in microseconds: the latest sample, or the previous value decayed,
     /// whichever is larger (one late tick is remembered for a few ticks, not forever).
     lag_us: AtomicU64,
+    /// Committed saves' waits to be answered since the last tick: their sum (µs) and count.
+    wake_us: AtomicU64,
+    wakes: AtomicU64,
     limit: Duration,
 }
 
@@ -30,12 +39,21 @@ const DECAY: f64 = 0.7;
 impl LoadGauge {
     /// `limit` zero turns lag-based refusal off (the queue bound still applies).
     pub fn new(limit: Duration) -> LoadGauge {
-        LoadGauge { lag_us: AtomicU64::new(0), limit }
+        LoadGauge { lag_us: AtomicU64::new(0), wake_us: AtomicU64::new(0), wakes: AtomicU64::new(0), limit }
     }
 
-    /// One sample: how much later than asked the sampler's timer fired.
+    /// A committed save waited this long to be answered (`SaveTrace::wake`).
+    pub fn note_wake(&self, waited: Duration) {
+        self.wake_us.fetch_add(waited.as_micros().min(u128::from(u64::MAX / 2)) as u64, Ordering::Relaxed);
+        self.wakes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One tick: how much later than asked the sampler's timer fired. The sample is that, or
+    /// the mean wait of the saves answered since the last tick, whichever is larger.
     pub fn record(&self, late: Duration) {
-        let sample = late.as_micros().min(u128::from(u64::MAX)) as u64;
+        let (sum, n) = (self.wake_us.swap(0, Ordering::Relaxed), self.wakes.swap(0, Ordering::Relaxed));
+        let waited = sum.checked_div(n).unwrap_or(0);
+        let sample = (late.as_micros().min(u128::from(u64::MAX)) as u64).max(waited);
         let prev = self.lag_us.load(Ordering::Relaxed);
         let decayed = (prev as f64 * DECAY) as u64;
         self.lag_us.store(sample.max(decayed), Ordering::Relaxed);
@@ -107,6 +125,23 @@ mod tests {
         }
         assert!(g.lag() < MS(2), "{:?}", g.lag());
         assert!(g.admit(0.0));
+    }
+
+    #[test]
+    fn saves_waiting_to_be_answered_count_as_lateness_even_when_the_timer_is_on_time() {
+        let g = LoadGauge::new(MS(20));
+        for waited in [20, 40, 60] {
+            g.note_wake(MS(waited));
+        }
+        g.record(MS(1));
+        assert_eq!(g.lag(), MS(40), "the mean wait of the saves answered since the last tick");
+        assert!(!g.admit(0.999), "at twice the limit every save is refused");
+        // the waits were taken by that tick: the next one, with none, decays it
+        g.record(MS(1));
+        assert_eq!(g.lag(), MS(28));
+        g.note_wake(MS(2));
+        g.record(MS(30));
+        assert_eq!(g.lag(), MS(30), "a late timer still counts when the saves are answered quickly");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::error::{AppError, AppResult};
 use std::sync::Arc;
 
 use crate::services::cache::{AttemptCache, AttemptMeta, VersionCache};
-use crate::services::save_writer::Save;
+use crate::services::save_writer::{Save, SaveTrace};
 
 /// Everything a trainer decides when scheduling a sitting.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -805,11 +805,11 @@ pub struct SavePath<'a> {
 /// Saves one answer through the group-commit writer (the API's path): checked from memory,
 /// queued, and acknowledged with its time once the writer's transaction has committed. When the
 /// queue is full it is refused at once (503 `overloaded`, `Retry-After`) and nothing is stored.
-pub async fn save_answer_grouped(path: SavePath<'_>, a: AnswerInput<'_>) -> AppResult<Ts> {
+pub async fn save_answer_grouped(path: SavePath<'_>, a: AnswerInput<'_>, trace: &mut SaveTrace) -> AppResult<Ts> {
     // the route's admission already looked at the queue; a first save fills caches, so look again
     path.saves.check_room()?;
     let save = prepare_save(&path, &a).await?;
-    path.saves.save(save).await
+    path.saves.save(save, trace).await
 }
 
 fn not_yours(attempt_id: AttemptId) -> AppError {

@@ -34,8 +34,55 @@ pub struct Save {
 
 struct Job {
     save: Save,
-    reply: oneshot::Sender<AppResult<Ts>>,
+    reply: oneshot::Sender<(AppResult<Ts>, Instant, Instant)>,
     queued: Instant,
+}
+
+/// Where one answer save spent its time on this server, stage by stage, for the
+/// `save_stage_seconds` histogram: under load the request's total says that saves are slow,
+/// this says where they wait (the door, the session and body, preparing, the writer's queue,
+/// the commit, or the runtime waking the request after its commit).
+#[derive(Clone, Copy, Debug)]
+pub struct SaveTrace {
+    /// Rocket had the request's head (the request metrics' start).
+    pub arrived: Instant,
+    /// The door's load check let it in.
+    pub admitted: Instant,
+    /// Session and body read: the route's own code begins.
+    pub handled: Instant,
+    pub queued: Option<Instant>,
+    /// The writer took the batch holding it.
+    pub taken: Option<Instant>,
+    /// That batch's transaction committed.
+    pub committed: Option<Instant>,
+    /// The request ran again with its acknowledgement.
+    pub resumed: Option<Instant>,
+}
+
+/// The stages of `SaveTrace`, in order, as the histogram labels them.
+pub const SAVE_STAGES: [&str; 6] = ["door", "session_and_body", "prepare", "queue", "store", "wake"];
+
+impl SaveTrace {
+    pub fn new(arrived: Instant, admitted: Instant) -> SaveTrace {
+        SaveTrace { arrived, admitted, handled: Instant::now(), queued: None, taken: None, committed: None, resumed: None }
+    }
+
+    /// From its batch's commit to the request running again; None unless it got that far.
+    pub fn wake(&self) -> Option<Duration> {
+        Some(self.resumed?.saturating_duration_since(self.committed?))
+    }
+
+    /// Each stage's time in `SAVE_STAGES` order; None unless the save went all the way through
+    /// the writer.
+    pub fn stages(&self) -> Option<[Duration; 6]> {
+        let (q, t, c, r) = (self.queued?, self.taken?, self.committed?, self.resumed?);
+        let points = [self.arrived, self.admitted, self.handled, q, t, c, r];
+        let mut out = [Duration::ZERO; 6];
+        for (i, d) in out.iter_mut().enumerate() {
+            *d = points[i + 1].saturating_duration_since(points[i]);
+        }
+        Some(out)
+    }
 }
 
 /// How much the save queue may hold (set in `config`).
@@ -172,8 +219,9 @@ impl SaveWriter {
         self.queue.overloaded()
     }
 
-    /// Queues a save and waits for its commit; refused at once when the queue is full.
-    pub async fn save(&self, save: Save) -> AppResult<Ts> {
+    /// Queues a save and waits for its commit; refused at once when the queue is full. The
+    /// trace gets the times it was queued, taken, committed and resumed.
+    pub async fn save(&self, save: Save, trace: &mut SaveTrace) -> AppResult<Ts> {
         if self.queue.stats.writers_running.load(Ordering::Relaxed) == 0 {
             return Err(AppError::internal("the save writer has stopped"));
         }
@@ -184,11 +232,15 @@ impl SaveWriter {
                 drop(jobs);
                 return Err(self.queue.overloaded());
             }
-            jobs.push_back(Job { save, reply, queued: Instant::now() });
+            let queued = Instant::now();
+            trace.queued = Some(queued);
+            jobs.push_back(Job { save, reply, queued });
         }
         self.queue.stats.accepted.fetch_add(1, Ordering::Relaxed);
         self.queue.ready.notify_one();
-        rx.await.map_err(|_| AppError::internal("the save writer dropped a save"))?
+        let (result, taken, committed) = rx.await.map_err(|_| AppError::internal("the save writer dropped a save"))?;
+        (trace.taken, trace.committed, trace.resumed) = (Some(taken), Some(committed), Some(Instant::now()));
+        result
     }
 
     /// Saves waiting for the writer now.
@@ -238,7 +290,8 @@ fn run(pool: Pool, queue: &Queue) {
     let mut restarts = LogRestarts::every(LOG_RESTART_EVERY);
     while let Some(mut jobs) = next_batch(queue) {
         let taken = Instant::now();
-        let waited = jobs.iter().map(|j| taken.saturating_duration_since(j.queued)).max().unwrap_or_default();
+        // the queue is first in, first out: the first job waited longest
+        let waited = jobs.first().map(|j| taken.saturating_duration_since(j.queued)).unwrap_or_default();
         // every writer locks attempts in ascending order, so two batches never deadlock; the
         // sort is stable, so two saves of one answer keep their order
         jobs.sort_by_key(|j| j.save.attempt_id);
@@ -248,15 +301,16 @@ fn run(pool: Pool, queue: &Queue) {
             connected = Instant::now();
             write_tx(&mut conn, |c| store(c, &saves)).map_err(AppError::from)
         });
+        let committed = Instant::now();
         match result {
             Ok(results) => {
-                let (took, stored) = (taken.elapsed(), connected.elapsed());
+                let (took, stored) = (committed.duration_since(taken), committed.duration_since(connected));
                 // counted before anyone is told, so a save's acknowledgement is never seen
                 // ahead of its batch in `/metrics`
                 queue.stats.batches.fetch_add(1, Ordering::Relaxed);
                 (queue.on_batch)(&BatchReport { saves: saves.len(), waited, took });
                 for (reply, r) in replies.into_iter().zip(results) {
-                    let _ = reply.send(r);
+                    let _ = reply.send((r, taken, committed));
                 }
                 if took > SLOW_BATCH {
                     tracing::warn!(
@@ -274,7 +328,7 @@ fn run(pool: Pool, queue: &Queue) {
                 // nothing of this batch was stored: every request is told so
                 eprintln!("save writer: batch of {} failed: {}", replies.len(), e.message);
                 for reply in replies {
-                    let _ = reply.send(Err(e.clone()));
+                    let _ = reply.send((Err(e.clone()), taken, committed));
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }

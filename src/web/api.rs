@@ -13,6 +13,7 @@ use crate::domain::ids::{AttemptId, SittingId, VersionId};
 use crate::domain::paper::BlueprintSpec;
 use crate::error::{AppError, AppResult};
 use crate::services::exams::{self, AttemptView, Candidate, ResultRow, SittingSpec, SittingSummary, SubmitResult};
+use crate::services::save_writer::SaveTrace;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -257,7 +258,7 @@ pub struct SaveResponse {
 #[put("/api/v1/attempts/<id>/answers/<version_id>", data = "<body>")]
 pub async fn save_answer(
     // first: an overloaded server refuses before the session or the body is looked at
-    _admitted: super::guards::SaveAdmission,
+    door: super::guards::SaveAdmission,
     state: &State<AppState>,
     o: Officer<'_>,
     id: AttemptId,
@@ -265,12 +266,18 @@ pub async fn save_answer(
     body: Result<Json<SaveRequest>, rocket::serde::json::Error<'_>>,
     ip: Option<std::net::IpAddr>,
 ) -> AppResult<Json<SaveResponse>> {
+    let mut trace = SaveTrace::new(door.arrived, door.admitted);
     let req = json_body(body)?;
     let uid = o.user.id;
     let now = state.clock.now();
     let answer = exams::AnswerInput { attempt_id: id, user_id: uid, version_id, choices: &req.choices, flagged: req.flagged, ip, now };
-    let saved_at = exams::save_answer_grouped(state.save_path(), answer).await?;
-    Ok(Json(SaveResponse { saved_at }))
+    let saved_at = exams::save_answer_grouped(state.save_path(), answer, &mut trace).await;
+    state.metrics.observe_save(&trace);
+    // the door's second measure of load (`services::admission`)
+    if let Some(waited) = trace.wake() {
+        state.load.note_wake(waited);
+    }
+    Ok(Json(SaveResponse { saved_at: saved_at? }))
 }
 
 #[derive(Deserialize, ToSchema)]

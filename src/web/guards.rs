@@ -44,7 +44,11 @@ impl<'r> FromRequest<'r> for OutsideExam<'r> {
 /// or the runtime runs late (`services::admission`), a save is refused here with 503
 /// `overloaded` and `Retry-After`, before its session, body or question is looked at, so that
 /// refusing costs a fraction of saving.
-pub struct SaveAdmission;
+pub struct SaveAdmission {
+    /// When the request arrived, and when the door let it in (the save's first two stages).
+    pub arrived: std::time::Instant,
+    pub admitted: std::time::Instant,
+}
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for SaveAdmission {
@@ -62,7 +66,7 @@ impl<'r> FromRequest<'r> for SaveAdmission {
                 },
             );
         match verdict {
-            Ok(()) => Outcome::Success(SaveAdmission),
+            Ok(()) => Outcome::Success(SaveAdmission { arrived: super::ops::arrived(req), admitted: std::time::Instant::now() }),
             Err(e) => {
                 req.local_cache(|| Some(e.clone()));
                 Outcome::Error((Status::ServiceUnavailable, e))

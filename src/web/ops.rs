@@ -132,6 +132,11 @@ pub struct RequestTelemetry;
 /// When the request arrived (in the request's local cache).
 struct Arrived(Instant);
 
+/// When Rocket had this request's head (the start of its `http_request_duration_seconds`).
+pub fn arrived(req: &Request<'_>) -> Instant {
+    req.local_cache(|| Arrived(Instant::now())).0
+}
+
 #[rocket::async_trait]
 impl Fairing for RequestTelemetry {
     fn info(&self) -> Info {
@@ -143,7 +148,7 @@ impl Fairing for RequestTelemetry {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        let seconds = req.local_cache(|| Arrived(Instant::now())).0.elapsed().as_secs_f64();
+        let seconds = arrived(req).elapsed().as_secs_f64();
         // the route's template (`/api/v1/attempts/<id>`), never the raw path: one series per route
         let route = req.route().map(|r| r.uri.path()).unwrap_or("unmatched");
         let method = req.method().as_str();

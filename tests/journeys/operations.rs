@@ -328,6 +328,17 @@ fn a_save_moves_the_counters_and_a_refusal_moves_the_refused_ones() {
     assert_eq!(metric(&after, "lawcert_open_attempts"), Some(1.0));
     let latency_count = r#"lawcert_http_request_duration_seconds_count{method="PUT",route="/api/v1/attempts/<id>/answers/<version_id>"}"#;
     assert_eq!(metric(&after, latency_count), Some(3.0));
+    // each save that went through the writer is timed stage by stage; the stages run from the
+    // request's arrival to its acknowledgement, so together they are within its own time
+    let stages = ["door", "session_and_body", "prepare", "queue", "store", "wake"];
+    let stage = |text: &str, part: &str, st: &str| metric(text, &format!(r#"lawcert_save_stage_seconds_{part}{{stage="{st}"}}"#));
+    for st in stages {
+        assert_eq!(stage(&after, "count", st), Some(3.0), "stage {st} in\n{after}");
+    }
+    let staged: f64 = stages.iter().map(|st| stage(&after, "sum", st).unwrap()).sum();
+    let whole = metric(&after, &latency_count.replace("_count", "_sum")).unwrap();
+    assert!(staged > 0.0 && staged <= whole, "stages {staged} s against the requests' {whole} s");
+    assert!(stage(&after, "sum", "store").unwrap() > 0.0, "a commit takes some time");
 
     // the same on a server whose queue is always full: refusals are counted as such
     drop(app);
@@ -342,6 +353,7 @@ fn a_save_moves_the_counters_and_a_refusal_moves_the_refused_ones() {
     assert_eq!(metric(&text, "lawcert_saves_refused_total"), Some(1.0));
     assert_eq!(metric(&text, "lawcert_saves_accepted_total"), Some(0.0));
     assert_eq!(metric(&text, &save_ok.replace("200", "503")), Some(1.0));
+    assert_eq!(stage(&text, "count", "door"), Some(0.0), "a save refused at the door is not timed as one that went through");
 }
 
 #[test]
