@@ -110,6 +110,11 @@ impl Args {
                     i += 1;
                     continue;
                 }
+                // what `cargo bench` passes to every benchmark target
+                "--bench" => {
+                    i += 1;
+                    continue;
+                }
                 "--json" => {
                     a.json = true;
                     i += 1;
@@ -939,9 +944,10 @@ async fn run(a: Args) {
     let (sid, badges, minted) = (seeded.sitting, seeded.badges.clone(), seeded.minted.clone());
     let seed_s = t.elapsed().as_secs_f64();
 
-    let exe = std::env::current_exe().unwrap().with_file_name("lawcert");
+    // cargo builds the server beside the benchmark, in the same profile
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_lawcert"));
     if !exe.exists() {
-        die(&format!("{} not found: build it first (cargo build --release)", exe.display()));
+        die(&format!("{} not found: run the benchmark through cargo (cargo bench --bench lawcert-bench -- FLAGS)", exe.display()));
     }
     // N app servers on the one database, each on its own port
     let mut servers = Vec::new();
