@@ -114,12 +114,15 @@ fn a_killed_server_loses_no_acknowledged_save_and_submits_overdue_attempts_on_re
 
     // restart: every acknowledged save is there, deadlines unchanged, attempts resume
     let (server, base) = start(&db.url);
-    let check = |base: &str, expect_submitted: bool| {
+    let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().with_timezone(&chrono::Utc);
+    // `moved`: the deadlines as moved below, once the attempts' times have been moved
+    let check = |base: &str, expect_submitted: bool, moved: &HashMap<i64, chrono::DateTime<chrono::Utc>>| {
         for ((auth, _), (att, seen)) in candidates.iter().zip(&results) {
             let aid = att["attempt_id"].as_i64().unwrap();
             let got: Value =
                 ureq::get(&format!("{base}/api/v1/attempts/{aid}")).set("Authorization", auth).call().unwrap().into_json().unwrap();
-            assert_eq!(got["deadline"], att["deadline"], "deadline unchanged");
+            let deadline = moved.get(&aid).copied().unwrap_or_else(|| at(&att["deadline"]));
+            assert_eq!(at(&got["deadline"]), deadline, "deadline unchanged");
             assert_eq!(got["submitted"], expect_submitted, "{got}");
             let seen = seen.lock().unwrap();
             for q in got["questions"].as_array().unwrap() {
@@ -135,13 +138,28 @@ fn a_killed_server_loses_no_acknowledged_save_and_submits_overdue_attempts_on_re
             }
         }
     };
-    check(&base, false);
-    // down again until every deadline (one minute after start) has passed
+    check(&base, false, &HashMap::new());
+    // down again while every deadline (one minute after start) passes: instead of waiting out
+    // the minute, the attempts' stored times move back by what is left of it, which is all the
+    // server can see of time passing while it was down
     kill(server);
-    let latest = results.iter().map(|(a, _)| chrono::DateTime::parse_from_rfc3339(a["deadline"].as_str().unwrap()).unwrap()).max().unwrap();
-    let wait = (latest.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_milliseconds() + 1500;
-    if wait > 0 {
-        std::thread::sleep(Duration::from_millis(wait as u64));
+    let latest = results.iter().map(|(a, _)| at(&a["deadline"])).max().unwrap();
+    // whole milliseconds, as the API gives times
+    let shift = chrono::Duration::milliseconds((latest - chrono::Utc::now()).num_milliseconds().max(0) + 1500);
+    let mut deadlines = HashMap::new();
+    {
+        let pool = crate::common::bare_pool(&db, &Default::default());
+        let mut c = pool.get().unwrap();
+        for (att, _) in &results {
+            let aid = att["attempt_id"].as_i64().unwrap();
+            let sql_time = |t: chrono::DateTime<chrono::Utc>| (t - shift).naive_utc().format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+            // the sitting's duration is one minute, so each attempt started a minute before its deadline
+            let deadline = at(&att["deadline"]);
+            let (started, deadline) = (sql_time(deadline - chrono::Duration::minutes(1)), sql_time(deadline));
+            let sql = format!("UPDATE attempts SET started_at = '{started}', deadline = '{deadline}' WHERE id = {aid}");
+            assert_eq!(diesel::RunQueryDsl::execute(diesel::sql_query(sql), &mut *c).unwrap(), 1);
+            deadlines.insert(aid, at(&att["deadline"]) - shift);
+        }
     }
     let (server, base) = start(&db.url);
     // the sweeper submits them, at their deadlines, with the answers they had
@@ -158,13 +176,14 @@ fn a_killed_server_loses_no_acknowledged_save_and_submits_overdue_attempts_on_re
             for (_, att) in &candidates {
                 let row = rows.iter().find(|r| r["attempt_id"] == att["attempt_id"]).unwrap();
                 assert_eq!(row["submit_kind"], "auto");
-                assert_eq!(row["submitted_at"], att["deadline"], "submitted at the deadline, not at restart");
+                let deadline = deadlines[&att["attempt_id"].as_i64().unwrap()];
+                assert_eq!(at(&row["submitted_at"]), deadline, "submitted at the deadline, not at restart");
             }
             break;
         }
         assert!(t.elapsed() < Duration::from_secs(30), "overdue attempts were not submitted after the restart");
         std::thread::sleep(Duration::from_millis(200));
     }
-    check(&base, true);
+    check(&base, true, &deadlines);
     kill(server);
 }

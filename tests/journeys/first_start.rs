@@ -157,21 +157,28 @@ fn start_message(url: &str, demo: Option<&str>) -> String {
     }
     let mut child = cmd.spawn().expect("start lawcert");
     let mut stdout = child.stdout.take().unwrap();
+    let printed = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = printed.clone();
     let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        let _ = stdout.read_to_string(&mut all);
-        all
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = stdout.read(&mut buf) {
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
     });
+    // the message is printed at lift-off in one write, from "lawcert is running" to the blank
+    // line that ends it
+    let done = |all: &str| all.split_once("lawcert is running").is_some_and(|(_, rest)| rest.ends_with("\n\n"));
     let t = Instant::now();
-    while ureq::get(&format!("http://127.0.0.1:{port}/login")).call().is_err() {
-        assert!(t.elapsed() < Duration::from_secs(90), "server did not come up");
-        std::thread::sleep(Duration::from_millis(100));
+    while !done(&printed.lock().unwrap()) {
+        assert!(t.elapsed() < Duration::from_secs(90), "no start message within 90 s: {}", printed.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(50));
     }
-    // the message is printed at lift-off, after the count of accounts
-    std::thread::sleep(Duration::from_millis(1500));
+    assert!(ureq::get(&format!("http://127.0.0.1:{port}/login")).call().is_ok(), "the server answers once it says it runs");
     child.kill().unwrap();
     child.wait().unwrap();
-    reader.join().unwrap()
+    reader.join().unwrap();
+    let all = printed.lock().unwrap().clone();
+    all
 }
 
 #[test]
