@@ -5,6 +5,7 @@ use prometheus::{
     Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
 };
 
+use crate::services::exams::{StartTrace, START_STAGES};
 use crate::services::save_writer::{SaveTrace, SAVE_STAGES};
 
 /// The server's metrics. Counters and histograms move as things happen; gauges of state held
@@ -23,6 +24,8 @@ pub struct Metrics {
     /// Where accepted answer saves spend their time, one series per `save_writer::SAVE_STAGES`
     /// stage (held, not looked up, per save).
     save_stages: [Histogram; 6],
+    /// Where new attempts' starts spend their time, one series per `exams::START_STAGES` stage.
+    start_stages: [Histogram; 6],
     /// When the deadline sweeper last finished a pass (Unix seconds).
     pub sweeper_last_run: Gauge,
     save_queue_depth: IntGauge,
@@ -136,6 +139,24 @@ impl Metrics {
                 );
                 SAVE_STAGES.map(|stage| v.with_label_values(&[stage]))
             },
+            start_stages: {
+                let v = register(
+                    &r,
+                    HistogramVec::new(
+                        HistogramOpts::new(
+                            "start_stage_seconds",
+                            "time a start that created an attempt spent in each stage: session (arrival to the route's code), \
+                             connection (waiting for a pool connection), checks (sitting, list, room, code, paper), \
+                             write_lock (waiting to begin the write: SQLite's one writer), write (its transaction), \
+                             view (the candidate's paper built)",
+                        )
+                        .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+                        &["stage"],
+                    )
+                    .expect("histogram"),
+                );
+                START_STAGES.map(|stage| v.with_label_values(&[stage]))
+            },
             sweeper_last_run: register(
                 &r,
                 Gauge::new("sweeper_last_run_timestamp_seconds", "when the deadline sweeper last finished a pass").expect("gauge"),
@@ -186,6 +207,15 @@ impl Metrics {
         self.save_batch.observe(b.saves as f64);
         self.save_batch_seconds.observe(b.took.as_secs_f64());
         self.save_queue_wait.observe(b.waited.as_secs_f64());
+    }
+
+    /// Records where one start spent its time (nothing for a resume or a refusal).
+    pub fn observe_start(&self, trace: &StartTrace) {
+        if let Some(stages) = trace.stages() {
+            for (h, d) in self.start_stages.iter().zip(stages) {
+                h.observe(d.as_secs_f64());
+            }
+        }
     }
 
     /// Records where one save that reached the writer spent its time (nothing for one refused

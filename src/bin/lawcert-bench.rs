@@ -679,6 +679,56 @@ async fn probe(client: reqwest::Client, base: String, token: String, server_pid:
     json!(out)
 }
 
+/// A start's stages as one line: mean per stage, and how many took over 100 ms.
+fn stage_line(stages: &Value) -> String {
+    lawcert::services::exams::START_STAGES
+        .iter()
+        .map(|st| format!("{st} {:.1} ms ({} > 100 ms)", stages[st]["mean_ms"].as_f64().unwrap_or(0.0), stages[st]["over_100ms"]))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every server's `start_stage_seconds` (`exams::START_STAGES`) summed: per stage its count,
+/// its time, and how many took under 100 and under 500 ms. Two snapshots' difference is where
+/// the starts between them spent their time.
+async fn start_stage_totals(client: &reqwest::Client, bases: &[String]) -> Vec<[f64; 4]> {
+    let mut out = vec![[0.0; 4]; lawcert::services::exams::START_STAGES.len()];
+    for base in bases {
+        let text = match client.get(format!("{base}/metrics")).bearer_auth(METRICS_TOKEN).send().await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let read = |name: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')).and_then(|v| v.trim().parse().ok()))
+                .unwrap_or(0.0)
+        };
+        for (i, st) in lawcert::services::exams::START_STAGES.iter().enumerate() {
+            out[i][0] += read(&format!("lawcert_start_stage_seconds_count{{stage=\"{st}\"}}"));
+            out[i][1] += read(&format!("lawcert_start_stage_seconds_sum{{stage=\"{st}\"}}"));
+            out[i][2] += read(&format!("lawcert_start_stage_seconds_bucket{{stage=\"{st}\",le=\"0.1\"}}"));
+            out[i][3] += read(&format!("lawcert_start_stage_seconds_bucket{{stage=\"{st}\",le=\"0.5\"}}"));
+        }
+    }
+    out
+}
+
+/// Where the starts between two `start_stage_totals` snapshots spent their time, per stage.
+fn start_stages_between(before: &[[f64; 4]], after: &[[f64; 4]]) -> Value {
+    lawcert::services::exams::START_STAGES
+        .iter()
+        .enumerate()
+        .map(|(i, st)| {
+            let d: Vec<f64> = (0..4).map(|k| after[i][k] - before[i][k]).collect();
+            (
+                st.to_string(),
+                json!({"starts": d[0], "mean_ms": d[1] * 1000.0 / d[0].max(1.0), "over_100ms": d[0] - d[2], "over_500ms": d[0] - d[3]}),
+            )
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
 async fn start_one(
     c: &reqwest::Client,
     base: &str,
@@ -1040,6 +1090,7 @@ async fn run(a: Args) {
 
     // 2. everyone starts within the window
     let start_lat = Arc::new(Mutex::new(Lat::default()));
+    let stages_before_open = start_stage_totals(&client, &bases).await;
     let (_, start_cpu_before) = servers_stats(&pids);
     let t0 = Instant::now();
     let mut hs = Vec::new();
@@ -1066,6 +1117,7 @@ async fn run(a: Args) {
     }
     let start_s = t0.elapsed().as_secs_f64();
     let (_, start_cpu_after) = servers_stats(&pids);
+    let stages_after_open = start_stage_totals(&client, &bases).await;
     // papers prepared and not taken by a start (0 when every candidate started on theirs)
     let prepared_left = lawcert::db::models::prepared::count(&mut conn, sid).unwrap();
 
@@ -1136,6 +1188,7 @@ async fn run(a: Args) {
     }
     let late_started = late_papers.len();
     let save_s = t1.elapsed().as_secs_f64();
+    let stages_after_saves = start_stage_totals(&client, &bases).await;
     let probed = probing.await.unwrap();
     let (_, cpu_after_saves) = servers_stats(&pids);
     let (_, self_cpu_after) = proc_stats(std::process::id());
@@ -1235,9 +1288,11 @@ async fn run(a: Args) {
                    "server_cpu_ms_per_sign_in": (login_cpu_after - login_cpu_before) * 1000.0 / sample.max(1) as f64,
                    "argon2": argon2_params(&seeded.password_hash) },
         "prepared": { "papers": seeded.prepared, "seconds": seeded.prepare_s, "left_after_starts": prepared_left },
-        "late_starts": { "share": a.late_share, "started": late_started, "of": late, "latency": late_lat.lock().unwrap().summary() },
+        "late_starts": { "share": a.late_share, "started": late_started, "of": late, "latency": late_lat.lock().unwrap().summary(),
+                         "stages": start_stages_between(&stages_after_open, &stages_after_saves) },
         "start": { "attempts": started.len(), "seconds": start_s, "per_s": started.len() as f64 / start_s, "latency": start_lat.lock().unwrap().summary(),
-                   "server_cpu_ms_per_start": (start_cpu_after - start_cpu_before) * 1000.0 / started.len().max(1) as f64 },
+                   "server_cpu_ms_per_start": (start_cpu_after - start_cpu_before) * 1000.0 / started.len().max(1) as f64,
+                   "stages": start_stages_between(&stages_before_open, &stages_after_open) },
         "save": { "acknowledged": saves, "seconds": save_s, "per_s": save_rate, "latency": ctx.rec.lock().unwrap().acked.summary(),
                   "offered_per_s": (started.len() + late_started) as f64 / save_interval, "first_tries": phase(FIRST_TRIES),
                   "refused_503": phase(REFUSED), "retries": phase(RETRIES), "acknowledged_after_refusal": phase(ACKED_AFTER_REFUSAL),
@@ -1329,9 +1384,11 @@ fn print_report(r: &Value) {
         lat(&r["start"]["latency"]),
         f(&r["start"]["server_cpu_ms_per_start"])
     );
+    println!("  their stages:     {}", stage_line(&r["start"]["stages"]));
     if r["late_starts"]["of"].as_u64().unwrap_or(0) > 0 {
         let l = &r["late_starts"];
         println!("late starts:        {} of {} started during the save phase   {}", l["started"], l["of"], lat(&l["latency"]));
+        println!("  their stages:     {}", stage_line(&l["stages"]));
     }
     println!(
         "answer saves:       {} in {} s = {} /s   {}   CPU: server {}%, load generator {}%",

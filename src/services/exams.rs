@@ -526,6 +526,53 @@ pub fn own_attempt_in_room(
     Ok(a)
 }
 
+/// When a start reached each point of its path, for the operators' `start_stage_seconds`
+/// histogram: on exam day a slow start minute shows whether it waited for the session, a
+/// connection, the checks, the write lock, its own transaction or the paper's view.
+#[derive(Clone, Copy, Debug)]
+pub struct StartTrace {
+    /// Rocket had the request's head.
+    pub arrived: std::time::Instant,
+    /// The session was checked: the route's own code begins.
+    pub handled: std::time::Instant,
+    pub connected: Option<std::time::Instant>,
+    /// The sitting, the list, the room, the code and the paper were checked.
+    pub checked: Option<std::time::Instant>,
+    /// The write transaction began (SQLite: the one write lock was taken).
+    pub locked: Option<std::time::Instant>,
+    pub committed: Option<std::time::Instant>,
+    /// The candidate's view of the paper was built.
+    pub viewed: Option<std::time::Instant>,
+}
+
+/// The stages of `StartTrace`, in order, as the histogram labels them.
+pub const START_STAGES: [&str; 6] = ["session", "connection", "checks", "write_lock", "write", "view"];
+
+impl StartTrace {
+    pub fn new(arrived: std::time::Instant) -> StartTrace {
+        StartTrace {
+            arrived,
+            handled: std::time::Instant::now(),
+            connected: None,
+            checked: None,
+            locked: None,
+            committed: None,
+            viewed: None,
+        }
+    }
+
+    /// Each stage's time in `START_STAGES` order; None unless the start created an attempt
+    /// (a resume takes no write lock) and its view was built.
+    pub fn stages(&self) -> Option<[std::time::Duration; 6]> {
+        let points = [self.arrived, self.handled, self.connected?, self.checked?, self.locked?, self.committed?, self.viewed?];
+        let mut out = [std::time::Duration::ZERO; 6];
+        for (i, d) in out.iter_mut().enumerate() {
+            *d = points[i + 1].saturating_duration_since(points[i]);
+        }
+        Some(out)
+    }
+}
+
 /// Starts (or resumes) the candidate's attempt. Its unchanging facts go into `attempts` here, so
 /// the exam's first saves find them in memory instead of all reading the database at once.
 pub fn start_attempt(
@@ -535,6 +582,20 @@ pub fn start_attempt(
     c: &Candidate<'_>,
     room: &RoomEntry<'_>,
     now: Ts,
+) -> AppResult<(exam_db::Attempt, bool)> {
+    start_attempt_traced(conn, attempts, sitting_id, c, room, now, None)
+}
+
+/// [`start_attempt`], noting in `trace` when it passed its checks, took the write lock and
+/// committed.
+pub fn start_attempt_traced(
+    conn: &mut DbConn,
+    attempts: &AttemptCache,
+    sitting_id: SittingId,
+    c: &Candidate<'_>,
+    room: &RoomEntry<'_>,
+    now: Ts,
+    mut trace: Option<&mut StartTrace>,
 ) -> AppResult<(exam_db::Attempt, bool)> {
     let s = exam_db::find_sitting(conn, sitting_id)?.ok_or_else(|| AppError::not_found(format!("no sitting {sitting_id}")))?;
     if !may_sit(conn, &s, c)? {
@@ -567,7 +628,12 @@ pub fn start_attempt(
     use crate::services::prepared;
     let drawn = if prepared::has_usable(conn, &s, c.id)? { None } else { Some(prepared::draw_fresh(&*prepared::parsed_pool(&s)?)) };
     let deadline = attempt_deadline(now, s.duration_minutes, s.closes_at);
+    if let Some(t) = trace.as_deref_mut() {
+        t.checked = Some(std::time::Instant::now());
+    }
+    let mut locked = None;
     let (a, created) = write_tx(conn, |conn| {
+        locked = Some(std::time::Instant::now());
         let (seed, paper, max_centi) = match (prepared::take(conn, &s, c.id)?, drawn) {
             (Some(p), _) => p,
             (None, Some(d)) => d,
@@ -581,6 +647,9 @@ pub fn start_attempt(
         }
         Ok::<_, AppError>((a, created))
     })?;
+    if let Some(t) = trace {
+        (t.locked, t.committed) = (locked, Some(std::time::Instant::now()));
+    }
     remember(attempts, &a, controls)?;
     Ok((a, created))
 }

@@ -6,6 +6,7 @@ use rocket::{get, post, put, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+use super::guards::Arrived;
 use super::with_db;
 use crate::auth::{random_token, token_hash, Officer, ResultsReader, Trainer};
 use crate::domain::exam::SubmitKind;
@@ -181,12 +182,14 @@ pub async fn my_sittings(state: &State<AppState>, o: Officer<'_>) -> AppResult<J
                (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/api/v1/sittings/<id>/attempts?<access_code>")]
 pub async fn start_attempt(
+    arrived: Arrived,
     state: &State<AppState>,
     o: Officer<'_>,
     id: SittingId,
     access_code: Option<&str>,
     ip: Option<std::net::IpAddr>,
 ) -> AppResult<(Status, Json<AttemptView>)> {
+    let mut trace = exams::StartTrace::new(arrived.0);
     let u = o.user.clone();
     let now = state.clock.now();
     let st: &AppState = state;
@@ -194,20 +197,24 @@ pub async fn start_attempt(
     let versions = &st.versions;
     let (view, created) = {
         let mut conn = rocket::tokio::task::block_in_place(|| pool.get())?;
+        trace.connected = Some(std::time::Instant::now());
         rocket::tokio::task::block_in_place(|| -> AppResult<(AttemptView, bool)> {
             let room = exams::RoomEntry { access_code, ip };
-            let (a, created) = exams::start_attempt(
+            let (a, created) = exams::start_attempt_traced(
                 &mut conn,
                 &st.attempts,
                 id,
                 &Candidate { id: u.id, badge: &u.badge, unit_id: u.unit_id, police_type: &u.police_type },
                 &room,
                 now,
+                Some(&mut trace),
             )?;
             let s = crate::services::exams::sitting_of(&mut conn, a.sitting_id)?;
             Ok((exams::attempt_view(&mut conn, versions, &a, &s.title, now)?, created))
         })?
     };
+    trace.viewed = Some(std::time::Instant::now());
+    state.metrics.observe_start(&trace);
     Ok((if created { Status::Created } else { Status::Ok }, Json(view)))
 }
 

@@ -90,21 +90,29 @@ pub struct StartForm {
 
 #[post("/exams/<sitting_id>/start", data = "<f>")]
 pub async fn start(
+    arrived: super::guards::Arrived,
     ctx: PageCtx<'_>,
     officer: Officer<'_>,
     sitting_id: SittingId,
     f: CsrfForm<StartForm>,
     ip: Option<std::net::IpAddr>,
 ) -> AppResult<Redirect> {
+    let mut trace = exams::StartTrace::new(arrived.0);
     let (id, badge, unit, ptype) = candidate(&officer);
     let now = ctx.state.clock.now();
     let code = f.0.access_code;
     let attempts = ctx.state.attempts.clone();
-    let (a, _) = with_db(ctx.state, move |c| {
+    let (a, mut trace) = with_db(ctx.state, move |c| {
+        trace.connected = Some(std::time::Instant::now());
         let room = exams::RoomEntry { access_code: code.as_deref(), ip };
-        exams::start_attempt(c, &attempts, sitting_id, &Candidate { id, badge: &badge, unit_id: unit, police_type: &ptype }, &room, now)
+        let candidate = Candidate { id, badge: &badge, unit_id: unit, police_type: &ptype };
+        let (a, _) = exams::start_attempt_traced(c, &attempts, sitting_id, &candidate, &room, now, Some(&mut trace))?;
+        Ok((a, trace))
     })
     .await?;
+    // the page is a redirect to the paper: its view is built by the next request
+    trace.viewed = trace.committed;
+    ctx.state.metrics.observe_start(&trace);
     Ok(Redirect::to(format!("/attempts/{}", a.id)))
 }
 

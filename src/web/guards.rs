@@ -74,3 +74,15 @@ impl<'r> FromRequest<'r> for SaveAdmission {
         }
     }
 }
+
+/// When the request arrived (Rocket had its head), for a route that times its own stages:
+/// put it first, so the guards after it count as the route's time.
+pub struct Arrived(pub std::time::Instant);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Arrived {
+    type Error = std::convert::Infallible;
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(Arrived(super::ops::arrived(req)))
+    }
+}

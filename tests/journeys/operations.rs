@@ -339,6 +339,21 @@ fn a_save_moves_the_counters_and_a_refusal_moves_the_refused_ones() {
     let whole = metric(&after, &latency_count.replace("_count", "_sum")).unwrap();
     assert!(staged > 0.0 && staged <= whole, "stages {staged} s against the requests' {whole} s");
     assert!(stage(&after, "sum", "store").unwrap() > 0.0, "a commit takes some time");
+    // the start is timed stage by stage too, within its own time; a resume takes no write
+    // lock and is not counted as a start
+    let starts = ["session", "connection", "checks", "write_lock", "write", "view"];
+    let start_stage = |text: &str, part: &str, st: &str| metric(text, &format!(r#"lawcert_start_stage_seconds_{part}{{stage="{st}"}}"#));
+    for st in starts {
+        assert_eq!(start_stage(&before, "count", st), Some(0.0), "start stage {st} before any start");
+        assert_eq!(start_stage(&after, "count", st), Some(1.0), "start stage {st} in\n{after}");
+    }
+    let start_route = r#"lawcert_http_request_duration_seconds_sum{method="POST",route="/api/v1/sittings/<id>/attempts"}"#;
+    let start_whole = metric(&after, start_route).unwrap_or_else(|| panic!("{start_route} in\n{after}"));
+    let start_staged: f64 = starts.iter().map(|st| start_stage(&after, "sum", st).unwrap()).sum();
+    assert!(start_staged > 0.0 && start_staged <= start_whole, "start stages {start_staged} s against the request's {start_whole} s");
+    let (s, _) = start(&app, MOCK, "100006");
+    assert_eq!(s, Status::Ok, "a resume");
+    assert_eq!(start_stage(&scrape(&app), "count", "write"), Some(1.0), "a resume is not timed as a start");
 
     // the same on a server whose queue is always full: refusals are counted as such
     drop(app);
@@ -354,6 +369,22 @@ fn a_save_moves_the_counters_and_a_refusal_moves_the_refused_ones() {
     assert_eq!(metric(&text, "lawcert_saves_accepted_total"), Some(0.0));
     assert_eq!(metric(&text, &save_ok.replace("200", "503")), Some(1.0));
     assert_eq!(stage(&text, "count", "door"), Some(0.0), "a save refused at the door is not timed as one that went through");
+}
+
+#[test]
+fn a_start_from_the_exam_page_is_timed_by_stage_like_one_through_the_api() {
+    let app = TestApp::with_env(&[("LAWCERT_METRICS_TOKEN", TOKEN)]);
+    let csrf = app.login_page("100020");
+    let (s, body, _) = crate::common::post(&app, &format!("/exams/{MOCK}/start"), format!("_csrf={csrf}"));
+    assert_eq!(s, Status::SeeOther, "{body}");
+    let text = scrape(&app);
+    let start_stage = |part: &str, st: &str| metric(&text, &format!(r#"lawcert_start_stage_seconds_{part}{{stage="{st}"}}"#)).unwrap();
+    for st in ["session", "connection", "checks", "write_lock", "write", "view"] {
+        assert_eq!(start_stage("count", st), 1.0, "start stage {st} in\n{text}");
+    }
+    assert!(start_stage("sum", "write") > 0.0, "the attempt's transaction takes some time");
+    // the page answers with a redirect: the paper is built by the next request, not this one
+    assert_eq!(start_stage("sum", "view"), 0.0);
 }
 
 #[test]
