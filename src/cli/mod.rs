@@ -510,7 +510,7 @@ pub fn restore(src: &Path) -> i32 {
             let old = target.with_extension(format!("before-restore-{}", chrono::Utc::now().format("%Y%m%d%H%M%S")));
             // fold the live log into the old file first, so what is kept is whole
             if let Ok(pool) = crate::db::connect(&config.database, 1) {
-                let _ = crate::db::restart_log(&mut *pool.get()?);
+                let _ = crate::db::restart_log(&mut *pool.get()?, true);
             }
             std::fs::rename(target, &old)?;
             kept = format!("; the database it replaced is kept as {}", old.display());

@@ -76,10 +76,10 @@ impl ManageConnection for Manager {
                 // WAL lets readers run beside the writer; NORMAL loses nothing when the process
                 // is killed (only on power loss); the busy timeout makes writers queue, not fail.
                 // Checkpoints run on their own (`checkpoint`), not inside a committing save.
-                c.batch_execute(
+                c.batch_execute(&format!(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
-                )
+                         PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;"
+                ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(c))
             }
@@ -181,15 +181,38 @@ pub fn checkpoint(conn: &mut DbConn) -> QueryResult<()> {
     }
 }
 
+/// The busy timeout every SQLite connection has (`Manager::connect`).
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
+
 /// Starts the SQLite log again from its beginning (the writer calls this between batches):
 /// the background checkpoint has just copied almost all of it, so little is left to copy.
-/// Skipped (false) while a background checkpoint is running. No-op on PostgreSQL.
-pub fn restart_log(conn: &mut DbConn) -> QueryResult<bool> {
+/// Skipped (false) while a background checkpoint is running, or while a reader still reads
+/// from the log. No-op on PostgreSQL.
+///
+/// The save writer does not wait for that reader (`wait_for_readers` false): a RESTART
+/// checkpoint waits for readers in the busy handler, which sleeps 1, 2, 5, 10 … ms, and the
+/// writer would hold its lock meanwhile, so every save queued behind it waited too (25–50 ms a
+/// few times a second once session reads began, BENCHMARKS.md, eighth round). Skipped, it is
+/// tried again after the next batch. A restore, which must fold the whole log in, waits (up
+/// to the busy timeout).
+pub fn restart_log(conn: &mut DbConn, wait_for_readers: bool) -> QueryResult<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Outcome {
+        /// 1 when a reader (or another checkpoint) kept it from finishing
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        busy: i32,
+    }
     match conn {
         DbConn::Sqlite(c) => {
             let Ok(_one) = SQLITE_CHECKPOINTING.try_lock() else { return Ok(false) };
             let _writer = SQLITE_WRITER.lock().unwrap_or_else(|p| p.into_inner());
-            c.batch_execute("PRAGMA wal_checkpoint(RESTART)").map(|_| true)
+            if wait_for_readers {
+                return Ok(diesel::sql_query("PRAGMA wal_checkpoint(RESTART)").get_result::<Outcome>(c)?.busy == 0);
+            }
+            c.batch_execute("PRAGMA busy_timeout = 0")?;
+            let outcome = diesel::sql_query("PRAGMA wal_checkpoint(RESTART)").get_result::<Outcome>(c);
+            c.batch_execute(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))?;
+            Ok(outcome?.busy == 0)
         }
         DbConn::Pg(_) => Ok(false),
     }
@@ -204,6 +227,9 @@ pub struct LogRestarts {
     every: Option<Duration>,
     last: std::time::Instant,
 }
+
+/// A log restart slower than this is logged: the writer holds its lock through it.
+const SLOW_RESTART: Duration = Duration::from_millis(10);
 
 impl LogRestarts {
     pub fn every(every: Duration) -> LogRestarts {
@@ -220,9 +246,16 @@ impl LogRestarts {
             self.every = None;
             return;
         }
-        match restart_log(&mut conn) {
+        let began = std::time::Instant::now();
+        let restarted = restart_log(&mut conn, false);
+        let took = began.elapsed();
+        if took > SLOW_RESTART {
+            // every save queued meanwhile waits for it
+            tracing::warn!(took_ms = took.as_millis() as u64, restarted = matches!(restarted, Ok(true)), "slow log restart");
+        }
+        match restarted {
             Ok(true) => self.last = std::time::Instant::now(),
-            Ok(false) => {} // the background checkpoint is running: after the next batch
+            Ok(false) => {} // a background checkpoint or a reader: after the next batch
             Err(e) => eprintln!("save writer: checkpoint: {e}"),
         }
     }
