@@ -143,8 +143,8 @@ impl Queue {
 /// How often the writer restarts the SQLite log between batches (see `LogRestarts`). Each
 /// restart syncs the database file with the writer's lock held, 10–38 ms on the benchmark's
 /// disk, and every save queued meanwhile waits: every 500 ms that was the save p99 (44–61 ms over
-/// 5 minutes at 15,000/s), every 5 s it is 6 ms. The price is a longer log: about 35 KB per
-/// save a second, so about 0.5 GB at 15,000 saves/s (BENCHMARKS.md, eighth round).
+/// 5 minutes at 15,000/s), every 5 s it is 6 ms. The price is a longer log: 5 s of saves at
+/// about 7 KB each, so about 0.5 GB at 15,000 saves/s (BENCHMARKS.md, eighth round).
 const LOG_RESTART_EVERY: Duration = Duration::from_secs(5);
 
 /// Most saves one transaction takes.
