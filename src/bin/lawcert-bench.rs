@@ -683,7 +683,10 @@ async fn probe(client: reqwest::Client, base: String, token: String, server_pid:
 fn stage_line(stages: &Value) -> String {
     lawcert::services::exams::START_STAGES
         .iter()
-        .map(|st| format!("{st} {:.1} ms ({} > 100 ms)", stages[st]["mean_ms"].as_f64().unwrap_or(0.0), stages[st]["over_100ms"]))
+        .map(|st| {
+            let (mean, slow) = (stages[st]["mean_ms"].as_f64().unwrap_or(0.0), stages[st]["over_100ms"].as_f64().unwrap_or(0.0));
+            format!("{st} {mean:.1} ms ({slow:.0} over 100 ms)")
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
