@@ -450,7 +450,7 @@ fn sit(
     let seed =
         u.badge.bytes().fold((sitting.0 as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15), |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
     crate::services::prepared::prepare_seeded(conn, sitting, u.id, seed, start)?;
-    let (a, _) = crate::services::exams::start_attempt(conn, &Default::default(), sitting, &candidate, &Default::default(), start)?;
+    let (a, _) = crate::services::exams::start_attempt(conn, &Default::default(), sitting, &candidate, &Default::default(), start, None)?;
     let paper = crate::services::exams::paper_of(&a)?;
     let ids: Vec<VersionId> = paper.items.iter().map(|i| i.v).collect();
     let versions = cache.get_many(conn, &ids)?;

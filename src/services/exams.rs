@@ -575,20 +575,8 @@ impl StartTrace {
 
 /// Starts (or resumes) the candidate's attempt. Its unchanging facts go into `attempts` here, so
 /// the exam's first saves find them in memory instead of all reading the database at once.
+/// `trace`, when given, notes when it passed its checks, took the write lock and committed.
 pub fn start_attempt(
-    conn: &mut DbConn,
-    attempts: &AttemptCache,
-    sitting_id: SittingId,
-    c: &Candidate<'_>,
-    room: &RoomEntry<'_>,
-    now: Ts,
-) -> AppResult<(exam_db::Attempt, bool)> {
-    start_attempt_traced(conn, attempts, sitting_id, c, room, now, None)
-}
-
-/// [`start_attempt`], noting in `trace` when it passed its checks, took the write lock and
-/// committed.
-pub fn start_attempt_traced(
     conn: &mut DbConn,
     attempts: &AttemptCache,
     sitting_id: SittingId,

@@ -200,7 +200,7 @@ pub async fn start_attempt(
         trace.connected = Some(std::time::Instant::now());
         rocket::tokio::task::block_in_place(|| -> AppResult<(AttemptView, bool)> {
             let room = exams::RoomEntry { access_code, ip };
-            let (a, created) = exams::start_attempt_traced(
+            let (a, created) = exams::start_attempt(
                 &mut conn,
                 &st.attempts,
                 id,

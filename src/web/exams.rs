@@ -106,7 +106,7 @@ pub async fn start(
         trace.connected = Some(std::time::Instant::now());
         let room = exams::RoomEntry { access_code: code.as_deref(), ip };
         let candidate = Candidate { id, badge: &badge, unit_id: unit, police_type: &ptype };
-        let (a, _) = exams::start_attempt_traced(c, &attempts, sitting_id, &candidate, &room, now, Some(&mut trace))?;
+        let (a, _) = exams::start_attempt(c, &attempts, sitting_id, &candidate, &room, now, Some(&mut trace))?;
         Ok((a, trace))
     })
     .await?;

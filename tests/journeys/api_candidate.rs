@@ -258,7 +258,7 @@ fn double_start_and_double_submit_race_to_one_attempt_and_one_result() {
                     let mut conn = state.pool.get().unwrap();
                     let c = Candidate { id: user.id, badge: &user.badge, unit_id: user.unit_id, police_type: &user.police_type };
                     let (a, created) =
-                        exams::start_attempt(&mut conn, &Default::default(), SittingId(MOCK), &c, &Default::default(), now).unwrap();
+                        exams::start_attempt(&mut conn, &Default::default(), SittingId(MOCK), &c, &Default::default(), now, None).unwrap();
                     (a.id.0, created)
                 })
             })
