@@ -67,6 +67,13 @@ pub struct Snapshot {
     pub pool_max: u32,
 }
 
+/// One request's stage times into their histograms (nothing when it did not go all the way).
+fn observe_stages(histograms: &[Histogram; 6], stages: Option<[std::time::Duration; 6]>) {
+    for (h, d) in histograms.iter().zip(stages.into_iter().flatten()) {
+        h.observe(d.as_secs_f64());
+    }
+}
+
 fn register<C: prometheus::core::Collector + Clone + 'static>(registry: &Registry, c: C) -> C {
     registry.register(Box::new(c.clone())).expect("metric names are unique");
     c
@@ -211,21 +218,13 @@ impl Metrics {
 
     /// Records where one start spent its time (nothing for a resume or a refusal).
     pub fn observe_start(&self, trace: &StartTrace) {
-        if let Some(stages) = trace.stages() {
-            for (h, d) in self.start_stages.iter().zip(stages) {
-                h.observe(d.as_secs_f64());
-            }
-        }
+        observe_stages(&self.start_stages, trace.stages());
     }
 
     /// Records where one save that reached the writer spent its time (nothing for one refused
     /// before it).
     pub fn observe_save(&self, trace: &SaveTrace) {
-        if let Some(stages) = trace.stages() {
-            for (h, d) in self.save_stages.iter().zip(stages) {
-                h.observe(d.as_secs_f64());
-            }
-        }
+        observe_stages(&self.save_stages, trace.stages());
     }
 
     /// Records one answered request.

@@ -620,9 +620,7 @@ async fn probe(client: reqwest::Client, base: String, token: String, server_pid:
             ]
         })
         .collect();
-    let read = |text: &str, name: &str| -> f64 {
-        text.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
-    };
+    let read = metric_value;
     let mut prev: Option<Vec<f64>> = None;
     let mut out = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_millis(5));
@@ -679,6 +677,11 @@ async fn probe(client: reqwest::Client, base: String, token: String, server_pid:
     json!(out)
 }
 
+/// A series' value in Prometheus text (name and labels as printed); 0 when absent.
+fn metric_value(text: &str, series: &str) -> f64 {
+    text.lines().find_map(|l| l.strip_prefix(series).and_then(|r| r.strip_prefix(' ')).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
+}
+
 /// A start's stages as one line: mean per stage, and how many took over 100 ms.
 fn stage_line(stages: &Value) -> String {
     lawcert::services::exams::START_STAGES
@@ -701,11 +704,7 @@ async fn start_stage_totals(client: &reqwest::Client, bases: &[String]) -> Vec<[
             Ok(r) => r.text().await.unwrap_or_default(),
             Err(_) => String::new(),
         };
-        let read = |name: &str| -> f64 {
-            text.lines()
-                .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')).and_then(|v| v.trim().parse().ok()))
-                .unwrap_or(0.0)
-        };
+        let read = |name: &str| metric_value(&text, name);
         for (i, st) in lawcert::services::exams::START_STAGES.iter().enumerate() {
             out[i][0] += read(&format!("lawcert_start_stage_seconds_count{{stage=\"{st}\"}}"));
             out[i][1] += read(&format!("lawcert_start_stage_seconds_sum{{stage=\"{st}\"}}"));

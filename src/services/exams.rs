@@ -564,12 +564,15 @@ impl StartTrace {
     /// Each stage's time in `START_STAGES` order; None unless the start created an attempt
     /// (a resume takes no write lock) and its view was built.
     pub fn stages(&self) -> Option<[std::time::Duration; 6]> {
-        let points = [self.arrived, self.handled, self.connected?, self.checked?, self.locked?, self.committed?, self.viewed?];
-        let mut out = [std::time::Duration::ZERO; 6];
-        for (i, d) in out.iter_mut().enumerate() {
-            *d = points[i + 1].saturating_duration_since(points[i]);
-        }
-        Some(out)
+        Some(crate::services::save_writer::stage_times([
+            self.arrived,
+            self.handled,
+            self.connected?,
+            self.checked?,
+            self.locked?,
+            self.committed?,
+            self.viewed?,
+        ]))
     }
 }
 

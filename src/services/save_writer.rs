@@ -76,13 +76,15 @@ impl SaveTrace {
     /// the writer.
     pub fn stages(&self) -> Option<[Duration; 6]> {
         let (q, t, c, r) = (self.queued?, self.taken?, self.committed?, self.resumed?);
-        let points = [self.arrived, self.admitted, self.handled, q, t, c, r];
-        let mut out = [Duration::ZERO; 6];
-        for (i, d) in out.iter_mut().enumerate() {
-            *d = points[i + 1].saturating_duration_since(points[i]);
-        }
-        Some(out)
+        Some(stage_times([self.arrived, self.admitted, self.handled, q, t, c, r]))
     }
+}
+
+/// The times between consecutive points of a request's path (`N` points make `N - 1` stages;
+/// `O` is that count), for the stage histograms of saves and starts.
+pub fn stage_times<const N: usize, const O: usize>(points: [Instant; N]) -> [Duration; O] {
+    const { assert!(N == O + 1, "N points make N - 1 stages") };
+    std::array::from_fn(|i| points[i + 1].saturating_duration_since(points[i]))
 }
 
 /// How much the save queue may hold (set in `config`).
